@@ -1,0 +1,279 @@
+//! The one error type of the crate.
+//!
+//! Every fallible call returns [`Result<T>`](crate::Result). Callers match on
+//! [`Error::kind`] (a small, stable, C-like enum that the C ABI maps one to
+//! one onto status codes) or on the variant itself when they want its fields.
+//!
+//! Messages never contain secrets: no access, refresh or ID token and no
+//! client secret is ever formatted into an error. Values that come from a
+//! peer (a provider's `error_description`, a file path) may appear.
+
+use std::fmt;
+
+/// A boxed lower-level error kept as the [`std::error::Error::source`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Shorthand for `std::result::Result<T, oauthkit::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, in a form a caller (or a C program) can branch on.
+///
+/// The numeric values are part of the C ABI (`OAK_ERR_*`) and never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[repr(i32)]
+pub enum ErrorKind {
+    /// A key, client, code or token does not exist.
+    NotFound = 1,
+    /// A backend failed to store or fetch (database error, Redis error).
+    Storage = 2,
+    /// Stored data could not be parsed; it was left as it was.
+    Corrupt = 3,
+    /// A validator refused a token set (see [`ValidationError`]).
+    Validation = 4,
+    /// An operating-system I/O error.
+    Io = 5,
+    /// A backend service is not reachable (no keyring daemon, Redis down).
+    Unavailable = 6,
+    /// The backend cannot do this (for example enumerating memcached keys).
+    Unsupported = 7,
+    /// The caller passed something unusable (bad spec, bad URL, bad key).
+    InvalidArgument = 8,
+    /// A transport-level HTTP failure: connect, TLS, timeout, oversized body.
+    Http = 9,
+    /// The provider answered with an OAuth error (`error=...`).
+    OAuth = 10,
+    /// The grant is gone (`invalid_grant`): the user must sign in again.
+    InvalidGrant = 11,
+    /// An ID token failed validation (signature, issuer, audience, ...).
+    IdToken = 12,
+    /// The sign-in did not finish in time.
+    Timeout = 13,
+    /// The sign-in was cancelled.
+    Cancelled = 14,
+    /// The sign-in failed (forged callback, provider error, mix-up).
+    Authentication = 15,
+    /// A lock could not be taken in time.
+    LockTimeout = 16,
+    /// A bug: a panic caught at the C boundary or a broken invariant.
+    Internal = 99,
+}
+
+/// A token set refused by a validator of a
+/// [`ValidatingStore`](crate::store::ValidatingStore).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// The validator's name, e.g. `"not_expired"`.
+    pub validator: &'static str,
+    /// The key (resource server / user key) the token set is stored under.
+    pub key: String,
+    /// Why it was refused, without any secret.
+    pub reason: String,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "token validation failed ({}) for '{}': {}",
+            self.validator, self.key, self.reason
+        )
+    }
+}
+
+/// The error type of every fallible oauthkit call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Something looked up by key does not exist.
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked up, e.g. `client 'abc'`.
+        what: String,
+    },
+    /// A backend failed.
+    #[error("{backend} store error: {message}")]
+    Storage {
+        /// The backend's name (`"sqlite"`, `"redis"`, ...).
+        backend: &'static str,
+        /// What failed.
+        message: String,
+        /// The backend's own error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// Stored data is unreadable. Nothing was overwritten.
+    #[error("corrupt data in {location}: {message}")]
+    Corrupt {
+        /// Where: a file path, a database row, a Redis key.
+        location: String,
+        /// Why it could not be read.
+        message: String,
+    },
+    /// A validator refused a token set.
+    #[error("{0}")]
+    Validation(ValidationError),
+    /// An I/O error, with what was being done.
+    #[error("{context}: {source}")]
+    Io {
+        /// What oauthkit was doing, e.g. `writing /home/a/tokens.json`.
+        context: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A backend service cannot be reached.
+    #[error("{backend} unavailable: {message}")]
+    Unavailable {
+        /// The backend's name.
+        backend: &'static str,
+        /// Why, and where relevant how to fix it.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The backend cannot perform this operation.
+    #[error("{operation} is not supported by the {backend} store")]
+    Unsupported {
+        /// The backend's name.
+        backend: &'static str,
+        /// The operation, e.g. `list_keys`.
+        operation: &'static str,
+    },
+    /// An argument was unusable.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A transport failure talking to a provider.
+    #[error("HTTP error calling {endpoint}: {message}")]
+    Http {
+        /// Which endpoint (`token`, `jwks`, a URL without query).
+        endpoint: String,
+        /// What failed.
+        message: String,
+    },
+    /// The provider answered with an OAuth error response.
+    #[error("{endpoint} request failed{}: {error}{}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    OAuth {
+        /// Which endpoint (`token`, `refresh`, `revocation`, `userinfo`).
+        endpoint: String,
+        /// The HTTP status, when there was one.
+        status: Option<u16>,
+        /// The provider's `error` code, e.g. `invalid_client`.
+        error: String,
+        /// The provider's `error_description`.
+        description: Option<String>,
+    },
+    /// The ID token failed validation.
+    #[error("ID token validation failed: {0}")]
+    IdToken(String),
+    /// The sign-in timed out.
+    #[error("authentication timed out after {seconds}s")]
+    Timeout {
+        /// The configured timeout.
+        seconds: u64,
+    },
+    /// The sign-in was cancelled.
+    #[error("authentication flow was cancelled")]
+    Cancelled,
+    /// The sign-in failed.
+    #[error("authentication failed: {0}")]
+    Authentication(String),
+    /// A lock could not be taken in time.
+    #[error("timed out waiting for the lock on {0}")]
+    LockTimeout(String),
+    /// A bug inside oauthkit (a caught panic, a broken invariant).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The kind of this error, for matching and for the C ABI.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Storage { .. } => ErrorKind::Storage,
+            Error::Corrupt { .. } => ErrorKind::Corrupt,
+            Error::Validation(_) => ErrorKind::Validation,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Unavailable { .. } => ErrorKind::Unavailable,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
+            Error::Http { .. } => ErrorKind::Http,
+            Error::OAuth { error, .. } if error == "invalid_grant" => ErrorKind::InvalidGrant,
+            Error::OAuth { .. } => ErrorKind::OAuth,
+            Error::IdToken(_) => ErrorKind::IdToken,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Cancelled => ErrorKind::Cancelled,
+            Error::Authentication(_) => ErrorKind::Authentication,
+            Error::LockTimeout(_) => ErrorKind::LockTimeout,
+            Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// The validation failure, when this is one.
+    pub fn as_validation(&self) -> Option<&ValidationError> {
+        match self {
+            Error::Validation(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn storage(
+        backend: &'static str,
+        message: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Error::Storage {
+            backend,
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    pub(crate) fn corrupt(location: impl Into<String>, message: impl fmt::Display) -> Self {
+        Error::Corrupt {
+            location: location.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_grant_has_its_own_kind() {
+        let e = Error::OAuth {
+            endpoint: "token".into(),
+            status: Some(400),
+            error: "invalid_grant".into(),
+            description: Some("refresh token revoked".into()),
+        };
+        assert_eq!(e.kind(), ErrorKind::InvalidGrant);
+        assert_eq!(
+            e.to_string(),
+            "token request failed (HTTP 400): invalid_grant: refresh token revoked"
+        );
+    }
+
+    #[test]
+    fn validation_error_names_validator_and_key() {
+        let e = Error::Validation(ValidationError {
+            validator: "not_expired",
+            key: "api.example.org".into(),
+            reason: "expired at 100".into(),
+        });
+        assert_eq!(e.kind(), ErrorKind::Validation);
+        assert!(e.to_string().contains("not_expired"));
+        assert!(e.to_string().contains("api.example.org"));
+    }
+}

@@ -1,0 +1,34 @@
+//! # oauthkit
+//!
+//! OAuth 2.0 and OpenID Connect for native applications, blocking and
+//! runtime-free, with token stores and a stable C ABI.
+//!
+//! The crate has four parts (see `docs/ARCHITECTURE.md`):
+//!
+//! 1. [`store`]: the [`TokenStore`] trait and its backends (memory, JSON
+//!    file, SQLite, OS keyring, ...), and a validating wrapper.
+//! 2. `provider`: authorization URLs, PKCE, code exchange, refresh,
+//!    userinfo, revocation, OIDC discovery and ID-token validation.
+//! 3. `flow`: the native loopback sign-in, deploy mode and the session
+//!    manager that keeps tokens fresh.
+//! 4. `capi`: the C ABI over all of it.
+//!
+//! ```
+//! use oauthkit::{store::MemoryStore, TokenSet, TokenStore};
+//! let store = MemoryStore::new();
+//! store.save("alice", &TokenSet::bearer("at").with_expires_in(3600)).unwrap();
+//! assert!(!store.load("alice").unwrap().unwrap().is_expired(60));
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod provider;
+pub mod secret;
+pub mod store;
+pub mod token;
+
+pub use error::{Error, ErrorKind, Result, ValidationError};
+pub use secret::Secret;
+pub use store::TokenStore;
+pub use token::TokenSet;

@@ -1,0 +1,121 @@
+//! Opening a store from a spec string, and the default store.
+
+use std::path::PathBuf;
+
+use super::{JsonFileStore, MemoryStore, TokenStore, DEFAULT_NAMESPACE};
+use crate::error::{Error, Result};
+
+/// The environment variable that overrides the default store's spec.
+pub const STORE_ENV: &str = "OAUTHKIT_STORE";
+
+/// Opens a store from a spec:
+///
+/// | spec | store |
+/// |---|---|
+/// | `memory:` | [`MemoryStore`] |
+/// | `file:/path/tokens.json` | [`JsonFileStore`] |
+/// | `sqlite:/path/tokens.db` | `SqliteStore` (feature `sqlite`) |
+/// | `keyring:service-name` | `KeyringStore` (feature `keyring`) |
+///
+/// Any spec takes `?namespace=NAME` at the end (default `DEFAULT`). A
+/// backend whose feature is off is an [`Error::Unsupported`] naming the
+/// feature; an unknown scheme is an [`Error::InvalidArgument`].
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let spec = format!("file:{}?namespace=my-app", dir.path().join("t.json").display());
+/// let store = oauthkit::store::open(&spec).unwrap();
+/// assert_eq!(store.backend(), "file");
+/// assert_eq!(store.namespace(), "my-app");
+/// assert!(oauthkit::store::open("floppy:/a").is_err());
+/// ```
+pub fn open(spec: &str) -> Result<Box<dyn TokenStore>> {
+    let (scheme, rest) = spec.split_once(':').ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "store spec '{spec}' has no scheme (expected e.g. memory:, file:PATH, sqlite:PATH, keyring:SERVICE)"
+        ))
+    })?;
+    let (target, namespace) = split_namespace(rest)?;
+    match scheme {
+        "memory" => Ok(Box::new(MemoryStore::new().in_namespace(&namespace))),
+        "file" => Ok(Box::new(JsonFileStore::open(path_of(target)?)?.in_namespace(&namespace))),
+        "sqlite" => open_sqlite(target, &namespace),
+        "keyring" => open_keyring(target, &namespace),
+        other => Err(Error::InvalidArgument(format!(
+            "unknown store scheme '{other}' (known: memory, file, sqlite, keyring)"
+        ))),
+    }
+}
+
+/// Opens the default store: the spec in `OAUTHKIT_STORE` when set, else the
+/// JSON file at [`default_store_path`].
+pub fn open_default() -> Result<Box<dyn TokenStore>> {
+    match std::env::var(STORE_ENV) {
+        Ok(spec) if !spec.is_empty() => open(&spec),
+        _ => Ok(Box::new(JsonFileStore::open(default_store_path()?)?)),
+    }
+}
+
+/// `tokens.json` in oauthkit's folder of the user's data directory:
+/// `$XDG_DATA_HOME/oauthkit` (or `~/.local/share/oauthkit`) on Linux,
+/// `~/Library/Application Support/oauthkit` on macOS and
+/// `%LOCALAPPDATA%\oauthkit` on Windows (where per-user ACLs, not Unix
+/// modes, keep it private).
+pub fn default_store_path() -> Result<PathBuf> {
+    let env_dir = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let base = if cfg!(windows) {
+        env_dir("LOCALAPPDATA").or_else(|| env_dir("APPDATA"))
+    } else if cfg!(target_os = "macos") {
+        env_dir("HOME").map(|h| h.join("Library/Application Support"))
+    } else {
+        env_dir("XDG_DATA_HOME").or_else(|| env_dir("HOME").map(|h| h.join(".local/share")))
+    };
+    base.map(|b| b.join("oauthkit").join("tokens.json")).ok_or_else(|| {
+        Error::InvalidArgument("no user data directory (HOME is not set); set OAUTHKIT_STORE".into())
+    })
+}
+
+fn split_namespace(rest: &str) -> Result<(&str, String)> {
+    match rest.rsplit_once("?namespace=") {
+        Some((target, ns)) => {
+            super::check_key("namespace", ns)?;
+            Ok((target, ns.to_owned()))
+        }
+        None => Ok((rest, DEFAULT_NAMESPACE.to_owned())),
+    }
+}
+
+fn path_of(target: &str) -> Result<PathBuf> {
+    // Accept both file:/abs/path and file:///abs/path.
+    let path = target.strip_prefix("//").unwrap_or(target);
+    if path.is_empty() {
+        return Err(Error::InvalidArgument("the store spec names no path".into()));
+    }
+    Ok(PathBuf::from(path))
+}
+
+#[cfg(feature = "sqlite")]
+fn open_sqlite(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
+    Ok(Box::new(super::SqliteStore::open(path_of(target)?)?.in_namespace(namespace)))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn open_sqlite(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
+    Err(Error::Unsupported {
+        backend: "sqlite (build oauthkit with --features sqlite)",
+        operation: "opening",
+    })
+}
+
+#[cfg(feature = "keyring")]
+fn open_keyring(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
+    Ok(Box::new(super::KeyringStore::new(target)?.in_namespace(namespace)))
+}
+
+#[cfg(not(feature = "keyring"))]
+fn open_keyring(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
+    Err(Error::Unsupported {
+        backend: "keyring (build oauthkit with --features keyring)",
+        operation: "opening",
+    })
+}

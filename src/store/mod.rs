@@ -1,0 +1,229 @@
+//! Token stores: one small trait, several backends.
+//!
+//! A store holds **namespaces** (one per application; the default is
+//! [`DEFAULT_NAMESPACE`]); a namespace holds [`TokenSet`]s by **key**. The
+//! key is what pywry calls the user or session key and what globus-sdk calls
+//! the resource server. A store value is bound to one namespace; every
+//! backend has an `in_namespace` method that returns a handle on another
+//! namespace of the same storage, and [`TokenStore::namespaces`] lists the
+//! namespaces the storage holds.
+//!
+//! | backend | module | feature | shared by |
+//! |---|---|---|---|
+//! | memory | [`memory`] | – | threads of one process |
+//! | JSON file | [`json_file`] | – | processes on one machine |
+//! | SQLite | `sqlite` | `sqlite` | processes on one machine |
+//! | OS keyring | `keyring` | `keyring` | processes of one user |
+//!
+//! [`open`] builds any of them from a spec string such as
+//! `file:/home/me/.local/share/oauthkit/tokens.json`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::token::TokenSet;
+
+mod factory;
+pub(crate) mod file_lock;
+pub(crate) mod globus_format;
+pub mod json_file;
+#[cfg(feature = "keyring")]
+pub mod keyring;
+pub mod memory;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+pub mod validating;
+
+pub use factory::{default_store_path, open, open_default};
+pub use json_file::JsonFileStore;
+#[cfg(feature = "keyring")]
+pub use keyring::KeyringStore;
+pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+pub use validating::{
+    HasRefreshToken, NotExpired, ScopeRequirements, TokenValidator, UnchangingIdentity,
+    ValidatingStore,
+};
+
+/// The namespace a store uses unless told otherwise (globus-sdk's default).
+pub const DEFAULT_NAMESPACE: &str = "DEFAULT";
+
+/// Longest key or namespace accepted, in bytes.
+pub const MAX_KEY_LEN: usize = 512;
+
+/// A place that keeps token sets by key. Blocking, and shareable between
+/// threads.
+///
+/// Implementations keep what they are given: a loaded token set equals the
+/// saved one field for field (stores that use globus-sdk's format fill an
+/// empty `resource_server` with the key). A missing key is `Ok(None)`, never
+/// an error; storage that cannot be read is [`Error::Corrupt`] and is left as
+/// it was.
+///
+/// ```
+/// use oauthkit::{store::MemoryStore, TokenSet, TokenStore};
+/// # fn main() -> oauthkit::Result<()> {
+/// let store = MemoryStore::new();
+/// store.save("alice", &TokenSet::bearer("at").with_refresh_token("rt"))?;
+/// assert!(store.exists("alice")?);
+/// assert_eq!(store.list_keys()?, vec!["alice".to_string()]);
+/// let tokens = store.load("alice")?.expect("saved above");
+/// assert_eq!(tokens.access_token.expose(), "at");
+/// assert!(store.delete("alice")?);
+/// assert!(store.load("alice")?.is_none());
+/// # Ok(()) }
+/// ```
+pub trait TokenStore: Send + Sync {
+    /// Saves (inserts or replaces) the token set under `key`.
+    fn save(&self, key: &str, tokens: &TokenSet) -> Result<()>;
+
+    /// Loads the token set under `key`; `None` when there is none.
+    fn load(&self, key: &str) -> Result<Option<TokenSet>>;
+
+    /// Deletes the token set under `key`; whether there was one.
+    fn delete(&self, key: &str) -> Result<bool>;
+
+    /// Whether a token set is stored under `key`.
+    fn exists(&self, key: &str) -> Result<bool> {
+        Ok(self.load(key)?.is_some())
+    }
+
+    /// The keys of this namespace, sorted.
+    fn list_keys(&self) -> Result<Vec<String>>;
+
+    /// The namespace this handle reads and writes.
+    fn namespace(&self) -> &str;
+
+    /// Every namespace the underlying storage holds, sorted.
+    fn namespaces(&self) -> Result<Vec<String>>;
+
+    /// A short name of the backend, for messages (`"memory"`, `"file"`...).
+    fn backend(&self) -> &'static str;
+
+    /// Every token set of this namespace by key (globus-sdk's
+    /// `get_token_data_by_resource_server`).
+    fn load_all(&self) -> Result<BTreeMap<String, TokenSet>> {
+        let mut all = BTreeMap::new();
+        for key in self.list_keys()? {
+            if let Some(t) = self.load(&key)? {
+                all.insert(key, t);
+            }
+        }
+        Ok(all)
+    }
+
+    /// Saves several token sets (globus-sdk's
+    /// `store_token_data_by_resource_server`). Backends that can do so write
+    /// them in one atomic step.
+    fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
+        for (key, t) in tokens {
+            self.save(key, t)?;
+        }
+        Ok(())
+    }
+
+    /// Takes an exclusive lock on `key` that other processes sharing this
+    /// storage respect, waiting at most `timeout`. The session manager holds
+    /// it while it re-reads and refreshes, so that two processes never spend
+    /// the same rotating refresh token. Backends with no cross-process reach
+    /// return a lock that only orders nothing ([`KeyLock::noop`]); in-process
+    /// ordering is the caller's job.
+    fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
+        let _ = (key, timeout);
+        Ok(KeyLock::noop())
+    }
+}
+
+/// A held per-key lock; dropping it releases the lock.
+#[must_use = "the lock is released when this value is dropped"]
+pub struct KeyLock {
+    _guard: Option<Box<dyn Send>>,
+}
+
+impl KeyLock {
+    /// A lock that excludes nothing (for single-process backends).
+    pub fn noop() -> Self {
+        KeyLock { _guard: None }
+    }
+
+    /// Wraps a guard whose `Drop` releases the lock.
+    pub fn from_guard(guard: impl Send + 'static) -> Self {
+        KeyLock {
+            _guard: Some(Box::new(guard)),
+        }
+    }
+}
+
+impl std::fmt::Debug for KeyLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyLock")
+            .field("held", &self._guard.is_some())
+            .finish()
+    }
+}
+
+/// Forwards every method of [`TokenStore`] through a smart pointer.
+macro_rules! forward_token_store {
+    ($($ptr:ident)::+) => {
+        impl<T: TokenStore + ?Sized> TokenStore for $($ptr)::+<T> {
+            fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
+                (**self).save(key, tokens)
+            }
+            fn load(&self, key: &str) -> Result<Option<TokenSet>> {
+                (**self).load(key)
+            }
+            fn delete(&self, key: &str) -> Result<bool> {
+                (**self).delete(key)
+            }
+            fn exists(&self, key: &str) -> Result<bool> {
+                (**self).exists(key)
+            }
+            fn list_keys(&self) -> Result<Vec<String>> {
+                (**self).list_keys()
+            }
+            fn namespace(&self) -> &str {
+                (**self).namespace()
+            }
+            fn namespaces(&self) -> Result<Vec<String>> {
+                (**self).namespaces()
+            }
+            fn backend(&self) -> &'static str {
+                (**self).backend()
+            }
+            fn load_all(&self) -> Result<BTreeMap<String, TokenSet>> {
+                (**self).load_all()
+            }
+            fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
+                (**self).save_all(tokens)
+            }
+            fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
+                (**self).lock_key(key, timeout)
+            }
+        }
+    };
+}
+
+forward_token_store!(std::sync::Arc);
+forward_token_store!(Box);
+
+/// Checks a key or namespace: non-empty, at most [`MAX_KEY_LEN`] bytes, no
+/// control characters.
+pub fn check_key(what: &str, key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::InvalidArgument(format!("{what} must not be empty")));
+    }
+    if key.len() > MAX_KEY_LEN {
+        return Err(Error::InvalidArgument(format!(
+            "{what} is {} bytes long; the limit is {MAX_KEY_LEN}",
+            key.len()
+        )));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(Error::InvalidArgument(format!(
+            "{what} must not contain control characters"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,330 @@
+//! [`ValidatingStore`]: checks token sets on their way in and out of a store.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::{KeyLock, TokenStore};
+use crate::error::{Error, Result, ValidationError};
+use crate::token::{now_unix, TokenSet};
+
+/// What a validator knows besides the token set itself.
+#[derive(Debug, Clone, Default)]
+pub struct ValidationContext {
+    /// The identity (`sub`) pinned for this store: the first one seen.
+    pub pinned_identity: Option<String>,
+}
+
+/// One check on token sets; the four globus-sdk validators are provided.
+///
+/// A validator returns `Err(reason)`; the store turns it into
+/// [`Error::Validation`] naming the validator and the key.
+pub trait TokenValidator: Send + Sync {
+    /// A short name used in errors, e.g. `"not_expired"`.
+    fn name(&self) -> &'static str;
+
+    /// Checks a token set before it is saved.
+    fn before_save(&self, key: &str, tokens: &TokenSet, ctx: &ValidationContext) -> Result<(), String> {
+        let _ = (key, tokens, ctx);
+        Ok(())
+    }
+
+    /// Checks a token set after it is loaded.
+    fn after_load(&self, key: &str, tokens: &TokenSet, ctx: &ValidationContext) -> Result<(), String> {
+        let _ = (key, tokens, ctx);
+        Ok(())
+    }
+}
+
+/// Refuses loaded token sets whose access token has expired (or expires
+/// within the leeway). Unknown expiry passes.
+#[derive(Debug, Clone, Default)]
+pub struct NotExpired {
+    /// Seconds before the real expiry at which a token already counts as
+    /// expired.
+    pub leeway_secs: i64,
+}
+
+impl TokenValidator for NotExpired {
+    fn name(&self) -> &'static str {
+        "not_expired"
+    }
+    fn after_load(&self, _: &str, t: &TokenSet, _: &ValidationContext) -> Result<(), String> {
+        match t.expires_at {
+            Some(at) if t.is_expired_at(now_unix(), self.leeway_secs) => {
+                Err(format!("the access token expired at {at} (Unix time)"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Refuses loaded token sets without a refresh token.
+#[derive(Debug, Clone, Default)]
+pub struct HasRefreshToken;
+
+impl TokenValidator for HasRefreshToken {
+    fn name(&self) -> &'static str {
+        "has_refresh_token"
+    }
+    fn after_load(&self, _: &str, t: &TokenSet, _: &ValidationContext) -> Result<(), String> {
+        match &t.refresh_token {
+            Some(rt) if !rt.is_empty() => Ok(()),
+            _ => Err("no refresh token".into()),
+        }
+    }
+}
+
+/// Refuses token sets (saved or loaded) that lack required scopes.
+///
+/// ```
+/// use oauthkit::store::ScopeRequirements;
+/// let req = ScopeRequirements::all_keys(["openid"]).for_key("api", ["api:read"]);
+/// # let _ = req;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ScopeRequirements {
+    every_key: Vec<String>,
+    by_key: BTreeMap<String, Vec<String>>,
+}
+
+impl ScopeRequirements {
+    /// Scopes every token set must have.
+    pub fn all_keys<I: IntoIterator<Item = S>, S: Into<String>>(scopes: I) -> Self {
+        ScopeRequirements {
+            every_key: scopes.into_iter().map(Into::into).collect(),
+            by_key: BTreeMap::new(),
+        }
+    }
+
+    /// Adds scopes required of the token set under `key`.
+    pub fn for_key<I: IntoIterator<Item = S>, S: Into<String>>(mut self, key: &str, scopes: I) -> Self {
+        self.by_key
+            .entry(key.to_owned())
+            .or_default()
+            .extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    fn check(&self, key: &str, t: &TokenSet) -> Result<(), String> {
+        let missing: BTreeSet<&str> = self
+            .every_key
+            .iter()
+            .chain(self.by_key.get(key).into_iter().flatten())
+            .filter(|s| !t.has_scope(s))
+            .map(String::as_str)
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "missing required scopes: {}",
+                missing.into_iter().collect::<Vec<_>>().join(" ")
+            ))
+        }
+    }
+}
+
+impl TokenValidator for ScopeRequirements {
+    fn name(&self) -> &'static str {
+        "scope_requirements"
+    }
+    fn before_save(&self, key: &str, t: &TokenSet, _: &ValidationContext) -> Result<(), String> {
+        self.check(key, t)
+    }
+    fn after_load(&self, key: &str, t: &TokenSet, _: &ValidationContext) -> Result<(), String> {
+        self.check(key, t)
+    }
+}
+
+/// Refuses to save a token set without an identity, or with an identity
+/// other than the one pinned for the store (the first one seen).
+#[derive(Debug, Clone, Default)]
+pub struct UnchangingIdentity;
+
+impl TokenValidator for UnchangingIdentity {
+    fn name(&self) -> &'static str {
+        "unchanging_identity"
+    }
+    fn before_save(&self, _: &str, t: &TokenSet, ctx: &ValidationContext) -> Result<(), String> {
+        match (&t.identity_id, &ctx.pinned_identity) {
+            (None, _) => Err("the token set has no identity_id".into()),
+            (Some(new), Some(pinned)) if new != pinned => Err(format!(
+                "identity changed from '{pinned}' to '{new}'"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Wraps a store and runs validators on every save and load (globus-sdk's
+/// `ValidatingTokenStorage`).
+///
+/// The store pins an identity: the single identity already stored when it
+/// is created (two different stored identities are an error), or else the
+/// first one saved. [`UnchangingIdentity`] refuses any other.
+/// Deletes pass through unvalidated.
+///
+/// ```
+/// use oauthkit::store::{MemoryStore, NotExpired, ValidatingStore};
+/// use oauthkit::{ErrorKind, TokenSet, TokenStore};
+/// let inner = MemoryStore::new();
+/// inner.save("k", &TokenSet::bearer("at").with_expires_at(1)).unwrap();
+/// let store = ValidatingStore::new(inner)
+///     .unwrap()
+///     .with_validator(NotExpired::default());
+/// let err = store.load("k").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Validation);
+/// assert_eq!(err.as_validation().unwrap().validator, "not_expired");
+/// ```
+pub struct ValidatingStore<S> {
+    inner: S,
+    validators: Vec<Box<dyn TokenValidator>>,
+    pinned: Mutex<Option<String>>,
+}
+
+impl<S: TokenStore> ValidatingStore<S> {
+    /// Wraps `inner` with no validators yet; pins the identity already
+    /// stored in its namespace, if any.
+    pub fn new(inner: S) -> Result<Self> {
+        let ids: BTreeSet<String> = inner
+            .load_all()?
+            .into_values()
+            .filter_map(|t| t.identity_id)
+            .collect();
+        if ids.len() > 1 {
+            return Err(Error::Validation(ValidationError {
+                validator: "unchanging_identity",
+                key: "*".into(),
+                reason: format!("the store already holds {} different identities", ids.len()),
+            }));
+        }
+        Ok(ValidatingStore {
+            inner,
+            validators: Vec::new(),
+            pinned: Mutex::new(ids.into_iter().next()),
+        })
+    }
+
+    /// Adds a validator; they run in the order added.
+    pub fn with_validator(mut self, v: impl TokenValidator + 'static) -> Self {
+        self.validators.push(Box::new(v));
+        self
+    }
+
+    /// The identity pinned so far.
+    pub fn pinned_identity(&self) -> Option<String> {
+        self.pinned.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    fn context(&self) -> ValidationContext {
+        ValidationContext {
+            pinned_identity: self.pinned_identity(),
+        }
+    }
+
+    fn fail(v: &dyn TokenValidator, key: &str, reason: String) -> Error {
+        Error::Validation(ValidationError {
+            validator: v.name(),
+            key: key.to_owned(),
+            reason,
+        })
+    }
+
+    fn check_save(&self, key: &str, t: &TokenSet, ctx: &ValidationContext) -> Result<()> {
+        for v in &self.validators {
+            v.before_save(key, t, ctx).map_err(|r| Self::fail(v.as_ref(), key, r))?;
+        }
+        Ok(())
+    }
+
+    fn check_load(&self, key: &str, t: &TokenSet, ctx: &ValidationContext) -> Result<()> {
+        for v in &self.validators {
+            v.after_load(key, t, ctx).map_err(|r| Self::fail(v.as_ref(), key, r))?;
+        }
+        Ok(())
+    }
+
+    fn pin(&self, tokens: &TokenSet) {
+        let mut pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
+        if pinned.is_none() {
+            pinned.clone_from(&tokens.identity_id);
+        }
+    }
+}
+
+impl<S: TokenStore> TokenStore for ValidatingStore<S> {
+    fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
+        self.check_save(key, tokens, &self.context())?;
+        self.inner.save(key, tokens)?;
+        self.pin(tokens);
+        Ok(())
+    }
+
+    fn load(&self, key: &str) -> Result<Option<TokenSet>> {
+        let Some(t) = self.inner.load(key)? else {
+            return Ok(None);
+        };
+        self.check_load(key, &t, &self.context())?;
+        Ok(Some(t))
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        self.inner.delete(key)
+    }
+
+    fn exists(&self, key: &str) -> Result<bool> {
+        self.inner.exists(key)
+    }
+
+    fn list_keys(&self) -> Result<Vec<String>> {
+        self.inner.list_keys()
+    }
+
+    fn namespace(&self) -> &str {
+        self.inner.namespace()
+    }
+
+    fn namespaces(&self) -> Result<Vec<String>> {
+        self.inner.namespaces()
+    }
+
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    fn load_all(&self) -> Result<BTreeMap<String, TokenSet>> {
+        let all = self.inner.load_all()?;
+        let ctx = self.context();
+        for (k, t) in &all {
+            self.check_load(k, t, &ctx)?;
+        }
+        Ok(all)
+    }
+
+    fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
+        // Later entries of the batch are checked against the identity the
+        // earlier ones would pin, so one batch cannot mix identities.
+        let mut ctx = self.context();
+        for (k, t) in tokens {
+            self.check_save(k, t, &ctx)?;
+            if ctx.pinned_identity.is_none() {
+                ctx.pinned_identity.clone_from(&t.identity_id);
+            }
+        }
+        self.inner.save_all(tokens)?;
+        if let Some(t) = tokens.values().find(|t| t.identity_id.is_some()) {
+            self.pin(t);
+        }
+        Ok(())
+    }
+
+    fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
+        self.inner.lock_key(key, timeout)
+    }
+}

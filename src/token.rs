@@ -1,0 +1,353 @@
+//! [`TokenSet`]: what a sign-in or a refresh yields and what stores keep.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::secret::Secret;
+
+/// Seconds since the Unix epoch, now.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The tokens a provider granted, with what is known about them.
+///
+/// The expiry is kept as an absolute time (`expires_at`, Unix seconds),
+/// computed once from `expires_in` when the response arrived, so a token set
+/// read back from a store a day later still knows when it expires.
+///
+/// `Debug` never prints token values (they are [`Secret`]s) nor the values
+/// of `extra`, only its keys.
+///
+/// ```
+/// use oauthkit::TokenSet;
+/// let t = TokenSet::bearer("at-123")
+///     .with_refresh_token("rt-456")
+///     .with_scopes(["openid", "email"])
+///     .with_expires_in(3600);
+/// assert!(!t.is_expired(60));
+/// assert!(t.has_scope("email"));
+/// assert!(t.seconds_left().unwrap() > 3500);
+/// assert!(!format!("{t:?}").contains("at-123"));
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct TokenSet {
+    /// The access token.
+    pub access_token: Secret,
+    /// The token type, normally `Bearer`.
+    pub token_type: String,
+    /// The refresh token, when the provider granted one.
+    pub refresh_token: Option<Secret>,
+    /// The OpenID Connect ID token, when there was one.
+    pub id_token: Option<Secret>,
+    /// The granted scopes.
+    pub scopes: Vec<String>,
+    /// When the access token expires (Unix seconds); `None` when unknown.
+    /// Unknown never means expired.
+    pub expires_at: Option<i64>,
+    /// When the tokens were received (Unix seconds).
+    pub issued_at: i64,
+    /// The resource server the tokens are for (globus-sdk's key).
+    pub resource_server: Option<String>,
+    /// The identity the tokens belong to: the ID token's `sub`.
+    pub identity_id: Option<String>,
+    /// Other fields of the provider's response, kept as they came.
+    pub extra: Map<String, Value>,
+}
+
+impl TokenSet {
+    /// A bearer token set holding only an access token, issued now.
+    pub fn bearer(access_token: impl Into<Secret>) -> Self {
+        TokenSet {
+            access_token: access_token.into(),
+            token_type: "Bearer".to_owned(),
+            refresh_token: None,
+            id_token: None,
+            scopes: Vec::new(),
+            expires_at: None,
+            issued_at: now_unix(),
+            resource_server: None,
+            identity_id: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets the refresh token.
+    pub fn with_refresh_token(mut self, token: impl Into<Secret>) -> Self {
+        self.refresh_token = Some(token.into());
+        self
+    }
+
+    /// Sets the ID token.
+    pub fn with_id_token(mut self, token: impl Into<Secret>) -> Self {
+        self.id_token = Some(token.into());
+        self
+    }
+
+    /// Sets the scopes.
+    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the expiry to `issued_at + seconds`.
+    pub fn with_expires_in(mut self, seconds: i64) -> Self {
+        self.expires_at = Some(self.issued_at.saturating_add(seconds));
+        self
+    }
+
+    /// Sets the absolute expiry.
+    pub fn with_expires_at(mut self, unix_seconds: i64) -> Self {
+        self.expires_at = Some(unix_seconds);
+        self
+    }
+
+    /// Sets the resource server.
+    pub fn with_resource_server(mut self, rs: impl Into<String>) -> Self {
+        self.resource_server = Some(rs.into());
+        self
+    }
+
+    /// Sets the identity (`sub`).
+    pub fn with_identity_id(mut self, id: impl Into<String>) -> Self {
+        self.identity_id = Some(id.into());
+        self
+    }
+
+    /// Whether the access token expires within `leeway_secs` from now.
+    /// A token with no known expiry is never expired.
+    pub fn is_expired(&self, leeway_secs: i64) -> bool {
+        self.is_expired_at(now_unix(), leeway_secs)
+    }
+
+    /// [`is_expired`](Self::is_expired) against a given clock.
+    pub fn is_expired_at(&self, now: i64, leeway_secs: i64) -> bool {
+        match self.expires_at {
+            Some(at) => now.saturating_add(leeway_secs) >= at,
+            None => false,
+        }
+    }
+
+    /// Seconds until expiry (negative once expired); `None` when unknown.
+    pub fn seconds_left(&self) -> Option<i64> {
+        self.expires_at.map(|at| at - now_unix())
+    }
+
+    /// Whether the granted scopes include `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// The scopes as one space-separated string, as OAuth sends them.
+    pub fn scope_string(&self) -> String {
+        self.scopes.join(" ")
+    }
+
+    /// Serialises to the oauthkit JSON shape (see [`Serialize`] below).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a TokenSet always serialises")
+    }
+
+    /// Parses the oauthkit JSON shape.
+    pub fn from_json(json: &str) -> crate::Result<Self> {
+        serde_json::from_str(json).map_err(|e| crate::Error::corrupt("token set JSON", json_error(&e)))
+    }
+}
+
+/// Describes a JSON error by category and position only: serde's own
+/// message can quote the offending value, which may be a token.
+pub(crate) fn json_error(e: &serde_json::Error) -> String {
+    let what = match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "unexpected value or missing field",
+        serde_json::error::Category::Eof => "unexpected end of input",
+    };
+    format!("{what} at line {} column {}", e.line(), e.column())
+}
+
+/// Splits a space-separated OAuth scope string.
+pub(crate) fn split_scopes(scope: &str) -> Vec<String> {
+    scope.split_whitespace().map(str::to_owned).collect()
+}
+
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("refresh_token", &self.refresh_token)
+            .field("id_token", &self.id_token)
+            .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
+            .field("issued_at", &self.issued_at)
+            .field("resource_server", &self.resource_server)
+            .field("identity_id", &self.identity_id)
+            .field("extra_keys", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The stored JSON shape: pywry's `OAuthTokenSet` fields, in its order,
+/// plus three fields pywry ignores when reading.
+///
+/// ```json
+/// {"access_token": "…", "token_type": "Bearer", "refresh_token": "…",
+///  "expires_in": 3600, "id_token": "…", "scope": "openid email",
+///  "raw": {"…": "…"}, "issued_at": 1700000000,
+///  "expires_at": 1700003600, "resource_server": "…", "identity_id": "…"}
+/// ```
+///
+/// `expires_in` is relative to `issued_at`, as in pywry; `expires_at` is the
+/// same instant, absolute, and wins when both are present. `raw` holds the
+/// provider's other fields (never the tokens again). This shape is stable:
+/// fields are only ever added.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    access_token: Secret,
+    #[serde(default = "default_token_type")]
+    token_type: String,
+    #[serde(default)]
+    refresh_token: Option<Secret>,
+    #[serde(default)]
+    expires_in: Option<i64>,
+    #[serde(default)]
+    id_token: Option<Secret>,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    raw: Map<String, Value>,
+    #[serde(default)]
+    issued_at: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resource_server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    identity_id: Option<String>,
+}
+
+fn default_token_type() -> String {
+    "Bearer".to_owned()
+}
+
+impl Serialize for TokenSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Wire {
+            access_token: self.access_token.clone(),
+            token_type: self.token_type.clone(),
+            refresh_token: self.refresh_token.clone(),
+            expires_in: self.expires_at.map(|at| at - self.issued_at),
+            id_token: self.id_token.clone(),
+            scope: self.scope_string(),
+            raw: self.extra.clone(),
+            issued_at: Some(self.issued_at as f64),
+            expires_at: self.expires_at,
+            resource_server: self.resource_server.clone(),
+            identity_id: self.identity_id.clone(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let w = Wire::deserialize(deserializer)?;
+        // pywry: a record without issued_at was issued "now" when read.
+        let issued_at = w.issued_at.map(|f| f.floor() as i64).unwrap_or_else(now_unix);
+        let expires_at = w
+            .expires_at
+            .or_else(|| w.expires_in.map(|e| issued_at.saturating_add(e)));
+        Ok(TokenSet {
+            access_token: w.access_token,
+            token_type: w.token_type,
+            refresh_token: w.refresh_token,
+            id_token: w.id_token,
+            scopes: split_scopes(&w.scope),
+            expires_at,
+            issued_at,
+            resource_server: w.resource_server,
+            identity_id: w.identity_id,
+            extra: w.raw,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full() -> TokenSet {
+        let mut t = TokenSet::bearer("at")
+            .with_refresh_token("rt")
+            .with_id_token("idt")
+            .with_scopes(["openid", "email"])
+            .with_resource_server("rs")
+            .with_identity_id("sub-1");
+        t.issued_at = 1_700_000_000;
+        t.expires_at = Some(1_700_003_600);
+        t.extra.insert("ext_expires_in".into(), Value::from(7200));
+        t
+    }
+
+    #[test]
+    fn json_round_trip_keeps_every_field() {
+        let t = full();
+        assert_eq!(TokenSet::from_json(&t.to_json()).unwrap(), t);
+    }
+
+    #[test]
+    fn json_shape_is_pywry_compatible() {
+        let v: Value = serde_json::from_str(&full().to_json()).unwrap();
+        assert_eq!(v["expires_in"], 3600);
+        assert_eq!(v["scope"], "openid email");
+        assert_eq!(v["issued_at"], 1_700_000_000.0);
+        assert_eq!(v["raw"]["ext_expires_in"], 7200);
+    }
+
+    #[test]
+    fn reads_a_pywry_record() {
+        let json = r#"{"access_token": "a", "token_type": "Bearer", "refresh_token": null,
+            "expires_in": 60, "id_token": null, "scope": "", "raw": {"x": 1},
+            "issued_at": 1700000000.75}"#;
+        let t = TokenSet::from_json(json).unwrap();
+        assert_eq!(t.issued_at, 1_700_000_000);
+        assert_eq!(t.expires_at, Some(1_700_000_060));
+        assert!(t.scopes.is_empty());
+        assert_eq!(t.extra["x"], 1);
+    }
+
+    #[test]
+    fn missing_access_token_is_corrupt() {
+        let err = TokenSet::from_json(r#"{"token_type":"Bearer"}"#).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Corrupt);
+    }
+
+    #[test]
+    fn expiry_with_leeway() {
+        let t = TokenSet::bearer("a").with_expires_at(1000);
+        assert!(!t.is_expired_at(900, 60));
+        assert!(t.is_expired_at(950, 60));
+        assert!(t.is_expired_at(1000, 0));
+        assert!(!TokenSet::bearer("a").is_expired_at(i64::MAX, 0));
+    }
+
+    #[test]
+    fn debug_redacts_everything_secret() {
+        let mut t = full();
+        t.extra.insert("note".into(), Value::from("do-not-print"));
+        let d = format!("{t:?}");
+        for s in ["\"at\"", "\"rt\"", "idt", "do-not-print"] {
+            assert!(!d.contains(s), "{s} leaked in {d}");
+        }
+    }
+}
