@@ -16,8 +16,13 @@ pub const STORE_ENV: &str = "OAUTHKIT_STORE";
 /// | `file:/path/tokens.json` | [`JsonFileStore`] |
 /// | `sqlite:/path/tokens.db` | `SqliteStore` (feature `sqlite`) |
 /// | `keyring:service-name` | `KeyringStore` (feature `keyring`) |
+/// | `redis://host:port/db`, `rediss://...` (TLS) | `RedisStore` (feature `redis`) |
+/// | `redis+cluster://h1:p1,h2:p2` (or `rediss+cluster://`) | `RedisStore` on a Redis Cluster |
+/// | `memcache://host:port` | `MemcacheStore` (feature `memcache`) |
 ///
-/// Any spec takes `?namespace=NAME` at the end (default `DEFAULT`). A
+/// Any spec takes `?namespace=NAME` at the end (default `DEFAULT`); after
+/// other query settings of a Redis or memcached URL (such as `prefix=`)
+/// write it `&namespace=NAME`. A
 /// backend whose feature is off is an [`Error::Unsupported`] naming the
 /// feature; an unknown scheme is an [`Error::InvalidArgument`].
 ///
@@ -41,8 +46,12 @@ pub fn open(spec: &str) -> Result<Box<dyn TokenStore>> {
         "file" => Ok(Box::new(JsonFileStore::open(path_of(target)?)?.in_namespace(&namespace))),
         "sqlite" => open_sqlite(target, &namespace),
         "keyring" => open_keyring(target, &namespace),
+        "redis" | "rediss" | "redis+cluster" | "rediss+cluster" => {
+            open_redis(&format!("{scheme}:{target}"), &namespace)
+        }
+        "memcache" => open_memcache(&format!("{scheme}:{target}"), &namespace),
         other => Err(Error::InvalidArgument(format!(
-            "unknown store scheme '{other}' (known: memory, file, sqlite, keyring)"
+            "unknown store scheme '{other}' (known: memory, file, sqlite, keyring, redis, rediss, redis+cluster, memcache)"
         ))),
     }
 }
@@ -76,7 +85,10 @@ pub fn default_store_path() -> Result<PathBuf> {
 }
 
 fn split_namespace(rest: &str) -> Result<(&str, String)> {
-    match rest.rsplit_once("?namespace=") {
+    match rest
+        .rsplit_once("?namespace=")
+        .or_else(|| rest.rsplit_once("&namespace="))
+    {
         Some((target, ns)) => {
             super::check_key("namespace", ns)?;
             Ok((target, ns.to_owned()))
@@ -116,6 +128,32 @@ fn open_keyring(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
 fn open_keyring(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
     Err(Error::Unsupported {
         backend: "keyring (build oauthkit with --features keyring)",
+        operation: "opening",
+    })
+}
+
+#[cfg(feature = "redis")]
+fn open_redis(url: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
+    Ok(Box::new(super::RedisStore::open_url(url)?.in_namespace(namespace)))
+}
+
+#[cfg(not(feature = "redis"))]
+fn open_redis(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
+    Err(Error::Unsupported {
+        backend: "redis (build oauthkit with --features redis)",
+        operation: "opening",
+    })
+}
+
+#[cfg(feature = "memcache")]
+fn open_memcache(url: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
+    Ok(Box::new(super::MemcacheStore::open_url(url)?.in_namespace(namespace)))
+}
+
+#[cfg(not(feature = "memcache"))]
+fn open_memcache(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
+    Err(Error::Unsupported {
+        backend: "memcache (build oauthkit with --features memcache)",
         operation: "opening",
     })
 }

@@ -14,6 +14,8 @@
 //! | JSON file | [`json_file`] | – | processes on one machine |
 //! | SQLite | `sqlite` | `sqlite` | processes on one machine |
 //! | OS keyring | `keyring` | `keyring` | processes of one user |
+//! | Redis / Redis Cluster | `redis` | `redis` | processes on many machines |
+//! | memcached | `memcache` | `memcache` | processes on many machines (cache only) |
 //!
 //! [`open`] builds any of them from a spec string such as
 //! `file:/home/me/.local/share/oauthkit/tokens.json`.
@@ -30,7 +32,11 @@ pub(crate) mod globus_format;
 pub mod json_file;
 #[cfg(feature = "keyring")]
 pub mod keyring;
+#[cfg(feature = "memcache")]
+pub mod memcache;
 pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod validating;
@@ -39,7 +45,11 @@ pub use factory::{default_store_path, open, open_default};
 pub use json_file::JsonFileStore;
 #[cfg(feature = "keyring")]
 pub use keyring::KeyringStore;
+#[cfg(feature = "memcache")]
+pub use self::memcache::MemcacheStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use validating::{

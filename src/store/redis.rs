@@ -1,0 +1,287 @@
+//! [`RedisStore`]: token sets in Redis (one server or a Redis Cluster),
+//! shared by every process and machine that reaches it, in the layout
+//! pywry's `RedisTokenStore` uses (feature `redis`).
+//!
+//! # Layout
+//!
+//! The default namespace uses pywry's layout exactly: key
+//! `{prefix}:oauth:tokens:{key}`, a plain string holding the token set as
+//! pywry's `OAuthTokenSet` JSON ([`TokenSet::to_json`]). Other namespaces
+//! live under `{prefix}:{namespace}:oauth:tokens:{key}` (`%` and `:` in the
+//! namespace written `%25` and `%3A`). The prefix defaults to `oauthkit`;
+//! use `pywry` to share tokens with a Python service running pywry.
+//!
+//! # Expiry
+//!
+//! A token set with an expiry and **no** refresh token gets a TTL of its
+//! remaining lifetime plus [`EXPIRY_GRACE_SECS`] (as pywry does, counted
+//! from the expiry rather than from the save). A token set **with** a
+//! refresh token is kept until deleted: pywry gives it the same TTL and so
+//! loses the refresh token when the access token expires, which forces a
+//! new sign-in that was not needed.
+//!
+//! # Failures
+//!
+//! Connections come from a small pool (default 10). Every wait is bounded:
+//! connecting by [`RedisConfig::connect_timeout`], each reply by
+//! [`RedisConfig::io_timeout`]. An unreachable server is an
+//! [`Error::Unavailable`]; when it comes back the same store works again
+//! (broken connections are dropped, never reused).
+//!
+//! ```no_run
+//! use oauthkit::store::redis::{RedisConfig, RedisStore};
+//! use oauthkit::{TokenSet, TokenStore};
+//! # fn main() -> oauthkit::Result<()> {
+//! let store = RedisStore::open(RedisConfig::new("redis://127.0.0.1:6379/0").with_prefix("pywry"))?;
+//! store.save("alice", &TokenSet::bearer("at").with_refresh_token("rt"))?;
+//! assert_eq!(store.list_keys()?, vec!["alice".to_string()]);
+//! # Ok(()) }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::redis::{cmd, from_redis_value, Value};
+
+use super::{check_key, KeyLock, TokenStore, DEFAULT_NAMESPACE};
+use crate::error::{Error, Result};
+use crate::token::{now_unix, TokenSet};
+
+mod config;
+mod layout;
+mod lock;
+pub(crate) mod pool;
+pub(crate) mod scan;
+
+pub use config::RedisConfig;
+use layout::Layout;
+use pool::Pool;
+
+/// Seconds a token set without a refresh token outlives its access token.
+pub const EXPIRY_GRACE_SECS: i64 = 300;
+
+/// How long a token set is kept: `None` for "until deleted".
+///
+/// ```
+/// use oauthkit::store::redis::retention;
+/// use oauthkit::TokenSet;
+/// let t = TokenSet::bearer("a").with_expires_at(1_000);
+/// assert_eq!(retention(&t, 900), Some(400));
+/// assert_eq!(retention(&t.clone().with_refresh_token("r"), 900), None);
+/// assert_eq!(retention(&TokenSet::bearer("a"), 900), None);
+/// // Long dead and not refreshable: kept for one second.
+/// assert_eq!(retention(&t, 5_000), Some(1));
+/// ```
+pub fn retention(tokens: &TokenSet, now: i64) -> Option<i64> {
+    if tokens.refresh_token.is_some() {
+        return None;
+    }
+    tokens
+        .expires_at
+        .map(|at| at.saturating_add(EXPIRY_GRACE_SECS).saturating_sub(now).max(1))
+}
+
+/// A token store in Redis. Cheap to clone; clones share the pool.
+#[derive(Clone)]
+pub struct RedisStore {
+    pool: Arc<Pool>,
+    config: Arc<RedisConfig>,
+    namespace: String,
+    layout: Layout,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("config", &self.config)
+            .field("namespace", &self.namespace)
+            .finish()
+    }
+}
+
+impl RedisStore {
+    /// A store with these settings, in the default namespace. Nothing is
+    /// connected yet: a server that is down now is reported by the first
+    /// operation (see [`ping`](Self::ping)), not here. A URL that cannot be
+    /// parsed is an [`Error::InvalidArgument`].
+    pub fn open(config: RedisConfig) -> Result<Self> {
+        let pool = config.pool()?;
+        let layout = Layout::new(&config.prefix, DEFAULT_NAMESPACE);
+        Ok(RedisStore {
+            pool: Arc::new(pool),
+            config: Arc::new(config),
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+            layout,
+        })
+    }
+
+    /// [`open`](Self::open) from a URL with optional settings in its query
+    /// (see [`RedisConfig::from_url`]).
+    pub fn open_url(url: &str) -> Result<Self> {
+        Self::open(RedisConfig::from_url(url)?)
+    }
+
+    /// A handle on namespace `namespace` of the same Redis, sharing the pool.
+    ///
+    /// # Panics
+    /// Never; an unusable namespace name makes every later call fail with
+    /// [`Error::InvalidArgument`].
+    pub fn in_namespace(&self, namespace: &str) -> Self {
+        RedisStore {
+            pool: Arc::clone(&self.pool),
+            config: Arc::clone(&self.config),
+            namespace: namespace.to_owned(),
+            layout: Layout::new(&self.config.prefix, namespace),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RedisConfig {
+        &self.config
+    }
+
+    /// The Redis key a token set saved under `key` lives at.
+    ///
+    /// ```
+    /// use oauthkit::store::redis::{RedisConfig, RedisStore};
+    /// let s = RedisStore::open(RedisConfig::default().with_prefix("pywry")).unwrap();
+    /// assert_eq!(s.redis_key("alice"), "pywry:oauth:tokens:alice");
+    /// assert_eq!(s.in_namespace("app").redis_key("alice"), "pywry:app:oauth:tokens:alice");
+    /// ```
+    pub fn redis_key(&self, key: &str) -> String {
+        self.layout.token_key(key)
+    }
+
+    /// Checks that the server answers (`PING`).
+    pub fn ping(&self) -> Result<()> {
+        self.pool.run(|c| c.query(&cmd("PING")).map(drop))
+    }
+
+    fn check(&self, key: &str) -> Result<()> {
+        check_key("namespace", &self.namespace)?;
+        check_key("key", key)
+    }
+
+    fn set_cmd(&self, key: &str, tokens: &TokenSet) -> ::redis::Cmd {
+        let mut c = cmd("SET");
+        c.arg(self.layout.token_key(key)).arg(tokens.to_json());
+        if let Some(secs) = retention(tokens, now_unix()) {
+            c.arg("EX").arg(secs);
+        }
+        c
+    }
+
+    fn parse(&self, key: &str, json: &str) -> Result<TokenSet> {
+        TokenSet::from_json(json).map_err(|e| match e {
+            Error::Corrupt { message, .. } => {
+                Error::corrupt(format!("redis key {}", self.layout.token_key(key)), message)
+            }
+            other => other,
+        })
+    }
+}
+
+impl TokenStore for RedisStore {
+    fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
+        self.check(key)?;
+        let set = self.set_cmd(key, tokens);
+        self.pool.run(|c| c.query(&set).map(drop))
+    }
+
+    fn load(&self, key: &str) -> Result<Option<TokenSet>> {
+        self.check(key)?;
+        let mut get = cmd("GET");
+        get.arg(self.layout.token_key(key));
+        let json: Option<String> = self.pool.run(|c| Ok(from_redis_value(c.query(&get)?)?))?;
+        json.map(|j| self.parse(key, &j)).transpose()
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        self.check(key)?;
+        let mut del = cmd("DEL");
+        del.arg(self.layout.token_key(key));
+        let n: i64 = self.pool.run(|c| Ok(from_redis_value(c.query(&del)?)?))?;
+        Ok(n > 0)
+    }
+
+    fn exists(&self, key: &str) -> Result<bool> {
+        self.check(key)?;
+        let mut ex = cmd("EXISTS");
+        ex.arg(self.layout.token_key(key));
+        let n: i64 = self.pool.run(|c| Ok(from_redis_value(c.query(&ex)?)?))?;
+        Ok(n > 0)
+    }
+
+    fn list_keys(&self) -> Result<Vec<String>> {
+        check_key("namespace", &self.namespace)?;
+        let pattern = self.layout.token_pattern();
+        let found = self.pool.run(|c| scan::scan_keys(c, &pattern))?;
+        let keys: BTreeSet<String> = found
+            .iter()
+            .filter_map(|k| self.layout.key_of(k).map(str::to_owned))
+            .collect();
+        Ok(keys.into_iter().collect())
+    }
+
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    fn namespaces(&self) -> Result<Vec<String>> {
+        let pattern = self.layout.all_tokens_pattern();
+        let found = self.pool.run(|c| scan::scan_keys(c, &pattern))?;
+        let names: BTreeSet<String> = found
+            .iter()
+            .filter_map(|k| self.layout.namespace_of(k))
+            .collect();
+        Ok(names.into_iter().collect())
+    }
+
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+
+    /// On one server all sets are written in one `MULTI`/`EXEC`
+    /// transaction; on a cluster (where the keys live on different nodes)
+    /// one after the other.
+    fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
+        for key in tokens.keys() {
+            self.check(key)?;
+        }
+        let cmds: Vec<::redis::Cmd> = tokens.iter().map(|(k, t)| self.set_cmd(k, t)).collect();
+        self.pool.run(|c| match c {
+            pool::Conn::Single(conn) => {
+                let mut p = ::redis::pipe();
+                p.atomic();
+                for set in &cmds {
+                    p.add_command(set.clone()).ignore();
+                }
+                p.query::<Value>(conn).map(drop)
+            }
+            pool::Conn::Cluster(_) => {
+                for set in &cmds {
+                    c.query(set)?;
+                }
+                Ok(())
+            }
+        })
+    }
+
+    /// A lock in Redis itself (`SET NX PX` with a random token, released
+    /// only by its holder), so processes on different machines exclude
+    /// each other. If the holder dies the lock frees itself after
+    /// [`RedisConfig::lock_lease`].
+    fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
+        self.check(key)?;
+        let lock = lock::RedisLock::acquire(
+            Arc::clone(&self.pool),
+            self.layout.lock_key(key),
+            &format!("redis key '{key}' in namespace '{}'", self.namespace),
+            timeout,
+            self.config.lock_lease,
+        )?;
+        Ok(KeyLock::from_guard(lock))
+    }
+}

@@ -1,0 +1,296 @@
+//! [`RedisConfig`]: where the Redis is and how to talk to it.
+
+use std::fmt;
+use std::time::Duration;
+
+use ::redis::cluster::ClusterClientBuilder;
+use ::redis::{IntoConnectionInfo, TlsCertificates};
+
+use super::pool::{Pool, Target};
+use crate::error::{Error, Result};
+
+/// Settings of a [`RedisStore`](super::RedisStore) (pywry's, plus
+/// timeouts, TLS and cluster).
+///
+/// ```
+/// use oauthkit::store::redis::RedisConfig;
+/// let c = RedisConfig::from_url("redis://:hunter2@127.0.0.1:6380/2?prefix=pywry&pool_size=4").unwrap();
+/// assert_eq!(c.prefix, "pywry");
+/// assert_eq!(c.pool_size, 4);
+/// assert_eq!(c.nodes, vec!["redis://:hunter2@127.0.0.1:6380/2".to_string()]);
+/// assert!(!format!("{c:?}").contains("hunter2"));
+///
+/// let cl = RedisConfig::from_url("redis+cluster://10.0.0.1:7000,10.0.0.2:7000").unwrap();
+/// assert!(cl.cluster);
+/// assert_eq!(cl.nodes, vec!["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]);
+/// ```
+#[derive(Clone)]
+pub struct RedisConfig {
+    /// Server URLs (`redis://` or `rediss://` for TLS). One for a single
+    /// server; the seed nodes when [`cluster`](Self::cluster) is set.
+    pub nodes: Vec<String>,
+    /// Whether `nodes` are seeds of a Redis Cluster.
+    pub cluster: bool,
+    /// The first segment of every key (default `oauthkit`; pywry's is
+    /// `pywry`).
+    pub prefix: String,
+    /// Most connections open at once (default 10).
+    pub pool_size: usize,
+    /// Longest wait to connect, and for a free pooled connection
+    /// (default 2 s).
+    pub connect_timeout: Duration,
+    /// Longest wait for each reply or write (default 2 s).
+    pub io_timeout: Duration,
+    /// How long a per-key lock lives if its holder dies (default 30 s).
+    pub lock_lease: Duration,
+    /// A PEM CA certificate to trust for `rediss://` instead of the
+    /// system's roots (for a private CA).
+    pub tls_root_cert: Option<Vec<u8>>,
+}
+
+impl Default for RedisConfig {
+    /// pywry's defaults: `redis://localhost:6379/0`, pool of 10, with
+    /// oauthkit's prefix.
+    fn default() -> Self {
+        RedisConfig {
+            nodes: vec!["redis://localhost:6379/0".to_owned()],
+            cluster: false,
+            prefix: "oauthkit".to_owned(),
+            pool_size: 10,
+            connect_timeout: Duration::from_secs(2),
+            io_timeout: Duration::from_secs(2),
+            lock_lease: Duration::from_secs(30),
+            tls_root_cert: None,
+        }
+    }
+}
+
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let nodes: Vec<String> = self.nodes.iter().map(|n| redact(n)).collect();
+        f.debug_struct("RedisConfig")
+            .field("nodes", &nodes)
+            .field("cluster", &self.cluster)
+            .field("prefix", &self.prefix)
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("io_timeout", &self.io_timeout)
+            .field("lock_lease", &self.lock_lease)
+            .field("tls_root_cert", &self.tls_root_cert.is_some())
+            .finish()
+    }
+}
+
+impl RedisConfig {
+    /// One server at `url`, other settings default.
+    pub fn new(url: impl Into<String>) -> Self {
+        RedisConfig {
+            nodes: vec![url.into()],
+            ..Self::default()
+        }
+    }
+
+    /// A Redis Cluster reached through these seed node URLs.
+    pub fn cluster<I, S>(nodes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        RedisConfig {
+            nodes: nodes.into_iter().map(Into::into).collect(),
+            cluster: true,
+            ..Self::default()
+        }
+    }
+
+    /// Parses a URL with optional oauthkit settings in its query:
+    /// `prefix`, `pool_size`, `connect_timeout_ms`, `timeout_ms` (I/O) and
+    /// `lock_lease_ms`; other query parameters are passed to Redis.
+    ///
+    /// `redis://` and `rediss://` (TLS) name one server;
+    /// `redis+cluster://host1:port1,host2:port2` (or `rediss+cluster://`)
+    /// names the seed nodes of a cluster, optionally with `user:password@`
+    /// before the first host (used for every node).
+    pub fn from_url(url: &str) -> Result<Self> {
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b, q),
+            None => (url, ""),
+        };
+        let mut config = RedisConfig::default();
+        let mut passthrough = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let ms = || -> Result<Duration> {
+                v.parse::<u64>().map(Duration::from_millis).map_err(|_| {
+                    Error::InvalidArgument(format!("redis URL setting {k}={v} is not a number of milliseconds"))
+                })
+            };
+            match k {
+                "prefix" => {
+                    if v.is_empty() {
+                        return Err(Error::InvalidArgument("redis key prefix must not be empty".into()));
+                    }
+                    config.prefix = v.to_owned();
+                }
+                "pool_size" => {
+                    config.pool_size = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        Error::InvalidArgument(format!("redis pool_size={v} is not a positive number"))
+                    })?;
+                }
+                "connect_timeout_ms" => config.connect_timeout = ms()?,
+                "timeout_ms" => config.io_timeout = ms()?,
+                "lock_lease_ms" => config.lock_lease = ms()?,
+                _ => passthrough.push(pair),
+            }
+        }
+        let rebuild = |u: String| {
+            if passthrough.is_empty() {
+                u
+            } else {
+                format!("{u}?{}", passthrough.join("&"))
+            }
+        };
+        let (scheme, rest) = base.split_once("://").ok_or_else(|| {
+            Error::InvalidArgument(format!("'{}' is not a redis URL", redact(url)))
+        })?;
+        match scheme {
+            "redis" | "rediss" => config.nodes = vec![rebuild(base.to_owned())],
+            "redis+cluster" | "rediss+cluster" => {
+                let inner = scheme.trim_end_matches("+cluster");
+                let (userinfo, hosts) = match rest.rsplit_once('@') {
+                    Some((u, h)) => (format!("{u}@"), h),
+                    None => (String::new(), rest),
+                };
+                let hosts = hosts.split('/').next().unwrap_or_default();
+                config.nodes = hosts
+                    .split(',')
+                    .filter(|h| !h.is_empty())
+                    .map(|h| rebuild(format!("{inner}://{userinfo}{h}")))
+                    .collect();
+                if config.nodes.is_empty() {
+                    return Err(Error::InvalidArgument("a redis cluster URL needs at least one node".into()));
+                }
+                config.cluster = true;
+            }
+            other => {
+                return Err(Error::InvalidArgument(format!(
+                    "unknown redis URL scheme '{other}' (expected redis, rediss, redis+cluster, rediss+cluster)"
+                )))
+            }
+        }
+        Ok(config)
+    }
+
+    /// Sets the key prefix.
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Sets the pool size.
+    pub fn with_pool_size(mut self, size: usize) -> Self {
+        self.pool_size = size;
+        self
+    }
+
+    /// Sets the connect timeout.
+    pub fn with_connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Sets the I/O timeout.
+    pub fn with_io_timeout(mut self, t: Duration) -> Self {
+        self.io_timeout = t;
+        self
+    }
+
+    /// Sets the lock lease.
+    pub fn with_lock_lease(mut self, t: Duration) -> Self {
+        self.lock_lease = t;
+        self
+    }
+
+    /// Trusts this PEM CA certificate for `rediss://`.
+    pub fn with_tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_root_cert = Some(pem.into());
+        self
+    }
+
+    pub(crate) fn pool(&self) -> Result<Pool> {
+        if self.prefix.is_empty() {
+            return Err(Error::InvalidArgument("redis key prefix must not be empty".into()));
+        }
+        if self.pool_size == 0 {
+            return Err(Error::InvalidArgument("redis pool size must be at least 1".into()));
+        }
+        let first = self
+            .nodes
+            .first()
+            .ok_or_else(|| Error::InvalidArgument("no redis URL given".into()))?;
+        let bad = |e: ::redis::RedisError| {
+            Error::InvalidArgument(format!("unusable redis URL '{}': {e}", redact(first)))
+        };
+        if self.nodes.iter().any(|n| n.starts_with("rediss://")) {
+            // rustls needs a process-wide crypto provider; another part of
+            // the program may have installed one already, which is fine.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let certs = || TlsCertificates {
+            client_tls: None,
+            root_cert: self.tls_root_cert.clone(),
+        };
+        let target = if self.cluster {
+            let mut b = ClusterClientBuilder::new(self.nodes.clone())
+                .connection_timeout(self.connect_timeout)
+                .response_timeout(self.io_timeout)
+                .retries(2)
+                .min_retry_wait(10)
+                .max_retry_wait(200);
+            if self.tls_root_cert.is_some() {
+                b = b.certs(certs());
+            }
+            Target::Cluster(b.build().map_err(bad)?)
+        } else {
+            if self.nodes.len() > 1 {
+                return Err(Error::InvalidArgument(
+                    "several redis URLs given for a single server; use RedisConfig::cluster".into(),
+                ));
+            }
+            let client = if self.tls_root_cert.is_some() {
+                ::redis::Client::build_with_tls(first.as_str(), certs())
+            } else {
+                ::redis::Client::open(first.as_str())
+            };
+            Target::Single(client.map_err(bad)?)
+        };
+        let endpoint = first
+            .as_str()
+            .into_connection_info()
+            .map(|i| i.addr().to_string())
+            .unwrap_or_else(|_| redact(first));
+        Ok(Pool::new(
+            target,
+            self.pool_size,
+            self.connect_timeout,
+            self.io_timeout,
+            endpoint,
+        ))
+    }
+}
+
+/// A URL with any password replaced by `***`.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***{}", &rest[at..])
+        }
+        None => url.to_owned(),
+    }
+}

@@ -1,0 +1,341 @@
+//! Real redis-server and memcached processes for tests: each on free
+//! loopback ports, in its own temporary directory, killed on drop. A
+//! missing binary fails the test with the command that installs it.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+const SETUP: &str = "run scripts/setup-servers.sh (installs redis-server, redis-tools and memcached)";
+
+/// Fails the test unless `bin` is on PATH.
+pub fn require(bin: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(bin).is_file()))
+        .unwrap_or(false);
+    assert!(found, "{bin} is not installed: {SETUP}");
+}
+
+/// A port nobody listens on right now (the OS picks it).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("binding an ephemeral loopback port")
+}
+
+/// Two free ports `p` such that `p + 10000` is free too (Redis Cluster's
+/// bus port), returned as `(port, bus_port)`.
+fn free_cluster_ports() -> (u16, u16) {
+    loop {
+        let p = free_port();
+        if p > 55_000 {
+            continue;
+        }
+        let bus = p + 10_000;
+        if TcpListener::bind(("127.0.0.1", bus)).is_ok() {
+            return (p, bus);
+        }
+    }
+}
+
+/// Sends one inline command and reads what comes back first.
+fn raw_command(port: u16, command: &str) -> Option<String> {
+    let mut s = TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().unwrap(),
+        Duration::from_millis(200),
+    )
+    .ok()?;
+    s.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+    s.write_all(command.as_bytes()).ok()?;
+    let mut buf = [0u8; 4096];
+    let n = s.read(&mut buf).ok()?;
+    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+fn wait_until(what: &str, child: &mut Child, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if ready() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited during startup with {status}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("{what} did not become ready within 10 s");
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// A redis-server on loopback.
+pub struct RedisServer {
+    child: Option<Child>,
+    /// The TCP port.
+    pub port: u16,
+    cluster_port: Option<u16>,
+    extra_args: Vec<String>,
+    dir: TempDir,
+}
+
+impl RedisServer {
+    /// Starts a standalone server on a free port.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a standalone server with extra command-line options.
+    pub fn start_with(args: &[&str]) -> Self {
+        require("redis-server");
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = RedisServer {
+            child: None,
+            port: free_port(),
+            cluster_port: None,
+            extra_args: args.iter().map(|a| a.to_string()).collect(),
+            dir,
+        };
+        s.spawn();
+        s
+    }
+
+    fn start_cluster_node() -> Self {
+        require("redis-server");
+        let (port, bus) = free_cluster_ports();
+        let mut s = RedisServer {
+            child: None,
+            port,
+            cluster_port: Some(bus),
+            extra_args: Vec::new(),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        s.spawn();
+        s
+    }
+
+    fn spawn(&mut self) {
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+            .args(["--loglevel", "warning"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(&self.extra_args);
+        if let Some(bus) = self.cluster_port {
+            cmd.args(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"])
+                .args(["--cluster-port", &bus.to_string(), "--cluster-node-timeout", "2000"]);
+        }
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start redis-server ({e}): {SETUP}"));
+        let port = self.port;
+        wait_until("redis-server", &mut child, || {
+            raw_command(port, "PING\r\n").is_some_and(|r| r.starts_with("+PONG"))
+        });
+        self.child = Some(child);
+    }
+
+    /// `redis://127.0.0.1:PORT/0`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Sends a signal (`STOP`, `CONT`...) to the server process.
+    pub fn signal(&self, sig: &str) {
+        let st = Command::new("kill").arg(format!("-{sig}")).arg(self.pid().to_string()).status().unwrap();
+        assert!(st.success());
+    }
+
+    /// Kills the server (the port becomes free; data is gone).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the server again on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Runs `redis-cli -p PORT args...` and returns its trimmed stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        redis_cli(self.port, args)
+    }
+
+    /// The directory the server runs in.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            // A stopped (SIGSTOP) process still dies of SIGKILL.
+            self.stop();
+        }
+    }
+}
+
+/// Runs `redis-cli -p port args...` (raw output), trimmed.
+pub fn redis_cli(port: u16, args: &[&str]) -> String {
+    require("redis-cli");
+    let out = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--raw"])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run redis-cli ({e}): {SETUP}"));
+    assert!(out.status.success(), "redis-cli {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+}
+
+/// A three-primary Redis Cluster on loopback, joined with
+/// `redis-cli --cluster create`.
+pub struct RedisCluster {
+    /// The nodes.
+    pub nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts three nodes and joins them.
+    pub fn start() -> Self {
+        require("redis-cli");
+        let nodes: Vec<RedisServer> = (0..3).map(|_| RedisServer::start_cluster_node()).collect();
+        let addrs: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+        let out = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addrs)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run redis-cli ({e}): {SETUP}"));
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ok = nodes.iter().all(|n| {
+                raw_command(n.port, "CLUSTER INFO\r\n").is_some_and(|r| r.contains("cluster_state:ok"))
+            });
+            if ok {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the redis cluster did not reach state ok");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        RedisCluster { nodes }
+    }
+
+    /// `redis://127.0.0.1:PORT` of every node.
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| format!("redis://127.0.0.1:{}", n.port)).collect()
+    }
+
+    /// `redis+cluster://127.0.0.1:P1,127.0.0.1:P2,...`.
+    pub fn spec(&self) -> String {
+        let hosts: Vec<String> = self.nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+        format!("redis+cluster://{}", hosts.join(","))
+    }
+
+    /// Runs `redis-cli -c` (cluster mode, follows redirects) on the first node.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut all = vec!["-c"];
+        all.extend_from_slice(args);
+        redis_cli(self.nodes[0].port, &all)
+    }
+}
+
+/// A memcached on loopback.
+pub struct Memcached {
+    child: Option<Child>,
+    /// The TCP port.
+    pub port: u16,
+}
+
+impl Memcached {
+    /// Starts memcached on a free port.
+    pub fn start() -> Self {
+        require("memcached");
+        let mut m = Memcached {
+            child: None,
+            port: free_port(),
+        };
+        m.spawn();
+        m
+    }
+
+    fn spawn(&mut self) {
+        let mut cmd = Command::new("memcached");
+        cmd.args(["-l", "127.0.0.1", "-p", &self.port.to_string(), "-U", "0", "-m", "64"]);
+        if is_root() {
+            cmd.args(["-u", "nobody"]);
+        }
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start memcached ({e}): {SETUP}"));
+        let port = self.port;
+        wait_until("memcached", &mut child, || {
+            raw_command(port, "version\r\n").is_some_and(|r| r.starts_with("VERSION"))
+        });
+        self.child = Some(child);
+    }
+
+    /// `memcache://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("memcache://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills memcached.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts memcached again on the same port (empty).
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Sends a raw text-protocol command and returns the first reply chunk.
+    pub fn raw(&self, command: &str) -> String {
+        raw_command(self.port, command).expect("memcached answers")
+    }
+}
+
+impl Drop for Memcached {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
