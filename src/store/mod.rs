@@ -37,6 +37,8 @@ pub mod memcache;
 pub mod memory;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(any(feature = "redis", feature = "memcache"))]
+mod retention;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod validating;

@@ -59,29 +59,7 @@ pub use config::RedisConfig;
 use layout::Layout;
 use pool::Pool;
 
-/// Seconds a token set without a refresh token outlives its access token.
-pub const EXPIRY_GRACE_SECS: i64 = 300;
-
-/// How long a token set is kept: `None` for "until deleted".
-///
-/// ```
-/// use oauthkit::store::redis::retention;
-/// use oauthkit::TokenSet;
-/// let t = TokenSet::bearer("a").with_expires_at(1_000);
-/// assert_eq!(retention(&t, 900), Some(400));
-/// assert_eq!(retention(&t.clone().with_refresh_token("r"), 900), None);
-/// assert_eq!(retention(&TokenSet::bearer("a"), 900), None);
-/// // Long dead and not refreshable: kept for one second.
-/// assert_eq!(retention(&t, 5_000), Some(1));
-/// ```
-pub fn retention(tokens: &TokenSet, now: i64) -> Option<i64> {
-    if tokens.refresh_token.is_some() {
-        return None;
-    }
-    tokens
-        .expires_at
-        .map(|at| at.saturating_add(EXPIRY_GRACE_SECS).saturating_sub(now).max(1))
-}
+pub use super::retention::{retention, EXPIRY_GRACE_SECS};
 
 /// A token store in Redis. Cheap to clone; clones share the pool.
 #[derive(Clone)]
