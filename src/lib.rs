@@ -25,6 +25,7 @@
 pub mod error;
 pub mod provider;
 pub mod secret;
+pub mod server;
 pub mod store;
 pub mod token;
 

@@ -1,0 +1,66 @@
+//! Stores for an application that is itself an OAuth 2.0 authorization
+//! server (or tests one): registered [`Client`]s, [`AuthorizationCode`]s
+//! and issued [`AccessToken`]s, after python-oauth2's `oauth2.store`.
+//!
+//! Three traits ([`ClientStore`], [`AuthCodeStore`], [`AccessTokenStore`])
+//! with typed not-found errors ([`Error::NotFound`](crate::Error::NotFound),
+//! python-oauth2's `ClientNotFoundError`, `AuthCodeNotFound` and
+//! `AccessTokenNotFound`), and four backends that implement all three:
+//!
+//! | backend | type | feature |
+//! |---|---|---|
+//! | memory | [`MemoryServerStore`] | – |
+//! | SQLite | `SqliteServerStore` | `sqlite` |
+//! | Redis / Redis Cluster | `RedisServerStore` | `redis` |
+//! | memcached | `MemcacheServerStore` | `memcache` |
+//!
+//! Expired codes and tokens are never returned by any backend. The Redis
+//! and memcached backends use python-oauth2's key scheme so existing
+//! deployments' data can be read (see `docs/stores-network.md`).
+//!
+//! ```
+//! use oauthkit::server::*;
+//! # fn main() -> oauthkit::Result<()> {
+//! let store = MemoryServerStore::new();
+//! store.save_client(&Client::new("app", "secret", ["http://127.0.0.1/cb"]))?;
+//! let now = oauthkit::token::now_unix();
+//! store.save_code(&AuthorizationCode::new("app", "code-1", now + 600, "http://127.0.0.1/cb").with_user_id("u1"))?;
+//! let code = store.take_code("code-1")?;            // single use
+//! assert!(store.take_code("code-1").is_err());
+//! let token = AccessToken::new("app", "authorization_code", "at-1")
+//!     .with_expires_at(now + 3600)
+//!     .with_refresh_token("rt-1", None)
+//!     .with_user_id(code.user_id.clone().unwrap());
+//! store.save_token(&token)?;
+//! assert_eq!(store.fetch_by_refresh_token("rt-1")?.token.expose(), "at-1");
+//! assert!(store.delete_refresh_token("rt-1")?);
+//! assert!(store.fetch_by_token("at-1").is_err());
+//! # Ok(()) }
+//! ```
+
+pub mod access_token;
+pub mod auth_code;
+pub mod client;
+#[cfg(any(feature = "redis", feature = "memcache"))]
+pub mod keyvalue;
+#[cfg(feature = "memcache")]
+pub mod memcache;
+pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+pub mod stores;
+mod user_id;
+
+pub use access_token::{unique_key, AccessToken};
+pub use auth_code::AuthorizationCode;
+pub use client::Client;
+#[cfg(feature = "memcache")]
+pub use self::memcache::MemcacheServerStore;
+pub use memory::MemoryServerStore;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisServerStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteServerStore;
+pub use stores::{AccessTokenStore, AuthCodeStore, ClientStore};

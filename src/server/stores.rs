@@ -1,0 +1,113 @@
+//! The three store traits of an authorization server.
+
+use crate::error::{Error, Result};
+
+use super::{AccessToken, AuthorizationCode, Client};
+
+/// Registered clients.
+pub trait ClientStore: Send + Sync {
+    /// Saves (inserts or replaces) a client.
+    fn save_client(&self, client: &Client) -> Result<()>;
+
+    /// The client with this id, or [`Error::NotFound`] (python-oauth2's
+    /// `ClientNotFoundError`).
+    fn fetch_by_client_id(&self, client_id: &str) -> Result<Client>;
+
+    /// Deletes a client; whether it existed.
+    fn delete_client(&self, client_id: &str) -> Result<bool>;
+}
+
+/// Authorization codes, each redeemable once.
+pub trait AuthCodeStore: Send + Sync {
+    /// Saves a code.
+    fn save_code(&self, code: &AuthorizationCode) -> Result<()>;
+
+    /// The code, or [`Error::NotFound`] (python-oauth2's `AuthCodeNotFound`)
+    /// when it does not exist or has expired.
+    fn fetch_by_code(&self, code: &str) -> Result<AuthorizationCode>;
+
+    /// Deletes a code; whether it existed.
+    fn delete_code(&self, code: &str) -> Result<bool>;
+
+    /// Fetches and deletes the code in one step: of several concurrent
+    /// callers exactly one gets it, the others get [`Error::NotFound`]. This
+    /// is how a token endpoint should redeem codes.
+    fn take_code(&self, code: &str) -> Result<AuthorizationCode> {
+        let found = self.fetch_by_code(code);
+        // Delete even when expired; only the caller whose delete removed
+        // the entry may use it.
+        let deleted = self.delete_code(code)?;
+        match found {
+            Ok(c) if deleted => Ok(c),
+            Ok(_) => Err(code_not_found()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Issued access tokens, by token, by refresh token and by
+/// client + grant + user.
+pub trait AccessTokenStore: Send + Sync {
+    /// Saves a token (and its refresh-token and client+grant+user
+    /// mappings; a later token for the same client+grant+user replaces the
+    /// earlier one in that mapping).
+    fn save_token(&self, token: &AccessToken) -> Result<()>;
+
+    /// The token, or [`Error::NotFound`] (python-oauth2's
+    /// `AccessTokenNotFound`) when unknown or expired.
+    fn fetch_by_token(&self, token: &str) -> Result<AccessToken>;
+
+    /// The token a refresh token was issued with, or [`Error::NotFound`]
+    /// when unknown or the refresh token expired (the access token itself
+    /// may be expired: that is why it is being refreshed).
+    fn fetch_by_refresh_token(&self, refresh_token: &str) -> Result<AccessToken>;
+
+    /// Deletes a refresh token and every mapping to it: the refresh token,
+    /// the access token it was issued with and, when it still points to
+    /// that token, the client+grant+user mapping. Whether it existed.
+    fn delete_refresh_token(&self, refresh_token: &str) -> Result<bool>;
+
+    /// The latest token saved for this client, grant type and user, if it
+    /// has not expired and has exactly these scopes (in any order); else
+    /// [`Error::NotFound`]. A server reuses it instead of issuing another.
+    fn fetch_existing_token_of_user(
+        &self,
+        client_id: &str,
+        grant_type: &str,
+        user_id: Option<&str>,
+        scopes: &[String],
+    ) -> Result<AccessToken>;
+}
+
+pub(crate) fn client_not_found(client_id: &str) -> Error {
+    Error::NotFound {
+        what: format!("client '{client_id}'"),
+    }
+}
+
+pub(crate) fn code_not_found() -> Error {
+    Error::NotFound {
+        what: "authorization code (unknown, expired or already used)".into(),
+    }
+}
+
+pub(crate) fn token_not_found() -> Error {
+    Error::NotFound {
+        what: "access token (unknown or expired)".into(),
+    }
+}
+
+pub(crate) fn refresh_not_found() -> Error {
+    Error::NotFound {
+        what: "refresh token (unknown, expired or revoked)".into(),
+    }
+}
+
+pub(crate) fn existing_not_found(client_id: &str, grant_type: &str, user_id: Option<&str>) -> Error {
+    Error::NotFound {
+        what: format!(
+            "access token for client '{client_id}', grant '{grant_type}', user '{}' with these scopes",
+            user_id.unwrap_or("None")
+        ),
+    }
+}
