@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 use oauthkit::{store, ErrorKind, TokenSet};
 use support::conformance::full_token_set;
 
+/// A scenario's name and body (given the store spec).
+type Scenario = (&'static str, fn(&str));
+
 const WRITERS: usize = 4;
 const SAVES_PER_WRITER: usize = 25;
 
@@ -25,17 +28,26 @@ fn main() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut specs = vec![("file", format!("file:{}", dir.path().join("t.json").display()))];
+    let mut specs = vec![(
+        "file",
+        format!("file:{}", dir.path().join("t.json").display()),
+    )];
     if cfg!(feature = "sqlite") {
-        specs.push(("sqlite", format!("sqlite:{}", dir.path().join("t.db").display())));
+        specs.push((
+            "sqlite",
+            format!("sqlite:{}", dir.path().join("t.db").display()),
+        ));
     }
     let mut passed = 0;
     let mut failed = 0;
     for (name, spec) in &specs {
-        let scenarios: [(&str, fn(&str)); 3] = [
+        let scenarios: [Scenario; 3] = [
             ("concurrent writers lose no update", no_lost_update),
             ("a kill mid-write leaves readable storage", kill_mid_write),
-            ("key locks exclude other processes", key_lock_across_processes),
+            (
+                "key locks exclude other processes",
+                key_lock_across_processes,
+            ),
         ];
         for (i, (what, run)) in scenarios.into_iter().enumerate() {
             let spec = format!("{spec}.{i}");
@@ -73,14 +85,18 @@ fn child(args: &[String]) {
         "writer" => {
             let id: usize = args[2].parse().unwrap();
             for i in 0..SAVES_PER_WRITER {
-                s.save(&format!("w{id}-k{i}"), &full_token_set((id * 1000 + i) as u32))
-                    .unwrap();
+                s.save(
+                    &format!("w{id}-k{i}"),
+                    &full_token_set((id * 1000 + i) as u32),
+                )
+                .unwrap();
             }
         }
         "churn" => {
             // Rewrites big records forever, until killed.
             let mut big = full_token_set(7);
-            big.extra.insert("padding".into(), "x".repeat(64 * 1024).into());
+            big.extra
+                .insert("padding".into(), "x".repeat(64 * 1024).into());
             for n in 0.. {
                 s.save(&format!("k{}", n % 20), &big).unwrap();
             }
@@ -103,11 +119,18 @@ fn no_lost_update(spec: &str) {
     }
     let s = store::open(spec).unwrap();
     let keys: BTreeSet<String> = s.list_keys().unwrap().into_iter().collect();
-    assert_eq!(keys.len(), WRITERS * SAVES_PER_WRITER, "lost updates: {keys:?}");
+    assert_eq!(
+        keys.len(),
+        WRITERS * SAVES_PER_WRITER,
+        "lost updates: {keys:?}"
+    );
     for id in 0..WRITERS {
         for i in 0..SAVES_PER_WRITER {
             let t = s.load(&format!("w{id}-k{i}")).unwrap().unwrap();
-            assert_eq!(t.access_token, full_token_set((id * 1000 + i) as u32).access_token);
+            assert_eq!(
+                t.access_token,
+                full_token_set((id * 1000 + i) as u32).access_token
+            );
         }
     }
 }
@@ -120,7 +143,9 @@ fn kill_mid_write(spec: &str) {
         std::thread::sleep(Duration::from_millis(30 + round * 17));
         c.kill().unwrap();
         c.wait().unwrap();
-        let all = s.load_all().unwrap_or_else(|e| panic!("unreadable after kill: {e}"));
+        let all = s
+            .load_all()
+            .unwrap_or_else(|e| panic!("unreadable after kill: {e}"));
         assert!(!all.is_empty());
         for t in all.values() {
             assert!(t.extra.contains_key("nested"), "a record was cut short");
@@ -128,7 +153,10 @@ fn kill_mid_write(spec: &str) {
         let _: TokenSet = s.load("k0").unwrap().unwrap();
     }
     let written = s.list_keys().unwrap().len();
-    assert!(written > 1, "the killed writers never wrote: the scenario proved nothing");
+    assert!(
+        written > 1,
+        "the killed writers never wrote: the scenario proved nothing"
+    );
 }
 
 fn key_lock_across_processes(spec: &str) {
@@ -141,7 +169,9 @@ fn key_lock_across_processes(spec: &str) {
     )
     .unwrap();
     assert_eq!(line.trim(), "locked");
-    let err = s.lock_key("shared", Duration::from_millis(100)).unwrap_err();
+    let err = s
+        .lock_key("shared", Duration::from_millis(100))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LockTimeout);
     let start = Instant::now();
     let _lock = s.lock_key("shared", Duration::from_secs(5)).unwrap();

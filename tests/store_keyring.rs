@@ -41,10 +41,15 @@ token_store_conformance!(fresh(), |s: &KeyringStore| s.in_namespace("other"));
 #[test]
 fn entries_are_pywry_compatible() {
     let (s, _g) = fresh();
-    let t = TokenSet::bearer("AT").with_refresh_token("RT").with_expires_in(60);
+    let t = TokenSet::bearer("AT")
+        .with_refresh_token("RT")
+        .with_expires_in(60);
     s.save("user-1", &t).unwrap();
     // pywry: keyring.get_password(service, key) holds the OAuthTokenSet JSON.
-    let raw = keyring::Entry::new(s.service(), "user-1").unwrap().get_password().unwrap();
+    let raw = keyring::Entry::new(s.service(), "user-1")
+        .unwrap()
+        .get_password()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
     assert_eq!(v["access_token"], "AT");
     assert_eq!(v["refresh_token"], "RT");
@@ -58,13 +63,18 @@ fn entries_are_pywry_compatible() {
     let p = s.load("from-pywry").unwrap().unwrap();
     assert_eq!(p.access_token.expose(), "P");
     assert_eq!(p.scopes, vec!["a", "b"]);
-    keyring::Entry::new(s.service(), "from-pywry").unwrap().delete_credential().unwrap();
+    keyring::Entry::new(s.service(), "from-pywry")
+        .unwrap()
+        .delete_credential()
+        .unwrap();
 }
 
 #[test]
 fn reserved_keys_are_refused() {
     let (s, _g) = fresh();
-    let err = s.save("oauthkit-index", &TokenSet::bearer("a")).unwrap_err();
+    let err = s
+        .save("oauthkit-index", &TokenSet::bearer("a"))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
 }
 
@@ -86,9 +96,16 @@ fn unreachable_keyring_is_unavailable_never_a_fallback() {
     }
     let home = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "unreachable_keyring_is_unavailable_never_a_fallback", "--nocapture"])
+        .args([
+            "--exact",
+            "unreachable_keyring_is_unavailable_never_a_fallback",
+            "--nocapture",
+        ])
         .env(CHILD, "1")
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/oauthkit-test-bus")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/oauthkit-test-bus",
+        )
         .env("HOME", home.path())
         .env_remove("XDG_DATA_HOME")
         .output()

@@ -19,7 +19,11 @@ token_store_conformance!(fresh(), |s: &SqliteStore| s.in_namespace("other"));
 #[test]
 fn uses_the_globus_sdk_schema() {
     let (s, _d) = fresh();
-    s.save("rs1", &TokenSet::bearer("AT").with_expires_at(1_900_000_000)).unwrap();
+    s.save(
+        "rs1",
+        &TokenSet::bearer("AT").with_expires_at(1_900_000_000),
+    )
+    .unwrap();
     s.close().unwrap();
     let c = rusqlite::Connection::open(s.path()).unwrap();
     let v: String = c
@@ -82,7 +86,11 @@ fn another_schema_version_is_refused_untouched() {
     assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
     let c = rusqlite::Connection::open(&path).unwrap();
     let tables: i64 = c
-        .query_row("SELECT count(*) FROM sqlite_master WHERE name='token_storage'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name='token_storage'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(tables, 0, "nothing may be written to a refused database");
 }
@@ -103,8 +111,11 @@ fn a_corrupt_row_is_a_typed_error_without_secrets() {
     let (s, _d) = fresh();
     s.save("k", &TokenSet::bearer("x")).unwrap();
     let c = rusqlite::Connection::open(s.path()).unwrap();
-    c.execute("UPDATE token_storage SET token_data_json = '{\"access_token\": \"SECRET\", ' ", [])
-        .unwrap();
+    c.execute(
+        "UPDATE token_storage SET token_data_json = '{\"access_token\": \"SECRET\", ' ",
+        [],
+    )
+    .unwrap();
     let err = s.load("k").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Corrupt);
     assert!(!err.to_string().contains("SECRET"), "{err}");
@@ -129,5 +140,8 @@ fn closed_store_refuses_calls() {
 
 #[test]
 fn memory_database_is_refused() {
-    assert_eq!(SqliteStore::open(":memory:").unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        SqliteStore::open(":memory:").unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
 }

@@ -140,7 +140,10 @@ impl JsonFileStore {
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| Error::corrupt(self.location(), json_error(&e)))?;
         let Value::Object(mut doc) = value else {
-            return Err(Error::corrupt(self.location(), "the top level is not an object"));
+            return Err(Error::corrupt(
+                self.location(),
+                "the top level is not an object",
+            ));
         };
         match doc.get("format_version").and_then(Value::as_str) {
             Some("2.0") => match doc.get("data") {
@@ -173,7 +176,10 @@ impl JsonFileStore {
     }
 
     /// Read, change and atomically replace the file under the write lock.
-    fn update<R>(&self, change: impl FnOnce(&mut Map<String, Value>) -> Result<(R, bool)>) -> Result<R> {
+    fn update<R>(
+        &self,
+        change: impl FnOnce(&mut Map<String, Value>) -> Result<(R, bool)>,
+    ) -> Result<R> {
         let _lock = self.write_lock()?;
         let mut doc = self.read_document()?;
         let (result, changed) = change(&mut doc)?;
@@ -192,8 +198,16 @@ impl JsonFileStore {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = self.path.file_name().expect("checked in open").to_string_lossy();
-        let tmp = dir.join(format!(".{name}.tmp-{}-{:016x}", std::process::id(), rand::random::<u64>()));
+        let name = self
+            .path
+            .file_name()
+            .expect("checked in open")
+            .to_string_lossy();
+        let tmp = dir.join(format!(
+            ".{name}.tmp-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
         let result = (|| {
             let mut opts = fs::OpenOptions::new();
             opts.write(true).create_new(true);

@@ -158,7 +158,13 @@ impl KeyringStore {
         let safe: String = self
             .service
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         Ok(dir.join(format!("keyring-{safe}.lock")))
     }
@@ -179,7 +185,9 @@ fn keyring_error(doing: &str, e: keyring::Error) -> Error {
                 source: None,
             }
         }
-        keyring::Error::BadEncoding(_) => Error::corrupt("keyring entry", "the secret is not UTF-8"),
+        keyring::Error::BadEncoding(_) => {
+            Error::corrupt("keyring entry", "the secret is not UTF-8")
+        }
         other => Error::Storage {
             backend: "keyring",
             message: format!("{doing}: {other}"),
@@ -204,10 +212,9 @@ impl TokenStore for KeyringStore {
         match self.read_secret(&user)? {
             None => Ok(None),
             Some(json) => TokenSet::from_json(&json).map(Some).map_err(|e| match e {
-                Error::Corrupt { message, .. } => Error::corrupt(
-                    format!("keyring entry {}/{user}", self.service),
-                    message,
-                ),
+                Error::Corrupt { message, .. } => {
+                    Error::corrupt(format!("keyring entry {}/{user}", self.service), message)
+                }
                 other => other,
             }),
         }
@@ -255,6 +262,8 @@ impl TokenStore for KeyringStore {
         let user = self.user_for(key)?;
         let index_lock = self.index_lock_path()?;
         let path = super::file_lock::key_lock_path(&index_lock, &self.namespace, &user)?;
-        Ok(super::KeyLock::from_guard(FileLock::acquire(&path, timeout)?))
+        Ok(super::KeyLock::from_guard(FileLock::acquire(
+            &path, timeout,
+        )?))
     }
 }

@@ -164,9 +164,12 @@ impl SqliteStore {
                 self.path.display().to_string(),
                 format!("database schema version {v}; this store reads version {SCHEMA_VERSION}"),
             )),
-            Err(Error::Storage { message, .. }) if message.contains("not a database") => Err(
-                Error::corrupt(self.path.display().to_string(), "the file is not a SQLite database"),
-            ),
+            Err(Error::Storage { message, .. }) if message.contains("not a database") => {
+                Err(Error::corrupt(
+                    self.path.display().to_string(),
+                    "the file is not a SQLite database",
+                ))
+            }
             Err(e) => Err(e),
         }
     }
