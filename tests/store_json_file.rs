@@ -61,6 +61,10 @@ fn writes_globus_sdk_format_2() {
     s.save("transfer.api.globus.org", &t).unwrap();
     let doc: Value = serde_json::from_slice(&fs::read(file_of(&s)).unwrap()).unwrap();
     assert_eq!(doc["format_version"], "2.0");
+    assert!(
+        doc["globus-sdk.version"].is_string(),
+        "globus-sdk requires this key"
+    );
     let rec = &doc["data"]["DEFAULT"]["transfer.api.globus.org"];
     assert_eq!(rec["resource_server"], "transfer.api.globus.org");
     assert_eq!(rec["identity_id"], "u1");

@@ -185,7 +185,10 @@ impl JsonFileStore {
         let (result, changed) = change(&mut doc)?;
         if changed {
             doc.insert("format_version".into(), FORMAT_VERSION.into());
-            doc.insert("oauthkit.version".into(), env!("CARGO_PKG_VERSION").into());
+            // globus-sdk refuses files without this key; keep its value when
+            // globus-sdk wrote the file, else say who did.
+            doc.entry("globus-sdk.version")
+                .or_insert_with(|| concat!("oauthkit/", env!("CARGO_PKG_VERSION")).into());
             self.replace_file(&serde_json::to_vec(&doc).expect("JSON values serialise"))?;
         }
         Ok(result)
