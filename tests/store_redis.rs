@@ -209,7 +209,7 @@ fn a_frozen_server_times_out_instead_of_hanging() {
     let took = started.elapsed();
     server.signal("CONT");
     assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
-    assert!(took < timeout * 6, "took {took:?}");
+    assert!(took < timeout * 3, "took {took:?}");
     // Back to normal once the server runs again.
     assert_eq!(store.load("k").unwrap().unwrap().access_token.expose(), "a");
 }

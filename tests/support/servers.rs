@@ -314,6 +314,13 @@ impl Memcached {
         format!("memcache://127.0.0.1:{}", self.port)
     }
 
+    /// Sends a signal (`STOP`, `CONT`...) to the memcached process.
+    pub fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().expect("running").id();
+        let st = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();
+        assert!(st.success());
+    }
+
     /// Kills memcached.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -38,16 +38,14 @@ impl Connection {
         }
     }
 
-    fn client(&self) -> crate::Result<Arc<Client>> {
+    /// The client, and whether it was made just now.
+    fn client(&self) -> crate::Result<(Arc<Client>, bool)> {
         let mut slot = self.client.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(c) = slot.as_ref() {
-            return Ok(Arc::clone(c));
+            return Ok((Arc::clone(c), false));
         }
         let e = &self.endpoint;
-        let mut builder = Client::builder()
-            .with_max_pool_size(e.pool_size.max(1))
-            .with_min_idle_conns(1)
-            .with_connection_timeout(e.connect_timeout);
+        let mut pools = Vec::with_capacity(e.servers.len());
         for server in &e.servers {
             // The text protocol (what python-memcached speaks), with
             // per-connection read/write timeouts.
@@ -55,17 +53,60 @@ impl Connection {
                 "memcache://{server}?protocol=ascii&timeout={}",
                 e.io_timeout.as_secs_f64()
             );
-            builder = builder.add_server(url).map_err(|err| self.error(err))?;
+            let url = ::memcache::Url::parse(&url).map_err(|err| {
+                Error::InvalidArgument(format!("unusable memcached address '{server}': {err}"))
+            })?;
+            // No test query on every checkout (it would double the round
+            // trips); a connection that failed is dealt with by `run`,
+            // which drops the whole client so the next call reconnects.
+            let pool = r2d2::Pool::builder()
+                .max_size(e.pool_size.max(1))
+                .min_idle(Some(0))
+                .test_on_check_out(false)
+                .connection_timeout(e.connect_timeout)
+                .build_unchecked(::memcache::ConnectionManager::new(url));
+            pools.push(pool);
         }
-        let client = Arc::new(builder.build().map_err(|err| self.error(err))?);
+        let client = Arc::new(Client::with_pools(pools).map_err(|err| self.error(err))?);
         *slot = Some(Arc::clone(&client));
-        Ok(client)
+        Ok((client, true))
     }
 
-    /// Runs `op` with the client, mapping its errors.
-    pub(crate) fn run<T>(&self, op: impl FnOnce(&Client) -> Result<T, MemcacheError>) -> crate::Result<T> {
-        let client = self.client()?;
-        op(&client).map_err(|e| self.error(e))
+    /// Runs `op` with the client, mapping its errors. After a connection
+    /// failure the client (and its pool) is dropped, so connections broken
+    /// by a server restart are never reused; if the failed client had
+    /// been used before and the failure was not a timeout, `op` is tried
+    /// once more on a fresh one (every operation of the stores is safe to
+    /// repeat).
+    pub(crate) fn run<T>(
+        &self,
+        mut op: impl FnMut(&Client) -> Result<T, MemcacheError>,
+    ) -> crate::Result<T> {
+        let (client, fresh) = self.client()?;
+        match op(&client) {
+            Ok(v) => Ok(v),
+            Err(e) if is_broken(&e) => {
+                self.forget(&client);
+                if fresh || is_timeout(&e) {
+                    return Err(self.error(e));
+                }
+                let (client, _) = self.client()?;
+                op(&client).map_err(|e| {
+                    if is_broken(&e) {
+                        self.forget(&client);
+                    }
+                    self.error(e)
+                })
+            }
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    fn forget(&self, client: &Arc<Client>) {
+        let mut slot = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, client)) {
+            *slot = None;
+        }
     }
 
     /// Unreachable, timed out or pool exhausted: [`Error::Unavailable`];
@@ -86,4 +127,20 @@ impl Connection {
             },
         }
     }
+}
+
+/// Whether the error means the connection can no longer be trusted.
+fn is_broken(e: &MemcacheError) -> bool {
+    matches!(
+        e,
+        MemcacheError::IOError(_)
+            | MemcacheError::PoolError(_)
+            | MemcacheError::ParseError(_)
+            | MemcacheError::ServerError(_)
+    )
+}
+
+fn is_timeout(e: &MemcacheError) -> bool {
+    matches!(e, MemcacheError::IOError(io)
+        if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock))
 }

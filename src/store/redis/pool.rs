@@ -83,10 +83,11 @@ impl Pool {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `op` on a pooled connection. When `op` fails on a connection
-    /// that had been idle (the server may have restarted since), it is run
-    /// once more on a fresh connection: every operation of the stores is
-    /// idempotent, so a retry is safe.
+    /// Runs `op` on a pooled connection. When `op` fails because a
+    /// connection that had been idle was closed (the server restarted
+    /// since), it is run once more on a fresh connection: every operation
+    /// of the stores is safe to repeat. A timeout is never retried, so an
+    /// unresponsive server costs one I/O timeout, not two.
     pub(crate) fn run<T>(&self, mut op: impl FnMut(&mut Conn) -> RedisResult<T>) -> crate::Result<T> {
         let (mut conn, reused) = self.checkout()?;
         match op(&mut conn) {
@@ -94,7 +95,7 @@ impl Pool {
                 self.checkin(conn);
                 Ok(v)
             }
-            Err(e) if reused && is_connection_error(&e) => {
+            Err(e) if reused && is_stale_connection(&e) => {
                 self.discard(conn);
                 let mut fresh = self.connect_counted()?;
                 match op(&mut fresh) {
@@ -217,6 +218,12 @@ impl Pool {
             }
         }
     }
+}
+
+/// Whether the error says the connection was closed under us (not a
+/// timeout).
+fn is_stale_connection(e: &RedisError) -> bool {
+    !e.is_timeout() && (e.is_connection_dropped() || e.is_io_error())
 }
 
 /// Whether the error means the server could not be reached or talked to.
