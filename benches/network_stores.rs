@@ -32,7 +32,13 @@ fn token(n: usize) -> TokenSet {
 }
 
 /// Runs `ops` operations split over `threads` threads; returns wall time.
-fn run_threads(store: &Arc<dyn TokenStore>, threads: u64, ops: u64, save: bool, t: &TokenSet) -> Duration {
+fn run_threads(
+    store: &Arc<dyn TokenStore>,
+    threads: u64,
+    ops: u64,
+    save: bool,
+    t: &TokenSet,
+) -> Duration {
     let started = Instant::now();
     std::thread::scope(|s| {
         for th in 0..threads {
@@ -66,9 +72,11 @@ fn bench_backend(c: &mut Criterion, name: &str, store: Arc<dyn TokenStore>) {
         .throughput(Throughput::Elements(1));
     for threads in [1u64, 8] {
         for (op, save) in [("save", true), ("load", false)] {
-            group.bench_with_input(BenchmarkId::new(op, format!("{threads}-threads")), &threads, |b, &threads| {
-                b.iter_custom(|iters| run_threads(&store, threads, iters, save, &t))
-            });
+            group.bench_with_input(
+                BenchmarkId::new(op, format!("{threads}-threads")),
+                &threads,
+                |b, &threads| b.iter_custom(|iters| run_threads(&store, threads, iters, save, &t)),
+            );
         }
     }
     group.finish();
@@ -77,7 +85,15 @@ fn bench_backend(c: &mut Criterion, name: &str, store: Arc<dyn TokenStore>) {
 fn redis_benchmark(port: u16, clients: u32, value_size: usize) -> String {
     let out = Command::new("redis-benchmark")
         .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(["-c", &clients.to_string(), "-n", "100000", "-t", "get,set", "-q"])
+        .args([
+            "-c",
+            &clients.to_string(),
+            "-n",
+            "100000",
+            "-t",
+            "get,set",
+            "-q",
+        ])
         .args(["-d", &value_size.to_string()])
         .output()
         .expect("redis-benchmark runs (run scripts/setup-servers.sh)");
@@ -97,16 +113,24 @@ fn main() {
     let json_len = token(1).to_json().len();
 
     let mut c = Criterion::default().configure_from_args();
-    let redis_store: Arc<dyn TokenStore> = Arc::new(RedisStore::open(RedisConfig::new(redis.url())).unwrap());
+    let redis_store: Arc<dyn TokenStore> =
+        Arc::new(RedisStore::open(RedisConfig::new(redis.url())).unwrap());
     bench_backend(&mut c, "redis", redis_store);
-    let mc_store: Arc<dyn TokenStore> =
-        Arc::new(MemcacheStore::open(MemcacheConfig::new(format!("127.0.0.1:{}", memcached.port))).unwrap());
+    let mc_store: Arc<dyn TokenStore> = Arc::new(
+        MemcacheStore::open(MemcacheConfig::new(format!("127.0.0.1:{}", memcached.port))).unwrap(),
+    );
     bench_backend(&mut c, "memcache", mc_store);
     c.final_summary();
 
     println!("\nredis-benchmark against the same redis-server (loopback, -n 100000, -t get,set):");
     for clients in [1, 8] {
-        println!("  -c {clients} -d 3:           {}", redis_benchmark(redis.port, clients, 3));
-        println!("  -c {clients} -d {json_len} (token JSON size): {}", redis_benchmark(redis.port, clients, json_len));
+        println!(
+            "  -c {clients} -d 3:           {}",
+            redis_benchmark(redis.port, clients, 3)
+        );
+        println!(
+            "  -c {clients} -d {json_len} (token JSON size): {}",
+            redis_benchmark(redis.port, clients, json_len)
+        );
     }
 }

@@ -21,7 +21,10 @@ mod sqlite {
 
     fn fresh() -> (SqliteServerStore, TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        (SqliteServerStore::open(dir.path().join("db/server.db")).unwrap(), dir)
+        (
+            SqliteServerStore::open(dir.path().join("db/server.db")).unwrap(),
+            dir,
+        )
     }
 
     crate::server_store_conformance!(fresh());
@@ -30,7 +33,8 @@ mod sqlite {
     fn two_handles_on_one_file_see_each_other() {
         let (a, dir) = fresh();
         let b = SqliteServerStore::open(dir.path().join("db/server.db")).unwrap();
-        a.save_token(&AccessToken::new("app", "client_credentials", "t")).unwrap();
+        a.save_token(&AccessToken::new("app", "client_credentials", "t"))
+            .unwrap();
         assert!(b.fetch_by_token("t").is_ok());
         assert!(b.delete_refresh_token("nothing").is_ok());
     }
@@ -48,14 +52,16 @@ mod sqlite {
     fn purge_removes_only_dead_rows() {
         let (s, _d) = fresh();
         let now = oauthkit::token::now_unix();
-        s.save_token(&AccessToken::new("a", "g", "dead").with_expires_at(now - 5)).unwrap();
+        s.save_token(&AccessToken::new("a", "g", "dead").with_expires_at(now - 5))
+            .unwrap();
         s.save_token(
             &AccessToken::new("a", "g", "refreshable")
                 .with_expires_at(now - 5)
                 .with_refresh_token("r", None),
         )
         .unwrap();
-        s.save_token(&AccessToken::new("a", "g", "live").with_expires_at(now + 60)).unwrap();
+        s.save_token(&AccessToken::new("a", "g", "live").with_expires_at(now + 60))
+            .unwrap();
         assert_eq!(s.purge_expired().unwrap(), 1);
         assert!(s.fetch_by_refresh_token("r").is_ok());
         assert!(s.fetch_by_token("live").is_ok());
@@ -73,7 +79,10 @@ mod redis {
 
     fn fresh() -> (RedisServerStore, RedisServer) {
         let server = RedisServer::start();
-        (RedisServerStore::open(RedisConfig::new(server.url()), "oauth2").unwrap(), server)
+        (
+            RedisServerStore::open(RedisConfig::new(server.url()), "oauth2").unwrap(),
+            server,
+        )
     }
 
     crate::server_store_conformance!(fresh());
@@ -92,13 +101,27 @@ mod redis {
             .with_scopes(["a", "b"])
             .with_user_id("u1");
         s.save_token(&t).unwrap();
-        for key in ["oauth2_tok1", "oauth2_ref1", "oauth2_app_authorization_code_u1"] {
+        for key in [
+            "oauth2_tok1",
+            "oauth2_ref1",
+            "oauth2_app_authorization_code_u1",
+        ] {
             let v: Value = serde_json::from_str(&server.cli(&["GET", key])).unwrap();
             let mut fields: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
             fields.sort();
             assert_eq!(
                 fields,
-                ["client_id", "data", "expires_at", "grant_type", "refresh_expires_at", "refresh_token", "scopes", "token", "user_id"],
+                [
+                    "client_id",
+                    "data",
+                    "expires_at",
+                    "grant_type",
+                    "refresh_expires_at",
+                    "refresh_token",
+                    "scopes",
+                    "token",
+                    "user_id"
+                ],
                 "{key}"
             );
             assert_eq!(v["token"], "tok1");
@@ -109,22 +132,38 @@ mod redis {
         assert!((86_390..=86_400).contains(&ttl(&server, "oauth2_ref1")));
 
         // No expiry: no TTL.
-        s.save_token(&AccessToken::new("svc", "client_credentials", "forever").with_refresh_token("r-forever", None))
-            .unwrap();
+        s.save_token(
+            &AccessToken::new("svc", "client_credentials", "forever")
+                .with_refresh_token("r-forever", None),
+        )
+        .unwrap();
         assert_eq!(ttl(&server, "oauth2_forever"), -1);
         assert_eq!(ttl(&server, "oauth2_r-forever"), -1);
         assert_eq!(ttl(&server, "oauth2_svc_client_credentials_None"), -1);
 
-        let code = AuthorizationCode::new("app", "c0de", now + 600, "http://127.0.0.1/cb").with_scopes(["a"]);
+        let code = AuthorizationCode::new("app", "c0de", now + 600, "http://127.0.0.1/cb")
+            .with_scopes(["a"]);
         s.save_code(&code).unwrap();
         let v: Value = serde_json::from_str(&server.cli(&["GET", "oauth2_c0de"])).unwrap();
         let mut fields: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         fields.sort();
         // Without PKCE exactly python-oauth2's fields, so it can read them.
-        assert_eq!(fields, ["client_id", "code", "data", "expires_at", "redirect_uri", "scopes", "user_id"]);
+        assert_eq!(
+            fields,
+            [
+                "client_id",
+                "code",
+                "data",
+                "expires_at",
+                "redirect_uri",
+                "scopes",
+                "user_id"
+            ]
+        );
         assert!((590..=600).contains(&ttl(&server, "oauth2_c0de")));
 
-        s.save_client(&Client::new("app", "sec", ["http://127.0.0.1/cb"])).unwrap();
+        s.save_client(&Client::new("app", "sec", ["http://127.0.0.1/cb"]))
+            .unwrap();
         let v: Value = serde_json::from_str(&server.cli(&["GET", "oauth2_app"])).unwrap();
         assert_eq!(v["identifier"], "app");
         assert_eq!(v["secret"], "sec");
@@ -154,20 +193,38 @@ mod redis {
         ]);
 
         let t = s
-            .fetch_existing_token_of_user("app", "authorization_code", Some("42"), &["x".to_string()])
+            .fetch_existing_token_of_user(
+                "app",
+                "authorization_code",
+                Some("42"),
+                &["x".to_string()],
+            )
             .unwrap();
         assert_eq!(t.token.expose(), "py-at");
         assert_eq!(t.user_id.as_deref(), Some("42"));
         // python-oauth2 looked refresh tokens up WITHOUT the prefix and so
         // never found them; the prefixed key is the right one.
-        assert_eq!(s.fetch_by_refresh_token("py-rt").unwrap().token.expose(), "py-at");
-        assert_eq!(s.fetch_by_code("py-code").unwrap().redirect_uri, "https://app/cb");
-        assert!(s.fetch_by_client_id("py-client").unwrap().grant_type_supported("anything"));
+        assert_eq!(
+            s.fetch_by_refresh_token("py-rt").unwrap().token.expose(),
+            "py-at"
+        );
+        assert_eq!(
+            s.fetch_by_code("py-code").unwrap().redirect_uri,
+            "https://app/cb"
+        );
+        assert!(s
+            .fetch_by_client_id("py-client")
+            .unwrap()
+            .grant_type_supported("anything"));
 
         // python-oauth2 deleted only the access-token key, leaving the
         // refresh token usable; here every mapping goes.
         assert!(s.delete_refresh_token("py-rt").unwrap());
-        for key in ["oauth2_py-rt", "oauth2_py-at", "oauth2_app_authorization_code_42"] {
+        for key in [
+            "oauth2_py-rt",
+            "oauth2_py-at",
+            "oauth2_app_authorization_code_42",
+        ] {
             assert_eq!(server.cli(&["EXISTS", key]), "0", "{key}");
         }
     }
@@ -175,8 +232,13 @@ mod redis {
     #[test]
     fn codes_are_taken_atomically_with_getdel() {
         let (s, server) = fresh();
-        s.save_code(&AuthorizationCode::new("app", "once", now_unix() + 60, "http://127.0.0.1/cb"))
-            .unwrap();
+        s.save_code(&AuthorizationCode::new(
+            "app",
+            "once",
+            now_unix() + 60,
+            "http://127.0.0.1/cb",
+        ))
+        .unwrap();
         assert!(s.take_code("once").is_ok());
         assert_eq!(server.cli(&["EXISTS", "oauth2_once"]), "0");
     }
@@ -193,12 +255,16 @@ mod redis {
     #[test]
     fn dead_redis_is_unavailable() {
         let (s, mut server) = fresh();
-        s.save_client(&Client::new("app", "s", ["http://127.0.0.1/cb"])).unwrap();
+        s.save_client(&Client::new("app", "s", ["http://127.0.0.1/cb"]))
+            .unwrap();
         server.stop();
         let err = s.fetch_by_client_id("app").unwrap_err();
         assert_eq!(err.kind(), oauthkit::ErrorKind::Unavailable, "{err}");
         server.restart();
-        assert_eq!(s.fetch_by_client_id("app").unwrap_err().kind(), oauthkit::ErrorKind::NotFound);
+        assert_eq!(
+            s.fetch_by_client_id("app").unwrap_err().kind(),
+            oauthkit::ErrorKind::NotFound
+        );
     }
 }
 
@@ -214,7 +280,8 @@ mod memcache {
     fn fresh() -> (MemcacheServerStore, Memcached) {
         let m = Memcached::start();
         (
-            MemcacheServerStore::open(MemcacheConfig::new(format!("127.0.0.1:{}", m.port))).unwrap(),
+            MemcacheServerStore::open(MemcacheConfig::new(format!("127.0.0.1:{}", m.port)))
+                .unwrap(),
             m,
         )
     }
@@ -238,7 +305,11 @@ mod memcache {
             .with_refresh_token("ref1", None)
             .with_user_id("u1");
         s.save_token(&t).unwrap();
-        for key in ["oauth2_tok1", "oauth2_ref1", "oauth2_app_authorization_code_u1"] {
+        for key in [
+            "oauth2_tok1",
+            "oauth2_ref1",
+            "oauth2_app_authorization_code_u1",
+        ] {
             let v: Value = serde_json::from_str(&raw_get(&m, key).expect(key)).unwrap();
             assert_eq!(v["token"], "tok1");
         }
@@ -248,9 +319,15 @@ mod memcache {
             r#"{{"client_id": "app", "code": "py-code", "expires_at": {}, "redirect_uri": "https://app/cb", "scopes": [], "data": {{}}, "user_id": 7}}"#,
             now + 600
         );
-        let reply = m.raw(&format!("set oauth2_py-code 0 0 {}\r\n{body}\r\n", body.len()));
+        let reply = m.raw(&format!(
+            "set oauth2_py-code 0 0 {}\r\n{body}\r\n",
+            body.len()
+        ));
         assert!(reply.starts_with("STORED"));
-        assert_eq!(s.take_code("py-code").unwrap().user_id.as_deref(), Some("7"));
+        assert_eq!(
+            s.take_code("py-code").unwrap().user_id.as_deref(),
+            Some("7")
+        );
         assert!(raw_get(&m, "oauth2_py-code").is_none());
     }
 
@@ -258,7 +335,8 @@ mod memcache {
     fn entries_expire_in_memcached_itself() {
         let (s, m) = fresh();
         let now = now_unix();
-        s.save_token(&AccessToken::new("app", "g", "short").with_expires_at(now + 1)).unwrap();
+        s.save_token(&AccessToken::new("app", "g", "short").with_expires_at(now + 1))
+            .unwrap();
         assert!(raw_get(&m, "oauth2_short").is_some());
         std::thread::sleep(std::time::Duration::from_millis(2500));
         // Gone from memcached, not only hidden by the store.

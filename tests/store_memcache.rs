@@ -36,13 +36,17 @@ fn raw_get(m: &Memcached, key: &str) -> Option<String> {
 #[test]
 fn keys_use_the_python_oauth2_prefix_and_json_values() {
     let (s, m) = fresh();
-    let t = TokenSet::bearer("AT").with_refresh_token("RT").with_scopes(["a"]);
+    let t = TokenSet::bearer("AT")
+        .with_refresh_token("RT")
+        .with_scopes(["a"]);
     s.save("alice", &t).unwrap();
-    let raw: serde_json::Value = serde_json::from_str(&raw_get(&m, "oauth2_tokens_DEFAULT_alice").unwrap()).unwrap();
+    let raw: serde_json::Value =
+        serde_json::from_str(&raw_get(&m, "oauth2_tokens_DEFAULT_alice").unwrap()).unwrap();
     assert_eq!(raw["access_token"], "AT");
     assert_eq!(raw["refresh_token"], "RT");
     assert_eq!(raw["scope"], "a");
-    let index: Vec<String> = serde_json::from_str(&raw_get(&m, "oauth2_index_DEFAULT").unwrap()).unwrap();
+    let index: Vec<String> =
+        serde_json::from_str(&raw_get(&m, "oauth2_index_DEFAULT").unwrap()).unwrap();
     assert_eq!(index, vec!["alice"]);
     let custom = MemcacheStore::open(config(&m).with_prefix("myapp")).unwrap();
     custom.save("bob", &t).unwrap();
@@ -56,7 +60,11 @@ fn keys_memcached_cannot_hold_are_encoded_or_hashed() {
     let long = "x".repeat(400);
     s.save(spaced, &TokenSet::bearer("a")).unwrap();
     s.save(&long, &TokenSet::bearer("b")).unwrap();
-    assert!(raw_get(&m, "oauth2_tokens_DEFAULT_user%20with%20spaces%E2%80%83and%25%23").is_some());
+    assert!(raw_get(
+        &m,
+        "oauth2_tokens_DEFAULT_user%20with%20spaces%E2%80%83and%25%23"
+    )
+    .is_some());
     assert_eq!(s.load(&long).unwrap().unwrap().access_token.expose(), "b");
     let mut keys = s.list_keys().unwrap();
     keys.sort();
@@ -70,10 +78,18 @@ fn expiry_follows_the_token() {
     let (s, _m) = fresh();
     let now = oauthkit::token::now_unix();
     // Long dead, no refresh token: kept one second.
-    s.save("dead", &TokenSet::bearer("a").with_expires_at(now - 10_000)).unwrap();
+    s.save("dead", &TokenSet::bearer("a").with_expires_at(now - 10_000))
+        .unwrap();
     // Dead but refreshable: kept.
-    s.save("refreshable", &TokenSet::bearer("a").with_expires_at(now - 10_000).with_refresh_token("r")).unwrap();
-    s.save("fresh", &TokenSet::bearer("a").with_expires_in(3600)).unwrap();
+    s.save(
+        "refreshable",
+        &TokenSet::bearer("a")
+            .with_expires_at(now - 10_000)
+            .with_refresh_token("r"),
+    )
+    .unwrap();
+    s.save("fresh", &TokenSet::bearer("a").with_expires_in(3600))
+        .unwrap();
     assert!(s.exists("dead").unwrap());
     std::thread::sleep(Duration::from_millis(2100));
     assert!(s.load("dead").unwrap().is_none());
@@ -86,12 +102,15 @@ fn expiry_follows_the_token() {
 #[test]
 fn two_clients_updating_the_index_lose_nothing() {
     let m = Memcached::start();
-    let stores: Vec<MemcacheStore> = (0..4).map(|_| MemcacheStore::open(config(&m)).unwrap()).collect();
+    let stores: Vec<MemcacheStore> = (0..4)
+        .map(|_| MemcacheStore::open(config(&m)).unwrap())
+        .collect();
     std::thread::scope(|sc| {
         for (n, s) in stores.iter().enumerate() {
             sc.spawn(move || {
                 for i in 0..25 {
-                    s.save(&format!("c{n}-{i}"), &TokenSet::bearer("a")).unwrap();
+                    s.save(&format!("c{n}-{i}"), &TokenSet::bearer("a"))
+                        .unwrap();
                 }
                 for i in 0..5 {
                     assert!(s.delete(&format!("c{n}-{i}")).unwrap());
@@ -106,7 +125,10 @@ fn two_clients_updating_the_index_lose_nothing() {
 fn corrupt_value_is_a_typed_error() {
     let (s, m) = fresh();
     let body = "{\"access_token\": \"SECRET\"";
-    let reply = m.raw(&format!("set oauth2_tokens_DEFAULT_k 0 0 {}\r\n{body}\r\n", body.len()));
+    let reply = m.raw(&format!(
+        "set oauth2_tokens_DEFAULT_k 0 0 {}\r\n{body}\r\n",
+        body.len()
+    ));
     assert!(reply.starts_with("STORED"), "{reply}");
     let err = s.load("k").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Corrupt);
@@ -117,14 +139,27 @@ fn corrupt_value_is_a_typed_error() {
 fn stopped_server_gives_unavailable_within_timeout_then_recovers() {
     let mut m = Memcached::start();
     let timeout = Duration::from_millis(500);
-    let s = MemcacheStore::open(config(&m).with_connect_timeout(timeout).with_io_timeout(timeout)).unwrap();
+    let s = MemcacheStore::open(
+        config(&m)
+            .with_connect_timeout(timeout)
+            .with_io_timeout(timeout),
+    )
+    .unwrap();
     s.save("k", &TokenSet::bearer("before")).unwrap();
     m.stop();
     for attempt in 0..3 {
         let started = Instant::now();
         let err = s.load("k").unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Unavailable, "attempt {attempt}: {err}");
-        assert!(started.elapsed() < timeout * 6, "attempt {attempt} took {:?}", started.elapsed());
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Unavailable,
+            "attempt {attempt}: {err}"
+        );
+        assert!(
+            started.elapsed() < timeout * 6,
+            "attempt {attempt} took {:?}",
+            started.elapsed()
+        );
     }
     m.restart();
     // memcached starts empty; the same store object works again at once.
@@ -137,7 +172,12 @@ fn stopped_server_gives_unavailable_within_timeout_then_recovers() {
 fn a_frozen_server_times_out_instead_of_hanging() {
     let m = Memcached::start();
     let timeout = Duration::from_millis(400);
-    let s = MemcacheStore::open(config(&m).with_connect_timeout(timeout).with_io_timeout(timeout)).unwrap();
+    let s = MemcacheStore::open(
+        config(&m)
+            .with_connect_timeout(timeout)
+            .with_io_timeout(timeout),
+    )
+    .unwrap();
     s.save("k", &TokenSet::bearer("a")).unwrap();
     m.signal("STOP");
     let started = Instant::now();
@@ -153,7 +193,8 @@ fn a_frozen_server_times_out_instead_of_hanging() {
 fn unreachable_at_open_is_not_an_error_until_used() {
     let port = support::servers::free_port();
     let s = MemcacheStore::open(
-        MemcacheConfig::new(format!("127.0.0.1:{port}")).with_connect_timeout(Duration::from_millis(300)),
+        MemcacheConfig::new(format!("127.0.0.1:{port}"))
+            .with_connect_timeout(Duration::from_millis(300)),
     )
     .unwrap();
     assert_eq!(s.load("k").unwrap_err().kind(), ErrorKind::Unavailable);
@@ -191,11 +232,17 @@ fn key_lock_excludes_another_client() {
 #[test]
 fn factory_opens_memcache_specs() {
     let m = Memcached::start();
-    let s = oauthkit::store::open(&format!("memcache://127.0.0.1:{}?prefix=svc&namespace=app", m.port)).unwrap();
+    let s = oauthkit::store::open(&format!(
+        "memcache://127.0.0.1:{}?prefix=svc&namespace=app",
+        m.port
+    ))
+    .unwrap();
     assert_eq!(s.backend(), "memcache");
     assert_eq!(s.namespace(), "app");
     s.save("k", &TokenSet::bearer("a")).unwrap();
     assert!(raw_get(&m, "svc_tokens_app_k").is_some());
-    let err = oauthkit::store::open("memcache://nohostport").err().expect("refused");
+    let err = oauthkit::store::open("memcache://nohostport")
+        .err()
+        .expect("refused");
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
 }

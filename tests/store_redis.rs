@@ -35,7 +35,8 @@ fn default_namespace_uses_pywrys_exact_key_and_json() {
     store.save("alice", &t).unwrap();
 
     assert_eq!(server.cli(&["TYPE", "pywry:oauth:tokens:alice"]), "string");
-    let raw: Value = serde_json::from_str(&server.cli(&["GET", "pywry:oauth:tokens:alice"])).unwrap();
+    let raw: Value =
+        serde_json::from_str(&server.cli(&["GET", "pywry:oauth:tokens:alice"])).unwrap();
     assert_eq!(raw["access_token"], "AT-1");
     assert_eq!(raw["token_type"], "Bearer");
     assert_eq!(raw["refresh_token"], "RT-1");
@@ -46,10 +47,19 @@ fn default_namespace_uses_pywrys_exact_key_and_json() {
     assert_eq!(raw["issued_at"].as_f64(), Some(1_700_000_000.0));
     // pywry's key order, so json.loads/dumps round trips look the same.
     let text = server.cli(&["GET", "pywry:oauth:tokens:alice"]);
-    let order: Vec<usize> = ["\"access_token\"", "\"token_type\"", "\"refresh_token\"", "\"expires_in\"", "\"id_token\"", "\"scope\"", "\"raw\"", "\"issued_at\""]
-        .iter()
-        .map(|k| text.find(k).unwrap())
-        .collect();
+    let order: Vec<usize> = [
+        "\"access_token\"",
+        "\"token_type\"",
+        "\"refresh_token\"",
+        "\"expires_in\"",
+        "\"id_token\"",
+        "\"scope\"",
+        "\"raw\"",
+        "\"issued_at\"",
+    ]
+    .iter()
+    .map(|k| text.find(k).unwrap())
+    .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
 }
 
@@ -73,9 +83,14 @@ fn reads_what_pywry_writes() {
 #[test]
 fn other_namespaces_get_their_own_segment() {
     let server = RedisServer::start();
-    let store = RedisStore::open(config(&server)).unwrap().in_namespace("app:1");
+    let store = RedisStore::open(config(&server))
+        .unwrap()
+        .in_namespace("app:1");
     store.save("k", &TokenSet::bearer("a")).unwrap();
-    assert_eq!(server.cli(&["EXISTS", "oauthkit:app%3A1:oauth:tokens:k"]), "1");
+    assert_eq!(
+        server.cli(&["EXISTS", "oauthkit:app%3A1:oauth:tokens:k"]),
+        "1"
+    );
     let default = store.in_namespace("DEFAULT");
     assert!(default.list_keys().unwrap().is_empty());
     assert_eq!(store.namespaces().unwrap(), vec!["app:1"]);
@@ -88,17 +103,30 @@ fn ttl_only_without_refresh_token() {
     store
         .save("short", &TokenSet::bearer("a").with_expires_in(3600))
         .unwrap();
-    let ttl: i64 = server.cli(&["TTL", "oauthkit:oauth:tokens:short"]).parse().unwrap();
+    let ttl: i64 = server
+        .cli(&["TTL", "oauthkit:oauth:tokens:short"])
+        .parse()
+        .unwrap();
     assert!((3590..=3900).contains(&ttl), "ttl {ttl}");
 
     store
-        .save("long", &TokenSet::bearer("a").with_expires_in(3600).with_refresh_token("r"))
+        .save(
+            "long",
+            &TokenSet::bearer("a")
+                .with_expires_in(3600)
+                .with_refresh_token("r"),
+        )
         .unwrap();
     assert_eq!(server.cli(&["TTL", "oauthkit:oauth:tokens:long"]), "-1");
 
     // Re-saving with a refresh token removes an earlier TTL.
     store
-        .save("short", &TokenSet::bearer("b").with_expires_in(60).with_refresh_token("r"))
+        .save(
+            "short",
+            &TokenSet::bearer("b")
+                .with_expires_in(60)
+                .with_refresh_token("r"),
+        )
         .unwrap();
     assert_eq!(server.cli(&["TTL", "oauthkit:oauth:tokens:short"]), "-1");
 
@@ -150,12 +178,22 @@ fn glob_characters_in_prefix_and_keys_match_only_themselves() {
 fn corrupt_value_is_a_typed_error_and_stays() {
     let server = RedisServer::start();
     let store = RedisStore::open(config(&server)).unwrap();
-    server.cli(&["SET", "oauthkit:oauth:tokens:bad", "{\"access_token\": \"SECRET-AT\""]);
+    server.cli(&[
+        "SET",
+        "oauthkit:oauth:tokens:bad",
+        "{\"access_token\": \"SECRET-AT\"",
+    ]);
     let err = store.load("bad").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Corrupt);
-    assert!(err.to_string().contains("oauthkit:oauth:tokens:bad"), "{err}");
+    assert!(
+        err.to_string().contains("oauthkit:oauth:tokens:bad"),
+        "{err}"
+    );
     assert!(!err.to_string().contains("SECRET-AT"), "{err}");
-    assert_eq!(server.cli(&["GET", "oauthkit:oauth:tokens:bad"]), "{\"access_token\": \"SECRET-AT\"");
+    assert_eq!(
+        server.cli(&["GET", "oauthkit:oauth:tokens:bad"]),
+        "{\"access_token\": \"SECRET-AT\""
+    );
 }
 
 #[test]
@@ -176,20 +214,30 @@ fn server_stopped_mid_run_gives_unavailable_within_timeout_then_recovers() {
         let started = Instant::now();
         let err = store.load("k").unwrap_err();
         let took = started.elapsed();
-        assert_eq!(err.kind(), ErrorKind::Unavailable, "attempt {attempt}: {err}");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Unavailable,
+            "attempt {attempt}: {err}"
+        );
         assert!(err.to_string().contains(&server.port.to_string()), "{err}");
         assert!(took < timeout * 4, "attempt {attempt} took {took:?}");
     }
     let err = store.save("k", &TokenSet::bearer("x")).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable);
-    assert_eq!(store.list_keys().unwrap_err().kind(), ErrorKind::Unavailable);
+    assert_eq!(
+        store.list_keys().unwrap_err().kind(),
+        ErrorKind::Unavailable
+    );
 
     server.restart();
     // Same store object, no rebuild: works again (the data was in memory
     // of the killed server, so it is gone).
     assert!(store.load("k").unwrap().is_none());
     store.save("k", &TokenSet::bearer("after")).unwrap();
-    assert_eq!(store.load("k").unwrap().unwrap().access_token.expose(), "after");
+    assert_eq!(
+        store.load("k").unwrap().unwrap().access_token.expose(),
+        "after"
+    );
 }
 
 #[test]
@@ -230,7 +278,12 @@ fn unreachable_at_open_is_not_an_error_until_used() {
 
 #[test]
 fn bad_urls_are_invalid_arguments() {
-    for url in ["http://x", "redis+cluster://", "redis://h?pool_size=0", "redis://h?timeout_ms=soon"] {
+    for url in [
+        "http://x",
+        "redis+cluster://",
+        "redis://h?pool_size=0",
+        "redis://h?timeout_ms=soon",
+    ] {
         let err = RedisConfig::from_url(url)
             .and_then(RedisStore::open)
             .unwrap_err();
@@ -247,7 +300,9 @@ fn pool_size_bounds_connections() {
             let store = store.clone();
             s.spawn(move || {
                 for i in 0..50 {
-                    store.save(&format!("{t}-{i}"), &TokenSet::bearer("a")).unwrap();
+                    store
+                        .save(&format!("{t}-{i}"), &TokenSet::bearer("a"))
+                        .unwrap();
                 }
             });
         }
@@ -268,7 +323,10 @@ fn key_lock_excludes_another_client_and_is_released_on_drop() {
     let a = RedisStore::open(config(&server)).unwrap();
     let b = RedisStore::open(config(&server)).unwrap();
     let held = a.lock_key("alice", Duration::from_secs(1)).unwrap();
-    let pttl: i64 = server.cli(&["PTTL", "oauthkit:oauth:locks:alice"]).parse().unwrap();
+    let pttl: i64 = server
+        .cli(&["PTTL", "oauthkit:oauth:locks:alice"])
+        .parse()
+        .unwrap();
     assert!(pttl > 0 && pttl <= 30_000, "lock lease {pttl}");
     let started = Instant::now();
     let err = b.lock_key("alice", Duration::from_millis(200)).unwrap_err();
@@ -276,7 +334,11 @@ fn key_lock_excludes_another_client_and_is_released_on_drop() {
     assert!(started.elapsed() >= Duration::from_millis(200));
     // Other keys and other namespaces are not blocked.
     drop(b.lock_key("bob", Duration::from_millis(100)).unwrap());
-    drop(b.in_namespace("x").lock_key("alice", Duration::from_millis(100)).unwrap());
+    drop(
+        b.in_namespace("x")
+            .lock_key("alice", Duration::from_millis(100))
+            .unwrap(),
+    );
     drop(held);
     assert_eq!(server.cli(&["EXISTS", "oauthkit:oauth:locks:alice"]), "0");
     drop(b.lock_key("alice", Duration::from_millis(100)).unwrap());
@@ -325,13 +387,18 @@ fn an_expired_lease_is_not_released_by_its_old_holder() {
 #[test]
 fn factory_opens_redis_specs() {
     let server = RedisServer::start();
-    let spec = format!("redis://127.0.0.1:{}/0?prefix=pywry&namespace=app", server.port);
+    let spec = format!(
+        "redis://127.0.0.1:{}/0?prefix=pywry&namespace=app",
+        server.port
+    );
     let store = oauthkit::store::open(&spec).unwrap();
     assert_eq!(store.backend(), "redis");
     assert_eq!(store.namespace(), "app");
     store.save("k", &TokenSet::bearer("a")).unwrap();
     assert_eq!(server.cli(&["EXISTS", "pywry:app:oauth:tokens:k"]), "1");
-    let default = oauthkit::store::open(&format!("redis://127.0.0.1:{}/0?prefix=pywry", server.port)).unwrap();
+    let default =
+        oauthkit::store::open(&format!("redis://127.0.0.1:{}/0?prefix=pywry", server.port))
+            .unwrap();
     assert_eq!(default.namespace(), "DEFAULT");
     default.save("k", &TokenSet::bearer("b")).unwrap();
     assert_eq!(server.cli(&["EXISTS", "pywry:oauth:tokens:k"]), "1");

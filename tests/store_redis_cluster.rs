@@ -10,7 +10,10 @@ use support::servers::RedisCluster;
 
 fn fresh() -> (RedisStore, RedisCluster) {
     let cluster = RedisCluster::start();
-    (RedisStore::open(RedisConfig::cluster(cluster.urls())).unwrap(), cluster)
+    (
+        RedisStore::open(RedisConfig::cluster(cluster.urls())).unwrap(),
+        cluster,
+    )
 }
 
 token_store_conformance!(fresh(), |s: &RedisStore| s.in_namespace("other"));
@@ -19,7 +22,9 @@ token_store_conformance!(fresh(), |s: &RedisStore| s.in_namespace("other"));
 fn keys_spread_over_all_primaries_and_list_keys_sees_them_all() {
     let (store, cluster) = fresh();
     for i in 0..60 {
-        store.save(&format!("user-{i}"), &TokenSet::bearer("a")).unwrap();
+        store
+            .save(&format!("user-{i}"), &TokenSet::bearer("a"))
+            .unwrap();
     }
     // Each node holds only its slots' keys...
     let per_node: Vec<usize> = cluster
@@ -37,12 +42,18 @@ fn keys_spread_over_all_primaries_and_list_keys_sees_them_all() {
 #[test]
 fn layout_is_pywrys_on_a_cluster_too() {
     let cluster = RedisCluster::start();
-    let store = RedisStore::open(RedisConfig::cluster(cluster.urls()).with_prefix("pywry")).unwrap();
-    store.save("alice", &TokenSet::bearer("AT").with_expires_in(60)).unwrap();
+    let store =
+        RedisStore::open(RedisConfig::cluster(cluster.urls()).with_prefix("pywry")).unwrap();
+    store
+        .save("alice", &TokenSet::bearer("AT").with_expires_in(60))
+        .unwrap();
     let raw: serde_json::Value =
         serde_json::from_str(&cluster.cli(&["GET", "pywry:oauth:tokens:alice"])).unwrap();
     assert_eq!(raw["access_token"], "AT");
-    let ttl: i64 = cluster.cli(&["TTL", "pywry:oauth:tokens:alice"]).parse().unwrap();
+    let ttl: i64 = cluster
+        .cli(&["TTL", "pywry:oauth:tokens:alice"])
+        .parse()
+        .unwrap();
     assert!((300..=360).contains(&ttl), "{ttl}");
 }
 
@@ -61,8 +72,13 @@ fn key_locks_work_on_a_cluster() {
     let (a, cluster) = fresh();
     let b = RedisStore::open(RedisConfig::cluster(cluster.urls())).unwrap();
     let held = a.lock_key("k", std::time::Duration::from_secs(1)).unwrap();
-    let err = b.lock_key("k", std::time::Duration::from_millis(100)).unwrap_err();
+    let err = b
+        .lock_key("k", std::time::Duration::from_millis(100))
+        .unwrap_err();
     assert_eq!(err.kind(), oauthkit::ErrorKind::LockTimeout);
     drop(held);
-    drop(b.lock_key("k", std::time::Duration::from_millis(500)).unwrap());
+    drop(
+        b.lock_key("k", std::time::Duration::from_millis(500))
+            .unwrap(),
+    );
 }

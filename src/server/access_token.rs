@@ -52,7 +52,11 @@ pub struct AccessToken {
 
 impl AccessToken {
     /// A token that never expires, without refresh token, scopes or user.
-    pub fn new(client_id: impl Into<String>, grant_type: impl Into<String>, token: impl Into<Secret>) -> Self {
+    pub fn new(
+        client_id: impl Into<String>,
+        grant_type: impl Into<String>,
+        token: impl Into<Secret>,
+    ) -> Self {
         AccessToken {
             client_id: client_id.into(),
             grant_type: grant_type.into(),

@@ -53,7 +53,9 @@ pub struct AuthorizationCode {
     pub code_challenge_method: Option<String>,
 }
 
-pub(crate) fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::Error> {
+pub(crate) fn null_as_empty<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Map<String, Value>, D::Error> {
     Ok(Option::<Map<String, Value>>::deserialize(d)?.unwrap_or_default())
 }
 
@@ -105,7 +107,9 @@ impl AuthorizationCode {
     /// Whether `verifier` answers the S256 challenge (constant time). A
     /// code without a challenge, or with the `plain` method, never matches.
     pub fn pkce_matches(&self, verifier: &str) -> bool {
-        let (Some(challenge), Some("S256")) = (&self.code_challenge, self.code_challenge_method.as_deref()) else {
+        let (Some(challenge), Some("S256")) =
+            (&self.code_challenge, self.code_challenge_method.as_deref())
+        else {
             return false;
         };
         let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));

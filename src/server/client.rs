@@ -41,7 +41,11 @@ pub struct Client {
 
 impl Client {
     /// A client allowed every grant and response type.
-    pub fn new<I, S>(identifier: impl Into<String>, secret: impl Into<Secret>, redirect_uris: I) -> Self
+    pub fn new<I, S>(
+        identifier: impl Into<String>,
+        secret: impl Into<Secret>,
+        redirect_uris: I,
+    ) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -62,7 +66,10 @@ impl Client {
     }
 
     /// Restricts the response types.
-    pub fn with_response_types<I: IntoIterator<Item = S>, S: Into<String>>(mut self, types: I) -> Self {
+    pub fn with_response_types<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        types: I,
+    ) -> Self {
         self.authorized_response_types = Some(types.into_iter().map(Into::into).collect());
         self
     }

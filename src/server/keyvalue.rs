@@ -53,7 +53,10 @@ pub(crate) struct KvServer<B> {
 /// kind is `None` (another kind of entry shares the key space).
 fn parse<T: DeserializeOwned>(backend: &str, what: &str, json: &str) -> Result<Option<T>> {
     let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
-        Error::corrupt(format!("{backend} entry of {what}"), crate::token::json_error(&e))
+        Error::corrupt(
+            format!("{backend} entry of {what}"),
+            crate::token::json_error(&e),
+        )
     })?;
     Ok(serde_json::from_value(value).ok())
 }
@@ -85,7 +88,8 @@ impl<B: KeyValue> KvServer<B> {
 
     pub(crate) fn save_client(&self, client: &Client) -> Result<()> {
         Self::check("client id", &client.identifier)?;
-        self.kv.set(&self.key(&client.identifier), &json(client), None)
+        self.kv
+            .set(&self.key(&client.identifier), &json(client), None)
     }
 
     pub(crate) fn fetch_by_client_id(&self, client_id: &str) -> Result<Client> {
@@ -105,7 +109,11 @@ impl<B: KeyValue> KvServer<B> {
 
     pub(crate) fn save_code(&self, code: &AuthorizationCode) -> Result<()> {
         Self::check("authorization code", code.code.expose())?;
-        self.kv.set(&self.key(code.code.expose()), &json(code), Some(code.expires_at))
+        self.kv.set(
+            &self.key(code.code.expose()),
+            &json(code),
+            Some(code.expires_at),
+        )
     }
 
     fn valid_code(code: &str, found: Option<AuthorizationCode>) -> Result<AuthorizationCode> {
@@ -148,11 +156,14 @@ impl<B: KeyValue> KvServer<B> {
     pub(crate) fn save_token(&self, t: &AccessToken) -> Result<()> {
         Self::check("access token", t.token.expose())?;
         let body = json(t);
-        self.kv.set(&self.key(t.token.expose()), &body, t.expires_at)?;
-        self.kv.set(&self.key(&t.unique_key()), &body, t.expires_at)?;
+        self.kv
+            .set(&self.key(t.token.expose()), &body, t.expires_at)?;
+        self.kv
+            .set(&self.key(&t.unique_key()), &body, t.expires_at)?;
         if let Some(rt) = &t.refresh_token {
             Self::check("refresh token", rt.expose())?;
-            self.kv.set(&self.key(rt.expose()), &body, t.refresh_expires_at)?;
+            self.kv
+                .set(&self.key(rt.expose()), &body, t.refresh_expires_at)?;
         }
         Ok(())
     }
@@ -187,7 +198,9 @@ impl<B: KeyValue> KvServer<B> {
         self.kv.delete(&self.key(rt))?;
         let token = rec.token.expose();
         if let Some(t) = self.read::<AccessToken>("an access token", token)? {
-            if t.token.expose() == token && t.refresh_token.as_ref().is_some_and(|r| r.expose() == rt) {
+            if t.token.expose() == token
+                && t.refresh_token.as_ref().is_some_and(|r| r.expose() == rt)
+            {
                 self.kv.delete(&self.key(token))?;
             }
         }
@@ -259,7 +272,10 @@ macro_rules! forward_server_stores {
             fn fetch_by_token(&self, t: &str) -> $crate::Result<$crate::server::AccessToken> {
                 self.inner.fetch_by_token(t)
             }
-            fn fetch_by_refresh_token(&self, t: &str) -> $crate::Result<$crate::server::AccessToken> {
+            fn fetch_by_refresh_token(
+                &self,
+                t: &str,
+            ) -> $crate::Result<$crate::server::AccessToken> {
                 self.inner.fetch_by_refresh_token(t)
             }
             fn delete_refresh_token(&self, t: &str) -> $crate::Result<bool> {
@@ -272,7 +288,8 @@ macro_rules! forward_server_stores {
                 user_id: Option<&str>,
                 scopes: &[String],
             ) -> $crate::Result<$crate::server::AccessToken> {
-                self.inner.fetch_existing_token_of_user(client_id, grant_type, user_id, scopes)
+                self.inner
+                    .fetch_existing_token_of_user(client_id, grant_type, user_id, scopes)
             }
         }
     };

@@ -67,7 +67,9 @@ impl MemcacheServerStore {
     /// python-oauth2's). Nothing is connected until first use.
     pub fn open(config: MemcacheConfig) -> Result<Self> {
         if config.prefix.is_empty() {
-            return Err(Error::InvalidArgument("key prefix must not be empty".into()));
+            return Err(Error::InvalidArgument(
+                "key prefix must not be empty".into(),
+            ));
         }
         let prefix = config.prefix.clone();
         Ok(MemcacheServerStore {

@@ -47,7 +47,9 @@ impl MemoryServerStore {
 
 impl ClientStore for MemoryServerStore {
     fn save_client(&self, client: &Client) -> Result<()> {
-        self.lock().clients.insert(client.identifier.clone(), client.clone());
+        self.lock()
+            .clients
+            .insert(client.identifier.clone(), client.clone());
         Ok(())
     }
 
@@ -66,7 +68,9 @@ impl ClientStore for MemoryServerStore {
 
 impl AuthCodeStore for MemoryServerStore {
     fn save_code(&self, code: &AuthorizationCode) -> Result<()> {
-        self.lock().codes.insert(code.code.expose().to_owned(), code.clone());
+        self.lock()
+            .codes
+            .insert(code.code.expose().to_owned(), code.clone());
         Ok(())
     }
 
@@ -97,7 +101,8 @@ impl AuthCodeStore for MemoryServerStore {
 impl AccessTokenStore for MemoryServerStore {
     fn save_token(&self, token: &AccessToken) -> Result<()> {
         let mut m = self.lock();
-        m.tokens.insert(token.token.expose().to_owned(), token.clone());
+        m.tokens
+            .insert(token.token.expose().to_owned(), token.clone());
         m.unique.insert(token.unique_key(), token.clone());
         if let Some(rt) = &token.refresh_token {
             m.refresh.insert(rt.expose().to_owned(), token.clone());
@@ -125,11 +130,17 @@ impl AccessTokenStore for MemoryServerStore {
             return Ok(false);
         };
         let token = rec.token.expose();
-        if m.tokens.get(token).is_some_and(|t| t.refresh_token.as_ref().map(|r| r.expose()) == Some(refresh_token)) {
+        if m.tokens
+            .get(token)
+            .is_some_and(|t| t.refresh_token.as_ref().map(|r| r.expose()) == Some(refresh_token))
+        {
             m.tokens.remove(token);
         }
         let unique = rec.unique_key();
-        if m.unique.get(&unique).is_some_and(|t| t.token.expose() == token) {
+        if m.unique
+            .get(&unique)
+            .is_some_and(|t| t.token.expose() == token)
+        {
             m.unique.remove(&unique);
         }
         Ok(true)

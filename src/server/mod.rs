@@ -53,14 +53,14 @@ pub mod sqlite;
 pub mod stores;
 mod user_id;
 
+#[cfg(feature = "memcache")]
+pub use self::memcache::MemcacheServerStore;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisServerStore;
 pub use access_token::{unique_key, AccessToken};
 pub use auth_code::AuthorizationCode;
 pub use client::Client;
-#[cfg(feature = "memcache")]
-pub use self::memcache::MemcacheServerStore;
 pub use memory::MemoryServerStore;
-#[cfg(feature = "redis")]
-pub use self::redis::RedisServerStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteServerStore;
 pub use stores::{AccessTokenStore, AuthCodeStore, ClientStore};

@@ -46,7 +46,9 @@ impl KeyValue for RedisKv {
     fn delete(&self, key: &str) -> Result<bool> {
         let mut c = cmd("DEL");
         c.arg(key);
-        let n: i64 = self.pool.run(|conn| Ok(from_redis_value(conn.query(&c)?)?))?;
+        let n: i64 = self
+            .pool
+            .run(|conn| Ok(from_redis_value(conn.query(&c)?)?))?;
         Ok(n > 0)
     }
 
@@ -80,7 +82,9 @@ impl RedisServerStore {
     /// store) is ignored. Nothing is connected until first use.
     pub fn open(config: RedisConfig, prefix: &str) -> Result<Self> {
         if prefix.is_empty() {
-            return Err(Error::InvalidArgument("key prefix must not be empty".into()));
+            return Err(Error::InvalidArgument(
+                "key prefix must not be empty".into(),
+            ));
         }
         Ok(RedisServerStore {
             inner: KvServer {

@@ -72,7 +72,9 @@ pub struct SqliteServerStore {
 
 impl std::fmt::Debug for SqliteServerStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteServerStore").field("path", &self.path).finish()
+        f.debug_struct("SqliteServerStore")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -82,7 +84,8 @@ impl SqliteServerStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         }
         let created = !path.exists();
         let conn = Connection::open(&path).map_err(|e| sql_error(&path, e))?;
@@ -93,9 +96,12 @@ impl SqliteServerStore {
                 .map_err(|e| Error::io(format!("restricting {}", path.display()), e))?;
         }
         let _ = created;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(|e| sql_error(&path, e))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| sql_error(&path, e))?;
-        conn.execute_batch(SCHEMA).map_err(|e| sql_error(&path, e))?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(|e| sql_error(&path, e))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| sql_error(&path, e))?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| sql_error(&path, e))?;
         Ok(SqliteServerStore {
             path,
             conn: Mutex::new(conn),
@@ -113,7 +119,10 @@ impl SqliteServerStore {
         let now = now_unix();
         let c = self.lock();
         let codes = c
-            .execute("DELETE FROM oauth_auth_codes WHERE expires_at <= ?1", params![now])
+            .execute(
+                "DELETE FROM oauth_auth_codes WHERE expires_at <= ?1",
+                params![now],
+            )
             .map_err(|e| self.err(e))?;
         let tokens = c
             .execute(
@@ -188,7 +197,10 @@ impl ClientStore for SqliteServerStore {
     }
 
     fn fetch_by_client_id(&self, client_id: &str) -> Result<Client> {
-        match self.one("SELECT record FROM oauth_clients WHERE identifier = ?1", client_id)? {
+        match self.one(
+            "SELECT record FROM oauth_clients WHERE identifier = ?1",
+            client_id,
+        )? {
             Some(j) => self.parse("oauth_clients", &j),
             None => Err(client_not_found(client_id)),
         }
@@ -197,7 +209,10 @@ impl ClientStore for SqliteServerStore {
     fn delete_client(&self, client_id: &str) -> Result<bool> {
         let n = self
             .lock()
-            .execute("DELETE FROM oauth_clients WHERE identifier = ?1", params![client_id])
+            .execute(
+                "DELETE FROM oauth_clients WHERE identifier = ?1",
+                params![client_id],
+            )
             .map_err(|e| self.err(e))?;
         Ok(n > 0)
     }
@@ -233,7 +248,10 @@ impl AuthCodeStore for SqliteServerStore {
     fn delete_code(&self, code: &str) -> Result<bool> {
         let n = self
             .lock()
-            .execute("DELETE FROM oauth_auth_codes WHERE code = ?1", params![code])
+            .execute(
+                "DELETE FROM oauth_auth_codes WHERE code = ?1",
+                params![code],
+            )
             .map_err(|e| self.err(e))?;
         Ok(n > 0)
     }
@@ -262,19 +280,19 @@ impl AccessTokenStore for SqliteServerStore {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         tx.execute(
-                "INSERT OR REPLACE INTO oauth_access_tokens
+            "INSERT OR REPLACE INTO oauth_access_tokens
                  (token, refresh_token, unique_key, expires_at, refresh_expires_at, record)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    t.token.expose(),
-                    t.refresh_token.as_ref().map(|r| r.expose()),
-                    t.unique_key(),
-                    t.expires_at,
-                    t.refresh_expires_at,
-                    json(t)
-                ],
-            )
-            .map_err(|e| self.err(e))?;
+            params![
+                t.token.expose(),
+                t.refresh_token.as_ref().map(|r| r.expose()),
+                t.unique_key(),
+                t.expires_at,
+                t.refresh_expires_at,
+                json(t)
+            ],
+        )
+        .map_err(|e| self.err(e))?;
         tx.execute(
             "INSERT OR REPLACE INTO oauth_latest_tokens (unique_key, token) VALUES (?1, ?2)",
             params![t.unique_key(), t.token.expose()],
@@ -321,7 +339,10 @@ impl AccessTokenStore for SqliteServerStore {
     fn delete_refresh_token(&self, refresh_token: &str) -> Result<bool> {
         let n = self
             .lock()
-            .execute("DELETE FROM oauth_access_tokens WHERE refresh_token = ?1", params![refresh_token])
+            .execute(
+                "DELETE FROM oauth_access_tokens WHERE refresh_token = ?1",
+                params![refresh_token],
+            )
             .map_err(|e| self.err(e))?;
         Ok(n > 0)
     }
@@ -340,7 +361,9 @@ impl AccessTokenStore for SqliteServerStore {
              WHERE l.unique_key = ?1",
             &key,
         )?;
-        let t: Option<AccessToken> = latest.map(|j| self.parse("oauth_access_tokens", &j)).transpose()?;
+        let t: Option<AccessToken> = latest
+            .map(|j| self.parse("oauth_access_tokens", &j))
+            .transpose()?;
         match t {
             Some(t) if !t.is_expired_at(now_unix()) && t.has_same_scopes(scopes) => Ok(t),
             _ => Err(existing_not_found(client_id, grant_type, user_id)),

@@ -103,7 +103,11 @@ pub(crate) fn refresh_not_found() -> Error {
     }
 }
 
-pub(crate) fn existing_not_found(client_id: &str, grant_type: &str, user_id: Option<&str>) -> Error {
+pub(crate) fn existing_not_found(
+    client_id: &str,
+    grant_type: &str,
+    user_id: Option<&str>,
+) -> Error {
     Error::NotFound {
         what: format!(
             "access token for client '{client_id}', grant '{grant_type}', user '{}' with these scopes",

@@ -10,6 +10,8 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Stri
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(_) => Err(serde::de::Error::custom("user_id must be a string or a number")),
+        Some(_) => Err(serde::de::Error::custom(
+            "user_id must be a string or a number",
+        )),
     }
 }

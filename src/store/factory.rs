@@ -149,7 +149,9 @@ fn open_keyring(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
 
 #[cfg(feature = "redis")]
 fn open_redis(url: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
-    Ok(Box::new(super::RedisStore::open_url(url)?.in_namespace(namespace)))
+    Ok(Box::new(
+        super::RedisStore::open_url(url)?.in_namespace(namespace),
+    ))
 }
 
 #[cfg(not(feature = "redis"))]
@@ -162,7 +164,9 @@ fn open_redis(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
 
 #[cfg(feature = "memcache")]
 fn open_memcache(url: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
-    Ok(Box::new(super::MemcacheStore::open_url(url)?.in_namespace(namespace)))
+    Ok(Box::new(
+        super::MemcacheStore::open_url(url)?.in_namespace(namespace),
+    ))
 }
 
 #[cfg(not(feature = "memcache"))]

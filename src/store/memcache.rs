@@ -127,7 +127,11 @@ impl MemcacheConfig {
         })?;
         let (hosts, query) = rest.split_once('?').unwrap_or((rest, ""));
         let hosts = hosts.trim_end_matches('/');
-        let servers: Vec<String> = hosts.split(',').filter(|h| !h.is_empty()).map(str::to_owned).collect();
+        let servers: Vec<String> = hosts
+            .split(',')
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect();
         if servers.is_empty() || servers.iter().any(|s| !s.contains(':')) {
             return Err(Error::InvalidArgument(format!(
                 "memcache URL '{url}' must name host:port servers"
@@ -138,10 +142,11 @@ impl MemcacheConfig {
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let num = || -> Result<u64> {
-                v.parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| Error::InvalidArgument(format!("memcache URL setting {k}={v} is not a positive number")))
+                v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "memcache URL setting {k}={v} is not a positive number"
+                    ))
+                })
             };
             match k {
                 "prefix" if !v.is_empty() => c.prefix = v.to_owned(),
@@ -190,7 +195,13 @@ impl MemcacheConfig {
     }
 
     pub(crate) fn connection(&self) -> Result<Connection> {
-        if self.prefix.is_empty() || self.prefix.len() > 64 || self.prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if self.prefix.is_empty()
+            || self.prefix.len() > 64
+            || self
+                .prefix
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(Error::InvalidArgument(
                 "memcache key prefix must be 1 to 64 characters without spaces".into(),
             ));
@@ -229,7 +240,13 @@ fn ns_part(namespace: &str) -> String {
         enc
     } else {
         let digest = Sha256::digest(namespace.as_bytes());
-        format!("#{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        format!(
+            "#{}",
+            digest
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        )
     }
 }
 
@@ -270,7 +287,10 @@ impl MemcacheStore {
     /// assert_eq!(s.in_namespace("my_app").memcache_key("a b"), "oauth2_tokens_my%5Fapp_a%20b");
     /// ```
     pub fn memcache_key(&self, key: &str) -> String {
-        keys::join(&format!("{}_tokens_{}_", self.config.prefix, self.ns_part), key)
+        keys::join(
+            &format!("{}_tokens_{}_", self.config.prefix, self.ns_part),
+            key,
+        )
     }
 
     fn index_key(&self) -> String {
@@ -295,9 +315,19 @@ impl MemcacheStore {
         })
     }
 
+    /// Adds keys to the namespace's index, and the namespace to the list
+    /// of namespaces when the index changed (a namespace whose index
+    /// already held the keys was registered then).
     fn register(&self, keys: &[&str]) -> Result<()> {
-        index::update(&self.conn, &self.index_key(), keys, true)?;
-        index::update(&self.conn, &self.namespaces_key(), &[self.namespace.as_str()], true)
+        if index::update(&self.conn, &self.index_key(), keys, true)? {
+            index::update(
+                &self.conn,
+                &self.namespaces_key(),
+                &[self.namespace.as_str()],
+                true,
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -341,15 +371,26 @@ impl TokenStore for MemcacheStore {
         if listed.is_empty() {
             return Ok(Vec::new());
         }
-        let by_mkey: BTreeMap<String, &String> = listed.iter().map(|k| (self.memcache_key(k), k)).collect();
+        let by_mkey: BTreeMap<String, &String> =
+            listed.iter().map(|k| (self.memcache_key(k), k)).collect();
         let mkeys: Vec<&str> = by_mkey.keys().map(String::as_str).collect();
         let mut live = Vec::with_capacity(listed.len());
         for chunk in mkeys.chunks(100) {
-            let found: std::collections::HashMap<String, String> = self.conn.run(|c| c.gets(chunk))?;
-            live.extend(chunk.iter().filter(|m| found.contains_key(**m)).map(|m| by_mkey[*m].clone()));
+            let found: std::collections::HashMap<String, String> =
+                self.conn.run(|c| c.gets(chunk))?;
+            live.extend(
+                chunk
+                    .iter()
+                    .filter(|m| found.contains_key(**m))
+                    .map(|m| by_mkey[*m].clone()),
+            );
         }
         if live.len() < listed.len() {
-            let dead: Vec<&str> = listed.iter().filter(|k| !live.contains(k)).map(String::as_str).collect();
+            let dead: Vec<&str> = listed
+                .iter()
+                .filter(|k| !live.contains(k))
+                .map(String::as_str)
+                .collect();
             index::update(&self.conn, &self.index_key(), &dead, false)?;
         }
         live.sort();
@@ -383,7 +424,8 @@ impl TokenStore for MemcacheStore {
         for (key, t) in tokens {
             let mkey = self.memcache_key(key);
             let json = t.to_json();
-            self.conn.run(|c| c.set(&mkey, json.as_str(), exptime(retention(t, now), now)))?;
+            self.conn
+                .run(|c| c.set(&mkey, json.as_str(), exptime(retention(t, now), now)))?;
         }
         let keys: Vec<&str> = tokens.keys().map(String::as_str).collect();
         self.register(&keys)
@@ -395,7 +437,10 @@ impl TokenStore for MemcacheStore {
     /// [`MemcacheConfig::lock_lease`] (whole seconds).
     fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
         self.check(key)?;
-        let lock_key = keys::join(&format!("{}_lock_{}_", self.config.prefix, self.ns_part), key);
+        let lock_key = keys::join(
+            &format!("{}_lock_{}_", self.config.prefix, self.ns_part),
+            key,
+        );
         let lock = lock::MemcacheLock::acquire(
             Arc::clone(&self.conn),
             lock_key,
@@ -417,6 +462,9 @@ mod tests {
         assert_eq!(exptime(Some(3600), 1_000), 3600);
         assert_eq!(exptime(Some(-5), 1_000), 1);
         let far = 40 * 24 * 3600;
-        assert_eq!(exptime(Some(far), 1_700_000_000), (1_700_000_000 + far) as u32);
+        assert_eq!(
+            exptime(Some(far), 1_700_000_000),
+            (1_700_000_000 + far) as u32
+        );
     }
 }

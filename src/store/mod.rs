@@ -43,15 +43,15 @@ mod retention;
 pub mod sqlite;
 pub mod validating;
 
+#[cfg(feature = "memcache")]
+pub use self::memcache::MemcacheStore;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
 pub use factory::{default_store_path, open, open_default};
 pub use json_file::JsonFileStore;
 #[cfg(feature = "keyring")]
 pub use keyring::KeyringStore;
-#[cfg(feature = "memcache")]
-pub use self::memcache::MemcacheStore;
 pub use memory::MemoryStore;
-#[cfg(feature = "redis")]
-pub use self::redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use validating::{

@@ -29,7 +29,9 @@ pub fn retention(tokens: &TokenSet, now: i64) -> Option<i64> {
     if tokens.refresh_token.is_some() {
         return None;
     }
-    tokens
-        .expires_at
-        .map(|at| at.saturating_add(EXPIRY_GRACE_SECS).saturating_sub(now).max(1))
+    tokens.expires_at.map(|at| {
+        at.saturating_add(EXPIRY_GRACE_SECS)
+            .saturating_sub(now)
+            .max(1)
+    })
 }

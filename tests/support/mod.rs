@@ -2,5 +2,5 @@
 #![allow(dead_code)]
 
 pub mod conformance;
-pub mod servers;
 pub mod server_conformance;
+pub mod servers;

@@ -6,7 +6,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use oauthkit::server::{AccessToken, AccessTokenStore, AuthCodeStore, AuthorizationCode, Client, ClientStore};
+use oauthkit::server::{
+    AccessToken, AccessTokenStore, AuthCodeStore, AuthorizationCode, Client, ClientStore,
+};
 use oauthkit::token::now_unix;
 use oauthkit::ErrorKind;
 
@@ -21,14 +23,22 @@ fn scopes(s: &[&str]) -> Vec<String> {
 fn assert_not_found<T: std::fmt::Debug>(r: oauthkit::Result<T>, secret: &str) {
     let err = r.expect_err("expected NotFound");
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-    assert!(!err.to_string().contains(secret), "secret in message: {err}");
+    assert!(
+        !err.to_string().contains(secret),
+        "secret in message: {err}"
+    );
 }
 
 pub fn code(n: u32, expires_at: i64) -> AuthorizationCode {
-    let mut c = AuthorizationCode::new("app", format!("code-{n}-secret"), expires_at, "http://127.0.0.1:8000/cb")
-        .with_scopes(["openid", "email"])
-        .with_user_id("user-1")
-        .with_pkce_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    let mut c = AuthorizationCode::new(
+        "app",
+        format!("code-{n}-secret"),
+        expires_at,
+        "http://127.0.0.1:8000/cb",
+    )
+    .with_scopes(["openid", "email"])
+    .with_user_id("user-1")
+    .with_pkce_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     c.data.insert("nonce".into(), serde_json::json!("n-1"));
     c
 }
@@ -45,9 +55,13 @@ pub fn token(n: u32, user: &str, scope_list: &[&str]) -> AccessToken {
 }
 
 pub fn clients(s: &dyn ServerStore) {
-    let c = Client::new("app", "client-secret", ["http://127.0.0.1/cb", "http://localhost/cb"])
-        .with_grants(["authorization_code", "refresh_token"])
-        .with_response_types(["code"]);
+    let c = Client::new(
+        "app",
+        "client-secret",
+        ["http://127.0.0.1/cb", "http://localhost/cb"],
+    )
+    .with_grants(["authorization_code", "refresh_token"])
+    .with_response_types(["code"]);
     s.save_client(&c).unwrap();
     assert_eq!(s.fetch_by_client_id("app").unwrap(), c);
     let open = Client::new("open", "", Vec::<String>::new());
@@ -58,7 +72,10 @@ pub fn clients(s: &dyn ServerStore) {
     assert!(err.to_string().contains("client 'ghost'"), "{err}");
     assert!(s.delete_client("app").unwrap());
     assert!(!s.delete_client("app").unwrap());
-    assert_eq!(s.fetch_by_client_id("app").unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        s.fetch_by_client_id("app").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
 }
 
 pub fn codes_round_trip_and_are_single_use(s: &dyn ServerStore) {
@@ -110,18 +127,54 @@ pub fn tokens_by_token_refresh_token_and_user(s: &dyn ServerStore) {
     assert_eq!(s.fetch_by_token("at-1-secret").unwrap(), t);
     assert_eq!(s.fetch_by_refresh_token("rt-1-secret").unwrap(), t);
     let found = s
-        .fetch_existing_token_of_user("app", "authorization_code", Some("user-1"), &scopes(&["email", "openid"]))
+        .fetch_existing_token_of_user(
+            "app",
+            "authorization_code",
+            Some("user-1"),
+            &scopes(&["email", "openid"]),
+        )
         .unwrap();
     assert_eq!(found, t);
     for (client, grant, user, sc) in [
-        ("app", "authorization_code", Some("user-1"), scopes(&["openid"])),
-        ("app", "authorization_code", Some("user-2"), scopes(&["openid", "email"])),
-        ("app", "password", Some("user-1"), scopes(&["openid", "email"])),
-        ("other", "authorization_code", Some("user-1"), scopes(&["openid", "email"])),
-        ("app", "authorization_code", None, scopes(&["openid", "email"])),
+        (
+            "app",
+            "authorization_code",
+            Some("user-1"),
+            scopes(&["openid"]),
+        ),
+        (
+            "app",
+            "authorization_code",
+            Some("user-2"),
+            scopes(&["openid", "email"]),
+        ),
+        (
+            "app",
+            "password",
+            Some("user-1"),
+            scopes(&["openid", "email"]),
+        ),
+        (
+            "other",
+            "authorization_code",
+            Some("user-1"),
+            scopes(&["openid", "email"]),
+        ),
+        (
+            "app",
+            "authorization_code",
+            None,
+            scopes(&["openid", "email"]),
+        ),
     ] {
-        let err = s.fetch_existing_token_of_user(client, grant, user, &sc).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::NotFound, "{client} {grant} {user:?} {sc:?}");
+        let err = s
+            .fetch_existing_token_of_user(client, grant, user, &sc)
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::NotFound,
+            "{client} {grant} {user:?} {sc:?}"
+        );
     }
     assert_not_found(s.fetch_by_token("at-unknown"), "at-unknown");
     assert_not_found(s.fetch_by_refresh_token("rt-unknown"), "rt-unknown");
@@ -135,7 +188,10 @@ pub fn client_credentials_tokens_have_no_user(s: &dyn ServerStore) {
         .unwrap();
     assert_eq!(found, t);
     assert_eq!(s.fetch_by_token("cc-token-secret").unwrap(), t);
-    assert_not_found(s.fetch_by_refresh_token("cc-token-secret"), "cc-token-secret");
+    assert_not_found(
+        s.fetch_by_refresh_token("cc-token-secret"),
+        "cc-token-secret",
+    );
 }
 
 pub fn expired_access_tokens_are_never_returned_but_stay_refreshable(s: &dyn ServerStore) {
@@ -145,7 +201,12 @@ pub fn expired_access_tokens_are_never_returned_but_stay_refreshable(s: &dyn Ser
     s.save_token(&t).unwrap();
     assert_not_found(s.fetch_by_token("at-2-secret"), "at-2-secret");
     assert_not_found(
-        s.fetch_existing_token_of_user("app", "authorization_code", Some("user-1"), &scopes(&["a"])),
+        s.fetch_existing_token_of_user(
+            "app",
+            "authorization_code",
+            Some("user-1"),
+            &scopes(&["a"]),
+        ),
         "at-2-secret",
     );
     assert_eq!(s.fetch_by_refresh_token("rt-2-secret").unwrap(), t);
@@ -183,7 +244,12 @@ pub fn deleting_a_refresh_token_removes_every_mapping(s: &dyn ServerStore) {
     assert_not_found(s.fetch_by_refresh_token("rt-5-secret"), "rt-5-secret");
     assert_not_found(s.fetch_by_token("at-5-secret"), "at-5-secret");
     assert_not_found(
-        s.fetch_existing_token_of_user("app", "authorization_code", Some("user-5"), &scopes(&["a"])),
+        s.fetch_existing_token_of_user(
+            "app",
+            "authorization_code",
+            Some("user-5"),
+            &scopes(&["a"]),
+        ),
         "at-5-secret",
     );
     assert!(!s.delete_refresh_token("rt-5-secret").unwrap());
@@ -200,8 +266,13 @@ pub fn deleting_an_old_refresh_token_keeps_the_newer_token(s: &dyn ServerStore) 
     assert_eq!(s.fetch_by_token("at-7-secret").unwrap(), new);
     assert_eq!(s.fetch_by_refresh_token("rt-7-secret").unwrap(), new);
     assert_eq!(
-        s.fetch_existing_token_of_user("app", "authorization_code", Some("user-6"), &scopes(&["a"]))
-            .unwrap(),
+        s.fetch_existing_token_of_user(
+            "app",
+            "authorization_code",
+            Some("user-6"),
+            &scopes(&["a"])
+        )
+        .unwrap(),
         new
     );
 }
@@ -210,16 +281,26 @@ pub fn the_latest_token_of_a_user_is_the_existing_one(s: &dyn ServerStore) {
     s.save_token(&token(8, "user-8", &["a"])).unwrap();
     s.save_token(&token(9, "user-8", &["b"])).unwrap();
     assert_eq!(
-        s.fetch_existing_token_of_user("app", "authorization_code", Some("user-8"), &scopes(&["b"]))
-            .unwrap()
-            .token
-            .expose(),
+        s.fetch_existing_token_of_user(
+            "app",
+            "authorization_code",
+            Some("user-8"),
+            &scopes(&["b"])
+        )
+        .unwrap()
+        .token
+        .expose(),
         "at-9-secret"
     );
     assert_eq!(
-        s.fetch_existing_token_of_user("app", "authorization_code", Some("user-8"), &scopes(&["a"]))
-            .unwrap_err()
-            .kind(),
+        s.fetch_existing_token_of_user(
+            "app",
+            "authorization_code",
+            Some("user-8"),
+            &scopes(&["a"])
+        )
+        .unwrap_err()
+        .kind(),
         ErrorKind::NotFound
     );
     // The older token itself is still valid.
@@ -228,7 +309,8 @@ pub fn the_latest_token_of_a_user_is_the_existing_one(s: &dyn ServerStore) {
 
 /// Hostile: one kind of secret presented as another must not be accepted.
 pub fn kinds_of_entries_never_mix(s: &dyn ServerStore) {
-    s.save_client(&Client::new("client-x", "cs", ["http://127.0.0.1/cb"])).unwrap();
+    s.save_client(&Client::new("client-x", "cs", ["http://127.0.0.1/cb"]))
+        .unwrap();
     s.save_token(&token(10, "user-10", &["a"])).unwrap();
     s.save_code(&code(10, now_unix() + 600)).unwrap();
     // An access token or refresh token is not an authorization code...
@@ -248,7 +330,10 @@ pub fn kinds_of_entries_never_mix(s: &dyn ServerStore) {
     assert_not_found(s.fetch_by_token("client-x"), "cs");
     assert_not_found(s.fetch_by_code("client-x"), "cs");
     // (Client ids are not secret and are named in the error.)
-    assert_eq!(s.fetch_by_client_id("at-10-secret").unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        s.fetch_by_client_id("at-10-secret").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     assert!(!s.delete_refresh_token("at-10-secret").unwrap());
     assert!(s.fetch_by_token("at-10-secret").is_ok());
 }
@@ -256,14 +341,24 @@ pub fn kinds_of_entries_never_mix(s: &dyn ServerStore) {
 pub fn debug_output_has_no_secrets(s: &dyn ServerStore) {
     s.save_token(&token(11, "u", &["a"])).unwrap();
     s.save_code(&code(11, now_unix() + 600)).unwrap();
-    s.save_client(&Client::new("c", "client-secret-11", ["http://127.0.0.1/cb"])).unwrap();
+    s.save_client(&Client::new(
+        "c",
+        "client-secret-11",
+        ["http://127.0.0.1/cb"],
+    ))
+    .unwrap();
     let dbg = format!(
         "{:?} {:?} {:?}",
         s.fetch_by_token("at-11-secret").unwrap(),
         s.fetch_by_code("code-11-secret").unwrap(),
         s.fetch_by_client_id("c").unwrap()
     );
-    for secret in ["at-11-secret", "rt-11-secret", "code-11-secret", "client-secret-11"] {
+    for secret in [
+        "at-11-secret",
+        "rt-11-secret",
+        "code-11-secret",
+        "client-secret-11",
+    ] {
         assert!(!dbg.contains(secret), "{dbg}");
     }
 }

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-const SETUP: &str = "run scripts/setup-servers.sh (installs redis-server, redis-tools and memcached)";
+const SETUP: &str =
+    "run scripts/setup-servers.sh (installs redis-server, redis-tools and memcached)";
 
 /// Fails the test unless `bin` is on PATH.
 pub fn require(bin: &str) {
@@ -135,8 +136,18 @@ impl RedisServer {
             .arg(self.dir.path())
             .args(&self.extra_args);
         if let Some(bus) = self.cluster_port {
-            cmd.args(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"])
-                .args(["--cluster-port", &bus.to_string(), "--cluster-node-timeout", "2000"]);
+            cmd.args([
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+            ])
+            .args([
+                "--cluster-port",
+                &bus.to_string(),
+                "--cluster-node-timeout",
+                "2000",
+            ]);
         }
         let mut child = cmd
             .stdout(Stdio::null())
@@ -162,7 +173,11 @@ impl RedisServer {
 
     /// Sends a signal (`STOP`, `CONT`...) to the server process.
     pub fn signal(&self, sig: &str) {
-        let st = Command::new("kill").arg(format!("-{sig}")).arg(self.pid().to_string()).status().unwrap();
+        let st = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.pid().to_string())
+            .status()
+            .unwrap();
         assert!(st.success());
     }
 
@@ -208,7 +223,11 @@ pub fn redis_cli(port: u16, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run redis-cli ({e}): {SETUP}"));
-    assert!(out.status.success(), "redis-cli {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "redis-cli {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
 }
 
@@ -224,7 +243,10 @@ impl RedisCluster {
     pub fn start() -> Self {
         require("redis-cli");
         let nodes: Vec<RedisServer> = (0..3).map(|_| RedisServer::start_cluster_node()).collect();
-        let addrs: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+        let addrs: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
         let out = Command::new("redis-cli")
             .arg("--cluster")
             .arg("create")
@@ -242,12 +264,16 @@ impl RedisCluster {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let ok = nodes.iter().all(|n| {
-                raw_command(n.port, "CLUSTER INFO\r\n").is_some_and(|r| r.contains("cluster_state:ok"))
+                raw_command(n.port, "CLUSTER INFO\r\n")
+                    .is_some_and(|r| r.contains("cluster_state:ok"))
             });
             if ok {
                 break;
             }
-            assert!(Instant::now() < deadline, "the redis cluster did not reach state ok");
+            assert!(
+                Instant::now() < deadline,
+                "the redis cluster did not reach state ok"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         RedisCluster { nodes }
@@ -255,12 +281,19 @@ impl RedisCluster {
 
     /// `redis://127.0.0.1:PORT` of every node.
     pub fn urls(&self) -> Vec<String> {
-        self.nodes.iter().map(|n| format!("redis://127.0.0.1:{}", n.port)).collect()
+        self.nodes
+            .iter()
+            .map(|n| format!("redis://127.0.0.1:{}", n.port))
+            .collect()
     }
 
     /// `redis+cluster://127.0.0.1:P1,127.0.0.1:P2,...`.
     pub fn spec(&self) -> String {
-        let hosts: Vec<String> = self.nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+        let hosts: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
         format!("redis+cluster://{}", hosts.join(","))
     }
 
@@ -293,7 +326,16 @@ impl Memcached {
 
     fn spawn(&mut self) {
         let mut cmd = Command::new("memcached");
-        cmd.args(["-l", "127.0.0.1", "-p", &self.port.to_string(), "-U", "0", "-m", "64"]);
+        cmd.args([
+            "-l",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "0",
+            "-m",
+            "64",
+        ]);
         if is_root() {
             cmd.args(["-u", "nobody"]);
         }
@@ -317,7 +359,11 @@ impl Memcached {
     /// Sends a signal (`STOP`, `CONT`...) to the memcached process.
     pub fn signal(&self, sig: &str) {
         let pid = self.child.as_ref().expect("running").id();
-        let st = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();
+        let st = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
         assert!(st.success());
     }
 

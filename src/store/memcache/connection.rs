@@ -116,10 +116,15 @@ impl Connection {
         match e {
             MemcacheError::IOError(_) | MemcacheError::PoolError(_) => Error::Unavailable {
                 backend: "memcache",
-                message: format!("cannot reach memcached at {servers} within {:?} ({e})", self.endpoint.connect_timeout.max(self.endpoint.io_timeout)),
+                message: format!(
+                    "cannot reach memcached at {servers} within {:?} ({e})",
+                    self.endpoint.connect_timeout.max(self.endpoint.io_timeout)
+                ),
                 source: Some(Box::new(e)),
             },
-            MemcacheError::BadURL(m) => Error::InvalidArgument(format!("unusable memcached address: {m}")),
+            MemcacheError::BadURL(m) => {
+                Error::InvalidArgument(format!("unusable memcached address: {m}"))
+            }
             other => Error::Storage {
                 backend: "memcache",
                 message: other.to_string(),

@@ -21,13 +21,20 @@ pub(crate) fn read(conn: &Connection, key: &str) -> crate::Result<BTreeSet<Strin
 fn parse(key: &str, raw: Option<&str>) -> crate::Result<BTreeSet<String>> {
     match raw {
         None => Ok(BTreeSet::new()),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| crate::Error::corrupt(format!("memcached key {key}"), crate::token::json_error(&e))),
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            crate::Error::corrupt(format!("memcached key {key}"), crate::token::json_error(&e))
+        }),
     }
 }
 
-/// Adds (`insert == true`) or removes `names` with compare-and-swap.
-pub(crate) fn update(conn: &Connection, key: &str, names: &[&str], insert: bool) -> crate::Result<()> {
+/// Adds (`insert == true`) or removes `names` with compare-and-swap;
+/// whether the index changed.
+pub(crate) fn update(
+    conn: &Connection,
+    key: &str,
+    names: &[&str],
+    insert: bool,
+) -> crate::Result<bool> {
     for _ in 0..MAX_ATTEMPTS {
         let current: Option<(String, u32, Option<u64>)> = conn.run(|c| c.get(key))?;
         let (mut set, cas) = match &current {
@@ -43,7 +50,7 @@ pub(crate) fn update(conn: &Connection, key: &str, names: &[&str], insert: bool)
             };
         }
         if !changed {
-            return Ok(());
+            return Ok(false);
         }
         let body = serde_json::to_string(&set).expect("a set of strings serialises");
         let stored = match cas {
@@ -56,12 +63,12 @@ pub(crate) fn update(conn: &Connection, key: &str, names: &[&str], insert: bool)
             }
         };
         if stored {
-            return Ok(());
+            return Ok(true);
         }
         if cas.is_none() {
             let now = read(conn, key)?;
             if names.iter().all(|n| now.contains(*n) == insert) {
-                return Ok(());
+                return Ok(true);
             }
         }
     }

@@ -122,19 +122,25 @@ impl RedisConfig {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let ms = || -> Result<Duration> {
                 v.parse::<u64>().map(Duration::from_millis).map_err(|_| {
-                    Error::InvalidArgument(format!("redis URL setting {k}={v} is not a number of milliseconds"))
+                    Error::InvalidArgument(format!(
+                        "redis URL setting {k}={v} is not a number of milliseconds"
+                    ))
                 })
             };
             match k {
                 "prefix" => {
                     if v.is_empty() {
-                        return Err(Error::InvalidArgument("redis key prefix must not be empty".into()));
+                        return Err(Error::InvalidArgument(
+                            "redis key prefix must not be empty".into(),
+                        ));
                     }
                     config.prefix = v.to_owned();
                 }
                 "pool_size" => {
                     config.pool_size = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                        Error::InvalidArgument(format!("redis pool_size={v} is not a positive number"))
+                        Error::InvalidArgument(format!(
+                            "redis pool_size={v} is not a positive number"
+                        ))
                     })?;
                 }
                 "connect_timeout_ms" => config.connect_timeout = ms()?,
@@ -219,10 +225,14 @@ impl RedisConfig {
 
     pub(crate) fn pool(&self) -> Result<Pool> {
         if self.prefix.is_empty() {
-            return Err(Error::InvalidArgument("redis key prefix must not be empty".into()));
+            return Err(Error::InvalidArgument(
+                "redis key prefix must not be empty".into(),
+            ));
         }
         if self.pool_size == 0 {
-            return Err(Error::InvalidArgument("redis pool size must be at least 1".into()));
+            return Err(Error::InvalidArgument(
+                "redis pool size must be at least 1".into(),
+            ));
         }
         let first = self
             .nodes

@@ -121,7 +121,10 @@ mod tests {
         let l = Layout::new("pywry", DEFAULT_NAMESPACE);
         assert_eq!(l.token_key("alice"), "pywry:oauth:tokens:alice");
         assert_eq!(l.key_of("pywry:oauth:tokens:a:b"), Some("a:b"));
-        assert_eq!(l.namespace_of("pywry:oauth:tokens:x").as_deref(), Some("DEFAULT"));
+        assert_eq!(
+            l.namespace_of("pywry:oauth:tokens:x").as_deref(),
+            Some("DEFAULT")
+        );
     }
 
     #[test]
@@ -133,7 +136,10 @@ mod tests {
         assert_eq!(d.key_of(&k), None);
         assert_eq!(tricky.namespace_of(&k).as_deref(), Some("oauth:tokens:x"));
         let pct = Layout::new("p", "50%:off");
-        assert_eq!(pct.namespace_of(&pct.token_key("k")).as_deref(), Some("50%:off"));
+        assert_eq!(
+            pct.namespace_of(&pct.token_key("k")).as_deref(),
+            Some("50%:off")
+        );
         assert_eq!(d.namespace_of("p:other:thing"), None);
     }
 

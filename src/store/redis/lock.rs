@@ -45,7 +45,12 @@ impl RedisLock {
         loop {
             let got: i64 = pool.run(|c| {
                 let mut script = cmd("EVAL");
-                script.arg(ACQUIRE).arg(1).arg(&redis_key).arg(&token).arg(lease_ms);
+                script
+                    .arg(ACQUIRE)
+                    .arg(1)
+                    .arg(&redis_key)
+                    .arg(&token)
+                    .arg(lease_ms);
                 Ok(from_redis_value(c.query(&script)?)?)
             })?;
             if got == 1 {

@@ -88,7 +88,10 @@ impl Pool {
     /// since), it is run once more on a fresh connection: every operation
     /// of the stores is safe to repeat. A timeout is never retried, so an
     /// unresponsive server costs one I/O timeout, not two.
-    pub(crate) fn run<T>(&self, mut op: impl FnMut(&mut Conn) -> RedisResult<T>) -> crate::Result<T> {
+    pub(crate) fn run<T>(
+        &self,
+        mut op: impl FnMut(&mut Conn) -> RedisResult<T>,
+    ) -> crate::Result<T> {
         let (mut conn, reused) = self.checkout()?;
         match op(&mut conn) {
             Ok(v) => {
@@ -201,7 +204,10 @@ impl Pool {
     pub(crate) fn error(&self, e: RedisError) -> Error {
         if is_connection_error(&e) {
             let what = if e.is_timeout() {
-                format!("no answer from {} within {:?}", self.endpoint, self.io_timeout)
+                format!(
+                    "no answer from {} within {:?}",
+                    self.endpoint, self.io_timeout
+                )
             } else {
                 format!("cannot reach {}", self.endpoint)
             };

@@ -38,7 +38,11 @@ fn scan_node(
     let mut cursor: u64 = 0;
     loop {
         let mut c = cmd("SCAN");
-        c.arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(COUNT);
+        c.arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(COUNT);
         let (next, batch): (u64, Vec<String>) = from_redis_value(run(&c)?)?;
         keys.extend(batch);
         if next == 0 {
