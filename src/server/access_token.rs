@@ -13,14 +13,15 @@ use crate::secret::Secret;
 ///
 /// ```
 /// use oauthkit::server::AccessToken;
-/// let t = AccessToken::new("app", "authorization_code", "tok")
+/// let t = AccessToken::new("app", "authorization_code", "s3cr3t-at")
 ///     .with_expires_at(1_000)
-///     .with_refresh_token("ref", Some(5_000))
+///     .with_refresh_token("r3fr3sh", Some(5_000))
 ///     .with_user_id("u1");
 /// assert!(t.is_expired_at(1_000));
 /// assert!(!t.is_refresh_expired_at(1_000));
 /// assert_eq!(t.unique_key(), "app_authorization_code_u1");
-/// assert!(!format!("{t:?}").contains("tok"));
+/// assert!(!format!("{t:?}").contains("s3cr3t-at"));
+/// assert!(!format!("{t:?}").contains("r3fr3sh"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccessToken {
