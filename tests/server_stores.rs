@@ -202,8 +202,9 @@ mod redis {
             .unwrap();
         assert_eq!(t.token.expose(), "py-at");
         assert_eq!(t.user_id.as_deref(), Some("42"));
-        // python-oauth2 looked refresh tokens up WITHOUT the prefix and so
-        // never found them; the prefixed key is the right one.
+        // python-oauth2's memcache store (and some revisions of its Redis
+        // store) looked refresh tokens up WITHOUT the prefix and so never
+        // found them; the prefixed key is the right one.
         assert_eq!(
             s.fetch_by_refresh_token("py-rt").unwrap().token.expose(),
             "py-at"
