@@ -38,6 +38,16 @@ fn main() {
             format!("sqlite:{}", dir.path().join("t.db").display()),
         ));
     }
+    // Network stores: a server each, shared by all processes of a scenario
+    // (the scenario index lands at the end of the prefix).
+    #[cfg(feature = "redis")]
+    let redis = support::servers::RedisServer::start();
+    #[cfg(feature = "redis")]
+    specs.push(("redis", format!("{}?prefix=mp", redis.url())));
+    #[cfg(feature = "memcache")]
+    let memcached = support::servers::Memcached::start();
+    #[cfg(feature = "memcache")]
+    specs.push(("memcache", format!("{}?prefix=mp", memcached.url())));
     let mut passed = 0;
     let mut failed = 0;
     for (name, spec) in &specs {
@@ -64,6 +74,11 @@ fn main() {
         }
     }
     println!("\nmultiprocess: {passed} passed, {failed} failed");
+    // Stop the servers before a failing exit skips their destructors.
+    #[cfg(feature = "redis")]
+    drop(redis);
+    #[cfg(feature = "memcache")]
+    drop(memcached);
     if failed > 0 {
         std::process::exit(1);
     }
