@@ -332,6 +332,26 @@ mod memcache {
         assert!(raw_get(&m, "oauth2_py-code").is_none());
     }
 
+    /// Hostile: in memcached's text protocol a space ends the key and a
+    /// line break ends the command; neither may reach the wire raw.
+    #[test]
+    fn identifiers_cannot_inject_protocol_commands() {
+        let (s, m) = fresh();
+        s.save_client(&Client::new("victim", "s", ["http://127.0.0.1/cb"]))
+            .unwrap();
+        let err = s.fetch_by_code("x 0 0 1\r\nflush_all").unwrap_err();
+        assert_eq!(err.kind(), oauthkit::ErrorKind::InvalidArgument, "{err}");
+        assert_eq!(
+            s.fetch_by_code("x noreply").unwrap_err().kind(),
+            oauthkit::ErrorKind::NotFound
+        );
+        s.save_token(&AccessToken::new("app", "g", "tok with spaces"))
+            .unwrap();
+        assert!(s.fetch_by_token("tok with spaces").is_ok());
+        assert!(raw_get(&m, "oauth2_tok%20with%20spaces").is_some());
+        assert!(s.fetch_by_client_id("victim").is_ok());
+    }
+
     #[test]
     fn entries_expire_in_memcached_itself() {
         let (s, m) = fresh();
