@@ -74,6 +74,37 @@ fn wait_until(what: &str, child: &mut Child, mut ready: impl FnMut() -> bool) {
     panic!("{what} did not become ready within 10 s");
 }
 
+/// Sends `sig` to `pid`; for `STOP`, returns only once the process is
+/// stopped (signal delivery is asynchronous).
+fn send_signal(pid: u32, sig: &str) {
+    let st = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(st.success(), "kill -{sig} {pid}");
+    if sig == "STOP" {
+        // Every thread, not only the main one, must have stopped.
+        let all_stopped = || {
+            let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+                return false;
+            };
+            tasks.flatten().all(|t| {
+                let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+                // The state follows the parenthesised command name.
+                stat.rsplit_once(") ")
+                    .and_then(|(_, rest)| rest.chars().next())
+                    == Some('T')
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !all_stopped() {
+            assert!(Instant::now() < deadline, "process {pid} did not stop");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -173,12 +204,7 @@ impl RedisServer {
 
     /// Sends a signal (`STOP`, `CONT`...) to the server process.
     pub fn signal(&self, sig: &str) {
-        let st = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(self.pid().to_string())
-            .status()
-            .unwrap();
-        assert!(st.success());
+        send_signal(self.pid(), sig);
     }
 
     /// Kills the server (the port becomes free; data is gone).
@@ -358,13 +384,7 @@ impl Memcached {
 
     /// Sends a signal (`STOP`, `CONT`...) to the memcached process.
     pub fn signal(&self, sig: &str) {
-        let pid = self.child.as_ref().expect("running").id();
-        let st = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(pid.to_string())
-            .status()
-            .unwrap();
-        assert!(st.success());
+        send_signal(self.child.as_ref().expect("running").id(), sig);
     }
 
     /// Kills memcached.
