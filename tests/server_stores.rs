@@ -359,7 +359,7 @@ mod memcache {
         s.save_token(&AccessToken::new("app", "g", "short").with_expires_at(now + 1))
             .unwrap();
         assert!(raw_get(&m, "oauth2_short").is_some());
-        std::thread::sleep(std::time::Duration::from_millis(2500));
+        std::thread::sleep(std::time::Duration::from_millis(3500));
         // Gone from memcached, not only hidden by the store.
         assert!(raw_get(&m, "oauth2_short").is_none());
     }

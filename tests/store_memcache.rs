@@ -91,7 +91,7 @@ fn expiry_follows_the_token() {
     s.save("fresh", &TokenSet::bearer("a").with_expires_in(3600))
         .unwrap();
     assert!(s.exists("dead").unwrap());
-    std::thread::sleep(Duration::from_millis(2100));
+    std::thread::sleep(Duration::from_millis(3100));
     assert!(s.load("dead").unwrap().is_none());
     assert!(s.load("refreshable").unwrap().is_some());
     assert!(s.load("fresh").unwrap().is_some());
