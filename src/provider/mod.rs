@@ -1,18 +1,46 @@
 //! Providers: talking to an authorization server.
 //!
 //! [`Provider`] is the one trait the flows use. Its implementations are the
-//! generic OAuth 2.0 provider, the generic OpenID Connect provider (with
-//! discovery and ID-token validation) and the presets built on them.
+//! generic OAuth 2.0 provider ([`OAuth2Provider`]), the generic OpenID
+//! Connect provider ([`OidcProvider`], with discovery and ID-token
+//! validation) and the presets built on them ([`google`], [`microsoft`],
+//! [`github`]); [`ProviderSettings`] builds any of them from settings or
+//! the environment.
+//!
+//! All HTTP goes through [`http::HttpClient`]: https only (http only to
+//! loopback hosts), TLS verification always on, no redirects followed,
+//! timeouts and a response-size cap. See `docs/providers.md`.
 
 use serde_json::Value;
 
 use crate::error::Result;
 use crate::token::TokenSet;
 
+pub mod base_url;
+mod client;
+pub mod client_auth;
+pub mod discovery;
+pub mod github;
+pub mod google;
+pub mod http;
+pub mod id_token;
+mod iss_check;
+pub mod jwks;
+pub mod microsoft;
+pub mod oauth2;
+pub mod oidc;
 pub mod pkce;
 pub mod random;
+pub mod settings;
+pub mod token_response;
 
+pub use client_auth::ClientAuthMethod;
+pub use id_token::{IdTokenClaims, IdTokenSettings};
+pub use iss_check::check_response_iss;
+pub use oauth2::{OAuth2Config, OAuth2Provider, Revocation};
+pub use oidc::{EndpointOverrides, OidcConfig, OidcProvider, TenantIssuer};
 pub use pkce::Pkce;
+pub use settings::{ProviderKind, ProviderSettings};
 
 /// Which kind of token a revocation request names (RFC 7009 §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,5 +117,18 @@ pub trait Provider: Send + Sync {
     /// `authorization_response_iss_parameter_supported`).
     fn requires_iss_in_response(&self) -> bool {
         false
+    }
+
+    /// The RFC 9207 check of an authorization response's `iss` parameter
+    /// (`None` when the callback had none). Call it on every callback,
+    /// error responses included, before using `code` or `error`.
+    /// The default compares with [`issuer`](Self::issuer) through
+    /// [`check_response_iss`].
+    fn check_authorization_response_iss(&self, iss: Option<&str>) -> Result<()> {
+        check_response_iss(
+            self.issuer().as_deref(),
+            self.requires_iss_in_response(),
+            iss,
+        )
     }
 }

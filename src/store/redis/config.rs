@@ -244,7 +244,7 @@ impl RedisConfig {
         if self.nodes.iter().any(|n| n.starts_with("rediss://")) {
             // rustls needs a process-wide crypto provider; another part of
             // the program may have installed one already, which is fine.
-            let _ = rustls::crypto::ring::default_provider().install_default();
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         }
         let certs = || TlsCertificates {
             client_tls: None,

@@ -1,0 +1,282 @@
+//! The OAuth 2.0 wire operations shared by every provider: building the
+//! authorization URL, the code and refresh grants, userinfo and RFC 7009
+//! revocation. Providers decide which endpoints and client authentication
+//! to use; this file only speaks the protocol.
+
+use serde_json::{json, Value};
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
+use crate::provider::http::{check_endpoint_url, Auth, Body, HttpClient, Method};
+use crate::provider::token_response::{oauth_error, parse_token_response, status_error};
+use crate::provider::{AuthorizeRequest, TokenTypeHint};
+use crate::secret::Secret;
+use crate::token::TokenSet;
+
+/// A client of one authorization server.
+#[derive(Debug, Clone)]
+pub(crate) struct OAuthClient {
+    pub http: HttpClient,
+    pub creds: ClientCredentials,
+    pub scopes: Vec<String>,
+}
+
+impl OAuthClient {
+    /// The authorization URL: `response_type=code`, `client_id`,
+    /// `redirect_uri`, `state`, `scope`, the PKCE challenge, `nonce`, then
+    /// `defaults`, then the request's extra parameters (which replace
+    /// earlier parameters of the same name).
+    pub fn authorize_url(
+        &self,
+        endpoint: &str,
+        request: &AuthorizeRequest<'_>,
+        defaults: &[(String, String)],
+    ) -> Result<String> {
+        let mut url: Url = check_endpoint_url("authorization", endpoint)?;
+        if request.redirect_uri.is_empty() || request.state.is_empty() {
+            return Err(Error::InvalidArgument(
+                "an authorization request needs a redirect_uri and a state".into(),
+            ));
+        }
+        let mut params: Vec<(String, String)> = vec![
+            ("response_type".into(), "code".into()),
+            ("client_id".into(), self.creds.client_id.clone()),
+            ("redirect_uri".into(), request.redirect_uri.into()),
+            ("state".into(), request.state.into()),
+        ];
+        if !self.scopes.is_empty() {
+            params.push(("scope".into(), self.scopes.join(" ")));
+        }
+        if let Some(p) = request.pkce {
+            params.push(("code_challenge".into(), p.challenge().into()));
+            params.push(("code_challenge_method".into(), p.method().into()));
+        }
+        if let Some(n) = request.nonce {
+            params.push(("nonce".into(), n.into()));
+        }
+        let extra = defaults
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(request.extra_params.iter().copied());
+        for (k, v) in extra {
+            if k == "code_challenge_method" && v == "plain" {
+                return Err(Error::InvalidArgument(
+                    "PKCE method 'plain' is never used".into(),
+                ));
+            }
+            match params.iter_mut().find(|(name, _)| name == k) {
+                Some(slot) => slot.1 = v.to_owned(),
+                None => params.push((k.to_owned(), v.to_owned())),
+            }
+        }
+        url.query_pairs_mut().extend_pairs(params);
+        Ok(url.into())
+    }
+
+    /// `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5).
+    pub fn exchange_code(
+        &self,
+        token_url: &str,
+        method: ClientAuthMethod,
+        code: &str,
+        redirect_uri: &str,
+        pkce_verifier: Option<&str>,
+    ) -> Result<TokenSet> {
+        let mut form = vec![
+            ("grant_type".to_owned(), "authorization_code".to_owned()),
+            ("code".to_owned(), code.to_owned()),
+            ("redirect_uri".to_owned(), redirect_uri.to_owned()),
+        ];
+        if let Some(v) = pkce_verifier {
+            form.push(("code_verifier".into(), v.into()));
+        }
+        self.token_request("token", token_url, method, form)
+    }
+
+    /// `grant_type=refresh_token` (RFC 6749 §6). The old refresh token is
+    /// kept when the provider does not rotate it.
+    pub fn refresh(
+        &self,
+        token_url: &str,
+        method: ClientAuthMethod,
+        refresh_token: &str,
+    ) -> Result<TokenSet> {
+        let form = vec![
+            ("grant_type".to_owned(), "refresh_token".to_owned()),
+            ("refresh_token".to_owned(), refresh_token.to_owned()),
+        ];
+        let mut t = self.token_request("refresh", token_url, method, form)?;
+        if t.refresh_token.is_none() {
+            t.refresh_token = Some(Secret::new(refresh_token));
+        }
+        Ok(t)
+    }
+
+    fn token_request(
+        &self,
+        endpoint: &str,
+        url: &str,
+        method: ClientAuthMethod,
+        form: Vec<(String, String)>,
+    ) -> Result<TokenSet> {
+        let applied = self.creds.apply(method, form);
+        let response = self.http.request(
+            endpoint,
+            Method::Post,
+            url,
+            Body::Form(&applied.pairs()),
+            applied.auth(),
+            &[],
+        )?;
+        parse_token_response(endpoint, &response, &self.scopes)
+    }
+
+    /// GET userinfo with the bearer token; 401/403 become typed OAuth
+    /// errors (from the JSON body or `WWW-Authenticate`).
+    pub fn userinfo(&self, url: &str, access_token: &str) -> Result<Value> {
+        let r = self.http.request(
+            "userinfo",
+            Method::Get,
+            url,
+            Body::Empty,
+            Auth::Bearer(access_token),
+            &[],
+        )?;
+        if r.is_success() {
+            let v = r.json("userinfo")?;
+            if !v.is_object() {
+                return Err(Error::Http {
+                    endpoint: "userinfo".into(),
+                    message: "userinfo response is not a JSON object".into(),
+                });
+            }
+            return Ok(v);
+        }
+        if let Some(e) = r
+            .json("userinfo")
+            .ok()
+            .and_then(|v| oauth_error("userinfo", r.status, &v))
+        {
+            return Err(e);
+        }
+        if let Some(e) = r
+            .www_authenticate
+            .as_deref()
+            .and_then(|h| bearer_challenge_error(r.status, h))
+        {
+            return Err(e);
+        }
+        Err(status_error("userinfo", &r))
+    }
+
+    /// RFC 7009 revocation: POST `token` and `token_type_hint` with the
+    /// token endpoint's client authentication. `Ok(true)` on 2xx.
+    pub fn revoke(
+        &self,
+        url: &str,
+        method: ClientAuthMethod,
+        token: &str,
+        hint: Option<TokenTypeHint>,
+    ) -> Result<bool> {
+        let mut form = vec![("token".to_owned(), token.to_owned())];
+        if let Some(h) = hint {
+            form.push(("token_type_hint".into(), h.as_str().into()));
+        }
+        let applied = self.creds.apply(method, form);
+        let r = self.http.request(
+            "revocation",
+            Method::Post,
+            url,
+            Body::Form(&applied.pairs()),
+            applied.auth(),
+            &[],
+        )?;
+        if r.is_success() {
+            return Ok(true);
+        }
+        Err(r
+            .json("revocation")
+            .ok()
+            .and_then(|v| oauth_error("revocation", r.status, &v))
+            .unwrap_or_else(|| status_error("revocation", &r)))
+    }
+
+    /// GitHub's Applications API: `DELETE /applications/{client_id}/token`
+    /// with Basic auth (id, secret) and `{"access_token": ...}`. 204 means
+    /// revoked, 404 means there was nothing to revoke (`Ok(false)`).
+    pub fn revoke_github(&self, url: &str, token: &str) -> Result<bool> {
+        let Some(secret) = self.creds.client_secret.as_ref().filter(|s| !s.is_empty()) else {
+            return Err(Error::InvalidArgument(
+                "GitHub token revocation needs the client secret".into(),
+            ));
+        };
+        let body = json!({ "access_token": token });
+        let r = self.http.request(
+            "revocation",
+            Method::Delete,
+            url,
+            Body::Json(&body),
+            Auth::Basic(&self.creds.client_id, secret.expose()),
+            &[("Accept", "application/vnd.github+json")],
+        )?;
+        match r.status {
+            200..=299 => Ok(true),
+            404 => Ok(false),
+            _ => Err(r
+                .json("revocation")
+                .ok()
+                .and_then(|v| {
+                    v.get("message")
+                        .and_then(Value::as_str)
+                        .map(|m| Error::OAuth {
+                            endpoint: "revocation".into(),
+                            status: Some(r.status),
+                            error: "github_error".into(),
+                            description: Some(m.chars().take(300).collect()),
+                        })
+                })
+                .unwrap_or_else(|| status_error("revocation", &r))),
+        }
+    }
+}
+
+/// `Bearer error="invalid_token", error_description="..."` (RFC 6750 §3).
+fn bearer_challenge_error(status: u16, header: &str) -> Option<Error> {
+    let param = |name: &str| -> Option<String> {
+        let start = header.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = header[start..].find('"')? + start;
+        Some(header[start..end].to_owned())
+    };
+    let error = param("error")?;
+    Some(Error::OAuth {
+        endpoint: "userinfo".into(),
+        status: Some(status),
+        error,
+        description: param("error_description"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bearer_challenge() {
+        let e = bearer_challenge_error(
+            401,
+            r#"Bearer realm="x", error="invalid_token", error_description="revoked""#,
+        )
+        .unwrap();
+        match e {
+            Error::OAuth {
+                error, description, ..
+            } => {
+                assert_eq!(error, "invalid_token");
+                assert_eq!(description.as_deref(), Some("revoked"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(bearer_challenge_error(401, "Bearer realm=\"x\"").is_none());
+    }
+}

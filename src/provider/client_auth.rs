@@ -1,0 +1,166 @@
+//! Client authentication at the token and revocation endpoints
+//! (RFC 6749 §2.3): `client_secret_basic`, `client_secret_post`, or a
+//! public client that sends only its `client_id`.
+
+use url::form_urlencoded;
+
+use crate::provider::http::Auth;
+use crate::secret::Secret;
+
+/// How the client proves its identity to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthMethod {
+    /// HTTP Basic with the form-encoded id and secret (RFC 6749 §2.3.1),
+    /// the default for clients with a secret.
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// A public client (native app): `client_id` in the body, no secret.
+    None,
+}
+
+impl ClientAuthMethod {
+    /// The registered name (`client_secret_basic`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
+            ClientAuthMethod::ClientSecretPost => "client_secret_post",
+            ClientAuthMethod::None => "none",
+        }
+    }
+
+    /// The method for a client: `None` without a secret, otherwise
+    /// `preferred` or, when not given, the first of basic and post that
+    /// `supported` (the provider's `token_endpoint_auth_methods_supported`)
+    /// lists; basic when the provider lists neither or nothing.
+    ///
+    /// ```
+    /// use oauthkit::provider::ClientAuthMethod as M;
+    /// assert_eq!(M::choose(false, None, None), M::None);
+    /// assert_eq!(M::choose(true, None, None), M::ClientSecretBasic);
+    /// let post_only = vec!["client_secret_post".to_string()];
+    /// assert_eq!(M::choose(true, None, Some(&post_only)), M::ClientSecretPost);
+    /// assert_eq!(M::choose(true, Some(M::ClientSecretPost), None), M::ClientSecretPost);
+    /// ```
+    pub fn choose(
+        has_secret: bool,
+        preferred: Option<Self>,
+        supported: Option<&Vec<String>>,
+    ) -> Self {
+        if !has_secret {
+            return ClientAuthMethod::None;
+        }
+        if let Some(p) = preferred {
+            return p;
+        }
+        match supported {
+            Some(list) if list.iter().any(|m| m == "client_secret_basic") => {
+                ClientAuthMethod::ClientSecretBasic
+            }
+            Some(list) if list.iter().any(|m| m == "client_secret_post") => {
+                ClientAuthMethod::ClientSecretPost
+            }
+            _ => ClientAuthMethod::ClientSecretBasic,
+        }
+    }
+}
+
+/// A client's credentials, applied to a form request.
+#[derive(Debug, Clone)]
+pub struct ClientCredentials {
+    /// The client id.
+    pub client_id: String,
+    /// The client secret; `None` for public clients.
+    pub client_secret: Option<Secret>,
+}
+
+/// The form pairs and the `Authorization` value a request carries.
+pub(crate) struct Applied {
+    pub form: Vec<(String, String)>,
+    basic: Option<(String, String)>,
+}
+
+impl Applied {
+    pub fn auth(&self) -> Auth<'_> {
+        match &self.basic {
+            Some((u, p)) => Auth::Basic(u, p),
+            None => Auth::None,
+        }
+    }
+
+    pub fn pairs(&self) -> Vec<(&str, &str)> {
+        self.form
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+impl ClientCredentials {
+    /// Adds the credentials to `form` as `method` requires.
+    pub(crate) fn apply(
+        &self,
+        method: ClientAuthMethod,
+        mut form: Vec<(String, String)>,
+    ) -> Applied {
+        let secret = self.client_secret.as_ref().filter(|s| !s.is_empty());
+        let method = if secret.is_none() {
+            ClientAuthMethod::None
+        } else {
+            method
+        };
+        let mut basic = None;
+        match method {
+            ClientAuthMethod::ClientSecretBasic => {
+                let enc =
+                    |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+                let secret = secret.expect("checked above");
+                basic = Some((enc(&self.client_id), enc(secret.expose())));
+            }
+            ClientAuthMethod::ClientSecretPost => {
+                form.push(("client_id".into(), self.client_id.clone()));
+                let secret = secret.expect("checked above");
+                form.push(("client_secret".into(), secret.expose().to_owned()));
+            }
+            ClientAuthMethod::None => form.push(("client_id".into(), self.client_id.clone())),
+        }
+        Applied { form, basic }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds(secret: Option<&str>) -> ClientCredentials {
+        ClientCredentials {
+            client_id: "my id".into(),
+            client_secret: secret.map(Secret::new),
+        }
+    }
+
+    #[test]
+    fn basic_encodes_id_and_secret() {
+        let a = creds(Some("s:e/c")).apply(ClientAuthMethod::ClientSecretBasic, vec![]);
+        assert!(a.form.is_empty());
+        match a.auth() {
+            Auth::Basic(u, p) => {
+                assert_eq!(u, "my+id");
+                assert_eq!(p, "s%3Ae%2Fc");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn post_and_public() {
+        let a = creds(Some("sec")).apply(ClientAuthMethod::ClientSecretPost, vec![]);
+        assert_eq!(
+            a.pairs(),
+            [("client_id", "my id"), ("client_secret", "sec")]
+        );
+        let a = creds(None).apply(ClientAuthMethod::ClientSecretBasic, vec![]);
+        assert_eq!(a.pairs(), [("client_id", "my id")]);
+        assert!(matches!(a.auth(), Auth::None));
+    }
+}

@@ -1,0 +1,72 @@
+//! GitHub: OAuth 2.0 without OpenID Connect, with three quirks: the token
+//! endpoint needs `Accept: application/json` (sent on every call) and
+//! reports errors with HTTP 200; user info comes from the REST API
+//! (`/user`); revocation is `DELETE /applications/{client_id}/token` with
+//! Basic auth instead of RFC 7009.
+
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::provider::base_url::rebase;
+use crate::provider::client_auth::ClientAuthMethod;
+use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
+
+/// The authorization endpoint.
+pub const AUTHORIZE_URL: &str = "https://github.com/login/oauth/authorize";
+/// The token endpoint.
+pub const TOKEN_URL: &str = "https://github.com/login/oauth/access_token";
+/// The REST API root (user info and revocation).
+pub const API_BASE: &str = "https://api.github.com";
+/// Scopes requested when none are configured.
+pub const DEFAULT_SCOPES: [&str; 2] = ["read:user", "user:email"];
+
+/// The GitHub preset as data. Confidential clients send their secret in
+/// the form (`client_secret_post`), as GitHub documents.
+///
+/// ```
+/// use oauthkit::provider::{github, Revocation};
+/// let c = github::config("Iv1.abc").unwrap();
+/// assert_eq!(c.userinfo_url.as_deref(), Some("https://api.github.com/user"));
+/// assert_eq!(c.revocation,
+///     Revocation::GitHubApplicationsApi("https://api.github.com/applications/Iv1.abc/token".into()));
+/// ```
+pub fn config(client_id: &str) -> Result<OAuth2Config> {
+    build(client_id, AUTHORIZE_URL.into(), TOKEN_URL.into(), API_BASE)
+}
+
+/// [`config`] with the web and API URLs on `base` (tests against a
+/// loopback server, or GitHub Enterprise Server with its own host).
+pub fn config_at(base: &str, client_id: &str) -> Result<OAuth2Config> {
+    build(
+        client_id,
+        rebase(AUTHORIZE_URL, base)?,
+        rebase(TOKEN_URL, base)?,
+        base,
+    )
+}
+
+fn build(client_id: &str, authorize: String, token: String, api: &str) -> Result<OAuth2Config> {
+    let mut api_url =
+        Url::parse(api).map_err(|e| Error::InvalidArgument(format!("bad API URL '{api}': {e}")))?;
+    let mut user = api_url.clone();
+    user.path_segments_mut()
+        .map_err(|_| Error::InvalidArgument("the API URL cannot have a path".into()))?
+        .pop_if_empty()
+        .push("user");
+    api_url
+        .path_segments_mut()
+        .map_err(|_| Error::InvalidArgument("the API URL cannot have a path".into()))?
+        .pop_if_empty()
+        .extend(["applications", client_id, "token"]);
+    let mut c =
+        OAuth2Config::new("github", client_id, &authorize, &token).with_scopes(DEFAULT_SCOPES);
+    c.client_auth = Some(ClientAuthMethod::ClientSecretPost);
+    c.userinfo_url = Some(user.into());
+    c.revocation = Revocation::GitHubApplicationsApi(api_url.into());
+    Ok(c)
+}
+
+/// A ready GitHub provider.
+pub fn provider(client_id: &str, client_secret: Option<&str>) -> Result<OAuth2Provider> {
+    OAuth2Provider::new(config(client_id)?.with_client_secret(client_secret.unwrap_or_default()))
+}

@@ -1,0 +1,74 @@
+//! Google: OpenID Connect with fixed endpoints, and offline access so a
+//! refresh token comes back.
+
+use crate::error::Result;
+use crate::provider::base_url::rebase;
+use crate::provider::oidc::{OidcConfig, OidcProvider};
+
+/// Google's issuer (discovery and ID-token `iss`).
+pub const ISSUER: &str = "https://accounts.google.com";
+/// The authorization endpoint.
+pub const AUTHORIZE_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
+/// The token endpoint.
+pub const TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
+/// The userinfo endpoint.
+pub const USERINFO_URL: &str = "https://openidconnect.googleapis.com/v1/userinfo";
+/// The RFC 7009 revocation endpoint.
+pub const REVOCATION_URL: &str = "https://oauth2.googleapis.com/revoke";
+/// Scopes requested when none are configured.
+pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
+/// Added to every authorization URL: without `access_type=offline` Google
+/// issues no refresh token, and without `prompt=consent` only on the first
+/// consent. A request's extra parameters can override both.
+pub const AUTHORIZE_PARAMS: [(&str, &str); 2] = [("access_type", "offline"), ("prompt", "consent")];
+
+/// The Google preset as data: adjust fields (secret, scopes, timeouts)
+/// before building with [`OidcProvider::new`].
+///
+/// ```
+/// use oauthkit::provider::{google, Provider, AuthorizeRequest};
+/// let p = oauthkit::provider::OidcProvider::new(google::config("id.apps.googleusercontent.com")).unwrap();
+/// let url = p.build_authorize_url(&AuthorizeRequest {
+///     redirect_uri: "http://127.0.0.1:9000/callback", state: "s", ..Default::default()
+/// }).unwrap();
+/// assert!(url.starts_with("https://accounts.google.com/o/oauth2/v2/auth?"));
+/// assert!(url.contains("access_type=offline&prompt=consent"));
+/// ```
+pub fn config(client_id: &str) -> OidcConfig {
+    let mut c = OidcConfig::new(ISSUER, client_id).with_scopes(DEFAULT_SCOPES);
+    c.name = "google".into();
+    c.endpoints.authorization = Some(AUTHORIZE_URL.into());
+    c.endpoints.token = Some(TOKEN_URL.into());
+    c.endpoints.userinfo = Some(USERINFO_URL.into());
+    c.endpoints.revocation = Some(REVOCATION_URL.into());
+    c.authorize_params = AUTHORIZE_PARAMS
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    c
+}
+
+/// [`config`] with the issuer and every endpoint moved onto `base`
+/// (tests against a loopback server; the issuer becomes `base` itself).
+pub fn config_at(base: &str, client_id: &str) -> Result<OidcConfig> {
+    let mut c = config(client_id);
+    c.issuer = base.trim_end_matches('/').to_owned();
+    let e = &mut c.endpoints;
+    for slot in [
+        &mut e.authorization,
+        &mut e.token,
+        &mut e.userinfo,
+        &mut e.revocation,
+    ] {
+        if let Some(u) = slot.as_mut() {
+            *u = rebase(u, base)?;
+        }
+    }
+    Ok(c)
+}
+
+/// A ready Google provider (`client_secret` empty or `None` for a public
+/// client).
+pub fn provider(client_id: &str, client_secret: Option<&str>) -> Result<OidcProvider> {
+    OidcProvider::new(config(client_id).with_client_secret(client_secret.unwrap_or_default()))
+}

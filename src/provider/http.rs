@@ -1,0 +1,431 @@
+//! The HTTP layer every provider uses: one shared [`ureq`] agent per
+//! provider, with timeouts, a response-size cap, no redirects and an
+//! https-only rule (loopback excepted).
+//!
+//! TLS runs on rustls with the aws-lc-rs crypto provider (the same library
+//! that verifies ID-token signatures), with the Mozilla roots from
+//! `webpki-roots`. Certificate verification cannot be turned off.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use url::{Host, Url};
+
+use crate::error::{Error, Result};
+
+/// Connect timeout used when none is configured: 10 seconds, enough for a
+/// slow DNS lookup and a TLS handshake across the world.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Read timeout used when none is configured: 30 seconds for the response
+/// headers and again for the body (the seed's 30 s token-call timeout).
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest response body read when none is configured: 1 MiB. Token,
+/// userinfo, discovery and JWKS documents are a few kilobytes; anything
+/// bigger is refused rather than buffered.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+
+/// Timeouts and limits of a provider's HTTP client.
+///
+/// ```
+/// use std::time::Duration;
+/// use oauthkit::provider::http::HttpConfig;
+/// let c = HttpConfig::default();
+/// assert_eq!(c.connect_timeout, Duration::from_secs(10));
+/// assert_eq!(c.read_timeout, Duration::from_secs(30));
+/// assert_eq!(c.max_response_bytes, 1024 * 1024);
+/// let fast = HttpConfig { read_timeout: Duration::from_secs(2), ..c };
+/// assert_eq!(fast.read_timeout.as_secs(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// Time allowed to connect, including DNS and the TLS handshake.
+    pub connect_timeout: Duration,
+    /// Time allowed to send the request, then to receive the response
+    /// headers, then to receive the body (each separately).
+    pub read_timeout: Duration,
+    /// Largest accepted response body, in bytes.
+    pub max_response_bytes: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+/// Whether `host` is a loopback host: `localhost`, `127.0.0.0/8` or `::1`.
+///
+/// ```
+/// use oauthkit::provider::http::is_loopback_url;
+/// assert!(is_loopback_url("http://127.0.0.1:8080/token"));
+/// assert!(is_loopback_url("http://127.8.9.10/"));
+/// assert!(is_loopback_url("http://[::1]:9/"));
+/// assert!(is_loopback_url("http://localhost/x"));
+/// assert!(!is_loopback_url("http://127.0.0.1.example.com/"));
+/// assert!(!is_loopback_url("http://10.0.0.1/"));
+/// ```
+pub fn is_loopback_url(url: &str) -> bool {
+    Url::parse(url).map(|u| is_loopback(&u)).unwrap_or(false)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Checks that `url` may be called: `https`, or `http` to a loopback host.
+/// `what` names the endpoint in the error.
+///
+/// ```
+/// use oauthkit::provider::http::check_endpoint_url;
+/// assert!(check_endpoint_url("token", "https://idp.example/token").is_ok());
+/// assert!(check_endpoint_url("token", "http://127.0.0.1:4000/token").is_ok());
+/// let e = check_endpoint_url("token", "http://idp.example/token").unwrap_err();
+/// assert!(e.to_string().contains("https"));
+/// ```
+pub fn check_endpoint_url(what: &str, url: &str) -> Result<Url> {
+    let parsed = Url::parse(url).map_err(|e| {
+        Error::InvalidArgument(format!(
+            "{what} endpoint URL '{url}' is not a valid URL: {e}"
+        ))
+    })?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if is_loopback(&parsed) => {}
+        "http" => {
+            return Err(Error::InvalidArgument(format!(
+                "{what} endpoint '{}' uses plain http; only https is allowed (http only for loopback hosts)",
+                without_query(&parsed)
+            )))
+        }
+        other => {
+            return Err(Error::InvalidArgument(format!(
+                "{what} endpoint URL has unsupported scheme '{other}'; use https"
+            )))
+        }
+    }
+    if parsed.host().is_none() {
+        return Err(Error::InvalidArgument(format!(
+            "{what} endpoint URL '{url}' has no host"
+        )));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::InvalidArgument(format!(
+            "{what} endpoint URL must not carry credentials"
+        )));
+    }
+    Ok(parsed)
+}
+
+fn without_query(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    u.to_string()
+}
+
+/// An HTTP response that was read completely (within the size cap).
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// The `Content-Type` header, when present.
+    pub content_type: Option<String>,
+    /// The `WWW-Authenticate` header, when present (userinfo errors).
+    pub www_authenticate: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body parsed as a JSON value, or a typed error naming `endpoint`
+    /// that describes the body without quoting it.
+    pub fn json(&self, endpoint: &str) -> Result<serde_json::Value> {
+        serde_json::from_slice(&self.body).map_err(|_| Error::Http {
+            endpoint: endpoint.to_owned(),
+            message: format!(
+                "HTTP {}: response is not JSON (content type {}, {} bytes)",
+                self.status,
+                self.content_type.as_deref().unwrap_or("none"),
+                self.body.len()
+            ),
+        })
+    }
+}
+
+/// A request body.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    /// No body.
+    Empty,
+    /// `application/x-www-form-urlencoded` pairs.
+    Form(&'a [(&'a str, &'a str)]),
+    /// A JSON document.
+    Json(&'a serde_json::Value),
+}
+
+/// Credentials sent in the `Authorization` header.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    /// No `Authorization` header.
+    None,
+    /// `Basic base64(user:password)`, the values used as given.
+    Basic(&'a str, &'a str),
+    /// `Bearer <token>` (RFC 6750 §2.1: never in the query string).
+    Bearer(&'a str),
+}
+
+impl std::fmt::Debug for Auth<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Basic(user, _) => write!(f, "Basic({user}, [redacted])"),
+            Auth::Bearer(_) => f.write_str("Bearer([redacted])"),
+        }
+    }
+}
+
+/// The HTTP method of a [`HttpClient::request`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+}
+
+/// A provider's HTTP client: one [`ureq::Agent`] (so connections are
+/// reused), cheap to clone.
+///
+/// It never follows redirects: a 3xx answer is an error, so a token,
+/// revocation, userinfo or JWKS request (and the credentials in it) cannot
+/// be bounced to another host.
+///
+/// ```
+/// use oauthkit::provider::http::{HttpClient, HttpConfig, Method, Body, Auth};
+/// let client = HttpClient::new(HttpConfig::default());
+/// // plain http to a non-loopback host is refused before any I/O
+/// let err = client
+///     .request("token", Method::Post, "http://idp.example/token", Body::Empty, Auth::None, &[])
+///     .unwrap_err();
+/// assert_eq!(err.kind(), oauthkit::ErrorKind::InvalidArgument);
+/// ```
+#[derive(Clone)]
+pub struct HttpClient {
+    agent: ureq::Agent,
+    config: Arc<HttpConfig>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl HttpClient {
+    /// A client with the given limits.
+    pub fn new(config: HttpConfig) -> Self {
+        let crypto = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(crypto)
+            .root_certs(ureq::tls::RootCerts::WebPki)
+            .disable_verification(false)
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_send_request(Some(config.read_timeout))
+            .timeout_send_body(Some(config.read_timeout))
+            .timeout_recv_response(Some(config.read_timeout))
+            .timeout_recv_body(Some(config.read_timeout))
+            .user_agent(concat!("oauthkit/", env!("CARGO_PKG_VERSION")))
+            .accept("application/json")
+            .accept_encoding("identity")
+            .build()
+            .new_agent();
+        HttpClient {
+            agent,
+            config: Arc::new(config),
+        }
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// Sends one request and reads the whole response (up to the size cap).
+    ///
+    /// `endpoint` names the call in errors (`"token"`, `"jwks"`, ...).
+    /// Non-2xx statuses are returned, not turned into errors; 3xx answers
+    /// are errors (redirects are never followed). `headers` are extra
+    /// request headers.
+    pub fn request(
+        &self,
+        endpoint: &str,
+        method: Method,
+        url: &str,
+        body: Body<'_>,
+        auth: Auth<'_>,
+        headers: &[(&str, &str)],
+    ) -> Result<HttpResponse> {
+        let parsed = check_endpoint_url(endpoint, url)?;
+        let shown = without_query(&parsed);
+        let http_err = |message: String| Error::Http {
+            endpoint: endpoint.to_owned(),
+            message,
+        };
+        let map_err = |e: ureq::Error| http_err(describe(&e, &shown, &self.config));
+
+        let auth_header = match auth {
+            Auth::None => None,
+            Auth::Basic(user, password) => Some(format!(
+                "Basic {}",
+                STANDARD.encode(format!("{user}:{password}"))
+            )),
+            Auth::Bearer(token) => Some(format!("Bearer {token}")),
+        };
+
+        macro_rules! decorate {
+            ($builder:expr) => {{
+                let mut b = $builder;
+                if let Some(a) = &auth_header {
+                    b = b.header("Authorization", a.as_str());
+                }
+                for (k, v) in headers {
+                    b = b.header(*k, *v);
+                }
+                b
+            }};
+        }
+
+        let result = match (method, body) {
+            (Method::Get, Body::Empty) => decorate!(self.agent.get(parsed.as_str())).call(),
+            (Method::Delete, Body::Empty) => decorate!(self.agent.delete(parsed.as_str())).call(),
+            (Method::Post, Body::Empty) => decorate!(self.agent.post(parsed.as_str())).send_empty(),
+            (Method::Post, Body::Form(pairs)) => {
+                decorate!(self.agent.post(parsed.as_str())).send_form(pairs.iter().copied())
+            }
+            (Method::Post, Body::Json(v)) => decorate!(self.agent.post(parsed.as_str()))
+                .header("Content-Type", "application/json")
+                .send(v.to_string().as_bytes()),
+            (Method::Delete, Body::Json(v)) => decorate!(self.agent.delete(parsed.as_str()))
+                .force_send_body()
+                .header("Content-Type", "application/json")
+                .send(v.to_string().as_bytes()),
+            (m, _) => {
+                return Err(Error::InvalidArgument(format!(
+                    "{m:?} requests with this kind of body are not supported"
+                )))
+            }
+        };
+        let mut response = result.map_err(map_err)?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        if (300..400).contains(&status) {
+            let location = header("location").unwrap_or_default();
+            return Err(http_err(format!(
+                "{shown} answered HTTP {status} redirecting to '{location}'; redirects are not followed"
+            )));
+        }
+        let content_type = header("content-type");
+        let www_authenticate = header("www-authenticate");
+        let max = self.config.max_response_bytes;
+        if let Some(len) = response.body().content_length() {
+            if len > max {
+                return Err(http_err(format!(
+                    "{shown} sent a {len}-byte response; the limit is {max} bytes"
+                )));
+            }
+        }
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(max)
+            .read_to_vec()
+            .map_err(map_err)?;
+        Ok(HttpResponse {
+            status,
+            content_type,
+            www_authenticate,
+            body,
+        })
+    }
+}
+
+fn describe(e: &ureq::Error, url: &str, config: &HttpConfig) -> String {
+    match e {
+        ureq::Error::Timeout(which) => {
+            let limit = match which {
+                ureq::Timeout::Connect | ureq::Timeout::Resolve => config.connect_timeout,
+                _ => config.read_timeout,
+            };
+            format!(
+                "{url} timed out ({which:?}, limit {} ms)",
+                limit.as_millis()
+            )
+        }
+        ureq::Error::BodyExceedsLimit(limit) => {
+            format!("{url} sent a response larger than the limit of {limit} bytes")
+        }
+        ureq::Error::HostNotFound => format!("host of {url} not found"),
+        ureq::Error::ConnectionFailed => format!("could not connect to {url}"),
+        ureq::Error::Io(io) => format!("{url}: I/O error: {io}"),
+        other => format!("{url}: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_rules() {
+        assert!(check_endpoint_url("t", "http://127.0.0.1/").is_ok());
+        assert!(check_endpoint_url("t", "http://127.255.0.1:1/").is_ok());
+        assert!(check_endpoint_url("t", "http://[::1]:1/").is_ok());
+        assert!(check_endpoint_url("t", "http://LOCALHOST:1/").is_ok());
+        assert!(check_endpoint_url("t", "http://0.0.0.0/").is_err());
+        assert!(check_endpoint_url("t", "http://[::]/").is_err());
+        assert!(check_endpoint_url("t", "http://localhost.evil.example/").is_err());
+        assert!(check_endpoint_url("t", "ftp://127.0.0.1/").is_err());
+        assert!(check_endpoint_url("t", "https://u:p@idp.example/").is_err());
+        assert!(check_endpoint_url("t", "not a url").is_err());
+    }
+
+    #[test]
+    fn auth_debug_is_redacted() {
+        assert!(!format!("{:?}", Auth::Bearer("tok")).contains("tok"));
+        assert!(!format!("{:?}", Auth::Basic("id", "sec")).contains("sec"));
+    }
+}

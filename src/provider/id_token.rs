@@ -1,0 +1,440 @@
+//! ID-token validation (OpenID Connect Core §3.1.3.7 and §3.1.3.8).
+//!
+//! In order: the header's `alg` must be on the allow-list (never `none`,
+//! never HS* since the provider's keys are public), the key comes from the
+//! provider's JWKS by `kid` only, the signature must verify, then `iss`,
+//! `aud` (contains the client id; other audiences only if trusted), `azp`
+//! (required with several audiences, must equal the client id when
+//! present), `exp`, `nbf` and `iat` with a clock-skew leeway, `nonce`
+//! (constant-time) and `at_hash` when present.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
+use crate::error::{Error, Result};
+use crate::provider::jwks::JwksCache;
+use crate::secret::constant_time_eq;
+use crate::token::now_unix;
+
+/// Default clock-skew leeway for `exp`, `nbf` and `iat`: 60 seconds.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+/// Default oldest acceptable `iat`: 24 hours. ID tokens are validated as
+/// they arrive, so an older one is a replay.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+
+/// The `{tenantid}` placeholder of Microsoft's multi-tenant issuers.
+pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
+
+/// Which `iss` values are acceptable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpectedIssuer {
+    /// Exactly this string.
+    Exact(String),
+    /// A template containing `{tenantid}` (Microsoft's `common`,
+    /// `organizations` and `consumers` endpoints): `iss` must equal the
+    /// template with `{tenantid}` replaced by the token's `tid` claim.
+    /// With `tenant` set, `tid` must also equal it.
+    TenantTemplate {
+        /// e.g. `https://login.microsoftonline.com/{tenantid}/v2.0`.
+        template: String,
+        /// A tenant the token must belong to, when restricted.
+        tenant: Option<String>,
+    },
+}
+
+impl ExpectedIssuer {
+    /// Whether `iss` is acceptable for a token whose `tid` claim is `tid`.
+    ///
+    /// ```
+    /// use oauthkit::provider::id_token::ExpectedIssuer;
+    /// let t = ExpectedIssuer::TenantTemplate {
+    ///     template: "https://login.microsoftonline.com/{tenantid}/v2.0".into(),
+    ///     tenant: None,
+    /// };
+    /// assert!(t.matches("https://login.microsoftonline.com/abc/v2.0", Some("abc")));
+    /// assert!(!t.matches("https://login.microsoftonline.com/abc/v2.0", Some("xyz")));
+    /// assert!(!t.matches("https://evil.example/abc/v2.0", Some("abc")));
+    /// ```
+    pub fn matches(&self, iss: &str, tid: Option<&str>) -> bool {
+        match self {
+            ExpectedIssuer::Exact(e) => e == iss,
+            ExpectedIssuer::TenantTemplate { template, tenant } => {
+                let Some(tid) = tid.filter(|t| is_tenant_id(t)) else {
+                    return false;
+                };
+                if tenant.as_deref().is_some_and(|want| want != tid) {
+                    return false;
+                }
+                template.replace(TENANT_PLACEHOLDER, tid) == iss
+            }
+        }
+    }
+
+    /// A description for error messages.
+    pub fn describe(&self) -> &str {
+        match self {
+            ExpectedIssuer::Exact(e) => e,
+            ExpectedIssuer::TenantTemplate { template, .. } => template,
+        }
+    }
+}
+
+fn is_tenant_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
+/// Knobs of ID-token validation.
+///
+/// ```
+/// use oauthkit::provider::IdTokenSettings;
+/// let s = IdTokenSettings::default();
+/// assert_eq!(s.leeway.as_secs(), 60);
+/// assert!(s.allowed_algorithms.is_none()); // from discovery, else RS256
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdTokenSettings {
+    /// Clock-skew leeway for `exp`, `nbf` and `iat`.
+    pub leeway: Duration,
+    /// Oldest acceptable `iat` (plus leeway); `None` accepts any age.
+    pub max_age: Option<Duration>,
+    /// The accepted `alg` values. `None` takes the provider's
+    /// `id_token_signing_alg_values_supported`, or RS256 without one.
+    /// `none` and HS* are refused whatever this says.
+    pub allowed_algorithms: Option<Vec<String>>,
+    /// Audiences besides the client id that may appear in `aud`
+    /// (some providers add a project id). Any other extra audience is
+    /// refused.
+    pub trusted_audiences: Vec<String>,
+}
+
+impl Default for IdTokenSettings {
+    fn default() -> Self {
+        IdTokenSettings {
+            leeway: DEFAULT_LEEWAY,
+            max_age: Some(DEFAULT_MAX_AGE),
+            allowed_algorithms: None,
+            trusted_audiences: Vec::new(),
+        }
+    }
+}
+
+/// What the caller expects of one token.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Expected<'a> {
+    /// The nonce sent in the authorization request; when set, the token
+    /// must carry an equal `nonce`.
+    pub nonce: Option<&'a str>,
+    /// The access token issued with the ID token, to check `at_hash`.
+    pub access_token: Option<&'a str>,
+}
+
+/// The claims of a validated ID token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdTokenClaims {
+    /// The subject (`sub`): the user's stable id at the provider.
+    pub sub: String,
+    /// Every claim, as sent.
+    pub claims: Map<String, Value>,
+}
+
+/// Validates ID tokens of one provider for one client.
+#[derive(Debug, Clone)]
+pub struct IdTokenValidator {
+    issuer: ExpectedIssuer,
+    client_id: String,
+    algorithms: Vec<Algorithm>,
+    settings: IdTokenSettings,
+}
+
+/// Parses an allow-list, refusing `none` and HS*.
+///
+/// ```
+/// use oauthkit::provider::id_token::algorithm_allow_list;
+/// assert_eq!(algorithm_allow_list(&["RS256".into(), "ES256".into()], true).unwrap().len(), 2);
+/// // from discovery: unusable entries are dropped, RS256 is the fallback
+/// assert_eq!(algorithm_allow_list(&["none".into(), "HS256".into()], false).unwrap(),
+///            vec![jsonwebtoken::Algorithm::RS256]);
+/// // configured explicitly: refused
+/// assert!(algorithm_allow_list(&["HS256".into()], true).is_err());
+/// ```
+pub fn algorithm_allow_list(names: &[String], explicit: bool) -> Result<Vec<Algorithm>> {
+    let mut out = Vec::new();
+    for name in names {
+        let parsed = Algorithm::from_str(name).ok().filter(|a| !is_hmac(*a));
+        match parsed {
+            Some(a) if !out.contains(&a) => out.push(a),
+            Some(_) => {}
+            None if explicit => {
+                return Err(Error::InvalidArgument(format!(
+                    "ID-token algorithm '{name}' is not accepted (never none or HS*; supported: RS*, PS*, ES256, ES384, EdDSA)"
+                )))
+            }
+            None => {}
+        }
+    }
+    if out.is_empty() {
+        out.push(Algorithm::RS256);
+    }
+    Ok(out)
+}
+
+fn is_hmac(a: Algorithm) -> bool {
+    matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
+}
+
+impl IdTokenValidator {
+    /// A validator for tokens from `issuer` to `client_id`, accepting
+    /// `algorithms` (see [`algorithm_allow_list`]).
+    pub fn new(
+        issuer: ExpectedIssuer,
+        client_id: &str,
+        algorithms: Vec<Algorithm>,
+        settings: IdTokenSettings,
+    ) -> Result<Self> {
+        if algorithms.is_empty() || algorithms.iter().any(|a| is_hmac(*a)) {
+            return Err(Error::InvalidArgument(
+                "the ID-token algorithm allow-list must be non-empty and asymmetric".into(),
+            ));
+        }
+        Ok(IdTokenValidator {
+            issuer,
+            client_id: client_id.to_owned(),
+            algorithms,
+            settings,
+        })
+    }
+
+    /// The accepted algorithms.
+    pub fn algorithms(&self) -> &[Algorithm] {
+        &self.algorithms
+    }
+
+    /// Validates `token` with keys from `jwks`; returns its claims.
+    pub fn validate(
+        &self,
+        token: &str,
+        jwks: &JwksCache,
+        expected: &Expected<'_>,
+    ) -> Result<IdTokenClaims> {
+        let (alg, kid) = self.check_header(token)?;
+        let key = jwks.key_for(kid.as_deref(), alg)?;
+
+        let leeway = self.settings.leeway.as_secs();
+        let mut v = Validation::new(alg);
+        v.leeway = leeway;
+        v.validate_exp = true;
+        v.validate_nbf = true;
+        v.validate_aud = true;
+        v.set_audience(&[&self.client_id]);
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data =
+            jsonwebtoken::decode::<Map<String, Value>>(token, &key, &v).map_err(jwt_error)?;
+        let claims = data.claims;
+
+        let str_claim = |name: &str| claims.get(name).and_then(Value::as_str);
+        let iss = str_claim("iss").ok_or_else(|| id_err("iss is not a string"))?;
+        if !self.issuer.matches(iss, str_claim("tid")) {
+            return Err(id_err(format!(
+                "issuer '{}' is not the expected '{}'",
+                clip(iss),
+                self.issuer.describe()
+            )));
+        }
+        self.check_audience(&claims)?;
+        self.check_times(&claims, leeway)?;
+        if let Some(want) = expected.nonce {
+            match str_claim("nonce") {
+                Some(got) if constant_time_eq(got.as_bytes(), want.as_bytes()) => {}
+                Some(_) => return Err(id_err("nonce does not match the one sent")),
+                None => return Err(id_err("nonce is missing but one was sent")),
+            }
+        }
+        if let (Some(at_hash), Some(at)) = (str_claim("at_hash"), expected.access_token) {
+            let want = half_hash(alg, at);
+            if !constant_time_eq(at_hash.as_bytes(), want.as_bytes()) {
+                return Err(id_err("at_hash does not match the access token"));
+            }
+        }
+        let sub = str_claim("sub")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| id_err("sub is missing or empty"))?
+            .to_owned();
+        Ok(IdTokenClaims { sub, claims })
+    }
+
+    fn check_header(&self, token: &str) -> Result<(Algorithm, Option<String>)> {
+        let mut parts = token.split('.');
+        let (Some(h), Some(_), Some(_), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(id_err("not a compact JWS (three dot-separated parts)"));
+        };
+        let header: Map<String, Value> = URL_SAFE_NO_PAD
+            .decode(h.trim_end_matches('='))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| id_err("the header is not base64url JSON"))?;
+        let alg = header
+            .get("alg")
+            .and_then(Value::as_str)
+            .ok_or_else(|| id_err("the header has no alg"))?;
+        if alg.eq_ignore_ascii_case("none") {
+            return Err(id_err("alg \"none\" (unsigned token) is never accepted"));
+        }
+        if alg.to_ascii_uppercase().starts_with("HS") {
+            return Err(id_err(format!(
+                "alg {} is symmetric and refused: provider keys are public",
+                clip(alg)
+            )));
+        }
+        if header.contains_key("crit") {
+            return Err(id_err(
+                "the header has critical extensions (crit), which are not supported",
+            ));
+        }
+        let parsed = Algorithm::from_str(alg)
+            .map_err(|_| id_err(format!("unsupported alg {}", clip(alg))))?;
+        if !self.algorithms.contains(&parsed) {
+            return Err(id_err(format!(
+                "alg {alg} is not allowed (allowed: {:?})",
+                self.algorithms
+            )));
+        }
+        let kid = header.get("kid").and_then(Value::as_str).map(str::to_owned);
+        Ok((parsed, kid))
+    }
+
+    fn check_audience(&self, claims: &Map<String, Value>) -> Result<()> {
+        let auds: Vec<&str> = match claims.get("aud") {
+            Some(Value::String(s)) => vec![s.as_str()],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => return Err(id_err("aud is missing")),
+        };
+        if !auds.contains(&self.client_id.as_str()) {
+            return Err(id_err("aud does not contain the client id"));
+        }
+        if let Some(untrusted) = auds.iter().find(|a| {
+            **a != self.client_id && !self.settings.trusted_audiences.iter().any(|t| t == *a)
+        }) {
+            return Err(id_err(format!(
+                "aud contains an untrusted audience '{}'",
+                clip(untrusted)
+            )));
+        }
+        match claims.get("azp").and_then(Value::as_str) {
+            Some(azp) if azp != self.client_id => {
+                Err(id_err(format!("azp '{}' is not the client id", clip(azp))))
+            }
+            None if auds.len() > 1 => Err(id_err("azp is required when aud has several audiences")),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_times(&self, claims: &Map<String, Value>, leeway: u64) -> Result<()> {
+        let now = now_unix();
+        let leeway = leeway as i64;
+        let iat = claims
+            .get("iat")
+            .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
+            .ok_or_else(|| id_err("iat is missing"))?;
+        if iat > now + leeway {
+            return Err(id_err(format!("iat is {}s in the future", iat - now)));
+        }
+        if let Some(max) = self.settings.max_age {
+            if now - iat > max.as_secs() as i64 + leeway {
+                return Err(id_err(format!(
+                    "iat is {}s old, older than allowed",
+                    now - iat
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The left half of the hash of `value` with the hash of `alg`, base64url
+/// (the `at_hash` / `c_hash` rule).
+pub fn half_hash(alg: Algorithm, value: &str) -> String {
+    let digest: Vec<u8> = match alg {
+        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 | Algorithm::HS384 => {
+            Sha384::digest(value.as_bytes()).to_vec()
+        }
+        Algorithm::RS512 | Algorithm::PS512 | Algorithm::HS512 | Algorithm::EdDSA => {
+            Sha512::digest(value.as_bytes()).to_vec()
+        }
+        _ => Sha256::digest(value.as_bytes()).to_vec(),
+    };
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+}
+
+fn id_err(m: impl Into<String>) -> Error {
+    Error::IdToken(m.into())
+}
+
+/// Peer-controlled strings in messages are cut short.
+fn clip(s: &str) -> String {
+    s.chars().take(100).collect()
+}
+
+fn jwt_error(e: jsonwebtoken::errors::Error) -> Error {
+    let m = match e.kind() {
+        JwtErrorKind::InvalidSignature => "the signature does not verify".to_owned(),
+        JwtErrorKind::ExpiredSignature => "the token has expired (exp, with leeway)".to_owned(),
+        JwtErrorKind::ImmatureSignature => {
+            "the token is not valid yet (nbf, with leeway)".to_owned()
+        }
+        JwtErrorKind::InvalidAudience => "aud does not contain the client id".to_owned(),
+        JwtErrorKind::MissingRequiredClaim(c) => format!("required claim {c} is missing"),
+        JwtErrorKind::InvalidAlgorithm => "alg is not allowed for this key".to_owned(),
+        JwtErrorKind::InvalidRsaKey(_)
+        | JwtErrorKind::InvalidEcdsaKey
+        | JwtErrorKind::InvalidKeyFormat => "the provider's key is unusable".to_owned(),
+        JwtErrorKind::InvalidClaimFormat(c) => format!("claim {c} has the wrong type"),
+        JwtErrorKind::Base64(_)
+        | JwtErrorKind::Json(_)
+        | JwtErrorKind::Utf8(_)
+        | JwtErrorKind::InvalidToken => "the token is malformed".to_owned(),
+        other => format!("{other:?}"),
+    };
+    Error::IdToken(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_hash_of_oidc_spec_example() {
+        // OpenID Connect Core A.3: access token and its at_hash (RS256)
+        assert_eq!(
+            half_hash(
+                Algorithm::RS256,
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"
+            ),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
+    }
+
+    #[test]
+    fn tenant_ids_are_plain() {
+        let t = ExpectedIssuer::TenantTemplate {
+            template: "https://login.microsoftonline.com/{tenantid}/v2.0".into(),
+            tenant: Some("t1".into()),
+        };
+        assert!(t.matches("https://login.microsoftonline.com/t1/v2.0", Some("t1")));
+        assert!(!t.matches("https://login.microsoftonline.com/t2/v2.0", Some("t2")));
+        assert!(!t.matches("https://login.microsoftonline.com/a/b/v2.0", Some("a/b")));
+        assert!(!t.matches("https://login.microsoftonline.com//v2.0", Some("")));
+        assert!(!t.matches("https://login.microsoftonline.com/t1/v2.0", None));
+    }
+}

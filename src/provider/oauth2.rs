@@ -1,0 +1,228 @@
+//! A plain OAuth 2.0 provider with fixed endpoints (no discovery, no ID
+//! token): custom servers and GitHub.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::provider::client::OAuthClient;
+use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
+use crate::provider::http::{check_endpoint_url, HttpClient, HttpConfig};
+use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
+use crate::secret::Secret;
+use crate::token::TokenSet;
+
+/// How a provider revokes tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// No revocation endpoint: `revoke_token` returns `Ok(false)`.
+    None,
+    /// An RFC 7009 endpoint.
+    Rfc7009(String),
+    /// GitHub's Applications API: `DELETE {url}` with Basic auth and
+    /// `{"access_token": ...}`; `url` is
+    /// `https://api.github.com/applications/{client_id}/token`.
+    GitHubApplicationsApi(String),
+}
+
+/// Everything an [`OAuth2Provider`] needs; plain data.
+///
+/// ```
+/// use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider, AuthorizeRequest, Pkce};
+/// let cfg = OAuth2Config::new(
+///     "custom", "my-client",
+///     "https://auth.example.com/authorize", "https://auth.example.com/token",
+/// ).with_scopes(["read", "write"]);
+/// let p = OAuth2Provider::new(cfg).unwrap();
+/// let pkce = Pkce::generate();
+/// let url = p.build_authorize_url(&AuthorizeRequest {
+///     redirect_uri: "http://127.0.0.1:8400/callback",
+///     state: "st",
+///     pkce: Some(&pkce),
+///     ..Default::default()
+/// }).unwrap();
+/// assert!(url.starts_with("https://auth.example.com/authorize?response_type=code&client_id=my-client"));
+/// assert!(url.contains("scope=read+write"));
+/// assert!(url.contains("code_challenge_method=S256"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct OAuth2Config {
+    /// A short name for messages.
+    pub name: String,
+    /// The client id.
+    pub client_id: String,
+    /// The client secret; `None` for a public client.
+    pub client_secret: Option<Secret>,
+    /// How to authenticate; `None` picks `client_secret_basic` when there
+    /// is a secret and public-client authentication otherwise.
+    pub client_auth: Option<ClientAuthMethod>,
+    /// Scopes requested in the authorization URL.
+    pub scopes: Vec<String>,
+    /// The authorization endpoint.
+    pub authorize_url: String,
+    /// The token endpoint.
+    pub token_url: String,
+    /// The userinfo endpoint, when there is one.
+    pub userinfo_url: Option<String>,
+    /// How to revoke tokens.
+    pub revocation: Revocation,
+    /// Parameters added to every authorization URL (a request's extra
+    /// parameters override them).
+    pub authorize_params: Vec<(String, String)>,
+    /// The issuer identifier, when the server has one (RFC 8414); callbacks
+    /// carrying `iss` are then checked against it (RFC 9207).
+    pub issuer: Option<String>,
+    /// Whether callbacks must carry `iss` (the server's metadata sets
+    /// `authorization_response_iss_parameter_supported`).
+    pub requires_iss: bool,
+    /// Timeouts and limits.
+    pub http: HttpConfig,
+}
+
+impl OAuth2Config {
+    /// A public client with the given endpoints and no scopes.
+    pub fn new(name: &str, client_id: &str, authorize_url: &str, token_url: &str) -> Self {
+        OAuth2Config {
+            name: name.to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret: None,
+            client_auth: None,
+            scopes: Vec::new(),
+            authorize_url: authorize_url.to_owned(),
+            token_url: token_url.to_owned(),
+            userinfo_url: None,
+            revocation: Revocation::None,
+            authorize_params: Vec::new(),
+            issuer: None,
+            requires_iss: false,
+            http: HttpConfig::default(),
+        }
+    }
+
+    /// Sets the client secret (an empty string means none).
+    pub fn with_client_secret(mut self, secret: impl Into<Secret>) -> Self {
+        let s: Secret = secret.into();
+        self.client_secret = (!s.is_empty()).then_some(s);
+        self
+    }
+
+    /// Sets the scopes.
+    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// A generic OAuth 2.0 provider: fixed endpoints, PKCE, code exchange,
+/// refresh, userinfo and revocation over one shared HTTP client.
+#[derive(Debug)]
+pub struct OAuth2Provider {
+    config: OAuth2Config,
+    client: OAuthClient,
+    auth: ClientAuthMethod,
+}
+
+impl OAuth2Provider {
+    /// Checks the endpoints (https, or http on loopback) and builds the
+    /// provider. No network I/O happens here.
+    pub fn new(config: OAuth2Config) -> Result<Self> {
+        if config.client_id.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "{}: client_id is empty",
+                config.name
+            )));
+        }
+        check_endpoint_url("authorization", &config.authorize_url)?;
+        check_endpoint_url("token", &config.token_url)?;
+        if let Some(u) = &config.userinfo_url {
+            check_endpoint_url("userinfo", u)?;
+        }
+        match &config.revocation {
+            Revocation::Rfc7009(u) | Revocation::GitHubApplicationsApi(u) => {
+                check_endpoint_url("revocation", u)?;
+            }
+            Revocation::None => {}
+        }
+        let client = OAuthClient {
+            http: HttpClient::new(config.http.clone()),
+            creds: ClientCredentials {
+                client_id: config.client_id.clone(),
+                client_secret: config.client_secret.clone(),
+            },
+            scopes: config.scopes.clone(),
+        };
+        let auth =
+            ClientAuthMethod::choose(config.client_secret.is_some(), config.client_auth, None);
+        Ok(OAuth2Provider {
+            config,
+            client,
+            auth,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &OAuth2Config {
+        &self.config
+    }
+}
+
+impl Provider for OAuth2Provider {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String> {
+        self.client.authorize_url(
+            &self.config.authorize_url,
+            request,
+            &self.config.authorize_params,
+        )
+    }
+
+    fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        pkce_verifier: Option<&str>,
+        _nonce: Option<&str>,
+    ) -> Result<TokenSet> {
+        self.client.exchange_code(
+            &self.config.token_url,
+            self.auth,
+            code,
+            redirect_uri,
+            pkce_verifier,
+        )
+    }
+
+    fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet> {
+        self.client
+            .refresh(&self.config.token_url, self.auth, refresh_token)
+    }
+
+    fn get_userinfo(&self, access_token: &str) -> Result<Value> {
+        match &self.config.userinfo_url {
+            Some(u) => self.client.userinfo(u, access_token),
+            None => Ok(Value::Null),
+        }
+    }
+
+    fn revoke_token(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<bool> {
+        match &self.config.revocation {
+            Revocation::None => Ok(false),
+            Revocation::Rfc7009(u) => self.client.revoke(u, self.auth, token, hint),
+            Revocation::GitHubApplicationsApi(u) => self.client.revoke_github(u, token),
+        }
+    }
+
+    fn issuer(&self) -> Option<String> {
+        self.config.issuer.clone()
+    }
+
+    fn requires_iss_in_response(&self) -> bool {
+        self.config.requires_iss
+    }
+}

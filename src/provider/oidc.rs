@@ -1,0 +1,493 @@
+//! A generic OpenID Connect provider: discovery (cached), explicit endpoint
+//! overrides, and ID-token validation after every code exchange and
+//! refresh unless turned off.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::provider::client::OAuthClient;
+use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
+use crate::provider::discovery::{self, ProviderMetadata};
+use crate::provider::http::{check_endpoint_url, HttpClient, HttpConfig};
+use crate::provider::id_token::{
+    algorithm_allow_list, Expected, ExpectedIssuer, IdTokenClaims, IdTokenSettings,
+    IdTokenValidator, TENANT_PLACEHOLDER,
+};
+use crate::provider::iss_check::check_response_iss;
+use crate::provider::jwks::{JwksCache, DEFAULT_MIN_REFETCH_INTERVAL};
+use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
+use crate::secret::Secret;
+use crate::token::TokenSet;
+
+/// Endpoints that replace (or stand in for) the discovered ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointOverrides {
+    /// The authorization endpoint.
+    pub authorization: Option<String>,
+    /// The token endpoint.
+    pub token: Option<String>,
+    /// The userinfo endpoint.
+    pub userinfo: Option<String>,
+    /// The RFC 7009 revocation endpoint.
+    pub revocation: Option<String>,
+    /// The JWKS URI.
+    pub jwks_uri: Option<String>,
+}
+
+/// Issuers with a tenant placeholder (Microsoft's multi-tenant
+/// endpoints): discovery answers `.../{tenantid}/v2.0`, tokens carry the
+/// user's own tenant in `iss` and `tid`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantIssuer {
+    /// The tenant segment of the configured issuer (`common`,
+    /// `organizations`, `consumers` or a tenant id).
+    pub tenant: String,
+    /// A `tid` every token must have, when the endpoint is restricted to
+    /// one tenant (`consumers`).
+    pub required_tid: Option<String>,
+}
+
+/// Everything an [`OidcProvider`] needs; plain data.
+///
+/// ```
+/// use oauthkit::provider::{OidcConfig, OidcProvider};
+/// let mut cfg = OidcConfig::new("https://idp.example", "my-client");
+/// cfg.endpoints.authorization = Some("https://idp.example/authorize".into());
+/// assert!(cfg.require_id_token_validation);
+/// assert_eq!(cfg.scopes, ["openid", "email", "profile"]);
+/// let p = OidcProvider::new(cfg).unwrap(); // no I/O until needed
+/// ```
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// A short name for messages (`"oidc"`, `"google"`, ...).
+    pub name: String,
+    /// The issuer; discovery must return exactly this `issuer`.
+    pub issuer: String,
+    /// The client id.
+    pub client_id: String,
+    /// The client secret; `None` for a public client.
+    pub client_secret: Option<Secret>,
+    /// How to authenticate; `None` picks from discovery
+    /// (`client_secret_basic` first) when there is a secret.
+    pub client_auth: Option<ClientAuthMethod>,
+    /// Scopes requested in the authorization URL.
+    pub scopes: Vec<String>,
+    /// Endpoints used instead of the discovered ones.
+    pub endpoints: EndpointOverrides,
+    /// Parameters added to every authorization URL (a request's extra
+    /// parameters override them).
+    pub authorize_params: Vec<(String, String)>,
+    /// Validate ID tokens after code exchange and refresh (default on).
+    pub require_id_token_validation: bool,
+    /// ID-token validation knobs.
+    pub id_token: IdTokenSettings,
+    /// A tenant placeholder in the issuer (Microsoft multi-tenant).
+    pub tenant_issuer: Option<TenantIssuer>,
+    /// Timeouts and limits.
+    pub http: HttpConfig,
+    /// Shortest time between JWKS refetches for unknown `kid`s.
+    pub jwks_min_refetch_interval: Duration,
+}
+
+impl OidcConfig {
+    /// A public client of `issuer` with scopes `openid email profile`.
+    pub fn new(issuer: &str, client_id: &str) -> Self {
+        OidcConfig {
+            name: "oidc".to_owned(),
+            issuer: issuer.to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret: None,
+            client_auth: None,
+            scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+            endpoints: EndpointOverrides::default(),
+            authorize_params: Vec::new(),
+            require_id_token_validation: true,
+            id_token: IdTokenSettings::default(),
+            tenant_issuer: None,
+            http: HttpConfig::default(),
+            jwks_min_refetch_interval: DEFAULT_MIN_REFETCH_INTERVAL,
+        }
+    }
+
+    /// Sets the client secret (an empty string means none).
+    pub fn with_client_secret(mut self, secret: impl Into<Secret>) -> Self {
+        let s: Secret = secret.into();
+        self.client_secret = (!s.is_empty()).then_some(s);
+        self
+    }
+
+    /// Sets the scopes.
+    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// What discovery settled, computed once.
+#[derive(Debug)]
+struct Discovered {
+    metadata: ProviderMetadata,
+    expected_issuer: ExpectedIssuer,
+    jwks: Option<JwksCache>,
+    validator: IdTokenValidator,
+    auth: ClientAuthMethod,
+}
+
+/// A generic OpenID Connect provider.
+///
+/// Discovery (`{issuer}/.well-known/openid-configuration`) runs on first
+/// need and its result is cached; a failed discovery is retried on the
+/// next call. Explicit endpoints in [`OidcConfig::endpoints`] win over
+/// discovered ones, and calls that only need overridden endpoints do no
+/// discovery at all.
+#[derive(Debug)]
+pub struct OidcProvider {
+    config: OidcConfig,
+    client: OAuthClient,
+    discovered: Mutex<Option<Arc<Discovered>>>,
+}
+
+enum Endpoint {
+    Authorization,
+    Token,
+    Userinfo,
+    Revocation,
+}
+
+impl OidcProvider {
+    /// Checks the configuration and builds the provider (no I/O).
+    pub fn new(config: OidcConfig) -> Result<Self> {
+        if config.client_id.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "{}: client_id is empty",
+                config.name
+            )));
+        }
+        check_endpoint_url("issuer", &config.issuer)?;
+        let o = &config.endpoints;
+        for (what, url) in [
+            ("authorization", &o.authorization),
+            ("token", &o.token),
+            ("userinfo", &o.userinfo),
+            ("revocation", &o.revocation),
+            ("jwks", &o.jwks_uri),
+        ] {
+            if let Some(u) = url {
+                check_endpoint_url(what, u)?;
+            }
+        }
+        if let Some(list) = &config.id_token.allowed_algorithms {
+            algorithm_allow_list(list, true)?;
+        }
+        let client = OAuthClient {
+            http: HttpClient::new(config.http.clone()),
+            creds: ClientCredentials {
+                client_id: config.client_id.clone(),
+                client_secret: config.client_secret.clone(),
+            },
+            scopes: config.scopes.clone(),
+        };
+        Ok(OidcProvider {
+            config,
+            client,
+            discovered: Mutex::new(None),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &OidcConfig {
+        &self.config
+    }
+
+    /// Runs discovery now (or returns the cached result).
+    pub fn discover(&self) -> Result<ProviderMetadata> {
+        Ok(self.discovered()?.metadata.clone())
+    }
+
+    /// How many times the JWKS has been fetched (0 before the first
+    /// validation).
+    pub fn jwks_fetch_count(&self) -> usize {
+        let guard = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
+        guard
+            .as_ref()
+            .and_then(|d| d.jwks.as_ref())
+            .map_or(0, JwksCache::fetch_count)
+    }
+
+    /// Validates an ID token of this provider (signature, `iss`, `aud`,
+    /// `azp`, times, `nonce` when given, `at_hash` when the token has one
+    /// and `access_token` is given).
+    pub fn validate_id_token(
+        &self,
+        id_token: &str,
+        nonce: Option<&str>,
+        access_token: Option<&str>,
+    ) -> Result<IdTokenClaims> {
+        let d = self.discovered()?;
+        let jwks = d
+            .jwks
+            .as_ref()
+            .ok_or_else(|| Error::IdToken("the provider has no jwks_uri".into()))?;
+        d.validator.validate(
+            id_token,
+            jwks,
+            &Expected {
+                nonce,
+                access_token,
+            },
+        )
+    }
+
+    fn discovered(&self) -> Result<Arc<Discovered>> {
+        let mut guard = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(d) = guard.as_ref() {
+            return Ok(d.clone());
+        }
+        let d = Arc::new(self.run_discovery()?);
+        *guard = Some(d.clone());
+        Ok(d)
+    }
+
+    fn run_discovery(&self) -> Result<Discovered> {
+        let cfg = &self.config;
+        let metadata = discovery::fetch(&self.client.http, &cfg.issuer)?;
+        let expected_issuer = self.expected_issuer(&metadata.issuer)?;
+        let jwks_uri = cfg
+            .endpoints
+            .jwks_uri
+            .clone()
+            .or_else(|| metadata.jwks_uri.clone());
+        let jwks = match jwks_uri {
+            Some(u) => {
+                check_endpoint_url("jwks", &u)?;
+                Some(
+                    JwksCache::new(self.client.http.clone(), &u)
+                        .with_min_refetch_interval(cfg.jwks_min_refetch_interval),
+                )
+            }
+            None => None,
+        };
+        let algorithms = match &cfg.id_token.allowed_algorithms {
+            Some(list) => algorithm_allow_list(list, true)?,
+            None => algorithm_allow_list(&metadata.id_token_signing_alg_values_supported, false)?,
+        };
+        let validator = IdTokenValidator::new(
+            expected_issuer.clone(),
+            &cfg.client_id,
+            algorithms,
+            cfg.id_token.clone(),
+        )?;
+        let auth = ClientAuthMethod::choose(
+            cfg.client_secret.is_some(),
+            cfg.client_auth,
+            metadata.token_endpoint_auth_methods_supported.as_ref(),
+        );
+        Ok(Discovered {
+            metadata,
+            expected_issuer,
+            jwks,
+            validator,
+            auth,
+        })
+    }
+
+    /// OIDC Discovery §4.3: the discovered issuer must equal the configured
+    /// one exactly; with a tenant placeholder, the template filled with the
+    /// configured tenant must.
+    fn expected_issuer(&self, discovered: &str) -> Result<ExpectedIssuer> {
+        let configured = &self.config.issuer;
+        if discovered == configured {
+            return Ok(ExpectedIssuer::Exact(discovered.to_owned()));
+        }
+        if let Some(t) = &self.config.tenant_issuer {
+            if discovered.contains(TENANT_PLACEHOLDER)
+                && discovered.replace(TENANT_PLACEHOLDER, &t.tenant) == *configured
+            {
+                return Ok(ExpectedIssuer::TenantTemplate {
+                    template: discovered.to_owned(),
+                    tenant: t.required_tid.clone(),
+                });
+            }
+        }
+        Err(Error::Authentication(format!(
+            "OIDC issuer mismatch: configured '{configured}', discovery document says '{}'",
+            discovered.chars().take(200).collect::<String>()
+        )))
+    }
+
+    fn endpoint(&self, which: Endpoint) -> Result<Option<String>> {
+        let o = &self.config.endpoints;
+        let overridden = match which {
+            Endpoint::Authorization => &o.authorization,
+            Endpoint::Token => &o.token,
+            Endpoint::Userinfo => &o.userinfo,
+            Endpoint::Revocation => &o.revocation,
+        };
+        if let Some(u) = overridden {
+            return Ok(Some(u.clone()));
+        }
+        let d = self.discovered()?;
+        let m = &d.metadata;
+        Ok(match which {
+            Endpoint::Authorization => m.authorization_endpoint.clone(),
+            Endpoint::Token => m.token_endpoint.clone(),
+            Endpoint::Userinfo => m.userinfo_endpoint.clone(),
+            Endpoint::Revocation => m.revocation_endpoint.clone(),
+        })
+    }
+
+    fn required(&self, which: Endpoint, name: &str) -> Result<String> {
+        self.endpoint(which)?.ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{}: no {name} endpoint configured or discovered",
+                self.config.name
+            ))
+        })
+    }
+
+    fn auth_method(&self) -> Result<ClientAuthMethod> {
+        let cfg = &self.config;
+        if cfg.client_secret.is_none() || cfg.client_auth.is_some() {
+            return Ok(ClientAuthMethod::choose(
+                cfg.client_secret.is_some(),
+                cfg.client_auth,
+                None,
+            ));
+        }
+        Ok(self.discovered()?.auth)
+    }
+
+    /// Validates the ID token of a fresh token set and records its `sub`.
+    fn check_id_token(
+        &self,
+        t: &mut TokenSet,
+        nonce: Option<&str>,
+        after_refresh: bool,
+    ) -> Result<()> {
+        if !self.config.require_id_token_validation {
+            return Ok(());
+        }
+        let Some(id_token) = t.id_token.clone() else {
+            if !after_refresh
+                && t.has_scope("openid")
+                && self.config.scopes.iter().any(|s| s == "openid")
+            {
+                return Err(Error::IdToken(
+                    "the token response has no id_token although the openid scope was requested"
+                        .into(),
+                ));
+            }
+            return Ok(());
+        };
+        let claims =
+            self.validate_id_token(id_token.expose(), nonce, Some(t.access_token.expose()))?;
+        t.identity_id = Some(claims.sub);
+        Ok(())
+    }
+}
+
+impl Provider for OidcProvider {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String> {
+        let url = self.required(Endpoint::Authorization, "authorization")?;
+        self.client
+            .authorize_url(&url, request, &self.config.authorize_params)
+    }
+
+    fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        pkce_verifier: Option<&str>,
+        nonce: Option<&str>,
+    ) -> Result<TokenSet> {
+        let url = self.required(Endpoint::Token, "token")?;
+        let mut t = self.client.exchange_code(
+            &url,
+            self.auth_method()?,
+            code,
+            redirect_uri,
+            pkce_verifier,
+        )?;
+        self.check_id_token(&mut t, nonce, false)?;
+        Ok(t)
+    }
+
+    fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet> {
+        let url = self.required(Endpoint::Token, "token")?;
+        let mut t = self
+            .client
+            .refresh(&url, self.auth_method()?, refresh_token)?;
+        self.check_id_token(&mut t, None, true)?;
+        Ok(t)
+    }
+
+    fn get_userinfo(&self, access_token: &str) -> Result<Value> {
+        match self.endpoint(Endpoint::Userinfo)? {
+            Some(u) => self.client.userinfo(&u, access_token),
+            None => Ok(Value::Null),
+        }
+    }
+
+    fn revoke_token(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<bool> {
+        match self.endpoint(Endpoint::Revocation)? {
+            Some(u) => self.client.revoke(&u, self.auth_method()?, token, hint),
+            None => Ok(false),
+        }
+    }
+
+    fn issuer(&self) -> Option<String> {
+        Some(self.config.issuer.clone())
+    }
+
+    /// Runs discovery if needed; when it fails, answers `true` (a callback
+    /// without `iss` is then refused rather than trusted).
+    fn requires_iss_in_response(&self) -> bool {
+        self.discovered()
+            .map(|d| d.metadata.authorization_response_iss_parameter_supported)
+            .unwrap_or(true)
+    }
+
+    fn check_authorization_response_iss(&self, iss: Option<&str>) -> Result<()> {
+        let required = self.requires_iss_in_response();
+        let template = self
+            .discovered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|d| d.expected_issuer.clone());
+        match (template, iss) {
+            // Multi-tenant: the callback names the user's tenant.
+            (Some(e @ ExpectedIssuer::TenantTemplate { .. }), Some(got)) => {
+                let tid = tenant_segment(&e, got);
+                if e.matches(got, tid.as_deref()) {
+                    Ok(())
+                } else {
+                    check_response_iss(Some(e.describe()), required, Some(got))
+                }
+            }
+            _ => check_response_iss(Some(&self.config.issuer), required, iss),
+        }
+    }
+}
+
+/// The value standing where `{tenantid}` stands in the template.
+fn tenant_segment(e: &ExpectedIssuer, iss: &str) -> Option<String> {
+    let ExpectedIssuer::TenantTemplate { template, .. } = e else {
+        return None;
+    };
+    let (prefix, suffix) = template.split_once(TENANT_PLACEHOLDER)?;
+    iss.strip_prefix(prefix)?
+        .strip_suffix(suffix)
+        .map(str::to_owned)
+}

@@ -1,0 +1,313 @@
+//! Building a provider from settings: a plain struct, or the environment
+//! (`OAUTHKIT_PROVIDER`, `OAUTHKIT_CLIENT_ID`, ...).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
+use crate::provider::oidc::{OidcConfig, OidcProvider};
+use crate::provider::{github, google, microsoft, Provider};
+use crate::secret::Secret;
+
+/// Which provider to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// [`google`] preset.
+    Google,
+    /// [`github`] preset.
+    GitHub,
+    /// [`microsoft`] preset (`tenant_id`).
+    Microsoft,
+    /// Generic OpenID Connect with discovery (`issuer_url`).
+    Oidc,
+    /// Plain OAuth 2.0 with explicit `authorize_url` and `token_url`.
+    Custom,
+}
+
+impl ProviderKind {
+    /// Every accepted name.
+    pub const NAMES: [&'static str; 5] = ["google", "github", "microsoft", "oidc", "custom"];
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Google => "google",
+            ProviderKind::GitHub => "github",
+            ProviderKind::Microsoft => "microsoft",
+            ProviderKind::Oidc => "oidc",
+            ProviderKind::Custom => "custom",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProviderKind {
+    type Err = Error;
+
+    /// Case-insensitive; unknown names give an error listing the known ones.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "google" => Ok(ProviderKind::Google),
+            "github" => Ok(ProviderKind::GitHub),
+            "microsoft" | "azure" | "entra" => Ok(ProviderKind::Microsoft),
+            "oidc" => Ok(ProviderKind::Oidc),
+            "custom" | "oauth2" => Ok(ProviderKind::Custom),
+            _ => Err(Error::InvalidArgument(format!(
+                "unknown provider '{}' (OAUTHKIT_PROVIDER): expected one of {}",
+                s.chars().take(50).collect::<String>(),
+                Self::NAMES.join(", ")
+            ))),
+        }
+    }
+}
+
+/// Settings a provider is built from.
+///
+/// ```
+/// use oauthkit::provider::{ProviderSettings, ProviderKind};
+/// let env = [("OAUTHKIT_PROVIDER", "github"), ("OAUTHKIT_CLIENT_ID", "Iv1.x"),
+///            ("OAUTHKIT_SCOPES", "repo read:user")];
+/// let s = ProviderSettings::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())).unwrap();
+/// assert_eq!(s.provider, ProviderKind::GitHub);
+/// assert_eq!(s.scopes.as_deref(), Some(&["repo".to_string(), "read:user".to_string()][..]));
+/// let p = s.build().unwrap();
+/// assert_eq!(p.name(), "github");
+///
+/// let err = ProviderSettings::from_lookup(|k| (k == "OAUTHKIT_PROVIDER").then(|| "oidc".into())).unwrap_err();
+/// assert!(err.to_string().contains("OAUTHKIT_CLIENT_ID"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderSettings {
+    /// Which provider (`OAUTHKIT_PROVIDER`).
+    pub provider: ProviderKind,
+    /// The client id (`OAUTHKIT_CLIENT_ID`).
+    pub client_id: String,
+    /// The client secret (`OAUTHKIT_CLIENT_SECRET`); `None` for public
+    /// clients.
+    pub client_secret: Option<Secret>,
+    /// Scopes (`OAUTHKIT_SCOPES`, space- or comma-separated); `None`
+    /// keeps the provider's defaults.
+    pub scopes: Option<Vec<String>>,
+    /// The issuer (`OAUTHKIT_ISSUER_URL`), required for `oidc`.
+    pub issuer_url: Option<String>,
+    /// The Microsoft tenant (`OAUTHKIT_TENANT_ID`), default `common`.
+    pub tenant_id: Option<String>,
+    /// Authorization endpoint (`OAUTHKIT_AUTHORIZE_URL`): required for
+    /// `custom`, an override for `oidc`.
+    pub authorize_url: Option<String>,
+    /// Token endpoint (`OAUTHKIT_TOKEN_URL`): required for `custom`, an
+    /// override for `oidc`.
+    pub token_url: Option<String>,
+    /// Userinfo endpoint (`OAUTHKIT_USERINFO_URL`).
+    pub userinfo_url: Option<String>,
+    /// RFC 7009 revocation endpoint (`OAUTHKIT_REVOCATION_URL`).
+    pub revocation_url: Option<String>,
+}
+
+impl ProviderSettings {
+    /// Settings for `provider` and `client_id`, everything else unset.
+    pub fn new(provider: ProviderKind, client_id: &str) -> Self {
+        ProviderSettings {
+            provider,
+            client_id: client_id.to_owned(),
+            client_secret: None,
+            scopes: None,
+            issuer_url: None,
+            tenant_id: None,
+            authorize_url: None,
+            token_url: None,
+            userinfo_url: None,
+            revocation_url: None,
+        }
+    }
+
+    /// Reads the `OAUTHKIT_*` environment variables. Empty values count as
+    /// unset.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env) with another source of variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |k: &str| {
+            lookup(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let provider = get("OAUTHKIT_PROVIDER")
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "OAUTHKIT_PROVIDER is not set (one of {})",
+                    ProviderKind::NAMES.join(", ")
+                ))
+            })?
+            .parse()?;
+        let client_id = get("OAUTHKIT_CLIENT_ID")
+            .ok_or_else(|| Error::InvalidArgument("OAUTHKIT_CLIENT_ID is not set".into()))?;
+        Ok(ProviderSettings {
+            provider,
+            client_id,
+            client_secret: get("OAUTHKIT_CLIENT_SECRET").map(Secret::new),
+            scopes: get("OAUTHKIT_SCOPES").map(|s| {
+                s.split(|c: char| c.is_whitespace() || c == ',')
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }),
+            issuer_url: get("OAUTHKIT_ISSUER_URL"),
+            tenant_id: get("OAUTHKIT_TENANT_ID"),
+            authorize_url: get("OAUTHKIT_AUTHORIZE_URL"),
+            token_url: get("OAUTHKIT_TOKEN_URL"),
+            userinfo_url: get("OAUTHKIT_USERINFO_URL"),
+            revocation_url: get("OAUTHKIT_REVOCATION_URL"),
+        })
+    }
+
+    /// Builds the provider. Errors name the missing setting and its
+    /// environment variable.
+    pub fn build(&self) -> Result<Box<dyn Provider>> {
+        if self.client_id.is_empty() {
+            return Err(missing("client_id", "OAUTHKIT_CLIENT_ID", self.provider));
+        }
+        let secret = self.client_secret.clone().filter(|s| !s.is_empty());
+        Ok(match self.provider {
+            ProviderKind::Google => {
+                let mut c = google::config(&self.client_id);
+                self.apply_oidc(&mut c, secret);
+                Box::new(OidcProvider::new(c)?)
+            }
+            ProviderKind::Microsoft => {
+                let mut c = microsoft::config(&self.client_id, self.tenant_id.as_deref())?;
+                self.apply_oidc(&mut c, secret);
+                Box::new(OidcProvider::new(c)?)
+            }
+            ProviderKind::Oidc => {
+                let issuer = self
+                    .issuer_url
+                    .as_deref()
+                    .ok_or_else(|| missing("issuer_url", "OAUTHKIT_ISSUER_URL", self.provider))?;
+                let mut c = OidcConfig::new(issuer, &self.client_id);
+                self.apply_oidc(&mut c, secret);
+                let e = &mut c.endpoints;
+                e.authorization = self.authorize_url.clone();
+                e.token = self.token_url.clone();
+                e.userinfo = self.userinfo_url.clone();
+                e.revocation = self.revocation_url.clone();
+                Box::new(OidcProvider::new(c)?)
+            }
+            ProviderKind::GitHub => {
+                let mut c = github::config(&self.client_id)?;
+                self.apply_oauth2(&mut c, secret);
+                Box::new(OAuth2Provider::new(c)?)
+            }
+            ProviderKind::Custom => {
+                let authorize = self.authorize_url.as_deref().ok_or_else(|| {
+                    missing("authorize_url", "OAUTHKIT_AUTHORIZE_URL", self.provider)
+                })?;
+                let token = self
+                    .token_url
+                    .as_deref()
+                    .ok_or_else(|| missing("token_url", "OAUTHKIT_TOKEN_URL", self.provider))?;
+                let mut c = OAuth2Config::new("custom", &self.client_id, authorize, token);
+                self.apply_oauth2(&mut c, secret);
+                c.userinfo_url = self.userinfo_url.clone();
+                c.revocation = match &self.revocation_url {
+                    Some(u) => Revocation::Rfc7009(u.clone()),
+                    None => Revocation::None,
+                };
+                c.issuer = self.issuer_url.clone();
+                Box::new(OAuth2Provider::new(c)?)
+            }
+        })
+    }
+
+    fn apply_oidc(&self, c: &mut OidcConfig, secret: Option<Secret>) {
+        c.client_secret = secret;
+        if let Some(s) = &self.scopes {
+            c.scopes = s.clone();
+        }
+    }
+
+    fn apply_oauth2(&self, c: &mut OAuth2Config, secret: Option<Secret>) {
+        c.client_secret = secret;
+        if let Some(s) = &self.scopes {
+            c.scopes = s.clone();
+        }
+    }
+}
+
+fn missing(field: &str, env: &str, kind: ProviderKind) -> Error {
+    Error::InvalidArgument(format!("{field} ({env}) is required for provider '{kind}'"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn unknown_provider_is_named() {
+        let e = ProviderSettings::from_lookup(lookup(&[
+            ("OAUTHKIT_PROVIDER", "okta"),
+            ("OAUTHKIT_CLIENT_ID", "x"),
+        ]))
+        .unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("okta") && m.contains("google, github"), "{m}");
+    }
+
+    #[test]
+    fn missing_values_are_named() {
+        let e = ProviderSettings::from_lookup(lookup(&[("OAUTHKIT_CLIENT_ID", "x")])).unwrap_err();
+        assert!(e.to_string().contains("OAUTHKIT_PROVIDER"));
+        let s = ProviderSettings::from_lookup(lookup(&[
+            ("OAUTHKIT_PROVIDER", "oidc"),
+            ("OAUTHKIT_CLIENT_ID", "x"),
+        ]))
+        .unwrap();
+        let e = s.build().err().unwrap();
+        assert!(e.to_string().contains("OAUTHKIT_ISSUER_URL"), "{e}");
+        let s = ProviderSettings::new(ProviderKind::Custom, "x");
+        assert!(s
+            .build()
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("OAUTHKIT_AUTHORIZE_URL"));
+    }
+
+    #[test]
+    fn builds_each_kind() {
+        let s = ProviderSettings::from_lookup(lookup(&[
+            ("OAUTHKIT_PROVIDER", "Microsoft"),
+            ("OAUTHKIT_CLIENT_ID", "app"),
+            ("OAUTHKIT_CLIENT_SECRET", "sec"),
+            ("OAUTHKIT_TENANT_ID", "organizations"),
+            ("OAUTHKIT_SCOPES", "openid,offline_access"),
+        ]))
+        .unwrap();
+        assert_eq!(s.tenant_id.as_deref(), Some("organizations"));
+        assert_eq!(
+            s.build().unwrap().issuer().unwrap(),
+            "https://login.microsoftonline.com/organizations/v2.0"
+        );
+        assert!(!format!("{s:?}").contains("sec\""));
+        let g = ProviderSettings::new(ProviderKind::Google, "g")
+            .build()
+            .unwrap();
+        assert_eq!(g.issuer().unwrap(), "https://accounts.google.com");
+    }
+}
