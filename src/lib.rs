@@ -22,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+pub mod capi;
 pub mod error;
 pub mod provider;
 pub mod secret;
