@@ -18,6 +18,12 @@ fn main() {
     println!("cargo:rerun-if-env-changed=OAUTHKIT_HEADER_OUT");
     println!("cargo:rerun-if-env-changed=OAUTHKIT_HEADER_STRICT");
 
+    // Give the shared library a SONAME so programs linked against it by
+    // full path (CMake does that) record just the file name.
+    if env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liboauthkit.so");
+    }
+
     let root =
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let target = env::var_os("OAUTHKIT_HEADER_OUT")
