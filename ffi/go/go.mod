@@ -1,3 +1,3 @@
 module oauthkit.dev/ffi/go
 
-go 1.22
+go 1.19
