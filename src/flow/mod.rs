@@ -36,3 +36,8 @@ pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, De
 pub use native::{AuthFlowManager, AuthFlowResult, CallbackMode};
 pub use session::SessionManager;
 pub use state::AuthFlowState;
+
+/// Escapes text for HTML (`& < > " '`).
+pub fn html_escape(s: &str) -> String {
+    html::escape(s)
+}
