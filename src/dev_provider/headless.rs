@@ -24,6 +24,15 @@ pub struct PageResponse {
 }
 
 impl PageResponse {
+    /// Every header called `name` (lowercase), e.g. `set-cookie`.
+    pub fn headers_named(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// The first header called `name` (lowercase).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -97,12 +106,18 @@ impl HeadlessBrowser {
 
     /// `GET url`.
     pub fn get(url: &str) -> Result<PageResponse> {
-        request("GET", url, None)
+        request("GET", url, &[], None)
     }
 
     /// `POST url` with a form body.
     pub fn post_form(url: &str, form: &str) -> Result<PageResponse> {
-        request("POST", url, Some(form))
+        request("POST", url, &[], Some(form))
+    }
+
+    /// Any method, with extra headers (`Cookie`, `Origin`) and an optional
+    /// form body.
+    pub fn send(method: &str, url: &str, headers: &[(&str, &str)], form: Option<&str>) -> Result<PageResponse> {
+        request(method, url, headers, form)
     }
 }
 
@@ -113,7 +128,7 @@ fn hidden_value(html: &str, name: &str) -> Option<String> {
     Some(html[start..end].to_string())
 }
 
-fn request(method: &str, url: &str, form: Option<&str>) -> Result<PageResponse> {
+fn request(method: &str, url: &str, extra: &[(&str, &str)], form: Option<&str>) -> Result<PageResponse> {
     let err = |m: String| Error::Http {
         endpoint: url.split('?').next().unwrap_or("").to_string(),
         message: m,
@@ -141,8 +156,14 @@ fn request(method: &str, url: &str, form: Option<&str>) -> Result<PageResponse> 
         None => host.to_string(),
     };
     let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host_header}\r\nConnection: close\r\nUser-Agent: oauthkit-headless\r\n");
+    for (k, v) in extra {
+        if k.contains(['\r', '\n']) || v.contains(['\r', '\n']) {
+            return Err(err("header with a line break".into()));
+        }
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
     let body = form.unwrap_or("");
-    if form.is_some() {
+    if form.is_some() || method == "POST" {
         head.push_str(&format!(
             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
             body.len()
