@@ -3,3 +3,5 @@
 
 pub mod conformance;
 pub mod flow_http;
+#[cfg(feature = "dev-provider")]
+pub mod dev;
