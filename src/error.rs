@@ -226,6 +226,7 @@ impl Error {
         }
     }
 
+    #[allow(dead_code)] // used by the optional backends
     pub(crate) fn storage(
         backend: &'static str,
         message: impl Into<String>,

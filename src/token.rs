@@ -159,7 +159,8 @@ impl TokenSet {
 
     /// Parses the oauthkit JSON shape.
     pub fn from_json(json: &str) -> crate::Result<Self> {
-        serde_json::from_str(json).map_err(|e| crate::Error::corrupt("token set JSON", json_error(&e)))
+        serde_json::from_str(json)
+            .map_err(|e| crate::Error::corrupt("token set JSON", json_error(&e)))
     }
 }
 
@@ -263,7 +264,10 @@ impl<'de> Deserialize<'de> for TokenSet {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let w = Wire::deserialize(deserializer)?;
         // pywry: a record without issued_at was issued "now" when read.
-        let issued_at = w.issued_at.map(|f| f.floor() as i64).unwrap_or_else(now_unix);
+        let issued_at = w
+            .issued_at
+            .map(|f| f.floor() as i64)
+            .unwrap_or_else(now_unix);
         let expires_at = w
             .expires_at
             .or_else(|| w.expires_in.map(|e| issued_at.saturating_add(e)));

@@ -29,7 +29,11 @@ fn file_is_created_0600_and_dir_0700() {
     s.save("k", &TokenSet::bearer("a")).unwrap();
     let mode = fs::metadata(file_of(&s)).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "file mode {mode:o}");
-    let dir_mode = fs::metadata(file_of(&s).parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    let dir_mode = fs::metadata(file_of(&s).parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(dir_mode, 0o700, "dir mode {dir_mode:o}");
 }
 
@@ -57,6 +61,10 @@ fn writes_globus_sdk_format_2() {
     s.save("transfer.api.globus.org", &t).unwrap();
     let doc: Value = serde_json::from_slice(&fs::read(file_of(&s)).unwrap()).unwrap();
     assert_eq!(doc["format_version"], "2.0");
+    assert!(
+        doc["globus-sdk.version"].is_string(),
+        "globus-sdk requires this key"
+    );
     let rec = &doc["data"]["DEFAULT"]["transfer.api.globus.org"];
     assert_eq!(rec["resource_server"], "transfer.api.globus.org");
     assert_eq!(rec["identity_id"], "u1");
@@ -147,7 +155,11 @@ fn unknown_format_version_and_bad_shapes_are_corrupt() {
         r#"{"data": {"DEFAULT": {"k": {"token_type": "Bearer"}}}, "format_version": "2.0"}"#,
     ] {
         fs::write(file_of(&s), body).unwrap();
-        assert_eq!(s.load("k").unwrap_err().kind(), ErrorKind::Corrupt, "{body}");
+        assert_eq!(
+            s.load("k").unwrap_err().kind(),
+            ErrorKind::Corrupt,
+            "{body}"
+        );
     }
 }
 

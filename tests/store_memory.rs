@@ -3,7 +3,8 @@ mod support;
 
 use oauthkit::store::MemoryStore;
 
-token_store_conformance!((MemoryStore::new(), ()), |s: &MemoryStore| s.in_namespace("other"));
+token_store_conformance!((MemoryStore::new(), ()), |s: &MemoryStore| s
+    .in_namespace("other"));
 
 #[test]
 fn loads_are_copies() {

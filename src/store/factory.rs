@@ -38,7 +38,9 @@ pub fn open(spec: &str) -> Result<Box<dyn TokenStore>> {
     let (target, namespace) = split_namespace(rest)?;
     match scheme {
         "memory" => Ok(Box::new(MemoryStore::new().in_namespace(&namespace))),
-        "file" => Ok(Box::new(JsonFileStore::open(path_of(target)?)?.in_namespace(&namespace))),
+        "file" => Ok(Box::new(
+            JsonFileStore::open(path_of(target)?)?.in_namespace(&namespace),
+        )),
         "sqlite" => open_sqlite(target, &namespace),
         "keyring" => open_keyring(target, &namespace),
         other => Err(Error::InvalidArgument(format!(
@@ -62,7 +64,11 @@ pub fn open_default() -> Result<Box<dyn TokenStore>> {
 /// `%LOCALAPPDATA%\oauthkit` on Windows (where per-user ACLs, not Unix
 /// modes, keep it private).
 pub fn default_store_path() -> Result<PathBuf> {
-    let env_dir = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env_dir = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     let base = if cfg!(windows) {
         env_dir("LOCALAPPDATA").or_else(|| env_dir("APPDATA"))
     } else if cfg!(target_os = "macos") {
@@ -70,9 +76,12 @@ pub fn default_store_path() -> Result<PathBuf> {
     } else {
         env_dir("XDG_DATA_HOME").or_else(|| env_dir("HOME").map(|h| h.join(".local/share")))
     };
-    base.map(|b| b.join("oauthkit").join("tokens.json")).ok_or_else(|| {
-        Error::InvalidArgument("no user data directory (HOME is not set); set OAUTHKIT_STORE".into())
-    })
+    base.map(|b| b.join("oauthkit").join("tokens.json"))
+        .ok_or_else(|| {
+            Error::InvalidArgument(
+                "no user data directory (HOME is not set); set OAUTHKIT_STORE".into(),
+            )
+        })
 }
 
 fn split_namespace(rest: &str) -> Result<(&str, String)> {
@@ -89,14 +98,18 @@ fn path_of(target: &str) -> Result<PathBuf> {
     // Accept both file:/abs/path and file:///abs/path.
     let path = target.strip_prefix("//").unwrap_or(target);
     if path.is_empty() {
-        return Err(Error::InvalidArgument("the store spec names no path".into()));
+        return Err(Error::InvalidArgument(
+            "the store spec names no path".into(),
+        ));
     }
     Ok(PathBuf::from(path))
 }
 
 #[cfg(feature = "sqlite")]
 fn open_sqlite(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
-    Ok(Box::new(super::SqliteStore::open(path_of(target)?)?.in_namespace(namespace)))
+    Ok(Box::new(
+        super::SqliteStore::open(path_of(target)?)?.in_namespace(namespace),
+    ))
 }
 
 #[cfg(not(feature = "sqlite"))]
@@ -109,7 +122,9 @@ fn open_sqlite(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
 
 #[cfg(feature = "keyring")]
 fn open_keyring(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
-    Ok(Box::new(super::KeyringStore::new(target)?.in_namespace(namespace)))
+    Ok(Box::new(
+        super::KeyringStore::new(target)?.in_namespace(namespace),
+    ))
 }
 
 #[cfg(not(feature = "keyring"))]

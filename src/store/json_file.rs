@@ -140,7 +140,10 @@ impl JsonFileStore {
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| Error::corrupt(self.location(), json_error(&e)))?;
         let Value::Object(mut doc) = value else {
-            return Err(Error::corrupt(self.location(), "the top level is not an object"));
+            return Err(Error::corrupt(
+                self.location(),
+                "the top level is not an object",
+            ));
         };
         match doc.get("format_version").and_then(Value::as_str) {
             Some("2.0") => match doc.get("data") {
@@ -173,13 +176,19 @@ impl JsonFileStore {
     }
 
     /// Read, change and atomically replace the file under the write lock.
-    fn update<R>(&self, change: impl FnOnce(&mut Map<String, Value>) -> Result<(R, bool)>) -> Result<R> {
+    fn update<R>(
+        &self,
+        change: impl FnOnce(&mut Map<String, Value>) -> Result<(R, bool)>,
+    ) -> Result<R> {
         let _lock = self.write_lock()?;
         let mut doc = self.read_document()?;
         let (result, changed) = change(&mut doc)?;
         if changed {
             doc.insert("format_version".into(), FORMAT_VERSION.into());
-            doc.insert("oauthkit.version".into(), env!("CARGO_PKG_VERSION").into());
+            // globus-sdk refuses files without this key; keep its value when
+            // globus-sdk wrote the file, else say who did.
+            doc.entry("globus-sdk.version")
+                .or_insert_with(|| concat!("oauthkit/", env!("CARGO_PKG_VERSION")).into());
             self.replace_file(&serde_json::to_vec(&doc).expect("JSON values serialise"))?;
         }
         Ok(result)
@@ -192,8 +201,16 @@ impl JsonFileStore {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = self.path.file_name().expect("checked in open").to_string_lossy();
-        let tmp = dir.join(format!(".{name}.tmp-{}-{:016x}", std::process::id(), rand::random::<u64>()));
+        let name = self
+            .path
+            .file_name()
+            .expect("checked in open")
+            .to_string_lossy();
+        let tmp = dir.join(format!(
+            ".{name}.tmp-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
         let result = (|| {
             let mut opts = fs::OpenOptions::new();
             opts.write(true).create_new(true);

@@ -24,13 +24,23 @@ pub trait TokenValidator: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Checks a token set before it is saved.
-    fn before_save(&self, key: &str, tokens: &TokenSet, ctx: &ValidationContext) -> Result<(), String> {
+    fn before_save(
+        &self,
+        key: &str,
+        tokens: &TokenSet,
+        ctx: &ValidationContext,
+    ) -> Result<(), String> {
         let _ = (key, tokens, ctx);
         Ok(())
     }
 
     /// Checks a token set after it is loaded.
-    fn after_load(&self, key: &str, tokens: &TokenSet, ctx: &ValidationContext) -> Result<(), String> {
+    fn after_load(
+        &self,
+        key: &str,
+        tokens: &TokenSet,
+        ctx: &ValidationContext,
+    ) -> Result<(), String> {
         let _ = (key, tokens, ctx);
         Ok(())
     }
@@ -98,7 +108,11 @@ impl ScopeRequirements {
     }
 
     /// Adds scopes required of the token set under `key`.
-    pub fn for_key<I: IntoIterator<Item = S>, S: Into<String>>(mut self, key: &str, scopes: I) -> Self {
+    pub fn for_key<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        key: &str,
+        scopes: I,
+    ) -> Self {
         self.by_key
             .entry(key.to_owned())
             .or_default()
@@ -149,9 +163,9 @@ impl TokenValidator for UnchangingIdentity {
     fn before_save(&self, _: &str, t: &TokenSet, ctx: &ValidationContext) -> Result<(), String> {
         match (&t.identity_id, &ctx.pinned_identity) {
             (None, _) => Err("the token set has no identity_id".into()),
-            (Some(new), Some(pinned)) if new != pinned => Err(format!(
-                "identity changed from '{pinned}' to '{new}'"
-            )),
+            (Some(new), Some(pinned)) if new != pinned => {
+                Err(format!("identity changed from '{pinned}' to '{new}'"))
+            }
             _ => Ok(()),
         }
     }
@@ -214,7 +228,10 @@ impl<S: TokenStore> ValidatingStore<S> {
 
     /// The identity pinned so far.
     pub fn pinned_identity(&self) -> Option<String> {
-        self.pinned.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.pinned
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The wrapped store.
@@ -238,14 +255,16 @@ impl<S: TokenStore> ValidatingStore<S> {
 
     fn check_save(&self, key: &str, t: &TokenSet, ctx: &ValidationContext) -> Result<()> {
         for v in &self.validators {
-            v.before_save(key, t, ctx).map_err(|r| Self::fail(v.as_ref(), key, r))?;
+            v.before_save(key, t, ctx)
+                .map_err(|r| Self::fail(v.as_ref(), key, r))?;
         }
         Ok(())
     }
 
     fn check_load(&self, key: &str, t: &TokenSet, ctx: &ValidationContext) -> Result<()> {
         for v in &self.validators {
-            v.after_load(key, t, ctx).map_err(|r| Self::fail(v.as_ref(), key, r))?;
+            v.after_load(key, t, ctx)
+                .map_err(|r| Self::fail(v.as_ref(), key, r))?;
         }
         Ok(())
     }

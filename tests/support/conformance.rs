@@ -25,8 +25,10 @@ pub fn full_token_set(n: u32) -> TokenSet {
     t.resource_server = Some(format!("rs-{n}"));
     t.token_type = "Bearer".into();
     t.extra.insert("ext_expires_in".into(), Value::from(7200));
-    t.extra
-        .insert("nested".into(), serde_json::json!({"a": [1, 2, {"b": null}]}));
+    t.extra.insert(
+        "nested".into(),
+        serde_json::json!({"a": [1, 2, {"b": null}]}),
+    );
     t
 }
 
@@ -116,8 +118,16 @@ pub fn namespaces_are_separate(s: &dyn TokenStore, other: &dyn TokenStore) {
     s.save("shared-key", &full_token_set(1)).unwrap();
     other.save("shared-key", &full_token_set(2)).unwrap();
     other.save("only-other", &full_token_set(3)).unwrap();
-    assert_same("shared-key", &full_token_set(1), &s.load("shared-key").unwrap().unwrap());
-    assert_same("shared-key", &full_token_set(2), &other.load("shared-key").unwrap().unwrap());
+    assert_same(
+        "shared-key",
+        &full_token_set(1),
+        &s.load("shared-key").unwrap().unwrap(),
+    );
+    assert_same(
+        "shared-key",
+        &full_token_set(2),
+        &other.load("shared-key").unwrap().unwrap(),
+    );
     assert_eq!(s.list_keys().unwrap(), vec!["shared-key".to_string()]);
     assert!(s.load("only-other").unwrap().is_none());
     let ns = s.namespaces().unwrap();
@@ -161,11 +171,19 @@ pub fn concurrent_threads(s: Arc<dyn TokenStore>) {
         }
     });
     let keys = s.list_keys().unwrap();
-    assert_eq!(keys.len() as u32, THREADS * PER_THREAD, "lost updates: {keys:?}");
+    assert_eq!(
+        keys.len() as u32,
+        THREADS * PER_THREAD,
+        "lost updates: {keys:?}"
+    );
     for t in 0..THREADS {
         for i in 0..PER_THREAD {
             let key = format!("t{t}-k{i}");
-            assert_same(&key, &full_token_set(t * 100 + i), &s.load(&key).unwrap().unwrap());
+            assert_same(
+                &key,
+                &full_token_set(t * 100 + i),
+                &s.load(&key).unwrap().unwrap(),
+            );
         }
     }
 }

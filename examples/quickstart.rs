@@ -1,0 +1,30 @@
+//! Stores a token set in the default store and reads it back.
+//!
+//! `cargo run --example quickstart`
+//!
+//! The default store is the JSON file in your data directory (see
+//! `oauthkit::store::default_store_path`), or whatever `OAUTHKIT_STORE`
+//! names, e.g. `OAUTHKIT_STORE=memory: cargo run --example quickstart`.
+
+fn main() -> oauthkit::Result<()> {
+    use oauthkit::{TokenSet, TokenStore};
+
+    let store = oauthkit::store::open_default()?;
+    let tokens = TokenSet::bearer("example-access-token")
+        .with_refresh_token("example-refresh-token")
+        .with_scopes(["openid", "email"])
+        .with_expires_in(3600);
+    store.save("quickstart-user", &tokens)?;
+
+    let loaded = store.load("quickstart-user")?.expect("just saved");
+    println!(
+        "store: {} (namespace {})",
+        store.backend(),
+        store.namespace()
+    );
+    println!("keys: {:?}", store.list_keys()?);
+    println!("loaded: {loaded:?}");
+    println!("expires in {} s", loaded.seconds_left().unwrap_or_default());
+    store.delete("quickstart-user")?;
+    Ok(())
+}
