@@ -23,7 +23,10 @@
 #![warn(missing_docs)]
 
 pub mod capi;
+#[cfg(feature = "dev-provider")]
+pub mod dev_provider;
 pub mod error;
+pub mod flow;
 pub mod provider;
 pub mod secret;
 pub mod store;

@@ -2,3 +2,6 @@
 #![allow(dead_code)]
 
 pub mod conformance;
+pub mod flow_http;
+#[cfg(feature = "dev-provider")]
+pub mod dev;
