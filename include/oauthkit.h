@@ -116,7 +116,31 @@ typedef int32_t OakStatus;
 #endif // __cplusplus
 
 /**
+ * An opaque handle on a running development OpenID provider on
+ * `127.0.0.1`. Free it with `oak_dev_provider_free`, which stops it.
+ */
+typedef struct OakDevProvider OakDevProvider;
+
+/**
+ * An opaque handle on a sign-in flow against one provider. Free it with
+ * `oak_flow_free`.
+ */
+typedef struct OakFlow OakFlow;
+
+/**
+ * An opaque handle on a provider. Free it with `oak_provider_free`.
+ */
+typedef struct OakProvider OakProvider;
+
+/**
+ * An opaque handle on a session manager. Free it with `oak_session_free`.
+ */
+typedef struct OakSession OakSession;
+
+/**
  * An opaque handle on a token store. Free it with `oak_store_free`.
+ * Session managers and flows made from it keep the store alive on their
+ * own, so the handle may be freed before them.
  */
 typedef struct OakStore OakStore;
 
@@ -125,6 +149,28 @@ typedef struct OakStore OakStore;
  * token, scopes, expiry). Free it with `oak_token_set_free`.
  */
 typedef struct OakTokenSet OakTokenSet;
+
+/**
+ * Shows the authorization URL to the user: opens it in a browser or a
+ * window of the application. Called once per run, on the thread running
+ * `oak_flow_run_native`, before the flow waits for the redirect, so it
+ * must return promptly (start the browser, don't wait for it). `url` is
+ * valid only during the call. Return `OAK_OK` when the URL was shown; any
+ * other status ends the run with `OAK_ERR_AUTHENTICATION`. The callback
+ * must not unwind (no C++ exception, no longjmp) out of itself.
+ */
+typedef OakStatus (*OakOpenBrowserFn)(const char *url, void *user_data);
+
+/**
+ * Told of every refreshed token set: the key and the new tokens (borrowed
+ * for the duration of the call; copy them with `oak_token_set_clone` to
+ * keep them). Called on the thread whose `oak_session_*` call refreshed,
+ * so `user_data` must be safe to use from any thread the program calls
+ * the session from. The session has already saved the tokens to its
+ * store. Must return promptly and must not unwind (no C++ exception, no
+ * longjmp) out of itself.
+ */
+typedef void (*OakRefreshFn)(const char *key, const OakTokenSet *tokens, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -141,6 +187,223 @@ uint32_t oak_abi_version(void);
  * never to be freed. Any thread.
  */
 const char *oak_version(void);
+
+/**
+ * Starts a development OpenID provider on a free loopback port. With
+ * `auto_approve` the authorization endpoint approves at once, else it
+ * shows an approve page (which `oak_dev_browser_approve` presses).
+ * `access_token_ttl_secs` sets the access token lifetime (0: one hour);
+ * `rotate_refresh_tokens` makes each refresh issue a new refresh token.
+ * `OAK_ERR_UNSUPPORTED` without the `dev-provider` feature. Any thread.
+ */
+OakStatus oak_dev_provider_start(bool auto_approve,
+                                 uint64_t access_token_ttl_secs,
+                                 bool rotate_refresh_tokens,
+                                 OakDevProvider **out_provider);
+
+/**
+ * Stops the development provider and frees the handle. NULL is a no-op.
+ * Any thread, once no other call uses the handle.
+ */
+void oak_dev_provider_free(OakDevProvider *provider);
+
+/**
+ * Copies the provider's issuer URL (`http://127.0.0.1:PORT`) to `*out`
+ * (free with `oak_string_free`). Any thread.
+ */
+OakStatus oak_dev_provider_issuer(const OakDevProvider *provider, char **out_issuer);
+
+/**
+ * Copies the client ID the provider has registered (a public native
+ * client accepting any loopback redirect URI) to `*out`. Any thread.
+ */
+OakStatus oak_dev_provider_client_id(const OakDevProvider *provider, char **out_client_id);
+
+/**
+ * Writes how many token requests of `grant_type` (`"authorization_code"`,
+ * `"refresh_token"`) the provider has answered. Any thread.
+ */
+OakStatus oak_dev_provider_token_requests(const OakDevProvider *provider,
+                                          const char *grant_type,
+                                          uint64_t *out_count);
+
+/**
+ * Writes whether `token` (access or refresh) is active: issued and
+ * neither expired nor revoked. Any thread.
+ */
+OakStatus oak_dev_provider_is_token_active(const OakDevProvider *provider,
+                                           const char *token,
+                                           bool *out_active);
+
+/**
+ * A headless stand-in for the user's browser (loopback `http://` URLs
+ * only): opens `authorize_url` on the development provider, approves, and
+ * follows the redirect to the flow's callback. Blocks until the callback
+ * answered, so call it from another thread than the one running
+ * `oak_flow_run_native` (e.g. a thread the browser callback starts).
+ * Any thread.
+ */
+OakStatus oak_dev_browser_approve(const char *authorize_url);
+
+/**
+ * Like `oak_dev_browser_approve` but presses "Deny": the flow then fails
+ * with the provider's `access_denied`. Any thread.
+ */
+OakStatus oak_dev_browser_deny(const char *authorize_url);
+
+/**
+ * Makes a flow that signs in with `provider` and saves the tokens to
+ * `store` (may be NULL: then to `session`'s store, or nowhere). `session`
+ * may be NULL. PKCE (S256) is on and the timeout is 120 s. The flow keeps
+ * its own references: the provider, store and session handles may be
+ * freed before it. Any thread.
+ */
+OakStatus oak_flow_new(const OakProvider *provider,
+                       const OakStore *store,
+                       const OakSession *session,
+                       OakFlow **out_flow);
+
+/**
+ * Frees a flow. NULL is a no-op. Only once `oak_flow_run_native` has
+ * returned.
+ */
+void oak_flow_free(OakFlow *flow);
+
+/**
+ * Sets how long the user has to sign in (seconds, at least 1). Before
+ * running; one thread.
+ */
+OakStatus oak_flow_set_timeout(OakFlow *flow, uint64_t seconds);
+
+/**
+ * Stores the tokens under `key` instead of the identity's `sub`. Before
+ * running; one thread.
+ */
+OakStatus oak_flow_set_token_key(OakFlow *flow, const char *key);
+
+/**
+ * Adds a query parameter to the authorization URL (`prompt`,
+ * `login_hint`, ...). Before running; one thread.
+ */
+OakStatus oak_flow_add_param(OakFlow *flow, const char *name, const char *value);
+
+/**
+ * Whether to fetch userinfo after the code exchange (default true).
+ * Before running; one thread.
+ */
+OakStatus oak_flow_set_userinfo(OakFlow *flow, bool fetch);
+
+/**
+ * Runs the native sign-in and blocks until it succeeds or ends with
+ * `OAK_ERR_TIMEOUT`, `OAK_ERR_CANCELLED`, the provider's
+ * `OAK_ERR_OAUTH`, or `OAK_ERR_AUTHENTICATION` (forged or failed
+ * callback). `open_browser` shows the authorization URL (NULL: the system
+ * browser, or the URL printed on standard error when there is none) and
+ * gets `user_data`. On success `*out_tokens` receives the tokens (free
+ * with `oak_token_set_free`), `*out_key` (may be NULL) the key they were
+ * stored under and `*out_user_info_json` (may be NULL) the userinfo
+ * claims as JSON, or NULL when there were none (free both with
+ * `oak_string_free`). One run at a time per flow; the calling thread
+ * blocks, any other may call `oak_flow_cancel`.
+ */
+OakStatus oak_flow_run_native(const OakFlow *flow,
+                              OakOpenBrowserFn open_browser,
+                              void *user_data,
+                              OakTokenSet **out_tokens,
+                              char **out_key,
+                              char **out_user_info_json);
+
+/**
+ * Cancels the running sign-in: `oak_flow_run_native` returns
+ * `OAK_ERR_CANCELLED` within about 20 ms and frees its port. A no-op when
+ * nothing runs. Any thread (that is its point).
+ */
+OakStatus oak_flow_cancel(const OakFlow *flow);
+
+/**
+ * Writes where the current or last sign-in is (an `OakFlowState`) to
+ * `*out_state`. Any thread.
+ */
+OakStatus oak_flow_state(const OakFlow *flow, int32_t *out_state);
+
+/**
+ * Frees a provider. NULL is a no-op. Any thread, once no other call uses
+ * the handle.
+ */
+void oak_provider_free(OakProvider *provider);
+
+/**
+ * Copies the provider's short name (`"oidc"`, `"google"`, ...) to `*out`
+ * (free with `oak_string_free`). Any thread.
+ */
+OakStatus oak_provider_name(const OakProvider *provider, char **out_name);
+
+/**
+ * Revokes `token` at the provider (RFC 7009); `hint` is an
+ * `OakTokenHint`. `*out_revoked` (may be NULL) is false when the provider
+ * has no revocation endpoint. Any thread.
+ */
+OakStatus oak_provider_revoke(const OakProvider *provider,
+                              const char *token,
+                              int32_t hint,
+                              bool *out_revoked);
+
+/**
+ * Copies the user's claims from the provider's userinfo endpoint as JSON
+ * to `*out_json` (`null` when the provider has none; free with
+ * `oak_string_free`). Any thread.
+ */
+OakStatus oak_provider_userinfo(const OakProvider *provider,
+                                const char *access_token,
+                                char **out_json);
+
+/**
+ * Makes a session manager over `store`, refreshing through `provider`.
+ * `on_refresh` (may be NULL) is told of each refreshed token set and gets
+ * `user_data`. It keeps its own references: the provider and store
+ * handles may be freed before it. Any thread.
+ */
+OakStatus oak_session_new(const OakProvider *provider,
+                          const OakStore *store,
+                          OakRefreshFn on_refresh,
+                          void *user_data,
+                          OakSession **out_session);
+
+/**
+ * Frees a session manager. NULL is a no-op. Any thread, once no other
+ * call uses the handle.
+ */
+void oak_session_free(OakSession *session);
+
+/**
+ * Copies a valid access token of `key` to `*out_token`, refreshed first
+ * when it expires within a minute (free it with `oak_string_free`, which
+ * zeroes it). No tokens stored under `key` is `OAK_ERR_NOT_FOUND`; a
+ * refresh token the provider no longer accepts is `OAK_ERR_INVALID_GRANT`
+ * (sign in again). Any thread.
+ */
+OakStatus oak_session_access_token(const OakSession *session, const char *key, char **out_token);
+
+/**
+ * Like `oak_session_access_token` but gives the whole token set (free it
+ * with `oak_token_set_free`). Any thread.
+ */
+OakStatus oak_session_tokens(const OakSession *session, const char *key, OakTokenSet **out_tokens);
+
+/**
+ * Refreshes the tokens of `key` now, whatever their expiry, and gives the
+ * new set (free it with `oak_token_set_free`; `out_tokens` may be NULL).
+ * Any thread.
+ */
+OakStatus oak_session_refresh(const OakSession *session, const char *key, OakTokenSet **out_tokens);
+
+/**
+ * Signs `key` out: revokes its refresh token, then its access token (best
+ * effort; network failures are ignored), and deletes the stored tokens.
+ * `*out_had_tokens` (may be NULL) tells whether there were any. Any
+ * thread.
+ */
+OakStatus oak_session_logout(const OakSession *session, const char *key, bool *out_had_tokens);
 
 /**
  * Opens a store from a spec such as `memory:`, `file:/path/tokens.json`,

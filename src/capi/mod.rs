@@ -30,11 +30,19 @@
 use std::ffi::c_char;
 
 pub mod boundary;
+pub mod dev_provider;
+pub mod flow;
+pub mod provider;
+pub mod session;
 pub mod store;
 pub mod strings;
 pub mod token_set;
 
 pub use boundary::OakStatus;
+pub use dev_provider::OakDevProvider;
+pub use flow::{OakFlow, OakFlowState};
+pub use provider::{OakProvider, OakTokenHint};
+pub use session::OakSession;
 pub use store::OakStore;
 pub use token_set::OakTokenSet;
 

@@ -5,6 +5,7 @@
 //! `oak_store_free` needs that no other call is using the handle.
 
 use std::ffi::c_char;
+use std::sync::Arc;
 
 use super::boundary::{call, free_handle, handle, new_handle, opt_out, out, str_arg, OakStatus};
 use super::strings::{array_to_c, put};
@@ -13,14 +14,16 @@ use crate::error::Result;
 use crate::store::{self, TokenStore};
 
 /// An opaque handle on a token store. Free it with `oak_store_free`.
-pub struct OakStore(pub(crate) Box<dyn TokenStore>);
+/// Session managers and flows made from it keep the store alive on their
+/// own, so the handle may be freed before them.
+pub struct OakStore(pub(crate) Arc<dyn TokenStore>);
 
 impl OakStore {
     /// Wraps any Rust [`TokenStore`] in a handle C code can use, for Rust
     /// hosts that hand a store of their own to a C component. The pointer
     /// is owned by the receiver, who frees it with `oak_store_free`.
     pub fn into_raw(store: Box<dyn TokenStore>) -> *mut OakStore {
-        new_handle(OakStore(store))
+        new_handle(OakStore(Arc::from(store)))
     }
 
     /// The store behind the handle.
@@ -109,7 +112,9 @@ pub unsafe extern "C" fn oak_store_delete(
     call(|| {
         let out_deleted = opt_out(out_deleted);
         let deleted = handle(store, "store")?.0.delete(str_arg(key, "key")?)?;
-        out_deleted.map(|d| *d = deleted);
+        if let Some(slot) = out_deleted {
+            *slot = deleted;
+        }
         Ok(())
     })
 }

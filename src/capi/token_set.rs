@@ -195,7 +195,9 @@ pub unsafe extern "C" fn oak_token_set_expires_at(
         let (out_unix, out_known) = (out(out_unix, "out_unix")?, opt_out(out_known));
         let expires_at = handle(tokens, "tokens")?.0.expires_at;
         *out_unix = expires_at.unwrap_or(0);
-        out_known.map(|k| *k = expires_at.is_some());
+        if let Some(known) = out_known {
+            *known = expires_at.is_some();
+        }
         Ok(())
     })
 }
@@ -255,7 +257,8 @@ pub unsafe extern "C" fn oak_token_set_set_refresh_token(
     refresh_token: *const c_char,
 ) -> OakStatus {
     setter(tokens, |t| {
-        Ok(t.refresh_token = opt_str_arg(refresh_token, "refresh_token")?.map(Into::into))
+        t.refresh_token = opt_str_arg(refresh_token, "refresh_token")?.map(Into::into);
+        Ok(())
     })
 }
 
@@ -267,7 +270,8 @@ pub unsafe extern "C" fn oak_token_set_set_id_token(
     id_token: *const c_char,
 ) -> OakStatus {
     setter(tokens, |t| {
-        Ok(t.id_token = opt_str_arg(id_token, "id_token")?.map(Into::into))
+        t.id_token = opt_str_arg(id_token, "id_token")?.map(Into::into);
+        Ok(())
     })
 }
 
@@ -279,7 +283,8 @@ pub unsafe extern "C" fn oak_token_set_set_scope(
     scope: *const c_char,
 ) -> OakStatus {
     setter(tokens, |t| {
-        Ok(t.scopes = split_scopes(str_arg(scope, "scope")?))
+        t.scopes = split_scopes(str_arg(scope, "scope")?);
+        Ok(())
     })
 }
 
@@ -291,7 +296,8 @@ pub unsafe extern "C" fn oak_token_set_set_expires_in(
     expires_in: i64,
 ) -> OakStatus {
     setter(tokens, |t| {
-        Ok(t.expires_at = Some(t.issued_at.saturating_add(expires_in)))
+        t.expires_at = Some(t.issued_at.saturating_add(expires_in));
+        Ok(())
     })
 }
 
@@ -303,6 +309,7 @@ pub unsafe extern "C" fn oak_token_set_set_resource_server(
     resource_server: *const c_char,
 ) -> OakStatus {
     setter(tokens, |t| {
-        Ok(t.resource_server = opt_str_arg(resource_server, "resource_server")?.map(Into::into))
+        t.resource_server = opt_str_arg(resource_server, "resource_server")?.map(Into::into);
+        Ok(())
     })
 }
