@@ -116,6 +116,80 @@ typedef int32_t OakStatus;
 #endif // __cplusplus
 
 /**
+ * Where a sign-in is, as `oak_flow_state` reports it.
+ */
+enum OakFlowState
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * No sign-in has run yet.
+     */
+    OAK_FLOW_IDLE = 0,
+    /**
+     * The browser was sent to the provider; waiting for the redirect.
+     */
+    OAK_FLOW_WAITING_FOR_CALLBACK = 1,
+    /**
+     * The callback arrived; exchanging the code.
+     */
+    OAK_FLOW_EXCHANGING = 2,
+    /**
+     * The last sign-in succeeded.
+     */
+    OAK_FLOW_COMPLETED = 3,
+    /**
+     * The last sign-in failed.
+     */
+    OAK_FLOW_FAILED = 4,
+    /**
+     * The last sign-in was cancelled.
+     */
+    OAK_FLOW_CANCELLED = 5,
+    /**
+     * The last sign-in timed out.
+     */
+    OAK_FLOW_TIMED_OUT = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum OakFlowState OakFlowState;
+#else
+typedef int32_t OakFlowState;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Which token `oak_provider_revoke` names (RFC 7009 `token_type_hint`).
+ */
+enum OakTokenHint
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * No hint: the provider works it out.
+     */
+    OAK_TOKEN_HINT_NONE = 0,
+    /**
+     * An access token.
+     */
+    OAK_TOKEN_HINT_ACCESS_TOKEN = 1,
+    /**
+     * A refresh token.
+     */
+    OAK_TOKEN_HINT_REFRESH_TOKEN = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum OakTokenHint OakTokenHint;
+#else
+typedef int32_t OakTokenHint;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * An opaque handle on a running development OpenID provider on
  * `127.0.0.1`. Free it with `oak_dev_provider_free`, which stops it.
  */

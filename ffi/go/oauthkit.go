@@ -144,3 +144,27 @@ func ABIVersion() uint32 { return uint32(C.oak_abi_version()) }
 // HeaderABIVersion is the ABI version of the header this package was built
 // against.
 const HeaderABIVersion = C.OAK_ABI_VERSION
+
+// cArgs converts string arguments and frees them afterwards; "" in an optional position becomes NULL.
+type cArgs struct{ ptrs []*C.char }
+
+func (a *cArgs) str(s, name string) (*C.char, error) {
+	c, err := cString(s, name)
+	if err == nil {
+		a.ptrs = append(a.ptrs, c)
+	}
+	return c, err
+}
+
+func (a *cArgs) opt(s, name string) (*C.char, error) {
+	if s == "" {
+		return nil, nil
+	}
+	return a.str(s, name)
+}
+
+func (a *cArgs) free() {
+	for _, p := range a.ptrs {
+		freeC(p)
+	}
+}
