@@ -20,6 +20,23 @@
 //!   and has not freed, a NUL-terminated string, a writable out-parameter.
 //!   (That is the whole safety contract of the `unsafe` functions below.)
 //!
+//! Called from Rust the way C calls it:
+//!
+//! ```
+//! use oauthkit::capi::{store::*, strings::*, OakStatus};
+//! let mut store = std::ptr::null_mut();
+//! assert_eq!(unsafe { oak_store_open(c"memory:".as_ptr(), &mut store) }, OakStatus::OAK_OK);
+//! let mut exists = true;
+//! let status = unsafe { oak_store_exists(store, c"alice".as_ptr(), &mut exists) };
+//! assert_eq!((status, exists), (OakStatus::OAK_OK, false));
+//! // NULL is an invalid argument, never a crash:
+//! let status = unsafe { oak_store_exists(store, std::ptr::null(), &mut exists) };
+//! assert_eq!(status, OakStatus::OAK_ERR_INVALID_ARGUMENT);
+//! let message = unsafe { std::ffi::CStr::from_ptr(oak_last_error_message()) };
+//! assert_eq!(message.to_str().unwrap(), "invalid argument: key is NULL");
+//! unsafe { oak_store_free(store) };
+//! ```
+//!
 //! Rust programs do not need this module; it is always compiled so that
 //! the header and the symbols are the same in every build, whatever cargo
 //! features are on (a function whose feature is off answers
