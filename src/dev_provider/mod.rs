@@ -34,7 +34,7 @@ mod keys;
 mod resources;
 mod token;
 
-pub use headless::HeadlessBrowser;
+pub use headless::{HeadlessBrowser, HeadlessOutcome, PageResponse};
 
 /// The user the dev provider signs in.
 #[derive(Debug, Clone)]
