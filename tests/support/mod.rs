@@ -5,3 +5,4 @@ pub mod conformance;
 pub mod flow_http;
 #[cfg(feature = "dev-provider")]
 pub mod dev;
+pub mod browser;

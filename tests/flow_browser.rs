@@ -1,0 +1,67 @@
+//! The native flow end to end in a real headless browser: Debian's
+//! chromium, driven by playwright-core (tests/browser/signin.mjs), opens
+//! the authorization URL the flow produced, signs in, and the flow
+//! completes; the stored tokens are then used for userinfo.
+//!
+//! Needs scripts/setup-browser.sh.
+
+mod support;
+
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use oauthkit::dev_provider::DevProviderOptions;
+use oauthkit::flow::{AuthFlowManager, AuthFlowState, WindowConfig};
+use oauthkit::provider::Provider;
+use oauthkit::store::JsonFileStore;
+use oauthkit::TokenStore;
+use support::browser::sign_in_with_chromium;
+
+/// Runs the native flow with chromium as the browser; returns the flow's
+/// result and the driver's report.
+fn sign_in_in_chromium(
+    provider: Arc<dyn Provider>,
+    store: Arc<dyn TokenStore>,
+    login: &'static str,
+) -> (oauthkit::flow::AuthFlowResult, serde_json::Value) {
+    let flow = AuthFlowManager::new(provider, Some(store), None).with_auth_timeout(Duration::from_secs(90));
+    let (tx, rx) = mpsc::channel();
+    let open = move |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+        let url = url.to_string();
+        let redirect = url::Url::parse(&url)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .unwrap()
+            .1
+            .into_owned();
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let report = std::panic::catch_unwind(|| sign_in_with_chromium(&url, &redirect, login));
+            let _ = tx.send(report);
+        });
+        Ok(())
+    };
+    let result = flow.run_native(Some(&open), None, None);
+    let report = match rx.recv_timeout(Duration::from_secs(60)).expect("browser thread") {
+        Ok(r) => r,
+        Err(p) => std::panic::resume_unwind(p),
+    };
+    let result = result.unwrap_or_else(|e| panic!("flow failed: {e}; browser: {report}"));
+    assert_eq!(flow.state(), AuthFlowState::Completed);
+    (result, report)
+}
+
+#[test]
+fn chromium_signs_in_on_the_dev_provider_approve_page() {
+    let (idp, provider) = support::dev::dev_pair(DevProviderOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn TokenStore> = Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
+    let (result, report) = sign_in_in_chromium(provider.clone(), store.clone(), "alice");
+    assert_eq!(report["steps"], serde_json::json!(["approve"]));
+    assert_eq!(report["status_text"], "Signed in", "{report}");
+    assert_eq!(result.key, idp.user().sub);
+    let stored = store.load(&result.key).unwrap().unwrap();
+    let info = provider.get_userinfo(stored.access_token.expose()).unwrap();
+    assert_eq!(info["sub"], idp.user().sub);
+}
