@@ -23,8 +23,12 @@ use oauthkit::store::MemoryStore;
 fn setup() -> (DevProvider, Arc<dyn Provider>) {
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
     let p: Arc<dyn Provider> = Arc::new(
-        OidcProvider::new(OidcConfig::new(idp.issuer(), idp.client_id()).with_scopes(["openid", "email", "offline_access"]))
-            .unwrap(),
+        OidcProvider::new(OidcConfig::new(idp.issuer(), idp.client_id()).with_scopes([
+            "openid",
+            "email",
+            "offline_access",
+        ]))
+        .unwrap(),
     );
     (idp, p)
 }

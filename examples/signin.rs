@@ -38,7 +38,12 @@ fn run() -> oauthkit::Result<()> {
     println!("Development OpenID provider: {}", idp.issuer());
 
     let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(
-        OidcConfig::new(idp.issuer(), idp.client_id()).with_scopes(["openid", "email", "profile", "offline_access"]),
+        OidcConfig::new(idp.issuer(), idp.client_id()).with_scopes([
+            "openid",
+            "email",
+            "profile",
+            "offline_access",
+        ]),
     )?);
     let store: Arc<dyn TokenStore> = Arc::from(store::open_default()?);
     let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None);

@@ -19,7 +19,9 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use oauthkit::flow::{AuthFlowManager, CallbackMode, CallbackServerOptions, PortChoice, RedirectHost};
+use oauthkit::flow::{
+    AuthFlowManager, CallbackMode, CallbackServerOptions, PortChoice, RedirectHost,
+};
 use oauthkit::provider::{Provider, ProviderSettings};
 use oauthkit::{store, TokenStore};
 
@@ -39,9 +41,9 @@ fn run() -> oauthkit::Result<()> {
     let store: Arc<dyn TokenStore> = Arc::from(store::open_default()?);
     let mut callback = CallbackServerOptions::new();
     if let Ok(p) = std::env::var("OAUTHKIT_CALLBACK_PORT") {
-        let port = p
-            .parse()
-            .map_err(|_| oauthkit::Error::InvalidArgument(format!("OAUTHKIT_CALLBACK_PORT '{p}' is not a port")))?;
+        let port = p.parse().map_err(|_| {
+            oauthkit::Error::InvalidArgument(format!("OAUTHKIT_CALLBACK_PORT '{p}' is not a port"))
+        })?;
         callback = callback.port(PortChoice::Fixed(port));
     }
     if std::env::var("OAUTHKIT_REDIRECT_HOST").as_deref() == Ok("localhost") {
@@ -61,6 +63,10 @@ fn run() -> oauthkit::Result<()> {
         .iter()
         .find_map(|k| who[*k].as_str())
         .unwrap_or("(no user info)");
-    println!("Signed in as {name}; tokens stored in the {} store under '{}'", store.backend(), result.key);
+    println!(
+        "Signed in as {name}; tokens stored in the {} store under '{}'",
+        store.backend(),
+        result.key
+    );
     Ok(())
 }

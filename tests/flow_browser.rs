@@ -24,7 +24,8 @@ fn sign_in_in_chromium(
     store: Arc<dyn TokenStore>,
     login: &'static str,
 ) -> (oauthkit::flow::AuthFlowResult, serde_json::Value) {
-    let flow = AuthFlowManager::new(provider, Some(store), None).with_auth_timeout(Duration::from_secs(90));
+    let flow = AuthFlowManager::new(provider, Some(store), None)
+        .with_auth_timeout(Duration::from_secs(90));
     let (tx, rx) = mpsc::channel();
     let open = move |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
         let url = url.to_string();
@@ -43,7 +44,10 @@ fn sign_in_in_chromium(
         Ok(())
     };
     let result = flow.run_native(Some(&open), None, None);
-    let report = match rx.recv_timeout(Duration::from_secs(60)).expect("browser thread") {
+    let report = match rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("browser thread")
+    {
         Ok(r) => r,
         Err(p) => std::panic::resume_unwind(p),
     };
@@ -56,7 +60,8 @@ fn sign_in_in_chromium(
 fn chromium_signs_in_on_the_dev_provider_approve_page() {
     let (idp, provider) = support::dev::dev_pair(DevProviderOptions::default());
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn TokenStore> = Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
+    let store: Arc<dyn TokenStore> =
+        Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
     let (result, report) = sign_in_in_chromium(provider.clone(), store.clone(), "alice");
     assert_eq!(report["steps"], serde_json::json!(["approve"]));
     assert_eq!(report["status_text"], "Signed in", "{report}");

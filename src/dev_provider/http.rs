@@ -45,14 +45,19 @@ impl Req {
 
     /// A query or form parameter.
     pub(crate) fn param(&self, name: &str) -> Option<&str> {
-        self.form.get(name).or_else(|| self.query.get(name)).map(String::as_str)
+        self.form
+            .get(name)
+            .or_else(|| self.query.get(name))
+            .map(String::as_str)
     }
 
     /// The bearer token of the `Authorization` header.
     pub(crate) fn bearer(&self) -> Option<&str> {
         let h = self.authorization.as_deref()?;
         let (scheme, token) = h.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then_some(token.trim())
     }
 
     /// `(client_id, client_secret)` from HTTP Basic, when sent.
@@ -63,7 +68,9 @@ impl Req {
         if !scheme.eq_ignore_ascii_case("basic") {
             return None;
         }
-        let raw = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .ok()?;
         let s = String::from_utf8(raw).ok()?;
         let (id, secret) = s.split_once(':')?;
         let dec = |v: &str| {

@@ -155,7 +155,9 @@ pub struct DevProvider {
 
 impl std::fmt::Debug for DevProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevProvider").field("issuer", &self.ctx.issuer).finish()
+        f.debug_struct("DevProvider")
+            .field("issuer", &self.ctx.issuer)
+            .finish()
     }
 }
 

@@ -82,7 +82,13 @@ impl PendingStates {
 
     /// Adds a pending sign-in under `state`, bound to the browser's login
     /// cookie value `binding`.
-    pub fn insert(&self, state: String, pkce_verifier: Option<Secret>, nonce: Secret, binding: &str) {
+    pub fn insert(
+        &self,
+        state: String,
+        pkce_verifier: Option<Secret>,
+        nonce: Secret,
+        binding: &str,
+    ) {
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         map.retain(|_, p| now.duration_since(p.created) < self.ttl);

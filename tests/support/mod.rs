@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod conformance;
-pub mod flow_http;
 #[cfg(feature = "dev-provider")]
 pub mod dev;
-pub mod browser;
+pub mod flow_http;
