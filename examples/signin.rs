@@ -46,6 +46,13 @@ fn run() -> oauthkit::Result<()> {
         ]),
     )?);
     let store: Arc<dyn TokenStore> = Arc::from(store::open_default()?);
+    match std::env::var("OAUTHKIT_STORE") {
+        Ok(spec) if !spec.is_empty() => println!("Token store: {spec} (OAUTHKIT_STORE)"),
+        _ => println!(
+            "Token store: {} (the default)",
+            store::default_store_path()?.display()
+        ),
+    }
     let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None);
 
     let started = Instant::now();

@@ -12,20 +12,16 @@ use std::time::Duration;
 
 use oauthkit::dev_provider::DevProviderOptions;
 use oauthkit::flow::{AuthFlowManager, AuthFlowState, WindowConfig};
-use oauthkit::provider::Provider;
 use oauthkit::store::JsonFileStore;
 use oauthkit::TokenStore;
 use support::browser::sign_in_with_chromium;
 
-/// Runs the native flow with chromium as the browser; returns the flow's
-/// result and the driver's report.
-fn sign_in_in_chromium(
-    provider: Arc<dyn Provider>,
-    store: Arc<dyn TokenStore>,
+/// Runs `flow` with chromium as the browser; returns the flow's result and
+/// the driver's report.
+fn run_with_chromium(
+    flow: &AuthFlowManager,
     login: &'static str,
 ) -> (oauthkit::flow::AuthFlowResult, serde_json::Value) {
-    let flow = AuthFlowManager::new(provider, Some(store), None)
-        .with_auth_timeout(Duration::from_secs(90));
     let (tx, rx) = mpsc::channel();
     let open = move |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
         let url = url.to_string();
@@ -62,11 +58,51 @@ fn chromium_signs_in_on_the_dev_provider_approve_page() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn TokenStore> =
         Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
-    let (result, report) = sign_in_in_chromium(provider.clone(), store.clone(), "alice");
+    let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None);
+    let (result, report) = run_with_chromium(&flow, "alice");
     assert_eq!(report["steps"], serde_json::json!(["approve"]));
     assert_eq!(report["status_text"], "Signed in", "{report}");
     assert_eq!(result.key, idp.user().sub);
     let stored = store.load(&result.key).unwrap().unwrap();
     let info = provider.get_userinfo(stored.access_token.expose()).unwrap();
     assert_eq!(info["sub"], idp.user().sub);
+}
+
+#[test]
+fn chromium_signs_in_and_consents_on_the_independent_oidc_provider() {
+    let idp = support::node_idp::NodeIdp::start();
+    let provider = support::dev::client_for(&idp.issuer, &idp.client_id);
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn TokenStore> =
+        Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
+    let flow_provider = provider.clone();
+    let (result, report) = {
+        // oidc-provider issues a refresh token only with prompt=consent.
+        let flow = AuthFlowManager::new(flow_provider, Some(store.clone()), None)
+            .with_extra_param("prompt", "consent")
+            .with_auth_timeout(Duration::from_secs(90));
+        run_with_chromium(&flow, "alice")
+    };
+    assert_eq!(
+        report["steps"],
+        serde_json::json!(["login", "consent"]),
+        "{report}"
+    );
+    assert_eq!(report["status_text"], "Signed in", "{report}");
+    assert!(
+        report["final_url"].as_str().unwrap().contains("iss="),
+        "RFC 9207 iss was sent: {report}"
+    );
+    assert_eq!(result.key, "alice");
+    assert_eq!(result.tokens.identity_id.as_deref(), Some("alice"));
+    assert!(result.tokens.refresh_token.is_some());
+    let stored = store.load("alice").unwrap().unwrap();
+    let info = provider.get_userinfo(stored.access_token.expose()).unwrap();
+    assert_eq!(info["sub"], "alice");
+    assert_eq!(info["email"], "alice@example.test");
+    // The stored refresh token works at the independent provider too.
+    let sessions = oauthkit::flow::SessionManager::new(provider.clone(), store.clone());
+    let fresh = sessions.refresh("alice").unwrap();
+    assert_ne!(fresh.access_token, stored.access_token);
+    assert!(provider.get_userinfo(fresh.access_token.expose()).is_ok());
 }

@@ -196,13 +196,11 @@ impl AuthFlowManager {
     /// Deploy mode: the URL the front end navigates to (`{base}/auth/login`);
     /// the routes of [`DeployHandler`](super::DeployHandler) do the rest.
     ///
-    /// ```
+    /// ```no_run
     /// # use std::sync::Arc;
     /// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
-    /// # if false {
     /// let flow = oauthkit::flow::AuthFlowManager::new(provider(), None, None);
     /// assert_eq!(flow.run_deploy("https://app.example/"), "https://app.example/auth/login");
-    /// # }
     /// ```
     pub fn run_deploy(&self, base_url: &str) -> String {
         format!("{}/auth/login", base_url.trim_end_matches('/'))

@@ -139,3 +139,30 @@ impl PendingStates {
         self.len() == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacity_evicts_the_oldest_and_ttl_expires() {
+        let p = PendingStates::new(Duration::from_secs(60), 2);
+        for s in ["a", "b", "c"] {
+            p.insert(s.into(), None, "n".into(), "cookie");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            p.take("a", "cookie").unwrap_err(),
+            PendingRejection::UnknownState
+        );
+        assert!(p.take("c", "cookie").is_ok());
+        let short = PendingStates::new(Duration::from_millis(10), 5);
+        short.insert("x".into(), None, "n".into(), "cookie");
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(
+            short.take("x", "cookie").unwrap_err(),
+            PendingRejection::UnknownState
+        );
+    }
+}

@@ -24,8 +24,13 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 const steps = [];
 try {
   const page = context.pages()[0] ?? (await context.newPage());
+  if (process.env.SIGNIN_DEBUG) {
+    page.on('response', (r) => console.error('response', r.status(), r.url().slice(0, 120)));
+    page.on('requestfailed', (r) => console.error('failed', r.url().slice(0, 120), r.failure()?.errorText));
+  }
   await page.goto(authorizeUrl, { waitUntil: 'load' });
   for (let i = 0; i < 10 && !page.url().startsWith(redirectPrefix); i++) {
+    console.error(`at ${page.url()}`);
     if (await page.locator('input[name="login"]').count()) {
       steps.push('login');
       await page.fill('input[name="login"]', login);

@@ -6,3 +6,4 @@ pub mod conformance;
 #[cfg(feature = "dev-provider")]
 pub mod dev;
 pub mod flow_http;
+pub mod node_idp;
