@@ -336,10 +336,7 @@ impl Drop for CallbackServer {
 
 fn respond(request: tiny_http::Request, status: u16, body: &str) {
     let mut response = tiny_http::Response::from_string(body).with_status_code(status);
-    for (k, v) in html::SECURITY_HEADERS
-        .iter()
-        .chain(&[("Connection", "close")])
-    {
+    for (k, v) in html::SECURITY_HEADERS {
         if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
             response.add_header(h);
         }
