@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oauthkit::flow::callback_server::CallbackOutcome;
-use oauthkit::flow::{CallbackServer, CallbackServerOptions, ExpectedCallback, PortChoice, RedirectHost};
+use oauthkit::flow::{
+    CallbackServer, CallbackServerOptions, ExpectedCallback, PortChoice, RedirectHost,
+};
 use oauthkit::ErrorKind;
 use support::flow_http::{raw_get, raw_request, refuses_connections, slow_client};
 
@@ -38,7 +40,10 @@ fn listens_on_loopback_only_with_an_ephemeral_port() {
     let a = s.local_addr();
     assert!(a.ip().is_loopback() && !a.ip().is_unspecified(), "{a}");
     assert_ne!(a.port(), 0);
-    assert_eq!(s.redirect_uri(), format!("http://127.0.0.1:{}/callback", a.port()));
+    assert_eq!(
+        s.redirect_uri(),
+        format!("http://127.0.0.1:{}/callback", a.port())
+    );
     let t = CallbackServer::bind(&CallbackServerOptions::new().path("oauth/cb")).unwrap();
     assert!(t.redirect_uri().ends_with("/oauth/cb"));
     assert_ne!(t.local_addr().port(), a.port());
@@ -46,7 +51,8 @@ fn listens_on_loopback_only_with_an_ephemeral_port() {
 
 #[test]
 fn localhost_is_opt_in_and_still_binds_loopback() {
-    let s = CallbackServer::bind(&CallbackServerOptions::new().host(RedirectHost::Localhost)).unwrap();
+    let s =
+        CallbackServer::bind(&CallbackServerOptions::new().host(RedirectHost::Localhost)).unwrap();
     assert!(s.redirect_uri().starts_with("http://localhost:"));
     assert!(s.local_addr().ip().is_loopback());
 }
@@ -56,11 +62,15 @@ fn a_busy_fixed_port_is_a_clear_error_not_a_hang() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let t = Instant::now();
-    let err = CallbackServer::bind(&CallbackServerOptions::new().port(PortChoice::Fixed(port))).unwrap_err();
+    let err = CallbackServer::bind(&CallbackServerOptions::new().port(PortChoice::Fixed(port)))
+        .unwrap_err();
     assert!(t.elapsed() < Duration::from_secs(1));
     assert_eq!(err.kind(), ErrorKind::Io);
     let msg = err.to_string();
-    assert!(msg.contains(&port.to_string()) && msg.contains("in use"), "{msg}");
+    assert!(
+        msg.contains(&port.to_string()) && msg.contains("in use"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -68,14 +78,18 @@ fn a_fixed_port_and_a_range_are_honoured() {
     let probe = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = probe.local_addr().unwrap().port();
     drop(probe);
-    let s = CallbackServer::bind(&CallbackServerOptions::new().port(PortChoice::Fixed(port))).unwrap();
+    let s =
+        CallbackServer::bind(&CallbackServerOptions::new().port(PortChoice::Fixed(port))).unwrap();
     assert_eq!(s.local_addr().port(), port);
     // The range starts at the busy port and moves on.
-    let r = CallbackServer::bind(&CallbackServerOptions::new().port(PortChoice::Range(port, port.saturating_add(20))))
-        .unwrap();
+    let r = CallbackServer::bind(
+        &CallbackServerOptions::new().port(PortChoice::Range(port, port.saturating_add(20))),
+    )
+    .unwrap();
     assert_ne!(r.local_addr().port(), port);
     assert!((port..=port + 20).contains(&r.local_addr().port()));
-    let all_busy = CallbackServer::bind(&CallbackServerOptions::new().port(PortChoice::Range(port, port)));
+    let all_busy =
+        CallbackServer::bind(&CallbackServerOptions::new().port(PortChoice::Range(port, port)));
     assert!(all_busy.unwrap_err().to_string().contains("in use"));
 }
 
@@ -93,7 +107,11 @@ fn forged_and_stray_requests_do_not_end_the_wait_and_the_real_one_does() {
         ("GET", &format!("/callback?state={}", &STATE[..10]), 400),
         ("GET", "/callback?error=access_denied", 400),
         ("GET", "/callback?error=access_denied&state=wrong", 400),
-        ("GET", &format!("/callback?code=a&state={STATE}&state={STATE}"), 400),
+        (
+            "GET",
+            &format!("/callback?code=a&state={STATE}&state={STATE}"),
+            400,
+        ),
         ("POST", &format!("/callback?code=a&state={STATE}"), 405),
     ];
     for (method, target, status) in cases {
@@ -101,7 +119,11 @@ fn forged_and_stray_requests_do_not_end_the_wait_and_the_real_one_does() {
         assert_eq!(r.status, *status, "{method} {target}");
         assert!(!waiter.is_finished(), "{method} {target} ended the wait");
     }
-    let ok = raw_get(addr, &format!("/callback?code=the-code&state={STATE}&iss=http%3A%2F%2Fissuer.test")).unwrap();
+    let ok = raw_get(
+        addr,
+        &format!("/callback?code=the-code&state={STATE}&iss=http%3A%2F%2Fissuer.test"),
+    )
+    .unwrap();
     assert_eq!(ok.status, 200);
     assert!(ok.body.contains("close this window"));
     for (h, v) in [
@@ -109,7 +131,11 @@ fn forged_and_stray_requests_do_not_end_the_wait_and_the_real_one_does() {
         ("X-Content-Type-Options", "nosniff"),
         ("Content-Security-Policy", "default-src 'none'"),
     ] {
-        assert!(ok.header(h).is_some_and(|x| x.contains(v)), "{h}: {:?}", ok.header(h));
+        assert!(
+            ok.header(h).is_some_and(|x| x.contains(v)),
+            "{h}: {:?}",
+            ok.header(h)
+        );
     }
     let (out, _) = waiter.join().unwrap();
     match out {
@@ -147,7 +173,10 @@ fn a_provider_error_with_the_right_state_ends_the_wait_with_an_escaped_page() {
 #[test]
 fn rfc9207_issuer_mismatch_and_missing_required_iss_end_the_flow() {
     for (exp, query) in [
-        (expected(), format!("code=c&state={STATE}&iss=http%3A%2F%2Fevil.test")),
+        (
+            expected(),
+            format!("code=c&state={STATE}&iss=http%3A%2F%2Fevil.test"),
+        ),
         (
             ExpectedCallback::new(STATE).with_issuer(Some("http://issuer.test".into()), true),
             format!("code=c&state={STATE}"),
@@ -155,7 +184,12 @@ fn rfc9207_issuer_mismatch_and_missing_required_iss_end_the_flow() {
     ] {
         let server = Arc::new(CallbackServer::bind(&CallbackServerOptions::new()).unwrap());
         let waiter = wait_in_thread(server.clone(), exp, Duration::from_secs(10));
-        assert_eq!(raw_get(server.local_addr(), &format!("/callback?{query}")).unwrap().status, 400);
+        assert_eq!(
+            raw_get(server.local_addr(), &format!("/callback?{query}"))
+                .unwrap()
+                .status,
+            400
+        );
         match waiter.join().unwrap().0 {
             CallbackOutcome::Failed(e) => assert_eq!(e.kind(), ErrorKind::Authentication, "{e}"),
             other => panic!("{query}: {other:?}"),
@@ -195,7 +229,11 @@ fn a_request_flood_neither_blocks_nor_hijacks_the_wait() {
     let t = Instant::now();
     let ok = raw_get(addr, &format!("/callback?code=real&state={STATE}")).unwrap();
     assert_eq!(ok.status, 200);
-    assert!(t.elapsed() < Duration::from_secs(5), "the real callback waited {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "the real callback waited {:?}",
+        t.elapsed()
+    );
     stop.store(true, Ordering::SeqCst);
     let sent: usize = flooders.into_iter().map(|f| f.join().unwrap()).sum();
     assert!(sent > 8);
@@ -219,7 +257,12 @@ fn a_slow_client_does_not_block_the_real_callback() {
     let addr = server.local_addr();
     let _slow = slow_client(addr);
     let waiter = wait_in_thread(server.clone(), expected(), Duration::from_secs(10));
-    assert_eq!(raw_get(addr, &format!("/callback?code=ok&state={STATE}")).unwrap().status, 200);
+    assert_eq!(
+        raw_get(addr, &format!("/callback?code=ok&state={STATE}"))
+            .unwrap()
+            .status,
+        200
+    );
     assert!(matches!(waiter.join().unwrap().0, CallbackOutcome::Code(_)));
 }
 
@@ -234,9 +277,11 @@ fn cancel_ends_the_wait_promptly_and_shutdown_frees_the_port() {
         c2.store(true, Ordering::SeqCst);
         Instant::now()
     });
-    let out = server.wait(&expected(), Instant::now() + Duration::from_secs(30), &|| {
-        cancelled.load(Ordering::SeqCst)
-    });
+    let out = server.wait(
+        &expected(),
+        Instant::now() + Duration::from_secs(30),
+        &|| cancelled.load(Ordering::SeqCst),
+    );
     let ended = Instant::now();
     let at = canceller.join().unwrap();
     assert!(matches!(out, CallbackOutcome::Cancelled));

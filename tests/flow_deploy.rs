@@ -25,7 +25,11 @@ fn app(options: impl FnOnce(DeployOptions) -> DeployOptions) -> App {
     let store = Arc::new(MemoryStore::new());
     let s2: Arc<dyn TokenStore> = store.clone();
     let server = DeployServer::start("127.0.0.1:0".parse().unwrap(), move |base| {
-        DeployHandler::new(provider as Arc<dyn Provider>, s2, options(DeployOptions::new(base)))
+        DeployHandler::new(
+            provider as Arc<dyn Provider>,
+            s2,
+            options(DeployOptions::new(base)),
+        )
     })
     .unwrap();
     App { idp, store, server }
@@ -49,7 +53,10 @@ fn start_login(app: &App) -> (String, String) {
     assert_eq!(r.status, 302);
     let login_cookie = cookie_pair(&r, "oauthkit_login");
     let set = r.headers_named("set-cookie").join(" | ");
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
     let at_idp = HeadlessBrowser::get(r.header("location").unwrap()).unwrap();
     assert_eq!(at_idp.status, 302);
     (login_cookie, at_idp.header("location").unwrap().to_string())
@@ -60,8 +67,13 @@ fn callback(callback_url: &str, cookie: &str) -> PageResponse {
 }
 
 fn status(app: &App, cookie: &str) -> serde_json::Value {
-    let r = HeadlessBrowser::send("GET", &format!("{}/auth/status", app.server.base_url()), &[("Cookie", cookie)], None)
-        .unwrap();
+    let r = HeadlessBrowser::send(
+        "GET",
+        &format!("{}/auth/status", app.server.base_url()),
+        &[("Cookie", cookie)],
+        None,
+    )
+    .unwrap();
     serde_json::from_str(&r.body).unwrap()
 }
 
@@ -81,16 +93,26 @@ fn two_concurrent_sign_ins_with_separate_cookies_both_succeed() {
         assert_eq!(r.status, 302, "{}", r.body);
         assert_eq!(r.header("location"), Some("/"));
         let set = r.headers_named("set-cookie").join(" | ");
-        assert!(set.contains("oauthkit_session=") && set.contains("HttpOnly") && set.contains("SameSite=Lax"));
+        assert!(
+            set.contains("oauthkit_session=")
+                && set.contains("HttpOnly")
+                && set.contains("SameSite=Lax")
+        );
     }
-    let (sa, sb) = (cookie_pair(&ra, "oauthkit_session"), cookie_pair(&rb, "oauthkit_session"));
+    let (sa, sb) = (
+        cookie_pair(&ra, "oauthkit_session"),
+        cookie_pair(&rb, "oauthkit_session"),
+    );
     assert_ne!(sa, sb);
     for s in [&sa, &sb] {
         let st = status(&app, s);
         assert_eq!(st["authenticated"], true, "{st}");
         assert_eq!(st["key"], app.idp.user().sub);
     }
-    assert_eq!(status(&app, "oauthkit_session=forged")["authenticated"], false);
+    assert_eq!(
+        status(&app, "oauthkit_session=forged")["authenticated"],
+        false
+    );
     assert_eq!(app.idp.token_requests("authorization_code"), 2);
     assert!(app.store.load(&app.idp.user().sub).unwrap().is_some());
 }
@@ -129,31 +151,63 @@ fn logout_revokes_deletes_and_refuses_foreign_origins() {
     let session = cookie_pair(&callback(&cb, &cookie), "oauthkit_session");
     let tokens = app.store.load(&app.idp.user().sub).unwrap().unwrap();
     let url = format!("{}/auth/logout", app.server.base_url());
-    let foreign = HeadlessBrowser::send("POST", &url, &[("Cookie", &session), ("Origin", "http://evil.test")], None)
-        .unwrap();
+    let foreign = HeadlessBrowser::send(
+        "POST",
+        &url,
+        &[("Cookie", &session), ("Origin", "http://evil.test")],
+        None,
+    )
+    .unwrap();
     assert_eq!(foreign.status, 403);
     assert_eq!(status(&app, &session)["authenticated"], true);
     let own = app.server.base_url().to_string();
-    let out = HeadlessBrowser::send("POST", &url, &[("Cookie", &session), ("Origin", &own)], None).unwrap();
+    let out = HeadlessBrowser::send(
+        "POST",
+        &url,
+        &[("Cookie", &session), ("Origin", &own)],
+        None,
+    )
+    .unwrap();
     assert_eq!(out.status, 200, "{}", out.body);
-    assert!(out.headers_named("set-cookie").join(" ").contains("Max-Age=0"));
+    assert!(out
+        .headers_named("set-cookie")
+        .join(" ")
+        .contains("Max-Age=0"));
     assert_eq!(status(&app, &session)["authenticated"], false);
     assert!(app.store.load(&app.idp.user().sub).unwrap().is_none());
     assert!(!app.idp.is_token_active(tokens.access_token.expose()));
-    assert!(!app.idp.is_token_active(tokens.refresh_token.unwrap().expose()));
+    assert!(!app
+        .idp
+        .is_token_active(tokens.refresh_token.unwrap().expose()));
 }
 
 #[test]
 fn the_handler_can_be_mounted_without_the_server() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());
-    let h = DeployHandler::new(provider, Arc::new(MemoryStore::new()), DeployOptions::new("https://app.example/"));
+    let h = DeployHandler::new(
+        provider,
+        Arc::new(MemoryStore::new()),
+        DeployOptions::new("https://app.example/"),
+    );
     assert_eq!(h.redirect_uri(), "https://app.example/auth/callback");
-    assert_eq!(h.handle(&DeployRequest::new("GET", "/elsewhere")).status, 404);
-    assert_eq!(h.handle(&DeployRequest::new("GET", "/auth/logout")).status, 405);
+    assert_eq!(
+        h.handle(&DeployRequest::new("GET", "/elsewhere")).status,
+        404
+    );
+    assert_eq!(
+        h.handle(&DeployRequest::new("GET", "/auth/logout")).status,
+        405
+    );
     let login = h.handle(&DeployRequest::new("GET", "/auth/login"));
     assert_eq!(login.status, 302);
     let cookie = login.header("set-cookie").unwrap();
-    assert!(cookie.contains("; Secure"), "https base URL gives Secure cookies: {cookie}");
-    let cb = h.handle(&DeployRequest::new("GET", "/auth/callback?code=x&state=unknown"));
+    assert!(
+        cookie.contains("; Secure"),
+        "https base URL gives Secure cookies: {cookie}"
+    );
+    let cb = h.handle(&DeployRequest::new(
+        "GET",
+        "/auth/callback?code=x&state=unknown",
+    ));
     assert_eq!(cb.status, 400);
 }

@@ -60,14 +60,25 @@ fn signs_in_exchanges_once_validates_and_stores_under_sub() {
     assert!(closed.get());
     assert_eq!(flow.state(), AuthFlowState::Completed);
     let url = rx.recv().unwrap();
-    for p in ["code_challenge=", "code_challenge_method=S256", "nonce=", "state="] {
+    for p in [
+        "code_challenge=",
+        "code_challenge_method=S256",
+        "nonce=",
+        "state=",
+    ] {
         assert!(url.contains(p), "{p} missing from {url}");
     }
     assert!(redirect_uri_of(&url).starts_with("http://127.0.0.1:"));
     assert_eq!(result.key, idp.user().sub);
-    assert_eq!(result.tokens.identity_id.as_deref(), Some(idp.user().sub.as_str()));
+    assert_eq!(
+        result.tokens.identity_id.as_deref(),
+        Some(idp.user().sub.as_str())
+    );
     assert!(result.tokens.id_token.is_some() && result.tokens.refresh_token.is_some());
-    assert_eq!(result.user_info.as_ref().unwrap()["email"], idp.user().email);
+    assert_eq!(
+        result.user_info.as_ref().unwrap()["email"],
+        idp.user().email
+    );
     let stored = store.load(&result.key).unwrap().unwrap();
     assert_eq!(stored.access_token, result.tokens.access_token);
     assert_eq!(idp.token_requests("authorization_code"), 1);
@@ -141,7 +152,8 @@ fn a_missing_code_with_the_right_state_fails_without_a_token_request() {
 #[test]
 fn times_out_on_schedule_despite_a_slow_client_and_frees_the_port() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());
-    let flow = AuthFlowManager::new(provider, None, None).with_auth_timeout(Duration::from_millis(700));
+    let flow =
+        AuthFlowManager::new(provider, None, None).with_auth_timeout(Duration::from_millis(700));
     let (tx, rx) = mpsc::channel();
     let open = opener(move |url| {
         let addr = addr_of(&redirect_uri_of(&url));
@@ -153,7 +165,10 @@ fn times_out_on_schedule_despite_a_slow_client_and_frees_the_port() {
     let took = t.elapsed();
     assert_eq!(err.kind(), ErrorKind::Timeout);
     assert_eq!(flow.state(), AuthFlowState::TimedOut);
-    assert!(took >= Duration::from_millis(700) && took < Duration::from_millis(1500), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(700) && took < Duration::from_millis(1500),
+        "{took:?}"
+    );
     let (addr, _slow) = rx.recv().unwrap();
     assert!(refuses_connections(addr));
     std::net::TcpListener::bind(addr).expect("the port can be bound again");
@@ -184,7 +199,10 @@ fn cancel_from_another_thread_ends_the_flow_well_under_a_second() {
     assert_eq!(err.kind(), ErrorKind::Cancelled);
     assert_eq!(flow.state(), AuthFlowState::Cancelled);
     let latency = ended.duration_since(cancelled_at);
-    assert!(latency < Duration::from_millis(300), "cancel took {latency:?}");
+    assert!(
+        latency < Duration::from_millis(300),
+        "cancel took {latency:?}"
+    );
     let addr = rx.recv().unwrap();
     assert!(refuses_connections(addr));
     std::net::TcpListener::bind(addr).expect("the port can be bound again");
@@ -193,7 +211,9 @@ fn cancel_from_another_thread_ends_the_flow_well_under_a_second() {
 #[test]
 fn a_second_run_while_one_is_running_is_refused() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());
-    let flow = Arc::new(AuthFlowManager::new(provider, None, None).with_auth_timeout(Duration::from_secs(5)));
+    let flow = Arc::new(
+        AuthFlowManager::new(provider, None, None).with_auth_timeout(Duration::from_secs(5)),
+    );
     let f2 = flow.clone();
     let noop = |_: &str, _: &WindowConfig| -> Result<()> { Ok(()) };
     let runner = std::thread::spawn(move || f2.run_native(Some(&noop), None, None));
@@ -203,21 +223,27 @@ fn a_second_run_while_one_is_running_is_refused() {
     let err = flow.run_native(Some(&noop), None, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     flow.cancel();
-    assert_eq!(runner.join().unwrap().unwrap_err().kind(), ErrorKind::Cancelled);
+    assert_eq!(
+        runner.join().unwrap().unwrap_err().kind(),
+        ErrorKind::Cancelled
+    );
 }
 
 #[test]
 fn paste_mode_takes_the_final_redirect_url_after_rejecting_a_wrong_one() {
     let (idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
     let (writer, lines) = mpsc::channel::<String>();
-    let flow = AuthFlowManager::new(provider, Some(memory()), None)
-        .with_paste_input(PasteInput::from_reader(std::io::BufReader::new(ChannelReader(lines, Vec::new()))));
+    let flow = AuthFlowManager::new(provider, Some(memory()), None).with_paste_input(
+        PasteInput::from_reader(std::io::BufReader::new(ChannelReader(lines, Vec::new()))),
+    );
     let open = move |url: &str, _: &WindowConfig| -> Result<()> {
         // The browser "cannot reach" the loopback: take the redirect the
         // provider answers with and paste it instead of following it.
         let r = HeadlessBrowser::get(url)?;
         let location = r.header("location").unwrap().to_string();
-        writer.send("http://127.0.0.1:1/callback?code=x&state=forged\n".into()).unwrap();
+        writer
+            .send("http://127.0.0.1:1/callback?code=x&state=forged\n".into())
+            .unwrap();
         writer.send(format!("{location}\n")).unwrap();
         Ok(())
     };

@@ -22,16 +22,19 @@ fn thirty_two_threads_cause_exactly_one_refresh_with_rotation() {
             .token_delay(Duration::from_millis(150)),
     );
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn TokenStore> = Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
+    let store: Arc<dyn TokenStore> =
+        Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
     let first = sign_in(&provider, store.clone(), "alice");
     expire(&*store, "alice");
     let hooked = Arc::new(AtomicUsize::new(0));
     let h = hooked.clone();
-    let sessions = Arc::new(SessionManager::new(provider, store.clone()).on_refresh(move |key, t| {
-        assert_eq!(key, "alice");
-        assert!(!t.is_expired(60));
-        h.fetch_add(1, Ordering::SeqCst);
-    }));
+    let sessions = Arc::new(SessionManager::new(provider, store.clone()).on_refresh(
+        move |key, t| {
+            assert_eq!(key, "alice");
+            assert!(!t.is_expired(60));
+            h.fetch_add(1, Ordering::SeqCst);
+        },
+    ));
     let barrier = Arc::new(Barrier::new(32));
     let threads: Vec<_> = (0..32)
         .map(|_| {
@@ -45,7 +48,10 @@ fn thirty_two_threads_cause_exactly_one_refresh_with_rotation() {
     let tokens: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     assert_eq!(idp.token_requests("refresh_token"), 1);
     assert_eq!(hooked.load(Ordering::SeqCst), 1);
-    assert!(tokens.iter().all(|t| t == &tokens[0]), "threads got different tokens");
+    assert!(
+        tokens.iter().all(|t| t == &tokens[0]),
+        "threads got different tokens"
+    );
     assert_ne!(tokens[0], first.access_token.expose());
     let stored = store.load("alice").unwrap().unwrap();
     let new_rt = stored.refresh_token.clone().unwrap();
@@ -53,7 +59,10 @@ fn thirty_two_threads_cause_exactly_one_refresh_with_rotation() {
     assert_ne!(new_rt, old_rt, "the rotated refresh token was saved");
     assert!(!idp.is_token_active(old_rt.expose()));
     assert!(idp.is_token_active(new_rt.expose()));
-    assert_eq!(stored.identity_id, first.identity_id, "identity kept across refresh");
+    assert_eq!(
+        stored.identity_id, first.identity_id,
+        "identity kept across refresh"
+    );
     assert!(stored.id_token.is_some(), "ID token kept across refresh");
 }
 
@@ -79,7 +88,10 @@ fn the_old_refresh_token_is_kept_when_none_is_returned() {
     let fresh = sessions.tokens("carol").unwrap();
     assert_eq!(idp.token_requests("refresh_token"), 1);
     assert_ne!(fresh.access_token, first.access_token);
-    assert_eq!(store.load("carol").unwrap().unwrap().refresh_token, first.refresh_token);
+    assert_eq!(
+        store.load("carol").unwrap().unwrap().refresh_token,
+        first.refresh_token
+    );
     // A forced refresh works again with the kept token.
     sessions.refresh("carol").unwrap();
     assert_eq!(idp.token_requests("refresh_token"), 2);
@@ -91,7 +103,10 @@ fn invalid_grant_deletes_the_stored_tokens_and_says_so() {
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let first = sign_in(&provider, store.clone(), "dave");
     assert!(provider
-        .revoke_token(first.refresh_token.as_ref().unwrap().expose(), Some(TokenTypeHint::RefreshToken))
+        .revoke_token(
+            first.refresh_token.as_ref().unwrap().expose(),
+            Some(TokenTypeHint::RefreshToken)
+        )
         .unwrap());
     expire(&*store, "dave");
     let sessions = SessionManager::new(provider, store.clone());

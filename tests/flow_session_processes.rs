@@ -29,21 +29,32 @@ fn main() {
     }
     // cargo test passes harness flags (e.g. --nocapture); ignore them.
     let dir = tempfile::tempdir().unwrap();
-    let mut specs = vec![("file", format!("file:{}", dir.path().join("t.json").display()))];
+    let mut specs = vec![(
+        "file",
+        format!("file:{}", dir.path().join("t.json").display()),
+    )];
     if cfg!(feature = "sqlite") {
-        specs.push(("sqlite", format!("sqlite:{}", dir.path().join("t.db").display())));
+        specs.push((
+            "sqlite",
+            format!("sqlite:{}", dir.path().join("t.db").display()),
+        ));
     }
     let mut failed = 0;
     for (name, spec) in &specs {
         match std::panic::catch_unwind(|| one_refresh_across_processes(spec, dir.path())) {
-            Ok(()) => println!("test {name}: {PROCESSES} processes, rotating refresh token -> one refresh ... ok"),
+            Ok(()) => println!(
+                "test {name}: {PROCESSES} processes, rotating refresh token -> one refresh ... ok"
+            ),
             Err(_) => {
                 println!("test {name}: {PROCESSES} processes, rotating refresh token -> one refresh ... FAILED");
                 failed += 1;
             }
         }
     }
-    println!("flow_session_processes: {} passed, {failed} failed", specs.len() - failed);
+    println!(
+        "flow_session_processes: {} passed, {failed} failed",
+        specs.len() - failed
+    );
     if failed > 0 {
         std::process::exit(1);
     }
@@ -83,11 +94,21 @@ fn one_refresh_across_processes(spec: &str, dir: &Path) {
             String::from_utf8(out.stdout).unwrap().trim().to_string()
         })
         .collect();
-    assert_eq!(idp.token_requests("refresh_token"), 1, "refresh requests at the provider");
-    assert!(outputs.iter().all(|o| o == &outputs[0] && !o.is_empty()), "{outputs:?}");
+    assert_eq!(
+        idp.token_requests("refresh_token"),
+        1,
+        "refresh requests at the provider"
+    );
+    assert!(
+        outputs.iter().all(|o| o == &outputs[0] && !o.is_empty()),
+        "{outputs:?}"
+    );
     let stored = shared.load("alice").unwrap().unwrap();
     assert_eq!(fingerprint(stored.access_token.expose()), outputs[0]);
-    assert_ne!(stored.refresh_token, first.refresh_token, "rotated token saved");
+    assert_ne!(
+        stored.refresh_token, first.refresh_token,
+        "rotated token saved"
+    );
     assert!(idp.is_token_active(stored.refresh_token.unwrap().expose()));
 }
 

@@ -37,7 +37,11 @@ fn with_params(redirect_uri: &str, params: &[(&str, &str)]) -> String {
 }
 
 fn error_redirect(ctx: &Ctx, r: &AuthRequest, error: &str, description: &str) -> Resp {
-    let mut p = vec![("error", error), ("error_description", description), ("iss", &ctx.issuer)];
+    let mut p = vec![
+        ("error", error),
+        ("error_description", description),
+        ("iss", &ctx.issuer),
+    ];
     if let Some(s) = &r.state {
         p.push(("state", s));
     }
@@ -70,7 +74,10 @@ pub(crate) fn authorize(ctx: &Ctx, req: &Req) -> Resp {
         // Never redirect to an unverified URI (RFC 6749 §4.1.2.1).
         return Resp::html(
             400,
-            page("Invalid request", "Unknown client_id or redirect_uri not allowed."),
+            page(
+                "Invalid request",
+                "Unknown client_id or redirect_uri not allowed.",
+            ),
         );
     }
     let r = AuthRequest {
@@ -81,7 +88,12 @@ pub(crate) fn authorize(ctx: &Ctx, req: &Req) -> Resp {
         code_challenge: req.param("code_challenge").unwrap_or("").to_string(),
     };
     if req.param("response_type") != Some("code") {
-        return error_redirect(ctx, &r, "unsupported_response_type", "only response_type=code");
+        return error_redirect(
+            ctx,
+            &r,
+            "unsupported_response_type",
+            "only response_type=code",
+        );
     }
     if r.code_challenge.is_empty() || req.param("code_challenge_method") != Some("S256") {
         return error_redirect(ctx, &r, "invalid_request", "PKCE with S256 is required");
@@ -115,7 +127,13 @@ pub(crate) fn decision(ctx: &Ctx, req: &Req) -> Resp {
         .param("request")
         .and_then(|id| lock(&ctx.grants.requests).remove(id))
     else {
-        return Resp::html(400, page("Expired", "This sign-in request is unknown or was already used."));
+        return Resp::html(
+            400,
+            page(
+                "Expired",
+                "This sign-in request is unknown or was already used.",
+            ),
+        );
     };
     match req.param("decision") {
         Some("approve") => issue_code(ctx, r),

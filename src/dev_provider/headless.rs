@@ -116,7 +116,12 @@ impl HeadlessBrowser {
 
     /// Any method, with extra headers (`Cookie`, `Origin`) and an optional
     /// form body.
-    pub fn send(method: &str, url: &str, headers: &[(&str, &str)], form: Option<&str>) -> Result<PageResponse> {
+    pub fn send(
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        form: Option<&str>,
+    ) -> Result<PageResponse> {
         request(method, url, headers, form)
     }
 }
@@ -128,14 +133,21 @@ fn hidden_value(html: &str, name: &str) -> Option<String> {
     Some(html[start..end].to_string())
 }
 
-fn request(method: &str, url: &str, extra: &[(&str, &str)], form: Option<&str>) -> Result<PageResponse> {
+fn request(
+    method: &str,
+    url: &str,
+    extra: &[(&str, &str)],
+    form: Option<&str>,
+) -> Result<PageResponse> {
     let err = |m: String| Error::Http {
         endpoint: url.split('?').next().unwrap_or("").to_string(),
         message: m,
     };
     let u = url::Url::parse(url).map_err(|e| err(format!("bad URL: {e}")))?;
     if u.scheme() != "http" {
-        return Err(err("the headless browser speaks plain http to loopback only".into()));
+        return Err(err(
+            "the headless browser speaks plain http to loopback only".into(),
+        ));
     }
     let host = u.host_str().ok_or_else(|| err("no host".into()))?;
     let port = u.port_or_known_default().unwrap_or(80);
@@ -144,7 +156,8 @@ fn request(method: &str, url: &str, extra: &[(&str, &str)], form: Option<&str>) 
         .map_err(|e| err(e.to_string()))?
         .find(|a| a.ip().is_loopback())
         .ok_or_else(|| err("not a loopback address".into()))?;
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).map_err(|e| err(e.to_string()))?;
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+        .map_err(|e| err(e.to_string()))?;
     s.set_read_timeout(Some(Duration::from_secs(30))).ok();
     s.set_write_timeout(Some(Duration::from_secs(10))).ok();
     let target = match u.query() {

@@ -64,7 +64,9 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 4 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
         (len, &rest[n..])
     };
     (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
@@ -73,10 +75,18 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 /// The `RSAPrivateKey` (PKCS#1) inside a `PrivateKeyInfo` (PKCS#8):
 /// SEQUENCE { INTEGER version, SEQUENCE algorithm, OCTET STRING key }.
 fn pkcs1_of_pkcs8(der: &[u8]) -> Option<&[u8]> {
-    let (0x30, body, _) = tlv(der)? else { return None };
-    let (0x02, _, rest) = tlv(body)? else { return None };
-    let (0x30, _, rest) = tlv(rest)? else { return None };
-    let (0x04, key, _) = tlv(rest)? else { return None };
+    let (0x30, body, _) = tlv(der)? else {
+        return None;
+    };
+    let (0x02, _, rest) = tlv(body)? else {
+        return None;
+    };
+    let (0x30, _, rest) = tlv(rest)? else {
+        return None;
+    };
+    let (0x04, key, _) = tlv(rest)? else {
+        return None;
+    };
     Some(key)
 }
 
@@ -94,7 +104,9 @@ mod tests {
     #[test]
     fn signs_a_verifiable_token() {
         let k = SigningKey::generate().unwrap();
-        let jwt = k.sign(&json!({"sub": "a", "exp": 4_000_000_000u64})).unwrap();
+        let jwt = k
+            .sign(&json!({"sub": "a", "exp": 4_000_000_000u64}))
+            .unwrap();
         let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(k.jwk.clone()).unwrap();
         let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
         let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);

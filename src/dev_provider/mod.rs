@@ -34,7 +34,7 @@ mod keys;
 mod resources;
 mod token;
 
-pub use headless::HeadlessBrowser;
+pub use headless::{HeadlessBrowser, HeadlessOutcome, PageResponse};
 
 /// The user the dev provider signs in.
 #[derive(Debug, Clone)]
@@ -155,7 +155,9 @@ pub struct DevProvider {
 
 impl std::fmt::Debug for DevProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevProvider").field("issuer", &self.ctx.issuer).finish()
+        f.debug_struct("DevProvider")
+            .field("issuer", &self.ctx.issuer)
+            .finish()
     }
 }
 

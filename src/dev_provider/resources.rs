@@ -36,17 +36,27 @@ pub(crate) fn jwks(ctx: &Ctx) -> Resp {
 }
 
 pub(crate) fn is_active(ctx: &Ctx, token: &str) -> bool {
-    lock(&ctx.grants.access).get(token).is_some_and(|g| g.is_valid())
-        || lock(&ctx.grants.refresh).get(token).is_some_and(|g| g.is_valid())
+    lock(&ctx.grants.access)
+        .get(token)
+        .is_some_and(|g| g.is_valid())
+        || lock(&ctx.grants.refresh)
+            .get(token)
+            .is_some_and(|g| g.is_valid())
 }
 
 pub(crate) fn userinfo(ctx: &Ctx, req: &Req) -> Resp {
-    let valid = req
-        .bearer()
-        .is_some_and(|t| lock(&ctx.grants.access).get(t).is_some_and(|g| g.is_valid()));
+    let valid = req.bearer().is_some_and(|t| {
+        lock(&ctx.grants.access)
+            .get(t)
+            .is_some_and(|g| g.is_valid())
+    });
     if !valid {
-        return Resp::oauth_error(401, "invalid_token", "missing, expired or revoked access token")
-            .with_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        return Resp::oauth_error(
+            401,
+            "invalid_token",
+            "missing, expired or revoked access token",
+        )
+        .with_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
     }
     let u = &ctx.opts.user;
     Resp::json(
@@ -73,7 +83,12 @@ pub(crate) fn introspect(ctx: &Ctx, req: &Req) -> Resp {
         .get(token)
         .cloned()
         .map(|g| (g, "access_token"))
-        .or_else(|| lock(&ctx.grants.refresh).get(token).cloned().map(|g| (g, "refresh_token")));
+        .or_else(|| {
+            lock(&ctx.grants.refresh)
+                .get(token)
+                .cloned()
+                .map(|g| (g, "refresh_token"))
+        });
     match found {
         Some((g, kind)) if g.is_valid() => Resp::json(
             200,

@@ -35,7 +35,9 @@ fn client_ok(ctx: &Ctx, req: &Req) -> bool {
 
 pub(crate) fn token(ctx: &Ctx, req: &Req) -> Resp {
     let grant_type = req.param("grant_type").unwrap_or("").to_string();
-    *lock(&ctx.grants.token_requests).entry(grant_type.clone()).or_insert(0) += 1;
+    *lock(&ctx.grants.token_requests)
+        .entry(grant_type.clone())
+        .or_insert(0) += 1;
     if !ctx.opts.token_delay.is_zero() {
         std::thread::sleep(ctx.opts.token_delay);
     }
@@ -46,7 +48,11 @@ pub(crate) fn token(ctx: &Ctx, req: &Req) -> Resp {
     match grant_type.as_str() {
         "authorization_code" => code_grant(ctx, req),
         "refresh_token" => refresh_grant(ctx, req),
-        _ => Resp::oauth_error(400, "unsupported_grant_type", "authorization_code or refresh_token"),
+        _ => Resp::oauth_error(
+            400,
+            "unsupported_grant_type",
+            "authorization_code or refresh_token",
+        ),
     }
 }
 
@@ -94,7 +100,10 @@ fn new_refresh_token(ctx: &Ctx, scope: &str) -> String {
 }
 
 fn code_grant(ctx: &Ctx, req: &Req) -> Resp {
-    let Some(grant) = req.param("code").and_then(|c| lock(&ctx.grants.codes).remove(c)) else {
+    let Some(grant) = req
+        .param("code")
+        .and_then(|c| lock(&ctx.grants.codes).remove(c))
+    else {
         return Resp::oauth_error(400, "invalid_grant", "unknown or used authorization code");
     };
     if grant.expires_at <= now_unix() {
@@ -133,7 +142,11 @@ fn refresh_grant(ctx: &Ctx, req: &Req) -> Resp {
     let scope = {
         let mut map = lock(&ctx.grants.refresh);
         let Some(g) = map.get_mut(rt).filter(|g| g.is_valid()) else {
-            return Resp::oauth_error(400, "invalid_grant", "refresh token is invalid, revoked or already used");
+            return Resp::oauth_error(
+                400,
+                "invalid_grant",
+                "refresh token is invalid, revoked or already used",
+            );
         };
         if ctx.opts.rotate_refresh_tokens {
             g.active = false;

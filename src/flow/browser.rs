@@ -45,6 +45,12 @@ pub fn has_display() -> bool {
 /// An opener that is still running after two seconds is taken as having
 /// succeeded (some start the browser in the foreground) and is reaped in
 /// the background.
+///
+/// ```
+/// use oauthkit::flow::open_system_browser;
+/// let err = open_system_browser("file:///etc/passwd").unwrap_err();
+/// assert_eq!(err.kind(), oauthkit::ErrorKind::InvalidArgument);
+/// ```
 pub fn open_system_browser(url: &str) -> Result<()> {
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(Error::InvalidArgument(

@@ -169,10 +169,19 @@ mod tests {
             CallbackVerdict::Failed(e) => e,
             other => panic!("{q}: {other:?}"),
         };
-        assert_eq!(e("state=st&iss=http://idp").kind(), ErrorKind::Authentication);
+        assert_eq!(
+            e("state=st&iss=http://idp").kind(),
+            ErrorKind::Authentication
+        );
         assert_eq!(e("code=x&state=st").kind(), ErrorKind::Authentication);
-        assert_eq!(e("code=x&state=st&iss=http://other").kind(), ErrorKind::Authentication);
-        assert_eq!(e("error=access_denied&state=st&iss=http://other").kind(), ErrorKind::Authentication);
+        assert_eq!(
+            e("code=x&state=st&iss=http://other").kind(),
+            ErrorKind::Authentication
+        );
+        assert_eq!(
+            e("error=access_denied&state=st&iss=http://other").kind(),
+            ErrorKind::Authentication
+        );
         let err = e("error=access_denied&error_description=no&state=st&iss=http%3A%2F%2Fidp");
         assert_eq!(err.kind(), ErrorKind::OAuth);
         assert!(err.to_string().contains("access_denied"));
@@ -185,7 +194,10 @@ mod tests {
     #[test]
     fn iss_optional_unless_required() {
         let e = ExpectedCallback::new("st").with_issuer(Some("http://idp".into()), false);
-        assert!(matches!(e.check_query("code=x&state=st"), CallbackVerdict::Code(_)));
+        assert!(matches!(
+            e.check_query("code=x&state=st"),
+            CallbackVerdict::Code(_)
+        ));
         assert!(matches!(
             e.check_url("http://127.0.0.1:1/callback?code=x&state=st"),
             CallbackVerdict::Code(_)

@@ -100,7 +100,11 @@ impl CallbackServerOptions {
     /// Sets the callback path (a leading `/` is added when missing).
     pub fn path(mut self, path: impl Into<String>) -> Self {
         let p = path.into();
-        self.path = if p.starts_with('/') { p } else { format!("/{p}") };
+        self.path = if p.starts_with('/') {
+            p
+        } else {
+            format!("/{p}")
+        };
         self
     }
 }
@@ -117,6 +121,9 @@ pub enum CallbackOutcome {
     /// The cancel check said so.
     Cancelled,
 }
+
+/// Pasted lines and the callback told why one was refused.
+type PasteSource<'a> = (&'a PasteInput, &'a mut dyn FnMut(&str));
 
 /// A listening callback server. Dropping it shuts it down.
 pub struct CallbackServer {
@@ -148,9 +155,8 @@ impl CallbackServer {
         let listener = match bind_ip(IpAddr::V4(Ipv4Addr::LOCALHOST), options.port) {
             Ok(l) => l,
             // No IPv4 loopback on this machine: RFC 8252 §7.3 says use [::1].
-            Err(BindError::NoAddress(_)) => {
-                bind_ip(IpAddr::V6(Ipv6Addr::LOCALHOST), options.port).map_err(BindError::into_error)?
-            }
+            Err(BindError::NoAddress(_)) => bind_ip(IpAddr::V6(Ipv6Addr::LOCALHOST), options.port)
+                .map_err(BindError::into_error)?,
             Err(e) => return Err(e.into_error()),
         };
         let addr = listener
@@ -212,7 +218,7 @@ impl CallbackServer {
         expected: &ExpectedCallback,
         deadline: Instant,
         cancelled: &dyn Fn() -> bool,
-        mut paste: Option<(&PasteInput, &mut dyn FnMut(&str))>,
+        mut paste: Option<PasteSource<'_>>,
     ) -> CallbackOutcome {
         let Some(server) = &self.server else {
             return CallbackOutcome::Failed(Error::Internal("callback server is shut down".into()));
@@ -250,13 +256,21 @@ impl CallbackServer {
     }
 
     /// Responds to one request; `Some` when it ends the wait.
-    fn answer(&self, request: tiny_http::Request, expected: &ExpectedCallback) -> Option<CallbackOutcome> {
+    fn answer(
+        &self,
+        request: tiny_http::Request,
+        expected: &ExpectedCallback,
+    ) -> Option<CallbackOutcome> {
         let (path, query) = match request.url().split_once('?') {
             Some((p, q)) => (p.to_string(), q.to_string()),
             None => (request.url().to_string(), String::new()),
         };
         if path != self.path {
-            respond(request, 404, &html::page("Not found", "There is nothing here."));
+            respond(
+                request,
+                404,
+                &html::page("Not found", "There is nothing here."),
+            );
             return None;
         }
         if *request.method() != tiny_http::Method::Get {
@@ -282,7 +296,10 @@ impl CallbackServer {
                 respond(
                     request,
                     400,
-                    &html::page("Invalid request", &format!("This is not a valid sign-in response ({why}).")),
+                    &html::page(
+                        "Invalid request",
+                        &format!("This is not a valid sign-in response ({why})."),
+                    ),
                 );
                 None
             }
@@ -319,7 +336,7 @@ impl Drop for CallbackServer {
 
 fn respond(request: tiny_http::Request, status: u16, body: &str) {
     let mut response = tiny_http::Response::from_string(body).with_status_code(status);
-    for (k, v) in html::SECURITY_HEADERS.iter().chain(&[("Connection", "close")]) {
+    for (k, v) in html::SECURITY_HEADERS {
         if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
             response.add_header(h);
         }
@@ -373,7 +390,9 @@ fn bind_ip(ip: IpAddr, port: PortChoice) -> std::result::Result<TcpListener, Bin
             for p in lo..=hi {
                 match TcpListener::bind(SocketAddr::new(ip, p)) {
                     Ok(l) => return Ok(l),
-                    Err(e) if e.kind() == IoKind::AddrNotAvailable => return Err(BindError::NoAddress(e)),
+                    Err(e) if e.kind() == IoKind::AddrNotAvailable => {
+                        return Err(BindError::NoAddress(e))
+                    }
                     Err(e) => last = Some(e),
                 }
             }

@@ -95,7 +95,10 @@ impl DeployResponse {
     }
 
     fn error(status: u16, error: &str, description: &str) -> Self {
-        Self::json(status, json!({"error": error, "error_description": description}))
+        Self::json(
+            status,
+            json!({"error": error, "error_description": description}),
+        )
     }
 
     fn redirect(location: &str) -> Self {
@@ -221,7 +224,11 @@ fn session_hash(id: &str) -> [u8; 32] {
 
 impl DeployHandler {
     /// Routes signing in with `provider` and storing tokens in `store`.
-    pub fn new(provider: Arc<dyn Provider>, store: Arc<dyn TokenStore>, options: DeployOptions) -> Self {
+    pub fn new(
+        provider: Arc<dyn Provider>,
+        store: Arc<dyn TokenStore>,
+        options: DeployOptions,
+    ) -> Self {
         let pending = PendingStates::new(options.pending_ttl, options.max_pending);
         DeployHandler {
             provider,
@@ -262,7 +269,11 @@ impl DeployHandler {
     }
 
     fn cookie_attrs(&self, path: &str, max_age: u64) -> String {
-        let secure = if self.options.secure() { "; Secure" } else { "" };
+        let secure = if self.options.secure() {
+            "; Secure"
+        } else {
+            ""
+        };
         format!("Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
     }
 
@@ -303,7 +314,11 @@ impl DeployHandler {
         let pending = match self.pending.take(&state, binding) {
             Ok(p) => p,
             Err(PendingRejection::UnknownState) => {
-                return DeployResponse::error(400, "invalid_state", "unknown, used or expired state")
+                return DeployResponse::error(
+                    400,
+                    "invalid_state",
+                    "unknown, used or expired state",
+                )
             }
             Err(PendingRejection::WrongBrowser) => {
                 return DeployResponse::error(
@@ -315,8 +330,10 @@ impl DeployHandler {
         };
         // State matched a pending sign-in of this browser; the rest of the
         // checks (iss, error, code) are those of the native flow.
-        let expected = ExpectedCallback::new(state)
-            .with_issuer(self.provider.issuer(), self.provider.requires_iss_in_response());
+        let expected = ExpectedCallback::new(state).with_issuer(
+            self.provider.issuer(),
+            self.provider.requires_iss_in_response(),
+        );
         let code = match expected.check_query(&request.query) {
             CallbackVerdict::Code(c) => c,
             CallbackVerdict::Failed(Error::OAuth {
@@ -331,7 +348,9 @@ impl DeployHandler {
             CallbackVerdict::Failed(e) => {
                 return DeployResponse::error(400, "invalid_callback", &e.to_string())
             }
-            CallbackVerdict::Ignored(why) => return DeployResponse::error(400, "invalid_callback", why),
+            CallbackVerdict::Ignored(why) => {
+                return DeployResponse::error(400, "invalid_callback", why)
+            }
         };
         let tokens = self.provider.exchange_code(
             code.expose(),
@@ -350,7 +369,10 @@ impl DeployHandler {
         if tokens.identity_id.is_none() {
             tokens.identity_id = user_info.as_ref().and_then(identity_of);
         }
-        let key = tokens.identity_id.clone().unwrap_or_else(|| "unknown".into());
+        let key = tokens
+            .identity_id
+            .clone()
+            .unwrap_or_else(|| "unknown".into());
         if let Err(e) = self.store.save(&key, &tokens) {
             return DeployResponse::error(500, "storage_error", &e.to_string());
         }
@@ -374,7 +396,10 @@ impl DeployHandler {
                 "{name}={session_id}; {}",
                 self.cookie_attrs("/", self.options.session_ttl.as_secs())
             ))
-            .cookie(format!("{LOGIN_COOKIE}=; {}", self.cookie_attrs("/auth", 0)))
+            .cookie(format!(
+                "{LOGIN_COOKIE}=; {}",
+                self.cookie_attrs("/auth", 0)
+            ))
     }
 
     fn session(&self, request: &DeployRequest) -> Option<Session> {
@@ -389,7 +414,8 @@ impl DeployHandler {
     fn logout(&self, request: &DeployRequest) -> DeployResponse {
         // CSRF: a cross-site POST carries a foreign Origin.
         if let Some(origin) = &request.origin {
-            let own = url::Url::parse(&self.options.base_url).map(|u| u.origin().ascii_serialization());
+            let own =
+                url::Url::parse(&self.options.base_url).map(|u| u.origin().ascii_serialization());
             if own.as_deref() != Ok(origin.as_str()) {
                 return DeployResponse::error(403, "csrf_failed", "cross-origin logout refused");
             }
@@ -407,11 +433,14 @@ impl DeployHandler {
         };
         if let Ok(Some(tokens)) = self.store.load(&session.key) {
             if let Some(rt) = &tokens.refresh_token {
-                let _ = self.provider.revoke_token(rt.expose(), Some(TokenTypeHint::RefreshToken));
+                let _ = self
+                    .provider
+                    .revoke_token(rt.expose(), Some(TokenTypeHint::RefreshToken));
             }
-            let _ = self
-                .provider
-                .revoke_token(tokens.access_token.expose(), Some(TokenTypeHint::AccessToken));
+            let _ = self.provider.revoke_token(
+                tokens.access_token.expose(),
+                Some(TokenTypeHint::AccessToken),
+            );
         }
         let _ = self.store.delete(&session.key);
         let name = &self.options.session_cookie;
@@ -450,7 +479,9 @@ pub struct DeployServer {
 
 impl std::fmt::Debug for DeployServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeployServer").field("base_url", &self.base_url).finish()
+        f.debug_struct("DeployServer")
+            .field("base_url", &self.base_url)
+            .finish()
     }
 }
 

@@ -196,13 +196,11 @@ impl AuthFlowManager {
     /// Deploy mode: the URL the front end navigates to (`{base}/auth/login`);
     /// the routes of [`DeployHandler`](super::DeployHandler) do the rest.
     ///
-    /// ```
+    /// ```no_run
     /// # use std::sync::Arc;
     /// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
-    /// # if false {
     /// let flow = oauthkit::flow::AuthFlowManager::new(provider(), None, None);
     /// assert_eq!(flow.run_deploy("https://app.example/"), "https://app.example/auth/login");
-    /// # }
     /// ```
     pub fn run_deploy(&self, base_url: &str) -> String {
         format!("{}/auth/login", base_url.trim_end_matches('/'))
@@ -273,8 +271,10 @@ impl AuthFlowManager {
                 }
             }
         }
-        let expected = ExpectedCallback::new(state)
-            .with_issuer(self.provider.issuer(), self.provider.requires_iss_in_response());
+        let expected = ExpectedCallback::new(state).with_issuer(
+            self.provider.issuer(),
+            self.provider.requires_iss_in_response(),
+        );
         let cancelled = || self.status.is_cancelled();
         let outcome = match self.mode {
             CallbackMode::Server => server.wait(&expected, deadline, &cancelled),
@@ -286,7 +286,9 @@ impl AuthFlowManager {
                      (starting {redirect_uri}) here and press Enter:"
                 );
                 server.wait_or_paste(&expected, deadline, &cancelled, input, &mut |why| {
-                    eprintln!("That is not this sign-in's redirect address ({why}); paste it again:");
+                    eprintln!(
+                        "That is not this sign-in's redirect address ({why}); paste it again:"
+                    );
                 })
             }
         };
@@ -347,9 +349,11 @@ impl AuthFlowManager {
 /// The identity in userinfo claims: `sub`, else GitHub's `id`, `login`, or
 /// `email`.
 pub(crate) fn identity_of(info: &Value) -> Option<String> {
-    ["sub", "id", "login", "email"].iter().find_map(|k| match &info[*k] {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
+    ["sub", "id", "login", "email"]
+        .iter()
+        .find_map(|k| match &info[*k] {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
 }

@@ -8,7 +8,7 @@
 //! as a request to the server (state in constant time, `iss`, `error`).
 
 use std::io::BufRead;
-use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::mpsc::{self, Receiver};
 
 /// Lines typed or piped in, read on a helper thread so that waiting for
 /// them honours the flow's deadline and cancel.
@@ -54,9 +54,6 @@ impl PasteInput {
 
     /// The next pasted line, if one is waiting.
     pub fn try_next(&self) -> Option<String> {
-        match self.lines.try_recv() {
-            Ok(l) => Some(l),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.lines.try_recv().ok()
     }
 }

@@ -82,7 +82,13 @@ impl PendingStates {
 
     /// Adds a pending sign-in under `state`, bound to the browser's login
     /// cookie value `binding`.
-    pub fn insert(&self, state: String, pkce_verifier: Option<Secret>, nonce: Secret, binding: &str) {
+    pub fn insert(
+        &self,
+        state: String,
+        pkce_verifier: Option<Secret>,
+        nonce: Secret,
+        binding: &str,
+    ) {
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         map.retain(|_, p| now.duration_since(p.created) < self.ttl);
@@ -131,5 +137,32 @@ impl PendingStates {
     /// Whether none is pending.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacity_evicts_the_oldest_and_ttl_expires() {
+        let p = PendingStates::new(Duration::from_secs(60), 2);
+        for s in ["a", "b", "c"] {
+            p.insert(s.into(), None, "n".into(), "cookie");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            p.take("a", "cookie").unwrap_err(),
+            PendingRejection::UnknownState
+        );
+        assert!(p.take("c", "cookie").is_ok());
+        let short = PendingStates::new(Duration::from_millis(10), 5);
+        short.insert("x".into(), None, "n".into(), "cookie");
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(
+            short.take("x", "cookie").unwrap_err(),
+            PendingRejection::UnknownState
+        );
     }
 }

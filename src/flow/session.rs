@@ -142,7 +142,10 @@ impl SessionManager {
     /// Whether `key` has tokens whose access token expires within the
     /// margin.
     pub fn needs_refresh_now(&self, key: &str) -> Result<bool> {
-        Ok(self.store.load(key)?.is_some_and(|t| self.needs_refresh(&t)))
+        Ok(self
+            .store
+            .load(key)?
+            .is_some_and(|t| self.needs_refresh(&t)))
     }
 
     /// Signs out: revokes the refresh token, then the access token (best
@@ -157,9 +160,10 @@ impl SessionManager {
                 .provider
                 .revoke_token(rt.expose(), Some(TokenTypeHint::RefreshToken));
         }
-        let _ = self
-            .provider
-            .revoke_token(tokens.access_token.expose(), Some(TokenTypeHint::AccessToken));
+        let _ = self.provider.revoke_token(
+            tokens.access_token.expose(),
+            Some(TokenTypeHint::AccessToken),
+        );
         self.store.delete(key)
     }
 

@@ -16,13 +16,22 @@ pub fn dev_pair(opts: DevProviderOptions) -> (DevProvider, Arc<dyn Provider>) {
 
 /// A public OIDC client of `issuer` asking for a refresh token too.
 pub fn client_for(issuer: &str, client_id: &str) -> Arc<dyn Provider> {
-    let cfg = OidcConfig::new(issuer, client_id).with_scopes(["openid", "email", "profile", "offline_access"]);
+    let cfg = OidcConfig::new(issuer, client_id).with_scopes([
+        "openid",
+        "email",
+        "profile",
+        "offline_access",
+    ]);
     Arc::new(OidcProvider::new(cfg).expect("oidc provider"))
 }
 
 /// Signs in through the real native flow, the headless browser approving
 /// on the dev provider, and stores the tokens under `key`.
-pub fn sign_in(provider: &Arc<dyn Provider>, store: Arc<dyn oauthkit::TokenStore>, key: &str) -> oauthkit::TokenSet {
+pub fn sign_in(
+    provider: &Arc<dyn Provider>,
+    store: Arc<dyn oauthkit::TokenStore>,
+    key: &str,
+) -> oauthkit::TokenSet {
     use oauthkit::dev_provider::HeadlessBrowser;
     use oauthkit::flow::{AuthFlowManager, WindowConfig};
     let flow = AuthFlowManager::new(provider.clone(), Some(store), None).with_token_key(key);
@@ -31,7 +40,9 @@ pub fn sign_in(provider: &Arc<dyn Provider>, store: Arc<dyn oauthkit::TokenStore
         std::thread::spawn(move || HeadlessBrowser::approve(&url).expect("headless approve"));
         Ok(())
     };
-    flow.run_native(Some(&open), None, None).expect("sign-in").tokens
+    flow.run_native(Some(&open), None, None)
+        .expect("sign-in")
+        .tokens
 }
 
 /// Rewrites the stored tokens of `key` as expired a second ago.

@@ -18,7 +18,9 @@ impl RawResponse {
     pub fn header(&self, name: &str) -> Option<String> {
         self.head.lines().skip(1).find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
         })
     }
 }
@@ -27,7 +29,10 @@ impl RawResponse {
 pub fn raw_request(addr: SocketAddr, method: &str, target: &str) -> std::io::Result<RawResponse> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(s, "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).to_string();
@@ -57,7 +62,8 @@ pub fn refuses_connections(addr: SocketAddr) -> bool {
 /// Opens a connection that sends half a request line and then nothing.
 pub fn slow_client(addr: SocketAddr) -> TcpStream {
     let mut s = TcpStream::connect(addr).expect("connect slow client");
-    s.write_all(b"GET /callback?code=slow&sta").expect("partial write");
+    s.write_all(b"GET /callback?code=slow&sta")
+        .expect("partial write");
     s
 }
 

@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod conformance;
-pub mod flow_http;
 #[cfg(feature = "dev-provider")]
 pub mod dev;
+pub mod flow_http;
+pub mod node_idp;
