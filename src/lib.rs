@@ -22,7 +22,11 @@
 
 #![warn(missing_docs)]
 
+pub mod capi;
+#[cfg(feature = "dev-provider")]
+pub mod dev_provider;
 pub mod error;
+pub mod flow;
 pub mod provider;
 pub mod secret;
 pub mod server;

@@ -1,6 +1,11 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod conformance;
+#[cfg(feature = "dev-provider")]
+pub mod dev;
+pub mod flow_http;
+pub mod node_idp;
 pub mod server_conformance;
 pub mod servers;

@@ -1,0 +1,107 @@
+//! The main job, offline: a full sign-in through the real native flow
+//! (loopback callback server, PKCE, code exchange, ID-token validation)
+//! against oauthkit's development OpenID provider, tokens stored in the
+//! default store, then a refresh and a revocation.
+//!
+//! ```sh
+//! cargo run --example signin --features dev-provider            # opens your browser
+//! cargo run --example signin --features dev-provider -- --headless
+//! ```
+//!
+//! With no display (no `$DISPLAY`/`$WAYLAND_DISPLAY`) or `--headless`, the
+//! example acts as the browser itself: it follows the authorization URL
+//! over HTTP and submits the provider's approve page.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
+use oauthkit::flow::browser::has_display;
+use oauthkit::flow::{AuthFlowManager, SessionManager, WindowConfig};
+use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
+use oauthkit::{store, TokenStore};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> oauthkit::Result<()> {
+    let headless = std::env::args().any(|a| a == "--headless") || !has_display();
+    let idp = DevProvider::start(DevProviderOptions::default().rotate_refresh_tokens(true))?;
+    println!("Development OpenID provider: {}", idp.issuer());
+
+    let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(
+        OidcConfig::new(idp.issuer(), idp.client_id()).with_scopes([
+            "openid",
+            "email",
+            "profile",
+            "offline_access",
+        ]),
+    )?);
+    let store: Arc<dyn TokenStore> = Arc::from(store::open_default()?);
+    match std::env::var("OAUTHKIT_STORE") {
+        Ok(spec) if !spec.is_empty() => println!("Token store: {spec} (OAUTHKIT_STORE)"),
+        _ => println!(
+            "Token store: {} (the default)",
+            store::default_store_path()?.display()
+        ),
+    }
+    let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None);
+
+    let started = Instant::now();
+    let result = if headless {
+        println!("No display (or --headless): acting as the browser myself, following the");
+        println!("authorization URL over HTTP and pressing Approve on the provider's page.");
+        let open = |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+            let url = url.to_string();
+            std::thread::spawn(move || {
+                if let Err(e) = HeadlessBrowser::approve(&url) {
+                    eprintln!("headless browser: {e}");
+                }
+            });
+            Ok(())
+        };
+        flow.run_native(Some(&open), None, None)?
+    } else {
+        println!("Opening your browser; press Approve on the provider's page.");
+        flow.run_native(None, None, None)?
+    };
+    let who = result.user_info.clone().unwrap_or_default();
+    println!(
+        "Signed in as {} <{}> (sub {}) in {:.0?}",
+        who["name"].as_str().unwrap_or("?"),
+        who["email"].as_str().unwrap_or("?"),
+        result.key,
+        started.elapsed()
+    );
+    println!(
+        "ID token validated; tokens stored in the {} store under key '{}' (expires in {} s)",
+        store.backend(),
+        result.key,
+        result.tokens.seconds_left().unwrap_or(0)
+    );
+
+    let sessions = SessionManager::new(provider, store.clone());
+    let refreshed = sessions.refresh(&result.key)?;
+    println!(
+        "Refreshed: new access token, refresh token {} (provider rotates them), {} refresh request(s) at the provider",
+        if refreshed.refresh_token != result.tokens.refresh_token { "rotated" } else { "kept" },
+        idp.token_requests("refresh_token")
+    );
+
+    let access = refreshed.access_token.clone();
+    sessions.logout(&result.key)?;
+    println!(
+        "Revoked and deleted: access token active at the provider? {}; stored? {}",
+        idp.is_token_active(access.expose()),
+        store.load(&result.key)?.is_some()
+    );
+    Ok(())
+}

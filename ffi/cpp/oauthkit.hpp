@@ -1,0 +1,297 @@
+// oauthkit.hpp: a header-only C++17 RAII wrapper over the oauthkit C ABI.
+//
+// Every handle is a move-only object that frees itself; every failure throws
+// oauthkit::Error carrying the status code and the library's message.
+// Secrets (tokens) come back as oauthkit::SecretString, which zeroes and
+// frees the library's copy when it goes out of scope.
+//
+//   oauthkit::Store store("file:/home/me/.local/share/app/tokens.json");
+//   oauthkit::TokenSet tokens("access-token");
+//   store.save("alice", tokens);
+//   if (auto loaded = store.load("alice")) {
+//       std::cout << loaded->scope() << "\n";
+//   }
+//
+// Threads: as in the C ABI (docs/capi.md): Store is safe to share between
+// threads; TokenSet may be read from several threads but mutated by one.
+#ifndef OAUTHKIT_HPP
+#define OAUTHKIT_HPP
+
+#include <oauthkit.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace oauthkit {
+
+/// A failed oauthkit call: the status (OAK_ERR_*) and the library's message.
+class Error : public std::runtime_error {
+  public:
+    Error(OakStatus status, const std::string &message)
+        : std::runtime_error(message), status_(status) {}
+
+    /// The status code, one of the OAK_ERR_* values.
+    OakStatus status() const noexcept { return status_; }
+
+    /// The status' name, e.g. "OAK_ERR_NOT_FOUND".
+    const char *status_name() const noexcept { return oak_status_name(status_); }
+
+  private:
+    OakStatus status_;
+};
+
+namespace detail {
+
+/// Throws Error for any status but OAK_OK, with this thread's last message.
+inline void check(OakStatus status) {
+    if (status != OAK_OK) {
+        throw Error(status, oak_last_error_message());
+    }
+}
+
+/// A C string argument: refuses embedded NULs, which C would silently cut.
+inline const char *c_str(const std::string &s, const char *name) {
+    if (s.find('\0') != std::string::npos) {
+        throw Error(OAK_ERR_INVALID_ARGUMENT,
+                    std::string("invalid argument: ") + name + " contains a NUL byte");
+    }
+    return s.c_str();
+}
+
+struct StringFree {
+    void operator()(char *s) const noexcept { oak_string_free(s); }
+};
+using CString = std::unique_ptr<char, StringFree>;
+
+/// Takes ownership of a returned string; NULL becomes nullopt.
+inline std::optional<std::string> take(char *raw) {
+    CString owned(raw);
+    if (!owned) {
+        return std::nullopt;
+    }
+    return std::string(owned.get());
+}
+
+inline std::vector<std::string> take_array(char **items, size_t len) {
+    std::vector<std::string> out;
+    out.reserve(len);
+    for (size_t i = 0; i < len; i++) {
+        out.emplace_back(items[i]);
+    }
+    oak_string_array_free(items, len);
+    return out;
+}
+
+}  // namespace detail
+
+/// A secret (a token) owned by the library's allocator: zeroed and freed on
+/// destruction. view() borrows it without copying.
+class SecretString {
+  public:
+    explicit SecretString(char *raw) noexcept : raw_(raw) {}
+    std::string_view view() const noexcept { return raw_ ? std::string_view(raw_.get()) : std::string_view(); }
+    const char *c_str() const noexcept { return raw_ ? raw_.get() : ""; }
+    bool empty() const noexcept { return view().empty(); }
+
+  private:
+    detail::CString raw_;
+};
+
+/// A set of tokens: access token, refresh token, ID token, scopes, expiry.
+class TokenSet {
+  public:
+    /// A bearer token set holding only an access token, issued now.
+    explicit TokenSet(const std::string &access_token) {
+        detail::check(oak_token_set_new(detail::c_str(access_token, "access_token"), &raw_));
+    }
+
+    /// Takes ownership of a handle from the C ABI.
+    static TokenSet adopt(OakTokenSet *raw) noexcept { return TokenSet(raw); }
+
+    /// Parses oauthkit's JSON shape; malformed JSON throws OAK_ERR_CORRUPT.
+    static TokenSet from_json(const std::string &json) {
+        OakTokenSet *raw = nullptr;
+        detail::check(oak_token_set_from_json(detail::c_str(json, "json"), &raw));
+        return TokenSet(raw);
+    }
+
+    TokenSet(const TokenSet &other) {
+        detail::check(oak_token_set_clone(other.raw_, &raw_));
+    }
+    TokenSet &operator=(const TokenSet &other) {
+        if (this != &other) {
+            TokenSet copy(other);
+            std::swap(raw_, copy.raw_);
+        }
+        return *this;
+    }
+    TokenSet(TokenSet &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+    TokenSet &operator=(TokenSet &&other) noexcept {
+        std::swap(raw_, other.raw_);
+        return *this;
+    }
+    ~TokenSet() { oak_token_set_free(raw_); }
+
+    /// The JSON form (holds the tokens: treat it as a secret).
+    SecretString to_json() const { return secret(oak_token_set_to_json); }
+    SecretString access_token() const { return secret(oak_token_set_access_token); }
+    /// The refresh token; nullopt when there is none.
+    std::optional<SecretString> refresh_token() const { return optional_secret(oak_token_set_refresh_token); }
+    std::optional<SecretString> id_token() const { return optional_secret(oak_token_set_id_token); }
+    std::string token_type() const { return *text(oak_token_set_token_type); }
+    /// The granted scopes, space-separated.
+    std::string scope() const { return *text(oak_token_set_scope); }
+    std::optional<std::string> resource_server() const { return text(oak_token_set_resource_server); }
+    std::optional<std::string> identity_id() const { return text(oak_token_set_identity_id); }
+
+    /// The expiry in Unix seconds; nullopt when unknown.
+    std::optional<int64_t> expires_at() const {
+        int64_t at = 0;
+        bool known = false;
+        detail::check(oak_token_set_expires_at(raw_, &at, &known));
+        return known ? std::optional<int64_t>(at) : std::nullopt;
+    }
+    int64_t issued_at() const {
+        int64_t at = 0;
+        detail::check(oak_token_set_issued_at(raw_, &at));
+        return at;
+    }
+    bool is_expired(int64_t leeway_secs = 0) const {
+        bool expired = false;
+        detail::check(oak_token_set_is_expired(raw_, leeway_secs, &expired));
+        return expired;
+    }
+    bool has_scope(const std::string &scope) const {
+        bool has = false;
+        detail::check(oak_token_set_has_scope(raw_, detail::c_str(scope, "scope"), &has));
+        return has;
+    }
+
+    void set_refresh_token(const std::optional<std::string> &token) {
+        detail::check(oak_token_set_set_refresh_token(raw_, token ? detail::c_str(*token, "refresh_token") : nullptr));
+    }
+    void set_id_token(const std::optional<std::string> &token) {
+        detail::check(oak_token_set_set_id_token(raw_, token ? detail::c_str(*token, "id_token") : nullptr));
+    }
+    void set_scope(const std::string &scope) {
+        detail::check(oak_token_set_set_scope(raw_, detail::c_str(scope, "scope")));
+    }
+    void set_expires_in(int64_t seconds) { detail::check(oak_token_set_set_expires_in(raw_, seconds)); }
+    void set_resource_server(const std::optional<std::string> &rs) {
+        detail::check(oak_token_set_set_resource_server(raw_, rs ? detail::c_str(*rs, "resource_server") : nullptr));
+    }
+
+    /// The C handle, still owned by this object.
+    const OakTokenSet *get() const noexcept { return raw_; }
+    OakTokenSet *get() noexcept { return raw_; }
+
+  private:
+    explicit TokenSet(OakTokenSet *raw) noexcept : raw_(raw) {}
+
+    using Getter = OakStatus (*)(const OakTokenSet *, char **);
+    std::optional<std::string> text(Getter get) const {
+        char *out = nullptr;
+        detail::check(get(raw_, &out));
+        return detail::take(out);
+    }
+    SecretString secret(Getter get) const {
+        char *out = nullptr;
+        detail::check(get(raw_, &out));
+        return SecretString(out);
+    }
+    std::optional<SecretString> optional_secret(Getter get) const {
+        char *out = nullptr;
+        detail::check(get(raw_, &out));
+        if (!out) {
+            return std::nullopt;
+        }
+        return SecretString(out);
+    }
+
+    OakTokenSet *raw_ = nullptr;
+};
+
+/// A token store opened from a spec ("memory:", "file:/path/tokens.json",
+/// "sqlite:/path/tokens.db", "keyring:app", each optionally followed by
+/// "?namespace=NAME"). Safe to share between threads.
+class Store {
+  public:
+    explicit Store(const std::string &spec) { detail::check(oak_store_open(detail::c_str(spec, "spec"), &raw_)); }
+
+    /// The default store (OAUTHKIT_STORE or the user's data directory).
+    static Store open_default() {
+        OakStore *raw = nullptr;
+        detail::check(oak_store_open_default(&raw));
+        return Store(raw);
+    }
+
+    Store(const Store &) = delete;
+    Store &operator=(const Store &) = delete;
+    Store(Store &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+    Store &operator=(Store &&other) noexcept {
+        std::swap(raw_, other.raw_);
+        return *this;
+    }
+    ~Store() { oak_store_free(raw_); }
+
+    void save(const std::string &key, const TokenSet &tokens) const {
+        detail::check(oak_store_save(raw_, detail::c_str(key, "key"), tokens.get()));
+    }
+    /// The token set under key; nullopt when there is none.
+    std::optional<TokenSet> load(const std::string &key) const {
+        OakTokenSet *raw = nullptr;
+        detail::check(oak_store_load(raw_, detail::c_str(key, "key"), &raw));
+        if (!raw) {
+            return std::nullopt;
+        }
+        return TokenSet::adopt(raw);
+    }
+    /// Whether there was a token set to delete.
+    bool remove(const std::string &key) const {
+        bool deleted = false;
+        detail::check(oak_store_delete(raw_, detail::c_str(key, "key"), &deleted));
+        return deleted;
+    }
+    bool exists(const std::string &key) const {
+        bool exists = false;
+        detail::check(oak_store_exists(raw_, detail::c_str(key, "key"), &exists));
+        return exists;
+    }
+    std::vector<std::string> keys() const { return list(oak_store_list); }
+    std::vector<std::string> namespaces() const { return list(oak_store_namespaces); }
+    std::string ns() const { return text(oak_store_namespace); }
+    std::string backend() const { return text(oak_store_backend); }
+
+    const OakStore *get() const noexcept { return raw_; }
+
+  private:
+    explicit Store(OakStore *raw) noexcept : raw_(raw) {}
+
+    std::vector<std::string> list(OakStatus (*get)(const OakStore *, char ***, size_t *)) const {
+        char **items = nullptr;
+        size_t len = 0;
+        detail::check(get(raw_, &items, &len));
+        return detail::take_array(items, len);
+    }
+    std::string text(OakStatus (*get)(const OakStore *, char **)) const {
+        char *out = nullptr;
+        detail::check(get(raw_, &out));
+        return *detail::take(out);
+    }
+
+    OakStore *raw_ = nullptr;
+};
+
+/// The library's version string and ABI version.
+inline std::string version() { return oak_version(); }
+inline uint32_t abi_version() noexcept { return oak_abi_version(); }
+
+}  // namespace oauthkit
+
+#endif  // OAUTHKIT_HPP

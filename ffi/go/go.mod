@@ -1,0 +1,3 @@
+module oauthkit.dev/ffi/go
+
+go 1.19

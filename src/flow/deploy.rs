@@ -1,0 +1,568 @@
+//! Deploy mode: the application serves the sign-in itself.
+//!
+//! [`DeployHandler`] answers four routes, as a plain function from a
+//! [`DeployRequest`] to a [`DeployResponse`] that any server can mount;
+//! [`DeployServer`] serves it with tiny_http.
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `GET /auth/login` | keeps state, PKCE verifier and nonce server-side ([`PendingStates`]), sets a short-lived login cookie binding them to this browser, redirects to the provider |
+//! | `GET /auth/callback` | takes the pending sign-in out (single use, same browser only), checks `iss`/`error`, exchanges the code, stores the tokens, sets the session cookie (`HttpOnly; SameSite=Lax`, `Secure` on https) |
+//! | `POST /auth/logout` | revokes (refresh token first), deletes the tokens and the session, clears the cookie |
+//! | `GET /auth/status` | `{"authenticated": ...}` with the key, expiry and user info |
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::callback::{CallbackVerdict, ExpectedCallback};
+use super::html;
+use super::native::identity_of;
+use super::pending::{PendingRejection, PendingStates, DEFAULT_MAX_PENDING, DEFAULT_PENDING_TTL};
+use crate::error::{Error, Result};
+use crate::provider::{random, AuthorizeRequest, Pkce, Provider, TokenTypeHint};
+use crate::secret::Secret;
+use crate::store::TokenStore;
+
+/// A request, as much of it as the routes need.
+#[derive(Debug, Clone, Default)]
+pub struct DeployRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path, without query (`/auth/login`).
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// The `Cookie` header.
+    pub cookie: Option<String>,
+    /// The `Origin` header (checked on `POST /auth/logout`).
+    pub origin: Option<String>,
+}
+
+impl DeployRequest {
+    /// A request for `method` and `target` (`/auth/callback?code=...`).
+    pub fn new(method: &str, target: &str) -> Self {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        DeployRequest {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: query.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets the `Cookie` header.
+    pub fn with_cookie(mut self, cookie: impl Into<String>) -> Self {
+        self.cookie = Some(cookie.into());
+        self
+    }
+
+    fn cookie_value(&self, name: &str) -> Option<&str> {
+        self.cookie.as_deref()?.split(';').find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
+    }
+}
+
+/// A response: status, headers, body.
+#[derive(Debug, Clone)]
+pub struct DeployResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// Headers, in order (`Set-Cookie` may repeat).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: String,
+}
+
+impl DeployResponse {
+    fn json(status: u16, body: Value) -> Self {
+        DeployResponse {
+            status,
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Cache-Control".into(), "no-store".into()),
+            ],
+            body: body.to_string(),
+        }
+    }
+
+    fn error(status: u16, error: &str, description: &str) -> Self {
+        Self::json(
+            status,
+            json!({"error": error, "error_description": description}),
+        )
+    }
+
+    fn redirect(location: &str) -> Self {
+        DeployResponse {
+            status: 302,
+            headers: vec![
+                ("Location".into(), location.into()),
+                ("Cache-Control".into(), "no-store".into()),
+            ],
+            body: String::new(),
+        }
+    }
+
+    fn cookie(mut self, value: String) -> Self {
+        self.headers.push(("Set-Cookie".into(), value));
+        self
+    }
+
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Settings of deploy mode.
+#[derive(Debug, Clone)]
+pub struct DeployOptions {
+    base_url: String,
+    session_cookie: String,
+    session_ttl: Duration,
+    after_login: String,
+    use_pkce: bool,
+    pending_ttl: Duration,
+    max_pending: usize,
+}
+
+impl DeployOptions {
+    /// Options for an application served at `base_url`
+    /// (`https://app.example`); the redirect URI is
+    /// `{base_url}/auth/callback`.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        DeployOptions {
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            session_cookie: "oauthkit_session".into(),
+            session_ttl: Duration::from_secs(86_400),
+            after_login: "/".into(),
+            use_pkce: true,
+            pending_ttl: DEFAULT_PENDING_TTL,
+            max_pending: DEFAULT_MAX_PENDING,
+        }
+    }
+
+    /// The session cookie's name (default `oauthkit_session`).
+    pub fn session_cookie(mut self, name: impl Into<String>) -> Self {
+        self.session_cookie = name.into();
+        self
+    }
+
+    /// How long a session lasts (default one day).
+    pub fn session_ttl(mut self, ttl: Duration) -> Self {
+        self.session_ttl = ttl;
+        self
+    }
+
+    /// Where the browser goes after signing in (default `/`).
+    pub fn after_login(mut self, path: impl Into<String>) -> Self {
+        self.after_login = path.into();
+        self
+    }
+
+    /// How long and how many sign-ins may be pending.
+    pub fn pending_limits(mut self, ttl: Duration, max: usize) -> Self {
+        self.pending_ttl = ttl;
+        self.max_pending = max;
+        self
+    }
+
+    /// Turns PKCE off (leave it on).
+    pub fn with_pkce(mut self, on: bool) -> Self {
+        self.use_pkce = on;
+        self
+    }
+
+    fn secure(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    key: String,
+    user_info: Option<Value>,
+    expires: Instant,
+}
+
+/// The login cookie binding a pending sign-in to the browser.
+const LOGIN_COOKIE: &str = "oauthkit_login";
+
+/// The `/auth/*` routes. Share it between server threads in an `Arc`.
+pub struct DeployHandler {
+    provider: Arc<dyn Provider>,
+    store: Arc<dyn TokenStore>,
+    options: DeployOptions,
+    pending: PendingStates,
+    sessions: Mutex<HashMap<[u8; 32], Session>>,
+}
+
+impl std::fmt::Debug for DeployHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeployHandler")
+            .field("provider", &self.provider.name())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn session_hash(id: &str) -> [u8; 32] {
+    Sha256::digest(id.as_bytes()).into()
+}
+
+impl DeployHandler {
+    /// Routes signing in with `provider` and storing tokens in `store`.
+    pub fn new(
+        provider: Arc<dyn Provider>,
+        store: Arc<dyn TokenStore>,
+        options: DeployOptions,
+    ) -> Self {
+        let pending = PendingStates::new(options.pending_ttl, options.max_pending);
+        DeployHandler {
+            provider,
+            store,
+            options,
+            pending,
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The redirect URI to register: `{base_url}/auth/callback`.
+    pub fn redirect_uri(&self) -> String {
+        format!("{}/auth/callback", self.options.base_url)
+    }
+
+    /// The login URL (`{base_url}/auth/login`).
+    pub fn login_url(&self) -> String {
+        format!("{}/auth/login", self.options.base_url)
+    }
+
+    /// The token-store key of the session a `Cookie` header carries.
+    pub fn session_key(&self, request: &DeployRequest) -> Option<String> {
+        self.session(request).map(|s| s.key)
+    }
+
+    /// Answers one request.
+    pub fn handle(&self, request: &DeployRequest) -> DeployResponse {
+        match (request.method.as_str(), request.path.as_str()) {
+            ("GET", "/auth/login") => self.login(),
+            ("GET", "/auth/callback") => self.callback(request),
+            ("POST", "/auth/logout") => self.logout(request),
+            ("GET", "/auth/status") => self.status(request),
+            (_, "/auth/login" | "/auth/callback" | "/auth/logout" | "/auth/status") => {
+                DeployResponse::error(405, "method_not_allowed", "wrong method for this route")
+            }
+            _ => DeployResponse::error(404, "not_found", "no such route"),
+        }
+    }
+
+    fn cookie_attrs(&self, path: &str, max_age: u64) -> String {
+        let secure = if self.options.secure() {
+            "; Secure"
+        } else {
+            ""
+        };
+        format!("Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+    }
+
+    fn login(&self) -> DeployResponse {
+        let state = random::state();
+        let nonce = random::nonce();
+        let binding = random::token(32);
+        let pkce = self.options.use_pkce.then(Pkce::generate);
+        let redirect_uri = self.redirect_uri();
+        let url = match self.provider.build_authorize_url(&AuthorizeRequest {
+            redirect_uri: &redirect_uri,
+            state: &state,
+            pkce: pkce.as_ref(),
+            nonce: Some(&nonce),
+            extra_params: &[],
+        }) {
+            Ok(u) => u,
+            Err(e) => return DeployResponse::error(500, "server_error", &e.to_string()),
+        };
+        self.pending.insert(
+            state,
+            pkce.map(|p| Secret::new(p.verifier())),
+            Secret::new(nonce),
+            &binding,
+        );
+        let attrs = self.cookie_attrs("/auth", self.options.pending_ttl.as_secs());
+        DeployResponse::redirect(&url).cookie(format!("{LOGIN_COOKIE}={binding}; {attrs}"))
+    }
+
+    fn callback(&self, request: &DeployRequest) -> DeployResponse {
+        let state = url::form_urlencoded::parse(request.query.as_bytes())
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned());
+        let Some(state) = state else {
+            return DeployResponse::error(400, "invalid_state", "the callback has no state");
+        };
+        let binding = request.cookie_value(LOGIN_COOKIE).unwrap_or("");
+        let pending = match self.pending.take(&state, binding) {
+            Ok(p) => p,
+            Err(PendingRejection::UnknownState) => {
+                return DeployResponse::error(
+                    400,
+                    "invalid_state",
+                    "unknown, used or expired state",
+                )
+            }
+            Err(PendingRejection::WrongBrowser) => {
+                return DeployResponse::error(
+                    400,
+                    "invalid_state",
+                    "this sign-in was started by another browser",
+                )
+            }
+        };
+        // State matched a pending sign-in of this browser; the rest of the
+        // checks (iss, error, code) are those of the native flow.
+        let expected = ExpectedCallback::new(state).with_issuer(
+            self.provider.issuer(),
+            self.provider.requires_iss_in_response(),
+        );
+        let code = match expected.check_query(&request.query) {
+            CallbackVerdict::Code(c) => c,
+            CallbackVerdict::Failed(Error::OAuth {
+                error, description, ..
+            }) => {
+                return DeployResponse::error(
+                    400,
+                    &error,
+                    description.as_deref().unwrap_or("Authentication failed"),
+                )
+            }
+            CallbackVerdict::Failed(e) => {
+                return DeployResponse::error(400, "invalid_callback", &e.to_string())
+            }
+            CallbackVerdict::Ignored(why) => {
+                return DeployResponse::error(400, "invalid_callback", why)
+            }
+        };
+        let tokens = self.provider.exchange_code(
+            code.expose(),
+            &self.redirect_uri(),
+            pending.pkce_verifier.as_ref().map(Secret::expose),
+            Some(pending.nonce.expose()),
+        );
+        let mut tokens = match tokens {
+            Ok(t) => t,
+            Err(e) => return DeployResponse::error(502, "token_exchange_failed", &e.to_string()),
+        };
+        let user_info = match self.provider.get_userinfo(tokens.access_token.expose()) {
+            Ok(Value::Null) | Err(_) => None,
+            Ok(v) => Some(v),
+        };
+        if tokens.identity_id.is_none() {
+            tokens.identity_id = user_info.as_ref().and_then(identity_of);
+        }
+        let key = tokens
+            .identity_id
+            .clone()
+            .unwrap_or_else(|| "unknown".into());
+        if let Err(e) = self.store.save(&key, &tokens) {
+            return DeployResponse::error(500, "storage_error", &e.to_string());
+        }
+        let session_id = random::token(32);
+        {
+            let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            sessions.retain(|_, s| s.expires > now);
+            sessions.insert(
+                session_hash(&session_id),
+                Session {
+                    key,
+                    user_info,
+                    expires: now + self.options.session_ttl,
+                },
+            );
+        }
+        let name = &self.options.session_cookie;
+        DeployResponse::redirect(&self.options.after_login)
+            .cookie(format!(
+                "{name}={session_id}; {}",
+                self.cookie_attrs("/", self.options.session_ttl.as_secs())
+            ))
+            .cookie(format!(
+                "{LOGIN_COOKIE}=; {}",
+                self.cookie_attrs("/auth", 0)
+            ))
+    }
+
+    fn session(&self, request: &DeployRequest) -> Option<Session> {
+        let id = request.cookie_value(&self.options.session_cookie)?;
+        let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        sessions
+            .get(&session_hash(id))
+            .filter(|s| s.expires > Instant::now())
+            .cloned()
+    }
+
+    fn logout(&self, request: &DeployRequest) -> DeployResponse {
+        // CSRF: a cross-site POST carries a foreign Origin.
+        if let Some(origin) = &request.origin {
+            let own =
+                url::Url::parse(&self.options.base_url).map(|u| u.origin().ascii_serialization());
+            if own.as_deref() != Ok(origin.as_str()) {
+                return DeployResponse::error(403, "csrf_failed", "cross-origin logout refused");
+            }
+        }
+        let Some(id) = request.cookie_value(&self.options.session_cookie) else {
+            return DeployResponse::error(401, "not_authenticated", "no session");
+        };
+        let removed = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&session_hash(id));
+        let Some(session) = removed else {
+            return DeployResponse::error(401, "not_authenticated", "no session");
+        };
+        if let Ok(Some(tokens)) = self.store.load(&session.key) {
+            if let Some(rt) = &tokens.refresh_token {
+                let _ = self
+                    .provider
+                    .revoke_token(rt.expose(), Some(TokenTypeHint::RefreshToken));
+            }
+            let _ = self.provider.revoke_token(
+                tokens.access_token.expose(),
+                Some(TokenTypeHint::AccessToken),
+            );
+        }
+        let _ = self.store.delete(&session.key);
+        let name = &self.options.session_cookie;
+        DeployResponse::json(200, json!({"success": true, "message": "Logged out"}))
+            .cookie(format!("{name}=; {}", self.cookie_attrs("/", 0)))
+    }
+
+    fn status(&self, request: &DeployRequest) -> DeployResponse {
+        match self.session(request) {
+            None => DeployResponse::json(200, json!({"authenticated": false})),
+            Some(s) => {
+                let expires_at = self
+                    .store
+                    .load(&s.key)
+                    .ok()
+                    .flatten()
+                    .and_then(|t| t.expires_at);
+                DeployResponse::json(
+                    200,
+                    json!({"authenticated": true, "key": s.key, "expires_at": expires_at,
+                           "user_info": s.user_info}),
+                )
+            }
+        }
+    }
+}
+
+/// The routes served with tiny_http on a few worker threads. Dropping it
+/// stops the workers and closes the socket.
+pub struct DeployServer {
+    base_url: String,
+    stop: Arc<AtomicBool>,
+    workers: Vec<JoinHandle<()>>,
+    server: Option<Arc<tiny_http::Server>>,
+}
+
+impl std::fmt::Debug for DeployServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeployServer")
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+impl DeployServer {
+    /// Listens on `addr` (`127.0.0.1:0` for a free loopback port) and
+    /// serves the handler `make` builds from the server's base URL
+    /// (`http://{addr}`).
+    pub fn start(addr: SocketAddr, make: impl FnOnce(&str) -> DeployHandler) -> Result<Self> {
+        let listener = std::net::TcpListener::bind(addr)
+            .map_err(|e| Error::io(format!("listening on {addr} for deploy mode"), e))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| Error::io("reading the deploy server's address", e))?;
+        let base_url = format!("http://{local}");
+        let handler = Arc::new(make(&base_url));
+        let server = Arc::new(
+            tiny_http::Server::from_listener(listener, None)
+                .map_err(|e| Error::Internal(format!("starting the deploy server: {e}")))?,
+        );
+        let stop = Arc::new(AtomicBool::new(false));
+        let workers = (0..4)
+            .map(|_| {
+                let (server, stop, handler) = (server.clone(), stop.clone(), handler.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        match server.recv_timeout(Duration::from_millis(50)) {
+                            Ok(Some(rq)) => serve(&handler, rq),
+                            Ok(None) => {}
+                            Err(_) => break,
+                        }
+                    }
+                })
+            })
+            .collect();
+        Ok(DeployServer {
+            base_url,
+            stop,
+            workers,
+            server: Some(server),
+        })
+    }
+
+    /// `http://127.0.0.1:{port}`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+}
+
+impl Drop for DeployServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+        drop(self.server.take());
+    }
+}
+
+fn serve(handler: &DeployHandler, rq: tiny_http::Request) {
+    let header = |name: &'static str| {
+        rq.headers()
+            .iter()
+            .find(|h| h.field.equiv(name))
+            .map(|h| h.value.as_str().to_string())
+    };
+    let mut request = DeployRequest::new(rq.method().as_str(), rq.url());
+    request.cookie = header("Cookie");
+    request.origin = header("Origin");
+    let out = handler.handle(&request);
+    let mut response = tiny_http::Response::from_string(out.body).with_status_code(out.status);
+    for (k, v) in &out.headers {
+        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
+            response.add_header(h);
+        }
+    }
+    if out.status >= 400 {
+        for (k, v) in html::SECURITY_HEADERS.iter().skip(1) {
+            if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
+                response.add_header(h);
+            }
+        }
+    }
+    let _ = rq.respond(response);
+}

@@ -1,0 +1,43 @@
+//! Sign-in flows: the native loopback flow (RFC 8252), deploy mode and the
+//! session manager that keeps stored tokens fresh.
+//!
+//! | concept | module |
+//! |---|---|
+//! | [`AuthFlowManager`]: the native flow, timeout and cancel | [`native`] |
+//! | the loopback callback server | [`callback_server`] |
+//! | checking an authorization response (state, `iss`, `error`) | [`callback`] |
+//! | pasting the final redirect URL (SSH) | [`paste`] |
+//! | opening the system browser | [`browser`] |
+//! | deploy mode: `/auth/*` routes | [`deploy`] |
+//! | short-lived pending sign-ins of deploy mode | [`pending`] |
+//! | [`SessionManager`]: fresh access tokens, single-flight refresh | [`session`] |
+//! | the background refresh thread | [`background`] |
+//!
+//! See `docs/flows.md` for the security behaviour and how it differs from
+//! pywry and its peers.
+
+pub mod background;
+pub mod browser;
+pub mod callback;
+pub mod callback_server;
+pub mod deploy;
+mod html;
+pub mod native;
+pub mod paste;
+pub mod pending;
+pub mod session;
+mod state;
+
+pub use background::BackgroundRefresh;
+pub use browser::{open_system_browser, WindowConfig};
+pub use callback::{CallbackVerdict, ExpectedCallback};
+pub use callback_server::{CallbackServer, CallbackServerOptions, PortChoice, RedirectHost};
+pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer};
+pub use native::{AuthFlowManager, AuthFlowResult, CallbackMode};
+pub use session::SessionManager;
+pub use state::AuthFlowState;
+
+/// Escapes text for HTML (`& < > " '`).
+pub fn html_escape(s: &str) -> String {
+    html::escape(s)
+}

@@ -1,0 +1,359 @@
+//! [`AuthFlowManager`]: the native sign-in (RFC 8252) with a loopback
+//! callback, PKCE, nonce, timeout and cancel.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::browser::{open_system_browser, WindowConfig};
+use super::callback::ExpectedCallback;
+use super::callback_server::{CallbackOutcome, CallbackServer, CallbackServerOptions};
+use super::paste::PasteInput;
+use super::session::SessionManager;
+use super::state::{AuthFlowState, FlowStatus};
+use crate::error::{Error, Result};
+use crate::provider::{random, AuthorizeRequest, Pkce, Provider};
+use crate::store::TokenStore;
+use crate::token::TokenSet;
+
+/// The default time allowed for the user to sign in (pywry's default).
+pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How the authorization response reaches the flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CallbackMode {
+    /// The browser is redirected to the loopback callback server.
+    #[default]
+    Server,
+    /// As `Server`, and the user may also paste the final redirect URL
+    /// into standard input (for SSH sessions; see [`paste`](super::paste)).
+    ServerOrPaste,
+}
+
+/// A successful sign-in.
+#[derive(Debug, Clone)]
+pub struct AuthFlowResult {
+    /// The tokens, as stored.
+    pub tokens: TokenSet,
+    /// The userinfo claims, when the provider has a userinfo endpoint and
+    /// answered.
+    pub user_info: Option<Value>,
+    /// The key the tokens were stored under.
+    pub key: String,
+}
+
+/// A function that shows the authorization URL to the user: the system
+/// browser by default, or an application's own window.
+pub type OpenBrowserFn<'a> = &'a dyn Fn(&str, &WindowConfig) -> Result<()>;
+
+/// Runs sign-ins against one provider and stores the result (pywry's
+/// `AuthFlowManager`, blocking).
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use oauthkit::flow::AuthFlowManager;
+/// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
+/// let store: Arc<dyn oauthkit::TokenStore> = Arc::from(oauthkit::store::open_default()?);
+/// let flow = AuthFlowManager::new(provider(), Some(store), None)
+///     .with_auth_timeout(Duration::from_secs(300));
+/// let result = flow.run_native(None, None, None)?; // opens the system browser
+/// println!("signed in as {}", result.key);
+/// # Ok::<(), oauthkit::Error>(())
+/// ```
+pub struct AuthFlowManager {
+    provider: Arc<dyn Provider>,
+    store: Option<Arc<dyn TokenStore>>,
+    session: Option<Arc<SessionManager>>,
+    use_pkce: bool,
+    auth_timeout: Duration,
+    callback: CallbackServerOptions,
+    mode: CallbackMode,
+    paste: Mutex<Option<PasteInput>>,
+    token_key: Option<String>,
+    extra_params: Vec<(String, String)>,
+    fetch_userinfo: bool,
+    status: Arc<FlowStatus>,
+}
+
+impl std::fmt::Debug for AuthFlowManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthFlowManager")
+            .field("provider", &self.provider.name())
+            .field("use_pkce", &self.use_pkce)
+            .field("auth_timeout", &self.auth_timeout)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A handle that cancels a running flow from any thread.
+#[derive(Debug, Clone)]
+pub struct CancelHandle(Arc<FlowStatus>);
+
+impl CancelHandle {
+    /// Cancels the running sign-in (see [`AuthFlowManager::cancel`]).
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+}
+
+impl AuthFlowManager {
+    /// A manager for `provider`. Tokens go to `store` (or, when `None`, to
+    /// the session manager's store, or nowhere). PKCE is on and the timeout
+    /// is [`DEFAULT_AUTH_TIMEOUT`].
+    pub fn new(
+        provider: Arc<dyn Provider>,
+        store: Option<Arc<dyn TokenStore>>,
+        session_manager: Option<Arc<SessionManager>>,
+    ) -> Self {
+        AuthFlowManager {
+            provider,
+            store,
+            session: session_manager,
+            use_pkce: true,
+            auth_timeout: DEFAULT_AUTH_TIMEOUT,
+            callback: CallbackServerOptions::default(),
+            mode: CallbackMode::Server,
+            paste: Mutex::new(None),
+            token_key: None,
+            extra_params: Vec::new(),
+            fetch_userinfo: true,
+            status: Arc::new(FlowStatus::new()),
+        }
+    }
+
+    /// Turns PKCE (S256) on or off. Leave it on: RFC 9700 requires it for
+    /// public clients, and the few providers that ignore it are unaffected.
+    pub fn with_pkce(mut self, use_pkce: bool) -> Self {
+        self.use_pkce = use_pkce;
+        self
+    }
+
+    /// Sets how long the user has to sign in.
+    pub fn with_auth_timeout(mut self, timeout: Duration) -> Self {
+        self.auth_timeout = timeout;
+        self
+    }
+
+    /// Sets the callback server's host, port and path.
+    pub fn with_callback_options(mut self, options: CallbackServerOptions) -> Self {
+        self.callback = options;
+        self
+    }
+
+    /// Sets how the authorization response arrives.
+    pub fn with_callback_mode(mut self, mode: CallbackMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Accepts a pasted redirect URL from `input` (instead of standard
+    /// input) in addition to the callback server.
+    pub fn with_paste_input(mut self, input: PasteInput) -> Self {
+        self.mode = CallbackMode::ServerOrPaste;
+        self.paste = Mutex::new(Some(input));
+        self
+    }
+
+    /// Stores the tokens under `key` instead of the identity's `sub`.
+    pub fn with_token_key(mut self, key: impl Into<String>) -> Self {
+        self.token_key = Some(key.into());
+        self
+    }
+
+    /// Adds a query parameter to the authorization URL (`prompt`,
+    /// `login_hint`, ...).
+    pub fn with_extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// Whether to call the userinfo endpoint after the exchange (default on).
+    pub fn with_userinfo(mut self, fetch: bool) -> Self {
+        self.fetch_userinfo = fetch;
+        self
+    }
+
+    /// The state of the current or last sign-in.
+    pub fn state(&self) -> AuthFlowState {
+        self.status.get()
+    }
+
+    /// Cancels the running sign-in from any thread: `run_native` returns
+    /// [`Error::Cancelled`] within about 20 ms (unless the code exchange is
+    /// already under way, which then completes) and the port is closed.
+    pub fn cancel(&self) {
+        self.status.cancel();
+    }
+
+    /// A cloneable handle for [`cancel`](Self::cancel), for other threads.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.status.clone())
+    }
+
+    /// Deploy mode: the URL the front end navigates to (`{base}/auth/login`);
+    /// the routes of [`DeployHandler`](super::DeployHandler) do the rest.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
+    /// let flow = oauthkit::flow::AuthFlowManager::new(provider(), None, None);
+    /// assert_eq!(flow.run_deploy("https://app.example/"), "https://app.example/auth/login");
+    /// ```
+    pub fn run_deploy(&self, base_url: &str) -> String {
+        format!("{}/auth/login", base_url.trim_end_matches('/'))
+    }
+
+    /// Runs the native sign-in and blocks until it succeeds, times out
+    /// ([`Error::Timeout`]), is cancelled ([`Error::Cancelled`]) or fails
+    /// (the provider's [`Error::OAuth`], or [`Error::Authentication`]).
+    ///
+    /// `open_browser` shows the authorization URL (default: the system
+    /// browser, and the URL printed on standard error when none can be
+    /// opened); `close_window` is called once the callback has arrived or
+    /// the flow has ended, whatever the outcome.
+    pub fn run_native(
+        &self,
+        open_browser: Option<OpenBrowserFn<'_>>,
+        close_window: Option<&dyn Fn()>,
+        window_config: Option<&WindowConfig>,
+    ) -> Result<AuthFlowResult> {
+        if !self.status.try_start() {
+            return Err(Error::InvalidArgument(
+                "a sign-in is already running on this AuthFlowManager".into(),
+            ));
+        }
+        let outcome = self.run_inner(open_browser, window_config);
+        if let Some(close) = close_window {
+            close();
+        }
+        self.status.set(match &outcome {
+            Ok(_) => AuthFlowState::Completed,
+            Err(Error::Timeout { .. }) => AuthFlowState::TimedOut,
+            Err(Error::Cancelled) => AuthFlowState::Cancelled,
+            Err(_) => AuthFlowState::Failed,
+        });
+        outcome
+    }
+
+    fn run_inner(
+        &self,
+        open_browser: Option<OpenBrowserFn<'_>>,
+        window_config: Option<&WindowConfig>,
+    ) -> Result<AuthFlowResult> {
+        let deadline = Instant::now() + self.auth_timeout;
+        let server = CallbackServer::bind(&self.callback)?;
+        let redirect_uri = server.redirect_uri().to_string();
+        let state = random::state();
+        let nonce = random::nonce();
+        let pkce = self.use_pkce.then(Pkce::generate);
+        let extra: Vec<(&str, &str)> = self
+            .extra_params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let url = self.provider.build_authorize_url(&AuthorizeRequest {
+            redirect_uri: &redirect_uri,
+            state: &state,
+            pkce: pkce.as_ref(),
+            nonce: Some(&nonce),
+            extra_params: &extra,
+        })?;
+        let default_config = WindowConfig::default();
+        let config = window_config.unwrap_or(&default_config);
+        match open_browser {
+            Some(open) => open(&url, config)?,
+            None => {
+                if open_system_browser(&url).is_err() {
+                    eprintln!("Open this URL in a browser to sign in:\n\n  {url}\n");
+                }
+            }
+        }
+        let expected = ExpectedCallback::new(state).with_issuer(
+            self.provider.issuer(),
+            self.provider.requires_iss_in_response(),
+        );
+        let cancelled = || self.status.is_cancelled();
+        let outcome = match self.mode {
+            CallbackMode::Server => server.wait(&expected, deadline, &cancelled),
+            CallbackMode::ServerOrPaste => {
+                let mut guard = self.paste.lock().unwrap_or_else(|p| p.into_inner());
+                let input = guard.get_or_insert_with(PasteInput::stdin);
+                eprintln!(
+                    "If the browser runs on another machine, paste the address it ends on \
+                     (starting {redirect_uri}) here and press Enter:"
+                );
+                server.wait_or_paste(&expected, deadline, &cancelled, input, &mut |why| {
+                    eprintln!(
+                        "That is not this sign-in's redirect address ({why}); paste it again:"
+                    );
+                })
+            }
+        };
+        // The listener closes on the first final response, on error, on
+        // timeout and on cancel (RFC 8252 §7.3).
+        server.shutdown();
+        let code = match outcome {
+            CallbackOutcome::Code(code) => code,
+            CallbackOutcome::Failed(e) => return Err(e),
+            CallbackOutcome::TimedOut => {
+                return Err(Error::Timeout {
+                    seconds: self.auth_timeout.as_secs(),
+                })
+            }
+            CallbackOutcome::Cancelled => return Err(Error::Cancelled),
+        };
+        if self.status.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        self.status.set(AuthFlowState::Exchanging);
+        let mut tokens = self.provider.exchange_code(
+            code.expose(),
+            &redirect_uri,
+            pkce.as_ref().map(Pkce::verifier),
+            Some(&nonce),
+        )?;
+        let user_info = if self.fetch_userinfo {
+            match self.provider.get_userinfo(tokens.access_token.expose()) {
+                Ok(Value::Null) | Err(_) => None,
+                Ok(v) => Some(v),
+            }
+        } else {
+            None
+        };
+        if tokens.identity_id.is_none() {
+            tokens.identity_id = user_info.as_ref().and_then(identity_of);
+        }
+        let key = self
+            .token_key
+            .clone()
+            .or_else(|| tokens.identity_id.clone())
+            .unwrap_or_else(|| "default".to_string());
+        let store = self
+            .store
+            .clone()
+            .or_else(|| self.session.as_ref().map(|s| s.store()));
+        if let Some(store) = store {
+            store.save(&key, &tokens)?;
+        }
+        Ok(AuthFlowResult {
+            tokens,
+            user_info,
+            key,
+        })
+    }
+}
+
+/// The identity in userinfo claims: `sub`, else GitHub's `id`, `login`, or
+/// `email`.
+pub(crate) fn identity_of(info: &Value) -> Option<String> {
+    ["sub", "id", "login", "email"]
+        .iter()
+        .find_map(|k| match &info[*k] {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+}

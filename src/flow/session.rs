@@ -1,0 +1,253 @@
+//! [`SessionManager`]: a fresh access token on demand, refreshing once per
+//! key however many threads and processes ask.
+//!
+//! `access_token(key)`:
+//!
+//! 1. reads the store; a token that does not expire within the margin
+//!    (default 60 s) is returned as is;
+//! 2. otherwise takes the key's in-process lock (single flight: the other
+//!    threads wait here), then the store's cross-process lock
+//!    ([`TokenStore::lock_key`]), and reads the store **again**: another
+//!    thread or process may have refreshed meanwhile, and its token is used
+//!    instead of spending the (possibly rotating) refresh token twice;
+//! 3. refreshes, keeps the old refresh token when the provider returned
+//!    none, saves the new set (one atomic store write), tells the hook, and
+//!    releases the locks.
+//!
+//! A refresh the provider answers with `invalid_grant` means the grant is
+//! gone: the stored tokens are deleted and the error (kind
+//! [`ErrorKind::InvalidGrant`](crate::ErrorKind::InvalidGrant)) says so.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::provider::{Provider, TokenTypeHint};
+use crate::secret::Secret;
+use crate::store::TokenStore;
+use crate::token::TokenSet;
+
+/// Refresh when the access token expires within this margin (pywry's
+/// default; it absorbs clock skew and request latency).
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// How long to wait for another process's refresh before giving up.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A hook told of every refreshed token set: `(key, tokens)`.
+pub type RefreshHook = Arc<dyn Fn(&str, &TokenSet) + Send + Sync>;
+
+/// Keeps stored token sets fresh. Share it between threads in an `Arc`.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use oauthkit::flow::SessionManager;
+/// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
+/// let store: Arc<dyn oauthkit::TokenStore> = Arc::from(oauthkit::store::open_default()?);
+/// let sessions = SessionManager::new(provider(), store)
+///     .on_refresh(|key, _tokens| eprintln!("refreshed tokens of {key}"));
+/// let at = sessions.access_token("alice")?;
+/// // send `Authorization: Bearer {at.expose()}`
+/// # Ok::<(), oauthkit::Error>(())
+/// ```
+pub struct SessionManager {
+    provider: Arc<dyn Provider>,
+    store: Arc<dyn TokenStore>,
+    margin: Duration,
+    lock_timeout: Duration,
+    hook: Option<RefreshHook>,
+    flights: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for SessionManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionManager")
+            .field("provider", &self.provider.name())
+            .field("store", &self.store.backend())
+            .field("margin", &self.margin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionManager {
+    /// A manager over `store`, refreshing through `provider`.
+    pub fn new(provider: Arc<dyn Provider>, store: Arc<dyn TokenStore>) -> Self {
+        SessionManager {
+            provider,
+            store,
+            margin: DEFAULT_REFRESH_MARGIN,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            hook: None,
+            flights: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Sets the refresh margin.
+    pub fn with_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// Sets how long to wait for the cross-process lock.
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Sets the hook told of every refreshed token set (so applications that
+    /// keep tokens elsewhere too can persist them).
+    pub fn on_refresh(mut self, hook: impl Fn(&str, &TokenSet) + Send + Sync + 'static) -> Self {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// The store the tokens live in.
+    pub fn store(&self) -> Arc<dyn TokenStore> {
+        self.store.clone()
+    }
+
+    /// The provider tokens are refreshed with.
+    pub fn provider(&self) -> Arc<dyn Provider> {
+        self.provider.clone()
+    }
+
+    /// Saves a token set (after a sign-in).
+    pub fn save_tokens(&self, key: &str, tokens: &TokenSet) -> Result<()> {
+        self.store.save(key, tokens)
+    }
+
+    /// A valid access token for `key`, refreshed first when it expires
+    /// within the margin.
+    pub fn access_token(&self, key: &str) -> Result<Secret> {
+        Ok(self.tokens(key)?.access_token)
+    }
+
+    /// The token set of `key`, refreshed first when its access token
+    /// expires within the margin.
+    pub fn tokens(&self, key: &str) -> Result<TokenSet> {
+        let current = self.load_required(key)?;
+        if !self.needs_refresh(&current) {
+            return Ok(current);
+        }
+        self.refresh_inner(key, false)
+    }
+
+    /// Refreshes now, whatever the expiry (still once per key at a time:
+    /// callers that queued behind a refresh get its result).
+    pub fn refresh(&self, key: &str) -> Result<TokenSet> {
+        self.refresh_inner(key, true)
+    }
+
+    /// Whether `key` has tokens whose access token expires within the
+    /// margin.
+    pub fn needs_refresh_now(&self, key: &str) -> Result<bool> {
+        Ok(self
+            .store
+            .load(key)?
+            .is_some_and(|t| self.needs_refresh(&t)))
+    }
+
+    /// Signs out: revokes the refresh token, then the access token (best
+    /// effort), and deletes the stored tokens whatever the network said.
+    /// Returns whether tokens were stored.
+    pub fn logout(&self, key: &str) -> Result<bool> {
+        let Some(tokens) = self.store.load(key)? else {
+            return Ok(false);
+        };
+        if let Some(rt) = &tokens.refresh_token {
+            let _ = self
+                .provider
+                .revoke_token(rt.expose(), Some(TokenTypeHint::RefreshToken));
+        }
+        let _ = self.provider.revoke_token(
+            tokens.access_token.expose(),
+            Some(TokenTypeHint::AccessToken),
+        );
+        self.store.delete(key)
+    }
+
+    fn needs_refresh(&self, t: &TokenSet) -> bool {
+        t.is_expired(self.margin.as_secs() as i64)
+    }
+
+    fn load_required(&self, key: &str) -> Result<TokenSet> {
+        self.store.load(key)?.ok_or_else(|| Error::NotFound {
+            what: format!("tokens for '{key}' (sign in first)"),
+        })
+    }
+
+    fn flight(&self, key: &str) -> Arc<Mutex<()>> {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        flights.entry(key.to_string()).or_default().clone()
+    }
+
+    fn refresh_inner(&self, key: &str, force: bool) -> Result<TokenSet> {
+        let before = if force { self.store.load(key)? } else { None };
+        let flight = self.flight(key);
+        let _in_process = flight.lock().unwrap_or_else(|p| p.into_inner());
+        let _cross_process = self.store.lock_key(key, self.lock_timeout)?;
+        // Re-read under both locks: someone may have refreshed meanwhile.
+        let current = self.load_required(key)?;
+        let someone_refreshed = match &before {
+            Some(b) => b.access_token != current.access_token,
+            None => !self.needs_refresh(&current),
+        };
+        if someone_refreshed {
+            return Ok(current);
+        }
+        let Some(rt) = current.refresh_token.clone() else {
+            return Err(Error::Authentication(format!(
+                "the access token for '{key}' has expired and there is no refresh token; sign in again"
+            )));
+        };
+        let mut fresh = match self.provider.refresh_tokens(rt.expose()) {
+            Ok(t) => t,
+            Err(Error::OAuth {
+                endpoint,
+                status,
+                error,
+                description,
+            }) if error == "invalid_grant" => {
+                self.store.delete(key)?;
+                let note = format!("stored tokens for '{key}' deleted; sign in again");
+                return Err(Error::OAuth {
+                    endpoint,
+                    status,
+                    error,
+                    description: Some(match description {
+                        Some(d) => format!("{d} ({note})"),
+                        None => note,
+                    }),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        merge_kept_fields(&mut fresh, current);
+        self.store.save(key, &fresh)?;
+        if let Some(hook) = &self.hook {
+            hook(key, &fresh);
+        }
+        Ok(fresh)
+    }
+}
+
+/// Keeps what a refresh response does not repeat: the refresh token when
+/// not rotated, the ID token, the identity and the resource server.
+fn merge_kept_fields(fresh: &mut TokenSet, old: TokenSet) {
+    if fresh.refresh_token.is_none() {
+        fresh.refresh_token = old.refresh_token;
+    }
+    if fresh.id_token.is_none() {
+        fresh.id_token = old.id_token;
+    }
+    if fresh.identity_id.is_none() {
+        fresh.identity_id = old.identity_id;
+    }
+    if fresh.resource_server.is_none() {
+        fresh.resource_server = old.resource_server;
+    }
+    if fresh.scopes.is_empty() {
+        fresh.scopes = old.scopes;
+    }
+}

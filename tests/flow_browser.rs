@@ -1,0 +1,108 @@
+//! The native flow end to end in a real headless browser: Debian's
+//! chromium, driven by playwright-core (tests/browser/signin.mjs), opens
+//! the authorization URL the flow produced, signs in, and the flow
+//! completes; the stored tokens are then used for userinfo.
+//!
+//! Needs scripts/setup-browser.sh.
+
+mod support;
+
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use oauthkit::dev_provider::DevProviderOptions;
+use oauthkit::flow::{AuthFlowManager, AuthFlowState, WindowConfig};
+use oauthkit::store::JsonFileStore;
+use oauthkit::TokenStore;
+use support::browser::sign_in_with_chromium;
+
+/// Runs `flow` with chromium as the browser; returns the flow's result and
+/// the driver's report.
+fn run_with_chromium(
+    flow: &AuthFlowManager,
+    login: &'static str,
+) -> (oauthkit::flow::AuthFlowResult, serde_json::Value) {
+    let (tx, rx) = mpsc::channel();
+    let open = move |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+        let url = url.to_string();
+        let redirect = url::Url::parse(&url)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .unwrap()
+            .1
+            .into_owned();
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let report = std::panic::catch_unwind(|| sign_in_with_chromium(&url, &redirect, login));
+            let _ = tx.send(report);
+        });
+        Ok(())
+    };
+    let result = flow.run_native(Some(&open), None, None);
+    let report = match rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("browser thread")
+    {
+        Ok(r) => r,
+        Err(p) => std::panic::resume_unwind(p),
+    };
+    let result = result.unwrap_or_else(|e| panic!("flow failed: {e}; browser: {report}"));
+    assert_eq!(flow.state(), AuthFlowState::Completed);
+    (result, report)
+}
+
+#[test]
+fn chromium_signs_in_on_the_dev_provider_approve_page() {
+    let (idp, provider) = support::dev::dev_pair(DevProviderOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn TokenStore> =
+        Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
+    let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None);
+    let (result, report) = run_with_chromium(&flow, "alice");
+    assert_eq!(report["steps"], serde_json::json!(["approve"]));
+    assert_eq!(report["status_text"], "Signed in", "{report}");
+    assert_eq!(result.key, idp.user().sub);
+    let stored = store.load(&result.key).unwrap().unwrap();
+    let info = provider.get_userinfo(stored.access_token.expose()).unwrap();
+    assert_eq!(info["sub"], idp.user().sub);
+}
+
+#[test]
+fn chromium_signs_in_and_consents_on_the_independent_oidc_provider() {
+    let idp = support::node_idp::NodeIdp::start();
+    let provider = support::dev::client_for(&idp.issuer, &idp.client_id);
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn TokenStore> =
+        Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
+    let flow_provider = provider.clone();
+    let (result, report) = {
+        // oidc-provider issues a refresh token only with prompt=consent.
+        let flow = AuthFlowManager::new(flow_provider, Some(store.clone()), None)
+            .with_extra_param("prompt", "consent")
+            .with_auth_timeout(Duration::from_secs(90));
+        run_with_chromium(&flow, "alice")
+    };
+    assert_eq!(
+        report["steps"],
+        serde_json::json!(["login", "consent"]),
+        "{report}"
+    );
+    assert_eq!(report["status_text"], "Signed in", "{report}");
+    assert!(
+        report["final_url"].as_str().unwrap().contains("iss="),
+        "RFC 9207 iss was sent: {report}"
+    );
+    assert_eq!(result.key, "alice");
+    assert_eq!(result.tokens.identity_id.as_deref(), Some("alice"));
+    assert!(result.tokens.refresh_token.is_some());
+    let stored = store.load("alice").unwrap().unwrap();
+    let info = provider.get_userinfo(stored.access_token.expose()).unwrap();
+    assert_eq!(info["sub"], "alice");
+    assert_eq!(info["email"], "alice@example.test");
+    // The stored refresh token works at the independent provider too.
+    let sessions = oauthkit::flow::SessionManager::new(provider.clone(), store.clone());
+    let fresh = sessions.refresh("alice").unwrap();
+    assert_ne!(fresh.access_token, stored.access_token);
+    assert!(provider.get_userinfo(fresh.access_token.expose()).is_ok());
+}

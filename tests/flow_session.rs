@@ -1,0 +1,152 @@
+//! The session manager against the dev provider: single flight across 32
+//! threads, rotation, invalid_grant, the refresh hook, background refresh.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use oauthkit::dev_provider::DevProviderOptions;
+use oauthkit::flow::{BackgroundRefresh, SessionManager};
+use oauthkit::provider::TokenTypeHint;
+use oauthkit::store::{JsonFileStore, MemoryStore};
+use oauthkit::{ErrorKind, TokenStore};
+use support::dev::{dev_pair, expire, sign_in};
+
+#[test]
+fn thirty_two_threads_cause_exactly_one_refresh_with_rotation() {
+    let (idp, provider) = dev_pair(
+        DevProviderOptions::default()
+            .rotate_refresh_tokens(true)
+            .token_delay(Duration::from_millis(150)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn TokenStore> =
+        Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
+    let first = sign_in(&provider, store.clone(), "alice");
+    expire(&*store, "alice");
+    let hooked = Arc::new(AtomicUsize::new(0));
+    let h = hooked.clone();
+    let sessions = Arc::new(SessionManager::new(provider, store.clone()).on_refresh(
+        move |key, t| {
+            assert_eq!(key, "alice");
+            assert!(!t.is_expired(60));
+            h.fetch_add(1, Ordering::SeqCst);
+        },
+    ));
+    let barrier = Arc::new(Barrier::new(32));
+    let threads: Vec<_> = (0..32)
+        .map(|_| {
+            let (s, b) = (sessions.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                b.wait();
+                s.access_token("alice").unwrap().expose().to_string()
+            })
+        })
+        .collect();
+    let tokens: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(idp.token_requests("refresh_token"), 1);
+    assert_eq!(hooked.load(Ordering::SeqCst), 1);
+    assert!(
+        tokens.iter().all(|t| t == &tokens[0]),
+        "threads got different tokens"
+    );
+    assert_ne!(tokens[0], first.access_token.expose());
+    let stored = store.load("alice").unwrap().unwrap();
+    let new_rt = stored.refresh_token.clone().unwrap();
+    let old_rt = first.refresh_token.clone().unwrap();
+    assert_ne!(new_rt, old_rt, "the rotated refresh token was saved");
+    assert!(!idp.is_token_active(old_rt.expose()));
+    assert!(idp.is_token_active(new_rt.expose()));
+    assert_eq!(
+        stored.identity_id, first.identity_id,
+        "identity kept across refresh"
+    );
+    assert!(stored.id_token.is_some(), "ID token kept across refresh");
+}
+
+#[test]
+fn a_fresh_token_is_returned_without_a_refresh() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let first = sign_in(&provider, store.clone(), "bob");
+    let sessions = SessionManager::new(provider, store);
+    assert_eq!(sessions.access_token("bob").unwrap(), first.access_token);
+    assert_eq!(idp.token_requests("refresh_token"), 0);
+    let err = sessions.access_token("nobody").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+#[test]
+fn the_old_refresh_token_is_kept_when_none_is_returned() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let first = sign_in(&provider, store.clone(), "carol");
+    expire(&*store, "carol");
+    let sessions = SessionManager::new(provider, store.clone());
+    let fresh = sessions.tokens("carol").unwrap();
+    assert_eq!(idp.token_requests("refresh_token"), 1);
+    assert_ne!(fresh.access_token, first.access_token);
+    assert_eq!(
+        store.load("carol").unwrap().unwrap().refresh_token,
+        first.refresh_token
+    );
+    // A forced refresh works again with the kept token.
+    sessions.refresh("carol").unwrap();
+    assert_eq!(idp.token_requests("refresh_token"), 2);
+}
+
+#[test]
+fn invalid_grant_deletes_the_stored_tokens_and_says_so() {
+    let (_idp, provider) = dev_pair(DevProviderOptions::default());
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let first = sign_in(&provider, store.clone(), "dave");
+    assert!(provider
+        .revoke_token(
+            first.refresh_token.as_ref().unwrap().expose(),
+            Some(TokenTypeHint::RefreshToken)
+        )
+        .unwrap());
+    expire(&*store, "dave");
+    let sessions = SessionManager::new(provider, store.clone());
+    let err = sessions.access_token("dave").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidGrant);
+    assert!(err.to_string().contains("deleted"), "{err}");
+    assert!(store.load("dave").unwrap().is_none());
+}
+
+#[test]
+fn logout_revokes_and_deletes() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let first = sign_in(&provider, store.clone(), "erin");
+    let sessions = SessionManager::new(provider, store.clone());
+    assert!(sessions.logout("erin").unwrap());
+    assert!(store.load("erin").unwrap().is_none());
+    assert!(!idp.is_token_active(first.access_token.expose()));
+    assert!(!idp.is_token_active(first.refresh_token.unwrap().expose()));
+}
+
+#[test]
+fn background_refresh_refreshes_and_stops_on_drop() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    sign_in(&provider, store.clone(), "frank");
+    expire(&*store, "frank");
+    let sessions = Arc::new(SessionManager::new(provider, store.clone()));
+    let bg = BackgroundRefresh::start(sessions, vec!["frank".into()], Duration::from_millis(50));
+    let until = Instant::now() + Duration::from_secs(5);
+    while idp.token_requests("refresh_token") == 0 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(idp.token_requests("refresh_token"), 1);
+    assert!(!store.load("frank").unwrap().unwrap().is_expired(60));
+    let t = Instant::now();
+    drop(bg);
+    assert!(t.elapsed() < Duration::from_millis(500));
+    // Stopped: an expired token is no longer refreshed behind our back.
+    expire(&*store, "frank");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(idp.token_requests("refresh_token"), 1);
+}

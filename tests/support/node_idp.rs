@@ -1,0 +1,62 @@
+//! panva's oidc-provider (npm, OpenID Certified) as a child process on a
+//! free loopback port, killed on drop: the independent provider the
+//! browser test signs in against. Installed by scripts/setup-browser.sh.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// A running oidc-provider.
+pub struct NodeIdp {
+    child: Child,
+    /// `http://127.0.0.1:{port}`.
+    pub issuer: String,
+    /// Its one client: public, `application_type: native`, redirect
+    /// `http://127.0.0.1/callback` (any port).
+    pub client_id: String,
+}
+
+impl NodeIdp {
+    /// Starts it and waits for `READY`.
+    pub fn start() -> NodeIdp {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+        assert!(
+            dir.join("node_modules/oidc-provider/package.json").exists(),
+            "oidc-provider is missing: run scripts/setup-browser.sh (npm ci in tests/browser)"
+        );
+        let client_id = "oauthkit-browser-test".to_string();
+        let mut child = Command::new("node")
+            .current_dir(&dir)
+            .arg("oidc-server.mjs")
+            .arg(&client_id)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node is missing: run scripts/setup-browser.sh");
+        let mut line = String::new();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut line)
+            .expect("reading oidc-provider's READY line");
+        // Keep draining its stdout: a closed pipe would kill it on its next
+        // write.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let issuer = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("oidc-provider did not start: {line:?}"))
+            .to_string();
+        NodeIdp {
+            child,
+            issuer,
+            client_id,
+        }
+    }
+}
+
+impl Drop for NodeIdp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
