@@ -84,7 +84,7 @@ step "C test: ctest (CMake)" ctest --test-dir "$build/c-cmake" --output-on-failu
 # --- C test: plain, valgrind, ASan (+ negative controls)
 step "C test: cc" cc "${cflags[@]}" $(pkg-config --cflags oauthkit) ffi/c/test_capi.c -o "$build/test_capi" "${shared_libs[@]}"
 step "C test: run" "$build/test_capi"
-vg=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1)
+vg=(valgrind --quiet --suppressions=ffi/c/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1)
 step "C test: valgrind (no leaks, no invalid access)" "${vg[@]}" "$build/test_capi"
 step "C test: cc -DOAK_DELIBERATE_LEAK" cc "${cflags[@]}" -DOAK_DELIBERATE_LEAK $(pkg-config --cflags oauthkit) ffi/c/test_capi.c -o "$build/test_capi_leak" "${shared_libs[@]}"
 must_fail "C test: valgrind catches a deliberate leak" "${vg[@]}" "$build/test_capi_leak"

@@ -289,6 +289,41 @@ static void test_threads(void) {
     oak_store_free(store);
 }
 
+static void test_dev_provider(void) {
+    OakDevProvider *idp = NULL;
+    OakStatus st = oak_dev_provider_start(true, 120, true, &idp);
+    if (st == OAK_ERR_UNSUPPORTED) {
+        fprintf(stderr, "  FAIL the library lacks the dev provider: build it with FEATURES=dev-provider "
+                        "scripts/install-local.sh\n");
+    }
+    CHECK_OK(st);
+    char *issuer = NULL, *client_id = NULL;
+    uint64_t n = 99;
+    bool active = true;
+    CHECK_OK(oak_dev_provider_issuer(idp, &issuer));
+    CHECK(issuer != NULL && strncmp(issuer, "http://127.0.0.1:", 17) == 0);
+    CHECK_OK(oak_dev_provider_client_id(idp, &client_id));
+    CHECK(client_id != NULL && client_id[0] != '\0');
+    CHECK_OK(oak_dev_provider_token_requests(idp, "authorization_code", &n));
+    CHECK(n == 0);
+    CHECK_OK(oak_dev_provider_is_token_active(idp, "never-issued", &active));
+    CHECK(!active);
+    CHECK_ERR(oak_dev_provider_token_requests(idp, NULL, &n), OAK_ERR_INVALID_ARGUMENT, "grant_type is NULL");
+    CHECK_ERR(oak_dev_provider_is_token_active(idp, NOT_UTF8, &active), OAK_ERR_INVALID_ARGUMENT,
+              "token is not valid UTF-8");
+    char *cleared = (char *)"stale";
+    CHECK_ERR(oak_dev_provider_issuer(NULL, &cleared), OAK_ERR_INVALID_ARGUMENT, "provider is NULL");
+    CHECK(cleared == NULL); /* a failed call cleared the out-parameter first */
+    CHECK_ERR(oak_dev_browser_approve(NULL), OAK_ERR_INVALID_ARGUMENT, "authorize_url is NULL");
+    /* The headless browser refuses anything but loopback http. */
+    CHECK(oak_dev_browser_approve("https://accounts.example.com/authorize") != OAK_OK);
+    CHECK(strlen(oak_last_error_message()) > 0);
+    oak_string_free(issuer);
+    oak_string_free(client_id);
+    oak_dev_provider_free(idp);
+    oak_dev_provider_free(NULL);
+}
+
 /* ---- providers, the native flow, the session manager (dev provider) ---- */
 
 struct dev {
@@ -630,6 +665,7 @@ int main(void) {
     RUN(test_bad_input_statuses);
     RUN(test_json_and_clone);
     RUN(test_threads);
+    RUN(test_dev_provider);
     RUN(test_provider_presets);
     RUN(test_sign_in_refresh_and_logout);
     RUN(test_provider_revoke);
