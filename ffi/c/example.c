@@ -11,6 +11,7 @@
  * run on its own thread as a real browser would be its own process.
  * Every string and handle the library returns is freed.
  */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include <oauthkit.h>
 
 #include <pthread.h>

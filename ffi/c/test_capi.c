@@ -331,9 +331,11 @@ struct dev {
     OakProvider *provider;
 };
 
-static int dev_start(struct dev *d) {
+/* auto_approve: the provider approves at once; without it, its page waits
+ * for the headless browser to press Approve or Deny. */
+static int dev_start(struct dev *d, bool auto_approve) {
     memset(d, 0, sizeof *d);
-    OakStatus st = oak_dev_provider_start(true, 0, false, &d->idp);
+    OakStatus st = oak_dev_provider_start(auto_approve, 0, false, &d->idp);
     if (st == OAK_ERR_UNSUPPORTED) {
         fprintf(stderr, "  FAIL the library lacks the dev provider: build it with FEATURES=dev-provider "
                         "scripts/install-local.sh\n");
@@ -416,7 +418,7 @@ static void on_refresh(const char *key, const OakTokenSet *tokens, void *user_da
 
 static void test_sign_in_refresh_and_logout(void) {
     struct dev d;
-    if (!dev_start(&d)) {
+    if (!dev_start(&d, true)) {
         dev_stop(&d);
         return;
     }
@@ -472,6 +474,8 @@ static void test_sign_in_refresh_and_logout(void) {
     CHECK_OK(oak_session_access_token(session, "dev-user-1", &at)); /* fresh now: no refresh */
     CHECK_OK(oak_dev_provider_token_requests(d.idp, "refresh_token", &n));
     CHECK(n == 1 && log.calls == 1);
+    oak_string_free(at);
+    at = NULL;
     CHECK_ERR(oak_session_access_token(session, "nobody", &at), OAK_ERR_NOT_FOUND, "nobody");
     CHECK(at == NULL);
 
@@ -497,7 +501,7 @@ static void test_sign_in_refresh_and_logout(void) {
 
 static void test_provider_revoke(void) {
     struct dev d;
-    if (!dev_start(&d)) {
+    if (!dev_start(&d, true)) {
         dev_stop(&d);
         return;
     }
@@ -549,7 +553,7 @@ static void *cancel_later(void *arg) {
 
 static void test_flow_cancel_deny_and_failures(void) {
     struct dev d;
-    if (!dev_start(&d)) {
+    if (!dev_start(&d, false)) {
         dev_stop(&d);
         return;
     }
