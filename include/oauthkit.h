@@ -401,6 +401,57 @@ OakStatus oak_flow_cancel(const OakFlow *flow);
 OakStatus oak_flow_state(const OakFlow *flow, int32_t *out_state);
 
 /**
+ * Makes a generic OpenID Connect provider for `issuer` (discovery,
+ * ID-token validation against its JWKS, `iss` checks). `client_secret`
+ * NULL (or empty) means a public client; `scopes` (space-separated) NULL
+ * means `openid email profile`. Nothing is fetched until first use. Any
+ * thread.
+ */
+OakStatus oak_provider_oidc(const char *issuer,
+                            const char *client_id,
+                            const char *client_secret,
+                            const char *scopes,
+                            OakProvider **out_provider);
+
+/**
+ * Makes a Google provider (OpenID Connect). `client_secret` and `scopes`
+ * may be NULL (Google's desktop clients do have a secret). Any thread.
+ */
+OakStatus oak_provider_google(const char *client_id,
+                              const char *client_secret,
+                              const char *scopes,
+                              OakProvider **out_provider);
+
+/**
+ * Makes a Microsoft identity platform provider for `tenant` (NULL:
+ * `common`; also `organizations`, `consumers` or a tenant ID).
+ * `client_secret` and `scopes` may be NULL. Any thread.
+ */
+OakStatus oak_provider_microsoft(const char *tenant,
+                                 const char *client_id,
+                                 const char *client_secret,
+                                 const char *scopes,
+                                 OakProvider **out_provider);
+
+/**
+ * Makes a GitHub provider (OAuth 2.0, identity from the user API).
+ * `client_secret` and `scopes` may be NULL. Any thread.
+ */
+OakStatus oak_provider_github(const char *client_id,
+                              const char *client_secret,
+                              const char *scopes,
+                              OakProvider **out_provider);
+
+/**
+ * Makes the provider the `OAUTHKIT_*` environment variables describe
+ * (`OAUTHKIT_PROVIDER`, `OAUTHKIT_CLIENT_ID`, `OAUTHKIT_CLIENT_SECRET`,
+ * `OAUTHKIT_SCOPES`, `OAUTHKIT_ISSUER_URL`, `OAUTHKIT_TENANT_ID`, ...). A
+ * missing setting is `OAK_ERR_INVALID_ARGUMENT` naming the variable. Any
+ * thread.
+ */
+OakStatus oak_provider_from_env(OakProvider **out_provider);
+
+/**
  * Frees a provider. NULL is a no-op. Any thread, once no other call uses
  * the handle.
  */

@@ -1,14 +1,20 @@
 /*
- * oauthkit from C: keep tokens in a file store.
+ * oauthkit from C: sign in against the development OpenID provider with
+ * the native loopback flow, keep the tokens in a file store, get a fresh
+ * access token from the session manager, sign out.
  *
  *   example STORE_FILE
  *
- * Saves a token set under "alice", reads it back from a second handle on
- * the same file, lists the keys and deletes it again. Every string and
- * handle the library returns is freed with its free function.
+ * A real application would use oak_provider_google() (or _microsoft,
+ * _github, _oidc, _from_env) and pass NULL as the browser callback to open
+ * the system browser. Here the "browser" is the library's headless stand-in,
+ * run on its own thread as a real browser would be its own process.
+ * Every string and handle the library returns is freed.
  */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include <oauthkit.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +27,44 @@ static OakStatus report(const char *what, OakStatus status) {
     return status;
 }
 
-#define TRY(call)                          \
-    do {                                   \
-        if (report(#call, (call)) != OAK_OK) \
-            goto done;                     \
+#define TRY(call)                              \
+    do {                                       \
+        if (report(#call, (call)) != OAK_OK) { \
+            goto done;                         \
+        }                                      \
     } while (0)
+
+struct browser {
+    pthread_t thread;
+    int started;
+    char *url;
+};
+
+static void *browse(void *arg) {
+    struct browser *b = arg;
+    report("oak_dev_browser_approve", oak_dev_browser_approve(b->url));
+    return NULL;
+}
+
+/* OakOpenBrowserFn: start the "browser" and return at once. */
+static OakStatus open_browser(const char *url, void *user_data) {
+    struct browser *b = user_data;
+    printf("open in browser: %.60s...\n", url);
+    b->url = strdup(url);
+    if (b->url == NULL || pthread_create(&b->thread, NULL, browse, b) != 0) {
+        return OAK_ERR_INTERNAL;
+    }
+    b->started = 1;
+    return OAK_OK;
+}
+
+/* OakRefreshFn: told of each refreshed token set. */
+static void on_refresh(const char *key, const OakTokenSet *tokens, void *user_data) {
+    int64_t expires_at = 0;
+    oak_token_set_expires_at(tokens, &expires_at, NULL);
+    printf("refreshed tokens of %s (expire at %lld)\n", key, (long long)expires_at);
+    ++*(int *)user_data;
+}
 
 int main(int argc, char **argv) {
     if (argc != 2) {
@@ -35,45 +74,59 @@ int main(int argc, char **argv) {
     char spec[4096];
     snprintf(spec, sizeof spec, "file:%s?namespace=example", argv[1]);
 
-    int rc = 1;
-    OakStore *store = NULL, *reader = NULL;
-    OakTokenSet *tokens = NULL, *loaded = NULL;
-    char *access = NULL, *scope = NULL, **keys = NULL;
-    size_t nkeys = 0;
+    int rc = 1, refreshes = 0;
+    struct browser browser = {0};
+    OakDevProvider *idp = NULL;
+    OakProvider *provider = NULL;
+    OakStore *store = NULL;
+    OakFlow *flow = NULL;
+    OakSession *session = NULL;
+    OakTokenSet *tokens = NULL, *stored = NULL;
+    char *issuer = NULL, *client_id = NULL, *key = NULL, *user_info = NULL, *access = NULL;
+    bool had_tokens = false;
 
     printf("oauthkit %s (ABI %u, header ABI %d)\n", oak_version(), oak_abi_version(), OAK_ABI_VERSION);
+    TRY(oak_dev_provider_start(false, 0, false, &idp));
+    TRY(oak_dev_provider_issuer(idp, &issuer));
+    TRY(oak_dev_provider_client_id(idp, &client_id));
+    printf("development provider at %s\n", issuer);
+
+    TRY(oak_provider_oidc(issuer, client_id, NULL, "openid email profile offline_access", &provider));
     TRY(oak_store_open(spec, &store));
-    TRY(oak_token_set_new("example-access-token", &tokens));
-    TRY(oak_token_set_set_scope(tokens, "openid profile"));
-    TRY(oak_token_set_set_expires_in(tokens, 3600));
-    TRY(oak_store_save(store, "alice", tokens));
-
-    TRY(oak_store_open(spec, &reader));
-    TRY(oak_store_load(reader, "alice", &loaded));
-    if (loaded == NULL) {
-        fprintf(stderr, "alice was not found\n");
-        goto done;
+    TRY(oak_flow_new(provider, store, NULL, &flow));
+    TRY(oak_flow_set_timeout(flow, 60));
+    OakStatus signed_in = oak_flow_run_native(flow, open_browser, &browser, &tokens, &key, &user_info);
+    if (browser.started) {
+        pthread_join(browser.thread, NULL);
     }
-    TRY(oak_token_set_access_token(loaded, &access));
-    TRY(oak_token_set_scope(loaded, &scope));
-    printf("loaded alice: access token of %zu bytes, scope \"%s\"\n", strlen(access), scope);
+    TRY(signed_in);
+    printf("signed in as %s; userinfo %s\n", key, user_info ? user_info : "(none)");
 
-    TRY(oak_store_list(reader, &keys, &nkeys));
-    for (size_t i = 0; i < nkeys; i++) {
-        printf("key: %s\n", keys[i]);
-    }
-    bool deleted = false;
-    TRY(oak_store_delete(reader, "alice", &deleted));
-    printf("deleted alice: %s\n", deleted ? "yes" : "no");
-    rc = deleted ? 0 : 1;
+    /* The tokens are in the file store now. */
+    TRY(oak_store_load(store, key, &stored));
+    printf("stored under %s: %s\n", key, stored ? "yes" : "no");
+
+    TRY(oak_session_new(provider, store, on_refresh, &refreshes, &session));
+    TRY(oak_session_access_token(session, key, &access));
+    printf("fresh access token: %zu bytes\n", strlen(access));
+    TRY(oak_session_refresh(session, key, NULL));
+    TRY(oak_session_logout(session, key, &had_tokens));
+    printf("signed out (had tokens: %s, refreshes seen: %d)\n", had_tokens ? "yes" : "no", refreshes);
+    rc = stored != NULL && had_tokens && refreshes == 1 ? 0 : 1;
 
 done:
-    oak_string_array_free(keys, nkeys);
-    oak_string_free(scope);
     oak_string_free(access); /* zeroes the token before freeing */
-    oak_token_set_free(loaded);
+    oak_string_free(user_info);
+    oak_string_free(key);
+    oak_string_free(client_id);
+    oak_string_free(issuer);
+    free(browser.url);
+    oak_token_set_free(stored);
     oak_token_set_free(tokens);
-    oak_store_free(reader);
+    oak_session_free(session);
+    oak_flow_free(flow);
     oak_store_free(store);
+    oak_provider_free(provider);
+    oak_dev_provider_free(idp);
     return rc;
 }

@@ -324,6 +324,336 @@ static void test_dev_provider(void) {
     oak_dev_provider_free(NULL);
 }
 
+/* ---- providers, the native flow, the session manager (dev provider) ---- */
+
+struct dev {
+    OakDevProvider *idp;
+    OakProvider *provider;
+};
+
+/* auto_approve: the provider approves at once; without it, its page waits
+ * for the headless browser to press Approve or Deny. */
+static int dev_start(struct dev *d, bool auto_approve) {
+    memset(d, 0, sizeof *d);
+    OakStatus st = oak_dev_provider_start(auto_approve, 0, false, &d->idp);
+    if (st == OAK_ERR_UNSUPPORTED) {
+        fprintf(stderr, "  FAIL the library lacks the dev provider: build it with FEATURES=dev-provider "
+                        "scripts/install-local.sh\n");
+    }
+    CHECK_OK(st);
+    if (st != OAK_OK) {
+        return 0;
+    }
+    char *issuer = NULL, *client_id = NULL;
+    CHECK_OK(oak_dev_provider_issuer(d->idp, &issuer));
+    CHECK_OK(oak_dev_provider_client_id(d->idp, &client_id));
+    CHECK(issuer != NULL && strncmp(issuer, "http://127.0.0.1:", 17) == 0);
+    CHECK_OK(oak_provider_oidc(issuer, client_id, NULL, "openid email profile offline_access", &d->provider));
+    oak_string_free(issuer);
+    oak_string_free(client_id);
+    return d->provider != NULL;
+}
+
+static void dev_stop(struct dev *d) {
+    oak_provider_free(d->provider);
+    oak_dev_provider_free(d->idp);
+}
+
+enum browser_action { APPROVE, DENY, IGNORE, FAIL_TO_OPEN };
+
+struct browser {
+    enum browser_action action;
+    pthread_t thread;
+    int started;
+    int opened;
+    OakStatus outcome;
+    char url[4096];
+};
+
+static void *browse(void *arg) {
+    struct browser *b = arg;
+    b->outcome = b->action == APPROVE ? oak_dev_browser_approve(b->url) : oak_dev_browser_deny(b->url);
+    return NULL;
+}
+
+static OakStatus open_browser(const char *url, void *user_data) {
+    struct browser *b = user_data;
+    b->opened++;
+    snprintf(b->url, sizeof b->url, "%s", url);
+    if (b->action == FAIL_TO_OPEN) {
+        return OAK_ERR_UNAVAILABLE;
+    }
+    if (b->action == IGNORE) {
+        return OAK_OK;
+    }
+    b->started = pthread_create(&b->thread, NULL, browse, b) == 0;
+    return b->started ? OAK_OK : OAK_ERR_INTERNAL;
+}
+
+static void browser_join(struct browser *b) {
+    if (b->started) {
+        pthread_join(b->thread, NULL);
+        b->started = 0;
+    }
+}
+
+struct refresh_log {
+    pthread_mutex_t lock;
+    int calls;
+    char key[128];
+    char access[256];
+};
+
+static void on_refresh(const char *key, const OakTokenSet *tokens, void *user_data) {
+    struct refresh_log *log = user_data;
+    char *at = NULL;
+    oak_token_set_access_token(tokens, &at);
+    pthread_mutex_lock(&log->lock);
+    log->calls++;
+    snprintf(log->key, sizeof log->key, "%s", key);
+    snprintf(log->access, sizeof log->access, "%s", at ? at : "");
+    pthread_mutex_unlock(&log->lock);
+    oak_string_free(at);
+}
+
+static void test_sign_in_refresh_and_logout(void) {
+    struct dev d;
+    if (!dev_start(&d, true)) {
+        dev_stop(&d);
+        return;
+    }
+    OakStore *store = NULL;
+    OakFlow *flow = NULL;
+    OakSession *session = NULL;
+    OakTokenSet *tokens = NULL, *stored = NULL;
+    char *key = NULL, *info = NULL, *name = NULL, *rt = NULL, *at = NULL;
+    struct browser browser = {.action = APPROVE};
+    struct refresh_log log = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    int32_t state = -1;
+    uint64_t n = 99;
+
+    CHECK_OK(oak_provider_name(d.provider, &name));
+    CHECK_STR(name, "oidc");
+    oak_string_free(name);
+    CHECK_OK(oak_store_open(file_spec("flow"), &store));
+    CHECK_OK(oak_flow_new(d.provider, store, NULL, &flow));
+    CHECK_OK(oak_flow_set_timeout(flow, 30));
+    CHECK_OK(oak_flow_state(flow, &state));
+    CHECK(state == OAK_FLOW_IDLE);
+    OakStatus st = oak_flow_run_native(flow, open_browser, &browser, &tokens, &key, &info);
+    browser_join(&browser);
+    CHECK_OK(st);
+    CHECK_OK(browser.outcome);
+    CHECK(browser.opened == 1);
+    CHECK(strstr(browser.url, "code_challenge_method=S256") != NULL);
+    CHECK_OK(oak_flow_state(flow, &state));
+    CHECK(state == OAK_FLOW_COMPLETED);
+    CHECK_STR(key, "dev-user-1");
+    CHECK(info != NULL && strstr(info, "dev.user@example.test") != NULL);
+    CHECK_OK(oak_dev_provider_token_requests(d.idp, "authorization_code", &n));
+    CHECK(n == 1);
+
+    /* The flow saved the tokens to the file store under the identity. */
+    CHECK_OK(oak_store_load(store, "dev-user-1", &stored));
+    CHECK(stored != NULL);
+    CHECK_OK(oak_token_set_refresh_token(tokens, &rt));
+    CHECK(rt != NULL);
+
+    /* A session refreshes an expired token once and tells the hook. */
+    CHECK_OK(oak_session_new(d.provider, store, on_refresh, &log, &session));
+    CHECK_OK(oak_token_set_set_expires_in(stored, -10));
+    CHECK_OK(oak_store_save(store, "dev-user-1", stored));
+    CHECK_OK(oak_session_access_token(session, "dev-user-1", &at));
+    CHECK_OK(oak_dev_provider_token_requests(d.idp, "refresh_token", &n));
+    CHECK(n == 1);
+    CHECK(log.calls == 1);
+    CHECK_STR(log.key, "dev-user-1");
+    CHECK_STR(at, log.access);
+    oak_string_free(at);
+    at = NULL;
+    CHECK_OK(oak_session_access_token(session, "dev-user-1", &at)); /* fresh now: no refresh */
+    CHECK_OK(oak_dev_provider_token_requests(d.idp, "refresh_token", &n));
+    CHECK(n == 1 && log.calls == 1);
+    oak_string_free(at);
+    at = NULL;
+    CHECK_ERR(oak_session_access_token(session, "nobody", &at), OAK_ERR_NOT_FOUND, "nobody");
+    CHECK(at == NULL);
+
+    /* Logout revokes at the provider and deletes locally. */
+    bool had = false, active = true, exists = true;
+    CHECK_OK(oak_session_logout(session, "dev-user-1", &had));
+    CHECK(had);
+    CHECK_OK(oak_dev_provider_is_token_active(d.idp, rt, &active));
+    CHECK(!active);
+    CHECK_OK(oak_store_exists(store, "dev-user-1", &exists));
+    CHECK(!exists);
+
+    oak_string_free(rt);
+    oak_string_free(info);
+    oak_string_free(key);
+    oak_token_set_free(stored);
+    oak_token_set_free(tokens);
+    oak_session_free(session);
+    oak_flow_free(flow);
+    oak_store_free(store);
+    dev_stop(&d);
+}
+
+static void test_provider_revoke(void) {
+    struct dev d;
+    if (!dev_start(&d, true)) {
+        dev_stop(&d);
+        return;
+    }
+    OakStore *store = NULL;
+    OakFlow *flow = NULL;
+    OakTokenSet *tokens = NULL;
+    char *at = NULL, *info = NULL;
+    struct browser browser = {.action = APPROVE};
+    CHECK_OK(oak_store_open("memory:", &store));
+    CHECK_OK(oak_flow_new(d.provider, store, NULL, &flow));
+    CHECK_OK(oak_flow_set_token_key(flow, "me"));
+    OakStatus st = oak_flow_run_native(flow, open_browser, &browser, &tokens, NULL, NULL);
+    browser_join(&browser);
+    CHECK_OK(st);
+    CHECK_OK(oak_token_set_access_token(tokens, &at));
+    CHECK_OK(oak_provider_userinfo(d.provider, at, &info));
+    CHECK(info != NULL && strstr(info, "dev-user-1") != NULL);
+    bool revoked = false, active = true, exists = false;
+    CHECK_OK(oak_store_exists(store, "me", &exists));
+    CHECK(exists);
+    CHECK_OK(oak_provider_revoke(d.provider, at, OAK_TOKEN_HINT_ACCESS_TOKEN, &revoked));
+    CHECK(revoked);
+    CHECK_OK(oak_dev_provider_is_token_active(d.idp, at, &active));
+    CHECK(!active);
+    CHECK_ERR(oak_provider_revoke(d.provider, at, 7, &revoked), OAK_ERR_INVALID_ARGUMENT, "unknown token hint 7");
+    oak_string_free(info);
+    oak_string_free(at);
+    oak_token_set_free(tokens);
+    oak_flow_free(flow);
+    oak_store_free(store);
+    dev_stop(&d);
+}
+
+struct canceller {
+    OakFlow *flow;
+    OakStatus status;
+};
+
+static void *cancel_later(void *arg) {
+    struct canceller *c = arg;
+    int32_t state = OAK_FLOW_IDLE;
+    for (int i = 0; i < 500 && state != OAK_FLOW_WAITING_FOR_CALLBACK; i++) {
+        oak_flow_state(c->flow, &state);
+        usleep(10000);
+    }
+    c->status = oak_flow_cancel(c->flow);
+    return NULL;
+}
+
+static void test_flow_cancel_deny_and_failures(void) {
+    struct dev d;
+    if (!dev_start(&d, false)) {
+        dev_stop(&d);
+        return;
+    }
+    OakFlow *flow = NULL;
+    OakTokenSet *tokens = NULL;
+    char *key = NULL;
+    int32_t state = -1;
+    CHECK_OK(oak_flow_new(d.provider, NULL, NULL, &flow));
+
+    /* Cancelled from another thread while waiting for the browser. */
+    struct browser ignore = {.action = IGNORE};
+    struct canceller c = {.flow = flow, .status = -1};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, cancel_later, &c) == 0);
+    CHECK_ERR(oak_flow_run_native(flow, open_browser, &ignore, &tokens, &key, NULL), OAK_ERR_CANCELLED, "cancelled");
+    pthread_join(t, NULL);
+    CHECK_OK(c.status);
+    CHECK(tokens == NULL && key == NULL);
+    CHECK_OK(oak_flow_state(flow, &state));
+    CHECK(state == OAK_FLOW_CANCELLED);
+
+    /* The user presses "Deny": the provider's error. */
+    struct browser deny = {.action = DENY};
+    OakStatus st = oak_flow_run_native(flow, open_browser, &deny, &tokens, NULL, NULL);
+    browser_join(&deny);
+    CHECK_ERR(st, OAK_ERR_OAUTH, "access_denied");
+    CHECK(tokens == NULL);
+
+    /* A browser callback that fails ends the run. */
+    struct browser broken = {.action = FAIL_TO_OPEN};
+    CHECK_ERR(oak_flow_run_native(flow, open_browser, &broken, &tokens, NULL, NULL), OAK_ERR_AUTHENTICATION,
+              "browser callback failed");
+
+    /* A short timeout with nobody signing in. */
+    struct browser idle = {.action = IGNORE};
+    CHECK_OK(oak_flow_set_timeout(flow, 1));
+    CHECK_ERR(oak_flow_run_native(flow, open_browser, &idle, &tokens, NULL, NULL), OAK_ERR_TIMEOUT, "timed out");
+    CHECK_ERR(oak_flow_set_timeout(flow, 0), OAK_ERR_INVALID_ARGUMENT, "at least 1 second");
+
+    /* NULL and non-UTF-8 arguments. */
+    OakFlow *out_flow = NULL;
+    OakProvider *out_provider = NULL;
+    OakSession *out_session = NULL;
+    CHECK_ERR(oak_flow_new(NULL, NULL, NULL, &out_flow), OAK_ERR_INVALID_ARGUMENT, "provider is NULL");
+    CHECK_ERR(oak_flow_run_native(NULL, NULL, NULL, &tokens, NULL, NULL), OAK_ERR_INVALID_ARGUMENT, "flow is NULL");
+    CHECK_ERR(oak_flow_run_native(flow, NULL, NULL, NULL, NULL, NULL), OAK_ERR_INVALID_ARGUMENT, "out_tokens is NULL");
+    CHECK_ERR(oak_flow_cancel(NULL), OAK_ERR_INVALID_ARGUMENT, "flow is NULL");
+    CHECK_ERR(oak_flow_set_token_key(flow, NOT_UTF8), OAK_ERR_INVALID_ARGUMENT, "key is not valid UTF-8");
+    CHECK_ERR(oak_flow_add_param(flow, "prompt", NULL), OAK_ERR_INVALID_ARGUMENT, "value is NULL");
+    CHECK_ERR(oak_session_new(d.provider, NULL, NULL, NULL, &out_session), OAK_ERR_INVALID_ARGUMENT, "store is NULL");
+    CHECK_ERR(oak_session_access_token(NULL, "k", &key), OAK_ERR_INVALID_ARGUMENT, "session is NULL");
+    CHECK_ERR(oak_provider_oidc(NULL, "c", NULL, NULL, &out_provider), OAK_ERR_INVALID_ARGUMENT, "issuer is NULL");
+    CHECK_ERR(oak_provider_oidc("http://127.0.0.1:1", NOT_UTF8, NULL, NULL, &out_provider), OAK_ERR_INVALID_ARGUMENT,
+              "client_id is not valid UTF-8");
+    CHECK_ERR(oak_provider_google(NULL, NULL, NULL, &out_provider), OAK_ERR_INVALID_ARGUMENT, "client_id is NULL");
+    CHECK_ERR(oak_dev_browser_approve(NULL), OAK_ERR_INVALID_ARGUMENT, "authorize_url is NULL");
+    CHECK(out_flow == NULL && out_provider == NULL && out_session == NULL && key == NULL);
+    oak_flow_free(NULL);
+    oak_session_free(NULL);
+    oak_provider_free(NULL);
+    oak_dev_provider_free(NULL);
+
+    oak_flow_free(flow);
+    dev_stop(&d);
+}
+
+static void test_provider_presets(void) {
+    OakProvider *p = NULL;
+    char *name = NULL;
+    CHECK_OK(oak_provider_google("client-1.apps.googleusercontent.com", NULL, NULL, &p));
+    CHECK_OK(oak_provider_name(p, &name));
+    CHECK_STR(name, "google");
+    oak_string_free(name);
+    oak_provider_free(p);
+    CHECK_OK(oak_provider_microsoft("organizations", "client-1", NULL, "openid offline_access", &p));
+    CHECK_OK(oak_provider_name(p, &name));
+    CHECK_STR(name, "microsoft");
+    oak_string_free(name);
+    oak_provider_free(p);
+    CHECK_OK(oak_provider_github("client-1", "secret-1", NULL, &p));
+    CHECK_OK(oak_provider_name(p, &name));
+    CHECK_STR(name, "github");
+    oak_string_free(name);
+    oak_provider_free(p);
+    p = NULL;
+
+    setenv("OAUTHKIT_PROVIDER", "github", 1);
+    setenv("OAUTHKIT_CLIENT_ID", "env-client", 1);
+    CHECK_OK(oak_provider_from_env(&p));
+    CHECK_OK(oak_provider_name(p, &name));
+    CHECK_STR(name, "github");
+    oak_string_free(name);
+    oak_provider_free(p);
+    p = NULL;
+    unsetenv("OAUTHKIT_CLIENT_ID");
+    CHECK_ERR(oak_provider_from_env(&p), OAK_ERR_INVALID_ARGUMENT, "OAUTHKIT_CLIENT_ID");
+    CHECK(p == NULL);
+    unsetenv("OAUTHKIT_PROVIDER");
+}
+
 int main(void) {
     char template[] = "/tmp/oak-c-test-XXXXXX";
     tmpdir = mkdtemp(template);
@@ -340,6 +670,10 @@ int main(void) {
     RUN(test_json_and_clone);
     RUN(test_threads);
     RUN(test_dev_provider);
+    RUN(test_provider_presets);
+    RUN(test_sign_in_refresh_and_logout);
+    RUN(test_provider_revoke);
+    RUN(test_flow_cancel_deny_and_failures);
 #ifdef OAK_DELIBERATE_LEAK
     /* Negative control for scripts/test-ffi.sh: valgrind and ASan must
      * catch this forgotten free, proving they would catch a real one. */

@@ -19,7 +19,10 @@
 
 #include <oauthkit.h>
 
+#include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -286,6 +289,272 @@ class Store {
     }
 
     OakStore *raw_ = nullptr;
+};
+
+/// An authorization server. Flows and sessions keep their own reference, so
+/// a Provider may be destroyed before them. Safe to share between threads.
+class Provider {
+  public:
+    /// A generic OpenID Connect provider (discovery, ID-token validation).
+    static Provider oidc(const std::string &issuer, const std::string &client_id,
+                         const std::optional<std::string> &client_secret = std::nullopt,
+                         const std::optional<std::string> &scopes = std::nullopt) {
+        OakProvider *raw = nullptr;
+        detail::check(oak_provider_oidc(detail::c_str(issuer, "issuer"), detail::c_str(client_id, "client_id"),
+                                        opt(client_secret, "client_secret"), opt(scopes, "scopes"), &raw));
+        return Provider(raw);
+    }
+    static Provider google(const std::string &client_id, const std::optional<std::string> &client_secret = std::nullopt,
+                           const std::optional<std::string> &scopes = std::nullopt) {
+        OakProvider *raw = nullptr;
+        detail::check(oak_provider_google(detail::c_str(client_id, "client_id"), opt(client_secret, "client_secret"),
+                                          opt(scopes, "scopes"), &raw));
+        return Provider(raw);
+    }
+    /// tenant: nullopt for "common", or "organizations", "consumers", a tenant ID.
+    static Provider microsoft(const std::string &client_id, const std::optional<std::string> &tenant = std::nullopt,
+                              const std::optional<std::string> &client_secret = std::nullopt,
+                              const std::optional<std::string> &scopes = std::nullopt) {
+        OakProvider *raw = nullptr;
+        detail::check(oak_provider_microsoft(opt(tenant, "tenant"), detail::c_str(client_id, "client_id"),
+                                             opt(client_secret, "client_secret"), opt(scopes, "scopes"), &raw));
+        return Provider(raw);
+    }
+    static Provider github(const std::string &client_id, const std::optional<std::string> &client_secret = std::nullopt,
+                           const std::optional<std::string> &scopes = std::nullopt) {
+        OakProvider *raw = nullptr;
+        detail::check(oak_provider_github(detail::c_str(client_id, "client_id"), opt(client_secret, "client_secret"),
+                                          opt(scopes, "scopes"), &raw));
+        return Provider(raw);
+    }
+    /// The provider the OAUTHKIT_* environment variables describe.
+    static Provider from_env() {
+        OakProvider *raw = nullptr;
+        detail::check(oak_provider_from_env(&raw));
+        return Provider(raw);
+    }
+
+    Provider(const Provider &) = delete;
+    Provider &operator=(const Provider &) = delete;
+    Provider(Provider &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+    Provider &operator=(Provider &&other) noexcept {
+        std::swap(raw_, other.raw_);
+        return *this;
+    }
+    ~Provider() { oak_provider_free(raw_); }
+
+    std::string name() const {
+        char *out = nullptr;
+        detail::check(oak_provider_name(raw_, &out));
+        return *detail::take(out);
+    }
+    /// Revokes a token (RFC 7009); false when the provider cannot revoke.
+    bool revoke(const std::string &token, int32_t hint = OAK_TOKEN_HINT_NONE) const {
+        bool revoked = false;
+        detail::check(oak_provider_revoke(raw_, detail::c_str(token, "token"), hint, &revoked));
+        return revoked;
+    }
+    /// The userinfo claims as JSON ("null" when the provider has none).
+    std::string userinfo_json(const std::string &access_token) const {
+        char *out = nullptr;
+        detail::check(oak_provider_userinfo(raw_, detail::c_str(access_token, "access_token"), &out));
+        return *detail::take(out);
+    }
+
+    const OakProvider *get() const noexcept { return raw_; }
+
+  private:
+    explicit Provider(OakProvider *raw) noexcept : raw_(raw) {}
+    static const char *opt(const std::optional<std::string> &s, const char *name) {
+        return s ? detail::c_str(*s, name) : nullptr;
+    }
+    OakProvider *raw_ = nullptr;
+};
+
+/// Keeps stored tokens fresh: access_token() refreshes (once per key at a
+/// time) when the token is about to expire. Safe to share between threads.
+class Session {
+  public:
+    /// Told of each refreshed token set (the tokens are already saved).
+    /// Runs on the thread whose call refreshed; exceptions it throws are
+    /// swallowed (they cannot cross the C boundary).
+    using RefreshHook = std::function<void(const std::string &key, const TokenSet &tokens)>;
+
+    Session(const Provider &provider, const Store &store, RefreshHook on_refresh = {})
+        : hook_(on_refresh ? std::make_unique<RefreshHook>(std::move(on_refresh)) : nullptr) {
+        detail::check(oak_session_new(provider.get(), store.get(), hook_ ? &Session::trampoline : nullptr,
+                                      hook_.get(), &raw_));
+    }
+    Session(const Session &) = delete;
+    Session &operator=(const Session &) = delete;
+    Session(Session &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)), hook_(std::move(other.hook_)) {}
+    ~Session() { oak_session_free(raw_); }
+
+    /// A valid access token for key (zeroed when the SecretString dies).
+    SecretString access_token(const std::string &key) const {
+        char *out = nullptr;
+        detail::check(oak_session_access_token(raw_, detail::c_str(key, "key"), &out));
+        return SecretString(out);
+    }
+    TokenSet tokens(const std::string &key) const {
+        OakTokenSet *out = nullptr;
+        detail::check(oak_session_tokens(raw_, detail::c_str(key, "key"), &out));
+        return TokenSet::adopt(out);
+    }
+    /// Refreshes now, whatever the expiry.
+    TokenSet refresh(const std::string &key) const {
+        OakTokenSet *out = nullptr;
+        detail::check(oak_session_refresh(raw_, detail::c_str(key, "key"), &out));
+        return TokenSet::adopt(out);
+    }
+    /// Revokes and deletes the tokens of key; whether there were any.
+    bool logout(const std::string &key) const {
+        bool had = false;
+        detail::check(oak_session_logout(raw_, detail::c_str(key, "key"), &had));
+        return had;
+    }
+
+    const OakSession *get() const noexcept { return raw_; }
+
+  private:
+    static void trampoline(const char *key, const OakTokenSet *tokens, void *user_data) noexcept {
+        try {
+            OakTokenSet *copy = nullptr;
+            if (oak_token_set_clone(tokens, &copy) == OAK_OK) {
+                (*static_cast<RefreshHook *>(user_data))(key, TokenSet::adopt(copy));
+            }
+        } catch (...) {
+        }
+    }
+
+    OakSession *raw_ = nullptr;
+    std::unique_ptr<RefreshHook> hook_;
+};
+
+/// What a successful sign-in gives.
+struct SignIn {
+    TokenSet tokens;
+    std::string key;
+    std::optional<std::string> user_info_json;
+};
+
+/// The native loopback sign-in. Configure, then run_native() on one thread;
+/// cancel() from any other.
+class Flow {
+  public:
+    /// Shows the authorization URL; must return promptly (start a browser).
+    using OpenBrowser = std::function<void(const std::string &url)>;
+
+    explicit Flow(const Provider &provider, const Store *store = nullptr, const Session *session = nullptr) {
+        detail::check(oak_flow_new(provider.get(), store ? store->get() : nullptr,
+                                   session ? session->get() : nullptr, &raw_));
+    }
+    Flow(const Flow &) = delete;
+    Flow &operator=(const Flow &) = delete;
+    Flow(Flow &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+    ~Flow() { oak_flow_free(raw_); }
+
+    Flow &timeout(std::chrono::seconds t) {
+        detail::check(oak_flow_set_timeout(raw_, static_cast<uint64_t>(t.count())));
+        return *this;
+    }
+    Flow &token_key(const std::string &key) {
+        detail::check(oak_flow_set_token_key(raw_, detail::c_str(key, "key")));
+        return *this;
+    }
+    Flow &param(const std::string &name, const std::string &value) {
+        detail::check(oak_flow_add_param(raw_, detail::c_str(name, "name"), detail::c_str(value, "value")));
+        return *this;
+    }
+    Flow &userinfo(bool fetch) {
+        detail::check(oak_flow_set_userinfo(raw_, fetch));
+        return *this;
+    }
+
+    /// Runs the sign-in; an empty open_browser uses the system browser. An
+    /// exception thrown by open_browser ends the run and is rethrown here.
+    SignIn run_native(OpenBrowser open_browser = {}) const {
+        Opener opener{&open_browser, nullptr};
+        OakTokenSet *tokens = nullptr;
+        char *key = nullptr;
+        char *info = nullptr;
+        OakStatus status = oak_flow_run_native(raw_, open_browser ? &Flow::trampoline : nullptr, &opener, &tokens,
+                                               &key, &info);
+        if (opener.error) {
+            std::rethrow_exception(opener.error);
+        }
+        detail::check(status);
+        auto key_text = detail::take(key);
+        return SignIn{TokenSet::adopt(tokens), key_text.value_or(""), detail::take(info)};
+    }
+
+    /// Cancels a running sign-in (from any thread).
+    void cancel() const { detail::check(oak_flow_cancel(raw_)); }
+    /// One of the OAK_FLOW_* values.
+    int32_t state() const {
+        int32_t s = 0;
+        detail::check(oak_flow_state(raw_, &s));
+        return s;
+    }
+
+  private:
+    struct Opener {
+        OpenBrowser *open;
+        std::exception_ptr error;
+    };
+    static OakStatus trampoline(const char *url, void *user_data) noexcept {
+        auto *opener = static_cast<Opener *>(user_data);
+        try {
+            (*opener->open)(url);
+            return OAK_OK;
+        } catch (...) {
+            opener->error = std::current_exception();
+            return OAK_ERR_AUTHENTICATION;
+        }
+    }
+
+    OakFlow *raw_ = nullptr;
+};
+
+/// The development OpenID provider on 127.0.0.1 (library built with the
+/// dev-provider feature; otherwise the constructor throws OAK_ERR_UNSUPPORTED).
+class DevProvider {
+  public:
+    explicit DevProvider(bool auto_approve = true, uint64_t access_token_ttl_secs = 0, bool rotate_refresh_tokens = false) {
+        detail::check(oak_dev_provider_start(auto_approve, access_token_ttl_secs, rotate_refresh_tokens, &raw_));
+    }
+    DevProvider(const DevProvider &) = delete;
+    DevProvider &operator=(const DevProvider &) = delete;
+    ~DevProvider() { oak_dev_provider_free(raw_); }
+
+    std::string issuer() const { return text(oak_dev_provider_issuer); }
+    std::string client_id() const { return text(oak_dev_provider_client_id); }
+    uint64_t token_requests(const std::string &grant_type) const {
+        uint64_t n = 0;
+        detail::check(oak_dev_provider_token_requests(raw_, detail::c_str(grant_type, "grant_type"), &n));
+        return n;
+    }
+    bool is_token_active(const std::string &token) const {
+        bool active = false;
+        detail::check(oak_dev_provider_is_token_active(raw_, detail::c_str(token, "token"), &active));
+        return active;
+    }
+    /// The headless browser: approves the sign-in at authorize_url (blocks
+    /// until the flow's callback answered; call it from another thread).
+    static void approve(const std::string &authorize_url) {
+        detail::check(oak_dev_browser_approve(detail::c_str(authorize_url, "authorize_url")));
+    }
+    static void deny(const std::string &authorize_url) {
+        detail::check(oak_dev_browser_deny(detail::c_str(authorize_url, "authorize_url")));
+    }
+
+  private:
+    std::string text(OakStatus (*get)(const OakDevProvider *, char **)) const {
+        char *out = nullptr;
+        detail::check(get(raw_, &out));
+        return *detail::take(out);
+    }
+    OakDevProvider *raw_ = nullptr;
 };
 
 /// The library's version string and ABI version.

@@ -9,10 +9,13 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use super::boundary::{call, free_handle, handle, new_handle, opt_out, out, str_arg, OakStatus};
+use super::boundary::{
+    call, free_handle, handle, new_handle, opt_out, opt_str_arg, out, str_arg, OakStatus,
+};
 use super::strings::put;
 use crate::error::{Error, Result};
-use crate::provider::{Provider, TokenTypeHint};
+use crate::provider::{Provider, ProviderKind, ProviderSettings, TokenTypeHint};
+use crate::secret::Secret;
 
 /// An opaque handle on a provider. Free it with `oak_provider_free`.
 pub struct OakProvider(pub(crate) Arc<dyn Provider>);
@@ -48,6 +51,129 @@ fn hint_of(hint: i32) -> Result<Option<TokenTypeHint>> {
             "unknown token hint {other}"
         ))),
     }
+}
+
+/// Builds a provider from settings: the one path every constructor takes.
+unsafe fn from_settings(
+    kind: ProviderKind,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scopes: *const c_char,
+    out_provider: *mut *mut OakProvider,
+    more: impl FnOnce(&mut ProviderSettings) -> Result<()>,
+) -> OakStatus {
+    call(|| {
+        let out_provider = out(out_provider, "out_provider")?;
+        let mut settings = ProviderSettings::new(kind, str_arg(client_id, "client_id")?);
+        settings.client_secret = opt_str_arg(client_secret, "client_secret")?.map(Secret::new);
+        settings.scopes = opt_str_arg(scopes, "scopes")?
+            .map(|s| s.split_whitespace().map(str::to_owned).collect());
+        more(&mut settings)?;
+        *out_provider = OakProvider::into_raw(Arc::from(settings.build()?));
+        Ok(())
+    })
+}
+
+/// Makes a generic OpenID Connect provider for `issuer` (discovery,
+/// ID-token validation against its JWKS, `iss` checks). `client_secret`
+/// NULL (or empty) means a public client; `scopes` (space-separated) NULL
+/// means `openid email profile`. Nothing is fetched until first use. Any
+/// thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_provider_oidc(
+    issuer: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scopes: *const c_char,
+    out_provider: *mut *mut OakProvider,
+) -> OakStatus {
+    from_settings(
+        ProviderKind::Oidc,
+        client_id,
+        client_secret,
+        scopes,
+        out_provider,
+        |s| {
+            s.issuer_url = Some(str_arg(issuer, "issuer")?.to_owned());
+            Ok(())
+        },
+    )
+}
+
+/// Makes a Google provider (OpenID Connect). `client_secret` and `scopes`
+/// may be NULL (Google's desktop clients do have a secret). Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_provider_google(
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scopes: *const c_char,
+    out_provider: *mut *mut OakProvider,
+) -> OakStatus {
+    from_settings(
+        ProviderKind::Google,
+        client_id,
+        client_secret,
+        scopes,
+        out_provider,
+        |_| Ok(()),
+    )
+}
+
+/// Makes a Microsoft identity platform provider for `tenant` (NULL:
+/// `common`; also `organizations`, `consumers` or a tenant ID).
+/// `client_secret` and `scopes` may be NULL. Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_provider_microsoft(
+    tenant: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scopes: *const c_char,
+    out_provider: *mut *mut OakProvider,
+) -> OakStatus {
+    from_settings(
+        ProviderKind::Microsoft,
+        client_id,
+        client_secret,
+        scopes,
+        out_provider,
+        |s| {
+            s.tenant_id = opt_str_arg(tenant, "tenant")?.map(str::to_owned);
+            Ok(())
+        },
+    )
+}
+
+/// Makes a GitHub provider (OAuth 2.0, identity from the user API).
+/// `client_secret` and `scopes` may be NULL. Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_provider_github(
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scopes: *const c_char,
+    out_provider: *mut *mut OakProvider,
+) -> OakStatus {
+    from_settings(
+        ProviderKind::GitHub,
+        client_id,
+        client_secret,
+        scopes,
+        out_provider,
+        |_| Ok(()),
+    )
+}
+
+/// Makes the provider the `OAUTHKIT_*` environment variables describe
+/// (`OAUTHKIT_PROVIDER`, `OAUTHKIT_CLIENT_ID`, `OAUTHKIT_CLIENT_SECRET`,
+/// `OAUTHKIT_SCOPES`, `OAUTHKIT_ISSUER_URL`, `OAUTHKIT_TENANT_ID`, ...). A
+/// missing setting is `OAK_ERR_INVALID_ARGUMENT` naming the variable. Any
+/// thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_provider_from_env(out_provider: *mut *mut OakProvider) -> OakStatus {
+    call(|| {
+        let out_provider = out(out_provider, "out_provider")?;
+        *out_provider = OakProvider::into_raw(Arc::from(ProviderSettings::from_env()?.build()?));
+        Ok(())
+    })
 }
 
 /// Frees a provider. NULL is a no-op. Any thread, once no other call uses

@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -132,4 +134,120 @@ TEST(Store, SharedBetweenThreads) {
     }
     for (auto &t : threads) t.join();
     EXPECT_EQ(store.keys().size(), 4u);
+}
+
+// ---- providers, the native flow and the session manager, against the
+// development provider (the library is built with FEATURES=dev-provider).
+
+namespace {
+
+struct Dev {
+    oauthkit::DevProvider idp{true};
+    oauthkit::Provider provider =
+        oauthkit::Provider::oidc(idp.issuer(), idp.client_id(), std::nullopt, "openid email profile offline_access");
+};
+
+/// An opener that approves on a thread of its own, joined on destruction.
+class Approver {
+  public:
+    oauthkit::Flow::OpenBrowser opener() {
+        return [this](const std::string &url) {
+            url_ = url;
+            thread_ = std::thread([url] { oauthkit::DevProvider::approve(url); });
+        };
+    }
+    const std::string &url() const { return url_; }
+    ~Approver() {
+        if (thread_.joinable()) thread_.join();
+    }
+
+  private:
+    std::string url_;
+    std::thread thread_;
+};
+
+}  // namespace
+
+TEST(Flow, SignsInRefreshesAndLogsOut) {
+    Dev dev;
+    TempDir dir;
+    oauthkit::Store store("file:" + dir.file("t.json"));
+    oauthkit::SignIn result = [&] {
+        Approver approver;
+        oauthkit::Flow flow(dev.provider, &store);
+        flow.timeout(std::chrono::seconds(30));
+        auto r = flow.run_native(approver.opener());
+        EXPECT_EQ(flow.state(), OAK_FLOW_COMPLETED);
+        EXPECT_NE(approver.url().find("code_challenge_method=S256"), std::string::npos);
+        return r;
+    }();
+    EXPECT_EQ(result.key, "dev-user-1");
+    ASSERT_TRUE(result.user_info_json.has_value());
+    EXPECT_NE(result.user_info_json->find("dev.user@example.test"), std::string::npos);
+    EXPECT_TRUE(result.tokens.refresh_token().has_value());
+    EXPECT_EQ(dev.idp.token_requests("authorization_code"), 1u);
+
+    std::vector<std::string> refreshed;
+    std::mutex lock;
+    oauthkit::Session session(dev.provider, store, [&](const std::string &key, const oauthkit::TokenSet &tokens) {
+        std::lock_guard<std::mutex> guard(lock);
+        refreshed.push_back(key + ":" + std::string(tokens.access_token().view()));
+    });
+    auto stored = store.load("dev-user-1");
+    ASSERT_TRUE(stored.has_value());
+    stored->set_expires_in(-10);
+    store.save("dev-user-1", *stored);
+    auto at = session.access_token("dev-user-1");
+    EXPECT_EQ(dev.idp.token_requests("refresh_token"), 1u);
+    ASSERT_EQ(refreshed.size(), 1u);
+    EXPECT_EQ(refreshed[0], "dev-user-1:" + std::string(at.view()));
+    session.access_token("dev-user-1");  // fresh: no second refresh
+    EXPECT_EQ(dev.idp.token_requests("refresh_token"), 1u);
+
+    auto missing = expect_error([&] { session.access_token("nobody"); });
+    EXPECT_EQ(missing.status(), OAK_ERR_NOT_FOUND);
+
+    std::string refresh_token(result.tokens.refresh_token()->view());
+    EXPECT_TRUE(session.logout("dev-user-1"));
+    EXPECT_FALSE(dev.idp.is_token_active(refresh_token));
+    EXPECT_FALSE(store.exists("dev-user-1"));
+}
+
+TEST(Flow, CancelFromAnotherThread) {
+    Dev dev;
+    oauthkit::Flow flow(dev.provider);
+    std::thread canceller([&flow] {
+        while (flow.state() != OAK_FLOW_WAITING_FOR_CALLBACK) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        flow.cancel();
+    });
+    auto e = expect_error([&] { flow.run_native([](const std::string &) {}); });
+    canceller.join();
+    EXPECT_EQ(e.status(), OAK_ERR_CANCELLED);
+    EXPECT_EQ(flow.state(), OAK_FLOW_CANCELLED);
+}
+
+TEST(Flow, AnExceptionInTheOpenerIsRethrown) {
+    Dev dev;
+    oauthkit::Flow flow(dev.provider);
+    EXPECT_THROW(flow.run_native([](const std::string &) { throw std::logic_error("no browser here"); }),
+                 std::logic_error);
+    EXPECT_EQ(flow.state(), OAK_FLOW_FAILED);
+}
+
+TEST(Provider, PresetsAndRevocation) {
+    EXPECT_EQ(oauthkit::Provider::google("id.apps.googleusercontent.com").name(), "google");
+    EXPECT_EQ(oauthkit::Provider::microsoft("id", "consumers").name(), "microsoft");
+    EXPECT_EQ(oauthkit::Provider::github("id", "secret").name(), "github");
+    auto bad = expect_error([] { oauthkit::Provider::oidc("not a url", "id"); });
+    EXPECT_EQ(bad.status(), OAK_ERR_INVALID_ARGUMENT);
+
+    Dev dev;
+    oauthkit::Store store("memory:");
+    Approver approver;
+    oauthkit::Flow flow(dev.provider, &store);
+    auto result = flow.run_native(approver.opener());
+    std::string at(result.tokens.access_token().view());
+    EXPECT_NE(dev.provider.userinfo_json(at).find("dev-user-1"), std::string::npos);
+    EXPECT_TRUE(dev.provider.revoke(at, OAK_TOKEN_HINT_ACCESS_TOKEN));
+    EXPECT_FALSE(dev.idp.is_token_active(at));
 }
