@@ -141,7 +141,7 @@ fn a_file_store_round_trips_a_token_set() {
 #[test]
 fn a_missing_key_loads_as_null_with_ok() {
     let store = open("memory:");
-    let mut loaded = 1 as *mut OakTokenSet; // garbage the call must overwrite
+    let mut loaded = ptr::dangling_mut::<OakTokenSet>(); // garbage the call must overwrite
     assert_eq!(
         unsafe { oak_store_load(store, c("nobody").as_ptr(), &mut loaded) },
         OAK_OK
@@ -149,6 +149,9 @@ fn a_missing_key_loads_as_null_with_ok() {
     assert!(loaded.is_null());
     unsafe { oak_store_free(store) };
 }
+
+/// A parameter name and a call that passes NULL for it.
+type NullCase<'a> = Box<dyn FnMut() -> OakStatus + 'a>;
 
 #[test]
 fn null_arguments_are_invalid_arguments_naming_the_parameter() {
@@ -164,7 +167,7 @@ fn null_arguments_are_invalid_arguments_naming_the_parameter() {
     let (p_ts, p_store, p_s) = (&raw mut out_ts, &raw mut out_store, &raw mut out_s);
     let (p_flag, p_n) = (&raw mut flag, &raw mut n);
     #[rustfmt::skip]
-    let cases: Vec<(&str, Box<dyn FnMut() -> OakStatus>)> = unsafe { vec![
+    let cases: Vec<(&str, NullCase)> = unsafe { vec![
         ("spec", Box::new(|| oak_store_open(ptr::null(), p_store))),
         ("out_store", Box::new(|| oak_store_open(k, ptr::null_mut()))),
         ("store", Box::new(|| oak_store_save(ptr::null(), k, ts))),

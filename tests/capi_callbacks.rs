@@ -343,7 +343,7 @@ fn flow_and_session_arguments_are_checked() {
     let (provider, _) = provider();
     let mut flow: *mut OakFlow = ptr::null_mut();
     let mut session: *mut OakSession = ptr::null_mut();
-    let bad = b"caf\xe9\0".as_ptr().cast::<c_char>();
+    let bad = c"caf\xe9".as_ptr();
     unsafe {
         assert_eq!(
             oak_flow_new(ptr::null(), ptr::null(), ptr::null(), &mut flow),
