@@ -37,3 +37,8 @@ pub use error::{Error, ErrorKind, Result, ValidationError};
 pub use secret::Secret;
 pub use store::TokenStore;
 pub use token::TokenSet;
+
+/// The README's Rust examples, compiled and run as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;
