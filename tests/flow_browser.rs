@@ -106,3 +106,65 @@ fn chromium_signs_in_and_consents_on_the_independent_oidc_provider() {
     assert_ne!(fresh.access_token, stored.access_token);
     assert!(provider.get_userinfo(fresh.access_token.expose()).is_ok());
 }
+
+/// 32 threads ask for an access token at once when the stored one has
+/// expired: one refresh goes to panva's oidc-provider, which rotates
+/// refresh tokens and revokes the whole grant when a spent one comes back.
+/// Every thread gets the same new token, the hook hears of one refresh, and
+/// the grant still works afterwards, so no refresh token was spent twice.
+#[test]
+fn session_manager_refreshes_once_at_the_independent_provider() {
+    let idp = support::node_idp::NodeIdp::start();
+    let provider = support::dev::client_for(&idp.issuer, &idp.client_id);
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn TokenStore> =
+        Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
+    let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None)
+        .with_extra_param("prompt", "consent")
+        .with_auth_timeout(Duration::from_secs(90));
+    let (result, _) = run_with_chromium(&flow, "bob");
+    let signed_in = result.tokens;
+
+    // The access token is due: make the stored copy say it expired.
+    let mut due = store.load("bob").unwrap().unwrap();
+    due.expires_at = Some(oauthkit::token::now_unix() - 1);
+    store.save("bob", &due).unwrap();
+
+    let refreshes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = refreshes.clone();
+    let sessions = Arc::new(
+        oauthkit::flow::SessionManager::new(provider.clone(), store.clone()).on_refresh(
+            move |_, _| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            },
+        ),
+    );
+    let start = Arc::new(std::sync::Barrier::new(32));
+    let threads: Vec<_> = (0..32)
+        .map(|_| {
+            let (sessions, start) = (sessions.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                sessions.access_token("bob").map(|t| t.expose().to_string())
+            })
+        })
+        .collect();
+    let tokens: Vec<String> = threads
+        .into_iter()
+        .map(|t| t.join().unwrap().expect("every thread gets a token"))
+        .collect();
+    assert_eq!(refreshes.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(tokens.iter().all(|t| t == &tokens[0]), "one shared result");
+    assert_ne!(tokens[0], signed_in.access_token.expose());
+    let stored = store.load("bob").unwrap().unwrap();
+    assert_eq!(stored.access_token.expose(), tokens[0]);
+    assert_ne!(stored.refresh_token, signed_in.refresh_token, "rotated");
+    // The provider revokes the grant on reuse of a spent refresh token; the
+    // grant being alive proves the old one went out exactly once.
+    let again = sessions.refresh("bob").expect("the grant is still alive");
+    assert!(provider.get_userinfo(again.access_token.expose()).is_ok());
+    // And reusing the spent one now is refused as invalid_grant.
+    let spent = signed_in.refresh_token.as_ref().unwrap().expose();
+    let err = provider.refresh_tokens(spent).unwrap_err();
+    assert_eq!(err.kind(), oauthkit::ErrorKind::InvalidGrant, "{err}");
+}
