@@ -23,8 +23,8 @@ cargo clippy --all-targets --all-features -- -D warnings
 echo "== cargo test --all-features"
 scripts/with-keyring.sh cargo test --all-features
 
-if [ -x scripts/test-ffi.sh ]; then
-  echo "== C ABI: C, C++, Go"
-  scripts/test-ffi.sh
-fi
+echo "== C ABI: C, C++, Go"
+# A debug build reuses what cargo test just compiled (a release build would
+# add minutes on a fresh machine); `scripts/test-ffi.sh` alone builds release.
+PROFILE="${PROFILE:-debug}" bash scripts/test-ffi.sh
 echo "== all tests passed"
