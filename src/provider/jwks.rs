@@ -2,9 +2,11 @@
 //!
 //! A token whose `kid` is not in the cached set triggers **one** refetch,
 //! which is how key rotation is picked up without a restart. Refetches are
-//! rate-limited ([`DEFAULT_MIN_REFETCH_INTERVAL`]), so tokens with forged
-//! `kid`s cannot make oauthkit hammer the provider; within the interval an
-//! unknown `kid` is simply rejected.
+//! rate-limited ([`DEFAULT_MIN_REFETCH_INTERVAL`] between two refetches),
+//! so tokens with forged `kid`s cannot make oauthkit hammer the provider;
+//! within the interval an unknown `kid` is simply rejected. The first
+//! fetch does not count against the limit: a key rotated just after start
+//! is still picked up at once.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -49,7 +51,8 @@ struct CachedKey {
 #[derive(Default)]
 struct State {
     keys: Option<Arc<Vec<CachedKey>>>,
-    last_fetch: Option<Instant>,
+    /// When an unknown `kid` last caused a refetch.
+    last_refetch: Option<Instant>,
 }
 
 /// The JWKS of one provider, cached.
@@ -122,20 +125,28 @@ impl JwksCache {
             )));
         };
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if state.keys.is_none() {
+        let fresh = state.keys.is_none();
+        if fresh {
             self.fetch_into(&mut state)?;
         }
         match pick(state.keys.as_deref().expect("fetched"), kid, alg, key_type) {
             Ok(k) => return Ok(k),
+            Err(Miss::Unknown) if fresh => {
+                return Err(unknown(kid, "not in the JWKS just fetched"));
+            }
             Err(Miss::Unknown) => {}
             Err(Miss::Fatal(e)) => return Err(e),
         }
         let may_refetch = state
-            .last_fetch
+            .last_refetch
             .is_none_or(|t| t.elapsed() >= self.min_refetch_interval);
         if !may_refetch {
-            return Err(unknown(kid, "the JWKS was fetched too recently to refetch"));
+            return Err(unknown(
+                kid,
+                "the JWKS was refetched too recently to refetch",
+            ));
         }
+        state.last_refetch = Some(Instant::now());
         self.fetch_into(&mut state)?;
         match pick(state.keys.as_deref().expect("fetched"), kid, alg, key_type) {
             Ok(k) => Ok(k),
@@ -145,7 +156,6 @@ impl JwksCache {
     }
 
     fn fetch_into(&self, state: &mut State) -> Result<()> {
-        state.last_fetch = Some(Instant::now());
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let r = self
             .http
