@@ -301,6 +301,13 @@ impl OidcProvider {
     /// OIDC Discovery §4.3: the discovered issuer must equal the configured
     /// one exactly; with a tenant placeholder, the template filled with the
     /// configured tenant must.
+    ///
+    /// Microsoft deviates for tenants named by an alias: discovery for
+    /// `.../consumers/v2.0` or `.../contoso.onmicrosoft.com/v2.0` names the
+    /// tenant's id (`.../9188040d-.../v2.0`). That issuer is accepted when
+    /// it is the configured one with the tenant segment replaced by a
+    /// tenant id (a GUID; for `consumers`, the consumer tenant's), and
+    /// tokens must then carry exactly it.
     fn expected_issuer(&self, discovered: &str) -> Result<ExpectedIssuer> {
         let configured = &self.config.issuer;
         if discovered == configured {
@@ -314,6 +321,11 @@ impl OidcProvider {
                     template: discovered.to_owned(),
                     tenant: t.required_tid.clone(),
                 });
+            }
+            if let Some(id) = tenant_in_place_of(configured, &t.tenant, discovered) {
+                if is_guid(id) && t.required_tid.as_deref().is_none_or(|r| r == id) {
+                    return Ok(ExpectedIssuer::Exact(discovered.to_owned()));
+                }
             }
         }
         Err(Error::Authentication(format!(
@@ -476,9 +488,31 @@ impl Provider for OidcProvider {
                     check_response_iss(Some(e.describe()), required, Some(got))
                 }
             }
+            (Some(ExpectedIssuer::Exact(discovered)), _) => {
+                check_response_iss(Some(&discovered), required, iss)
+            }
             _ => check_response_iss(Some(&self.config.issuer), required, iss),
         }
     }
+}
+
+/// What stands in `other` where the `/{tenant}/` segment stands in
+/// `configured`.
+fn tenant_in_place_of<'a>(configured: &str, tenant: &str, other: &'a str) -> Option<&'a str> {
+    let segment = format!("/{tenant}/");
+    let at = configured.rfind(&segment)?;
+    let (prefix, suffix) = (&configured[..=at], &configured[at + segment.len() - 1..]);
+    other.strip_prefix(prefix)?.strip_suffix(suffix)
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// The value standing where `{tenantid}` stands in the template.
