@@ -53,6 +53,11 @@ impl TestKey {
             .to_vec()
     }
 
+    /// The public key as DER `RSAPublicKey` (PKCS#1).
+    pub fn public_der(&self) -> Vec<u8> {
+        self.pair.public_key().as_ref().to_vec()
+    }
+
     /// The public JWK.
     pub fn jwk(&self) -> Value {
         let e = self
