@@ -497,3 +497,34 @@ fn validation_can_be_turned_off_explicitly() {
     assert_eq!(ts.identity_id, None);
     assert_eq!(idp.jwks_fetches(), 0);
 }
+
+#[test]
+fn cached_keys_expire_so_a_withdrawn_key_stops_verifying() {
+    let idp = idp_with(&[&keys()[0]], |c| {
+        c.jwks_max_age = Duration::from_millis(300)
+    });
+    let old = keys()[0].sign(&idp.claims());
+    idp.validate(&old, None).unwrap();
+    idp.validate(&old, None).unwrap();
+    assert_eq!(idp.jwks_fetches(), 1);
+    // the provider withdraws key-1 (say it leaked) and publishes key-2
+    idp.server.json("/jwks", 200, &jwks(&[&keys()[1]]));
+    std::thread::sleep(Duration::from_millis(400));
+    assert_rejected(
+        idp.validate(&old, None),
+        &old,
+        "unknown signing key id 'key-1'",
+    );
+    assert_eq!(
+        idp.jwks_fetches(),
+        2,
+        "the expired key set was fetched again"
+    );
+    idp.validate(&keys()[1].sign(&idp.claims()), None).unwrap();
+    assert_eq!(idp.jwks_fetches(), 2);
+    // the default is a day
+    assert_eq!(
+        OidcConfig::new("https://idp.example", CLIENT).jwks_max_age,
+        Duration::from_secs(24 * 3600)
+    );
+}

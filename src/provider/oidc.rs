@@ -17,7 +17,7 @@ use crate::provider::id_token::{
     IdTokenValidator, TENANT_PLACEHOLDER,
 };
 use crate::provider::iss_check::check_response_iss;
-use crate::provider::jwks::{JwksCache, DEFAULT_MIN_REFETCH_INTERVAL};
+use crate::provider::jwks::{JwksCache, DEFAULT_MAX_AGE, DEFAULT_MIN_REFETCH_INTERVAL};
 use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -90,6 +90,9 @@ pub struct OidcConfig {
     pub http: HttpConfig,
     /// Shortest time between JWKS refetches for unknown `kid`s.
     pub jwks_min_refetch_interval: Duration,
+    /// How long fetched JWKS keys are trusted before the key set is
+    /// fetched again, so a key the provider withdraws stops verifying.
+    pub jwks_max_age: Duration,
 }
 
 impl OidcConfig {
@@ -109,6 +112,7 @@ impl OidcConfig {
             tenant_issuer: None,
             http: HttpConfig::default(),
             jwks_min_refetch_interval: DEFAULT_MIN_REFETCH_INTERVAL,
+            jwks_max_age: DEFAULT_MAX_AGE,
         }
     }
 
@@ -269,7 +273,8 @@ impl OidcProvider {
                 check_endpoint_url("jwks", &u)?;
                 Some(
                     JwksCache::new(self.client.http.clone(), &u)
-                        .with_min_refetch_interval(cfg.jwks_min_refetch_interval),
+                        .with_min_refetch_interval(cfg.jwks_min_refetch_interval)
+                        .with_max_age(cfg.jwks_max_age),
                 )
             }
             None => None,
