@@ -516,6 +516,11 @@ fn github_against_a_loopback_server() {
         req.header("Accept").as_deref(),
         Some("application/vnd.github+json")
     );
+    let accepts = req
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("accept"));
+    assert_eq!(accepts.count(), 1, "one Accept header: {:?}", req.headers);
     assert_eq!(
         req.header("Content-Type").as_deref(),
         Some("application/json")
