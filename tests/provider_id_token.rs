@@ -528,3 +528,64 @@ fn cached_keys_expire_so_a_withdrawn_key_stops_verifying() {
         Duration::from_secs(24 * 3600)
     );
 }
+
+#[test]
+fn es256_tokens_verify_with_ec_keys_only() {
+    use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let ec = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+    let point = ec.public_key().as_ref().to_vec(); // 0x04 || x || y
+    let ec_jwk = json!({"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": "ec-1",
+        "x": test_jwt::b64(&point[1..33]), "y": test_jwt::b64(&point[33..65])});
+    let sign_es256 = |kid: &str, claims: &Value| {
+        let input = test_jwt::signing_input(&json!({"alg": "ES256", "kid": kid}), claims);
+        let sig = ec
+            .sign(&aws_lc_rs::rand::SystemRandom::new(), input.as_bytes())
+            .unwrap();
+        format!("{input}.{}", test_jwt::b64(sig.as_ref()))
+    };
+
+    let idp = idp();
+    let mut d = discovery(idp.iss());
+    d["id_token_signing_alg_values_supported"] = json!(["RS256", "ES256"]);
+    idp.server
+        .json("/.well-known/openid-configuration", 200, &d);
+    let mut set = jwks(&[&keys()[0]]);
+    set["keys"].as_array_mut().unwrap().push(ec_jwk);
+    idp.server.json("/jwks", 200, &set);
+
+    let t = sign_es256("ec-1", &idp.claims());
+    idp.validate(&t, None).expect("ES256 with the EC key");
+    idp.validate(&keys()[0].sign(&idp.claims()), None)
+        .expect("RS256 still");
+    // an ES256 header pointing at the RSA key is refused
+    let t = sign_es256("key-1", &idp.claims());
+    assert_rejected(idp.validate(&t, None), &t, "cannot verify ES256");
+    // and an RS256 header pointing at the EC key
+    let t = keys()[0].sign_with_header(&json!({"alg": "RS256", "kid": "ec-1"}), &idp.claims());
+    assert_rejected(idp.validate(&t, None), &t, "cannot verify RS256");
+}
+
+#[test]
+fn concurrent_forged_kids_cause_one_refetch() {
+    let idp = std::sync::Arc::new(idp());
+    idp.validate(&keys()[0].sign(&idp.claims()), None).unwrap();
+    let threads: Vec<_> = (0..16)
+        .map(|i| {
+            let idp = idp.clone();
+            std::thread::spawn(move || {
+                let t = keys()[1].sign_with_header(
+                    &json!({"alg": "RS256", "kid": format!("forged-{i}")}),
+                    &idp.claims(),
+                );
+                let e = idp.validate(&t, None).unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::IdToken);
+                // good tokens keep working meanwhile
+                idp.validate(&keys()[0].sign(&idp.claims()), None).unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(idp.jwks_fetches(), 2, "one initial fetch and one refetch");
+}
