@@ -763,3 +763,16 @@ fn a_trickling_server_cannot_hold_a_call_past_the_timeouts() {
     drop(p);
     server.join().unwrap();
 }
+
+#[test]
+fn debug_output_never_shows_the_client_secret() {
+    let s = MockServer::start();
+    let p = oauth2(&s, |c| c.client_secret = Some(SECRET.into()));
+    assert!(!format!("{p:?}").contains(SECRET));
+    let p = oidc(&s, discovery(s.base()), |c| {
+        c.client_secret = Some(SECRET.into())
+    });
+    p.discover().unwrap();
+    assert!(!format!("{p:?}").contains(SECRET));
+    assert!(!format!("{:?}", p.config()).contains(SECRET));
+}
