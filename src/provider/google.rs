@@ -7,6 +7,9 @@ use crate::provider::oidc::{OidcConfig, OidcProvider};
 
 /// Google's issuer (discovery and ID-token `iss`).
 pub const ISSUER: &str = "https://accounts.google.com";
+/// The other `iss` value Google documents for its ID tokens ("equal to
+/// `accounts.google.com` or `https://accounts.google.com`").
+pub const ISSUER_WITHOUT_SCHEME: &str = "accounts.google.com";
 /// The authorization endpoint.
 pub const AUTHORIZE_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
 /// The token endpoint.
@@ -41,6 +44,7 @@ pub fn config(client_id: &str) -> OidcConfig {
     c.endpoints.token = Some(TOKEN_URL.into());
     c.endpoints.userinfo = Some(USERINFO_URL.into());
     c.endpoints.revocation = Some(REVOCATION_URL.into());
+    c.id_token.additional_issuers = vec![ISSUER_WITHOUT_SCHEME.into()];
     c.authorize_params = AUTHORIZE_PARAMS
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -49,10 +53,13 @@ pub fn config(client_id: &str) -> OidcConfig {
 }
 
 /// [`config`] with the issuer and every endpoint moved onto `base`
-/// (tests against a loopback server; the issuer becomes `base` itself).
+/// (tests against a loopback server; the issuer becomes `base` itself, and
+/// `base` without its scheme its other spelling).
 pub fn config_at(base: &str, client_id: &str) -> Result<OidcConfig> {
     let mut c = config(client_id);
     c.issuer = base.trim_end_matches('/').to_owned();
+    let bare = c.issuer.split_once("://").map_or("", |(_, rest)| rest);
+    c.id_token.additional_issuers = vec![bare.to_owned()];
     let e = &mut c.endpoints;
     for slot in [
         &mut e.authorization,

@@ -115,6 +115,9 @@ pub struct IdTokenSettings {
     /// (some providers add a project id). Any other extra audience is
     /// refused.
     pub trusted_audiences: Vec<String>,
+    /// Other spellings of the issuer that tokens may carry in `iss`
+    /// (Google: `accounts.google.com` besides `https://accounts.google.com`).
+    pub additional_issuers: Vec<String>,
 }
 
 impl Default for IdTokenSettings {
@@ -124,6 +127,7 @@ impl Default for IdTokenSettings {
             max_age: Some(DEFAULT_MAX_AGE),
             allowed_algorithms: None,
             trusted_audiences: Vec::new(),
+            additional_issuers: Vec::new(),
         }
     }
 }
@@ -243,7 +247,9 @@ impl IdTokenValidator {
 
         let str_claim = |name: &str| claims.get(name).and_then(Value::as_str);
         let iss = str_claim("iss").ok_or_else(|| id_err("iss is not a string"))?;
-        if !self.issuer.matches(iss, str_claim("tid")) {
+        if !self.issuer.matches(iss, str_claim("tid"))
+            && !self.settings.additional_issuers.iter().any(|a| a == iss)
+        {
             return Err(id_err(format!(
                 "issuer '{}' is not the expected '{}'",
                 clip(iss),

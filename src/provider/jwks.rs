@@ -2,9 +2,11 @@
 //!
 //! A token whose `kid` is not in the cached set triggers **one** refetch,
 //! which is how key rotation is picked up without a restart. Refetches are
-//! rate-limited ([`DEFAULT_MIN_REFETCH_INTERVAL`]), so tokens with forged
-//! `kid`s cannot make oauthkit hammer the provider; within the interval an
-//! unknown `kid` is simply rejected.
+//! rate-limited ([`DEFAULT_MIN_REFETCH_INTERVAL`] between two refetches),
+//! so tokens with forged `kid`s cannot make oauthkit hammer the provider;
+//! within the interval an unknown `kid` is simply rejected. The first
+//! fetch does not count against the limit: a key rotated just after start
+//! is still picked up at once.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,6 +22,10 @@ use crate::provider::http::{Auth, Body, HttpClient, Method};
 /// Shortest time between two JWKS fetches caused by unknown `kid`s:
 /// 60 seconds (one refetch per minute, as openfga and others settled on).
 pub const DEFAULT_MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+/// How long a fetched key set is used before it is fetched again: 24
+/// hours. Rotation does not need it (an unknown `kid` refetches); it makes
+/// a key the provider withdrew stop verifying within a day.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// What the header's `alg` needs from a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +55,10 @@ struct CachedKey {
 #[derive(Default)]
 struct State {
     keys: Option<Arc<Vec<CachedKey>>>,
-    last_fetch: Option<Instant>,
+    /// When `keys` were fetched.
+    fetched_at: Option<Instant>,
+    /// When an unknown `kid` last caused a refetch.
+    last_refetch: Option<Instant>,
 }
 
 /// The JWKS of one provider, cached.
@@ -65,6 +74,7 @@ pub struct JwksCache {
     http: HttpClient,
     uri: String,
     min_refetch_interval: Duration,
+    max_age: Duration,
     state: Mutex<State>,
     fetches: AtomicUsize,
 }
@@ -87,6 +97,7 @@ impl JwksCache {
             http,
             uri: uri.to_owned(),
             min_refetch_interval: DEFAULT_MIN_REFETCH_INTERVAL,
+            max_age: DEFAULT_MAX_AGE,
             state: Mutex::new(State::default()),
             fetches: AtomicUsize::new(0),
         }
@@ -95,6 +106,12 @@ impl JwksCache {
     /// Sets the shortest time between refetches (tests use short ones).
     pub fn with_min_refetch_interval(mut self, interval: Duration) -> Self {
         self.min_refetch_interval = interval;
+        self
+    }
+
+    /// Sets how long a fetched key set is used before it is fetched again.
+    pub fn with_max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
         self
     }
 
@@ -114,7 +131,8 @@ impl JwksCache {
     /// `sig`; `kty` RSA, EC or OKP matching `alg`; the key's own `alg`, if
     /// any, equal to `alg`). A token without `kid` is accepted only when
     /// exactly one key fits. An unknown `kid` refetches once (at most one
-    /// refetch per interval), then is rejected.
+    /// refetch per interval), then is rejected. A key set older than its
+    /// maximum age is fetched again first.
     pub fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey> {
         let Some(key_type) = key_type_for(alg) else {
             return Err(Error::IdToken(format!(
@@ -122,20 +140,29 @@ impl JwksCache {
             )));
         };
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if state.keys.is_none() {
+        let fresh =
+            state.keys.is_none() || state.fetched_at.is_none_or(|t| t.elapsed() >= self.max_age);
+        if fresh {
             self.fetch_into(&mut state)?;
         }
         match pick(state.keys.as_deref().expect("fetched"), kid, alg, key_type) {
             Ok(k) => return Ok(k),
+            Err(Miss::Unknown) if fresh => {
+                return Err(unknown(kid, "not in the JWKS just fetched"));
+            }
             Err(Miss::Unknown) => {}
             Err(Miss::Fatal(e)) => return Err(e),
         }
         let may_refetch = state
-            .last_fetch
+            .last_refetch
             .is_none_or(|t| t.elapsed() >= self.min_refetch_interval);
         if !may_refetch {
-            return Err(unknown(kid, "the JWKS was fetched too recently to refetch"));
+            return Err(unknown(
+                kid,
+                "the JWKS was refetched too recently to refetch",
+            ));
         }
+        state.last_refetch = Some(Instant::now());
         self.fetch_into(&mut state)?;
         match pick(state.keys.as_deref().expect("fetched"), kid, alg, key_type) {
             Ok(k) => Ok(k),
@@ -145,7 +172,6 @@ impl JwksCache {
     }
 
     fn fetch_into(&self, state: &mut State) -> Result<()> {
-        state.last_fetch = Some(Instant::now());
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let r = self
             .http
@@ -165,6 +191,7 @@ impl JwksCache {
         };
         let keys = entries.iter().filter_map(parse_key).collect();
         state.keys = Some(Arc::new(keys));
+        state.fetched_at = Some(Instant::now());
         Ok(())
     }
 }

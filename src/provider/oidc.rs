@@ -17,7 +17,7 @@ use crate::provider::id_token::{
     IdTokenValidator, TENANT_PLACEHOLDER,
 };
 use crate::provider::iss_check::check_response_iss;
-use crate::provider::jwks::{JwksCache, DEFAULT_MIN_REFETCH_INTERVAL};
+use crate::provider::jwks::{JwksCache, DEFAULT_MAX_AGE, DEFAULT_MIN_REFETCH_INTERVAL};
 use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -90,6 +90,9 @@ pub struct OidcConfig {
     pub http: HttpConfig,
     /// Shortest time between JWKS refetches for unknown `kid`s.
     pub jwks_min_refetch_interval: Duration,
+    /// How long fetched JWKS keys are trusted before the key set is
+    /// fetched again, so a key the provider withdraws stops verifying.
+    pub jwks_max_age: Duration,
 }
 
 impl OidcConfig {
@@ -109,6 +112,7 @@ impl OidcConfig {
             tenant_issuer: None,
             http: HttpConfig::default(),
             jwks_min_refetch_interval: DEFAULT_MIN_REFETCH_INTERVAL,
+            jwks_max_age: DEFAULT_MAX_AGE,
         }
     }
 
@@ -269,7 +273,8 @@ impl OidcProvider {
                 check_endpoint_url("jwks", &u)?;
                 Some(
                     JwksCache::new(self.client.http.clone(), &u)
-                        .with_min_refetch_interval(cfg.jwks_min_refetch_interval),
+                        .with_min_refetch_interval(cfg.jwks_min_refetch_interval)
+                        .with_max_age(cfg.jwks_max_age),
                 )
             }
             None => None,
@@ -301,6 +306,13 @@ impl OidcProvider {
     /// OIDC Discovery §4.3: the discovered issuer must equal the configured
     /// one exactly; with a tenant placeholder, the template filled with the
     /// configured tenant must.
+    ///
+    /// Microsoft deviates for tenants named by an alias: discovery for
+    /// `.../consumers/v2.0` or `.../contoso.onmicrosoft.com/v2.0` names the
+    /// tenant's id (`.../9188040d-.../v2.0`). That issuer is accepted when
+    /// it is the configured one with the tenant segment replaced by a
+    /// tenant id (a GUID; for `consumers`, the consumer tenant's), and
+    /// tokens must then carry exactly it.
     fn expected_issuer(&self, discovered: &str) -> Result<ExpectedIssuer> {
         let configured = &self.config.issuer;
         if discovered == configured {
@@ -314,6 +326,11 @@ impl OidcProvider {
                     template: discovered.to_owned(),
                     tenant: t.required_tid.clone(),
                 });
+            }
+            if let Some(id) = tenant_in_place_of(configured, &t.tenant, discovered) {
+                if is_guid(id) && t.required_tid.as_deref().is_none_or(|r| r == id) {
+                    return Ok(ExpectedIssuer::Exact(discovered.to_owned()));
+                }
             }
         }
         Err(Error::Authentication(format!(
@@ -476,9 +493,31 @@ impl Provider for OidcProvider {
                     check_response_iss(Some(e.describe()), required, Some(got))
                 }
             }
+            (Some(ExpectedIssuer::Exact(discovered)), _) => {
+                check_response_iss(Some(&discovered), required, iss)
+            }
             _ => check_response_iss(Some(&self.config.issuer), required, iss),
         }
     }
+}
+
+/// What stands in `other` where the `/{tenant}/` segment stands in
+/// `configured`.
+fn tenant_in_place_of<'a>(configured: &str, tenant: &str, other: &'a str) -> Option<&'a str> {
+    let segment = format!("/{tenant}/");
+    let at = configured.rfind(&segment)?;
+    let (prefix, suffix) = (&configured[..=at], &configured[at + segment.len() - 1..]);
+    other.strip_prefix(prefix)?.strip_suffix(suffix)
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// The value standing where `{tenantid}` stands in the template.

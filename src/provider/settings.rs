@@ -170,11 +170,14 @@ impl ProviderSettings {
     }
 
     /// Builds the provider. Errors name the missing setting and its
-    /// environment variable.
+    /// environment variable, and settings the chosen provider would
+    /// silently ignore (a tenant for Google, a token URL for GitHub) are
+    /// refused by name too.
     pub fn build(&self) -> Result<Box<dyn Provider>> {
-        if self.client_id.is_empty() {
+        if self.client_id.trim().is_empty() {
             return Err(missing("client_id", "OAUTHKIT_CLIENT_ID", self.provider));
         }
+        self.check_unused()?;
         let secret = self.client_secret.clone().filter(|s| !s.is_empty());
         Ok(match self.provider {
             ProviderKind::Google => {
@@ -225,6 +228,48 @@ impl ProviderSettings {
                 Box::new(OAuth2Provider::new(c)?)
             }
         })
+    }
+
+    fn check_unused(&self) -> Result<()> {
+        use ProviderKind::*;
+        let kind = self.provider;
+        let preset = matches!(kind, Google | Microsoft | GitHub);
+        let unused: Vec<&str> = [
+            (
+                self.tenant_id.is_some() && kind != Microsoft,
+                "tenant_id (OAUTHKIT_TENANT_ID)",
+            ),
+            (
+                self.issuer_url.is_some() && preset,
+                "issuer_url (OAUTHKIT_ISSUER_URL)",
+            ),
+            (
+                self.authorize_url.is_some() && preset,
+                "authorize_url (OAUTHKIT_AUTHORIZE_URL)",
+            ),
+            (
+                self.token_url.is_some() && preset,
+                "token_url (OAUTHKIT_TOKEN_URL)",
+            ),
+            (
+                self.userinfo_url.is_some() && preset,
+                "userinfo_url (OAUTHKIT_USERINFO_URL)",
+            ),
+            (
+                self.revocation_url.is_some() && preset,
+                "revocation_url (OAUTHKIT_REVOCATION_URL)",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect();
+        if unused.is_empty() {
+            return Ok(());
+        }
+        Err(Error::InvalidArgument(format!(
+            "{} not used by provider '{kind}' (its endpoints are fixed); unset it, or use provider 'oidc' or 'custom'",
+            unused.join(", ")
+        )))
     }
 
     fn apply_oidc(&self, c: &mut OidcConfig, secret: Option<Secret>) {

@@ -4,7 +4,8 @@
 //! - `expires_in` may be a JSON number or a numeric string (Azure AD,
 //!   NetSuite, Naver send strings); a missing or unparsable value means
 //!   "expiry unknown", never "expired".
-//! - `scope` may be a space-separated string or a JSON array (Twitch).
+//! - `scope` may be a space-separated string, a comma-separated one
+//!   (GitHub, Facebook) or a JSON array (Twitch).
 //! - An `error` member is an OAuth error whatever the HTTP status (GitHub
 //!   answers 200 with `{"error": ...}`), and error bodies are read on 400
 //!   and 401 too.
@@ -136,14 +137,18 @@ pub(crate) fn lenient_seconds(v: &Value) -> Option<i64> {
     Some(n.max(0))
 }
 
-/// `scope` as a space-separated string or an array of strings.
+/// `scope` as a string separated by spaces or commas, or an array of
+/// strings. Commas are legal in RFC 6749 scope tokens, but no provider
+/// uses them inside a scope while GitHub separates with them
+/// (`"repo,gist"`).
 pub(crate) fn lenient_scopes(v: &Value) -> Vec<String> {
+    let split = |s: &str| -> Vec<String> { split_scopes(&s.replace(',', " ")) };
     match v {
-        Value::String(s) => split_scopes(s),
+        Value::String(s) => split(s),
         Value::Array(items) => items
             .iter()
             .filter_map(Value::as_str)
-            .flat_map(split_scopes)
+            .flat_map(split)
             .collect(),
         _ => Vec::new(),
     }
@@ -230,6 +235,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.scopes, ["a", "b", "c"]);
+        let t = parse_token_response(
+            "token",
+            &resp(
+                200,
+                r#"{"access_token":"a","scope":"repo,gist, read:user"}"#,
+            ),
+            &req,
+        )
+        .unwrap();
+        assert_eq!(t.scopes, ["repo", "gist", "read:user"]);
         let t = parse_token_response("token", &resp(200, r#"{"access_token":"a"}"#), &req).unwrap();
         assert_eq!(t.scopes, ["openid"]);
     }
