@@ -269,3 +269,95 @@ impl Read for ChannelReader {
         Ok(n)
     }
 }
+
+/// A provider whose RFC 9207 rule is its own (as Microsoft's multi-tenant
+/// endpoints, whose callbacks name the user's tenant rather than the
+/// configured `{tenantid}` issuer): the flow must ask the provider to check
+/// `iss`, not compare with `issuer()` itself.
+struct OwnIssRule {
+    inner: Arc<dyn oauthkit::provider::Provider>,
+    accept: Option<String>,
+}
+
+impl oauthkit::provider::Provider for OwnIssRule {
+    fn name(&self) -> &str {
+        "own-iss-rule"
+    }
+    fn build_authorize_url(&self, r: &oauthkit::provider::AuthorizeRequest<'_>) -> Result<String> {
+        self.inner.build_authorize_url(r)
+    }
+    fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: Option<&str>,
+        nonce: Option<&str>,
+    ) -> Result<oauthkit::TokenSet> {
+        self.inner
+            .exchange_code(code, redirect_uri, verifier, nonce)
+    }
+    fn refresh_tokens(&self, rt: &str) -> Result<oauthkit::TokenSet> {
+        self.inner.refresh_tokens(rt)
+    }
+    fn get_userinfo(&self, at: &str) -> Result<serde_json::Value> {
+        self.inner.get_userinfo(at)
+    }
+    fn revoke_token(
+        &self,
+        token: &str,
+        hint: Option<oauthkit::provider::TokenTypeHint>,
+    ) -> Result<bool> {
+        self.inner.revoke_token(token, hint)
+    }
+    fn issuer(&self) -> Option<String> {
+        Some("https://login.example/{tenantid}/v2.0".into())
+    }
+    fn check_authorization_response_iss(&self, iss: Option<&str>) -> Result<()> {
+        match (iss, &self.accept) {
+            (Some(got), Some(ok)) if got == ok => Ok(()),
+            _ => Err(oauthkit::Error::Authentication(
+                "iss refused by the provider's own rule".into(),
+            )),
+        }
+    }
+}
+
+fn approve_in_background() -> impl Fn(&str, &WindowConfig) -> Result<()> {
+    opener(|url| {
+        let _ = HeadlessBrowser::approve(&url);
+    })
+}
+
+#[test]
+fn the_flow_asks_the_provider_to_check_iss() {
+    let (idp, inner) = dev_pair(DevProviderOptions::default());
+    let provider = Arc::new(OwnIssRule {
+        inner,
+        accept: Some(idp.issuer().to_string()),
+    });
+    let flow = AuthFlowManager::new(provider, Some(memory()), None)
+        .with_auth_timeout(Duration::from_secs(20));
+    let open = approve_in_background();
+    let result = flow.run_native(Some(&open), None, None);
+    assert!(result.is_ok(), "the provider accepted the iss: {result:?}");
+}
+
+#[test]
+fn an_iss_the_provider_refuses_ends_the_flow_without_an_exchange() {
+    let (idp, inner) = dev_pair(DevProviderOptions::default());
+    let provider = Arc::new(OwnIssRule {
+        inner,
+        accept: None,
+    });
+    let flow = AuthFlowManager::new(provider, Some(memory()), None)
+        .with_auth_timeout(Duration::from_secs(20));
+    let open = approve_in_background();
+    let err = flow.run_native(Some(&open), None, None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication, "{err}");
+    assert!(err.to_string().contains("own rule"), "{err}");
+    assert_eq!(
+        idp.token_requests("authorization_code"),
+        0,
+        "no code exchange after a refused iss"
+    );
+}

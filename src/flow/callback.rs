@@ -18,15 +18,43 @@
 //! A response that passed rule 1 is final whatever happens next: the state
 //! is single use.
 
+use std::fmt;
+use std::sync::Arc;
+
 use crate::error::Error;
+use crate::provider::{check_response_iss, Provider};
 use crate::secret::{constant_time_eq, Secret};
 
 /// What the flow expects of the authorization response.
 #[derive(Debug, Clone)]
 pub struct ExpectedCallback {
     state: Secret,
-    issuer: Option<String>,
-    require_iss: bool,
+    iss: IssRule,
+}
+
+/// Who decides whether the response's `iss` is acceptable (RFC 9207).
+#[derive(Clone)]
+enum IssRule {
+    /// A fixed issuer (or none) and whether `iss` must be present.
+    Fixed {
+        issuer: Option<String>,
+        required: bool,
+    },
+    /// The provider's own rule, e.g. Microsoft's multi-tenant issuers.
+    Provider(Arc<dyn Provider>),
+}
+
+impl fmt::Debug for IssRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IssRule::Fixed { issuer, required } => f
+                .debug_struct("Fixed")
+                .field("issuer", issuer)
+                .field("required", required)
+                .finish(),
+            IssRule::Provider(p) => f.debug_tuple("Provider").field(&p.name()).finish(),
+        }
+    }
 }
 
 /// The outcome of checking one request.
@@ -57,16 +85,29 @@ impl ExpectedCallback {
     pub fn new(state: impl Into<Secret>) -> Self {
         ExpectedCallback {
             state: state.into(),
-            issuer: None,
-            require_iss: false,
+            iss: IssRule::Fixed {
+                issuer: None,
+                required: false,
+            },
         }
     }
 
     /// Sets the RFC 9207 expectations: the provider's issuer and whether the
     /// response must carry `iss`.
     pub fn with_issuer(mut self, issuer: Option<String>, require_iss: bool) -> Self {
-        self.issuer = issuer;
-        self.require_iss = require_iss;
+        self.iss = IssRule::Fixed {
+            issuer,
+            required: require_iss,
+        };
+        self
+    }
+
+    /// Leaves the RFC 9207 check to the provider
+    /// ([`Provider::check_authorization_response_iss`]), which knows rules
+    /// a plain comparison cannot (Microsoft's multi-tenant issuers). The
+    /// flows use this.
+    pub fn with_provider_iss_check(mut self, provider: Arc<dyn Provider>) -> Self {
+        self.iss = IssRule::Provider(provider);
         self
     }
 
@@ -105,19 +146,14 @@ impl ExpectedCallback {
         if !constant_time_eq(state.as_bytes(), self.state.expose().as_bytes()) {
             return CallbackVerdict::Ignored("state does not match");
         }
-        match (&iss, &self.issuer) {
-            (Some(got), Some(want)) if got != want => {
-                return CallbackVerdict::Failed(Error::Authentication(format!(
-                    "the authorization response came from issuer '{got}', expected '{want}' (RFC 9207 mix-up defence)"
-                )))
+        let iss_ok = match &self.iss {
+            IssRule::Fixed { issuer, required } => {
+                check_response_iss(issuer.as_deref(), *required, iss.as_deref())
             }
-            (None, _) if self.require_iss => {
-                return CallbackVerdict::Failed(Error::Authentication(
-                    "the provider requires 'iss' in the authorization response (RFC 9207) and it is missing"
-                        .into(),
-                ))
-            }
-            _ => {}
+            IssRule::Provider(p) => p.check_authorization_response_iss(iss.as_deref()),
+        };
+        if let Err(e) = iss_ok {
+            return CallbackVerdict::Failed(e);
         }
         if let Some(error) = error {
             return CallbackVerdict::Failed(Error::OAuth {

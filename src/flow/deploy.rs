@@ -330,10 +330,7 @@ impl DeployHandler {
         };
         // State matched a pending sign-in of this browser; the rest of the
         // checks (iss, error, code) are those of the native flow.
-        let expected = ExpectedCallback::new(state).with_issuer(
-            self.provider.issuer(),
-            self.provider.requires_iss_in_response(),
-        );
+        let expected = ExpectedCallback::new(state).with_provider_iss_check(self.provider.clone());
         let code = match expected.check_query(&request.query) {
             CallbackVerdict::Code(c) => c,
             CallbackVerdict::Failed(Error::OAuth {

@@ -271,10 +271,7 @@ impl AuthFlowManager {
                 }
             }
         }
-        let expected = ExpectedCallback::new(state).with_issuer(
-            self.provider.issuer(),
-            self.provider.requires_iss_in_response(),
-        );
+        let expected = ExpectedCallback::new(state).with_provider_iss_check(self.provider.clone());
         let cancelled = || self.status.is_cancelled();
         let outcome = match self.mode {
             CallbackMode::Server => server.wait(&expected, deadline, &cancelled),
