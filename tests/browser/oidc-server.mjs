@@ -4,6 +4,9 @@
 // tokens rotated, revocation and introspection on.
 //
 // usage: node oidc-server.mjs CLIENT_ID
+// Clients: CLIENT_ID (public, PKCE), CLIENT_ID-basic and CLIENT_ID-post
+// (confidential, client_secret_basic / client_secret_post, secret
+// "<client id>-secret-0123456789abcdef0123456789abcdef").
 // prints "READY <issuer>" once listening; exits when stdin closes.
 import http from 'node:http';
 import Provider from 'oidc-provider';
@@ -14,14 +17,25 @@ await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
 const provider = new Provider(issuer, {
-  clients: [{
-    client_id: clientId,
-    application_type: 'native',
-    token_endpoint_auth_method: 'none',
-    redirect_uris: ['http://127.0.0.1/callback'],
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-  }],
+  clients: [
+    {
+      client_id: clientId,
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    },
+    ...['basic', 'post'].map((kind) => ({
+      client_id: `${clientId}-${kind}`,
+      client_secret: `${clientId}-${kind}-secret-0123456789abcdef0123456789abcdef`,
+      application_type: 'native',
+      token_endpoint_auth_method: `client_secret_${kind}`,
+      redirect_uris: ['http://127.0.0.1/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    })),
+  ],
   features: {
     devInteractions: { enabled: true },
     revocation: { enabled: true },

@@ -6,6 +6,7 @@ pub mod conformance;
 #[cfg(feature = "dev-provider")]
 pub mod dev;
 pub mod flow_http;
+pub mod interactions;
 pub mod node_idp;
 pub mod server_conformance;
 pub mod servers;

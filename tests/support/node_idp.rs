@@ -54,6 +54,17 @@ impl NodeIdp {
     }
 }
 
+impl NodeIdp {
+    /// A confidential client of this provider: `kind` is `"basic"`
+    /// (client_secret_basic) or `"post"` (client_secret_post). Returns the
+    /// client id and secret.
+    pub fn confidential_client(&self, kind: &str) -> (String, String) {
+        let id = format!("{}-{kind}", self.client_id);
+        let secret = format!("{id}-secret-0123456789abcdef0123456789abcdef");
+        (id, secret)
+    }
+}
+
 impl Drop for NodeIdp {
     fn drop(&mut self) {
         let _ = self.child.kill();
