@@ -361,3 +361,44 @@ fn an_iss_the_provider_refuses_ends_the_flow_without_an_exchange() {
         "no code exchange after a refused iss"
     );
 }
+
+/// The whole native flow at the independent provider (panva's
+/// oidc-provider), its login and consent forms submitted over HTTP and the
+/// final redirect delivered to the real loopback callback server: one
+/// exchange, the ID token validated with the nonce, userinfo fetched, the
+/// tokens stored under `sub`.
+#[test]
+fn signs_in_at_the_independent_provider() {
+    let idp = support::node_idp::NodeIdp::start();
+    let provider = support::dev::client_for(&idp.issuer, &idp.client_id);
+    let store = memory();
+    let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None)
+        .with_extra_param("prompt", "consent")
+        .with_auth_timeout(Duration::from_secs(30));
+    let open = opener(|url| {
+        let redirect_uri = redirect_uri_of(&url);
+        let redirect = support::interactions::sign_in(&url, &redirect_uri, "frank");
+        assert!(redirect.param("iss").is_some(), "RFC 9207 iss sent");
+        let status = ureq::get(&redirect.url)
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .expect("deliver the redirect")
+            .status();
+        assert_eq!(status, 200);
+    });
+    let result = flow.run_native(Some(&open), None, None).unwrap();
+    assert_eq!(flow.state(), AuthFlowState::Completed);
+    assert_eq!(result.key, "frank");
+    assert_eq!(
+        result.user_info.as_ref().unwrap()["email"],
+        "frank@example.test"
+    );
+    let stored = store.load("frank").unwrap().expect("stored under sub");
+    assert!(stored.refresh_token.is_some() && stored.id_token.is_some());
+    assert_eq!(
+        provider.get_userinfo(stored.access_token.expose()).unwrap()["sub"],
+        "frank"
+    );
+}
