@@ -211,3 +211,54 @@ fn the_handler_can_be_mounted_without_the_server() {
     ));
     assert_eq!(cb.status, 400);
 }
+
+/// Deploy mode at the independent provider (panva's oidc-provider): two
+/// users sign in at once, each in its own cookie jar, login and consent
+/// forms submitted over HTTP; each ends with its own session.
+#[test]
+fn two_users_sign_in_at_the_independent_provider() {
+    let idp = support::node_idp::NodeIdp::start();
+    let provider = support::dev::client_for(&idp.issuer, &idp.client_id);
+    let store = Arc::new(MemoryStore::new());
+    let s2: Arc<dyn TokenStore> = store.clone();
+    let server = DeployServer::start("127.0.0.1:0".parse().unwrap(), move |base| {
+        DeployHandler::new(provider, s2, DeployOptions::new(base))
+    })
+    .unwrap();
+    let base = server.base_url().to_string();
+    let sessions: Vec<(String, String)> = std::thread::scope(|s| {
+        let runs: Vec<_> = ["grace", "heidi"]
+            .into_iter()
+            .map(|user| {
+                let base = base.clone();
+                s.spawn(move || {
+                    let r = HeadlessBrowser::get(&format!("{base}/auth/login")).unwrap();
+                    assert_eq!(r.status, 302);
+                    let cookie = cookie_pair(&r, "oauthkit_login");
+                    let redirect = support::interactions::sign_in(
+                        r.header("location").unwrap(),
+                        &format!("{base}/auth/callback"),
+                        user,
+                    );
+                    let done = callback(&redirect.url, &cookie);
+                    assert_eq!(done.status, 302, "{}", done.body);
+                    (user.to_string(), cookie_pair(&done, "oauthkit_session"))
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for (user, session) in &sessions {
+        let r = HeadlessBrowser::send(
+            "GET",
+            &format!("{base}/auth/status"),
+            &[("Cookie", session)],
+            None,
+        )
+        .unwrap();
+        let st: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(st["authenticated"], true, "{st}");
+        assert_eq!(st["key"], user.as_str(), "{st}");
+        assert!(store.load(user).unwrap().is_some());
+    }
+}

@@ -22,7 +22,8 @@ const provider = new Provider(issuer, {
       client_id: clientId,
       application_type: 'native',
       token_endpoint_auth_method: 'none',
-      redirect_uris: ['http://127.0.0.1/callback'],
+      // /auth/callback: deploy mode's route (tests/flow_deploy.rs)
+      redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/auth/callback'],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
     },
