@@ -69,16 +69,26 @@ fn authorize(provider: &OidcProvider, login: &str) -> Authorized {
     }
 }
 
+impl Authorized {
+    /// Exchanges the code with its own verifier and nonce.
+    fn exchange(&self, provider: &OidcProvider) -> oauthkit::Result<TokenSet> {
+        self.exchange_with(provider, self.pkce.verifier(), &self.nonce)
+    }
+
+    /// Exchanges the code claiming another verifier or nonce.
+    fn exchange_with(
+        &self,
+        provider: &OidcProvider,
+        verifier: &str,
+        nonce: &str,
+    ) -> oauthkit::Result<TokenSet> {
+        provider.exchange_code(&self.code, REDIRECT_URI, Some(verifier), Some(nonce))
+    }
+}
+
 fn sign_in(provider: &OidcProvider, login: &str) -> TokenSet {
     let a = authorize(provider, login);
-    provider
-        .exchange_code(
-            &a.code,
-            REDIRECT_URI,
-            Some(a.pkce.verifier()),
-            Some(&a.nonce),
-        )
-        .unwrap()
+    a.exchange(&provider).unwrap()
 }
 
 /// Asks the provider's introspection endpoint (RFC 7662), as a
@@ -160,14 +170,7 @@ fn code_exchange_with_pkce_validates_the_id_token_and_the_response_iss() {
     let missing = provider.check_authorization_response_iss(None).unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::Authentication);
 
-    let tokens = provider
-        .exchange_code(
-            &a.code,
-            REDIRECT_URI,
-            Some(a.pkce.verifier()),
-            Some(&a.nonce),
-        )
-        .unwrap();
+    let tokens = a.exchange(&provider).unwrap();
     assert_eq!(tokens.identity_id.as_deref(), Some("alice"));
     assert!(tokens.refresh_token.is_some(), "offline_access + consent");
     assert!(tokens.expires_at.is_some());
@@ -183,14 +186,7 @@ fn code_exchange_with_pkce_validates_the_id_token_and_the_response_iss() {
     assert_eq!(claims.sub, "alice");
     assert_eq!(claims.claims["nonce"], a.nonce.as_str());
     // The code is single use at the provider.
-    let again = provider
-        .exchange_code(
-            &a.code,
-            REDIRECT_URI,
-            Some(a.pkce.verifier()),
-            Some(&a.nonce),
-        )
-        .unwrap_err();
+    let again = a.exchange(&provider).unwrap_err();
     assert_eq!(again.kind(), ErrorKind::InvalidGrant, "{again}");
 }
 
@@ -200,13 +196,8 @@ fn a_wrong_pkce_verifier_is_the_providers_invalid_grant() {
     let provider = public_client(&idp);
     let a = authorize(&provider, "alice");
     let other = Pkce::generate();
-    let err = provider
-        .exchange_code(
-            &a.code,
-            REDIRECT_URI,
-            Some(other.verifier()),
-            Some(&a.nonce),
-        )
+    let err = a
+        .exchange_with(&provider, other.verifier(), &a.nonce)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidGrant, "{err}");
     match &err {
@@ -223,13 +214,8 @@ fn an_id_token_for_another_nonce_is_refused_after_exchange() {
     let idp = NodeIdp::start();
     let provider = public_client(&idp);
     let a = authorize(&provider, "alice");
-    let err = provider
-        .exchange_code(
-            &a.code,
-            REDIRECT_URI,
-            Some(a.pkce.verifier()),
-            Some("replayed-nonce"),
-        )
+    let err = a
+        .exchange_with(&provider, a.pkce.verifier(), "replayed-nonce")
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::IdToken, "{err}");
     assert!(err.to_string().contains("nonce"), "{err}");
@@ -240,14 +226,7 @@ fn a_tampered_id_token_is_refused() {
     let idp = NodeIdp::start();
     let provider = public_client(&idp);
     let a = authorize(&provider, "alice");
-    let tokens = provider
-        .exchange_code(
-            &a.code,
-            REDIRECT_URI,
-            Some(a.pkce.verifier()),
-            Some(&a.nonce),
-        )
-        .unwrap();
+    let tokens = a.exchange(&provider).unwrap();
     let id_token = tokens.id_token.unwrap().expose().to_string();
     let parts: Vec<&str> = id_token.split('.').collect();
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -357,14 +336,7 @@ fn a_wrong_client_secret_is_invalid_client_and_never_shown() {
     cfg.client_auth = Some(ClientAuthMethod::ClientSecretBasic);
     let wrong_secret = OidcProvider::new(cfg).unwrap();
     let a = authorize(&wrong_secret, "erin");
-    let err = wrong_secret
-        .exchange_code(
-            &a.code,
-            REDIRECT_URI,
-            Some(a.pkce.verifier()),
-            Some(&a.nonce),
-        )
-        .unwrap_err();
+    let err = a.exchange(&wrong_secret).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("invalid_client"), "{msg}");
     assert!(
