@@ -88,7 +88,7 @@ impl Authorized {
 
 fn sign_in(provider: &OidcProvider, login: &str) -> TokenSet {
     let a = authorize(provider, login);
-    a.exchange(&provider).unwrap()
+    a.exchange(provider).unwrap()
 }
 
 /// Asks the provider's introspection endpoint (RFC 7662), as a
