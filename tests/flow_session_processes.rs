@@ -29,16 +29,7 @@ fn main() {
     }
     // cargo test passes harness flags (e.g. --nocapture); ignore them.
     let dir = tempfile::tempdir().unwrap();
-    let mut specs = vec![(
-        "file",
-        format!("file:{}", dir.path().join("t.json").display()),
-    )];
-    if cfg!(feature = "sqlite") {
-        specs.push((
-            "sqlite",
-            format!("sqlite:{}", dir.path().join("t.db").display()),
-        ));
-    }
+    let specs = support::specs::local_store_specs(dir.path());
     let mut failed = 0;
     for (name, spec) in &specs {
         match std::panic::catch_unwind(|| one_refresh_across_processes(spec, dir.path())) {

@@ -28,16 +28,7 @@ fn main() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut specs = vec![(
-        "file",
-        format!("file:{}", dir.path().join("t.json").display()),
-    )];
-    if cfg!(feature = "sqlite") {
-        specs.push((
-            "sqlite",
-            format!("sqlite:{}", dir.path().join("t.db").display()),
-        ));
-    }
+    let mut specs = support::specs::local_store_specs(dir.path());
     // Network stores: a server each, shared by all processes of a scenario
     // (the scenario index lands at the end of the prefix).
     #[cfg(feature = "redis")]

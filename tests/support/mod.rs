@@ -10,3 +10,4 @@ pub mod interactions;
 pub mod node_idp;
 pub mod server_conformance;
 pub mod servers;
+pub mod specs;
