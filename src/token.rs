@@ -139,7 +139,7 @@ impl TokenSet {
 
     /// Seconds until expiry (negative once expired); `None` when unknown.
     pub fn seconds_left(&self) -> Option<i64> {
-        self.expires_at.map(|at| at - now_unix())
+        self.expires_at.map(|at| at.saturating_sub(now_unix()))
     }
 
     /// Whether the granted scopes include `scope`.
@@ -247,7 +247,7 @@ impl Serialize for TokenSet {
             access_token: self.access_token.clone(),
             token_type: self.token_type.clone(),
             refresh_token: self.refresh_token.clone(),
-            expires_in: self.expires_at.map(|at| at - self.issued_at),
+            expires_in: self.expires_at.map(|at| at.saturating_sub(self.issued_at)),
             id_token: self.id_token.clone(),
             scope: self.scope_string(),
             raw: self.extra.clone(),

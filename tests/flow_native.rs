@@ -402,3 +402,14 @@ fn signs_in_at_the_independent_provider() {
         "frank"
     );
 }
+
+#[test]
+fn a_timeout_too_large_is_an_error_and_leaves_the_flow_usable() {
+    let (_idp, provider) = dev_pair(DevProviderOptions::default());
+    let flow =
+        AuthFlowManager::new(provider, Some(memory()), None).with_auth_timeout(Duration::MAX);
+    let open = |_: &str, _: &WindowConfig| -> Result<()> { Ok(()) };
+    let err = flow.run_native(Some(&open), None, None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    assert_ne!(flow.state(), AuthFlowState::WaitingForCallback);
+}

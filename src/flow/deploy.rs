@@ -366,10 +366,15 @@ impl DeployHandler {
         if tokens.identity_id.is_none() {
             tokens.identity_id = user_info.as_ref().and_then(identity_of);
         }
-        let key = tokens
-            .identity_id
-            .clone()
-            .unwrap_or_else(|| "unknown".into());
+        // Never a shared fallback key: two users would see each other's
+        // tokens and one's logout would revoke the other's.
+        let Some(key) = tokens.identity_id.clone() else {
+            return DeployResponse::error(
+                502,
+                "no_identity",
+                "the provider named no user (no ID token sub and no userinfo)",
+            );
+        };
         if let Err(e) = self.store.save(&key, &tokens) {
             return DeployResponse::error(500, "storage_error", &e.to_string());
         }

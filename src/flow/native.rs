@@ -243,7 +243,9 @@ impl AuthFlowManager {
         open_browser: Option<OpenBrowserFn<'_>>,
         window_config: Option<&WindowConfig>,
     ) -> Result<AuthFlowResult> {
-        let deadline = Instant::now() + self.auth_timeout;
+        let deadline = Instant::now()
+            .checked_add(self.auth_timeout)
+            .ok_or_else(|| Error::InvalidArgument("the sign-in timeout is too large".into()))?;
         let server = CallbackServer::bind(&self.callback)?;
         let redirect_uri = server.redirect_uri().to_string();
         let state = random::state();
