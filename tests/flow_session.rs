@@ -150,3 +150,44 @@ fn background_refresh_refreshes_and_stops_on_drop() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(idp.token_requests("refresh_token"), 1);
 }
+
+/// The refresh hook may call back into the session for the same key: it
+/// runs after the locks are released, so this does not deadlock.
+#[test]
+fn the_refresh_hook_can_use_the_session_for_the_same_key() {
+    let (_idp, provider) =
+        support::dev::dev_pair(oauthkit::dev_provider::DevProviderOptions::default());
+    let store: Arc<dyn oauthkit::TokenStore> = Arc::new(oauthkit::store::MemoryStore::new());
+    support::dev::sign_in(&provider, store.clone(), "k");
+    support::dev::expire(&*store, "k");
+    let slot: Arc<std::sync::OnceLock<Arc<oauthkit::flow::SessionManager>>> = Arc::default();
+    let inner = slot.clone();
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let seen2 = seen.clone();
+    let sessions = Arc::new(
+        oauthkit::flow::SessionManager::new(provider, store).on_refresh(move |key, _| {
+            // Once: a forced refresh of the same key from inside the hook.
+            let mut seen = seen2.lock().unwrap();
+            if seen.is_none() {
+                *seen = Some(String::new());
+                drop(seen);
+                let again = inner.get().unwrap().refresh(key).unwrap();
+                *seen2.lock().unwrap() = Some(again.access_token.expose().to_string());
+            }
+        }),
+    );
+    let _ = slot.set(sessions.clone());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let s2 = sessions.clone();
+    std::thread::spawn(move || tx.send(s2.access_token("k").map(|t| t.expose().to_string())));
+    let first = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("no deadlock")
+        .unwrap();
+    let again = seen.lock().unwrap().clone().unwrap();
+    assert!(
+        !again.is_empty() && again != first,
+        "the hook refreshed again"
+    );
+    assert_eq!(sessions.tokens("k").unwrap().access_token.expose(), again);
+}

@@ -183,6 +183,21 @@ impl SessionManager {
     }
 
     fn refresh_inner(&self, key: &str, force: bool) -> Result<TokenSet> {
+        let (tokens, refreshed) = self.refresh_locked(key, force)?;
+        // The hook runs after both locks are released, so it may call back
+        // into this session (even for the same key) without deadlocking and
+        // a slow hook holds up no other process.
+        if refreshed {
+            if let Some(hook) = &self.hook {
+                hook(key, &tokens);
+            }
+        }
+        Ok(tokens)
+    }
+
+    /// Refreshes under the in-process and cross-process locks; `true` when
+    /// this call refreshed (rather than finding another's fresh tokens).
+    fn refresh_locked(&self, key: &str, force: bool) -> Result<(TokenSet, bool)> {
         let before = if force { self.store.load(key)? } else { None };
         let flight = self.flight(key);
         let _in_process = flight.lock().unwrap_or_else(|p| p.into_inner());
@@ -194,7 +209,7 @@ impl SessionManager {
             None => !self.needs_refresh(&current),
         };
         if someone_refreshed {
-            return Ok(current);
+            return Ok((current, false));
         }
         let Some(rt) = current.refresh_token.clone() else {
             return Err(Error::Authentication(format!(
@@ -225,10 +240,7 @@ impl SessionManager {
         };
         merge_kept_fields(&mut fresh, current);
         self.store.save(key, &fresh)?;
-        if let Some(hook) = &self.hook {
-            hook(key, &fresh);
-        }
-        Ok(fresh)
+        Ok((fresh, true))
     }
 }
 
