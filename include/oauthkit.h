@@ -229,11 +229,13 @@ typedef struct OakTokenSet OakTokenSet;
  * window of the application. Called once per run, on the thread running
  * `oak_flow_run_native`, before the flow waits for the redirect, so it
  * must return promptly (start the browser, don't wait for it). `url` is
- * valid only during the call. Return `OAK_OK` when the URL was shown; any
- * other status ends the run with `OAK_ERR_AUTHENTICATION`. The callback
- * must not unwind (no C++ exception, no longjmp) out of itself.
+ * valid only during the call. Return `OAK_OK` (0) when the URL was shown;
+ * any other value ends the run with `OAK_ERR_AUTHENTICATION`. The return
+ * type is a plain `int32_t`, not the status enum, so any value a C
+ * callback returns is well defined. The callback must not unwind (no C++
+ * exception, no longjmp) out of itself.
  */
-typedef OakStatus (*OakOpenBrowserFn)(const char *url, void *user_data);
+typedef int32_t (*OakOpenBrowserFn)(const char *url, void *user_data);
 
 /**
  * Told of every refreshed token set: the key and the new tokens (borrowed

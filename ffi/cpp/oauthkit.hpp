@@ -502,7 +502,7 @@ class Flow {
         OpenBrowser *open;
         std::exception_ptr error;
     };
-    static OakStatus trampoline(const char *url, void *user_data) noexcept {
+    static int32_t trampoline(const char *url, void *user_data) noexcept {
         auto *opener = static_cast<Opener *>(user_data);
         try {
             (*opener->open)(url);

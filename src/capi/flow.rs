@@ -25,11 +25,13 @@ use crate::flow::{AuthFlowManager, AuthFlowState, WindowConfig};
 /// window of the application. Called once per run, on the thread running
 /// `oak_flow_run_native`, before the flow waits for the redirect, so it
 /// must return promptly (start the browser, don't wait for it). `url` is
-/// valid only during the call. Return `OAK_OK` when the URL was shown; any
-/// other status ends the run with `OAK_ERR_AUTHENTICATION`. The callback
-/// must not unwind (no C++ exception, no longjmp) out of itself.
+/// valid only during the call. Return `OAK_OK` (0) when the URL was shown;
+/// any other value ends the run with `OAK_ERR_AUTHENTICATION`. The return
+/// type is a plain `int32_t`, not the status enum, so any value a C
+/// callback returns is well defined. The callback must not unwind (no C++
+/// exception, no longjmp) out of itself.
 pub type OakOpenBrowserFn =
-    Option<unsafe extern "C" fn(url: *const c_char, user_data: *mut c_void) -> OakStatus>;
+    Option<unsafe extern "C" fn(url: *const c_char, user_data: *mut c_void) -> i32>;
 
 /// Where a sign-in is, as `oak_flow_state` reports it.
 #[allow(non_camel_case_types)]
@@ -199,10 +201,9 @@ pub unsafe extern "C" fn oak_flow_run_native(
                 let url = CString::new(url)
                     .map_err(|_| Error::Authentication("authorization URL holds a NUL".into()))?;
                 match f(url.as_ptr(), user_data) {
-                    OakStatus::OAK_OK => Ok(()),
+                    0 => Ok(()),
                     status => Err(Error::Authentication(format!(
-                        "the browser callback failed with status {}",
-                        status as i32
+                        "the browser callback failed with status {status}"
                     ))),
                 }
             }
