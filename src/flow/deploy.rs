@@ -185,8 +185,12 @@ impl DeployOptions {
         self
     }
 
+    /// Whether cookies get `Secure`: the base URL's scheme is https, in
+    /// any letter case.
     fn secure(&self) -> bool {
-        self.base_url.starts_with("https://")
+        self.base_url
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
     }
 }
 
@@ -567,4 +571,17 @@ fn serve(handler: &DeployHandler, rq: tiny_http::Request) {
         }
     }
     let _ = rq.respond(response);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeployOptions;
+
+    #[test]
+    fn cookies_are_secure_for_https_in_any_letter_case() {
+        assert!(DeployOptions::new("https://app.example").secure());
+        assert!(DeployOptions::new("HTTPS://app.example").secure());
+        assert!(!DeployOptions::new("http://127.0.0.1:8080").secure());
+        assert!(!DeployOptions::new("http").secure());
+    }
 }
