@@ -11,8 +11,8 @@
 //!   `oak_last_error_message()` gives the reason on the calling thread.
 //! - NULL where a value is required, or a string that is not UTF-8, is
 //!   `OAK_ERR_INVALID_ARGUMENT`, never a crash. Out-parameters are set to
-//!   NULL/0/false before anything else, so a failed call leaves no
-//!   dangling pointer.
+//!   NULL/0/false before any argument is checked (and again when the call
+//!   fails), so a failed call leaves no dangling or stale value.
 //! - Whoever allocates frees: strings from `oak_string_free`, string
 //!   arrays from `oak_string_array_free`, each handle from its own
 //!   `oak_X_free`. Freeing NULL is a no-op.
