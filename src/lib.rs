@@ -33,7 +33,7 @@ pub mod server;
 pub mod store;
 pub mod token;
 
-pub use error::{Error, ErrorKind, Result, ValidationError};
+pub use error::{Error, ErrorKind, IdTokenError, Report, Result, ValidationError};
 pub use secret::Secret;
 pub use store::TokenStore;
 pub use token::TokenSet;

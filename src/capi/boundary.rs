@@ -113,7 +113,7 @@ pub fn call<O: OutParams>(outs: O, body: impl FnOnce(O) -> Result<()>) -> OakSta
         Ok(()) => OakStatus::OAK_OK,
         Err(e) => {
             keep.reset();
-            set_last_error(&e.to_string());
+            set_last_error(&e.report().to_string());
             e.kind().into()
         }
     }

@@ -25,13 +25,14 @@ mod imp {
     use std::convert::Infallible;
     use std::time::Duration;
 
-    use crate::error::{Error, Result};
+    use crate::error::Result;
 
     fn unsupported<T>() -> Result<T> {
-        Err(Error::Unsupported {
-            backend: "dev provider (build oauthkit with --features dev-provider)",
-            operation: "starting",
-        })
+        Err(crate::feature_off!(
+            "the dev provider",
+            "start",
+            "dev-provider"
+        ))
     }
 
     #[derive(Default)]

@@ -223,6 +223,7 @@ impl SessionManager {
                 status,
                 error,
                 description,
+                source,
             }) if error == "invalid_grant" => {
                 self.store.delete(key)?;
                 let note = format!("stored tokens for '{key}' deleted; sign in again");
@@ -234,6 +235,7 @@ impl SessionManager {
                         Some(d) => format!("{d} ({note})"),
                         None => note,
                     }),
+                    source,
                 });
             }
             Err(e) => return Err(e),

@@ -149,6 +149,7 @@ impl OAuthClient {
                 return Err(Error::Http {
                     endpoint: "userinfo".into(),
                     message: "userinfo response is not a JSON object".into(),
+                    source: None,
                 });
             }
             return Ok(v);
@@ -234,6 +235,7 @@ impl OAuthClient {
                             status: Some(r.status),
                             error: "github_error".into(),
                             description: Some(m.chars().take(300).collect()),
+                            source: None,
                         })
                 })
                 .unwrap_or_else(|| status_error("revocation", &r))),
@@ -254,6 +256,7 @@ fn bearer_challenge_error(status: u16, header: &str) -> Option<Error> {
         status: Some(status),
         error,
         description: param("error_description"),
+        source: None,
     })
 }
 

@@ -157,7 +157,8 @@ impl HttpResponse {
     /// The body parsed as a JSON value, or a typed error naming `endpoint`
     /// that describes the body without quoting it.
     pub fn json(&self, endpoint: &str) -> Result<serde_json::Value> {
-        serde_json::from_slice(&self.body).map_err(|_| Error::Http {
+        // A syntax error's text names a line and column, never the body.
+        serde_json::from_slice(&self.body).map_err(|e| Error::Http {
             endpoint: endpoint.to_owned(),
             message: format!(
                 "HTTP {}: response is not JSON (content type {}, {} bytes)",
@@ -165,6 +166,7 @@ impl HttpResponse {
                 self.content_type.as_deref().unwrap_or("none"),
                 self.body.len()
             ),
+            source: Some(Box::new(e)),
         })
     }
 }
@@ -295,11 +297,14 @@ impl HttpClient {
     ) -> Result<HttpResponse> {
         let parsed = check_endpoint_url(endpoint, url)?;
         let shown = without_query(&parsed);
-        let http_err = |message: String| Error::Http {
+        let http_err = |message: String| Error::http(endpoint, message);
+        // The HTTP client's error is the source; the message adds the URL
+        // (without its query) and the limit that fired, not its text.
+        let map_err = |e: ureq::Error| Error::Http {
             endpoint: endpoint.to_owned(),
-            message,
+            message: describe(&e, &shown, &self.config),
+            source: Some(Box::new(e)),
         };
-        let map_err = |e: ureq::Error| http_err(describe(&e, &shown, &self.config));
 
         let auth_header = match auth {
             Auth::None => None,
@@ -400,8 +405,8 @@ fn describe(e: &ureq::Error, url: &str, config: &HttpConfig) -> String {
         }
         ureq::Error::HostNotFound => format!("host of {url} not found"),
         ureq::Error::ConnectionFailed => format!("could not connect to {url}"),
-        ureq::Error::Io(io) => format!("{url}: I/O error: {io}"),
-        other => format!("{url}: {other}"),
+        ureq::Error::Io(_) => format!("I/O error talking to {url}"),
+        _ => format!("the request to {url} failed"),
     }
 }
 

@@ -18,7 +18,7 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IdTokenError, Result};
 use crate::provider::jwks::JwksCache;
 use crate::secret::constant_time_eq;
 use crate::token::now_unix;
@@ -384,7 +384,7 @@ pub fn half_hash(alg: Algorithm, value: &str) -> String {
 }
 
 fn id_err(m: impl Into<String>) -> Error {
-    Error::IdToken(m.into())
+    Error::IdToken(IdTokenError::new(m))
 }
 
 /// Peer-controlled strings in messages are cut short.
@@ -412,7 +412,9 @@ fn jwt_error(e: jsonwebtoken::errors::Error) -> Error {
         | JwtErrorKind::InvalidToken => "the token is malformed".to_owned(),
         other => format!("{other:?}"),
     };
-    Error::IdToken(m)
+    // The JWT library's error is the source; the reason above does not
+    // repeat its text.
+    Error::IdToken(IdTokenError::with_source(m, e))
 }
 
 #[cfg(test)]

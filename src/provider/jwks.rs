@@ -135,9 +135,9 @@ impl JwksCache {
     /// maximum age is fetched again first.
     pub fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey> {
         let Some(key_type) = key_type_for(alg) else {
-            return Err(Error::IdToken(format!(
-                "{alg:?} is symmetric; keys from a JWKS are never used for HMAC"
-            )));
+            return Err(Error::IdToken(
+                format!("{alg:?} is symmetric; keys from a JWKS are never used for HMAC").into(),
+            ));
         };
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let fresh =
@@ -180,6 +180,7 @@ impl JwksCache {
             return Err(Error::Http {
                 endpoint: "jwks".into(),
                 message: format!("{} answered HTTP {}", self.uri, r.status),
+                source: None,
             });
         }
         let doc = r.json("jwks")?;
@@ -187,6 +188,7 @@ impl JwksCache {
             return Err(Error::Http {
                 endpoint: "jwks".into(),
                 message: "JWKS document has no \"keys\" array".into(),
+                source: None,
             });
         };
         let keys = entries.iter().filter_map(parse_key).collect();
@@ -241,9 +243,9 @@ fn pick(
                 return Err(Miss::Unknown);
             };
             if !fits(&k) {
-                return Err(Miss::Fatal(Error::IdToken(format!(
-                    "key '{kid}' cannot verify {alg_name} signatures"
-                ))));
+                return Err(Miss::Fatal(Error::IdToken(
+                    format!("key '{kid}' cannot verify {alg_name} signatures").into(),
+                )));
             }
             Ok(k.key.clone())
         }
@@ -252,10 +254,13 @@ fn pick(
             match candidates.as_slice() {
                 [only] => Ok(only.key.clone()),
                 [] => Err(Miss::Unknown),
-                many => Err(Miss::Fatal(Error::IdToken(format!(
-                    "the token has no kid and {} keys could verify {alg_name}",
-                    many.len()
-                )))),
+                many => Err(Miss::Fatal(Error::IdToken(
+                    format!(
+                        "the token has no kid and {} keys could verify {alg_name}",
+                        many.len()
+                    )
+                    .into(),
+                ))),
             }
         }
     }
@@ -265,8 +270,8 @@ fn unknown(kid: Option<&str>, why: &str) -> Error {
     match kid {
         Some(kid) => {
             let kid: String = kid.chars().take(64).collect();
-            Error::IdToken(format!("unknown signing key id '{kid}': {why}"))
+            Error::IdToken(format!("unknown signing key id '{kid}': {why}").into())
         }
-        None => Error::IdToken(format!("no signing key for the token: {why}")),
+        None => Error::IdToken(format!("no signing key for the token: {why}").into()),
     }
 }

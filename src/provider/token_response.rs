@@ -67,6 +67,7 @@ pub fn parse_token_response(
         return Err(Error::Http {
             endpoint: endpoint.to_owned(),
             message: "token response is not a JSON object".into(),
+            source: None,
         });
     };
     token_set_from_map(endpoint, map, requested_scopes, received_at)
@@ -84,6 +85,7 @@ fn token_set_from_map(
             return Err(Error::Http {
                 endpoint: endpoint.to_owned(),
                 message: "token response has no access_token string".into(),
+                source: None,
             })
         }
     };
@@ -167,6 +169,7 @@ pub fn oauth_error(endpoint: &str, status: u16, body: &Value) -> Option<Error> {
         status: Some(status),
         error: error.chars().take(100).collect(),
         description,
+        source: None,
     })
 }
 
@@ -180,6 +183,7 @@ pub(crate) fn status_error(endpoint: &str, response: &HttpResponse) -> Error {
             response.content_type.as_deref().unwrap_or("none"),
             response.body.len()
         ),
+        source: None,
     }
 }
 

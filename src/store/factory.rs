@@ -126,10 +126,11 @@ fn open_sqlite(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
 
 #[cfg(not(feature = "sqlite"))]
 fn open_sqlite(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
-    Err(Error::Unsupported {
-        backend: "sqlite (build oauthkit with --features sqlite)",
-        operation: "opening",
-    })
+    Err(crate::feature_off!(
+        "the sqlite store",
+        "be opened",
+        "sqlite"
+    ))
 }
 
 #[cfg(feature = "keyring")]
@@ -141,10 +142,11 @@ fn open_keyring(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
 
 #[cfg(not(feature = "keyring"))]
 fn open_keyring(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
-    Err(Error::Unsupported {
-        backend: "keyring (build oauthkit with --features keyring)",
-        operation: "opening",
-    })
+    Err(crate::feature_off!(
+        "the keyring store",
+        "be opened",
+        "keyring"
+    ))
 }
 
 #[cfg(feature = "redis")]
@@ -156,10 +158,7 @@ fn open_redis(url: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
 
 #[cfg(not(feature = "redis"))]
 fn open_redis(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
-    Err(Error::Unsupported {
-        backend: "redis (build oauthkit with --features redis)",
-        operation: "opening",
-    })
+    Err(crate::feature_off!("the redis store", "be opened", "redis"))
 }
 
 #[cfg(feature = "memcache")]
@@ -171,8 +170,9 @@ fn open_memcache(url: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
 
 #[cfg(not(feature = "memcache"))]
 fn open_memcache(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
-    Err(Error::Unsupported {
-        backend: "memcache (build oauthkit with --features memcache)",
-        operation: "opening",
-    })
+    Err(crate::feature_off!(
+        "the memcache store",
+        "be opened",
+        "memcache"
+    ))
 }

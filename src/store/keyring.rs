@@ -66,8 +66,8 @@ impl KeyringStore {
             target_os = "windows"
         )) {
             return Err(Error::Unsupported {
-                backend: "keyring",
-                operation: "storing secrets on this platform",
+                backend: "the keyring store",
+                operation: "store secrets on this platform",
             });
         }
         Ok(KeyringStore {

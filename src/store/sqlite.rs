@@ -164,7 +164,7 @@ impl SqliteStore {
                 self.path.display().to_string(),
                 format!("database schema version {v}; this store reads version {SCHEMA_VERSION}"),
             )),
-            Err(Error::Storage { message, .. }) if message.contains("not a database") => {
+            Err(e @ Error::Storage { .. }) if e.report().to_string().contains("not a database") => {
                 Err(Error::corrupt(
                     self.path.display().to_string(),
                     "the file is not a SQLite database",
@@ -183,7 +183,7 @@ impl SqliteStore {
 }
 
 fn db_error(path: &Path, doing: &str, e: rusqlite::Error) -> Error {
-    Error::storage("sqlite", format!("{doing} {}: {e}", path.display()), e)
+    Error::storage("sqlite", format!("{doing} {}", path.display()), e)
 }
 
 impl TokenStore for SqliteStore {

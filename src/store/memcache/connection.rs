@@ -117,7 +117,7 @@ impl Connection {
             MemcacheError::IOError(_) | MemcacheError::PoolError(_) => Error::Unavailable {
                 backend: "memcache",
                 message: format!(
-                    "cannot reach memcached at {servers} within {:?} ({e})",
+                    "cannot reach memcached at {servers} within {:?}",
                     self.endpoint.connect_timeout.max(self.endpoint.io_timeout)
                 ),
                 source: Some(Box::new(e)),
@@ -127,7 +127,7 @@ impl Connection {
             }
             other => Error::Storage {
                 backend: "memcache",
-                message: other.to_string(),
+                message: format!("the request to {servers} failed"),
                 source: Some(Box::new(other)),
             },
         }
