@@ -213,13 +213,15 @@ impl Pool {
             };
             Error::Unavailable {
                 backend: "redis",
-                message: format!("{what} ({})", describe(&e)),
+                // The Redis error (its text holds addresses and server
+                // messages, never the values we sent) is the source.
+                message: what,
                 source: Some(Box::new(e)),
             }
         } else {
             Error::Storage {
                 backend: "redis",
-                message: describe(&e),
+                message: format!("a command to {} failed", self.endpoint),
                 source: Some(Box::new(e)),
             }
         }
@@ -246,10 +248,4 @@ pub(crate) fn is_connection_error(e: &RedisError) -> bool {
                 | ::redis::ErrorKind::Server(::redis::ServerErrorKind::BusyLoading)
                 | ::redis::ErrorKind::Server(::redis::ServerErrorKind::TryAgain)
         )
-}
-
-/// The error's category and text. Redis error texts hold addresses and
-/// server messages, never the values we sent.
-fn describe(e: &RedisError) -> String {
-    e.to_string()
 }
