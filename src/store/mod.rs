@@ -26,6 +26,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::token::TokenSet;
 
+pub mod encrypted;
 mod factory;
 pub(crate) mod file_lock;
 pub(crate) mod globus_format;
@@ -47,6 +48,7 @@ pub mod validating;
 pub use self::memcache::MemcacheStore;
 #[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
+pub use encrypted::{EncryptedStore, SealingKeys};
 pub use factory::{default_store_path, open, open_default};
 pub use json_file::JsonFileStore;
 #[cfg(feature = "keyring")]
