@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use aws_lc_rs::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -97,7 +97,7 @@ impl SealingKeys {
             let bytes = Zeroizing::new(
                 URL_SAFE_NO_PAD
                     .decode(word)
-                    .or_else(|_| STANDARD.decode(pad(word)))
+                    .or_else(|_| STANDARD_NO_PAD.decode(word))
                     .map_err(|_| {
                         Error::InvalidArgument(format!(
                             "encryption key #{} is not base64 (expected 32 random bytes, base64-encoded)",
@@ -310,14 +310,6 @@ fn raw_key_id(key: &[u8; KEY_LEN]) -> String {
         .finalize();
     let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
     format!("k-{hex}")
-}
-
-fn pad(word: &str) -> String {
-    let mut s = word.to_owned();
-    while s.len() % 4 != 0 {
-        s.push('=');
-    }
-    s
 }
 
 fn message_of(e: Error) -> String {
