@@ -65,6 +65,24 @@ impl SealingKeys {
             })
             .map(|k| k.with_source(format!("OS keyring service '{service}'")))
     }
+
+    /// Deletes the data key kept in the OS keyring under `service`; whether
+    /// there was one. Every record sealed with it can no longer be opened:
+    /// this is for tearing a store down, not for rotation.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when no keyring answers within
+    /// [`DEFAULT_KEYRING_TIMEOUT`].
+    pub fn delete_keyring_key(service: &str) -> Result<bool> {
+        let deleted = with_timeout(service, DEFAULT_KEYRING_TIMEOUT, |e| {
+            match e.delete_credential() {
+                Ok(()) => Ok(Some(Zeroizing::new(String::new()))),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })?;
+        Ok(deleted.is_some())
+    }
 }
 
 fn read(entry: keyring::Entry) -> keyring::Result<Option<Zeroizing<String>>> {
@@ -80,13 +98,14 @@ fn with_timeout<F>(service: &str, timeout: Duration, call: F) -> Result<Option<Z
 where
     F: FnOnce(keyring::Entry) -> keyring::Result<Option<Zeroizing<String>>> + Send + 'static,
 {
-    let entry =
-        keyring::Entry::new(service, KEYRING_ACCOUNT).map_err(|e| unavailable(service, &e))?;
     let (tx, rx) = mpsc::channel();
+    let name = service.to_owned();
+    // Even opening the entry may talk to the keyring daemon: all of it
+    // happens on the helper thread, which is left behind if it hangs.
     std::thread::Builder::new()
         .name("oauthkit-keyring".into())
         .spawn(move || {
-            let _ = tx.send(call(entry));
+            let _ = tx.send(keyring::Entry::new(&name, KEYRING_ACCOUNT).and_then(call));
         })
         .map_err(|e| Error::io("starting the keyring thread", e))?;
     match rx.recv_timeout(timeout) {

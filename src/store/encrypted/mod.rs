@@ -55,6 +55,8 @@ mod keys;
 
 use envelope::{Binding, Envelope, OpenError, SEALED_TOKEN_TYPE};
 pub use kdf::KdfParams;
+#[cfg(feature = "keyring")]
+pub use keyring_key::{DEFAULT_KEYRING_TIMEOUT, KEYRING_ACCOUNT};
 pub use keys::{SealingKeys, KEY_LEN};
 
 /// How long [`EncryptedStore::rekey`] waits for each key's lock.
