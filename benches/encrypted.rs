@@ -15,7 +15,6 @@ use oauthkit::{TokenSet, TokenStore};
 
 #[cfg(feature = "redis")]
 #[path = "../tests/support/servers.rs"]
-#[allow(dead_code)]
 mod servers;
 
 fn token() -> TokenSet {

@@ -53,7 +53,8 @@ mod key_file;
 mod keyring_key;
 mod keys;
 
-use envelope::{Binding, Envelope, OpenError, SEALED_TOKEN_TYPE};
+pub(crate) use envelope::SEALED_TOKEN_TYPE;
+use envelope::{Binding, Envelope, OpenError};
 pub use kdf::KdfParams;
 #[cfg(feature = "keyring")]
 pub use keyring_key::{DEFAULT_KEYRING_TIMEOUT, KEYRING_ACCOUNT};
