@@ -103,6 +103,11 @@ enum OakStatus
      */
     OAK_ERR_LOCK_TIMEOUT = 16,
     /**
+     * A sealed record of an encrypted store did not open (tampered, moved,
+     * wrong key, or plain text where sealed records are required).
+     */
+    OAK_ERR_DECRYPTION = 31,
+    /**
      * A bug in oauthkit, including a panic caught at the boundary.
      */
     OAK_ERR_INTERNAL = 99,

@@ -69,6 +69,10 @@ pub enum ErrorKind {
     Authentication = 15,
     /// A lock could not be taken in time.
     LockTimeout = 16,
+    /// A sealed record of an encrypted store did not open: tampered, moved,
+    /// sealed with a key the store does not hold, or plain text where only
+    /// sealed records are accepted.
+    Decryption = 31,
     /// A bug: a panic caught at the C boundary or a broken invariant.
     Internal = 99,
 }
@@ -210,6 +214,17 @@ pub enum Error {
     /// A lock could not be taken in time.
     #[error("timed out waiting for the lock on {0}")]
     LockTimeout(String),
+    /// A sealed record of an [`EncryptedStore`](crate::store::EncryptedStore)
+    /// did not open. Nothing was changed.
+    #[error("cannot decrypt the record in {location}{}: {reason}", key_id.as_ref().map(|k| format!(" (key id '{k}')")).unwrap_or_default())]
+    Decryption {
+        /// Backend, namespace and key of the record.
+        location: String,
+        /// The id of the key the record names, when it names one.
+        key_id: Option<String>,
+        /// Why it did not open (never key material).
+        reason: String,
+    },
     /// A bug inside oauthkit (a caught panic, a broken invariant).
     #[error("internal error: {0}")]
     Internal(String),
@@ -379,6 +394,7 @@ impl Error {
             Error::Cancelled => ErrorKind::Cancelled,
             Error::Authentication(_) => ErrorKind::Authentication,
             Error::LockTimeout(_) => ErrorKind::LockTimeout,
+            Error::Decryption { .. } => ErrorKind::Decryption,
             Error::Internal(_) => ErrorKind::Internal,
         }
     }

@@ -51,7 +51,16 @@ fn main() {
             ),
         ];
         for (i, (what, run)) in scenarios.into_iter().enumerate() {
-            let spec = format!("{spec}.{i}");
+            // a fresh file, database or prefix per scenario: a local store's
+            // suffix goes on its path, before any `?settings`
+            let spec = match spec.split_once('?') {
+                Some((path, settings))
+                    if spec.starts_with("file:") || spec.starts_with("sqlite:") =>
+                {
+                    format!("{path}.{i}?{settings}")
+                }
+                _ => format!("{spec}.{i}"),
+            };
             match std::panic::catch_unwind(|| run(&spec)) {
                 Ok(()) => {
                     println!("test {name}: {what} ... ok");
@@ -105,6 +114,9 @@ fn child(args: &[String]) {
                 .insert("padding".into(), "x".repeat(64 * 1024).into());
             for n in 0.. {
                 s.save(&format!("k{}", n % 20), &big).unwrap();
+                if n == 1 {
+                    println!("saved");
+                }
             }
         }
         "holder" => {
@@ -146,6 +158,19 @@ fn kill_mid_write(spec: &str) {
     s.save("k0", &full_token_set(1)).unwrap();
     for round in 0..8u64 {
         let mut c = spawn("churn", spec, &[]);
+        // the kill lands mid-churn, after the child's first complete save
+        // (however slow the machine), at a different moment each round
+        let mut first = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(c.stdout.as_mut().unwrap()),
+            &mut first,
+        )
+        .unwrap();
+        assert_eq!(
+            first.trim(),
+            "saved",
+            "the churn child failed before saving"
+        );
         std::thread::sleep(Duration::from_millis(30 + round * 17));
         c.kill().unwrap();
         c.wait().unwrap();

@@ -59,6 +59,9 @@ pub enum OakStatus {
     OAK_ERR_AUTHENTICATION = 15,
     /// A lock could not be taken in time.
     OAK_ERR_LOCK_TIMEOUT = 16,
+    /// A sealed record of an encrypted store did not open (tampered, moved,
+    /// wrong key, or plain text where sealed records are required).
+    OAK_ERR_DECRYPTION = 31,
     /// A bug in oauthkit, including a panic caught at the boundary.
     OAK_ERR_INTERNAL = 99,
 }
@@ -83,6 +86,7 @@ impl From<ErrorKind> for OakStatus {
             ErrorKind::Cancelled => OAK_ERR_CANCELLED,
             ErrorKind::Authentication => OAK_ERR_AUTHENTICATION,
             ErrorKind::LockTimeout => OAK_ERR_LOCK_TIMEOUT,
+            ErrorKind::Decryption => OAK_ERR_DECRYPTION,
             _ => OAK_ERR_INTERNAL,
         }
     }
@@ -381,6 +385,7 @@ mod tests {
             ErrorKind::Cancelled,
             ErrorKind::Authentication,
             ErrorKind::LockTimeout,
+            ErrorKind::Decryption,
             ErrorKind::Internal,
         ] {
             assert_eq!(OakStatus::from(kind) as i32, kind as i32, "{kind:?}");

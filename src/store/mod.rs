@@ -26,6 +26,8 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::token::TokenSet;
 
+mod default_store;
+pub mod encrypted;
 mod factory;
 pub(crate) mod file_lock;
 pub(crate) mod globus_format;
@@ -47,7 +49,9 @@ pub mod validating;
 pub use self::memcache::MemcacheStore;
 #[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
-pub use factory::{default_store_path, open, open_default};
+pub use default_store::{DefaultStore, OpenedStore, Protection, ALLOW_PLAINTEXT_ENV};
+pub use encrypted::{EncryptedStore, SealingKeys};
+pub use factory::{default_store_path, open, open_default, STORE_ENV};
 pub use json_file::JsonFileStore;
 #[cfg(feature = "keyring")]
 pub use keyring::KeyringStore;
