@@ -135,6 +135,14 @@ fn representatives() -> Vec<(Error, &'static str)> {
             "timed out waiting for the lock on /home/a/tokens.json.lock",
         ),
         (
+            Error::Decryption {
+                location: "file store, namespace 'DEFAULT', key 'alice'".into(),
+                key_id: Some("k-0123456789ab".into()),
+                reason: "the integrity check failed".into(),
+            },
+            "cannot decrypt the record in file store, namespace 'DEFAULT', key 'alice' (key id 'k-0123456789ab'): the integrity check failed",
+        ),
+        (
             Error::Internal("panic: boom".into()),
             "internal error: panic: boom",
         ),
