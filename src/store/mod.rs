@@ -27,7 +27,9 @@ use crate::error::{Error, Result};
 use crate::token::TokenSet;
 
 mod factory;
+mod fair_queue;
 pub(crate) mod file_lock;
+mod file_snapshot;
 pub(crate) mod globus_format;
 pub mod json_file;
 #[cfg(feature = "keyring")]
@@ -35,6 +37,7 @@ pub mod keyring;
 #[cfg(feature = "memcache")]
 pub mod memcache;
 pub mod memory;
+pub(crate) mod private_dir;
 #[cfg(feature = "redis")]
 pub mod redis;
 #[cfg(any(feature = "redis", feature = "memcache"))]
