@@ -3,7 +3,8 @@
 //!
 //! Taking a lock:
 //! 1. the thread waits for its [`Turn`] in the process's fair queue
-//!    (`fair_queue.rs`), so threads of one process are served in order;
+//!    (`fair_queue.rs`), so threads of one process are served in order; the
+//!    timeout runs out only when that line stops moving;
 //! 2. optionally it passes a *gate* lock first: whoever holds the gate is
 //!    the only process blocked on the lock itself, so the process that just
 //!    released the lock cannot take it again in front of a waiter (the
@@ -82,10 +83,11 @@ impl FileLock {
         options: LockOptions<'_>,
         timeout: Duration,
     ) -> Result<FileLock> {
-        let deadline = Instant::now() + timeout;
         let path = dir.join(name);
         let timed_out = || Error::LockTimeout(path.display().to_string());
-        let turn = fair_queue::wait_turn(&path, Some(deadline)).ok_or_else(timed_out)?;
+        let turn = fair_queue::wait_turn(&path, Some(timeout)).ok_or_else(timed_out)?;
+        // Other processes: at most `timeout` from here.
+        let deadline = Instant::now() + timeout;
         let gate = match options.gate {
             Some(gate) => Some(os_lock(dir, gate, Some(deadline))?.ok_or_else(timed_out)?),
             None => None,

@@ -85,8 +85,9 @@ pub(crate) struct SnapshotCache {
 pub(crate) enum Current {
     /// No file.
     Missing,
-    /// The file's content; `fresh` when it was read (not reused) now.
-    Found { snap: Arc<Snapshot>, fresh: bool },
+    /// The file's content; `new_mode` when its permission bits differ from
+    /// the last snapshot's (or there was none).
+    Found { snap: Arc<Snapshot>, new_mode: bool },
 }
 
 impl SnapshotCache {
@@ -112,7 +113,7 @@ impl SnapshotCache {
             if c.stamp == stamp && c.settled() {
                 return Ok(Current::Found {
                     snap: c.clone(),
-                    fresh: false,
+                    new_mode: false,
                 });
             }
         }
@@ -130,14 +131,14 @@ impl SnapshotCache {
             .as_ref()
             .filter(|c| c.bytes.as_deref() == Some(&bytes[..]))
             .map(|c| c.doc.clone());
-        let fresh = same_bytes.is_none();
+        let new_mode = cached.as_ref().is_none_or(|c| c.stamp.mode != stamp.mode);
         let doc = match same_bytes {
             Some(doc) => doc,
             None => Arc::new(parse(&bytes)?),
         };
         let snap = Arc::new(Snapshot::new(stamp, doc, bytes, at));
         *self.last() = Some(snap.clone());
-        Ok(Current::Found { snap, fresh })
+        Ok(Current::Found { snap, new_mode })
     }
 
     /// Remembers what a write put in the file (its stamp taken after the
@@ -150,5 +151,55 @@ impl SnapshotCache {
     /// Forgets the snapshot (the file was moved away).
     pub(crate) fn forget(&self) {
         *self.last() = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(mtime_ns: i128, ctime_ns: i128) -> FileStamp {
+        FileStamp {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            mtime_ns,
+            ctime_ns,
+            mode: 0o600,
+            is_symlink: false,
+        }
+    }
+
+    fn snap(mtime_ns: i128, ctime_ns: i128, read_at: i128) -> Snapshot {
+        Snapshot::new(
+            stamp(mtime_ns, ctime_ns),
+            Arc::new(Map::new()),
+            Arc::from(&b"{}"[..]),
+            read_at,
+        )
+    }
+
+    const S: i128 = 1_000_000_000;
+
+    #[test]
+    fn a_snapshot_read_within_the_files_clock_tick_is_not_trusted() {
+        let t = 1_700_000_000 * S + 123_456_789;
+        // Read in the same tick as the last change: a later write in that
+        // tick would leave the same stamp.
+        assert!(!snap(t, t, t + 1_000_000).settled());
+        // The status change (a rename, a chmod) counts as much as the write.
+        assert!(!snap(t - 10 * S, t, t + 1_000_000).settled());
+        // Read well after the change: any later write has a later stamp.
+        assert!(snap(t, t, t + MARGIN_NS + 1).settled());
+        // An unsettled snapshot keeps its bytes to compare; a settled one not.
+        assert!(snap(t, t, t).bytes.is_some());
+        assert!(snap(t, t, t + S).bytes.is_none());
+    }
+
+    #[test]
+    fn whole_second_file_clocks_need_a_longer_wait() {
+        let t = 1_700_000_000 * S;
+        assert!(!snap(t, t, t + S).settled());
+        assert!(snap(t, t, t + COARSE_MARGIN_NS + 1).settled());
     }
 }

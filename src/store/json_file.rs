@@ -133,7 +133,11 @@ impl JsonFileStore {
         }
     }
 
-    /// How long a writer waits for another process's write (default 10 s).
+    /// How long a writer waits for any one other writer (default 10 s).
+    /// Writers are served in arrival order, threads of this process first
+    /// in line among themselves; waiting behind writers that keep finishing
+    /// is not a timeout, a writer that holds the lock this long is
+    /// ([`Error::LockTimeout`]).
     pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
         self
@@ -282,8 +286,8 @@ impl JsonFileStore {
             })?;
         match found {
             Current::Missing => Ok(None),
-            Current::Found { snap, fresh } => {
-                if fresh && snap.stamp.mode & 0o077 != 0 {
+            Current::Found { snap, new_mode } => {
+                if new_mode && snap.stamp.mode & 0o077 != 0 {
                     log::warn!(
                         "oauthkit: the token file {} is readable or writable by others \
                          (mode {:o}); it is made 0600 on the next write",
