@@ -29,7 +29,9 @@ use crate::token::TokenSet;
 mod default_store;
 pub mod encrypted;
 mod factory;
+mod fair_queue;
 pub(crate) mod file_lock;
+mod file_snapshot;
 pub(crate) mod globus_format;
 pub mod json_file;
 #[cfg(feature = "keyring")]
@@ -37,6 +39,7 @@ pub mod keyring;
 #[cfg(feature = "memcache")]
 pub mod memcache;
 pub mod memory;
+pub(crate) mod private_dir;
 #[cfg(feature = "redis")]
 pub mod redis;
 #[cfg(any(feature = "redis", feature = "memcache"))]

@@ -7,6 +7,7 @@ pub mod conformance;
 pub mod dev;
 pub mod flow_http;
 pub mod interactions;
+pub mod log_capture;
 pub mod node_idp;
 pub mod server_conformance;
 pub mod servers;
