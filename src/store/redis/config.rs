@@ -250,26 +250,10 @@ impl RedisConfig {
             client_tls: None,
             root_cert: self.tls_root_cert.clone(),
         };
-        let target = if self.cluster {
-            let mut b = ClusterClientBuilder::new(self.nodes.clone())
-                .connection_timeout(self.connect_timeout)
-                .response_timeout(self.io_timeout)
-                // No retries inside the client: it would wait for a timed
-                // out reply again; the pool follows redirects itself.
-                .retries(0);
-            if self.tls_root_cert.is_some() {
-                b = b.certs(certs());
-            }
-            Target::Cluster(b.build().map_err(bad)?)
-        } else {
-            if self.nodes.len() > 1 {
-                return Err(Error::InvalidArgument(
-                    "several redis URLs given for a single server; use RedisConfig::cluster".into(),
-                ));
-            }
-            // The client only connects; the pool sends AUTH and SELECT
-            // itself, within the connect timeout (see pool.rs).
-            let info = first.as_str().into_connection_info().map_err(bad)?;
+        // A client that only connects; the pool sends AUTH and SELECT
+        // itself, within the connect timeout (see pool.rs).
+        let single = |url: &str| -> Result<Single> {
+            let info = url.into_connection_info().map_err(bad)?;
             let settings = info.redis_settings();
             let auth = settings
                 .password()
@@ -284,12 +268,39 @@ impl RedisConfig {
             } else {
                 ::redis::Client::open(bare)
             };
-            Target::Single(Single {
+            Ok(Single {
                 client: client.map_err(bad)?,
                 auth,
                 db,
                 tls,
             })
+        };
+        let target = if self.cluster {
+            let mut b = ClusterClientBuilder::new(self.nodes.clone())
+                .connection_timeout(self.connect_timeout)
+                .response_timeout(self.io_timeout)
+                // No retries inside the client: it would wait for a timed
+                // out reply again; the pool follows redirects itself.
+                .retries(0);
+            if self.tls_root_cert.is_some() {
+                b = b.certs(certs());
+            }
+            let seeds = self
+                .nodes
+                .iter()
+                .map(|n| single(n))
+                .collect::<Result<Vec<_>>>()?;
+            Target::Cluster {
+                client: b.build().map_err(bad)?,
+                seeds,
+            }
+        } else {
+            if self.nodes.len() > 1 {
+                return Err(Error::InvalidArgument(
+                    "several redis URLs given for a single server; use RedisConfig::cluster".into(),
+                ));
+            }
+            Target::Single(single(first)?)
         };
         let endpoint = first
             .as_str()

@@ -27,7 +27,13 @@ pub(crate) enum Target {
     /// One server (or a proxy).
     Single(Single),
     /// A Redis Cluster reached through its seed nodes.
-    Cluster(ClusterClient),
+    Cluster {
+        /// The `redis` crate's cluster client.
+        client: ClusterClient,
+        /// The same seeds, probed by the pool before the cluster client
+        /// connects (see [`Pool::probe`]).
+        seeds: Vec<Single>,
+    },
 }
 
 /// One server: a client that only opens the TCP (or TLS) connection, and
@@ -201,31 +207,61 @@ impl Pool {
                     .client
                     .get_connection_with_timeout(left)
                     .map_err(|e| self.connect_error("connecting", e))?;
-                self.handshake(single, &mut c, deadline)?;
+                self.handshake(single, &mut c, deadline, single.tls)?;
                 c.set_read_timeout(Some(self.io_timeout))
                     .and_then(|()| c.set_write_timeout(Some(self.io_timeout)))
                     .map_err(|e| self.error(e))?;
                 Ok(Conn::Single(c))
             }
-            Target::Cluster(client) => client
-                .get_connection()
-                .and_then(|c| {
-                    c.set_read_timeout(Some(self.io_timeout))?;
-                    c.set_write_timeout(Some(self.io_timeout))?;
-                    Ok(Conn::Cluster(Box::new(c)))
-                })
-                .map_err(|e| self.connect_error("connecting", e)),
+            Target::Cluster { client, seeds } => {
+                self.probe(seeds, deadline)?;
+                client
+                    .get_connection()
+                    .and_then(|c| {
+                        c.set_read_timeout(Some(self.io_timeout))?;
+                        c.set_write_timeout(Some(self.io_timeout))?;
+                        Ok(Conn::Cluster(Box::new(c)))
+                    })
+                    .map_err(|e| self.connect_error("connecting", e))
+            }
         }
     }
 
-    /// `AUTH` and `SELECT` (or a `PING` that completes a TLS handshake),
-    /// one at a time, each waiting only for what is left of the connect
-    /// timeout.
+    /// Finds a seed that answers a `PING` before `deadline`, trying them in
+    /// turn. The cluster client connects to the seeds itself and waits the
+    /// whole connect timeout for each of its setup replies, and then for a
+    /// `PING` without any timeout; it is only called once a seed has just
+    /// answered, so that a cluster that stopped answering costs one
+    /// connect timeout.
+    fn probe(&self, seeds: &[Single], deadline: Instant) -> crate::Result<()> {
+        let mut last = None;
+        for seed in seeds {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let answered = seed
+                .client
+                .get_connection_with_timeout(left)
+                .map_err(|e| self.connect_error("connecting", e))
+                .and_then(|mut c| self.handshake(seed, &mut c, deadline, true));
+            match answered {
+                Ok(()) => return Ok(()),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| self.connect_timed_out("connecting")))
+    }
+
+    /// `AUTH` and `SELECT` (or, with `ping` and nothing else to send, a
+    /// `PING`, which also completes a TLS handshake), one at a time, each
+    /// waiting only for what is left of the connect timeout.
     fn handshake(
         &self,
         single: &Single,
         c: &mut ::redis::Connection,
         deadline: Instant,
+        ping: bool,
     ) -> crate::Result<()> {
         let mut cmds = Vec::new();
         if let Some((user, password)) = &single.auth {
@@ -241,7 +277,7 @@ impl Pool {
             select.arg(single.db);
             cmds.push(select);
         }
-        if cmds.is_empty() && single.tls {
+        if cmds.is_empty() && ping {
             cmds.push(::redis::cmd("PING"));
         }
         for command in &cmds {
