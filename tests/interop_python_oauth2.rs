@@ -171,6 +171,58 @@ fn rust_reads_what_python_oauth2_wrote() {
     assert_eq!(gone, true);
 }
 
+/// python-memcached pickles with protocol 0 unless told otherwise; a
+/// deployment may set `pickleProtocol` up to 5 (frames, memo opcodes,
+/// short strings, bytes and sets as opcodes): every protocol is read.
+/// Before protocol 3 (bytes) and 4 (sets) Python pickles those through
+/// `GLOBAL` + `REDUCE` (a call), which is refused like any other call.
+#[test]
+fn rust_reads_python_memcached_pickles_of_every_protocol() {
+    let m = Memcached::start();
+    let now = now_unix();
+    run_python(
+        &m,
+        &format!(
+            "import memcache, pickle\n\
+             for p in range(0, pickle.HIGHEST_PROTOCOL + 1):\n\
+             \x20   data = {{'tuple': (1, 'x'), 'f': 1.5, 'big': 2**63, 'none': None, 'yes': True}}\n\
+             \x20   if p >= 3: data['b'] = b'raw'\n\
+             \x20   if p >= 4: data['set'] = {{'a'}}\n\
+             \x20   s = TokenStore(mc=memcache.Client(['127.0.0.1:{port}'], pickleProtocol=p))\n\
+             \x20   s.save_token(AccessToken('app', 'password', 'p%d-at' % p, data=data, \
+                 expires_at={exp}, refresh_token='p%d-rt' % p, scopes=['s', 's2'], user_id='ü-%d' % p))\n\
+             old = TokenStore(mc=memcache.Client(['127.0.0.1:{port}'], pickleProtocol=2))\n\
+             old.save_token(AccessToken('app', 'password', 'set-at', data={{'set': {{'a'}}}}))\n\
+             print(json.dumps(pickle.HIGHEST_PROTOCOL))\n",
+            port = m.port,
+            exp = now + 3600
+        ),
+    );
+    let s = store(&m, MemcacheServerOptions::default());
+    for p in 0..=5 {
+        let t = s
+            .fetch_by_refresh_token(&format!("p{p}-rt"))
+            .unwrap_or_else(|e| panic!("protocol {p}: {e}"));
+        assert_eq!(t.token.expose(), format!("p{p}-at"), "protocol {p}");
+        assert_eq!(t.user_id.as_deref(), Some(format!("ü-{p}").as_str()));
+        assert_eq!(t.scopes, ["s", "s2"], "protocol {p}");
+        assert_eq!(t.data["tuple"], serde_json::json!([1, "x"]), "protocol {p}");
+        assert_eq!(t.data["f"], 1.5, "protocol {p}");
+        assert_eq!(t.data["big"], 9_223_372_036_854_775_808u64, "protocol {p}");
+        assert!(t.data["none"].is_null(), "protocol {p}");
+        assert_eq!(t.data["yes"], true, "protocol {p}");
+        if p >= 3 {
+            assert_eq!(t.data["b"], "raw", "protocol {p}");
+        }
+        if p >= 4 {
+            assert_eq!(t.data["set"], serde_json::json!(["a"]), "protocol {p}");
+        }
+    }
+    let err = s.fetch_by_token("set-at").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+    assert!(err.to_string().contains("GLOBAL"), "{err}");
+}
+
 #[test]
 fn python_oauth2_reads_what_rust_wrote() {
     let m = Memcached::start();

@@ -526,6 +526,15 @@ mod tests {
     }
 
     #[test]
+    fn python_2_byte_strings_are_read_as_text() {
+        let p = b"(dp0\nS'client_id'\np1\nS'cid'\np2\nsS'user_id'\np3\nL42L\ns.";
+        let v = decode(p).unwrap();
+        assert_eq!(v["client_id"], "cid");
+        assert_eq!(v["user_id"], 42);
+        assert!(decode(b"S'\\xff'\n.").is_err());
+    }
+
+    #[test]
     fn round_trip_through_protocol_2() {
         let v = serde_json::json!({"a": [1, "x", null, true, 2.5], "b": {"c": -7}});
         let bytes = encode(&v);
