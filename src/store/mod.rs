@@ -36,6 +36,8 @@ pub(crate) mod globus_format;
 pub mod json_file;
 #[cfg(feature = "keyring")]
 pub mod keyring;
+#[cfg(feature = "keyring")]
+mod keyring_search;
 #[cfg(feature = "memcache")]
 pub mod memcache;
 pub mod memory;
