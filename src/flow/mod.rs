@@ -21,6 +21,7 @@ pub mod browser;
 pub mod callback;
 pub mod callback_server;
 pub mod deploy;
+mod host_check;
 mod html;
 pub mod native;
 pub mod paste;
