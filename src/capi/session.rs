@@ -153,7 +153,10 @@ pub unsafe extern "C" fn oak_session_logout(
 ) -> OakStatus {
     call(|| {
         let out_had_tokens = opt_out(out_had_tokens);
-        let had = handle(session, "session")?.0.logout(str_arg(key, "key")?)?;
+        let had = handle(session, "session")?
+            .0
+            .logout(str_arg(key, "key")?)?
+            .had_tokens;
         if let Some(slot) = out_had_tokens {
             *slot = had;
         }
