@@ -283,3 +283,28 @@ fn logout_reports_a_failed_revocation_without_secrets() {
     }
     assert_eq!(echo.count("/revoke"), 2);
 }
+
+/// Extreme refresh margins (item 5): `Duration::MAX` means "always due",
+/// never a wrapped negative margin that makes an expired token look fresh;
+/// `Duration::ZERO` refreshes only expired tokens.
+#[test]
+fn extreme_refresh_margins_do_not_wrap() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    sign_in(&provider, store.clone(), "max");
+    let zero = SessionManager::new(provider.clone(), store.clone()).with_margin(Duration::ZERO);
+    zero.tokens("max").unwrap();
+    assert_eq!(
+        idp.token_requests("refresh_token"),
+        0,
+        "a fresh token is kept"
+    );
+    let max = SessionManager::new(provider, store.clone()).with_margin(Duration::MAX);
+    assert!(max.needs_refresh_now("max").unwrap());
+    max.tokens("max").unwrap();
+    assert_eq!(idp.token_requests("refresh_token"), 1, "always due");
+    // An expired token with no expiry margin at all is refreshed.
+    expire(&*store, "max");
+    zero.tokens("max").unwrap();
+    assert_eq!(idp.token_requests("refresh_token"), 2);
+}

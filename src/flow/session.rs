@@ -160,7 +160,9 @@ impl SessionManager {
     }
 
     fn needs_refresh(&self, t: &TokenSet) -> bool {
-        t.is_expired(self.margin.as_secs() as i64)
+        // Saturating: a margin beyond i64 seconds means "always due", never
+        // a wrapped negative margin.
+        t.is_expired(i64::try_from(self.margin.as_secs()).unwrap_or(i64::MAX))
     }
 
     fn load_required(&self, key: &str) -> Result<TokenSet> {
