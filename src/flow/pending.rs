@@ -316,6 +316,20 @@ mod tests {
     }
 
     #[test]
+    fn starting_sign_ins_keeps_nothing_on_the_server() {
+        let p = pending(DEFAULT_PENDING_TTL);
+        let verifier = "v".repeat(43);
+        let first = p.begin(&"s".repeat(43), Some(&verifier), &"n".repeat(43));
+        for i in 0..20_000 {
+            let c = p.begin(&format!("{i:043}"), Some(&verifier), &"n".repeat(43));
+            assert!(c.len() < 400, "a cookie of {} bytes", c.len());
+        }
+        assert_eq!(p.remembered_uses(), 0);
+        assert!(p.take(&"s".repeat(43), Some(&first)).is_ok());
+        assert_eq!(p.remembered_uses(), 1);
+    }
+
+    #[test]
     fn used_states_are_bounded_and_forgotten_after_expiry() {
         let mut u = UsedStates::default();
         for i in 0..10u8 {
