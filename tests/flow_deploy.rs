@@ -611,3 +611,33 @@ fn deploy_logout_reports_a_failed_revocation() {
     assert!(st.body.contains("\"authenticated\":false"), "{}", st.body);
     assert!(idp.is_token_active(tokens.access_token.expose()));
 }
+
+/// Cookie tossing: a sibling site (or an earlier login in another tab)
+/// can make the browser send a second `oauthkit_login` cookie, placed
+/// first. The genuine cookie still finishes its own sign-in, once.
+#[test]
+fn a_tossed_login_cookie_does_not_shadow_the_genuine_one() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
+    let store = Arc::new(MemoryStore::new());
+    let base = "http://127.0.0.1:9";
+    let h = handler_at(provider, store, base, |o| o);
+    let (attacker, _) = handler_login(&h, base);
+    for shape in ["another genuine", "garbage", "empty"] {
+        let (victim, target) = handler_login(&h, base);
+        let header = match shape {
+            "another genuine" => format!("{attacker}; {victim}"),
+            "garbage" => format!("oauthkit_login=garbage; {victim}"),
+            _ => format!("oauthkit_login=; other=1; {victim}"),
+        };
+        let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(header.clone()));
+        assert_eq!(r.status, 302, "{shape}: {}", r.body);
+        let replay = h.handle(&DeployRequest::new("GET", &target).with_cookie(header));
+        assert_eq!(replay.status, 400, "{shape}: single use");
+    }
+    assert_eq!(idp.token_requests("authorization_code"), 3);
+    // Only the attacker's cookie: refused as another browser's sign-in.
+    let (_, target) = handler_login(&h, base);
+    let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(attacker));
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("another browser"), "{}", r.body);
+}

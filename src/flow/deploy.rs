@@ -25,7 +25,7 @@ use super::callback::{CallbackVerdict, ExpectedCallback};
 use super::html;
 use super::logout::{sign_out, LogoutReport, RevocationOutcome};
 use super::native::identity_of;
-use super::pending::{PendingSignIns, DEFAULT_PENDING_TTL};
+use super::pending::{PendingRejection, PendingSignIns, DEFAULT_PENDING_TTL};
 use super::sealed_cookie::CookieKey;
 use crate::error::{Error, Result};
 use crate::provider::{random, AuthorizeRequest, Pkce, Provider};
@@ -93,10 +93,18 @@ impl DeployRequest {
         self
     }
 
-    fn cookie_value(&self, name: &str) -> Option<&str> {
-        self.cookie.as_deref()?.split(';').find_map(|c| {
-            let (k, v) = c.trim().split_once('=')?;
-            (k == name).then_some(v)
+    fn cookie_value<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.cookie_values(name).next()
+    }
+
+    /// Every value of cookie `name`, in order (a browser sends several
+    /// when another site or path set one too).
+    fn cookie_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.cookie.as_deref().into_iter().flat_map(move |header| {
+            header.split(';').filter_map(move |c| {
+                let (k, v) = c.trim().split_once('=')?;
+                (k == name).then_some(v)
+            })
         })
     }
 }
@@ -365,12 +373,23 @@ impl DeployHandler {
         let Some(state) = state else {
             return DeployResponse::error(400, "invalid_state", "the callback has no state");
         };
-        let pending = match self
-            .pending
-            .take(&state, request.cookie_value(LOGIN_COOKIE))
-        {
-            Ok(p) => p,
-            Err(why) => return DeployResponse::error(400, "invalid_state", why.describe()),
+        // Every login cookie the browser sent is tried, so one tossed in
+        // by a sibling site (or left by another tab) cannot shadow the
+        // genuine one; only a cookie carrying this state can succeed.
+        let mut refusal = PendingRejection::NoPendingSignIn;
+        let mut taken = None;
+        for value in request.cookie_values(LOGIN_COOKIE) {
+            match self.pending.take(&state, Some(value)) {
+                Ok(p) => {
+                    taken = Some(p);
+                    break;
+                }
+                Err(PendingRejection::NoPendingSignIn) => {}
+                Err(why) => refusal = why,
+            }
+        }
+        let Some(pending) = taken else {
+            return DeployResponse::error(400, "invalid_state", refusal.describe());
         };
         // State matched a pending sign-in of this browser; the rest of the
         // checks (iss, error, code) are those of the native flow.
@@ -650,7 +669,15 @@ fn serve(handler: &DeployHandler, rq: tiny_http::Request) {
             .map(|h| h.value.as_str().to_string())
     };
     let mut request = DeployRequest::new(rq.method().as_str(), rq.url());
-    request.cookie = header("Cookie");
+    // Several Cookie header lines are one list (RFC 6265 §5.4 sends one,
+    // but proxies and HTTP/2 gateways may split it).
+    let cookies: Vec<&str> = rq
+        .headers()
+        .iter()
+        .filter(|h| h.field.equiv("Cookie"))
+        .map(|h| h.value.as_str())
+        .collect();
+    request.cookie = (!cookies.is_empty()).then(|| cookies.join("; "));
     request.origin = header("Origin");
     request.sec_fetch_site = header("Sec-Fetch-Site");
     request.csrf_token = header("X-CSRF-Token");
