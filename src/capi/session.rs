@@ -149,7 +149,12 @@ pub unsafe extern "C" fn oak_session_logout(
     out_had_tokens: *mut bool,
 ) -> OakStatus {
     call(opt_out(out_had_tokens), |out_had_tokens| {
-        out_had_tokens.set(handle(session, "session")?.0.logout(str_arg(key, "key")?)?);
+        out_had_tokens.set(
+            handle(session, "session")?
+                .0
+                .logout(str_arg(key, "key")?)?
+                .had_tokens,
+        );
         Ok(())
     })
 }

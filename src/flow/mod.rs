@@ -9,7 +9,8 @@
 //! | pasting the final redirect URL (SSH) | [`paste`] |
 //! | opening the system browser | [`browser`] |
 //! | deploy mode: `/auth/*` routes | [`deploy`] |
-//! | short-lived pending sign-ins of deploy mode | [`pending`] |
+//! | short-lived pending sign-ins of deploy mode, sealed in a cookie | [`pending`] |
+//! | signing out and what revocation did ([`LogoutReport`]) | [`logout`] |
 //! | [`SessionManager`]: fresh access tokens, single-flight refresh | [`session`] |
 //! | the background refresh thread | [`background`] |
 //!
@@ -21,10 +22,13 @@ pub mod browser;
 pub mod callback;
 pub mod callback_server;
 pub mod deploy;
+mod host_check;
 mod html;
+pub mod logout;
 pub mod native;
 pub mod paste;
 pub mod pending;
+mod sealed_cookie;
 pub mod session;
 mod state;
 
@@ -33,7 +37,9 @@ pub use browser::{open_system_browser, WindowConfig};
 pub use callback::{CallbackVerdict, ExpectedCallback};
 pub use callback_server::{CallbackServer, CallbackServerOptions, PortChoice, RedirectHost};
 pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer};
+pub use logout::{LogoutReport, RevocationFailure, RevocationOutcome};
 pub use native::{AuthFlowManager, AuthFlowResult, CallbackMode};
+pub use sealed_cookie::CookieKey;
 pub use session::SessionManager;
 pub use state::AuthFlowState;
 

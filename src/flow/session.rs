@@ -22,8 +22,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::logout::{sign_out, LogoutReport};
 use crate::error::{Error, Result};
-use crate::provider::{Provider, TokenTypeHint};
+use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::store::TokenStore;
 use crate::token::TokenSet;
@@ -148,27 +149,20 @@ impl SessionManager {
             .is_some_and(|t| self.needs_refresh(&t)))
     }
 
-    /// Signs out: revokes the refresh token, then the access token (best
-    /// effort), and deletes the stored tokens whatever the network said.
-    /// Returns whether tokens were stored.
-    pub fn logout(&self, key: &str) -> Result<bool> {
-        let Some(tokens) = self.store.load(key)? else {
-            return Ok(false);
-        };
-        if let Some(rt) = &tokens.refresh_token {
-            let _ = self
-                .provider
-                .revoke_token(rt.expose(), Some(TokenTypeHint::RefreshToken));
-        }
-        let _ = self.provider.revoke_token(
-            tokens.access_token.expose(),
-            Some(TokenTypeHint::AccessToken),
-        );
-        self.store.delete(key)
+    /// Signs out: revokes the refresh token, then the access token, and
+    /// deletes the stored tokens whatever the network said. The report
+    /// says whether tokens were stored, whether the provider revoked them
+    /// (or has no revocation endpoint, or failed: which token and why,
+    /// never the token itself) and whether they were deleted. A store
+    /// error is the error.
+    pub fn logout(&self, key: &str) -> Result<LogoutReport> {
+        sign_out(&*self.provider, &*self.store, key)
     }
 
     fn needs_refresh(&self, t: &TokenSet) -> bool {
-        t.is_expired(self.margin.as_secs() as i64)
+        // Saturating: a margin beyond i64 seconds means "always due", never
+        // a wrapped negative margin.
+        t.is_expired(i64::try_from(self.margin.as_secs()).unwrap_or(i64::MAX))
     }
 
     fn load_required(&self, key: &str) -> Result<TokenSet> {
