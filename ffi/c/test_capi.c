@@ -98,6 +98,59 @@ static void test_file_store_round_trip(void) {
     oak_store_free(store);
 }
 
+/* Encryption at rest from C: a spec with encrypt=env:NAME seals every token
+ * set; the file holds no token text; another key cannot open it. */
+static void test_encrypted_store_spec(void) {
+    /* 32 bytes, base64 */
+    CHECK(setenv("OAK_C_TEST_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", 1) == 0);
+    CHECK(setenv("OAK_C_TEST_OTHER_KEY", "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=", 1) == 0);
+    char spec[8192], other[8192], path[4096];
+    snprintf(path, sizeof path, "%s/sealed.json", tmpdir);
+    snprintf(spec, sizeof spec, "file:%s?encrypt=env:OAK_C_TEST_KEY", path);
+    snprintf(other, sizeof other, "file:%s?encrypt=env:OAK_C_TEST_OTHER_KEY", path);
+
+    OakStore *store = NULL;
+    CHECK_OK(oak_store_open(spec, &store));
+    OakTokenSet *ts = NULL;
+    CHECK_OK(oak_token_set_new("c-secret-access", &ts));
+    CHECK_OK(oak_token_set_set_refresh_token(ts, "c-secret-refresh"));
+    CHECK_OK(oak_store_save(store, "alice", ts));
+    oak_token_set_free(ts);
+
+    OakTokenSet *loaded = NULL;
+    CHECK_OK(oak_store_load(store, "alice", &loaded));
+    char *s = NULL;
+    CHECK_OK(oak_token_set_refresh_token(loaded, &s));
+    CHECK_STR(s, "c-secret-refresh");
+    oak_string_free(s);
+    oak_token_set_free(loaded);
+
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (f) {
+        char buf[65536];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        fclose(f);
+        CHECK(strstr(buf, "c-secret") == NULL);
+        CHECK(strstr(buf, "oak:v1:") != NULL);
+    }
+
+    OakStore *wrong = NULL;
+    CHECK_OK(oak_store_open(other, &wrong));
+    loaded = (OakTokenSet *)0x1;
+    CHECK_ERR(oak_store_load(wrong, "alice", &loaded), OAK_ERR_DECRYPTION, "key id");
+    CHECK(loaded == NULL);
+    CHECK_STR(oak_status_name(OAK_ERR_DECRYPTION), "OAK_ERR_DECRYPTION");
+    oak_store_free(wrong);
+    oak_store_free(store);
+
+    OakStore *none = (OakStore *)0x1;
+    CHECK_ERR(oak_store_open("memory:?encrypt=env:OAK_C_TEST_UNSET", &none),
+              OAK_ERR_INVALID_ARGUMENT, "OAK_C_TEST_UNSET");
+    CHECK(none == NULL);
+}
+
 static void test_missing_key_is_null(void) {
     OakStore *store = NULL;
     CHECK_OK(oak_store_open("memory:", &store));
@@ -780,6 +833,7 @@ int main(void) {
     }
     RUN(test_versions);
     RUN(test_file_store_round_trip);
+    RUN(test_encrypted_store_spec);
     RUN(test_missing_key_is_null);
     RUN(test_null_arguments);
     RUN(test_non_utf8_arguments);
