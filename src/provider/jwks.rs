@@ -24,6 +24,10 @@ use std::time::{Duration, Instant};
 
 use std::str::FromStr;
 
+use aws_lc_rs::signature::{
+    self as sig, EcdsaVerificationAlgorithm, EdDSAParameters, ParsedPublicKey, RsaParameters,
+    RsaPublicKeyComponents,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
@@ -83,6 +87,8 @@ struct CachedKey {
     key_type: KeyType,
     alg: Option<String>,
     key: DecodingKey,
+    /// The key parsed by aws-lc-rs for each algorithm it may verify.
+    verifiers: Vec<(Algorithm, Arc<ParsedPublicKey>)>,
 }
 
 /// A JWKS entry this library refuses to verify with, and why.
@@ -179,6 +185,32 @@ impl JwksCache {
     /// refetch per interval), then is rejected. A key set older than its
     /// maximum age is fetched again first.
     pub fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey> {
+        self.find(kid, alg, |k| k.key.clone())
+    }
+
+    /// The parsed aws-lc-rs key that verifies `alg` signatures of the key
+    /// chosen as in [`key_for`](Self::key_for). Parsed once per fetch, so
+    /// a validation costs one signature check, not a key parse too.
+    pub(crate) fn verifier_for(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Arc<ParsedPublicKey>> {
+        self.find(kid, alg, |k| {
+            k.verifiers
+                .iter()
+                .find(|(a, _)| *a == alg)
+                .map(|(_, v)| v.clone())
+        })?
+        .ok_or_else(|| Error::IdToken(format!("the signing key cannot verify {alg:?} signatures")))
+    }
+
+    fn find<T>(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+        get: impl Fn(&CachedKey) -> T,
+    ) -> Result<T> {
         let Some(key_type) = key_type_for(alg) else {
             return Err(Error::IdToken(format!(
                 "{alg:?} is symmetric; keys from a JWKS are never used for HMAC"
@@ -190,8 +222,9 @@ impl JwksCache {
         if fresh {
             self.fetch_into(&mut state)?;
         }
-        match pick(state.keys.as_deref().expect("fetched"), kid, alg, key_type) {
-            Ok(k) => return Ok(k),
+        let keys = state.keys.clone().expect("fetched");
+        match pick(&keys, kid, alg, key_type) {
+            Ok(k) => return Ok(get(k)),
             Err(Miss::Unknown(note)) if fresh => {
                 return Err(unknown(kid, &format!("not in the JWKS just fetched{note}")));
             }
@@ -209,8 +242,9 @@ impl JwksCache {
         }
         state.last_refetch = Some(Instant::now());
         self.fetch_into(&mut state)?;
-        match pick(state.keys.as_deref().expect("fetched"), kid, alg, key_type) {
-            Ok(k) => Ok(k),
+        let keys = state.keys.clone().expect("fetched");
+        match pick(&keys, kid, alg, key_type) {
+            Ok(k) => Ok(get(k)),
             Err(Miss::Unknown(note)) => Err(unknown(
                 kid,
                 &format!("not in the JWKS even after refetching it{note}"),
@@ -275,18 +309,21 @@ fn parse_key(entry: &Value) -> Parsed {
         }
     }
     match check_key(entry) {
-        Ok((key_type, key)) => Parsed::Usable(CachedKey {
+        Ok((key_type, key, verifiers)) => Parsed::Usable(CachedKey {
             kid,
             key_type,
             alg: entry.get("alg").and_then(Value::as_str).map(str::to_owned),
             key,
+            verifiers,
         }),
         Err(reason) => Parsed::Refused(Refused { kid, reason }),
     }
 }
 
 /// The key's type and decoding key, or why it is refused.
-fn check_key(entry: &Value) -> std::result::Result<(KeyType, DecodingKey), String> {
+type Checked = (KeyType, DecodingKey, Vec<(Algorithm, Arc<ParsedPublicKey>)>);
+
+fn check_key(entry: &Value) -> std::result::Result<Checked, String> {
     let field = |name: &str| entry.get(name).and_then(Value::as_str);
     let bytes = |name: &str| -> std::result::Result<Vec<u8>, String> {
         let v = field(name).ok_or_else(|| format!("the key has no '{name}'"))?;
@@ -383,7 +420,60 @@ fn check_key(entry: &Value) -> std::result::Result<(KeyType, DecodingKey), Strin
         return Err("the key data is unusable".into());
     }
     let key = DecodingKey::from_jwk(&jwk).map_err(|_| "the key data is unusable".to_owned())?;
-    Ok((key_type, key))
+    let own_alg = field("alg").and_then(|a| Algorithm::from_str(a).ok());
+    let unusable = |_| "the key data is unusable".to_owned();
+    let mut verifiers = Vec::new();
+    for (alg, params) in verification_algorithms(key_type) {
+        if own_alg.is_some_and(|a| a != alg) {
+            continue;
+        }
+        let parsed = match params {
+            Params::Rsa(p) => {
+                let (n, e) = (bytes("n")?, bytes("e")?);
+                let strip =
+                    |b: &[u8]| b[b.iter().position(|x| *x != 0).unwrap_or(b.len())..].to_vec();
+                RsaPublicKeyComponents {
+                    n: strip(&n),
+                    e: strip(&e),
+                }
+                .to_parsed_public_key(p)
+                .map_err(unusable)?
+            }
+            Params::Ec(p) => {
+                let mut point = vec![4u8];
+                point.extend(bytes("x")?);
+                point.extend(bytes("y")?);
+                ParsedPublicKey::new(p, point).map_err(unusable)?
+            }
+            Params::Ed(p) => ParsedPublicKey::new(p, bytes("x")?).map_err(unusable)?,
+        };
+        verifiers.push((alg, Arc::new(parsed)));
+    }
+    Ok((key_type, key, verifiers))
+}
+
+enum Params {
+    Rsa(&'static RsaParameters),
+    Ec(&'static EcdsaVerificationAlgorithm),
+    Ed(&'static EdDSAParameters),
+}
+
+/// The algorithms a key type verifies, with aws-lc-rs's parameters.
+fn verification_algorithms(t: KeyType) -> Vec<(Algorithm, Params)> {
+    use Algorithm::*;
+    match t {
+        KeyType::Rsa => vec![
+            (RS256, Params::Rsa(&sig::RSA_PKCS1_2048_8192_SHA256)),
+            (RS384, Params::Rsa(&sig::RSA_PKCS1_2048_8192_SHA384)),
+            (RS512, Params::Rsa(&sig::RSA_PKCS1_2048_8192_SHA512)),
+            (PS256, Params::Rsa(&sig::RSA_PSS_2048_8192_SHA256)),
+            (PS384, Params::Rsa(&sig::RSA_PSS_2048_8192_SHA384)),
+            (PS512, Params::Rsa(&sig::RSA_PSS_2048_8192_SHA512)),
+        ],
+        KeyType::EcP256 => vec![(ES256, Params::Ec(&sig::ECDSA_P256_SHA256_FIXED))],
+        KeyType::EcP384 => vec![(ES384, Params::Ec(&sig::ECDSA_P384_SHA384_FIXED))],
+        KeyType::Ed25519 => vec![(EdDSA, Params::Ed(&sig::ED25519))],
+    }
 }
 
 /// Bits of a big-endian unsigned integer (leading zero bytes ignored).
@@ -400,12 +490,12 @@ enum Miss {
     Fatal(Error),
 }
 
-fn pick(
-    keys: &KeySet,
+fn pick<'a>(
+    keys: &'a KeySet,
     kid: Option<&str>,
     alg: Algorithm,
     key_type: KeyType,
-) -> Result<DecodingKey, Miss> {
+) -> Result<&'a CachedKey, Miss> {
     let alg_name = format!("{alg:?}");
     let fits =
         |k: &&CachedKey| k.key_type == key_type && k.alg.as_deref().is_none_or(|a| a == alg_name);
@@ -435,12 +525,12 @@ fn pick(
                         .unwrap_or_default()
                 ))));
             }
-            Ok(k.key.clone())
+            Ok(k)
         }
         None => {
             let candidates: Vec<_> = keys.usable.iter().filter(fits).collect();
             match candidates.as_slice() {
-                [only] => Ok(only.key.clone()),
+                [only] => Ok(only),
                 [] => {
                     let reasons: Vec<String> = keys.refused.iter().take(3).map(refused).collect();
                     Err(Miss::Unknown(if reasons.is_empty() {
