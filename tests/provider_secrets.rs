@@ -482,3 +482,30 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
         }
     }
 }
+
+#[test]
+fn a_huge_token_echoed_in_part_is_still_scrubbed() {
+    // a hostile token endpoint returns a ~900 kB access token and echoes a
+    // slice from its middle as token_type and error text: scrubbing stays
+    // proportional to the text (no per-window table of the whole token)
+    let server = MockServer::start();
+    server.json("/.well-known/openid-configuration", 200, &oidc_doc(&server));
+    let p = oidc_provider(&server, ClientAuthMethod::ClientSecretPost);
+    let big: String = (0..900_000u32)
+        .map(|i| char::from(b'a' + ((i.wrapping_mul(2_654_435_761) >> 7) % 26) as u8))
+        .collect();
+    let slice = &big[450_000..450_030];
+    server.json(
+        "/token",
+        200,
+        &json!({"access_token": big, "token_type": slice, "refresh_token": REFRESH}),
+    );
+    let e = p
+        .exchange_code(CODE, REDIRECT, Some(VERIFIER), None)
+        .expect_err("unknown token_type");
+    assert_no_secret(
+        &e,
+        &[HELD_EXCHANGE, &[slice, REFRESH]].concat(),
+        "huge token",
+    );
+}

@@ -31,7 +31,7 @@
 //! Values shorter than [`MIN_SECRET_CHARS`] characters cannot be told
 //! apart from ordinary text and are not searched for.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -212,6 +212,19 @@ impl Redactor {
             return e;
         }
         let matcher = Matcher::new(&self.secrets);
+        let known = matches!(
+            e,
+            Error::Http { .. }
+                | Error::OAuth { .. }
+                | Error::IdToken(_)
+                | Error::Authentication(_)
+                | Error::InvalidArgument(_)
+                | Error::Internal(_)
+                | Error::LockTimeout(_)
+                | Error::NotFound { .. }
+                | Error::Corrupt { .. }
+                | Error::Validation(_)
+        );
         let text =
             |s: &str, max: usize| texts_with(&matcher, &[(s, max)]).pop().unwrap_or_default();
         let m = |s: &str| text(s, MAX_MESSAGE_CHARS);
@@ -268,7 +281,8 @@ impl Redactor {
         };
         // Anything this function does not know how to rewrite (a variant
         // or source added later) is replaced rather than let through.
-        if finds_with(&matcher, &full_text(&scrubbed)) {
+        let unchecked = !known || std::error::Error::source(&scrubbed).is_some();
+        if unchecked && finds_with(&matcher, &full_text(&scrubbed)) {
             return Error::Http {
                 endpoint: "provider".into(),
                 message: m(&scrubbed.to_string()),
@@ -374,36 +388,71 @@ fn cap(s: String, max_chars: usize) -> String {
     out
 }
 
-/// The windows of every form of every secret (hashed), by window length.
+/// Every form of every secret, to be looked for in text.
+///
+/// Matching hashes the windows of the (bounded) text and then slides over
+/// each secret form once, so memory stays proportional to the text and
+/// time to the text plus the secrets, however long a hostile provider
+/// makes a token it returns.
 struct Matcher {
-    grams: Vec<(usize, HashSet<u64>)>,
+    forms: Vec<Vec<char>>,
 }
 
-/// FNV-1a over ASCII-lowercased characters. A collision only removes a
-/// little more text than needed.
-fn window_hash(chars: &[char]) -> u64 {
-    chars.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, c| {
-        (h ^ u64::from(c.to_ascii_lowercase() as u32)).wrapping_mul(0x0100_0000_01b3)
+/// Rolling (Rabin-Karp) hashes of every `k`-character window of `chars`,
+/// ASCII case folded, in order. A collision only removes a little more
+/// text than needed.
+fn window_hashes(chars: &[char], k: usize) -> impl Iterator<Item = u64> + '_ {
+    const B: u64 = 0x0000_0100_0000_01b3;
+    let v = |c: char| u64::from(c.to_ascii_lowercase() as u32) + 1;
+    let top = (1..k).fold(1u64, |p, _| p.wrapping_mul(B));
+    let mut h = chars[..k.min(chars.len())]
+        .iter()
+        .fold(0u64, |h, c| h.wrapping_mul(B).wrapping_add(v(*c)));
+    let count = (chars.len() + 1).saturating_sub(k);
+    (0..count).map(move |i| {
+        let current = h;
+        if i + k < chars.len() {
+            h = h
+                .wrapping_sub(v(chars[i]).wrapping_mul(top))
+                .wrapping_mul(B)
+                .wrapping_add(v(chars[i + k]));
+        }
+        current
     })
 }
 
+/// The window hashes are already hashes: use them as they are.
+#[derive(Default, Clone, Copy)]
+struct Identity(u64);
+
+impl std::hash::Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Windows = HashMap<u64, Vec<usize>, std::hash::BuildHasherDefault<Identity>>;
+
 impl Matcher {
     fn new(secrets: &[Secret]) -> Self {
-        let mut grams: HashMap<usize, HashSet<u64>> = HashMap::new();
+        let mut forms = Vec::new();
         for s in secrets {
             for form in encodings(s.expose()) {
                 let chars: Vec<char> = form.chars().collect();
-                if chars.len() < MIN_SECRET_CHARS {
-                    continue;
+                if chars.len() >= MIN_SECRET_CHARS {
+                    forms.push(chars);
                 }
-                let k = chars.len().min(FRAGMENT_CHARS);
-                let set = grams.entry(k).or_default();
-                set.extend(chars.windows(k).map(window_hash));
             }
         }
-        Matcher {
-            grams: grams.into_iter().collect(),
-        }
+        Matcher { forms }
     }
 
     /// Which characters of `fields` (read as one stream, in order) belong
@@ -411,13 +460,32 @@ impl Matcher {
     fn marks(&self, fields: &[Vec<char>]) -> Vec<Vec<bool>> {
         let stream: Vec<char> = fields.iter().flatten().copied().collect();
         let mut marked = vec![false; stream.len()];
-        for (k, set) in &self.grams {
-            if stream.len() < *k {
+        let mut sizes: Vec<usize> = self
+            .forms
+            .iter()
+            .map(|f| f.len().min(FRAGMENT_CHARS))
+            .collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        for k in sizes {
+            if stream.len() < k {
                 continue;
             }
-            for i in 0..=stream.len() - k {
-                if set.contains(&window_hash(&stream[i..i + k])) {
-                    marked[i..i + k].iter_mut().for_each(|m| *m = true);
+            let mut windows = Windows::default();
+            for (i, h) in window_hashes(&stream, k).enumerate() {
+                windows.entry(h).or_default().push(i);
+            }
+            for form in self
+                .forms
+                .iter()
+                .filter(|f| f.len().min(FRAGMENT_CHARS) == k)
+            {
+                for h in window_hashes(form, k) {
+                    if let Some(starts) = windows.get(&h) {
+                        for &i in starts {
+                            marked[i..i + k].iter_mut().for_each(|m| *m = true);
+                        }
+                    }
                 }
             }
         }
