@@ -293,6 +293,12 @@ impl IdTokenError {
     }
 
     /// The reason, e.g. `"nonce mismatch"`.
+    /// The reason and the cause, taken apart.
+    pub(crate) fn into_parts(self) -> (String, Option<BoxError>) {
+        (self.reason, self.source)
+    }
+
+    /// The reason, without any cause.
     pub fn reason(&self) -> &str {
         &self.reason
     }
@@ -434,6 +440,11 @@ impl Error {
             message: message.into(),
             source: None,
         }
+    }
+
+    /// An ID-token error with a reason and no cause.
+    pub(crate) fn id_token(reason: impl Into<String>) -> Self {
+        Error::IdToken(IdTokenError::new(reason))
     }
 
     pub(crate) fn corrupt(location: impl Into<String>, message: impl fmt::Display) -> Self {

@@ -205,12 +205,12 @@ impl SessionManager {
         if someone_refreshed {
             return Ok((current, false));
         }
-        let Some(rt) = current.refresh_token.clone() else {
+        if current.refresh_token.is_none() {
             return Err(Error::Authentication(format!(
                 "the access token for '{key}' has expired and there is no refresh token; sign in again"
             )));
-        };
-        let mut fresh = match self.provider.refresh_tokens(rt.expose()) {
+        }
+        let mut fresh = match self.provider.refresh_token_set(&current) {
             Ok(t) => t,
             Err(Error::OAuth {
                 endpoint,
@@ -234,6 +234,9 @@ impl SessionManager {
             }
             Err(e) => return Err(e),
         };
+        // OIDC Core 12.2: a refresh never changes the user. The provider
+        // checks its validated ID token; this also holds for any Provider.
+        crate::provider::identity::check_same_identity(&current, &fresh)?;
         merge_kept_fields(&mut fresh, current);
         self.store.save(key, &fresh)?;
         Ok((fresh, true))

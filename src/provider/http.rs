@@ -15,6 +15,8 @@ use base64::Engine;
 use url::{Host, Url};
 
 use crate::error::{Error, Result};
+use crate::provider::redact::{sanitize, Redactor};
+use crate::secret::Secret;
 
 /// Connect timeout used when none is configured: 10 seconds, enough for a
 /// slow DNS lookup and a TLS handshake across the world.
@@ -132,7 +134,23 @@ fn without_query(url: &Url) -> String {
     let mut u = url.clone();
     u.set_query(None);
     u.set_fragment(None);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
     u.to_string()
+}
+
+/// A redirect target as reported in errors: resolved against the request
+/// URL, without query, fragment or credentials, printable and short.
+fn shown_location(base: &Url, location: &str) -> String {
+    let shown = match base.join(location.trim()) {
+        Ok(u) => without_query(&u),
+        Err(_) => location
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    sanitize(&shown, 200)
 }
 
 /// An HTTP response that was read completely (within the size cap).
@@ -234,6 +252,9 @@ pub enum Method {
 pub struct HttpClient {
     agent: ureq::Agent,
     config: Arc<HttpConfig>,
+    /// Secrets of the provider itself (the client secret), scrubbed from
+    /// every error of every request.
+    secrets: Arc<Vec<Secret>>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -272,7 +293,75 @@ impl HttpClient {
         HttpClient {
             agent,
             config: Arc::new(config),
+            secrets: Arc::default(),
         }
+    }
+
+    /// The same client, also scrubbing `secret` (the client secret) from
+    /// every error.
+    pub(crate) fn with_secret(mut self, secret: Option<&Secret>) -> Self {
+        if let Some(s) = secret.filter(|s| !s.is_empty()) {
+            let mut all = (*self.secrets).clone();
+            all.push(s.clone());
+            self.secrets = Arc::new(all);
+        }
+        self
+    }
+
+    /// A redactor that knows the provider's own secrets.
+    pub(crate) fn redactor(&self) -> Redactor {
+        let mut r = Redactor::new();
+        for s in self.secrets.iter() {
+            r.add(s.expose());
+        }
+        r
+    }
+
+    /// Runs `f` and scrubs its error of the provider's secrets and of
+    /// `secrets` (the arguments of one provider operation). Every
+    /// [`Provider`](crate::provider::Provider) operation runs inside one.
+    pub(crate) fn guard<T>(&self, secrets: &[&str], f: impl FnOnce() -> Result<T>) -> Result<T> {
+        f().map_err(|e| {
+            let mut r = self.redactor();
+            secrets.iter().for_each(|s| r.add(s));
+            r.error(e)
+        })
+    }
+
+    /// Sends one request and hands the response to `handle`; any error of
+    /// either is scrubbed of the provider's secrets, of every secret the
+    /// request carried (non-public form values, credentials, JSON body
+    /// strings) and of what `handle` adds to the redactor (the tokens of
+    /// the response). The one path every provider request takes.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn call<T>(
+        &self,
+        endpoint: &str,
+        method: Method,
+        url: &str,
+        body: Body<'_>,
+        auth: Auth<'_>,
+        headers: &[(&str, &str)],
+        handle: impl FnOnce(HttpResponse, &mut Redactor) -> Result<T>,
+    ) -> Result<T> {
+        let mut red = self.redactor();
+        match body {
+            Body::Form(pairs) => red.add_form(pairs),
+            Body::Json(v) => red.add_json(v),
+            Body::Empty => {}
+        }
+        match auth {
+            Auth::Basic(user, password) => {
+                red.add(password);
+                red.add(&basic_credentials(user, password));
+            }
+            Auth::Bearer(token) => red.add(token),
+            Auth::None => {}
+        }
+        let result = self
+            .send(endpoint, method, url, body, auth, headers)
+            .and_then(|r| handle(r, &mut red));
+        result.map_err(|e| red.error(e))
     }
 
     /// The limits in force.
@@ -285,8 +374,21 @@ impl HttpClient {
     /// `endpoint` names the call in errors (`"token"`, `"jwks"`, ...).
     /// Non-2xx statuses are returned, not turned into errors; 3xx answers
     /// are errors (redirects are never followed). `headers` are extra
-    /// request headers.
+    /// request headers. Errors never contain the secrets the request
+    /// carried (see the `redact` module).
     pub fn request(
+        &self,
+        endpoint: &str,
+        method: Method,
+        url: &str,
+        body: Body<'_>,
+        auth: Auth<'_>,
+        headers: &[(&str, &str)],
+    ) -> Result<HttpResponse> {
+        self.call(endpoint, method, url, body, auth, headers, |r, _| Ok(r))
+    }
+
+    fn send(
         &self,
         endpoint: &str,
         method: Method,
@@ -308,10 +410,9 @@ impl HttpClient {
 
         let auth_header = match auth {
             Auth::None => None,
-            Auth::Basic(user, password) => Some(format!(
-                "Basic {}",
-                STANDARD.encode(format!("{user}:{password}"))
-            )),
+            Auth::Basic(user, password) => {
+                Some(format!("Basic {}", basic_credentials(user, password)))
+            }
             Auth::Bearer(token) => Some(format!("Bearer {token}")),
         };
 
@@ -359,11 +460,12 @@ impl HttpClient {
         };
         if (300..400).contains(&status) {
             let location = header("location").unwrap_or_default();
+            let location = shown_location(&parsed, &location);
             return Err(http_err(format!(
                 "{shown} answered HTTP {status} redirecting to '{location}'; redirects are not followed"
             )));
         }
-        let content_type = header("content-type");
+        let content_type = header("content-type").map(|c| sanitize(&c, 100));
         let www_authenticate = header("www-authenticate");
         let max = self.config.max_response_bytes;
         if let Some(len) = response.body().content_length() {
@@ -386,6 +488,10 @@ impl HttpClient {
             body,
         })
     }
+}
+
+fn basic_credentials(user: &str, password: &str) -> String {
+    STANDARD.encode(format!("{user}:{password}"))
 }
 
 fn describe(e: &ureq::Error, url: &str, config: &HttpConfig) -> String {

@@ -13,7 +13,7 @@
 
 use serde_json::Value;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::token::TokenSet;
 
 pub mod base_url;
@@ -24,6 +24,7 @@ pub mod github;
 pub mod google;
 pub mod http;
 pub mod id_token;
+pub mod identity;
 mod iss_check;
 pub mod jwks;
 pub mod microsoft;
@@ -31,6 +32,7 @@ pub mod oauth2;
 pub mod oidc;
 pub mod pkce;
 pub mod random;
+mod redact;
 pub mod settings;
 pub mod token_response;
 
@@ -98,6 +100,26 @@ pub trait Provider: Send + Sync {
     /// Refreshes; the result keeps `refresh_token` when the provider does
     /// not rotate it.
     fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet>;
+
+    /// Refreshes `current` with its refresh token and checks that the
+    /// answer is for the same user (OpenID Connect Core §12.2): an ID token
+    /// in the answer must have the `iss` and `sub` of `current` (its
+    /// `identity_id` and stored ID token), else an
+    /// [`ErrorKind::IdToken`](crate::ErrorKind::IdToken) error and nothing
+    /// is returned to save. The session manager refreshes through this.
+    ///
+    /// The default calls [`refresh_tokens`](Self::refresh_tokens) and
+    /// compares the identities with
+    /// [`identity::check_same_identity`]; [`OidcProvider`] checks the
+    /// validated ID token's claims before anything else.
+    fn refresh_token_set(&self, current: &TokenSet) -> Result<TokenSet> {
+        let rt = current.refresh_token.as_ref().ok_or_else(|| {
+            Error::InvalidArgument("the token set has no refresh token to refresh with".into())
+        })?;
+        let fresh = self.refresh_tokens(rt.expose())?;
+        identity::check_same_identity(current, &fresh)?;
+        Ok(fresh)
+    }
 
     /// The user's claims from the userinfo endpoint (`Value::Null` when the
     /// provider has none).

@@ -147,7 +147,7 @@ impl OAuth2Provider {
             Revocation::None => {}
         }
         let client = OAuthClient {
-            http: HttpClient::new(config.http.clone()),
+            http: HttpClient::new(config.http.clone()).with_secret(config.client_secret.as_ref()),
             creds: ClientCredentials {
                 client_id: config.client_id.clone(),
                 client_secret: config.client_secret.clone(),
@@ -175,11 +175,13 @@ impl Provider for OAuth2Provider {
     }
 
     fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String> {
-        self.client.authorize_url(
-            &self.config.authorize_url,
-            request,
-            &self.config.authorize_params,
-        )
+        self.client.http.guard(&[], || {
+            self.client.authorize_url(
+                &self.config.authorize_url,
+                request,
+                &self.config.authorize_params,
+            )
+        })
     }
 
     fn exchange_code(
@@ -189,33 +191,47 @@ impl Provider for OAuth2Provider {
         pkce_verifier: Option<&str>,
         _nonce: Option<&str>,
     ) -> Result<TokenSet> {
-        self.client.exchange_code(
-            &self.config.token_url,
-            self.auth,
-            code,
-            redirect_uri,
-            pkce_verifier,
-        )
+        let secrets = [code, pkce_verifier.unwrap_or_default()];
+        self.client.http.guard(&secrets, || {
+            self.client.exchange_code(
+                &self.config.token_url,
+                self.auth,
+                code,
+                redirect_uri,
+                pkce_verifier,
+                &mut |_| Ok(()),
+            )
+        })
     }
 
     fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet> {
-        self.client
-            .refresh(&self.config.token_url, self.auth, refresh_token)
+        self.client.http.guard(&[refresh_token], || {
+            self.client.refresh(
+                &self.config.token_url,
+                self.auth,
+                refresh_token,
+                &mut |_| Ok(()),
+            )
+        })
     }
 
     fn get_userinfo(&self, access_token: &str) -> Result<Value> {
-        match &self.config.userinfo_url {
-            Some(u) => self.client.userinfo(u, access_token),
-            None => Ok(Value::Null),
-        }
+        self.client
+            .http
+            .guard(&[access_token], || match &self.config.userinfo_url {
+                Some(u) => self.client.userinfo(u, access_token),
+                None => Ok(Value::Null),
+            })
     }
 
     fn revoke_token(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<bool> {
-        match &self.config.revocation {
-            Revocation::None => Ok(false),
-            Revocation::Rfc7009(u) => self.client.revoke(u, self.auth, token, hint),
-            Revocation::GitHubApplicationsApi(u) => self.client.revoke_github(u, token),
-        }
+        self.client
+            .http
+            .guard(&[token], || match &self.config.revocation {
+                Revocation::None => Ok(false),
+                Revocation::Rfc7009(u) => self.client.revoke(u, self.auth, token, hint),
+                Revocation::GitHubApplicationsApi(u) => self.client.revoke_github(u, token),
+            })
     }
 
     fn issuer(&self) -> Option<String> {
