@@ -185,6 +185,17 @@ pub enum Error {
     /// A bug inside oauthkit (a caught panic, a broken invariant).
     #[error("internal error: {0}")]
     Internal(String),
+    /// The provider does not offer a grant or endpoint (kind
+    /// [`ErrorKind::Unsupported`]), e.g. no device authorization endpoint.
+    #[error("{provider} does not support {feature}: {detail}")]
+    ProviderUnsupported {
+        /// The provider's name.
+        provider: String,
+        /// What was asked for.
+        feature: &'static str,
+        /// What is missing, and where relevant how to configure it.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -208,6 +219,7 @@ impl Error {
             Error::Authentication(_) => ErrorKind::Authentication,
             Error::LockTimeout(_) => ErrorKind::LockTimeout,
             Error::Internal(_) => ErrorKind::Internal,
+            Error::ProviderUnsupported { .. } => ErrorKind::Unsupported,
         }
     }
 

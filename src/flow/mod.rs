@@ -4,6 +4,8 @@
 //! | concept | module |
 //! |---|---|
 //! | [`AuthFlowManager`]: the native flow, timeout and cancel | [`native`] |
+//! | [`DeviceFlow`]: the device authorization grant (RFC 8628) | [`device`] |
+//! | the end of every sign-in: userinfo, key, store | `finish` |
 //! | the loopback callback server | [`callback_server`] |
 //! | checking an authorization response (state, `iss`, `error`) | [`callback`] |
 //! | pasting the final redirect URL (SSH) | [`paste`] |
@@ -21,6 +23,8 @@ pub mod browser;
 pub mod callback;
 pub mod callback_server;
 pub mod deploy;
+pub mod device;
+mod finish;
 mod html;
 pub mod native;
 pub mod paste;
@@ -33,6 +37,7 @@ pub use browser::{open_system_browser, WindowConfig};
 pub use callback::{CallbackVerdict, ExpectedCallback};
 pub use callback_server::{CallbackServer, CallbackServerOptions, PortChoice, RedirectHost};
 pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer};
+pub use device::{DeviceCancelHandle, DeviceFlow, PollStatus};
 pub use native::{AuthFlowManager, AuthFlowResult, CallbackMode};
 pub use session::SessionManager;
 pub use state::AuthFlowState;

@@ -113,7 +113,7 @@ impl OAuthClient {
         Ok(t)
     }
 
-    fn token_request(
+    pub(crate) fn token_request(
         &self,
         endpoint: &str,
         url: &str,

@@ -19,6 +19,7 @@ use crate::token::TokenSet;
 pub mod base_url;
 mod client;
 pub mod client_auth;
+pub mod device;
 pub mod discovery;
 pub mod github;
 pub mod google;
@@ -35,6 +36,7 @@ pub mod settings;
 pub mod token_response;
 
 pub use client_auth::ClientAuthMethod;
+pub use device::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll};
 pub use id_token::{IdTokenClaims, IdTokenSettings};
 pub use iss_check::check_response_iss;
 pub use oauth2::{OAuth2Config, OAuth2Provider, Revocation};
@@ -130,5 +132,24 @@ pub trait Provider: Send + Sync {
             self.requires_iss_in_response(),
             iss,
         )
+    }
+
+    /// RFC 8628 §3.1: asks for a device code and a user code. The default
+    /// is an [`Error::ProviderUnsupported`](crate::Error::ProviderUnsupported)
+    /// error (kind `Unsupported`) naming the provider.
+    fn request_device_authorization(
+        &self,
+        request: &DeviceAuthorizationRequest,
+    ) -> Result<DeviceAuthorization> {
+        let _ = request;
+        Err(device::no_device_endpoint(self.name()))
+    }
+
+    /// RFC 8628 §3.4: polls the token endpoint once for the device code;
+    /// the tokens are validated as after a code exchange (ID token without
+    /// a nonce).
+    fn poll_device_token(&self, authorization: &DeviceAuthorization) -> Result<DevicePoll> {
+        let _ = authorization;
+        Err(device::no_device_endpoint(self.name()))
     }
 }

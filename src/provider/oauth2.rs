@@ -76,6 +76,8 @@ pub struct OAuth2Config {
     pub requires_iss: bool,
     /// Timeouts and limits.
     pub http: HttpConfig,
+    /// The RFC 8628 device authorization endpoint, when the server has one.
+    pub device_authorization_url: Option<String>,
 }
 
 impl OAuth2Config {
@@ -95,6 +97,7 @@ impl OAuth2Config {
             issuer: None,
             requires_iss: false,
             http: HttpConfig::default(),
+            device_authorization_url: None,
         }
     }
 
@@ -139,6 +142,9 @@ impl OAuth2Provider {
         check_endpoint_url("token", &config.token_url)?;
         if let Some(u) = &config.userinfo_url {
             check_endpoint_url("userinfo", u)?;
+        }
+        if let Some(u) = &config.device_authorization_url {
+            check_endpoint_url("device_authorization", u)?;
         }
         match &config.revocation {
             Revocation::Rfc7009(u) | Revocation::GitHubApplicationsApi(u) => {
@@ -224,5 +230,25 @@ impl Provider for OAuth2Provider {
 
     fn requires_iss_in_response(&self) -> bool {
         self.config.requires_iss
+    }
+
+    fn request_device_authorization(
+        &self,
+        request: &crate::provider::DeviceAuthorizationRequest,
+    ) -> Result<crate::provider::DeviceAuthorization> {
+        let url = self
+            .config
+            .device_authorization_url
+            .as_deref()
+            .ok_or_else(|| crate::provider::device::no_device_endpoint(self.name()))?;
+        self.client.device_authorization(url, self.auth, request)
+    }
+
+    fn poll_device_token(
+        &self,
+        authorization: &crate::provider::DeviceAuthorization,
+    ) -> Result<crate::provider::DevicePoll> {
+        self.client
+            .poll_device(&self.config.token_url, self.auth, authorization)
     }
 }

@@ -35,6 +35,8 @@ pub struct EndpointOverrides {
     pub revocation: Option<String>,
     /// The JWKS URI.
     pub jwks_uri: Option<String>,
+    /// The RFC 8628 device authorization endpoint.
+    pub device_authorization: Option<String>,
 }
 
 /// Issuers with a tenant placeholder (Microsoft's multi-tenant
@@ -182,6 +184,7 @@ impl OidcProvider {
             ("userinfo", &o.userinfo),
             ("revocation", &o.revocation),
             ("jwks", &o.jwks_uri),
+            ("device_authorization", &o.device_authorization),
         ] {
             if let Some(u) = url {
                 check_endpoint_url(what, u)?;
@@ -465,6 +468,33 @@ impl Provider for OidcProvider {
 
     fn issuer(&self) -> Option<String> {
         Some(self.config.issuer.clone())
+    }
+
+    fn request_device_authorization(
+        &self,
+        request: &crate::provider::DeviceAuthorizationRequest,
+    ) -> Result<crate::provider::DeviceAuthorization> {
+        let url = match &self.config.endpoints.device_authorization {
+            Some(u) => u.clone(),
+            None => crate::provider::device::discovered_endpoint(&self.discovered()?.metadata)
+                .ok_or_else(|| crate::provider::device::no_device_endpoint(self.name()))?,
+        };
+        self.client
+            .device_authorization(&url, self.auth_method()?, request)
+    }
+
+    fn poll_device_token(
+        &self,
+        authorization: &crate::provider::DeviceAuthorization,
+    ) -> Result<crate::provider::DevicePoll> {
+        let url = self.required(Endpoint::Token, "token")?;
+        let mut poll = self
+            .client
+            .poll_device(&url, self.auth_method()?, authorization)?;
+        if let crate::provider::DevicePoll::Tokens(t) = &mut poll {
+            self.check_id_token(t, None, false)?;
+        }
+        Ok(poll)
     }
 
     /// Runs discovery if needed; when it fails, answers `true` (a callback
