@@ -19,6 +19,7 @@ use crate::token::TokenSet;
 pub mod base_url;
 mod client;
 pub mod client_auth;
+pub mod client_credentials;
 pub mod device;
 pub mod discovery;
 pub mod github;
@@ -36,6 +37,7 @@ pub mod settings;
 pub mod token_response;
 
 pub use client_auth::ClientAuthMethod;
+pub use client_credentials::ClientCredentialsRequest;
 pub use device::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll};
 pub use id_token::{IdTokenClaims, IdTokenSettings};
 pub use iss_check::check_response_iss;
@@ -151,5 +153,24 @@ pub trait Provider: Send + Sync {
     fn poll_device_token(&self, authorization: &DeviceAuthorization) -> Result<DevicePoll> {
         let _ = authorization;
         Err(device::no_device_endpoint(self.name()))
+    }
+
+    /// The client id, where the provider has one (client-credentials cache
+    /// keys).
+    fn client_id(&self) -> Option<&str> {
+        None
+    }
+
+    /// RFC 6749 §4.4: a token for the client itself (confidential clients
+    /// only). The result's `extra` records the request, so the session
+    /// manager can ask again when it expires. The default is an
+    /// [`Error::ProviderUnsupported`](crate::Error::ProviderUnsupported).
+    fn request_client_credentials(&self, request: &ClientCredentialsRequest) -> Result<TokenSet> {
+        let _ = request;
+        Err(crate::Error::ProviderUnsupported {
+            provider: self.name().to_owned(),
+            feature: "the client credentials grant",
+            detail: "this provider type has no token endpoint for it".into(),
+        })
     }
 }

@@ -244,6 +244,18 @@ impl Provider for OAuth2Provider {
         self.client.device_authorization(url, self.auth, request)
     }
 
+    fn client_id(&self) -> Option<&str> {
+        Some(&self.config.client_id)
+    }
+
+    fn request_client_credentials(
+        &self,
+        request: &crate::provider::ClientCredentialsRequest,
+    ) -> Result<TokenSet> {
+        self.client
+            .client_credentials(&self.config.token_url, self.auth, request)
+    }
+
     fn poll_device_token(
         &self,
         authorization: &crate::provider::DeviceAuthorization,

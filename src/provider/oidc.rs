@@ -483,6 +483,19 @@ impl Provider for OidcProvider {
             .device_authorization(&url, self.auth_method()?, request)
     }
 
+    fn client_id(&self) -> Option<&str> {
+        Some(&self.config.client_id)
+    }
+
+    fn request_client_credentials(
+        &self,
+        request: &crate::provider::ClientCredentialsRequest,
+    ) -> Result<TokenSet> {
+        let url = self.required(Endpoint::Token, "token")?;
+        self.client
+            .client_credentials(&url, self.auth_method()?, request)
+    }
+
     fn poll_device_token(
         &self,
         authorization: &crate::provider::DeviceAuthorization,

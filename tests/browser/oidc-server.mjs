@@ -17,9 +17,16 @@
 // GET /test/stats: every device poll seen ({client, at_ms, gap_ms,
 // required_ms, answer}), the number of polls that came sooner than the
 // interval in force, and token requests per grant type.
+// Client credentials (tests/session_client_credentials.rs): CLIENT_ID-cc-basic
+// and CLIENT_ID-cc-post (client_secret_basic / _post, secret as above,
+// scopes api:read api:write); resource indicators: https://api.example/
+// (JWT access tokens with that audience, scope api:read api:write) and
+// https://other.example/; any other resource is invalid_target. The
+// stats list each client_credentials request's client, scope, resource
+// and audience (cc_requests).
 // prints "READY <issuer>" once listening; exits when stdin closes.
 import http from 'node:http';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const clientId = process.argv[2] || 'oauthkit-browser-test';
 const server = http.createServer();
@@ -46,6 +53,15 @@ const provider = new Provider(issuer, {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
     })),
+    ...['basic', 'post'].map((kind) => ({
+      client_id: `${clientId}-cc-${kind}`,
+      client_secret: `${clientId}-cc-${kind}-secret-0123456789abcdef0123456789abcdef`,
+      token_endpoint_auth_method: `client_secret_${kind}`,
+      redirect_uris: [],
+      grant_types: ['client_credentials'],
+      response_types: [],
+      scope: 'api:read api:write',
+    })),
     ...['device', 'device-slow', 'device-short'].map((kind) => ({
       client_id: `${clientId}-${kind}`,
       application_type: 'native',
@@ -60,10 +76,30 @@ const provider = new Provider(issuer, {
   },
   features: {
     deviceFlow: { enabled: true },
+    clientCredentials: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      // Only the client-credentials tests name resources; the code-flow
+      // clients never do, so their behaviour is unchanged.
+      defaultResource: () => undefined,
+      useGrantedResource: () => false,
+      getResourceServerInfo: (_ctx, resource) => {
+        if (resource !== 'https://api.example/' && resource !== 'https://other.example/') {
+          throw new errors.InvalidTarget();
+        }
+        return {
+          scope: 'api:read api:write',
+          audience: resource,
+          accessTokenTTL: 600,
+          accessTokenFormat: 'jwt',
+        };
+      },
+    },
     devInteractions: { enabled: true },
     revocation: { enabled: true },
     introspection: { enabled: true },
   },
+  scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   findAccount: async (_ctx, id) => ({
     accountId: id,
@@ -74,7 +110,7 @@ const provider = new Provider(issuer, {
 provider.proxy = false;
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-const stats = { polls: [], early_polls: 0, token_requests: {} };
+const stats = { polls: [], early_polls: 0, token_requests: {}, cc_requests: [] };
 const lastPoll = new Map(); // device_code -> { at, required }
 provider.use(async (ctx, next) => {
   await next();
@@ -86,6 +122,17 @@ provider.use(async (ctx, next) => {
   if (ctx.path !== '/token' || !params) return;
   const gty = params.grant_type;
   stats.token_requests[gty] = (stats.token_requests[gty] || 0) + 1;
+  if (gty === 'client_credentials') {
+    const body = ctx.oidc.body || {};
+    stats.cc_requests.push({
+      client: ctx.oidc.client?.clientId || null,
+      scope: body.scope || null,
+      resource: body.resource || null,
+      audience: body.audience || null,
+      basic: (ctx.headers.authorization || '').startsWith('Basic '),
+      answer: ctx.body?.error || 'token',
+    });
+  }
   if (gty !== DEVICE_GRANT) return;
   const now = Date.now();
   const client = ctx.oidc.client?.clientId;
