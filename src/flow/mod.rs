@@ -14,6 +14,7 @@
 //! | short-lived pending sign-ins of deploy mode | [`pending`] |
 //! | [`SessionManager`]: fresh access tokens, single-flight refresh | [`session`] |
 //! | the background refresh thread | [`background`] |
+//! | [`RpLogout`]: revoke, delete, end the provider session | [`rp_logout`] |
 //!
 //! See `docs/flows.md` for the security behaviour and how it differs from
 //! pywry and its peers.
@@ -29,6 +30,7 @@ mod html;
 pub mod native;
 pub mod paste;
 pub mod pending;
+pub mod rp_logout;
 pub mod session;
 mod state;
 
@@ -39,6 +41,7 @@ pub use callback_server::{CallbackServer, CallbackServerOptions, PortChoice, Red
 pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer};
 pub use device::{DeviceCancelHandle, DeviceFlow, PollStatus};
 pub use native::{AuthFlowManager, AuthFlowResult, CallbackMode};
+pub use rp_logout::{LogoutOutcome, RpLogout};
 pub use session::SessionManager;
 pub use state::AuthFlowState;
 

@@ -22,6 +22,7 @@ pub mod client_auth;
 pub mod client_credentials;
 pub mod device;
 pub mod discovery;
+pub mod end_session;
 pub mod github;
 pub mod google;
 pub mod http;
@@ -39,6 +40,7 @@ pub mod token_response;
 pub use client_auth::ClientAuthMethod;
 pub use client_credentials::ClientCredentialsRequest;
 pub use device::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll};
+pub use end_session::EndSessionRequest;
 pub use id_token::{IdTokenClaims, IdTokenSettings};
 pub use iss_check::check_response_iss;
 pub use oauth2::{OAuth2Config, OAuth2Provider, Revocation};
@@ -153,6 +155,14 @@ pub trait Provider: Send + Sync {
     fn poll_device_token(&self, authorization: &DeviceAuthorization) -> Result<DevicePoll> {
         let _ = authorization;
         Err(device::no_device_endpoint(self.name()))
+    }
+
+    /// The RP-initiated logout URL (`end_session_endpoint` with the
+    /// request's `id_token_hint`, `post_logout_redirect_uri`, `state` and
+    /// the client id); `Ok(None)` when the provider has no such endpoint.
+    fn end_session_url(&self, request: &EndSessionRequest) -> Result<Option<String>> {
+        let _ = request;
+        Ok(None)
     }
 
     /// The client id, where the provider has one (client-credentials cache

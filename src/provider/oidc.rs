@@ -37,6 +37,8 @@ pub struct EndpointOverrides {
     pub jwks_uri: Option<String>,
     /// The RFC 8628 device authorization endpoint.
     pub device_authorization: Option<String>,
+    /// The RP-initiated logout endpoint (`end_session_endpoint`).
+    pub end_session: Option<String>,
 }
 
 /// Issuers with a tenant placeholder (Microsoft's multi-tenant
@@ -185,6 +187,7 @@ impl OidcProvider {
             ("revocation", &o.revocation),
             ("jwks", &o.jwks_uri),
             ("device_authorization", &o.device_authorization),
+            ("end_session", &o.end_session),
         ] {
             if let Some(u) = url {
                 check_endpoint_url(what, u)?;
@@ -481,6 +484,18 @@ impl Provider for OidcProvider {
         };
         self.client
             .device_authorization(&url, self.auth_method()?, request)
+    }
+
+    fn end_session_url(
+        &self,
+        request: &crate::provider::EndSessionRequest,
+    ) -> Result<Option<String>> {
+        let url = match &self.config.endpoints.end_session {
+            Some(u) => Some(u.clone()),
+            None => self.discovered()?.metadata.end_session_endpoint.clone(),
+        };
+        url.map(|u| request.url(&u, &self.config.client_id))
+            .transpose()
     }
 
     fn client_id(&self) -> Option<&str> {

@@ -41,6 +41,8 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'none',
       // /auth/callback: deploy mode's route (tests/flow_deploy.rs)
       redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/auth/callback'],
+      // RP-initiated logout (tests/flow_rp_logout.rs)
+      post_logout_redirect_uris: ['http://127.0.0.1/logged-out'],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
     },

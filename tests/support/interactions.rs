@@ -129,6 +129,17 @@ pub fn form_of(html: &str) -> Option<(String, Vec<(String, String)>)> {
 /// unexpected, with the page it got.
 pub fn sign_in(authorize_url: &str, redirect_uri: &str, login: &str) -> Redirect {
     let mut browser = Browser::new(authorize_url);
+    sign_in_with(&mut browser, authorize_url, redirect_uri, login)
+}
+
+/// [`sign_in`] with the caller's browser (its cookie jar keeps the
+/// provider's session for later requests).
+pub fn sign_in_with(
+    browser: &mut Browser,
+    authorize_url: &str,
+    redirect_uri: &str,
+    login: &str,
+) -> Redirect {
     let mut page = browser.get(authorize_url);
     for _ in 0..20 {
         if let Some(next) = page.location.clone() {
