@@ -20,6 +20,9 @@ pub(crate) struct OAuthClient {
     pub http: HttpClient,
     pub creds: ClientCredentials,
     pub scopes: Vec<String>,
+    /// RFC 8707 `resource` values sent with authorization, code-exchange
+    /// and refresh requests.
+    pub resources: Vec<String>,
 }
 
 impl OAuthClient {
@@ -54,6 +57,9 @@ impl OAuthClient {
         }
         if let Some(n) = request.nonce {
             params.push(("nonce".into(), n.into()));
+        }
+        for r in &self.resources {
+            params.push(("resource".into(), r.clone()));
         }
         let extra = defaults
             .iter()
@@ -91,6 +97,9 @@ impl OAuthClient {
         if let Some(v) = pkce_verifier {
             form.push(("code_verifier".into(), v.into()));
         }
+        for r in &self.resources {
+            form.push(("resource".into(), r.clone()));
+        }
         self.token_request("token", token_url, method, form)
     }
 
@@ -102,10 +111,13 @@ impl OAuthClient {
         method: ClientAuthMethod,
         refresh_token: &str,
     ) -> Result<TokenSet> {
-        let form = vec![
+        let mut form = vec![
             ("grant_type".to_owned(), "refresh_token".to_owned()),
             ("refresh_token".to_owned(), refresh_token.to_owned()),
         ];
+        for r in &self.resources {
+            form.push(("resource".into(), r.clone()));
+        }
         let mut t = self.token_request("refresh", token_url, method, form)?;
         if t.refresh_token.is_none() {
             t.refresh_token = Some(Secret::new(refresh_token));

@@ -151,6 +151,16 @@ impl ClientCredentialsRequest {
     }
 }
 
+/// RFC 8707 §2: a resource is an absolute URI without a fragment.
+pub(crate) fn check_resource(r: &str) -> Result<()> {
+    if url::Url::parse(r).map_or(true, |u| u.fragment().is_some()) {
+        return Err(Error::InvalidArgument(format!(
+            "resource '{r}' is not an absolute URI without a fragment"
+        )));
+    }
+    Ok(())
+}
+
 impl OAuthClient {
     /// `grant_type=client_credentials` through the shared token request.
     pub(crate) fn client_credentials(
@@ -179,11 +189,7 @@ impl OAuthClient {
         }
         for r in &request.resources {
             // RFC 8707 §2: an absolute URI without a fragment.
-            if url::Url::parse(r).map_or(true, |u| u.fragment().is_some()) {
-                return Err(Error::InvalidArgument(format!(
-                    "resource '{r}' is not an absolute URI without a fragment"
-                )));
-            }
+            check_resource(r)?;
             form.push(("resource".into(), r.clone()));
         }
         if let Some(a) = &request.audience {
@@ -204,6 +210,7 @@ impl OAuthClient {
             http: self.http.clone(),
             creds: self.creds.clone(),
             scopes,
+            resources: Vec::new(),
         };
         let mut t = client.token_request("token", token_url, method, form)?;
         t.extra

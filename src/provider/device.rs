@@ -243,6 +243,7 @@ impl OAuthClient {
             http: self.http.clone(),
             creds: self.creds.clone(),
             scopes: authorization.scopes.clone(),
+            resources: self.resources.clone(),
         };
         match client.token_request("token", token_url, method, form) {
             Ok(t) => Ok(DevicePoll::Tokens(Box::new(t))),

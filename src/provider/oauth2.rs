@@ -57,6 +57,9 @@ pub struct OAuth2Config {
     pub client_auth: Option<ClientAuthMethod>,
     /// Scopes requested in the authorization URL.
     pub scopes: Vec<String>,
+    /// RFC 8707 resource indicators sent with authorization, code-exchange
+    /// and refresh requests (absolute URIs without a fragment).
+    pub resources: Vec<String>,
     /// The authorization endpoint.
     pub authorize_url: String,
     /// The token endpoint.
@@ -89,6 +92,7 @@ impl OAuth2Config {
             client_secret: None,
             client_auth: None,
             scopes: Vec::new(),
+            resources: Vec::new(),
             authorize_url: authorize_url.to_owned(),
             token_url: token_url.to_owned(),
             userinfo_url: None,
@@ -105,6 +109,13 @@ impl OAuth2Config {
     pub fn with_client_secret(mut self, secret: impl Into<Secret>) -> Self {
         let s: Secret = secret.into();
         self.client_secret = (!s.is_empty()).then_some(s);
+        self
+    }
+
+    /// Adds an RFC 8707 resource indicator to authorization, code-exchange
+    /// and refresh requests.
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
         self
     }
 
@@ -138,6 +149,9 @@ impl OAuth2Provider {
                 config.name
             )));
         }
+        for r in &config.resources {
+            crate::provider::client_credentials::check_resource(r)?;
+        }
         check_endpoint_url("authorization", &config.authorize_url)?;
         check_endpoint_url("token", &config.token_url)?;
         if let Some(u) = &config.userinfo_url {
@@ -159,6 +173,7 @@ impl OAuth2Provider {
                 client_secret: config.client_secret.clone(),
             },
             scopes: config.scopes.clone(),
+            resources: config.resources.clone(),
         };
         let auth =
             ClientAuthMethod::choose(config.client_secret.is_some(), config.client_auth, None);

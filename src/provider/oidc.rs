@@ -79,6 +79,9 @@ pub struct OidcConfig {
     pub client_auth: Option<ClientAuthMethod>,
     /// Scopes requested in the authorization URL.
     pub scopes: Vec<String>,
+    /// RFC 8707 resource indicators sent with authorization, code-exchange
+    /// and refresh requests (absolute URIs without a fragment).
+    pub resources: Vec<String>,
     /// Endpoints used instead of the discovered ones.
     pub endpoints: EndpointOverrides,
     /// Parameters added to every authorization URL (a request's extra
@@ -109,6 +112,7 @@ impl OidcConfig {
             client_secret: None,
             client_auth: None,
             scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+            resources: Vec::new(),
             endpoints: EndpointOverrides::default(),
             authorize_params: Vec::new(),
             require_id_token_validation: true,
@@ -124,6 +128,13 @@ impl OidcConfig {
     pub fn with_client_secret(mut self, secret: impl Into<Secret>) -> Self {
         let s: Secret = secret.into();
         self.client_secret = (!s.is_empty()).then_some(s);
+        self
+    }
+
+    /// Adds an RFC 8707 resource indicator to authorization, code-exchange
+    /// and refresh requests.
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
         self
     }
 
@@ -178,6 +189,9 @@ impl OidcProvider {
                 config.name
             )));
         }
+        for r in &config.resources {
+            crate::provider::client_credentials::check_resource(r)?;
+        }
         check_endpoint_url("issuer", &config.issuer)?;
         let o = &config.endpoints;
         for (what, url) in [
@@ -203,6 +217,7 @@ impl OidcProvider {
                 client_secret: config.client_secret.clone(),
             },
             scopes: config.scopes.clone(),
+            resources: config.resources.clone(),
         };
         Ok(OidcProvider {
             config,
