@@ -557,3 +557,32 @@ fn a_second_run_while_one_is_running_is_refused() {
     flow.cancel();
     assert!(matches!(first.join().unwrap(), Err(Error::Cancelled)));
 }
+
+/// Absurd numbers from a provider (an interval or lifetime of 2^62
+/// seconds, negative values) neither panic on instant arithmetic nor hang
+/// past the caller's timeout.
+#[test]
+fn absurd_intervals_and_lifetimes_do_not_panic_or_hang() {
+    for (interval, expires_in) in [
+        (json!(4_611_686_018_427_387_904u64), json!(600)),
+        (json!(1), json!(4_611_686_018_427_387_904u64)),
+        (json!("9223372036854775807"), json!("9223372036854775807")),
+        (json!(-5), json!(-5)),
+    ] {
+        let fake = FakeDeviceServer::start(1, 60);
+        fake.set_device_response(
+            200,
+            json!({"device_code": "d", "user_code": "U", "verification_uri": format!("{}/a", fake.base),
+                   "interval": interval, "expires_in": expires_in}),
+        );
+        let e = DeviceFlow::new(fake_provider(&fake))
+            .with_prompt(|_| Ok(()))
+            .with_timeout(Duration::from_millis(1500))
+            .run()
+            .unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Timeout | ErrorKind::OAuth),
+            "{interval} {expires_in}: {e}"
+        );
+    }
+}

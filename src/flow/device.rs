@@ -339,7 +339,7 @@ impl DeviceFlow {
         };
         (self.prompt)(&authorization)?;
         let mut interval = authorization.interval;
-        let mut next = Instant::now() + interval;
+        let mut next = next_poll(interval, deadline).ok_or_else(|| expired(&authorization))?;
         let mut attempt = 0u32;
         loop {
             let wake = deadline.map_or(next, |d| d.min(next));
@@ -378,11 +378,7 @@ impl DeviceFlow {
             };
             // The wait is measured from the answer, so the provider never
             // sees two polls closer than the interval.
-            next = match (Instant::now().checked_add(interval), deadline) {
-                (Some(n), _) => n,
-                (None, Some(d)) => d,
-                (None, None) => return Err(expired(&authorization)),
-            };
+            next = next_poll(interval, deadline).ok_or_else(|| expired(&authorization))?;
             if let Some(hook) = &self.on_poll {
                 hook(&PollStatus {
                     attempt,
@@ -392,6 +388,12 @@ impl DeviceFlow {
             }
         }
     }
+}
+
+/// `interval` from now; the deadline when that is past the end of time;
+/// `None` when there is neither.
+fn next_poll(interval: Duration, deadline: Option<Instant>) -> Option<Instant> {
+    Instant::now().checked_add(interval).or(deadline)
 }
 
 fn too_large() -> Error {

@@ -113,7 +113,7 @@ pub struct DeviceAuthorization {
     /// provider does not say).
     pub expires_in: Duration,
     /// The polling interval ([`DEFAULT_INTERVAL`] when the provider does
-    /// not say, at least [`MIN_INTERVAL`]).
+    /// not say, at least [`MIN_INTERVAL`], at most [`MAX_EXPIRES_IN`]).
     pub interval: Duration,
     /// The provider's own instructions (Microsoft's `message`), with
     /// control characters removed.
@@ -297,7 +297,7 @@ fn parse_device_authorization(
     let interval = seconds("interval")
         .map(|s| Duration::from_secs(s as u64))
         .unwrap_or(DEFAULT_INTERVAL)
-        .max(MIN_INTERVAL);
+        .clamp(MIN_INTERVAL, MAX_EXPIRES_IN);
     let message = string("message").map(|m| {
         m.chars()
             .filter(|c| !c.is_control())
