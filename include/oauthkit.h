@@ -196,6 +196,12 @@ typedef int32_t OakTokenHint;
 typedef struct OakDevProvider OakDevProvider;
 
 /**
+ * An opaque handle on a device sign-in against one provider. Free it with
+ * `oak_device_flow_free`.
+ */
+typedef struct OakDeviceFlow OakDeviceFlow;
+
+/**
  * An opaque handle on a sign-in flow against one provider. Free it with
  * `oak_flow_free`.
  */
@@ -223,6 +229,20 @@ typedef struct OakStore OakStore;
  * token, scopes, expiry). Free it with `oak_token_set_free`.
  */
 typedef struct OakTokenSet OakTokenSet;
+
+/**
+ * Shows the user where to go and which code to enter. Called once per
+ * run, on the thread running `oak_device_flow_run`, before polling
+ * starts; it must return promptly. `verification_uri_complete` may be
+ * NULL; the strings are valid only during the call and hold no control
+ * characters. Return 0 when the code was shown; any other value ends the
+ * run with `OAK_ERR_AUTHENTICATION`. Must not unwind out of itself.
+ */
+typedef int32_t (*OakDevicePromptFn)(const char *user_code,
+                                     const char *verification_uri,
+                                     const char *verification_uri_complete,
+                                     uint64_t expires_in_seconds,
+                                     void *user_data);
 
 /**
  * Shows the authorization URL to the user: opens it in a browser or a
@@ -326,6 +346,68 @@ OakStatus oak_dev_browser_approve(const char *authorize_url);
  * with the provider's `access_denied`. Any thread.
  */
 OakStatus oak_dev_browser_deny(const char *authorize_url);
+
+/**
+ * Makes a device flow for `provider` that saves the tokens to `store`
+ * (may be NULL: nowhere). No timeout beyond the device code's lifetime;
+ * the provider's scopes. The flow keeps its own references. Any thread.
+ */
+OakStatus oak_device_flow_new(const OakProvider *provider,
+                              const OakStore *store,
+                              OakDeviceFlow **out_flow);
+
+/**
+ * Frees a device flow. NULL is a no-op. Only once no run uses it.
+ */
+void oak_device_flow_free(OakDeviceFlow *flow);
+
+/**
+ * Gives up after `seconds` (at least 1) even if the code lives longer
+ * (`OAK_ERR_TIMEOUT`). Before running; one thread.
+ */
+OakStatus oak_device_flow_set_timeout(OakDeviceFlow *flow, uint64_t seconds);
+
+/**
+ * Requests these scopes (separated by spaces) instead of the provider's.
+ * Before running; one thread.
+ */
+OakStatus oak_device_flow_set_scopes(OakDeviceFlow *flow, const char *scopes);
+
+/**
+ * Adds a parameter to the device authorization request (`resource`,
+ * `audience`). Before running; one thread.
+ */
+OakStatus oak_device_flow_add_param(OakDeviceFlow *flow, const char *name, const char *value);
+
+/**
+ * Stores the tokens under `key` instead of the identity's `sub`. Before
+ * running; one thread.
+ */
+OakStatus oak_device_flow_set_token_key(OakDeviceFlow *flow, const char *key);
+
+/**
+ * Runs the device grant and blocks until the user signed in, refused
+ * (`OAK_ERR_OAUTH`, `access_denied`), the code expired (`OAK_ERR_OAUTH`,
+ * `expired_token`), the timeout passed (`OAK_ERR_TIMEOUT`) or
+ * `oak_device_flow_cancel` was called (`OAK_ERR_CANCELLED`). A provider
+ * without a device endpoint is `OAK_ERR_UNSUPPORTED`. `prompt` shows the
+ * code (NULL: the URI, the code and a QR code on standard error) and gets
+ * `user_data`. On success `*out_tokens` receives the tokens (free with
+ * `oak_token_set_free`) and `*out_key` (may be NULL) the key they were
+ * stored under (free with `oak_string_free`).
+ */
+OakStatus oak_device_flow_run(const OakDeviceFlow *flow,
+                              OakDevicePromptFn prompt,
+                              void *user_data,
+                              OakTokenSet **out_tokens,
+                              char **out_key);
+
+/**
+ * Cancels the running device sign-in: `oak_device_flow_run` returns
+ * `OAK_ERR_CANCELLED` at once (after a poll in flight). A no-op when
+ * nothing runs. Any thread.
+ */
+OakStatus oak_device_flow_cancel(const OakDeviceFlow *flow);
 
 /**
  * Makes a flow that signs in with `provider` and saves the tokens to

@@ -48,6 +48,7 @@ use std::ffi::c_char;
 
 pub mod boundary;
 pub mod dev_provider;
+pub mod device;
 pub mod flow;
 pub mod provider;
 pub mod session;
@@ -57,6 +58,7 @@ pub mod token_set;
 
 pub use boundary::OakStatus;
 pub use dev_provider::OakDevProvider;
+pub use device::OakDeviceFlow;
 pub use flow::{OakFlow, OakFlowState};
 pub use provider::{OakProvider, OakTokenHint};
 pub use session::OakSession;

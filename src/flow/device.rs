@@ -313,18 +313,32 @@ impl DeviceFlow {
     /// | [`with_timeout`](Self::with_timeout) passed first | [`Error::Timeout`] |
     /// | [`cancel`](Self::cancel) | [`Error::Cancelled`] |
     pub fn run(&self) -> Result<AuthFlowResult> {
+        let prompt = self.prompt.clone();
+        self.run_with(&*prompt)
+    }
+
+    /// [`run`](Self::run) with `prompt` for this run instead of the
+    /// configured one (it need not be `'static` or `Send`; the C ABI uses
+    /// this).
+    pub fn run_with(
+        &self,
+        prompt: &dyn Fn(&DeviceAuthorization) -> Result<()>,
+    ) -> Result<AuthFlowResult> {
         if self.running.swap(true, Ordering::SeqCst) {
             return Err(Error::InvalidArgument(
                 "a device sign-in is already running on this DeviceFlow".into(),
             ));
         }
         self.cancel.reset();
-        let outcome = self.run_inner();
+        let outcome = self.run_inner(prompt);
         self.running.store(false, Ordering::SeqCst);
         outcome
     }
 
-    fn run_inner(&self) -> Result<AuthFlowResult> {
+    fn run_inner(
+        &self,
+        prompt: &dyn Fn(&DeviceAuthorization) -> Result<()>,
+    ) -> Result<AuthFlowResult> {
         let authorization = self.provider.request_device_authorization(&self.request)?;
         let started = Instant::now();
         let far = |d: Duration| started.checked_add(d);
@@ -337,7 +351,7 @@ impl DeviceFlow {
             (None, Some(t)) => (Some(t), true),
             (c, _) => (c, false),
         };
-        (self.prompt)(&authorization)?;
+        prompt(&authorization)?;
         let mut interval = authorization.interval;
         let mut next = next_poll(interval, deadline).ok_or_else(|| expired(&authorization))?;
         let mut attempt = 0u32;
