@@ -285,6 +285,25 @@ uint32_t oak_abi_version(void);
 const char *oak_version(void);
 
 /**
+ * A client-credentials token set from `session`'s provider (a
+ * confidential client): `scopes` separated by spaces (NULL: the
+ * provider's), `resource` an RFC 8707 resource indicator (NULL: none),
+ * `audience` (NULL: none). The cached token is returned while it does not
+ * expire within the session's margin; otherwise one grant runs (others
+ * asking for the same key wait for it). `*out_tokens` receives the tokens
+ * (free with `oak_token_set_free`), `*out_key` (may be NULL) the store key
+ * they are cached under (free with `oak_string_free`). A public client or
+ * a bad resource is `OAK_ERR_INVALID_ARGUMENT`; the provider's refusal
+ * `OAK_ERR_OAUTH`. Any thread.
+ */
+OakStatus oak_session_client_credentials(const OakSession *session,
+                                         const char *scopes,
+                                         const char *resource,
+                                         const char *audience,
+                                         OakTokenSet **out_tokens,
+                                         char **out_key);
+
+/**
  * Starts a development OpenID provider on a free loopback port. With
  * `auto_approve` the authorization endpoint approves at once, else it
  * shows an approve page (which `oak_dev_browser_approve` presses).

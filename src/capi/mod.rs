@@ -47,6 +47,7 @@
 use std::ffi::c_char;
 
 pub mod boundary;
+pub mod client_credentials;
 pub mod dev_provider;
 pub mod device;
 pub mod flow;
