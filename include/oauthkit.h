@@ -258,6 +258,25 @@ typedef int32_t (*OakDevicePromptFn)(const char *user_code,
 typedef int32_t (*OakOpenBrowserFn)(const char *url, void *user_data);
 
 /**
+ * What a sign-out did (`oak_logout`, `oak_logout_url`).
+ */
+typedef struct {
+    /**
+     * The provider accepted the revocation of a stored token.
+     */
+    bool tokens_revoked;
+    /**
+     * Tokens were stored under the key and are now deleted.
+     */
+    bool tokens_deleted;
+    /**
+     * The provider redirected back with the right state: its session
+     * ended (`oak_logout` only).
+     */
+    bool provider_session_ended;
+} OakLogoutResult;
+
+/**
  * Told of every refreshed token set: the key and the new tokens (borrowed
  * for the duration of the call; copy them with `oak_token_set_clone` to
  * keep them). Called on the thread whose `oak_session_*` call refreshed,
@@ -502,6 +521,36 @@ OakStatus oak_flow_cancel(const OakFlow *flow);
  * `*out_state`. Any thread.
  */
 OakStatus oak_flow_state(const OakFlow *flow, int32_t *out_state);
+
+/**
+ * Signs `key` out: revokes its tokens (refresh token first), deletes them
+ * from `store`, then opens the provider's end-session URL with
+ * `open_url` (NULL: the system browser) and waits up to `timeout_seconds`
+ * (0: 120 s) for the redirect to `http://127.0.0.1:{port}/logged-out`
+ * with the right state. A timeout or a provider without an end-session
+ * endpoint is not an error: `out_result->provider_session_ended` is then
+ * false. `open_url` follows `OakOpenBrowserFn`'s rules. Any thread.
+ */
+OakStatus oak_logout(const OakProvider *provider,
+                     const OakStore *store,
+                     const char *key,
+                     uint64_t timeout_seconds,
+                     OakOpenBrowserFn open_url,
+                     void *user_data,
+                     OakLogoutResult *out_result);
+
+/**
+ * Revokes and deletes `key`'s tokens and gives the provider's end-session
+ * URL (with `post_logout_redirect_uri`, may be NULL) in `*out_url` (NULL
+ * when the provider has none; free with `oak_string_free`), for programs
+ * that navigate themselves. Any thread.
+ */
+OakStatus oak_logout_url(const OakProvider *provider,
+                         const OakStore *store,
+                         const char *key,
+                         const char *post_logout_redirect_uri,
+                         char **out_url,
+                         OakLogoutResult *out_result);
 
 /**
  * Makes a generic OpenID Connect provider for `issuer` (discovery,

@@ -51,6 +51,7 @@ pub mod client_credentials;
 pub mod dev_provider;
 pub mod device;
 pub mod flow;
+pub mod logout;
 pub mod provider;
 pub mod session;
 pub mod store;
