@@ -228,6 +228,17 @@ pub enum Error {
     /// A bug inside oauthkit (a caught panic, a broken invariant).
     #[error("internal error: {0}")]
     Internal(String),
+    /// The provider does not offer a grant or endpoint (kind
+    /// [`ErrorKind::Unsupported`]), e.g. no device authorization endpoint.
+    #[error("{provider} does not support {feature}: {detail}")]
+    ProviderUnsupported {
+        /// The provider's name.
+        provider: String,
+        /// What was asked for.
+        feature: &'static str,
+        /// What is missing, and where relevant how to configure it.
+        detail: String,
+    },
 }
 
 /// The [`Error::Unsupported`] for something this build lacks because a
@@ -402,6 +413,7 @@ impl Error {
             Error::LockTimeout(_) => ErrorKind::LockTimeout,
             Error::Decryption { .. } => ErrorKind::Decryption,
             Error::Internal(_) => ErrorKind::Internal,
+            Error::ProviderUnsupported { .. } => ErrorKind::Unsupported,
         }
     }
 

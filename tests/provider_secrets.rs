@@ -9,7 +9,8 @@
 //! `issuer` and ID-token claims and headers; raw, in other letter cases,
 //! percent-encoded, base64/base64url, hex, with invisible characters
 //! inside, and split across fields. For every request kind (token, refresh,
-//! revocation, GitHub revocation, userinfo, discovery, JWKS) and every
+//! revocation, GitHub revocation, userinfo, device authorization,
+//! discovery, JWKS) and every
 //! such answer, the error's Display, Debug and `source()` chain must not
 //! contain any secret the library holds at that call site (a refresh does
 //! not know the code of the sign-in), nor a run of 10 characters from one.
@@ -22,8 +23,8 @@ mod test_jwt;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use oauthkit::provider::{
-    ClientAuthMethod, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider, Provider, Revocation,
-    TokenTypeHint,
+    ClientAuthMethod, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, OidcConfig,
+    OidcProvider, Provider, Revocation, TokenTypeHint,
 };
 use oauthkit::Error;
 use serde_json::{json, Value};
@@ -207,6 +208,7 @@ fn hostile_replies(server: &MockServer) -> Vec<(String, Reply)> {
 fn oidc_doc(server: &MockServer) -> Value {
     let mut d = discovery(server.base());
     d["revocation_endpoint"] = json!(server.url("/revoke"));
+    d["device_authorization_endpoint"] = json!(server.url("/device"));
     d
 }
 
@@ -255,6 +257,15 @@ fn ops() -> Vec<(&'static str, &'static str, Op, &'static [&'static str])> {
             "/userinfo",
             |p| p.get_userinfo(ACCESS).map(drop),
             HELD_ACCESS,
+        ),
+        (
+            "device authorization",
+            "/device",
+            |p| {
+                p.request_device_authorization(&DeviceAuthorizationRequest::new())
+                    .map(drop)
+            },
+            &[CLIENT_SECRET],
         ),
     ]
 }

@@ -47,8 +47,11 @@
 use std::ffi::c_char;
 
 pub mod boundary;
+pub mod client_credentials;
 pub mod dev_provider;
+pub mod device;
 pub mod flow;
+pub mod logout;
 pub mod provider;
 pub mod session;
 pub mod store;
@@ -57,6 +60,7 @@ pub mod token_set;
 
 pub use boundary::OakStatus;
 pub use dev_provider::OakDevProvider;
+pub use device::OakDeviceFlow;
 pub use flow::{OakFlow, OakFlowState};
 pub use provider::{OakProvider, OakTokenHint};
 pub use session::OakSession;

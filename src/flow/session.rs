@@ -29,6 +29,8 @@ use crate::secret::Secret;
 use crate::store::TokenStore;
 use crate::token::TokenSet;
 
+mod client_credentials;
+
 /// Refresh when the access token expires within this margin (pywry's
 /// default; it absorbs clock skew and request latency).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -206,6 +208,12 @@ impl SessionManager {
             return Ok((current, false));
         }
         if current.refresh_token.is_none() {
+            // Client-credentials tokens have no refresh token: a new grant.
+            if let Some(renewed) = client_credentials::renew(self, &current) {
+                let fresh = renewed?;
+                self.store.save(key, &fresh)?;
+                return Ok((fresh, true));
+            }
             return Err(Error::Authentication(format!(
                 "the access token for '{key}' has expired and there is no refresh token; sign in again"
             )));

@@ -22,6 +22,9 @@ pub(crate) struct OAuthClient {
     pub http: HttpClient,
     pub creds: ClientCredentials,
     pub scopes: Vec<String>,
+    /// RFC 8707 `resource` values sent with authorization, code-exchange
+    /// and refresh requests.
+    pub resources: Vec<String>,
 }
 
 impl OAuthClient {
@@ -56,6 +59,9 @@ impl OAuthClient {
         }
         if let Some(n) = request.nonce {
             params.push(("nonce".into(), n.into()));
+        }
+        for r in &self.resources {
+            params.push(("resource".into(), r.clone()));
         }
         let extra = defaults
             .iter()
@@ -97,6 +103,9 @@ impl OAuthClient {
         if let Some(v) = pkce_verifier {
             form.push(("code_verifier".into(), v.into()));
         }
+        for r in &self.resources {
+            form.push(("resource".into(), r.clone()));
+        }
         self.token_request("token", token_url, method, form, after)
     }
 
@@ -110,10 +119,13 @@ impl OAuthClient {
         refresh_token: &str,
         after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
-        let form = vec![
+        let mut form = vec![
             ("grant_type".to_owned(), "refresh_token".to_owned()),
             ("refresh_token".to_owned(), refresh_token.to_owned()),
         ];
+        for r in &self.resources {
+            form.push(("resource".into(), r.clone()));
+        }
         let mut t = self.token_request("refresh", token_url, method, form, after)?;
         if t.refresh_token.is_none() {
             t.refresh_token = Some(Secret::new(refresh_token));
@@ -124,7 +136,7 @@ impl OAuthClient {
     /// Any token-endpoint grant: the form plus client authentication, the
     /// response parsed (RFC 6749 §5), then `after`, all inside one
     /// [`HttpClient::call`] so no error of any step shows a secret.
-    fn token_request(
+    pub(crate) fn token_request(
         &self,
         endpoint: &str,
         url: &str,

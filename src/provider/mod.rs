@@ -19,7 +19,10 @@ use crate::token::TokenSet;
 pub mod base_url;
 mod client;
 pub mod client_auth;
+pub mod client_credentials;
+pub mod device;
 pub mod discovery;
+pub mod end_session;
 pub mod github;
 pub mod google;
 pub mod http;
@@ -37,6 +40,9 @@ pub mod settings;
 pub mod token_response;
 
 pub use client_auth::ClientAuthMethod;
+pub use client_credentials::ClientCredentialsRequest;
+pub use device::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll};
+pub use end_session::EndSessionRequest;
 pub use id_token::{IdTokenClaims, IdTokenSettings};
 pub use iss_check::check_response_iss;
 pub use oauth2::{OAuth2Config, OAuth2Provider, Revocation};
@@ -152,5 +158,51 @@ pub trait Provider: Send + Sync {
             self.requires_iss_in_response(),
             iss,
         )
+    }
+
+    /// RFC 8628 §3.1: asks for a device code and a user code. The default
+    /// is an [`Error::ProviderUnsupported`](crate::Error::ProviderUnsupported)
+    /// error (kind `Unsupported`) naming the provider.
+    fn request_device_authorization(
+        &self,
+        request: &DeviceAuthorizationRequest,
+    ) -> Result<DeviceAuthorization> {
+        let _ = request;
+        Err(device::no_device_endpoint(self.name()))
+    }
+
+    /// RFC 8628 §3.4: polls the token endpoint once for the device code;
+    /// the tokens are validated as after a code exchange (ID token without
+    /// a nonce).
+    fn poll_device_token(&self, authorization: &DeviceAuthorization) -> Result<DevicePoll> {
+        let _ = authorization;
+        Err(device::no_device_endpoint(self.name()))
+    }
+
+    /// The RP-initiated logout URL (`end_session_endpoint` with the
+    /// request's `id_token_hint`, `post_logout_redirect_uri`, `state` and
+    /// the client id); `Ok(None)` when the provider has no such endpoint.
+    fn end_session_url(&self, request: &EndSessionRequest) -> Result<Option<String>> {
+        let _ = request;
+        Ok(None)
+    }
+
+    /// The client id, where the provider has one (client-credentials cache
+    /// keys).
+    fn client_id(&self) -> Option<&str> {
+        None
+    }
+
+    /// RFC 6749 §4.4: a token for the client itself (confidential clients
+    /// only). The result's `extra` records the request, so the session
+    /// manager can ask again when it expires. The default is an
+    /// [`Error::ProviderUnsupported`](crate::Error::ProviderUnsupported).
+    fn request_client_credentials(&self, request: &ClientCredentialsRequest) -> Result<TokenSet> {
+        let _ = request;
+        Err(crate::Error::ProviderUnsupported {
+            provider: self.name().to_owned(),
+            feature: "the client credentials grant",
+            detail: "this provider type has no token endpoint for it".into(),
+        })
     }
 }

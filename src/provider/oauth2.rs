@@ -57,6 +57,9 @@ pub struct OAuth2Config {
     pub client_auth: Option<ClientAuthMethod>,
     /// Scopes requested in the authorization URL.
     pub scopes: Vec<String>,
+    /// RFC 8707 resource indicators sent with authorization, code-exchange
+    /// and refresh requests (absolute URIs without a fragment).
+    pub resources: Vec<String>,
     /// The authorization endpoint.
     pub authorize_url: String,
     /// The token endpoint.
@@ -76,6 +79,8 @@ pub struct OAuth2Config {
     pub requires_iss: bool,
     /// Timeouts and limits.
     pub http: HttpConfig,
+    /// The RFC 8628 device authorization endpoint, when the server has one.
+    pub device_authorization_url: Option<String>,
 }
 
 impl OAuth2Config {
@@ -87,6 +92,7 @@ impl OAuth2Config {
             client_secret: None,
             client_auth: None,
             scopes: Vec::new(),
+            resources: Vec::new(),
             authorize_url: authorize_url.to_owned(),
             token_url: token_url.to_owned(),
             userinfo_url: None,
@@ -95,6 +101,7 @@ impl OAuth2Config {
             issuer: None,
             requires_iss: false,
             http: HttpConfig::default(),
+            device_authorization_url: None,
         }
     }
 
@@ -102,6 +109,13 @@ impl OAuth2Config {
     pub fn with_client_secret(mut self, secret: impl Into<Secret>) -> Self {
         let s: Secret = secret.into();
         self.client_secret = (!s.is_empty()).then_some(s);
+        self
+    }
+
+    /// Adds an RFC 8707 resource indicator to authorization, code-exchange
+    /// and refresh requests.
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
         self
     }
 
@@ -135,10 +149,16 @@ impl OAuth2Provider {
                 config.name
             )));
         }
+        for r in &config.resources {
+            crate::provider::client_credentials::check_resource(r)?;
+        }
         check_endpoint_url("authorization", &config.authorize_url)?;
         check_endpoint_url("token", &config.token_url)?;
         if let Some(u) = &config.userinfo_url {
             check_endpoint_url("userinfo", u)?;
+        }
+        if let Some(u) = &config.device_authorization_url {
+            check_endpoint_url("device_authorization", u)?;
         }
         match &config.revocation {
             Revocation::Rfc7009(u) | Revocation::GitHubApplicationsApi(u) => {
@@ -153,6 +173,7 @@ impl OAuth2Provider {
                 client_secret: config.client_secret.clone(),
             },
             scopes: config.scopes.clone(),
+            resources: config.resources.clone(),
         };
         let auth =
             ClientAuthMethod::choose(config.client_secret.is_some(), config.client_auth, None);
@@ -240,5 +261,37 @@ impl Provider for OAuth2Provider {
 
     fn requires_iss_in_response(&self) -> bool {
         self.config.requires_iss
+    }
+
+    fn request_device_authorization(
+        &self,
+        request: &crate::provider::DeviceAuthorizationRequest,
+    ) -> Result<crate::provider::DeviceAuthorization> {
+        let url = self
+            .config
+            .device_authorization_url
+            .as_deref()
+            .ok_or_else(|| crate::provider::device::no_device_endpoint(self.name()))?;
+        self.client.device_authorization(url, self.auth, request)
+    }
+
+    fn client_id(&self) -> Option<&str> {
+        Some(&self.config.client_id)
+    }
+
+    fn request_client_credentials(
+        &self,
+        request: &crate::provider::ClientCredentialsRequest,
+    ) -> Result<TokenSet> {
+        self.client
+            .client_credentials(&self.config.token_url, self.auth, request)
+    }
+
+    fn poll_device_token(
+        &self,
+        authorization: &crate::provider::DeviceAuthorization,
+    ) -> Result<crate::provider::DevicePoll> {
+        self.client
+            .poll_device(&self.config.token_url, self.auth, authorization)
     }
 }

@@ -36,6 +36,10 @@ pub struct EndpointOverrides {
     pub revocation: Option<String>,
     /// The JWKS URI.
     pub jwks_uri: Option<String>,
+    /// The RFC 8628 device authorization endpoint.
+    pub device_authorization: Option<String>,
+    /// The RP-initiated logout endpoint (`end_session_endpoint`).
+    pub end_session: Option<String>,
 }
 
 /// Issuers with a tenant placeholder (Microsoft's multi-tenant
@@ -76,6 +80,9 @@ pub struct OidcConfig {
     pub client_auth: Option<ClientAuthMethod>,
     /// Scopes requested in the authorization URL.
     pub scopes: Vec<String>,
+    /// RFC 8707 resource indicators sent with authorization, code-exchange
+    /// and refresh requests (absolute URIs without a fragment).
+    pub resources: Vec<String>,
     /// Endpoints used instead of the discovered ones.
     pub endpoints: EndpointOverrides,
     /// Parameters added to every authorization URL (a request's extra
@@ -106,6 +113,7 @@ impl OidcConfig {
             client_secret: None,
             client_auth: None,
             scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+            resources: Vec::new(),
             endpoints: EndpointOverrides::default(),
             authorize_params: Vec::new(),
             require_id_token_validation: true,
@@ -121,6 +129,13 @@ impl OidcConfig {
     pub fn with_client_secret(mut self, secret: impl Into<Secret>) -> Self {
         let s: Secret = secret.into();
         self.client_secret = (!s.is_empty()).then_some(s);
+        self
+    }
+
+    /// Adds an RFC 8707 resource indicator to authorization, code-exchange
+    /// and refresh requests.
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
         self
     }
 
@@ -177,6 +192,9 @@ impl OidcProvider {
                 config.name
             )));
         }
+        for r in &config.resources {
+            crate::provider::client_credentials::check_resource(r)?;
+        }
         check_endpoint_url("issuer", &config.issuer)?;
         let o = &config.endpoints;
         for (what, url) in [
@@ -185,6 +203,8 @@ impl OidcProvider {
             ("userinfo", &o.userinfo),
             ("revocation", &o.revocation),
             ("jwks", &o.jwks_uri),
+            ("device_authorization", &o.device_authorization),
+            ("end_session", &o.end_session),
         ] {
             if let Some(u) = url {
                 check_endpoint_url(what, u)?;
@@ -200,6 +220,7 @@ impl OidcProvider {
                 client_secret: config.client_secret.clone(),
             },
             scopes: config.scopes.clone(),
+            resources: config.resources.clone(),
         };
         Ok(OidcProvider {
             config,
@@ -549,6 +570,58 @@ impl Provider for OidcProvider {
 
     fn issuer(&self) -> Option<String> {
         Some(self.config.issuer.clone())
+    }
+
+    fn request_device_authorization(
+        &self,
+        request: &crate::provider::DeviceAuthorizationRequest,
+    ) -> Result<crate::provider::DeviceAuthorization> {
+        let url = match &self.config.endpoints.device_authorization {
+            Some(u) => u.clone(),
+            None => crate::provider::device::discovered_endpoint(&self.discovered()?.metadata)
+                .ok_or_else(|| crate::provider::device::no_device_endpoint(self.name()))?,
+        };
+        self.client
+            .device_authorization(&url, self.auth_method()?, request)
+    }
+
+    fn end_session_url(
+        &self,
+        request: &crate::provider::EndSessionRequest,
+    ) -> Result<Option<String>> {
+        let url = match &self.config.endpoints.end_session {
+            Some(u) => Some(u.clone()),
+            None => self.discovered()?.metadata.end_session_endpoint.clone(),
+        };
+        url.map(|u| request.url(&u, &self.config.client_id))
+            .transpose()
+    }
+
+    fn client_id(&self) -> Option<&str> {
+        Some(&self.config.client_id)
+    }
+
+    fn request_client_credentials(
+        &self,
+        request: &crate::provider::ClientCredentialsRequest,
+    ) -> Result<TokenSet> {
+        let url = self.required(Endpoint::Token, "token")?;
+        self.client
+            .client_credentials(&url, self.auth_method()?, request)
+    }
+
+    fn poll_device_token(
+        &self,
+        authorization: &crate::provider::DeviceAuthorization,
+    ) -> Result<crate::provider::DevicePoll> {
+        let url = self.required(Endpoint::Token, "token")?;
+        let mut poll = self
+            .client
+            .poll_device(&url, self.auth_method()?, authorization)?;
+        if let crate::provider::DevicePoll::Tokens(t) = &mut poll {
+            self.check_id_token(t, None, None)?;
+        }
+        Ok(poll)
     }
 
     /// Runs discovery if needed; when it fails, answers `true` (a callback
