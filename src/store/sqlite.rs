@@ -101,7 +101,7 @@ impl SqliteStore {
                 return Err(io_error(
                     "opening",
                     &dir.join(&side),
-                    std::io::Error::from_raw_os_error(libc::ELOOP),
+                    super::private_dir::link_refusal(),
                 ));
             }
         }
