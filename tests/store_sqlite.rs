@@ -269,9 +269,17 @@ fn a_database_readable_by_others_is_made_private_and_reported() {
     s.save("k", &TokenSet::bearer("SECRET-AT")).unwrap();
     s.close().unwrap();
     fs::set_permissions(s.path(), fs::Permissions::from_mode(0o644)).unwrap();
+    // A -wal file left behind, readable by all.
+    let wal = d.path().join("nested/tokens.db-wal");
+    fs::write(&wal, b"").unwrap();
+    fs::set_permissions(&wal, fs::Permissions::from_mode(0o664)).unwrap();
     let s = SqliteStore::open(s.path()).unwrap();
     let mode = fs::metadata(s.path()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
+    if wal.exists() {
+        let mode = fs::metadata(&wal).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the -wal file");
+    }
     let seen = support::log_capture::lines_with(log::Level::Warn, &d.path().display().to_string());
     assert!(seen.iter().any(|l| l.contains("644")), "{seen:?}");
     assert!(!support::log_capture::all().contains("SECRET-AT"));

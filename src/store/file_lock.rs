@@ -71,6 +71,7 @@ impl std::fmt::Debug for FileLock {
 
 impl FileLock {
     /// Locks `path` (created 0600 if missing), waiting at most `timeout`.
+    #[cfg_attr(not(feature = "keyring"), allow(dead_code))] // the keyring's index lock
     pub(crate) fn acquire(path: &Path, timeout: Duration) -> Result<FileLock> {
         let (dir, name) = split(path)?;
         FileLock::acquire_in(&Arc::new(dir), &name, LockOptions::default(), timeout)
@@ -353,6 +354,7 @@ pub(crate) fn reap_key_locks(dir: &PrivateDir, store_name: &OsStr) -> Result<usi
 
 /// The lock file guarding one key of one namespace of the store at `store`:
 /// `{store}.locks/{sha256(namespace/key) prefix}.lock`.
+#[cfg_attr(not(feature = "keyring"), allow(dead_code))] // the keyring's key locks
 pub(crate) fn key_lock_path(store: &Path, namespace: &str, key: &str) -> Result<PathBuf> {
     let mut dir = store.as_os_str().to_owned();
     dir.push(".locks");

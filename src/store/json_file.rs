@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::file_lock::{lock_key_in, reap_key_locks, FileLock, LockOptions, DEFAULT_LOCK_TIMEOUT};
 use super::file_snapshot::{Current, SnapshotCache};
 use super::globus_format::{from_record, to_record};
-use super::private_dir::{io_error, split, Access, FileStamp, PrivateDir};
+use super::private_dir::{io_error, link_refusal, split, Access, FileStamp, PrivateDir};
 use super::{check_key, KeyLock, TokenStore, DEFAULT_NAMESPACE};
 use crate::error::{Error, Result};
 use crate::token::{json_error, TokenSet};
@@ -198,7 +198,7 @@ impl JsonFileStore {
                         return Err(io_error(
                             "moving aside to",
                             &dir.join(&aside),
-                            std::io::Error::from_raw_os_error(libc_eloop()),
+                            link_refusal(),
                         ));
                     }
                 }
@@ -404,16 +404,6 @@ fn is_temp_name(name: &OsStr, candidate: &OsStr) -> bool {
         && pid.bytes().all(|b| b.is_ascii_digit())
         && random.len() == 16
         && random.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-#[cfg(unix)]
-fn libc_eloop() -> i32 {
-    libc::ELOOP
-}
-
-#[cfg(not(unix))]
-fn libc_eloop() -> i32 {
-    1921 // ERROR_CANT_RESOLVE_FILENAME
 }
 
 /// Every record of every namespace must read as a token set.

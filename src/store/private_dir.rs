@@ -112,6 +112,18 @@ pub(crate) fn io_error(doing: &str, path: &Path, e: io::Error) -> Error {
     Error::io(format!("{doing} {}", path.display()), e)
 }
 
+/// The error a refused link gives (for links found by `stat`).
+pub(crate) fn link_refusal() -> io::Error {
+    #[cfg(unix)]
+    {
+        io::Error::from_raw_os_error(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        io::Error::other("refusing a symbolic link")
+    }
+}
+
 /// Whether `e` is the error `O_NOFOLLOW` gives for a link.
 pub(crate) fn is_link_refusal(e: &io::Error) -> bool {
     #[cfg(unix)]
@@ -454,4 +466,71 @@ pub(crate) fn split(path: &Path) -> Result<(PrivateDir, OsString)> {
         _ => Path::new("."),
     };
     Ok((PrivateDir::open(parent)?, name))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn no_access_mode_follows_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let victims = tempfile::tempdir().unwrap();
+        let victim = victims.path().join("victim");
+        std::fs::write(&victim, b"victim").unwrap();
+        let d = PrivateDir::open(dir.path()).unwrap();
+        for (i, access) in [Access::Read, Access::ReadWriteCreate, Access::CreateNew]
+            .into_iter()
+            .enumerate()
+        {
+            let name = format!("link-{i}");
+            symlink(&victim, dir.path().join(&name)).unwrap();
+            let err = d.open_file(OsStr::new(&name), access).unwrap_err();
+            // O_EXCL refuses any existing name, a link included.
+            let refused = is_link_refusal(&err)
+                || (access == Access::CreateNew && err.kind() == io::ErrorKind::AlreadyExists);
+            assert!(refused, "{access:?}: {err}");
+            let dangling = format!("dangling-{i}");
+            let missing = victims.path().join(&dangling);
+            symlink(&missing, dir.path().join(&dangling)).unwrap();
+            assert!(d.open_file(OsStr::new(&dangling), access).is_err());
+            assert!(
+                !missing.exists(),
+                "{access:?} created a file through a link"
+            );
+        }
+        assert_eq!(std::fs::read(&victim).unwrap(), b"victim");
+        let stamp = d.stat(OsStr::new("link-0")).unwrap().unwrap();
+        assert!(stamp.is_symlink);
+    }
+
+    #[test]
+    fn rename_no_replace_never_replaces_a_file_or_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = PrivateDir::open(dir.path()).unwrap();
+        std::fs::write(dir.path().join("a"), b"a").unwrap();
+        std::fs::write(dir.path().join("b"), b"b").unwrap();
+        symlink("/nonexistent", dir.path().join("l")).unwrap();
+        for to in ["b", "l"] {
+            let err = d
+                .rename_no_replace(OsStr::new("a"), OsStr::new(to))
+                .unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        }
+        d.rename_no_replace(OsStr::new("a"), OsStr::new("c"))
+            .unwrap();
+        assert_eq!(std::fs::read(dir.path().join("c")).unwrap(), b"a");
+        assert!(!dir.path().join("a").exists());
+    }
+
+    #[test]
+    fn names_with_a_slash_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = PrivateDir::open(dir.path()).unwrap();
+        assert!(d
+            .open_file(OsStr::new("../x"), Access::ReadWriteCreate)
+            .is_err());
+        assert!(d.stat(OsStr::new("a/b")).is_err());
+    }
 }

@@ -101,7 +101,7 @@ impl SqliteStore {
                 return Err(io_error(
                     "opening",
                     &dir.join(&side),
-                    std::io::Error::from_raw_os_error(libc::ELOOP),
+                    super::private_dir::link_refusal(),
                 ));
             }
         }
@@ -118,6 +118,22 @@ impl SqliteStore {
             tighten(&file, &path, mode)?;
         }
         drop(file);
+        // Side files left by an earlier run keep their own mode.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = name.clone();
+            side.push(suffix);
+            let side_path = dir.join(&side);
+            let loose = dir
+                .stat(&side)
+                .map_err(|e| io_error("checking", &side_path, e))?
+                .filter(|s| s.mode & 0o077 != 0);
+            if let Some(s) = loose {
+                let f = dir
+                    .open_file(&side, Access::ReadWriteCreate)
+                    .map_err(|e| io_error("opening", &side_path, e))?;
+                tighten(&f, &side_path, s.mode)?;
+            }
+        }
         let conn = Connection::open_with_flags(
             &db_path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -224,12 +240,26 @@ impl SqliteStore {
 /// refuses what this store must not use.
 fn check_database(db_path: &Path, shown: &Path) -> Result<()> {
     let location = || shown.display().to_string();
-    let conn = Connection::open_with_flags(
-        db_path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_NOFOLLOW,
-    )
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+    let side_file = |suffix: &str| {
+        let mut p = db_path.as_os_str().to_owned();
+        p.push(suffix);
+        std::fs::symlink_metadata(p).is_ok()
+    };
+    // Even a read-only connection creates (and leaves) -wal and -shm files
+    // for a database in WAL mode. With no -wal or -journal file the whole
+    // database is in the main file, so it is read as immutable: no locks,
+    // no side files. Otherwise another program has it open and the side
+    // files exist already.
+    let conn = match url::Url::from_file_path(db_path) {
+        Ok(mut uri) if !side_file("-wal") && !side_file("-journal") => {
+            uri.set_query(Some("immutable=1"));
+            Connection::open_with_flags(uri.as_str(), flags | OpenFlags::SQLITE_OPEN_URI)
+        }
+        _ => Connection::open_with_flags(db_path, flags),
+    }
     .map_err(|e| db_error(shown, "opening", e))?;
     let verdict = conn.busy_timeout(BUSY_TIMEOUT).and_then(|()| judge(&conn));
     let _ = conn.close();
