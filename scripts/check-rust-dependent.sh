@@ -43,6 +43,11 @@ EOF
 cp "$root/Cargo.lock" "$work/Cargo.lock"
 
 fail() { echo "FAIL rust dependent: $*" >&2; exit 1; }
+# C libraries left by an earlier run of another configuration must not
+# decide this run; cargo does not need them for an rlib-only build.
+if [ -d "$target" ]; then
+    find "$target" \( -name 'liboauthkit*.so*' -o -name 'liboauthkit*.a' -o -name 'liboauthkit*.dylib' \) -delete
+fi
 json="$work/build.json"
 (cd "$work" && CARGO_TARGET_DIR="$target" cargo build --quiet --message-format=json >"$json") ||
     fail "cargo build of the dependent crate failed"
@@ -50,6 +55,18 @@ json="$work/build.json"
 if grep -q '"name":"cbindgen"' "$json" || ls "$target"/debug/build | grep -q '^cbindgen-'; then
     fail "cbindgen was compiled for a Rust dependent"
 fi
+# what cargo reports for the oauthkit library target, fresh or rebuilt
+kinds="$(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "oauthkit":
+        print(" ".join(m["target"]["crate_types"]), *m["filenames"])
+' "$json")"
+[ -n "$kinds" ] || fail "cargo reported no artifact for the oauthkit library"
+case "$kinds" in
+    *cdylib*|*staticlib*|*.so*|*.a\ *|*.a) fail "cargo built C library kinds for oauthkit: $kinds" ;;
+esac
 libs="$(find "$target" \( -name 'liboauthkit*.so*' -o -name 'liboauthkit*.a' -o -name 'liboauthkit*.dylib' \) -print)"
 [ -z "$libs" ] || fail "C libraries were built: $libs"
 rlib="$(find "$target/debug/deps" -name 'liboauthkit-*.rlib' | head -n1)"
