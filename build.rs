@@ -1,4 +1,6 @@
-//! Generates the C header `include/oauthkit.h` from `src/capi` with cbindgen.
+//! Generates the C header `include/oauthkit.h` from `src/capi` with cbindgen,
+//! when the `capi` feature is on. Without it (every Rust dependent) this
+//! script does nothing and cbindgen is not even compiled.
 //!
 //! The header is committed. A normal build rewrites it only when its text
 //! changes (so its mtime stays put) and only warns when generation or the
@@ -8,21 +10,25 @@
 //! errors) and `OAUTHKIT_HEADER_OUT=<file>` (write there instead) and
 //! compares the result with the committed header.
 
-use std::env;
-use std::fs;
-use std::path::{Path, PathBuf};
+#[cfg(feature = "capi")]
+use std::{
+    env, fs,
+    path::{Path, PathBuf},
+};
 
+#[cfg(not(feature = "capi"))]
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+}
+
+// The shared library's SONAME (liboauthkit.so.0) is set by
+// scripts/build-capi.sh, which also makes the symlinks.
+#[cfg(feature = "capi")]
 fn main() {
     println!("cargo:rerun-if-changed=src/capi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=OAUTHKIT_HEADER_OUT");
     println!("cargo:rerun-if-env-changed=OAUTHKIT_HEADER_STRICT");
-
-    // Give the shared library a SONAME so programs linked against it by
-    // full path (CMake does that) record just the file name.
-    if env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux") {
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liboauthkit.so");
-    }
 
     let root =
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -39,6 +45,7 @@ fn main() {
     }
 }
 
+#[cfg(feature = "capi")]
 fn generate(root: &Path) -> Result<String, String> {
     let config =
         cbindgen::Config::from_file(root.join("cbindgen.toml")).map_err(|e| e.to_string())?;
@@ -52,6 +59,7 @@ fn generate(root: &Path) -> Result<String, String> {
     String::from_utf8(text).map_err(|e| e.to_string())
 }
 
+#[cfg(feature = "capi")]
 fn write_if_changed(path: &Path, text: &str) -> Result<(), String> {
     if fs::read_to_string(path).is_ok_and(|old| old == text) {
         return Ok(());

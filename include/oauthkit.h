@@ -19,7 +19,7 @@
  * a program built against version N runs with any library whose
  * `oak_abi_version()` is N or more.
  */
-#define OAK_ABI_VERSION 1
+#define OAK_ABI_VERSION 2
 
 /**
  * The status every `oak_` function returns. `OAK_OK` (0) is success; every
@@ -638,6 +638,22 @@ OakStatus oak_provider_revoke(const OakProvider *provider,
 OakStatus oak_provider_userinfo(const OakProvider *provider,
                                 const char *access_token,
                                 char **out_json);
+
+/**
+ * Makes a provider from `count` settings: `names[i]` is one of the
+ * `OAUTHKIT_*` variable names of docs/providers.md (`OAUTHKIT_PROVIDER`,
+ * `OAUTHKIT_CLIENT_ID`, ..., `OAUTHKIT_CA_FILE`, `OAUTHKIT_CA_PEM`,
+ * `OAUTHKIT_TRUST_STORE`) and `values[i]` its value (NULL or empty:
+ * unset). The process environment is not read. An unknown or repeated
+ * name, a missing required setting or an unusable CA bundle is
+ * `OAK_ERR_INVALID_ARGUMENT` naming it; an unreadable CA file is
+ * `OAK_ERR_IO`. `names` and `values` may be NULL when `count` is 0. Any
+ * thread.
+ */
+OakStatus oak_provider_from_settings(const char *const *names,
+                                     const char *const *values,
+                                     size_t count,
+                                     OakProvider **out_provider);
 
 /**
  * Makes a session manager over `store`, refreshing through `provider`.

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Builds liboauthkit (cdylib + staticlib), checks the committed header, then
-# builds and runs the C, C++ and Go programs and tests against the library:
+# Builds liboauthkit (cdylib + staticlib) with scripts/build-capi.sh, checks
+# the committed header, then builds and runs the C, C++ and Go programs and
+# tests against the installed library:
 #   - header: include/oauthkit.h equals what build.rs generates
+#   - install: versioned SONAME (liboauthkit.so.0) and the symlinks; every
+#     program links the versioned library through pkg-config or CMake; the
+#     CMake version file refuses another major version
+#   - size: the stripped default-feature cdylib (profile release-capi) is at
+#     most OAK_MAX_CDYLIB_BYTES (3,500,000)
+#   - Rust dependent: a crate depending on oauthkit builds no C library and
+#     has no oak_ symbol (scripts/check-rust-dependent.sh)
 #   - C example: plain cc (shared and static) and CMake
 #   - C test: plain cc, under valgrind (no leaks, no invalid access), with
 #     AddressSanitizer/UBSan, each with a negative control that must fail
@@ -10,8 +18,8 @@
 #   - Swift: swift build/test of ffi/swift when a toolchain exists
 # Prints one PASS/FAIL line per step and exits non-zero if any step failed.
 # Needs what scripts/setup-ffi.sh installs. Environment: PROFILE
-# (release|debug, default release), FEATURES (cargo features for the
-# library, default "dev-provider" when the crate has it).
+# (release-capi|release|debug, default release-capi), FEATURES (cargo
+# features for the library besides capi, default "dev-provider").
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -56,14 +64,28 @@ need() {
         failed+=("tool $1")
     }
 }
-for tool in cargo cc c++ cmake pkg-config valgrind go; do need "$tool"; done
+for tool in cargo cc c++ cmake pkg-config valgrind go readelf strip nm; do need "$tool"; done
+profile="${PROFILE:-release-capi}"
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+major="${version%%.*}"
+real="liboauthkit.so.$version"
+soname="liboauthkit.so.$major"
+# needs_soname BINARY: the program records the versioned library.
+needs_soname() {
+    readelf -d "$1" | grep -F "(NEEDED)" | tee /dev/stderr | grep -qF "[$soname]"
+}
 
 step "header is up to date" scripts/check-header.sh
-step "build cdylib + staticlib (${PROFILE:-release}${FEATURES:+, $FEATURES})" scripts/install-local.sh "$dist"
+rm -rf "$dist"
+step "build cdylib + staticlib ($profile${FEATURES:+, $FEATURES})" scripts/build-capi.sh --prefix "$dist" --profile "$profile"
 if [ ! -f "$dist/lib/liboauthkit.a" ]; then
     echo "FAIL nothing to test without the library"
     exit 1
 fi
+step "install: SONAME is $soname" bash -c "readelf -d '$dist/lib/$real' | grep -F '(SONAME)' | grep -qF '[$soname]'"
+step "install: $soname -> $real, liboauthkit.so -> $soname" bash -c \
+    "[ \"\$(readlink '$dist/lib/$soname')\" = '$real' ] && [ \"\$(readlink '$dist/lib/liboauthkit.so')\" = '$soname' ]"
+step "install: pkg-config and CMake files" test -f "$dist/lib/pkgconfig/oauthkit.pc" -a -f "$dist/lib/cmake/oauthkit/oauthkitConfigVersion.cmake"
 export PKG_CONFIG_PATH="$dist/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 cflags=(-std=c11 -Wall -Wextra -Werror -g)
 shared_libs=($(pkg-config --libs oauthkit) "-Wl,-rpath,$dist/lib" -lpthread)
@@ -73,12 +95,14 @@ trap 'rm -rf "$scratch"' EXIT
 
 # --- C example
 step "C example: cc, shared library" cc "${cflags[@]}" $(pkg-config --cflags oauthkit) ffi/c/example.c -o "$build/example" "${shared_libs[@]}"
+step "C example: links $soname (pkg-config)" needs_soname "$build/example"
 step "C example: run (shared)" "$build/example" "$scratch/example-shared.json"
 step "C device example: cc (built, not run: it needs a provider and a user)" cc "${cflags[@]}" $(pkg-config --cflags oauthkit) ffi/c/device_example.c -o "$build/device_example" "${shared_libs[@]}"
 step "C example: cc, static library" cc "${cflags[@]}" $(pkg-config --cflags oauthkit-static) ffi/c/example.c -o "$build/example-static" "${static_libs[@]}"
 step "C example: run (static)" "$build/example-static" "$scratch/example-static.json"
 step "C example + test: CMake configure" cmake -S ffi/c -B "$build/c-cmake" -DCMAKE_PREFIX_PATH="$dist"
 step "C example + test: CMake build" cmake --build "$build/c-cmake"
+step "C example: links $soname (CMake)" needs_soname "$build/c-cmake/oak_example"
 step "C example: run (CMake)" "$build/c-cmake/oak_example" "$scratch/example-cmake.json"
 step "C test: ctest (CMake)" ctest --test-dir "$build/c-cmake" --output-on-failure
 
@@ -95,9 +119,22 @@ step "C test: run under ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_err
 step "C test: cc with ASan -DOAK_DELIBERATE_LEAK" cc "${cflags[@]}" "${asan[@]}" -DOAK_DELIBERATE_LEAK $(pkg-config --cflags oauthkit-static) ffi/c/test_capi.c -o "$build/test_capi_asan_leak" "${static_libs[@]}"
 must_fail "C test: ASan catches a deliberate leak" env ASAN_OPTIONS=detect_leaks=1 "$build/test_capi_asan_leak"
 
+# --- CMake version file: same major accepted, another major refused
+version_probe() {
+    local dir="$scratch/cmake-version-$1"
+    mkdir -p "$dir"
+    printf 'cmake_minimum_required(VERSION 3.16)\nproject(probe C)\nfind_package(oauthkit %s CONFIG REQUIRED)\n' "$1" >"$dir/CMakeLists.txt"
+    cmake -S "$dir" -B "$dir/build" -DCMAKE_PREFIX_PATH="$dist"
+}
+step "CMake: find_package(oauthkit $major.0) accepts $version" version_probe "$major.0"
+step "CMake: find_package(oauthkit) without a version accepts $version" version_probe ""
+must_fail "CMake: find_package(oauthkit $((major + 1)).0) refuses $version" version_probe "$((major + 1)).0"
+must_fail "CMake: find_package(oauthkit $version.1) refuses the older $version" version_probe "$version.1"
+
 # --- C++
 step "C++: CMake configure (GoogleTest)" cmake -S ffi/cpp -B "$build/cpp" -DCMAKE_PREFIX_PATH="$dist"
 step "C++: CMake build" cmake --build "$build/cpp"
+step "C++: links $soname (CMake)" needs_soname "$build/cpp/oauthkit_cpp_tests"
 step "C++: GoogleTest" ctest --test-dir "$build/cpp" --output-on-failure
 
 # --- Go
@@ -105,6 +142,24 @@ export LD_LIBRARY_PATH="$dist/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 step "Go: gofmt" bash -c 'test -z "$(gofmt -l ffi/go)"'
 step "Go: go vet" bash -c 'cd ffi/go && go vet ./...'
 step "Go: go test" bash -c 'cd ffi/go && go test -count=1 -v ./...'
+step "Go: test binary links $soname (pkg-config)" bash -c "cd ffi/go && go test -c -o '$build/go.test' . && readelf -d '$build/go.test' | grep -F '(NEEDED)' | grep -qF '[$soname]'"
+
+# --- Size: the stripped default-feature cdylib, built as C users get it
+max_bytes="${OAK_MAX_CDYLIB_BYTES:-3500000}"
+size_check() {
+    FEATURES= scripts/build-capi.sh --prefix "$target_dir/size-check" --profile release-capi || return 1
+    strip -o "$scratch/liboauthkit-stripped.so" "$target_dir/size-check/lib/$real" || return 1
+    local bytes
+    bytes="$(stat -c %s "$scratch/liboauthkit-stripped.so")"
+    echo "stripped default-feature $real: $bytes bytes (limit $max_bytes)"
+    [ "$bytes" -le "$max_bytes" ]
+}
+step "size: stripped default-feature cdylib <= $max_bytes bytes" size_check
+grep -h "^stripped default-feature" "$logs"/size*.log 2>/dev/null | sed 's/^/NOTE /'
+
+# --- Rust dependents build no C library and carry no oak_ symbol
+step "control: nm finds oak_ symbols in liboauthkit.a" bash -c "nm '$dist/lib/liboauthkit.a' 2>/dev/null | grep -q ' T oak_store_open'"
+step "Rust dependent: rlib only, no oak_ symbols" scripts/check-rust-dependent.sh
 
 # --- Swift
 if command -v swift >/dev/null 2>&1; then

@@ -20,6 +20,15 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --all-features -- -D warnings
 
+echo "== MSRV (rust-version in Cargo.toml)"
+bash scripts/check-msrv.sh
+
+echo "== cargo doc (as docs.rs builds it: all features, warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --all-features --no-deps
+# docs.rs uses nightly with --cfg docsrs (the feature badges); check that
+# configuration too with the installed compiler
+RUSTC_BOOTSTRAP=1 RUSTDOCFLAGS="-D warnings --cfg docsrs" cargo doc --all-features --no-deps
+
 echo "== cargo test --all-features"
 scripts/with-keyring.sh cargo test --all-features
 

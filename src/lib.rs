@@ -11,7 +11,8 @@
 //!    userinfo, revocation, OIDC discovery and ID-token validation.
 //! 3. `flow`: the native loopback sign-in, deploy mode and the session
 //!    manager that keeps tokens fresh.
-//! 4. `capi`: the C ABI over all of it.
+//! 4. `capi` (feature `capi`): the C ABI over all of it. Rust programs
+//!    leave it off; the C libraries are built with `scripts/build-capi.sh`.
 //!
 //! ```
 //! use oauthkit::{store::MemoryStore, TokenSet, TokenStore};
@@ -21,9 +22,13 @@
 //! ```
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "capi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub mod capi;
 #[cfg(feature = "dev-provider")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]
 pub mod dev_provider;
 pub mod error;
 pub mod flow;

@@ -37,9 +37,10 @@
 //! unsafe { oak_store_free(store) };
 //! ```
 //!
-//! Rust programs do not need this module; it is always compiled so that
-//! the header and the symbols are the same in every build, whatever cargo
-//! features are on (a function whose feature is off answers
+//! Rust programs do not need this module: it exists only with the cargo
+//! feature `capi`, which `scripts/build-capi.sh` turns on to build the C
+//! libraries. With it on, the header and the symbols are the same whatever
+//! other features are on (a function whose feature is off answers
 //! `OAK_ERR_UNSUPPORTED`).
 
 #![allow(clippy::missing_safety_doc)]
@@ -53,6 +54,7 @@ pub mod device;
 pub mod flow;
 pub mod logout;
 pub mod provider;
+pub mod provider_settings;
 pub mod session;
 pub mod store;
 pub mod strings;
@@ -71,7 +73,7 @@ pub use token_set::OakTokenSet;
 /// functions or constants are added; nothing is ever removed or changed, so
 /// a program built against version N runs with any library whose
 /// `oak_abi_version()` is N or more.
-pub const OAK_ABI_VERSION: u32 = 1;
+pub const OAK_ABI_VERSION: u32 = 2;
 
 /// The ABI version of the loaded library (compare with `OAK_ABI_VERSION`
 /// from the header you compiled against). Any thread.

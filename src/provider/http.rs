@@ -3,8 +3,9 @@
 //! https-only rule (loopback excepted).
 //!
 //! TLS runs on rustls with the aws-lc-rs crypto provider (the same library
-//! that verifies ID-token signatures), with the Mozilla roots from
-//! `webpki-roots`. Certificate verification cannot be turned off.
+//! that verifies ID-token signatures). It trusts the operating system's
+//! store by default, plus any CA bundle given in [`HttpConfig::tls`]
+//! (see [`super::tls`]). Certificate verification cannot be turned off.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use url::{Host, Url};
 use crate::error::{Error, Result};
 use crate::provider::redact::{sanitize, Redactor};
 use crate::secret::Secret;
+pub use crate::provider::tls::{TlsTrust, TrustStore};
 
 /// Connect timeout used when none is configured: 10 seconds, enough for a
 /// slow DNS lookup and a TLS handshake across the world.
@@ -29,7 +31,7 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// bigger is refused rather than buffered.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 
-/// Timeouts and limits of a provider's HTTP client.
+/// Timeouts, limits and TLS trust of a provider's HTTP client.
 ///
 /// ```
 /// use std::time::Duration;
@@ -50,6 +52,41 @@ pub struct HttpConfig {
     pub read_timeout: Duration,
     /// Largest accepted response body, in bytes.
     pub max_response_bytes: u64,
+    /// Which certificate authorities HTTPS endpoints may chain to (default:
+    /// the operating system's store).
+    pub tls: TlsTrust,
+}
+
+impl HttpConfig {
+    /// Trusts the CA certificates in a PEM file as well (read now). See
+    /// [`TlsTrust::with_ca_file`].
+    ///
+    /// ```no_run
+    /// use oauthkit::provider::{http::HttpConfig, TrustStore};
+    /// // an internal provider whose CA is not in the OS store
+    /// let http = HttpConfig::default().with_ca_file("/etc/myorg/ca.pem")?;
+    /// // or trust that CA only
+    /// let only = HttpConfig::default().with_ca_file("/etc/myorg/ca.pem")?.with_trust_store(TrustStore::None);
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn with_ca_file(mut self, path: impl AsRef<std::path::Path>) -> Result<Self> {
+        self.tls = self.tls.with_ca_file(path)?;
+        Ok(self)
+    }
+
+    /// Trusts the CA certificates of a PEM bundle as well. See
+    /// [`TlsTrust::with_ca_pem`].
+    pub fn with_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Result<Self> {
+        self.tls = self.tls.with_ca_pem(pem)?;
+        Ok(self)
+    }
+
+    /// Replaces the built-in roots ([`TrustStore::Os`] by default),
+    /// keeping added CAs.
+    pub fn with_trust_store(mut self, store: TrustStore) -> Self {
+        self.tls = self.tls.with_store(store);
+        self
+    }
 }
 
 impl Default for HttpConfig {
@@ -58,6 +95,7 @@ impl Default for HttpConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            tls: TlsTrust::default(),
         }
     }
 }
@@ -255,6 +293,8 @@ pub struct HttpClient {
     /// Secrets of the provider itself (the client secret), scrubbed from
     /// every error of every request.
     secrets: Arc<Vec<Secret>>,
+    /// Why no HTTPS request can succeed (no trusted roots), said before I/O.
+    tls_problem: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -269,10 +309,17 @@ impl HttpClient {
     /// A client with the given limits.
     pub fn new(config: HttpConfig) -> Self {
         let crypto = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let (roots, tls_problem) = match config.tls.root_certs() {
+            Ok(roots) => (roots, None),
+            Err(problem) => (
+                ureq::tls::RootCerts::Specific(Arc::default()),
+                Some(problem),
+            ),
+        };
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::Rustls)
             .unversioned_rustls_crypto_provider(crypto)
-            .root_certs(ureq::tls::RootCerts::WebPki)
+            .root_certs(roots)
             .disable_verification(false)
             .build();
         let agent = ureq::Agent::config_builder()
@@ -294,6 +341,7 @@ impl HttpClient {
             agent,
             config: Arc::new(config),
             secrets: Arc::default(),
+            tls_problem: tls_problem.map(Arc::from),
         }
     }
 
@@ -407,6 +455,9 @@ impl HttpClient {
             message: describe(&e, &shown, &self.config),
             source: Some(Box::new(e)),
         };
+        if let (Some(problem), "https") = (&self.tls_problem, parsed.scheme()) {
+            return Err(http_err(format!("{shown}: {problem}")));
+        }
 
         let auth_header = match auth {
             Auth::None => None,

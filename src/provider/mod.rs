@@ -37,6 +37,7 @@ pub mod pkce;
 pub mod random;
 mod redact;
 pub mod settings;
+pub mod tls;
 pub mod token_response;
 
 pub use client_auth::ClientAuthMethod;
@@ -49,6 +50,7 @@ pub use oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 pub use oidc::{EndpointOverrides, OidcConfig, OidcProvider, TenantIssuer};
 pub use pkce::Pkce;
 pub use settings::{ProviderKind, ProviderSettings};
+pub use tls::{TlsTrust, TrustStore};
 
 /// Which kind of token a revocation request names (RFC 7009 §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

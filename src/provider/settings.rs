@@ -2,11 +2,14 @@
 //! (`OAUTHKIT_PROVIDER`, `OAUTHKIT_CLIENT_ID`, ...).
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
+use crate::provider::http::HttpConfig;
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 use crate::provider::oidc::{OidcConfig, OidcProvider};
+use crate::provider::tls::TrustStore;
 use crate::provider::{github, google, microsoft, Provider};
 use crate::secret::Secret;
 
@@ -108,9 +111,33 @@ pub struct ProviderSettings {
     pub userinfo_url: Option<String>,
     /// RFC 7009 revocation endpoint (`OAUTHKIT_REVOCATION_URL`).
     pub revocation_url: Option<String>,
+    /// A PEM file of extra CA certificates to trust (`OAUTHKIT_CA_FILE`).
+    pub ca_file: Option<PathBuf>,
+    /// PEM text of extra CA certificates to trust (`OAUTHKIT_CA_PEM`).
+    pub ca_pem: Option<String>,
+    /// The built-in roots (`OAUTHKIT_TRUST_STORE`: `os`, `mozilla`, `none`);
+    /// `None`: the operating system's store.
+    pub trust_store: Option<TrustStore>,
 }
 
 impl ProviderSettings {
+    /// Every environment variable [`from_env`](Self::from_env) reads.
+    pub const VARIABLES: [&'static str; 13] = [
+        "OAUTHKIT_PROVIDER",
+        "OAUTHKIT_CLIENT_ID",
+        "OAUTHKIT_CLIENT_SECRET",
+        "OAUTHKIT_SCOPES",
+        "OAUTHKIT_ISSUER_URL",
+        "OAUTHKIT_TENANT_ID",
+        "OAUTHKIT_AUTHORIZE_URL",
+        "OAUTHKIT_TOKEN_URL",
+        "OAUTHKIT_USERINFO_URL",
+        "OAUTHKIT_REVOCATION_URL",
+        "OAUTHKIT_CA_FILE",
+        "OAUTHKIT_CA_PEM",
+        "OAUTHKIT_TRUST_STORE",
+    ];
+
     /// Settings for `provider` and `client_id`, everything else unset.
     pub fn new(provider: ProviderKind, client_id: &str) -> Self {
         ProviderSettings {
@@ -124,6 +151,9 @@ impl ProviderSettings {
             token_url: None,
             userinfo_url: None,
             revocation_url: None,
+            ca_file: None,
+            ca_pem: None,
+            trust_store: None,
         }
     }
 
@@ -166,6 +196,9 @@ impl ProviderSettings {
             token_url: get("OAUTHKIT_TOKEN_URL"),
             userinfo_url: get("OAUTHKIT_USERINFO_URL"),
             revocation_url: get("OAUTHKIT_REVOCATION_URL"),
+            ca_file: get("OAUTHKIT_CA_FILE").map(PathBuf::from),
+            ca_pem: get("OAUTHKIT_CA_PEM"),
+            trust_store: get("OAUTHKIT_TRUST_STORE").map(|s| s.parse()).transpose()?,
         })
     }
 
@@ -182,12 +215,12 @@ impl ProviderSettings {
         Ok(match self.provider {
             ProviderKind::Google => {
                 let mut c = google::config(&self.client_id);
-                self.apply_oidc(&mut c, secret);
+                self.apply_oidc(&mut c, secret)?;
                 Box::new(OidcProvider::new(c)?)
             }
             ProviderKind::Microsoft => {
                 let mut c = microsoft::config(&self.client_id, self.tenant_id.as_deref())?;
-                self.apply_oidc(&mut c, secret);
+                self.apply_oidc(&mut c, secret)?;
                 Box::new(OidcProvider::new(c)?)
             }
             ProviderKind::Oidc => {
@@ -196,7 +229,7 @@ impl ProviderSettings {
                     .as_deref()
                     .ok_or_else(|| missing("issuer_url", "OAUTHKIT_ISSUER_URL", self.provider))?;
                 let mut c = OidcConfig::new(issuer, &self.client_id);
-                self.apply_oidc(&mut c, secret);
+                self.apply_oidc(&mut c, secret)?;
                 let e = &mut c.endpoints;
                 e.authorization = self.authorize_url.clone();
                 e.token = self.token_url.clone();
@@ -206,7 +239,7 @@ impl ProviderSettings {
             }
             ProviderKind::GitHub => {
                 let mut c = github::config(&self.client_id)?;
-                self.apply_oauth2(&mut c, secret);
+                self.apply_oauth2(&mut c, secret)?;
                 Box::new(OAuth2Provider::new(c)?)
             }
             ProviderKind::Custom => {
@@ -218,7 +251,7 @@ impl ProviderSettings {
                     .as_deref()
                     .ok_or_else(|| missing("token_url", "OAUTHKIT_TOKEN_URL", self.provider))?;
                 let mut c = OAuth2Config::new("custom", &self.client_id, authorize, token);
-                self.apply_oauth2(&mut c, secret);
+                self.apply_oauth2(&mut c, secret)?;
                 c.userinfo_url = self.userinfo_url.clone();
                 c.revocation = match &self.revocation_url {
                     Some(u) => Revocation::Rfc7009(u.clone()),
@@ -272,18 +305,52 @@ impl ProviderSettings {
         )))
     }
 
-    fn apply_oidc(&self, c: &mut OidcConfig, secret: Option<Secret>) {
+    fn apply_oidc(&self, c: &mut OidcConfig, secret: Option<Secret>) -> Result<()> {
         c.client_secret = secret;
         if let Some(s) = &self.scopes {
             c.scopes = s.clone();
         }
+        self.apply_tls(&mut c.http)
     }
 
-    fn apply_oauth2(&self, c: &mut OAuth2Config, secret: Option<Secret>) {
+    fn apply_oauth2(&self, c: &mut OAuth2Config, secret: Option<Secret>) -> Result<()> {
         c.client_secret = secret;
         if let Some(s) = &self.scopes {
             c.scopes = s.clone();
         }
+        self.apply_tls(&mut c.http)
+    }
+
+    /// The CA bundle and trust store, on top of the preset's HTTP settings.
+    fn apply_tls(&self, http: &mut HttpConfig) -> Result<()> {
+        let mut tls = http.tls.clone();
+        if let Some(store) = self.trust_store {
+            tls = tls.with_store(store);
+        }
+        if let Some(path) = &self.ca_file {
+            tls = tls
+                .with_ca_file(path)
+                .map_err(|e| named(e, "ca_file (OAUTHKIT_CA_FILE)"))?;
+        }
+        if let Some(pem) = &self.ca_pem {
+            tls = tls
+                .with_ca_pem(pem)
+                .map_err(|e| named(e, "ca_pem (OAUTHKIT_CA_PEM)"))?;
+        }
+        http.tls = tls;
+        Ok(())
+    }
+}
+
+/// Prefixes an error about a TLS setting with the setting's name.
+fn named(e: Error, setting: &str) -> Error {
+    match e {
+        Error::InvalidArgument(m) => Error::InvalidArgument(format!("{setting}: {m}")),
+        Error::Io { context, source } => Error::Io {
+            context: format!("{setting}: {context}"),
+            source,
+        },
+        other => other,
     }
 }
 

@@ -42,27 +42,34 @@ pub mod access_token;
 pub mod auth_code;
 pub mod client;
 #[cfg(any(feature = "redis", feature = "memcache"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "redis", feature = "memcache"))))]
 pub mod keyvalue;
 #[cfg(feature = "memcache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
 pub mod memcache;
 pub mod memory;
 #[cfg(feature = "memcache")]
 mod pickle;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod sqlite;
 pub mod stores;
 mod user_id;
 
 #[cfg(feature = "memcache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
 pub use self::memcache::{MemcacheServerOptions, MemcacheServerStore};
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::RedisServerStore;
 pub use access_token::{unique_key, AccessToken};
 pub use auth_code::AuthorizationCode;
 pub use client::Client;
 pub use memory::MemoryServerStore;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteServerStore;
 pub use stores::{AccessTokenStore, AuthCodeStore, ClientStore};

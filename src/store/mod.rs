@@ -35,33 +35,41 @@ mod file_snapshot;
 pub(crate) mod globus_format;
 pub mod json_file;
 #[cfg(feature = "keyring")]
+#[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub mod keyring;
 #[cfg(feature = "keyring")]
 mod keyring_search;
 #[cfg(feature = "memcache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
 pub mod memcache;
 pub mod memory;
 pub(crate) mod private_dir;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 #[cfg(any(feature = "redis", feature = "memcache"))]
 mod retention;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod sqlite;
 pub mod validating;
 
 #[cfg(feature = "memcache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
 pub use self::memcache::MemcacheStore;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::RedisStore;
 pub use default_store::{DefaultStore, OpenedStore, Protection, ALLOW_PLAINTEXT_ENV};
 pub use encrypted::{EncryptedStore, SealingKeys};
 pub use factory::{default_store_path, open, open_default, STORE_ENV};
 pub use json_file::JsonFileStore;
 #[cfg(feature = "keyring")]
+#[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub use keyring::KeyringStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
 pub use validating::{
     HasRefreshToken, NotExpired, ScopeRequirements, TokenValidator, UnchangingIdentity,

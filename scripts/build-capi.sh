@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Builds the C libraries of oauthkit and installs everything a C, C++, Go or
+# Swift project needs under one prefix:
+#
+#   scripts/build-capi.sh [--prefix DIR] [--features a,b] [--profile NAME]
+#
+#   DIR/include/oauthkit.h, oauthkit.hpp
+#   DIR/lib/liboauthkit.so.X.Y.Z   (SONAME liboauthkit.so.X, X = ABI major)
+#   DIR/lib/liboauthkit.so.X -> liboauthkit.so.X.Y.Z, liboauthkit.so -> liboauthkit.so.X
+#   DIR/lib/liboauthkit.a
+#   DIR/lib/pkgconfig/oauthkit.pc, oauthkit-static.pc
+#   DIR/lib/cmake/oauthkit/oauthkitConfig.cmake, oauthkitConfigVersion.cmake
+#
+# --prefix   default target/dist
+# --features cargo features besides `capi` (e.g. dev-provider,sqlite);
+#            default none. Also read from $FEATURES.
+# --profile  release-capi (default: release + LTO + codegen-units=1),
+#            release, or debug. Also read from $PROFILE.
+#
+# The library is built with
+#   cargo rustc --lib --crate-type cdylib,staticlib --features capi,... \
+#     --profile P -- -C link-arg=-Wl,-soname,liboauthkit.so.X --print native-static-libs
+# so Rust dependents of the crate, which build only the rlib, never pay for
+# it. CARGO_TARGET_DIR is honoured.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+prefix="$root/target/dist"
+features="${FEATURES:-}"
+profile="${PROFILE:-release-capi}"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --prefix) prefix="$2"; shift 2 ;;
+        --prefix=*) prefix="${1#--prefix=}"; shift ;;
+        --features) features="$2"; shift 2 ;;
+        --features=*) features="${1#--features=}"; shift ;;
+        --profile) profile="$2"; shift 2 ;;
+        --profile=*) profile="${1#--profile=}"; shift ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        *) echo "build-capi.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+case "$profile" in
+    debug|dev) cargo_profile=dev; out_dir=debug ;;
+    release|release-capi) cargo_profile="$profile"; out_dir="$profile" ;;
+    *) echo "build-capi.sh: --profile must be release-capi, release or debug" >&2; exit 2 ;;
+esac
+mkdir -p "$prefix"
+prefix="$(cd "$prefix" && pwd)"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+out="$target_dir/$out_dir"
+
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+major="${version%%.*}"
+
+case "$(uname -s)" in
+    Darwin)
+        real="liboauthkit.$version.dylib"; soname="liboauthkit.$major.dylib"; link="liboauthkit.dylib"
+        built="liboauthkit.dylib"
+        soname_arg="-Wl,-install_name,@rpath/$soname" ;;
+    *)
+        real="liboauthkit.so.$version"; soname="liboauthkit.so.$major"; link="liboauthkit.so"
+        built="liboauthkit.so"
+        soname_arg="-Wl,-soname,$soname" ;;
+esac
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo rustc --quiet --lib --crate-type cdylib,staticlib --profile "$cargo_profile" \
+    --features "capi${features:+,$features}" \
+    -- -C "link-arg=$soname_arg" --print native-static-libs 2>&1 | tee "$log" >&2 || {
+    echo "FAIL build-capi: cargo rustc failed" >&2
+    exit 1
+}
+# rustc prints the system libraries the static library needs only when it
+# links; keep them for the next (cached) run.
+cache="$out/oauthkit.native-static-libs"
+native="$(sed -n 's/^note: native-static-libs: //p' "$log" | tail -n1)"
+if [ -n "$native" ]; then
+    printf '%s\n' "$native" >"$cache"
+elif [ -f "$cache" ]; then
+    native="$(cat "$cache")"
+else
+    native="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
+fi
+abi="$(sed -n 's/^#define OAK_ABI_VERSION \([0-9]*\)/\1/p' include/oauthkit.h)"
+
+mkdir -p "$prefix/include" "$prefix/lib/pkgconfig" "$prefix/lib/cmake/oauthkit"
+install -m 0644 include/oauthkit.h "$prefix/include/oauthkit.h"
+install -m 0644 ffi/cpp/oauthkit.hpp "$prefix/include/oauthkit.hpp"
+rm -f "$prefix/lib/$link" "$prefix/lib/$soname" "$prefix/lib/$real"
+install -m 0755 "$out/$built" "$prefix/lib/$real"
+ln -s "$real" "$prefix/lib/$soname"
+ln -s "$soname" "$prefix/lib/$link"
+install -m 0644 "$out/liboauthkit.a" "$prefix/lib/liboauthkit.a"
+
+subst() {
+    sed -e "s|@PREFIX@|$prefix|g" -e "s|@VERSION@|$version|g" -e "s|@VERSION_MAJOR@|$major|g" \
+        -e "s|@ABI_VERSION@|$abi|g" -e "s|@NATIVE_LIBS@|$native|g" \
+        -e "s|@NATIVE_LIBS_CMAKE@|$(echo "$native" | tr ' ' ';')|g" \
+        -e "s|@SHARED_FILE@|$real|g" -e "s|@SHARED_SONAME@|$soname|g" "$1" >"$2"
+}
+subst ffi/pkgconfig/oauthkit.pc.in "$prefix/lib/pkgconfig/oauthkit.pc"
+subst ffi/pkgconfig/oauthkit-static.pc.in "$prefix/lib/pkgconfig/oauthkit-static.pc"
+subst ffi/cmake/oauthkitConfig.cmake.in "$prefix/lib/cmake/oauthkit/oauthkitConfig.cmake"
+subst ffi/cmake/oauthkitConfigVersion.cmake.in "$prefix/lib/cmake/oauthkit/oauthkitConfigVersion.cmake"
+echo "installed oauthkit $version (ABI $abi, SONAME $soname, profile $profile${features:+, features $features}) to $prefix"
