@@ -27,4 +27,11 @@ echo "== C ABI: C, C++, Go"
 # A debug build reuses what cargo test just compiled (a release build would
 # add minutes on a fresh machine); `scripts/test-ffi.sh` alone builds release.
 PROFILE="${PROFILE:-debug}" bash scripts/test-ffi.sh
+
+echo "== Python package: pytest"
+# Debug build with all features: reuses the library cargo test just built.
+PROFILE=debug bash scripts/build-python.sh
+# From the repository root, so the installed wheel is imported (not python/).
+# pytest exits non-zero on failures and with 5 when it collected nothing.
+target/python-venv/bin/python -m pytest python/tests
 echo "== all tests passed"
