@@ -139,8 +139,12 @@ BY_STATUS: Dict[int, Type[OAuthKitError]] = {
 }
 
 
+#: Status value to name, from the header's enum.
+_NAMES: Dict[int, str] = {value: name for name, value in status_values().items()}
+
+
 def _kind_of(status: int) -> str:
-    name = ffi.string(lib.oak_status_name(status)).decode()
+    name = _NAMES.get(status, "OAK_ERR_UNKNOWN")
     return name[len("OAK_ERR_"):].lower() if name.startswith("OAK_ERR_") else name.lower()
 
 
@@ -156,3 +160,9 @@ def check(status: int) -> None:
     if status != 0:
         message = ffi.string(lib.oak_last_error_message()).decode("utf-8", "replace")
         raise error_for(status, message)
+
+
+def status_name(status: int) -> str:
+    """The loaded library's name for ``status`` (``"OAK_ERR_NOT_FOUND"``;
+    ``"OAK_ERR_UNKNOWN"`` for a value it does not know)."""
+    return ffi.string(lib.oak_status_name(int(status))).decode()

@@ -30,6 +30,14 @@ def test_status_maps_to_class_and_kind(status: int, cls: type, kind: str) -> Non
     assert (e.status, e.kind, str(e)) == (status, kind, "why")
 
 
+def test_the_library_names_every_status_of_the_header() -> None:
+    """``oak_status_name`` agrees with the header's enum (it once answered
+    OAK_ERR_UNKNOWN for OAK_ERR_DECRYPTION)."""
+    named = {name: errors.status_name(value) for name, value in errors.status_values().items()}
+    assert named == {name: name for name in named}
+    assert errors.status_name(12345) == "OAK_ERR_UNKNOWN"
+
+
 def test_unknown_status_is_the_base_class() -> None:
     e = errors.error_for(12345, "future")
     assert type(e) is oauthkit.OAuthKitError and e.status == 12345 and e.kind == "unknown"

@@ -110,6 +110,7 @@ pub extern "C" fn oak_status_name(status: i32) -> *const c_char {
         14 => c"OAK_ERR_CANCELLED",
         15 => c"OAK_ERR_AUTHENTICATION",
         16 => c"OAK_ERR_LOCK_TIMEOUT",
+        31 => c"OAK_ERR_DECRYPTION",
         99 => c"OAK_ERR_INTERNAL",
         _ => c"OAK_ERR_UNKNOWN",
     };
@@ -129,7 +130,7 @@ mod tests {
 
     #[test]
     fn status_names_match_the_enum() {
-        let all: [OakStatus; 18] = [
+        let all: [OakStatus; 19] = [
             OAK_OK,
             OAK_ERR_NOT_FOUND,
             OAK_ERR_STORAGE,
@@ -147,6 +148,7 @@ mod tests {
             OAK_ERR_CANCELLED,
             OAK_ERR_AUTHENTICATION,
             OAK_ERR_LOCK_TIMEOUT,
+            OAK_ERR_DECRYPTION,
             OAK_ERR_INTERNAL,
         ];
         for status in all {
