@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The Python venv (target/python-venv) the oauthkit Python package is built
-# and tested in: cffi, pytest, setuptools/wheel, and for the interop tests
+# and tested in: cffi, pytest, mypy, setuptools/wheel, and for the interop tests
 # globus-sdk 4.10.0 and pywry 2.0.6. Idempotent and non-interactive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-venv=target/python-venv
-if "$venv/bin/python" -c "import cffi, pytest, wheel, setuptools, globus_sdk, jwt, requests, pywry.auth" 2>/dev/null; then exit 0; fi
+venv="${PYTHON_VENV:-target/python-venv}"
+if "$venv/bin/python" -c "import cffi, pytest, mypy, wheel, setuptools, globus_sdk, jwt, requests, pywry.auth" 2>/dev/null; then exit 0; fi
 command -v python3 >/dev/null || apt_install python3 python3-venv
 python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
 pip=("$venv/bin/pip" install -q --disable-pip-version-check)
-"${pip[@]}" cffi pytest wheel 'setuptools>=61'
+"${pip[@]}" cffi pytest mypy wheel 'setuptools>=61'
 # globus-sdk 4.10.0 pins a certifi newer than the registry may have; its
 # token storage needs none of certifi's data, so install it without deps
 # (as scripts/setup-python-interop.sh does) and add the deps it imports.

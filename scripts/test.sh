@@ -33,5 +33,7 @@ echo "== Python package: pytest"
 PROFILE=debug bash scripts/build-python.sh
 # From the repository root, so the installed wheel is imported (not python/).
 # pytest exits non-zero on failures and with 5 when it collected nothing.
+# The type hints the package ships (py.typed) are checked strictly.
+target/python-venv/bin/python -m mypy --strict --ignore-missing-imports --cache-dir target/mypy-cache python/oauthkit
 target/python-venv/bin/python -m pytest python/tests
 echo "== all tests passed"

@@ -41,7 +41,7 @@ from .tokens import TokenSet
 
 def version() -> str:
     """The loaded library's version (``oak_version()``)."""
-    return ffi.string(lib.oak_version()).decode()
+    return str(ffi.string(lib.oak_version()).decode())
 
 
 def abi_version() -> int:

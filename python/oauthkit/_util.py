@@ -33,7 +33,7 @@ def take_str(out: Any) -> Optional[str]:
     if p == ffi.NULL:
         return None
     try:
-        return ffi.string(p).decode("utf-8")
+        return str(ffi.string(p).decode("utf-8"))
     finally:
         lib.oak_string_free(p)
         out[0] = ffi.NULL

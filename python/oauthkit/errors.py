@@ -165,4 +165,4 @@ def check(status: int) -> None:
 def status_name(status: int) -> str:
     """The loaded library's name for ``status`` (``"OAK_ERR_NOT_FOUND"``;
     ``"OAK_ERR_UNKNOWN"`` for a value it does not know)."""
-    return ffi.string(lib.oak_status_name(int(status))).decode()
+    return str(ffi.string(lib.oak_status_name(int(status))).decode())
