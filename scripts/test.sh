@@ -36,4 +36,13 @@ echo "== C ABI: C, C++, Go"
 # A debug build reuses what cargo test just compiled (a release build would
 # add minutes on a fresh machine); `scripts/test-ffi.sh` alone builds release.
 PROFILE="${PROFILE:-debug}" bash scripts/test-ffi.sh
+
+echo "== Python package: pytest"
+# Debug build with all features: reuses the library cargo test just built.
+PROFILE=debug bash scripts/build-python.sh
+# The type hints the package ships (py.typed) are checked strictly.
+target/python-venv/bin/python -m mypy --strict --ignore-missing-imports --cache-dir target/mypy-cache python/oauthkit
+# From the repository root, so the installed wheel is imported (not python/).
+# pytest exits non-zero on failures and with 5 when it collected nothing.
+target/python-venv/bin/python -m pytest python/tests
 echo "== all tests passed"

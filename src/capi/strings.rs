@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn status_names_match_the_enum() {
-        let all: [OakStatus; 18] = [
+        let all: [OakStatus; 19] = [
             OAK_OK,
             OAK_ERR_NOT_FOUND,
             OAK_ERR_STORAGE,
@@ -148,6 +148,7 @@ mod tests {
             OAK_ERR_CANCELLED,
             OAK_ERR_AUTHENTICATION,
             OAK_ERR_LOCK_TIMEOUT,
+            OAK_ERR_DECRYPTION,
             OAK_ERR_INTERNAL,
         ];
         for status in all {

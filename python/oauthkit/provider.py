@@ -1,0 +1,119 @@
+"""Authorization servers: generic OpenID Connect, Google, Microsoft, GitHub."""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import Any, Dict, Optional
+
+from ._ffi import ffi, lib
+from ._handle import Handle
+from ._util import c_str, take_str
+from .errors import check
+
+
+class TokenHint(enum.IntEnum):
+    """Which token :meth:`Provider.revoke` names (RFC 7009 ``token_type_hint``)."""
+
+    NONE = 0
+    ACCESS_TOKEN = 1
+    REFRESH_TOKEN = 2
+
+
+class Provider(Handle):
+    """An authorization server (``OakProvider``). Make one with
+    :meth:`oidc`, :meth:`google`, :meth:`microsoft`, :meth:`github` or
+    :meth:`from_env`; nothing is fetched until first use.
+
+    >>> with Provider.google("my-client-id") as google:
+    ...     google.name
+    'google'
+    """
+
+    _kind = "OakProvider"
+
+    def __init__(self) -> None:
+        raise TypeError("use Provider.oidc(), .google(), .microsoft(), .github() or .from_env()")
+
+    @classmethod
+    def _make(cls, fn: Any, *args: Any) -> "Provider":
+        out = ffi.new("OakProvider **")
+        check(fn(*args, out))
+        self = cls.__new__(cls)
+        self._own(out[0], lib.oak_provider_free)
+        return self
+
+    @classmethod
+    def oidc(
+        cls,
+        issuer: str,
+        client_id: str,
+        client_secret: Optional[str] = None,
+        scopes: Optional[str] = None,
+    ) -> "Provider":
+        """A generic OpenID Connect provider (discovery, ID-token checks).
+        ``scopes`` is space-separated (None: ``openid email profile``)."""
+        return cls._make(
+            lib.oak_provider_oidc,
+            c_str(issuer, "issuer"),
+            c_str(client_id, "client_id"),
+            c_str(client_secret, "client_secret"),
+            c_str(scopes, "scopes"),
+        )
+
+    @classmethod
+    def google(cls, client_id: str, client_secret: Optional[str] = None, scopes: Optional[str] = None) -> "Provider":
+        return cls._make(
+            lib.oak_provider_google, c_str(client_id, "client_id"), c_str(client_secret, "client_secret"), c_str(scopes, "scopes")
+        )
+
+    @classmethod
+    def microsoft(
+        cls,
+        client_id: str,
+        client_secret: Optional[str] = None,
+        scopes: Optional[str] = None,
+        tenant: Optional[str] = None,
+    ) -> "Provider":
+        """The Microsoft identity platform; ``tenant`` None means ``common``."""
+        return cls._make(
+            lib.oak_provider_microsoft,
+            c_str(tenant, "tenant"),
+            c_str(client_id, "client_id"),
+            c_str(client_secret, "client_secret"),
+            c_str(scopes, "scopes"),
+        )
+
+    @classmethod
+    def github(cls, client_id: str, client_secret: Optional[str] = None, scopes: Optional[str] = None) -> "Provider":
+        return cls._make(
+            lib.oak_provider_github, c_str(client_id, "client_id"), c_str(client_secret, "client_secret"), c_str(scopes, "scopes")
+        )
+
+    @classmethod
+    def from_env(cls) -> "Provider":
+        """The provider the ``OAUTHKIT_*`` environment variables describe."""
+        return cls._make(lib.oak_provider_from_env)
+
+    @property
+    def name(self) -> str:
+        """The short name: ``"oidc"``, ``"google"``, ``"microsoft"``, ``"github"``."""
+        out = ffi.new("char **")
+        check(lib.oak_provider_name(self._h, out))
+        return take_str(out) or ""
+
+    def revoke(self, token: str, hint: TokenHint = TokenHint.NONE) -> bool:
+        """Revokes ``token`` (RFC 7009); False when the provider cannot revoke."""
+        out = ffi.new("bool *")
+        check(lib.oak_provider_revoke(self._h, c_str(token, "token"), int(hint), out))
+        return bool(out[0])
+
+    def userinfo(self, access_token: str) -> Optional[Dict[str, Any]]:
+        """The user's claims from the userinfo endpoint (None when it has none)."""
+        out = ffi.new("char **")
+        check(lib.oak_provider_userinfo(self._h, c_str(access_token, "access_token"), out))
+        text = take_str(out)
+        return None if text is None else json.loads(text)
+
+    def __repr__(self) -> str:
+        return "Provider(<closed>)" if self.closed else f"Provider(name={self.name!r})"

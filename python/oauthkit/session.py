@@ -1,0 +1,72 @@
+"""The session manager: fresh access tokens, single-flight refresh, logout."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Optional
+
+from ._ffi import ffi, lib
+from ._handle import Handle
+from ._util import c_str, take_str
+from .errors import check
+from .provider import Provider
+from .store import Store
+from .tokens import TokenSet
+
+#: Told of each refreshed token set: ``(key, tokens)``. ``tokens`` is a copy
+#: the callback may keep. Runs on the thread whose call refreshed.
+RefreshCallback = Callable[[str, TokenSet], None]
+
+
+class Session(Handle):
+    """Gives valid access tokens for keys of ``store``, refreshing through
+    ``provider`` when they expire within a minute (``OakSession``). Safe to
+    use from many threads. ``on_refresh`` is told of every refresh; an
+    exception it raises is printed to stderr and otherwise ignored (the
+    tokens are already saved)."""
+
+    _kind = "OakSession"
+
+    def __init__(self, provider: Provider, store: Store, on_refresh: Optional[RefreshCallback] = None) -> None:
+        self._callback: Any = ffi.NULL
+        if on_refresh is not None:
+            user = on_refresh
+
+            def trampoline(key: Any, tokens: Any, _user_data: Any) -> None:
+                try:
+                    out = ffi.new("OakTokenSet **")
+                    check(lib.oak_token_set_clone(tokens, out))
+                    user(ffi.string(key).decode("utf-8"), TokenSet._adopt(out[0]))
+                except BaseException:  # noqa: BLE001 - must not unwind into C
+                    sys.excepthook(*sys.exc_info())
+
+            # Kept on the object: the C side calls it as long as the session lives.
+            self._callback = ffi.callback("OakRefreshFn", trampoline)
+        out = ffi.new("OakSession **")
+        check(lib.oak_session_new(provider._h, store._h, self._callback, ffi.NULL, out))
+        self._own(out[0], lib.oak_session_free)
+
+    def access_token(self, key: str) -> str:
+        """A valid access token of ``key``. ``NotFoundError`` when nothing is
+        stored; ``InvalidGrantError`` when the user must sign in again."""
+        out = ffi.new("char **")
+        check(lib.oak_session_access_token(self._h, c_str(key, "key"), out))
+        return take_str(out) or ""
+
+    def tokens(self, key: str) -> TokenSet:
+        """Like :meth:`access_token` for the whole token set."""
+        out = ffi.new("OakTokenSet **")
+        check(lib.oak_session_tokens(self._h, c_str(key, "key"), out))
+        return TokenSet._adopt(out[0])
+
+    def refresh(self, key: str) -> TokenSet:
+        """Refreshes ``key``'s tokens now, whatever their expiry."""
+        out = ffi.new("OakTokenSet **")
+        check(lib.oak_session_refresh(self._h, c_str(key, "key"), out))
+        return TokenSet._adopt(out[0])
+
+    def logout(self, key: str) -> bool:
+        """Revokes ``key``'s tokens (best effort) and deletes them; whether there were any."""
+        out = ffi.new("bool *")
+        check(lib.oak_session_logout(self._h, c_str(key, "key"), out))
+        return bool(out[0])

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds the oauthkit Python package from a fresh clone and installs it into
+# target/python-venv (made by scripts/setup-python.sh):
+#   1. builds liboauthkit.so (build_shared_library below)
+#   2. copies it and include/oauthkit.h into python/oauthkit/
+#   3. builds a wheel into target/python-dist/ (py3-none-<platform>, the
+#      library bundled) and installs it into the venv
+# Environment: PROFILE (debug|release, default release), FEATURES (cargo
+# features, default all: the tests need dev-provider and sqlite),
+# OAUTHKIT_LIB (use this liboauthkit.so instead of building one).
+# Prints the wheel's path.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export PATH="/usr/local/go/bin:$HOME/.cargo/bin:$PATH"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+profile="${PROFILE:-release}"
+venv="$root/target/python-venv"
+dist="$target_dir/python-dist"
+
+# The one place that knows how the shared library is built; prints its path.
+build_shared_library() {
+    if [ -n "${OAUTHKIT_LIB:-}" ]; then
+        echo "$OAUTHKIT_LIB"
+        return
+    fi
+    local features=(--all-features)
+    [ -n "${FEATURES+x}" ] && features=(--features "$FEATURES")
+    local profile_flag=()
+    [ "$profile" = release ] && profile_flag=(--release)
+    cargo build --lib "${profile_flag[@]}" "${features[@]}" >&2
+    echo "$target_dir/$profile/liboauthkit.so"
+}
+
+bash scripts/setup-python.sh >&2
+so="$(build_shared_library)"
+[ -s "$so" ] || { echo "build-python: no shared library at $so" >&2; exit 1; }
+mkdir -p python/oauthkit/_lib
+cp "$so" python/oauthkit/_lib/liboauthkit.so
+cp include/oauthkit.h python/oauthkit/oauthkit.h
+rm -rf python/build python/*.egg-info "$dist"
+mkdir -p "$dist"
+"$venv/bin/pip" wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w "$dist" ./python >&2
+rm -rf python/build python/*.egg-info
+wheel="$(ls "$dist"/oauthkit-*.whl)"
+"$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel" >&2
+echo "$wheel"
