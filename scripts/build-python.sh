@@ -5,8 +5,9 @@
 #   2. copies it and include/oauthkit.h into python/oauthkit/
 #   3. builds a wheel into target/python-dist/ (py3-none-<platform>, the
 #      library bundled) and installs it into the venv
-# Environment: PROFILE (debug|release, default release), FEATURES (cargo
-# features, default all: the tests need dev-provider and sqlite),
+# Environment: PROFILE (debug|release|release-capi, default release),
+# FEATURES (cargo features besides capi, default dev-provider,sqlite: what
+# the tests need),
 # OAUTHKIT_LIB (use this liboauthkit.so instead of building one).
 # Prints the wheel's path.
 set -euo pipefail
@@ -24,12 +25,12 @@ build_shared_library() {
         echo "$OAUTHKIT_LIB"
         return
     fi
-    local features=(--all-features)
-    [ -n "${FEATURES+x}" ] && features=(--features "$FEATURES")
-    local profile_flag=()
-    [ "$profile" = release ] && profile_flag=(--release)
-    cargo build --lib "${profile_flag[@]}" "${features[@]}" >&2
-    echo "$target_dir/$profile/liboauthkit.so"
+    # the C ABI is its own build target (the capi feature, scripts/build-capi.sh);
+    # the tests need the dev provider and the SQLite store
+    local prefix="$target_dir/python-capi"
+    FEATURES="${FEATURES-dev-provider,sqlite}" scripts/build-capi.sh \
+        --prefix "$prefix" --profile "$profile" >&2
+    echo "$prefix/lib/liboauthkit.so"
 }
 
 bash scripts/setup-python.sh >&2

@@ -770,6 +770,17 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
     OUT_CASE(oak_session_tokens, 1, SIZES(PTR), oak_session_tokens(NULL, NULL, P(0, OakTokenSet *)))             \
     OUT_CASE(oak_session_refresh, 1, SIZES(PTR), oak_session_refresh(NULL, NULL, P(0, OakTokenSet *)))           \
     OUT_CASE(oak_session_logout, 1, SIZES(sizeof(bool)), oak_session_logout(NULL, NULL, P(0, bool)))             \
+    OUT_CASE(oak_session_client_credentials, 1, SIZES(PTR, PTR),                                                \
+             oak_session_client_credentials(NULL, NULL, NULL, NULL, P(0, OakTokenSet *), P(1, char *)))          \
+    OUT_CASE(oak_device_flow_new, 1, SIZES(PTR), oak_device_flow_new(NULL, NULL, P(0, OakDeviceFlow *)))         \
+    OUT_CASE(oak_device_flow_run, 1, SIZES(PTR, PTR),                                                          \
+             oak_device_flow_run(NULL, NULL, NULL, P(0, OakTokenSet *), P(1, char *)))                           \
+    OUT_CASE(oak_logout, 1, SIZES(sizeof(OakLogoutResult)),                                                    \
+             oak_logout(NULL, NULL, NULL, 0, NULL, NULL, P(0, OakLogoutResult)))                                 \
+    OUT_CASE(oak_logout_url, 1, SIZES(PTR, sizeof(OakLogoutResult)),                                           \
+             oak_logout_url(NULL, NULL, NULL, NULL, P(0, char *), P(1, OakLogoutResult)))                        \
+    OUT_CASE(oak_provider_from_settings, 1, SIZES(PTR),                                                        \
+             oak_provider_from_settings(NULL, NULL, 1, P(0, OakProvider *)))                                     \
     OUT_CASE(oak_dev_provider_start, 0, SIZES(PTR), oak_dev_provider_start(true, 0, false, P(0, OakDevProvider *))) \
     OUT_CASE(oak_dev_provider_issuer, 1, SIZES(PTR), oak_dev_provider_issuer(NULL, P(0, char *)))                \
     OUT_CASE(oak_dev_provider_client_id, 1, SIZES(PTR), oak_dev_provider_client_id(NULL, P(0, char *)))          \

@@ -47,10 +47,12 @@ unsafe fn pairs(
     if count == 0 {
         return Ok(map);
     }
-    if names.is_null() || values.is_null() {
-        return Err(Error::InvalidArgument(
-            "names and values must not be NULL when count > 0".into(),
-        ));
+    for (what, ptr) in [("names", names.is_null()), ("values", values.is_null())] {
+        if ptr {
+            return Err(Error::InvalidArgument(format!(
+                "{what} is NULL while count is {count}"
+            )));
+        }
     }
     for i in 0..count {
         let name = str_arg(*names.add(i), &format!("names[{i}]"))?;

@@ -17,8 +17,8 @@ use url::{Host, Url};
 
 use crate::error::{Error, Result};
 use crate::provider::redact::{sanitize, Redactor};
-use crate::secret::Secret;
 pub use crate::provider::tls::{TlsTrust, TrustStore};
+use crate::secret::Secret;
 
 /// Connect timeout used when none is configured: 10 seconds, enough for a
 /// slow DNS lookup and a TLS handshake across the world.

@@ -11,9 +11,13 @@ use std::collections::BTreeMap;
 use std::ffi::CStr;
 use std::ptr;
 
+use oauthkit::capi::client_credentials::*;
 use oauthkit::capi::dev_provider::*;
+use oauthkit::capi::device::*;
 use oauthkit::capi::flow::*;
+use oauthkit::capi::logout::*;
 use oauthkit::capi::provider::*;
+use oauthkit::capi::provider_settings::*;
 use oauthkit::capi::session::*;
 use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
@@ -83,6 +87,9 @@ pub fn header_functions(header: &str) -> BTreeMap<String, Vec<Param>> {
     out
 }
 
+/// Structs the library writes through an out-parameter.
+const OUT_STRUCTS: [&str; 1] = ["OakLogoutResult"];
+
 const SCALARS: [&str; 6] = [
     "bool", "int32_t", "int64_t", "uint32_t", "uint64_t", "size_t",
 ];
@@ -93,7 +100,8 @@ fn writable_pointer(ty: &str) -> bool {
     let Some(pointee) = ty.strip_suffix('*') else {
         return false;
     };
-    !ty.starts_with("const") && (pointee.ends_with('*') || SCALARS.contains(&pointee))
+    !ty.starts_with("const")
+        && (pointee.ends_with('*') || SCALARS.contains(&pointee) || OUT_STRUCTS.contains(&pointee))
 }
 
 /// The size in bytes of what an out-parameter of type `ty` points to.
@@ -103,6 +111,7 @@ fn pointee_size(ty: &str) -> usize {
         "bool" => 1,
         "int32_t" | "uint32_t" => 4,
         "int64_t" | "uint64_t" | "size_t" => 8,
+        "OakLogoutResult" => size_of::<oauthkit::capi::logout::OakLogoutResult>(),
         other => panic!("no size known for out-parameter type {other}"),
     }
 }
@@ -346,6 +355,31 @@ pub fn table() -> BTreeMap<&'static str, Case> {
         t.insert(
             "oak_session_logout",
             case(|s| oak_session_logout(n(), n(), s.p(0))),
+        );
+        // client_credentials.rs, device.rs, logout.rs, provider_settings.rs
+        t.insert(
+            "oak_session_client_credentials",
+            case(|s| oak_session_client_credentials(n(), n(), n(), n(), s.p(0), s.p(1))),
+        );
+        t.insert(
+            "oak_device_flow_new",
+            case(|s| oak_device_flow_new(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_device_flow_run",
+            case(|s| oak_device_flow_run(n(), None, ptr::null_mut(), s.p(0), s.p(1))),
+        );
+        t.insert(
+            "oak_logout",
+            case(|s| oak_logout(n(), n(), n(), 0, None, ptr::null_mut(), s.p(0))),
+        );
+        t.insert(
+            "oak_logout_url",
+            case(|s| oak_logout_url(n(), n(), n(), n(), s.p(0), s.p(1))),
+        );
+        t.insert(
+            "oak_provider_from_settings",
+            case(|s| oak_provider_from_settings(n(), n(), 1, s.p(0))),
         );
         // dev_provider.rs
         t.insert(
