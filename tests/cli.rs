@@ -582,3 +582,34 @@ fn default_store_without_a_keyring_needs_plaintext_consent() {
     assert!(file.exists(), "tokens in the profile's default store");
     assert!(String::from_utf8_lossy(&out.stderr).contains("PLAIN TEXT"));
 }
+
+#[test]
+fn ctrl_c_cancels_the_sign_in_cleanly() {
+    let env = Env::new(DevProviderOptions::default());
+    // a browser that never signs in
+    let mut child = env
+        .cmd(&["login"])
+        .env("OAUTHKIT_BROWSER", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "login waits for the browser"
+    );
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Sign-in cancelled"),
+        "{}",
+        text(&out)
+    );
+    assert!(env.store().load("dev").unwrap().is_none());
+}
