@@ -613,3 +613,217 @@ fn ctrl_c_cancels_the_sign_in_cleanly() {
     );
     assert!(env.store().load("dev").unwrap().is_none());
 }
+
+/// A git server on loopback: requires `Authorization: Basic
+/// base64(oauth2:TOKEN)` and runs git's own `git http-backend` (CGI).
+fn start_git_server(root: PathBuf, token: String) -> u16 {
+    use base64::Engine;
+    use std::io::{BufRead, BufReader, Read};
+    let backend = PathBuf::from("/usr/lib/git-core/git-http-backend");
+    assert!(
+        backend.exists(),
+        "git http-backend is needed: apt-get install -y git"
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("oauth2:{token}"))
+    );
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let mut parts = request_line.split_whitespace();
+            let method = parts.next().unwrap_or("").to_owned();
+            let target = parts.next().unwrap_or("").to_owned();
+            let mut headers = Vec::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':') {
+                    headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+                }
+            }
+            let header = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+            let mut body = Vec::new();
+            if let Some(len) = header("content-length").and_then(|l| l.parse::<usize>().ok()) {
+                body.resize(len, 0);
+                reader.read_exact(&mut body).unwrap();
+            } else if header("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
+                loop {
+                    let mut size = String::new();
+                    reader.read_line(&mut size).unwrap();
+                    let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+                    let mut chunk = vec![0; n + 2];
+                    reader.read_exact(&mut chunk).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    body.extend_from_slice(&chunk[..n]);
+                }
+            }
+            if header("authorization").as_deref() != Some(expected.as_str()) {
+                let _ = conn.write_all(
+                    b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n\
+                      Content-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                continue;
+            }
+            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+            let mut cgi = Command::new(&backend)
+                .env_clear()
+                .env("GIT_PROJECT_ROOT", &root)
+                .env("GIT_HTTP_EXPORT_ALL", "1")
+                .env("REQUEST_METHOD", &method)
+                .env("PATH_INFO", path.trim_start_matches("/git"))
+                .env("QUERY_STRING", query)
+                .env("CONTENT_TYPE", header("content-type").unwrap_or_default())
+                .env("CONTENT_LENGTH", body.len().to_string())
+                .env("REMOTE_USER", "oauth2")
+                .env("REMOTE_ADDR", "127.0.0.1")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            cgi.stdin.take().unwrap().write_all(&body).unwrap();
+            let out = cgi.wait_with_output().unwrap();
+            let split = out
+                .stdout
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|i| (i, 4))
+                .or_else(|| {
+                    out.stdout
+                        .windows(2)
+                        .position(|w| w == b"\n\n")
+                        .map(|i| (i, 2))
+                })
+                .unwrap();
+            let head = String::from_utf8_lossy(&out.stdout[..split.0]).into_owned();
+            let payload = &out.stdout[split.0 + split.1..];
+            let mut status = "200 OK".to_owned();
+            let mut response = String::new();
+            for line in head.lines() {
+                match line.split_once(':') {
+                    Some((k, v)) if k.eq_ignore_ascii_case("status") => {
+                        status = v.trim().to_owned()
+                    }
+                    Some(_) => response.push_str(&format!("{line}\r\n")),
+                    None => {}
+                }
+            }
+            let _ = conn.write_all(
+                format!(
+                    "HTTP/1.1 {status}\r\n{response}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                    payload.len()
+                )
+                .as_bytes(),
+            );
+            let _ = conn.write_all(payload);
+        }
+    });
+    port
+}
+
+#[test]
+fn git_clone_over_http_through_the_credential_helper() {
+    require("git");
+    let env = Env::new(DevProviderOptions::default());
+    let repos = env.dir.path().join("repos");
+    let git = |dir: &std::path::Path, args: &[&str]| {
+        let out = env_git(&env)
+            .current_dir(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.test"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", text(&out));
+    };
+    std::fs::create_dir_all(&repos).unwrap();
+    git(&repos, &["init", "-q", "--bare", "repo.git"]);
+    let work = env.dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    git(&work, &["init", "-q"]);
+    std::fs::write(work.join("README"), "hello through oauthkit\n").unwrap();
+    git(&work, &["add", "README"]);
+    git(&work, &["commit", "-q", "-m", "first"]);
+    git(
+        &work,
+        &[
+            "push",
+            "-q",
+            repos.join("repo.git").to_str().unwrap(),
+            "HEAD:refs/heads/main",
+        ],
+    );
+
+    env.login();
+    let token = env
+        .store()
+        .load("dev")
+        .unwrap()
+        .unwrap()
+        .access_token
+        .expose()
+        .to_owned();
+    let port = start_git_server(repos.clone(), token);
+    // the profile answers for the server's host:port
+    let mut cfg = std::fs::read_to_string(env.config_path()).unwrap();
+    cfg.push_str(&format!("git_hosts = [\"127.0.0.1:{port}\"]\n"));
+    std::fs::write(env.config_path(), cfg).unwrap();
+    let url = format!("http://127.0.0.1:{port}/git/repo.git");
+    // without the helper the server refuses
+    let out = env_git(&env)
+        .args(["clone", "-q", &url])
+        .arg(env.dir.path().join("clone-none"))
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "the server requires the token: {}",
+        text(&out)
+    );
+    let dest = env.dir.path().join("clone");
+    let out = env_git(&env)
+        .args([
+            "-c",
+            &format!("credential.helper=!{BIN} git-credential --profile dev"),
+        ])
+        .args(["clone", "-q", "-b", "main", &url])
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "clone through the helper: {}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dest.join("README")).unwrap(),
+        "hello through oauthkit\n"
+    );
+}
+
+/// `git` with the test's environment (throwaway HOME and XDG dirs, no prompt).
+fn env_git(env: &Env) -> Command {
+    let template = env.cmd(&[]);
+    let mut git = Command::new("git");
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => git.env(k, v),
+            None => git.env_remove(k),
+        };
+    }
+    git.env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_ASKPASS", "true")
+        .stdin(Stdio::null());
+    git
+}
