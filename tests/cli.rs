@@ -278,6 +278,12 @@ fn a_revoked_grant_exits_3_and_deletes_the_dead_tokens() {
     // never signed in at all: 3 as well
     let out = env.run(&["token"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    // expired with no refresh token: 3, and the tokens stay for `status`
+    let dead = oauthkit::TokenSet::bearer("at-without-refresh").with_expires_in(-10);
+    env.store().save("dev", &dead).unwrap();
+    let out = env.run(&["token"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_no_secrets(&out, &["at-without-refresh"]);
 }
 
 #[test]

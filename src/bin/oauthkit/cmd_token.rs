@@ -93,6 +93,17 @@ pub fn fresh_tokens(profile: &crate::config::Profile, force: bool) -> oauthkit::
     let opened = context::open_store(profile)?;
     let sessions = context::sessions(profile, opened.store)?;
     let key = profile.token_key();
+    // expired with no refresh token: only a new sign-in helps (exit 3)
+    if let Some(t) = sessions.store().load(key)? {
+        if t.refresh_token.is_none() && (force || sessions.needs_refresh_now(key)?) {
+            return Err(oauthkit::Error::NotFound {
+                what: format!(
+                    "a valid token for profile '{}' (it expired and there is no refresh token)",
+                    profile.name
+                ),
+            });
+        }
+    }
     let result = if force {
         sessions.refresh(key)
     } else {
