@@ -322,6 +322,14 @@ fn config_shows_effective_settings_with_the_secret_redacted() {
         .unwrap();
     assert!(stdout(&out).contains("<redacted>"), "{}", text(&out));
     assert_no_secrets(&out, &["named-env-secret"]);
+    // an unknown profile names the ones there are
+    let out = env.run(&["token", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no profile 'nope'") && err.contains("profiles: dev"),
+        "{err}"
+    );
     // --config PATH and OAUTHKIT_CONFIG
     let moved = env.dir.path().join("elsewhere.toml");
     std::fs::rename(env.config_path(), &moved).unwrap();

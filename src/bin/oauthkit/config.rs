@@ -268,7 +268,17 @@ impl Config {
             Some(p) => p.parse()?,
             None if issuer.is_some() => ProviderKind::Oidc,
             None => {
-                return Err(Error::InvalidArgument(if in_file || self.exists {
+                return Err(Error::InvalidArgument(if !in_file && self.exists {
+                    format!(
+                        "no profile '{name}' in {} (profiles: {}); add a [profiles.{name}] table",
+                        self.path.display(),
+                        if self.file.profiles.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            self.profile_names().join(", ")
+                        }
+                    )
+                } else if in_file {
                     format!(
                         "profile '{name}' has no provider or issuer; add `issuer = \"https://...\"` or \
                          `provider = \"google\"` to [profiles.{name}] in {}",
