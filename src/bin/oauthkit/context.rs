@@ -33,7 +33,7 @@ pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
                 protection: if spec.contains("encrypt=") {
                     "encrypted (store spec)".into()
                 } else {
-                    "not encrypted by oauthkit (the store spec has no encrypt=)".into()
+                    "not encrypted: the store spec has no encrypt=".into()
                 },
                 file: file_of_spec(spec),
                 location: spec.clone(),

@@ -84,6 +84,6 @@ pub fn report(e: &Error, profile: Option<&str>) -> i32 {
 /// A not-found error for a profile without tokens.
 pub fn not_signed_in(profile: &str) -> Error {
     Error::NotFound {
-        what: format!("tokens of profile '{profile}' (not signed in)"),
+        what: format!("tokens of profile '{profile}'"),
     }
 }
