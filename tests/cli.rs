@@ -841,3 +841,41 @@ fn env_git(env: &Env) -> Command {
         .stdin(Stdio::null());
     git
 }
+
+#[test]
+fn default_store_with_a_keyring_keeps_tokens_encrypted() {
+    assert!(
+        std::env::var_os("OAUTHKIT_IN_KEYRING_SESSION").is_some(),
+        "this test needs a Secret Service: run it under scripts/with-keyring.sh \
+         (scripts/setup-keyring.sh installs gnome-keyring)"
+    );
+    let env = Env::new(DevProviderOptions::default());
+    let cfg: String = std::fs::read_to_string(env.config_path())
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("store ="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(env.config_path(), cfg).unwrap();
+    let out = env.run(&["login"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("encrypted"),
+        "{}",
+        text(&out)
+    );
+    let out = env.run(&["token"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let token = stdout(&out).trim().to_owned();
+    let file = env
+        .dir
+        .path()
+        .join("data/oauthkit/oauthkit-cli-dev/tokens.json");
+    let raw = std::fs::read_to_string(&file).expect("the profile's default store");
+    assert!(
+        !raw.contains(&token),
+        "the token file holds ciphertext only"
+    );
+    let out = env.run(&["status"]);
+    assert!(stdout(&out).contains("encrypted"), "{}", text(&out));
+}
