@@ -38,8 +38,9 @@ pub struct ProfileFile {
     pub issuer: Option<String>,
     /// The client id.
     pub client_id: Option<String>,
-    /// The client secret (prefer `client_secret_env`).
-    pub client_secret: Option<String>,
+    /// The client secret (prefer `client_secret_env`); a `Secret`, so a
+    /// Debug print of the profile never shows it.
+    pub client_secret: Option<Secret>,
     /// The name of an environment variable holding the client secret.
     pub client_secret_env: Option<String>,
     /// Scopes.
@@ -260,7 +261,8 @@ impl Config {
             "client_secret",
             None,
             "OAUTHKIT_CLIENT_SECRET",
-            secret_from_env_name.or_else(|| file.client_secret.clone()),
+            secret_from_env_name
+                .or_else(|| file.client_secret.as_ref().map(|s| s.expose().to_owned())),
         )
         .map(Secret::new);
         let store_origin = origins["store"];
@@ -410,4 +412,27 @@ pub fn env_nonempty(name: &str) -> Option<String> {
         .ok()
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_a_profile_never_shows_the_secret() {
+        let file: ConfigFile = toml::from_str(
+            "[profiles.a]\nissuer = \"https://x.example\"\nclient_id = \"c\"\nclient_secret = \"s3cret-in-file\"\n",
+        )
+        .unwrap();
+        let dbg = format!("{file:?}");
+        assert!(!dbg.contains("s3cret-in-file"), "{dbg}");
+        let cfg = Config {
+            path: "/nonexistent".into(),
+            exists: true,
+            file,
+        };
+        let p = cfg.profile("a", &Overrides::default()).unwrap();
+        assert!(!format!("{p:?}").contains("s3cret-in-file"));
+        assert_eq!(p.client_secret.unwrap().expose(), "s3cret-in-file");
+    }
 }
