@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The CLI tests (tests/cli.rs) use curl as the "browser" against the dev
+# provider's auto-approve and the real git for the credential helper test;
+# hyperfine measures the cold start of `oauthkit token` (docs/cli.md).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+apt_install curl git hyperfine

@@ -1,0 +1,103 @@
+//! Opening what a command needs for one profile: its store (the encrypted
+//! default store unless a spec is given) and its provider, built without
+//! any network access so `oauthkit token` with a fresh token stays fast.
+
+use std::sync::Arc;
+
+use oauthkit::flow::SessionManager;
+use oauthkit::provider::Provider;
+use oauthkit::store::{DefaultStore, Protection};
+use oauthkit::{Result, TokenStore};
+
+use crate::config::{Origin, Profile};
+
+/// A profile's opened store.
+pub struct OpenedProfileStore {
+    pub store: Arc<dyn TokenStore>,
+    /// "encrypted (key in keyring service ...)", "plain text (...)", "as the spec says".
+    pub protection: String,
+    /// A file path or a spec (specs are shown with their query, which
+    /// names key sources, never keys).
+    pub location: String,
+    /// The token file, when the store is a file.
+    pub file: Option<std::path::PathBuf>,
+}
+
+/// Opens the profile's store.
+pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
+    match (&profile.store, profile.store_origin) {
+        (Some(spec), _) => {
+            let store = oauthkit::store::open(spec)?;
+            Ok(OpenedProfileStore {
+                store: Arc::from(store),
+                protection: if spec.contains("encrypt=") {
+                    "encrypted (store spec)".into()
+                } else {
+                    "not encrypted: the store spec has no encrypt=".into()
+                },
+                file: file_of_spec(spec),
+                location: spec.clone(),
+            })
+        }
+        (None, _) => {
+            let default = DefaultStore::new(&profile.default_store_app())?;
+            let path = default.path().ok();
+            let opened = default.open()?;
+            let protection = match &opened.protection {
+                Protection::Encrypted { key_source } => format!("encrypted (key: {key_source})"),
+                Protection::PlainText { why } => {
+                    format!("PLAIN TEXT (OAUTHKIT_ALLOW_PLAINTEXT): {why}")
+                }
+                Protection::FromSpec => "as OAUTHKIT_STORE says".into(),
+                _ => "unknown".into(),
+            };
+            Ok(OpenedProfileStore {
+                store: Arc::from(opened.store),
+                protection,
+                location: opened.location,
+                file: path,
+            })
+        }
+    }
+}
+
+/// What `open_store` would open, without opening it (for `config`).
+pub fn describe_store(profile: &Profile) -> String {
+    match &profile.store {
+        Some(spec) => format!("{spec} ({})", origin_text(profile.store_origin)),
+        None => {
+            let app = profile.default_store_app();
+            let path = DefaultStore::new(&app)
+                .and_then(|d| d.path())
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|e| format!("? ({e})"));
+            format!("default store {path}, encrypted with a key in keyring service oauthkit:{app}")
+        }
+    }
+}
+
+fn origin_text(o: Origin) -> &'static str {
+    o.label()
+}
+
+fn file_of_spec(spec: &str) -> Option<std::path::PathBuf> {
+    let rest = spec
+        .strip_prefix("file:")
+        .or_else(|| spec.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    Some(std::path::PathBuf::from(path))
+}
+
+/// The profile's provider (no I/O: discovery happens on first use).
+pub fn provider(profile: &Profile) -> Result<Arc<dyn Provider>> {
+    Ok(Arc::from(profile.provider_settings().build()?))
+}
+
+/// A session manager over the profile's store and provider.
+pub fn sessions(profile: &Profile, store: Arc<dyn TokenStore>) -> Result<SessionManager> {
+    let mut s = SessionManager::new(provider(profile)?, store);
+    if let Some(m) = profile.file.refresh_margin_secs {
+        s = s.with_margin(std::time::Duration::from_secs(m));
+    }
+    Ok(s)
+}
