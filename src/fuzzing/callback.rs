@@ -1,0 +1,109 @@
+//! The authorization response: the callback's query string and the URL a
+//! user pastes in paste mode, both checked by `flow/callback.rs`.
+
+use crate::flow::{CallbackVerdict, ExpectedCallback};
+use crate::Error;
+
+const STATE: &str = "st-7Hq2LmX9pR4vKc1N";
+const ISSUER: &str = "https://idp.example";
+
+/// The expectations a flow can have: issuer required, optional, unknown.
+fn expectations() -> [(ExpectedCallback, Option<&'static str>, bool); 3] {
+    [
+        (
+            ExpectedCallback::new(STATE).with_issuer(Some(ISSUER.into()), true),
+            Some(ISSUER),
+            true,
+        ),
+        (
+            ExpectedCallback::new(STATE).with_issuer(Some(ISSUER.into()), false),
+            Some(ISSUER),
+            false,
+        ),
+        (ExpectedCallback::new(STATE), None, false),
+    ]
+}
+
+/// Checks a verdict against the query it came from: only a response with
+/// exactly one `state` equal to the expected one may end the flow, and a
+/// code is accepted only with an acceptable `iss` and no `error`.
+fn check(query: &str, verdict: &CallbackVerdict, issuer: Option<&str>, required: bool) {
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let all = |name: &str| -> Vec<&str> {
+        params
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let states = all("state");
+    let state_ok = states == [STATE];
+    match verdict {
+        CallbackVerdict::Ignored(_) => {}
+        CallbackVerdict::Failed(e) => {
+            assert!(state_ok, "{query:?} ended the flow without the state: {e}");
+            assert!(
+                !e.to_string().contains(STATE),
+                "the error names the state: {e}"
+            );
+            if let Error::OAuth { error, .. } = e {
+                assert_eq!(all("error"), [error.as_str()], "{query:?}");
+            }
+        }
+        CallbackVerdict::Code(code) => {
+            assert!(state_ok, "{query:?} gave a code without the state");
+            assert_eq!(all("code"), [code.expose()], "{query:?}");
+            assert!(!code.expose().is_empty(), "{query:?}: empty code accepted");
+            assert!(all("error").is_empty(), "{query:?}: code with an error");
+            let iss = all("iss");
+            assert!(iss.len() <= 1, "{query:?}: two iss accepted");
+            match (iss.first(), issuer) {
+                (Some(got), Some(want)) => assert_eq!(*got, want, "{query:?}: wrong iss"),
+                (None, _) => assert!(!required, "{query:?}: missing iss accepted"),
+                (Some(_), None) => {}
+            }
+        }
+    }
+}
+
+/// `ExpectedCallback::check_query` on the callback request's query string.
+pub fn callback(data: &[u8]) {
+    let query = String::from_utf8_lossy(data);
+    // A request target: the server passes what follows '?'.
+    let query = match query.split_once('?') {
+        Some((_, q)) => q,
+        None => &query,
+    };
+    for (expected, issuer, required) in expectations() {
+        let verdict = expected.check_query(query);
+        check(query, &verdict, issuer, required);
+    }
+}
+
+/// `ExpectedCallback::check_url` on a pasted line (paste mode trims each
+/// line and skips empty ones).
+pub fn paste_url(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(4)
+    {
+        for (expected, issuer, required) in expectations() {
+            let verdict = expected.check_url(line);
+            let query = url::Url::parse(line)
+                .ok()
+                .and_then(|u| u.query().map(str::to_owned));
+            match query {
+                Some(q) => check(&q, &verdict, issuer, required),
+                None => assert!(
+                    matches!(verdict, CallbackVerdict::Ignored(_)),
+                    "{line:?}: a URL without a query ended the flow"
+                ),
+            }
+        }
+    }
+}
