@@ -1,7 +1,15 @@
-//! The authorization response: the callback's query string and the URL a
-//! user pastes in paste mode, both checked by `flow/callback.rs`.
+//! The authorization response: the callback's query string, the raw
+//! request to the callback server, and the URL a user pastes in paste
+//! mode, all checked by `flow/callback.rs`.
 
-use crate::flow::{CallbackVerdict, ExpectedCallback};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::flow::callback_server::CallbackOutcome;
+use crate::flow::{CallbackServer, CallbackServerOptions, CallbackVerdict, ExpectedCallback};
 use crate::Error;
 
 const STATE: &str = "st-7Hq2LmX9pR4vKc1N";
@@ -106,4 +114,76 @@ pub fn paste_url(data: &[u8]) {
             }
         }
     }
+}
+
+thread_local! {
+    static SERVER: CallbackServer =
+        CallbackServer::bind(&CallbackServerOptions::new()).expect("a loopback callback server");
+    /// The latest inputs: a pipelined request may be answered while the
+    /// next input runs.
+    static RECENT: RefCell<VecDeque<Vec<u8>>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// Reads what the server sent so far; true once there is an answer or the
+/// connection is closed.
+fn answered(client: &mut TcpStream, response: &mut Vec<u8>) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        match client.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return !response.is_empty(),
+            Err(_) => return true,
+        }
+    }
+}
+
+/// A raw HTTP request (the input, as bytes on the wire) to a listening
+/// callback server (`flow/callback_server.rs` behind tiny_http): it
+/// answers with HTTP or closes, and only a request carrying the expected
+/// state can end the wait.
+pub fn callback_http(data: &[u8]) {
+    RECENT.with(|r| {
+        let mut r = r.borrow_mut();
+        r.push_back(data.to_vec());
+        if r.len() > 8 {
+            r.pop_front();
+        }
+    });
+    SERVER.with(|server| {
+        let expected = ExpectedCallback::new(STATE).with_issuer(Some(ISSUER.into()), false);
+        let Ok(mut client) = TcpStream::connect(server.local_addr()) else {
+            return;
+        };
+        // The server may answer before reading everything; a reset is fine.
+        let _ = client.write_all(data);
+        let _ = client.shutdown(Shutdown::Write);
+        client.set_nonblocking(true).expect("a socket option");
+        let response = RefCell::new(Vec::new());
+        let client = RefCell::new(client);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let done = || answered(&mut client.borrow_mut(), &mut response.borrow_mut());
+        match server.wait(&expected, deadline, &done) {
+            CallbackOutcome::Code(_) | CallbackOutcome::Failed(_) => {
+                let state = STATE.as_bytes();
+                let carried = RECENT.with(|r| {
+                    r.borrow()
+                        .iter()
+                        .any(|input| input.windows(state.len()).any(|w| w == state))
+                });
+                assert!(
+                    carried,
+                    "a request without the state ended the wait: {:?}",
+                    String::from_utf8_lossy(data)
+                );
+            }
+            CallbackOutcome::Cancelled | CallbackOutcome::TimedOut => {}
+        }
+        let response = response.into_inner();
+        assert!(
+            response.is_empty() || response.starts_with(b"HTTP/1."),
+            "not an HTTP response: {:?}",
+            String::from_utf8_lossy(&response)
+        );
+    });
 }

@@ -25,7 +25,7 @@ mod provider;
 mod settings;
 mod store;
 
-pub use callback::{callback, paste_url};
+pub use callback::{callback, callback_http, paste_url};
 pub use capi::capi;
 pub use deploy::deploy;
 pub use id_token::id_token;
@@ -41,6 +41,7 @@ pub type Target = fn(&[u8]);
 /// entry point.
 pub const TARGETS: &[(&str, Target)] = &[
     ("callback", callback),
+    ("callback_http", callback_http),
     ("paste_url", paste_url),
     ("token_response", token_response),
     ("token_endpoint", token_endpoint),
