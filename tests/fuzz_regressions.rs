@@ -26,14 +26,26 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Runs `target` on every file, naming the file that panicked.
-fn replay(name: &str, target: fn(&[u8]), files: &[PathBuf]) {
+/// Runs `target` on every file; returns the files it failed on.
+fn replay(name: &str, target: fn(&[u8]), files: &[PathBuf]) -> Vec<String> {
+    let mut failed = Vec::new();
     for file in files {
         let data = fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         if std::panic::catch_unwind(|| target(&data)).is_err() {
-            panic!("fuzz target {name} fails on {}", file.display());
+            failed.push(format!("{name}: {}", file.display()));
         }
     }
+    failed
+}
+
+/// Fails naming every input that failed (not only the first).
+fn assert_none_failed(failed: &[String]) {
+    assert!(
+        failed.is_empty(),
+        "fuzz targets fail on {} input(s) (their panics are printed above):\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
 }
 
 #[test]
@@ -53,6 +65,7 @@ fn every_target_has_a_fuzz_target_file_and_a_seed_corpus() {
 #[test]
 fn regressions_and_no_unknown_targets() {
     let dir = root().join("regressions");
+    let mut failed = Vec::new();
     for entry in fs::read_dir(&dir).expect("fuzz/regressions exists") {
         let path = entry.expect("a readable directory entry").path();
         if !path.is_dir() {
@@ -63,13 +76,20 @@ fn regressions_and_no_unknown_targets() {
             .iter()
             .find(|(n, _)| *n == name)
             .unwrap_or_else(|| panic!("fuzz/regressions/{name} names no fuzz target"));
-        replay(&name, *target, &inputs(&path));
+        failed.extend(replay(&name, *target, &inputs(&path)));
     }
+    assert_none_failed(&failed);
 }
 
 #[test]
 fn seed_corpus() {
+    let mut failed = Vec::new();
     for (name, target) in TARGETS {
-        replay(name, *target, &inputs(&root().join("corpus").join(name)));
+        failed.extend(replay(
+            name,
+            *target,
+            &inputs(&root().join("corpus").join(name)),
+        ));
     }
+    assert_none_failed(&failed);
 }

@@ -175,7 +175,8 @@ pub fn capi(data: &[u8]) {
             &|out| oak_provider_github(id, sec, scopes, out),
             &|out| oak_provider_oidc(tenant, id, sec, null(), out),
         ];
-        for make in makers {
+        // One provider per input: building one parses the TLS roots.
+        for make in makers.iter().skip(data.len() % makers.len()).take(1) {
             let mut p = null_mut();
             let st = make(&mut p);
             if st == OakStatus::OAK_OK {

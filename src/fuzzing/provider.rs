@@ -135,25 +135,26 @@ pub fn token_endpoint(data: &[u8]) {
             c.revocation = Revocation::Rfc7009(url.clone());
             (url, OAuth2Provider::new(c).expect("a valid config"))
         });
-        let secrets = [CLIENT_SECRET, CODE, VERIFIER, REFRESH_TOKEN, ACCESS_TOKEN];
-        let check_err = |what: &str, e: &crate::Error| {
-            assert_no_secret(what, &e.to_string(), &secrets);
-            assert_no_secret(what, &format!("{e:?}"), &secrets);
+        // What the library holds at each call: the client secret and the
+        // call's own secrets.
+        let check_err = |what: &str, e: &crate::Error, held: &[&str]| {
+            assert_no_secret(what, &e.to_string(), held);
+            assert_no_secret(what, &format!("{e:?}"), held);
         };
         let before = now_unix();
         match provider.exchange_code(CODE, "http://127.0.0.1:1/callback", Some(VERIFIER), None) {
             Ok(t) => check_token_set(&t, before),
-            Err(e) => check_err("token error", &e),
+            Err(e) => check_err("token error", &e, &[CLIENT_SECRET, CODE, VERIFIER]),
         }
         match provider.refresh_tokens(REFRESH_TOKEN) {
             Ok(t) => check_token_set(&t, before),
-            Err(e) => check_err("refresh error", &e),
+            Err(e) => check_err("refresh error", &e, &[CLIENT_SECRET, REFRESH_TOKEN]),
         }
         if let Err(e) = provider.revoke_token(REFRESH_TOKEN, Some(TokenTypeHint::RefreshToken)) {
-            check_err("revocation error", &e);
+            check_err("revocation error", &e, &[CLIENT_SECRET, REFRESH_TOKEN]);
         }
         if let Err(e) = provider.get_userinfo(ACCESS_TOKEN) {
-            check_err("userinfo error", &e);
+            check_err("userinfo error", &e, &[CLIENT_SECRET, ACCESS_TOKEN]);
         }
     });
 }
@@ -264,9 +265,14 @@ pub fn jwks(data: &[u8]) {
             }
         }
     }
-    assert!(
-        cache.fetch_count() <= 2,
-        "{} JWKS fetches",
-        cache.fetch_count()
-    );
+    // A key set that was fetched is reused: at most the first fetch and
+    // one refetch for unknown kids (a failed fetch is retried by the next
+    // lookup, so the bound holds only for a valid document).
+    if doc.get("keys").is_some_and(Value::is_array) {
+        assert!(
+            cache.fetch_count() <= 2,
+            "{} JWKS fetches",
+            cache.fetch_count()
+        );
+    }
 }
