@@ -22,6 +22,8 @@ jobs="${FUZZ_JOBS:-2}"
 # FUZZ_BUILD_FLAGS: extra `cargo fuzz build` flags (e.g. `-O` for a long
 # run without debug assertions)
 read -r -a build_flags <<<"${FUZZ_BUILD_FLAGS:-}"
+# FUZZ_ARGS: extra libFuzzer flags for every target
+read -r -a fuzz_args <<<"${FUZZ_ARGS:-}"
 bash scripts/setup-fuzz.sh >/dev/null
 
 if [ $# -gt 0 ]; then
@@ -53,7 +55,7 @@ run_one() {
   # are only read.
   cargo fuzz run "$t" "$work/corpus/$t" "fuzz/corpus/$t" -- \
     -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$work/artifacts/$t/" "${dict[@]}" >"$work/logs/$t.log" 2>&1
+    -artifact_prefix="$work/artifacts/$t/" "${dict[@]}" "${fuzz_args[@]}" >"$work/logs/$t.log" 2>&1
 }
 
 pids=()
