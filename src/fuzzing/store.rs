@@ -80,14 +80,19 @@ fn scratch() -> &'static PathBuf {
 /// (format 1.0 or 2.0): every record it loads must survive the globus
 /// record → JSON text → record round trip, and errors quote no token.
 pub fn globus_file(data: &[u8]) {
-    let dir = scratch().join(thread_tag());
+    let dir = scratch().join(thread_tag()).join("globus");
     std::fs::create_dir_all(&dir).expect("a scratch directory");
     let path = dir.join("tokens.json");
     std::fs::write(&path, data).expect("writing the scratch file");
+    check_token_file(&path, data);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn check_token_file(path: &std::path::Path, data: &[u8]) {
     let doc: Value = serde_json::from_slice(data).unwrap_or_default();
     let tokens = doc_tokens(&doc);
     let secrets: Vec<&str> = tokens.iter().map(String::as_str).collect();
-    let file = JsonFileStore::open(&path).expect("opening a scratch file");
+    let file = JsonFileStore::open(path).expect("opening a scratch file");
     let namespaces = match file.namespaces() {
         Ok(n) => n,
         Err(e) => {
