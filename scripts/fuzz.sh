@@ -77,8 +77,8 @@ done
 printf '%-18s %12s %10s %8s\n' target execs "execs/s" corpus
 for t in "${targets[@]}"; do
   log="$work/logs/$t.log"
-  execs=$(grep -o 'stat::number_of_executed_units:[[:space:]]*[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
-  rate=$(grep -o 'stat::average_exec_per_sec:[[:space:]]*[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  execs=$(grep -a -o 'stat::number_of_executed_units:[[:space:]]*[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  rate=$(grep -a -o 'stat::average_exec_per_sec:[[:space:]]*[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   corpus=$(ls "$work/corpus/$t" | wc -l)
   printf '%-18s %12s %10s %8s\n' "$t" "$execs" "$rate" "$corpus"
 done

@@ -72,6 +72,27 @@ fn assert_no_secret(what: &str, message: &str, secrets: &[&str]) {
     }
 }
 
+/// Debug output of a token set shows none of its tokens (except those
+/// equal to text of its other, printed fields, such as an `extra` key).
+fn check_debug_redacts(t: &crate::TokenSet) {
+    let mut public = t.clone();
+    public.access_token = "".into();
+    public.refresh_token = None;
+    public.id_token = None;
+    let baseline = format!("{public:?}");
+    let secrets: Vec<&str> = [
+        Some(&t.access_token),
+        t.refresh_token.as_ref(),
+        t.id_token.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| s.expose())
+    .filter(|s| !baseline.contains(s))
+    .collect();
+    assert_no_secret("TokenSet Debug", &format!("{t:?}"), &secrets);
+}
+
 /// JSON equality where floats may differ in the last bits (serde_json's
 /// default float parsing is not exactly round-trip safe).
 fn json_eq(a: &serde_json::Value, b: &serde_json::Value) -> bool {

@@ -8,7 +8,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::Value;
 
 use super::loopback::{self, Canned};
-use super::{assert_no_secret, thread_tag};
+use super::{assert_no_secret, check_debug_redacts, thread_tag};
 use crate::provider::http::{HttpClient, HttpConfig, HttpResponse};
 use crate::provider::jwks::JwksCache;
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
@@ -69,12 +69,7 @@ fn check_token_set(t: &TokenSet, received_after: i64) {
     for k in ["access_token", "refresh_token", "id_token"] {
         assert!(!t.extra.contains_key(k), "{k} repeated in extra");
     }
-    let debug = format!("{t:?}");
-    assert_no_secret(
-        "TokenSet Debug",
-        &debug,
-        &[t.access_token.expose(), ACCESS_TOKEN, REFRESH_TOKEN],
-    );
+    check_debug_redacts(t);
 }
 
 /// `parse_token_response` on a body with any status.
