@@ -8,6 +8,13 @@
 //!   with auto-approve, callback, code exchange with PKCE, ID-token
 //!   validation, userinfo, store write).
 //!
+//! - `deploy/login`: deploy mode's `GET /auth/login` (state, nonce, PKCE,
+//!   authorization URL, sealing the login cookie), what a login flood
+//!   costs the server per request;
+//! - `deploy/seal_and_open`: sealing a pending sign-in into a cookie and
+//!   opening it again at the callback (AES-256-GCM-SIV, JSON, used-state
+//!   memory).
+//!
 //! `cargo bench --bench flow --features dev-provider`
 
 use std::net::TcpStream;
@@ -16,7 +23,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
-use oauthkit::flow::{AuthFlowManager, WindowConfig};
+use oauthkit::flow::pending::PendingSignIns;
+use oauthkit::flow::{
+    AuthFlowManager, CookieKey, DeployHandler, DeployOptions, DeployRequest, WindowConfig,
+};
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
 use oauthkit::store::MemoryStore;
 
@@ -81,5 +91,34 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+fn bench_deploy(c: &mut Criterion) {
+    let (_idp, provider) = setup();
+    let mut g = c.benchmark_group("deploy");
+    let handler = DeployHandler::new(
+        provider,
+        Arc::new(MemoryStore::new()),
+        DeployOptions::new("https://app.example"),
+    );
+    let login = DeployRequest::new("GET", "/auth/login");
+    g.bench_function("login", |b| {
+        b.iter(|| assert_eq!(handler.handle(&login).status, 302))
+    });
+    let pending = PendingSignIns::new(
+        CookieKey::generate(),
+        "https://app.example",
+        Duration::from_secs(600),
+    );
+    let verifier = "v".repeat(43);
+    let nonce = "n".repeat(43);
+    g.bench_function("seal_and_open", |b| {
+        b.iter(|| {
+            let state = oauthkit::provider::random::state();
+            let cookie = pending.begin(&state, Some(&verifier), &nonce);
+            pending.take(&state, Some(&cookie)).unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_deploy);
 criterion_main!(benches);

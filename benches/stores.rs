@@ -1,8 +1,10 @@
-//! Save and load per operation for each local backend, with 10 and 10,000
-//! token sets already stored.
+//! Save and load per operation for each local backend, with 10, 1,000 and
+//! 10,000 token sets already stored.
 //!
 //! `cargo bench --bench stores --features sqlite,keyring` (the keyring
 //! group needs a Secret Service: run it through `scripts/with-keyring.sh`).
+//! The JSON file store's load alone, short:
+//! `cargo bench --bench stores -- 'json_file/load' --warm-up-time 1 --measurement-time 3`.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -61,7 +63,7 @@ fn bench_store(
 
 fn stores(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let sizes = [10, 10_000];
+    let sizes = [10, 1_000, 10_000];
     bench_store(c, "memory", &sizes, &|| {
         Box::new(oauthkit::store::MemoryStore::new())
     });

@@ -97,9 +97,10 @@ fn run() -> oauthkit::Result<()> {
     );
 
     let access = refreshed.access_token.clone();
-    sessions.logout(&result.key)?;
+    let report = sessions.logout(&result.key)?;
     println!(
-        "Revoked and deleted: access token active at the provider? {}; stored? {}",
+        "Signed out (revocation: {:?}): access token active at the provider? {}; stored? {}",
+        report.revocation,
         idp.is_token_active(access.expose()),
         store.load(&result.key)?.is_some()
     );

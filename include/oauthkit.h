@@ -103,6 +103,11 @@ enum OakStatus
      */
     OAK_ERR_LOCK_TIMEOUT = 16,
     /**
+     * A sealed record of an encrypted store did not open (tampered, moved,
+     * wrong key, or plain text where sealed records are required).
+     */
+    OAK_ERR_DECRYPTION = 31,
+    /**
      * A bug in oauthkit, including a panic caught at the boundary.
      */
     OAK_ERR_INTERNAL = 99,
@@ -196,6 +201,12 @@ typedef int32_t OakTokenHint;
 typedef struct OakDevProvider OakDevProvider;
 
 /**
+ * An opaque handle on a device sign-in against one provider. Free it with
+ * `oak_device_flow_free`.
+ */
+typedef struct OakDeviceFlow OakDeviceFlow;
+
+/**
  * An opaque handle on a sign-in flow against one provider. Free it with
  * `oak_flow_free`.
  */
@@ -225,6 +236,20 @@ typedef struct OakStore OakStore;
 typedef struct OakTokenSet OakTokenSet;
 
 /**
+ * Shows the user where to go and which code to enter. Called once per
+ * run, on the thread running `oak_device_flow_run`, before polling
+ * starts; it must return promptly. `verification_uri_complete` may be
+ * NULL; the strings are valid only during the call and hold no control
+ * characters. Return 0 when the code was shown; any other value ends the
+ * run with `OAK_ERR_AUTHENTICATION`. Must not unwind out of itself.
+ */
+typedef int32_t (*OakDevicePromptFn)(const char *user_code,
+                                     const char *verification_uri,
+                                     const char *verification_uri_complete,
+                                     uint64_t expires_in_seconds,
+                                     void *user_data);
+
+/**
  * Shows the authorization URL to the user: opens it in a browser or a
  * window of the application. Called once per run, on the thread running
  * `oak_flow_run_native`, before the flow waits for the redirect, so it
@@ -236,6 +261,25 @@ typedef struct OakTokenSet OakTokenSet;
  * exception, no longjmp) out of itself.
  */
 typedef int32_t (*OakOpenBrowserFn)(const char *url, void *user_data);
+
+/**
+ * What a sign-out did (`oak_logout`, `oak_logout_url`).
+ */
+typedef struct {
+    /**
+     * The provider accepted the revocation of a stored token.
+     */
+    bool tokens_revoked;
+    /**
+     * Tokens were stored under the key and are now deleted.
+     */
+    bool tokens_deleted;
+    /**
+     * The provider redirected back with the right state: its session
+     * ended (`oak_logout` only).
+     */
+    bool provider_session_ended;
+} OakLogoutResult;
 
 /**
  * Told of every refreshed token set: the key and the new tokens (borrowed
@@ -263,6 +307,25 @@ uint32_t oak_abi_version(void);
  * never to be freed. Any thread.
  */
 const char *oak_version(void);
+
+/**
+ * A client-credentials token set from `session`'s provider (a
+ * confidential client): `scopes` separated by spaces (NULL: the
+ * provider's), `resource` an RFC 8707 resource indicator (NULL: none),
+ * `audience` (NULL: none). The cached token is returned while it does not
+ * expire within the session's margin; otherwise one grant runs (others
+ * asking for the same key wait for it). `*out_tokens` receives the tokens
+ * (free with `oak_token_set_free`), `*out_key` (may be NULL) the store key
+ * they are cached under (free with `oak_string_free`). A public client or
+ * a bad resource is `OAK_ERR_INVALID_ARGUMENT`; the provider's refusal
+ * `OAK_ERR_OAUTH`. Any thread.
+ */
+OakStatus oak_session_client_credentials(const OakSession *session,
+                                         const char *scopes,
+                                         const char *resource,
+                                         const char *audience,
+                                         OakTokenSet **out_tokens,
+                                         char **out_key);
 
 /**
  * Starts a development OpenID provider on a free loopback port. With
@@ -326,6 +389,68 @@ OakStatus oak_dev_browser_approve(const char *authorize_url);
  * with the provider's `access_denied`. Any thread.
  */
 OakStatus oak_dev_browser_deny(const char *authorize_url);
+
+/**
+ * Makes a device flow for `provider` that saves the tokens to `store`
+ * (may be NULL: nowhere). No timeout beyond the device code's lifetime;
+ * the provider's scopes. The flow keeps its own references. Any thread.
+ */
+OakStatus oak_device_flow_new(const OakProvider *provider,
+                              const OakStore *store,
+                              OakDeviceFlow **out_flow);
+
+/**
+ * Frees a device flow. NULL is a no-op. Only once no run uses it.
+ */
+void oak_device_flow_free(OakDeviceFlow *flow);
+
+/**
+ * Gives up after `seconds` (at least 1) even if the code lives longer
+ * (`OAK_ERR_TIMEOUT`). Before running; one thread.
+ */
+OakStatus oak_device_flow_set_timeout(OakDeviceFlow *flow, uint64_t seconds);
+
+/**
+ * Requests these scopes (separated by spaces) instead of the provider's.
+ * Before running; one thread.
+ */
+OakStatus oak_device_flow_set_scopes(OakDeviceFlow *flow, const char *scopes);
+
+/**
+ * Adds a parameter to the device authorization request (`resource`,
+ * `audience`). Before running; one thread.
+ */
+OakStatus oak_device_flow_add_param(OakDeviceFlow *flow, const char *name, const char *value);
+
+/**
+ * Stores the tokens under `key` instead of the identity's `sub`. Before
+ * running; one thread.
+ */
+OakStatus oak_device_flow_set_token_key(OakDeviceFlow *flow, const char *key);
+
+/**
+ * Runs the device grant and blocks until the user signed in, refused
+ * (`OAK_ERR_OAUTH`, `access_denied`), the code expired (`OAK_ERR_OAUTH`,
+ * `expired_token`), the timeout passed (`OAK_ERR_TIMEOUT`) or
+ * `oak_device_flow_cancel` was called (`OAK_ERR_CANCELLED`). A provider
+ * without a device endpoint is `OAK_ERR_UNSUPPORTED`. `prompt` shows the
+ * code (NULL: the URI, the code and a QR code on standard error) and gets
+ * `user_data`. On success `*out_tokens` receives the tokens (free with
+ * `oak_token_set_free`) and `*out_key` (may be NULL) the key they were
+ * stored under (free with `oak_string_free`).
+ */
+OakStatus oak_device_flow_run(const OakDeviceFlow *flow,
+                              OakDevicePromptFn prompt,
+                              void *user_data,
+                              OakTokenSet **out_tokens,
+                              char **out_key);
+
+/**
+ * Cancels the running device sign-in: `oak_device_flow_run` returns
+ * `OAK_ERR_CANCELLED` at once (after a poll in flight). A no-op when
+ * nothing runs. Any thread.
+ */
+OakStatus oak_device_flow_cancel(const OakDeviceFlow *flow);
 
 /**
  * Makes a flow that signs in with `provider` and saves the tokens to
@@ -401,6 +526,36 @@ OakStatus oak_flow_cancel(const OakFlow *flow);
  * `*out_state`. Any thread.
  */
 OakStatus oak_flow_state(const OakFlow *flow, int32_t *out_state);
+
+/**
+ * Signs `key` out: revokes its tokens (refresh token first), deletes them
+ * from `store`, then opens the provider's end-session URL with
+ * `open_url` (NULL: the system browser) and waits up to `timeout_seconds`
+ * (0: 120 s) for the redirect to `http://127.0.0.1:{port}/logged-out`
+ * with the right state. A timeout or a provider without an end-session
+ * endpoint is not an error: `out_result->provider_session_ended` is then
+ * false. `open_url` follows `OakOpenBrowserFn`'s rules. Any thread.
+ */
+OakStatus oak_logout(const OakProvider *provider,
+                     const OakStore *store,
+                     const char *key,
+                     uint64_t timeout_seconds,
+                     OakOpenBrowserFn open_url,
+                     void *user_data,
+                     OakLogoutResult *out_result);
+
+/**
+ * Revokes and deletes `key`'s tokens and gives the provider's end-session
+ * URL (with `post_logout_redirect_uri`, may be NULL) in `*out_url` (NULL
+ * when the provider has none; free with `oak_string_free`), for programs
+ * that navigate themselves. Any thread.
+ */
+OakStatus oak_logout_url(const OakProvider *provider,
+                         const OakStore *store,
+                         const char *key,
+                         const char *post_logout_redirect_uri,
+                         char **out_url,
+                         OakLogoutResult *out_result);
 
 /**
  * Makes a generic OpenID Connect provider for `issuer` (discovery,

@@ -74,6 +74,7 @@ trap 'rm -rf "$scratch"' EXIT
 # --- C example
 step "C example: cc, shared library" cc "${cflags[@]}" $(pkg-config --cflags oauthkit) ffi/c/example.c -o "$build/example" "${shared_libs[@]}"
 step "C example: run (shared)" "$build/example" "$scratch/example-shared.json"
+step "C device example: cc (built, not run: it needs a provider and a user)" cc "${cflags[@]}" $(pkg-config --cflags oauthkit) ffi/c/device_example.c -o "$build/device_example" "${shared_libs[@]}"
 step "C example: cc, static library" cc "${cflags[@]}" $(pkg-config --cflags oauthkit-static) ffi/c/example.c -o "$build/example-static" "${static_libs[@]}"
 step "C example: run (static)" "$build/example-static" "$scratch/example-static.json"
 step "C example + test: CMake configure" cmake -S ffi/c -B "$build/c-cmake" -DCMAKE_PREFIX_PATH="$dist"

@@ -7,6 +7,20 @@
 //! Messages never contain secrets: no access, refresh or ID token and no
 //! client secret is ever formatted into an error. Values that come from a
 //! peer (a provider's `error_description`, a file path) may appear.
+//!
+//! **One convention for causes** (the Rust API guidelines' rule): when a
+//! lower-level error caused this one, it is returned by
+//! [`source()`](std::error::Error::source) and *not* repeated in this
+//! error's `Display`. `Display` is one sentence about this level; walk the
+//! chain (or use [`Error::report`]) to show the causes too:
+//!
+//! ```
+//! use std::error::Error as _;
+//! let err = oauthkit::store::JsonFileStore::open("/proc/oauthkit-test/tokens.json").unwrap_err();
+//! assert_eq!(err.to_string(), "I/O error: creating directory /proc/oauthkit-test");
+//! assert!(err.source().is_some()); // the operating system's error
+//! assert!(err.report().to_string().starts_with("I/O error: creating directory /proc/oauthkit-test: "));
+//! ```
 
 use std::fmt;
 
@@ -55,6 +69,10 @@ pub enum ErrorKind {
     Authentication = 15,
     /// A lock could not be taken in time.
     LockTimeout = 16,
+    /// A sealed record of an encrypted store did not open: tampered, moved,
+    /// sealed with a key the store does not hold, or plain text where only
+    /// sealed records are accepted.
+    Decryption = 31,
     /// A bug: a panic caught at the C boundary or a broken invariant.
     Internal = 99,
 }
@@ -113,8 +131,9 @@ pub enum Error {
     /// A validator refused a token set.
     #[error("{0}")]
     Validation(ValidationError),
-    /// An I/O error, with what was being done.
-    #[error("{context}: {source}")]
+    /// An I/O error, with what was being done; the operating system's
+    /// error is the [`source`](std::error::Error::source).
+    #[error("I/O error: {context}")]
     Io {
         /// What oauthkit was doing, e.g. `writing /home/a/tokens.json`.
         context: String,
@@ -133,12 +152,17 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
-    /// The backend cannot perform this operation.
-    #[error("{operation} is not supported by the {backend} store")]
+    /// The backend (or this build) cannot perform this operation. Reads
+    /// "{backend} cannot {operation}", e.g. "the keyring store cannot
+    /// store secrets on this platform".
+    #[error("{backend} cannot {operation}")]
     Unsupported {
-        /// The backend's name.
+        /// What cannot do it, as the subject of a sentence: `"the sqlite
+        /// store"`, `"the dev provider"`.
         backend: &'static str,
-        /// The operation, e.g. `list_keys`.
+        /// What it cannot do, a verb phrase completing "cannot": `"list
+        /// its keys"`, `"be opened: this build lacks the cargo feature
+        /// ..."`.
         operation: &'static str,
     },
     /// An argument was unusable.
@@ -149,8 +173,11 @@ pub enum Error {
     Http {
         /// Which endpoint (`token`, `jwks`, a URL without query).
         endpoint: String,
-        /// What failed.
+        /// What failed (without the cause's own text).
         message: String,
+        /// The lower-level error (the HTTP client's, the JSON parser's),
+        /// when there was one.
+        source: Option<BoxError>,
     },
     /// The provider answered with an OAuth error response.
     #[error("{endpoint} request failed{}: {error}{}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
@@ -163,10 +190,15 @@ pub enum Error {
         error: String,
         /// The provider's `error_description`.
         description: Option<String>,
+        /// A lower-level error behind this one (for example the OAuth
+        /// error that a refresh answered), when there was one.
+        source: Option<BoxError>,
     },
-    /// The ID token failed validation.
-    #[error("ID token validation failed: {0}")]
-    IdToken(String),
+    /// The ID token failed validation: "ID token validation failed:
+    /// {reason}", with the lower-level error (the JWT library's) as the
+    /// source when there was one.
+    #[error(transparent)]
+    IdToken(IdTokenError),
     /// The sign-in timed out.
     #[error("authentication timed out after {seconds}s")]
     Timeout {
@@ -182,12 +214,184 @@ pub enum Error {
     /// A lock could not be taken in time.
     #[error("timed out waiting for the lock on {0}")]
     LockTimeout(String),
+    /// A sealed record of an [`EncryptedStore`](crate::store::EncryptedStore)
+    /// did not open. Nothing was changed.
+    #[error("cannot decrypt the record in {location}{}: {reason}", key_id.as_ref().map(|k| format!(" (key id '{k}')")).unwrap_or_default())]
+    Decryption {
+        /// Backend, namespace and key of the record.
+        location: String,
+        /// The id of the key the record names, when it names one.
+        key_id: Option<String>,
+        /// Why it did not open (never key material).
+        reason: String,
+    },
     /// A bug inside oauthkit (a caught panic, a broken invariant).
     #[error("internal error: {0}")]
     Internal(String),
+    /// The provider does not offer a grant or endpoint (kind
+    /// [`ErrorKind::Unsupported`]), e.g. no device authorization endpoint.
+    #[error("{provider} does not support {feature}: {detail}")]
+    ProviderUnsupported {
+        /// The provider's name.
+        provider: String,
+        /// What was asked for.
+        feature: &'static str,
+        /// What is missing, and where relevant how to configure it.
+        detail: String,
+    },
+}
+
+/// The [`Error::Unsupported`] for something this build lacks because a
+/// cargo feature is off: `feature_off!("the sqlite store", "be opened",
+/// "sqlite")` reads "the sqlite store cannot be opened: this build of
+/// oauthkit lacks the cargo feature `sqlite` (build it with --features
+/// sqlite)".
+#[doc(hidden)]
+#[macro_export]
+macro_rules! feature_off {
+    ($what:literal, $verb:literal, $feature:literal) => {
+        $crate::Error::Unsupported {
+            backend: $what,
+            operation: concat!(
+                $verb,
+                ": this build of oauthkit lacks the cargo feature `",
+                $feature,
+                "` (build it with --features ",
+                $feature,
+                ")"
+            ),
+        }
+    };
+}
+
+/// Why an ID token was refused ([`Error::IdToken`]): the reason and, when
+/// a lower-level error caused it, that error as its source. Dereferences to
+/// the reason text.
+///
+/// ```
+/// use oauthkit::{Error, IdTokenError};
+/// let e = Error::IdToken("nonce mismatch".into());
+/// assert_eq!(e.to_string(), "ID token validation failed: nonce mismatch");
+/// match &e {
+///     Error::IdToken(why) => assert!(why.contains("nonce")),
+///     _ => unreachable!(),
+/// }
+/// let io = std::io::Error::other("cause");
+/// let e = Error::IdToken(IdTokenError::with_source("the token is malformed", io));
+/// assert!(std::error::Error::source(&e).is_some());
+/// ```
+#[derive(Debug)]
+pub struct IdTokenError {
+    reason: String,
+    source: Option<BoxError>,
+}
+
+impl IdTokenError {
+    /// A reason with no lower-level cause.
+    pub fn new(reason: impl Into<String>) -> Self {
+        IdTokenError {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// A reason caused by `source` (whose text the reason does not repeat).
+    pub fn with_source(reason: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        IdTokenError {
+            reason: reason.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The reason, e.g. `"nonce mismatch"`.
+    /// The reason and the cause, taken apart.
+    pub(crate) fn into_parts(self) -> (String, Option<BoxError>) {
+        (self.reason, self.source)
+    }
+
+    /// The reason, without any cause.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl fmt::Display for IdTokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ID token validation failed: {}", self.reason)
+    }
+}
+
+impl std::error::Error for IdTokenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl std::ops::Deref for IdTokenError {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl From<String> for IdTokenError {
+    fn from(reason: String) -> Self {
+        IdTokenError::new(reason)
+    }
+}
+
+impl From<&str> for IdTokenError {
+    fn from(reason: &str) -> Self {
+        IdTokenError::new(reason)
+    }
+}
+
+/// An error and its causes on one line ("this: cause: its cause"), made by
+/// [`Error::report`]. A cause whose text the line already holds is not
+/// repeated.
+pub struct Report<'a>(&'a Error);
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.0.to_string();
+        f.write_str(&shown)?;
+        let mut next = std::error::Error::source(self.0);
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if !text.is_empty() && !shown.contains(&text) {
+                write!(f, ": {text}")?;
+                shown = text;
+            }
+            next = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 impl Error {
+    /// This error followed by its causes, on one line: what a log line or
+    /// a C program (`oak_last_error_message`) shows.
+    ///
+    /// ```
+    /// let e = oauthkit::Error::Io {
+    ///     context: "reading tokens.json".into(),
+    ///     source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+    /// };
+    /// assert_eq!(e.to_string(), "I/O error: reading tokens.json");
+    /// assert_eq!(e.report().to_string(), "I/O error: reading tokens.json: permission denied");
+    /// ```
+    pub fn report(&self) -> Report<'_> {
+        Report(self)
+    }
+
     /// The kind of this error, for matching and for the C ABI.
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -207,7 +411,9 @@ impl Error {
             Error::Cancelled => ErrorKind::Cancelled,
             Error::Authentication(_) => ErrorKind::Authentication,
             Error::LockTimeout(_) => ErrorKind::LockTimeout,
+            Error::Decryption { .. } => ErrorKind::Decryption,
             Error::Internal(_) => ErrorKind::Internal,
+            Error::ProviderUnsupported { .. } => ErrorKind::Unsupported,
         }
     }
 
@@ -239,6 +445,20 @@ impl Error {
         }
     }
 
+    /// A transport error with no lower-level cause.
+    pub(crate) fn http(endpoint: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Http {
+            endpoint: endpoint.into(),
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An ID-token error with a reason and no cause.
+    pub(crate) fn id_token(reason: impl Into<String>) -> Self {
+        Error::IdToken(IdTokenError::new(reason))
+    }
+
     pub(crate) fn corrupt(location: impl Into<String>, message: impl fmt::Display) -> Self {
         Error::Corrupt {
             location: location.into(),
@@ -258,6 +478,7 @@ mod tests {
             status: Some(400),
             error: "invalid_grant".into(),
             description: Some("refresh token revoked".into()),
+            source: None,
         };
         assert_eq!(e.kind(), ErrorKind::InvalidGrant);
         assert_eq!(

@@ -7,7 +7,7 @@ use zeroize::Zeroize;
 
 /// A secret string: an access, refresh or ID token, or a client secret.
 ///
-/// `Debug` and `Display` print `[redacted]`, never the value; the memory is
+/// `Debug` prints `Secret([redacted])`, never the value; the memory is
 /// overwritten with zeros when the value is dropped. The value is reachable
 /// only through [`Secret::expose`], so every place that reads it is easy to
 /// find. Equality is constant-time.
@@ -16,8 +16,22 @@ use zeroize::Zeroize;
 /// use oauthkit::Secret;
 /// let s = Secret::new("ya29.a0AfH6SM");
 /// assert_eq!(format!("{s:?}"), "Secret([redacted])");
-/// assert_eq!(s.to_string(), "[redacted]");
-/// assert_eq!(s.expose(), "ya29.a0AfH6SM");
+/// assert_eq!(format!("Bearer {}", s.expose()), "Bearer ya29.a0AfH6SM");
+/// ```
+///
+/// There is deliberately no `Display` (and so no `to_string()`): with one,
+/// `format!("Bearer {at}")` would compile and quietly send
+/// `Bearer [redacted]`. Formatting a secret with `{}` is a compile error:
+///
+/// ```compile_fail
+/// use oauthkit::Secret;
+/// let at = Secret::new("ya29.a0AfH6SM");
+/// let header = format!("Bearer {at}");
+/// ```
+///
+/// ```compile_fail
+/// use oauthkit::Secret;
+/// let text: String = Secret::new("ya29.a0AfH6SM").to_string();
 /// ```
 #[derive(Clone, Default)]
 pub struct Secret(String);
@@ -63,11 +77,19 @@ impl fmt::Debug for Secret {
     }
 }
 
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
+// A static assertion that `Secret` does not implement `Display` (the
+// trait-ambiguity trick): were it to, `AmbiguousIfDisplay` would have two
+// applicable impls for `Secret` and the `_` below could not be inferred.
+const _: fn() = || {
+    trait AmbiguousIfDisplay<A> {
+        fn some_item() {}
     }
-}
+    impl<T: ?Sized> AmbiguousIfDisplay<()> for T {}
+    #[allow(dead_code)]
+    struct IsDisplay;
+    impl<T: ?Sized + fmt::Display> AmbiguousIfDisplay<IsDisplay> for T {}
+    let _ = <Secret as AmbiguousIfDisplay<_>>::some_item;
+};
 
 impl PartialEq for Secret {
     fn eq(&self, other: &Self) -> bool {
@@ -107,10 +129,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_and_display_redact() {
+    fn debug_redacts() {
         let s = Secret::new("hunter2");
         assert!(!format!("{s:?}").contains("hunter2"));
-        assert!(!format!("{s}").contains("hunter2"));
         assert!(!format!("{:#?}", Some(&s)).contains("hunter2"));
     }
 

@@ -12,6 +12,9 @@ use oauthkit::capi::{
 };
 use oauthkit::{Result, TokenSet, TokenStore};
 
+#[path = "capi/out_params.rs"]
+mod out_params;
+
 fn c(s: &str) -> CString {
     CString::new(s).unwrap()
 }

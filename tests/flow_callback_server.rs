@@ -13,7 +13,7 @@ use oauthkit::flow::{
     CallbackServer, CallbackServerOptions, ExpectedCallback, PortChoice, RedirectHost,
 };
 use oauthkit::ErrorKind;
-use support::flow_http::{raw_get, raw_request, refuses_connections, slow_client};
+use support::flow_http::{raw_exchange, raw_get, raw_request, refuses_connections, slow_client};
 
 const STATE: &str = "Zm9yZ2VkLW9yLW5vdC10aGlzLWlzLXRoZS1yZWFsLXN0YXRl";
 
@@ -290,4 +290,155 @@ fn cancel_ends_the_wait_promptly_and_shutdown_frees_the_port() {
     assert!(refuses_connections(addr));
     // The port can be bound again.
     TcpListener::bind(addr).expect("port is free again");
+}
+
+/// A request with exactly these header lines (each without CRLF).
+fn with_headers(target: &str, headers: &[String]) -> String {
+    let mut r = format!("GET {target} HTTP/1.1\r\n");
+    for h in headers {
+        r.push_str(h);
+        r.push_str("\r\n");
+    }
+    r.push_str("Connection: close\r\n\r\n");
+    r
+}
+
+/// DNS rebinding: a web page whose name resolves to 127.0.0.1 can reach
+/// the callback server, but its browser names the page's host. Every
+/// request below carries the RIGHT state and a code, so only the Host
+/// check stands between it and the flow: each must get a 400 and leave
+/// the wait running; then the real callback completes it.
+#[test]
+fn requests_naming_another_host_are_refused_without_ending_the_wait() {
+    let server = Arc::new(CallbackServer::bind(&CallbackServerOptions::new()).unwrap());
+    let addr = server.local_addr();
+    let port = addr.port();
+    let right = format!("Host: 127.0.0.1:{port}");
+    let good = format!("/callback?code=rebound&state={STATE}");
+    let waiter = wait_in_thread(server.clone(), expected(), Duration::from_secs(20));
+    let mut cases: Vec<(String, String)> = Vec::new();
+    let mut host_case = |what: &str, headers: Vec<String>| {
+        cases.push((what.to_string(), with_headers(&good, &headers)));
+    };
+    for host in [
+        format!("evil.example:{port}"),
+        format!("localhost.evil.example:{port}"),
+        format!("127.0.0.1.nip.io:{port}"),
+        format!("127.0.0.1:{}", port.wrapping_add(1)),
+        format!("127.0.0.1:0{port}"),
+        "127.0.0.1".to_string(),
+        "127.0.0.1:".to_string(),
+        format!("127.0.0.1.:{port}"),
+        format!("localhost:{port}"),
+        format!("LOCALHOST:{port}"),
+        format!("localhost.:{port}"),
+        format!("127.1:{port}"),
+        format!("2130706433:{port}"),
+        format!("[::1]:{port}"),
+        format!("user@127.0.0.1:{port}"),
+        format!("127.0.0.1:{port}, evil.example"),
+        format!("127.0.0.1:{port}/"),
+        String::new(),
+    ] {
+        host_case(&format!("Host: {host:?}"), vec![format!("Host: {host}")]);
+    }
+    host_case("no Host", vec![]);
+    host_case(
+        "right then wrong Host",
+        vec![right.clone(), format!("Host: evil.example:{port}")],
+    );
+    host_case(
+        "wrong then right Host",
+        vec![format!("Host: evil.example:{port}"), right.clone()],
+    );
+    host_case("the right Host twice", vec![right.clone(), right.clone()]);
+    host_case(
+        "lower-case header name, wrong host",
+        vec![format!("host: evil.example:{port}")],
+    );
+    for target in [
+        format!("http://evil.example:{port}/callback?code=x&state={STATE}"),
+        format!(
+            "http://127.0.0.1:{}/callback?code=x&state={STATE}",
+            port.wrapping_add(1)
+        ),
+        format!("https://127.0.0.1:{port}/callback?code=x&state={STATE}"),
+        format!("http://localhost:{port}/callback?code=x&state={STATE}"),
+        format!("http://127.0.0.1.:{port}/callback?code=x&state={STATE}"),
+    ] {
+        cases.push((
+            format!("absolute-form {target}"),
+            with_headers(&target, std::slice::from_ref(&right)),
+        ));
+    }
+    cases.push((
+        "absolute-form naming this server, Host naming another".into(),
+        with_headers(
+            &format!("http://127.0.0.1:{port}/callback?code=x&state={STATE}"),
+            &[format!("Host: evil.example:{port}")],
+        ),
+    ));
+    cases.push((
+        "HTTP/1.0 without Host".into(),
+        format!("GET {good} HTTP/1.0\r\n\r\n"),
+    ));
+    cases.push((
+        "a stray path with a foreign Host".into(),
+        with_headers("/favicon.ico", &[format!("Host: evil.example:{port}")]),
+    ));
+    for (what, request) in &cases {
+        let r = raw_exchange(addr, request).unwrap();
+        assert_eq!(r.status, 400, "{what}: {}", r.head);
+        assert!(!waiter.is_finished(), "{what} ended the wait");
+    }
+    // The absolute form naming this server is fine (RFC 9112 §3.2.2) ...
+    let stray = raw_exchange(
+        addr,
+        &with_headers(
+            &format!("http://127.0.0.1:{port}/callback?code=x&state=wrong"),
+            std::slice::from_ref(&right),
+        ),
+    )
+    .unwrap();
+    assert_eq!(stray.status, 400);
+    assert!(stray.body.contains("state"), "{}", stray.body);
+    assert!(!waiter.is_finished());
+    // ... and the real callback, with the right Host, completes the flow.
+    let ok = raw_exchange(
+        addr,
+        &with_headers(&format!("/callback?code=real&state={STATE}"), &[right]),
+    )
+    .unwrap();
+    assert_eq!(ok.status, 200, "{}", ok.head);
+    assert!(matches!(waiter.join().unwrap().0, CallbackOutcome::Code(c) if c.expose() == "real"));
+}
+
+/// With `RedirectHost::Localhost` the authority is `localhost:PORT`, in
+/// any letter case; the IP spelling and a trailing dot are other hosts.
+#[test]
+fn a_localhost_redirect_serves_localhost_only() {
+    let server = Arc::new(
+        CallbackServer::bind(&CallbackServerOptions::new().host(RedirectHost::Localhost)).unwrap(),
+    );
+    let addr = server.local_addr();
+    let port = addr.port();
+    let good = format!("/callback?code=named&state={STATE}");
+    let waiter = wait_in_thread(server.clone(), expected(), Duration::from_secs(20));
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost.:{port}"),
+        format!("localhost:{}", port.wrapping_add(1)),
+        format!("evil.localhost.example:{port}"),
+    ] {
+        let r = raw_exchange(addr, &with_headers(&good, &[format!("Host: {host}")])).unwrap();
+        assert_eq!(r.status, 400, "{host}");
+        assert!(!waiter.is_finished(), "{host} ended the wait");
+    }
+    let ok = raw_exchange(
+        addr,
+        &with_headers(&good, &[format!("Host: LocalHost:{port}")]),
+    )
+    .unwrap();
+    assert_eq!(ok.status, 200, "{}", ok.head);
+    assert!(matches!(waiter.join().unwrap().0, CallbackOutcome::Code(c) if c.expose() == "named"));
 }

@@ -1,6 +1,8 @@
 //! The session manager against the dev provider: single flight across 32
 //! threads, rotation, invalid_grant, the refresh hook, background refresh.
 
+#[path = "support/mock_http.rs"]
+mod mock_http;
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,8 +10,8 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use oauthkit::dev_provider::DevProviderOptions;
-use oauthkit::flow::{BackgroundRefresh, SessionManager};
-use oauthkit::provider::TokenTypeHint;
+use oauthkit::flow::{BackgroundRefresh, LogoutReport, RevocationOutcome, SessionManager};
+use oauthkit::provider::{OidcConfig, OidcProvider, Provider, TokenTypeHint};
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{ErrorKind, TokenStore};
 use support::dev::{dev_pair, expire, sign_in};
@@ -122,8 +124,20 @@ fn logout_revokes_and_deletes() {
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let first = sign_in(&provider, store.clone(), "erin");
     let sessions = SessionManager::new(provider, store.clone());
-    assert!(sessions.logout("erin").unwrap());
+    let report = sessions.logout("erin").unwrap();
+    assert_eq!(
+        report,
+        LogoutReport {
+            had_tokens: true,
+            revocation: RevocationOutcome::Revoked,
+            tokens_deleted: true,
+        }
+    );
+    assert!(report.revoked());
     assert!(store.load("erin").unwrap().is_none());
+    let again = sessions.logout("erin").unwrap();
+    assert!(!again.had_tokens && !again.tokens_deleted);
+    assert_eq!(again.revocation, RevocationOutcome::NothingToRevoke);
     assert!(!idp.is_token_active(first.access_token.expose()));
     assert!(!idp.is_token_active(first.refresh_token.unwrap().expose()));
 }
@@ -190,4 +204,107 @@ fn the_refresh_hook_can_use_the_session_for_the_same_key() {
         "the hook refreshed again"
     );
     assert_eq!(sessions.tokens("k").unwrap().access_token.expose(), again);
+}
+
+/// The dev provider's client with its revocation endpoint moved to `url`.
+fn with_revocation_at(issuer: &str, client_id: &str, url: &str) -> Arc<dyn Provider> {
+    let mut cfg = OidcConfig::new(issuer, client_id).with_scopes([
+        "openid",
+        "email",
+        "profile",
+        "offline_access",
+    ]);
+    cfg.endpoints.revocation = Some(url.to_string());
+    Arc::new(OidcProvider::new(cfg).unwrap())
+}
+
+/// Logout against revocation endpoints that fail: nothing listening, a
+/// 404, and an error response echoing both tokens. The report says which
+/// token failed and why, never contains a token, and the stored tokens are
+/// deleted all the same (they stay valid at the provider, and the report
+/// says that revocation failed).
+#[test]
+fn logout_reports_a_failed_revocation_without_secrets() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/revoke", l.local_addr().unwrap())
+    };
+    let echo = mock_http::MockServer::start();
+    for (i, url) in [
+        closed,
+        format!("{}/no-such-revocation-endpoint", idp.issuer()),
+        echo.url("/revoke"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+        let key = format!("user{i}");
+        let tokens = sign_in(&provider, store.clone(), &key);
+        let at = tokens.access_token.expose().to_string();
+        let rt = tokens.refresh_token.as_ref().unwrap().expose().to_string();
+        echo.json(
+            "/revoke",
+            400,
+            &serde_json::json!({"error": "invalid_request",
+                "error_description": format!("cannot revoke {rt} nor {at}")}),
+        );
+        let failing = with_revocation_at(idp.issuer(), idp.client_id(), &url);
+        let report = SessionManager::new(failing, store.clone())
+            .logout(&key)
+            .unwrap();
+        assert!(
+            report.had_tokens && report.tokens_deleted,
+            "{url}: {report:?}"
+        );
+        assert!(!report.revoked(), "{url}");
+        let RevocationOutcome::Failed(failures) = &report.revocation else {
+            panic!("{url}: {report:?}");
+        };
+        let which: Vec<TokenTypeHint> = failures.iter().map(|f| f.token).collect();
+        assert_eq!(
+            which,
+            [TokenTypeHint::RefreshToken, TokenTypeHint::AccessToken],
+            "{url}"
+        );
+        let shown = format!("{report:?}");
+        for f in failures {
+            assert!(!f.reason.is_empty(), "{url}");
+            assert!(
+                matches!(f.kind, ErrorKind::Http | ErrorKind::OAuth),
+                "{url}: {f:?}"
+            );
+        }
+        assert!(!shown.contains(&at) && !shown.contains(&rt), "{shown}");
+        assert!(store.load(&key).unwrap().is_none(), "{url}");
+        // Revocation really did fail: the tokens are still alive.
+        assert!(idp.is_token_active(&rt), "{url}");
+    }
+    assert_eq!(echo.count("/revoke"), 2);
+}
+
+/// Extreme refresh margins (item 5): `Duration::MAX` means "always due",
+/// never a wrapped negative margin that makes an expired token look fresh;
+/// `Duration::ZERO` refreshes only expired tokens.
+#[test]
+fn extreme_refresh_margins_do_not_wrap() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    sign_in(&provider, store.clone(), "max");
+    let zero = SessionManager::new(provider.clone(), store.clone()).with_margin(Duration::ZERO);
+    zero.tokens("max").unwrap();
+    assert_eq!(
+        idp.token_requests("refresh_token"),
+        0,
+        "a fresh token is kept"
+    );
+    let max = SessionManager::new(provider, store.clone()).with_margin(Duration::MAX);
+    assert!(max.needs_refresh_now("max").unwrap());
+    max.tokens("max").unwrap();
+    assert_eq!(idp.token_requests("refresh_token"), 1, "always due");
+    // An expired token with no expiry margin at all is refreshed.
+    expire(&*store, "max");
+    zero.tokens("max").unwrap();
+    assert_eq!(idp.token_requests("refresh_token"), 2);
 }

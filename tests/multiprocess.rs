@@ -42,7 +42,7 @@ fn main() {
     let mut passed = 0;
     let mut failed = 0;
     for (name, spec) in &specs {
-        let scenarios: [Scenario; 3] = [
+        let mut scenarios: Vec<Scenario> = vec![
             ("concurrent writers lose no update", no_lost_update),
             ("a kill mid-write leaves readable storage", kill_mid_write),
             (
@@ -50,8 +50,29 @@ fn main() {
                 key_lock_across_processes,
             ),
         ];
+        if matches!(*name, "file" | "sqlite") {
+            scenarios.push((
+                "key locks exclude while their files are removed and recreated",
+                key_lock_files_come_and_go,
+            ));
+        }
+        if *name == "file" {
+            scenarios.push((
+                "a load sees every write of another process, even within one clock tick",
+                loads_see_every_write,
+            ));
+        }
         for (i, (what, run)) in scenarios.into_iter().enumerate() {
-            let spec = format!("{spec}.{i}");
+            // a fresh file, database or prefix per scenario: a local store's
+            // suffix goes on its path, before any `?settings`
+            let spec = match spec.split_once('?') {
+                Some((path, settings))
+                    if spec.starts_with("file:") || spec.starts_with("sqlite:") =>
+                {
+                    format!("{path}.{i}?{settings}")
+                }
+                _ => format!("{spec}.{i}"),
+            };
             match std::panic::catch_unwind(|| run(&spec)) {
                 Ok(()) => {
                     println!("test {name}: {what} ... ok");
@@ -105,6 +126,38 @@ fn child(args: &[String]) {
                 .insert("padding".into(), "x".repeat(64 * 1024).into());
             for n in 0.. {
                 s.save(&format!("k{}", n % 20), &big).unwrap();
+                if n == 1 {
+                    println!("saved");
+                }
+            }
+        }
+        "locker" => {
+            // Takes and releases the key lock again and again; while holding
+            // it, owns a marker file that only one process may create.
+            let marker = std::path::Path::new(&args[2]);
+            let rounds: usize = args[3].parse().unwrap();
+            for _ in 0..rounds {
+                let _lock = s.lock_key("shared", Duration::from_secs(30)).unwrap();
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(marker)
+                    .expect("two processes hold the key lock at once");
+                std::thread::yield_now();
+                std::fs::remove_file(marker).unwrap();
+            }
+        }
+        "loader" => {
+            // Loads "k" for every line the parent sends, answering with the
+            // access token it sees.
+            use std::io::{BufRead, Write};
+            let stdin = std::io::stdin();
+            let mut out = std::io::stdout();
+            for line in stdin.lock().lines() {
+                let _ = line.unwrap();
+                let t = s.load("k").unwrap().unwrap();
+                writeln!(out, "{}", t.access_token.expose()).unwrap();
+                out.flush().unwrap();
             }
         }
         "holder" => {
@@ -146,6 +199,19 @@ fn kill_mid_write(spec: &str) {
     s.save("k0", &full_token_set(1)).unwrap();
     for round in 0..8u64 {
         let mut c = spawn("churn", spec, &[]);
+        // the kill lands mid-churn, after the child's first complete save
+        // (however slow the machine), at a different moment each round
+        let mut first = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(c.stdout.as_mut().unwrap()),
+            &mut first,
+        )
+        .unwrap();
+        assert_eq!(
+            first.trim(),
+            "saved",
+            "the churn child failed before saving"
+        );
         std::thread::sleep(Duration::from_millis(30 + round * 17));
         c.kill().unwrap();
         c.wait().unwrap();
@@ -163,6 +229,93 @@ fn kill_mid_write(spec: &str) {
         written > 1,
         "the killed writers never wrote: the scenario proved nothing"
     );
+    if let Some(path) = spec.strip_prefix("file:") {
+        // A writer killed between its temporary file and the rename leaves a
+        // copy of every token; the next open removes it.
+        let path = std::path::Path::new(path);
+        let _ = store::open(spec).unwrap();
+        let copies: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-"))
+            .collect();
+        assert!(copies.is_empty(), "token copies left behind: {copies:?}");
+    }
+}
+
+fn key_lock_files_come_and_go(spec: &str) {
+    // Lock files are removed by whoever releases them and by stores opening
+    // (reaping unheld ones); a process blocked on a removed file must notice
+    // and never hold the lock beside another.
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("inside");
+    let marker = marker.to_str().unwrap();
+    let children: Vec<Child> = (0..4)
+        .map(|_| spawn("locker", spec, &[marker, "150"]))
+        .collect();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let statuses = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // Stores opening meanwhile reap unheld lock files.
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let _ = store::open(spec).unwrap();
+            }
+        });
+        let statuses: Vec<bool> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap().status.success())
+            .collect();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        statuses
+    });
+    assert!(
+        statuses.iter().all(|ok| *ok),
+        "a locker failed: {statuses:?}"
+    );
+    let path = spec.split_once(':').unwrap().1;
+    let locks = std::path::PathBuf::from(format!("{path}.locks"));
+    let left = std::fs::read_dir(&locks).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "lock files left in {}", locks.display());
+}
+
+fn loads_see_every_write(spec: &str) {
+    use std::io::{BufRead, Write};
+    let path = spec.strip_prefix("file:").unwrap();
+    let s = store::open(spec).unwrap();
+    s.save("k", &TokenSet::bearer("AT-start")).unwrap();
+    let mut loader = Command::new(std::env::current_exe().unwrap())
+        .args(["child", "loader", spec])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut to = loader.stdin.take().unwrap();
+    let mut from = std::io::BufReader::new(loader.stdout.take().unwrap());
+    for i in 0..400 {
+        // Same size every time; rewrites come faster than the file clock
+        // ticks. Even rounds rewrite in place (as globus-sdk does, same
+        // inode), odd ones through the store (a new inode by rename, whose
+        // number may be reused).
+        let token = format!("AT-{i:06}");
+        if i % 2 == 0 {
+            std::fs::write(
+                path,
+                format!(
+                    r#"{{"data": {{"DEFAULT": {{"k": {{"access_token": "{token}"}}}}}}, "format_version": "2.0"}}"#
+                ),
+            )
+            .unwrap();
+        } else {
+            s.save("k", &TokenSet::bearer(token.clone())).unwrap();
+        }
+        writeln!(to, "load").unwrap();
+        to.flush().unwrap();
+        let mut seen = String::new();
+        from.read_line(&mut seen).unwrap();
+        assert_eq!(seen.trim(), token, "round {i}: a stale load");
+    }
+    drop(to);
+    assert!(loader.wait().unwrap().success());
 }
 
 fn key_lock_across_processes(spec: &str) {

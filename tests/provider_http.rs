@@ -84,6 +84,7 @@ fn token_endpoint_500_with_and_without_an_error_body() {
             status,
             error,
             description,
+            ..
         } => {
             assert_eq!(endpoint, "token");
             assert_eq!(*status, Some(500));
@@ -136,6 +137,7 @@ fn invalid_grant_has_its_own_kind_with_status_and_description() {
                 status,
                 error,
                 description,
+                ..
             } => {
                 assert_eq!(ep, endpoint);
                 assert_eq!(status, Some(400));

@@ -298,7 +298,7 @@ mod memcache {
     }
 
     #[test]
-    fn uses_python_oauth2_keys_with_json_values() {
+    fn uses_python_oauth2_keys_with_pickled_or_json_values() {
         let (s, m) = fresh();
         let now = now_unix();
         let t = AccessToken::new("app", "authorization_code", "tok1")
@@ -306,6 +306,27 @@ mod memcache {
             .with_refresh_token("ref1", None)
             .with_user_id("u1");
         s.save_token(&t).unwrap();
+        for key in [
+            "oauth2_tok1",
+            "oauth2_ref1",
+            "oauth2_app_authorization_code_u1",
+        ] {
+            // python-memcached's pickle flag, protocol 2.
+            let reply = m.raw(&format!("get {key}\r\n"));
+            assert!(
+                reply.starts_with(&format!("VALUE {key} 1 ")),
+                "{key}: {reply:?}"
+            );
+        }
+        // No unprefixed python-oauth2 aliases unless asked for.
+        assert!(raw_get(&m, "ref1").is_none());
+        assert!(raw_get(&m, "app_authorization_code_u1").is_none());
+        let json = MemcacheServerStore::open_with(
+            MemcacheConfig::new(format!("127.0.0.1:{}", m.port)),
+            memcache::MemcacheServerOptions::default().with_format(memcache::ValueFormat::Json),
+        )
+        .unwrap();
+        json.save_token(&t).unwrap();
         for key in [
             "oauth2_tok1",
             "oauth2_ref1",

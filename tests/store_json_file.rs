@@ -195,3 +195,146 @@ fn key_locks_exclude_each_other() {
     drop(held);
     assert!(s.lock_key("k", Duration::from_millis(50)).is_ok());
 }
+
+#[test]
+fn quarantine_moves_aside_a_file_with_a_single_malformed_record() {
+    // One good record beside one bad one, for each way a record can be bad.
+    let bad_records = [
+        ("not an object", r#""a string""#),
+        ("an array", r#"["AT"]"#),
+        ("null", "null"),
+        ("no access_token", r#"{"token_type": "Bearer"}"#),
+        ("null access_token", r#"{"access_token": null}"#),
+        ("numeric access_token", r#"{"access_token": 5}"#),
+        ("object access_token", r#"{"access_token": {"a": 1}}"#),
+        (
+            "numeric refresh_token",
+            r#"{"access_token": "A", "refresh_token": 7}"#,
+        ),
+        ("array id_token", r#"{"access_token": "A", "id_token": []}"#),
+        (
+            "numeric token_type",
+            r#"{"access_token": "A", "token_type": 1}"#,
+        ),
+        ("array scope", r#"{"access_token": "A", "scope": ["a"]}"#),
+        (
+            "numeric resource_server",
+            r#"{"access_token": "A", "resource_server": 1}"#,
+        ),
+        (
+            "boolean identity_id",
+            r#"{"access_token": "A", "identity_id": true}"#,
+        ),
+        (
+            "string expiry",
+            r#"{"access_token": "A", "expires_at_seconds": "soon"}"#,
+        ),
+        (
+            "object expiry",
+            r#"{"access_token": "A", "expires_at_seconds": {}}"#,
+        ),
+        (
+            "string issued_at",
+            r#"{"access_token": "A", "issued_at": "then"}"#,
+        ),
+    ];
+    for (what, bad) in bad_records {
+        for namespace in ["DEFAULT", "other-app"] {
+            let (s, _d) = fresh();
+            let body = format!(
+                r#"{{"data": {{"DEFAULT": {{"good": {{"access_token": "GOOD"}}}}, "{namespace}": {{"bad": {bad}}}}}, "format_version": "2.0", "globus-sdk.version": "4.10.0"}}"#
+            );
+            fs::write(file_of(&s), &body).unwrap();
+            let aside = s
+                .quarantine()
+                .unwrap()
+                .unwrap_or_else(|| panic!("{what} in {namespace} was not moved aside"));
+            assert_eq!(fs::read_to_string(&aside).unwrap(), body, "{what}");
+            assert!(!file_of(&s).exists(), "{what}");
+            assert!(s.list_keys().unwrap().is_empty(), "{what}: starts empty");
+        }
+    }
+}
+
+#[test]
+fn quarantine_leaves_a_good_file_alone() {
+    let (s, _d) = fresh();
+    let mut t = TokenSet::bearer("A")
+        .with_refresh_token("R")
+        .with_expires_at(5)
+        .with_identity_id("u");
+    t.id_token = Some(oauthkit::Secret::new("I"));
+    s.save("k", &t).unwrap();
+    s.in_namespace("other").save("k2", &t).unwrap();
+    let before = fs::read(file_of(&s)).unwrap();
+    assert_eq!(s.quarantine().unwrap(), None);
+    assert_eq!(fs::read(file_of(&s)).unwrap(), before);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_token_file_readable_by_others_is_reported_and_made_private_on_the_next_write() {
+    use std::os::unix::fs::PermissionsExt;
+    support::log_capture::install();
+    let (s, d) = fresh();
+    let needle = d.path().display().to_string();
+    s.save("k", &TokenSet::bearer("SECRET-AT-1")).unwrap();
+    assert!(support::log_capture::lines_with(log::Level::Warn, &needle).is_empty());
+    for loose in [0o644, 0o640, 0o604, 0o660, 0o666] {
+        fs::set_permissions(file_of(&s), fs::Permissions::from_mode(loose)).unwrap();
+        // A reader notices and says so.
+        s.load("k").unwrap();
+        let seen = support::log_capture::lines_with(log::Level::Warn, &needle);
+        assert!(
+            seen.iter()
+                .any(|l| l.contains(&format!("{loose:o}")) && l.contains("tokens.json")),
+            "{loose:o}: {seen:?}"
+        );
+        // The next write tightens it and says so.
+        s.save("k", &TokenSet::bearer("SECRET-AT-2")).unwrap();
+        let mode = fs::metadata(file_of(&s)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let seen = support::log_capture::lines_with(log::Level::Warn, &needle);
+        assert!(
+            seen.iter().any(|l| l.contains("0600 now")),
+            "{loose:o}: {seen:?}"
+        );
+    }
+    assert!(!support::log_capture::all().contains("SECRET-AT"));
+}
+
+#[test]
+fn a_load_sees_every_rewrite_of_the_same_size() {
+    // In place (as globus-sdk writes: same inode), in place with the old
+    // modification time put back (as `cp -p`, `rsync -t` and `tar` do), and
+    // through the store (a new inode by rename, whose number may be reused);
+    // always the same size, faster than a coarse file clock ticks.
+    let (s, _d) = fresh();
+    let other = JsonFileStore::open(file_of(&s)).unwrap();
+    s.save("k", &TokenSet::bearer("AT-start")).unwrap();
+    for i in 0..600 {
+        let token = format!("AT-{i:06}");
+        let in_place = format!(
+            r#"{{"data": {{"DEFAULT": {{"k": {{"access_token": "{token}"}}}}}}, "format_version": "2.0"}}"#
+        );
+        match i % 3 {
+            0 => fs::write(file_of(&s), in_place).unwrap(),
+            1 => {
+                let before = fs::metadata(file_of(&s)).unwrap().modified().unwrap();
+                let f = fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(file_of(&s))
+                    .unwrap();
+                std::io::Write::write_all(&mut &f, in_place.as_bytes()).unwrap();
+                f.set_modified(before).unwrap();
+            }
+            _ => other.save("k", &TokenSet::bearer(token.clone())).unwrap(),
+        }
+        assert_eq!(
+            s.load("k").unwrap().unwrap().access_token.expose(),
+            token,
+            "round {i}: a stale load"
+        );
+    }
+}

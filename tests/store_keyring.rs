@@ -117,3 +117,107 @@ fn unreachable_keyring_is_unavailable_never_a_fallback() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The venv of scripts/setup-python-keyring.sh (Python's `keyring`, the
+/// library pywry's `KeyringTokenStore` calls).
+fn python_keyring() -> std::path::PathBuf {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/python-keyring-venv/bin/python");
+    let ok = std::process::Command::new(&venv)
+        .args(["-c", "import keyring, secretstorage"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "Python's keyring is not installed: run scripts/setup-python-keyring.sh"
+    );
+    venv
+}
+
+/// Runs `code` with Python's keyring on the Secret Service backend.
+fn run_python_keyring(code: &str) {
+    let out = std::process::Command::new(python_keyring())
+        .args(["-c", &format!("import json, keyring\n{code}")])
+        .env(
+            "PYTHON_KEYRING_BACKEND",
+            "keyring.backends.SecretService.Keyring",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python keyring failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// pywry's `KeyringTokenStore.save`: `keyring.set_password(service, key,
+/// json.dumps(OAuthTokenSet))`, and no index.
+const PYWRY_SAVE: &str = r#"
+def save(service, key, at):
+    keyring.set_password(service, key, json.dumps({"access_token": at, "token_type": "Bearer",
+        "refresh_token": None, "expires_in": 3600, "id_token": None, "scope": "",
+        "raw": {}, "issued_at": 1700000000.25}))
+"#;
+
+#[test]
+fn lists_entries_pywry_wrote_through_python_keyring() {
+    let (s, _g) = fresh();
+    let service = s.service().to_owned();
+    run_python_keyring(&format!(
+        "{PYWRY_SAVE}\nsave({service:?}, 'alice', 'AT-a')\nsave({service:?}, 'bob@example.com', 'AT-b')\n\
+         save({service:?} + '-other', 'mallory', 'AT-m')\n"
+    ));
+    assert_eq!(s.list_keys().unwrap(), ["alice", "bob@example.com"]);
+    assert_eq!(s.namespaces().unwrap(), ["DEFAULT"]);
+    assert_eq!(
+        s.load("alice").unwrap().unwrap().access_token.expose(),
+        "AT-a"
+    );
+    // Entries oauthkit writes (indexed) and pywry's are listed together.
+    s.save("carol", &TokenSet::bearer("AT-c")).unwrap();
+    s.in_namespace("app")
+        .save("dave", &TokenSet::bearer("AT-d"))
+        .unwrap();
+    assert_eq!(
+        s.list_keys().unwrap(),
+        ["alice", "bob@example.com", "carol"]
+    );
+    assert_eq!(s.in_namespace("app").list_keys().unwrap(), ["dave"]);
+    assert_eq!(s.namespaces().unwrap(), ["DEFAULT", "app"]);
+    // pywry deletes an entry oauthkit indexed: it is no longer listed.
+    run_python_keyring(&format!("keyring.delete_password({service:?}, 'carol')"));
+    assert_eq!(s.list_keys().unwrap(), ["alice", "bob@example.com"]);
+    // oauthkit deletes one pywry wrote.
+    assert!(s.delete("alice").unwrap());
+    assert_eq!(s.list_keys().unwrap(), ["bob@example.com"]);
+    run_python_keyring(&format!(
+        "keyring.delete_password({service:?} + '-other', 'mallory')"
+    ));
+}
+
+#[test]
+fn lists_entries_the_keyring_crate_wrote_without_the_index() {
+    let (s, _g) = fresh();
+    for user in ["erin", "frank"] {
+        keyring::Entry::new(s.service(), user)
+            .unwrap()
+            .set_password(&TokenSet::bearer(format!("AT-{user}")).to_json())
+            .unwrap();
+    }
+    // Not keys of this store: the index entry itself and another service.
+    keyring::Entry::new(&format!("{}-x", s.service()), "grace")
+        .unwrap()
+        .set_password("{}")
+        .unwrap();
+    assert_eq!(s.list_keys().unwrap(), ["erin", "frank"]);
+    assert_eq!(
+        s.load("frank").unwrap().unwrap().access_token.expose(),
+        "AT-frank"
+    );
+    keyring::Entry::new(&format!("{}-x", s.service()), "grace")
+        .unwrap()
+        .delete_credential()
+        .unwrap();
+}

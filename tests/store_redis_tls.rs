@@ -138,7 +138,11 @@ fn an_untrusted_certificate_is_refused() {
         .save("alice", &TokenSet::bearer("must-not-leak"))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
-    assert!(err.to_string().contains("certificate"), "{err}");
+    assert!(
+        err.report().to_string().contains("certificate"),
+        "{}",
+        err.report()
+    );
     assert!(!err.to_string().contains("must-not-leak"));
 }
 

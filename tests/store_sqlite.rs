@@ -145,3 +145,142 @@ fn memory_database_is_refused() {
         ErrorKind::InvalidArgument
     );
 }
+
+/// Every file in `dir` with its bytes.
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut all: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// Databases this store must refuse, each made by `setup` in `journal`
+/// mode (`DELETE` or `WAL`).
+fn refused_databases() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "a newer schema version",
+            "CREATE TABLE token_storage (namespace VARCHAR NOT NULL, resource_server VARCHAR NOT NULL, token_data_json VARCHAR NOT NULL, PRIMARY KEY (namespace, resource_server));
+             CREATE TABLE sdk_storage_adapter_internal (attribute VARCHAR NOT NULL, value VARCHAR NOT NULL, PRIMARY KEY (attribute));
+             INSERT INTO sdk_storage_adapter_internal VALUES ('globus-sdk.database_schema_version', '3');",
+        ),
+        (
+            "an older schema version",
+            "CREATE TABLE sdk_storage_adapter_internal (attribute VARCHAR NOT NULL, value VARCHAR NOT NULL, PRIMARY KEY (attribute));
+             INSERT INTO sdk_storage_adapter_internal VALUES ('globus-sdk.database_schema_version', '1');",
+        ),
+        (
+            "another application's tables only",
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES (1, 'a');",
+        ),
+        (
+            "globus-sdk's tables beside a foreign table",
+            "CREATE TABLE token_storage (namespace VARCHAR NOT NULL, resource_server VARCHAR NOT NULL, token_data_json VARCHAR NOT NULL, PRIMARY KEY (namespace, resource_server));
+             CREATE TABLE sdk_storage_adapter_internal (attribute VARCHAR NOT NULL, value VARCHAR NOT NULL, PRIMARY KEY (attribute));
+             INSERT INTO sdk_storage_adapter_internal VALUES ('globus-sdk.database_schema_version', '2');
+             CREATE TABLE notes (x);",
+        ),
+        (
+            "a foreign view",
+            "CREATE VIEW v AS SELECT 1;",
+        ),
+        (
+            "a foreign index on globus-sdk's table",
+            "CREATE TABLE token_storage (namespace VARCHAR NOT NULL, resource_server VARCHAR NOT NULL, token_data_json VARCHAR NOT NULL, PRIMARY KEY (namespace, resource_server));
+             CREATE INDEX extra ON token_storage (token_data_json);",
+        ),
+    ]
+}
+
+#[test]
+fn a_refused_database_is_byte_for_byte_unchanged() {
+    for journal in ["DELETE", "WAL"] {
+        for (what, sql) in refused_databases() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("app.db");
+            let c = rusqlite::Connection::open(&path).unwrap();
+            c.pragma_update(None, "journal_mode", journal).unwrap();
+            c.execute_batch(sql).unwrap();
+            c.close().unwrap();
+            let before = snapshot(dir.path());
+            let err = SqliteStore::open(&path).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Corrupt, "{what} ({journal}): {err}");
+            assert_eq!(
+                snapshot(dir.path()),
+                before,
+                "{what} ({journal}): the database or its directory changed"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_database_holding_other_tables_never_gets_oauthkits_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY);")
+        .unwrap();
+    drop(c);
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(err.to_string().contains("customers"), "{err}");
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let n: i64 = c
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('token_storage', 'sdk_storage_adapter_internal')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn an_empty_file_and_an_empty_database_become_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty_file = dir.path().join("empty.db");
+    fs::write(&empty_file, b"").unwrap();
+    let s = SqliteStore::open(&empty_file).unwrap();
+    s.save("k", &TokenSet::bearer("a")).unwrap();
+    let empty_db = dir.path().join("emptydb.db");
+    rusqlite::Connection::open(&empty_db)
+        .unwrap()
+        .pragma_update(None, "user_version", 1)
+        .unwrap();
+    let s = SqliteStore::open(&empty_db).unwrap();
+    s.save("k", &TokenSet::bearer("a")).unwrap();
+    assert!(s.exists("k").unwrap());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_database_readable_by_others_is_made_private_and_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    support::log_capture::install();
+    let (s, d) = fresh();
+    s.save("k", &TokenSet::bearer("SECRET-AT")).unwrap();
+    s.close().unwrap();
+    fs::set_permissions(s.path(), fs::Permissions::from_mode(0o644)).unwrap();
+    // A -wal file left behind, readable by all.
+    let wal = d.path().join("nested/tokens.db-wal");
+    fs::write(&wal, b"").unwrap();
+    fs::set_permissions(&wal, fs::Permissions::from_mode(0o664)).unwrap();
+    let s = SqliteStore::open(s.path()).unwrap();
+    let mode = fs::metadata(s.path()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    if wal.exists() {
+        let mode = fs::metadata(&wal).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the -wal file");
+    }
+    let seen = support::log_capture::lines_with(log::Level::Warn, &d.path().display().to_string());
+    assert!(seen.iter().any(|l| l.contains("644")), "{seen:?}");
+    assert!(!support::log_capture::all().contains("SECRET-AT"));
+}

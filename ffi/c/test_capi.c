@@ -98,6 +98,59 @@ static void test_file_store_round_trip(void) {
     oak_store_free(store);
 }
 
+/* Encryption at rest from C: a spec with encrypt=env:NAME seals every token
+ * set; the file holds no token text; another key cannot open it. */
+static void test_encrypted_store_spec(void) {
+    /* 32 bytes, base64 */
+    CHECK(setenv("OAK_C_TEST_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", 1) == 0);
+    CHECK(setenv("OAK_C_TEST_OTHER_KEY", "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=", 1) == 0);
+    char spec[8192], other[8192], path[4096];
+    snprintf(path, sizeof path, "%s/sealed.json", tmpdir);
+    snprintf(spec, sizeof spec, "file:%s?encrypt=env:OAK_C_TEST_KEY", path);
+    snprintf(other, sizeof other, "file:%s?encrypt=env:OAK_C_TEST_OTHER_KEY", path);
+
+    OakStore *store = NULL;
+    CHECK_OK(oak_store_open(spec, &store));
+    OakTokenSet *ts = NULL;
+    CHECK_OK(oak_token_set_new("c-secret-access", &ts));
+    CHECK_OK(oak_token_set_set_refresh_token(ts, "c-secret-refresh"));
+    CHECK_OK(oak_store_save(store, "alice", ts));
+    oak_token_set_free(ts);
+
+    OakTokenSet *loaded = NULL;
+    CHECK_OK(oak_store_load(store, "alice", &loaded));
+    char *s = NULL;
+    CHECK_OK(oak_token_set_refresh_token(loaded, &s));
+    CHECK_STR(s, "c-secret-refresh");
+    oak_string_free(s);
+    oak_token_set_free(loaded);
+
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (f) {
+        char buf[65536];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        fclose(f);
+        CHECK(strstr(buf, "c-secret") == NULL);
+        CHECK(strstr(buf, "oak:v1:") != NULL);
+    }
+
+    OakStore *wrong = NULL;
+    CHECK_OK(oak_store_open(other, &wrong));
+    loaded = (OakTokenSet *)0x1;
+    CHECK_ERR(oak_store_load(wrong, "alice", &loaded), OAK_ERR_DECRYPTION, "key id");
+    CHECK(loaded == NULL);
+    CHECK_STR(oak_status_name(OAK_ERR_DECRYPTION), "OAK_ERR_DECRYPTION");
+    oak_store_free(wrong);
+    oak_store_free(store);
+
+    OakStore *none = (OakStore *)0x1;
+    CHECK_ERR(oak_store_open("memory:?encrypt=env:OAK_C_TEST_UNSET", &none),
+              OAK_ERR_INVALID_ARGUMENT, "OAK_C_TEST_UNSET");
+    CHECK(none == NULL);
+}
+
 static void test_missing_key_is_null(void) {
     OakStore *store = NULL;
     CHECK_OK(oak_store_open("memory:", &store));
@@ -654,6 +707,123 @@ static void test_provider_presets(void) {
     unsetenv("OAUTHKIT_PROVIDER");
 }
 
+/* ---- every out-parameter is reset before any argument is checked ----
+ *
+ * One OUT_CASE per header function with out-parameters (the Rust test
+ * tests/capi/out_params.rs fails when one is missing): the function is
+ * called with its first input NULL and poisoned out-parameters, once with
+ * all of them given and once with each in turn NULL. Every out-parameter
+ * that was given must come back NULL / 0 / false. Arguments of an
+ * OUT_CASE: name, whether it has a pointer input (passed NULL), the sizes
+ * of its out-parameters, the call. */
+struct slots {
+    uint64_t buf[4];
+    int null; /* index of the out-parameter passed as NULL, or -1 */
+};
+static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf[i]; }
+#define P(i, T) ((T *)slot(s, (i)))
+#define SIZES(...) {__VA_ARGS__}
+#define PTR sizeof(void *)
+
+#define OUT_CASES(OUT_CASE)                                                                                    \
+    OUT_CASE(oak_store_open, 1, SIZES(PTR), oak_store_open(NULL, P(0, OakStore *)))                              \
+    OUT_CASE(oak_store_open_default, 0, SIZES(PTR), oak_store_open_default(P(0, OakStore *)))                    \
+    OUT_CASE(oak_store_load, 1, SIZES(PTR), oak_store_load(NULL, NULL, P(0, OakTokenSet *)))                     \
+    OUT_CASE(oak_store_delete, 1, SIZES(sizeof(bool)), oak_store_delete(NULL, NULL, P(0, bool)))                 \
+    OUT_CASE(oak_store_exists, 1, SIZES(sizeof(bool)), oak_store_exists(NULL, NULL, P(0, bool)))                 \
+    OUT_CASE(oak_store_list, 1, SIZES(PTR, sizeof(size_t)), oak_store_list(NULL, P(0, char **), P(1, size_t)))   \
+    OUT_CASE(oak_store_namespaces, 1, SIZES(PTR, sizeof(size_t)),                                                \
+             oak_store_namespaces(NULL, P(0, char **), P(1, size_t)))                                            \
+    OUT_CASE(oak_store_namespace, 1, SIZES(PTR), oak_store_namespace(NULL, P(0, char *)))                        \
+    OUT_CASE(oak_store_backend, 1, SIZES(PTR), oak_store_backend(NULL, P(0, char *)))                            \
+    OUT_CASE(oak_token_set_new, 1, SIZES(PTR), oak_token_set_new(NULL, P(0, OakTokenSet *)))                     \
+    OUT_CASE(oak_token_set_from_json, 1, SIZES(PTR), oak_token_set_from_json(NULL, P(0, OakTokenSet *)))         \
+    OUT_CASE(oak_token_set_to_json, 1, SIZES(PTR), oak_token_set_to_json(NULL, P(0, char *)))                    \
+    OUT_CASE(oak_token_set_clone, 1, SIZES(PTR), oak_token_set_clone(NULL, P(0, OakTokenSet *)))                 \
+    OUT_CASE(oak_token_set_access_token, 1, SIZES(PTR), oak_token_set_access_token(NULL, P(0, char *)))          \
+    OUT_CASE(oak_token_set_refresh_token, 1, SIZES(PTR), oak_token_set_refresh_token(NULL, P(0, char *)))        \
+    OUT_CASE(oak_token_set_id_token, 1, SIZES(PTR), oak_token_set_id_token(NULL, P(0, char *)))                  \
+    OUT_CASE(oak_token_set_token_type, 1, SIZES(PTR), oak_token_set_token_type(NULL, P(0, char *)))              \
+    OUT_CASE(oak_token_set_scope, 1, SIZES(PTR), oak_token_set_scope(NULL, P(0, char *)))                        \
+    OUT_CASE(oak_token_set_resource_server, 1, SIZES(PTR), oak_token_set_resource_server(NULL, P(0, char *)))    \
+    OUT_CASE(oak_token_set_identity_id, 1, SIZES(PTR), oak_token_set_identity_id(NULL, P(0, char *)))            \
+    OUT_CASE(oak_token_set_expires_at, 1, SIZES(sizeof(int64_t), sizeof(bool)),                                  \
+             oak_token_set_expires_at(NULL, P(0, int64_t), P(1, bool)))                                          \
+    OUT_CASE(oak_token_set_issued_at, 1, SIZES(sizeof(int64_t)), oak_token_set_issued_at(NULL, P(0, int64_t)))   \
+    OUT_CASE(oak_token_set_is_expired, 1, SIZES(sizeof(bool)), oak_token_set_is_expired(NULL, 0, P(0, bool)))    \
+    OUT_CASE(oak_token_set_has_scope, 1, SIZES(sizeof(bool)), oak_token_set_has_scope(NULL, NULL, P(0, bool)))   \
+    OUT_CASE(oak_provider_oidc, 1, SIZES(PTR), oak_provider_oidc(NULL, NULL, NULL, NULL, P(0, OakProvider *)))   \
+    OUT_CASE(oak_provider_google, 1, SIZES(PTR), oak_provider_google(NULL, NULL, NULL, P(0, OakProvider *)))     \
+    OUT_CASE(oak_provider_microsoft, 1, SIZES(PTR),                                                              \
+             oak_provider_microsoft(NULL, NULL, NULL, NULL, P(0, OakProvider *)))                                \
+    OUT_CASE(oak_provider_github, 1, SIZES(PTR), oak_provider_github(NULL, NULL, NULL, P(0, OakProvider *)))     \
+    OUT_CASE(oak_provider_from_env, 0, SIZES(PTR), oak_provider_from_env(P(0, OakProvider *)))                   \
+    OUT_CASE(oak_provider_name, 1, SIZES(PTR), oak_provider_name(NULL, P(0, char *)))                            \
+    OUT_CASE(oak_provider_revoke, 1, SIZES(sizeof(bool)), oak_provider_revoke(NULL, NULL, 0, P(0, bool)))        \
+    OUT_CASE(oak_provider_userinfo, 1, SIZES(PTR), oak_provider_userinfo(NULL, NULL, P(0, char *)))              \
+    OUT_CASE(oak_flow_new, 1, SIZES(PTR), oak_flow_new(NULL, NULL, NULL, P(0, OakFlow *)))                       \
+    OUT_CASE(oak_flow_run_native, 1, SIZES(PTR, PTR, PTR),                                                       \
+             oak_flow_run_native(NULL, NULL, NULL, P(0, OakTokenSet *), P(1, char *), P(2, char *)))             \
+    OUT_CASE(oak_flow_state, 1, SIZES(sizeof(int32_t)), oak_flow_state(NULL, P(0, int32_t)))                     \
+    OUT_CASE(oak_session_new, 1, SIZES(PTR), oak_session_new(NULL, NULL, NULL, NULL, P(0, OakSession *)))        \
+    OUT_CASE(oak_session_access_token, 1, SIZES(PTR), oak_session_access_token(NULL, NULL, P(0, char *)))        \
+    OUT_CASE(oak_session_tokens, 1, SIZES(PTR), oak_session_tokens(NULL, NULL, P(0, OakTokenSet *)))             \
+    OUT_CASE(oak_session_refresh, 1, SIZES(PTR), oak_session_refresh(NULL, NULL, P(0, OakTokenSet *)))           \
+    OUT_CASE(oak_session_logout, 1, SIZES(sizeof(bool)), oak_session_logout(NULL, NULL, P(0, bool)))             \
+    OUT_CASE(oak_dev_provider_start, 0, SIZES(PTR), oak_dev_provider_start(true, 0, false, P(0, OakDevProvider *))) \
+    OUT_CASE(oak_dev_provider_issuer, 1, SIZES(PTR), oak_dev_provider_issuer(NULL, P(0, char *)))                \
+    OUT_CASE(oak_dev_provider_client_id, 1, SIZES(PTR), oak_dev_provider_client_id(NULL, P(0, char *)))          \
+    OUT_CASE(oak_dev_provider_token_requests, 1, SIZES(sizeof(uint64_t)),                                        \
+             oak_dev_provider_token_requests(NULL, NULL, P(0, uint64_t)))                                        \
+    OUT_CASE(oak_dev_provider_is_token_active, 1, SIZES(sizeof(bool)),                                          \
+             oak_dev_provider_is_token_active(NULL, NULL, P(0, bool)))
+
+#define DEFINE_CALL(fn, null_input, sizes, call) \
+    static OakStatus out_case_##fn(struct slots *s) { return call; }
+OUT_CASES(DEFINE_CALL)
+
+struct out_case {
+    const char *name;
+    int null_input;
+    size_t sizes[4]; /* 0 after the last out-parameter */
+    OakStatus (*call)(struct slots *s);
+};
+#define TABLE_ENTRY(fn, null_input, sizes, call) {#fn, null_input, sizes, out_case_##fn},
+static const struct out_case out_cases[] = {OUT_CASES(TABLE_ENTRY)};
+
+static void test_out_params_reset_on_failure(void) {
+    static const unsigned char zeros[8];
+    int calls = 0;
+    for (size_t c = 0; c < sizeof out_cases / sizeof out_cases[0]; c++) {
+        const struct out_case *oc = &out_cases[c];
+        int n = 0;
+        while (n < 4 && oc->sizes[n] != 0) {
+            n++;
+        }
+        /* Without a pointer input, only a NULL out-parameter makes it fail. */
+        for (int null = oc->null_input ? -1 : 0; null < n; null++) {
+            struct slots s;
+            memset(s.buf, 0xA5, sizeof s.buf);
+            s.null = null;
+            OakStatus st = oc->call(&s);
+            calls++;
+            if (st != OAK_ERR_INVALID_ARGUMENT || strstr(oak_last_error_message(), "is NULL") == NULL) {
+                oak_failures++;
+                fprintf(stderr, "  FAIL %s (NULL out %d): %s \"%s\", expected OAK_ERR_INVALID_ARGUMENT\n", oc->name,
+                        null, oak_status_name(st), oak_last_error_message());
+            }
+            for (int i = 0; i < n; i++) {
+                oak_checks++;
+                if (i != null && memcmp(&s.buf[i], zeros, oc->sizes[i]) != 0) {
+                    oak_failures++;
+                    fprintf(stderr, "  FAIL %s: out-parameter %d left stale (NULL out %d)\n", oc->name, i, null);
+                }
+            }
+        }
+    }
+    CHECK(calls > 50);
+}
+
 int main(void) {
     char template[] = "/tmp/oak-c-test-XXXXXX";
     tmpdir = mkdtemp(template);
@@ -663,6 +833,7 @@ int main(void) {
     }
     RUN(test_versions);
     RUN(test_file_store_round_trip);
+    RUN(test_encrypted_store_spec);
     RUN(test_missing_key_is_null);
     RUN(test_null_arguments);
     RUN(test_non_utf8_arguments);
@@ -674,6 +845,7 @@ int main(void) {
     RUN(test_sign_in_refresh_and_logout);
     RUN(test_provider_revoke);
     RUN(test_flow_cancel_deny_and_failures);
+    RUN(test_out_params_reset_on_failure);
 #ifdef OAK_DELIBERATE_LEAK
     /* Negative control for scripts/test-ffi.sh: valgrind and ASan must
      * catch this forgotten free, proving they would catch a real one. */

@@ -1,9 +1,10 @@
 //! The boundary between C and Rust: status codes, the thread-local last
 //! error, panic containment and argument conversion.
 //!
-//! Every `extern "C"` function of the ABI is one call to [`call`] with a
-//! closure that converts its arguments with the helpers below and calls the
-//! Rust API. [`call`] catches any panic, turns an [`Error`] or a panic into
+//! Every `extern "C"` function of the ABI is one call to [`call`] with its
+//! out-parameters ([`out`], [`opt_out`]) and a closure that converts its
+//! arguments with the helpers below and calls the Rust API. [`call`] resets
+//! the out-parameters before the closure runs, catches any panic, turns an [`Error`] or a panic into
 //! an [`OakStatus`] and records the readable message for
 //! `oak_last_error_message`. No entry point has logic of its own.
 
@@ -58,6 +59,9 @@ pub enum OakStatus {
     OAK_ERR_AUTHENTICATION = 15,
     /// A lock could not be taken in time.
     OAK_ERR_LOCK_TIMEOUT = 16,
+    /// A sealed record of an encrypted store did not open (tampered, moved,
+    /// wrong key, or plain text where sealed records are required).
+    OAK_ERR_DECRYPTION = 31,
     /// A bug in oauthkit, including a panic caught at the boundary.
     OAK_ERR_INTERNAL = 99,
 }
@@ -82,6 +86,7 @@ impl From<ErrorKind> for OakStatus {
             ErrorKind::Cancelled => OAK_ERR_CANCELLED,
             ErrorKind::Authentication => OAK_ERR_AUTHENTICATION,
             ErrorKind::LockTimeout => OAK_ERR_LOCK_TIMEOUT,
+            ErrorKind::Decryption => OAK_ERR_DECRYPTION,
             _ => OAK_ERR_INTERNAL,
         }
     }
@@ -91,16 +96,28 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
-/// Runs one entry point: catches panics, maps errors to a status and
-/// records the message of a failure as this thread's last error.
-pub fn call(body: impl FnOnce() -> Result<()>) -> OakStatus {
-    let outcome = panic::catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
+/// Runs one entry point. `outs` are its out-parameters ([`out`],
+/// [`opt_out`], a tuple of them, or `()` when it has none): every one that
+/// is not NULL is set to its empty value (NULL, 0, false) before `body`
+/// runs, so before any argument is checked, and again when the call fails,
+/// so a failed call never leaves a stale or dangling value behind. `body`
+/// then converts the arguments and calls the Rust API; a panic in it is
+/// caught, and an [`Error`] or a panic becomes a status whose message is
+/// recorded as this thread's last error.
+///
+/// Taking the out-parameters here, rather than in each body, is what makes
+/// the reset hold for every entry point by construction.
+pub fn call<O: OutParams>(outs: O, body: impl FnOnce(O) -> Result<()>) -> OakStatus {
+    outs.reset();
+    let keep = outs.clone_ptrs();
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| body(outs))).unwrap_or_else(|payload| {
         Err(Error::Internal(format!("panic: {}", panic_text(&*payload))))
     });
     match outcome {
         Ok(()) => OakStatus::OAK_OK,
         Err(e) => {
-            set_last_error(&e.to_string());
+            keep.reset();
+            set_last_error(&e.report().to_string());
             e.kind().into()
         }
     }
@@ -109,7 +126,7 @@ pub fn call(body: impl FnOnce() -> Result<()>) -> OakStatus {
 /// Like [`call`] for functions that cannot report a status (the free
 /// functions): a panic is contained and recorded, nothing more.
 pub fn call_void(body: impl FnOnce()) {
-    let _ = call(|| {
+    let _ = call((), |()| {
         body();
         Ok(())
     });
@@ -203,18 +220,25 @@ macro_rules! out_value_zero {
 }
 out_value_zero!(bool = false, i64 = 0, u64 = 0, i32 = 0, u32 = 0, usize = 0);
 
-/// An out-parameter; NULL is `InvalidArgument`. It is set to its empty
-/// value (NULL, 0, false) first, so it is never left dangling or stale when
-/// the call fails.
+/// A required out-parameter: [`call`] resets it, [`Out::get`] gives it to
+/// the body, where NULL is `InvalidArgument` naming the parameter.
+pub struct Out<T: OutValue> {
+    ptr: *mut T,
+    name: &'static str,
+}
+
+/// An optional out-parameter: NULL means the caller does not want the
+/// value; [`call`] resets it when given.
+pub struct OptOut<T: OutValue> {
+    ptr: *mut T,
+}
+
+/// A required out-parameter named `name` (for the error message).
 ///
 /// # Safety
-/// `ptr` is NULL or valid for writes of a `T`.
-pub unsafe fn out<'a, T: OutValue>(ptr: *mut T, name: &str) -> Result<&'a mut T> {
-    if ptr.is_null() {
-        return Err(null(name));
-    }
-    ptr.write(T::EMPTY);
-    Ok(&mut *ptr)
+/// `ptr` is NULL or valid for writes of a `T` for the whole call.
+pub unsafe fn out<T: OutValue>(ptr: *mut T, name: &'static str) -> Out<T> {
+    Out { ptr, name }
 }
 
 /// An out-parameter the caller may pass as NULL when it does not want the
@@ -222,9 +246,99 @@ pub unsafe fn out<'a, T: OutValue>(ptr: *mut T, name: &str) -> Result<&'a mut T>
 ///
 /// # Safety
 /// As [`out`].
-pub unsafe fn opt_out<'a, T: OutValue>(ptr: *mut T) -> Option<&'a mut T> {
-    out(ptr, "").ok()
+pub unsafe fn opt_out<T: OutValue>(ptr: *mut T) -> OptOut<T> {
+    OptOut { ptr }
 }
+
+impl<T: OutValue> Out<T> {
+    /// The out-parameter (already reset); NULL is `InvalidArgument`.
+    pub fn get<'a>(self) -> Result<&'a mut T> {
+        // SAFETY: `out`'s caller promised the pointer is NULL or writable.
+        unsafe { self.ptr.as_mut() }.ok_or_else(|| null(self.name))
+    }
+}
+
+impl<T: OutValue> OptOut<T> {
+    /// Whether the caller gave the out-parameter (it is not NULL).
+    pub fn wanted(&self) -> bool {
+        !self.ptr.is_null()
+    }
+
+    /// Writes `value` when the caller gave the out-parameter. For values
+    /// that own something (a handle, a string), use [`OptOut::set_with`] so
+    /// that nothing is allocated for a NULL out-parameter.
+    pub fn set(self, value: T) {
+        self.set_with(|| value)
+    }
+
+    /// Makes and writes the value only when the caller gave the
+    /// out-parameter.
+    pub fn set_with(self, make: impl FnOnce() -> T) {
+        // SAFETY: `opt_out`'s caller promised the pointer is NULL or writable.
+        if let Some(slot) = unsafe { self.ptr.as_mut() } {
+            *slot = make();
+        }
+    }
+}
+
+/// The out-parameters of one entry point, reset by [`call`]. Implemented
+/// for [`Out`], [`OptOut`], `()` and tuples of up to four of them.
+pub trait OutParams {
+    /// Sets every out-parameter that is not NULL to its empty value.
+    fn reset(&self);
+    /// A copy of the pointers, to reset them again after a failure.
+    #[doc(hidden)]
+    fn clone_ptrs(&self) -> Self;
+}
+
+impl OutParams for () {
+    fn reset(&self) {}
+    fn clone_ptrs(&self) -> Self {}
+}
+
+impl<T: OutValue> OutParams for Out<T> {
+    fn reset(&self) {
+        if !self.ptr.is_null() {
+            // SAFETY: `out`'s caller promised the pointer is NULL or writable.
+            unsafe { self.ptr.write(T::EMPTY) }
+        }
+    }
+    fn clone_ptrs(&self) -> Self {
+        Out {
+            ptr: self.ptr,
+            name: self.name,
+        }
+    }
+}
+
+impl<T: OutValue> OutParams for OptOut<T> {
+    fn reset(&self) {
+        if !self.ptr.is_null() {
+            // SAFETY: `opt_out`'s caller promised the pointer is NULL or writable.
+            unsafe { self.ptr.write(T::EMPTY) }
+        }
+    }
+    fn clone_ptrs(&self) -> Self {
+        OptOut { ptr: self.ptr }
+    }
+}
+
+macro_rules! out_params_tuple {
+    ($($name:ident . $i:tt),+) => {
+        impl<$($name: OutParams),+> OutParams for ($($name,)+) {
+            fn reset(&self) {
+                $(self.$i.reset();)+
+            }
+            fn clone_ptrs(&self) -> Self {
+                ($(self.$i.clone_ptrs(),)+)
+            }
+        }
+    };
+}
+out_params_tuple!(A.0);
+out_params_tuple!(A.0, B.1);
+out_params_tuple!(A.0, B.1, C.2);
+out_params_tuple!(A.0, B.1, C.2, D.3);
 
 /// Moves a value into a new heap handle for C.
 pub fn new_handle<T>(value: T) -> *mut T {
@@ -271,6 +385,7 @@ mod tests {
             ErrorKind::Cancelled,
             ErrorKind::Authentication,
             ErrorKind::LockTimeout,
+            ErrorKind::Decryption,
             ErrorKind::Internal,
         ] {
             assert_eq!(OakStatus::from(kind) as i32, kind as i32, "{kind:?}");
@@ -279,22 +394,63 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_internal_with_its_message() {
-        let status = call(|| panic!("boom {}", 42));
+        let status = call((), |()| panic!("boom {}", 42));
         assert_eq!(status, OakStatus::OAK_ERR_INTERNAL);
         assert_eq!(last_error(), "internal error: panic: boom 42");
     }
 
     #[test]
     fn success_leaves_the_last_error_alone() {
-        call(|| Err(Error::InvalidArgument("first".into())));
-        assert_eq!(call(|| Ok(())), OakStatus::OAK_OK);
+        call((), |()| Err(Error::InvalidArgument("first".into())));
+        assert_eq!(call((), |()| Ok(())), OakStatus::OAK_OK);
         assert_eq!(last_error(), "invalid argument: first");
     }
 
     #[test]
     fn a_message_with_nul_is_still_readable() {
-        call(|| Err(Error::Authentication("a\0b".into())));
+        call((), |()| Err(Error::Authentication("a\0b".into())));
         assert_eq!(last_error(), "authentication failed: a\\0b");
+    }
+
+    #[test]
+    fn out_parameters_are_reset_before_the_body_and_again_on_failure() {
+        let (mut p, mut n, mut b) = (8usize as *mut u8, 7usize, true);
+        let outs = unsafe { (out(&mut p, "p"), out(&mut n, "n"), opt_out(&mut b)) };
+        let status = call(outs, |(p, n, b)| {
+            let (p, n) = (p.get()?, n.get()?);
+            // The body sees the reset values, then writes and fails.
+            assert!(p.is_null() && *n == 0);
+            (*p, *n) = (16usize as *mut u8, 3);
+            b.set(true);
+            Err(Error::InvalidArgument("late failure".into()))
+        });
+        assert_eq!(status, OakStatus::OAK_ERR_INVALID_ARGUMENT);
+        assert!(p.is_null() && n == 0 && !b);
+
+        let (mut p, mut n) = (8usize as *mut u8, 7usize);
+        let outs = unsafe { (out(&mut p, "p"), out(&mut n, "n")) };
+        let status = call(outs, |(p, _)| {
+            *p.get()? = 16usize as *mut u8;
+            panic!("after a write")
+        });
+        assert_eq!(status, OakStatus::OAK_ERR_INTERNAL);
+        assert!(p.is_null() && n == 0);
+    }
+
+    #[test]
+    fn a_null_out_parameter_does_not_stop_the_others_being_reset() {
+        let (mut n, mut b) = (7usize, true);
+        let outs = unsafe {
+            (
+                out(std::ptr::null_mut::<*mut u8>(), "out_first"),
+                out(&mut n, "n"),
+                opt_out(&mut b),
+            )
+        };
+        let status = call(outs, |(first, _, _)| first.get().map(drop));
+        assert_eq!(status, OakStatus::OAK_ERR_INVALID_ARGUMENT);
+        assert_eq!(last_error(), "invalid argument: out_first is NULL");
+        assert!(n == 0 && !b);
     }
 
     #[test]

@@ -25,13 +25,14 @@ mod imp {
     use std::convert::Infallible;
     use std::time::Duration;
 
-    use crate::error::{Error, Result};
+    use crate::error::Result;
 
     fn unsupported<T>() -> Result<T> {
-        Err(Error::Unsupported {
-            backend: "dev provider (build oauthkit with --features dev-provider)",
-            operation: "starting",
-        })
+        Err(crate::feature_off!(
+            "the dev provider",
+            "start",
+            "dev-provider"
+        ))
     }
 
     #[derive(Default)]
@@ -98,8 +99,8 @@ pub unsafe extern "C" fn oak_dev_provider_start(
     rotate_refresh_tokens: bool,
     out_provider: *mut *mut OakDevProvider,
 ) -> OakStatus {
-    call(|| {
-        let out_provider = out(out_provider, "out_provider")?;
+    call(out(out_provider, "out_provider"), |out_provider| {
+        let out_provider = out_provider.get()?;
         let mut options = DevProviderOptions::default()
             .auto_approve(auto_approve)
             .rotate_refresh_tokens(rotate_refresh_tokens);
@@ -125,9 +126,8 @@ pub unsafe extern "C" fn oak_dev_provider_issuer(
     provider: *const OakDevProvider,
     out_issuer: *mut *mut c_char,
 ) -> OakStatus {
-    call(|| {
-        let out_issuer = out(out_issuer, "out_issuer")?;
-        put(out_issuer, handle(provider, "provider")?.0.issuer())
+    call(out(out_issuer, "out_issuer"), |out_issuer| {
+        put(out_issuer.get()?, handle(provider, "provider")?.0.issuer())
     })
 }
 
@@ -138,9 +138,11 @@ pub unsafe extern "C" fn oak_dev_provider_client_id(
     provider: *const OakDevProvider,
     out_client_id: *mut *mut c_char,
 ) -> OakStatus {
-    call(|| {
-        let out_client_id = out(out_client_id, "out_client_id")?;
-        put(out_client_id, handle(provider, "provider")?.0.client_id())
+    call(out(out_client_id, "out_client_id"), |out_client_id| {
+        put(
+            out_client_id.get()?,
+            handle(provider, "provider")?.0.client_id(),
+        )
     })
 }
 
@@ -152,8 +154,8 @@ pub unsafe extern "C" fn oak_dev_provider_token_requests(
     grant_type: *const c_char,
     out_count: *mut u64,
 ) -> OakStatus {
-    call(|| {
-        let out_count = out(out_count, "out_count")?;
+    call(out(out_count, "out_count"), |out_count| {
+        let out_count = out_count.get()?;
         *out_count = handle(provider, "provider")?
             .0
             .token_requests(str_arg(grant_type, "grant_type")?) as u64;
@@ -169,8 +171,8 @@ pub unsafe extern "C" fn oak_dev_provider_is_token_active(
     token: *const c_char,
     out_active: *mut bool,
 ) -> OakStatus {
-    call(|| {
-        let out_active = out(out_active, "out_active")?;
+    call(out(out_active, "out_active"), |out_active| {
+        let out_active = out_active.get()?;
         *out_active = handle(provider, "provider")?
             .0
             .is_token_active(str_arg(token, "token")?);
@@ -186,12 +188,16 @@ pub unsafe extern "C" fn oak_dev_provider_is_token_active(
 /// Any thread.
 #[no_mangle]
 pub unsafe extern "C" fn oak_dev_browser_approve(authorize_url: *const c_char) -> OakStatus {
-    call(|| HeadlessBrowser::approve(str_arg(authorize_url, "authorize_url")?).map(drop))
+    call((), |()| {
+        HeadlessBrowser::approve(str_arg(authorize_url, "authorize_url")?).map(drop)
+    })
 }
 
 /// Like `oak_dev_browser_approve` but presses "Deny": the flow then fails
 /// with the provider's `access_denied`. Any thread.
 #[no_mangle]
 pub unsafe extern "C" fn oak_dev_browser_deny(authorize_url: *const c_char) -> OakStatus {
-    call(|| HeadlessBrowser::deny(str_arg(authorize_url, "authorize_url")?).map(drop))
+    call((), |()| {
+        HeadlessBrowser::deny(str_arg(authorize_url, "authorize_url")?).map(drop)
+    })
 }

@@ -16,7 +16,6 @@ use super::boundary::{
 use super::provider::OakProvider;
 use super::session::OakSession;
 use super::store::OakStore;
-use super::strings::to_c;
 use super::token_set::OakTokenSet;
 use crate::error::{Error, Result};
 use crate::flow::{AuthFlowManager, AuthFlowState, WindowConfig};
@@ -107,8 +106,8 @@ pub unsafe extern "C" fn oak_flow_new(
     session: *const OakSession,
     out_flow: *mut *mut OakFlow,
 ) -> OakStatus {
-    call(|| {
-        let out_flow = out(out_flow, "out_flow")?;
+    call(out(out_flow, "out_flow"), |out_flow| {
+        let out_flow = out_flow.get()?;
         let provider = handle(provider, "provider")?.0.clone();
         let store = store.as_ref().map(|s| s.0.clone());
         let session = session.as_ref().map(|s| s.0.clone());
@@ -130,7 +129,7 @@ pub unsafe extern "C" fn oak_flow_free(flow: *mut OakFlow) {
 /// running; one thread.
 #[no_mangle]
 pub unsafe extern "C" fn oak_flow_set_timeout(flow: *mut OakFlow, seconds: u64) -> OakStatus {
-    call(|| match seconds {
+    call((), |()| match seconds {
         0 => Err(Error::InvalidArgument(
             "the timeout must be at least 1 second".into(),
         )),
@@ -145,7 +144,7 @@ pub unsafe extern "C" fn oak_flow_set_token_key(
     flow: *mut OakFlow,
     key: *const c_char,
 ) -> OakStatus {
-    call(|| {
+    call((), |()| {
         let key = str_arg(key, "key")?;
         configure(flow, |m| m.with_token_key(key))
     })
@@ -159,7 +158,7 @@ pub unsafe extern "C" fn oak_flow_add_param(
     name: *const c_char,
     value: *const c_char,
 ) -> OakStatus {
-    call(|| {
+    call((), |()| {
         let (name, value) = (str_arg(name, "name")?, str_arg(value, "value")?);
         configure(flow, |m| m.with_extra_param(name, value))
     })
@@ -169,7 +168,7 @@ pub unsafe extern "C" fn oak_flow_add_param(
 /// Before running; one thread.
 #[no_mangle]
 pub unsafe extern "C" fn oak_flow_set_userinfo(flow: *mut OakFlow, fetch: bool) -> OakStatus {
-    call(|| configure(flow, |m| m.with_userinfo(fetch)))
+    call((), |()| configure(flow, |m| m.with_userinfo(fetch)))
 }
 
 /// Runs the native sign-in and blocks until it succeeds or ends with
@@ -192,9 +191,13 @@ pub unsafe extern "C" fn oak_flow_run_native(
     out_key: *mut *mut c_char,
     out_user_info_json: *mut *mut c_char,
 ) -> OakStatus {
-    call(|| {
-        let out_tokens = out(out_tokens, "out_tokens")?;
-        let (out_key, out_user_info) = (opt_out(out_key), opt_out(out_user_info_json));
+    let outs = (
+        out(out_tokens, "out_tokens"),
+        opt_out(out_key),
+        opt_out(out_user_info_json),
+    );
+    call(outs, |(out_tokens, out_key, out_user_info)| {
+        let out_tokens = out_tokens.get()?;
         let manager = handle(flow, "flow")?.manager()?;
         let opener = open_browser.map(|f| {
             move |url: &str, _: &WindowConfig| -> Result<()> {
@@ -209,15 +212,25 @@ pub unsafe extern "C" fn oak_flow_run_native(
             }
         });
         let result = manager.run_native(opener.as_ref().map(|o| o as _), None, None)?;
-        if let Some(slot) = out_key {
-            *slot = to_c(&result.key)?;
-        }
-        if let (Some(slot), Some(info)) = (out_user_info, &result.user_info) {
-            *slot = to_c(&info.to_string())?;
-        }
+        // Convert everything before writing anything, so that a failure
+        // leaves no allocated string behind in an out-parameter.
+        let key = match out_key.wanted() {
+            true => Some(c_string(result.key, "the token key")?),
+            false => None,
+        };
+        let info = match (&result.user_info, out_user_info.wanted()) {
+            (Some(info), true) => Some(c_string(info.to_string(), "the userinfo JSON")?),
+            _ => None,
+        };
+        out_key.set_with(|| key.map_or(std::ptr::null_mut(), CString::into_raw));
+        out_user_info.set_with(|| info.map_or(std::ptr::null_mut(), CString::into_raw));
         *out_tokens = new_handle(OakTokenSet(result.tokens));
         Ok(())
     })
+}
+
+fn c_string(s: String, what: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::corrupt(what, "it contains a NUL byte"))
 }
 
 /// Cancels the running sign-in: `oak_flow_run_native` returns
@@ -225,7 +238,7 @@ pub unsafe extern "C" fn oak_flow_run_native(
 /// nothing runs. Any thread (that is its point).
 #[no_mangle]
 pub unsafe extern "C" fn oak_flow_cancel(flow: *const OakFlow) -> OakStatus {
-    call(|| {
+    call((), |()| {
         handle(flow, "flow")?.manager()?.cancel();
         Ok(())
     })
@@ -235,8 +248,8 @@ pub unsafe extern "C" fn oak_flow_cancel(flow: *const OakFlow) -> OakStatus {
 /// `*out_state`. Any thread.
 #[no_mangle]
 pub unsafe extern "C" fn oak_flow_state(flow: *const OakFlow, out_state: *mut i32) -> OakStatus {
-    call(|| {
-        let out_state = out(out_state, "out_state")?;
+    call(out(out_state, "out_state"), |out_state| {
+        let out_state = out_state.get()?;
         *out_state = OakFlowState::from(handle(flow, "flow")?.manager()?.state()) as i32;
         Ok(())
     })

@@ -11,8 +11,8 @@
 //!   `oak_last_error_message()` gives the reason on the calling thread.
 //! - NULL where a value is required, or a string that is not UTF-8, is
 //!   `OAK_ERR_INVALID_ARGUMENT`, never a crash. Out-parameters are set to
-//!   NULL/0/false before anything else, so a failed call leaves no
-//!   dangling pointer.
+//!   NULL/0/false before any argument is checked (and again when the call
+//!   fails), so a failed call leaves no dangling or stale value.
 //! - Whoever allocates frees: strings from `oak_string_free`, string
 //!   arrays from `oak_string_array_free`, each handle from its own
 //!   `oak_X_free`. Freeing NULL is a no-op.
@@ -47,8 +47,11 @@
 use std::ffi::c_char;
 
 pub mod boundary;
+pub mod client_credentials;
 pub mod dev_provider;
+pub mod device;
 pub mod flow;
+pub mod logout;
 pub mod provider;
 pub mod session;
 pub mod store;
@@ -57,6 +60,7 @@ pub mod token_set;
 
 pub use boundary::OakStatus;
 pub use dev_provider::OakDevProvider;
+pub use device::OakDeviceFlow;
 pub use flow::{OakFlow, OakFlowState};
 pub use provider::{OakProvider, OakTokenHint};
 pub use session::OakSession;

@@ -62,8 +62,8 @@ unsafe fn from_settings(
     out_provider: *mut *mut OakProvider,
     more: impl FnOnce(&mut ProviderSettings) -> Result<()>,
 ) -> OakStatus {
-    call(|| {
-        let out_provider = out(out_provider, "out_provider")?;
+    call(out(out_provider, "out_provider"), |out_provider| {
+        let out_provider = out_provider.get()?;
         let mut settings = ProviderSettings::new(kind, str_arg(client_id, "client_id")?);
         settings.client_secret = opt_str_arg(client_secret, "client_secret")?.map(Secret::new);
         settings.scopes = opt_str_arg(scopes, "scopes")?
@@ -169,8 +169,8 @@ pub unsafe extern "C" fn oak_provider_github(
 /// thread.
 #[no_mangle]
 pub unsafe extern "C" fn oak_provider_from_env(out_provider: *mut *mut OakProvider) -> OakStatus {
-    call(|| {
-        let out_provider = out(out_provider, "out_provider")?;
+    call(out(out_provider, "out_provider"), |out_provider| {
+        let out_provider = out_provider.get()?;
         *out_provider = OakProvider::into_raw(Arc::from(ProviderSettings::from_env()?.build()?));
         Ok(())
     })
@@ -190,9 +190,8 @@ pub unsafe extern "C" fn oak_provider_name(
     provider: *const OakProvider,
     out_name: *mut *mut c_char,
 ) -> OakStatus {
-    call(|| {
-        let out_name = out(out_name, "out_name")?;
-        put(out_name, handle(provider, "provider")?.0.name())
+    call(out(out_name, "out_name"), |out_name| {
+        put(out_name.get()?, handle(provider, "provider")?.0.name())
     })
 }
 
@@ -206,14 +205,11 @@ pub unsafe extern "C" fn oak_provider_revoke(
     hint: i32,
     out_revoked: *mut bool,
 ) -> OakStatus {
-    call(|| {
-        let out_revoked = opt_out(out_revoked);
+    call(opt_out(out_revoked), |out_revoked| {
         let revoked = handle(provider, "provider")?
             .0
             .revoke_token(str_arg(token, "token")?, hint_of(hint)?)?;
-        if let Some(slot) = out_revoked {
-            *slot = revoked;
-        }
+        out_revoked.set(revoked);
         Ok(())
     })
 }
@@ -227,8 +223,8 @@ pub unsafe extern "C" fn oak_provider_userinfo(
     access_token: *const c_char,
     out_json: *mut *mut c_char,
 ) -> OakStatus {
-    call(|| {
-        let out_json = out(out_json, "out_json")?;
+    call(out(out_json, "out_json"), |out_json| {
+        let out_json = out_json.get()?;
         let claims = handle(provider, "provider")?
             .0
             .get_userinfo(str_arg(access_token, "access_token")?)?;

@@ -53,8 +53,8 @@ pub unsafe extern "C" fn oak_session_new(
     user_data: *mut c_void,
     out_session: *mut *mut OakSession,
 ) -> OakStatus {
-    call(|| {
-        let out_session = out(out_session, "out_session")?;
+    call(out(out_session, "out_session"), |out_session| {
+        let out_session = out_session.get()?;
         let mut manager = SessionManager::new(
             handle(provider, "provider")?.0.clone(),
             handle(store, "store")?.0.clone(),
@@ -91,8 +91,8 @@ pub unsafe extern "C" fn oak_session_access_token(
     key: *const c_char,
     out_token: *mut *mut c_char,
 ) -> OakStatus {
-    call(|| {
-        let out_token = out(out_token, "out_token")?;
+    call(out(out_token, "out_token"), |out_token| {
+        let out_token = out_token.get()?;
         put(
             out_token,
             handle(session, "session")?
@@ -111,8 +111,8 @@ pub unsafe extern "C" fn oak_session_tokens(
     key: *const c_char,
     out_tokens: *mut *mut OakTokenSet,
 ) -> OakStatus {
-    call(|| {
-        let out_tokens = out(out_tokens, "out_tokens")?;
+    call(out(out_tokens, "out_tokens"), |out_tokens| {
+        let out_tokens = out_tokens.get()?;
         *out_tokens = new_handle(OakTokenSet(
             handle(session, "session")?.0.tokens(str_arg(key, "key")?)?,
         ));
@@ -129,14 +129,11 @@ pub unsafe extern "C" fn oak_session_refresh(
     key: *const c_char,
     out_tokens: *mut *mut OakTokenSet,
 ) -> OakStatus {
-    call(|| {
-        let out_tokens = opt_out(out_tokens);
+    call(opt_out(out_tokens), |out_tokens| {
         let tokens = handle(session, "session")?
             .0
             .refresh(str_arg(key, "key")?)?;
-        if let Some(slot) = out_tokens {
-            *slot = new_handle(OakTokenSet(tokens));
-        }
+        out_tokens.set_with(|| new_handle(OakTokenSet(tokens)));
         Ok(())
     })
 }
@@ -151,12 +148,13 @@ pub unsafe extern "C" fn oak_session_logout(
     key: *const c_char,
     out_had_tokens: *mut bool,
 ) -> OakStatus {
-    call(|| {
-        let out_had_tokens = opt_out(out_had_tokens);
-        let had = handle(session, "session")?.0.logout(str_arg(key, "key")?)?;
-        if let Some(slot) = out_had_tokens {
-            *slot = had;
-        }
+    call(opt_out(out_had_tokens), |out_had_tokens| {
+        out_had_tokens.set(
+            handle(session, "session")?
+                .0
+                .logout(str_arg(key, "key")?)?
+                .had_tokens,
+        );
         Ok(())
     })
 }

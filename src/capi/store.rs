@@ -42,8 +42,8 @@ pub unsafe extern "C" fn oak_store_open(
     spec: *const c_char,
     out_store: *mut *mut OakStore,
 ) -> OakStatus {
-    call(|| {
-        let out_store = out(out_store, "out_store")?;
+    call(out(out_store, "out_store"), |out_store| {
+        let out_store = out_store.get()?;
         *out_store = OakStore::into_raw(store::open(str_arg(spec, "spec")?)?);
         Ok(())
     })
@@ -54,8 +54,8 @@ pub unsafe extern "C" fn oak_store_open(
 /// Any thread.
 #[no_mangle]
 pub unsafe extern "C" fn oak_store_open_default(out_store: *mut *mut OakStore) -> OakStatus {
-    call(|| {
-        let out_store = out(out_store, "out_store")?;
+    call(out(out_store, "out_store"), |out_store| {
+        let out_store = out_store.get()?;
         *out_store = OakStore::into_raw(store::open_default()?);
         Ok(())
     })
@@ -76,7 +76,7 @@ pub unsafe extern "C" fn oak_store_save(
     key: *const c_char,
     tokens: *const OakTokenSet,
 ) -> OakStatus {
-    call(|| {
+    call((), |()| {
         handle(store, "store")?
             .0
             .save(str_arg(key, "key")?, &handle(tokens, "tokens")?.0)
@@ -92,8 +92,8 @@ pub unsafe extern "C" fn oak_store_load(
     key: *const c_char,
     out_tokens: *mut *mut OakTokenSet,
 ) -> OakStatus {
-    call(|| {
-        let out_tokens = out(out_tokens, "out_tokens")?;
+    call(out(out_tokens, "out_tokens"), |out_tokens| {
+        let out_tokens = out_tokens.get()?;
         if let Some(tokens) = handle(store, "store")?.0.load(str_arg(key, "key")?)? {
             *out_tokens = new_handle(OakTokenSet(tokens));
         }
@@ -109,12 +109,8 @@ pub unsafe extern "C" fn oak_store_delete(
     key: *const c_char,
     out_deleted: *mut bool,
 ) -> OakStatus {
-    call(|| {
-        let out_deleted = opt_out(out_deleted);
-        let deleted = handle(store, "store")?.0.delete(str_arg(key, "key")?)?;
-        if let Some(slot) = out_deleted {
-            *slot = deleted;
-        }
+    call(opt_out(out_deleted), |out_deleted| {
+        out_deleted.set(handle(store, "store")?.0.delete(str_arg(key, "key")?)?);
         Ok(())
     })
 }
@@ -127,8 +123,8 @@ pub unsafe extern "C" fn oak_store_exists(
     key: *const c_char,
     out_exists: *mut bool,
 ) -> OakStatus {
-    call(|| {
-        let out_exists = out(out_exists, "out_exists")?;
+    call(out(out_exists, "out_exists"), |out_exists| {
+        let out_exists = out_exists.get()?;
         *out_exists = handle(store, "store")?.0.exists(str_arg(key, "key")?)?;
         Ok(())
     })
@@ -140,8 +136,9 @@ unsafe fn list(
     out_len: *mut usize,
     get: impl FnOnce(&dyn TokenStore) -> Result<Vec<String>>,
 ) -> OakStatus {
-    call(|| {
-        let (out_items, out_len) = (out(out_items, "out_items")?, out(out_len, "out_len")?);
+    let outs = (out(out_items, "out_items"), out(out_len, "out_len"));
+    call(outs, |(out_items, out_len)| {
+        let (out_items, out_len) = (out_items.get()?, out_len.get()?);
         (*out_items, *out_len) = array_to_c(&get(&*handle(store, "store")?.0)?)?;
         Ok(())
     })
@@ -177,8 +174,8 @@ pub unsafe extern "C" fn oak_store_namespace(
     store: *const OakStore,
     out_namespace: *mut *mut c_char,
 ) -> OakStatus {
-    call(|| {
-        let out_namespace = out(out_namespace, "out_namespace")?;
+    call(out(out_namespace, "out_namespace"), |out_namespace| {
+        let out_namespace = out_namespace.get()?;
         put(out_namespace, handle(store, "store")?.0.namespace())
     })
 }
@@ -190,8 +187,8 @@ pub unsafe extern "C" fn oak_store_backend(
     store: *const OakStore,
     out_backend: *mut *mut c_char,
 ) -> OakStatus {
-    call(|| {
-        let out_backend = out(out_backend, "out_backend")?;
+    call(out(out_backend, "out_backend"), |out_backend| {
+        let out_backend = out_backend.get()?;
         put(out_backend, handle(store, "store")?.0.backend())
     })
 }

@@ -110,6 +110,7 @@ pub extern "C" fn oak_status_name(status: i32) -> *const c_char {
         14 => c"OAK_ERR_CANCELLED",
         15 => c"OAK_ERR_AUTHENTICATION",
         16 => c"OAK_ERR_LOCK_TIMEOUT",
+        31 => c"OAK_ERR_DECRYPTION",
         99 => c"OAK_ERR_INTERNAL",
         _ => c"OAK_ERR_UNKNOWN",
     };
@@ -153,6 +154,23 @@ mod tests {
             let name = unsafe { CStr::from_ptr(oak_status_name(status as i32)) };
             assert_eq!(name.to_str().unwrap(), format!("{status:?}"));
         }
+        // every status the committed header declares has its name, so a new
+        // status cannot be forgotten here
+        let header = include_str!("../../include/oauthkit.h");
+        let mut seen = 0;
+        for line in header.lines() {
+            let Some((name, value)) = line.trim().trim_end_matches(',').split_once(" = ") else {
+                continue;
+            };
+            if !name.starts_with("OAK_ERR_") && name != "OAK_OK" {
+                continue;
+            }
+            let value: i32 = value.trim().parse().unwrap();
+            let shown = unsafe { CStr::from_ptr(oak_status_name(value)) };
+            assert_eq!(shown.to_str().unwrap(), name, "status {value}");
+            seen += 1;
+        }
+        assert!(seen >= 18, "found only {seen} statuses in the header");
         let unknown = unsafe { CStr::from_ptr(oak_status_name(12345)) };
         assert_eq!(unknown.to_str().unwrap(), "OAK_ERR_UNKNOWN");
     }

@@ -31,8 +31,8 @@ unsafe fn getter(
     out_value: *mut *mut c_char,
     get: impl FnOnce(&TokenSet) -> Option<&str>,
 ) -> OakStatus {
-    call(|| {
-        let out_value = out(out_value, "out")?;
+    call(out(out_value, "out"), |out_value| {
+        let out_value = out_value.get()?;
         let ts = handle(ts, "tokens")?;
         *out_value = opt_to_c(get(&ts.0))?;
         Ok(())
@@ -40,7 +40,7 @@ unsafe fn getter(
 }
 
 unsafe fn setter(ts: *mut OakTokenSet, set: impl FnOnce(&mut TokenSet) -> Result<()>) -> OakStatus {
-    call(|| set(&mut handle_mut(ts, "tokens")?.0))
+    call((), |()| set(&mut handle_mut(ts, "tokens")?.0))
 }
 
 /// Makes a bearer token set holding only `access_token`, issued now.
@@ -50,8 +50,8 @@ pub unsafe extern "C" fn oak_token_set_new(
     access_token: *const c_char,
     out_tokens: *mut *mut OakTokenSet,
 ) -> OakStatus {
-    call(|| {
-        let out_tokens = out(out_tokens, "out_tokens")?;
+    call(out(out_tokens, "out_tokens"), |out_tokens| {
+        let out_tokens = out_tokens.get()?;
         *out_tokens = new_handle(OakTokenSet(TokenSet::bearer(str_arg(
             access_token,
             "access_token",
@@ -68,8 +68,8 @@ pub unsafe extern "C" fn oak_token_set_from_json(
     json: *const c_char,
     out_tokens: *mut *mut OakTokenSet,
 ) -> OakStatus {
-    call(|| {
-        let out_tokens = out(out_tokens, "out_tokens")?;
+    call(out(out_tokens, "out_tokens"), |out_tokens| {
+        let out_tokens = out_tokens.get()?;
         *out_tokens = new_handle(OakTokenSet(TokenSet::from_json(str_arg(json, "json")?)?));
         Ok(())
     })
@@ -82,8 +82,8 @@ pub unsafe extern "C" fn oak_token_set_to_json(
     tokens: *const OakTokenSet,
     out_json: *mut *mut c_char,
 ) -> OakStatus {
-    call(|| {
-        let out_json = out(out_json, "out_json")?;
+    call(out(out_json, "out_json"), |out_json| {
+        let out_json = out_json.get()?;
         put(out_json, &handle(tokens, "tokens")?.0.to_json())
     })
 }
@@ -95,8 +95,8 @@ pub unsafe extern "C" fn oak_token_set_clone(
     tokens: *const OakTokenSet,
     out_tokens: *mut *mut OakTokenSet,
 ) -> OakStatus {
-    call(|| {
-        let out_tokens = out(out_tokens, "out_tokens")?;
+    call(out(out_tokens, "out_tokens"), |out_tokens| {
+        let out_tokens = out_tokens.get()?;
         *out_tokens = new_handle(OakTokenSet(handle(tokens, "tokens")?.0.clone()));
         Ok(())
     })
@@ -157,9 +157,8 @@ pub unsafe extern "C" fn oak_token_set_scope(
     tokens: *const OakTokenSet,
     out: *mut *mut c_char,
 ) -> OakStatus {
-    call(|| {
-        let out = super::boundary::out(out, "out")?;
-        put(out, &handle(tokens, "tokens")?.0.scope_string())
+    call(super::boundary::out(out, "out"), |out| {
+        put(out.get()?, &handle(tokens, "tokens")?.0.scope_string())
     })
 }
 
@@ -191,13 +190,12 @@ pub unsafe extern "C" fn oak_token_set_expires_at(
     out_unix: *mut i64,
     out_known: *mut bool,
 ) -> OakStatus {
-    call(|| {
-        let (out_unix, out_known) = (out(out_unix, "out_unix")?, opt_out(out_known));
+    let outs = (out(out_unix, "out_unix"), opt_out(out_known));
+    call(outs, |(out_unix, out_known)| {
+        let out_unix = out_unix.get()?;
         let expires_at = handle(tokens, "tokens")?.0.expires_at;
         *out_unix = expires_at.unwrap_or(0);
-        if let Some(known) = out_known {
-            *known = expires_at.is_some();
-        }
+        out_known.set(expires_at.is_some());
         Ok(())
     })
 }
@@ -209,8 +207,8 @@ pub unsafe extern "C" fn oak_token_set_issued_at(
     tokens: *const OakTokenSet,
     out_unix: *mut i64,
 ) -> OakStatus {
-    call(|| {
-        let out_unix = out(out_unix, "out_unix")?;
+    call(out(out_unix, "out_unix"), |out_unix| {
+        let out_unix = out_unix.get()?;
         *out_unix = handle(tokens, "tokens")?.0.issued_at;
         Ok(())
     })
@@ -225,8 +223,8 @@ pub unsafe extern "C" fn oak_token_set_is_expired(
     leeway_secs: i64,
     out_expired: *mut bool,
 ) -> OakStatus {
-    call(|| {
-        let out_expired = out(out_expired, "out_expired")?;
+    call(out(out_expired, "out_expired"), |out_expired| {
+        let out_expired = out_expired.get()?;
         *out_expired = handle(tokens, "tokens")?.0.is_expired(leeway_secs);
         Ok(())
     })
@@ -240,8 +238,8 @@ pub unsafe extern "C" fn oak_token_set_has_scope(
     scope: *const c_char,
     out_has: *mut bool,
 ) -> OakStatus {
-    call(|| {
-        let out_has = out(out_has, "out_has")?;
+    call(out(out_has, "out_has"), |out_has| {
+        let out_has = out_has.get()?;
         *out_has = handle(tokens, "tokens")?
             .0
             .has_scope(str_arg(scope, "scope")?);

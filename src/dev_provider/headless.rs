@@ -139,10 +139,7 @@ fn request(
     extra: &[(&str, &str)],
     form: Option<&str>,
 ) -> Result<PageResponse> {
-    let err = |m: String| Error::Http {
-        endpoint: url.split('?').next().unwrap_or("").to_string(),
-        message: m,
-    };
+    let err = |m: String| Error::http(url.split('?').next().unwrap_or(""), m);
     let u = url::Url::parse(url).map_err(|e| err(format!("bad URL: {e}")))?;
     if u.scheme() != "http" {
         return Err(err(

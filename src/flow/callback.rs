@@ -161,6 +161,7 @@ impl ExpectedCallback {
                 status: None,
                 error,
                 description,
+                source: None,
             });
         }
         match code {

@@ -6,7 +6,11 @@
 //! response. Everything else (other paths, `favicon.ico`, forged or
 //! missing `state`, `error=` without the right state) gets a 400 or 404
 //! and the sign-in keeps waiting; see [`callback`](super::callback) for
-//! the rules. Pages carry `Cache-Control: no-store`, a restrictive CSP,
+//! the rules. Only the redirect URI's authority is served: a request whose
+//! `Host` (or absolute-form target) names another host or port, or that
+//! has no or several `Host` headers, gets a 400 and the sign-in keeps
+//! waiting (DNS-rebinding defence; `docs/flows.md` lists what counts as
+//! the same authority). Pages carry `Cache-Control: no-store`, a restrictive CSP,
 //! `nosniff`, `X-Frame-Options: DENY` and `Referrer-Policy: no-referrer`.
 //!
 //! The server is [tiny_http](https://docs.rs/tiny_http); waiting uses
@@ -20,6 +24,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::callback::{CallbackVerdict, ExpectedCallback};
+use super::host_check::LoopbackAuthority;
 use super::html;
 use super::paste::PasteInput;
 use crate::error::{Error, Result};
@@ -131,6 +136,7 @@ pub struct CallbackServer {
     addr: SocketAddr,
     redirect_uri: String,
     path: String,
+    authority: LoopbackAuthority,
 }
 
 impl std::fmt::Debug for CallbackServer {
@@ -168,6 +174,7 @@ impl CallbackServer {
             (RedirectHost::Loopback, IpAddr::V6(ip)) => format!("[{ip}]"),
         };
         let redirect_uri = format!("http://{host}:{}{}", addr.port(), options.path);
+        let authority = LoopbackAuthority::new(&host, addr.port());
         let server = tiny_http::Server::from_listener(listener, None)
             .map_err(|e| Error::Internal(format!("starting the callback server: {e}")))?;
         Ok(CallbackServer {
@@ -175,6 +182,7 @@ impl CallbackServer {
             addr,
             redirect_uri,
             path: options.path.clone(),
+            authority,
         })
     }
 
@@ -261,9 +269,32 @@ impl CallbackServer {
         request: tiny_http::Request,
         expected: &ExpectedCallback,
     ) -> Option<CallbackOutcome> {
-        let (path, query) = match request.url().split_once('?') {
+        // DNS rebinding: a page whose name resolves to the loopback
+        // address reaches this port, but its browser names that page's
+        // host. Refused before anything else is looked at.
+        let hosts: Vec<&str> = request
+            .headers()
+            .iter()
+            .filter(|h| h.field.equiv("Host"))
+            .map(|h| h.value.as_str())
+            .collect();
+        let target = match self.authority.check(request.url(), &hosts) {
+            Ok(t) => t.to_string(),
+            Err(why) => {
+                respond(
+                    request,
+                    400,
+                    &html::page(
+                        "Invalid request",
+                        &format!("This server only answers the sign-in redirect ({why})."),
+                    ),
+                );
+                return None;
+            }
+        };
+        let (path, query) = match target.split_once('?') {
             Some((p, q)) => (p.to_string(), q.to_string()),
-            None => (request.url().to_string(), String::new()),
+            None => (target, String::new()),
         };
         if path != self.path {
             respond(

@@ -6,10 +6,10 @@
 //!
 //! | route | what it does |
 //! |---|---|
-//! | `GET /auth/login` | keeps state, PKCE verifier and nonce server-side ([`PendingStates`]), sets a short-lived login cookie binding them to this browser, redirects to the provider |
-//! | `GET /auth/callback` | takes the pending sign-in out (single use, same browser only), checks `iss`/`error`, exchanges the code, stores the tokens, sets the session cookie (`HttpOnly; SameSite=Lax`, `Secure` on https) |
-//! | `POST /auth/logout` | revokes (refresh token first), deletes the tokens and the session, clears the cookie |
-//! | `GET /auth/status` | `{"authenticated": ...}` with the key, expiry and user info |
+//! | `GET /auth/login` | seals state, PKCE verifier, nonce and start time into a short-lived login cookie ([`PendingSignIns`]; nothing kept server-side, so no flood of logins can evict another browser's), redirects to the provider |
+//! | `GET /auth/callback` | opens this browser's login cookie (its state only, unexpired, single use), checks `iss`/`error`, exchanges the code, stores the tokens, sets the session cookie (`HttpOnly; SameSite=Lax`, `Secure` on https) |
+//! | `POST /auth/logout` | only with proof of same origin (`Origin`, else `Sec-Fetch-Site: same-origin`, else the session's CSRF token in `X-CSRF-Token`); revokes (refresh token first), deletes the tokens and the session, clears the cookie, reports the revocation ([`LogoutReport`]) |
+//! | `GET /auth/status` | `{"authenticated": ...}` with the key, expiry, user info and the session's CSRF token |
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -23,12 +23,19 @@ use sha2::{Digest, Sha256};
 
 use super::callback::{CallbackVerdict, ExpectedCallback};
 use super::html;
+use super::logout::{sign_out, LogoutReport, RevocationOutcome};
 use super::native::identity_of;
-use super::pending::{PendingRejection, PendingStates, DEFAULT_MAX_PENDING, DEFAULT_PENDING_TTL};
+use super::pending::{PendingRejection, PendingSignIns, DEFAULT_PENDING_TTL};
+use super::sealed_cookie::CookieKey;
 use crate::error::{Error, Result};
-use crate::provider::{random, AuthorizeRequest, Pkce, Provider, TokenTypeHint};
-use crate::secret::Secret;
+use crate::provider::{random, AuthorizeRequest, Pkce, Provider};
+use crate::secret::{constant_time_eq, Secret};
 use crate::store::TokenStore;
+
+/// The longest lifetime a cookie (session or login) is given: the cap
+/// browsers apply to `Max-Age` (RFC 6265bis §5.6.2, 400 days). Longer
+/// settings are capped, so no expiry arithmetic can overflow.
+pub const MAX_COOKIE_AGE: Duration = Duration::from_secs(400 * 86_400);
 
 /// A request, as much of it as the routes need.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +50,11 @@ pub struct DeployRequest {
     pub cookie: Option<String>,
     /// The `Origin` header (checked on `POST /auth/logout`).
     pub origin: Option<String>,
+    /// The `Sec-Fetch-Site` header (checked on `POST /auth/logout`).
+    pub sec_fetch_site: Option<String>,
+    /// The `X-CSRF-Token` header (the session's token from
+    /// `/auth/status`; proves a logout without `Origin` same-origin).
+    pub csrf_token: Option<String>,
 }
 
 impl DeployRequest {
@@ -63,10 +75,36 @@ impl DeployRequest {
         self
     }
 
-    fn cookie_value(&self, name: &str) -> Option<&str> {
-        self.cookie.as_deref()?.split(';').find_map(|c| {
-            let (k, v) = c.trim().split_once('=')?;
-            (k == name).then_some(v)
+    /// Sets the `Origin` header.
+    pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = Some(origin.into());
+        self
+    }
+
+    /// Sets the `Sec-Fetch-Site` header.
+    pub fn with_sec_fetch_site(mut self, site: impl Into<String>) -> Self {
+        self.sec_fetch_site = Some(site.into());
+        self
+    }
+
+    /// Sets the `X-CSRF-Token` header.
+    pub fn with_csrf_token(mut self, token: impl Into<String>) -> Self {
+        self.csrf_token = Some(token.into());
+        self
+    }
+
+    fn cookie_value<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.cookie_values(name).next()
+    }
+
+    /// Every value of cookie `name`, in order (a browser sends several
+    /// when another site or path set one too).
+    fn cookie_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.cookie.as_deref().into_iter().flat_map(move |header| {
+            header.split(';').filter_map(move |c| {
+                let (k, v) = c.trim().split_once('=')?;
+                (k == name).then_some(v)
+            })
         })
     }
 }
@@ -135,7 +173,7 @@ pub struct DeployOptions {
     after_login: String,
     use_pkce: bool,
     pending_ttl: Duration,
-    max_pending: usize,
+    cookie_key: Option<CookieKey>,
 }
 
 impl DeployOptions {
@@ -150,7 +188,7 @@ impl DeployOptions {
             after_login: "/".into(),
             use_pkce: true,
             pending_ttl: DEFAULT_PENDING_TTL,
-            max_pending: DEFAULT_MAX_PENDING,
+            cookie_key: None,
         }
     }
 
@@ -160,9 +198,10 @@ impl DeployOptions {
         self
     }
 
-    /// How long a session lasts (default one day).
+    /// How long a session lasts (default one day; at most
+    /// [`MAX_COOKIE_AGE`], longer is capped).
     pub fn session_ttl(mut self, ttl: Duration) -> Self {
-        self.session_ttl = ttl;
+        self.session_ttl = ttl.min(MAX_COOKIE_AGE);
         self
     }
 
@@ -172,10 +211,26 @@ impl DeployOptions {
         self
     }
 
-    /// How long and how many sign-ins may be pending.
-    pub fn pending_limits(mut self, ttl: Duration, max: usize) -> Self {
-        self.pending_ttl = ttl;
-        self.max_pending = max;
+    /// How long a sign-in may stay pending (default 10 minutes; at most
+    /// [`MAX_COOKIE_AGE`], longer is capped).
+    pub fn pending_ttl(mut self, ttl: Duration) -> Self {
+        self.pending_ttl = ttl.min(MAX_COOKIE_AGE);
+        self
+    }
+
+    /// How long a sign-in may stay pending. The count no longer matters:
+    /// pending sign-ins live in the browsers' cookies, not on the server.
+    #[deprecated(note = "pending sign-ins are not counted any more; use pending_ttl")]
+    pub fn pending_limits(self, ttl: Duration, _max: usize) -> Self {
+        self.pending_ttl(ttl)
+    }
+
+    /// The key login cookies are sealed with. By default each
+    /// [`DeployHandler`] makes a fresh one; set the same key on every
+    /// instance behind a load balancer so any of them can finish a
+    /// sign-in another started.
+    pub fn cookie_key(mut self, key: CookieKey) -> Self {
+        self.cookie_key = Some(key);
         self
     }
 
@@ -199,6 +254,9 @@ struct Session {
     key: String,
     user_info: Option<Value>,
     expires: Instant,
+    /// Proves a logout without `Origin` same-origin (read from
+    /// `/auth/status`, which other sites cannot read).
+    csrf_token: Secret,
 }
 
 /// The login cookie binding a pending sign-in to the browser.
@@ -209,7 +267,7 @@ pub struct DeployHandler {
     provider: Arc<dyn Provider>,
     store: Arc<dyn TokenStore>,
     options: DeployOptions,
-    pending: PendingStates,
+    pending: PendingSignIns,
     sessions: Mutex<HashMap<[u8; 32], Session>>,
 }
 
@@ -233,7 +291,11 @@ impl DeployHandler {
         store: Arc<dyn TokenStore>,
         options: DeployOptions,
     ) -> Self {
-        let pending = PendingStates::new(options.pending_ttl, options.max_pending);
+        let key = options
+            .cookie_key
+            .clone()
+            .unwrap_or_else(CookieKey::generate);
+        let pending = PendingSignIns::new(key, &options.base_url, options.pending_ttl);
         DeployHandler {
             provider,
             store,
@@ -272,7 +334,8 @@ impl DeployHandler {
         }
     }
 
-    fn cookie_attrs(&self, path: &str, max_age: u64) -> String {
+    fn cookie_attrs(&self, path: &str, max_age: Duration) -> String {
+        let max_age = max_age.min(MAX_COOKIE_AGE).as_secs();
         let secure = if self.options.secure() {
             "; Secure"
         } else {
@@ -284,7 +347,6 @@ impl DeployHandler {
     fn login(&self) -> DeployResponse {
         let state = random::state();
         let nonce = random::nonce();
-        let binding = random::token(32);
         let pkce = self.options.use_pkce.then(Pkce::generate);
         let redirect_uri = self.redirect_uri();
         let url = match self.provider.build_authorize_url(&AuthorizeRequest {
@@ -297,14 +359,11 @@ impl DeployHandler {
             Ok(u) => u,
             Err(e) => return DeployResponse::error(500, "server_error", &e.to_string()),
         };
-        self.pending.insert(
-            state,
-            pkce.map(|p| Secret::new(p.verifier())),
-            Secret::new(nonce),
-            &binding,
-        );
-        let attrs = self.cookie_attrs("/auth", self.options.pending_ttl.as_secs());
-        DeployResponse::redirect(&url).cookie(format!("{LOGIN_COOKIE}={binding}; {attrs}"))
+        let sealed = self
+            .pending
+            .begin(&state, pkce.as_ref().map(Pkce::verifier), &nonce);
+        let attrs = self.cookie_attrs("/auth", self.options.pending_ttl);
+        DeployResponse::redirect(&url).cookie(format!("{LOGIN_COOKIE}={sealed}; {attrs}"))
     }
 
     fn callback(&self, request: &DeployRequest) -> DeployResponse {
@@ -314,23 +373,23 @@ impl DeployHandler {
         let Some(state) = state else {
             return DeployResponse::error(400, "invalid_state", "the callback has no state");
         };
-        let binding = request.cookie_value(LOGIN_COOKIE).unwrap_or("");
-        let pending = match self.pending.take(&state, binding) {
-            Ok(p) => p,
-            Err(PendingRejection::UnknownState) => {
-                return DeployResponse::error(
-                    400,
-                    "invalid_state",
-                    "unknown, used or expired state",
-                )
+        // Every login cookie the browser sent is tried, so one tossed in
+        // by a sibling site (or left by another tab) cannot shadow the
+        // genuine one; only a cookie carrying this state can succeed.
+        let mut refusal = PendingRejection::NoPendingSignIn;
+        let mut taken = None;
+        for value in request.cookie_values(LOGIN_COOKIE) {
+            match self.pending.take(&state, Some(value)) {
+                Ok(p) => {
+                    taken = Some(p);
+                    break;
+                }
+                Err(PendingRejection::NoPendingSignIn) => {}
+                Err(why) => refusal = why,
             }
-            Err(PendingRejection::WrongBrowser) => {
-                return DeployResponse::error(
-                    400,
-                    "invalid_state",
-                    "this sign-in was started by another browser",
-                )
-            }
+        }
+        let Some(pending) = taken else {
+            return DeployResponse::error(400, "invalid_state", refusal.describe());
         };
         // State matched a pending sign-in of this browser; the rest of the
         // checks (iss, error, code) are those of the native flow.
@@ -387,12 +446,16 @@ impl DeployHandler {
             let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
             sessions.retain(|_, s| s.expires > now);
+            // Capped at MAX_COOKIE_AGE, so this cannot overflow; if it
+            // ever did, the session would simply be expired.
+            let expires = now.checked_add(self.options.session_ttl).unwrap_or(now);
             sessions.insert(
                 session_hash(&session_id),
                 Session {
                     key,
                     user_info,
-                    expires: now + self.options.session_ttl,
+                    expires,
+                    csrf_token: Secret::new(random::token(32)),
                 },
             );
         }
@@ -400,11 +463,11 @@ impl DeployHandler {
         DeployResponse::redirect(&self.options.after_login)
             .cookie(format!(
                 "{name}={session_id}; {}",
-                self.cookie_attrs("/", self.options.session_ttl.as_secs())
+                self.cookie_attrs("/", self.options.session_ttl)
             ))
             .cookie(format!(
                 "{LOGIN_COOKIE}=; {}",
-                self.cookie_attrs("/auth", 0)
+                self.cookie_attrs("/auth", Duration::ZERO)
             ))
     }
 
@@ -417,41 +480,67 @@ impl DeployHandler {
             .cloned()
     }
 
-    fn logout(&self, request: &DeployRequest) -> DeployResponse {
-        // CSRF: a cross-site POST carries a foreign Origin.
+    /// CSRF on logout. `Ok(true)`: the headers prove the request
+    /// same-origin; `Ok(false)`: they prove nothing, the session's CSRF
+    /// token must; `Err`: they say cross-site.
+    fn logout_origin(&self, request: &DeployRequest) -> std::result::Result<bool, &'static str> {
+        // Fetch metadata, when the browser sends it, must say same-origin
+        // (`same-site` is a sibling origin; `none` is not a page's POST).
+        let site = request.sec_fetch_site.as_deref().map(str::trim);
+        if site.is_some_and(|s| s != "same-origin") {
+            return Err("the browser says this logout comes from another site");
+        }
         if let Some(origin) = &request.origin {
             let own =
                 url::Url::parse(&self.options.base_url).map(|u| u.origin().ascii_serialization());
-            if own.as_deref() != Ok(origin.as_str()) {
-                return DeployResponse::error(403, "csrf_failed", "cross-origin logout refused");
-            }
+            return match own {
+                Ok(own) if own == origin.trim() => Ok(true),
+                _ => Err("cross-origin logout refused"),
+            };
         }
+        Ok(site == Some("same-origin"))
+    }
+
+    fn logout(&self, request: &DeployRequest) -> DeployResponse {
+        let proven = match self.logout_origin(request) {
+            Ok(p) => p,
+            Err(why) => return DeployResponse::error(403, "csrf_failed", why),
+        };
         let Some(id) = request.cookie_value(&self.options.session_cookie) else {
             return DeployResponse::error(401, "not_authenticated", "no session");
         };
-        let removed = self
-            .sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&session_hash(id));
-        let Some(session) = removed else {
-            return DeployResponse::error(401, "not_authenticated", "no session");
-        };
-        if let Ok(Some(tokens)) = self.store.load(&session.key) {
-            if let Some(rt) = &tokens.refresh_token {
-                let _ = self
-                    .provider
-                    .revoke_token(rt.expose(), Some(TokenTypeHint::RefreshToken));
+        let session = {
+            let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            let hash = session_hash(id);
+            let Some(session) = sessions.get(&hash).filter(|s| s.expires > Instant::now()) else {
+                return DeployResponse::error(401, "not_authenticated", "no session");
+            };
+            let token_ok = request.csrf_token.as_deref().is_some_and(|t| {
+                constant_time_eq(t.as_bytes(), session.csrf_token.expose().as_bytes())
+            });
+            if !proven && !token_ok {
+                return DeployResponse::error(
+                    403,
+                    "csrf_failed",
+                    "logout needs Origin, Sec-Fetch-Site: same-origin or the session's X-CSRF-Token",
+                );
             }
-            let _ = self.provider.revoke_token(
-                tokens.access_token.expose(),
-                Some(TokenTypeHint::AccessToken),
-            );
-        }
-        let _ = self.store.delete(&session.key);
+            sessions
+                .remove(&hash)
+                .expect("looked up under the same lock")
+        };
         let name = &self.options.session_cookie;
-        DeployResponse::json(200, json!({"success": true, "message": "Logged out"}))
-            .cookie(format!("{name}=; {}", self.cookie_attrs("/", 0)))
+        let clear = format!("{name}=; {}", self.cookie_attrs("/", Duration::ZERO));
+        match sign_out(&*self.provider, &*self.store, &session.key) {
+            Ok(report) => DeployResponse::json(200, logout_json(&report)).cookie(clear),
+            // The session is gone either way; the stored tokens may not be.
+            Err(e) => DeployResponse::json(
+                500,
+                json!({"success": false, "error": "storage_error",
+                       "error_description": e.to_string()}),
+            )
+            .cookie(clear),
+        }
     }
 
     fn status(&self, request: &DeployRequest) -> DeployResponse {
@@ -467,11 +556,37 @@ impl DeployHandler {
                 DeployResponse::json(
                     200,
                     json!({"authenticated": true, "key": s.key, "expires_at": expires_at,
-                           "user_info": s.user_info}),
+                           "user_info": s.user_info, "csrf_token": s.csrf_token.expose()}),
                 )
             }
         }
     }
+}
+
+/// `/auth/logout`'s answer: signed out, and what the provider did.
+fn logout_json(report: &LogoutReport) -> Value {
+    let (revocation, failures) = match &report.revocation {
+        RevocationOutcome::NothingToRevoke => ("nothing_to_revoke", Vec::new()),
+        RevocationOutcome::Revoked => ("revoked", Vec::new()),
+        RevocationOutcome::NotSupported => ("not_supported", Vec::new()),
+        RevocationOutcome::Failed(f) => (
+            "failed",
+            f.iter()
+                .map(|f| json!({"token": f.token.as_str(), "error": f.reason}))
+                .collect(),
+        ),
+    };
+    let mut body = json!({
+        "success": true,
+        "message": "Logged out",
+        "revoked": report.revoked(),
+        "revocation": revocation,
+        "tokens_deleted": report.tokens_deleted,
+    });
+    if !failures.is_empty() {
+        body["revocation_errors"] = Value::Array(failures);
+    }
+    body
 }
 
 /// The routes served with tiny_http on a few worker threads. Dropping it
@@ -554,8 +669,18 @@ fn serve(handler: &DeployHandler, rq: tiny_http::Request) {
             .map(|h| h.value.as_str().to_string())
     };
     let mut request = DeployRequest::new(rq.method().as_str(), rq.url());
-    request.cookie = header("Cookie");
+    // Several Cookie header lines are one list (RFC 6265 §5.4 sends one,
+    // but proxies and HTTP/2 gateways may split it).
+    let cookies: Vec<&str> = rq
+        .headers()
+        .iter()
+        .filter(|h| h.field.equiv("Cookie"))
+        .map(|h| h.value.as_str())
+        .collect();
+    request.cookie = (!cookies.is_empty()).then(|| cookies.join("; "));
     request.origin = header("Origin");
+    request.sec_fetch_site = header("Sec-Fetch-Site");
+    request.csrf_token = header("X-CSRF-Token");
     let out = handler.handle(&request);
     let mut response = tiny_http::Response::from_string(out.body).with_status_code(out.status);
     for (k, v) in &out.headers {

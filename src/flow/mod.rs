@@ -4,14 +4,18 @@
 //! | concept | module |
 //! |---|---|
 //! | [`AuthFlowManager`]: the native flow, timeout and cancel | [`native`] |
+//! | [`DeviceFlow`]: the device authorization grant (RFC 8628) | [`device`] |
+//! | the end of every sign-in: userinfo, key, store | `finish` |
 //! | the loopback callback server | [`callback_server`] |
 //! | checking an authorization response (state, `iss`, `error`) | [`callback`] |
 //! | pasting the final redirect URL (SSH) | [`paste`] |
 //! | opening the system browser | [`browser`] |
 //! | deploy mode: `/auth/*` routes | [`deploy`] |
-//! | short-lived pending sign-ins of deploy mode | [`pending`] |
+//! | short-lived pending sign-ins of deploy mode, sealed in a cookie | [`pending`] |
+//! | signing out and what revocation did ([`LogoutReport`]) | [`logout`] |
 //! | [`SessionManager`]: fresh access tokens, single-flight refresh | [`session`] |
 //! | the background refresh thread | [`background`] |
+//! | [`RpLogout`]: revoke, delete, end the provider session | [`rp_logout`] |
 //!
 //! See `docs/flows.md` for the security behaviour and how it differs from
 //! pywry and its peers.
@@ -21,10 +25,16 @@ pub mod browser;
 pub mod callback;
 pub mod callback_server;
 pub mod deploy;
+pub mod device;
+mod finish;
+mod host_check;
 mod html;
+pub mod logout;
 pub mod native;
 pub mod paste;
 pub mod pending;
+pub mod rp_logout;
+mod sealed_cookie;
 pub mod session;
 mod state;
 
@@ -33,7 +43,11 @@ pub use browser::{open_system_browser, WindowConfig};
 pub use callback::{CallbackVerdict, ExpectedCallback};
 pub use callback_server::{CallbackServer, CallbackServerOptions, PortChoice, RedirectHost};
 pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer};
+pub use device::{DeviceCancelHandle, DeviceFlow, PollStatus};
+pub use logout::{LogoutReport, RevocationFailure, RevocationOutcome};
 pub use native::{AuthFlowManager, AuthFlowResult, CallbackMode};
+pub use rp_logout::{LogoutOutcome, RpLogout};
+pub use sealed_cookie::CookieKey;
 pub use session::SessionManager;
 pub use state::AuthFlowState;
 

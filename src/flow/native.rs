@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::browser::{open_system_browser, WindowConfig};
 use super::callback::ExpectedCallback;
 use super::callback_server::{CallbackOutcome, CallbackServer, CallbackServerOptions};
+use super::finish::complete_sign_in;
 use super::paste::PasteInput;
 use super::session::SessionManager;
 use super::state::{AuthFlowState, FlowStatus};
@@ -308,40 +309,23 @@ impl AuthFlowManager {
             return Err(Error::Cancelled);
         }
         self.status.set(AuthFlowState::Exchanging);
-        let mut tokens = self.provider.exchange_code(
+        let tokens = self.provider.exchange_code(
             code.expose(),
             &redirect_uri,
             pkce.as_ref().map(Pkce::verifier),
             Some(&nonce),
         )?;
-        let user_info = if self.fetch_userinfo {
-            match self.provider.get_userinfo(tokens.access_token.expose()) {
-                Ok(Value::Null) | Err(_) => None,
-                Ok(v) => Some(v),
-            }
-        } else {
-            None
-        };
-        if tokens.identity_id.is_none() {
-            tokens.identity_id = user_info.as_ref().and_then(identity_of);
-        }
-        let key = self
-            .token_key
-            .clone()
-            .or_else(|| tokens.identity_id.clone())
-            .unwrap_or_else(|| "default".to_string());
         let store = self
             .store
             .clone()
             .or_else(|| self.session.as_ref().map(|s| s.store()));
-        if let Some(store) = store {
-            store.save(&key, &tokens)?;
-        }
-        Ok(AuthFlowResult {
+        complete_sign_in(
+            self.provider.as_ref(),
             tokens,
-            user_info,
-            key,
-        })
+            self.fetch_userinfo,
+            self.token_key.as_deref(),
+            store.as_deref(),
+        )
     }
 }
 

@@ -1,142 +1,268 @@
-//! Deploy mode's pending sign-ins: kept server-side, short-lived, bounded
+//! Deploy mode's pending sign-ins: kept in the browser, sealed, short-lived
 //! and single use.
 //!
-//! Each `/auth/login` adds one entry under its `state`: the PKCE verifier,
-//! the nonce, and a hash of the random login cookie set on the browser that
-//! started it. `/auth/callback` takes the entry out only when the browser
-//! presents the same cookie, so a callback carrying another browser's
-//! state fails (and does not burn that state). Entries expire after
-//! [`DEFAULT_PENDING_TTL`]; at capacity the oldest is dropped.
+//! `/auth/login` puts the sign-in's `state`, PKCE verifier, nonce and start
+//! time into the login cookie, sealed with AES-256-GCM-SIV
+//! ([`CookieKey`]): the browser can neither read nor alter it, and the
+//! server keeps nothing for it. Memory is therefore bounded per browser
+//! (one cookie of about 300 bytes), not globally: no flood of anonymous
+//! logins, with or without cookies, can evict or invalidate another
+//! browser's pending sign-in, because there is nothing shared to evict.
+//!
+//! `/auth/callback` opens the cookie of the browser it comes from: the
+//! callback's `state` must equal the sealed one (constant time), so a
+//! callback carrying another browser's state fails without burning it; the
+//! start time must be less than the lifetime ago. A used state is
+//! remembered (its SHA-256, until it would have expired anyway) so the
+//! same cookie and callback are refused a second time. That replay memory
+//! grows only with callbacks that carried a genuine cookie and its own
+//! state, and is capped at [`MAX_REMEMBERED_USES`] (oldest forgotten
+//! first; a forgotten entry's code was already redeemed at the provider,
+//! which refuses it again).
+//!
+//! All time arithmetic is in checked or saturating integer milliseconds: a
+//! lifetime of `Duration::MAX`, a start time in the far future (a clock
+//! that stepped back) or at the epoch neither overflows nor panics.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::sealed_cookie::{CookieKey, CookieSealer};
 use crate::secret::{constant_time_eq, Secret};
 
 /// How long a sign-in may take in deploy mode (pywry's `max_age`).
 pub const DEFAULT_PENDING_TTL: Duration = Duration::from_secs(600);
 
-/// How many sign-ins may be pending at once (pywry's `max_pending`).
-pub const DEFAULT_MAX_PENDING: usize = 1000;
+/// How many used states are remembered at most (32 bytes and a time each).
+pub const MAX_REMEMBERED_USES: usize = 100_000;
 
-/// One pending sign-in.
+/// How far in the future a sealed start time may lie (the clock stepped
+/// back a little) before the cookie counts as expired.
+const CLOCK_SKEW_MS: u128 = 60_000;
+
+/// One pending sign-in, as `/auth/callback` gets it back.
 #[derive(Debug, Clone)]
 pub struct PendingSignIn {
     /// The PKCE verifier, when PKCE is on.
     pub pkce_verifier: Option<Secret>,
     /// The nonce sent.
     pub nonce: Secret,
-    binding: [u8; 32],
-    created: Instant,
 }
 
 /// Why a callback's state was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PendingRejection {
-    /// No pending sign-in has this state (never issued, used, or expired).
-    UnknownState,
-    /// The state belongs to a sign-in another browser started.
+    /// The browser has no login cookie, or one this server did not make.
+    NoPendingSignIn,
+    /// The login cookie has expired.
+    Expired,
+    /// The callback's state is not the one this browser's sign-in sent
+    /// (another browser's, or another tab's).
     WrongBrowser,
+    /// This state was already used.
+    AlreadyUsed,
 }
 
-/// The pending sign-ins of a deploy server.
+impl PendingRejection {
+    /// Words for the `error_description`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PendingRejection::NoPendingSignIn => {
+                "no sign-in is pending in this browser (login cookie missing or not ours)"
+            }
+            PendingRejection::Expired => "the sign-in took too long; start again",
+            PendingRejection::WrongBrowser => "this sign-in was started by another browser",
+            PendingRejection::AlreadyUsed => "this sign-in response was already used",
+        }
+    }
+}
+
+/// What the login cookie carries, sealed.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    /// state
+    s: String,
+    /// nonce
+    n: String,
+    /// PKCE verifier
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    v: Option<String>,
+    /// start, Unix milliseconds
+    t: u64,
+}
+
+/// The pending sign-ins of a deploy server: a sealing key, a lifetime and
+/// the memory of used states.
+///
+/// ```
+/// use std::time::Duration;
+/// use oauthkit::flow::pending::{PendingRejection, PendingSignIns};
+/// use oauthkit::flow::CookieKey;
+/// let p = PendingSignIns::new(CookieKey::generate(), "https://app.example", Duration::from_secs(60));
+/// let cookie_a = p.begin("state-a", None, "nonce-a");
+/// let cookie_b = p.begin("state-b", None, "nonce-b");
+/// assert_eq!(p.take("state-a", Some(&cookie_b)).unwrap_err(), PendingRejection::WrongBrowser);
+/// assert_eq!(p.take("state-a", Some(&cookie_a)).unwrap().nonce.expose(), "nonce-a");
+/// assert_eq!(p.take("state-a", Some(&cookie_a)).unwrap_err(), PendingRejection::AlreadyUsed);
+/// assert_eq!(p.take("state-b", None).unwrap_err(), PendingRejection::NoPendingSignIn);
+/// ```
 #[derive(Debug)]
-pub struct PendingStates {
-    entries: Mutex<HashMap<String, PendingSignIn>>,
+pub struct PendingSignIns {
+    sealer: CookieSealer,
+    purpose: String,
     ttl: Duration,
-    max: usize,
+    used: Mutex<UsedStates>,
 }
 
-impl Default for PendingStates {
-    fn default() -> Self {
-        Self::new(DEFAULT_PENDING_TTL, DEFAULT_MAX_PENDING)
+/// Used states until their cookies would have expired, oldest first.
+#[derive(Debug, Default)]
+struct UsedStates {
+    set: HashMap<[u8; 32], u64>,
+    order: VecDeque<([u8; 32], u64)>,
+}
+
+impl UsedStates {
+    /// Records `state`; false when it was already there.
+    fn insert(&mut self, state: [u8; 32], forget_at: u64, now: u64, cap: usize) -> bool {
+        while let Some((k, t)) = self.order.front().copied() {
+            if t > now && self.order.len() < cap {
+                break;
+            }
+            self.order.pop_front();
+            if self.set.get(&k) == Some(&t) {
+                self.set.remove(&k);
+            }
+        }
+        if self.set.contains_key(&state) {
+            return false;
+        }
+        self.set.insert(state, forget_at);
+        self.order.push_back((state, forget_at));
+        true
     }
 }
 
-fn hash(binding: &str) -> [u8; 32] {
-    Sha256::digest(binding.as_bytes()).into()
+/// The current time in Unix milliseconds (0 before 1970).
+pub(crate) fn now_unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
-impl PendingStates {
-    /// An empty set with the given lifetime and capacity (at least 1).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use oauthkit::flow::pending::{PendingRejection, PendingStates};
-    /// let p = PendingStates::new(Duration::from_secs(60), 10);
-    /// p.insert("st".into(), None, "n".into(), "cookie-a");
-    /// assert_eq!(p.take("st", "cookie-b").unwrap_err(), PendingRejection::WrongBrowser);
-    /// assert!(p.take("st", "cookie-a").is_ok());
-    /// assert_eq!(p.take("st", "cookie-a").unwrap_err(), PendingRejection::UnknownState);
-    /// ```
-    pub fn new(ttl: Duration, max: usize) -> Self {
-        PendingStates {
-            entries: Mutex::new(HashMap::new()),
+/// `ttl` in milliseconds, saturating.
+fn ttl_ms(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl PendingSignIns {
+    /// Pending sign-ins sealed with `key` for the deployment at `base_url`
+    /// (bound into every cookie), each valid for `ttl`.
+    pub fn new(key: CookieKey, base_url: &str, ttl: Duration) -> Self {
+        PendingSignIns {
+            sealer: CookieSealer::new(&key),
+            purpose: format!("oauthkit deploy login v1 {base_url}"),
             ttl,
-            max: max.max(1),
+            used: Mutex::new(UsedStates::default()),
         }
     }
 
-    /// Adds a pending sign-in under `state`, bound to the browser's login
-    /// cookie value `binding`.
-    pub fn insert(
+    /// Starts a sign-in: the login cookie's value, carrying everything the
+    /// callback needs.
+    pub fn begin(&self, state: &str, pkce_verifier: Option<&str>, nonce: &str) -> String {
+        self.begin_at(state, pkce_verifier, nonce, now_unix_ms())
+    }
+
+    pub(crate) fn begin_at(
         &self,
-        state: String,
-        pkce_verifier: Option<Secret>,
-        nonce: Secret,
-        binding: &str,
-    ) {
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        map.retain(|_, p| now.duration_since(p.created) < self.ttl);
-        while map.len() >= self.max {
-            let oldest = map
-                .iter()
-                .min_by_key(|(_, p)| p.created)
-                .map(|(k, _)| k.clone());
-            match oldest {
-                Some(k) => map.remove(&k),
-                None => break,
-            };
-        }
-        map.insert(
-            state,
-            PendingSignIn {
-                pkce_verifier,
-                nonce,
-                binding: hash(binding),
-                created: now,
-            },
-        );
+        state: &str,
+        pkce_verifier: Option<&str>,
+        nonce: &str,
+        now_ms: u64,
+    ) -> String {
+        let sealed = Sealed {
+            s: state.to_string(),
+            n: nonce.to_string(),
+            v: pkce_verifier.map(str::to_string),
+            t: now_ms,
+        };
+        let plain =
+            zeroize::Zeroizing::new(serde_json::to_vec(&sealed).expect("plain strings serialize"));
+        self.sealer.seal(&self.purpose, &plain)
     }
 
-    /// Takes the sign-in of `state` out if the browser's `binding` matches
-    /// and it has not expired.
-    pub fn take(&self, state: &str, binding: &str) -> Result<PendingSignIn, PendingRejection> {
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.get(state).ok_or(PendingRejection::UnknownState)?;
-        if entry.created.elapsed() >= self.ttl {
-            map.remove(state);
-            return Err(PendingRejection::UnknownState);
+    /// Takes the sign-in of `state` out of the browser's login `cookie`:
+    /// the cookie must be genuine and unexpired, carry this `state`, and
+    /// the state must not have been used.
+    pub fn take(
+        &self,
+        state: &str,
+        cookie: Option<&str>,
+    ) -> Result<PendingSignIn, PendingRejection> {
+        self.take_at(state, cookie, now_unix_ms())
+    }
+
+    pub(crate) fn take_at(
+        &self,
+        state: &str,
+        cookie: Option<&str>,
+        now_ms: u64,
+    ) -> Result<PendingSignIn, PendingRejection> {
+        let cookie = cookie.ok_or(PendingRejection::NoPendingSignIn)?;
+        let plain = self
+            .sealer
+            .open(&self.purpose, cookie)
+            .ok_or(PendingRejection::NoPendingSignIn)?;
+        let sealed: Sealed =
+            serde_json::from_slice(&plain).map_err(|_| PendingRejection::NoPendingSignIn)?;
+        let sealed_state = Secret::new(sealed.s);
+        let nonce = Secret::new(sealed.n);
+        let pkce_verifier = sealed.v.map(Secret::new);
+        if !self.alive(sealed.t, now_ms) {
+            return Err(PendingRejection::Expired);
         }
-        if !constant_time_eq(&entry.binding, &hash(binding)) {
+        if !constant_time_eq(sealed_state.expose().as_bytes(), state.as_bytes()) {
             return Err(PendingRejection::WrongBrowser);
         }
-        map.remove(state).ok_or(PendingRejection::UnknownState)
+        let key: [u8; 32] = Sha256::digest(state.as_bytes()).into();
+        let forget_at = sealed.t.saturating_add(ttl_ms(self.ttl));
+        let fresh = self.used.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            key,
+            forget_at,
+            now_ms,
+            MAX_REMEMBERED_USES,
+        );
+        if !fresh {
+            return Err(PendingRejection::AlreadyUsed);
+        }
+        Ok(PendingSignIn {
+            pkce_verifier,
+            nonce,
+        })
     }
 
-    /// How many sign-ins are pending (expired ones included until the next
-    /// insert).
-    pub fn len(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
+    /// Whether a sign-in started at `started_ms` is still pending at
+    /// `now_ms` (integer arithmetic that cannot overflow).
+    fn alive(&self, started_ms: u64, now_ms: u64) -> bool {
+        match now_ms.checked_sub(started_ms) {
+            Some(age) => u128::from(age) < self.ttl.as_millis(),
+            // Started "in the future": a clock that stepped back a little
+            // is tolerated, a far-future start is not.
+            None => u128::from(started_ms - now_ms) <= CLOCK_SKEW_MS,
+        }
     }
 
-    /// Whether none is pending.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// How many used states are remembered now.
+    pub fn remembered_uses(&self) -> usize {
+        self.used
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .set
+            .len()
     }
 }
 
@@ -144,25 +270,74 @@ impl PendingStates {
 mod tests {
     use super::*;
 
+    fn pending(ttl: Duration) -> PendingSignIns {
+        PendingSignIns::new(CookieKey::generate(), "https://app.example", ttl)
+    }
+
     #[test]
-    fn capacity_evicts_the_oldest_and_ttl_expires() {
-        let p = PendingStates::new(Duration::from_secs(60), 2);
-        for s in ["a", "b", "c"] {
-            p.insert(s.into(), None, "n".into(), "cookie");
-            std::thread::sleep(Duration::from_millis(2));
+    fn expiry_and_extreme_times_never_overflow() {
+        let p = pending(Duration::from_secs(60));
+        let c = p.begin_at("s", None, "n", 1_000_000);
+        assert_eq!(
+            p.take_at("s", Some(&c), 1_060_000).unwrap_err(),
+            PendingRejection::Expired
+        );
+        assert!(p.take_at("s", Some(&c), 1_059_999).is_ok());
+        // A clock that stepped back a little is fine, far is not.
+        let c = p.begin_at("t", None, "n", 1_000_000);
+        assert_eq!(
+            p.take_at("t", Some(&c), 0).unwrap_err(),
+            PendingRejection::Expired
+        );
+        assert!(p.take_at("t", Some(&c), 1_000_000 - 60_000).is_ok());
+        // Extreme start and current times, extreme lifetimes.
+        for ttl in [Duration::ZERO, Duration::from_millis(1), Duration::MAX] {
+            let p = pending(ttl);
+            for (i, (start, now)) in [
+                (0, 0),
+                (0, u64::MAX),
+                (u64::MAX, 0),
+                (u64::MAX, u64::MAX),
+                (u64::MAX - 1, u64::MAX),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let state = format!("{i}");
+                let c = p.begin_at(&state, None, "n", start);
+                let got = p.take_at(&state, Some(&c), now);
+                let expect_alive = match now.checked_sub(start) {
+                    Some(age) => u128::from(age) < ttl.as_millis(),
+                    None => false,
+                };
+                assert_eq!(got.is_ok(), expect_alive, "{ttl:?} {start} {now}: {got:?}");
+            }
         }
-        assert_eq!(p.len(), 2);
-        assert_eq!(
-            p.take("a", "cookie").unwrap_err(),
-            PendingRejection::UnknownState
-        );
-        assert!(p.take("c", "cookie").is_ok());
-        let short = PendingStates::new(Duration::from_millis(10), 5);
-        short.insert("x".into(), None, "n".into(), "cookie");
-        std::thread::sleep(Duration::from_millis(20));
-        assert_eq!(
-            short.take("x", "cookie").unwrap_err(),
-            PendingRejection::UnknownState
-        );
+    }
+
+    #[test]
+    fn starting_sign_ins_keeps_nothing_on_the_server() {
+        let p = pending(DEFAULT_PENDING_TTL);
+        let verifier = "v".repeat(43);
+        let first = p.begin(&"s".repeat(43), Some(&verifier), &"n".repeat(43));
+        for i in 0..20_000 {
+            let c = p.begin(&format!("{i:043}"), Some(&verifier), &"n".repeat(43));
+            assert!(c.len() < 400, "a cookie of {} bytes", c.len());
+        }
+        assert_eq!(p.remembered_uses(), 0);
+        assert!(p.take(&"s".repeat(43), Some(&first)).is_ok());
+        assert_eq!(p.remembered_uses(), 1);
+    }
+
+    #[test]
+    fn used_states_are_bounded_and_forgotten_after_expiry() {
+        let mut u = UsedStates::default();
+        for i in 0..10u8 {
+            assert!(u.insert([i; 32], 100, 0, 4));
+        }
+        assert_eq!(u.set.len(), 4);
+        assert!(!u.insert([9; 32], 100, 0, 4), "still remembered");
+        assert!(u.insert([9; 32], 200, 150, 4), "forgotten after its expiry");
+        assert_eq!(u.set.len(), 1);
     }
 }

@@ -22,11 +22,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::logout::{sign_out, LogoutReport};
 use crate::error::{Error, Result};
-use crate::provider::{Provider, TokenTypeHint};
+use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::store::TokenStore;
 use crate::token::TokenSet;
+
+mod client_credentials;
 
 /// Refresh when the access token expires within this margin (pywry's
 /// default; it absorbs clock skew and request latency).
@@ -148,27 +151,20 @@ impl SessionManager {
             .is_some_and(|t| self.needs_refresh(&t)))
     }
 
-    /// Signs out: revokes the refresh token, then the access token (best
-    /// effort), and deletes the stored tokens whatever the network said.
-    /// Returns whether tokens were stored.
-    pub fn logout(&self, key: &str) -> Result<bool> {
-        let Some(tokens) = self.store.load(key)? else {
-            return Ok(false);
-        };
-        if let Some(rt) = &tokens.refresh_token {
-            let _ = self
-                .provider
-                .revoke_token(rt.expose(), Some(TokenTypeHint::RefreshToken));
-        }
-        let _ = self.provider.revoke_token(
-            tokens.access_token.expose(),
-            Some(TokenTypeHint::AccessToken),
-        );
-        self.store.delete(key)
+    /// Signs out: revokes the refresh token, then the access token, and
+    /// deletes the stored tokens whatever the network said. The report
+    /// says whether tokens were stored, whether the provider revoked them
+    /// (or has no revocation endpoint, or failed: which token and why,
+    /// never the token itself) and whether they were deleted. A store
+    /// error is the error.
+    pub fn logout(&self, key: &str) -> Result<LogoutReport> {
+        sign_out(&*self.provider, &*self.store, key)
     }
 
     fn needs_refresh(&self, t: &TokenSet) -> bool {
-        t.is_expired(self.margin.as_secs() as i64)
+        // Saturating: a margin beyond i64 seconds means "always due", never
+        // a wrapped negative margin.
+        t.is_expired(i64::try_from(self.margin.as_secs()).unwrap_or(i64::MAX))
     }
 
     fn load_required(&self, key: &str) -> Result<TokenSet> {
@@ -211,18 +207,25 @@ impl SessionManager {
         if someone_refreshed {
             return Ok((current, false));
         }
-        let Some(rt) = current.refresh_token.clone() else {
+        if current.refresh_token.is_none() {
+            // Client-credentials tokens have no refresh token: a new grant.
+            if let Some(renewed) = client_credentials::renew(self, &current) {
+                let fresh = renewed?;
+                self.store.save(key, &fresh)?;
+                return Ok((fresh, true));
+            }
             return Err(Error::Authentication(format!(
                 "the access token for '{key}' has expired and there is no refresh token; sign in again"
             )));
-        };
-        let mut fresh = match self.provider.refresh_tokens(rt.expose()) {
+        }
+        let mut fresh = match self.provider.refresh_token_set(&current) {
             Ok(t) => t,
             Err(Error::OAuth {
                 endpoint,
                 status,
                 error,
                 description,
+                source,
             }) if error == "invalid_grant" => {
                 self.store.delete(key)?;
                 let note = format!("stored tokens for '{key}' deleted; sign in again");
@@ -234,10 +237,14 @@ impl SessionManager {
                         Some(d) => format!("{d} ({note})"),
                         None => note,
                     }),
+                    source,
                 });
             }
             Err(e) => return Err(e),
         };
+        // OIDC Core 12.2: a refresh never changes the user. The provider
+        // checks its validated ID token; this also holds for any Provider.
+        crate::provider::identity::check_same_identity(&current, &fresh)?;
         merge_kept_fields(&mut fresh, current);
         self.store.save(key, &fresh)?;
         Ok((fresh, true))

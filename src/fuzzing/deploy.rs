@@ -69,9 +69,11 @@ fn set_cookie(header: &str) -> Option<(String, String)> {
     Some((k.trim().to_owned(), v.trim().to_owned()))
 }
 
-/// Input: one request per line, `METHOD TARGET[\tCOOKIE[\tORIGIN]]`. In
-/// the target, `{state}` stands for the state of the latest sign-in the
-/// harness started; in the cookie, `{jar}` for every cookie set so far.
+/// Input: one request per line,
+/// `METHOD TARGET[\tCOOKIE[\tORIGIN[\tSEC-FETCH-SITE[\tX-CSRF-TOKEN]]]]`.
+/// In the target, `{state}` stands for the state of the latest sign-in the
+/// harness started; in the cookie, `{jar}` for every cookie set so far; in
+/// the CSRF token, `{csrf}` for the latest one `/auth/status` gave.
 /// The first byte's low bit picks an https base URL.
 ///
 /// Properties: every answer is a valid HTTP status; a sign-in completes
@@ -87,7 +89,7 @@ pub fn deploy(data: &[u8]) {
     let handler = DeployHandler::new(
         Arc::new(StubProvider),
         Arc::new(MemoryStore::new()),
-        DeployOptions::new(base).pending_limits(std::time::Duration::from_secs(600), 4),
+        DeployOptions::new(base).pending_ttl(std::time::Duration::from_secs(600)),
     );
     let text = String::from_utf8_lossy(data.get(1..).unwrap_or_default());
     let mut jar: HashMap<String, String> = HashMap::new();
@@ -95,6 +97,7 @@ pub fn deploy(data: &[u8]) {
     let mut issued: HashMap<String, Vec<(String, String)>> = HashMap::new();
     let mut used: HashSet<String> = HashSet::new();
     let mut last_state = String::new();
+    let mut csrf = String::new();
     for line in text.lines().take(16) {
         let mut parts = line.split('\t');
         let (method, target) = parts
@@ -111,6 +114,8 @@ pub fn deploy(data: &[u8]) {
             .join("; ");
         request.cookie = parts.next().map(|c| c.replace("{jar}", &jar_text));
         request.origin = parts.next().map(str::to_owned);
+        request.sec_fetch_site = parts.next().map(str::to_owned);
+        request.csrf_token = parts.next().map(|c| c.replace("{csrf}", &csrf));
         let response = handler.handle(&request);
         assert!(
             (100..600).contains(&response.status),
@@ -128,6 +133,12 @@ pub fn deploy(data: &[u8]) {
             .filter_map(|(_, v)| set_cookie(v))
             .collect();
         let location = response.header("location").unwrap_or_default().to_owned();
+        if let Some(token) = serde_json::from_str::<Value>(&response.body)
+            .ok()
+            .and_then(|v| v.get("csrf_token")?.as_str().map(str::to_owned))
+        {
+            csrf = token;
+        }
         if request.path == "/auth/login" && response.status == 302 {
             let state = url::Url::parse(&location)
                 .ok()

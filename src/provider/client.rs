@@ -9,7 +9,9 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
 use crate::provider::http::{check_endpoint_url, Auth, Body, HttpClient, Method};
-use crate::provider::token_response::{oauth_error, parse_token_response, status_error};
+use crate::provider::token_response::{
+    oauth_error, parse_token_response_with, status_error, TokenTypeRule,
+};
 use crate::provider::{AuthorizeRequest, TokenTypeHint};
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -20,6 +22,9 @@ pub(crate) struct OAuthClient {
     pub http: HttpClient,
     pub creds: ClientCredentials,
     pub scopes: Vec<String>,
+    /// RFC 8707 `resource` values sent with authorization, code-exchange
+    /// and refresh requests.
+    pub resources: Vec<String>,
 }
 
 impl OAuthClient {
@@ -55,6 +60,9 @@ impl OAuthClient {
         if let Some(n) = request.nonce {
             params.push(("nonce".into(), n.into()));
         }
+        for r in &self.resources {
+            params.push(("resource".into(), r.clone()));
+        }
         let extra = defaults
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -75,6 +83,9 @@ impl OAuthClient {
     }
 
     /// `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5).
+    /// `after` runs on the parsed token set before it is returned (ID-token
+    /// validation), inside the same error scrubbing as the request.
+    #[allow(clippy::too_many_arguments)]
     pub fn exchange_code(
         &self,
         token_url: &str,
@@ -82,6 +93,7 @@ impl OAuthClient {
         code: &str,
         redirect_uri: &str,
         pkce_verifier: Option<&str>,
+        after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
         let mut form = vec![
             ("grant_type".to_owned(), "authorization_code".to_owned()),
@@ -91,83 +103,108 @@ impl OAuthClient {
         if let Some(v) = pkce_verifier {
             form.push(("code_verifier".into(), v.into()));
         }
-        self.token_request("token", token_url, method, form)
+        for r in &self.resources {
+            form.push(("resource".into(), r.clone()));
+        }
+        self.token_request("token", token_url, method, form, after)
     }
 
     /// `grant_type=refresh_token` (RFC 6749 §6). The old refresh token is
-    /// kept when the provider does not rotate it.
+    /// kept when the provider does not rotate it. `after` as for
+    /// [`exchange_code`](Self::exchange_code).
     pub fn refresh(
         &self,
         token_url: &str,
         method: ClientAuthMethod,
         refresh_token: &str,
+        after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
-        let form = vec![
+        let mut form = vec![
             ("grant_type".to_owned(), "refresh_token".to_owned()),
             ("refresh_token".to_owned(), refresh_token.to_owned()),
         ];
-        let mut t = self.token_request("refresh", token_url, method, form)?;
+        for r in &self.resources {
+            form.push(("resource".into(), r.clone()));
+        }
+        let mut t = self.token_request("refresh", token_url, method, form, after)?;
         if t.refresh_token.is_none() {
             t.refresh_token = Some(Secret::new(refresh_token));
         }
         Ok(t)
     }
 
-    fn token_request(
+    /// Any token-endpoint grant: the form plus client authentication, the
+    /// response parsed (RFC 6749 §5), then `after`, all inside one
+    /// [`HttpClient::call`] so no error of any step shows a secret.
+    pub(crate) fn token_request(
         &self,
         endpoint: &str,
         url: &str,
         method: ClientAuthMethod,
         form: Vec<(String, String)>,
+        after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
         let applied = self.creds.apply(method, form);
-        let response = self.http.request(
+        self.http.call(
             endpoint,
             Method::Post,
             url,
             Body::Form(&applied.pairs()),
             applied.auth(),
             &[],
-        )?;
-        parse_token_response(endpoint, &response, &self.scopes)
+            |response, red| {
+                let mut t = parse_token_response_with(
+                    endpoint,
+                    &response,
+                    &self.scopes,
+                    &TokenTypeRule::default(),
+                    red,
+                )?;
+                after(&mut t)?;
+                Ok(t)
+            },
+        )
     }
 
     /// GET userinfo with the bearer token; 401/403 become typed OAuth
     /// errors (from the JSON body or `WWW-Authenticate`).
     pub fn userinfo(&self, url: &str, access_token: &str) -> Result<Value> {
-        let r = self.http.request(
+        self.http.call(
             "userinfo",
             Method::Get,
             url,
             Body::Empty,
             Auth::Bearer(access_token),
             &[],
-        )?;
-        if r.is_success() {
-            let v = r.json("userinfo")?;
-            if !v.is_object() {
-                return Err(Error::Http {
-                    endpoint: "userinfo".into(),
-                    message: "userinfo response is not a JSON object".into(),
-                });
-            }
-            return Ok(v);
-        }
-        if let Some(e) = r
-            .json("userinfo")
-            .ok()
-            .and_then(|v| oauth_error("userinfo", r.status, &v))
-        {
-            return Err(e);
-        }
-        if let Some(e) = r
-            .www_authenticate
-            .as_deref()
-            .and_then(|h| bearer_challenge_error(r.status, h))
-        {
-            return Err(e);
-        }
-        Err(status_error("userinfo", &r))
+            |r, _| {
+                if r.is_success() {
+                    let v = r.json("userinfo")?;
+                    if !v.is_object() {
+                        return Err(Error::Http {
+                            endpoint: "userinfo".into(),
+                            message: "userinfo response is not a JSON object".into(),
+                            source: None,
+                        });
+                    }
+                    return Ok(v);
+                }
+                if let Some(e) = r
+                    .json("userinfo")
+                    .ok()
+                    .and_then(|v| oauth_error("userinfo", r.status, &v))
+                {
+                    return Err(e);
+                }
+                if let Some(e) = r
+                    .www_authenticate
+                    .as_deref()
+                    .and_then(|h| bearer_challenge_error(r.status, h))
+                {
+                    return Err(e);
+                }
+                Err(status_error("userinfo", &r))
+            },
+        )
     }
 
     /// RFC 7009 revocation: POST `token` and `token_type_hint` with the
@@ -184,22 +221,24 @@ impl OAuthClient {
             form.push(("token_type_hint".into(), h.as_str().into()));
         }
         let applied = self.creds.apply(method, form);
-        let r = self.http.request(
+        self.http.call(
             "revocation",
             Method::Post,
             url,
             Body::Form(&applied.pairs()),
             applied.auth(),
             &[],
-        )?;
-        if r.is_success() {
-            return Ok(true);
-        }
-        Err(r
-            .json("revocation")
-            .ok()
-            .and_then(|v| oauth_error("revocation", r.status, &v))
-            .unwrap_or_else(|| status_error("revocation", &r)))
+            |r, _| {
+                if r.is_success() {
+                    return Ok(true);
+                }
+                Err(r
+                    .json("revocation")
+                    .ok()
+                    .and_then(|v| oauth_error("revocation", r.status, &v))
+                    .unwrap_or_else(|| status_error("revocation", &r)))
+            },
+        )
     }
 
     /// GitHub's Applications API: `DELETE /applications/{client_id}/token`
@@ -212,32 +251,33 @@ impl OAuthClient {
             ));
         };
         let body = json!({ "access_token": token });
-        let r = self.http.request(
+        self.http.call(
             "revocation",
             Method::Delete,
             url,
             Body::Json(&body),
             Auth::Basic(&self.creds.client_id, secret.expose()),
             &[("Accept", "application/vnd.github+json")],
-        )?;
-        match r.status {
-            200..=299 => Ok(true),
-            404 => Ok(false),
-            _ => Err(r
-                .json("revocation")
-                .ok()
-                .and_then(|v| {
-                    v.get("message")
-                        .and_then(Value::as_str)
-                        .map(|m| Error::OAuth {
-                            endpoint: "revocation".into(),
-                            status: Some(r.status),
-                            error: "github_error".into(),
-                            description: Some(m.chars().take(300).collect()),
-                        })
-                })
-                .unwrap_or_else(|| status_error("revocation", &r))),
-        }
+            |r, _| match r.status {
+                200..=299 => Ok(true),
+                404 => Ok(false),
+                _ => Err(r
+                    .json("revocation")
+                    .ok()
+                    .and_then(|v| {
+                        v.get("message")
+                            .and_then(Value::as_str)
+                            .map(|m| Error::OAuth {
+                                endpoint: "revocation".into(),
+                                status: Some(r.status),
+                                error: "github_error".into(),
+                                description: Some(m.chars().take(300).collect()),
+                                source: None,
+                            })
+                    })
+                    .unwrap_or_else(|| status_error("revocation", &r))),
+            },
+        )
     }
 }
 
@@ -254,6 +294,7 @@ fn bearer_challenge_error(status: u16, header: &str) -> Option<Error> {
         status: Some(status),
         error,
         description: param("error_description"),
+        source: None,
     })
 }
 

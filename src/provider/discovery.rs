@@ -69,6 +69,7 @@ pub fn fetch(http: &HttpClient, issuer: &str) -> Result<ProviderMetadata> {
         return Err(Error::Http {
             endpoint: "discovery".into(),
             message: format!("{url} answered HTTP {}", r.status),
+            source: None,
         });
     }
     let v = r.json("discovery")?;
@@ -78,5 +79,6 @@ pub fn fetch(http: &HttpClient, issuer: &str) -> Result<ProviderMetadata> {
             "{url}: invalid provider metadata: {}",
             crate::token::json_error(&e)
         ),
+        source: None,
     })
 }

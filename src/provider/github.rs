@@ -15,6 +15,8 @@ use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 pub const AUTHORIZE_URL: &str = "https://github.com/login/oauth/authorize";
 /// The token endpoint.
 pub const TOKEN_URL: &str = "https://github.com/login/oauth/access_token";
+/// The RFC 8628 device authorization endpoint (polled at [`TOKEN_URL`]).
+pub const DEVICE_AUTHORIZATION_URL: &str = "https://github.com/login/device/code";
 /// The REST API root (user info and revocation).
 pub const API_BASE: &str = "https://api.github.com";
 /// Scopes requested when none are configured.
@@ -31,7 +33,13 @@ pub const DEFAULT_SCOPES: [&str; 2] = ["read:user", "user:email"];
 ///     Revocation::GitHubApplicationsApi("https://api.github.com/applications/Iv1.abc/token".into()));
 /// ```
 pub fn config(client_id: &str) -> Result<OAuth2Config> {
-    build(client_id, AUTHORIZE_URL.into(), TOKEN_URL.into(), API_BASE)
+    build(
+        client_id,
+        AUTHORIZE_URL.into(),
+        TOKEN_URL.into(),
+        DEVICE_AUTHORIZATION_URL.into(),
+        API_BASE,
+    )
 }
 
 /// [`config`] with the web and API URLs on `base` (tests against a
@@ -41,11 +49,18 @@ pub fn config_at(base: &str, client_id: &str) -> Result<OAuth2Config> {
         client_id,
         rebase(AUTHORIZE_URL, base)?,
         rebase(TOKEN_URL, base)?,
+        rebase(DEVICE_AUTHORIZATION_URL, base)?,
         base,
     )
 }
 
-fn build(client_id: &str, authorize: String, token: String, api: &str) -> Result<OAuth2Config> {
+fn build(
+    client_id: &str,
+    authorize: String,
+    token: String,
+    device: String,
+    api: &str,
+) -> Result<OAuth2Config> {
     let mut api_url =
         Url::parse(api).map_err(|e| Error::InvalidArgument(format!("bad API URL '{api}': {e}")))?;
     let mut user = api_url.clone();
@@ -63,6 +78,7 @@ fn build(client_id: &str, authorize: String, token: String, api: &str) -> Result
     c.client_auth = Some(ClientAuthMethod::ClientSecretPost);
     c.userinfo_url = Some(user.into());
     c.revocation = Revocation::GitHubApplicationsApi(api_url.into());
+    c.device_authorization_url = Some(device);
     Ok(c)
 }
 

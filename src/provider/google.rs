@@ -18,6 +18,9 @@ pub const TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
 pub const USERINFO_URL: &str = "https://openidconnect.googleapis.com/v1/userinfo";
 /// The RFC 7009 revocation endpoint.
 pub const REVOCATION_URL: &str = "https://oauth2.googleapis.com/revoke";
+/// The RFC 8628 device authorization endpoint ("TVs and limited input
+/// devices" clients).
+pub const DEVICE_AUTHORIZATION_URL: &str = "https://oauth2.googleapis.com/device/code";
 /// Scopes requested when none are configured.
 pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
 /// Added to every authorization URL: without `access_type=offline` Google
@@ -44,6 +47,7 @@ pub fn config(client_id: &str) -> OidcConfig {
     c.endpoints.token = Some(TOKEN_URL.into());
     c.endpoints.userinfo = Some(USERINFO_URL.into());
     c.endpoints.revocation = Some(REVOCATION_URL.into());
+    c.endpoints.device_authorization = Some(DEVICE_AUTHORIZATION_URL.into());
     c.id_token.additional_issuers = vec![ISSUER_WITHOUT_SCHEME.into()];
     c.authorize_params = AUTHORIZE_PARAMS
         .iter()
@@ -66,6 +70,7 @@ pub fn config_at(base: &str, client_id: &str) -> Result<OidcConfig> {
         &mut e.token,
         &mut e.userinfo,
         &mut e.revocation,
+        &mut e.device_authorization,
     ] {
         if let Some(u) = slot.as_mut() {
             *u = rebase(u, base)?;

@@ -15,6 +15,8 @@ use base64::Engine;
 use url::{Host, Url};
 
 use crate::error::{Error, Result};
+use crate::provider::redact::{sanitize, Redactor};
+use crate::secret::Secret;
 
 /// Connect timeout used when none is configured: 10 seconds, enough for a
 /// slow DNS lookup and a TLS handshake across the world.
@@ -132,7 +134,23 @@ fn without_query(url: &Url) -> String {
     let mut u = url.clone();
     u.set_query(None);
     u.set_fragment(None);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
     u.to_string()
+}
+
+/// A redirect target as reported in errors: resolved against the request
+/// URL, without query, fragment or credentials, printable and short.
+fn shown_location(base: &Url, location: &str) -> String {
+    let shown = match base.join(location.trim()) {
+        Ok(u) => without_query(&u),
+        Err(_) => location
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    sanitize(&shown, 200)
 }
 
 /// An HTTP response that was read completely (within the size cap).
@@ -157,7 +175,8 @@ impl HttpResponse {
     /// The body parsed as a JSON value, or a typed error naming `endpoint`
     /// that describes the body without quoting it.
     pub fn json(&self, endpoint: &str) -> Result<serde_json::Value> {
-        serde_json::from_slice(&self.body).map_err(|_| Error::Http {
+        // A syntax error's text names a line and column, never the body.
+        serde_json::from_slice(&self.body).map_err(|e| Error::Http {
             endpoint: endpoint.to_owned(),
             message: format!(
                 "HTTP {}: response is not JSON (content type {}, {} bytes)",
@@ -165,6 +184,7 @@ impl HttpResponse {
                 self.content_type.as_deref().unwrap_or("none"),
                 self.body.len()
             ),
+            source: Some(Box::new(e)),
         })
     }
 }
@@ -232,6 +252,9 @@ pub enum Method {
 pub struct HttpClient {
     agent: ureq::Agent,
     config: Arc<HttpConfig>,
+    /// Secrets of the provider itself (the client secret), scrubbed from
+    /// every error of every request.
+    secrets: Arc<Vec<Secret>>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -270,7 +293,75 @@ impl HttpClient {
         HttpClient {
             agent,
             config: Arc::new(config),
+            secrets: Arc::default(),
         }
+    }
+
+    /// The same client, also scrubbing `secret` (the client secret) from
+    /// every error.
+    pub(crate) fn with_secret(mut self, secret: Option<&Secret>) -> Self {
+        if let Some(s) = secret.filter(|s| !s.is_empty()) {
+            let mut all = (*self.secrets).clone();
+            all.push(s.clone());
+            self.secrets = Arc::new(all);
+        }
+        self
+    }
+
+    /// A redactor that knows the provider's own secrets.
+    pub(crate) fn redactor(&self) -> Redactor {
+        let mut r = Redactor::new();
+        for s in self.secrets.iter() {
+            r.add(s.expose());
+        }
+        r
+    }
+
+    /// Runs `f` and scrubs its error of the provider's secrets and of
+    /// `secrets` (the arguments of one provider operation). Every
+    /// [`Provider`](crate::provider::Provider) operation runs inside one.
+    pub(crate) fn guard<T>(&self, secrets: &[&str], f: impl FnOnce() -> Result<T>) -> Result<T> {
+        f().map_err(|e| {
+            let mut r = self.redactor();
+            secrets.iter().for_each(|s| r.add(s));
+            r.error(e)
+        })
+    }
+
+    /// Sends one request and hands the response to `handle`; any error of
+    /// either is scrubbed of the provider's secrets, of every secret the
+    /// request carried (non-public form values, credentials, JSON body
+    /// strings) and of what `handle` adds to the redactor (the tokens of
+    /// the response). The one path every provider request takes.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn call<T>(
+        &self,
+        endpoint: &str,
+        method: Method,
+        url: &str,
+        body: Body<'_>,
+        auth: Auth<'_>,
+        headers: &[(&str, &str)],
+        handle: impl FnOnce(HttpResponse, &mut Redactor) -> Result<T>,
+    ) -> Result<T> {
+        let mut red = self.redactor();
+        match body {
+            Body::Form(pairs) => red.add_form(pairs),
+            Body::Json(v) => red.add_json(v),
+            Body::Empty => {}
+        }
+        match auth {
+            Auth::Basic(user, password) => {
+                red.add(password);
+                red.add(&basic_credentials(user, password));
+            }
+            Auth::Bearer(token) => red.add(token),
+            Auth::None => {}
+        }
+        let result = self
+            .send(endpoint, method, url, body, auth, headers)
+            .and_then(|r| handle(r, &mut red));
+        result.map_err(|e| red.error(e))
     }
 
     /// The limits in force.
@@ -283,8 +374,21 @@ impl HttpClient {
     /// `endpoint` names the call in errors (`"token"`, `"jwks"`, ...).
     /// Non-2xx statuses are returned, not turned into errors; 3xx answers
     /// are errors (redirects are never followed). `headers` are extra
-    /// request headers.
+    /// request headers. Errors never contain the secrets the request
+    /// carried (see the `redact` module).
     pub fn request(
+        &self,
+        endpoint: &str,
+        method: Method,
+        url: &str,
+        body: Body<'_>,
+        auth: Auth<'_>,
+        headers: &[(&str, &str)],
+    ) -> Result<HttpResponse> {
+        self.call(endpoint, method, url, body, auth, headers, |r, _| Ok(r))
+    }
+
+    fn send(
         &self,
         endpoint: &str,
         method: Method,
@@ -295,18 +399,20 @@ impl HttpClient {
     ) -> Result<HttpResponse> {
         let parsed = check_endpoint_url(endpoint, url)?;
         let shown = without_query(&parsed);
-        let http_err = |message: String| Error::Http {
+        let http_err = |message: String| Error::http(endpoint, message);
+        // The HTTP client's error is the source; the message adds the URL
+        // (without its query) and the limit that fired, not its text.
+        let map_err = |e: ureq::Error| Error::Http {
             endpoint: endpoint.to_owned(),
-            message,
+            message: describe(&e, &shown, &self.config),
+            source: Some(Box::new(e)),
         };
-        let map_err = |e: ureq::Error| http_err(describe(&e, &shown, &self.config));
 
         let auth_header = match auth {
             Auth::None => None,
-            Auth::Basic(user, password) => Some(format!(
-                "Basic {}",
-                STANDARD.encode(format!("{user}:{password}"))
-            )),
+            Auth::Basic(user, password) => {
+                Some(format!("Basic {}", basic_credentials(user, password)))
+            }
             Auth::Bearer(token) => Some(format!("Bearer {token}")),
         };
 
@@ -354,11 +460,12 @@ impl HttpClient {
         };
         if (300..400).contains(&status) {
             let location = header("location").unwrap_or_default();
+            let location = shown_location(&parsed, &location);
             return Err(http_err(format!(
                 "{shown} answered HTTP {status} redirecting to '{location}'; redirects are not followed"
             )));
         }
-        let content_type = header("content-type");
+        let content_type = header("content-type").map(|c| sanitize(&c, 100));
         let www_authenticate = header("www-authenticate");
         let max = self.config.max_response_bytes;
         if let Some(len) = response.body().content_length() {
@@ -383,6 +490,10 @@ impl HttpClient {
     }
 }
 
+fn basic_credentials(user: &str, password: &str) -> String {
+    STANDARD.encode(format!("{user}:{password}"))
+}
+
 fn describe(e: &ureq::Error, url: &str, config: &HttpConfig) -> String {
     match e {
         ureq::Error::Timeout(which) => {
@@ -400,8 +511,8 @@ fn describe(e: &ureq::Error, url: &str, config: &HttpConfig) -> String {
         }
         ureq::Error::HostNotFound => format!("host of {url} not found"),
         ureq::Error::ConnectionFailed => format!("could not connect to {url}"),
-        ureq::Error::Io(io) => format!("{url}: I/O error: {io}"),
-        other => format!("{url}: {other}"),
+        ureq::Error::Io(_) => format!("I/O error talking to {url}"),
+        _ => format!("the request to {url} failed"),
     }
 }
 

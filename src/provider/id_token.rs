@@ -13,12 +13,11 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IdTokenError, Result};
 use crate::provider::jwks::JwksCache;
 use crate::secret::constant_time_eq;
 use crate::token::now_unix;
@@ -224,29 +223,38 @@ impl IdTokenValidator {
     }
 
     /// Validates `token` with keys from `jwks`; returns its claims.
+    ///
+    /// The token is split and decoded once: the header for `alg` and
+    /// `kid`, the signature checked over the signing input with the JWKS
+    /// key (parsed by aws-lc-rs once per JWKS fetch), then the payload
+    /// parsed once and every claim checked here (time claims with checked
+    /// arithmetic, see [`MAX_TIME_CLAIM`]).
     pub fn validate(
         &self,
         token: &str,
         jwks: &JwksCache,
         expected: &Expected<'_>,
     ) -> Result<IdTokenClaims> {
-        let (alg, kid) = self.check_header(token)?;
-        let key = jwks.key_for(kid.as_deref(), alg)?;
-
-        let leeway = self.settings.leeway.as_secs();
-        let mut v = Validation::new(alg);
-        v.leeway = leeway;
-        v.validate_exp = true;
-        v.validate_nbf = true;
-        v.validate_aud = true;
-        v.set_audience(&[&self.client_id]);
-        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data =
-            jsonwebtoken::decode::<Map<String, Value>>(token, &key, &v).map_err(jwt_error)?;
-        let claims = data.claims;
+        let parts = split_token(token)?;
+        let (alg, kid) = self.check_header(parts.header)?;
+        let verifier = jwks.verifier_for(kid.as_deref(), alg)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(parts.signature)
+            .map_err(|_| id_err("the token is malformed (the signature is not base64url)"))?;
+        if verifier
+            .verify_sig(parts.signing_input.as_bytes(), &signature)
+            .is_err()
+        {
+            return Err(id_err("the signature does not verify"));
+        }
+        let claims: Map<String, Value> = URL_SAFE_NO_PAD
+            .decode(parts.payload.trim_end_matches('='))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| id_err("the payload is not base64url JSON (an object)"))?;
 
         let str_claim = |name: &str| claims.get(name).and_then(Value::as_str);
-        let iss = str_claim("iss").ok_or_else(|| id_err("iss is not a string"))?;
+        let iss = str_claim("iss").ok_or_else(|| id_err("iss is missing or not a string"))?;
         if !self.issuer.matches(iss, str_claim("tid"))
             && !self.settings.additional_issuers.iter().any(|a| a == iss)
         {
@@ -257,7 +265,7 @@ impl IdTokenValidator {
             )));
         }
         self.check_audience(&claims)?;
-        self.check_times(&claims, leeway)?;
+        self.check_times(&claims)?;
         if let Some(want) = expected.nonce {
             match str_claim("nonce") {
                 Some(got) if constant_time_eq(got.as_bytes(), want.as_bytes()) => {}
@@ -278,20 +286,15 @@ impl IdTokenValidator {
         Ok(IdTokenClaims { sub, claims })
     }
 
-    fn check_header(&self, token: &str) -> Result<(Algorithm, Option<String>)> {
-        let mut parts = token.split('.');
-        let (Some(h), Some(_), Some(_), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(id_err("not a compact JWS (three dot-separated parts)"));
-        };
-        let header: Map<String, Value> = URL_SAFE_NO_PAD
+    fn check_header(&self, h: &str) -> Result<(Algorithm, Option<String>)> {
+        let header: Header = URL_SAFE_NO_PAD
             .decode(h.trim_end_matches('='))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or_else(|| id_err("the header is not base64url JSON"))?;
         let alg = header
-            .get("alg")
+            .alg
+            .as_ref()
             .and_then(Value::as_str)
             .ok_or_else(|| id_err("the header has no alg"))?;
         if alg.eq_ignore_ascii_case("none") {
@@ -303,7 +306,7 @@ impl IdTokenValidator {
                 clip(alg)
             )));
         }
-        if header.contains_key("crit") {
+        if header.crit.is_some() {
             return Err(id_err(
                 "the header has critical extensions (crit), which are not supported",
             ));
@@ -316,7 +319,11 @@ impl IdTokenValidator {
                 self.algorithms
             )));
         }
-        let kid = header.get("kid").and_then(Value::as_str).map(str::to_owned);
+        let kid = header
+            .kid
+            .as_ref()
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         Ok((parsed, kid))
     }
 
@@ -346,26 +353,119 @@ impl IdTokenValidator {
         }
     }
 
-    fn check_times(&self, claims: &Map<String, Value>, leeway: u64) -> Result<()> {
+    /// `exp` (required), `nbf`, `iat` (required, not in the future, not
+    /// older than `max_age`) and `auth_time`, each a whole number of
+    /// seconds in `0..=MAX_TIME_CLAIM`, compared with saturating
+    /// arithmetic so no value and no configured leeway or maximum age can
+    /// overflow.
+    fn check_times(&self, claims: &Map<String, Value>) -> Result<()> {
         let now = now_unix();
-        let leeway = leeway as i64;
-        let iat = claims
-            .get("iat")
-            .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
-            .ok_or_else(|| id_err("iat is missing"))?;
-        if iat > now + leeway {
-            return Err(id_err(format!("iat is {}s in the future", iat - now)));
+        let leeway = secs_i64(self.settings.leeway);
+        let exp =
+            time_claim(claims, "exp")?.ok_or_else(|| id_err("required claim exp is missing"))?;
+        let iat = time_claim(claims, "iat")?.ok_or_else(|| id_err("iat is missing"))?;
+        let nbf = time_claim(claims, "nbf")?;
+        time_claim(claims, "auth_time")?;
+        if exp.saturating_add(leeway) < now {
+            return Err(id_err("the token has expired (exp, with leeway)"));
+        }
+        if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+            return Err(id_err("the token is not valid yet (nbf, with leeway)"));
+        }
+        if iat > now.saturating_add(leeway) {
+            return Err(id_err(format!(
+                "iat is {}s in the future",
+                iat.saturating_sub(now)
+            )));
         }
         if let Some(max) = self.settings.max_age {
-            if now - iat > max.as_secs() as i64 + leeway {
-                return Err(id_err(format!(
-                    "iat is {}s old, older than allowed",
-                    now - iat
-                )));
+            let age = now.saturating_sub(iat);
+            if age > secs_i64(max).saturating_add(leeway) {
+                return Err(id_err(format!("iat is {age}s old, older than allowed")));
             }
         }
         Ok(())
     }
+}
+
+/// The latest time claim accepted: 9999-12-31T23:59:59Z. Larger values
+/// (and negative ones, fractions, strings, ...) are refused as malformed.
+pub const MAX_TIME_CLAIM: i64 = 253_402_300_799;
+
+/// A time claim (RFC 7519 NumericDate): absent, or a whole number of
+/// seconds in `0..=MAX_TIME_CLAIM` (an integral float such as
+/// `1700000000.0` counts); anything else is an error naming the claim.
+fn time_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>> {
+    let Some(v) = claims.get(name) else {
+        return Ok(None);
+    };
+    let got = match v {
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                if (0..=MAX_TIME_CLAIM).contains(&i) {
+                    return Ok(Some(i));
+                }
+                if i < 0 {
+                    "a negative number"
+                } else {
+                    "a number past the year 9999"
+                }
+            } else if n.as_u64().is_some() {
+                "a number past the year 9999"
+            } else {
+                match n.as_f64() {
+                    Some(f) if f.fract() != 0.0 => "a fraction",
+                    Some(f) if f < 0.0 => "a negative number",
+                    Some(f) if f <= MAX_TIME_CLAIM as f64 => return Ok(Some(f as i64)),
+                    _ => "a number past the year 9999",
+                }
+            }
+        }
+        Value::String(_) => "a string",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "null",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    Err(id_err(format!(
+        "claim {name} must be a whole number of seconds since 1970 between 0 and {MAX_TIME_CLAIM}, not {got}"
+    )))
+}
+
+/// A configured duration in whole seconds, saturated to `i64::MAX`.
+fn secs_i64(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// The members of a JOSE header oauthkit reads (others are ignored).
+#[derive(serde::Deserialize)]
+struct Header {
+    alg: Option<Value>,
+    kid: Option<Value>,
+    crit: Option<serde::de::IgnoredAny>,
+}
+
+/// The three parts of a compact JWS.
+struct TokenParts<'a> {
+    header: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+    signing_input: &'a str,
+}
+
+fn split_token(token: &str) -> Result<TokenParts<'_>> {
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(sig), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(id_err("not a compact JWS (three dot-separated parts)"));
+    };
+    Ok(TokenParts {
+        header: h,
+        payload: p,
+        signature: sig,
+        signing_input: &token[..h.len() + 1 + p.len()],
+    })
 }
 
 /// The left half of the hash of `value` with the hash of `alg`, base64url
@@ -384,35 +484,12 @@ pub fn half_hash(alg: Algorithm, value: &str) -> String {
 }
 
 fn id_err(m: impl Into<String>) -> Error {
-    Error::IdToken(m.into())
+    Error::IdToken(IdTokenError::new(m))
 }
 
 /// Peer-controlled strings in messages are cut short.
 fn clip(s: &str) -> String {
     s.chars().take(100).collect()
-}
-
-fn jwt_error(e: jsonwebtoken::errors::Error) -> Error {
-    let m = match e.kind() {
-        JwtErrorKind::InvalidSignature => "the signature does not verify".to_owned(),
-        JwtErrorKind::ExpiredSignature => "the token has expired (exp, with leeway)".to_owned(),
-        JwtErrorKind::ImmatureSignature => {
-            "the token is not valid yet (nbf, with leeway)".to_owned()
-        }
-        JwtErrorKind::InvalidAudience => "aud does not contain the client id".to_owned(),
-        JwtErrorKind::MissingRequiredClaim(c) => format!("required claim {c} is missing"),
-        JwtErrorKind::InvalidAlgorithm => "alg is not allowed for this key".to_owned(),
-        JwtErrorKind::InvalidRsaKey(_)
-        | JwtErrorKind::InvalidEcdsaKey
-        | JwtErrorKind::InvalidKeyFormat => "the provider's key is unusable".to_owned(),
-        JwtErrorKind::InvalidClaimFormat(c) => format!("claim {c} has the wrong type"),
-        JwtErrorKind::Base64(_)
-        | JwtErrorKind::Json(_)
-        | JwtErrorKind::Utf8(_)
-        | JwtErrorKind::InvalidToken => "the token is malformed".to_owned(),
-        other => format!("{other:?}"),
-    };
-    Error::IdToken(m)
 }
 
 #[cfg(test)]

@@ -7,12 +7,30 @@
 //! within the interval an unknown `kid` is simply rejected. The first
 //! fetch does not count against the limit: a key rotated just after start
 //! is still picked up at once.
+//!
+//! Keys too weak or of a kind this library does not verify with are kept
+//! aside with the reason, so a token signed with one is refused by name
+//! ("RSA key of 1024 bits is too weak") rather than with "the signature
+//! does not verify": RSA keys below 2048 or above 8192 bits or with an
+//! unusable exponent, elliptic curves other than P-256 and P-384 (P-521,
+//! secp256k1, ...), OKP curves other than Ed25519, symmetric (`oct`) and
+//! unknown key types, and keys whose own `alg` is not a supported
+//! signature algorithm for them. Encryption keys (`use: enc`, or
+//! `key_ops` without `verify`) are ignored.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse};
+use std::str::FromStr;
+
+use aws_lc_rs::signature::{
+    self as sig, EcdsaVerificationAlgorithm, EdDSAParameters, ParsedPublicKey, RsaParameters,
+    RsaPublicKeyComponents,
+};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 
@@ -27,20 +45,39 @@ pub const DEFAULT_MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 /// a key the provider withdrew stop verifying within a day.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
+/// Smallest RSA modulus accepted, in bits (NIST SP 800-131A).
+pub const MIN_RSA_BITS: usize = 2048;
+/// Largest RSA modulus accepted, in bits (what aws-lc-rs verifies; larger
+/// keys only cost time).
+pub const MAX_RSA_BITS: usize = 8192;
+
 /// What the header's `alg` needs from a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum KeyType {
     Rsa,
-    Ec,
-    Okp,
+    EcP256,
+    EcP384,
+    Ed25519,
+}
+
+impl KeyType {
+    fn describe(self) -> &'static str {
+        match self {
+            KeyType::Rsa => "an RSA key",
+            KeyType::EcP256 => "a P-256 key",
+            KeyType::EcP384 => "a P-384 key",
+            KeyType::Ed25519 => "an Ed25519 key",
+        }
+    }
 }
 
 fn key_type_for(alg: Algorithm) -> Option<KeyType> {
     use Algorithm::*;
     match alg {
         RS256 | RS384 | RS512 | PS256 | PS384 | PS512 => Some(KeyType::Rsa),
-        ES256 | ES384 => Some(KeyType::Ec),
-        EdDSA => Some(KeyType::Okp),
+        ES256 => Some(KeyType::EcP256),
+        ES384 => Some(KeyType::EcP384),
+        EdDSA => Some(KeyType::Ed25519),
         _ => None,
     }
 }
@@ -50,11 +87,25 @@ struct CachedKey {
     key_type: KeyType,
     alg: Option<String>,
     key: DecodingKey,
+    /// The key parsed by aws-lc-rs for each algorithm it may verify.
+    verifiers: Vec<(Algorithm, Arc<ParsedPublicKey>)>,
+}
+
+/// A JWKS entry this library refuses to verify with, and why.
+struct Refused {
+    kid: Option<String>,
+    reason: String,
+}
+
+/// A fetched key set: the usable keys and the refused ones.
+struct KeySet {
+    usable: Vec<CachedKey>,
+    refused: Vec<Refused>,
 }
 
 #[derive(Default)]
 struct State {
-    keys: Option<Arc<Vec<CachedKey>>>,
+    keys: Option<Arc<KeySet>>,
     /// When `keys` were fetched.
     fetched_at: Option<Instant>,
     /// When an unknown `kid` last caused a refetch.
@@ -134,10 +185,36 @@ impl JwksCache {
     /// refetch per interval), then is rejected. A key set older than its
     /// maximum age is fetched again first.
     pub fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey> {
+        self.find(kid, alg, |k| k.key.clone())
+    }
+
+    /// The parsed aws-lc-rs key that verifies `alg` signatures of the key
+    /// chosen as in [`key_for`](Self::key_for). Parsed once per fetch, so
+    /// a validation costs one signature check, not a key parse too.
+    pub(crate) fn verifier_for(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Arc<ParsedPublicKey>> {
+        self.find(kid, alg, |k| {
+            k.verifiers
+                .iter()
+                .find(|(a, _)| *a == alg)
+                .map(|(_, v)| v.clone())
+        })?
+        .ok_or_else(|| Error::id_token(format!("the signing key cannot verify {alg:?} signatures")))
+    }
+
+    fn find<T>(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+        get: impl Fn(&CachedKey) -> T,
+    ) -> Result<T> {
         let Some(key_type) = key_type_for(alg) else {
-            return Err(Error::IdToken(format!(
-                "{alg:?} is symmetric; keys from a JWKS are never used for HMAC"
-            )));
+            return Err(Error::IdToken(
+                format!("{alg:?} is symmetric; keys from a JWKS are never used for HMAC").into(),
+            ));
         };
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let fresh =
@@ -145,12 +222,13 @@ impl JwksCache {
         if fresh {
             self.fetch_into(&mut state)?;
         }
-        match pick(state.keys.as_deref().expect("fetched"), kid, alg, key_type) {
-            Ok(k) => return Ok(k),
-            Err(Miss::Unknown) if fresh => {
-                return Err(unknown(kid, "not in the JWKS just fetched"));
+        let keys = state.keys.clone().expect("fetched");
+        match pick(&keys, kid, alg, key_type) {
+            Ok(k) => return Ok(get(k)),
+            Err(Miss::Unknown(note)) if fresh => {
+                return Err(unknown(kid, &format!("not in the JWKS just fetched{note}")));
             }
-            Err(Miss::Unknown) => {}
+            Err(Miss::Unknown(_)) => {}
             Err(Miss::Fatal(e)) => return Err(e),
         }
         let may_refetch = state
@@ -164,9 +242,13 @@ impl JwksCache {
         }
         state.last_refetch = Some(Instant::now());
         self.fetch_into(&mut state)?;
-        match pick(state.keys.as_deref().expect("fetched"), kid, alg, key_type) {
-            Ok(k) => Ok(k),
-            Err(Miss::Unknown) => Err(unknown(kid, "not in the JWKS even after refetching it")),
+        let keys = state.keys.clone().expect("fetched");
+        match pick(&keys, kid, alg, key_type) {
+            Ok(k) => Ok(get(k)),
+            Err(Miss::Unknown(note)) => Err(unknown(
+                kid,
+                &format!("not in the JWKS even after refetching it{note}"),
+            )),
             Err(Miss::Fatal(e)) => Err(e),
         }
     }
@@ -180,6 +262,7 @@ impl JwksCache {
             return Err(Error::Http {
                 endpoint: "jwks".into(),
                 message: format!("{} answered HTTP {}", self.uri, r.status),
+                source: None,
             });
         }
         let doc = r.json("jwks")?;
@@ -187,72 +270,278 @@ impl JwksCache {
             return Err(Error::Http {
                 endpoint: "jwks".into(),
                 message: "JWKS document has no \"keys\" array".into(),
+                source: None,
             });
         };
-        let keys = entries.iter().filter_map(parse_key).collect();
-        state.keys = Some(Arc::new(keys));
+        let mut set = KeySet {
+            usable: Vec::new(),
+            refused: Vec::new(),
+        };
+        for entry in entries {
+            match parse_key(entry) {
+                Parsed::Usable(k) => set.usable.push(k),
+                Parsed::Refused(r) => set.refused.push(r),
+                Parsed::NotForSigning => {}
+            }
+        }
+        state.keys = Some(Arc::new(set));
         state.fetched_at = Some(Instant::now());
         Ok(())
     }
 }
 
-/// One JWKS entry, or `None` when it is not an asymmetric signing key this
-/// library can use (unknown `kty`, `use: enc`, symmetric `oct`, bad data).
-fn parse_key(entry: &Value) -> Option<CachedKey> {
-    let jwk: Jwk = serde_json::from_value(entry.clone()).ok()?;
-    if matches!(
-        jwk.common.public_key_use,
-        Some(PublicKeyUse::Encryption) | Some(PublicKeyUse::Other(_))
-    ) {
-        return None;
+enum Parsed {
+    Usable(CachedKey),
+    Refused(Refused),
+    /// An encryption key: not a candidate, not an error.
+    NotForSigning,
+}
+
+/// One JWKS entry: a usable signing key, a refused one (with the reason),
+/// or an encryption key.
+fn parse_key(entry: &Value) -> Parsed {
+    let kid = entry.get("kid").and_then(Value::as_str).map(str::to_owned);
+    let use_ = entry.get("use").and_then(Value::as_str);
+    if use_.is_some_and(|u| u != "sig") {
+        return Parsed::NotForSigning;
     }
-    let key_type = match &jwk.algorithm {
-        AlgorithmParameters::RSA(_) => KeyType::Rsa,
-        AlgorithmParameters::EllipticCurve(_) => KeyType::Ec,
-        AlgorithmParameters::OctetKeyPair(_) => KeyType::Okp,
-        _ => return None,
+    if let Some(Value::Array(ops)) = entry.get("key_ops") {
+        if !ops.iter().any(|o| o == "verify") {
+            return Parsed::NotForSigning;
+        }
+    }
+    match check_key(entry) {
+        Ok((key_type, key, verifiers)) => Parsed::Usable(CachedKey {
+            kid,
+            key_type,
+            alg: entry.get("alg").and_then(Value::as_str).map(str::to_owned),
+            key,
+            verifiers,
+        }),
+        Err(reason) => Parsed::Refused(Refused { kid, reason }),
+    }
+}
+
+/// The key's type and decoding key, or why it is refused.
+type Checked = (KeyType, DecodingKey, Vec<(Algorithm, Arc<ParsedPublicKey>)>);
+
+fn check_key(entry: &Value) -> std::result::Result<Checked, String> {
+    let field = |name: &str| entry.get(name).and_then(Value::as_str);
+    let bytes = |name: &str| -> std::result::Result<Vec<u8>, String> {
+        let v = field(name).ok_or_else(|| format!("the key has no '{name}'"))?;
+        URL_SAFE_NO_PAD
+            .decode(v.trim_end_matches('='))
+            .map_err(|_| format!("the key's '{name}' is not base64url"))
     };
-    let key = DecodingKey::from_jwk(&jwk).ok()?;
-    Some(CachedKey {
-        kid: jwk.common.key_id.clone(),
-        key_type,
-        alg: entry.get("alg").and_then(Value::as_str).map(str::to_owned),
-        key,
-    })
+    let shown = |s: &str| s.chars().take(40).collect::<String>();
+    let key_type = match field("kty") {
+        Some("RSA") => {
+            let n = bytes("n")?;
+            let bits = bit_length(&n);
+            if bits < MIN_RSA_BITS {
+                return Err(format!(
+                    "RSA key of {bits} bits is too weak (at least {MIN_RSA_BITS} bits are required)"
+                ));
+            }
+            if bits > MAX_RSA_BITS {
+                return Err(format!(
+                    "RSA key of {bits} bits is larger than the {MAX_RSA_BITS}-bit maximum"
+                ));
+            }
+            let e = bytes("e")?;
+            let e_bits = bit_length(&e);
+            let odd = e.last().is_some_and(|b| b & 1 == 1);
+            if !odd || !(2..=33).contains(&e_bits) {
+                return Err(
+                    "RSA public exponent is unusable (it must be odd, at least 3 and below 2^33)"
+                        .into(),
+                );
+            }
+            KeyType::Rsa
+        }
+        Some("EC") => {
+            let (kt, len) = match field("crv") {
+                Some("P-256") => (KeyType::EcP256, 32),
+                Some("P-384") => (KeyType::EcP384, 48),
+                Some(other) => {
+                    return Err(format!(
+                        "elliptic curve '{}' is not supported (P-256 for ES256, P-384 for ES384)",
+                        shown(other)
+                    ))
+                }
+                None => return Err("the EC key has no crv".into()),
+            };
+            if bytes("x")?.len() != len || bytes("y")?.len() != len {
+                return Err("the EC key's coordinates do not fit its curve".into());
+            }
+            kt
+        }
+        Some("OKP") => match field("crv") {
+            Some("Ed25519") => KeyType::Ed25519,
+            Some(other) => {
+                return Err(format!(
+                    "OKP curve '{}' is not supported (Ed25519 for EdDSA)",
+                    shown(other)
+                ))
+            }
+            None => return Err("the OKP key has no crv".into()),
+        },
+        Some("oct") => return Err(
+            "a symmetric (oct) key: ID tokens are verified with the provider's public keys only"
+                .into(),
+        ),
+        Some(other) => {
+            return Err(format!(
+                "key type '{}' is not supported (RSA, EC, OKP)",
+                shown(other)
+            ))
+        }
+        None => return Err("the key has no kty".into()),
+    };
+    if let Some(alg) = field("alg") {
+        let fits = Algorithm::from_str(alg)
+            .ok()
+            .and_then(key_type_for)
+            .is_some_and(|t| t == key_type);
+        if !fits {
+            return Err(format!(
+                "the key's alg '{}' is not a supported signature algorithm for {}",
+                shown(alg),
+                key_type.describe()
+            ));
+        }
+    }
+    let jwk: Jwk =
+        serde_json::from_value(entry.clone()).map_err(|_| "the key data is unusable".to_owned())?;
+    if !matches!(
+        jwk.algorithm,
+        AlgorithmParameters::RSA(_)
+            | AlgorithmParameters::EllipticCurve(_)
+            | AlgorithmParameters::OctetKeyPair(_)
+    ) {
+        return Err("the key data is unusable".into());
+    }
+    let key = DecodingKey::from_jwk(&jwk).map_err(|_| "the key data is unusable".to_owned())?;
+    let own_alg = field("alg").and_then(|a| Algorithm::from_str(a).ok());
+    let unusable = |_| "the key data is unusable".to_owned();
+    let mut verifiers = Vec::new();
+    for (alg, params) in verification_algorithms(key_type) {
+        if own_alg.is_some_and(|a| a != alg) {
+            continue;
+        }
+        let parsed = match params {
+            Params::Rsa(p) => {
+                let (n, e) = (bytes("n")?, bytes("e")?);
+                let strip =
+                    |b: &[u8]| b[b.iter().position(|x| *x != 0).unwrap_or(b.len())..].to_vec();
+                RsaPublicKeyComponents {
+                    n: strip(&n),
+                    e: strip(&e),
+                }
+                .to_parsed_public_key(p)
+                .map_err(unusable)?
+            }
+            Params::Ec(p) => {
+                let mut point = vec![4u8];
+                point.extend(bytes("x")?);
+                point.extend(bytes("y")?);
+                ParsedPublicKey::new(p, point).map_err(unusable)?
+            }
+            Params::Ed(p) => ParsedPublicKey::new(p, bytes("x")?).map_err(unusable)?,
+        };
+        verifiers.push((alg, Arc::new(parsed)));
+    }
+    Ok((key_type, key, verifiers))
+}
+
+enum Params {
+    Rsa(&'static RsaParameters),
+    Ec(&'static EcdsaVerificationAlgorithm),
+    Ed(&'static EdDSAParameters),
+}
+
+/// The algorithms a key type verifies, with aws-lc-rs's parameters.
+fn verification_algorithms(t: KeyType) -> Vec<(Algorithm, Params)> {
+    use Algorithm::*;
+    match t {
+        KeyType::Rsa => vec![
+            (RS256, Params::Rsa(&sig::RSA_PKCS1_2048_8192_SHA256)),
+            (RS384, Params::Rsa(&sig::RSA_PKCS1_2048_8192_SHA384)),
+            (RS512, Params::Rsa(&sig::RSA_PKCS1_2048_8192_SHA512)),
+            (PS256, Params::Rsa(&sig::RSA_PSS_2048_8192_SHA256)),
+            (PS384, Params::Rsa(&sig::RSA_PSS_2048_8192_SHA384)),
+            (PS512, Params::Rsa(&sig::RSA_PSS_2048_8192_SHA512)),
+        ],
+        KeyType::EcP256 => vec![(ES256, Params::Ec(&sig::ECDSA_P256_SHA256_FIXED))],
+        KeyType::EcP384 => vec![(ES384, Params::Ec(&sig::ECDSA_P384_SHA384_FIXED))],
+        KeyType::Ed25519 => vec![(EdDSA, Params::Ed(&sig::ED25519))],
+    }
+}
+
+/// Bits of a big-endian unsigned integer (leading zero bytes ignored).
+fn bit_length(be: &[u8]) -> usize {
+    match be.iter().position(|b| *b != 0) {
+        Some(i) => (be.len() - i - 1) * 8 + (8 - be[i].leading_zeros() as usize),
+        None => 0,
+    }
 }
 
 enum Miss {
-    Unknown,
+    /// No fitting key; the text says which keys were refused, if any.
+    Unknown(String),
     Fatal(Error),
 }
 
-fn pick(
-    keys: &[CachedKey],
+fn pick<'a>(
+    keys: &'a KeySet,
     kid: Option<&str>,
     alg: Algorithm,
     key_type: KeyType,
-) -> Result<DecodingKey, Miss> {
+) -> Result<&'a CachedKey, Miss> {
     let alg_name = format!("{alg:?}");
     let fits =
         |k: &&CachedKey| k.key_type == key_type && k.alg.as_deref().is_none_or(|a| a == alg_name);
+    let refused = |r: &Refused| match &r.kid {
+        Some(kid) => format!("key '{}' {}", clip_kid(kid), r.reason),
+        None => format!("a key without kid: {}", r.reason),
+    };
     match kid {
         Some(kid) => {
-            let Some(k) = keys.iter().find(|k| k.kid.as_deref() == Some(kid)) else {
-                return Err(Miss::Unknown);
+            let Some(k) = keys.usable.iter().find(|k| k.kid.as_deref() == Some(kid)) else {
+                if let Some(r) = keys.refused.iter().find(|r| r.kid.as_deref() == Some(kid)) {
+                    return Err(Miss::Fatal(Error::id_token(format!(
+                        "the signing key is refused: {}",
+                        refused(r)
+                    ))));
+                }
+                return Err(Miss::Unknown(String::new()));
             };
             if !fits(&k) {
-                return Err(Miss::Fatal(Error::IdToken(format!(
-                    "key '{kid}' cannot verify {alg_name} signatures"
+                return Err(Miss::Fatal(Error::id_token(format!(
+                    "key '{}' cannot verify {alg_name} signatures (it is {}{})",
+                    clip_kid(kid),
+                    k.key_type.describe(),
+                    k.alg
+                        .as_deref()
+                        .map(|a| format!(" for {}", clip_kid(a)))
+                        .unwrap_or_default()
                 ))));
             }
-            Ok(k.key.clone())
+            Ok(k)
         }
         None => {
-            let candidates: Vec<_> = keys.iter().filter(fits).collect();
+            let candidates: Vec<_> = keys.usable.iter().filter(fits).collect();
             match candidates.as_slice() {
-                [only] => Ok(only.key.clone()),
-                [] => Err(Miss::Unknown),
-                many => Err(Miss::Fatal(Error::IdToken(format!(
+                [only] => Ok(only),
+                [] => {
+                    let reasons: Vec<String> = keys.refused.iter().take(3).map(refused).collect();
+                    Err(Miss::Unknown(if reasons.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; keys refused: {}", reasons.join("; "))
+                    }))
+                }
+                many => Err(Miss::Fatal(Error::id_token(format!(
                     "the token has no kid and {} keys could verify {alg_name}",
                     many.len()
                 )))),
@@ -261,12 +550,16 @@ fn pick(
     }
 }
 
+fn clip_kid(kid: &str) -> String {
+    kid.chars().take(64).collect()
+}
+
 fn unknown(kid: Option<&str>, why: &str) -> Error {
     match kid {
         Some(kid) => {
             let kid: String = kid.chars().take(64).collect();
-            Error::IdToken(format!("unknown signing key id '{kid}': {why}"))
+            Error::id_token(format!("unknown signing key id '{kid}': {why}"))
         }
-        None => Error::IdToken(format!("no signing key for the token: {why}")),
+        None => Error::id_token(format!("no signing key for the token: {why}")),
     }
 }

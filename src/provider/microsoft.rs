@@ -62,6 +62,7 @@ pub fn config_at(base: &str, client_id: &str, tenant: Option<&str>) -> Result<Oi
     c.name = "microsoft".into();
     c.endpoints.authorization = Some(format!("{base}/{tenant}/oauth2/v2.0/authorize"));
     c.endpoints.token = Some(format!("{base}/{tenant}/oauth2/v2.0/token"));
+    c.endpoints.device_authorization = Some(format!("{base}/{tenant}/oauth2/v2.0/devicecode"));
     c.endpoints.userinfo = Some(rebase(USERINFO_URL, base)?);
     c.tenant_issuer = Some(TenantIssuer {
         tenant: tenant.to_owned(),

@@ -13,17 +13,21 @@
 
 use serde_json::Value;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::token::TokenSet;
 
 pub mod base_url;
 mod client;
 pub mod client_auth;
+pub mod client_credentials;
+pub mod device;
 pub mod discovery;
+pub mod end_session;
 pub mod github;
 pub mod google;
 pub mod http;
 pub mod id_token;
+pub mod identity;
 mod iss_check;
 pub mod jwks;
 pub mod microsoft;
@@ -31,10 +35,14 @@ pub mod oauth2;
 pub mod oidc;
 pub mod pkce;
 pub mod random;
+mod redact;
 pub mod settings;
 pub mod token_response;
 
 pub use client_auth::ClientAuthMethod;
+pub use client_credentials::ClientCredentialsRequest;
+pub use device::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll};
+pub use end_session::EndSessionRequest;
 pub use id_token::{IdTokenClaims, IdTokenSettings};
 pub use iss_check::check_response_iss;
 pub use oauth2::{OAuth2Config, OAuth2Provider, Revocation};
@@ -99,6 +107,26 @@ pub trait Provider: Send + Sync {
     /// not rotate it.
     fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet>;
 
+    /// Refreshes `current` with its refresh token and checks that the
+    /// answer is for the same user (OpenID Connect Core §12.2): an ID token
+    /// in the answer must have the `iss` and `sub` of `current` (its
+    /// `identity_id` and stored ID token), else an
+    /// [`ErrorKind::IdToken`](crate::ErrorKind::IdToken) error and nothing
+    /// is returned to save. The session manager refreshes through this.
+    ///
+    /// The default calls [`refresh_tokens`](Self::refresh_tokens) and
+    /// compares the identities with
+    /// [`identity::check_same_identity`]; [`OidcProvider`] checks the
+    /// validated ID token's claims before anything else.
+    fn refresh_token_set(&self, current: &TokenSet) -> Result<TokenSet> {
+        let rt = current.refresh_token.as_ref().ok_or_else(|| {
+            Error::InvalidArgument("the token set has no refresh token to refresh with".into())
+        })?;
+        let fresh = self.refresh_tokens(rt.expose())?;
+        identity::check_same_identity(current, &fresh)?;
+        Ok(fresh)
+    }
+
     /// The user's claims from the userinfo endpoint (`Value::Null` when the
     /// provider has none).
     fn get_userinfo(&self, access_token: &str) -> Result<Value>;
@@ -130,5 +158,51 @@ pub trait Provider: Send + Sync {
             self.requires_iss_in_response(),
             iss,
         )
+    }
+
+    /// RFC 8628 §3.1: asks for a device code and a user code. The default
+    /// is an [`Error::ProviderUnsupported`](crate::Error::ProviderUnsupported)
+    /// error (kind `Unsupported`) naming the provider.
+    fn request_device_authorization(
+        &self,
+        request: &DeviceAuthorizationRequest,
+    ) -> Result<DeviceAuthorization> {
+        let _ = request;
+        Err(device::no_device_endpoint(self.name()))
+    }
+
+    /// RFC 8628 §3.4: polls the token endpoint once for the device code;
+    /// the tokens are validated as after a code exchange (ID token without
+    /// a nonce).
+    fn poll_device_token(&self, authorization: &DeviceAuthorization) -> Result<DevicePoll> {
+        let _ = authorization;
+        Err(device::no_device_endpoint(self.name()))
+    }
+
+    /// The RP-initiated logout URL (`end_session_endpoint` with the
+    /// request's `id_token_hint`, `post_logout_redirect_uri`, `state` and
+    /// the client id); `Ok(None)` when the provider has no such endpoint.
+    fn end_session_url(&self, request: &EndSessionRequest) -> Result<Option<String>> {
+        let _ = request;
+        Ok(None)
+    }
+
+    /// The client id, where the provider has one (client-credentials cache
+    /// keys).
+    fn client_id(&self) -> Option<&str> {
+        None
+    }
+
+    /// RFC 6749 §4.4: a token for the client itself (confidential clients
+    /// only). The result's `extra` records the request, so the session
+    /// manager can ask again when it expires. The default is an
+    /// [`Error::ProviderUnsupported`](crate::Error::ProviderUnsupported).
+    fn request_client_credentials(&self, request: &ClientCredentialsRequest) -> Result<TokenSet> {
+        let _ = request;
+        Err(crate::Error::ProviderUnsupported {
+            provider: self.name().to_owned(),
+            feature: "the client credentials grant",
+            detail: "this provider type has no token endpoint for it".into(),
+        })
     }
 }

@@ -57,6 +57,9 @@ pub struct OAuth2Config {
     pub client_auth: Option<ClientAuthMethod>,
     /// Scopes requested in the authorization URL.
     pub scopes: Vec<String>,
+    /// RFC 8707 resource indicators sent with authorization, code-exchange
+    /// and refresh requests (absolute URIs without a fragment).
+    pub resources: Vec<String>,
     /// The authorization endpoint.
     pub authorize_url: String,
     /// The token endpoint.
@@ -76,6 +79,8 @@ pub struct OAuth2Config {
     pub requires_iss: bool,
     /// Timeouts and limits.
     pub http: HttpConfig,
+    /// The RFC 8628 device authorization endpoint, when the server has one.
+    pub device_authorization_url: Option<String>,
 }
 
 impl OAuth2Config {
@@ -87,6 +92,7 @@ impl OAuth2Config {
             client_secret: None,
             client_auth: None,
             scopes: Vec::new(),
+            resources: Vec::new(),
             authorize_url: authorize_url.to_owned(),
             token_url: token_url.to_owned(),
             userinfo_url: None,
@@ -95,6 +101,7 @@ impl OAuth2Config {
             issuer: None,
             requires_iss: false,
             http: HttpConfig::default(),
+            device_authorization_url: None,
         }
     }
 
@@ -102,6 +109,13 @@ impl OAuth2Config {
     pub fn with_client_secret(mut self, secret: impl Into<Secret>) -> Self {
         let s: Secret = secret.into();
         self.client_secret = (!s.is_empty()).then_some(s);
+        self
+    }
+
+    /// Adds an RFC 8707 resource indicator to authorization, code-exchange
+    /// and refresh requests.
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
         self
     }
 
@@ -135,10 +149,16 @@ impl OAuth2Provider {
                 config.name
             )));
         }
+        for r in &config.resources {
+            crate::provider::client_credentials::check_resource(r)?;
+        }
         check_endpoint_url("authorization", &config.authorize_url)?;
         check_endpoint_url("token", &config.token_url)?;
         if let Some(u) = &config.userinfo_url {
             check_endpoint_url("userinfo", u)?;
+        }
+        if let Some(u) = &config.device_authorization_url {
+            check_endpoint_url("device_authorization", u)?;
         }
         match &config.revocation {
             Revocation::Rfc7009(u) | Revocation::GitHubApplicationsApi(u) => {
@@ -147,12 +167,13 @@ impl OAuth2Provider {
             Revocation::None => {}
         }
         let client = OAuthClient {
-            http: HttpClient::new(config.http.clone()),
+            http: HttpClient::new(config.http.clone()).with_secret(config.client_secret.as_ref()),
             creds: ClientCredentials {
                 client_id: config.client_id.clone(),
                 client_secret: config.client_secret.clone(),
             },
             scopes: config.scopes.clone(),
+            resources: config.resources.clone(),
         };
         let auth =
             ClientAuthMethod::choose(config.client_secret.is_some(), config.client_auth, None);
@@ -175,11 +196,13 @@ impl Provider for OAuth2Provider {
     }
 
     fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String> {
-        self.client.authorize_url(
-            &self.config.authorize_url,
-            request,
-            &self.config.authorize_params,
-        )
+        self.client.http.guard(&[], || {
+            self.client.authorize_url(
+                &self.config.authorize_url,
+                request,
+                &self.config.authorize_params,
+            )
+        })
     }
 
     fn exchange_code(
@@ -189,33 +212,47 @@ impl Provider for OAuth2Provider {
         pkce_verifier: Option<&str>,
         _nonce: Option<&str>,
     ) -> Result<TokenSet> {
-        self.client.exchange_code(
-            &self.config.token_url,
-            self.auth,
-            code,
-            redirect_uri,
-            pkce_verifier,
-        )
+        let secrets = [code, pkce_verifier.unwrap_or_default()];
+        self.client.http.guard(&secrets, || {
+            self.client.exchange_code(
+                &self.config.token_url,
+                self.auth,
+                code,
+                redirect_uri,
+                pkce_verifier,
+                &mut |_| Ok(()),
+            )
+        })
     }
 
     fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet> {
-        self.client
-            .refresh(&self.config.token_url, self.auth, refresh_token)
+        self.client.http.guard(&[refresh_token], || {
+            self.client.refresh(
+                &self.config.token_url,
+                self.auth,
+                refresh_token,
+                &mut |_| Ok(()),
+            )
+        })
     }
 
     fn get_userinfo(&self, access_token: &str) -> Result<Value> {
-        match &self.config.userinfo_url {
-            Some(u) => self.client.userinfo(u, access_token),
-            None => Ok(Value::Null),
-        }
+        self.client
+            .http
+            .guard(&[access_token], || match &self.config.userinfo_url {
+                Some(u) => self.client.userinfo(u, access_token),
+                None => Ok(Value::Null),
+            })
     }
 
     fn revoke_token(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<bool> {
-        match &self.config.revocation {
-            Revocation::None => Ok(false),
-            Revocation::Rfc7009(u) => self.client.revoke(u, self.auth, token, hint),
-            Revocation::GitHubApplicationsApi(u) => self.client.revoke_github(u, token),
-        }
+        self.client
+            .http
+            .guard(&[token], || match &self.config.revocation {
+                Revocation::None => Ok(false),
+                Revocation::Rfc7009(u) => self.client.revoke(u, self.auth, token, hint),
+                Revocation::GitHubApplicationsApi(u) => self.client.revoke_github(u, token),
+            })
     }
 
     fn issuer(&self) -> Option<String> {
@@ -224,5 +261,37 @@ impl Provider for OAuth2Provider {
 
     fn requires_iss_in_response(&self) -> bool {
         self.config.requires_iss
+    }
+
+    fn request_device_authorization(
+        &self,
+        request: &crate::provider::DeviceAuthorizationRequest,
+    ) -> Result<crate::provider::DeviceAuthorization> {
+        let url = self
+            .config
+            .device_authorization_url
+            .as_deref()
+            .ok_or_else(|| crate::provider::device::no_device_endpoint(self.name()))?;
+        self.client.device_authorization(url, self.auth, request)
+    }
+
+    fn client_id(&self) -> Option<&str> {
+        Some(&self.config.client_id)
+    }
+
+    fn request_client_credentials(
+        &self,
+        request: &crate::provider::ClientCredentialsRequest,
+    ) -> Result<TokenSet> {
+        self.client
+            .client_credentials(&self.config.token_url, self.auth, request)
+    }
+
+    fn poll_device_token(
+        &self,
+        authorization: &crate::provider::DeviceAuthorization,
+    ) -> Result<crate::provider::DevicePoll> {
+        self.client
+            .poll_device(&self.config.token_url, self.auth, authorization)
     }
 }

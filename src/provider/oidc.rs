@@ -16,6 +16,7 @@ use crate::provider::id_token::{
     algorithm_allow_list, Expected, ExpectedIssuer, IdTokenClaims, IdTokenSettings,
     IdTokenValidator, TENANT_PLACEHOLDER,
 };
+use crate::provider::identity::{check_same_identity, Identity, RefreshIdentities};
 use crate::provider::iss_check::check_response_iss;
 use crate::provider::jwks::{JwksCache, DEFAULT_MAX_AGE, DEFAULT_MIN_REFETCH_INTERVAL};
 use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
@@ -35,6 +36,10 @@ pub struct EndpointOverrides {
     pub revocation: Option<String>,
     /// The JWKS URI.
     pub jwks_uri: Option<String>,
+    /// The RFC 8628 device authorization endpoint.
+    pub device_authorization: Option<String>,
+    /// The RP-initiated logout endpoint (`end_session_endpoint`).
+    pub end_session: Option<String>,
 }
 
 /// Issuers with a tenant placeholder (Microsoft's multi-tenant
@@ -75,6 +80,9 @@ pub struct OidcConfig {
     pub client_auth: Option<ClientAuthMethod>,
     /// Scopes requested in the authorization URL.
     pub scopes: Vec<String>,
+    /// RFC 8707 resource indicators sent with authorization, code-exchange
+    /// and refresh requests (absolute URIs without a fragment).
+    pub resources: Vec<String>,
     /// Endpoints used instead of the discovered ones.
     pub endpoints: EndpointOverrides,
     /// Parameters added to every authorization URL (a request's extra
@@ -105,6 +113,7 @@ impl OidcConfig {
             client_secret: None,
             client_auth: None,
             scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+            resources: Vec::new(),
             endpoints: EndpointOverrides::default(),
             authorize_params: Vec::new(),
             require_id_token_validation: true,
@@ -120,6 +129,13 @@ impl OidcConfig {
     pub fn with_client_secret(mut self, secret: impl Into<Secret>) -> Self {
         let s: Secret = secret.into();
         self.client_secret = (!s.is_empty()).then_some(s);
+        self
+    }
+
+    /// Adds an RFC 8707 resource indicator to authorization, code-exchange
+    /// and refresh requests.
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
         self
     }
 
@@ -156,6 +172,8 @@ pub struct OidcProvider {
     config: OidcConfig,
     client: OAuthClient,
     discovered: Mutex<Option<Arc<Discovered>>>,
+    /// Who each refresh token seen by this object was issued to.
+    identities: RefreshIdentities,
 }
 
 enum Endpoint {
@@ -174,6 +192,9 @@ impl OidcProvider {
                 config.name
             )));
         }
+        for r in &config.resources {
+            crate::provider::client_credentials::check_resource(r)?;
+        }
         check_endpoint_url("issuer", &config.issuer)?;
         let o = &config.endpoints;
         for (what, url) in [
@@ -182,6 +203,8 @@ impl OidcProvider {
             ("userinfo", &o.userinfo),
             ("revocation", &o.revocation),
             ("jwks", &o.jwks_uri),
+            ("device_authorization", &o.device_authorization),
+            ("end_session", &o.end_session),
         ] {
             if let Some(u) = url {
                 check_endpoint_url(what, u)?;
@@ -191,17 +214,19 @@ impl OidcProvider {
             algorithm_allow_list(list, true)?;
         }
         let client = OAuthClient {
-            http: HttpClient::new(config.http.clone()),
+            http: HttpClient::new(config.http.clone()).with_secret(config.client_secret.as_ref()),
             creds: ClientCredentials {
                 client_id: config.client_id.clone(),
                 client_secret: config.client_secret.clone(),
             },
             scopes: config.scopes.clone(),
+            resources: config.resources.clone(),
         };
         Ok(OidcProvider {
             config,
             client,
             discovered: Mutex::new(None),
+            identities: RefreshIdentities::default(),
         })
     }
 
@@ -213,6 +238,10 @@ impl OidcProvider {
     /// Runs discovery now (or returns the cached result).
     pub fn discover(&self) -> Result<ProviderMetadata> {
         Ok(self.discovered()?.metadata.clone())
+    }
+
+    fn guard<T>(&self, secrets: &[&str], f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.client.http.guard(secrets, f)
     }
 
     /// How many times the JWKS has been fetched (0 before the first
@@ -229,6 +258,18 @@ impl OidcProvider {
     /// `azp`, times, `nonce` when given, `at_hash` when the token has one
     /// and `access_token` is given).
     pub fn validate_id_token(
+        &self,
+        id_token: &str,
+        nonce: Option<&str>,
+        access_token: Option<&str>,
+    ) -> Result<IdTokenClaims> {
+        let secrets = [id_token, access_token.unwrap_or_default()];
+        self.guard(&secrets, || {
+            self.validate_id_token_inner(id_token, nonce, access_token)
+        })
+    }
+
+    fn validate_id_token_inner(
         &self,
         id_token: &str,
         nonce: Option<&str>,
@@ -254,7 +295,7 @@ impl OidcProvider {
         if let Some(d) = guard.as_ref() {
             return Ok(d.clone());
         }
-        let d = Arc::new(self.run_discovery()?);
+        let d = Arc::new(self.guard(&[], || self.run_discovery())?);
         *guard = Some(d.clone());
         Ok(d)
     }
@@ -382,17 +423,26 @@ impl OidcProvider {
     }
 
     /// Validates the ID token of a fresh token set and records its `sub`.
+    /// After a refresh (`refreshed_from` is `Some`), a new ID token must
+    /// name the same user as before (OIDC Core §12.2) when that user is
+    /// known. Returns who the token set belongs to, when known.
     fn check_id_token(
         &self,
         t: &mut TokenSet,
         nonce: Option<&str>,
-        after_refresh: bool,
-    ) -> Result<()> {
+        refreshed_from: Option<Option<&Identity>>,
+    ) -> Result<Option<Identity>> {
+        let previous = refreshed_from.flatten();
+        let unchecked = || {
+            previous
+                .cloned()
+                .or_else(|| t.identity_id.clone().map(|sub| Identity { iss: None, sub }))
+        };
         if !self.config.require_id_token_validation {
-            return Ok(());
+            return Ok(unchecked());
         }
         let Some(id_token) = t.id_token.clone() else {
-            if !after_refresh
+            if refreshed_from.is_none()
                 && t.has_scope("openid")
                 && self.config.scopes.iter().any(|s| s == "openid")
             {
@@ -401,12 +451,49 @@ impl OidcProvider {
                         .into(),
                 ));
             }
-            return Ok(());
+            return Ok(unchecked());
         };
         let claims =
-            self.validate_id_token(id_token.expose(), nonce, Some(t.access_token.expose()))?;
-        t.identity_id = Some(claims.sub);
-        Ok(())
+            self.validate_id_token_inner(id_token.expose(), nonce, Some(t.access_token.expose()))?;
+        let iss = claims
+            .claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if let Some(before) = previous {
+            before.check_same(&iss, &claims.sub)?;
+        }
+        t.identity_id = Some(claims.sub.clone());
+        Ok(Some(Identity {
+            iss: Some(iss),
+            sub: claims.sub,
+        }))
+    }
+
+    /// A refresh whose ID token, if any, must name `previous` (else the
+    /// user this object saw the refresh token issued to).
+    fn refresh_with(&self, refresh_token: &str, previous: Option<Identity>) -> Result<TokenSet> {
+        let previous = previous.or_else(|| self.identities.lookup(refresh_token));
+        let url = self.required(Endpoint::Token, "token")?;
+        let mut who = None;
+        let mut t = self
+            .client
+            .refresh(&url, self.auth_method()?, refresh_token, &mut |t| {
+                who = self.check_id_token(t, None, Some(previous.as_ref()))?;
+                Ok(())
+            })?;
+        if t.identity_id.is_none() {
+            t.identity_id = who.as_ref().map(|w| w.sub.clone());
+        }
+        self.remember(&t, who);
+        Ok(t)
+    }
+
+    fn remember(&self, t: &TokenSet, who: Option<Identity>) {
+        if let (Some(rt), Some(who)) = (&t.refresh_token, who) {
+            self.identities.remember(rt.expose(), who);
+        }
     }
 }
 
@@ -416,9 +503,11 @@ impl Provider for OidcProvider {
     }
 
     fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String> {
-        let url = self.required(Endpoint::Authorization, "authorization")?;
-        self.client
-            .authorize_url(&url, request, &self.config.authorize_params)
+        self.guard(&[], || {
+            let url = self.required(Endpoint::Authorization, "authorization")?;
+            self.client
+                .authorize_url(&url, request, &self.config.authorize_params)
+        })
     }
 
     fn exchange_code(
@@ -428,43 +517,111 @@ impl Provider for OidcProvider {
         pkce_verifier: Option<&str>,
         nonce: Option<&str>,
     ) -> Result<TokenSet> {
-        let url = self.required(Endpoint::Token, "token")?;
-        let mut t = self.client.exchange_code(
-            &url,
-            self.auth_method()?,
-            code,
-            redirect_uri,
-            pkce_verifier,
-        )?;
-        self.check_id_token(&mut t, nonce, false)?;
-        Ok(t)
+        let secrets = [code, pkce_verifier.unwrap_or_default()];
+        self.guard(&secrets, || {
+            let url = self.required(Endpoint::Token, "token")?;
+            let mut who = None;
+            let t = self.client.exchange_code(
+                &url,
+                self.auth_method()?,
+                code,
+                redirect_uri,
+                pkce_verifier,
+                &mut |t| {
+                    who = self.check_id_token(t, nonce, None)?;
+                    Ok(())
+                },
+            )?;
+            self.remember(&t, who);
+            Ok(t)
+        })
     }
 
     fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet> {
-        let url = self.required(Endpoint::Token, "token")?;
-        let mut t = self
-            .client
-            .refresh(&url, self.auth_method()?, refresh_token)?;
-        self.check_id_token(&mut t, None, true)?;
-        Ok(t)
+        self.guard(&[refresh_token], || self.refresh_with(refresh_token, None))
+    }
+
+    fn refresh_token_set(&self, current: &TokenSet) -> Result<TokenSet> {
+        let rt = current.refresh_token.as_ref().ok_or_else(|| {
+            Error::InvalidArgument("the token set has no refresh token to refresh with".into())
+        })?;
+        self.guard(&[rt.expose()], || {
+            let fresh = self.refresh_with(rt.expose(), Identity::of(current))?;
+            check_same_identity(current, &fresh)?;
+            Ok(fresh)
+        })
     }
 
     fn get_userinfo(&self, access_token: &str) -> Result<Value> {
-        match self.endpoint(Endpoint::Userinfo)? {
-            Some(u) => self.client.userinfo(&u, access_token),
-            None => Ok(Value::Null),
-        }
+        self.guard(&[access_token], || {
+            match self.endpoint(Endpoint::Userinfo)? {
+                Some(u) => self.client.userinfo(&u, access_token),
+                None => Ok(Value::Null),
+            }
+        })
     }
 
     fn revoke_token(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<bool> {
-        match self.endpoint(Endpoint::Revocation)? {
+        self.guard(&[token], || match self.endpoint(Endpoint::Revocation)? {
             Some(u) => self.client.revoke(&u, self.auth_method()?, token, hint),
             None => Ok(false),
-        }
+        })
     }
 
     fn issuer(&self) -> Option<String> {
         Some(self.config.issuer.clone())
+    }
+
+    fn request_device_authorization(
+        &self,
+        request: &crate::provider::DeviceAuthorizationRequest,
+    ) -> Result<crate::provider::DeviceAuthorization> {
+        let url = match &self.config.endpoints.device_authorization {
+            Some(u) => u.clone(),
+            None => crate::provider::device::discovered_endpoint(&self.discovered()?.metadata)
+                .ok_or_else(|| crate::provider::device::no_device_endpoint(self.name()))?,
+        };
+        self.client
+            .device_authorization(&url, self.auth_method()?, request)
+    }
+
+    fn end_session_url(
+        &self,
+        request: &crate::provider::EndSessionRequest,
+    ) -> Result<Option<String>> {
+        let url = match &self.config.endpoints.end_session {
+            Some(u) => Some(u.clone()),
+            None => self.discovered()?.metadata.end_session_endpoint.clone(),
+        };
+        url.map(|u| request.url(&u, &self.config.client_id))
+            .transpose()
+    }
+
+    fn client_id(&self) -> Option<&str> {
+        Some(&self.config.client_id)
+    }
+
+    fn request_client_credentials(
+        &self,
+        request: &crate::provider::ClientCredentialsRequest,
+    ) -> Result<TokenSet> {
+        let url = self.required(Endpoint::Token, "token")?;
+        self.client
+            .client_credentials(&url, self.auth_method()?, request)
+    }
+
+    fn poll_device_token(
+        &self,
+        authorization: &crate::provider::DeviceAuthorization,
+    ) -> Result<crate::provider::DevicePoll> {
+        let url = self.required(Endpoint::Token, "token")?;
+        let mut poll = self
+            .client
+            .poll_device(&url, self.auth_method()?, authorization)?;
+        if let crate::provider::DevicePoll::Tokens(t) = &mut poll {
+            self.check_id_token(t, None, None)?;
+        }
+        Ok(poll)
     }
 
     /// Runs discovery if needed; when it fails, answers `true` (a callback
@@ -476,6 +633,12 @@ impl Provider for OidcProvider {
     }
 
     fn check_authorization_response_iss(&self, iss: Option<&str>) -> Result<()> {
+        self.guard(&[], || self.check_iss_inner(iss))
+    }
+}
+
+impl OidcProvider {
+    fn check_iss_inner(&self, iss: Option<&str>) -> Result<()> {
         let required = self.requires_iss_in_response();
         let template = self
             .discovered

@@ -9,15 +9,86 @@
 //! - An `error` member is an OAuth error whatever the HTTP status (GitHub
 //!   answers 200 with `{"error": ...}`), and error bodies are read on 400
 //!   and 401 too.
+//! - `token_type` must be `Bearer` in any letter case (RFC 6749 §7.1: a
+//!   client must not use a token whose type it does not understand); a
+//!   response without `token_type` (or with `null`) is taken as Bearer,
+//!   as golang.org/x/oauth2 and most clients do, since RFC 6750 bearer
+//!   tokens are the only kind such a server can mean. Any other value is
+//!   an `Http` error naming it. DPoP (RFC 9449) will be accepted only when
+//!   the request carried a DPoP proof: see [`TokenTypeRule`].
+//! - `expires_in` above [`MAX_EXPIRES_IN`] (68 years) counts as that
+//!   maximum, so expiry arithmetic downstream (store TTLs, C callers using
+//!   32-bit time differences) never overflows.
+//! - Errors never contain the tokens of the response; inside a provider
+//!   they never contain any secret of the request either (see
+//!   `HttpClient`).
 
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::provider::http::HttpResponse;
+use crate::provider::redact::Redactor;
 use crate::token::{now_unix, split_scopes, TokenSet};
 
 /// Members of a token response that become [`TokenSet`] fields and are
 /// therefore not repeated in [`TokenSet::extra`].
+/// The largest `expires_in` honoured: 2^31 - 1 seconds (about 68
+/// years). Larger values (`1e300`, `u64::MAX`) count as this.
+pub const MAX_EXPIRES_IN: i64 = i32::MAX as i64;
+
+/// Which `token_type` values a token request accepts (RFC 6749 §7.1).
+///
+/// Today only Bearer. When DPoP (RFC 9449) is added, a request that sent a
+/// DPoP proof will pass a rule that also accepts `DPoP`; a `DPoP` answer
+/// to a request without a proof stays an error (the token would be
+/// unusable as a bearer token).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenTypeRule {
+    /// Whether the request carried a DPoP proof (always `false` until DPoP
+    /// is supported).
+    pub dpop_requested: bool,
+}
+
+impl TokenTypeRule {
+    /// Checks a response's `token_type` member; returns the type to keep.
+    ///
+    /// ```
+    /// use oauthkit::provider::token_response::TokenTypeRule;
+    /// use serde_json::json;
+    /// let rule = TokenTypeRule::default();
+    /// assert_eq!(rule.check("token", Some(&json!("bearer"))).unwrap(), "bearer");
+    /// assert_eq!(rule.check("token", Some(&json!("BEARER"))).unwrap(), "BEARER");
+    /// assert_eq!(rule.check("token", None).unwrap(), "Bearer");
+    /// assert!(rule.check("token", Some(&json!("mac"))).is_err());
+    /// assert!(rule.check("token", Some(&json!("DPoP"))).is_err()); // no proof was sent
+    /// assert!(rule.check("token", Some(&json!(1))).is_err());
+    /// ```
+    pub fn check(&self, endpoint: &str, token_type: Option<&Value>) -> Result<String> {
+        let refused = |what: String| {
+            Error::Http {
+            endpoint: endpoint.to_owned(),
+            message: format!(
+                "the token response has {what}; only Bearer tokens are supported (RFC 6749 §7.1: a token of an unknown type must not be used)"
+            ),
+            source: None,
+        }
+        };
+        match token_type {
+            None | Some(Value::Null) => Ok("Bearer".to_owned()),
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => Ok(t.clone()),
+            Some(Value::String(t)) if self.dpop_requested && t.eq_ignore_ascii_case("dpop") => {
+                Ok(t.clone())
+            }
+            Some(Value::String(t)) => Err(refused(format!(
+                "token_type {:?}",
+                t.chars().take(40).collect::<String>()
+            ))),
+            Some(_) => Err(refused("a token_type that is not a string".into())),
+        }
+    }
+}
+
 const KNOWN: &[&str] = &[
     "access_token",
     "token_type",
@@ -51,12 +122,34 @@ pub fn parse_token_response(
     response: &HttpResponse,
     requested_scopes: &[String],
 ) -> Result<TokenSet> {
+    let mut red = Redactor::new();
+    parse_token_response_with(
+        endpoint,
+        response,
+        requested_scopes,
+        &TokenTypeRule::default(),
+        &mut red,
+    )
+    .map_err(|e| red.error(e))
+}
+
+/// [`parse_token_response`] with a token-type rule; adds the tokens of the
+/// response to `red` before anything can fail, so the caller's error
+/// scrubbing covers them.
+pub(crate) fn parse_token_response_with(
+    endpoint: &str,
+    response: &HttpResponse,
+    requested_scopes: &[String],
+    rule: &TokenTypeRule,
+    red: &mut Redactor,
+) -> Result<TokenSet> {
     let received_at = now_unix();
     let value = match response.json(endpoint) {
         Ok(v) => v,
         Err(e) if response.is_success() => return Err(e),
         Err(_) => return Err(status_error(endpoint, response)),
     };
+    red.add_token_response(&value);
     if let Some(err) = oauth_error(endpoint, response.status, &value) {
         return Err(err);
     }
@@ -67,9 +160,10 @@ pub fn parse_token_response(
         return Err(Error::Http {
             endpoint: endpoint.to_owned(),
             message: "token response is not a JSON object".into(),
+            source: None,
         });
     };
-    token_set_from_map(endpoint, map, requested_scopes, received_at)
+    token_set_from_map(endpoint, map, requested_scopes, received_at, rule)
 }
 
 fn token_set_from_map(
@@ -77,23 +171,22 @@ fn token_set_from_map(
     mut map: Map<String, Value>,
     requested_scopes: &[String],
     received_at: i64,
+    rule: &TokenTypeRule,
 ) -> Result<TokenSet> {
+    let token_type = rule.check(endpoint, map.get("token_type"))?;
     let access_token = match map.remove("access_token") {
         Some(Value::String(s)) if !s.is_empty() => s,
         _ => {
             return Err(Error::Http {
                 endpoint: endpoint.to_owned(),
                 message: "token response has no access_token string".into(),
+                source: None,
             })
         }
     };
     let mut t = TokenSet::bearer(access_token);
     t.issued_at = received_at;
-    if let Some(Value::String(tt)) = map.get("token_type") {
-        if !tt.is_empty() {
-            t.token_type = tt.clone();
-        }
-    }
+    t.token_type = token_type;
     if let Some(Value::String(rt)) = map.get("refresh_token") {
         if !rt.is_empty() {
             t = t.with_refresh_token(rt.clone());
@@ -105,7 +198,7 @@ fn token_set_from_map(
         }
     }
     if let Some(secs) = map.get("expires_in").and_then(lenient_seconds) {
-        t.expires_at = Some(received_at.saturating_add(secs));
+        t.expires_at = Some(received_at.saturating_add(secs.min(MAX_EXPIRES_IN)));
     }
     t.scopes = match map.get("scope") {
         Some(v) => lenient_scopes(v),
@@ -119,22 +212,25 @@ fn token_set_from_map(
 }
 
 /// `expires_in` as a number, a float or a numeric string; negative values
-/// are clamped to 0 (already expired).
+/// are clamped to 0 (already expired), huge ones to [`MAX_EXPIRES_IN`].
 pub(crate) fn lenient_seconds(v: &Value) -> Option<i64> {
     let n = match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_u64().map(|_| i64::MAX))
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))?,
         Value::String(s) => {
             let s = s.trim();
             s.parse::<i64>().ok().or_else(|| {
                 s.parse::<f64>()
                     .ok()
-                    .filter(|f| f.is_finite())
+                    .filter(|f| !f.is_nan())
                     .map(|f| f as i64)
             })?
         }
         _ => return None,
     };
-    Some(n.max(0))
+    Some(n.clamp(0, MAX_EXPIRES_IN))
 }
 
 /// `scope` as a string separated by spaces or commas, or an array of
@@ -167,6 +263,7 @@ pub fn oauth_error(endpoint: &str, status: u16, body: &Value) -> Option<Error> {
         status: Some(status),
         error: error.chars().take(100).collect(),
         description,
+        source: None,
     })
 }
 
@@ -180,6 +277,7 @@ pub(crate) fn status_error(endpoint: &str, response: &HttpResponse) -> Error {
             response.content_type.as_deref().unwrap_or("none"),
             response.body.len()
         ),
+        source: None,
     }
 }
 

@@ -47,6 +47,9 @@ pub(crate) trait KeyValue: Send + Sync {
 pub(crate) struct KvServer<B> {
     pub(crate) kv: B,
     pub(crate) prefix: String,
+    /// Also write tokens under the unprefixed keys python-oauth2 1.1.1's
+    /// memcache store looks refresh tokens and users' tokens up by.
+    pub(crate) unprefixed_aliases: bool,
 }
 
 /// Parses an entry as `T`: not JSON is [`Error::Corrupt`]; JSON of another
@@ -71,10 +74,22 @@ impl<B: KeyValue> KvServer<B> {
     }
 
     fn read<T: DeserializeOwned>(&self, what: &str, id: &str) -> Result<Option<T>> {
-        match self.kv.get(&self.key(id))? {
-            Some(j) => parse(self.kv.backend(), what, &j),
-            None => Ok(None),
+        match self.kv.get(&self.key(id)) {
+            Ok(Some(j)) => parse(self.kv.backend(), what, &j),
+            Ok(None) => Ok(None),
+            // Name the kind of entry (never the key: it is a secret).
+            Err(Error::Corrupt { location, message }) => {
+                Err(Error::corrupt(format!("{location} of {what}"), message))
+            }
+            Err(e) => Err(e),
         }
+    }
+
+    /// The unprefixed key python-oauth2 1.1.1 reads `id` from, unless
+    /// aliases are off or it would land inside this store's own prefix.
+    fn alias(&self, id: &str) -> Option<String> {
+        let own = format!("{}_", self.prefix);
+        (self.unprefixed_aliases && !id.starts_with(&own)).then(|| id.to_owned())
     }
 
     fn check(what: &str, id: &str) -> Result<()> {
@@ -164,6 +179,27 @@ impl<B: KeyValue> KvServer<B> {
             Self::check("refresh token", rt.expose())?;
             self.kv
                 .set(&self.key(rt.expose()), &body, t.refresh_expires_at)?;
+            if let Some(alias) = self.alias(rt.expose()) {
+                self.kv.set(&alias, &body, t.refresh_expires_at)?;
+            }
+        }
+        if let Some(alias) = self.alias(&t.unique_key()) {
+            self.kv.set(&alias, &body, t.expires_at)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the unprefixed alias `id` if it still holds `token`.
+    fn delete_alias(&self, id: &str, token: &str) -> Result<()> {
+        let Some(alias) = self.alias(id) else {
+            return Ok(());
+        };
+        let found = match self.kv.get(&alias)? {
+            Some(j) => parse::<AccessToken>(self.kv.backend(), "an access token", &j)?,
+            None => None,
+        };
+        if found.is_some_and(|t| t.token.expose() == token) {
+            self.kv.delete(&alias)?;
         }
         Ok(())
     }
@@ -210,6 +246,8 @@ impl<B: KeyValue> KvServer<B> {
                 self.kv.delete(&self.key(&unique))?;
             }
         }
+        self.delete_alias(rt, token)?;
+        self.delete_alias(&unique, token)?;
         Ok(true)
     }
 

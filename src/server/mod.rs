@@ -46,6 +46,8 @@ pub mod keyvalue;
 #[cfg(feature = "memcache")]
 pub mod memcache;
 pub mod memory;
+#[cfg(feature = "memcache")]
+mod pickle;
 #[cfg(feature = "redis")]
 pub mod redis;
 #[cfg(feature = "sqlite")]
@@ -54,7 +56,7 @@ pub mod stores;
 mod user_id;
 
 #[cfg(feature = "memcache")]
-pub use self::memcache::MemcacheServerStore;
+pub use self::memcache::{MemcacheServerOptions, MemcacheServerStore};
 #[cfg(feature = "redis")]
 pub use self::redis::RedisServerStore;
 pub use access_token::{unique_key, AccessToken};

@@ -92,6 +92,7 @@ impl RedisServerStore {
                     pool: Arc::new(config.pool()?),
                 },
                 prefix: prefix.to_owned(),
+                unprefixed_aliases: false,
             },
         })
     }

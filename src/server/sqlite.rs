@@ -165,7 +165,7 @@ fn sql_error(path: &Path, e: rusqlite::Error) -> Error {
         rusqlite::Error::SqliteFailure(f, _)
             if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
     );
-    let message = format!("{}: {e}", path.display());
+    let message = path.display().to_string();
     if busy {
         Error::Unavailable {
             backend: "sqlite",

@@ -22,7 +22,23 @@ pub const STORE_ENV: &str = "OAUTHKIT_STORE";
 ///
 /// Any spec takes `?namespace=NAME` at the end (default `DEFAULT`); after
 /// other query settings of a Redis or memcached URL (such as `prefix=`)
-/// write it `&namespace=NAME`. A
+/// write it `&namespace=NAME`.
+///
+/// Any spec also takes `encrypt=SOURCE` (as `?encrypt=` or `&encrypt=`):
+/// the store is wrapped in an [`EncryptedStore`](super::EncryptedStore)
+/// whose key comes from SOURCE:
+///
+/// | SOURCE | key |
+/// |---|---|
+/// | `env:NAME` | base64 key(s) in the environment variable NAME ([`SealingKeys::from_env`](super::SealingKeys::from_env)) |
+/// | `file:/path/key` | base64 key(s) in a file of mode 0600 ([`SealingKeys::from_file`](super::SealingKeys::from_file)) |
+/// | `passphrase-env:NAME` | Argon2id of the passphrase in NAME ([`SealingKeys::from_passphrase`](super::SealingKeys::from_passphrase)) |
+/// | `keyring` or `keyring:SERVICE` | a key generated on first use in the OS keyring (feature `keyring`; service `oauthkit` by default) |
+///
+/// For example `file:/home/me/tokens.json?encrypt=keyring` or
+/// `redis://cache:6379/0?prefix=app&encrypt=env:OAUTHKIT_KEY&namespace=web`.
+///
+/// A
 /// backend whose feature is off is an [`Error::Unsupported`] naming the
 /// feature; an unknown scheme is an [`Error::InvalidArgument`].
 ///
@@ -40,7 +56,20 @@ pub fn open(spec: &str) -> Result<Box<dyn TokenStore>> {
             "store spec '{spec}' has no scheme (expected e.g. memory:, file:PATH, sqlite:PATH, keyring:SERVICE)"
         ))
     })?;
-    let (target, namespace) = split_namespace(rest)?;
+    let (rest, encrypt) = take_param(rest, "encrypt");
+    let (target, namespace) = split_namespace(&rest)?;
+    let store = open_plain(scheme, target, &namespace)?;
+    match encrypt {
+        None => Ok(store),
+        Some(source) => Ok(Box::new(super::EncryptedStore::new(
+            store,
+            keys_from_source(&source)?,
+        ))),
+    }
+}
+
+fn open_plain(scheme: &str, target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
+    let namespace = namespace.to_owned();
     match scheme {
         "memory" => Ok(Box::new(MemoryStore::new().in_namespace(&namespace))),
         "file" => Ok(Box::new(
@@ -93,6 +122,65 @@ pub fn default_store_path() -> Result<PathBuf> {
         })
 }
 
+/// Removes `?name=value` or `&name=value` from a spec: the spec without it
+/// and the value.
+fn take_param(spec: &str, name: &str) -> (String, Option<String>) {
+    for sep in ['?', '&'] {
+        let needle = format!("{sep}{name}=");
+        if let Some(start) = spec.find(&needle) {
+            let value_start = start + needle.len();
+            let value_end = spec[value_start..]
+                .find('&')
+                .map_or(spec.len(), |i| value_start + i);
+            let value = spec[value_start..value_end].to_owned();
+            let mut rest = spec[..start].to_owned();
+            if value_end < spec.len() {
+                // keep what followed, re-attached with the separator this
+                // parameter had (`?a&b` -> `?b`)
+                rest.push(sep);
+                rest.push_str(&spec[value_end + 1..]);
+            }
+            return (rest, Some(value));
+        }
+    }
+    (spec.to_owned(), None)
+}
+
+fn keys_from_source(source: &str) -> Result<super::SealingKeys> {
+    use super::SealingKeys;
+    let (kind, arg) = source.split_once(':').unwrap_or((source, ""));
+    match (kind, arg) {
+        ("env", name) if !name.is_empty() => SealingKeys::from_env(name),
+        ("file", path) if !path.is_empty() => SealingKeys::from_file(std::path::Path::new(path)),
+        ("passphrase-env", name) if !name.is_empty() => {
+            let pass = std::env::var(name).map_err(|_| {
+                Error::InvalidArgument(format!(
+                    "the environment variable {name} holding the store's passphrase is not set"
+                ))
+            })?;
+            SealingKeys::from_passphrase(pass)
+                .map(|k| k.with_source(format!("passphrase in environment variable {name}")))
+        }
+        ("keyring", service) => keyring_keys(if service.is_empty() { "oauthkit" } else { service }),
+        _ => Err(Error::InvalidArgument(format!(
+            "unknown encryption key source '{source}' (expected env:NAME, file:PATH, passphrase-env:NAME, keyring or keyring:SERVICE)"
+        ))),
+    }
+}
+
+#[cfg(feature = "keyring")]
+fn keyring_keys(service: &str) -> Result<super::SealingKeys> {
+    super::SealingKeys::from_keyring(service)
+}
+
+#[cfg(not(feature = "keyring"))]
+fn keyring_keys(_: &str) -> Result<super::SealingKeys> {
+    Err(Error::Unsupported {
+        backend: "keyring (build oauthkit with --features keyring)",
+        operation: "keeping an encryption key",
+    })
+}
+
 fn split_namespace(rest: &str) -> Result<(&str, String)> {
     match rest
         .rsplit_once("?namespace=")
@@ -126,10 +214,11 @@ fn open_sqlite(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
 
 #[cfg(not(feature = "sqlite"))]
 fn open_sqlite(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
-    Err(Error::Unsupported {
-        backend: "sqlite (build oauthkit with --features sqlite)",
-        operation: "opening",
-    })
+    Err(crate::feature_off!(
+        "the sqlite store",
+        "be opened",
+        "sqlite"
+    ))
 }
 
 #[cfg(feature = "keyring")]
@@ -141,10 +230,11 @@ fn open_keyring(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
 
 #[cfg(not(feature = "keyring"))]
 fn open_keyring(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
-    Err(Error::Unsupported {
-        backend: "keyring (build oauthkit with --features keyring)",
-        operation: "opening",
-    })
+    Err(crate::feature_off!(
+        "the keyring store",
+        "be opened",
+        "keyring"
+    ))
 }
 
 #[cfg(feature = "redis")]
@@ -156,10 +246,7 @@ fn open_redis(url: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
 
 #[cfg(not(feature = "redis"))]
 fn open_redis(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
-    Err(Error::Unsupported {
-        backend: "redis (build oauthkit with --features redis)",
-        operation: "opening",
-    })
+    Err(crate::feature_off!("the redis store", "be opened", "redis"))
 }
 
 #[cfg(feature = "memcache")]
@@ -171,8 +258,9 @@ fn open_memcache(url: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
 
 #[cfg(not(feature = "memcache"))]
 fn open_memcache(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
-    Err(Error::Unsupported {
-        backend: "memcache (build oauthkit with --features memcache)",
-        operation: "opening",
-    })
+    Err(crate::feature_off!(
+        "the memcache store",
+        "be opened",
+        "memcache"
+    ))
 }

@@ -1,97 +1,402 @@
-//! Advisory cross-process file locks with a timeout.
+//! Advisory cross-process file locks: fair, with a deadline, never through a
+//! planted link, and removable without breaking exclusion.
+//!
+//! Taking a lock:
+//! 1. the thread waits for its [`Turn`] in the process's fair queue
+//!    (`fair_queue.rs`), so threads of one process are served in order; the
+//!    timeout runs out only when that line stops moving;
+//! 2. optionally it passes a *gate* lock first: whoever holds the gate is
+//!    the only process blocked on the lock itself, so the process that just
+//!    released the lock cannot take it again in front of a waiter (the
+//!    kernel wakes lock waiters in no promised order);
+//! 3. it blocks on the OS lock (`flock`, released by the OS when a process
+//!    dies) until the deadline. The blocking call runs on a helper thread
+//!    so the caller can give up at its deadline; a helper left waiting is
+//!    adopted by the next thread of the process (one helper per lock file at
+//!    most), and a helper that gets the lock when nobody wants it any more
+//!    releases it at once;
+//! 4. it checks that the locked file is still the one the name refers to.
+//!    A lock file may be removed by its holder on release (per-key locks,
+//!    stale lock files): a waiter that was blocked on the removed file then
+//!    holds a lock nobody else can see, so it opens the name again.
 
-use std::fs::{File, OpenOptions};
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use super::fair_queue::{self, Turn};
+use super::private_dir::{io_error, split, Access, FileStamp, PrivateDir};
 use crate::error::{Error, Result};
+
+pub(crate) use super::private_dir::create_private_dir;
 
 /// How long writers wait for each other by default. Long enough for a slow
 /// disk, short enough that a wedged process is reported rather than waited
 /// on forever.
 pub(crate) const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How a lock is taken and given back.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LockOptions<'a> {
+    /// A gate lock file to pass first (see the module documentation).
+    pub(crate) gate: Option<&'a OsStr>,
+    /// Remove the lock file when releasing it (per-key locks).
+    pub(crate) remove_on_release: bool,
+}
+
 /// An exclusive advisory lock on a lock file; released on drop (and by the
 /// operating system if the process dies, so a crash never leaves a stale
 /// lock behind).
-#[derive(Debug)]
 pub(crate) struct FileLock {
-    file: File,
+    file: Option<File>,
+    dir: Arc<PrivateDir>,
+    name: OsString,
+    remove_on_release: bool,
+    _turn: Turn,
+}
+
+impl std::fmt::Debug for FileLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileLock")
+            .field("path", &self.dir.join(&self.name))
+            .finish()
+    }
 }
 
 impl FileLock {
-    /// Locks `path` (created 0600 if missing), polling until `timeout`.
+    /// Locks `path` (created 0600 if missing), waiting at most `timeout`.
+    #[cfg_attr(not(feature = "keyring"), allow(dead_code))] // the keyring's index lock
     pub(crate) fn acquire(path: &Path, timeout: Duration) -> Result<FileLock> {
-        let file = open_private(path)
-            .map_err(|e| Error::io(format!("opening lock file {}", path.display()), e))?;
+        let (dir, name) = split(path)?;
+        FileLock::acquire_in(&Arc::new(dir), &name, LockOptions::default(), timeout)
+    }
+
+    /// Locks `name` in `dir`, waiting at most `timeout`.
+    pub(crate) fn acquire_in(
+        dir: &Arc<PrivateDir>,
+        name: &OsStr,
+        options: LockOptions<'_>,
+        timeout: Duration,
+    ) -> Result<FileLock> {
+        let path = dir.join(name);
+        let timed_out = || Error::LockTimeout(path.display().to_string());
+        let turn = fair_queue::wait_turn(&path, Some(timeout)).ok_or_else(timed_out)?;
+        // Other processes: at most `timeout` from here.
         let deadline = Instant::now() + timeout;
-        let mut pause = Duration::from_millis(1);
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(FileLock { file }),
-                Err(std::fs::TryLockError::WouldBlock) => {}
-                Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(Error::io(format!("locking {}", path.display()), e))
-                }
-            }
-            if Instant::now() >= deadline {
-                return Err(Error::LockTimeout(path.display().to_string()));
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(20));
-        }
+        let gate = match options.gate {
+            Some(gate) => Some(os_lock(dir, gate, Some(deadline))?.ok_or_else(timed_out)?),
+            None => None,
+        };
+        let file = os_lock(dir, name, Some(deadline))?.ok_or_else(timed_out)?;
+        drop(gate);
+        Ok(FileLock {
+            file: Some(file),
+            dir: dir.clone(),
+            name: name.to_owned(),
+            remove_on_release: options.remove_on_release,
+            _turn: turn,
+        })
+    }
+
+    /// Locks `name` in `dir` only if nobody (no thread, no process) holds
+    /// or waits for it in this process and no other process holds it.
+    pub(crate) fn try_acquire_in(
+        dir: &Arc<PrivateDir>,
+        name: &OsStr,
+        remove_on_release: bool,
+    ) -> Result<Option<FileLock>> {
+        let Some(turn) = fair_queue::wait_turn(&dir.join(name), None) else {
+            return Ok(None);
+        };
+        Ok(os_lock(dir, name, None)?.map(|file| FileLock {
+            file: Some(file),
+            dir: dir.clone(),
+            name: name.to_owned(),
+            remove_on_release,
+            _turn: turn,
+        }))
     }
 }
 
 impl Drop for FileLock {
     fn drop(&mut self) {
-        let _ = self.file.unlock();
+        if self.remove_on_release {
+            // Removed while still locked: a waiter blocked on this file sees
+            // the name gone (or renewed) and opens it again.
+            let _ = self.dir.remove(&self.name);
+        }
+        if let Some(file) = self.file.take() {
+            let _ = file.unlock();
+        }
     }
 }
 
-/// Opens (creating if needed) a file readable and writable by its owner only.
-pub(crate) fn open_private(path: &Path) -> std::io::Result<File> {
-    let mut opts = OpenOptions::new();
-    opts.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+/// Takes the OS lock on `name`, blocking until `deadline` (`None`: not at
+/// all). `Ok(None)` when it is held elsewhere past the deadline.
+fn os_lock(dir: &PrivateDir, name: &OsStr, deadline: Option<Instant>) -> Result<Option<File>> {
+    let path = dir.join(name);
+    loop {
+        let file = dir
+            .open_file(name, Access::ReadWriteCreate)
+            .map_err(|e| io_error("opening lock file", &path, e))?;
+        let locked = match file.try_lock() {
+            Ok(()) => Blocked::Got(file),
+            Err(std::fs::TryLockError::WouldBlock) => match deadline {
+                Some(deadline) => {
+                    block_until(&path, file, deadline).map_err(|e| io_error("locking", &path, e))?
+                }
+                None => Blocked::TimedOut,
+            },
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_error("locking", &path, e)),
+        };
+        let file = match locked {
+            Blocked::Got(file) => file,
+            Blocked::TimedOut => return Ok(None),
+            Blocked::Retry => continue,
+        };
+        let held = FileStamp::of(&file).map_err(|e| io_error("locking", &path, e))?;
+        let named = dir.stat(name).map_err(|e| io_error("locking", &path, e))?;
+        if named.is_some_and(|n| n.same_file(&held) && !n.is_symlink) {
+            return Ok(Some(file));
+        }
+        // The file was removed (and maybe created anew) while we waited.
+        drop(file);
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(None);
+        }
     }
-    opts.open(path)
 }
 
-/// The lock file guarding one key of one namespace of the store at `store`:
-/// `{store}.locks/{sha256(namespace/key) prefix}.lock`. Hashing keeps any key
-/// a safe file name.
-pub(crate) fn key_lock_path(store: &Path, namespace: &str, key: &str) -> Result<PathBuf> {
-    let mut dir = store.as_os_str().to_owned();
-    dir.push(".locks");
-    let dir = PathBuf::from(dir);
-    create_private_dir(&dir)?;
+enum Blocked {
+    Got(File),
+    TimedOut,
+    /// The helper got the lock when nobody waited and gave it back: try again.
+    Retry,
+}
+
+/// A thread blocked in the OS lock call on behalf of the process.
+#[derive(Default)]
+struct Helper {
+    state: Mutex<HelperState>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct HelperState {
+    /// Whether a caller waits for the result now.
+    wanted: bool,
+    result: Option<io::Result<File>>,
+    finished: bool,
+}
+
+impl Helper {
+    fn lock(&self) -> MutexGuard<'_, HelperState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn helpers() -> MutexGuard<'static, HashMap<PathBuf, Arc<Helper>>> {
+    static HELPERS: OnceLock<Mutex<HashMap<PathBuf, Arc<Helper>>>> = OnceLock::new();
+    HELPERS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+fn forget_helper(path: &Path, helper: &Arc<Helper>) {
+    let mut all = helpers();
+    if all.get(path).is_some_and(|h| Arc::ptr_eq(h, helper)) {
+        all.remove(path);
+    }
+}
+
+/// Blocks on the OS lock of `file` (through a helper thread) until
+/// `deadline`. Only the holder of the path's [`Turn`] calls this.
+fn block_until(path: &Path, file: File, deadline: Instant) -> io::Result<Blocked> {
+    let helper = {
+        let mut all = helpers();
+        match all.get(path) {
+            // A helper left by a caller that gave up: wait for it instead
+            // of starting another one.
+            Some(h) if !h.lock().finished => h.clone(),
+            _ => {
+                let helper = Arc::new(Helper::default());
+                let (h, key) = (helper.clone(), path.to_path_buf());
+                std::thread::Builder::new()
+                    .name("oauthkit-lock".into())
+                    .spawn(move || {
+                        let result = file.lock().map(|()| file);
+                        let mut st = h.lock();
+                        st.finished = true;
+                        if st.wanted {
+                            st.result = Some(result);
+                            drop(st);
+                            h.done.notify_all();
+                        } else {
+                            // Nobody waits any more: give the lock back.
+                            drop(st);
+                            drop(result);
+                            forget_helper(&key, &h);
+                        }
+                    })?;
+                all.insert(path.to_path_buf(), helper.clone());
+                helper
+            }
+        }
+    };
+    let mut st = helper.lock();
+    st.wanted = true;
+    loop {
+        if let Some(result) = st.result.take() {
+            st.wanted = false;
+            drop(st);
+            forget_helper(path, &helper);
+            return result.map(Blocked::Got);
+        }
+        if st.finished {
+            drop(st);
+            forget_helper(path, &helper);
+            return Ok(Blocked::Retry);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            st.wanted = false;
+            return Ok(Blocked::TimedOut);
+        }
+        st = helper
+            .done
+            .wait_timeout(st, deadline - now)
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+    }
+}
+
+/// The lock-file name of one key of one namespace:
+/// `{sha256(namespace/key) prefix}.lock`. Hashing keeps any key a safe file
+/// name.
+fn key_lock_name(namespace: &str, key: &str) -> String {
     let mut h = Sha256::new();
     h.update(namespace.as_bytes());
     h.update([0]);
     h.update(key.as_bytes());
     let digest = h.finalize();
     let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    Ok(dir.join(format!("{name}.lock")))
+    format!("{name}.lock")
 }
 
-/// Creates a directory (and parents) with mode 0700 for the last component.
-pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
+fn is_key_lock_name(name: &OsStr) -> bool {
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    name.strip_suffix(".lock")
+        .is_some_and(|h| h.len() == 24 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The directory of per-key lock files of the store file `store_name`.
+fn key_lock_dir_name(store_name: &OsStr) -> OsString {
+    let mut dir = store_name.to_owned();
+    dir.push(".locks");
+    dir
+}
+
+/// The cross-process lock on one key of the store file `store_name` in
+/// `dir`: `{store}.locks/{hash}.lock`, removed again on release so lock
+/// files do not pile up.
+pub(crate) fn lock_key_in(
+    dir: &PrivateDir,
+    store_name: &OsStr,
+    namespace: &str,
+    key: &str,
+    timeout: Duration,
+) -> Result<FileLock> {
+    let locks = Arc::new(dir.subdir(&key_lock_dir_name(store_name))?);
+    let options = LockOptions {
+        gate: None,
+        remove_on_release: true,
+    };
+    FileLock::acquire_in(
+        &locks,
+        OsStr::new(&key_lock_name(namespace, key)),
+        options,
+        timeout,
+    )
+}
+
+/// Removes per-key lock files nobody holds (left by a crash or by older
+/// versions); returns how many. Each is locked before it is removed, so a
+/// waiter on it notices and opens the name again.
+pub(crate) fn reap_key_locks(dir: &PrivateDir, store_name: &OsStr) -> Result<usize> {
+    let dir_name = key_lock_dir_name(store_name);
+    match dir.stat(&dir_name) {
+        Ok(Some(s)) if !s.is_symlink => {}
+        // Missing, or a planted link (refused when a key is locked).
+        _ => return Ok(0),
     }
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
+    let locks = Arc::new(dir.subdir(&dir_name)?);
+    let names = locks
+        .names()
+        .map_err(|e| io_error("listing", locks.path(), e))?;
+    let mut reaped = 0;
+    for name in names.iter().filter(|n| is_key_lock_name(n)) {
+        if let Ok(Some(lock)) = FileLock::try_acquire_in(&locks, name, true) {
+            drop(lock);
+            reaped += 1;
+        }
     }
-    b.create(dir)
-        .map_err(|e| Error::io(format!("creating directory {}", dir.display()), e))
+    Ok(reaped)
+}
+
+/// The lock file guarding one key of one namespace of the store at `store`:
+/// `{store}.locks/{sha256(namespace/key) prefix}.lock`.
+#[cfg_attr(not(feature = "keyring"), allow(dead_code))] // the keyring's key locks
+pub(crate) fn key_lock_path(store: &Path, namespace: &str, key: &str) -> Result<PathBuf> {
+    let mut dir = store.as_os_str().to_owned();
+    dir.push(".locks");
+    let dir = PathBuf::from(dir);
+    create_private_dir(&dir)?;
+    Ok(dir.join(key_lock_name(namespace, key)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_lock_names_are_recognised() {
+        let name = key_lock_name("DEFAULT", "alice");
+        assert!(is_key_lock_name(OsStr::new(&name)));
+        for other in ["tokens.json", "x.lock", "0123456789abcdef01234567.lockx"] {
+            assert!(!is_key_lock_name(OsStr::new(other)), "{other}");
+        }
+    }
+
+    #[test]
+    fn a_lock_times_out_and_a_helper_left_behind_gives_the_lock_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Arc::new(PrivateDir::open(dir.path()).unwrap());
+        let name = OsStr::new("t.lock");
+        // Another open file description holds the OS lock.
+        let other = d.open_file(name, Access::ReadWriteCreate).unwrap();
+        other.lock().unwrap();
+        let err = FileLock::acquire_in(&d, name, LockOptions::default(), Duration::from_millis(50))
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::LockTimeout);
+        other.unlock().unwrap();
+        // The helper thread gets the lock nobody wants and releases it.
+        let got = FileLock::acquire_in(&d, name, LockOptions::default(), Duration::from_secs(5));
+        assert!(got.is_ok());
+        drop(got);
+        let again = d.open_file(name, Access::ReadWriteCreate).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while again.try_lock().is_err() {
+            assert!(Instant::now() < deadline, "the lock was never given back");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
 }

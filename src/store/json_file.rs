@@ -1,15 +1,18 @@
 //! [`JsonFileStore`]: one JSON file in globus-sdk's token file format.
 
 use std::collections::BTreeMap;
-use std::fs;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::file_lock::{create_private_dir, key_lock_path, FileLock, DEFAULT_LOCK_TIMEOUT};
+use super::file_lock::{lock_key_in, reap_key_locks, FileLock, LockOptions, DEFAULT_LOCK_TIMEOUT};
+use super::file_snapshot::{Current, SnapshotCache};
 use super::globus_format::{from_record, to_record};
+use super::private_dir::{io_error, link_refusal, split, Access, FileStamp, PrivateDir};
 use super::{check_key, KeyLock, TokenStore, DEFAULT_NAMESPACE};
 use crate::error::{Error, Result};
 use crate::token::{json_error, TokenSet};
@@ -53,17 +56,50 @@ pub const FORMAT_VERSION: &str = "2.0";
 /// let again = JsonFileStore::open(dir.path().join("tokens.json")).unwrap();
 /// assert!(again.exists("api.example.org").unwrap());
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct JsonFileStore {
     path: PathBuf,
     namespace: String,
     lock_timeout: Duration,
+    file: Arc<TokenFile>,
+}
+
+/// The file every handle (clones, namespaces) of one `open` shares.
+struct TokenFile {
+    dir: Arc<PrivateDir>,
+    /// The file's name in `dir`, `{name}.lock`, `{name}.lock.gate`.
+    name: OsString,
+    lock_name: OsString,
+    gate_name: OsString,
+    cache: SnapshotCache,
+}
+
+impl std::fmt::Debug for JsonFileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonFileStore")
+            .field("path", &self.path)
+            .field("namespace", &self.namespace)
+            .field("lock_timeout", &self.lock_timeout)
+            .finish()
+    }
+}
+
+fn with_suffix(name: &OsStr, suffix: &str) -> OsString {
+    let mut s = name.to_owned();
+    s.push(suffix);
+    s
 }
 
 impl JsonFileStore {
     /// A store on the file at `path`, default namespace. The file itself is
     /// created on the first save; missing parent directories are created
-    /// now (mode 0700).
+    /// now (mode 0700). Temporary files a crashed writer left behind and
+    /// per-key lock files nobody holds are removed now.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `path` names no file, [`Error::Io`]
+    /// when its directory cannot be created or opened.
     pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
         let path = path.into();
         if path.as_os_str().is_empty() || path.file_name().is_none() {
@@ -72,14 +108,21 @@ impl JsonFileStore {
                 path.display()
             )));
         }
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            create_private_dir(parent)?;
-        }
-        Ok(JsonFileStore {
+        let (dir, name) = split(&path)?;
+        let store = JsonFileStore {
             path,
             namespace: DEFAULT_NAMESPACE.to_owned(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
-        })
+            file: Arc::new(TokenFile {
+                dir: Arc::new(dir),
+                lock_name: with_suffix(&name, ".lock"),
+                gate_name: with_suffix(&name, ".lock.gate"),
+                name,
+                cache: SnapshotCache::default(),
+            }),
+        };
+        store.reap_on_open();
+        Ok(store)
     }
 
     /// A handle on another namespace of the same file.
@@ -90,7 +133,11 @@ impl JsonFileStore {
         }
     }
 
-    /// How long a writer waits for another process's write (default 10 s).
+    /// How long a writer waits for any one other writer (default 10 s).
+    /// Writers are served in arrival order, threads of this process first
+    /// in line among themselves; waiting behind writers that keep finishing
+    /// is not a timeout, a writer that holds the lock this long is
+    /// ([`Error::LockTimeout`]).
     pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
         self
@@ -103,21 +150,65 @@ impl JsonFileStore {
 
     /// Moves an unreadable file aside to `{file}.corrupt-{unix time}` and
     /// returns the new path; `None` when the file is readable or missing.
-    /// After this the store starts empty.
+    /// A file is unreadable when it is not a token file at all or when any
+    /// one of its records is malformed. After this the store starts empty.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LockTimeout`] when another writer holds the file too long,
+    /// [`Error::Io`] when it cannot be moved (a link planted at the new
+    /// name is refused, never followed or replaced).
     pub fn quarantine(&self) -> Result<Option<PathBuf>> {
         let _lock = self.write_lock()?;
-        match self.read_document() {
-            Ok(_) => Ok(None),
-            Err(Error::Corrupt { .. }) => {
-                let mut aside = self.path.as_os_str().to_owned();
-                aside.push(format!(".corrupt-{}", crate::token::now_unix()));
-                let aside = PathBuf::from(aside);
-                fs::rename(&self.path, &aside)
-                    .map_err(|e| Error::io(format!("moving {} aside", self.path.display()), e))?;
-                Ok(Some(aside))
+        let unreadable = match self.current() {
+            Ok(None) => return Ok(None),
+            Ok(Some((doc, _))) => match check_records(&doc) {
+                Ok(()) => return Ok(None),
+                Err(why) => why,
+            },
+            Err(e @ Error::Corrupt { .. }) => e.to_string(),
+            Err(e) => return Err(e),
+        };
+        let dir = &self.file.dir;
+        let stamp = crate::token::now_unix();
+        for n in 0..100 {
+            let aside = match n {
+                0 => with_suffix(&self.file.name, &format!(".corrupt-{stamp}")),
+                n => with_suffix(&self.file.name, &format!(".corrupt-{stamp}-{n}")),
+            };
+            let moving = |e| io_error("moving aside", &dir.join(&self.file.name), e);
+            match dir.rename_no_replace(&self.file.name, &aside) {
+                Ok(()) => {
+                    self.file.cache.forget();
+                    let _ = dir.sync();
+                    log::warn!(
+                        "oauthkit: moved the unreadable token file {} aside to {} ({})",
+                        self.location(),
+                        dir.join(&aside).display(),
+                        unreadable
+                    );
+                    return Ok(Some(dir.join(&aside)));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if dir
+                        .stat(&aside)
+                        .map_err(moving)?
+                        .is_some_and(|s| s.is_symlink)
+                    {
+                        return Err(io_error(
+                            "moving aside to",
+                            &dir.join(&aside),
+                            link_refusal(),
+                        ));
+                    }
+                }
+                Err(e) => return Err(moving(e)),
             }
-            Err(e) => Err(e),
         }
+        Err(Error::io(
+            format!("moving {} aside", self.location()),
+            std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+        ))
     }
 
     fn location(&self) -> String {
@@ -125,50 +216,95 @@ impl JsonFileStore {
     }
 
     fn write_lock(&self) -> Result<FileLock> {
-        let mut lock = self.path.as_os_str().to_owned();
-        lock.push(".lock");
-        FileLock::acquire(Path::new(&lock), self.lock_timeout)
+        let options = LockOptions {
+            gate: Some(&self.file.gate_name),
+            remove_on_release: false,
+        };
+        FileLock::acquire_in(
+            &self.file.dir,
+            &self.file.lock_name,
+            options,
+            self.lock_timeout,
+        )
     }
 
-    /// The whole file as a 2.0 document; a missing file is an empty one.
-    fn read_document(&self) -> Result<Map<String, Value>> {
-        let bytes = match fs::read(&self.path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(empty_document()),
-            Err(e) => return Err(Error::io(format!("reading {}", self.location()), e)),
-        };
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::corrupt(self.location(), json_error(&e)))?;
-        let Value::Object(mut doc) = value else {
-            return Err(Error::corrupt(
-                self.location(),
-                "the top level is not an object",
-            ));
-        };
-        match doc.get("format_version").and_then(Value::as_str) {
-            Some("2.0") => match doc.get("data") {
-                Some(Value::Object(data)) if data.values().all(Value::is_object) => Ok(doc),
-                _ => Err(Error::corrupt(
-                    self.location(),
-                    "'data' must map namespaces to objects",
-                )),
-            },
-            Some("1.0") => match doc.remove("by_rs") {
-                Some(Value::Object(by_rs)) => {
-                    let mut data = Map::new();
-                    data.insert(DEFAULT_NAMESPACE.into(), Value::Object(by_rs));
-                    doc.insert("data".into(), Value::Object(data));
-                    doc.insert("format_version".into(), FORMAT_VERSION.into());
-                    Ok(doc)
-                }
-                _ => Err(Error::corrupt(self.location(), "'by_rs' must be an object")),
-            },
-            Some(other) => Err(Error::corrupt(
-                self.location(),
-                format!("unknown format_version '{other}' (supported: 1.0, 2.0)"),
-            )),
-            None => Err(Error::corrupt(self.location(), "no format_version")),
+    /// Removes what a crash may have left: temporary files (complete copies
+    /// of every token) when no writer holds the lock, and unheld per-key
+    /// lock files. Failures are reported, not fatal.
+    fn reap_on_open(&self) {
+        match FileLock::try_acquire_in(&self.file.dir, &self.file.lock_name, false) {
+            Ok(Some(_lock)) => self.reap_temp_files(),
+            Ok(None) => {} // a writer holds it and reaps on its own save
+            Err(e) => log::warn!(
+                "oauthkit: could not check {} for leftovers: {e}",
+                self.location()
+            ),
         }
+        if let Err(e) = reap_key_locks(&self.file.dir, &self.file.name) {
+            log::warn!(
+                "oauthkit: could not remove unused key locks of {}: {e}",
+                self.location()
+            );
+        }
+    }
+
+    /// Removes `.{name}.tmp-{pid}-{random}` files. Only a writer holding the
+    /// write lock creates them and it removes its own before releasing the
+    /// lock, so under the lock every one of them is a crash's leftover.
+    fn reap_temp_files(&self) {
+        let dir = &self.file.dir;
+        let names = match dir.names() {
+            Ok(n) => n,
+            Err(e) => {
+                log::warn!("oauthkit: could not list {}: {e}", dir.path().display());
+                return;
+            }
+        };
+        for tmp in names.iter().filter(|n| is_temp_name(&self.file.name, n)) {
+            match dir.remove(tmp) {
+                Ok(()) => log::info!(
+                    "oauthkit: removed {}, left by a writer that stopped mid-write",
+                    dir.join(tmp).display()
+                ),
+                Err(e) => log::warn!(
+                    "oauthkit: could not remove the leftover {}: {e}",
+                    dir.join(tmp).display()
+                ),
+            }
+        }
+    }
+
+    /// The whole file as a 2.0 document (`None`: no file) and its stamp,
+    /// parsed again only when it changed.
+    fn current(&self) -> Result<Option<(Document, FileStamp)>> {
+        let location = self.location();
+        let found = self
+            .file
+            .cache
+            .current(&self.file.dir, &self.file.name, |bytes| {
+                parse_document(&location, bytes)
+            })?;
+        match found {
+            Current::Missing => Ok(None),
+            Current::Found { snap, new_mode } => {
+                if new_mode && snap.stamp.mode & 0o077 != 0 {
+                    log::warn!(
+                        "oauthkit: the token file {} is readable or writable by others \
+                         (mode {:o}); it is made 0600 on the next write",
+                        location,
+                        snap.stamp.mode
+                    );
+                }
+                Ok(Some((snap.doc.clone(), snap.stamp)))
+            }
+        }
+    }
+
+    fn read_document(&self) -> Result<Arc<Map<String, Value>>> {
+        Ok(self
+            .current()?
+            .map(|(doc, _)| doc)
+            .unwrap_or_else(|| Arc::new(empty_document())))
     }
 
     fn namespace_records<'a>(&self, doc: &'a Map<String, Value>) -> Option<&'a Map<String, Value>> {
@@ -181,7 +317,12 @@ impl JsonFileStore {
         change: impl FnOnce(&mut Map<String, Value>) -> Result<(R, bool)>,
     ) -> Result<R> {
         let _lock = self.write_lock()?;
-        let mut doc = self.read_document()?;
+        self.reap_temp_files();
+        let current = self.current()?;
+        let loose_mode = current.as_ref().map(|(_, s)| s.mode & 0o077).unwrap_or(0);
+        let mut doc = current
+            .map(|(doc, _)| Map::clone(&doc))
+            .unwrap_or_else(empty_document);
         let (result, changed) = change(&mut doc)?;
         if changed {
             doc.insert("format_version".into(), FORMAT_VERSION.into());
@@ -189,49 +330,127 @@ impl JsonFileStore {
             // globus-sdk wrote the file, else say who did.
             doc.entry("globus-sdk.version")
                 .or_insert_with(|| concat!("oauthkit/", env!("CARGO_PKG_VERSION")).into());
-            self.replace_file(&serde_json::to_vec(&doc).expect("JSON values serialise"))?;
+            let bytes = serde_json::to_vec(&doc).expect("JSON values serialise");
+            self.replace_file(doc, bytes)?;
+            if loose_mode != 0 {
+                log::warn!(
+                    "oauthkit: the token file {} was readable or writable by others (mode {:o}); \
+                     it is 0600 now",
+                    self.location(),
+                    loose_mode
+                );
+            }
         }
         Ok(result)
     }
 
     /// Writes `bytes` to a fresh 0600 temporary file beside the target,
     /// flushes it, renames it over the target and flushes the directory.
-    fn replace_file(&self, bytes: &[u8]) -> Result<()> {
-        let dir = match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = self
-            .path
-            .file_name()
-            .expect("checked in open")
-            .to_string_lossy();
-        let tmp = dir.join(format!(
-            ".{name}.tmp-{}-{:016x}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
+    fn replace_file(&self, doc: Map<String, Value>, bytes: Vec<u8>) -> Result<()> {
+        let dir = &self.file.dir;
+        let tmp = with_suffix(
+            OsStr::new("."),
+            &format!(
+                "{}.tmp-{}-{:016x}",
+                self.file.name.to_string_lossy(),
+                std::process::id(),
+                rand::random::<u64>()
+            ),
+        );
         let result = (|| {
-            let mut opts = fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(&tmp)?;
-            f.write_all(bytes)?;
+            let mut f = dir.open_file(&tmp, Access::CreateNew)?;
+            f.write_all(&bytes)?;
             f.sync_all()?;
+            dir.rename(&tmp, &self.file.name)?;
+            let stamp = FileStamp::of(&f)?;
             drop(f);
-            fs::rename(&tmp, &self.path)?;
-            #[cfg(unix)]
-            fs::File::open(&dir)?.sync_all()?;
-            Ok(())
+            dir.sync()?;
+            Ok(stamp)
         })();
-        result.map_err(|e: std::io::Error| {
-            let _ = fs::remove_file(&tmp);
-            Error::io(format!("writing {}", self.location()), e)
-        })
+        match result {
+            Ok(stamp) => {
+                self.file.cache.remember(stamp, doc, bytes);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = dir.remove(&tmp);
+                Err(io_error("writing", &self.path, e))
+            }
+        }
+    }
+}
+
+/// A parsed token file, shared with the cache.
+type Document = Arc<Map<String, Value>>;
+
+/// Whether `candidate` is one of this file's temporary names,
+/// `.{name}.tmp-{pid}-{16 hex digits}` exactly (so another file's
+/// temporaries, whose names merely start alike, are never touched).
+fn is_temp_name(name: &OsStr, candidate: &OsStr) -> bool {
+    let (Some(name), Some(candidate)) = (name.to_str(), candidate.to_str()) else {
+        return false;
+    };
+    let Some(rest) = candidate
+        .strip_prefix('.')
+        .and_then(|c| c.strip_prefix(name))
+        .and_then(|c| c.strip_prefix(".tmp-"))
+    else {
+        return false;
+    };
+    let Some((pid, random)) = rest.split_once('-') else {
+        return false;
+    };
+    !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && random.len() == 16
+        && random.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Every record of every namespace must read as a token set.
+fn check_records(doc: &Map<String, Value>) -> std::result::Result<(), String> {
+    let Some(Value::Object(data)) = doc.get("data") else {
+        return Ok(());
+    };
+    for records in data.values() {
+        if let Value::Object(records) = records {
+            for (key, record) in records {
+                from_record(key, record)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The whole file as a 2.0 document.
+fn parse_document(location: &str, bytes: &[u8]) -> Result<Map<String, Value>> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| Error::corrupt(location, json_error(&e)))?;
+    let Value::Object(mut doc) = value else {
+        return Err(Error::corrupt(location, "the top level is not an object"));
+    };
+    match doc.get("format_version").and_then(Value::as_str) {
+        Some("2.0") => match doc.get("data") {
+            Some(Value::Object(data)) if data.values().all(Value::is_object) => Ok(doc),
+            _ => Err(Error::corrupt(
+                location,
+                "'data' must map namespaces to objects",
+            )),
+        },
+        Some("1.0") => match doc.remove("by_rs") {
+            Some(Value::Object(by_rs)) => {
+                let mut data = Map::new();
+                data.insert(DEFAULT_NAMESPACE.into(), Value::Object(by_rs));
+                doc.insert("data".into(), Value::Object(data));
+                doc.insert("format_version".into(), FORMAT_VERSION.into());
+                Ok(doc)
+            }
+            _ => Err(Error::corrupt(location, "'by_rs' must be an object")),
+        },
+        Some(other) => Err(Error::corrupt(
+            location,
+            format!("unknown format_version '{other}' (supported: 1.0, 2.0)"),
+        )),
+        None => Err(Error::corrupt(location, "no format_version")),
     }
 }
 
@@ -342,7 +561,12 @@ impl TokenStore for JsonFileStore {
 
     fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
         check_key("key", key)?;
-        let path = key_lock_path(&self.path, &self.namespace, key)?;
-        Ok(KeyLock::from_guard(FileLock::acquire(&path, timeout)?))
+        Ok(KeyLock::from_guard(lock_key_in(
+            &self.file.dir,
+            &self.file.name,
+            &self.namespace,
+            key,
+            timeout,
+        )?))
     }
 }

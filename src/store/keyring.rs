@@ -30,9 +30,12 @@ static INDEX_MUTEX: Mutex<()> = Mutex::new(());
 /// `oauthkit-ns:{len}:{namespace}:{key}`.
 ///
 /// Where this store differs from pywry, on purpose:
-/// - **`list_keys` works.** The store keeps an index entry
-///   ([`INDEX_ENTRY`]) updated under a lock, so keys can be listed; pywry
-///   always returns an empty list.
+/// - **`list_keys` works.** On Linux and the BSDs it searches the Secret
+///   Service for every item of the service (attribute `service`), so
+///   entries pywry or any other program wrote are listed too; it also
+///   keeps an index entry ([`INDEX_ENTRY`]) updated under a lock, which is
+///   all macOS and Windows list (entries other programs wrote there are
+///   not listed). pywry always returns an empty list.
 /// - **No silent plaintext fallback.** When no keyring service is reachable
 ///   (no D-Bus session, no Secret Service daemon, a locked collection) every
 ///   call fails with [`Error::Unavailable`] saying so. Nothing is ever
@@ -66,8 +69,8 @@ impl KeyringStore {
             target_os = "windows"
         )) {
             return Err(Error::Unsupported {
-                backend: "keyring",
-                operation: "storing secrets on this platform",
+                backend: "the keyring store",
+                operation: "store secrets on this platform",
             });
         }
         Ok(KeyringStore {
@@ -170,6 +173,44 @@ impl KeyringStore {
     }
 }
 
+impl KeyringStore {
+    /// The entries a keyring search finds for this service, as keys by
+    /// namespace (`None` where the platform cannot search). The index
+    /// entry, and user names that are not valid keys, are skipped.
+    fn searched(&self) -> Result<Option<BTreeMap<String, BTreeSet<String>>>> {
+        let Some(users) = super::keyring_search::users_of(&self.service)? else {
+            return Ok(None);
+        };
+        let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for user in users {
+            let (namespace, key) = if user == INDEX_ENTRY {
+                continue;
+            } else if user.starts_with(NAMESPACED_PREFIX) {
+                match split_namespaced(&user) {
+                    Some((ns, key)) => (ns.to_owned(), key.to_owned()),
+                    None => continue,
+                }
+            } else {
+                (DEFAULT_NAMESPACE.to_owned(), user)
+            };
+            if check_key("namespace", &namespace).is_ok() && check_key("key", &key).is_ok() {
+                found.entry(namespace).or_default().insert(key);
+            }
+        }
+        Ok(Some(found))
+    }
+}
+
+/// `oauthkit-ns:{len}:{namespace}:{key}` → `(namespace, key)`.
+fn split_namespaced(user: &str) -> Option<(&str, &str)> {
+    let rest = user.strip_prefix(NAMESPACED_PREFIX)?;
+    let (len, rest) = rest.split_once(':')?;
+    let len: usize = len.parse().ok()?;
+    let namespace = rest.get(..len)?;
+    let key = rest.get(len..)?.strip_prefix(':')?;
+    Some((namespace, key))
+}
+
 fn keyring_error(doing: &str, e: keyring::Error) -> Error {
     // Display only: Debug of BadEncoding would print the secret's bytes.
     match e {
@@ -238,12 +279,26 @@ impl TokenStore for KeyringStore {
         Ok(self.read_secret(&user)?.is_some())
     }
 
+    /// The keys of this namespace: where the platform can search its
+    /// keyring (the Secret Service), every entry of the service, including
+    /// those another program wrote (pywry writes no index), plus index
+    /// entries that still exist; elsewhere the index.
     fn list_keys(&self) -> Result<Vec<String>> {
-        Ok(self
+        check_key("namespace", &self.namespace)?;
+        let listed = self
             .read_index()?
             .remove(&self.namespace)
-            .map(|keys| keys.into_iter().collect())
-            .unwrap_or_default())
+            .unwrap_or_default();
+        let Some(mut found) = self.searched()? else {
+            return Ok(listed.into_iter().collect());
+        };
+        let mut keys = found.remove(&self.namespace).unwrap_or_default();
+        for key in listed {
+            if !keys.contains(&key) && self.exists(&key)? {
+                keys.insert(key);
+            }
+        }
+        Ok(keys.into_iter().collect())
     }
 
     fn namespace(&self) -> &str {
@@ -251,7 +306,11 @@ impl TokenStore for KeyringStore {
     }
 
     fn namespaces(&self) -> Result<Vec<String>> {
-        Ok(self.read_index()?.into_keys().collect())
+        let mut names: BTreeSet<String> = self.read_index()?.into_keys().collect();
+        if let Some(found) = self.searched()? {
+            names.extend(found.into_keys());
+        }
+        Ok(names.into_iter().collect())
     }
 
     fn backend(&self) -> &'static str {

@@ -26,15 +26,22 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::token::TokenSet;
 
+mod default_store;
+pub mod encrypted;
 mod factory;
+mod fair_queue;
 pub(crate) mod file_lock;
+mod file_snapshot;
 pub(crate) mod globus_format;
 pub mod json_file;
 #[cfg(feature = "keyring")]
 pub mod keyring;
+#[cfg(feature = "keyring")]
+mod keyring_search;
 #[cfg(feature = "memcache")]
 pub mod memcache;
 pub mod memory;
+pub(crate) mod private_dir;
 #[cfg(feature = "redis")]
 pub mod redis;
 #[cfg(any(feature = "redis", feature = "memcache"))]
@@ -47,7 +54,9 @@ pub mod validating;
 pub use self::memcache::MemcacheStore;
 #[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
-pub use factory::{default_store_path, open, open_default};
+pub use default_store::{DefaultStore, OpenedStore, Protection, ALLOW_PLAINTEXT_ENV};
+pub use encrypted::{EncryptedStore, SealingKeys};
+pub use factory::{default_store_path, open, open_default, STORE_ENV};
 pub use json_file::JsonFileStore;
 #[cfg(feature = "keyring")]
 pub use keyring::KeyringStore;

@@ -43,7 +43,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ::redis::{cmd, from_redis_value, Value};
+use ::redis::{cmd, from_redis_value};
 
 use super::{check_key, KeyLock, TokenStore, DEFAULT_NAMESPACE};
 use crate::error::{Error, Result};
@@ -60,6 +60,15 @@ use layout::Layout;
 use pool::Pool;
 
 pub use super::retention::{retention, EXPIRY_GRACE_SECS};
+
+/// `save_all` on one server: `SET` every key (`KEYS[i]`) to its value
+/// (`ARGV[2i-1]`) with its TTL in seconds (`ARGV[2i]`, 0: none), atomically.
+const SAVE_ALL_SCRIPT: &str = "for i = 1, #KEYS do \
+    local ttl = tonumber(ARGV[2 * i]) \
+    if ttl > 0 then redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'EX', ttl) \
+    else redis.call('SET', KEYS[i], ARGV[2 * i - 1]) end \
+  end \
+  return #KEYS";
 
 /// A token store in Redis. Cheap to clone; clones share the pool.
 #[derive(Clone)]
@@ -221,23 +230,30 @@ impl TokenStore for RedisStore {
         "redis"
     }
 
-    /// On one server all sets are written in one `MULTI`/`EXEC`
-    /// transaction; on a cluster (where the keys live on different nodes)
-    /// one after the other.
+    /// On one server all sets are written atomically by one Lua script
+    /// (one request, one reply: a server that stops answering costs one
+    /// I/O timeout, where a `MULTI`/`EXEC` pipeline waits once per reply);
+    /// on a cluster (where the keys live on different nodes) one after the
+    /// other.
     fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
         for key in tokens.keys() {
             self.check(key)?;
         }
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        let now = now_unix();
+        let mut script = cmd("EVAL");
+        script.arg(SAVE_ALL_SCRIPT).arg(tokens.len());
+        for key in tokens.keys() {
+            script.arg(self.layout.token_key(key));
+        }
+        for t in tokens.values() {
+            script.arg(t.to_json()).arg(retention(t, now).unwrap_or(0));
+        }
         let cmds: Vec<::redis::Cmd> = tokens.iter().map(|(k, t)| self.set_cmd(k, t)).collect();
         self.pool.run(|c| match c {
-            pool::Conn::Single(conn) => {
-                let mut p = ::redis::pipe();
-                p.atomic();
-                for set in &cmds {
-                    p.add_command(set.clone()).ignore();
-                }
-                p.query::<Value>(conn).map(drop)
-            }
+            pool::Conn::Single(_) => c.query(&script).map(drop),
             pool::Conn::Cluster(_) => {
                 for set in &cmds {
                     c.query(set)?;

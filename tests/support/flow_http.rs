@@ -27,12 +27,18 @@ impl RawResponse {
 
 /// Sends `method target` to `addr` and reads the whole response.
 pub fn raw_request(addr: SocketAddr, method: &str, target: &str) -> std::io::Result<RawResponse> {
+    raw_exchange(
+        addr,
+        &format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+/// Sends `request` (request line, headers and the blank line, exactly as
+/// given) to `addr` and reads the whole response.
+pub fn raw_exchange(addr: SocketAddr, request: &str) -> std::io::Result<RawResponse> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        s,
-        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
+    s.write_all(request.as_bytes())?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).to_string();

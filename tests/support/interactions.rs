@@ -23,20 +23,20 @@ impl Redirect {
     }
 }
 
-struct Browser {
+pub struct Browser {
     agent: ureq::Agent,
     cookies: BTreeMap<String, String>,
-    origin: url::Url,
+    pub origin: url::Url,
 }
 
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
 }
 
 impl Browser {
-    fn new(origin: &str) -> Browser {
+    pub fn new(origin: &str) -> Browser {
         let agent = ureq::Agent::config_builder()
             .max_redirects(0)
             .max_redirects_will_error(false)
@@ -76,7 +76,7 @@ impl Browser {
         }
     }
 
-    fn get(&mut self, url: &str) -> Page {
+    pub fn get(&mut self, url: &str) -> Page {
         let resp = self
             .agent
             .get(url)
@@ -86,7 +86,7 @@ impl Browser {
         self.absorb(resp)
     }
 
-    fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
+    pub fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
@@ -102,7 +102,7 @@ impl Browser {
 }
 
 /// The `action` of the page's form and its hidden inputs.
-fn form_of(html: &str) -> Option<(String, Vec<(String, String)>)> {
+pub fn form_of(html: &str) -> Option<(String, Vec<(String, String)>)> {
     let attr = |tag: &str, name: &str| -> Option<String> {
         let key = format!("{name}=\"");
         let start = tag.find(&key)? + key.len();
@@ -129,6 +129,17 @@ fn form_of(html: &str) -> Option<(String, Vec<(String, String)>)> {
 /// unexpected, with the page it got.
 pub fn sign_in(authorize_url: &str, redirect_uri: &str, login: &str) -> Redirect {
     let mut browser = Browser::new(authorize_url);
+    sign_in_with(&mut browser, authorize_url, redirect_uri, login)
+}
+
+/// [`sign_in`] with the caller's browser (its cookie jar keeps the
+/// provider's session for later requests).
+pub fn sign_in_with(
+    browser: &mut Browser,
+    authorize_url: &str,
+    redirect_uri: &str,
+    login: &str,
+) -> Redirect {
     let mut page = browser.get(authorize_url);
     for _ in 0..20 {
         if let Some(next) = page.location.clone() {

@@ -5,8 +5,11 @@ pub mod browser;
 pub mod conformance;
 #[cfg(feature = "dev-provider")]
 pub mod dev;
+pub mod device_user;
+pub mod fake_device;
 pub mod flow_http;
 pub mod interactions;
+pub mod log_capture;
 pub mod node_idp;
 pub mod server_conformance;
 pub mod servers;

@@ -71,3 +71,23 @@ impl Drop for NodeIdp {
         let _ = self.child.wait();
     }
 }
+
+impl NodeIdp {
+    /// The id of one of the server's extra clients (`"device"`,
+    /// `"device-slow"`, `"device-short"`, ...; see oidc-server.mjs).
+    pub fn client(&self, kind: &str) -> String {
+        format!("{}-{kind}", self.client_id)
+    }
+
+    /// What the server recorded (`GET /test/stats`): device polls, early
+    /// polls, token requests per grant type.
+    pub fn stats(&self) -> serde_json::Value {
+        let body = ureq::get(&format!("{}/test/stats", self.issuer))
+            .call()
+            .expect("GET /test/stats")
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        serde_json::from_str(&body).unwrap()
+    }
+}

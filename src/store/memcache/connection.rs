@@ -87,7 +87,10 @@ impl Connection {
             Ok(v) => Ok(v),
             Err(e) if is_broken(&e) => {
                 self.forget(&client);
-                if fresh || is_timeout(&e) {
+                // A timeout (no reply, or no connection from the pool in
+                // time) is never retried: one call waits for at most one
+                // connect timeout and one I/O timeout.
+                if fresh || is_timeout(&e) || matches!(e, MemcacheError::PoolError(_)) {
                     return Err(self.error(e));
                 }
                 let (client, _) = self.client()?;
@@ -109,27 +112,36 @@ impl Connection {
         }
     }
 
-    /// Unreachable, timed out or pool exhausted: [`Error::Unavailable`];
-    /// a bad URL: [`Error::InvalidArgument`]; else [`Error::Storage`].
+    /// Unreachable, timed out or pool exhausted: [`Error::Unavailable`]
+    /// naming the limit that fired; a bad URL: [`Error::InvalidArgument`];
+    /// else [`Error::Storage`].
     pub(crate) fn error(&self, e: MemcacheError) -> Error {
         let servers = self.endpoint.servers.join(",");
-        match e {
-            MemcacheError::IOError(_) | MemcacheError::PoolError(_) => Error::Unavailable {
-                backend: "memcache",
-                message: format!(
-                    "cannot reach memcached at {servers} within {:?} ({e})",
-                    self.endpoint.connect_timeout.max(self.endpoint.io_timeout)
-                ),
-                source: Some(Box::new(e)),
-            },
+        let message = match &e {
+            MemcacheError::IOError(_) if is_timeout(&e) => format!(
+                "no reply from memcached at {servers} within {} ms (io_timeout)",
+                self.endpoint.io_timeout.as_millis()
+            ),
+            MemcacheError::IOError(_) => format!("cannot reach memcached at {servers}"),
+            MemcacheError::PoolError(_) => format!(
+                "no connection to memcached at {servers} within {} ms (connect_timeout)",
+                self.endpoint.connect_timeout.as_millis()
+            ),
             MemcacheError::BadURL(m) => {
-                Error::InvalidArgument(format!("unusable memcached address: {m}"))
+                return Error::InvalidArgument(format!("unusable memcached address: {m}"))
             }
-            other => Error::Storage {
-                backend: "memcache",
-                message: other.to_string(),
-                source: Some(Box::new(other)),
-            },
+            _ => {
+                return Error::Storage {
+                    backend: "memcache",
+                    message: format!("the request to {servers} failed"),
+                    source: Some(Box::new(e)),
+                }
+            }
+        };
+        Error::Unavailable {
+            backend: "memcache",
+            message,
+            source: Some(Box::new(e)),
         }
     }
 }

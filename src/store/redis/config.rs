@@ -6,7 +6,7 @@ use std::time::Duration;
 use ::redis::cluster::ClusterClientBuilder;
 use ::redis::{IntoConnectionInfo, TlsCertificates};
 
-use super::pool::{Pool, Target};
+use super::pool::{Pool, Single, Target};
 use crate::error::{Error, Result};
 
 /// Settings of a [`RedisStore`](super::RedisStore) (pywry's, plus
@@ -250,29 +250,57 @@ impl RedisConfig {
             client_tls: None,
             root_cert: self.tls_root_cert.clone(),
         };
+        // A client that only connects; the pool sends AUTH and SELECT
+        // itself, within the connect timeout (see pool.rs).
+        let single = |url: &str| -> Result<Single> {
+            let info = url.into_connection_info().map_err(bad)?;
+            let settings = info.redis_settings();
+            let auth = settings
+                .password()
+                .map(|p| (settings.username().map(str::to_owned), p.to_owned()));
+            let db = settings.db();
+            let tls = matches!(info.addr(), ::redis::ConnectionAddr::TcpTls { .. });
+            let bare = info.clone().set_redis_settings(
+                ::redis::RedisConnectionInfo::default().set_skip_set_lib_name(),
+            );
+            let client = if self.tls_root_cert.is_some() {
+                ::redis::Client::build_with_tls(bare, certs())
+            } else {
+                ::redis::Client::open(bare)
+            };
+            Ok(Single {
+                client: client.map_err(bad)?,
+                auth,
+                db,
+                tls,
+            })
+        };
         let target = if self.cluster {
             let mut b = ClusterClientBuilder::new(self.nodes.clone())
                 .connection_timeout(self.connect_timeout)
                 .response_timeout(self.io_timeout)
-                .retries(2)
-                .min_retry_wait(10)
-                .max_retry_wait(200);
+                // No retries inside the client: it would wait for a timed
+                // out reply again; the pool follows redirects itself.
+                .retries(0);
             if self.tls_root_cert.is_some() {
                 b = b.certs(certs());
             }
-            Target::Cluster(b.build().map_err(bad)?)
+            let seeds = self
+                .nodes
+                .iter()
+                .map(|n| single(n))
+                .collect::<Result<Vec<_>>>()?;
+            Target::Cluster {
+                client: b.build().map_err(bad)?,
+                seeds,
+            }
         } else {
             if self.nodes.len() > 1 {
                 return Err(Error::InvalidArgument(
                     "several redis URLs given for a single server; use RedisConfig::cluster".into(),
                 ));
             }
-            let client = if self.tls_root_cert.is_some() {
-                ::redis::Client::build_with_tls(first.as_str(), certs())
-            } else {
-                ::redis::Client::open(first.as_str())
-            };
-            Target::Single(client.map_err(bad)?)
+            Target::Single(single(first)?)
         };
         let endpoint = first
             .as_str()

@@ -1,0 +1,49 @@
+//! The last step every interactive sign-in shares: user info, the key the
+//! tokens are stored under, and the store write. The native flow
+//! ([`AuthFlowManager`](super::AuthFlowManager)) and the device flow
+//! ([`DeviceFlow`](super::DeviceFlow)) both end here, so their results are
+//! stored and returned the same way.
+
+use serde_json::Value;
+
+use super::native::{identity_of, AuthFlowResult};
+use crate::error::Result;
+use crate::provider::Provider;
+use crate::store::TokenStore;
+use crate::token::TokenSet;
+
+/// Fetches user info (when asked and the provider has it), picks the key
+/// (`token_key`, else the identity's `sub`, else userinfo `sub`/`id`/
+/// `login`/`email`, else `default`), saves the tokens when there is a store
+/// and returns the result.
+pub(crate) fn complete_sign_in(
+    provider: &dyn Provider,
+    mut tokens: TokenSet,
+    fetch_userinfo: bool,
+    token_key: Option<&str>,
+    store: Option<&dyn TokenStore>,
+) -> Result<AuthFlowResult> {
+    let user_info = if fetch_userinfo {
+        match provider.get_userinfo(tokens.access_token.expose()) {
+            Ok(Value::Null) | Err(_) => None,
+            Ok(v) => Some(v),
+        }
+    } else {
+        None
+    };
+    if tokens.identity_id.is_none() {
+        tokens.identity_id = user_info.as_ref().and_then(identity_of);
+    }
+    let key = token_key
+        .map(str::to_owned)
+        .or_else(|| tokens.identity_id.clone())
+        .unwrap_or_else(|| "default".to_string());
+    if let Some(store) = store {
+        store.save(&key, &tokens)?;
+    }
+    Ok(AuthFlowResult {
+        tokens,
+        user_info,
+        key,
+    })
+}

@@ -1,0 +1,234 @@
+//! [`RpLogout`]: signing out everywhere. Revokes the stored tokens
+//! (refresh token first), deletes them, then ends the user's session at
+//! the provider through RP-initiated logout (`end_session_endpoint` with
+//! `id_token_hint`, `client_id`, `post_logout_redirect_uri`, `state`):
+//! either by opening the URL in the browser and waiting for the provider's
+//! redirect on a loopback server ([`RpLogout::run`]), or by handing the URL
+//! to the caller ([`RpLogout::url`]).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::browser::open_system_browser;
+use crate::error::{Error, Result};
+use crate::provider::{random, EndSessionRequest, Provider, TokenTypeHint};
+use crate::secret::constant_time_eq;
+use crate::store::TokenStore;
+
+/// How long [`RpLogout::run`] waits for the provider's redirect by
+/// default.
+pub const DEFAULT_LOGOUT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The loopback path the provider redirects to after logout.
+pub const LOGGED_OUT_PATH: &str = "/logged-out";
+
+/// What a sign-out did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutOutcome {
+    /// The provider accepted the revocation of the refresh token or the
+    /// access token (`false` without a revocation endpoint).
+    pub tokens_revoked: bool,
+    /// Tokens were stored under the key and are now deleted.
+    pub tokens_deleted: bool,
+    /// The end-session URL (with the `state` below), when the provider has
+    /// an end-session endpoint.
+    pub end_session_url: Option<String>,
+    /// The `state` sent in the end-session URL.
+    pub state: String,
+    /// [`RpLogout::run`] saw the provider's redirect with the right
+    /// `state`: the provider ended the session. Always `false` from
+    /// [`RpLogout::url`] (the caller sees the redirect).
+    pub provider_session_ended: bool,
+}
+
+/// A function that opens a URL (default: the system browser).
+pub type OpenUrlFn = Arc<dyn Fn(&str) -> Result<()> + Send + Sync>;
+
+/// Signs a user out at the provider and locally.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use oauthkit::flow::RpLogout;
+/// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
+/// let store: Arc<dyn oauthkit::TokenStore> = Arc::from(oauthkit::store::open_default()?);
+/// let outcome = RpLogout::new(provider(), store).run("alice")?; // opens the browser
+/// println!("provider session ended: {}", outcome.provider_session_ended);
+/// # Ok::<(), oauthkit::Error>(())
+/// ```
+pub struct RpLogout {
+    provider: Arc<dyn Provider>,
+    store: Arc<dyn TokenStore>,
+    post_logout_redirect_uri: Option<String>,
+    timeout: Duration,
+    open: Option<OpenUrlFn>,
+}
+
+impl std::fmt::Debug for RpLogout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RpLogout")
+            .field("provider", &self.provider.name())
+            .field("post_logout_redirect_uri", &self.post_logout_redirect_uri)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RpLogout {
+    /// Signs out of `provider`, deleting tokens from `store`.
+    pub fn new(provider: Arc<dyn Provider>, store: Arc<dyn TokenStore>) -> Self {
+        RpLogout {
+            provider,
+            store,
+            post_logout_redirect_uri: None,
+            timeout: DEFAULT_LOGOUT_TIMEOUT,
+            open: None,
+        }
+    }
+
+    /// The `post_logout_redirect_uri` [`url`](Self::url) sends (registered
+    /// with the provider; [`run`](Self::run) uses its own loopback URI).
+    pub fn with_post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.post_logout_redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// How long [`run`](Self::run) waits for the redirect.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Opens the end-session URL with `open` instead of the system browser.
+    pub fn with_browser(
+        mut self,
+        open: impl Fn(&str) -> Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.open = Some(Arc::new(open));
+        self
+    }
+
+    /// Revokes and deletes `key`'s tokens and returns the end-session URL
+    /// for the caller to open (deploy mode redirects there). Nothing waits
+    /// for the provider.
+    pub fn url(&self, key: &str) -> Result<LogoutOutcome> {
+        let redirect = self.post_logout_redirect_uri.clone();
+        self.local_logout(key, redirect.as_deref())
+    }
+
+    /// Revokes and deletes `key`'s tokens, opens the end-session URL, and
+    /// waits until the provider redirects to
+    /// `http://127.0.0.1:{port}/logged-out` with the right `state` (then
+    /// `provider_session_ended` is `true`), or the timeout passes (`false`;
+    /// the local sign-out has happened either way). Requests without the
+    /// right state are answered 400 and do not end the wait. Register
+    /// `http://127.0.0.1/logged-out` as a post-logout redirect URI (native
+    /// clients: any port).
+    pub fn run(&self, key: &str) -> Result<LogoutOutcome> {
+        let server = tiny_http::Server::http("127.0.0.1:0")
+            .map_err(|e| Error::Internal(format!("binding a loopback port: {e}")))?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .ok_or_else(|| Error::Internal("the loopback listener has no port".into()))?;
+        let redirect = format!("http://127.0.0.1:{port}{LOGGED_OUT_PATH}");
+        let mut outcome = self.local_logout(key, Some(&redirect))?;
+        let Some(url) = outcome.end_session_url.clone() else {
+            return Ok(outcome);
+        };
+        match &self.open {
+            Some(open) => open(&url)?,
+            None => {
+                if open_system_browser(&url).is_err() {
+                    eprintln!("Open this URL in a browser to sign out:\n\n  {url}\n");
+                }
+            }
+        }
+        let deadline = Instant::now() + self.timeout;
+        while Instant::now() < deadline {
+            let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(20)) else {
+                continue;
+            };
+            let verdict = judge(request.method(), request.url(), &outcome.state);
+            let (status, body) = match verdict {
+                Verdict::LoggedOut => (200, "You are signed out. You can close this window."),
+                Verdict::WrongState => (400, "This is not the expected sign-out response."),
+                Verdict::NotFound => (404, "Not found."),
+            };
+            let response = tiny_http::Response::from_string(body)
+                .with_status_code(status)
+                .with_header(header("Content-Type", "text/plain; charset=utf-8"))
+                .with_header(header("Cache-Control", "no-store"))
+                .with_header(header("X-Content-Type-Options", "nosniff"))
+                .with_header(header("Referrer-Policy", "no-referrer"));
+            let _ = request.respond(response);
+            if verdict == Verdict::LoggedOut {
+                outcome.provider_session_ended = true;
+                break;
+            }
+        }
+        drop(server);
+        Ok(outcome)
+    }
+
+    fn local_logout(&self, key: &str, redirect: Option<&str>) -> Result<LogoutOutcome> {
+        let tokens = self.store.load(key)?;
+        let mut revoked = false;
+        if let Some(t) = &tokens {
+            if let Some(rt) = &t.refresh_token {
+                revoked |= self
+                    .provider
+                    .revoke_token(rt.expose(), Some(TokenTypeHint::RefreshToken))
+                    .unwrap_or(false);
+            }
+            revoked |= self
+                .provider
+                .revoke_token(t.access_token.expose(), Some(TokenTypeHint::AccessToken))
+                .unwrap_or(false);
+        }
+        let deleted = tokens.is_some() && self.store.delete(key)?;
+        let state = random::state();
+        let mut request = EndSessionRequest::new().state(state.clone());
+        if let Some(id) = tokens.as_ref().and_then(|t| t.id_token.as_ref()) {
+            request = request.id_token_hint(id.expose());
+        }
+        if let Some(r) = redirect {
+            request = request.post_logout_redirect_uri(r);
+        }
+        let end_session_url = self.provider.end_session_url(&request)?;
+        Ok(LogoutOutcome {
+            tokens_revoked: revoked,
+            tokens_deleted: deleted,
+            end_session_url,
+            state,
+            provider_session_ended: false,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    LoggedOut,
+    WrongState,
+    NotFound,
+}
+
+/// A GET of the logged-out path with exactly one `state`, equal to ours.
+fn judge(method: &tiny_http::Method, url: &str, expected: &str) -> Verdict {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    if path != LOGGED_OUT_PATH || *method != tiny_http::Method::Get {
+        return Verdict::NotFound;
+    }
+    let states: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    match states.as_slice() {
+        [s] if constant_time_eq(s.as_bytes(), expected.as_bytes()) => Verdict::LoggedOut,
+        _ => Verdict::WrongState,
+    }
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a valid header")
+}

@@ -1,0 +1,267 @@
+//! The client credentials grant (RFC 6749 §4.4): a confidential client
+//! asks for a token for itself, with `scope`, RFC 8707 `resource` and
+//! `audience` (Auth0, Okta and others). The caching and refreshing ahead
+//! of expiry are the session manager's
+//! ([`SessionManager::client_credentials_token`](crate::flow::SessionManager::client_credentials_token)).
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::provider::client::OAuthClient;
+use crate::provider::client_auth::ClientAuthMethod;
+use crate::token::TokenSet;
+
+/// The member of [`TokenSet::extra`] that marks a client-credentials token
+/// set and records its request, so the session manager can ask again.
+pub const STORED_REQUEST_MEMBER: &str = "oauthkit_client_credentials";
+
+/// What to ask for.
+///
+/// ```
+/// use oauthkit::provider::ClientCredentialsRequest;
+/// let r = ClientCredentialsRequest::new()
+///     .scopes(["read", "write"])
+///     .resource("https://api.example/")
+///     .audience("https://api.example");
+/// // the cache key depends on the client and on what is asked, not on order
+/// let same = ClientCredentialsRequest::new()
+///     .scopes(["write", "read"])
+///     .resource("https://api.example/")
+///     .audience("https://api.example");
+/// assert_eq!(r.cache_key("svc"), same.cache_key("svc"));
+/// assert_ne!(r.cache_key("svc"), r.cache_key("other-svc"));
+/// assert!(r.cache_key("svc").starts_with("client_credentials:svc:"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientCredentialsRequest {
+    scopes: Option<Vec<String>>,
+    resources: Vec<String>,
+    audience: Option<String>,
+    params: Vec<(String, String)>,
+}
+
+impl ClientCredentialsRequest {
+    /// The provider's configured scopes, no resource, no audience.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requests these scopes instead of the provider's configured ones
+    /// (an empty list sends no `scope`).
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Adds an RFC 8707 `resource` (an absolute URI; may repeat).
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
+        self
+    }
+
+    /// Sets `audience`.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Adds another form parameter. `grant_type`, `client_id`,
+    /// `client_secret`, `scope`, `resource` and `audience` cannot be set
+    /// this way.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// The scopes set with [`scopes`](Self::scopes), if any.
+    pub fn requested_scopes(&self) -> Option<&[String]> {
+        self.scopes.as_deref()
+    }
+
+    /// The store key for this request's tokens of client `client_id`:
+    /// `client_credentials:{client_id}:{hash}`, the hash (SHA-256, 128 bits
+    /// shown) over the sorted scopes, sorted resources, audience and
+    /// parameters, so two requests that ask for the same thing share one
+    /// cached token and two that differ never do.
+    pub fn cache_key(&self, client_id: &str) -> String {
+        let mut scopes = self.scopes.clone();
+        if let Some(s) = scopes.as_mut() {
+            s.sort();
+            s.dedup();
+        }
+        let mut resources = self.resources.clone();
+        resources.sort();
+        resources.dedup();
+        let mut params = self.params.clone();
+        params.sort();
+        let canonical = json!([client_id, scopes, resources, self.audience, params]).to_string();
+        let digest = Sha256::digest(canonical.as_bytes());
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        let shown: String = client_id
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(100)
+            .collect();
+        format!("client_credentials:{shown}:{hex}")
+    }
+
+    /// The request as stored with its tokens.
+    pub(crate) fn to_stored(&self) -> Value {
+        json!({
+            "scopes": self.scopes,
+            "resources": self.resources,
+            "audience": self.audience,
+            "params": self.params,
+        })
+    }
+
+    /// The request a stored client-credentials token set was obtained
+    /// with; `None` for other token sets.
+    pub fn from_stored(tokens: &TokenSet) -> Option<Self> {
+        let v = tokens.extra.get(STORED_REQUEST_MEMBER)?;
+        let strings = |v: &Value| -> Option<Vec<String>> {
+            v.as_array()?
+                .iter()
+                .map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        };
+        let scopes = match &v["scopes"] {
+            Value::Null => None,
+            other => Some(strings(other)?),
+        };
+        let params = v["params"]
+            .as_array()?
+            .iter()
+            .map(|p| {
+                let pair = strings(p)?;
+                (pair.len() == 2).then(|| (pair[0].clone(), pair[1].clone()))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(ClientCredentialsRequest {
+            scopes,
+            resources: strings(&v["resources"])?,
+            audience: v["audience"].as_str().map(str::to_owned),
+            params,
+        })
+    }
+}
+
+/// RFC 8707 §2: a resource is an absolute URI without a fragment.
+pub(crate) fn check_resource(r: &str) -> Result<()> {
+    if url::Url::parse(r).map_or(true, |u| u.fragment().is_some()) {
+        return Err(Error::InvalidArgument(format!(
+            "resource '{r}' is not an absolute URI without a fragment"
+        )));
+    }
+    Ok(())
+}
+
+impl OAuthClient {
+    /// `grant_type=client_credentials` through the shared token request.
+    pub(crate) fn client_credentials(
+        &self,
+        token_url: &str,
+        method: ClientAuthMethod,
+        request: &ClientCredentialsRequest,
+    ) -> Result<TokenSet> {
+        if self
+            .creds
+            .client_secret
+            .as_ref()
+            .is_none_or(|s| s.is_empty())
+        {
+            return Err(Error::InvalidArgument(format!(
+                "the client credentials grant needs a confidential client; '{}' has no secret",
+                self.creds.client_id
+            )));
+        }
+        let scopes = request
+            .requested_scopes()
+            .map_or_else(|| self.scopes.clone(), <[String]>::to_vec);
+        let mut form = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+        if !scopes.is_empty() {
+            form.push(("scope".into(), scopes.join(" ")));
+        }
+        for r in &request.resources {
+            // RFC 8707 §2: an absolute URI without a fragment.
+            check_resource(r)?;
+            form.push(("resource".into(), r.clone()));
+        }
+        if let Some(a) = &request.audience {
+            form.push(("audience".into(), a.clone()));
+        }
+        for (k, v) in &request.params {
+            if matches!(
+                k.as_str(),
+                "grant_type" | "client_id" | "client_secret" | "scope" | "resource" | "audience"
+            ) {
+                return Err(Error::InvalidArgument(format!(
+                    "'{k}' cannot be set as an extra client credentials parameter"
+                )));
+            }
+            form.push((k.clone(), v.clone()));
+        }
+        let client = OAuthClient {
+            http: self.http.clone(),
+            creds: self.creds.clone(),
+            scopes,
+            resources: Vec::new(),
+        };
+        let mut t = client.token_request("token", token_url, method, form, &mut |_| Ok(()))?;
+        t.extra
+            .insert(STORED_REQUEST_MEMBER.to_owned(), request.to_stored());
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_request_round_trips() {
+        let r = ClientCredentialsRequest::new()
+            .scopes(["a"])
+            .resource("https://r.example/")
+            .audience("aud")
+            .param("x", "y");
+        let mut t = TokenSet::bearer("at");
+        t.extra.insert(STORED_REQUEST_MEMBER.into(), r.to_stored());
+        assert_eq!(ClientCredentialsRequest::from_stored(&t), Some(r));
+        assert_eq!(
+            ClientCredentialsRequest::from_stored(&TokenSet::bearer("at")),
+            None
+        );
+        let none = ClientCredentialsRequest::new();
+        t.extra
+            .insert(STORED_REQUEST_MEMBER.into(), none.to_stored());
+        assert_eq!(ClientCredentialsRequest::from_stored(&t), Some(none));
+    }
+
+    #[test]
+    fn keys_differ_by_what_is_asked() {
+        let base = ClientCredentialsRequest::new();
+        let keys = [
+            base.cache_key("c"),
+            base.clone().scopes(["a"]).cache_key("c"),
+            base.clone().scopes(Vec::<String>::new()).cache_key("c"),
+            base.clone().resource("https://r/").cache_key("c"),
+            base.clone().audience("a").cache_key("c"),
+            base.clone().param("a", "b").cache_key("c"),
+            base.cache_key("d"),
+        ];
+        let unique: std::collections::HashSet<_> = keys.iter().collect();
+        assert_eq!(unique.len(), keys.len(), "{keys:?}");
+        // ':' in a client id cannot make two clients collide: the hash
+        // covers the id as a JSON string.
+        assert_ne!(
+            base.clone().audience("x").cache_key("a:b"),
+            base.audience("x").cache_key("a")
+        );
+    }
+}

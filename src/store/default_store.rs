@@ -1,0 +1,244 @@
+//! [`DefaultStore`]: each application's own store, encrypted with a key in
+//! the OS keyring, never a silent plain-text fallback.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::factory::STORE_ENV;
+use super::{JsonFileStore, TokenStore};
+use crate::error::{Error, Result};
+
+/// The environment variable that allows plain text when no keyring answers
+/// (`1`, `true` or `yes`), like [`DefaultStore::allow_plain_text`].
+pub const ALLOW_PLAINTEXT_ENV: &str = "OAUTHKIT_ALLOW_PLAINTEXT";
+
+/// The store an application gets when it does not choose one: a JSON file
+/// of its own under the user's data directory
+/// (`$XDG_DATA_HOME/oauthkit/{app}/tokens.json` on Linux), its token sets
+/// sealed with a key that the OS keyring keeps (service `oauthkit:{app}`,
+/// generated on first use; see [`EncryptedStore`](super::EncryptedStore)).
+///
+/// When no keyring answers (a headless server, a container, a locked
+/// Secret Service), opening fails with [`Error::Unavailable`] saying what to
+/// do — unless the application, or the user through
+/// `OAUTHKIT_ALLOW_PLAINTEXT=1`, allowed plain text, in which case the file
+/// is kept unencrypted (0600) and [`OpenedStore::protection`] says so. A
+/// spec in `OAUTHKIT_STORE` replaces all of this.
+///
+/// ```no_run
+/// use oauthkit::store::{DefaultStore, Protection};
+/// # fn main() -> oauthkit::Result<()> {
+/// let opened = DefaultStore::new("my-app")?.open()?;
+/// if let Protection::PlainText { why } = &opened.protection {
+///     eprintln!("warning: tokens are stored unencrypted: {why}");
+/// }
+/// let store = opened.store;   // a Box<dyn TokenStore>
+/// # let _ = store; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct DefaultStore {
+    app: String,
+    allow_plain_text: bool,
+    keyring_timeout: Duration,
+}
+
+/// An opened default store and how its tokens are protected at rest.
+#[non_exhaustive]
+pub struct OpenedStore {
+    /// The store.
+    pub store: Box<dyn TokenStore>,
+    /// How token sets are kept at rest.
+    pub protection: Protection,
+    /// Where: a file path, or the spec from `OAUTHKIT_STORE`.
+    pub location: String,
+}
+
+impl fmt::Debug for OpenedStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenedStore")
+            .field("backend", &self.store.backend())
+            .field("protection", &self.protection)
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+/// How an [`OpenedStore`] keeps token sets at rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Protection {
+    /// Sealed with AES-256-GCM; the key comes from `key_source`.
+    Encrypted {
+        /// Where the key lives (never key material).
+        key_source: String,
+    },
+    /// Unencrypted (file mode 0600 only), because plain text was allowed.
+    PlainText {
+        /// Why no encryption was possible.
+        why: String,
+    },
+    /// Chosen by the spec in `OAUTHKIT_STORE`.
+    FromSpec,
+}
+
+impl DefaultStore {
+    /// The default store of application `app`: 1 to 64 letters, digits,
+    /// `.`, `_` or `-`, used as a folder name and in the keyring service.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for any other name.
+    pub fn new(app: &str) -> Result<Self> {
+        let ok = !app.is_empty()
+            && app.len() <= 64
+            && app != "."
+            && app != ".."
+            && app
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !ok {
+            return Err(Error::InvalidArgument(format!(
+                "application name {app:?} must be 1 to 64 letters, digits, '.', '_' or '-'"
+            )));
+        }
+        Ok(DefaultStore {
+            app: app.to_owned(),
+            allow_plain_text: false,
+            keyring_timeout: Duration::from_secs(5),
+        })
+    }
+
+    /// Keeps tokens unencrypted (0600) when no keyring answers, instead of
+    /// failing. Off by default; `OAUTHKIT_ALLOW_PLAINTEXT=1` turns it on too.
+    pub fn allow_plain_text(mut self, allow: bool) -> Self {
+        self.allow_plain_text = allow;
+        self
+    }
+
+    /// How long the keyring may take to answer (default 5 s).
+    pub fn with_keyring_timeout(mut self, timeout: Duration) -> Self {
+        self.keyring_timeout = timeout;
+        self
+    }
+
+    /// The token file: `tokens.json` in `oauthkit/{app}` of the user's data
+    /// directory.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when there is no data directory (HOME unset).
+    pub fn path(&self) -> Result<PathBuf> {
+        Ok(super::default_store_path()?
+            .parent()
+            .map(|dir| dir.join(&self.app).join("tokens.json"))
+            .expect("the default store path has a folder"))
+    }
+
+    /// The keyring service that keeps the key: `oauthkit:{app}`.
+    pub fn keyring_service(&self) -> String {
+        format!("oauthkit:{}", self.app)
+    }
+
+    /// Opens the store.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when no keyring answers and plain text is not
+    /// allowed; [`Error::Decryption`] when plain text is allowed but the file
+    /// holds sealed records (its key is in the unreachable keyring); the
+    /// errors of [`JsonFileStore::open`] and of a spec in `OAUTHKIT_STORE`.
+    pub fn open(&self) -> Result<OpenedStore> {
+        if let Ok(spec) = std::env::var(STORE_ENV) {
+            if !spec.is_empty() {
+                return Ok(OpenedStore {
+                    store: super::open(&spec)?,
+                    protection: Protection::FromSpec,
+                    location: spec,
+                });
+            }
+        }
+        let path = self.path()?;
+        let file = JsonFileStore::open(&path)?;
+        let location = path.display().to_string();
+        match self.keyring_keys() {
+            Ok(keys) => {
+                let key_source = keys.source().to_owned();
+                let sealed = super::EncryptedStore::new(file, keys);
+                // plain records left by an earlier plain-text run are
+                // encrypted now: an upgrade, never a downgrade
+                sealed.rekey()?;
+                Ok(OpenedStore {
+                    store: Box::new(sealed),
+                    protection: Protection::Encrypted { key_source },
+                    location,
+                })
+            }
+            Err(e) if self.plain_text_allowed() => {
+                refuse_sealed_records(&file)?;
+                Ok(OpenedStore {
+                    store: Box::new(file),
+                    protection: Protection::PlainText { why: e.to_string() },
+                    location,
+                })
+            }
+            Err(e) => Err(Error::Unavailable {
+                backend: "keyring",
+                message: format!(
+                    "the default store encrypts tokens with a key kept in the OS keyring, and {why}. \
+                     Start a keyring (e.g. gnome-keyring), set {STORE_ENV} to a spec with \
+                     encrypt=env:NAME, file:PATH or passphrase-env:NAME, or allow plain text with \
+                     {ALLOW_PLAINTEXT_ENV}=1",
+                    why = lowercase_first(&e.to_string())
+                ),
+                source: Some(Box::new(e)),
+            }),
+        }
+    }
+
+    fn plain_text_allowed(&self) -> bool {
+        self.allow_plain_text
+            || std::env::var(ALLOW_PLAINTEXT_ENV)
+                .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+                .unwrap_or(false)
+    }
+
+    #[cfg(feature = "keyring")]
+    fn keyring_keys(&self) -> Result<super::SealingKeys> {
+        super::SealingKeys::from_keyring_with_timeout(&self.keyring_service(), self.keyring_timeout)
+    }
+
+    #[cfg(not(feature = "keyring"))]
+    fn keyring_keys(&self) -> Result<super::SealingKeys> {
+        let _ = self.keyring_timeout;
+        Err(Error::Unsupported {
+            backend: "keyring (build oauthkit with --features keyring)",
+            operation: "keeping an encryption key",
+        })
+    }
+}
+
+/// In plain-text mode, a file that holds sealed records is an error: its key
+/// is in a keyring that did not answer, and the sealed text is no token.
+fn refuse_sealed_records(file: &JsonFileStore) -> Result<()> {
+    for ns in file.namespaces()? {
+        let handle = file.in_namespace(&ns);
+        for (key, t) in handle.load_all()? {
+            if t.token_type == super::encrypted::SEALED_TOKEN_TYPE {
+                return Err(Error::Decryption {
+                    location: format!("file store, namespace '{ns}', key '{key}'"),
+                    key_id: None,
+                    reason: "the record is encrypted and its key is in the OS keyring, which \
+                             did not answer; plain-text mode cannot read it"
+                        .into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

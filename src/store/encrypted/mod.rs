@@ -1,0 +1,338 @@
+//! Tokens encrypted at rest: [`EncryptedStore`] seals every token set before
+//! any backend sees it.
+//!
+//! Each token set is serialised to JSON and sealed with AES-256-GCM (from
+//! aws-lc-rs, the crypto library oauthkit already links) under a fresh
+//! random nonce. The associated data binds the record to its namespace, its
+//! key and its key id, so a record copied under another key or namespace
+//! fails to open. The backend stores a placeholder token set whose access
+//! token is the sealed record `oak:v1:{key id}:{base64url}` and whose token
+//! type is `oauthkit-sealed-v1`; every other field is empty, so the backend
+//! learns nothing but the key and that a record exists.
+//!
+//! Keys ([`SealingKeys`]) come from an environment variable, a private key
+//! file, a passphrase (Argon2id) or the OS keyring
+//! ([`SealingKeys::from_keyring`], feature `keyring`). Rotation: build the
+//! new keys [`with_older`](SealingKeys::with_older) keys, call
+//! [`EncryptedStore::rekey`], then drop the old keys.
+//!
+//! A plain-text record found by an encrypted store is refused (it could
+//! have been planted); [`EncryptedStore::rekey`] encrypts such records on
+//! purpose, which is how an existing plain store is migrated.
+//!
+//! ```
+//! use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
+//! use oauthkit::store::MemoryStore;
+//! use oauthkit::{TokenSet, TokenStore};
+//! # fn main() -> oauthkit::Result<()> {
+//! let keys = SealingKeys::from_text(SealingKeys::generate_key_text().expose())?;
+//! let plain = MemoryStore::new();
+//! let store = EncryptedStore::new(plain.clone(), keys);
+//! store.save("alice", &TokenSet::bearer("at-123").with_refresh_token("rt-456"))?;
+//!
+//! let raw = plain.load("alice")?.unwrap();        // what the backend holds
+//! assert!(raw.access_token.expose().starts_with("oak:v1:"));
+//! assert!(raw.refresh_token.is_none());
+//! assert_eq!(store.load("alice")?.unwrap().access_token.expose(), "at-123");
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::token::TokenSet;
+
+use super::{KeyLock, TokenStore};
+
+mod envelope;
+mod kdf;
+mod key_file;
+#[cfg(feature = "keyring")]
+mod keyring_key;
+mod keys;
+
+pub(crate) use envelope::SEALED_TOKEN_TYPE;
+use envelope::{Binding, Envelope, OpenError};
+pub use kdf::KdfParams;
+#[cfg(feature = "keyring")]
+pub use keyring_key::{DEFAULT_KEYRING_TIMEOUT, KEYRING_ACCOUNT};
+pub use keys::{SealingKeys, KEY_LEN};
+
+/// How long [`EncryptedStore::rekey`] waits for each key's lock.
+const REKEY_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A [`TokenStore`] that encrypts every token set before the backend `S`
+/// stores it. See the [module docs](self).
+pub struct EncryptedStore<S = Box<dyn TokenStore>> {
+    inner: S,
+    keys: SealingKeys,
+}
+
+/// What [`EncryptedStore::rekey`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RekeyReport {
+    /// Records re-sealed from an older key to the current one.
+    pub resealed: usize,
+    /// Plain-text records that are now encrypted.
+    pub encrypted: usize,
+    /// Records already sealed with the current key (left as they were).
+    pub unchanged: usize,
+}
+
+impl<S: TokenStore> EncryptedStore<S> {
+    /// Wraps `inner`; every record is sealed with `keys`' current key.
+    pub fn new(inner: S, keys: SealingKeys) -> Self {
+        EncryptedStore { inner, keys }
+    }
+
+    /// The same keys over another handle, e.g. another namespace of the
+    /// same storage: `store.rewrap(file.in_namespace("other"))`.
+    pub fn rewrap<T: TokenStore>(&self, inner: T) -> EncryptedStore<T> {
+        EncryptedStore::new(inner, self.keys.clone())
+    }
+
+    /// The wrapped store (which holds only sealed records).
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// The keys in use.
+    pub fn keys(&self) -> &SealingKeys {
+        &self.keys
+    }
+
+    /// Re-seals every record of this namespace with the current key and
+    /// encrypts plain-text records, each under its key lock so that no
+    /// concurrent save is lost. Afterwards the older keys can be dropped.
+    ///
+    /// ```
+    /// use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
+    /// use oauthkit::store::MemoryStore;
+    /// use oauthkit::{TokenSet, TokenStore};
+    /// # fn main() -> oauthkit::Result<()> {
+    /// let backend = MemoryStore::new();
+    /// let old = SealingKeys::from_raw_keys([[1u8; 32]])?;
+    /// EncryptedStore::new(backend.clone(), old.clone()).save("k", &TokenSet::bearer("at"))?;
+    ///
+    /// let new = SealingKeys::from_raw_keys([[2u8; 32]])?;
+    /// let report = EncryptedStore::new(backend.clone(), new.clone().with_older(&old)).rekey()?;
+    /// assert_eq!(report.resealed, 1);
+    /// // the old key is no longer needed
+    /// assert!(EncryptedStore::new(backend, new).load("k")?.is_some());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The first record that cannot be opened (tampered, or sealed with a
+    /// key these keys do not hold) stops the run with
+    /// [`Error::Decryption`]; records already re-sealed stay re-sealed and
+    /// nothing is lost.
+    pub fn rekey(&self) -> Result<RekeyReport> {
+        let mut report = RekeyReport::default();
+        for key in self.inner.list_keys()? {
+            let _lock = self.inner.lock_key(&key, REKEY_LOCK_TIMEOUT)?;
+            let Some(raw) = self.inner.load(&key)? else {
+                continue;
+            };
+            let plain = match self.open(&key, &raw) {
+                Ok((tokens, key_id)) if key_id == self.keys.current_key_id() => {
+                    report.unchanged += 1;
+                    drop(tokens);
+                    continue;
+                }
+                Ok((tokens, _)) => {
+                    report.resealed += 1;
+                    tokens
+                }
+                Err(Sealed::Plain) => {
+                    report.encrypted += 1;
+                    raw
+                }
+                Err(Sealed::Error(e)) => return Err(e),
+            };
+            self.inner.save(&key, &self.seal(&key, &plain))?;
+        }
+        Ok(report)
+    }
+
+    fn binding<'a>(&'a self, key: &'a str) -> Binding<'a> {
+        Binding {
+            namespace: self.inner.namespace(),
+            key,
+        }
+    }
+
+    fn seal(&self, key: &str, tokens: &TokenSet) -> TokenSet {
+        let json = zeroize::Zeroizing::new(tokens.to_json());
+        let record = envelope::seal(
+            &self.keys.current(),
+            self.keys.current_key_id(),
+            self.binding(key),
+            json.as_bytes(),
+        );
+        let mut placeholder = TokenSet::bearer(record);
+        placeholder.token_type = SEALED_TOKEN_TYPE.to_owned();
+        placeholder.issued_at = 0;
+        placeholder
+    }
+
+    /// Opens a backend record: the token set and the id of the key that
+    /// sealed it.
+    fn open(&self, key: &str, raw: &TokenSet) -> std::result::Result<(TokenSet, String), Sealed> {
+        let text = raw.access_token.expose();
+        let envelope = match Envelope::parse(text) {
+            Err(OpenError::NotSealed) if raw.token_type != SEALED_TOKEN_TYPE => {
+                return Err(Sealed::Plain)
+            }
+            Err(e) => return Err(Sealed::Error(self.error(key, None, &e))),
+            Ok(env) => env,
+        };
+        let key_id = envelope.key_id.to_owned();
+        let Some(data_key) = self.keys.key(&key_id) else {
+            return Err(Sealed::Error(Error::Decryption {
+                location: self.location(key),
+                key_id: Some(key_id.clone()),
+                reason: format!(
+                    "it was sealed with key '{key_id}', which this store does not hold (it holds {})",
+                    self.keys.key_ids().join(", ")
+                ),
+            }));
+        };
+        let plain = envelope
+            .open(&data_key, self.binding(key))
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| Sealed::Error(self.error(key, Some(&key_id), &e)))?;
+        let json = std::str::from_utf8(&plain).map_err(|_| {
+            Sealed::Error(self.error(key, Some(&key_id), &OpenError::Malformed("not UTF-8")))
+        })?;
+        let tokens = TokenSet::from_json(json).map_err(|_| {
+            Sealed::Error(self.error(
+                key,
+                Some(&key_id),
+                &OpenError::Malformed("the opened record is not a token set"),
+            ))
+        })?;
+        Ok((tokens, key_id))
+    }
+
+    fn location(&self, key: &str) -> String {
+        format!(
+            "{} store, namespace '{}', key '{key}'",
+            self.inner.backend(),
+            self.inner.namespace()
+        )
+    }
+
+    fn plain_refused(&self, key: &str) -> Error {
+        Error::Decryption {
+            location: self.location(key),
+            key_id: None,
+            reason: "the record is plain text, not encrypted; an encrypted store does not \
+                     read plain records (call rekey() to encrypt existing records)"
+                .into(),
+        }
+    }
+
+    fn error(&self, key: &str, key_id: Option<&str>, e: &OpenError) -> Error {
+        let reason = match e {
+            OpenError::NotSealed => "the record is not in oauthkit's sealed format".to_owned(),
+            OpenError::Malformed(why) => format!("the sealed record is malformed ({why})"),
+            OpenError::Integrity => "the integrity check failed: the record was altered, \
+                 truncated or moved from another key or namespace, or the key is wrong"
+                .to_owned(),
+        };
+        Error::Decryption {
+            location: self.location(key),
+            key_id: key_id.map(str::to_owned),
+            reason,
+        }
+    }
+}
+
+/// Why a backend record did not open.
+enum Sealed {
+    /// It is plain text.
+    Plain,
+    Error(Error),
+}
+
+impl<S: TokenStore> TokenStore for EncryptedStore<S> {
+    fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
+        super::check_key("key", key)?;
+        self.inner.save(key, &self.seal(key, tokens))
+    }
+
+    fn load(&self, key: &str) -> Result<Option<TokenSet>> {
+        let Some(raw) = self.inner.load(key)? else {
+            return Ok(None);
+        };
+        match self.open(key, &raw) {
+            Ok((tokens, _)) => Ok(Some(tokens)),
+            Err(Sealed::Plain) => Err(self.plain_refused(key)),
+            Err(Sealed::Error(e)) => Err(e),
+        }
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        self.inner.delete(key)
+    }
+
+    fn exists(&self, key: &str) -> Result<bool> {
+        self.inner.exists(key)
+    }
+
+    fn list_keys(&self) -> Result<Vec<String>> {
+        self.inner.list_keys()
+    }
+
+    fn namespace(&self) -> &str {
+        self.inner.namespace()
+    }
+
+    fn namespaces(&self) -> Result<Vec<String>> {
+        self.inner.namespaces()
+    }
+
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    fn load_all(&self) -> Result<BTreeMap<String, TokenSet>> {
+        let mut all = BTreeMap::new();
+        for (key, raw) in self.inner.load_all()? {
+            let tokens = match self.open(&key, &raw) {
+                Ok((tokens, _)) => tokens,
+                Err(Sealed::Plain) => return Err(self.plain_refused(&key)),
+                Err(Sealed::Error(e)) => return Err(e),
+            };
+            all.insert(key, tokens);
+        }
+        Ok(all)
+    }
+
+    fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
+        let mut sealed = BTreeMap::new();
+        for (key, t) in tokens {
+            super::check_key("key", key)?;
+            sealed.insert(key.clone(), self.seal(key, t));
+        }
+        self.inner.save_all(&sealed)
+    }
+
+    fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
+        self.inner.lock_key(key, timeout)
+    }
+}
+
+impl<S: TokenStore> fmt::Debug for EncryptedStore<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptedStore")
+            .field("backend", &self.inner.backend())
+            .field("namespace", &self.inner.namespace())
+            .field("keys", &self.keys)
+            .finish()
+    }
+}
