@@ -133,9 +133,14 @@ fn doc_tokens(doc: &Value) -> Vec<String> {
 }
 
 /// `spec` with any file path moved into this thread's scratch directory,
-/// or `None` when it names a path that could leave it (`..`). Fuzzing must
-/// not create directories anywhere else.
+/// or `None` when it names a path that could leave it (`..`) or a keyring
+/// key source. Fuzzing must not create files or keyring entries anywhere
+/// else.
 pub(crate) fn sandboxed_spec(spec: &str) -> Option<String> {
+    // A keyring key source would create an entry in the user's OS keyring.
+    if spec.contains("keyring") && spec.contains("encrypt") {
+        return None;
+    }
     let Some((scheme, rest)) = spec.split_once(':') else {
         return Some(spec.to_owned());
     };
@@ -146,7 +151,9 @@ pub(crate) fn sandboxed_spec(spec: &str) -> Option<String> {
         Some(p) => ("//", p),
         None => ("", rest),
     };
-    if path.is_empty() || path.starts_with(['?', '&']) {
+    // Only a spec with nothing after the scheme stays as it is: anything
+    // else may name a path (`file:&x` is the relative path `&x`).
+    if path.is_empty() {
         return Some(spec.to_owned());
     }
     if path.contains("..") {
