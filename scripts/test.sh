@@ -1,48 +1,64 @@
 #!/usr/bin/env bash
 # Runs every test of oauthkit on a fresh machine: installs what the tests
-# need (apt packages, npm packages, a Secret Service), checks formatting and
-# lints, then runs the Rust tests with all features and the C/C++/Go tests.
+# need (apt packages, npm packages, Python venvs, cargo-fuzz, a Secret
+# Service), checks formatting, lints, the MSRV and the docs, then runs the
+# Rust tests with all features, the fuzz targets (beside the C/C++/Go and
+# Python tests, which share nothing with them), the C/C++/Go tests and the
+# Python package's tests. Each step prints the seconds since the start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=never
+started=$(date +%s)
+step() { echo "== [$(($(date +%s) - started)) s] $*"; }
 
-echo "== setup"
+step "setup"
 for setup in scripts/setup-*.sh; do
   echo "-- $setup"
   bash "$setup"
 done
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
-echo "== cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "== cargo clippy"
+step "cargo clippy"
 cargo clippy --all-targets --all-features -- -D warnings
 
-echo "== MSRV (rust-version in Cargo.toml)"
-bash scripts/check-msrv.sh
+step "MSRV (rust-version in Cargo.toml)"
+# clippy just built every target with every feature on this toolchain
+MSRV_BUILT_WITH_INSTALLED=1 bash scripts/check-msrv.sh
 
-echo "== cargo doc (as docs.rs builds it: all features, warnings are errors)"
+step "cargo doc (all features, warnings are errors)"
+# docs.rs's own configuration (nightly, --cfg docsrs) is checked by
+# `RUSTC_BOOTSTRAP=1 RUSTDOCFLAGS="-D warnings --cfg docsrs" cargo doc
+# --all-features --no-deps`; it recompiles every dependency, so CI leaves it out.
 RUSTDOCFLAGS="-D warnings" cargo doc --all-features --no-deps
-# docs.rs uses nightly with --cfg docsrs (the feature badges); check that
-# configuration too with the installed compiler
-RUSTC_BOOTSTRAP=1 RUSTDOCFLAGS="-D warnings --cfg docsrs" cargo doc --all-features --no-deps
 
-echo "== cargo test --all-features"
+step "cargo test --all-features"
 scripts/with-keyring.sh cargo test --all-features
 
-echo "== C ABI: C, C++, Go"
+# The fuzz targets build in fuzz/target and run beside the C ABI and Python
+# tests; they start after cargo test so that its timing-bound tests
+# (network timeouts, lock contention) do not share the CPU with them.
+step "fuzz targets, in the background (scripts/fuzz.sh, log: target/fuzz.log)"
+scripts/fuzz.sh "${FUZZ_SECONDS:-20}" >target/fuzz.log 2>&1 &
+fuzz_pid=$!
+
+step "C ABI: C, C++, Go"
 # A debug build reuses what cargo test just compiled (a release build would
 # add minutes on a fresh machine); `scripts/test-ffi.sh` alone builds release.
 PROFILE="${PROFILE:-debug}" bash scripts/test-ffi.sh
 
-echo "== Python package: pytest"
-# Debug build with all features: reuses the library cargo test just built.
+step "Python package: pytest"
 PROFILE=debug bash scripts/build-python.sh
 # The type hints the package ships (py.typed) are checked strictly.
 target/python-venv/bin/python -m mypy --strict --ignore-missing-imports --cache-dir target/mypy-cache python/oauthkit
 # From the repository root, so the installed wheel is imported (not python/).
 # pytest exits non-zero on failures and with 5 when it collected nothing.
 target/python-venv/bin/python -m pytest python/tests
-echo "== all tests passed"
+
+step "fuzz targets"
+wait "$fuzz_pid" || { cat target/fuzz.log; exit 1; }
+sed -n '/^target /,$p' target/fuzz.log
+step "all tests passed"

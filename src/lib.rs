@@ -38,6 +38,12 @@ pub mod server;
 pub mod store;
 pub mod token;
 
+/// Entry points for the fuzz targets (`fuzz/`); not a public API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzzing/mod.rs"]
+pub mod __fuzz;
+
 pub use error::{Error, ErrorKind, IdTokenError, Report, Result, ValidationError};
 pub use secret::Secret;
 pub use store::TokenStore;

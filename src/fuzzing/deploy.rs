@@ -1,0 +1,182 @@
+//! Deploy mode: sequences of browser requests to the `/auth/*` routes.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::error::Result;
+use crate::flow::{DeployHandler, DeployOptions, DeployRequest};
+use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
+use crate::store::MemoryStore;
+use crate::TokenSet;
+
+const ACCESS_TOKEN: &str = "at-deploy-Qw3Er5Ty7";
+const REFRESH_TOKEN: &str = "rt-deploy-Zx9Cv1Bn3";
+
+/// A provider that signs in whoever presents any code, without I/O.
+struct StubProvider;
+
+impl Provider for StubProvider {
+    fn name(&self) -> &str {
+        "stub"
+    }
+
+    fn build_authorize_url(&self, r: &AuthorizeRequest<'_>) -> Result<String> {
+        let mut url = url::Url::parse("https://idp.example/authorize").expect("a URL");
+        url.query_pairs_mut()
+            .append_pair("state", r.state)
+            .append_pair("redirect_uri", r.redirect_uri)
+            .append_pair("nonce", r.nonce.unwrap_or_default());
+        Ok(url.into())
+    }
+
+    fn exchange_code(
+        &self,
+        code: &str,
+        _redirect_uri: &str,
+        _pkce_verifier: Option<&str>,
+        _nonce: Option<&str>,
+    ) -> Result<TokenSet> {
+        let who = format!("user-{}", code.len() % 3);
+        Ok(TokenSet::bearer(ACCESS_TOKEN)
+            .with_refresh_token(REFRESH_TOKEN)
+            .with_expires_in(3600)
+            .with_identity_id(who))
+    }
+
+    fn refresh_tokens(&self, _refresh_token: &str) -> Result<TokenSet> {
+        Ok(TokenSet::bearer(ACCESS_TOKEN))
+    }
+
+    fn get_userinfo(&self, _access_token: &str) -> Result<Value> {
+        Ok(json!({"name": "Fuzz"}))
+    }
+
+    fn revoke_token(&self, _token: &str, _hint: Option<TokenTypeHint>) -> Result<bool> {
+        Ok(true)
+    }
+
+    fn issuer(&self) -> Option<String> {
+        Some("https://idp.example".into())
+    }
+}
+
+/// The value of `name` in a `Set-Cookie` header.
+fn set_cookie(header: &str) -> Option<(String, String)> {
+    let first = header.split(';').next()?;
+    let (k, v) = first.split_once('=')?;
+    Some((k.trim().to_owned(), v.trim().to_owned()))
+}
+
+/// Input: one request per line,
+/// `METHOD TARGET[\tCOOKIE[\tORIGIN[\tSEC-FETCH-SITE[\tX-CSRF-TOKEN]]]]`.
+/// In the target, `{state}` stands for the state of the latest sign-in the
+/// harness started; in the cookie, `{jar}` for every cookie set so far; in
+/// the CSRF token, `{csrf}` for the latest one `/auth/status` gave.
+/// The first byte's low bit picks an https base URL.
+///
+/// Properties: every answer is a valid HTTP status; a sign-in completes
+/// only for a state a login issued, once, from the browser holding that
+/// login's cookie; no answer carries the tokens.
+pub fn deploy(data: &[u8]) {
+    let https = data.first().is_some_and(|b| b & 1 == 1);
+    let base = if https {
+        "https://app.example"
+    } else {
+        "http://127.0.0.1:8080"
+    };
+    let handler = DeployHandler::new(
+        Arc::new(StubProvider),
+        Arc::new(MemoryStore::new()),
+        DeployOptions::new(base).pending_ttl(std::time::Duration::from_secs(600)),
+    );
+    let text = String::from_utf8_lossy(data.get(1..).unwrap_or_default());
+    let mut jar: HashMap<String, String> = HashMap::new();
+    // state -> the cookies its login set
+    let mut issued: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut last_state = String::new();
+    let mut csrf = String::new();
+    for line in text.lines().take(16) {
+        let mut parts = line.split('\t');
+        let (method, target) = parts
+            .next()
+            .unwrap_or_default()
+            .split_once(' ')
+            .unwrap_or(("GET", ""));
+        let target = target.replace("{state}", &last_state);
+        let mut request = DeployRequest::new(method, &target);
+        let jar_text = jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        request.cookie = parts.next().map(|c| c.replace("{jar}", &jar_text));
+        request.origin = parts.next().map(str::to_owned);
+        request.sec_fetch_site = parts.next().map(str::to_owned);
+        request.csrf_token = parts.next().map(|c| c.replace("{csrf}", &csrf));
+        let response = handler.handle(&request);
+        assert!(
+            (100..600).contains(&response.status),
+            "status {}",
+            response.status
+        );
+        let everything = format!("{:?} {}", response.headers, response.body);
+        for token in [ACCESS_TOKEN, REFRESH_TOKEN] {
+            assert!(!everything.contains(token), "{line:?} answered a token");
+        }
+        let cookies: Vec<(String, String)> = response
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, v)| set_cookie(v))
+            .collect();
+        let location = response.header("location").unwrap_or_default().to_owned();
+        if let Some(token) = serde_json::from_str::<Value>(&response.body)
+            .ok()
+            .and_then(|v| v.get("csrf_token")?.as_str().map(str::to_owned))
+        {
+            csrf = token;
+        }
+        if request.path == "/auth/login" && response.status == 302 {
+            let state = url::Url::parse(&location)
+                .ok()
+                .and_then(|u| {
+                    u.query_pairs()
+                        .find(|(k, _)| k == "state")
+                        .map(|(_, v)| v.into_owned())
+                })
+                .expect("the login redirect carries a state");
+            issued.insert(state.clone(), cookies.clone());
+            last_state = state;
+        }
+        if request.path == "/auth/callback" && response.status == 302 {
+            let state = url::form_urlencoded::parse(request.query.as_bytes())
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            let Some(login_cookies) = issued.get(&state) else {
+                panic!("{line:?}: a sign-in completed with a state no login issued");
+            };
+            assert!(
+                used.insert(state.clone()),
+                "{line:?}: a state was used twice"
+            );
+            let sent = request.cookie.clone().unwrap_or_default();
+            for (name, value) in login_cookies {
+                assert!(
+                    sent.contains(&format!("{name}={value}")),
+                    "{line:?}: a sign-in completed without its login cookie {name}"
+                );
+            }
+        }
+        for (k, v) in cookies {
+            if v.is_empty() {
+                jar.remove(&k);
+            } else {
+                jar.insert(k, v);
+            }
+        }
+    }
+}
