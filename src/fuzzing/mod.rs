@@ -12,7 +12,7 @@
 //!
 //! Parsers that sit behind HTTP (discovery, JWKS, token endpoint) are
 //! reached through the real HTTP client against a loopback server that
-//! answers with the fuzz input ([`loopback`]), so nothing private needs to
+//! answers with the fuzz input (`loopback`), so nothing private needs to
 //! be exposed and the response handling of `provider/http.rs` is covered
 //! too.
 

@@ -163,7 +163,7 @@ pub trait Provider: Send + Sync {
     }
 
     /// RFC 8628 §3.1: asks for a device code and a user code. The default
-    /// is an [`Error::ProviderUnsupported`](crate::Error::ProviderUnsupported)
+    /// is an [`Error::ProviderUnsupported`]
     /// error (kind `Unsupported`) naming the provider.
     fn request_device_authorization(
         &self,
@@ -198,7 +198,7 @@ pub trait Provider: Send + Sync {
     /// RFC 6749 §4.4: a token for the client itself (confidential clients
     /// only). The result's `extra` records the request, so the session
     /// manager can ask again when it expires. The default is an
-    /// [`Error::ProviderUnsupported`](crate::Error::ProviderUnsupported).
+    /// [`Error::ProviderUnsupported`].
     fn request_client_credentials(&self, request: &ClientCredentialsRequest) -> Result<TokenSet> {
         let _ = request;
         Err(crate::Error::ProviderUnsupported {
