@@ -36,7 +36,7 @@ step "cargo doc (all features, warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --all-features --no-deps
 
 step "cargo test --all-features"
-scripts/with-keyring.sh cargo test --all-features
+scripts/with-keyring.sh cargo test --all-features --no-fail-fast
 
 # The fuzz targets build in fuzz/target and run beside the C ABI and Python
 # tests; they start after cargo test so that its timing-bound tests

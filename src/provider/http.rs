@@ -20,6 +20,9 @@ use crate::provider::redact::{sanitize, Redactor};
 pub use crate::provider::tls::{TlsTrust, TrustStore};
 use crate::secret::Secret;
 
+/// How long an idle pooled connection may be reused (see the agent's config).
+const IDLE_CONNECTION_REUSE_LIMIT: Duration = Duration::from_secs(4);
+
 /// Connect timeout used when none is configured: 10 seconds, enough for a
 /// slow DNS lookup and a TLS handshake across the world.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -327,6 +330,13 @@ impl HttpClient {
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
+            // Servers close idle keep-alive connections after a few seconds
+            // (Node.js and Apache: 5 s). A POST sent on a connection the
+            // server has just closed fails with a reset and must not be
+            // retried (it may have been processed), so a connection idle
+            // for 4 s is never reused: device-grant polls every 5+ s hit
+            // exactly this against panva's oidc-provider.
+            .max_idle_age(IDLE_CONNECTION_REUSE_LIMIT)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_send_request(Some(config.read_timeout))
             .timeout_send_body(Some(config.read_timeout))
