@@ -79,7 +79,13 @@ fn another_ca_or_another_host_name_stays_refused() {
     let by_name = format!("https://localhost:{}/userinfo", server.port);
     let e = get(right_ca.clone(), &by_name).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Http, "{e}");
-    assert!(e.report().to_string().to_lowercase().contains("certificate"), "{e}");
+    assert!(
+        e.report()
+            .to_string()
+            .to_lowercase()
+            .contains("certificate"),
+        "{e}"
+    );
     assert_eq!(server.served(), 0);
     assert_eq!(get(right_ca, &url).unwrap(), 200);
 }
