@@ -589,3 +589,92 @@ fn concurrent_forged_kids_cause_one_refetch() {
     }
     assert_eq!(idp.jwks_fetches(), 2, "one initial fetch and one refetch");
 }
+
+/// RFC 7515 §5.2: the decoded header and payload must be UTF-8 JSON, all
+/// of it. A well-signed token whose header or claims hold bytes that are
+/// not UTF-8 (in any member, known or not, in a name or a value), lone
+/// UTF-16 surrogate escapes, a byte-order mark or data after the object is
+/// refused, never accepted on the strength of the members that parsed.
+#[test]
+fn well_signed_tokens_that_are_not_utf8_json_are_rejected() {
+    let idp = idp();
+    let key = &keys()[0];
+    let header = format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{}"}}"#, key.kid);
+    let claims = idp.claims().to_string();
+    let good = key.sign_raw(header.as_bytes(), claims.as_bytes());
+    idp.validate(&good, None)
+        .expect("the unaltered token is accepted");
+
+    // Each way of spoiling a JSON document that a lenient parser lets
+    // through somewhere.
+    let spoil = |doc: &str| -> Vec<(String, Vec<u8>)> {
+        let body = doc.strip_suffix('}').unwrap();
+        let with = |member: &[u8]| {
+            let mut v = body.as_bytes().to_vec();
+            v.push(b',');
+            v.extend_from_slice(member);
+            v.push(b'}');
+            v
+        };
+        let mut out = Vec::new();
+        for (what, bytes) in [
+            ("lone continuation byte", &b"\x80"[..]),
+            ("truncated sequence", b"\xE2\x82"),
+            ("overlong encoding", b"\xC0\xAF"),
+            ("UTF-16 surrogate as UTF-8", b"\xED\xA0\x80"),
+            ("beyond U+10FFFF", b"\xF4\x90\x80\x80"),
+            ("byte 0xFF", b"\xFF"),
+        ] {
+            let mut value = b"\"x".to_vec();
+            value.extend_from_slice(bytes);
+            value.push(b'"');
+            let mut in_value = b"\"extra\":".to_vec();
+            in_value.extend_from_slice(&value);
+            out.push((
+                format!("{what} in an unknown member's value"),
+                with(&in_value),
+            ));
+            let mut in_name = value.clone();
+            in_name.extend_from_slice(b":1");
+            out.push((format!("{what} in a member name"), with(&in_name)));
+            let mut nested = b"\"extra\":{\"a\":[".to_vec();
+            nested.extend_from_slice(&value);
+            nested.extend_from_slice(b"]}");
+            out.push((format!("{what} in a nested value"), with(&nested)));
+        }
+        for (what, member) in [
+            ("lone high surrogate escape", &br#""extra":"\ud800""#[..]),
+            ("lone low surrogate escape", br#""extra":"\udc00x""#),
+            ("lone surrogate in a name", br#""\ud83d":1"#),
+        ] {
+            out.push((what.to_owned(), with(member)));
+        }
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(doc.as_bytes());
+        out.push(("byte-order mark".into(), bom));
+        let mut trailing = doc.as_bytes().to_vec();
+        trailing.extend_from_slice(b"\x00");
+        out.push(("NUL after the object".into(), trailing));
+        let mut two = doc.as_bytes().to_vec();
+        two.extend_from_slice(b"{}");
+        out.push(("a second object".into(), two));
+        out
+    };
+
+    let mut accepted = Vec::new();
+    for (what, bad_header) in spoil(&header) {
+        let t = key.sign_raw(&bad_header, claims.as_bytes());
+        match idp.validate(&t, None) {
+            Ok(_) => accepted.push(format!("header: {what}")),
+            Err(e) => assert_eq!(e.kind(), ErrorKind::IdToken, "header: {what}: {e}"),
+        }
+    }
+    for (what, bad_claims) in spoil(&claims) {
+        let t = key.sign_raw(header.as_bytes(), &bad_claims);
+        match idp.validate(&t, None) {
+            Ok(_) => accepted.push(format!("payload: {what}")),
+            Err(e) => assert_eq!(e.kind(), ErrorKind::IdToken, "payload: {what}: {e}"),
+        }
+    }
+    assert!(accepted.is_empty(), "accepted: {accepted:#?}");
+}

@@ -287,11 +287,18 @@ impl IdTokenValidator {
     }
 
     fn check_header(&self, h: &str) -> Result<(Algorithm, Option<String>)> {
-        let header: Header = URL_SAFE_NO_PAD
+        // RFC 7515 §5.2: the whole header must be UTF-8 JSON. Parsing
+        // into `Header` alone skips unknown members without checking their
+        // text, so the document is first parsed whole (every string
+        // checked, nothing after the object), then read for the members
+        // used here (a repeated `alg`, `kid` or `crit` is refused).
+        let bytes = URL_SAFE_NO_PAD
             .decode(h.trim_end_matches('='))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(|| id_err("the header is not base64url JSON"))?;
+            .map_err(|_| id_err("the header is not base64url"))?;
+        serde_json::from_slice::<Map<String, Value>>(&bytes)
+            .map_err(|_| id_err("the header is not a UTF-8 JSON object"))?;
+        let header: Header = serde_json::from_slice(&bytes)
+            .map_err(|_| id_err("the header repeats alg, kid or crit"))?;
         let alg = header
             .alg
             .as_ref()

@@ -108,6 +108,24 @@ impl TestKey {
     }
 }
 
+impl TestKey {
+    /// An RS256 signature over a header and payload given as raw bytes
+    /// (which need not be JSON, or even UTF-8).
+    pub fn sign_raw(&self, header: &[u8], payload: &[u8]) -> String {
+        let input = format!("{}.{}", b64(header), b64(payload));
+        let mut sig = vec![0u8; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                input.as_bytes(),
+                &mut sig,
+            )
+            .expect("RSA signing");
+        format!("{input}.{}", b64(&sig))
+    }
+}
+
 /// `b64(header).b64(claims)`.
 pub fn signing_input(header: &Value, claims: &Value) -> String {
     format!(
