@@ -531,12 +531,12 @@ fn github_preset_device_flow_with_errors_on_http_200() {
 
 #[test]
 fn presets_name_their_device_endpoints() {
-    let g = oauthkit::provider::google::config("id");
+    let g = oauthkit::provider::google::config("id").unwrap();
     assert_eq!(
         g.endpoints.device_authorization.as_deref(),
         Some("https://oauth2.googleapis.com/device/code")
     );
-    let m = oauthkit::provider::microsoft::config("id", Some("organizations")).unwrap();
+    let m = oauthkit::provider::microsoft::config("organizations", "id").unwrap();
     assert_eq!(
         m.endpoints.device_authorization.as_deref(),
         Some("https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode")

@@ -260,8 +260,7 @@ fn microsoft_multi_tenant_refresh_must_stay_in_the_tenant() {
     d["jwks_uri"] = json!(format!("{base}/jwks"));
     server.json("/common/v2.0/.well-known/openid-configuration", 200, &d);
     server.json("/jwks", 200, &jwks(&[&keys()[0]]));
-    let p =
-        OidcProvider::new(microsoft::config_at(&base, CLIENT, Some("common")).unwrap()).unwrap();
+    let p = OidcProvider::new(microsoft::config_at(&base, "common", CLIENT).unwrap()).unwrap();
     let t1 = "11111111-1111-1111-1111-111111111111";
     let t2 = "22222222-2222-2222-2222-222222222222";
     let token = |tid: &str| {

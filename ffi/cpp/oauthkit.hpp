@@ -311,12 +311,14 @@ class Provider {
                                           opt(scopes, "scopes"), &raw));
         return Provider(raw);
     }
-    /// tenant: nullopt for "common", or "organizations", "consumers", a tenant ID.
-    static Provider microsoft(const std::string &client_id, const std::optional<std::string> &tenant = std::nullopt,
+    /// tenant first, as in C, Rust and Go: "common" (or empty), "organizations", "consumers", a tenant ID
+    /// or a domain.
+    static Provider microsoft(const std::string &tenant, const std::string &client_id,
                               const std::optional<std::string> &client_secret = std::nullopt,
                               const std::optional<std::string> &scopes = std::nullopt) {
         OakProvider *raw = nullptr;
-        detail::check(oak_provider_microsoft(opt(tenant, "tenant"), detail::c_str(client_id, "client_id"),
+        detail::check(oak_provider_microsoft(tenant.empty() ? nullptr : detail::c_str(tenant, "tenant"),
+                                             detail::c_str(client_id, "client_id"),
                                              opt(client_secret, "client_secret"), opt(scopes, "scopes"), &raw));
         return Provider(raw);
     }

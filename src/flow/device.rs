@@ -173,7 +173,7 @@ impl DeviceCancelHandle {
 /// use oauthkit::flow::DeviceFlow;
 /// use oauthkit::provider::{microsoft, Provider};
 ///
-/// let provider: Arc<dyn Provider> = Arc::new(microsoft::provider("app-id", None, None)?);
+/// let provider: Arc<dyn Provider> = Arc::new(microsoft::provider("common", "app-id")?);
 /// let store: Arc<dyn oauthkit::TokenStore> = Arc::from(oauthkit::store::open_default()?);
 /// let result = DeviceFlow::new(provider)
 ///     .with_store(store)

@@ -164,7 +164,7 @@ pub fn discovery(data: &[u8]) {
     let microsoft = data.first().is_some_and(|b| b & 1 == 1);
     let base = format!("{}/{tag}/d", server.base());
     let mut config = if microsoft {
-        microsoft::config_at(&base, "client-1", Some("organizations")).expect("a valid tenant")
+        microsoft::config_at(&base, "organizations", "client-1").expect("a valid tenant")
     } else {
         OidcConfig::new(&base, "client-1")
     };

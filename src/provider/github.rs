@@ -82,7 +82,19 @@ fn build(
     Ok(c)
 }
 
-/// A ready GitHub provider.
-pub fn provider(client_id: &str, client_secret: Option<&str>) -> Result<OAuth2Provider> {
-    OAuth2Provider::new(config(client_id)?.with_client_secret(client_secret.unwrap_or_default()))
+/// A ready GitHub provider for a public client (GitHub Apps and OAuth
+/// apps using the device grant or PKCE). A confidential client adds its
+/// secret to the configuration:
+///
+/// ```
+/// use oauthkit::provider::{github, OAuth2Provider};
+/// let p = OAuth2Provider::new(github::config("Iv1.abc")?.with_client_secret("secret"))?;
+/// # Ok::<(), oauthkit::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`OAuth2Provider::new`].
+pub fn provider(client_id: &str) -> Result<OAuth2Provider> {
+    OAuth2Provider::new(config(client_id)?)
 }

@@ -33,14 +33,21 @@ pub const AUTHORIZE_PARAMS: [(&str, &str); 2] = [("access_type", "offline"), ("p
 ///
 /// ```
 /// use oauthkit::provider::{google, Provider, AuthorizeRequest};
-/// let p = oauthkit::provider::OidcProvider::new(google::config("id.apps.googleusercontent.com")).unwrap();
+/// let p = oauthkit::provider::OidcProvider::new(google::config("id.apps.googleusercontent.com")?)?;
 /// let url = p.build_authorize_url(&AuthorizeRequest {
 ///     redirect_uri: "http://127.0.0.1:9000/callback", state: "s", ..Default::default()
 /// }).unwrap();
 /// assert!(url.starts_with("https://accounts.google.com/o/oauth2/v2/auth?"));
 /// assert!(url.contains("access_type=offline&prompt=consent"));
+/// # Ok::<(), oauthkit::Error>(())
 /// ```
-pub fn config(client_id: &str) -> OidcConfig {
+///
+/// # Errors
+///
+/// None today; the `Result` keeps the three presets
+/// ([`github::config`](super::github::config),
+/// [`microsoft::config`](super::microsoft::config)) one shape.
+pub fn config(client_id: &str) -> Result<OidcConfig> {
     let mut c = OidcConfig::new(ISSUER, client_id).with_scopes(DEFAULT_SCOPES);
     c.name = "google".into();
     c.endpoints.authorization = Some(AUTHORIZE_URL.into());
@@ -53,14 +60,14 @@ pub fn config(client_id: &str) -> OidcConfig {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    c
+    Ok(c)
 }
 
 /// [`config`] with the issuer and every endpoint moved onto `base`
 /// (tests against a loopback server; the issuer becomes `base` itself, and
 /// `base` without its scheme its other spelling).
 pub fn config_at(base: &str, client_id: &str) -> Result<OidcConfig> {
-    let mut c = config(client_id);
+    let mut c = config(client_id)?;
     c.issuer = base.trim_end_matches('/').to_owned();
     let bare = c.issuer.split_once("://").map_or("", |(_, rest)| rest);
     c.id_token.additional_issuers = vec![bare.to_owned()];
@@ -79,8 +86,18 @@ pub fn config_at(base: &str, client_id: &str) -> Result<OidcConfig> {
     Ok(c)
 }
 
-/// A ready Google provider (`client_secret` empty or `None` for a public
-/// client).
-pub fn provider(client_id: &str, client_secret: Option<&str>) -> Result<OidcProvider> {
-    OidcProvider::new(config(client_id).with_client_secret(client_secret.unwrap_or_default()))
+/// A ready Google provider for a public client. A confidential client
+/// adds its secret to the configuration:
+///
+/// ```
+/// use oauthkit::provider::{google, OidcProvider};
+/// let p = OidcProvider::new(google::config("id")?.with_client_secret("GOCSPX-..."))?;
+/// # Ok::<(), oauthkit::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`OidcProvider::new`].
+pub fn provider(client_id: &str) -> Result<OidcProvider> {
+    OidcProvider::new(config(client_id)?)
 }

@@ -18,7 +18,10 @@ pub const CONSUMERS_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 /// refresh token).
 pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_access"];
 
-/// The Microsoft preset as data for `tenant` (`None`: `common`).
+/// The Microsoft preset as data for `tenant`: a tenant id, a verified
+/// domain, or one of `common` ([`DEFAULT_TENANT`]: any work, school or
+/// personal account), `organizations`, `consumers`. The tenant comes
+/// first, as in the C, C++ and Go presets.
 ///
 /// For `common`, `organizations` and `consumers`, discovery returns the
 /// issuer `https://login.microsoftonline.com/{tenantid}/v2.0`; ID tokens
@@ -28,17 +31,23 @@ pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_ac
 ///
 /// ```
 /// use oauthkit::provider::{microsoft, Provider, OidcProvider, AuthorizeRequest};
-/// let c = microsoft::config("app-id", Some("organizations")).unwrap();
+/// let c = microsoft::config("organizations", "app-id")?;
 /// assert_eq!(c.issuer, "https://login.microsoftonline.com/organizations/v2.0");
-/// let p = OidcProvider::new(c).unwrap();
+/// let p = OidcProvider::new(c)?;
 /// let url = p.build_authorize_url(&AuthorizeRequest {
 ///     redirect_uri: "http://127.0.0.1:9000/callback", state: "s", ..Default::default()
-/// }).unwrap();
+/// })?;
 /// assert!(url.starts_with("https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?"));
-/// assert!(microsoft::config("app-id", Some("../evil")).is_err());
+/// assert!(microsoft::config("../evil", "app-id").is_err());
+/// # Ok::<(), oauthkit::Error>(())
 /// ```
-pub fn config(client_id: &str, tenant: Option<&str>) -> Result<OidcConfig> {
-    config_at(LOGIN_BASE, client_id, tenant).map(|mut c| {
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] when `tenant` is empty or not a tenant id,
+/// a domain or one of the three names.
+pub fn config(tenant: &str, client_id: &str) -> Result<OidcConfig> {
+    config_at(LOGIN_BASE, tenant, client_id).map(|mut c| {
         c.endpoints.userinfo = Some(USERINFO_URL.into());
         c
     })
@@ -46,11 +55,15 @@ pub fn config(client_id: &str, tenant: Option<&str>) -> Result<OidcConfig> {
 
 /// [`config`] with every URL on `base` (tests against a loopback server;
 /// userinfo becomes `{base}/oidc/userinfo`).
-pub fn config_at(base: &str, client_id: &str, tenant: Option<&str>) -> Result<OidcConfig> {
-    let tenant = tenant.filter(|t| !t.is_empty()).unwrap_or(DEFAULT_TENANT);
-    if !tenant
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+///
+/// # Errors
+///
+/// As [`config`], and when `base` is not a URL.
+pub fn config_at(base: &str, tenant: &str, client_id: &str) -> Result<OidcConfig> {
+    if tenant.is_empty()
+        || !tenant
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
     {
         return Err(Error::InvalidArgument(format!(
             "Microsoft tenant '{tenant}' must be a tenant id, a domain, common, organizations or consumers"
@@ -71,13 +84,18 @@ pub fn config_at(base: &str, client_id: &str, tenant: Option<&str>) -> Result<Oi
     Ok(c)
 }
 
-/// A ready Microsoft provider.
-pub fn provider(
-    client_id: &str,
-    client_secret: Option<&str>,
-    tenant: Option<&str>,
-) -> Result<OidcProvider> {
-    OidcProvider::new(
-        config(client_id, tenant)?.with_client_secret(client_secret.unwrap_or_default()),
-    )
+/// A ready Microsoft provider for a public client. A confidential client
+/// adds its secret to the configuration:
+///
+/// ```
+/// use oauthkit::provider::{microsoft, OidcProvider};
+/// let p = OidcProvider::new(microsoft::config("common", "app-id")?.with_client_secret("s"))?;
+/// # Ok::<(), oauthkit::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`config`] and [`OidcProvider::new`].
+pub fn provider(tenant: &str, client_id: &str) -> Result<OidcProvider> {
+    OidcProvider::new(config(tenant, client_id)?)
 }

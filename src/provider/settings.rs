@@ -214,12 +214,18 @@ impl ProviderSettings {
         let secret = self.client_secret.clone().filter(|s| !s.is_empty());
         Ok(match self.provider {
             ProviderKind::Google => {
-                let mut c = google::config(&self.client_id);
+                let mut c = google::config(&self.client_id)?;
                 self.apply_oidc(&mut c, secret)?;
                 Box::new(OidcProvider::new(c)?)
             }
             ProviderKind::Microsoft => {
-                let mut c = microsoft::config(&self.client_id, self.tenant_id.as_deref())?;
+                let mut c = microsoft::config(
+                    self.tenant_id
+                        .as_deref()
+                        .filter(|t| !t.is_empty())
+                        .unwrap_or(microsoft::DEFAULT_TENANT),
+                    &self.client_id,
+                )?;
                 self.apply_oidc(&mut c, secret)?;
                 Box::new(OidcProvider::new(c)?)
             }

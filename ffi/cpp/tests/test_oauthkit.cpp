@@ -236,7 +236,7 @@ TEST(Flow, AnExceptionInTheOpenerIsRethrown) {
 
 TEST(Provider, PresetsAndRevocation) {
     EXPECT_EQ(oauthkit::Provider::google("id.apps.googleusercontent.com").name(), "google");
-    EXPECT_EQ(oauthkit::Provider::microsoft("id", "consumers").name(), "microsoft");
+    EXPECT_EQ(oauthkit::Provider::microsoft("consumers", "id").name(), "microsoft");
     EXPECT_EQ(oauthkit::Provider::github("id", "secret").name(), "github");
     auto bad = expect_error([] { oauthkit::Provider::oidc("not a url", "id"); });
     EXPECT_EQ(bad.status(), OAK_ERR_INVALID_ARGUMENT);
