@@ -4,7 +4,8 @@
 //! It speaks enough OpenID Connect for the native flow end to end:
 //! discovery, JWKS (a fresh RSA-2048 key per start), `authorize` with an
 //! approve page or auto-approve, `token` (authorization code with PKCE
-//! S256 only; refresh, with optional rotation), `userinfo`, revocation
+//! S256 only; refresh, with optional rotation — a refresh token only when
+//! the scope has `offline_access`, as real providers do), `userinfo`, revocation
 //! (RFC 7009) and introspection (RFC 7662). Callbacks carry `iss`
 //! (RFC 9207). It counts token requests by grant type, so tests can assert
 //! "exactly one refresh".

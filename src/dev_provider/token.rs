@@ -131,7 +131,13 @@ fn code_grant(ctx: &Ctx, req: &Req) -> Resp {
         }
         c
     });
-    let refresh = Some(new_refresh_token(ctx, &r.scope));
+    // As real providers do: a refresh token only for `offline_access`
+    // (OpenID Connect Core 11; OidcProvider asks for it by default).
+    let refresh = r
+        .scope
+        .split_whitespace()
+        .any(|s| s == "offline_access")
+        .then(|| new_refresh_token(ctx, &r.scope));
     issue(ctx, &r.scope, id_token, refresh)
 }
 

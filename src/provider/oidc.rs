@@ -19,6 +19,7 @@ use crate::provider::id_token::{
 use crate::provider::identity::{check_same_identity, Identity, RefreshIdentities};
 use crate::provider::iss_check::check_response_iss;
 use crate::provider::jwks::{JwksCache, DEFAULT_MAX_AGE, DEFAULT_MIN_REFETCH_INTERVAL};
+use crate::provider::offline_access::{scopes_with_offline_access, OfflineAccess};
 use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -80,6 +81,9 @@ pub struct OidcConfig {
     pub client_auth: Option<ClientAuthMethod>,
     /// Scopes requested in the authorization URL.
     pub scopes: Vec<String>,
+    /// Whether `offline_access` is added when discovery lists it (default
+    /// [`OfflineAccess::WhenListed`]; see [`offline_access`](super::offline_access)).
+    pub offline_access: OfflineAccess,
     /// RFC 8707 resource indicators sent with authorization, code-exchange
     /// and refresh requests (absolute URIs without a fragment).
     pub resources: Vec<String>,
@@ -113,6 +117,7 @@ impl OidcConfig {
             client_secret: None,
             client_auth: None,
             scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+            offline_access: OfflineAccess::default(),
             resources: Vec::new(),
             endpoints: EndpointOverrides::default(),
             authorize_params: Vec::new(),
@@ -298,6 +303,28 @@ impl OidcProvider {
         let d = Arc::new(self.guard(&[], || self.run_discovery())?);
         *guard = Some(d.clone());
         Ok(d)
+    }
+
+    /// The configured scopes plus `offline_access` when the configuration
+    /// and the discovery document (when it has been fetched: it always
+    /// has when the authorization endpoint is discovered) call for it.
+    fn offline_access_scopes(&self) -> Option<String> {
+        let d = self
+            .discovered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        let scope = scopes_with_offline_access(
+            self.config.offline_access,
+            &self.config.scopes,
+            &d.metadata.scopes_supported,
+        )?;
+        log::info!(
+            "{}: asking for offline_access too (the provider lists it, and many issue no refresh \
+             token without it; OidcConfig::offline_access = AsConfigured sends only the configured scopes)",
+            self.config.name
+        );
+        Some(scope)
     }
 
     fn run_discovery(&self) -> Result<Discovered> {
@@ -505,8 +532,16 @@ impl Provider for OidcProvider {
     fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String> {
         self.guard(&[], || {
             let url = self.required(Endpoint::Authorization, "authorization")?;
-            self.client
-                .authorize_url(&url, request, &self.config.authorize_params)
+            match self.offline_access_scopes() {
+                Some(scope) => {
+                    let mut defaults = vec![("scope".to_owned(), scope)];
+                    defaults.extend(self.config.authorize_params.iter().cloned());
+                    self.client.authorize_url(&url, request, &defaults)
+                }
+                None => self
+                    .client
+                    .authorize_url(&url, request, &self.config.authorize_params),
+            }
         })
     }
 
