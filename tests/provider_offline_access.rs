@@ -87,3 +87,41 @@ fn only_for_openid_requests() {
     let cfg = OidcConfig::new(s.base(), "c").with_scopes(["api:read"]);
     assert_eq!(scope_sent(cfg, &[]), "api:read");
 }
+
+/// The dev provider, like real ones, issues a refresh token only for
+/// `offline_access`; `OidcProvider` asks for it by default since the dev
+/// provider's discovery lists it.
+#[test]
+fn dev_provider_refresh_tokens_follow_offline_access() {
+    use std::sync::Arc;
+
+    use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
+    use oauthkit::flow::{AuthFlowManager, WindowConfig};
+    use oauthkit::store::MemoryStore;
+
+    let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
+    let sign_in = |rule: OfflineAccess| {
+        let mut cfg = OidcConfig::new(idp.issuer(), idp.client_id());
+        cfg.offline_access = rule;
+        let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
+        let flow = AuthFlowManager::new(provider, Some(Arc::new(MemoryStore::new())), None);
+        let open = |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+            let url = url.to_string();
+            std::thread::spawn(move || HeadlessBrowser::approve(&url).expect("approve"));
+            Ok(())
+        };
+        flow.run_native(Some(&open), None, None).unwrap().tokens
+    };
+    let t = sign_in(OfflineAccess::WhenListed);
+    assert!(t.refresh_token.is_some(), "asked for offline_access");
+    assert!(
+        t.scopes.iter().any(|s| s == "offline_access"),
+        "{:?}",
+        t.scopes
+    );
+    let t = sign_in(OfflineAccess::AsConfigured);
+    assert!(
+        t.refresh_token.is_none(),
+        "no offline_access, no refresh token"
+    );
+}
