@@ -1,7 +1,8 @@
 //! A throwaway certificate authority (made with the `openssl` command in a
 //! temporary directory) and a tiny HTTPS server on a free loopback port
 //! whose certificate it signed. Every request gets the same JSON answer;
-//! the server counts the requests it answered. Stopped on drop.
+//! the server counts the requests it answered and keeps the `Authorization`
+//! header each one carried. Stopped on drop.
 
 #![allow(dead_code)]
 
@@ -10,7 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -133,6 +134,7 @@ impl TestPki {
 pub struct TlsServer {
     pub port: u16,
     served: Arc<AtomicUsize>,
+    authorizations: Arc<Mutex<Vec<Option<String>>>>,
     handshakes_failed: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -145,6 +147,8 @@ impl TlsServer {
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
         let served = Arc::new(AtomicUsize::new(0));
+        let authorizations = Arc::new(Mutex::new(Vec::new()));
+        let seen = authorizations.clone();
         let handshakes_failed = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, f, st, body) = (
@@ -157,7 +161,8 @@ impl TlsServer {
             while !st.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((stream, _)) => match serve(stream, config.clone(), &body) {
-                        Ok(()) => {
+                        Ok(authorization) => {
+                            seen.lock().unwrap().push(authorization);
                             s.fetch_add(1, Ordering::SeqCst);
                         }
                         Err(_) => {
@@ -171,6 +176,7 @@ impl TlsServer {
         TlsServer {
             port,
             served,
+            authorizations,
             handshakes_failed,
             stop,
             thread: Some(thread),
@@ -184,6 +190,11 @@ impl TlsServer {
     /// Requests answered (the TLS handshake succeeded).
     pub fn served(&self) -> usize {
         self.served.load(Ordering::SeqCst)
+    }
+
+    /// The `Authorization` header of each request answered, in order.
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        self.authorizations.lock().unwrap().clone()
     }
 
     /// Connections whose handshake or request failed.
@@ -201,12 +212,17 @@ impl Drop for TlsServer {
     }
 }
 
-fn serve(stream: TcpStream, config: Arc<rustls::ServerConfig>, body: &str) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    body: &str,
+) -> std::io::Result<Option<String>> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let conn = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
     let mut tls = rustls::StreamOwned::new(conn, stream);
     let mut reader = BufReader::new(&mut tls);
+    let mut authorization = None;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -214,6 +230,11 @@ fn serve(stream: TcpStream, config: Arc<rustls::ServerConfig>, body: &str) -> st
         }
         if line == "\r\n" {
             break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("authorization") {
+                authorization = Some(value.trim().to_owned());
+            }
         }
     }
     drop(reader);
@@ -225,7 +246,7 @@ fn serve(stream: TcpStream, config: Arc<rustls::ServerConfig>, body: &str) -> st
     tls.flush()?;
     tls.conn.send_close_notify();
     let _ = tls.flush();
-    Ok(())
+    Ok(authorization)
 }
 
 /// Writes `text` to a file in `dir` and returns its path.
