@@ -15,7 +15,8 @@ pub const STORE_ENV: &str = "OAUTHKIT_STORE";
 /// | `memory:` | [`MemoryStore`] |
 /// | `file:/path/tokens.json` | [`JsonFileStore`] |
 /// | `sqlite:/path/tokens.db` | `SqliteStore` (feature `sqlite`) |
-/// | `keyring:service-name` | `KeyringStore` (feature `keyring`) |
+/// | `keyring:service-name` | `KeyringStore` (feature `keyring`) on the platform keyring |
+/// | `keyring:service-name?backend=keyutils` | `KeyringStore` on the Linux kernel keyring (no D-Bus; nothing survives a reboot, see [`KeyringBackend`](super::KeyringBackend)) |
 /// | `redis://host:port/db`, `rediss://...` (TLS) | `RedisStore` (feature `redis`) |
 /// | `redis+cluster://h1:p1,h2:p2` (or `rediss+cluster://`) | `RedisStore` on a Redis Cluster |
 /// | `memcache://host:port` | `MemcacheStore` (feature `memcache`) |
@@ -34,6 +35,7 @@ pub const STORE_ENV: &str = "OAUTHKIT_STORE";
 /// | `file:/path/key` | base64 key(s) in a file of mode 0600 ([`SealingKeys::from_file`](super::SealingKeys::from_file)) |
 /// | `passphrase-env:NAME` | Argon2id of the passphrase in NAME ([`SealingKeys::from_passphrase`](super::SealingKeys::from_passphrase)) |
 /// | `keyring` or `keyring:SERVICE` | a key generated on first use in the OS keyring (feature `keyring`; service `oauthkit` by default) |
+/// | `keyutils` or `keyutils:SERVICE` | the same in the Linux kernel keyring (lost on reboot, and with it the records it sealed) |
 ///
 /// For example `file:/home/me/tokens.json?encrypt=keyring` or
 /// `redis://cache:6379/0?prefix=app&encrypt=env:OAUTHKIT_KEY&namespace=web`.
@@ -57,8 +59,16 @@ pub fn open(spec: &str) -> Result<Box<dyn TokenStore>> {
         ))
     })?;
     let (rest, encrypt) = take_param(rest, "encrypt");
+    let (rest, backend) = if scheme == "keyring" {
+        take_param(&rest, "backend")
+    } else {
+        (rest, None)
+    };
     let (target, namespace) = split_namespace(&rest)?;
-    let store = open_plain(scheme, target, &namespace)?;
+    let store = match backend {
+        Some(backend) => open_keyring_on(target, &namespace, backend.parse()?)?,
+        None => open_plain(scheme, target, &namespace)?,
+    };
     match encrypt {
         None => Ok(store),
         Some(source) => Ok(Box::new(super::EncryptedStore::new(
@@ -161,20 +171,31 @@ fn keys_from_source(source: &str) -> Result<super::SealingKeys> {
             SealingKeys::from_passphrase(pass)
                 .map(|k| k.with_source(format!("passphrase in environment variable {name}")))
         }
-        ("keyring", service) => keyring_keys(if service.is_empty() { "oauthkit" } else { service }),
+        ("keyring", service) => keyring_keys(
+            if service.is_empty() { "oauthkit" } else { service },
+            super::KeyringBackend::Platform,
+        ),
+        ("keyutils", service) => keyring_keys(
+            if service.is_empty() { "oauthkit" } else { service },
+            super::KeyringBackend::Keyutils,
+        ),
         _ => Err(Error::InvalidArgument(format!(
-            "unknown encryption key source '{source}' (expected env:NAME, file:PATH, passphrase-env:NAME, keyring or keyring:SERVICE)"
+            "unknown encryption key source '{source}' (expected env:NAME, file:PATH, passphrase-env:NAME, keyring, keyring:SERVICE, keyutils or keyutils:SERVICE)"
         ))),
     }
 }
 
 #[cfg(feature = "keyring")]
-fn keyring_keys(service: &str) -> Result<super::SealingKeys> {
-    super::SealingKeys::from_keyring(service)
+fn keyring_keys(service: &str, backend: super::KeyringBackend) -> Result<super::SealingKeys> {
+    super::SealingKeys::from_keyring_backend(
+        service,
+        backend,
+        super::encrypted::DEFAULT_KEYRING_TIMEOUT,
+    )
 }
 
 #[cfg(not(feature = "keyring"))]
-fn keyring_keys(_: &str) -> Result<super::SealingKeys> {
+fn keyring_keys(_: &str, _: super::KeyringBackend) -> Result<super::SealingKeys> {
     Err(Error::Unsupported {
         backend: "keyring (build oauthkit with --features keyring)",
         operation: "keeping an encryption key",
@@ -221,15 +242,25 @@ fn open_sqlite(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
     ))
 }
 
-#[cfg(feature = "keyring")]
 fn open_keyring(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
+    open_keyring_on(target, namespace, super::KeyringBackend::Platform)
+}
+
+#[cfg(feature = "keyring")]
+fn open_keyring_on(
+    target: &str,
+    namespace: &str,
+    backend: super::KeyringBackend,
+) -> Result<Box<dyn TokenStore>> {
     Ok(Box::new(
-        super::KeyringStore::new(target)?.in_namespace(namespace),
+        super::KeyringStore::new(target)?
+            .with_backend(backend)
+            .in_namespace(namespace),
     ))
 }
 
 #[cfg(not(feature = "keyring"))]
-fn open_keyring(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
+fn open_keyring_on(_: &str, _: &str, _: super::KeyringBackend) -> Result<Box<dyn TokenStore>> {
     Err(crate::feature_off!(
         "the keyring store",
         "be opened",

@@ -37,8 +37,11 @@ pub mod json_file;
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub mod keyring;
+pub mod keyring_backend;
 #[cfg(feature = "keyring")]
 mod keyring_search;
+#[cfg(all(feature = "keyring", target_os = "linux"))]
+mod keyutils_credential;
 #[cfg(feature = "memcache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
 pub mod memcache;
@@ -67,6 +70,7 @@ pub use json_file::JsonFileStore;
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub use keyring::KeyringStore;
+pub use keyring_backend::KeyringBackend;
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
