@@ -134,7 +134,7 @@ pub fn default_store_path() -> Result<PathBuf> {
 
 /// Removes `?name=value` or `&name=value` from a spec: the spec without it
 /// and the value.
-fn take_param(spec: &str, name: &str) -> (String, Option<String>) {
+pub(crate) fn take_param(spec: &str, name: &str) -> (String, Option<String>) {
     for sep in ['?', '&'] {
         let needle = format!("{sep}{name}=");
         if let Some(start) = spec.find(&needle) {
@@ -202,7 +202,7 @@ fn keyring_keys(_: &str, _: super::KeyringBackend) -> Result<super::SealingKeys>
     })
 }
 
-fn split_namespace(rest: &str) -> Result<(&str, String)> {
+pub(crate) fn split_namespace(rest: &str) -> Result<(&str, String)> {
     match rest
         .rsplit_once("?namespace=")
         .or_else(|| rest.rsplit_once("&namespace="))
@@ -215,7 +215,7 @@ fn split_namespace(rest: &str) -> Result<(&str, String)> {
     }
 }
 
-fn path_of(target: &str) -> Result<PathBuf> {
+pub(crate) fn path_of(target: &str) -> Result<PathBuf> {
     // Accept both file:/abs/path and file:///abs/path.
     let path = target.strip_prefix("//").unwrap_or(target);
     if path.is_empty() {

@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::token::TokenSet;
 
 mod default_store;
+pub mod diagnose;
 pub mod encrypted;
 mod factory;
 mod fair_queue;

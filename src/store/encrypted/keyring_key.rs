@@ -56,7 +56,11 @@ impl SealingKeys {
         timeout: Duration,
     ) -> Result<Self> {
         crate::store::check_key("keyring service", service)?;
-        let at = Target { service, backend };
+        let at = Target {
+            service,
+            backend,
+            account: KEYRING_ACCOUNT,
+        };
         let text = match with_timeout(at, timeout, read)? {
             Some(text) => text,
             None => {
@@ -103,7 +107,11 @@ impl SealingKeys {
     /// # Errors
     /// As [`delete_keyring_key`](Self::delete_keyring_key).
     pub fn delete_keyring_key_on(service: &str, backend: KeyringBackend) -> Result<bool> {
-        let at = Target { service, backend };
+        let at = Target {
+            service,
+            backend,
+            account: KEYRING_ACCOUNT,
+        };
         let deleted = with_timeout(at, DEFAULT_KEYRING_TIMEOUT, |e| {
             match e.delete_credential() {
                 Ok(()) => Ok(Some(Zeroizing::new(String::new()))),
@@ -113,6 +121,27 @@ impl SealingKeys {
         })?;
         Ok(deleted.is_some())
     }
+}
+
+/// Whether the keyring `backend` answers within `timeout` and holds an
+/// entry `service`/`account` (its value is read, wiped and dropped, never
+/// returned): `Ok(true)` present, `Ok(false)` answered without it.
+///
+/// # Errors
+/// [`Error::Unavailable`] when the keyring does not answer in time or
+/// refuses.
+pub(crate) fn probe_keyring(
+    service: &str,
+    account: &str,
+    backend: KeyringBackend,
+    timeout: Duration,
+) -> Result<bool> {
+    let at = Target {
+        service,
+        backend,
+        account,
+    };
+    Ok(with_timeout(at, timeout, read)?.is_some())
 }
 
 fn read(entry: keyring::Entry) -> keyring::Result<Option<Zeroizing<String>>> {
@@ -128,6 +157,7 @@ fn read(entry: keyring::Entry) -> keyring::Result<Option<Zeroizing<String>>> {
 struct Target<'a> {
     service: &'a str,
     backend: KeyringBackend,
+    account: &'a str,
 }
 
 /// Runs one keyring call on a helper thread, giving up after `timeout`.
@@ -139,12 +169,13 @@ where
     let backend = at.backend;
     let (tx, rx) = mpsc::channel();
     let name = service.to_owned();
+    let account = at.account.to_owned();
     // Even opening the entry may talk to the keyring daemon: all of it
     // happens on the helper thread, which is left behind if it hangs.
     std::thread::Builder::new()
         .name("oauthkit-keyring".into())
         .spawn(move || {
-            let _ = tx.send(backend.entry(&name, KEYRING_ACCOUNT).and_then(call));
+            let _ = tx.send(backend.entry(&name, &account).and_then(call));
         })
         .map_err(|e| Error::io("starting the keyring thread", e))?;
     match rx.recv_timeout(timeout) {

@@ -58,6 +58,8 @@ pub(crate) use envelope::SEALED_TOKEN_TYPE;
 pub(crate) use envelope::{seal as seal_record, Binding, Envelope as SealedRecord, OpenError};
 pub use kdf::KdfParams;
 #[cfg(feature = "keyring")]
+pub(crate) use keyring_key::probe_keyring;
+#[cfg(feature = "keyring")]
 pub use keyring_key::{DEFAULT_KEYRING_TIMEOUT, KEYRING_ACCOUNT};
 pub use keys::{SealingKeys, KEY_LEN};
 
