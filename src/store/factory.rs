@@ -97,16 +97,98 @@ fn open_plain(scheme: &str, target: &str, namespace: &str) -> Result<Box<dyn Tok
     }
 }
 
-/// Opens the default store: the spec in `OAUTHKIT_STORE` when set, else the
-/// JSON file at [`default_store_path`].
+/// The environment variable that names the application whose default
+/// store [`open_default`] opens (instead of the program's file name).
+pub const APP_ENV: &str = "OAUTHKIT_APP";
+
+/// Opens this application's default store: [`open_default_for`] with the
+/// application name [`default_app_name`] gives (`OAUTHKIT_APP`, else the
+/// program's file name). Each program thus gets its own token file and its
+/// own keyring-held key, and the same program finds its tokens again on the
+/// next run; it is never one file shared by every program on the machine.
+///
+/// Programs run by an interpreter (every Python script is `python3`) should
+/// name themselves: [`open_default_for`] or `OAUTHKIT_APP`.
+///
+/// # Errors
+/// As [`open_default_for`]; [`Error::InvalidArgument`] when no application
+/// name can be found.
 pub fn open_default() -> Result<Box<dyn TokenStore>> {
-    match std::env::var(STORE_ENV) {
-        Ok(spec) if !spec.is_empty() => open(&spec),
-        _ => Ok(Box::new(JsonFileStore::open(default_store_path()?)?)),
+    open_default_for(&default_app_name()?)
+}
+
+/// Opens application `app`'s default store, a [`DefaultStore`](super::DefaultStore):
+/// `tokens.json` in `oauthkit/{app}` of the user's data directory, sealed
+/// with a key the OS keyring keeps (service `oauthkit:{app}`), or the spec
+/// in `OAUTHKIT_STORE`. Use [`DefaultStore`](super::DefaultStore) directly
+/// to learn how the tokens are protected or to allow plain text.
+///
+/// ```no_run
+/// use oauthkit::{store, TokenSet, TokenStore};
+/// # fn main() -> oauthkit::Result<()> {
+/// // first run: sign in and save
+/// store::open_default_for("my-app")?.save("alice", &TokenSet::bearer("at"))?;
+/// // any later run of my-app finds it
+/// assert!(store::open_default_for("my-app")?.load("alice")?.is_some());
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for an application name that is not 1 to 64
+/// letters, digits, `.`, `_` or `-`; [`Error::Unavailable`] when no keyring
+/// answers within 5 s and plain text was not allowed
+/// (`OAUTHKIT_ALLOW_PLAINTEXT=1`); the errors of the store itself.
+pub fn open_default_for(app: &str) -> Result<Box<dyn TokenStore>> {
+    Ok(super::DefaultStore::new(app)?.open()?.store)
+}
+
+/// The application name [`open_default`] uses: `OAUTHKIT_APP` when set,
+/// else the running program's file name without extension, with any
+/// character other than letters, digits, `.`, `_` and `-` replaced by `_`
+/// (at most 64 characters).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when `OAUTHKIT_APP` is set to an invalid
+/// name, or the program's name cannot be found.
+pub fn default_app_name() -> Result<String> {
+    if let Ok(app) = std::env::var(APP_ENV) {
+        if !app.is_empty() {
+            super::DefaultStore::new(&app)?;
+            return Ok(app);
+        }
+    }
+    let exe = std::env::current_exe().map_err(|e| {
+        Error::InvalidArgument(format!(
+            "cannot find this program's name for its default store ({e}); set {APP_ENV} or call open_default_for"
+        ))
+    })?;
+    let stem = exe
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    match name.as_str() {
+        "" | "." | ".." => Err(Error::InvalidArgument(format!(
+            "this program's name gives no application name for its default store; set {APP_ENV} or call open_default_for"
+        ))),
+        _ => Ok(name),
     }
 }
 
-/// `tokens.json` in oauthkit's folder of the user's data directory:
+/// `tokens.json` in oauthkit's folder of the user's data directory (the
+/// applications' default stores are in folders beside it,
+/// `oauthkit/{app}/tokens.json`; [`open_default`] no longer uses this shared
+/// file, which stays for lock files and for specs that name it):
 /// `$XDG_DATA_HOME/oauthkit` (or `~/.local/share/oauthkit`) on Linux,
 /// `~/Library/Application Support/oauthkit` on macOS and
 /// `%LOCALAPPDATA%\oauthkit` on Windows (where per-user ACLs, not Unix

@@ -66,7 +66,9 @@ pub use self::memcache::MemcacheStore;
 pub use self::redis::RedisStore;
 pub use default_store::{DefaultStore, OpenedStore, Protection, ALLOW_PLAINTEXT_ENV};
 pub use encrypted::{EncryptedStore, SealingKeys};
-pub use factory::{default_store_path, open, open_default, STORE_ENV};
+pub use factory::{
+    default_app_name, default_store_path, open, open_default, open_default_for, APP_ENV, STORE_ENV,
+};
 pub use json_file::JsonFileStore;
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
