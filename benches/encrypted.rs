@@ -3,8 +3,13 @@
 //! backend, plain and wrapped in an `EncryptedStore`, measured in the same
 //! run.
 //!
-//! `cargo bench --bench encrypted --features sqlite,redis`
-//! (Redis: needs redis-server, see scripts/setup-servers.sh).
+//! `cargo bench --bench encrypted --features sqlite,redis -- --warm-up-time 1 --measurement-time 3`
+//!
+//! Redis: the bench starts its own redis-server on loopback (it fails,
+//! saying how to install it, when redis-server is missing), or uses the
+//! server named by `OAUTHKIT_BENCH_REDIS_URL` (e.g. `redis://127.0.0.1:6379/0`;
+//! the bench writes under the prefixes `oak-bench-plain` and
+//! `oak-bench-sealed`).
 
 use std::hint::black_box;
 
@@ -13,7 +18,6 @@ use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{TokenSet, TokenStore};
 
-#[cfg(feature = "redis")]
 #[path = "../tests/support/servers.rs"]
 mod servers;
 
@@ -63,7 +67,6 @@ fn benches(c: &mut Criterion) {
         Box::new(EncryptedStore::new(file("sealed.json"), keys.clone())),
     );
 
-    #[cfg(feature = "sqlite")]
     {
         use oauthkit::store::SqliteStore;
         let db = |name: &str| SqliteStore::open(dir.path().join(name)).unwrap();
@@ -75,27 +78,36 @@ fn benches(c: &mut Criterion) {
         );
     }
 
-    #[cfg(feature = "redis")]
     {
         use oauthkit::store::redis::{RedisConfig, RedisStore};
-        let server = servers::RedisServer::start();
+        // Started here unless a server is named; kept alive to the end.
+        let (_server, url) = match std::env::var("OAUTHKIT_BENCH_REDIS_URL") {
+            Ok(url) => (None, url),
+            Err(_) => {
+                let server = servers::RedisServer::start();
+                let url = server.url();
+                (Some(server), url)
+            }
+        };
         let redis = |prefix: &str| {
-            RedisStore::open(RedisConfig::new(server.url()).with_prefix(prefix)).unwrap()
+            RedisStore::open(RedisConfig::new(url.clone()).with_prefix(prefix))
+                .unwrap_or_else(|e| panic!("cannot open the Redis store at {url}: {e}"))
         };
         save_load(
             c,
             "redis",
-            Box::new(redis("plain")),
-            Box::new(EncryptedStore::new(redis("sealed"), keys.clone())),
+            Box::new(redis("oak-bench-plain")),
+            Box::new(EncryptedStore::new(redis("oak-bench-sealed"), keys.clone())),
         );
     }
 }
 
 fn main() {
+    // short by default; command-line options (--measurement-time ...) win
     let mut c = Criterion::default()
-        .configure_from_args()
         .warm_up_time(std::time::Duration::from_secs(1))
-        .measurement_time(std::time::Duration::from_secs(3));
+        .measurement_time(std::time::Duration::from_secs(3))
+        .configure_from_args();
     benches(&mut c);
     c.final_summary();
 }

@@ -2,8 +2,9 @@
 //!
 //! `cargo run --example quickstart`
 //!
-//! The default store is the JSON file in your data directory (see
-//! `oauthkit::store::default_store_path`), or whatever `OAUTHKIT_STORE`
+//! The default store is this program's own encrypted JSON file in your data
+//! directory (`oauthkit/quickstart/tokens.json`, its key in the OS keyring;
+//! see `oauthkit::store::open_default`), or whatever `OAUTHKIT_STORE`
 //! names, e.g. `OAUTHKIT_STORE=memory: cargo run --example quickstart`.
 
 fn main() -> oauthkit::Result<()> {

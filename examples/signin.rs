@@ -49,8 +49,10 @@ fn run() -> oauthkit::Result<()> {
     match std::env::var("OAUTHKIT_STORE") {
         Ok(spec) if !spec.is_empty() => println!("Token store: {spec} (OAUTHKIT_STORE)"),
         _ => println!(
-            "Token store: {} (the default)",
-            store::default_store_path()?.display()
+            "Token store: {} (this program's default store)",
+            store::DefaultStore::new(&store::default_app_name()?)?
+                .path()?
+                .display()
         ),
     }
     let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None);

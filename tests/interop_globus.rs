@@ -141,3 +141,60 @@ fn globus_sdk_reads_our_sqlite_db_and_we_read_its() {
         "userapp",
     )));
 }
+
+/// globus-sdk meets a file whose records oauthkit sealed: every read and
+/// write fails with a plain `ValueError` naming the unknown format (it never
+/// takes a sealed record for an access token), and the file is left as it
+/// was, so oauthkit still opens every record.
+#[test]
+fn globus_sdk_refuses_an_encrypted_file_cleanly_and_loses_nothing() {
+    use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let keys = SealingKeys::from_raw_keys([[5u8; 32]]).unwrap();
+    let ours = EncryptedStore::new(
+        JsonFileStore::open(&path).unwrap().in_namespace("userapp"),
+        keys.clone(),
+    );
+    ours.save("auth.globus.org", &our_tokens()).unwrap();
+    let before = std::fs::read(&path).unwrap();
+
+    let code = r#"
+import json
+from globus_sdk.token_storage import JSONTokenStorage, TokenStorageData
+s = JSONTokenStorage({path!r}, namespace={ns!r})
+out = {}
+def attempt(name, f):
+    try:
+        f()
+        out[name] = "no error"
+    except ValueError as e:
+        out[name] = "ValueError: " + str(e)
+    except Exception as e:
+        out[name] = "unexpected " + type(e).__name__ + ": " + str(e)
+attempt("get", lambda: s.get_token_data("auth.globus.org"))
+attempt("get_all", lambda: s.get_token_data_by_resource_server())
+attempt("store", lambda: s.store_token_data_by_resource_server({{
+  "transfer.api.globus.org": TokenStorageData(
+    resource_server="transfer.api.globus.org", identity_id="id-py", scope="s",
+    access_token="AT-py", refresh_token="RT-py", expires_at_seconds=1900000001,
+    token_type="Bearer")}}))
+attempt("remove", lambda: s.remove_token_data("auth.globus.org"))
+print(json.dumps(out))
+"#;
+    let out = run_python(&fill(code, "JSONTokenStorage", &path, "userapp"));
+    for op in ["get", "get_all", "store", "remove"] {
+        let msg = out[op].as_str().unwrap();
+        assert!(
+            msg.starts_with("ValueError: ") && msg.contains("unknown format"),
+            "globus-sdk {op}: {msg}"
+        );
+        assert!(
+            !msg.contains("oak:v1"),
+            "globus-sdk {op} leaked the record: {msg}"
+        );
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the file changed");
+    let t = ours.load("auth.globus.org").unwrap().unwrap();
+    assert_eq!(t.refresh_token.unwrap().expose(), "RT-rust");
+}

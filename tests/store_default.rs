@@ -25,7 +25,7 @@ fn main() {
         scenario(&name);
         return;
     }
-    let checks: [(&str, fn()); 5] = [
+    let checks: [(&str, fn()); 6] = [
         (
             "each app gets its own encrypted file and a second run finds its tokens",
             each_app_gets_its_own_encrypted_file_and_a_second_run_finds_its_tokens,
@@ -45,6 +45,10 @@ fn main() {
         (
             "application names are checked",
             application_names_are_checked,
+        ),
+        (
+            "open_default is per application and a second run finds the signed-in key",
+            open_default_is_per_application_and_a_second_run_finds_the_signed_in_key,
         ),
     ];
     let mut failed = 0;
@@ -134,6 +138,28 @@ fn scenario(name: &str) {
             assert_eq!(opened.protection, Protection::FromSpec);
             assert_eq!(opened.store.backend(), "memory");
         }
+        "open-default-saves" => {
+            // OAUTHKIT_APP names the application
+            assert_eq!(oauthkit::store::default_app_name().unwrap(), app);
+            let store = oauthkit::store::open_default().unwrap();
+            store.save("me", &full_token_set(1)).unwrap();
+        }
+        "open-default-finds" => {
+            let store = oauthkit::store::open_default().unwrap();
+            assert!(store.exists("me").unwrap(), "the second run lost the key");
+            let t = store.load("me").unwrap().unwrap();
+            assert_eq!(t.refresh_token.unwrap().expose(), "refresh-1");
+            // another application does not see it
+            let other = oauthkit::store::open_default_for(&format!("{app}-other")).unwrap();
+            assert!(!other.exists("me").unwrap());
+            let _ = SealingKeys::delete_keyring_key(&format!("oauthkit:{app}-other"));
+        }
+        "exe-name" => {
+            // without OAUTHKIT_APP: the program's file name
+            let name = oauthkit::store::default_app_name().unwrap();
+            assert!(name.starts_with("store_default"), "{name}");
+            assert!(DefaultStore::new(&name).is_ok());
+        }
         other => panic!("unknown scenario {other}"),
     }
     std::fs::write(std::env::var_os(DONE).unwrap(), "done").unwrap();
@@ -162,6 +188,7 @@ fn run(scenario: &str, app: &str, data: &Path, env: &[(&str, &str)]) {
         .env("XDG_DATA_HOME", data)
         .env_remove("OAUTHKIT_STORE")
         .env_remove("OAUTHKIT_ALLOW_PLAINTEXT")
+        .env_remove("OAUTHKIT_APP")
         .stdout(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
@@ -299,6 +326,33 @@ fn a_spec_in_the_environment_replaces_the_default() {
         data.path(),
         &[("OAUTHKIT_STORE", "memory:")],
     );
+}
+
+fn open_default_is_per_application_and_a_second_run_finds_the_signed_in_key() {
+    require_secret_service();
+    let data = tempfile::tempdir().unwrap();
+    let app = app_name();
+    let _forget = ForgetKey(app.clone());
+    run(
+        "open-default-saves",
+        &app,
+        data.path(),
+        &[("OAUTHKIT_APP", &app)],
+    );
+    run(
+        "open-default-finds",
+        &app,
+        data.path(),
+        &[("OAUTHKIT_APP", &app)],
+    );
+    let own = data.path().join(format!("oauthkit/{app}/tokens.json"));
+    assert!(own.exists(), "no {}", own.display());
+    assert!(!token_text_in(&own), "the default store is not encrypted");
+    assert!(
+        !data.path().join("oauthkit/tokens.json").exists(),
+        "open_default wrote the old shared file"
+    );
+    run("exe-name", &app, data.path(), &[]);
 }
 
 fn application_names_are_checked() {

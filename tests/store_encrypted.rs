@@ -6,6 +6,7 @@ mod support;
 use std::path::Path;
 
 use oauthkit::store::encrypted::{EncryptedStore, KdfParams, SealingKeys};
+use oauthkit::store::json_file::SEALED_FORMAT_VERSION as JSON_SEALED_FORMAT_VERSION;
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use support::conformance::full_token_set;
@@ -187,6 +188,55 @@ fn the_json_file_holds_no_token_text() {
     let bytes = std::fs::read(dir.path().join("tokens.json")).unwrap();
     assert_no_token_text("tokens.json", &bytes, 5);
     assert!(String::from_utf8_lossy(&bytes).contains("oauthkit-sealed-v1"));
+}
+
+/// The file's header says it is encrypted while it holds a sealed record,
+/// so globus-sdk (which knows format versions 1.0 and 2.0 only) refuses it
+/// instead of taking `oak:v1:...` for an access token; a file whose sealed
+/// records are all gone is plain 2.0 again.
+#[test]
+fn an_encrypted_json_file_says_so_in_its_header() {
+    let (store, dir) = json_store();
+    let path = dir.path().join("tokens.json");
+    let header = |path: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    save_several(&store, 2);
+    let doc = header(&path);
+    assert_eq!(doc["format_version"], JSON_SEALED_FORMAT_VERSION);
+    assert_eq!(doc["oauthkit.encryption"]["records"], "oak:v1");
+    assert_eq!(doc["oauthkit.encryption"]["cipher"], "AES-256-GCM");
+    assert!(doc["globus-sdk.version"].is_string());
+
+    // readable again by a fresh handle, plain or encrypted
+    let again = EncryptedStore::new(JsonFileStore::open(&path).unwrap(), keys(2));
+    assert_eq!(again.list_keys().unwrap().len(), 2);
+    assert_eq!(again.load_all().unwrap().len(), 2);
+
+    // a plain record in another namespace keeps the file marked
+    let plain = store.inner().in_namespace("plain-ns");
+    plain.save("p", &full_token_set(9)).unwrap();
+    assert_eq!(header(&path)["format_version"], JSON_SEALED_FORMAT_VERSION);
+
+    // every sealed record gone: plain 2.0 again, globus-sdk can read it
+    store.delete("key-0").unwrap();
+    store.delete("key-1").unwrap();
+    let doc = header(&path);
+    assert_eq!(doc["format_version"], "2.0");
+    assert!(doc.get("oauthkit.encryption").is_none());
+    assert!(plain.load("p").unwrap().is_some());
+}
+
+/// A plain file never carries the encryption header.
+#[test]
+fn a_plain_json_file_stays_format_2_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let plain = JsonFileStore::open(&path).unwrap();
+    save_several(&plain, 2);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(doc["format_version"], "2.0");
+    assert!(doc.get("oauthkit.encryption").is_none());
 }
 
 /// Rewrites the raw record under `key` of a JSON token file with `f`.

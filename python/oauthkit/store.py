@@ -31,8 +31,10 @@ class Store(Handle):
 
     @classmethod
     def default(cls) -> "Store":
-        """The store ``$OAUTHKIT_STORE`` names, else the JSON file in the
-        user's data directory."""
+        """The store ``$OAUTHKIT_STORE`` names, else this application's own
+        encrypted default store (its key in the OS keyring). The application
+        is named by ``$OAUTHKIT_APP``, else by the program's file name, which
+        for every Python script is the interpreter's: set ``OAUTHKIT_APP``."""
         out = ffi.new("OakStore **")
         check(lib.oak_store_open_default(out))
         self = cls.__new__(cls)

@@ -41,6 +41,7 @@
 pub mod access_token;
 pub mod auth_code;
 pub mod client;
+pub mod encrypted;
 #[cfg(any(feature = "redis", feature = "memcache"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "redis", feature = "memcache"))))]
 pub mod keyvalue;
@@ -68,6 +69,7 @@ pub use self::redis::RedisServerStore;
 pub use access_token::{unique_key, AccessToken};
 pub use auth_code::AuthorizationCode;
 pub use client::Client;
+pub use encrypted::EncryptedServerStore;
 pub use memory::MemoryServerStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]

@@ -115,3 +115,61 @@ pub(crate) fn existing_not_found(
         ),
     }
 }
+
+/// Forwards every method (the backends' own atomic `take_code` included),
+/// so a shared store (`&S`, `Arc<S>`) can be wrapped, e.g. in an
+/// [`EncryptedServerStore`](super::EncryptedServerStore).
+macro_rules! forward_server_stores {
+    ($($ptr:ty),*) => {$(
+        impl<T: ClientStore + ?Sized> ClientStore for $ptr {
+            fn save_client(&self, client: &Client) -> Result<()> {
+                (**self).save_client(client)
+            }
+            fn fetch_by_client_id(&self, client_id: &str) -> Result<Client> {
+                (**self).fetch_by_client_id(client_id)
+            }
+            fn delete_client(&self, client_id: &str) -> Result<bool> {
+                (**self).delete_client(client_id)
+            }
+        }
+        impl<T: AuthCodeStore + ?Sized> AuthCodeStore for $ptr {
+            fn save_code(&self, code: &AuthorizationCode) -> Result<()> {
+                (**self).save_code(code)
+            }
+            fn fetch_by_code(&self, code: &str) -> Result<AuthorizationCode> {
+                (**self).fetch_by_code(code)
+            }
+            fn delete_code(&self, code: &str) -> Result<bool> {
+                (**self).delete_code(code)
+            }
+            fn take_code(&self, code: &str) -> Result<AuthorizationCode> {
+                (**self).take_code(code)
+            }
+        }
+        impl<T: AccessTokenStore + ?Sized> AccessTokenStore for $ptr {
+            fn save_token(&self, token: &AccessToken) -> Result<()> {
+                (**self).save_token(token)
+            }
+            fn fetch_by_token(&self, token: &str) -> Result<AccessToken> {
+                (**self).fetch_by_token(token)
+            }
+            fn fetch_by_refresh_token(&self, refresh_token: &str) -> Result<AccessToken> {
+                (**self).fetch_by_refresh_token(refresh_token)
+            }
+            fn delete_refresh_token(&self, refresh_token: &str) -> Result<bool> {
+                (**self).delete_refresh_token(refresh_token)
+            }
+            fn fetch_existing_token_of_user(
+                &self,
+                client_id: &str,
+                grant_type: &str,
+                user_id: Option<&str>,
+                scopes: &[String],
+            ) -> Result<AccessToken> {
+                (**self).fetch_existing_token_of_user(client_id, grant_type, user_id, scopes)
+            }
+        }
+    )*};
+}
+
+forward_server_stores!(&T, std::sync::Arc<T>, Box<T>);

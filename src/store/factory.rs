@@ -15,7 +15,8 @@ pub const STORE_ENV: &str = "OAUTHKIT_STORE";
 /// | `memory:` | [`MemoryStore`] |
 /// | `file:/path/tokens.json` | [`JsonFileStore`] |
 /// | `sqlite:/path/tokens.db` | `SqliteStore` (feature `sqlite`) |
-/// | `keyring:service-name` | `KeyringStore` (feature `keyring`) |
+/// | `keyring:service-name` | `KeyringStore` (feature `keyring`) on the platform keyring |
+/// | `keyring:service-name?backend=keyutils` | `KeyringStore` on the Linux kernel keyring (no D-Bus; nothing survives a reboot, see [`KeyringBackend`](super::KeyringBackend)) |
 /// | `redis://host:port/db`, `rediss://...` (TLS) | `RedisStore` (feature `redis`) |
 /// | `redis+cluster://h1:p1,h2:p2` (or `rediss+cluster://`) | `RedisStore` on a Redis Cluster |
 /// | `memcache://host:port` | `MemcacheStore` (feature `memcache`) |
@@ -34,6 +35,7 @@ pub const STORE_ENV: &str = "OAUTHKIT_STORE";
 /// | `file:/path/key` | base64 key(s) in a file of mode 0600 ([`SealingKeys::from_file`](super::SealingKeys::from_file)) |
 /// | `passphrase-env:NAME` | Argon2id of the passphrase in NAME ([`SealingKeys::from_passphrase`](super::SealingKeys::from_passphrase)) |
 /// | `keyring` or `keyring:SERVICE` | a key generated on first use in the OS keyring (feature `keyring`; service `oauthkit` by default) |
+/// | `keyutils` or `keyutils:SERVICE` | the same in the Linux kernel keyring (lost on reboot, and with it the records it sealed) |
 ///
 /// For example `file:/home/me/tokens.json?encrypt=keyring` or
 /// `redis://cache:6379/0?prefix=app&encrypt=env:OAUTHKIT_KEY&namespace=web`.
@@ -57,8 +59,16 @@ pub fn open(spec: &str) -> Result<Box<dyn TokenStore>> {
         ))
     })?;
     let (rest, encrypt) = take_param(rest, "encrypt");
+    let (rest, backend) = if scheme == "keyring" {
+        take_param(&rest, "backend")
+    } else {
+        (rest, None)
+    };
     let (target, namespace) = split_namespace(&rest)?;
-    let store = open_plain(scheme, target, &namespace)?;
+    let store = match backend {
+        Some(backend) => open_keyring_on(target, &namespace, backend.parse()?)?,
+        None => open_plain(scheme, target, &namespace)?,
+    };
     match encrypt {
         None => Ok(store),
         Some(source) => Ok(Box::new(super::EncryptedStore::new(
@@ -87,16 +97,98 @@ fn open_plain(scheme: &str, target: &str, namespace: &str) -> Result<Box<dyn Tok
     }
 }
 
-/// Opens the default store: the spec in `OAUTHKIT_STORE` when set, else the
-/// JSON file at [`default_store_path`].
+/// The environment variable that names the application whose default
+/// store [`open_default`] opens (instead of the program's file name).
+pub const APP_ENV: &str = "OAUTHKIT_APP";
+
+/// Opens this application's default store: [`open_default_for`] with the
+/// application name [`default_app_name`] gives (`OAUTHKIT_APP`, else the
+/// program's file name). Each program thus gets its own token file and its
+/// own keyring-held key, and the same program finds its tokens again on the
+/// next run; it is never one file shared by every program on the machine.
+///
+/// Programs run by an interpreter (every Python script is `python3`) should
+/// name themselves: [`open_default_for`] or `OAUTHKIT_APP`.
+///
+/// # Errors
+/// As [`open_default_for`]; [`Error::InvalidArgument`] when no application
+/// name can be found.
 pub fn open_default() -> Result<Box<dyn TokenStore>> {
-    match std::env::var(STORE_ENV) {
-        Ok(spec) if !spec.is_empty() => open(&spec),
-        _ => Ok(Box::new(JsonFileStore::open(default_store_path()?)?)),
+    open_default_for(&default_app_name()?)
+}
+
+/// Opens application `app`'s default store, a [`DefaultStore`](super::DefaultStore):
+/// `tokens.json` in `oauthkit/{app}` of the user's data directory, sealed
+/// with a key the OS keyring keeps (service `oauthkit:{app}`), or the spec
+/// in `OAUTHKIT_STORE`. Use [`DefaultStore`](super::DefaultStore) directly
+/// to learn how the tokens are protected or to allow plain text.
+///
+/// ```no_run
+/// use oauthkit::{store, TokenSet, TokenStore};
+/// # fn main() -> oauthkit::Result<()> {
+/// // first run: sign in and save
+/// store::open_default_for("my-app")?.save("alice", &TokenSet::bearer("at"))?;
+/// // any later run of my-app finds it
+/// assert!(store::open_default_for("my-app")?.load("alice")?.is_some());
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for an application name that is not 1 to 64
+/// letters, digits, `.`, `_` or `-`; [`Error::Unavailable`] when no keyring
+/// answers within 5 s and plain text was not allowed
+/// (`OAUTHKIT_ALLOW_PLAINTEXT=1`); the errors of the store itself.
+pub fn open_default_for(app: &str) -> Result<Box<dyn TokenStore>> {
+    Ok(super::DefaultStore::new(app)?.open()?.store)
+}
+
+/// The application name [`open_default`] uses: `OAUTHKIT_APP` when set,
+/// else the running program's file name without extension, with any
+/// character other than letters, digits, `.`, `_` and `-` replaced by `_`
+/// (at most 64 characters).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when `OAUTHKIT_APP` is set to an invalid
+/// name, or the program's name cannot be found.
+pub fn default_app_name() -> Result<String> {
+    if let Ok(app) = std::env::var(APP_ENV) {
+        if !app.is_empty() {
+            super::DefaultStore::new(&app)?;
+            return Ok(app);
+        }
+    }
+    let exe = std::env::current_exe().map_err(|e| {
+        Error::InvalidArgument(format!(
+            "cannot find this program's name for its default store ({e}); set {APP_ENV} or call open_default_for"
+        ))
+    })?;
+    let stem = exe
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    match name.as_str() {
+        "" | "." | ".." => Err(Error::InvalidArgument(format!(
+            "this program's name gives no application name for its default store; set {APP_ENV} or call open_default_for"
+        ))),
+        _ => Ok(name),
     }
 }
 
-/// `tokens.json` in oauthkit's folder of the user's data directory:
+/// `tokens.json` in oauthkit's folder of the user's data directory (the
+/// applications' default stores are in folders beside it,
+/// `oauthkit/{app}/tokens.json`; [`open_default`] no longer uses this shared
+/// file, which stays for lock files and for specs that name it):
 /// `$XDG_DATA_HOME/oauthkit` (or `~/.local/share/oauthkit`) on Linux,
 /// `~/Library/Application Support/oauthkit` on macOS and
 /// `%LOCALAPPDATA%\oauthkit` on Windows (where per-user ACLs, not Unix
@@ -124,7 +216,7 @@ pub fn default_store_path() -> Result<PathBuf> {
 
 /// Removes `?name=value` or `&name=value` from a spec: the spec without it
 /// and the value.
-fn take_param(spec: &str, name: &str) -> (String, Option<String>) {
+pub(crate) fn take_param(spec: &str, name: &str) -> (String, Option<String>) {
     for sep in ['?', '&'] {
         let needle = format!("{sep}{name}=");
         if let Some(start) = spec.find(&needle) {
@@ -161,27 +253,38 @@ fn keys_from_source(source: &str) -> Result<super::SealingKeys> {
             SealingKeys::from_passphrase(pass)
                 .map(|k| k.with_source(format!("passphrase in environment variable {name}")))
         }
-        ("keyring", service) => keyring_keys(if service.is_empty() { "oauthkit" } else { service }),
+        ("keyring", service) => keyring_keys(
+            if service.is_empty() { "oauthkit" } else { service },
+            super::KeyringBackend::Platform,
+        ),
+        ("keyutils", service) => keyring_keys(
+            if service.is_empty() { "oauthkit" } else { service },
+            super::KeyringBackend::Keyutils,
+        ),
         _ => Err(Error::InvalidArgument(format!(
-            "unknown encryption key source '{source}' (expected env:NAME, file:PATH, passphrase-env:NAME, keyring or keyring:SERVICE)"
+            "unknown encryption key source '{source}' (expected env:NAME, file:PATH, passphrase-env:NAME, keyring, keyring:SERVICE, keyutils or keyutils:SERVICE)"
         ))),
     }
 }
 
 #[cfg(feature = "keyring")]
-fn keyring_keys(service: &str) -> Result<super::SealingKeys> {
-    super::SealingKeys::from_keyring(service)
+fn keyring_keys(service: &str, backend: super::KeyringBackend) -> Result<super::SealingKeys> {
+    super::SealingKeys::from_keyring_backend(
+        service,
+        backend,
+        super::encrypted::DEFAULT_KEYRING_TIMEOUT,
+    )
 }
 
 #[cfg(not(feature = "keyring"))]
-fn keyring_keys(_: &str) -> Result<super::SealingKeys> {
+fn keyring_keys(_: &str, _: super::KeyringBackend) -> Result<super::SealingKeys> {
     Err(Error::Unsupported {
         backend: "keyring (build oauthkit with --features keyring)",
         operation: "keeping an encryption key",
     })
 }
 
-fn split_namespace(rest: &str) -> Result<(&str, String)> {
+pub(crate) fn split_namespace(rest: &str) -> Result<(&str, String)> {
     match rest
         .rsplit_once("?namespace=")
         .or_else(|| rest.rsplit_once("&namespace="))
@@ -194,7 +297,7 @@ fn split_namespace(rest: &str) -> Result<(&str, String)> {
     }
 }
 
-fn path_of(target: &str) -> Result<PathBuf> {
+pub(crate) fn path_of(target: &str) -> Result<PathBuf> {
     // Accept both file:/abs/path and file:///abs/path.
     let path = target.strip_prefix("//").unwrap_or(target);
     if path.is_empty() {
@@ -221,15 +324,25 @@ fn open_sqlite(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
     ))
 }
 
-#[cfg(feature = "keyring")]
 fn open_keyring(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
+    open_keyring_on(target, namespace, super::KeyringBackend::Platform)
+}
+
+#[cfg(feature = "keyring")]
+fn open_keyring_on(
+    target: &str,
+    namespace: &str,
+    backend: super::KeyringBackend,
+) -> Result<Box<dyn TokenStore>> {
     Ok(Box::new(
-        super::KeyringStore::new(target)?.in_namespace(namespace),
+        super::KeyringStore::new(target)?
+            .with_backend(backend)
+            .in_namespace(namespace),
     ))
 }
 
 #[cfg(not(feature = "keyring"))]
-fn open_keyring(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
+fn open_keyring_on(_: &str, _: &str, _: super::KeyringBackend) -> Result<Box<dyn TokenStore>> {
     Err(crate::feature_off!(
         "the keyring store",
         "be opened",

@@ -20,6 +20,18 @@ use crate::token::{json_error, TokenSet};
 /// The format version written, as globus-sdk 3.50+ and 4.x write it.
 pub const FORMAT_VERSION: &str = "2.0";
 
+/// The format version of a file that holds records sealed by an
+/// [`EncryptedStore`](super::EncryptedStore): the 2.0 layout, under a
+/// version globus-sdk does not know, so it refuses the file with a
+/// `ValueError` ("existing data file is in an unknown format") instead of
+/// taking a sealed record for an access token. The top-level field
+/// [`ENCRYPTION_FIELD`] describes the sealing.
+pub const SEALED_FORMAT_VERSION: &str = "oauthkit-sealed-1";
+
+/// The top-level field of an encrypted file:
+/// `{"records": "oak:v1", "cipher": "AES-256-GCM", "note": "..."}`.
+pub const ENCRYPTION_FIELD: &str = "oauthkit.encryption";
+
 /// Keeps token sets in one JSON file that globus-sdk's `JSONTokenStorage`
 /// reads and writes too:
 ///
@@ -31,6 +43,13 @@ pub const FORMAT_VERSION: &str = "2.0";
 /// Version 1.0 files (`{"by_rs": {...}, "format_version": "1.0"}`) are read
 /// as the `DEFAULT` namespace and rewritten as 2.0 on the next change.
 /// Top-level keys oauthkit does not know are kept.
+///
+/// While the file holds any record sealed by an
+/// [`EncryptedStore`](super::EncryptedStore), its header says so:
+/// `"format_version": "oauthkit-sealed-1"` ([`SEALED_FORMAT_VERSION`]) and
+/// an `"oauthkit.encryption"` field; globus-sdk refuses such a file with a
+/// clean error and leaves it untouched. When the last sealed record is gone
+/// the file is written as plain 2.0 again.
 ///
 /// Where this store differs from globus-sdk, on purpose:
 /// - **Atomic writes.** Each change writes a temporary file in the same
@@ -325,7 +344,13 @@ impl JsonFileStore {
             .unwrap_or_else(empty_document);
         let (result, changed) = change(&mut doc)?;
         if changed {
-            doc.insert("format_version".into(), FORMAT_VERSION.into());
+            if holds_sealed_records(&doc) {
+                doc.insert("format_version".into(), SEALED_FORMAT_VERSION.into());
+                doc.insert(ENCRYPTION_FIELD.into(), encryption_header());
+            } else {
+                doc.insert("format_version".into(), FORMAT_VERSION.into());
+                doc.remove(ENCRYPTION_FIELD);
+            }
             // globus-sdk refuses files without this key; keep its value when
             // globus-sdk wrote the file, else say who did.
             doc.entry("globus-sdk.version")
@@ -406,6 +431,29 @@ fn is_temp_name(name: &OsStr, candidate: &OsStr) -> bool {
         && random.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Whether any record of any namespace is sealed by an `EncryptedStore`.
+fn holds_sealed_records(doc: &Map<String, Value>) -> bool {
+    let Some(Value::Object(data)) = doc.get("data") else {
+        return false;
+    };
+    data.values()
+        .filter_map(Value::as_object)
+        .flat_map(|records| records.values())
+        .any(|r| {
+            r.get("token_type").and_then(Value::as_str) == Some(super::encrypted::SEALED_TOKEN_TYPE)
+        })
+}
+
+/// What an encrypted file's header says about its records (never a key).
+fn encryption_header() -> Value {
+    serde_json::json!({
+        "records": "oak:v1",
+        "cipher": "AES-256-GCM",
+        "note": "token records are sealed by oauthkit's EncryptedStore; \
+                 globus-sdk cannot read this file and oauthkit needs the key to open it",
+    })
+}
+
 /// Every record of every namespace must read as a token set.
 fn check_records(doc: &Map<String, Value>) -> std::result::Result<(), String> {
     let Some(Value::Object(data)) = doc.get("data") else {
@@ -429,7 +477,7 @@ fn parse_document(location: &str, bytes: &[u8]) -> Result<Map<String, Value>> {
         return Err(Error::corrupt(location, "the top level is not an object"));
     };
     match doc.get("format_version").and_then(Value::as_str) {
-        Some("2.0") => match doc.get("data") {
+        Some(FORMAT_VERSION | SEALED_FORMAT_VERSION) => match doc.get("data") {
             Some(Value::Object(data)) if data.values().all(Value::is_object) => Ok(doc),
             _ => Err(Error::corrupt(
                 location,
@@ -448,7 +496,9 @@ fn parse_document(location: &str, bytes: &[u8]) -> Result<Map<String, Value>> {
         },
         Some(other) => Err(Error::corrupt(
             location,
-            format!("unknown format_version '{other}' (supported: 1.0, 2.0)"),
+            format!(
+                "unknown format_version '{other}' (supported: 1.0, 2.0, {SEALED_FORMAT_VERSION})"
+            ),
         )),
         None => Err(Error::corrupt(location, "no format_version")),
     }

@@ -52,6 +52,7 @@ static INDEX_MUTEX: Mutex<()> = Mutex::new(());
 pub struct KeyringStore {
     service: String,
     namespace: String,
+    backend: super::KeyringBackend,
 }
 
 impl KeyringStore {
@@ -76,7 +77,30 @@ impl KeyringStore {
         Ok(KeyringStore {
             service: service.to_owned(),
             namespace: DEFAULT_NAMESPACE.to_owned(),
+            backend: super::KeyringBackend::Platform,
         })
+    }
+
+    /// The same store on another keyring backend, e.g.
+    /// [`KeyringBackend::Keyutils`](super::KeyringBackend::Keyutils), the
+    /// Linux kernel keyring (no D-Bus; nothing survives a reboot). On
+    /// keyutils `list_keys` lists what oauthkit's index holds (entries
+    /// other programs wrote are not searched).
+    ///
+    /// ```no_run
+    /// use oauthkit::store::{KeyringBackend, KeyringStore};
+    /// let store = KeyringStore::new("my-app")?.with_backend(KeyringBackend::Keyutils);
+    /// assert_eq!(store.keyring_backend(), KeyringBackend::Keyutils);
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn with_backend(mut self, backend: super::KeyringBackend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// The keyring backend in use.
+    pub fn keyring_backend(&self) -> super::KeyringBackend {
+        self.backend
     }
 
     /// A handle on another namespace of the same service.
@@ -112,7 +136,9 @@ impl KeyringStore {
     }
 
     fn entry(&self, user: &str) -> Result<keyring::Entry> {
-        keyring::Entry::new(&self.service, user).map_err(|e| keyring_error("opening an entry", e))
+        self.backend
+            .entry(&self.service, user)
+            .map_err(|e| keyring_error("opening an entry", e))
     }
 
     fn read_secret(&self, user: &str) -> Result<Option<String>> {
@@ -178,6 +204,9 @@ impl KeyringStore {
     /// namespace (`None` where the platform cannot search). The index
     /// entry, and user names that are not valid keys, are skipped.
     fn searched(&self) -> Result<Option<BTreeMap<String, BTreeSet<String>>>> {
+        if self.backend != super::KeyringBackend::Platform {
+            return Ok(None);
+        }
         let Some(users) = super::keyring_search::users_of(&self.service)? else {
             return Ok(None);
         };

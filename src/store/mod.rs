@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::token::TokenSet;
 
 mod default_store;
+pub mod diagnose;
 pub mod encrypted;
 mod factory;
 mod fair_queue;
@@ -37,8 +38,11 @@ pub mod json_file;
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub mod keyring;
+pub mod keyring_backend;
 #[cfg(feature = "keyring")]
 mod keyring_search;
+#[cfg(all(feature = "keyring", target_os = "linux"))]
+mod keyutils_credential;
 #[cfg(feature = "memcache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
 pub mod memcache;
@@ -62,11 +66,14 @@ pub use self::memcache::MemcacheStore;
 pub use self::redis::RedisStore;
 pub use default_store::{DefaultStore, OpenedStore, Protection, ALLOW_PLAINTEXT_ENV};
 pub use encrypted::{EncryptedStore, SealingKeys};
-pub use factory::{default_store_path, open, open_default, STORE_ENV};
+pub use factory::{
+    default_app_name, default_store_path, open, open_default, open_default_for, APP_ENV, STORE_ENV,
+};
 pub use json_file::JsonFileStore;
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub use keyring::KeyringStore;
+pub use keyring_backend::KeyringBackend;
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]

@@ -74,49 +74,60 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> oauthkit::Result<i32> {
 }
 
 fn store_checks(c: &mut Checks, p: &Profile) {
-    match context::open_store(p) {
-        Ok(opened) => {
-            c.ok(
-                "store",
-                &format!("{} ({})", opened.location, opened.store.backend()),
-            );
-            if opened.protection.starts_with("PLAIN TEXT") {
-                c.warn("encryption", &opened.protection);
-            } else {
-                c.ok("encryption", &opened.protection);
-            }
-            if p.store.is_none() && !opened.protection.starts_with("PLAIN TEXT") {
-                c.ok("keyring", "answered");
-            }
-            if let Some(file) = &opened.file {
-                if file.exists() {
-                    check_mode(c, "token file mode", file, true);
-                }
-            }
-            match opened.store.load(p.token_key()) {
-                Ok(Some(t)) => c.ok(
-                    "tokens",
-                    &format!(
-                        "signed in ({}), refresh token {}",
-                        crate::time::relative(t.expires_at, oauthkit::token::now_unix()),
-                        if t.refresh_token.is_some() {
-                            "present"
-                        } else {
-                            "absent"
-                        }
-                    ),
+    use oauthkit::store::diagnose::{self, Encryption};
+    // what the store would use, from the library's diagnose() API
+    let diagnosis = match &p.store {
+        Some(spec) => diagnose::diagnose(spec),
+        None => {
+            diagnose::diagnose_default(&p.default_store_app(), diagnose::DIAGNOSE_KEYRING_TIMEOUT)
+        }
+    };
+    let d = match diagnosis {
+        Ok(d) => d,
+        Err(e) => return c.fail("store", &e.report().to_string()),
+    };
+    c.ok("store", &format!("{} ({})", d.location, d.backend));
+    match &d.encryption {
+        Encryption::On { key_source } => c.ok("encryption", &format!("on (key: {key_source})")),
+        _ if d.backend == "keyring" => c.ok("encryption", "by the keyring itself"),
+        _ => c.warn("encryption", "off: token sets are kept in plain text"),
+    }
+    for k in &d.keyrings {
+        let what = format!("keyring ({} for {})", k.service, k.purpose);
+        match &k.answer {
+            Ok(present) => c.ok(
+                &what,
+                &format!(
+                    "{} answered in {} ms{}",
+                    k.backend.describe(),
+                    k.elapsed.as_millis(),
+                    if *present { "" } else { ", no entry yet" }
                 ),
-                Ok(None) => c.warn("tokens", "not signed in (run `oauthkit login`)"),
-                Err(e) => c.fail("tokens", &e.report().to_string()),
-            }
+            ),
+            Err(why) => c.fail(&what, why),
         }
-        Err(e) => {
-            if e.kind() == oauthkit::ErrorKind::Unavailable {
-                c.fail("keyring", &e.report().to_string());
-            } else {
-                c.fail("store", &e.report().to_string());
-            }
-        }
+    }
+    for f in d.files.iter().filter(|f| f.exists) {
+        check_mode(c, &format!("{} mode", f.role), &f.path, true);
+    }
+    match context::open_store(p) {
+        Ok(opened) => match opened.store.load(p.token_key()) {
+            Ok(Some(t)) => c.ok(
+                "tokens",
+                &format!(
+                    "signed in ({}), refresh token {}",
+                    crate::time::relative(t.expires_at, oauthkit::token::now_unix()),
+                    if t.refresh_token.is_some() {
+                        "present"
+                    } else {
+                        "absent"
+                    }
+                ),
+            ),
+            Ok(None) => c.warn("tokens", "not signed in (run `oauthkit login`)"),
+            Err(e) => c.fail("tokens", &e.report().to_string()),
+        },
+        Err(e) => c.fail("store", &e.report().to_string()),
     }
 }
 

@@ -19,8 +19,6 @@ pub struct OpenedProfileStore {
     /// A file path or a spec (specs are shown with their query, which
     /// names key sources, never keys).
     pub location: String,
-    /// The token file, when the store is a file.
-    pub file: Option<std::path::PathBuf>,
 }
 
 /// Opens the profile's store.
@@ -35,13 +33,11 @@ pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
                 } else {
                     "not encrypted: the store spec has no encrypt=".into()
                 },
-                file: file_of_spec(spec),
                 location: spec.clone(),
             })
         }
         (None, _) => {
             let default = DefaultStore::new(&profile.default_store_app())?;
-            let path = default.path().ok();
             let opened = default.open()?;
             let protection = match &opened.protection {
                 Protection::Encrypted { key_source } => format!("encrypted (key: {key_source})"),
@@ -55,7 +51,6 @@ pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
                 store: Arc::from(opened.store),
                 protection,
                 location: opened.location,
-                file: path,
             })
         }
     }
@@ -78,14 +73,6 @@ pub fn describe_store(profile: &Profile) -> String {
 
 fn origin_text(o: Origin) -> &'static str {
     o.label()
-}
-
-fn file_of_spec(spec: &str) -> Option<std::path::PathBuf> {
-    let rest = spec
-        .strip_prefix("file:")
-        .or_else(|| spec.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next()?;
-    Some(std::path::PathBuf::from(path))
 }
 
 /// The profile's provider (no I/O: discovery happens on first use).

@@ -59,38 +59,61 @@ impl<'a> Envelope<'a> {
         Ok(Envelope { key_id, body })
     }
 
-    /// Opens the body with `key`, checking the binding.
+    /// Opens the body with `key`, checking the binding. The body is
+    /// decrypted where it lies (no copy of the ciphertext).
     pub fn open(self, key: &LessSafeKey, at: Binding<'_>) -> Result<Vec<u8>, OpenError> {
-        let (nonce, sealed) = self.body.split_at(NONCE_LEN);
+        let mut body = self.body;
+        let (nonce, sealed) = body.split_at_mut(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| OpenError::Integrity)?;
-        let mut in_out = sealed.to_vec();
         let aad = associated_data(self.key_id, at);
         let plain_len = key
-            .open_in_place(nonce, Aad::from(aad), &mut in_out)
+            .open_in_place(nonce, Aad::from(aad), sealed)
             .map_err(|_| OpenError::Integrity)?
             .len();
-        in_out.truncate(plain_len);
-        Ok(in_out)
+        body.copy_within(NONCE_LEN..NONCE_LEN + plain_len, 0);
+        // the tail (a copy of the plaintext's end, then the tag) is wiped
+        zeroize::Zeroize::zeroize(&mut body[plain_len..]);
+        body.truncate(plain_len);
+        Ok(body)
     }
 }
 
 /// Seals `plain` with `key` (named `key_id`) for `at`, with a fresh random
 /// nonce, and returns the record text.
 pub(crate) fn seal(key: &LessSafeKey, key_id: &str, at: Binding<'_>, plain: &[u8]) -> String {
-    let mut nonce = [0u8; NONCE_LEN];
-    aws_lc_rs::rand::fill(&mut nonce).expect("the system random generator failed");
-    let mut body = Vec::with_capacity(NONCE_LEN + plain.len() + 16);
-    body.extend_from_slice(&nonce);
-    let mut in_out = plain.to_vec();
-    key.seal_in_place_append_tag(
-        Nonce::assume_unique_for_key(nonce),
-        Aad::from(associated_data(key_id, at)),
-        &mut in_out,
-    )
-    .expect("AES-256-GCM sealing of a token set cannot fail");
-    body.extend_from_slice(&in_out);
-    zeroize::Zeroize::zeroize(&mut in_out);
-    format!("{PREFIX}{key_id}:{}", URL_SAFE_NO_PAD.encode(body))
+    seal_with(key, key_id, at, plain.len(), |buf| {
+        buf.extend_from_slice(plain)
+    })
+}
+
+/// [`seal`] with the plaintext written by `write` straight into the buffer
+/// it is sealed in (one buffer: nonce ‖ plaintext → ciphertext ‖ tag), which
+/// is wiped of any plaintext before it is freed. `size_hint` is the
+/// plaintext's expected length.
+pub(crate) fn seal_with(
+    key: &LessSafeKey,
+    key_id: &str,
+    at: Binding<'_>,
+    size_hint: usize,
+    write: impl FnOnce(&mut Vec<u8>),
+) -> String {
+    let tag_len = aws_lc_rs::aead::AES_256_GCM.tag_len();
+    let mut body = zeroize::Zeroizing::new(Vec::with_capacity(NONCE_LEN + size_hint + tag_len));
+    body.resize(NONCE_LEN, 0);
+    aws_lc_rs::rand::fill(&mut body[..]).expect("the system random generator failed");
+    write(&mut body);
+    let (nonce, in_out) = body.split_at_mut(NONCE_LEN);
+    let nonce = Nonce::try_assume_unique_for_key(nonce).expect("NONCE_LEN bytes");
+    let tag = key
+        .seal_in_place_separate_tag(nonce, Aad::from(associated_data(key_id, at)), in_out)
+        .expect("AES-256-GCM sealing of a token set cannot fail");
+    body.extend_from_slice(tag.as_ref());
+    let mut text = String::with_capacity(PREFIX.len() + key_id.len() + 1 + body.len() * 4 / 3 + 4);
+    text.push_str(PREFIX);
+    text.push_str(key_id);
+    text.push(':');
+    URL_SAFE_NO_PAD.encode_string(&body[..], &mut text);
+    text
 }
 
 /// Key ids are short ASCII names: letters, digits, `-`, `_` and `.`.

@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 use super::keys::SealingKeys;
 use crate::error::{Error, Result};
 use crate::store::file_lock::FileLock;
+use crate::store::KeyringBackend;
 
 /// The keyring account (user name) under which the data key is kept.
 pub const KEYRING_ACCOUNT: &str = "oauthkit-data-key";
@@ -38,20 +39,39 @@ impl SealingKeys {
     /// # Errors
     /// As [`from_keyring`](Self::from_keyring).
     pub fn from_keyring_with_timeout(service: &str, timeout: Duration) -> Result<Self> {
+        Self::from_keyring_backend(service, KeyringBackend::Platform, timeout)
+    }
+
+    /// [`from_keyring_with_timeout`](Self::from_keyring_with_timeout) on a
+    /// chosen keyring backend, e.g. [`KeyringBackend::Keyutils`] (the Linux
+    /// kernel keyring: no D-Bus, but the key is gone after a reboot, and
+    /// with it every record it sealed — use it for stores that can be
+    /// signed into again).
+    ///
+    /// # Errors
+    /// As [`from_keyring`](Self::from_keyring).
+    pub fn from_keyring_backend(
+        service: &str,
+        backend: KeyringBackend,
+        timeout: Duration,
+    ) -> Result<Self> {
         crate::store::check_key("keyring service", service)?;
-        let text = match with_timeout(service, timeout, read)? {
+        let at = Target {
+            service,
+            backend,
+            account: KEYRING_ACCOUNT,
+        };
+        let text = match with_timeout(at, timeout, read)? {
             Some(text) => text,
             None => {
-                let lock_path = creation_lock_path(service)?;
+                let lock_path = creation_lock_path(at)?;
                 let _lock = FileLock::acquire(&lock_path, timeout.max(Duration::from_secs(10)))?;
-                match with_timeout(service, timeout, read)? {
+                match with_timeout(at, timeout, read)? {
                     Some(text) => text,
                     None => {
                         let fresh = SealingKeys::generate_key_text();
                         let value = fresh.expose().to_owned();
-                        with_timeout(service, timeout, move |e| {
-                            e.set_password(&value).map(|()| None)
-                        })?;
+                        with_timeout(at, timeout, move |e| e.set_password(&value).map(|()| None))?;
                         Zeroizing::new(fresh.expose().to_owned())
                     }
                 }
@@ -63,7 +83,12 @@ impl SealingKeys {
                     "the keyring entry '{service}'/'{KEYRING_ACCOUNT}' does not hold an oauthkit data key"
                 ))
             })
-            .map(|k| k.with_source(format!("OS keyring service '{service}'")))
+            .map(|k| {
+                k.with_source(match backend {
+                    KeyringBackend::Platform => format!("OS keyring service '{service}'"),
+                    other => format!("{other} keyring service '{service}'"),
+                })
+            })
     }
 
     /// Deletes the data key kept in the OS keyring under `service`; whether
@@ -74,7 +99,20 @@ impl SealingKeys {
     /// [`Error::Unavailable`] when no keyring answers within
     /// [`DEFAULT_KEYRING_TIMEOUT`].
     pub fn delete_keyring_key(service: &str) -> Result<bool> {
-        let deleted = with_timeout(service, DEFAULT_KEYRING_TIMEOUT, |e| {
+        Self::delete_keyring_key_on(service, KeyringBackend::Platform)
+    }
+
+    /// [`delete_keyring_key`](Self::delete_keyring_key) on a chosen backend.
+    ///
+    /// # Errors
+    /// As [`delete_keyring_key`](Self::delete_keyring_key).
+    pub fn delete_keyring_key_on(service: &str, backend: KeyringBackend) -> Result<bool> {
+        let at = Target {
+            service,
+            backend,
+            account: KEYRING_ACCOUNT,
+        };
+        let deleted = with_timeout(at, DEFAULT_KEYRING_TIMEOUT, |e| {
             match e.delete_credential() {
                 Ok(()) => Ok(Some(Zeroizing::new(String::new()))),
                 Err(keyring::Error::NoEntry) => Ok(None),
@@ -85,6 +123,27 @@ impl SealingKeys {
     }
 }
 
+/// Whether the keyring `backend` answers within `timeout` and holds an
+/// entry `service`/`account` (its value is read, wiped and dropped, never
+/// returned): `Ok(true)` present, `Ok(false)` answered without it.
+///
+/// # Errors
+/// [`Error::Unavailable`] when the keyring does not answer in time or
+/// refuses.
+pub(crate) fn probe_keyring(
+    service: &str,
+    account: &str,
+    backend: KeyringBackend,
+    timeout: Duration,
+) -> Result<bool> {
+    let at = Target {
+        service,
+        backend,
+        account,
+    };
+    Ok(with_timeout(at, timeout, read)?.is_some())
+}
+
 fn read(entry: keyring::Entry) -> keyring::Result<Option<Zeroizing<String>>> {
     match entry.get_password() {
         Ok(text) => Ok(Some(Zeroizing::new(text))),
@@ -93,19 +152,30 @@ fn read(entry: keyring::Entry) -> keyring::Result<Option<Zeroizing<String>>> {
     }
 }
 
+/// Which entry holds a key.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    service: &'a str,
+    backend: KeyringBackend,
+    account: &'a str,
+}
+
 /// Runs one keyring call on a helper thread, giving up after `timeout`.
-fn with_timeout<F>(service: &str, timeout: Duration, call: F) -> Result<Option<Zeroizing<String>>>
+fn with_timeout<F>(at: Target<'_>, timeout: Duration, call: F) -> Result<Option<Zeroizing<String>>>
 where
     F: FnOnce(keyring::Entry) -> keyring::Result<Option<Zeroizing<String>>> + Send + 'static,
 {
+    let service = at.service;
+    let backend = at.backend;
     let (tx, rx) = mpsc::channel();
     let name = service.to_owned();
+    let account = at.account.to_owned();
     // Even opening the entry may talk to the keyring daemon: all of it
     // happens on the helper thread, which is left behind if it hangs.
     std::thread::Builder::new()
         .name("oauthkit-keyring".into())
         .spawn(move || {
-            let _ = tx.send(keyring::Entry::new(&name, KEYRING_ACCOUNT).and_then(call));
+            let _ = tx.send(backend.entry(&name, &account).and_then(call));
         })
         .map_err(|e| Error::io("starting the keyring thread", e))?;
     match rx.recv_timeout(timeout) {
@@ -134,14 +204,17 @@ fn unavailable(service: &str, e: &keyring::Error) -> Error {
     }
 }
 
-fn creation_lock_path(service: &str) -> Result<std::path::PathBuf> {
+fn creation_lock_path(at: Target<'_>) -> Result<std::path::PathBuf> {
     use sha2::{Digest, Sha256};
     let dir = crate::store::default_store_path()?
         .parent()
         .map(std::path::Path::to_path_buf)
         .ok_or_else(|| Error::InvalidArgument("no data directory for the keyring lock".into()))?;
     crate::store::file_lock::create_private_dir(&dir)?;
-    let digest = Sha256::digest(service.as_bytes());
+    let digest = match at.backend {
+        KeyringBackend::Platform => Sha256::digest(at.service.as_bytes()),
+        other => Sha256::digest(format!("{other}\0{}", at.service).as_bytes()),
+    };
     let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     Ok(dir.join(format!(".keyring-key-{hex}.lock")))
 }

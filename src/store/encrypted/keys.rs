@@ -48,9 +48,32 @@ pub struct SealingKeys {
 
 struct Inner {
     current: String,
-    keys: Mutex<HashMap<String, Arc<LessSafeKey>>>,
+    keys: Mutex<HashMap<String, Arc<DataKey>>>,
     passphrase: Option<Secret>,
     source: String,
+}
+
+/// One key: the AEAD key that seals records and, derived from the same
+/// bytes, the HMAC key that turns secret lookup values (a server store's
+/// access tokens, refresh tokens and codes) into stable lookup keys.
+pub(crate) struct DataKey {
+    pub aead: LessSafeKey,
+    pub lookup: aws_lc_rs::hmac::Key,
+}
+
+impl DataKey {
+    fn new(bytes: &[u8; KEY_LEN]) -> Self {
+        let derive = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, bytes);
+        let lookup_bytes = Zeroizing::new(
+            aws_lc_rs::hmac::sign(&derive, b"oauthkit lookup key v1")
+                .as_ref()
+                .to_vec(),
+        );
+        DataKey {
+            aead: aead_key(bytes),
+            lookup: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &lookup_bytes),
+        }
+    }
 }
 
 impl SealingKeys {
@@ -69,7 +92,7 @@ impl SealingKeys {
             let k: &[u8; KEY_LEN] = k.borrow();
             let id = raw_key_id(k);
             current.get_or_insert_with(|| id.clone());
-            map.insert(id, Arc::new(aead_key(k)));
+            map.insert(id, Arc::new(DataKey::new(k)));
         }
         let current = current.ok_or_else(|| {
             Error::InvalidArgument("an encrypted store needs at least one key".into())
@@ -176,7 +199,7 @@ impl SealingKeys {
         let id = params.key_id(&salt);
         let key = super::kdf::derive(&passphrase, &params, &salt)?;
         let mut map = HashMap::new();
-        map.insert(id.clone(), Arc::new(aead_key(&key)));
+        map.insert(id.clone(), Arc::new(DataKey::new(&key)));
         Ok(Self::assemble(
             id,
             map,
@@ -233,13 +256,13 @@ impl SealingKeys {
         &self.inner.source
     }
 
-    pub(crate) fn current(&self) -> Arc<LessSafeKey> {
+    pub(crate) fn current(&self) -> Arc<DataKey> {
         self.key(&self.inner.current)
             .expect("the current key is always held")
     }
 
     /// The key named `id`: held, or derivable from the passphrase.
-    pub(crate) fn key(&self, id: &str) -> Option<Arc<LessSafeKey>> {
+    pub(crate) fn key(&self, id: &str) -> Option<Arc<DataKey>> {
         if let Some(k) = self
             .inner
             .keys
@@ -252,7 +275,7 @@ impl SealingKeys {
         let passphrase = self.inner.passphrase.as_ref()?;
         let (params, salt) = KdfParams::parse_key_id(id)?;
         let derived = super::kdf::derive(passphrase, &params, &salt).ok()?;
-        let key = Arc::new(aead_key(&derived));
+        let key = Arc::new(DataKey::new(&derived));
         self.inner
             .keys
             .lock()
@@ -274,7 +297,7 @@ impl SealingKeys {
 
     fn assemble(
         current: String,
-        keys: HashMap<String, Arc<LessSafeKey>>,
+        keys: HashMap<String, Arc<DataKey>>,
         passphrase: Option<Secret>,
         source: String,
     ) -> Self {
@@ -367,7 +390,7 @@ mod tests {
         // derivable, but a different key: opening fails in the envelope
         let k = a.current();
         let sealed = super::super::envelope::seal(
-            &k,
+            &k.aead,
             a.current_key_id(),
             super::super::envelope::Binding {
                 namespace: "n",
@@ -378,7 +401,7 @@ mod tests {
         let env = super::super::envelope::Envelope::parse(&sealed).unwrap();
         assert!(env
             .open(
-                &derived,
+                &derived.aead,
                 super::super::envelope::Binding {
                     namespace: "n",
                     key: "k"

@@ -53,9 +53,12 @@ mod key_file;
 mod keyring_key;
 mod keys;
 
+use envelope::Envelope;
 pub(crate) use envelope::SEALED_TOKEN_TYPE;
-use envelope::{Binding, Envelope, OpenError};
+pub(crate) use envelope::{seal as seal_record, Binding, Envelope as SealedRecord, OpenError};
 pub use kdf::KdfParams;
+#[cfg(feature = "keyring")]
+pub(crate) use keyring_key::probe_keyring;
 #[cfg(feature = "keyring")]
 pub use keyring_key::{DEFAULT_KEYRING_TIMEOUT, KEYRING_ACCOUNT};
 pub use keys::{SealingKeys, KEY_LEN};
@@ -166,12 +169,13 @@ impl<S: TokenStore> EncryptedStore<S> {
     }
 
     fn seal(&self, key: &str, tokens: &TokenSet) -> TokenSet {
-        let json = zeroize::Zeroizing::new(tokens.to_json());
-        let record = envelope::seal(
-            &self.keys.current(),
+        // serialised straight into the buffer it is sealed in
+        let record = envelope::seal_with(
+            &self.keys.current().aead,
             self.keys.current_key_id(),
             self.binding(key),
-            json.as_bytes(),
+            1024,
+            |buf| serde_json::to_writer(buf, tokens).expect("a TokenSet always serialises"),
         );
         let mut placeholder = TokenSet::bearer(record);
         placeholder.token_type = SEALED_TOKEN_TYPE.to_owned();
@@ -202,7 +206,7 @@ impl<S: TokenStore> EncryptedStore<S> {
             }));
         };
         let plain = envelope
-            .open(&data_key, self.binding(key))
+            .open(&data_key.aead, self.binding(key))
             .map(zeroize::Zeroizing::new)
             .map_err(|e| Sealed::Error(self.error(key, Some(&key_id), &e)))?;
         let json = std::str::from_utf8(&plain).map_err(|_| {
