@@ -11,51 +11,21 @@ mod support;
 use base64::Engine as _;
 use oauthkit::provider::token_exchange::token_types;
 use oauthkit::provider::{
-    random, AuthorizeRequest, ClientAuthMethod, OidcConfig, OidcProvider, Pkce, Provider,
-    TokenExchangeRequest,
+    ClientAuthMethod, OidcConfig, OidcProvider, Provider, TokenExchangeRequest,
 };
 use oauthkit::{Error, ErrorKind};
 use serde_json::Value;
-use support::interactions;
+use support::idp_tokens::{self, user_access_token};
 use support::node_idp::NodeIdp;
 
-const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 const API_AUDIENCE: &str = "https://api.example";
-
-fn tx_secret(idp: &NodeIdp) -> (String, String) {
-    let id = idp.client("tx");
-    let secret = format!("{id}-secret-0123456789abcdef0123456789abcdef");
-    (id, secret)
-}
 
 /// The exchanging client (client_secret_basic).
 fn tx_client(idp: &NodeIdp) -> OidcProvider {
-    let (id, secret) = tx_secret(idp);
+    let (id, secret) = idp_tokens::tx_client(idp);
     let mut cfg = OidcConfig::new(&idp.issuer, &id).with_client_secret(secret);
     cfg.client_auth = Some(ClientAuthMethod::ClientSecretBasic);
     OidcProvider::new(cfg).unwrap()
-}
-
-/// A user's access token from a real sign-in with the public client.
-fn user_access_token(idp: &NodeIdp, login: &str) -> String {
-    let p = OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).with_scopes(["openid"]))
-        .unwrap();
-    let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
-    let url = p
-        .build_authorize_url(&AuthorizeRequest {
-            redirect_uri: REDIRECT_URI,
-            state: &state,
-            pkce: Some(&pkce),
-            nonce: Some(&nonce),
-            extra_params: &[],
-        })
-        .unwrap();
-    let redirect = interactions::sign_in(&url, REDIRECT_URI, login);
-    let code = redirect.param("code").expect("a code");
-    let t = p
-        .exchange_code(&code, REDIRECT_URI, Some(pkce.verifier()), Some(&nonce))
-        .unwrap();
-    t.access_token.expose().to_owned()
 }
 
 /// RFC 7662 introspection of `token` as the exchanging client.
@@ -65,7 +35,7 @@ fn introspect(idp: &NodeIdp, token: &str) -> Value {
         .unwrap()
         .introspection_endpoint
         .expect("introspection endpoint");
-    let (id, secret) = tx_secret(idp);
+    let (id, secret) = idp_tokens::tx_client(idp);
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
     let body = format!(
         "token={}",
