@@ -812,6 +812,41 @@ const char *oak_last_error_message(void);
 const char *oak_status_name(int32_t status);
 
 /**
+ * Exchanges `subject_token` of type `subject_token_type` (an RFC 8693
+ * token type URI, e.g. `urn:ietf:params:oauth:token-type:access_token`)
+ * at `provider`'s token endpoint. Optional (NULL / 0: not sent):
+ * `actor_token` with `actor_token_type` (delegation), `audience_count`
+ * audiences from `audiences`, `resource_count` RFC 8707 resources from
+ * `resources`, `scopes` separated by spaces, `requested_token_type`.
+ *
+ * `*out_tokens` receives the issued token in its `access_token` (free
+ * with `oak_token_set_free`); its `token_type` is `"N_A"` when the
+ * provider says the token is not an access token (RFC 8693 §2.2.1: do not
+ * send it as a Bearer token). `*out_issued_token_type` (may be NULL)
+ * receives what was issued (free with `oak_string_free`).
+ *
+ * A type that is not a URI, an empty token, or a resource with a fragment
+ * is `OAK_ERR_INVALID_ARGUMENT` before any request; the provider's refusal
+ * `OAK_ERR_OAUTH` (`invalid_target`, `invalid_request`, ...) or
+ * `OAK_ERR_INVALID_GRANT` (a subject token it does not accept); a
+ * provider type without a token endpoint `OAK_ERR_UNSUPPORTED`. The
+ * tokens never appear in `oak_last_error_message`. Any thread.
+ */
+OakStatus oak_token_exchange(const OakProvider *provider,
+                             const char *subject_token,
+                             const char *subject_token_type,
+                             const char *actor_token,
+                             const char *actor_token_type,
+                             const char *const *audiences,
+                             size_t audience_count,
+                             const char *const *resources,
+                             size_t resource_count,
+                             const char *scopes,
+                             const char *requested_token_type,
+                             OakTokenSet **out_tokens,
+                             char **out_issued_token_type);
+
+/**
  * Makes a bearer token set holding only `access_token`, issued now.
  * Any thread.
  */

@@ -641,3 +641,149 @@ fn a_tossed_login_cookie_does_not_shadow_the_genuine_one() {
     assert_eq!(r.status, 400);
     assert!(r.body.contains("another browser"), "{}", r.body);
 }
+
+/// Follows `/auth/login` with `prompt=none` in `browser` and returns the
+/// `error` the provider sends back to the callback.
+fn prompt_none_error(browser: &mut support::interactions::Browser, base: &str) -> String {
+    let login = browser.get(&format!("{base}/auth/login"));
+    let mut page = browser.get(&format!("{}&prompt=none", login.location.unwrap()));
+    for _ in 0..10 {
+        let next = page.location.clone().expect("a redirect");
+        if next.starts_with(&format!("{base}/auth/callback")) {
+            let u = url::Url::parse(&next).unwrap();
+            return u
+                .query_pairs()
+                .find(|(k, _)| k == "error")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+        }
+        page = browser.get(&next);
+    }
+    panic!("no redirect back to the deployment");
+}
+
+/// RP-initiated logout from deploy mode at panva's oidc-provider: `POST
+/// /auth/logout` revokes and deletes, then sends the browser to the
+/// provider's end-session endpoint; once the user confirms there, the
+/// provider's session is over (a `prompt=none` sign-in in the same browser
+/// gets `login_required`, where before it got `interaction_required`).
+#[test]
+fn logout_redirects_to_the_provider_and_ends_its_session() {
+    let idp = support::node_idp::NodeIdp::start();
+    let provider = support::dev::client_for(&idp.issuer, &idp.client_id);
+    let store = Arc::new(MemoryStore::new());
+    let s2: Arc<dyn TokenStore> = store.clone();
+    let server = DeployServer::start("127.0.0.1:0".parse().unwrap(), move |base| {
+        DeployHandler::new(
+            provider,
+            s2,
+            DeployOptions::new(base).post_logout_redirect_uri("/logged-out"),
+        )
+    })
+    .unwrap();
+    let base = server.base_url().to_string();
+    let mut browser = support::interactions::Browser::new(&idp.issuer);
+    let login = browser.get(&format!("{base}/auth/login"));
+    let redirect = support::interactions::sign_in_with(
+        &mut browser,
+        &login.location.unwrap(),
+        &format!("{base}/auth/callback"),
+        "ivan",
+    );
+    let done = browser.get(&redirect.url);
+    assert_eq!(done.status, 302, "{}", done.body);
+    let tokens = store.load("ivan").unwrap().expect("signed in");
+    let id_token = tokens.id_token.clone().expect("an ID token");
+    assert_eq!(
+        prompt_none_error(&mut browser, &base),
+        "interaction_required"
+    );
+
+    let agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut out = agent
+        .post(&format!("{base}/auth/logout"))
+        .header("cookie", browser.cookie_header())
+        .header("origin", &base)
+        .send_empty()
+        .unwrap();
+    assert_eq!(out.status().as_u16(), 303);
+    let location = out
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value =
+        serde_json::from_str(&out.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(body["provider_logout"], "redirect", "{body}");
+    assert_eq!(body["tokens_deleted"], true, "{body}");
+    assert_eq!(body["revoked"], true, "{body}");
+    assert!(store.load("ivan").unwrap().is_none());
+    let end = url::Url::parse(&location).unwrap();
+    assert!(location.starts_with(&idp.issuer), "{location}");
+    let param = |name: &str| {
+        end.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(
+        param("id_token_hint").as_deref(),
+        Some(id_token.expose()),
+        "{location}"
+    );
+    assert_eq!(param("client_id").as_deref(), Some(idp.client_id.as_str()));
+    assert_eq!(
+        param("post_logout_redirect_uri"),
+        Some(format!("{base}/logged-out"))
+    );
+    let state = param("state").expect("a state");
+    assert!(state.len() >= 32, "{state}");
+
+    // the user confirms at the provider, which sends the browser back
+    let page = browser.get(&location);
+    let (action, hidden) =
+        support::interactions::form_of(&page.body).expect("the provider's logout form");
+    let action = browser.origin.join(&action).unwrap().to_string();
+    let mut form: Vec<(&str, &str)> = hidden
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    form.push(("logout", "yes"));
+    let mut page = browser.post(&action, &form);
+    let back = loop {
+        let next = page.location.clone().expect("a redirect after the logout");
+        if next.starts_with(&format!("{base}/logged-out")) {
+            break next;
+        }
+        page = browser.get(&next);
+    };
+    assert!(back.contains(&format!("state={state}")), "{back}");
+    assert_eq!(prompt_none_error(&mut browser, &base), "login_required");
+}
+
+/// A provider without an end-session endpoint (the dev provider): the JSON
+/// answer as before, saying the provider's session was not ended.
+#[test]
+fn logout_without_an_end_session_endpoint_answers_json() {
+    let app = app(|o| o.post_logout_redirect_uri("/bye"));
+    let (cookie, cb) = start_login(&app);
+    let session = cookie_pair(&callback(&cb, &cookie), "oauthkit_session");
+    let own = app.server.base_url().to_string();
+    let out = HeadlessBrowser::send(
+        "POST",
+        &format!("{own}/auth/logout"),
+        &[("Cookie", &session), ("Origin", &own)],
+        None,
+    )
+    .unwrap();
+    assert_eq!(out.status, 200, "{}", out.body);
+    let body: serde_json::Value = serde_json::from_str(&out.body).unwrap();
+    assert_eq!(body["provider_logout"], "not_supported", "{body}");
+    assert_eq!(body["tokens_deleted"], true, "{body}");
+}

@@ -9,8 +9,8 @@
 //! `issuer` and ID-token claims and headers; raw, in other letter cases,
 //! percent-encoded, base64/base64url, hex, with invisible characters
 //! inside, and split across fields. For every request kind (token, refresh,
-//! revocation, GitHub revocation, userinfo, device authorization,
-//! discovery, JWKS) and every
+//! revocation, GitHub revocation, userinfo, device authorization, token
+//! exchange with its subject and actor tokens, discovery, JWKS) and every
 //! such answer, the error's Display, Debug and `source()` chain must not
 //! contain any secret the library holds at that call site (a refresh does
 //! not know the code of the sign-in), nor a run of 10 characters from one.
@@ -22,9 +22,10 @@ mod test_jwt;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use oauthkit::provider::token_exchange::token_types;
 use oauthkit::provider::{
     ClientAuthMethod, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, OidcConfig,
-    OidcProvider, Provider, Revocation, TokenTypeHint,
+    OidcProvider, Provider, Revocation, TokenExchangeRequest, TokenTypeHint,
 };
 use oauthkit::Error;
 use serde_json::{json, Value};
@@ -41,8 +42,20 @@ const ACCESS: &str = "at_Yw5eR1tU7iO3pA9sD6fG2";
 /// The access token the hostile token endpoint itself issues.
 const ISSUED: &str = "issued_Kj3hG7fD1sA5qW9eR2t";
 const REDIRECT: &str = "http://127.0.0.1:1/callback";
+/// The subject and actor tokens of a token exchange (RFC 8693).
+const SUBJECT: &str = "subject_Lm4nB8vC2xZ6aS1dF9g";
+const ACTOR: &str = "actor_Qe7rT3yU9iO1pL5kJ2h";
 
-const SECRETS: &[&str] = &[CLIENT_SECRET, CODE, VERIFIER, REFRESH, ACCESS, ISSUED];
+const SECRETS: &[&str] = &[
+    CLIENT_SECRET,
+    CODE,
+    VERIFIER,
+    REFRESH,
+    ACCESS,
+    ISSUED,
+    SUBJECT,
+    ACTOR,
+];
 
 /// Every way a value can be echoed.
 fn echoes(s: &str) -> Vec<String> {
@@ -225,6 +238,16 @@ type Op = fn(&OidcProvider) -> oauthkit::Result<()>;
 const HELD_EXCHANGE: &[&str] = &[CLIENT_SECRET, CODE, VERIFIER];
 const HELD_REFRESH: &[&str] = &[CLIENT_SECRET, REFRESH];
 const HELD_ACCESS: &[&str] = &[CLIENT_SECRET, ACCESS];
+const HELD_EXCHANGE_TOKENS: &[&str] = &[CLIENT_SECRET, SUBJECT, ACTOR];
+
+fn token_exchange(p: &OidcProvider) -> oauthkit::Result<()> {
+    p.exchange_token(
+        &TokenExchangeRequest::new(SUBJECT, token_types::ACCESS_TOKEN)
+            .actor_token(ACTOR, token_types::ACCESS_TOKEN)
+            .audience("https://api.example"),
+    )
+    .map(drop)
+}
 
 fn ops() -> Vec<(&'static str, &'static str, Op, &'static [&'static str])> {
     vec![
@@ -267,6 +290,12 @@ fn ops() -> Vec<(&'static str, &'static str, Op, &'static [&'static str])> {
             },
             &[CLIENT_SECRET],
         ),
+        (
+            "token exchange",
+            "/token",
+            token_exchange,
+            HELD_EXCHANGE_TOKENS,
+        ),
     ]
 }
 
@@ -302,6 +331,7 @@ fn token_responses_echoing_secrets_in_token_type_or_other_members_are_scrubbed()
     server.json("/.well-known/openid-configuration", 200, &oidc_doc(&server));
     server.json("/jwks", 200, &jwks(&[&keys()[0]]));
     let p = oidc_provider(&server, ClientAuthMethod::ClientSecretPost);
+    let mut exchange_errors = 0;
     for s in SECRETS {
         for x in echoes(s) {
             for body in [
@@ -318,9 +348,24 @@ fn token_responses_echoing_secrets_in_token_type_or_other_members_are_scrubbed()
                 let e = p.refresh_tokens(REFRESH).expect_err("hostile refresh");
                 let held = [HELD_REFRESH, &[ISSUED, s]].concat();
                 assert_no_secret(&e, &held, &format!("refresh response {body}"));
+                let mut body = body;
+                body["issued_token_type"] = json!(token_types::ACCESS_TOKEN);
+                server.json("/token", 200, &body);
+                // an exchange validates no ID token: only the hostile
+                // token_type bodies fail
+                match token_exchange(&p) {
+                    Err(e) => {
+                        let held = [HELD_EXCHANGE_TOKENS, &[ISSUED, s]].concat();
+                        assert_no_secret(&e, &held, &format!("token exchange response {body}"));
+                        exchange_errors += 1;
+                    }
+                    Ok(()) => assert_eq!(body["token_type"], "Bearer", "{body}"),
+                }
             }
         }
     }
+    // two hostile token_type bodies per echo
+    assert_eq!(exchange_errors, SECRETS.len() * echoes("x").len() * 2);
 }
 
 #[test]
@@ -417,6 +462,12 @@ fn discovery_and_jwks_errors_never_show_a_secret() {
                 .exchange_code(CODE, REDIRECT, Some(VERIFIER), None)
                 .expect_err("issuer mismatch");
             assert_no_secret(&e, HELD_EXCHANGE, &format!("discovery issuer {x}"));
+            let e = token_exchange(&p).expect_err("issuer mismatch");
+            assert_no_secret(
+                &e,
+                HELD_EXCHANGE_TOKENS,
+                &format!("token exchange, discovery issuer {x}"),
+            );
             let mut d = oidc_doc(&server);
             d["token_endpoint"] = json!(format!("http://evil.example/{x}?{x}"));
             d["jwks_uri"] = json!(format!("ftp://{x}"));
@@ -479,6 +530,15 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
                 HELD_REFRESH,
             ),
             ("userinfo", p.get_userinfo(ACCESS).map(drop), HELD_ACCESS),
+            (
+                "token exchange",
+                p.exchange_token(
+                    &TokenExchangeRequest::new(SUBJECT, token_types::ACCESS_TOKEN)
+                        .actor_token(ACTOR, token_types::JWT),
+                )
+                .map(drop),
+                HELD_EXCHANGE_TOKENS,
+            ),
             (
                 "github revocation",
                 gh.revoke_token(ACCESS, None).map(drop),

@@ -673,6 +673,54 @@ static void test_flow_cancel_deny_and_failures(void) {
     dev_stop(&d);
 }
 
+/* oak_token_exchange: argument checks before any request, owned results
+ * reset on failure, and the provider's refusal as OAK_ERR_OAUTH without
+ * the tokens in the message. The dev provider has no token-exchange grant
+ * (unsupported_grant_type); the exchange itself is tested against panva's
+ * oidc-provider in tests/capi_token_exchange.rs. */
+static void test_token_exchange(void) {
+    struct dev d;
+    if (!dev_start(&d, true)) {
+        dev_stop(&d);
+        return;
+    }
+    static const char AT[] = "urn:ietf:params:oauth:token-type:access_token";
+    static const char SUBJECT[] = "subject-token-Zq8vX2mK7pL4nR9tW3yB6";
+    static const char ACTOR[] = "actor-token-H5jD2sF8gA1kQ7wE4rT9";
+    const char *auds[] = {"https://api.example"};
+    const char *res[] = {"https://api.example/", "https://other.example/"};
+    OakTokenSet *tokens = (OakTokenSet *)&d; /* poisoned: must be reset */
+    char *issued = (char *)&d;
+    CHECK_ERR(oak_token_exchange(d.provider, SUBJECT, AT, ACTOR, AT, auds, 1, res, 2, "openid", AT, &tokens, &issued),
+              OAK_ERR_OAUTH, "unsupported_grant_type");
+    CHECK(tokens == NULL && issued == NULL);
+    CHECK(strstr(oak_last_error_message(), SUBJECT) == NULL);
+    CHECK(strstr(oak_last_error_message(), ACTOR) == NULL);
+    CHECK_ERR(oak_token_exchange(NULL, SUBJECT, AT, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, &tokens, &issued),
+              OAK_ERR_INVALID_ARGUMENT, "provider is NULL");
+    CHECK_ERR(oak_token_exchange(d.provider, NULL, AT, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, &tokens, NULL),
+              OAK_ERR_INVALID_ARGUMENT, "subject_token is NULL");
+    CHECK_ERR(oak_token_exchange(d.provider, SUBJECT, "access_token", NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, &tokens,
+                                 NULL),
+              OAK_ERR_INVALID_ARGUMENT, "is not a token type URI");
+    CHECK_ERR(oak_token_exchange(d.provider, SUBJECT, AT, ACTOR, NULL, NULL, 0, NULL, 0, NULL, NULL, &tokens, NULL),
+              OAK_ERR_INVALID_ARGUMENT, "actor_token and actor_token_type go together");
+    CHECK_ERR(oak_token_exchange(d.provider, SUBJECT, AT, NULL, NULL, NULL, 1, NULL, 0, NULL, NULL, &tokens, NULL),
+              OAK_ERR_INVALID_ARGUMENT, "audiences is NULL while its count is 1");
+    const char *bad_res[] = {"https://api.example/#fragment"};
+    CHECK_ERR(oak_token_exchange(d.provider, SUBJECT, AT, NULL, NULL, NULL, 0, bad_res, 1, NULL, NULL, &tokens, NULL),
+              OAK_ERR_INVALID_ARGUMENT, "resource");
+    CHECK_ERR(oak_token_exchange(d.provider, SUBJECT, AT, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL),
+              OAK_ERR_INVALID_ARGUMENT, "out_tokens is NULL");
+    CHECK_ERR(oak_token_exchange(d.provider, NOT_UTF8, AT, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, &tokens, NULL),
+              OAK_ERR_INVALID_ARGUMENT, "subject_token");
+    CHECK(tokens == NULL);
+    uint64_t n = 0;
+    CHECK_OK(oak_dev_provider_token_requests(d.idp, "urn:ietf:params:oauth:grant-type:token-exchange", &n));
+    CHECK(n == 1); /* only the first call reached the provider */
+    dev_stop(&d);
+}
+
 static void test_provider_presets(void) {
     OakProvider *p = NULL;
     char *name = NULL;
@@ -779,6 +827,9 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
              oak_logout(NULL, NULL, NULL, 0, NULL, NULL, P(0, OakLogoutResult)))                                 \
     OUT_CASE(oak_logout_url, 1, SIZES(PTR, sizeof(OakLogoutResult)),                                           \
              oak_logout_url(NULL, NULL, NULL, NULL, P(0, char *), P(1, OakLogoutResult)))                        \
+    OUT_CASE(oak_token_exchange, 1, SIZES(PTR, PTR),                                                           \
+             oak_token_exchange(NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, P(0, OakTokenSet *),   \
+                                P(1, char *)))                                                                   \
     OUT_CASE(oak_provider_from_settings, 1, SIZES(PTR),                                                        \
              oak_provider_from_settings(NULL, NULL, 1, P(0, OakProvider *)))                                     \
     OUT_CASE(oak_dev_provider_start, 0, SIZES(PTR), oak_dev_provider_start(true, 0, false, P(0, OakDevProvider *))) \
@@ -854,6 +905,7 @@ int main(void) {
     RUN(test_dev_provider);
     RUN(test_provider_presets);
     RUN(test_sign_in_refresh_and_logout);
+    RUN(test_token_exchange);
     RUN(test_provider_revoke);
     RUN(test_flow_cancel_deny_and_failures);
     RUN(test_out_params_reset_on_failure);

@@ -559,6 +559,217 @@ class DevProvider {
     OakDevProvider *raw_ = nullptr;
 };
 
+// --- The device grant, client credentials, signing out at the provider and
+// --- token exchange (RFC 8628, RFC 6749 §4.4, RP-initiated logout, RFC 8693).
+
+/// What the user needs to approve a device sign-in.
+struct DeviceCode {
+    std::string user_code;
+    std::string verification_uri;
+    /// Embeds the code (show it as a QR code); empty when the provider sent none.
+    std::string verification_uri_complete;
+    uint64_t expires_in_seconds = 0;
+};
+
+/// The device authorization grant: for machines without a browser.
+/// Configure, then run() on one thread; cancel() from any other.
+class DeviceFlow {
+  public:
+    /// Shows the code; must return promptly. An exception ends the run and
+    /// is rethrown by run().
+    using Prompt = std::function<void(const DeviceCode &code)>;
+
+    explicit DeviceFlow(const Provider &provider, const Store *store = nullptr) {
+        detail::check(oak_device_flow_new(provider.get(), store ? store->get() : nullptr, &raw_));
+    }
+    DeviceFlow(const DeviceFlow &) = delete;
+    DeviceFlow &operator=(const DeviceFlow &) = delete;
+    DeviceFlow(DeviceFlow &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+    ~DeviceFlow() { oak_device_flow_free(raw_); }
+
+    DeviceFlow &timeout(std::chrono::seconds t) {
+        detail::check(oak_device_flow_set_timeout(raw_, static_cast<uint64_t>(t.count())));
+        return *this;
+    }
+    DeviceFlow &scopes(const std::string &scopes) {
+        detail::check(oak_device_flow_set_scopes(raw_, detail::c_str(scopes, "scopes")));
+        return *this;
+    }
+    DeviceFlow &param(const std::string &name, const std::string &value) {
+        detail::check(
+            oak_device_flow_add_param(raw_, detail::c_str(name, "name"), detail::c_str(value, "value")));
+        return *this;
+    }
+    DeviceFlow &token_key(const std::string &key) {
+        detail::check(oak_device_flow_set_token_key(raw_, detail::c_str(key, "key")));
+        return *this;
+    }
+
+    /// Blocks until the user approved (the tokens and the key they were
+    /// stored under), refused, the code expired, the timeout passed or
+    /// cancel() was called (OAK_ERR_CANCELLED). An empty prompt prints the
+    /// URI, the code and a QR code on standard error.
+    SignIn run(Prompt prompt = {}) const {
+        Shown shown{&prompt, nullptr};
+        OakTokenSet *tokens = nullptr;
+        char *key = nullptr;
+        OakStatus status =
+            oak_device_flow_run(raw_, prompt ? &DeviceFlow::trampoline : nullptr, &shown, &tokens, &key);
+        if (shown.error) {
+            std::rethrow_exception(shown.error);
+        }
+        detail::check(status);
+        auto key_text = detail::take(key);
+        return SignIn{TokenSet::adopt(tokens), key_text.value_or(""), std::nullopt};
+    }
+    /// Cancels a running sign-in (from any thread).
+    void cancel() const { detail::check(oak_device_flow_cancel(raw_)); }
+
+  private:
+    struct Shown {
+        Prompt *prompt;
+        std::exception_ptr error;
+    };
+    static int32_t trampoline(const char *user_code, const char *uri, const char *uri_complete, uint64_t expires_in,
+                              void *user_data) noexcept {
+        auto *shown = static_cast<Shown *>(user_data);
+        try {
+            (*shown->prompt)(DeviceCode{user_code, uri, uri_complete ? uri_complete : "", expires_in});
+            return 0;
+        } catch (...) {
+            shown->error = std::current_exception();
+            return 1;
+        }
+    }
+    OakDeviceFlow *raw_ = nullptr;
+};
+
+/// A cached client-credentials token of the session's (confidential)
+/// provider and its store key: one grant per key however many threads ask.
+struct ServiceToken {
+    TokenSet tokens;
+    std::string key;
+};
+
+inline ServiceToken client_credentials(const Session &session, const std::optional<std::string> &scopes = std::nullopt,
+                                       const std::optional<std::string> &resource = std::nullopt,
+                                       const std::optional<std::string> &audience = std::nullopt) {
+    auto opt = [](const std::optional<std::string> &s, const char *name) {
+        return s ? detail::c_str(*s, name) : nullptr;
+    };
+    OakTokenSet *tokens = nullptr;
+    char *key = nullptr;
+    detail::check(oak_session_client_credentials(session.get(), opt(scopes, "scopes"), opt(resource, "resource"),
+                                                 opt(audience, "audience"), &tokens, &key));
+    auto k = detail::take(key);
+    return ServiceToken{TokenSet::adopt(tokens), k.value_or("")};
+}
+
+/// What a sign-out did.
+using LogoutResult = OakLogoutResult;
+
+/// Signs key out everywhere: revokes, deletes, then opens the provider's
+/// end-session URL with open_url (empty: the system browser) and waits up
+/// to timeout for the provider's redirect. A provider without an
+/// end-session endpoint, or a timeout, is not an error:
+/// provider_session_ended is then false.
+inline LogoutResult logout(const Provider &provider, const Store &store, const std::string &key,
+                           std::chrono::seconds timeout = std::chrono::seconds(0),
+                           std::function<void(const std::string &url)> open_url = {}) {
+    struct Opener {
+        std::function<void(const std::string &)> *open;
+        std::exception_ptr error;
+    } opener{&open_url, nullptr};
+    OakOpenBrowserFn trampoline = [](const char *url, void *user_data) noexcept -> int32_t {
+        auto *o = static_cast<Opener *>(user_data);
+        try {
+            (*o->open)(url);
+            return 0;
+        } catch (...) {
+            o->error = std::current_exception();
+            return 1;
+        }
+    };
+    LogoutResult result{};
+    OakStatus status = oak_logout(provider.get(), store.get(), detail::c_str(key, "key"),
+                                  static_cast<uint64_t>(timeout.count()), open_url ? trampoline : nullptr, &opener,
+                                  &result);
+    if (opener.error) {
+        std::rethrow_exception(opener.error);
+    }
+    detail::check(status);
+    return result;
+}
+
+/// Revokes and deletes key's tokens and returns the provider's end-session
+/// URL (nullopt when it has none) for programs that navigate themselves.
+inline std::pair<std::optional<std::string>, LogoutResult> logout_url(
+    const Provider &provider, const Store &store, const std::string &key,
+    const std::optional<std::string> &post_logout_redirect_uri = std::nullopt) {
+    char *url = nullptr;
+    LogoutResult result{};
+    detail::check(oak_logout_url(
+        provider.get(), store.get(), detail::c_str(key, "key"),
+        post_logout_redirect_uri ? detail::c_str(*post_logout_redirect_uri, "post_logout_redirect_uri") : nullptr,
+        &url, &result));
+    return {detail::take(url), result};
+}
+
+/// RFC 8693 token type URIs.
+namespace token_types {
+inline constexpr const char *access_token = "urn:ietf:params:oauth:token-type:access_token";
+inline constexpr const char *refresh_token = "urn:ietf:params:oauth:token-type:refresh_token";
+inline constexpr const char *id_token = "urn:ietf:params:oauth:token-type:id_token";
+inline constexpr const char *jwt = "urn:ietf:params:oauth:token-type:jwt";
+}  // namespace token_types
+
+/// An RFC 8693 token exchange request (subject token and type required).
+struct TokenExchangeRequest {
+    std::string subject_token;
+    std::string subject_token_type = token_types::access_token;
+    std::optional<std::string> actor_token;
+    std::optional<std::string> actor_token_type;
+    std::vector<std::string> audiences;
+    std::vector<std::string> resources;
+    std::optional<std::string> scopes;
+    std::optional<std::string> requested_token_type;
+};
+
+/// The issued token (its token type is "N_A" when it is not an access
+/// token: never send it as Bearer) and the issued token type URI.
+struct TokenExchangeResult {
+    TokenSet tokens;
+    std::string issued_token_type;
+};
+
+/// Exchanges the request's subject token at the provider's token endpoint
+/// with the provider's client authentication.
+inline TokenExchangeResult exchange_token(const Provider &provider, const TokenExchangeRequest &request) {
+    auto opt = [](const std::optional<std::string> &s, const char *name) {
+        return s ? detail::c_str(*s, name) : nullptr;
+    };
+    auto ptrs = [](const std::vector<std::string> &items, const char *name) {
+        std::vector<const char *> out;
+        for (const auto &s : items) {
+            out.push_back(detail::c_str(s, name));
+        }
+        return out;
+    };
+    auto auds = ptrs(request.audiences, "audience");
+    auto res = ptrs(request.resources, "resource");
+    OakTokenSet *tokens = nullptr;
+    char *issued = nullptr;
+    detail::check(oak_token_exchange(provider.get(), detail::c_str(request.subject_token, "subject_token"),
+                                     detail::c_str(request.subject_token_type, "subject_token_type"),
+                                     opt(request.actor_token, "actor_token"),
+                                     opt(request.actor_token_type, "actor_token_type"),
+                                     auds.empty() ? nullptr : auds.data(), auds.size(),
+                                     res.empty() ? nullptr : res.data(), res.size(), opt(request.scopes, "scopes"),
+                                     opt(request.requested_token_type, "requested_token_type"), &tokens, &issued));
+    auto type = detail::take(issued);
+    return TokenExchangeResult{TokenSet::adopt(tokens), type.value_or("")};
+}
+
 /// The library's version string and ABI version.
 inline std::string version() { return oak_version(); }
 inline uint32_t abi_version() noexcept { return oak_abi_version(); }

@@ -58,6 +58,7 @@ pub mod provider_settings;
 pub mod session;
 pub mod store;
 pub mod strings;
+pub mod token_exchange;
 pub mod token_set;
 
 pub use boundary::OakStatus;

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `GET /auth/login` | seals state, PKCE verifier, nonce and start time into a short-lived login cookie ([`PendingSignIns`]; nothing kept server-side, so no flood of logins can evict another browser's), redirects to the provider |
 //! | `GET /auth/callback` | opens this browser's login cookie (its state only, unexpired, single use), checks `iss`/`error`, exchanges the code, stores the tokens, sets the session cookie (`HttpOnly; SameSite=Lax`, `Secure` on https) |
-//! | `POST /auth/logout` | only with proof of same origin (`Origin`, else `Sec-Fetch-Site: same-origin`, else the session's CSRF token in `X-CSRF-Token`); revokes (refresh token first), deletes the tokens and the session, clears the cookie, reports the revocation ([`LogoutReport`]) |
+//! | `POST /auth/logout` | only with proof of same origin (`Origin`, else `Sec-Fetch-Site: same-origin`, else the session's CSRF token in `X-CSRF-Token`); revokes (refresh token first), deletes the tokens and the session, clears the cookie, reports the revocation ([`LogoutReport`]); then, when the deployment set [`DeployOptions::post_logout_redirect_uri`] and the provider has an `end_session_endpoint`, answers `303 See Other` to it (RP-initiated logout: `id_token_hint`, `client_id`, `post_logout_redirect_uri`, `state`) so the provider's session ends too |
 //! | `GET /auth/status` | `{"authenticated": ...}` with the key, expiry, user info and the session's CSRF token |
 
 use std::collections::HashMap;
@@ -174,6 +174,7 @@ pub struct DeployOptions {
     use_pkce: bool,
     pending_ttl: Duration,
     cookie_key: Option<CookieKey>,
+    post_logout_redirect_uri: Option<String>,
 }
 
 impl DeployOptions {
@@ -189,7 +190,26 @@ impl DeployOptions {
             use_pkce: true,
             pending_ttl: DEFAULT_PENDING_TTL,
             cookie_key: None,
+            post_logout_redirect_uri: None,
         }
+    }
+
+    /// Ends the provider's session too on `POST /auth/logout`: after
+    /// revoking and deleting, the answer is a `303 See Other` to the
+    /// provider's `end_session_endpoint` (RP-initiated logout), which sends
+    /// the browser back to `uri` (an absolute URL, or a path on
+    /// `base_url`; register it with the provider as a post-logout
+    /// redirect URI). Providers without the endpoint get the JSON answer
+    /// as before, saying so.
+    ///
+    /// ```
+    /// use oauthkit::flow::DeployOptions;
+    /// let o = DeployOptions::new("https://app.example").post_logout_redirect_uri("/signed-out");
+    /// # let _ = o;
+    /// ```
+    pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.post_logout_redirect_uri = Some(uri.into());
+        self
     }
 
     /// The session cookie's name (default `oauthkit_session`).
@@ -531,8 +551,42 @@ impl DeployHandler {
         };
         let name = &self.options.session_cookie;
         let clear = format!("{name}=; {}", self.cookie_attrs("/", Duration::ZERO));
+        // The ID token is the end-session hint; read it before the tokens
+        // are deleted.
+        let id_token = self
+            .options
+            .post_logout_redirect_uri
+            .as_ref()
+            .and_then(|_| self.store.load(&session.key).ok().flatten())
+            .and_then(|t| t.id_token);
         match sign_out(&*self.provider, &*self.store, &session.key) {
-            Ok(report) => DeployResponse::json(200, logout_json(&report)).cookie(clear),
+            Ok(report) => {
+                let mut body = logout_json(&report);
+                match self.end_session_url(id_token) {
+                    Ok(Some(url)) => {
+                        body["provider_logout"] = json!("redirect");
+                        let mut r = DeployResponse::json(303, body).cookie(clear);
+                        r.headers.push(("Location".into(), url));
+                        r
+                    }
+                    Ok(None) => {
+                        body["provider_logout"] =
+                            json!(if self.options.post_logout_redirect_uri.is_some() {
+                                "not_supported"
+                            } else {
+                                "not_configured"
+                            });
+                        DeployResponse::json(200, body).cookie(clear)
+                    }
+                    // Signed out here; the provider's session could not be
+                    // reached (discovery failed): say so, never hide it.
+                    Err(e) => {
+                        body["provider_logout"] = json!("failed");
+                        body["provider_logout_error"] = json!(e.to_string());
+                        DeployResponse::json(200, body).cookie(clear)
+                    }
+                }
+            }
             // The session is gone either way; the stored tokens may not be.
             Err(e) => DeployResponse::json(
                 500,
@@ -541,6 +595,26 @@ impl DeployHandler {
             )
             .cookie(clear),
         }
+    }
+
+    /// The provider's end-session URL for a signed-out session, when the
+    /// deployment configured a post-logout redirect URI.
+    fn end_session_url(&self, id_token: Option<Secret>) -> Result<Option<String>> {
+        let Some(uri) = &self.options.post_logout_redirect_uri else {
+            return Ok(None);
+        };
+        let uri = if uri.starts_with('/') {
+            format!("{}{uri}", self.options.base_url)
+        } else {
+            uri.clone()
+        };
+        let mut request = crate::provider::EndSessionRequest::new()
+            .post_logout_redirect_uri(uri)
+            .state(random::state());
+        if let Some(t) = id_token {
+            request = request.id_token_hint(t);
+        }
+        self.provider.end_session_url(&request)
     }
 
     fn status(&self, request: &DeployRequest) -> DeployResponse {

@@ -124,15 +124,43 @@ impl RpLogout {
     /// `http://127.0.0.1/logged-out` as a post-logout redirect URI (native
     /// clients: any port).
     pub fn run(&self, key: &str) -> Result<LogoutOutcome> {
-        let server = tiny_http::Server::http("127.0.0.1:0")
-            .map_err(|e| Error::Internal(format!("binding a loopback port: {e}")))?;
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .ok_or_else(|| Error::Internal("the loopback listener has no port".into()))?;
-        let redirect = format!("http://127.0.0.1:{port}{LOGGED_OUT_PATH}");
-        let mut outcome = self.local_logout(key, Some(&redirect))?;
+        let (server, redirect) = loopback()?;
+        let outcome = self.local_logout(key, Some(&redirect))?;
+        self.wait_for_provider(server, outcome)
+    }
+
+    /// Ends only the provider's session, for callers that signed out
+    /// locally themselves (for instance with
+    /// [`SessionManager::logout`](crate::flow::SessionManager::logout),
+    /// whose report says why a revocation failed): opens the end-session
+    /// URL with `id_token_hint` and waits for the redirect as
+    /// [`run`](Self::run) does. Nothing is revoked or deleted;
+    /// `end_session_url` is `None` when the provider has no end-session
+    /// endpoint.
+    pub fn end_session_only(&self, id_token_hint: Option<&str>) -> Result<LogoutOutcome> {
+        let (server, redirect) = loopback()?;
+        let state = random::state();
+        let mut request = EndSessionRequest::new()
+            .state(state.clone())
+            .post_logout_redirect_uri(redirect);
+        if let Some(id) = id_token_hint {
+            request = request.id_token_hint(id);
+        }
+        let outcome = LogoutOutcome {
+            tokens_revoked: false,
+            tokens_deleted: false,
+            end_session_url: self.provider.end_session_url(&request)?,
+            state,
+            provider_session_ended: false,
+        };
+        self.wait_for_provider(server, outcome)
+    }
+
+    fn wait_for_provider(
+        &self,
+        server: tiny_http::Server,
+        mut outcome: LogoutOutcome,
+    ) -> Result<LogoutOutcome> {
         let Some(url) = outcome.end_session_url.clone() else {
             return Ok(outcome);
         };
@@ -204,6 +232,18 @@ impl RpLogout {
             provider_session_ended: false,
         })
     }
+}
+
+/// A loopback listener on a free port and its logged-out URI.
+fn loopback() -> Result<(tiny_http::Server, String)> {
+    let server = tiny_http::Server::http("127.0.0.1:0")
+        .map_err(|e| Error::Internal(format!("binding a loopback port: {e}")))?;
+    let port = server
+        .server_addr()
+        .to_ip()
+        .map(|a| a.port())
+        .ok_or_else(|| Error::Internal("the loopback listener has no port".into()))?;
+    Ok((server, format!("http://127.0.0.1:{port}{LOGGED_OUT_PATH}")))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -39,6 +39,7 @@ pub mod random;
 mod redact;
 pub mod settings;
 pub mod tls;
+pub mod token_exchange;
 pub mod token_response;
 
 pub use client_auth::ClientAuthMethod;
@@ -53,6 +54,7 @@ pub use oidc::{EndpointOverrides, OidcConfig, OidcProvider, TenantIssuer};
 pub use pkce::Pkce;
 pub use settings::{ProviderKind, ProviderSettings};
 pub use tls::{TlsTrust, TrustStore};
+pub use token_exchange::{TokenExchangeRequest, TokenExchangeResponse};
 
 /// Which kind of token a revocation request names (RFC 7009 §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,6 +208,18 @@ pub trait Provider: Send + Sync {
         Err(crate::Error::ProviderUnsupported {
             provider: self.name().to_owned(),
             feature: "the client credentials grant",
+            detail: "this provider type has no token endpoint for it".into(),
+        })
+    }
+
+    /// RFC 8693 token exchange over the token endpoint with the client's
+    /// authentication (see [`token_exchange`]). The default is an
+    /// [`Error::ProviderUnsupported`].
+    fn exchange_token(&self, request: &TokenExchangeRequest) -> Result<TokenExchangeResponse> {
+        let _ = request;
+        Err(crate::Error::ProviderUnsupported {
+            provider: self.name().to_owned(),
+            feature: "token exchange (RFC 8693)",
             detail: "this provider type has no token endpoint for it".into(),
         })
     }

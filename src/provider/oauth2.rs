@@ -287,6 +287,14 @@ impl Provider for OAuth2Provider {
             .client_credentials(&self.config.token_url, self.auth, request)
     }
 
+    fn exchange_token(
+        &self,
+        request: &crate::provider::TokenExchangeRequest,
+    ) -> Result<crate::provider::TokenExchangeResponse> {
+        self.client
+            .token_exchange(&self.config.token_url, self.auth, request)
+    }
+
     fn poll_device_token(
         &self,
         authorization: &crate::provider::DeviceAuthorization,

@@ -645,6 +645,18 @@ impl Provider for OidcProvider {
             .client_credentials(&url, self.auth_method()?, request)
     }
 
+    fn exchange_token(
+        &self,
+        request: &crate::provider::TokenExchangeRequest,
+    ) -> Result<crate::provider::TokenExchangeResponse> {
+        let actor = request.actor().map(|a| a.expose()).unwrap_or_default();
+        self.guard(&[request.subject_token().expose(), actor], || {
+            let url = self.required(Endpoint::Token, "token")?;
+            self.client
+                .token_exchange(&url, self.auth_method()?, request)
+        })
+    }
+
     fn poll_device_token(
         &self,
         authorization: &crate::provider::DeviceAuthorization,

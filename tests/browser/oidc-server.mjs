@@ -24,8 +24,13 @@
 // https://other.example/; any other resource is invalid_target. The
 // stats list each client_credentials request's client, scope, resource
 // and audience (cc_requests).
+// Token exchange (RFC 8693, tests/provider_token_exchange.rs): client
+// CLIENT_ID-tx (client_secret_basic, secret as above) may use the custom
+// grant registered below; see its comment for what it checks. The stats
+// list each exchange (tx_requests).
 // prints "READY <issuer>" once listening; exits when stdin closes.
 import http from 'node:http';
+import crypto from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 
 const clientId = process.argv[2] || 'oauthkit-browser-test';
@@ -72,6 +77,16 @@ const provider = new Provider(issuer, {
       grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
       response_types: [],
     })),
+    // token exchange (RFC 8693)
+    {
+      client_id: `${clientId}-tx`,
+      client_secret: `${clientId}-tx-secret-0123456789abcdef0123456789abcdef`,
+      token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: [],
+      grant_types: ['urn:ietf:params:oauth:grant-type:token-exchange'],
+      response_types: [],
+      scope: 'openid api:read api:write',
+    },
   ],
   ttl: {
     DeviceCode: (_ctx, _code, client) => (client.clientId === `${clientId}-device-short` ? 3 : 600),
@@ -108,11 +123,84 @@ const provider = new Provider(issuer, {
     claims: async () => ({ sub: id, email: `${id}@example.test`, email_verified: true, name: `User ${id}` }),
   }),
   rotateRefreshToken: true,
+  // token exchange: the actor of a delegated token as RFC 8693 §4.1's
+  // `act` claim (set by the grant below; other tokens have none)
+  extraTokenClaims: (_ctx, token) => (token.gty === 'token_exchange' && token.act ? { act: token.act } : undefined),
 });
 provider.proxy = false;
 
+// RFC 8693 token exchange, checked the way §2.1 says: subject_token and
+// subject_token_type are required; the only subject and actor type this
+// server knows is access_token (an unknown or unsupported type is
+// invalid_request), and the token must be one of this provider's active
+// access tokens (AccessToken.find), else invalid_grant; an actor_token
+// needs its actor_token_type and vice versa. audience may only be
+// https://api.example and resource only https://api.example/ or
+// https://other.example/ (else invalid_target); scope must be among the
+// subject token's scopes (else invalid_scope). requested_token_type
+// access_token (the default) issues an opaque access token for the
+// subject's account, audience set, actor recorded as `act`; jwt issues an
+// HS256 JWT (sub, aud, act) with token_type N_A, as RFC 8693 §2.2.1 allows
+// for a token that is not an access token.
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const TT = 'urn:ietf:params:oauth:token-type:';
+const jwtKey = crypto.randomBytes(32);
+provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
+  const p = ctx.oidc.params;
+  const body = ctx.oidc.body || {};
+  const list = (v) => (v === undefined ? [] : [].concat(v));
+  const record = { client: ctx.oidc.client.clientId, subject_token_type: p.subject_token_type || null,
+    actor_token_type: p.actor_token_type || null, audience: list(body.audience), resource: list(body.resource),
+    scope: p.scope || null, requested_token_type: p.requested_token_type || null };
+  stats.tx_requests.push(record);
+  const fail = (Err, message) => { record.answer = Err.name; throw new Err(message); };
+  if (!p.subject_token) fail(errors.InvalidRequest, 'missing subject_token');
+  if (!p.subject_token_type) fail(errors.InvalidRequest, 'missing subject_token_type');
+  if (p.subject_token_type !== `${TT}access_token`) fail(errors.InvalidRequest, 'unsupported subject_token_type');
+  if (!!p.actor_token !== !!p.actor_token_type) fail(errors.InvalidRequest, 'actor_token and actor_token_type go together');
+  if (p.actor_token_type && p.actor_token_type !== `${TT}access_token`) fail(errors.InvalidRequest, 'unsupported actor_token_type');
+  const find = async (value) => {
+    const t = await provider.AccessToken.find(value);
+    return t && !t.isExpired ? t : undefined;
+  };
+  const subject = await find(p.subject_token);
+  if (!subject) fail(errors.InvalidGrant, 'subject_token is not an active access token');
+  const actor = p.actor_token ? await find(p.actor_token) : undefined;
+  if (p.actor_token && !actor) fail(errors.InvalidGrant, 'actor_token is not an active access token');
+  for (const a of record.audience) if (a !== 'https://api.example') fail(errors.InvalidTarget, 'unknown audience');
+  for (const r of record.resource) {
+    if (r !== 'https://api.example/' && r !== 'https://other.example/') fail(errors.InvalidTarget, 'unknown resource');
+  }
+  const granted = new Set((subject.scope || '').split(' '));
+  const scope = p.scope || subject.scope;
+  if (p.scope && !p.scope.split(' ').every((s) => granted.has(s))) fail(errors.InvalidScope, 'scope exceeds the subject token', p.scope);
+  const aud = record.audience[0] || record.resource[0];
+  const act = actor ? { sub: actor.accountId, client_id: actor.clientId } : undefined;
+  const requested = p.requested_token_type || `${TT}access_token`;
+  if (requested === `${TT}jwt`) {
+    const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iss: issuer, sub: subject.accountId, aud, act, iat: now, exp: now + 300 })}`;
+    const sig = crypto.createHmac('sha256', jwtKey).update(unsigned).digest('base64url');
+    record.answer = 'jwt';
+    ctx.body = { access_token: `${unsigned}.${sig}`, issued_token_type: `${TT}jwt`, token_type: 'N_A', expires_in: 300 };
+    return;
+  }
+  if (requested !== `${TT}access_token`) fail(errors.InvalidRequest, 'unsupported requested_token_type');
+  const token = new provider.AccessToken({
+    accountId: subject.accountId, client: ctx.oidc.client, scope,
+    gty: 'token_exchange',
+  });
+  token.act = act;
+  if (aud) token.aud = aud;
+  const value = await token.save();
+  record.answer = 'access_token';
+  ctx.body = { access_token: value, issued_token_type: `${TT}access_token`, token_type: 'Bearer', expires_in: token.expiration, scope };
+}, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'scope', 'audience', 'resource'],
+['audience', 'resource']);
+
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-const stats = { polls: [], early_polls: 0, token_requests: {}, cc_requests: [] };
+const stats = { polls: [], early_polls: 0, token_requests: {}, cc_requests: [], tx_requests: [] };
 const lastPoll = new Map(); // device_code -> { at, required }
 provider.use(async (ctx, next) => {
   await next();

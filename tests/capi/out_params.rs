@@ -21,6 +21,7 @@ use oauthkit::capi::provider_settings::*;
 use oauthkit::capi::session::*;
 use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
+use oauthkit::capi::token_exchange::*;
 use oauthkit::capi::token_set::*;
 use oauthkit::capi::OakStatus::{self, *};
 
@@ -376,6 +377,27 @@ pub fn table() -> BTreeMap<&'static str, Case> {
         t.insert(
             "oak_logout_url",
             case(|s| oak_logout_url(n(), n(), n(), n(), s.p(0), s.p(1))),
+        );
+        // token_exchange.rs
+        t.insert(
+            "oak_token_exchange",
+            case(|s| {
+                oak_token_exchange(
+                    n(),
+                    n(),
+                    n(),
+                    n(),
+                    n(),
+                    n(),
+                    0,
+                    n(),
+                    0,
+                    n(),
+                    n(),
+                    s.p(0),
+                    s.p(1),
+                )
+            }),
         );
         t.insert(
             "oak_provider_from_settings",

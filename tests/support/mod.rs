@@ -8,6 +8,7 @@ pub mod dev;
 pub mod device_user;
 pub mod fake_device;
 pub mod flow_http;
+pub mod idp_tokens;
 pub mod interactions;
 pub mod log_capture;
 pub mod node_idp;

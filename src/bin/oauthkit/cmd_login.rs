@@ -22,6 +22,7 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
   oauthkit login                 # the default profile, opens your browser
   oauthkit login work --no-browser   # print the address instead
   oauthkit login work --paste        # over SSH: open the address anywhere, paste where it ends
+  oauthkit login work --device       # no browser here: a code to enter on a phone (QR code)
 
 The browser command: $OAUTHKIT_BROWSER, else $BROWSER (%s is the address, else it is
 the last argument), else the system browser. Ctrl-C cancels cleanly.")]
@@ -34,6 +35,11 @@ pub struct LoginArgs {
     /// Print the address instead of opening a browser.
     #[arg(long)]
     pub no_browser: bool,
+    /// The device grant (RFC 8628): sign in on another device (a phone) with
+    /// a short code, shown here with a QR code; for machines without a
+    /// browser.
+    #[arg(long, conflicts_with_all = ["paste", "no_browser"])]
+    pub device: bool,
     /// Seconds to wait for the sign-in (default: the profile's, else 300).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
@@ -50,6 +56,13 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> oauthkit::Result<i32> {
         provider.name(),
         profile.name
     );
+    let timeout = args
+        .timeout
+        .or(profile.file.timeout_secs)
+        .unwrap_or(DEFAULT_TIMEOUT_SECS);
+    if args.device {
+        return crate::cmd_login_device::run(&profile, provider, &opened, timeout);
+    }
     let mut options = CallbackServerOptions::new();
     if let Some(port) = profile.file.port {
         options = options.port(PortChoice::Fixed(port));
@@ -60,10 +73,6 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> oauthkit::Result<i32> {
     if let Some(path) = &profile.file.callback_path {
         options = options.path(path.clone());
     }
-    let timeout = args
-        .timeout
-        .or(profile.file.timeout_secs)
-        .unwrap_or(DEFAULT_TIMEOUT_SECS);
     let mut flow = AuthFlowManager::new(provider, Some(opened.store.clone()), None)
         .with_token_key(profile.token_key())
         .with_auth_timeout(Duration::from_secs(timeout))

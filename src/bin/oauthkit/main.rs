@@ -12,6 +12,7 @@ mod cmd_doctor;
 mod cmd_git;
 mod cmd_kubectl;
 mod cmd_login;
+mod cmd_login_device;
 mod cmd_logout;
 mod cmd_status;
 mod cmd_token;

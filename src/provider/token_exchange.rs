@@ -1,0 +1,528 @@
+//! OAuth 2.0 Token Exchange (RFC 8693): a client trades a token it holds
+//! (the subject token, and optionally an actor token for delegation) for
+//! another token, for another audience or resource, with other scopes or of
+//! another type. It goes over the provider's token endpoint with the
+//! provider's client authentication, like every other grant.
+//!
+//! The answer's `issued_token_type` is returned to the caller
+//! ([`TokenExchangeResponse::issued_token_type`]). RFC 8693 §2.2.1: when
+//! the issued token is not an access token, `token_type` may be `N_A`
+//! ("not applicable"). oauthkit accepts `N_A` only then — an answer that
+//! says it issued an access token must still be a Bearer token (RFC 6749
+//! §7.1) — and keeps `"N_A"` as the token set's `token_type`, so nothing
+//! sends such a token as `Authorization: Bearer` by mistake
+//! ([`TokenExchangeResponse::bearer_usable`]).
+//!
+//! The subject and actor tokens are secrets: redacted in `Debug` and
+//! scrubbed from every error of the request, whatever the provider echoes.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::provider::client::OAuthClient;
+use crate::provider::client_auth::ClientAuthMethod;
+use crate::provider::client_credentials::check_resource;
+use crate::provider::http::{Body, HttpResponse, Method};
+use crate::provider::token_response::{parse_token_response_with, TokenTypeRule};
+use crate::secret::Secret;
+use crate::token::TokenSet;
+
+/// The grant type of RFC 8693.
+pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+/// The token type identifiers of RFC 8693 §3.
+pub mod token_types {
+    /// An OAuth 2.0 access token.
+    pub const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
+    /// An OAuth 2.0 refresh token.
+    pub const REFRESH_TOKEN: &str = "urn:ietf:params:oauth:token-type:refresh_token";
+    /// An OpenID Connect ID token.
+    pub const ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
+    /// A base64url-encoded SAML 1.1 assertion.
+    pub const SAML1: &str = "urn:ietf:params:oauth:token-type:saml1";
+    /// A base64url-encoded SAML 2.0 assertion.
+    pub const SAML2: &str = "urn:ietf:params:oauth:token-type:saml2";
+    /// A JWT (RFC 7519).
+    pub const JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
+}
+
+/// The `token_type` of an answer whose issued token is not an access token
+/// (RFC 8693 §2.2.1).
+pub const TOKEN_TYPE_NOT_APPLICABLE: &str = "N_A";
+
+/// What to exchange and what to ask for (RFC 8693 §2.1).
+///
+/// ```
+/// use oauthkit::provider::token_exchange::token_types;
+/// use oauthkit::provider::TokenExchangeRequest;
+/// let r = TokenExchangeRequest::new("eyJ-subject", token_types::ACCESS_TOKEN)
+///     .actor_token("eyJ-actor", token_types::JWT)
+///     .audience("https://backend.example")
+///     .resource("https://api.example/orders")
+///     .scopes(["orders:read"])
+///     .requested_token_type(token_types::ACCESS_TOKEN);
+/// // the tokens are secrets: Debug never shows them
+/// let shown = format!("{r:?}");
+/// assert!(!shown.contains("eyJ"));
+/// assert!(shown.contains("https://backend.example"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct TokenExchangeRequest {
+    subject_token: Secret,
+    subject_token_type: String,
+    actor: Option<(Secret, String)>,
+    audiences: Vec<String>,
+    resources: Vec<String>,
+    scopes: Option<Vec<String>>,
+    requested_token_type: Option<String>,
+    params: Vec<(String, String)>,
+}
+
+impl TokenExchangeRequest {
+    /// Exchanges `subject_token`, of type `subject_token_type` (one of
+    /// [`token_types`] or another absolute URI the provider knows).
+    pub fn new(subject_token: impl Into<Secret>, subject_token_type: impl Into<String>) -> Self {
+        TokenExchangeRequest {
+            subject_token: subject_token.into(),
+            subject_token_type: subject_token_type.into(),
+            actor: None,
+            audiences: Vec::new(),
+            resources: Vec::new(),
+            scopes: None,
+            requested_token_type: None,
+            params: Vec::new(),
+        }
+    }
+
+    /// The token of the party acting for the subject (delegation,
+    /// RFC 8693 §1.1), with its type.
+    pub fn actor_token(
+        mut self,
+        actor_token: impl Into<Secret>,
+        actor_token_type: impl Into<String>,
+    ) -> Self {
+        self.actor = Some((actor_token.into(), actor_token_type.into()));
+        self
+    }
+
+    /// Adds an `audience`: the logical name of the service the token is
+    /// for (may repeat).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Adds a `resource`: an absolute URI without a fragment where the
+    /// token will be used (may repeat).
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
+        self
+    }
+
+    /// The scopes asked for (none set: no `scope` is sent, and the
+    /// provider decides).
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The type of token wanted (one of [`token_types`]).
+    pub fn requested_token_type(mut self, token_type: impl Into<String>) -> Self {
+        self.requested_token_type = Some(token_type.into());
+        self
+    }
+
+    /// Adds another form parameter. The parameters this type sets, and
+    /// `client_id`/`client_secret`, cannot be set this way.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// The subject token (a secret).
+    pub fn subject_token(&self) -> &Secret {
+        &self.subject_token
+    }
+
+    /// The actor token (a secret), if any.
+    pub fn actor(&self) -> Option<&Secret> {
+        self.actor.as_ref().map(|(t, _)| t)
+    }
+
+    /// The request form, checked (RFC 8693 §2.1).
+    pub(crate) fn form(&self) -> Result<Vec<(String, String)>> {
+        let bad = |m: String| Err(Error::InvalidArgument(m));
+        if self.subject_token.is_empty() {
+            return bad("token exchange needs a subject token".into());
+        }
+        check_type("subject_token_type", &self.subject_token_type)?;
+        let mut form = vec![
+            ("grant_type".to_owned(), GRANT_TYPE.to_owned()),
+            (
+                "subject_token".to_owned(),
+                self.subject_token.expose().to_owned(),
+            ),
+            (
+                "subject_token_type".to_owned(),
+                self.subject_token_type.clone(),
+            ),
+        ];
+        if let Some((token, ty)) = &self.actor {
+            if token.is_empty() {
+                return bad("the actor token is empty".into());
+            }
+            check_type("actor_token_type", ty)?;
+            form.push(("actor_token".into(), token.expose().to_owned()));
+            form.push(("actor_token_type".into(), ty.clone()));
+        }
+        if let Some(t) = &self.requested_token_type {
+            check_type("requested_token_type", t)?;
+            form.push(("requested_token_type".into(), t.clone()));
+        }
+        for a in &self.audiences {
+            if a.is_empty() {
+                return bad("an audience is empty".into());
+            }
+            form.push(("audience".into(), a.clone()));
+        }
+        for r in &self.resources {
+            check_resource(r)?;
+            form.push(("resource".into(), r.clone()));
+        }
+        if let Some(s) = self.scopes.as_ref().filter(|s| !s.is_empty()) {
+            form.push(("scope".into(), s.join(" ")));
+        }
+        for (k, v) in &self.params {
+            if form.iter().any(|(name, _)| name == k)
+                || matches!(
+                    k.as_str(),
+                    "client_id"
+                        | "client_secret"
+                        | "client_assertion"
+                        | "client_assertion_type"
+                        | "subject_token"
+                        | "subject_token_type"
+                        | "actor_token"
+                        | "actor_token_type"
+                        | "requested_token_type"
+                        | "grant_type"
+                        | "scope"
+                        | "resource"
+                        | "audience"
+                )
+            {
+                return bad(format!(
+                    "'{k}' cannot be set as an extra token exchange parameter"
+                ));
+            }
+            form.push((k.clone(), v.clone()));
+        }
+        Ok(form)
+    }
+}
+
+/// A token type identifier is an absolute URI (RFC 8693 §3); a short name
+/// such as `access_token` is a mistake worth naming before the request.
+fn check_type(what: &str, t: &str) -> Result<()> {
+    let ok = url::Url::parse(t).is_ok() && !t.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "{what} '{}' is not a token type URI (e.g. {})",
+            t.chars().take(100).collect::<String>(),
+            token_types::ACCESS_TOKEN
+        )))
+    }
+}
+
+/// The answer of a token exchange (RFC 8693 §2.2.1).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TokenExchangeResponse {
+    /// The issued token (in `access_token`, whatever its type, as the RFC
+    /// says), its expiry, scopes and refresh token. `token_type` is `"N_A"`
+    /// when the provider said the token is not an access token.
+    pub tokens: TokenSet,
+    /// What the provider issued: one of [`token_types`] or another URI.
+    pub issued_token_type: String,
+}
+
+impl TokenExchangeResponse {
+    /// Whether the issued token may be sent as `Authorization: Bearer`:
+    /// the answer's `token_type` was Bearer (not `N_A`).
+    ///
+    /// ```
+    /// use oauthkit::provider::token_exchange::{token_types, TokenExchangeResponse};
+    /// use oauthkit::TokenSet;
+    /// let r = TokenExchangeResponse::new(TokenSet::bearer("at"), token_types::ACCESS_TOKEN);
+    /// assert!(r.bearer_usable());
+    /// let mut t = TokenSet::bearer("eyJ...");
+    /// t.token_type = "N_A".into();
+    /// assert!(!TokenExchangeResponse::new(t, token_types::JWT).bearer_usable());
+    /// ```
+    pub fn bearer_usable(&self) -> bool {
+        self.tokens.token_type.eq_ignore_ascii_case("bearer")
+    }
+
+    /// A response (for tests and other providers' implementations).
+    pub fn new(tokens: TokenSet, issued_token_type: impl Into<String>) -> Self {
+        TokenExchangeResponse {
+            tokens,
+            issued_token_type: issued_token_type.into(),
+        }
+    }
+}
+
+/// Parses a token exchange answer: `issued_token_type` is required; `N_A`
+/// as `token_type` is taken only for a token that is not an access token.
+fn parse_exchange_response(
+    response: HttpResponse,
+    red: &mut crate::provider::redact::Redactor,
+) -> Result<TokenExchangeResponse> {
+    let malformed = |message: String| Error::Http {
+        endpoint: "token exchange".into(),
+        message,
+        source: None,
+    };
+    let parsed: Option<Value> = response
+        .is_success()
+        .then(|| serde_json::from_slice(&response.body).ok())
+        .flatten();
+    let Some(Value::Object(mut map)) = parsed else {
+        // errors and malformed bodies get the shared parser's typed
+        // errors; should it accept the body anyway, there is still no
+        // issued_token_type to return
+        parse_token_response_with(
+            "token exchange",
+            &response,
+            &[],
+            &TokenTypeRule::default(),
+            red,
+        )?;
+        return Err(malformed(
+            "the token exchange answer is not a JSON object".into(),
+        ));
+    };
+    red.add_token_response(&Value::Object(map.clone()));
+    if map.contains_key("error") {
+        // GitHub-style 200 errors: the shared parser names them
+        parse_token_response_with(
+            "token exchange",
+            &response,
+            &[],
+            &TokenTypeRule::default(),
+            red,
+        )?;
+    }
+    let issued_token_type = match map.remove("issued_token_type") {
+        Some(Value::String(s)) if !s.is_empty() => s,
+        Some(_) => {
+            return Err(malformed(
+                "the token exchange answer's issued_token_type is not a non-empty string".into(),
+            ))
+        }
+        None => {
+            return Err(malformed(
+                "the token exchange answer has no issued_token_type (RFC 8693 §2.2.1 requires it)"
+                    .into(),
+            ))
+        }
+    };
+    let not_applicable =
+        map.get("token_type").and_then(Value::as_str) == Some(TOKEN_TYPE_NOT_APPLICABLE);
+    if not_applicable {
+        if issued_token_type == token_types::ACCESS_TOKEN {
+            return Err(malformed(
+                "the token exchange answer issued an access token with token_type N_A; an access token must have a usable type (RFC 8693 §2.2.1)"
+                    .into(),
+            ));
+        }
+        // Checked here, so the shared Bearer rule does not refuse it.
+        map.remove("token_type");
+    }
+    let body = serde_json::to_vec(&Value::Object(map))
+        .map_err(|e| malformed(format!("re-reading the token exchange answer failed: {e}")))?;
+    let rewritten = HttpResponse {
+        status: response.status,
+        content_type: response.content_type.clone(),
+        www_authenticate: None,
+        body,
+    };
+    let mut tokens = parse_token_response_with(
+        "token exchange",
+        &rewritten,
+        &[],
+        &TokenTypeRule::default(),
+        red,
+    )?;
+    if not_applicable {
+        tokens.token_type = TOKEN_TYPE_NOT_APPLICABLE.to_owned();
+    }
+    Ok(TokenExchangeResponse {
+        tokens,
+        issued_token_type,
+    })
+}
+
+impl OAuthClient {
+    /// `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` with
+    /// the client's authentication.
+    pub(crate) fn token_exchange(
+        &self,
+        token_url: &str,
+        method: ClientAuthMethod,
+        request: &TokenExchangeRequest,
+    ) -> Result<TokenExchangeResponse> {
+        let form = request.form()?;
+        let applied = self.creds.apply(method, form);
+        let mut response = self.http.call(
+            "token exchange",
+            Method::Post,
+            token_url,
+            Body::Form(&applied.pairs()),
+            applied.auth(),
+            &[],
+            parse_exchange_response,
+        )?;
+        if response.tokens.scopes.is_empty() {
+            // RFC 6749 §5.1: no `scope` means the requested one
+            if let Some(s) = &request.scopes {
+                response.tokens.scopes = s.clone();
+            }
+        }
+        Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::redact::Redactor;
+
+    fn answer(status: u16, body: Value) -> Result<TokenExchangeResponse> {
+        let r = HttpResponse {
+            status,
+            content_type: Some("application/json".into()),
+            www_authenticate: None,
+            body: body.to_string().into_bytes(),
+        };
+        parse_exchange_response(r, &mut Redactor::new())
+    }
+
+    #[test]
+    fn not_applicable_only_for_tokens_that_are_not_access_tokens() {
+        use serde_json::json;
+        let ok = answer(
+            200,
+            json!({"access_token": "eyJ.x.y", "token_type": "N_A",
+                   "issued_token_type": token_types::JWT, "expires_in": 60}),
+        )
+        .unwrap();
+        assert_eq!(ok.tokens.token_type, "N_A");
+        assert!(!ok.bearer_usable());
+        assert_eq!(ok.issued_token_type, token_types::JWT);
+        assert!(!ok.tokens.extra.contains_key("issued_token_type"));
+        let e = answer(
+            200,
+            json!({"access_token": "at", "token_type": "N_A",
+                   "issued_token_type": token_types::ACCESS_TOKEN}),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("N_A"), "{e}");
+        // any other unknown type stays refused, even for a JWT
+        assert!(answer(
+            200,
+            json!({"access_token": "at", "token_type": "mac",
+                   "issued_token_type": token_types::JWT}),
+        )
+        .is_err());
+        // lower-case n_a is not the registered value
+        assert!(answer(
+            200,
+            json!({"access_token": "at", "token_type": "n_a",
+                   "issued_token_type": token_types::JWT}),
+        )
+        .is_err());
+        let b = answer(
+            200,
+            json!({"access_token": "at", "token_type": "Bearer",
+                   "issued_token_type": token_types::ACCESS_TOKEN}),
+        )
+        .unwrap();
+        assert!(b.bearer_usable());
+    }
+
+    #[test]
+    fn issued_token_type_is_required_and_errors_are_typed() {
+        use serde_json::json;
+        let e = answer(200, json!({"access_token": "at", "token_type": "Bearer"})).unwrap_err();
+        assert!(e.to_string().contains("issued_token_type"), "{e}");
+        let e = answer(
+            200,
+            json!({"access_token": "at", "token_type": "Bearer", "issued_token_type": 5}),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Http);
+        let e = answer(400, json!({"error": "invalid_target"})).unwrap_err();
+        assert!(matches!(&e, Error::OAuth { error, .. } if error == "invalid_target"));
+        let e = answer(200, json!({"error": "invalid_request"})).unwrap_err();
+        assert!(matches!(&e, Error::OAuth { error, .. } if error == "invalid_request"));
+        let e = answer(200, json!([1])).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Http);
+    }
+
+    #[test]
+    fn form_checks() {
+        let base = TokenExchangeRequest::new("st", token_types::ACCESS_TOKEN);
+        let f = base.clone().form().unwrap();
+        assert_eq!(f[0], ("grant_type".to_owned(), GRANT_TYPE.to_owned()));
+        assert!(!f.iter().any(|(k, _)| k == "scope" || k == "actor_token"));
+        for bad in [
+            TokenExchangeRequest::new("", token_types::ACCESS_TOKEN),
+            TokenExchangeRequest::new("st", "access_token"),
+            TokenExchangeRequest::new("st", ""),
+            base.clone().actor_token("", token_types::JWT),
+            base.clone().actor_token("a", "jwt"),
+            base.clone().requested_token_type("id token"),
+            base.clone().resource("relative/path"),
+            base.clone().resource("https://api.example/#frag"),
+            base.clone().audience(""),
+            base.clone().param("subject_token", "x"),
+            base.clone().param("client_secret", "x"),
+            base.clone().param("grant_type", "x"),
+        ] {
+            let e = bad.form().unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{e}");
+        }
+        let f = base
+            .actor_token("act", token_types::JWT)
+            .audience("a1")
+            .audience("a2")
+            .resource("https://r.example/")
+            .scopes(["x", "y"])
+            .param("custom", "v")
+            .form()
+            .unwrap();
+        let names: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "grant_type",
+                "subject_token",
+                "subject_token_type",
+                "actor_token",
+                "actor_token_type",
+                "audience",
+                "audience",
+                "resource",
+                "scope",
+                "custom"
+            ]
+        );
+    }
+}

@@ -1,0 +1,39 @@
+//! Tokens from panva's oidc-provider (tests/browser/oidc-server.mjs) for
+//! tests that need a real user's token as input (token exchange).
+
+use oauthkit::provider::{random, AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+
+use super::interactions;
+use super::node_idp::NodeIdp;
+
+const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
+
+/// A user's access token from a real sign-in of `login` with the public
+/// client (scope `openid`), its login and consent forms driven over HTTP.
+pub fn user_access_token(idp: &NodeIdp, login: &str) -> String {
+    let p = OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).with_scopes(["openid"]))
+        .unwrap();
+    let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
+    let url = p
+        .build_authorize_url(&AuthorizeRequest {
+            redirect_uri: REDIRECT_URI,
+            state: &state,
+            pkce: Some(&pkce),
+            nonce: Some(&nonce),
+            extra_params: &[],
+        })
+        .unwrap();
+    let redirect = interactions::sign_in(&url, REDIRECT_URI, login);
+    let code = redirect.param("code").expect("a code");
+    let t = p
+        .exchange_code(&code, REDIRECT_URI, Some(pkce.verifier()), Some(&nonce))
+        .unwrap();
+    t.access_token.expose().to_owned()
+}
+
+/// The token-exchange client of oidc-server.mjs: (client id, secret).
+pub fn tx_client(idp: &NodeIdp) -> (String, String) {
+    let id = idp.client("tx");
+    let secret = format!("{id}-secret-0123456789abcdef0123456789abcdef");
+    (id, secret)
+}
