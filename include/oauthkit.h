@@ -522,10 +522,10 @@ OakStatus oak_flow_run_native(const OakFlow *flow,
 OakStatus oak_flow_cancel(const OakFlow *flow);
 
 /**
- * Writes where the current or last sign-in is (an `OakFlowState`) to
- * `*out_state`. Any thread.
+ * Writes where the current or last sign-in is to `*out_state` (set to
+ * `OAK_FLOW_IDLE` when the call fails). Any thread.
  */
-OakStatus oak_flow_state(const OakFlow *flow, int32_t *out_state);
+OakStatus oak_flow_state(const OakFlow *flow, OakFlowState *out_state);
 
 /**
  * Signs `key` out: revokes its tokens (refresh token first), deletes them

@@ -482,7 +482,7 @@ static void test_sign_in_refresh_and_logout(void) {
     char *key = NULL, *info = NULL, *name = NULL, *rt = NULL, *at = NULL;
     struct browser browser = {.action = APPROVE};
     struct refresh_log log = {.lock = PTHREAD_MUTEX_INITIALIZER};
-    int32_t state = -1;
+    OakFlowState state = -1;
     uint64_t n = 99;
 
     CHECK_OK(oak_provider_name(d.provider, &name));
@@ -595,7 +595,7 @@ struct canceller {
 
 static void *cancel_later(void *arg) {
     struct canceller *c = arg;
-    int32_t state = OAK_FLOW_IDLE;
+    OakFlowState state = OAK_FLOW_IDLE;
     for (int i = 0; i < 500 && state != OAK_FLOW_WAITING_FOR_CALLBACK; i++) {
         oak_flow_state(c->flow, &state);
         usleep(10000);
@@ -613,7 +613,7 @@ static void test_flow_cancel_deny_and_failures(void) {
     OakFlow *flow = NULL;
     OakTokenSet *tokens = NULL;
     char *key = NULL;
-    int32_t state = -1;
+    OakFlowState state = -1;
     CHECK_OK(oak_flow_new(d.provider, NULL, NULL, &flow));
 
     /* Cancelled from another thread while waiting for the browser. */
@@ -764,7 +764,7 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
     OUT_CASE(oak_flow_new, 1, SIZES(PTR), oak_flow_new(NULL, NULL, NULL, P(0, OakFlow *)))                       \
     OUT_CASE(oak_flow_run_native, 1, SIZES(PTR, PTR, PTR),                                                       \
              oak_flow_run_native(NULL, NULL, NULL, P(0, OakTokenSet *), P(1, char *), P(2, char *)))             \
-    OUT_CASE(oak_flow_state, 1, SIZES(sizeof(int32_t)), oak_flow_state(NULL, P(0, int32_t)))                     \
+    OUT_CASE(oak_flow_state, 1, SIZES(sizeof(OakFlowState)), oak_flow_state(NULL, P(0, OakFlowState)))           \
     OUT_CASE(oak_session_new, 1, SIZES(PTR), oak_session_new(NULL, NULL, NULL, NULL, P(0, OakSession *)))        \
     OUT_CASE(oak_session_access_token, 1, SIZES(PTR), oak_session_access_token(NULL, NULL, P(0, char *)))        \
     OUT_CASE(oak_session_tokens, 1, SIZES(PTR), oak_session_tokens(NULL, NULL, P(0, OakTokenSet *)))             \

@@ -134,6 +134,6 @@ class Flow(Handle):
     @property
     def state(self) -> FlowState:
         """Where the current or last sign-in is. Any thread."""
-        out = ffi.new("int32_t *")
+        out = ffi.new("OakFlowState *")
         check(lib.oak_flow_state(self._h, out))
         return FlowState(int(out[0]))

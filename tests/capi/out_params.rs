@@ -87,8 +87,8 @@ pub fn header_functions(header: &str) -> BTreeMap<String, Vec<Param>> {
     out
 }
 
-/// Structs the library writes through an out-parameter.
-const OUT_STRUCTS: [&str; 1] = ["OakLogoutResult"];
+/// Structs and enums the library writes through an out-parameter.
+const OUT_STRUCTS: [&str; 2] = ["OakLogoutResult", "OakFlowState"];
 
 const SCALARS: [&str; 6] = [
     "bool", "int32_t", "int64_t", "uint32_t", "uint64_t", "size_t",
@@ -109,7 +109,7 @@ fn pointee_size(ty: &str) -> usize {
     match ty.strip_suffix('*').unwrap() {
         p if p.ends_with('*') => size_of::<*mut u8>(),
         "bool" => 1,
-        "int32_t" | "uint32_t" => 4,
+        "int32_t" | "uint32_t" | "OakFlowState" => 4,
         "int64_t" | "uint64_t" | "size_t" => 8,
         "OakLogoutResult" => size_of::<oauthkit::capi::logout::OakLogoutResult>(),
         other => panic!("no size known for out-parameter type {other}"),
