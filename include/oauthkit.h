@@ -230,10 +230,135 @@ typedef struct OakSession OakSession;
 typedef struct OakStore OakStore;
 
 /**
+ * What a callback hands back through `oak_store_reply_add`: the values,
+ * or the first problem with them.
+ */
+typedef struct OakStoreReply OakStoreReply;
+
+/**
  * An opaque handle on a set of tokens (access token, refresh token, ID
  * token, scopes, expiry). Free it with `oak_token_set_free`.
  */
 typedef struct OakTokenSet OakTokenSet;
+
+/**
+ * Saves `json` (a token set in oauthkit's JSON shape, the one
+ * `oak_token_set_to_json` writes) under `key` in `namespace_`, replacing
+ * what was there. The strings are valid only during the call. Return 0
+ * on success, else a status (`OAK_ERR_STORAGE`, `OAK_ERR_UNAVAILABLE`,
+ * `OAK_ERR_IO`, ...): the store call fails with that status.
+ */
+typedef int32_t (*OakStoreSaveFn)(void *user_data,
+                                  const char *namespace_,
+                                  const char *key,
+                                  const char *json);
+
+/**
+ * Loads the token set under `key` in `namespace_`: when there is one,
+ * call `oak_store_reply_add(reply, json)` once with its JSON (copied; the
+ * string stays yours) and return 0; when there is none, return 0 without
+ * adding anything. Any other return value is a failure status. `reply` is
+ * valid only during the call.
+ */
+typedef int32_t (*OakStoreLoadFn)(void *user_data,
+                                  const char *namespace_,
+                                  const char *key,
+                                  OakStoreReply *reply);
+
+/**
+ * Deletes the token set under `key` in `namespace_` and sets `*deleted`
+ * (never NULL, false on entry) to whether there was one. Return 0 or a
+ * failure status.
+ */
+typedef int32_t (*OakStoreDeleteFn)(void *user_data,
+                                    const char *namespace_,
+                                    const char *key,
+                                    bool *deleted);
+
+/**
+ * Lists the keys of `namespace_`: call `oak_store_reply_add(reply, key)`
+ * once per key, in any order. Return 0 or a failure status.
+ */
+typedef int32_t (*OakStoreListFn)(void *user_data, const char *namespace_, OakStoreReply *reply);
+
+/**
+ * Lists every namespace the storage holds: call
+ * `oak_store_reply_add(reply, namespace)` once per namespace. Return 0 or
+ * a failure status.
+ */
+typedef int32_t (*OakStoreNamespacesFn)(void *user_data, OakStoreReply *reply);
+
+/**
+ * Takes an exclusive lock on `key` in `namespace_` that every process
+ * sharing the storage respects, waiting at most `timeout_ms`
+ * milliseconds. Return 0 when the lock is held, `OAK_ERR_LOCK_TIMEOUT`
+ * when the wait ran out, or another failure status. The session manager
+ * holds the lock while it re-reads and refreshes a token set, so that two
+ * processes never spend the same rotating refresh token.
+ */
+typedef int32_t (*OakStoreLockFn)(void *user_data,
+                                  const char *namespace_,
+                                  const char *key,
+                                  uint64_t timeout_ms);
+
+/**
+ * Releases a lock `lock` took (called exactly once per successful
+ * `lock`, possibly on another thread than the one that locked).
+ */
+typedef void (*OakStoreUnlockFn)(void *user_data, const char *namespace_, const char *key);
+
+/**
+ * Frees `user_data` once the store is no longer used.
+ */
+typedef void (*OakStoreDestroyFn)(void *user_data);
+
+/**
+ * The callbacks of a token store implemented by the caller, for
+ * `oak_store_from_callbacks`. `save`, `load`, `remove` and `list` are
+ * required; `namespaces` may be NULL (the store then reports only its own
+ * namespace); `lock` and `unlock` are both given or both NULL (no
+ * cross-process lock); `destroy` may be NULL. Every callback gets
+ * `user_data` first, must be thread-safe, must return promptly, and must
+ * not unwind (no C++ exception, no longjmp) out of itself.
+ */
+typedef struct {
+    /**
+     * Passed to every callback; freed by `destroy`.
+     */
+    void *user_data;
+    /**
+     * Saves a token set's JSON.
+     */
+    OakStoreSaveFn save;
+    /**
+     * Loads a token set's JSON.
+     */
+    OakStoreLoadFn load;
+    /**
+     * Deletes a token set (`remove`: `delete` is a C++ keyword).
+     */
+    OakStoreDeleteFn remove;
+    /**
+     * Lists the keys of a namespace.
+     */
+    OakStoreListFn list;
+    /**
+     * Lists the namespaces (may be NULL).
+     */
+    OakStoreNamespacesFn namespaces;
+    /**
+     * Takes a cross-process lock on a key (may be NULL, with `unlock`).
+     */
+    OakStoreLockFn lock;
+    /**
+     * Releases a lock (may be NULL, with `lock`).
+     */
+    OakStoreUnlockFn unlock;
+    /**
+     * Frees `user_data` when the store is dropped (may be NULL).
+     */
+    OakStoreDestroyFn destroy;
+} OakStoreCallbacks;
 
 /**
  * Shows the user where to go and which code to enter. Called once per
@@ -307,6 +432,44 @@ uint32_t oak_abi_version(void);
  * never to be freed. Any thread.
  */
 const char *oak_version(void);
+
+/**
+ * Hands a value back from a store callback: the token set's JSON from
+ * `load`, one key from `list`, one namespace from `namespaces`. The
+ * string is copied (it stays the caller's). A NULL `value` or one that is
+ * not UTF-8 is `OAK_ERR_INVALID_ARGUMENT`, and the store call the
+ * callback serves then fails too (even if the callback returns 0). Only
+ * on the thread running the callback, during the call.
+ */
+OakStatus oak_store_reply_add(OakStoreReply *reply, const char *value);
+
+/**
+ * Makes a store whose storage is `callbacks` (copied; see
+ * `OakStoreCallbacks`), bound to `namespace_` (NULL: `DEFAULT`), in
+ * `*out_store` (free with `oak_store_free`). On success the store owns
+ * `callbacks->user_data`: `destroy` runs once the handle and every flow or
+ * session using the store are freed. On failure (a missing required
+ * callback, `lock` without `unlock`, a bad namespace:
+ * `OAK_ERR_INVALID_ARGUMENT`) nothing is kept and `destroy` is not
+ * called. Errors of the store's calls: a callback's failure status
+ * becomes that status (`OAK_ERR_STORAGE` for a value that names none);
+ * a misbehaving callback is `OAK_ERR_STORAGE` with a message naming the
+ * callback and what it did. Any thread.
+ */
+OakStatus oak_store_from_callbacks(const OakStoreCallbacks *callbacks,
+                                   const char *namespace_,
+                                   OakStore **out_store);
+
+/**
+ * Makes a handle on another namespace of the callback store `store`
+ * (same callbacks and `user_data`; `destroy` runs once, when every handle
+ * and user is gone) in `*out_store` (free with `oak_store_free`). A store
+ * not made by `oak_store_from_callbacks` is `OAK_ERR_UNSUPPORTED`. Any
+ * thread.
+ */
+OakStatus oak_store_callbacks_in_namespace(const OakStore *store,
+                                           const char *namespace_,
+                                           OakStore **out_store);
 
 /**
  * A client-credentials token set from `session`'s provider (a

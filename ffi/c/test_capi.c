@@ -736,6 +736,9 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
              oak_store_namespaces(NULL, P(0, char **), P(1, size_t)))                                            \
     OUT_CASE(oak_store_namespace, 1, SIZES(PTR), oak_store_namespace(NULL, P(0, char *)))                        \
     OUT_CASE(oak_store_backend, 1, SIZES(PTR), oak_store_backend(NULL, P(0, char *)))                            \
+    OUT_CASE(oak_store_from_callbacks, 1, SIZES(PTR), oak_store_from_callbacks(NULL, NULL, P(0, OakStore *)))     \
+    OUT_CASE(oak_store_callbacks_in_namespace, 1, SIZES(PTR),                                                   \
+             oak_store_callbacks_in_namespace(NULL, NULL, P(0, OakStore *)))                                     \
     OUT_CASE(oak_token_set_new, 1, SIZES(PTR), oak_token_set_new(NULL, P(0, OakTokenSet *)))                     \
     OUT_CASE(oak_token_set_from_json, 1, SIZES(PTR), oak_token_set_from_json(NULL, P(0, OakTokenSet *)))         \
     OUT_CASE(oak_token_set_to_json, 1, SIZES(PTR), oak_token_set_to_json(NULL, P(0, char *)))                    \

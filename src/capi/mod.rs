@@ -48,6 +48,7 @@
 use std::ffi::c_char;
 
 pub mod boundary;
+pub mod callback_store;
 pub mod client_credentials;
 pub mod dev_provider;
 pub mod device;

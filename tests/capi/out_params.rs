@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::ffi::CStr;
 use std::ptr;
 
+use oauthkit::capi::callback_store::*;
 use oauthkit::capi::client_credentials::*;
 use oauthkit::capi::dev_provider::*;
 use oauthkit::capi::device::*;
@@ -227,6 +228,15 @@ pub fn table() -> BTreeMap<&'static str, Case> {
         t.insert(
             "oak_store_backend",
             case(|s| oak_store_backend(n(), s.p(0))),
+        );
+        // callback_store.rs
+        t.insert(
+            "oak_store_from_callbacks",
+            case(|s| oak_store_from_callbacks(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_store_callbacks_in_namespace",
+            case(|s| oak_store_callbacks_in_namespace(n(), n(), s.p(0))),
         );
         // token_set.rs
         t.insert(
