@@ -19,7 +19,24 @@
  * a program built against version N runs with any library whose
  * `oak_abi_version()` is N or more.
  */
-#define OAK_ABI_VERSION 2
+#define OAK_ABI_VERSION 3
+
+/**
+ * Refuse loaded token sets whose access token has expired (or expires
+ * within `leeway_secs`); unknown expiry passes. `validator` `not_expired`.
+ */
+#define OAK_VALIDATE_NOT_EXPIRED 1
+
+/**
+ * Refuse loaded token sets without a refresh token (`has_refresh_token`).
+ */
+#define OAK_VALIDATE_HAS_REFRESH_TOKEN 2
+
+/**
+ * Refuse saving a token set of another identity (`sub`) than the one the
+ * store already holds (`unchanging_identity`).
+ */
+#define OAK_VALIDATE_UNCHANGING_IDENTITY 4
 
 /**
  * The status every `oak_` function returns. `OAK_OK` (0) is success; every
@@ -193,6 +210,12 @@ typedef enum OakTokenHint OakTokenHint;
 typedef int32_t OakTokenHint;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/**
+ * An opaque handle on a running background refresher. Free it with
+ * `oak_background_refresh_free`, which stops it.
+ */
+typedef struct OakBackgroundRefresh OakBackgroundRefresh;
 
 /**
  * An opaque handle on a running development OpenID provider on
@@ -432,6 +455,38 @@ uint32_t oak_abi_version(void);
  * never to be freed. Any thread.
  */
 const char *oak_version(void);
+
+/**
+ * Starts a thread that every `every_seconds` (at least 1) checks the
+ * `count` keys in `keys` and refreshes, through `session` (its store, its
+ * lock, its refresh callback), those whose access token expires within the
+ * session's margin; a key with no stored tokens is skipped. The refresher
+ * keeps its own reference to the session. `*out_refresh` receives the
+ * handle. Any thread.
+ */
+OakStatus oak_background_refresh_start(const OakSession *session,
+                                       const char *const *keys,
+                                       size_t count,
+                                       uint64_t every_seconds,
+                                       OakBackgroundRefresh **out_refresh);
+
+/**
+ * Lists the last error of each key whose background refresh failed, as
+ * `"key: message"` strings (messages never hold tokens), in a
+ * NULL-terminated array of `*out_len` strings (free with
+ * `oak_string_array_free`). A key whose refresh later succeeds keeps its
+ * last error until it fails again. Any thread.
+ */
+OakStatus oak_background_refresh_errors(const OakBackgroundRefresh *refresh,
+                                        char ***out_items,
+                                        size_t *out_len);
+
+/**
+ * Stops the refresher and waits for its thread (at most one refresh in
+ * flight), then frees the handle. NULL is a no-op. Not from the session's
+ * refresh callback.
+ */
+void oak_background_refresh_free(OakBackgroundRefresh *refresh);
 
 /**
  * Hands a value back from a store callback: the token set's JSON from
@@ -691,6 +746,38 @@ OakStatus oak_flow_cancel(const OakFlow *flow);
 OakStatus oak_flow_state(const OakFlow *flow, OakFlowState *out_state);
 
 /**
+ * Sets where the flow's loopback callback server listens and which
+ * redirect URI it registers: host `localhost` when `localhost` is true
+ * (still listening on the loopback address; some providers accept
+ * nothing else) or `127.0.0.1` (RFC 8252's choice, the default); port
+ * `port_first`..=`port_last`: `0, 0` any free port (the default), `N, N`
+ * exactly port N (busy: the run fails with `OAK_ERR_IO`, it does not
+ * wait), `N, M` the first free port of the range; `path` (NULL:
+ * `/callback`; a leading `/` is added) with URL path characters only.
+ * A bad range or path is `OAK_ERR_INVALID_ARGUMENT` and changes nothing.
+ * Before running; one thread.
+ */
+OakStatus oak_flow_set_callback(OakFlow *flow,
+                                bool localhost,
+                                uint16_t port_first,
+                                uint16_t port_last,
+                                const char *path);
+
+/**
+ * Turns on paste mode: while the callback server waits, the user may
+ * instead paste the final redirect URL (from a browser on another
+ * machine) as a line on file descriptor `fd` (0 for standard input; a
+ * pipe the program writes to). The pasted URL gets the same checks as a
+ * redirect (state in constant time, `iss`, `error`); a line that is not
+ * this flow's redirect is ignored. `fd` is duplicated: the caller keeps
+ * and may close its own descriptor. A reader thread reads lines until the
+ * end of input (or until the next line after the flow ended). A bad
+ * descriptor is `OAK_ERR_IO`; on systems without file descriptors,
+ * `OAK_ERR_UNSUPPORTED`. Before running; one thread.
+ */
+OakStatus oak_flow_set_paste_fd(OakFlow *flow, int32_t fd);
+
+/**
  * Signs `key` out: revokes its tokens (refresh token first), deletes them
  * from `store`, then opens the provider's end-session URL with
  * `open_url` (NULL: the system browser) and waits up to `timeout_seconds`
@@ -801,6 +888,28 @@ OakStatus oak_provider_revoke(const OakProvider *provider,
 OakStatus oak_provider_userinfo(const OakProvider *provider,
                                 const char *access_token,
                                 char **out_json);
+
+/**
+ * Makes a plain OAuth 2.0 provider (its name is `"custom"`): the user
+ * signs in at `authorize_url`, codes and refresh tokens are redeemed at
+ * `token_url`. `revocation_url` (RFC 7009) and `userinfo_url` may be NULL
+ * (then `oak_provider_revoke` reports not revoked and userinfo is
+ * `null`). `client_secret` NULL or empty: a public client (PKCE only).
+ * `scopes` space-separated, NULL: none. HTTPS is required except for
+ * loopback hosts; a bad URL is `OAK_ERR_INVALID_ARGUMENT` naming it.
+ * Tokens have no identity unless a userinfo endpoint gives one, so a
+ * flow should set a token key (`oak_flow_set_token_key`). For timeouts,
+ * CA bundles and trust stores use `oak_provider_from_settings` with
+ * `OAUTHKIT_PROVIDER=custom`. Any thread.
+ */
+OakStatus oak_provider_oauth2(const char *authorize_url,
+                              const char *token_url,
+                              const char *revocation_url,
+                              const char *userinfo_url,
+                              const char *client_id,
+                              const char *client_secret,
+                              const char *scopes,
+                              OakProvider **out_provider);
 
 /**
  * Makes a provider from `count` settings: `names[i]` is one of the
@@ -1102,6 +1211,25 @@ OakStatus oak_token_set_set_expires_in(OakTokenSet *tokens, int64_t expires_in);
  * the handle.
  */
 OakStatus oak_token_set_set_resource_server(OakTokenSet *tokens, const char *resource_server);
+
+/**
+ * Wraps `inner` in a validating store in `*out_store` (free with
+ * `oak_store_free`; it keeps its own reference to `inner`). `checks` is a
+ * bitwise OR of `OAK_VALIDATE_*` (unknown bits:
+ * `OAK_ERR_INVALID_ARGUMENT`); `leeway_secs` is used by
+ * `OAK_VALIDATE_NOT_EXPIRED`; `required_scopes` (space-separated, NULL:
+ * none) must all be granted to every token set saved or loaded. A token
+ * set that fails a check is `OAK_ERR_VALIDATION` with a message naming
+ * the check and the key (never a token), and is neither saved nor
+ * returned. When `inner` already holds two identities and
+ * `OAK_VALIDATE_UNCHANGING_IDENTITY` is asked, making the store is
+ * `OAK_ERR_VALIDATION`. Any thread.
+ */
+OakStatus oak_store_validating(const OakStore *inner,
+                               uint32_t checks,
+                               int64_t leeway_secs,
+                               const char *required_scopes,
+                               OakStore **out_store);
 
 #ifdef __cplusplus
 }  // extern "C"

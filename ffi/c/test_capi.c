@@ -739,6 +739,13 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
     OUT_CASE(oak_store_from_callbacks, 1, SIZES(PTR), oak_store_from_callbacks(NULL, NULL, P(0, OakStore *)))     \
     OUT_CASE(oak_store_callbacks_in_namespace, 1, SIZES(PTR),                                                   \
              oak_store_callbacks_in_namespace(NULL, NULL, P(0, OakStore *)))                                     \
+    OUT_CASE(oak_store_validating, 1, SIZES(PTR), oak_store_validating(NULL, 0, 0, NULL, P(0, OakStore *)))       \
+    OUT_CASE(oak_provider_oauth2, 1, SIZES(PTR),                                                                \
+             oak_provider_oauth2(NULL, NULL, NULL, NULL, NULL, NULL, NULL, P(0, OakProvider *)))                 \
+    OUT_CASE(oak_background_refresh_start, 1, SIZES(PTR),                                                       \
+             oak_background_refresh_start(NULL, NULL, 0, 1, P(0, OakBackgroundRefresh *)))                       \
+    OUT_CASE(oak_background_refresh_errors, 1, SIZES(PTR, sizeof(size_t)),                                       \
+             oak_background_refresh_errors(NULL, P(0, char **), P(1, size_t)))                                   \
     OUT_CASE(oak_token_set_new, 1, SIZES(PTR), oak_token_set_new(NULL, P(0, OakTokenSet *)))                     \
     OUT_CASE(oak_token_set_from_json, 1, SIZES(PTR), oak_token_set_from_json(NULL, P(0, OakTokenSet *)))         \
     OUT_CASE(oak_token_set_to_json, 1, SIZES(PTR), oak_token_set_to_json(NULL, P(0, char *)))                    \

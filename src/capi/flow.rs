@@ -88,7 +88,7 @@ fn broken() -> Error {
 
 /// Replaces the manager of a flow with a reconfigured one (its builder
 /// methods take it by value). Convert the arguments before calling this.
-unsafe fn configure(
+pub(crate) unsafe fn configure(
     flow: *mut OakFlow,
     change: impl FnOnce(AuthFlowManager) -> AuthFlowManager,
 ) -> Result<()> {

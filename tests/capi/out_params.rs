@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::ffi::CStr;
 use std::ptr;
 
+use oauthkit::capi::background::*;
 use oauthkit::capi::callback_store::*;
 use oauthkit::capi::client_credentials::*;
 use oauthkit::capi::dev_provider::*;
@@ -18,11 +19,13 @@ use oauthkit::capi::device::*;
 use oauthkit::capi::flow::*;
 use oauthkit::capi::logout::*;
 use oauthkit::capi::provider::*;
+use oauthkit::capi::provider_oauth2::*;
 use oauthkit::capi::provider_settings::*;
 use oauthkit::capi::session::*;
 use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::token_set::*;
+use oauthkit::capi::validating_store::*;
 use oauthkit::capi::OakStatus::{self, *};
 
 /// One parameter of a header declaration.
@@ -237,6 +240,23 @@ pub fn table() -> BTreeMap<&'static str, Case> {
         t.insert(
             "oak_store_callbacks_in_namespace",
             case(|s| oak_store_callbacks_in_namespace(n(), n(), s.p(0))),
+        );
+        // validating_store.rs, provider_oauth2.rs, background.rs
+        t.insert(
+            "oak_store_validating",
+            case(|s| oak_store_validating(n(), 0, 0, n(), s.p(0))),
+        );
+        t.insert(
+            "oak_provider_oauth2",
+            case(|s| oak_provider_oauth2(n(), n(), n(), n(), n(), n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_background_refresh_start",
+            case(|s| oak_background_refresh_start(n(), n(), 0, 1, s.p(0))),
+        );
+        t.insert(
+            "oak_background_refresh_errors",
+            case(|s| oak_background_refresh_errors(n(), s.p(0), s.p(1))),
         );
         // token_set.rs
         t.insert(
