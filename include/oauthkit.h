@@ -218,6 +218,17 @@ typedef int32_t OakTokenHint;
 typedef struct OakBackgroundRefresh OakBackgroundRefresh;
 
 /**
+ * An opaque handle on deploy-mode routes. Free it with `oak_deploy_free`.
+ */
+typedef struct OakDeploy OakDeploy;
+
+/**
+ * An opaque handle on one response of `oak_deploy_handle`. Free it with
+ * `oak_deploy_response_free`.
+ */
+typedef struct OakDeployResponse OakDeployResponse;
+
+/**
  * An opaque handle on a running development OpenID provider on
  * `127.0.0.1`. Free it with `oak_dev_provider_free`, which stops it.
  */
@@ -544,6 +555,97 @@ OakStatus oak_session_client_credentials(const OakSession *session,
                                          const char *audience,
                                          OakTokenSet **out_tokens,
                                          char **out_key);
+
+/**
+ * Makes deploy-mode routes for an application served at `base_url`
+ * (`https://app.example`; the redirect URI to register is
+ * `{base_url}/auth/callback`) signing in with `provider` and storing
+ * tokens in `store` (keyed by the identity's `sub`). `after_login` is
+ * where the browser goes after signing in (NULL: `/`);
+ * `session_ttl_seconds` how long a session lasts (0: one day; at most
+ * 400 days). Cookies get `Secure` when `base_url` is https. Sessions live
+ * in this handle: every server thread uses the same one. Keeps its own
+ * references to the provider and store. Any thread.
+ */
+OakStatus oak_deploy_new(const OakProvider *provider,
+                         const OakStore *store,
+                         const char *base_url,
+                         const char *after_login,
+                         uint64_t session_ttl_seconds,
+                         OakDeploy **out_deploy);
+
+/**
+ * Frees deploy-mode routes (and their sessions). NULL is a no-op. Once no
+ * call uses the handle.
+ */
+void oak_deploy_free(OakDeploy *deploy);
+
+/**
+ * Copies the redirect URI to register at the provider
+ * (`{base_url}/auth/callback`) to `*out_uri` (free with
+ * `oak_string_free`). Any thread.
+ */
+OakStatus oak_deploy_redirect_uri(const OakDeploy *deploy, char **out_uri);
+
+/**
+ * Answers one request to the `/auth/` routes. `method` (`GET`, `POST`, ...) and
+ * `path` (`/auth/callback`; may carry `?query` when `query` is NULL) are
+ * required; `query` is the raw query string without `?`. The `count`
+ * headers are name/value pairs (names case-insensitive; `Cookie` may
+ * repeat and is joined; `Origin`, `Sec-Fetch-Site`, `X-CSRF-Token` are
+ * read, others ignored; a repeated one of those three, or a value with a
+ * line break, is `OAK_ERR_INVALID_ARGUMENT`); `names` and `values` may be
+ * NULL when `count` is 0. `body` may be NULL (no route reads a body; it
+ * is accepted for servers that always pass one). Every outcome the routes
+ * know — a forged callback, an expired login, a missing session — is an
+ * HTTP answer in `*out_response` with `OAK_OK`; the call fails only for
+ * unusable arguments. Read the response with `oak_deploy_response_*` and
+ * free it with `oak_deploy_response_free`. Any thread, concurrently.
+ */
+OakStatus oak_deploy_handle(const OakDeploy *deploy,
+                            const char *method,
+                            const char *path,
+                            const char *query,
+                            const char *const *header_names,
+                            const char *const *header_values,
+                            size_t header_count,
+                            const char *body,
+                            OakDeployResponse **out_response);
+
+/**
+ * Copies the token-store key of the session the `Cookie` header `cookie`
+ * carries to `*out_key` (NULL when the browser has no live session; free
+ * with `oak_string_free`), for the application's own routes. Any thread.
+ */
+OakStatus oak_deploy_session_key(const OakDeploy *deploy, const char *cookie, char **out_key);
+
+/**
+ * Writes the response's HTTP status (200, 302, 400, ...) to
+ * `*out_status`.
+ */
+OakStatus oak_deploy_response_status(const OakDeployResponse *response, uint32_t *out_status);
+
+/**
+ * Copies the response's headers, in order (`Set-Cookie` may repeat), as
+ * two NULL-terminated arrays of `*out_len` strings: names in
+ * `*out_names`, values in `*out_values` (free each with
+ * `oak_string_array_free(array, len)`).
+ */
+OakStatus oak_deploy_response_headers(const OakDeployResponse *response,
+                                      char ***out_names,
+                                      char ***out_values,
+                                      size_t *out_len);
+
+/**
+ * Copies the response's body (JSON or HTML; may be empty) to
+ * `*out_body` (free with `oak_string_free`).
+ */
+OakStatus oak_deploy_response_body(const OakDeployResponse *response, char **out_body);
+
+/**
+ * Frees a response. NULL is a no-op.
+ */
+void oak_deploy_response_free(OakDeployResponse *response);
 
 /**
  * Starts a development OpenID provider on a free loopback port. With

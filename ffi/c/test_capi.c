@@ -746,6 +746,16 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
              oak_background_refresh_start(NULL, NULL, 0, 1, P(0, OakBackgroundRefresh *)))                       \
     OUT_CASE(oak_background_refresh_errors, 1, SIZES(PTR, sizeof(size_t)),                                       \
              oak_background_refresh_errors(NULL, P(0, char **), P(1, size_t)))                                   \
+    OUT_CASE(oak_deploy_new, 1, SIZES(PTR), oak_deploy_new(NULL, NULL, NULL, NULL, 0, P(0, OakDeploy *)))         \
+    OUT_CASE(oak_deploy_redirect_uri, 1, SIZES(PTR), oak_deploy_redirect_uri(NULL, P(0, char *)))                \
+    OUT_CASE(oak_deploy_handle, 1, SIZES(PTR),                                                                  \
+             oak_deploy_handle(NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, P(0, OakDeployResponse *)))          \
+    OUT_CASE(oak_deploy_session_key, 1, SIZES(PTR), oak_deploy_session_key(NULL, NULL, P(0, char *)))            \
+    OUT_CASE(oak_deploy_response_status, 1, SIZES(sizeof(uint32_t)),                                            \
+             oak_deploy_response_status(NULL, P(0, uint32_t)))                                                   \
+    OUT_CASE(oak_deploy_response_headers, 1, SIZES(PTR, PTR, sizeof(size_t)),                                    \
+             oak_deploy_response_headers(NULL, P(0, char **), P(1, char **), P(2, size_t)))                      \
+    OUT_CASE(oak_deploy_response_body, 1, SIZES(PTR), oak_deploy_response_body(NULL, P(0, char *)))              \
     OUT_CASE(oak_token_set_new, 1, SIZES(PTR), oak_token_set_new(NULL, P(0, OakTokenSet *)))                     \
     OUT_CASE(oak_token_set_from_json, 1, SIZES(PTR), oak_token_set_from_json(NULL, P(0, OakTokenSet *)))         \
     OUT_CASE(oak_token_set_to_json, 1, SIZES(PTR), oak_token_set_to_json(NULL, P(0, char *)))                    \

@@ -51,6 +51,7 @@ pub mod background;
 pub mod boundary;
 pub mod callback_store;
 pub mod client_credentials;
+pub mod deploy;
 pub mod dev_provider;
 pub mod device;
 pub mod flow;

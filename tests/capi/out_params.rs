@@ -14,6 +14,7 @@ use std::ptr;
 use oauthkit::capi::background::*;
 use oauthkit::capi::callback_store::*;
 use oauthkit::capi::client_credentials::*;
+use oauthkit::capi::deploy::*;
 use oauthkit::capi::dev_provider::*;
 use oauthkit::capi::device::*;
 use oauthkit::capi::flow::*;
@@ -257,6 +258,35 @@ pub fn table() -> BTreeMap<&'static str, Case> {
         t.insert(
             "oak_background_refresh_errors",
             case(|s| oak_background_refresh_errors(n(), s.p(0), s.p(1))),
+        );
+        // deploy.rs
+        t.insert(
+            "oak_deploy_new",
+            case(|s| oak_deploy_new(n(), n(), n(), n(), 0, s.p(0))),
+        );
+        t.insert(
+            "oak_deploy_redirect_uri",
+            case(|s| oak_deploy_redirect_uri(n(), s.p(0))),
+        );
+        t.insert(
+            "oak_deploy_handle",
+            case(|s| oak_deploy_handle(n(), n(), n(), n(), n(), n(), 0, n(), s.p(0))),
+        );
+        t.insert(
+            "oak_deploy_session_key",
+            case(|s| oak_deploy_session_key(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_deploy_response_status",
+            case(|s| oak_deploy_response_status(n(), s.p(0))),
+        );
+        t.insert(
+            "oak_deploy_response_headers",
+            case(|s| oak_deploy_response_headers(n(), s.p(0), s.p(1), s.p(2))),
+        );
+        t.insert(
+            "oak_deploy_response_body",
+            case(|s| oak_deploy_response_body(n(), s.p(0))),
         );
         // token_set.rs
         t.insert(
