@@ -252,6 +252,12 @@ typedef struct OakFlow OakFlow;
 typedef struct OakProvider OakProvider;
 
 /**
+ * An opaque handle on server-side stores. Free it with
+ * `oak_server_store_free`.
+ */
+typedef struct OakServerStore OakServerStore;
+
+/**
  * An opaque handle on a session manager. Free it with `oak_session_free`.
  */
 typedef struct OakSession OakSession;
@@ -1028,6 +1034,97 @@ OakStatus oak_provider_from_settings(const char *const *names,
                                      const char *const *values,
                                      size_t count,
                                      OakProvider **out_provider);
+
+/**
+ * Opens server-side stores from a spec: `memory:`, `sqlite:PATH` (feature
+ * `sqlite`), `redis://HOST[:PORT][/DB]` (feature `redis`; python-oauth2's
+ * key scheme and prefix). A backend this build lacks is
+ * `OAK_ERR_UNSUPPORTED`; an unknown spec `OAK_ERR_INVALID_ARGUMENT`. Any
+ * thread.
+ */
+OakStatus oak_server_store_open(const char *spec, OakServerStore **out_store);
+
+/**
+ * Frees server-side stores. NULL is a no-op.
+ */
+void oak_server_store_free(OakServerStore *store);
+
+/**
+ * Saves (registers or replaces) a client given as JSON
+ * `{"identifier", "secret", "redirect_uris": [...], "authorized_grants":
+ * [...] or null, "authorized_response_types": [...] or null}`. Malformed
+ * JSON is `OAK_ERR_INVALID_ARGUMENT` (the message never quotes it). Any
+ * thread.
+ */
+OakStatus oak_server_store_save_client(const OakServerStore *store, const char *client_json);
+
+/**
+ * Copies the client `client_id` as JSON (holding its secret; free with
+ * `oak_string_free`, which zeroes it) to `*out_json`. An unknown client
+ * is `OAK_ERR_NOT_FOUND`. Any thread.
+ */
+OakStatus oak_server_store_fetch_client(const OakServerStore *store,
+                                        const char *client_id,
+                                        char **out_json);
+
+/**
+ * Deletes the client `client_id`; `*out_deleted` (may be NULL) tells
+ * whether there was one. Any thread.
+ */
+OakStatus oak_server_store_delete_client(const OakServerStore *store,
+                                         const char *client_id,
+                                         bool *out_deleted);
+
+/**
+ * Saves an authorization code given as JSON `{"client_id", "code",
+ * "expires_at" (Unix seconds), "redirect_uri", "scopes": [...], "data":
+ * {...}, "user_id" or null, "code_challenge" or null,
+ * "code_challenge_method" or null}`. Any thread.
+ */
+OakStatus oak_server_store_save_code(const OakServerStore *store, const char *code_json);
+
+/**
+ * Fetches and deletes the authorization code `code` (single use: a second
+ * take, or an expired or unknown code, is `OAK_ERR_NOT_FOUND`) and copies
+ * it as JSON to `*out_json` (free with `oak_string_free`). Any thread.
+ */
+OakStatus oak_server_store_take_code(const OakServerStore *store,
+                                     const char *code,
+                                     char **out_json);
+
+/**
+ * Saves an issued access token given as JSON `{"client_id",
+ * "grant_type", "token", "data": {...}, "expires_at" or null,
+ * "refresh_token" or null, "refresh_expires_at" or null, "scopes": [...],
+ * "user_id" or null}`. Any thread.
+ */
+OakStatus oak_server_store_save_token(const OakServerStore *store, const char *token_json);
+
+/**
+ * Copies the access token record of `token` as JSON to `*out_json` (free
+ * with `oak_string_free`). Unknown or expired is `OAK_ERR_NOT_FOUND`. Any
+ * thread.
+ */
+OakStatus oak_server_store_fetch_token(const OakServerStore *store,
+                                       const char *token,
+                                       char **out_json);
+
+/**
+ * Copies the access token record holding `refresh_token` as JSON to
+ * `*out_json` (free with `oak_string_free`). Unknown or expired is
+ * `OAK_ERR_NOT_FOUND`. Any thread.
+ */
+OakStatus oak_server_store_fetch_by_refresh_token(const OakServerStore *store,
+                                                  const char *refresh_token,
+                                                  char **out_json);
+
+/**
+ * Deletes the record holding `refresh_token` (and its access token);
+ * `*out_deleted` (may be NULL) tells whether there was one. Any thread.
+ */
+OakStatus oak_server_store_delete_refresh_token(const OakServerStore *store,
+                                                const char *refresh_token,
+                                                bool *out_deleted);
 
 /**
  * Makes a session manager over `store`, refreshing through `provider`.

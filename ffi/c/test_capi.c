@@ -746,6 +746,16 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
              oak_background_refresh_start(NULL, NULL, 0, 1, P(0, OakBackgroundRefresh *)))                       \
     OUT_CASE(oak_background_refresh_errors, 1, SIZES(PTR, sizeof(size_t)),                                       \
              oak_background_refresh_errors(NULL, P(0, char **), P(1, size_t)))                                   \
+    OUT_CASE(oak_server_store_open, 1, SIZES(PTR), oak_server_store_open(NULL, P(0, OakServerStore *)))           \
+    OUT_CASE(oak_server_store_fetch_client, 1, SIZES(PTR), oak_server_store_fetch_client(NULL, NULL, P(0, char *))) \
+    OUT_CASE(oak_server_store_delete_client, 1, SIZES(sizeof(bool)),                                             \
+             oak_server_store_delete_client(NULL, NULL, P(0, bool)))                                              \
+    OUT_CASE(oak_server_store_take_code, 1, SIZES(PTR), oak_server_store_take_code(NULL, NULL, P(0, char *)))     \
+    OUT_CASE(oak_server_store_fetch_token, 1, SIZES(PTR), oak_server_store_fetch_token(NULL, NULL, P(0, char *))) \
+    OUT_CASE(oak_server_store_fetch_by_refresh_token, 1, SIZES(PTR),                                             \
+             oak_server_store_fetch_by_refresh_token(NULL, NULL, P(0, char *)))                                   \
+    OUT_CASE(oak_server_store_delete_refresh_token, 1, SIZES(sizeof(bool)),                                      \
+             oak_server_store_delete_refresh_token(NULL, NULL, P(0, bool)))                                       \
     OUT_CASE(oak_deploy_new, 1, SIZES(PTR), oak_deploy_new(NULL, NULL, NULL, NULL, 0, P(0, OakDeploy *)))         \
     OUT_CASE(oak_deploy_redirect_uri, 1, SIZES(PTR), oak_deploy_redirect_uri(NULL, P(0, char *)))                \
     OUT_CASE(oak_deploy_handle, 1, SIZES(PTR),                                                                  \

@@ -256,7 +256,54 @@ static void test_validating_store(void) {
     oak_store_free(inner);
 }
 
+/* Server-side stores: a client, a single-use code, a token and its
+ * refresh token, as JSON. */
+static void test_server_store(void) {
+    OakServerStore *store = NULL;
+    char *json = NULL;
+    bool deleted = false;
+    CHECK_OK(oak_server_store_open("memory:", &store));
+    CHECK_OK(oak_server_store_save_client(
+        store, "{\"identifier\":\"app\",\"secret\":\"s3cret\",\"redirect_uris\":[\"http://127.0.0.1/cb\"]}"));
+    CHECK_OK(oak_server_store_fetch_client(store, "app", &json));
+    CHECK(json != NULL && strstr(json, "s3cret") != NULL);
+    oak_string_free(json);
+    json = (char *)"stale";
+    CHECK_ERR(oak_server_store_fetch_client(store, "nobody", &json), OAK_ERR_NOT_FOUND, "nobody");
+    CHECK(json == NULL);
+    CHECK_OK(oak_server_store_save_code(store, "{\"client_id\":\"app\",\"code\":\"c1\",\"expires_at\":4102444800,"
+                                               "\"redirect_uri\":\"http://127.0.0.1/cb\",\"scopes\":[],\"data\":{}}"));
+    CHECK_OK(oak_server_store_take_code(store, "c1", &json));
+    CHECK(json != NULL && strstr(json, "\"c1\"") != NULL);
+    oak_string_free(json);
+    CHECK_ERR(oak_server_store_take_code(store, "c1", &json), OAK_ERR_NOT_FOUND, "");
+    CHECK_OK(oak_server_store_save_token(store, "{\"client_id\":\"app\",\"grant_type\":\"authorization_code\","
+                                                "\"token\":\"at-1\",\"data\":{},\"expires_at\":null,"
+                                                "\"refresh_token\":\"rt-1\",\"refresh_expires_at\":null,\"scopes\":[]}"));
+    CHECK_OK(oak_server_store_fetch_token(store, "at-1", &json));
+    CHECK(json != NULL && strstr(json, "rt-1") != NULL);
+    oak_string_free(json);
+    CHECK_OK(oak_server_store_fetch_by_refresh_token(store, "rt-1", &json));
+    CHECK(json != NULL && strstr(json, "at-1") != NULL);
+    oak_string_free(json);
+    CHECK_OK(oak_server_store_delete_refresh_token(store, "rt-1", &deleted));
+    CHECK(deleted);
+    CHECK_ERR(oak_server_store_fetch_token(store, "at-1", &json), OAK_ERR_NOT_FOUND, "");
+    CHECK_OK(oak_server_store_delete_client(store, "app", &deleted));
+    CHECK(deleted);
+    CHECK_ERR(oak_server_store_save_client(store, "{\"identifier\":\"x\",\"secret\":\"leak-me\""),
+              OAK_ERR_INVALID_ARGUMENT, "not client JSON");
+    CHECK(strstr(oak_last_error_message(), "leak-me") == NULL);
+    CHECK_ERR(oak_server_store_save_client(NULL, "{}"), OAK_ERR_INVALID_ARGUMENT, "store is NULL");
+    OakServerStore *none = (OakServerStore *)0x1;
+    CHECK_ERR(oak_server_store_open("floppy:", &none), OAK_ERR_INVALID_ARGUMENT, "unknown server store spec");
+    CHECK(none == NULL);
+    oak_server_store_free(store);
+    oak_server_store_free(NULL);
+}
+
 int main(void) {
+    RUN(test_server_store);
     RUN(test_callback_option_errors);
     RUN(test_validating_store);
     RUN(test_paste_fixed_port_and_background_refresh);

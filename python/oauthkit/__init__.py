@@ -38,6 +38,7 @@ from .errors import (
 from .flow import Flow, FlowState, SignIn
 from .logout import LogoutResult, logout, logout_url
 from .provider import Provider, TokenHint
+from .server import ServerStore
 from .session import Session
 from .store import Store
 from .tokens import TokenSet
@@ -57,6 +58,7 @@ __version__ = version()
 
 __all__ = [
     "BackgroundRefresh",
+    "ServerStore",
     "Deploy",
     "DeployResponse",
     "DeviceCode",

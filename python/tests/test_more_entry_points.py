@@ -274,3 +274,23 @@ def test_deploy_mode_signs_in_through_the_handler(dev: oauthkit.DevProvider) -> 
         assert out.status == 200 and "dev-user-1" not in store
         with pytest.raises(oauthkit.InvalidArgumentError, match="line break"):
             deploy.handle("GET", "/auth/status", headers={"Cookie": "a=1\r\nX: y"})
+
+
+def test_server_store_clients_codes_tokens(tmp_path: Path) -> None:
+    with oauthkit.ServerStore(f"sqlite:{tmp_path / 'server.db'}") as s:
+        s.save_client({"identifier": "app", "secret": "s3cret", "redirect_uris": ["http://127.0.0.1/cb"]})
+        assert s.fetch_client("app")["secret"] == "s3cret"
+        s.save_code({"client_id": "app", "code": "c1", "expires_at": int(time.time()) + 60,
+                     "redirect_uri": "http://127.0.0.1/cb", "scopes": [], "data": {}})
+        assert s.take_code("c1")["client_id"] == "app"
+        with pytest.raises(oauthkit.NotFoundError):
+            s.take_code("c1")
+        s.save_token({"client_id": "app", "grant_type": "authorization_code", "token": "at", "data": {},
+                      "refresh_token": "rt", "scopes": []})
+        assert s.fetch_by_refresh_token("rt")["token"] == "at"
+        assert s.delete_refresh_token("rt") and not s.delete_refresh_token("rt")
+        with pytest.raises(oauthkit.NotFoundError):
+            s.fetch_token("at")
+        assert s.delete_client("app")
+        with pytest.raises(oauthkit.InvalidArgumentError):
+            s.save_client({"identifier": 5})

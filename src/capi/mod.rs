@@ -60,6 +60,7 @@ pub mod logout;
 pub mod provider;
 pub mod provider_oauth2;
 pub mod provider_settings;
+pub mod server_store;
 pub mod session;
 pub mod store;
 pub mod strings;

@@ -22,6 +22,7 @@ use oauthkit::capi::logout::*;
 use oauthkit::capi::provider::*;
 use oauthkit::capi::provider_oauth2::*;
 use oauthkit::capi::provider_settings::*;
+use oauthkit::capi::server_store::*;
 use oauthkit::capi::session::*;
 use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
@@ -258,6 +259,35 @@ pub fn table() -> BTreeMap<&'static str, Case> {
         t.insert(
             "oak_background_refresh_errors",
             case(|s| oak_background_refresh_errors(n(), s.p(0), s.p(1))),
+        );
+        // server_store.rs
+        t.insert(
+            "oak_server_store_open",
+            case(|s| oak_server_store_open(n(), s.p(0))),
+        );
+        t.insert(
+            "oak_server_store_fetch_client",
+            case(|s| oak_server_store_fetch_client(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_server_store_delete_client",
+            case(|s| oak_server_store_delete_client(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_server_store_take_code",
+            case(|s| oak_server_store_take_code(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_server_store_fetch_token",
+            case(|s| oak_server_store_fetch_token(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_server_store_fetch_by_refresh_token",
+            case(|s| oak_server_store_fetch_by_refresh_token(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_server_store_delete_refresh_token",
+            case(|s| oak_server_store_delete_refresh_token(n(), n(), s.p(0))),
         );
         // deploy.rs
         t.insert(
