@@ -19,7 +19,24 @@
  * a program built against version N runs with any library whose
  * `oak_abi_version()` is N or more.
  */
-#define OAK_ABI_VERSION 2
+#define OAK_ABI_VERSION 3
+
+/**
+ * Refuse loaded token sets whose access token has expired (or expires
+ * within `leeway_secs`); unknown expiry passes. `validator` `not_expired`.
+ */
+#define OAK_VALIDATE_NOT_EXPIRED 1
+
+/**
+ * Refuse loaded token sets without a refresh token (`has_refresh_token`).
+ */
+#define OAK_VALIDATE_HAS_REFRESH_TOKEN 2
+
+/**
+ * Refuse saving a token set of another identity (`sub`) than the one the
+ * store already holds (`unchanging_identity`).
+ */
+#define OAK_VALIDATE_UNCHANGING_IDENTITY 4
 
 /**
  * The status every `oak_` function returns. `OAK_OK` (0) is success; every
@@ -195,6 +212,23 @@ typedef int32_t OakTokenHint;
 #endif // __cplusplus
 
 /**
+ * An opaque handle on a running background refresher. Free it with
+ * `oak_background_refresh_free`, which stops it.
+ */
+typedef struct OakBackgroundRefresh OakBackgroundRefresh;
+
+/**
+ * An opaque handle on deploy-mode routes. Free it with `oak_deploy_free`.
+ */
+typedef struct OakDeploy OakDeploy;
+
+/**
+ * An opaque handle on one response of `oak_deploy_handle`. Free it with
+ * `oak_deploy_response_free`.
+ */
+typedef struct OakDeployResponse OakDeployResponse;
+
+/**
  * An opaque handle on a running development OpenID provider on
  * `127.0.0.1`. Free it with `oak_dev_provider_free`, which stops it.
  */
@@ -218,6 +252,12 @@ typedef struct OakFlow OakFlow;
 typedef struct OakProvider OakProvider;
 
 /**
+ * An opaque handle on server-side stores. Free it with
+ * `oak_server_store_free`.
+ */
+typedef struct OakServerStore OakServerStore;
+
+/**
  * An opaque handle on a session manager. Free it with `oak_session_free`.
  */
 typedef struct OakSession OakSession;
@@ -230,10 +270,135 @@ typedef struct OakSession OakSession;
 typedef struct OakStore OakStore;
 
 /**
+ * What a callback hands back through `oak_store_reply_add`: the values,
+ * or the first problem with them.
+ */
+typedef struct OakStoreReply OakStoreReply;
+
+/**
  * An opaque handle on a set of tokens (access token, refresh token, ID
  * token, scopes, expiry). Free it with `oak_token_set_free`.
  */
 typedef struct OakTokenSet OakTokenSet;
+
+/**
+ * Saves `json` (a token set in oauthkit's JSON shape, the one
+ * `oak_token_set_to_json` writes) under `key` in `namespace_`, replacing
+ * what was there. The strings are valid only during the call. Return 0
+ * on success, else a status (`OAK_ERR_STORAGE`, `OAK_ERR_UNAVAILABLE`,
+ * `OAK_ERR_IO`, ...): the store call fails with that status.
+ */
+typedef int32_t (*OakStoreSaveFn)(void *user_data,
+                                  const char *namespace_,
+                                  const char *key,
+                                  const char *json);
+
+/**
+ * Loads the token set under `key` in `namespace_`: when there is one,
+ * call `oak_store_reply_add(reply, json)` once with its JSON (copied; the
+ * string stays yours) and return 0; when there is none, return 0 without
+ * adding anything. Any other return value is a failure status. `reply` is
+ * valid only during the call.
+ */
+typedef int32_t (*OakStoreLoadFn)(void *user_data,
+                                  const char *namespace_,
+                                  const char *key,
+                                  OakStoreReply *reply);
+
+/**
+ * Deletes the token set under `key` in `namespace_` and sets `*deleted`
+ * (never NULL, false on entry) to whether there was one. Return 0 or a
+ * failure status.
+ */
+typedef int32_t (*OakStoreDeleteFn)(void *user_data,
+                                    const char *namespace_,
+                                    const char *key,
+                                    bool *deleted);
+
+/**
+ * Lists the keys of `namespace_`: call `oak_store_reply_add(reply, key)`
+ * once per key, in any order. Return 0 or a failure status.
+ */
+typedef int32_t (*OakStoreListFn)(void *user_data, const char *namespace_, OakStoreReply *reply);
+
+/**
+ * Lists every namespace the storage holds: call
+ * `oak_store_reply_add(reply, namespace)` once per namespace. Return 0 or
+ * a failure status.
+ */
+typedef int32_t (*OakStoreNamespacesFn)(void *user_data, OakStoreReply *reply);
+
+/**
+ * Takes an exclusive lock on `key` in `namespace_` that every process
+ * sharing the storage respects, waiting at most `timeout_ms`
+ * milliseconds. Return 0 when the lock is held, `OAK_ERR_LOCK_TIMEOUT`
+ * when the wait ran out, or another failure status. The session manager
+ * holds the lock while it re-reads and refreshes a token set, so that two
+ * processes never spend the same rotating refresh token.
+ */
+typedef int32_t (*OakStoreLockFn)(void *user_data,
+                                  const char *namespace_,
+                                  const char *key,
+                                  uint64_t timeout_ms);
+
+/**
+ * Releases a lock `lock` took (called exactly once per successful
+ * `lock`, possibly on another thread than the one that locked).
+ */
+typedef void (*OakStoreUnlockFn)(void *user_data, const char *namespace_, const char *key);
+
+/**
+ * Frees `user_data` once the store is no longer used.
+ */
+typedef void (*OakStoreDestroyFn)(void *user_data);
+
+/**
+ * The callbacks of a token store implemented by the caller, for
+ * `oak_store_from_callbacks`. `save`, `load`, `remove` and `list` are
+ * required; `namespaces` may be NULL (the store then reports only its own
+ * namespace); `lock` and `unlock` are both given or both NULL (no
+ * cross-process lock); `destroy` may be NULL. Every callback gets
+ * `user_data` first, must be thread-safe, must return promptly, and must
+ * not unwind (no C++ exception, no longjmp) out of itself.
+ */
+typedef struct {
+    /**
+     * Passed to every callback; freed by `destroy`.
+     */
+    void *user_data;
+    /**
+     * Saves a token set's JSON.
+     */
+    OakStoreSaveFn save;
+    /**
+     * Loads a token set's JSON.
+     */
+    OakStoreLoadFn load;
+    /**
+     * Deletes a token set (`remove`: `delete` is a C++ keyword).
+     */
+    OakStoreDeleteFn remove;
+    /**
+     * Lists the keys of a namespace.
+     */
+    OakStoreListFn list;
+    /**
+     * Lists the namespaces (may be NULL).
+     */
+    OakStoreNamespacesFn namespaces;
+    /**
+     * Takes a cross-process lock on a key (may be NULL, with `unlock`).
+     */
+    OakStoreLockFn lock;
+    /**
+     * Releases a lock (may be NULL, with `lock`).
+     */
+    OakStoreUnlockFn unlock;
+    /**
+     * Frees `user_data` when the store is dropped (may be NULL).
+     */
+    OakStoreDestroyFn destroy;
+} OakStoreCallbacks;
 
 /**
  * Shows the user where to go and which code to enter. Called once per
@@ -309,6 +474,76 @@ uint32_t oak_abi_version(void);
 const char *oak_version(void);
 
 /**
+ * Starts a thread that every `every_seconds` (at least 1) checks the
+ * `count` keys in `keys` and refreshes, through `session` (its store, its
+ * lock, its refresh callback), those whose access token expires within the
+ * session's margin; a key with no stored tokens is skipped. The refresher
+ * keeps its own reference to the session. `*out_refresh` receives the
+ * handle. Any thread.
+ */
+OakStatus oak_background_refresh_start(const OakSession *session,
+                                       const char *const *keys,
+                                       size_t count,
+                                       uint64_t every_seconds,
+                                       OakBackgroundRefresh **out_refresh);
+
+/**
+ * Lists the last error of each key whose background refresh failed, as
+ * `"key: message"` strings (messages never hold tokens), in a
+ * NULL-terminated array of `*out_len` strings (free with
+ * `oak_string_array_free`). A key whose refresh later succeeds keeps its
+ * last error until it fails again. Any thread.
+ */
+OakStatus oak_background_refresh_errors(const OakBackgroundRefresh *refresh,
+                                        char ***out_items,
+                                        size_t *out_len);
+
+/**
+ * Stops the refresher and waits for its thread (at most one refresh in
+ * flight), then frees the handle. NULL is a no-op. Not from the session's
+ * refresh callback.
+ */
+void oak_background_refresh_free(OakBackgroundRefresh *refresh);
+
+/**
+ * Hands a value back from a store callback: the token set's JSON from
+ * `load`, one key from `list`, one namespace from `namespaces`. The
+ * string is copied (it stays the caller's). A NULL `value` or one that is
+ * not UTF-8 is `OAK_ERR_INVALID_ARGUMENT`, and the store call the
+ * callback serves then fails too (even if the callback returns 0). Only
+ * on the thread running the callback, during the call.
+ */
+OakStatus oak_store_reply_add(OakStoreReply *reply, const char *value);
+
+/**
+ * Makes a store whose storage is `callbacks` (copied; see
+ * `OakStoreCallbacks`), bound to `namespace_` (NULL: `DEFAULT`), in
+ * `*out_store` (free with `oak_store_free`). On success the store owns
+ * `callbacks->user_data`: `destroy` runs once the handle and every flow or
+ * session using the store are freed. On failure (a missing required
+ * callback, `lock` without `unlock`, a bad namespace:
+ * `OAK_ERR_INVALID_ARGUMENT`) nothing is kept and `destroy` is not
+ * called. Errors of the store's calls: a callback's failure status
+ * becomes that status (`OAK_ERR_STORAGE` for a value that names none);
+ * a misbehaving callback is `OAK_ERR_STORAGE` with a message naming the
+ * callback and what it did. Any thread.
+ */
+OakStatus oak_store_from_callbacks(const OakStoreCallbacks *callbacks,
+                                   const char *namespace_,
+                                   OakStore **out_store);
+
+/**
+ * Makes a handle on another namespace of the callback store `store`
+ * (same callbacks and `user_data`; `destroy` runs once, when every handle
+ * and user is gone) in `*out_store` (free with `oak_store_free`). A store
+ * not made by `oak_store_from_callbacks` is `OAK_ERR_UNSUPPORTED`. Any
+ * thread.
+ */
+OakStatus oak_store_callbacks_in_namespace(const OakStore *store,
+                                           const char *namespace_,
+                                           OakStore **out_store);
+
+/**
  * A client-credentials token set from `session`'s provider (a
  * confidential client): `scopes` separated by spaces (NULL: the
  * provider's), `resource` an RFC 8707 resource indicator (NULL: none),
@@ -326,6 +561,97 @@ OakStatus oak_session_client_credentials(const OakSession *session,
                                          const char *audience,
                                          OakTokenSet **out_tokens,
                                          char **out_key);
+
+/**
+ * Makes deploy-mode routes for an application served at `base_url`
+ * (`https://app.example`; the redirect URI to register is
+ * `{base_url}/auth/callback`) signing in with `provider` and storing
+ * tokens in `store` (keyed by the identity's `sub`). `after_login` is
+ * where the browser goes after signing in (NULL: `/`);
+ * `session_ttl_seconds` how long a session lasts (0: one day; at most
+ * 400 days). Cookies get `Secure` when `base_url` is https. Sessions live
+ * in this handle: every server thread uses the same one. Keeps its own
+ * references to the provider and store. Any thread.
+ */
+OakStatus oak_deploy_new(const OakProvider *provider,
+                         const OakStore *store,
+                         const char *base_url,
+                         const char *after_login,
+                         uint64_t session_ttl_seconds,
+                         OakDeploy **out_deploy);
+
+/**
+ * Frees deploy-mode routes (and their sessions). NULL is a no-op. Once no
+ * call uses the handle.
+ */
+void oak_deploy_free(OakDeploy *deploy);
+
+/**
+ * Copies the redirect URI to register at the provider
+ * (`{base_url}/auth/callback`) to `*out_uri` (free with
+ * `oak_string_free`). Any thread.
+ */
+OakStatus oak_deploy_redirect_uri(const OakDeploy *deploy, char **out_uri);
+
+/**
+ * Answers one request to the `/auth/` routes. `method` (`GET`, `POST`, ...) and
+ * `path` (`/auth/callback`; may carry `?query` when `query` is NULL) are
+ * required; `query` is the raw query string without `?`. The `count`
+ * headers are name/value pairs (names case-insensitive; `Cookie` may
+ * repeat and is joined; `Origin`, `Sec-Fetch-Site`, `X-CSRF-Token` are
+ * read, others ignored; a repeated one of those three, or a value with a
+ * line break, is `OAK_ERR_INVALID_ARGUMENT`); `names` and `values` may be
+ * NULL when `count` is 0. `body` may be NULL (no route reads a body; it
+ * is accepted for servers that always pass one). Every outcome the routes
+ * know — a forged callback, an expired login, a missing session — is an
+ * HTTP answer in `*out_response` with `OAK_OK`; the call fails only for
+ * unusable arguments. Read the response with `oak_deploy_response_*` and
+ * free it with `oak_deploy_response_free`. Any thread, concurrently.
+ */
+OakStatus oak_deploy_handle(const OakDeploy *deploy,
+                            const char *method,
+                            const char *path,
+                            const char *query,
+                            const char *const *header_names,
+                            const char *const *header_values,
+                            size_t header_count,
+                            const char *body,
+                            OakDeployResponse **out_response);
+
+/**
+ * Copies the token-store key of the session the `Cookie` header `cookie`
+ * carries to `*out_key` (NULL when the browser has no live session; free
+ * with `oak_string_free`), for the application's own routes. Any thread.
+ */
+OakStatus oak_deploy_session_key(const OakDeploy *deploy, const char *cookie, char **out_key);
+
+/**
+ * Writes the response's HTTP status (200, 302, 400, ...) to
+ * `*out_status`.
+ */
+OakStatus oak_deploy_response_status(const OakDeployResponse *response, uint32_t *out_status);
+
+/**
+ * Copies the response's headers, in order (`Set-Cookie` may repeat), as
+ * two NULL-terminated arrays of `*out_len` strings: names in
+ * `*out_names`, values in `*out_values` (free each with
+ * `oak_string_array_free(array, len)`).
+ */
+OakStatus oak_deploy_response_headers(const OakDeployResponse *response,
+                                      char ***out_names,
+                                      char ***out_values,
+                                      size_t *out_len);
+
+/**
+ * Copies the response's body (JSON or HTML; may be empty) to
+ * `*out_body` (free with `oak_string_free`).
+ */
+OakStatus oak_deploy_response_body(const OakDeployResponse *response, char **out_body);
+
+/**
+ * Frees a response. NULL is a no-op.
+ */
+void oak_deploy_response_free(OakDeployResponse *response);
 
 /**
  * Starts a development OpenID provider on a free loopback port. With
@@ -522,10 +848,42 @@ OakStatus oak_flow_run_native(const OakFlow *flow,
 OakStatus oak_flow_cancel(const OakFlow *flow);
 
 /**
- * Writes where the current or last sign-in is (an `OakFlowState`) to
- * `*out_state`. Any thread.
+ * Writes where the current or last sign-in is to `*out_state` (set to
+ * `OAK_FLOW_IDLE` when the call fails). Any thread.
  */
-OakStatus oak_flow_state(const OakFlow *flow, int32_t *out_state);
+OakStatus oak_flow_state(const OakFlow *flow, OakFlowState *out_state);
+
+/**
+ * Sets where the flow's loopback callback server listens and which
+ * redirect URI it registers: host `localhost` when `localhost` is true
+ * (still listening on the loopback address; some providers accept
+ * nothing else) or `127.0.0.1` (RFC 8252's choice, the default); port
+ * `port_first`..=`port_last`: `0, 0` any free port (the default), `N, N`
+ * exactly port N (busy: the run fails with `OAK_ERR_IO`, it does not
+ * wait), `N, M` the first free port of the range; `path` (NULL:
+ * `/callback`; a leading `/` is added) with URL path characters only.
+ * A bad range or path is `OAK_ERR_INVALID_ARGUMENT` and changes nothing.
+ * Before running; one thread.
+ */
+OakStatus oak_flow_set_callback(OakFlow *flow,
+                                bool localhost,
+                                uint16_t port_first,
+                                uint16_t port_last,
+                                const char *path);
+
+/**
+ * Turns on paste mode: while the callback server waits, the user may
+ * instead paste the final redirect URL (from a browser on another
+ * machine) as a line on file descriptor `fd` (0 for standard input; a
+ * pipe the program writes to). The pasted URL gets the same checks as a
+ * redirect (state in constant time, `iss`, `error`); a line that is not
+ * this flow's redirect is ignored. `fd` is duplicated: the caller keeps
+ * and may close its own descriptor. A reader thread reads lines until the
+ * end of input (or until the next line after the flow ended). A bad
+ * descriptor is `OAK_ERR_IO`; on systems without file descriptors,
+ * `OAK_ERR_UNSUPPORTED`. Before running; one thread.
+ */
+OakStatus oak_flow_set_paste_fd(OakFlow *flow, int32_t fd);
 
 /**
  * Signs `key` out: revokes its tokens (refresh token first), deletes them
@@ -640,6 +998,28 @@ OakStatus oak_provider_userinfo(const OakProvider *provider,
                                 char **out_json);
 
 /**
+ * Makes a plain OAuth 2.0 provider (its name is `"custom"`): the user
+ * signs in at `authorize_url`, codes and refresh tokens are redeemed at
+ * `token_url`. `revocation_url` (RFC 7009) and `userinfo_url` may be NULL
+ * (then `oak_provider_revoke` reports not revoked and userinfo is
+ * `null`). `client_secret` NULL or empty: a public client (PKCE only).
+ * `scopes` space-separated, NULL: none. HTTPS is required except for
+ * loopback hosts; a bad URL is `OAK_ERR_INVALID_ARGUMENT` naming it.
+ * Tokens have no identity unless a userinfo endpoint gives one, so a
+ * flow should set a token key (`oak_flow_set_token_key`). For timeouts,
+ * CA bundles and trust stores use `oak_provider_from_settings` with
+ * `OAUTHKIT_PROVIDER=custom`. Any thread.
+ */
+OakStatus oak_provider_oauth2(const char *authorize_url,
+                              const char *token_url,
+                              const char *revocation_url,
+                              const char *userinfo_url,
+                              const char *client_id,
+                              const char *client_secret,
+                              const char *scopes,
+                              OakProvider **out_provider);
+
+/**
  * Makes a provider from `count` settings: `names[i]` is one of the
  * `OAUTHKIT_*` variable names of docs/providers.md (`OAUTHKIT_PROVIDER`,
  * `OAUTHKIT_CLIENT_ID`, ..., `OAUTHKIT_CA_FILE`, `OAUTHKIT_CA_PEM`,
@@ -654,6 +1034,97 @@ OakStatus oak_provider_from_settings(const char *const *names,
                                      const char *const *values,
                                      size_t count,
                                      OakProvider **out_provider);
+
+/**
+ * Opens server-side stores from a spec: `memory:`, `sqlite:PATH` (feature
+ * `sqlite`), `redis://HOST[:PORT][/DB]` (feature `redis`; python-oauth2's
+ * key scheme and prefix). A backend this build lacks is
+ * `OAK_ERR_UNSUPPORTED`; an unknown spec `OAK_ERR_INVALID_ARGUMENT`. Any
+ * thread.
+ */
+OakStatus oak_server_store_open(const char *spec, OakServerStore **out_store);
+
+/**
+ * Frees server-side stores. NULL is a no-op.
+ */
+void oak_server_store_free(OakServerStore *store);
+
+/**
+ * Saves (registers or replaces) a client given as JSON
+ * `{"identifier", "secret", "redirect_uris": [...], "authorized_grants":
+ * [...] or null, "authorized_response_types": [...] or null}`. Malformed
+ * JSON is `OAK_ERR_INVALID_ARGUMENT` (the message never quotes it). Any
+ * thread.
+ */
+OakStatus oak_server_store_save_client(const OakServerStore *store, const char *client_json);
+
+/**
+ * Copies the client `client_id` as JSON (holding its secret; free with
+ * `oak_string_free`, which zeroes it) to `*out_json`. An unknown client
+ * is `OAK_ERR_NOT_FOUND`. Any thread.
+ */
+OakStatus oak_server_store_fetch_client(const OakServerStore *store,
+                                        const char *client_id,
+                                        char **out_json);
+
+/**
+ * Deletes the client `client_id`; `*out_deleted` (may be NULL) tells
+ * whether there was one. Any thread.
+ */
+OakStatus oak_server_store_delete_client(const OakServerStore *store,
+                                         const char *client_id,
+                                         bool *out_deleted);
+
+/**
+ * Saves an authorization code given as JSON `{"client_id", "code",
+ * "expires_at" (Unix seconds), "redirect_uri", "scopes": [...], "data":
+ * {...}, "user_id" or null, "code_challenge" or null,
+ * "code_challenge_method" or null}`. Any thread.
+ */
+OakStatus oak_server_store_save_code(const OakServerStore *store, const char *code_json);
+
+/**
+ * Fetches and deletes the authorization code `code` (single use: a second
+ * take, or an expired or unknown code, is `OAK_ERR_NOT_FOUND`) and copies
+ * it as JSON to `*out_json` (free with `oak_string_free`). Any thread.
+ */
+OakStatus oak_server_store_take_code(const OakServerStore *store,
+                                     const char *code,
+                                     char **out_json);
+
+/**
+ * Saves an issued access token given as JSON `{"client_id",
+ * "grant_type", "token", "data": {...}, "expires_at" or null,
+ * "refresh_token" or null, "refresh_expires_at" or null, "scopes": [...],
+ * "user_id" or null}`. Any thread.
+ */
+OakStatus oak_server_store_save_token(const OakServerStore *store, const char *token_json);
+
+/**
+ * Copies the access token record of `token` as JSON to `*out_json` (free
+ * with `oak_string_free`). Unknown or expired is `OAK_ERR_NOT_FOUND`. Any
+ * thread.
+ */
+OakStatus oak_server_store_fetch_token(const OakServerStore *store,
+                                       const char *token,
+                                       char **out_json);
+
+/**
+ * Copies the access token record holding `refresh_token` as JSON to
+ * `*out_json` (free with `oak_string_free`). Unknown or expired is
+ * `OAK_ERR_NOT_FOUND`. Any thread.
+ */
+OakStatus oak_server_store_fetch_by_refresh_token(const OakServerStore *store,
+                                                  const char *refresh_token,
+                                                  char **out_json);
+
+/**
+ * Deletes the record holding `refresh_token` (and its access token);
+ * `*out_deleted` (may be NULL) tells whether there was one. Any thread.
+ */
+OakStatus oak_server_store_delete_refresh_token(const OakServerStore *store,
+                                                const char *refresh_token,
+                                                bool *out_deleted);
 
 /**
  * Makes a session manager over `store`, refreshing through `provider`.
@@ -974,6 +1445,25 @@ OakStatus oak_token_set_set_expires_in(OakTokenSet *tokens, int64_t expires_in);
  * the handle.
  */
 OakStatus oak_token_set_set_resource_server(OakTokenSet *tokens, const char *resource_server);
+
+/**
+ * Wraps `inner` in a validating store in `*out_store` (free with
+ * `oak_store_free`; it keeps its own reference to `inner`). `checks` is a
+ * bitwise OR of `OAK_VALIDATE_*` (unknown bits:
+ * `OAK_ERR_INVALID_ARGUMENT`); `leeway_secs` is used by
+ * `OAK_VALIDATE_NOT_EXPIRED`; `required_scopes` (space-separated, NULL:
+ * none) must all be granted to every token set saved or loaded. A token
+ * set that fails a check is `OAK_ERR_VALIDATION` with a message naming
+ * the check and the key (never a token), and is neither saved nor
+ * returned. When `inner` already holds two identities and
+ * `OAK_VALIDATE_UNCHANGING_IDENTITY` is asked, making the store is
+ * `OAK_ERR_VALIDATION`. Any thread.
+ */
+OakStatus oak_store_validating(const OakStore *inner,
+                               uint32_t checks,
+                               int64_t leeway_secs,
+                               const char *required_scopes,
+                               OakStore **out_store);
 
 #ifdef __cplusplus
 }  // extern "C"

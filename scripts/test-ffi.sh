@@ -119,6 +119,17 @@ step "C test: run under ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_err
 step "C test: cc with ASan -DOAK_DELIBERATE_LEAK" cc "${cflags[@]}" "${asan[@]}" -DOAK_DELIBERATE_LEAK $(pkg-config --cflags oauthkit-static) ffi/c/test_capi.c -o "$build/test_capi_asan_leak" "${static_libs[@]}"
 must_fail "C test: ASan catches a deliberate leak" env ASAN_OPTIONS=detect_leaks=1 "$build/test_capi_asan_leak"
 
+# --- C tests of a token store implemented in C, of the options (callback
+# server, paste, OAuth 2.0 provider, timeouts, validating store, background
+# refresh) and of deploy mode's handler: plain, valgrind, ASan
+for t in store options deploy; do
+    step "C $t test: cc" cc "${cflags[@]}" $(pkg-config --cflags oauthkit) "ffi/c/test_capi_$t.c" -o "$build/test_capi_$t" "${shared_libs[@]}"
+    step "C $t test: run" "$build/test_capi_$t"
+    step "C $t test: valgrind (no leaks, no invalid access)" "${vg[@]}" "$build/test_capi_$t"
+    step "C $t test: cc with ASan+UBSan (static library)" cc "${cflags[@]}" "${asan[@]}" $(pkg-config --cflags oauthkit-static) "ffi/c/test_capi_$t.c" -o "$build/test_capi_${t}_asan" "${static_libs[@]}"
+    step "C $t test: run under ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 "$build/test_capi_${t}_asan"
+done
+
 # --- CMake version file: same major accepted, another major refused
 version_probe() {
     local dir="$scratch/cmake-version-$1"

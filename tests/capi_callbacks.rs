@@ -272,9 +272,9 @@ fn the_browser_callback_gets_the_url_and_can_fail_the_run() {
             last_error()
         );
         assert!(tokens.is_null());
-        let mut state = -1;
+        let mut state = OakFlowState::OAK_FLOW_COMPLETED;
         assert_eq!(oak_flow_state(flow, &mut state), OAK_OK);
-        assert_eq!(state, OakFlowState::OAK_FLOW_FAILED as i32);
+        assert_eq!(state, OakFlowState::OAK_FLOW_FAILED);
         oak_flow_free(flow);
         oak_provider_free(provider);
     }
@@ -305,8 +305,8 @@ fn cancel_from_another_thread_ends_the_run() {
     let shared = flow as usize;
     let canceller = std::thread::spawn(move || unsafe {
         let flow = shared as *const OakFlow;
-        let mut state = 0;
-        while state != OakFlowState::OAK_FLOW_WAITING_FOR_CALLBACK as i32 {
+        let mut state = OakFlowState::OAK_FLOW_IDLE;
+        while state != OakFlowState::OAK_FLOW_WAITING_FOR_CALLBACK {
             assert_eq!(oak_flow_state(flow, &mut state), OAK_OK);
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -331,9 +331,9 @@ fn cancel_from_another_thread_ends_the_run() {
     assert!(returned.duration_since(cancelled_at) < Duration::from_secs(2));
     assert!(tokens.is_null());
     unsafe {
-        let mut state = -1;
+        let mut state = OakFlowState::OAK_FLOW_IDLE;
         assert_eq!(oak_flow_state(flow, &mut state), OAK_OK);
-        assert_eq!(state, OakFlowState::OAK_FLOW_CANCELLED as i32);
+        assert_eq!(state, OakFlowState::OAK_FLOW_CANCELLED);
         oak_flow_free(flow);
         oak_provider_free(provider);
     }
@@ -371,9 +371,9 @@ fn flow_and_session_arguments_are_checked() {
         // The flow is still usable after refused settings.
         assert_eq!(oak_flow_set_token_key(flow, c"me".as_ptr()), OAK_OK);
         assert_eq!(oak_flow_cancel(ptr::null()), OAK_ERR_INVALID_ARGUMENT);
-        let mut state = 0;
+        let mut state = OakFlowState::OAK_FLOW_COMPLETED;
         assert_eq!(oak_flow_state(flow, &mut state), OAK_OK);
-        assert_eq!(state, OakFlowState::OAK_FLOW_IDLE as i32);
+        assert_eq!(state, OakFlowState::OAK_FLOW_IDLE);
         oak_flow_free(flow);
         oak_flow_free(ptr::null_mut());
         oak_session_free(ptr::null_mut());

@@ -482,7 +482,7 @@ static void test_sign_in_refresh_and_logout(void) {
     char *key = NULL, *info = NULL, *name = NULL, *rt = NULL, *at = NULL;
     struct browser browser = {.action = APPROVE};
     struct refresh_log log = {.lock = PTHREAD_MUTEX_INITIALIZER};
-    int32_t state = -1;
+    OakFlowState state = -1;
     uint64_t n = 99;
 
     CHECK_OK(oak_provider_name(d.provider, &name));
@@ -595,7 +595,7 @@ struct canceller {
 
 static void *cancel_later(void *arg) {
     struct canceller *c = arg;
-    int32_t state = OAK_FLOW_IDLE;
+    OakFlowState state = OAK_FLOW_IDLE;
     for (int i = 0; i < 500 && state != OAK_FLOW_WAITING_FOR_CALLBACK; i++) {
         oak_flow_state(c->flow, &state);
         usleep(10000);
@@ -613,7 +613,7 @@ static void test_flow_cancel_deny_and_failures(void) {
     OakFlow *flow = NULL;
     OakTokenSet *tokens = NULL;
     char *key = NULL;
-    int32_t state = -1;
+    OakFlowState state = -1;
     CHECK_OK(oak_flow_new(d.provider, NULL, NULL, &flow));
 
     /* Cancelled from another thread while waiting for the browser. */
@@ -784,6 +784,36 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
              oak_store_namespaces(NULL, P(0, char **), P(1, size_t)))                                            \
     OUT_CASE(oak_store_namespace, 1, SIZES(PTR), oak_store_namespace(NULL, P(0, char *)))                        \
     OUT_CASE(oak_store_backend, 1, SIZES(PTR), oak_store_backend(NULL, P(0, char *)))                            \
+    OUT_CASE(oak_store_from_callbacks, 1, SIZES(PTR), oak_store_from_callbacks(NULL, NULL, P(0, OakStore *)))     \
+    OUT_CASE(oak_store_callbacks_in_namespace, 1, SIZES(PTR),                                                   \
+             oak_store_callbacks_in_namespace(NULL, NULL, P(0, OakStore *)))                                     \
+    OUT_CASE(oak_store_validating, 1, SIZES(PTR), oak_store_validating(NULL, 0, 0, NULL, P(0, OakStore *)))       \
+    OUT_CASE(oak_provider_oauth2, 1, SIZES(PTR),                                                                \
+             oak_provider_oauth2(NULL, NULL, NULL, NULL, NULL, NULL, NULL, P(0, OakProvider *)))                 \
+    OUT_CASE(oak_background_refresh_start, 1, SIZES(PTR),                                                       \
+             oak_background_refresh_start(NULL, NULL, 0, 1, P(0, OakBackgroundRefresh *)))                       \
+    OUT_CASE(oak_background_refresh_errors, 1, SIZES(PTR, sizeof(size_t)),                                       \
+             oak_background_refresh_errors(NULL, P(0, char **), P(1, size_t)))                                   \
+    OUT_CASE(oak_server_store_open, 1, SIZES(PTR), oak_server_store_open(NULL, P(0, OakServerStore *)))           \
+    OUT_CASE(oak_server_store_fetch_client, 1, SIZES(PTR), oak_server_store_fetch_client(NULL, NULL, P(0, char *))) \
+    OUT_CASE(oak_server_store_delete_client, 1, SIZES(sizeof(bool)),                                             \
+             oak_server_store_delete_client(NULL, NULL, P(0, bool)))                                              \
+    OUT_CASE(oak_server_store_take_code, 1, SIZES(PTR), oak_server_store_take_code(NULL, NULL, P(0, char *)))     \
+    OUT_CASE(oak_server_store_fetch_token, 1, SIZES(PTR), oak_server_store_fetch_token(NULL, NULL, P(0, char *))) \
+    OUT_CASE(oak_server_store_fetch_by_refresh_token, 1, SIZES(PTR),                                             \
+             oak_server_store_fetch_by_refresh_token(NULL, NULL, P(0, char *)))                                   \
+    OUT_CASE(oak_server_store_delete_refresh_token, 1, SIZES(sizeof(bool)),                                      \
+             oak_server_store_delete_refresh_token(NULL, NULL, P(0, bool)))                                       \
+    OUT_CASE(oak_deploy_new, 1, SIZES(PTR), oak_deploy_new(NULL, NULL, NULL, NULL, 0, P(0, OakDeploy *)))         \
+    OUT_CASE(oak_deploy_redirect_uri, 1, SIZES(PTR), oak_deploy_redirect_uri(NULL, P(0, char *)))                \
+    OUT_CASE(oak_deploy_handle, 1, SIZES(PTR),                                                                  \
+             oak_deploy_handle(NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, P(0, OakDeployResponse *)))          \
+    OUT_CASE(oak_deploy_session_key, 1, SIZES(PTR), oak_deploy_session_key(NULL, NULL, P(0, char *)))            \
+    OUT_CASE(oak_deploy_response_status, 1, SIZES(sizeof(uint32_t)),                                            \
+             oak_deploy_response_status(NULL, P(0, uint32_t)))                                                   \
+    OUT_CASE(oak_deploy_response_headers, 1, SIZES(PTR, PTR, sizeof(size_t)),                                    \
+             oak_deploy_response_headers(NULL, P(0, char **), P(1, char **), P(2, size_t)))                      \
+    OUT_CASE(oak_deploy_response_body, 1, SIZES(PTR), oak_deploy_response_body(NULL, P(0, char *)))              \
     OUT_CASE(oak_token_set_new, 1, SIZES(PTR), oak_token_set_new(NULL, P(0, OakTokenSet *)))                     \
     OUT_CASE(oak_token_set_from_json, 1, SIZES(PTR), oak_token_set_from_json(NULL, P(0, OakTokenSet *)))         \
     OUT_CASE(oak_token_set_to_json, 1, SIZES(PTR), oak_token_set_to_json(NULL, P(0, char *)))                    \
@@ -812,7 +842,7 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
     OUT_CASE(oak_flow_new, 1, SIZES(PTR), oak_flow_new(NULL, NULL, NULL, P(0, OakFlow *)))                       \
     OUT_CASE(oak_flow_run_native, 1, SIZES(PTR, PTR, PTR),                                                       \
              oak_flow_run_native(NULL, NULL, NULL, P(0, OakTokenSet *), P(1, char *), P(2, char *)))             \
-    OUT_CASE(oak_flow_state, 1, SIZES(sizeof(int32_t)), oak_flow_state(NULL, P(0, int32_t)))                     \
+    OUT_CASE(oak_flow_state, 1, SIZES(sizeof(OakFlowState)), oak_flow_state(NULL, P(0, OakFlowState)))           \
     OUT_CASE(oak_session_new, 1, SIZES(PTR), oak_session_new(NULL, NULL, NULL, NULL, P(0, OakSession *)))        \
     OUT_CASE(oak_session_access_token, 1, SIZES(PTR), oak_session_access_token(NULL, NULL, P(0, char *)))        \
     OUT_CASE(oak_session_tokens, 1, SIZES(PTR), oak_session_tokens(NULL, NULL, P(0, OakTokenSet *)))             \

@@ -492,9 +492,9 @@ class Flow {
 
     /// Cancels a running sign-in (from any thread).
     void cancel() const { detail::check(oak_flow_cancel(raw_)); }
-    /// One of the OAK_FLOW_* values.
-    int32_t state() const {
-        int32_t s = 0;
+    /// Where the current or last sign-in is.
+    OakFlowState state() const {
+        OakFlowState s = OAK_FLOW_IDLE;
         detail::check(oak_flow_state(raw_, &s));
         return s;
     }

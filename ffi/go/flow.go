@@ -156,7 +156,7 @@ func (f *Flow) Cancel() error {
 
 // State is where the current or last sign-in is.
 func (f *Flow) State() (FlowState, error) {
-	var s C.int32_t
+	var s C.OakFlowState
 	err := call(func() C.OakStatus { return C.oak_flow_state(f.raw, &s) })
 	runtime.KeepAlive(f)
 	return FlowState(s), err

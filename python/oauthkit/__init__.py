@@ -10,7 +10,10 @@ storage for native apps, over liboauthkit's C ABI (cffi, ABI mode).
 from __future__ import annotations
 
 from ._ffi import ffi, header_path, lib, library_path, live_handles
+from .background import BackgroundRefresh
+from .deploy import Deploy, DeployResponse
 from .dev import DevProvider, HeadlessBrowser
+from .device import DeviceCode, DeviceFlow, DevicePrompt, DeviceSignIn
 from .errors import (
     AuthenticationError,
     CancelledError,
@@ -33,7 +36,9 @@ from .errors import (
     ValidationError,
 )
 from .flow import Flow, FlowState, SignIn
+from .logout import LogoutResult, logout, logout_url
 from .provider import Provider, TokenHint
+from .server import ServerStore
 from .session import Session
 from .store import Store
 from .tokens import TokenSet
@@ -52,6 +57,17 @@ def abi_version() -> int:
 __version__ = version()
 
 __all__ = [
+    "BackgroundRefresh",
+    "ServerStore",
+    "Deploy",
+    "DeployResponse",
+    "DeviceCode",
+    "DeviceFlow",
+    "DevicePrompt",
+    "DeviceSignIn",
+    "LogoutResult",
+    "logout",
+    "logout_url",
     "AuthenticationError",
     "CancelledError",
     "CorruptError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from ._ffi import ffi, lib
 from ._handle import Handle
@@ -67,7 +67,16 @@ class Flow(Handle):
         token_key: Optional[str] = None,
         params: Optional[Mapping[str, str]] = None,
         userinfo: bool = True,
+        localhost: bool = False,
+        ports: Tuple[int, int] = (0, 0),
+        callback_path: Optional[str] = None,
+        paste_fd: Optional[int] = None,
     ) -> None:
+        """``localhost``, ``ports`` (``(0, 0)`` any free port, ``(n, n)``
+        exactly n, ``(n, m)`` the first free one of the range) and
+        ``callback_path`` set the loopback redirect; ``paste_fd`` turns on
+        paste mode: the user may paste the final redirect URL as a line on
+        that file descriptor (0: standard input)."""
         out = ffi.new("OakFlow **")
         check(
             lib.oak_flow_new(
@@ -86,6 +95,11 @@ class Flow(Handle):
             for name, value in (params or {}).items():
                 check(lib.oak_flow_add_param(self._h, c_str(name, "name"), c_str(value, "value")))
             check(lib.oak_flow_set_userinfo(self._h, bool(userinfo)))
+            if localhost or ports != (0, 0) or callback_path is not None:
+                first, last = ports
+                check(lib.oak_flow_set_callback(self._h, bool(localhost), int(first), int(last), c_str(callback_path, "path")))
+            if paste_fd is not None:
+                check(lib.oak_flow_set_paste_fd(self._h, int(paste_fd)))
         except BaseException:
             self.close()
             raise
@@ -134,6 +148,6 @@ class Flow(Handle):
     @property
     def state(self) -> FlowState:
         """Where the current or last sign-in is. Any thread."""
-        out = ffi.new("int32_t *")
+        out = ffi.new("OakFlowState *")
         check(lib.oak_flow_state(self._h, out))
         return FlowState(int(out[0]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from ._ffi import ffi, lib
 from ._handle import Handle
@@ -94,6 +94,52 @@ class Provider(Handle):
     def from_env(cls) -> "Provider":
         """The provider the ``OAUTHKIT_*`` environment variables describe."""
         return cls._make(lib.oak_provider_from_env)
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Optional[str]]) -> "Provider":
+        """The provider ``settings`` describe: ``OAUTHKIT_*`` names (as in
+        the environment: ``OAUTHKIT_PROVIDER``, ``OAUTHKIT_CLIENT_ID``, ...,
+        ``OAUTHKIT_CA_FILE``, ``OAUTHKIT_TRUST_STORE``,
+        ``OAUTHKIT_CONNECT_TIMEOUT``, ``OAUTHKIT_READ_TIMEOUT``) to values
+        (None or empty: unset). The environment is not read. An unknown
+        name is ``InvalidArgumentError``."""
+        items = list(settings.items())
+        keep: List[Any] = []
+        for i, (name, value) in enumerate(items):
+            keep.append(c_str(name, f"names[{i}]"))
+            keep.append(c_str(value, f"values[{i}]"))
+        names = ffi.new("const char *[]", keep[0::2]) if items else ffi.NULL
+        values = ffi.new("const char *[]", keep[1::2]) if items else ffi.NULL
+        return cls._make(lib.oak_provider_from_settings, names, values, len(items))
+
+    @classmethod
+    def oauth2(
+        cls,
+        authorize_url: str,
+        token_url: str,
+        client_id: str,
+        client_secret: Optional[str] = None,
+        scopes: Optional[str] = None,
+        *,
+        revocation_url: Optional[str] = None,
+        userinfo_url: Optional[str] = None,
+    ) -> "Provider":
+        """A plain OAuth 2.0 provider (no OpenID Connect) named ``custom``.
+
+        >>> with Provider.oauth2("https://a.example/authorize", "https://a.example/token", "client") as p:
+        ...     p.name
+        'custom'
+        """
+        return cls._make(
+            lib.oak_provider_oauth2,
+            c_str(authorize_url, "authorize_url"),
+            c_str(token_url, "token_url"),
+            c_str(revocation_url, "revocation_url"),
+            c_str(userinfo_url, "userinfo_url"),
+            c_str(client_id, "client_id"),
+            c_str(client_secret, "client_secret"),
+            c_str(scopes, "scopes"),
+        )
 
     @property
     def name(self) -> str:

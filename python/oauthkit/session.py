@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 from ._ffi import ffi, lib
 from ._handle import Handle
@@ -70,3 +70,18 @@ class Session(Handle):
         out = ffi.new("bool *")
         check(lib.oak_session_logout(self._h, c_str(key, "key"), out))
         return bool(out[0])
+
+    def client_credentials(
+        self, scopes: Optional[str] = None, resource: Optional[str] = None, audience: Optional[str] = None
+    ) -> Tuple[TokenSet, str]:
+        """A client-credentials token set of the session's (confidential)
+        provider and the store key it is cached under; renewed ahead of
+        expiry, one grant per key at a time."""
+        tokens = ffi.new("OakTokenSet **")
+        key = ffi.new("char **")
+        check(
+            lib.oak_session_client_credentials(
+                self._h, c_str(scopes, "scopes"), c_str(resource, "resource"), c_str(audience, "audience"), tokens, key
+            )
+        )
+        return TokenSet._adopt(tokens[0]), take_str(key) or ""

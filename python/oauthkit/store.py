@@ -41,6 +41,36 @@ class Store(Handle):
         self._own(out[0], lib.oak_store_free)
         return self
 
+    @classmethod
+    def validating(
+        cls,
+        inner: "Store",
+        *,
+        not_expired: bool = False,
+        leeway: int = 0,
+        has_refresh_token: bool = False,
+        unchanging_identity: bool = False,
+        required_scopes: Optional[str] = None,
+    ) -> "Store":
+        """A store over ``inner`` that refuses token sets failing the
+        chosen checks with ``ValidationError`` (nothing refused is saved or
+        returned).
+
+        >>> with Store("memory:") as inner, Store.validating(inner, required_scopes="openid") as s:
+        ...     s.backend
+        'memory'
+        """
+        checks = (
+            (lib.OAK_VALIDATE_NOT_EXPIRED if not_expired else 0)
+            | (lib.OAK_VALIDATE_HAS_REFRESH_TOKEN if has_refresh_token else 0)
+            | (lib.OAK_VALIDATE_UNCHANGING_IDENTITY if unchanging_identity else 0)
+        )
+        out = ffi.new("OakStore **")
+        check(lib.oak_store_validating(inner._h, checks, int(leeway), c_str(required_scopes, "required_scopes"), out))
+        self = cls.__new__(cls)
+        self._own(out[0], lib.oak_store_free)
+        return self
+
     def save(self, key: str, tokens: TokenSet) -> None:
         """Saves (inserts or replaces) ``tokens`` under ``key``."""
         check(lib.oak_store_save(self._h, c_str(key, "key"), tokens._h))

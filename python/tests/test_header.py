@@ -64,18 +64,10 @@ def test_a_function_added_to_the_header_is_noticed() -> None:
 # as open work). The set must match exactly: a new function without a
 # wrapper, or a wrapper added without removing its name here, fails.
 NOT_WRAPPED_YET = {
-    "oak_device_flow_new",
-    "oak_device_flow_free",
-    "oak_device_flow_set_timeout",
-    "oak_device_flow_set_scopes",
-    "oak_device_flow_add_param",
-    "oak_device_flow_set_token_key",
-    "oak_device_flow_run",
-    "oak_device_flow_cancel",
-    "oak_session_client_credentials",
-    "oak_logout",
-    "oak_logout_url",
-    "oak_provider_from_settings",
+    # a token store implemented in Python: not wrapped yet (C and Go have it)
+    "oak_store_from_callbacks",
+    "oak_store_reply_add",
+    "oak_store_callbacks_in_namespace",
 }
 
 

@@ -53,6 +53,10 @@ pub enum OakFlowState {
     OAK_FLOW_TIMED_OUT = 6,
 }
 
+impl super::boundary::OutValue for OakFlowState {
+    const EMPTY: Self = OakFlowState::OAK_FLOW_IDLE;
+}
+
 impl From<AuthFlowState> for OakFlowState {
     fn from(state: AuthFlowState) -> Self {
         use OakFlowState::*;
@@ -84,7 +88,7 @@ fn broken() -> Error {
 
 /// Replaces the manager of a flow with a reconfigured one (its builder
 /// methods take it by value). Convert the arguments before calling this.
-unsafe fn configure(
+pub(crate) unsafe fn configure(
     flow: *mut OakFlow,
     change: impl FnOnce(AuthFlowManager) -> AuthFlowManager,
 ) -> Result<()> {
@@ -244,13 +248,16 @@ pub unsafe extern "C" fn oak_flow_cancel(flow: *const OakFlow) -> OakStatus {
     })
 }
 
-/// Writes where the current or last sign-in is (an `OakFlowState`) to
-/// `*out_state`. Any thread.
+/// Writes where the current or last sign-in is to `*out_state` (set to
+/// `OAK_FLOW_IDLE` when the call fails). Any thread.
 #[no_mangle]
-pub unsafe extern "C" fn oak_flow_state(flow: *const OakFlow, out_state: *mut i32) -> OakStatus {
+pub unsafe extern "C" fn oak_flow_state(
+    flow: *const OakFlow,
+    out_state: *mut OakFlowState,
+) -> OakStatus {
     call(out(out_state, "out_state"), |out_state| {
         let out_state = out_state.get()?;
-        *out_state = OakFlowState::from(handle(flow, "flow")?.manager()?.state()) as i32;
+        *out_state = OakFlowState::from(handle(flow, "flow")?.manager()?.state());
         Ok(())
     })
 }

@@ -47,19 +47,26 @@
 
 use std::ffi::c_char;
 
+pub mod background;
 pub mod boundary;
+pub mod callback_store;
 pub mod client_credentials;
+pub mod deploy;
 pub mod dev_provider;
 pub mod device;
 pub mod flow;
+pub mod flow_options;
 pub mod logout;
 pub mod provider;
+pub mod provider_oauth2;
 pub mod provider_settings;
+pub mod server_store;
 pub mod session;
 pub mod store;
 pub mod strings;
 pub mod token_exchange;
 pub mod token_set;
+pub mod validating_store;
 
 pub use boundary::OakStatus;
 pub use dev_provider::OakDevProvider;
@@ -74,7 +81,7 @@ pub use token_set::OakTokenSet;
 /// functions or constants are added; nothing is ever removed or changed, so
 /// a program built against version N runs with any library whose
 /// `oak_abi_version()` is N or more.
-pub const OAK_ABI_VERSION: u32 = 2;
+pub const OAK_ABI_VERSION: u32 = 3;
 
 /// The ABI version of the loaded library (compare with `OAK_ABI_VERSION`
 /// from the header you compiled against). Any thread.

@@ -118,11 +118,17 @@ pub struct ProviderSettings {
     /// The built-in roots (`OAUTHKIT_TRUST_STORE`: `os`, `mozilla`, `none`);
     /// `None`: the operating system's store.
     pub trust_store: Option<TrustStore>,
+    /// Time allowed to connect (`OAUTHKIT_CONNECT_TIMEOUT`, whole seconds);
+    /// `None`: 10 s.
+    pub connect_timeout: Option<std::time::Duration>,
+    /// Time allowed for each of sending, the response head and the body
+    /// (`OAUTHKIT_READ_TIMEOUT`, whole seconds); `None`: 30 s.
+    pub read_timeout: Option<std::time::Duration>,
 }
 
 impl ProviderSettings {
     /// Every environment variable [`from_env`](Self::from_env) reads.
-    pub const VARIABLES: [&'static str; 13] = [
+    pub const VARIABLES: [&'static str; 15] = [
         "OAUTHKIT_PROVIDER",
         "OAUTHKIT_CLIENT_ID",
         "OAUTHKIT_CLIENT_SECRET",
@@ -136,6 +142,8 @@ impl ProviderSettings {
         "OAUTHKIT_CA_FILE",
         "OAUTHKIT_CA_PEM",
         "OAUTHKIT_TRUST_STORE",
+        "OAUTHKIT_CONNECT_TIMEOUT",
+        "OAUTHKIT_READ_TIMEOUT",
     ];
 
     /// Settings for `provider` and `client_id`, everything else unset.
@@ -154,6 +162,8 @@ impl ProviderSettings {
             ca_file: None,
             ca_pem: None,
             trust_store: None,
+            connect_timeout: None,
+            read_timeout: None,
         }
     }
 
@@ -199,6 +209,12 @@ impl ProviderSettings {
             ca_file: get("OAUTHKIT_CA_FILE").map(PathBuf::from),
             ca_pem: get("OAUTHKIT_CA_PEM"),
             trust_store: get("OAUTHKIT_TRUST_STORE").map(|s| s.parse()).transpose()?,
+            connect_timeout: get("OAUTHKIT_CONNECT_TIMEOUT")
+                .map(|v| seconds("OAUTHKIT_CONNECT_TIMEOUT", &v))
+                .transpose()?,
+            read_timeout: get("OAUTHKIT_READ_TIMEOUT")
+                .map(|v| seconds("OAUTHKIT_READ_TIMEOUT", &v))
+                .transpose()?,
         })
     }
 
@@ -327,8 +343,15 @@ impl ProviderSettings {
         self.apply_tls(&mut c.http)
     }
 
-    /// The CA bundle and trust store, on top of the preset's HTTP settings.
+    /// The timeouts, CA bundle and trust store, on top of the preset's
+    /// HTTP settings.
     fn apply_tls(&self, http: &mut HttpConfig) -> Result<()> {
+        if let Some(t) = self.connect_timeout {
+            http.connect_timeout = t;
+        }
+        if let Some(t) = self.read_timeout {
+            http.read_timeout = t;
+        }
         let mut tls = http.tls.clone();
         if let Some(store) = self.trust_store {
             tls = tls.with_store(store);
@@ -357,6 +380,17 @@ fn named(e: Error, setting: &str) -> Error {
             source,
         },
         other => other,
+    }
+}
+
+/// A timeout in whole seconds, 1 to 3600.
+fn seconds(name: &str, value: &str) -> Result<std::time::Duration> {
+    match value.parse::<u64>() {
+        Ok(n @ 1..=3600) => Ok(std::time::Duration::from_secs(n)),
+        _ => Err(Error::InvalidArgument(format!(
+            "{name} must be a whole number of seconds from 1 to 3600, not '{}'",
+            value.chars().take(20).collect::<String>()
+        ))),
     }
 }
 

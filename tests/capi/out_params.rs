@@ -11,18 +11,24 @@ use std::collections::BTreeMap;
 use std::ffi::CStr;
 use std::ptr;
 
+use oauthkit::capi::background::*;
+use oauthkit::capi::callback_store::*;
 use oauthkit::capi::client_credentials::*;
+use oauthkit::capi::deploy::*;
 use oauthkit::capi::dev_provider::*;
 use oauthkit::capi::device::*;
 use oauthkit::capi::flow::*;
 use oauthkit::capi::logout::*;
 use oauthkit::capi::provider::*;
+use oauthkit::capi::provider_oauth2::*;
 use oauthkit::capi::provider_settings::*;
+use oauthkit::capi::server_store::*;
 use oauthkit::capi::session::*;
 use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::token_exchange::*;
 use oauthkit::capi::token_set::*;
+use oauthkit::capi::validating_store::*;
 use oauthkit::capi::OakStatus::{self, *};
 
 /// One parameter of a header declaration.
@@ -88,8 +94,8 @@ pub fn header_functions(header: &str) -> BTreeMap<String, Vec<Param>> {
     out
 }
 
-/// Structs the library writes through an out-parameter.
-const OUT_STRUCTS: [&str; 1] = ["OakLogoutResult"];
+/// Structs and enums the library writes through an out-parameter.
+const OUT_STRUCTS: [&str; 2] = ["OakLogoutResult", "OakFlowState"];
 
 const SCALARS: [&str; 6] = [
     "bool", "int32_t", "int64_t", "uint32_t", "uint64_t", "size_t",
@@ -110,7 +116,7 @@ fn pointee_size(ty: &str) -> usize {
     match ty.strip_suffix('*').unwrap() {
         p if p.ends_with('*') => size_of::<*mut u8>(),
         "bool" => 1,
-        "int32_t" | "uint32_t" => 4,
+        "int32_t" | "uint32_t" | "OakFlowState" => 4,
         "int64_t" | "uint64_t" | "size_t" => 8,
         "OakLogoutResult" => size_of::<oauthkit::capi::logout::OakLogoutResult>(),
         other => panic!("no size known for out-parameter type {other}"),
@@ -228,6 +234,90 @@ pub fn table() -> BTreeMap<&'static str, Case> {
         t.insert(
             "oak_store_backend",
             case(|s| oak_store_backend(n(), s.p(0))),
+        );
+        // callback_store.rs
+        t.insert(
+            "oak_store_from_callbacks",
+            case(|s| oak_store_from_callbacks(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_store_callbacks_in_namespace",
+            case(|s| oak_store_callbacks_in_namespace(n(), n(), s.p(0))),
+        );
+        // validating_store.rs, provider_oauth2.rs, background.rs
+        t.insert(
+            "oak_store_validating",
+            case(|s| oak_store_validating(n(), 0, 0, n(), s.p(0))),
+        );
+        t.insert(
+            "oak_provider_oauth2",
+            case(|s| oak_provider_oauth2(n(), n(), n(), n(), n(), n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_background_refresh_start",
+            case(|s| oak_background_refresh_start(n(), n(), 0, 1, s.p(0))),
+        );
+        t.insert(
+            "oak_background_refresh_errors",
+            case(|s| oak_background_refresh_errors(n(), s.p(0), s.p(1))),
+        );
+        // server_store.rs
+        t.insert(
+            "oak_server_store_open",
+            case(|s| oak_server_store_open(n(), s.p(0))),
+        );
+        t.insert(
+            "oak_server_store_fetch_client",
+            case(|s| oak_server_store_fetch_client(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_server_store_delete_client",
+            case(|s| oak_server_store_delete_client(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_server_store_take_code",
+            case(|s| oak_server_store_take_code(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_server_store_fetch_token",
+            case(|s| oak_server_store_fetch_token(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_server_store_fetch_by_refresh_token",
+            case(|s| oak_server_store_fetch_by_refresh_token(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_server_store_delete_refresh_token",
+            case(|s| oak_server_store_delete_refresh_token(n(), n(), s.p(0))),
+        );
+        // deploy.rs
+        t.insert(
+            "oak_deploy_new",
+            case(|s| oak_deploy_new(n(), n(), n(), n(), 0, s.p(0))),
+        );
+        t.insert(
+            "oak_deploy_redirect_uri",
+            case(|s| oak_deploy_redirect_uri(n(), s.p(0))),
+        );
+        t.insert(
+            "oak_deploy_handle",
+            case(|s| oak_deploy_handle(n(), n(), n(), n(), n(), n(), 0, n(), s.p(0))),
+        );
+        t.insert(
+            "oak_deploy_session_key",
+            case(|s| oak_deploy_session_key(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_deploy_response_status",
+            case(|s| oak_deploy_response_status(n(), s.p(0))),
+        );
+        t.insert(
+            "oak_deploy_response_headers",
+            case(|s| oak_deploy_response_headers(n(), s.p(0), s.p(1), s.p(2))),
+        );
+        t.insert(
+            "oak_deploy_response_body",
+            case(|s| oak_deploy_response_body(n(), s.p(0))),
         );
         // token_set.rs
         t.insert(

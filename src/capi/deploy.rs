@@ -1,0 +1,287 @@
+//! `OakDeploy`: deploy mode (the application serves the sign-in itself)
+//! as a request-in/response-out handler a C, C++ or Go web server mounts
+//! on `/auth/`: `GET /auth/login`, `GET /auth/callback`, `POST
+//! /auth/logout`, `GET /auth/status` (see `src/flow/deploy.rs`).
+//!
+//! Threads: `oak_deploy_handle` may be called from any number of server
+//! threads at once on one handle; `oak_deploy_free` needs that no call
+//! uses the handle. A response handle belongs to the caller: read it from
+//! one thread, free it with `oak_deploy_response_free`.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use super::boundary::{
+    call, free_handle, handle, new_handle, opt_str_arg, out, str_arg, OakStatus,
+};
+use super::provider::OakProvider;
+use super::store::OakStore;
+use super::strings::{array_to_c, put};
+use crate::error::{Error, Result};
+use crate::flow::{DeployHandler, DeployOptions, DeployRequest, DeployResponse};
+
+/// An opaque handle on deploy-mode routes. Free it with `oak_deploy_free`.
+pub struct OakDeploy(DeployHandler);
+
+/// An opaque handle on one response of `oak_deploy_handle`. Free it with
+/// `oak_deploy_response_free`.
+pub struct OakDeployResponse(DeployResponse);
+
+/// The most headers one request may carry into `oak_deploy_handle`.
+const MAX_HEADERS: usize = 256;
+
+/// Makes deploy-mode routes for an application served at `base_url`
+/// (`https://app.example`; the redirect URI to register is
+/// `{base_url}/auth/callback`) signing in with `provider` and storing
+/// tokens in `store` (keyed by the identity's `sub`). `after_login` is
+/// where the browser goes after signing in (NULL: `/`);
+/// `session_ttl_seconds` how long a session lasts (0: one day; at most
+/// 400 days). Cookies get `Secure` when `base_url` is https. Sessions live
+/// in this handle: every server thread uses the same one. Keeps its own
+/// references to the provider and store. Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_deploy_new(
+    provider: *const OakProvider,
+    store: *const OakStore,
+    base_url: *const c_char,
+    after_login: *const c_char,
+    session_ttl_seconds: u64,
+    out_deploy: *mut *mut OakDeploy,
+) -> OakStatus {
+    call(out(out_deploy, "out_deploy"), |out_deploy| {
+        let out_deploy = out_deploy.get()?;
+        let provider = handle(provider, "provider")?.0.clone();
+        let store = handle(store, "store")?.0.clone();
+        let base_url = str_arg(base_url, "base_url")?;
+        let parsed = url::Url::parse(base_url)
+            .map_err(|e| Error::InvalidArgument(format!("base_url is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(Error::InvalidArgument(
+                "base_url must be an http or https URL with a host".into(),
+            ));
+        }
+        let mut options = DeployOptions::new(base_url);
+        if let Some(path) = opt_str_arg(after_login, "after_login")? {
+            if !path.starts_with('/') || path.starts_with("//") || path.contains(['\r', '\n']) {
+                return Err(Error::InvalidArgument(
+                    "after_login must be a path on this site (starting with one '/')".into(),
+                ));
+            }
+            options = options.after_login(path);
+        }
+        if session_ttl_seconds > 0 {
+            options = options.session_ttl(Duration::from_secs(session_ttl_seconds));
+        }
+        *out_deploy = new_handle(OakDeploy(DeployHandler::new(provider, store, options)));
+        Ok(())
+    })
+}
+
+/// Frees deploy-mode routes (and their sessions). NULL is a no-op. Once no
+/// call uses the handle.
+#[no_mangle]
+pub unsafe extern "C" fn oak_deploy_free(deploy: *mut OakDeploy) {
+    free_handle(deploy)
+}
+
+/// Copies the redirect URI to register at the provider
+/// (`{base_url}/auth/callback`) to `*out_uri` (free with
+/// `oak_string_free`). Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_deploy_redirect_uri(
+    deploy: *const OakDeploy,
+    out_uri: *mut *mut c_char,
+) -> OakStatus {
+    call(out(out_uri, "out_uri"), |out_uri| {
+        put(out_uri.get()?, &handle(deploy, "deploy")?.0.redirect_uri())
+    })
+}
+
+unsafe fn request(
+    method: *const c_char,
+    path: *const c_char,
+    query: *const c_char,
+    header_names: *const *const c_char,
+    header_values: *const *const c_char,
+    header_count: usize,
+) -> Result<DeployRequest> {
+    let method = str_arg(method, "method")?;
+    let path = str_arg(path, "path")?;
+    let mut request = match opt_str_arg(query, "query")? {
+        Some(q) => {
+            let mut r = DeployRequest::new(method, path);
+            r.query = q.to_owned();
+            r
+        }
+        None => DeployRequest::new(method, path),
+    };
+    if header_count > MAX_HEADERS {
+        return Err(Error::InvalidArgument(format!(
+            "header_count is {header_count}; the limit is {MAX_HEADERS}"
+        )));
+    }
+    if header_count > 0 && (header_names.is_null() || header_values.is_null()) {
+        return Err(Error::InvalidArgument(format!(
+            "header_names or header_values is NULL while header_count is {header_count}"
+        )));
+    }
+    let mut cookies: Vec<&str> = Vec::new();
+    for i in 0..header_count {
+        let name = str_arg(*header_names.add(i), &format!("header_names[{i}]"))?;
+        let value = str_arg(*header_values.add(i), &format!("header_values[{i}]"))?;
+        if value.contains(['\r', '\n']) {
+            return Err(Error::InvalidArgument(format!(
+                "header_values[{i}] holds a line break"
+            )));
+        }
+        let slot = match name.to_ascii_lowercase().as_str() {
+            "cookie" => {
+                cookies.push(value);
+                continue;
+            }
+            "origin" => &mut request.origin,
+            "sec-fetch-site" => &mut request.sec_fetch_site,
+            "x-csrf-token" => &mut request.csrf_token,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(Error::InvalidArgument(format!(
+                "header {name} is given twice"
+            )));
+        }
+        *slot = Some(value.to_owned());
+    }
+    if !cookies.is_empty() {
+        request.cookie = Some(cookies.join("; "));
+    }
+    Ok(request)
+}
+
+/// Answers one request to the `/auth/` routes. `method` (`GET`, `POST`, ...) and
+/// `path` (`/auth/callback`; may carry `?query` when `query` is NULL) are
+/// required; `query` is the raw query string without `?`. The `count`
+/// headers are name/value pairs (names case-insensitive; `Cookie` may
+/// repeat and is joined; `Origin`, `Sec-Fetch-Site`, `X-CSRF-Token` are
+/// read, others ignored; a repeated one of those three, or a value with a
+/// line break, is `OAK_ERR_INVALID_ARGUMENT`); `names` and `values` may be
+/// NULL when `count` is 0. `body` may be NULL (no route reads a body; it
+/// is accepted for servers that always pass one). Every outcome the routes
+/// know — a forged callback, an expired login, a missing session — is an
+/// HTTP answer in `*out_response` with `OAK_OK`; the call fails only for
+/// unusable arguments. Read the response with `oak_deploy_response_*` and
+/// free it with `oak_deploy_response_free`. Any thread, concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn oak_deploy_handle(
+    deploy: *const OakDeploy,
+    method: *const c_char,
+    path: *const c_char,
+    query: *const c_char,
+    header_names: *const *const c_char,
+    header_values: *const *const c_char,
+    header_count: usize,
+    body: *const c_char,
+    out_response: *mut *mut OakDeployResponse,
+) -> OakStatus {
+    call(out(out_response, "out_response"), |out_response| {
+        let out_response = out_response.get()?;
+        let deploy = handle(deploy, "deploy")?;
+        let request = request(
+            method,
+            path,
+            query,
+            header_names,
+            header_values,
+            header_count,
+        )?;
+        opt_str_arg(body, "body")?;
+        *out_response = new_handle(OakDeployResponse(deploy.0.handle(&request)));
+        Ok(())
+    })
+}
+
+/// Copies the token-store key of the session the `Cookie` header `cookie`
+/// carries to `*out_key` (NULL when the browser has no live session; free
+/// with `oak_string_free`), for the application's own routes. Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_deploy_session_key(
+    deploy: *const OakDeploy,
+    cookie: *const c_char,
+    out_key: *mut *mut c_char,
+) -> OakStatus {
+    call(out(out_key, "out_key"), |out_key| {
+        let out_key = out_key.get()?;
+        let deploy = handle(deploy, "deploy")?;
+        let request = DeployRequest::new("GET", "/").with_cookie(str_arg(cookie, "cookie")?);
+        if let Some(key) = deploy.0.session_key(&request) {
+            put(out_key, &key)?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes the response's HTTP status (200, 302, 400, ...) to
+/// `*out_status`.
+#[no_mangle]
+pub unsafe extern "C" fn oak_deploy_response_status(
+    response: *const OakDeployResponse,
+    out_status: *mut u32,
+) -> OakStatus {
+    call(out(out_status, "out_status"), |out_status| {
+        *out_status.get()? = u32::from(handle(response, "response")?.0.status);
+        Ok(())
+    })
+}
+
+/// Copies the response's headers, in order (`Set-Cookie` may repeat), as
+/// two NULL-terminated arrays of `*out_len` strings: names in
+/// `*out_names`, values in `*out_values` (free each with
+/// `oak_string_array_free(array, len)`).
+#[no_mangle]
+pub unsafe extern "C" fn oak_deploy_response_headers(
+    response: *const OakDeployResponse,
+    out_names: *mut *mut *mut c_char,
+    out_values: *mut *mut *mut c_char,
+    out_len: *mut usize,
+) -> OakStatus {
+    let outs = (
+        out(out_names, "out_names"),
+        out(out_values, "out_values"),
+        out(out_len, "out_len"),
+    );
+    call(outs, |(out_names, out_values, out_len)| {
+        let (out_names, out_values, out_len) =
+            (out_names.get()?, out_values.get()?, out_len.get()?);
+        let headers = &handle(response, "response")?.0.headers;
+        let names: Vec<String> = headers.iter().map(|(k, _)| k.clone()).collect();
+        let values: Vec<String> = headers.iter().map(|(_, v)| v.clone()).collect();
+        let (n, len) = array_to_c(&names)?;
+        match array_to_c(&values) {
+            Ok((v, _)) => {
+                (*out_names, *out_values, *out_len) = (n, v, len);
+                Ok(())
+            }
+            Err(e) => {
+                super::strings::oak_string_array_free(n, len);
+                Err(e)
+            }
+        }
+    })
+}
+
+/// Copies the response's body (JSON or HTML; may be empty) to
+/// `*out_body` (free with `oak_string_free`).
+#[no_mangle]
+pub unsafe extern "C" fn oak_deploy_response_body(
+    response: *const OakDeployResponse,
+    out_body: *mut *mut c_char,
+) -> OakStatus {
+    call(out(out_body, "out_body"), |out_body| {
+        put(out_body.get()?, &handle(response, "response")?.0.body)
+    })
+}
+
+/// Frees a response. NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn oak_deploy_response_free(response: *mut OakDeployResponse) {
+    free_handle(response)
+}

@@ -1,0 +1,247 @@
+//! Deploy mode through the C ABI (`oak_deploy_handle`): a full sign-in
+//! against the development provider driven request by request, as a C web
+//! server would, plus hostile requests. (ffi/c/test_capi_deploy.c runs the
+//! same from C under valgrind and ASan.)
+#![cfg(all(feature = "capi", feature = "dev-provider"))]
+
+use std::ffi::{c_char, CStr, CString};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::ptr;
+
+use oauthkit::capi::deploy::*;
+use oauthkit::capi::provider::*;
+use oauthkit::capi::store::*;
+use oauthkit::capi::strings::*;
+use oauthkit::capi::{OakStatus, OakStatus::*};
+use oauthkit::dev_provider::{DevProvider, DevProviderOptions};
+
+const BASE: &str = "http://127.0.0.1:9";
+
+fn last_error() -> String {
+    unsafe { CStr::from_ptr(oak_last_error_message()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn ok(status: OakStatus) {
+    assert_eq!(status, OAK_OK, "{}", last_error());
+}
+
+fn c(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+fn location_of(url: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap());
+    let mut stream = TcpStream::connect(authority).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Location: ")
+                .or_else(|| l.strip_prefix("location: "))
+        })
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+struct Answer {
+    status: u32,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn cookie(&self) -> String {
+        self.header("Set-Cookie")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+unsafe fn strings(items: *mut *mut c_char, len: usize) -> Vec<String> {
+    let v = (0..len)
+        .map(|i| CStr::from_ptr(*items.add(i)).to_str().unwrap().to_owned())
+        .collect();
+    oak_string_array_free(items, len);
+    v
+}
+
+fn ask(deploy: *const OakDeploy, method: &str, target: &str, headers: &[(&str, &str)]) -> Answer {
+    let names: Vec<CString> = headers.iter().map(|(k, _)| c(k)).collect();
+    let values: Vec<CString> = headers.iter().map(|(_, v)| c(v)).collect();
+    let np: Vec<*const c_char> = names.iter().map(|s| s.as_ptr()).collect();
+    let vp: Vec<*const c_char> = values.iter().map(|s| s.as_ptr()).collect();
+    let mut resp = ptr::null_mut();
+    unsafe {
+        ok(oak_deploy_handle(
+            deploy,
+            c(method).as_ptr(),
+            c(target).as_ptr(),
+            ptr::null(),
+            np.as_ptr(),
+            vp.as_ptr(),
+            np.len(),
+            ptr::null(),
+            &mut resp,
+        ));
+        let mut status = 0;
+        ok(oak_deploy_response_status(resp, &mut status));
+        let (mut hn, mut hv, mut len) = (ptr::null_mut(), ptr::null_mut(), 0);
+        ok(oak_deploy_response_headers(
+            resp, &mut hn, &mut hv, &mut len,
+        ));
+        let headers = strings(hn, len).into_iter().zip(strings(hv, len)).collect();
+        let mut body = ptr::null_mut();
+        ok(oak_deploy_response_body(resp, &mut body));
+        let text = CStr::from_ptr(body).to_str().unwrap().to_owned();
+        oak_string_free(body);
+        oak_deploy_response_free(resp);
+        Answer {
+            status,
+            headers,
+            body: text,
+        }
+    }
+}
+
+#[test]
+fn a_deploy_sign_in_runs_through_the_c_handler() {
+    let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
+    let (mut provider, mut store, mut deploy) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+    unsafe {
+        ok(oak_provider_oidc(
+            c(idp.issuer()).as_ptr(),
+            c(idp.client_id()).as_ptr(),
+            ptr::null(),
+            c"openid email profile offline_access".as_ptr(),
+            &mut provider,
+        ));
+        ok(oak_store_open(c"memory:".as_ptr(), &mut store));
+        ok(oak_deploy_new(
+            provider,
+            store,
+            c(BASE).as_ptr(),
+            ptr::null(),
+            3600,
+            &mut deploy,
+        ));
+    }
+    let login = ask(deploy, "GET", "/auth/login", &[]);
+    assert_eq!(login.status, 302);
+    let redirect = location_of(login.header("Location").unwrap());
+    let target = redirect.strip_prefix(BASE).unwrap().to_owned();
+    // another browser's cookie cannot finish this sign-in
+    let forged = ask(
+        deploy,
+        "GET",
+        &target,
+        &[("Cookie", "oauthkit_login=forged")],
+    );
+    assert_eq!(forged.status, 400, "{}", forged.body);
+    let callback = ask(deploy, "GET", &target, &[("Cookie", &login.cookie())]);
+    assert_eq!(callback.status, 302, "{}", callback.body);
+    assert_eq!(callback.header("Location"), Some("/"));
+    let session = callback.cookie();
+    let status = ask(deploy, "GET", "/auth/status", &[("COOKIE", &session)]);
+    assert!(
+        status.body.contains(r#""authenticated":true"#),
+        "{}",
+        status.body
+    );
+    let mut key = ptr::null_mut();
+    unsafe {
+        ok(oak_deploy_session_key(
+            deploy,
+            c(&session).as_ptr(),
+            &mut key,
+        ));
+        assert_eq!(CStr::from_ptr(key).to_str().unwrap(), "dev-user-1");
+        oak_string_free(key);
+    }
+    let refused = ask(deploy, "POST", "/auth/logout", &[("Cookie", &session)]);
+    assert_eq!(refused.status, 403);
+    let out = ask(
+        deploy,
+        "POST",
+        "/auth/logout",
+        &[("Cookie", &session), ("Sec-Fetch-Site", "same-origin")],
+    );
+    assert_eq!(out.status, 200, "{}", out.body);
+    let mut exists = true;
+    unsafe {
+        ok(oak_store_exists(store, c"dev-user-1".as_ptr(), &mut exists));
+        assert!(!exists);
+        // hostile arguments
+        let mut resp = ptr::dangling_mut::<OakDeployResponse>();
+        let n = [c"Cookie".as_ptr()];
+        let v = [c"a=1\nSet-Cookie: evil=1".as_ptr()];
+        let st = oak_deploy_handle(
+            deploy,
+            c"GET".as_ptr(),
+            c"/auth/status".as_ptr(),
+            ptr::null(),
+            n.as_ptr(),
+            v.as_ptr(),
+            1,
+            ptr::null(),
+            &mut resp,
+        );
+        assert_eq!(st, OAK_ERR_INVALID_ARGUMENT);
+        assert!(resp.is_null() && last_error().contains("line break"));
+        let st = oak_deploy_handle(
+            deploy,
+            c"GET".as_ptr(),
+            c"/auth/status".as_ptr(),
+            ptr::null(),
+            ptr::null(),
+            ptr::null(),
+            1000,
+            ptr::null(),
+            &mut resp,
+        );
+        assert_eq!(st, OAK_ERR_INVALID_ARGUMENT);
+        assert!(last_error().contains("limit"));
+        let mut other = ptr::null_mut();
+        let st = oak_deploy_new(
+            provider,
+            store,
+            c"not a url".as_ptr(),
+            ptr::null(),
+            0,
+            &mut other,
+        );
+        assert_eq!(st, OAK_ERR_INVALID_ARGUMENT);
+        let st = oak_deploy_new(
+            provider,
+            store,
+            c(BASE).as_ptr(),
+            c"//evil.example".as_ptr(),
+            0,
+            &mut other,
+        );
+        assert_eq!(st, OAK_ERR_INVALID_ARGUMENT);
+        assert!(other.is_null());
+        oak_deploy_free(deploy);
+        oak_store_free(store);
+        oak_provider_free(provider);
+    }
+}
