@@ -32,6 +32,7 @@ pub mod capi;
 pub mod dev_provider;
 pub mod error;
 pub mod flow;
+mod log_text;
 pub mod provider;
 pub mod secret;
 pub mod server;

@@ -244,7 +244,10 @@ impl CallbackServer {
                     match expected.check_url(&line) {
                         CallbackVerdict::Code(code) => return CallbackOutcome::Code(code),
                         CallbackVerdict::Failed(e) => return CallbackOutcome::Failed(e),
-                        CallbackVerdict::Ignored(why) => rejected(why),
+                        CallbackVerdict::Ignored(why) => {
+                            log::warn!("pasted redirect address refused ({why}); still waiting");
+                            rejected(why)
+                        }
                     }
                 }
             }
@@ -281,6 +284,7 @@ impl CallbackServer {
         let target = match self.authority.check(request.url(), &hosts) {
             Ok(t) => t.to_string(),
             Err(why) => {
+                log::warn!("sign-in callback refused: wrong Host ({why}); still waiting");
                 respond(
                     request,
                     400,
@@ -297,6 +301,7 @@ impl CallbackServer {
             None => (target, String::new()),
         };
         if path != self.path {
+            log::info!("sign-in callback server: request for another path answered 404");
             respond(
                 request,
                 404,
@@ -305,15 +310,21 @@ impl CallbackServer {
             return None;
         }
         if *request.method() != tiny_http::Method::Get {
+            log::info!(
+                "sign-in callback refused: method {} answered 405",
+                request.method()
+            );
             respond(request, 405, &html::page("Method not allowed", "Use GET."));
             return None;
         }
         match expected.check_query(&query) {
             CallbackVerdict::Code(code) => {
+                log::debug!("sign-in callback accepted (state matched)");
                 respond(request, 200, &html::success());
                 Some(CallbackOutcome::Code(code))
             }
             CallbackVerdict::Failed(err) => {
+                log::warn!("sign-in callback ended the sign-in: {err}");
                 let body = match &err {
                     Error::OAuth {
                         error, description, ..
@@ -324,6 +335,7 @@ impl CallbackServer {
                 Some(CallbackOutcome::Failed(err))
             }
             CallbackVerdict::Ignored(why) => {
+                log::warn!("sign-in callback refused ({why}); still waiting");
                 respond(
                     request,
                     400,

@@ -10,6 +10,7 @@
 //! | checking an authorization response (state, `iss`, `error`) | [`callback`] |
 //! | pasting the final redirect URL (SSH) | [`paste`] |
 //! | opening the system browser | [`browser`] |
+//! | [`Notice`]: what the user must read when no window shows it | [`notice`] |
 //! | deploy mode: `/auth/*` routes | [`deploy`] |
 //! | short-lived pending sign-ins of deploy mode, sealed in a cookie | [`pending`] |
 //! | signing out and what revocation did ([`LogoutReport`]) | [`logout`] |
@@ -31,6 +32,7 @@ mod host_check;
 mod html;
 pub mod logout;
 pub mod native;
+pub mod notice;
 pub mod paste;
 pub mod pending;
 pub mod rp_logout;
@@ -46,6 +48,7 @@ pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, De
 pub use device::{DeviceCancelHandle, DeviceFlow, PollStatus};
 pub use logout::{LogoutReport, RevocationFailure, RevocationOutcome};
 pub use native::{AuthFlowManager, AuthFlowResult, CallbackMode};
+pub use notice::{Notice, NoticeFn, UrlPurpose};
 pub use rp_logout::{LogoutOutcome, RpLogout};
 pub use sealed_cookie::CookieKey;
 pub use session::SessionManager;

@@ -10,6 +10,7 @@ use super::browser::{open_system_browser, WindowConfig};
 use super::callback::ExpectedCallback;
 use super::callback_server::{CallbackOutcome, CallbackServer, CallbackServerOptions};
 use super::finish::complete_sign_in;
+use super::notice::{self, Notice, NoticeFn, UrlPurpose};
 use super::paste::PasteInput;
 use super::session::SessionManager;
 use super::state::{AuthFlowState, FlowStatus};
@@ -76,6 +77,7 @@ pub struct AuthFlowManager {
     extra_params: Vec<(String, String)>,
     fetch_userinfo: bool,
     status: Arc<FlowStatus>,
+    notice: NoticeFn,
 }
 
 impl std::fmt::Debug for AuthFlowManager {
@@ -122,6 +124,7 @@ impl AuthFlowManager {
             extra_params: Vec::new(),
             fetch_userinfo: true,
             status: Arc::new(FlowStatus::new()),
+            notice: notice::default_hook(),
         }
     }
 
@@ -177,6 +180,15 @@ impl AuthFlowManager {
         self
     }
 
+    /// Shows what the user must read when no browser window shows it (the
+    /// sign-in URL when the system browser did not open, the paste prompt)
+    /// with `hook` instead of [`terminal_notice`](super::notice::terminal_notice)
+    /// on standard error.
+    pub fn with_notice(mut self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
+        self.notice = Arc::new(hook);
+        self
+    }
+
     /// The state of the current or last sign-in.
     pub fn state(&self) -> AuthFlowState {
         self.status.get()
@@ -226,9 +238,22 @@ impl AuthFlowManager {
                 "a sign-in is already running on this AuthFlowManager".into(),
             ));
         }
+        log::info!(
+            "sign-in at {} started (native, loopback)",
+            self.provider.name()
+        );
         let outcome = self.run_inner(open_browser, window_config);
         if let Some(close) = close_window {
             close();
+        }
+        match &outcome {
+            Ok(r) => log::info!(
+                "sign-in at {} finished: tokens stored under '{}'",
+                self.provider.name(),
+                crate::log_text::plain(&r.key, 200)
+            ),
+            Err(Error::Cancelled) => log::info!("sign-in at {} cancelled", self.provider.name()),
+            Err(e) => log::warn!("sign-in at {} failed: {e}", self.provider.name()),
         }
         self.status.set(match &outcome {
             Ok(_) => AuthFlowState::Completed,
@@ -269,8 +294,13 @@ impl AuthFlowManager {
         match open_browser {
             Some(open) => open(&url, config)?,
             None => {
-                if open_system_browser(&url).is_err() {
-                    eprintln!("Open this URL in a browser to sign in:\n\n  {url}\n");
+                if let Err(why) = open_system_browser(&url) {
+                    let n = Notice::OpenUrl {
+                        purpose: UrlPurpose::SignIn,
+                        url: &url,
+                        why: &why,
+                    };
+                    notice::tell(&self.notice, &n);
                 }
             }
         }
@@ -281,14 +311,14 @@ impl AuthFlowManager {
             CallbackMode::ServerOrPaste => {
                 let mut guard = self.paste.lock().unwrap_or_else(|p| p.into_inner());
                 let input = guard.get_or_insert_with(PasteInput::stdin);
-                eprintln!(
-                    "If the browser runs on another machine, paste the address it ends on \
-                     (starting {redirect_uri}) here and press Enter:"
+                notice::tell(
+                    &self.notice,
+                    &Notice::PasteRedirect {
+                        redirect_uri: &redirect_uri,
+                    },
                 );
                 server.wait_or_paste(&expected, deadline, &cancelled, input, &mut |why| {
-                    eprintln!(
-                        "That is not this sign-in's redirect address ({why}); paste it again:"
-                    );
+                    notice::tell(&self.notice, &Notice::PasteRefused { why });
                 })
             }
         };
