@@ -52,6 +52,7 @@ pub mod client_credentials;
 pub mod dev_provider;
 pub mod device;
 pub mod flow;
+pub mod log;
 pub mod logout;
 pub mod provider;
 pub mod provider_settings;
@@ -64,6 +65,7 @@ pub use boundary::OakStatus;
 pub use dev_provider::OakDevProvider;
 pub use device::OakDeviceFlow;
 pub use flow::{OakFlow, OakFlowState};
+pub use log::OakLogLevel;
 pub use provider::{OakProvider, OakTokenHint};
 pub use session::OakSession;
 pub use store::OakStore;
@@ -73,7 +75,7 @@ pub use token_set::OakTokenSet;
 /// functions or constants are added; nothing is ever removed or changed, so
 /// a program built against version N runs with any library whose
 /// `oak_abi_version()` is N or more.
-pub const OAK_ABI_VERSION: u32 = 2;
+pub const OAK_ABI_VERSION: u32 = 3;
 
 /// The ABI version of the loaded library (compare with `OAK_ABI_VERSION`
 /// from the header you compiled against). Any thread.
