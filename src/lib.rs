@@ -45,7 +45,7 @@ pub mod token;
 #[path = "fuzzing/mod.rs"]
 pub mod __fuzz;
 
-pub use error::{Error, ErrorKind, IdTokenError, Report, Result, ValidationError};
+pub use error::{Error, ErrorKind, IdTokenError, Report, Result, SignInReason, ValidationError};
 pub use secret::Secret;
 pub use store::TokenStore;
 pub use token::TokenSet;

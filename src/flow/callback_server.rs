@@ -35,6 +35,7 @@ const POLL: Duration = Duration::from_millis(20);
 
 /// The host name put in the redirect URI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum RedirectHost {
     /// `127.0.0.1`, or `[::1]` when IPv4 loopback is unavailable
     /// (RFC 8252 §7.3, the default).
@@ -48,6 +49,7 @@ pub enum RedirectHost {
 
 /// Which port to listen on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum PortChoice {
     /// A free port chosen by the operating system (the default).
     #[default]
@@ -116,6 +118,7 @@ impl CallbackServerOptions {
 
 /// How a wait for the callback ended.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum CallbackOutcome {
     /// The valid authorization response.
     Code(Secret),

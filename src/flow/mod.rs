@@ -4,6 +4,7 @@
 //! | concept | module |
 //! |---|---|
 //! | [`AuthFlowManager`]: the native flow, timeout and cancel | [`native`] |
+//! | [`AuthFlowManager::builder`] and [`NativeOptions`] | [`native_builder`] |
 //! | [`DeviceFlow`]: the device authorization grant (RFC 8628) | [`device`] |
 //! | the end of every sign-in: userinfo, key, store | `finish` |
 //! | the loopback callback server | [`callback_server`] |
@@ -32,6 +33,7 @@ mod host_check;
 mod html;
 pub mod logout;
 pub mod native;
+pub mod native_builder;
 pub mod notice;
 pub mod paste;
 pub mod pending;
@@ -48,6 +50,7 @@ pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, De
 pub use device::{DeviceCancelHandle, DeviceFlow, PollStatus};
 pub use logout::{LogoutReport, RevocationFailure, RevocationOutcome};
 pub use native::{AuthFlowManager, AuthFlowResult, CallbackMode};
+pub use native_builder::{AuthFlowManagerBuilder, NativeOptions};
 pub use notice::{Notice, NoticeFn, UrlPurpose};
 pub use rp_logout::{LogoutOutcome, RpLogout};
 pub use sealed_cookie::CookieKey;

@@ -10,6 +10,7 @@ use super::browser::{open_system_browser, WindowConfig};
 use super::callback::ExpectedCallback;
 use super::callback_server::{CallbackOutcome, CallbackServer, CallbackServerOptions};
 use super::finish::complete_sign_in;
+use super::native_builder::{AuthFlowManagerBuilder, NativeOptions};
 use super::notice::{self, Notice, NoticeFn, UrlPurpose};
 use super::paste::PasteInput;
 use super::session::SessionManager;
@@ -24,6 +25,7 @@ pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How the authorization response reaches the flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum CallbackMode {
     /// The browser is redirected to the loopback callback server.
     #[default]
@@ -53,14 +55,14 @@ pub type OpenBrowserFn<'a> = &'a dyn Fn(&str, &WindowConfig) -> Result<()>;
 /// `AuthFlowManager`, blocking).
 ///
 /// ```no_run
-/// use std::sync::Arc;
 /// use std::time::Duration;
 /// use oauthkit::flow::AuthFlowManager;
-/// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
-/// let store: Arc<dyn oauthkit::TokenStore> = Arc::from(oauthkit::store::open_default()?);
-/// let flow = AuthFlowManager::new(provider(), Some(store), None)
-///     .with_auth_timeout(Duration::from_secs(300));
-/// let result = flow.run_native(None, None, None)?; // opens the system browser
+/// # fn provider() -> std::sync::Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
+/// let flow = AuthFlowManager::builder(provider())
+///     .store(oauthkit::store::open_default()?)
+///     .timeout(Duration::from_secs(300))
+///     .build();
+/// let result = flow.sign_in()?; // opens the system browser
 /// println!("signed in as {}", result.key);
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
@@ -105,7 +107,8 @@ impl CancelHandle {
 impl AuthFlowManager {
     /// A manager for `provider`. Tokens go to `store` (or, when `None`, to
     /// the session manager's store, or nowhere). PKCE is on and the timeout
-    /// is [`DEFAULT_AUTH_TIMEOUT`].
+    /// is [`DEFAULT_AUTH_TIMEOUT`]. The positional form, kept for existing
+    /// callers; [`builder`](Self::builder) is the way to write new code.
     pub fn new(
         provider: Arc<dyn Provider>,
         store: Option<Arc<dyn TokenStore>>,
@@ -126,6 +129,47 @@ impl AuthFlowManager {
             status: Arc::new(FlowStatus::new()),
             notice: notice::default_hook(),
         }
+    }
+
+    /// A builder: `AuthFlowManager::builder(provider).session(s).build()`
+    /// (see [`AuthFlowManagerBuilder`]); the way to make a manager.
+    pub fn builder(provider: Arc<dyn Provider>) -> AuthFlowManagerBuilder {
+        AuthFlowManagerBuilder::new(provider)
+    }
+
+    pub(crate) fn with_destination(
+        mut self,
+        store: Option<Arc<dyn TokenStore>>,
+        session: Option<Arc<SessionManager>>,
+    ) -> Self {
+        self.store = store;
+        self.session = session;
+        self
+    }
+
+    /// Signs in with the system browser (the URL goes to the notice hook
+    /// when none opens): [`run_native_with`](Self::run_native_with) and
+    /// default [`NativeOptions`].
+    ///
+    /// # Errors
+    ///
+    /// As [`run_native`](Self::run_native).
+    pub fn sign_in(&self) -> Result<AuthFlowResult> {
+        self.run_native_with(NativeOptions::new())
+    }
+
+    /// Runs the native sign-in with `options` (how the URL is shown); see
+    /// [`run_native`](Self::run_native) for what happens and the errors.
+    ///
+    /// # Errors
+    ///
+    /// As [`run_native`](Self::run_native).
+    pub fn run_native_with(&self, options: NativeOptions<'_>) -> Result<AuthFlowResult> {
+        self.run_native(
+            options.open_browser.as_deref(),
+            options.close_window.as_deref(),
+            options.window.as_ref(),
+        )
     }
 
     /// Turns PKCE (S256) on or off. Leave it on: RFC 9700 requires it for
@@ -224,9 +268,20 @@ impl AuthFlowManager {
     /// (the provider's [`Error::OAuth`], or [`Error::Authentication`]).
     ///
     /// `open_browser` shows the authorization URL (default: the system
-    /// browser, and the URL printed on standard error when none can be
+    /// browser, and the URL handed to the notice hook when none can be
     /// opened); `close_window` is called once the callback has arrived or
-    /// the flow has ended, whatever the outcome.
+    /// the flow has ended, whatever the outcome. The positional form, kept
+    /// for existing callers: new code calls [`sign_in`](Self::sign_in) or
+    /// [`run_native_with`](Self::run_native_with).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`], [`Error::Cancelled`], the provider's
+    /// [`Error::OAuth`] (the user refused, the exchange failed),
+    /// [`Error::Authentication`] (a response that failed the `state`/`iss`
+    /// checks), [`Error::IdToken`], a store error from saving the tokens,
+    /// and [`Error::InvalidArgument`] when a sign-in is already running on
+    /// this manager.
     pub fn run_native(
         &self,
         open_browser: Option<OpenBrowserFn<'_>>,

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::logout::{sign_out, LogoutReport};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SignInReason};
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::store::TokenStore;
@@ -171,8 +171,9 @@ impl SessionManager {
     }
 
     fn load_required(&self, key: &str) -> Result<TokenSet> {
-        self.store.load(key)?.ok_or_else(|| Error::NotFound {
-            what: format!("tokens for '{key}' (sign in first)"),
+        self.store.load(key)?.ok_or_else(|| Error::SignInRequired {
+            key: key.to_string(),
+            reason: SignInReason::NoTokens,
         })
     }
 
@@ -248,9 +249,10 @@ impl SessionManager {
                 "refresh of '{key}': the access token has expired and there is no refresh token; \
                  the user must sign in again"
             );
-            return Err(Error::Authentication(format!(
-                "the access token for '{key}' has expired and there is no refresh token; sign in again"
-            )));
+            return Err(Error::SignInRequired {
+                key: key.to_string(),
+                reason: SignInReason::ExpiredWithoutRefreshToken,
+            });
         }
         log::debug!("refresh of '{key}': refreshing at {}", self.provider.name());
         let mut fresh = match self.provider.refresh_token_set(&current) {
