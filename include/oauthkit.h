@@ -212,6 +212,48 @@ typedef int32_t OakTokenHint;
 #endif // __cplusplus
 
 /**
+ * Log levels, most severe first (the `level` of `oak_set_log_callback`
+ * and of each record).
+ */
+enum OakLogLevel
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Nothing (as the threshold: logging off).
+     */
+    OAK_LOG_OFF = 0,
+    /**
+     * A security check refused something that should not happen.
+     */
+    OAK_LOG_ERROR = 1,
+    /**
+     * A failure the user sees, or something to fix.
+     */
+    OAK_LOG_WARN = 2,
+    /**
+     * One line per decision worth seeing in a normal log.
+     */
+    OAK_LOG_INFO = 3,
+    /**
+     * Detail for a diagnosis.
+     */
+    OAK_LOG_DEBUG = 4,
+    /**
+     * Everything.
+     */
+    OAK_LOG_TRACE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum OakLogLevel OakLogLevel;
+#else
+typedef int32_t OakLogLevel;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * An opaque handle on a running background refresher. Free it with
  * `oak_background_refresh_free`, which stops it.
  */
@@ -426,6 +468,15 @@ typedef int32_t (*OakDevicePromptFn)(const char *user_code,
  * exception, no longjmp) out of itself.
  */
 typedef int32_t (*OakOpenBrowserFn)(const char *url, void *user_data);
+
+/**
+ * Receives one log record: its `level` (an `OakLogLevel`), its `target`
+ * (the module, e.g. `"oauthkit::flow::session"`) and its `message`, both
+ * valid only during the call, plus the `user_data` given to
+ * `oak_set_log_callback`. No record holds a secret. May be called from
+ * any thread, concurrently; must not unwind.
+ */
+typedef void (*OakLogFn)(int32_t level, const char *target, const char *message, void *user_data);
 
 /**
  * What a sign-out did (`oak_logout`, `oak_logout_url`).
@@ -884,6 +935,27 @@ OakStatus oak_flow_set_callback(OakFlow *flow,
  * `OAK_ERR_UNSUPPORTED`. Before running; one thread.
  */
 OakStatus oak_flow_set_paste_fd(OakFlow *flow, int32_t fd);
+
+/**
+ * Sends oauthkit's log records at `level` (an `OakLogLevel`) and more
+ * severe to `callback` with `user_data`; records of other libraries
+ * linked in (the HTTP client) only at `OAK_LOG_WARN` and more severe.
+ * `callback` NULL or `level` `OAK_LOG_OFF` turns logging off. No record
+ * holds a secret; targets and levels are listed in docs/logging.md.
+ *
+ * Threads: the callback may be called from any thread, from several at
+ * once, so it and `user_data` must be thread-safe; it must return
+ * promptly and must not unwind. oauthkit calls made inside it work, but
+ * what they log is dropped. This function may be called from any thread,
+ * but not from inside the callback (`OAK_ERR_INVALID_ARGUMENT`); it
+ * replaces any earlier callback and returns only after calls of the
+ * earlier one still running on other threads have finished, so the
+ * earlier `user_data` may be freed then. An unknown `level` is
+ * `OAK_ERR_INVALID_ARGUMENT`; `OAK_ERR_UNSUPPORTED` when the process
+ * already installed another Rust `log` logger (only possible when
+ * oauthkit is linked into a Rust program).
+ */
+OakStatus oak_set_log_callback(int32_t level, OakLogFn callback, void *user_data);
 
 /**
  * Signs `key` out: revokes its tokens (refresh token first), deletes them

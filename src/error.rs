@@ -239,6 +239,33 @@ pub enum Error {
         /// What is missing, and where relevant how to configure it.
         detail: String,
     },
+    /// The user must sign in (again) before tokens for `key` can be
+    /// handed out: none are stored, or the access token expired and there
+    /// is no refresh token. Its kind is [`ErrorKind::NotFound`] or
+    /// [`ErrorKind::Authentication`] (as before this variant existed);
+    /// [`Error::needs_sign_in`] is true.
+    #[error("{}", match reason {
+        SignInReason::NoTokens => format!("no tokens are stored for '{key}'; sign in first"),
+        SignInReason::ExpiredWithoutRefreshToken => format!(
+            "the access token for '{key}' has expired and there is no refresh token; sign in again"
+        ),
+    })]
+    SignInRequired {
+        /// The storage key (the user).
+        key: String,
+        /// Why.
+        reason: SignInReason,
+    },
+}
+
+/// Why [`Error::SignInRequired`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignInReason {
+    /// No tokens are stored under the key.
+    NoTokens,
+    /// The access token expired and there is no refresh token.
+    ExpiredWithoutRefreshToken,
 }
 
 /// The [`Error::Unsupported`] for something this build lacks because a
@@ -414,7 +441,34 @@ impl Error {
             Error::Decryption { .. } => ErrorKind::Decryption,
             Error::Internal(_) => ErrorKind::Internal,
             Error::ProviderUnsupported { .. } => ErrorKind::Unsupported,
+            Error::SignInRequired { reason, .. } => match reason {
+                SignInReason::NoTokens => ErrorKind::NotFound,
+                SignInReason::ExpiredWithoutRefreshToken => ErrorKind::Authentication,
+            },
         }
+    }
+
+    /// Whether the user must sign in (again) to go on: no tokens are
+    /// stored ([`Error::SignInRequired`]), the provider refused the grant
+    /// as revoked or expired (`invalid_grant`, [`ErrorKind::InvalidGrant`];
+    /// the session manager has deleted the stored tokens), or the access
+    /// token expired and there is no refresh token. The one test a program
+    /// needs before starting a sign-in again; network failures, timeouts
+    /// and other provider errors are `false` (try again later instead).
+    ///
+    /// ```
+    /// use oauthkit::flow::SessionManager;
+    /// # use std::sync::Arc;
+    /// # let provider: Arc<dyn oauthkit::provider::Provider> = Arc::new(oauthkit::provider::OAuth2Provider::new(
+    /// #     oauthkit::provider::OAuth2Config::new("idp", "id", "https://idp.example/authorize", "https://idp.example/token"))?);
+    /// let sessions = SessionManager::new(provider, Arc::new(oauthkit::store::MemoryStore::new()));
+    /// let err = sessions.access_token("alice").unwrap_err();
+    /// assert!(err.needs_sign_in());
+    /// assert!(!oauthkit::Error::Cancelled.needs_sign_in());
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(self, Error::SignInRequired { .. }) || self.kind() == ErrorKind::InvalidGrant
     }
 
     /// The validation failure, when this is one.

@@ -32,6 +32,7 @@ pub mod capi;
 pub mod dev_provider;
 pub mod error;
 pub mod flow;
+mod log_text;
 pub mod provider;
 pub mod secret;
 pub mod server;
@@ -44,7 +45,7 @@ pub mod token;
 #[path = "fuzzing/mod.rs"]
 pub mod __fuzz;
 
-pub use error::{Error, ErrorKind, IdTokenError, Report, Result, ValidationError};
+pub use error::{Error, ErrorKind, IdTokenError, Report, Result, SignInReason, ValidationError};
 pub use secret::Secret;
 pub use store::TokenStore;
 pub use token::TokenSet;

@@ -15,6 +15,9 @@
 //! contain any secret the library holds at that call site (a refresh does
 //! not know the code of the sign-in), nor a run of 10 characters from one.
 
+#[path = "support/log_capture.rs"]
+#[allow(dead_code)]
+mod log_capture;
 #[path = "support/mock_http.rs"]
 mod mock_http;
 #[path = "support/test_jwt.rs"]
@@ -97,7 +100,9 @@ fn full_text(e: &Error) -> String {
 
 #[track_caller]
 fn assert_no_secret(e: &Error, held: &[&str], what: &str) {
-    let text = full_text(e);
+    // What oauthkit logged (discovery, JWKS) so far, in any test of this
+    // binary: no secret of any test may be in it.
+    let text = format!("{}\n{}", full_text(e), log_capture::oauthkit_records());
     let lower = text.to_lowercase();
     for s in held {
         let forms = [
@@ -123,6 +128,12 @@ fn assert_no_secret(e: &Error, held: &[&str], what: &str) {
     assert!(
         !text.contains('\u{1b}') && !text.contains('\u{200B}'),
         "{what}: control or invisible characters kept: {text:?}"
+    );
+    assert!(
+        log_capture::oauthkit_records()
+            .chars()
+            .all(|c| c == '\n' || !c.is_control()),
+        "{what}: control characters in the log"
     );
     assert!(
         format!("{e}").chars().count() < 4000,
@@ -301,6 +312,7 @@ fn ops() -> Vec<(&'static str, &'static str, Op, &'static [&'static str])> {
 
 #[test]
 fn token_refresh_revocation_and_userinfo_errors_never_show_a_secret() {
+    log_capture::install();
     let server = MockServer::start();
     server.json("/.well-known/openid-configuration", 200, &oidc_doc(&server));
     server.json("/jwks", 200, &jwks(&[&keys()[0]]));
@@ -327,6 +339,7 @@ fn token_refresh_revocation_and_userinfo_errors_never_show_a_secret() {
 
 #[test]
 fn token_responses_echoing_secrets_in_token_type_or_other_members_are_scrubbed() {
+    log_capture::install();
     let server = MockServer::start();
     server.json("/.well-known/openid-configuration", 200, &oidc_doc(&server));
     server.json("/jwks", 200, &jwks(&[&keys()[0]]));
@@ -370,6 +383,7 @@ fn token_responses_echoing_secrets_in_token_type_or_other_members_are_scrubbed()
 
 #[test]
 fn id_token_claims_and_headers_echoing_secrets_are_scrubbed() {
+    log_capture::install();
     let server = MockServer::start();
     server.json("/.well-known/openid-configuration", 200, &oidc_doc(&server));
     server.json("/jwks", 200, &jwks(&[&keys()[0]]));
@@ -415,6 +429,7 @@ fn id_token_claims_and_headers_echoing_secrets_are_scrubbed() {
 
 #[test]
 fn discovery_and_jwks_errors_never_show_a_secret() {
+    log_capture::install();
     for (label, reply) in hostile_replies(&MockServer::start()) {
         // discovery: a fresh provider per answer (discovery is cached)
         let server = MockServer::start();
@@ -483,6 +498,7 @@ fn discovery_and_jwks_errors_never_show_a_secret() {
 
 #[test]
 fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
+    log_capture::install();
     let server = MockServer::start();
     let replies = hostile_replies(&server);
     let p = OAuth2Provider::new(
@@ -556,6 +572,7 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
 
 #[test]
 fn a_huge_token_echoed_in_part_is_still_scrubbed() {
+    log_capture::install();
     // a hostile token endpoint returns a ~900 kB access token and echoes a
     // slice from its middle as token_type and error text: scrubbing stays
     // proportional to the text (no per-window table of the whole token)

@@ -552,6 +552,98 @@ static void test_sign_in_refresh_and_logout(void) {
     dev_stop(&d);
 }
 
+/* ---- oak_set_log_callback ---- */
+
+struct log_sink {
+    pthread_mutex_t lock;
+    int records;
+    int reentry_tried;
+    OakStatus reentry;
+    size_t used;
+    char text[1 << 16];
+};
+
+static void on_log(int32_t level, const char *target, const char *message, void *user_data) {
+    struct log_sink *s = user_data;
+    pthread_mutex_lock(&s->lock);
+    s->records++;
+    int n = snprintf(s->text + s->used, sizeof s->text - s->used, "%d %s: %s\n", level, target, message);
+    if (n > 0 && s->used + (size_t)n < sizeof s->text) {
+        s->used += (size_t)n;
+    }
+    int first = !s->reentry_tried;
+    s->reentry_tried = 1;
+    pthread_mutex_unlock(&s->lock);
+    if (first) {
+        /* changing the callback from inside it is refused, not a deadlock */
+        OakStatus st = oak_set_log_callback(OAK_LOG_DEBUG, on_log, user_data);
+        pthread_mutex_lock(&s->lock);
+        s->reentry = st;
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+static void test_log_callback(void) {
+    static struct log_sink sink = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    CHECK_ERR(oak_set_log_callback(7, on_log, &sink), OAK_ERR_INVALID_ARGUMENT, "log level 7");
+    CHECK_ERR(oak_set_log_callback(-1, on_log, &sink), OAK_ERR_INVALID_ARGUMENT, "log level -1");
+    CHECK_OK(oak_set_log_callback(OAK_LOG_INFO, on_log, &sink));
+
+    struct dev d;
+    if (!dev_start(&d, true)) {
+        dev_stop(&d);
+        oak_set_log_callback(OAK_LOG_OFF, NULL, NULL);
+        return;
+    }
+    OakStore *store = NULL;
+    OakFlow *flow = NULL;
+    OakTokenSet *tokens = NULL;
+    char *key = NULL, *at = NULL, *rt = NULL;
+    struct browser browser = {.action = APPROVE};
+    CHECK_OK(oak_store_open("memory:", &store));
+    CHECK_OK(oak_flow_new(d.provider, store, NULL, &flow));
+    OakStatus st = oak_flow_run_native(flow, open_browser, &browser, &tokens, &key, NULL);
+    browser_join(&browser);
+    CHECK_OK(st);
+    CHECK_OK(oak_token_set_access_token(tokens, &at));
+    CHECK_OK(oak_token_set_refresh_token(tokens, &rt));
+
+    pthread_mutex_lock(&sink.lock);
+    CHECK(strstr(sink.text, "3 oauthkit::flow::native: sign-in at oidc started") != NULL);
+    CHECK(strstr(sink.text, "sign-in at oidc finished: tokens stored under 'dev-user-1'") != NULL);
+    CHECK(strstr(sink.text, "oauthkit::provider::oidc: discovery for http://127.0.0.1:") != NULL);
+    /* below the threshold: nothing at debug */
+    CHECK(strstr(sink.text, "\n4 ") == NULL && strncmp(sink.text, "4 ", 2) != 0);
+    /* never a token, and the HTTP client's own debug/trace records are not passed */
+    CHECK(at != NULL && strstr(sink.text, at) == NULL);
+    CHECK(rt != NULL && strstr(sink.text, rt) == NULL);
+    CHECK(strstr(sink.text, "ureq") == NULL);
+    CHECK(sink.reentry_tried && sink.reentry == OAK_ERR_INVALID_ARGUMENT);
+    int before = sink.records;
+    pthread_mutex_unlock(&sink.lock);
+
+    /* off: no more records (and the callback is never called again) */
+    CHECK_OK(oak_set_log_callback(OAK_LOG_OFF, on_log, &sink));
+    bool had = false;
+    OakSession *session = NULL;
+    CHECK_OK(oak_session_new(d.provider, store, NULL, NULL, &session));
+    CHECK_OK(oak_session_logout(session, key, &had));
+    CHECK(had);
+    pthread_mutex_lock(&sink.lock);
+    CHECK(sink.records == before);
+    pthread_mutex_unlock(&sink.lock);
+    CHECK_OK(oak_set_log_callback(OAK_LOG_INFO, NULL, NULL));
+
+    oak_string_free(at);
+    oak_string_free(rt);
+    oak_string_free(key);
+    oak_token_set_free(tokens);
+    oak_session_free(session);
+    oak_flow_free(flow);
+    oak_store_free(store);
+    dev_stop(&d);
+}
+
 static void test_provider_revoke(void) {
     struct dev d;
     if (!dev_start(&d, true)) {
@@ -939,6 +1031,7 @@ int main(void) {
     RUN(test_provider_revoke);
     RUN(test_flow_cancel_deny_and_failures);
     RUN(test_out_params_reset_on_failure);
+    RUN(test_log_callback);
 #ifdef OAK_DELIBERATE_LEAK
     /* Negative control for scripts/test-ffi.sh: valgrind and ASan must
      * catch this forgotten free, proving they would catch a real one. */

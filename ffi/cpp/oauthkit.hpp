@@ -24,6 +24,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -771,6 +772,53 @@ inline TokenExchangeResult exchange_token(const Provider &provider, const TokenE
 }
 
 /// The library's version string and ABI version.
+/// Log levels, most severe first (OAK_LOG_*).
+enum class LogLevel : int32_t {
+    Off = OAK_LOG_OFF,
+    Error = OAK_LOG_ERROR,
+    Warn = OAK_LOG_WARN,
+    Info = OAK_LOG_INFO,
+    Debug = OAK_LOG_DEBUG,
+    Trace = OAK_LOG_TRACE,
+};
+
+/// Receives oauthkit's log records (level, target such as
+/// "oauthkit::flow::session", message); no record holds a secret.
+using LogHandler = std::function<void(LogLevel level, const std::string &target, const std::string &message)>;
+
+namespace detail {
+struct LogState {
+    std::mutex lock;
+    std::unique_ptr<LogHandler> handler;
+};
+inline LogState &log_state() {
+    static LogState state;
+    return state;
+}
+inline void log_trampoline(int32_t level, const char *target, const char *message, void *user_data) noexcept {
+    try {
+        (*static_cast<LogHandler *>(user_data))(static_cast<LogLevel>(level), target, message);
+    } catch (...) {
+    }
+}
+}  // namespace detail
+
+/// Sends oauthkit's records at `level` and more severe to `handler`
+/// (oak_set_log_callback); an empty handler or LogLevel::Off turns logging
+/// off. The handler may be called from any thread, concurrently, and must
+/// be thread-safe; exceptions it throws are swallowed. Replacing it waits
+/// for calls of the previous handler still running, then destroys it. Do
+/// not call this from inside the handler (it throws Error with
+/// OAK_ERR_INVALID_ARGUMENT).
+inline void set_log_handler(LogLevel level, LogHandler handler) {
+    auto &state = detail::log_state();
+    std::lock_guard<std::mutex> guard(state.lock);
+    std::unique_ptr<LogHandler> next = handler ? std::make_unique<LogHandler>(std::move(handler)) : nullptr;
+    detail::check(oak_set_log_callback(static_cast<int32_t>(level), next ? &detail::log_trampoline : nullptr,
+                                       next.get()));
+    state.handler = std::move(next);  // the previous handler is no longer called
+}
+
 inline std::string version() { return oak_version(); }
 inline uint32_t abi_version() noexcept { return oak_abi_version(); }
 

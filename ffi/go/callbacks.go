@@ -32,3 +32,9 @@ func goOakRefreshed(key *C.char, tokens *C.OakTokenSet, userData unsafe.Pointer)
 	}
 	hook(C.GoString(key), adoptTokenSet(copy))
 }
+
+//export goOakLog
+func goOakLog(level C.int32_t, target *C.char, message *C.char, userData unsafe.Pointer) {
+	handler := cgo.Handle(uintptr(userData)).Value().(LogHandler)
+	handler(LogLevel(level), C.GoString(target), C.GoString(message))
+}

@@ -59,6 +59,7 @@ impl fmt::Debug for IssRule {
 
 /// The outcome of checking one request.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum CallbackVerdict {
     /// The valid response: the authorization code.
     Code(Secret),

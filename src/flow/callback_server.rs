@@ -35,6 +35,7 @@ const POLL: Duration = Duration::from_millis(20);
 
 /// The host name put in the redirect URI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum RedirectHost {
     /// `127.0.0.1`, or `[::1]` when IPv4 loopback is unavailable
     /// (RFC 8252 §7.3, the default).
@@ -48,6 +49,7 @@ pub enum RedirectHost {
 
 /// Which port to listen on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum PortChoice {
     /// A free port chosen by the operating system (the default).
     #[default]
@@ -116,6 +118,7 @@ impl CallbackServerOptions {
 
 /// How a wait for the callback ended.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum CallbackOutcome {
     /// The valid authorization response.
     Code(Secret),
@@ -244,7 +247,10 @@ impl CallbackServer {
                     match expected.check_url(&line) {
                         CallbackVerdict::Code(code) => return CallbackOutcome::Code(code),
                         CallbackVerdict::Failed(e) => return CallbackOutcome::Failed(e),
-                        CallbackVerdict::Ignored(why) => rejected(why),
+                        CallbackVerdict::Ignored(why) => {
+                            log::warn!("pasted redirect address refused ({why}); still waiting");
+                            rejected(why)
+                        }
                     }
                 }
             }
@@ -281,6 +287,7 @@ impl CallbackServer {
         let target = match self.authority.check(request.url(), &hosts) {
             Ok(t) => t.to_string(),
             Err(why) => {
+                log::warn!("sign-in callback refused: wrong Host ({why}); still waiting");
                 respond(
                     request,
                     400,
@@ -297,6 +304,7 @@ impl CallbackServer {
             None => (target, String::new()),
         };
         if path != self.path {
+            log::info!("sign-in callback server: request for another path answered 404");
             respond(
                 request,
                 404,
@@ -305,15 +313,21 @@ impl CallbackServer {
             return None;
         }
         if *request.method() != tiny_http::Method::Get {
+            log::info!(
+                "sign-in callback refused: method {} answered 405",
+                request.method()
+            );
             respond(request, 405, &html::page("Method not allowed", "Use GET."));
             return None;
         }
         match expected.check_query(&query) {
             CallbackVerdict::Code(code) => {
+                log::debug!("sign-in callback accepted (state matched)");
                 respond(request, 200, &html::success());
                 Some(CallbackOutcome::Code(code))
             }
             CallbackVerdict::Failed(err) => {
+                log::warn!("sign-in callback ended the sign-in: {err}");
                 let body = match &err {
                     Error::OAuth {
                         error, description, ..
@@ -324,6 +338,7 @@ impl CallbackServer {
                 Some(CallbackOutcome::Failed(err))
             }
             CallbackVerdict::Ignored(why) => {
+                log::warn!("sign-in callback refused ({why}); still waiting");
                 respond(
                     request,
                     400,

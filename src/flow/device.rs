@@ -44,11 +44,16 @@ pub struct PollStatus {
 /// QR code of the complete URI (or of the plain one) to standard error.
 ///
 /// It is what [`DeviceFlow::new`] uses until [`DeviceFlow::with_prompt`]
-/// replaces it; oauthkit writes to the terminal nowhere else in this flow.
+/// replaces it (the hook like [`NoticeFn`](super::notice::NoticeFn) for
+/// the other flows); oauthkit writes to the terminal nowhere else in this
+/// flow. The user code is not logged.
 /// Everything written comes from [`DeviceAuthorization`], whose URIs and
 /// user code are checked to be free of control characters.
 pub fn terminal_prompt(authorization: &DeviceAuthorization) -> Result<()> {
-    eprintln!("{}", prompt_text(authorization));
+    use std::io::Write;
+    // A closed standard error has nobody to show the code to; the flow
+    // still polls (the code may be shown elsewhere, e.g. by a wrapper).
+    let _ = writeln!(std::io::stderr().lock(), "{}", prompt_text(authorization));
     Ok(())
 }
 
@@ -330,8 +335,26 @@ impl DeviceFlow {
             ));
         }
         self.cancel.reset();
+        log::info!("sign-in at {} started (device grant)", self.provider.name());
         let outcome = self.run_inner(prompt);
         self.running.store(false, Ordering::SeqCst);
+        match &outcome {
+            Ok(r) => log::info!(
+                "sign-in at {} finished (device grant): tokens stored under '{}'",
+                self.provider.name(),
+                crate::log_text::plain(&r.key, 200)
+            ),
+            Err(Error::Cancelled) => {
+                log::info!(
+                    "sign-in at {} cancelled (device grant)",
+                    self.provider.name()
+                )
+            }
+            Err(e) => log::warn!(
+                "sign-in at {} failed (device grant): {e}",
+                self.provider.name()
+            ),
+        }
         outcome
     }
 
@@ -387,6 +410,9 @@ impl DeviceFlow {
                 DevicePoll::Pending => false,
                 DevicePoll::SlowDown => {
                     interval = interval.saturating_add(SLOW_DOWN_INCREMENT);
+                    log::info!(
+                        "device grant: the provider asked to slow down; polling every {interval:?}"
+                    );
                     true
                 }
             };

@@ -118,6 +118,27 @@ pub(crate) fn sign_out(
         RevocationOutcome::Revoked
     };
     let tokens_deleted = store.delete(key)?;
+    match &revocation {
+        RevocationOutcome::Failed(failures) => {
+            for f in failures {
+                log::warn!(
+                    "sign-out of '{key}': revoking the {:?} failed ({:?}): {}",
+                    f.token,
+                    f.kind,
+                    f.reason
+                );
+            }
+        }
+        other => log::info!("sign-out of '{key}': revocation {other:?}"),
+    }
+    log::info!(
+        "sign-out of '{key}': stored tokens {}",
+        if tokens_deleted {
+            "deleted"
+        } else {
+            "already gone"
+        }
+    );
     Ok(LogoutReport {
         had_tokens: true,
         revocation,

@@ -4,12 +4,14 @@
 //! | concept | module |
 //! |---|---|
 //! | [`AuthFlowManager`]: the native flow, timeout and cancel | [`native`] |
+//! | [`AuthFlowManager::builder`] and [`NativeOptions`] | [`native_builder`] |
 //! | [`DeviceFlow`]: the device authorization grant (RFC 8628) | [`device`] |
 //! | the end of every sign-in: userinfo, key, store | `finish` |
 //! | the loopback callback server | [`callback_server`] |
 //! | checking an authorization response (state, `iss`, `error`) | [`callback`] |
 //! | pasting the final redirect URL (SSH) | [`paste`] |
 //! | opening the system browser | [`browser`] |
+//! | [`Notice`]: what the user must read when no window shows it | [`notice`] |
 //! | deploy mode: `/auth/*` routes | [`deploy`] |
 //! | short-lived pending sign-ins of deploy mode, sealed in a cookie | [`pending`] |
 //! | signing out and what revocation did ([`LogoutReport`]) | [`logout`] |
@@ -31,6 +33,8 @@ mod host_check;
 mod html;
 pub mod logout;
 pub mod native;
+pub mod native_builder;
+pub mod notice;
 pub mod paste;
 pub mod pending;
 pub mod rp_logout;
@@ -46,6 +50,8 @@ pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, De
 pub use device::{DeviceCancelHandle, DeviceFlow, PollStatus};
 pub use logout::{LogoutReport, RevocationFailure, RevocationOutcome};
 pub use native::{AuthFlowManager, AuthFlowResult, CallbackMode};
+pub use native_builder::{AuthFlowManagerBuilder, NativeOptions};
+pub use notice::{Notice, NoticeFn, UrlPurpose};
 pub use rp_logout::{LogoutOutcome, RpLogout};
 pub use sealed_cookie::CookieKey;
 pub use session::SessionManager;

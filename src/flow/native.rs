@@ -10,6 +10,8 @@ use super::browser::{open_system_browser, WindowConfig};
 use super::callback::ExpectedCallback;
 use super::callback_server::{CallbackOutcome, CallbackServer, CallbackServerOptions};
 use super::finish::complete_sign_in;
+use super::native_builder::{AuthFlowManagerBuilder, NativeOptions};
+use super::notice::{self, Notice, NoticeFn, UrlPurpose};
 use super::paste::PasteInput;
 use super::session::SessionManager;
 use super::state::{AuthFlowState, FlowStatus};
@@ -23,6 +25,7 @@ pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How the authorization response reaches the flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum CallbackMode {
     /// The browser is redirected to the loopback callback server.
     #[default]
@@ -52,14 +55,14 @@ pub type OpenBrowserFn<'a> = &'a dyn Fn(&str, &WindowConfig) -> Result<()>;
 /// `AuthFlowManager`, blocking).
 ///
 /// ```no_run
-/// use std::sync::Arc;
 /// use std::time::Duration;
 /// use oauthkit::flow::AuthFlowManager;
-/// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
-/// let store: Arc<dyn oauthkit::TokenStore> = Arc::from(oauthkit::store::open_default()?);
-/// let flow = AuthFlowManager::new(provider(), Some(store), None)
-///     .with_auth_timeout(Duration::from_secs(300));
-/// let result = flow.run_native(None, None, None)?; // opens the system browser
+/// # fn provider() -> std::sync::Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
+/// let flow = AuthFlowManager::builder(provider())
+///     .store(oauthkit::store::open_default()?)
+///     .timeout(Duration::from_secs(300))
+///     .build();
+/// let result = flow.sign_in()?; // opens the system browser
 /// println!("signed in as {}", result.key);
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
@@ -76,6 +79,7 @@ pub struct AuthFlowManager {
     extra_params: Vec<(String, String)>,
     fetch_userinfo: bool,
     status: Arc<FlowStatus>,
+    notice: NoticeFn,
 }
 
 impl std::fmt::Debug for AuthFlowManager {
@@ -103,7 +107,8 @@ impl CancelHandle {
 impl AuthFlowManager {
     /// A manager for `provider`. Tokens go to `store` (or, when `None`, to
     /// the session manager's store, or nowhere). PKCE is on and the timeout
-    /// is [`DEFAULT_AUTH_TIMEOUT`].
+    /// is [`DEFAULT_AUTH_TIMEOUT`]. The positional form, kept for existing
+    /// callers; [`builder`](Self::builder) is the way to write new code.
     pub fn new(
         provider: Arc<dyn Provider>,
         store: Option<Arc<dyn TokenStore>>,
@@ -122,7 +127,49 @@ impl AuthFlowManager {
             extra_params: Vec::new(),
             fetch_userinfo: true,
             status: Arc::new(FlowStatus::new()),
+            notice: notice::default_hook(),
         }
+    }
+
+    /// A builder: `AuthFlowManager::builder(provider).session(s).build()`
+    /// (see [`AuthFlowManagerBuilder`]); the way to make a manager.
+    pub fn builder(provider: Arc<dyn Provider>) -> AuthFlowManagerBuilder {
+        AuthFlowManagerBuilder::new(provider)
+    }
+
+    pub(crate) fn with_destination(
+        mut self,
+        store: Option<Arc<dyn TokenStore>>,
+        session: Option<Arc<SessionManager>>,
+    ) -> Self {
+        self.store = store;
+        self.session = session;
+        self
+    }
+
+    /// Signs in with the system browser (the URL goes to the notice hook
+    /// when none opens): [`run_native_with`](Self::run_native_with) and
+    /// default [`NativeOptions`].
+    ///
+    /// # Errors
+    ///
+    /// As [`run_native`](Self::run_native).
+    pub fn sign_in(&self) -> Result<AuthFlowResult> {
+        self.run_native_with(NativeOptions::new())
+    }
+
+    /// Runs the native sign-in with `options` (how the URL is shown); see
+    /// [`run_native`](Self::run_native) for what happens and the errors.
+    ///
+    /// # Errors
+    ///
+    /// As [`run_native`](Self::run_native).
+    pub fn run_native_with(&self, options: NativeOptions<'_>) -> Result<AuthFlowResult> {
+        self.run_native(
+            options.open_browser.as_deref(),
+            options.close_window.as_deref(),
+            options.window.as_ref(),
+        )
     }
 
     /// Turns PKCE (S256) on or off. Leave it on: RFC 9700 requires it for
@@ -177,6 +224,15 @@ impl AuthFlowManager {
         self
     }
 
+    /// Shows what the user must read when no browser window shows it (the
+    /// sign-in URL when the system browser did not open, the paste prompt)
+    /// with `hook` instead of [`terminal_notice`](super::notice::terminal_notice)
+    /// on standard error.
+    pub fn with_notice(mut self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
+        self.notice = Arc::new(hook);
+        self
+    }
+
     /// The state of the current or last sign-in.
     pub fn state(&self) -> AuthFlowState {
         self.status.get()
@@ -212,9 +268,20 @@ impl AuthFlowManager {
     /// (the provider's [`Error::OAuth`], or [`Error::Authentication`]).
     ///
     /// `open_browser` shows the authorization URL (default: the system
-    /// browser, and the URL printed on standard error when none can be
+    /// browser, and the URL handed to the notice hook when none can be
     /// opened); `close_window` is called once the callback has arrived or
-    /// the flow has ended, whatever the outcome.
+    /// the flow has ended, whatever the outcome. The positional form, kept
+    /// for existing callers: new code calls [`sign_in`](Self::sign_in) or
+    /// [`run_native_with`](Self::run_native_with).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`], [`Error::Cancelled`], the provider's
+    /// [`Error::OAuth`] (the user refused, the exchange failed),
+    /// [`Error::Authentication`] (a response that failed the `state`/`iss`
+    /// checks), [`Error::IdToken`], a store error from saving the tokens,
+    /// and [`Error::InvalidArgument`] when a sign-in is already running on
+    /// this manager.
     pub fn run_native(
         &self,
         open_browser: Option<OpenBrowserFn<'_>>,
@@ -226,9 +293,22 @@ impl AuthFlowManager {
                 "a sign-in is already running on this AuthFlowManager".into(),
             ));
         }
+        log::info!(
+            "sign-in at {} started (native, loopback)",
+            self.provider.name()
+        );
         let outcome = self.run_inner(open_browser, window_config);
         if let Some(close) = close_window {
             close();
+        }
+        match &outcome {
+            Ok(r) => log::info!(
+                "sign-in at {} finished: tokens stored under '{}'",
+                self.provider.name(),
+                crate::log_text::plain(&r.key, 200)
+            ),
+            Err(Error::Cancelled) => log::info!("sign-in at {} cancelled", self.provider.name()),
+            Err(e) => log::warn!("sign-in at {} failed: {e}", self.provider.name()),
         }
         self.status.set(match &outcome {
             Ok(_) => AuthFlowState::Completed,
@@ -269,8 +349,13 @@ impl AuthFlowManager {
         match open_browser {
             Some(open) => open(&url, config)?,
             None => {
-                if open_system_browser(&url).is_err() {
-                    eprintln!("Open this URL in a browser to sign in:\n\n  {url}\n");
+                if let Err(why) = open_system_browser(&url) {
+                    let n = Notice::OpenUrl {
+                        purpose: UrlPurpose::SignIn,
+                        url: &url,
+                        why: &why,
+                    };
+                    notice::tell(&self.notice, &n);
                 }
             }
         }
@@ -281,14 +366,14 @@ impl AuthFlowManager {
             CallbackMode::ServerOrPaste => {
                 let mut guard = self.paste.lock().unwrap_or_else(|p| p.into_inner());
                 let input = guard.get_or_insert_with(PasteInput::stdin);
-                eprintln!(
-                    "If the browser runs on another machine, paste the address it ends on \
-                     (starting {redirect_uri}) here and press Enter:"
+                notice::tell(
+                    &self.notice,
+                    &Notice::PasteRedirect {
+                        redirect_uri: &redirect_uri,
+                    },
                 );
                 server.wait_or_paste(&expected, deadline, &cancelled, input, &mut |why| {
-                    eprintln!(
-                        "That is not this sign-in's redirect address ({why}); paste it again:"
-                    );
+                    notice::tell(&self.notice, &Notice::PasteRefused { why });
                 })
             }
         };

@@ -55,6 +55,7 @@ pub struct PendingSignIn {
 
 /// Why a callback's state was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PendingRejection {
     /// The browser has no login cookie, or one this server did not make.
     NoPendingSignIn,

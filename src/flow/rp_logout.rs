@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::browser::open_system_browser;
+use super::notice::{self, Notice, NoticeFn, UrlPurpose};
 use crate::error::{Error, Result};
 use crate::provider::{random, EndSessionRequest, Provider, TokenTypeHint};
 use crate::secret::constant_time_eq;
@@ -61,6 +62,7 @@ pub struct RpLogout {
     post_logout_redirect_uri: Option<String>,
     timeout: Duration,
     open: Option<OpenUrlFn>,
+    notice: NoticeFn,
 }
 
 impl std::fmt::Debug for RpLogout {
@@ -82,6 +84,7 @@ impl RpLogout {
             post_logout_redirect_uri: None,
             timeout: DEFAULT_LOGOUT_TIMEOUT,
             open: None,
+            notice: notice::default_hook(),
         }
     }
 
@@ -104,6 +107,14 @@ impl RpLogout {
         open: impl Fn(&str) -> Result<()> + Send + Sync + 'static,
     ) -> Self {
         self.open = Some(Arc::new(open));
+        self
+    }
+
+    /// Shows the end-session URL with `hook` when the system browser did
+    /// not open (default: [`terminal_notice`](super::notice::terminal_notice)
+    /// on standard error).
+    pub fn with_notice(mut self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
+        self.notice = Arc::new(hook);
         self
     }
 
@@ -167,8 +178,13 @@ impl RpLogout {
         match &self.open {
             Some(open) => open(&url)?,
             None => {
-                if open_system_browser(&url).is_err() {
-                    eprintln!("Open this URL in a browser to sign out:\n\n  {url}\n");
+                if let Err(why) = open_system_browser(&url) {
+                    let n = Notice::OpenUrl {
+                        purpose: UrlPurpose::SignOut,
+                        url: &url,
+                        why: &why,
+                    };
+                    notice::tell(&self.notice, &n);
                 }
             }
         }
@@ -194,6 +210,15 @@ impl RpLogout {
                 outcome.provider_session_ended = true;
                 break;
             }
+            log::warn!("sign-out redirect refused ({verdict:?}); still waiting");
+        }
+        if outcome.provider_session_ended {
+            log::info!("sign-out of '{key}': the provider ended its session");
+        } else {
+            log::warn!(
+                "sign-out of '{key}': no redirect from the provider within {:?}; its session may still be open",
+                self.timeout
+            );
         }
         drop(server);
         Ok(outcome)
@@ -215,6 +240,15 @@ impl RpLogout {
                 .unwrap_or(false);
         }
         let deleted = tokens.is_some() && self.store.delete(key)?;
+        log::info!(
+            "sign-out of '{key}': tokens {}, {}",
+            if deleted { "deleted" } else { "not stored" },
+            if revoked {
+                "revoked at the provider"
+            } else {
+                "not revoked (no endpoint or refused)"
+            }
+        );
         let state = random::state();
         let mut request = EndSessionRequest::new().state(state.clone());
         if let Some(id) = tokens.as_ref().and_then(|t| t.id_token.as_ref()) {

@@ -20,10 +20,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::logout::{sign_out, LogoutReport};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SignInReason};
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::store::TokenStore;
@@ -37,6 +37,9 @@ pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
 /// How long to wait for another process's refresh before giving up.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Waiting this long or more for a store's key lock is logged (`info`).
+pub const LOCK_WAIT_LOG_THRESHOLD: Duration = Duration::from_secs(1);
 
 /// A hook told of every refreshed token set: `(key, tokens)`.
 pub type RefreshHook = Arc<dyn Fn(&str, &TokenSet) + Send + Sync>;
@@ -168,8 +171,9 @@ impl SessionManager {
     }
 
     fn load_required(&self, key: &str) -> Result<TokenSet> {
-        self.store.load(key)?.ok_or_else(|| Error::NotFound {
-            what: format!("tokens for '{key}' (sign in first)"),
+        self.store.load(key)?.ok_or_else(|| Error::SignInRequired {
+            key: key.to_string(),
+            reason: SignInReason::NoTokens,
         })
     }
 
@@ -196,8 +200,29 @@ impl SessionManager {
     fn refresh_locked(&self, key: &str, force: bool) -> Result<(TokenSet, bool)> {
         let before = if force { self.store.load(key)? } else { None };
         let flight = self.flight(key);
-        let _in_process = flight.lock().unwrap_or_else(|p| p.into_inner());
-        let _cross_process = self.store.lock_key(key, self.lock_timeout)?;
+        let _in_process = match flight.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                log::debug!(
+                    "refresh of '{key}': another thread is refreshing; waiting for its result"
+                );
+                flight.lock().unwrap_or_else(|p| p.into_inner())
+            }
+        };
+        let waited = Instant::now();
+        let _cross_process = self
+            .store
+            .lock_key(key, self.lock_timeout)
+            .inspect_err(|e| {
+                log::warn!("refresh of '{key}': could not take the store's key lock: {e}")
+            })?;
+        if waited.elapsed() >= LOCK_WAIT_LOG_THRESHOLD {
+            log::info!(
+                "refresh of '{key}': waited {:?} for the store's key lock (another process refreshing?)",
+                waited.elapsed()
+            );
+        }
         // Re-read under both locks: someone may have refreshed meanwhile.
         let current = self.load_required(key)?;
         let someone_refreshed = match &before {
@@ -205,19 +230,31 @@ impl SessionManager {
             None => !self.needs_refresh(&current),
         };
         if someone_refreshed {
+            log::debug!(
+                "refresh of '{key}': another thread or process refreshed meanwhile; using its tokens"
+            );
             return Ok((current, false));
         }
         if current.refresh_token.is_none() {
             // Client-credentials tokens have no refresh token: a new grant.
             if let Some(renewed) = client_credentials::renew(self, &current) {
-                let fresh = renewed?;
+                let fresh = renewed.inspect_err(|e| {
+                    log::warn!("renewal of '{key}' (client credentials) failed: {e}")
+                })?;
                 self.store.save(key, &fresh)?;
+                log::info!("renewed the client-credentials tokens of '{key}'");
                 return Ok((fresh, true));
             }
-            return Err(Error::Authentication(format!(
-                "the access token for '{key}' has expired and there is no refresh token; sign in again"
-            )));
+            log::warn!(
+                "refresh of '{key}': the access token has expired and there is no refresh token; \
+                 the user must sign in again"
+            );
+            return Err(Error::SignInRequired {
+                key: key.to_string(),
+                reason: SignInReason::ExpiredWithoutRefreshToken,
+            });
         }
+        log::debug!("refresh of '{key}': refreshing at {}", self.provider.name());
         let mut fresh = match self.provider.refresh_token_set(&current) {
             Ok(t) => t,
             Err(Error::OAuth {
@@ -227,6 +264,10 @@ impl SessionManager {
                 description,
                 source,
             }) if error == "invalid_grant" => {
+                log::warn!(
+                    "refresh of '{key}': the provider refused the grant (invalid_grant: revoked or \
+                     expired); stored tokens deleted, the user must sign in again"
+                );
                 self.store.delete(key)?;
                 let note = format!("stored tokens for '{key}' deleted; sign in again");
                 return Err(Error::OAuth {
@@ -240,13 +281,25 @@ impl SessionManager {
                     source,
                 });
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                log::warn!("refresh of '{key}' failed: {e}");
+                return Err(e);
+            }
         };
         // OIDC Core 12.2: a refresh never changes the user. The provider
         // checks its validated ID token; this also holds for any Provider.
-        crate::provider::identity::check_same_identity(&current, &fresh)?;
+        crate::provider::identity::check_same_identity(&current, &fresh)
+            .inspect_err(|e| log::error!("refresh of '{key}' refused: {e}"))?;
+        let rotated = fresh
+            .refresh_token
+            .as_ref()
+            .is_some_and(|new| current.refresh_token.as_ref() != Some(new));
         merge_kept_fields(&mut fresh, current);
         self.store.save(key, &fresh)?;
+        log::info!(
+            "refreshed the tokens of '{key}' (refresh token {})",
+            if rotated { "rotated" } else { "kept" }
+        );
         Ok((fresh, true))
     }
 }

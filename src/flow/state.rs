@@ -7,6 +7,7 @@ use std::sync::Mutex;
 /// Where a sign-in is (pywry's `AuthFlowState`, with the waiting and
 /// exchanging steps told apart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AuthFlowState {
     /// No sign-in has run yet.
     Idle,

@@ -9,6 +9,7 @@ use crate::secret::Secret;
 
 /// How the client proves its identity to the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClientAuthMethod {
     /// HTTP Basic with the form-encoded id and secret (RFC 6749 §2.3.1),
     /// the default for clients with a secret.

@@ -138,6 +138,7 @@ impl std::fmt::Debug for DeviceAuthorization {
 
 /// The outcome of one poll that is not a failure.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum DevicePoll {
     /// The user approved: the tokens (ID token validated where the
     /// provider does that).

@@ -35,6 +35,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::log_text::provider_origin;
 use crate::provider::http::{Auth, Body, HttpClient, Method};
 
 /// Shortest time between two JWKS fetches caused by unknown `kid`s:
@@ -235,12 +236,22 @@ impl JwksCache {
             .last_refetch
             .is_none_or(|t| t.elapsed() >= self.min_refetch_interval);
         if !may_refetch {
+            log::warn!(
+                "JWKS at {}: a token's signing key is not in the key set; not refetching \
+                 (rate limit: one refetch per {:?})",
+                provider_origin(&self.http, &self.uri),
+                self.min_refetch_interval
+            );
             return Err(unknown(
                 kid,
                 "the JWKS was refetched too recently to refetch",
             ));
         }
         state.last_refetch = Some(Instant::now());
+        log::info!(
+            "JWKS at {}: a token's signing key is not in the key set; refetching (key rotation)",
+            provider_origin(&self.http, &self.uri)
+        );
         self.fetch_into(&mut state)?;
         let keys = state.keys.clone().expect("fetched");
         match pick(&keys, kid, alg, key_type) {
@@ -254,6 +265,23 @@ impl JwksCache {
     }
 
     fn fetch_into(&self, state: &mut State) -> Result<()> {
+        log::debug!(
+            "JWKS at {}: fetching",
+            provider_origin(&self.http, &self.uri)
+        );
+        // Only the kind is logged: the error's text may hold provider text
+        // echoing secrets of the calling operation, which only that
+        // operation's scrubbing knows; the caller gets the whole error.
+        self.fetch_unlogged(state).inspect_err(|e| {
+            log::warn!(
+                "JWKS at {}: fetch failed ({:?}; the caller gets the details)",
+                provider_origin(&self.http, &self.uri),
+                e.kind()
+            )
+        })
+    }
+
+    fn fetch_unlogged(&self, state: &mut State) -> Result<()> {
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let r = self
             .http
@@ -284,6 +312,12 @@ impl JwksCache {
                 Parsed::NotForSigning => {}
             }
         }
+        log::info!(
+            "JWKS at {}: fetched, {} usable signing key(s), {} refused",
+            provider_origin(&self.http, &self.uri),
+            set.usable.len(),
+            set.refused.len()
+        );
         state.keys = Some(Arc::new(set));
         state.fetched_at = Some(Instant::now());
         Ok(())

@@ -13,6 +13,7 @@ use crate::token::TokenSet;
 
 /// How a provider revokes tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Revocation {
     /// No revocation endpoint: `revoke_token` returns `Ok(false)`.
     None,

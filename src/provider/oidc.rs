@@ -300,7 +300,15 @@ impl OidcProvider {
         if let Some(d) = guard.as_ref() {
             return Ok(d.clone());
         }
-        let d = Arc::new(self.guard(&[], || self.run_discovery())?);
+        // Only the kind is logged: the text may echo secrets of the
+        // calling operation, which only its own scrubbing knows.
+        let d = Arc::new(self.guard(&[], || self.run_discovery()).inspect_err(|e| {
+            log::warn!(
+                "discovery for {} failed ({:?}; the caller gets the details)",
+                self.config.issuer,
+                e.kind()
+            )
+        })?);
         *guard = Some(d.clone());
         Ok(d)
     }
@@ -329,6 +337,7 @@ impl OidcProvider {
 
     fn run_discovery(&self) -> Result<Discovered> {
         let cfg = &self.config;
+        log::debug!("discovery for {}: fetching", cfg.issuer);
         let metadata = discovery::fetch(&self.client.http, &cfg.issuer)?;
         let expected_issuer = self.expected_issuer(&metadata.issuer)?;
         let jwks_uri = cfg
@@ -361,6 +370,17 @@ impl OidcProvider {
             cfg.client_secret.is_some(),
             cfg.client_auth,
             metadata.token_endpoint_auth_methods_supported.as_ref(),
+        );
+        let has = |e: &Option<String>| if e.is_some() { "yes" } else { "no" };
+        log::info!(
+            "discovery for {}: done (JWKS at {}; revocation: {}, end session: {}, userinfo: {})",
+            cfg.issuer,
+            jwks.as_ref().map_or("none".into(), |j| {
+                crate::log_text::provider_origin(&self.client.http, j.uri())
+            }),
+            has(&metadata.revocation_endpoint),
+            has(&metadata.end_session_endpoint),
+            has(&metadata.userinfo_endpoint),
         );
         Ok(Discovered {
             metadata,

@@ -201,7 +201,6 @@ impl Redactor {
     }
 
     /// Whether `text` still contains a secret (or a fragment of one).
-    #[cfg(test)]
     pub fn finds_secret_in(&self, text: &str) -> bool {
         finds_with(&Matcher::new(&self.secrets), text)
     }

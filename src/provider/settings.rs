@@ -15,6 +15,7 @@ use crate::secret::Secret;
 
 /// Which provider to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ProviderKind {
     /// [`google`] preset.
     Google,

@@ -161,6 +161,7 @@ impl DefaultStore {
         match self.keyring_keys() {
             Ok(keys) => {
                 let key_source = keys.source().to_owned();
+                log::debug!("default store {location}: encrypted, key from {key_source}");
                 let sealed = super::EncryptedStore::new(file, keys);
                 // plain records left by an earlier plain-text run are
                 // encrypted now: an upgrade, never a downgrade
@@ -172,6 +173,10 @@ impl DefaultStore {
                 })
             }
             Err(e) if self.plain_text_allowed() => {
+                log::warn!(
+                    "default store {location}: no keyring key ({e}); tokens are stored in plain text \
+                     as allowed"
+                );
                 refuse_sealed_records(&file)?;
                 Ok(OpenedStore {
                     store: Box::new(file),

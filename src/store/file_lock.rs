@@ -85,7 +85,15 @@ impl FileLock {
         timeout: Duration,
     ) -> Result<FileLock> {
         let path = dir.join(name);
-        let timed_out = || Error::LockTimeout(path.display().to_string());
+        let started = Instant::now();
+        let timed_out = || {
+            log::warn!(
+                "gave up on the lock {} after {:?} (held by another thread or process)",
+                path.display(),
+                started.elapsed()
+            );
+            Error::LockTimeout(path.display().to_string())
+        };
         let turn = fair_queue::wait_turn(&path, Some(timeout)).ok_or_else(timed_out)?;
         // Other processes: at most `timeout` from here.
         let deadline = Instant::now() + timeout;
@@ -95,6 +103,10 @@ impl FileLock {
         };
         let file = os_lock(dir, name, Some(deadline))?.ok_or_else(timed_out)?;
         drop(gate);
+        let waited = started.elapsed();
+        if waited >= LOCK_WAIT_LOG_THRESHOLD {
+            log::info!("waited {waited:?} for the lock {}", path.display());
+        }
         Ok(FileLock {
             file: Some(file),
             dir: dir.clone(),
@@ -136,6 +148,10 @@ impl Drop for FileLock {
         }
     }
 }
+
+/// Waits for a lock this long or longer are logged (`info`): a sign of
+/// contention an operator may want to see.
+pub(crate) const LOCK_WAIT_LOG_THRESHOLD: Duration = Duration::from_millis(500);
 
 /// Takes the OS lock on `name`, blocking until `deadline` (`None`: not at
 /// all). `Ok(None)` when it is held elsewhere past the deadline.

@@ -244,6 +244,7 @@ fn keyring_error(doing: &str, e: keyring::Error) -> Error {
     // Display only: Debug of BadEncoding would print the secret's bytes.
     match e {
         keyring::Error::PlatformFailure(inner) | keyring::Error::NoStorageAccess(inner) => {
+            log::warn!("OS keyring unavailable while {doing}: {inner}");
             Error::Unavailable {
                 backend: "keyring",
                 message: format!(

@@ -5,17 +5,19 @@ use std::sync::{Mutex, OnceLock};
 
 struct Capture;
 
-static LINES: Mutex<Vec<(log::Level, String)>> = Mutex::new(Vec::new());
+/// (level, target, message) of every record.
+static RECORDS: Mutex<Vec<(log::Level, String, String)>> = Mutex::new(Vec::new());
 
 impl log::Log for Capture {
     fn enabled(&self, _: &log::Metadata<'_>) -> bool {
         true
     }
     fn log(&self, record: &log::Record<'_>) {
-        LINES
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((record.level(), record.args().to_string()));
+        RECORDS.lock().unwrap_or_else(|p| p.into_inner()).push((
+            record.level(),
+            record.target().to_string(),
+            record.args().to_string(),
+        ));
     }
     fn flush(&self) {}
 }
@@ -33,22 +35,39 @@ pub fn install() {
 /// `needle` (tests run in parallel: pick a needle unique to the test, such
 /// as its temporary directory).
 pub fn lines_with(level: log::Level, needle: &str) -> Vec<String> {
-    LINES
+    RECORDS
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .iter()
-        .filter(|(l, s)| *l <= level && s.contains(needle))
-        .map(|(_, s)| s.clone())
+        .filter(|(l, _, s)| *l <= level && s.contains(needle))
+        .map(|(_, _, s)| s.clone())
         .collect()
 }
 
 /// Everything logged so far.
 pub fn all() -> String {
-    LINES
+    matching(|_, _| true)
+}
+
+/// Everything logged so far by oauthkit itself (targets `oauthkit::...`).
+#[allow(dead_code)]
+pub fn oauthkit_records() -> String {
+    matching(|_, target| target == "oauthkit" || target.starts_with("oauthkit::"))
+}
+
+/// Everything any crate logged so far at `level` or more severe.
+#[allow(dead_code)]
+pub fn at_least(level: log::Level) -> String {
+    matching(|l, _| l <= level)
+}
+
+fn matching(keep: impl Fn(log::Level, &str) -> bool) -> String {
+    RECORDS
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .iter()
-        .map(|(_, s)| s.as_str())
+        .filter(|(l, t, _)| keep(*l, t))
+        .map(|(l, t, s)| format!("{l} {t}: {s}"))
         .collect::<Vec<_>>()
         .join("\n")
 }

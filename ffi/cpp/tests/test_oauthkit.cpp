@@ -251,3 +251,35 @@ TEST(Provider, PresetsAndRevocation) {
     EXPECT_TRUE(dev.provider.revoke(at, OAK_TOKEN_HINT_ACCESS_TOKEN));
     EXPECT_FALSE(dev.idp.is_token_active(at));
 }
+
+TEST(Logging, RecordsReachTheHandlerWithoutSecrets) {
+    std::mutex lock;
+    std::vector<std::string> lines;
+    oauthkit::set_log_handler(oauthkit::LogLevel::Info,
+                              [&](oauthkit::LogLevel level, const std::string &target, const std::string &message) {
+                                  std::lock_guard<std::mutex> guard(lock);
+                                  lines.push_back(std::to_string(static_cast<int>(level)) + " " + target + ": " +
+                                                  message);
+                              });
+    Dev dev;
+    oauthkit::Store store("memory:");
+    Approver approver;
+    oauthkit::Flow flow(dev.provider, &store);
+    auto result = flow.run_native(approver.opener());
+    oauthkit::set_log_handler(oauthkit::LogLevel::Off, {});
+    std::string all;
+    {
+        std::lock_guard<std::mutex> guard(lock);
+        for (auto &l : lines) all += l + "\n";
+    }
+    EXPECT_NE(all.find("3 oauthkit::flow::native: sign-in at oidc started"), std::string::npos) << all;
+    EXPECT_NE(all.find("tokens stored under 'dev-user-1'"), std::string::npos) << all;
+    EXPECT_EQ(all.find(std::string(result.tokens.access_token().view())), std::string::npos);
+    EXPECT_EQ(all.find(std::string(result.tokens.refresh_token()->view())), std::string::npos);
+    EXPECT_EQ(all.find("ureq"), std::string::npos);
+    size_t before = lines.size();
+    oauthkit::Session session(dev.provider, store);
+    EXPECT_TRUE(session.logout("dev-user-1"));
+    std::lock_guard<std::mutex> guard(lock);
+    EXPECT_EQ(lines.size(), before) << "off: no more records";
+}

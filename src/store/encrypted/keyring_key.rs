@@ -180,8 +180,16 @@ where
         .map_err(|e| Error::io("starting the keyring thread", e))?;
     match rx.recv_timeout(timeout) {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(unavailable(service, &e)),
-        Err(_) => Err(Error::Unavailable {
+        Ok(Err(e)) => {
+            log::warn!("OS keyring unavailable for the encryption key of '{service}': {e}");
+            Err(unavailable(service, &e))
+        }
+        Err(_) => {
+            log::warn!(
+                "OS keyring did not answer within {} ms (encryption key of '{service}')",
+                timeout.as_millis()
+            );
+            Err(Error::Unavailable {
             backend: "keyring",
             message: format!(
                 "the OS keyring did not answer within {} ms while fetching the encryption key for '{service}' \
@@ -189,7 +197,8 @@ where
                 timeout.as_millis()
             ),
             source: None,
-        }),
+        })
+        }
     }
 }
 
