@@ -213,10 +213,10 @@ impl RpLogout {
             log::warn!("sign-out redirect refused ({verdict:?}); still waiting");
         }
         if outcome.provider_session_ended {
-            log::info!("sign-out of '{key}': the provider ended its session");
+            log::info!("sign-out: the provider ended its session");
         } else {
             log::warn!(
-                "sign-out of '{key}': no redirect from the provider within {:?}; its session may still be open",
+                "sign-out: no redirect from the provider within {:?}; its session may still be open",
                 self.timeout
             );
         }
