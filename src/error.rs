@@ -239,6 +239,21 @@ pub enum Error {
         /// What is missing, and where relevant how to configure it.
         detail: String,
     },
+    /// A setting breaks the provider's security profile (kind
+    /// [`ErrorKind::InvalidArgument`]); see
+    /// [`SecurityProfile`](crate::provider::profile::SecurityProfile) for
+    /// the rules.
+    #[error("{provider}: the {profile} security profile refuses this ({rule}): {detail}")]
+    SecurityProfile {
+        /// The provider's name.
+        provider: String,
+        /// The profile (`"OAuth 2.1"`, `"FAPI 2.0"`).
+        profile: &'static str,
+        /// The rule's id (`"par-required"`, `"client-auth"`, ...).
+        rule: &'static str,
+        /// What is wrong and how to fix it.
+        detail: String,
+    },
 }
 
 /// The [`Error::Unsupported`] for something this build lacks because a
@@ -414,6 +429,7 @@ impl Error {
             Error::Decryption { .. } => ErrorKind::Decryption,
             Error::Internal(_) => ErrorKind::Internal,
             Error::ProviderUnsupported { .. } => ErrorKind::Unsupported,
+            Error::SecurityProfile { .. } => ErrorKind::InvalidArgument,
         }
     }
 
