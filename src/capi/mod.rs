@@ -52,6 +52,7 @@ pub mod client_credentials;
 pub mod dev_provider;
 pub mod device;
 pub mod flow;
+pub mod jwt_bearer;
 pub mod logout;
 pub mod provider;
 pub mod provider_settings;

@@ -257,17 +257,13 @@ impl JwtBearerRequest {
     }
 }
 
+/// A checked grant: its form and the scopes it asks for.
+pub(crate) type PreparedGrant = (Vec<(String, String)>, Vec<String>);
+
 impl OAuthClient {
-    /// `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` through the
-    /// shared token request; `after` runs on the token set (ID-token
-    /// validation).
-    pub(crate) fn jwt_bearer(
-        &self,
-        token_url: &str,
-        method: ClientAuthMethod,
-        request: &JwtBearerRequest,
-        after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
-    ) -> Result<TokenSet> {
+    /// The grant's form (the assertion signed now) and scopes; checks the
+    /// request before any I/O.
+    pub(crate) fn jwt_bearer_form(&self, request: &JwtBearerRequest) -> Result<PreparedGrant> {
         let assertion = match &request.assertion {
             Assertion::Given(s) if s.is_empty() => {
                 return Err(Error::InvalidArgument(
@@ -315,10 +311,24 @@ impl OAuthClient {
             }
             form.push((k.clone(), v.clone()));
         }
+        Ok((form, scopes))
+    }
+
+    /// `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` with a form
+    /// from [`jwt_bearer_form`](Self::jwt_bearer_form) through the shared
+    /// token request; `after` runs on the token set (ID-token validation).
+    pub(crate) fn jwt_bearer(
+        &self,
+        token_url: &str,
+        method: ClientAuthMethod,
+        request: &JwtBearerRequest,
+        (form, scopes): PreparedGrant,
+        after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
+    ) -> Result<TokenSet> {
         let client = OAuthClient {
             http: self.http.clone(),
             creds: self.creds.clone(),
-            scopes: scopes.clone(),
+            scopes,
             resources: Vec::new(),
         };
         let mut t = client.token_request("token", token_url, method, form, after)?;

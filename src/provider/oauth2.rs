@@ -407,8 +407,14 @@ impl Provider for OAuth2Provider {
 
     fn request_jwt_bearer(&self, request: &crate::provider::JwtBearerRequest) -> Result<TokenSet> {
         self.client.http.guard(&[], || {
-            self.client
-                .jwt_bearer(&self.config.token_url, self.auth, request, &mut |_| Ok(()))
+            let form = self.client.jwt_bearer_form(request)?;
+            self.client.jwt_bearer(
+                &self.config.token_url,
+                self.auth,
+                request,
+                form,
+                &mut |_| Ok(()),
+            )
         })
     }
 

@@ -755,9 +755,10 @@ impl Provider for OidcProvider {
     /// Validates an ID token when the answer has one (without a nonce).
     fn request_jwt_bearer(&self, request: &crate::provider::JwtBearerRequest) -> Result<TokenSet> {
         self.guard(&[], || {
+            let form = self.client.jwt_bearer_form(request)?;
             let url = self.required(Endpoint::Token, "token")?;
             self.client
-                .jwt_bearer(&url, self.auth_method()?, request, &mut |t| {
+                .jwt_bearer(&url, self.auth_method()?, request, form, &mut |t| {
                     if t.id_token.is_some() {
                         self.check_id_token(t, None, None)?;
                     }
