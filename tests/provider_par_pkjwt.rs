@@ -6,7 +6,8 @@
 //! client-credentials tokens with keys the provider generated (ES256 PEM,
 //! PS256 JWK); the provider's JWT bearer grant (registered in the test
 //! server, checking signature, iss, sub, aud, exp and single-use jti)
-//! issues tokens for assertions oauthkit signs.
+//! issues tokens for assertions oauthkit signs; deploy mode signs in through
+//! PAR too.
 
 mod support;
 
@@ -298,4 +299,38 @@ fn jwt_bearer_grant_with_assertions_oauthkit_signs() {
         store.load(&key).unwrap().unwrap().access_token.expose(),
         t.access_token.expose()
     );
+}
+
+/// Deploy mode through PAR: `/auth/login` redirects the browser to a
+/// `client_id` + `request_uri` URL (the request was pushed by the
+/// provider inside `build_authorize_url`), and the callback completes the
+/// sign-in for the client that requires PAR.
+#[test]
+fn deploy_mode_signs_in_through_par() {
+    use oauthkit::flow::{DeployHandler, DeployOptions, DeployServer};
+    let idp = NodeIdp::start();
+    let cfg = OidcConfig::new(&idp.issuer, &idp.client("par"))
+        .with_scopes(["openid", "offline_access"])
+        .with_par(ParPolicy::Always);
+    let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
+    let store = Arc::new(MemoryStore::new());
+    let s2: Arc<dyn TokenStore> = store.clone();
+    let server = DeployServer::start("127.0.0.1:0".parse().unwrap(), move |base| {
+        DeployHandler::new(provider, s2, DeployOptions::new(base))
+    })
+    .unwrap();
+    let base = server.base_url().to_string();
+    let mut browser = support::interactions::Browser::new(&base);
+    let login = browser.get(&format!("{base}/auth/login"));
+    assert_eq!(login.status, 302, "{}", login.body);
+    let at_idp = login.location.expect("redirect to the provider");
+    assert_eq!(query_names(&at_idp), ["client_id", "request_uri"]);
+    // the provider's pages with their own cookie jar (relative redirects
+    // resolve against the provider's origin)
+    let redirect =
+        support::interactions::sign_in(&at_idp, &format!("{base}/auth/callback"), "dora");
+    let done = browser.get(&redirect.url);
+    assert_eq!(done.status, 302, "{}", done.body);
+    let stored = store.load("dora").unwrap().expect("stored under sub");
+    assert!(stored.id_token.is_some());
 }
