@@ -5,6 +5,9 @@
 //! echoes the assertion it received (in every encoding) never gets it into
 //! an error; the private key never shows in `Debug`.
 
+#[allow(dead_code)]
+#[path = "support/log_capture.rs"]
+mod log_capture;
 #[path = "support/mock_http.rs"]
 mod mock_http;
 #[path = "support/test_jwt.rs"]
@@ -396,4 +399,50 @@ fn par_required_without_an_endpoint_is_a_typed_error_before_any_request() {
         })
         .unwrap_err();
     assert!(e.to_string().contains("request_uri"), "{e}");
+}
+
+/// The profile is reported in the logs when a provider is built, and an
+/// OAuth 2.1 public client's refresh that does not rotate the refresh
+/// token is a warning (without the token in it).
+#[test]
+fn the_profile_is_logged_and_an_unrotated_public_refresh_warned() {
+    log_capture::install();
+    let server = MockServer::start();
+    server.json("/.well-known/openid-configuration", 200, &doc(&server));
+    let mut cfg = OidcConfig::new(server.base(), "public-app")
+        .with_profile(oauthkit::provider::profile::SecurityProfile::OAuth21);
+    cfg.name = "profile-log-test".into();
+    cfg.require_id_token_validation = false;
+    let p = OidcProvider::new(cfg).unwrap();
+    assert_eq!(
+        log_capture::lines_with(
+            log::Level::Info,
+            "profile-log-test: security profile OAuth 2.1"
+        )
+        .len(),
+        1
+    );
+    server.json(
+        "/token",
+        200,
+        &json!({"access_token": "at-unrotated-1", "token_type": "Bearer", "expires_in": 60}),
+    );
+    let rt = "rt-kept-0123456789";
+    let t = p.refresh_tokens(rt).unwrap();
+    assert_eq!(t.refresh_token.unwrap().expose(), rt);
+    let warnings = log_capture::lines_with(log::Level::Warn, "profile-log-test");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("rotation"), "{warnings:?}");
+    assert!(!warnings[0].contains(rt));
+    // a rotating answer is not warned about
+    server.json(
+        "/token",
+        200,
+        &json!({"access_token": "at-2", "token_type": "Bearer", "refresh_token": "rt-new-0123456789"}),
+    );
+    p.refresh_tokens(rt).unwrap();
+    assert_eq!(
+        log_capture::lines_with(log::Level::Warn, "profile-log-test").len(),
+        1
+    );
 }
