@@ -446,3 +446,77 @@ fn the_profile_is_logged_and_an_unrotated_public_refresh_warned() {
         1
     );
 }
+
+/// A plain OAuth 2.0 provider: PAR to its configured endpoint with
+/// private_key_jwt whose `aud` is the token endpoint when there is no
+/// issuer (the issuer when there is one); FAPI 2.0 refuses it without a
+/// PAR endpoint or an issuer.
+#[test]
+fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
+    use oauthkit::provider::profile::SecurityProfile;
+    use oauthkit::provider::{OAuth2Config, OAuth2Provider};
+    let server = MockServer::start();
+    let key = SigningKey::generate(SigningAlgorithm::PS256).unwrap();
+    let base = OAuth2Config::new(
+        "plain",
+        CLIENT,
+        &server.url("/authorize"),
+        &server.url("/token"),
+    )
+    .with_private_key_jwt(PrivateKeyJwt::new(key.clone()));
+    server.json(
+        "/par",
+        201,
+        &json!({"request_uri": "urn:r:1", "expires_in": 30}),
+    );
+    let pkce = Pkce::generate();
+    let request = AuthorizeRequest {
+        redirect_uri: REDIRECT,
+        state: "state-1",
+        pkce: Some(&pkce),
+        ..Default::default()
+    };
+    for (issuer, aud) in [
+        (None, server.url("/token")),
+        (
+            Some("https://as.example".to_string()),
+            "https://as.example".to_string(),
+        ),
+    ] {
+        let mut cfg = base.clone().with_par(server.url("/par"), ParPolicy::Always);
+        cfg.issuer = issuer;
+        let p = OAuth2Provider::new(cfg).unwrap();
+        let url = p.build_authorize_url(&request).unwrap();
+        assert_eq!(
+            url,
+            server.url("/authorize?client_id=svc-1&request_uri=urn%3Ar%3A1")
+        );
+        let jwt = server.last("/par").form_value("client_assertion").unwrap();
+        assert_eq!(part(&jwt, 0)["alg"], "PS256");
+        assert_eq!(part(&jwt, 1)["aud"], aud.as_str());
+    }
+    // without PAR configured the request goes to the browser as usual
+    let p = OAuth2Provider::new(base.clone()).unwrap();
+    assert!(p
+        .build_authorize_url(&request)
+        .unwrap()
+        .contains("code_challenge="));
+    // FAPI 2.0
+    let fapi = |cfg: OAuth2Config| {
+        let mut cfg = cfg.with_profile(SecurityProfile::Fapi2);
+        cfg.sender_constrained = true;
+        match OAuth2Provider::new(cfg) {
+            Err(Error::SecurityProfile { rule, .. }) => rule,
+            Err(other) => panic!("{other}"),
+            Ok(_) => "accepted",
+        }
+    };
+    let mut with_issuer = base.clone();
+    with_issuer.issuer = Some("https://as.example".into());
+    assert_eq!(fapi(base.clone()), "iss-response");
+    assert_eq!(fapi(with_issuer.clone()), "par-required");
+    assert_eq!(
+        fapi(with_issuer.with_par(server.url("/par"), ParPolicy::WhenRequired)),
+        "accepted"
+    );
+}
