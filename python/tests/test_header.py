@@ -76,6 +76,8 @@ NOT_WRAPPED_YET = {
     "oak_logout",
     "oak_logout_url",
     "oak_provider_from_settings",
+    "oak_provider_jwt_bearer",
+    "oak_provider_jwt_bearer_signed",
 }
 
 
