@@ -958,6 +958,39 @@ OakStatus oak_flow_set_paste_fd(OakFlow *flow, int32_t fd);
 OakStatus oak_set_log_callback(int32_t level, OakLogFn callback, void *user_data);
 
 /**
+ * Trades `assertion` (a signed JWT the caller has) for tokens at
+ * `provider`'s token endpoint, with the provider's client authentication.
+ * `scopes` separated by spaces (NULL: the provider's). `*out_tokens`
+ * receives the tokens (free with `oak_token_set_free`). The provider's
+ * refusal is `OAK_ERR_INVALID_GRANT` or `OAK_ERR_OAUTH`; the assertion
+ * never appears in `oak_last_error_message()`. Any thread.
+ */
+OakStatus oak_provider_jwt_bearer(const OakProvider *provider,
+                                  const char *assertion,
+                                  const char *scopes,
+                                  OakTokenSet **out_tokens);
+
+/**
+ * Like `oak_provider_jwt_bearer` with an assertion oauthkit signs:
+ * `key` is a PEM private key or a private JWK, `alg` its algorithm
+ * (`RS256`, `PS256`, `ES256`, `EdDSA`; NULL: worked out from the key),
+ * `kid` (NULL: none), `issuer` and `subject` the assertion's `iss` and
+ * `sub`, `audience` its `aud` (NULL: the provider's issuer, else its
+ * token endpoint). Each call signs a fresh assertion (new `jti`, valid
+ * 5 minutes). The key never appears in `oak_last_error_message()`. Any
+ * thread.
+ */
+OakStatus oak_provider_jwt_bearer_signed(const OakProvider *provider,
+                                         const char *key,
+                                         const char *alg,
+                                         const char *kid,
+                                         const char *issuer,
+                                         const char *subject,
+                                         const char *audience,
+                                         const char *scopes,
+                                         OakTokenSet **out_tokens);
+
+/**
  * Signs `key` out: revokes its tokens (refresh token first), deletes them
  * from `store`, then opens the provider's end-session URL with
  * `open_url` (NULL: the system browser) and waits up to `timeout_seconds`

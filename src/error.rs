@@ -239,6 +239,21 @@ pub enum Error {
         /// What is missing, and where relevant how to configure it.
         detail: String,
     },
+    /// A setting breaks the provider's security profile (kind
+    /// [`ErrorKind::InvalidArgument`]); see
+    /// [`SecurityProfile`](crate::provider::profile::SecurityProfile) for
+    /// the rules.
+    #[error("{provider}: the {profile} security profile refuses this ({rule}): {detail}")]
+    SecurityProfile {
+        /// The provider's name.
+        provider: String,
+        /// The profile (`"OAuth 2.1"`, `"FAPI 2.0"`).
+        profile: &'static str,
+        /// The rule's id (`"par-required"`, `"client-auth"`, ...).
+        rule: &'static str,
+        /// What is wrong and how to fix it.
+        detail: String,
+    },
     /// The user must sign in (again) before tokens for `key` can be
     /// handed out: none are stored, or the access token expired and there
     /// is no refresh token. Its kind is [`ErrorKind::NotFound`] or
@@ -445,6 +460,7 @@ impl Error {
                 SignInReason::NoTokens => ErrorKind::NotFound,
                 SignInReason::ExpiredWithoutRefreshToken => ErrorKind::Authentication,
             },
+            Error::SecurityProfile { .. } => ErrorKind::InvalidArgument,
         }
     }
 

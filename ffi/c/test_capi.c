@@ -813,6 +813,59 @@ static void test_token_exchange(void) {
     dev_stop(&d);
 }
 
+/* A throwaway P-256 key made for this test only (private_key_jwt and the
+ * JWT bearer grant); it is registered nowhere. */
+static const char TEST_EC_KEY[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgtGzV/fPUKE5wpeqB\n"
+    "NowyK8cqP3D9Z6VJVk0IXEogc76hRANCAATURoVddNSb11UHZEFwWDah+8ay+8Zi\n"
+    "WL3Rcm/98PYIVP/HSd26/nM2vF3UGkgwYx+JMmwcuK3ZjODvlq/xMcKw\n"
+    "-----END PRIVATE KEY-----\n";
+
+/* PAR, private_key_jwt and the security profile are provider settings;
+ * the JWT bearer grant signs with a PEM key. Refusals are typed and never
+ * show the key. */
+static void test_par_private_key_jwt_and_profile(void) {
+    OakProvider *p = NULL;
+    const char *names[] = {"OAUTHKIT_PROVIDER", "OAUTHKIT_CLIENT_ID", "OAUTHKIT_ISSUER_URL", "OAUTHKIT_PAR",
+                           "OAUTHKIT_PRIVATE_KEY", "OAUTHKIT_PRIVATE_KEY_KID", "OAUTHKIT_SECURITY_PROFILE"};
+    const char *values[] = {"oidc", "svc", "http://127.0.0.1:1", "always", TEST_EC_KEY, "k1", "oauth2.1"};
+    CHECK_OK(oak_provider_from_settings(names, values, 7, &p));
+    CHECK(p != NULL);
+
+    /* the JWT bearer grant signs with the key, then the request fails
+     * (nothing listens on port 1): an HTTP error without key or assertion */
+    OakTokenSet *tokens = NULL;
+    CHECK_ERR(oak_provider_jwt_bearer_signed(p, TEST_EC_KEY, "ES256", "k1", "https://trusted.example", "user-1",
+                                             NULL, "api:read", &tokens),
+              OAK_ERR_HTTP, "HTTP error");
+    CHECK(tokens == NULL);
+    CHECK(strstr(oak_last_error_message(), "MIGHAgEA") == NULL);
+    CHECK(strstr(oak_last_error_message(), "eyJ") == NULL);
+    CHECK_ERR(oak_provider_jwt_bearer(p, "not-a-jwt", NULL, &tokens), OAK_ERR_INVALID_ARGUMENT, "compact JWS");
+    CHECK(strstr(oak_last_error_message(), "not-a-jwt") == NULL);
+    CHECK_ERR(oak_provider_jwt_bearer_signed(p, "-----BEGIN PRIVATE KEY-----\nc2VjcmV0S2V5Qnl0ZXM=\n-----END PRIVATE KEY-----",
+                                             NULL, NULL, "i", "s", NULL, NULL, &tokens),
+              OAK_ERR_INVALID_ARGUMENT, "private key");
+    CHECK(strstr(oak_last_error_message(), "c2VjcmV0S2V5") == NULL);
+    oak_provider_free(p);
+    p = NULL;
+
+    /* FAPI 2.0 refuses a client secret, naming the rule */
+    const char *fapi_names[] = {"OAUTHKIT_PROVIDER", "OAUTHKIT_CLIENT_ID", "OAUTHKIT_ISSUER_URL",
+                                "OAUTHKIT_CLIENT_SECRET", "OAUTHKIT_SECURITY_PROFILE"};
+    const char *fapi_values[] = {"oidc", "svc", "https://bank.example", "s3cret-value", "fapi2"};
+    CHECK_ERR(oak_provider_from_settings(fapi_names, fapi_values, 5, &p), OAK_ERR_INVALID_ARGUMENT, "client-auth");
+    CHECK(strstr(oak_last_error_message(), "FAPI 2.0") != NULL);
+    CHECK(p == NULL);
+    /* unknown values are named */
+    fapi_values[4] = "fapi9";
+    CHECK_ERR(oak_provider_from_settings(fapi_names, fapi_values, 5, &p), OAK_ERR_INVALID_ARGUMENT, "fapi9");
+    const char *par_names[] = {"OAUTHKIT_PROVIDER", "OAUTHKIT_CLIENT_ID", "OAUTHKIT_ISSUER_URL", "OAUTHKIT_PAR"};
+    const char *par_values[] = {"oidc", "svc", "https://idp.example", "sometimes"};
+    CHECK_ERR(oak_provider_from_settings(par_names, par_values, 4, &p), OAK_ERR_INVALID_ARGUMENT, "OAUTHKIT_PAR");
+}
+
 static void test_provider_presets(void) {
     OakProvider *p = NULL;
     char *name = NULL;
@@ -931,6 +984,10 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
     OUT_CASE(oak_provider_name, 1, SIZES(PTR), oak_provider_name(NULL, P(0, char *)))                            \
     OUT_CASE(oak_provider_revoke, 1, SIZES(sizeof(bool)), oak_provider_revoke(NULL, NULL, 0, P(0, bool)))        \
     OUT_CASE(oak_provider_userinfo, 1, SIZES(PTR), oak_provider_userinfo(NULL, NULL, P(0, char *)))              \
+    OUT_CASE(oak_provider_jwt_bearer, 1, SIZES(PTR),                                                           \
+             oak_provider_jwt_bearer(NULL, NULL, NULL, P(0, OakTokenSet *)))                                     \
+    OUT_CASE(oak_provider_jwt_bearer_signed, 1, SIZES(PTR),                                                    \
+             oak_provider_jwt_bearer_signed(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, P(0, OakTokenSet *))) \
     OUT_CASE(oak_flow_new, 1, SIZES(PTR), oak_flow_new(NULL, NULL, NULL, P(0, OakFlow *)))                       \
     OUT_CASE(oak_flow_run_native, 1, SIZES(PTR, PTR, PTR),                                                       \
              oak_flow_run_native(NULL, NULL, NULL, P(0, OakTokenSet *), P(1, char *), P(2, char *)))             \
@@ -1026,6 +1083,7 @@ int main(void) {
     RUN(test_threads);
     RUN(test_dev_provider);
     RUN(test_provider_presets);
+    RUN(test_par_private_key_jwt_and_profile);
     RUN(test_sign_in_refresh_and_logout);
     RUN(test_token_exchange);
     RUN(test_provider_revoke);

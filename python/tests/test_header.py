@@ -68,6 +68,8 @@ NOT_WRAPPED_YET = {
     "oak_store_from_callbacks",
     "oak_store_reply_add",
     "oak_store_callbacks_in_namespace",
+    "oak_provider_jwt_bearer",
+    "oak_provider_jwt_bearer_signed",
 }
 
 

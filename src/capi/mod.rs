@@ -56,6 +56,7 @@ pub mod dev_provider;
 pub mod device;
 pub mod flow;
 pub mod flow_options;
+pub mod jwt_bearer;
 pub mod log;
 pub mod logout;
 pub mod provider;

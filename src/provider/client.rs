@@ -39,6 +39,18 @@ impl OAuthClient {
         defaults: &[(String, String)],
     ) -> Result<String> {
         let mut url: Url = check_endpoint_url("authorization", endpoint)?;
+        let params = self.authorize_params(request, defaults)?;
+        url.query_pairs_mut().extend_pairs(params);
+        Ok(url.into())
+    }
+
+    /// The parameters of an authorization request, in the order of
+    /// [`authorize_url`](Self::authorize_url) (also what PAR pushes).
+    pub fn authorize_params(
+        &self,
+        request: &AuthorizeRequest<'_>,
+        defaults: &[(String, String)],
+    ) -> Result<Vec<(String, String)>> {
         if request.redirect_uri.is_empty() || request.state.is_empty() {
             return Err(Error::InvalidArgument(
                 "an authorization request needs a redirect_uri and a state".into(),
@@ -78,8 +90,7 @@ impl OAuthClient {
                 None => params.push((k.to_owned(), v.to_owned())),
             }
         }
-        url.query_pairs_mut().extend_pairs(params);
-        Ok(url.into())
+        Ok(params)
     }
 
     /// `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5).
@@ -144,7 +155,7 @@ impl OAuthClient {
         form: Vec<(String, String)>,
         after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
-        let applied = self.creds.apply(method, form);
+        let applied = self.creds.apply(method, form)?;
         self.http.call(
             endpoint,
             Method::Post,
@@ -220,7 +231,7 @@ impl OAuthClient {
         if let Some(h) = hint {
             form.push(("token_type_hint".into(), h.as_str().into()));
         }
-        let applied = self.creds.apply(method, form);
+        let applied = self.creds.apply(method, form)?;
         self.http.call(
             "revocation",
             Method::Post,

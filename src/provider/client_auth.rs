@@ -1,9 +1,12 @@
 //! Client authentication at the token and revocation endpoints
-//! (RFC 6749 §2.3): `client_secret_basic`, `client_secret_post`, or a
-//! public client that sends only its `client_id`.
+//! (RFC 6749 §2.3): `client_secret_basic`, `client_secret_post`,
+//! `private_key_jwt` (RFC 7523, see [`client_assertion`](super::client_assertion)),
+//! or a public client that sends only its `client_id`.
 
 use url::form_urlencoded;
 
+use crate::error::{Error, Result};
+use crate::provider::client_assertion::{PrivateKeyJwt, CLIENT_ASSERTION_TYPE};
 use crate::provider::http::Auth;
 use crate::secret::Secret;
 
@@ -18,6 +21,11 @@ pub enum ClientAuthMethod {
     ClientSecretPost,
     /// A public client (native app): `client_id` in the body, no secret.
     None,
+    /// A JWT signed with the client's private key (RFC 7523 §2.2):
+    /// `client_id`, `client_assertion_type` and `client_assertion` in the
+    /// body. Chosen whenever the provider is given a
+    /// [`PrivateKeyJwt`].
+    PrivateKeyJwt,
 }
 
 impl ClientAuthMethod {
@@ -27,6 +35,7 @@ impl ClientAuthMethod {
             ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
             ClientAuthMethod::ClientSecretPost => "client_secret_post",
             ClientAuthMethod::None => "none",
+            ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -73,6 +82,10 @@ pub struct ClientCredentials {
     pub client_id: String,
     /// The client secret; `None` for public clients.
     pub client_secret: Option<Secret>,
+    /// The `private_key_jwt` key, when the client has one.
+    pub private_key_jwt: Option<PrivateKeyJwt>,
+    /// The assertions' default `aud`: the issuer, else the token endpoint.
+    pub assertion_audience: String,
 }
 
 /// The form pairs and the `Authorization` value a request carries.
@@ -98,12 +111,26 @@ impl Applied {
 }
 
 impl ClientCredentials {
-    /// Adds the credentials to `form` as `method` requires.
+    /// Adds the credentials to `form` as `method` requires (a fresh
+    /// assertion for `private_key_jwt`).
     pub(crate) fn apply(
         &self,
         method: ClientAuthMethod,
         mut form: Vec<(String, String)>,
-    ) -> Applied {
+    ) -> Result<Applied> {
+        if method == ClientAuthMethod::PrivateKeyJwt {
+            let key = self.private_key_jwt.as_ref().ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "client '{}' uses private_key_jwt but has no private key",
+                    self.client_id
+                ))
+            })?;
+            let assertion = key.assertion(&self.client_id, &self.assertion_audience)?;
+            form.push(("client_id".into(), self.client_id.clone()));
+            form.push(("client_assertion_type".into(), CLIENT_ASSERTION_TYPE.into()));
+            form.push(("client_assertion".into(), assertion));
+            return Ok(Applied { form, basic: None });
+        }
         let secret = self.client_secret.as_ref().filter(|s| !s.is_empty());
         let method = if secret.is_none() {
             ClientAuthMethod::None
@@ -123,9 +150,17 @@ impl ClientCredentials {
                 let secret = secret.expect("checked above");
                 form.push(("client_secret".into(), secret.expose().to_owned()));
             }
-            ClientAuthMethod::None => form.push(("client_id".into(), self.client_id.clone())),
+            ClientAuthMethod::None | ClientAuthMethod::PrivateKeyJwt => {
+                form.push(("client_id".into(), self.client_id.clone()))
+            }
         }
-        Applied { form, basic }
+        Ok(Applied { form, basic })
+    }
+
+    /// Whether the client can authenticate itself (a secret or a key): a
+    /// confidential client.
+    pub(crate) fn is_confidential(&self) -> bool {
+        self.private_key_jwt.is_some() || self.client_secret.as_ref().is_some_and(|s| !s.is_empty())
     }
 }
 
@@ -137,12 +172,16 @@ mod tests {
         ClientCredentials {
             client_id: "my id".into(),
             client_secret: secret.map(Secret::new),
+            private_key_jwt: None,
+            assertion_audience: "https://issuer.example".into(),
         }
     }
 
     #[test]
     fn basic_encodes_id_and_secret() {
-        let a = creds(Some("s:e/c")).apply(ClientAuthMethod::ClientSecretBasic, vec![]);
+        let a = creds(Some("s:e/c"))
+            .apply(ClientAuthMethod::ClientSecretBasic, vec![])
+            .unwrap();
         assert!(a.form.is_empty());
         match a.auth() {
             Auth::Basic(u, p) => {
@@ -155,13 +194,45 @@ mod tests {
 
     #[test]
     fn post_and_public() {
-        let a = creds(Some("sec")).apply(ClientAuthMethod::ClientSecretPost, vec![]);
+        let a = creds(Some("sec"))
+            .apply(ClientAuthMethod::ClientSecretPost, vec![])
+            .unwrap();
         assert_eq!(
             a.pairs(),
             [("client_id", "my id"), ("client_secret", "sec")]
         );
-        let a = creds(None).apply(ClientAuthMethod::ClientSecretBasic, vec![]);
+        let a = creds(None)
+            .apply(ClientAuthMethod::ClientSecretBasic, vec![])
+            .unwrap();
         assert_eq!(a.pairs(), [("client_id", "my id")]);
         assert!(matches!(a.auth(), Auth::None));
+    }
+
+    #[test]
+    fn private_key_jwt_sends_a_fresh_assertion_and_no_secret() {
+        use crate::provider::signing_key::{SigningAlgorithm, SigningKey};
+        let mut c = creds(Some("sec"));
+        // without a key the method is refused, never silently downgraded
+        assert!(c.apply(ClientAuthMethod::PrivateKeyJwt, vec![]).is_err());
+        c.private_key_jwt = Some(PrivateKeyJwt::new(
+            SigningKey::generate(SigningAlgorithm::ES256).unwrap(),
+        ));
+        let a = c.apply(ClientAuthMethod::PrivateKeyJwt, vec![]).unwrap();
+        let b = c.apply(ClientAuthMethod::PrivateKeyJwt, vec![]).unwrap();
+        assert!(matches!(a.auth(), Auth::None));
+        let names: Vec<_> = a.pairs().iter().map(|p| p.0).collect();
+        assert_eq!(
+            names,
+            ["client_id", "client_assertion_type", "client_assertion"]
+        );
+        assert!(!a
+            .pairs()
+            .iter()
+            .any(|p| p.0 == "client_secret" || p.1 == "sec"));
+        assert_ne!(
+            a.pairs()[2].1,
+            b.pairs()[2].1,
+            "a new assertion per request"
+        );
     }
 }

@@ -169,14 +169,9 @@ impl OAuthClient {
         method: ClientAuthMethod,
         request: &ClientCredentialsRequest,
     ) -> Result<TokenSet> {
-        if self
-            .creds
-            .client_secret
-            .as_ref()
-            .is_none_or(|s| s.is_empty())
-        {
+        if !self.creds.is_confidential() {
             return Err(Error::InvalidArgument(format!(
-                "the client credentials grant needs a confidential client; '{}' has no secret",
+                "the client credentials grant needs a confidential client; '{}' has no secret or private key",
                 self.creds.client_id
             )));
         }
@@ -198,7 +193,14 @@ impl OAuthClient {
         for (k, v) in &request.params {
             if matches!(
                 k.as_str(),
-                "grant_type" | "client_id" | "client_secret" | "scope" | "resource" | "audience"
+                "grant_type"
+                    | "client_id"
+                    | "client_secret"
+                    | "client_assertion"
+                    | "client_assertion_type"
+                    | "scope"
+                    | "resource"
+                    | "audience"
             ) {
                 return Err(Error::InvalidArgument(format!(
                     "'{k}' cannot be set as an extra client credentials parameter"

@@ -191,14 +191,21 @@ impl OAuthClient {
             form.push(("scope".into(), scopes.join(" ")));
         }
         for (k, v) in request.params() {
-            if matches!(k.as_str(), "client_id" | "client_secret" | "scope") {
+            if matches!(
+                k.as_str(),
+                "client_id"
+                    | "client_secret"
+                    | "scope"
+                    | "client_assertion"
+                    | "client_assertion_type"
+            ) {
                 return Err(Error::InvalidArgument(format!(
                     "'{k}' cannot be set as an extra device authorization parameter"
                 )));
             }
             form.push((k.clone(), v.clone()));
         }
-        let applied = self.creds.apply(method, form);
+        let applied = self.creds.apply(method, form)?;
         // through the shared call, so no error of the request or of the
         // answer's checks shows a secret the request held
         self.http.call(

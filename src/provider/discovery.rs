@@ -40,6 +40,11 @@ pub struct ProviderMetadata {
     /// refused.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 9126: the pushed authorization request endpoint.
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 9126 §5: authorization requests must be pushed.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
     /// Every other member.
     #[serde(flatten)]
     pub other: Map<String, Value>,

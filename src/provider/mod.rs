@@ -18,6 +18,7 @@ use crate::token::TokenSet;
 
 pub mod base_url;
 mod client;
+pub mod client_assertion;
 pub mod client_auth;
 pub mod client_credentials;
 pub mod device;
@@ -30,14 +31,18 @@ pub mod id_token;
 pub mod identity;
 mod iss_check;
 pub mod jwks;
+pub mod jwt_bearer;
 pub mod microsoft;
 pub mod oauth2;
 pub mod offline_access;
 pub mod oidc;
+pub mod par;
 pub mod pkce;
+pub mod profile;
 pub mod random;
 mod redact;
 pub mod settings;
+pub mod signing_key;
 pub mod tls;
 pub mod token_exchange;
 pub mod token_response;
@@ -48,6 +53,7 @@ pub use device::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll};
 pub use end_session::EndSessionRequest;
 pub use id_token::{IdTokenClaims, IdTokenSettings};
 pub use iss_check::check_response_iss;
+pub use jwt_bearer::{JwtBearerAssertion, JwtBearerRequest};
 pub use oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 pub use offline_access::OfflineAccess;
 pub use oidc::{EndpointOverrides, OidcConfig, OidcProvider, TenantIssuer};
@@ -220,6 +226,18 @@ pub trait Provider: Send + Sync {
         Err(crate::Error::ProviderUnsupported {
             provider: self.name().to_owned(),
             feature: "token exchange (RFC 8693)",
+            detail: "this provider type has no token endpoint for it".into(),
+        })
+    }
+
+    /// RFC 7523 §2.1: a token for the subject of a JWT assertion (given,
+    /// or signed by oauthkit), with the provider's client authentication.
+    /// The default is an [`Error::ProviderUnsupported`].
+    fn request_jwt_bearer(&self, request: &JwtBearerRequest) -> Result<TokenSet> {
+        let _ = request;
+        Err(crate::Error::ProviderUnsupported {
+            provider: self.name().to_owned(),
+            feature: "the JWT bearer grant",
             detail: "this provider type has no token endpoint for it".into(),
         })
     }

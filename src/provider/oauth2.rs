@@ -5,8 +5,11 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
+use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
 use crate::provider::http::{check_endpoint_url, HttpClient, HttpConfig};
+use crate::provider::par::{no_par_endpoint, ParPolicy};
+use crate::provider::profile::{ProfileSettings, SecurityProfile};
 use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -82,6 +85,23 @@ pub struct OAuth2Config {
     pub http: HttpConfig,
     /// The RFC 8628 device authorization endpoint, when the server has one.
     pub device_authorization_url: Option<String>,
+    /// The RFC 9126 pushed authorization request endpoint, when the server
+    /// has one.
+    pub par_url: Option<String>,
+    /// When authorization requests are pushed: with
+    /// [`ParPolicy::WhenRequired`] only when [`requires_par`](Self::requires_par)
+    /// or the profile says so.
+    pub par: ParPolicy,
+    /// The server requires PAR (its metadata's
+    /// `require_pushed_authorization_requests`).
+    pub requires_par: bool,
+    /// `private_key_jwt` client authentication (RFC 7523); `aud` is the
+    /// issuer, or the token endpoint when there is no issuer.
+    pub private_key_jwt: Option<PrivateKeyJwt>,
+    /// The security profile whose rules the provider enforces.
+    pub profile: SecurityProfile,
+    /// Whether tokens are sender-constrained (DPoP). FAPI 2.0 requires it.
+    pub sender_constrained: bool,
 }
 
 impl OAuth2Config {
@@ -103,7 +123,42 @@ impl OAuth2Config {
             requires_iss: false,
             http: HttpConfig::default(),
             device_authorization_url: None,
+            par_url: None,
+            par: ParPolicy::WhenRequired,
+            requires_par: false,
+            private_key_jwt: None,
+            profile: SecurityProfile::Default,
+            sender_constrained: false,
         }
+    }
+
+    /// Authenticates the client with `private_key_jwt` (RFC 7523).
+    pub fn with_private_key_jwt(mut self, key: PrivateKeyJwt) -> Self {
+        self.private_key_jwt = Some(key);
+        self
+    }
+
+    /// Pushes authorization requests to `par_url` (RFC 9126) according
+    /// to `policy`.
+    ///
+    /// ```
+    /// use oauthkit::provider::{par::ParPolicy, OAuth2Config, OAuth2Provider};
+    /// let cfg = OAuth2Config::new("custom", "app",
+    ///         "https://as.example/authorize", "https://as.example/token")
+    ///     .with_par("https://as.example/par", ParPolicy::Always);
+    /// OAuth2Provider::new(cfg)?;
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn with_par(mut self, par_url: impl Into<String>, policy: ParPolicy) -> Self {
+        self.par_url = Some(par_url.into());
+        self.par = policy;
+        self
+    }
+
+    /// Sets the security profile.
+    pub fn with_profile(mut self, profile: SecurityProfile) -> Self {
+        self.profile = profile;
+        self
     }
 
     /// Sets the client secret (an empty string means none).
@@ -161,6 +216,33 @@ impl OAuth2Provider {
         if let Some(u) = &config.device_authorization_url {
             check_endpoint_url("device_authorization", u)?;
         }
+        if let Some(u) = &config.par_url {
+            check_endpoint_url("pushed_authorization_request", u)?;
+        }
+        if let Some(k) = &config.private_key_jwt {
+            k.check()?;
+        }
+        if config.client_auth == Some(ClientAuthMethod::PrivateKeyJwt)
+            && config.private_key_jwt.is_none()
+        {
+            return Err(Error::InvalidArgument(format!(
+                "{}: client_auth is private_key_jwt but no private key is configured",
+                config.name
+            )));
+        }
+        config.profile.check_settings(&ProfileSettings {
+            provider: &config.name,
+            has_secret: config.client_secret.is_some(),
+            client_auth: config.client_auth,
+            private_key_jwt: config.private_key_jwt.as_ref(),
+            sender_constrained: config.sender_constrained,
+            par: config.par,
+            has_par_endpoint_or_discovery: config.par_url.is_some(),
+            // no ID tokens here
+            id_token_algorithms: None,
+            has_issuer: config.issuer.is_some(),
+            authorize_params: &config.authorize_params,
+        })?;
         match &config.revocation {
             Revocation::Rfc7009(u) | Revocation::GitHubApplicationsApi(u) => {
                 check_endpoint_url("revocation", u)?;
@@ -172,12 +254,21 @@ impl OAuth2Provider {
             creds: ClientCredentials {
                 client_id: config.client_id.clone(),
                 client_secret: config.client_secret.clone(),
+                private_key_jwt: config.private_key_jwt.clone(),
+                assertion_audience: config
+                    .issuer
+                    .clone()
+                    .unwrap_or_else(|| config.token_url.clone()),
             },
             scopes: config.scopes.clone(),
             resources: config.resources.clone(),
         };
-        let auth =
-            ClientAuthMethod::choose(config.client_secret.is_some(), config.client_auth, None);
+        let auth = match (&config.private_key_jwt, config.client_auth) {
+            (Some(_), None | Some(ClientAuthMethod::PrivateKeyJwt)) => {
+                ClientAuthMethod::PrivateKeyJwt
+            }
+            _ => ClientAuthMethod::choose(config.client_secret.is_some(), config.client_auth, None),
+        };
         Ok(OAuth2Provider {
             config,
             client,
@@ -196,12 +287,31 @@ impl Provider for OAuth2Provider {
         &self.config.name
     }
 
+    /// Pushes the request first (RFC 9126) when the configuration or the
+    /// profile asks for PAR.
     fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String> {
         self.client.http.guard(&[], || {
-            self.client.authorize_url(
-                &self.config.authorize_url,
+            let cfg = &self.config;
+            cfg.profile.check_request(&cfg.name, request)?;
+            let push =
+                cfg.par == ParPolicy::Always || cfg.requires_par || cfg.profile.requires_par();
+            if !push {
+                return self.client.authorize_url(
+                    &cfg.authorize_url,
+                    request,
+                    &cfg.authorize_params,
+                );
+            }
+            let par_url = cfg
+                .par_url
+                .as_deref()
+                .ok_or_else(|| no_par_endpoint(&cfg.name, "PAR is required"))?;
+            self.client.pushed_authorize_url(
+                par_url,
+                &cfg.authorize_url,
+                self.auth,
                 request,
-                &self.config.authorize_params,
+                &cfg.authorize_params,
             )
         })
     }
@@ -228,12 +338,20 @@ impl Provider for OAuth2Provider {
 
     fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet> {
         self.client.http.guard(&[refresh_token], || {
-            self.client.refresh(
+            let t = self.client.refresh(
                 &self.config.token_url,
                 self.auth,
                 refresh_token,
                 &mut |_| Ok(()),
-            )
+            )?;
+            crate::provider::profile::warn_unrotated(
+                self.config.profile,
+                &self.config.name,
+                self.client.creds.is_confidential(),
+                refresh_token,
+                &t,
+            );
+            Ok(t)
         })
     }
 
@@ -261,7 +379,7 @@ impl Provider for OAuth2Provider {
     }
 
     fn requires_iss_in_response(&self) -> bool {
-        self.config.requires_iss
+        self.config.requires_iss || self.config.profile.requires_iss()
     }
 
     fn request_device_authorization(
@@ -294,6 +412,19 @@ impl Provider for OAuth2Provider {
     ) -> Result<crate::provider::TokenExchangeResponse> {
         self.client
             .token_exchange(&self.config.token_url, self.auth, request)
+    }
+
+    fn request_jwt_bearer(&self, request: &crate::provider::JwtBearerRequest) -> Result<TokenSet> {
+        self.client.http.guard(&[], || {
+            let form = self.client.jwt_bearer_form(request)?;
+            self.client.jwt_bearer(
+                &self.config.token_url,
+                self.auth,
+                request,
+                form,
+                &mut |_| Ok(()),
+            )
+        })
     }
 
     fn poll_device_token(

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
+use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
 use crate::provider::discovery::{self, ProviderMetadata};
 use crate::provider::http::{check_endpoint_url, HttpClient, HttpConfig};
@@ -20,6 +21,8 @@ use crate::provider::identity::{check_same_identity, Identity, RefreshIdentities
 use crate::provider::iss_check::check_response_iss;
 use crate::provider::jwks::{JwksCache, DEFAULT_MAX_AGE, DEFAULT_MIN_REFETCH_INTERVAL};
 use crate::provider::offline_access::{scopes_with_offline_access, OfflineAccess};
+use crate::provider::par::{no_par_endpoint, ParPolicy};
+use crate::provider::profile::{ProfileSettings, SecurityProfile, FAPI2_ALGORITHMS};
 use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -41,6 +44,8 @@ pub struct EndpointOverrides {
     pub device_authorization: Option<String>,
     /// The RP-initiated logout endpoint (`end_session_endpoint`).
     pub end_session: Option<String>,
+    /// The RFC 9126 pushed authorization request endpoint.
+    pub pushed_authorization_request: Option<String>,
 }
 
 /// Issuers with a tenant placeholder (Microsoft's multi-tenant
@@ -105,6 +110,16 @@ pub struct OidcConfig {
     /// How long fetched JWKS keys are trusted before the key set is
     /// fetched again, so a key the provider withdraws stops verifying.
     pub jwks_max_age: Duration,
+    /// `private_key_jwt` client authentication (RFC 7523); when set, every
+    /// request that authenticates the client sends a signed assertion.
+    pub private_key_jwt: Option<PrivateKeyJwt>,
+    /// When authorization requests are pushed (RFC 9126).
+    pub par: ParPolicy,
+    /// The security profile whose rules the provider enforces.
+    pub profile: SecurityProfile,
+    /// Whether tokens are sender-constrained (DPoP). FAPI 2.0 requires it;
+    /// DPoP support sets it.
+    pub sender_constrained: bool,
 }
 
 impl OidcConfig {
@@ -127,7 +142,35 @@ impl OidcConfig {
             http: HttpConfig::default(),
             jwks_min_refetch_interval: DEFAULT_MIN_REFETCH_INTERVAL,
             jwks_max_age: DEFAULT_MAX_AGE,
+            private_key_jwt: None,
+            par: ParPolicy::WhenRequired,
+            profile: SecurityProfile::Default,
+            sender_constrained: false,
         }
+    }
+
+    /// Authenticates the client with `private_key_jwt` (RFC 7523).
+    pub fn with_private_key_jwt(mut self, key: PrivateKeyJwt) -> Self {
+        self.private_key_jwt = Some(key);
+        self
+    }
+
+    /// Sets when authorization requests are pushed (RFC 9126).
+    ///
+    /// ```
+    /// use oauthkit::provider::{par::ParPolicy, OidcConfig};
+    /// let cfg = OidcConfig::new("https://idp.example", "app").with_par(ParPolicy::Always);
+    /// assert_eq!(cfg.par, ParPolicy::Always);
+    /// ```
+    pub fn with_par(mut self, par: ParPolicy) -> Self {
+        self.par = par;
+        self
+    }
+
+    /// Sets the security profile.
+    pub fn with_profile(mut self, profile: SecurityProfile) -> Self {
+        self.profile = profile;
+        self
     }
 
     /// Sets the client secret (an empty string means none).
@@ -190,7 +233,7 @@ enum Endpoint {
 
 impl OidcProvider {
     /// Checks the configuration and builds the provider (no I/O).
-    pub fn new(config: OidcConfig) -> Result<Self> {
+    pub fn new(mut config: OidcConfig) -> Result<Self> {
         if config.client_id.is_empty() {
             return Err(Error::InvalidArgument(format!(
                 "{}: client_id is empty",
@@ -210,6 +253,10 @@ impl OidcProvider {
             ("jwks", &o.jwks_uri),
             ("device_authorization", &o.device_authorization),
             ("end_session", &o.end_session),
+            (
+                "pushed_authorization_request",
+                &o.pushed_authorization_request,
+            ),
         ] {
             if let Some(u) = url {
                 check_endpoint_url(what, u)?;
@@ -218,11 +265,42 @@ impl OidcProvider {
         if let Some(list) = &config.id_token.allowed_algorithms {
             algorithm_allow_list(list, true)?;
         }
+        if let Some(k) = &config.private_key_jwt {
+            k.check()?;
+        }
+        if config.client_auth == Some(ClientAuthMethod::PrivateKeyJwt)
+            && config.private_key_jwt.is_none()
+        {
+            return Err(Error::InvalidArgument(format!(
+                "{}: client_auth is private_key_jwt but no private key is configured",
+                config.name
+            )));
+        }
+        config.profile.check_settings(&ProfileSettings {
+            provider: &config.name,
+            has_secret: config.client_secret.is_some(),
+            client_auth: config.client_auth,
+            private_key_jwt: config.private_key_jwt.as_ref(),
+            sender_constrained: config.sender_constrained,
+            par: config.par,
+            // discovery names it, or the first request fails with a typed
+            // error naming PAR
+            has_par_endpoint_or_discovery: true,
+            id_token_algorithms: config.id_token.allowed_algorithms.as_deref(),
+            has_issuer: true,
+            authorize_params: &config.authorize_params,
+        })?;
+        if config.profile.is_fapi2() && config.id_token.allowed_algorithms.is_none() {
+            config.id_token.allowed_algorithms =
+                Some(FAPI2_ALGORITHMS.iter().map(|a| a.to_string()).collect());
+        }
         let client = OAuthClient {
             http: HttpClient::new(config.http.clone()).with_secret(config.client_secret.as_ref()),
             creds: ClientCredentials {
                 client_id: config.client_id.clone(),
                 client_secret: config.client_secret.clone(),
+                private_key_jwt: config.private_key_jwt.clone(),
+                assertion_audience: config.issuer.clone(),
             },
             scopes: config.scopes.clone(),
             resources: config.resources.clone(),
@@ -448,6 +526,40 @@ impl OidcProvider {
         })
     }
 
+    /// The PAR endpoint when requests are to be pushed, `None` when not;
+    /// an error when they must be and there is no endpoint.
+    fn par_endpoint(&self) -> Result<Option<String>> {
+        let cfg = &self.config;
+        let (configured, forced) = (
+            cfg.endpoints.pushed_authorization_request.clone(),
+            cfg.par == ParPolicy::Always || cfg.profile.requires_par(),
+        );
+        if !forced && cfg.endpoints.authorization.is_some() && configured.is_none() {
+            // endpoints configured by hand and PAR not asked for: no
+            // discovery just to learn that it is not required
+            return Ok(None);
+        }
+        let d = self.discovered()?;
+        let m = &d.metadata;
+        let why = if forced {
+            match cfg.par {
+                ParPolicy::Always => "the configuration asks for PAR".to_owned(),
+                _ => format!("the {} profile requires PAR", cfg.profile.name()),
+            }
+        } else if m.require_pushed_authorization_requests {
+            "discovery says require_pushed_authorization_requests".to_owned()
+        } else {
+            return Ok(None);
+        };
+        match configured.or_else(|| m.pushed_authorization_request_endpoint.clone()) {
+            Some(u) => {
+                check_endpoint_url("pushed_authorization_request", &u)?;
+                Ok(Some(u))
+            }
+            None => Err(no_par_endpoint(&cfg.name, &why)),
+        }
+    }
+
     fn required(&self, which: Endpoint, name: &str) -> Result<String> {
         self.endpoint(which)?.ok_or_else(|| {
             Error::InvalidArgument(format!(
@@ -459,6 +571,14 @@ impl OidcProvider {
 
     fn auth_method(&self) -> Result<ClientAuthMethod> {
         let cfg = &self.config;
+        if cfg.private_key_jwt.is_some()
+            && matches!(
+                cfg.client_auth,
+                None | Some(ClientAuthMethod::PrivateKeyJwt)
+            )
+        {
+            return Ok(ClientAuthMethod::PrivateKeyJwt);
+        }
         if cfg.client_secret.is_none() || cfg.client_auth.is_some() {
             return Ok(ClientAuthMethod::choose(
                 cfg.client_secret.is_some(),
@@ -533,6 +653,13 @@ impl OidcProvider {
         if t.identity_id.is_none() {
             t.identity_id = who.as_ref().map(|w| w.sub.clone());
         }
+        crate::provider::profile::warn_unrotated(
+            self.config.profile,
+            &self.config.name,
+            self.client.creds.is_confidential(),
+            refresh_token,
+            &t,
+        );
         self.remember(&t, who);
         Ok(t)
     }
@@ -549,19 +676,32 @@ impl Provider for OidcProvider {
         &self.config.name
     }
 
+    /// Pushes the request first (RFC 9126) when discovery requires it,
+    /// the profile does, or [`OidcConfig::par`] says always.
     fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String> {
         self.guard(&[], || {
+            self.config
+                .profile
+                .check_request(&self.config.name, request)?;
             let url = self.required(Endpoint::Authorization, "authorization")?;
-            match self.offline_access_scopes() {
+            let defaults = match self.offline_access_scopes() {
                 Some(scope) => {
-                    let mut defaults = vec![("scope".to_owned(), scope)];
-                    defaults.extend(self.config.authorize_params.iter().cloned());
-                    self.client.authorize_url(&url, request, &defaults)
+                    let mut d = vec![("scope".to_owned(), scope)];
+                    d.extend(self.config.authorize_params.iter().cloned());
+                    d
                 }
-                None => self
-                    .client
-                    .authorize_url(&url, request, &self.config.authorize_params),
-            }
+                None => self.config.authorize_params.clone(),
+            };
+            let Some(par_url) = self.par_endpoint()? else {
+                return self.client.authorize_url(&url, request, &defaults);
+            };
+            self.client.pushed_authorize_url(
+                &par_url,
+                &url,
+                self.auth_method()?,
+                request,
+                &defaults,
+            )
         })
     }
 
@@ -677,6 +817,21 @@ impl Provider for OidcProvider {
         })
     }
 
+    /// Validates an ID token when the answer has one (without a nonce).
+    fn request_jwt_bearer(&self, request: &crate::provider::JwtBearerRequest) -> Result<TokenSet> {
+        self.guard(&[], || {
+            let form = self.client.jwt_bearer_form(request)?;
+            let url = self.required(Endpoint::Token, "token")?;
+            self.client
+                .jwt_bearer(&url, self.auth_method()?, request, form, &mut |t| {
+                    if t.id_token.is_some() {
+                        self.check_id_token(t, None, None)?;
+                    }
+                    Ok(())
+                })
+        })
+    }
+
     fn poll_device_token(
         &self,
         authorization: &crate::provider::DeviceAuthorization,
@@ -694,6 +849,9 @@ impl Provider for OidcProvider {
     /// Runs discovery if needed; when it fails, answers `true` (a callback
     /// without `iss` is then refused rather than trusted).
     fn requires_iss_in_response(&self) -> bool {
+        if self.config.profile.requires_iss() {
+            return true;
+        }
         self.discovered()
             .map(|d| d.metadata.authorization_response_iss_parameter_supported)
             .unwrap_or(true)

@@ -60,7 +60,8 @@ const MAX_INPUT_CHARS: usize = 8192;
 
 /// Form parameters whose values are not secret; every other value of a
 /// request form is treated as a secret (so a grant added later is covered
-/// without listing its parameters).
+/// without listing its parameters). Never public, whatever is added here:
+/// [`ALWAYS_SECRET_FORM_PARAMS`].
 const PUBLIC_FORM_PARAMS: &[&str] = &[
     "grant_type",
     "redirect_uri",
@@ -74,6 +75,21 @@ const PUBLIC_FORM_PARAMS: &[&str] = &[
     "subject_token_type",
     "actor_token_type",
     "client_assertion_type",
+];
+
+/// Form parameters that are secrets even if a later edit lists them as
+/// public: credentials and signed assertions (`private_key_jwt`'s
+/// `client_assertion`, the JWT bearer grant's `assertion`, RFC 7523).
+const ALWAYS_SECRET_FORM_PARAMS: &[&str] = &[
+    "client_secret",
+    "client_assertion",
+    "assertion",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "subject_token",
+    "actor_token",
+    "device_code",
 ];
 
 /// `error` codes registered for OAuth 2.0 and OpenID Connect; they are kept
@@ -158,7 +174,7 @@ impl Redactor {
     /// (`grant_type`, `redirect_uri`, `client_id`, `scope`, ...).
     pub fn add_form(&mut self, pairs: &[(&str, &str)]) {
         for (k, v) in pairs {
-            if !PUBLIC_FORM_PARAMS.contains(k) {
+            if !PUBLIC_FORM_PARAMS.contains(k) || ALWAYS_SECRET_FORM_PARAMS.contains(k) {
                 self.add(v);
             }
         }
@@ -575,6 +591,21 @@ mod tests {
     use base64::engine::general_purpose::STANDARD;
 
     const S: &str = "s3cr3t-Value+/with spaces&=?";
+
+    #[test]
+    fn assertions_and_credentials_in_a_form_are_secrets() {
+        for name in ALWAYS_SECRET_FORM_PARAMS {
+            let mut r = Redactor::new();
+            r.add_form(&[(name, "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl")]);
+            assert!(r.finds_secret_in("x eyJpc3MiOiJ4In0 y"), "{name}");
+        }
+        let mut r = Redactor::new();
+        r.add_form(&[(
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        )]);
+        assert!(!r.finds_secret_in("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+    }
 
     fn r() -> Redactor {
         let mut r = Redactor::new();

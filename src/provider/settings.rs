@@ -6,9 +6,13 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
+use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::http::HttpConfig;
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 use crate::provider::oidc::{OidcConfig, OidcProvider};
+use crate::provider::par::ParPolicy;
+use crate::provider::profile::SecurityProfile;
+use crate::provider::signing_key::{SigningAlgorithm, SigningKey};
 use crate::provider::tls::TrustStore;
 use crate::provider::{github, google, microsoft, Provider};
 use crate::secret::Secret;
@@ -125,11 +129,31 @@ pub struct ProviderSettings {
     /// Time allowed for each of sending, the response head and the body
     /// (`OAUTHKIT_READ_TIMEOUT`, whole seconds); `None`: 30 s.
     pub read_timeout: Option<std::time::Duration>,
+    /// When to push authorization requests (`OAUTHKIT_PAR`: `always` or
+    /// `when_required`); `None`: when required.
+    pub par: Option<ParPolicy>,
+    /// The pushed authorization request endpoint (`OAUTHKIT_PAR_URL`):
+    /// required for `custom` with PAR, an override for `oidc`.
+    pub par_url: Option<String>,
+    /// A `private_key_jwt` key as PEM text or a private JWK
+    /// (`OAUTHKIT_PRIVATE_KEY`).
+    pub private_key: Option<Secret>,
+    /// A file holding that key (`OAUTHKIT_PRIVATE_KEY_FILE`).
+    pub private_key_file: Option<PathBuf>,
+    /// The key's algorithm (`OAUTHKIT_PRIVATE_KEY_ALG`: RS256, PS256,
+    /// ES256, EdDSA); `None`: the JWK's `alg`, else worked out from the
+    /// key (RSA: RS256).
+    pub private_key_alg: Option<SigningAlgorithm>,
+    /// The key's id, sent as `kid` (`OAUTHKIT_PRIVATE_KEY_KID`).
+    pub private_key_kid: Option<String>,
+    /// The security profile (`OAUTHKIT_SECURITY_PROFILE`: `default`,
+    /// `oauth2.1`, `fapi2`).
+    pub security_profile: Option<SecurityProfile>,
 }
 
 impl ProviderSettings {
     /// Every environment variable [`from_env`](Self::from_env) reads.
-    pub const VARIABLES: [&'static str; 15] = [
+    pub const VARIABLES: [&'static str; 22] = [
         "OAUTHKIT_PROVIDER",
         "OAUTHKIT_CLIENT_ID",
         "OAUTHKIT_CLIENT_SECRET",
@@ -145,6 +169,13 @@ impl ProviderSettings {
         "OAUTHKIT_TRUST_STORE",
         "OAUTHKIT_CONNECT_TIMEOUT",
         "OAUTHKIT_READ_TIMEOUT",
+        "OAUTHKIT_PAR",
+        "OAUTHKIT_PAR_URL",
+        "OAUTHKIT_PRIVATE_KEY",
+        "OAUTHKIT_PRIVATE_KEY_FILE",
+        "OAUTHKIT_PRIVATE_KEY_ALG",
+        "OAUTHKIT_PRIVATE_KEY_KID",
+        "OAUTHKIT_SECURITY_PROFILE",
     ];
 
     /// Settings for `provider` and `client_id`, everything else unset.
@@ -165,6 +196,13 @@ impl ProviderSettings {
             trust_store: None,
             connect_timeout: None,
             read_timeout: None,
+            par: None,
+            par_url: None,
+            private_key: None,
+            private_key_file: None,
+            private_key_alg: None,
+            private_key_kid: None,
+            security_profile: None,
         }
     }
 
@@ -216,6 +254,20 @@ impl ProviderSettings {
             read_timeout: get("OAUTHKIT_READ_TIMEOUT")
                 .map(|v| seconds("OAUTHKIT_READ_TIMEOUT", &v))
                 .transpose()?,
+            par: get("OAUTHKIT_PAR").map(|s| parse_par(&s)).transpose()?,
+            par_url: get("OAUTHKIT_PAR_URL"),
+            // not trimmed of inner whitespace: PEM keeps its lines
+            private_key: lookup("OAUTHKIT_PRIVATE_KEY")
+                .filter(|v| !v.trim().is_empty())
+                .map(Secret::new),
+            private_key_file: get("OAUTHKIT_PRIVATE_KEY_FILE").map(PathBuf::from),
+            private_key_alg: get("OAUTHKIT_PRIVATE_KEY_ALG")
+                .map(|s| s.parse())
+                .transpose()?,
+            private_key_kid: get("OAUTHKIT_PRIVATE_KEY_KID"),
+            security_profile: get("OAUTHKIT_SECURITY_PROFILE")
+                .map(|s| s.parse())
+                .transpose()?,
         })
     }
 
@@ -254,6 +306,7 @@ impl ProviderSettings {
                 let mut c = OidcConfig::new(issuer, &self.client_id);
                 self.apply_oidc(&mut c, secret)?;
                 let e = &mut c.endpoints;
+                e.pushed_authorization_request = self.par_url.clone();
                 e.authorization = self.authorize_url.clone();
                 e.token = self.token_url.clone();
                 e.userinfo = self.userinfo_url.clone();
@@ -281,6 +334,7 @@ impl ProviderSettings {
                     None => Revocation::None,
                 };
                 c.issuer = self.issuer_url.clone();
+                c.par_url = self.par_url.clone();
                 Box::new(OAuth2Provider::new(c)?)
             }
         })
@@ -315,6 +369,10 @@ impl ProviderSettings {
                 self.revocation_url.is_some() && preset,
                 "revocation_url (OAUTHKIT_REVOCATION_URL)",
             ),
+            (
+                self.par_url.is_some() && preset,
+                "par_url (OAUTHKIT_PAR_URL)",
+            ),
         ]
         .into_iter()
         .filter_map(|(set, name)| set.then_some(name))
@@ -333,6 +391,9 @@ impl ProviderSettings {
         if let Some(s) = &self.scopes {
             c.scopes = s.clone();
         }
+        c.private_key_jwt = self.private_key_jwt()?;
+        c.par = self.par.unwrap_or(c.par);
+        c.profile = self.security_profile.unwrap_or(c.profile);
         self.apply_tls(&mut c.http)
     }
 
@@ -341,7 +402,48 @@ impl ProviderSettings {
         if let Some(s) = &self.scopes {
             c.scopes = s.clone();
         }
+        c.private_key_jwt = self.private_key_jwt()?;
+        c.par = self.par.unwrap_or(c.par);
+        c.profile = self.security_profile.unwrap_or(c.profile);
         self.apply_tls(&mut c.http)
+    }
+
+    /// The `private_key_jwt` key from `private_key` or `private_key_file`.
+    fn private_key_jwt(&self) -> Result<Option<PrivateKeyJwt>> {
+        let text = match (&self.private_key, &self.private_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(Error::InvalidArgument(
+                    "set either private_key (OAUTHKIT_PRIVATE_KEY) or private_key_file \
+                     (OAUTHKIT_PRIVATE_KEY_FILE), not both"
+                        .into(),
+                ))
+            }
+            (Some(k), None) => k.clone(),
+            (None, Some(path)) => Secret::new(std::fs::read_to_string(path).map_err(|e| {
+                Error::io(
+                    format!(
+                        "private_key_file (OAUTHKIT_PRIVATE_KEY_FILE): reading {}",
+                        path.display()
+                    ),
+                    e,
+                )
+            })?),
+            (None, None) => {
+                if self.private_key_alg.is_some() || self.private_key_kid.is_some() {
+                    return Err(Error::InvalidArgument(
+                        "OAUTHKIT_PRIVATE_KEY_ALG / _KID are set but no private key is".into(),
+                    ));
+                }
+                return Ok(None);
+            }
+        };
+        let key = signing_key_from_text(text.expose(), self.private_key_alg)
+            .map_err(|e| named(e, "private_key (OAUTHKIT_PRIVATE_KEY)"))?;
+        let key = match &self.private_key_kid {
+            Some(kid) => key.with_kid(kid),
+            None => key,
+        };
+        Ok(Some(PrivateKeyJwt::new(key)))
     }
 
     /// The timeouts, CA bundle and trust store, on top of the preset's
@@ -370,6 +472,52 @@ impl ProviderSettings {
         http.tls = tls;
         Ok(())
     }
+}
+
+/// `always` / `when_required` (also `on`/`true`/`1` and `off`/`auto`).
+fn parse_par(s: &str) -> Result<ParPolicy> {
+    match s.to_ascii_lowercase().as_str() {
+        "always" | "on" | "true" | "1" | "yes" => Ok(ParPolicy::Always),
+        "when_required" | "when-required" | "auto" | "off" | "false" | "0" | "no" => {
+            Ok(ParPolicy::WhenRequired)
+        }
+        _ => Err(Error::InvalidArgument(format!(
+            "OAUTHKIT_PAR '{}' is not one of always, when_required",
+            s.chars().take(20).collect::<String>()
+        ))),
+    }
+}
+
+/// A signing key from PEM or JWK text; without `alg`, the JWK's or the
+/// first of ES256, RS256, EdDSA the PEM key suits.
+pub(crate) fn signing_key_from_text(
+    text: &str,
+    alg: Option<SigningAlgorithm>,
+) -> Result<SigningKey> {
+    if text.trim_start().starts_with('{') {
+        let key = SigningKey::from_jwk(text)?;
+        return match alg {
+            Some(a) => key.with_algorithm(a),
+            None => Ok(key),
+        };
+    }
+    if let Some(a) = alg {
+        return SigningKey::from_pem(text, a);
+    }
+    [
+        SigningAlgorithm::ES256,
+        SigningAlgorithm::RS256,
+        SigningAlgorithm::EdDSA,
+    ]
+    .into_iter()
+    .find_map(|a| SigningKey::from_pem(text, a).ok())
+    .ok_or_else(|| {
+        Error::InvalidArgument(
+            "not a P-256, RSA (2048 bits or more) or Ed25519 private key in PEM \
+                 (PKCS#8, PKCS#1, SEC 1) or JWK form"
+                .into(),
+        )
+    })
 }
 
 /// Prefixes an error about a TLS setting with the setting's name.

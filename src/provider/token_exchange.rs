@@ -379,7 +379,7 @@ impl OAuthClient {
         request: &TokenExchangeRequest,
     ) -> Result<TokenExchangeResponse> {
         let form = request.form()?;
-        let applied = self.creds.apply(method, form);
+        let applied = self.creds.apply(method, form)?;
         let mut response = self.http.call(
             "token exchange",
             Method::Post,

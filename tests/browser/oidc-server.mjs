@@ -28,15 +28,41 @@
 // CLIENT_ID-tx (client_secret_basic, secret as above) may use the custom
 // grant registered below; see its comment for what it checks. The stats
 // list each exchange (tx_requests).
+// PAR, private_key_jwt and the JWT bearer grant (h-par,
+// tests/provider_par_pkjwt.rs): CLIENT_ID-par (public, native,
+// require_pushed_authorization_requests); CLIENT_ID-pkjwt (native,
+// token_endpoint_auth_method private_key_jwt with an ES256 and a PS256 key
+// generated at start, grants: code, refresh, client credentials, JWT
+// bearer; scopes as the cc clients). GET /test/keys hands the test those
+// private keys (ES256 as PKCS#8 PEM, PS256 as a private JWK) and a
+// "trusted issuer" key (PEM) whose JWT bearer assertions the custom grant
+// accepts (RFC 7523 §3: signature, iss, sub, aud = issuer or token
+// endpoint, exp, iat, jti single use); the stats list each JWT bearer
+// request's outcome (jwt_bearer).
 // prints "READY <issuer>" once listening; exits when stdin closes.
 import http from 'node:http';
 import crypto from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
+import * as jose from 'jose';
 
 const clientId = process.argv[2] || 'oauthkit-browser-test';
 const server = http.createServer();
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
+
+// h-par: keys for the private_key_jwt client and the JWT bearer issuer
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const TRUSTED_ISSUER = 'https://trusted-issuer.test';
+const pkjwtEc = await jose.generateKeyPair('ES256', { extractable: true });
+const pkjwtRsa = await jose.generateKeyPair('PS256', { extractable: true, modulusLength: 2048 });
+const bearerIssuer = await jose.generateKeyPair('ES256', { extractable: true });
+const publicJwk = async (pair, kid, alg) => ({ ...(await jose.exportJWK(pair.publicKey)), kid, alg, use: 'sig' });
+const testKeys = {
+  pkjwt_es256_pem: await jose.exportPKCS8(pkjwtEc.privateKey),
+  pkjwt_ps256_jwk: { ...(await jose.exportJWK(pkjwtRsa.privateKey)), kid: 'pkjwt-ps256', alg: 'PS256' },
+  bearer_issuer: TRUSTED_ISSUER,
+  bearer_issuer_pem: await jose.exportPKCS8(bearerIssuer.privateKey),
+};
 
 const provider = new Provider(issuer, {
   clients: [
@@ -69,6 +95,32 @@ const provider = new Provider(issuer, {
       response_types: [],
       scope: 'api:read api:write',
     })),
+    // h-par: PAR required for this client only (discovery does not say so)
+    {
+      client_id: `${clientId}-par`,
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/auth/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      require_pushed_authorization_requests: true,
+    },
+    // h-par: private_key_jwt
+    {
+      client_id: `${clientId}-pkjwt`,
+      application_type: 'native',
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: {
+        keys: [
+          await publicJwk(pkjwtEc, 'pkjwt-es256', 'ES256'),
+          await publicJwk(pkjwtRsa, 'pkjwt-ps256', 'PS256'),
+        ],
+      },
+      redirect_uris: ['http://127.0.0.1/callback'],
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER],
+      response_types: ['code'],
+      scope: 'openid offline_access api:read api:write',
+    },
     ...['device', 'device-slow', 'device-short'].map((kind) => ({
       client_id: `${clientId}-${kind}`,
       application_type: 'native',
@@ -199,8 +251,55 @@ provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
 }, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'scope', 'audience', 'resource'],
 ['audience', 'resource']);
 
+
+// h-par: the JWT bearer grant (RFC 7523 §2.1), checked as §3 says
+const seenJtis = new Set();
+provider.registerGrantType(JWT_BEARER, async (ctx) => {
+  const { assertion, scope } = ctx.oidc.params;
+  const refuse = (why) => {
+    stats.jwt_bearer.push({ client: ctx.oidc.client?.clientId || null, answer: why });
+    throw new errors.InvalidGrant(why);
+  };
+  if (!assertion) refuse('no assertion');
+  let claims;
+  try {
+    ({ payload: claims } = await jose.jwtVerify(assertion, bearerIssuer.publicKey, {
+      algorithms: ['ES256'],
+      issuer: TRUSTED_ISSUER,
+      audience: [issuer, `${issuer}/token`],
+      requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+      maxTokenAge: '10m',
+    }));
+  } catch (e) {
+    refuse(`assertion rejected: ${e.code || e.message}`);
+  }
+  if (typeof claims.aud !== 'string') refuse('aud must be a single value');
+  if (seenJtis.has(claims.jti)) refuse('jti reused');
+  seenJtis.add(claims.jti);
+  const client = ctx.oidc.client;
+  const granted = (scope || '').split(' ').filter((s) => s && client.scope.split(' ').includes(s));
+  const grant = new provider.Grant({ accountId: claims.sub, clientId: client.clientId });
+  grant.addOIDCScope(granted.join(' '));
+  const grantId = await grant.save();
+  const token = new provider.AccessToken({
+    accountId: claims.sub,
+    client,
+    grantId,
+    gty: 'jwt_bearer',
+    scope: granted.join(' ') || undefined,
+  });
+  const value = await token.save();
+  stats.jwt_bearer.push({ client: client.clientId, sub: claims.sub, answer: 'token' });
+  ctx.body = {
+    access_token: value,
+    token_type: 'Bearer',
+    expires_in: token.expiration,
+    scope: token.scope,
+  };
+}, ['assertion', 'scope']);
+
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-const stats = { polls: [], early_polls: 0, token_requests: {}, cc_requests: [], tx_requests: [] };
+const stats = { polls: [], early_polls: 0, token_requests: {}, cc_requests: [], tx_requests: [], jwt_bearer: [] };
 const lastPoll = new Map(); // device_code -> { at, required }
 provider.use(async (ctx, next) => {
   await next();
@@ -241,6 +340,11 @@ provider.use(async (ctx, next) => {
 
 const handle = provider.callback();
 server.on('request', (req, res) => {
+  if (req.url === '/test/keys') {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(testKeys));
+    return;
+  }
   if (req.url === '/test/stats') {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(stats));

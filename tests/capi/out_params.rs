@@ -18,6 +18,7 @@ use oauthkit::capi::deploy::*;
 use oauthkit::capi::dev_provider::*;
 use oauthkit::capi::device::*;
 use oauthkit::capi::flow::*;
+use oauthkit::capi::jwt_bearer::*;
 use oauthkit::capi::logout::*;
 use oauthkit::capi::provider::*;
 use oauthkit::capi::provider_oauth2::*;
@@ -448,6 +449,17 @@ pub fn table() -> BTreeMap<&'static str, Case> {
             case(|s| oak_session_logout(n(), n(), s.p(0))),
         );
         // client_credentials.rs, device.rs, logout.rs, provider_settings.rs
+        // jwt_bearer.rs
+        t.insert(
+            "oak_provider_jwt_bearer",
+            case(|s| oak_provider_jwt_bearer(n(), n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_provider_jwt_bearer_signed",
+            case(|s| {
+                oak_provider_jwt_bearer_signed(n(), n(), n(), n(), n(), n(), n(), n(), s.p(0))
+            }),
+        );
         t.insert(
             "oak_session_client_credentials",
             case(|s| oak_session_client_credentials(n(), n(), n(), n(), s.p(0), s.p(1))),

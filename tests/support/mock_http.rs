@@ -74,6 +74,9 @@ pub enum Reply {
     /// Accept the request and never answer (the connection is held for
     /// this long, then dropped).
     Hang(Duration),
+    /// An answer made from the request (e.g. one echoing what the client
+    /// sent): the function gets the request and the number given here.
+    Computed(fn(&Recorded, usize) -> Reply, usize),
 }
 
 impl Reply {
@@ -152,9 +155,16 @@ impl MockServer {
                             .collect(),
                         body,
                     };
-                    let reply = routes.lock().unwrap().get(rec.path()).cloned();
+                    let mut reply = routes.lock().unwrap().get(rec.path()).cloned();
+                    if let Some(Reply::Computed(f, n)) = reply {
+                        reply = Some(f(&rec, n));
+                    }
                     log.lock().unwrap().push(rec);
                     match reply {
+                        Some(Reply::Computed(..)) => {
+                            let _ =
+                                req.respond(Response::from_string("nested").with_status_code(500));
+                        }
                         None => {
                             let _ = req
                                 .respond(Response::from_string("not found").with_status_code(404));

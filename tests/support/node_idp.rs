@@ -19,6 +19,12 @@ pub struct NodeIdp {
 impl NodeIdp {
     /// Starts it and waits for `READY`.
     pub fn start() -> NodeIdp {
+        Self::start_script("oidc-server.mjs")
+    }
+
+    /// Starts another server script of tests/browser (`fapi-server.mjs`:
+    /// the FAPI 2.0 profile in its own process) and waits for `READY`.
+    pub fn start_script(script: &str) -> NodeIdp {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
         assert!(
             dir.join("node_modules/oidc-provider/package.json").exists(),
@@ -27,7 +33,7 @@ impl NodeIdp {
         let client_id = "oauthkit-browser-test".to_string();
         let mut child = Command::new("node")
             .current_dir(&dir)
-            .arg("oidc-server.mjs")
+            .arg(script)
             .arg(&client_id)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

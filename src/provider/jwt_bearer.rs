@@ -1,0 +1,406 @@
+//! The JWT bearer authorization grant (RFC 7523 §2.1): the client trades
+//! a signed JWT, an assertion about a subject, for an access token:
+//! `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` with
+//! `assertion`, and optionally `scope` and RFC 8707 `resource`.
+//!
+//! The assertion is either given by the caller (issued by another party,
+//! e.g. an identity federation) or signed by oauthkit from a private key
+//! with [`JwtBearerAssertion`] (`iss`, `sub`, `aud`, `exp`, `iat`, `jti`,
+//! extra claims). Client authentication is the provider's usual one
+//! (`private_key_jwt`, a secret, or `client_id` only for public clients).
+//!
+//! The assertion is a secret: it is never in `Debug` output, and the
+//! request's errors are scrubbed of it (see the redact module). The
+//! returned [`TokenSet`] is stored like client-credentials tokens, under
+//! [`JwtBearerRequest::cache_key`].
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::provider::client::OAuthClient;
+use crate::provider::client_auth::ClientAuthMethod;
+use crate::provider::client_credentials::check_resource;
+use crate::provider::random;
+use crate::provider::signing_key::SigningKey;
+use crate::secret::Secret;
+use crate::token::TokenSet;
+
+/// The `grant_type` of the JWT bearer grant (RFC 7523 §2.1).
+pub const JWT_BEARER_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// How long a signed assertion is valid by default: 5 minutes.
+pub const DEFAULT_BEARER_ASSERTION_LIFETIME: Duration = Duration::from_secs(300);
+
+/// The member of [`TokenSet::extra`] that marks a JWT-bearer token set.
+pub const STORED_REQUEST_MEMBER: &str = "oauthkit_jwt_bearer";
+
+/// An assertion oauthkit signs (RFC 7523 §3): `iss`, `sub`, `aud` (the
+/// provider's issuer unless set), `exp`, `iat`, a fresh `jti` (unless
+/// set) and any extra claims.
+///
+/// ```
+/// use std::time::Duration;
+/// use oauthkit::provider::jwt_bearer::JwtBearerAssertion;
+/// use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
+/// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("trust-1");
+/// let a = JwtBearerAssertion::new(key, "https://trusted-issuer.example", "user-42")
+///     .audience("https://idp.example")
+///     .lifetime(Duration::from_secs(120))
+///     .claim("tenant", "acme");
+/// let jwt = a.sign("https://ignored-default.example")?;
+/// assert_eq!(jwt.split('.').count(), 3);
+/// # Ok::<(), oauthkit::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct JwtBearerAssertion {
+    key: SigningKey,
+    issuer: String,
+    subject: String,
+    audience: Option<String>,
+    lifetime: Duration,
+    jti: Option<String>,
+    claims: Map<String, Value>,
+}
+
+impl JwtBearerAssertion {
+    /// An assertion by `issuer` about `subject`, signed with `key`.
+    pub fn new(key: SigningKey, issuer: impl Into<String>, subject: impl Into<String>) -> Self {
+        JwtBearerAssertion {
+            key,
+            issuer: issuer.into(),
+            subject: subject.into(),
+            audience: None,
+            lifetime: DEFAULT_BEARER_ASSERTION_LIFETIME,
+            jti: None,
+            claims: Map::new(),
+        }
+    }
+
+    /// Sets `aud` (default: the provider's issuer, else its token
+    /// endpoint).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Sets the lifetime (`exp - iat`, 1 s to 1 h).
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// Sets `jti` (default: 256 fresh random bits per signature). A fixed
+    /// `jti` makes a second use of the grant fail at servers that enforce
+    /// single use.
+    pub fn jti(mut self, jti: impl Into<String>) -> Self {
+        self.jti = Some(jti.into());
+        self
+    }
+
+    /// Adds a claim (`iss`, `sub`, `aud`, `exp`, `iat` and `jti` cannot be
+    /// set this way).
+    pub fn claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.claims.insert(name.into(), value.into());
+        self
+    }
+
+    /// Signs a fresh assertion; `aud` is the configured audience or
+    /// `default_audience`.
+    pub fn sign(&self, default_audience: &str) -> Result<String> {
+        if self.issuer.is_empty() || self.subject.is_empty() {
+            return Err(Error::InvalidArgument(
+                "a JWT bearer assertion needs an issuer and a subject".into(),
+            ));
+        }
+        if self.lifetime < Duration::from_secs(1) || self.lifetime > Duration::from_secs(3600) {
+            return Err(Error::InvalidArgument(
+                "a JWT bearer assertion's lifetime must be between 1 s and 1 h".into(),
+            ));
+        }
+        let aud = self.audience.as_deref().unwrap_or(default_audience);
+        if aud.is_empty() {
+            return Err(Error::InvalidArgument(
+                "a JWT bearer assertion needs an audience".into(),
+            ));
+        }
+        let reserved = ["iss", "sub", "aud", "exp", "iat", "jti"];
+        if let Some(k) = self.claims.keys().find(|k| reserved.contains(&k.as_str())) {
+            return Err(Error::InvalidArgument(format!(
+                "claim '{k}' of a JWT bearer assertion is set by its builder, not as an extra claim"
+            )));
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| Error::Internal("the clock is before 1970".into()))?
+            .as_secs();
+        let mut claims = self.claims.clone();
+        for (k, v) in [
+            ("iss", json!(self.issuer)),
+            ("sub", json!(self.subject)),
+            ("aud", json!(aud)),
+            ("iat", json!(now)),
+            ("exp", json!(now + self.lifetime.as_secs())),
+            (
+                "jti",
+                json!(self.jti.clone().unwrap_or_else(|| random::token(32))),
+            ),
+        ] {
+            claims.insert(k.into(), v);
+        }
+        self.key.sign_jwt(&Value::Object(claims))
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Assertion {
+    Given(Secret),
+    Signed(Box<JwtBearerAssertion>),
+}
+
+/// A JWT bearer grant request.
+///
+/// ```
+/// use oauthkit::provider::jwt_bearer::JwtBearerRequest;
+/// let r = JwtBearerRequest::with_assertion("eyJhbGciOiJFUzI1NiJ9.e30.c2ln")
+///     .scopes(["api:read"])
+///     .resource("https://api.example/");
+/// assert!(!format!("{r:?}").contains("c2ln")); // the assertion is a secret
+/// assert!(r.cache_key("svc").starts_with("jwt_bearer:svc:"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct JwtBearerRequest {
+    assertion: Assertion,
+    scopes: Option<Vec<String>>,
+    resources: Vec<String>,
+    params: Vec<(String, String)>,
+}
+
+impl JwtBearerRequest {
+    /// A request with an assertion the caller already has.
+    pub fn with_assertion(assertion: impl Into<Secret>) -> Self {
+        Self::new(Assertion::Given(assertion.into()))
+    }
+
+    /// A request whose assertion oauthkit signs (fresh for every request).
+    pub fn signed(assertion: JwtBearerAssertion) -> Self {
+        Self::new(Assertion::Signed(Box::new(assertion)))
+    }
+
+    fn new(assertion: Assertion) -> Self {
+        JwtBearerRequest {
+            assertion,
+            scopes: None,
+            resources: Vec::new(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Requests these scopes instead of the provider's configured ones
+    /// (an empty list sends no `scope`).
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Adds an RFC 8707 `resource` (an absolute URI; may repeat).
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
+        self
+    }
+
+    /// Adds another form parameter (`audience`, ...); the grant's own
+    /// parameters and client authentication's cannot be set this way.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// The store key for this request's tokens of client `client_id`:
+    /// `jwt_bearer:{client_id}:{hash}`, the hash (SHA-256, 128 bits shown)
+    /// over who the assertion is about (a signed assertion's `iss`, `sub`
+    /// and `aud`; a given assertion's hash), the sorted scopes, resources
+    /// and parameters.
+    pub fn cache_key(&self, client_id: &str) -> String {
+        let who = match &self.assertion {
+            Assertion::Given(s) => {
+                let d = Sha256::digest(s.expose().as_bytes());
+                json!(d.iter().map(|b| format!("{b:02x}")).collect::<String>())
+            }
+            Assertion::Signed(a) => json!([a.issuer, a.subject, a.audience]),
+        };
+        let mut scopes = self.scopes.clone();
+        if let Some(s) = scopes.as_mut() {
+            s.sort();
+            s.dedup();
+        }
+        let mut resources = self.resources.clone();
+        resources.sort();
+        resources.dedup();
+        let mut params = self.params.clone();
+        params.sort();
+        let canonical = json!([client_id, who, scopes, resources, params]).to_string();
+        let digest = Sha256::digest(canonical.as_bytes());
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        let shown: String = client_id
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(100)
+            .collect();
+        format!("jwt_bearer:{shown}:{hex}")
+    }
+}
+
+/// A checked grant: its form and the scopes it asks for.
+pub(crate) type PreparedGrant = (Vec<(String, String)>, Vec<String>);
+
+impl OAuthClient {
+    /// The grant's form (the assertion signed now) and scopes; checks the
+    /// request before any I/O.
+    pub(crate) fn jwt_bearer_form(&self, request: &JwtBearerRequest) -> Result<PreparedGrant> {
+        let assertion = match &request.assertion {
+            Assertion::Given(s) if s.is_empty() => {
+                return Err(Error::InvalidArgument(
+                    "the JWT bearer assertion is empty".into(),
+                ))
+            }
+            Assertion::Given(s) => s.clone(),
+            Assertion::Signed(a) => Secret::new(a.sign(&self.creds.assertion_audience)?),
+        };
+        if assertion.expose().split('.').count() != 3 {
+            return Err(Error::InvalidArgument(
+                "the JWT bearer assertion is not a compact JWS (three dot-separated parts)".into(),
+            ));
+        }
+        let scopes = request
+            .scopes
+            .clone()
+            .unwrap_or_else(|| self.scopes.clone());
+        let mut form = vec![
+            ("grant_type".to_owned(), JWT_BEARER_GRANT_TYPE.to_owned()),
+            ("assertion".to_owned(), assertion.expose().to_owned()),
+        ];
+        if !scopes.is_empty() {
+            form.push(("scope".into(), scopes.join(" ")));
+        }
+        for r in &request.resources {
+            check_resource(r)?;
+            form.push(("resource".into(), r.clone()));
+        }
+        for (k, v) in &request.params {
+            if matches!(
+                k.as_str(),
+                "grant_type"
+                    | "assertion"
+                    | "scope"
+                    | "resource"
+                    | "client_id"
+                    | "client_secret"
+                    | "client_assertion"
+                    | "client_assertion_type"
+            ) {
+                return Err(Error::InvalidArgument(format!(
+                    "'{k}' cannot be set as an extra JWT bearer parameter"
+                )));
+            }
+            form.push((k.clone(), v.clone()));
+        }
+        Ok((form, scopes))
+    }
+
+    /// `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` with a form
+    /// from [`jwt_bearer_form`](Self::jwt_bearer_form) through the shared
+    /// token request; `after` runs on the token set (ID-token validation).
+    pub(crate) fn jwt_bearer(
+        &self,
+        token_url: &str,
+        method: ClientAuthMethod,
+        request: &JwtBearerRequest,
+        (form, scopes): PreparedGrant,
+        after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
+    ) -> Result<TokenSet> {
+        let client = OAuthClient {
+            http: self.http.clone(),
+            creds: self.creds.clone(),
+            scopes,
+            resources: Vec::new(),
+        };
+        let mut t = client.token_request("token", token_url, method, form, after)?;
+        t.extra.insert(
+            STORED_REQUEST_MEMBER.to_owned(),
+            json!({"scopes": request.scopes, "resources": request.resources}),
+        );
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::signing_key::SigningAlgorithm;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    #[test]
+    fn signed_assertions_have_the_configured_claims_and_fresh_jtis() {
+        let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+        let a = JwtBearerAssertion::new(key, "iss-1", "sub-1").claim("x", 1);
+        let claims = |jwt: &str| -> Value {
+            serde_json::from_slice(
+                &URL_SAFE_NO_PAD
+                    .decode(jwt.split('.').nth(1).unwrap())
+                    .unwrap(),
+            )
+            .unwrap()
+        };
+        let (one, two) = (
+            claims(&a.sign("aud-1").unwrap()),
+            claims(&a.sign("aud-1").unwrap()),
+        );
+        assert_eq!(one["iss"], "iss-1");
+        assert_eq!(one["sub"], "sub-1");
+        assert_eq!(one["aud"], "aud-1");
+        assert_eq!(one["x"], 1);
+        assert_eq!(
+            one["exp"].as_u64().unwrap() - one["iat"].as_u64().unwrap(),
+            300
+        );
+        assert_ne!(one["jti"], two["jti"]);
+        let fixed = a.clone().jti("j-1").audience("aud-2");
+        let c = claims(&fixed.sign("aud-1").unwrap());
+        assert_eq!(
+            (c["jti"].as_str(), c["aud"].as_str()),
+            (Some("j-1"), Some("aud-2"))
+        );
+        assert!(a.clone().claim("sub", "other").sign("a").is_err());
+        assert!(a.clone().lifetime(Duration::ZERO).sign("a").is_err());
+        assert!(a.sign("").is_err());
+    }
+
+    #[test]
+    fn cache_keys_differ_by_subject_and_request() {
+        let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+        let r =
+            |sub: &str| JwtBearerRequest::signed(JwtBearerAssertion::new(key.clone(), "i", sub));
+        let keys = [
+            r("a").cache_key("c"),
+            r("b").cache_key("c"),
+            r("a").scopes(["s"]).cache_key("c"),
+            r("a").resource("https://r/").cache_key("c"),
+            r("a").cache_key("d"),
+            JwtBearerRequest::with_assertion("x.y.z").cache_key("c"),
+        ];
+        let unique: std::collections::HashSet<_> = keys.iter().collect();
+        assert_eq!(unique.len(), keys.len());
+        assert_eq!(
+            r("a").scopes(["x", "y"]).cache_key("c"),
+            r("a").scopes(["y", "x"]).cache_key("c")
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! The FAPI 2.0 security profile against panva's oidc-provider in FAPI 2.0
+//! mode (tests/browser/fapi-server.mjs, its own process): settings that
+//! break the profile are refused when the provider is built, naming the
+//! rule; an accepted configuration pushes its request (PAR) with
+//! private_key_jwt without being asked to, requires RFC 9207 `iss` on the
+//! callback, and refuses PKCE off. The code exchange needs a DPoP proof
+//! (the server's client has `dpop_bound_access_tokens`); until DPoP is
+//! wired into providers the test checks that the server asks for it.
+
+mod support;
+
+use oauthkit::provider::client_assertion::PrivateKeyJwt;
+use oauthkit::provider::profile::SecurityProfile;
+use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
+use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::{Error, ErrorKind};
+use support::node_idp::NodeIdp;
+
+fn rule_of(e: Error) -> &'static str {
+    match e {
+        Error::SecurityProfile { rule, profile, .. } => {
+            assert_eq!(profile, "FAPI 2.0");
+            rule
+        }
+        other => panic!("not a profile refusal: {other:?}"),
+    }
+}
+
+#[test]
+fn fapi2_refuses_bad_settings_then_pushes_with_private_key_jwt_and_requires_iss() {
+    let idp = NodeIdp::start_script("fapi-server.mjs");
+    let keys: serde_json::Value = serde_json::from_str(
+        &ureq::get(&format!("{}/test/keys", idp.issuer))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap(),
+    )
+    .unwrap();
+    let key = SigningKey::from_pem(
+        keys["fapi_es256_pem"].as_str().unwrap(),
+        SigningAlgorithm::ES256,
+    )
+    .unwrap()
+    .with_kid("fapi-es256");
+    let client = idp.client("fapi");
+    let good = || {
+        let mut c = OidcConfig::new(&idp.issuer, &client)
+            .with_scopes(["openid", "offline_access"])
+            .with_private_key_jwt(PrivateKeyJwt::new(key.clone()))
+            .with_profile(SecurityProfile::Fapi2);
+        // what DPoP support sets; FAPI 2.0 refuses to build without it
+        c.sender_constrained = true;
+        c
+    };
+
+    // refusals, before any request
+    let rsa = SigningKey::generate(SigningAlgorithm::RS256).unwrap();
+    let refusals: Vec<(OidcConfig, &str)> = vec![
+        (good().with_client_secret("a-client-secret"), "client-auth"),
+        (
+            OidcConfig {
+                sender_constrained: false,
+                ..good()
+            },
+            "sender-constrained",
+        ),
+        (
+            good().with_private_key_jwt(PrivateKeyJwt::new(rsa)),
+            "signing-alg",
+        ),
+        (
+            {
+                let mut c = good();
+                c.id_token.allowed_algorithms = Some(vec!["RS256".into()]);
+                c
+            },
+            "id-token-alg",
+        ),
+        (
+            {
+                let mut c = good();
+                c.authorize_params
+                    .push(("response_type".into(), "code id_token token".into()));
+                c
+            },
+            "no-implicit",
+        ),
+    ];
+    for (cfg, rule) in refusals {
+        let e = OidcProvider::new(cfg).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        let text = e.to_string();
+        assert_eq!(rule_of(e), rule, "{text}");
+    }
+
+    let p = OidcProvider::new(good()).unwrap();
+    let redirect_uri = "http://127.0.0.1:9/callback";
+    // PKCE off is refused at request time
+    let e = p
+        .build_authorize_url(&AuthorizeRequest {
+            redirect_uri,
+            state: "state-1",
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(rule_of(e), "pkce-s256");
+
+    // PAR without being asked: the profile (and this server) require it
+    let pkce = Pkce::generate();
+    let url = p
+        .build_authorize_url(&AuthorizeRequest {
+            redirect_uri,
+            state: "state-2",
+            pkce: Some(&pkce),
+            nonce: Some("nonce-2"),
+            extra_params: &[("prompt", "consent")],
+        })
+        .unwrap();
+    let names: Vec<String> = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, _)| k.into_owned())
+        .collect();
+    assert_eq!(names, ["client_id", "request_uri"]);
+    let redirect = support::interactions::sign_in(&url, redirect_uri, "fiona");
+    assert_eq!(redirect.param("state").as_deref(), Some("state-2"));
+    let code = redirect.param("code").expect("a code");
+    let iss = redirect.param("iss").expect("RFC 9207 iss");
+
+    // RFC 9207: required under FAPI 2.0, and must match
+    assert!(p.check_authorization_response_iss(None).is_err());
+    assert!(p
+        .check_authorization_response_iss(Some("http://127.0.0.1:1"))
+        .is_err());
+    p.check_authorization_response_iss(Some(&iss)).unwrap();
+
+    // The exchange (authenticated with private_key_jwt) reaches the token
+    // endpoint, which wants the DPoP proof FAPI 2.0 requires: what remains
+    // for the DPoP work.
+    let e = p
+        .exchange_code(&code, redirect_uri, Some(pkce.verifier()), Some("nonce-2"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
+    let details = ureq::get(&format!("{}/test/errors", idp.issuer))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(details.contains("DPoP proof JWT not provided"), "{details}");
+}
