@@ -4,8 +4,9 @@
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::provider::client::OAuthClient;
+use crate::provider::client::{DpopState, OAuthClient};
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
+use crate::provider::dpop::{DpopConfig, DpopKey};
 use crate::provider::http::{check_endpoint_url, HttpClient, HttpConfig};
 use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
 use crate::secret::Secret;
@@ -81,6 +82,9 @@ pub struct OAuth2Config {
     pub http: HttpConfig,
     /// The RFC 8628 device authorization endpoint, when the server has one.
     pub device_authorization_url: Option<String>,
+    /// DPoP (RFC 9449), `None` (off) by default; see
+    /// [`OidcConfig::with_dpop`](crate::provider::OidcConfig::with_dpop).
+    pub dpop: Option<DpopConfig>,
 }
 
 impl OAuth2Config {
@@ -102,7 +106,15 @@ impl OAuth2Config {
             requires_iss: false,
             http: HttpConfig::default(),
             device_authorization_url: None,
+            dpop: None,
         }
+    }
+
+    /// Turns DPoP (RFC 9449) on, see
+    /// [`OidcConfig::with_dpop`](crate::provider::OidcConfig::with_dpop).
+    pub fn with_dpop(mut self, dpop: DpopConfig) -> Self {
+        self.dpop = Some(dpop);
+        self
     }
 
     /// Sets the client secret (an empty string means none).
@@ -174,6 +186,7 @@ impl OAuth2Provider {
             },
             scopes: config.scopes.clone(),
             resources: config.resources.clone(),
+            dpop: DpopState::new(config.dpop),
         };
         let auth =
             ClientAuthMethod::choose(config.client_secret.is_some(), config.client_auth, None);
@@ -220,6 +233,7 @@ impl Provider for OAuth2Provider {
                 code,
                 redirect_uri,
                 pkce_verifier,
+                None,
                 &mut |_| Ok(()),
             )
         })
@@ -231,9 +245,83 @@ impl Provider for OAuth2Provider {
                 &self.config.token_url,
                 self.auth,
                 refresh_token,
+                None,
                 &mut |_| Ok(()),
             )
         })
+    }
+
+    fn refresh_token_set(&self, current: &TokenSet) -> Result<TokenSet> {
+        let rt = current.refresh_token.as_ref().ok_or_else(|| {
+            crate::Error::InvalidArgument(
+                "the token set has no refresh token to refresh with".into(),
+            )
+        })?;
+        let fresh = self.client.http.guard(&[rt.expose()], || {
+            self.client.refresh(
+                &self.config.token_url,
+                self.auth,
+                rt.expose(),
+                current.dpop_key.as_ref(),
+                &mut |_| Ok(()),
+            )
+        })?;
+        crate::provider::identity::check_same_identity(current, &fresh)?;
+        Ok(fresh)
+    }
+
+    fn dpop(&self) -> Option<&DpopConfig> {
+        self.config.dpop.as_ref()
+    }
+
+    fn exchange_code_dpop(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        pkce_verifier: Option<&str>,
+        _nonce: Option<&str>,
+        key: &DpopKey,
+    ) -> Result<TokenSet> {
+        let secrets = [code, pkce_verifier.unwrap_or_default()];
+        self.client.http.guard(&secrets, || {
+            self.client.exchange_code(
+                &self.config.token_url,
+                self.auth,
+                code,
+                redirect_uri,
+                pkce_verifier,
+                Some(key),
+                &mut |_| Ok(()),
+            )
+        })
+    }
+
+    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Value> {
+        let at = tokens.access_token.expose();
+        self.client
+            .http
+            .guard(&[at], || match &self.config.userinfo_url {
+                Some(u) => self.client.userinfo_for(u, tokens),
+                None => Ok(Value::Null),
+            })
+    }
+
+    fn revoke_token_of(
+        &self,
+        tokens: &TokenSet,
+        token: &str,
+        hint: Option<TokenTypeHint>,
+    ) -> Result<bool> {
+        self.client
+            .http
+            .guard(&[token], || match &self.config.revocation {
+                Revocation::None => Ok(false),
+                Revocation::Rfc7009(u) => {
+                    self.client
+                        .revoke(u, self.auth, token, hint, tokens.dpop_key.as_ref())
+                }
+                Revocation::GitHubApplicationsApi(u) => self.client.revoke_github(u, token),
+            })
     }
 
     fn get_userinfo(&self, access_token: &str) -> Result<Value> {
@@ -250,7 +338,7 @@ impl Provider for OAuth2Provider {
             .http
             .guard(&[token], || match &self.config.revocation {
                 Revocation::None => Ok(false),
-                Revocation::Rfc7009(u) => self.client.revoke(u, self.auth, token, hint),
+                Revocation::Rfc7009(u) => self.client.revoke(u, self.auth, token, hint, None),
                 Revocation::GitHubApplicationsApi(u) => self.client.revoke_github(u, token),
             })
     }

@@ -313,6 +313,11 @@ impl TokenStore for KeyringStore {
         Ok(names.into_iter().collect())
     }
 
+    /// The OS keyring encrypts its items at rest.
+    fn protects_secrets(&self) -> bool {
+        true
+    }
+
     fn backend(&self) -> &'static str {
         "keyring"
     }
