@@ -453,6 +453,46 @@ OakStatus oak_device_flow_run(const OakDeviceFlow *flow,
 OakStatus oak_device_flow_cancel(const OakDeviceFlow *flow);
 
 /**
+ * Writes the `Authorization` header value (`DPoP <access token>`) to
+ * `*out_authorization` and the `DPoP` header value (a new proof for
+ * `method` on `url`) to `*out_dpop`, for the tokens of `key` (refreshed
+ * first when they expire within a minute, with the same key). Free both
+ * with `oak_string_free` (which zeroes them). Tokens that are not
+ * DPoP-bound are `OAK_ERR_INVALID_ARGUMENT`; no tokens for `key` is
+ * `OAK_ERR_NOT_FOUND`. Send the request with both headers, then pass its
+ * status and headers to `oak_dpop_record_nonce`. Any thread.
+ */
+OakStatus oak_dpop_headers(const OakSession *session,
+                           const char *key,
+                           const char *method,
+                           const char *url,
+                           char **out_authorization,
+                           char **out_dpop);
+
+/**
+ * Records a resource server's answer to a DPoP request to `url`: its
+ * `DPoP-Nonce` header `dpop_nonce` (NULL when absent) is kept for the
+ * URL's origin. `*out_retry` tells whether to send the request once more
+ * with new headers from `oak_dpop_headers` (a 401 whose
+ * `WWW-Authenticate`, `www_authenticate` or NULL, asks for a nonce with
+ * `error="use_dpop_nonce"`). Any thread.
+ */
+OakStatus oak_dpop_record_nonce(const OakSession *session,
+                                const char *url,
+                                uint16_t status,
+                                const char *www_authenticate,
+                                const char *dpop_nonce,
+                                bool *out_retry);
+
+/**
+ * Writes the DPoP algorithm of `provider` (`"ES256"`, `"EdDSA"`,
+ * `"RS256"`, `"PS256"`) to `*out_algorithm` (free it with
+ * `oak_string_free`), or NULL when the provider does not use DPoP. Any
+ * thread.
+ */
+OakStatus oak_provider_dpop_algorithm(const OakProvider *provider, char **out_algorithm);
+
+/**
  * Makes a flow that signs in with `provider` and saves the tokens to
  * `store` (may be NULL: then to `session`'s store, or nowhere). `session`
  * may be NULL. PKCE (S256) is on and the timeout is 120 s. The flow keeps

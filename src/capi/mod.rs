@@ -51,6 +51,7 @@ pub mod boundary;
 pub mod client_credentials;
 pub mod dev_provider;
 pub mod device;
+pub mod dpop;
 pub mod flow;
 pub mod logout;
 pub mod provider;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
+use crate::provider::dpop::{DpopAlgorithm, DpopConfig};
 use crate::provider::http::HttpConfig;
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 use crate::provider::oidc::{OidcConfig, OidcProvider};
@@ -118,11 +119,14 @@ pub struct ProviderSettings {
     /// The built-in roots (`OAUTHKIT_TRUST_STORE`: `os`, `mozilla`, `none`);
     /// `None`: the operating system's store.
     pub trust_store: Option<TrustStore>,
+    /// DPoP (`OAUTHKIT_DPOP`: `ES256`, `EdDSA`, `RS256`, `PS256`, or `on`
+    /// for ES256; `off` or unset: no DPoP). See `docs/dpop.md`.
+    pub dpop: Option<DpopConfig>,
 }
 
 impl ProviderSettings {
     /// Every environment variable [`from_env`](Self::from_env) reads.
-    pub const VARIABLES: [&'static str; 13] = [
+    pub const VARIABLES: [&'static str; 14] = [
         "OAUTHKIT_PROVIDER",
         "OAUTHKIT_CLIENT_ID",
         "OAUTHKIT_CLIENT_SECRET",
@@ -136,6 +140,7 @@ impl ProviderSettings {
         "OAUTHKIT_CA_FILE",
         "OAUTHKIT_CA_PEM",
         "OAUTHKIT_TRUST_STORE",
+        "OAUTHKIT_DPOP",
     ];
 
     /// Settings for `provider` and `client_id`, everything else unset.
@@ -154,6 +159,7 @@ impl ProviderSettings {
             ca_file: None,
             ca_pem: None,
             trust_store: None,
+            dpop: None,
         }
     }
 
@@ -199,6 +205,10 @@ impl ProviderSettings {
             ca_file: get("OAUTHKIT_CA_FILE").map(PathBuf::from),
             ca_pem: get("OAUTHKIT_CA_PEM"),
             trust_store: get("OAUTHKIT_TRUST_STORE").map(|s| s.parse()).transpose()?,
+            dpop: get("OAUTHKIT_DPOP")
+                .map(|s| parse_dpop(&s))
+                .transpose()?
+                .flatten(),
         })
     }
 
@@ -307,6 +317,7 @@ impl ProviderSettings {
 
     fn apply_oidc(&self, c: &mut OidcConfig, secret: Option<Secret>) -> Result<()> {
         c.client_secret = secret;
+        c.dpop = self.dpop.or(c.dpop);
         if let Some(s) = &self.scopes {
             c.scopes = s.clone();
         }
@@ -315,6 +326,7 @@ impl ProviderSettings {
 
     fn apply_oauth2(&self, c: &mut OAuth2Config, secret: Option<Secret>) -> Result<()> {
         c.client_secret = secret;
+        c.dpop = self.dpop.or(c.dpop);
         if let Some(s) = &self.scopes {
             c.scopes = s.clone();
         }
@@ -356,6 +368,39 @@ fn named(e: Error, setting: &str) -> Error {
 
 fn missing(field: &str, env: &str, kind: ProviderKind) -> Error {
     Error::InvalidArgument(format!("{field} ({env}) is required for provider '{kind}'"))
+}
+
+/// `OAUTHKIT_DPOP`: an algorithm name turns DPoP on with it, `on` with
+/// ES256; `off` turns it off.
+///
+/// ```
+/// use oauthkit::provider::{ProviderKind, ProviderSettings};
+/// use oauthkit::provider::dpop::DpopAlgorithm;
+/// let s = ProviderSettings::from_lookup(|k| match k {
+///     "OAUTHKIT_PROVIDER" => Some("oidc".into()),
+///     "OAUTHKIT_CLIENT_ID" => Some("app".into()),
+///     "OAUTHKIT_ISSUER_URL" => Some("https://idp.example".into()),
+///     "OAUTHKIT_DPOP" => Some("EdDSA".into()),
+///     _ => None,
+/// })?;
+/// assert_eq!(s.dpop.unwrap().algorithm(), DpopAlgorithm::EdDsa);
+/// assert!(s.build()?.dpop().is_some());
+/// # Ok::<(), oauthkit::Error>(())
+/// ```
+fn parse_dpop(value: &str) -> Result<Option<DpopConfig>> {
+    match value.trim() {
+        "off" | "none" | "false" | "0" => Ok(None),
+        "on" | "true" | "1" => Ok(Some(DpopConfig::new())),
+        alg => alg
+            .parse::<DpopAlgorithm>()
+            .map(|a| Some(DpopConfig::new().with_algorithm(a)))
+            .map_err(|_| {
+                Error::InvalidArgument(format!(
+                    "OAUTHKIT_DPOP '{}' is not one of ES256, EdDSA, RS256, PS256, on, off",
+                    alg.chars().take(20).collect::<String>()
+                ))
+            }),
+    }
 }
 
 #[cfg(test)]
