@@ -830,6 +830,46 @@ OakStatus oak_device_flow_run(const OakDeviceFlow *flow,
 OakStatus oak_device_flow_cancel(const OakDeviceFlow *flow);
 
 /**
+ * Writes the `Authorization` header value (`DPoP <access token>`) to
+ * `*out_authorization` and the `DPoP` header value (a new proof for
+ * `method` on `url`) to `*out_dpop`, for the tokens of `key` (refreshed
+ * first when they expire within a minute, with the same key). Free both
+ * with `oak_string_free` (which zeroes them). Tokens that are not
+ * DPoP-bound are `OAK_ERR_INVALID_ARGUMENT`; no tokens for `key` is
+ * `OAK_ERR_NOT_FOUND`. Send the request with both headers, then pass its
+ * status and headers to `oak_dpop_record_nonce`. Any thread.
+ */
+OakStatus oak_dpop_headers(const OakSession *session,
+                           const char *key,
+                           const char *method,
+                           const char *url,
+                           char **out_authorization,
+                           char **out_dpop);
+
+/**
+ * Records a resource server's answer to a DPoP request to `url`: its
+ * `DPoP-Nonce` header `dpop_nonce` (NULL when absent) is kept for the
+ * URL's origin. `*out_retry` tells whether to send the request once more
+ * with new headers from `oak_dpop_headers` (a 401 whose
+ * `WWW-Authenticate`, `www_authenticate` or NULL, asks for a nonce with
+ * `error="use_dpop_nonce"`). Any thread.
+ */
+OakStatus oak_dpop_record_nonce(const OakSession *session,
+                                const char *url,
+                                uint16_t status,
+                                const char *www_authenticate,
+                                const char *dpop_nonce,
+                                bool *out_retry);
+
+/**
+ * Writes the DPoP algorithm of `provider` (`"ES256"`, `"EdDSA"`,
+ * `"RS256"`, `"PS256"`) to `*out_algorithm` (free it with
+ * `oak_string_free`), or NULL when the provider does not use DPoP. Any
+ * thread.
+ */
+OakStatus oak_provider_dpop_algorithm(const OakProvider *provider, char **out_algorithm);
+
+/**
  * Makes a flow that signs in with `provider` and saves the tokens to
  * `store` (may be NULL: then to `session`'s store, or nowhere). `session`
  * may be NULL. PKCE (S256) is on and the timeout is 120 s. The flow keeps
@@ -937,27 +977,6 @@ OakStatus oak_flow_set_callback(OakFlow *flow,
 OakStatus oak_flow_set_paste_fd(OakFlow *flow, int32_t fd);
 
 /**
- * Sends oauthkit's log records at `level` (an `OakLogLevel`) and more
- * severe to `callback` with `user_data`; records of other libraries
- * linked in (the HTTP client) only at `OAK_LOG_WARN` and more severe.
- * `callback` NULL or `level` `OAK_LOG_OFF` turns logging off. No record
- * holds a secret; targets and levels are listed in docs/logging.md.
- *
- * Threads: the callback may be called from any thread, from several at
- * once, so it and `user_data` must be thread-safe; it must return
- * promptly and must not unwind. oauthkit calls made inside it work, but
- * what they log is dropped. This function may be called from any thread,
- * but not from inside the callback (`OAK_ERR_INVALID_ARGUMENT`); it
- * replaces any earlier callback and returns only after calls of the
- * earlier one still running on other threads have finished, so the
- * earlier `user_data` may be freed then. An unknown `level` is
- * `OAK_ERR_INVALID_ARGUMENT`; `OAK_ERR_UNSUPPORTED` when the process
- * already installed another Rust `log` logger (only possible when
- * oauthkit is linked into a Rust program).
- */
-OakStatus oak_set_log_callback(int32_t level, OakLogFn callback, void *user_data);
-
-/**
  * Trades `assertion` (a signed JWT the caller has) for tokens at
  * `provider`'s token endpoint, with the provider's client authentication.
  * `scopes` separated by spaces (NULL: the provider's). `*out_tokens`
@@ -989,6 +1008,27 @@ OakStatus oak_provider_jwt_bearer_signed(const OakProvider *provider,
                                          const char *audience,
                                          const char *scopes,
                                          OakTokenSet **out_tokens);
+
+/**
+ * Sends oauthkit's log records at `level` (an `OakLogLevel`) and more
+ * severe to `callback` with `user_data`; records of other libraries
+ * linked in (the HTTP client) only at `OAK_LOG_WARN` and more severe.
+ * `callback` NULL or `level` `OAK_LOG_OFF` turns logging off. No record
+ * holds a secret; targets and levels are listed in docs/logging.md.
+ *
+ * Threads: the callback may be called from any thread, from several at
+ * once, so it and `user_data` must be thread-safe; it must return
+ * promptly and must not unwind. oauthkit calls made inside it work, but
+ * what they log is dropped. This function may be called from any thread,
+ * but not from inside the callback (`OAK_ERR_INVALID_ARGUMENT`); it
+ * replaces any earlier callback and returns only after calls of the
+ * earlier one still running on other threads have finished, so the
+ * earlier `user_data` may be freed then. An unknown `level` is
+ * `OAK_ERR_INVALID_ARGUMENT`; `OAK_ERR_UNSUPPORTED` when the process
+ * already installed another Rust `log` logger (only possible when
+ * oauthkit is linked into a Rust program).
+ */
+OakStatus oak_set_log_callback(int32_t level, OakLogFn callback, void *user_data);
 
 /**
  * Signs `key` out: revokes its tokens (refresh token first), deletes them

@@ -239,6 +239,17 @@ pub enum Error {
         /// What is missing, and where relevant how to configure it.
         detail: String,
     },
+    /// A DPoP-bound token set (it carries its private key, see
+    /// [`TokenSet::dpop_key`](crate::TokenSet::dpop_key)) was given to a
+    /// store that keeps plain text (kind [`ErrorKind::Unsupported`]).
+    /// Nothing was written.
+    #[error("the {backend} store keeps token sets as plain text and cannot hold the DPoP private key of '{key}'; wrap it in an EncryptedStore (add `encrypt=keyring` or `encrypt=env:NAME` to the store spec, see docs/stores.md) or use the keyring or memory store")]
+    DpopKeyUnprotected {
+        /// The backend's name.
+        backend: &'static str,
+        /// The key the set was to be saved under.
+        key: String,
+    },
     /// A setting breaks the provider's security profile (kind
     /// [`ErrorKind::InvalidArgument`]); see
     /// [`SecurityProfile`](crate::provider::profile::SecurityProfile) for
@@ -461,6 +472,7 @@ impl Error {
                 SignInReason::ExpiredWithoutRefreshToken => ErrorKind::Authentication,
             },
             Error::SecurityProfile { .. } => ErrorKind::InvalidArgument,
+            Error::DpopKeyUnprotected { .. } => ErrorKind::Unsupported,
         }
     }
 

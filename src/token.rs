@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::provider::dpop::DpopKey;
 use crate::secret::Secret;
 
 /// Seconds since the Unix epoch, now.
@@ -58,6 +59,13 @@ pub struct TokenSet {
     pub identity_id: Option<String>,
     /// Other fields of the provider's response, kept as they came.
     pub extra: Map<String, Value>,
+    /// The DPoP key the tokens are bound to (RFC 9449), when they are: the
+    /// private key every refresh and every resource request signs its
+    /// proof with. Stored with the tokens, so only in stores that protect
+    /// secrets ([`TokenStore::protects_secrets`](crate::TokenStore::protects_secrets));
+    /// plain-text stores refuse such a set with
+    /// [`Error::DpopKeyUnprotected`](crate::Error::DpopKeyUnprotected).
+    pub dpop_key: Option<DpopKey>,
 }
 
 impl TokenSet {
@@ -74,6 +82,7 @@ impl TokenSet {
             resource_server: None,
             identity_id: None,
             extra: Map::new(),
+            dpop_key: None,
         }
     }
 
@@ -121,6 +130,17 @@ impl TokenSet {
     pub fn with_identity_id(mut self, id: impl Into<String>) -> Self {
         self.identity_id = Some(id.into());
         self
+    }
+
+    /// Binds the set to a DPoP key (see [`dpop_key`](Self::dpop_key)).
+    pub fn with_dpop_key(mut self, key: DpopKey) -> Self {
+        self.dpop_key = Some(key);
+        self
+    }
+
+    /// Whether the tokens are DPoP-bound (they carry their key).
+    pub fn is_dpop_bound(&self) -> bool {
+        self.dpop_key.is_some()
     }
 
     /// Whether the access token expires within `leeway_secs` from now.
@@ -194,6 +214,7 @@ impl fmt::Debug for TokenSet {
             .field("resource_server", &self.resource_server)
             .field("identity_id", &self.identity_id)
             .field("extra_keys", &self.extra.keys().collect::<Vec<_>>())
+            .field("dpop_key", &self.dpop_key)
             .finish()
     }
 }
@@ -235,6 +256,9 @@ struct Wire {
     resource_server: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     identity_id: Option<String>,
+    /// oauthkit only: the DPoP private key (PKCS#8), see `TokenSet::dpop_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dpop_key: Option<DpopKey>,
 }
 
 fn default_token_type() -> String {
@@ -255,6 +279,7 @@ impl Serialize for TokenSet {
             expires_at: self.expires_at,
             resource_server: self.resource_server.clone(),
             identity_id: self.identity_id.clone(),
+            dpop_key: self.dpop_key.clone(),
         }
         .serialize(serializer)
     }
@@ -282,6 +307,7 @@ impl<'de> Deserialize<'de> for TokenSet {
             resource_server: w.resource_server,
             identity_id: w.identity_id,
             extra: w.raw,
+            dpop_key: w.dpop_key,
         })
     }
 }

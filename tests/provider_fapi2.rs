@@ -3,13 +3,14 @@
 //! break the profile are refused when the provider is built, naming the
 //! rule; an accepted configuration pushes its request (PAR) with
 //! private_key_jwt without being asked to, requires RFC 9207 `iss` on the
-//! callback, and refuses PKCE off. The code exchange needs a DPoP proof
-//! (the server's client has `dpop_bound_access_tokens`); until DPoP is
-//! wired into providers the test checks that the server asks for it.
+//! callback, and refuses PKCE off; the code exchange with a DPoP proof
+//! (the server's client has `dpop_bound_access_tokens`) gets DPoP-bound
+//! tokens and an ES256 ID token that validates.
 
 mod support;
 
 use oauthkit::provider::client_assertion::PrivateKeyJwt;
+use oauthkit::provider::dpop::DpopConfig;
 use oauthkit::provider::profile::SecurityProfile;
 use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
@@ -27,7 +28,7 @@ fn rule_of(e: Error) -> &'static str {
 }
 
 #[test]
-fn fapi2_refuses_bad_settings_then_pushes_with_private_key_jwt_and_requires_iss() {
+fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() {
     let idp = NodeIdp::start_script("fapi-server.mjs");
     let keys: serde_json::Value = serde_json::from_str(
         &ureq::get(&format!("{}/test/keys", idp.issuer))
@@ -49,9 +50,9 @@ fn fapi2_refuses_bad_settings_then_pushes_with_private_key_jwt_and_requires_iss(
         let mut c = OidcConfig::new(&idp.issuer, &client)
             .with_scopes(["openid", "offline_access"])
             .with_private_key_jwt(PrivateKeyJwt::new(key.clone()))
-            .with_profile(SecurityProfile::Fapi2);
-        // what DPoP support sets; FAPI 2.0 refuses to build without it
-        c.sender_constrained = true;
+            .with_profile(SecurityProfile::Fapi2)
+            .with_dpop(DpopConfig::new());
+        c.name = "fapi".into();
         c
     };
 
@@ -61,7 +62,7 @@ fn fapi2_refuses_bad_settings_then_pushes_with_private_key_jwt_and_requires_iss(
         (good().with_client_secret("a-client-secret"), "client-auth"),
         (
             OidcConfig {
-                sender_constrained: false,
+                dpop: None,
                 ..good()
             },
             "sender-constrained",
@@ -109,13 +110,14 @@ fn fapi2_refuses_bad_settings_then_pushes_with_private_key_jwt_and_requires_iss(
 
     // PAR without being asked: the profile (and this server) require it
     let pkce = Pkce::generate();
+    let key = p.dpop().expect("DPoP on").generate_key().unwrap();
     let url = p
         .build_authorize_url(&AuthorizeRequest {
             redirect_uri,
             state: "state-2",
             pkce: Some(&pkce),
             nonce: Some("nonce-2"),
-            extra_params: &[("prompt", "consent")],
+            extra_params: &[("prompt", "consent"), ("dpop_jkt", key.thumbprint())],
         })
         .unwrap();
     let names: Vec<String> = url::Url::parse(&url)
@@ -136,18 +138,24 @@ fn fapi2_refuses_bad_settings_then_pushes_with_private_key_jwt_and_requires_iss(
         .is_err());
     p.check_authorization_response_iss(Some(&iss)).unwrap();
 
-    // The exchange (authenticated with private_key_jwt) reaches the token
-    // endpoint, which wants the DPoP proof FAPI 2.0 requires: what remains
-    // for the DPoP work.
-    let e = p
-        .exchange_code(&code, redirect_uri, Some(pkce.verifier()), Some("nonce-2"))
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
-    let details = ureq::get(&format!("{}/test/errors", idp.issuer))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
+    // The exchange (private_key_jwt, a DPoP proof by the key whose
+    // thumbprint went out as dpop_jkt) gets DPoP-bound tokens; the ES256 ID
+    // token is validated on the way.
+    let tokens = p
+        .exchange_code_dpop(
+            &code,
+            redirect_uri,
+            Some(pkce.verifier()),
+            Some("nonce-2"),
+            &key,
+        )
         .unwrap();
-    assert!(details.contains("DPoP proof JWT not provided"), "{details}");
+    assert!(
+        tokens.token_type.eq_ignore_ascii_case("DPoP"),
+        "{}",
+        tokens.token_type
+    );
+    assert_eq!(tokens.identity_id.as_deref(), Some("fiona"));
+    assert!(tokens.dpop_key.is_some(), "the key travels with the tokens");
+    assert!(tokens.refresh_token.is_some());
 }

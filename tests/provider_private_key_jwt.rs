@@ -503,8 +503,9 @@ fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
         .contains("code_challenge="));
     // FAPI 2.0
     let fapi = |cfg: OAuth2Config| {
-        let mut cfg = cfg.with_profile(SecurityProfile::Fapi2);
-        cfg.sender_constrained = true;
+        let cfg = cfg
+            .with_profile(SecurityProfile::Fapi2)
+            .with_dpop(oauthkit::provider::dpop::DpopConfig::new());
         match OAuth2Provider::new(cfg) {
             Err(Error::SecurityProfile { rule, .. }) => rule,
             Err(other) => panic!("{other}"),

@@ -644,6 +644,81 @@ static void test_log_callback(void) {
     dev_stop(&d);
 }
 
+/* A DPoP-bound token set (an ES256 test key, generated for this test
+ * only) in a memory store: header values for an API call, the resource
+ * server's nonce, DPoP settings of a provider, a plain-text store refusing
+ * the key. No network. */
+static const char DPOP_JSON[] =
+    "{\"access_token\": \"c-at\", \"token_type\": \"DPoP\", \"expires_in\": 3600, "
+    "\"dpop_key\": {\"alg\": \"ES256\", \"pkcs8\": "
+    "\"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgpQ4Qgf602slxJel7hEnv1niBW_CKURT7rn4DABrvUvGhRANCAASxyO2qv5tWLG-"
+    "AZjgYOcoicyRSN3yyVKk-cnRMqb5JtBk9z1VtOBTVjZtQ0RJ8REHm79ZKGjNEqI-aCmUmtpyS\"}}";
+
+static void test_dpop(void) {
+    OakProvider *provider = NULL, *dpop_provider = NULL;
+    OakStore *store = NULL, *file = NULL;
+    OakTokenSet *bound = NULL, *plain = NULL;
+    OakSession *session = NULL;
+    char *authorization = NULL, *proof = NULL, *alg = NULL, *proof2 = NULL, *authorization2 = NULL;
+    bool retry = false;
+
+    CHECK_OK(oak_provider_oidc("https://idp.example", "c-client", NULL, NULL, &provider));
+    CHECK_OK(oak_provider_dpop_algorithm(provider, &alg));
+    CHECK(alg == NULL);
+    const char *names[] = {"OAUTHKIT_PROVIDER", "OAUTHKIT_CLIENT_ID", "OAUTHKIT_ISSUER_URL", "OAUTHKIT_DPOP"};
+    const char *values[] = {"oidc", "c-client", "https://idp.example", "EdDSA"};
+    CHECK_OK(oak_provider_from_settings(names, values, 4, &dpop_provider));
+    CHECK_OK(oak_provider_dpop_algorithm(dpop_provider, &alg));
+    CHECK_STR(alg, "EdDSA");
+    const char *bad[] = {"oidc", "c-client", "https://idp.example", "HS256"};
+    OakProvider *refused = NULL;
+    CHECK_ERR(oak_provider_from_settings(names, bad, 4, &refused), OAK_ERR_INVALID_ARGUMENT, "OAUTHKIT_DPOP");
+    CHECK(refused == NULL);
+
+    CHECK_OK(oak_token_set_from_json(DPOP_JSON, &bound));
+    CHECK_OK(oak_token_set_new("c-plain", &plain));
+    CHECK_OK(oak_store_open("memory:", &store));
+    CHECK_OK(oak_store_save(store, "bound", bound));
+    CHECK_OK(oak_store_save(store, "plain", plain));
+    /* a plain-text store refuses the private key, saying how to fix it */
+    CHECK_OK(oak_store_open(file_spec("dpop"), &file));
+    CHECK_ERR(oak_store_save(file, "bound", bound), OAK_ERR_UNSUPPORTED, "encrypt=");
+    CHECK(strstr(oak_last_error_message(), "MIGHAgEA") == NULL);
+
+    CHECK_OK(oak_session_new(provider, store, NULL, NULL, &session));
+    CHECK_OK(oak_dpop_headers(session, "bound", "GET", "https://api.example/v1/items?page=2", &authorization, &proof));
+    CHECK_STR(authorization, "DPoP c-at");
+    CHECK(proof != NULL && strchr(proof, '.') != NULL && strchr(strchr(proof, '.') + 1, '.') != NULL);
+    /* the API asks for a nonce: record it, send again with new headers */
+    CHECK_OK(oak_dpop_record_nonce(session, "https://api.example/v1/items", 401,
+                                   "DPoP error=\"use_dpop_nonce\"", "n-1", &retry));
+    CHECK(retry);
+    CHECK_OK(oak_dpop_headers(session, "bound", "GET", "https://api.example/v1/items", &authorization2, &proof2));
+    CHECK(strcmp(proof, proof2) != 0);
+    CHECK_OK(oak_dpop_record_nonce(session, "https://api.example/v1/items", 200, NULL, NULL, &retry));
+    CHECK(!retry);
+    oak_string_free(authorization);
+    oak_string_free(proof);
+    authorization = proof = NULL;
+    CHECK_ERR(oak_dpop_headers(session, "plain", "GET", "https://api.example/", &authorization, &proof),
+              OAK_ERR_INVALID_ARGUMENT, "not DPoP-bound");
+    CHECK(authorization == NULL && proof == NULL);
+    CHECK_ERR(oak_dpop_headers(session, "bound", "GET", "not a url", &authorization, &proof),
+              OAK_ERR_INVALID_ARGUMENT, "URL");
+    CHECK(authorization == NULL && proof == NULL);
+
+    oak_string_free(authorization2);
+    oak_string_free(proof2);
+    oak_string_free(alg);
+    oak_session_free(session);
+    oak_token_set_free(bound);
+    oak_token_set_free(plain);
+    oak_store_free(store);
+    oak_store_free(file);
+    oak_provider_free(provider);
+    oak_provider_free(dpop_provider);
+}
+
 static void test_provider_revoke(void) {
     struct dev d;
     if (!dev_start(&d, true)) {
@@ -1011,6 +1086,12 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
                                 P(1, char *)))                                                                   \
     OUT_CASE(oak_provider_from_settings, 1, SIZES(PTR),                                                        \
              oak_provider_from_settings(NULL, NULL, 1, P(0, OakProvider *)))                                     \
+    OUT_CASE(oak_dpop_headers, 1, SIZES(PTR, PTR),                                                             \
+             oak_dpop_headers(NULL, NULL, NULL, NULL, P(0, char *), P(1, char *)))                               \
+    OUT_CASE(oak_dpop_record_nonce, 1, SIZES(sizeof(bool)),                                                    \
+             oak_dpop_record_nonce(NULL, NULL, 0, NULL, NULL, P(0, bool)))                                       \
+    OUT_CASE(oak_provider_dpop_algorithm, 1, SIZES(PTR),                                                       \
+             oak_provider_dpop_algorithm(NULL, P(0, char *)))                                                    \
     OUT_CASE(oak_dev_provider_start, 0, SIZES(PTR), oak_dev_provider_start(true, 0, false, P(0, OakDevProvider *))) \
     OUT_CASE(oak_dev_provider_issuer, 1, SIZES(PTR), oak_dev_provider_issuer(NULL, P(0, char *)))                \
     OUT_CASE(oak_dev_provider_client_id, 1, SIZES(PTR), oak_dev_provider_client_id(NULL, P(0, char *)))          \
@@ -1087,6 +1168,7 @@ int main(void) {
     RUN(test_sign_in_refresh_and_logout);
     RUN(test_token_exchange);
     RUN(test_provider_revoke);
+    RUN(test_dpop);
     RUN(test_flow_cancel_deny_and_failures);
     RUN(test_out_params_reset_on_failure);
     RUN(test_log_callback);

@@ -417,6 +417,31 @@ class Session {
         return had;
     }
 
+    /// DPoP (RFC 9449) header values for one API request with the
+    /// DPoP-bound tokens of key: `Authorization` and `DPoP`.
+    struct DpopHeaders {
+        SecretString authorization;
+        SecretString dpop;
+    };
+    DpopHeaders dpop_headers(const std::string &key, const std::string &method, const std::string &url) const {
+        char *authorization = nullptr, *dpop = nullptr;
+        detail::check(oak_dpop_headers(raw_, detail::c_str(key, "key"), detail::c_str(method, "method"),
+                                       detail::c_str(url, "url"), &authorization, &dpop));
+        return DpopHeaders{SecretString(authorization), SecretString(dpop)};
+    }
+    /// Records the resource server's answer (its `DPoP-Nonce`); whether to
+    /// send the request once more with new headers.
+    bool record_dpop_nonce(const std::string &url, uint16_t status,
+                           const std::optional<std::string> &www_authenticate,
+                           const std::optional<std::string> &dpop_nonce) const {
+        bool retry = false;
+        detail::check(oak_dpop_record_nonce(
+            raw_, detail::c_str(url, "url"), status,
+            www_authenticate ? detail::c_str(*www_authenticate, "www_authenticate") : nullptr,
+            dpop_nonce ? detail::c_str(*dpop_nonce, "dpop_nonce") : nullptr, &retry));
+        return retry;
+    }
+
     const OakSession *get() const noexcept { return raw_; }
 
   private:

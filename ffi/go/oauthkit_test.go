@@ -239,3 +239,58 @@ func TestConcurrentSaves(t *testing.T) {
 		t.Fatalf("keys %v", keys)
 	}
 }
+
+// A DPoP-bound token set (an ES256 test key made for this test only):
+// header values for an API call, the resource server's nonce.
+const dpopTokenJSON = `{"access_token": "go-at", "token_type": "DPoP", "expires_in": 3600,
+ "dpop_key": {"alg": "ES256", "pkcs8": "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgpQ4Qgf602slxJel7hEnv1niBW_CKURT7rn4DABrvUvGhRANCAASxyO2qv5tWLG-AZjgYOcoicyRSN3yyVKk-cnRMqb5JtBk9z1VtOBTVjZtQ0RJ8REHm79ZKGjNEqI-aCmUmtpyS"}}`
+
+func TestDPoPHeaders(t *testing.T) {
+	provider, err := NewOIDCProvider("https://idp.example", "go-client", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer provider.Close()
+	store, _ := OpenStore("memory:")
+	defer store.Close()
+	bound, err := TokenSetFromJSON(dpopTokenJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bound.Close()
+	if err := store.Save("bound", bound); err != nil {
+		t.Fatal(err)
+	}
+	plainFile, _ := OpenStore("file:" + t.TempDir() + "/t.json")
+	defer plainFile.Close()
+	if err := plainFile.Save("bound", bound); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "encrypt=") {
+		t.Fatalf("a plain-text store took the key: %v", err)
+	}
+	session, err := NewSession(provider, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close()
+	url := "https://api.example/v1/items"
+	h, err := session.DPoPHeaders("bound", "GET", url+"?page=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Authorization != "DPoP go-at" || strings.Count(h.DPoP, ".") != 2 {
+		t.Fatalf("headers %q %q", h.Authorization, h.DPoP)
+	}
+	retry, err := session.RecordDPoPNonce(url, 401, `DPoP error="use_dpop_nonce"`, "n-1")
+	if err != nil || !retry {
+		t.Fatalf("retry %v %v", retry, err)
+	}
+	again, _ := session.DPoPHeaders("bound", "GET", url)
+	if again.DPoP == h.DPoP {
+		t.Fatal("a proof was reused")
+	}
+	if retry, _ := session.RecordDPoPNonce(url, 200, "", ""); retry {
+		t.Fatal("retry after a 200")
+	}
+	if _, err := session.DPoPHeaders("missing", "GET", url); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing key: %v", err)
+	}
+}

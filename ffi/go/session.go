@@ -115,3 +115,71 @@ func (s *Session) Logout(key string) (bool, error) {
 	err := s.withKey(key, func(k *C.char) C.OakStatus { return C.oak_session_logout(s.raw, k, &had) })
 	return bool(had), err
 }
+
+// DPoPHeaders are the header values for one API request with DPoP-bound
+// tokens (RFC 9449): send Authorization and DPoP as they are.
+type DPoPHeaders struct {
+	Authorization string
+	DPoP          string
+}
+
+// DPoPHeaders gives the headers for method on url with the DPoP-bound
+// tokens of key (refreshed first when due, with the same key).
+func (s *Session) DPoPHeaders(key, method, url string) (DPoPHeaders, error) {
+	m, err := cString(method, "method")
+	if err != nil {
+		return DPoPHeaders{}, err
+	}
+	defer freeC(m)
+	u, err := cString(url, "url")
+	if err != nil {
+		return DPoPHeaders{}, err
+	}
+	defer freeC(u)
+	var authz, proof *C.char
+	if err := s.withKey(key, func(k *C.char) C.OakStatus {
+		return C.oak_dpop_headers(s.raw, k, m, u, &authz, &proof)
+	}); err != nil {
+		return DPoPHeaders{}, err
+	}
+	a, _ := takeString(authz)
+	p, _ := takeString(proof)
+	return DPoPHeaders{Authorization: a, DPoP: p}, nil
+}
+
+// RecordDPoPNonce records a resource server's answer to a DPoP request
+// (its DPoP-Nonce header; "" when absent) and says whether to send the
+// request once more with new headers.
+func (s *Session) RecordDPoPNonce(url string, status uint16, wwwAuthenticate, dpopNonce string) (bool, error) {
+	u, err := cString(url, "url")
+	if err != nil {
+		return false, err
+	}
+	defer freeC(u)
+	opt := func(v, name string) (*C.char, error) {
+		if v == "" {
+			return nil, nil
+		}
+		return cString(v, name)
+	}
+	w, err := opt(wwwAuthenticate, "www_authenticate")
+	if err != nil {
+		return false, err
+	}
+	if w != nil {
+		defer freeC(w)
+	}
+	n, err := opt(dpopNonce, "dpop_nonce")
+	if err != nil {
+		return false, err
+	}
+	if n != nil {
+		defer freeC(n)
+	}
+	var retry C.bool
+	err = call(func() C.OakStatus {
+		return C.oak_dpop_record_nonce(s.raw, u, C.uint16_t(status), w, n, &retry)
+	})
+	runtime.KeepAlive(s)
+	return bool(retry), err
+}

@@ -54,6 +54,7 @@ pub mod client_credentials;
 pub mod deploy;
 pub mod dev_provider;
 pub mod device;
+pub mod dpop;
 pub mod flow;
 pub mod flow_options;
 pub mod jwt_bearer;

@@ -442,7 +442,7 @@ impl DeployHandler {
             Ok(t) => t,
             Err(e) => return DeployResponse::error(502, "token_exchange_failed", &e.to_string()),
         };
-        let user_info = match self.provider.get_userinfo(tokens.access_token.expose()) {
+        let user_info = match self.provider.userinfo_for(&tokens) {
             Ok(Value::Null) | Err(_) => None,
             Ok(v) => Some(v),
         };

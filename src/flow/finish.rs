@@ -24,7 +24,7 @@ pub(crate) fn complete_sign_in(
     store: Option<&dyn TokenStore>,
 ) -> Result<AuthFlowResult> {
     let user_info = if fetch_userinfo {
-        match provider.get_userinfo(tokens.access_token.expose()) {
+        match provider.userinfo_for(&tokens) {
             Ok(Value::Null) | Err(_) => None,
             Ok(v) => Some(v),
         }

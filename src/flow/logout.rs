@@ -100,7 +100,7 @@ pub(crate) fn sign_out(
     let mut any_revoked = false;
     let mut unsupported = false;
     for (token, hint) in &sent {
-        match provider.revoke_token(token, Some(*hint)) {
+        match provider.revoke_token_of(&tokens, token, Some(*hint)) {
             Ok(true) => any_revoked = true,
             Ok(false) => unsupported = true,
             Err(e) => failures.push(RevocationFailure {

@@ -332,11 +332,17 @@ impl AuthFlowManager {
         let state = random::state();
         let nonce = random::nonce();
         let pkce = self.use_pkce.then(Pkce::generate);
-        let extra: Vec<(&str, &str)> = self
+        // DPoP (RFC 9449 §10): this sign-in's key, its thumbprint bound to
+        // the authorization code with `dpop_jkt`
+        let dpop_key = self.provider.dpop().map(|c| c.generate_key()).transpose()?;
+        let mut extra: Vec<(&str, &str)> = self
             .extra_params
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
+        if let Some(k) = &dpop_key {
+            extra.push(("dpop_jkt", k.thumbprint()));
+        }
         let url = self.provider.build_authorize_url(&AuthorizeRequest {
             redirect_uri: &redirect_uri,
             state: &state,
@@ -394,12 +400,20 @@ impl AuthFlowManager {
             return Err(Error::Cancelled);
         }
         self.status.set(AuthFlowState::Exchanging);
-        let tokens = self.provider.exchange_code(
-            code.expose(),
-            &redirect_uri,
-            pkce.as_ref().map(Pkce::verifier),
-            Some(&nonce),
-        )?;
+        let verifier = pkce.as_ref().map(Pkce::verifier);
+        let tokens = match &dpop_key {
+            Some(key) => self.provider.exchange_code_dpop(
+                code.expose(),
+                &redirect_uri,
+                verifier,
+                Some(&nonce),
+                key,
+            )?,
+            None => {
+                self.provider
+                    .exchange_code(code.expose(), &redirect_uri, verifier, Some(&nonce))?
+            }
+        };
         let store = self
             .store
             .clone()

@@ -231,12 +231,12 @@ impl RpLogout {
             if let Some(rt) = &t.refresh_token {
                 revoked |= self
                     .provider
-                    .revoke_token(rt.expose(), Some(TokenTypeHint::RefreshToken))
+                    .revoke_token_of(t, rt.expose(), Some(TokenTypeHint::RefreshToken))
                     .unwrap_or(false);
             }
             revoked |= self
                 .provider
-                .revoke_token(t.access_token.expose(), Some(TokenTypeHint::AccessToken))
+                .revoke_token_of(t, t.access_token.expose(), Some(TokenTypeHint::AccessToken))
                 .unwrap_or(false);
         }
         let deleted = tokens.is_some() && self.store.delete(key)?;

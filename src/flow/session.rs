@@ -30,6 +30,7 @@ use crate::store::TokenStore;
 use crate::token::TokenSet;
 
 mod client_credentials;
+mod dpop;
 
 /// Refresh when the access token expires within this margin (pywry's
 /// default; it absorbs clock skew and request latency).
@@ -64,6 +65,9 @@ pub struct SessionManager {
     lock_timeout: Duration,
     hook: Option<RefreshHook>,
     flights: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// DPoP nonces of the resource servers the application calls
+    /// (`session/dpop.rs`).
+    resource_nonces: crate::provider::dpop::DpopNonces,
 }
 
 impl std::fmt::Debug for SessionManager {
@@ -86,6 +90,7 @@ impl SessionManager {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             hook: None,
             flights: Mutex::new(HashMap::new()),
+            resource_nonces: Default::default(),
         }
     }
 

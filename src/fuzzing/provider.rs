@@ -79,6 +79,7 @@ pub fn token_response(data: &[u8]) {
         status: c.status,
         content_type: c.content_type,
         www_authenticate: None,
+        dpop_nonce: None,
         body: c.body,
     };
     let before = now_unix();

@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::error::{Error, Result};
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
+use crate::provider::dpop::{DpopConfig, DpopKey, DpopNonces};
 use crate::provider::http::{check_endpoint_url, Auth, Body, HttpClient, Method};
 use crate::provider::token_response::{
     oauth_error, parse_token_response_with, status_error, TokenTypeRule,
@@ -25,6 +26,26 @@ pub(crate) struct OAuthClient {
     /// RFC 8707 `resource` values sent with authorization, code-exchange
     /// and refresh requests.
     pub resources: Vec<String>,
+    /// DPoP (RFC 9449), when the provider is configured for it: proofs on
+    /// every token, userinfo and revocation request (`dpop/client.rs`).
+    pub dpop: Option<DpopState>,
+}
+
+/// A provider's DPoP settings and the nonces its authorization server gave
+/// (shared by clones of the client).
+#[derive(Debug, Clone)]
+pub(crate) struct DpopState {
+    pub config: DpopConfig,
+    pub nonces: DpopNonces,
+}
+
+impl DpopState {
+    pub fn new(config: Option<DpopConfig>) -> Option<Self> {
+        config.map(|config| DpopState {
+            config,
+            nonces: DpopNonces::new(),
+        })
+    }
 }
 
 impl OAuthClient {
@@ -104,6 +125,7 @@ impl OAuthClient {
         code: &str,
         redirect_uri: &str,
         pkce_verifier: Option<&str>,
+        key: Option<&DpopKey>,
         after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
         let mut form = vec![
@@ -117,7 +139,7 @@ impl OAuthClient {
         for r in &self.resources {
             form.push(("resource".into(), r.clone()));
         }
-        self.token_request("token", token_url, method, form, after)
+        self.token_request_bound("token", token_url, method, form, key, after)
     }
 
     /// `grant_type=refresh_token` (RFC 6749 §6). The old refresh token is
@@ -128,6 +150,7 @@ impl OAuthClient {
         token_url: &str,
         method: ClientAuthMethod,
         refresh_token: &str,
+        key: Option<&DpopKey>,
         after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
         let mut form = vec![
@@ -137,7 +160,7 @@ impl OAuthClient {
         for r in &self.resources {
             form.push(("resource".into(), r.clone()));
         }
-        let mut t = self.token_request("refresh", token_url, method, form, after)?;
+        let mut t = self.token_request_bound("refresh", token_url, method, form, key, after)?;
         if t.refresh_token.is_none() {
             t.refresh_token = Some(Secret::new(refresh_token));
         }
@@ -155,6 +178,28 @@ impl OAuthClient {
         form: Vec<(String, String)>,
         after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
+        self.token_request_bound(endpoint, url, method, form, None, after)
+    }
+
+    /// [`token_request`](Self::token_request) with the DPoP key to sign
+    /// with: with DPoP configured, `None` means a new key (device and
+    /// client-credentials grants, exchanges without `dpop_jkt`); the key
+    /// ends up in the token set.
+    pub(crate) fn token_request_bound(
+        &self,
+        endpoint: &str,
+        url: &str,
+        method: ClientAuthMethod,
+        form: Vec<(String, String)>,
+        key: Option<&DpopKey>,
+        after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
+    ) -> Result<TokenSet> {
+        if let Some(dpop) = &self.dpop {
+            return self.dpop_token_request(dpop, endpoint, url, method, form, key, after);
+        }
+        if key.is_some() {
+            return Err(crate::provider::dpop::not_configured());
+        }
         let applied = self.creds.apply(method, form)?;
         self.http.call(
             endpoint,
@@ -187,37 +232,52 @@ impl OAuthClient {
             Body::Empty,
             Auth::Bearer(access_token),
             &[],
-            |r, _| {
-                if r.is_success() {
-                    let v = r.json("userinfo")?;
-                    if !v.is_object() {
-                        return Err(Error::Http {
-                            endpoint: "userinfo".into(),
-                            message: "userinfo response is not a JSON object".into(),
-                            source: None,
-                        });
-                    }
-                    return Ok(v);
-                }
-                if let Some(e) = r
-                    .json("userinfo")
-                    .ok()
-                    .and_then(|v| oauth_error("userinfo", r.status, &v))
-                {
-                    return Err(e);
-                }
-                if let Some(e) = r
-                    .www_authenticate
-                    .as_deref()
-                    .and_then(|h| bearer_challenge_error(r.status, h))
-                {
-                    return Err(e);
-                }
-                Err(status_error("userinfo", &r))
-            },
+            |r, _| userinfo_answer(r),
         )
     }
 
+    /// [`userinfo`](Self::userinfo) for a token set: DPoP-bound sets send
+    /// `Authorization: DPoP` and a proof (`dpop/client.rs`).
+    pub fn userinfo_for(&self, url: &str, tokens: &TokenSet) -> Result<Value> {
+        match &tokens.dpop_key {
+            Some(key) => self.dpop_userinfo(url, tokens.access_token.expose(), key),
+            None => self.userinfo(url, tokens.access_token.expose()),
+        }
+    }
+}
+
+/// A userinfo response: the claims, or a typed error (from the JSON body or
+/// `WWW-Authenticate`).
+pub(crate) fn userinfo_answer(r: crate::provider::http::HttpResponse) -> Result<Value> {
+    if r.is_success() {
+        let v = r.json("userinfo")?;
+        if !v.is_object() {
+            return Err(Error::Http {
+                endpoint: "userinfo".into(),
+                message: "userinfo response is not a JSON object".into(),
+                source: None,
+            });
+        }
+        return Ok(v);
+    }
+    if let Some(e) = r
+        .json("userinfo")
+        .ok()
+        .and_then(|v| oauth_error("userinfo", r.status, &v))
+    {
+        return Err(e);
+    }
+    if let Some(e) = r
+        .www_authenticate
+        .as_deref()
+        .and_then(|h| bearer_challenge_error(r.status, h))
+    {
+        return Err(e);
+    }
+    Err(status_error("userinfo", &r))
+}
+
+impl OAuthClient {
     /// RFC 7009 revocation: POST `token` and `token_type_hint` with the
     /// token endpoint's client authentication. `Ok(true)` on 2xx.
     pub fn revoke(
@@ -226,19 +286,27 @@ impl OAuthClient {
         method: ClientAuthMethod,
         token: &str,
         hint: Option<TokenTypeHint>,
+        key: Option<&DpopKey>,
     ) -> Result<bool> {
         let mut form = vec![("token".to_owned(), token.to_owned())];
         if let Some(h) = hint {
             form.push(("token_type_hint".into(), h.as_str().into()));
         }
         let applied = self.creds.apply(method, form)?;
+        // DPoP: a proof by the token's key when there is one (RFC 9449
+        // defines none for revocation; servers that check get one)
+        let proof = match (&self.dpop, key) {
+            (Some(dpop), Some(k)) => Some(self.dpop_proof(dpop, "POST", url, None, k)?),
+            _ => None,
+        };
+        let headers: Vec<(&str, &str)> = proof.iter().map(|p| ("DPoP", p.as_str())).collect();
         self.http.call(
             "revocation",
             Method::Post,
             url,
             Body::Form(&applied.pairs()),
             applied.auth(),
-            &[],
+            &headers,
             |r, _| {
                 if r.is_success() {
                     return Ok(true);

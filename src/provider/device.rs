@@ -256,6 +256,7 @@ impl OAuthClient {
             creds: self.creds.clone(),
             scopes: authorization.scopes.clone(),
             resources: self.resources.clone(),
+            dpop: self.dpop.clone(),
         };
         match client.token_request("token", token_url, method, form, &mut |_| Ok(())) {
             Ok(t) => Ok(DevicePoll::Tokens(Box::new(t))),

@@ -203,6 +203,8 @@ pub struct HttpResponse {
     pub content_type: Option<String>,
     /// The `WWW-Authenticate` header, when present (userinfo errors).
     pub www_authenticate: Option<String>,
+    /// The `DPoP-Nonce` header, when present (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
     /// The body.
     pub body: Vec<u8>,
 }
@@ -250,6 +252,8 @@ pub enum Auth<'a> {
     Basic(&'a str, &'a str),
     /// `Bearer <token>` (RFC 6750 §2.1: never in the query string).
     Bearer(&'a str),
+    /// `DPoP <token>` (RFC 9449 §7.1), sent with a `DPoP` proof header.
+    Dpop(&'a str),
 }
 
 impl std::fmt::Debug for Auth<'_> {
@@ -258,6 +262,7 @@ impl std::fmt::Debug for Auth<'_> {
             Auth::None => f.write_str("None"),
             Auth::Basic(user, _) => write!(f, "Basic({user}, [redacted])"),
             Auth::Bearer(_) => f.write_str("Bearer([redacted])"),
+            Auth::Dpop(_) => f.write_str("Dpop([redacted])"),
         }
     }
 }
@@ -413,7 +418,7 @@ impl HttpClient {
                 red.add(password);
                 red.add(&basic_credentials(user, password));
             }
-            Auth::Bearer(token) => red.add(token),
+            Auth::Bearer(token) | Auth::Dpop(token) => red.add(token),
             Auth::None => {}
         }
         let result = self
@@ -475,6 +480,7 @@ impl HttpClient {
                 Some(format!("Basic {}", basic_credentials(user, password)))
             }
             Auth::Bearer(token) => Some(format!("Bearer {token}")),
+            Auth::Dpop(token) => Some(format!("DPoP {token}")),
         };
 
         macro_rules! decorate {
@@ -528,6 +534,7 @@ impl HttpClient {
         }
         let content_type = header("content-type").map(|c| sanitize(&c, 100));
         let www_authenticate = header("www-authenticate");
+        let dpop_nonce = header("dpop-nonce");
         let max = self.config.max_response_bytes;
         if let Some(len) = response.body().content_length() {
             if len > max {
@@ -546,6 +553,7 @@ impl HttpClient {
             status,
             content_type,
             www_authenticate,
+            dpop_nonce,
             body,
         })
     }

@@ -330,6 +330,7 @@ impl OAuthClient {
             creds: self.creds.clone(),
             scopes,
             resources: Vec::new(),
+            dpop: self.dpop.clone(),
         };
         let mut t = client.token_request("token", token_url, method, form, after)?;
         t.extra.insert(

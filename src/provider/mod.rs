@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::token::TokenSet;
+use dpop::{DpopConfig, DpopKey};
 
 pub mod base_url;
 mod client;
@@ -23,6 +24,7 @@ pub mod client_auth;
 pub mod client_credentials;
 pub mod device;
 pub mod discovery;
+pub mod dpop;
 pub mod end_session;
 pub mod github;
 pub mod google;
@@ -134,6 +136,10 @@ pub trait Provider: Send + Sync {
         let rt = current.refresh_token.as_ref().ok_or_else(|| {
             Error::InvalidArgument("the token set has no refresh token to refresh with".into())
         })?;
+        if current.dpop_key.is_some() {
+            // refresh_tokens has no key to sign with
+            return Err(dpop::not_configured());
+        }
         let fresh = self.refresh_tokens(rt.expose())?;
         identity::check_same_identity(current, &fresh)?;
         Ok(fresh)
@@ -240,5 +246,56 @@ pub trait Provider: Send + Sync {
             feature: "the JWT bearer grant",
             detail: "this provider type has no token endpoint for it".into(),
         })
+    }
+
+    /// The provider's DPoP settings (RFC 9449) when it is configured for
+    /// DPoP: the flows then generate a key per sign-in and send its
+    /// thumbprint as `dpop_jkt`; security profiles check it. `None` by
+    /// default.
+    fn dpop(&self) -> Option<&DpopConfig> {
+        None
+    }
+
+    /// [`exchange_code`](Self::exchange_code) signing its DPoP proof with
+    /// `key`, the sign-in's key (whose thumbprint went out as `dpop_jkt`);
+    /// the token set carries the key. The default is an
+    /// [`Error::ProviderUnsupported`].
+    fn exchange_code_dpop(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        pkce_verifier: Option<&str>,
+        nonce: Option<&str>,
+        key: &DpopKey,
+    ) -> Result<TokenSet> {
+        let _ = (code, redirect_uri, pkce_verifier, nonce, key);
+        Err(crate::Error::ProviderUnsupported {
+            provider: self.name().to_owned(),
+            feature: "DPoP",
+            detail: "this provider type cannot send DPoP proofs".into(),
+        })
+    }
+
+    /// The userinfo claims for a token set: with `Authorization: DPoP` and
+    /// a proof when the set is DPoP-bound, else as
+    /// [`get_userinfo`](Self::get_userinfo).
+    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Value> {
+        if tokens.dpop_key.is_some() {
+            return Err(dpop::not_configured());
+        }
+        self.get_userinfo(tokens.access_token.expose())
+    }
+
+    /// Revokes `token` of `tokens` (RFC 7009), with a DPoP proof by the
+    /// set's key when it is DPoP-bound and the provider uses DPoP. The
+    /// default calls [`revoke_token`](Self::revoke_token).
+    fn revoke_token_of(
+        &self,
+        tokens: &TokenSet,
+        token: &str,
+        hint: Option<TokenTypeHint>,
+    ) -> Result<bool> {
+        let _ = tokens;
+        self.revoke_token(token, hint)
     }
 }

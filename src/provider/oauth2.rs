@@ -4,9 +4,10 @@
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::provider::client::OAuthClient;
+use crate::provider::client::{DpopState, OAuthClient};
 use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
+use crate::provider::dpop::{DpopConfig, DpopKey};
 use crate::provider::http::{check_endpoint_url, HttpClient, HttpConfig};
 use crate::provider::par::{no_par_endpoint, ParPolicy};
 use crate::provider::profile::{ProfileSettings, SecurityProfile};
@@ -100,8 +101,9 @@ pub struct OAuth2Config {
     pub private_key_jwt: Option<PrivateKeyJwt>,
     /// The security profile whose rules the provider enforces.
     pub profile: SecurityProfile,
-    /// Whether tokens are sender-constrained (DPoP). FAPI 2.0 requires it.
-    pub sender_constrained: bool,
+    /// DPoP (RFC 9449), `None` (off) by default; see
+    /// [`OidcConfig::with_dpop`](crate::provider::OidcConfig::with_dpop).
+    pub dpop: Option<DpopConfig>,
 }
 
 impl OAuth2Config {
@@ -128,7 +130,7 @@ impl OAuth2Config {
             requires_par: false,
             private_key_jwt: None,
             profile: SecurityProfile::Default,
-            sender_constrained: false,
+            dpop: None,
         }
     }
 
@@ -158,6 +160,13 @@ impl OAuth2Config {
     /// Sets the security profile.
     pub fn with_profile(mut self, profile: SecurityProfile) -> Self {
         self.profile = profile;
+        self
+    }
+
+    /// Turns DPoP (RFC 9449) on, see
+    /// [`OidcConfig::with_dpop`](crate::provider::OidcConfig::with_dpop).
+    pub fn with_dpop(mut self, dpop: DpopConfig) -> Self {
+        self.dpop = Some(dpop);
         self
     }
 
@@ -235,7 +244,7 @@ impl OAuth2Provider {
             has_secret: config.client_secret.is_some(),
             client_auth: config.client_auth,
             private_key_jwt: config.private_key_jwt.as_ref(),
-            sender_constrained: config.sender_constrained,
+            sender_constrained: config.dpop.is_some(),
             par: config.par,
             has_par_endpoint_or_discovery: config.par_url.is_some(),
             // no ID tokens here
@@ -262,6 +271,7 @@ impl OAuth2Provider {
             },
             scopes: config.scopes.clone(),
             resources: config.resources.clone(),
+            dpop: DpopState::new(config.dpop),
         };
         let auth = match (&config.private_key_jwt, config.client_auth) {
             (Some(_), None | Some(ClientAuthMethod::PrivateKeyJwt)) => {
@@ -331,6 +341,7 @@ impl Provider for OAuth2Provider {
                 code,
                 redirect_uri,
                 pkce_verifier,
+                None,
                 &mut |_| Ok(()),
             )
         })
@@ -342,6 +353,7 @@ impl Provider for OAuth2Provider {
                 &self.config.token_url,
                 self.auth,
                 refresh_token,
+                None,
                 &mut |_| Ok(()),
             )?;
             crate::provider::profile::warn_unrotated(
@@ -353,6 +365,79 @@ impl Provider for OAuth2Provider {
             );
             Ok(t)
         })
+    }
+
+    fn refresh_token_set(&self, current: &TokenSet) -> Result<TokenSet> {
+        let rt = current.refresh_token.as_ref().ok_or_else(|| {
+            crate::Error::InvalidArgument(
+                "the token set has no refresh token to refresh with".into(),
+            )
+        })?;
+        let fresh = self.client.http.guard(&[rt.expose()], || {
+            self.client.refresh(
+                &self.config.token_url,
+                self.auth,
+                rt.expose(),
+                current.dpop_key.as_ref(),
+                &mut |_| Ok(()),
+            )
+        })?;
+        crate::provider::identity::check_same_identity(current, &fresh)?;
+        Ok(fresh)
+    }
+
+    fn dpop(&self) -> Option<&DpopConfig> {
+        self.config.dpop.as_ref()
+    }
+
+    fn exchange_code_dpop(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        pkce_verifier: Option<&str>,
+        _nonce: Option<&str>,
+        key: &DpopKey,
+    ) -> Result<TokenSet> {
+        let secrets = [code, pkce_verifier.unwrap_or_default()];
+        self.client.http.guard(&secrets, || {
+            self.client.exchange_code(
+                &self.config.token_url,
+                self.auth,
+                code,
+                redirect_uri,
+                pkce_verifier,
+                Some(key),
+                &mut |_| Ok(()),
+            )
+        })
+    }
+
+    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Value> {
+        let at = tokens.access_token.expose();
+        self.client
+            .http
+            .guard(&[at], || match &self.config.userinfo_url {
+                Some(u) => self.client.userinfo_for(u, tokens),
+                None => Ok(Value::Null),
+            })
+    }
+
+    fn revoke_token_of(
+        &self,
+        tokens: &TokenSet,
+        token: &str,
+        hint: Option<TokenTypeHint>,
+    ) -> Result<bool> {
+        self.client
+            .http
+            .guard(&[token], || match &self.config.revocation {
+                Revocation::None => Ok(false),
+                Revocation::Rfc7009(u) => {
+                    self.client
+                        .revoke(u, self.auth, token, hint, tokens.dpop_key.as_ref())
+                }
+                Revocation::GitHubApplicationsApi(u) => self.client.revoke_github(u, token),
+            })
     }
 
     fn get_userinfo(&self, access_token: &str) -> Result<Value> {
@@ -369,7 +454,7 @@ impl Provider for OAuth2Provider {
             .http
             .guard(&[token], || match &self.config.revocation {
                 Revocation::None => Ok(false),
-                Revocation::Rfc7009(u) => self.client.revoke(u, self.auth, token, hint),
+                Revocation::Rfc7009(u) => self.client.revoke(u, self.auth, token, hint, None),
                 Revocation::GitHubApplicationsApi(u) => self.client.revoke_github(u, token),
             })
     }

@@ -8,10 +8,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::provider::client::OAuthClient;
+use crate::provider::client::{DpopState, OAuthClient};
 use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
 use crate::provider::discovery::{self, ProviderMetadata};
+use crate::provider::dpop::{DpopConfig, DpopKey};
 use crate::provider::http::{check_endpoint_url, HttpClient, HttpConfig};
 use crate::provider::id_token::{
     algorithm_allow_list, Expected, ExpectedIssuer, IdTokenClaims, IdTokenSettings,
@@ -117,9 +118,9 @@ pub struct OidcConfig {
     pub par: ParPolicy,
     /// The security profile whose rules the provider enforces.
     pub profile: SecurityProfile,
-    /// Whether tokens are sender-constrained (DPoP). FAPI 2.0 requires it;
-    /// DPoP support sets it.
-    pub sender_constrained: bool,
+    /// DPoP (RFC 9449): sender-constrained tokens, `None` (off) by default.
+    /// See [`with_dpop`](Self::with_dpop).
+    pub dpop: Option<DpopConfig>,
 }
 
 impl OidcConfig {
@@ -145,7 +146,7 @@ impl OidcConfig {
             private_key_jwt: None,
             par: ParPolicy::WhenRequired,
             profile: SecurityProfile::Default,
-            sender_constrained: false,
+            dpop: None,
         }
     }
 
@@ -170,6 +171,24 @@ impl OidcConfig {
     /// Sets the security profile.
     pub fn with_profile(mut self, profile: SecurityProfile) -> Self {
         self.profile = profile;
+        self
+    }
+
+    /// Turns DPoP (RFC 9449) on: every sign-in gets its own key, every
+    /// token, userinfo and revocation request a proof, and the tokens are
+    /// bound to the key (kept in [`TokenSet::dpop_key`]). See `docs/dpop.md`.
+    ///
+    /// ```
+    /// use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
+    /// use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig};
+    /// let cfg = OidcConfig::new("https://idp.example", "my-client")
+    ///     .with_dpop(DpopConfig::new().with_algorithm(DpopAlgorithm::Es256));
+    /// let p = OidcProvider::new(cfg)?;
+    /// assert_eq!(p.dpop().unwrap().algorithm(), DpopAlgorithm::Es256);
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn with_dpop(mut self, dpop: DpopConfig) -> Self {
+        self.dpop = Some(dpop);
         self
     }
 
@@ -281,7 +300,7 @@ impl OidcProvider {
             has_secret: config.client_secret.is_some(),
             client_auth: config.client_auth,
             private_key_jwt: config.private_key_jwt.as_ref(),
-            sender_constrained: config.sender_constrained,
+            sender_constrained: config.dpop.is_some(),
             par: config.par,
             // discovery names it, or the first request fails with a typed
             // error naming PAR
@@ -304,6 +323,7 @@ impl OidcProvider {
             },
             scopes: config.scopes.clone(),
             resources: config.resources.clone(),
+            dpop: DpopState::new(config.dpop),
         };
         Ok(OidcProvider {
             config,
@@ -640,16 +660,21 @@ impl OidcProvider {
 
     /// A refresh whose ID token, if any, must name `previous` (else the
     /// user this object saw the refresh token issued to).
-    fn refresh_with(&self, refresh_token: &str, previous: Option<Identity>) -> Result<TokenSet> {
+    fn refresh_with(
+        &self,
+        refresh_token: &str,
+        previous: Option<Identity>,
+        key: Option<&DpopKey>,
+    ) -> Result<TokenSet> {
         let previous = previous.or_else(|| self.identities.lookup(refresh_token));
         let url = self.required(Endpoint::Token, "token")?;
         let mut who = None;
-        let mut t = self
-            .client
-            .refresh(&url, self.auth_method()?, refresh_token, &mut |t| {
-                who = self.check_id_token(t, None, Some(previous.as_ref()))?;
-                Ok(())
-            })?;
+        let mut t =
+            self.client
+                .refresh(&url, self.auth_method()?, refresh_token, key, &mut |t| {
+                    who = self.check_id_token(t, None, Some(previous.as_ref()))?;
+                    Ok(())
+                })?;
         if t.identity_id.is_none() {
             t.identity_id = who.as_ref().map(|w| w.sub.clone());
         }
@@ -668,6 +693,38 @@ impl OidcProvider {
         if let (Some(rt), Some(who)) = (&t.refresh_token, who) {
             self.identities.remember(rt.expose(), who);
         }
+    }
+}
+
+impl OidcProvider {
+    /// The code exchange, with the sign-in's DPoP key when there is one.
+    fn exchange(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        pkce_verifier: Option<&str>,
+        nonce: Option<&str>,
+        key: Option<&DpopKey>,
+    ) -> Result<TokenSet> {
+        let secrets = [code, pkce_verifier.unwrap_or_default()];
+        self.guard(&secrets, || {
+            let url = self.required(Endpoint::Token, "token")?;
+            let mut who = None;
+            let t = self.client.exchange_code(
+                &url,
+                self.auth_method()?,
+                code,
+                redirect_uri,
+                pkce_verifier,
+                key,
+                &mut |t| {
+                    who = self.check_id_token(t, nonce, None)?;
+                    Ok(())
+                },
+            )?;
+            self.remember(&t, who);
+            Ok(t)
+        })
     }
 }
 
@@ -712,28 +769,54 @@ impl Provider for OidcProvider {
         pkce_verifier: Option<&str>,
         nonce: Option<&str>,
     ) -> Result<TokenSet> {
-        let secrets = [code, pkce_verifier.unwrap_or_default()];
-        self.guard(&secrets, || {
-            let url = self.required(Endpoint::Token, "token")?;
-            let mut who = None;
-            let t = self.client.exchange_code(
-                &url,
+        self.exchange(code, redirect_uri, pkce_verifier, nonce, None)
+    }
+
+    fn dpop(&self) -> Option<&DpopConfig> {
+        self.config.dpop.as_ref()
+    }
+
+    fn exchange_code_dpop(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        pkce_verifier: Option<&str>,
+        nonce: Option<&str>,
+        key: &DpopKey,
+    ) -> Result<TokenSet> {
+        self.exchange(code, redirect_uri, pkce_verifier, nonce, Some(key))
+    }
+
+    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Value> {
+        let at = tokens.access_token.expose();
+        self.guard(&[at], || match self.endpoint(Endpoint::Userinfo)? {
+            Some(u) => self.client.userinfo_for(&u, tokens),
+            None => Ok(Value::Null),
+        })
+    }
+
+    fn revoke_token_of(
+        &self,
+        tokens: &TokenSet,
+        token: &str,
+        hint: Option<TokenTypeHint>,
+    ) -> Result<bool> {
+        self.guard(&[token], || match self.endpoint(Endpoint::Revocation)? {
+            Some(u) => self.client.revoke(
+                &u,
                 self.auth_method()?,
-                code,
-                redirect_uri,
-                pkce_verifier,
-                &mut |t| {
-                    who = self.check_id_token(t, nonce, None)?;
-                    Ok(())
-                },
-            )?;
-            self.remember(&t, who);
-            Ok(t)
+                token,
+                hint,
+                tokens.dpop_key.as_ref(),
+            ),
+            None => Ok(false),
         })
     }
 
     fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet> {
-        self.guard(&[refresh_token], || self.refresh_with(refresh_token, None))
+        self.guard(&[refresh_token], || {
+            self.refresh_with(refresh_token, None, None)
+        })
     }
 
     fn refresh_token_set(&self, current: &TokenSet) -> Result<TokenSet> {
@@ -741,7 +824,11 @@ impl Provider for OidcProvider {
             Error::InvalidArgument("the token set has no refresh token to refresh with".into())
         })?;
         self.guard(&[rt.expose()], || {
-            let fresh = self.refresh_with(rt.expose(), Identity::of(current))?;
+            let fresh = self.refresh_with(
+                rt.expose(),
+                Identity::of(current),
+                current.dpop_key.as_ref(),
+            )?;
             check_same_identity(current, &fresh)?;
             Ok(fresh)
         })
@@ -758,7 +845,9 @@ impl Provider for OidcProvider {
 
     fn revoke_token(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<bool> {
         self.guard(&[token], || match self.endpoint(Endpoint::Revocation)? {
-            Some(u) => self.client.revoke(&u, self.auth_method()?, token, hint),
+            Some(u) => self
+                .client
+                .revoke(&u, self.auth_method()?, token, hint, None),
             None => Ok(false),
         })
     }

@@ -8,7 +8,7 @@
 //! | `exact-redirect` | yes | yes | the redirect URI of the exchange is the one of the request (oauthkit always does this; nothing to configure) |
 //! | `refresh-rotation` | yes | yes | a public client's refresh that does not rotate the refresh token is logged as a warning |
 //! | `par-required` | | yes | authorization requests are pushed (RFC 9126); a provider without a PAR endpoint is refused |
-//! | `sender-constrained` | | yes | tokens must be sender-constrained (DPoP): `sender_constrained` must be on |
+//! | `sender-constrained` | | yes | tokens must be sender-constrained: DPoP on (`with_dpop`, `OAUTHKIT_DPOP`) |
 //! | `client-auth` | | yes | no client secret: `private_key_jwt`, or a public client with DPoP |
 //! | `signing-alg` | | yes | the `private_key_jwt` key signs with PS256, ES256 or EdDSA |
 //! | `id-token-alg` | | yes | ID tokens are accepted only with PS256, ES256 or EdDSA |
@@ -191,7 +191,7 @@ impl SecurityProfile {
         if !s.sender_constrained {
             return fail(
                 "sender-constrained",
-                "tokens must be sender-constrained: turn DPoP on (sender_constrained)",
+                "tokens must be sender-constrained: turn DPoP on (with_dpop, OAUTHKIT_DPOP)",
             );
         }
         if let Some(k) = s.private_key_jwt {

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::provider::client_assertion::PrivateKeyJwt;
+use crate::provider::dpop::{DpopAlgorithm, DpopConfig};
 use crate::provider::http::HttpConfig;
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 use crate::provider::oidc::{OidcConfig, OidcProvider};
@@ -149,11 +150,14 @@ pub struct ProviderSettings {
     /// The security profile (`OAUTHKIT_SECURITY_PROFILE`: `default`,
     /// `oauth2.1`, `fapi2`).
     pub security_profile: Option<SecurityProfile>,
+    /// DPoP (`OAUTHKIT_DPOP`: `ES256`, `EdDSA`, `RS256`, `PS256`, or `on`
+    /// for ES256; `off` or unset: no DPoP). See `docs/dpop.md`.
+    pub dpop: Option<DpopConfig>,
 }
 
 impl ProviderSettings {
     /// Every environment variable [`from_env`](Self::from_env) reads.
-    pub const VARIABLES: [&'static str; 22] = [
+    pub const VARIABLES: [&'static str; 23] = [
         "OAUTHKIT_PROVIDER",
         "OAUTHKIT_CLIENT_ID",
         "OAUTHKIT_CLIENT_SECRET",
@@ -176,6 +180,7 @@ impl ProviderSettings {
         "OAUTHKIT_PRIVATE_KEY_ALG",
         "OAUTHKIT_PRIVATE_KEY_KID",
         "OAUTHKIT_SECURITY_PROFILE",
+        "OAUTHKIT_DPOP",
     ];
 
     /// Settings for `provider` and `client_id`, everything else unset.
@@ -203,6 +208,7 @@ impl ProviderSettings {
             private_key_alg: None,
             private_key_kid: None,
             security_profile: None,
+            dpop: None,
         }
     }
 
@@ -268,6 +274,10 @@ impl ProviderSettings {
             security_profile: get("OAUTHKIT_SECURITY_PROFILE")
                 .map(|s| s.parse())
                 .transpose()?,
+            dpop: get("OAUTHKIT_DPOP")
+                .map(|s| parse_dpop(&s))
+                .transpose()?
+                .flatten(),
         })
     }
 
@@ -388,6 +398,7 @@ impl ProviderSettings {
 
     fn apply_oidc(&self, c: &mut OidcConfig, secret: Option<Secret>) -> Result<()> {
         c.client_secret = secret;
+        c.dpop = self.dpop.or(c.dpop);
         if let Some(s) = &self.scopes {
             c.scopes = s.clone();
         }
@@ -399,6 +410,7 @@ impl ProviderSettings {
 
     fn apply_oauth2(&self, c: &mut OAuth2Config, secret: Option<Secret>) -> Result<()> {
         c.client_secret = secret;
+        c.dpop = self.dpop.or(c.dpop);
         if let Some(s) = &self.scopes {
             c.scopes = s.clone();
         }
@@ -545,6 +557,39 @@ fn seconds(name: &str, value: &str) -> Result<std::time::Duration> {
 
 fn missing(field: &str, env: &str, kind: ProviderKind) -> Error {
     Error::InvalidArgument(format!("{field} ({env}) is required for provider '{kind}'"))
+}
+
+/// `OAUTHKIT_DPOP`: an algorithm name turns DPoP on with it, `on` with
+/// ES256; `off` turns it off.
+///
+/// ```
+/// use oauthkit::provider::{ProviderKind, ProviderSettings};
+/// use oauthkit::provider::dpop::DpopAlgorithm;
+/// let s = ProviderSettings::from_lookup(|k| match k {
+///     "OAUTHKIT_PROVIDER" => Some("oidc".into()),
+///     "OAUTHKIT_CLIENT_ID" => Some("app".into()),
+///     "OAUTHKIT_ISSUER_URL" => Some("https://idp.example".into()),
+///     "OAUTHKIT_DPOP" => Some("EdDSA".into()),
+///     _ => None,
+/// })?;
+/// assert_eq!(s.dpop.unwrap().algorithm(), DpopAlgorithm::EdDsa);
+/// assert!(s.build()?.dpop().is_some());
+/// # Ok::<(), oauthkit::Error>(())
+/// ```
+fn parse_dpop(value: &str) -> Result<Option<DpopConfig>> {
+    match value.trim() {
+        "off" | "none" | "false" | "0" => Ok(None),
+        "on" | "true" | "1" => Ok(Some(DpopConfig::new())),
+        alg => alg
+            .parse::<DpopAlgorithm>()
+            .map(|a| Some(DpopConfig::new().with_algorithm(a)))
+            .map_err(|_| {
+                Error::InvalidArgument(format!(
+                    "OAUTHKIT_DPOP '{}' is not one of ES256, EdDSA, RS256, PS256, on, off",
+                    alg.chars().take(20).collect::<String>()
+                ))
+            }),
+    }
 }
 
 #[cfg(test)]

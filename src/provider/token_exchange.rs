@@ -351,6 +351,7 @@ fn parse_exchange_response(
         status: response.status,
         content_type: response.content_type.clone(),
         www_authenticate: None,
+        dpop_nonce: None,
         body,
     };
     let mut tokens = parse_token_response_with(
@@ -409,6 +410,7 @@ mod tests {
             status,
             content_type: Some("application/json".into()),
             www_authenticate: None,
+            dpop_nonce: None,
             body: body.to_string().into_bytes(),
         };
         parse_exchange_response(r, &mut Redactor::new())

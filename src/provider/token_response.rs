@@ -38,19 +38,37 @@ pub const MAX_EXPIRES_IN: i64 = i32::MAX as i64;
 
 /// Which `token_type` values a token request accepts (RFC 6749 §7.1).
 ///
-/// Today only Bearer. When DPoP (RFC 9449) is added, a request that sent a
-/// DPoP proof will pass a rule that also accepts `DPoP`; a `DPoP` answer
-/// to a request without a proof stays an error (the token would be
-/// unusable as a bearer token).
+/// Without a DPoP proof only Bearer: a `DPoP` answer to a request without
+/// a proof is an error (the token would be unusable as a bearer token).
+/// With a proof (RFC 9449) only `DPoP`: a Bearer answer means the server
+/// did not bind the token, see [`TokenTypeRule::dpop`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TokenTypeRule {
-    /// Whether the request carried a DPoP proof (always `false` until DPoP
-    /// is supported).
+    /// Whether the request carried a DPoP proof.
     pub dpop_requested: bool,
 }
 
 impl TokenTypeRule {
+    /// The rule of a request that carried a DPoP proof: only `DPoP`.
+    ///
+    /// ```
+    /// use oauthkit::provider::token_response::TokenTypeRule;
+    /// use serde_json::json;
+    /// let rule = TokenTypeRule::dpop();
+    /// assert_eq!(rule.check("token", Some(&json!("DPoP"))).unwrap(), "DPoP");
+    /// assert_eq!(rule.check("token", Some(&json!("dpop"))).unwrap(), "dpop");
+    /// let e = rule.check("token", Some(&json!("Bearer"))).unwrap_err();
+    /// assert!(e.to_string().contains("did not bind"));
+    /// assert!(rule.check("token", None).is_err());
+    /// assert!(rule.check("token", Some(&json!("mac"))).is_err());
+    /// ```
+    pub fn dpop() -> Self {
+        TokenTypeRule {
+            dpop_requested: true,
+        }
+    }
+
     /// Checks a response's `token_type` member; returns the type to keep.
     ///
     /// ```
@@ -75,11 +93,26 @@ impl TokenTypeRule {
         }
         };
         match token_type {
-            None | Some(Value::Null) => Ok("Bearer".to_owned()),
-            Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => Ok(t.clone()),
+            // RFC 9449 §5: a server that bound the token says DPoP; a
+            // Bearer (or no) type means it ignored the proof, and using the
+            // token would silently drop the sender constraint.
             Some(Value::String(t)) if self.dpop_requested && t.eq_ignore_ascii_case("dpop") => {
                 Ok(t.clone())
             }
+            _ if self.dpop_requested => Err(Error::Http {
+                endpoint: endpoint.to_owned(),
+                message: format!(
+                    "the token response has {}, not DPoP, although the request carried a DPoP proof: the provider did not bind the token to the key (enable DPoP for this client at the provider, or turn DPoP off for it)",
+                    match token_type {
+                        Some(Value::String(t)) => format!("token_type {:?}", t.chars().take(40).collect::<String>()),
+                        None | Some(Value::Null) => "no token_type".to_owned(),
+                        Some(_) => "a token_type that is not a string".to_owned(),
+                    }
+                ),
+                source: None,
+            }),
+            None | Some(Value::Null) => Ok("Bearer".to_owned()),
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => Ok(t.clone()),
             Some(Value::String(t)) => Err(refused(format!(
                 "token_type {:?}",
                 t.chars().take(40).collect::<String>()
@@ -110,7 +143,7 @@ const KNOWN: &[&str] = &[
 /// use oauthkit::provider::token_response::parse_token_response;
 /// let body = br#"{"access_token":"at","token_type":"Bearer","expires_in":"3600",
 ///                 "scope":["openid","email"],"ext_expires_in":7200}"#;
-/// let r = HttpResponse { status: 200, content_type: None, www_authenticate: None, body: body.to_vec() };
+/// let r = HttpResponse { status: 200, content_type: None, www_authenticate: None, dpop_nonce: None, body: body.to_vec() };
 /// let t = parse_token_response("token", &r, &[]).unwrap();
 /// assert_eq!(t.expires_at, Some(t.issued_at + 3600));
 /// assert_eq!(t.scopes, ["openid", "email"]);
@@ -291,6 +324,7 @@ mod tests {
             status,
             content_type: Some("application/json".into()),
             www_authenticate: None,
+            dpop_nonce: None,
             body: body.as_bytes().to_vec(),
         }
     }

@@ -102,6 +102,9 @@ pub(crate) fn from_record(key: &str, v: &Value) -> Result<TokenSet, String> {
         resource_server: Some(text("resource_server")?.unwrap_or_else(|| key.to_owned())),
         identity_id: text("identity_id")?,
         extra,
+        // never written to a globus-sdk record (plain text): such stores
+        // refuse DPoP-bound sets before they get here
+        dpop_key: None,
     })
 }
 

@@ -592,6 +592,7 @@ impl TokenStore for JsonFileStore {
 
     fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
         check_key("namespace", &self.namespace)?;
+        super::refuse_dpop_keys("file", tokens)?;
         for key in tokens.keys() {
             check_key("key", key)?;
         }

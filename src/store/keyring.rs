@@ -343,6 +343,11 @@ impl TokenStore for KeyringStore {
         Ok(names.into_iter().collect())
     }
 
+    /// The OS keyring encrypts its items at rest.
+    fn protects_secrets(&self) -> bool {
+        true
+    }
+
     fn backend(&self) -> &'static str {
         "keyring"
     }

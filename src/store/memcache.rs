@@ -334,6 +334,7 @@ impl MemcacheStore {
 impl TokenStore for MemcacheStore {
     fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
         self.check(key)?;
+        super::refuse_dpop_key("memcache", key, tokens)?;
         let mkey = self.memcache_key(key);
         let json = tokens.to_json();
         let exp = exptime(retention(tokens, now_unix()), now_unix());
@@ -417,6 +418,7 @@ impl TokenStore for MemcacheStore {
     }
 
     fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
+        super::refuse_dpop_keys("memcache", tokens)?;
         for key in tokens.keys() {
             self.check(key)?;
         }

@@ -118,6 +118,11 @@ impl TokenStore for MemoryStore {
         Ok(self.read().keys().cloned().collect())
     }
 
+    /// Nothing leaves the process.
+    fn protects_secrets(&self) -> bool {
+        true
+    }
+
     fn backend(&self) -> &'static str {
         "memory"
     }

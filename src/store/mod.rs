@@ -170,6 +170,56 @@ pub trait TokenStore: Send + Sync {
         let _ = (key, timeout);
         Ok(KeyLock::noop())
     }
+
+    /// Whether the storage keeps secrets safe enough to hold private keys:
+    /// encrypted at rest ([`EncryptedStore`]), in the OS keyring, or never
+    /// written anywhere ([`MemoryStore`]). Stores that answer `false` (the
+    /// default: JSON file, SQLite, Redis, memcached without encryption)
+    /// refuse DPoP-bound token sets with
+    /// [`Error::DpopKeyUnprotected`], since those carry their private key
+    /// ([`TokenSet::dpop_key`]).
+    ///
+    /// ```
+    /// use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
+    /// use oauthkit::provider::dpop::{DpopAlgorithm, DpopKey};
+    /// use oauthkit::{ErrorKind, TokenSet, TokenStore};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let bound = TokenSet::bearer("at").with_dpop_key(DpopKey::generate(DpopAlgorithm::Es256)?);
+    /// let plain = JsonFileStore::open(dir.path().join("tokens.json"))?;
+    /// assert!(!plain.protects_secrets());
+    /// assert_eq!(plain.save("k", &bound).unwrap_err().kind(), ErrorKind::Unsupported);
+    /// let sealed = EncryptedStore::new(plain, SealingKeys::from_text(SealingKeys::generate_key_text().expose())?);
+    /// assert!(sealed.protects_secrets());
+    /// sealed.save("k", &bound)?;
+    /// assert_eq!(sealed.load("k")?.unwrap().dpop_key, bound.dpop_key);
+    /// assert!(MemoryStore::new().protects_secrets());
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    fn protects_secrets(&self) -> bool {
+        false
+    }
+}
+
+/// The check every plain-text backend makes before writing: a DPoP-bound
+/// token set is refused, naming the fix.
+pub(crate) fn refuse_dpop_key(backend: &'static str, key: &str, tokens: &TokenSet) -> Result<()> {
+    if tokens.dpop_key.is_some() {
+        return Err(Error::DpopKeyUnprotected {
+            backend,
+            key: key.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// [`refuse_dpop_key`] for every set of a `save_all`.
+pub(crate) fn refuse_dpop_keys(
+    backend: &'static str,
+    tokens: &BTreeMap<String, TokenSet>,
+) -> Result<()> {
+    tokens
+        .iter()
+        .try_for_each(|(k, t)| refuse_dpop_key(backend, k, t))
 }
 
 /// A held per-key lock; dropping it releases the lock.
@@ -236,6 +286,9 @@ macro_rules! forward_token_store {
             }
             fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
                 (**self).lock_key(key, timeout)
+            }
+            fn protects_secrets(&self) -> bool {
+                (**self).protects_secrets()
             }
         }
     };

@@ -173,6 +173,7 @@ impl RedisStore {
 impl TokenStore for RedisStore {
     fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
         self.check(key)?;
+        super::refuse_dpop_key("redis", key, tokens)?;
         let set = self.set_cmd(key, tokens);
         self.pool.run(|c| c.query(&set).map(drop))
     }
@@ -236,6 +237,7 @@ impl TokenStore for RedisStore {
     /// on a cluster (where the keys live on different nodes) one after the
     /// other.
     fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
+        super::refuse_dpop_keys("redis", tokens)?;
         for key in tokens.keys() {
             self.check(key)?;
         }

@@ -353,6 +353,7 @@ fn db_error(path: &Path, doing: &str, e: rusqlite::Error) -> Error {
 impl TokenStore for SqliteStore {
     fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
         check_key("key", key)?;
+        super::refuse_dpop_key("sqlite", key, tokens)?;
         check_key("namespace", &self.namespace)?;
         let json = to_record(key, tokens).to_string();
         self.with_conn(|c| {
@@ -445,6 +446,7 @@ impl TokenStore for SqliteStore {
 
     fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
         check_key("namespace", &self.namespace)?;
+        super::refuse_dpop_keys("sqlite", tokens)?;
         for key in tokens.keys() {
             check_key("key", key)?;
         }

@@ -313,6 +313,10 @@ impl<S: TokenStore> TokenStore for ValidatingStore<S> {
         self.inner.namespaces()
     }
 
+    fn protects_secrets(&self) -> bool {
+        self.inner.protects_secrets()
+    }
+
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }

@@ -39,9 +39,15 @@
 // accepts (RFC 7523 §3: signature, iss, sub, aud = issuer or token
 // endpoint, exp, iat, jti single use); the stats list each JWT bearer
 // request's outcome (jwt_bearer).
+// DPoP (RFC 9449, tests/provider_dpop_oidc.rs): CLIENT_ID-dpop (public,
+// `dpop_bound_access_tokens`: token requests without a proof are refused).
+// DPoP proofs may use ES256, EdDSA, RS256 or PS256. Nonces are issued
+// (`DPoP-Nonce`) only to requests that carry a proof; POST
+// /test/dpop-require-nonce makes every proof need one from then on (off by
+// default, so clients that send no proof see no change).
 // prints "READY <issuer>" once listening; exits when stdin closes.
-import http from 'node:http';
 import crypto from 'node:crypto';
+import http from 'node:http';
 import Provider, { errors } from 'oidc-provider';
 import * as jose from 'jose';
 
@@ -64,6 +70,7 @@ const testKeys = {
   bearer_issuer_pem: await jose.exportPKCS8(bearerIssuer.privateKey),
 };
 
+let dpopRequireNonce = false; // POST /test/dpop-require-nonce
 const provider = new Provider(issuer, {
   clients: [
     {
@@ -121,6 +128,16 @@ const provider = new Provider(issuer, {
       response_types: ['code'],
       scope: 'openid offline_access api:read api:write',
     },
+    {
+      // DPoP: tokens of this client are always sender-constrained
+      client_id: `${clientId}-dpop`,
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      dpop_bound_access_tokens: true,
+    },
     ...['device', 'device-slow', 'device-short'].map((kind) => ({
       client_id: `${clientId}-${kind}`,
       application_type: 'native',
@@ -165,9 +182,12 @@ const provider = new Provider(issuer, {
       },
     },
     devInteractions: { enabled: true },
+    // DPoP: only requests with a DPoP proof are affected
+    dPoP: { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => dpopRequireNonce },
     revocation: { enabled: true },
     introspection: { enabled: true },
   },
+  enabledJWA: { dPoPSigningAlgValues: ['ES256', 'EdDSA', 'RS256', 'PS256'] },
   scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   findAccount: async (_ctx, id) => ({
@@ -343,6 +363,11 @@ server.on('request', (req, res) => {
   if (req.url === '/test/keys') {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(testKeys));
+    return;
+  }
+  if (req.url === '/test/dpop-require-nonce' && req.method === 'POST') {
+    dpopRequireNonce = true;
+    res.end('ok');
     return;
   }
   if (req.url === '/test/stats') {

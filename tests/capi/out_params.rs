@@ -17,6 +17,7 @@ use oauthkit::capi::client_credentials::*;
 use oauthkit::capi::deploy::*;
 use oauthkit::capi::dev_provider::*;
 use oauthkit::capi::device::*;
+use oauthkit::capi::dpop::*;
 use oauthkit::capi::flow::*;
 use oauthkit::capi::jwt_bearer::*;
 use oauthkit::capi::logout::*;
@@ -380,6 +381,19 @@ pub fn table() -> BTreeMap<&'static str, Case> {
         t.insert(
             "oak_token_set_has_scope",
             case(|s| oak_token_set_has_scope(n(), n(), s.p(0))),
+        );
+        // dpop.rs
+        t.insert(
+            "oak_dpop_headers",
+            case(|s| oak_dpop_headers(n(), n(), n(), n(), s.p(0), s.p(1))),
+        );
+        t.insert(
+            "oak_dpop_record_nonce",
+            case(|s| oak_dpop_record_nonce(n(), n(), 0, n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_provider_dpop_algorithm",
+            case(|s| oak_provider_dpop_algorithm(n(), s.p(0))),
         );
         // provider.rs
         t.insert(

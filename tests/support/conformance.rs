@@ -32,6 +32,32 @@ pub fn full_token_set(n: u32) -> TokenSet {
     t
 }
 
+/// DPoP-bound token sets carry their private key: a store that protects
+/// secrets keeps the key exactly; any other refuses the set with
+/// `DpopKeyUnprotected` and writes nothing (save and save_all).
+pub fn dpop_keys_only_where_secrets_are_protected(s: &dyn TokenStore) {
+    use oauthkit::provider::dpop::{DpopAlgorithm, DpopKey};
+    let mut t = full_token_set(7).with_dpop_key(DpopKey::generate(DpopAlgorithm::Es256).unwrap());
+    t.token_type = "DPoP".into();
+    if s.protects_secrets() {
+        s.save("bound", &t).unwrap();
+        assert_eq!(s.load("bound").unwrap().unwrap().dpop_key, t.dpop_key);
+    } else {
+        for e in [
+            s.save("bound", &t).unwrap_err(),
+            s.save_all(&BTreeMap::from([("bound".to_owned(), t.clone())]))
+                .unwrap_err(),
+        ] {
+            assert!(
+                matches!(e, oauthkit::Error::DpopKeyUnprotected { .. }),
+                "{}: {e:?}",
+                s.backend()
+            );
+        }
+        assert!(s.load("bound").unwrap().is_none());
+    }
+}
+
 /// A token set with only an access token.
 pub fn minimal_token_set() -> TokenSet {
     let mut t = TokenSet::bearer("only-access");
@@ -259,6 +285,11 @@ macro_rules! token_store_conformance {
             fn concurrent_threads() {
                 let (s, _g) = $open;
                 c::concurrent_threads(Arc::new(s));
+            }
+            #[test]
+            fn dpop_keys_only_where_secrets_are_protected() {
+                let (s, _g) = $open;
+                c::dpop_keys_only_where_secrets_are_protected(&s);
             }
             #[test]
             fn debug_output_has_no_secrets() {

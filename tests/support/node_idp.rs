@@ -97,3 +97,15 @@ impl NodeIdp {
         serde_json::from_str(&body).unwrap()
     }
 }
+
+impl NodeIdp {
+    /// From now on every DPoP proof this server checks must carry a nonce
+    /// it issued (`features.dPoP.requireNonce`; oidc-server.mjs).
+    pub fn require_dpop_nonce(&self) {
+        let status = ureq::post(&format!("{}/test/dpop-require-nonce", self.issuer))
+            .send_empty()
+            .expect("POST /test/dpop-require-nonce")
+            .status();
+        assert_eq!(status, 200);
+    }
+}

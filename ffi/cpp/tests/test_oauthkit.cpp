@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -90,6 +91,33 @@ TEST(Errors, CarryStatusAndMessage) {
     auto corrupt = expect_error([] { oauthkit::TokenSet::from_json("{\"access_token\": \"secret-at\""); });
     EXPECT_EQ(corrupt.status(), OAK_ERR_CORRUPT);
     EXPECT_EQ(std::string(corrupt.what()).find("secret-at"), std::string::npos);
+}
+
+// A DPoP-bound token set (an ES256 test key made for this test only).
+TEST(Dpop, HeadersAndNonceForApiCalls) {
+    const std::string json =
+        R"({"access_token": "cpp-at", "token_type": "DPoP", "expires_in": 3600, "dpop_key": {"alg": "ES256", )"
+        R"("pkcs8": "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgpQ4Qgf602slxJel7hEnv1niBW_CKURT7rn4DABrvUvGhRANCAASxyO2qv5tWLG-)"
+        R"(AZjgYOcoicyRSN3yyVKk-cnRMqb5JtBk9z1VtOBTVjZtQ0RJ8REHm79ZKGjNEqI-aCmUmtpyS"}})";
+    auto provider = oauthkit::Provider::oidc("https://idp.example", "cpp-client");
+    oauthkit::Store store("memory:");
+    store.save("bound", oauthkit::TokenSet::from_json(json));
+    oauthkit::Session session(provider, store);
+    const std::string url = "https://api.example/v1/items";
+    auto h = session.dpop_headers("bound", "GET", url + "?page=2");
+    EXPECT_EQ(h.authorization.view(), "DPoP cpp-at");
+    EXPECT_EQ(std::count(h.dpop.view().begin(), h.dpop.view().end(), '.'), 2);
+    EXPECT_TRUE(session.record_dpop_nonce(url, 401, std::string(R"(DPoP error="use_dpop_nonce")"), std::string("n-1")));
+    auto again = session.dpop_headers("bound", "GET", url);
+    EXPECT_NE(again.dpop.view(), h.dpop.view());
+    EXPECT_FALSE(session.record_dpop_nonce(url, 200, std::nullopt, std::nullopt));
+    TempDir dir;
+    auto e = expect_error([&] {
+        oauthkit::Store plain("file:" + dir.file("t.json"));
+        plain.save("bound", oauthkit::TokenSet::from_json(json));
+    });
+    EXPECT_EQ(e.status(), OAK_ERR_UNSUPPORTED);
+    EXPECT_NE(std::string(e.what()).find("encrypt="), std::string::npos);
 }
 
 TEST(Errors, NonUtf8AndEmbeddedNulAreRefused) {

@@ -300,6 +300,11 @@ impl<S: TokenStore> TokenStore for EncryptedStore<S> {
         self.inner.namespaces()
     }
 
+    /// Records are sealed with AES-256-GCM before the backend sees them.
+    fn protects_secrets(&self) -> bool {
+        true
+    }
+
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }

@@ -1,0 +1,191 @@
+//! DPoP on the provider's own requests: the token endpoint (every grant),
+//! userinfo and revocation, each retried exactly once when the server asks
+//! for a nonce (RFC 9449 §8: `400 {"error":"use_dpop_nonce"}`; §9: `401`
+//! with `WWW-Authenticate: DPoP error="use_dpop_nonce"`). Every response's
+//! `DPoP-Nonce` is remembered for its origin.
+
+use serde_json::Value;
+
+use super::key::DpopKey;
+use super::nonce::is_nonce_challenge;
+use super::proof::ProofRequest;
+use crate::error::Result;
+use crate::provider::client::{userinfo_answer, DpopState, OAuthClient};
+use crate::provider::client_auth::ClientAuthMethod;
+use crate::provider::http::{Auth, Body, HttpResponse, Method};
+use crate::provider::token_response::{parse_token_response_with, TokenTypeRule};
+use crate::token::TokenSet;
+
+/// Whether a token-endpoint answer asks for a nonce: a 400 (or 401) with
+/// the OAuth error `use_dpop_nonce`, or a 401 DPoP challenge saying so.
+fn token_endpoint_wants_nonce(r: &HttpResponse) -> bool {
+    if !matches!(r.status, 400 | 401) {
+        return false;
+    }
+    let in_body = r
+        .json("token")
+        .ok()
+        .and_then(|v| {
+            v.get("error")
+                .and_then(Value::as_str)
+                .map(|e| e == "use_dpop_nonce")
+        })
+        .unwrap_or(false);
+    in_body
+        || r.www_authenticate
+            .as_deref()
+            .is_some_and(is_nonce_challenge)
+}
+
+impl OAuthClient {
+    /// A proof for one request to the provider, with the nonce its origin
+    /// gave last.
+    pub(crate) fn dpop_proof(
+        &self,
+        dpop: &DpopState,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+        key: &DpopKey,
+    ) -> Result<String> {
+        let nonce = dpop.nonces.get(url);
+        let mut request = ProofRequest::new(method, url).with_nonce(nonce.as_deref());
+        if let Some(at) = access_token {
+            request = request.with_access_token(at);
+        }
+        request.sign(key)
+    }
+
+    /// A token request with a proof of `key` (a new key when `None`); the
+    /// token set carries the key it is bound to.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn dpop_token_request(
+        &self,
+        dpop: &DpopState,
+        endpoint: &str,
+        url: &str,
+        method: ClientAuthMethod,
+        form: Vec<(String, String)>,
+        key: Option<&DpopKey>,
+        after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
+    ) -> Result<TokenSet> {
+        let key = match key {
+            Some(k) => k.clone(),
+            None => dpop.config.generate_key()?,
+        };
+        let applied = self.creds.apply(method, form)?;
+        let pairs = applied.pairs();
+        let mut retried = false;
+        loop {
+            let proof = self.dpop_proof(dpop, "POST", url, None, &key)?;
+            let answer = self.http.call(
+                endpoint,
+                Method::Post,
+                url,
+                Body::Form(&pairs),
+                applied.auth(),
+                &[("DPoP", &proof)],
+                |response, red| {
+                    let fresh = dpop.nonces.record(url, response.dpop_nonce.as_deref());
+                    if !retried && fresh && token_endpoint_wants_nonce(&response) {
+                        return Ok(None);
+                    }
+                    let mut t = parse_token_response_with(
+                        endpoint,
+                        &response,
+                        &self.scopes,
+                        &TokenTypeRule::dpop(),
+                        red,
+                    )?;
+                    t.dpop_key = Some(key.clone());
+                    after(&mut t)?;
+                    Ok(Some(t))
+                },
+            )?;
+            match answer {
+                Some(t) => return Ok(t),
+                None => retried = true,
+            }
+        }
+    }
+
+    /// GET userinfo with `Authorization: DPoP` and a proof with `ath`.
+    pub(crate) fn dpop_userinfo(
+        &self,
+        url: &str,
+        access_token: &str,
+        key: &DpopKey,
+    ) -> Result<Value> {
+        let Some(dpop) = &self.dpop else {
+            return Err(super::not_configured());
+        };
+        let mut retried = false;
+        loop {
+            let proof = self.dpop_proof(dpop, "GET", url, Some(access_token), key)?;
+            let answer = self.http.call(
+                "userinfo",
+                Method::Get,
+                url,
+                Body::Empty,
+                Auth::Dpop(access_token),
+                &[("DPoP", &proof)],
+                |r, _| {
+                    let again = dpop.nonces.record_response(
+                        url,
+                        r.status,
+                        r.www_authenticate.as_deref(),
+                        r.dpop_nonce.as_deref(),
+                    );
+                    if again && !retried {
+                        return Ok(None);
+                    }
+                    userinfo_answer(r).map(Some)
+                },
+            )?;
+            match answer {
+                Some(v) => return Ok(v),
+                None => retried = true,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, body: &str, www: Option<&str>) -> HttpResponse {
+        HttpResponse {
+            status,
+            content_type: Some("application/json".into()),
+            www_authenticate: www.map(str::to_owned),
+            dpop_nonce: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn nonce_requests_are_recognised() {
+        assert!(token_endpoint_wants_nonce(&resp(
+            400,
+            r#"{"error":"use_dpop_nonce"}"#,
+            None
+        )));
+        assert!(token_endpoint_wants_nonce(&resp(
+            401,
+            "",
+            Some(r#"DPoP error="use_dpop_nonce""#)
+        )));
+        assert!(!token_endpoint_wants_nonce(&resp(
+            400,
+            r#"{"error":"invalid_dpop_proof"}"#,
+            None
+        )));
+        assert!(!token_endpoint_wants_nonce(&resp(
+            200,
+            r#"{"error":"use_dpop_nonce"}"#,
+            None
+        )));
+        assert!(!token_endpoint_wants_nonce(&resp(400, "not json", None)));
+    }
+}
