@@ -40,10 +40,13 @@ fn secrets() -> Vec<String> {
     all
 }
 
-fn assert_no_secret(what: &str, bytes: &[u8]) {
+/// Every secret found in `bytes`, as `"{what} holds '{secret}'"`.
+fn find_secrets(found: &mut Vec<String>, what: &str, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     for s in secrets() {
-        assert!(!text.contains(&s), "{what} holds '{s}' in plain text");
+        if text.contains(&s) {
+            found.push(format!("{what} holds '{s}'"));
+        }
     }
 }
 
@@ -172,16 +175,38 @@ mod sqlite {
     #[test]
     fn the_database_holds_no_secret() {
         let (s, dir) = fresh();
+        // a second database for the bare (control) run
+        let bare = SqliteServerStore::open(dir.path().join("bare/server.db")).unwrap();
+        let scan = |sub: &str| {
+            let mut found = Vec::new();
+            let mut scanned = 0;
+            for entry in std::fs::read_dir(dir.path().join(sub)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() {
+                    find_secrets(
+                        &mut found,
+                        &path.display().to_string(),
+                        &std::fs::read(&path).unwrap(),
+                    );
+                    scanned += 1;
+                }
+            }
+            assert!(scanned >= 1);
+            found
+        };
         fill(&s);
         assert_readable(&s);
-        drop(s);
-        let mut scanned = 0;
-        for entry in std::fs::read_dir(dir.path()).unwrap() {
-            let path = entry.unwrap().path();
-            assert_no_secret(&path.display().to_string(), &std::fs::read(&path).unwrap());
-            scanned += 1;
+        let found = scan("");
+        assert!(found.is_empty(), "in plain text: {found:#?}");
+        // the control: the same data on the bare backend is all found
+        fill(&bare);
+        let found = scan("bare");
+        for secret in secrets() {
+            assert!(
+                found.iter().any(|f| f.contains(&format!("'{secret}'"))),
+                "the scan missed '{secret}' written in plain text: {found:#?}"
+            );
         }
-        assert!(scanned >= 1);
     }
 }
 
@@ -201,12 +226,29 @@ mod redis {
     #[test]
     fn no_redis_key_or_value_holds_a_secret() {
         let (s, server) = fresh();
+        let bare_server = RedisServer::start();
+        let bare = RedisServerStore::open(RedisConfig::new(bare_server.url()), "oauth2").unwrap();
         fill(&s);
         assert_readable(&s);
+        let found = scan_redis(&server);
+        assert!(found.is_empty(), "in plain text: {found:#?}");
+        // the control: the same data on the bare backend is all found
+        fill(&bare);
+        let found = scan_redis(&bare_server);
+        for secret in secrets() {
+            assert!(
+                found.iter().any(|f| f.contains(&format!("'{secret}'"))),
+                "the scan missed '{secret}' written in plain text: {found:#?}"
+            );
+        }
+    }
+
+    fn scan_redis(server: &RedisServer) -> Vec<String> {
+        let mut found = Vec::new();
         let keys = server.cli(&["--scan"]);
         let names: Vec<&str> = keys.lines().filter(|l| !l.is_empty()).collect();
         assert!(names.len() >= 10, "{names:?}");
-        assert_no_secret("the Redis key names", keys.as_bytes());
+        find_secrets(&mut found, "the Redis key names", keys.as_bytes());
         for name in names {
             let kind = server.cli(&["TYPE", name]);
             let value = match kind.as_str() {
@@ -217,8 +259,13 @@ mod redis {
                 "zset" => server.cli(&["ZRANGE", name, "0", "-1"]),
                 other => panic!("{name} has type {other}, which this scan does not read"),
             };
-            assert_no_secret(&format!("Redis {kind} {name}"), value.as_bytes());
+            find_secrets(
+                &mut found,
+                &format!("Redis {kind} {name}"),
+                value.as_bytes(),
+            );
         }
+        found
     }
 }
 
@@ -239,8 +286,27 @@ mod memcache {
     #[test]
     fn no_memcached_value_holds_a_secret() {
         let (s, m) = fresh();
+        let bare_m = Memcached::start();
+        let bare =
+            MemcacheServerStore::open(MemcacheConfig::new(format!("127.0.0.1:{}", bare_m.port)))
+                .unwrap();
         fill(&s);
         assert_readable(&s);
+        let found = scan_memcached(&m);
+        assert!(found.is_empty(), "in plain text: {found:#?}");
+        // the control: the same data on the bare backend is all found
+        fill(&bare);
+        let found = scan_memcached(&bare_m);
+        for secret in secrets() {
+            assert!(
+                found.iter().any(|f| f.contains(&format!("'{secret}'"))),
+                "the scan missed '{secret}' written in plain text: {found:#?}"
+            );
+        }
+    }
+
+    fn scan_memcached(m: &Memcached) -> Vec<String> {
+        let mut found = Vec::new();
         // every key memcached holds, then every value
         let dump = m.raw("lru_crawler metadump all\r\n");
         let names: Vec<String> = dump
@@ -249,13 +315,18 @@ mod memcache {
             .map(|k| k.split(' ').next().unwrap().to_owned())
             .collect();
         assert!(names.len() >= 10, "{dump}");
-        assert_no_secret("memcached's key names", dump.as_bytes());
+        find_secrets(&mut found, "memcached's key names", dump.as_bytes());
         for name in names {
             let name = percent_decode(&name);
             let value = m.raw(&format!("get {name}\r\n"));
             assert!(value.starts_with("VALUE"), "{name}: {value}");
-            assert_no_secret(&format!("memcached value {name}"), value.as_bytes());
+            find_secrets(
+                &mut found,
+                &format!("memcached value {name}"),
+                value.as_bytes(),
+            );
         }
+        found
     }
 
     /// metadump writes keys URL-encoded.

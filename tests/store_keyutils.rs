@@ -140,3 +140,41 @@ fn an_encryption_key_in_the_kernel_keyring() {
     assert!(e.to_string().contains(keys.current_key_id()), "{e}");
     SealingKeys::delete_keyring_key_on(&svc, KeyringBackend::Keyutils).unwrap();
 }
+
+/// Another process of the same user (no shared session keyring needed)
+/// finds what this one saved: the child is this test binary running
+/// `child_reads_the_entry` (ignored unless asked for).
+#[test]
+fn another_process_finds_the_entry() {
+    let (s, _g) = fresh();
+    s.save("shared", &TokenSet::bearer("AT-cross-process"))
+        .unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "child_reads_the_entry",
+            "--nocapture",
+        ])
+        .env("OAK_KEYUTILS_SERVICE", s.service())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("1 passed"), "the child did not run: {text}");
+}
+
+#[test]
+#[ignore = "run by another_process_finds_the_entry in a child process"]
+fn child_reads_the_entry() {
+    let service = std::env::var("OAK_KEYUTILS_SERVICE").expect("started by the parent test");
+    let s = KeyringStore::new(&service)
+        .unwrap()
+        .with_backend(KeyringBackend::Keyutils);
+    let t = s.load("shared").unwrap().expect("the parent's entry");
+    assert_eq!(t.access_token.expose(), "AT-cross-process");
+}
