@@ -17,6 +17,9 @@
 #   - Go: go vet and go test of ffi/go
 #   - Swift: swift build/test of ffi/swift when a toolchain exists
 # Prints one PASS/FAIL line per step and exits non-zero if any step failed.
+# The C++ and Go tests of the device grant, client credentials, logout and
+# token exchange run against panva's oidc-provider (node and
+# tests/browser/node_modules from scripts/setup-browser.sh).
 # Needs what scripts/setup-ffi.sh installs. Environment: PROFILE
 # (release-capi|release|debug, default release-capi), FEATURES (cargo
 # features for the library besides capi, default "dev-provider").
@@ -64,7 +67,7 @@ need() {
         failed+=("tool $1")
     }
 }
-for tool in cargo cc c++ cmake pkg-config valgrind go readelf strip nm; do need "$tool"; done
+for tool in cargo cc c++ cmake pkg-config valgrind go readelf strip nm node; do need "$tool"; done
 profile="${PROFILE:-release-capi}"
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 major="${version%%.*}"

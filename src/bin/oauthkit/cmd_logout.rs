@@ -108,7 +108,18 @@ pub fn run(ctx: &Ctx, args: LogoutArgs) -> oauthkit::Result<i32> {
         }
         return Ok(code);
     }
+    if provider
+        .end_session_url(&EndSessionRequest::new())?
+        .is_none()
+    {
+        println!("The provider has no end_session_endpoint: your session there (if any) stays.");
+        return Ok(code);
+    }
     let timeout = args.timeout.unwrap_or(DEFAULT_PROVIDER_TIMEOUT_SECS);
+    eprintln!(
+        "Ending your session at the provider: its sign-out page opens in the browser; \
+         waiting up to {timeout} s for it to send the browser back..."
+    );
     let outcome = RpLogout::new(provider, sessions.store())
         .with_timeout(Duration::from_secs(timeout))
         .with_browser(|url| browser::show(url, Show::Open))
