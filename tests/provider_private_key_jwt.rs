@@ -521,3 +521,62 @@ fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
         "accepted"
     );
 }
+
+/// A PAR endpoint that echoes everything it was pushed: no pushed value
+/// that is not public (state, nonce, PKCE challenge, extra parameters, the
+/// client assertion) reaches the error.
+#[test]
+fn a_hostile_par_endpoint_echoing_the_pushed_request_shows_none_of_it() {
+    fn echo_all(rec: &Recorded, form: usize) -> Reply {
+        let all: Vec<String> = rec.form().into_iter().map(|(_, v)| v).collect();
+        let text = all.join(" ");
+        match form {
+            0 => Reply::json(
+                400,
+                &json!({"error": "invalid_request", "error_description": text}),
+            ),
+            1 => Reply::json(
+                400,
+                &json!({"error": text, "error_description": URL_SAFE_NO_PAD.encode(&text)}),
+            ),
+            2 => Reply::text(500, "text/html", &text),
+            _ => Reply::json(201, &json!({"request_uri": 42, "expires_in": text})),
+        }
+    }
+    let server = MockServer::start();
+    let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+    let p = provider(&server, &key, ParPolicy::Always);
+    let pkce = Pkce::generate();
+    for form in 0..4 {
+        server.route("/par", Reply::Computed(echo_all, form));
+        let e = p
+            .build_authorize_url(&AuthorizeRequest {
+                redirect_uri: REDIRECT,
+                state: "state-Qx7Vb2Lp9Zr4",
+                pkce: Some(&pkce),
+                nonce: Some("nonce-Hs3Kd8Wm1Yt6"),
+                extra_params: &[("login_hint", "hint-Jc5Nf0Ug7Ea2")],
+            })
+            .unwrap_err();
+        let text = full_text(&e);
+        let pushed = server.last("/par");
+        for name in [
+            "state",
+            "nonce",
+            "code_challenge",
+            "login_hint",
+            "client_assertion",
+        ] {
+            let v = pushed.form_value(name).unwrap();
+            let tail: String = v
+                .chars()
+                .rev()
+                .take(10)
+                .collect::<String>()
+                .chars()
+                .rev()
+                .collect();
+            assert!(!text.contains(&tail), "form {form}: {name} shown: {text}");
+        }
+    }
+}

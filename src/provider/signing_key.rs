@@ -187,11 +187,13 @@ impl SigningKey {
                 )))
             }
         };
-        Ok(SigningKey {
+        // the same checks as every other way in (RSA key size)
+        SigningKey {
             alg,
             kid: None,
             inner: Arc::new(inner),
-        })
+        }
+        .with_algorithm(alg)
     }
 
     /// Reads a private JWK (RFC 7517 JSON: `kty` RSA with `n e d p q dp dq
