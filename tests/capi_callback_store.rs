@@ -238,6 +238,12 @@ fn status_error(status: OakStatus) -> Error {
     let message = last_error();
     match status {
         OAK_ERR_INVALID_ARGUMENT => Error::InvalidArgument(message),
+        // what a C caller sees of a refusal: the status and the message
+        OAK_ERR_UNSUPPORTED => Error::ProviderUnsupported {
+            provider: "the C ABI".into(),
+            feature: "this store operation",
+            detail: message,
+        },
         _ => Error::Internal(format!("{status:?}: {message}")),
     }
 }

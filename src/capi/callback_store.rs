@@ -383,6 +383,9 @@ fn status_error(op: &'static str, status: i32) -> Error {
 
 impl TokenStore for CallbackStore {
     fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
+        // What the C code does with the record is unknown: it is treated as
+        // plain text, so a DPoP private key is never handed to it.
+        crate::store::refuse_dpop_key(BACKEND, key, tokens)?;
         let key = Self::key(key)?;
         // serde_json escapes control characters, so the JSON has no NUL.
         let json = zeroize::Zeroizing::new(tokens.to_json());
