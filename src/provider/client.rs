@@ -40,8 +40,11 @@ pub(crate) struct DpopState {
     /// The key of each grant polled over several requests (the device
     /// grant), by SHA-256 of its device code: every poll signs with the
     /// same key. The most recent few only.
-    grant_keys: std::sync::Arc<std::sync::Mutex<Vec<([u8; 32], DpopKey)>>>,
+    grant_keys: GrantKeys,
 }
+
+/// Device-code hashes and their keys, oldest first.
+type GrantKeys = std::sync::Arc<std::sync::Mutex<Vec<([u8; 32], DpopKey)>>>;
 
 /// Grants remembered by [`DpopState::key_for_grant`].
 const GRANT_KEYS: usize = 16;
