@@ -76,6 +76,7 @@ pub struct AuthFlowManager {
     extra_params: Vec<(String, String)>,
     fetch_userinfo: bool,
     status: Arc<FlowStatus>,
+    dpop_key: Option<crate::provider::dpop::DpopKey>,
 }
 
 impl std::fmt::Debug for AuthFlowManager {
@@ -122,6 +123,7 @@ impl AuthFlowManager {
             extra_params: Vec::new(),
             fetch_userinfo: true,
             status: Arc::new(FlowStatus::new()),
+            dpop_key: None,
         }
     }
 
@@ -168,6 +170,28 @@ impl AuthFlowManager {
     /// `login_hint`, ...).
     pub fn with_extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// The DPoP key to bind this sign-in's tokens to, instead of a new one
+    /// per sign-in (the provider must be configured for DPoP, see
+    /// [`Provider::dpop`]; otherwise the sign-in fails before the browser
+    /// opens).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// use oauthkit::flow::AuthFlowManager;
+    /// use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig, DpopKey};
+    /// use oauthkit::provider::{OidcConfig, OidcProvider};
+    /// let provider = Arc::new(OidcProvider::new(
+    ///     OidcConfig::new("https://idp.example", "app").with_dpop(DpopConfig::new()),
+    /// )?);
+    /// let key = DpopKey::generate(DpopAlgorithm::Es256)?;
+    /// let flow = AuthFlowManager::new(provider, None, None).with_dpop_key(key);
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn with_dpop_key(mut self, key: crate::provider::dpop::DpopKey) -> Self {
+        self.dpop_key = Some(key);
         self
     }
 
@@ -254,7 +278,12 @@ impl AuthFlowManager {
         let pkce = self.use_pkce.then(Pkce::generate);
         // DPoP (RFC 9449 §10): this sign-in's key, its thumbprint bound to
         // the authorization code with `dpop_jkt`
-        let dpop_key = self.provider.dpop().map(|c| c.generate_key()).transpose()?;
+        let dpop_key = match (&self.dpop_key, self.provider.dpop()) {
+            (Some(k), Some(_)) => Some(k.clone()),
+            (Some(_), None) => return Err(crate::provider::dpop::not_configured()),
+            (None, Some(c)) => Some(c.generate_key()?),
+            (None, None) => None,
+        };
         let mut extra: Vec<(&str, &str)> = self
             .extra_params
             .iter()
