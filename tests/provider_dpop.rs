@@ -270,6 +270,8 @@ struct AsState {
     proofs: Vec<(String, String)>,
     /// `jkt` of the key each access token is bound to.
     bound: Vec<(String, String)>,
+    /// Device-grant polls answered so far (the first is pending).
+    device_polls: usize,
 }
 
 struct TestAs {
@@ -310,6 +312,7 @@ impl TestAs {
             token_type: token_type.to_owned(),
             proofs: Vec::new(),
             bound: Vec::new(),
+            device_polls: 0,
         }));
         let st = state.clone();
         let url_base = base.clone();
@@ -327,7 +330,15 @@ impl TestAs {
                 let mut body = String::new();
                 let _ = req.as_reader().read_to_string(&mut body);
                 let mut s = st.lock().unwrap();
+                let device_poll = body.contains("device_code=");
                 let (status, json, extra): (u16, Value, Vec<(&str, String)>) = match proof {
+                    None if path == "/device" => (
+                        200,
+                        json!({"device_code": "dc-1", "user_code": "ABCD-EFGH",
+                               "verification_uri": format!("{url_base}/verify"),
+                               "expires_in": 600, "interval": 1}),
+                        vec![],
+                    ),
                     None => (400, json!({"error": "invalid_dpop_proof"}), vec![]),
                     Some(proof) => {
                         s.proofs.push((path.clone(), proof.clone()));
@@ -339,7 +350,10 @@ impl TestAs {
                             Some(n) => c["nonce"] == n.as_str(),
                         };
                         let nonce_hdr = s.nonce.clone().unwrap_or_default();
-                        if path == "/token" {
+                        if path == "/token" && device_poll && s.device_polls == 0 {
+                            s.device_polls += 1;
+                            (400, json!({"error": "authorization_pending"}), vec![])
+                        } else if path == "/token" {
                             if s.always_ask || !nonce_ok {
                                 (
                                     400,
@@ -419,6 +433,7 @@ impl TestAs {
         .with_dpop(DpopConfig::new());
         cfg.userinfo_url = Some(format!("{}/userinfo", self.base));
         cfg.revocation = Revocation::Rfc7009(format!("{}/revoke", self.base));
+        cfg.device_authorization_url = Some(format!("{}/device", self.base));
         OAuth2Provider::new(cfg).unwrap()
     }
 
@@ -556,4 +571,31 @@ fn a_provider_without_dpop_refuses_bound_sets() {
     assert!(p.refresh_token_set(&t).is_err());
     assert!(p.userinfo_for(&t).is_err());
     assert!(server.state.lock().unwrap().proofs.is_empty());
+}
+
+/// Every poll of one device code signs with the same key, and the tokens
+/// carry it.
+#[test]
+fn device_grant_polls_sign_with_one_key() {
+    use oauthkit::provider::{DeviceAuthorizationRequest, DevicePoll};
+    let server = TestAs::start(None, false, "DPoP");
+    let p = server.provider();
+    let auth = p
+        .request_device_authorization(&DeviceAuthorizationRequest::new())
+        .unwrap();
+    assert!(matches!(
+        p.poll_device_token(&auth).unwrap(),
+        DevicePoll::Pending
+    ));
+    let DevicePoll::Tokens(t) = p.poll_device_token(&auth).unwrap() else {
+        panic!("no tokens on the second poll");
+    };
+    let proofs = server.proofs_to("/token");
+    assert_eq!(proofs.len(), 2);
+    let jkts: HashSet<String> = proofs.iter().map(|pr| jkt_of(pr)).collect();
+    assert_eq!(
+        jkts,
+        HashSet::from([t.dpop_key.as_ref().unwrap().thumbprint().to_owned()])
+    );
+    assert!(t.token_type.eq_ignore_ascii_case("DPoP"));
 }

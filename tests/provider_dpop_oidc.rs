@@ -434,3 +434,40 @@ fn child_refreshes_from_the_shared_store() {
     assert_ne!(fresh.access_token, before.access_token);
     assert_eq!(fresh.dpop_key, before.dpop_key);
 }
+
+/// A caller-supplied key binds the sign-in (`with_dpop_key`); a provider
+/// without DPoP refuses one before the browser opens.
+#[test]
+fn a_given_key_binds_the_native_sign_in() {
+    let idp = NodeIdp::start();
+    let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
+    let key = DpopKey::generate(DpopAlgorithm::EdDsa).unwrap();
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let flow = AuthFlowManager::new(provider, Some(store), None)
+        .with_extra_param("prompt", "consent")
+        .with_auth_timeout(Duration::from_secs(30))
+        .with_dpop_key(key.clone());
+    let result = flow
+        .run_native(Some(&opener(seen.clone())), None, None)
+        .unwrap();
+    assert_eq!(result.tokens.dpop_key.as_ref(), Some(&key));
+    assert!(seen
+        .lock()
+        .unwrap()
+        .as_deref()
+        .unwrap()
+        .contains(&format!("dpop_jkt={}", key.thumbprint())));
+
+    let plain = Arc::new(
+        OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).with_scopes(SCOPES))
+            .unwrap(),
+    );
+    let opened = Arc::new(std::sync::Mutex::new(None));
+    let e = AuthFlowManager::new(plain, None, None)
+        .with_dpop_key(key)
+        .run_native(Some(&opener(opened.clone())), None, None)
+        .unwrap_err();
+    assert!(e.to_string().contains("not configured for DPoP"), "{e}");
+    assert!(opened.lock().unwrap().is_none(), "the browser was opened");
+}

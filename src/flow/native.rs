@@ -80,6 +80,7 @@ pub struct AuthFlowManager {
     fetch_userinfo: bool,
     status: Arc<FlowStatus>,
     notice: NoticeFn,
+    dpop_key: Option<crate::provider::dpop::DpopKey>,
 }
 
 impl std::fmt::Debug for AuthFlowManager {
@@ -128,6 +129,7 @@ impl AuthFlowManager {
             fetch_userinfo: true,
             status: Arc::new(FlowStatus::new()),
             notice: notice::default_hook(),
+            dpop_key: None,
         }
     }
 
@@ -215,6 +217,28 @@ impl AuthFlowManager {
     /// `login_hint`, ...).
     pub fn with_extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// The DPoP key to bind this sign-in's tokens to, instead of a new one
+    /// per sign-in (the provider must be configured for DPoP, see
+    /// [`Provider::dpop`]; otherwise the sign-in fails before the browser
+    /// opens).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// use oauthkit::flow::AuthFlowManager;
+    /// use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig, DpopKey};
+    /// use oauthkit::provider::{OidcConfig, OidcProvider};
+    /// let provider = Arc::new(OidcProvider::new(
+    ///     OidcConfig::new("https://idp.example", "app").with_dpop(DpopConfig::new()),
+    /// )?);
+    /// let key = DpopKey::generate(DpopAlgorithm::Es256)?;
+    /// let flow = AuthFlowManager::new(provider, None, None).with_dpop_key(key);
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn with_dpop_key(mut self, key: crate::provider::dpop::DpopKey) -> Self {
+        self.dpop_key = Some(key);
         self
     }
 
@@ -334,7 +358,12 @@ impl AuthFlowManager {
         let pkce = self.use_pkce.then(Pkce::generate);
         // DPoP (RFC 9449 §10): this sign-in's key, its thumbprint bound to
         // the authorization code with `dpop_jkt`
-        let dpop_key = self.provider.dpop().map(|c| c.generate_key()).transpose()?;
+        let dpop_key = match (&self.dpop_key, self.provider.dpop()) {
+            (Some(k), Some(_)) => Some(k.clone()),
+            (Some(_), None) => return Err(crate::provider::dpop::not_configured()),
+            (None, Some(c)) => Some(c.generate_key()?),
+            (None, None) => None,
+        };
         let mut extra: Vec<(&str, &str)> = self
             .extra_params
             .iter()

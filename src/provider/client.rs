@@ -37,14 +37,42 @@ pub(crate) struct OAuthClient {
 pub(crate) struct DpopState {
     pub config: DpopConfig,
     pub nonces: DpopNonces,
+    /// The key of each grant polled over several requests (the device
+    /// grant), by SHA-256 of its device code: every poll signs with the
+    /// same key. The most recent few only.
+    grant_keys: GrantKeys,
 }
+
+/// Device-code hashes and their keys, oldest first.
+type GrantKeys = std::sync::Arc<std::sync::Mutex<Vec<([u8; 32], DpopKey)>>>;
+
+/// Grants remembered by [`DpopState::key_for_grant`].
+const GRANT_KEYS: usize = 16;
 
 impl DpopState {
     pub fn new(config: Option<DpopConfig>) -> Option<Self> {
         config.map(|config| DpopState {
             config,
             nonces: DpopNonces::new(),
+            grant_keys: Default::default(),
         })
+    }
+
+    /// The key of the grant named by `secret` (a device code), made on
+    /// first use.
+    pub fn key_for_grant(&self, secret: &str) -> Result<DpopKey> {
+        use sha2::{Digest, Sha256};
+        let id: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        let mut keys = self.grant_keys.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, k)) = keys.iter().find(|(i, _)| *i == id) {
+            return Ok(k.clone());
+        }
+        let key = self.config.generate_key()?;
+        if keys.len() >= GRANT_KEYS {
+            keys.remove(0);
+        }
+        keys.push((id, key.clone()));
+        Ok(key)
     }
 }
 

@@ -258,7 +258,19 @@ impl OAuthClient {
             resources: self.resources.clone(),
             dpop: self.dpop.clone(),
         };
-        match client.token_request("token", token_url, method, form, &mut |_| Ok(())) {
+        // DPoP: every poll of one device code signs with the same key
+        let key = match &self.dpop {
+            Some(d) => Some(d.key_for_grant(authorization.device_code.expose())?),
+            None => None,
+        };
+        match client.token_request_bound(
+            "token",
+            token_url,
+            method,
+            form,
+            key.as_ref(),
+            &mut |_| Ok(()),
+        ) {
             Ok(t) => Ok(DevicePoll::Tokens(Box::new(t))),
             Err(Error::OAuth { error, .. }) if error == "authorization_pending" => {
                 Ok(DevicePoll::Pending)

@@ -73,10 +73,12 @@ impl OAuthClient {
             Some(k) => k.clone(),
             None => dpop.config.generate_key()?,
         };
-        let applied = self.creds.apply(method, form)?;
-        let pairs = applied.pairs();
         let mut retried = false;
         loop {
+            // client authentication applied per attempt, so an assertion
+            // with its own `jti` (private_key_jwt) is never sent twice
+            let applied = self.creds.apply(method, form.clone())?;
+            let pairs = applied.pairs();
             let proof = self.dpop_proof(dpop, "POST", url, None, &key)?;
             let answer = self.http.call(
                 endpoint,
