@@ -2,11 +2,12 @@
 //! display: follows the authorization URL over HTTP, submits the dev
 //! provider's approve page, and delivers the redirect to the callback.
 //!
-//! Requests go through ureq (the HTTP client providers use) to loopback
-//! `http://` URLs only; it follows no redirect and keeps no cookies, so
-//! tests see every step.
+//! It speaks just enough HTTP/1.1 for loopback `http://` URLs
+//! (`Connection: close`, `Content-Length` bodies); it is not a general
+//! client.
 
-use std::net::ToSocketAddrs;
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -132,16 +133,13 @@ fn hidden_value(html: &str, name: &str) -> Option<String> {
     Some(html[start..end].to_string())
 }
 
-/// One request on a short-lived ureq agent: no redirects followed, no
-/// cookie jar (callers pass `Cookie` themselves), bounded waits and body.
 fn request(
     method: &str,
     url: &str,
     extra: &[(&str, &str)],
     form: Option<&str>,
 ) -> Result<PageResponse> {
-    let shown = url.split('?').next().unwrap_or("");
-    let err = |m: String| Error::http(shown, m);
+    let err = |m: String| Error::http(url.split('?').next().unwrap_or(""), m);
     let u = url::Url::parse(url).map_err(|e| err(format!("bad URL: {e}")))?;
     if u.scheme() != "http" {
         return Err(err(
@@ -150,62 +148,60 @@ fn request(
     }
     let host = u.host_str().ok_or_else(|| err("no host".into()))?;
     let port = u.port_or_known_default().unwrap_or(80);
-    let resolved: Vec<_> = (host.trim_matches(['[', ']']), port)
+    let addr = (host.trim_matches(['[', ']']), port)
         .to_socket_addrs()
         .map_err(|e| err(e.to_string()))?
-        .collect();
-    if resolved.is_empty() || !resolved.iter().all(|a| a.ip().is_loopback()) {
-        return Err(err("not a loopback address".into()));
-    }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .timeout_connect(Some(Duration::from_secs(10)))
-        .timeout_global(Some(Duration::from_secs(30)))
-        .user_agent("oauthkit-headless")
-        .build()
-        .into();
-    let mut builder = ureq::http::Request::builder().method(method).uri(url);
-    for (k, v) in extra {
-        builder = builder.header(*k, *v);
-    }
-    let sent = match form {
-        Some(body) => {
-            let request = builder
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body.as_bytes())
-                .map_err(|e| err(format!("bad request: {e}")))?;
-            agent.run(request)
-        }
-        None => {
-            let request = builder
-                .body(())
-                .map_err(|e| err(format!("bad request: {e}")))?;
-            agent.run(request)
-        }
-    };
-    let mut response = sent.map_err(|e| err(e.to_string()))?;
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_ascii_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).trim().to_string(),
-            )
-        })
-        .collect();
-    let raw = response
-        .body_mut()
-        .with_config()
-        .limit(4 * 1024 * 1024)
-        .read_to_vec()
+        .find(|a| a.ip().is_loopback())
+        .ok_or_else(|| err("not a loopback address".into()))?;
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
         .map_err(|e| err(e.to_string()))?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    s.set_write_timeout(Some(Duration::from_secs(10))).ok();
+    let target = match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_string(),
+    };
+    let host_header = match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host_header}\r\nConnection: close\r\nUser-Agent: oauthkit-headless\r\n");
+    for (k, v) in extra {
+        if k.contains(['\r', '\n']) || v.contains(['\r', '\n']) {
+            return Err(err("header with a line break".into()));
+        }
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let body = form.unwrap_or("");
+    if form.is_some() || method == "POST" {
+        head.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes())
+        .and_then(|_| s.write_all(body.as_bytes()))
+        .map_err(|e| err(e.to_string()))?;
+    let mut raw = Vec::new();
+    s.take(4 * 1024 * 1024)
+        .read_to_end(&mut raw)
+        .map_err(|e| err(e.to_string()))?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| err("malformed response".into()))?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
     Ok(PageResponse {
         status,
         headers,
-        body: String::from_utf8_lossy(&raw).into_owned(),
+        body: body.to_string(),
     })
 }
