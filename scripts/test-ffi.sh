@@ -159,11 +159,10 @@ step "Go: go test" bash -c 'cd ffi/go && go test -count=1 -v ./...'
 step "Go: test binary links $soname (pkg-config)" bash -c "cd ffi/go && go test -c -o '$build/go.test' . && readelf -d '$build/go.test' | grep -F '(NEEDED)' | grep -qF '[$soname]'"
 
 # --- Size: the stripped default-feature cdylib, built as C users get it
-# Issue 11's target was 3,500,000 bytes and was met (3,411,040) before the
-# device grant (qrcode), encrypted stores (argon2) and the rest of round 2
-# landed; with them the library is 3,683,928 bytes. The limit guards against
-# growth until the optional parts move behind features (docs/capi.md).
-max_bytes="${OAK_MAX_CDYLIB_BYTES:-3750000}"
+# Issue 11's target: at most 3,500,000 bytes (QR codes and Argon2 behind
+# features, opt-level "z", no trace-level logging, no Unicode IDNA tables;
+# the measurements are in docs/capi.md).
+max_bytes="${OAK_MAX_CDYLIB_BYTES:-3500000}"
 size_check() {
     FEATURES= scripts/build-capi.sh --prefix "$target_dir/size-check" --profile release-capi || return 1
     strip -o "$scratch/liboauthkit-stripped.so" "$target_dir/size-check/lib/$real" || return 1

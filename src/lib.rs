@@ -14,12 +14,159 @@
 //! 4. `capi` (feature `capi`): the C ABI over all of it. Rust programs
 //!    leave it off; the C libraries are built with `scripts/build-capi.sh`.
 //!
+//! # Guide
+//!
+//! ## Sign in
+//!
+//! Build a provider, say where the tokens go, and run the native flow: it
+//! opens the system browser at the provider, waits for the redirect on a
+//! loopback port (RFC 8252, with `state`, PKCE and `nonce`), exchanges the
+//! code, validates the ID token and stores the tokens under the user's
+//! `sub`. Here the development provider (feature `dev-provider`) plays the
+//! provider and [`HeadlessBrowser`](crate::dev_provider::HeadlessBrowser)
+//! the user, so the example runs anywhere:
+//!
 //! ```
-//! use oauthkit::{store::MemoryStore, TokenSet, TokenStore};
-//! let store = MemoryStore::new();
-//! store.save("alice", &TokenSet::bearer("at").with_expires_in(3600)).unwrap();
-//! assert!(!store.load("alice").unwrap().unwrap().is_expired(60));
+//! # #[cfg(feature = "dev-provider")] {
+//! use std::sync::Arc;
+//! use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
+//! use oauthkit::flow::{AuthFlowManager, NativeOptions, SessionManager};
+//! use oauthkit::provider::{OidcConfig, OidcProvider};
+//!
+//! let idp = DevProvider::start(DevProviderOptions::default())?;
+//! let config = OidcConfig::new(idp.issuer(), idp.client_id())
+//!     .with_scopes(["openid", "email", "offline_access"]);
+//! let provider = Arc::new(OidcProvider::new(config)?);
+//! let sessions = Arc::new(SessionManager::new(provider.clone(), Arc::new(oauthkit::store::MemoryStore::new())));
+//! let flow = AuthFlowManager::builder(provider).session(sessions.clone()).build();
+//! // `flow.sign_in()` opens the system browser; here the headless browser approves.
+//! let signed_in = flow.run_native_with(NativeOptions::new().open_browser(|url, _| {
+//!     let url = url.to_string();
+//!     std::thread::spawn(move || HeadlessBrowser::approve(&url));
+//!     Ok(())
+//! }))?;
+//! assert_eq!(signed_in.key, idp.user().sub);
+//! # }
+//! # Ok::<(), oauthkit::Error>(())
 //! ```
+//!
+//! Real providers: [`provider::OidcProvider`] for any OpenID provider
+//! (discovery), the [`provider::google`], [`provider::microsoft`] and
+//! [`provider::github`] presets, [`provider::OAuth2Provider`] for plain
+//! OAuth 2.0. Without a browser on the machine, [`flow::DeviceFlow`] (RFC
+//! 8628) shows a URL and a code to enter on another device.
+//!
+//! ## Keep tokens fresh
+//!
+//! [`flow::SessionManager::access_token`] returns a valid access token,
+//! refreshing first when it expires within a minute: once per key however
+//! many threads (and, with a file or SQLite store, processes) ask, keeping
+//! the old refresh token unless the provider rotated it. When it fails,
+//! [`Error::needs_sign_in`] tells "sign in again" from "try again later":
+//!
+//! ```
+//! use std::sync::Arc;
+//! use oauthkit::flow::SessionManager;
+//! use oauthkit::provider::{OAuth2Config, OAuth2Provider};
+//! use oauthkit::store::MemoryStore;
+//!
+//! let provider = Arc::new(OAuth2Provider::new(OAuth2Config::new(
+//!     "idp", "my-app", "https://idp.example/authorize", "https://idp.example/token",
+//! ))?);
+//! let sessions = SessionManager::new(provider, Arc::new(MemoryStore::new()));
+//! match sessions.access_token("alice") {
+//!     Ok(token) => println!("Authorization: Bearer <{} bytes>", token.expose().len()),
+//!     Err(e) if e.needs_sign_in() => println!("alice must sign in: {e}"),
+//!     Err(e) => return Err(e), // network or provider trouble: retry later
+//! }
+//! # Ok::<(), oauthkit::Error>(())
+//! ```
+//!
+//! [`flow::BackgroundRefresh`] keeps keys fresh on a thread of its own;
+//! [`flow::SessionManager::logout`] revokes and deletes.
+//!
+//! ## Pick a store
+//!
+//! | store | for | open with |
+//! |---|---|---|
+//! | [`store::DefaultStore`] | a desktop app: its own file, encrypted with a key in the OS keyring | `DefaultStore::new("my-app")?.open()?` |
+//! | [`store::MemoryStore`] | tests, short-lived programs | `store::open("memory:")` |
+//! | [`store::JsonFileStore`] | one user's tokens in a file (globus-sdk's format) | `store::open("file:/path/tokens.json")` |
+//! | `SqliteStore` (feature `sqlite`) | many keys, several processes | `store::open("sqlite:/path/tokens.db")` |
+//! | `KeyringStore` (feature `keyring`) | the OS keyring, one secret per key | `store::open("keyring:my-app")` |
+//! | `RedisStore`, `MemcacheStore` (features `redis`, `memcache`) | servers sharing tokens | `store::open("redis://host/0")` |
+//! | [`store::EncryptedStore`] | any of them, sealed with AES-256-GCM | `?encrypt=env:NAME` on a spec |
+//!
+//! Every store implements [`TokenStore`]; [`store::ValidatingStore`]
+//! refuses expired or under-scoped token sets on the way out:
+//!
+//! ```
+//! use oauthkit::{store, TokenSet, TokenStore};
+//! let store = store::open("memory:")?;
+//! store.save("alice", &TokenSet::bearer("at").with_refresh_token("rt").with_expires_in(3600))?;
+//! assert!(!store.load("alice")?.expect("saved").is_expired(60));
+//! # Ok::<(), oauthkit::Error>(())
+//! ```
+//!
+//! ## Deploy mode
+//!
+//! A web application signs its users in itself: [`flow::DeployHandler`]
+//! answers `GET /auth/login`, `GET /auth/callback`, `POST /auth/logout` and
+//! `GET /auth/status` as a plain function from request to response (mount
+//! it in any server, or run [`flow::DeployServer`]); pending sign-ins live
+//! in a sealed, short-lived cookie, sessions in an `HttpOnly` cookie.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use oauthkit::flow::{DeployHandler, DeployOptions, DeployRequest};
+//! use oauthkit::provider::{OAuth2Config, OAuth2Provider};
+//!
+//! let provider = Arc::new(OAuth2Provider::new(OAuth2Config::new(
+//!     "idp", "my-app", "https://idp.example/authorize", "https://idp.example/token",
+//! ))?);
+//! let store = Arc::new(oauthkit::store::MemoryStore::new());
+//! let handler = DeployHandler::new(provider, store, DeployOptions::new("https://app.example"));
+//! let login = handler.handle(&DeployRequest::new("GET", "/auth/login"));
+//! assert_eq!(login.status, 302); // to the provider, with state and PKCE
+//! # Ok::<(), oauthkit::Error>(())
+//! ```
+//!
+//! ## From C, C++, Go and Python
+//!
+//! The cargo feature `capi` adds the C ABI (`capi` module, `oak_*`
+//! functions over opaque handles, status codes, a generated header);
+//! Rust programs leave it off and build none of it. `scripts/build-capi.sh
+//! --prefix /usr/local` in the repository builds `liboauthkit.so.0`,
+//! `liboauthkit.a`, the header, pkg-config and CMake files. A C sign-in:
+//!
+//! ```c
+//! OakProvider *provider; OakStore *store; OakFlow *flow; OakTokenSet *tokens; char *key;
+//! oak_provider_oidc("https://idp.example", "my-app", NULL, "openid offline_access", &provider);
+//! oak_store_open("file:/home/me/.local/share/my-app/tokens.json", &store);
+//! oak_flow_new(provider, store, NULL, &flow);
+//! if (oak_flow_run_native(flow, NULL, NULL, &tokens, &key, NULL) != OAK_OK)
+//!     fprintf(stderr, "%s\n", oak_last_error_message());
+//! ```
+//!
+//! The repository's `ffi/` folder has the C++ RAII wrapper and the Go
+//! package, `python/` the Python package over the same ABI.
+//!
+//! ## Logging
+//!
+//! oauthkit logs through the [`log`](https://docs.rs/log) facade: sign-ins
+//! started, finished and failed, callbacks refused and why, refreshes
+//! (single flight, rotation), JWKS fetches and rate limits, discovery,
+//! revocation outcomes, store quarantine, long lock waits, an unavailable
+//! keyring. The target is the module path (`oauthkit::flow::session`); no
+//! record holds a secret. The library writes to the terminal only through
+//! replaceable defaults: the device prompt and the [`flow::notice`] hook.
+//! C programs get the records through `oak_set_log_callback`.
+//!
+//! ## Interoperability
+//!
+//! Token files, SQLite databases, keyring entries and Redis/memcached keys
+//! use the layouts of globus-sdk, pywry and python-oauth2, so programs
+//! written with them and programs using oauthkit share tokens.
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -97,15 +97,24 @@ pub fn prompt_text(a: &DeviceAuthorization) -> String {
     text
 }
 
+/// Without the `qrcode` feature: always `None` (the prompt shows the URI
+/// and the code only).
+#[cfg(not(feature = "qrcode"))]
+pub fn qr_code(_text: &str) -> Option<String> {
+    None
+}
+
 /// `text` as a QR code drawn with Unicode half blocks (two modules per
 /// character cell, dark on light with a quiet zone), for terminals.
-/// `None` when the text is too long for a QR code.
+/// `None` when the text is too long for a QR code, and always without the
+/// cargo feature `qrcode`.
 ///
 /// ```
 /// let qr = oauthkit::flow::device::qr_code("https://idp.example/device?user_code=ABCD-EFGH").unwrap();
 /// assert!(qr.lines().count() > 10);
 /// assert!(qr.contains('█') || qr.contains('▀') || qr.contains('▄'));
 /// ```
+#[cfg(feature = "qrcode")]
 pub fn qr_code(text: &str) -> Option<String> {
     let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
     Some(
@@ -317,6 +326,13 @@ impl DeviceFlow {
     /// | the code's `expires_in` passed here first | [`Error::OAuth`] `expired_token`, `status: None` |
     /// | [`with_timeout`](Self::with_timeout) passed first | [`Error::Timeout`] |
     /// | [`cancel`](Self::cancel) | [`Error::Cancelled`] |
+    ///
+    /// # Errors
+    ///
+    /// As in the table, plus transport errors ([`Error::Http`]), an ID
+    /// token that fails validation ([`Error::IdToken`]), a store error from
+    /// saving the tokens, and [`Error::InvalidArgument`] when a run is
+    /// already under way on this flow.
     pub fn run(&self) -> Result<AuthFlowResult> {
         let prompt = self.prompt.clone();
         self.run_with(&*prompt)

@@ -130,12 +130,34 @@ impl SessionManager {
 
     /// A valid access token for `key`, refreshed first when it expires
     /// within the margin.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SignInRequired`] when no tokens are stored or the access
+    /// token expired without a refresh token; the provider's
+    /// [`Error::OAuth`] `invalid_grant` when the grant is revoked or
+    /// expired (the stored tokens are then deleted); both answer `true` to
+    /// [`Error::needs_sign_in`]. Otherwise a transport ([`Error::Http`]) or
+    /// other provider error, an ID token naming another user
+    /// ([`Error::IdToken`]), [`Error::LockTimeout`] when another process
+    /// held the key's lock past the lock timeout, or a store error.
     pub fn access_token(&self, key: &str) -> Result<Secret> {
         Ok(self.tokens(key)?.access_token)
     }
 
     /// The token set of `key`, refreshed first when its access token
     /// expires within the margin.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SignInRequired`] when no tokens are stored or the access
+    /// token expired without a refresh token; the provider's
+    /// [`Error::OAuth`] `invalid_grant` when the grant is revoked or
+    /// expired (the stored tokens are then deleted); both answer `true` to
+    /// [`Error::needs_sign_in`]. Otherwise a transport ([`Error::Http`]) or
+    /// other provider error, an ID token naming another user
+    /// ([`Error::IdToken`]), [`Error::LockTimeout`] when another process
+    /// held the key's lock past the lock timeout, or a store error.
     pub fn tokens(&self, key: &str) -> Result<TokenSet> {
         let current = self.load_required(key)?;
         if !self.needs_refresh(&current) {
@@ -146,6 +168,17 @@ impl SessionManager {
 
     /// Refreshes now, whatever the expiry (still once per key at a time:
     /// callers that queued behind a refresh get its result).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SignInRequired`] when no tokens are stored or the access
+    /// token expired without a refresh token; the provider's
+    /// [`Error::OAuth`] `invalid_grant` when the grant is revoked or
+    /// expired (the stored tokens are then deleted); both answer `true` to
+    /// [`Error::needs_sign_in`]. Otherwise a transport ([`Error::Http`]) or
+    /// other provider error, an ID token naming another user
+    /// ([`Error::IdToken`]), [`Error::LockTimeout`] when another process
+    /// held the key's lock past the lock timeout, or a store error.
     pub fn refresh(&self, key: &str) -> Result<TokenSet> {
         self.refresh_inner(key, true)
     }
@@ -163,8 +196,12 @@ impl SessionManager {
     /// deletes the stored tokens whatever the network said. The report
     /// says whether tokens were stored, whether the provider revoked them
     /// (or has no revocation endpoint, or failed: which token and why,
-    /// never the token itself) and whether they were deleted. A store
-    /// error is the error.
+    /// never the token itself) and whether they were deleted.
+    ///
+    /// # Errors
+    ///
+    /// Only a store error (reading or deleting); revocation failures are
+    /// in the report.
     pub fn logout(&self, key: &str) -> Result<LogoutReport> {
         sign_out(&*self.provider, &*self.store, key)
     }

@@ -33,16 +33,20 @@ pub const STORE_ENV: &str = "OAUTHKIT_STORE";
 /// |---|---|
 /// | `env:NAME` | base64 key(s) in the environment variable NAME ([`SealingKeys::from_env`](super::SealingKeys::from_env)) |
 /// | `file:/path/key` | base64 key(s) in a file of mode 0600 ([`SealingKeys::from_file`](super::SealingKeys::from_file)) |
-/// | `passphrase-env:NAME` | Argon2id of the passphrase in NAME ([`SealingKeys::from_passphrase`](super::SealingKeys::from_passphrase)) |
+/// | `passphrase-env:NAME` | Argon2id of the passphrase in NAME ([`SealingKeys::from_passphrase`](super::SealingKeys::from_passphrase); feature `argon2`) |
 /// | `keyring` or `keyring:SERVICE` | a key generated on first use in the OS keyring (feature `keyring`; service `oauthkit` by default) |
 /// | `keyutils` or `keyutils:SERVICE` | the same in the Linux kernel keyring (lost on reboot, and with it the records it sealed) |
 ///
 /// For example `file:/home/me/tokens.json?encrypt=keyring` or
 /// `redis://cache:6379/0?prefix=app&encrypt=env:OAUTHKIT_KEY&namespace=web`.
 ///
-/// A
-/// backend whose feature is off is an [`Error::Unsupported`] naming the
-/// feature; an unknown scheme is an [`Error::InvalidArgument`].
+/// # Errors
+///
+/// A backend (or a passphrase key) whose feature is off is an
+/// [`Error::Unsupported`] naming the feature; an unknown scheme or a bad
+/// spec an [`Error::InvalidArgument`]; a backend that cannot be reached
+/// [`Error::Unavailable`]; a file that cannot be created or read
+/// [`Error::Io`].
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();

@@ -108,6 +108,22 @@ pub(crate) fn fresh_salt() -> [u8; SALT_LEN] {
     salt
 }
 
+/// Without the `argon2` feature: an Unsupported error naming it.
+#[cfg(not(feature = "argon2"))]
+pub(crate) fn derive(
+    _passphrase: &Secret,
+    params: &KdfParams,
+    _salt: &[u8; SALT_LEN],
+) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+    params.check()?;
+    Err(crate::feature_off!(
+        "a passphrase key",
+        "be derived",
+        "argon2"
+    ))
+}
+
+#[cfg(feature = "argon2")]
 pub(crate) fn derive(
     passphrase: &Secret,
     params: &KdfParams,
@@ -134,7 +150,7 @@ pub(crate) fn derive(
     Ok(out)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "argon2"))]
 mod tests {
     use super::*;
 
@@ -159,5 +175,22 @@ mod tests {
         ] {
             assert_eq!(KdfParams::parse_key_id(id), None, "{id}");
         }
+    }
+}
+
+#[cfg(all(test, not(feature = "argon2")))]
+mod without_argon2 {
+    use super::*;
+
+    #[test]
+    fn a_passphrase_key_names_the_missing_feature() {
+        let e = derive(
+            &Secret::new("pass phrase"),
+            &KdfParams::for_tests(),
+            &[0; SALT_LEN],
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Unsupported);
+        assert!(e.to_string().contains("argon2"), "{e}");
     }
 }
