@@ -36,9 +36,22 @@ class StoreBackend(Protocol):
     def list(self, namespace: str) -> List[str]: ...
 
 
-# backends the C side still uses, by id, until its destroy callback runs
+class _Ctx:
+    """One store_from_backend call: what user_data points to."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+
+# contexts (and their cffi handles) the C side still uses, by id, until its
+# destroy callback runs; one per store_from_backend call, so one backend
+# may serve several stores
 _alive: Dict[int, Any] = {}
 _alive_lock = threading.Lock()
+
+
+def _backend(ud: Any) -> Any:
+    return ffi.from_handle(ud).backend
 
 
 def _status(e: BaseException) -> int:
@@ -69,12 +82,12 @@ def _reply(reply: Any, values: List[str]) -> int:
 
 
 def _save(ud: Any, ns: Any, key: Any, json: Any) -> int:
-    b = ffi.from_handle(ud)
+    b = _backend(ud)
     return _guard(lambda: b.save(_text(ns), _text(key), _text(json)) or 0)
 
 
 def _load(ud: Any, ns: Any, key: Any, reply: Any) -> int:
-    b = ffi.from_handle(ud)
+    b = _backend(ud)
 
     def run() -> int:
         value = b.load(_text(ns), _text(key))
@@ -84,7 +97,7 @@ def _load(ud: Any, ns: Any, key: Any, reply: Any) -> int:
 
 
 def _delete(ud: Any, ns: Any, key: Any, deleted: Any) -> int:
-    b = ffi.from_handle(ud)
+    b = _backend(ud)
 
     def run() -> int:
         deleted[0] = bool(b.delete(_text(ns), _text(key)))
@@ -94,22 +107,22 @@ def _delete(ud: Any, ns: Any, key: Any, deleted: Any) -> int:
 
 
 def _list(ud: Any, ns: Any, reply: Any) -> int:
-    b = ffi.from_handle(ud)
+    b = _backend(ud)
     return _guard(lambda: _reply(reply, list(b.list(_text(ns)))))
 
 
 def _namespaces(ud: Any, reply: Any) -> int:
-    b = ffi.from_handle(ud)
+    b = _backend(ud)
     return _guard(lambda: _reply(reply, list(b.namespaces())))
 
 
 def _lock(ud: Any, ns: Any, key: Any, timeout_ms: int) -> int:
-    b = ffi.from_handle(ud)
+    b = _backend(ud)
     return _guard(lambda: b.lock(_text(ns), _text(key), timeout_ms / 1000.0) or 0)
 
 
 def _unlock(ud: Any, ns: Any, key: Any) -> None:
-    b = ffi.from_handle(ud)
+    b = _backend(ud)
     try:
         b.unlock(_text(ns), _text(key))
     except BaseException:  # noqa: BLE001 - must not unwind into C
@@ -150,7 +163,8 @@ def store_from_backend(backend: StoreBackend, namespace: Optional[str] = None) -
     ...     (s.keys(), s.backend)
     (['alice'], 'callback')
     """
-    handle = ffi.new_handle(backend)
+    ctx = _Ctx(backend)
+    handle = ffi.new_handle(ctx)
     with_ns = callable(getattr(backend, "namespaces", None))
     with_lock = callable(getattr(backend, "lock", None)) and callable(getattr(backend, "unlock", None))
     cb = ffi.new(
@@ -168,13 +182,13 @@ def store_from_backend(backend: StoreBackend, namespace: Optional[str] = None) -
         },
     )
     with _alive_lock:
-        _alive[id(backend)] = (backend, handle)
+        _alive[id(ctx)] = (ctx, handle)
     out = ffi.new("OakStore **")
     try:
         check(lib.oak_store_from_callbacks(cb, c_str(namespace, "namespace"), out))
     except BaseException:
         with _alive_lock:
-            _alive.pop(id(backend), None)  # refused: destroy does not run
+            _alive.pop(id(ctx), None)  # refused: destroy does not run
         raise
     self = Store.__new__(Store)
     self._own(out[0], lib.oak_store_free)
