@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._ffi import ffi, header_path, lib, library_path, live_handles
 from .background import BackgroundRefresh
+from .backend import StoreBackend, in_namespace, store_from_backend
 from .deploy import Deploy, DeployResponse
 from .dev import DevProvider, HeadlessBrowser
 from .device import DeviceCode, DeviceFlow, DevicePrompt, DeviceSignIn
@@ -58,6 +59,9 @@ __version__ = version()
 
 __all__ = [
     "BackgroundRefresh",
+    "StoreBackend",
+    "in_namespace",
+    "store_from_backend",
     "ServerStore",
     "Deploy",
     "DeployResponse",

@@ -60,17 +60,9 @@ def test_a_function_added_to_the_header_is_noticed() -> None:
     assert "OakStatus oak_new_thing(int32_t x);" in cdef_from_header(doctored)
 
 
-# C ABI functions the Python package does not wrap yet (issue 16 lists them
-# as open work). The set must match exactly: a new function without a
-# wrapper, or a wrapper added without removing its name here, fails.
-NOT_WRAPPED_YET = {
-    # a token store implemented in Python: not wrapped yet (C and Go have it)
-    "oak_store_from_callbacks",
-    "oak_store_reply_add",
-    "oak_store_callbacks_in_namespace",
-    "oak_provider_jwt_bearer",
-    "oak_provider_jwt_bearer_signed",
-}
+# C ABI functions the Python package does not wrap (none now). The set must
+# match exactly: a new function without a wrapper fails.
+NOT_WRAPPED_YET: set[str] = set()
 
 
 def test_every_header_function_is_used_by_the_python_api() -> None:
