@@ -37,6 +37,7 @@ from .errors import (
     ValidationError,
 )
 from .flow import Flow, FlowState, SignIn
+from .log import LogHandler, LogLevel, forward_to_logging, set_log_handler
 from .logout import LogoutResult, logout, logout_url
 from .provider import Provider, TokenHint
 from .server import ServerStore
@@ -58,6 +59,10 @@ def abi_version() -> int:
 __version__ = version()
 
 __all__ = [
+    "LogHandler",
+    "LogLevel",
+    "forward_to_logging",
+    "set_log_handler",
     "BackgroundRefresh",
     "StoreBackend",
     "in_namespace",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import Any, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ._ffi import ffi, lib
 from ._handle import Handle
 from ._util import c_str, take_str
 from .errors import check
+
+if TYPE_CHECKING:
+    from .tokens import TokenSet
 
 
 class TokenHint(enum.IntEnum):
@@ -160,6 +163,98 @@ class Provider(Handle):
         check(lib.oak_provider_userinfo(self._h, c_str(access_token, "access_token"), out))
         text = take_str(out)
         return None if text is None else json.loads(text)
+
+    @property
+    def dpop_algorithm(self) -> Optional[str]:
+        """The DPoP algorithm (``"ES256"``, ``"EdDSA"``, ``"RS256"``,
+        ``"PS256"``) when the provider uses DPoP (``OAUTHKIT_DPOP`` in
+        :meth:`from_settings`), else None."""
+        out = ffi.new("char **")
+        check(lib.oak_provider_dpop_algorithm(self._h, out))
+        return take_str(out)
+
+    def exchange_token(
+        self,
+        subject_token: str,
+        subject_token_type: str,
+        *,
+        actor_token: Optional[str] = None,
+        actor_token_type: Optional[str] = None,
+        audiences: Iterable[str] = (),
+        resources: Iterable[str] = (),
+        scopes: Optional[str] = None,
+        requested_token_type: Optional[str] = None,
+    ) -> "Tuple[TokenSet, Optional[str]]":
+        """RFC 8693 token exchange: the issued token (in the token set's
+        ``access_token``; its ``token_type`` is ``"N_A"`` when it is not an
+        access token) and the ``issued_token_type``. Types are RFC 8693
+        URIs such as ``urn:ietf:params:oauth:token-type:access_token``."""
+        from .tokens import TokenSet
+
+        auds = [c_str(a, f"audiences[{i}]") for i, a in enumerate(audiences)]
+        res = [c_str(r, f"resources[{i}]") for i, r in enumerate(resources)]
+        tokens = ffi.new("OakTokenSet **")
+        issued = ffi.new("char **")
+        check(
+            lib.oak_token_exchange(
+                self._h,
+                c_str(subject_token, "subject_token"),
+                c_str(subject_token_type, "subject_token_type"),
+                c_str(actor_token, "actor_token"),
+                c_str(actor_token_type, "actor_token_type"),
+                ffi.new("const char *[]", auds) if auds else ffi.NULL,
+                len(auds),
+                ffi.new("const char *[]", res) if res else ffi.NULL,
+                len(res),
+                c_str(scopes, "scopes"),
+                c_str(requested_token_type, "requested_token_type"),
+                tokens,
+                issued,
+            )
+        )
+        return TokenSet._adopt(tokens[0]), take_str(issued)
+
+    def jwt_bearer(self, assertion: str, scopes: Optional[str] = None) -> "TokenSet":
+        """RFC 7523 §2.1: tokens for the subject of ``assertion`` (a signed
+        JWT the caller has). The assertion never appears in an error."""
+        from .tokens import TokenSet
+
+        out = ffi.new("OakTokenSet **")
+        check(lib.oak_provider_jwt_bearer(self._h, c_str(assertion, "assertion"), c_str(scopes, "scopes"), out))
+        return TokenSet._adopt(out[0])
+
+    def jwt_bearer_signed(
+        self,
+        key: str,
+        issuer: str,
+        subject: str,
+        *,
+        alg: Optional[str] = None,
+        kid: Optional[str] = None,
+        audience: Optional[str] = None,
+        scopes: Optional[str] = None,
+    ) -> "TokenSet":
+        """Like :meth:`jwt_bearer` with an assertion oauthkit signs with
+        ``key`` (PEM or private JWK; ``alg`` None: worked out from the key),
+        ``iss`` ``issuer``, ``sub`` ``subject``, ``aud`` ``audience`` (None:
+        the provider's issuer), a fresh ``jti``, valid 5 minutes."""
+        from .tokens import TokenSet
+
+        out = ffi.new("OakTokenSet **")
+        check(
+            lib.oak_provider_jwt_bearer_signed(
+                self._h,
+                c_str(key, "key"),
+                c_str(alg, "alg"),
+                c_str(kid, "kid"),
+                c_str(issuer, "issuer"),
+                c_str(subject, "subject"),
+                c_str(audience, "audience"),
+                c_str(scopes, "scopes"),
+                out,
+            )
+        )
+        return TokenSet._adopt(out[0])
 
     def __repr__(self) -> str:
         return "Provider(<closed>)" if self.closed else f"Provider(name={self.name!r})"

@@ -85,3 +85,40 @@ class Session(Handle):
             )
         )
         return TokenSet._adopt(tokens[0]), take_str(key) or ""
+
+    def dpop_headers(self, key: str, method: str, url: str) -> Tuple[str, str]:
+        """For a DPoP-bound ``key``: the ``Authorization`` value
+        (``DPoP <access token>``) and the ``DPoP`` proof for ``method`` on
+        ``url``, refreshing first (with the same key) when the tokens
+        expire within a minute. Send both, then pass the answer to
+        :meth:`record_dpop_nonce`."""
+        authorization = ffi.new("char **")
+        dpop = ffi.new("char **")
+        check(
+            lib.oak_dpop_headers(
+                self._h, c_str(key, "key"), c_str(method, "method"), c_str(url, "url"), authorization, dpop
+            )
+        )
+        return take_str(authorization) or "", take_str(dpop) or ""
+
+    def record_dpop_nonce(
+        self,
+        url: str,
+        status: int,
+        www_authenticate: Optional[str] = None,
+        dpop_nonce: Optional[str] = None,
+    ) -> bool:
+        """Records a resource server's answer to a DPoP request (its
+        ``DPoP-Nonce`` header is kept for the URL's origin); True when the
+        request should be sent once more with new :meth:`dpop_headers`
+        (a 401 asking for a nonce)."""
+        if not 0 <= status <= 0xFFFF:
+            raise ValueError(f"status {status} is not an HTTP status")
+        out = ffi.new("bool *")
+        check(
+            lib.oak_dpop_record_nonce(
+                self._h, c_str(url, "url"), status, c_str(www_authenticate, "www_authenticate"),
+                c_str(dpop_nonce, "dpop_nonce"), out,
+            )
+        )
+        return bool(out[0])
