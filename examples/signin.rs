@@ -20,7 +20,7 @@ use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::browser::has_display;
 use oauthkit::flow::{AuthFlowManager, SessionManager, WindowConfig};
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
-use oauthkit::{store, TokenStore};
+use oauthkit::{store, ErrorKind, TokenStore};
 
 fn main() -> ExitCode {
     match run() {
@@ -45,16 +45,34 @@ fn run() -> oauthkit::Result<()> {
             "offline_access",
         ]),
     )?);
-    let store: Arc<dyn TokenStore> = Arc::from(store::open_default()?);
-    match std::env::var("OAUTHKIT_STORE") {
-        Ok(spec) if !spec.is_empty() => println!("Token store: {spec} (OAUTHKIT_STORE)"),
-        _ => println!(
-            "Token store: {} (this program's default store)",
-            store::DefaultStore::new(&store::default_app_name()?)?
-                .path()?
-                .display()
-        ),
-    }
+    let store: Arc<dyn TokenStore> = match store::open_default() {
+        Ok(s) => {
+            match std::env::var("OAUTHKIT_STORE") {
+                Ok(spec) if !spec.is_empty() => println!("Token store: {spec} (OAUTHKIT_STORE)"),
+                _ => println!(
+                    "Token store: {} (this program's default store, encrypted with a key in the OS keyring)",
+                    store::DefaultStore::new(&store::default_app_name()?)?
+                        .path()?
+                        .display()
+                ),
+            }
+            Arc::from(s)
+        }
+        // No OS keyring here (a headless machine, or a build without the
+        // `keyring` feature): oauthkit refuses to write plain text unless
+        // told to. This demo's tokens come from a throwaway local provider,
+        // so it says yes, loudly; a real program gets the error instead.
+        Err(e) if matches!(e.kind(), ErrorKind::Unavailable | ErrorKind::Unsupported) => {
+            let default = store::DefaultStore::new(&store::default_app_name()?)?;
+            println!("No OS keyring: {e}");
+            println!(
+                "This demo keeps the dev provider's throwaway tokens in PLAIN TEXT at {}",
+                default.path()?.display()
+            );
+            Arc::from(default.allow_plain_text(true).open()?.store)
+        }
+        Err(e) => return Err(e),
+    };
     let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None);
 
     let started = Instant::now();

@@ -213,10 +213,11 @@ impl DefaultStore {
     #[cfg(not(feature = "keyring"))]
     fn keyring_keys(&self) -> Result<super::SealingKeys> {
         let _ = self.keyring_timeout;
-        Err(Error::Unsupported {
-            backend: "keyring (build oauthkit with --features keyring)",
-            operation: "keeping an encryption key",
-        })
+        Err(crate::feature_off!(
+            "the OS keyring",
+            "keep an encryption key",
+            "keyring"
+        ))
     }
 }
 

@@ -282,10 +282,11 @@ fn keyring_keys(service: &str, backend: super::KeyringBackend) -> Result<super::
 
 #[cfg(not(feature = "keyring"))]
 fn keyring_keys(_: &str, _: super::KeyringBackend) -> Result<super::SealingKeys> {
-    Err(Error::Unsupported {
-        backend: "keyring (build oauthkit with --features keyring)",
-        operation: "keeping an encryption key",
-    })
+    Err(crate::feature_off!(
+        "the OS keyring",
+        "keep an encryption key",
+        "keyring"
+    ))
 }
 
 pub(crate) fn split_namespace(rest: &str) -> Result<(&str, String)> {
