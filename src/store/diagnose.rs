@@ -169,7 +169,8 @@ pub fn diagnose_with_timeout(spec: &str, timeout: Duration) -> Result<Diagnosis>
         }
         other => {
             return Err(crate::Error::InvalidArgument(format!(
-                "unknown store scheme '{other}'"
+                "unknown store scheme {}",
+                crate::store::factory::shown_scheme(other)
             )))
         }
     }

@@ -123,7 +123,10 @@ impl MemcacheConfig {
     /// Parses `memcache://host:port[,host:port...][?prefix=P&pool_size=N&connect_timeout_ms=T&timeout_ms=T]`.
     pub fn from_url(url: &str) -> Result<Self> {
         let rest = url.strip_prefix("memcache://").ok_or_else(|| {
-            Error::InvalidArgument(format!("'{url}' is not a memcache://host:port URL"))
+            Error::InvalidArgument(format!(
+                "'{}' is not a memcache://host:port URL",
+                crate::store::factory::redact_url(url)
+            ))
         })?;
         let (hosts, query) = rest.split_once('?').unwrap_or((rest, ""));
         let hosts = hosts.trim_end_matches('/');
@@ -134,7 +137,8 @@ impl MemcacheConfig {
             .collect();
         if servers.is_empty() || servers.iter().any(|s| !s.contains(':')) {
             return Err(Error::InvalidArgument(format!(
-                "memcache URL '{url}' must name host:port servers"
+                "memcache URL '{}' must name host:port servers",
+                crate::store::factory::redact_url(url)
             )));
         }
         let mut c = MemcacheConfig::new(String::new());

@@ -180,7 +180,8 @@ impl RedisConfig {
             }
             other => {
                 return Err(Error::InvalidArgument(format!(
-                    "unknown redis URL scheme '{other}' (expected redis, rediss, redis+cluster, rediss+cluster)"
+                    "unknown redis URL scheme {} (expected redis, rediss, redis+cluster, rediss+cluster)",
+                    crate::store::factory::shown_scheme(other)
                 )))
             }
         }
@@ -319,16 +320,5 @@ impl RedisConfig {
 
 /// A URL with any password replaced by `***`.
 pub(crate) fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => {
-            let userinfo = &rest[..at];
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***{}", &rest[at..])
-        }
-        None => url.to_owned(),
-    }
+    crate::store::factory::redact_url(url)
 }
