@@ -228,17 +228,11 @@ impl OAuth2Provider {
         if let Some(u) = &config.par_url {
             check_endpoint_url("pushed_authorization_request", u)?;
         }
-        if let Some(k) = &config.private_key_jwt {
-            k.check()?;
-        }
-        if config.client_auth == Some(ClientAuthMethod::PrivateKeyJwt)
-            && config.private_key_jwt.is_none()
-        {
-            return Err(Error::InvalidArgument(format!(
-                "{}: client_auth is private_key_jwt but no private key is configured",
-                config.name
-            )));
-        }
+        crate::provider::client_assertion::check_configured(
+            &config.name,
+            config.client_auth,
+            config.private_key_jwt.as_ref(),
+        )?;
         config.profile.check_settings(&ProfileSettings {
             provider: &config.name,
             has_secret: config.client_secret.is_some(),
