@@ -177,6 +177,7 @@ pub mod capi;
 #[cfg(feature = "dev-provider")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]
 pub mod dev_provider;
+mod digest;
 pub mod error;
 pub mod flow;
 mod log_text;

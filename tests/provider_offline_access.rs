@@ -91,6 +91,7 @@ fn only_for_openid_requests() {
 /// The dev provider, like real ones, issues a refresh token only for
 /// `offline_access`; `OidcProvider` asks for it by default since the dev
 /// provider's discovery lists it.
+#[cfg(feature = "dev-provider")]
 #[test]
 fn dev_provider_refresh_tokens_follow_offline_access() {
     use std::sync::Arc;

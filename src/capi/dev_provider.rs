@@ -36,7 +36,9 @@ mod imp {
     }
 
     #[derive(Default)]
-    pub struct DevProviderOptions;
+    pub struct DevProviderOptions {
+        _stand_in: (),
+    }
 
     impl DevProviderOptions {
         pub fn auto_approve(self, _: bool) -> Self {

@@ -92,8 +92,8 @@ fn pkcs1_of_pkcs8(der: &[u8]) -> Option<&[u8]> {
 
 /// `at_hash`: the left half of SHA-256 of the access token, base64url.
 pub(crate) fn at_hash(access_token: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let d = Sha256::digest(access_token.as_bytes());
+    use crate::digest::sha256;
+    let d = sha256(access_token.as_bytes());
     URL_SAFE_NO_PAD.encode(&d[..16])
 }
 

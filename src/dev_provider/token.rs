@@ -1,9 +1,9 @@
 //! `POST /token`: authorization code (PKCE S256 required) and refresh.
 
+use crate::digest::sha256;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::grants::{lock, TokenGrant};
 use super::http::{Req, Resp};
@@ -114,7 +114,7 @@ fn code_grant(ctx: &Ctx, req: &Req) -> Resp {
         return Resp::oauth_error(400, "invalid_grant", "redirect_uri does not match");
     }
     let verifier = req.param("code_verifier").unwrap_or("");
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let challenge = URL_SAFE_NO_PAD.encode(sha256(verifier.as_bytes()));
     if !constant_time_eq(challenge.as_bytes(), r.code_challenge.as_bytes()) {
         return Resp::oauth_error(400, "invalid_grant", "PKCE verification failed");
     }

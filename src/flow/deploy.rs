@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::digest::sha256;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::callback::{CallbackVerdict, ExpectedCallback};
 use super::html;
@@ -301,7 +301,7 @@ impl std::fmt::Debug for DeployHandler {
 }
 
 fn session_hash(id: &str) -> [u8; 32] {
-    Sha256::digest(id.as_bytes()).into()
+    sha256(id.as_bytes())
 }
 
 impl DeployHandler {

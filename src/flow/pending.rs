@@ -28,8 +28,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::digest::sha256;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::sealed_cookie::{CookieKey, CookieSealer};
 use crate::secret::{constant_time_eq, Secret};
@@ -229,7 +229,7 @@ impl PendingSignIns {
         if !constant_time_eq(sealed_state.expose().as_bytes(), state.as_bytes()) {
             return Err(PendingRejection::WrongBrowser);
         }
-        let key: [u8; 32] = Sha256::digest(state.as_bytes()).into();
+        let key: [u8; 32] = sha256(state.as_bytes());
         let forget_at = sealed.t.saturating_add(ttl_ms(self.ttl));
         let fresh = self.used.lock().unwrap_or_else(|p| p.into_inner()).insert(
             key,

@@ -61,8 +61,8 @@ impl DpopState {
     /// The key of the grant named by `secret` (a device code), made on
     /// first use.
     pub fn key_for_grant(&self, secret: &str) -> Result<DpopKey> {
-        use sha2::{Digest, Sha256};
-        let id: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        use crate::digest::sha256;
+        let id: [u8; 32] = sha256(secret.as_bytes());
         let mut keys = self.grant_keys.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, k)) = keys.iter().find(|(i, _)| *i == id) {
             return Ok(k.clone());

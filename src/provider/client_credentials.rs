@@ -4,8 +4,8 @@
 //! of expiry are the session manager's
 //! ([`SessionManager::client_credentials_token`](crate::flow::SessionManager::client_credentials_token)).
 
+use crate::digest::sha256;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
@@ -100,7 +100,7 @@ impl ClientCredentialsRequest {
         let mut params = self.params.clone();
         params.sort();
         let canonical = json!([client_id, scopes, resources, self.audience, params]).to_string();
-        let digest = Sha256::digest(canonical.as_bytes());
+        let digest = sha256(canonical.as_bytes());
         let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
         let shown: String = client_id
             .chars()

@@ -11,11 +11,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::digest::{sha256, sha384, sha512};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use crate::error::{Error, IdTokenError, Result};
 use crate::provider::jwks::JwksCache;
@@ -480,12 +480,12 @@ fn split_token(token: &str) -> Result<TokenParts<'_>> {
 pub fn half_hash(alg: Algorithm, value: &str) -> String {
     let digest: Vec<u8> = match alg {
         Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 | Algorithm::HS384 => {
-            Sha384::digest(value.as_bytes()).to_vec()
+            sha384(value.as_bytes()).to_vec()
         }
         Algorithm::RS512 | Algorithm::PS512 | Algorithm::HS512 | Algorithm::EdDSA => {
-            Sha512::digest(value.as_bytes()).to_vec()
+            sha512(value.as_bytes()).to_vec()
         }
-        _ => Sha256::digest(value.as_bytes()).to_vec(),
+        _ => sha256(value.as_bytes()).to_vec(),
     };
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }

@@ -13,10 +13,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+use crate::digest::sha256;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::token::TokenSet;
@@ -136,7 +136,7 @@ pub struct RefreshIdentities {
 
 impl RefreshIdentities {
     fn key(refresh_token: &str) -> [u8; 32] {
-        Sha256::digest(refresh_token.as_bytes()).into()
+        sha256(refresh_token.as_bytes())
     }
 
     /// Remembers that `refresh_token` belongs to `who`.

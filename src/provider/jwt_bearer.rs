@@ -16,8 +16,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::digest::sha256;
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
@@ -230,7 +230,7 @@ impl JwtBearerRequest {
     pub fn cache_key(&self, client_id: &str) -> String {
         let who = match &self.assertion {
             Assertion::Given(s) => {
-                let d = Sha256::digest(s.expose().as_bytes());
+                let d = sha256(s.expose().as_bytes());
                 json!(d.iter().map(|b| format!("{b:02x}")).collect::<String>())
             }
             Assertion::Signed(a) => json!([a.issuer, a.subject, a.audience]),
@@ -246,7 +246,7 @@ impl JwtBearerRequest {
         let mut params = self.params.clone();
         params.sort();
         let canonical = json!([client_id, who, scopes, resources, params]).to_string();
-        let digest = Sha256::digest(canonical.as_bytes());
+        let digest = sha256(canonical.as_bytes());
         let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
         let shown: String = client_id
             .chars()

@@ -1,8 +1,8 @@
 //! PKCE (RFC 7636) with the S256 method only.
 
+use crate::digest::sha256;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -39,7 +39,7 @@ impl Pkce {
                 "a PKCE verifier is 43 to 128 characters of A-Z a-z 0-9 - . _ ~".into(),
             ));
         }
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let challenge = URL_SAFE_NO_PAD.encode(sha256(verifier.as_bytes()));
         Ok(Pkce {
             verifier: Secret::new(verifier),
             challenge,

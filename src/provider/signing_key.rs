@@ -12,13 +12,13 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::digest::sha256;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPairComponents, PublicKeyComponents};
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -392,7 +392,7 @@ impl SigningKey {
     pub fn thumbprint(&self) -> String {
         // serde_json's Map keeps keys sorted, as RFC 7638 requires.
         let canonical = Value::Object(self.thumbprint_members()).to_string();
-        URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+        URL_SAFE_NO_PAD.encode(sha256(canonical.as_bytes()))
     }
 
     /// Signs `claims` as a compact JWS with the header `{"alg", "typ":
@@ -545,7 +545,7 @@ mod tests {
         let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
         let members = json!({"e": "AQAB", "kty": "RSA", "n": n}).to_string();
         assert_eq!(
-            URL_SAFE_NO_PAD.encode(Sha256::digest(members.as_bytes())),
+            URL_SAFE_NO_PAD.encode(sha256(members.as_bytes())),
             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
         );
     }

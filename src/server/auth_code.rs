@@ -1,11 +1,11 @@
 //! [`AuthorizationCode`]: what the authorization endpoint issued, until the
 //! token endpoint redeems it (once).
 
+use crate::digest::sha256;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::secret::{constant_time_eq, Secret};
 
@@ -112,7 +112,7 @@ impl AuthorizationCode {
         else {
             return false;
         };
-        let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let computed = URL_SAFE_NO_PAD.encode(sha256(verifier.as_bytes()));
         constant_time_eq(computed.as_bytes(), challenge.as_bytes())
     }
 }

@@ -408,6 +408,7 @@ pub(crate) fn shown_scheme(scheme: &str) -> String {
 /// user name and the last `@`) replaced by `***`; a URL whose text before
 /// `://` is no scheme (so a mangled `scheme://user:password@...`) or that
 /// has `@` without `://` is not shown at all.
+#[cfg(any(feature = "redis", feature = "memcache"))]
 pub(crate) fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return if url.contains('@') {

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
+use crate::digest::sha256_parts;
 
 use super::fair_queue::{self, Turn};
 use super::private_dir::{io_error, split, Access, FileStamp, PrivateDir};
@@ -297,11 +297,7 @@ fn block_until(path: &Path, file: File, deadline: Instant) -> io::Result<Blocked
 /// `{sha256(namespace/key) prefix}.lock`. Hashing keeps any key a safe file
 /// name.
 fn key_lock_name(namespace: &str, key: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(namespace.as_bytes());
-    h.update([0]);
-    h.update(key.as_bytes());
-    let digest = h.finalize();
+    let digest = sha256_parts(&[namespace.as_bytes(), &[0], key.as_bytes()]);
     let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
     format!("{name}.lock")
 }

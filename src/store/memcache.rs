@@ -52,7 +52,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
+use crate::digest::sha256;
 
 use super::{check_key, KeyLock, TokenStore, DEFAULT_NAMESPACE};
 use crate::error::{Error, Result};
@@ -243,7 +243,7 @@ fn ns_part(namespace: &str) -> String {
     if enc.len() <= 100 {
         enc
     } else {
-        let digest = Sha256::digest(namespace.as_bytes());
+        let digest = sha256(namespace.as_bytes());
         format!(
             "#{}",
             digest

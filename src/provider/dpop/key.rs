@@ -11,6 +11,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::digest::sha256;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
@@ -19,7 +20,6 @@ use aws_lc_rs::signature::{
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -195,7 +195,7 @@ impl DpopKey {
                 (Signer::Rsa(kp), jwk)
             }
         };
-        let thumbprint = b64(&Sha256::digest(jwk.as_bytes()));
+        let thumbprint = b64(&sha256(jwk.as_bytes()));
         let header = format!(
             r#"{{"typ":"dpop+jwt","alg":"{}","jwk":{jwk}}}"#,
             alg.as_str()
@@ -324,7 +324,7 @@ mod tests {
         // required members in lexicographic order.
         let jwk = r#"{"e":"AQAB","kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"}"#;
         assert_eq!(
-            URL_SAFE_NO_PAD.encode(Sha256::digest(jwk.as_bytes())),
+            URL_SAFE_NO_PAD.encode(sha256(jwk.as_bytes())),
             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
         );
     }

@@ -2,10 +2,10 @@
 //! `htm`, `htu` (without query and fragment), `iat`, a unique `jti`, and
 //! `ath` / `nonce` when they apply.
 
+use crate::digest::sha256;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::key::DpopKey;
@@ -113,7 +113,7 @@ impl<'a> ProofRequest<'a> {
 
 /// `ath`: base64url(SHA-256(access token)) (RFC 9449 §4.2).
 pub fn ath(access_token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(access_token.as_bytes()))
+    URL_SAFE_NO_PAD.encode(sha256(access_token.as_bytes()))
 }
 
 /// The `htm` value: an HTTP method token (RFC 9110 §9.1), as given

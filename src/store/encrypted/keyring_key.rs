@@ -214,15 +214,15 @@ fn unavailable(service: &str, e: &keyring::Error) -> Error {
 }
 
 fn creation_lock_path(at: Target<'_>) -> Result<std::path::PathBuf> {
-    use sha2::{Digest, Sha256};
+    use crate::digest::sha256;
     let dir = crate::store::default_store_path()?
         .parent()
         .map(std::path::Path::to_path_buf)
         .ok_or_else(|| Error::InvalidArgument("no data directory for the keyring lock".into()))?;
     crate::store::file_lock::create_private_dir(&dir)?;
     let digest = match at.backend {
-        KeyringBackend::Platform => Sha256::digest(at.service.as_bytes()),
-        other => Sha256::digest(format!("{other}\0{}", at.service).as_bytes()),
+        KeyringBackend::Platform => sha256(at.service.as_bytes()),
+        other => sha256(format!("{other}\0{}", at.service).as_bytes()),
     };
     let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     Ok(dir.join(format!(".keyring-key-{hex}.lock")))

@@ -3,7 +3,7 @@
 //! (`%`, `#`, space and control characters) and a key still too long is
 //! replaced by `#` and its SHA-256 in hex.
 
-use sha2::{Digest, Sha256};
+use crate::digest::sha256;
 
 /// Longest key memcached accepts.
 pub(crate) const MAX_LEN: usize = 250;
@@ -30,7 +30,7 @@ pub(crate) fn join(head: &str, tail: &str) -> String {
     if key.len() <= MAX_LEN {
         key
     } else {
-        let digest = Sha256::digest(tail.as_bytes());
+        let digest = sha256(tail.as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         format!("{head}#{hex}")
     }
