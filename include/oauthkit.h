@@ -622,7 +622,9 @@ OakStatus oak_session_client_credentials(const OakSession *session,
  * `session_ttl_seconds` how long a session lasts (0: one day; at most
  * 400 days). Cookies get `Secure` when `base_url` is https. Sessions live
  * in this handle: every server thread uses the same one. Keeps its own
- * references to the provider and store. Any thread.
+ * references to the provider and store. Any thread. Every `oak_deploy_*`
+ * function needs a library built with the cargo feature `capi-server`;
+ * without it they answer `OAK_ERR_UNSUPPORTED`.
  */
 OakStatus oak_deploy_new(const OakProvider *provider,
                          const OakStore *store,
@@ -1185,7 +1187,9 @@ OakStatus oak_provider_from_settings(const char *const *names,
  * `sqlite`), `redis://HOST[:PORT][/DB]` (feature `redis`; python-oauth2's
  * key scheme and prefix). A backend this build lacks is
  * `OAK_ERR_UNSUPPORTED`; an unknown spec `OAK_ERR_INVALID_ARGUMENT`. Any
- * thread.
+ * thread. Every `oak_server_store_*` function needs a library built with
+ * the cargo feature `capi-server`; without it they answer
+ * `OAK_ERR_UNSUPPORTED`.
  */
 OakStatus oak_server_store_open(const char *spec, OakServerStore **out_store);
 

@@ -6,7 +6,7 @@
 #   3. builds a wheel into target/python-dist/ (py3-none-<platform>, the
 #      library bundled) and installs it into the venv
 # Environment: PROFILE (debug|release|release-capi, default release),
-# FEATURES (cargo features besides capi, default dev-provider,sqlite,redis: what
+# FEATURES (cargo features besides capi, default dev-provider,sqlite,redis,capi-server: what
 # the tests need),
 # OAUTHKIT_LIB (use this liboauthkit.so instead of building one).
 # Prints the wheel's path.
@@ -28,7 +28,7 @@ build_shared_library() {
     # the C ABI is its own build target (the capi feature, scripts/build-capi.sh);
     # the tests need the dev provider, the SQLite store and Redis (pywry interop)
     local prefix="$target_dir/python-capi"
-    FEATURES="${FEATURES-dev-provider,sqlite,redis}" scripts/build-capi.sh \
+    FEATURES="${FEATURES-dev-provider,sqlite,redis,capi-server}" scripts/build-capi.sh \
         --prefix "$prefix" --profile "$profile" >&2
     echo "$prefix/lib/liboauthkit.so"
 }

@@ -7,6 +7,8 @@
 //! threads at once on one handle; `oak_deploy_free` needs that no call
 //! uses the handle. A response handle belongs to the caller: read it from
 //! one thread, free it with `oak_deploy_response_free`.
+//!
+//! Only with the cargo feature `capi-server` (see `server_side.rs`).
 
 use std::ffi::c_char;
 use std::time::Duration;
@@ -15,6 +17,7 @@ use super::boundary::{
     call, free_handle, handle, new_handle, opt_str_arg, out, str_arg, OakStatus,
 };
 use super::provider::OakProvider;
+use super::server_side::server_side;
 use super::store::OakStore;
 use super::strings::{array_to_c, put};
 use crate::error::{Error, Result};
@@ -38,7 +41,9 @@ const MAX_HEADERS: usize = 256;
 /// `session_ttl_seconds` how long a session lasts (0: one day; at most
 /// 400 days). Cookies get `Secure` when `base_url` is https. Sessions live
 /// in this handle: every server thread uses the same one. Keeps its own
-/// references to the provider and store. Any thread.
+/// references to the provider and store. Any thread. Every `oak_deploy_*`
+/// function needs a library built with the cargo feature `capi-server`;
+/// without it they answer `OAK_ERR_UNSUPPORTED`.
 #[no_mangle]
 pub unsafe extern "C" fn oak_deploy_new(
     provider: *const OakProvider,
@@ -49,6 +54,7 @@ pub unsafe extern "C" fn oak_deploy_new(
     out_deploy: *mut *mut OakDeploy,
 ) -> OakStatus {
     call(out(out_deploy, "out_deploy"), |out_deploy| {
+        server_side("deploy mode")?;
         let out_deploy = out_deploy.get()?;
         let provider = handle(provider, "provider")?.0.clone();
         let store = handle(store, "store")?.0.clone();
@@ -93,6 +99,7 @@ pub unsafe extern "C" fn oak_deploy_redirect_uri(
     out_uri: *mut *mut c_char,
 ) -> OakStatus {
     call(out(out_uri, "out_uri"), |out_uri| {
+        server_side("deploy mode")?;
         put(out_uri.get()?, &handle(deploy, "deploy")?.0.redirect_uri())
     })
 }
@@ -183,6 +190,7 @@ pub unsafe extern "C" fn oak_deploy_handle(
     out_response: *mut *mut OakDeployResponse,
 ) -> OakStatus {
     call(out(out_response, "out_response"), |out_response| {
+        server_side("deploy mode")?;
         let out_response = out_response.get()?;
         let deploy = handle(deploy, "deploy")?;
         let request = request(
@@ -209,6 +217,7 @@ pub unsafe extern "C" fn oak_deploy_session_key(
     out_key: *mut *mut c_char,
 ) -> OakStatus {
     call(out(out_key, "out_key"), |out_key| {
+        server_side("deploy mode")?;
         let out_key = out_key.get()?;
         let deploy = handle(deploy, "deploy")?;
         let request = DeployRequest::new("GET", "/").with_cookie(str_arg(cookie, "cookie")?);
@@ -227,6 +236,7 @@ pub unsafe extern "C" fn oak_deploy_response_status(
     out_status: *mut u32,
 ) -> OakStatus {
     call(out(out_status, "out_status"), |out_status| {
+        server_side("deploy mode")?;
         *out_status.get()? = u32::from(handle(response, "response")?.0.status);
         Ok(())
     })
@@ -249,6 +259,7 @@ pub unsafe extern "C" fn oak_deploy_response_headers(
         out(out_len, "out_len"),
     );
     call(outs, |(out_names, out_values, out_len)| {
+        server_side("deploy mode")?;
         let (out_names, out_values, out_len) =
             (out_names.get()?, out_values.get()?, out_len.get()?);
         let headers = &handle(response, "response")?.0.headers;
@@ -276,6 +287,7 @@ pub unsafe extern "C" fn oak_deploy_response_body(
     out_body: *mut *mut c_char,
 ) -> OakStatus {
     call(out(out_body, "out_body"), |out_body| {
+        server_side("deploy mode")?;
         put(out_body.get()?, &handle(response, "response")?.0.body)
     })
 }

@@ -63,6 +63,7 @@ pub mod logout;
 pub mod provider;
 pub mod provider_oauth2;
 pub mod provider_settings;
+mod server_side;
 pub mod server_store;
 pub mod session;
 pub mod store;

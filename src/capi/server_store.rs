@@ -7,6 +7,8 @@
 //! Threads: every function may be called from any thread, also
 //! concurrently on one handle; only `oak_server_store_free` needs that no
 //! other call uses the handle.
+//!
+//! Only with the cargo feature `capi-server` (see `server_side.rs`).
 
 use std::ffi::c_char;
 
@@ -14,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::boundary::{call, free_handle, handle, new_handle, opt_out, out, str_arg, OakStatus};
+use super::server_side::server_side;
 use super::strings::put;
 use crate::error::{Error, Result};
 use crate::server::{
@@ -96,13 +99,16 @@ fn json(value: &impl Serialize) -> Result<String> {
 /// `sqlite`), `redis://HOST[:PORT][/DB]` (feature `redis`; python-oauth2's
 /// key scheme and prefix). A backend this build lacks is
 /// `OAK_ERR_UNSUPPORTED`; an unknown spec `OAK_ERR_INVALID_ARGUMENT`. Any
-/// thread.
+/// thread. Every `oak_server_store_*` function needs a library built with
+/// the cargo feature `capi-server`; without it they answer
+/// `OAK_ERR_UNSUPPORTED`.
 #[no_mangle]
 pub unsafe extern "C" fn oak_server_store_open(
     spec: *const c_char,
     out_store: *mut *mut OakServerStore,
 ) -> OakStatus {
     call(out(out_store, "out_store"), |out_store| {
+        server_side("the server stores")?;
         let out_store = out_store.get()?;
         *out_store = new_handle(OakServerStore(open(str_arg(spec, "spec")?)?));
         Ok(())
@@ -126,6 +132,7 @@ pub unsafe extern "C" fn oak_server_store_save_client(
     client_json: *const c_char,
 ) -> OakStatus {
     call((), |()| {
+        server_side("the server stores")?;
         let store = handle(store, "store")?;
         let client: Client = parse(str_arg(client_json, "client_json")?, "client")?;
         store.0.save_client(&client)
@@ -142,6 +149,7 @@ pub unsafe extern "C" fn oak_server_store_fetch_client(
     out_json: *mut *mut c_char,
 ) -> OakStatus {
     call(out(out_json, "out_json"), |out_json| {
+        server_side("the server stores")?;
         let out_json = out_json.get()?;
         let client = handle(store, "store")?
             .0
@@ -159,6 +167,7 @@ pub unsafe extern "C" fn oak_server_store_delete_client(
     out_deleted: *mut bool,
 ) -> OakStatus {
     call(opt_out(out_deleted), |out_deleted| {
+        server_side("the server stores")?;
         let deleted = handle(store, "store")?
             .0
             .delete_client(str_arg(client_id, "client_id")?)?;
@@ -177,6 +186,7 @@ pub unsafe extern "C" fn oak_server_store_save_code(
     code_json: *const c_char,
 ) -> OakStatus {
     call((), |()| {
+        server_side("the server stores")?;
         let store = handle(store, "store")?;
         let code: AuthorizationCode = parse(str_arg(code_json, "code_json")?, "code")?;
         store.0.save_code(&code)
@@ -193,6 +203,7 @@ pub unsafe extern "C" fn oak_server_store_take_code(
     out_json: *mut *mut c_char,
 ) -> OakStatus {
     call(out(out_json, "out_json"), |out_json| {
+        server_side("the server stores")?;
         let out_json = out_json.get()?;
         let taken = handle(store, "store")?
             .0
@@ -211,6 +222,7 @@ pub unsafe extern "C" fn oak_server_store_save_token(
     token_json: *const c_char,
 ) -> OakStatus {
     call((), |()| {
+        server_side("the server stores")?;
         let store = handle(store, "store")?;
         let token: AccessToken = parse(str_arg(token_json, "token_json")?, "token")?;
         store.0.save_token(&token)
@@ -227,6 +239,7 @@ pub unsafe extern "C" fn oak_server_store_fetch_token(
     out_json: *mut *mut c_char,
 ) -> OakStatus {
     call(out(out_json, "out_json"), |out_json| {
+        server_side("the server stores")?;
         let out_json = out_json.get()?;
         let record = handle(store, "store")?
             .0
@@ -245,6 +258,7 @@ pub unsafe extern "C" fn oak_server_store_fetch_by_refresh_token(
     out_json: *mut *mut c_char,
 ) -> OakStatus {
     call(out(out_json, "out_json"), |out_json| {
+        server_side("the server stores")?;
         let out_json = out_json.get()?;
         let record = handle(store, "store")?
             .0
@@ -262,6 +276,7 @@ pub unsafe extern "C" fn oak_server_store_delete_refresh_token(
     out_deleted: *mut bool,
 ) -> OakStatus {
     call(opt_out(out_deleted), |out_deleted| {
+        server_side("the server stores")?;
         let deleted = handle(store, "store")?
             .0
             .delete_refresh_token(str_arg(refresh_token, "refresh_token")?)?;
