@@ -1,5 +1,6 @@
 //! [`TokenSet`]: what a sign-in or a refresh yields and what stores keep.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -233,53 +234,56 @@ impl fmt::Debug for TokenSet {
 /// same instant, absolute, and wins when both are present. `raw` holds the
 /// provider's other fields (never the tokens again). This shape is stable:
 /// fields are only ever added.
+///
+/// Saving borrows every field of the token set ([`Cow::Borrowed`]); loading
+/// owns them: no token is copied just to be written out.
 #[derive(Serialize, Deserialize)]
-struct Wire {
-    access_token: Secret,
+struct Wire<'a> {
+    access_token: Cow<'a, Secret>,
     #[serde(default = "default_token_type")]
-    token_type: String,
+    token_type: Cow<'a, str>,
     #[serde(default)]
-    refresh_token: Option<Secret>,
+    refresh_token: Option<Cow<'a, Secret>>,
     #[serde(default)]
     expires_in: Option<i64>,
     #[serde(default)]
-    id_token: Option<Secret>,
+    id_token: Option<Cow<'a, Secret>>,
     #[serde(default)]
-    scope: String,
+    scope: Cow<'a, str>,
     #[serde(default)]
-    raw: Map<String, Value>,
+    raw: Cow<'a, Map<String, Value>>,
     #[serde(default)]
     issued_at: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    resource_server: Option<String>,
+    resource_server: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    identity_id: Option<String>,
+    identity_id: Option<Cow<'a, str>>,
     /// oauthkit only: the DPoP private key (PKCS#8), see `TokenSet::dpop_key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    dpop_key: Option<DpopKey>,
+    dpop_key: Option<Cow<'a, DpopKey>>,
 }
 
-fn default_token_type() -> String {
-    "Bearer".to_owned()
+fn default_token_type() -> Cow<'static, str> {
+    Cow::Borrowed("Bearer")
 }
 
 impl Serialize for TokenSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         Wire {
-            access_token: self.access_token.clone(),
-            token_type: self.token_type.clone(),
-            refresh_token: self.refresh_token.clone(),
+            access_token: Cow::Borrowed(&self.access_token),
+            token_type: Cow::Borrowed(&self.token_type),
+            refresh_token: self.refresh_token.as_ref().map(Cow::Borrowed),
             expires_in: self.expires_at.map(|at| at.saturating_sub(self.issued_at)),
-            id_token: self.id_token.clone(),
-            scope: self.scope_string(),
-            raw: self.extra.clone(),
+            id_token: self.id_token.as_ref().map(Cow::Borrowed),
+            scope: Cow::Owned(self.scope_string()),
+            raw: Cow::Borrowed(&self.extra),
             issued_at: Some(self.issued_at as f64),
             expires_at: self.expires_at,
-            resource_server: self.resource_server.clone(),
-            identity_id: self.identity_id.clone(),
-            dpop_key: self.dpop_key.clone(),
+            resource_server: self.resource_server.as_deref().map(Cow::Borrowed),
+            identity_id: self.identity_id.as_deref().map(Cow::Borrowed),
+            dpop_key: self.dpop_key.as_ref().map(Cow::Borrowed),
         }
         .serialize(serializer)
     }
@@ -297,17 +301,17 @@ impl<'de> Deserialize<'de> for TokenSet {
             .expires_at
             .or_else(|| w.expires_in.map(|e| issued_at.saturating_add(e)));
         Ok(TokenSet {
-            access_token: w.access_token,
-            token_type: w.token_type,
-            refresh_token: w.refresh_token,
-            id_token: w.id_token,
+            access_token: w.access_token.into_owned(),
+            token_type: w.token_type.into_owned(),
+            refresh_token: w.refresh_token.map(Cow::into_owned),
+            id_token: w.id_token.map(Cow::into_owned),
             scopes: split_scopes(&w.scope),
             expires_at,
             issued_at,
-            resource_server: w.resource_server,
-            identity_id: w.identity_id,
-            extra: w.raw,
-            dpop_key: w.dpop_key,
+            resource_server: w.resource_server.map(Cow::into_owned),
+            identity_id: w.identity_id.map(Cow::into_owned),
+            extra: w.raw.into_owned(),
+            dpop_key: w.dpop_key.map(Cow::into_owned),
         })
     }
 }
