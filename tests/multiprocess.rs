@@ -28,6 +28,7 @@ fn main() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
+    #[cfg_attr(not(any(feature = "redis", feature = "memcache")), allow(unused_mut))]
     let mut specs = support::specs::local_store_specs(dir.path());
     // Network stores: a server each, shared by all processes of a scenario
     // (the scenario index lands at the end of the prefix).

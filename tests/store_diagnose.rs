@@ -1,8 +1,6 @@
 //! `store::diagnose`: backend, key source, keyring answers (a silent
 //! keyring within the time limit), file modes, and never a key value.
-use std::time::{Duration, Instant};
-
-use oauthkit::store::diagnose::{diagnose, diagnose_with_timeout, Encryption};
+use oauthkit::store::diagnose::{diagnose, Encryption};
 use oauthkit::store::SealingKeys;
 
 #[cfg(unix)]
@@ -121,6 +119,8 @@ fn a_silent_keyring_is_reported_within_the_time_limit() {
         "DBUS_SESSION_BUS_ADDRESS",
         format!("unix:path={}", socket.display()),
     );
+    use oauthkit::store::diagnose::diagnose_with_timeout;
+    use std::time::{Duration, Instant};
     let started = Instant::now();
     let d = diagnose_with_timeout(
         &format!(
