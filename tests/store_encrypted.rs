@@ -127,6 +127,47 @@ mod redis {
         // get the access-token TTL that would lose the refresh token
         assert_eq!(server.cli(&["TTL", "oauthkit:oauth:tokens:key-0"]), "-1");
     }
+
+    /// Sealing keeps the backend's retention: a set without a refresh token
+    /// expires in Redis as the plain store lets it expire (its access token's
+    /// expiry plus the grace period); a refreshable one is kept; a set
+    /// without an expiry is kept.
+    #[test]
+    fn sealed_records_expire_like_plain_ones() {
+        let (store, server) = fresh();
+        let plain = store.inner().in_namespace("plain");
+        let ttl = |key: &str| -> i64 { server.cli(&["TTL", key]).parse().unwrap() };
+        for (name, tokens, kept) in [
+            ("short", TokenSet::bearer("a").with_expires_in(3600), false),
+            (
+                "dead",
+                TokenSet::bearer("a").with_expires_in(-10_000),
+                false,
+            ),
+            (
+                "refreshable",
+                TokenSet::bearer("a")
+                    .with_expires_in(60)
+                    .with_refresh_token("r"),
+                true,
+            ),
+            ("no-expiry", TokenSet::bearer("a"), true),
+        ] {
+            store.save(name, &tokens).unwrap();
+            plain.save(name, &tokens).unwrap();
+            let sealed = ttl(&format!("oauthkit:oauth:tokens:{name}"));
+            let reference = ttl(&format!("oauthkit:plain:oauth:tokens:{name}"));
+            if kept {
+                assert_eq!((sealed, reference), (-1, -1), "{name}");
+            } else {
+                assert!(
+                    sealed > 0 && (sealed - reference).abs() <= 2,
+                    "{name}: sealed TTL {sealed}, plain {reference}"
+                );
+            }
+            assert_eq!(store.load(name).unwrap().unwrap(), tokens, "{name}");
+        }
+    }
 }
 
 #[cfg(feature = "memcache")]
@@ -160,6 +201,24 @@ mod memcache {
             seen += 1;
         }
         assert!(seen >= 5, "metadump listed {seen} keys: {dump}");
+    }
+
+    /// As in Redis: a set without a refresh token expires with its access
+    /// token (plus the grace period), sealed or not.
+    #[test]
+    fn sealed_records_expire_like_plain_ones() {
+        let (store, _server) = fresh();
+        let dead = TokenSet::bearer("a").with_expires_in(-10_000);
+        let refreshable = dead.clone().with_refresh_token("r");
+        store.save("dead", &dead).unwrap();
+        store.save("refreshable", &refreshable).unwrap();
+        assert!(store.exists("dead").unwrap());
+        std::thread::sleep(std::time::Duration::from_millis(3100));
+        assert!(
+            store.load("dead").unwrap().is_none(),
+            "kept past its expiry"
+        );
+        assert_eq!(store.load("refreshable").unwrap().unwrap(), refreshable);
     }
 
     fn percent_decode(s: &str) -> String {

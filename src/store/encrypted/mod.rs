@@ -180,6 +180,14 @@ impl<S: TokenStore> EncryptedStore<S> {
         let mut placeholder = TokenSet::bearer(record);
         placeholder.token_type = SEALED_TOKEN_TYPE.to_owned();
         placeholder.issued_at = 0;
+        // What the backend's retention reads (`store::redis::retention`):
+        // a set without a refresh token expires with its access token, as
+        // it would in plain text; a refreshable set shows no expiry, so it
+        // is kept. The expiry time of such a set is the only thing about
+        // the tokens the backend sees in the clear.
+        if tokens.refresh_token.is_none() {
+            placeholder.expires_at = tokens.expires_at;
+        }
         placeholder
     }
 
