@@ -471,3 +471,74 @@ fn a_given_key_binds_the_native_sign_in() {
     assert!(e.to_string().contains("not configured for DPoP"), "{e}");
     assert!(opened.lock().unwrap().is_none(), "the browser was opened");
 }
+
+/// Starts deploy mode's routes for `provider` and `store` on loopback.
+fn deploy_server(
+    provider: Arc<dyn Provider>,
+    store: Arc<dyn TokenStore>,
+) -> oauthkit::flow::DeployServer {
+    use oauthkit::flow::{DeployHandler, DeployOptions, DeployServer};
+    DeployServer::start("127.0.0.1:0".parse().unwrap(), move |base| {
+        DeployHandler::new(provider, store, DeployOptions::new(base))
+    })
+    .unwrap()
+}
+
+/// Deploy mode with a DPoP provider: `/auth/login` sends `dpop_jkt` (the
+/// sign-in's key rides sealed in the login cookie), the callback exchanges
+/// the code with a proof of that key, and the stored tokens are bound to
+/// it: the provider's userinfo refuses them as Bearer tokens and accepts
+/// them with the helper's proof.
+#[test]
+fn deploy_mode_signs_in_with_dpop_bound_tokens() {
+    let idp = NodeIdp::start();
+    let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
+    let store = Arc::new(MemoryStore::new());
+    let server = deploy_server(provider, store.clone());
+    let base = server.base_url().to_string();
+    let mut browser = support::interactions::Browser::new(&base);
+    let login = browser.get(&format!("{base}/auth/login"));
+    assert_eq!(login.status, 302, "{}", login.body);
+    let at_idp = login.location.expect("redirect to the provider");
+    let jkt = url::Url::parse(&at_idp)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "dpop_jkt")
+        .map(|(_, v)| v.into_owned())
+        .expect("the authorization request binds the code to a key (dpop_jkt)");
+    let redirect =
+        support::interactions::sign_in(&at_idp, &format!("{base}/auth/callback"), "dana");
+    let done = browser.get(&redirect.url);
+    assert_eq!(done.status, 302, "{}", done.body);
+
+    let stored = store.load("dana").unwrap().expect("stored under sub");
+    assert_eq!(stored.token_type, "DPoP");
+    let key = stored.dpop_key.clone().expect("the tokens carry their key");
+    assert_eq!(key.thumbprint(), jkt, "bound to the key dpop_jkt named");
+    let url = userinfo_url(&idp);
+    let bearer = format!("Bearer {}", stored.access_token.expose());
+    let (status, ..) = get(&url, &[("Authorization", bearer.as_str())]);
+    assert_eq!(status, 401, "a DPoP-bound token used as a Bearer token");
+    let (status, body) = call_with_helper(&stored, &url, &DpopNonces::new());
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"sub\":\"dana\""), "{body}");
+}
+
+/// Deploy mode cannot keep a DPoP key in a store that does not protect
+/// secrets: `/auth/login` says so before the user is sent to the provider,
+/// and nothing is stored.
+#[test]
+fn deploy_mode_refuses_dpop_with_a_plain_text_store() {
+    let idp = NodeIdp::start();
+    let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(JsonFileStore::open(dir.path().join("tokens.json")).unwrap());
+    let server = deploy_server(provider, store.clone());
+    let base = server.base_url().to_string();
+    let mut browser = support::interactions::Browser::new(&base);
+    let login = browser.get(&format!("{base}/auth/login"));
+    assert_eq!(login.status, 500, "{}", login.body);
+    assert!(login.location.is_none(), "sent to the provider anyway");
+    assert!(login.body.contains("DPoP"), "{}", login.body);
+    assert!(store.list_keys().unwrap().is_empty());
+}

@@ -369,19 +369,46 @@ impl DeployHandler {
         let nonce = random::nonce();
         let pkce = self.options.use_pkce.then(Pkce::generate);
         let redirect_uri = self.redirect_uri();
+        // DPoP (RFC 9449 §10): a key per sign-in, its thumbprint bound to
+        // the code with `dpop_jkt`, the key itself sealed in the login
+        // cookie for the exchange. The tokens will carry the key, so a
+        // store that cannot protect it is refused now, before the user is
+        // sent to the provider.
+        let dpop_key = match self.provider.dpop() {
+            None => None,
+            Some(_) if !self.store.protects_secrets() => {
+                let why = format!(
+                    "this provider binds tokens to a DPoP key, but the {} store keeps token \
+                     sets as plain text and cannot hold the key; give deploy mode an \
+                     EncryptedStore (`encrypt=keyring` or `encrypt=env:NAME` in the store spec)",
+                    self.store.backend()
+                );
+                log::warn!("deploy sign-in at {} refused: {why}", self.provider.name());
+                return DeployResponse::error(500, "server_error", &why);
+            }
+            Some(config) => match config.generate_key() {
+                Ok(k) => Some(k),
+                Err(e) => return DeployResponse::error(500, "server_error", &e.to_string()),
+            },
+        };
+        let jkt = dpop_key.as_ref().map(|k| [("dpop_jkt", k.thumbprint())]);
         let url = match self.provider.build_authorize_url(&AuthorizeRequest {
             redirect_uri: &redirect_uri,
             state: &state,
             pkce: pkce.as_ref(),
             nonce: Some(&nonce),
-            extra_params: &[],
+            extra_params: jkt.as_ref().map_or(&[][..], |p| &p[..]),
         }) {
             Ok(u) => u,
             Err(e) => return DeployResponse::error(500, "server_error", &e.to_string()),
         };
-        let sealed = self
-            .pending
-            .begin(&state, pkce.as_ref().map(Pkce::verifier), &nonce);
+        let verifier = pkce.as_ref().map(Pkce::verifier);
+        let sealed = match &dpop_key {
+            Some(k) => self
+                .pending
+                .begin_with_dpop_key(&state, verifier, &nonce, k),
+            None => self.pending.begin(&state, verifier, &nonce),
+        };
         let attrs = self.cookie_attrs("/auth", self.options.pending_ttl);
         DeployResponse::redirect(&url).cookie(format!("{LOGIN_COOKIE}={sealed}; {attrs}"))
     }
@@ -432,12 +459,22 @@ impl DeployHandler {
                 return DeployResponse::error(400, "invalid_callback", why)
             }
         };
-        let tokens = self.provider.exchange_code(
-            code.expose(),
-            &self.redirect_uri(),
-            pending.pkce_verifier.as_ref().map(Secret::expose),
-            Some(pending.nonce.expose()),
-        );
+        let verifier = pending.pkce_verifier.as_ref().map(Secret::expose);
+        let tokens = match &pending.dpop_key {
+            Some(key) => self.provider.exchange_code_dpop(
+                code.expose(),
+                &self.redirect_uri(),
+                verifier,
+                Some(pending.nonce.expose()),
+                key,
+            ),
+            None => self.provider.exchange_code(
+                code.expose(),
+                &self.redirect_uri(),
+                verifier,
+                Some(pending.nonce.expose()),
+            ),
+        };
         let mut tokens = match tokens {
             Ok(t) => t,
             Err(e) => return DeployResponse::error(502, "token_exchange_failed", &e.to_string()),

@@ -32,6 +32,7 @@ use crate::digest::sha256;
 use serde::{Deserialize, Serialize};
 
 use super::sealed_cookie::{CookieKey, CookieSealer};
+use crate::provider::dpop::DpopKey;
 use crate::secret::{constant_time_eq, Secret};
 
 /// How long a sign-in may take in deploy mode (pywry's `max_age`).
@@ -46,11 +47,15 @@ const CLOCK_SKEW_MS: u128 = 60_000;
 
 /// One pending sign-in, as `/auth/callback` gets it back.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PendingSignIn {
     /// The PKCE verifier, when PKCE is on.
     pub pkce_verifier: Option<Secret>,
     /// The nonce sent.
     pub nonce: Secret,
+    /// The sign-in's DPoP key (its thumbprint went out as `dpop_jkt`), when
+    /// the provider uses DPoP: the code is exchanged with a proof of it.
+    pub dpop_key: Option<DpopKey>,
 }
 
 /// Why a callback's state was refused.
@@ -94,6 +99,9 @@ struct Sealed {
     v: Option<String>,
     /// start, Unix milliseconds
     t: u64,
+    /// the DPoP key (algorithm and PKCS#8, sealed like the rest)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    k: Option<DpopKey>,
 }
 
 /// The pending sign-ins of a deploy server: a sealing key, a lifetime and
@@ -175,7 +183,33 @@ impl PendingSignIns {
     /// Starts a sign-in: the login cookie's value, carrying everything the
     /// callback needs.
     pub fn begin(&self, state: &str, pkce_verifier: Option<&str>, nonce: &str) -> String {
-        self.begin_at(state, pkce_verifier, nonce, now_unix_ms())
+        self.begin_at(state, pkce_verifier, nonce, None, now_unix_ms())
+    }
+
+    /// [`begin`](Self::begin) for a sign-in whose code is bound to a DPoP
+    /// key (`dpop_jkt`): the cookie also carries the key, sealed like the
+    /// rest (the browser can neither read nor swap it), for the callback's
+    /// code exchange.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use oauthkit::flow::pending::PendingSignIns;
+    /// use oauthkit::flow::CookieKey;
+    /// use oauthkit::provider::dpop::{DpopAlgorithm, DpopKey};
+    /// let p = PendingSignIns::new(CookieKey::generate(), "https://app.example", Duration::from_secs(60));
+    /// let key = DpopKey::generate(DpopAlgorithm::Es256)?;
+    /// let cookie = p.begin_with_dpop_key("state-a", None, "nonce-a", &key);
+    /// assert_eq!(p.take("state-a", Some(&cookie)).unwrap().dpop_key, Some(key));
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn begin_with_dpop_key(
+        &self,
+        state: &str,
+        pkce_verifier: Option<&str>,
+        nonce: &str,
+        key: &DpopKey,
+    ) -> String {
+        self.begin_at(state, pkce_verifier, nonce, Some(key), now_unix_ms())
     }
 
     pub(crate) fn begin_at(
@@ -183,6 +217,7 @@ impl PendingSignIns {
         state: &str,
         pkce_verifier: Option<&str>,
         nonce: &str,
+        dpop_key: Option<&DpopKey>,
         now_ms: u64,
     ) -> String {
         let sealed = Sealed {
@@ -190,6 +225,7 @@ impl PendingSignIns {
             n: nonce.to_string(),
             v: pkce_verifier.map(str::to_string),
             t: now_ms,
+            k: dpop_key.cloned(),
         };
         let plain =
             zeroize::Zeroizing::new(serde_json::to_vec(&sealed).expect("plain strings serialize"));
@@ -243,6 +279,7 @@ impl PendingSignIns {
         Ok(PendingSignIn {
             pkce_verifier,
             nonce,
+            dpop_key: sealed.k,
         })
     }
 
@@ -278,14 +315,14 @@ mod tests {
     #[test]
     fn expiry_and_extreme_times_never_overflow() {
         let p = pending(Duration::from_secs(60));
-        let c = p.begin_at("s", None, "n", 1_000_000);
+        let c = p.begin_at("s", None, "n", None, 1_000_000);
         assert_eq!(
             p.take_at("s", Some(&c), 1_060_000).unwrap_err(),
             PendingRejection::Expired
         );
         assert!(p.take_at("s", Some(&c), 1_059_999).is_ok());
         // A clock that stepped back a little is fine, far is not.
-        let c = p.begin_at("t", None, "n", 1_000_000);
+        let c = p.begin_at("t", None, "n", None, 1_000_000);
         assert_eq!(
             p.take_at("t", Some(&c), 0).unwrap_err(),
             PendingRejection::Expired
@@ -305,7 +342,7 @@ mod tests {
             .enumerate()
             {
                 let state = format!("{i}");
-                let c = p.begin_at(&state, None, "n", start);
+                let c = p.begin_at(&state, None, "n", None, start);
                 let got = p.take_at(&state, Some(&c), now);
                 let expect_alive = match now.checked_sub(start) {
                     Some(age) => u128::from(age) < ttl.as_millis(),

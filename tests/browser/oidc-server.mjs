@@ -40,7 +40,8 @@
 // endpoint, exp, iat, jti single use); the stats list each JWT bearer
 // request's outcome (jwt_bearer).
 // DPoP (RFC 9449, tests/provider_dpop_oidc.rs): CLIENT_ID-dpop (public,
-// `dpop_bound_access_tokens`: token requests without a proof are refused).
+// `dpop_bound_access_tokens`: token requests without a proof are refused;
+// its redirect URIs allow the native flow and deploy mode on any loopback port).
 // DPoP proofs may use ES256, EdDSA, RS256 or PS256. Nonces are issued
 // (`DPoP-Nonce`) only to requests that carry a proof; POST
 // /test/dpop-require-nonce makes every proof need one from then on (off by
@@ -133,7 +134,7 @@ const provider = new Provider(issuer, {
       client_id: `${clientId}-dpop`,
       application_type: 'native',
       token_endpoint_auth_method: 'none',
-      redirect_uris: ['http://127.0.0.1/callback'],
+      redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/auth/callback'],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       dpop_bound_access_tokens: true,
