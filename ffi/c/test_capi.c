@@ -346,7 +346,7 @@ static void test_dev_provider(void) {
     OakDevProvider *idp = NULL;
     OakStatus st = oak_dev_provider_start(true, 120, true, &idp);
     if (st == OAK_ERR_UNSUPPORTED) {
-        fprintf(stderr, "  FAIL the library lacks the dev provider: build it with FEATURES=dev-provider "
+        fprintf(stderr, "  FAIL the library lacks the dev provider: build it with FEATURES=dev-provider,capi-server "
                         "scripts/install-local.sh\n");
     }
     CHECK_OK(st);
@@ -390,7 +390,7 @@ static int dev_start(struct dev *d, bool auto_approve) {
     memset(d, 0, sizeof *d);
     OakStatus st = oak_dev_provider_start(auto_approve, 0, false, &d->idp);
     if (st == OAK_ERR_UNSUPPORTED) {
-        fprintf(stderr, "  FAIL the library lacks the dev provider: build it with FEATURES=dev-provider "
+        fprintf(stderr, "  FAIL the library lacks the dev provider: build it with FEATURES=dev-provider,capi-server "
                         "scripts/install-local.sh\n");
     }
     CHECK_OK(st);

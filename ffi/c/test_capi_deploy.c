@@ -94,7 +94,7 @@ static OakStatus ask(const OakDeploy *deploy, const char *method, const char *ta
 static void test_deploy_sign_in_status_and_logout(void) {
     OakDevProvider *idp = NULL;
     OakStatus st = oak_dev_provider_start(true, 0, false, &idp);
-    if (st == OAK_ERR_UNSUPPORTED) fprintf(stderr, "  FAIL the library lacks the dev provider (FEATURES=dev-provider)\n");
+    if (st == OAK_ERR_UNSUPPORTED) fprintf(stderr, "  FAIL the library lacks the dev provider (FEATURES=dev-provider,capi-server)\n");
     CHECK_OK(st);
     if (st != OAK_OK) return;
     char *issuer = NULL, *client_id = NULL, *uri = NULL, *key = NULL;
@@ -105,7 +105,10 @@ static void test_deploy_sign_in_status_and_logout(void) {
     CHECK_OK(oak_dev_provider_client_id(idp, &client_id));
     CHECK_OK(oak_provider_oidc(issuer, client_id, NULL, "openid email profile offline_access", &provider));
     CHECK_OK(oak_store_open("memory:", &store));
-    CHECK_OK(oak_deploy_new(provider, store, BASE, "/home", 0, &deploy));
+    st = oak_deploy_new(provider, store, BASE, "/home", 0, &deploy);
+    if (st == OAK_ERR_UNSUPPORTED)
+        fprintf(stderr, "  FAIL the library lacks deploy mode (FEATURES=dev-provider,capi-server)\n");
+    CHECK_OK(st);
     CHECK_OK(oak_deploy_redirect_uri(deploy, &uri));
     CHECK_STR(uri, BASE "/auth/callback");
 

@@ -101,7 +101,7 @@ struct dev {
 static int dev_start(struct dev *d) {
     memset(d, 0, sizeof *d);
     OakStatus st = oak_dev_provider_start(true, 0, false, &d->idp);
-    if (st == OAK_ERR_UNSUPPORTED) fprintf(stderr, "  FAIL the library lacks the dev provider (FEATURES=dev-provider)\n");
+    if (st == OAK_ERR_UNSUPPORTED) fprintf(stderr, "  FAIL the library lacks the dev provider (FEATURES=dev-provider,capi-server)\n");
     CHECK_OK(st);
     if (st != OAK_OK) return 0;
     char *issuer = NULL, *client_id = NULL;

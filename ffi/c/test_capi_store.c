@@ -211,7 +211,7 @@ static void test_sign_in_and_refresh_through_a_c_store(void) {
     OakDevProvider *idp = NULL;
     OakStatus st = oak_dev_provider_start(true, 0, true, &idp);
     if (st == OAK_ERR_UNSUPPORTED) {
-        fprintf(stderr, "  FAIL the library lacks the dev provider: build it with FEATURES=dev-provider\n");
+        fprintf(stderr, "  FAIL the library lacks the dev provider: build it with FEATURES=dev-provider,capi-server\n");
     }
     CHECK_OK(st);
     if (st != OAK_OK) return;

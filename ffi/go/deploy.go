@@ -18,6 +18,9 @@ import (
 // an http.Handler for GET /auth/login, GET /auth/callback, POST
 // /auth/logout and GET /auth/status; mount it with
 // mux.Handle("/auth/", deploy). Safe for concurrent use; Close it when done.
+// It needs a library built with the cargo feature capi-server
+// (scripts/build-capi.sh --features capi-server); without it NewDeploy
+// returns ErrUnsupported naming the feature.
 type Deploy struct {
 	raw *C.OakDeploy
 }

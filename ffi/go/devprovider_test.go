@@ -10,7 +10,7 @@ import (
 func TestDevProviderBasics(t *testing.T) {
 	idp, err := StartDevProvider(true, 2*time.Minute, false)
 	if errors.Is(err, ErrUnsupported) {
-		t.Fatal("the library lacks the dev provider: build it with FEATURES=dev-provider scripts/install-local.sh")
+		t.Fatal("the library lacks the dev provider: build it with FEATURES=dev-provider,capi-server scripts/install-local.sh")
 	}
 	mustNoErr(t, err)
 	defer idp.Close()

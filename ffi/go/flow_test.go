@@ -10,12 +10,12 @@ import (
 )
 
 // devPair starts the development provider (the library must be built with
-// FEATURES=dev-provider) and an OIDC provider pointed at it.
+// FEATURES=dev-provider,capi-server) and an OIDC provider pointed at it.
 func devPair(t *testing.T) (*DevProvider, *Provider) {
 	t.Helper()
 	idp, err := StartDevProvider(true, 0, false)
 	if errors.Is(err, ErrUnsupported) {
-		t.Fatal("the library lacks the dev provider: build it with FEATURES=dev-provider scripts/install-local.sh")
+		t.Fatal("the library lacks the dev provider: build it with FEATURES=dev-provider,capi-server scripts/install-local.sh")
 	}
 	mustNoErr(t, err)
 	t.Cleanup(idp.Close)

@@ -165,7 +165,7 @@ TEST(Store, SharedBetweenThreads) {
 }
 
 // ---- providers, the native flow and the session manager, against the
-// development provider (the library is built with FEATURES=dev-provider).
+// development provider (the library is built with FEATURES=dev-provider,capi-server).
 
 namespace {
 
