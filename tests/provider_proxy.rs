@@ -1,8 +1,10 @@
 //! What the providers' HTTP client does with HTTPS_PROXY / NO_PROXY (ureq 3
-//! reads them when a provider is built), checked against a fake proxy on
-//! loopback that records the `CONNECT` it receives and refuses it. The
+//! reads them when a provider is built) and with a proxy given to the
+//! provider (`HttpProxy`), checked against a fake proxy on loopback that
+//! records the `CONNECT` it receives (and its headers) and refuses it. The
 //! environment is process-wide, so this binary holds one test that changes
-//! it step by step.
+//! it step by step; the others give the proxy explicitly and so do not
+//! depend on the environment.
 
 #[path = "support/tls_server.rs"]
 mod tls_server;
@@ -12,10 +14,10 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use oauthkit::provider::http::{Auth, Body, HttpClient, HttpConfig, Method};
+use oauthkit::provider::http::{Auth, Body, HttpClient, HttpConfig, HttpProxy, Method};
 use tls_server::{TestPki, TlsServer};
 
-/// A proxy that records each request line and answers 403.
+/// A proxy that records each request line and header line and answers 403.
 fn fake_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -33,7 +35,9 @@ fn fake_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
             loop {
                 let mut line = String::new();
                 match reader.read_line(&mut line) {
-                    Ok(n) if n > 0 && line != "\r\n" => continue,
+                    Ok(n) if n > 0 && line != "\r\n" => {
+                        log.lock().unwrap().push(line.trim_end().to_owned())
+                    }
                     _ => break,
                 }
             }
@@ -46,10 +50,28 @@ fn fake_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
 }
 
 fn get(url: &str, ca: &std::path::Path) -> oauthkit::Result<u16> {
-    let http = HttpConfig::default().with_ca_file(ca).unwrap();
+    get_via(url, ca, HttpProxy::Environment)
+}
+
+fn get_via(url: &str, ca: &std::path::Path, proxy: HttpProxy) -> oauthkit::Result<u16> {
+    let http = HttpConfig::default()
+        .with_ca_file(ca)
+        .unwrap()
+        .with_proxy(proxy);
     HttpClient::new(http)
         .request("userinfo", Method::Get, url, Body::Empty, Auth::None, &[])
         .map(|r| r.status)
+}
+
+/// Display, Debug and the whole source chain of an error.
+fn full_text(e: &oauthkit::Error) -> String {
+    let mut s = format!("{e}\n{e:?}");
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        s.push_str(&format!("\n{inner}\n{inner:?}"));
+        source = inner.source();
+    }
+    s
 }
 
 fn clear_env() {
@@ -93,6 +115,13 @@ fn https_proxy_and_no_proxy_as_ureq_reads_them() {
     let e = get(&url, &pki.ca_file()).unwrap_err();
     assert_eq!(e.kind(), oauthkit::ErrorKind::Http, "{e}");
     assert_eq!(connects(), 1, "{:?}", seen.lock().unwrap());
+    // a provider told to go direct ignores the environment's proxy
+    assert_eq!(
+        get_via(&url, &pki.ca_file(), HttpProxy::Direct).unwrap(),
+        200,
+        "HttpProxy::Direct"
+    );
+    assert_eq!(connects(), 1);
 
     // HTTP_PROXY alone is used for https too
     clear_env();
@@ -122,4 +151,85 @@ fn https_proxy_and_no_proxy_as_ureq_reads_them() {
         .is_err());
     assert_eq!(connects(), 4);
     assert_eq!(get(&url, &pki.ca_file()).unwrap(), 200);
+}
+
+/// A proxy given to the provider: requests tunnel through it with its
+/// credentials (`Proxy-Authorization`), hosts in its own no-proxy list go
+/// direct, and neither the password nor the header value made from it
+/// shows in the error, its source chain or `Debug`.
+#[test]
+fn a_proxy_given_to_the_provider_with_credentials_that_never_show() {
+    let pki = TestPki::new("proxy-given", "IP:127.0.0.1");
+    let server = TlsServer::start(&pki, r#"{"sub":"alice"}"#);
+    let url = server.url("/userinfo");
+    let (proxy_port, seen) = fake_proxy();
+    let password = "pr0xy-Pa55-Qz8";
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("svc:{password}"),
+    );
+    let proxy = HttpProxy::url(&format!("http://svc:{password}@127.0.0.1:{proxy_port}")).unwrap();
+
+    let config = HttpConfig::default()
+        .with_ca_file(pki.ca_file())
+        .unwrap()
+        .with_proxy(proxy.clone());
+    let e = HttpClient::new(config.clone())
+        .request("userinfo", Method::Get, &url, Body::Empty, Auth::None, &[])
+        .unwrap_err();
+    let lines = seen.lock().unwrap().clone();
+    assert!(
+        lines[0].starts_with(&format!("CONNECT 127.0.0.1:{}", server.port)),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(&format!("proxy-authorization: basic {basic}"))),
+        "the credentials were not sent: {lines:?}"
+    );
+    let shown = format!("{}\n{config:?}\n{proxy:?}", full_text(&e));
+    for secret in [password, basic.as_str()] {
+        assert!(!shown.contains(secret), "{secret} shown in: {shown}");
+    }
+    assert!(shown.contains("***@127.0.0.1"), "{shown}");
+
+    // the provider's own no-proxy list: straight to the server
+    let bypass = proxy.with_no_proxy(["127.0.0.1"]);
+    assert_eq!(get_via(&url, &pki.ca_file(), bypass).unwrap(), 200);
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        lines.len(),
+        "went through the proxy"
+    );
+}
+
+/// A proxy URL that is not one is refused when given, and the refusal
+/// never quotes the password, wherever a mangled URL put it.
+#[test]
+fn bad_proxy_urls_are_refused_without_their_password() {
+    let password = "Sekr3t-Pw-77";
+    let mut seen = 0;
+    for scheme in ["http", "https", "socks5", "ftp", "", "http:", "ht tp"] {
+        for sep in ["://", ":/", ":", "", ":/\n/", "://\u{7f}"] {
+            for (user, host) in [
+                ("u", "proxy.example:3128"),
+                ("", "proxy.example"),
+                ("u", ""),
+                ("u", "p.example/path?q=1"),
+            ] {
+                let url = format!("{scheme}{sep}{user}:{password}@{host}");
+                match HttpProxy::url(&url) {
+                    Ok(p) => assert!(!format!("{p:?}").contains(password), "{p:?}"),
+                    Err(e) => {
+                        seen += 1;
+                        assert_eq!(e.kind(), oauthkit::ErrorKind::InvalidArgument, "{e}");
+                        let text = full_text(&e);
+                        assert!(!text.contains(password), "{url:?} gave: {text}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen > 100, "only {seen} refusals");
 }

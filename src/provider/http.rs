@@ -16,6 +16,7 @@ use base64::Engine;
 use url::{Host, Url};
 
 use crate::error::{Error, Result};
+pub use crate::provider::proxy::HttpProxy;
 use crate::provider::redact::{sanitize, Redactor};
 pub use crate::provider::tls::{TlsTrust, TrustStore};
 use crate::secret::Secret;
@@ -58,6 +59,9 @@ pub struct HttpConfig {
     /// Which certificate authorities HTTPS endpoints may chain to (default:
     /// the operating system's store).
     pub tls: TlsTrust,
+    /// Which proxy requests go through (default: the environment's,
+    /// `HTTPS_PROXY` / `NO_PROXY`; see [`HttpProxy`]).
+    pub proxy: HttpProxy,
 }
 
 impl HttpConfig {
@@ -90,6 +94,13 @@ impl HttpConfig {
         self.tls = self.tls.with_store(store);
         self
     }
+
+    /// Sends requests through `proxy` instead of the environment's proxy
+    /// (see [`HttpProxy`]).
+    pub fn with_proxy(mut self, proxy: HttpProxy) -> Self {
+        self.proxy = proxy;
+        self
+    }
 }
 
 impl Default for HttpConfig {
@@ -99,6 +110,7 @@ impl Default for HttpConfig {
             read_timeout: DEFAULT_READ_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             tls: TlsTrust::default(),
+            proxy: HttpProxy::default(),
         }
     }
 }
@@ -332,6 +344,7 @@ impl HttpClient {
             .build();
         let agent = ureq::Agent::config_builder()
             .tls_config(tls)
+            .proxy(config.proxy.to_ureq())
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
@@ -354,8 +367,9 @@ impl HttpClient {
             .new_agent();
         HttpClient {
             agent,
+            // the proxy's password and Proxy-Authorization value
+            secrets: Arc::new(config.proxy.secrets()),
             config: Arc::new(config),
-            secrets: Arc::default(),
             tls_problem: tls_problem.map(Arc::from),
         }
     }

@@ -41,6 +41,7 @@ pub mod oidc;
 pub mod par;
 pub mod pkce;
 pub mod profile;
+pub mod proxy;
 pub mod random;
 mod redact;
 pub mod settings;
