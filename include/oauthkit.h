@@ -1170,7 +1170,7 @@ OakStatus oak_provider_oauth2(const char *authorize_url,
  * Makes a provider from `count` settings: `names[i]` is one of the
  * `OAUTHKIT_*` variable names of docs/providers.md (`OAUTHKIT_PROVIDER`,
  * `OAUTHKIT_CLIENT_ID`, ..., `OAUTHKIT_CA_FILE`, `OAUTHKIT_CA_PEM`,
- * `OAUTHKIT_TRUST_STORE`) and `values[i]` its value (NULL or empty:
+ * `OAUTHKIT_TRUST_STORE`, `OAUTHKIT_PROXY`) and `values[i]` its value (NULL or empty:
  * unset). The process environment is not read. An unknown or repeated
  * name, a missing required setting or an unusable CA bundle is
  * `OAK_ERR_INVALID_ARGUMENT` naming it; an unreadable CA file is

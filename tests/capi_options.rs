@@ -1,7 +1,7 @@
 //! The C entry points for what a Rust caller configures beyond the basics:
 //! the callback server's host, port and path, paste mode, the plain OAuth
-//! 2.0 provider, timeouts through settings, the validating store and
-//! background refresh — called the way C calls them.
+//! 2.0 provider, timeouts and the proxy through settings, the validating
+//! store and background refresh — called the way C calls them.
 #![cfg(feature = "capi")]
 
 mod support;
@@ -418,6 +418,88 @@ fn settings_take_timeouts_and_refuse_bad_ones() {
         oak_provider_free(p);
     }
     drop(silent);
+}
+
+/// The proxy through `oak_provider_from_settings` (`OAUTHKIT_PROXY` with
+/// credentials): a session refresh goes through it, with the credentials,
+/// and the password never reaches `oak_last_error_message`; a no-proxy
+/// list without a proxy URL is refused by name.
+#[test]
+fn settings_take_a_proxy_whose_password_never_shows() {
+    let (proxy_port, seen) = support::fake_proxy::fake_proxy();
+    let password = "C-Proxy-Pw-5521";
+    let token = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = token.local_addr().unwrap().port();
+    let (authorize, token_url) = (
+        c(&format!("http://127.0.0.1:{port}/authorize")),
+        c(&format!("http://127.0.0.1:{port}/token")),
+    );
+    let proxy = c(&format!("http://ops:{password}@127.0.0.1:{proxy_port}"));
+    let names = [
+        c"OAUTHKIT_PROVIDER",
+        c"OAUTHKIT_CLIENT_ID",
+        c"OAUTHKIT_AUTHORIZE_URL",
+        c"OAUTHKIT_TOKEN_URL",
+        c"OAUTHKIT_PROXY",
+    ];
+    let make = |last_name: &CStr, last_value: &CStr| {
+        let mut names: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
+        names[4] = last_name.as_ptr();
+        let values = [
+            c"custom".as_ptr(),
+            c"client".as_ptr(),
+            authorize.as_ptr(),
+            token_url.as_ptr(),
+            last_value.as_ptr(),
+        ];
+        let mut p = ptr::null_mut();
+        let st = unsafe { oak_provider_from_settings(names.as_ptr(), values.as_ptr(), 5, &mut p) };
+        (st, p)
+    };
+    let (st, p) = make(c"OAUTHKIT_NO_PROXY", c"idp.example");
+    err(st, OAK_ERR_INVALID_ARGUMENT, "OAUTHKIT_NO_PROXY");
+    assert!(p.is_null());
+    let (st, p) = make(c"OAUTHKIT_PROXY", &proxy);
+    ok(st);
+    let mut store = ptr::null_mut();
+    let mut ts = ptr::null_mut();
+    let mut session = ptr::null_mut();
+    let mut out: *mut OakTokenSet = ptr::null_mut();
+    unsafe {
+        ok(oak_store_open(c"memory:".as_ptr(), &mut store));
+        ok(oak_token_set_new(c"at".as_ptr(), &mut ts));
+        ok(oak_token_set_set_refresh_token(ts, c"rt".as_ptr()));
+        ok(oak_store_save(store, c"k".as_ptr(), ts));
+        ok(oak_session_new(
+            p,
+            store,
+            None,
+            ptr::null_mut(),
+            &mut session,
+        ));
+        let st = oak_session_refresh(session, c"k".as_ptr(), &mut out);
+        assert_ne!(st, OAK_OK);
+        let message = last_error();
+        assert!(!message.contains(password), "{message}");
+        oak_session_free(session);
+        oak_token_set_free(ts);
+        oak_store_free(store);
+        oak_provider_free(p);
+    }
+    let lines = seen.lock().unwrap().clone();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("127.0.0.1:{port}"))),
+        "the refresh did not go through the proxy: {lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l
+            .to_ascii_lowercase()
+            .starts_with("proxy-authorization: basic ")),
+        "{lines:?}"
+    );
+    drop(token);
 }
 
 fn store_with(tokens: &[(&str, &str)]) -> *mut OakStore {

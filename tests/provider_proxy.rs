@@ -6,48 +6,14 @@
 //! it step by step; the others give the proxy explicitly and so do not
 //! depend on the environment.
 
+#[path = "support/fake_proxy.rs"]
+mod fake_proxy;
 #[path = "support/tls_server.rs"]
 mod tls_server;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
+use fake_proxy::fake_proxy;
 use oauthkit::provider::http::{Auth, Body, HttpClient, HttpConfig, HttpProxy, Method};
 use tls_server::{TestPki, TlsServer};
-
-/// A proxy that records each request line and header line and answers 403.
-fn fake_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let mut reader = BufReader::new(&stream);
-            let mut first = String::new();
-            let _ = reader.read_line(&mut first);
-            log.lock().unwrap().push(first.trim_end().to_owned());
-            loop {
-                let mut line = String::new();
-                match reader.read_line(&mut line) {
-                    Ok(n) if n > 0 && line != "\r\n" => {
-                        log.lock().unwrap().push(line.trim_end().to_owned())
-                    }
-                    _ => break,
-                }
-            }
-            let _ = (&stream).write_all(
-                b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            );
-        }
-    });
-    (port, seen)
-}
 
 fn get(url: &str, ca: &std::path::Path) -> oauthkit::Result<u16> {
     get_via(url, ca, HttpProxy::Environment)
@@ -232,4 +198,81 @@ fn bad_proxy_urls_are_refused_without_their_password() {
         }
     }
     assert!(seen > 100, "only {seen} refusals");
+}
+
+/// `OAUTHKIT_PROXY` / `OAUTHKIT_NO_PROXY` in provider settings: a proxy
+/// URL with credentials carries a provider's token requests (and never
+/// shows its password in the settings' `Debug` or the error); `direct`
+/// and `env` are words; a no-proxy list without a proxy URL is refused by
+/// name.
+#[test]
+fn provider_settings_take_a_proxy() {
+    use oauthkit::provider::settings::ProviderSettings;
+    let (proxy_port, seen) = fake_proxy();
+    let password = "Setting-Pw-913";
+    let token_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let token_port = token_server.local_addr().unwrap().port();
+    let settings = |extra: &[(&str, String)]| {
+        let mut vars = vec![
+            ("OAUTHKIT_PROVIDER", "custom".to_owned()),
+            ("OAUTHKIT_CLIENT_ID", "client".to_owned()),
+            (
+                "OAUTHKIT_AUTHORIZE_URL",
+                format!("http://127.0.0.1:{token_port}/authorize"),
+            ),
+            (
+                "OAUTHKIT_TOKEN_URL",
+                format!("http://127.0.0.1:{token_port}/token"),
+            ),
+        ];
+        vars.extend(extra.iter().cloned());
+        ProviderSettings::from_lookup(|k| {
+            vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+        })
+    };
+    let proxied = settings(&[(
+        "OAUTHKIT_PROXY",
+        format!("http://ops:{password}@127.0.0.1:{proxy_port}"),
+    )])
+    .unwrap();
+    assert!(!format!("{proxied:?}").contains(password), "{proxied:?}");
+    let e = proxied.build().unwrap().refresh_tokens("rt-1").unwrap_err();
+    let lines = seen.lock().unwrap().clone();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("127.0.0.1:{token_port}"))),
+        "the token request did not go through the proxy: {lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l
+            .to_ascii_lowercase()
+            .starts_with("proxy-authorization: basic ")),
+        "{lines:?}"
+    );
+    assert!(!full_text(&e).contains(password), "{}", full_text(&e));
+
+    let direct = settings(&[("OAUTHKIT_PROXY", "direct".into())]).unwrap();
+    assert_eq!(direct.proxy, Some(HttpProxy::Direct));
+    let env = settings(&[("OAUTHKIT_PROXY", "ENV".into())]).unwrap();
+    assert_eq!(env.proxy, Some(HttpProxy::Environment));
+    let e = settings(&[("OAUTHKIT_NO_PROXY", "idp.example".into())]).unwrap_err();
+    assert!(e.to_string().contains("OAUTHKIT_NO_PROXY"), "{e}");
+    let e = settings(&[("OAUTHKIT_PROXY", format!("socks5://u:{password}@h:1"))]).unwrap_err();
+    assert!(e.to_string().contains("OAUTHKIT_PROXY"), "{e}");
+    assert!(!full_text(&e).contains(password), "{}", full_text(&e));
+    let bypass = settings(&[
+        ("OAUTHKIT_PROXY", format!("http://127.0.0.1:{proxy_port}")),
+        ("OAUTHKIT_NO_PROXY", "example.org, 127.0.0.1".into()),
+    ])
+    .unwrap();
+    assert_eq!(
+        bypass.proxy,
+        Some(
+            HttpProxy::url(&format!("http://127.0.0.1:{proxy_port}"))
+                .unwrap()
+                .with_no_proxy(["example.org", "127.0.0.1"])
+        )
+    );
+    drop(token_server);
 }

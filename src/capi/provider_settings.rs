@@ -2,7 +2,8 @@
 //! the same settings as the `OAUTHKIT_*` environment variables but passed
 //! by the caller. This is how C programs give one provider its own CA
 //! bundle or trust store (`OAUTHKIT_CA_FILE`, `OAUTHKIT_CA_PEM`,
-//! `OAUTHKIT_TRUST_STORE`).
+//! `OAUTHKIT_TRUST_STORE`), timeouts and proxy (`OAUTHKIT_PROXY`,
+//! `OAUTHKIT_NO_PROXY`).
 
 use std::collections::HashMap;
 use std::ffi::c_char;
@@ -16,7 +17,7 @@ use crate::provider::ProviderSettings;
 /// Makes a provider from `count` settings: `names[i]` is one of the
 /// `OAUTHKIT_*` variable names of docs/providers.md (`OAUTHKIT_PROVIDER`,
 /// `OAUTHKIT_CLIENT_ID`, ..., `OAUTHKIT_CA_FILE`, `OAUTHKIT_CA_PEM`,
-/// `OAUTHKIT_TRUST_STORE`) and `values[i]` its value (NULL or empty:
+/// `OAUTHKIT_TRUST_STORE`, `OAUTHKIT_PROXY`) and `values[i]` its value (NULL or empty:
 /// unset). The process environment is not read. An unknown or repeated
 /// name, a missing required setting or an unusable CA bundle is
 /// `OAK_ERR_INVALID_ARGUMENT` naming it; an unreadable CA file is

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use crate::error::{Error, Result};
 use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::dpop::{DpopAlgorithm, DpopConfig};
-use crate::provider::http::HttpConfig;
+use crate::provider::http::{HttpConfig, HttpProxy};
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 use crate::provider::oidc::{OidcConfig, OidcProvider};
 use crate::provider::par::ParPolicy;
@@ -130,6 +130,11 @@ pub struct ProviderSettings {
     /// Time allowed for each of sending, the response head and the body
     /// (`OAUTHKIT_READ_TIMEOUT`, whole seconds); `None`: 30 s.
     pub read_timeout: Option<std::time::Duration>,
+    /// The provider's proxy (`OAUTHKIT_PROXY`: a proxy URL, `direct` for
+    /// none, `env` for the environment's; with `OAUTHKIT_NO_PROXY`, comma
+    /// separated host names that bypass a proxy URL); `None`: the
+    /// environment's. Its password never shows in `Debug`.
+    pub proxy: Option<HttpProxy>,
     /// When to push authorization requests (`OAUTHKIT_PAR`: `always` or
     /// `when_required`); `None`: when required.
     pub par: Option<ParPolicy>,
@@ -157,7 +162,7 @@ pub struct ProviderSettings {
 
 impl ProviderSettings {
     /// Every environment variable [`from_env`](Self::from_env) reads.
-    pub const VARIABLES: [&'static str; 23] = [
+    pub const VARIABLES: [&'static str; 25] = [
         "OAUTHKIT_PROVIDER",
         "OAUTHKIT_CLIENT_ID",
         "OAUTHKIT_CLIENT_SECRET",
@@ -173,6 +178,8 @@ impl ProviderSettings {
         "OAUTHKIT_TRUST_STORE",
         "OAUTHKIT_CONNECT_TIMEOUT",
         "OAUTHKIT_READ_TIMEOUT",
+        "OAUTHKIT_PROXY",
+        "OAUTHKIT_NO_PROXY",
         "OAUTHKIT_PAR",
         "OAUTHKIT_PAR_URL",
         "OAUTHKIT_PRIVATE_KEY",
@@ -201,6 +208,7 @@ impl ProviderSettings {
             trust_store: None,
             connect_timeout: None,
             read_timeout: None,
+            proxy: None,
             par: None,
             par_url: None,
             private_key: None,
@@ -260,6 +268,7 @@ impl ProviderSettings {
             read_timeout: get("OAUTHKIT_READ_TIMEOUT")
                 .map(|v| seconds("OAUTHKIT_READ_TIMEOUT", &v))
                 .transpose()?,
+            proxy: parse_proxy(get("OAUTHKIT_PROXY"), get("OAUTHKIT_NO_PROXY"))?,
             par: get("OAUTHKIT_PAR").map(|s| parse_par(&s)).transpose()?,
             par_url: get("OAUTHKIT_PAR_URL"),
             // not trimmed of inner whitespace: PEM keeps its lines
@@ -467,6 +476,9 @@ impl ProviderSettings {
         if let Some(t) = self.read_timeout {
             http.read_timeout = t;
         }
+        if let Some(proxy) = &self.proxy {
+            http.proxy = proxy.clone();
+        }
         let mut tls = http.tls.clone();
         if let Some(store) = self.trust_store {
             tls = tls.with_store(store);
@@ -483,6 +495,36 @@ impl ProviderSettings {
         }
         http.tls = tls;
         Ok(())
+    }
+}
+
+/// `OAUTHKIT_PROXY` (`direct`/`none`, `env`, or a proxy URL) with
+/// `OAUTHKIT_NO_PROXY`, which only a proxy URL can use.
+fn parse_proxy(proxy: Option<String>, no_proxy: Option<String>) -> Result<Option<HttpProxy>> {
+    let named = |e: Error| match e {
+        Error::InvalidArgument(m) => Error::InvalidArgument(format!("OAUTHKIT_PROXY: {m}")),
+        other => other,
+    };
+    let chosen = match proxy.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(v) if v.eq_ignore_ascii_case("direct") || v.eq_ignore_ascii_case("none") => {
+            Some(HttpProxy::Direct)
+        }
+        Some(v) if v.eq_ignore_ascii_case("env") => Some(HttpProxy::Environment),
+        Some(url) => Some(HttpProxy::url(url).map_err(named)?),
+    };
+    let Some(hosts) = no_proxy.filter(|h| !h.trim().is_empty()) else {
+        return Ok(chosen);
+    };
+    match chosen {
+        Some(p @ HttpProxy::Url(_)) => Ok(Some(
+            p.with_no_proxy(hosts.split(',').map(str::trim).filter(|h| !h.is_empty())),
+        )),
+        _ => Err(Error::InvalidArgument(
+            "OAUTHKIT_NO_PROXY applies to a proxy URL in OAUTHKIT_PROXY (for the environment's \
+             proxy, set NO_PROXY)"
+                .into(),
+        )),
     }
 }
 

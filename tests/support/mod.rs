@@ -7,6 +7,7 @@ pub mod conformance;
 pub mod dev;
 pub mod device_user;
 pub mod fake_device;
+pub mod fake_proxy;
 pub mod flow_http;
 pub mod idp_tokens;
 pub mod interactions;
