@@ -5,7 +5,8 @@
 //! private_key_jwt without being asked to, requires RFC 9207 `iss` on the
 //! callback, and refuses PKCE off; the code exchange with a DPoP proof
 //! (the server's client has `dpop_bound_access_tokens`) gets DPoP-bound
-//! tokens and an ES256 ID token that validates.
+//! tokens and an ES256 ID token that validates; deploy mode signs in the
+//! same way end to end.
 
 mod support;
 
@@ -27,9 +28,8 @@ fn rule_of(e: Error) -> &'static str {
     }
 }
 
-#[test]
-fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() {
-    let idp = NodeIdp::start_script("fapi-server.mjs");
+/// The FAPI 2.0 client's key, from the test server.
+fn fapi_key(idp: &NodeIdp) -> SigningKey {
     let keys: serde_json::Value = serde_json::from_str(
         &ureq::get(&format!("{}/test/keys", idp.issuer))
             .call()
@@ -39,12 +39,18 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
             .unwrap(),
     )
     .unwrap();
-    let key = SigningKey::from_pem(
+    SigningKey::from_pem(
         keys["fapi_es256_pem"].as_str().unwrap(),
         SigningAlgorithm::ES256,
     )
     .unwrap()
-    .with_kid("fapi-es256");
+    .with_kid("fapi-es256")
+}
+
+#[test]
+fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() {
+    let idp = NodeIdp::start_script("fapi-server.mjs");
+    let key = fapi_key(&idp);
     let client = idp.client("fapi");
     let good = || {
         let mut c = OidcConfig::new(&idp.issuer, &client)
@@ -158,4 +164,56 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
     assert_eq!(tokens.identity_id.as_deref(), Some("fiona"));
     assert!(tokens.dpop_key.is_some(), "the key travels with the tokens");
     assert!(tokens.refresh_token.is_some());
+}
+
+/// Deploy mode under FAPI 2.0: `/auth/login` sends the browser to a PAR
+/// reference (the pushed request carries `dpop_jkt`), the callback checks
+/// `iss` and exchanges the code with private_key_jwt and a DPoP proof, and
+/// the stored tokens are DPoP-bound with their key.
+#[test]
+fn fapi2_deploy_mode_signs_in_end_to_end() {
+    use oauthkit::flow::{DeployHandler, DeployOptions, DeployServer};
+    use oauthkit::store::MemoryStore;
+    use oauthkit::TokenStore;
+    use std::sync::Arc;
+    let idp = NodeIdp::start_script("fapi-server.mjs");
+    let cfg = OidcConfig::new(&idp.issuer, &idp.client("fapi"))
+        .with_scopes(["openid", "offline_access"])
+        .with_private_key_jwt(PrivateKeyJwt::new(fapi_key(&idp)))
+        .with_profile(SecurityProfile::Fapi2)
+        .with_dpop(DpopConfig::new());
+    let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
+    let store = Arc::new(MemoryStore::new());
+    let for_server: Arc<dyn TokenStore> = store.clone();
+    let server = DeployServer::start("127.0.0.1:0".parse().unwrap(), move |base| {
+        DeployHandler::new(provider, for_server, DeployOptions::new(base))
+    })
+    .unwrap();
+    let base = server.base_url().to_string();
+    let mut browser = support::interactions::Browser::new(&base);
+    let login = browser.get(&format!("{base}/auth/login"));
+    assert_eq!(login.status, 302, "{}", login.body);
+    let at_idp = login.location.expect("redirect to the provider");
+    let names: Vec<String> = url::Url::parse(&at_idp)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, _)| k.into_owned())
+        .collect();
+    assert_eq!(names, ["client_id", "request_uri"], "{at_idp}");
+    let redirect =
+        support::interactions::sign_in(&at_idp, &format!("{base}/auth/callback"), "fiona");
+    assert!(redirect.param("iss").is_some(), "RFC 9207 iss");
+    let done = browser.get(&redirect.url);
+    assert_eq!(done.status, 302, "{}", done.body);
+    let stored = store.load("fiona").unwrap().expect("stored under sub");
+    assert!(
+        stored.token_type.eq_ignore_ascii_case("DPoP"),
+        "{}",
+        stored.token_type
+    );
+    assert!(stored.dpop_key.is_some(), "the key travels with the tokens");
+    assert!(
+        stored.id_token.is_some(),
+        "the ES256 ID token was validated and kept"
+    );
 }

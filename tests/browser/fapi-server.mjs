@@ -34,7 +34,8 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'private_key_jwt',
       token_endpoint_auth_signing_alg: 'ES256',
       jwks: { keys: [{ ...(await jose.exportJWK(clientKey.publicKey)), kid: 'fapi-es256', alg: 'ES256', use: 'sig' }] },
-      redirect_uris: ['http://127.0.0.1/callback'],
+      // the native flow's and deploy mode's callbacks, on any loopback port
+      redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/auth/callback'],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       id_token_signed_response_alg: 'ES256',
