@@ -58,7 +58,8 @@ fn expect_timeout<T: std::fmt::Debug>(
     };
     assert!(
         named,
-        "{what}: the error must name the {limit:?} limit that fired: {text}"
+        "{what}: the error must name the {limit:?} limit that fired: {text} (after {took:?}; source: {:?})",
+        std::error::Error::source(&err)
     );
 }
 
