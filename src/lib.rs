@@ -169,6 +169,7 @@
 //! written with them and programs using oauthkit share tokens.
 
 #![warn(missing_docs)]
+#![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "capi")]

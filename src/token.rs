@@ -173,11 +173,21 @@ impl TokenSet {
     }
 
     /// Serialises to the oauthkit JSON shape (see [`Serialize`] below).
+    ///
+    /// # Panics
+    ///
+    /// Never: a token set has only string-keyed maps and plain fields, the
+    /// two things serialising to JSON can fail on.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a TokenSet always serialises")
     }
 
     /// Parses the oauthkit JSON shape.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`](crate::Error::Corrupt) when `json` is not a token set in this shape; the
+    /// message gives the position and kind of the fault, never the text.
     pub fn from_json(json: &str) -> crate::Result<Self> {
         serde_json::from_str(json)
             .map_err(|e| crate::Error::corrupt("token set JSON", json_error(&e)))

@@ -59,6 +59,14 @@ impl KeyringStore {
     /// A store on the keyring entries of `service`, default namespace.
     /// Fails with [`Error::Unsupported`] on platforms without a keyring
     /// backend in this build (rather than using an in-memory mock).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `service` is empty, longer than
+    /// [`MAX_KEY_LEN`](super::MAX_KEY_LEN) bytes or holds a control character;
+    /// [`Error::Unsupported`] on a platform this build has no keyring for.
+    /// Nothing is asked of the keyring yet: a keyring that does not answer is
+    /// reported by the first operation ([`Error::Unavailable`]).
     pub fn new(service: &str) -> Result<Self> {
         check_key("keyring service name", service)?;
         if !cfg!(any(

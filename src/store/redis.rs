@@ -93,6 +93,12 @@ impl RedisStore {
     /// connected yet: a server that is down now is reported by the first
     /// operation (see [`ping`](Self::ping)), not here. A URL that cannot be
     /// parsed is an [`Error::InvalidArgument`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when the URL in `config` cannot be parsed or
+    /// a cluster URL names no node. A server that is down is reported by the
+    /// first operation ([`Error::Unavailable`]), not here.
     pub fn open(config: RedisConfig) -> Result<Self> {
         let pool = config.pool()?;
         let layout = Layout::new(&config.prefix, DEFAULT_NAMESPACE);
@@ -106,6 +112,10 @@ impl RedisStore {
 
     /// [`open`](Self::open) from a URL with optional settings in its query
     /// (see [`RedisConfig::from_url`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`RedisConfig::from_url`] and [`open`](Self::open).
     pub fn open_url(url: &str) -> Result<Self> {
         Self::open(RedisConfig::from_url(url)?)
     }
@@ -142,6 +152,12 @@ impl RedisStore {
     }
 
     /// Checks that the server answers (`PING`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`] when no connection to the server can be made
+    /// (down, refused, timed out, TLS or authentication failure);
+    /// [`Error::Storage`] when the server answers `PING` with an error.
     pub fn ping(&self) -> Result<()> {
         self.pool.run(|c| c.query(&cmd("PING")).map(drop))
     }

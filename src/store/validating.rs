@@ -24,6 +24,12 @@ pub trait TokenValidator: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Checks a token set before it is saved.
+    ///
+    /// # Errors
+    ///
+    /// `Err(reason)` refuses the save: the store returns [`Error::Validation`]
+    /// naming this validator, the key and `reason`, and writes nothing.
+    /// `reason` must not quote a token or other secret.
     fn before_save(
         &self,
         key: &str,
@@ -35,6 +41,12 @@ pub trait TokenValidator: Send + Sync {
     }
 
     /// Checks a token set after it is loaded.
+    ///
+    /// # Errors
+    ///
+    /// `Err(reason)` refuses the loaded set: the store returns
+    /// [`Error::Validation`] naming this validator, the key and `reason`, and
+    /// leaves the stored set as it is. `reason` must not quote a secret.
     fn after_load(
         &self,
         key: &str,
@@ -200,6 +212,12 @@ pub struct ValidatingStore<S> {
 impl<S: TokenStore> ValidatingStore<S> {
     /// Wraps `inner` with no validators yet; pins the identity already
     /// stored in its namespace, if any.
+    ///
+    /// # Errors
+    ///
+    /// As [`TokenStore::load_all`] on `inner`; [`Error::Validation`]
+    /// (`unchanging_identity`) when `inner`'s namespace already holds token sets
+    /// of more than one identity.
     pub fn new(inner: S) -> Result<Self> {
         let ids: BTreeSet<String> = inner
             .load_all()?

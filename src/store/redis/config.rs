@@ -111,6 +111,13 @@ impl RedisConfig {
     /// `redis+cluster://host1:port1,host2:port2` (or `rediss+cluster://`)
     /// names the seed nodes of a cluster, optionally with `user:password@`
     /// before the first host (used for every node).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `url` has no `redis://`, `rediss://` or
+    /// cluster scheme, a cluster URL names no node, the `prefix` is empty, or
+    /// `pool_size` or a `*_ms` setting is not a number (`pool_size` must be
+    /// positive). Messages hide any password in the URL.
     pub fn from_url(url: &str) -> Result<Self> {
         let (base, query) = match url.split_once('?') {
             Some((b, q)) => (b, q),
