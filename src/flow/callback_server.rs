@@ -154,6 +154,12 @@ impl std::fmt::Debug for CallbackServer {
 impl CallbackServer {
     /// Binds the listening socket; the server accepts connections as soon
     /// as this returns.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when the path holds `?`, `#` or a space;
+    /// [`Error::Io`] when the port cannot be bound (in use, no loopback
+    /// address); [`Error::Internal`] when the HTTP server cannot start on it.
     pub fn bind(options: &CallbackServerOptions) -> Result<Self> {
         if options.path.contains(['?', '#', ' ']) {
             return Err(Error::InvalidArgument(format!(

@@ -684,6 +684,11 @@ impl DeployServer {
     /// Listens on `addr` (`127.0.0.1:0` for a free loopback port) and
     /// serves the handler `make` builds from the server's base URL
     /// (`http://{addr}`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when `addr` cannot be listened on (in use, not a local
+    /// address); [`Error::Internal`] when the HTTP server cannot start on it.
     pub fn start(addr: SocketAddr, make: impl FnOnce(&str) -> DeployHandler) -> Result<Self> {
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| Error::io(format!("listening on {addr} for deploy mode"), e))?;

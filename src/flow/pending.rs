@@ -199,6 +199,14 @@ impl PendingSignIns {
     /// Takes the sign-in of `state` out of the browser's login `cookie`:
     /// the cookie must be genuine and unexpired, carry this `state`, and
     /// the state must not have been used.
+    ///
+    /// # Errors
+    ///
+    /// [`PendingRejection::NoPendingSignIn`] when there is no cookie or one
+    /// this server did not seal; [`PendingRejection::Expired`] when the
+    /// sign-in is older than the time allowed; [`PendingRejection::WrongBrowser`]
+    /// when the cookie's state is not `state`;
+    /// [`PendingRejection::AlreadyUsed`] when `state` was taken before.
     pub fn take(
         &self,
         state: &str,

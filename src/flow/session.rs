@@ -124,6 +124,10 @@ impl SessionManager {
     }
 
     /// Saves a token set (after a sign-in).
+    ///
+    /// # Errors
+    ///
+    /// As [`TokenStore::save`].
     pub fn save_tokens(&self, key: &str, tokens: &TokenSet) -> Result<()> {
         self.store.save(key, tokens)
     }
@@ -185,6 +189,10 @@ impl SessionManager {
 
     /// Whether `key` has tokens whose access token expires within the
     /// margin.
+    ///
+    /// # Errors
+    ///
+    /// As [`TokenStore::load`].
     pub fn needs_refresh_now(&self, key: &str) -> Result<bool> {
         Ok(self
             .store
