@@ -335,7 +335,9 @@ impl DeployHandler {
         format!("{}/auth/login", self.options.base_url)
     }
 
-    /// The token-store key of the session a `Cookie` header carries.
+    /// The token-store key of the session a `Cookie` header carries;
+    /// `None` when it carries no session cookie, or one of a session this
+    /// handler does not know (never issued, signed out, or expired).
     pub fn session_key(&self, request: &DeployRequest) -> Option<String> {
         self.session(request).map(|s| s.key)
     }
