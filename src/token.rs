@@ -53,7 +53,7 @@ pub struct TokenSet {
     pub expires_at: Option<i64>,
     /// When the tokens were received (Unix seconds).
     pub issued_at: i64,
-    /// The resource server the tokens are for (globus-sdk's key).
+    /// The resource server the tokens are for.
     pub resource_server: Option<String>,
     /// The identity the tokens belong to: the ID token's `sub`.
     pub identity_id: Option<String>,

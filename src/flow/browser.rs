@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
-/// What a caller-supplied window opener may use (pywry's `window_config`).
+/// What a caller-supplied window opener may use (title, size).
 /// The system browser ignores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowConfig {

@@ -9,8 +9,9 @@
 //! the rules. Only the redirect URI's authority is served: a request whose
 //! `Host` (or absolute-form target) names another host or port, or that
 //! has no or several `Host` headers, gets a 400 and the sign-in keeps
-//! waiting (DNS-rebinding defence; `docs/flows.md` lists what counts as
-//! the same authority). Pages carry `Cache-Control: no-store`, a restrictive CSP,
+//! waiting (DNS-rebinding defence; the repository's
+//! [flows guide](https://github.com/oauthkit/oauthkit/blob/main/docs/flows.md)
+//! lists what counts as the same authority). Pages carry `Cache-Control: no-store`, a restrictive CSP,
 //! `nosniff`, `X-Frame-Options: DENY` and `Referrer-Policy: no-referrer`.
 //!
 //! The server is [tiny_http](https://docs.rs/tiny_http); waiting uses

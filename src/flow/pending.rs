@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use super::sealed_cookie::{CookieKey, CookieSealer};
 use crate::secret::{constant_time_eq, Secret};
 
-/// How long a sign-in may take in deploy mode (pywry's `max_age`).
+/// How long a sign-in may take in deploy mode: ten minutes.
 pub const DEFAULT_PENDING_TTL: Duration = Duration::from_secs(600);
 
 /// How many used states are remembered at most (32 bytes and a time each).

@@ -32,8 +32,8 @@ use crate::token::TokenSet;
 mod client_credentials;
 mod dpop;
 
-/// Refresh when the access token expires within this margin (pywry's
-/// default; it absorbs clock skew and request latency).
+/// Refresh when the access token expires within this margin (a minute:
+/// it absorbs clock skew and request latency).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
 /// How long to wait for another process's refresh before giving up.

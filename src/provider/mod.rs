@@ -9,7 +9,8 @@
 //!
 //! All HTTP goes through [`http::HttpClient`]: https only (http only to
 //! loopback hosts), TLS verification always on, no redirects followed,
-//! timeouts and a response-size cap. See `docs/providers.md`.
+//! timeouts and a response-size cap. See the repository's
+//! [providers guide](https://github.com/oauthkit/oauthkit/blob/main/docs/providers.md).
 
 use serde_json::Value;
 

@@ -6,8 +6,8 @@
 //! bundle (a PEM file or PEM bytes), trust only that bundle
 //! ([`TrustStore::None`]), or, with the cargo feature `webpki-roots`, use
 //! Mozilla's roots compiled into the program. Certificate verification
-//! itself can never be turned off. Why the OS store is the default:
-//! `docs/providers.md`.
+//! itself can never be turned off. Why the OS store is the default: the
+//! repository's [providers guide](https://github.com/oauthkit/oauthkit/blob/main/docs/providers.md).
 
 use std::fmt;
 use std::path::Path;

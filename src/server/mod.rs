@@ -16,7 +16,8 @@
 //!
 //! Expired codes and tokens are never returned by any backend. The Redis
 //! and memcached backends use python-oauth2's key scheme so existing
-//! deployments' data can be read (see `docs/stores-network.md`).
+//! deployments' data can be read (the repository's
+//! [network stores guide](https://github.com/oauthkit/oauthkit/blob/main/docs/stores-network.md) has the details).
 //!
 //! ```
 //! use oauthkit::server::*;

@@ -15,8 +15,7 @@ pub trait ClientStore: Send + Sync {
     /// fails or cannot be reached.
     fn save_client(&self, client: &Client) -> Result<()>;
 
-    /// The client with this id, or [`Error::NotFound`] (python-oauth2's
-    /// `ClientNotFoundError`).
+    /// The client with this id, or [`Error::NotFound`].
     ///
     /// # Errors
     ///
@@ -45,8 +44,8 @@ pub trait AuthCodeStore: Send + Sync {
     /// cannot be reached.
     fn save_code(&self, code: &AuthorizationCode) -> Result<()>;
 
-    /// The code, or [`Error::NotFound`] (python-oauth2's `AuthCodeNotFound`)
-    /// when it does not exist or has expired.
+    /// The code, or [`Error::NotFound`] when it does not exist or has
+    /// expired.
     ///
     /// # Errors
     ///
@@ -100,8 +99,7 @@ pub trait AccessTokenStore: Send + Sync {
     /// backend fails or cannot be reached.
     fn save_token(&self, token: &AccessToken) -> Result<()>;
 
-    /// The token, or [`Error::NotFound`] (python-oauth2's
-    /// `AccessTokenNotFound`) when unknown or expired.
+    /// The token, or [`Error::NotFound`] when unknown or expired.
     ///
     /// # Errors
     ///

@@ -7,7 +7,7 @@
 //!
 //! # Layout
 //!
-//! With the default prefix `oauth2` (python-oauth2's):
+//! With the default prefix `oauth2`:
 //!
 //! | what | memcached key |
 //! |---|---|
@@ -94,7 +94,7 @@ pub(crate) fn exptime(secs: Option<i64>, now: i64) -> u32 {
 pub struct MemcacheConfig {
     /// `host:port` of each server (keys are spread over them by hash).
     pub servers: Vec<String>,
-    /// The first part of every key (default `oauth2`, python-oauth2's).
+    /// The first part of every key (default `oauth2`).
     pub prefix: String,
     /// Most connections per server (default 10).
     pub pool_size: u32,

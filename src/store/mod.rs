@@ -2,8 +2,8 @@
 //!
 //! A store holds **namespaces** (one per application; the default is
 //! [`DEFAULT_NAMESPACE`]); a namespace holds [`TokenSet`]s by **key**. The
-//! key is what pywry calls the user or session key and what globus-sdk calls
-//! the resource server. A store value is bound to one namespace; every
+//! key names whose tokens they are: a user, a session or a resource
+//! server. A store value is bound to one namespace; every
 //! backend has an `in_namespace` method that returns a handle on another
 //! namespace of the same storage, and [`TokenStore::namespaces`] lists the
 //! namespaces the storage holds.
@@ -83,7 +83,8 @@ pub use validating::{
     ValidatingStore,
 };
 
-/// The namespace a store uses unless told otherwise (globus-sdk's default).
+/// The namespace a store uses unless told otherwise (also the namespace
+/// of the shared token file format, see [`JsonFileStore`]).
 pub const DEFAULT_NAMESPACE: &str = "DEFAULT";
 
 /// Longest key or namespace accepted, in bytes.
@@ -93,7 +94,7 @@ pub const MAX_KEY_LEN: usize = 512;
 /// threads.
 ///
 /// Implementations keep what they are given: a loaded token set equals the
-/// saved one field for field (stores that use globus-sdk's format fill an
+/// saved one field for field (the JSON file and SQLite stores fill an
 /// empty `resource_server` with the key). A missing key is `Ok(None)`, never
 /// an error; storage that cannot be read is [`Error::Corrupt`] and is left as
 /// it was.
@@ -178,8 +179,7 @@ pub trait TokenStore: Send + Sync {
     /// A short name of the backend, for messages (`"memory"`, `"file"`...).
     fn backend(&self) -> &'static str;
 
-    /// Every token set of this namespace by key (globus-sdk's
-    /// `get_token_data_by_resource_server`).
+    /// Every token set of this namespace by key.
     ///
     /// # Errors
     ///
@@ -195,9 +195,8 @@ pub trait TokenStore: Send + Sync {
         Ok(all)
     }
 
-    /// Saves several token sets (globus-sdk's
-    /// `store_token_data_by_resource_server`). Backends that can do so write
-    /// them in one atomic step.
+    /// Saves several token sets. Backends that can do so write them in one
+    /// atomic step.
     ///
     /// # Errors
     ///

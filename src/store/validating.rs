@@ -15,7 +15,7 @@ pub struct ValidationContext {
     pub pinned_identity: Option<String>,
 }
 
-/// One check on token sets; the four globus-sdk validators are provided.
+/// One check on token sets; four validators are provided.
 ///
 /// A validator returns `Err(reason)`; the store turns it into
 /// [`Error::Validation`] naming the validator and the key.
