@@ -319,7 +319,7 @@ impl TokenStore for KeyringStore {
 
     /// The keys of this namespace: where the platform can search its
     /// keyring (the Secret Service), every entry of the service, including
-    /// those another program wrote (pywry writes no index), plus index
+    /// those another program wrote (which keep no index), plus index
     /// entries that still exist; elsewhere the index.
     fn list_keys(&self) -> Result<Vec<String>> {
         check_key("namespace", &self.namespace)?;

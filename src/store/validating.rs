@@ -183,8 +183,7 @@ impl TokenValidator for UnchangingIdentity {
     }
 }
 
-/// Wraps a store and runs validators on every save and load (globus-sdk's
-/// `ValidatingTokenStorage`).
+/// Wraps a store and runs validators on every save and load.
 ///
 /// The store pins an identity: the single identity already stored when it
 /// is created (two different stored identities are an error), or else the
