@@ -128,8 +128,9 @@ pub trait Provider: Send + Sync {
     /// the provider's `error` code when it refuses the code (`invalid_grant`:
     /// kind [`ErrorKind::InvalidGrant`](crate::ErrorKind::InvalidGrant));
     /// [`Error::IdToken`] when the ID token fails validation (signature,
-    /// issuer, audience, expiry, `nonce`); [`Error::InvalidArgument`] for an
-    /// unusable `redirect_uri` or verifier.
+    /// issuer, audience, expiry, `nonce`); [`Error::InvalidArgument`] when the
+    /// client authentication cannot be made (`private_key_jwt` without a
+    /// key or audience).
     fn exchange_code(
         &self,
         code: &str,
@@ -302,8 +303,8 @@ pub trait Provider: Send + Sync {
     /// # Errors
     ///
     /// The default returns [`Error::ProviderUnsupported`]. Implementations
-    /// return it when no client secret or other client authentication is
-    /// configured, and otherwise the token endpoint errors described under
+    /// return [`Error::InvalidArgument`] for a public client (no secret or
+    /// private key), and otherwise the token endpoint errors described under
     /// [`exchange_code`](Self::exchange_code) ([`Error::OAuth`]
     /// `invalid_client`, `invalid_scope`, ...).
     fn request_client_credentials(&self, request: &ClientCredentialsRequest) -> Result<TokenSet> {
@@ -322,8 +323,9 @@ pub trait Provider: Send + Sync {
     /// # Errors
     ///
     /// The default returns [`Error::ProviderUnsupported`]. Implementations
-    /// return [`Error::InvalidArgument`] for an incomplete request (no subject
-    /// token or type) and the token endpoint errors described under
+    /// return [`Error::InvalidArgument`] for a request that breaks RFC 8693
+    /// §2.1 (an empty subject or actor token, a token type that is not a
+    /// URI) and the token endpoint errors described under
     /// [`exchange_code`](Self::exchange_code).
     fn exchange_token(&self, request: &TokenExchangeRequest) -> Result<TokenExchangeResponse> {
         let _ = request;
@@ -341,8 +343,10 @@ pub trait Provider: Send + Sync {
     /// # Errors
     ///
     /// The default returns [`Error::ProviderUnsupported`]. Implementations
-    /// return [`Error::InvalidArgument`] when there is neither an assertion
-    /// nor a key to sign one, and the token endpoint errors described under
+    /// return [`Error::InvalidArgument`] when the given assertion is empty or
+    /// not a compact JWS, or the one to sign is incomplete (see
+    /// [`JwtBearerAssertion::sign`](jwt_bearer::JwtBearerAssertion::sign)), and the token
+    /// endpoint errors described under
     /// [`exchange_code`](Self::exchange_code).
     fn request_jwt_bearer(&self, request: &JwtBearerRequest) -> Result<TokenSet> {
         let _ = request;
@@ -369,9 +373,11 @@ pub trait Provider: Send + Sync {
     /// # Errors
     ///
     /// The default returns [`Error::ProviderUnsupported`]; implementations
-    /// for DPoP return the errors of [`exchange_code`](Self::exchange_code) and
-    /// [`Error::OAuth`] `invalid_dpop_proof` when the server refuses the proof
-    /// even after a fresh `DPoP-Nonce`.
+    /// for DPoP return the errors of [`exchange_code`](Self::exchange_code),
+    /// [`Error::OAuth`] (`use_dpop_nonce`, `invalid_dpop_proof`) when the
+    /// server still refuses the proof after the one retry with its
+    /// `DPoP-Nonce`, and [`Error::Http`] when it answers with a token type
+    /// other than `DPoP`.
     fn exchange_code_dpop(
         &self,
         code: &str,
