@@ -3,7 +3,8 @@
 //! OAuth 2.0 and OpenID Connect for native applications, blocking and
 //! runtime-free, with token stores and a stable C ABI.
 //!
-//! The crate has four parts (see `docs/ARCHITECTURE.md`):
+//! The crate has four parts (the repository's
+//! [architecture map](https://github.com/oauthkit/oauthkit/blob/main/docs/ARCHITECTURE.md) has more):
 //!
 //! 1. [`store`]: the [`TokenStore`] trait and its backends (memory, JSON
 //!    file, SQLite, OS keyring, ...), and a validating wrapper.
@@ -91,7 +92,7 @@
 //! |---|---|---|
 //! | [`store::DefaultStore`] | a desktop app: its own file, encrypted with a key in the OS keyring | `DefaultStore::new("my-app")?.open()?` |
 //! | [`store::MemoryStore`] | tests, short-lived programs | `store::open("memory:")` |
-//! | [`store::JsonFileStore`] | one user's tokens in a file (globus-sdk's format) | `store::open("file:/path/tokens.json")` |
+//! | [`store::JsonFileStore`] | one user's tokens in a JSON file | `store::open("file:/path/tokens.json")` |
 //! | `SqliteStore` (feature `sqlite`) | many keys, several processes | `store::open("sqlite:/path/tokens.db")` |
 //! | `KeyringStore` (feature `keyring`) | the OS keyring, one secret per key | `store::open("keyring:my-app")` |
 //! | `RedisStore`, `MemcacheStore` (features `redis`, `memcache`) | servers sharing tokens | `store::open("redis://host/0")` |
@@ -166,9 +167,17 @@
 //!
 //! Token files, SQLite databases, keyring entries and Redis/memcached keys
 //! use the layouts of globus-sdk, pywry and python-oauth2, so programs
-//! written with them and programs using oauthkit share tokens.
+//! written with them and programs using oauthkit share tokens:
+//!
+//! | oauthkit | shares with |
+//! |---|---|
+//! | [`store::JsonFileStore`], `SqliteStore` (namespace `DEFAULT`) | globus-sdk's `JSONTokenStorage`, `SQLiteTokenStorage` |
+//! | `KeyringStore` (default namespace), the [`TokenSet`] JSON | pywry's `KeyringTokenStore`, `OAuthTokenSet` |
+//! | `RedisStore` with prefix `pywry` (default namespace) | pywry's `RedisTokenStore` |
+//! | [`server`] stores (Redis, memcached, prefix `oauth2`) | python-oauth2's `oauth2.store` |
 
 #![warn(missing_docs)]
+#![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "capi")]

@@ -54,7 +54,7 @@ pub struct TokenSet {
     pub expires_at: Option<i64>,
     /// When the tokens were received (Unix seconds).
     pub issued_at: i64,
-    /// The resource server the tokens are for (globus-sdk's key).
+    /// The resource server the tokens are for.
     pub resource_server: Option<String>,
     /// The identity the tokens belong to: the ID token's `sub`.
     pub identity_id: Option<String>,
@@ -174,11 +174,21 @@ impl TokenSet {
     }
 
     /// Serialises to the oauthkit JSON shape (see [`Serialize`] below).
+    ///
+    /// # Panics
+    ///
+    /// Never: a token set has only string-keyed maps and plain fields, the
+    /// two things serialising to JSON can fail on.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a TokenSet always serialises")
     }
 
     /// Parses the oauthkit JSON shape.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`](crate::Error::Corrupt) when `json` is not a token set in this shape; the
+    /// message gives the position and kind of the fault, never the text.
     pub fn from_json(json: &str) -> crate::Result<Self> {
         serde_json::from_str(json)
             .map_err(|e| crate::Error::corrupt("token set JSON", json_error(&e)))

@@ -160,6 +160,11 @@ fn null(name: &str) -> Error {
 ///
 /// # Safety
 /// `ptr` is NULL or points to a NUL-terminated string that outlives `'a`.
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] naming `name` when `ptr` is NULL or the
+/// string is not valid UTF-8.
 pub unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
     if ptr.is_null() {
         return Err(null(name));
@@ -176,6 +181,10 @@ pub unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
 ///
 /// # Safety
 /// As [`str_arg`].
+///
+/// # Errors
+///
+/// As [`str_arg`], except that NULL is `Ok(None)`.
 pub unsafe fn opt_str_arg<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>> {
     if ptr.is_null() {
         Ok(None)
@@ -188,6 +197,10 @@ pub unsafe fn opt_str_arg<'a>(ptr: *const c_char, name: &str) -> Result<Option<&
 ///
 /// # Safety
 /// `ptr` is NULL or a live handle of type `T` made by this library.
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] naming `name` when `ptr` is NULL.
 pub unsafe fn handle<'a, T>(ptr: *const T, name: &str) -> Result<&'a T> {
     ptr.as_ref().ok_or_else(|| null(name))
 }
@@ -196,6 +209,10 @@ pub unsafe fn handle<'a, T>(ptr: *const T, name: &str) -> Result<&'a T> {
 ///
 /// # Safety
 /// As [`handle`], and no other thread uses the handle meanwhile.
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] naming `name` when `ptr` is NULL.
 pub unsafe fn handle_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T> {
     ptr.as_mut().ok_or_else(|| null(name))
 }
@@ -252,6 +269,11 @@ pub unsafe fn opt_out<T: OutValue>(ptr: *mut T) -> OptOut<T> {
 
 impl<T: OutValue> Out<T> {
     /// The out-parameter (already reset); NULL is `InvalidArgument`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] naming the parameter when the caller passed
+    /// NULL.
     pub fn get<'a>(self) -> Result<&'a mut T> {
         // SAFETY: `out`'s caller promised the pointer is NULL or writable.
         unsafe { self.ptr.as_mut() }.ok_or_else(|| null(self.name))

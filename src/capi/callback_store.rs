@@ -230,6 +230,12 @@ impl CallbackStore {
     /// The callbacks must follow [`OakStoreCallbacks`]'s rules: valid
     /// function pointers, thread-safe, `user_data` usable from any thread
     /// until `destroy`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `save`, `load`, `remove` or `list` is
+    /// NULL, only one of `lock` and `unlock` is given, or `namespace` is
+    /// refused by [`check_key`].
     pub unsafe fn new(callbacks: OakStoreCallbacks, namespace: Option<&str>) -> Result<Self> {
         for (name, missing) in [
             ("save", callbacks.save.is_none()),
@@ -265,6 +271,10 @@ impl CallbackStore {
     }
 
     /// A handle on another namespace of the same callbacks.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when [`check_key`] refuses `namespace`.
     pub fn in_namespace(&self, namespace: &str) -> Result<Self> {
         check_key("namespace", namespace)?;
         Ok(Self::with(self.callbacks.clone(), namespace))

@@ -1,5 +1,5 @@
-//! `oak_set_log_callback`: oauthkit's log records (docs/logging.md) handed
-//! to a C function.
+//! `oak_set_log_callback`: oauthkit's log records (the repository's
+//! [logging guide](https://github.com/oauthkit/oauthkit/blob/main/docs/logging.md)) handed to a C function.
 //!
 //! Threads: the callback may be called from any thread, from several at
 //! once (the flows, the session manager and the stores log from the

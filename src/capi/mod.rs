@@ -5,7 +5,8 @@
 //! entry point converts its arguments, calls the Rust API and reports the
 //! outcome through [`boundary::call`], which also contains panics.
 //!
-//! The contract every function follows (see `docs/capi.md`):
+//! The contract every function follows (the repository's
+//! [C ABI guide](https://github.com/oauthkit/oauthkit/blob/main/docs/capi.md) has more):
 //!
 //! - It returns an [`OakStatus`]; `OAK_OK` (0) is success. On failure
 //!   `oak_last_error_message()` gives the reason on the calling thread.

@@ -2,7 +2,8 @@
 //! authorization codes, issued access tokens) for a C program that is
 //! itself an OAuth 2.0 authorization server. Records cross the boundary as
 //! JSON in the shape of `oauthkit::server::{Client, AuthorizationCode,
-//! AccessToken}` (see docs/capi.md).
+//! AccessToken}` (see the repository's
+//! [C ABI guide](https://github.com/oauthkit/oauthkit/blob/main/docs/capi.md)).
 //!
 //! Threads: every function may be called from any thread, also
 //! concurrently on one handle; only `oak_server_store_free` needs that no

@@ -59,11 +59,24 @@ impl HeadlessBrowser {
     /// Opens `authorize_url`, approves on the dev provider's page (or
     /// follows its auto-approve redirect), and follows the redirect to the
     /// callback.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Authentication`] when the page has no approve form, answers
+    /// with a status other than 200 or a redirect, or does not redirect back to
+    /// the application; [`Error::InvalidArgument`] when `authorize_url` is not
+    /// a URL; the errors of [`get`](Self::get) for each request. The
+    /// callback's own answer (an error page too) is in the outcome, not an
+    /// error.
     pub fn approve(authorize_url: &str) -> Result<HeadlessOutcome> {
         Self::decide(authorize_url, "approve")
     }
 
     /// Like [`approve`](Self::approve) but presses "Deny".
+    ///
+    /// # Errors
+    ///
+    /// As [`approve`](Self::approve).
     pub fn deny(authorize_url: &str) -> Result<HeadlessOutcome> {
         Self::decide(authorize_url, "deny")
     }
@@ -105,17 +118,32 @@ impl HeadlessBrowser {
     }
 
     /// `GET url`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Http`] when `url` is not a loopback `http://` URL, the
+    /// connection fails, or the answer is not an HTTP response. Any status is
+    /// a response, not an error.
     pub fn get(url: &str) -> Result<PageResponse> {
         request("GET", url, &[], None)
     }
 
     /// `POST url` with a form body.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get).
     pub fn post_form(url: &str, form: &str) -> Result<PageResponse> {
         request("POST", url, &[], Some(form))
     }
 
     /// Any method, with extra headers (`Cookie`, `Origin`) and an optional
     /// form body.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get), and [`Error::Http`] for a header value with a
+    /// line break.
     pub fn send(
         method: &str,
         url: &str,

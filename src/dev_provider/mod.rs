@@ -164,6 +164,12 @@ impl std::fmt::Debug for DevProvider {
 
 impl DevProvider {
     /// Starts on a free port of `127.0.0.1`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when no loopback port can be bound; [`Error::Internal`]
+    /// when the signing key cannot be generated or the HTTP server not
+    /// started on the port.
     pub fn start(opts: DevProviderOptions) -> Result<Self> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")
             .map_err(|e| Error::io("starting the dev provider", e))?;

@@ -35,6 +35,11 @@ impl BackgroundRefresh {
     /// Checks `keys` every `every` and refreshes those whose access token
     /// expires within the session manager's margin. A key with no stored
     /// tokens is skipped.
+    ///
+    /// # Panics
+    ///
+    /// When the operating system cannot start a thread, as
+    /// [`std::thread::spawn`] does.
     pub fn start(sessions: Arc<SessionManager>, keys: Vec<String>, every: Duration) -> Self {
         let (tx, rx) = mpsc::channel::<()>();
         let errors: BackgroundErrors = Arc::default();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
-/// What a caller-supplied window opener may use (pywry's `window_config`).
+/// What a caller-supplied window opener may use (title, size).
 /// The system browser ignores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowConfig {
@@ -51,6 +51,13 @@ pub fn has_display() -> bool {
 /// let err = open_system_browser("file:///etc/passwd").unwrap_err();
 /// assert_eq!(err.kind(), oauthkit::ErrorKind::InvalidArgument);
 /// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] when `url` is not `http(s)`;
+/// [`Error::Unavailable`] when there is no display (Linux and BSD: `DISPLAY` and
+/// `WAYLAND_DISPLAY` unset) or the opener exits with a failure status;
+/// [`Error::Io`] when the opener cannot be started or waited for.
 pub fn open_system_browser(url: &str) -> Result<()> {
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(Error::InvalidArgument(

@@ -9,8 +9,9 @@
 //! the rules. Only the redirect URI's authority is served: a request whose
 //! `Host` (or absolute-form target) names another host or port, or that
 //! has no or several `Host` headers, gets a 400 and the sign-in keeps
-//! waiting (DNS-rebinding defence; `docs/flows.md` lists what counts as
-//! the same authority). Pages carry `Cache-Control: no-store`, a restrictive CSP,
+//! waiting (DNS-rebinding defence; the repository's
+//! [flows guide](https://github.com/oauthkit/oauthkit/blob/main/docs/flows.md)
+//! lists what counts as the same authority). Pages carry `Cache-Control: no-store`, a restrictive CSP,
 //! `nosniff`, `X-Frame-Options: DENY` and `Referrer-Policy: no-referrer`.
 //!
 //! The server is [tiny_http](https://docs.rs/tiny_http); waiting uses
@@ -154,6 +155,12 @@ impl std::fmt::Debug for CallbackServer {
 impl CallbackServer {
     /// Binds the listening socket; the server accepts connections as soon
     /// as this returns.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when the path holds `?`, `#` or a space;
+    /// [`Error::Io`] when the port cannot be bound (in use, no loopback
+    /// address); [`Error::Internal`] when the HTTP server cannot start on it.
     pub fn bind(options: &CallbackServerOptions) -> Result<Self> {
         if options.path.contains(['?', '#', ' ']) {
             return Err(Error::InvalidArgument(format!(

@@ -335,7 +335,9 @@ impl DeployHandler {
         format!("{}/auth/login", self.options.base_url)
     }
 
-    /// The token-store key of the session a `Cookie` header carries.
+    /// The token-store key of the session a `Cookie` header carries;
+    /// `None` when it carries no session cookie, or one of a session this
+    /// handler does not know (never issued, signed out, or expired).
     pub fn session_key(&self, request: &DeployRequest) -> Option<String> {
         self.session(request).map(|s| s.key)
     }
@@ -721,6 +723,11 @@ impl DeployServer {
     /// Listens on `addr` (`127.0.0.1:0` for a free loopback port) and
     /// serves the handler `make` builds from the server's base URL
     /// (`http://{addr}`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when `addr` cannot be listened on (in use, not a local
+    /// address); [`Error::Internal`] when the HTTP server cannot start on it.
     pub fn start(addr: SocketAddr, make: impl FnOnce(&str) -> DeployHandler) -> Result<Self> {
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| Error::io(format!("listening on {addr} for deploy mode"), e))?;

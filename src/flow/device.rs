@@ -49,6 +49,11 @@ pub struct PollStatus {
 /// flow. The user code is not logged.
 /// Everything written comes from [`DeviceAuthorization`], whose URIs and
 /// user code are checked to be free of control characters.
+///
+/// # Errors
+///
+/// Never: a closed standard error is ignored (the flow goes on polling).
+/// The `Result` is the prompt hooks' shape, whose errors end the run.
 pub fn terminal_prompt(authorization: &DeviceAuthorization) -> Result<()> {
     use std::io::Write;
     // A closed standard error has nobody to show the code to; the flow
@@ -341,6 +346,10 @@ impl DeviceFlow {
     /// [`run`](Self::run) with `prompt` for this run instead of the
     /// configured one (it need not be `'static` or `Send`; the C ABI uses
     /// this).
+    ///
+    /// # Errors
+    ///
+    /// As [`run`](Self::run); an error `prompt` returns ends the run with it.
     pub fn run_with(
         &self,
         prompt: &dyn Fn(&DeviceAuthorization) -> Result<()>,

@@ -19,8 +19,8 @@
 //! | the background refresh thread | [`background`] |
 //! | [`RpLogout`]: revoke, delete, end the provider session | [`rp_logout`] |
 //!
-//! See `docs/flows.md` for the security behaviour and how it differs from
-//! pywry and its peers.
+//! The repository's [flows guide](https://github.com/oauthkit/oauthkit/blob/main/docs/flows.md) describes
+//! the security behaviour in full.
 
 pub mod background;
 pub mod browser;

@@ -35,7 +35,7 @@ use super::sealed_cookie::{CookieKey, CookieSealer};
 use crate::provider::dpop::DpopKey;
 use crate::secret::{constant_time_eq, Secret};
 
-/// How long a sign-in may take in deploy mode (pywry's `max_age`).
+/// How long a sign-in may take in deploy mode: ten minutes.
 pub const DEFAULT_PENDING_TTL: Duration = Duration::from_secs(600);
 
 /// How many used states are remembered at most (32 bytes and a time each).
@@ -235,6 +235,14 @@ impl PendingSignIns {
     /// Takes the sign-in of `state` out of the browser's login `cookie`:
     /// the cookie must be genuine and unexpired, carry this `state`, and
     /// the state must not have been used.
+    ///
+    /// # Errors
+    ///
+    /// [`PendingRejection::NoPendingSignIn`] when there is no cookie or one
+    /// this server did not seal; [`PendingRejection::Expired`] when the
+    /// sign-in is older than the time allowed; [`PendingRejection::WrongBrowser`]
+    /// when the cookie's state is not `state`;
+    /// [`PendingRejection::AlreadyUsed`] when `state` was taken before.
     pub fn take(
         &self,
         state: &str,

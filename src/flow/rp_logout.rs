@@ -121,6 +121,13 @@ impl RpLogout {
     /// Revokes and deletes `key`'s tokens and returns the end-session URL
     /// for the caller to open (deploy mode redirects there). Nothing waits
     /// for the provider.
+    ///
+    /// # Errors
+    ///
+    /// The store's errors from loading or deleting the tokens (see
+    /// [`TokenStore::load`]) and those of
+    /// [`Provider::end_session_url`].
+    /// A failed revocation is no error: `tokens_revoked` is `false` then.
     pub fn url(&self, key: &str) -> Result<LogoutOutcome> {
         let redirect = self.post_logout_redirect_uri.clone();
         self.local_logout(key, redirect.as_deref())
@@ -134,6 +141,12 @@ impl RpLogout {
     /// right state are answered 400 and do not end the wait. Register
     /// `http://127.0.0.1/logged-out` as a post-logout redirect URI (native
     /// clients: any port).
+    ///
+    /// # Errors
+    ///
+    /// As [`url`](Self::url); [`Error::Internal`] when no loopback port can be
+    /// bound; the error of a caller-supplied browser opener. The provider not
+    /// redirecting in time is no error (`provider_session_ended` is `false`).
     pub fn run(&self, key: &str) -> Result<LogoutOutcome> {
         let (server, redirect) = loopback()?;
         let outcome = self.local_logout(key, Some(&redirect))?;
@@ -148,6 +161,12 @@ impl RpLogout {
     /// [`run`](Self::run) does. Nothing is revoked or deleted;
     /// `end_session_url` is `None` when the provider has no end-session
     /// endpoint.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Internal`] when no loopback port can be bound; the errors of
+    /// [`Provider::end_session_url`]
+    /// and of a caller-supplied browser opener. A timeout is no error.
     pub fn end_session_only(&self, id_token_hint: Option<&str>) -> Result<LogoutOutcome> {
         let (server, redirect) = loopback()?;
         let state = random::state();

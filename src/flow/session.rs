@@ -32,8 +32,8 @@ use crate::token::TokenSet;
 mod client_credentials;
 mod dpop;
 
-/// Refresh when the access token expires within this margin (pywry's
-/// default; it absorbs clock skew and request latency).
+/// Refresh when the access token expires within this margin (a minute:
+/// it absorbs clock skew and request latency).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
 /// How long to wait for another process's refresh before giving up.
@@ -124,6 +124,10 @@ impl SessionManager {
     }
 
     /// Saves a token set (after a sign-in).
+    ///
+    /// # Errors
+    ///
+    /// As [`TokenStore::save`].
     pub fn save_tokens(&self, key: &str, tokens: &TokenSet) -> Result<()> {
         self.store.save(key, tokens)
     }
@@ -185,6 +189,10 @@ impl SessionManager {
 
     /// Whether `key` has tokens whose access token expires within the
     /// margin.
+    ///
+    /// # Errors
+    ///
+    /// As [`TokenStore::load`].
     pub fn needs_refresh_now(&self, key: &str) -> Result<bool> {
         Ok(self
             .store

@@ -4,8 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-/// Where a sign-in is (pywry's `AuthFlowState`, with the waiting and
-/// exchanging steps told apart).
+/// Where a sign-in is, with the waiting and exchanging steps told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuthFlowState {

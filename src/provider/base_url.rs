@@ -19,6 +19,10 @@ use crate::error::{Error, Result};
 ///     "https://ghe.example/prefix/login/oauth/authorize"
 /// );
 /// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] when `url` or `base` is not an absolute URL.
 pub fn rebase(url: &str, base: &str) -> Result<String> {
     let original =
         Url::parse(url).map_err(|e| Error::InvalidArgument(format!("bad URL '{url}': {e}")))?;

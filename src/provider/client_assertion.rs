@@ -110,6 +110,12 @@ impl PrivateKeyJwt {
 
     /// A fresh assertion for `client_id`; `aud` is the configured audience
     /// or `default_audience`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when neither the configured audience nor
+    /// `default_audience` names one; [`Error::Internal`] when the clock is
+    /// before 1970 or signing fails.
     pub fn assertion(&self, client_id: &str, default_audience: &str) -> Result<String> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -121,7 +121,9 @@ impl ClientCredentialsRequest {
     }
 
     /// The request a stored client-credentials token set was obtained
-    /// with; `None` for other token sets.
+    /// with; `None` for other token sets, and for a stored request that
+    /// does not read back (a member missing or of the wrong type), which is
+    /// then treated like another token set.
     pub fn from_stored(tokens: &TokenSet) -> Option<Self> {
         let v = tokens.extra.get(STORED_REQUEST_MEMBER)?;
         let strings = |v: &Value| -> Option<Vec<String>> {

@@ -67,6 +67,13 @@ pub fn discovery_url(issuer: &str) -> String {
 
 /// Fetches and parses the metadata of `issuer`. The caller checks the
 /// `issuer` member.
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] when the discovery URL is not `https` (or
+/// `http` to a loopback host); [`Error::Http`] when it cannot be fetched,
+/// answers with a status other than 2xx, or the body is not provider
+/// metadata (not JSON, a required member missing or of the wrong type).
 pub fn fetch(http: &HttpClient, issuer: &str) -> Result<ProviderMetadata> {
     let url = discovery_url(issuer);
     let r = http.request("discovery", Method::Get, &url, Body::Empty, Auth::None, &[])?;

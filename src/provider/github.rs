@@ -32,6 +32,12 @@ pub const DEFAULT_SCOPES: [&str; 2] = ["read:user", "user:email"];
 /// assert_eq!(c.revocation,
 ///     Revocation::GitHubApplicationsApi("https://api.github.com/applications/Iv1.abc/token".into()));
 /// ```
+///
+/// # Errors
+///
+/// None for a client id: the `Result` keeps the three presets
+/// ([`google::config`](super::google::config),
+/// [`microsoft::config`](super::microsoft::config)) one shape.
 pub fn config(client_id: &str) -> Result<OAuth2Config> {
     build(
         client_id,
@@ -44,6 +50,11 @@ pub fn config(client_id: &str) -> Result<OAuth2Config> {
 
 /// [`config`] with the web and API URLs on `base` (tests against a
 /// loopback server, or GitHub Enterprise Server with its own host).
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] when `base` is not an absolute URL or cannot
+/// have a path (`mailto:...`).
 pub fn config_at(base: &str, client_id: &str) -> Result<OAuth2Config> {
     build(
         client_id,

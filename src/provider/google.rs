@@ -66,6 +66,10 @@ pub fn config(client_id: &str) -> Result<OidcConfig> {
 /// [`config`] with the issuer and every endpoint moved onto `base`
 /// (tests against a loopback server; the issuer becomes `base` itself, and
 /// `base` without its scheme its other spelling).
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when `base` is not an absolute URL.
 pub fn config_at(base: &str, client_id: &str) -> Result<OidcConfig> {
     let mut c = config(client_id)?;
     c.issuer = base.trim_end_matches('/').to_owned();

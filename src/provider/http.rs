@@ -76,6 +76,11 @@ impl HttpConfig {
     /// let only = HttpConfig::default().with_ca_file("/etc/myorg/ca.pem")?.with_trust_store(TrustStore::None);
     /// # Ok::<(), oauthkit::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`TlsTrust::with_ca_file`]: [`Error::Io`] when the file cannot be
+    /// read, [`Error::InvalidArgument`] when it holds no usable CA certificate.
     pub fn with_ca_file(mut self, path: impl AsRef<std::path::Path>) -> Result<Self> {
         self.tls = self.tls.with_ca_file(path)?;
         Ok(self)
@@ -83,6 +88,11 @@ impl HttpConfig {
 
     /// Trusts the CA certificates of a PEM bundle as well. See
     /// [`TlsTrust::with_ca_pem`].
+    ///
+    /// # Errors
+    ///
+    /// As [`TlsTrust::with_ca_pem`]: [`Error::InvalidArgument`] when `pem`
+    /// holds no usable CA certificate.
     pub fn with_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Result<Self> {
         self.tls = self.tls.with_ca_pem(pem)?;
         Ok(self)
@@ -149,6 +159,12 @@ fn is_loopback(url: &Url) -> bool {
 /// let e = check_endpoint_url("token", "http://idp.example/token").unwrap_err();
 /// assert!(e.to_string().contains("https"));
 /// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] when `url` is not a URL, uses a scheme other
+/// than `https` (`http` only to a loopback host), has no host or carries
+/// credentials.
 pub fn check_endpoint_url(what: &str, url: &str) -> Result<Url> {
     let parsed = Url::parse(url).map_err(|e| {
         Error::InvalidArgument(format!(
@@ -229,6 +245,11 @@ impl HttpResponse {
 
     /// The body parsed as a JSON value, or a typed error naming `endpoint`
     /// that describes the body without quoting it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Http`] naming `endpoint` when the body is not JSON; the
+    /// message gives the status, content type and length, never the body.
     pub fn json(&self, endpoint: &str) -> Result<serde_json::Value> {
         // A syntax error's text names a line and column, never the body.
         serde_json::from_slice(&self.body).map_err(|e| Error::Http {
@@ -453,6 +474,13 @@ impl HttpClient {
     /// are errors (redirects are never followed). `headers` are extra
     /// request headers. Errors never contain the secrets the request
     /// carried (see the `redact` module).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `url` fails [`check_endpoint_url`];
+    /// [`Error::Http`] when the request cannot be sent or answered: connection
+    /// refused, DNS or TLS failure, timeout, a 3xx answer, a body larger than
+    /// the configured cap. A non-2xx status is not an error here.
     pub fn request(
         &self,
         endpoint: &str,

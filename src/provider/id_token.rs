@@ -170,6 +170,12 @@ pub struct IdTokenValidator {
 /// // configured explicitly: refused
 /// assert!(algorithm_allow_list(&["HS256".into()], true).is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] when `explicit` is set and a name is not an
+/// accepted algorithm (`none`, `HS*` and unknown names); from discovery
+/// (`explicit` false) such names are dropped instead, never an error.
 pub fn algorithm_allow_list(names: &[String], explicit: bool) -> Result<Vec<Algorithm>> {
     let mut out = Vec::new();
     for name in names {
@@ -198,6 +204,11 @@ fn is_hmac(a: Algorithm) -> bool {
 impl IdTokenValidator {
     /// A validator for tokens from `issuer` to `client_id`, accepting
     /// `algorithms` (see [`algorithm_allow_list`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `algorithms` is empty or holds an HMAC
+    /// algorithm (`HS*`).
     pub fn new(
         issuer: ExpectedIssuer,
         client_id: &str,
@@ -229,6 +240,16 @@ impl IdTokenValidator {
     /// key (parsed by aws-lc-rs once per JWKS fetch), then the payload
     /// parsed once and every claim checked here (time claims with checked
     /// arithmetic, see [`MAX_TIME_CLAIM`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IdToken`] naming the first check that failed: a malformed
+    /// token, an algorithm outside the allow-list, no fitting key in the JWKS,
+    /// a signature that does not verify, a wrong `iss`, `aud`, `azp` or
+    /// `nonce`, an expired or not yet valid token, an out-of-range time claim.
+    /// The errors of fetching the JWKS ([`Error::Http`],
+    /// [`Error::InvalidArgument`] for an unusable JWKS URL), as in
+    /// [`JwksCache::key_for`].
     pub fn validate(
         &self,
         token: &str,

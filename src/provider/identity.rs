@@ -68,6 +68,11 @@ impl Identity {
 
     /// Checks that a refreshed ID token with `iss` and `sub` names this
     /// user (OIDC Core §12.2); an [`Error::IdToken`] otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IdToken`] when `iss` is not the issuer of the original
+    /// sign-in (when it had one) or `sub` is another user's.
     pub fn check_same(&self, iss: &str, sub: &str) -> Result<()> {
         if let Some(want) = &self.iss {
             if want != iss {
@@ -100,6 +105,11 @@ impl Identity {
 /// let e = check_same_identity(&old, &TokenSet::bearer("b").with_identity_id("mallory")).unwrap_err();
 /// assert_eq!(e.kind(), ErrorKind::IdToken);
 /// ```
+///
+/// # Errors
+///
+/// [`Error::IdToken`] when both sets name an identity and the identities
+/// differ (another issuer or another `sub`). A set that names none passes.
 pub fn check_same_identity(old: &TokenSet, fresh: &TokenSet) -> Result<()> {
     match (Identity::of(old), Identity::of(fresh)) {
         (Some(before), Some(after)) => match after.iss {

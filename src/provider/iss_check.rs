@@ -28,6 +28,12 @@ use crate::error::{Error, Result};
 /// // trailing slashes are not normalised away
 /// assert!(check_response_iss(idp, false, Some("https://idp.example/")).is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`Error::Authentication`] when `iss` is present and differs from
+/// `expected` (a possible mix-up attack), or is absent although
+/// `required`.
 pub fn check_response_iss(expected: Option<&str>, required: bool, iss: Option<&str>) -> Result<()> {
     match (iss, expected) {
         (Some(got), Some(want)) if got == want => Ok(()),

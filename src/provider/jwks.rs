@@ -185,6 +185,14 @@ impl JwksCache {
     /// exactly one key fits. An unknown `kid` refetches once (at most one
     /// refetch per interval), then is rejected. A key set older than its
     /// maximum age is fetched again first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IdToken`] when `alg` is symmetric, no key fits `kid` and `alg`
+    /// (after the one refetch allowed, or when a refetch is rate-limited), or
+    /// a token without `kid` fits several keys; [`Error::Http`] when the JWKS
+    /// cannot be fetched or is not a key set; [`Error::InvalidArgument`] when
+    /// the JWKS URL is not `https` (or `http` to loopback).
     pub fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey> {
         self.find(kid, alg, |k| k.key.clone())
     }

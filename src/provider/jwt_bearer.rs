@@ -109,6 +109,14 @@ impl JwtBearerAssertion {
 
     /// Signs a fresh assertion; `aud` is the configured audience or
     /// `default_audience`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when the issuer or subject is empty, the
+    /// lifetime is outside 1 s to 1 h, no audience is configured and
+    /// `default_audience` is empty, or an extra claim names a reserved one
+    /// (`iss`, `sub`, `aud`, `exp`, `iat`, `jti`); [`Error::Internal`] when the
+    /// clock is before 1970 or signing fails.
     pub fn sign(&self, default_audience: &str) -> Result<String> {
         if self.issuer.is_empty() || self.subject.is_empty() {
             return Err(Error::InvalidArgument(

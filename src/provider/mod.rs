@@ -9,7 +9,8 @@
 //!
 //! All HTTP goes through [`http::HttpClient`]: https only (http only to
 //! loopback hosts), TLS verification always on, no redirects followed,
-//! timeouts and a response-size cap. See `docs/providers.md`.
+//! timeouts and a response-size cap. See the repository's
+//! [providers guide](https://github.com/oauthkit/oauthkit/blob/main/docs/providers.md).
 
 use serde_json::Value;
 
@@ -106,10 +107,31 @@ pub trait Provider: Send + Sync {
     fn name(&self) -> &str;
 
     /// The authorization URL to open in the browser.
+    ///
+    /// # Errors
+    ///
+    /// Implementations return [`Error::SecurityProfile`] when the request breaks
+    /// the provider's security profile (no PKCE where it is required, ...);
+    /// with pushed authorization requests (PAR) on, the errors of a token
+    /// endpoint call (see [`exchange_code`](Self::exchange_code)) and
+    /// [`Error::ProviderUnsupported`] when PAR is required but the provider has
+    /// no PAR endpoint.
     fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String>;
 
     /// Exchanges an authorization code for tokens, validating the ID token
     /// (with `nonce`) where the provider issues one.
+    ///
+    /// # Errors
+    ///
+    /// Implementations return [`Error::Http`] when the token endpoint cannot be
+    /// reached, times out or answers with something that is not a token
+    /// response (not JSON, too large, no `access_token`); [`Error::OAuth`] with
+    /// the provider's `error` code when it refuses the code (`invalid_grant`:
+    /// kind [`ErrorKind::InvalidGrant`](crate::ErrorKind::InvalidGrant));
+    /// [`Error::IdToken`] when the ID token fails validation (signature,
+    /// issuer, audience, expiry, `nonce`); [`Error::InvalidArgument`] when the
+    /// client authentication cannot be made (`private_key_jwt` without a
+    /// key or audience).
     fn exchange_code(
         &self,
         code: &str,
@@ -120,6 +142,14 @@ pub trait Provider: Send + Sync {
 
     /// Refreshes; the result keeps `refresh_token` when the provider does
     /// not rotate it.
+    ///
+    /// # Errors
+    ///
+    /// Implementations return [`Error::Http`] and [`Error::OAuth`] as
+    /// [`exchange_code`](Self::exchange_code) does; `invalid_grant` (kind
+    /// [`ErrorKind::InvalidGrant`](crate::ErrorKind::InvalidGrant), so
+    /// [`Error::needs_sign_in`]) when the refresh token is revoked or expired;
+    /// [`Error::IdToken`] when a returned ID token fails validation.
     fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet>;
 
     /// Refreshes `current` with its refresh token and checks that the
@@ -133,6 +163,14 @@ pub trait Provider: Send + Sync {
     /// compares the identities with
     /// [`identity::check_same_identity`]; [`OidcProvider`] checks the
     /// validated ID token's claims before anything else.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `current` has no refresh token, or is
+    /// DPoP-bound and the provider is not configured for DPoP; the errors of
+    /// [`refresh_tokens`](Self::refresh_tokens); [`Error::IdToken`] when the
+    /// answer names another issuer or user than `current`. Overriding
+    /// implementations must keep these.
     fn refresh_token_set(&self, current: &TokenSet) -> Result<TokenSet> {
         let rt = current.refresh_token.as_ref().ok_or_else(|| {
             Error::InvalidArgument("the token set has no refresh token to refresh with".into())
@@ -148,10 +186,26 @@ pub trait Provider: Send + Sync {
 
     /// The user's claims from the userinfo endpoint (`Value::Null` when the
     /// provider has none).
+    ///
+    /// # Errors
+    ///
+    /// Implementations return [`Error::Http`] when the userinfo endpoint
+    /// cannot be reached, answers with something other than a JSON object or
+    /// with an unexpected status, and [`Error::OAuth`] when it refuses the
+    /// token with an OAuth error (in the body or, RFC 6750 §3, in
+    /// `WWW-Authenticate`: `invalid_token`, ...).
     fn get_userinfo(&self, access_token: &str) -> Result<Value>;
 
     /// Revokes a token (RFC 7009); `Ok(false)` when the provider has no
     /// revocation endpoint.
+    ///
+    /// # Errors
+    ///
+    /// Implementations return [`Error::Http`] when the revocation endpoint
+    /// cannot be reached or answers with an unexpected status, and
+    /// [`Error::OAuth`] when it answers with an OAuth error (RFC 7009
+    /// §2.2.1). Servers answer 200 for a token they do not know (RFC 7009
+    /// §2.2), which is `Ok(true)`.
     fn revoke_token(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<bool>;
 
     /// The issuer identifier, for the RFC 9207 `iss` check of callbacks;
@@ -171,6 +225,12 @@ pub trait Provider: Send + Sync {
     /// error responses included, before using `code` or `error`.
     /// The default compares with [`issuer`](Self::issuer) through
     /// [`check_response_iss`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Authentication`] when `iss` is not the provider's issuer (a
+    /// possible mix-up attack) or is missing although the provider always sends
+    /// it. Overriding implementations must refuse the same cases.
     fn check_authorization_response_iss(&self, iss: Option<&str>) -> Result<()> {
         check_response_iss(
             self.issuer().as_deref(),
@@ -182,6 +242,13 @@ pub trait Provider: Send + Sync {
     /// RFC 8628 §3.1: asks for a device code and a user code. The default
     /// is an [`Error::ProviderUnsupported`]
     /// error (kind `Unsupported`) naming the provider.
+    ///
+    /// # Errors
+    ///
+    /// The default returns [`Error::ProviderUnsupported`]. Implementations
+    /// return it too when the provider has no device authorization endpoint,
+    /// and otherwise [`Error::Http`] when the endpoint cannot be reached or the
+    /// answer lacks a field, [`Error::OAuth`] when it refuses the request.
     fn request_device_authorization(
         &self,
         request: &DeviceAuthorizationRequest,
@@ -193,6 +260,14 @@ pub trait Provider: Send + Sync {
     /// RFC 8628 §3.4: polls the token endpoint once for the device code;
     /// the tokens are validated as after a code exchange (ID token without
     /// a nonce).
+    ///
+    /// # Errors
+    ///
+    /// The default returns [`Error::ProviderUnsupported`]. "Not yet" is not
+    /// an error: `authorization_pending` and `slow_down` are
+    /// [`DevicePoll`] values. Implementations return [`Error::OAuth`] for
+    /// `access_denied`, `expired_token` and other refusals, and the errors of
+    /// [`exchange_code`](Self::exchange_code) for the tokens.
     fn poll_device_token(&self, authorization: &DeviceAuthorization) -> Result<DevicePoll> {
         let _ = authorization;
         Err(device::no_device_endpoint(self.name()))
@@ -201,6 +276,15 @@ pub trait Provider: Send + Sync {
     /// The RP-initiated logout URL (`end_session_endpoint` with the
     /// request's `id_token_hint`, `post_logout_redirect_uri`, `state` and
     /// the client id); `Ok(None)` when the provider has no such endpoint.
+    ///
+    /// # Errors
+    ///
+    /// No end-session endpoint is `Ok(None)`, not an error. Implementations
+    /// return [`Error::InvalidArgument`] when the endpoint or the request's
+    /// `post_logout_redirect_uri` is not a usable URL or an extra parameter
+    /// would replace one the request sets (`state`, `client_id`, ...), and
+    /// the errors of discovery ([`Error::Http`]) when they look the endpoint
+    /// up there.
     fn end_session_url(&self, request: &EndSessionRequest) -> Result<Option<String>> {
         let _ = request;
         Ok(None)
@@ -216,6 +300,14 @@ pub trait Provider: Send + Sync {
     /// only). The result's `extra` records the request, so the session
     /// manager can ask again when it expires. The default is an
     /// [`Error::ProviderUnsupported`].
+    ///
+    /// # Errors
+    ///
+    /// The default returns [`Error::ProviderUnsupported`]. Implementations
+    /// return [`Error::InvalidArgument`] for a public client (no secret or
+    /// private key), and otherwise the token endpoint errors described under
+    /// [`exchange_code`](Self::exchange_code) ([`Error::OAuth`]
+    /// `invalid_client`, `invalid_scope`, ...).
     fn request_client_credentials(&self, request: &ClientCredentialsRequest) -> Result<TokenSet> {
         let _ = request;
         Err(crate::Error::ProviderUnsupported {
@@ -228,6 +320,14 @@ pub trait Provider: Send + Sync {
     /// RFC 8693 token exchange over the token endpoint with the client's
     /// authentication (see [`token_exchange`]). The default is an
     /// [`Error::ProviderUnsupported`].
+    ///
+    /// # Errors
+    ///
+    /// The default returns [`Error::ProviderUnsupported`]. Implementations
+    /// return [`Error::InvalidArgument`] for a request that breaks RFC 8693
+    /// §2.1 (an empty subject or actor token, a token type that is not a
+    /// URI) and the token endpoint errors described under
+    /// [`exchange_code`](Self::exchange_code).
     fn exchange_token(&self, request: &TokenExchangeRequest) -> Result<TokenExchangeResponse> {
         let _ = request;
         Err(crate::Error::ProviderUnsupported {
@@ -240,6 +340,15 @@ pub trait Provider: Send + Sync {
     /// RFC 7523 §2.1: a token for the subject of a JWT assertion (given,
     /// or signed by oauthkit), with the provider's client authentication.
     /// The default is an [`Error::ProviderUnsupported`].
+    ///
+    /// # Errors
+    ///
+    /// The default returns [`Error::ProviderUnsupported`]. Implementations
+    /// return [`Error::InvalidArgument`] when the given assertion is empty or
+    /// not a compact JWS, or the one to sign is incomplete (see
+    /// [`JwtBearerAssertion::sign`](jwt_bearer::JwtBearerAssertion::sign)), and the token
+    /// endpoint errors described under
+    /// [`exchange_code`](Self::exchange_code).
     fn request_jwt_bearer(&self, request: &JwtBearerRequest) -> Result<TokenSet> {
         let _ = request;
         Err(crate::Error::ProviderUnsupported {
@@ -261,6 +370,15 @@ pub trait Provider: Send + Sync {
     /// `key`, the sign-in's key (whose thumbprint went out as `dpop_jkt`);
     /// the token set carries the key. The default is an
     /// [`Error::ProviderUnsupported`].
+    ///
+    /// # Errors
+    ///
+    /// The default returns [`Error::ProviderUnsupported`]; implementations
+    /// for DPoP return the errors of [`exchange_code`](Self::exchange_code),
+    /// [`Error::OAuth`] (`use_dpop_nonce`, `invalid_dpop_proof`) when the
+    /// server still refuses the proof after the one retry with its
+    /// `DPoP-Nonce`, and [`Error::Http`] when it answers with a token type
+    /// other than `DPoP`.
     fn exchange_code_dpop(
         &self,
         code: &str,
@@ -280,6 +398,12 @@ pub trait Provider: Send + Sync {
     /// The userinfo claims for a token set: with `Authorization: DPoP` and
     /// a proof when the set is DPoP-bound, else as
     /// [`get_userinfo`](Self::get_userinfo).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when the set is DPoP-bound and the provider
+    /// is not configured for DPoP; otherwise the errors of
+    /// [`get_userinfo`](Self::get_userinfo).
     fn userinfo_for(&self, tokens: &TokenSet) -> Result<Value> {
         if tokens.dpop_key.is_some() {
             return Err(dpop::not_configured());
@@ -290,6 +414,11 @@ pub trait Provider: Send + Sync {
     /// Revokes `token` of `tokens` (RFC 7009), with a DPoP proof by the
     /// set's key when it is DPoP-bound and the provider uses DPoP. The
     /// default calls [`revoke_token`](Self::revoke_token).
+    ///
+    /// # Errors
+    ///
+    /// As [`revoke_token`](Self::revoke_token), which the default calls;
+    /// implementations that sign a DPoP proof add the errors of signing it.
     fn revoke_token_of(
         &self,
         tokens: &TokenSet,

@@ -26,12 +26,24 @@ pub struct Pkce {
 
 impl Pkce {
     /// A fresh pair: 32 CSPRNG bytes, base64url (43 characters).
+    ///
+    /// # Panics
+    ///
+    /// Only when the operating system's random number generator fails; a
+    /// generated verifier always passes [`from_verifier`](Self::from_verifier)'s
+    /// check.
     pub fn generate() -> Self {
         Self::from_verifier(&super::random::token(32)).expect("generated verifiers are valid")
     }
 
     /// The pair for a given verifier, which must be 43 to 128 characters of
     /// `[A-Za-z0-9-._~]`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `verifier` is shorter than 43 or longer
+    /// than 128 characters, or holds a character outside `A-Z a-z 0-9 - . _ ~`
+    /// (the message never quotes it).
     pub fn from_verifier(verifier: &str) -> Result<Self> {
         let ok_char = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
         if !(43..=128).contains(&verifier.len()) || !verifier.chars().all(ok_char) {

@@ -131,6 +131,11 @@ fn rejected(what: &str, e: impl fmt::Display) -> Error {
 impl SigningKey {
     /// A fresh key for `alg` (RSA keys are 2048 bits), from the operating
     /// system's CSPRNG.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Internal`] when the cryptography library fails to generate the
+    /// key (the system random number generator failed).
     pub fn generate(alg: SigningAlgorithm) -> Result<Self> {
         let fail = |_| Error::Internal("generating a key failed".into());
         let inner = match alg {
@@ -161,6 +166,12 @@ impl SigningKey {
     /// assert_eq!(err.kind(), oauthkit::ErrorKind::InvalidArgument);
     /// assert!(!err.to_string().contains("c2VjcmV0")); // never quotes the key
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `pem` holds no PEM block, the block's
+    /// label cannot hold a key for `alg`, the key does not parse, or an RSA key
+    /// is shorter than 2048 bits; the message never quotes the key.
     pub fn from_pem(pem: &str, alg: SigningAlgorithm) -> Result<Self> {
         let (label, der) = pem_block(pem)?;
         let reject = |e: aws_lc_rs::error::KeyRejected| rejected("PEM key", e);
@@ -206,6 +217,13 @@ impl SigningKey {
     /// let err = SigningKey::from_jwk(r#"{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}"#).unwrap_err();
     /// assert!(err.to_string().contains("'d'"), "{err}");
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `jwk` is not a JSON object, lacks a
+    /// member its `kty` needs (`d` among them: public keys are refused), has an
+    /// unsupported `kty`, curve or `alg`, or the key does not parse; the
+    /// message never quotes key material.
     pub fn from_jwk(jwk: &str) -> Result<Self> {
         let v: Zeroizing<String> = Zeroizing::new(jwk.to_owned());
         let v: Value = serde_json::from_str(&v)
@@ -296,6 +314,11 @@ impl SigningKey {
 
     /// The same key signing with `alg` (RSA keys: RS256 or PS256); an
     /// error when `alg` does not suit the key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `alg` does not suit the key's type or
+    /// an RSA key is shorter than 2048 bits.
     pub fn with_algorithm(mut self, alg: SigningAlgorithm) -> Result<Self> {
         let fits = match &*self.inner {
             Inner::Rsa(_) => alg.is_rsa(),
@@ -397,12 +420,20 @@ impl SigningKey {
 
     /// Signs `claims` as a compact JWS with the header `{"alg", "typ":
     /// "JWT", "kid"}`.
+    ///
+    /// # Errors
+    ///
+    /// As [`sign`](Self::sign).
     pub fn sign_jwt(&self, claims: &Value) -> Result<String> {
         self.sign_jwt_with_header(Map::new(), claims)
     }
 
     /// Signs `claims` with `alg` and `kid` added to `header` (whose own
     /// `typ` wins; `JWT` otherwise).
+    ///
+    /// # Errors
+    ///
+    /// As [`sign`](Self::sign).
     pub fn sign_jwt_with_header(
         &self,
         mut header: Map<String, Value>,
@@ -423,6 +454,11 @@ impl SigningKey {
     }
 
     /// The raw JWS signature of `message`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Internal`] when the cryptography library fails to sign (the
+    /// system random number generator failed).
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         let fail = |_| Error::Internal("signing failed".into());
         let rng = SystemRandom::new();

@@ -6,8 +6,8 @@
 //! bundle (a PEM file or PEM bytes), trust only that bundle
 //! ([`TrustStore::None`]), or, with the cargo feature `webpki-roots`, use
 //! Mozilla's roots compiled into the program. Certificate verification
-//! itself can never be turned off. Why the OS store is the default:
-//! `docs/providers.md`.
+//! itself can never be turned off. Why the OS store is the default: the
+//! repository's [providers guide](https://github.com/oauthkit/oauthkit/blob/main/docs/providers.md).
 
 use std::fmt;
 use std::path::Path;
@@ -153,6 +153,11 @@ impl TlsTrust {
     /// blocks; other blocks, such as keys, are ignored). Fails with
     /// `InvalidArgument` when the text is not PEM, holds no certificate, or a
     /// certificate cannot serve as a trust anchor.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `pem` is not PEM, holds no certificate,
+    /// or a certificate cannot serve as a trust anchor.
     pub fn with_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Result<Self> {
         self.extra.extend(parse_bundle(pem.as_ref(), "CA bundle")?);
         Ok(self)
@@ -161,6 +166,11 @@ impl TlsTrust {
     /// Adds the certificates of a PEM file (see
     /// [`with_ca_pem`](Self::with_ca_pem)). The file is read now; an
     /// unreadable file is an `Io` error naming it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] naming the file when it cannot be read; otherwise as
+    /// [`with_ca_pem`](Self::with_ca_pem).
     pub fn with_ca_file(mut self, path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let bytes = std::fs::read(path)

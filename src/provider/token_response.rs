@@ -82,6 +82,12 @@ impl TokenTypeRule {
     /// assert!(rule.check("token", Some(&json!("DPoP"))).is_err()); // no proof was sent
     /// assert!(rule.check("token", Some(&json!(1))).is_err());
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Http`] naming `endpoint` when `token_type` is not a string, is
+    /// a type other than Bearer, or (when a DPoP proof was sent) is not
+    /// `DPoP`: a token of an unknown type must not be used (RFC 6749 §7.1).
     pub fn check(&self, endpoint: &str, token_type: Option<&Value>) -> Result<String> {
         let refused = |what: String| {
             Error::Http {
@@ -150,6 +156,14 @@ const KNOWN: &[&str] = &[
 /// assert_eq!(t.extra["ext_expires_in"], 7200);
 /// assert!(!t.extra.contains_key("access_token"));
 /// ```
+///
+/// # Errors
+///
+/// [`Error::OAuth`] when the body is an OAuth error response (`error`,
+/// `error_description`); [`Error::Http`] when the status is not 2xx without
+/// one, the body is not a JSON object, `access_token` is missing or empty,
+/// a member has the wrong type, or `token_type` is refused (see
+/// [`TokenTypeRule::check`]). Messages never quote a token of the response.
 pub fn parse_token_response(
     endpoint: &str,
     response: &HttpResponse,

@@ -207,11 +207,21 @@ impl MemcacheServerStore {
     /// A store on these servers with `config.prefix` (default `oauth2`,
     /// python-oauth2's), default options. Nothing is connected until
     /// first use.
+    ///
+    /// # Errors
+    ///
+    /// As [`open_with`](Self::open_with).
     pub fn open(config: MemcacheConfig) -> Result<Self> {
         Self::open_with(config, MemcacheServerOptions::default())
     }
 
     /// [`open`](Self::open) with these options.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when the key prefix is empty, longer than 64
+    /// characters or holds spaces or control characters. A server that is down
+    /// is reported by the first operation ([`Error::Unavailable`]).
     pub fn open_with(config: MemcacheConfig, options: MemcacheServerOptions) -> Result<Self> {
         if config.prefix.is_empty() {
             return Err(Error::InvalidArgument(

@@ -1,11 +1,12 @@
 //! Stores for an application that is itself an OAuth 2.0 authorization
 //! server (or tests one): registered [`Client`]s, [`AuthorizationCode`]s
-//! and issued [`AccessToken`]s, after python-oauth2's `oauth2.store`.
+//! and issued [`AccessToken`]s. The records and the Redis and memcached
+//! key scheme are python-oauth2's (`oauth2.store`): this module exists so
+//! that an oauthkit service and a python-oauth2 one can share a store.
 //!
 //! Three traits ([`ClientStore`], [`AuthCodeStore`], [`AccessTokenStore`])
-//! with typed not-found errors ([`Error::NotFound`](crate::Error::NotFound),
-//! python-oauth2's `ClientNotFoundError`, `AuthCodeNotFound` and
-//! `AccessTokenNotFound`), and four backends that implement all three:
+//! with typed not-found errors ([`Error::NotFound`](crate::Error::NotFound)),
+//! and four backends that implement all three:
 //!
 //! | backend | type | feature |
 //! |---|---|---|
@@ -16,7 +17,8 @@
 //!
 //! Expired codes and tokens are never returned by any backend. The Redis
 //! and memcached backends use python-oauth2's key scheme so existing
-//! deployments' data can be read (see `docs/stores-network.md`).
+//! deployments' data can be read (the repository's
+//! [network stores guide](https://github.com/oauthkit/oauthkit/blob/main/docs/stores-network.md) has the details).
 //!
 //! ```
 //! use oauthkit::server::*;

@@ -80,6 +80,12 @@ impl RedisServerStore {
     /// A store on this Redis with this key prefix (python-oauth2's is
     /// [`DEFAULT_PREFIX`]). The config's own `prefix` (used by the token
     /// store) is ignored. Nothing is connected until first use.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `prefix` is empty or the URL in
+    /// `config` cannot be parsed. A server that is down is reported by the
+    /// first operation ([`Error::Unavailable`]).
     pub fn open(config: RedisConfig, prefix: &str) -> Result<Self> {
         if prefix.is_empty() {
             return Err(Error::InvalidArgument(

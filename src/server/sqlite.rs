@@ -81,6 +81,12 @@ impl std::fmt::Debug for SqliteServerStore {
 impl SqliteServerStore {
     /// Opens (creating it, readable by its owner only) the database at
     /// `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the folder cannot be created or the new file's mode
+    /// not set to 0600; [`Error::Storage`] when SQLite cannot open the file
+    /// or create the tables (not a database, locked past 5 seconds).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -115,6 +121,11 @@ impl SqliteServerStore {
 
     /// Deletes expired codes and tokens whose access and refresh tokens
     /// have both expired; returns how many rows went.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when SQLite fails (locked past 5 seconds, disk
+    /// full); nothing is deleted then.
     pub fn purge_expired(&self) -> Result<usize> {
         let now = now_unix();
         let c = self.lock();

@@ -128,9 +128,8 @@ impl DefaultStore {
     /// [`Error::InvalidArgument`] when there is no data directory (HOME unset).
     pub fn path(&self) -> Result<PathBuf> {
         Ok(super::default_store_path()?
-            .parent()
-            .map(|dir| dir.join(&self.app).join("tokens.json"))
-            .expect("the default store path has a folder"))
+            .with_file_name(&self.app)
+            .join("tokens.json"))
     }
 
     /// The keyring service that keeps the key: `oauthkit:{app}`.

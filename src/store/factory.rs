@@ -198,6 +198,11 @@ pub fn default_app_name() -> Result<String> {
 /// `~/Library/Application Support/oauthkit` on macOS and
 /// `%LOCALAPPDATA%\oauthkit` on Windows (where per-user ACLs, not Unix
 /// modes, keep it private).
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] when there is no user data directory: `HOME`
+/// (on Windows `LOCALAPPDATA` and `APPDATA`) unset or empty.
 pub fn default_store_path() -> Result<PathBuf> {
     let env_dir = |name: &str| {
         std::env::var_os(name)

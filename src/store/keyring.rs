@@ -25,22 +25,22 @@ static INDEX_MUTEX: Mutex<()> = Mutex::new(());
 ///
 /// The entry for key `k` of the default namespace is service = the store's
 /// service name, user = `k`, secret = the token set's JSON
-/// ([`TokenSet::to_json`]): exactly what pywry's `KeyringTokenStore` writes,
-/// so the two can share entries. Other namespaces use user
-/// `oauthkit-ns:{len}:{namespace}:{key}`.
+/// ([`TokenSet::to_json`]), so programs that write this layout share
+/// entries with it (see the crate root's Interoperability section). Other
+/// namespaces use user `oauthkit-ns:{len}:{namespace}:{key}`.
 ///
-/// Where this store differs from pywry, on purpose:
+/// Behaviour worth knowing:
 /// - **`list_keys` works.** On Linux and the BSDs it searches the Secret
 ///   Service for every item of the service (attribute `service`), so
-///   entries pywry or any other program wrote are listed too; it also
-///   keeps an index entry ([`INDEX_ENTRY`]) updated under a lock, which is
-///   all macOS and Windows list (entries other programs wrote there are
-///   not listed). pywry always returns an empty list.
+///   entries any other program wrote are listed too; it also keeps an
+///   index entry ([`INDEX_ENTRY`]) updated under a lock, which is all macOS
+///   and Windows list (entries other programs wrote there are not
+///   listed).
 /// - **No silent plaintext fallback.** When no keyring service is reachable
 ///   (no D-Bus session, no Secret Service daemon, a locked collection) every
 ///   call fails with [`Error::Unavailable`] saying so. Nothing is ever
 ///   written elsewhere instead.
-/// - **Errors are not swallowed.** pywry's delete ignores every exception.
+/// - **Errors are not swallowed.** A delete that fails says so.
 ///
 /// ```no_run
 /// use oauthkit::{store::KeyringStore, TokenSet, TokenStore};
@@ -59,6 +59,14 @@ impl KeyringStore {
     /// A store on the keyring entries of `service`, default namespace.
     /// Fails with [`Error::Unsupported`] on platforms without a keyring
     /// backend in this build (rather than using an in-memory mock).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `service` is empty, longer than
+    /// [`MAX_KEY_LEN`](super::MAX_KEY_LEN) bytes or holds a control character;
+    /// [`Error::Unsupported`] on a platform this build has no keyring for.
+    /// Nothing is asked of the keyring yet: a keyring that does not answer is
+    /// reported by the first operation ([`Error::Unavailable`]).
     pub fn new(service: &str) -> Result<Self> {
         check_key("keyring service name", service)?;
         if !cfg!(any(
@@ -311,7 +319,7 @@ impl TokenStore for KeyringStore {
 
     /// The keys of this namespace: where the platform can search its
     /// keyring (the Secret Service), every entry of the service, including
-    /// those another program wrote (pywry writes no index), plus index
+    /// those another program wrote (which keep no index), plus index
     /// entries that still exist; elsewhere the index.
     fn list_keys(&self) -> Result<Vec<String>> {
         check_key("namespace", &self.namespace)?;

@@ -7,7 +7,7 @@
 //!
 //! # Layout
 //!
-//! With the default prefix `oauth2` (python-oauth2's):
+//! With the default prefix `oauth2`:
 //!
 //! | what | memcached key |
 //! |---|---|
@@ -94,7 +94,7 @@ pub(crate) fn exptime(secs: Option<i64>, now: i64) -> u32 {
 pub struct MemcacheConfig {
     /// `host:port` of each server (keys are spread over them by hash).
     pub servers: Vec<String>,
-    /// The first part of every key (default `oauth2`, python-oauth2's).
+    /// The first part of every key (default `oauth2`).
     pub prefix: String,
     /// Most connections per server (default 10).
     pub pool_size: u32,
@@ -121,6 +121,12 @@ impl MemcacheConfig {
     }
 
     /// Parses `memcache://host:port[,host:port...][?prefix=P&pool_size=N&connect_timeout_ms=T&timeout_ms=T]`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `url` does not start with `memcache://`,
+    /// names no `host:port` server, or a setting is not a positive number (the
+    /// message hides any password).
     pub fn from_url(url: &str) -> Result<Self> {
         let rest = url.strip_prefix("memcache://").ok_or_else(|| {
             Error::InvalidArgument(format!(
@@ -257,6 +263,12 @@ fn ns_part(namespace: &str) -> String {
 impl MemcacheStore {
     /// A store with these settings, in the default namespace. Nothing is
     /// connected until the first operation.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when the key prefix is empty, longer than 64
+    /// characters or holds spaces or control characters. A server that is down
+    /// is reported by the first operation ([`Error::Unavailable`]), not here.
     pub fn open(config: MemcacheConfig) -> Result<Self> {
         let conn = config.connection()?;
         Ok(MemcacheStore {
@@ -268,6 +280,10 @@ impl MemcacheStore {
     }
 
     /// [`open`](Self::open) from a `memcache://` URL.
+    ///
+    /// # Errors
+    ///
+    /// As [`MemcacheConfig::from_url`] and [`open`](Self::open).
     pub fn open_url(url: &str) -> Result<Self> {
         Self::open(MemcacheConfig::from_url(url)?)
     }

@@ -2,8 +2,8 @@
 //!
 //! A store holds **namespaces** (one per application; the default is
 //! [`DEFAULT_NAMESPACE`]); a namespace holds [`TokenSet`]s by **key**. The
-//! key is what pywry calls the user or session key and what globus-sdk calls
-//! the resource server. A store value is bound to one namespace; every
+//! key names whose tokens they are: a user, a session or a resource
+//! server. A store value is bound to one namespace; every
 //! backend has an `in_namespace` method that returns a handle on another
 //! namespace of the same storage, and [`TokenStore::namespaces`] lists the
 //! namespaces the storage holds.
@@ -83,7 +83,8 @@ pub use validating::{
     ValidatingStore,
 };
 
-/// The namespace a store uses unless told otherwise (globus-sdk's default).
+/// The namespace a store uses unless told otherwise (also the namespace
+/// of the shared token file format, see [`JsonFileStore`]).
 pub const DEFAULT_NAMESPACE: &str = "DEFAULT";
 
 /// Longest key or namespace accepted, in bytes.
@@ -93,7 +94,7 @@ pub const MAX_KEY_LEN: usize = 512;
 /// threads.
 ///
 /// Implementations keep what they are given: a loaded token set equals the
-/// saved one field for field (stores that use globus-sdk's format fill an
+/// saved one field for field (the JSON file and SQLite stores fill an
 /// empty `resource_server` with the key). A missing key is `Ok(None)`, never
 /// an error; storage that cannot be read is [`Error::Corrupt`] and is left as
 /// it was.
@@ -113,33 +114,77 @@ pub const MAX_KEY_LEN: usize = 512;
 /// ```
 pub trait TokenStore: Send + Sync {
     /// Saves (inserts or replaces) the token set under `key`.
+    ///
+    /// # Errors
+    ///
+    /// Implementations return [`Error::InvalidArgument`] for a key or namespace
+    /// that [`check_key`] refuses, [`Error::DpopKeyUnprotected`] for a DPoP-bound
+    /// set when [`protects_secrets`](Self::protects_secrets) is `false`, and their
+    /// backend's failure otherwise: [`Error::Io`] or [`Error::Storage`] when the
+    /// write fails, [`Error::Unavailable`] when the backend cannot be reached,
+    /// [`Error::LockTimeout`] when a file or row lock is not taken in time. A
+    /// failed save leaves the token set stored before in place.
     fn save(&self, key: &str, tokens: &TokenSet) -> Result<()>;
 
     /// Loads the token set under `key`; `None` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// A missing key is `Ok(None)`, never an error. Implementations return
+    /// [`Error::InvalidArgument`] for a key or namespace [`check_key`] refuses,
+    /// [`Error::Corrupt`] when the stored data cannot be parsed (and leave it as
+    /// it was), and the backend failures listed under [`save`](Self::save).
+    /// Wrappers add their own: [`Error::Decryption`] from an [`EncryptedStore`]
+    /// whose record does not open, [`Error::Validation`] from a
+    /// [`ValidatingStore`] whose validator refuses the set.
     fn load(&self, key: &str) -> Result<Option<TokenSet>>;
 
     /// Deletes the token set under `key`; whether there was one.
+    ///
+    /// # Errors
+    ///
+    /// Nothing stored under `key` is `Ok(false)`, never an error. Otherwise the
+    /// errors of [`save`](Self::save) (without the DPoP refusal); a failed
+    /// delete leaves the token set in place.
     fn delete(&self, key: &str) -> Result<bool>;
 
     /// Whether a token set is stored under `key`.
+    ///
+    /// # Errors
+    ///
+    /// As [`load`](Self::load), which the default implementation calls.
     fn exists(&self, key: &str) -> Result<bool> {
         Ok(self.load(key)?.is_some())
     }
 
     /// The keys of this namespace, sorted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] from a backend that cannot enumerate its
+    /// keys, [`Error::Corrupt`] when the storage cannot be parsed, and
+    /// the backend failures listed under [`save`](Self::save).
     fn list_keys(&self) -> Result<Vec<String>>;
 
     /// The namespace this handle reads and writes.
     fn namespace(&self) -> &str;
 
     /// Every namespace the underlying storage holds, sorted.
+    ///
+    /// # Errors
+    ///
+    /// As [`list_keys`](Self::list_keys).
     fn namespaces(&self) -> Result<Vec<String>>;
 
     /// A short name of the backend, for messages (`"memory"`, `"file"`...).
     fn backend(&self) -> &'static str;
 
-    /// Every token set of this namespace by key (globus-sdk's
-    /// `get_token_data_by_resource_server`).
+    /// Every token set of this namespace by key.
+    ///
+    /// # Errors
+    ///
+    /// As [`list_keys`](Self::list_keys) and [`load`](Self::load); the first
+    /// failure ends the call.
     fn load_all(&self) -> Result<BTreeMap<String, TokenSet>> {
         let mut all = BTreeMap::new();
         for key in self.list_keys()? {
@@ -150,9 +195,14 @@ pub trait TokenStore: Send + Sync {
         Ok(all)
     }
 
-    /// Saves several token sets (globus-sdk's
-    /// `store_token_data_by_resource_server`). Backends that can do so write
-    /// them in one atomic step.
+    /// Saves several token sets. Backends that can do so write them in one
+    /// atomic step.
+    ///
+    /// # Errors
+    ///
+    /// As [`save`](Self::save) for each set. The default implementation stops
+    /// at the first failure, leaving the sets saved before it; backends that
+    /// write in one atomic step (JSON file, SQLite) save none of them then.
     fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
         for (key, t) in tokens {
             self.save(key, t)?;
@@ -166,6 +216,15 @@ pub trait TokenStore: Send + Sync {
     /// the same rotating refresh token. Backends with no cross-process reach
     /// return a lock that only orders nothing ([`KeyLock::noop`]); in-process
     /// ordering is the caller's job.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LockTimeout`] when the lock is not taken within `timeout`;
+    /// [`Error::InvalidArgument`] for a key [`check_key`] refuses;
+    /// [`Error::Io`] when a lock file cannot be created or locked;
+    /// [`Error::Unavailable`] or [`Error::Storage`] when a network backend
+    /// (Redis, memcached) cannot be asked. The default implementation never
+    /// fails.
     fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
         let _ = (key, timeout);
         Ok(KeyLock::noop())
@@ -299,6 +358,11 @@ forward_token_store!(Box);
 
 /// Checks a key or namespace: non-empty, at most [`MAX_KEY_LEN`] bytes, no
 /// control characters.
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`], naming `what`, when `key` is empty, longer
+/// than [`MAX_KEY_LEN`] bytes or holds a control character.
 pub fn check_key(what: &str, key: &str) -> Result<()> {
     if key.is_empty() {
         return Err(Error::InvalidArgument(format!("{what} must not be empty")));

@@ -1,24 +1,23 @@
 //! [`RedisStore`]: token sets in Redis (one server or a Redis Cluster),
-//! shared by every process and machine that reaches it, in the layout
-//! pywry's `RedisTokenStore` uses (feature `redis`).
+//! shared by every process and machine that reaches it (feature `redis`).
 //!
 //! # Layout
 //!
-//! The default namespace uses pywry's layout exactly: key
-//! `{prefix}:oauth:tokens:{key}`, a plain string holding the token set as
-//! pywry's `OAuthTokenSet` JSON ([`TokenSet::to_json`]). Other namespaces
-//! live under `{prefix}:{namespace}:oauth:tokens:{key}` (`%` and `:` in the
-//! namespace written `%25` and `%3A`). The prefix defaults to `oauthkit`;
-//! use `pywry` to share tokens with a Python service running pywry.
+//! The default namespace keeps each token set under key
+//! `{prefix}:oauth:tokens:{key}`, a plain string holding its JSON
+//! ([`TokenSet::to_json`]). Other namespaces live under
+//! `{prefix}:{namespace}:oauth:tokens:{key}` (`%` and `:` in the namespace
+//! written `%25` and `%3A`). The prefix defaults to `oauthkit`. (This
+//! layout is shared with other programs; the crate root's
+//! Interoperability section names them.)
 //!
 //! # Expiry
 //!
 //! A token set with an expiry and **no** refresh token gets a TTL of its
-//! remaining lifetime plus [`EXPIRY_GRACE_SECS`] (as pywry does, counted
-//! from the expiry rather than from the save). A token set **with** a
-//! refresh token is kept until deleted: pywry gives it the same TTL and so
-//! loses the refresh token when the access token expires, which forces a
-//! new sign-in that was not needed.
+//! remaining lifetime plus [`EXPIRY_GRACE_SECS`], counted from the expiry
+//! rather than from the save. A token set **with** a refresh token is kept
+//! until deleted: expiring it with the access token would lose the refresh
+//! token and force a sign-in that was not needed.
 //!
 //! # Failures
 //!
@@ -32,7 +31,7 @@
 //! use oauthkit::store::redis::{RedisConfig, RedisStore};
 //! use oauthkit::{TokenSet, TokenStore};
 //! # fn main() -> oauthkit::Result<()> {
-//! let store = RedisStore::open(RedisConfig::new("redis://127.0.0.1:6379/0").with_prefix("pywry"))?;
+//! let store = RedisStore::open(RedisConfig::new("redis://127.0.0.1:6379/0").with_prefix("myapp"))?;
 //! store.save("alice", &TokenSet::bearer("at").with_refresh_token("rt"))?;
 //! assert_eq!(store.list_keys()?, vec!["alice".to_string()]);
 //! # Ok(()) }
@@ -93,6 +92,12 @@ impl RedisStore {
     /// connected yet: a server that is down now is reported by the first
     /// operation (see [`ping`](Self::ping)), not here. A URL that cannot be
     /// parsed is an [`Error::InvalidArgument`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when the URL in `config` cannot be parsed or
+    /// a cluster URL names no node. A server that is down is reported by the
+    /// first operation ([`Error::Unavailable`]), not here.
     pub fn open(config: RedisConfig) -> Result<Self> {
         let pool = config.pool()?;
         let layout = Layout::new(&config.prefix, DEFAULT_NAMESPACE);
@@ -106,6 +111,10 @@ impl RedisStore {
 
     /// [`open`](Self::open) from a URL with optional settings in its query
     /// (see [`RedisConfig::from_url`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`RedisConfig::from_url`] and [`open`](Self::open).
     pub fn open_url(url: &str) -> Result<Self> {
         Self::open(RedisConfig::from_url(url)?)
     }
@@ -133,15 +142,21 @@ impl RedisStore {
     ///
     /// ```
     /// use oauthkit::store::redis::{RedisConfig, RedisStore};
-    /// let s = RedisStore::open(RedisConfig::default().with_prefix("pywry")).unwrap();
-    /// assert_eq!(s.redis_key("alice"), "pywry:oauth:tokens:alice");
-    /// assert_eq!(s.in_namespace("app").redis_key("alice"), "pywry:app:oauth:tokens:alice");
+    /// let s = RedisStore::open(RedisConfig::default().with_prefix("myapp")).unwrap();
+    /// assert_eq!(s.redis_key("alice"), "myapp:oauth:tokens:alice");
+    /// assert_eq!(s.in_namespace("app").redis_key("alice"), "myapp:app:oauth:tokens:alice");
     /// ```
     pub fn redis_key(&self, key: &str) -> String {
         self.layout.token_key(key)
     }
 
     /// Checks that the server answers (`PING`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`] when no connection to the server can be made
+    /// (down, refused, timed out, TLS or authentication failure);
+    /// [`Error::Storage`] when the server answers `PING` with an error.
     pub fn ping(&self) -> Result<()> {
         self.pool.run(|c| c.query(&cmd("PING")).map(drop))
     }

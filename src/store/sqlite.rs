@@ -173,6 +173,11 @@ impl SqliteStore {
 
     /// Closes the connection (for every handle sharing it). Later calls fail
     /// with [`Error::InvalidArgument`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when SQLite fails to close the connection (it is
+    /// dropped all the same). Closing a closed store is `Ok`.
     pub fn close(&self) -> Result<()> {
         if let Some(conn) = self.lock().take() {
             conn.close()

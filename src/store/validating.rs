@@ -15,7 +15,7 @@ pub struct ValidationContext {
     pub pinned_identity: Option<String>,
 }
 
-/// One check on token sets; the four globus-sdk validators are provided.
+/// One check on token sets; four validators are provided.
 ///
 /// A validator returns `Err(reason)`; the store turns it into
 /// [`Error::Validation`] naming the validator and the key.
@@ -24,6 +24,12 @@ pub trait TokenValidator: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Checks a token set before it is saved.
+    ///
+    /// # Errors
+    ///
+    /// `Err(reason)` refuses the save: the store returns [`Error::Validation`]
+    /// naming this validator, the key and `reason`, and writes nothing.
+    /// `reason` must not quote a token or other secret.
     fn before_save(
         &self,
         key: &str,
@@ -35,6 +41,12 @@ pub trait TokenValidator: Send + Sync {
     }
 
     /// Checks a token set after it is loaded.
+    ///
+    /// # Errors
+    ///
+    /// `Err(reason)` refuses the loaded set: the store returns
+    /// [`Error::Validation`] naming this validator, the key and `reason`, and
+    /// leaves the stored set as it is. `reason` must not quote a secret.
     fn after_load(
         &self,
         key: &str,
@@ -171,8 +183,7 @@ impl TokenValidator for UnchangingIdentity {
     }
 }
 
-/// Wraps a store and runs validators on every save and load (globus-sdk's
-/// `ValidatingTokenStorage`).
+/// Wraps a store and runs validators on every save and load.
 ///
 /// The store pins an identity: the single identity already stored when it
 /// is created (two different stored identities are an error), or else the
@@ -200,6 +211,12 @@ pub struct ValidatingStore<S> {
 impl<S: TokenStore> ValidatingStore<S> {
     /// Wraps `inner` with no validators yet; pins the identity already
     /// stored in its namespace, if any.
+    ///
+    /// # Errors
+    ///
+    /// As [`TokenStore::load_all`] on `inner`; [`Error::Validation`]
+    /// (`unchanging_identity`) when `inner`'s namespace already holds token sets
+    /// of more than one identity.
     pub fn new(inner: S) -> Result<Self> {
         let ids: BTreeSet<String> = inner
             .load_all()?

@@ -15,6 +15,10 @@ use crate::token::TokenSet;
 impl SessionManager {
     /// The store key [`client_credentials_token`](Self::client_credentials_token)
     /// caches `request`'s tokens under.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when the provider has no client id.
     pub fn client_credentials_key(&self, request: &ClientCredentialsRequest) -> Result<String> {
         let client_id = self.provider.client_id().ok_or_else(|| {
             Error::InvalidArgument(format!(
@@ -44,6 +48,14 @@ impl SessionManager {
     /// let token = sessions.client_credentials_token(&request)?.access_token;
     /// # Ok::<(), oauthkit::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`client_credentials_key`](Self::client_credentials_key); the
+    /// store's errors (loading, saving, [`Error::LockTimeout`] when another
+    /// process holds the key's lock past the lock timeout); the errors of
+    /// [`Provider::request_client_credentials`](crate::provider::Provider::request_client_credentials)
+    /// for a new grant.
     pub fn client_credentials_token(&self, request: &ClientCredentialsRequest) -> Result<TokenSet> {
         let key = self.client_credentials_key(request)?;
         if let Some(t) = self.store.load(&key)? {

@@ -45,6 +45,12 @@ impl SessionManager {
     /// assert_ne!(h2.dpop(), h.dpop());
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`tokens`](Self::tokens) and [`DpopHeaders::for_request`]
+    /// ([`Error::InvalidArgument`](crate::Error::InvalidArgument) when the
+    /// stored set is not DPoP-bound).
     pub fn dpop_headers(&self, key: &str, method: &str, url: &str) -> Result<DpopHeaders> {
         let tokens = self.tokens(key)?;
         DpopHeaders::for_request(&tokens, method, url, &self.resource_nonces)

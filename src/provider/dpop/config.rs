@@ -39,6 +39,10 @@ impl DpopConfig {
     }
 
     /// A new key for one sign-in.
+    ///
+    /// # Errors
+    ///
+    /// As [`DpopKey::generate`].
     pub fn generate_key(&self) -> Result<DpopKey> {
         DpopKey::generate(self.algorithm)
     }

@@ -127,6 +127,11 @@ fn key_error(what: &str) -> Error {
 
 impl DpopKey {
     /// A new key from the system CSPRNG.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when the cryptography library fails to
+    /// generate or encode the key (the system random number generator failed).
     pub fn generate(alg: DpopAlgorithm) -> Result<Self> {
         let rng = SystemRandom::new();
         let pkcs8: Zeroizing<Vec<u8>> = match alg {
@@ -154,6 +159,11 @@ impl DpopKey {
 
     /// A key from its PKCS#8 document (what [`to_pkcs8`](Self::to_pkcs8)
     /// returned). A document of another algorithm is refused.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `pkcs8` is not a PKCS#8 private key of
+    /// `alg`'s type, or an RSA key is shorter than 2048 bits.
     pub fn from_pkcs8(alg: DpopAlgorithm, pkcs8: &[u8]) -> Result<Self> {
         let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
         let (signer, jwk) = match alg {

@@ -23,7 +23,8 @@
 //!
 //! For the application's own API calls, [`DpopHeaders::for_request`] (or
 //! `SessionManager::dpop_headers`) gives the `Authorization: DPoP …` and
-//! `DPoP` header values. See `docs/dpop.md`.
+//! `DPoP` header values. See the repository's
+//! [DPoP guide](https://github.com/oauthkit/oauthkit/blob/main/docs/dpop.md).
 
 mod config;
 mod key;

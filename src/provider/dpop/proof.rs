@@ -72,6 +72,13 @@ impl<'a> ProofRequest<'a> {
 
     /// Signs a new proof with `key`: a fresh `jti` and the current time
     /// every call, so no two proofs are the same.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when the method is not an HTTP method token,
+    /// the URL is refused by [`htu`], or the nonce is not 1 to 1024 printable
+    /// ASCII characters without `"` or `\`; [`Error::Internal`] when the
+    /// random number generator or the signature fails.
     pub fn sign(&self, key: &DpopKey) -> Result<String> {
         self.sign_at(key, now_unix())
     }
@@ -141,6 +148,11 @@ fn check_method(method: &str) -> Result<&str> {
 /// assert!(htu("https://user:pw@api.example/").is_err());
 /// assert!(htu("ftp://api.example/").is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] when `url` is not a URL, not `http(s)`, has
+/// no host or carries credentials.
 pub fn htu(url: &str) -> Result<String> {
     let mut u = Url::parse(url).map_err(|e| {
         Error::InvalidArgument(format!("DPoP: the request URL is not a valid URL: {e}"))

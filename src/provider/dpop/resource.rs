@@ -44,6 +44,11 @@ impl DpopHeaders {
     /// The headers for `method` on `url` with `tokens` (which must be
     /// DPoP-bound: [`TokenSet::dpop_key`] set), with the nonce `nonces`
     /// holds for the URL's origin.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `tokens` is not DPoP-bound; otherwise
+    /// as [`ProofRequest::sign`](super::ProofRequest::sign).
     pub fn for_request(
         tokens: &TokenSet,
         method: &str,

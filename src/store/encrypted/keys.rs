@@ -211,6 +211,11 @@ impl SealingKeys {
     /// 32 fresh random bytes, base64-encoded: a key for
     /// [`from_text`](Self::from_text), an environment variable or a key
     /// file.
+    ///
+    /// # Panics
+    ///
+    /// When the operating system's random number generator fails (no key
+    /// is better than a guessable one).
     pub fn generate_key_text() -> Secret {
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         aws_lc_rs::rand::fill(&mut key[..]).expect("the system random generator failed");

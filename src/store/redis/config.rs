@@ -9,13 +9,13 @@ use ::redis::{IntoConnectionInfo, TlsCertificates};
 use super::pool::{Pool, Single, Target};
 use crate::error::{Error, Result};
 
-/// Settings of a [`RedisStore`](super::RedisStore) (pywry's, plus
-/// timeouts, TLS and cluster).
+/// Settings of a [`RedisStore`](super::RedisStore): servers, key prefix,
+/// pool, timeouts, TLS and cluster.
 ///
 /// ```
 /// use oauthkit::store::redis::RedisConfig;
-/// let c = RedisConfig::from_url("redis://:hunter2@127.0.0.1:6380/2?prefix=pywry&pool_size=4").unwrap();
-/// assert_eq!(c.prefix, "pywry");
+/// let c = RedisConfig::from_url("redis://:hunter2@127.0.0.1:6380/2?prefix=myapp&pool_size=4").unwrap();
+/// assert_eq!(c.prefix, "myapp");
 /// assert_eq!(c.pool_size, 4);
 /// assert_eq!(c.nodes, vec!["redis://:hunter2@127.0.0.1:6380/2".to_string()]);
 /// assert!(!format!("{c:?}").contains("hunter2"));
@@ -31,8 +31,7 @@ pub struct RedisConfig {
     pub nodes: Vec<String>,
     /// Whether `nodes` are seeds of a Redis Cluster.
     pub cluster: bool,
-    /// The first segment of every key (default `oauthkit`; pywry's is
-    /// `pywry`).
+    /// The first segment of every key (default `oauthkit`).
     pub prefix: String,
     /// Most connections open at once (default 10).
     pub pool_size: usize,
@@ -49,8 +48,8 @@ pub struct RedisConfig {
 }
 
 impl Default for RedisConfig {
-    /// pywry's defaults: `redis://localhost:6379/0`, pool of 10, with
-    /// oauthkit's prefix.
+    /// `redis://localhost:6379/0`, prefix `oauthkit`, pool of 10, 2 s
+    /// timeouts, 30 s lock lease.
     fn default() -> Self {
         RedisConfig {
             nodes: vec!["redis://localhost:6379/0".to_owned()],
@@ -111,6 +110,13 @@ impl RedisConfig {
     /// `redis+cluster://host1:port1,host2:port2` (or `rediss+cluster://`)
     /// names the seed nodes of a cluster, optionally with `user:password@`
     /// before the first host (used for every node).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `url` has no `redis://`, `rediss://` or
+    /// cluster scheme, a cluster URL names no node, the `prefix` is empty, or
+    /// `pool_size` or a `*_ms` setting is not a number (`pool_size` must be
+    /// positive). Messages hide any password in the URL.
     pub fn from_url(url: &str) -> Result<Self> {
         let (base, query) = match url.split_once('?') {
             Some((b, q)) => (b, q),
