@@ -18,9 +18,10 @@
 #   - Go: go vet and go test of ffi/go
 #   - Swift: swift build/test of ffi/swift when a toolchain exists
 # Prints one PASS/FAIL line per step and exits non-zero if any step failed.
-# The C++ and Go tests of the device grant, client credentials, logout and
-# token exchange run against panva's oidc-provider (node and
-# tests/browser/node_modules from scripts/setup-browser.sh).
+# The C++ and Go tests of the device grant, client credentials, logout,
+# token exchange and the JWT bearer grant run against panva's
+# oidc-provider (node and tests/browser/node_modules from
+# scripts/setup-browser.sh).
 # Needs what scripts/setup-ffi.sh installs. Environment: PROFILE
 # (release-capi|release|debug, default release-capi), FEATURES (cargo
 # features for the library besides capi, default "dev-provider,capi-server").

@@ -796,6 +796,84 @@ inline TokenExchangeResult exchange_token(const Provider &provider, const TokenE
     return TokenExchangeResult{TokenSet::adopt(tokens), type.value_or("")};
 }
 
+/// A JWT bearer assertion oauthkit signs (RFC 7523 §2.1): each request
+/// signs a fresh one (new jti, valid 5 minutes).
+struct JwtBearerAssertion {
+    JwtBearerAssertion(std::string key_, std::string issuer_, std::string subject_)
+        : key(std::move(key_)), issuer(std::move(issuer_)), subject(std::move(subject_)) {}
+
+    /// A PEM private key or a private JWK (a secret: never in an Error).
+    std::string key;
+    /// The assertion's iss and sub.
+    std::string issuer;
+    std::string subject;
+    /// RS256, PS256, ES256 or EdDSA; nullopt: worked out from the key.
+    std::optional<std::string> alg;
+    /// The JWS header's kid; nullopt: none.
+    std::optional<std::string> kid;
+    /// The assertion's aud; nullopt: the provider's issuer, else its token
+    /// endpoint.
+    std::optional<std::string> audience;
+};
+
+/// An RFC 7523 §2.1 JWT bearer request: exactly one of `assertion` (a
+/// signed JWT the caller has, a secret) and `sign` (oauthkit signs one).
+///
+///   oauthkit::JwtBearerAssertion a(pem, "https://issuer.example", "user-42");
+///   a.alg = "ES256";
+///   auto req = oauthkit::JwtBearerRequest::signed_by(a);
+///   req.scopes = "api:read";
+///   oauthkit::TokenSet tokens = oauthkit::jwt_bearer(provider, req);
+struct JwtBearerRequest {
+    std::optional<std::string> assertion;
+    std::optional<JwtBearerAssertion> sign;
+    /// Scopes separated by spaces; nullopt: the provider's.
+    std::optional<std::string> scopes;
+
+    /// A request for an assertion the caller has.
+    static JwtBearerRequest with_assertion(std::string assertion) {
+        JwtBearerRequest r;
+        r.assertion = std::move(assertion);
+        return r;
+    }
+    /// A request for an assertion oauthkit signs.
+    static JwtBearerRequest signed_by(JwtBearerAssertion assertion) {
+        JwtBearerRequest r;
+        r.sign = std::move(assertion);
+        return r;
+    }
+};
+
+/// Trades the request's assertion for tokens at the provider's token
+/// endpoint, with the provider's client authentication (a client secret
+/// or, through the OAUTHKIT_PRIVATE_KEY setting, private_key_jwt). The
+/// provider's refusal (a bad signature, issuer, audience, a reused jti)
+/// throws Error with OAK_ERR_INVALID_GRANT (or OAK_ERR_OAUTH); a malformed
+/// assertion or key, or a request with both or neither of `assertion` and
+/// `sign`, OAK_ERR_INVALID_ARGUMENT before any request. Neither the key
+/// nor the assertion appears in the message.
+inline TokenSet jwt_bearer(const Provider &provider, const JwtBearerRequest &request) {
+    if (request.assertion.has_value() == request.sign.has_value()) {
+        throw Error(OAK_ERR_INVALID_ARGUMENT,
+                    "invalid argument: a JWT bearer request needs exactly one of assertion and sign");
+    }
+    auto opt = [](const std::optional<std::string> &s, const char *name) {
+        return s ? detail::c_str(*s, name) : nullptr;
+    };
+    OakTokenSet *tokens = nullptr;
+    if (request.assertion) {
+        detail::check(oak_provider_jwt_bearer(provider.get(), detail::c_str(*request.assertion, "assertion"),
+                                              opt(request.scopes, "scopes"), &tokens));
+    } else {
+        const JwtBearerAssertion &a = *request.sign;
+        detail::check(oak_provider_jwt_bearer_signed(
+            provider.get(), detail::c_str(a.key, "key"), opt(a.alg, "alg"), opt(a.kid, "kid"),
+            detail::c_str(a.issuer, "issuer"), detail::c_str(a.subject, "subject"), opt(a.audience, "audience"),
+            opt(request.scopes, "scopes"), &tokens));
+    }
+    return TokenSet::adopt(tokens);
+}
+
 /// The library's version string and ABI version.
 /// Log levels, most severe first (OAK_LOG_*).
 enum class LogLevel : int32_t {
