@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::provider::client_assertion::PrivateKeyJwt;
+use crate::provider::client_settings::ClientSettings;
 use crate::provider::dpop::{DpopAlgorithm, DpopConfig};
 use crate::provider::http::HttpConfig;
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
@@ -294,7 +295,7 @@ impl ProviderSettings {
         Ok(match self.provider {
             ProviderKind::Google => {
                 let mut c = google::config(&self.client_id)?;
-                self.apply_oidc(&mut c, secret)?;
+                self.apply_client(&mut c.client, secret)?;
                 Box::new(OidcProvider::new(c)?)
             }
             ProviderKind::Microsoft => {
@@ -305,7 +306,7 @@ impl ProviderSettings {
                         .unwrap_or(microsoft::DEFAULT_TENANT),
                     &self.client_id,
                 )?;
-                self.apply_oidc(&mut c, secret)?;
+                self.apply_client(&mut c.client, secret)?;
                 Box::new(OidcProvider::new(c)?)
             }
             ProviderKind::Oidc => {
@@ -314,7 +315,7 @@ impl ProviderSettings {
                     .as_deref()
                     .ok_or_else(|| missing("issuer_url", "OAUTHKIT_ISSUER_URL", self.provider))?;
                 let mut c = OidcConfig::new(issuer, &self.client_id);
-                self.apply_oidc(&mut c, secret)?;
+                self.apply_client(&mut c.client, secret)?;
                 let e = &mut c.endpoints;
                 e.pushed_authorization_request = self.par_url.clone();
                 e.authorization = self.authorize_url.clone();
@@ -325,7 +326,7 @@ impl ProviderSettings {
             }
             ProviderKind::GitHub => {
                 let mut c = github::config(&self.client_id)?;
-                self.apply_oauth2(&mut c, secret)?;
+                self.apply_client(&mut c.client, secret)?;
                 Box::new(OAuth2Provider::new(c)?)
             }
             ProviderKind::Custom => {
@@ -337,7 +338,7 @@ impl ProviderSettings {
                     .as_deref()
                     .ok_or_else(|| missing("token_url", "OAUTHKIT_TOKEN_URL", self.provider))?;
                 let mut c = OAuth2Config::new("custom", &self.client_id, authorize, token);
-                self.apply_oauth2(&mut c, secret)?;
+                self.apply_client(&mut c.client, secret)?;
                 c.userinfo_url = self.userinfo_url.clone();
                 c.revocation = match &self.revocation_url {
                     Some(u) => Revocation::Rfc7009(u.clone()),
@@ -396,19 +397,8 @@ impl ProviderSettings {
         )))
     }
 
-    fn apply_oidc(&self, c: &mut OidcConfig, secret: Option<Secret>) -> Result<()> {
-        c.client_secret = secret;
-        c.dpop = self.dpop.or(c.dpop);
-        if let Some(s) = &self.scopes {
-            c.scopes = s.clone();
-        }
-        c.private_key_jwt = self.private_key_jwt()?;
-        c.par = self.par.unwrap_or(c.par);
-        c.profile = self.security_profile.unwrap_or(c.profile);
-        self.apply_tls(&mut c.http)
-    }
-
-    fn apply_oauth2(&self, c: &mut OAuth2Config, secret: Option<Secret>) -> Result<()> {
+    /// Sets the client settings both kinds of configuration share.
+    fn apply_client(&self, c: &mut ClientSettings, secret: Option<Secret>) -> Result<()> {
         c.client_secret = secret;
         c.dpop = self.dpop.or(c.dpop);
         if let Some(s) = &self.scopes {
