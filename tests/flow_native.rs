@@ -450,3 +450,44 @@ fn a_timeout_too_large_is_an_error_and_leaves_the_flow_usable() {
     assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
     assert_ne!(flow.state(), AuthFlowState::WaitingForCallback);
 }
+
+#[test]
+fn new_takes_only_the_provider_signs_in_and_stores_nowhere() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let flow = AuthFlowManager::new(provider);
+    let result = flow
+        .run_native(NativeOptions::new().open_browser(approve_in_background()))
+        .unwrap();
+    assert!(!result.key.is_empty());
+    assert!(!result.tokens.access_token.expose().is_empty());
+    assert_eq!(flow.state(), AuthFlowState::Completed);
+    assert_eq!(idp.token_requests("authorization_code"), 1);
+}
+
+#[test]
+fn an_open_browser_error_ends_the_flow_as_it_is_and_close_window_still_runs() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let store = memory();
+    let flow = AuthFlowManager::builder(provider)
+        .store(store.clone())
+        .build();
+    let closed = std::cell::Cell::new(0);
+    let err = flow
+        .run_native(
+            NativeOptions::new()
+                .open_browser(|_| {
+                    Err(oauthkit::Error::Unavailable {
+                        backend: "the app's window",
+                        message: "no display".into(),
+                        source: None,
+                    })
+                })
+                .close_window(|| closed.set(closed.get() + 1)),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert_eq!(closed.get(), 1);
+    assert_eq!(flow.state(), AuthFlowState::Failed);
+    assert!(store.list_keys().unwrap().is_empty());
+    assert_eq!(idp.token_requests("authorization_code"), 0);
+}
