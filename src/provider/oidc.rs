@@ -651,7 +651,7 @@ impl Provider for OidcProvider {
     }
 
     /// Pushes the request first (RFC 9126) when discovery requires it,
-    /// the profile does, or [`OidcConfig::par`] says always.
+    /// the profile does, or [`ClientSettings::par`] says always.
     fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String> {
         self.guard(&[], || {
             self.config
