@@ -223,7 +223,7 @@ impl AuthFlowManager {
     ///     OidcConfig::new("https://idp.example", "app").with_dpop(DpopConfig::new()),
     /// )?);
     /// let key = DpopKey::generate(DpopAlgorithm::Es256)?;
-    /// let flow = AuthFlowManager::new(provider, None, None).with_dpop_key(key);
+    /// let flow = AuthFlowManager::new(provider).with_dpop_key(key);
     /// # Ok::<(), oauthkit::Error>(())
     /// ```
     pub fn with_dpop_key(mut self, key: crate::provider::dpop::DpopKey) -> Self {
