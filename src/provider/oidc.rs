@@ -255,7 +255,19 @@ impl OidcProvider {
         &self.config
     }
 
-    /// Runs discovery now (or returns the cached result).
+    /// Runs discovery now (or returns the cached result); a failed
+    /// discovery is tried again on the next call.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Http`] when the server cannot be reached, answers with
+    ///   an error status, or the document is too large or not provider
+    ///   metadata.
+    /// - [`Error::Authentication`] when the document's `issuer` is not
+    ///   the configured one (a mix-up).
+    /// - [`Error::InvalidArgument`] when its `jwks_uri` is neither
+    ///   `https` nor `http` on loopback, or it lists no ID-token signing
+    ///   algorithm oauthkit verifies.
     pub fn discover(&self) -> Result<ProviderMetadata> {
         Ok(self.discovered()?.metadata.clone())
     }
@@ -277,6 +289,15 @@ impl OidcProvider {
     /// Validates an ID token of this provider (signature, `iss`, `aud`,
     /// `azp`, times, `nonce` when given, `at_hash` when the token has one
     /// and `access_token` is given).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::IdToken`] when the token fails a check (its
+    ///   [`IdTokenError`](crate::error::IdTokenError) says which), or the
+    ///   provider has no `jwks_uri`.
+    /// - Discovery's errors ([`discover`](Self::discover)) when discovery
+    ///   has not run yet and fails, and [`Error::Http`] when the key set
+    ///   cannot be fetched.
     pub fn validate_id_token(
         &self,
         id_token: &str,

@@ -215,11 +215,34 @@ impl ProviderSettings {
 
     /// Reads the `OAUTHKIT_*` environment variables. Empty values count as
     /// unset.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_lookup`](Self::from_lookup).
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
     /// Like [`from_env`](Self::from_env) with another source of variables.
+    ///
+    /// ```
+    /// use oauthkit::provider::ProviderSettings;
+    /// let s = ProviderSettings::from_lookup(|k| match k {
+    ///     "OAUTHKIT_PROVIDER" => Some("google".into()),
+    ///     "OAUTHKIT_CLIENT_ID" => Some("id.apps.googleusercontent.com".into()),
+    ///     _ => None,
+    /// })?;
+    /// assert_eq!(s.client_id, "id.apps.googleusercontent.com");
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] naming the variable when
+    /// `OAUTHKIT_PROVIDER` or `OAUTHKIT_CLIENT_ID` is not set, or a value
+    /// does not parse (an unknown provider, trust store, PAR policy,
+    /// security profile, DPoP or key algorithm, a timeout that is not a
+    /// number of seconds).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let get = |k: &str| {
             lookup(k)
@@ -286,6 +309,19 @@ impl ProviderSettings {
     /// environment variable, and settings the chosen provider would
     /// silently ignore (a tenant for Google, a token URL for GitHub) are
     /// refused by name too.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidArgument`] naming the setting and its variable:
+    ///   a missing client id, issuer, authorization or token URL; a
+    ///   setting the chosen provider would ignore; both `private_key` and
+    ///   `private_key_file`; a key or CA bundle that is not usable; and
+    ///   whatever [`OidcProvider::new`] or [`OAuth2Provider::new`] refuse
+    ///   (an endpoint that is neither `https` nor `http` on loopback, ...).
+    /// - [`Error::SecurityProfile`] when the settings break the chosen
+    ///   security profile's rules.
+    /// - [`Error::Io`] when `private_key_file` or `ca_file` cannot be
+    ///   read.
     pub fn build(&self) -> Result<Box<dyn Provider>> {
         if self.client_id.trim().is_empty() {
             return Err(missing("client_id", "OAUTHKIT_CLIENT_ID", self.provider));
