@@ -25,7 +25,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::pending::PendingSignIns;
 use oauthkit::flow::{
-    AuthFlowManager, CookieKey, DeployHandler, DeployOptions, DeployRequest, WindowConfig,
+    AuthFlowManager, CookieKey, DeployHandler, DeployOptions, DeployRequest, NativeOptions,
 };
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
 use oauthkit::store::MemoryStore;
@@ -59,20 +59,20 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("native");
     g.sample_size(50);
     g.bench_function("start_to_listening", |b| {
-        let flow = AuthFlowManager::new(provider.clone(), None, None);
+        let flow = AuthFlowManager::new(provider.clone());
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let ready = Mutex::new(None);
                 let start = Instant::now();
-                let open = |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+                let open = |url: &str| -> oauthkit::Result<()> {
                     let at = start.elapsed();
                     TcpStream::connect(("127.0.0.1", port_of(url))).expect("listening");
                     *ready.lock().unwrap() = Some(at);
                     flow.cancel();
                     Ok(())
                 };
-                let _ = flow.run_native(Some(&open), None, None);
+                let _ = flow.run_native(NativeOptions::new().open_browser(open));
                 total += ready.lock().unwrap().expect("opener ran");
             }
             total
@@ -80,13 +80,18 @@ fn bench(c: &mut Criterion) {
     });
     g.sample_size(20);
     g.bench_function("full_sign_in", |b| {
-        let flow = AuthFlowManager::new(provider.clone(), Some(Arc::new(MemoryStore::new())), None);
-        let open = |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+        let flow = AuthFlowManager::builder(provider.clone())
+            .store(Arc::new(MemoryStore::new()))
+            .build();
+        let open = |url: &str| -> oauthkit::Result<()> {
             let url = url.to_string();
             std::thread::spawn(move || HeadlessBrowser::approve(&url).unwrap());
             Ok(())
         };
-        b.iter(|| flow.run_native(Some(&open), None, None).unwrap())
+        b.iter(|| {
+            flow.run_native(NativeOptions::new().open_browser(open))
+                .unwrap()
+        })
     });
     g.finish();
 }

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::browser::has_display;
-use oauthkit::flow::{AuthFlowManager, SessionManager, WindowConfig};
+use oauthkit::flow::{AuthFlowManager, NativeOptions, SessionManager};
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
 use oauthkit::{store, ErrorKind, TokenStore};
 
@@ -73,13 +73,15 @@ fn run() -> oauthkit::Result<()> {
         }
         Err(e) => return Err(e),
     };
-    let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None);
+    let flow = AuthFlowManager::builder(provider.clone())
+        .store(store.clone())
+        .build();
 
     let started = Instant::now();
     let result = if headless {
         println!("No display (or --headless): acting as the browser myself, following the");
         println!("authorization URL over HTTP and pressing Approve on the provider's page.");
-        let open = |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+        let open = |url: &str| -> oauthkit::Result<()> {
             let url = url.to_string();
             std::thread::spawn(move || {
                 if let Err(e) = HeadlessBrowser::approve(&url) {
@@ -88,10 +90,10 @@ fn run() -> oauthkit::Result<()> {
             });
             Ok(())
         };
-        flow.run_native(Some(&open), None, None)?
+        flow.run_native(NativeOptions::new().open_browser(open))?
     } else {
         println!("Opening your browser; press Approve on the provider's page.");
-        flow.run_native(None, None, None)?
+        flow.sign_in()?
     };
     let who = result.user_info.clone().unwrap_or_default();
     println!(

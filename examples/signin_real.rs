@@ -54,10 +54,12 @@ fn run() -> oauthkit::Result<()> {
     } else {
         CallbackMode::Server
     };
-    let flow = AuthFlowManager::new(provider, Some(store.clone()), None)
-        .with_callback_options(callback)
-        .with_callback_mode(mode);
-    let result = flow.run_native(None, None, None)?;
+    let flow = AuthFlowManager::builder(provider)
+        .store(store.clone())
+        .callback_options(callback)
+        .callback_mode(mode)
+        .build();
+    let result = flow.sign_in()?;
     let who = result.user_info.unwrap_or_default();
     let name = ["name", "login", "email"]
         .iter()

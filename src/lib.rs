@@ -41,7 +41,7 @@
 //! let sessions = Arc::new(SessionManager::new(provider.clone(), Arc::new(oauthkit::store::MemoryStore::new())));
 //! let flow = AuthFlowManager::builder(provider).session(sessions.clone()).build();
 //! // `flow.sign_in()` opens the system browser; here the headless browser approves.
-//! let signed_in = flow.run_native_with(NativeOptions::new().open_browser(|url, _| {
+//! let signed_in = flow.run_native(NativeOptions::new().open_browser(|url| {
 //!     let url = url.to_string();
 //!     std::thread::spawn(move || HeadlessBrowser::approve(&url));
 //!     Ok(())

@@ -11,7 +11,7 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use oauthkit::dev_provider::DevProviderOptions;
-use oauthkit::flow::{AuthFlowManager, AuthFlowState, WindowConfig};
+use oauthkit::flow::{AuthFlowManager, AuthFlowState, NativeOptions};
 use oauthkit::store::JsonFileStore;
 use oauthkit::TokenStore;
 use support::browser::sign_in_with_chromium;
@@ -23,7 +23,7 @@ fn run_with_chromium(
     login: &'static str,
 ) -> (oauthkit::flow::AuthFlowResult, serde_json::Value) {
     let (tx, rx) = mpsc::channel();
-    let open = move |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+    let open = move |url: &str| -> oauthkit::Result<()> {
         let url = url.to_string();
         let redirect = url::Url::parse(&url)
             .unwrap()
@@ -39,7 +39,7 @@ fn run_with_chromium(
         });
         Ok(())
     };
-    let result = flow.run_native(Some(&open), None, None);
+    let result = flow.run_native(NativeOptions::new().open_browser(&open));
     let report = match rx
         .recv_timeout(Duration::from_secs(60))
         .expect("browser thread")
@@ -58,7 +58,9 @@ fn chromium_signs_in_on_the_dev_provider_approve_page() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn TokenStore> =
         Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
-    let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None);
+    let flow = AuthFlowManager::builder(provider.clone())
+        .store(store.clone())
+        .build();
     let (result, report) = run_with_chromium(&flow, "alice");
     assert_eq!(report["steps"], serde_json::json!(["approve"]));
     assert_eq!(report["status_text"], "Signed in", "{report}");
@@ -78,7 +80,9 @@ fn chromium_signs_in_and_consents_on_the_independent_oidc_provider() {
     let flow_provider = provider.clone();
     let (result, report) = {
         // oidc-provider issues a refresh token only with prompt=consent.
-        let flow = AuthFlowManager::new(flow_provider, Some(store.clone()), None)
+        let flow = AuthFlowManager::builder(flow_provider)
+            .store(store.clone())
+            .build()
             .with_extra_param("prompt", "consent")
             .with_auth_timeout(Duration::from_secs(90));
         run_with_chromium(&flow, "alice")
@@ -119,7 +123,9 @@ fn session_manager_refreshes_once_at_the_independent_provider() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn TokenStore> =
         Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
-    let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None)
+    let flow = AuthFlowManager::builder(provider.clone())
+        .store(store.clone())
+        .build()
         .with_extra_param("prompt", "consent")
         .with_auth_timeout(Duration::from_secs(90));
     let (result, _) = run_with_chromium(&flow, "bob");

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use oauthkit::dev_provider::{DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::paste::PasteInput;
-use oauthkit::flow::{AuthFlowManager, AuthFlowState, WindowConfig};
+use oauthkit::flow::{AuthFlowManager, AuthFlowState, NativeOptions};
 use oauthkit::store::MemoryStore;
 use oauthkit::{ErrorKind, Result, TokenStore};
 use support::dev::dev_pair;
@@ -21,10 +21,8 @@ fn memory() -> Arc<MemoryStore> {
 }
 
 /// An opener that hands the URL to a thread running `act`.
-fn opener(
-    act: impl Fn(String) + Send + Sync + Clone + 'static,
-) -> impl Fn(&str, &WindowConfig) -> Result<()> {
-    move |url: &str, _: &WindowConfig| {
+fn opener(act: impl Fn(String) + Send + Sync + Clone + 'static) -> impl Fn(&str) -> Result<()> {
+    move |url: &str| {
         let (url, act) = (url.to_string(), act.clone());
         std::thread::spawn(move || act(url));
         Ok(())
@@ -45,7 +43,9 @@ fn redirect_uri_of(authorize_url: &str) -> String {
 fn signs_in_exchanges_once_validates_and_stores_under_sub() {
     let (idp, provider) = dev_pair(DevProviderOptions::default());
     let store = memory();
-    let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None);
+    let flow = AuthFlowManager::builder(provider.clone())
+        .store(store.clone())
+        .build();
     assert_eq!(flow.state(), AuthFlowState::Idle);
     let (tx, rx) = mpsc::channel();
     let open = opener(move |url| {
@@ -55,7 +55,11 @@ fn signs_in_exchanges_once_validates_and_stores_under_sub() {
     });
     let closed = std::cell::Cell::new(false);
     let result = flow
-        .run_native(Some(&open), Some(&|| closed.set(true)), None)
+        .run_native(
+            NativeOptions::new()
+                .open_browser(&open)
+                .close_window(|| closed.set(true)),
+        )
         .unwrap();
     assert!(closed.get());
     assert_eq!(flow.state(), AuthFlowState::Completed);
@@ -90,7 +94,10 @@ fn signs_in_exchanges_once_validates_and_stores_under_sub() {
 #[test]
 fn forged_callbacks_before_the_real_one_are_ignored_and_never_exchanged() {
     let (idp, provider) = dev_pair(DevProviderOptions::default());
-    let flow = AuthFlowManager::new(provider, Some(memory()), None).with_token_key("me");
+    let flow = AuthFlowManager::builder(provider)
+        .store(memory())
+        .build()
+        .with_token_key("me");
     let open = opener(|url| {
         let addr = addr_of(&redirect_uri_of(&url));
         for target in [
@@ -106,7 +113,9 @@ fn forged_callbacks_before_the_real_one_are_ignored_and_never_exchanged() {
         }
         HeadlessBrowser::approve(&url).unwrap();
     });
-    let result = flow.run_native(Some(&open), None, None).unwrap();
+    let result = flow
+        .run_native(NativeOptions::new().open_browser(&open))
+        .unwrap();
     assert_eq!(result.key, "me");
     assert_eq!(idp.token_requests("authorization_code"), 1);
 }
@@ -115,12 +124,16 @@ fn forged_callbacks_before_the_real_one_are_ignored_and_never_exchanged() {
 fn access_denied_with_the_right_state_ends_the_flow_with_the_provider_error() {
     let (idp, provider) = dev_pair(DevProviderOptions::default());
     let store = memory();
-    let flow = AuthFlowManager::new(provider, Some(store.clone()), None);
+    let flow = AuthFlowManager::builder(provider)
+        .store(store.clone())
+        .build();
     let open = opener(|url| {
         let out = HeadlessBrowser::deny(&url).unwrap();
         assert_eq!(out.callback_status, 400);
     });
-    let err = flow.run_native(Some(&open), None, None).unwrap_err();
+    let err = flow
+        .run_native(NativeOptions::new().open_browser(&open))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::OAuth);
     assert!(err.to_string().contains("access_denied"), "{err}");
     assert_eq!(flow.state(), AuthFlowState::Failed);
@@ -131,7 +144,7 @@ fn access_denied_with_the_right_state_ends_the_flow_with_the_provider_error() {
 #[test]
 fn a_missing_code_with_the_right_state_fails_without_a_token_request() {
     let (idp, provider) = dev_pair(DevProviderOptions::default());
-    let flow = AuthFlowManager::new(provider, Some(memory()), None);
+    let flow = AuthFlowManager::builder(provider).store(memory()).build();
     let open = opener(|url| {
         let state = url::Url::parse(&url)
             .unwrap()
@@ -144,7 +157,9 @@ fn a_missing_code_with_the_right_state_fails_without_a_token_request() {
         let target = format!("/callback?state={state}");
         assert_eq!(raw_get(addr, &target).unwrap().status, 400);
     });
-    let err = flow.run_native(Some(&open), None, None).unwrap_err();
+    let err = flow
+        .run_native(NativeOptions::new().open_browser(&open))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Authentication);
     assert_eq!(idp.token_requests("authorization_code"), 0);
 }
@@ -152,8 +167,7 @@ fn a_missing_code_with_the_right_state_fails_without_a_token_request() {
 #[test]
 fn times_out_on_schedule_despite_a_slow_client_and_frees_the_port() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());
-    let flow =
-        AuthFlowManager::new(provider, None, None).with_auth_timeout(Duration::from_millis(700));
+    let flow = AuthFlowManager::new(provider).with_auth_timeout(Duration::from_millis(700));
     let (tx, rx) = mpsc::channel();
     let open = opener(move |url| {
         let addr = addr_of(&redirect_uri_of(&url));
@@ -161,7 +175,9 @@ fn times_out_on_schedule_despite_a_slow_client_and_frees_the_port() {
         tx.send((addr, slow)).unwrap();
     });
     let t = Instant::now();
-    let err = flow.run_native(Some(&open), None, None).unwrap_err();
+    let err = flow
+        .run_native(NativeOptions::new().open_browser(&open))
+        .unwrap_err();
     let took = t.elapsed();
     assert_eq!(err.kind(), ErrorKind::Timeout);
     assert_eq!(flow.state(), AuthFlowState::TimedOut);
@@ -177,7 +193,7 @@ fn times_out_on_schedule_despite_a_slow_client_and_frees_the_port() {
 #[test]
 fn cancel_from_another_thread_ends_the_flow_well_under_a_second() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());
-    let flow = Arc::new(AuthFlowManager::new(provider, None, None));
+    let flow = Arc::new(AuthFlowManager::new(provider));
     let handle = flow.cancel_handle();
     let (tx, rx) = mpsc::channel();
     let open = opener(move |url| {
@@ -193,7 +209,9 @@ fn cancel_from_another_thread_ends_the_flow_well_under_a_second() {
         handle.cancel();
         at
     });
-    let err = flow.run_native(Some(&open), None, None).unwrap_err();
+    let err = flow
+        .run_native(NativeOptions::new().open_browser(&open))
+        .unwrap_err();
     let ended = Instant::now();
     let cancelled_at = canceller.join().unwrap();
     assert_eq!(err.kind(), ErrorKind::Cancelled);
@@ -211,16 +229,16 @@ fn cancel_from_another_thread_ends_the_flow_well_under_a_second() {
 #[test]
 fn a_second_run_while_one_is_running_is_refused() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());
-    let flow = Arc::new(
-        AuthFlowManager::new(provider, None, None).with_auth_timeout(Duration::from_secs(5)),
-    );
+    let flow = Arc::new(AuthFlowManager::new(provider).with_auth_timeout(Duration::from_secs(5)));
     let f2 = flow.clone();
-    let noop = |_: &str, _: &WindowConfig| -> Result<()> { Ok(()) };
-    let runner = std::thread::spawn(move || f2.run_native(Some(&noop), None, None));
+    let noop = |_: &str| -> Result<()> { Ok(()) };
+    let runner = std::thread::spawn(move || f2.run_native(NativeOptions::new().open_browser(noop)));
     while flow.state() != AuthFlowState::WaitingForCallback {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let err = flow.run_native(Some(&noop), None, None).unwrap_err();
+    let err = flow
+        .run_native(NativeOptions::new().open_browser(noop))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     flow.cancel();
     assert_eq!(
@@ -233,10 +251,13 @@ fn a_second_run_while_one_is_running_is_refused() {
 fn paste_mode_takes_the_final_redirect_url_after_rejecting_a_wrong_one() {
     let (idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
     let (writer, lines) = mpsc::channel::<String>();
-    let flow = AuthFlowManager::new(provider, Some(memory()), None).with_paste_input(
-        PasteInput::from_reader(std::io::BufReader::new(ChannelReader(lines, Vec::new()))),
-    );
-    let open = move |url: &str, _: &WindowConfig| -> Result<()> {
+    let flow = AuthFlowManager::builder(provider)
+        .store(memory())
+        .build()
+        .with_paste_input(PasteInput::from_reader(std::io::BufReader::new(
+            ChannelReader(lines, Vec::new()),
+        )));
+    let open = move |url: &str| -> Result<()> {
         // The browser "cannot reach" the loopback: take the redirect the
         // provider answers with and paste it instead of following it.
         let r = HeadlessBrowser::get(url)?;
@@ -247,7 +268,9 @@ fn paste_mode_takes_the_final_redirect_url_after_rejecting_a_wrong_one() {
         writer.send(format!("{location}\n")).unwrap();
         Ok(())
     };
-    let result = flow.run_native(Some(&open), None, None).unwrap();
+    let result = flow
+        .run_native(NativeOptions::new().open_browser(&open))
+        .unwrap();
     assert_eq!(result.key, idp.user().sub);
     assert_eq!(idp.token_requests("authorization_code"), 1);
 }
@@ -322,7 +345,7 @@ impl oauthkit::provider::Provider for OwnIssRule {
     }
 }
 
-fn approve_in_background() -> impl Fn(&str, &WindowConfig) -> Result<()> {
+fn approve_in_background() -> impl Fn(&str) -> Result<()> {
     opener(|url| {
         let _ = HeadlessBrowser::approve(&url);
     })
@@ -335,10 +358,12 @@ fn the_flow_asks_the_provider_to_check_iss() {
         inner,
         accept: Some(idp.issuer().to_string()),
     });
-    let flow = AuthFlowManager::new(provider, Some(memory()), None)
+    let flow = AuthFlowManager::builder(provider)
+        .store(memory())
+        .build()
         .with_auth_timeout(Duration::from_secs(20));
     let open = approve_in_background();
-    let result = flow.run_native(Some(&open), None, None);
+    let result = flow.run_native(NativeOptions::new().open_browser(&open));
     assert!(result.is_ok(), "the provider accepted the iss: {result:?}");
 }
 
@@ -349,10 +374,14 @@ fn an_iss_the_provider_refuses_ends_the_flow_without_an_exchange() {
         inner,
         accept: None,
     });
-    let flow = AuthFlowManager::new(provider, Some(memory()), None)
+    let flow = AuthFlowManager::builder(provider)
+        .store(memory())
+        .build()
         .with_auth_timeout(Duration::from_secs(20));
     let open = approve_in_background();
-    let err = flow.run_native(Some(&open), None, None).unwrap_err();
+    let err = flow
+        .run_native(NativeOptions::new().open_browser(&open))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Authentication, "{err}");
     assert!(err.to_string().contains("own rule"), "{err}");
     assert_eq!(
@@ -372,7 +401,9 @@ fn signs_in_at_the_independent_provider() {
     let idp = support::node_idp::NodeIdp::start();
     let provider = support::dev::client_for(&idp.issuer, &idp.client_id);
     let store = memory();
-    let flow = AuthFlowManager::new(provider.clone(), Some(store.clone()), None)
+    let flow = AuthFlowManager::builder(provider.clone())
+        .store(store.clone())
+        .build()
         .with_extra_param("prompt", "consent")
         .with_auth_timeout(Duration::from_secs(30));
     let open = opener(|url| {
@@ -388,7 +419,9 @@ fn signs_in_at_the_independent_provider() {
             .status();
         assert_eq!(status, 200);
     });
-    let result = flow.run_native(Some(&open), None, None).unwrap();
+    let result = flow
+        .run_native(NativeOptions::new().open_browser(&open))
+        .unwrap();
     assert_eq!(flow.state(), AuthFlowState::Completed);
     assert_eq!(result.key, "frank");
     assert_eq!(
@@ -406,10 +439,55 @@ fn signs_in_at_the_independent_provider() {
 #[test]
 fn a_timeout_too_large_is_an_error_and_leaves_the_flow_usable() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());
-    let flow =
-        AuthFlowManager::new(provider, Some(memory()), None).with_auth_timeout(Duration::MAX);
-    let open = |_: &str, _: &WindowConfig| -> Result<()> { Ok(()) };
-    let err = flow.run_native(Some(&open), None, None).unwrap_err();
+    let flow = AuthFlowManager::builder(provider)
+        .store(memory())
+        .build()
+        .with_auth_timeout(Duration::MAX);
+    let open = |_: &str| -> Result<()> { Ok(()) };
+    let err = flow
+        .run_native(NativeOptions::new().open_browser(open))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
     assert_ne!(flow.state(), AuthFlowState::WaitingForCallback);
+}
+
+#[test]
+fn new_takes_only_the_provider_signs_in_and_stores_nowhere() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let flow = AuthFlowManager::new(provider);
+    let result = flow
+        .run_native(NativeOptions::new().open_browser(approve_in_background()))
+        .unwrap();
+    assert!(!result.key.is_empty());
+    assert!(!result.tokens.access_token.expose().is_empty());
+    assert_eq!(flow.state(), AuthFlowState::Completed);
+    assert_eq!(idp.token_requests("authorization_code"), 1);
+}
+
+#[test]
+fn an_open_browser_error_ends_the_flow_as_it_is_and_close_window_still_runs() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let store = memory();
+    let flow = AuthFlowManager::builder(provider)
+        .store(store.clone())
+        .build();
+    let closed = std::cell::Cell::new(0);
+    let err = flow
+        .run_native(
+            NativeOptions::new()
+                .open_browser(|_| {
+                    Err(oauthkit::Error::Unavailable {
+                        backend: "the app's window",
+                        message: "no display".into(),
+                        source: None,
+                    })
+                })
+                .close_window(|| closed.set(closed.get() + 1)),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert_eq!(closed.get(), 1);
+    assert_eq!(flow.state(), AuthFlowState::Failed);
+    assert!(store.list_keys().unwrap().is_empty());
+    assert_eq!(idp.token_requests("authorization_code"), 0);
 }

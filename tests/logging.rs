@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use log::Level;
 use oauthkit::dev_provider::{DevProviderOptions, HeadlessBrowser};
-use oauthkit::flow::{AuthFlowManager, Notice, SessionManager, WindowConfig};
+use oauthkit::flow::{AuthFlowManager, NativeOptions, Notice, SessionManager};
 use oauthkit::store::MemoryStore;
 use oauthkit::{TokenSet, TokenStore};
 
@@ -84,13 +84,15 @@ fn assert_log_lacks(whole: &str) {
 fn sign_in(flow: &AuthFlowManager) -> (oauthkit::flow::AuthFlowResult, String) {
     let seen = Arc::new(Mutex::new(String::new()));
     let keep = seen.clone();
-    let open = move |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+    let open = move |url: &str| -> oauthkit::Result<()> {
         *keep.lock().unwrap() = url.to_string();
         let url = url.to_string();
         std::thread::spawn(move || HeadlessBrowser::approve(&url).expect("headless approve"));
         Ok(())
     };
-    let result = flow.run_native(Some(&open), None, None).expect("sign-in");
+    let result = flow
+        .run_native(NativeOptions::new().open_browser(&open))
+        .expect("sign-in");
     let url = seen.lock().unwrap().clone();
     (result, url)
 }
@@ -101,8 +103,10 @@ fn sign_in_refresh_and_sign_out_are_logged_without_secrets() {
     let (idp, provider) = dev::dev_pair(DevProviderOptions::default().rotate_refresh_tokens(true));
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let key = "log-user-lifecycle";
-    let flow =
-        AuthFlowManager::new(provider.clone(), Some(store.clone()), None).with_token_key(key);
+    let flow = AuthFlowManager::builder(provider.clone())
+        .store(store.clone())
+        .build()
+        .with_token_key(key);
     let (result, url) = sign_in(&flow);
     let mut secrets = token_secrets(&result.tokens);
     secrets.push(query_value(&url, "state"));
@@ -165,8 +169,10 @@ fn a_grant_the_provider_refuses_is_a_warning_that_says_sign_in_again() {
     let (idp, provider) = dev::dev_pair(DevProviderOptions::default());
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let key = "log-user-revoked";
-    let flow =
-        AuthFlowManager::new(provider.clone(), Some(store.clone()), None).with_token_key(key);
+    let flow = AuthFlowManager::builder(provider.clone())
+        .store(store.clone())
+        .build()
+        .with_token_key(key);
     let (result, _) = sign_in(&flow);
     let rt = result.tokens.refresh_token.clone().expect("refresh token");
     assert!(provider.revoke_token(rt.expose(), None).unwrap());
@@ -190,12 +196,14 @@ fn forged_callbacks_are_refused_with_a_warning_naming_why_not_the_values() {
     log_capture::install();
     let (_idp, provider) = dev::dev_pair(DevProviderOptions::default());
     let key = "log-user-forged";
-    let flow = AuthFlowManager::new(provider, Some(Arc::new(MemoryStore::new())), None)
+    let flow = AuthFlowManager::builder(provider)
+        .store(Arc::new(MemoryStore::new()))
+        .build()
         .with_token_key(key)
         .with_auth_timeout(Duration::from_secs(30));
     let forged_code = "forged-code-Zx81LmQ0pW";
     let forged_state = "forged-state-Hq73NbV2cK";
-    let open = |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+    let open = |url: &str| -> oauthkit::Result<()> {
         let url = url.to_string();
         let redirect = query_value(&url, "redirect_uri");
         let addr = flow_http::addr_of(&redirect);
@@ -216,7 +224,9 @@ fn forged_callbacks_are_refused_with_a_warning_naming_why_not_the_values() {
         });
         Ok(())
     };
-    let result = flow.run_native(Some(&open), None, None).expect("sign-in");
+    let result = flow
+        .run_native(NativeOptions::new().open_browser(open))
+        .expect("sign-in");
     assert_eq!(result.key, key);
     let refused = log_capture::lines_with(Level::Warn, "sign-in callback refused");
     assert!(refused.iter().any(|l| l.contains("state")), "{refused:?}");
@@ -236,7 +246,9 @@ fn without_a_browser_the_url_goes_to_the_notice_hook_and_only_a_warning_to_the_l
     let key = "log-user-nobrowser";
     let told = Arc::new(Mutex::new(Vec::<String>::new()));
     let keep = told.clone();
-    let flow = AuthFlowManager::new(provider, Some(Arc::new(MemoryStore::new())), None)
+    let flow = AuthFlowManager::builder(provider)
+        .store(Arc::new(MemoryStore::new()))
+        .build()
         .with_token_key(key)
         .with_notice(move |n: &Notice<'_>| {
             if let Notice::OpenUrl { url, .. } = n {
@@ -245,9 +257,7 @@ fn without_a_browser_the_url_goes_to_the_notice_hook_and_only_a_warning_to_the_l
                 std::thread::spawn(move || HeadlessBrowser::approve(&url).expect("approve"));
             }
         });
-    let result = flow
-        .run_native(None, None, None)
-        .expect("sign-in through the notice hook");
+    let result = flow.sign_in().expect("sign-in through the notice hook");
     assert_eq!(result.key, key);
     let urls = told.lock().unwrap().clone();
     assert_eq!(urls.len(), 1, "the hook got the URL once");

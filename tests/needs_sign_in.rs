@@ -10,7 +10,7 @@ mod dev;
 use std::sync::Arc;
 
 use oauthkit::dev_provider::DevProviderOptions;
-use oauthkit::flow::{AuthFlowManager, NativeOptions, SessionManager, WindowConfig};
+use oauthkit::flow::{AuthFlowManager, NativeOptions, SessionManager};
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
 use oauthkit::store::MemoryStore;
 use oauthkit::{Error, ErrorKind, SignInReason, TokenSet, TokenStore};
@@ -71,13 +71,13 @@ fn a_revoked_grant_needs_sign_in_and_the_tokens_are_gone() {
         .session(sessions.clone())
         .token_key("bob")
         .build();
-    let open = |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+    let open = |url: &str| -> oauthkit::Result<()> {
         let url = url.to_string();
         std::thread::spawn(move || oauthkit::dev_provider::HeadlessBrowser::approve(&url).unwrap());
         Ok(())
     };
     let signed_in = flow
-        .run_native_with(NativeOptions::new().open_browser(open))
+        .run_native(NativeOptions::new().open_browser(open))
         .unwrap();
     assert_eq!(signed_in.key, "bob");
     assert!(

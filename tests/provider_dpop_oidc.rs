@@ -12,7 +12,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::flow::{AuthFlowManager, SessionManager, WindowConfig};
+use oauthkit::flow::{AuthFlowManager, NativeOptions, SessionManager};
 use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig, DpopHeaders, DpopKey, DpopNonces};
 use oauthkit::provider::{random, AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
@@ -35,10 +35,8 @@ fn userinfo_url(idp: &NodeIdp) -> String {
 
 /// The browser: the provider's forms over HTTP, then the redirect to the
 /// flow's loopback server. Records the authorization URL.
-fn opener(
-    seen: Arc<std::sync::Mutex<Option<String>>>,
-) -> impl Fn(&str, &WindowConfig) -> Result<()> {
-    move |url: &str, _: &WindowConfig| {
+fn opener(seen: Arc<std::sync::Mutex<Option<String>>>) -> impl Fn(&str) -> Result<()> {
+    move |url: &str| {
         *seen.lock().unwrap() = Some(url.to_owned());
         let url = url.to_owned();
         std::thread::spawn(move || {
@@ -100,11 +98,13 @@ fn call_with_helper(tokens: &TokenSet, url: &str, nonces: &DpopNonces) -> (u16, 
 
 fn native_sign_in(provider: Arc<OidcProvider>, store: Arc<dyn TokenStore>) -> (TokenSet, String) {
     let seen = Arc::new(std::sync::Mutex::new(None));
-    let flow = AuthFlowManager::new(provider, Some(store.clone()), None)
+    let flow = AuthFlowManager::builder(provider)
+        .store(store.clone())
+        .build()
         .with_extra_param("prompt", "consent")
         .with_auth_timeout(Duration::from_secs(30));
     let result = flow
-        .run_native(Some(&opener(seen.clone())), None, None)
+        .run_native(NativeOptions::new().open_browser(opener(seen.clone())))
         .unwrap();
     let url = seen.lock().unwrap().clone().unwrap();
     (result.tokens, url)
@@ -300,11 +300,13 @@ fn the_private_key_never_leaks() {
     let plain_path = dir.path().join("plain.json");
     let plain: Arc<dyn TokenStore> = Arc::new(JsonFileStore::open(&plain_path).unwrap());
     let seen = Arc::new(std::sync::Mutex::new(None));
-    let flow = AuthFlowManager::new(provider.clone(), Some(plain.clone()), None)
+    let flow = AuthFlowManager::builder(provider.clone())
+        .store(plain.clone())
+        .build()
         .with_extra_param("prompt", "consent")
         .with_auth_timeout(Duration::from_secs(30));
     let e = flow
-        .run_native(Some(&opener(seen)), None, None)
+        .run_native(NativeOptions::new().open_browser(opener(seen)))
         .unwrap_err();
     assert!(matches!(e, Error::DpopKeyUnprotected { .. }), "{e:?}");
     assert!(e.to_string().contains("encrypt="));
@@ -444,12 +446,14 @@ fn a_given_key_binds_the_native_sign_in() {
     let key = DpopKey::generate(DpopAlgorithm::EdDsa).unwrap();
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let seen = Arc::new(std::sync::Mutex::new(None));
-    let flow = AuthFlowManager::new(provider, Some(store), None)
+    let flow = AuthFlowManager::builder(provider)
+        .store(store)
+        .build()
         .with_extra_param("prompt", "consent")
         .with_auth_timeout(Duration::from_secs(30))
         .with_dpop_key(key.clone());
     let result = flow
-        .run_native(Some(&opener(seen.clone())), None, None)
+        .run_native(NativeOptions::new().open_browser(opener(seen.clone())))
         .unwrap();
     assert_eq!(result.tokens.dpop_key.as_ref(), Some(&key));
     assert!(seen
@@ -464,9 +468,9 @@ fn a_given_key_binds_the_native_sign_in() {
             .unwrap(),
     );
     let opened = Arc::new(std::sync::Mutex::new(None));
-    let e = AuthFlowManager::new(plain, None, None)
+    let e = AuthFlowManager::new(plain)
         .with_dpop_key(key)
-        .run_native(Some(&opener(opened.clone())), None, None)
+        .run_native(NativeOptions::new().open_browser(opener(opened.clone())))
         .unwrap_err();
     assert!(e.to_string().contains("not configured for DPoP"), "{e}");
     assert!(opened.lock().unwrap().is_none(), "the browser was opened");

@@ -67,9 +67,10 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
     let refusals: Vec<(OidcConfig, &str)> = vec![
         (good().with_client_secret("a-client-secret"), "client-auth"),
         (
-            OidcConfig {
-                dpop: None,
-                ..good()
+            {
+                let mut c = good();
+                c.dpop = None;
+                c
             },
             "sender-constrained",
         ),

@@ -97,7 +97,7 @@ fn dev_provider_refresh_tokens_follow_offline_access() {
     use std::sync::Arc;
 
     use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
-    use oauthkit::flow::{AuthFlowManager, WindowConfig};
+    use oauthkit::flow::{AuthFlowManager, NativeOptions};
     use oauthkit::store::MemoryStore;
 
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
@@ -105,13 +105,17 @@ fn dev_provider_refresh_tokens_follow_offline_access() {
         let mut cfg = OidcConfig::new(idp.issuer(), idp.client_id());
         cfg.offline_access = rule;
         let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
-        let flow = AuthFlowManager::new(provider, Some(Arc::new(MemoryStore::new())), None);
-        let open = |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+        let flow = AuthFlowManager::builder(provider)
+            .store(Arc::new(MemoryStore::new()))
+            .build();
+        let open = |url: &str| -> oauthkit::Result<()> {
             let url = url.to_string();
             std::thread::spawn(move || HeadlessBrowser::approve(&url).expect("approve"));
             Ok(())
         };
-        flow.run_native(Some(&open), None, None).unwrap().tokens
+        flow.run_native(NativeOptions::new().open_browser(open))
+            .unwrap()
+            .tokens
     };
     let t = sign_in(OfflineAccess::WhenListed);
     assert!(t.refresh_token.is_some(), "asked for offline_access");

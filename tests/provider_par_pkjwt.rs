@@ -14,7 +14,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::flow::{AuthFlowManager, CallbackServerOptions, PortChoice, WindowConfig};
+use oauthkit::flow::{AuthFlowManager, CallbackServerOptions, NativeOptions, PortChoice};
 use oauthkit::provider::client_assertion::PrivateKeyJwt;
 use oauthkit::provider::par::ParPolicy;
 use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
@@ -63,14 +63,16 @@ fn native_sign_in(
         .unwrap()
         .port();
     let redirect_uri = format!("http://127.0.0.1:{port}/callback");
-    let flow = AuthFlowManager::new(provider, Some(store), None)
+    let flow = AuthFlowManager::builder(provider)
+        .store(store)
+        .build()
         .with_callback_options(CallbackServerOptions::new().port(PortChoice::Fixed(port)))
         .with_extra_param("prompt", "consent")
         .with_auth_timeout(Duration::from_secs(30));
     let opened = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = opened.clone();
     let login = login.to_string();
-    let open = move |url: &str, _: &WindowConfig| -> Result<()> {
+    let open = move |url: &str| -> Result<()> {
         *seen.lock().unwrap() = query_names(url);
         let url = url.to_string();
         let (login, redirect_uri) = (login.clone(), redirect_uri.clone());
@@ -84,7 +86,7 @@ fn native_sign_in(
         });
         Ok(())
     };
-    let result = flow.run_native(Some(&open), None, None);
+    let result = flow.run_native(NativeOptions::new().open_browser(&open));
     let names = opened.lock().unwrap().clone();
     (names, result)
 }

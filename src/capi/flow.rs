@@ -18,7 +18,7 @@ use super::session::OakSession;
 use super::store::OakStore;
 use super::token_set::OakTokenSet;
 use crate::error::{Error, Result};
-use crate::flow::{AuthFlowManager, AuthFlowState, WindowConfig};
+use crate::flow::{AuthFlowManager, AuthFlowState, NativeOptions};
 
 /// Shows the authorization URL to the user: opens it in a browser or a
 /// window of the application. Called once per run, on the thread running
@@ -115,9 +115,14 @@ pub unsafe extern "C" fn oak_flow_new(
         let provider = handle(provider, "provider")?.0.clone();
         let store = store.as_ref().map(|s| s.0.clone());
         let session = session.as_ref().map(|s| s.0.clone());
-        *out_flow = new_handle(OakFlow(Some(AuthFlowManager::new(
-            provider, store, session,
-        ))));
+        let mut builder = AuthFlowManager::builder(provider);
+        if let Some(store) = store {
+            builder = builder.store(store);
+        }
+        if let Some(session) = session {
+            builder = builder.session(session);
+        }
+        *out_flow = new_handle(OakFlow(Some(builder.build())));
         Ok(())
     })
 }
@@ -204,7 +209,7 @@ pub unsafe extern "C" fn oak_flow_run_native(
         let out_tokens = out_tokens.get()?;
         let manager = handle(flow, "flow")?.manager()?;
         let opener = open_browser.map(|f| {
-            move |url: &str, _: &WindowConfig| -> Result<()> {
+            move |url: &str| -> Result<()> {
                 let url = CString::new(url)
                     .map_err(|_| Error::Authentication("authorization URL holds a NUL".into()))?;
                 match f(url.as_ptr(), user_data) {
@@ -215,7 +220,11 @@ pub unsafe extern "C" fn oak_flow_run_native(
                 }
             }
         });
-        let result = manager.run_native(opener.as_ref().map(|o| o as _), None, None)?;
+        let options = match opener {
+            Some(open) => NativeOptions::new().open_browser(open),
+            None => NativeOptions::new(),
+        };
+        let result = manager.run_native(options)?;
         // Convert everything before writing anything, so that a failure
         // leaves no allocated string behind in an out-parameter.
         let key = match out_key.wanted() {

@@ -6,28 +6,6 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
-/// What a caller-supplied window opener may use (title, size).
-/// The system browser ignores it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WindowConfig {
-    /// The window title.
-    pub title: String,
-    /// Width in logical pixels.
-    pub width: u32,
-    /// Height in logical pixels.
-    pub height: u32,
-}
-
-impl Default for WindowConfig {
-    fn default() -> Self {
-        WindowConfig {
-            title: "Sign In".into(),
-            width: 500,
-            height: 700,
-        }
-    }
-}
-
 /// Whether this session can show a graphical browser: always on macOS and
 /// Windows; on other systems when `$DISPLAY` or `$WAYLAND_DISPLAY` is set.
 pub fn has_display() -> bool {

@@ -43,7 +43,7 @@ pub mod session;
 mod state;
 
 pub use background::BackgroundRefresh;
-pub use browser::{open_system_browser, WindowConfig};
+pub use browser::open_system_browser;
 pub use callback::{CallbackVerdict, ExpectedCallback};
 pub use callback_server::{CallbackServer, CallbackServerOptions, PortChoice, RedirectHost};
 pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer};

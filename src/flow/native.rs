@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::browser::{open_system_browser, WindowConfig};
+use super::browser::open_system_browser;
 use super::callback::ExpectedCallback;
 use super::callback_server::{CallbackOutcome, CallbackServer, CallbackServerOptions};
 use super::finish::complete_sign_in;
@@ -46,10 +46,6 @@ pub struct AuthFlowResult {
     /// The key the tokens were stored under.
     pub key: String,
 }
-
-/// A function that shows the authorization URL to the user: the system
-/// browser by default, or an application's own window.
-pub type OpenBrowserFn<'a> = &'a dyn Fn(&str, &WindowConfig) -> Result<()>;
 
 /// Runs sign-ins against one provider and stores the result (pywry's
 /// `AuthFlowManager`, blocking).
@@ -106,19 +102,26 @@ impl CancelHandle {
 }
 
 impl AuthFlowManager {
-    /// A manager for `provider`. Tokens go to `store` (or, when `None`, to
-    /// the session manager's store, or nowhere). PKCE is on and the timeout
-    /// is [`DEFAULT_AUTH_TIMEOUT`]. The positional form, kept for existing
-    /// callers; [`builder`](Self::builder) is the way to write new code.
-    pub fn new(
-        provider: Arc<dyn Provider>,
-        store: Option<Arc<dyn TokenStore>>,
-        session_manager: Option<Arc<SessionManager>>,
-    ) -> Self {
+    /// A manager for `provider` with the defaults: the tokens are
+    /// returned but stored nowhere, PKCE is on and the timeout is
+    /// [`DEFAULT_AUTH_TIMEOUT`]. The same as
+    /// `AuthFlowManager::builder(provider).build()`; the
+    /// [`builder`](Self::builder) adds a store, a session and the rest.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use oauthkit::flow::AuthFlowManager;
+    /// use oauthkit::provider::{OidcConfig, OidcProvider};
+    /// let provider = Arc::new(OidcProvider::new(OidcConfig::new("https://idp.example", "app"))?);
+    /// let signed_in = AuthFlowManager::new(provider).sign_in()?; // system browser
+    /// println!("{}", signed_in.tokens.access_token.expose());
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn new(provider: Arc<dyn Provider>) -> Self {
         AuthFlowManager {
             provider,
-            store,
-            session: session_manager,
+            store: None,
+            session: None,
             use_pkce: true,
             auth_timeout: DEFAULT_AUTH_TIMEOUT,
             callback: CallbackServerOptions::default(),
@@ -150,28 +153,14 @@ impl AuthFlowManager {
     }
 
     /// Signs in with the system browser (the URL goes to the notice hook
-    /// when none opens): [`run_native_with`](Self::run_native_with) and
-    /// default [`NativeOptions`].
+    /// when none opens): [`run_native`](Self::run_native) with
+    /// [`NativeOptions::new()`].
     ///
     /// # Errors
     ///
     /// As [`run_native`](Self::run_native).
     pub fn sign_in(&self) -> Result<AuthFlowResult> {
-        self.run_native_with(NativeOptions::new())
-    }
-
-    /// Runs the native sign-in with `options` (how the URL is shown); see
-    /// [`run_native`](Self::run_native) for what happens and the errors.
-    ///
-    /// # Errors
-    ///
-    /// As [`run_native`](Self::run_native).
-    pub fn run_native_with(&self, options: NativeOptions<'_>) -> Result<AuthFlowResult> {
-        self.run_native(
-            options.open_browser.as_deref(),
-            options.close_window.as_deref(),
-            options.window.as_ref(),
-        )
+        self.run_native(NativeOptions::new())
     }
 
     /// Turns PKCE (S256) on or off. Leave it on: RFC 9700 requires it for
@@ -234,7 +223,7 @@ impl AuthFlowManager {
     ///     OidcConfig::new("https://idp.example", "app").with_dpop(DpopConfig::new()),
     /// )?);
     /// let key = DpopKey::generate(DpopAlgorithm::Es256)?;
-    /// let flow = AuthFlowManager::new(provider, None, None).with_dpop_key(key);
+    /// let flow = AuthFlowManager::new(provider).with_dpop_key(key);
     /// # Ok::<(), oauthkit::Error>(())
     /// ```
     pub fn with_dpop_key(mut self, key: crate::provider::dpop::DpopKey) -> Self {
@@ -280,7 +269,7 @@ impl AuthFlowManager {
     /// ```no_run
     /// # use std::sync::Arc;
     /// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
-    /// let flow = oauthkit::flow::AuthFlowManager::new(provider(), None, None);
+    /// let flow = oauthkit::flow::AuthFlowManager::new(provider());
     /// assert_eq!(flow.run_deploy("https://app.example/"), "https://app.example/auth/login");
     /// ```
     pub fn run_deploy(&self, base_url: &str) -> String {
@@ -288,30 +277,46 @@ impl AuthFlowManager {
     }
 
     /// Runs the native sign-in and blocks until it succeeds, times out
-    /// ([`Error::Timeout`]), is cancelled ([`Error::Cancelled`]) or fails
-    /// (the provider's [`Error::OAuth`], or [`Error::Authentication`]).
+    /// ([`Error::Timeout`]), is cancelled ([`Error::Cancelled`]) or fails.
     ///
-    /// `open_browser` shows the authorization URL (default: the system
-    /// browser, and the URL handed to the notice hook when none can be
-    /// opened); `close_window` is called once the callback has arrived or
-    /// the flow has ended, whatever the outcome. The positional form, kept
-    /// for existing callers: new code calls [`sign_in`](Self::sign_in) or
-    /// [`run_native_with`](Self::run_native_with).
+    /// `options` say how the authorization URL is shown:
+    /// [`NativeOptions::new()`] is the system browser (the URL goes to the
+    /// notice hook when none can be opened), and
+    /// [`open_browser`](NativeOptions::open_browser) an application's
+    /// own window; [`close_window`](NativeOptions::close_window) is called
+    /// once the callback has arrived or the flow has ended, whatever the
+    /// outcome. [`sign_in`](Self::sign_in) is `run_native(NativeOptions::new())`.
+    ///
+    /// ```no_run
+    /// use oauthkit::flow::{AuthFlowManager, NativeOptions};
+    /// # fn provider() -> std::sync::Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
+    /// let flow = AuthFlowManager::new(provider());
+    /// let signed_in = flow.run_native(
+    ///     NativeOptions::new()
+    ///         .open_browser(|url| { println!("open {url}"); Ok(()) })
+    ///         .close_window(|| println!("done")),
+    /// )?;
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
     ///
     /// # Errors
     ///
-    /// [`Error::Timeout`], [`Error::Cancelled`], the provider's
-    /// [`Error::OAuth`] (the user refused, the exchange failed),
-    /// [`Error::Authentication`] (a response that failed the `state`/`iss`
-    /// checks), [`Error::IdToken`], a store error from saving the tokens,
-    /// and [`Error::InvalidArgument`] when a sign-in is already running on
-    /// this manager.
-    pub fn run_native(
-        &self,
-        open_browser: Option<OpenBrowserFn<'_>>,
-        close_window: Option<&dyn Fn()>,
-        window_config: Option<&WindowConfig>,
-    ) -> Result<AuthFlowResult> {
+    /// - [`Error::Timeout`] when no callback arrived in time,
+    ///   [`Error::Cancelled`] after [`cancel`](Self::cancel).
+    /// - The provider's [`Error::OAuth`] (the user refused, the exchange
+    ///   failed) and its transport errors ([`Error::Http`]).
+    /// - [`Error::Authentication`]: a response that failed the
+    ///   `state`/`iss` checks, or an `open_browser` function that failed
+    ///   (its own error is returned as it is).
+    /// - [`Error::IdToken`] when the ID token fails validation.
+    /// - [`Error::Io`] when the callback server cannot listen.
+    /// - A store error from saving the tokens.
+    /// - [`Error::SecurityProfile`] when the request breaks the provider's
+    ///   security profile (PKCE turned off under OAuth 2.1, for example).
+    /// - [`Error::InvalidArgument`] when a sign-in is already running on
+    ///   this manager, the timeout is too large to compute a deadline, or
+    ///   a DPoP key was given to a provider without DPoP.
+    pub fn run_native(&self, options: NativeOptions<'_>) -> Result<AuthFlowResult> {
         if !self.status.try_start() {
             return Err(Error::InvalidArgument(
                 "a sign-in is already running on this AuthFlowManager".into(),
@@ -321,8 +326,8 @@ impl AuthFlowManager {
             "sign-in at {} started (native, loopback)",
             self.provider.name()
         );
-        let outcome = self.run_inner(open_browser, window_config);
-        if let Some(close) = close_window {
+        let outcome = self.run_inner(&options);
+        if let Some(close) = &options.close_window {
             close();
         }
         match &outcome {
@@ -343,11 +348,7 @@ impl AuthFlowManager {
         outcome
     }
 
-    fn run_inner(
-        &self,
-        open_browser: Option<OpenBrowserFn<'_>>,
-        window_config: Option<&WindowConfig>,
-    ) -> Result<AuthFlowResult> {
+    fn run_inner(&self, options: &NativeOptions<'_>) -> Result<AuthFlowResult> {
         let deadline = Instant::now()
             .checked_add(self.auth_timeout)
             .ok_or_else(|| Error::InvalidArgument("the sign-in timeout is too large".into()))?;
@@ -379,10 +380,8 @@ impl AuthFlowManager {
             nonce: Some(&nonce),
             extra_params: &extra,
         })?;
-        let default_config = WindowConfig::default();
-        let config = window_config.unwrap_or(&default_config);
-        match open_browser {
-            Some(open) => open(&url, config)?,
+        match &options.open_browser {
+            Some(open) => open(&url)?,
             None => {
                 if let Err(why) = open_system_browser(&url) {
                     let n = Notice::OpenUrl {

@@ -1,6 +1,6 @@
 //! Builders for the native sign-in: [`AuthFlowManagerBuilder`] (what
 //! [`AuthFlowManager::builder`] returns) and [`NativeOptions`] (what one
-//! run shows the URL with, for [`AuthFlowManager::run_native_with`]).
+//! run shows the URL with, for [`AuthFlowManager::run_native`]).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -11,7 +11,7 @@
 //!     Arc::new(OidcProvider::new(OidcConfig::new("https://idp.example", "my-app"))?);
 //! let sessions = Arc::new(SessionManager::new(provider.clone(), Arc::from(oauthkit::store::open("memory:")?)));
 //! let flow = AuthFlowManager::builder(provider).session(sessions.clone()).build();
-//! let signed_in = flow.run_native_with(NativeOptions::new().open_browser(|url, _window| {
+//! let signed_in = flow.run_native(NativeOptions::new().open_browser(|url| {
 //!     println!("open {url}");
 //!     Ok(())
 //! }))?;
@@ -22,7 +22,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::browser::WindowConfig;
 use super::callback_server::CallbackServerOptions;
 use super::native::{AuthFlowManager, CallbackMode};
 use super::notice::Notice;
@@ -55,7 +54,7 @@ impl std::fmt::Debug for AuthFlowManagerBuilder {
 impl AuthFlowManagerBuilder {
     pub(crate) fn new(provider: Arc<dyn Provider>) -> Self {
         AuthFlowManagerBuilder {
-            flow: AuthFlowManager::new(provider, None, None),
+            flow: AuthFlowManager::new(provider),
             store: None,
             session: None,
         }
@@ -139,17 +138,30 @@ impl AuthFlowManagerBuilder {
 
 /// A function that shows the authorization URL (an application's own
 /// window, a test's headless browser).
-pub type OpenBrowserHook<'a> = Box<dyn Fn(&str, &WindowConfig) -> Result<()> + 'a>;
+pub type OpenBrowserHook<'a> = Box<dyn Fn(&str) -> Result<()> + 'a>;
 
-/// How one [`AuthFlowManager::run_native_with`] shows the authorization
+/// How one [`AuthFlowManager::run_native`] shows the authorization
 /// URL. `NativeOptions::new()` (or `default()`) is the system browser,
 /// with the URL handed to the notice hook when none opens.
+///
+/// ```no_run
+/// use oauthkit::flow::{AuthFlowManager, NativeOptions};
+/// # fn provider() -> std::sync::Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
+/// let flow = AuthFlowManager::new(provider());
+/// let options = NativeOptions::new()
+///     .open_browser(|url| {
+///         println!("open {url} in the app's window");
+///         Ok(())
+///     })
+///     .close_window(|| println!("close the app's window"));
+/// flow.run_native(options)?;
+/// # Ok::<(), oauthkit::Error>(())
+/// ```
 #[derive(Default)]
 #[must_use]
 pub struct NativeOptions<'a> {
     pub(crate) open_browser: Option<OpenBrowserHook<'a>>,
     pub(crate) close_window: Option<Box<dyn Fn() + 'a>>,
-    pub(crate) window: Option<WindowConfig>,
 }
 
 impl std::fmt::Debug for NativeOptions<'_> {
@@ -157,20 +169,20 @@ impl std::fmt::Debug for NativeOptions<'_> {
         f.debug_struct("NativeOptions")
             .field("open_browser", &self.open_browser.is_some())
             .field("close_window", &self.close_window.is_some())
-            .field("window", &self.window)
             .finish()
     }
 }
 
 impl<'a> NativeOptions<'a> {
-    /// The system browser, the default window settings.
+    /// The system browser, no window to close.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Shows the authorization URL with `open` instead of the system
-    /// browser. An error from it ends the sign-in.
-    pub fn open_browser(mut self, open: impl Fn(&str, &WindowConfig) -> Result<()> + 'a) -> Self {
+    /// browser. An error from it ends the sign-in and is what
+    /// [`run_native`](AuthFlowManager::run_native) returns.
+    pub fn open_browser(mut self, open: impl Fn(&str) -> Result<()> + 'a) -> Self {
         self.open_browser = Some(Box::new(open));
         self
     }
@@ -179,12 +191,6 @@ impl<'a> NativeOptions<'a> {
     /// whatever the outcome (to close an application's window).
     pub fn close_window(mut self, close: impl Fn() + 'a) -> Self {
         self.close_window = Some(Box::new(close));
-        self
-    }
-
-    /// The window settings handed to the `open_browser` function.
-    pub fn window(mut self, window: WindowConfig) -> Self {
-        self.window = Some(window);
         self
     }
 }

@@ -23,6 +23,7 @@ mod client;
 pub mod client_assertion;
 pub mod client_auth;
 pub mod client_credentials;
+pub mod client_settings;
 pub mod device;
 pub mod discovery;
 pub mod dpop;
@@ -53,6 +54,7 @@ pub mod token_response;
 
 pub use client_auth::ClientAuthMethod;
 pub use client_credentials::ClientCredentialsRequest;
+pub use client_settings::ClientSettings;
 pub use device::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll};
 pub use end_session::EndSessionRequest;
 pub use id_token::{IdTokenClaims, IdTokenSettings};

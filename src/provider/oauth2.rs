@@ -3,16 +3,16 @@
 
 use serde_json::Value;
 
-use crate::error::{Error, Result};
-use crate::provider::client::{DpopState, OAuthClient};
-use crate::provider::client_assertion::PrivateKeyJwt;
-use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
+use crate::error::Result;
+use crate::provider::client::OAuthClient;
+use crate::provider::client_auth::ClientAuthMethod;
+use crate::provider::client_settings::{
+    client_settings_builders, ClientSettings, HasClientSettings, ProviderFacts,
+};
 use crate::provider::dpop::{DpopConfig, DpopKey};
-use crate::provider::http::{check_endpoint_url, HttpClient, HttpConfig};
+use crate::provider::http::check_endpoint_url;
 use crate::provider::par::{no_par_endpoint, ParPolicy};
-use crate::provider::profile::{ProfileSettings, SecurityProfile};
 use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
-use crate::secret::Secret;
 use crate::token::TokenSet;
 
 /// How a provider revokes tokens.
@@ -53,18 +53,11 @@ pub enum Revocation {
 pub struct OAuth2Config {
     /// A short name for messages.
     pub name: String,
-    /// The client id.
-    pub client_id: String,
-    /// The client secret; `None` for a public client.
-    pub client_secret: Option<Secret>,
-    /// How to authenticate; `None` picks `client_secret_basic` when there
-    /// is a secret and public-client authentication otherwise.
-    pub client_auth: Option<ClientAuthMethod>,
-    /// Scopes requested in the authorization URL.
-    pub scopes: Vec<String>,
-    /// RFC 8707 resource indicators sent with authorization, code-exchange
-    /// and refresh requests (absolute URIs without a fragment).
-    pub resources: Vec<String>,
+    /// The client settings every provider configuration shares (client
+    /// id and secret, scopes, resources, authorization parameters, HTTP,
+    /// `private_key_jwt`, PAR policy, profile, DPoP); their fields also
+    /// read and write directly on the configuration (`cfg.scopes`).
+    pub client: ClientSettings,
     /// The authorization endpoint.
     pub authorize_url: String,
     /// The token endpoint.
@@ -73,37 +66,39 @@ pub struct OAuth2Config {
     pub userinfo_url: Option<String>,
     /// How to revoke tokens.
     pub revocation: Revocation,
-    /// Parameters added to every authorization URL (a request's extra
-    /// parameters override them).
-    pub authorize_params: Vec<(String, String)>,
     /// The issuer identifier, when the server has one (RFC 8414); callbacks
     /// carrying `iss` are then checked against it (RFC 9207).
     pub issuer: Option<String>,
     /// Whether callbacks must carry `iss` (the server's metadata sets
     /// `authorization_response_iss_parameter_supported`).
     pub requires_iss: bool,
-    /// Timeouts and limits.
-    pub http: HttpConfig,
     /// The RFC 8628 device authorization endpoint, when the server has one.
     pub device_authorization_url: Option<String>,
     /// The RFC 9126 pushed authorization request endpoint, when the server
     /// has one.
     pub par_url: Option<String>,
-    /// When authorization requests are pushed: with
-    /// [`ParPolicy::WhenRequired`] only when [`requires_par`](Self::requires_par)
-    /// or the profile says so.
-    pub par: ParPolicy,
     /// The server requires PAR (its metadata's
     /// `require_pushed_authorization_requests`).
     pub requires_par: bool,
-    /// `private_key_jwt` client authentication (RFC 7523); `aud` is the
-    /// issuer, or the token endpoint when there is no issuer.
-    pub private_key_jwt: Option<PrivateKeyJwt>,
-    /// The security profile whose rules the provider enforces.
-    pub profile: SecurityProfile,
-    /// DPoP (RFC 9449), `None` (off) by default; see
-    /// [`OidcConfig::with_dpop`](crate::provider::OidcConfig::with_dpop).
-    pub dpop: Option<DpopConfig>,
+}
+
+impl std::ops::Deref for OAuth2Config {
+    type Target = ClientSettings;
+    fn deref(&self) -> &ClientSettings {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for OAuth2Config {
+    fn deref_mut(&mut self) -> &mut ClientSettings {
+        &mut self.client
+    }
+}
+
+impl HasClientSettings for OAuth2Config {
+    fn client_settings_mut(&mut self) -> &mut ClientSettings {
+        &mut self.client
+    }
 }
 
 impl OAuth2Config {
@@ -111,34 +106,22 @@ impl OAuth2Config {
     pub fn new(name: &str, client_id: &str, authorize_url: &str, token_url: &str) -> Self {
         OAuth2Config {
             name: name.to_owned(),
-            client_id: client_id.to_owned(),
-            client_secret: None,
-            client_auth: None,
-            scopes: Vec::new(),
-            resources: Vec::new(),
+            client: ClientSettings::new(client_id),
             authorize_url: authorize_url.to_owned(),
             token_url: token_url.to_owned(),
             userinfo_url: None,
             revocation: Revocation::None,
-            authorize_params: Vec::new(),
             issuer: None,
             requires_iss: false,
-            http: HttpConfig::default(),
             device_authorization_url: None,
             par_url: None,
-            par: ParPolicy::WhenRequired,
             requires_par: false,
-            private_key_jwt: None,
-            profile: SecurityProfile::Default,
-            dpop: None,
         }
     }
 
-    /// Authenticates the client with `private_key_jwt` (RFC 7523).
-    pub fn with_private_key_jwt(mut self, key: PrivateKeyJwt) -> Self {
-        self.private_key_jwt = Some(key);
-        self
-    }
+    client_settings_builders!(
+        "let cfg = oauthkit::provider::OAuth2Config::new(\"custom\", \"app\", \"https://as.example/authorize\", \"https://as.example/token\")"
+    );
 
     /// Pushes authorization requests to `par_url` (RFC 9126) according
     /// to `policy`.
@@ -153,44 +136,7 @@ impl OAuth2Config {
     /// ```
     pub fn with_par(mut self, par_url: impl Into<String>, policy: ParPolicy) -> Self {
         self.par_url = Some(par_url.into());
-        self.par = policy;
-        self
-    }
-
-    /// Sets the security profile.
-    pub fn with_profile(mut self, profile: SecurityProfile) -> Self {
-        self.profile = profile;
-        self
-    }
-
-    /// Turns DPoP (RFC 9449) on, see
-    /// [`OidcConfig::with_dpop`](crate::provider::OidcConfig::with_dpop).
-    pub fn with_dpop(mut self, dpop: DpopConfig) -> Self {
-        self.dpop = Some(dpop);
-        self
-    }
-
-    /// Sets the client secret (an empty string means none).
-    pub fn with_client_secret(mut self, secret: impl Into<Secret>) -> Self {
-        let s: Secret = secret.into();
-        self.client_secret = (!s.is_empty()).then_some(s);
-        self
-    }
-
-    /// Adds an RFC 8707 resource indicator to authorization, code-exchange
-    /// and refresh requests.
-    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
-        self.resources.push(resource.into());
-        self
-    }
-
-    /// Sets the scopes.
-    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self.client.par = policy;
         self
     }
 }
@@ -207,16 +153,19 @@ pub struct OAuth2Provider {
 impl OAuth2Provider {
     /// Checks the endpoints (https, or http on loopback) and builds the
     /// provider. No network I/O happens here.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidArgument`](crate::Error::InvalidArgument) when the
+    ///   client id is empty, a resource is not an absolute URI without a
+    ///   fragment, an endpoint is neither `https` nor `http` on loopback,
+    ///   or `client_auth` is `private_key_jwt` without a usable key.
+    /// - [`Error::SecurityProfile`](crate::Error::SecurityProfile) when the
+    ///   settings break a rule of the configured
+    ///   [`profile`](ClientSettings::profile) (FAPI 2.0 without DPoP or
+    ///   `private_key_jwt`, for example).
     pub fn new(config: OAuth2Config) -> Result<Self> {
-        if config.client_id.is_empty() {
-            return Err(Error::InvalidArgument(format!(
-                "{}: client_id is empty",
-                config.name
-            )));
-        }
-        for r in &config.resources {
-            crate::provider::client_credentials::check_resource(r)?;
-        }
+        config.client.check_client(&config.name)?;
         check_endpoint_url("authorization", &config.authorize_url)?;
         check_endpoint_url("token", &config.token_url)?;
         if let Some(u) = &config.userinfo_url {
@@ -228,45 +177,27 @@ impl OAuth2Provider {
         if let Some(u) = &config.par_url {
             check_endpoint_url("pushed_authorization_request", u)?;
         }
-        crate::provider::client_assertion::check_configured(
+        config.client.check_authentication(
             &config.name,
-            config.client_auth,
-            config.private_key_jwt.as_ref(),
+            ProviderFacts {
+                has_par_endpoint_or_discovery: config.par_url.is_some(),
+                // no ID tokens here
+                id_token_algorithms: None,
+                has_issuer: config.issuer.is_some(),
+            },
         )?;
-        config.profile.check_settings(&ProfileSettings {
-            provider: &config.name,
-            has_secret: config.client_secret.is_some(),
-            client_auth: config.client_auth,
-            private_key_jwt: config.private_key_jwt.as_ref(),
-            sender_constrained: config.dpop.is_some(),
-            par: config.par,
-            has_par_endpoint_or_discovery: config.par_url.is_some(),
-            // no ID tokens here
-            id_token_algorithms: None,
-            has_issuer: config.issuer.is_some(),
-            authorize_params: &config.authorize_params,
-        })?;
         match &config.revocation {
             Revocation::Rfc7009(u) | Revocation::GitHubApplicationsApi(u) => {
                 check_endpoint_url("revocation", u)?;
             }
             Revocation::None => {}
         }
-        let client = OAuthClient {
-            http: HttpClient::new(config.http.clone()).with_secret(config.client_secret.as_ref()),
-            creds: ClientCredentials {
-                client_id: config.client_id.clone(),
-                client_secret: config.client_secret.clone(),
-                private_key_jwt: config.private_key_jwt.clone(),
-                assertion_audience: config
-                    .issuer
-                    .clone()
-                    .unwrap_or_else(|| config.token_url.clone()),
-            },
-            scopes: config.scopes.clone(),
-            resources: config.resources.clone(),
-            dpop: DpopState::new(config.dpop),
-        };
+        let client = config.client.oauth_client(
+            config
+                .issuer
+                .clone()
+                .unwrap_or_else(|| config.token_url.clone()),
+        );
         let auth = match (&config.private_key_jwt, config.client_auth) {
             (Some(_), None | Some(ClientAuthMethod::PrivateKeyJwt)) => {
                 ClientAuthMethod::PrivateKeyJwt

@@ -8,12 +8,14 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::provider::client::{DpopState, OAuthClient};
-use crate::provider::client_assertion::PrivateKeyJwt;
-use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
+use crate::provider::client::OAuthClient;
+use crate::provider::client_auth::ClientAuthMethod;
+use crate::provider::client_settings::{
+    client_settings_builders, ClientSettings, HasClientSettings, ProviderFacts,
+};
 use crate::provider::discovery::{self, ProviderMetadata};
 use crate::provider::dpop::{DpopConfig, DpopKey};
-use crate::provider::http::{check_endpoint_url, HttpClient, HttpConfig};
+use crate::provider::http::check_endpoint_url;
 use crate::provider::id_token::{
     algorithm_allow_list, Expected, ExpectedIssuer, IdTokenClaims, IdTokenSettings,
     IdTokenValidator, TENANT_PLACEHOLDER,
@@ -23,9 +25,8 @@ use crate::provider::iss_check::check_response_iss;
 use crate::provider::jwks::{JwksCache, DEFAULT_MAX_AGE, DEFAULT_MIN_REFETCH_INTERVAL};
 use crate::provider::offline_access::{scopes_with_offline_access, OfflineAccess};
 use crate::provider::par::{no_par_endpoint, ParPolicy};
-use crate::provider::profile::{ProfileSettings, SecurityProfile, FAPI2_ALGORITHMS};
+use crate::provider::profile::FAPI2_ALGORITHMS;
 use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
-use crate::secret::Secret;
 use crate::token::TokenSet;
 
 /// Endpoints that replace (or stand in for) the discovered ones.
@@ -78,49 +79,48 @@ pub struct OidcConfig {
     pub name: String,
     /// The issuer; discovery must return exactly this `issuer`.
     pub issuer: String,
-    /// The client id.
-    pub client_id: String,
-    /// The client secret; `None` for a public client.
-    pub client_secret: Option<Secret>,
-    /// How to authenticate; `None` picks from discovery
-    /// (`client_secret_basic` first) when there is a secret.
-    pub client_auth: Option<ClientAuthMethod>,
-    /// Scopes requested in the authorization URL.
-    pub scopes: Vec<String>,
+    /// The client settings every provider configuration shares (client
+    /// id and secret, scopes, resources, authorization parameters, HTTP,
+    /// `private_key_jwt`, PAR policy, profile, DPoP); their fields also
+    /// read and write directly on the configuration (`cfg.scopes`). With
+    /// a secret and no `client_auth`, the method is picked from discovery
+    /// (`client_secret_basic` first).
+    pub client: ClientSettings,
     /// Whether `offline_access` is added when discovery lists it (default
     /// [`OfflineAccess::WhenListed`]; see [`offline_access`](super::offline_access)).
     pub offline_access: OfflineAccess,
-    /// RFC 8707 resource indicators sent with authorization, code-exchange
-    /// and refresh requests (absolute URIs without a fragment).
-    pub resources: Vec<String>,
     /// Endpoints used instead of the discovered ones.
     pub endpoints: EndpointOverrides,
-    /// Parameters added to every authorization URL (a request's extra
-    /// parameters override them).
-    pub authorize_params: Vec<(String, String)>,
     /// Validate ID tokens after code exchange and refresh (default on).
     pub require_id_token_validation: bool,
     /// ID-token validation knobs.
     pub id_token: IdTokenSettings,
     /// A tenant placeholder in the issuer (Microsoft multi-tenant).
     pub tenant_issuer: Option<TenantIssuer>,
-    /// Timeouts and limits.
-    pub http: HttpConfig,
     /// Shortest time between JWKS refetches for unknown `kid`s.
     pub jwks_min_refetch_interval: Duration,
     /// How long fetched JWKS keys are trusted before the key set is
     /// fetched again, so a key the provider withdraws stops verifying.
     pub jwks_max_age: Duration,
-    /// `private_key_jwt` client authentication (RFC 7523); when set, every
-    /// request that authenticates the client sends a signed assertion.
-    pub private_key_jwt: Option<PrivateKeyJwt>,
-    /// When authorization requests are pushed (RFC 9126).
-    pub par: ParPolicy,
-    /// The security profile whose rules the provider enforces.
-    pub profile: SecurityProfile,
-    /// DPoP (RFC 9449): sender-constrained tokens, `None` (off) by default.
-    /// See [`with_dpop`](Self::with_dpop).
-    pub dpop: Option<DpopConfig>,
+}
+
+impl std::ops::Deref for OidcConfig {
+    type Target = ClientSettings;
+    fn deref(&self) -> &ClientSettings {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for OidcConfig {
+    fn deref_mut(&mut self) -> &mut ClientSettings {
+        &mut self.client
+    }
+}
+
+impl HasClientSettings for OidcConfig {
+    fn client_settings_mut(&mut self) -> &mut ClientSettings {
+        &mut self.client
+    }
 }
 
 impl OidcConfig {
@@ -129,32 +129,20 @@ impl OidcConfig {
         OidcConfig {
             name: "oidc".to_owned(),
             issuer: issuer.to_owned(),
-            client_id: client_id.to_owned(),
-            client_secret: None,
-            client_auth: None,
-            scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+            client: ClientSettings::new(client_id).with_scopes(["openid", "email", "profile"]),
             offline_access: OfflineAccess::default(),
-            resources: Vec::new(),
             endpoints: EndpointOverrides::default(),
-            authorize_params: Vec::new(),
             require_id_token_validation: true,
             id_token: IdTokenSettings::default(),
             tenant_issuer: None,
-            http: HttpConfig::default(),
             jwks_min_refetch_interval: DEFAULT_MIN_REFETCH_INTERVAL,
             jwks_max_age: DEFAULT_MAX_AGE,
-            private_key_jwt: None,
-            par: ParPolicy::WhenRequired,
-            profile: SecurityProfile::Default,
-            dpop: None,
         }
     }
 
-    /// Authenticates the client with `private_key_jwt` (RFC 7523).
-    pub fn with_private_key_jwt(mut self, key: PrivateKeyJwt) -> Self {
-        self.private_key_jwt = Some(key);
-        self
-    }
+    client_settings_builders!(
+        "let cfg = oauthkit::provider::OidcConfig::new(\"https://idp.example\", \"app\")"
+    );
 
     /// Sets when authorization requests are pushed (RFC 9126).
     ///
@@ -164,55 +152,7 @@ impl OidcConfig {
     /// assert_eq!(cfg.par, ParPolicy::Always);
     /// ```
     pub fn with_par(mut self, par: ParPolicy) -> Self {
-        self.par = par;
-        self
-    }
-
-    /// Sets the security profile.
-    pub fn with_profile(mut self, profile: SecurityProfile) -> Self {
-        self.profile = profile;
-        self
-    }
-
-    /// Turns DPoP (RFC 9449) on: every sign-in gets its own key, every
-    /// token, userinfo and revocation request a proof, and the tokens are
-    /// bound to the key (kept in [`TokenSet::dpop_key`]). See `docs/dpop.md`.
-    ///
-    /// ```
-    /// use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
-    /// use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig};
-    /// let cfg = OidcConfig::new("https://idp.example", "my-client")
-    ///     .with_dpop(DpopConfig::new().with_algorithm(DpopAlgorithm::Es256));
-    /// let p = OidcProvider::new(cfg)?;
-    /// assert_eq!(p.dpop().unwrap().algorithm(), DpopAlgorithm::Es256);
-    /// # Ok::<(), oauthkit::Error>(())
-    /// ```
-    pub fn with_dpop(mut self, dpop: DpopConfig) -> Self {
-        self.dpop = Some(dpop);
-        self
-    }
-
-    /// Sets the client secret (an empty string means none).
-    pub fn with_client_secret(mut self, secret: impl Into<Secret>) -> Self {
-        let s: Secret = secret.into();
-        self.client_secret = (!s.is_empty()).then_some(s);
-        self
-    }
-
-    /// Adds an RFC 8707 resource indicator to authorization, code-exchange
-    /// and refresh requests.
-    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
-        self.resources.push(resource.into());
-        self
-    }
-
-    /// Sets the scopes.
-    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self.client.par = par;
         self
     }
 }
@@ -252,16 +192,19 @@ enum Endpoint {
 
 impl OidcProvider {
     /// Checks the configuration and builds the provider (no I/O).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidArgument`] when the client id is empty, a
+    ///   resource is not an absolute URI without a fragment, the issuer or
+    ///   an endpoint override is neither `https` nor `http` on loopback,
+    ///   the ID-token algorithm allow-list is empty or names an algorithm
+    ///   oauthkit does not verify, or `client_auth` is `private_key_jwt`
+    ///   without a usable key.
+    /// - [`Error::SecurityProfile`] when the settings break a rule of the
+    ///   configured [`profile`](ClientSettings::profile).
     pub fn new(mut config: OidcConfig) -> Result<Self> {
-        if config.client_id.is_empty() {
-            return Err(Error::InvalidArgument(format!(
-                "{}: client_id is empty",
-                config.name
-            )));
-        }
-        for r in &config.resources {
-            crate::provider::client_credentials::check_resource(r)?;
-        }
+        config.client.check_client(&config.name)?;
         check_endpoint_url("issuer", &config.issuer)?;
         let o = &config.endpoints;
         for (what, url) in [
@@ -284,41 +227,21 @@ impl OidcProvider {
         if let Some(list) = &config.id_token.allowed_algorithms {
             algorithm_allow_list(list, true)?;
         }
-        crate::provider::client_assertion::check_configured(
+        config.client.check_authentication(
             &config.name,
-            config.client_auth,
-            config.private_key_jwt.as_ref(),
+            ProviderFacts {
+                // discovery names it, or the first request fails with a
+                // typed error naming PAR
+                has_par_endpoint_or_discovery: true,
+                id_token_algorithms: config.id_token.allowed_algorithms.as_deref(),
+                has_issuer: true,
+            },
         )?;
-        config.profile.check_settings(&ProfileSettings {
-            provider: &config.name,
-            has_secret: config.client_secret.is_some(),
-            client_auth: config.client_auth,
-            private_key_jwt: config.private_key_jwt.as_ref(),
-            sender_constrained: config.dpop.is_some(),
-            par: config.par,
-            // discovery names it, or the first request fails with a typed
-            // error naming PAR
-            has_par_endpoint_or_discovery: true,
-            id_token_algorithms: config.id_token.allowed_algorithms.as_deref(),
-            has_issuer: true,
-            authorize_params: &config.authorize_params,
-        })?;
         if config.profile.is_fapi2() && config.id_token.allowed_algorithms.is_none() {
             config.id_token.allowed_algorithms =
                 Some(FAPI2_ALGORITHMS.iter().map(|a| a.to_string()).collect());
         }
-        let client = OAuthClient {
-            http: HttpClient::new(config.http.clone()).with_secret(config.client_secret.as_ref()),
-            creds: ClientCredentials {
-                client_id: config.client_id.clone(),
-                client_secret: config.client_secret.clone(),
-                private_key_jwt: config.private_key_jwt.clone(),
-                assertion_audience: config.issuer.clone(),
-            },
-            scopes: config.scopes.clone(),
-            resources: config.resources.clone(),
-            dpop: DpopState::new(config.dpop),
-        };
+        let client = config.client.oauth_client(config.issuer.clone());
         Ok(OidcProvider {
             config,
             client,
@@ -332,7 +255,19 @@ impl OidcProvider {
         &self.config
     }
 
-    /// Runs discovery now (or returns the cached result).
+    /// Runs discovery now (or returns the cached result); a failed
+    /// discovery is tried again on the next call.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Http`] when the server cannot be reached, answers with
+    ///   an error status, or the document is too large or not provider
+    ///   metadata.
+    /// - [`Error::Authentication`] when the document's `issuer` is not
+    ///   the configured one (a mix-up).
+    /// - [`Error::InvalidArgument`] when its `jwks_uri` is neither
+    ///   `https` nor `http` on loopback, or it lists no ID-token signing
+    ///   algorithm oauthkit verifies.
     pub fn discover(&self) -> Result<ProviderMetadata> {
         Ok(self.discovered()?.metadata.clone())
     }
@@ -354,6 +289,15 @@ impl OidcProvider {
     /// Validates an ID token of this provider (signature, `iss`, `aud`,
     /// `azp`, times, `nonce` when given, `at_hash` when the token has one
     /// and `access_token` is given).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::IdToken`] when the token fails a check (its
+    ///   [`IdTokenError`](crate::error::IdTokenError) says which), or the
+    ///   provider has no `jwks_uri`.
+    /// - Discovery's errors ([`discover`](Self::discover)) when discovery
+    ///   has not run yet and fails, and [`Error::Http`] when the key set
+    ///   cannot be fetched.
     pub fn validate_id_token(
         &self,
         id_token: &str,
@@ -728,7 +672,7 @@ impl Provider for OidcProvider {
     }
 
     /// Pushes the request first (RFC 9126) when discovery requires it,
-    /// the profile does, or [`OidcConfig::par`] says always.
+    /// the profile does, or [`ClientSettings::par`] says always.
     fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String> {
         self.guard(&[], || {
             self.config

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::provider::client_assertion::PrivateKeyJwt;
+use crate::provider::client_settings::ClientSettings;
 use crate::provider::dpop::{DpopAlgorithm, DpopConfig};
 use crate::provider::http::{HttpConfig, HttpProxy};
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
@@ -222,11 +223,34 @@ impl ProviderSettings {
 
     /// Reads the `OAUTHKIT_*` environment variables. Empty values count as
     /// unset.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_lookup`](Self::from_lookup).
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
     /// Like [`from_env`](Self::from_env) with another source of variables.
+    ///
+    /// ```
+    /// use oauthkit::provider::ProviderSettings;
+    /// let s = ProviderSettings::from_lookup(|k| match k {
+    ///     "OAUTHKIT_PROVIDER" => Some("google".into()),
+    ///     "OAUTHKIT_CLIENT_ID" => Some("id.apps.googleusercontent.com".into()),
+    ///     _ => None,
+    /// })?;
+    /// assert_eq!(s.client_id, "id.apps.googleusercontent.com");
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] naming the variable when
+    /// `OAUTHKIT_PROVIDER` or `OAUTHKIT_CLIENT_ID` is not set, or a value
+    /// does not parse (an unknown provider, trust store, PAR policy,
+    /// security profile, DPoP or key algorithm, a timeout that is not a
+    /// number of seconds).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let get = |k: &str| {
             lookup(k)
@@ -294,6 +318,19 @@ impl ProviderSettings {
     /// environment variable, and settings the chosen provider would
     /// silently ignore (a tenant for Google, a token URL for GitHub) are
     /// refused by name too.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidArgument`] naming the setting and its variable:
+    ///   a missing client id, issuer, authorization or token URL; a
+    ///   setting the chosen provider would ignore; both `private_key` and
+    ///   `private_key_file`; a key or CA bundle that is not usable; and
+    ///   whatever [`OidcProvider::new`] or [`OAuth2Provider::new`] refuse
+    ///   (an endpoint that is neither `https` nor `http` on loopback, ...).
+    /// - [`Error::SecurityProfile`] when the settings break the chosen
+    ///   security profile's rules.
+    /// - [`Error::Io`] when `private_key_file` or `ca_file` cannot be
+    ///   read.
     pub fn build(&self) -> Result<Box<dyn Provider>> {
         if self.client_id.trim().is_empty() {
             return Err(missing("client_id", "OAUTHKIT_CLIENT_ID", self.provider));
@@ -303,7 +340,7 @@ impl ProviderSettings {
         Ok(match self.provider {
             ProviderKind::Google => {
                 let mut c = google::config(&self.client_id)?;
-                self.apply_oidc(&mut c, secret)?;
+                self.apply_client(&mut c.client, secret)?;
                 Box::new(OidcProvider::new(c)?)
             }
             ProviderKind::Microsoft => {
@@ -314,7 +351,7 @@ impl ProviderSettings {
                         .unwrap_or(microsoft::DEFAULT_TENANT),
                     &self.client_id,
                 )?;
-                self.apply_oidc(&mut c, secret)?;
+                self.apply_client(&mut c.client, secret)?;
                 Box::new(OidcProvider::new(c)?)
             }
             ProviderKind::Oidc => {
@@ -323,7 +360,7 @@ impl ProviderSettings {
                     .as_deref()
                     .ok_or_else(|| missing("issuer_url", "OAUTHKIT_ISSUER_URL", self.provider))?;
                 let mut c = OidcConfig::new(issuer, &self.client_id);
-                self.apply_oidc(&mut c, secret)?;
+                self.apply_client(&mut c.client, secret)?;
                 let e = &mut c.endpoints;
                 e.pushed_authorization_request = self.par_url.clone();
                 e.authorization = self.authorize_url.clone();
@@ -334,7 +371,7 @@ impl ProviderSettings {
             }
             ProviderKind::GitHub => {
                 let mut c = github::config(&self.client_id)?;
-                self.apply_oauth2(&mut c, secret)?;
+                self.apply_client(&mut c.client, secret)?;
                 Box::new(OAuth2Provider::new(c)?)
             }
             ProviderKind::Custom => {
@@ -346,7 +383,7 @@ impl ProviderSettings {
                     .as_deref()
                     .ok_or_else(|| missing("token_url", "OAUTHKIT_TOKEN_URL", self.provider))?;
                 let mut c = OAuth2Config::new("custom", &self.client_id, authorize, token);
-                self.apply_oauth2(&mut c, secret)?;
+                self.apply_client(&mut c.client, secret)?;
                 c.userinfo_url = self.userinfo_url.clone();
                 c.revocation = match &self.revocation_url {
                     Some(u) => Revocation::Rfc7009(u.clone()),
@@ -405,19 +442,8 @@ impl ProviderSettings {
         )))
     }
 
-    fn apply_oidc(&self, c: &mut OidcConfig, secret: Option<Secret>) -> Result<()> {
-        c.client_secret = secret;
-        c.dpop = self.dpop.or(c.dpop);
-        if let Some(s) = &self.scopes {
-            c.scopes = s.clone();
-        }
-        c.private_key_jwt = self.private_key_jwt()?;
-        c.par = self.par.unwrap_or(c.par);
-        c.profile = self.security_profile.unwrap_or(c.profile);
-        self.apply_tls(&mut c.http)
-    }
-
-    fn apply_oauth2(&self, c: &mut OAuth2Config, secret: Option<Secret>) -> Result<()> {
+    /// Sets the client settings both kinds of configuration share.
+    fn apply_client(&self, c: &mut ClientSettings, secret: Option<Secret>) -> Result<()> {
         c.client_secret = secret;
         c.dpop = self.dpop.or(c.dpop);
         if let Some(s) = &self.scopes {

@@ -33,14 +33,17 @@ pub fn sign_in(
     key: &str,
 ) -> oauthkit::TokenSet {
     use oauthkit::dev_provider::HeadlessBrowser;
-    use oauthkit::flow::{AuthFlowManager, WindowConfig};
-    let flow = AuthFlowManager::new(provider.clone(), Some(store), None).with_token_key(key);
-    let open = |url: &str, _: &WindowConfig| -> oauthkit::Result<()> {
+    use oauthkit::flow::{AuthFlowManager, NativeOptions};
+    let flow = AuthFlowManager::builder(provider.clone())
+        .store(store)
+        .build()
+        .with_token_key(key);
+    let open = |url: &str| -> oauthkit::Result<()> {
         let url = url.to_string();
         std::thread::spawn(move || HeadlessBrowser::approve(&url).expect("headless approve"));
         Ok(())
     };
-    flow.run_native(Some(&open), None, None)
+    flow.run_native(NativeOptions::new().open_browser(open))
         .expect("sign-in")
         .tokens
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 use oauthkit::flow::{
-    AuthFlowManager, CallbackMode, CallbackServerOptions, PortChoice, RedirectHost, WindowConfig,
+    AuthFlowManager, CallbackMode, CallbackServerOptions, NativeOptions, PortChoice, RedirectHost,
 };
 use oauthkit::Error;
 
@@ -73,16 +73,18 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> oauthkit::Result<i32> {
     if let Some(path) = &profile.file.callback_path {
         options = options.path(path.clone());
     }
-    let mut flow = AuthFlowManager::new(provider, Some(opened.store.clone()), None)
-        .with_token_key(profile.token_key())
-        .with_auth_timeout(Duration::from_secs(timeout))
-        .with_callback_options(options);
+    let mut builder = AuthFlowManager::builder(provider)
+        .store(opened.store.clone())
+        .token_key(profile.token_key())
+        .timeout(Duration::from_secs(timeout))
+        .callback_options(options);
     for (k, v) in &profile.file.extra_params {
-        flow = flow.with_extra_param(k, v);
+        builder = builder.extra_param(k, v);
     }
     if args.paste {
-        flow = flow.with_callback_mode(CallbackMode::ServerOrPaste);
+        builder = builder.callback_mode(CallbackMode::ServerOrPaste);
     }
+    let flow = builder.build();
     let cancel = flow.cancel_handle();
     interrupt::on_interrupt(move || cancel.cancel());
     let how = if args.no_browser || args.paste {
@@ -90,9 +92,9 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> oauthkit::Result<i32> {
     } else {
         Show::Open
     };
-    let open = |url: &str, _: &WindowConfig| browser::show(url, how);
+    let open = |url: &str| browser::show(url, how);
     eprintln!("Waiting up to {timeout} s for the browser (Ctrl-C cancels)...");
-    match flow.run_native(Some(&open), None, None) {
+    match flow.run_native(NativeOptions::new().open_browser(open)) {
         Ok(result) => {
             let who = identity(&result.user_info, &result.tokens);
             eprintln!(

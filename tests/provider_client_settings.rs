@@ -1,0 +1,153 @@
+//! The client settings `OAuth2Config` and `OidcConfig` share
+//! (`provider/client_settings.rs`): the same builders set the same fields,
+//! and the same build-time checks refuse the same bad settings in both,
+//! with the same error kind. No network I/O: building a provider does
+//! none.
+
+use oauthkit::provider::client_assertion::PrivateKeyJwt;
+use oauthkit::provider::dpop::DpopConfig;
+use oauthkit::provider::par::ParPolicy;
+use oauthkit::provider::profile::SecurityProfile;
+use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
+use oauthkit::provider::{
+    ClientAuthMethod, ClientSettings, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider,
+};
+use oauthkit::{Error, ErrorKind};
+
+fn oauth2() -> OAuth2Config {
+    OAuth2Config::new(
+        "custom",
+        "app",
+        "https://as.example/authorize",
+        "https://as.example/token",
+    )
+}
+
+fn oidc() -> OidcConfig {
+    OidcConfig::new("https://as.example", "app")
+}
+
+/// Applies one change to the shared part of both configurations.
+type Change = Box<dyn Fn(&mut ClientSettings)>;
+
+fn build_both(change: &Change) -> (Result<(), Error>, Result<(), Error>) {
+    let mut a = oauth2();
+    change(&mut a.client);
+    let mut b = oidc();
+    change(&mut b.client);
+    (
+        OAuth2Provider::new(a).map(drop),
+        OidcProvider::new(b).map(drop),
+    )
+}
+
+#[test]
+fn builders_set_the_same_shared_fields_on_both_configs() {
+    let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+    let a = oauth2()
+        .with_client_secret("s3cret")
+        .with_scopes(["read", "write"])
+        .with_resource("https://api.example/")
+        .with_profile(SecurityProfile::OAuth21)
+        .with_dpop(DpopConfig::new())
+        .with_private_key_jwt(PrivateKeyJwt::new(key.clone()))
+        .with_par("https://as.example/par", ParPolicy::Always);
+    let b = oidc()
+        .with_client_secret("s3cret")
+        .with_scopes(["read", "write"])
+        .with_resource("https://api.example/")
+        .with_profile(SecurityProfile::OAuth21)
+        .with_dpop(DpopConfig::new())
+        .with_private_key_jwt(PrivateKeyJwt::new(key))
+        .with_par(ParPolicy::Always);
+    for c in [&a.client, &b.client] {
+        assert_eq!(c.client_id, "app");
+        assert_eq!(c.client_secret.as_ref().unwrap().expose(), "s3cret");
+        assert_eq!(c.scopes, ["read", "write"]);
+        assert_eq!(c.resources, ["https://api.example/"]);
+        assert_eq!(c.profile, SecurityProfile::OAuth21);
+        assert!(c.dpop.is_some());
+        assert!(c.private_key_jwt.is_some());
+        assert_eq!(c.par, ParPolicy::Always);
+    }
+    // the fields read and write on the configs themselves as before
+    assert_eq!(a.scopes, a.client.scopes);
+    let mut b = b;
+    b.scopes.push("extra".into());
+    assert_eq!(b.client.scopes, ["read", "write", "extra"]);
+    // an empty secret means none, in both
+    assert!(oauth2().with_client_secret("").client_secret.is_none());
+    assert!(oidc().with_client_secret("").client_secret.is_none());
+    // the defaults: OIDC asks for openid email profile, OAuth 2.0 for nothing
+    assert!(oauth2().scopes.is_empty());
+    assert_eq!(oidc().scopes, ["openid", "email", "profile"]);
+}
+
+#[test]
+fn both_providers_refuse_the_same_bad_client_settings() {
+    let cases: Vec<(&str, Change, ErrorKind)> = vec![
+        (
+            "empty client id",
+            Box::new(|c| c.client_id.clear()),
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            "relative resource",
+            Box::new(|c| c.resources.push("api/v1".into())),
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            "resource with a fragment",
+            Box::new(|c| c.resources.push("https://api.example/#x".into())),
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            "private_key_jwt without a key",
+            Box::new(|c| c.client_auth = Some(ClientAuthMethod::PrivateKeyJwt)),
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            "FAPI 2.0 with a client secret and no DPoP",
+            Box::new(|c| {
+                c.profile = SecurityProfile::Fapi2;
+                c.client_secret = Some("s3cret".into());
+            }),
+            ErrorKind::InvalidArgument,
+        ),
+    ];
+    for (what, change, kind) in &cases {
+        let (a, b) = build_both(change);
+        let (a, b) = (a.unwrap_err(), b.unwrap_err());
+        assert_eq!(a.kind(), *kind, "{what}: OAuth2Provider: {a}");
+        assert_eq!(b.kind(), *kind, "{what}: OidcProvider: {b}");
+        // the secret never shows in what the check says
+        for e in [&a, &b] {
+            assert!(!e.to_string().contains("s3cret"), "{what}: {e}");
+            assert!(!format!("{e:?}").contains("s3cret"), "{what}: {e:?}");
+        }
+    }
+    // and the untouched settings build in both
+    let (a, b) = build_both(&(Box::new(|_: &mut ClientSettings| {}) as Change));
+    a.unwrap();
+    b.unwrap();
+}
+
+#[test]
+fn fapi2_refusals_are_the_profile_error_in_both() {
+    let change: Change = Box::new(|c| {
+        c.profile = SecurityProfile::Fapi2;
+        c.client_secret = Some("s3cret".into());
+    });
+    let (a, b) = build_both(&change);
+    for e in [a.unwrap_err(), b.unwrap_err()] {
+        assert!(matches!(e, Error::SecurityProfile { .. }), "{e:?}");
+    }
+}
+
+#[test]
+fn client_settings_debug_hides_the_secret() {
+    let c = ClientSettings::new("app").with_client_secret("s3cret-value");
+    assert!(!format!("{c:?}").contains("s3cret-value"));
+    let o = oidc().with_client_secret("s3cret-value");
+    assert!(!format!("{o:?}").contains("s3cret-value"));
+}
