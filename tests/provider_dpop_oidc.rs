@@ -498,22 +498,13 @@ fn deploy_mode_signs_in_with_dpop_bound_tokens() {
     let idp = NodeIdp::start();
     let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
     let store = Arc::new(MemoryStore::new());
-    let server = deploy_server(provider, store.clone());
-    let base = server.base_url().to_string();
-    let mut browser = support::interactions::Browser::new(&base);
-    let login = browser.get(&format!("{base}/auth/login"));
-    assert_eq!(login.status, 302, "{}", login.body);
-    let at_idp = login.location.expect("redirect to the provider");
+    let (at_idp, _) = support::interactions::deploy_sign_in(provider, store.clone(), "dana");
     let jkt = url::Url::parse(&at_idp)
         .unwrap()
         .query_pairs()
         .find(|(k, _)| k == "dpop_jkt")
         .map(|(_, v)| v.into_owned())
         .expect("the authorization request binds the code to a key (dpop_jkt)");
-    let redirect =
-        support::interactions::sign_in(&at_idp, &format!("{base}/auth/callback"), "dana");
-    let done = browser.get(&redirect.url);
-    assert_eq!(done.status, 302, "{}", done.body);
 
     let stored = store.load("dana").unwrap().expect("stored under sub");
     assert_eq!(stored.token_type, "DPoP");

@@ -173,7 +173,6 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
 /// the stored tokens are DPoP-bound with their key.
 #[test]
 fn fapi2_deploy_mode_signs_in_end_to_end() {
-    use oauthkit::flow::{DeployHandler, DeployOptions, DeployServer};
     use oauthkit::store::MemoryStore;
     use oauthkit::TokenStore;
     use std::sync::Arc;
@@ -185,27 +184,15 @@ fn fapi2_deploy_mode_signs_in_end_to_end() {
         .with_dpop(DpopConfig::new());
     let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
     let store = Arc::new(MemoryStore::new());
-    let for_server: Arc<dyn TokenStore> = store.clone();
-    let server = DeployServer::start("127.0.0.1:0".parse().unwrap(), move |base| {
-        DeployHandler::new(provider, for_server, DeployOptions::new(base))
-    })
-    .unwrap();
-    let base = server.base_url().to_string();
-    let mut browser = support::interactions::Browser::new(&base);
-    let login = browser.get(&format!("{base}/auth/login"));
-    assert_eq!(login.status, 302, "{}", login.body);
-    let at_idp = login.location.expect("redirect to the provider");
+    let (at_idp, redirect) =
+        support::interactions::deploy_sign_in(provider, store.clone(), "fiona");
     let names: Vec<String> = url::Url::parse(&at_idp)
         .unwrap()
         .query_pairs()
         .map(|(k, _)| k.into_owned())
         .collect();
     assert_eq!(names, ["client_id", "request_uri"], "{at_idp}");
-    let redirect =
-        support::interactions::sign_in(&at_idp, &format!("{base}/auth/callback"), "fiona");
     assert!(redirect.param("iss").is_some(), "RFC 9207 iss");
-    let done = browser.get(&redirect.url);
-    assert_eq!(done.status, 302, "{}", done.body);
     let stored = store.load("fiona").unwrap().expect("stored under sub");
     assert!(
         stored.token_type.eq_ignore_ascii_case("DPoP"),

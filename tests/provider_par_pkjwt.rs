@@ -309,30 +309,14 @@ fn jwt_bearer_grant_with_assertions_oauthkit_signs() {
 /// sign-in for the client that requires PAR.
 #[test]
 fn deploy_mode_signs_in_through_par() {
-    use oauthkit::flow::{DeployHandler, DeployOptions, DeployServer};
     let idp = NodeIdp::start();
     let cfg = OidcConfig::new(&idp.issuer, &idp.client("par"))
         .with_scopes(["openid", "offline_access"])
         .with_par(ParPolicy::Always);
     let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
     let store = Arc::new(MemoryStore::new());
-    let s2: Arc<dyn TokenStore> = store.clone();
-    let server = DeployServer::start("127.0.0.1:0".parse().unwrap(), move |base| {
-        DeployHandler::new(provider, s2, DeployOptions::new(base))
-    })
-    .unwrap();
-    let base = server.base_url().to_string();
-    let mut browser = support::interactions::Browser::new(&base);
-    let login = browser.get(&format!("{base}/auth/login"));
-    assert_eq!(login.status, 302, "{}", login.body);
-    let at_idp = login.location.expect("redirect to the provider");
+    let (at_idp, _) = support::interactions::deploy_sign_in(provider, store.clone(), "dora");
     assert_eq!(query_names(&at_idp), ["client_id", "request_uri"]);
-    // the provider's pages with their own cookie jar (relative redirects
-    // resolve against the provider's origin)
-    let redirect =
-        support::interactions::sign_in(&at_idp, &format!("{base}/auth/callback"), "dora");
-    let done = browser.get(&redirect.url);
-    assert_eq!(done.status, 302, "{}", done.body);
     let stored = store.load("dora").unwrap().expect("stored under sub");
     assert!(stored.id_token.is_some());
 }

@@ -20,7 +20,7 @@ use crate::provider::{random, AuthorizeRequest, Pkce, Provider};
 use crate::store::TokenStore;
 use crate::token::TokenSet;
 
-/// The default time allowed for the user to sign in (pywry's default).
+/// The default time allowed for the user to sign in.
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How the authorization response reaches the flow.
@@ -47,8 +47,8 @@ pub struct AuthFlowResult {
     pub key: String,
 }
 
-/// Runs sign-ins against one provider and stores the result (pywry's
-/// `AuthFlowManager`, blocking).
+/// Runs sign-ins against one provider and stores the result, blocking
+/// until each is done.
 ///
 /// ```no_run
 /// use std::time::Duration;

@@ -157,7 +157,7 @@ pub struct ProviderSettings {
     /// `oauth2.1`, `fapi2`).
     pub security_profile: Option<SecurityProfile>,
     /// DPoP (`OAUTHKIT_DPOP`: `ES256`, `EdDSA`, `RS256`, `PS256`, or `on`
-    /// for ES256; `off` or unset: no DPoP). See `docs/dpop.md`.
+    /// for ES256; `off` or unset: no DPoP). See [`crate::provider::dpop`].
     pub dpop: Option<DpopConfig>,
 }
 

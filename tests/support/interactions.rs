@@ -127,6 +127,32 @@ pub fn form_of(html: &str) -> Option<(String, Vec<(String, String)>)> {
 /// Follows `authorize_url` as user `login`, logging in and consenting,
 /// until the provider redirects to `redirect_uri`. Panics on anything
 /// unexpected, with the page it got.
+/// Signs `login` in through deploy mode's routes for `provider`, which
+/// store the tokens in `store`: `/auth/login` (a redirect to the
+/// provider), the provider's pages, then the callback (a redirect once
+/// signed in). Returns the URL the browser was sent to at the provider and
+/// the provider's redirect back.
+pub fn deploy_sign_in(
+    provider: std::sync::Arc<dyn oauthkit::provider::Provider>,
+    store: std::sync::Arc<dyn oauthkit::TokenStore>,
+    login: &str,
+) -> (String, Redirect) {
+    use oauthkit::flow::{DeployHandler, DeployOptions, DeployServer};
+    let server = DeployServer::start("127.0.0.1:0".parse().unwrap(), move |base| {
+        DeployHandler::new(provider, store, DeployOptions::new(base))
+    })
+    .unwrap();
+    let base = server.base_url().to_string();
+    let mut browser = Browser::new(&base);
+    let start = browser.get(&format!("{base}/auth/login"));
+    assert_eq!(start.status, 302, "{}", start.body);
+    let at_idp = start.location.expect("a redirect to the provider");
+    let redirect = sign_in(&at_idp, &format!("{base}/auth/callback"), login);
+    let done = browser.get(&redirect.url);
+    assert_eq!(done.status, 302, "{}", done.body);
+    (at_idp, redirect)
+}
+
 pub fn sign_in(authorize_url: &str, redirect_uri: &str, login: &str) -> Redirect {
     let mut browser = Browser::new(authorize_url);
     sign_in_with(&mut browser, authorize_url, redirect_uri, login)
