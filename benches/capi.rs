@@ -30,7 +30,7 @@ fn token() -> TokenSet {
 
 /// Opens `spec` twice: once through the C ABI, once from Rust, with the
 /// same token set saved under "alice" in each.
-fn open_both(spec: &str) -> (*mut OakStore, Box<dyn oauthkit::TokenStore>) {
+fn open_both(spec: &str) -> (*mut OakStore, std::sync::Arc<dyn oauthkit::TokenStore>) {
     let rust = oauthkit::store::open(spec).unwrap();
     rust.save("alice", &token()).unwrap();
     let mut c_store = ptr::null_mut();

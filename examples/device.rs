@@ -46,8 +46,8 @@ fn main() -> ExitCode {
 }
 
 fn run() -> oauthkit::Result<()> {
-    let provider: Arc<dyn Provider> = Arc::from(ProviderSettings::from_env()?.build()?);
-    let store: Arc<dyn TokenStore> = Arc::from(store::open_default()?);
+    let provider: Arc<dyn Provider> = ProviderSettings::from_env()?.build()?;
+    let store: Arc<dyn TokenStore> = store::open_default()?;
     let flow = DeviceFlow::new(provider.clone())
         .with_store(store)
         .on_poll(|s| {

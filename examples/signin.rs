@@ -56,7 +56,7 @@ fn run() -> oauthkit::Result<()> {
                         .display()
                 ),
             }
-            Arc::from(s)
+            s
         }
         // No OS keyring here (a headless machine, or a build without the
         // `keyring` feature): oauthkit refuses to write plain text unless
@@ -69,7 +69,7 @@ fn run() -> oauthkit::Result<()> {
                 "This demo keeps the dev provider's throwaway tokens in PLAIN TEXT at {}",
                 default.path()?.display()
             );
-            Arc::from(default.allow_plain_text(true).open()?.store)
+            default.allow_plain_text(true).open()?.store
         }
         Err(e) => return Err(e),
     };

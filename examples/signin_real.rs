@@ -37,8 +37,8 @@ fn main() -> ExitCode {
 
 fn run() -> oauthkit::Result<()> {
     let settings = ProviderSettings::from_env()?;
-    let provider: Arc<dyn Provider> = Arc::from(settings.build()?);
-    let store: Arc<dyn TokenStore> = Arc::from(store::open_default()?);
+    let provider: Arc<dyn Provider> = settings.build()?;
+    let store: Arc<dyn TokenStore> = store::open_default()?;
     let mut callback = CallbackServerOptions::new();
     if let Ok(p) = std::env::var("OAUTHKIT_CALLBACK_PORT") {
         let port = p.parse().map_err(|_| {

@@ -80,7 +80,7 @@ impl Env {
         self.cmd(args).output().expect("run oauthkit")
     }
 
-    fn store(&self) -> Box<dyn TokenStore> {
+    fn store(&self) -> std::sync::Arc<dyn TokenStore> {
         oauthkit::store::open(&format!("file:{}", self.tokens_file().display())).unwrap()
     }
 

@@ -57,7 +57,7 @@ impl Env {
         self.dir.path().join("cookies.json")
     }
 
-    fn store(&self) -> Box<dyn TokenStore> {
+    fn store(&self) -> std::sync::Arc<dyn TokenStore> {
         oauthkit::store::open(&format!("file:{}", self.tokens_file().display())).unwrap()
     }
 

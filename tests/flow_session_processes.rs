@@ -57,7 +57,7 @@ fn one_refresh_across_processes(spec: &str, dir: &Path) {
             .rotate_refresh_tokens(true)
             .token_delay(Duration::from_millis(200)),
     );
-    let shared: Arc<dyn TokenStore> = Arc::from(store::open(spec).unwrap());
+    let shared: Arc<dyn TokenStore> = store::open(spec).unwrap();
     let first = sign_in(&provider, shared.clone(), "alice");
     expire(&*shared, "alice");
     let go = dir.join(format!("go-{}", spec.len()));
@@ -108,7 +108,7 @@ fn child(args: &[String]) {
     let [spec, issuer, client_id, key, go] = args else {
         panic!("usage: child SPEC ISSUER CLIENT_ID KEY GO_FILE");
     };
-    let store: Arc<dyn TokenStore> = Arc::from(store::open(spec).unwrap());
+    let store: Arc<dyn TokenStore> = store::open(spec).unwrap();
     let sessions = SessionManager::new(client_for(issuer, client_id), store);
     let until = Instant::now() + Duration::from_secs(20);
     while !Path::new(go).exists() {

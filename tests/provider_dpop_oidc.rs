@@ -423,7 +423,7 @@ fn child_refreshes_from_the_shared_store() {
         parts.next().unwrap(),
         parts.next().unwrap(),
     );
-    let store: Arc<dyn TokenStore> = Arc::from(oauthkit::store::open(spec).unwrap());
+    let store: Arc<dyn TokenStore> = oauthkit::store::open(spec).unwrap();
     let provider = OidcProvider::new(
         OidcConfig::new(issuer, client)
             .with_scopes(SCOPES)

@@ -581,7 +581,7 @@ fn settings_from_a_struct() {
 }
 
 #[track_caller]
-fn assert_names(r: oauthkit::Result<Box<dyn Provider>>, words: &[&str]) {
+fn assert_names(r: oauthkit::Result<std::sync::Arc<dyn Provider>>, words: &[&str]) {
     let e = r.err().expect("must fail");
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     for w in words {

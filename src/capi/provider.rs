@@ -69,7 +69,7 @@ unsafe fn from_settings(
         settings.scopes = opt_str_arg(scopes, "scopes")?
             .map(|s| s.split_whitespace().map(str::to_owned).collect());
         more(&mut settings)?;
-        *out_provider = OakProvider::into_raw(Arc::from(settings.build()?));
+        *out_provider = OakProvider::into_raw(settings.build()?);
         Ok(())
     })
 }
@@ -171,7 +171,7 @@ pub unsafe extern "C" fn oak_provider_github(
 pub unsafe extern "C" fn oak_provider_from_env(out_provider: *mut *mut OakProvider) -> OakStatus {
     call(out(out_provider, "out_provider"), |out_provider| {
         let out_provider = out_provider.get()?;
-        *out_provider = OakProvider::into_raw(Arc::from(ProviderSettings::from_env()?.build()?));
+        *out_provider = OakProvider::into_raw(ProviderSettings::from_env()?.build()?);
         Ok(())
     })
 }

@@ -2,7 +2,6 @@
 //! no discovery, no ID token) with explicit endpoints, for C programs.
 
 use std::ffi::c_char;
-use std::sync::Arc;
 
 use super::boundary::{call, opt_str_arg, out, str_arg, OakStatus};
 use super::provider::OakProvider;
@@ -46,7 +45,7 @@ pub unsafe extern "C" fn oak_provider_oauth2(
                 .map(str::to_owned)
                 .collect(),
         );
-        *out_provider = OakProvider::into_raw(Arc::from(s.build()?));
+        *out_provider = OakProvider::into_raw(s.build()?);
         Ok(())
     })
 }

@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::ffi::c_char;
-use std::sync::Arc;
 
 use super::boundary::{call, opt_str_arg, out, str_arg, OakStatus};
 use super::provider::OakProvider;
@@ -34,7 +33,7 @@ pub unsafe extern "C" fn oak_provider_from_settings(
         let out_provider = out_provider.get()?;
         let pairs = pairs(names, values, count)?;
         let settings = ProviderSettings::from_lookup(|k| pairs.get(k).cloned())?;
-        *out_provider = OakProvider::into_raw(Arc::from(settings.build()?));
+        *out_provider = OakProvider::into_raw(settings.build()?);
         Ok(())
     })
 }

@@ -44,7 +44,7 @@ pub unsafe extern "C" fn oak_store_open(
 ) -> OakStatus {
     call(out(out_store, "out_store"), |out_store| {
         let out_store = out_store.get()?;
-        *out_store = OakStore::into_raw(store::open(str_arg(spec, "spec")?)?);
+        *out_store = new_handle(OakStore(store::open(str_arg(spec, "spec")?)?));
         Ok(())
     })
 }
@@ -56,7 +56,7 @@ pub unsafe extern "C" fn oak_store_open(
 pub unsafe extern "C" fn oak_store_open_default(out_store: *mut *mut OakStore) -> OakStatus {
     call(out(out_store, "out_store"), |out_store| {
         let out_store = out_store.get()?;
-        *out_store = OakStore::into_raw(store::open_default()?);
+        *out_store = new_handle(OakStore(store::open_default()?));
         Ok(())
     })
 }

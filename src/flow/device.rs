@@ -193,7 +193,7 @@ impl DeviceCancelHandle {
 /// use oauthkit::provider::{microsoft, Provider};
 ///
 /// let provider: Arc<dyn Provider> = Arc::new(microsoft::provider("common", "app-id")?);
-/// let store: Arc<dyn oauthkit::TokenStore> = Arc::from(oauthkit::store::open_default()?);
+/// let store: Arc<dyn oauthkit::TokenStore> = oauthkit::store::open_default()?;
 /// let result = DeviceFlow::new(provider)
 ///     .with_store(store)
 ///     .with_scopes(["openid", "offline_access", "User.Read"])

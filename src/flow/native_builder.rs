@@ -9,7 +9,7 @@
 //!
 //! let provider: Arc<dyn Provider> =
 //!     Arc::new(OidcProvider::new(OidcConfig::new("https://idp.example", "my-app"))?);
-//! let sessions = Arc::new(SessionManager::new(provider.clone(), Arc::from(oauthkit::store::open("memory:")?)));
+//! let sessions = Arc::new(SessionManager::new(provider.clone(), oauthkit::store::open("memory:")?));
 //! let flow = AuthFlowManager::builder(provider).session(sessions.clone()).build();
 //! let signed_in = flow.run_native(NativeOptions::new().open_browser(|url| {
 //!     println!("open {url}");
@@ -65,9 +65,8 @@ impl AuthFlowManagerBuilder {
         self
     }
 
-    /// Saves the tokens in `store` (any store: a `Box<dyn TokenStore>`
-    /// from [`store::open`](crate::store::open), an `Arc`, a concrete
-    /// store).
+    /// Saves the tokens in `store` (any store: the `Arc<dyn TokenStore>`
+    /// of [`store::open`](crate::store::open), a concrete store).
     pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
         self.store = Some(Arc::new(store));
         self

@@ -51,7 +51,7 @@ pub type OpenUrlFn = Arc<dyn Fn(&str) -> Result<()> + Send + Sync>;
 /// use std::sync::Arc;
 /// use oauthkit::flow::RpLogout;
 /// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
-/// let store: Arc<dyn oauthkit::TokenStore> = Arc::from(oauthkit::store::open_default()?);
+/// let store: Arc<dyn oauthkit::TokenStore> = oauthkit::store::open_default()?;
 /// let outcome = RpLogout::new(provider(), store).run("alice")?; // opens the browser
 /// println!("provider session ended: {}", outcome.provider_session_ended);
 /// # Ok::<(), oauthkit::Error>(())

@@ -51,7 +51,7 @@ pub type RefreshHook = Arc<dyn Fn(&str, &TokenSet) + Send + Sync>;
 /// use std::sync::Arc;
 /// use oauthkit::flow::SessionManager;
 /// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
-/// let store: Arc<dyn oauthkit::TokenStore> = Arc::from(oauthkit::store::open_default()?);
+/// let store: Arc<dyn oauthkit::TokenStore> = oauthkit::store::open_default()?;
 /// let sessions = SessionManager::new(provider(), store)
 ///     .on_refresh(|key, _tokens| eprintln!("refreshed tokens of {key}"));
 /// let at = sessions.access_token("alice")?;

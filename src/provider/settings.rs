@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::provider::client_assertion::PrivateKeyJwt;
@@ -331,7 +332,7 @@ impl ProviderSettings {
     ///   security profile's rules.
     /// - [`Error::Io`] when `private_key_file` or `ca_file` cannot be
     ///   read.
-    pub fn build(&self) -> Result<Box<dyn Provider>> {
+    pub fn build(&self) -> Result<Arc<dyn Provider>> {
         if self.client_id.trim().is_empty() {
             return Err(missing("client_id", "OAUTHKIT_CLIENT_ID", self.provider));
         }
@@ -341,7 +342,7 @@ impl ProviderSettings {
             ProviderKind::Google => {
                 let mut c = google::config(&self.client_id)?;
                 self.apply_client(&mut c.client, secret)?;
-                Box::new(OidcProvider::new(c)?)
+                Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::Microsoft => {
                 let mut c = microsoft::config(
@@ -352,7 +353,7 @@ impl ProviderSettings {
                     &self.client_id,
                 )?;
                 self.apply_client(&mut c.client, secret)?;
-                Box::new(OidcProvider::new(c)?)
+                Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::Oidc => {
                 let issuer = self
@@ -367,12 +368,12 @@ impl ProviderSettings {
                 e.token = self.token_url.clone();
                 e.userinfo = self.userinfo_url.clone();
                 e.revocation = self.revocation_url.clone();
-                Box::new(OidcProvider::new(c)?)
+                Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::GitHub => {
                 let mut c = github::config(&self.client_id)?;
                 self.apply_client(&mut c.client, secret)?;
-                Box::new(OAuth2Provider::new(c)?)
+                Arc::new(OAuth2Provider::new(c)?)
             }
             ProviderKind::Custom => {
                 let authorize = self.authorize_url.as_deref().ok_or_else(|| {
@@ -391,7 +392,7 @@ impl ProviderSettings {
                 };
                 c.issuer = self.issuer_url.clone();
                 c.par_url = self.par_url.clone();
-                Box::new(OAuth2Provider::new(c)?)
+                Arc::new(OAuth2Provider::new(c)?)
             }
         })
     }

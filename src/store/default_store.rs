@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::factory::STORE_ENV;
@@ -33,7 +34,7 @@ pub const ALLOW_PLAINTEXT_ENV: &str = "OAUTHKIT_ALLOW_PLAINTEXT";
 /// if let Protection::PlainText { why } = &opened.protection {
 ///     eprintln!("warning: tokens are stored unencrypted: {why}");
 /// }
-/// let store = opened.store;   // a Box<dyn TokenStore>
+/// let store = opened.store;   // an Arc<dyn TokenStore>
 /// # let _ = store; Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -47,7 +48,7 @@ pub struct DefaultStore {
 #[non_exhaustive]
 pub struct OpenedStore {
     /// The store.
-    pub store: Box<dyn TokenStore>,
+    pub store: Arc<dyn TokenStore>,
     /// How token sets are kept at rest.
     pub protection: Protection,
     /// Where: a file path, or the spec from `OAUTHKIT_STORE`.
@@ -166,7 +167,7 @@ impl DefaultStore {
                 // encrypted now: an upgrade, never a downgrade
                 sealed.rekey()?;
                 Ok(OpenedStore {
-                    store: Box::new(sealed),
+                    store: Arc::new(sealed),
                     protection: Protection::Encrypted { key_source },
                     location,
                 })
@@ -178,7 +179,7 @@ impl DefaultStore {
                 );
                 refuse_sealed_records(&file)?;
                 Ok(OpenedStore {
-                    store: Box::new(file),
+                    store: Arc::new(file),
                     protection: Protection::PlainText { why: e.to_string() },
                     location,
                 })

@@ -1,6 +1,7 @@
 //! Opening a store from a spec string, and the default store.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::{JsonFileStore, MemoryStore, TokenStore, DEFAULT_NAMESPACE};
 use crate::error::{Error, Result};
@@ -56,7 +57,7 @@ pub const STORE_ENV: &str = "OAUTHKIT_STORE";
 /// assert_eq!(store.namespace(), "my-app");
 /// assert!(oauthkit::store::open("floppy:/a").is_err());
 /// ```
-pub fn open(spec: &str) -> Result<Box<dyn TokenStore>> {
+pub fn open(spec: &str) -> Result<Arc<dyn TokenStore>> {
     let (scheme, rest) = spec.split_once(':').ok_or_else(|| {
         Error::InvalidArgument(format!(
             "store spec '{spec}' has no scheme (expected e.g. memory:, file:PATH, sqlite:PATH, keyring:SERVICE)"
@@ -75,18 +76,18 @@ pub fn open(spec: &str) -> Result<Box<dyn TokenStore>> {
     };
     match encrypt {
         None => Ok(store),
-        Some(source) => Ok(Box::new(super::EncryptedStore::new(
+        Some(source) => Ok(Arc::new(super::EncryptedStore::new(
             store,
             keys_from_source(&source)?,
         ))),
     }
 }
 
-fn open_plain(scheme: &str, target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
+fn open_plain(scheme: &str, target: &str, namespace: &str) -> Result<Arc<dyn TokenStore>> {
     let namespace = namespace.to_owned();
     match scheme {
-        "memory" => Ok(Box::new(MemoryStore::new().in_namespace(&namespace))),
-        "file" => Ok(Box::new(
+        "memory" => Ok(Arc::new(MemoryStore::new().in_namespace(&namespace))),
+        "file" => Ok(Arc::new(
             JsonFileStore::open(path_of(target)?)?.in_namespace(&namespace),
         )),
         "sqlite" => open_sqlite(target, &namespace),
@@ -118,7 +119,7 @@ pub const APP_ENV: &str = "OAUTHKIT_APP";
 /// # Errors
 /// As [`open_default_for`]; [`Error::InvalidArgument`] when no application
 /// name can be found.
-pub fn open_default() -> Result<Box<dyn TokenStore>> {
+pub fn open_default() -> Result<Arc<dyn TokenStore>> {
     open_default_for(&default_app_name()?)
 }
 
@@ -143,7 +144,7 @@ pub fn open_default() -> Result<Box<dyn TokenStore>> {
 /// letters, digits, `.`, `_` or `-`; [`Error::Unavailable`] when no keyring
 /// answers within 5 s and plain text was not allowed
 /// (`OAUTHKIT_ALLOW_PLAINTEXT=1`); the errors of the store itself.
-pub fn open_default_for(app: &str) -> Result<Box<dyn TokenStore>> {
+pub fn open_default_for(app: &str) -> Result<Arc<dyn TokenStore>> {
     Ok(super::DefaultStore::new(app)?.open()?.store)
 }
 
@@ -320,14 +321,14 @@ pub(crate) fn path_of(target: &str) -> Result<PathBuf> {
 }
 
 #[cfg(feature = "sqlite")]
-fn open_sqlite(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
-    Ok(Box::new(
+fn open_sqlite(target: &str, namespace: &str) -> Result<Arc<dyn TokenStore>> {
+    Ok(Arc::new(
         super::SqliteStore::open(path_of(target)?)?.in_namespace(namespace),
     ))
 }
 
 #[cfg(not(feature = "sqlite"))]
-fn open_sqlite(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
+fn open_sqlite(_: &str, _: &str) -> Result<Arc<dyn TokenStore>> {
     Err(crate::feature_off!(
         "the sqlite store",
         "be opened",
@@ -335,7 +336,7 @@ fn open_sqlite(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
     ))
 }
 
-fn open_keyring(target: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
+fn open_keyring(target: &str, namespace: &str) -> Result<Arc<dyn TokenStore>> {
     open_keyring_on(target, namespace, super::KeyringBackend::Platform)
 }
 
@@ -344,8 +345,8 @@ fn open_keyring_on(
     target: &str,
     namespace: &str,
     backend: super::KeyringBackend,
-) -> Result<Box<dyn TokenStore>> {
-    Ok(Box::new(
+) -> Result<Arc<dyn TokenStore>> {
+    Ok(Arc::new(
         super::KeyringStore::new(target)?
             .with_backend(backend)
             .in_namespace(namespace),
@@ -353,7 +354,7 @@ fn open_keyring_on(
 }
 
 #[cfg(not(feature = "keyring"))]
-fn open_keyring_on(_: &str, _: &str, _: super::KeyringBackend) -> Result<Box<dyn TokenStore>> {
+fn open_keyring_on(_: &str, _: &str, _: super::KeyringBackend) -> Result<Arc<dyn TokenStore>> {
     Err(crate::feature_off!(
         "the keyring store",
         "be opened",
@@ -362,26 +363,26 @@ fn open_keyring_on(_: &str, _: &str, _: super::KeyringBackend) -> Result<Box<dyn
 }
 
 #[cfg(feature = "redis")]
-fn open_redis(url: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
-    Ok(Box::new(
+fn open_redis(url: &str, namespace: &str) -> Result<Arc<dyn TokenStore>> {
+    Ok(Arc::new(
         super::RedisStore::open_url(url)?.in_namespace(namespace),
     ))
 }
 
 #[cfg(not(feature = "redis"))]
-fn open_redis(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
+fn open_redis(_: &str, _: &str) -> Result<Arc<dyn TokenStore>> {
     Err(crate::feature_off!("the redis store", "be opened", "redis"))
 }
 
 #[cfg(feature = "memcache")]
-fn open_memcache(url: &str, namespace: &str) -> Result<Box<dyn TokenStore>> {
-    Ok(Box::new(
+fn open_memcache(url: &str, namespace: &str) -> Result<Arc<dyn TokenStore>> {
+    Ok(Arc::new(
         super::MemcacheStore::open_url(url)?.in_namespace(namespace),
     ))
 }
 
 #[cfg(not(feature = "memcache"))]
-fn open_memcache(_: &str, _: &str) -> Result<Box<dyn TokenStore>> {
+fn open_memcache(_: &str, _: &str) -> Result<Arc<dyn TokenStore>> {
     Err(crate::feature_off!(
         "the memcache store",
         "be opened",

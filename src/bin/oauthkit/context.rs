@@ -27,7 +27,7 @@ pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
         (Some(spec), _) => {
             let store = oauthkit::store::open(spec)?;
             Ok(OpenedProfileStore {
-                store: Arc::from(store),
+                store,
                 protection: if spec.contains("encrypt=") {
                     "encrypted (store spec)".into()
                 } else {
@@ -48,7 +48,7 @@ pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
                 _ => "unknown".into(),
             };
             Ok(OpenedProfileStore {
-                store: Arc::from(opened.store),
+                store: opened.store,
                 protection,
                 location: opened.location,
             })
@@ -77,7 +77,7 @@ fn origin_text(o: Origin) -> &'static str {
 
 /// The profile's provider (no I/O: discovery happens on first use).
 pub fn provider(profile: &Profile) -> Result<Arc<dyn Provider>> {
-    Ok(Arc::from(profile.provider_settings().build()?))
+    profile.provider_settings().build()
 }
 
 /// A session manager over the profile's store and provider.
