@@ -2,7 +2,7 @@
 //! same code TLS and JWS use), so the C library carries one SHA-2
 //! implementation and gets its hardware acceleration.
 
-use aws_lc_rs::digest::{self, Algorithm, Context, SHA256, SHA384, SHA512};
+use aws_lc_rs::digest::{Algorithm, Context, SHA256, SHA384, SHA512};
 
 fn fixed<const N: usize>(alg: &'static Algorithm, parts: &[&[u8]]) -> [u8; N] {
     let mut context = Context::new(alg);
@@ -17,9 +17,7 @@ fn fixed<const N: usize>(alg: &'static Algorithm, parts: &[&[u8]]) -> [u8; N] {
 
 /// SHA-256 of `data`.
 pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest::digest(&SHA256, data).as_ref());
-    out
+    fixed(&SHA256, &[data])
 }
 
 /// SHA-256 of the concatenation of `parts`.

@@ -105,14 +105,20 @@ impl HttpProxy {
             u => Some(decode(u)?),
         };
         let password = parsed.password().map(decode).transpose()?.map(Secret::new);
-        Ok(HttpProxy::Url(ProxyUrl {
+        let proxy = ProxyUrl {
             scheme: parsed.scheme().to_owned(),
             host: host.to_owned(),
             port: parsed.port().unwrap_or(default_port),
             username,
             password,
             no_proxy: Vec::new(),
-        }))
+        };
+        // what the HTTP client is given later must exist now: a proxy that
+        // failed to build there would mean a direct connection
+        if proxy.to_ureq().is_none() {
+            return Err(bad("the HTTP client cannot use it"));
+        }
+        Ok(HttpProxy::Url(proxy))
     }
 
     /// Host names that bypass a [`Url`](HttpProxy::Url) proxy: compared
@@ -176,7 +182,7 @@ impl ProxyUrl {
         for h in &self.no_proxy {
             b = b.no_proxy(h);
         }
-        // checked by HttpProxy::url; a failure here would be ureq's own
+        // built once by HttpProxy::url already, so this cannot fail later
         b.build().ok()
     }
 }
