@@ -195,6 +195,7 @@ pub mod secret;
 pub mod server;
 pub mod store;
 pub mod token;
+mod url_text;
 
 /// Entry points for the fuzz targets (`fuzz/`); not a public API.
 #[cfg(feature = "fuzzing")]

@@ -72,7 +72,10 @@ impl HttpProxy {
     /// password.
     pub fn url(url: &str) -> Result<Self> {
         let bad = |why: &str| {
-            Error::InvalidArgument(format!("proxy URL {}: {why}", redacted_for_error(url)))
+            Error::InvalidArgument(format!(
+                "proxy URL '{}': {why}",
+                crate::url_text::redact_url(url)
+            ))
         };
         let parsed = Url::parse(url).map_err(|e| bad(&e.to_string()))?;
         let default_port = match parsed.scheme() {
@@ -210,20 +213,4 @@ impl fmt::Debug for ProxyUrl {
         }
         Ok(())
     }
-}
-
-/// A proxy URL as an error may show it: everything up to its last `@`
-/// hidden (wherever the credentials of a mangled URL ended up), control
-/// characters dropped, at most 120 characters.
-fn redacted_for_error(url: &str) -> String {
-    let shown = match url.rfind('@') {
-        Some(at) => format!("***@{}", &url[at + 1..]),
-        None => url.to_owned(),
-    };
-    let shown: String = shown
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect();
-    format!("'{shown}'")
 }

@@ -170,7 +170,7 @@ pub fn diagnose_with_timeout(spec: &str, timeout: Duration) -> Result<Diagnosis>
         other => {
             return Err(crate::Error::InvalidArgument(format!(
                 "unknown store scheme {}",
-                crate::store::factory::shown_scheme(other)
+                crate::url_text::shown_scheme(other)
             )))
         }
     }

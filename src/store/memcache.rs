@@ -131,7 +131,7 @@ impl MemcacheConfig {
         let rest = url.strip_prefix("memcache://").ok_or_else(|| {
             Error::InvalidArgument(format!(
                 "'{}' is not a memcache://host:port URL",
-                crate::store::factory::redact_url(url)
+                crate::url_text::redact_url(url)
             ))
         })?;
         let (hosts, query) = rest.split_once('?').unwrap_or((rest, ""));
@@ -144,7 +144,7 @@ impl MemcacheConfig {
         if servers.is_empty() || servers.iter().any(|s| !s.contains(':')) {
             return Err(Error::InvalidArgument(format!(
                 "memcache URL '{}' must name host:port servers",
-                crate::store::factory::redact_url(url)
+                crate::url_text::redact_url(url)
             )));
         }
         let mut c = MemcacheConfig::new(String::new());

@@ -187,7 +187,7 @@ impl RedisConfig {
             other => {
                 return Err(Error::InvalidArgument(format!(
                     "unknown redis URL scheme {} (expected redis, rediss, redis+cluster, rediss+cluster)",
-                    crate::store::factory::shown_scheme(other)
+                    crate::url_text::shown_scheme(other)
                 )))
             }
         }
@@ -326,5 +326,5 @@ impl RedisConfig {
 
 /// A URL with any password replaced by `***`.
 pub(crate) fn redact(url: &str) -> String {
-    crate::store::factory::redact_url(url)
+    crate::url_text::redact_url(url)
 }
