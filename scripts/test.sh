@@ -61,4 +61,13 @@ target/python-venv/bin/python -m pytest python/tests
 step "fuzz targets"
 wait "$fuzz_pid" || { cat target/fuzz.log; exit 1; }
 sed -n '/^target /,$p' target/fuzz.log
+step "the checkout is as the tests found it"
+# Tests write only under temporary directories: anything new, changed or
+# deleted in the work tree (ignored build output aside) is a defect.
+dirty=$(git status --porcelain --untracked-files=all)
+if [ -n "$dirty" ]; then
+  echo "the test suite left the checkout dirty:" >&2
+  echo "$dirty" >&2
+  exit 1
+fi
 step "all tests passed"
