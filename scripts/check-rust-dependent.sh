@@ -34,6 +34,16 @@ fn main() -> oauthkit::Result<()> {
     let store = store::open("memory:")?;
     store.save("alice", &TokenSet::bearer("at").with_expires_in(3600))?;
     assert!(store.load("alice")?.is_some());
+    // The README's default store needs the `keyring` feature, which this
+    // build lacks: the error names the feature, not a keyring to start.
+    let err = match store::open_default_for("dependent-check") {
+        Ok(_) => panic!("the default store opened in a build without the keyring feature"),
+        Err(e) => e,
+    };
+    let text = err.to_string();
+    assert_eq!(err.kind(), oauthkit::ErrorKind::Unsupported, "{text}");
+    assert!(text.contains("--features keyring"), "{text}");
+    assert!(!text.contains("Start a keyring"), "{text}");
     println!("dependent ok");
     Ok(())
 }
@@ -78,5 +88,8 @@ bin="$target/debug/oauthkit-dependent-check"
 if nm "$bin" | grep -q ' oak_'; then
     fail "the dependent program contains oak_ symbols"
 fi
-[ "$("$bin")" = "dependent ok" ] || fail "the dependent program did not run"
+# a throwaway HOME: the default store creates its folder before it looks
+# for a key
+[ "$(HOME="$work" XDG_DATA_HOME="$work/data" OAUTHKIT_STORE= OAUTHKIT_ALLOW_PLAINTEXT= "$bin")" = "dependent ok" ] ||
+    fail "the dependent program did not run"
 echo "PASS rust dependent: $package builds as an rlib only ($(basename "$rlib")), no C library, no cbindgen, no oak_ symbol"

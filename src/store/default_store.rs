@@ -184,6 +184,16 @@ impl DefaultStore {
                     location,
                 })
             }
+            // A build without the `keyring` feature: no keyring can help,
+            // the build (or the spec) has to change.
+            Err(e) if e.kind() == crate::ErrorKind::Unsupported => Err(Error::Unsupported {
+                backend: "the default store",
+                operation: "encrypt tokens: its key lives in the OS keyring and this build of \
+                            oauthkit lacks the cargo feature `keyring` (build it with --features \
+                            keyring), or set OAUTHKIT_STORE to a spec with encrypt=env:NAME, \
+                            file:PATH or passphrase-env:NAME, or allow plain text with \
+                            OAUTHKIT_ALLOW_PLAINTEXT=1",
+            }),
             Err(e) => Err(Error::Unavailable {
                 backend: "keyring",
                 message: format!(

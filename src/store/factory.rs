@@ -143,7 +143,10 @@ pub fn open_default() -> Result<Arc<dyn TokenStore>> {
 /// [`Error::InvalidArgument`] for an application name that is not 1 to 64
 /// letters, digits, `.`, `_` or `-`; [`Error::Unavailable`] when no keyring
 /// answers within 5 s and plain text was not allowed
-/// (`OAUTHKIT_ALLOW_PLAINTEXT=1`); the errors of the store itself.
+/// (`OAUTHKIT_ALLOW_PLAINTEXT=1`); [`Error::Unsupported`] naming the cargo
+/// feature when this build lacks `keyring` (the key's home) and neither
+/// `OAUTHKIT_STORE` nor plain text was chosen; the errors of the store
+/// itself.
 pub fn open_default_for(app: &str) -> Result<Arc<dyn TokenStore>> {
     Ok(super::DefaultStore::new(app)?.open()?.store)
 }
