@@ -90,6 +90,13 @@ fi
 step "install: SONAME is $soname" bash -c "readelf -d '$dist/lib/$real' | grep -F '(SONAME)' | grep -qF '[$soname]'"
 step "install: $soname -> $real, liboauthkit.so -> $soname" bash -c \
     "[ \"\$(readlink '$dist/lib/$soname')\" = '$real' ] && [ \"\$(readlink '$dist/lib/liboauthkit.so')\" = '$soname' ]"
+# The ABI only grows: every declaration of the released baseline header
+# (ffi/abi/v0, the 0.1 baseline) is still declared unchanged and exported,
+# unless the ABI major (the SONAME) moved on. The check first proves on
+# edited copies that it catches each kind of break.
+step "ABI check: catches removed/changed declarations" python3 scripts/check-abi.py --self-test include/oauthkit.h
+step "ABI check: baseline v0 declarations unchanged and exported" python3 scripts/check-abi.py \
+    ffi/abi/v0/oauthkit.h include/oauthkit.h --library "$dist/lib/$real" --baseline-major 0 --current-major "$major"
 step "install: pkg-config and CMake files" test -f "$dist/lib/pkgconfig/oauthkit.pc" -a -f "$dist/lib/cmake/oauthkit/oauthkitConfigVersion.cmake"
 export PKG_CONFIG_PATH="$dist/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 cflags=(-std=c11 -Wall -Wextra -Werror -g)
