@@ -35,6 +35,9 @@ step "cargo doc (all features, warnings are errors)"
 # --all-features --no-deps`; it recompiles every dependency, so CI leaves it out.
 RUSTDOCFLAGS="-D warnings" cargo doc --all-features --no-deps
 
+step "public Rust API against the 0.1.0 baseline (scripts/check-rust-api.sh)"
+bash scripts/check-rust-api.sh
+
 step "cargo test --all-features"
 scripts/with-keyring.sh cargo test --all-features --no-fail-fast
 
