@@ -109,6 +109,9 @@ class Api:
             if isinstance(k, dict) and "plain" in k:
                 fields = k["plain"]["fields"]
                 extra = {"stripped": k["plain"]["has_stripped_fields"]}
+                if not k["plain"]["has_stripped_fields"] and not self.non_exhaustive(item):
+                    # every field public: a new one breaks struct literals
+                    extra["fields"] = sorted(self.index[str(f)]["name"] for f in fields)
             elif isinstance(k, dict) and "tuple" in k:
                 fields = [f for f in k["tuple"] if f is not None]
                 extra = {"tuple": len(k["tuple"]), "hidden": k["tuple"].count(None)}
@@ -121,7 +124,9 @@ class Api:
                     self.add(f"{path}.{fi['name']}", "field", fi)
             self.walk_impls(inner["impls"], path)
         elif kind == "enum":
-            names = [self.index[str(v)]["name"] for v in inner["variants"]]
+            # a new variant breaks exhaustive matches, unless #[non_exhaustive]
+            names = None if self.non_exhaustive(item) else \
+                [self.index[str(v)]["name"] for v in inner["variants"]]
             self.add(path, "enum", item, {"variants": names})
             for v in inner["variants"]:
                 vi = self.index[str(v)]
@@ -132,13 +137,31 @@ class Api:
             self.add(path, "union", item)
             self.walk_impls(inner["impls"], path)
         elif kind == "trait":
-            members = sorted(self.index[str(i)]["name"] for i in inner["items"])
-            self.add(path, "trait", item, {"members": members})
+            # a new provided (default) method breaks no implementor; a new
+            # required one does
+            members = sorted(self.index[str(i)]["name"] for i in inner["items"]
+                             if not self.provided(self.index[str(i)]))
+            self.add(path, "trait", item, {"required": members})
             for i in inner["items"]:
                 ti = self.index[str(i)]
                 self.add(f"{path}::{ti['name']}", next(iter(ti["inner"])), ti)
         else:
             self.add(path, kind, item)
+
+    @staticmethod
+    def non_exhaustive(item):
+        return "non_exhaustive" in json.dumps(item.get("attrs", []))
+
+    @staticmethod
+    def provided(item):
+        inner = item["inner"]
+        if "function" in inner:
+            return inner["function"].get("has_body", False)
+        if "assoc_const" in inner:
+            return inner["assoc_const"].get("value") is not None
+        if "assoc_type" in inner:
+            return inner["assoc_type"].get("type") is not None
+        return False
 
     def variant_fields(self, vi):
         k = vi["inner"]["variant"]["kind"]
