@@ -93,9 +93,13 @@ if [ "$cargo_profile" = release-capi ]; then
     fi
 fi
 
+# progress on stderr, so that a long first build never looks stuck
+say() { echo "build-capi: $*" >&2; }
+say "building liboauthkit $version (profile $profile, features capi${features:+,$features}) in $out"
+say "a first build compiles every dependency (aws-lc's C included): several minutes; cargo shows each crate"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-cargo rustc --quiet --lib --crate-type cdylib,staticlib --profile "$cargo_profile" \
+cargo rustc --lib --crate-type cdylib,staticlib --profile "$cargo_profile" \
     --features "capi${features:+,$features}" \
     -- "${link_args[@]}" --print native-static-libs 2>&1 | tee "$log" >&2 || {
     echo "FAIL build-capi: cargo rustc failed" >&2
@@ -114,6 +118,7 @@ else
 fi
 abi="$(sed -n 's/^#define OAK_ABI_VERSION \([0-9]*\)/\1/p' include/oauthkit.h)"
 
+say "built $out/$built and $out/liboauthkit.a; installing under $prefix"
 mkdir -p "$prefix/include" "$prefix/lib/pkgconfig" "$prefix/lib/cmake/oauthkit"
 install -m 0644 include/oauthkit.h "$prefix/include/oauthkit.h"
 install -m 0644 ffi/cpp/oauthkit.hpp "$prefix/include/oauthkit.hpp"
@@ -134,3 +139,13 @@ subst ffi/pkgconfig/oauthkit-static.pc.in "$prefix/lib/pkgconfig/oauthkit-static
 subst ffi/cmake/oauthkitConfig.cmake.in "$prefix/lib/cmake/oauthkit/oauthkitConfig.cmake"
 subst ffi/cmake/oauthkitConfigVersion.cmake.in "$prefix/lib/cmake/oauthkit/oauthkitConfigVersion.cmake"
 echo "installed oauthkit $version (ABI $abi, SONAME $soname, profile $profile${features:+, features $features}) to $prefix"
+echo "  header:     $prefix/include/oauthkit.h (C), oauthkit.hpp (C++)"
+echo "  libraries:  $prefix/lib/$real, $prefix/lib/liboauthkit.a"
+echo "  pkg-config: PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs oauthkit"
+echo "  CMake:      -DCMAKE_PREFIX_PATH=$prefix, find_package(oauthkit)"
+# A program finds the shared library at run time only where the loader
+# looks: the system's directories (after ldconfig) or the program's rpath.
+case ":$(ldconfig -v 2>/dev/null | sed -n 's/^\([^\t:][^:]*\):.*/\1/p' | tr '\n' ':'):" in
+    *":$prefix/lib:"*) echo "  run time:   $prefix/lib is on the loader's path (run ldconfig after installing there)" ;;
+    *) echo "  run time:   $prefix/lib is not on the loader's path: link programs with -Wl,-rpath,$prefix/lib (or set LD_LIBRARY_PATH)" ;;
+esac

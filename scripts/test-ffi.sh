@@ -209,6 +209,10 @@ esac
 step "control: nm finds oak_ symbols in liboauthkit.a" bash -c "nm '$dist/lib/liboauthkit.a' 2>/dev/null | grep -q ' T oak_store_open'"
 step "Rust dependent: rlib only, no oak_ symbols" scripts/check-rust-dependent.sh
 
+# --- The README's C commands, as printed, in a fresh shell and HOME (last:
+# the build with its own features replaces the library in $target_dir)
+step "README C commands work as printed" scripts/check-readme-c.sh
+
 # --- Swift
 if command -v swift >/dev/null 2>&1; then
     step "Swift: swift build" bash -c "cd ffi/swift && swift build -Xcc -I$dist/include -Xlinker -L$dist/lib"
