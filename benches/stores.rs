@@ -1,5 +1,8 @@
 //! Save and load per operation for each local backend, with 10, 1,000 and
-//! 10,000 token sets already stored.
+//! 10,000 token sets already stored, beside the bare reference for the
+//! memory store (`bare_mutex_hashmap`: a `Mutex<HashMap<String, TokenSet>>`
+//! of clones). Memory store against it:
+//! `cargo bench --bench stores -- 'memory/|bare_mutex'`.
 //!
 //! `cargo bench --bench stores --features sqlite,keyring` (the keyring
 //! group needs a Secret Service: run it through `scripts/with-keyring.sh`).
@@ -61,9 +64,53 @@ fn bench_store(
     group.finish();
 }
 
+/// The bare reference for the memory store: a `Mutex<HashMap>` holding
+/// clones, no key checks, no namespaces (issue: memory store >= 90 % of it).
+#[derive(Default)]
+struct BareMap(std::sync::Mutex<std::collections::HashMap<String, TokenSet>>);
+
+impl BareMap {
+    fn save(&self, key: &str, t: &TokenSet) {
+        self.0.lock().unwrap().insert(key.to_owned(), t.clone());
+    }
+    fn load(&self, key: &str) -> Option<TokenSet> {
+        self.0.lock().unwrap().get(key).cloned()
+    }
+}
+
+fn bare(c: &mut Criterion, sizes: &[usize]) {
+    let mut group = c.benchmark_group("bare_mutex_hashmap");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500));
+    for &size in sizes {
+        let map = BareMap::default();
+        for n in 0..size {
+            map.save(&format!("user-{n}"), &token(n));
+        }
+        let t = token(size + 1);
+        group.bench_with_input(BenchmarkId::new("save", size), &size, |b, _| {
+            let mut i = 0usize;
+            b.iter(|| {
+                i += 1;
+                map.save(&format!("user-{}", i % size), black_box(&t))
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("load", size), &size, |b, _| {
+            let mut i = 0usize;
+            b.iter(|| {
+                i += 1;
+                black_box(map.load(&format!("user-{}", i % size)).unwrap())
+            })
+        });
+    }
+    group.finish();
+}
+
 fn stores(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let sizes = [10, 1_000, 10_000];
+    bare(c, &sizes);
     bench_store(c, "memory", &sizes, &|| {
         Box::new(oauthkit::store::MemoryStore::new())
     });

@@ -1,13 +1,16 @@
 //! [`MemoryStore`]: token sets in process memory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use super::{check_key, TokenStore, DEFAULT_NAMESPACE};
 use crate::error::Result;
 use crate::token::TokenSet;
 
-type Namespaces = BTreeMap<String, BTreeMap<String, TokenSet>>;
+/// Namespace -> key -> token set. Hash maps: a save or load is one hash and
+/// one comparison however many sets are stored; the lists are sorted when
+/// asked for.
+type Namespaces = HashMap<String, HashMap<String, TokenSet>>;
 
 /// Keeps token sets in memory, shared by every clone and by every handle
 /// from [`in_namespace`](MemoryStore::in_namespace). Thread-safe; gone when
@@ -65,10 +68,20 @@ impl MemoryStore {
 impl TokenStore for MemoryStore {
     fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
         check_key("key", key)?;
-        self.write()
-            .entry(self.namespace.clone())
-            .or_default()
-            .insert(key.to_owned(), tokens.clone());
+        // Clone outside the lock; allocate the namespace and key strings
+        // only when they are new (a refresh overwrites an existing key).
+        let tokens = tokens.clone();
+        let mut data = self.write();
+        let ns = match data.get_mut(self.namespace.as_str()) {
+            Some(ns) => ns,
+            None => data.entry(self.namespace.clone()).or_default(),
+        };
+        match ns.get_mut(key) {
+            Some(slot) => *slot = tokens,
+            None => {
+                ns.insert(key.to_owned(), tokens);
+            }
+        }
         Ok(())
     }
 
@@ -103,11 +116,13 @@ impl TokenStore for MemoryStore {
     }
 
     fn list_keys(&self) -> Result<Vec<String>> {
-        Ok(self
+        let mut keys: Vec<String> = self
             .read()
             .get(&self.namespace)
             .map(|ns| ns.keys().cloned().collect())
-            .unwrap_or_default())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        Ok(keys)
     }
 
     fn namespace(&self) -> &str {
@@ -115,7 +130,9 @@ impl TokenStore for MemoryStore {
     }
 
     fn namespaces(&self) -> Result<Vec<String>> {
-        Ok(self.read().keys().cloned().collect())
+        let mut names: Vec<String> = self.read().keys().cloned().collect();
+        names.sort_unstable();
+        Ok(names)
     }
 
     /// Nothing leaves the process.
@@ -131,11 +148,11 @@ impl TokenStore for MemoryStore {
         for key in tokens.keys() {
             check_key("key", key)?;
         }
+        let copies: Vec<(String, TokenSet)> =
+            tokens.iter().map(|(k, t)| (k.clone(), t.clone())).collect();
         let mut data = self.write();
         let ns = data.entry(self.namespace.clone()).or_default();
-        for (k, t) in tokens {
-            ns.insert(k.clone(), t.clone());
-        }
+        ns.extend(copies);
         Ok(())
     }
 }

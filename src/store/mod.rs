@@ -373,7 +373,14 @@ pub fn check_key(what: &str, key: &str) -> Result<()> {
             key.len()
         )));
     }
-    if key.chars().any(char::is_control) {
+    // Control characters (Unicode Cc: C0, DEL, C1). Keys are nearly always
+    // ASCII, where a byte test is enough; C1 needs the characters.
+    let control = if key.is_ascii() {
+        key.bytes().any(|b| b < 0x20 || b == 0x7f)
+    } else {
+        key.chars().any(char::is_control)
+    };
+    if control {
         return Err(Error::InvalidArgument(format!(
             "{what} must not contain control characters"
         )));
