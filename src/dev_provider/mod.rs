@@ -91,6 +91,7 @@ pub struct DevProviderOptions {
     pub(crate) extra_redirect_uris: Vec<String>,
     pub(crate) dpop: bool,
     pub(crate) dpop_nonce: bool,
+    pub(crate) port: u16,
 }
 
 impl Default for DevProviderOptions {
@@ -106,6 +107,7 @@ impl Default for DevProviderOptions {
             extra_redirect_uris: Vec::new(),
             dpop: true,
             dpop_nonce: false,
+            port: 0,
         }
     }
 }
@@ -171,6 +173,14 @@ impl DevProviderOptions {
         self
     }
 
+    /// Listens on this port of `127.0.0.1` (default 0: a free port, a new
+    /// one every start), so an issuer written into a configuration stays
+    /// valid across restarts.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
     /// Sets the user.
     pub fn user(mut self, user: DevUser) -> Self {
         self.user = user;
@@ -210,16 +220,22 @@ impl std::fmt::Debug for DevProvider {
 }
 
 impl DevProvider {
-    /// Starts on a free port of `127.0.0.1`.
+    /// Starts on a free port of `127.0.0.1` (or the one
+    /// [`DevProviderOptions::port`] names).
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] when no loopback port can be bound; [`Error::Internal`]
+    /// [`Error::Io`] when no loopback port can be bound (or the given one is
+    /// taken); [`Error::Internal`]
     /// when the signing key cannot be generated or the HTTP server not
     /// started on the port.
     pub fn start(opts: DevProviderOptions) -> Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")
-            .map_err(|e| Error::io("starting the dev provider", e))?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port)).map_err(|e| {
+            Error::io(
+                format!("starting the dev provider on 127.0.0.1:{}", opts.port),
+                e,
+            )
+        })?;
         let addr = listener
             .local_addr()
             .map_err(|e| Error::io("reading the dev provider's address", e))?;
