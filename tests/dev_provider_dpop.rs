@@ -123,6 +123,10 @@ fn the_dpop_client_signs_in_refreshes_and_calls_userinfo() {
         );
         let claims = provider.userinfo_for(&t).unwrap();
         assert_eq!(claims["sub"], idp.user().sub);
+        // RFC 9449 §6.2: introspection names the key
+        let form = format!("token={}", t.access_token.expose());
+        let intro = HeadlessBrowser::post_form(&url(&idp, "/introspect"), &form).unwrap();
+        assert_eq!(json_of(&intro)["cnf"]["jkt"], key.thumbprint(), "{alg}");
 
         let sessions = SessionManager::new(provider.clone(), store);
         let fresh = sessions.refresh("alice").unwrap();

@@ -67,9 +67,8 @@ impl ProofError {
     /// A protected resource's answer (RFC 9449 §7.1, §9).
     pub(crate) fn resource_response(&self, ctx: &Ctx) -> Resp {
         match self {
-            ProofError::Invalid(why) => challenge(ctx, "invalid_dpop_proof", why),
+            ProofError::Invalid(why) => challenge("invalid_dpop_proof", why),
             ProofError::NeedsNonce => challenge(
-                ctx,
                 "use_dpop_nonce",
                 "the DPoP proof must carry the server's nonce (DPoP-Nonce header)",
             )
@@ -79,7 +78,7 @@ impl ProofError {
 }
 
 /// A `401` with a DPoP challenge (RFC 9449 §7.1) naming `error`.
-pub(crate) fn challenge(_ctx: &Ctx, error: &str, description: &str) -> Resp {
+pub(crate) fn challenge(error: &str, description: &str) -> Resp {
     Resp::oauth_error(401, error, description).with_header(
         "WWW-Authenticate",
         format!(

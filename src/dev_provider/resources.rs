@@ -69,7 +69,7 @@ pub(crate) fn userinfo(ctx: &Ctx, req: &Req) -> Resp {
         .cloned()
     else {
         return if as_dpop {
-            dpop::challenge(ctx, "invalid_token", "expired or revoked access token")
+            dpop::challenge("invalid_token", "expired or revoked access token")
         } else {
             invalid()
         };
@@ -78,14 +78,12 @@ pub(crate) fn userinfo(ctx: &Ctx, req: &Req) -> Resp {
         (None, false) => {}
         (Some(_), false) => {
             return dpop::challenge(
-                ctx,
                 "invalid_token",
                 "this access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof",
             )
         }
         (None, true) => {
             return dpop::challenge(
-                ctx,
                 "invalid_token",
                 "this access token is not DPoP-bound: send it as a Bearer token",
             )
@@ -94,14 +92,11 @@ pub(crate) fn userinfo(ctx: &Ctx, req: &Req) -> Resp {
             Ok(Some(jkt)) if &jkt == bound => {}
             Ok(Some(_)) => {
                 return dpop::challenge(
-                    ctx,
                     "invalid_dpop_proof",
                     "the DPoP proof is signed by another key than the token is bound to",
                 )
             }
-            Ok(None) => {
-                return dpop::challenge(ctx, "invalid_dpop_proof", "the DPoP proof is missing")
-            }
+            Ok(None) => return dpop::challenge("invalid_dpop_proof", "the DPoP proof is missing"),
             Err(e) => return e.resource_response(ctx),
         },
     }
