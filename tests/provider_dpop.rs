@@ -535,6 +535,8 @@ fn a_bearer_answer_to_a_dpop_request_is_refused() {
         .unwrap_err();
     let msg = e.report().to_string();
     assert!(msg.contains("did not bind"), "{msg}");
+    // a configuration matter, not a network failure
+    assert_eq!(e.kind(), ErrorKind::Unsupported, "{msg}");
     assert!(!msg.contains("at-0") && !msg.contains("rt-0"), "{msg}");
 }
 

@@ -86,6 +86,10 @@ pub(crate) fn authorize(ctx: &Ctx, req: &Req) -> Resp {
         scope: req.param("scope").unwrap_or("openid").to_string(),
         nonce: req.param("nonce").map(str::to_string),
         code_challenge: req.param("code_challenge").unwrap_or("").to_string(),
+        dpop_jkt: req
+            .param("dpop_jkt")
+            .filter(|_| ctx.opts.dpop)
+            .map(str::to_string),
     };
     if req.param("response_type") != Some("code") {
         return error_redirect(

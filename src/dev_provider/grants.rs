@@ -14,6 +14,9 @@ pub(crate) struct AuthRequest {
     pub scope: String,
     pub nonce: Option<String>,
     pub code_challenge: String,
+    /// `dpop_jkt` (RFC 9449 §10): the code may be redeemed only with a
+    /// proof of this key.
+    pub dpop_jkt: Option<String>,
 }
 
 /// An issued authorization code.
@@ -29,9 +32,33 @@ pub(crate) struct TokenGrant {
     pub scope: String,
     pub expires_at: Option<i64>,
     pub active: bool,
+    /// The JWK thumbprint the token is bound to (RFC 9449 `cnf.jkt`).
+    pub jkt: Option<String>,
+    /// The sign-in (authorization code) every token descends from: reuse
+    /// of a rotated refresh token revokes the whole family.
+    pub family: String,
+    /// A refresh token that was exchanged under rotation (its successor
+    /// exists); presenting it again is reuse.
+    pub rotated: bool,
 }
 
 impl TokenGrant {
+    pub(crate) fn new(
+        scope: &str,
+        expires_at: Option<i64>,
+        jkt: Option<String>,
+        family: &str,
+    ) -> Self {
+        TokenGrant {
+            scope: scope.to_string(),
+            expires_at,
+            active: true,
+            jkt,
+            family: family.to_string(),
+            rotated: false,
+        }
+    }
+
     pub(crate) fn is_valid(&self) -> bool {
         self.active && self.expires_at.is_none_or(|e| now_unix() < e)
     }
@@ -45,6 +72,21 @@ pub(crate) struct Grants {
     pub access: Mutex<HashMap<String, TokenGrant>>,
     pub refresh: Mutex<HashMap<String, TokenGrant>>,
     pub token_requests: Mutex<HashMap<String, usize>>,
+    /// `jti` of accepted DPoP proofs, with when they may be forgotten.
+    pub proof_jtis: Mutex<HashMap<String, i64>>,
+    /// The nonce DPoP proofs must carry (when nonces are on).
+    pub dpop_nonce: Mutex<String>,
+}
+
+impl Grants {
+    /// Revokes every access and refresh token of a sign-in.
+    pub(crate) fn revoke_family(&self, family: &str) {
+        for map in [&self.access, &self.refresh] {
+            for g in lock(map).values_mut().filter(|g| g.family == family) {
+                g.active = false;
+            }
+        }
+    }
 }
 
 /// Locks a mutex, ignoring poisoning (a panicked request must not stop the

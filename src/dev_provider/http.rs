@@ -15,6 +15,8 @@ pub(crate) struct Req {
     pub query: HashMap<String, String>,
     pub form: HashMap<String, String>,
     pub authorization: Option<String>,
+    /// Every `DPoP` header (RFC 9449 §4.3: exactly one is allowed).
+    pub dpop: Vec<String>,
 }
 
 fn parse_pairs(s: &str) -> HashMap<String, String> {
@@ -34,12 +36,19 @@ impl Req {
             .iter()
             .find(|h| h.field.equiv("Authorization"))
             .map(|h| h.value.as_str().to_string());
+        let dpop = rq
+            .headers()
+            .iter()
+            .filter(|h| h.field.equiv("DPoP"))
+            .map(|h| h.value.as_str().to_string())
+            .collect();
         Req {
             method: rq.method().as_str().to_string(),
             path,
             query,
             form: parse_pairs(&body),
             authorization,
+            dpop,
         }
     }
 
@@ -53,11 +62,15 @@ impl Req {
 
     /// The bearer token of the `Authorization` header.
     pub(crate) fn bearer(&self) -> Option<&str> {
+        self.token_of_scheme("bearer")
+    }
+
+    /// The token of an `Authorization: <scheme> <token>` header (scheme
+    /// in lower case; schemes are case-insensitive).
+    pub(crate) fn token_of_scheme(&self, want: &str) -> Option<&str> {
         let h = self.authorization.as_deref()?;
         let (scheme, token) = h.split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then_some(token.trim())
+        scheme.eq_ignore_ascii_case(want).then_some(token.trim())
     }
 
     /// `(client_id, client_secret)` from HTTP Basic, when sent.

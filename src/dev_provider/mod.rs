@@ -10,14 +10,33 @@
 //! (RFC 9207). It counts token requests by grant type, so tests can assert
 //! "exactly one refresh".
 //!
+//! DPoP (RFC 9449) is on unless [`DevProviderOptions::dpop`] turns it off:
+//! a token request with a valid proof gets a DPoP-bound access token
+//! (`token_type: DPoP`; introspection shows `cnf.jkt`), a public client's
+//! refresh token is bound to the same key, and userinfo then wants
+//! `Authorization: DPoP` with a proof carrying `ath` (the token as Bearer is
+//! refused). Proofs are checked as RFC 9449 §4.3 says (`typ`, `alg`, `jwk`,
+//! signature, `htm`, `htu`, `iat`, `jti` replay, `ath`), and with
+//! [`DevProviderOptions::dpop_nonce`] they must carry the server's nonce
+//! (`use_dpop_nonce` and a `DPoP-Nonce` header otherwise). A request
+//! without a proof gets Bearer tokens as before.
+//!
 //! It is a convenience, not a reference: oauthkit's own correctness tests
 //! of providers and flows run against an independent provider process.
 //!
 //! ```
 //! use oauthkit::dev_provider::{DevProvider, DevProviderOptions};
-//! let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
+//! use std::time::Duration;
+//! let idp = DevProvider::start(
+//!     DevProviderOptions::default()
+//!         .auto_approve(true)
+//!         .rotate_refresh_tokens(true)
+//!         .access_token_ttl(Duration::from_secs(120))
+//!         .dpop_nonce(true),
+//! )?;
 //! assert!(idp.issuer().starts_with("http://127.0.0.1:"));
 //! assert_eq!(idp.token_requests("refresh_token"), 0);
+//! # Ok::<(), oauthkit::Error>(())
 //! ```
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +47,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 
 mod authorize;
+mod dpop;
 mod grants;
 pub mod headless;
 mod http;
@@ -69,6 +89,9 @@ pub struct DevProviderOptions {
     pub(crate) token_delay: Duration,
     pub(crate) user: DevUser,
     pub(crate) extra_redirect_uris: Vec<String>,
+    pub(crate) dpop: bool,
+    pub(crate) dpop_nonce: bool,
+    pub(crate) port: u16,
 }
 
 impl Default for DevProviderOptions {
@@ -82,6 +105,9 @@ impl Default for DevProviderOptions {
             token_delay: Duration::ZERO,
             user: DevUser::default(),
             extra_redirect_uris: Vec::new(),
+            dpop: true,
+            dpop_nonce: false,
+            port: 0,
         }
     }
 }
@@ -105,22 +131,53 @@ impl DevProviderOptions {
         self
     }
 
-    /// Issues a new refresh token on every refresh and revokes the old one
-    /// (reusing it then gets `invalid_grant`).
+    /// Issues a new refresh token on every refresh and revokes the old one.
+    /// Presenting a rotated refresh token again is taken as theft (reuse
+    /// detection, OAuth 2.0 Security BCP §4.14.2): it gets `invalid_grant`
+    /// and every access and refresh token of that sign-in is revoked. Off
+    /// by default (the same refresh token stays valid).
     pub fn rotate_refresh_tokens(mut self, on: bool) -> Self {
         self.rotate_refresh_tokens = on;
         self
     }
 
-    /// Lifetime of access tokens (default one hour).
+    /// Lifetime of access tokens, the `expires_in` of every token response
+    /// (default one hour; whole seconds).
     pub fn access_token_ttl(mut self, ttl: Duration) -> Self {
         self.access_token_ttl = ttl;
         self
     }
 
-    /// Delays every token response (to widen races in tests).
+    /// Delays every token response (to widen races in tests, or to see a
+    /// slow provider; default none).
     pub fn token_delay(mut self, delay: Duration) -> Self {
         self.token_delay = delay;
+        self
+    }
+
+    /// DPoP (RFC 9449), on by default: a token request carrying a valid
+    /// DPoP proof gets tokens bound to its key, and discovery lists
+    /// `dpop_signing_alg_values_supported`. Off, the provider ignores
+    /// proofs and answers Bearer, as a provider without DPoP does.
+    pub fn dpop(mut self, on: bool) -> Self {
+        self.dpop = on;
+        self
+    }
+
+    /// Requires DPoP proofs to carry the provider's nonce (RFC 9449 §8,
+    /// §9): a proof without it gets `use_dpop_nonce` and the nonce in a
+    /// `DPoP-Nonce` header (400 from the token endpoint, 401 from
+    /// userinfo). Off by default.
+    pub fn dpop_nonce(mut self, on: bool) -> Self {
+        self.dpop_nonce = on;
+        self
+    }
+
+    /// Listens on this port of `127.0.0.1` (default 0: a free port, a new
+    /// one every start), so an issuer written into a configuration stays
+    /// valid across restarts.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
         self
     }
 
@@ -163,16 +220,22 @@ impl std::fmt::Debug for DevProvider {
 }
 
 impl DevProvider {
-    /// Starts on a free port of `127.0.0.1`.
+    /// Starts on a free port of `127.0.0.1` (or the one
+    /// [`DevProviderOptions::port`] names).
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] when no loopback port can be bound; [`Error::Internal`]
+    /// [`Error::Io`] when no loopback port can be bound (or the given one is
+    /// taken); [`Error::Internal`]
     /// when the signing key cannot be generated or the HTTP server not
     /// started on the port.
     pub fn start(opts: DevProviderOptions) -> Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")
-            .map_err(|e| Error::io("starting the dev provider", e))?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port)).map_err(|e| {
+            Error::io(
+                format!("starting the dev provider on 127.0.0.1:{}", opts.port),
+                e,
+            )
+        })?;
         let addr = listener
             .local_addr()
             .map_err(|e| Error::io("reading the dev provider's address", e))?;
@@ -182,6 +245,7 @@ impl DevProvider {
             key: keys::SigningKey::generate()?,
             grants: grants::Grants::default(),
         });
+        *grants::lock(&ctx.grants.dpop_nonce) = crate::provider::random::token(16);
         let server = Arc::new(
             tiny_http::Server::from_listener(listener, None)
                 .map_err(|e| Error::Internal(format!("starting the dev provider: {e}")))?,
@@ -232,6 +296,24 @@ impl DevProvider {
             .get(grant_type)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Replaces the DPoP nonce (with [`DevProviderOptions::dpop_nonce`]):
+    /// proofs carrying the old one are then answered `use_dpop_nonce`, as
+    /// when a real server rotates its nonces. Returns the new nonce.
+    pub fn rotate_dpop_nonce(&self) -> String {
+        let nonce = crate::provider::random::token(16);
+        *grants::lock(&self.ctx.grants.dpop_nonce) = nonce.clone();
+        nonce
+    }
+
+    /// The JWK thumbprint (`cnf.jkt`) an access or refresh token is bound
+    /// to, `None` for a Bearer token or one the provider does not know.
+    pub fn token_binding(&self, token: &str) -> Option<String> {
+        [&self.ctx.grants.access, &self.ctx.grants.refresh]
+            .iter()
+            .find_map(|m| grants::lock(m).get(token).map(|g| g.jkt.clone()))
+            .flatten()
     }
 
     /// Whether an access or refresh token is currently valid (as

@@ -2,15 +2,14 @@
 
 use serde_json::json;
 
+use super::dpop;
 use super::grants::lock;
 use super::http::{Req, Resp};
 use super::Ctx;
 
 pub(crate) fn discovery(ctx: &Ctx) -> Resp {
     let i = &ctx.issuer;
-    Resp::json(
-        200,
-        json!({
+    let mut doc = json!({
             "issuer": i,
             "authorization_endpoint": format!("{i}/authorize"),
             "token_endpoint": format!("{i}/token"),
@@ -27,8 +26,11 @@ pub(crate) fn discovery(ctx: &Ctx) -> Resp {
             "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "name", "email", "email_verified"],
             "authorization_response_iss_parameter_supported": true,
-        }),
-    )
+    });
+    if ctx.opts.dpop {
+        doc["dpop_signing_alg_values_supported"] = json!(dpop::ALGORITHMS);
+    }
+    Resp::json(200, doc)
 }
 
 pub(crate) fn jwks(ctx: &Ctx) -> Resp {
@@ -44,19 +46,59 @@ pub(crate) fn is_active(ctx: &Ctx, token: &str) -> bool {
             .is_some_and(|g| g.is_valid())
 }
 
+/// `userinfo`, a protected resource: a Bearer token, or a DPoP-bound
+/// token with `Authorization: DPoP` and a proof of its key carrying `ath`
+/// (RFC 9449 §7). A bound token presented as Bearer is refused.
 pub(crate) fn userinfo(ctx: &Ctx, req: &Req) -> Resp {
-    let valid = req.bearer().is_some_and(|t| {
-        lock(&ctx.grants.access)
-            .get(t)
-            .is_some_and(|g| g.is_valid())
-    });
-    if !valid {
-        return Resp::oauth_error(
+    let invalid = || {
+        Resp::oauth_error(
             401,
             "invalid_token",
             "missing, expired or revoked access token",
         )
-        .with_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        .with_header("WWW-Authenticate", "Bearer error=\"invalid_token\"")
+    };
+    let (token, as_dpop) = match (req.bearer(), req.token_of_scheme("dpop")) {
+        (Some(t), None) => (t, false),
+        (None, Some(t)) if ctx.opts.dpop => (t, true),
+        _ => return invalid(),
+    };
+    let Some(grant) = lock(&ctx.grants.access)
+        .get(token)
+        .filter(|g| g.is_valid())
+        .cloned()
+    else {
+        return if as_dpop {
+            dpop::challenge("invalid_token", "expired or revoked access token")
+        } else {
+            invalid()
+        };
+    };
+    match (&grant.jkt, as_dpop) {
+        (None, false) => {}
+        (Some(_), false) => {
+            return dpop::challenge(
+                "invalid_token",
+                "this access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof",
+            )
+        }
+        (None, true) => {
+            return dpop::challenge(
+                "invalid_token",
+                "this access token is not DPoP-bound: send it as a Bearer token",
+            )
+        }
+        (Some(bound), true) => match dpop::check(ctx, req, "/userinfo", Some(token)) {
+            Ok(Some(jkt)) if &jkt == bound => {}
+            Ok(Some(_)) => {
+                return dpop::challenge(
+                    "invalid_dpop_proof",
+                    "the DPoP proof is signed by another key than the token is bound to",
+                )
+            }
+            Ok(None) => return dpop::challenge("invalid_dpop_proof", "the DPoP proof is missing"),
+            Err(e) => return e.resource_response(ctx),
+        },
     }
     let u = &ctx.opts.user;
     Resp::json(
@@ -90,11 +132,15 @@ pub(crate) fn introspect(ctx: &Ctx, req: &Req) -> Resp {
                 .map(|g| (g, "refresh_token"))
         });
     match found {
-        Some((g, kind)) if g.is_valid() => Resp::json(
-            200,
-            json!({"active": true, "sub": ctx.opts.user.sub, "client_id": ctx.opts.client_id,
-                   "scope": g.scope, "exp": g.expires_at, "token_type": kind, "iss": ctx.issuer}),
-        ),
+        Some((g, kind)) if g.is_valid() => {
+            let mut v = json!({"active": true, "sub": ctx.opts.user.sub, "client_id": ctx.opts.client_id,
+                   "scope": g.scope, "exp": g.expires_at, "token_type": kind, "iss": ctx.issuer});
+            // RFC 9449 §6.2: a bound token's key
+            if let Some(jkt) = g.jkt {
+                v["cnf"] = json!({ "jkt": jkt });
+            }
+            Resp::json(200, v)
+        }
         _ => Resp::json(200, json!({"active": false})),
     }
 }

@@ -1,10 +1,19 @@
 //! `POST /token`: authorization code (PKCE S256 required) and refresh.
+//!
+//! With a DPoP proof (RFC 9449 §5) the access token is bound to the
+//! proof's key (`token_type: DPoP`, the `jkt` kept with the token and shown
+//! by introspection as `cnf.jkt`), and so is a public client's refresh
+//! token: refreshing it takes a proof of the same key. A code issued for a
+//! `dpop_jkt` is redeemed only with a proof of that key. Under rotation a
+//! refresh token presented a second time is reuse: every token of its
+//! sign-in is revoked (OAuth 2.0 Security BCP §4.14.2).
 
 use crate::digest::sha256;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
 
+use super::dpop;
 use super::grants::{lock, TokenGrant};
 use super::http::{Req, Resp};
 use super::keys::at_hash;
@@ -45,9 +54,13 @@ pub(crate) fn token(ctx: &Ctx, req: &Req) -> Resp {
         return Resp::oauth_error(401, "invalid_client", "client authentication failed")
             .with_header("WWW-Authenticate", "Basic realm=\"oauthkit-dev\"");
     }
+    let jkt = match dpop::check(ctx, req, "/token", None) {
+        Ok(jkt) => jkt,
+        Err(e) => return e.token_response(ctx),
+    };
     match grant_type.as_str() {
-        "authorization_code" => code_grant(ctx, req),
-        "refresh_token" => refresh_grant(ctx, req),
+        "authorization_code" => code_grant(ctx, req, jkt),
+        "refresh_token" => refresh_grant(ctx, req, jkt),
         _ => Resp::oauth_error(
             400,
             "unsupported_grant_type",
@@ -56,20 +69,34 @@ pub(crate) fn token(ctx: &Ctx, req: &Req) -> Resp {
     }
 }
 
-fn issue(ctx: &Ctx, scope: &str, id_token: Option<Value>, refresh: Option<String>) -> Resp {
+/// What one token response holds.
+struct Issue<'a> {
+    scope: &'a str,
+    family: &'a str,
+    /// The proof's key: the access token is bound to it.
+    jkt: Option<String>,
+    id_token: Option<Value>,
+    refresh: Option<String>,
+}
+
+fn issue(ctx: &Ctx, i: Issue<'_>) -> Resp {
+    let Issue {
+        scope,
+        family,
+        jkt,
+        id_token,
+        refresh,
+    } = i;
     let access = random::token(32);
     let ttl = ctx.opts.access_token_ttl.as_secs() as i64;
+    let token_type = if jkt.is_some() { "DPoP" } else { "Bearer" };
     lock(&ctx.grants.access).insert(
         access.clone(),
-        TokenGrant {
-            scope: scope.to_string(),
-            expires_at: Some(now_unix() + ttl),
-            active: true,
-        },
+        TokenGrant::new(scope, Some(now_unix() + ttl), jkt, family),
     );
     let mut body = json!({
         "access_token": access,
-        "token_type": "Bearer",
+        "token_type": token_type,
         "expires_in": ttl,
         "scope": scope,
     });
@@ -86,20 +113,19 @@ fn issue(ctx: &Ctx, scope: &str, id_token: Option<Value>, refresh: Option<String
     Resp::json(200, body)
 }
 
-fn new_refresh_token(ctx: &Ctx, scope: &str) -> String {
+/// A refresh token of `family`, bound to `jkt` for public clients (RFC
+/// 9449 §5: a confidential client's refresh token is bound by its client
+/// authentication instead).
+fn new_refresh_token(ctx: &Ctx, scope: &str, jkt: Option<&str>, family: &str) -> String {
     let rt = random::token(32);
-    lock(&ctx.grants.refresh).insert(
-        rt.clone(),
-        TokenGrant {
-            scope: scope.to_string(),
-            expires_at: None,
-            active: true,
-        },
-    );
+    let bound = jkt
+        .filter(|_| ctx.opts.client_secret.is_none())
+        .map(str::to_string);
+    lock(&ctx.grants.refresh).insert(rt.clone(), TokenGrant::new(scope, None, bound, family));
     rt
 }
 
-fn code_grant(ctx: &Ctx, req: &Req) -> Resp {
+fn code_grant(ctx: &Ctx, req: &Req, jkt: Option<String>) -> Resp {
     let Some(grant) = req
         .param("code")
         .and_then(|c| lock(&ctx.grants.codes).remove(c))
@@ -118,6 +144,16 @@ fn code_grant(ctx: &Ctx, req: &Req) -> Resp {
     if !constant_time_eq(challenge.as_bytes(), r.code_challenge.as_bytes()) {
         return Resp::oauth_error(400, "invalid_grant", "PKCE verification failed");
     }
+    if let Some(want) = &r.dpop_jkt {
+        if jkt.as_deref() != Some(want.as_str()) {
+            return Resp::oauth_error(
+                400,
+                "invalid_dpop_proof",
+                "the code was issued for dpop_jkt: redeem it with a DPoP proof of that key",
+            );
+        }
+    }
+    let family = random::token(16);
     let now = now_unix();
     let u = &ctx.opts.user;
     let id_token = r.scope.split_whitespace().any(|s| s == "openid").then(|| {
@@ -137,31 +173,72 @@ fn code_grant(ctx: &Ctx, req: &Req) -> Resp {
         .scope
         .split_whitespace()
         .any(|s| s == "offline_access")
-        .then(|| new_refresh_token(ctx, &r.scope));
-    issue(ctx, &r.scope, id_token, refresh)
+        .then(|| new_refresh_token(ctx, &r.scope, jkt.as_deref(), &family));
+    issue(
+        ctx,
+        Issue {
+            scope: &r.scope,
+            family: &family,
+            jkt,
+            id_token,
+            refresh,
+        },
+    )
 }
 
-fn refresh_grant(ctx: &Ctx, req: &Req) -> Resp {
+fn refresh_grant(ctx: &Ctx, req: &Req, jkt: Option<String>) -> Resp {
     let Some(rt) = req.param("refresh_token") else {
         return Resp::oauth_error(400, "invalid_request", "refresh_token is missing");
     };
-    let scope = {
+    let invalid = || {
+        Resp::oauth_error(
+            400,
+            "invalid_grant",
+            "refresh token is invalid, revoked or already used",
+        )
+    };
+    let (scope, family) = {
         let mut map = lock(&ctx.grants.refresh);
-        let Some(g) = map.get_mut(rt).filter(|g| g.is_valid()) else {
-            return Resp::oauth_error(
-                400,
-                "invalid_grant",
-                "refresh token is invalid, revoked or already used",
-            );
+        let Some(g) = map.get_mut(rt) else {
+            return invalid();
         };
+        if g.rotated {
+            // reuse of a rotated refresh token: someone else holds a copy
+            let family = g.family.clone();
+            drop(map);
+            ctx.grants.revoke_family(&family);
+            return invalid();
+        }
+        if !g.is_valid() {
+            return invalid();
+        }
+        if let Some(bound) = &g.jkt {
+            if jkt.as_deref() != Some(bound.as_str()) {
+                return Resp::oauth_error(
+                    400,
+                    "invalid_dpop_proof",
+                    "this refresh token is DPoP-bound: send a DPoP proof of the key it is bound to",
+                );
+            }
+        }
         if ctx.opts.rotate_refresh_tokens {
             g.active = false;
+            g.rotated = true;
         }
-        g.scope.clone()
+        (g.scope.clone(), g.family.clone())
     };
     let refresh = ctx
         .opts
         .rotate_refresh_tokens
-        .then(|| new_refresh_token(ctx, &scope));
-    issue(ctx, &scope, None, refresh)
+        .then(|| new_refresh_token(ctx, &scope, jkt.as_deref(), &family));
+    issue(
+        ctx,
+        Issue {
+            scope: &scope,
+            family: &family,
+            jkt,
+            id_token: None,
+            refresh,
+        },
+    )
 }

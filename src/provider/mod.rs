@@ -379,8 +379,9 @@ pub trait Provider: Send + Sync {
     /// for DPoP return the errors of [`exchange_code`](Self::exchange_code),
     /// [`Error::OAuth`] (`use_dpop_nonce`, `invalid_dpop_proof`) when the
     /// server still refuses the proof after the one retry with its
-    /// `DPoP-Nonce`, and [`Error::Http`] when it answers with a token type
-    /// other than `DPoP`.
+    /// `DPoP-Nonce`, and [`Error::ProviderUnsupported`] (kind `Unsupported`)
+    /// when it answers with a token type other than `DPoP` (it does not bind
+    /// tokens for this client).
     fn exchange_code_dpop(
         &self,
         code: &str,

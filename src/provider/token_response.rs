@@ -60,6 +60,8 @@ impl TokenTypeRule {
     /// assert_eq!(rule.check("token", Some(&json!("dpop"))).unwrap(), "dpop");
     /// let e = rule.check("token", Some(&json!("Bearer"))).unwrap_err();
     /// assert!(e.to_string().contains("did not bind"));
+    /// // a configuration matter, not a network failure
+    /// assert_eq!(e.kind(), oauthkit::ErrorKind::Unsupported);
     /// assert!(rule.check("token", None).is_err());
     /// assert!(rule.check("token", Some(&json!("mac"))).is_err());
     /// ```
@@ -85,9 +87,11 @@ impl TokenTypeRule {
     ///
     /// # Errors
     ///
-    /// [`Error::Http`] naming `endpoint` when `token_type` is not a string, is
-    /// a type other than Bearer, or (when a DPoP proof was sent) is not
-    /// `DPoP`: a token of an unknown type must not be used (RFC 6749 §7.1).
+    /// [`Error::Http`] naming `endpoint` when `token_type` is not a string or
+    /// is a type other than Bearer: a token of an unknown type must not be
+    /// used (RFC 6749 §7.1). [`Error::ProviderUnsupported`] (kind
+    /// `Unsupported`) when a DPoP proof was sent and the answer is not
+    /// `DPoP`: the provider does not bind tokens for this client.
     pub fn check(&self, endpoint: &str, token_type: Option<&Value>) -> Result<String> {
         let refused = |what: String| {
             Error::Http {
@@ -105,17 +109,19 @@ impl TokenTypeRule {
             Some(Value::String(t)) if self.dpop_requested && t.eq_ignore_ascii_case("dpop") => {
                 Ok(t.clone())
             }
-            _ if self.dpop_requested => Err(Error::Http {
-                endpoint: endpoint.to_owned(),
-                message: format!(
-                    "the token response has {}, not DPoP, although the request carried a DPoP proof: the provider did not bind the token to the key (enable DPoP for this client at the provider, or turn DPoP off for it)",
+            // Nothing failed on the wire: the provider (or this client's
+            // registration there) does not do DPoP, a configuration matter.
+            _ if self.dpop_requested => Err(Error::ProviderUnsupported {
+                provider: "the authorization server".to_owned(),
+                feature: "DPoP",
+                detail: format!(
+                    "its {endpoint} response has {}, not DPoP, although the request carried a DPoP proof: the provider did not bind the token to the key. Enable DPoP for this client at the provider (if its discovery document lacks dpop_signing_alg_values_supported, it has no DPoP at all), or turn DPoP off for this provider in oauthkit (no with_dpop on its OidcConfig / OAuth2Config)",
                     match token_type {
                         Some(Value::String(t)) => format!("token_type {:?}", t.chars().take(40).collect::<String>()),
                         None | Some(Value::Null) => "no token_type".to_owned(),
                         Some(_) => "a token_type that is not a string".to_owned(),
                     }
                 ),
-                source: None,
             }),
             None | Some(Value::Null) => Ok("Bearer".to_owned()),
             Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => Ok(t.clone()),
