@@ -265,6 +265,11 @@ impl SessionManager {
             let lock = self.store_lock(key, deadline)?;
             match self.refresh_under(key, before.as_ref(), &lock)? {
                 Under::Done(tokens, refreshed) => return Ok((tokens, refreshed)),
+                Under::LostAfterSpending { spent, fresh, lost } => {
+                    drop(lock);
+                    self.save_after_lost_lock(key, &spent, &fresh, lost)?;
+                    return Ok((*fresh, true));
+                }
                 Under::LostBeforeSpending(lost) => {
                     // The lease ran out before the refresh token was spent:
                     // someone else may be refreshing now. Take the lock again
@@ -392,7 +397,13 @@ impl SessionManager {
         merge_kept_fields(&mut fresh, current);
         match self.store.save_locked(key, &fresh, lock) {
             Ok(()) => {}
-            Err(lost @ Error::LockLost { .. }) => self.save_after_lost_lock(key, &spent, &fresh, lost)?,
+            Err(lost @ Error::LockLost { .. }) => {
+                return Ok(Under::LostAfterSpending {
+                    spent: Box::new(spent),
+                    fresh: Box::new(fresh),
+                    lost,
+                })
+            }
             Err(e) => return Err(e),
         }
         log::info!(
@@ -427,6 +438,7 @@ impl SessionManager {
                         "refresh of '{key}': the store's key lock ran out during the refresh; \
                          nobody had touched the key, so the lock was taken again and the tokens saved"
                     );
+                    log::info!("refreshed the tokens of '{key}'");
                     return Ok(());
                 }
             }
@@ -446,6 +458,13 @@ enum Under {
     Done(TokenSet, bool),
     /// The lock was lost before the refresh token was spent: try again.
     LostBeforeSpending(Error),
+    /// The lock was lost after the provider answered: the tokens sent
+    /// (`spent`) and those it answered with (`fresh`, not written).
+    LostAfterSpending {
+        spent: Box<TokenSet>,
+        fresh: Box<TokenSet>,
+        lost: Error,
+    },
 }
 
 /// Keeps what a refresh response does not repeat: the refresh token when

@@ -190,9 +190,11 @@ impl super::Fence for FileLock {
 
 impl Drop for FileLock {
     fn drop(&mut self) {
-        if self.remove_on_release {
-            // Removed while still locked: a waiter blocked on this file sees
-            // the name gone (or renewed) and opens it again.
+        // Removed while still locked: a waiter blocked on this file sees
+        // the name gone (or renewed) and opens it again. A name that no
+        // longer refers to this file (removed by someone else, then taken
+        // by another process) is left alone.
+        if self.remove_on_release && self.still_named().unwrap_or(false) {
             let _ = self.dir.remove(&self.name);
         }
         if let Some(file) = self.file.take() {

@@ -53,8 +53,12 @@ fn no_cas_id() -> Error {
     )
 }
 
+/// The lock entry's expiry for `lease`: whole seconds, plus one, since
+/// memcached's clock ticks once a second and an entry may expire at the
+/// next tick after its last second began (so a lease of 1 s lives between
+/// 1 and 2 s, never less than asked).
 fn lease_secs(lease: Duration) -> u32 {
-    lease.as_secs().clamp(1, 30 * 24 * 3600) as u32
+    lease.as_secs().clamp(1, 30 * 24 * 3600 - 1) as u32 + 1
 }
 
 /// Extends the lock entry `key` when it still holds `token`: whether it does.
@@ -118,7 +122,7 @@ impl MemcacheLock {
                     Box::new(move || renew(&conn, &key, &token, secs))
                 };
                 let lock = MemcacheLock {
-                    heartbeat: Heartbeat::start(Duration::from_secs(secs.into()), beat),
+                    heartbeat: Heartbeat::start(Duration::from_secs((secs - 1).into()), beat),
                     conn,
                     key,
                     token,
