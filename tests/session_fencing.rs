@@ -167,13 +167,7 @@ impl Target {
 fn steal(how: &Steal, spec: &str) {
     match how {
         Steal::LockFiles => {
-            let path = spec
-                .split_once(':')
-                .unwrap()
-                .1
-                .split('?')
-                .next()
-                .unwrap();
+            let path = spec.split_once(':').unwrap().1.split('?').next().unwrap();
             let locks = PathBuf::from(format!("{path}.locks"));
             let mut removed = 0;
             for entry in std::fs::read_dir(&locks).unwrap() {
@@ -196,7 +190,8 @@ fn steal(how: &Steal, spec: &str) {
         }
         Steal::Memcache(port) => {
             let prefix = spec.rsplit("prefix=").next().unwrap();
-            let reply = memcached_command(*port, &format!("delete {prefix}_lock_DEFAULT_{KEY}\r\n"));
+            let reply =
+                memcached_command(*port, &format!("delete {prefix}_lock_DEFAULT_{KEY}\r\n"));
             assert_eq!(reply.trim(), "DELETED", "one held memcached lock");
         }
     }
@@ -396,7 +391,10 @@ fn lost_before_spending(t: &Target, spec: &str) {
     assert_eq!(idp.reuses(), 0, "no spent refresh token presented again");
     let stored = store.load(KEY).unwrap().unwrap();
     assert_eq!(stored.access_token.expose(), a.expose());
-    assert!(idp.is_live(stored.refresh_token.unwrap().expose()), "grant survives");
+    assert!(
+        idp.is_live(stored.refresh_token.unwrap().expose()),
+        "grant survives"
+    );
 }
 
 fn request_delayed_past_the_lease(t: &Target, spec: &str) {
@@ -414,7 +412,10 @@ fn request_delayed_past_the_lease(t: &Target, spec: &str) {
     };
     assert_eq!((idp.rotations(), idp.reuses()), (1, 1));
     // B's tokens stay: A, no longer holding the lock, deleted nothing.
-    let stored = store.load(KEY).unwrap().expect("B's tokens are still stored");
+    let stored = store
+        .load(KEY)
+        .unwrap()
+        .expect("B's tokens are still stored");
     assert_eq!(stored.access_token.expose(), b_at);
 }
 
@@ -475,7 +476,10 @@ fn lease_ran_out_nobody_else(t: &Target, spec: &str) {
     assert_eq!((idp.rotations(), idp.reuses()), (1, 0));
     let stored = store.load(KEY).unwrap().unwrap();
     assert_eq!(stored.access_token.expose(), a.expose());
-    assert!(idp.is_live(stored.refresh_token.unwrap().expose()), "grant survives");
+    assert!(
+        idp.is_live(stored.refresh_token.unwrap().expose()),
+        "grant survives"
+    );
 }
 
 fn slow_refresh_keeps_the_lock(t: &Target, spec: &str) {
@@ -499,5 +503,8 @@ fn slow_refresh_keeps_the_lock(t: &Target, spec: &str) {
     assert_eq!(wait_b(child), Outcome::Token(a.expose().to_owned()));
     assert_eq!((idp.rotations(), idp.reuses()), (1, 0), "B waited for A");
     let stored = store.load(KEY).unwrap().unwrap();
-    assert!(idp.is_live(stored.refresh_token.unwrap().expose()), "grant survives");
+    assert!(
+        idp.is_live(stored.refresh_token.unwrap().expose()),
+        "grant survives"
+    );
 }

@@ -274,20 +274,31 @@ fn a_holder_whose_lease_ran_out_writes_deletes_and_releases_nothing() {
     assert_eq!(m.raw("delete oauth2_lock_DEFAULT_k\r\n").trim(), "DELETED");
     let fresh = b.lock_key("k", Duration::from_secs(1)).unwrap();
     for err in [
-        a.save_locked("k", &TokenSet::bearer("stale"), &stale).unwrap_err(),
+        a.save_locked("k", &TokenSet::bearer("stale"), &stale)
+            .unwrap_err(),
         a.delete_locked("k", &stale).unwrap_err(),
         stale.confirm().unwrap_err(),
     ] {
         assert_eq!(err.kind(), ErrorKind::LockTimeout, "{err}");
         assert!(matches!(err, oauthkit::Error::LockLost { .. }), "{err:?}");
     }
-    assert_eq!(a.load("k").unwrap().unwrap().access_token.expose(), "before");
+    assert_eq!(
+        a.load("k").unwrap().unwrap().access_token.expose(),
+        "before"
+    );
     b.save_locked("k", &TokenSet::bearer("b"), &fresh).unwrap();
     drop(stale);
     let err = a.lock_key("k", Duration::from_millis(100)).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::LockTimeout, "a's late release freed b's lock");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::LockTimeout,
+        "a's late release freed b's lock"
+    );
     assert!(b.delete_locked("k", &fresh).unwrap());
-    assert!(b.load("k").unwrap().is_none(), "the fenced delete removes at once");
+    assert!(
+        b.load("k").unwrap().is_none(),
+        "the fenced delete removes at once"
+    );
     assert!(b.list_keys().unwrap().is_empty());
 }
 
@@ -305,8 +316,16 @@ fn a_write_read_before_a_new_holder_took_the_lock_fails_its_cas() {
     assert_eq!(m.raw("delete oauth2_lock_DEFAULT_k\r\n").trim(), "DELETED");
     let _fresh = b.lock_key("k", Duration::from_secs(1)).unwrap();
     let cas_after = m.raw("gets oauth2_tokens_DEFAULT_k\r\n");
-    assert_ne!(cas_before, cas_after, "taking the lock gives the entry a new CAS id");
-    let err = a.save_locked("k", &TokenSet::bearer("stale"), &stale).unwrap_err();
+    assert_ne!(
+        cas_before, cas_after,
+        "taking the lock gives the entry a new CAS id"
+    );
+    let err = a
+        .save_locked("k", &TokenSet::bearer("stale"), &stale)
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LockTimeout);
-    assert_eq!(a.load("k").unwrap().unwrap().access_token.expose(), "before");
+    assert_eq!(
+        a.load("k").unwrap().unwrap().access_token.expose(),
+        "before"
+    );
 }

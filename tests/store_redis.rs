@@ -368,7 +368,11 @@ fn key_lock_waits_for_release_across_threads() {
 /// The Redis key of the held lock on `key` (its hash tag puts it in the
 /// token set's cluster slot: `oauthkit:oauth:locks:{TAG}:key`).
 fn lock_key_of(server: &RedisServer, key: &str) -> String {
-    let found = server.cli(&["--scan", "--pattern", &format!("oauthkit:oauth:locks:*:{key}")]);
+    let found = server.cli(&[
+        "--scan",
+        "--pattern",
+        &format!("oauthkit:oauth:locks:*:{key}"),
+    ]);
     let keys: Vec<&str> = found.lines().filter(|l| !l.is_empty()).collect();
     assert_eq!(keys.len(), 1, "{keys:?}");
     keys[0].to_owned()
@@ -404,7 +408,8 @@ fn a_holder_whose_lease_ran_out_writes_deletes_and_releases_nothing() {
     let fresh = b.lock_key("k", Duration::from_secs(1)).unwrap();
     b.save_locked("k", &TokenSet::bearer("b"), &fresh).unwrap();
     for err in [
-        a.save_locked("k", &TokenSet::bearer("stale"), &stale).unwrap_err(),
+        a.save_locked("k", &TokenSet::bearer("stale"), &stale)
+            .unwrap_err(),
         a.delete_locked("k", &stale).unwrap_err(),
         stale.confirm().unwrap_err(),
     ] {
@@ -426,10 +431,15 @@ fn a_lock_is_refused_for_another_key() {
     let server = RedisServer::start();
     let a = RedisStore::open(config(&server)).unwrap();
     let bob = a.lock_key("bob", Duration::from_secs(1)).unwrap();
-    let err = a.save_locked("alice", &TokenSet::bearer("x"), &bob).unwrap_err();
+    let err = a
+        .save_locked("alice", &TokenSet::bearer("x"), &bob)
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
     let other = a.in_namespace("other");
-    assert_eq!(other.delete_locked("bob", &bob).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        other.delete_locked("bob", &bob).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
     assert!(a.load("alice").unwrap().is_none());
 }
 

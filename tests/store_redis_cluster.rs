@@ -89,9 +89,13 @@ fn fenced_writes_work_on_every_slot_and_refuse_a_lost_lock() {
     let (store, cluster) = fresh();
     // The lock and the token set share a slot, or the script is refused
     // (CROSSSLOT): keys spread over every node, with and without hash tags.
-    for key in ["alice", "bob", "{carol}", "x{y}z", "a}b{", "user-17", "user-42"] {
+    for key in [
+        "alice", "bob", "{carol}", "x{y}z", "a}b{", "user-17", "user-42",
+    ] {
         let lock = store.lock_key(key, Duration::from_secs(2)).unwrap();
-        store.save_locked(key, &TokenSet::bearer("a"), &lock).unwrap();
+        store
+            .save_locked(key, &TokenSet::bearer("a"), &lock)
+            .unwrap();
         assert_eq!(store.load(key).unwrap().unwrap().access_token.expose(), "a");
         assert!(store.delete_locked(key, &lock).unwrap());
         assert!(store.load(key).unwrap().is_none());

@@ -396,7 +396,12 @@ pub(crate) fn lock_key_in(
 
 /// The path [`lock_key_in`] locks for one key of the store file
 /// `store_name` in `dir`.
-pub(crate) fn key_lock_file(dir: &PrivateDir, store_name: &OsStr, namespace: &str, key: &str) -> PathBuf {
+pub(crate) fn key_lock_file(
+    dir: &PrivateDir,
+    store_name: &OsStr,
+    namespace: &str,
+    key: &str,
+) -> PathBuf {
     dir.join(&key_lock_dir_name(store_name))
         .join(key_lock_name(namespace, key))
 }

@@ -34,18 +34,18 @@ mod fair_queue;
 pub(crate) mod file_lock;
 mod file_snapshot;
 pub(crate) mod globus_format;
-mod key_lock;
 pub mod json_file;
+mod key_lock;
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub mod keyring;
 pub mod keyring_backend;
-#[cfg(any(feature = "redis", feature = "memcache"))]
-mod lease;
 #[cfg(feature = "keyring")]
 mod keyring_search;
 #[cfg(all(feature = "keyring", target_os = "linux"))]
 mod keyutils_credential;
+#[cfg(any(feature = "redis", feature = "memcache"))]
+mod lease;
 #[cfg(feature = "memcache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
 pub mod memcache;
@@ -73,8 +73,8 @@ pub use factory::{
     default_app_name, default_store_path, open, open_default, open_default_for, APP_ENV, STORE_ENV,
 };
 pub use json_file::JsonFileStore;
-pub use key_lock::KeyLock;
 pub(crate) use key_lock::Fence;
+pub use key_lock::KeyLock;
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub use keyring::KeyringStore;

@@ -10,7 +10,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 
 use tiny_http::{Header, Response, Server, StatusCode};
@@ -142,7 +142,10 @@ fn answer(state: &Mutex<State>, mut req: tiny_http::Request) {
     let _ = req.as_reader().read_to_string(&mut body);
     let f = form(&body);
     if req.url() != "/token" || f.get("grant_type").map(String::as_str) != Some("refresh_token") {
-        let _ = req.respond(json(400, serde_json::json!({"error": "unsupported_grant_type"})));
+        let _ = req.respond(json(
+            400,
+            serde_json::json!({"error": "unsupported_grant_type"}),
+        ));
         return;
     }
     let presented = f.get("refresh_token").cloned().unwrap_or_default();

@@ -91,8 +91,12 @@ impl RedisLock {
             let got = run_script(&pool, ACQUIRE, &[&redis_key], &[&token, &lease_arg])?;
             if got == 1 {
                 let renew = {
-                    let (pool, key, token, lease) =
-                        (Arc::clone(&pool), redis_key.clone(), token.clone(), lease_arg);
+                    let (pool, key, token, lease) = (
+                        Arc::clone(&pool),
+                        redis_key.clone(),
+                        token.clone(),
+                        lease_arg,
+                    );
                     Box::new(move || Ok(run_script(&pool, RENEW, &[&key], &[&token, &lease])? == 1))
                 };
                 return Ok(RedisLock {
