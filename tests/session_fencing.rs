@@ -38,6 +38,7 @@ fn main() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
+    #[cfg_attr(not(any(feature = "redis", feature = "memcache")), allow(unused_mut))]
     let mut targets: Vec<Target> = support::specs::local_store_specs(dir.path())
         .into_iter()
         .map(|(name, spec)| Target {
@@ -129,6 +130,7 @@ type Scenario = (&'static str, fn(&Target, &str));
 
 /// How a lease running out is played: what is removed.
 #[derive(Clone)]
+#[cfg_attr(not(all(feature = "redis", feature = "memcache")), allow(dead_code))]
 enum Steal {
     /// `{file}.locks/*.lock` of the store file in the spec.
     LockFiles,

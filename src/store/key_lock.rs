@@ -112,10 +112,6 @@ impl KeyLock {
     }
 
     /// The backend lock of type `T` inside, if this is one.
-    #[cfg_attr(
-        not(any(feature = "redis", feature = "memcache", feature = "sqlite")),
-        allow(dead_code)
-    )]
     pub(crate) fn fence<T: 'static>(&self) -> Option<&T> {
         self.fence.as_ref()?.as_any().downcast_ref::<T>()
     }
