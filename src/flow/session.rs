@@ -10,12 +10,22 @@
 //!    ([`TokenStore::lock_key`]), and reads the store **again**: another
 //!    thread or process may have refreshed meanwhile, and its token is used
 //!    instead of spending the (possibly rotating) refresh token twice;
-//! 3. refreshes, keeps the old refresh token when the provider returned
-//!    none, saves the new set (one atomic store write), tells the hook, and
-//!    releases the locks.
+//! 3. confirms the store's lock is still held right before spending the
+//!    refresh token ([`KeyLock::confirm`]; lost, e.g. a lease that ran out
+//!    while the process was paused: it takes the lock again and re-reads);
+//! 4. refreshes, keeps the old refresh token when the provider returned
+//!    none, saves the new set fenced by the lock
+//!    ([`TokenStore::save_locked`]: written only while the lock is still
+//!    this one, checked by the store in the same atomic step), tells the
+//!    hook, and releases the locks.
+//!
+//! A holder that lost the lock never writes or deletes: a refresh answered
+//! after the lock was lost is saved only if nobody touched the key meanwhile
+//! (the lock is taken again and the store still holds what was spent);
+//! otherwise it is discarded and the call fails with [`Error::LockLost`].
 //!
 //! A refresh the provider answers with `invalid_grant` means the grant is
-//! gone: the stored tokens are deleted and the error (kind
+//! gone: the stored tokens are deleted (fenced too) and the error (kind
 //! [`ErrorKind::InvalidGrant`](crate::ErrorKind::InvalidGrant)) says so.
 
 use std::collections::HashMap;
@@ -144,7 +154,10 @@ impl SessionManager {
     /// [`Error::needs_sign_in`]. Otherwise a transport ([`Error::Http`]) or
     /// other provider error, an ID token naming another user
     /// ([`Error::IdToken`]), [`Error::LockTimeout`] when another process
-    /// held the key's lock past the lock timeout, or a store error.
+    /// held the key's lock past the lock timeout, [`Error::LockLost`] when
+    /// this process lost the lock during the refresh and another process
+    /// wrote or deleted the key meanwhile (nothing written; call again), or
+    /// a store error.
     pub fn access_token(&self, key: &str) -> Result<Secret> {
         Ok(self.tokens(key)?.access_token)
     }
@@ -161,7 +174,10 @@ impl SessionManager {
     /// [`Error::needs_sign_in`]. Otherwise a transport ([`Error::Http`]) or
     /// other provider error, an ID token naming another user
     /// ([`Error::IdToken`]), [`Error::LockTimeout`] when another process
-    /// held the key's lock past the lock timeout, or a store error.
+    /// held the key's lock past the lock timeout, [`Error::LockLost`] when
+    /// this process lost the lock during the refresh and another process
+    /// wrote or deleted the key meanwhile (nothing written; call again), or
+    /// a store error.
     pub fn tokens(&self, key: &str) -> Result<TokenSet> {
         let current = self.load_required(key)?;
         if !self.needs_refresh(&current) {
@@ -182,7 +198,10 @@ impl SessionManager {
     /// [`Error::needs_sign_in`]. Otherwise a transport ([`Error::Http`]) or
     /// other provider error, an ID token naming another user
     /// ([`Error::IdToken`]), [`Error::LockTimeout`] when another process
-    /// held the key's lock past the lock timeout, or a store error.
+    /// held the key's lock past the lock timeout, [`Error::LockLost`] when
+    /// this process lost the lock during the refresh and another process
+    /// wrote or deleted the key meanwhile (nothing written; call again), or
+    /// a store error.
     pub fn refresh(&self, key: &str) -> Result<TokenSet> {
         self.refresh_inner(key, true)
     }

@@ -103,7 +103,9 @@ pub struct MemcacheConfig {
     /// Longest wait for each reply or write (default 2 s).
     pub io_timeout: Duration,
     /// How long a per-key lock lives if its holder dies (default 30 s,
-    /// whole seconds).
+    /// whole seconds, plus up to one for memcached's one-second clock).
+    /// While the holder lives a heartbeat renews it every third of this,
+    /// so a refresh may take longer.
     pub lock_lease: Duration,
 }
 
