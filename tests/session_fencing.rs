@@ -24,9 +24,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oauthkit::flow::SessionManager;
+use oauthkit::provider::{random, AuthorizeRequest, OidcConfig, OidcProvider, Pkce};
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
 use oauthkit::store::KeyLock;
 use oauthkit::{store, Error, ErrorKind, TokenSet, TokenStore};
+use support::node_idp::NodeIdp;
 use support::rotating_idp::RotatingIdp;
 
 const KEY: &str = "alice";
@@ -100,6 +102,14 @@ fn main() {
                 lease_ran_out_nobody_else,
             ),
         ];
+        scenarios.push((
+            "oidc-provider: lock lost before the refresh token is spent: A uses B's tokens, the grant still refreshes",
+            panva_lost_before_spending,
+        ));
+        scenarios.push((
+            "oidc-provider: paused before the write: its reuse detection revokes, A writes nothing over B's deletion",
+            panva_paused_before_the_write,
+        ));
         if t.lease.is_some() {
             scenarios.push((
                 "a refresh slower than the lease keeps the lock (heartbeat): B waits and uses A's tokens",
@@ -238,9 +248,11 @@ enum Outcome {
     Failed(String),
 }
 
-fn spawn_b(spec: &str, idp: &RotatingIdp) -> Child {
+/// Process B, refreshing through `provider_arg` (a token URL of the
+/// rotating endpoint, or `oidc:{issuer}|{client_id}`).
+fn spawn_b(spec: &str, provider_arg: &str) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["child", spec, &idp.token_url, KEY])
+        .args(["child", spec, provider_arg, KEY])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -263,11 +275,18 @@ fn wait_b(child: Child) -> Outcome {
 
 /// Process B: one `access_token` through its own store handle and manager.
 fn child(args: &[String]) {
-    let [spec, token_url, key] = args else {
-        panic!("usage: child SPEC TOKEN_URL KEY");
+    let [spec, provider_arg, key] = args else {
+        panic!("usage: child SPEC TOKEN_URL|oidc:ISSUER|CLIENT_ID KEY");
     };
     let store: Arc<dyn TokenStore> = store::open(spec).unwrap();
-    let sessions = SessionManager::new(provider(token_url), store);
+    let provider = match provider_arg.strip_prefix("oidc:") {
+        Some(rest) => {
+            let (issuer, client_id) = rest.split_once('|').unwrap();
+            panva_client(issuer, client_id)
+        }
+        None => provider(provider_arg),
+    };
+    let sessions = SessionManager::new(provider, store);
     match sessions.access_token(key) {
         Ok(at) => println!("RESULT OK {}", at.expose()),
         Err(e) => println!("RESULT ERR {:?} {}", e.kind(), e.report()),
@@ -357,13 +376,18 @@ impl TokenStore for Paused {
 fn lease_out_then_b(
     t: &Target,
     spec: &str,
-    idp: &Arc<RotatingIdp>,
+    provider_arg: &str,
 ) -> (impl FnOnce() + Send + 'static, Arc<Mutex<Option<Outcome>>>) {
     let slot: Arc<Mutex<Option<Outcome>>> = Arc::default();
-    let (how, spec, idp, out) = (t.steal.clone(), spec.to_owned(), idp.clone(), slot.clone());
+    let (how, spec, arg, out) = (
+        t.steal.clone(),
+        spec.to_owned(),
+        provider_arg.to_owned(),
+        slot.clone(),
+    );
     let hook = move || {
         steal(&how, &spec);
-        let b = wait_b(spawn_b(&spec, &idp));
+        let b = wait_b(spawn_b(&spec, &arg));
         *out.lock().unwrap() = Some(b);
     };
     (hook, slot)
@@ -380,7 +404,7 @@ fn lost_before_spending(t: &Target, spec: &str) {
     let idp = Arc::new(RotatingIdp::start());
     let store = store::open(spec).unwrap();
     let (at0, _) = seed(&*store, &idp);
-    let (hook, b) = lease_out_then_b(t, spec, &idp);
+    let (hook, b) = lease_out_then_b(t, spec, &idp.token_url);
     // load 1: the check outside the lock; load 2: the re-read under it.
     let paused = Paused::new(store.clone()).after_load(2, hook);
     let a = SessionManager::new(provider(&idp.token_url), Arc::new(paused))
@@ -403,7 +427,7 @@ fn request_delayed_past_the_lease(t: &Target, spec: &str) {
     let idp = Arc::new(RotatingIdp::start());
     let store = store::open(spec).unwrap();
     seed(&*store, &idp);
-    let (hook, b) = lease_out_then_b(t, spec, &idp);
+    let (hook, b) = lease_out_then_b(t, spec, &idp.token_url);
     idp.before_next_refresh(hook);
     let err = SessionManager::new(provider(&idp.token_url), store.clone())
         .access_token(KEY)
@@ -425,7 +449,7 @@ fn paused_after_the_provider_rotated(t: &Target, spec: &str) {
     let idp = Arc::new(RotatingIdp::start());
     let store = store::open(spec).unwrap();
     seed(&*store, &idp);
-    let (hook, b) = lease_out_then_b(t, spec, &idp);
+    let (hook, b) = lease_out_then_b(t, spec, &idp.token_url);
     idp.after_next_rotation(hook);
     let err = SessionManager::new(provider(&idp.token_url), store.clone())
         .access_token(KEY)
@@ -438,7 +462,7 @@ fn paused_before_the_write(t: &Target, spec: &str) {
     let idp = Arc::new(RotatingIdp::start());
     let store = store::open(spec).unwrap();
     seed(&*store, &idp);
-    let (hook, b) = lease_out_then_b(t, spec, &idp);
+    let (hook, b) = lease_out_then_b(t, spec, &idp.token_url);
     let paused = Paused::new(store.clone()).before_save_locked(hook);
     let err = SessionManager::new(provider(&idp.token_url), Arc::new(paused))
         .access_token(KEY)
@@ -494,7 +518,7 @@ fn slow_refresh_keeps_the_lock(t: &Target, spec: &str) {
         let (spec, idp2, b) = (spec.to_owned(), idp.clone(), b.clone());
         // The provider answers after four leases; B starts meanwhile.
         idp.after_next_rotation(move || {
-            *b.lock().unwrap() = Some(spawn_b(&spec, &idp2));
+            *b.lock().unwrap() = Some(spawn_b(&spec, &idp2.token_url));
             std::thread::sleep(lease * 4);
         });
     }
@@ -509,4 +533,92 @@ fn slow_refresh_keeps_the_lock(t: &Target, spec: &str) {
         idp.is_live(stored.refresh_token.unwrap().expose()),
         "grant survives"
     );
+}
+
+/// A public client of panva's oidc-provider (which rotates refresh tokens
+/// and, on a spent one presented again, revokes the grant).
+fn panva_client(issuer: &str, client_id: &str) -> Arc<dyn Provider> {
+    Arc::new(
+        OidcProvider::new(OidcConfig::new(issuer, client_id).with_scopes([
+            "openid",
+            "email",
+            "offline_access",
+        ]))
+        .unwrap(),
+    )
+}
+
+/// Signs in at `idp` (its login and consent forms driven over HTTP) and
+/// stores the tokens under [`KEY`], due for refresh.
+fn panva_sign_in(idp: &NodeIdp, store: &dyn TokenStore) -> Arc<dyn Provider> {
+    const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
+    let provider = panva_client(&idp.issuer, &idp.client_id);
+    let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
+    let url = provider
+        .build_authorize_url(&AuthorizeRequest {
+            redirect_uri: REDIRECT_URI,
+            state: &state,
+            pkce: Some(&pkce),
+            nonce: Some(&nonce),
+            extra_params: &[("prompt", "consent")],
+        })
+        .unwrap();
+    let code = support::interactions::sign_in(&url, REDIRECT_URI, "fenced")
+        .param("code")
+        .expect("a code");
+    let mut tokens = provider
+        .exchange_code(&code, REDIRECT_URI, Some(pkce.verifier()), Some(&nonce))
+        .unwrap();
+    assert!(
+        tokens.refresh_token.is_some(),
+        "offline_access gave a refresh token"
+    );
+    tokens.expires_at = Some(oauthkit::token::now_unix() - 10);
+    store.save(KEY, &tokens).unwrap();
+    provider
+}
+
+fn panva_lost_before_spending(t: &Target, spec: &str) {
+    let idp = NodeIdp::start();
+    let store = store::open(spec).unwrap();
+    let provider = panva_sign_in(&idp, &*store);
+    let arg = format!("oidc:{}|{}", idp.issuer, idp.client_id);
+    let (hook, b) = lease_out_then_b(t, spec, &arg);
+    let paused = Paused::new(store.clone()).after_load(2, hook);
+    let a = SessionManager::new(provider.clone(), Arc::new(paused))
+        .access_token(KEY)
+        .expect("A uses B's tokens");
+    let b = b.lock().unwrap().clone().expect("B ran");
+    assert_eq!(b, Outcome::Token(a.expose().to_owned()), "A and B agree");
+    // The grant survived: the stored refresh token still refreshes.
+    let stored = store.load(KEY).unwrap().unwrap();
+    provider
+        .refresh_token_set(&stored)
+        .expect("the grant is alive at oidc-provider");
+}
+
+fn panva_paused_before_the_write(t: &Target, spec: &str) {
+    let idp = NodeIdp::start();
+    let store = store::open(spec).unwrap();
+    let provider = panva_sign_in(&idp, &*store);
+    let spent = store.load(KEY).unwrap().unwrap();
+    let arg = format!("oidc:{}|{}", idp.issuer, idp.client_id);
+    let (hook, b) = lease_out_then_b(t, spec, &arg);
+    let paused = Paused::new(store.clone()).before_save_locked(hook);
+    let err = SessionManager::new(provider.clone(), Arc::new(paused))
+        .access_token(KEY)
+        .expect_err("A's lock was lost");
+    assert_lock_lost(&err);
+    let b = b.lock().unwrap().clone().expect("B ran");
+    assert!(
+        matches!(&b, Outcome::Failed(m) if m.starts_with("ERR InvalidGrant")),
+        "oidc-provider saw the spent refresh token again: {b:?}"
+    );
+    assert!(
+        store.load(KEY).unwrap().is_none(),
+        "A's revoked tokens were written over B's deletion"
+    );
+    // What A held is dead at the provider too: the grant was revoked.
+    let again = provider.refresh_token_set(&spent).unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::InvalidGrant, "{again}");
 }
