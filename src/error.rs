@@ -67,7 +67,8 @@ pub enum ErrorKind {
     Cancelled = 14,
     /// The sign-in failed (forged callback, provider error, mix-up).
     Authentication = 15,
-    /// A lock could not be taken in time.
+    /// A lock could not be taken in time, or was lost before a write made
+    /// under it ([`Error::LockLost`]: nothing was written).
     LockTimeout = 16,
     /// A sealed record of an encrypted store did not open: tampered, moved,
     /// sealed with a key the store does not hold, or plain text where only
@@ -214,6 +215,19 @@ pub enum Error {
     /// A lock could not be taken in time.
     #[error("timed out waiting for the lock on {0}")]
     LockTimeout(String),
+    /// The store's lock on a key ran out (its lease expired while this
+    /// process was paused or cut off) or was taken over by another process
+    /// before a write made under it, so nothing was written or deleted
+    /// (kind [`ErrorKind::LockTimeout`]). Another process now owns the
+    /// key's tokens: read the store again instead of retrying with what
+    /// this one held.
+    #[error("the lock on {what} was lost before {action}; nothing was written (another process holds the key now: read the store again)")]
+    LockLost {
+        /// The locked key and its store.
+        what: String,
+        /// What was not done, e.g. `saving the refreshed tokens`.
+        action: &'static str,
+    },
     /// A sealed record of an [`EncryptedStore`](crate::store::EncryptedStore)
     /// did not open. Nothing was changed.
     #[error("cannot decrypt the record in {location}{}: {reason}", key_id.as_ref().map(|k| format!(" (key id '{k}')")).unwrap_or_default())]
@@ -463,7 +477,7 @@ impl Error {
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Cancelled => ErrorKind::Cancelled,
             Error::Authentication(_) => ErrorKind::Authentication,
-            Error::LockTimeout(_) => ErrorKind::LockTimeout,
+            Error::LockTimeout(_) | Error::LockLost { .. } => ErrorKind::LockTimeout,
             Error::Decryption { .. } => ErrorKind::Decryption,
             Error::Internal(_) => ErrorKind::Internal,
             Error::ProviderUnsupported { .. } => ErrorKind::Unsupported,

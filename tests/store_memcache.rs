@@ -246,3 +246,86 @@ fn factory_opens_memcache_specs() {
         .expect("refused");
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
 }
+
+#[test]
+fn a_held_lock_outlives_its_lease_while_the_heartbeat_renews_it() {
+    let m = Memcached::start();
+    let a = MemcacheStore::open(config(&m).with_lock_lease(Duration::from_secs(1))).unwrap();
+    let b = MemcacheStore::open(config(&m)).unwrap();
+    let held = a.lock_key("k", Duration::from_secs(1)).unwrap();
+    // Three leases (and memcached's one-second clock) go by.
+    std::thread::sleep(Duration::from_millis(3500));
+    let err = b.lock_key("k", Duration::from_millis(100)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LockTimeout);
+    held.confirm().unwrap();
+    a.save_locked("k", &TokenSet::bearer("a"), &held).unwrap();
+    drop(held);
+    drop(b.lock_key("k", Duration::from_millis(500)).unwrap());
+}
+
+#[test]
+fn a_holder_whose_lease_ran_out_writes_deletes_and_releases_nothing() {
+    let m = Memcached::start();
+    let a = MemcacheStore::open(config(&m)).unwrap();
+    let b = MemcacheStore::open(config(&m)).unwrap();
+    a.save("k", &TokenSet::bearer("before")).unwrap();
+    let stale = a.lock_key("k", Duration::from_secs(1)).unwrap();
+    // The lease runs out as it does when its holder is paused as a whole.
+    assert_eq!(m.raw("delete oauth2_lock_DEFAULT_k\r\n").trim(), "DELETED");
+    let fresh = b.lock_key("k", Duration::from_secs(1)).unwrap();
+    for err in [
+        a.save_locked("k", &TokenSet::bearer("stale"), &stale)
+            .unwrap_err(),
+        a.delete_locked("k", &stale).unwrap_err(),
+        stale.confirm().unwrap_err(),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::LockTimeout, "{err}");
+        assert!(matches!(err, oauthkit::Error::LockLost { .. }), "{err:?}");
+    }
+    assert_eq!(
+        a.load("k").unwrap().unwrap().access_token.expose(),
+        "before"
+    );
+    b.save_locked("k", &TokenSet::bearer("b"), &fresh).unwrap();
+    drop(stale);
+    let err = a.lock_key("k", Duration::from_millis(100)).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::LockTimeout,
+        "a's late release freed b's lock"
+    );
+    assert!(b.delete_locked("k", &fresh).unwrap());
+    assert!(
+        b.load("k").unwrap().is_none(),
+        "the fenced delete removes at once"
+    );
+    assert!(b.list_keys().unwrap().is_empty());
+}
+
+#[test]
+fn a_write_read_before_a_new_holder_took_the_lock_fails_its_cas() {
+    // The window memcached cannot close atomically: a's write read the
+    // entry, then its lease ran out and b took the lock (which rewrites the
+    // entry), then a's write would land. b's rewrite changed the CAS id.
+    let m = Memcached::start();
+    let a = MemcacheStore::open(config(&m)).unwrap();
+    let b = MemcacheStore::open(config(&m)).unwrap();
+    a.save("k", &TokenSet::bearer("before")).unwrap();
+    let stale = a.lock_key("k", Duration::from_secs(1)).unwrap();
+    let cas_before = m.raw("gets oauth2_tokens_DEFAULT_k\r\n");
+    assert_eq!(m.raw("delete oauth2_lock_DEFAULT_k\r\n").trim(), "DELETED");
+    let _fresh = b.lock_key("k", Duration::from_secs(1)).unwrap();
+    let cas_after = m.raw("gets oauth2_tokens_DEFAULT_k\r\n");
+    assert_ne!(
+        cas_before, cas_after,
+        "taking the lock gives the entry a new CAS id"
+    );
+    let err = a
+        .save_locked("k", &TokenSet::bearer("stale"), &stale)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LockTimeout);
+    assert_eq!(
+        a.load("k").unwrap().unwrap().access_token.expose(),
+        "before"
+    );
+}

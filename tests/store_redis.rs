@@ -323,10 +323,8 @@ fn key_lock_excludes_another_client_and_is_released_on_drop() {
     let a = RedisStore::open(config(&server)).unwrap();
     let b = RedisStore::open(config(&server)).unwrap();
     let held = a.lock_key("alice", Duration::from_secs(1)).unwrap();
-    let pttl: i64 = server
-        .cli(&["PTTL", "oauthkit:oauth:locks:alice"])
-        .parse()
-        .unwrap();
+    let lock = lock_key_of(&server, "alice");
+    let pttl: i64 = server.cli(&["PTTL", &lock]).parse().unwrap();
     assert!(pttl > 0 && pttl <= 30_000, "lock lease {pttl}");
     let started = Instant::now();
     let err = b.lock_key("alice", Duration::from_millis(200)).unwrap_err();
@@ -340,7 +338,7 @@ fn key_lock_excludes_another_client_and_is_released_on_drop() {
             .unwrap(),
     );
     drop(held);
-    assert_eq!(server.cli(&["EXISTS", "oauthkit:oauth:locks:alice"]), "0");
+    assert_eq!(server.cli(&["EXISTS", &lock]), "0");
     drop(b.lock_key("alice", Duration::from_millis(100)).unwrap());
 }
 
@@ -367,21 +365,82 @@ fn key_lock_waits_for_release_across_threads() {
     assert_eq!(counter.into_inner(), 40);
 }
 
+/// The Redis key of the held lock on `key` (its hash tag puts it in the
+/// token set's cluster slot: `oauthkit:oauth:locks:{TAG}:key`).
+fn lock_key_of(server: &RedisServer, key: &str) -> String {
+    let found = server.cli(&[
+        "--scan",
+        "--pattern",
+        &format!("oauthkit:oauth:locks:*:{key}"),
+    ]);
+    let keys: Vec<&str> = found.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    keys[0].to_owned()
+}
+
 #[test]
-fn an_expired_lease_is_not_released_by_its_old_holder() {
+fn a_held_lock_outlives_its_lease_while_the_heartbeat_renews_it() {
     let server = RedisServer::start();
     let a = RedisStore::open(config(&server).with_lock_lease(Duration::from_millis(150))).unwrap();
     let b = RedisStore::open(config(&server)).unwrap();
+    let held = a.lock_key("k", Duration::from_secs(1)).unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    let err = b.lock_key("k", Duration::from_millis(100)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LockTimeout);
+    held.confirm().unwrap();
+    a.save_locked("k", &TokenSet::bearer("a"), &held).unwrap();
+    drop(held);
+    // Released: the heartbeat stopped and the lease is gone.
+    drop(b.lock_key("k", Duration::from_millis(500)).unwrap());
+}
+
+#[test]
+fn a_holder_whose_lease_ran_out_writes_deletes_and_releases_nothing() {
+    let server = RedisServer::start();
+    let a = RedisStore::open(config(&server)).unwrap();
+    let b = RedisStore::open(config(&server)).unwrap();
+    a.save("k", &TokenSet::bearer("before")).unwrap();
     let stale = a.lock_key("k", Duration::from_secs(1)).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    // The lease ran out: b may take it.
+    // The lease runs out as it does when its holder is paused as a whole
+    // (heartbeat included): Redis drops the key.
+    let lock = lock_key_of(&server, "k");
+    server.cli(&["DEL", &lock]);
     let fresh = b.lock_key("k", Duration::from_secs(1)).unwrap();
+    b.save_locked("k", &TokenSet::bearer("b"), &fresh).unwrap();
+    for err in [
+        a.save_locked("k", &TokenSet::bearer("stale"), &stale)
+            .unwrap_err(),
+        a.delete_locked("k", &stale).unwrap_err(),
+        stale.confirm().unwrap_err(),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::LockTimeout, "{err}");
+        assert!(matches!(err, oauthkit::Error::LockLost { .. }), "{err:?}");
+    }
+    assert_eq!(a.load("k").unwrap().unwrap().access_token.expose(), "b");
     // a's late release must not free b's lock.
     drop(stale);
-    assert_eq!(server.cli(&["EXISTS", "oauthkit:oauth:locks:k"]), "1");
+    assert_eq!(server.cli(&["EXISTS", &lock]), "1");
     let err = a.lock_key("k", Duration::from_millis(100)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LockTimeout);
+    assert!(b.delete_locked("k", &fresh).unwrap());
     drop(fresh);
+}
+
+#[test]
+fn a_lock_is_refused_for_another_key() {
+    let server = RedisServer::start();
+    let a = RedisStore::open(config(&server)).unwrap();
+    let bob = a.lock_key("bob", Duration::from_secs(1)).unwrap();
+    let err = a
+        .save_locked("alice", &TokenSet::bearer("x"), &bob)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    let other = a.in_namespace("other");
+    assert_eq!(
+        other.delete_locked("bob", &bob).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert!(a.load("alice").unwrap().is_none());
 }
 
 #[test]

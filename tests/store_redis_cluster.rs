@@ -82,3 +82,37 @@ fn key_locks_work_on_a_cluster() {
             .unwrap(),
     );
 }
+
+#[test]
+fn fenced_writes_work_on_every_slot_and_refuse_a_lost_lock() {
+    use std::time::Duration;
+    let (store, cluster) = fresh();
+    // The lock and the token set share a slot, or the script is refused
+    // (CROSSSLOT): keys spread over every node, with and without hash tags.
+    for key in [
+        "alice", "bob", "{carol}", "x{y}z", "a}b{", "user-17", "user-42",
+    ] {
+        let lock = store.lock_key(key, Duration::from_secs(2)).unwrap();
+        store
+            .save_locked(key, &TokenSet::bearer("a"), &lock)
+            .unwrap();
+        assert_eq!(store.load(key).unwrap().unwrap().access_token.expose(), "a");
+        assert!(store.delete_locked(key, &lock).unwrap());
+        assert!(store.load(key).unwrap().is_none());
+    }
+    let stale = store.lock_key("alice", Duration::from_secs(2)).unwrap();
+    let mut removed = 0;
+    for node in &cluster.nodes {
+        let found = node.cli(&["--scan", "--pattern", "oauthkit:oauth:locks:*"]);
+        for k in found.lines().filter(|l| !l.is_empty()) {
+            node.cli(&["DEL", k]);
+            removed += 1;
+        }
+    }
+    assert_eq!(removed, 1);
+    let err = store
+        .save_locked("alice", &TokenSet::bearer("stale"), &stale)
+        .unwrap_err();
+    assert!(matches!(err, oauthkit::Error::LockLost { .. }), "{err:?}");
+    assert!(store.load("alice").unwrap().is_none());
+}

@@ -10,12 +10,22 @@
 //!    ([`TokenStore::lock_key`]), and reads the store **again**: another
 //!    thread or process may have refreshed meanwhile, and its token is used
 //!    instead of spending the (possibly rotating) refresh token twice;
-//! 3. refreshes, keeps the old refresh token when the provider returned
-//!    none, saves the new set (one atomic store write), tells the hook, and
-//!    releases the locks.
+//! 3. confirms the store's lock is still held right before spending the
+//!    refresh token ([`KeyLock::confirm`]; lost, e.g. a lease that ran out
+//!    while the process was paused: it takes the lock again and re-reads);
+//! 4. refreshes, keeps the old refresh token when the provider returned
+//!    none, saves the new set fenced by the lock
+//!    ([`TokenStore::save_locked`]: written only while the lock is still
+//!    this one, checked by the store in the same atomic step), tells the
+//!    hook, and releases the locks.
+//!
+//! A holder that lost the lock never writes or deletes: a refresh answered
+//! after the lock was lost is saved only if nobody touched the key meanwhile
+//! (the lock is taken again and the store still holds what was spent);
+//! otherwise it is discarded and the call fails with [`Error::LockLost`].
 //!
 //! A refresh the provider answers with `invalid_grant` means the grant is
-//! gone: the stored tokens are deleted and the error (kind
+//! gone: the stored tokens are deleted (fenced too) and the error (kind
 //! [`ErrorKind::InvalidGrant`](crate::ErrorKind::InvalidGrant)) says so.
 
 use std::collections::HashMap;
@@ -26,7 +36,7 @@ use super::logout::{sign_out, LogoutReport};
 use crate::error::{Error, Result, SignInReason};
 use crate::provider::Provider;
 use crate::secret::Secret;
-use crate::store::TokenStore;
+use crate::store::{KeyLock, TokenStore};
 use crate::token::TokenSet;
 
 mod client_credentials;
@@ -144,7 +154,10 @@ impl SessionManager {
     /// [`Error::needs_sign_in`]. Otherwise a transport ([`Error::Http`]) or
     /// other provider error, an ID token naming another user
     /// ([`Error::IdToken`]), [`Error::LockTimeout`] when another process
-    /// held the key's lock past the lock timeout, or a store error.
+    /// held the key's lock past the lock timeout, [`Error::LockLost`] when
+    /// this process lost the lock during the refresh and another process
+    /// wrote or deleted the key meanwhile (nothing written; call again), or
+    /// a store error.
     pub fn access_token(&self, key: &str) -> Result<Secret> {
         Ok(self.tokens(key)?.access_token)
     }
@@ -161,7 +174,10 @@ impl SessionManager {
     /// [`Error::needs_sign_in`]. Otherwise a transport ([`Error::Http`]) or
     /// other provider error, an ID token naming another user
     /// ([`Error::IdToken`]), [`Error::LockTimeout`] when another process
-    /// held the key's lock past the lock timeout, or a store error.
+    /// held the key's lock past the lock timeout, [`Error::LockLost`] when
+    /// this process lost the lock during the refresh and another process
+    /// wrote or deleted the key meanwhile (nothing written; call again), or
+    /// a store error.
     pub fn tokens(&self, key: &str) -> Result<TokenSet> {
         let current = self.load_required(key)?;
         if !self.needs_refresh(&current) {
@@ -182,7 +198,10 @@ impl SessionManager {
     /// [`Error::needs_sign_in`]. Otherwise a transport ([`Error::Http`]) or
     /// other provider error, an ID token naming another user
     /// ([`Error::IdToken`]), [`Error::LockTimeout`] when another process
-    /// held the key's lock past the lock timeout, or a store error.
+    /// held the key's lock past the lock timeout, [`Error::LockLost`] when
+    /// this process lost the lock during the refresh and another process
+    /// wrote or deleted the key meanwhile (nothing written; call again), or
+    /// a store error.
     pub fn refresh(&self, key: &str) -> Result<TokenSet> {
         self.refresh_inner(key, true)
     }
@@ -260,10 +279,39 @@ impl SessionManager {
                 flight.lock().unwrap_or_else(|p| p.into_inner())
             }
         };
+        let deadline = Instant::now() + self.lock_timeout;
+        loop {
+            let lock = self.store_lock(key, deadline)?;
+            match self.refresh_under(key, before.as_ref(), &lock)? {
+                Under::Done(tokens, refreshed) => return Ok((tokens, refreshed)),
+                Under::LostAfterSpending { spent, fresh, lost } => {
+                    drop(lock);
+                    self.save_after_lost_lock(key, &spent, &fresh, lost)?;
+                    return Ok((*fresh, true));
+                }
+                Under::LostBeforeSpending(lost) => {
+                    // The lease ran out before the refresh token was spent:
+                    // someone else may be refreshing now. Take the lock again
+                    // and re-read instead of spending what may be spent.
+                    log::warn!(
+                        "refresh of '{key}': the store's key lock was lost before the refresh \
+                         token was spent; taking it again and re-reading the store"
+                    );
+                    drop(lock);
+                    if Instant::now() >= deadline {
+                        return Err(lost);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes the store's cross-process lock on `key`, waiting until `deadline`.
+    fn store_lock(&self, key: &str, deadline: Instant) -> Result<KeyLock> {
         let waited = Instant::now();
-        let _cross_process = self
+        let lock = self
             .store
-            .lock_key(key, self.lock_timeout)
+            .lock_key(key, deadline.saturating_duration_since(waited))
             .inspect_err(|e| {
                 log::warn!("refresh of '{key}': could not take the store's key lock: {e}")
             })?;
@@ -273,9 +321,14 @@ impl SessionManager {
                 waited.elapsed()
             );
         }
+        Ok(lock)
+    }
+
+    /// One attempt under the store's lock: re-read, refresh, write fenced.
+    fn refresh_under(&self, key: &str, before: Option<&TokenSet>, lock: &KeyLock) -> Result<Under> {
         // Re-read under both locks: someone may have refreshed meanwhile.
         let current = self.load_required(key)?;
-        let someone_refreshed = match &before {
+        let someone_refreshed = match before {
             Some(b) => b.access_token != current.access_token,
             None => !self.needs_refresh(&current),
         };
@@ -283,7 +336,7 @@ impl SessionManager {
             log::debug!(
                 "refresh of '{key}': another thread or process refreshed meanwhile; using its tokens"
             );
-            return Ok((current, false));
+            return Ok(Under::Done(current, false));
         }
         if current.refresh_token.is_none() {
             // Client-credentials tokens have no refresh token: a new grant.
@@ -291,9 +344,9 @@ impl SessionManager {
                 let fresh = renewed.inspect_err(|e| {
                     log::warn!("renewal of '{key}' (client credentials) failed: {e}")
                 })?;
-                self.store.save(key, &fresh)?;
+                self.store.save_locked(key, &fresh, lock)?;
                 log::info!("renewed the client-credentials tokens of '{key}'");
-                return Ok((fresh, true));
+                return Ok(Under::Done(fresh, true));
             }
             log::warn!(
                 "refresh of '{key}': the access token has expired and there is no refresh token; \
@@ -303,6 +356,15 @@ impl SessionManager {
                 key: key.to_string(),
                 reason: SignInReason::ExpiredWithoutRefreshToken,
             });
+        }
+        // Last check before the refresh token is spent: a lock lost now
+        // (the lease ran out while this process was paused) means another
+        // process may spend it; spending it twice revokes the grant at
+        // providers that detect reuse.
+        match lock.confirm_before("spending the refresh token") {
+            Ok(()) => {}
+            Err(lost @ Error::LockLost { .. }) => return Ok(Under::LostBeforeSpending(lost)),
+            Err(e) => return Err(e),
         }
         log::debug!("refresh of '{key}': refreshing at {}", self.provider.name());
         let mut fresh = match self.provider.refresh_token_set(&current) {
@@ -314,11 +376,17 @@ impl SessionManager {
                 description,
                 source,
             }) if error == "invalid_grant" => {
+                if let Err(e) = self.store.delete_locked(key, lock) {
+                    log::warn!(
+                        "refresh of '{key}': the provider refused the grant (invalid_grant), \
+                         but the stored tokens were not deleted: {e}"
+                    );
+                    return Err(e);
+                }
                 log::warn!(
                     "refresh of '{key}': the provider refused the grant (invalid_grant: revoked or \
                      expired); stored tokens deleted, the user must sign in again"
                 );
-                self.store.delete(key)?;
                 let note = format!("stored tokens for '{key}' deleted; sign in again");
                 return Err(Error::OAuth {
                     endpoint,
@@ -344,14 +412,78 @@ impl SessionManager {
             .refresh_token
             .as_ref()
             .is_some_and(|new| current.refresh_token.as_ref() != Some(new));
+        let spent = current.clone();
         merge_kept_fields(&mut fresh, current);
-        self.store.save(key, &fresh)?;
+        match self.store.save_locked(key, &fresh, lock) {
+            Ok(()) => {}
+            Err(lost @ Error::LockLost { .. }) => {
+                return Ok(Under::LostAfterSpending {
+                    spent: Box::new(spent),
+                    fresh: Box::new(fresh),
+                    lost,
+                })
+            }
+            Err(e) => return Err(e),
+        }
         log::info!(
             "refreshed the tokens of '{key}' (refresh token {})",
             if rotated { "rotated" } else { "kept" }
         );
-        Ok((fresh, true))
+        Ok(Under::Done(fresh, true))
     }
+
+    /// The lock ran out after the provider answered. If nobody touched
+    /// the key meanwhile (the store still holds exactly what was spent),
+    /// the lock is taken again and the fresh tokens saved under it;
+    /// otherwise another process owns the key now and the fresh tokens are
+    /// discarded, never written over its tokens or its deletion.
+    fn save_after_lost_lock(
+        &self,
+        key: &str,
+        spent: &TokenSet,
+        fresh: &TokenSet,
+        lost: Error,
+    ) -> Result<()> {
+        let again = self
+            .store
+            .lock_key(key, self.lock_timeout.min(Duration::from_secs(5)));
+        if let Ok(again) = again {
+            if let Ok(Some(stored)) = self.store.load(key) {
+                if stored.access_token == spent.access_token
+                    && stored.refresh_token == spent.refresh_token
+                    && self.store.save_locked(key, fresh, &again).is_ok()
+                {
+                    log::warn!(
+                        "refresh of '{key}': the store's key lock ran out during the refresh; \
+                         nobody had touched the key, so the lock was taken again and the tokens saved"
+                    );
+                    log::info!("refreshed the tokens of '{key}'");
+                    return Ok(());
+                }
+            }
+        }
+        log::error!(
+            "refresh of '{key}': the store's key lock ran out during the refresh and another \
+             process has written or deleted the key since; the refreshed tokens were discarded \
+             (the provider may have revoked the grant if the refresh token was spent twice)"
+        );
+        Err(lost)
+    }
+}
+
+/// How one attempt under the store's lock ended.
+enum Under {
+    /// The tokens, and whether this attempt refreshed them.
+    Done(TokenSet, bool),
+    /// The lock was lost before the refresh token was spent: try again.
+    LostBeforeSpending(Error),
+    /// The lock was lost after the provider answered: the tokens sent
+    /// (`spent`) and those it answered with (`fresh`, not written).
+    LostAfterSpending {
+        spent: Box<TokenSet>,
+        fresh: Box<TokenSet>,
+        lost: Error,
+    },
 }
 
 /// Keeps what a refresh response does not repeat: the refresh token when

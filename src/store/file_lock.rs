@@ -136,11 +136,65 @@ impl FileLock {
     }
 }
 
+impl FileLock {
+    /// The lock file's path.
+    pub(crate) fn path(&self) -> PathBuf {
+        self.dir.join(&self.name)
+    }
+
+    /// Whether the name still refers to the file this lock holds: a lock
+    /// file removed (or replaced) by someone else is a lock another process
+    /// can take, so it no longer excludes anything.
+    pub(crate) fn still_named(&self) -> Result<bool> {
+        let path = self.path();
+        let Some(file) = &self.file else {
+            return Ok(false);
+        };
+        let held = FileStamp::of(file).map_err(|e| io_error("checking the lock", &path, e))?;
+        let named = self
+            .dir
+            .stat(&self.name)
+            .map_err(|e| io_error("checking the lock", &path, e))?;
+        Ok(named.is_some_and(|n| n.same_file(&held) && !n.is_symlink))
+    }
+
+    /// [`Error::LockLost`] unless [`still_named`](Self::still_named).
+    pub(crate) fn check_held(&self, action: &'static str) -> Result<()> {
+        if self.still_named()? {
+            Ok(())
+        } else {
+            log::warn!(
+                "the lock file {} was removed or replaced while held; {action} refused",
+                self.path().display()
+            );
+            Err(Error::LockLost {
+                what: self.path().display().to_string(),
+                action,
+            })
+        }
+    }
+}
+
+/// Key locks of the file and SQLite stores: held until released (the OS
+/// frees them only when the process dies, so no lease runs out); lost only
+/// when the lock file is removed or replaced by someone else.
+impl super::Fence for FileLock {
+    fn confirm(&self, action: &'static str) -> Result<()> {
+        self.check_held(action)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 impl Drop for FileLock {
     fn drop(&mut self) {
-        if self.remove_on_release {
-            // Removed while still locked: a waiter blocked on this file sees
-            // the name gone (or renewed) and opens it again.
+        // Removed while still locked: a waiter blocked on this file sees
+        // the name gone (or renewed) and opens it again. A name that no
+        // longer refers to this file (removed by someone else, then taken
+        // by another process) is left alone.
+        if self.remove_on_release && self.still_named().unwrap_or(false) {
             let _ = self.dir.remove(&self.name);
         }
         if let Some(file) = self.file.take() {
@@ -338,6 +392,35 @@ pub(crate) fn lock_key_in(
         options,
         timeout,
     )
+}
+
+/// The path [`lock_key_in`] locks for one key of the store file
+/// `store_name` in `dir`.
+pub(crate) fn key_lock_file(
+    dir: &PrivateDir,
+    store_name: &OsStr,
+    namespace: &str,
+    key: &str,
+) -> PathBuf {
+    dir.join(&key_lock_dir_name(store_name))
+        .join(key_lock_name(namespace, key))
+}
+
+/// The file lock inside `lock` when it is the key lock of `key` in the
+/// store file `store_name` in `dir`.
+pub(crate) fn held_key_lock<'a>(
+    lock: &'a super::KeyLock,
+    dir: &PrivateDir,
+    store_name: &OsStr,
+    namespace: &str,
+    key: &str,
+) -> Result<&'a FileLock> {
+    match lock.fence::<FileLock>() {
+        Some(l) if l.path() == key_lock_file(dir, store_name, namespace, key) => Ok(l),
+        _ => Err(Error::InvalidArgument(format!(
+            "the lock given is not this store's lock on '{key}' in namespace '{namespace}'"
+        ))),
+    }
 }
 
 /// Removes per-key lock files nobody holds (left by a crash or by older

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::file_lock::{lock_key_in, reap_key_locks, FileLock, LockOptions, DEFAULT_LOCK_TIMEOUT};
+use super::file_lock::{
+    held_key_lock, lock_key_in, reap_key_locks, FileLock, LockOptions, DEFAULT_LOCK_TIMEOUT,
+};
 use super::file_snapshot::{Current, SnapshotCache};
 use super::globus_format::{from_record, to_record};
 use super::private_dir::{io_error, link_refusal, split, Access, FileStamp, PrivateDir};
@@ -612,12 +614,50 @@ impl TokenStore for JsonFileStore {
 
     fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
         check_key("key", key)?;
-        Ok(KeyLock::from_guard(lock_key_in(
+        Ok(KeyLock::fenced(lock_key_in(
             &self.file.dir,
             &self.file.name,
             &self.namespace,
             key,
             timeout,
         )?))
+    }
+
+    /// Checks under the file's write lock that the key's lock file is still
+    /// the one held (not removed and taken by another process), then saves.
+    fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
+        check_key("namespace", &self.namespace)?;
+        check_key("key", key)?;
+        super::refuse_dpop_key("file", key, tokens)?;
+        let held = held_key_lock(lock, &self.file.dir, &self.file.name, &self.namespace, key)?;
+        let namespace = self.namespace.clone();
+        self.update(|doc| {
+            held.check_held("saving tokens")?;
+            let records = data_mut(doc)
+                .entry(namespace)
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+                .expect("read_document checked namespaces are objects");
+            records.insert(key.to_owned(), to_record(key, tokens));
+            Ok(((), true))
+        })
+    }
+
+    fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
+        check_key("key", key)?;
+        let held = held_key_lock(lock, &self.file.dir, &self.file.name, &self.namespace, key)?;
+        let namespace = self.namespace.clone();
+        self.update(|doc| {
+            held.check_held("deleting tokens")?;
+            let data = data_mut(doc);
+            let Some(Value::Object(records)) = data.get_mut(&namespace) else {
+                return Ok((false, false));
+            };
+            let removed = records.remove(key).is_some();
+            if records.is_empty() {
+                data.remove(&namespace);
+            }
+            Ok((removed, removed))
+        })
     }
 }

@@ -103,7 +103,9 @@ pub struct MemcacheConfig {
     /// Longest wait for each reply or write (default 2 s).
     pub io_timeout: Duration,
     /// How long a per-key lock lives if its holder dies (default 30 s,
-    /// whole seconds).
+    /// whole seconds, plus up to one for memcached's one-second clock).
+    /// While the holder lives a heartbeat renews it every third of this,
+    /// so a refresh may take longer.
     pub lock_lease: Duration,
 }
 
@@ -313,6 +315,24 @@ impl MemcacheStore {
         )
     }
 
+    fn lock_entry_key(&self, key: &str) -> String {
+        keys::join(
+            &format!("{}_lock_{}_", self.config.prefix, self.ns_part),
+            key,
+        )
+    }
+
+    /// The memcached lock inside `lock`, which must be this store's lock on `key`.
+    fn held<'a>(&self, key: &str, lock: &'a KeyLock) -> Result<&'a lock::MemcacheLock> {
+        match lock.fence::<lock::MemcacheLock>() {
+            Some(l) if l.key() == self.lock_entry_key(key) => Ok(l),
+            _ => Err(Error::InvalidArgument(format!(
+                "the lock given is not this memcached store's lock on '{key}' in namespace '{}'",
+                self.namespace
+            ))),
+        }
+    }
+
     fn index_key(&self) -> String {
         format!("{}_index_{}", self.config.prefix, self.ns_part)
     }
@@ -455,22 +475,43 @@ impl TokenStore for MemcacheStore {
 
     /// A lock entry in memcached (`add` plus compare-and-swap, released
     /// only by its holder), so processes on different machines exclude
-    /// each other. If the holder dies the lock frees itself after
-    /// [`MemcacheConfig::lock_lease`] (whole seconds).
+    /// each other. While held, a heartbeat renews it every third of
+    /// [`MemcacheConfig::lock_lease`]; if the holder dies the lock frees
+    /// itself one lease later (whole seconds).
     fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
         self.check(key)?;
-        let lock_key = keys::join(
-            &format!("{}_lock_{}_", self.config.prefix, self.ns_part),
-            key,
-        );
+        let lock_key = self.lock_entry_key(key);
         let lock = lock::MemcacheLock::acquire(
             Arc::clone(&self.conn),
             lock_key,
+            &self.memcache_key(key),
             &format!("memcached key '{key}' in namespace '{}'", self.namespace),
             timeout,
             self.config.lock_lease,
         )?;
-        Ok(KeyLock::from_guard(lock))
+        Ok(KeyLock::fenced(lock))
+    }
+
+    /// Fenced by compare-and-swap (see the lock module): nothing is written
+    /// once the lock ran out or was taken over.
+    fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
+        self.check(key)?;
+        super::refuse_dpop_key("memcache", key, tokens)?;
+        let held = self.held(key, lock)?;
+        let now = now_unix();
+        held.save(
+            &self.memcache_key(key),
+            &tokens.to_json(),
+            exptime(retention(tokens, now), now),
+        )?;
+        self.register(&[key])
+    }
+
+    fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
+        self.check(key)?;
+        let existed = self.held(key, lock)?.delete(&self.memcache_key(key))?;
+        index::update(&self.conn, &self.index_key(), &[key], false)?;
+        Ok(existed)
     }
 }
 

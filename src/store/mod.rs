@@ -35,6 +35,7 @@ pub(crate) mod file_lock;
 mod file_snapshot;
 pub(crate) mod globus_format;
 pub mod json_file;
+mod key_lock;
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub mod keyring;
@@ -43,6 +44,8 @@ pub mod keyring_backend;
 mod keyring_search;
 #[cfg(all(feature = "keyring", target_os = "linux"))]
 mod keyutils_credential;
+#[cfg(any(feature = "redis", feature = "memcache"))]
+mod lease;
 #[cfg(feature = "memcache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
 pub mod memcache;
@@ -70,6 +73,8 @@ pub use factory::{
     default_app_name, default_store_path, open, open_default, open_default_for, APP_ENV, STORE_ENV,
 };
 pub use json_file::JsonFileStore;
+pub(crate) use key_lock::Fence;
+pub use key_lock::KeyLock;
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub use keyring::KeyringStore;
@@ -230,6 +235,38 @@ pub trait TokenStore: Send + Sync {
         Ok(KeyLock::noop())
     }
 
+    /// [`save`](Self::save) made while holding `lock` (from
+    /// [`lock_key`](Self::lock_key) on the same key): written only if the
+    /// lock is still held. Stores whose locks can be lost (a lease that
+    /// ran out, a lock file someone removed) check it in the same atomic
+    /// step as the write (Redis: one Lua script; memcached: compare-and-swap;
+    /// JSON file: under the file's write lock; SQLite: inside the write
+    /// transaction). The default checks [`KeyLock::confirm`] and then
+    /// saves, which is exact for locks that cannot be lost.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LockLost`] when the lock is no longer held (nothing was
+    /// written); [`Error::InvalidArgument`] for a lock taken on another
+    /// key; otherwise as [`save`](Self::save).
+    fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
+        lock.confirm_before("saving tokens")?;
+        self.save(key, tokens)
+    }
+
+    /// [`delete`](Self::delete) made while holding `lock`, fenced as
+    /// [`save_locked`](Self::save_locked) is.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LockLost`] when the lock is no longer held (nothing was
+    /// deleted); [`Error::InvalidArgument`] for a lock taken on another
+    /// key; otherwise as [`delete`](Self::delete).
+    fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
+        lock.confirm_before("deleting tokens")?;
+        self.delete(key)
+    }
+
     /// Whether the storage keeps secrets safe enough to hold private keys:
     /// encrypted at rest ([`EncryptedStore`]), in the OS keyring, or never
     /// written anywhere ([`MemoryStore`]). Stores that answer `false` (the
@@ -281,34 +318,6 @@ pub(crate) fn refuse_dpop_keys(
         .try_for_each(|(k, t)| refuse_dpop_key(backend, k, t))
 }
 
-/// A held per-key lock; dropping it releases the lock.
-#[must_use = "the lock is released when this value is dropped"]
-pub struct KeyLock {
-    _guard: Option<Box<dyn Send>>,
-}
-
-impl KeyLock {
-    /// A lock that excludes nothing (for single-process backends).
-    pub fn noop() -> Self {
-        KeyLock { _guard: None }
-    }
-
-    /// Wraps a guard whose `Drop` releases the lock.
-    pub fn from_guard(guard: impl Send + 'static) -> Self {
-        KeyLock {
-            _guard: Some(Box::new(guard)),
-        }
-    }
-}
-
-impl std::fmt::Debug for KeyLock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyLock")
-            .field("held", &self._guard.is_some())
-            .finish()
-    }
-}
-
 /// Forwards every method of [`TokenStore`] through a smart pointer.
 macro_rules! forward_token_store {
     ($($ptr:ident)::+) => {
@@ -345,6 +354,12 @@ macro_rules! forward_token_store {
             }
             fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
                 (**self).lock_key(key, timeout)
+            }
+            fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
+                (**self).save_locked(key, tokens, lock)
+            }
+            fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
+                (**self).delete_locked(key, lock)
             }
             fn protects_secrets(&self) -> bool {
                 (**self).protects_secrets()

@@ -53,6 +53,7 @@ mod layout;
 mod lock;
 pub(crate) mod pool;
 pub(crate) mod scan;
+mod slot;
 
 pub use config::RedisConfig;
 use layout::Layout;
@@ -282,8 +283,12 @@ impl TokenStore for RedisStore {
 
     /// A lock in Redis itself (`SET NX PX` with a random token, released
     /// only by its holder), so processes on different machines exclude
-    /// each other. If the holder dies the lock frees itself after
-    /// [`RedisConfig::lock_lease`].
+    /// each other. While held, a heartbeat renews it every third of
+    /// [`RedisConfig::lock_lease`]; if the holder dies the lock frees itself
+    /// one lease later. Writes under it go through
+    /// [`save_locked`](TokenStore::save_locked) and
+    /// [`delete_locked`](TokenStore::delete_locked), which check the lock in
+    /// the same script as the write.
     fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
         self.check(key)?;
         let lock = lock::RedisLock::acquire(
@@ -293,6 +298,34 @@ impl TokenStore for RedisStore {
             timeout,
             self.config.lock_lease,
         )?;
-        Ok(KeyLock::from_guard(lock))
+        Ok(KeyLock::fenced(lock))
+    }
+
+    /// One Lua script: the lock is checked and the token set written in
+    /// one atomic step (the lock key shares the token set's cluster slot).
+    fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
+        self.check(key)?;
+        super::refuse_dpop_key("redis", key, tokens)?;
+        let held = self.held(key, lock)?;
+        let ttl = retention(tokens, now_unix()).unwrap_or(0);
+        held.save(&self.layout.token_key(key), &tokens.to_json(), ttl)
+    }
+
+    fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
+        self.check(key)?;
+        self.held(key, lock)?.delete(&self.layout.token_key(key))
+    }
+}
+
+impl RedisStore {
+    /// The Redis lock inside `lock`, which must be this store's lock on `key`.
+    fn held<'a>(&self, key: &str, lock: &'a KeyLock) -> Result<&'a lock::RedisLock> {
+        match lock.fence::<lock::RedisLock>() {
+            Some(l) if l.key() == self.layout.lock_key(key) => Ok(l),
+            _ => Err(Error::InvalidArgument(format!(
+                "the lock given is not this Redis store's lock on '{key}' in namespace '{}'",
+                self.namespace
+            ))),
+        }
     }
 }

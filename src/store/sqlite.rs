@@ -8,7 +8,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
-use super::file_lock::{lock_key_in, reap_key_locks};
+use super::file_lock::{held_key_lock, lock_key_in, reap_key_locks, FileLock};
 use super::globus_format::{from_record, to_record};
 use super::private_dir::{io_error, split, Access, PrivateDir};
 use super::{check_key, KeyLock, TokenStore, DEFAULT_NAMESPACE};
@@ -196,6 +196,31 @@ impl SqliteStore {
             .as_mut()
             .ok_or_else(|| Error::InvalidArgument("the SQLite store was closed".into()))?;
         f(conn).map_err(|e| db_error(&self.path, "querying", e))
+    }
+
+    /// Runs `write` in an immediate transaction after checking there that
+    /// `held` is still the key's lock; nothing is written when it is not.
+    fn fenced_write(
+        &self,
+        held: &FileLock,
+        action: &'static str,
+        write: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<usize>,
+    ) -> Result<usize> {
+        let mut lost = None;
+        let n = self.with_conn(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Err(e) = held.check_held(action) {
+                lost = Some(e);
+                return Ok(0); // the transaction rolls back when dropped
+            }
+            let n = write(&tx)?;
+            tx.commit()?;
+            Ok(n)
+        })?;
+        match lost {
+            Some(e) => Err(e),
+            None => Ok(n),
+        }
     }
 
     /// Creates the tables in a new or empty database (checked again inside
@@ -470,9 +495,39 @@ impl TokenStore for SqliteStore {
         })
     }
 
+    /// Checks inside the write transaction (which holds SQLite's write
+    /// lock) that the key's lock file is still the one held, then saves.
+    fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
+        check_key("key", key)?;
+        super::refuse_dpop_key("sqlite", key, tokens)?;
+        check_key("namespace", &self.namespace)?;
+        let held = held_key_lock(lock, &self.dir, &self.name, &self.namespace, key)?;
+        let json = to_record(key, tokens).to_string();
+        self.fenced_write(held, "saving tokens", |tx| {
+            tx.execute(
+                "REPLACE INTO token_storage (namespace, resource_server, token_data_json)
+                 VALUES (?1, ?2, ?3)",
+                params![self.namespace, key, json],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
+        check_key("key", key)?;
+        let held = held_key_lock(lock, &self.dir, &self.name, &self.namespace, key)?;
+        let n = self.fenced_write(held, "deleting tokens", |tx| {
+            tx.execute(
+                "DELETE FROM token_storage WHERE namespace = ?1 AND resource_server = ?2",
+                params![self.namespace, key],
+            )
+        })?;
+        Ok(n > 0)
+    }
+
     fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
         check_key("key", key)?;
-        Ok(KeyLock::from_guard(lock_key_in(
+        Ok(KeyLock::fenced(lock_key_in(
             &self.dir,
             &self.name,
             &self.namespace,

@@ -367,4 +367,15 @@ impl<S: TokenStore> TokenStore for ValidatingStore<S> {
     fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
         self.inner.lock_key(key, timeout)
     }
+
+    fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
+        self.check_save(key, tokens, &self.context())?;
+        self.inner.save_locked(key, tokens, lock)?;
+        self.pin(tokens);
+        Ok(())
+    }
+
+    fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
+        self.inner.delete_locked(key, lock)
+    }
 }

@@ -226,6 +226,30 @@ pub fn debug_output_has_no_secrets(s: &dyn TokenStore) {
     assert!(!debug.contains("refresh-9"), "{debug}");
 }
 
+/// Writes made while holding the key's lock (`save_locked`,
+/// `delete_locked`) land like plain ones while the lock is held.
+pub fn writes_under_the_key_lock<S: TokenStore>(s: &S) {
+    let lock = s
+        .lock_key("locked", std::time::Duration::from_secs(5))
+        .unwrap();
+    lock.confirm().unwrap();
+    let t = TokenSet::bearer("at-locked").with_refresh_token("rt-locked");
+    s.save_locked("locked", &t, &lock).unwrap();
+    let got = s.load("locked").unwrap().unwrap();
+    assert_eq!(got.access_token.expose(), "at-locked");
+    assert_eq!(got.refresh_token, t.refresh_token);
+    let t2 = TokenSet::bearer("at-locked-2").with_refresh_token("rt-locked-2");
+    s.save_locked("locked", &t2, &lock).unwrap();
+    let got = s.load("locked").unwrap().unwrap();
+    assert_eq!(got.access_token.expose(), "at-locked-2");
+    assert_eq!(got.refresh_token, t2.refresh_token);
+    assert!(s.delete_locked("locked", &lock).unwrap());
+    assert!(!s.delete_locked("locked", &lock).unwrap());
+    assert!(s.load("locked").unwrap().is_none());
+    assert!(!s.exists("locked").unwrap());
+    assert!(!s.list_keys().unwrap().contains(&"locked".to_string()));
+}
+
 /// Expands to the conformance tests for one backend. `$open` is an
 /// expression yielding `(store, guard)`; `$other_ns` maps `&store` to a
 /// handle on another namespace of the same storage.
@@ -298,6 +322,11 @@ macro_rules! token_store_conformance {
             fn debug_output_has_no_secrets() {
                 let (s, _g) = $open;
                 c::debug_output_has_no_secrets(&s);
+            }
+            #[test]
+            fn writes_under_the_key_lock() {
+                let (s, _g) = $open;
+                c::writes_under_the_key_lock(&s);
             }
         }
     };

@@ -13,6 +13,7 @@ pub mod idp_tokens;
 pub mod interactions;
 pub mod log_capture;
 pub mod node_idp;
+pub mod rotating_idp;
 pub mod server_conformance;
 pub mod servers;
 pub mod specs;

@@ -79,7 +79,7 @@ impl SessionManager {
     ) -> Result<(TokenSet, bool)> {
         let flight = self.flight(key);
         let _in_process = flight.lock().unwrap_or_else(|p| p.into_inner());
-        let _cross_process = self.store.lock_key(key, self.lock_timeout)?;
+        let cross_process = self.store.lock_key(key, self.lock_timeout)?;
         // Re-read under both locks: another thread or process may have
         // just fetched one.
         if let Some(t) = self.store.load(key)? {
@@ -88,7 +88,17 @@ impl SessionManager {
             }
         }
         let tokens = self.provider.request_client_credentials(request)?;
-        self.store.save(key, &tokens)?;
+        match self.store.save_locked(key, &tokens, &cross_process) {
+            Ok(()) => {}
+            // The lock ran out while the grant was asked for: another
+            // process owns the key now and its tokens stay. This grant spent
+            // nothing, so its token is still good to hand out.
+            Err(Error::LockLost { .. }) => log::warn!(
+                "client credentials for '{key}': the store's key lock ran out during the grant; \
+                 the new token is returned but not stored"
+            ),
+            Err(e) => return Err(e),
+        }
         Ok((tokens, true))
     }
 }

@@ -342,6 +342,15 @@ impl<S: TokenStore> TokenStore for EncryptedStore<S> {
     fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
         self.inner.lock_key(key, timeout)
     }
+
+    fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
+        super::check_key("key", key)?;
+        self.inner.save_locked(key, &self.seal(key, tokens), lock)
+    }
+
+    fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
+        self.inner.delete_locked(key, lock)
+    }
 }
 
 impl<S: TokenStore> fmt::Debug for EncryptedStore<S> {

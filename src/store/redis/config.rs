@@ -41,6 +41,8 @@ pub struct RedisConfig {
     /// Longest wait for each reply or write (default 2 s).
     pub io_timeout: Duration,
     /// How long a per-key lock lives if its holder dies (default 30 s).
+    /// While the holder lives a heartbeat renews it every third of this,
+    /// so a refresh may take longer.
     pub lock_lease: Duration,
     /// A PEM CA certificate to trust for `rediss://` instead of the
     /// system's roots (for a private CA).

@@ -9,8 +9,10 @@
 //! In a namespace name `%` and `:` are written `%25` and `%3A`, so a
 //! namespace is always one `:`-free segment and no namespace's keys can be
 //! mistaken for another's (or for the default namespace's). Keys are stored
-//! as given. Per-key locks use the same layout with `locks` for `tokens`.
+//! as given. Per-key locks use the same layout with `locks` for `tokens`
+//! and a hash tag that puts each lock in its token set's cluster slot.
 
+use super::slot;
 use crate::store::DEFAULT_NAMESPACE;
 
 /// The segment between the namespace and the key.
@@ -43,9 +45,20 @@ impl Layout {
         format!("{}{TOKENS}{key}", self.base)
     }
 
-    /// The Redis key of the lock on `key`.
+    /// The Redis key of the lock on `key`: `{base}oauth:locks:{TAG}:{key}`,
+    /// where the hash tag puts it in the token set's cluster slot (so one
+    /// script can check the lock and write the tokens, see `slot.rs`).
+    /// A base holding braces of its own keeps its tag when that already
+    /// lands there.
     pub(crate) fn lock_key(&self, key: &str) -> String {
-        format!("{}{LOCKS}{key}", self.base)
+        let target = slot::slot(&self.token_key(key));
+        let tagged = format!("{}{LOCKS}{{{}}}:{key}", self.base, slot::tag_for(target));
+        let plain = format!("{}{LOCKS}{key}", self.base);
+        if slot::slot(&tagged) != target && slot::slot(&plain) == target {
+            plain
+        } else {
+            tagged
+        }
     }
 
     /// The SCAN pattern matching this namespace's token keys.
@@ -141,6 +154,24 @@ mod tests {
             Some("50%:off")
         );
         assert_eq!(d.namespace_of("p:other:thing"), None);
+    }
+
+    #[test]
+    fn a_lock_shares_its_token_sets_cluster_slot() {
+        for (prefix, ns) in [
+            ("oauthkit", DEFAULT_NAMESPACE),
+            ("app", "tenant:1"),
+            ("my{app}", DEFAULT_NAMESPACE),
+        ] {
+            let l = Layout::new(prefix, ns);
+            for key in ["alice", "{bob}", "a}b{c", "x{}y"] {
+                let lock = l.lock_key(key);
+                assert_eq!(slot::slot(&lock), slot::slot(&l.token_key(key)), "{lock}");
+                assert!(lock.starts_with(prefix), "{lock}");
+            }
+        }
+        let l = Layout::new("oauthkit", DEFAULT_NAMESPACE);
+        assert!(l.lock_key("alice").starts_with("oauthkit:oauth:locks:{"));
     }
 
     #[test]
