@@ -298,6 +298,22 @@ pub trait Provider: Send + Sync {
         None
     }
 
+    /// What the configuration needs so that sign-ins bring a refresh
+    /// token (a scope or authorization parameter, named for this
+    /// provider). The flows log it as a warning, and put it in
+    /// [`AuthFlowResult::refresh_token_advice`](crate::flow::AuthFlowResult::refresh_token_advice),
+    /// when a sign-in ends without a refresh token.
+    ///
+    /// ```
+    /// use oauthkit::provider::{google, Provider};
+    /// let p = google::provider("id.apps.googleusercontent.com")?;
+    /// assert!(p.refresh_token_advice().contains("access_type=offline"));
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    fn refresh_token_advice(&self) -> String {
+        offline_access::generic_refresh_token_advice(&[], None)
+    }
+
     /// RFC 6749 §4.4: a token for the client itself (confidential clients
     /// only). The result's `extra` records the request, so the session
     /// manager can ask again when it expires. The default is an
