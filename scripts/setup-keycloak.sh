@@ -52,7 +52,7 @@ if [ ! -x "$home/bin/kc.sh" ]; then
   zip="$download/keycloak-quarkus-dist-$version.zip"
   if [ ! -s "$zip" ]; then
     echo "setup-keycloak: fetching org.keycloak:keycloak-quarkus-dist:$version:zip from Maven Central"
-    mvn -q -B dependency:copy \
+    mvn -q -B -Dstyle.color=never dependency:copy \
       "-Dartifact=org.keycloak:keycloak-quarkus-dist:$version:zip" \
       "-DoutputDirectory=$download" -Dmdep.overWriteReleases=true
   fi

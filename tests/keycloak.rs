@@ -274,10 +274,20 @@ fn userinfo_url() -> String {
     format!("{}/protocol/openid-connect/userinfo", shared().issuer)
 }
 
+/// Asserts that `e` is Keycloak's `status` answer `code`; returns its
+/// description.
 #[track_caller]
-fn assert_oauth_error(e: &Error, code: &str) {
+fn assert_oauth_error(e: &Error, status: u16, code: &str) -> String {
     match e {
-        Error::OAuth { error, .. } => assert_eq!(error, code, "{e}"),
+        Error::OAuth {
+            error,
+            status: got,
+            description,
+            ..
+        } => {
+            assert_eq!((error.as_str(), *got), (code, Some(status)), "{e}");
+            description.clone().unwrap_or_default()
+        }
         other => panic!("expected OAuth error {code}, got {other:?}"),
     }
 }
@@ -330,7 +340,7 @@ fn offline_access_asked_explicitly_gives_offline_tokens_to_users_holding_the_rol
     )
     .result
     .expect_err("Keycloak refuses offline tokens to a user without the role");
-    assert_oauth_error(&e, "not_allowed");
+    assert_oauth_error(&e, 400, "not_allowed");
     assert!(!e.needs_sign_in(), "{e}");
 }
 
@@ -421,6 +431,7 @@ fn refresh_race_of_four_threads_and_two_processes_spends_the_rotating_token_once
         .refresh("racer")
         .expect("the rotated refresh token works");
     let e = provider.refresh_tokens(spent.expose()).unwrap_err();
+    assert_oauth_error(&e, 400, "invalid_grant");
     assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
     assert!(e.needs_sign_in());
 }
@@ -616,7 +627,8 @@ fn token_exchange_by_a_confidential_client_and_an_unknown_audience() {
                 .audience("no-such-client"),
         )
         .unwrap_err();
-    assert_oauth_error(&e, "invalid_client");
+    let description = assert_oauth_error(&e, 400, "invalid_client");
+    assert!(description.contains("Audience not found"), "{e}");
     assert!(!e.needs_sign_in(), "{e}");
     let text = format!("{e} {e:?}");
     assert!(
@@ -732,7 +744,7 @@ fn client_credentials_with_private_key_jwt() {
         build(default_provider(CLIENT_PKJWT).with_private_key_jwt(PrivateKeyJwt::new(stranger)))
             .request_client_credentials(&ClientCredentialsRequest::new())
             .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::OAuth, "{e}");
+    assert_oauth_error(&e, 400, "invalid_client");
     assert!(!e.needs_sign_in(), "{e}");
 }
 
@@ -747,7 +759,7 @@ fn errors_need_sign_in_only_where_the_user_must_act() {
     let e = build(default_provider(CLIENT_CONFIDENTIAL).with_client_secret(wrong))
         .request_client_credentials(&ClientCredentialsRequest::new())
         .unwrap_err();
-    assert_oauth_error(&e, "unauthorized_client");
+    assert_oauth_error(&e, 401, "unauthorized_client");
     assert!(!e.needs_sign_in(), "{e}");
     assert!(!format!("{e} {e:?}").contains(wrong), "{e}");
 
@@ -768,8 +780,13 @@ fn errors_need_sign_in_only_where_the_user_must_act() {
         .unwrap());
     assert_eq!(kc.introspect(refresh.expose())["active"], false);
     let e = sessions.refresh("nora").unwrap_err();
+    assert_oauth_error(&e, 400, "invalid_grant");
     assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
     assert!(e.needs_sign_in(), "{e}");
+    assert!(
+        store.load("nora").unwrap().is_none(),
+        "the dead grant is gone"
+    );
 
     // a user disabled after signing in
     let browser = Arc::new(Mutex::new(keycloak::browser()));
@@ -785,6 +802,7 @@ fn errors_need_sign_in_only_where_the_user_must_act() {
     kc.set_user_enabled(USER_DISABLED, false);
     let e = sessions.refresh("dana").unwrap_err();
     kc.set_user_enabled(USER_DISABLED, true);
+    assert_oauth_error(&e, 400, "invalid_grant");
     assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
     assert!(e.needs_sign_in(), "{e}");
 }
