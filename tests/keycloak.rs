@@ -14,7 +14,11 @@
 //! (`race-child SPEC ISSUER CLIENT_ID KEY GO_FILE`). Arguments that are not
 //! flags select tests by substring, as libtest's filter does.
 
+#[path = "support/deploy_tls.rs"]
+mod deploy_tls;
 mod support;
+#[path = "support/tls_server.rs"]
+mod tls_server;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -85,6 +89,10 @@ const TESTS: &[(&str, TestFn)] = &[
     (
         "errors_need_sign_in_only_where_the_user_must_act",
         errors_need_sign_in_only_where_the_user_must_act,
+    ),
+    (
+        "fapi2_dpop_profile_signs_in_deploy_mode_served_over_https",
+        fapi2_dpop_profile_signs_in_deploy_mode_served_over_https,
     ),
 ];
 
@@ -805,4 +813,73 @@ fn errors_need_sign_in_only_where_the_user_must_act() {
     assert_oauth_error(&e, 400, "invalid_grant");
     assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
     assert!(e.needs_sign_in(), "{e}");
+}
+
+/// Keycloak's built-in `fapi-2-dpop-security-profile` (a client policy on
+/// [`CLIENT_FAPI2`]) with deploy mode as FAPI 2.0 means it: a confidential
+/// web client behind TLS (a throwaway CA; the redirect URI is
+/// `https://127.0.0.1:{port}/auth/callback`), `SecurityProfile::Fapi2`
+/// with private_key_jwt and DPoP. `/auth/login` sends the browser to a PAR
+/// reference, the user signs in and consents, the callback's `iss` is the
+/// issuer, and the stored tokens are DPoP-bound (`cnf.jkt`) with a PS256
+/// ID token validated on the way.
+fn fapi2_dpop_profile_signs_in_deploy_mode_served_over_https() {
+    use oauthkit::flow::{DeployHandler, DeployOptions};
+    use oauthkit::provider::profile::SecurityProfile;
+    let kc = shared();
+    let pki = tls_server::TestPki::new("keycloak-fapi2", "IP:127.0.0.1");
+    let ca = pki.ca_pem();
+    let store = Arc::new(MemoryStore::new());
+    let provider = build(
+        default_provider(keycloak::CLIENT_FAPI2)
+            .with_scopes(["openid", "email"])
+            .with_private_key_jwt(PrivateKeyJwt::new(kc.pkjwt_key()))
+            .with_profile(SecurityProfile::Fapi2)
+            .with_dpop(DpopConfig::new()),
+    );
+    let server_store: Arc<dyn TokenStore> = store.clone();
+    let server = deploy_tls::DeployTlsServer::start(pki.server_config(), move |base| {
+        DeployHandler::new(provider, server_store, DeployOptions::new(base))
+    });
+    let base = server.base_url.clone();
+    let callback = format!("{base}/auth/callback");
+    kc.create_fapi2_client(&callback);
+    let policies = kc.client_policies().to_string();
+    assert!(
+        policies.contains("fapi-2-dpop-security-profile"),
+        "{policies}"
+    );
+
+    let start = deploy_tls::https_get(&ca, &format!("{base}/auth/login"), None);
+    assert_eq!(start.status, 302, "{}", start.body);
+    let at_idp = start.location.expect("a redirect to Keycloak");
+    assert_eq!(
+        query_names(&at_idp),
+        ["client_id", "request_uri"],
+        "{at_idp}"
+    );
+    let mut browser = keycloak::browser();
+    let redirect = play(&mut browser, &at_idp, &callback, USER_OFFLINE).redirect();
+    assert_eq!(redirect.param("iss").as_deref(), Some(kc.issuer.as_str()));
+    let cookies = start.cookies.join("; ");
+    let done = deploy_tls::https_get(&ca, &redirect.url, Some(&cookies));
+    assert_eq!(done.status, 302, "{}", done.body);
+
+    let sub = kc.user_id(USER_OFFLINE);
+    let stored = store.load(&sub).unwrap().expect("tokens stored under sub");
+    assert!(
+        stored.token_type.eq_ignore_ascii_case("dpop"),
+        "{}",
+        stored.token_type
+    );
+    let key = stored.dpop_key.as_ref().expect("the DPoP key is kept");
+    let id_token = stored.id_token.as_ref().expect("an ID token");
+    let header = claims(&format!(
+        "x.{}",
+        id_token.expose().split('.').next().unwrap()
+    ));
+    assert_eq!(header["alg"], "PS256", "the profile's signature algorithm");
+    let seen = kc.introspect(stored.access_token.expose());
+    assert_eq!(seen["active"], true, "{seen}");
+    assert_eq!(seen["cnf"]["jkt"], key.thumbprint(), "{seen}");
 }

@@ -125,11 +125,12 @@ fn random_text() -> String {
     oauthkit::provider::random::state()
 }
 
-/// The watchdog: runs Keycloak (`"$@"`) in the background, signals the
-/// process group when the test process closes its end of stdin, and says
-/// when Keycloak exits on its own.
+/// The watchdog: runs Keycloak (`"$@"`) in the background; when the test
+/// process closes its end of stdin, signals the process group (TERM, then
+/// KILL ten seconds later for a JVM still starting), and says when
+/// Keycloak exits on its own.
 const WATCHDOG: &str = r#"exec 3<&0
-( read -r _ <&3; kill -TERM 0 ) &
+( trap '' TERM; read -r _ <&3; kill -TERM 0; sleep 10; kill -KILL 0 ) &
 "$@" </dev/null &
 wait $!
 echo "oauthkit-test: keycloak exited with status $?"
@@ -159,6 +160,10 @@ impl Keycloak {
                 p.push(std::env::var_os("PATH").unwrap_or_default());
                 p
             })
+            // A small heap, and no C2 compiler: a short-lived test
+            // server starts sooner on two shared cores without it.
+            .env("JAVA_OPTS_KC_HEAP", "-Xms64m -Xmx768m")
+            .env("JAVA_OPTS_APPEND", "-XX:TieredStopAtLevel=1")
             .env("KC_BOOTSTRAP_ADMIN_USERNAME", "admin")
             .env("KC_BOOTSTRAP_ADMIN_PASSWORD", &admin_password)
             .process_group(0)
@@ -323,6 +328,17 @@ impl Keycloak {
     /// `method` on `{base}/admin/realms{path}` with a JSON body; panics
     /// unless the answer is 2xx. Returns the body.
     pub fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (status, answer) = self.try_admin(method, path, body);
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path}: {status} {answer}"
+        );
+        answer
+    }
+
+    /// [`admin`](Self::admin) returning the status and body, whatever
+    /// the status.
+    pub fn try_admin(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let url = format!("{}/admin/realms{path}", self.base);
         let token = format!("Bearer {}", self.admin_token());
         let a = agent();
@@ -342,12 +358,7 @@ impl Keycloak {
                     .send(body.as_bytes())
             }
         };
-        let (status, body) = read(resp.unwrap_or_else(|e| panic!("{method} {url}: {e}")));
-        assert!(
-            (200..300).contains(&status),
-            "{method} {path}: {status} {body}"
-        );
-        body
+        read(resp.unwrap_or_else(|e| panic!("{method} {url}: {e}")))
     }
 
     /// The internal id of user `name`.
@@ -668,4 +679,101 @@ pub fn play(browser: &mut Browser, url: &str, redirect_prefix: &str, user: &str)
 /// A browser (cookie jar) for this Keycloak.
 pub fn browser() -> Browser {
     Browser::new(&shared().base)
+}
+
+/// The client under the FAPI 2.0 DPoP profile.
+pub const CLIENT_FAPI2: &str = "fapi2";
+
+impl Keycloak {
+    /// Puts [`CLIENT_FAPI2`] under Keycloak's built-in
+    /// `fapi-2-dpop-security-profile` (a client policy whose condition is
+    /// the client role `fapi2-client`), with `private_key_jwt` by
+    /// [`pkjwt_key`](Self::pkjwt_key), PAR, PKCE S256, DPoP-bound tokens,
+    /// consent and `redirect_uri` (https). The profile signs ID tokens
+    /// with PS256, so the realm gets a PS256 key first.
+    pub fn create_fapi2_client(&self, redirect_uri: &str) {
+        let realm_id = self.admin("GET", &format!("/{REALM}"), None)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.admin(
+            "POST",
+            &format!("/{REALM}/components"),
+            Some(json!({
+                "name": "rsa-ps256",
+                "providerId": "rsa-generated",
+                "providerType": "org.keycloak.keys.KeyProvider",
+                "parentId": realm_id,
+                "config": {
+                    "priority": ["100"],
+                    "algorithm": ["PS256"],
+                    "keySize": ["2048"],
+                },
+            })),
+        );
+        let jwks = json!({ "keys": [self.pkjwt_key.public_jwk()] }).to_string();
+        self.admin(
+            "POST",
+            &format!("/{REALM}/clients"),
+            Some(json!({
+                "clientId": CLIENT_FAPI2,
+                "publicClient": false,
+                "clientAuthenticatorType": "client-jwt",
+                "standardFlowEnabled": true,
+                "implicitFlowEnabled": false,
+                "directAccessGrantsEnabled": false,
+                "consentRequired": true,
+                "fullScopeAllowed": false,
+                "redirectUris": [redirect_uri],
+                "attributes": {
+                    "use.jwks.string": "true",
+                    "jwks.string": jwks,
+                    "token.endpoint.auth.signing.alg": "ES256",
+                    "require.pushed.authorization.requests": "true",
+                    "pkce.code.challenge.method": "S256",
+                    "dpop.bound.access.tokens": "true",
+                    "id.token.signed.response.alg": "PS256",
+                    "access.token.signed.response.alg": "PS256",
+                },
+            })),
+        );
+        let uuid = self.client_uuid(CLIENT_FAPI2);
+        self.admin(
+            "POST",
+            &format!("/{REALM}/clients/{uuid}/roles"),
+            Some(json!({ "name": "fapi2-client" })),
+        );
+        self.admin(
+            "PUT",
+            &format!("/{REALM}/client-policies/policies"),
+            Some(json!({
+                "policies": [{
+                    "name": "fapi-2-dpop",
+                    "enabled": true,
+                    "conditions": [{
+                        "condition": "client-roles",
+                        "configuration": { "roles": ["fapi2-client"] },
+                    }],
+                    "profiles": ["fapi-2-dpop-security-profile"],
+                }],
+            })),
+        );
+        // The profile now judges every change of the client: the client
+        // as it is passes, a plain-http loopback redirect is refused.
+        let path = format!("/{REALM}/clients/{uuid}");
+        let client = self.admin("GET", &path, None);
+        self.admin("PUT", &path, Some(client.clone()));
+        let mut native = client;
+        native["redirectUris"] = json!(["http://127.0.0.1/callback"]);
+        let (status, answer) = self.try_admin("PUT", &path, Some(native));
+        // (the same redirect URI is fine for the clients outside the policy)
+        assert_eq!(status, 400, "an http redirect under FAPI 2.0: {answer}");
+        assert_eq!(answer["error"], "invalid_client_metadata", "{answer}");
+        assert_eq!(answer["error_description"], "Invalid redirectUris");
+    }
+
+    /// The client policies of the realm (to check which profile applies).
+    pub fn client_policies(&self) -> Value {
+        self.admin("GET", &format!("/{REALM}/client-policies/policies"), None)
+    }
 }
