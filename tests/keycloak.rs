@@ -94,6 +94,10 @@ const TESTS: &[(&str, TestFn)] = &[
         "fapi2_dpop_profile_signs_in_deploy_mode_served_over_https",
         fapi2_dpop_profile_signs_in_deploy_mode_served_over_https,
     ),
+    (
+        "native_app_signs_in_with_oauth21_rules_which_keycloaks_profile_refuses",
+        native_app_signs_in_with_oauth21_rules_which_keycloaks_profile_refuses,
+    ),
 ];
 
 fn main() {
@@ -882,4 +886,41 @@ fn fapi2_dpop_profile_signs_in_deploy_mode_served_over_https() {
     let seen = kc.introspect(stored.access_token.expose());
     assert_eq!(seen["active"], true, "{seen}");
     assert_eq!(seen["cnf"]["jkt"], key.thumbprint(), "{seen}");
+}
+
+/// What a native app uses instead of FAPI 2.0: a public client with
+/// OAuth 2.1's rules (PKCE S256 required, no implicit or password grant, a
+/// loopback redirect) and oauthkit's `SecurityProfile::OAuth21`: the native
+/// flow signs in and refreshes. Keycloak 26.5's built-in
+/// `oauth-2-1-for-public-client` profile cannot hold that client: it
+/// refuses every `http://` loopback redirect ("invalid loopback address"),
+/// although RFC 8252 and OAuth 2.1 allow them for native apps.
+fn native_app_signs_in_with_oauth21_rules_which_keycloaks_profile_refuses() {
+    use oauthkit::provider::profile::SecurityProfile;
+    let kc = shared();
+    let uuid = kc.create_oauth21_native_client("native-oauth21");
+    let provider = build(default_provider("native-oauth21").with_profile(SecurityProfile::OAuth21));
+    let browser = Arc::new(Mutex::new(keycloak::browser()));
+    let signed = native_sign_in_with(
+        provider.clone(),
+        Arc::new(MemoryStore::new()),
+        "n",
+        USER_PLAIN,
+        browser,
+    );
+    assert!(signed.opened.contains(&"code_challenge".to_string()));
+    let tokens = signed.result.expect("sign-in under OAuth 2.1 rules").tokens;
+    assert_eq!(
+        claims(tokens.access_token.expose())["preferred_username"],
+        USER_PLAIN
+    );
+    provider.refresh_token_set(&tokens).unwrap();
+
+    kc.add_client_policy(&uuid, "oauth-2-1-for-public-client");
+    let (status, answer) = kc.resave_client(&uuid);
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["error_description"],
+        "Invalid Redirect Uri: invalid loopback address"
+    );
 }

@@ -738,26 +738,7 @@ impl Keycloak {
             })),
         );
         let uuid = self.client_uuid(CLIENT_FAPI2);
-        self.admin(
-            "POST",
-            &format!("/{REALM}/clients/{uuid}/roles"),
-            Some(json!({ "name": "fapi2-client" })),
-        );
-        self.admin(
-            "PUT",
-            &format!("/{REALM}/client-policies/policies"),
-            Some(json!({
-                "policies": [{
-                    "name": "fapi-2-dpop",
-                    "enabled": true,
-                    "conditions": [{
-                        "condition": "client-roles",
-                        "configuration": { "roles": ["fapi2-client"] },
-                    }],
-                    "profiles": ["fapi-2-dpop-security-profile"],
-                }],
-            })),
-        );
+        self.add_client_policy(&uuid, "fapi-2-dpop-security-profile");
         // The profile now judges every change of the client: the client
         // as it is passes, a plain-http loopback redirect is refused.
         let path = format!("/{REALM}/clients/{uuid}");
@@ -770,6 +751,76 @@ impl Keycloak {
         assert_eq!(status, 400, "an http redirect under FAPI 2.0: {answer}");
         assert_eq!(answer["error"], "invalid_client_metadata", "{answer}");
         assert_eq!(answer["error_description"], "Invalid redirectUris");
+    }
+
+    /// Puts client `uuid` under Keycloak's built-in client profile
+    /// `profile`: a client role named after the profile, and a client
+    /// policy (added to the realm's) whose condition is that role.
+    pub fn add_client_policy(&self, uuid: &str, profile: &str) {
+        let role = format!("{profile}-client");
+        self.admin(
+            "POST",
+            &format!("/{REALM}/clients/{uuid}/roles"),
+            Some(json!({ "name": role })),
+        );
+        let path = format!("/{REALM}/client-policies/policies");
+        let mut policies = self.admin("GET", &path, None);
+        let list = policies["policies"].as_array_mut().expect("a policy list");
+        list.push(json!({
+            "name": profile,
+            "enabled": true,
+            "conditions": [{
+                "condition": "client-roles",
+                "configuration": { "roles": [role] },
+            }],
+            "profiles": [profile],
+        }));
+        self.admin("PUT", &path, Some(policies));
+    }
+
+    /// Keycloak's built-in (global) client profile `name`.
+    pub fn global_profile(&self, name: &str) -> Value {
+        let all = self.admin(
+            "GET",
+            &format!("/{REALM}/client-policies/profiles?include-global-profiles=true"),
+            None,
+        );
+        all["globalProfiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    /// A public native client `client_id` with OAuth 2.1's rules set by
+    /// hand: loopback redirect `http://127.0.0.1/callback` (any port),
+    /// PKCE S256 required, no implicit grant, no password grant. Returns
+    /// its internal id.
+    pub fn create_oauth21_native_client(&self, client_id: &str) -> String {
+        self.admin(
+            "POST",
+            &format!("/{REALM}/clients"),
+            Some(json!({
+                "clientId": client_id,
+                "publicClient": true,
+                "standardFlowEnabled": true,
+                "implicitFlowEnabled": false,
+                "directAccessGrantsEnabled": false,
+                "redirectUris": ["http://127.0.0.1/callback"],
+                "attributes": { "pkce.code.challenge.method": "S256" },
+            })),
+        );
+        self.client_uuid(client_id)
+    }
+
+    /// Saves client `uuid` unchanged (an update the realm's client
+    /// policies judge): Keycloak's status and answer.
+    pub fn resave_client(&self, uuid: &str) -> (u16, Value) {
+        let path = format!("/{REALM}/clients/{uuid}");
+        let client = self.admin("GET", &path, None);
+        self.try_admin("PUT", &path, Some(client))
     }
 
     /// The client policies of the realm (to check which profile applies).
