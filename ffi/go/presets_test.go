@@ -56,8 +56,10 @@ func TestKeycloakAuth0OktaGitLabIssuers(t *testing.T) {
 
 func TestPresetArgumentsAreChecked(t *testing.T) {
 	for want, mk := range map[string]func() (*Provider, error){
-		"realm":                     func() (*Provider, error) { return NewKeycloakProvider("https://sso.example", "", "cli", "", "", false) },
-		"Keycloak realm":            func() (*Provider, error) { return NewKeycloakProvider("https://sso.example", "a/b", "cli", "", "", false) },
+		"realm": func() (*Provider, error) { return NewKeycloakProvider("https://sso.example", "", "cli", "", "", false) },
+		"Keycloak realm": func() (*Provider, error) {
+			return NewKeycloakProvider("https://sso.example", "a/b", "cli", "", "", false)
+		},
 		"Keycloak base URL":         func() (*Provider, error) { return NewKeycloakProvider("sso.example", "acme", "cli", "", "", false) },
 		"Auth0 domain":              func() (*Provider, error) { return NewAuth0Provider("acme.auth0.com/x", "app", "", "", "") },
 		"Okta org URL":              func() (*Provider, error) { return NewOktaProvider("http://acme.okta.com", "", "0oa1", "", "") },
