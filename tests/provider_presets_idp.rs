@@ -275,6 +275,22 @@ fn keycloak_par_required_clients_push_when_the_preset_says_so() {
         Some("openid email profile")
     );
     assert_eq!(sent.form_value("redirect_uri").as_deref(), Some(REDIRECT));
+    // the same option through the settings C, C++, Go and Python use
+    // (`par_required` sets OAUTHKIT_PAR=always)
+    let from_settings = settings(&[
+        ("OAUTHKIT_PROVIDER", "keycloak"),
+        ("OAUTHKIT_CLIENT_ID", CLIENT),
+        ("OAUTHKIT_BASE_URL", s.base()),
+        ("OAUTHKIT_REALM", "demo"),
+        ("OAUTHKIT_PAR", "always"),
+    ])
+    .unwrap()
+    .build()
+    .unwrap();
+    let before = s.count(&par);
+    let (_, params) = authorize(from_settings.as_ref());
+    assert!(params.contains_key("request_uri"), "{params:?}");
+    assert_eq!(s.count(&par), before + 1);
 }
 
 #[test]
