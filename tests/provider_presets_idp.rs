@@ -334,6 +334,42 @@ fn keycloak_error_codes_map_to_kinds_and_sign_in_advice() {
     assert!(!e.needs_sign_in(), "{e}");
 }
 
+/// Through the session manager: a wrong client secret leaves the stored
+/// tokens alone (fixing the configuration recovers without the user), a
+/// revoked refresh token deletes them and asks for a sign-in.
+#[test]
+fn keycloak_errors_through_the_session_manager() {
+    use std::sync::Arc;
+
+    use oauthkit::flow::SessionManager;
+    use oauthkit::store::{MemoryStore, TokenStore};
+
+    let s = MockServer::start();
+    let issuer = format!("{}{}", s.base(), ISSUER_PATHS[KEYCLOAK]);
+    let doc = provider_docs::keycloak(&issuer);
+    serve(&s, &doc, KEYCLOAK);
+    let c = keycloak::config(s.base(), "demo", CLIENT)
+        .unwrap()
+        .with_client_secret("wrong-secret");
+    let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(c).unwrap());
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let expired = exchange(provider.as_ref()).unwrap().with_expires_in(-10);
+    store.save("alice", &expired).unwrap();
+    let sessions = SessionManager::new(provider, store.clone());
+    token_error(&s, &doc, errors::keycloak_wrong_secret());
+    let e = sessions.access_token("alice").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::OAuth, "{e}");
+    assert!(!e.needs_sign_in(), "{e}");
+    assert!(
+        store.exists("alice").unwrap(),
+        "tokens kept: the client must change"
+    );
+    token_error(&s, &doc, errors::keycloak_inactive_token());
+    let e = sessions.access_token("alice").unwrap_err();
+    assert!(e.needs_sign_in(), "{e}");
+    assert!(!store.exists("alice").unwrap(), "a dead grant is deleted");
+}
+
 // ---- Auth0 ----
 
 #[test]
