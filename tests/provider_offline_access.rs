@@ -6,8 +6,10 @@
 //! them in; and a sign-in that ends without a refresh token says so, in
 //! the result and in a warning naming what to add.
 
+#[allow(dead_code)]
 #[path = "support/flow_http.rs"]
 mod flow_http;
+#[allow(dead_code)]
 #[path = "support/log_capture.rs"]
 mod log_capture;
 #[path = "support/mock_http.rs"]
