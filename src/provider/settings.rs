@@ -12,6 +12,7 @@ use crate::provider::client_settings::ClientSettings;
 use crate::provider::dpop::{DpopAlgorithm, DpopConfig};
 use crate::provider::http::{HttpConfig, HttpProxy};
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
+use crate::provider::offline_access::OfflineAccess;
 use crate::provider::oidc::{OidcConfig, OidcProvider};
 use crate::provider::par::ParPolicy;
 use crate::provider::profile::SecurityProfile;
@@ -149,6 +150,10 @@ pub struct ProviderSettings {
     pub authorization_server: Option<String>,
     /// The Auth0 API the access token is for (`OAUTHKIT_AUDIENCE`).
     pub audience: Option<String>,
+    /// Whether OpenID providers add `offline_access` when discovery lists
+    /// it (`OAUTHKIT_OFFLINE_ACCESS`: `when_listed`, an opt-in, or
+    /// `as_configured`); `None`: as configured.
+    pub offline_access: Option<OfflineAccess>,
     /// Authorization endpoint (`OAUTHKIT_AUTHORIZE_URL`): required for
     /// `custom`, an override for `oidc`.
     pub authorize_url: Option<String>,
@@ -204,7 +209,7 @@ pub struct ProviderSettings {
 
 impl ProviderSettings {
     /// Every environment variable [`from_env`](Self::from_env) reads.
-    pub const VARIABLES: [&'static str; 30] = [
+    pub const VARIABLES: [&'static str; 31] = [
         "OAUTHKIT_PROVIDER",
         "OAUTHKIT_CLIENT_ID",
         "OAUTHKIT_CLIENT_SECRET",
@@ -216,6 +221,7 @@ impl ProviderSettings {
         "OAUTHKIT_DOMAIN",
         "OAUTHKIT_AUTHORIZATION_SERVER",
         "OAUTHKIT_AUDIENCE",
+        "OAUTHKIT_OFFLINE_ACCESS",
         "OAUTHKIT_AUTHORIZE_URL",
         "OAUTHKIT_TOKEN_URL",
         "OAUTHKIT_USERINFO_URL",
@@ -251,6 +257,7 @@ impl ProviderSettings {
             domain: None,
             authorization_server: None,
             audience: None,
+            offline_access: None,
             authorize_url: None,
             token_url: None,
             userinfo_url: None,
@@ -335,6 +342,9 @@ impl ProviderSettings {
             domain: get("OAUTHKIT_DOMAIN"),
             authorization_server: get("OAUTHKIT_AUTHORIZATION_SERVER"),
             audience: get("OAUTHKIT_AUDIENCE"),
+            offline_access: get("OAUTHKIT_OFFLINE_ACCESS")
+                .map(|s| s.parse())
+                .transpose()?,
             authorize_url: get("OAUTHKIT_AUTHORIZE_URL"),
             token_url: get("OAUTHKIT_TOKEN_URL"),
             userinfo_url: get("OAUTHKIT_USERINFO_URL"),
@@ -397,6 +407,7 @@ impl ProviderSettings {
             ProviderKind::Google => {
                 let mut c = google::config(&self.client_id)?;
                 self.apply_client(&mut c.client, secret)?;
+                self.apply_oidc(&mut c);
                 Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::Microsoft => {
@@ -408,6 +419,7 @@ impl ProviderSettings {
                     &self.client_id,
                 )?;
                 self.apply_client(&mut c.client, secret)?;
+                self.apply_oidc(&mut c);
                 Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::Oidc => {
@@ -423,6 +435,7 @@ impl ProviderSettings {
                 e.token = self.token_url.clone();
                 e.userinfo = self.userinfo_url.clone();
                 e.revocation = self.revocation_url.clone();
+                self.apply_oidc(&mut c);
                 Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::Keycloak => {
@@ -430,6 +443,7 @@ impl ProviderSettings {
                 let realm = self.required(&self.realm, "realm", "OAUTHKIT_REALM")?;
                 let mut c = keycloak::config(base, realm, &self.client_id)?;
                 self.apply_client(&mut c.client, secret)?;
+                self.apply_oidc(&mut c);
                 Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::Auth0 => {
@@ -439,6 +453,7 @@ impl ProviderSettings {
                     c = auth0::with_audience(c, a);
                 }
                 self.apply_client(&mut c.client, secret)?;
+                self.apply_oidc(&mut c);
                 Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::Okta => {
@@ -446,12 +461,14 @@ impl ProviderSettings {
                 let server = self.authorization_server.as_deref().unwrap_or_default();
                 let mut c = okta::config(org, server, &self.client_id)?;
                 self.apply_client(&mut c.client, secret)?;
+                self.apply_oidc(&mut c);
                 Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::GitLab => {
                 let base = self.base_url.as_deref().unwrap_or_default();
                 let mut c = gitlab::config(base, &self.client_id)?;
                 self.apply_client(&mut c.client, secret)?;
+                self.apply_oidc(&mut c);
                 Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::GitHub => {
@@ -479,6 +496,13 @@ impl ProviderSettings {
                 Arc::new(OAuth2Provider::new(c)?)
             }
         })
+    }
+
+    /// The settings only OpenID providers have.
+    fn apply_oidc(&self, c: &mut OidcConfig) {
+        if let Some(rule) = self.offline_access {
+            c.offline_access = rule;
+        }
     }
 
     /// A setting the chosen provider needs, non-empty.
@@ -520,6 +544,10 @@ impl ProviderSettings {
             (
                 self.audience.is_some() && kind != Auth0,
                 "audience (OAUTHKIT_AUDIENCE)",
+            ),
+            (
+                self.offline_access.is_some() && matches!(kind, GitHub | Custom),
+                "offline_access (OAUTHKIT_OFFLINE_ACCESS)",
             ),
             (
                 self.issuer_url.is_some() && preset,
