@@ -6,8 +6,10 @@
 //! them in; and a sign-in that ends without a refresh token says so, in
 //! the result and in a warning naming what to add.
 
+#[allow(dead_code)]
 #[path = "support/flow_http.rs"]
 mod flow_http;
+#[allow(dead_code)]
 #[path = "support/log_capture.rs"]
 mod log_capture;
 #[path = "support/mock_http.rs"]
@@ -106,6 +108,52 @@ fn the_opt_in_only_touches_openid_requests() {
     let mut cfg = OidcConfig::new(s.base(), "c").with_scopes(["api:read"]);
     cfg.offline_access = OfflineAccess::WhenListed;
     assert_eq!(scope_sent(cfg, &[]), "api:read");
+}
+
+/// The opt-in from settings (`OAUTHKIT_OFFLINE_ACCESS`), so C, C++, Go,
+/// Python (`oak_provider_from_settings`) and the environment reach it.
+#[test]
+fn the_opt_in_from_settings() {
+    use oauthkit::provider::ProviderSettings;
+
+    let s = idp(true);
+    let scope_of = |rule: Option<&str>| {
+        let vars = [
+            ("OAUTHKIT_PROVIDER", Some("oidc")),
+            ("OAUTHKIT_CLIENT_ID", Some("c")),
+            ("OAUTHKIT_ISSUER_URL", Some(s.base())),
+            ("OAUTHKIT_OFFLINE_ACCESS", rule),
+        ];
+        let settings = ProviderSettings::from_lookup(|k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .and_then(|(_, v)| v.map(str::to_owned))
+        })?;
+        let p = settings.build()?;
+        let url = p.build_authorize_url(&AuthorizeRequest {
+            redirect_uri: "http://127.0.0.1:1/callback",
+            state: "s",
+            ..Default::default()
+        })?;
+        Ok::<_, oauthkit::Error>(query(&url, "scope").unwrap_or_default())
+    };
+    assert_eq!(scope_of(None).unwrap(), "openid email profile");
+    assert_eq!(
+        scope_of(Some("as_configured")).unwrap(),
+        "openid email profile"
+    );
+    assert_eq!(
+        scope_of(Some("When-Listed")).unwrap(),
+        "openid email profile offline_access"
+    );
+    let e = scope_of(Some("always")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.to_string().contains("OAUTHKIT_OFFLINE_ACCESS"), "{e}");
+    // a provider without OpenID scopes refuses it by name
+    let mut gh = ProviderSettings::new(oauthkit::provider::ProviderKind::GitHub, "Iv1.x");
+    gh.offline_access = Some(OfflineAccess::WhenListed);
+    let e = gh.build().err().expect("refused");
+    assert!(e.to_string().contains("OAUTHKIT_OFFLINE_ACCESS"), "{e}");
 }
 
 // A Keycloak realm for a user without the `offline_access` role: the

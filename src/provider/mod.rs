@@ -4,7 +4,7 @@
 //! generic OAuth 2.0 provider ([`OAuth2Provider`]), the generic OpenID
 //! Connect provider ([`OidcProvider`], with discovery and ID-token
 //! validation) and the presets built on them ([`google`], [`microsoft`],
-//! [`github`]); [`ProviderSettings`] builds any of them from settings or
+//! [`github`], [`keycloak`], [`auth0`], [`okta`], [`gitlab`]); [`ProviderSettings`] builds any of them from settings or
 //! the environment.
 //!
 //! All HTTP goes through [`http::HttpClient`]: https only (http only to
@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::token::TokenSet;
 use dpop::{DpopConfig, DpopKey};
 
+pub mod auth0;
 pub mod base_url;
 mod client;
 pub mod client_assertion;
@@ -29,6 +30,7 @@ pub mod discovery;
 pub mod dpop;
 pub mod end_session;
 pub mod github;
+pub mod gitlab;
 pub mod google;
 pub mod http;
 pub mod id_token;
@@ -36,12 +38,15 @@ pub mod identity;
 mod iss_check;
 pub mod jwks;
 pub mod jwt_bearer;
+pub mod keycloak;
 pub mod microsoft;
 pub mod oauth2;
 pub mod offline_access;
 pub mod oidc;
+pub mod okta;
 pub mod par;
 pub mod pkce;
+mod preset_url;
 pub mod profile;
 pub mod proxy;
 pub mod random;

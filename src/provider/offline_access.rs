@@ -56,6 +56,30 @@ impl fmt::Display for OfflineAccess {
     }
 }
 
+impl std::str::FromStr for OfflineAccess {
+    type Err = crate::Error;
+
+    /// `as_configured` (also `off`) or `when_listed` (also `on`), any case,
+    /// `-` or `_`: the values of `OAUTHKIT_OFFLINE_ACCESS`.
+    ///
+    /// ```
+    /// use oauthkit::provider::OfflineAccess;
+    /// assert_eq!("when-listed".parse::<OfflineAccess>()?, OfflineAccess::WhenListed);
+    /// assert!("always".parse::<OfflineAccess>().is_err());
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "as_configured" | "off" => Ok(OfflineAccess::AsConfigured),
+            "when_listed" | "on" => Ok(OfflineAccess::WhenListed),
+            _ => Err(crate::Error::InvalidArgument(format!(
+                "OAUTHKIT_OFFLINE_ACCESS '{}' is not one of as_configured, when_listed",
+                s.chars().take(20).collect::<String>()
+            ))),
+        }
+    }
+}
+
 /// The scopes to send: `configured` plus `offline_access` when `rule`
 /// asks for it, the request is an OpenID one and `supported` (discovery's
 /// `scopes_supported`) lists it; `None` when nothing is added.
