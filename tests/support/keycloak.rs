@@ -609,9 +609,18 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
     Some(unescape(tag[start..].split('"').next()?))
 }
 
-/// The first form of a Keycloak page: its action, its hidden fields and
-/// its first named submit button (`login`, `accept`, `confirmLogout`).
-fn form(html: &str) -> Option<(String, Vec<(String, String)>, bool)> {
+/// A form of a Keycloak page.
+struct Form {
+    action: String,
+    /// Its hidden fields and its first named submit button (`login`,
+    /// `accept`, `confirmLogout`).
+    fields: Vec<(String, String)>,
+    /// Whether it asks for a password.
+    asks_password: bool,
+}
+
+/// The first form of a Keycloak page.
+fn form(html: &str) -> Option<Form> {
     let start = html.find("<form")?;
     let body = &html[start..];
     let tag = &body[..body.find('>')?];
@@ -638,8 +647,11 @@ fn form(html: &str) -> Option<(String, Vec<(String, String)>, bool)> {
             submitted = true;
         }
     }
-    let password = body.contains("name=\"password\"");
-    Some((action, fields, password))
+    Some(Form {
+        action,
+        fields,
+        asks_password: body.contains("name=\"password\""),
+    })
 }
 
 /// Plays Keycloak's pages in `browser` from `url` as `user`: follows
@@ -657,15 +669,16 @@ pub fn play(browser: &mut Browser, url: &str, redirect_prefix: &str, user: &str)
             page = browser.get(&next);
             continue;
         }
-        let Some((action, hidden, asks_password)) = form(&page.body) else {
+        let Some(form) = form(&page.body) else {
             return Ended::Page(page.status, visible_text(&page.body));
         };
-        let action = browser.origin.join(&action).unwrap().to_string();
-        let mut fields: Vec<(&str, &str)> = hidden
+        let action = browser.origin.join(&form.action).unwrap().to_string();
+        let mut fields: Vec<(&str, &str)> = form
+            .fields
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        if asks_password {
+        if form.asks_password {
             fields.extend([("username", user), ("password", password.as_str())]);
         }
         page = browser.post(&action, &fields);
