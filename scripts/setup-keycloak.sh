@@ -52,9 +52,10 @@ if [ ! -x "$home/bin/kc.sh" ]; then
   zip="$download/keycloak-quarkus-dist-$version.zip"
   if [ ! -s "$zip" ]; then
     echo "setup-keycloak: fetching org.keycloak:keycloak-quarkus-dist:$version:zip from Maven Central"
+    # -q still prints colour resets on stdout; errors go to stderr.
     mvn -q -B -Dstyle.color=never dependency:copy \
       "-Dartifact=org.keycloak:keycloak-quarkus-dist:$version:zip" \
-      "-DoutputDirectory=$download" -Dmdep.overWriteReleases=true
+      "-DoutputDirectory=$download" -Dmdep.overWriteReleases=true >/dev/null
   fi
   # Unpacked beside the final place, then renamed: an interrupted run never
   # leaves a half-unpacked Keycloak that the check above would take as done.

@@ -3,7 +3,8 @@
 //! configured through its admin REST API). Keycloak's pages are played
 //! over HTTP with a cookie jar; everything else goes through oauthkit's
 //! public API: the native flow, the device flow, the session manager,
-//! RP-initiated logout, token exchange, PAR, DPoP and private_key_jwt.
+//! RP-initiated logout, token exchange, PAR, DPoP, private_key_jwt, and
+//! deploy mode over HTTPS under Keycloak's FAPI 2.0 DPoP profile.
 //!
 //! Needs scripts/setup-keycloak.sh (Keycloak's distribution from Maven
 //! Central and a Java 21+ runtime); a missing piece fails with that hint.
@@ -309,11 +310,20 @@ fn assert_oauth_error(e: &Error, status: u16, code: &str) -> String {
 /// Keycloak lists `offline_access` in every realm's discovery but grants it
 /// only to users holding the role. With oauthkit's defaults both users sign
 /// in, get a refresh token (an ordinary one: Keycloak issues it without
-/// `offline_access`), refresh it and read userinfo.
+/// `offline_access`), refresh it and read userinfo; so does the Keycloak
+/// preset (`provider::keycloak::config(base, realm, client)`).
 fn default_settings_sign_in_users_with_and_without_the_offline_access_role() {
-    let provider = build(default_provider(CLIENT_NATIVE));
-    for user in [USER_OFFLINE, USER_PLAIN] {
-        let tokens = sign_in(&provider, user);
+    let generic = build(default_provider(CLIENT_NATIVE));
+    let preset = build(
+        oauthkit::provider::keycloak::config(&shared().base, keycloak::REALM, CLIENT_NATIVE)
+            .unwrap(),
+    );
+    let users = [USER_OFFLINE, USER_PLAIN];
+    for (provider, user) in [&generic, &preset]
+        .into_iter()
+        .flat_map(|p| users.map(|u| (p, u)))
+    {
+        let tokens = sign_in(provider, user);
         let id = tokens.id_token.as_ref().expect("an ID token");
         assert_eq!(claims(id.expose())["preferred_username"], user);
         let refresh = tokens.refresh_token.as_ref().expect("a refresh token");
