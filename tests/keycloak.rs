@@ -346,11 +346,26 @@ fn default_settings_sign_in_users_with_and_without_the_offline_access_role() {
 fn offline_access_asked_explicitly_gives_offline_tokens_to_users_holding_the_role() {
     let provider =
         build(default_provider(CLIENT_NATIVE).with_scopes(["openid", "email", "offline_access"]));
-    let tokens = sign_in(&provider, USER_OFFLINE);
+    let browser = Arc::new(Mutex::new(keycloak::browser()));
+    let tokens = native_sign_in_with(
+        provider.clone(),
+        Arc::new(MemoryStore::new()),
+        USER_OFFLINE,
+        USER_OFFLINE,
+        browser.clone(),
+    )
+    .result
+    .expect("sign-in with offline_access")
+    .tokens;
     let refresh = tokens.refresh_token.as_ref().expect("a refresh token");
     assert_eq!(claims(refresh.expose())["typ"], "Offline");
     let fresh = provider.refresh_token_set(&tokens).unwrap();
     assert!(fresh.refresh_token.is_some());
+    // Keycloak keeps no browser session for an offline sign-in.
+    assert_eq!(
+        silent_authorize(&mut browser.lock().unwrap(), &provider),
+        Err("login_required".to_string())
+    );
 
     let browser = Arc::new(Mutex::new(keycloak::browser()));
     let e = native_sign_in_with(
