@@ -14,6 +14,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
+#[cfg(unix)]
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -142,7 +143,11 @@ impl Keycloak {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let admin_password = random_text();
-        let mut child = Command::new("sh")
+        let mut command = Command::new("sh");
+        // Its own process group, which the watchdog signals as a whole.
+        #[cfg(unix)]
+        command.process_group(0);
+        let mut child = command
             .arg("-c")
             .arg(WATCHDOG)
             .arg("keycloak-watchdog")
@@ -166,7 +171,6 @@ impl Keycloak {
             .env("JAVA_OPTS_APPEND", "-XX:TieredStopAtLevel=1")
             .env("KC_BOOTSTRAP_ADMIN_USERNAME", "admin")
             .env("KC_BOOTSTRAP_ADMIN_PASSWORD", &admin_password)
-            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
