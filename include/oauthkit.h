@@ -19,7 +19,7 @@
  * a program built against version N runs with any library whose
  * `oak_abi_version()` is N or more.
  */
-#define OAK_ABI_VERSION 3
+#define OAK_ABI_VERSION 4
 
 /**
  * Refuse loaded token sets whose access token has expired (or expires
@@ -1105,6 +1105,63 @@ OakStatus oak_provider_github(const char *client_id,
                               OakProvider **out_provider);
 
 /**
+ * Makes a Keycloak provider for `realm` on the server at `base_url`
+ * (issuer `{base_url}/realms/{realm}`; a trailing `/` and a legacy
+ * `/auth` path are fine). `client_secret` and `scopes` may be NULL
+ * (scopes: `openid email profile`). `par_required`: the client has
+ * "Pushed authorization request required" on, so every sign-in is pushed
+ * (Keycloak's discovery does not say so). An empty or malformed base URL
+ * or realm is `OAK_ERR_INVALID_ARGUMENT` naming it. Any thread.
+ */
+OakStatus oak_provider_keycloak(const char *base_url,
+                                const char *realm,
+                                const char *client_id,
+                                const char *client_secret,
+                                const char *scopes,
+                                bool par_required,
+                                OakProvider **out_provider);
+
+/**
+ * Makes an Auth0 provider for the tenant `domain` (`acme.eu.auth0.com`
+ * or a custom domain; issuer `https://{domain}/`). `client_secret` and
+ * `scopes` may be NULL (scopes: `openid profile email offline_access`);
+ * `audience` (may be NULL) names the API access tokens are for. Any
+ * thread.
+ */
+OakStatus oak_provider_auth0(const char *domain,
+                             const char *client_id,
+                             const char *client_secret,
+                             const char *scopes,
+                             const char *audience,
+                             OakProvider **out_provider);
+
+/**
+ * Makes an Okta provider for the org at `org_url` and its
+ * `authorization_server`: NULL or `"default"` (issuer
+ * `{org_url}/oauth2/default`), a custom server's id
+ * (`{org_url}/oauth2/{id}`) or `"org"` (the org authorization server,
+ * issuer `org_url`). `client_secret` and `scopes` may be NULL (scopes:
+ * `openid profile email offline_access`). Any thread.
+ */
+OakStatus oak_provider_okta(const char *org_url,
+                            const char *authorization_server,
+                            const char *client_id,
+                            const char *client_secret,
+                            const char *scopes,
+                            OakProvider **out_provider);
+
+/**
+ * Makes a GitLab provider for the instance at `base_url` (NULL:
+ * `https://gitlab.com`; issuer = the base URL). `client_secret` and
+ * `scopes` may be NULL (scopes: `openid profile email`). Any thread.
+ */
+OakStatus oak_provider_gitlab(const char *base_url,
+                              const char *client_id,
+                              const char *client_secret,
+                              const char *scopes,
+                              OakProvider **out_provider);
+
+/**
  * Makes the provider the `OAUTHKIT_*` environment variables describe
  * (`OAUTHKIT_PROVIDER`, `OAUTHKIT_CLIENT_ID`, `OAUTHKIT_CLIENT_SECRET`,
  * `OAUTHKIT_SCOPES`, `OAUTHKIT_ISSUER_URL`, `OAUTHKIT_TENANT_ID`, ...). A
@@ -1124,6 +1181,14 @@ void oak_provider_free(OakProvider *provider);
  * (free with `oak_string_free`). Any thread.
  */
 OakStatus oak_provider_name(const OakProvider *provider, char **out_name);
+
+/**
+ * Copies the provider's issuer to `*out_issuer` (free with
+ * `oak_string_free`); NULL when it has none (GitHub, a plain OAuth 2.0
+ * provider without one). No network: the configured issuer, which
+ * discovery must confirm. Any thread.
+ */
+OakStatus oak_provider_issuer(const OakProvider *provider, char **out_issuer);
 
 /**
  * Revokes `token` at the provider (RFC 7009); `hint` is an

@@ -958,8 +958,59 @@ static void test_provider_presets(void) {
     CHECK_OK(oak_provider_name(p, &name));
     CHECK_STR(name, "github");
     oak_string_free(name);
+    CHECK_OK(oak_provider_issuer(p, &name));
+    CHECK(name == NULL); /* GitHub has no issuer */
     oak_provider_free(p);
     p = NULL;
+
+    /* Keycloak, Auth0, Okta, GitLab: the issuer each builds (no network) */
+#define PRESET_ISSUER(call, want_name, want_issuer)                                                              \
+    do {                                                                                                         \
+        CHECK_OK(call);                                                                                          \
+        CHECK_OK(oak_provider_name(p, &name));                                                                   \
+        CHECK_STR(name, want_name);                                                                              \
+        oak_string_free(name);                                                                                   \
+        CHECK_OK(oak_provider_issuer(p, &name));                                                                 \
+        CHECK_STR(name, want_issuer);                                                                            \
+        oak_string_free(name);                                                                                   \
+        oak_provider_free(p);                                                                                    \
+        p = NULL;                                                                                                \
+    } while (0)
+    PRESET_ISSUER(oak_provider_keycloak("https://sso.example/", "acme", "cli", NULL, NULL, false, &p), "keycloak",
+                  "https://sso.example/realms/acme");
+    PRESET_ISSUER(oak_provider_keycloak("https://sso.example/auth", "acme", "cli", "s", "openid", true, &p),
+                  "keycloak", "https://sso.example/auth/realms/acme");
+    PRESET_ISSUER(oak_provider_auth0("acme.eu.auth0.com", "app", NULL, NULL, "https://api.acme", &p), "auth0",
+                  "https://acme.eu.auth0.com/");
+    PRESET_ISSUER(oak_provider_okta("https://acme.okta.com", NULL, "0oa1", NULL, NULL, &p), "okta",
+                  "https://acme.okta.com/oauth2/default");
+    PRESET_ISSUER(oak_provider_okta("https://acme.okta.com/", "aus9", "0oa1", NULL, NULL, &p), "okta",
+                  "https://acme.okta.com/oauth2/aus9");
+    PRESET_ISSUER(oak_provider_okta("https://acme.okta.com", "org", "0oa1", NULL, NULL, &p), "okta",
+                  "https://acme.okta.com");
+    PRESET_ISSUER(oak_provider_gitlab(NULL, "app", NULL, NULL, &p), "gitlab", "https://gitlab.com");
+    PRESET_ISSUER(oak_provider_gitlab("https://git.example/gitlab/", "app", NULL, NULL, &p), "gitlab",
+                  "https://git.example/gitlab");
+#undef PRESET_ISSUER
+    /* bad arguments: typed errors naming the argument, nothing made */
+    CHECK_ERR(oak_provider_keycloak("https://sso.example", "", "cli", NULL, NULL, false, &p),
+              OAK_ERR_INVALID_ARGUMENT, "realm");
+    CHECK(p == NULL);
+    CHECK_ERR(oak_provider_keycloak("https://sso.example", "a/b", "cli", NULL, NULL, false, &p),
+              OAK_ERR_INVALID_ARGUMENT, "Keycloak realm");
+    CHECK_ERR(oak_provider_keycloak("sso.example", "acme", "cli", NULL, NULL, false, &p),
+              OAK_ERR_INVALID_ARGUMENT, "Keycloak base URL");
+    CHECK_ERR(oak_provider_keycloak(NULL, "acme", "cli", NULL, NULL, false, &p), OAK_ERR_INVALID_ARGUMENT,
+              "base_url");
+    CHECK_ERR(oak_provider_auth0("acme.auth0.com/path", "app", NULL, NULL, NULL, &p), OAK_ERR_INVALID_ARGUMENT,
+              "Auth0 domain");
+    CHECK_ERR(oak_provider_okta("http://acme.okta.com", NULL, "0oa1", NULL, NULL, &p), OAK_ERR_INVALID_ARGUMENT,
+              "Okta org URL");
+    CHECK_ERR(oak_provider_okta("https://acme.okta.com", "a b", "0oa1", NULL, NULL, &p), OAK_ERR_INVALID_ARGUMENT,
+              "Okta authorization server");
+    CHECK_ERR(oak_provider_gitlab("ftp://git.example", "app", NULL, NULL, &p), OAK_ERR_INVALID_ARGUMENT,
+              "GitLab base URL");
+    CHECK(p == NULL);
 
     setenv("OAUTHKIT_PROVIDER", "github", 1);
     setenv("OAUTHKIT_CLIENT_ID", "env-client", 1);
@@ -1057,6 +1108,13 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
     OUT_CASE(oak_provider_github, 1, SIZES(PTR), oak_provider_github(NULL, NULL, NULL, P(0, OakProvider *)))     \
     OUT_CASE(oak_provider_from_env, 0, SIZES(PTR), oak_provider_from_env(P(0, OakProvider *)))                   \
     OUT_CASE(oak_provider_name, 1, SIZES(PTR), oak_provider_name(NULL, P(0, char *)))                            \
+    OUT_CASE(oak_provider_issuer, 1, SIZES(PTR), oak_provider_issuer(NULL, P(0, char *)))                        \
+    OUT_CASE(oak_provider_keycloak, 1, SIZES(PTR),                                                              \
+             oak_provider_keycloak(NULL, NULL, NULL, NULL, NULL, false, P(0, OakProvider *)))                    \
+    OUT_CASE(oak_provider_auth0, 1, SIZES(PTR),                                                                 \
+             oak_provider_auth0(NULL, NULL, NULL, NULL, NULL, P(0, OakProvider *)))                              \
+    OUT_CASE(oak_provider_okta, 1, SIZES(PTR), oak_provider_okta(NULL, NULL, NULL, NULL, NULL, P(0, OakProvider *))) \
+    OUT_CASE(oak_provider_gitlab, 1, SIZES(PTR), oak_provider_gitlab(NULL, NULL, NULL, NULL, P(0, OakProvider *))) \
     OUT_CASE(oak_provider_revoke, 1, SIZES(sizeof(bool)), oak_provider_revoke(NULL, NULL, 0, P(0, bool)))        \
     OUT_CASE(oak_provider_userinfo, 1, SIZES(PTR), oak_provider_userinfo(NULL, NULL, P(0, char *)))              \
     OUT_CASE(oak_provider_jwt_bearer, 1, SIZES(PTR),                                                           \

@@ -330,6 +330,52 @@ class Provider {
                                           opt(scopes, "scopes"), &raw));
         return Provider(raw);
     }
+    /// Keycloak: the realm on the server at base_url (issuer {base_url}/realms/{realm}; a trailing '/' and a
+    /// legacy /auth path are fine). par_required: the client has "Pushed authorization request required" on.
+    static Provider keycloak(const std::string &base_url, const std::string &realm, const std::string &client_id,
+                             const std::optional<std::string> &client_secret = std::nullopt,
+                             const std::optional<std::string> &scopes = std::nullopt, bool par_required = false) {
+        OakProvider *raw = nullptr;
+        detail::check(oak_provider_keycloak(detail::c_str(base_url, "base_url"), detail::c_str(realm, "realm"),
+                                            detail::c_str(client_id, "client_id"), opt(client_secret, "client_secret"),
+                                            opt(scopes, "scopes"), par_required, &raw));
+        return Provider(raw);
+    }
+    /// Auth0: the tenant domain (issuer https://{domain}/); audience names the API access tokens are for.
+    static Provider auth0(const std::string &domain, const std::string &client_id,
+                          const std::optional<std::string> &client_secret = std::nullopt,
+                          const std::optional<std::string> &scopes = std::nullopt,
+                          const std::optional<std::string> &audience = std::nullopt) {
+        OakProvider *raw = nullptr;
+        detail::check(oak_provider_auth0(detail::c_str(domain, "domain"), detail::c_str(client_id, "client_id"),
+                                         opt(client_secret, "client_secret"), opt(scopes, "scopes"),
+                                         opt(audience, "audience"), &raw));
+        return Provider(raw);
+    }
+    /// Okta: the org URL and an authorization server: "" or "default" ({org}/oauth2/default), an id
+    /// ({org}/oauth2/{id}) or "org" (the org authorization server, issuer = the org URL).
+    static Provider okta(const std::string &org_url, const std::string &authorization_server,
+                         const std::string &client_id, const std::optional<std::string> &client_secret = std::nullopt,
+                         const std::optional<std::string> &scopes = std::nullopt) {
+        OakProvider *raw = nullptr;
+        detail::check(oak_provider_okta(detail::c_str(org_url, "org_url"),
+                                        authorization_server.empty()
+                                            ? nullptr
+                                            : detail::c_str(authorization_server, "authorization_server"),
+                                        detail::c_str(client_id, "client_id"), opt(client_secret, "client_secret"),
+                                        opt(scopes, "scopes"), &raw));
+        return Provider(raw);
+    }
+    /// GitLab: the instance's base URL ("" for https://gitlab.com); the issuer is the base URL.
+    static Provider gitlab(const std::string &base_url, const std::string &client_id,
+                           const std::optional<std::string> &client_secret = std::nullopt,
+                           const std::optional<std::string> &scopes = std::nullopt) {
+        OakProvider *raw = nullptr;
+        detail::check(oak_provider_gitlab(base_url.empty() ? nullptr : detail::c_str(base_url, "base_url"),
+                                          detail::c_str(client_id, "client_id"), opt(client_secret, "client_secret"),
+                                          opt(scopes, "scopes"), &raw));
+        return Provider(raw);
+    }
     /// The provider the OAUTHKIT_* environment variables describe.
     static Provider from_env() {
         OakProvider *raw = nullptr;
@@ -350,6 +396,12 @@ class Provider {
         char *out = nullptr;
         detail::check(oak_provider_name(raw_, &out));
         return *detail::take(out);
+    }
+    /// The configured issuer (no network); nullopt for providers without one (GitHub).
+    std::optional<std::string> issuer() const {
+        char *out = nullptr;
+        detail::check(oak_provider_issuer(raw_, &out));
+        return detail::take(out);
     }
     /// Revokes a token (RFC 7009); false when the provider cannot revoke.
     bool revoke(const std::string &token, int32_t hint = OAK_TOKEN_HINT_NONE) const {

@@ -90,3 +90,93 @@ func NewGitHubProvider(clientID, clientSecret, scopes string) (*Provider, error)
 func NewProviderFromEnv() (*Provider, error) {
 	return newProvider(func(o **C.OakProvider) C.OakStatus { return C.oak_provider_from_env(o) })
 }
+
+// NewKeycloakProvider makes a Keycloak provider for realm on the server at
+// baseURL (issuer {baseURL}/realms/{realm}; a trailing "/" and a legacy
+// /auth path are fine). parRequired: the client has "Pushed authorization
+// request required" on, so every sign-in is pushed ("" for the other
+// defaults).
+func NewKeycloakProvider(baseURL, realm, clientID, clientSecret, scopes string, parRequired bool) (*Provider, error) {
+	var a cArgs
+	defer a.free()
+	base, err := a.str(baseURL, "base_url")
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.str(realm, "realm")
+	if err != nil {
+		return nil, err
+	}
+	id, secret, sc, err := presetArgs(&a, clientID, clientSecret, scopes)
+	if err != nil {
+		return nil, err
+	}
+	return newProvider(func(o **C.OakProvider) C.OakStatus {
+		return C.oak_provider_keycloak(base, r, id, secret, sc, C.bool(parRequired), o)
+	})
+}
+
+// NewAuth0Provider makes an Auth0 provider for the tenant domain (issuer
+// https://{domain}/); audience ("" for none) names the API access tokens
+// are for.
+func NewAuth0Provider(domain, clientID, clientSecret, scopes, audience string) (*Provider, error) {
+	var a cArgs
+	defer a.free()
+	d, err := a.str(domain, "domain")
+	if err != nil {
+		return nil, err
+	}
+	id, secret, sc, err := presetArgs(&a, clientID, clientSecret, scopes)
+	if err != nil {
+		return nil, err
+	}
+	aud, err := a.opt(audience, "audience")
+	if err != nil {
+		return nil, err
+	}
+	return newProvider(func(o **C.OakProvider) C.OakStatus { return C.oak_provider_auth0(d, id, secret, sc, aud, o) })
+}
+
+// OktaDefaultServer and OktaOrgServer name Okta authorization servers:
+// "default" ({org}/oauth2/default, also picked by "") and the org
+// authorization server (issuer = the org URL).
+const (
+	OktaDefaultServer = "default"
+	OktaOrgServer     = "org"
+)
+
+// NewOktaProvider makes an Okta provider for the org at orgURL and its
+// authorizationServer ("" or OktaDefaultServer, an id, or OktaOrgServer).
+func NewOktaProvider(orgURL, authorizationServer, clientID, clientSecret, scopes string) (*Provider, error) {
+	var a cArgs
+	defer a.free()
+	org, err := a.str(orgURL, "org_url")
+	if err != nil {
+		return nil, err
+	}
+	server, err := a.opt(authorizationServer, "authorization_server")
+	if err != nil {
+		return nil, err
+	}
+	id, secret, sc, err := presetArgs(&a, clientID, clientSecret, scopes)
+	if err != nil {
+		return nil, err
+	}
+	return newProvider(func(o **C.OakProvider) C.OakStatus { return C.oak_provider_okta(org, server, id, secret, sc, o) })
+}
+
+// NewGitLabProvider makes a GitLab provider for the instance at baseURL
+// ("" for https://gitlab.com); the issuer is the base URL.
+func NewGitLabProvider(baseURL, clientID, clientSecret, scopes string) (*Provider, error) {
+	var a cArgs
+	defer a.free()
+	base, err := a.opt(baseURL, "base_url")
+	if err != nil {
+		return nil, err
+	}
+	id, secret, sc, err := presetArgs(&a, clientID, clientSecret, scopes)
+	if err != nil {
+		return nil, err
+	}
+	return newProvider(func(o **C.OakProvider) C.OakStatus { return C.oak_provider_gitlab(base, id, secret, sc, o) })
+}

@@ -44,6 +44,18 @@ func (p *Provider) Name() (string, error) {
 	return s, nil
 }
 
+// Issuer is the configured issuer (no network); ok is false for providers
+// without one (GitHub).
+func (p *Provider) Issuer() (issuer string, ok bool, err error) {
+	var out *C.char
+	if err := call(func() C.OakStatus { return C.oak_provider_issuer(p.raw, &out) }); err != nil {
+		return "", false, err
+	}
+	runtime.KeepAlive(p)
+	issuer, ok = takeString(out)
+	return issuer, ok, nil
+}
+
 // Revoke revokes token at the provider; false when it cannot revoke.
 func (p *Provider) Revoke(token string, hint TokenHint) (bool, error) {
 	c, err := cString(token, "token")

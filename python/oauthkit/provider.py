@@ -25,7 +25,8 @@ class TokenHint(enum.IntEnum):
 
 class Provider(Handle):
     """An authorization server (``OakProvider``). Make one with
-    :meth:`oidc`, :meth:`google`, :meth:`microsoft`, :meth:`github` or
+    :meth:`oidc`, :meth:`google`, :meth:`microsoft`, :meth:`github`,
+    :meth:`keycloak`, :meth:`auth0`, :meth:`okta`, :meth:`gitlab` or
     :meth:`from_env`; nothing is fetched until first use.
 
     >>> with Provider.google("my-client-id") as google:
@@ -36,7 +37,10 @@ class Provider(Handle):
     _kind = "OakProvider"
 
     def __init__(self) -> None:
-        raise TypeError("use Provider.oidc(), .google(), .microsoft(), .github() or .from_env()")
+        raise TypeError(
+            "use Provider.oidc(), .google(), .microsoft(), .github(), .keycloak(), .auth0(), .okta(), "
+            ".gitlab() or .from_env()"
+        )
 
     @classmethod
     def _make(cls, fn: Any, *args: Any) -> "Provider":
@@ -91,6 +95,89 @@ class Provider(Handle):
     def github(cls, client_id: str, client_secret: Optional[str] = None, scopes: Optional[str] = None) -> "Provider":
         return cls._make(
             lib.oak_provider_github, c_str(client_id, "client_id"), c_str(client_secret, "client_secret"), c_str(scopes, "scopes")
+        )
+
+    @classmethod
+    def keycloak(
+        cls,
+        base_url: str,
+        realm: str,
+        client_id: str,
+        client_secret: Optional[str] = None,
+        scopes: Optional[str] = None,
+        par_required: bool = False,
+    ) -> "Provider":
+        """Keycloak: ``realm`` on the server at ``base_url`` (issuer
+        ``{base_url}/realms/{realm}``; a trailing ``/`` and a legacy ``/auth``
+        path are fine). ``par_required``: the client has "Pushed
+        authorization request required" on, so every sign-in is pushed."""
+        return cls._make(
+            lib.oak_provider_keycloak,
+            c_str(base_url, "base_url"),
+            c_str(realm, "realm"),
+            c_str(client_id, "client_id"),
+            c_str(client_secret, "client_secret"),
+            c_str(scopes, "scopes"),
+            bool(par_required),
+        )
+
+    @classmethod
+    def auth0(
+        cls,
+        domain: str,
+        client_id: str,
+        client_secret: Optional[str] = None,
+        scopes: Optional[str] = None,
+        audience: Optional[str] = None,
+    ) -> "Provider":
+        """Auth0: the tenant ``domain`` (issuer ``https://{domain}/``);
+        ``audience`` names the API access tokens are for."""
+        return cls._make(
+            lib.oak_provider_auth0,
+            c_str(domain, "domain"),
+            c_str(client_id, "client_id"),
+            c_str(client_secret, "client_secret"),
+            c_str(scopes, "scopes"),
+            c_str(audience, "audience"),
+        )
+
+    @classmethod
+    def okta(
+        cls,
+        org_url: str,
+        client_id: str,
+        client_secret: Optional[str] = None,
+        scopes: Optional[str] = None,
+        authorization_server: Optional[str] = None,
+    ) -> "Provider":
+        """Okta: the org at ``org_url`` and an ``authorization_server``: None
+        or ``"default"`` (issuer ``{org_url}/oauth2/default``), an id
+        (``{org_url}/oauth2/{id}``) or ``"org"`` (issuer ``org_url``)."""
+        return cls._make(
+            lib.oak_provider_okta,
+            c_str(org_url, "org_url"),
+            c_str(authorization_server, "authorization_server"),
+            c_str(client_id, "client_id"),
+            c_str(client_secret, "client_secret"),
+            c_str(scopes, "scopes"),
+        )
+
+    @classmethod
+    def gitlab(
+        cls,
+        client_id: str,
+        client_secret: Optional[str] = None,
+        scopes: Optional[str] = None,
+        base_url: Optional[str] = None,
+    ) -> "Provider":
+        """GitLab: the instance at ``base_url`` (None: ``https://gitlab.com``);
+        the issuer is the base URL."""
+        return cls._make(
+            lib.oak_provider_gitlab,
+            c_str(base_url, "base_url"),
+            c_str(client_id, "client_id"),
+            c_str(client_secret, "client_secret"),
+            c_str(scopes, "scopes"),
         )
 
     @classmethod
@@ -150,6 +237,14 @@ class Provider(Handle):
         out = ffi.new("char **")
         check(lib.oak_provider_name(self._h, out))
         return take_str(out) or ""
+
+    @property
+    def issuer(self) -> Optional[str]:
+        """The configured issuer (no network); None for providers without
+        one (GitHub)."""
+        out = ffi.new("char **")
+        check(lib.oak_provider_issuer(self._h, out))
+        return take_str(out)
 
     def revoke(self, token: str, hint: TokenHint = TokenHint.NONE) -> bool:
         """Revokes ``token`` (RFC 7009); False when the provider cannot revoke."""

@@ -87,7 +87,7 @@ pub use token_set::OakTokenSet;
 /// functions or constants are added; nothing is ever removed or changed, so
 /// a program built against version N runs with any library whose
 /// `oak_abi_version()` is N or more.
-pub const OAK_ABI_VERSION: u32 = 3;
+pub const OAK_ABI_VERSION: u32 = 4;
 
 /// The ABI version of the loaded library (compare with `OAK_ABI_VERSION`
 /// from the header you compiled against). Any thread.

@@ -1,5 +1,6 @@
 //! `OakProvider`: an authorization server (generic OpenID Connect, Google,
-//! Microsoft, GitHub, or one described by environment settings), and
+//! Microsoft, GitHub, Keycloak, Auth0, Okta, GitLab, or one described by
+//! environment settings), and
 //! token revocation.
 //!
 //! Threads: every function may be called from any thread, also
@@ -12,8 +13,9 @@ use std::sync::Arc;
 use super::boundary::{
     call, free_handle, handle, new_handle, opt_out, opt_str_arg, out, str_arg, OakStatus,
 };
-use super::strings::put;
+use super::strings::{opt_to_c, put};
 use crate::error::{Error, Result};
+use crate::provider::par::ParPolicy;
 use crate::provider::{Provider, ProviderKind, ProviderSettings, TokenTypeHint};
 use crate::secret::Secret;
 
@@ -162,6 +164,122 @@ pub unsafe extern "C" fn oak_provider_github(
     )
 }
 
+/// Makes a Keycloak provider for `realm` on the server at `base_url`
+/// (issuer `{base_url}/realms/{realm}`; a trailing `/` and a legacy
+/// `/auth` path are fine). `client_secret` and `scopes` may be NULL
+/// (scopes: `openid email profile`). `par_required`: the client has
+/// "Pushed authorization request required" on, so every sign-in is pushed
+/// (Keycloak's discovery does not say so). An empty or malformed base URL
+/// or realm is `OAK_ERR_INVALID_ARGUMENT` naming it. Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_provider_keycloak(
+    base_url: *const c_char,
+    realm: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scopes: *const c_char,
+    par_required: bool,
+    out_provider: *mut *mut OakProvider,
+) -> OakStatus {
+    from_settings(
+        ProviderKind::Keycloak,
+        client_id,
+        client_secret,
+        scopes,
+        out_provider,
+        |s| {
+            s.base_url = Some(str_arg(base_url, "base_url")?.to_owned());
+            s.realm = Some(str_arg(realm, "realm")?.to_owned());
+            if par_required {
+                s.par = Some(ParPolicy::Always);
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Makes an Auth0 provider for the tenant `domain` (`acme.eu.auth0.com`
+/// or a custom domain; issuer `https://{domain}/`). `client_secret` and
+/// `scopes` may be NULL (scopes: `openid profile email offline_access`);
+/// `audience` (may be NULL) names the API access tokens are for. Any
+/// thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_provider_auth0(
+    domain: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scopes: *const c_char,
+    audience: *const c_char,
+    out_provider: *mut *mut OakProvider,
+) -> OakStatus {
+    from_settings(
+        ProviderKind::Auth0,
+        client_id,
+        client_secret,
+        scopes,
+        out_provider,
+        |s| {
+            s.domain = Some(str_arg(domain, "domain")?.to_owned());
+            s.audience = opt_str_arg(audience, "audience")?.map(str::to_owned);
+            Ok(())
+        },
+    )
+}
+
+/// Makes an Okta provider for the org at `org_url` and its
+/// `authorization_server`: NULL or `"default"` (issuer
+/// `{org_url}/oauth2/default`), a custom server's id
+/// (`{org_url}/oauth2/{id}`) or `"org"` (the org authorization server,
+/// issuer `org_url`). `client_secret` and `scopes` may be NULL (scopes:
+/// `openid profile email offline_access`). Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_provider_okta(
+    org_url: *const c_char,
+    authorization_server: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scopes: *const c_char,
+    out_provider: *mut *mut OakProvider,
+) -> OakStatus {
+    from_settings(
+        ProviderKind::Okta,
+        client_id,
+        client_secret,
+        scopes,
+        out_provider,
+        |s| {
+            s.base_url = Some(str_arg(org_url, "org_url")?.to_owned());
+            s.authorization_server =
+                opt_str_arg(authorization_server, "authorization_server")?.map(str::to_owned);
+            Ok(())
+        },
+    )
+}
+
+/// Makes a GitLab provider for the instance at `base_url` (NULL:
+/// `https://gitlab.com`; issuer = the base URL). `client_secret` and
+/// `scopes` may be NULL (scopes: `openid profile email`). Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_provider_gitlab(
+    base_url: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scopes: *const c_char,
+    out_provider: *mut *mut OakProvider,
+) -> OakStatus {
+    from_settings(
+        ProviderKind::GitLab,
+        client_id,
+        client_secret,
+        scopes,
+        out_provider,
+        |s| {
+            s.base_url = opt_str_arg(base_url, "base_url")?.map(str::to_owned);
+            Ok(())
+        },
+    )
+}
+
 /// Makes the provider the `OAUTHKIT_*` environment variables describe
 /// (`OAUTHKIT_PROVIDER`, `OAUTHKIT_CLIENT_ID`, `OAUTHKIT_CLIENT_SECRET`,
 /// `OAUTHKIT_SCOPES`, `OAUTHKIT_ISSUER_URL`, `OAUTHKIT_TENANT_ID`, ...). A
@@ -192,6 +310,23 @@ pub unsafe extern "C" fn oak_provider_name(
 ) -> OakStatus {
     call(out(out_name, "out_name"), |out_name| {
         put(out_name.get()?, handle(provider, "provider")?.0.name())
+    })
+}
+
+/// Copies the provider's issuer to `*out_issuer` (free with
+/// `oak_string_free`); NULL when it has none (GitHub, a plain OAuth 2.0
+/// provider without one). No network: the configured issuer, which
+/// discovery must confirm. Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn oak_provider_issuer(
+    provider: *const OakProvider,
+    out_issuer: *mut *mut c_char,
+) -> OakStatus {
+    call(out(out_issuer, "out_issuer"), |out_issuer| {
+        let out_issuer = out_issuer.get()?;
+        let issuer = handle(provider, "provider")?.0.issuer();
+        *out_issuer = opt_to_c(issuer.as_deref())?;
+        Ok(())
     })
 }
 

@@ -168,7 +168,7 @@ fn code_grant(ctx: &Ctx, req: &Req, jkt: Option<String>) -> Resp {
         c
     });
     // As real providers do: a refresh token only for `offline_access`
-    // (OpenID Connect Core 11; OidcProvider asks for it by default).
+    // (OpenID Connect Core 11; as Okta and Auth0 do: configure the scope).
     let refresh = r
         .scope
         .split_whitespace()

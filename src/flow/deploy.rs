@@ -500,6 +500,7 @@ impl DeployHandler {
         if let Err(e) = self.store.save(&key, &tokens) {
             return DeployResponse::error(500, "storage_error", &e.to_string());
         }
+        super::finish::advice_without_refresh_token(self.provider.as_ref(), &tokens);
         let session_id = random::token(32);
         {
             let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());

@@ -41,9 +41,30 @@ pub(crate) fn complete_sign_in(
     if let Some(store) = store {
         store.save(&key, &tokens)?;
     }
+    let refresh_token_advice = advice_without_refresh_token(provider, &tokens);
     Ok(AuthFlowResult {
         tokens,
         user_info,
         key,
+        refresh_token_advice,
     })
+}
+
+/// `None` when `tokens` has a refresh token; otherwise the provider's
+/// advice, logged as a warning: the user will have to sign in again when
+/// the access token expires, and the operator should know what to add.
+pub(crate) fn advice_without_refresh_token(
+    provider: &dyn Provider,
+    tokens: &TokenSet,
+) -> Option<String> {
+    if tokens.refresh_token.is_some() {
+        return None;
+    }
+    let advice = provider.refresh_token_advice();
+    log::warn!(
+        "{}: the sign-in brought no refresh token, so the user must sign in again when the \
+         access token expires; {advice}",
+        provider.name()
+    );
+    Some(advice)
 }

@@ -45,6 +45,10 @@ pub struct AuthFlowResult {
     pub user_info: Option<Value>,
     /// The key the tokens were stored under.
     pub key: String,
+    /// `None` when the sign-in brought a refresh token; otherwise what the
+    /// configuration needs for one (also logged as a warning), since the
+    /// user must sign in again when the access token expires.
+    pub refresh_token_advice: Option<String>,
 }
 
 /// Runs sign-ins against one provider and stores the result, blocking

@@ -22,6 +22,10 @@ pub const API_BASE: &str = "https://api.github.com";
 /// Scopes requested when none are configured.
 pub const DEFAULT_SCOPES: [&str; 2] = ["read:user", "user:email"];
 
+/// What a GitHub sign-in needs for a refresh token.
+pub const REFRESH_TOKEN_ADVICE: &str = "GitHub issues refresh tokens only to GitHub Apps with \
+     expiring user access tokens turned on (an OAuth app's tokens do not expire and have none)";
+
 /// The GitHub preset as data. Confidential clients send their secret in
 /// the form (`client_secret_post`), as GitHub documents.
 ///
@@ -90,6 +94,7 @@ fn build(
     c.userinfo_url = Some(user.into());
     c.revocation = Revocation::GitHubApplicationsApi(api_url.into());
     c.device_authorization_url = Some(device);
+    c.refresh_token_advice = Some(REFRESH_TOKEN_ADVICE.into());
     Ok(c)
 }
 

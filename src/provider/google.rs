@@ -28,6 +28,12 @@ pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
 /// consent. A request's extra parameters can override both.
 pub const AUTHORIZE_PARAMS: [(&str, &str); 2] = [("access_type", "offline"), ("prompt", "consent")];
 
+/// What a Google sign-in needs for a refresh token.
+pub const REFRESH_TOKEN_ADVICE: &str =
+    "Google issues a refresh token only for access_type=offline, \
+     and only at the first consent unless prompt=consent: keep both authorization parameters \
+     (the preset sets them; a request's extra parameters replaced them)";
+
 /// The Google preset as data: adjust fields (secret, scopes, timeouts)
 /// before building with [`OidcProvider::new`].
 ///
@@ -60,6 +66,7 @@ pub fn config(client_id: &str) -> Result<OidcConfig> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    c.refresh_token_advice = Some(REFRESH_TOKEN_ADVICE.into());
     Ok(c)
 }
 

@@ -18,6 +18,10 @@ pub const CONSUMERS_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 /// refresh token).
 pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_access"];
 
+/// What a Microsoft sign-in needs for a refresh token.
+pub const REFRESH_TOKEN_ADVICE: &str =
+    "Microsoft issues a refresh token only for the scope offline_access: add it to the scopes";
+
 /// The Microsoft preset as data for `tenant`: a tenant id, a verified
 /// domain, or one of `common` ([`DEFAULT_TENANT`]: any work, school or
 /// personal account), `organizations`, `consumers`. The tenant comes
@@ -77,6 +81,7 @@ pub fn config_at(base: &str, tenant: &str, client_id: &str) -> Result<OidcConfig
     c.endpoints.token = Some(format!("{base}/{tenant}/oauth2/v2.0/token"));
     c.endpoints.device_authorization = Some(format!("{base}/{tenant}/oauth2/v2.0/devicecode"));
     c.endpoints.userinfo = Some(rebase(USERINFO_URL, base)?);
+    c.refresh_token_advice = Some(REFRESH_TOKEN_ADVICE.into());
     c.tenant_issuer = Some(TenantIssuer {
         tenant: tenant.to_owned(),
         required_tid: (tenant == "consumers").then(|| CONSUMERS_TENANT_ID.to_owned()),

@@ -4,7 +4,7 @@
 //! generic OAuth 2.0 provider ([`OAuth2Provider`]), the generic OpenID
 //! Connect provider ([`OidcProvider`], with discovery and ID-token
 //! validation) and the presets built on them ([`google`], [`microsoft`],
-//! [`github`]); [`ProviderSettings`] builds any of them from settings or
+//! [`github`], [`keycloak`], [`auth0`], [`okta`], [`gitlab`]); [`ProviderSettings`] builds any of them from settings or
 //! the environment.
 //!
 //! All HTTP goes through [`http::HttpClient`]: https only (http only to
@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::token::TokenSet;
 use dpop::{DpopConfig, DpopKey};
 
+pub mod auth0;
 pub mod base_url;
 mod client;
 pub mod client_assertion;
@@ -29,6 +30,7 @@ pub mod discovery;
 pub mod dpop;
 pub mod end_session;
 pub mod github;
+pub mod gitlab;
 pub mod google;
 pub mod http;
 pub mod id_token;
@@ -36,12 +38,15 @@ pub mod identity;
 mod iss_check;
 pub mod jwks;
 pub mod jwt_bearer;
+pub mod keycloak;
 pub mod microsoft;
 pub mod oauth2;
 pub mod offline_access;
 pub mod oidc;
+pub mod okta;
 pub mod par;
 pub mod pkce;
+mod preset_url;
 pub mod profile;
 pub mod proxy;
 pub mod random;
@@ -296,6 +301,22 @@ pub trait Provider: Send + Sync {
     /// keys).
     fn client_id(&self) -> Option<&str> {
         None
+    }
+
+    /// What the configuration needs so that sign-ins bring a refresh
+    /// token (a scope or authorization parameter, named for this
+    /// provider). The flows log it as a warning, and put it in
+    /// [`AuthFlowResult::refresh_token_advice`](crate::flow::AuthFlowResult::refresh_token_advice),
+    /// when a sign-in ends without a refresh token.
+    ///
+    /// ```
+    /// use oauthkit::provider::{google, Provider};
+    /// let p = google::provider("id.apps.googleusercontent.com")?;
+    /// assert!(p.refresh_token_advice().contains("access_type=offline"));
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    fn refresh_token_advice(&self) -> String {
+        offline_access::generic_refresh_token_advice(&[], None)
     }
 
     /// RFC 6749 §4.4: a token for the client itself (confidential clients

@@ -11,6 +11,7 @@ use crate::provider::client_settings::{
 };
 use crate::provider::dpop::{DpopConfig, DpopKey};
 use crate::provider::http::check_endpoint_url;
+use crate::provider::offline_access::generic_refresh_token_advice;
 use crate::provider::par::{no_par_endpoint, ParPolicy};
 use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
 use crate::token::TokenSet;
@@ -80,6 +81,9 @@ pub struct OAuth2Config {
     /// The server requires PAR (its metadata's
     /// `require_pushed_authorization_requests`).
     pub requires_par: bool,
+    /// What to tell the operator when a sign-in ends without a refresh
+    /// token (a preset's own advice; `None`: a generic one).
+    pub refresh_token_advice: Option<String>,
 }
 
 impl std::ops::Deref for OAuth2Config {
@@ -116,6 +120,7 @@ impl OAuth2Config {
             device_authorization_url: None,
             par_url: None,
             requires_par: false,
+            refresh_token_advice: None,
         }
     }
 
@@ -220,6 +225,13 @@ impl OAuth2Provider {
 impl Provider for OAuth2Provider {
     fn name(&self) -> &str {
         &self.config.name
+    }
+
+    fn refresh_token_advice(&self) -> String {
+        match &self.config.refresh_token_advice {
+            Some(a) => a.clone(),
+            None => generic_refresh_token_advice(&self.config.scopes, None),
+        }
     }
 
     /// Pushes the request first (RFC 9126) when the configuration or the

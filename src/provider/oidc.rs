@@ -23,7 +23,9 @@ use crate::provider::id_token::{
 use crate::provider::identity::{check_same_identity, Identity, RefreshIdentities};
 use crate::provider::iss_check::check_response_iss;
 use crate::provider::jwks::{JwksCache, DEFAULT_MAX_AGE, DEFAULT_MIN_REFETCH_INTERVAL};
-use crate::provider::offline_access::{scopes_with_offline_access, OfflineAccess};
+use crate::provider::offline_access::{
+    generic_refresh_token_advice, scopes_with_offline_access, OfflineAccess,
+};
 use crate::provider::par::{no_par_endpoint, ParPolicy};
 use crate::provider::profile::FAPI2_ALGORITHMS;
 use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
@@ -87,8 +89,12 @@ pub struct OidcConfig {
     /// (`client_secret_basic` first).
     pub client: ClientSettings,
     /// Whether `offline_access` is added when discovery lists it (default
-    /// [`OfflineAccess::WhenListed`]; see [`offline_access`](super::offline_access)).
+    /// [`OfflineAccess::AsConfigured`]: never; see [`offline_access`](super::offline_access)).
     pub offline_access: OfflineAccess,
+    /// What to tell the operator when a sign-in ends without a refresh
+    /// token (a preset's own advice; `None`: one from the scopes and
+    /// discovery's `scopes_supported`).
+    pub refresh_token_advice: Option<String>,
     /// Endpoints used instead of the discovered ones.
     pub endpoints: EndpointOverrides,
     /// Validate ID tokens after code exchange and refresh (default on).
@@ -131,6 +137,7 @@ impl OidcConfig {
             issuer: issuer.to_owned(),
             client: ClientSettings::new(client_id).with_scopes(["openid", "email", "profile"]),
             offline_access: OfflineAccess::default(),
+            refresh_token_advice: None,
             endpoints: EndpointOverrides::default(),
             require_id_token_validation: true,
             id_token: IdTokenSettings::default(),
@@ -364,8 +371,8 @@ impl OidcProvider {
             &d.metadata.scopes_supported,
         )?;
         log::info!(
-            "{}: asking for offline_access too (the provider lists it, and many issue no refresh \
-             token without it; OidcConfig::offline_access = AsConfigured sends only the configured scopes)",
+            "{}: asking for offline_access too (the provider lists it and \
+             OidcConfig::offline_access is WhenListed)",
             self.config.name
         );
         Some(scope)
@@ -669,6 +676,23 @@ impl OidcProvider {
 impl Provider for OidcProvider {
     fn name(&self) -> &str {
         &self.config.name
+    }
+
+    fn refresh_token_advice(&self) -> String {
+        if let Some(a) = &self.config.refresh_token_advice {
+            return a.clone();
+        }
+        let discovered = self
+            .discovered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        generic_refresh_token_advice(
+            &self.config.scopes,
+            discovered
+                .as_ref()
+                .map(|d| d.metadata.scopes_supported.as_slice()),
+        )
     }
 
     /// Pushes the request first (RFC 9126) when discovery requires it,

@@ -12,12 +12,13 @@ use crate::provider::client_settings::ClientSettings;
 use crate::provider::dpop::{DpopAlgorithm, DpopConfig};
 use crate::provider::http::{HttpConfig, HttpProxy};
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
+use crate::provider::offline_access::OfflineAccess;
 use crate::provider::oidc::{OidcConfig, OidcProvider};
 use crate::provider::par::ParPolicy;
 use crate::provider::profile::SecurityProfile;
 use crate::provider::signing_key::{SigningAlgorithm, SigningKey};
 use crate::provider::tls::TrustStore;
-use crate::provider::{github, google, microsoft, Provider};
+use crate::provider::{auth0, github, gitlab, google, keycloak, microsoft, okta, Provider};
 use crate::secret::Secret;
 
 /// Which provider to build.
@@ -34,11 +35,30 @@ pub enum ProviderKind {
     Oidc,
     /// Plain OAuth 2.0 with explicit `authorize_url` and `token_url`.
     Custom,
+    /// [`keycloak`] preset (`base_url`, `realm`).
+    Keycloak,
+    /// [`auth0`] preset (`domain`, optional `audience`).
+    Auth0,
+    /// [`okta`] preset (`base_url` = the org URL, optional
+    /// `authorization_server`).
+    Okta,
+    /// [`gitlab`] preset (optional `base_url`).
+    GitLab,
 }
 
 impl ProviderKind {
     /// Every accepted name.
-    pub const NAMES: [&'static str; 5] = ["google", "github", "microsoft", "oidc", "custom"];
+    pub const NAMES: [&'static str; 9] = [
+        "google",
+        "github",
+        "microsoft",
+        "oidc",
+        "custom",
+        "keycloak",
+        "auth0",
+        "okta",
+        "gitlab",
+    ];
 
     /// The lowercase name.
     pub fn as_str(self) -> &'static str {
@@ -48,6 +68,10 @@ impl ProviderKind {
             ProviderKind::Microsoft => "microsoft",
             ProviderKind::Oidc => "oidc",
             ProviderKind::Custom => "custom",
+            ProviderKind::Keycloak => "keycloak",
+            ProviderKind::Auth0 => "auth0",
+            ProviderKind::Okta => "okta",
+            ProviderKind::GitLab => "gitlab",
         }
     }
 }
@@ -69,6 +93,10 @@ impl FromStr for ProviderKind {
             "microsoft" | "azure" | "entra" => Ok(ProviderKind::Microsoft),
             "oidc" => Ok(ProviderKind::Oidc),
             "custom" | "oauth2" => Ok(ProviderKind::Custom),
+            "keycloak" => Ok(ProviderKind::Keycloak),
+            "auth0" => Ok(ProviderKind::Auth0),
+            "okta" => Ok(ProviderKind::Okta),
+            "gitlab" => Ok(ProviderKind::GitLab),
             _ => Err(Error::InvalidArgument(format!(
                 "unknown provider '{}' (OAUTHKIT_PROVIDER): expected one of {}",
                 s.chars().take(50).collect::<String>(),
@@ -109,6 +137,23 @@ pub struct ProviderSettings {
     pub issuer_url: Option<String>,
     /// The Microsoft tenant (`OAUTHKIT_TENANT_ID`), default `common`.
     pub tenant_id: Option<String>,
+    /// The server's base URL (`OAUTHKIT_BASE_URL`): Keycloak's (required),
+    /// the Okta org URL (required), a GitLab instance (default
+    /// `https://gitlab.com`).
+    pub base_url: Option<String>,
+    /// The Keycloak realm (`OAUTHKIT_REALM`), required for `keycloak`.
+    pub realm: Option<String>,
+    /// The Auth0 tenant domain (`OAUTHKIT_DOMAIN`), required for `auth0`.
+    pub domain: Option<String>,
+    /// The Okta authorization server (`OAUTHKIT_AUTHORIZATION_SERVER`):
+    /// an id, `default` (the default) or `org`.
+    pub authorization_server: Option<String>,
+    /// The Auth0 API the access token is for (`OAUTHKIT_AUDIENCE`).
+    pub audience: Option<String>,
+    /// Whether OpenID providers add `offline_access` when discovery lists
+    /// it (`OAUTHKIT_OFFLINE_ACCESS`: `when_listed`, an opt-in, or
+    /// `as_configured`); `None`: as configured.
+    pub offline_access: Option<OfflineAccess>,
     /// Authorization endpoint (`OAUTHKIT_AUTHORIZE_URL`): required for
     /// `custom`, an override for `oidc`.
     pub authorize_url: Option<String>,
@@ -164,13 +209,19 @@ pub struct ProviderSettings {
 
 impl ProviderSettings {
     /// Every environment variable [`from_env`](Self::from_env) reads.
-    pub const VARIABLES: [&'static str; 25] = [
+    pub const VARIABLES: [&'static str; 31] = [
         "OAUTHKIT_PROVIDER",
         "OAUTHKIT_CLIENT_ID",
         "OAUTHKIT_CLIENT_SECRET",
         "OAUTHKIT_SCOPES",
         "OAUTHKIT_ISSUER_URL",
         "OAUTHKIT_TENANT_ID",
+        "OAUTHKIT_BASE_URL",
+        "OAUTHKIT_REALM",
+        "OAUTHKIT_DOMAIN",
+        "OAUTHKIT_AUTHORIZATION_SERVER",
+        "OAUTHKIT_AUDIENCE",
+        "OAUTHKIT_OFFLINE_ACCESS",
         "OAUTHKIT_AUTHORIZE_URL",
         "OAUTHKIT_TOKEN_URL",
         "OAUTHKIT_USERINFO_URL",
@@ -201,6 +252,12 @@ impl ProviderSettings {
             scopes: None,
             issuer_url: None,
             tenant_id: None,
+            base_url: None,
+            realm: None,
+            domain: None,
+            authorization_server: None,
+            audience: None,
+            offline_access: None,
             authorize_url: None,
             token_url: None,
             userinfo_url: None,
@@ -280,6 +337,14 @@ impl ProviderSettings {
             }),
             issuer_url: get("OAUTHKIT_ISSUER_URL"),
             tenant_id: get("OAUTHKIT_TENANT_ID"),
+            base_url: get("OAUTHKIT_BASE_URL"),
+            realm: get("OAUTHKIT_REALM"),
+            domain: get("OAUTHKIT_DOMAIN"),
+            authorization_server: get("OAUTHKIT_AUTHORIZATION_SERVER"),
+            audience: get("OAUTHKIT_AUDIENCE"),
+            offline_access: get("OAUTHKIT_OFFLINE_ACCESS")
+                .map(|s| s.parse())
+                .transpose()?,
             authorize_url: get("OAUTHKIT_AUTHORIZE_URL"),
             token_url: get("OAUTHKIT_TOKEN_URL"),
             userinfo_url: get("OAUTHKIT_USERINFO_URL"),
@@ -342,6 +407,7 @@ impl ProviderSettings {
             ProviderKind::Google => {
                 let mut c = google::config(&self.client_id)?;
                 self.apply_client(&mut c.client, secret)?;
+                self.apply_oidc(&mut c);
                 Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::Microsoft => {
@@ -353,6 +419,7 @@ impl ProviderSettings {
                     &self.client_id,
                 )?;
                 self.apply_client(&mut c.client, secret)?;
+                self.apply_oidc(&mut c);
                 Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::Oidc => {
@@ -368,6 +435,40 @@ impl ProviderSettings {
                 e.token = self.token_url.clone();
                 e.userinfo = self.userinfo_url.clone();
                 e.revocation = self.revocation_url.clone();
+                self.apply_oidc(&mut c);
+                Arc::new(OidcProvider::new(c)?)
+            }
+            ProviderKind::Keycloak => {
+                let base = self.required(&self.base_url, "base_url", "OAUTHKIT_BASE_URL")?;
+                let realm = self.required(&self.realm, "realm", "OAUTHKIT_REALM")?;
+                let mut c = keycloak::config(base, realm, &self.client_id)?;
+                self.apply_client(&mut c.client, secret)?;
+                self.apply_oidc(&mut c);
+                Arc::new(OidcProvider::new(c)?)
+            }
+            ProviderKind::Auth0 => {
+                let domain = self.required(&self.domain, "domain", "OAUTHKIT_DOMAIN")?;
+                let mut c = auth0::config(domain, &self.client_id)?;
+                if let Some(a) = &self.audience {
+                    c = auth0::with_audience(c, a);
+                }
+                self.apply_client(&mut c.client, secret)?;
+                self.apply_oidc(&mut c);
+                Arc::new(OidcProvider::new(c)?)
+            }
+            ProviderKind::Okta => {
+                let org = self.required(&self.base_url, "base_url", "OAUTHKIT_BASE_URL")?;
+                let server = self.authorization_server.as_deref().unwrap_or_default();
+                let mut c = okta::config(org, server, &self.client_id)?;
+                self.apply_client(&mut c.client, secret)?;
+                self.apply_oidc(&mut c);
+                Arc::new(OidcProvider::new(c)?)
+            }
+            ProviderKind::GitLab => {
+                let base = self.base_url.as_deref().unwrap_or_default();
+                let mut c = gitlab::config(base, &self.client_id)?;
+                self.apply_client(&mut c.client, secret)?;
+                self.apply_oidc(&mut c);
                 Arc::new(OidcProvider::new(c)?)
             }
             ProviderKind::GitHub => {
@@ -397,14 +498,56 @@ impl ProviderSettings {
         })
     }
 
+    /// The settings only OpenID providers have.
+    fn apply_oidc(&self, c: &mut OidcConfig) {
+        if let Some(rule) = self.offline_access {
+            c.offline_access = rule;
+        }
+    }
+
+    /// A setting the chosen provider needs, non-empty.
+    fn required<'a>(&self, value: &'a Option<String>, field: &str, env: &str) -> Result<&'a str> {
+        value
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| missing(field, env, self.provider))
+    }
+
     fn check_unused(&self) -> Result<()> {
         use ProviderKind::*;
         let kind = self.provider;
-        let preset = matches!(kind, Google | Microsoft | GitHub);
+        let preset = matches!(
+            kind,
+            Google | Microsoft | GitHub | Keycloak | Auth0 | Okta | GitLab
+        );
         let unused: Vec<&str> = [
             (
                 self.tenant_id.is_some() && kind != Microsoft,
                 "tenant_id (OAUTHKIT_TENANT_ID)",
+            ),
+            (
+                self.base_url.is_some() && !matches!(kind, Keycloak | Okta | GitLab),
+                "base_url (OAUTHKIT_BASE_URL)",
+            ),
+            (
+                self.realm.is_some() && kind != Keycloak,
+                "realm (OAUTHKIT_REALM)",
+            ),
+            (
+                self.domain.is_some() && kind != Auth0,
+                "domain (OAUTHKIT_DOMAIN)",
+            ),
+            (
+                self.authorization_server.is_some() && kind != Okta,
+                "authorization_server (OAUTHKIT_AUTHORIZATION_SERVER)",
+            ),
+            (
+                self.audience.is_some() && kind != Auth0,
+                "audience (OAUTHKIT_AUDIENCE)",
+            ),
+            (
+                self.offline_access.is_some() && matches!(kind, GitHub | Custom),
+                "offline_access (OAUTHKIT_OFFLINE_ACCESS)",
             ),
             (
                 self.issuer_url.is_some() && preset,
@@ -438,7 +581,7 @@ impl ProviderSettings {
             return Ok(());
         }
         Err(Error::InvalidArgument(format!(
-            "{} not used by provider '{kind}' (its endpoints are fixed); unset it, or use provider 'oidc' or 'custom'",
+            "{} not used by provider '{kind}'; unset it (a preset's endpoints are fixed: for other URLs use provider 'oidc' or 'custom')",
             unused.join(", ")
         )))
     }
@@ -676,12 +819,12 @@ mod tests {
     #[test]
     fn unknown_provider_is_named() {
         let e = ProviderSettings::from_lookup(lookup(&[
-            ("OAUTHKIT_PROVIDER", "okta"),
+            ("OAUTHKIT_PROVIDER", "ping"),
             ("OAUTHKIT_CLIENT_ID", "x"),
         ]))
         .unwrap_err();
         let m = e.to_string();
-        assert!(m.contains("okta") && m.contains("google, github"), "{m}");
+        assert!(m.contains("ping") && m.contains("google, github"), "{m}");
     }
 
     #[test]

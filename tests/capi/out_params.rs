@@ -424,6 +424,26 @@ pub fn table() -> BTreeMap<&'static str, Case> {
             case(|s| oak_provider_name(n(), s.p(0))),
         );
         t.insert(
+            "oak_provider_issuer",
+            case(|s| oak_provider_issuer(n(), s.p(0))),
+        );
+        t.insert(
+            "oak_provider_keycloak",
+            case(|s| oak_provider_keycloak(n(), n(), n(), n(), n(), false, s.p(0))),
+        );
+        t.insert(
+            "oak_provider_auth0",
+            case(|s| oak_provider_auth0(n(), n(), n(), n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_provider_okta",
+            case(|s| oak_provider_okta(n(), n(), n(), n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_provider_gitlab",
+            case(|s| oak_provider_gitlab(n(), n(), n(), n(), s.p(0))),
+        );
+        t.insert(
             "oak_provider_revoke",
             case(|s| oak_provider_revoke(n(), n(), 0, s.p(0))),
         );

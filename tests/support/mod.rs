@@ -11,6 +11,7 @@ pub mod fake_proxy;
 pub mod flow_http;
 pub mod idp_tokens;
 pub mod interactions;
+pub mod keycloak;
 pub mod log_capture;
 pub mod node_idp;
 pub mod rotating_idp;

@@ -113,7 +113,7 @@ impl TestPki {
         std::fs::read(self.ca_file()).unwrap()
     }
 
-    fn server_config(&self) -> rustls::ServerConfig {
+    pub fn server_config(&self) -> rustls::ServerConfig {
         let chain = CertificateDer::pem_file_iter(self.dir.path().join("server.pem"))
             .unwrap()
             .collect::<Result<Vec<_>, _>>()

@@ -280,6 +280,35 @@ TEST(Provider, PresetsAndRevocation) {
     EXPECT_FALSE(dev.idp.is_token_active(at));
 }
 
+TEST(Provider, KeycloakAuth0OktaGitLabIssuersAndBadArguments) {
+    using oauthkit::Provider;
+    EXPECT_EQ(Provider::keycloak("https://sso.example/", "acme", "cli").issuer(), "https://sso.example/realms/acme");
+    EXPECT_EQ(Provider::keycloak("https://sso.example/auth", "acme", "cli", "s", std::nullopt, true).issuer(),
+              "https://sso.example/auth/realms/acme");
+    EXPECT_EQ(Provider::keycloak("https://sso.example", "acme", "cli").name(), "keycloak");
+    EXPECT_EQ(Provider::auth0("acme.eu.auth0.com", "app", std::nullopt, std::nullopt, "https://api").issuer(),
+              "https://acme.eu.auth0.com/");
+    EXPECT_EQ(Provider::okta("https://acme.okta.com", "", "0oa1").issuer(), "https://acme.okta.com/oauth2/default");
+    EXPECT_EQ(Provider::okta("https://acme.okta.com", "aus9", "0oa1").issuer(), "https://acme.okta.com/oauth2/aus9");
+    EXPECT_EQ(Provider::okta("https://acme.okta.com/", "org", "0oa1").issuer(), "https://acme.okta.com");
+    EXPECT_EQ(Provider::gitlab("", "app").issuer(), "https://gitlab.com");
+    EXPECT_EQ(Provider::gitlab("https://git.example/gitlab/", "app").issuer(), "https://git.example/gitlab");
+    EXPECT_EQ(Provider::github("id").issuer(), std::nullopt);
+    for (auto &[what, make] : std::vector<std::pair<std::string, std::function<void()>>>{
+             {"realm", [] { Provider::keycloak("https://sso.example", "", "cli"); }},
+             {"Keycloak realm", [] { Provider::keycloak("https://sso.example", "a/b", "cli"); }},
+             {"Keycloak base URL", [] { Provider::keycloak("sso.example", "acme", "cli"); }},
+             {"Auth0 domain", [] { Provider::auth0("acme.auth0.com/x", "app"); }},
+             {"Okta org URL", [] { Provider::okta("http://acme.okta.com", "", "0oa1"); }},
+             {"Okta authorization server", [] { Provider::okta("https://acme.okta.com", "a b", "0oa1"); }},
+             {"GitLab base URL", [] { Provider::gitlab("ftp://git.example", "app"); }},
+         }) {
+        auto e = expect_error(make);
+        EXPECT_EQ(e.status(), OAK_ERR_INVALID_ARGUMENT) << what;
+        EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+}
+
 TEST(Logging, RecordsReachTheHandlerWithoutSecrets) {
     std::mutex lock;
     std::vector<std::string> lines;

@@ -18,7 +18,7 @@ The config file ($XDG_CONFIG_HOME/oauthkit/config.toml, --config PATH, OAUTHKIT_
   default_profile = \"work\"
 
   [profiles.work]
-  issuer = \"https://login.example.com\"   # or provider = \"google\" / \"microsoft\" / \"github\"
+  issuer = \"https://login.example.com\"   # or provider = \"google\" / \"microsoft\" / \"github\" / \"keycloak\" (+ base_url, realm) / \"auth0\" (+ domain) / \"okta\" (+ base_url) / \"gitlab\"
   client_id = \"my-cli\"
   client_secret_env = \"WORK_CLIENT_SECRET\"  # or client_secret = \"...\" (public clients: none)
   scopes = [\"openid\", \"email\", \"offline_access\"]

@@ -31,8 +31,8 @@ pub struct ConfigFile {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileFile {
-    /// `google`, `microsoft`, `github`, `oidc` or `custom`; `oidc` when
-    /// only `issuer` is given.
+    /// `google`, `microsoft`, `github`, `keycloak`, `auth0`, `okta`,
+    /// `gitlab`, `oidc` or `custom`; `oidc` when only `issuer` is given.
     pub provider: Option<String>,
     /// The issuer (OpenID discovery) for `oidc`.
     pub issuer: Option<String>,
@@ -47,6 +47,16 @@ pub struct ProfileFile {
     pub scopes: Option<Vec<String>>,
     /// Microsoft tenant.
     pub tenant: Option<String>,
+    /// Keycloak's server, the Okta org URL or a GitLab instance.
+    pub base_url: Option<String>,
+    /// Keycloak realm.
+    pub realm: Option<String>,
+    /// Auth0 tenant domain.
+    pub domain: Option<String>,
+    /// Okta authorization server (`default`, an id, `org`).
+    pub authorization_server: Option<String>,
+    /// Auth0 API audience.
+    pub audience: Option<String>,
     /// Endpoint overrides (`oidc`) or the endpoints (`custom`).
     pub authorize_url: Option<String>,
     /// Token endpoint.
@@ -335,6 +345,11 @@ impl Profile {
         s.scopes = self.scopes.clone();
         s.issuer_url = self.issuer.clone();
         s.tenant_id = self.file.tenant.clone();
+        s.base_url = self.file.base_url.clone();
+        s.realm = self.file.realm.clone();
+        s.domain = self.file.domain.clone();
+        s.authorization_server = self.file.authorization_server.clone();
+        s.audience = self.file.audience.clone();
         s.authorize_url = self.file.authorize_url.clone();
         s.token_url = self.file.token_url.clone();
         s.userinfo_url = self.file.userinfo_url.clone();
@@ -434,5 +449,34 @@ mod tests {
         let p = cfg.profile("a", &Overrides::default()).unwrap();
         assert!(!format!("{p:?}").contains("s3cret-in-file"));
         assert_eq!(p.client_secret.unwrap().expose(), "s3cret-in-file");
+    }
+
+    #[test]
+    fn preset_keys_reach_the_provider() {
+        let file: ConfigFile = toml::from_str(
+            "[profiles.kc]\nprovider = \"keycloak\"\nbase_url = \"https://sso.example/auth/\"\n\
+             realm = \"acme\"\nclient_id = \"cli\"\n\
+             [profiles.a0]\nprovider = \"auth0\"\ndomain = \"acme.auth0.com\"\n\
+             audience = \"https://api\"\nclient_id = \"app\"\n\
+             [profiles.ok]\nprovider = \"okta\"\nbase_url = \"https://acme.okta.com\"\n\
+             authorization_server = \"org\"\nclient_id = \"0oa1\"\n\
+             [profiles.gl]\nprovider = \"gitlab\"\nclient_id = \"app\"\n",
+        )
+        .unwrap();
+        let cfg = Config {
+            path: "/nonexistent".into(),
+            exists: true,
+            file,
+        };
+        for (name, issuer) in [
+            ("kc", "https://sso.example/auth/realms/acme"),
+            ("a0", "https://acme.auth0.com/"),
+            ("ok", "https://acme.okta.com"),
+            ("gl", "https://gitlab.com"),
+        ] {
+            let p = cfg.profile(name, &Overrides::default()).unwrap();
+            let built = p.provider_settings().build().unwrap();
+            assert_eq!(built.issuer().as_deref(), Some(issuer), "{name}");
+        }
     }
 }

@@ -60,7 +60,7 @@ struct Cli {
     /// OAUTHKIT_PROFILE).
     #[arg(long, short = 'p', global = true, value_name = "PROFILE")]
     profile: Option<String>,
-    /// Override the provider: google, microsoft, github, oidc, custom
+    /// Override the provider: google, microsoft, github, keycloak, auth0, okta, gitlab, oidc, custom
     /// (env OAUTHKIT_PROVIDER).
     #[arg(long, global = true, value_name = "NAME")]
     provider: Option<String>,
