@@ -109,7 +109,8 @@ mod tests {
             assert!(hostile.contains(&c), "bidi {c:?}");
         }
         for c in hostile {
-            let shown = escape(&format!("a{c}b"));
+            let raw = format!("a{c}b");
+            let shown = escape(&raw);
             assert_eq!(shown, format!("a\\u{{{:x}}}b", c as u32));
             assert!(is_plain(&shown));
         }
@@ -117,7 +118,14 @@ mod tests {
 
     #[test]
     fn ordinary_text_of_any_script_is_kept() {
-        for s in ["https://idp.example/device?user_code=ABCD", "Zoë", "東京", "مرحبا", "😀", "C:\\x"] {
+        for s in [
+            "https://idp.example/device?user_code=ABCD",
+            "Zoë",
+            "東京",
+            "مرحبا",
+            "😀",
+            "C:\\x",
+        ] {
             assert!(matches!(escape(s), Cow::Borrowed(_)), "{s}");
         }
     }

@@ -188,8 +188,14 @@ fn token_commands() -> Vec<(&'static [&'static str], &'static str)> {
 
 fn assert_nothing_leaked(out: &Output, what: &str) {
     let all = text(out);
-    assert!(!all.contains(PAYLOAD), "{what}: the value was printed:\n{all}");
-    assert!(!all.contains("attacker"), "{what}: the value was printed:\n{all}");
+    assert!(
+        !all.contains(PAYLOAD),
+        "{what}: the value was printed:\n{all}"
+    );
+    assert!(
+        !all.contains("attacker"),
+        "{what}: the value was printed:\n{all}"
+    );
 }
 
 #[test]
@@ -209,12 +215,19 @@ fn the_commands_answer_normally_with_clean_values() {
     }
     let out = env.run(&["git-credential", "get"], GIT_GET);
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).lines().take(2).collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .take(2)
+            .collect::<Vec<_>>(),
         ["username=oauth2", "password=at-clean-1"]
     );
     let out = env.run(&["status"], "");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("user-1"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("user-1"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// Item 1 + 2: a stored token outside VSCHAR is a corrupt store for every
@@ -226,10 +239,7 @@ fn a_stored_token_outside_vschar_is_corrupt_for_every_command() {
         for (label, c) in control_classes().into_iter().chain(other_non_vschar()) {
             let env = Env::new("");
             env.store_tokens(tokens_with_placeholder(field), &hostile(c));
-            for (args, stdin) in token_commands()
-                .into_iter()
-                .chain([(&["status"][..], "")])
-            {
+            for (args, stdin) in token_commands().into_iter().chain([(&["status"][..], "")]) {
                 let what = format!("{args:?} with {label} in the stored {field}");
                 let out = env.run(args, stdin);
                 assert_eq!(out.status.code(), Some(5), "{what}: {}", text(&out));
@@ -243,7 +253,11 @@ fn a_stored_token_outside_vschar_is_corrupt_for_every_command() {
                 } else {
                     assert!(out.stdout.is_empty(), "{what}: printed {}", text(&out));
                     assert!(err.contains("corrupt"), "{what}: {}", text(&out));
-                    assert!(err.contains(field), "{what}: names the token: {}", text(&out));
+                    assert!(
+                        err.contains(field),
+                        "{what}: names the token: {}",
+                        text(&out)
+                    );
                 }
                 assert_nothing_leaked(&out, &what);
                 checked += 1;
@@ -281,7 +295,11 @@ fn any_control_character_in_an_answer_writes_nothing_and_exits_6() {
                 "registry.example.com\n".into(),
                 "Username",
             ),
-            (vec!["docker-credential", "list"], String::new(), "registry.example.com"),
+            (
+                vec!["docker-credential", "list"],
+                String::new(),
+                "registry.example.com",
+            ),
         ];
         // the server URL docker sends on standard input
         cases.push((
@@ -295,7 +313,11 @@ fn any_control_character_in_an_answer_writes_nothing_and_exits_6() {
             assert_eq!(out.status.code(), Some(6), "{what}: {}", text(&out));
             assert!(out.stdout.is_empty(), "{what}: printed {}", text(&out));
             let err = String::from_utf8_lossy(&out.stderr);
-            assert!(err.contains(field), "{what}: names the field: {}", text(&out));
+            assert!(
+                err.contains(field),
+                "{what}: names the field: {}",
+                text(&out)
+            );
             assert!(err.contains("control character"), "{what}: {}", text(&out));
             assert_nothing_leaked(&out, &what);
             checked += 1;
@@ -303,13 +325,20 @@ fn any_control_character_in_an_answer_writes_nothing_and_exits_6() {
         // stored scopes and token type (not tokens, but in `token --format json`)
         for field in ["scopes", "token_type"] {
             let env = Env::new("");
-            env.store_tokens(tokens_with_placeholder(field), &hostile(c).replace(char::is_whitespace, "\u{1b}"));
+            env.store_tokens(
+                tokens_with_placeholder(field),
+                &hostile(c).replace(char::is_whitespace, "\u{1b}"),
+            );
             let what = format!("token --format json with {label} in the stored {field}");
             let out = env.run(&["token", "--format", "json"], "");
             assert_eq!(out.status.code(), Some(6), "{what}: {}", text(&out));
             assert!(out.stdout.is_empty(), "{what}: printed {}", text(&out));
             assert!(
-                String::from_utf8_lossy(&out.stderr).contains(if field == "scopes" { "scopes[" } else { field }),
+                String::from_utf8_lossy(&out.stderr).contains(if field == "scopes" {
+                    "scopes["
+                } else {
+                    field
+                }),
                 "{what}: {}",
                 text(&out)
             );
@@ -357,7 +386,13 @@ fn status_escapes_what_came_from_files() {
         // a profile name from the config file
         let toml_name: String = format!("evil{c}name")
             .chars()
-            .map(|ch| if ch.is_ascii_graphic() { ch.to_string() } else { format!("\\u{:04X}", ch as u32) })
+            .map(|ch| {
+                if ch.is_ascii_graphic() {
+                    ch.to_string()
+                } else {
+                    format!("\\u{:04X}", ch as u32)
+                }
+            })
             .collect();
         let env = Env::new(&format!(
             "\n[profiles.\"{toml_name}\"]\nissuer = \"http://127.0.0.1:9\"\nclient_id = \"x\"\nstore = \"memory:\"\n"

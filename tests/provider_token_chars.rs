@@ -89,7 +89,12 @@ type Grant = fn(&OAuth2Provider) -> oauthkit::Result<TokenSet>;
 fn grants() -> Vec<(&'static str, Grant)> {
     vec![
         ("authorization code", |p| {
-            p.exchange_code("code-1", "http://127.0.0.1:1/cb", Some("v".repeat(43).as_str()), None)
+            p.exchange_code(
+                "code-1",
+                "http://127.0.0.1:1/cb",
+                Some("v".repeat(43).as_str()),
+                None,
+            )
         }),
         ("refresh", |p| p.refresh_tokens("good-rt")),
         ("device", |p| {

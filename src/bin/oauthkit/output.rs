@@ -152,7 +152,11 @@ mod tests {
             assert_eq!(refused(&a), Some(("password".into(), c)), "{c:?}");
             let mut a = Answer::new("test");
             a.json(&serde_json::json!({"status": {"token": format!("at{c}")}}));
-            assert_eq!(refused(&a).map(|r| r.0), Some("status.token".into()), "{c:?}");
+            assert_eq!(
+                refused(&a).map(|r| r.0),
+                Some("status.token".into()),
+                "{c:?}"
+            );
             let mut a = Answer::new("test");
             a.json(&serde_json::json!({"scopes": ["a", format!("b{c}")]}));
             assert_eq!(refused(&a).map(|r| r.0), Some("scopes[1]".into()), "{c:?}");
@@ -165,7 +169,8 @@ mod tests {
     #[test]
     fn printable_values_pass() {
         let mut a = Answer::new("test");
-        a.value("x", "at-1 ~!é\u{202e}").json(&serde_json::json!({"a": ["b"], "n": 1}));
+        a.value("x", "at-1 ~!é\u{202e}")
+            .json(&serde_json::json!({"a": ["b"], "n": 1}));
         assert_eq!(refused(&a), None);
         assert_eq!(a.text, "at-1 ~!é\u{202e}{\"a\":[\"b\"],\"n\":1}\n");
     }
