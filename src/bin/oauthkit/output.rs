@@ -75,24 +75,22 @@ impl Answer {
     }
 
     fn check_json(&mut self, path: &str, v: &Value) {
-        let at = |name: &str| {
-            if path.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{path}.{name}")
-            }
-        };
         match v {
             Value::String(s) => self.check(if path.is_empty() { "value" } else { path }, s),
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.check_json(&format!("{}[{i}]", at("").trim_end_matches('.')), item);
+                    self.check_json(&format!("{path}[{i}]"), item);
                 }
             }
             Value::Object(map) => {
                 for (k, item) in map {
-                    self.check(&format!("{} (a member name)", at("")), k);
-                    self.check_json(&at(k), item);
+                    if path.is_empty() {
+                        self.check("a member name", k);
+                        self.check_json(k, item);
+                    } else {
+                        self.check(&format!("a member name in {path}"), k);
+                        self.check_json(&format!("{path}.{k}"), item);
+                    }
                 }
             }
             _ => {}
