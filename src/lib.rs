@@ -194,7 +194,9 @@ pub mod provider;
 pub mod secret;
 pub mod server;
 pub mod store;
+pub mod terminal_text;
 pub mod token;
+pub mod token_chars;
 mod url_text;
 
 /// Entry points for the fuzz targets (`fuzz/`); not a public API.

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::provider::device::SLOW_DOWN_INCREMENT;
 use crate::provider::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll, Provider};
 use crate::store::TokenStore;
+use crate::terminal_text::{escape, is_plain};
 
 /// Shows the user where to go and which code to enter.
 pub type DevicePromptFn = Arc<dyn Fn(&DeviceAuthorization) -> Result<()> + Send + Sync>;
@@ -48,7 +49,8 @@ pub struct PollStatus {
 /// the other flows); oauthkit writes to the terminal nowhere else in this
 /// flow. The user code is not logged.
 /// Everything written comes from [`DeviceAuthorization`], whose URIs and
-/// user code are checked to be free of control characters.
+/// user code are checked to be free of control, bidi and invisible format
+/// characters, and [`prompt_text`] escapes any that a caller put there.
 ///
 /// # Errors
 ///
@@ -84,20 +86,26 @@ pub fn terminal_prompt(authorization: &DeviceAuthorization) -> Result<()> {
 /// assert!(!text.contains("dc"));
 /// ```
 pub fn prompt_text(a: &DeviceAuthorization) -> String {
+    // the fields are public: whoever filled them, nothing reaches the
+    // terminal unescaped (terminal_text.rs)
     let mut text = format!(
         "To sign in, open {} on any device and enter the code {}",
-        a.verification_uri, a.user_code
+        escape(&a.verification_uri),
+        escape(&a.user_code)
     );
+    // a QR code only of an address shown as it is
     let qr_target = a
         .verification_uri_complete
         .as_deref()
-        .unwrap_or(&a.verification_uri);
-    if let Some(qr) = qr_code(qr_target) {
+        .into_iter()
+        .chain([a.verification_uri.as_str()])
+        .find(|u| is_plain(u));
+    if let Some(qr) = qr_target.and_then(qr_code) {
         text.push_str("\nor scan this code with a phone:\n\n");
         text.push_str(&qr);
     }
     if let Some(complete) = &a.verification_uri_complete {
-        text.push_str(&format!("\n(direct link: {complete})"));
+        text.push_str(&format!("\n(direct link: {})", escape(complete)));
     }
     text
 }

@@ -8,13 +8,17 @@
 //! service passes its own hook with `with_notice` on
 //! [`AuthFlowManager`](super::AuthFlowManager) or
 //! [`RpLogout`](super::RpLogout). Each notice is also logged (without the
-//! URL, which carries the sign-in's `state`).
+//! URL, which carries the sign-in's `state`). The text of a notice
+//! ([`Display`](fmt::Display)) shows the values it quotes (URLs a provider
+//! announced, a pasted address) with control, bidi and invisible format
+//! characters escaped ([`crate::terminal_text::escape`]).
 
 use std::fmt;
 use std::io::Write;
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::terminal_text::escape;
 
 /// What the user must read.
 #[derive(Debug)]
@@ -60,16 +64,22 @@ impl fmt::Display for Notice<'_> {
                     UrlPurpose::SignIn => "sign in",
                     UrlPurpose::SignOut => "sign out",
                 };
-                write!(f, "Open this URL in a browser to {what}:\n\n  {url}\n")
+                write!(
+                    f,
+                    "Open this URL in a browser to {what}:\n\n  {}\n",
+                    escape(url)
+                )
             }
             Notice::PasteRedirect { redirect_uri } => write!(
                 f,
                 "If the browser runs on another machine, paste the address it ends on \
-                 (starting {redirect_uri}) here and press Enter:"
+                 (starting {}) here and press Enter:",
+                escape(redirect_uri)
             ),
             Notice::PasteRefused { why } => write!(
                 f,
-                "That is not this sign-in's redirect address ({why}); paste it again:"
+                "That is not this sign-in's redirect address ({}); paste it again:",
+                escape(why)
             ),
         }
     }

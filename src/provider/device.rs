@@ -17,6 +17,7 @@ use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::http::{check_endpoint_url, Body, Method};
 use crate::provider::token_response::{lenient_seconds, oauth_error, status_error};
 use crate::secret::Secret;
+use crate::terminal_text::{escape, is_plain};
 use crate::token::TokenSet;
 
 /// The `grant_type` of a device-code poll (RFC 8628 §3.4).
@@ -102,12 +103,17 @@ impl DeviceAuthorizationRequest {
 pub struct DeviceAuthorization {
     /// The device code: a credential, redacted in `Debug`.
     pub device_code: Secret,
-    /// The code the user types at the verification page.
+    /// The code the user types at the verification page (a response whose
+    /// code holds a control, bidi or invisible format character is
+    /// refused, see [`crate::terminal_text`]).
     pub user_code: String,
-    /// Where the user goes (on another device) to enter the code.
+    /// Where the user goes (on another device) to enter the code: https
+    /// (http only on loopback), without control, bidi or invisible format
+    /// characters, or the response is refused.
     pub verification_uri: String,
     /// The verification URI with the code in it, when the provider sends
-    /// one (for QR codes and links); dropped when it is not a usable URL.
+    /// one (for QR codes and links); dropped when it is not a usable URL
+    /// or holds such characters.
     pub verification_uri_complete: Option<String>,
     /// How long the device code lives ([`DEFAULT_EXPIRES_IN`] when the
     /// provider does not say).
@@ -116,7 +122,8 @@ pub struct DeviceAuthorization {
     /// not say, at least [`MIN_INTERVAL`], at most [`MAX_EXPIRES_IN`]).
     pub interval: Duration,
     /// The provider's own instructions (Microsoft's `message`), with
-    /// control characters removed.
+    /// control, bidi and invisible format characters escaped visibly
+    /// (`\u{202e}`, [`crate::terminal_text::escape`]).
     pub message: Option<String>,
     /// The scopes asked for; the granted scope when the token response
     /// names none.
@@ -300,10 +307,11 @@ fn parse_device_authorization(
     };
     let device_code = string("device_code").ok_or_else(|| bad_response("no device_code"))?;
     let user_code = string("user_code").ok_or_else(|| bad_response("no user_code"))?;
-    if user_code.chars().count() > MAX_USER_CODE_CHARS || user_code.chars().any(|c| c.is_control())
-    {
+    // a code the user reads and types: a control, bidi or zero-width
+    // character could only mislead (terminal_text.rs)
+    if user_code.chars().count() > MAX_USER_CODE_CHARS || !is_plain(user_code) {
         return Err(bad_response(
-            "the user_code is too long or has control characters",
+            "the user_code is too long or has control, bidi or invisible format characters",
         ));
     }
     // Google still sends the draft's `verification_url`.
@@ -311,7 +319,9 @@ fn parse_device_authorization(
         .or_else(|| string("verification_url"))
         .ok_or_else(|| bad_response("no verification_uri"))?;
     let verification_uri = display_url(verification_uri).ok_or_else(|| {
-        bad_response("the verification_uri is not an https URL (http only on loopback hosts)")
+        bad_response(
+            "the verification_uri is not an https URL (http only on loopback hosts) or has control, bidi or invisible format characters",
+        )
     })?;
     let verification_uri_complete = string("verification_uri_complete")
         .or_else(|| string("verification_url_complete"))
@@ -324,12 +334,8 @@ fn parse_device_authorization(
         .map(|s| Duration::from_secs(s as u64))
         .unwrap_or(DEFAULT_INTERVAL)
         .clamp(MIN_INTERVAL, MAX_EXPIRES_IN);
-    let message = string("message").map(|m| {
-        m.chars()
-            .filter(|c| !c.is_control())
-            .take(1000)
-            .collect::<String>()
-    });
+    let message =
+        string("message").map(|m| escape(&m.chars().take(1000).collect::<String>()).into_owned());
     Ok(DeviceAuthorization {
         device_code: Secret::new(device_code),
         user_code: user_code.to_owned(),
@@ -342,10 +348,12 @@ fn parse_device_authorization(
     })
 }
 
-/// The URL as the URL parser writes it (so no control characters or raw
-/// spaces survive), when it is https or http on loopback.
+/// The URL as the URL parser writes it (so no raw spaces survive), when it
+/// is https or http on loopback and holds no control, bidi or invisible
+/// format character (refused, not escaped: the address is shown for the
+/// user to type or open).
 fn display_url(s: &str) -> Option<String> {
-    if s.chars().any(|c| c.is_control()) {
+    if !is_plain(s) {
         return None;
     }
     check_endpoint_url("verification", s)
@@ -400,6 +408,6 @@ mod tests {
             "message":"go\u{1b}[31m there"}))
         .unwrap();
         assert_eq!(a.verification_uri_complete, None);
-        assert_eq!(a.message.as_deref(), Some("go[31m there"));
+        assert_eq!(a.message.as_deref(), Some("go\\u{1b}[31m there"));
     }
 }

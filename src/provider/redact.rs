@@ -17,8 +17,9 @@
 //! What [`Redactor::error`] does to every text field of an error:
 //!
 //! 1. control characters are dropped (tabs and line breaks become spaces),
-//!    and invisible format characters (zero-width, bidi overrides) are
-//!    dropped so they cannot hide a secret from the next step;
+//!    and invisible format characters (zero-width, bidi overrides: the
+//!    class of [`crate::terminal_text::is_hostile`]) are dropped so they
+//!    cannot hide a secret from the next step;
 //! 2. every secret is removed, in any ASCII letter case, raw,
 //!    percent-encoded (`+` or `%20` for spaces), base64 or base64url (at any
 //!    alignment, so also inside a larger encoded blob such as a Basic
@@ -369,17 +370,10 @@ fn needs_sanitising(e: &Error) -> bool {
     t.chars().count() > MAX_MESSAGE_CHARS || t.chars().any(is_unwanted)
 }
 
+/// Controls and invisible format characters: the one classification of
+/// text that must not reach a terminal ([`crate::terminal_text`]).
 fn is_unwanted(c: char) -> bool {
-    c.is_control() || is_invisible(c)
-}
-
-/// Unicode format characters that render as nothing or reorder text.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
-        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
-        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{E0000}'..='\u{E0FFF}')
+    crate::terminal_text::is_hostile(c)
 }
 
 /// Printable text only: whitespace controls become spaces, other controls

@@ -19,6 +19,9 @@
 //! - `expires_in` above [`MAX_EXPIRES_IN`] (68 years) counts as that
 //!   maximum, so expiry arithmetic downstream (store TTLs, C callers using
 //!   32-bit time differences) never overflows.
+//! - `access_token`, `refresh_token` and `id_token` must be VSCHAR
+//!   (`%x20-7E`, RFC 6749 Appendix A.12/A.13): a token with a line break,
+//!   `ESC` or any other character is refused here, for every grant.
 //! - Errors never contain the tokens of the response; inside a provider
 //!   they never contain any secret of the request either (see
 //!   `HttpClient`).
@@ -29,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::provider::http::HttpResponse;
 use crate::provider::redact::Redactor;
 use crate::token::{now_unix, split_scopes, TokenSet};
+use crate::token_chars::first_invalid_token;
 
 /// Members of a token response that become [`TokenSet`] fields and are
 /// therefore not repeated in [`TokenSet::extra`].
@@ -168,6 +172,8 @@ const KNOWN: &[&str] = &[
 /// [`Error::OAuth`] when the body is an OAuth error response (`error`,
 /// `error_description`); [`Error::Http`] when the status is not 2xx without
 /// one, the body is not a JSON object, `access_token` is missing or empty,
+/// `access_token`, `refresh_token` or `id_token` holds a character outside
+/// RFC 6749's VSCHAR set (`%x20-7E`, see [`crate::token_chars`]),
 /// a member has the wrong type, or `token_type` is refused (see
 /// [`TokenTypeRule::check`]). Messages never quote a token of the response.
 pub fn parse_token_response(
@@ -249,6 +255,17 @@ fn token_set_from_map(
         if !idt.is_empty() {
             t = t.with_id_token(idt.clone());
         }
+    }
+    // RFC 6749 A.12/A.13: tokens are VSCHAR; a line break or ESC in one
+    // would reach git/docker/kubectl answers and terminals as it is.
+    if let Some(field) = first_invalid_token(&t) {
+        return Err(Error::Http {
+            endpoint: endpoint.to_owned(),
+            message: format!(
+                "the token response's {field} holds a character outside RFC 6749's VSCHAR set (%x20-7E, Appendix A.12/A.13); the tokens were refused"
+            ),
+            source: None,
+        });
     }
     if let Some(secs) = map.get("expires_in").and_then(lenient_seconds) {
         t.expires_at = Some(received_at.saturating_add(secs.min(MAX_EXPIRES_IN)));

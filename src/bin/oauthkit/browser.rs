@@ -4,6 +4,7 @@
 
 use std::process::{Command, Stdio};
 
+use oauthkit::terminal_text::escape;
 use oauthkit::{Error, Result};
 
 /// How to show the URL.
@@ -17,7 +18,9 @@ pub enum Show {
 
 /// Shows `url` on standard error and opens it as `show` says.
 pub fn show(url: &str, how: Show) -> Result<()> {
-    let print = || eprintln!("Open this address in a browser to sign in:\n\n  {url}\n");
+    // the address holds the provider's authorization endpoint: shown escaped
+    let shown = escape(url);
+    let print = || eprintln!("Open this address in a browser to sign in:\n\n  {shown}\n");
     if how == Show::Print {
         print();
         return Ok(());
@@ -53,7 +56,7 @@ pub fn show(url: &str, how: Show) -> Result<()> {
         }
         None => {
             if oauthkit::flow::open_system_browser(url).is_ok() {
-                eprintln!("Opened your browser; waiting for the sign-in... (the address, if it did not open:\n  {url} )");
+                eprintln!("Opened your browser; waiting for the sign-in... (the address, if it did not open:\n  {shown} )");
             } else {
                 print();
             }

@@ -38,12 +38,20 @@ pub struct ConfigArgs {
     pub path: bool,
 }
 
+/// A line of the report: the settings come from a file and the
+/// environment, so they are shown escaped (`oauthkit::terminal_text`).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        println!("{}", oauthkit::terminal_text::escape(&format!($($arg)*)))
+    };
+}
+
 pub fn run(ctx: &Ctx, args: ConfigArgs) -> oauthkit::Result<i32> {
     if args.path {
-        println!("{}", ctx.config.path.display());
+        say!("{}", ctx.config.path.display());
         return Ok(exit::OK);
     }
-    println!(
+    say!(
         "config file:    {}{}",
         ctx.config.path.display(),
         if ctx.config.exists {
@@ -54,20 +62,20 @@ pub fn run(ctx: &Ctx, args: ConfigArgs) -> oauthkit::Result<i32> {
     );
     let names = ctx.config.profile_names();
     if !names.is_empty() {
-        println!("profiles:       {}", names.join(", "));
+        say!("profiles:       {}", names.join(", "));
     }
     let p = ctx.profile(args.profile.as_deref())?;
     let from = |field: &str| match p.origin(field) {
         Origin::Default => String::new(),
         o => format!("  [{}]", o.label()),
     };
-    println!("profile:        {}", p.name);
-    println!("provider:       {}{}", p.provider, from("provider"));
+    say!("profile:        {}", p.name);
+    say!("provider:       {}{}", p.provider, from("provider"));
     if let Some(i) = &p.issuer {
-        println!("issuer:         {i}{}", from("issuer"));
+        say!("issuer:         {i}{}", from("issuer"));
     }
-    println!("client_id:      {}{}", p.client_id, from("client_id"));
-    println!(
+    say!("client_id:      {}{}", p.client_id, from("client_id"));
+    say!(
         "client_secret:  {}{}",
         match &p.client_secret {
             Some(_) => "<redacted>",
@@ -75,7 +83,7 @@ pub fn run(ctx: &Ctx, args: ConfigArgs) -> oauthkit::Result<i32> {
         },
         from("client_secret")
     );
-    println!(
+    say!(
         "scopes:         {}{}",
         p.scopes
             .as_ref()
@@ -83,8 +91,8 @@ pub fn run(ctx: &Ctx, args: ConfigArgs) -> oauthkit::Result<i32> {
             .unwrap_or_else(|| "(the provider's defaults)".into()),
         from("scopes")
     );
-    println!("store:          {}", context::describe_store(&p));
-    println!(
+    say!("store:          {}", context::describe_store(&p));
+    say!(
         "sign-in:        timeout {} s, callback {}:{}{}",
         p.file
             .timeout_secs
@@ -97,16 +105,16 @@ pub fn run(ctx: &Ctx, args: ConfigArgs) -> oauthkit::Result<i32> {
         p.file.callback_path.as_deref().unwrap_or("/callback")
     );
     for (k, v) in &p.file.extra_params {
-        println!("extra param:    {k}={v}");
+        say!("extra param:    {k}={v}");
     }
     if !p.file.git_hosts.is_empty() {
-        println!("git hosts:      {}", p.file.git_hosts.join(", "));
+        say!("git hosts:      {}", p.file.git_hosts.join(", "));
     }
     if !p.file.docker_registries.is_empty() {
-        println!("docker:         {}", p.file.docker_registries.join(", "));
+        say!("docker:         {}", p.file.docker_registries.join(", "));
     }
     if !p.file.git_hosts.is_empty() || !p.file.docker_registries.is_empty() {
-        println!("username:       {}", p.username());
+        say!("username:       {}", p.username());
     }
     // the provider settings must build: report their error here too
     context::provider(&p)?;

@@ -4,11 +4,12 @@
 //! fresh access token for registries listed in a profile's
 //! `docker_registries`.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use clap::{Args, ValueEnum};
 
 use crate::config::Profile;
+use crate::output::Answer;
 use crate::{cmd_token, exit, Ctx};
 
 /// docker's "not found" message: docker treats it as "no credentials".
@@ -68,7 +69,6 @@ fn profiles(ctx: &Ctx) -> Vec<Profile> {
 pub fn run(ctx: &Ctx, args: DockerArgs) -> oauthkit::Result<i32> {
     let mut input = String::new();
     let _ = std::io::stdin().take(1 << 20).read_to_string(&mut input);
-    let mut stdout = std::io::stdout().lock();
     match args.operation {
         DockerOperation::Get => {
             let server = input.trim().to_owned();
@@ -78,17 +78,19 @@ pub fn run(ctx: &Ctx, args: DockerArgs) -> oauthkit::Result<i32> {
                 .find(|p| p.file.docker_registries.iter().any(|r| host_of(r) == host))
             else {
                 // docker's helpers print this on stdout and exit 1
-                let _ = writeln!(stdout, "{NOT_FOUND}");
+                let mut answer = Answer::new("docker's not-found answer");
+                answer.fixed(NOT_FOUND).fixed("\n");
+                let _ = answer.finish();
                 return Ok(exit::FAILURE);
             };
             let tokens = cmd_token::fresh_tokens(&profile, false)?;
-            let answer = serde_json::json!({
+            let mut answer = Answer::new("the docker credential answer");
+            answer.json(&serde_json::json!({
                 "ServerURL": server,
                 "Username": profile.username(),
                 "Secret": tokens.access_token.expose(),
-            });
-            let _ = writeln!(stdout, "{answer}");
-            Ok(exit::OK)
+            }));
+            answer.finish()
         }
         DockerOperation::Store | DockerOperation::Erase => Ok(exit::OK),
         DockerOperation::List => {
@@ -98,8 +100,9 @@ pub fn run(ctx: &Ctx, args: DockerArgs) -> oauthkit::Result<i32> {
                     map.insert(r.clone(), p.username().to_owned().into());
                 }
             }
-            let _ = writeln!(stdout, "{}", serde_json::Value::Object(map));
-            Ok(exit::OK)
+            let mut answer = Answer::new("the docker registry list");
+            answer.json(&serde_json::Value::Object(map));
+            answer.finish()
         }
     }
 }

@@ -2,6 +2,7 @@
 //! keyring answers, file modes, discovery reachable, clock skew.
 
 use clap::Args;
+use oauthkit::terminal_text::escape;
 
 use crate::config::Profile;
 use crate::style::Style;
@@ -24,15 +25,31 @@ struct Checks {
 }
 
 impl Checks {
+    // details quote the provider, the config and the store: shown escaped
     fn ok(&self, what: &str, detail: &str) {
-        println!("{} {what}: {detail}", self.style.green("ok  "));
+        println!(
+            "{} {}: {}",
+            self.style.green("ok  "),
+            escape(what),
+            escape(detail)
+        );
     }
     fn warn(&self, what: &str, detail: &str) {
-        println!("{} {what}: {detail}", self.style.bold("warn"));
+        println!(
+            "{} {}: {}",
+            self.style.bold("warn"),
+            escape(what),
+            escape(detail)
+        );
     }
     fn fail(&mut self, what: &str, detail: &str) {
         self.failed += 1;
-        println!("{} {what}: {detail}", self.style.red("FAIL"));
+        println!(
+            "{} {}: {}",
+            self.style.red("FAIL"),
+            escape(what),
+            escape(detail)
+        );
     }
 }
 

@@ -3,10 +3,11 @@
 //! `password` = a fresh access token for hosts listed in the profile's
 //! `git_hosts`; other hosts get no answer, so git asks its other helpers.
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 
 use clap::{Args, ValueEnum};
 
+use crate::output::Answer;
 use crate::{cmd_token, exit, Ctx};
 
 /// A git credential helper: answers git with a fresh access token as the
@@ -72,21 +73,17 @@ pub fn run(ctx: &Ctx, args: GitArgs) -> oauthkit::Result<i32> {
         return Ok(exit::OK);
     }
     let tokens = cmd_token::fresh_tokens(&profile, false)?;
-    let mut out = format!(
-        "username={}\npassword={}\n",
-        profile.username(),
-        tokens.access_token.expose()
-    );
+    // one answer, checked whole: a line break in any value would add
+    // attributes (`host=`, `password=`) to what git reads
+    let mut answer = Answer::new("the git credential answer");
+    answer
+        .fixed("username=")
+        .value("username", profile.username())
+        .fixed("\npassword=")
+        .value("password", tokens.access_token.expose())
+        .fixed("\n");
     if let Some(at) = tokens.expires_at {
-        out.push_str(&format!("password_expiry_utc={at}\n"));
+        answer.fixed(&format!("password_expiry_utc={at}\n"));
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|_| stdout.flush())
-        .map_err(|e| oauthkit::Error::Io {
-            context: "answering git".into(),
-            source: e,
-        })?;
-    Ok(exit::OK)
+    answer.finish()
 }

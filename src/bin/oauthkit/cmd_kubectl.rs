@@ -3,11 +3,10 @@
 //! (`KUBERNETES_EXEC_INFO`: `client.authentication.k8s.io/v1`, or
 //! `v1beta1` from kubectl before 1.22), `v1` when it does not say.
 
-use std::io::Write;
-
 use clap::Args;
 
-use crate::{cmd_token, exit, time, Ctx};
+use crate::output::Answer;
+use crate::{cmd_token, time, Ctx};
 
 /// Print a Kubernetes ExecCredential (client.authentication.k8s.io/v1)
 /// holding a fresh token, for kubectl's exec credential plugin.
@@ -55,9 +54,9 @@ pub fn run(ctx: &Ctx, args: KubectlArgs) -> oauthkit::Result<i32> {
         "kind": "ExecCredential",
         "status": status,
     });
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{cred}");
-    Ok(exit::OK)
+    let mut answer = Answer::new("the ExecCredential");
+    answer.json(&cred);
+    answer.finish()
 }
 
 /// The ExecCredential API versions this command can answer in.

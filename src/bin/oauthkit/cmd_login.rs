@@ -6,6 +6,7 @@ use clap::Args;
 use oauthkit::flow::{
     AuthFlowManager, CallbackMode, CallbackServerOptions, NativeOptions, PortChoice, RedirectHost,
 };
+use oauthkit::terminal_text::escape;
 use oauthkit::Error;
 
 use crate::browser::{self, Show};
@@ -102,7 +103,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> oauthkit::Result<i32> {
                 style.green("✓"),
                 style.bold(&who),
                 profile.name,
-                opened.location,
+                escape(&opened.location),
                 opened.protection
             );
             Ok(exit::OK)
@@ -116,14 +117,16 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> oauthkit::Result<i32> {
 }
 
 /// A readable identity: email, name, preferred_username, login, else the
-/// token set's identity id.
+/// token set's identity id; escaped for the terminal (it came from the
+/// provider).
 pub fn identity(info: &Option<serde_json::Value>, tokens: &oauthkit::TokenSet) -> String {
     let from_info = info.as_ref().and_then(|v| {
         ["email", "preferred_username", "login", "name", "sub"]
             .iter()
             .find_map(|k| v.get(*k).and_then(|x| x.as_str()).map(str::to_owned))
     });
-    from_info
+    let who = from_info
         .or_else(|| tokens.identity_id.clone())
-        .unwrap_or_else(|| "(unknown identity)".into())
+        .unwrap_or_else(|| "(unknown identity)".into());
+    escape(&who).into_owned()
 }

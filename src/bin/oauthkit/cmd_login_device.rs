@@ -81,7 +81,7 @@ pub fn run(
                 style.green("✓"),
                 style.bold(&who),
                 profile.name,
-                opened.location,
+                oauthkit::terminal_text::escape(&opened.location),
                 opened.protection
             );
             Ok(exit::OK)
@@ -93,7 +93,7 @@ pub fn run(
         Err(e) if e.kind() == ErrorKind::Unsupported => {
             eprintln!(
                 "error: {}\nhint: this provider has no device authorization endpoint; use `oauthkit login` (browser) or `--paste` over SSH",
-                e.report()
+                oauthkit::terminal_text::escape(&e.report().to_string())
             );
             Ok(exit::USAGE)
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use oauthkit::flow::{RevocationOutcome, RpLogout};
 use oauthkit::provider::{EndSessionRequest, TokenTypeHint};
+use oauthkit::terminal_text::escape;
 
 use crate::browser::{self, Show};
 use crate::{context, exit, Ctx};
@@ -72,7 +73,7 @@ pub fn run(ctx: &Ctx, args: LogoutArgs) -> oauthkit::Result<i32> {
                     TokenTypeHint::RefreshToken => "refresh token",
                     TokenTypeHint::AccessToken => "access token",
                 };
-                println!("Revoking the {which} failed: {}", f.reason);
+                println!("Revoking the {which} failed: {}", escape(&f.reason));
             }
         }
         RevocationOutcome::NothingToRevoke => {}
@@ -101,7 +102,10 @@ pub fn run(ctx: &Ctx, args: LogoutArgs) -> oauthkit::Result<i32> {
             request = request.id_token_hint(h);
         }
         match provider.end_session_url(&request)? {
-            Some(url) => println!("To end your session at the provider too, open:\n\n  {url}\n"),
+            Some(url) => println!(
+                "To end your session at the provider too, open:\n\n  {}\n",
+                escape(&url)
+            ),
             None => println!(
                 "The provider has no end_session_endpoint: your session there (if any) stays."
             ),

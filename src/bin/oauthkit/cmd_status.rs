@@ -3,9 +3,12 @@
 
 use clap::Args;
 
+use oauthkit::terminal_text::escape;
+
 use crate::config::Profile;
+use crate::output::Answer;
 use crate::style::Style;
-use crate::{context, exit, time, Ctx};
+use crate::{context, exit, stored_tokens, time, Ctx};
 
 /// Show who is signed in for each profile (or one), when the token
 /// expires, where it is stored and its scopes. Never prints tokens.
@@ -35,69 +38,82 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> oauthkit::Result<i32> {
     };
     let style = Style::stdout();
     let mut worst = exit::OK;
+    // the whole report is built first and written once; everything that
+    // came from the config or the token file is shown escaped
+    let mut out = Answer::new("the status");
     for (i, name) in names.iter().enumerate() {
         if i > 0 {
-            println!();
+            out.fixed("\n");
         }
-        println!("{}", style.bold(&format!("profile {name}")));
-        match ctx.config.profile(name, &ctx.overrides) {
-            Ok(p) => {
-                if let Err(e) = show(&p, &style) {
-                    println!("  error:    {}", one_line(&e));
-                    worst = worst.max(exit::code_of(&e));
-                }
-            }
-            Err(e) => {
-                println!("  error:    {}", one_line(&e));
-                worst = worst.max(exit::code_of(&e));
-            }
+        out.styled("profile name", &format!("profile {}", escape(name)), |t| {
+            style.bold(t)
+        })
+        .fixed("\n");
+        let shown = ctx
+            .config
+            .profile(name, &ctx.overrides)
+            .and_then(|p| show(&p, &style, &mut out));
+        if let Err(e) = shown {
+            out.fixed("  error:    ")
+                .value("error", &escape(&e.report().to_string()))
+                .fixed("\n");
+            worst = worst.max(exit::code_of(&e));
         }
     }
-    Ok(worst)
+    let written = out.finish()?;
+    Ok(if written == exit::OK { worst } else { written })
 }
 
-fn show(p: &Profile, style: &Style) -> oauthkit::Result<()> {
-    println!(
-        "  provider: {} {}",
-        p.provider,
-        p.issuer.as_deref().unwrap_or("")
+/// One line `  {label}{text}` of a profile's report, `text` escaped.
+fn line(out: &mut Answer, label: &str, text: &str) {
+    out.fixed("  ")
+        .fixed(label)
+        .value(label.trim_end_matches([' ', ':']), &escape(text))
+        .fixed("\n");
+}
+
+fn show(p: &Profile, style: &Style, out: &mut Answer) -> oauthkit::Result<()> {
+    line(
+        out,
+        "provider: ",
+        &format!("{} {}", p.provider, p.issuer.as_deref().unwrap_or("")),
     );
     let opened = context::open_store(p)?;
-    println!("  store:    {} ({})", opened.location, opened.protection);
-    match opened.store.load(p.token_key())? {
-        None => println!("  signed in: {}", style.dim("no (run `oauthkit login`)")),
+    line(
+        out,
+        "store:    ",
+        &format!("{} ({})", opened.location, opened.protection),
+    );
+    // a token file written by another program: corrupt, reported, unused
+    match stored_tokens::load(p, opened.store.as_ref())? {
+        None => {
+            out.fixed("  signed in: ")
+                .fixed(&style.dim("no (run `oauthkit login`)"))
+                .fixed("\n");
+        }
         Some(t) => {
             let now = oauthkit::token::now_unix();
-            println!(
-                "  signed in: {}",
-                style.green(t.identity_id.as_deref().unwrap_or("yes (identity unknown)"))
-            );
-            println!("  expires:  {}", time::relative(t.expires_at, now));
-            println!(
-                "  refresh:  {}",
+            let who = escape(t.identity_id.as_deref().unwrap_or("yes (identity unknown)"));
+            out.fixed("  signed in: ")
+                .styled("identity", &who, |t| style.green(t))
+                .fixed("\n");
+            line(out, "expires:  ", &time::relative(t.expires_at, now));
+            line(
+                out,
+                "refresh:  ",
                 if t.refresh_token.is_some() {
                     "yes (refreshed automatically)"
                 } else {
                     "no refresh token (sign in again when it expires)"
-                }
+                },
             );
-            println!(
-                "  scopes:   {}",
-                if t.scopes.is_empty() {
-                    "(none recorded)".into()
-                } else {
-                    t.scopes.join(" ")
-                }
-            );
+            let scopes = if t.scopes.is_empty() {
+                "(none recorded)".into()
+            } else {
+                t.scopes.join(" ")
+            };
+            line(out, "scopes:   ", &scopes);
         }
     }
     Ok(())
-}
-
-fn one_line(e: &oauthkit::Error) -> String {
-    e.report()
-        .to_string()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }

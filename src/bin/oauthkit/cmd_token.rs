@@ -3,12 +3,11 @@
 //! refresh across concurrent invocations: the session manager's
 //! cross-process key lock and re-read).
 
-use std::io::Write;
-
 use clap::{Args, ValueEnum};
 use oauthkit::{Error, ErrorKind, TokenSet};
 
-use crate::{context, exit, time, Ctx};
+use crate::output::Answer;
+use crate::{context, exit, stored_tokens, time, Ctx};
 
 /// Print a fresh access token (refreshed when needed) on standard output.
 #[derive(Debug, Args)]
@@ -61,8 +60,16 @@ pub fn run(ctx: &Ctx, args: TokenArgs) -> oauthkit::Result<i32> {
     } else {
         tokens.access_token.expose().to_owned()
     };
-    let out = match args.format {
-        Format::Text => format!("{token}\n"),
+    let field = if args.id_token {
+        "id_token"
+    } else {
+        "access_token"
+    };
+    let mut answer = Answer::new("the token");
+    match args.format {
+        Format::Text => {
+            answer.value(field, &token).fixed("\n");
+        }
         Format::Json => {
             let mut v = serde_json::json!({
                 "token_type": if args.id_token { "id_token" } else { tokens.token_type.as_str() },
@@ -70,21 +77,12 @@ pub fn run(ctx: &Ctx, args: TokenArgs) -> oauthkit::Result<i32> {
                 "expires_at_rfc3339": tokens.expires_at.map(time::rfc3339),
                 "scopes": tokens.scopes,
             });
-            let field = if args.id_token {
-                "id_token"
-            } else {
-                "access_token"
-            };
             v[field] = serde_json::Value::String(token);
-            format!("{v}\n")
+            answer.json(&v);
         }
-    };
-    let mut stdout = std::io::stdout().lock();
+    }
     // a closed pipe (`oauthkit token | head -c0`) is not an error worth a message
-    let _ = stdout
-        .write_all(out.as_bytes())
-        .and_then(|_| stdout.flush());
-    Ok(exit::OK)
+    Ok(answer.finish().unwrap_or(exit::OK))
 }
 
 /// The profile's token set, refreshed when due. Not signed in is
@@ -94,7 +92,8 @@ pub fn fresh_tokens(profile: &crate::config::Profile, force: bool) -> oauthkit::
     let sessions = context::sessions(profile, opened.store)?;
     let key = profile.token_key();
     // expired with no refresh token: only a new sign-in helps (exit 3)
-    if let Some(t) = sessions.store().load(key)? {
+    // a token file written by another program: checked before any use
+    if let Some(t) = stored_tokens::load(profile, sessions.store().as_ref())? {
         if t.refresh_token.is_none() && (force || sessions.needs_refresh_now(key)?) {
             return Err(oauthkit::Error::NotFound {
                 what: format!(
@@ -109,8 +108,10 @@ pub fn fresh_tokens(profile: &crate::config::Profile, force: bool) -> oauthkit::
     } else {
         sessions.tokens(key)
     };
-    result.map_err(|e| match e.kind() {
+    let tokens = result.map_err(|e| match e.kind() {
         ErrorKind::NotFound => exit::not_signed_in(&profile.name),
         _ => e,
-    })
+    })?;
+    stored_tokens::check(profile, &tokens)?;
+    Ok(tokens)
 }

@@ -1,6 +1,7 @@
 //! Exit codes scripts can rely on, and errors as one readable line with a
 //! hint.
 
+use oauthkit::terminal_text::escape;
 use oauthkit::{Error, ErrorKind};
 
 /// Success.
@@ -16,6 +17,10 @@ pub const SIGN_IN_AGAIN: i32 = 3;
 pub const PROVIDER: i32 = 4;
 /// The token store could not be used (no keyring, corrupt file, lock).
 pub const STORE: i32 = 5;
+/// An answer was not written because a value in it held a control
+/// character (a line break would add lines to git's or docker's answer):
+/// a hostile or corrupt value in the config or the token store.
+pub const UNSAFE_VALUE: i32 = 6;
 /// Cancelled (Ctrl-C) or timed out waiting for the browser.
 pub const CANCELLED: i32 = 130;
 
@@ -67,18 +72,33 @@ pub fn hint_of(e: &Error, profile: Option<&str>) -> Option<String> {
 /// `error: ...` (the error and its causes on one line) and `hint: ...` on
 /// standard error; returns the exit code.
 pub fn report(e: &Error, profile: Option<&str>) -> i32 {
-    let line: String = e
-        .report()
-        .to_string()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    // the error may quote a file or a provider: shown escaped, never raw
+    let report = e.report().to_string();
+    let line = escape(&report);
     let style = crate::style::Style::stderr();
     eprintln!("{} {line}", style.red("error:"));
     if let Some(h) = hint_of(e, profile) {
         eprintln!("{} {h}", style.dim("hint:"));
     }
     code_of(e)
+}
+
+/// `error: ...` for an answer refused by [`crate::output::Answer`]: names
+/// the answer, the field and the character (never the value); returns
+/// [`UNSAFE_VALUE`].
+pub fn unsafe_value(what: &str, field: &str, c: char) -> i32 {
+    let style = crate::style::Style::stderr();
+    eprintln!(
+        "{} refusing to write {what}: its {} holds a control character (U+{:04X}); nothing was written",
+        style.red("error:"),
+        escape(field),
+        c as u32
+    );
+    eprintln!(
+        "{} the value comes from the config file or the token store; check `oauthkit config`, or `oauthkit logout` and sign in again",
+        style.dim("hint:")
+    );
+    UNSAFE_VALUE
 }
 
 /// A not-found error for a profile without tokens.

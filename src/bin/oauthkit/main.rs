@@ -3,7 +3,9 @@
 //!
 //! One concept per file: `config.rs` (profiles), `context.rs` (store and
 //! provider of a profile), `exit.rs` (exit codes, error lines), one file
-//! per command (`cmd_*.rs`). See docs/cli.md.
+//! per command (`cmd_*.rs`), `output.rs` (the one writer of answers on
+//! standard output, refusing control characters), `stored_tokens.rs` (a
+//! stored token set outside RFC 6749's VSCHAR is corrupt). See docs/cli.md.
 
 mod browser;
 mod cmd_config;
@@ -20,6 +22,8 @@ mod config;
 mod context;
 mod exit;
 mod interrupt;
+mod output;
+mod stored_tokens;
 mod style;
 mod time;
 
@@ -46,6 +50,7 @@ Exit codes:
   3    not signed in, or the sign-in expired or was revoked: run `oauthkit login`
   4    the provider could not be reached or refused
   5    the token store could not be used (keyring, file, lock)
+  6    an answer was not written: a value in it held a control character
   130  cancelled (Ctrl-C) or timed out";
 
 /// Sign in with OAuth 2.0 / OpenID Connect providers and hand fresh tokens
@@ -125,13 +130,15 @@ fn main() {
     let cli = Cli::parse();
     let profile_hint = cli.profile.clone();
     if let Command::Completions { shell } = &cli.command {
-        clap_complete::generate(
-            *shell,
-            &mut Cli::command(),
-            "oauthkit",
-            &mut std::io::stdout(),
-        );
-        return;
+        // built whole, then written once like every other answer
+        let mut script = Vec::new();
+        clap_complete::generate(*shell, &mut Cli::command(), "oauthkit", &mut script);
+        let mut answer = output::Answer::new("the shell completions");
+        answer.fixed(&String::from_utf8_lossy(&script));
+        let code = answer
+            .finish()
+            .unwrap_or_else(|e| exit::report(&e, profile_hint.as_deref()));
+        std::process::exit(code);
     }
     let code = match run(cli) {
         Ok(code) => code,
