@@ -30,6 +30,7 @@ mod default_store;
 pub mod diagnose;
 pub mod encrypted;
 mod factory;
+pub(crate) mod spec_check;
 mod fair_queue;
 pub(crate) mod file_lock;
 mod file_snapshot;
@@ -67,7 +68,8 @@ pub use self::redis::RedisStore;
 pub use default_store::{DefaultStore, OpenedStore, Protection, ALLOW_PLAINTEXT_ENV};
 pub use encrypted::{EncryptedStore, SealingKeys};
 pub use factory::{
-    default_app_name, default_store_path, open, open_default, open_default_for, APP_ENV, STORE_ENV,
+    default_app_name, default_store_path, open, open_default, open_default_for, redacted_spec,
+    APP_ENV, STORE_ENV,
 };
 pub use json_file::JsonFileStore;
 #[cfg(feature = "keyring")]
