@@ -98,9 +98,15 @@ fn a_password_in_a_mangled_scheme_is_never_quoted() {
     }
 }
 
+/// An absolute folder that must never be created (unique to this process).
+fn never_created() -> PathBuf {
+    std::env::temp_dir().join(format!("oak-spec-test-{}", std::process::id()))
+}
+
 /// Every shape of "a URL or credentials where a path or name belongs".
 fn url_shaped_targets() -> Vec<String> {
     let p = PASSWORD;
+    let abs = never_created().display().to_string();
     let mut t = vec![
         format!("user:{p}@redis://127.0.0.1:6379"),
         format!("redis://user:{p}@host"),
@@ -112,8 +118,9 @@ fn url_shaped_targets() -> Vec<String> {
         format!("user:{p}@host:6379"),
         format!("user:{p}@host/0"),
         format!("{p}@host"),
-        format!("/tmp/oak-spec-test/user:{p}@host"),
-        format!("/tmp/oak-spec-test/{p}@host:6379"),
+        format!("{abs}/user:{p}@host"),
+        format!("{abs}/{p}@host:6379"),
+        format!("{abs}/{p}@host/tokens.json"),
         // percent-encoded, once and twice
         format!("user%3A{p}%40redis%3A%2F%2Fhost"),
         format!("redis%3A%2F%2Fuser%3A{p}%40host"),
@@ -132,7 +139,7 @@ fn url_shaped_targets() -> Vec<String> {
         format!("redis:/\u{202E}/user:{p}@host"),
         format!("tokens\r{p}.json"),
         // query strings: settings that are not namespace= or encrypt=
-        format!("/tmp/oak-spec-test/t.json?password={p}"),
+        format!("{abs}/t.json?password={p}"),
         format!("t.json?user=me&password={p}"),
         format!("t.json%3Fpassword%3D{p}"),
     ];
@@ -154,8 +161,9 @@ fn a_url_shaped_local_spec_creates_nothing_and_quotes_nothing() {
             let e = refused(&spec);
             assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{spec:?}: {e}");
             assert!(
-                std::fs::metadata("/tmp/oak-spec-test").is_err(),
-                "{spec:?} created /tmp/oak-spec-test"
+                std::fs::metadata(never_created()).is_err(),
+                "{spec:?} created {}",
+                never_created().display()
             );
         }
     }
@@ -211,13 +219,12 @@ fn settings_never_quote_what_they_refuse() {
 fn real_paths_and_names_still_open() {
     scratch_cwd();
     let dir = tempfile::tempdir().unwrap();
-    let at = dir.path().join("me@work");
-    std::fs::create_dir(&at).unwrap();
+    let at = dir.path();
     for spec in [
         format!("file:{}", dir.path().join("a.json").display()),
         format!("file://{}", dir.path().join("b.json").display()),
-        format!("file:{}?namespace=ns", at.join("c.json").display()),
-        format!("sqlite:{}", at.join("d.db").display()),
+        format!("file:{}?namespace=ns", at.join("c@work.json").display()),
+        format!("sqlite:{}", at.join("d@work.db").display()),
         "memory:".to_owned(),
         "memory:?namespace=ns".to_owned(),
     ] {
@@ -226,8 +233,8 @@ fn real_paths_and_names_still_open() {
     }
     assert!(dir.path().join("a.json").exists());
     assert!(dir.path().join("b.json").exists());
-    assert!(at.join("c.json").exists());
-    assert!(at.join("d.db").exists());
+    assert!(at.join("c@work.json").exists());
+    assert!(at.join("d@work.db").exists());
     assert_scratch_empty("real paths");
 }
 

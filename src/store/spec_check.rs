@@ -86,24 +86,24 @@ fn url_shape(scheme: &str, target: &str) -> Option<&'static str> {
     None
 }
 
-/// Whether `path` has a user-info-like part: `@` in the first segment of a
-/// relative path (where a URL's `user:password@` goes; write
-/// `./me@work/...` for such a folder), or `@` together with `:` in any
-/// segment (`user:pw@host`, `pw@host:6379`). For a keyring service name any
-/// `@` counts.
+/// Whether `path` has a user-info-like part: an `@` with a `:` or `/`
+/// after it (`user:pw@host:6379`, `pw@host/db`, `/tmp/pw@host/x`), the
+/// shape of a URL's `user:password@host`, an `@` beside a `:` in one
+/// segment (`/tmp/user:pw@host`), or an `@` at the start of a relative
+/// path, where a URL's user info goes (`pw@host`; write
+/// `./tokens@work.json` for such a file). A file name with `@` in the last
+/// segment of any other path is fine. For a keyring service name any `@`
+/// counts.
 fn has_user_info(path: &str, any_at: bool) -> bool {
-    if !path.contains('@') {
+    let Some(at) = path.find('@') else {
         return false;
-    }
-    if any_at {
-        return true;
-    }
+    };
     let mut segments = path.split('/');
-    let first = segments.next().unwrap_or_default();
-    if first.contains('@') {
-        return true;
-    }
-    segments.any(|s| s.contains('@') && s.contains(':'))
+    let first_segment = segments.next().unwrap_or_default();
+    any_at
+        || path[at..].contains([':', '/'])
+        || first_segment.contains('@')
+        || segments.any(|s| s.contains('@') && s.contains(':'))
 }
 
 /// The target as given and every percent-decoded form of it, with `\`
@@ -151,8 +151,9 @@ mod tests {
             "/home/me/tokens.json",
             "///home/me/tokens.json",
             "tokens.json",
-            "./me@work/tokens.json",
-            "/home/me@work/tokens.json",
+            "./tokens@work.json",
+            "/home/me/tokens@work.json",
+            "/home/me/tokens.json@2",
             "C:\\Users\\me\\tokens.json",
             "/tmp/a%20b.json",
         ] {
@@ -177,6 +178,7 @@ mod tests {
             "PWxyz@host",
             "/tmp/PWxyz@host:6379",
             "/tmp/t.json?password=PWxyz",
+            "/home/PWxyz@work/tokens.json",
             "redis:/\n/user:PWxyz@host",
         ] {
             for scheme in ["file", "sqlite", "keyring", "memory"] {
