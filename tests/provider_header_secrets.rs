@@ -91,13 +91,13 @@ fn echo(r: &Recorded, n: usize) -> Reply {
         _ => json_reply(
             400,
             json!({"error": "invalid_request",
-                   "error_description": format!(
-                       "{} {} {} {}",
-                       url::form_urlencoded::byte_serialize(proof.as_bytes()).collect::<String>(),
-                       STANDARD.encode(&proof),
-                       URL_SAFE_NO_PAD.encode(&signature),
-                       proof.to_uppercase()
-                   )}),
+            "error_description": format!(
+                "{} {} {} {}",
+                url::form_urlencoded::byte_serialize(proof.as_bytes()).collect::<String>(),
+                STANDARD.encode(&proof),
+                URL_SAFE_NO_PAD.encode(&signature),
+                proof.to_uppercase()
+            )}),
             &url::form_urlencoded::byte_serialize(signature.as_bytes()).collect::<String>(),
         ),
     }
@@ -149,7 +149,11 @@ fn assert_no_proof(text: &str, proofs: &[String], what: &str) {
             for w in chars.windows(12) {
                 let w: String = w.iter().collect();
                 if let Some(at) = lower.find(&w) {
-                    let from = lower[..at].char_indices().rev().nth(300).map_or(0, |(i, _)| i);
+                    let from = lower[..at]
+                        .char_indices()
+                        .rev()
+                        .nth(300)
+                        .map_or(0, |(i, _)| i);
                     panic!(
                         "{what}: part '{w}' of the DPoP proof is shown: ...{}",
                         &text[from..(at + 40).min(text.len())]
@@ -184,7 +188,9 @@ fn ops() -> Vec<(&'static str, &'static str, Op)> {
             let auth = p.request_device_authorization(&DeviceAuthorizationRequest::new())?;
             p.poll_device_token(&auth).map(drop)
         }),
-        ("userinfo", "/userinfo", |p| p.userinfo_for(&bound_set()).map(drop)),
+        ("userinfo", "/userinfo", |p| {
+            p.userinfo_for(&bound_set()).map(drop)
+        }),
         ("revocation", "/revoke", |p| {
             p.revoke_token_of(
                 &bound_set(),

@@ -673,9 +673,7 @@ mod tests {
                 Body::Empty,
                 Auth::None,
                 &[("X-Api-Key", SECRET), ("Accept", "application/x-test")],
-                |r, _| -> Result<()> {
-                    Err(Error::http("echo", String::from_utf8_lossy(&r.body)))
-                },
+                |r, _| -> Result<()> { Err(Error::http("echo", String::from_utf8_lossy(&r.body))) },
             )
             .unwrap_err();
         echo.join().unwrap();

@@ -30,7 +30,6 @@ mod default_store;
 pub mod diagnose;
 pub mod encrypted;
 mod factory;
-pub(crate) mod spec_check;
 mod fair_queue;
 pub(crate) mod file_lock;
 mod file_snapshot;
@@ -54,6 +53,7 @@ pub(crate) mod private_dir;
 pub mod redis;
 #[cfg(any(feature = "redis", feature = "memcache"))]
 mod retention;
+pub(crate) mod spec_check;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod sqlite;
