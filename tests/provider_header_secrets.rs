@@ -15,7 +15,6 @@
 #[allow(dead_code)]
 mod log_capture;
 #[path = "support/mock_http.rs"]
-#[allow(dead_code)]
 mod mock_http;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};

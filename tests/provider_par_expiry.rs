@@ -6,7 +6,6 @@
 //! with a clear error when every push expires on the way.
 
 #[path = "support/mock_http.rs"]
-#[allow(dead_code)]
 mod mock_http;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

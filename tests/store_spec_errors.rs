@@ -209,7 +209,7 @@ fn settings_never_quote_what_they_refuse() {
         format!("memory:?encrypt=keyring:user:{PASSWORD}@redis://h"),
         format!("keyring:svc?backend={PASSWORD}@x"),
         format!("user%3A{PASSWORD}%40redis"),
-        format!("{PASSWORD}"),
+        PASSWORD.to_owned(),
     ] {
         refused(&spec);
     }
