@@ -207,3 +207,35 @@ fn a_sign_in_whose_every_push_expires_on_the_way_says_so() {
     assert!(text.contains("expired before the browser"), "{text}");
     assert!(text.contains("expires_in"), "{text}");
 }
+
+/// Deploy mode's `/auth/login` redirects the browser to a fresh pushed
+/// request: one that expired on the way is pushed again first.
+#[test]
+fn deploy_login_pushes_again_when_the_pushed_request_expired() {
+    use oauthkit::flow::deploy::{DeployHandler, DeployOptions, DeployRequest};
+    use oauthkit::store::MemoryStore;
+    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let server = MockServer::start();
+    *SLOW_LEFT.0.lock().unwrap() = None;
+    server.route("/par", Reply::Computed(slow_then_fast, 1));
+    let handler = DeployHandler::new(
+        Arc::new(provider(&server)),
+        Arc::new(MemoryStore::new()),
+        DeployOptions::new("https://app.example/"),
+    );
+    let login = handler.handle(&DeployRequest::new("GET", "/auth/login"));
+    assert_eq!(login.status, 302, "{}", login.body);
+    let location = login
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+        .map(|(_, v)| v.clone())
+        .expect("a Location");
+    let pushes = server.requests_to("/par");
+    assert_eq!(pushes.len(), 2, "pushed once more after the expired push");
+    assert!(
+        location.starts_with(&server.url("/authorize")),
+        "{location}"
+    );
+    assert!(location.contains("request_uri="), "{location}");
+}
