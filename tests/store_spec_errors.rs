@@ -138,6 +138,9 @@ fn url_shaped_targets() -> Vec<String> {
         format!("redis:/\u{200B}/user:{p}@host"),
         format!("redis:/\u{202E}/user:{p}@host"),
         format!("tokens\r{p}.json"),
+        // look-alikes: fullwidth, division slash, small commercial at
+        format!("user\u{FF1A}{p}\u{FF20}redis\u{FF1A}\u{FF0F}\u{FF0F}host"),
+        format!("redis:\u{2215}\u{2215}user:{p}\u{FE6B}host"),
         // query strings: settings that are not namespace= or encrypt=
         format!("{abs}/t.json?password={p}"),
         format!("t.json?user=me&password={p}"),

@@ -107,9 +107,11 @@ fn has_user_info(path: &str, any_at: bool) -> bool {
 }
 
 /// The target as given and every percent-decoded form of it, with `\`
-/// read as `/` (Windows separators, `redis:\\user:pw@host`).
+/// read as `/` (Windows separators, `redis:\\user:pw@host`) and
+/// look-alike characters read as the ASCII they imitate (fullwidth
+/// `：／＠？`, division and fraction slashes, small and modifier colons).
 fn forms(target: &str) -> Vec<String> {
-    let mut out = vec![target.replace('\\', "/")];
+    let mut out = vec![plain(target)];
     let mut current = target.to_owned();
     for _ in 0..DECODE_ROUNDS {
         let decoded = percent_encoding::percent_decode_str(&current)
@@ -118,10 +120,25 @@ fn forms(target: &str) -> Vec<String> {
         if decoded == current {
             break;
         }
-        out.push(decoded.replace('\\', "/"));
+        out.push(plain(&decoded));
         current = decoded;
     }
     out
+}
+
+/// `s` with `\` as `/` and look-alikes of ASCII punctuation as ASCII.
+fn plain(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\\' | '\u{2215}' | '\u{2044}' | '\u{29F8}' => '/',
+            '\u{FE55}' | '\u{A789}' | '\u{2236}' => ':',
+            '\u{FE6B}' => '@',
+            '\u{FE16}' => '?',
+            // the fullwidth forms of ASCII (U+FF01..=U+FF5E)
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect()
 }
 
 /// Unicode format characters that render as nothing (zero-width, bidi
@@ -180,6 +197,8 @@ mod tests {
             "/tmp/t.json?password=PWxyz",
             "/home/PWxyz@work/tokens.json",
             "redis:/\n/user:PWxyz@host",
+            "user\u{FF1A}PWxyz\u{FF20}redis\u{FF1A}\u{FF0F}\u{FF0F}host",
+            "redis:\u{2215}\u{2215}user:PWxyz\u{FE6B}host",
         ] {
             for scheme in ["file", "sqlite", "keyring", "memory"] {
                 let e = check_local_target(scheme, bad).expect_err(bad);
