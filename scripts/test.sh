@@ -64,6 +64,11 @@ target/python-venv/bin/python -m pytest python/tests
 step "fuzz targets"
 wait "$fuzz_pid" || { cat target/fuzz.log; exit 1; }
 sed -n '/^target /,$p' target/fuzz.log
+step "cargo package: the file list, then cargo publish --dry-run (scripts/check-package.sh)"
+# builds the packaged crate with the default features in target/package:
+# about 2 minutes the first time on a target without the default-feature
+# dependencies, seconds when warm
+bash scripts/check-package.sh
 step "the checkout is as the tests found it"
 # Tests write only under temporary directories: anything new, changed or
 # deleted in the work tree (ignored build output aside) is a defect.

@@ -436,3 +436,28 @@ fn a_store_handle_is_shared_by_threads() {
         oak_store_free(store);
     }
 }
+
+/// `oak_store_open` takes the library's spec check: a mistyped Redis URL
+/// as a `file:`/`sqlite:` spec creates nothing and is never quoted. The
+/// process runs in an empty temporary directory, which must stay empty.
+#[test]
+fn url_shaped_store_specs_create_nothing_through_the_c_abi() {
+    const PW: &str = "capiSp3cPassw0rd";
+    let dir = tempfile::tempdir().unwrap().keep();
+    std::env::set_current_dir(&dir).unwrap();
+    for spec in [
+        format!("sqlite:user:{PW}@redis://127.0.0.1:6379"),
+        format!("file:redis://user:{PW}@host"),
+        format!("sqlite:{PW}@x://h"),
+        format!("file://:{PW}@host://h"),
+        format!("file:user%3A{PW}%40redis%3A%2F%2Fh"),
+    ] {
+        let mut store = ptr::null_mut();
+        let st = unsafe { oak_store_open(c(&spec).as_ptr(), &mut store) };
+        assert_eq!(st, OakStatus::OAK_ERR_INVALID_ARGUMENT, "{spec}");
+        assert!(store.is_null());
+        assert!(!last_error().contains(PW), "{spec}: {}", last_error());
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert!(left.is_empty(), "{spec} created {left:?}");
+    }
+}

@@ -183,3 +183,31 @@ fn bad_specs_are_refused() {
     }
     unsafe { oak_server_store_free(ptr::null_mut()) };
 }
+
+/// A mistyped Redis URL given as a SQLite (or memory) spec creates nothing
+/// and is never quoted. The process runs in an empty temporary directory,
+/// which must stay empty.
+#[test]
+fn url_shaped_specs_create_nothing_and_quote_no_password() {
+    const PW: &str = "srvSt0reP4ssw0rd";
+    let dir = tempfile::tempdir().unwrap().keep();
+    std::env::set_current_dir(&dir).unwrap();
+    let mut store = ptr::null_mut();
+    for spec in [
+        format!("sqlite:user:{PW}@redis://127.0.0.1:6379"),
+        format!("sqlite:{PW}@x://h"),
+        format!("sqlite://:{PW}@host://h"),
+        format!("sqlite:user%3A{PW}%40redis%3A%2F%2Fh"),
+        format!("sqlite:redis:\\\\user:{PW}@h"),
+        format!("sqlite:server.db?password={PW}"),
+        format!("memory:user:{PW}@redis://h"),
+        format!("mem\nory:{PW}@h"),
+    ] {
+        let st = unsafe { oak_server_store_open(c(&spec).as_ptr(), &mut store) };
+        assert_eq!(st, OAK_ERR_INVALID_ARGUMENT, "{spec}");
+        assert!(store.is_null());
+        assert!(!last_error().contains(PW), "{spec}: {}", last_error());
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert!(left.is_empty(), "{spec} created {left:?}");
+    }
+}

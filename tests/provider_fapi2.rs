@@ -205,3 +205,65 @@ fn fapi2_deploy_mode_signs_in_end_to_end() {
         "the ES256 ID token was validated and kept"
     );
 }
+
+/// RFC 9126 §2.2 against panva's oidc-provider with a 3 s PAR lifetime:
+/// the provider reads `expires_in`; a URL used within it signs in; once
+/// `is_expired()` says so, the server refuses that `request_uri` too (the
+/// lifetime is counted from when the push was sent, so never later than
+/// the server's).
+#[test]
+fn par_expires_in_is_read_from_a_real_server_and_matches_its_expiry() {
+    let idp = NodeIdp::start_script_with("fapi-server.mjs", &["3"]);
+    let key = fapi_key(&idp);
+    let mut cfg = OidcConfig::new(&idp.issuer, &idp.client("fapi"))
+        .with_scopes(["openid", "offline_access"])
+        .with_private_key_jwt(PrivateKeyJwt::new(key))
+        .with_profile(SecurityProfile::Fapi2)
+        .with_dpop(DpopConfig::new());
+    cfg.name = "fapi-par-ttl".into();
+    let p = OidcProvider::new(cfg).unwrap();
+    let redirect_uri = "http://127.0.0.1:9/callback";
+    let pkce = Pkce::generate();
+    let dpop_key = p.dpop().expect("DPoP on").generate_key().unwrap();
+    let request = AuthorizeRequest {
+        redirect_uri,
+        state: "state-ttl",
+        pkce: Some(&pkce),
+        nonce: Some("nonce-ttl"),
+        extra_params: &[("prompt", "consent"), ("dpop_jkt", dpop_key.thumbprint())],
+    };
+
+    let fresh = p.authorization_url(&request).unwrap();
+    assert!(fresh.is_pushed());
+    assert_eq!(fresh.lifetime(), Some(std::time::Duration::from_secs(3)));
+    let redirect = support::interactions::sign_in(fresh.url(), redirect_uri, "fiona");
+    assert!(redirect.param("code").is_some(), "{}", redirect.url);
+
+    let stale = p.authorization_url(&request).unwrap();
+    let expires_at = stale.expires_at().unwrap();
+    // wait out the lifetime (this test's one pause), plus a second for the
+    // server's clock, which started after ours
+    std::thread::sleep(
+        expires_at.saturating_duration_since(std::time::Instant::now())
+            + std::time::Duration::from_secs(1),
+    );
+    assert!(stale.is_expired());
+    let page = support::interactions::Browser::new(stale.url()).get(stale.url());
+    assert!(
+        page.location
+            .as_deref()
+            .is_none_or(|l| !l.starts_with(redirect_uri) || !l.contains("code=")),
+        "an expired request_uri still signed in: {:?}",
+        page.location
+    );
+    assert!(
+        page.body.contains("request_uri")
+            || page
+                .location
+                .as_deref()
+                .is_some_and(|l| l.contains("request_uri")),
+        "status {}: {}",
+        page.status,
+        page.body
+    );
+}

@@ -39,11 +39,17 @@ fn open(spec: &str) -> Result<Box<dyn ServerStores>> {
     })?;
     match scheme {
         "memory" if rest.is_empty() => Ok(Box::new(MemoryServerStore::new())),
-        "sqlite" => sqlite(rest),
+        "sqlite" => {
+            // a mistyped Redis URL never becomes a database file named
+            // after its password
+            crate::store::spec_check::check_local_target("sqlite", rest)?;
+            sqlite(rest)
+        }
         "redis" | "rediss" => redis(spec),
+        // the spec is not quoted: a mangled one can hold a password
         _ => Err(Error::InvalidArgument(format!(
-            "unknown server store spec '{}' (memory:, sqlite:PATH, redis://HOST[:PORT][/DB])",
-            spec.chars().take(40).collect::<String>()
+            "unknown server store spec of scheme {} (memory:, sqlite:PATH, redis://HOST[:PORT][/DB])",
+            crate::url_text::shown_scheme(scheme)
         ))),
     }
 }

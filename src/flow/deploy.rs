@@ -394,14 +394,16 @@ impl DeployHandler {
             },
         };
         let jkt = dpop_key.as_ref().map(|k| [("dpop_jkt", k.thumbprint())]);
-        let url = match self.provider.build_authorize_url(&AuthorizeRequest {
+        let request = AuthorizeRequest {
             redirect_uri: &redirect_uri,
             state: &state,
             pkce: pkce.as_ref(),
             nonce: Some(&nonce),
             extra_params: jkt.as_ref().map_or(&[][..], |p| &p[..]),
-        }) {
-            Ok(u) => u,
+        };
+        // an expired pushed request is pushed again (RFC 9126 expires_in)
+        let url = match super::pushed_url::url_for_browser(self.provider.as_ref(), &request) {
+            Ok(u) => u.into_url(),
             Err(e) => return DeployResponse::error(500, "server_error", &e.to_string()),
         };
         let verifier = pkce.as_ref().map(Pkce::verifier);

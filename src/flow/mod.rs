@@ -37,6 +37,7 @@ pub mod native_builder;
 pub mod notice;
 pub mod paste;
 pub mod pending;
+mod pushed_url;
 pub mod rp_logout;
 mod sealed_cookie;
 pub mod session;

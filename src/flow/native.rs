@@ -377,13 +377,19 @@ impl AuthFlowManager {
         if let Some(k) = &dpop_key {
             extra.push(("dpop_jkt", k.thumbprint()));
         }
-        let url = self.provider.build_authorize_url(&AuthorizeRequest {
-            redirect_uri: &redirect_uri,
-            state: &state,
-            pkce: pkce.as_ref(),
-            nonce: Some(&nonce),
-            extra_params: &extra,
-        })?;
+        // a pushed request that expired before the browser is sent is
+        // pushed again (RFC 9126 expires_in)
+        let url = super::pushed_url::url_for_browser(
+            self.provider.as_ref(),
+            &AuthorizeRequest {
+                redirect_uri: &redirect_uri,
+                state: &state,
+                pkce: pkce.as_ref(),
+                nonce: Some(&nonce),
+                extra_params: &extra,
+            },
+        )?
+        .into_url();
         match &options.open_browser {
             Some(open) => open(&url)?,
             None => {

@@ -428,8 +428,8 @@ impl HttpClient {
 
     /// Sends one request and hands the response to `handle`; any error of
     /// either is scrubbed of the provider's secrets, of every secret the
-    /// request carried (non-public form values, credentials, JSON body
-    /// strings) and of what `handle` adds to the redactor (the tokens of
+    /// request carried (non-public form values, credentials, header values
+    /// other than `Accept`/`Content-Type`, JSON body strings) and of what `handle` adds to the redactor (the tokens of
     /// the response). The one path every provider request takes.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn call<T>(
@@ -448,6 +448,9 @@ impl HttpClient {
             Body::Json(v) => red.add_json(v),
             Body::Empty => {}
         }
+        // every header value but content negotiation: the DPoP proof and
+        // any header a later request adds
+        red.add_headers(headers);
         match auth {
             Auth::Basic(user, password) => {
                 red.add(password);
@@ -643,6 +646,41 @@ mod tests {
         assert!(check_endpoint_url("t", "ftp://127.0.0.1/").is_err());
         assert!(check_endpoint_url("t", "https://u:p@idp.example/").is_err());
         assert!(check_endpoint_url("t", "not a url").is_err());
+    }
+
+    /// Any header a request carries (a custom one with a secret, here) is
+    /// learned by the redactor: a server echoing it shows nothing of it;
+    /// the public `Accept` value stays readable.
+    #[test]
+    fn every_non_public_header_value_is_scrubbed_from_errors() {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/echo", server.server_addr().to_ip().unwrap());
+        let echo = std::thread::spawn(move || {
+            let req = server.recv().unwrap();
+            let all: Vec<String> = req
+                .headers()
+                .iter()
+                .map(|h| format!("{}={}", h.field, h.value))
+                .collect();
+            let _ = req.respond(tiny_http::Response::from_string(all.join(" ")));
+        });
+        const SECRET: &str = "xk-Secret-Value-4821";
+        let e = HttpClient::new(HttpConfig::default())
+            .call(
+                "echo",
+                Method::Get,
+                &url,
+                Body::Empty,
+                Auth::None,
+                &[("X-Api-Key", SECRET), ("Accept", "application/x-test")],
+                |r, _| -> Result<()> { Err(Error::http("echo", String::from_utf8_lossy(&r.body))) },
+            )
+            .unwrap_err();
+        echo.join().unwrap();
+        let shown = format!("{e} {e:?}");
+        assert!(shown.to_lowercase().contains("x-api-key="), "{shown}");
+        assert!(!shown.contains("Secret-Val"), "{shown}");
+        assert!(shown.contains("application/x-test"), "{shown}");
     }
 
     #[test]

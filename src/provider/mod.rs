@@ -19,6 +19,7 @@ use crate::token::TokenSet;
 use dpop::{DpopConfig, DpopKey};
 
 pub mod auth0;
+pub mod authorization_url;
 pub mod base_url;
 mod client;
 pub mod client_assertion;
@@ -57,6 +58,7 @@ pub mod tls;
 pub mod token_exchange;
 pub mod token_response;
 
+pub use authorization_url::AuthorizationUrl;
 pub use client_auth::ClientAuthMethod;
 pub use client_credentials::ClientCredentialsRequest;
 pub use client_settings::ClientSettings;
@@ -124,6 +126,21 @@ pub trait Provider: Send + Sync {
     /// [`Error::ProviderUnsupported`] when PAR is required but the provider has
     /// no PAR endpoint.
     fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String>;
+
+    /// [`build_authorize_url`](Self::build_authorize_url) with how long the
+    /// URL works: a pushed request (PAR, RFC 9126) expires `expires_in`
+    /// seconds after it was pushed. The flows call this and push again
+    /// when the request expired before the browser was sent. The default
+    /// wraps `build_authorize_url` (no expiry); the providers of this
+    /// crate read the PAR endpoint's `expires_in`.
+    ///
+    /// # Errors
+    ///
+    /// As [`build_authorize_url`](Self::build_authorize_url); a PAR answer
+    /// without a positive integer `expires_in` is an [`Error::Http`].
+    fn authorization_url(&self, request: &AuthorizeRequest<'_>) -> Result<AuthorizationUrl> {
+        self.build_authorize_url(request).map(AuthorizationUrl::new)
+    }
 
     /// Exchanges an authorization code for tokens, validating the ID token
     /// (with `nonce`) where the provider issues one.

@@ -13,7 +13,7 @@ use crate::provider::dpop::{DpopConfig, DpopKey};
 use crate::provider::http::check_endpoint_url;
 use crate::provider::offline_access::generic_refresh_token_advice;
 use crate::provider::par::{no_par_endpoint, ParPolicy};
-use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
+use crate::provider::{AuthorizationUrl, AuthorizeRequest, Provider, TokenTypeHint};
 use crate::token::TokenSet;
 
 /// How a provider revokes tokens.
@@ -237,17 +237,22 @@ impl Provider for OAuth2Provider {
     /// Pushes the request first (RFC 9126) when the configuration or the
     /// profile asks for PAR.
     fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String> {
+        self.authorization_url(request)
+            .map(AuthorizationUrl::into_url)
+    }
+
+    /// As `build_authorize_url`, with a pushed request's lifetime.
+    fn authorization_url(&self, request: &AuthorizeRequest<'_>) -> Result<AuthorizationUrl> {
         self.client.http.guard(&[], || {
             let cfg = &self.config;
             cfg.profile.check_request(&cfg.name, request)?;
             let push =
                 cfg.par == ParPolicy::Always || cfg.requires_par || cfg.profile.requires_par();
             if !push {
-                return self.client.authorize_url(
-                    &cfg.authorize_url,
-                    request,
-                    &cfg.authorize_params,
-                );
+                return self
+                    .client
+                    .authorize_url(&cfg.authorize_url, request, &cfg.authorize_params)
+                    .map(AuthorizationUrl::new);
             }
             let par_url = cfg
                 .par_url

@@ -28,7 +28,7 @@ use crate::provider::offline_access::{
 };
 use crate::provider::par::{no_par_endpoint, ParPolicy};
 use crate::provider::profile::FAPI2_ALGORITHMS;
-use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
+use crate::provider::{AuthorizationUrl, AuthorizeRequest, Provider, TokenTypeHint};
 use crate::token::TokenSet;
 
 /// Endpoints that replace (or stand in for) the discovered ones.
@@ -698,6 +698,12 @@ impl Provider for OidcProvider {
     /// Pushes the request first (RFC 9126) when discovery requires it,
     /// the profile does, or [`ClientSettings::par`] says always.
     fn build_authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<String> {
+        self.authorization_url(request)
+            .map(AuthorizationUrl::into_url)
+    }
+
+    /// As `build_authorize_url`, with a pushed request's lifetime.
+    fn authorization_url(&self, request: &AuthorizeRequest<'_>) -> Result<AuthorizationUrl> {
         self.guard(&[], || {
             self.config
                 .profile
@@ -712,7 +718,10 @@ impl Provider for OidcProvider {
                 None => self.config.authorize_params.clone(),
             };
             let Some(par_url) = self.par_endpoint()? else {
-                return self.client.authorize_url(&url, request, &defaults);
+                return self
+                    .client
+                    .authorize_url(&url, request, &defaults)
+                    .map(AuthorizationUrl::new);
             };
             self.client.pushed_authorize_url(
                 &par_url,

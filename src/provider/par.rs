@@ -22,6 +22,8 @@
 //! PAR endpoint's errors are scrubbed like every other request's: every
 //! pushed value but the public parameters is treated as a secret.
 
+use std::time::{Duration, Instant};
+
 use serde_json::Value;
 use url::Url;
 
@@ -30,11 +32,17 @@ use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::http::{check_endpoint_url, Body, Method};
 use crate::provider::token_response::{oauth_error, status_error};
-use crate::provider::AuthorizeRequest;
+use crate::provider::{AuthorizationUrl, AuthorizeRequest};
 
 /// The longest `request_uri` accepted (RFC 9126 leaves it open; providers
 /// send about 60 characters).
 const MAX_REQUEST_URI_CHARS: usize = 2048;
+
+/// The longest lifetime of a pushed request taken at the provider's word:
+/// one hour. RFC 9126 §2.2 calls for a short-lived `request_uri` (its
+/// examples: 60 and 90 s); a longer `expires_in` is read as this, so the
+/// flows may push again sooner than needed, never later.
+pub const MAX_PAR_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// When a provider pushes its authorization requests.
 ///
@@ -67,7 +75,9 @@ pub(crate) fn no_par_endpoint(provider: &str, why: &str) -> Error {
 
 impl OAuthClient {
     /// Pushes the authorization request to `par_url` and returns the
-    /// authorization URL carrying only `client_id` and `request_uri`.
+    /// authorization URL carrying only `client_id` and `request_uri`, with
+    /// the pushed request's lifetime (`expires_in`, counted from when the
+    /// push was sent).
     pub(crate) fn pushed_authorize_url(
         &self,
         par_url: &str,
@@ -75,7 +85,7 @@ impl OAuthClient {
         method: ClientAuthMethod,
         request: &AuthorizeRequest<'_>,
         defaults: &[(String, String)],
-    ) -> Result<String> {
+    ) -> Result<AuthorizationUrl> {
         const ENDPOINT: &str = "pushed_authorization_request";
         check_endpoint_url(ENDPOINT, par_url)?;
         let mut url: Url = check_endpoint_url("authorization", authorization_endpoint)?;
@@ -100,7 +110,8 @@ impl OAuthClient {
                 .form
                 .push(("client_id".into(), self.creds.client_id.clone()));
         }
-        let request_uri = self.http.call(
+        let sent_at = Instant::now();
+        let (request_uri, lifetime) = self.http.call(
             ENDPOINT,
             Method::Post,
             par_url,
@@ -131,12 +142,39 @@ impl OAuthClient {
                             "the PAR response has no usable request_uri (RFC 9126 §2.2)",
                         )
                     })?;
-                Ok(uri.to_owned())
+                Ok((uri.to_owned(), pushed_lifetime(&value)?))
             },
         )?;
         url.query_pairs_mut()
             .append_pair("client_id", &self.creds.client_id)
             .append_pair("request_uri", &request_uri);
-        Ok(url.into())
+        Ok(AuthorizationUrl::pushed(
+            String::from(url),
+            sent_at,
+            lifetime,
+        ))
+    }
+}
+
+/// The lifetime of a pushed request: its `expires_in` (RFC 9126 §2.2:
+/// required, a positive integer number of seconds), at most
+/// [`MAX_PAR_LIFETIME`]. The value is never quoted (a hostile endpoint
+/// chooses it).
+fn pushed_lifetime(answer: &Value) -> Result<Duration> {
+    const ENDPOINT: &str = "pushed_authorization_request";
+    match answer.get("expires_in") {
+        None | Some(Value::Null) => Err(Error::http(
+            ENDPOINT,
+            "the PAR response has no expires_in (RFC 9126 §2.2: the request_uri's lifetime in seconds is required), so when its request_uri expires is unknown",
+        )),
+        Some(v) => match v.as_u64() {
+            Some(seconds) if seconds > 0 => {
+                Ok(Duration::from_secs(seconds).min(MAX_PAR_LIFETIME))
+            }
+            _ => Err(Error::http(
+                ENDPOINT,
+                "the PAR response's expires_in is not a positive integer number of seconds (RFC 9126 §2.2)",
+            )),
+        },
     }
 }

@@ -6,7 +6,8 @@
 //! non-JSON body or an ID-token claim. Every request a provider makes goes
 //! through [`HttpClient`](crate::provider::http::HttpClient), which builds
 //! a [`Redactor`] from the secrets of that request (every form value except
-//! the public parameters, `Authorization` credentials, JSON body strings)
+//! the public parameters, `Authorization` credentials, every other header
+//! value but `Accept`/`Content-Type` (the DPoP proof), JSON body strings)
 //! plus the provider's client secret, adds the tokens the response carries,
 //! and passes every error of the call through [`Redactor::error`]. Each
 //! `Provider` operation does the same with its own arguments
@@ -77,6 +78,11 @@ const PUBLIC_FORM_PARAMS: &[&str] = &[
     "actor_token_type",
     "client_assertion_type",
 ];
+
+/// Request headers whose values are not secret (content negotiation);
+/// every other header a request carries (`DPoP` proofs, anything added
+/// later) is learned by [`Redactor::add_headers`].
+pub const PUBLIC_REQUEST_HEADERS: &[&str] = &["accept", "content-type"];
 
 /// Form parameters that are secrets even if a later edit lists them as
 /// public: credentials and signed assertions (`private_key_jwt`'s
@@ -177,6 +183,20 @@ impl Redactor {
         for (k, v) in pairs {
             if !PUBLIC_FORM_PARAMS.contains(k) || ALWAYS_SECRET_FORM_PARAMS.contains(k) {
                 self.add(v);
+            }
+        }
+    }
+
+    /// Adds the value of every request header except the public ones
+    /// ([`PUBLIC_REQUEST_HEADERS`]): a DPoP proof, and any header added
+    /// later, is a secret unless listed there.
+    pub fn add_headers(&mut self, headers: &[(&str, &str)]) {
+        for (name, value) in headers {
+            if !PUBLIC_REQUEST_HEADERS
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(name))
+            {
+                self.add(value);
             }
         }
     }

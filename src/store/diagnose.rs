@@ -119,9 +119,7 @@ pub fn diagnose(spec: &str) -> Result<Diagnosis> {
 /// # Errors
 /// As [`diagnose`].
 pub fn diagnose_with_timeout(spec: &str, timeout: Duration) -> Result<Diagnosis> {
-    let (scheme, rest) = spec.split_once(':').ok_or_else(|| {
-        crate::Error::InvalidArgument(format!("store spec '{spec}' has no scheme"))
-    })?;
+    let (scheme, rest) = spec.split_once(':').ok_or_else(super::factory::no_scheme)?;
     let (rest, encrypt) = take_param(rest, "encrypt");
     let (rest, backend_param) = if scheme == "keyring" {
         take_param(&rest, "backend")
@@ -129,8 +127,9 @@ pub fn diagnose_with_timeout(spec: &str, timeout: Duration) -> Result<Diagnosis>
         (rest, None)
     };
     let (target, namespace) = split_namespace(&rest)?;
+    super::spec_check::check_local_target(scheme, target)?;
     let mut d = Diagnosis {
-        spec: spec.to_owned(),
+        spec: super::factory::redacted_spec(spec),
         backend: scheme
             .trim_end_matches("+cluster")
             .trim_end_matches('s')
@@ -155,7 +154,8 @@ pub fn diagnose_with_timeout(spec: &str, timeout: Duration) -> Result<Diagnosis>
             d.check_file(role, &path, true);
         }
         "keyring" => {
-            let backend: KeyringBackend = backend_param.as_deref().unwrap_or("platform").parse()?;
+            let backend: KeyringBackend =
+                super::factory::keyring_backend(backend_param.as_deref().unwrap_or("platform"))?;
             d.location = format!("{}, service '{target}'", backend.describe());
             d.probe(backend, target, "oauthkit-index", "token entries", timeout);
         }
@@ -197,7 +197,7 @@ pub fn diagnose_default(app: &str, timeout: Duration) -> Result<Diagnosis> {
     if let Ok(spec) = std::env::var(STORE_ENV) {
         if !spec.is_empty() {
             let mut d = diagnose_with_timeout(&spec, timeout)?;
-            d.spec = format!("{STORE_ENV}={spec}");
+            d.spec = format!("{STORE_ENV}={}", super::factory::redacted_spec(&spec));
             return Ok(d);
         }
     }

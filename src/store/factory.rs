@@ -58,11 +58,7 @@ pub const STORE_ENV: &str = "OAUTHKIT_STORE";
 /// assert!(oauthkit::store::open("floppy:/a").is_err());
 /// ```
 pub fn open(spec: &str) -> Result<Arc<dyn TokenStore>> {
-    let (scheme, rest) = spec.split_once(':').ok_or_else(|| {
-        Error::InvalidArgument(format!(
-            "store spec '{spec}' has no scheme (expected e.g. memory:, file:PATH, sqlite:PATH, keyring:SERVICE)"
-        ))
-    })?;
+    let (scheme, rest) = spec.split_once(':').ok_or_else(no_scheme)?;
     let (rest, encrypt) = take_param(rest, "encrypt");
     let (rest, backend) = if scheme == "keyring" {
         take_param(&rest, "backend")
@@ -70,8 +66,11 @@ pub fn open(spec: &str) -> Result<Arc<dyn TokenStore>> {
         (rest, None)
     };
     let (target, namespace) = split_namespace(&rest)?;
+    // before anything is created: a mistyped network URL never becomes a
+    // file named after its password
+    super::spec_check::check_local_target(scheme, target)?;
     let store = match backend {
-        Some(backend) => open_keyring_on(target, &namespace, backend.parse()?)?,
+        Some(backend) => open_keyring_on(target, &namespace, keyring_backend(&backend)?)?,
         None => open_plain(scheme, target, &namespace)?,
     };
     match encrypt {
@@ -81,6 +80,38 @@ pub fn open(spec: &str) -> Result<Arc<dyn TokenStore>> {
             keys_from_source(&source)?,
         ))),
     }
+}
+
+/// `spec` as a status line or log may show it: the password of a network
+/// store's URL replaced by `***`, and a mangled spec that may hold
+/// credentials not shown at all.
+///
+/// ```
+/// use oauthkit::store::redacted_spec;
+/// assert_eq!(redacted_spec("redis://app:s3cret@cache:6379/0"), "redis://app:***@cache:6379/0");
+/// assert_eq!(redacted_spec("file:/home/me/tokens.json"), "file:/home/me/tokens.json");
+/// assert!(!redacted_spec("sqlite:user:s3cret@redis:/x").contains("s3cret"));
+/// ```
+pub fn redacted_spec(spec: &str) -> String {
+    crate::url_text::redact_url(spec)
+}
+
+/// The error for a spec without `scheme:`; the spec is not quoted (it may
+/// be a mangled URL holding a password).
+pub(crate) fn no_scheme() -> Error {
+    Error::InvalidArgument(
+        "store spec has no scheme (expected e.g. memory:, file:PATH, sqlite:PATH, keyring:SERVICE); the spec is not shown".into(),
+    )
+}
+
+/// The `?backend=` of a keyring spec; an unknown value is not quoted (a
+/// mangled spec can put a password there).
+pub(crate) fn keyring_backend(value: &str) -> Result<super::KeyringBackend> {
+    value.parse().map_err(|_| {
+        Error::InvalidArgument(
+            "unknown keyring backend in the store spec's backend= (known: platform, keyutils; the value is not shown)".into(),
+        )
+    })
 }
 
 fn open_plain(scheme: &str, target: &str, namespace: &str) -> Result<Arc<dyn TokenStore>> {
@@ -255,6 +286,18 @@ pub(crate) fn take_param(spec: &str, name: &str) -> (String, Option<String>) {
 fn keys_from_source(source: &str) -> Result<super::SealingKeys> {
     use super::SealingKeys;
     let (kind, arg) = source.split_once(':').unwrap_or((source, ""));
+    // the key source's own argument is checked like a spec's target: a
+    // mangled URL there is refused, never quoted
+    match kind {
+        "env" | "passphrase-env" if !is_env_name(arg) => {
+            return Err(Error::InvalidArgument(format!(
+                "the store spec's encrypt={kind}: needs an environment variable name (letters, digits, '_'); the value is not shown"
+            )))
+        }
+        "file" => super::spec_check::check_local_target("file", arg)?,
+        "keyring" | "keyutils" => super::spec_check::check_local_target("keyring", arg)?,
+        _ => {}
+    }
     match (kind, arg) {
         ("env", name) if !name.is_empty() => SealingKeys::from_env(name),
         ("file", path) if !path.is_empty() => SealingKeys::from_file(std::path::Path::new(path)),
@@ -275,10 +318,16 @@ fn keys_from_source(source: &str) -> Result<super::SealingKeys> {
             if service.is_empty() { "oauthkit" } else { service },
             super::KeyringBackend::Keyutils,
         ),
-        _ => Err(Error::InvalidArgument(format!(
-            "unknown encryption key source '{source}' (expected env:NAME, file:PATH, passphrase-env:NAME, keyring, keyring:SERVICE, keyutils or keyutils:SERVICE)"
-        ))),
+        _ => Err(Error::InvalidArgument(
+            "unknown encryption key source in the store spec's encrypt= (expected env:NAME, file:PATH, passphrase-env:NAME, keyring, keyring:SERVICE, keyutils or keyutils:SERVICE; the value is not shown)".into(),
+        )),
     }
+}
+
+/// A portable environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_env_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(feature = "keyring")]

@@ -56,6 +56,7 @@ pub(crate) mod private_dir;
 pub mod redis;
 #[cfg(any(feature = "redis", feature = "memcache"))]
 mod retention;
+pub(crate) mod spec_check;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod sqlite;
@@ -70,7 +71,8 @@ pub use self::redis::RedisStore;
 pub use default_store::{DefaultStore, OpenedStore, Protection, ALLOW_PLAINTEXT_ENV};
 pub use encrypted::{EncryptedStore, SealingKeys};
 pub use factory::{
-    default_app_name, default_store_path, open, open_default, open_default_for, APP_ENV, STORE_ENV,
+    default_app_name, default_store_path, open, open_default, open_default_for, redacted_spec,
+    APP_ENV, STORE_ENV,
 };
 pub use json_file::JsonFileStore;
 pub(crate) use key_lock::Fence;

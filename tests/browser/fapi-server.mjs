@@ -5,7 +5,9 @@
 // are signed with ES256 only (a key made at start), client authentication
 // is private_key_jwt only.
 //
-// usage: node fapi-server.mjs CLIENT_ID
+// usage: node fapi-server.mjs CLIENT_ID [PAR_TTL_SECONDS]
+// (PAR_TTL_SECONDS: the pushed requests' lifetime, their expires_in;
+// default 60)
 // Client: CLIENT_ID-fapi (native, private_key_jwt with an ES256 key made
 // at start, dpop_bound_access_tokens: every token request needs a DPoP
 // proof, as FAPI 2.0 wants sender-constrained tokens). GET /test/keys
@@ -18,6 +20,7 @@ import Provider from 'oidc-provider';
 import * as jose from 'jose';
 
 const clientId = process.argv[2] || 'oauthkit-browser-test';
+const parTtl = Number(process.argv[3] || 60);
 const server = http.createServer();
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
@@ -59,6 +62,23 @@ const provider = new Provider(issuer, {
   findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: id }) }),
   rotateRefreshToken: true,
 });
+// oidc-provider fixes a pushed request's lifetime at 60 s (shorter only
+// for a signed request object's exp): a shorter PAR_TTL_SECONDS shortens
+// both what the PAR endpoint answers (expires_in) and how long the stored
+// request lives, as a provider configured that way would.
+if (parTtl < 60) {
+  const { prototype } = provider.PushedAuthorizationRequest;
+  const save = prototype.save;
+  prototype.save = function saveShort(ttl) {
+    return save.call(this, Math.min(ttl, parTtl));
+  };
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.body && typeof ctx.body === 'object' && ctx.body.request_uri && ctx.body.expires_in) {
+      ctx.body.expires_in = Math.min(ctx.body.expires_in, parTtl);
+    }
+  });
+}
 provider.proxy = false;
 const grantErrors = [];
 provider.on('grant.error', (_ctx, err) => grantErrors.push(err.error_detail || err.message));

@@ -25,6 +25,12 @@ impl NodeIdp {
     /// Starts another server script of tests/browser (`fapi-server.mjs`:
     /// the FAPI 2.0 profile in its own process) and waits for `READY`.
     pub fn start_script(script: &str) -> NodeIdp {
+        Self::start_script_with(script, &[])
+    }
+
+    /// [`start_script`](Self::start_script) with more arguments after the
+    /// client id (`fapi-server.mjs`: the PAR lifetime in seconds).
+    pub fn start_script_with(script: &str, args: &[&str]) -> NodeIdp {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
         assert!(
             dir.join("node_modules/oidc-provider/package.json").exists(),
@@ -35,6 +41,7 @@ impl NodeIdp {
             .current_dir(&dir)
             .arg(script)
             .arg(&client_id)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -33,7 +33,7 @@ pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
                 } else {
                     "not encrypted: the store spec has no encrypt=".into()
                 },
-                location: spec.clone(),
+                location: oauthkit::store::redacted_spec(spec),
             })
         }
         (None, _) => {
@@ -59,7 +59,11 @@ pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
 /// What `open_store` would open, without opening it (for `config`).
 pub fn describe_store(profile: &Profile) -> String {
     match &profile.store {
-        Some(spec) => format!("{spec} ({})", origin_text(profile.store_origin)),
+        Some(spec) => format!(
+            "{} ({})",
+            oauthkit::store::redacted_spec(spec),
+            origin_text(profile.store_origin)
+        ),
         None => {
             let app = profile.default_store_app();
             let path = DefaultStore::new(&app)
