@@ -6,20 +6,39 @@
 # CHANGELOG.md has a "### Breaking" section under [Unreleased]; additions
 # pass. Costs one rustdoc run of this crate: the dependencies' metadata is
 # the one `cargo doc` already built.
-#   scripts/check-rust-api.sh           check
-#   scripts/check-rust-api.sh --bless   write the baseline (at a release only)
+#   scripts/check-rust-api.sh                 check
+#   scripts/check-rust-api.sh --bless         write the baseline from this tree (at a release)
+#   scripts/check-rust-api.sh --bless-from REV  write it from the release's commit REV (after a
+#                                             change of this script or of the toolchain)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="${CARGO_TARGET_DIR:-target}"
-RUSTDOC="$PWD/scripts/rustdoc-json.sh" cargo rustdoc --quiet --lib --all-features -- \
-    -Z unstable-options --output-format json
-json="$target/doc/oauthkit.json"
+root="$PWD"
+target="$(cd "${CARGO_TARGET_DIR:-target}" 2>/dev/null && pwd || echo "$root/target")"
 baseline=docs/api/rust-public-api.txt
-if [ "${1:-}" = "--bless" ]; then
-    version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
-    python3 scripts/rust-api.py list "$json" "$version" >"$baseline"
-    echo "wrote $baseline ($(grep -vc '^#' "$baseline") items, version $version)"
-    exit 0
-fi
+# rustdoc_json DIR: the JSON of the crate in DIR, in $target/doc
+rustdoc_json() {
+    (cd "$1" && CARGO_TARGET_DIR="$target" RUSTDOC="$root/scripts/rustdoc-json.sh" \
+        cargo rustdoc --quiet --lib --all-features -- -Z unstable-options --output-format json)
+}
+json="$target/doc/oauthkit.json"
+case "${1:-}" in
+    --bless)
+        rustdoc_json "$root"
+        version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+        python3 scripts/rust-api.py list "$json" "$version" >"$baseline"
+        echo "wrote $baseline ($(grep -vc '^#' "$baseline") items, version $version)"
+        exit 0 ;;
+    --bless-from)
+        rev="${2:?--bless-from needs a commit}"
+        tree="$(mktemp -d)"
+        trap 'git worktree remove --force "$tree" >/dev/null 2>&1; rm -rf "$tree"' EXIT
+        git worktree add --quiet --detach "$tree" "$rev"
+        rustdoc_json "$tree"
+        version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$tree/Cargo.toml" | head -n1)"
+        python3 scripts/rust-api.py list "$json" "$version" >"$baseline"
+        echo "wrote $baseline from $rev ($(grep -vc '^#' "$baseline") items, version $version)"
+        exit 0 ;;
+esac
+rustdoc_json "$root"
 python3 scripts/rust-api.py self-test "$json"
 python3 scripts/rust-api.py check "$json" "$baseline" Cargo.toml CHANGELOG.md

@@ -37,7 +37,9 @@ class Api:
     def name_of(self, ident):
         p = self.paths.get(str(ident))
         if p:
-            return "::".join(p["path"])
+            # this crate's items by name: moving a type between modules
+            # while its public path stays is no change of a signature
+            return p["path"][-1] if p.get("crate_id") == 0 else "::".join(p["path"])
         item = self.index.get(str(ident))
         return item["name"] if item and item.get("name") else "?"
 
@@ -48,6 +50,10 @@ class Api:
             for k, v in value.items():
                 if k == "id" and isinstance(v, int):
                     out["path"] = self.name_of(v)
+                elif k == "tuple" and isinstance(v, list):
+                    # a tuple struct's or variant's fields, by id: their types
+                    out[k] = [self.canon(self.index[str(f)]["inner"])
+                              if f is not None and str(f) in self.index else None for f in v]
                 elif k not in DROP:
                     out[k] = self.canon(v)
             return out
@@ -57,6 +63,11 @@ class Api:
 
     def digest(self, item, extra=None):
         inner = dict(item["inner"])
+        # a constant's value may change (OAK_ABI_VERSION grows); its type may not
+        if "constant" in inner:
+            inner["constant"] = {"type": inner["constant"]["type"]}
+        if "assoc_const" in inner:
+            inner["assoc_const"] = {"type": inner["assoc_const"]["type"]}
         body = {"inner": self.canon(inner), "visibility": item.get("visibility"),
                 "non_exhaustive": "non_exhaustive" in json.dumps(item.get("attrs", [])),
                 "extra": extra}
