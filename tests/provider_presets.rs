@@ -622,9 +622,9 @@ fn settings_errors_name_what_is_missing_or_wrong() {
     s.issuer_url = Some("https://login.microsoftonline.com/x/v2.0".into());
     assert_names(s.build(), &["OAUTHKIT_ISSUER_URL", "microsoft"]);
     // unknown provider names list the known ones
-    let e = "okta".parse::<ProviderKind>().unwrap_err();
+    let e = "pingfederate".parse::<ProviderKind>().unwrap_err();
     assert!(
-        e.to_string().contains("okta")
+        e.to_string().contains("pingfederate")
             && e.to_string()
                 .contains("google, github, microsoft, oidc, custom")
     );
@@ -714,8 +714,11 @@ fn settings_from_environment_variables() {
     let cases: [Case; 5] = [
         (&[], &["OAUTHKIT_PROVIDER", "google"]),
         (
-            &[("OAUTHKIT_PROVIDER", "okta"), ("OAUTHKIT_CLIENT_ID", "c")],
-            &["okta", "OAUTHKIT_PROVIDER"],
+            &[
+                ("OAUTHKIT_PROVIDER", "pingfederate"),
+                ("OAUTHKIT_CLIENT_ID", "c"),
+            ],
+            &["pingfederate", "OAUTHKIT_PROVIDER"],
         ),
         (&[("OAUTHKIT_PROVIDER", "google")], &["OAUTHKIT_CLIENT_ID"]),
         (

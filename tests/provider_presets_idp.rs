@@ -174,6 +174,9 @@ fn keycloak_issuer_forms_and_bad_arguments() {
         "https://admin:hunter2@sso.example",
         "https://sso.example/?token=hunter2",
         "https://sso.example/#hunter2",
+        // a realm's issuer given as the server
+        "https://sso.example/realms/acme",
+        "https://sso.example/auth/realms/acme/",
     ] {
         assert_invalid_argument(
             keycloak::config(base, "acme", CLIENT),
@@ -479,6 +482,8 @@ fn okta_issuers_for_each_kind_of_authorization_server() {
         "acme.okta.com",
         "http://acme.okta.com",
         "https://u:hunter2@acme.okta.com",
+        // an authorization server's issuer given as the org
+        "https://acme.okta.com/oauth2/default",
     ] {
         assert_invalid_argument(okta::config(bad, "", CLIENT), &["Okta org URL"]);
     }

@@ -55,10 +55,18 @@ pub const REFRESH_TOKEN_ADVICE: &str = "Keycloak issues a refresh token with eve
 ///
 /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when
 /// `base_url` is not an `https` URL (`http` only on loopback) without
-/// credentials, query or fragment, or `realm` is empty or holds `/`,
+/// credentials, query or fragment, or already names a realm
+/// (`.../realms/x`), or `realm` is empty or holds `/`,
 /// `?`, `#`, `%`, spaces or control characters.
 pub fn issuer(base_url_: &str, realm: &str) -> Result<String> {
     let base = base_url("Keycloak base URL", base_url_)?;
+    if base.contains("/realms/") || base.ends_with("/realms") {
+        return Err(crate::Error::InvalidArgument(
+            "Keycloak base URL must be the server's (https://sso.example or .../auth), not a \
+             realm's issuer: give the realm separately"
+                .into(),
+        ));
+    }
     let realm = segment("Keycloak realm", realm)?;
     Ok(format!("{base}/realms/{realm}"))
 }

@@ -48,10 +48,18 @@ pub const REFRESH_TOKEN_ADVICE: &str = "Okta issues a refresh token only for the
 ///
 /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when
 /// `org_url` is not an `https` URL (`http` only on loopback) without
-/// credentials, query or fragment, or the server name holds `/`, `?`,
+/// credentials, query or fragment, or has an `/oauth2` path (an issuer,
+/// not the org), or the server name holds `/`, `?`,
 /// `#`, `%`, spaces or control characters.
 pub fn issuer(org_url: &str, authorization_server: &str) -> Result<String> {
     let org = base_url("Okta org URL", org_url)?;
+    if org.contains("/oauth2") {
+        return Err(crate::Error::InvalidArgument(
+            "Okta org URL must be the org's (https://acme.okta.com), not an authorization \
+             server's issuer: name the server separately"
+                .into(),
+        ));
+    }
     Ok(match authorization_server {
         "" => format!("{org}/oauth2/{DEFAULT_SERVER}"),
         ORG_SERVER => org,

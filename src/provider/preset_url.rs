@@ -7,7 +7,6 @@ use url::Url;
 
 use crate::error::{Error, Result};
 use crate::provider::http::check_endpoint_url;
-use crate::url_text::redact_url;
 
 /// `url` checked as a preset's base URL (`what` names it in errors) and
 /// returned without a trailing `/`: an absolute `https` URL (`http` only
@@ -16,19 +15,21 @@ use crate::url_text::redact_url;
 ///
 /// # Errors
 ///
-/// [`Error::InvalidArgument`] naming `what` otherwise (the URL is shown
-/// with any password hidden).
+/// [`Error::InvalidArgument`] naming `what` otherwise (the text given is
+/// not repeated).
 pub(crate) fn base_url(what: &str, url: &str) -> Result<String> {
     let url = url.trim();
     if url.is_empty() {
         return Err(Error::InvalidArgument(format!("{what} is empty")));
     }
-    let bad = |why: &str| {
-        Error::InvalidArgument(format!(
-            "{what} '{}' {why}",
-            redact_url(url).chars().take(200).collect::<String>()
-        ))
-    };
+    // Not echoed: text that is no URL can hold anything (a token pasted
+    // into the wrong field).
+    let bad = |why: &str| Error::InvalidArgument(format!("{what} {why}"));
+    // The URL parser drops tabs, newlines and leading or trailing control
+    // characters on its own; a value holding them is a mistake, not a URL.
+    if url.chars().any(char::is_control) {
+        return Err(bad("must not hold control characters"));
+    }
     let parsed =
         Url::parse(url).map_err(|_| bad("is not an absolute URL (https://host[/path])"))?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
@@ -113,6 +114,12 @@ mod tests {
                 "https://sso.example:8443/auth",
             ),
             ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+            ("http://[::1]:8080/auth/", "http://[::1]:8080/auth"),
+            ("http://localhost:8080", "http://localhost:8080"),
+            (
+                "https://xn--bcher-kva.example/",
+                "https://xn--bcher-kva.example",
+            ),
         ] {
             assert_eq!(base_url("base URL", given).unwrap(), want, "{given}");
         }
@@ -132,6 +139,19 @@ mod tests {
             "https://sso.example/#hunter2",
             "mailto:hunter2@sso.example",
             "https://",
+            "//sso.example",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "data:text/plain,hunter2",
+            "https://user@sso.example",
+            "https://sso.example/\u{0}",
+            "https://sso.ex\nample",
+            "https://sso.example\t/auth",
+            "\u{1b}[31mhttps://sso.example",
+            "http://10.0.0.1:8080",
+            // no IDNA tables in this build: an internationalised host must
+            // be given in its xn-- form
+            "https://bücher.example/",
         ] {
             let e = base_url("Keycloak base URL", bad).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{bad}");
