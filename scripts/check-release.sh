@@ -37,7 +37,8 @@ mkdir -p "$logs"
 passed=0
 failed=()
 # step NAME COMMAND...: runs the command with its output in a log; PASS, or
-# FAIL with the log.
+# FAIL with the log. The checks are functions whose bodies are subshells, so
+# their cd and exports stay inside them.
 step() {
     local name="$1"
     shift
@@ -58,7 +59,7 @@ version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)"
 soname="liboauthkit.so.${version%%.*}"
 
 # --- checksums
-sums() {
+sums() (
     cd "$dir" || return 1
     sha256sum --check --strict SHA256SUMS || return 1
     local listed actual
@@ -66,7 +67,7 @@ sums() {
     actual="$(ls oauthkit-capi-*.tar.gz oauthkit-*.whl | sort)"
     [ "$listed" = "$actual" ] || { echo "SHA256SUMS lists [$listed], the directory has [$actual]"; return 1; }
     [ "$(echo "$actual" | wc -l)" = 2 ] || { echo "expected one tarball and one wheel: $actual"; return 1; }
-}
+)
 step "SHA256SUMS verifies and lists the tarball and the wheel" sums
 tarball="$(ls "$dir"/oauthkit-capi-*.tar.gz 2>/dev/null | head -n1)"
 wheel="$(ls "$dir"/oauthkit-*.whl 2>/dev/null | grep -v capi | head -n1)"
@@ -74,7 +75,7 @@ wheel="$(ls "$dir"/oauthkit-*.whl 2>/dev/null | grep -v capi | head -n1)"
 
 # --- the C library into a fresh prefix
 prefix="$scratch/prefix"
-unpack() {
+unpack() (
     mkdir -p "$prefix" && tar -xzf "$tarball" -C "$prefix" --strip-components=1 || return 1
     local f
     for f in include/oauthkit.h include/oauthkit.hpp "lib/liboauthkit.so.$version" "lib/$soname" lib/liboauthkit.so \
@@ -89,54 +90,54 @@ unpack() {
     grep -q '^prefix=${pcfiledir}/../..$' "$prefix/lib/pkgconfig/oauthkit.pc" || { echo "oauthkit.pc is not relocatable"; return 1; }
     # the header shipped is the repository's
     cmp "$prefix/include/oauthkit.h" "$root/include/oauthkit.h"
-}
+)
 step "tarball unpacks into a fresh prefix with every file" unpack
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-pc_dirs() {
+pc_dirs() (
     local libdir
     libdir="$(pkg-config --variable=libdir oauthkit)" || return 1
     echo "libdir: $libdir"
     [ "$(cd "$libdir" && pwd -P)" = "$(cd "$prefix/lib" && pwd -P)" ] || { echo "libdir is not $prefix/lib"; return 1; }
     pkg-config --cflags --libs oauthkit
     pkg-config --static --libs oauthkit-static
-}
+)
 step "pkg-config finds the unpacked prefix (relocatable .pc)" pc_dirs
 
 # --- C: pkg-config + rpath, shared and static
-c_shared() {
+c_shared() (
     local d="$scratch/c"
     mkdir -p "$d/store" && cp "$prefix/share/oauthkit/examples/c/store_example.c" "$d/" && cd "$d" || return 1
     cc -std=c11 -Wall -Wextra -Werror store_example.c -o store_example $(pkg-config --cflags --libs oauthkit) \
         "-Wl,-rpath,$(pkg-config --variable=libdir oauthkit)" || return 1
     readelf -d store_example | grep -F '(NEEDED)' | grep -qF "[$soname]" || { echo "does not record $soname"; return 1; }
     env -u LD_LIBRARY_PATH ./store_example "$d/store"
-}
+)
 step "C: store example, pkg-config + rpath, shared library" c_shared
 show "C: store example, pkg-config + rpath, shared library" | tail -n1
-c_static() {
+c_static() (
     local d="$scratch/c-static"
     mkdir -p "$d/store" && cp "$prefix/share/oauthkit/examples/c/store_example.c" "$d/" && cd "$d" || return 1
     cc -std=c11 -Wall -Wextra -Werror store_example.c -o store_example \
         $(pkg-config --cflags --libs --static oauthkit-static) || return 1
     if readelf -d store_example | grep -F '(NEEDED)' | grep -qF liboauthkit; then echo "links the shared library"; return 1; fi
     ./store_example "$d/store"
-}
+)
 step "C: store example, static library (oauthkit-static)" c_static
 
 # --- C++: CMake find_package + oauthkit.hpp
-cpp() {
+cpp() (
     local d="$scratch/cpp"
     mkdir -p "$d/store" && cp -r "$prefix/share/oauthkit/examples/cpp" "$d/src" || return 1
     cmake -S "$d/src" -B "$d/build" -DCMAKE_PREFIX_PATH="$prefix" || return 1
     cmake --build "$d/build" || return 1
     readelf -d "$d/build/store_example" | grep -F '(NEEDED)' | grep -qF "[$soname]" || { echo "does not record $soname"; return 1; }
     env -u LD_LIBRARY_PATH "$d/build/store_example" "$d/store"
-}
+)
 step "C++: CMake find_package(oauthkit), oauthkit.hpp" cpp
 show "C++: CMake find_package(oauthkit), oauthkit.hpp" | tail -n1
 
 # --- Go: a module of its own, the shipped package through replace
-go_program() {
+go_program() (
     local d="$scratch/go"
     mkdir -p "$d/app" "$d/store" && cp "$prefix/share/oauthkit/examples/go/main.go" "$d/app/" && cd "$d/app" || return 1
     export GOPROXY=off GOFLAGS=-mod=mod GOWORK=off
@@ -146,7 +147,7 @@ go_program() {
     CGO_ENABLED=1 CGO_LDFLAGS="-Wl,-rpath,$prefix/lib" go build -o "$d/store-check" . || return 1
     readelf -d "$d/store-check" | grep -F '(NEEDED)' | grep -qF "[$soname]" || { echo "does not record $soname"; return 1; }
     env -u LD_LIBRARY_PATH "$d/store-check" "$d/store"
-}
+)
 step "Go: own go.mod, replace => the shipped package, cgo via pkg-config" go_program
 show "Go: own go.mod, replace => the shipped package, cgo via pkg-config" | tail -n1
 
@@ -166,7 +167,7 @@ mkdir -p "$home"
 as_user() {
     env -i PATH="$venv/bin:$no_rust_path" HOME="$home" LANG=C.UTF-8 ${DBUS_SESSION_BUS_ADDRESS:+DBUS_SESSION_BUS_ADDRESS="$DBUS_SESSION_BUS_ADDRESS"} "$@"
 }
-py_install() {
+py_install() (
     cd "$scratch" || return 1
     as_user bash -c '! command -v cargo && ! command -v rustc && ! command -v rustup' || { echo "a Rust toolchain is on the PATH"; return 1; }
     as_user python3 -m venv "$venv" || return 1
@@ -177,30 +178,30 @@ py_install() {
     so="$(as_user python -c 'import oauthkit; print(oauthkit.library_path())')" || return 1
     ldd "$so"
     ! ldd "$so" | grep -q "not found"
-}
+)
 step "Python: pip install $(basename "$wheel") into a fresh venv (no Rust on PATH)" py_install
 cp "$root/scripts/check-release-wheel.py" "$scratch/check_wheel.py"
-py_no_keyring() {
+py_no_keyring() (
     cd "$scratch" && as_user python check_wheel.py no-keyring
-}
+)
 step "Python: store round trips, Store.default() without a keyring and with plain text" py_no_keyring
 show "Python: store round trips, Store.default() without a keyring and with plain text"
-py_keyring() {
+py_keyring() (
     mkdir -p "$scratch/home-keyring" && cd "$scratch" || return 1
     "$root/scripts/with-keyring.sh" bash -c 'exec env -i PATH="$1" HOME="$2" LANG=C.UTF-8 \
         DBUS_SESSION_BUS_ADDRESS="$DBUS_SESSION_BUS_ADDRESS" python check_wheel.py keyring' \
         _ "$venv/bin:$no_rust_path" "$scratch/home-keyring"
-}
+)
 step "Python: Store.default() with a Secret Service (scripts/with-keyring.sh)" py_keyring
 show "Python: Store.default() with a Secret Service (scripts/with-keyring.sh)" | tail -n1
 # the offline example of docs/python.md, as printed
-py_docs_example() {
+py_docs_example() (
     local block
     block="$(awk '/runs as printed: python\/tests\/test_docs_example.py/ {found=1} found && /^```python$/ {inside=1; next} inside && /^```$/ {exit} inside {print}' "$root/docs/python.md")"
     [ -n "$block" ] || { echo "no marked example in docs/python.md"; return 1; }
     mkdir -p "$scratch/docs" && printf '%s\n' "$block" >"$scratch/docs/example.py" && cd "$scratch/docs" || return 1
     as_user python example.py
-}
+)
 step "Python: the offline example of docs/python.md" py_docs_example
 show "Python: the offline example of docs/python.md"
 tag="$(python3 -c 'import sys, zipfile
