@@ -55,7 +55,7 @@ epoch="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
 started=$(date +%s)
 say() { echo "== release [$(($(date +%s) - started)) s] $*"; }
 
-say "oauthkit $version for $target_dir ($triple), profile $PROFILE, into $out"
+say "oauthkit $version for $triple, profile $PROFILE (cargo target dir $target_dir), into $out"
 rm -f "$out"/oauthkit-capi-*.tar.gz "$out"/oauthkit-*.whl "$out/SHA256SUMS"
 
 # --- 1. the C library tarball
