@@ -64,6 +64,7 @@ def no_keyring(home: Path) -> None:
         for hint in ("keyring", "OAUTHKIT_STORE", "OAUTHKIT_ALLOW_PLAINTEXT=1"):
             assert hint in message, f"the error does not mention {hint}: {message}"
         assert "feature" not in message, f"the wheel lacks the keyring feature: {message}"
+        assert message.count("unavailable:") == 1, f"an error wrapped in the same error: {message}"
     else:
         raise AssertionError("Store.default() opened a store although no keyring answers")
 

@@ -113,6 +113,9 @@ fn scenario(name: &str) {
             // one sentence, not the keyring's error wrapped in another
             // "keyring unavailable: ..." (what Python's Store.default() shows)
             assert_eq!(text.matches("unavailable:").count(), 1, "{text}");
+            // the report C and Python programs get says it once too
+            let report = err.report().to_string();
+            assert_eq!(report.matches("unavailable:").count(), 1, "{report}");
         }
         "plain-allowed" => {
             let opened = DefaultStore::new(&app)

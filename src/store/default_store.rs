@@ -195,11 +195,18 @@ impl DefaultStore {
                             OAUTHKIT_ALLOW_PLAINTEXT=1",
             }),
             Err(e) => {
-                // the keyring's own "keyring unavailable: ..." would repeat
-                // this error's prefix: its message alone says why
-                let why = match &e {
-                    Error::Unavailable { message, .. } => message.clone(),
-                    other => other.to_string(),
+                // The keyring's own "keyring unavailable: ..." would repeat
+                // this error's prefix (and, as a cause, the whole sentence
+                // in the report a C or Python program shows): its message
+                // says why, its cause stays this error's cause.
+                let (why, source) = match e {
+                    Error::Unavailable {
+                        message, source, ..
+                    } => (message, source),
+                    other => (
+                        other.to_string(),
+                        Some(Box::new(other) as crate::error::BoxError),
+                    ),
                 };
                 Err(Error::Unavailable {
                     backend: "keyring",
@@ -210,7 +217,7 @@ impl DefaultStore {
                          text with {ALLOW_PLAINTEXT_ENV}=1",
                         why = lowercase_first(&why)
                     ),
-                    source: Some(Box::new(e)),
+                    source,
                 })
             }
         }
