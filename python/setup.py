@@ -7,10 +7,10 @@ not depend on the Python version (tag ``py3-none-<platform>``).
 from setuptools import setup
 from setuptools.dist import Distribution
 
-try:
-    from wheel.bdist_wheel import bdist_wheel as _bdist_wheel
-except ImportError:  # newer setuptools ship their own
+try:  # setuptools 70.1 and later ship the command
     from setuptools.command.bdist_wheel import bdist_wheel as _bdist_wheel
+except ImportError:  # older setuptools: the wheel package's
+    from wheel.bdist_wheel import bdist_wheel as _bdist_wheel
 
 
 class BinaryDistribution(Distribution):

@@ -3,8 +3,9 @@
 # need (apt packages, npm packages, Python venvs, cargo-fuzz, a Secret
 # Service), checks formatting, lints, the MSRV and the docs, then runs the
 # Rust tests with all features, the fuzz targets (beside the C/C++/Go and
-# Python tests, which share nothing with them), the C/C++/Go tests and the
-# Python package's tests. Each step prints the seconds since the start.
+# Python tests, which share nothing with them), the C/C++/Go tests, the
+# Python package's tests and the release artifacts, installed and tried
+# from outside the repository. Each step prints the seconds since the start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$HOME/.cargo/bin:$PATH"
@@ -60,6 +61,14 @@ target/python-venv/bin/python -m mypy --strict --ignore-missing-imports --cache-
 # From the repository root, so the installed wheel is imported (not python/).
 # pytest exits non-zero on failures and with 5 when it collected nothing.
 target/python-venv/bin/python -m pytest python/tests
+
+step "release artifacts: scripts/release.sh (debug), scripts/check-release.sh"
+# The C library with the wheel's features is the build the Python step just
+# made: neither library compiles anything here. check-release.sh installs
+# the tarball and the wheel outside the repository and builds C, C++, Go
+# and Python programs against them.
+PROFILE=debug FEATURES="$(scripts/build-wheel.sh --print-features)" scripts/release.sh --out target/release-artifacts
+bash scripts/check-release.sh target/release-artifacts
 
 step "fuzz targets"
 wait "$fuzz_pid" || { cat target/fuzz.log; exit 1; }

@@ -110,6 +110,12 @@ fn scenario(name: &str) {
             for hint in ["OAUTHKIT_ALLOW_PLAINTEXT=1", "encrypt=env:NAME", "500 ms"] {
                 assert!(text.contains(hint), "{text}");
             }
+            // one sentence, not the keyring's error wrapped in another
+            // "keyring unavailable: ..." (what Python's Store.default() shows)
+            assert_eq!(text.matches("unavailable:").count(), 1, "{text}");
+            // the report C and Python programs get says it once too
+            let report = err.report().to_string();
+            assert_eq!(report.matches("unavailable:").count(), 1, "{report}");
         }
         "plain-allowed" => {
             let opened = DefaultStore::new(&app)

@@ -194,17 +194,32 @@ impl DefaultStore {
                             file:PATH or passphrase-env:NAME, or allow plain text with \
                             OAUTHKIT_ALLOW_PLAINTEXT=1",
             }),
-            Err(e) => Err(Error::Unavailable {
-                backend: "keyring",
-                message: format!(
-                    "the default store encrypts tokens with a key kept in the OS keyring, and {why}. \
-                     Start a keyring (e.g. gnome-keyring), set {STORE_ENV} to a spec with \
-                     encrypt=env:NAME, file:PATH or passphrase-env:NAME, or allow plain text with \
-                     {ALLOW_PLAINTEXT_ENV}=1",
-                    why = lowercase_first(&e.to_string())
-                ),
-                source: Some(Box::new(e)),
-            }),
+            Err(e) => {
+                // The keyring's own "keyring unavailable: ..." would repeat
+                // this error's prefix (and, as a cause, the whole sentence
+                // in the report a C or Python program shows): its message
+                // says why, its cause stays this error's cause.
+                let (why, source) = match e {
+                    Error::Unavailable {
+                        message, source, ..
+                    } => (message, source),
+                    other => (
+                        other.to_string(),
+                        Some(Box::new(other) as crate::error::BoxError),
+                    ),
+                };
+                Err(Error::Unavailable {
+                    backend: "keyring",
+                    message: format!(
+                        "the default store encrypts tokens with a key kept in the OS keyring, and \
+                         {why}. Start a keyring (e.g. gnome-keyring), set {STORE_ENV} to a spec \
+                         with encrypt=env:NAME, file:PATH or passphrase-env:NAME, or allow plain \
+                         text with {ALLOW_PLAINTEXT_ENV}=1",
+                        why = lowercase_first(&why)
+                    ),
+                    source,
+                })
+            }
         }
     }
 
