@@ -92,8 +92,8 @@ fn a_link_planted_as_the_token_file_is_never_followed() {
 }
 
 #[test]
-fn links_planted_as_the_lock_and_gate_files_are_never_followed() {
-    for suffix in [".lock", ".lock.gate"] {
+fn links_planted_as_the_lock_file_and_the_line_directory_are_never_followed() {
+    for suffix in [".lock", ".lock.line"] {
         for dangling in [false, true] {
             let v = victims();
             let dir = tempfile::tempdir().unwrap();

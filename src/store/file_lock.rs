@@ -2,35 +2,36 @@
 //! planted link, and removable without breaking exclusion.
 //!
 //! Taking a lock:
-//! 1. the thread waits for its [`Turn`] in the process's fair queue
-//!    (`fair_queue.rs`), so threads of one process are served in order; the
-//!    timeout runs out only when that line stops moving;
-//! 2. optionally it passes a *gate* lock first: whoever holds the gate is
-//!    the only process blocked on the lock itself, so the process that just
-//!    released the lock cannot take it again in front of a waiter (the
-//!    kernel wakes lock waiters in no promised order);
-//! 3. it blocks on the OS lock (`flock`, released by the OS when a process
+//! 1. with a *line* (the token file's write lock), the thread takes a
+//!    ticket in the line shared by every thread of every process
+//!    (`ticket_line.rs`) and waits until no ticket is ahead: each waiter is
+//!    served in arrival order, whichever process it belongs to. Without one
+//!    (per-key locks), it waits for its [`Turn`] in the process's fair queue
+//!    (`fair_queue.rs`), so threads of one process are served in order.
+//!    Either way the timeout runs out only when the line stops moving;
+//! 2. it blocks on the OS lock (`flock`, released by the OS when a process
 //!    dies) until the deadline. The blocking call runs on a helper thread
 //!    so the caller can give up at its deadline; a helper left waiting is
 //!    adopted by the next thread of the process (one helper per lock file at
 //!    most), and a helper that gets the lock when nobody wants it any more
 //!    releases it at once;
-//! 4. it checks that the locked file is still the one the name refers to.
+//! 3. it checks that the locked file is still the one the name refers to.
 //!    A lock file may be removed by its holder on release (per-key locks,
 //!    stale lock files): a waiter that was blocked on the removed file then
 //!    holds a lock nobody else can see, so it opens the name again.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::digest::sha256_parts;
 
 use super::fair_queue::{self, Turn};
+use super::ticket_line::{self, Ticket};
 use super::private_dir::{io_error, split, Access, FileStamp, PrivateDir};
 use crate::error::{Error, Result};
 
@@ -44,8 +45,9 @@ pub(crate) const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 /// How a lock is taken and given back.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct LockOptions<'a> {
-    /// A gate lock file to pass first (see the module documentation).
-    pub(crate) gate: Option<&'a OsStr>,
+    /// The line directory whose tickets order every waiter (see the
+    /// module documentation); `None`: the process's own fair queue.
+    pub(crate) line: Option<&'a OsStr>,
     /// Remove the lock file when releasing it (per-key locks).
     pub(crate) remove_on_release: bool,
 }
@@ -58,7 +60,9 @@ pub(crate) struct FileLock {
     dir: Arc<PrivateDir>,
     name: OsString,
     remove_on_release: bool,
-    _turn: Turn,
+    // Dropped after the lock is released, in this order.
+    _turn: Option<Turn>,
+    _ticket: Option<Ticket>,
 }
 
 impl std::fmt::Debug for FileLock {
@@ -94,15 +98,20 @@ impl FileLock {
             );
             Error::LockTimeout(path.display().to_string())
         };
-        let turn = fair_queue::wait_turn(&path, Some(timeout)).ok_or_else(timed_out)?;
-        // Other processes: at most `timeout` from here.
-        let deadline = Instant::now() + timeout;
-        let gate = match options.gate {
-            Some(gate) => Some(os_lock(dir, gate, Some(deadline))?.ok_or_else(timed_out)?),
-            None => None,
+        let (turn, ticket) = match options.line {
+            Some(line) => {
+                let ticket = ticket_line::wait_in_line(dir, line, timeout)?;
+                (None, Some(ticket.ok_or_else(timed_out)?))
+            }
+            None => {
+                let turn = fair_queue::wait_turn(&path, Some(timeout));
+                (Some(turn.ok_or_else(timed_out)?), None)
+            }
         };
+        // Whoever holds the lock without waiting in line (a reaper, another
+        // version): at most `timeout` from here.
+        let deadline = Instant::now() + timeout;
         let file = os_lock(dir, name, Some(deadline))?.ok_or_else(timed_out)?;
-        drop(gate);
         let waited = started.elapsed();
         if waited >= LOCK_WAIT_LOG_THRESHOLD {
             log::info!("waited {waited:?} for the lock {}", path.display());
@@ -113,6 +122,7 @@ impl FileLock {
             name: name.to_owned(),
             remove_on_release: options.remove_on_release,
             _turn: turn,
+            _ticket: ticket,
         })
     }
 
@@ -131,7 +141,8 @@ impl FileLock {
             dir: dir.clone(),
             name: name.to_owned(),
             remove_on_release,
-            _turn: turn,
+            _turn: Some(turn),
+            _ticket: None,
         }))
     }
 }
@@ -189,7 +200,7 @@ fn os_lock(dir: &PrivateDir, name: &OsStr, deadline: Option<Instant>) -> Result<
     }
 }
 
-enum Blocked {
+pub(crate) enum Blocked {
     Got(File),
     TimedOut,
     /// The helper got the lock when nobody waited and gave it back: try again.
@@ -217,12 +228,13 @@ impl Helper {
     }
 }
 
-fn helpers() -> MutexGuard<'static, HashMap<PathBuf, Arc<Helper>>> {
-    static HELPERS: OnceLock<Mutex<HashMap<PathBuf, Arc<Helper>>>> = OnceLock::new();
-    HELPERS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+/// The helpers blocked on a lock, per lock file: a `BTreeMap` in a plain
+/// static, so what it holds at exit is "still reachable" for a C user's
+/// leak checker (see `fair_queue.rs`).
+static HELPERS: Mutex<BTreeMap<PathBuf, Arc<Helper>>> = Mutex::new(BTreeMap::new());
+
+fn helpers() -> MutexGuard<'static, BTreeMap<PathBuf, Arc<Helper>>> {
+    HELPERS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn forget_helper(path: &Path, helper: &Arc<Helper>) {
@@ -233,8 +245,9 @@ fn forget_helper(path: &Path, helper: &Arc<Helper>) {
 }
 
 /// Blocks on the OS lock of `file` (through a helper thread) until
-/// `deadline`. Only the holder of the path's [`Turn`] calls this.
-fn block_until(path: &Path, file: File, deadline: Instant) -> io::Result<Blocked> {
+/// `deadline`. Only one thread at a time waits on each path: the holder of
+/// its [`Turn`], or the one waiter whose ticket is just behind it.
+pub(crate) fn block_until(path: &Path, file: File, deadline: Instant) -> io::Result<Blocked> {
     let helper = {
         let mut all = helpers();
         match all.get(path) {
@@ -329,7 +342,7 @@ pub(crate) fn lock_key_in(
 ) -> Result<FileLock> {
     let locks = Arc::new(dir.subdir(&key_lock_dir_name(store_name))?);
     let options = LockOptions {
-        gate: None,
+        line: None,
         remove_on_release: true,
     };
     FileLock::acquire_in(

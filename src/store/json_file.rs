@@ -86,10 +86,10 @@ pub struct JsonFileStore {
 /// The file every handle (clones, namespaces) of one `open` shares.
 struct TokenFile {
     dir: Arc<PrivateDir>,
-    /// The file's name in `dir`, `{name}.lock`, `{name}.lock.gate`.
+    /// The file's name in `dir`, `{name}.lock`, `{name}.lock.line` (the line of waiters).
     name: OsString,
     lock_name: OsString,
-    gate_name: OsString,
+    line_name: OsString,
     cache: SnapshotCache,
 }
 
@@ -135,7 +135,7 @@ impl JsonFileStore {
             file: Arc::new(TokenFile {
                 dir: Arc::new(dir),
                 lock_name: with_suffix(&name, ".lock"),
-                gate_name: with_suffix(&name, ".lock.gate"),
+                line_name: with_suffix(&name, ".lock.line"),
                 name,
                 cache: SnapshotCache::default(),
             }),
@@ -236,7 +236,7 @@ impl JsonFileStore {
 
     fn write_lock(&self) -> Result<FileLock> {
         let options = LockOptions {
-            gate: Some(&self.file.gate_name),
+            line: Some(&self.file.line_name),
             remove_on_release: false,
         };
         FileLock::acquire_in(

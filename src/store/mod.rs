@@ -31,6 +31,7 @@ pub mod diagnose;
 pub mod encrypted;
 mod factory;
 mod fair_queue;
+mod ticket_line;
 pub(crate) mod file_lock;
 mod file_snapshot;
 pub(crate) mod globus_format;
