@@ -141,6 +141,8 @@ fn a_link_planted_as_a_key_lock_file_is_never_followed() {
             .unwrap()
             .file_name();
         drop(held);
+        // The empty folder went with the lock; the attacker makes it again.
+        fs::create_dir_all(&locks).unwrap();
         let target = if dangling { &v.missing } else { &v.file };
         symlink(target, locks.join(&name)).unwrap();
         assert_refused("lock_key", s.lock_key("alice", Duration::from_secs(1)));

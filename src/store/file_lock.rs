@@ -48,7 +48,8 @@ pub(crate) struct LockOptions<'a> {
     /// The line directory whose tickets order every waiter (see the
     /// module documentation); `None`: the process's own fair queue.
     pub(crate) line: Option<&'a OsStr>,
-    /// Remove the lock file when releasing it (per-key locks).
+    /// Remove the lock file when releasing it (per-key locks, the token
+    /// file's write lock).
     pub(crate) remove_on_release: bool,
 }
 
@@ -60,6 +61,9 @@ pub(crate) struct FileLock {
     dir: Arc<PrivateDir>,
     name: OsString,
     remove_on_release: bool,
+    /// The folder holding the lock file, removed on release when nothing
+    /// else is in it: (its parent, its name).
+    remove_dir: Option<(Arc<PrivateDir>, OsString)>,
     // Dropped after the lock is released, in this order.
     _turn: Option<Turn>,
     _ticket: Option<Ticket>,
@@ -121,6 +125,7 @@ impl FileLock {
             dir: dir.clone(),
             name: name.to_owned(),
             remove_on_release: options.remove_on_release,
+            remove_dir: None,
             _turn: turn,
             _ticket: ticket,
         })
@@ -141,6 +146,7 @@ impl FileLock {
             dir: dir.clone(),
             name: name.to_owned(),
             remove_on_release,
+            remove_dir: None,
             _turn: Some(turn),
             _ticket: None,
         }))
@@ -156,6 +162,11 @@ impl Drop for FileLock {
         }
         if let Some(file) = self.file.take() {
             let _ = file.unlock();
+        }
+        if let Some((parent, name)) = self.remove_dir.take() {
+            // Fails while any other lock file (or anything else) is in it;
+            // a locker that opened it just before makes it again.
+            let _ = parent.remove_dir(&name);
         }
     }
 }
@@ -332,25 +343,42 @@ fn key_lock_dir_name(store_name: &OsStr) -> OsString {
 
 /// The cross-process lock on one key of the store file `store_name` in
 /// `dir`: `{store}.locks/{hash}.lock`, removed again on release so lock
-/// files do not pile up.
+/// files do not pile up, and the folder too when it is left empty. A
+/// locker that finds the folder removed under it makes it again.
 pub(crate) fn lock_key_in(
-    dir: &PrivateDir,
+    dir: &Arc<PrivateDir>,
     store_name: &OsStr,
     namespace: &str,
     key: &str,
     timeout: Duration,
 ) -> Result<FileLock> {
-    let locks = Arc::new(dir.subdir(&key_lock_dir_name(store_name))?);
+    let dir_name = key_lock_dir_name(store_name);
     let options = LockOptions {
         line: None,
         remove_on_release: true,
     };
-    FileLock::acquire_in(
-        &locks,
-        OsStr::new(&key_lock_name(namespace, key)),
-        options,
-        timeout,
-    )
+    let deadline = Instant::now() + timeout;
+    loop {
+        let attempt = dir.subdir(&dir_name).and_then(|locks| {
+            FileLock::acquire_in(
+                &Arc::new(locks),
+                OsStr::new(&key_lock_name(namespace, key)),
+                options,
+                deadline.saturating_duration_since(Instant::now()),
+            )
+        });
+        match attempt {
+            Ok(mut lock) => {
+                lock.remove_dir = Some((dir.clone(), dir_name));
+                return Ok(lock);
+            }
+            // The folder was removed by the last holder between our
+            // opening it and our lock file.
+            Err(Error::Io { source, .. })
+                if source.kind() == io::ErrorKind::NotFound && Instant::now() < deadline => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Removes per-key lock files nobody holds (left by a crash or by older

@@ -237,7 +237,9 @@ impl JsonFileStore {
     fn write_lock(&self) -> Result<FileLock> {
         let options = LockOptions {
             line: Some(&self.file.line_name),
-            remove_on_release: false,
+            // Nothing is left behind once nobody writes: a waiter blocked
+            // on the removed file opens the name again.
+            remove_on_release: true,
         };
         FileLock::acquire_in(
             &self.file.dir,
@@ -251,7 +253,7 @@ impl JsonFileStore {
     /// of every token) when no writer holds the lock, and unheld per-key
     /// lock files. Failures are reported, not fatal.
     fn reap_on_open(&self) {
-        match FileLock::try_acquire_in(&self.file.dir, &self.file.lock_name, false) {
+        match FileLock::try_acquire_in(&self.file.dir, &self.file.lock_name, true) {
             Ok(Some(_lock)) => self.reap_temp_files(),
             Ok(None) => {} // a writer holds it and reaps on its own save
             Err(e) => log::warn!(
