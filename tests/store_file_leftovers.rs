@@ -241,7 +241,8 @@ fn removing_lock_files_and_folders_races_safely_with_savers() {
                 for i in 0..40 {
                     let key = format!("t{t}");
                     let lock = s.lock_key(&key, Duration::from_secs(30)).unwrap();
-                    s.save(&key, &TokenSet::bearer(format!("AT-{t}-{i}"))).unwrap();
+                    s.save(&key, &TokenSet::bearer(format!("AT-{t}-{i}")))
+                        .unwrap();
                     if i % 2 == 0 {
                         assert!(s.delete(&key).unwrap());
                     }

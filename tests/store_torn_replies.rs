@@ -22,7 +22,10 @@ type Op = fn(&dyn TokenStore, &str) -> Result<(), oauthkit::Error>;
 /// Every kind of conversation a store has with its server.
 const OPERATIONS: [(&str, Op); 6] = [
     ("save", |s, _| {
-        s.save("alice", &TokenSet::bearer("at-torn").with_refresh_token("rt-torn"))
+        s.save(
+            "alice",
+            &TokenSet::bearer("at-torn").with_refresh_token("rt-torn"),
+        )
     }),
     ("load", |s, _| s.load("alice").map(drop)),
     ("list", |s, _| s.list_keys().map(drop)),
@@ -82,7 +85,11 @@ fn sweep(proxy: &CuttingProxy, open: impl Fn() -> Box<dyn TokenStore>) {
     );
     // The store works again once replies are whole.
     for op in OPERATIONS {
-        assert!(!run(&*warm, op, usize::MAX, "after"), "{} after the sweep", op.0);
+        assert!(
+            !run(&*warm, op, usize::MAX, "after"),
+            "{} after the sweep",
+            op.0
+        );
     }
 }
 

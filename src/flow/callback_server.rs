@@ -431,7 +431,9 @@ fn answer_the_rest(server: &tiny_http::Server) {
         }
     }
     if answered > 0 {
-        log::info!("sign-in callback server: {answered} late request(s) answered 410 while closing");
+        log::info!(
+            "sign-in callback server: {answered} late request(s) answered 410 while closing"
+        );
     }
 }
 

@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 use crate::digest::sha256_parts;
 
 use super::fair_queue::{self, Turn};
-use super::ticket_line::{self, Ticket};
 use super::private_dir::{io_error, split, Access, FileStamp, PrivateDir};
+use super::ticket_line::{self, Ticket};
 use crate::error::{Error, Result};
 
 pub(crate) use super::private_dir::create_private_dir;

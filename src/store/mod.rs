@@ -31,7 +31,6 @@ pub mod diagnose;
 pub mod encrypted;
 mod factory;
 mod fair_queue;
-mod ticket_line;
 pub(crate) mod file_lock;
 mod file_snapshot;
 pub(crate) mod globus_format;
@@ -57,6 +56,7 @@ mod retention;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod sqlite;
+mod ticket_line;
 pub mod validating;
 
 #[cfg(feature = "memcache")]

@@ -101,10 +101,11 @@ fn take_ticket(parent: &Arc<PrivateDir>, line_name: &OsStr) -> Result<Ticket> {
             Ok(f) => f,
             // Someone took that number first, or the directory was removed
             // between our listing and our ticket: try again.
-            Err(e) if matches!(
-                e.kind(),
-                io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound
-            ) =>
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound
+                ) =>
             {
                 last_error = Some(e);
                 continue;
@@ -187,7 +188,10 @@ pub(crate) fn wait_in_line(
                 let held = FileStamp::of(&file).map_err(|e| line_error(line, "waiting in", e))?;
                 if matches!(line.stat(&name), Ok(Some(n)) if n.same_file(&held) && !n.is_symlink) {
                     let _ = line.remove(&name);
-                    log::debug!("removed the ticket {} of a waiter that is gone", path.display());
+                    log::debug!(
+                        "removed the ticket {} of a waiter that is gone",
+                        path.display()
+                    );
                 }
             }
             Blocked::TimedOut | Blocked::Retry => {}
@@ -214,7 +218,12 @@ mod tests {
         for n in [0, 1, 0xdead_beef, u64::MAX] {
             assert_eq!(ticket_number(&ticket_name(n)), Some(n));
         }
-        for other in ["t123", "x0000000000000001", "t000000000000000g", "t00000000000000001"] {
+        for other in [
+            "t123",
+            "x0000000000000001",
+            "t000000000000000g",
+            "t00000000000000001",
+        ] {
             assert_eq!(ticket_number(OsStr::new(other)), None, "{other}");
         }
     }

@@ -53,7 +53,8 @@ impl CuttingProxy {
     /// under it, as when the server restarts); new connections get at most
     /// `bytes` of reply, then both sides are closed (`None`: no cut).
     pub fn cut_after(&self, bytes: Option<usize>) {
-        self.cut.store(bytes.unwrap_or(usize::MAX), Ordering::SeqCst);
+        self.cut
+            .store(bytes.unwrap_or(usize::MAX), Ordering::SeqCst);
         for s in self.open.lock().unwrap().drain(..) {
             let _ = s.shutdown(Shutdown::Both);
         }
