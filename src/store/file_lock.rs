@@ -49,7 +49,8 @@ pub(crate) struct LockOptions<'a> {
     /// module documentation); `None`: the process's own fair queue.
     pub(crate) line: Option<&'a OsStr>,
     /// Remove the lock file when releasing it (per-key locks, the token
-    /// file's write lock).
+    /// file's write lock); with a line, only when nobody else is in it, so
+    /// a busy lock file is not made anew for every writer.
     pub(crate) remove_on_release: bool,
 }
 
@@ -155,7 +156,8 @@ impl FileLock {
 
 impl Drop for FileLock {
     fn drop(&mut self) {
-        if self.remove_on_release {
+        let wanted_next = matches!(&self._ticket, Some(t) if !t.is_alone());
+        if self.remove_on_release && !wanted_next {
             // Removed while still locked: a waiter blocked on this file sees
             // the name gone (or renewed) and opens it again.
             let _ = self.dir.remove(&self.name);

@@ -199,6 +199,14 @@ pub(crate) fn wait_in_line(
     }
 }
 
+impl Ticket {
+    /// Whether nobody else is in line now (so a lock file released now
+    /// will not be wanted next).
+    pub(crate) fn is_alone(&self) -> bool {
+        numbers(&self.line).is_ok_and(|n| n.iter().all(|t| *t == self.number))
+    }
+}
+
 impl Drop for Ticket {
     fn drop(&mut self) {
         let _ = self.line.remove(&ticket_name(self.number));
