@@ -11,7 +11,7 @@
  * `sign-in`: signs in against the development provider with a file store,
  * refreshes, logs out, frees everything and exits.
  *
- * Process-wide state the library keeps (the file locks' fair queues, the
+ * Process-wide state the library keeps (the file locks' registries, the
  * helpers blocked on a lock, the last error, the log forwarder) must be
  * freed or stay reachable at exit: "possibly lost" is an error here.
  * Exit status 0 when every check passed. Run by scripts/test-ffi.sh.
@@ -62,8 +62,19 @@ static void *use_store_thread(void *spec) {
     return NULL;
 }
 
+static void on_log(int32_t level, const char *target, const char *message, void *user_data) {
+    (void)level;
+    (void)target;
+    (void)message;
+    *(int *)user_data += 1;
+}
+
+static int log_records;
+
 static void stores(void) {
     char spec[8192];
+    /* The log forwarder is process-wide state too; it stays installed. */
+    CHECK_OK(oak_set_log_callback(OAK_LOG_DEBUG, on_log, &log_records));
     use_store("memory:");
     snprintf(spec, sizeof spec, "file:%s/tokens.json", tmpdir);
     use_store(spec);
