@@ -142,6 +142,20 @@ for t in store options deploy; do
     step "C $t test: run under ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 "$build/test_capi_${t}_asan"
 done
 
+# --- A C user's strict leak check: a program that opens every store kind of
+# the default library and exits must leave nothing "possibly" or
+# "definitely" lost, with no suppressions at all (the library's
+# process-wide state included). The one that signs in against the
+# development provider and exits runs with only the thread-TLS suppression
+# of ffi/c/valgrind.supp: tiny_http's idle workers (the provider's and the
+# loopback callback server's) end about 5 s after their server is dropped,
+# and a thread alive at exit keeps its TLS block.
+strict_vg=(valgrind --leak-check=full --errors-for-leak-kinds=definite,possible --error-exitcode=1)
+step "C strict-exit test: cc" cc "${cflags[@]}" $(pkg-config --cflags oauthkit) ffi/c/test_capi_strict_exit.c -o "$build/test_capi_strict_exit" "${shared_libs[@]}"
+step "C strict-exit test: ${strict_vg[*]} (stores)" "${strict_vg[@]}" "$build/test_capi_strict_exit" stores
+step "C strict-exit test: ${strict_vg[*]} --suppressions=ffi/c/valgrind.supp (sign-in)" \
+    "${strict_vg[@]}" --suppressions=ffi/c/valgrind.supp "$build/test_capi_strict_exit" sign-in
+
 # --- CMake version file: same major accepted, another major refused
 version_probe() {
     local dir="$scratch/cmake-version-$1"

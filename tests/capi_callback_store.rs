@@ -429,7 +429,7 @@ fn a_failure_status_becomes_the_same_typed_error() {
         assert_eq!(got, expected, "status {status}: {message}");
         assert!(null, "out-parameter left set");
         assert!(
-            message.contains("load callback failed") && message.contains(&status.to_string()),
+            message.contains("load callback") && message.contains(&status.to_string()),
             "{message}"
         );
         let mut ts = ptr::null_mut();
@@ -440,12 +440,53 @@ fn a_failure_status_becomes_the_same_typed_error() {
             st
         };
         assert_eq!(saved, expected, "{}", last_error());
-        assert!(last_error().contains("save callback failed"));
+        assert!(last_error().contains("save callback"));
         let mut deleted = true;
         let st = unsafe { oak_store_delete(store.raw, c"k".as_ptr(), &mut deleted) };
         assert_eq!((st, deleted), (expected, false));
         assert!(store.list_keys().is_err());
     }
+}
+
+/// A lock timeout a callback reports reads as one sentence naming the C
+/// store and the callback, never "the lock on the lock callback failed".
+fn assert_one_lock_sentence(message: &str) {
+    assert!(
+        message.starts_with("timed out waiting for the lock on ")
+            && message.matches("timed out").count() == 1
+            && message.contains("C callback store")
+            && message.contains("callback answered OAK_ERR_LOCK_TIMEOUT (status 16)")
+            && !message.contains("callback failed")
+            && !message.contains("on the lock callback")
+            && !message.contains("on the load callback"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_lock_timeout_from_any_callback_is_one_clear_sentence() {
+    let store = store_with_fault(Fault::FailWith(OAK_ERR_LOCK_TIMEOUT as i32));
+    let (status, message, _) = load_status(&store);
+    assert_eq!(status, OAK_ERR_LOCK_TIMEOUT);
+    assert_one_lock_sentence(&message);
+    assert!(message.contains("its load callback"), "{message}");
+    let mut deleted = true;
+    let st = unsafe { oak_store_delete(store.raw, c"k".as_ptr(), &mut deleted) };
+    assert_eq!(st, OAK_ERR_LOCK_TIMEOUT);
+    assert_one_lock_sentence(&last_error());
+    // The lock callback names the key and namespace it was asked for.
+    let err = unsafe { &*store.raw }
+        .store()
+        .lock_key("alice", std::time::Duration::from_secs(1))
+        .map(drop)
+        .expect_err("the lock callback refused");
+    assert_eq!(err.kind(), oauthkit::ErrorKind::LockTimeout);
+    let message = err.to_string();
+    assert_one_lock_sentence(&message);
+    assert!(
+        message.contains("key 'alice' in namespace 'app'") && message.contains("its lock callback"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -626,6 +667,7 @@ fn a_sign_in_and_a_refresh_go_through_the_callbacks_and_the_lock() {
     let st = unsafe { oak_session_access_token(session, c"me".as_ptr(), &mut token) };
     assert_eq!(st, OAK_ERR_LOCK_TIMEOUT, "{}", last_error());
     assert!(token.is_null());
+    assert_one_lock_sentence(&last_error());
     store.set_fault(Fault::None);
     unsafe {
         oak_session_free(session);

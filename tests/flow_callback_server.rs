@@ -442,3 +442,55 @@ fn a_localhost_redirect_serves_localhost_only() {
     assert_eq!(ok.status, 200, "{}", ok.head);
     assert!(matches!(waiter.join().unwrap().0, CallbackOutcome::Code(c) if c.expose() == "named"));
 }
+
+/// A flood of 500 concurrent connections while the real callback arrives:
+/// every request still queued when the sign-in ends is answered
+/// deliberately ("this sign-in has finished", 410, `Connection: close`),
+/// never with tiny_http's `500 Internal Server Error`. A connection the
+/// closed listener never took is refused, which is fine.
+#[test]
+fn requests_queued_when_the_sign_in_ends_are_answered_never_500() {
+    let server = Arc::new(CallbackServer::bind(&CallbackServerOptions::new()).unwrap());
+    let addr = server.local_addr();
+    let waiter = wait_in_thread(server.clone(), expected(), Duration::from_secs(60));
+    let start = Arc::new(std::sync::Barrier::new(501));
+    let flood: Vec<_> = (0..500)
+        .map(|n| {
+            let start = start.clone();
+            std::thread::spawn(move || {
+                start.wait();
+                let target = if n % 2 == 0 {
+                    format!("/callback?code=c{n}&state=guess{n}")
+                } else {
+                    "/favicon.ico".to_string()
+                };
+                raw_get(addr, &target).map(|r| (r.status, r.head.to_ascii_lowercase()))
+            })
+        })
+        .collect();
+    start.wait();
+    let ok = raw_get(addr, &format!("/callback?code=real&state={STATE}")).unwrap();
+    assert_eq!(ok.status, 200);
+    let (outcome, _) = waiter.join().unwrap();
+    assert!(matches!(outcome, CallbackOutcome::Code(c) if c.expose() == "real"));
+    // The sign-in is over: the flow drops its server.
+    match Arc::try_unwrap(server) {
+        Ok(server) => drop(server),
+        Err(_) => panic!("the server has another handle"),
+    }
+    let mut finished = 0;
+    for f in flood {
+        // An error: refused or reset once the listener closed.
+        if let Ok((status, head)) = f.join().unwrap() {
+            assert!(
+                matches!(status, 400 | 404 | 410),
+                "a flood request was answered {status}"
+            );
+            if status == 410 {
+                assert!(head.contains("connection: close"), "{head}");
+                finished += 1;
+            }
+        }
+    }
+    println!("{finished} queued requests were told the sign-in had finished");
+}

@@ -62,6 +62,10 @@ fn main() {
                 "a load sees every write of another process, even within one clock tick",
                 loads_see_every_write,
             ));
+            scenarios.push((
+                "writers killed while in line never block it or leave it behind",
+                killed_waiters_never_block_the_line,
+            ));
         }
         for (i, (what, run)) in scenarios.into_iter().enumerate() {
             // a fresh file, database or prefix per scenario: a local store's
@@ -337,4 +341,61 @@ fn key_lock_across_processes(spec: &str) {
     let _lock = s.lock_key("shared", Duration::from_secs(5)).unwrap();
     assert!(start.elapsed() < Duration::from_secs(5));
     assert!(holder.wait().unwrap().success());
+}
+
+/// Writers in the line of waiters (`{file}.lock.line/`) are killed again
+/// and again (kill -9: their tickets stay, unlocked); the parent's saves,
+/// made meanwhile in its own line, never time out, and once everyone is
+/// done no ticket, line or lock file is left.
+fn killed_waiters_never_block_the_line(spec: &str) {
+    let s = store::open(spec).unwrap();
+    let path = std::path::PathBuf::from(
+        spec.strip_prefix("file:")
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap(),
+    );
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let saver = scope.spawn(|| {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                s.save(&format!("parent-{}", n % 5), &full_token_set(n))
+                    .unwrap_or_else(|e| panic!("a save behind killed waiters failed: {e}"));
+                n += 1;
+            }
+            n
+        });
+        for round in 0..6u64 {
+            let mut churners: Vec<Child> = (0..3).map(|_| spawn("churn", spec, &[])).collect();
+            for c in &mut churners {
+                let mut first = String::new();
+                std::io::BufRead::read_line(
+                    &mut std::io::BufReader::new(c.stdout.as_mut().unwrap()),
+                    &mut first,
+                )
+                .unwrap();
+                assert_eq!(first.trim(), "saved", "a churn child failed before saving");
+            }
+            std::thread::sleep(Duration::from_millis(20 + round * 13));
+            for mut c in churners {
+                c.kill().unwrap();
+                c.wait().unwrap();
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(saver.join().unwrap() > 0);
+    });
+    // One more save walks past whatever dead tickets are left and then
+    // removes the empty line.
+    s.save("last", &full_token_set(1)).unwrap();
+    let dir = path.parent().unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let left: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&name) && n != &name)
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }

@@ -187,3 +187,77 @@ fn sqlite_key_lock_files_do_not_pile_up() {
         Vec::<String>::new()
     );
 }
+
+/// A logout (the key locked, its tokens deleted, the lock released) that
+/// deletes the last token leaves only the token file the user named: no
+/// `.lock` file, no line of waiters, no per-key lock folder.
+#[test]
+fn a_logout_of_the_last_token_leaves_nothing_but_the_token_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let s = JsonFileStore::open(&path).unwrap();
+    s.save("alice", &TokenSet::bearer("AT-1")).unwrap();
+    s.save("bob", &TokenSet::bearer("AT-2")).unwrap();
+    for key in ["alice", "bob"] {
+        let lock = s.lock_key(key, Duration::from_secs(5)).unwrap();
+        assert!(s.delete(key).unwrap());
+        drop(lock);
+    }
+    assert_eq!(names_in(dir.path()), ["tokens.json"]);
+    assert!(s.list_keys().unwrap().is_empty());
+    // A save and a key lock after that work as before.
+    s.save("carol", &TokenSet::bearer("AT-3")).unwrap();
+    drop(s.lock_key("carol", Duration::from_secs(5)).unwrap());
+    assert_eq!(names_in(dir.path()), ["tokens.json"]);
+}
+
+/// A folder holding anything else is never removed.
+#[test]
+fn the_key_lock_folder_is_kept_while_it_holds_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let s = JsonFileStore::open(&path).unwrap();
+    s.save("alice", &TokenSet::bearer("AT-1")).unwrap();
+    let lock = s.lock_key("alice", Duration::from_secs(5)).unwrap();
+    let note = dir.path().join("tokens.json.locks").join("notes.txt");
+    fs::write(&note, b"mine").unwrap();
+    assert!(s.delete("alice").unwrap());
+    drop(lock);
+    assert_eq!(fs::read(&note).unwrap(), b"mine");
+    assert_eq!(names_in(dir.path()), ["tokens.json", "tokens.json.locks"]);
+}
+
+/// Threads that save, lock and delete at once never fail or lose a save
+/// while the lock files and folders come and go under them.
+#[test]
+fn removing_lock_files_and_folders_races_safely_with_savers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let s = JsonFileStore::open(&path).unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..6 {
+            let s = &s;
+            scope.spawn(move || {
+                for i in 0..40 {
+                    let key = format!("t{t}");
+                    let lock = s.lock_key(&key, Duration::from_secs(30)).unwrap();
+                    s.save(&key, &TokenSet::bearer(format!("AT-{t}-{i}")))
+                        .unwrap();
+                    if i % 2 == 0 {
+                        assert!(s.delete(&key).unwrap());
+                    }
+                    drop(lock);
+                }
+            });
+        }
+    });
+    // Each thread's last round (i = 39) saved and kept its token.
+    for t in 0..6 {
+        let got = s.load(&format!("t{t}")).unwrap().expect("kept");
+        assert_eq!(got.access_token.expose(), format!("AT-{t}-39"));
+    }
+    for t in 0..6 {
+        assert!(s.delete(&format!("t{t}")).unwrap());
+    }
+    assert_eq!(names_in(dir.path()), ["tokens.json"]);
+}

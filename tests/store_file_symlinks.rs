@@ -92,8 +92,8 @@ fn a_link_planted_as_the_token_file_is_never_followed() {
 }
 
 #[test]
-fn links_planted_as_the_lock_and_gate_files_are_never_followed() {
-    for suffix in [".lock", ".lock.gate"] {
+fn links_planted_as_the_lock_file_and_the_line_directory_are_never_followed() {
+    for suffix in [".lock", ".lock.line"] {
         for dangling in [false, true] {
             let v = victims();
             let dir = tempfile::tempdir().unwrap();
@@ -141,6 +141,8 @@ fn a_link_planted_as_a_key_lock_file_is_never_followed() {
             .unwrap()
             .file_name();
         drop(held);
+        // The empty folder went with the lock; the attacker makes it again.
+        fs::create_dir_all(&locks).unwrap();
         let target = if dangling { &v.missing } else { &v.file };
         symlink(target, locks.join(&name)).unwrap();
         assert_refused("lock_key", s.lock_key("alice", Duration::from_secs(1)));

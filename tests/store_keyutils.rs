@@ -178,3 +178,41 @@ fn child_reads_the_entry() {
     let t = s.load("shared").unwrap().expect("the parent's entry");
     assert_eq!(t.access_token.expose(), "AT-cross-process");
 }
+
+/// Whether /proc/keys lists a live (not invalidated, revoked or dead) key
+/// with this description.
+fn live_kernel_key(description: &str) -> bool {
+    kernel_key_descriptions().lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.len() > 8
+            && fields[8].trim_end_matches(':') == description
+            && !fields[1].contains(['i', 'R', 'D'])
+    })
+}
+
+/// Deleting the last entry leaves nothing in the kernel keyring: not even
+/// the index entry (`keyring-rs:oauthkit-index@SERVICE`), in any namespace
+/// order; an index is written again when an entry comes back.
+#[test]
+fn deleting_the_last_entry_removes_the_index_too() {
+    let (s, _g) = fresh();
+    let index = format!("keyring-rs:oauthkit-index@{}", s.service());
+    let other = s.in_namespace("other");
+    s.save("alice", &TokenSet::bearer("AT-1")).unwrap();
+    other.save("bob", &TokenSet::bearer("AT-2")).unwrap();
+    assert!(live_kernel_key(&index), "{index} was never written");
+    assert!(s.delete("alice").unwrap());
+    assert!(live_kernel_key(&index), "bob is still indexed");
+    assert!(other.delete("bob").unwrap());
+    assert!(!live_kernel_key(&index), "{index} outlived the last entry");
+    assert!(s.namespaces().unwrap().is_empty());
+    assert!(s.list_keys().unwrap().is_empty());
+    // Deleting what is not there changes nothing and writes no index.
+    assert!(!s.delete("alice").unwrap());
+    assert!(!live_kernel_key(&index));
+    s.save("carol", &TokenSet::bearer("AT-3")).unwrap();
+    assert!(live_kernel_key(&index));
+    assert_eq!(s.list_keys().unwrap(), ["carol"]);
+    assert!(s.delete("carol").unwrap());
+    assert!(!live_kernel_key(&index));
+}

@@ -366,6 +366,11 @@ fn status_error(op: &'static str, status: i32) -> Error {
         .unwrap_or("OAK_ERR_UNKNOWN");
     let message = format!("the {op} callback failed with status {status} ({name})");
     match status {
+        // "timed out waiting for the lock on the C callback store (its load
+        // callback answered ...)": one sentence, not two glued together.
+        16 => Error::LockTimeout(format!(
+            "the C callback store (its {op} callback answered {name} (status {status}))"
+        )),
         3 => Error::corrupt(format!("the {op} callback"), &message),
         5 => Error::io(
             message,
@@ -381,7 +386,6 @@ fn status_error(op: &'static str, status: i32) -> Error {
             operation: op,
         },
         8 => Error::InvalidArgument(message),
-        16 => Error::LockTimeout(message),
         31 => Error::Decryption {
             location: format!("the {op} callback"),
             key_id: None,
@@ -506,6 +510,14 @@ impl TokenStore for CallbackStore {
                 c_key.as_ptr(),
                 timeout_ms,
             )
+        })
+        .map_err(|e| match e {
+            Error::LockTimeout(_) => Error::LockTimeout(format!(
+                "key '{key}' in namespace '{}' of the C callback store (its lock callback \
+                 answered OAK_ERR_LOCK_TIMEOUT (status 16))",
+                self.c_namespace.to_string_lossy()
+            )),
+            other => other,
         })?;
         Ok(KeyLock::from_guard(Unlock {
             callbacks: self.callbacks.clone(),

@@ -17,8 +17,11 @@
 //! The server is [tiny_http](https://docs.rs/tiny_http); waiting uses
 //! short receive timeouts, so neither a slow client nor a flood of
 //! requests can keep the flow past its deadline or delay a cancel.
-//! [`CallbackServer::shutdown`] (also run on drop) closes the listening
-//! socket and returns once the port refuses connections.
+//! [`CallbackServer::shutdown`] (also run on drop) first answers every
+//! request still queued `410 Gone` ("this sign-in has finished",
+//! `Connection: close`; never tiny_http's `500` for a dropped request),
+//! then closes the listening socket and returns once the port refuses
+//! connections.
 
 use std::io::ErrorKind as IoKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
@@ -359,14 +362,16 @@ impl CallbackServer {
         }
     }
 
-    /// Closes the listening socket and returns once the port refuses
-    /// connections (at most about a second).
+    /// Answers the requests still queued (`410 Gone`, until none came for
+    /// 100 ms, at most 2 s), closes the listening socket and returns once
+    /// the port refuses connections (at most about a second more).
     pub fn shutdown(mut self) {
         self.close();
     }
 
     fn close(&mut self) {
         if let Some(server) = self.server.take() {
+            answer_the_rest(&server);
             drop(server);
             // tiny_http's accept thread drops the listener right after the
             // wake-up connection its Drop makes; wait for that.
@@ -387,6 +392,51 @@ impl Drop for CallbackServer {
     }
 }
 
+/// How long the closing server keeps telling late requests that the
+/// sign-in has finished: until none came for [`LATE_QUIET`], at most
+/// [`LATE_LIMIT`].
+const LATE_QUIET: Duration = Duration::from_millis(100);
+const LATE_LIMIT: Duration = Duration::from_secs(2);
+
+/// Answers every request still queued (or arriving while it drains) with
+/// `410 Gone`, "this sign-in has finished", and `Connection: close`: a
+/// request tiny_http still holds when its server is dropped would be
+/// answered `500 Internal Server Error`.
+fn answer_the_rest(server: &tiny_http::Server) {
+    let limit = Instant::now() + LATE_LIMIT;
+    let mut quiet_until = Instant::now() + LATE_QUIET;
+    let mut answered = 0usize;
+    loop {
+        let now = Instant::now();
+        let until = quiet_until.min(limit);
+        if now >= until {
+            break;
+        }
+        match server.recv_timeout(until - now) {
+            Ok(Some(request)) => {
+                answered += 1;
+                quiet_until = Instant::now() + LATE_QUIET;
+                respond_closing(
+                    request,
+                    410,
+                    "Gone",
+                    &html::page(
+                        "Sign-in finished",
+                        "This sign-in has finished; this request came too late. You can close this window.",
+                    ),
+                );
+            }
+            Ok(None) => {}
+            Err(_) => break,
+        }
+    }
+    if answered > 0 {
+        log::info!(
+            "sign-in callback server: {answered} late request(s) answered 410 while closing"
+        );
+    }
+}
+
 fn respond(request: tiny_http::Request, status: u16, body: &str) {
     let mut response = tiny_http::Response::from_string(body).with_status_code(status);
     for (k, v) in html::SECURITY_HEADERS {
@@ -396,6 +446,27 @@ fn respond(request: tiny_http::Request, status: u16, body: &str) {
     }
     // A client that went away is not our problem.
     let _ = request.respond(response);
+}
+
+/// Like [`respond`], and says `Connection: close` (which tiny_http's
+/// responses cannot carry, so the answer is written whole here): the
+/// client does not send another request on this connection.
+fn respond_closing(request: tiny_http::Request, status: u16, reason: &str, body: &str) {
+    use std::io::Write;
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in html::SECURITY_HEADERS {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut writer = request.into_writer();
+    // A client that went away is not our problem.
+    let _ = writer
+        .write_all(head.as_bytes())
+        .and_then(|()| writer.write_all(body.as_bytes()))
+        .and_then(|()| writer.flush());
 }
 
 enum BindError {

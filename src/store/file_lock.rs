@@ -2,36 +2,37 @@
 //! planted link, and removable without breaking exclusion.
 //!
 //! Taking a lock:
-//! 1. the thread waits for its [`Turn`] in the process's fair queue
-//!    (`fair_queue.rs`), so threads of one process are served in order; the
-//!    timeout runs out only when that line stops moving;
-//! 2. optionally it passes a *gate* lock first: whoever holds the gate is
-//!    the only process blocked on the lock itself, so the process that just
-//!    released the lock cannot take it again in front of a waiter (the
-//!    kernel wakes lock waiters in no promised order);
-//! 3. it blocks on the OS lock (`flock`, released by the OS when a process
+//! 1. with a *line* (the token file's write lock), the thread takes a
+//!    ticket in the line shared by every thread of every process
+//!    (`ticket_line.rs`) and waits until no ticket is ahead: each waiter is
+//!    served in arrival order, whichever process it belongs to. Without one
+//!    (per-key locks), it waits for its [`Turn`] in the process's fair queue
+//!    (`fair_queue.rs`), so threads of one process are served in order.
+//!    Either way the timeout runs out only when the line stops moving;
+//! 2. it blocks on the OS lock (`flock`, released by the OS when a process
 //!    dies) until the deadline. The blocking call runs on a helper thread
 //!    so the caller can give up at its deadline; a helper left waiting is
 //!    adopted by the next thread of the process (one helper per lock file at
 //!    most), and a helper that gets the lock when nobody wants it any more
 //!    releases it at once;
-//! 4. it checks that the locked file is still the one the name refers to.
+//! 3. it checks that the locked file is still the one the name refers to.
 //!    A lock file may be removed by its holder on release (per-key locks,
 //!    stale lock files): a waiter that was blocked on the removed file then
 //!    holds a lock nobody else can see, so it opens the name again.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::digest::sha256_parts;
 
 use super::fair_queue::{self, Turn};
 use super::private_dir::{io_error, split, Access, FileStamp, PrivateDir};
+use super::ticket_line::{self, Ticket};
 use crate::error::{Error, Result};
 
 pub(crate) use super::private_dir::create_private_dir;
@@ -44,9 +45,12 @@ pub(crate) const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 /// How a lock is taken and given back.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct LockOptions<'a> {
-    /// A gate lock file to pass first (see the module documentation).
-    pub(crate) gate: Option<&'a OsStr>,
-    /// Remove the lock file when releasing it (per-key locks).
+    /// The line directory whose tickets order every waiter (see the
+    /// module documentation); `None`: the process's own fair queue.
+    pub(crate) line: Option<&'a OsStr>,
+    /// Remove the lock file when releasing it (per-key locks, the token
+    /// file's write lock); with a line, only when nobody else is in it, so
+    /// a busy lock file is not made anew for every writer.
     pub(crate) remove_on_release: bool,
 }
 
@@ -58,7 +62,12 @@ pub(crate) struct FileLock {
     dir: Arc<PrivateDir>,
     name: OsString,
     remove_on_release: bool,
-    _turn: Turn,
+    /// The folder holding the lock file, removed on release when nothing
+    /// else is in it: (its parent, its name).
+    remove_dir: Option<(Arc<PrivateDir>, OsString)>,
+    // Dropped after the lock is released, in this order.
+    _turn: Option<Turn>,
+    _ticket: Option<Ticket>,
 }
 
 impl std::fmt::Debug for FileLock {
@@ -94,15 +103,20 @@ impl FileLock {
             );
             Error::LockTimeout(path.display().to_string())
         };
-        let turn = fair_queue::wait_turn(&path, Some(timeout)).ok_or_else(timed_out)?;
-        // Other processes: at most `timeout` from here.
-        let deadline = Instant::now() + timeout;
-        let gate = match options.gate {
-            Some(gate) => Some(os_lock(dir, gate, Some(deadline))?.ok_or_else(timed_out)?),
-            None => None,
+        let (turn, ticket) = match options.line {
+            Some(line) => {
+                let ticket = ticket_line::wait_in_line(dir, line, timeout)?;
+                (None, Some(ticket.ok_or_else(timed_out)?))
+            }
+            None => {
+                let turn = fair_queue::wait_turn(&path, Some(timeout));
+                (Some(turn.ok_or_else(timed_out)?), None)
+            }
         };
+        // Whoever holds the lock without waiting in line (a reaper, another
+        // version): at most `timeout` from here.
+        let deadline = Instant::now() + timeout;
         let file = os_lock(dir, name, Some(deadline))?.ok_or_else(timed_out)?;
-        drop(gate);
         let waited = started.elapsed();
         if waited >= LOCK_WAIT_LOG_THRESHOLD {
             log::info!("waited {waited:?} for the lock {}", path.display());
@@ -112,7 +126,9 @@ impl FileLock {
             dir: dir.clone(),
             name: name.to_owned(),
             remove_on_release: options.remove_on_release,
+            remove_dir: None,
             _turn: turn,
+            _ticket: ticket,
         })
     }
 
@@ -131,7 +147,9 @@ impl FileLock {
             dir: dir.clone(),
             name: name.to_owned(),
             remove_on_release,
-            _turn: turn,
+            remove_dir: None,
+            _turn: Some(turn),
+            _ticket: None,
         }))
     }
 }
@@ -190,15 +208,22 @@ impl super::Fence for FileLock {
 
 impl Drop for FileLock {
     fn drop(&mut self) {
-        // Removed while still locked: a waiter blocked on this file sees
-        // the name gone (or renewed) and opens it again. A name that no
-        // longer refers to this file (removed by someone else, then taken
-        // by another process) is left alone.
-        if self.remove_on_release && self.still_named().unwrap_or(false) {
+        // Removed while still locked (unless the next in line wants it):
+        // a waiter blocked on this file sees the name gone (or renewed) and
+        // opens it again. A name that no longer refers to this file
+        // (removed by someone else, then taken by another process) is left
+        // alone.
+        let wanted_next = matches!(&self._ticket, Some(t) if !t.is_alone());
+        if self.remove_on_release && !wanted_next && self.still_named().unwrap_or(false) {
             let _ = self.dir.remove(&self.name);
         }
         if let Some(file) = self.file.take() {
             let _ = file.unlock();
+        }
+        if let Some((parent, name)) = self.remove_dir.take() {
+            // Fails while any other lock file (or anything else) is in it;
+            // a locker that opened it just before makes it again.
+            let _ = parent.remove_dir(&name);
         }
     }
 }
@@ -243,7 +268,7 @@ fn os_lock(dir: &PrivateDir, name: &OsStr, deadline: Option<Instant>) -> Result<
     }
 }
 
-enum Blocked {
+pub(crate) enum Blocked {
     Got(File),
     TimedOut,
     /// The helper got the lock when nobody waited and gave it back: try again.
@@ -271,12 +296,13 @@ impl Helper {
     }
 }
 
-fn helpers() -> MutexGuard<'static, HashMap<PathBuf, Arc<Helper>>> {
-    static HELPERS: OnceLock<Mutex<HashMap<PathBuf, Arc<Helper>>>> = OnceLock::new();
-    HELPERS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+/// The helpers blocked on a lock, per lock file: a `BTreeMap` in a plain
+/// static, so what it holds at exit is "still reachable" for a C user's
+/// leak checker (see `fair_queue.rs`).
+static HELPERS: Mutex<BTreeMap<PathBuf, Arc<Helper>>> = Mutex::new(BTreeMap::new());
+
+fn helpers() -> MutexGuard<'static, BTreeMap<PathBuf, Arc<Helper>>> {
+    HELPERS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn forget_helper(path: &Path, helper: &Arc<Helper>) {
@@ -287,8 +313,9 @@ fn forget_helper(path: &Path, helper: &Arc<Helper>) {
 }
 
 /// Blocks on the OS lock of `file` (through a helper thread) until
-/// `deadline`. Only the holder of the path's [`Turn`] calls this.
-fn block_until(path: &Path, file: File, deadline: Instant) -> io::Result<Blocked> {
+/// `deadline`. Only one thread at a time waits on each path: the holder of
+/// its [`Turn`], or the one waiter whose ticket is just behind it.
+pub(crate) fn block_until(path: &Path, file: File, deadline: Instant) -> io::Result<Blocked> {
     let helper = {
         let mut all = helpers();
         match all.get(path) {
@@ -373,25 +400,42 @@ fn key_lock_dir_name(store_name: &OsStr) -> OsString {
 
 /// The cross-process lock on one key of the store file `store_name` in
 /// `dir`: `{store}.locks/{hash}.lock`, removed again on release so lock
-/// files do not pile up.
+/// files do not pile up, and the folder too when it is left empty. A
+/// locker that finds the folder removed under it makes it again.
 pub(crate) fn lock_key_in(
-    dir: &PrivateDir,
+    dir: &Arc<PrivateDir>,
     store_name: &OsStr,
     namespace: &str,
     key: &str,
     timeout: Duration,
 ) -> Result<FileLock> {
-    let locks = Arc::new(dir.subdir(&key_lock_dir_name(store_name))?);
+    let dir_name = key_lock_dir_name(store_name);
     let options = LockOptions {
-        gate: None,
+        line: None,
         remove_on_release: true,
     };
-    FileLock::acquire_in(
-        &locks,
-        OsStr::new(&key_lock_name(namespace, key)),
-        options,
-        timeout,
-    )
+    let deadline = Instant::now() + timeout;
+    loop {
+        let attempt = dir.subdir(&dir_name).and_then(|locks| {
+            FileLock::acquire_in(
+                &Arc::new(locks),
+                OsStr::new(&key_lock_name(namespace, key)),
+                options,
+                deadline.saturating_duration_since(Instant::now()),
+            )
+        });
+        match attempt {
+            Ok(mut lock) => {
+                lock.remove_dir = Some((dir.clone(), dir_name));
+                return Ok(lock);
+            }
+            // The folder was removed by the last holder between our
+            // opening it and our lock file.
+            Err(Error::Io { source, .. })
+                if source.kind() == io::ErrorKind::NotFound && Instant::now() < deadline => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The path [`lock_key_in`] locks for one key of the store file

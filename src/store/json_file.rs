@@ -88,10 +88,10 @@ pub struct JsonFileStore {
 /// The file every handle (clones, namespaces) of one `open` shares.
 struct TokenFile {
     dir: Arc<PrivateDir>,
-    /// The file's name in `dir`, `{name}.lock`, `{name}.lock.gate`.
+    /// The file's name in `dir`, `{name}.lock`, `{name}.lock.line` (the line of waiters).
     name: OsString,
     lock_name: OsString,
-    gate_name: OsString,
+    line_name: OsString,
     cache: SnapshotCache,
 }
 
@@ -137,7 +137,7 @@ impl JsonFileStore {
             file: Arc::new(TokenFile {
                 dir: Arc::new(dir),
                 lock_name: with_suffix(&name, ".lock"),
-                gate_name: with_suffix(&name, ".lock.gate"),
+                line_name: with_suffix(&name, ".lock.line"),
                 name,
                 cache: SnapshotCache::default(),
             }),
@@ -238,8 +238,10 @@ impl JsonFileStore {
 
     fn write_lock(&self) -> Result<FileLock> {
         let options = LockOptions {
-            gate: Some(&self.file.gate_name),
-            remove_on_release: false,
+            line: Some(&self.file.line_name),
+            // Nothing is left behind once nobody writes: a waiter blocked
+            // on the removed file opens the name again.
+            remove_on_release: true,
         };
         FileLock::acquire_in(
             &self.file.dir,
@@ -253,7 +255,7 @@ impl JsonFileStore {
     /// of every token) when no writer holds the lock, and unheld per-key
     /// lock files. Failures are reported, not fatal.
     fn reap_on_open(&self) {
-        match FileLock::try_acquire_in(&self.file.dir, &self.file.lock_name, false) {
+        match FileLock::try_acquire_in(&self.file.dir, &self.file.lock_name, true) {
             Ok(Some(_lock)) => self.reap_temp_files(),
             Ok(None) => {} // a writer holds it and reaps on its own save
             Err(e) => log::warn!(

@@ -180,6 +180,13 @@ impl KeyringStore {
         if keys.is_empty() {
             index.remove(&self.namespace);
         }
+        if index.is_empty() {
+            // Nothing indexed in any namespace: no index entry left behind.
+            return match self.entry(INDEX_ENTRY)?.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(keyring_error("removing the empty index", e)),
+            };
+        }
         let json = serde_json::to_string(&index).expect("an index serialises");
         self.entry(INDEX_ENTRY)?
             .set_password(&json)

@@ -60,6 +60,7 @@ pub(crate) mod spec_check;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod sqlite;
+mod ticket_line;
 pub mod validating;
 
 #[cfg(feature = "memcache")]

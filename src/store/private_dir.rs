@@ -365,6 +365,20 @@ impl PrivateDir {
         std::fs::remove_file(self.join(name))
     }
 
+    /// Removes the subdirectory `name` if it is empty (an error otherwise).
+    #[cfg(unix)]
+    pub(crate) fn remove_dir(&self, name: &OsStr) -> io::Result<()> {
+        let c = cstr(name)?;
+        // SAFETY: valid descriptor and C string.
+        check(unsafe { libc::unlinkat(self.raw(), c.as_ptr(), libc::AT_REMOVEDIR) })?;
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    pub(crate) fn remove_dir(&self, name: &OsStr) -> io::Result<()> {
+        std::fs::remove_dir(self.join(name))
+    }
+
     /// Opens (creating 0700 when missing) the subdirectory `name`, refusing
     /// a link there.
     #[cfg(unix)]

@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod conformance;
+pub mod cutting_proxy;
 #[cfg(feature = "dev-provider")]
 pub mod dev;
 pub mod device_user;

@@ -112,9 +112,11 @@ impl Connection {
         }
     }
 
-    /// Unreachable, timed out or pool exhausted: [`Error::Unavailable`]
-    /// naming the limit that fired; a bad URL: [`Error::InvalidArgument`];
-    /// else [`Error::Storage`].
+    /// Unreachable, timed out, pool exhausted, or a reply cut short or
+    /// garbled on the wire (the server died mid-reply, the connection was
+    /// reset): [`Error::Unavailable`] naming what fired; a bad URL:
+    /// [`Error::InvalidArgument`]; else (the server answered an error, a
+    /// key it refuses) [`Error::Storage`].
     pub(crate) fn error(&self, e: MemcacheError) -> Error {
         let servers = self.endpoint.servers.join(",");
         let message = match &e {
@@ -123,6 +125,9 @@ impl Connection {
                 self.endpoint.io_timeout.as_millis()
             ),
             MemcacheError::IOError(_) => format!("cannot reach memcached at {servers}"),
+            _ if is_torn(&e) => format!(
+                "the connection to memcached at {servers} broke mid-reply (the reply was cut short or garbled)"
+            ),
             MemcacheError::PoolError(_) => format!(
                 "no connection to memcached at {servers} within {} ms (connect_timeout)",
                 self.endpoint.connect_timeout.as_millis()
@@ -150,10 +155,23 @@ impl Connection {
 fn is_broken(e: &MemcacheError) -> bool {
     matches!(
         e,
-        MemcacheError::IOError(_)
-            | MemcacheError::PoolError(_)
+        MemcacheError::IOError(_) | MemcacheError::PoolError(_) | MemcacheError::ServerError(_)
+    ) || is_torn(e)
+}
+
+/// Whether the reply ended early or could not be read as the protocol
+/// says: the text protocol's "no line found" when the connection closed
+/// mid-line, a line too long to be a reply, a number or text cut in two,
+/// an unexpected reply line. The server did not answer an error: the
+/// conversation broke, like an I/O error.
+fn is_torn(e: &MemcacheError) -> bool {
+    matches!(
+        e,
+        MemcacheError::ClientError(::memcache::ClientError::Error(_))
             | MemcacheError::ParseError(_)
-            | MemcacheError::ServerError(_)
+            | MemcacheError::ServerError(
+                ::memcache::ServerError::BadResponse(_) | ::memcache::ServerError::BadMagic(_)
+            )
     )
 }
 
