@@ -98,8 +98,8 @@ fn run() -> oauthkit::Result<()> {
     let who = result.user_info.clone().unwrap_or_default();
     println!(
         "Signed in as {} <{}> (sub {}) in {:.0?}",
-        who["name"].as_str().unwrap_or("?"),
-        who["email"].as_str().unwrap_or("?"),
+        who.name.as_deref().unwrap_or("?"),
+        who.email.as_deref().unwrap_or("?"),
         result.key,
         started.elapsed()
     );

@@ -60,11 +60,8 @@ fn run() -> oauthkit::Result<()> {
         .callback_mode(mode)
         .build();
     let result = flow.sign_in()?;
-    let who = result.user_info.unwrap_or_default();
-    let name = ["name", "login", "email"]
-        .iter()
-        .find_map(|k| who[*k].as_str())
-        .unwrap_or("(no user info)");
+    let who = result.display_name();
+    let name = who.as_deref().unwrap_or("(no user info)");
     println!(
         "Signed in as {name}; tokens stored in the {} store under '{}'",
         store.backend(),

@@ -260,6 +260,12 @@ typedef int32_t OakLogLevel;
 typedef struct OakBackgroundRefresh OakBackgroundRefresh;
 
 /**
+ * An opaque handle on the claims about a user. Free it with
+ * `oak_claims_free`.
+ */
+typedef struct OakClaims OakClaims;
+
+/**
  * An opaque handle on deploy-mode routes. Free it with `oak_deploy_free`.
  */
 typedef struct OakDeploy OakDeploy;
@@ -593,6 +599,80 @@ OakStatus oak_store_from_callbacks(const OakStoreCallbacks *callbacks,
 OakStatus oak_store_callbacks_in_namespace(const OakStore *store,
                                            const char *namespace_,
                                            OakStore **out_store);
+
+/**
+ * Reads claims from a JSON object (a userinfo answer, an ID token's
+ * payload). Standard claims sent with the wrong JSON type never fail:
+ * `"true"`/`"false"` strings are booleans, a number in a string is a
+ * time, anything else is kept as sent (read it with `oak_claims_json`).
+ * Not a JSON object: `OAK_ERR_INVALID_ARGUMENT`. Any thread.
+ */
+OakStatus oak_claims_from_json(const char *json, OakClaims **out_claims);
+
+/**
+ * The claims of the token set's ID token (validated when it was received,
+ * at sign-in or refresh) to `*out_claims`; NULL when the set has no ID
+ * token. Free with `oak_claims_free`. Any thread.
+ */
+OakStatus oak_token_set_id_token_claims(const OakTokenSet *tokens, OakClaims **out_claims);
+
+/**
+ * Frees a claims handle. NULL is a no-op.
+ */
+void oak_claims_free(OakClaims *claims);
+
+/**
+ * Copies the string claim `name` (`"sub"`, `"email"`, a custom claim) to
+ * `*out_value`, NULL when absent (free with `oak_string_free`). A claim
+ * that is not a string: `OAK_ERR_INVALID_ARGUMENT`. Any thread.
+ */
+OakStatus oak_claims_string(const OakClaims *claims, const char *name, char **out_value);
+
+/**
+ * The boolean claim `name` (`"email_verified"`, `"phone_number_verified"`,
+ * a custom claim): `*out_present` says whether it is there, `*out_value`
+ * its value. A claim that is not a boolean: `OAK_ERR_INVALID_ARGUMENT`.
+ * Any thread.
+ */
+OakStatus oak_claims_bool(const OakClaims *claims,
+                          const char *name,
+                          bool *out_present,
+                          bool *out_value);
+
+/**
+ * The time claim `name` (`"exp"`, `"iat"`, `"auth_time"`,
+ * `"updated_at"`) as seconds since the Unix epoch: `*out_present` says
+ * whether it is there. A claim that is not a number of seconds (an
+ * `updated_at` sent as a date string): `OAK_ERR_INVALID_ARGUMENT`; read
+ * it with `oak_claims_json`. Any thread.
+ */
+OakStatus oak_claims_time(const OakClaims *claims,
+                          const char *name,
+                          bool *out_present,
+                          int64_t *out_unix_seconds);
+
+/**
+ * Copies claim `name` as JSON text to `*out_json` (any claim: `"aud"`,
+ * `"amr"`, a custom object), NULL when absent; with `name` NULL, all the
+ * claims as one JSON object. Free with `oak_string_free`. Any thread.
+ */
+OakStatus oak_claims_json(const OakClaims *claims, const char *name, char **out_json);
+
+/**
+ * Copies the name to show for who signed in (email, else
+ * preferred_username, login, name, then the subject id) to `*out_value`,
+ * NULL when the claims name nobody. It came from the provider: escape it
+ * before showing it on a terminal. Free with `oak_string_free`. Any
+ * thread.
+ */
+OakStatus oak_claims_display_name(const OakClaims *claims, char **out_value);
+
+/**
+ * Copies the stable id of the user (`sub`, else a provider's `id`,
+ * `login`, `email`: what tokens are stored under) to `*out_value`, NULL
+ * when there is none. Free with `oak_string_free`. Any thread.
+ */
+OakStatus oak_claims_subject_id(const OakClaims *claims, char **out_value);
 
 /**
  * A client-credentials token set from `session`'s provider (a

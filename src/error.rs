@@ -289,6 +289,9 @@ pub enum Error {
         SignInReason::ExpiredWithoutRefreshToken => format!(
             "the access token for '{key}' has expired and there is no refresh token; sign in again"
         ),
+        SignInReason::NoRefreshToken => format!(
+            "the access token for '{key}' is still valid but cannot be refreshed: there is no refresh token; sign in again for a new one"
+        ),
     })]
     SignInRequired {
         /// The storage key (the user).
@@ -306,6 +309,9 @@ pub enum SignInReason {
     NoTokens,
     /// The access token expired and there is no refresh token.
     ExpiredWithoutRefreshToken,
+    /// A refresh was asked for a token that has not expired yet, and there
+    /// is no refresh token to get a new one with (the stored token is kept).
+    NoRefreshToken,
 }
 
 /// The [`Error::Unsupported`] for something this build lacks because a
@@ -483,7 +489,9 @@ impl Error {
             Error::ProviderUnsupported { .. } => ErrorKind::Unsupported,
             Error::SignInRequired { reason, .. } => match reason {
                 SignInReason::NoTokens => ErrorKind::NotFound,
-                SignInReason::ExpiredWithoutRefreshToken => ErrorKind::Authentication,
+                SignInReason::ExpiredWithoutRefreshToken | SignInReason::NoRefreshToken => {
+                    ErrorKind::Authentication
+                }
             },
             Error::SecurityProfile { .. } => ErrorKind::InvalidArgument,
             Error::DpopKeyUnprotected { .. } => ErrorKind::Unsupported,

@@ -186,6 +186,7 @@ pub mod capi;
 #[cfg(feature = "dev-provider")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]
 pub mod dev_provider;
+mod claims;
 mod digest;
 pub mod error;
 pub mod flow;
@@ -205,6 +206,7 @@ mod url_text;
 #[path = "fuzzing/mod.rs"]
 pub mod __fuzz;
 
+pub use claims::Claims;
 pub use error::{Error, ErrorKind, IdTokenError, Report, Result, SignInReason, ValidationError};
 pub use secret::Secret;
 pub use store::TokenStore;

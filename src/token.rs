@@ -127,6 +127,21 @@ impl TokenSet {
         self
     }
 
+    /// The claims of the set's ID token (`None` without one, or when it is
+    /// not a JWT). The ID token was validated when it was received (at
+    /// sign-in or refresh); it is only read here, not verified again, so
+    /// read it from sets this library stored or returned.
+    ///
+    /// ```
+    /// use oauthkit::TokenSet;
+    /// assert!(TokenSet::bearer("at").id_token_claims().is_none());
+    /// ```
+    pub fn id_token_claims(&self) -> Option<crate::Claims> {
+        self.id_token
+            .as_ref()
+            .and_then(|t| crate::Claims::of_validated_jwt(t.expose()))
+    }
+
     /// Sets the identity (`sub`).
     pub fn with_identity_id(mut self, id: impl Into<String>) -> Self {
         self.identity_id = Some(id.into());

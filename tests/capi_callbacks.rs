@@ -55,8 +55,8 @@ impl Provider for MintingProvider {
         let n = self.refreshes.fetch_add(1, Ordering::SeqCst) + 1;
         Ok(TokenSet::bearer(format!("refreshed-{n}")).with_expires_in(3600))
     }
-    fn get_userinfo(&self, _: &str) -> Result<Value> {
-        Ok(Value::Null)
+    fn get_userinfo(&self, _: &str) -> Result<Option<oauthkit::Claims>> {
+        Ok(None)
     }
     fn revoke_token(&self, _: &str, _: Option<TokenTypeHint>) -> Result<bool> {
         Ok(false)

@@ -101,7 +101,10 @@ fn typing_the_code_signs_in_validates_the_id_token_and_stores() {
         result.tokens.id_token.is_some(),
         "the ID token came back and was validated"
     );
-    assert_eq!(result.user_info.unwrap()["email"], "alice@example.test");
+    assert_eq!(
+        result.user_info.unwrap().email.as_deref(),
+        Some("alice@example.test")
+    );
     let stored = store
         .load("alice")
         .unwrap()

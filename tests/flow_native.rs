@@ -80,8 +80,8 @@ fn signs_in_exchanges_once_validates_and_stores_under_sub() {
     );
     assert!(result.tokens.id_token.is_some() && result.tokens.refresh_token.is_some());
     assert_eq!(
-        result.user_info.as_ref().unwrap()["email"],
-        idp.user().email
+        result.user_info.as_ref().unwrap().email.as_deref(),
+        Some(&*idp.user().email)
     );
     let stored = store.load(&result.key).unwrap().unwrap();
     assert_eq!(stored.access_token, result.tokens.access_token);
@@ -322,7 +322,7 @@ impl oauthkit::provider::Provider for OwnIssRule {
     fn refresh_tokens(&self, rt: &str) -> Result<oauthkit::TokenSet> {
         self.inner.refresh_tokens(rt)
     }
-    fn get_userinfo(&self, at: &str) -> Result<serde_json::Value> {
+    fn get_userinfo(&self, at: &str) -> Result<Option<oauthkit::Claims>> {
         self.inner.get_userinfo(at)
     }
     fn revoke_token(
@@ -425,14 +425,19 @@ fn signs_in_at_the_independent_provider() {
     assert_eq!(flow.state(), AuthFlowState::Completed);
     assert_eq!(result.key, "frank");
     assert_eq!(
-        result.user_info.as_ref().unwrap()["email"],
-        "frank@example.test"
+        result.user_info.as_ref().unwrap().email.as_deref(),
+        Some("frank@example.test")
     );
     let stored = store.load("frank").unwrap().expect("stored under sub");
     assert!(stored.refresh_token.is_some() && stored.id_token.is_some());
     assert_eq!(
-        provider.get_userinfo(stored.access_token.expose()).unwrap()["sub"],
-        "frank"
+        provider
+            .get_userinfo(stored.access_token.expose())
+            .unwrap()
+            .unwrap()
+            .sub
+            .as_deref(),
+        Some("frank")
     );
 }
 

@@ -99,6 +99,29 @@ fn the_old_refresh_token_is_kept_when_none_is_returned() {
     assert_eq!(idp.token_requests("refresh_token"), 2);
 }
 
+/// A forced refresh of a token with an hour left and no refresh token
+/// says what is true: the token is still valid and cannot be refreshed,
+/// not that it "has expired"; the stored token is kept and still served.
+#[test]
+fn forced_refresh_without_refresh_token_does_not_claim_expiry() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let bare = oauthkit::TokenSet::bearer("at-still-valid").with_expires_in(3600);
+    store.save("erin", &bare).unwrap();
+    let sessions = SessionManager::new(provider, store.clone());
+    let err = sessions.refresh("erin").unwrap_err();
+    let text = err.to_string();
+    assert!(!text.contains("expired"), "{text}");
+    assert!(text.contains("no refresh token") && text.contains("still valid"), "{text}");
+    assert!(!text.contains("at-still-valid"), "{text}");
+    assert_eq!(idp.token_requests("refresh_token"), 0);
+    assert_eq!(sessions.access_token("erin").unwrap().expose(), "at-still-valid");
+    // once it has expired, the message says so (and asks for a sign-in)
+    expire(&*store, "erin");
+    let err = sessions.refresh("erin").unwrap_err();
+    assert!(err.to_string().contains("has expired") && err.needs_sign_in(), "{err}");
+}
+
 #[test]
 fn invalid_grant_deletes_the_stored_tokens_and_says_so() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());

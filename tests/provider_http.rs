@@ -554,8 +554,8 @@ fn userinfo_success_and_errors() {
         200,
         &json!({"sub": "u1", "email": "u@example.org"}),
     );
-    let v = p.get_userinfo("at-secret").unwrap();
-    assert_eq!(v["email"], "u@example.org");
+    let v = p.get_userinfo("at-secret").unwrap().unwrap();
+    assert_eq!(v.email.as_deref(), Some("u@example.org"));
     let req = s.last("/userinfo");
     assert_eq!(req.method, "GET");
     assert_eq!(
@@ -582,8 +582,53 @@ fn userinfo_success_and_errors() {
     assert_clean(&e, &["at-secret"]);
     s.json("/userinfo", 200, &json!(["not", "an", "object"]));
     assert_eq!(p.get_userinfo("at").unwrap_err().kind(), ErrorKind::Http);
-    // no endpoint: Null
-    assert_eq!(public(&s).get_userinfo("at").unwrap(), Value::Null);
+    // no endpoint: None
+    assert_eq!(public(&s).get_userinfo("at").unwrap(), None);
+}
+
+/// Real providers send standard claims with the wrong JSON type: each is
+/// read leniently or kept as sent in `extra`, never failing the call.
+#[test]
+fn userinfo_with_wrong_typed_standard_claims_is_read_not_refused() {
+    let s = MockServer::start();
+    let p = oauth2(&s, |c| c.userinfo_url = Some(s.url("/userinfo")));
+    s.json(
+        "/userinfo",
+        200,
+        &json!({
+            "sub": "u1", "email": "u@example.org", "email_verified": "true",
+            "phone_number_verified": "False", "updated_at": "2024-01-01T00:00:00Z",
+            "name": 7, "aud": {"x": 1}, "picture": null, "locale": ["en"],
+            "exp": "1700000000", "groups": ["admins"]
+        }),
+    );
+    let c = p.get_userinfo("at").unwrap().expect("claims");
+    assert_eq!(c.sub.as_deref(), Some("u1"));
+    assert_eq!(c.email_verified, Some(true));
+    assert_eq!(c.phone_number_verified, Some(false));
+    assert_eq!(
+        c.exp,
+        Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000))
+    );
+    assert_eq!(c.updated_at, None);
+    assert_eq!(c.extra["updated_at"], "2024-01-01T00:00:00Z");
+    for (name, sent) in [
+        ("name", json!(7)),
+        ("aud", json!({"x": 1})),
+        ("picture", json!(null)),
+        ("locale", json!(["en"])),
+    ] {
+        assert_eq!(c.extra[name], sent, "{name} kept as sent");
+    }
+    assert!(c.name.is_none() && c.aud.is_empty() && c.picture.is_none() && c.locale.is_none());
+    assert_eq!(
+        c.claim::<Vec<String>>("groups").unwrap(),
+        Some(vec!["admins".to_string()])
+    );
+    let e = c.claim::<bool>("groups").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(!e.to_string().contains("admins"), "{e}");
+    assert_eq!(c.display_name().as_deref(), Some("u@example.org"));
 }
 
 #[test]

@@ -260,6 +260,14 @@ fn refresh_rotates_and_the_spent_refresh_token_is_refused() {
     assert_ne!(rt2, rt1, "oidc-provider rotates refresh tokens");
     assert_ne!(second.access_token, first.access_token);
     assert!(provider.get_userinfo(second.access_token.expose()).is_ok());
+    // the refresh's new ID token, typed
+    let before = first.id_token_claims().expect("sign-in ID token claims");
+    let after = second.id_token_claims().expect("refresh ID token claims");
+    assert_eq!(after.sub.as_deref(), Some("alice"));
+    assert_eq!(after.iss, before.iss);
+    assert_eq!(after.aud, before.aud);
+    assert!(after.exp.unwrap() > std::time::SystemTime::now());
+    assert!(after.iat.unwrap() >= before.iat.unwrap());
     let err = provider.refresh_tokens(&rt1).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidGrant, "{err}");
 }
@@ -269,10 +277,16 @@ fn userinfo_returns_the_users_claims() {
     let idp = NodeIdp::start();
     let provider = public_client(&idp);
     let tokens = sign_in(&provider, "carol");
-    let info = provider.get_userinfo(tokens.access_token.expose()).unwrap();
-    assert_eq!(info["sub"], "carol");
-    assert_eq!(info["email"], "carol@example.test");
-    assert_eq!(info["name"], "User carol");
+    let info = provider.get_userinfo(tokens.access_token.expose()).unwrap().unwrap();
+    assert_eq!(info.email_verified, Some(true), "{info:?}");
+    assert!(!format!("{info:?}").contains("carol@"), "no email in Debug");
+    let id = tokens.id_token_claims().expect("ID token claims");
+    assert_eq!(id.sub, info.sub);
+    assert_eq!(id.iss.as_deref(), Some(&*idp.issuer));
+    assert!(id.nonce.is_some() && !format!("{id:?}").contains(id.nonce.as_deref().unwrap()));
+    assert_eq!(info.sub.as_deref(), Some("carol"));
+    assert_eq!(info.email.as_deref(), Some("carol@example.test"));
+    assert_eq!(info.name.as_deref(), Some("User carol"));
     let err = provider
         .get_userinfo("not-a-real-access-token")
         .unwrap_err();

@@ -192,7 +192,10 @@ fn google_against_a_loopback_server() {
 
     // userinfo and revocation go to the preset's endpoints
     s.json("/v1/userinfo", 200, &json!({"sub": "1234"}));
-    assert_eq!(p.get_userinfo("at-1").unwrap()["sub"], "1234");
+    assert_eq!(
+        p.get_userinfo("at-1").unwrap().unwrap().sub.as_deref(),
+        Some("1234")
+    );
     s.route("/revoke", Reply::status(200));
     assert!(p
         .revoke_token("at-1", Some(TokenTypeHint::AccessToken))
@@ -483,8 +486,10 @@ fn github_against_a_loopback_server() {
 
     // user info from the API's user endpoint
     s.json("/user", 200, &json!({"login": "octocat", "id": 1}));
-    let u = p.get_userinfo("gho_abc").unwrap();
-    assert_eq!(u["login"], "octocat");
+    let u = p.get_userinfo("gho_abc").unwrap().unwrap();
+    assert_eq!(u.extra["login"], "octocat");
+    assert_eq!(u.subject_id().as_deref(), Some("1"));
+    assert_eq!(u.display_name().as_deref(), Some("octocat"));
     let req = s.last("/user");
     assert_eq!(req.method, "GET");
     assert_eq!(
@@ -767,5 +772,5 @@ fn userinfo_of_value_type() {
     let mut c = oauthkit::provider::OAuth2Config::new("x", "c", &s.url("/a"), &s.url("/t"));
     c.userinfo_url = None;
     let p = OAuth2Provider::new(c).unwrap();
-    assert_eq!(p.get_userinfo("at").unwrap(), Value::Null);
+    assert_eq!(p.get_userinfo("at").unwrap(), None);
 }

@@ -226,8 +226,8 @@ impl Provider for Shifty {
             .with_expires_in(3600)
             .with_identity_id(self.0))
     }
-    fn get_userinfo(&self, _: &str) -> oauthkit::Result<Value> {
-        Ok(Value::Null)
+    fn get_userinfo(&self, _: &str) -> oauthkit::Result<Option<oauthkit::Claims>> {
+        Ok(None)
     }
     fn revoke_token(&self, _: &str, _: Option<TokenTypeHint>) -> oauthkit::Result<bool> {
         Ok(false)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test_support.h"
@@ -469,6 +470,64 @@ static void on_refresh(const char *key, const OakTokenSet *tokens, void *user_da
     oak_string_free(at);
 }
 
+/* Typed identity: the ID token's claims and the userinfo claims of a real
+ * sign-in, read by name; wrong-typed claims are errors for the getter that
+ * asks a type, never for the parse. */
+static void check_claims(const OakTokenSet *tokens, const char *info) {
+    OakClaims *id = NULL, *ui = NULL, *odd = NULL;
+    char *s = NULL;
+    bool present = false, flag = false;
+    int64_t t = 0;
+    CHECK_OK(oak_token_set_id_token_claims(tokens, &id));
+    CHECK(id != NULL);
+    CHECK_OK(oak_claims_string(id, "sub", &s));
+    CHECK_STR(s, "dev-user-1");
+    oak_string_free(s);
+    s = NULL;
+    CHECK_OK(oak_claims_time(id, "exp", &present, &t));
+    CHECK(present && t > (int64_t)time(NULL));
+    CHECK_OK(oak_claims_json(id, "aud", &s));
+    CHECK(s != NULL && s[0] == '"');
+    oak_string_free(s);
+    s = NULL;
+    CHECK_OK(oak_claims_string(id, "no-such-claim", &s));
+    CHECK(s == NULL);
+    CHECK_ERR(oak_claims_time(id, "sub", &present, &t), OAK_ERR_INVALID_ARGUMENT, "sub");
+    CHECK(!present && t == 0);
+    CHECK_ERR(oak_claims_string(id, NULL, &s), OAK_ERR_INVALID_ARGUMENT, "name is NULL");
+
+    CHECK_OK(oak_claims_from_json(info, &ui));
+    CHECK_OK(oak_claims_display_name(ui, &s));
+    CHECK_STR(s, "dev.user@example.test");
+    oak_string_free(s);
+    s = NULL;
+    CHECK_OK(oak_claims_subject_id(ui, &s));
+    CHECK_STR(s, "dev-user-1");
+    oak_string_free(s);
+    s = NULL;
+
+    CHECK_OK(oak_claims_from_json(
+        "{\"sub\":\"u\",\"email_verified\":\"true\",\"updated_at\":\"2024-01-01\",\"n\":{\"k\":1}}", &odd));
+    CHECK_OK(oak_claims_bool(odd, "email_verified", &present, &flag));
+    CHECK(present && flag);
+    CHECK_ERR(oak_claims_time(odd, "updated_at", &present, &t), OAK_ERR_INVALID_ARGUMENT, "updated_at");
+    CHECK_OK(oak_claims_json(odd, "updated_at", &s));
+    CHECK_STR(s, "\"2024-01-01\"");
+    oak_string_free(s);
+    s = NULL;
+    CHECK_OK(oak_claims_json(odd, "n", &s));
+    CHECK_STR(s, "{\"k\":1}");
+    oak_string_free(s);
+    s = NULL;
+    OakClaims *bad = NULL;
+    CHECK_ERR(oak_claims_from_json("[1]", &bad), OAK_ERR_INVALID_ARGUMENT, "not an object");
+    CHECK(bad == NULL);
+    oak_claims_free(odd);
+    oak_claims_free(ui);
+    oak_claims_free(id);
+    oak_claims_free(NULL);
+}
+
 static void test_sign_in_refresh_and_logout(void) {
     struct dev d;
     if (!dev_start(&d, true)) {
@@ -505,6 +564,7 @@ static void test_sign_in_refresh_and_logout(void) {
     CHECK(info != NULL && strstr(info, "dev.user@example.test") != NULL);
     CHECK_OK(oak_dev_provider_token_requests(d.idp, "authorization_code", &n));
     CHECK(n == 1);
+    check_claims(tokens, info);
 
     /* The flow saved the tokens to the file store under the identity. */
     CHECK_OK(oak_store_load(store, "dev-user-1", &stored));

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._ffi import ffi, header_path, lib, library_path, live_handles
 from .background import BackgroundRefresh
+from .claims import Claims
 from .backend import StoreBackend, in_namespace, store_from_backend
 from .deploy import Deploy, DeployResponse
 from .dev import DevProvider, HeadlessBrowser
@@ -64,6 +65,7 @@ __all__ = [
     "forward_to_logging",
     "set_log_handler",
     "BackgroundRefresh",
+    "Claims",
     "StoreBackend",
     "in_namespace",
     "store_from_backend",

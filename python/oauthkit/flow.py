@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from ._ffi import ffi, lib
 from ._handle import Handle
 from ._util import c_str, take_str
+from .claims import Claims
 from .errors import check
 from .provider import Provider
 from .session import Session
@@ -43,6 +44,22 @@ class SignIn:
     key: Optional[str]
     #: The userinfo claims, or None when there were none.
     user_info: Optional[Dict[str, Any]] = field(default=None)
+
+    def user_claims(self) -> Optional[Claims]:
+        """The userinfo claims, typed (None when there were none)."""
+        return None if self.user_info is None else Claims.from_json(json.dumps(self.user_info))
+
+    @property
+    def display_name(self) -> Optional[str]:
+        """Who signed in, to show: the userinfo's display name, else the ID
+        token's, else the key."""
+        for claims in (self.user_claims(), self.tokens.id_token_claims()):
+            if claims is not None:
+                with claims:
+                    name = claims.display_name
+                if name:
+                    return name
+        return self.key
 
 
 class Flow(Handle):

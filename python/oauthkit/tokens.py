@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional
 from ._ffi import ffi, lib
 from ._handle import Handle
 from ._util import c_str, take_str
+from .claims import Claims
 from .errors import check
 
 
@@ -64,6 +65,13 @@ class TokenSet(Handle):
         out = ffi.new("OakTokenSet **")
         check(lib.oak_token_set_clone(self._h, out))
         return TokenSet._adopt(out[0])
+
+    def id_token_claims(self) -> Optional[Claims]:
+        """The claims of the ID token (validated when it was received), or
+        None without one."""
+        out = ffi.new("OakClaims **")
+        check(lib.oak_token_set_id_token_claims(self._h, out))
+        return None if out[0] == ffi.NULL else Claims._adopt(out[0])
 
     def _str(self, fn: Any) -> Optional[str]:
         out = ffi.new("char **")

@@ -26,6 +26,32 @@ def test_sign_in_stores_the_tokens(signed_in: Any) -> None:
     assert provider.userinfo(result.tokens.access_token)["sub"] == "dev-user-1"  # type: ignore[index]
 
 
+def test_sign_in_gives_typed_claims(signed_in: Any) -> None:
+    dev, _provider, _store, result = signed_in
+    assert result.display_name == "dev.user@example.test"
+    with result.tokens.id_token_claims() as id_claims:
+        assert id_claims.sub == "dev-user-1"
+        assert id_claims.iss == dev.issuer
+        assert id_claims.aud == [dev.client_id]
+        assert id_claims.exp is not None and id_claims.exp.timestamp() > time.time()
+        assert id_claims.get("nonce") and id_claims.get("nonce") not in repr(id_claims)
+    with result.user_claims() as info:
+        assert info.email == "dev.user@example.test" and info.subject_id == "dev-user-1"
+        assert "dev.user@example.test" not in repr(info)
+    # wrong-typed standard claims from real providers: read, never fatal
+    with oauthkit.Claims.from_json(
+        '{"sub": "u", "email_verified": "true", "updated_at": "2024-01-01", "groups": ["a"]}'
+    ) as odd:
+        assert odd.email_verified is True
+        assert odd.get("updated_at") == "2024-01-01" and odd.get("groups") == ["a"]
+        with pytest.raises(oauthkit.InvalidArgumentError, match="updated_at"):
+            odd.time("updated_at")
+    with pytest.raises(oauthkit.InvalidArgumentError, match="not an object"):
+        oauthkit.Claims.from_json("[1]")
+    with oauthkit.TokenSet("at") as bare:
+        assert bare.id_token_claims() is None
+
+
 def test_flow_state_and_url(dev: oauthkit.DevProvider) -> None:
     with dev.provider() as provider, oauthkit.Flow(provider, timeout=30, token_key="me", params={"login_hint": "a@b"}) as flow:
         assert flow.state is FlowState.IDLE

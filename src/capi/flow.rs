@@ -232,7 +232,7 @@ pub unsafe extern "C" fn oak_flow_run_native(
             false => None,
         };
         let info = match (&result.user_info, out_user_info.wanted()) {
-            (Some(info), true) => Some(c_string(info.to_string(), "the userinfo JSON")?),
+            (Some(info), true) => Some(c_string(info.to_json(), "the userinfo JSON")?),
             _ => None,
         };
         out_key.set_with(|| key.map_or(std::ptr::null_mut(), CString::into_raw));

@@ -51,6 +51,7 @@ use std::ffi::c_char;
 pub mod background;
 pub mod boundary;
 pub mod callback_store;
+pub mod claims;
 pub mod client_credentials;
 pub mod deploy;
 pub mod dev_provider;
@@ -74,6 +75,7 @@ pub mod token_set;
 pub mod validating_store;
 
 pub use boundary::OakStatus;
+pub use claims::OakClaims;
 pub use dev_provider::OakDevProvider;
 pub use device::OakDeviceFlow;
 pub use flow::{OakFlow, OakFlowState};

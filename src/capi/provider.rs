@@ -363,6 +363,9 @@ pub unsafe extern "C" fn oak_provider_userinfo(
         let claims = handle(provider, "provider")?
             .0
             .get_userinfo(str_arg(access_token, "access_token")?)?;
-        put(out_json, &claims.to_string())
+        put(
+            out_json,
+            &claims.map_or_else(|| "null".to_owned(), |c| c.to_json()),
+        )
     })
 }

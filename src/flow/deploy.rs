@@ -24,7 +24,6 @@ use serde_json::{json, Value};
 use super::callback::{CallbackVerdict, ExpectedCallback};
 use super::html;
 use super::logout::{sign_out, LogoutReport, RevocationOutcome};
-use super::native::identity_of;
 use super::pending::{PendingRejection, PendingSignIns, DEFAULT_PENDING_TTL};
 use super::sealed_cookie::CookieKey;
 use crate::error::{Error, Result};
@@ -272,7 +271,7 @@ impl DeployOptions {
 #[derive(Debug, Clone)]
 struct Session {
     key: String,
-    user_info: Option<Value>,
+    user_info: Option<crate::Claims>,
     expires: Instant,
     /// Proves a logout without `Origin` same-origin (read from
     /// `/auth/status`, which other sites cannot read).
@@ -483,12 +482,9 @@ impl DeployHandler {
             Ok(t) => t,
             Err(e) => return DeployResponse::error(502, "token_exchange_failed", &e.to_string()),
         };
-        let user_info = match self.provider.userinfo_for(&tokens) {
-            Ok(Value::Null) | Err(_) => None,
-            Ok(v) => Some(v),
-        };
+        let user_info = self.provider.userinfo_for(&tokens).ok().flatten();
         if tokens.identity_id.is_none() {
-            tokens.identity_id = user_info.as_ref().and_then(identity_of);
+            tokens.identity_id = user_info.as_ref().and_then(crate::Claims::subject_id);
         }
         // Never a shared fallback key: two users would see each other's
         // tokens and one's logout would revoke the other's.

@@ -16,7 +16,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::finish::complete_sign_in;
-use super::native::AuthFlowResult;
+use super::sign_in_result::AuthFlowResult;
 use super::session::SessionManager;
 use crate::error::{Error, Result};
 use crate::provider::device::SLOW_DOWN_INCREMENT;

@@ -4,9 +4,8 @@
 //! ([`DeviceFlow`](super::DeviceFlow)) both end here, so their results are
 //! stored and returned the same way.
 
-use serde_json::Value;
-
-use super::native::{identity_of, AuthFlowResult};
+use super::sign_in_result::AuthFlowResult;
+use crate::claims::Claims;
 use crate::error::Result;
 use crate::provider::Provider;
 use crate::store::TokenStore;
@@ -24,15 +23,13 @@ pub(crate) fn complete_sign_in(
     store: Option<&dyn TokenStore>,
 ) -> Result<AuthFlowResult> {
     let user_info = if fetch_userinfo {
-        match provider.userinfo_for(&tokens) {
-            Ok(Value::Null) | Err(_) => None,
-            Ok(v) => Some(v),
-        }
+        // a userinfo failure does not undo a sign-in that succeeded
+        provider.userinfo_for(&tokens).ok().flatten()
     } else {
         None
     };
     if tokens.identity_id.is_none() {
-        tokens.identity_id = user_info.as_ref().and_then(identity_of);
+        tokens.identity_id = user_info.as_ref().and_then(Claims::subject_id);
     }
     let key = token_key
         .map(str::to_owned)
@@ -48,6 +45,22 @@ pub(crate) fn complete_sign_in(
         key,
         refresh_token_advice,
     })
+}
+
+/// Refuses, before the browser opens, a DPoP sign-in whose tokens would go
+/// to a store that cannot hold their private key: the store would refuse
+/// them only after the user signed in and consented.
+pub(crate) fn refuse_unprotected_dpop_store(
+    store: Option<&dyn TokenStore>,
+    token_key: Option<&str>,
+) -> Result<()> {
+    match store {
+        Some(s) if !s.protects_secrets() => Err(crate::Error::DpopKeyUnprotected {
+            backend: s.backend(),
+            key: token_key.unwrap_or("(the user who signs in)").to_owned(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// `None` when `tokens` has a refresh token; otherwise the provider's

@@ -34,6 +34,7 @@ mod html;
 pub mod logout;
 pub mod native;
 pub mod native_builder;
+mod native_options;
 pub mod notice;
 pub mod paste;
 pub mod pending;
@@ -41,6 +42,7 @@ mod pushed_url;
 pub mod rp_logout;
 mod sealed_cookie;
 pub mod session;
+mod sign_in_result;
 mod state;
 
 pub use background::BackgroundRefresh;
@@ -50,11 +52,13 @@ pub use callback_server::{CallbackServer, CallbackServerOptions, PortChoice, Red
 pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer};
 pub use device::{DeviceCancelHandle, DeviceFlow, PollStatus};
 pub use logout::{LogoutReport, RevocationFailure, RevocationOutcome};
-pub use native::{AuthFlowManager, AuthFlowResult, CallbackMode};
-pub use native_builder::{AuthFlowManagerBuilder, NativeOptions};
+pub use native::{AuthFlowManager, CallbackMode};
+pub use native_builder::AuthFlowManagerBuilder;
+pub use native_options::NativeOptions;
 pub use notice::{Notice, NoticeFn, UrlPurpose};
 pub use rp_logout::{LogoutOutcome, RpLogout};
 pub use sealed_cookie::CookieKey;
+pub use sign_in_result::AuthFlowResult;
 pub use session::SessionManager;
 pub use state::AuthFlowState;
 

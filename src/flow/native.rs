@@ -4,13 +4,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use super::browser::open_system_browser;
 use super::callback::ExpectedCallback;
 use super::callback_server::{CallbackOutcome, CallbackServer, CallbackServerOptions};
-use super::finish::complete_sign_in;
-use super::native_builder::{AuthFlowManagerBuilder, NativeOptions};
+use super::finish::{complete_sign_in, refuse_unprotected_dpop_store};
+use super::sign_in_result::AuthFlowResult;
+use super::native_options::NativeOptions;
 use super::notice::{self, Notice, NoticeFn, UrlPurpose};
 use super::paste::PasteInput;
 use super::session::SessionManager;
@@ -18,7 +17,6 @@ use super::state::{AuthFlowState, FlowStatus};
 use crate::error::{Error, Result};
 use crate::provider::{random, AuthorizeRequest, Pkce, Provider};
 use crate::store::TokenStore;
-use crate::token::TokenSet;
 
 /// The default time allowed for the user to sign in.
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(120);
@@ -33,22 +31,6 @@ pub enum CallbackMode {
     /// As `Server`, and the user may also paste the final redirect URL
     /// into standard input (for SSH sessions; see [`paste`](super::paste)).
     ServerOrPaste,
-}
-
-/// A successful sign-in.
-#[derive(Debug, Clone)]
-pub struct AuthFlowResult {
-    /// The tokens, as stored.
-    pub tokens: TokenSet,
-    /// The userinfo claims, when the provider has a userinfo endpoint and
-    /// answered.
-    pub user_info: Option<Value>,
-    /// The key the tokens were stored under.
-    pub key: String,
-    /// `None` when the sign-in brought a refresh token; otherwise what the
-    /// configuration needs for one (also logged as a warning), since the
-    /// user must sign in again when the access token expires.
-    pub refresh_token_advice: Option<String>,
 }
 
 /// Runs sign-ins against one provider and stores the result, blocking
@@ -138,12 +120,6 @@ impl AuthFlowManager {
             notice: notice::default_hook(),
             dpop_key: None,
         }
-    }
-
-    /// A builder: `AuthFlowManager::builder(provider).session(s).build()`
-    /// (see [`AuthFlowManagerBuilder`]); the way to make a manager.
-    pub fn builder(provider: Arc<dyn Provider>) -> AuthFlowManagerBuilder {
-        AuthFlowManagerBuilder::new(provider)
     }
 
     pub(crate) fn with_destination(
@@ -356,6 +332,17 @@ impl AuthFlowManager {
         let deadline = Instant::now()
             .checked_add(self.auth_timeout)
             .ok_or_else(|| Error::InvalidArgument("the sign-in timeout is too large".into()))?;
+        let store = self
+            .store
+            .clone()
+            .or_else(|| self.session.as_ref().map(|s| s.store()));
+        // configuration errors known now are raised before the browser opens
+        if self.dpop_key.is_some() && self.provider.dpop().is_none() {
+            return Err(crate::provider::dpop::not_configured());
+        }
+        if self.dpop_key.is_some() || self.provider.dpop().is_some() {
+            refuse_unprotected_dpop_store(store.as_deref(), self.token_key.as_deref())?;
+        }
         let server = CallbackServer::bind(&self.callback)?;
         let redirect_uri = server.redirect_uri().to_string();
         let state = random::state();
@@ -452,10 +439,6 @@ impl AuthFlowManager {
                     .exchange_code(code.expose(), &redirect_uri, verifier, Some(&nonce))?
             }
         };
-        let store = self
-            .store
-            .clone()
-            .or_else(|| self.session.as_ref().map(|s| s.store()));
         complete_sign_in(
             self.provider.as_ref(),
             tokens,
@@ -464,16 +447,4 @@ impl AuthFlowManager {
             store.as_deref(),
         )
     }
-}
-
-/// The identity in userinfo claims: `sub`, else GitHub's `id`, `login`, or
-/// `email`.
-pub(crate) fn identity_of(info: &Value) -> Option<String> {
-    ["sub", "id", "login", "email"]
-        .iter()
-        .find_map(|k| match &info[*k] {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
 }

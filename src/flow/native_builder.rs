@@ -1,6 +1,7 @@
-//! Builders for the native sign-in: [`AuthFlowManagerBuilder`] (what
-//! [`AuthFlowManager::builder`] returns) and [`NativeOptions`] (what one
-//! run shows the URL with, for [`AuthFlowManager::run_native`]).
+//! The builder of the native sign-in: [`AuthFlowManagerBuilder`] (what
+//! [`AuthFlowManager::builder`] returns; that constructor is written here
+//! so the manager's file never imports its builder back). What one run
+//! shows the URL with, [`NativeOptions`], is in `native_options.rs`.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -27,9 +28,16 @@ use super::native::{AuthFlowManager, CallbackMode};
 use super::notice::Notice;
 use super::paste::PasteInput;
 use super::session::SessionManager;
-use crate::error::Result;
 use crate::provider::Provider;
 use crate::store::TokenStore;
+
+impl AuthFlowManager {
+    /// A builder: `AuthFlowManager::builder(provider).session(s).build()`
+    /// (see [`AuthFlowManagerBuilder`]); the way to make a manager.
+    pub fn builder(provider: Arc<dyn Provider>) -> AuthFlowManagerBuilder {
+        AuthFlowManagerBuilder::new(provider)
+    }
+}
 
 /// Builds an [`AuthFlowManager`]: `AuthFlowManager::builder(provider)`,
 /// then any of the setters, then [`build`](Self::build). Without a store
@@ -132,64 +140,5 @@ impl AuthFlowManagerBuilder {
     /// The manager.
     pub fn build(self) -> AuthFlowManager {
         self.flow.with_destination(self.store, self.session)
-    }
-}
-
-/// A function that shows the authorization URL (an application's own
-/// window, a test's headless browser).
-pub type OpenBrowserHook<'a> = Box<dyn Fn(&str) -> Result<()> + 'a>;
-
-/// How one [`AuthFlowManager::run_native`] shows the authorization
-/// URL. `NativeOptions::new()` (or `default()`) is the system browser,
-/// with the URL handed to the notice hook when none opens.
-///
-/// ```no_run
-/// use oauthkit::flow::{AuthFlowManager, NativeOptions};
-/// # fn provider() -> std::sync::Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
-/// let flow = AuthFlowManager::new(provider());
-/// let options = NativeOptions::new()
-///     .open_browser(|url| {
-///         println!("open {url} in the app's window");
-///         Ok(())
-///     })
-///     .close_window(|| println!("close the app's window"));
-/// flow.run_native(options)?;
-/// # Ok::<(), oauthkit::Error>(())
-/// ```
-#[derive(Default)]
-#[must_use]
-pub struct NativeOptions<'a> {
-    pub(crate) open_browser: Option<OpenBrowserHook<'a>>,
-    pub(crate) close_window: Option<Box<dyn Fn() + 'a>>,
-}
-
-impl std::fmt::Debug for NativeOptions<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NativeOptions")
-            .field("open_browser", &self.open_browser.is_some())
-            .field("close_window", &self.close_window.is_some())
-            .finish()
-    }
-}
-
-impl<'a> NativeOptions<'a> {
-    /// The system browser, no window to close.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Shows the authorization URL with `open` instead of the system
-    /// browser. An error from it ends the sign-in and is what
-    /// [`run_native`](AuthFlowManager::run_native) returns.
-    pub fn open_browser(mut self, open: impl Fn(&str) -> Result<()> + 'a) -> Self {
-        self.open_browser = Some(Box::new(open));
-        self
-    }
-
-    /// Called once the callback has arrived or the flow has ended,
-    /// whatever the outcome (to close an application's window).
-    pub fn close_window(mut self, close: impl Fn() + 'a) -> Self {
-        self.close_window = Some(Box::new(close));
-        self
     }
 }

@@ -348,14 +348,17 @@ impl SessionManager {
                 log::info!("renewed the client-credentials tokens of '{key}'");
                 return Ok(Under::Done(fresh, true));
             }
-            log::warn!(
-                "refresh of '{key}': the access token has expired and there is no refresh token; \
-                 the user must sign in again"
-            );
-            return Err(Error::SignInRequired {
+            let reason = if current.is_expired(0) {
+                SignInReason::ExpiredWithoutRefreshToken
+            } else {
+                SignInReason::NoRefreshToken
+            };
+            let e = Error::SignInRequired {
                 key: key.to_string(),
-                reason: SignInReason::ExpiredWithoutRefreshToken,
-            });
+                reason,
+            };
+            log::warn!("refresh of '{key}': {e}");
+            return Err(e);
         }
         // Last check before the refresh token is spent: a lock lost now
         // (the lease ran out while this process was paused) means another

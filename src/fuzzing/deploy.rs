@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::error::Result;
 use crate::flow::{DeployHandler, DeployOptions, DeployRequest};
@@ -49,8 +49,8 @@ impl Provider for StubProvider {
         Ok(TokenSet::bearer(ACCESS_TOKEN))
     }
 
-    fn get_userinfo(&self, _access_token: &str) -> Result<Value> {
-        Ok(json!({"name": "Fuzz"}))
+    fn get_userinfo(&self, _access_token: &str) -> Result<Option<crate::Claims>> {
+        Ok(crate::Claims::from_json(r#"{"name": "Fuzz"}"#).ok())
     }
 
     fn revoke_token(&self, _token: &str, _hint: Option<TokenTypeHint>) -> Result<bool> {

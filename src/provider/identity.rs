@@ -125,7 +125,7 @@ pub fn check_same_identity(old: &TokenSet, fresh: &TokenSet) -> Result<()> {
 }
 
 /// The claims of a compact JWS, not verified.
-fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
+pub(crate) fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
     serde_json::from_slice(&bytes).ok()

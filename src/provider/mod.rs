@@ -12,8 +12,8 @@
 //! timeouts and a response-size cap. See the repository's
 //! [providers guide](https://github.com/oauthkit/oauthkit/blob/main/docs/providers.md).
 
-use serde_json::Value;
 
+use crate::claims::Claims;
 use crate::error::{Error, Result};
 use crate::token::TokenSet;
 use dpop::{DpopConfig, DpopKey};
@@ -208,7 +208,7 @@ pub trait Provider: Send + Sync {
         Ok(fresh)
     }
 
-    /// The user's claims from the userinfo endpoint (`Value::Null` when the
+    /// The user's claims from the userinfo endpoint (`None` when the
     /// provider has none).
     ///
     /// # Errors
@@ -218,7 +218,7 @@ pub trait Provider: Send + Sync {
     /// with an unexpected status, and [`Error::OAuth`] when it refuses the
     /// token with an OAuth error (in the body or, RFC 6750 §3, in
     /// `WWW-Authenticate`: `invalid_token`, ...).
-    fn get_userinfo(&self, access_token: &str) -> Result<Value>;
+    fn get_userinfo(&self, access_token: &str) -> Result<Option<Claims>>;
 
     /// Revokes a token (RFC 7009); `Ok(false)` when the provider has no
     /// revocation endpoint.
@@ -445,7 +445,7 @@ pub trait Provider: Send + Sync {
     /// [`Error::InvalidArgument`] when the set is DPoP-bound and the provider
     /// is not configured for DPoP; otherwise the errors of
     /// [`get_userinfo`](Self::get_userinfo).
-    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Value> {
+    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Option<Claims>> {
         if tokens.dpop_key.is_some() {
             return Err(dpop::not_configured());
         }

@@ -1,8 +1,8 @@
 //! A plain OAuth 2.0 provider with fixed endpoints (no discovery, no ID
 //! token): custom servers and GitHub.
 
-use serde_json::Value;
 
+use crate::claims::Claims;
 use crate::error::Result;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
@@ -354,13 +354,13 @@ impl Provider for OAuth2Provider {
         })
     }
 
-    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Value> {
+    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Option<Claims>> {
         let at = tokens.access_token.expose();
         self.client
             .http
             .guard(&[at], || match &self.config.userinfo_url {
-                Some(u) => self.client.userinfo_for(u, tokens),
-                None => Ok(Value::Null),
+                Some(u) => self.client.userinfo_for(u, tokens).map(Claims::from_object),
+                None => Ok(None),
             })
     }
 
@@ -382,12 +382,12 @@ impl Provider for OAuth2Provider {
             })
     }
 
-    fn get_userinfo(&self, access_token: &str) -> Result<Value> {
+    fn get_userinfo(&self, access_token: &str) -> Result<Option<Claims>> {
         self.client
             .http
             .guard(&[access_token], || match &self.config.userinfo_url {
-                Some(u) => self.client.userinfo(u, access_token),
-                None => Ok(Value::Null),
+                Some(u) => self.client.userinfo(u, access_token).map(Claims::from_object),
+                None => Ok(None),
             })
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::claims::Claims;
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
@@ -758,11 +759,11 @@ impl Provider for OidcProvider {
         self.exchange(code, redirect_uri, pkce_verifier, nonce, Some(key))
     }
 
-    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Value> {
+    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Option<Claims>> {
         let at = tokens.access_token.expose();
         self.guard(&[at], || match self.endpoint(Endpoint::Userinfo)? {
-            Some(u) => self.client.userinfo_for(&u, tokens),
-            None => Ok(Value::Null),
+            Some(u) => self.client.userinfo_for(&u, tokens).map(Claims::from_object),
+            None => Ok(None),
         })
     }
 
@@ -805,11 +806,11 @@ impl Provider for OidcProvider {
         })
     }
 
-    fn get_userinfo(&self, access_token: &str) -> Result<Value> {
+    fn get_userinfo(&self, access_token: &str) -> Result<Option<Claims>> {
         self.guard(&[access_token], || {
             match self.endpoint(Endpoint::Userinfo)? {
-                Some(u) => self.client.userinfo(&u, access_token),
-                None => Ok(Value::Null),
+                Some(u) => self.client.userinfo(&u, access_token).map(Claims::from_object),
+                None => Ok(None),
             }
         })
     }

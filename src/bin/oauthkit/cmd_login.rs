@@ -6,7 +6,6 @@ use clap::Args;
 use oauthkit::flow::{
     AuthFlowManager, CallbackMode, CallbackServerOptions, NativeOptions, PortChoice, RedirectHost,
 };
-use oauthkit::terminal_text::escape;
 use oauthkit::Error;
 
 use crate::browser::{self, Show};
@@ -97,15 +96,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> oauthkit::Result<i32> {
     eprintln!("Waiting up to {timeout} s for the browser (Ctrl-C cancels)...");
     match flow.run_native(NativeOptions::new().open_browser(open)) {
         Ok(result) => {
-            let who = identity(&result.user_info, &result.tokens);
-            eprintln!(
-                "{} signed in as {} (profile '{}'; tokens in {}, {})",
-                style.green("✓"),
-                style.bold(&who),
-                profile.name,
-                escape(&opened.location),
-                opened.protection
-            );
+            crate::signed_in::report(&style, &result, &profile, &opened);
             Ok(exit::OK)
         }
         Err(Error::Cancelled) if interrupt::interrupted() => {
@@ -114,19 +105,4 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> oauthkit::Result<i32> {
         }
         Err(e) => Err(e),
     }
-}
-
-/// A readable identity: email, name, preferred_username, login, else the
-/// token set's identity id; escaped for the terminal (it came from the
-/// provider).
-pub fn identity(info: &Option<serde_json::Value>, tokens: &oauthkit::TokenSet) -> String {
-    let from_info = info.as_ref().and_then(|v| {
-        ["email", "preferred_username", "login", "name", "sub"]
-            .iter()
-            .find_map(|k| v.get(*k).and_then(|x| x.as_str()).map(str::to_owned))
-    });
-    let who = from_info
-        .or_else(|| tokens.identity_id.clone())
-        .unwrap_or_else(|| "(unknown identity)".into());
-    escape(&who).into_owned()
 }

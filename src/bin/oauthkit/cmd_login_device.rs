@@ -75,15 +75,7 @@ pub fn run(
     }
     match result {
         Ok(result) => {
-            let who = crate::cmd_login::identity(&result.user_info, &result.tokens);
-            eprintln!(
-                "{} signed in as {} (profile '{}'; tokens in {}, {})",
-                style.green("✓"),
-                style.bold(&who),
-                profile.name,
-                oauthkit::terminal_text::escape(&opened.location),
-                opened.protection
-            );
+            crate::signed_in::report(&style, &result, profile, opened);
             Ok(exit::OK)
         }
         Err(Error::Cancelled) if interrupt::interrupted() => {

@@ -23,6 +23,7 @@ mod context;
 mod exit;
 mod interrupt;
 mod output;
+mod signed_in;
 mod stored_tokens;
 mod style;
 mod time;
