@@ -24,7 +24,6 @@ use oauthkit::capi::token_set::*;
 use oauthkit::capi::{OakProvider, OakStatus::*, OakStore, OakTokenSet};
 use oauthkit::provider::{AuthorizeRequest, Provider, TokenTypeHint};
 use oauthkit::{Result, TokenSet};
-use serde_json::Value;
 
 /// Refreshes by minting `refreshed-N`; panics when asked to for `panic-rt`.
 struct MintingProvider {

@@ -496,3 +496,79 @@ fn an_open_browser_error_ends_the_flow_as_it_is_and_close_window_still_runs() {
     assert!(store.list_keys().unwrap().is_empty());
     assert_eq!(idp.token_requests("authorization_code"), 0);
 }
+
+/// Every configuration error knowable before the user acts is raised
+/// before the browser opens (the open hook is never called, no callback
+/// can arrive): PKCE off under OAuth 2.1, PAR required (discovery's
+/// `require_pushed_authorization_requests`) without a PAR endpoint, DPoP
+/// with a store that cannot protect the key, a DPoP key for a provider
+/// without DPoP. The endpoints are on a reserved name: any network use
+/// would fail differently.
+#[test]
+fn configuration_errors_are_refused_before_the_browser_opens() {
+    use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig, DpopKey};
+    use oauthkit::provider::profile::SecurityProfile;
+    use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
+    use oauthkit::store::JsonFileStore;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let base = || {
+        OAuth2Config::new(
+            "cfg",
+            "app",
+            "https://idp.invalid/authorize",
+            "https://idp.invalid/token",
+        )
+    };
+    let provider = |cfg: OAuth2Config| -> Arc<dyn Provider> { Arc::new(OAuth2Provider::new(cfg).unwrap()) };
+    let dir = tempfile::tempdir().unwrap();
+    let plain = JsonFileStore::open(dir.path().join("plain.json")).unwrap();
+    let mut par_required = base();
+    par_required.requires_par = true;
+    let cases: Vec<(&str, AuthFlowManager, ErrorKind)> = vec![
+        (
+            "PKCE off under OAuth 2.1",
+            AuthFlowManager::builder(provider(base().with_profile(SecurityProfile::OAuth21)))
+                .pkce(false)
+                .build(),
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            "PAR required without a PAR endpoint",
+            AuthFlowManager::builder(provider(par_required)).build(),
+            ErrorKind::Unsupported,
+        ),
+        (
+            "DPoP with a plain-text store",
+            AuthFlowManager::builder(provider(base().with_dpop(DpopConfig::new())))
+                .store(plain)
+                .build(),
+            ErrorKind::Unsupported,
+        ),
+        (
+            "a DPoP key for a provider without DPoP",
+            AuthFlowManager::new(provider(base()))
+                .with_dpop_key(DpopKey::generate(DpopAlgorithm::Es256).unwrap()),
+            ErrorKind::InvalidArgument,
+        ),
+    ];
+    for (what, flow, kind) in cases {
+        let opened = AtomicUsize::new(0);
+        let e = flow
+            .run_native(NativeOptions::new().open_browser(|_| {
+                opened.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }))
+            .unwrap_err();
+        assert_eq!(e.kind(), kind, "{what}: {e}");
+        assert_eq!(opened.load(Ordering::SeqCst), 0, "{what}: the browser was opened");
+        assert_eq!(flow.state(), AuthFlowState::Failed, "{what}");
+    }
+    assert!(
+        !dir.path().join("plain.json").exists()
+            || !std::fs::read_to_string(dir.path().join("plain.json"))
+                .unwrap()
+                .contains("access_token"),
+        "nothing stored"
+    );
+}

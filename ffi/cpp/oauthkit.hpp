@@ -107,6 +107,92 @@ class SecretString {
     detail::CString raw_;
 };
 
+/// Who signed in, typed: the claims of an ID token
+/// (TokenSet::id_token_claims) or a userinfo answer (Claims::from_json),
+/// read by name. Standard claims sent with the wrong JSON type never fail
+/// the read ("true"/"false" strings are booleans, anything else is kept as
+/// sent: json()); a typed getter asked for a claim of another type throws
+/// OAK_ERR_INVALID_ARGUMENT. Read-only: share it between threads freely.
+class Claims {
+  public:
+    /// Reads claims from a JSON object; anything else throws
+    /// OAK_ERR_INVALID_ARGUMENT.
+    static Claims from_json(const std::string &json) {
+        OakClaims *raw = nullptr;
+        detail::check(oak_claims_from_json(detail::c_str(json, "json"), &raw));
+        return Claims(raw);
+    }
+    /// Takes ownership of a handle from the C ABI.
+    static Claims adopt(OakClaims *raw) noexcept { return Claims(raw); }
+
+    Claims(const Claims &) = delete;
+    Claims &operator=(const Claims &) = delete;
+    Claims(Claims &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+    Claims &operator=(Claims &&other) noexcept {
+        std::swap(raw_, other.raw_);
+        return *this;
+    }
+    ~Claims() { oak_claims_free(raw_); }
+
+    /// A string claim ("sub", "email", a custom claim); nullopt when absent.
+    std::optional<std::string> string(const std::string &name) const {
+        char *out = nullptr;
+        detail::check(oak_claims_string(raw_, detail::c_str(name, "name"), &out));
+        return detail::take(out);
+    }
+    /// A boolean claim ("email_verified"); nullopt when absent.
+    std::optional<bool> boolean(const std::string &name) const {
+        bool present = false, value = false;
+        detail::check(oak_claims_bool(raw_, detail::c_str(name, "name"), &present, &value));
+        return present ? std::optional<bool>(value) : std::nullopt;
+    }
+    /// A time claim ("exp", "iat", "auth_time", "updated_at") in Unix
+    /// seconds; nullopt when absent.
+    std::optional<int64_t> time(const std::string &name) const {
+        bool present = false;
+        int64_t seconds = 0;
+        detail::check(oak_claims_time(raw_, detail::c_str(name, "name"), &present, &seconds));
+        return present ? std::optional<int64_t>(seconds) : std::nullopt;
+    }
+    /// Any claim as JSON text ("aud", a custom object); nullopt when absent.
+    std::optional<std::string> json(const std::string &name) const {
+        char *out = nullptr;
+        detail::check(oak_claims_json(raw_, detail::c_str(name, "name"), &out));
+        return detail::take(out);
+    }
+    /// All the claims as one JSON object.
+    std::string to_json() const {
+        char *out = nullptr;
+        detail::check(oak_claims_json(raw_, nullptr, &out));
+        return detail::take(out).value_or("{}");
+    }
+    std::optional<std::string> sub() const { return string("sub"); }
+    std::optional<std::string> iss() const { return string("iss"); }
+    std::optional<std::string> email() const { return string("email"); }
+    std::optional<bool> email_verified() const { return boolean("email_verified"); }
+    std::optional<std::string> name() const { return string("name"); }
+    std::optional<int64_t> exp() const { return time("exp"); }
+    /// The name to show for who signed in (email, preferred_username,
+    /// login, name, then the subject id); it came from the provider.
+    std::optional<std::string> display_name() const {
+        char *out = nullptr;
+        detail::check(oak_claims_display_name(raw_, &out));
+        return detail::take(out);
+    }
+    /// The stable id of the user (sub, else id, login, email).
+    std::optional<std::string> subject_id() const {
+        char *out = nullptr;
+        detail::check(oak_claims_subject_id(raw_, &out));
+        return detail::take(out);
+    }
+
+    const OakClaims *get() const noexcept { return raw_; }
+
+  private:
+    explicit Claims(OakClaims *raw) noexcept : raw_(raw) {}
+    OakClaims *raw_ = nullptr;
+};
+
 /// A set of tokens: access token, refresh token, ID token, scopes, expiry.
 class TokenSet {
   public:
@@ -153,6 +239,16 @@ class TokenSet {
     std::string scope() const { return *text(oak_token_set_scope); }
     std::optional<std::string> resource_server() const { return text(oak_token_set_resource_server); }
     std::optional<std::string> identity_id() const { return text(oak_token_set_identity_id); }
+    /// The ID token's claims (validated when it was received); nullopt
+    /// without an ID token.
+    std::optional<Claims> id_token_claims() const {
+        OakClaims *raw = nullptr;
+        detail::check(oak_token_set_id_token_claims(raw_, &raw));
+        if (!raw) {
+            return std::nullopt;
+        }
+        return Claims::adopt(raw);
+    }
 
     /// The expiry in Unix seconds; nullopt when unknown.
     std::optional<int64_t> expires_at() const {

@@ -67,6 +67,7 @@ func TestSignInRefreshLogout(t *testing.T) {
 	if st, _ := flow.State(); st != FlowCompleted {
 		t.Fatalf("state %d", st)
 	}
+	checkClaims(t, idp, res)
 	if n, _ := idp.TokenRequests("authorization_code"); n != 1 {
 		t.Fatalf("%d code exchanges", n)
 	}
@@ -202,5 +203,53 @@ func TestPresetsRevokeAndBadArguments(t *testing.T) {
 	mustNoErr(t, err)
 	if active, _ := idp.IsTokenActive(at); !revoked || active {
 		t.Fatalf("revoked %v, still active %v", revoked, active)
+	}
+}
+
+// checkClaims: the typed identity of a real sign-in (ID token and userinfo),
+// and wrong-typed standard claims read without failing.
+func checkClaims(t *testing.T, idp *DevProvider, res *SignIn) {
+	t.Helper()
+	id, err := res.Tokens.IDTokenClaims()
+	mustNoErr(t, err)
+	if id == nil {
+		t.Fatal("no ID token claims")
+	}
+	defer id.Close()
+	if sub, ok, err := id.String("sub"); err != nil || !ok || sub != "dev-user-1" {
+		t.Fatalf("sub %q %v %v", sub, ok, err)
+	}
+	iss, _, _ := id.String("iss")
+	if want, _ := idp.Issuer(); iss != want {
+		t.Fatalf("iss %q, want %q", iss, want)
+	}
+	if exp, ok, err := id.Time("exp"); err != nil || !ok || !exp.After(time.Now()) {
+		t.Fatalf("exp %v %v %v", exp, ok, err)
+	}
+	if _, _, err := id.Time("sub"); err == nil || !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("a string read as a time: %v", err)
+	}
+	info, err := ClaimsFromJSON(res.UserInfoJSON)
+	mustNoErr(t, err)
+	defer info.Close()
+	if who, ok, _ := info.DisplayName(); !ok || who != "dev.user@example.test" {
+		t.Fatalf("display name %q", who)
+	}
+	odd, err := ClaimsFromJSON(`{"sub":"u","email_verified":"true","updated_at":"2024-01-01","groups":["a"]}`)
+	mustNoErr(t, err)
+	defer odd.Close()
+	if v, ok, err := odd.Bool("email_verified"); err != nil || !ok || !v {
+		t.Fatalf("email_verified %v %v %v", v, ok, err)
+	}
+	var groups []string
+	if ok, err := odd.Get("groups", &groups); err != nil || !ok || len(groups) != 1 || groups[0] != "a" {
+		t.Fatalf("groups %v %v %v", groups, ok, err)
+	}
+	var updated string
+	if ok, err := odd.Get("updated_at", &updated); err != nil || !ok || updated != "2024-01-01" {
+		t.Fatalf("updated_at kept as sent: %q %v %v", updated, ok, err)
+	}
+	if _, err := ClaimsFromJSON("[1]"); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("an array as claims: %v", err)
 	}
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
@@ -212,6 +213,26 @@ TEST(Flow, SignsInRefreshesAndLogsOut) {
     EXPECT_EQ(result.key, "dev-user-1");
     ASSERT_TRUE(result.user_info_json.has_value());
     EXPECT_NE(result.user_info_json->find("dev.user@example.test"), std::string::npos);
+    {
+        auto id = result.tokens.id_token_claims();
+        ASSERT_TRUE(id.has_value());
+        EXPECT_EQ(id->sub(), "dev-user-1");
+        EXPECT_EQ(id->iss(), dev.idp.issuer());
+        ASSERT_TRUE(id->exp().has_value());
+        EXPECT_GT(*id->exp(), static_cast<int64_t>(std::time(nullptr)));
+        EXPECT_THROW(id->time("sub"), oauthkit::Error);
+        auto info = oauthkit::Claims::from_json(*result.user_info_json);
+        EXPECT_EQ(info.display_name(), "dev.user@example.test");
+        EXPECT_EQ(info.subject_id(), "dev-user-1");
+        auto odd = oauthkit::Claims::from_json(
+            R"({"sub":"u","email_verified":"true","updated_at":"2024-01-01","n":{"k":1}})");
+        EXPECT_EQ(odd.email_verified(), true);
+        EXPECT_EQ(odd.json("updated_at"), "\"2024-01-01\"");
+        EXPECT_EQ(odd.json("n"), "{\"k\":1}");
+        EXPECT_THROW(odd.time("updated_at"), oauthkit::Error);
+        EXPECT_THROW(oauthkit::Claims::from_json("[1]"), oauthkit::Error);
+        EXPECT_FALSE(oauthkit::TokenSet("at").id_token_claims().has_value());
+    }
     EXPECT_TRUE(result.tokens.refresh_token().has_value());
     EXPECT_EQ(dev.idp.token_requests("authorization_code"), 1u);
 
