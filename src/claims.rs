@@ -200,7 +200,10 @@ impl Claims {
         put("auth_time", t(&self.auth_time));
         put("nonce", s(&self.nonce));
         put("acr", s(&self.acr));
-        put("amr", (!self.amr.is_empty()).then(|| Value::from(self.amr.clone())));
+        put(
+            "amr",
+            (!self.amr.is_empty()).then(|| Value::from(self.amr.clone())),
+        );
         put("azp", s(&self.azp));
         put("sid", s(&self.sid));
         put("email", s(&self.email));
@@ -534,7 +537,10 @@ mod tests {
             "custom": "custom-secret", "email_verified": "true"
         }));
         let d = format!("{c:?}");
-        assert!(d.contains("s1") && d.contains("custom") && d.contains("nonce"), "{d}");
+        assert!(
+            d.contains("s1") && d.contains("custom") && d.contains("nonce"),
+            "{d}"
+        );
         assert!(!d.contains("secret"), "{d}");
     }
 
@@ -547,8 +553,14 @@ mod tests {
         assert_eq!(id(json!({"email": "e@x"})).as_deref(), Some("e@x"));
         assert_eq!(id(json!({"id": [1]})), None);
         let who = |v: Value| claims(v).display_name();
-        assert_eq!(who(json!({"sub": "s", "email": "e", "name": "n"})).as_deref(), Some("e"));
-        assert_eq!(who(json!({"sub": "s", "login": "oc", "name": "n"})).as_deref(), Some("oc"));
+        assert_eq!(
+            who(json!({"sub": "s", "email": "e", "name": "n"})).as_deref(),
+            Some("e")
+        );
+        assert_eq!(
+            who(json!({"sub": "s", "login": "oc", "name": "n"})).as_deref(),
+            Some("oc")
+        );
         assert_eq!(who(json!({"sub": "s", "name": "n"})).as_deref(), Some("n"));
         assert_eq!(who(json!({"id": 3})).as_deref(), Some("3"));
         assert_eq!(who(json!({})), None);

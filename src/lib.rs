@@ -183,10 +183,10 @@
 #[cfg(feature = "capi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub mod capi;
+mod claims;
 #[cfg(feature = "dev-provider")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]
 pub mod dev_provider;
-mod claims;
 mod digest;
 pub mod error;
 pub mod flow;

@@ -139,7 +139,12 @@ fn the_dpop_client_signs_in_refreshes_and_calls_userinfo() {
         );
         assert_eq!(idp.token_binding(fresh.access_token.expose()), jkt);
         assert_eq!(
-            provider.userinfo_for(&fresh).unwrap().unwrap().sub.as_deref(),
+            provider
+                .userinfo_for(&fresh)
+                .unwrap()
+                .unwrap()
+                .sub
+                .as_deref(),
             Some(&*idp.user().sub)
         );
     }

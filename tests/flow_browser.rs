@@ -66,7 +66,10 @@ fn chromium_signs_in_on_the_dev_provider_approve_page() {
     assert_eq!(report["status_text"], "Signed in", "{report}");
     assert_eq!(result.key, idp.user().sub);
     let stored = store.load(&result.key).unwrap().unwrap();
-    let info = provider.get_userinfo(stored.access_token.expose()).unwrap().unwrap();
+    let info = provider
+        .get_userinfo(stored.access_token.expose())
+        .unwrap()
+        .unwrap();
     assert_eq!(info.sub.as_deref(), Some(&*idp.user().sub));
 }
 
@@ -101,7 +104,10 @@ fn chromium_signs_in_and_consents_on_the_independent_oidc_provider() {
     assert_eq!(result.tokens.identity_id.as_deref(), Some("alice"));
     assert!(result.tokens.refresh_token.is_some());
     let stored = store.load("alice").unwrap().unwrap();
-    let info = provider.get_userinfo(stored.access_token.expose()).unwrap().unwrap();
+    let info = provider
+        .get_userinfo(stored.access_token.expose())
+        .unwrap()
+        .unwrap();
     assert_eq!(info.sub.as_deref(), Some("alice"));
     assert_eq!(info.email.as_deref(), Some("alice@example.test"));
     // The stored refresh token works at the independent provider too.

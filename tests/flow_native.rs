@@ -520,7 +520,8 @@ fn configuration_errors_are_refused_before_the_browser_opens() {
             "https://idp.invalid/token",
         )
     };
-    let provider = |cfg: OAuth2Config| -> Arc<dyn Provider> { Arc::new(OAuth2Provider::new(cfg).unwrap()) };
+    let provider =
+        |cfg: OAuth2Config| -> Arc<dyn Provider> { Arc::new(OAuth2Provider::new(cfg).unwrap()) };
     let dir = tempfile::tempdir().unwrap();
     let plain = JsonFileStore::open(dir.path().join("plain.json")).unwrap();
     let mut par_required = base();
@@ -561,7 +562,11 @@ fn configuration_errors_are_refused_before_the_browser_opens() {
             }))
             .unwrap_err();
         assert_eq!(e.kind(), kind, "{what}: {e}");
-        assert_eq!(opened.load(Ordering::SeqCst), 0, "{what}: the browser was opened");
+        assert_eq!(
+            opened.load(Ordering::SeqCst),
+            0,
+            "{what}: the browser was opened"
+        );
         assert_eq!(flow.state(), AuthFlowState::Failed, "{what}");
     }
     assert!(

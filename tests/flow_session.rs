@@ -112,14 +112,23 @@ fn forced_refresh_without_refresh_token_does_not_claim_expiry() {
     let err = sessions.refresh("erin").unwrap_err();
     let text = err.to_string();
     assert!(!text.contains("expired"), "{text}");
-    assert!(text.contains("no refresh token") && text.contains("still valid"), "{text}");
+    assert!(
+        text.contains("no refresh token") && text.contains("still valid"),
+        "{text}"
+    );
     assert!(!text.contains("at-still-valid"), "{text}");
     assert_eq!(idp.token_requests("refresh_token"), 0);
-    assert_eq!(sessions.access_token("erin").unwrap().expose(), "at-still-valid");
+    assert_eq!(
+        sessions.access_token("erin").unwrap().expose(),
+        "at-still-valid"
+    );
     // once it has expired, the message says so (and asks for a sign-in)
     expire(&*store, "erin");
     let err = sessions.refresh("erin").unwrap_err();
-    assert!(err.to_string().contains("has expired") && err.needs_sign_in(), "{err}");
+    assert!(
+        err.to_string().contains("has expired") && err.needs_sign_in(),
+        "{err}"
+    );
 }
 
 #[test]

@@ -334,7 +334,10 @@ fn default_settings_sign_in_users_with_and_without_the_offline_access_role() {
         );
         let fresh = provider.refresh_token_set(&tokens).unwrap();
         assert_ne!(fresh.access_token, tokens.access_token);
-        let info = provider.get_userinfo(fresh.access_token.expose()).unwrap().unwrap();
+        let info = provider
+            .get_userinfo(fresh.access_token.expose())
+            .unwrap()
+            .unwrap();
         assert_eq!(info.preferred_username.as_deref(), Some(user));
         assert_eq!(info.email, Some(format!("{user}@example.test")));
     }
@@ -634,7 +637,12 @@ fn device_grant_signs_in_a_user_approving_on_keycloaks_pages() {
         USER_PLAIN
     );
     assert_eq!(
-        result.user_info.as_ref().expect("userinfo").preferred_username.as_deref(),
+        result
+            .user_info
+            .as_ref()
+            .expect("userinfo")
+            .preferred_username
+            .as_deref(),
         Some(USER_PLAIN)
     );
     assert!(store.load("tv").unwrap().is_some());

@@ -460,7 +460,10 @@ fn code_exchange_refresh_userinfo_and_revocation_carry_proofs_of_one_key() {
     assert_eq!(t.dpop_key.as_ref(), Some(&key));
     let refreshed = p.refresh_token_set(&t).unwrap();
     assert_eq!(refreshed.dpop_key.as_ref(), Some(&key));
-    assert_eq!(p.userinfo_for(&refreshed).unwrap().unwrap().sub.unwrap(), "user-1");
+    assert_eq!(
+        p.userinfo_for(&refreshed).unwrap().unwrap().sub.unwrap(),
+        "user-1"
+    );
     assert!(p
         .revoke_token_of(
             &refreshed,

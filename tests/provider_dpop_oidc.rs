@@ -171,7 +171,15 @@ fn native_sign_in_yields_dpop_bound_tokens_the_provider_accepts_only_with_proofs
     );
     assert_eq!(s, 200, "{body}");
     assert!(body.contains("dana@example.test"));
-    assert_eq!(provider.userinfo_for(&stored).unwrap().unwrap().sub.unwrap(), "dana");
+    assert_eq!(
+        provider
+            .userinfo_for(&stored)
+            .unwrap()
+            .unwrap()
+            .sub
+            .unwrap(),
+        "dana"
+    );
 
     // refresh: same key, a new token that works with the same key
     let fresh = session.refresh("dana").unwrap();
@@ -250,7 +258,11 @@ fn every_algorithm_signs_in_and_calls_userinfo() {
         let provider = dpop_provider(&idp, alg);
         let t = sign_in_with_key(&idp, &provider, alg);
         assert_eq!(t.dpop_key.as_ref().unwrap().algorithm(), alg);
-        assert_eq!(provider.userinfo_for(&t).unwrap().unwrap().sub.unwrap(), "carl", "{alg}");
+        assert_eq!(
+            provider.userinfo_for(&t).unwrap().unwrap().sub.unwrap(),
+            "carl",
+            "{alg}"
+        );
         let r = provider.refresh_token_set(&t).unwrap();
         let (s, body) = call_with_helper(&r, &userinfo_url(&idp), &DpopNonces::new());
         assert_eq!(s, 200, "{alg}: {body}");
@@ -266,7 +278,10 @@ fn the_nonce_retry_works_at_the_token_endpoint_and_userinfo() {
     let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
     let t = sign_in_with_key(&idp, &provider, DpopAlgorithm::Es256);
     assert!(t.token_type.eq_ignore_ascii_case("DPoP"));
-    assert_eq!(provider.userinfo_for(&t).unwrap().unwrap().sub.unwrap(), "carl");
+    assert_eq!(
+        provider.userinfo_for(&t).unwrap().unwrap().sub.unwrap(),
+        "carl"
+    );
     let r = provider.refresh_token_set(&t).unwrap();
     // the application's own call: first answer 401 + nonce, then 200
     let nonces = DpopNonces::new();

@@ -277,7 +277,10 @@ fn userinfo_returns_the_users_claims() {
     let idp = NodeIdp::start();
     let provider = public_client(&idp);
     let tokens = sign_in(&provider, "carol");
-    let info = provider.get_userinfo(tokens.access_token.expose()).unwrap().unwrap();
+    let info = provider
+        .get_userinfo(tokens.access_token.expose())
+        .unwrap()
+        .unwrap();
     assert_eq!(info.email_verified, Some(true), "{info:?}");
     assert!(!format!("{info:?}").contains("carol@"), "no email in Debug");
     let id = tokens.id_token_claims().expect("ID token claims");

@@ -245,7 +245,10 @@ fn jwt_bearer_grant_with_assertions_oauthkit_signs() {
             .unwrap();
         assert!(t.has_scope("api:read"), "{:?}", t.scopes);
         // the token is the subject's: userinfo names user-42
-        let info = provider.get_userinfo(t.access_token.expose()).unwrap().unwrap();
+        let info = provider
+            .get_userinfo(t.access_token.expose())
+            .unwrap()
+            .unwrap();
         assert_eq!(info.sub.as_deref(), Some("user-42"));
     }
     // an assertion the caller signed itself, given as a string

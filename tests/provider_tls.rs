@@ -107,7 +107,10 @@ fn the_ca_is_per_provider() {
     };
     let trusting = config(HttpConfig::default().with_ca_file(pki.ca_file()).unwrap());
     let default = config(HttpConfig::default());
-    assert_eq!(trusting.get_userinfo("at").unwrap().unwrap().sub.unwrap(), "alice");
+    assert_eq!(
+        trusting.get_userinfo("at").unwrap().unwrap().sub.unwrap(),
+        "alice"
+    );
     let e = default.get_userinfo("at").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Http, "{e}");
     assert_eq!(server.served(), 1);
@@ -141,7 +144,13 @@ fn settings_and_environment_names_configure_the_ca() {
     let s = settings(&server, &[("OAUTHKIT_CA_FILE", ca_file.clone())]).unwrap();
     assert_eq!(s.ca_file.as_deref(), Some(pki.ca_file().as_path()));
     assert_eq!(
-        s.build().unwrap().get_userinfo("at").unwrap().unwrap().sub.unwrap(),
+        s.build()
+            .unwrap()
+            .get_userinfo("at")
+            .unwrap()
+            .unwrap()
+            .sub
+            .unwrap(),
         "alice"
     );
 
@@ -155,7 +164,13 @@ fn settings_and_environment_names_configure_the_ca() {
     .unwrap();
     assert_eq!(s.trust_store, Some(TrustStore::None));
     assert_eq!(
-        s.build().unwrap().get_userinfo("at").unwrap().unwrap().sub.unwrap(),
+        s.build()
+            .unwrap()
+            .get_userinfo("at")
+            .unwrap()
+            .unwrap()
+            .sub
+            .unwrap(),
         "alice"
     );
 

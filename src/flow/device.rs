@@ -16,8 +16,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::finish::complete_sign_in;
-use super::sign_in_result::AuthFlowResult;
 use super::session::SessionManager;
+use super::sign_in_result::AuthFlowResult;
 use crate::error::{Error, Result};
 use crate::provider::device::SLOW_DOWN_INCREMENT;
 use crate::provider::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll, Provider};

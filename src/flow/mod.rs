@@ -58,8 +58,8 @@ pub use native_options::NativeOptions;
 pub use notice::{Notice, NoticeFn, UrlPurpose};
 pub use rp_logout::{LogoutOutcome, RpLogout};
 pub use sealed_cookie::CookieKey;
-pub use sign_in_result::AuthFlowResult;
 pub use session::SessionManager;
+pub use sign_in_result::AuthFlowResult;
 pub use state::AuthFlowState;
 
 /// Escapes text for HTML (`& < > " '`).

@@ -1,9 +1,9 @@
 //! [`NativeOptions`]: how one [`AuthFlowManager::run_native`] shows the
 //! authorization URL (the system browser, an application's own window).
 
-use crate::error::Result;
 #[cfg(doc)]
 use super::native::AuthFlowManager;
+use crate::error::Result;
 
 /// A function that shows the authorization URL (an application's own
 /// window, a test's headless browser).

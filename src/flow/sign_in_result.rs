@@ -47,7 +47,11 @@ impl AuthFlowResult {
         self.user_info
             .as_ref()
             .and_then(Claims::display_name)
-            .or_else(|| self.id_token_claims().as_ref().and_then(Claims::display_name))
+            .or_else(|| {
+                self.id_token_claims()
+                    .as_ref()
+                    .and_then(Claims::display_name)
+            })
             .or_else(|| self.tokens.identity_id.clone().filter(|s| !s.is_empty()))
     }
 }

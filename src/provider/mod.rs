@@ -12,7 +12,6 @@
 //! timeouts and a response-size cap. See the repository's
 //! [providers guide](https://github.com/oauthkit/oauthkit/blob/main/docs/providers.md).
 
-
 use crate::claims::Claims;
 use crate::error::{Error, Result};
 use crate::token::TokenSet;

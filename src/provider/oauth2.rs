@@ -1,7 +1,6 @@
 //! A plain OAuth 2.0 provider with fixed endpoints (no discovery, no ID
 //! token): custom servers and GitHub.
 
-
 use crate::claims::Claims;
 use crate::error::Result;
 use crate::provider::client::OAuthClient;
@@ -386,7 +385,10 @@ impl Provider for OAuth2Provider {
         self.client
             .http
             .guard(&[access_token], || match &self.config.userinfo_url {
-                Some(u) => self.client.userinfo(u, access_token).map(Claims::from_object),
+                Some(u) => self
+                    .client
+                    .userinfo(u, access_token)
+                    .map(Claims::from_object),
                 None => Ok(None),
             })
     }

@@ -762,7 +762,10 @@ impl Provider for OidcProvider {
     fn userinfo_for(&self, tokens: &TokenSet) -> Result<Option<Claims>> {
         let at = tokens.access_token.expose();
         self.guard(&[at], || match self.endpoint(Endpoint::Userinfo)? {
-            Some(u) => self.client.userinfo_for(&u, tokens).map(Claims::from_object),
+            Some(u) => self
+                .client
+                .userinfo_for(&u, tokens)
+                .map(Claims::from_object),
             None => Ok(None),
         })
     }
@@ -809,7 +812,10 @@ impl Provider for OidcProvider {
     fn get_userinfo(&self, access_token: &str) -> Result<Option<Claims>> {
         self.guard(&[access_token], || {
             match self.endpoint(Endpoint::Userinfo)? {
-                Some(u) => self.client.userinfo(&u, access_token).map(Claims::from_object),
+                Some(u) => self
+                    .client
+                    .userinfo(&u, access_token)
+                    .map(Claims::from_object),
                 None => Ok(None),
             }
         })

@@ -12,7 +12,12 @@ use crate::style::Style;
 /// Prints "✓ signed in as WHO (profile ...; tokens in ..., ...)" to
 /// standard error; WHO is [`AuthFlowResult::display_name`], escaped for
 /// the terminal (it came from the provider).
-pub fn report(style: &Style, result: &AuthFlowResult, profile: &Profile, opened: &OpenedProfileStore) {
+pub fn report(
+    style: &Style,
+    result: &AuthFlowResult,
+    profile: &Profile,
+    opened: &OpenedProfileStore,
+) {
     let who = result
         .display_name()
         .unwrap_or_else(|| "(unknown identity)".into());
