@@ -1,15 +1,13 @@
-//! [`NativeOptions`]: how one [`AuthFlowManager::run_native`] shows the
+//! [`NativeOptions`]: how one [`AuthFlowManager::run_native`](crate::flow::AuthFlowManager::run_native) shows the
 //! authorization URL (the system browser, an application's own window).
 
-#[cfg(doc)]
-use super::native::AuthFlowManager;
 use crate::error::Result;
 
 /// A function that shows the authorization URL (an application's own
 /// window, a test's headless browser).
 pub(crate) type OpenBrowserHook<'a> = Box<dyn Fn(&str) -> Result<()> + 'a>;
 
-/// How one [`AuthFlowManager::run_native`] shows the authorization
+/// How one [`AuthFlowManager::run_native`](crate::flow::AuthFlowManager::run_native) shows the authorization
 /// URL. `NativeOptions::new()` (or `default()`) is the system browser,
 /// with the URL handed to the notice hook when none opens.
 ///
@@ -50,7 +48,7 @@ impl<'a> NativeOptions<'a> {
 
     /// Shows the authorization URL with `open` instead of the system
     /// browser. An error from it ends the sign-in and is what
-    /// [`run_native`](AuthFlowManager::run_native) returns.
+    /// [`run_native`](crate::flow::AuthFlowManager::run_native) returns.
     pub fn open_browser(mut self, open: impl Fn(&str) -> Result<()> + 'a) -> Self {
         self.open_browser = Some(Box::new(open));
         self
