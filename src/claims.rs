@@ -140,38 +140,40 @@ impl Claims {
 
     /// Reads claims from a JSON object's members (never fails).
     pub fn from_map(mut map: Map<String, Value>) -> Claims {
-        let mut c = Claims::default();
-        c.sub = string("sub", &mut map);
-        c.iss = string("iss", &mut map);
-        c.nonce = string("nonce", &mut map);
-        c.acr = string("acr", &mut map);
-        c.azp = string("azp", &mut map);
-        c.sid = string("sid", &mut map);
-        c.email = string("email", &mut map);
-        c.name = string("name", &mut map);
-        c.given_name = string("given_name", &mut map);
-        c.family_name = string("family_name", &mut map);
-        c.middle_name = string("middle_name", &mut map);
-        c.nickname = string("nickname", &mut map);
-        c.preferred_username = string("preferred_username", &mut map);
-        c.profile = string("profile", &mut map);
-        c.picture = string("picture", &mut map);
-        c.website = string("website", &mut map);
-        c.gender = string("gender", &mut map);
-        c.birthdate = string("birthdate", &mut map);
-        c.locale = string("locale", &mut map);
-        c.zoneinfo = string("zoneinfo", &mut map);
-        c.phone_number = string("phone_number", &mut map);
-        c.aud = strings("aud", &mut map);
-        c.amr = strings("amr", &mut map);
-        c.email_verified = boolean("email_verified", &mut map);
-        c.phone_number_verified = boolean("phone_number_verified", &mut map);
-        c.exp = time("exp", &mut map);
-        c.iat = time("iat", &mut map);
-        c.auth_time = time("auth_time", &mut map);
-        c.updated_at = time("updated_at", &mut map);
-        c.extra = map;
-        c
+        // in this order: each reader takes its claim out of `map`, and
+        // what is left is `extra`
+        Claims {
+            sub: string("sub", &mut map),
+            iss: string("iss", &mut map),
+            nonce: string("nonce", &mut map),
+            acr: string("acr", &mut map),
+            azp: string("azp", &mut map),
+            sid: string("sid", &mut map),
+            email: string("email", &mut map),
+            name: string("name", &mut map),
+            given_name: string("given_name", &mut map),
+            family_name: string("family_name", &mut map),
+            middle_name: string("middle_name", &mut map),
+            nickname: string("nickname", &mut map),
+            preferred_username: string("preferred_username", &mut map),
+            profile: string("profile", &mut map),
+            picture: string("picture", &mut map),
+            website: string("website", &mut map),
+            gender: string("gender", &mut map),
+            birthdate: string("birthdate", &mut map),
+            locale: string("locale", &mut map),
+            zoneinfo: string("zoneinfo", &mut map),
+            phone_number: string("phone_number", &mut map),
+            aud: strings("aud", &mut map),
+            amr: strings("amr", &mut map),
+            email_verified: boolean("email_verified", &mut map),
+            phone_number_verified: boolean("phone_number_verified", &mut map),
+            exp: time("exp", &mut map),
+            iat: time("iat", &mut map),
+            auth_time: time("auth_time", &mut map),
+            updated_at: time("updated_at", &mut map),
+            extra: map,
+        }
     }
 
     /// The claims as the JSON object they were read from (typed claims

@@ -547,6 +547,14 @@ fn configuration_errors_are_refused_before_the_browser_opens() {
             ErrorKind::Unsupported,
         ),
         (
+            "a token key the store refuses",
+            AuthFlowManager::builder(provider(base()))
+                .store(MemoryStore::new())
+                .token_key("alice\nbob")
+                .build(),
+            ErrorKind::InvalidArgument,
+        ),
+        (
             "a DPoP key for a provider without DPoP",
             AuthFlowManager::new(provider(base()))
                 .with_dpop_key(DpopKey::generate(DpopAlgorithm::Es256).unwrap()),

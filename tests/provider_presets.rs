@@ -18,7 +18,7 @@ use oauthkit::provider::{
     Provider, ProviderKind, ProviderSettings, Revocation, TokenTypeHint,
 };
 use oauthkit::ErrorKind;
-use serde_json::{json, Value};
+use serde_json::json;
 use url::Url;
 
 use mock_http::{MockServer, Reply};

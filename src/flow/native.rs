@@ -294,8 +294,14 @@ impl AuthFlowManager {
     /// - [`Error::SecurityProfile`] when the request breaks the provider's
     ///   security profile (PKCE turned off under OAuth 2.1, for example).
     /// - [`Error::InvalidArgument`] when a sign-in is already running on
-    ///   this manager, the timeout is too large to compute a deadline, or
-    ///   a DPoP key was given to a provider without DPoP.
+    ///   this manager, the timeout is too large to compute a deadline, the
+    ///   token key is one the store refuses, or a DPoP key was given to a
+    ///   provider without DPoP.
+    /// - [`Error::DpopKeyUnprotected`] when the sign-in is DPoP-bound and
+    ///   the store cannot protect the key.
+    ///
+    /// Configuration errors (these two, the security profile, PAR required
+    /// without an endpoint) are raised before the browser opens.
     pub fn run_native(&self, options: NativeOptions<'_>) -> Result<AuthFlowResult> {
         if !self.status.try_start() {
             return Err(Error::InvalidArgument(
@@ -339,6 +345,9 @@ impl AuthFlowManager {
         // configuration errors known now are raised before the browser opens
         if self.dpop_key.is_some() && self.provider.dpop().is_none() {
             return Err(crate::provider::dpop::not_configured());
+        }
+        if let (Some(k), Some(_)) = (&self.token_key, &store) {
+            crate::store::check_key("the token key", k)?;
         }
         if self.dpop_key.is_some() || self.provider.dpop().is_some() {
             refuse_unprotected_dpop_store(store.as_deref(), self.token_key.as_deref())?;
