@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use oauthkit::flow::{AuthFlowManager, NativeOptions, SessionManager};
 use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig, DpopHeaders, DpopKey, DpopNonces};
-use oauthkit::provider::{random, AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::random;
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
 use oauthkit::{Error, Result, TokenSet, TokenStore};
 use support::node_idp::NodeIdp;

@@ -30,7 +30,7 @@ impl SigningKey {
         let public = pair.public_key();
         let n = URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero());
         let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
-        let kid = crate::provider::random::token(8);
+        let kid = crate::random::token(8);
         let jwk = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
         Ok(SigningKey {
             encoding: jsonwebtoken::EncodingKey::from_rsa_der(pkcs1),

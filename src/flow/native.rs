@@ -16,7 +16,8 @@ use super::paste::PasteInput;
 use super::session::SessionManager;
 use super::state::{AuthFlowState, FlowStatus};
 use crate::error::{Error, Result};
-use crate::provider::{random, AuthorizeRequest, Pkce, Provider};
+use crate::provider::{AuthorizeRequest, Pkce, Provider};
+use crate::random;
 use crate::store::TokenStore;
 use crate::token::TokenSet;
 

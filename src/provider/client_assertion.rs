@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::provider::random;
+use crate::random;
 use crate::provider::signing_key::SigningKey;
 
 /// `client_assertion_type` for a JWT (RFC 7523 §2.2).

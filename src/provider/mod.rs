@@ -50,7 +50,6 @@ pub mod pkce;
 mod preset_url;
 pub mod profile;
 pub mod proxy;
-pub mod random;
 mod redact;
 pub mod settings;
 pub mod signing_key;

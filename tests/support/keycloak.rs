@@ -123,7 +123,7 @@ fn free_port() -> u16 {
 }
 
 fn random_text() -> String {
-    oauthkit::provider::random::state()
+    oauthkit::random::state()
 }
 
 /// The watchdog: runs Keycloak (`"$@"`) in the background; when the test
