@@ -190,6 +190,7 @@ mod digest;
 pub mod error;
 pub mod flow;
 mod hex;
+pub mod jose;
 mod log_text;
 pub mod provider;
 pub mod random;

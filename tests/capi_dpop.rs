@@ -15,7 +15,7 @@ use oauthkit::capi::session::*;
 use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::{OakStatus::*, OakStore};
-use oauthkit::provider::dpop::DpopKey;
+use oauthkit::jose::DpopKey;
 use oauthkit::provider::{AuthorizeRequest, Pkce, ProviderSettings};
 use oauthkit::random;
 use oauthkit::store::MemoryStore;

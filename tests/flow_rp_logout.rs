@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use oauthkit::flow::RpLogout;
 use oauthkit::provider::{
-    AuthorizeRequest, EndSessionRequest, OAuth2Config, OAuth2Provider, OidcConfig,
-    OidcProvider, Pkce, Provider,
+    AuthorizeRequest, EndSessionRequest, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider,
+    Pkce, Provider,
 };
 use oauthkit::random;
 use oauthkit::store::MemoryStore;

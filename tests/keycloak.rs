@@ -32,8 +32,9 @@ use oauthkit::flow::{
 };
 use oauthkit::provider::client_assertion::PrivateKeyJwt;
 use oauthkit::provider::dpop::{DpopConfig, DpopHeaders, DpopNonces};
+
+use oauthkit::jose::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::par::ParPolicy;
-use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::token_exchange::token_types;
 use oauthkit::provider::{
     AuthorizeRequest, ClientCredentialsRequest, OidcConfig, OidcProvider, Pkce, Provider,

@@ -8,8 +8,7 @@ mod support;
 
 use base64::Engine as _;
 use oauthkit::provider::{
-    AuthorizeRequest, ClientAuthMethod, OidcConfig, OidcProvider, Pkce, Provider,
-    TokenTypeHint,
+    AuthorizeRequest, ClientAuthMethod, OidcConfig, OidcProvider, Pkce, Provider, TokenTypeHint,
 };
 use oauthkit::random;
 use oauthkit::{ErrorKind, TokenSet};

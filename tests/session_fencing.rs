@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use oauthkit::flow::SessionManager;
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce};
-use oauthkit::random;
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
+use oauthkit::random;
 use oauthkit::store::KeyLock;
 use oauthkit::{store, Error, ErrorKind, TokenSet, TokenStore};
 use support::node_idp::NodeIdp;

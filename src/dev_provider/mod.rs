@@ -199,7 +199,7 @@ impl DevProviderOptions {
 pub(crate) struct Ctx {
     pub opts: DevProviderOptions,
     pub issuer: String,
-    pub key: keys::SigningKey,
+    pub key: keys::IssuerKey,
     pub grants: grants::Grants,
 }
 
@@ -242,7 +242,7 @@ impl DevProvider {
         let ctx = Arc::new(Ctx {
             opts,
             issuer: format!("http://{addr}"),
-            key: keys::SigningKey::generate()?,
+            key: keys::IssuerKey::generate()?,
             grants: grants::Grants::default(),
         });
         *grants::lock(&ctx.grants.dpop_nonce) = crate::random::token(16);

@@ -21,11 +21,11 @@ use crate::hex::hex;
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
+use crate::jose::SigningKey;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_credentials::check_resource;
 use crate::random;
-use crate::provider::signing_key::SigningKey;
 use crate::secret::Secret;
 use crate::token::TokenSet;
 
@@ -45,7 +45,7 @@ pub const STORED_REQUEST_MEMBER: &str = "oauthkit_jwt_bearer";
 /// ```
 /// use std::time::Duration;
 /// use oauthkit::provider::jwt_bearer::JwtBearerAssertion;
-/// use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
+/// use oauthkit::jose::{SigningAlgorithm, SigningKey};
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("trust-1");
 /// let a = JwtBearerAssertion::new(key, "https://trusted-issuer.example", "user-42")
 ///     .audience("https://idp.example")
@@ -353,7 +353,7 @@ impl OAuthClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::signing_key::SigningAlgorithm;
+    use crate::jose::SigningAlgorithm;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
 

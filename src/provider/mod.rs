@@ -15,8 +15,9 @@
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::jose::DpopKey;
 use crate::token::TokenSet;
-use dpop::{DpopConfig, DpopKey};
+use dpop::DpopConfig;
 
 pub mod auth0;
 pub mod authorization_url;
@@ -52,7 +53,6 @@ pub mod profile;
 pub mod proxy;
 mod redact;
 pub mod settings;
-pub mod signing_key;
 pub mod tls;
 pub mod token_exchange;
 pub mod token_response;
