@@ -14,13 +14,14 @@ use std::time::Duration;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use criterion::{criterion_group, criterion_main, Criterion};
-use oauthkit::provider::dpop::{DpopAlgorithm, DpopKey, ProofRequest};
+use oauthkit::jose::{DpopKey, SigningAlgorithm};
+use oauthkit::provider::dpop::ProofRequest;
 
 const URL: &str = "https://api.example/v1/items?page=2";
 const ACCESS_TOKEN: &str = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU";
 
 fn dpop(c: &mut Criterion) {
-    let key = DpopKey::generate(DpopAlgorithm::Es256).unwrap();
+    let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let mut g = c.benchmark_group("dpop");
     g.bench_function("proof_es256_resource", |b| {
         b.iter(|| {
@@ -38,7 +39,7 @@ fn dpop(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    let ed = DpopKey::generate(DpopAlgorithm::EdDsa).unwrap();
+    let ed = DpopKey::generate(SigningAlgorithm::EdDSA).unwrap();
     g.bench_function("proof_eddsa_resource", |b| {
         b.iter(|| {
             ProofRequest::new("GET", black_box(URL))

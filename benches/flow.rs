@@ -117,7 +117,7 @@ fn bench_deploy(c: &mut Criterion) {
     let nonce = "n".repeat(43);
     g.bench_function("seal_and_open", |b| {
         b.iter(|| {
-            let state = oauthkit::provider::random::state();
+            let state = oauthkit::random::state();
             let cookie = pending.begin(&state, Some(&verifier), &nonce);
             pending.take(&state, Some(&cookie)).unwrap()
         })

@@ -38,10 +38,7 @@ pub(crate) fn sha512(data: &[u8]) -> [u8; 64] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
+    use crate::hex::hex;
 
     /// FIPS 180-2 test vectors ("abc").
     #[test]

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::provider::dpop::DpopKey;
+use crate::jose::DpopKey;
 use crate::secret::Secret;
 
 /// Seconds since the Unix epoch, now.

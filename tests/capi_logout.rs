@@ -15,7 +15,8 @@ use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::token_set::*;
 use oauthkit::capi::{OakProvider, OakStatus::*, OakStore};
-use oauthkit::provider::{random, AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::random;
 use support::interactions::{form_of, sign_in_with, Browser};
 use support::node_idp::NodeIdp;
 

@@ -13,7 +13,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use oauthkit::provider::{random, AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::random;
 use oauthkit::TokenStore;
 use support::node_idp::NodeIdp;
 

@@ -15,7 +15,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse};
 use oauthkit::flow::SessionManager;
-use oauthkit::provider::dpop::{ath, DpopAlgorithm, DpopConfig, DpopKey, ProofRequest};
+use oauthkit::jose::{DpopKey, SigningAlgorithm};
+use oauthkit::provider::dpop::{ath, DpopConfig, ProofRequest};
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
 use oauthkit::store::MemoryStore;
 use oauthkit::token::now_unix;
@@ -23,7 +24,7 @@ use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use serde_json::{json, Value};
 
 /// A public OIDC client of the dev provider, with DPoP (`alg`) or without.
-fn client(idp: &DevProvider, dpop: Option<DpopAlgorithm>) -> Arc<dyn Provider> {
+fn client(idp: &DevProvider, dpop: Option<SigningAlgorithm>) -> Arc<dyn Provider> {
     let mut cfg = OidcConfig::new(idp.issuer(), idp.client_id()).with_scopes([
         "openid",
         "email",
@@ -72,7 +73,7 @@ fn forge(signer: &DpopKey, header: &Value, claims: &Value) -> String {
 }
 
 fn good_header(key: &DpopKey) -> Value {
-    json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": serde_json::from_str::<Value>(key.public_jwk()).unwrap()})
+    json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": key.public_jwk()})
 }
 
 fn good_claims(idp: &DevProvider, method: &str, path: &str, at: Option<&str>) -> Value {
@@ -95,10 +96,10 @@ fn good_claims(idp: &DevProvider, method: &str, path: &str, at: Option<&str>) ->
 #[test]
 fn the_dpop_client_signs_in_refreshes_and_calls_userinfo() {
     for alg in [
-        DpopAlgorithm::Es256,
-        DpopAlgorithm::EdDsa,
-        DpopAlgorithm::Rs256,
-        DpopAlgorithm::Ps256,
+        SigningAlgorithm::ES256,
+        SigningAlgorithm::EdDSA,
+        SigningAlgorithm::RS256,
+        SigningAlgorithm::PS256,
     ] {
         let idp = DevProvider::start(DevProviderOptions::default()).unwrap();
         let provider = client(&idp, Some(alg));
@@ -175,7 +176,7 @@ fn discovery_lists_the_dpop_algorithms_only_when_dpop_is_on() {
 #[test]
 fn the_client_retries_once_when_the_provider_asks_for_a_nonce() {
     let idp = DevProvider::start(DevProviderOptions::default().dpop_nonce(true)).unwrap();
-    let provider = client(&idp, Some(DpopAlgorithm::Es256));
+    let provider = client(&idp, Some(SigningAlgorithm::ES256));
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let t = sign_in(&provider, store.clone());
     assert_eq!(
@@ -226,7 +227,7 @@ fn the_client_retries_once_when_the_provider_asks_for_a_nonce() {
 #[test]
 fn a_bound_token_is_refused_as_bearer() {
     let idp = DevProvider::start(DevProviderOptions::default()).unwrap();
-    let provider = client(&idp, Some(DpopAlgorithm::Es256));
+    let provider = client(&idp, Some(SigningAlgorithm::ES256));
     let t = sign_in(&provider, Arc::new(MemoryStore::new()));
     let at = t.access_token.expose();
     let r = userinfo(&idp, &format!("Bearer {at}"), &[]);
@@ -266,7 +267,7 @@ fn a_bound_token_is_refused_as_bearer() {
 #[test]
 fn a_replayed_proof_is_refused() {
     let idp = DevProvider::start(DevProviderOptions::default()).unwrap();
-    let provider = client(&idp, Some(DpopAlgorithm::Es256));
+    let provider = client(&idp, Some(SigningAlgorithm::ES256));
     let t = sign_in(&provider, Arc::new(MemoryStore::new()));
     let key = t.dpop_key.clone().unwrap();
     let at = t.access_token.expose();
@@ -311,10 +312,10 @@ fn a_replayed_proof_is_refused() {
 #[test]
 fn every_bad_userinfo_proof_is_refused() {
     let idp = DevProvider::start(DevProviderOptions::default()).unwrap();
-    let provider = client(&idp, Some(DpopAlgorithm::Es256));
+    let provider = client(&idp, Some(SigningAlgorithm::ES256));
     let t = sign_in(&provider, Arc::new(MemoryStore::new()));
     let key = t.dpop_key.clone().unwrap();
-    let other = DpopKey::generate(DpopAlgorithm::Es256).unwrap();
+    let other = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let at = t.access_token.expose().to_string();
     let auth = format!("DPoP {at}");
     let h = || good_header(&key);
@@ -333,7 +334,7 @@ fn every_bad_userinfo_proof_is_refused() {
         200
     );
 
-    let mut jwk_with_d = serde_json::from_str::<Value>(key.public_jwk()).unwrap();
+    let mut jwk_with_d = key.public_jwk();
     jwk_with_d["d"] = json!(b64([7u8; 32]));
     let rsa_jwk = json!({"kty": "RSA", "n": b64([1u8; 256]), "e": "AQAB"});
     let tampered = {
@@ -456,10 +457,10 @@ fn every_bad_userinfo_proof_is_refused() {
 #[test]
 fn the_token_endpoint_refuses_bad_proofs_and_foreign_keys() {
     let idp = DevProvider::start(DevProviderOptions::default()).unwrap();
-    let provider = client(&idp, Some(DpopAlgorithm::Es256));
+    let provider = client(&idp, Some(SigningAlgorithm::ES256));
     let t = sign_in(&provider, Arc::new(MemoryStore::new()));
     let key = t.dpop_key.clone().unwrap();
-    let other = DpopKey::generate(DpopAlgorithm::Es256).unwrap();
+    let other = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let rt = t.refresh_token.clone().unwrap();
     let form = format!(
         "grant_type=refresh_token&client_id={}&refresh_token={}",
@@ -570,8 +571,8 @@ fn the_token_endpoint_refuses_bad_proofs_and_foreign_keys() {
 #[test]
 fn a_provider_without_dpop_is_a_configuration_error_not_http() {
     let idp = DevProvider::start(DevProviderOptions::default().dpop(false)).unwrap();
-    let provider = client(&idp, Some(DpopAlgorithm::Es256));
-    let key = DpopKey::generate(DpopAlgorithm::Es256).unwrap();
+    let provider = client(&idp, Some(SigningAlgorithm::ES256));
+    let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     // a code to redeem: the flow's own exchange goes through exchange_code_dpop
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let flow = oauthkit::flow::AuthFlowManager::builder(provider.clone())
@@ -667,7 +668,7 @@ fn the_access_token_lifetime_switch_sets_expires_in() {
             DevProviderOptions::default().access_token_ttl(ttl)
         };
         let idp = DevProvider::start(opts).unwrap();
-        let provider = client(&idp, dpop.then_some(DpopAlgorithm::Es256));
+        let provider = client(&idp, dpop.then_some(SigningAlgorithm::ES256));
         let t = sign_in(&provider, Arc::new(MemoryStore::new()));
         assert_eq!(
             t.extra.get("expires_in"),

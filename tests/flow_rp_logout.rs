@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use oauthkit::flow::RpLogout;
 use oauthkit::provider::{
-    random, AuthorizeRequest, EndSessionRequest, OAuth2Config, OAuth2Provider, OidcConfig,
-    OidcProvider, Pkce, Provider,
+    AuthorizeRequest, EndSessionRequest, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider,
+    Pkce, Provider,
 };
+use oauthkit::random;
 use oauthkit::store::MemoryStore;
 use oauthkit::{ErrorKind, TokenStore};
 use support::interactions::{form_of, sign_in_with, Browser};

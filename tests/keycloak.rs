@@ -32,13 +32,15 @@ use oauthkit::flow::{
 };
 use oauthkit::provider::client_assertion::PrivateKeyJwt;
 use oauthkit::provider::dpop::{DpopConfig, DpopHeaders, DpopNonces};
+
+use oauthkit::jose::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::par::ParPolicy;
-use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::token_exchange::token_types;
 use oauthkit::provider::{
-    random, AuthorizeRequest, ClientCredentialsRequest, OidcConfig, OidcProvider, Pkce, Provider,
+    AuthorizeRequest, ClientCredentialsRequest, OidcConfig, OidcProvider, Pkce, Provider,
     TokenExchangeRequest, TokenTypeHint,
 };
+use oauthkit::random;
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use serde_json::Value;

@@ -4,11 +4,11 @@
 //! with the same error kind. No network I/O: building a provider does
 //! none.
 
+use oauthkit::jose::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::client_assertion::PrivateKeyJwt;
 use oauthkit::provider::dpop::DpopConfig;
 use oauthkit::provider::par::ParPolicy;
 use oauthkit::provider::profile::SecurityProfile;
-use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::{
     ClientAuthMethod, ClientSettings, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider,
 };

@@ -10,26 +10,27 @@ use std::thread;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use oauthkit::provider::dpop::{htu, DpopAlgorithm, DpopConfig, DpopKey, ProofRequest};
+use oauthkit::jose::{DpopKey, SigningAlgorithm};
+use oauthkit::provider::dpop::{htu, DpopConfig, ProofRequest};
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider, Revocation};
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-const ALGS: [DpopAlgorithm; 4] = [
-    DpopAlgorithm::Es256,
-    DpopAlgorithm::EdDsa,
-    DpopAlgorithm::Rs256,
-    DpopAlgorithm::Ps256,
+const ALGS: [SigningAlgorithm; 4] = [
+    SigningAlgorithm::ES256,
+    SigningAlgorithm::EdDSA,
+    SigningAlgorithm::RS256,
+    SigningAlgorithm::PS256,
 ];
 
-fn jwt_alg(a: DpopAlgorithm) -> Algorithm {
+fn jwt_alg(a: SigningAlgorithm) -> Algorithm {
     match a {
-        DpopAlgorithm::Es256 => Algorithm::ES256,
-        DpopAlgorithm::EdDsa => Algorithm::EdDSA,
-        DpopAlgorithm::Rs256 => Algorithm::RS256,
-        DpopAlgorithm::Ps256 => Algorithm::PS256,
+        SigningAlgorithm::ES256 => Algorithm::ES256,
+        SigningAlgorithm::EdDSA => Algorithm::EdDSA,
+        SigningAlgorithm::RS256 => Algorithm::RS256,
+        SigningAlgorithm::PS256 => Algorithm::PS256,
         other => panic!("{other:?}"),
     }
 }
@@ -37,7 +38,7 @@ fn jwt_alg(a: DpopAlgorithm) -> Algorithm {
 /// Verifies a proof the way a server does (RFC 9449 §4.3) with
 /// jsonwebtoken: signature by the embedded `jwk`, `typ`, `alg`; returns
 /// the header JWK's thumbprint input check and the claims.
-fn verify(proof: &str, alg: DpopAlgorithm) -> (Value, Value) {
+fn verify(proof: &str, alg: SigningAlgorithm) -> (Value, Value) {
     let header = jsonwebtoken::decode_header(proof).expect("a JOSE header");
     assert_eq!(header.typ.as_deref(), Some("dpop+jwt"));
     assert_eq!(header.alg, jwt_alg(alg));
@@ -76,11 +77,15 @@ fn proofs_of_every_algorithm_verify_independently_with_every_claim() {
                 "{alg}: private member {private}"
             );
         }
-        let expected: Value = serde_json::from_str(key.public_jwk()).unwrap();
+        // ... its public JWK without the registration members (alg, use)
+        let mut expected = key.public_jwk();
+        let members = expected.as_object_mut().unwrap();
+        assert!(members.remove("alg").is_some() && members.remove("use").is_some());
         assert_eq!(header["jwk"], expected, "{alg}");
+        // RFC 7638: SHA-256 of the required members, sorted, no white space
         assert_eq!(
             key.thumbprint(),
-            URL_SAFE_NO_PAD.encode(Sha256::digest(key.public_jwk().as_bytes()))
+            URL_SAFE_NO_PAD.encode(Sha256::digest(expected.to_string().as_bytes()))
         );
         assert_eq!(claims["htm"], "POST");
         assert_eq!(claims["htu"], "https://server.example/token");
@@ -96,11 +101,11 @@ fn proofs_of_every_algorithm_verify_independently_with_every_claim() {
 
 #[test]
 fn a_proof_without_token_or_nonce_has_neither_claim() {
-    let key = DpopKey::generate(DpopAlgorithm::Es256).unwrap();
+    let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let proof = ProofRequest::new("GET", "http://127.0.0.1:8080/userinfo")
         .sign(&key)
         .unwrap();
-    let (_, claims) = verify(&proof, DpopAlgorithm::Es256);
+    let (_, claims) = verify(&proof, SigningAlgorithm::ES256);
     assert!(claims.get("ath").is_none());
     assert!(claims.get("nonce").is_none());
     assert_eq!(claims["htu"], "http://127.0.0.1:8080/userinfo");
@@ -141,7 +146,7 @@ fn htu_normalisation_covers_the_rfc3986_cases() {
 /// within the same second (same `iat`).
 #[test]
 fn proofs_are_never_reused() {
-    let key = DpopKey::generate(DpopAlgorithm::Es256).unwrap();
+    let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let seen = Arc::new(Mutex::new(HashSet::new()));
     let threads: Vec<_> = (0..4)
         .map(|_| {
@@ -178,7 +183,7 @@ fn bound_set() -> TokenSet {
     let mut t = TokenSet::bearer("at-dpop")
         .with_refresh_token("rt-dpop")
         .with_expires_in(3600)
-        .with_dpop_key(DpopKey::generate(DpopAlgorithm::Es256).unwrap());
+        .with_dpop_key(DpopKey::generate(SigningAlgorithm::ES256).unwrap());
     t.token_type = "DPoP".into();
     t
 }
@@ -290,7 +295,7 @@ fn claims_of(proof: &str) -> Value {
 
 fn jkt_of(proof: &str) -> String {
     let header = jsonwebtoken::decode_header(proof).unwrap();
-    let (raw, _) = verify(proof, DpopAlgorithm::Es256);
+    let (raw, _) = verify(proof, SigningAlgorithm::ES256);
     let _ = header;
     let jwk = &raw["jwk"];
     let canonical = format!(
@@ -452,7 +457,7 @@ fn code_exchange_refresh_userinfo_and_revocation_carry_proofs_of_one_key() {
     let server = TestAs::start(None, false, "DPoP");
     let p = server.provider();
     assert!(p.dpop().is_some());
-    let key = DpopKey::generate(DpopAlgorithm::Es256).unwrap();
+    let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let t = p
         .exchange_code_dpop("code-1", "http://127.0.0.1/cb", Some("v"), None, &key)
         .unwrap();
@@ -492,7 +497,7 @@ fn code_exchange_refresh_userinfo_and_revocation_carry_proofs_of_one_key() {
 fn a_nonce_request_is_retried_exactly_once_and_the_nonce_is_remembered() {
     let server = TestAs::start(Some("server-nonce-1"), false, "DPoP");
     let p = server.provider();
-    let key = DpopKey::generate(DpopAlgorithm::Es256).unwrap();
+    let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let t = p
         .exchange_code_dpop("code", "http://127.0.0.1/cb", None, None, &key)
         .unwrap();
@@ -513,7 +518,7 @@ fn a_nonce_request_is_retried_exactly_once_and_the_nonce_is_remembered() {
 fn a_server_asking_for_nonces_forever_gets_one_retry() {
     let server = TestAs::start(Some("n"), true, "DPoP");
     let p = server.provider();
-    let key = DpopKey::generate(DpopAlgorithm::Es256).unwrap();
+    let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let e = p
         .exchange_code_dpop("code", "http://127.0.0.1/cb", None, None, &key)
         .unwrap_err();
@@ -532,7 +537,7 @@ fn a_server_asking_for_nonces_forever_gets_one_retry() {
 fn a_bearer_answer_to_a_dpop_request_is_refused() {
     let server = TestAs::start(None, false, "Bearer");
     let p = server.provider();
-    let key = DpopKey::generate(DpopAlgorithm::Es256).unwrap();
+    let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let e = p
         .exchange_code_dpop("code", "http://127.0.0.1/cb", None, None, &key)
         .unwrap_err();

@@ -13,8 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauthkit::flow::{AuthFlowManager, NativeOptions, SessionManager};
-use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig, DpopHeaders, DpopKey, DpopNonces};
-use oauthkit::provider::{random, AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::jose::{DpopKey, SigningAlgorithm};
+use oauthkit::provider::dpop::{DpopConfig, DpopHeaders, DpopNonces};
+use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::random;
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
 use oauthkit::{Error, Result, TokenSet, TokenStore};
 use support::node_idp::NodeIdp;
@@ -22,7 +24,7 @@ use support::node_idp::NodeIdp;
 const SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_access"];
 const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 
-fn dpop_provider(idp: &NodeIdp, alg: DpopAlgorithm) -> Arc<OidcProvider> {
+fn dpop_provider(idp: &NodeIdp, alg: SigningAlgorithm) -> Arc<OidcProvider> {
     let cfg = OidcConfig::new(&idp.issuer, &idp.client("dpop"))
         .with_scopes(SCOPES)
         .with_dpop(DpopConfig::new().with_algorithm(alg));
@@ -113,7 +115,7 @@ fn native_sign_in(provider: Arc<OidcProvider>, store: Arc<dyn TokenStore>) -> (T
 #[test]
 fn native_sign_in_yields_dpop_bound_tokens_the_provider_accepts_only_with_proofs() {
     let idp = NodeIdp::start();
-    let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
+    let provider = dpop_provider(&idp, SigningAlgorithm::ES256);
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let (tokens, authorize_url) = native_sign_in(provider.clone(), store.clone());
     let key = tokens.dpop_key.clone().expect("the tokens carry their key");
@@ -134,7 +136,7 @@ fn native_sign_in_yields_dpop_bound_tokens_the_provider_accepts_only_with_proofs
     let (s, _, _, _) = get(&url, &[("Authorization", &format!("DPoP {at}"))]);
     assert!(s == 400 || s == 401, "no proof accepted: {s}");
     let mut other = stored.clone();
-    other.dpop_key = Some(DpopKey::generate(DpopAlgorithm::Es256).unwrap());
+    other.dpop_key = Some(DpopKey::generate(SigningAlgorithm::ES256).unwrap());
     let h = DpopHeaders::for_request(&other, "GET", &url, &DpopNonces::new()).unwrap();
     let (s, _, _, _) = get(
         &url,
@@ -188,7 +190,7 @@ fn native_sign_in_yields_dpop_bound_tokens_the_provider_accepts_only_with_proofs
     assert_eq!(call_with_helper(&fresh, &url, &DpopNonces::new()).0, 200);
     // the refresh token is bound too: refreshing with another key fails
     let mut stolen = fresh.clone();
-    stolen.dpop_key = Some(DpopKey::generate(DpopAlgorithm::Es256).unwrap());
+    stolen.dpop_key = Some(DpopKey::generate(SigningAlgorithm::ES256).unwrap());
     let e = provider.refresh_token_set(&stolen).unwrap_err();
     assert!(matches!(e, Error::OAuth { .. }), "{e:?}");
 }
@@ -218,7 +220,7 @@ fn without_a_proof_the_provider_refuses_this_client() {
 }
 
 /// Code, exchange and userinfo with the key of `alg`.
-fn sign_in_with_key(idp: &NodeIdp, provider: &OidcProvider, alg: DpopAlgorithm) -> TokenSet {
+fn sign_in_with_key(idp: &NodeIdp, provider: &OidcProvider, alg: SigningAlgorithm) -> TokenSet {
     let key = DpopKey::generate(alg).unwrap();
     let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
     let url = provider
@@ -250,10 +252,10 @@ fn sign_in_with_key(idp: &NodeIdp, provider: &OidcProvider, alg: DpopAlgorithm) 
 fn every_algorithm_signs_in_and_calls_userinfo() {
     let idp = NodeIdp::start();
     for alg in [
-        DpopAlgorithm::Es256,
-        DpopAlgorithm::EdDsa,
-        DpopAlgorithm::Rs256,
-        DpopAlgorithm::Ps256,
+        SigningAlgorithm::ES256,
+        SigningAlgorithm::EdDSA,
+        SigningAlgorithm::RS256,
+        SigningAlgorithm::PS256,
     ] {
         let provider = dpop_provider(&idp, alg);
         let t = sign_in_with_key(&idp, &provider, alg);
@@ -275,8 +277,8 @@ fn every_algorithm_signs_in_and_calls_userinfo() {
 fn the_nonce_retry_works_at_the_token_endpoint_and_userinfo() {
     let idp = NodeIdp::start();
     idp.require_dpop_nonce();
-    let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
-    let t = sign_in_with_key(&idp, &provider, DpopAlgorithm::Es256);
+    let provider = dpop_provider(&idp, SigningAlgorithm::ES256);
+    let t = sign_in_with_key(&idp, &provider, SigningAlgorithm::ES256);
     assert!(t.token_type.eq_ignore_ascii_case("DPoP"));
     assert_eq!(
         provider.userinfo_for(&t).unwrap().unwrap().sub.unwrap(),
@@ -310,7 +312,7 @@ fn the_nonce_retry_works_at_the_token_endpoint_and_userinfo() {
 fn the_private_key_never_leaks() {
     support::log_capture::install();
     let idp = NodeIdp::start();
-    let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
+    let provider = dpop_provider(&idp, SigningAlgorithm::ES256);
     let dir = tempfile::tempdir().unwrap();
     let plain_path = dir.path().join("plain.json");
     let plain: Arc<dyn TokenStore> = Arc::new(JsonFileStore::open(&plain_path).unwrap());
@@ -390,7 +392,7 @@ const CHILD_ENV: &str = "OAK_DPOP_TEST_CHILD";
 #[test]
 fn a_refresh_in_a_second_process_uses_the_same_key() {
     let idp = NodeIdp::start();
-    let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
+    let provider = dpop_provider(&idp, SigningAlgorithm::ES256);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tokens.json");
     let key_text = SealingKeys::generate_key_text();
@@ -461,8 +463,8 @@ fn child_refreshes_from_the_shared_store() {
 #[test]
 fn a_given_key_binds_the_native_sign_in() {
     let idp = NodeIdp::start();
-    let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
-    let key = DpopKey::generate(DpopAlgorithm::EdDsa).unwrap();
+    let provider = dpop_provider(&idp, SigningAlgorithm::ES256);
+    let key = DpopKey::generate(SigningAlgorithm::EdDSA).unwrap();
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let seen = Arc::new(std::sync::Mutex::new(None));
     let flow = AuthFlowManager::builder(provider)
@@ -515,7 +517,7 @@ fn deploy_server(
 #[test]
 fn deploy_mode_signs_in_with_dpop_bound_tokens() {
     let idp = NodeIdp::start();
-    let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
+    let provider = dpop_provider(&idp, SigningAlgorithm::ES256);
     let store = Arc::new(MemoryStore::new());
     let (at_idp, _) = support::interactions::deploy_sign_in(provider, store.clone(), "dana");
     let jkt = url::Url::parse(&at_idp)
@@ -544,7 +546,7 @@ fn deploy_mode_signs_in_with_dpop_bound_tokens() {
 #[test]
 fn deploy_mode_refuses_dpop_with_a_plain_text_store() {
     let idp = NodeIdp::start();
-    let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
+    let provider = dpop_provider(&idp, SigningAlgorithm::ES256);
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(JsonFileStore::open(dir.path().join("tokens.json")).unwrap());
     let server = deploy_server(provider, store.clone());

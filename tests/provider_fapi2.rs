@@ -10,10 +10,10 @@
 
 mod support;
 
+use oauthkit::jose::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::client_assertion::PrivateKeyJwt;
 use oauthkit::provider::dpop::DpopConfig;
 use oauthkit::provider::profile::SecurityProfile;
-use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
 use oauthkit::{Error, ErrorKind};
 use support::node_idp::NodeIdp;

@@ -19,7 +19,8 @@ mod mock_http;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig, DpopKey};
+use oauthkit::jose::{DpopKey, SigningAlgorithm};
+use oauthkit::provider::dpop::DpopConfig;
 use oauthkit::provider::{
     ClientCredentialsRequest, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, Provider,
     Revocation, TokenTypeHint,
@@ -123,7 +124,7 @@ fn bound_set() -> TokenSet {
     let mut t = TokenSet::bearer("at-dpop-bound-1")
         .with_refresh_token("rt-dpop-bound-1")
         .with_expires_in(3600)
-        .with_dpop_key(DpopKey::generate(DpopAlgorithm::Es256).unwrap());
+        .with_dpop_key(DpopKey::generate(SigningAlgorithm::ES256).unwrap());
     t.token_type = "DPoP".into();
     t
 }
@@ -168,7 +169,7 @@ type Op = fn(&OAuth2Provider) -> oauthkit::Result<()>;
 fn ops() -> Vec<(&'static str, &'static str, Op)> {
     vec![
         ("code exchange with a key", "/token", |p| {
-            let key = DpopKey::generate(DpopAlgorithm::Es256).unwrap();
+            let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
             p.exchange_code_dpop("code-1", "http://127.0.0.1:1/cb", Some("v"), None, &key)
                 .map(drop)
         }),

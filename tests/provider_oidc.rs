@@ -8,9 +8,9 @@ mod support;
 
 use base64::Engine as _;
 use oauthkit::provider::{
-    random, AuthorizeRequest, ClientAuthMethod, OidcConfig, OidcProvider, Pkce, Provider,
-    TokenTypeHint,
+    AuthorizeRequest, ClientAuthMethod, OidcConfig, OidcProvider, Pkce, Provider, TokenTypeHint,
 };
+use oauthkit::random;
 use oauthkit::{ErrorKind, TokenSet};
 use support::interactions;
 use support::node_idp::NodeIdp;

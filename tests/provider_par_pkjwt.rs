@@ -15,9 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauthkit::flow::{AuthFlowManager, CallbackServerOptions, NativeOptions, PortChoice};
+use oauthkit::jose::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::client_assertion::PrivateKeyJwt;
 use oauthkit::provider::par::ParPolicy;
-use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::{
     ClientCredentialsRequest, JwtBearerAssertion, JwtBearerRequest, OidcConfig, OidcProvider,
     Provider, TokenTypeHint,

@@ -16,9 +16,9 @@ mod test_jwt;
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use oauthkit::jose::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::client_assertion::{PrivateKeyJwt, CLIENT_ASSERTION_TYPE};
 use oauthkit::provider::par::ParPolicy;
-use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::{
     AuthorizeRequest, ClientCredentialsRequest, DeviceAuthorizationRequest, JwtBearerAssertion,
     JwtBearerRequest, OidcConfig, OidcProvider, Pkce, Provider, TokenTypeHint,

@@ -6,7 +6,8 @@
 mod support;
 
 use base64::Engine as _;
-use oauthkit::provider::{random, AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::random;
 use oauthkit::ErrorKind;
 use support::interactions;
 use support::node_idp::NodeIdp;

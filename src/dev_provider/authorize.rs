@@ -4,7 +4,7 @@ use super::grants::{lock, AuthRequest, CodeGrant};
 use super::http::{Req, Resp};
 use super::Ctx;
 use crate::flow::html_escape;
-use crate::provider::random;
+use crate::random;
 use crate::token::now_unix;
 
 /// Authorization codes live this long.

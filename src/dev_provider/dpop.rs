@@ -21,8 +21,8 @@ use serde_json::{Map, Value};
 use super::grants::lock;
 use super::http::{Req, Resp};
 use super::Ctx;
-use crate::digest::sha256;
 use crate::provider::dpop::{ath, htu};
+
 use crate::secret::constant_time_eq;
 use crate::token::now_unix;
 
@@ -217,7 +217,7 @@ fn verify(proof: &str) -> Result<(String, Map<String, Value>), ProofError> {
     let kty = jwk.get("kty").and_then(Value::as_str);
     let crv = jwk.get("crv").and_then(Value::as_str);
     let bad_sig = |_| ProofError::Invalid("the proof's signature does not verify");
-    let canonical = match (alg, kty, crv) {
+    let members = match (alg, kty, crv) {
         ("ES256", Some("EC"), Some("P-256")) => {
             let (x, y) = (member("x")?, member("y")?);
             if x.len() != 32 || y.len() != 32 {
@@ -226,11 +226,12 @@ fn verify(proof: &str) -> Result<(String, Map<String, Value>), ProofError> {
             let point = [&[4u8][..], &x, &y].concat();
             verify_with(&signature::ECDSA_P256_SHA256_FIXED, &point, signed, &sig)
                 .map_err(bad_sig)?;
-            format!(
-                r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-                URL_SAFE_NO_PAD.encode(&x),
-                URL_SAFE_NO_PAD.encode(&y)
-            )
+            vec![
+                ("crv", "P-256".into()),
+                ("kty", "EC".into()),
+                ("x", URL_SAFE_NO_PAD.encode(&x)),
+                ("y", URL_SAFE_NO_PAD.encode(&y)),
+            ]
         }
         ("EdDSA", Some("OKP"), Some("Ed25519")) => {
             let x = member("x")?;
@@ -238,10 +239,11 @@ fn verify(proof: &str) -> Result<(String, Map<String, Value>), ProofError> {
                 return Err(ProofError::Invalid("jwk is not an Ed25519 key"));
             }
             verify_with(&signature::ED25519, &x, signed, &sig).map_err(bad_sig)?;
-            format!(
-                r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
-                URL_SAFE_NO_PAD.encode(&x)
-            )
+            vec![
+                ("crv", "Ed25519".into()),
+                ("kty", "OKP".into()),
+                ("x", URL_SAFE_NO_PAD.encode(&x)),
+            ]
         }
         ("RS256" | "PS256", Some("RSA"), _) => {
             let (n, e) = (member("n")?, member("e")?);
@@ -257,12 +259,12 @@ fn verify(proof: &str) -> Result<(String, Map<String, Value>), ProofError> {
                 let i = v.iter().position(|b| *b != 0).unwrap_or(v.len());
                 URL_SAFE_NO_PAD.encode(&v[i..])
             };
-            format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, strip(&e), strip(&n))
+            vec![("e", strip(&e)), ("kty", "RSA".into()), ("n", strip(&n))]
         }
         _ => return Err(ProofError::Invalid("jwk's key type does not match alg")),
     };
     let claims = object(&b64(p)?)?;
-    Ok((URL_SAFE_NO_PAD.encode(sha256(canonical.as_bytes())), claims))
+    Ok((crate::jose::thumbprint_of(&members), claims))
 }
 
 fn verify_with(

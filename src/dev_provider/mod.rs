@@ -199,7 +199,7 @@ impl DevProviderOptions {
 pub(crate) struct Ctx {
     pub opts: DevProviderOptions,
     pub issuer: String,
-    pub key: keys::SigningKey,
+    pub key: keys::IssuerKey,
     pub grants: grants::Grants,
 }
 
@@ -242,10 +242,10 @@ impl DevProvider {
         let ctx = Arc::new(Ctx {
             opts,
             issuer: format!("http://{addr}"),
-            key: keys::SigningKey::generate()?,
+            key: keys::IssuerKey::generate()?,
             grants: grants::Grants::default(),
         });
-        *grants::lock(&ctx.grants.dpop_nonce) = crate::provider::random::token(16);
+        *grants::lock(&ctx.grants.dpop_nonce) = crate::random::token(16);
         let server = Arc::new(
             tiny_http::Server::from_listener(listener, None)
                 .map_err(|e| Error::Internal(format!("starting the dev provider: {e}")))?,
@@ -302,7 +302,7 @@ impl DevProvider {
     /// proofs carrying the old one are then answered `use_dpop_nonce`, as
     /// when a real server rotates its nonces. Returns the new nonce.
     pub fn rotate_dpop_nonce(&self) -> String {
-        let nonce = crate::provider::random::token(16);
+        let nonce = crate::random::token(16);
         *grants::lock(&self.ctx.grants.dpop_nonce) = nonce.clone();
         nonce
     }

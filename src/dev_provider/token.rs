@@ -18,7 +18,7 @@ use super::grants::{lock, TokenGrant};
 use super::http::{Req, Resp};
 use super::keys::at_hash;
 use super::Ctx;
-use crate::provider::random;
+use crate::random;
 use crate::secret::constant_time_eq;
 use crate::token::now_unix;
 

@@ -27,7 +27,8 @@ use super::logout::{sign_out, LogoutReport, RevocationOutcome};
 use super::pending::{PendingRejection, PendingSignIns, DEFAULT_PENDING_TTL};
 use super::sealed_cookie::CookieKey;
 use crate::error::{Error, Result};
-use crate::provider::{random, AuthorizeRequest, Pkce, Provider};
+use crate::provider::{AuthorizeRequest, Pkce, Provider};
+use crate::random;
 use crate::secret::{constant_time_eq, Secret};
 use crate::store::TokenStore;
 

@@ -15,7 +15,8 @@ use super::session::SessionManager;
 use super::sign_in_result::AuthFlowResult;
 use super::state::{AuthFlowState, FlowStatus};
 use crate::error::{Error, Result};
-use crate::provider::{random, AuthorizeRequest, Pkce, Provider};
+use crate::provider::{AuthorizeRequest, Pkce, Provider};
+use crate::random;
 use crate::store::TokenStore;
 
 /// The default time allowed for the user to sign in.
@@ -62,7 +63,7 @@ pub struct AuthFlowManager {
     fetch_userinfo: bool,
     status: Arc<FlowStatus>,
     notice: NoticeFn,
-    dpop_key: Option<crate::provider::dpop::DpopKey>,
+    dpop_key: Option<crate::jose::DpopKey>,
 }
 
 impl std::fmt::Debug for AuthFlowManager {
@@ -197,16 +198,17 @@ impl AuthFlowManager {
     /// ```
     /// # use std::sync::Arc;
     /// use oauthkit::flow::AuthFlowManager;
-    /// use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig, DpopKey};
+    /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
+    /// use oauthkit::provider::dpop::DpopConfig;
     /// use oauthkit::provider::{OidcConfig, OidcProvider};
     /// let provider = Arc::new(OidcProvider::new(
     ///     OidcConfig::new("https://idp.example", "app").with_dpop(DpopConfig::new()),
     /// )?);
-    /// let key = DpopKey::generate(DpopAlgorithm::Es256)?;
+    /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
     /// let flow = AuthFlowManager::new(provider).with_dpop_key(key);
     /// # Ok::<(), oauthkit::Error>(())
     /// ```
-    pub fn with_dpop_key(mut self, key: crate::provider::dpop::DpopKey) -> Self {
+    pub fn with_dpop_key(mut self, key: crate::jose::DpopKey) -> Self {
         self.dpop_key = Some(key);
         self
     }

@@ -32,7 +32,7 @@ use crate::digest::sha256;
 use serde::{Deserialize, Serialize};
 
 use super::sealed_cookie::{CookieKey, CookieSealer};
-use crate::provider::dpop::DpopKey;
+use crate::jose::DpopKey;
 use crate::secret::{constant_time_eq, Secret};
 
 /// How long a sign-in may take in deploy mode: ten minutes.
@@ -195,9 +195,9 @@ impl PendingSignIns {
     /// use std::time::Duration;
     /// use oauthkit::flow::pending::PendingSignIns;
     /// use oauthkit::flow::CookieKey;
-    /// use oauthkit::provider::dpop::{DpopAlgorithm, DpopKey};
+    /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
     /// let p = PendingSignIns::new(CookieKey::generate(), "https://app.example", Duration::from_secs(60));
-    /// let key = DpopKey::generate(DpopAlgorithm::Es256)?;
+    /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
     /// let cookie = p.begin_with_dpop_key("state-a", None, "nonce-a", &key);
     /// assert_eq!(p.take("state-a", Some(&cookie)).unwrap().dpop_key, Some(key));
     /// # Ok::<(), oauthkit::Error>(())

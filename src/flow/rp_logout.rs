@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use super::browser::open_system_browser;
 use super::notice::{self, Notice, NoticeFn, UrlPurpose};
 use crate::error::{Error, Result};
-use crate::provider::{random, EndSessionRequest, Provider, TokenTypeHint};
+use crate::provider::{EndSessionRequest, Provider, TokenTypeHint};
+use crate::random;
 use crate::secret::constant_time_eq;
 use crate::store::TokenStore;
 

@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::jose::DpopKey;
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
-use crate::provider::dpop::{DpopConfig, DpopKey, DpopNonces};
+use crate::provider::dpop::{DpopConfig, DpopNonces};
 use crate::provider::http::{check_endpoint_url, Auth, Body, HttpClient, Method};
 use crate::provider::token_response::{
     oauth_error, parse_token_response_with, status_error, TokenTypeRule,

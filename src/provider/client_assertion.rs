@@ -28,8 +28,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::provider::random;
-use crate::provider::signing_key::SigningKey;
+use crate::jose::SigningKey;
+use crate::random;
 
 /// `client_assertion_type` for a JWT (RFC 7523 §2.2).
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -44,7 +44,7 @@ pub const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(60);
 ///
 /// ```
 /// use oauthkit::provider::client_assertion::PrivateKeyJwt;
-/// use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
+/// use oauthkit::jose::{SigningAlgorithm, SigningKey};
 /// use oauthkit::provider::{OidcConfig, OidcProvider};
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("client-key-1");
 /// let cfg = OidcConfig::new("https://idp.example", "my-service")
@@ -159,7 +159,7 @@ pub(crate) fn check_configured(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::signing_key::SigningAlgorithm;
+    use crate::jose::SigningAlgorithm;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
     use serde_json::Value;

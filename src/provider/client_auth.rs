@@ -210,7 +210,7 @@ mod tests {
 
     #[test]
     fn private_key_jwt_sends_a_fresh_assertion_and_no_secret() {
-        use crate::provider::signing_key::{SigningAlgorithm, SigningKey};
+        use crate::jose::{SigningAlgorithm, SigningKey};
         let mut c = creds(Some("sec"));
         // without a key the method is refused, never silently downgraded
         assert!(c.apply(ClientAuthMethod::PrivateKeyJwt, vec![]).is_err());

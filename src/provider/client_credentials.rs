@@ -5,6 +5,7 @@
 //! ([`SessionManager::client_credentials_token`](crate::flow::SessionManager::client_credentials_token)).
 
 use crate::digest::sha256;
+use crate::hex::hex;
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
@@ -101,7 +102,7 @@ impl ClientCredentialsRequest {
         params.sort();
         let canonical = json!([client_id, scopes, resources, self.audience, params]).to_string();
         let digest = sha256(canonical.as_bytes());
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex(&digest[..16]);
         let shown: String = client_id
             .chars()
             .filter(|c| !c.is_control())

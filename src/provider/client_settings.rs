@@ -128,7 +128,7 @@ macro_rules! client_settings_builders {
         ///
         /// ```
         /// use oauthkit::provider::client_assertion::PrivateKeyJwt;
-        /// use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
+        /// use oauthkit::jose::{SigningAlgorithm, SigningKey};
         /// let key = SigningKey::generate(SigningAlgorithm::ES256)?;
         #[doc = $new]
         ///     .with_private_key_jwt(PrivateKeyJwt::new(key));
@@ -199,10 +199,11 @@ macro_rules! client_settings_builders {
         /// [`crate::provider::dpop`].
         ///
         /// ```
-        /// use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig};
+        /// use oauthkit::jose::SigningAlgorithm;
+        /// use oauthkit::provider::dpop::DpopConfig;
         #[doc = $new]
-        ///     .with_dpop(DpopConfig::new().with_algorithm(DpopAlgorithm::Es256));
-        /// assert_eq!(cfg.dpop.unwrap().algorithm(), DpopAlgorithm::Es256);
+        ///     .with_dpop(DpopConfig::new().with_algorithm(SigningAlgorithm::ES256));
+        /// assert_eq!(cfg.dpop.unwrap().algorithm(), SigningAlgorithm::ES256);
         /// ```
         pub fn with_dpop(mut self, dpop: $crate::provider::dpop::DpopConfig) -> Self {
             $crate::provider::client_settings::HasClientSettings::client_settings_mut(&mut self)

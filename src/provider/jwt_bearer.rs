@@ -17,14 +17,15 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::digest::sha256;
+use crate::hex::hex;
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
+use crate::jose::SigningKey;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_credentials::check_resource;
-use crate::provider::random;
-use crate::provider::signing_key::SigningKey;
+use crate::random;
 use crate::secret::Secret;
 use crate::token::TokenSet;
 
@@ -44,7 +45,7 @@ pub const STORED_REQUEST_MEMBER: &str = "oauthkit_jwt_bearer";
 /// ```
 /// use std::time::Duration;
 /// use oauthkit::provider::jwt_bearer::JwtBearerAssertion;
-/// use oauthkit::provider::signing_key::{SigningAlgorithm, SigningKey};
+/// use oauthkit::jose::{SigningAlgorithm, SigningKey};
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("trust-1");
 /// let a = JwtBearerAssertion::new(key, "https://trusted-issuer.example", "user-42")
 ///     .audience("https://idp.example")
@@ -239,7 +240,7 @@ impl JwtBearerRequest {
         let who = match &self.assertion {
             Assertion::Given(s) => {
                 let d = sha256(s.expose().as_bytes());
-                json!(d.iter().map(|b| format!("{b:02x}")).collect::<String>())
+                json!(hex(&d))
             }
             Assertion::Signed(a) => json!([a.issuer, a.subject, a.audience]),
         };
@@ -255,7 +256,7 @@ impl JwtBearerRequest {
         params.sort();
         let canonical = json!([client_id, who, scopes, resources, params]).to_string();
         let digest = sha256(canonical.as_bytes());
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex(&digest[..16]);
         let shown: String = client_id
             .chars()
             .filter(|c| !c.is_control())
@@ -352,7 +353,7 @@ impl OAuthClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::signing_key::SigningAlgorithm;
+    use crate::jose::SigningAlgorithm;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
 

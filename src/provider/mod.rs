@@ -14,8 +14,9 @@
 
 use crate::claims::Claims;
 use crate::error::{Error, Result};
+use crate::jose::DpopKey;
 use crate::token::TokenSet;
-use dpop::{DpopConfig, DpopKey};
+use dpop::DpopConfig;
 
 pub mod auth0;
 pub mod authorization_url;
@@ -49,10 +50,8 @@ pub mod pkce;
 mod preset_url;
 pub mod profile;
 pub mod proxy;
-pub mod random;
 mod redact;
 pub mod settings;
-pub mod signing_key;
 pub mod tls;
 pub mod token_exchange;
 pub mod token_response;

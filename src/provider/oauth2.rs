@@ -3,12 +3,13 @@
 
 use crate::claims::Claims;
 use crate::error::Result;
+use crate::jose::DpopKey;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_settings::{
     client_settings_builders, ClientSettings, HasClientSettings, ProviderFacts,
 };
-use crate::provider::dpop::{DpopConfig, DpopKey};
+use crate::provider::dpop::DpopConfig;
 use crate::provider::http::check_endpoint_url;
 use crate::provider::offline_access::generic_refresh_token_advice;
 use crate::provider::par::{no_par_endpoint, ParPolicy};

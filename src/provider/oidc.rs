@@ -9,13 +9,14 @@ use serde_json::Value;
 
 use crate::claims::Claims;
 use crate::error::{Error, Result};
+use crate::jose::DpopKey;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_settings::{
     client_settings_builders, ClientSettings, HasClientSettings, ProviderFacts,
 };
 use crate::provider::discovery::{self, ProviderMetadata};
-use crate::provider::dpop::{DpopConfig, DpopKey};
+use crate::provider::dpop::DpopConfig;
 use crate::provider::http::check_endpoint_url;
 use crate::provider::id_token::{
     algorithm_allow_list, Expected, ExpectedIssuer, IdTokenClaims, IdTokenSettings,

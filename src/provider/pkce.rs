@@ -33,7 +33,7 @@ impl Pkce {
     /// generated verifier always passes [`from_verifier`](Self::from_verifier)'s
     /// check.
     pub fn generate() -> Self {
-        Self::from_verifier(&super::random::token(32)).expect("generated verifiers are valid")
+        Self::from_verifier(&crate::random::token(32)).expect("generated verifiers are valid")
     }
 
     /// The pair for a given verifier, which must be 43 to 128 characters of

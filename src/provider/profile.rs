@@ -24,10 +24,10 @@
 //! [`OAuth2Provider::new`]: crate::provider::OAuth2Provider::new
 
 use crate::error::{Error, Result};
+use crate::jose::SigningAlgorithm;
 use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::par::ParPolicy;
-use crate::provider::signing_key::SigningAlgorithm;
 use crate::provider::AuthorizeRequest;
 
 /// The algorithms FAPI 2.0 allows for signatures (FAPI 2.0 Security
@@ -300,7 +300,7 @@ pub(crate) struct ProfileSettings<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::signing_key::SigningKey;
+    use crate::jose::SigningKey;
 
     fn fapi_ok<'a>(key: &'a PrivateKeyJwt) -> ProfileSettings<'a> {
         ProfileSettings {

@@ -41,6 +41,7 @@ use serde_json::Value;
 use url::form_urlencoded;
 
 use crate::error::{Error, ValidationError};
+use crate::hex::hex;
 use crate::secret::Secret;
 
 /// Secrets shorter than this many characters are not searched for.
@@ -563,7 +564,7 @@ fn encodings(secret: &str) -> Vec<String> {
         secret.to_owned(),
         form_urlencoded::byte_serialize(bytes).collect::<String>(),
         percent_encode(bytes),
-        bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        hex(bytes),
     ];
     for offset in 0..3usize {
         let mut padded = vec![0u8; offset];
@@ -641,7 +642,7 @@ mod tests {
             STANDARD.encode(format!("client:{S}")),
             STANDARD.encode(format!("c:{S}")),
             STANDARD.encode(format!("cl:{S}")),
-            S.bytes().map(|b| format!("{b:02X}")).collect(),
+            hex(S.as_bytes()).to_uppercase(),
         ];
         forms.push(format!("{}\u{200B}{}", &S[..5], &S[5..]));
         for f in forms {

@@ -7,16 +7,16 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::jose::{SigningAlgorithm, SigningKey};
 use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_settings::ClientSettings;
-use crate::provider::dpop::{DpopAlgorithm, DpopConfig};
+use crate::provider::dpop::DpopConfig;
 use crate::provider::http::{HttpConfig, HttpProxy};
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 use crate::provider::offline_access::OfflineAccess;
 use crate::provider::oidc::{OidcConfig, OidcProvider};
 use crate::provider::par::ParPolicy;
 use crate::provider::profile::SecurityProfile;
-use crate::provider::signing_key::{SigningAlgorithm, SigningKey};
 use crate::provider::tls::TrustStore;
 use crate::provider::{auth0, github, gitlab, google, keycloak, microsoft, okta, Provider};
 use crate::secret::Secret;
@@ -776,7 +776,7 @@ fn missing(field: &str, env: &str, kind: ProviderKind) -> Error {
 ///
 /// ```
 /// use oauthkit::provider::{ProviderKind, ProviderSettings};
-/// use oauthkit::provider::dpop::DpopAlgorithm;
+/// use oauthkit::jose::SigningAlgorithm;
 /// let s = ProviderSettings::from_lookup(|k| match k {
 ///     "OAUTHKIT_PROVIDER" => Some("oidc".into()),
 ///     "OAUTHKIT_CLIENT_ID" => Some("app".into()),
@@ -784,7 +784,7 @@ fn missing(field: &str, env: &str, kind: ProviderKind) -> Error {
 ///     "OAUTHKIT_DPOP" => Some("EdDSA".into()),
 ///     _ => None,
 /// })?;
-/// assert_eq!(s.dpop.unwrap().algorithm(), DpopAlgorithm::EdDsa);
+/// assert_eq!(s.dpop.unwrap().algorithm(), SigningAlgorithm::EdDSA);
 /// assert!(s.build()?.dpop().is_some());
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
@@ -793,7 +793,7 @@ fn parse_dpop(value: &str) -> Result<Option<DpopConfig>> {
         "off" | "none" | "false" | "0" => Ok(None),
         "on" | "true" | "1" => Ok(Some(DpopConfig::new())),
         alg => alg
-            .parse::<DpopAlgorithm>()
+            .parse::<SigningAlgorithm>()
             .map(|a| Some(DpopConfig::new().with_algorithm(a)))
             .map_err(|_| {
                 Error::InvalidArgument(format!(

@@ -29,6 +29,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::digest::sha256_parts;
+use crate::hex::hex;
 
 use super::fair_queue::{self, Turn};
 use super::private_dir::{io_error, split, Access, FileStamp, PrivateDir};
@@ -379,8 +380,7 @@ pub(crate) fn block_until(path: &Path, file: File, deadline: Instant) -> io::Res
 /// name.
 fn key_lock_name(namespace: &str, key: &str) -> String {
     let digest = sha256_parts(&[namespace.as_bytes(), &[0], key.as_bytes()]);
-    let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{name}.lock")
+    format!("{}.lock", hex(&digest[..12]))
 }
 
 fn is_key_lock_name(name: &OsStr) -> bool {

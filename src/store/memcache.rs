@@ -53,6 +53,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::digest::sha256;
+use crate::hex::hex;
 
 use super::{check_key, KeyLock, TokenStore, DEFAULT_NAMESPACE};
 use crate::error::{Error, Result};
@@ -252,13 +253,7 @@ fn ns_part(namespace: &str) -> String {
         enc
     } else {
         let digest = sha256(namespace.as_bytes());
-        format!(
-            "#{}",
-            digest
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        )
+        format!("#{}", hex(&digest))
     }
 }
 

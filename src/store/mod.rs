@@ -280,10 +280,10 @@ pub trait TokenStore: Send + Sync {
     ///
     /// ```
     /// use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
-    /// use oauthkit::provider::dpop::{DpopAlgorithm, DpopKey};
+    /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
     /// use oauthkit::{ErrorKind, TokenSet, TokenStore};
     /// # let dir = tempfile::tempdir().unwrap();
-    /// let bound = TokenSet::bearer("at").with_dpop_key(DpopKey::generate(DpopAlgorithm::Es256)?);
+    /// let bound = TokenSet::bearer("at").with_dpop_key(DpopKey::generate(SigningAlgorithm::ES256)?);
     /// let plain = JsonFileStore::open(dir.path().join("tokens.json"))?;
     /// assert!(!plain.protects_secrets());
     /// assert_eq!(plain.save("k", &bound).unwrap_err().kind(), ErrorKind::Unsupported);

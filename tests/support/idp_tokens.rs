@@ -1,7 +1,8 @@
 //! Tokens from panva's oidc-provider (tests/browser/oidc-server.mjs) for
 //! tests that need a real user's token as input (token exchange).
 
-use oauthkit::provider::{random, AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::random;
 
 use super::interactions;
 use super::node_idp::NodeIdp;

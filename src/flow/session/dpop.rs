@@ -19,7 +19,7 @@ impl SessionManager {
     /// ```
     /// use std::sync::Arc;
     /// use oauthkit::flow::SessionManager;
-    /// use oauthkit::provider::dpop::{DpopAlgorithm, DpopKey};
+    /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
     /// use oauthkit::provider::{OAuth2Config, OAuth2Provider};
     /// use oauthkit::store::MemoryStore;
     /// use oauthkit::{TokenSet, TokenStore};
@@ -27,7 +27,7 @@ impl SessionManager {
     /// let provider = OAuth2Provider::new(OAuth2Config::new(
     ///     "api", "client", "https://idp.example/authorize", "https://idp.example/token"))?;
     /// let store = Arc::new(MemoryStore::new());
-    /// let key = DpopKey::generate(DpopAlgorithm::Es256)?;
+    /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
     /// let mut tokens = TokenSet::bearer("at-1").with_expires_in(3600).with_dpop_key(key);
     /// tokens.token_type = "DPoP".into();
     /// store.save("alice", &tokens)?;

@@ -6,10 +6,10 @@
 
 use serde_json::Value;
 
-use super::key::DpopKey;
 use super::nonce::is_nonce_challenge;
 use super::proof::ProofRequest;
 use crate::error::Result;
+use crate::jose::DpopKey;
 use crate::provider::client::{userinfo_answer, DpopState, OAuthClient};
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::http::{Auth, Body, HttpResponse, Method};

@@ -1,24 +1,25 @@
 //! [`DpopConfig`]: turning DPoP on for a provider.
 
-use super::key::{DpopAlgorithm, DpopKey};
 use crate::error::Result;
+use crate::jose::{DpopKey, SigningAlgorithm};
 
 /// DPoP settings of a provider: on (by being present) and the algorithm of
 /// the keys generated for its sign-ins.
 ///
 /// ```
-/// use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig};
-/// let c = DpopConfig::new().with_algorithm(DpopAlgorithm::EdDsa);
-/// assert_eq!(c.algorithm(), DpopAlgorithm::EdDsa);
-/// assert_eq!(DpopConfig::default().algorithm(), DpopAlgorithm::Es256);
+/// use oauthkit::jose::SigningAlgorithm;
+/// use oauthkit::provider::dpop::DpopConfig;
+/// let c = DpopConfig::new().with_algorithm(SigningAlgorithm::EdDSA);
+/// assert_eq!(c.algorithm(), SigningAlgorithm::EdDSA);
+/// assert_eq!(DpopConfig::default().algorithm(), SigningAlgorithm::ES256);
 /// let key = c.generate_key()?;
-/// assert_eq!(key.algorithm(), DpopAlgorithm::EdDsa);
+/// assert_eq!(key.algorithm(), SigningAlgorithm::EdDSA);
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct DpopConfig {
-    algorithm: DpopAlgorithm,
+    algorithm: SigningAlgorithm,
 }
 
 impl DpopConfig {
@@ -28,13 +29,13 @@ impl DpopConfig {
     }
 
     /// The algorithm of new keys.
-    pub fn with_algorithm(mut self, algorithm: DpopAlgorithm) -> Self {
+    pub fn with_algorithm(mut self, algorithm: SigningAlgorithm) -> Self {
         self.algorithm = algorithm;
         self
     }
 
     /// The algorithm of new keys.
-    pub fn algorithm(&self) -> DpopAlgorithm {
+    pub fn algorithm(&self) -> SigningAlgorithm {
         self.algorithm
     }
 

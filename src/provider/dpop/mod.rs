@@ -4,7 +4,7 @@
 //! `OAuth2Config::with_dpop`) sends a DPoP proof with every token request
 //! (code exchange, refresh, device and client-credentials grants), with
 //! userinfo and with revocation; the native flow adds `dpop_jkt` to the
-//! authorization request. The key ([`DpopKey`], one per sign-in) is kept in
+//! authorization request. The key ([`DpopKey`](crate::jose::DpopKey), one per sign-in) is kept in
 //! the token set ([`TokenSet::dpop_key`](crate::TokenSet::dpop_key)), so
 //! every process that refreshes the tokens signs with the same key; stores
 //! that keep plain text refuse such a token set
@@ -27,13 +27,11 @@
 //! [DPoP guide](https://github.com/oauthkit/oauthkit/blob/main/docs/dpop.md).
 
 mod config;
-mod key;
 mod nonce;
 mod proof;
 mod resource;
 
 pub use config::DpopConfig;
-pub use key::{DpopAlgorithm, DpopKey};
 pub use nonce::{is_nonce_challenge, DpopNonces};
 pub use proof::{ath, htu, ProofRequest};
 pub use resource::DpopHeaders;

@@ -8,9 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use url::Url;
 
-use super::key::DpopKey;
 use super::nonce::is_valid_nonce;
 use crate::error::{Error, Result};
+use crate::jose::DpopKey;
 use crate::token::now_unix;
 
 /// Bytes of CSPRNG output in a `jti` (192 bits: collisions are out of
@@ -20,8 +20,9 @@ const JTI_BYTES: usize = 24;
 /// What one proof is for.
 ///
 /// ```
-/// use oauthkit::provider::dpop::{DpopAlgorithm, DpopKey, ProofRequest};
-/// let key = DpopKey::generate(DpopAlgorithm::Es256)?;
+/// use oauthkit::jose::{DpopKey, SigningAlgorithm};
+/// use oauthkit::provider::dpop::ProofRequest;
+/// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
 /// let proof = ProofRequest::new("GET", "https://api.example/v1/me?x=1#f")
 ///     .with_access_token("at-123")
 ///     .sign(&key)?;
@@ -175,7 +176,7 @@ pub fn htu(url: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::dpop::DpopAlgorithm;
+    use crate::jose::SigningAlgorithm;
 
     #[test]
     fn methods_are_tokens() {
@@ -187,7 +188,7 @@ mod tests {
 
     #[test]
     fn hostile_nonces_are_refused() {
-        let key = DpopKey::generate(DpopAlgorithm::Es256).unwrap();
+        let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
         for bad in ["", "a\"b", "a\\b", "a b", "é", "a\r\nb", &"n".repeat(1025)] {
             let r = ProofRequest::new("GET", "https://a.example/")
                 .with_nonce(Some(bad))

@@ -11,11 +11,12 @@ use crate::token::TokenSet;
 /// request. `Debug` shows neither value.
 ///
 /// ```
-/// use oauthkit::provider::dpop::{DpopHeaders, DpopKey, DpopAlgorithm, DpopNonces};
+/// use oauthkit::jose::{DpopKey, SigningAlgorithm};
+/// use oauthkit::provider::dpop::{DpopHeaders, DpopNonces};
 /// use oauthkit::TokenSet;
 /// let mut tokens = TokenSet::bearer("at-123");
 /// tokens.token_type = "DPoP".into();
-/// tokens.dpop_key = Some(DpopKey::generate(DpopAlgorithm::Es256)?);
+/// tokens.dpop_key = Some(DpopKey::generate(SigningAlgorithm::ES256)?);
 /// let nonces = DpopNonces::new();
 /// let h = DpopHeaders::for_request(&tokens, "GET", "https://api.example/me", &nonces)?;
 /// assert_eq!(h.authorization(), "DPoP at-123");

@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 
 use super::keys::SealingKeys;
 use crate::error::{Error, Result};
+use crate::hex::hex;
 use crate::store::file_lock::FileLock;
 use crate::store::KeyringBackend;
 
@@ -224,6 +225,5 @@ fn creation_lock_path(at: Target<'_>) -> Result<std::path::PathBuf> {
         KeyringBackend::Platform => sha256(at.service.as_bytes()),
         other => sha256(format!("{other}\0{}", at.service).as_bytes()),
     };
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    Ok(dir.join(format!(".keyring-key-{hex}.lock")))
+    Ok(dir.join(format!(".keyring-key-{}.lock", hex(&digest[..8]))))
 }

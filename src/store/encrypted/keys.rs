@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use crate::digest::sha256_parts;
+use crate::hex::hex;
 use aws_lc_rs::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -333,8 +334,7 @@ fn aead_key(bytes: &[u8; KEY_LEN]) -> LessSafeKey {
 
 fn raw_key_id(key: &[u8; KEY_LEN]) -> String {
     let digest = sha256_parts(&[b"oauthkit key id v1\0", key]);
-    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-    format!("k-{hex}")
+    format!("k-{}", hex(&digest[..6]))
 }
 
 fn message_of(e: Error) -> String {

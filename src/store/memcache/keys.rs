@@ -4,6 +4,7 @@
 //! replaced by `#` and its SHA-256 in hex.
 
 use crate::digest::sha256;
+use crate::hex::hex;
 
 /// Longest key memcached accepts.
 pub(crate) const MAX_LEN: usize = 250;
@@ -31,8 +32,7 @@ pub(crate) fn join(head: &str, tail: &str) -> String {
         key
     } else {
         let digest = sha256(tail.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{head}#{hex}")
+        format!("{head}#{}", hex(&digest))
     }
 }
 

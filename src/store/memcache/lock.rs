@@ -99,7 +99,7 @@ impl MemcacheLock {
         timeout: Duration,
         lease: Duration,
     ) -> Result<Self> {
-        let token = crate::provider::random::token(24);
+        let token = crate::random::token(24);
         let secs = lease_secs(lease);
         let deadline = Instant::now() + timeout;
         let mut pause = Duration::from_millis(2);

@@ -82,7 +82,7 @@ impl RedisLock {
         timeout: Duration,
         lease: Duration,
     ) -> Result<Self> {
-        let token = crate::provider::random::token(24);
+        let token = crate::random::token(24);
         let lease_ms = lease.as_millis().clamp(1, u128::from(u64::MAX)) as u64;
         let lease_arg = lease_ms.to_string();
         let deadline = Instant::now() + timeout;

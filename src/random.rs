@@ -14,9 +14,9 @@ pub fn token(bytes: usize) -> String {
 /// A fresh `state`: 256 bits, 43 characters.
 ///
 /// ```
-/// let s = oauthkit::provider::random::state();
+/// let s = oauthkit::random::state();
 /// assert_eq!(s.len(), 43);
-/// assert_ne!(s, oauthkit::provider::random::state());
+/// assert_ne!(s, oauthkit::random::state());
 /// ```
 pub fn state() -> String {
     token(32)
