@@ -506,7 +506,8 @@ fn an_open_browser_error_ends_the_flow_as_it_is_and_close_window_still_runs() {
 /// would fail differently.
 #[test]
 fn configuration_errors_are_refused_before_the_browser_opens() {
-    use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig, DpopKey};
+    use oauthkit::jose::{DpopKey, SigningAlgorithm};
+    use oauthkit::provider::dpop::DpopConfig;
     use oauthkit::provider::profile::SecurityProfile;
     use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
     use oauthkit::store::JsonFileStore;
@@ -557,7 +558,7 @@ fn configuration_errors_are_refused_before_the_browser_opens() {
         (
             "a DPoP key for a provider without DPoP",
             AuthFlowManager::new(provider(base()))
-                .with_dpop_key(DpopKey::generate(DpopAlgorithm::Es256).unwrap()),
+                .with_dpop_key(DpopKey::generate(SigningAlgorithm::ES256).unwrap()),
             ErrorKind::InvalidArgument,
         ),
     ];
