@@ -12,9 +12,10 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::flow::{AuthFlowManager, NativeOptions, SessionManager};
+use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::dpop::{DpopAlgorithm, DpopConfig, DpopHeaders, DpopKey, DpopNonces};
 use oauthkit::provider::{random, AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::session::SessionManager;
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
 use oauthkit::{Error, Result, TokenSet, TokenStore};
 use support::node_idp::NodeIdp;

@@ -23,9 +23,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use oauthkit::flow::SessionManager;
 use oauthkit::provider::{random, AuthorizeRequest, OidcConfig, OidcProvider, Pkce};
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
+use oauthkit::session::SessionManager;
 use oauthkit::store::KeyLock;
 use oauthkit::{store, Error, ErrorKind, TokenSet, TokenStore};
 use support::node_idp::NodeIdp;

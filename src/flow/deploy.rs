@@ -23,13 +23,13 @@ use serde_json::{json, Value};
 
 use super::callback::{CallbackVerdict, ExpectedCallback};
 use super::html;
-use super::logout::{sign_out, LogoutReport, RevocationOutcome};
 use super::native::identity_of;
 use super::pending::{PendingRejection, PendingSignIns, DEFAULT_PENDING_TTL};
 use super::sealed_cookie::CookieKey;
 use crate::error::{Error, Result};
 use crate::provider::{random, AuthorizeRequest, Pkce, Provider};
 use crate::secret::{constant_time_eq, Secret};
+use crate::session::logout::{sign_out, LogoutReport, RevocationOutcome};
 use crate::store::TokenStore;
 
 /// The longest lifetime a cookie (session or login) is given: the cap

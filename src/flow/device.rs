@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use super::finish::complete_sign_in;
 use super::native::AuthFlowResult;
-use super::session::SessionManager;
 use crate::error::{Error, Result};
 use crate::provider::device::SLOW_DOWN_INCREMENT;
 use crate::provider::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll, Provider};
+use crate::session::SessionManager;
 use crate::store::TokenStore;
 use crate::terminal_text::{escape, is_plain};
 

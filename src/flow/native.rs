@@ -13,10 +13,10 @@ use super::finish::complete_sign_in;
 use super::native_builder::{AuthFlowManagerBuilder, NativeOptions};
 use super::notice::{self, Notice, NoticeFn, UrlPurpose};
 use super::paste::PasteInput;
-use super::session::SessionManager;
 use super::state::{AuthFlowState, FlowStatus};
 use crate::error::{Error, Result};
 use crate::provider::{random, AuthorizeRequest, Pkce, Provider};
+use crate::session::SessionManager;
 use crate::store::TokenStore;
 use crate::token::TokenSet;
 

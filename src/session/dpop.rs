@@ -18,7 +18,7 @@ impl SessionManager {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use oauthkit::flow::SessionManager;
+    /// use oauthkit::session::SessionManager;
     /// use oauthkit::provider::dpop::{DpopAlgorithm, DpopKey};
     /// use oauthkit::provider::{OAuth2Config, OAuth2Provider};
     /// use oauthkit::store::MemoryStore;
