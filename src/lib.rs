@@ -13,8 +13,9 @@
 //! 3. `flow`: the native loopback sign-in and deploy mode; [`session`]:
 //!    the session manager that keeps tokens fresh, background refresh and
 //!    sign-out.
-//! 4. `capi` (feature `capi`): the C ABI over all of it. Rust programs
-//!    leave it off; the C libraries are built with `scripts/build-capi.sh`.
+//! 4. the C ABI (feature `capi`, documented by its header and the
+//!    repository's `docs/capi.md`): Rust programs leave it off; the C
+//!    libraries are built with `scripts/build-capi.sh`.
 //!
 //! # Guide
 //!
@@ -182,8 +183,10 @@
 #![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The C ABI: C users read the header (include/oauthkit.h) and docs/capi.md,
+// so it stays off the Rust docs' front page.
 #[cfg(feature = "capi")]
-#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
+#[doc(hidden)]
 pub mod capi;
 #[cfg(feature = "dev-provider")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]
@@ -202,10 +205,10 @@ pub mod token;
 pub mod token_chars;
 mod url_text;
 
-/// Entry points for the fuzz targets (`fuzz/`); not a public API.
+/// What the fuzz targets (`fuzz/`) need beyond the public API; not a public API.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
-#[path = "fuzzing/mod.rs"]
+#[path = "fuzzing.rs"]
 pub mod __fuzz;
 
 pub use error::{Error, ErrorKind, IdTokenError, Report, Result, SignInReason, ValidationError};
