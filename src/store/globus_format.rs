@@ -60,7 +60,11 @@ pub fn to_record(key: &str, t: &TokenSet) -> Value {
     Value::Object(m)
 }
 
-/// Reads a globus-sdk record; `Err` carries a message for a Corrupt error.
+/// Reads a globus-sdk record.
+///
+/// # Errors
+///
+/// A message for a Corrupt error when the record is not a token record.
 pub fn from_record(key: &str, v: &Value) -> Result<TokenSet, String> {
     let m = v
         .as_object()
