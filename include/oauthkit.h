@@ -477,7 +477,7 @@ typedef int32_t (*OakOpenBrowserFn)(const char *url, void *user_data);
 
 /**
  * Receives one log record: its `level` (an `OakLogLevel`), its `target`
- * (the module, e.g. `"oauthkit::flow::session"`) and its `message`, both
+ * (the module, e.g. `"oauthkit::session"`) and its `message`, both
  * valid only during the call, plus the `user_data` given to
  * `oak_set_log_callback`. No record holds a secret. May be called from
  * any thread, concurrently; must not unwind.

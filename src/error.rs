@@ -507,7 +507,7 @@ impl Error {
     /// and other provider errors are `false` (try again later instead).
     ///
     /// ```
-    /// use oauthkit::flow::SessionManager;
+    /// use oauthkit::session::SessionManager;
     /// # use std::sync::Arc;
     /// # let provider: Arc<dyn oauthkit::provider::Provider> = Arc::new(oauthkit::provider::OAuth2Provider::new(
     /// #     oauthkit::provider::OAuth2Config::new("idp", "id", "https://idp.example/authorize", "https://idp.example/token"))?);

@@ -10,10 +10,12 @@
 //!    file, SQLite, OS keyring, ...), and a validating wrapper.
 //! 2. `provider`: authorization URLs, PKCE, code exchange, refresh,
 //!    userinfo, revocation, OIDC discovery and ID-token validation.
-//! 3. `flow`: the native loopback sign-in, deploy mode and the session
-//!    manager that keeps tokens fresh.
-//! 4. `capi` (feature `capi`): the C ABI over all of it. Rust programs
-//!    leave it off; the C libraries are built with `scripts/build-capi.sh`.
+//! 3. `flow`: the native loopback sign-in and deploy mode; [`session`]:
+//!    the session manager that keeps tokens fresh, background refresh and
+//!    sign-out.
+//! 4. the C ABI (feature `capi`, documented by its header and the
+//!    repository's `docs/capi.md`): Rust programs leave it off; the C
+//!    libraries are built with `scripts/build-capi.sh`.
 //!
 //! # Guide
 //!
@@ -31,7 +33,8 @@
 //! # #[cfg(feature = "dev-provider")] {
 //! use std::sync::Arc;
 //! use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
-//! use oauthkit::flow::{AuthFlowManager, NativeOptions, SessionManager};
+//! use oauthkit::flow::{AuthFlowManager, NativeOptions};
+//! use oauthkit::session::SessionManager;
 //! use oauthkit::provider::{OidcConfig, OidcProvider};
 //!
 //! let idp = DevProvider::start(DevProviderOptions::default())?;
@@ -59,7 +62,7 @@
 //!
 //! ## Keep tokens fresh
 //!
-//! [`flow::SessionManager::access_token`] returns a valid access token,
+//! [`session::SessionManager::access_token`] returns a valid access token,
 //! refreshing first when it expires within a minute: once per key however
 //! many threads (and, with a file or SQLite store, processes) ask, keeping
 //! the old refresh token unless the provider rotated it. When it fails,
@@ -67,7 +70,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use oauthkit::flow::SessionManager;
+//! use oauthkit::session::SessionManager;
 //! use oauthkit::provider::{OAuth2Config, OAuth2Provider};
 //! use oauthkit::store::MemoryStore;
 //!
@@ -83,8 +86,8 @@
 //! # Ok::<(), oauthkit::Error>(())
 //! ```
 //!
-//! [`flow::BackgroundRefresh`] keeps keys fresh on a thread of its own;
-//! [`flow::SessionManager::logout`] revokes and deletes.
+//! [`session::BackgroundRefresh`] keeps keys fresh on a thread of its own;
+//! [`session::SessionManager::logout`] revokes and deletes.
 //!
 //! ## Pick a store
 //!
@@ -158,7 +161,7 @@
 //! started, finished and failed, callbacks refused and why, refreshes
 //! (single flight, rotation), JWKS fetches and rate limits, discovery,
 //! revocation outcomes, store quarantine, long lock waits, an unavailable
-//! keyring. The target is the module path (`oauthkit::flow::session`); no
+//! keyring. The target is the module path (`oauthkit::session`); no
 //! record holds a secret. The library writes to the terminal only through
 //! replaceable defaults: the device prompt and the [`flow::notice`] hook.
 //! C programs get the records through `oak_set_log_callback`.
@@ -180,8 +183,10 @@
 #![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The C ABI: C users read the header (include/oauthkit.h) and docs/capi.md,
+// so it stays off the Rust docs' front page.
 #[cfg(feature = "capi")]
-#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
+#[doc(hidden)]
 pub mod capi;
 mod claims;
 #[cfg(feature = "dev-provider")]
@@ -197,16 +202,17 @@ pub mod provider;
 pub mod random;
 pub mod secret;
 pub mod server;
+pub mod session;
 pub mod store;
 pub mod terminal_text;
 pub mod token;
 pub mod token_chars;
 mod url_text;
 
-/// Entry points for the fuzz targets (`fuzz/`); not a public API.
+/// What the fuzz targets (`fuzz/`) need beyond the public API; not a public API.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
-#[path = "fuzzing/mod.rs"]
+#[path = "fuzzing.rs"]
 pub mod __fuzz;
 
 pub use claims::Claims;

@@ -19,17 +19,6 @@ pub(crate) fn origin(url: &str) -> String {
     }
 }
 
-/// [`origin`] of a URL a provider sent, or `[redacted]` when it holds one
-/// of the provider's secrets (a hostile provider may echo them anywhere).
-pub(crate) fn provider_origin(http: &crate::provider::http::HttpClient, url: &str) -> String {
-    let o = origin(url);
-    if http.redactor().finds_secret_in(&o) {
-        "[redacted]".to_string()
-    } else {
-        o
-    }
-}
-
 /// `text` with control and invisible characters replaced, at most `max`
 /// characters: for names and reasons that came from outside.
 pub(crate) fn plain(text: &str, max: usize) -> String {

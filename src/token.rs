@@ -9,12 +9,23 @@ use serde_json::{Map, Value};
 use crate::jose::DpopKey;
 use crate::secret::Secret;
 
-/// Seconds since the Unix epoch, now.
+/// Seconds since the Unix epoch, now (0 when the clock is before 1970).
 pub fn now_unix() -> i64 {
+    now_unix_checked().map_or(0, |s| i64::try_from(s).unwrap_or(i64::MAX))
+}
+
+/// Seconds since the Unix epoch, now, where a wrong time must not be
+/// signed (an assertion's `iat`/`exp`): the one reading of the clock as
+/// epoch seconds.
+///
+/// # Errors
+///
+/// [`Error::Internal`](crate::Error::Internal) when the clock is before 1970.
+pub(crate) fn now_unix_checked() -> crate::Result<u64> {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+        .map(|d| d.as_secs())
+        .map_err(|_| crate::Error::Internal("the clock is before 1970".into()))
 }
 
 /// The tokens a provider granted, with what is known about them.

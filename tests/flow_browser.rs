@@ -111,7 +111,7 @@ fn chromium_signs_in_and_consents_on_the_independent_oidc_provider() {
     assert_eq!(info.sub.as_deref(), Some("alice"));
     assert_eq!(info.email.as_deref(), Some("alice@example.test"));
     // The stored refresh token works at the independent provider too.
-    let sessions = oauthkit::flow::SessionManager::new(provider.clone(), store.clone());
+    let sessions = oauthkit::session::SessionManager::new(provider.clone(), store.clone());
     let fresh = sessions.refresh("alice").unwrap();
     assert_ne!(fresh.access_token, stored.access_token);
     assert!(provider.get_userinfo(fresh.access_token.expose()).is_ok());
@@ -145,7 +145,7 @@ fn session_manager_refreshes_once_at_the_independent_provider() {
     let refreshes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counted = refreshes.clone();
     let sessions = Arc::new(
-        oauthkit::flow::SessionManager::new(provider.clone(), store.clone()).on_refresh(
+        oauthkit::session::SessionManager::new(provider.clone(), store.clone()).on_refresh(
             move |_, _| {
                 counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             },

@@ -10,8 +10,8 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use oauthkit::dev_provider::DevProviderOptions;
-use oauthkit::flow::{BackgroundRefresh, LogoutReport, RevocationOutcome, SessionManager};
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider, TokenTypeHint};
+use oauthkit::session::{BackgroundRefresh, LogoutReport, RevocationOutcome, SessionManager};
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{ErrorKind, TokenStore};
 use support::dev::{dev_pair, expire, sign_in};
@@ -206,12 +206,12 @@ fn the_refresh_hook_can_use_the_session_for_the_same_key() {
     let store: Arc<dyn oauthkit::TokenStore> = Arc::new(oauthkit::store::MemoryStore::new());
     support::dev::sign_in(&provider, store.clone(), "k");
     support::dev::expire(&*store, "k");
-    let slot: Arc<std::sync::OnceLock<Arc<oauthkit::flow::SessionManager>>> = Arc::default();
+    let slot: Arc<std::sync::OnceLock<Arc<oauthkit::session::SessionManager>>> = Arc::default();
     let inner = slot.clone();
     let seen = Arc::new(std::sync::Mutex::new(None));
     let seen2 = seen.clone();
     let sessions = Arc::new(
-        oauthkit::flow::SessionManager::new(provider, store).on_refresh(move |key, _| {
+        oauthkit::session::SessionManager::new(provider, store).on_refresh(move |key, _| {
             // Once: a forced refresh of the same key from inside the hook.
             let mut seen = seen2.lock().unwrap();
             if seen.is_none() {

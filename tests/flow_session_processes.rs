@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oauthkit::dev_provider::DevProviderOptions;
-use oauthkit::flow::SessionManager;
+use oauthkit::session::SessionManager;
 use oauthkit::{store, TokenStore};
 use support::dev::{client_for, dev_pair, expire, sign_in};
 

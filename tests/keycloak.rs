@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use oauthkit::flow::{
     AuthFlowManager, AuthFlowResult, CallbackServerOptions, DeviceFlow, NativeOptions, PortChoice,
-    RpLogout, SessionManager,
+    RpLogout,
 };
 use oauthkit::provider::client_assertion::PrivateKeyJwt;
 use oauthkit::provider::dpop::{DpopConfig, DpopHeaders, DpopNonces};
@@ -41,6 +41,7 @@ use oauthkit::provider::{
     TokenExchangeRequest, TokenTypeHint,
 };
 use oauthkit::random;
+use oauthkit::session::SessionManager;
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use serde_json::Value;

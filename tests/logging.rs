@@ -22,7 +22,8 @@ use std::time::Duration;
 
 use log::Level;
 use oauthkit::dev_provider::{DevProviderOptions, HeadlessBrowser};
-use oauthkit::flow::{AuthFlowManager, NativeOptions, Notice, SessionManager};
+use oauthkit::flow::{AuthFlowManager, NativeOptions, Notice};
+use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
 use oauthkit::{TokenSet, TokenStore};
 

@@ -10,8 +10,9 @@ mod dev;
 use std::sync::Arc;
 
 use oauthkit::dev_provider::DevProviderOptions;
-use oauthkit::flow::{AuthFlowManager, NativeOptions, SessionManager};
+use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
+use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
 use oauthkit::{Error, ErrorKind, SignInReason, TokenSet, TokenStore};
 

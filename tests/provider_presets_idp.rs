@@ -344,7 +344,7 @@ fn keycloak_error_codes_map_to_kinds_and_sign_in_advice() {
 fn keycloak_errors_through_the_session_manager() {
     use std::sync::Arc;
 
-    use oauthkit::flow::SessionManager;
+    use oauthkit::session::SessionManager;
     use oauthkit::store::{MemoryStore, TokenStore};
 
     let s = MockServer::start();

@@ -14,8 +14,8 @@ mod test_jwt;
 
 use std::sync::Arc;
 
-use oauthkit::flow::SessionManager;
 use oauthkit::provider::{microsoft, OidcConfig, OidcProvider, Provider, TokenTypeHint};
+use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use serde_json::{json, Value};

@@ -17,10 +17,10 @@ use std::thread;
 use std::time::Duration;
 
 use base64::Engine as _;
-use oauthkit::flow::SessionManager;
 use oauthkit::provider::{
     ClientAuthMethod, ClientCredentialsRequest, OidcConfig, OidcProvider, Provider,
 };
+use oauthkit::session::SessionManager;
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{ErrorKind, TokenStore};
 use support::node_idp::NodeIdp;

@@ -23,10 +23,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use oauthkit::flow::SessionManager;
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce};
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
 use oauthkit::random;
+use oauthkit::session::SessionManager;
 use oauthkit::store::KeyLock;
 use oauthkit::{store, Error, ErrorKind, TokenSet, TokenStore};
 use support::node_idp::NodeIdp;

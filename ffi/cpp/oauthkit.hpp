@@ -1034,7 +1034,7 @@ enum class LogLevel : int32_t {
 };
 
 /// Receives oauthkit's log records (level, target such as
-/// "oauthkit::flow::session", message); no record holds a secret.
+/// "oauthkit::session", message); no record holds a secret.
 using LogHandler = std::function<void(LogLevel level, const std::string &target, const std::string &message)>;
 
 namespace detail {

@@ -31,7 +31,7 @@ const (
 )
 
 // LogHandler receives oauthkit's log records: level, target (e.g.
-// "oauthkit::flow::session") and message. No record holds a secret. It is
+// "oauthkit::session") and message. No record holds a secret. It is
 // called from any thread, concurrently, and must be safe for that.
 type LogHandler func(level LogLevel, target, message string)
 

@@ -1,3 +1,3 @@
 #![no_main]
-//! Fuzz target `callback`: see `oauthkit::__fuzz::callback` (src/fuzzing/).
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oauthkit::__fuzz::callback(data));
+//! Fuzz target `callback`: see `oauthkit_fuzz::callback` (fuzz/src/).
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oauthkit_fuzz::callback(data));

@@ -1,3 +1,3 @@
 #![no_main]
-//! Fuzz target `capi`: see `oauthkit::__fuzz::capi` (src/fuzzing/).
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oauthkit::__fuzz::capi(data));
+//! Fuzz target `capi`: see `oauthkit_fuzz::capi` (fuzz/src/).
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oauthkit_fuzz::capi(data));

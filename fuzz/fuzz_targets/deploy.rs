@@ -1,3 +1,3 @@
 #![no_main]
-//! Fuzz target `deploy`: see `oauthkit::__fuzz::deploy` (src/fuzzing/).
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oauthkit::__fuzz::deploy(data));
+//! Fuzz target `deploy`: see `oauthkit_fuzz::deploy` (fuzz/src/).
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oauthkit_fuzz::deploy(data));

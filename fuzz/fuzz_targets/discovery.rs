@@ -1,3 +1,3 @@
 #![no_main]
-//! Fuzz target `discovery`: see `oauthkit::__fuzz::discovery` (src/fuzzing/).
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oauthkit::__fuzz::discovery(data));
+//! Fuzz target `discovery`: see `oauthkit_fuzz::discovery` (fuzz/src/).
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oauthkit_fuzz::discovery(data));

@@ -1,3 +1,3 @@
 #![no_main]
-//! Fuzz target `jwks`: see `oauthkit::__fuzz::jwks` (src/fuzzing/).
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oauthkit::__fuzz::jwks(data));
+//! Fuzz target `jwks`: see `oauthkit_fuzz::jwks` (fuzz/src/).
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oauthkit_fuzz::jwks(data));

@@ -1,3 +1,3 @@
 #![no_main]
-//! Fuzz target `token_set_json`: see `oauthkit::__fuzz::token_set_json` (src/fuzzing/).
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oauthkit::__fuzz::token_set_json(data));
+//! Fuzz target `token_set_json`: see `oauthkit_fuzz::token_set_json` (fuzz/src/).
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oauthkit_fuzz::token_set_json(data));

@@ -14,7 +14,7 @@ use super::boundary::{call, free_handle, handle, new_handle, out, str_arg, OakSt
 use super::session::OakSession;
 use super::strings::array_to_c;
 use crate::error::{Error, Result};
-use crate::flow::BackgroundRefresh;
+use crate::session::BackgroundRefresh;
 use crate::store::check_key;
 
 /// An opaque handle on a running background refresher. Free it with

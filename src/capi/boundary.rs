@@ -217,6 +217,26 @@ pub unsafe fn handle_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T> {
     ptr.as_mut().ok_or_else(|| null(name))
 }
 
+/// The body of every accessor: the out-parameter `out_name` gets what `get`
+/// reads from the handle `handle_name` (reset first; NULL handle or NULL
+/// out-parameter is `InvalidArgument`, checked in that order: out, handle).
+///
+/// # Safety
+/// As [`handle`] and [`out`].
+pub unsafe fn read<H, T: OutValue>(
+    ptr: *const H,
+    handle_name: &str,
+    out_value: *mut T,
+    out_name: &'static str,
+    get: impl FnOnce(&H) -> Result<T>,
+) -> OakStatus {
+    call(out(out_value, out_name), |out_value| {
+        let out_value = out_value.get()?;
+        *out_value = get(handle(ptr, handle_name)?)?;
+        Ok(())
+    })
+}
+
 /// A value an out-parameter holds before the call writes its result: NULL
 /// for pointers, zero or false for numbers.
 pub trait OutValue {

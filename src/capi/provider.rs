@@ -11,9 +11,9 @@ use std::ffi::c_char;
 use std::sync::Arc;
 
 use super::boundary::{
-    call, free_handle, handle, new_handle, opt_out, opt_str_arg, out, str_arg, OakStatus,
+    call, free_handle, handle, new_handle, opt_out, opt_str_arg, out, read, str_arg, OakStatus,
 };
-use super::strings::{opt_to_c, put};
+use super::strings::opt_to_c;
 use crate::error::{Error, Result};
 use crate::provider::par::ParPolicy;
 use crate::provider::{Provider, ProviderKind, ProviderSettings, TokenTypeHint};
@@ -308,8 +308,8 @@ pub unsafe extern "C" fn oak_provider_name(
     provider: *const OakProvider,
     out_name: *mut *mut c_char,
 ) -> OakStatus {
-    call(out(out_name, "out_name"), |out_name| {
-        put(out_name.get()?, handle(provider, "provider")?.0.name())
+    read(provider, "provider", out_name, "out_name", |p| {
+        opt_to_c(Some(p.0.name()))
     })
 }
 
@@ -322,11 +322,8 @@ pub unsafe extern "C" fn oak_provider_issuer(
     provider: *const OakProvider,
     out_issuer: *mut *mut c_char,
 ) -> OakStatus {
-    call(out(out_issuer, "out_issuer"), |out_issuer| {
-        let out_issuer = out_issuer.get()?;
-        let issuer = handle(provider, "provider")?.0.issuer();
-        *out_issuer = opt_to_c(issuer.as_deref())?;
-        Ok(())
+    read(provider, "provider", out_issuer, "out_issuer", |p| {
+        opt_to_c(p.0.issuer().as_deref())
     })
 }
 
@@ -358,14 +355,10 @@ pub unsafe extern "C" fn oak_provider_userinfo(
     access_token: *const c_char,
     out_json: *mut *mut c_char,
 ) -> OakStatus {
-    call(out(out_json, "out_json"), |out_json| {
-        let out_json = out_json.get()?;
-        let claims = handle(provider, "provider")?
-            .0
-            .get_userinfo(str_arg(access_token, "access_token")?)?;
-        put(
-            out_json,
+    read(provider, "provider", out_json, "out_json", |p| {
+        let claims = p.0.get_userinfo(str_arg(access_token, "access_token")?)?;
+        opt_to_c(Some(
             &claims.map_or_else(|| "null".to_owned(), |c| c.to_json()),
-        )
+        ))
     })
 }

@@ -102,6 +102,57 @@ fn json(value: &impl Serialize) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::Internal(format!("serializing: {e}")))
 }
 
+/// The body of every `oak_server_store_save_*`: parse the record `what`
+/// from the JSON argument `arg` and hand it to `save`.
+unsafe fn save_record<T: DeserializeOwned>(
+    store: *const OakServerStore,
+    record_json: *const c_char,
+    arg: &str,
+    what: &str,
+    save: impl FnOnce(&dyn ServerStores, &T) -> Result<()>,
+) -> OakStatus {
+    call((), |()| {
+        server_side("the server stores")?;
+        let store = handle(store, "store")?;
+        let record: T = parse(str_arg(record_json, arg)?, what)?;
+        save(&*store.0, &record)
+    })
+}
+
+/// The body of every fetch or take: look up the record named by the
+/// string argument `arg` and copy it as JSON to `*out_json`.
+unsafe fn fetch_record<T: Serialize>(
+    store: *const OakServerStore,
+    id: *const c_char,
+    arg: &str,
+    out_json: *mut *mut c_char,
+    fetch: impl FnOnce(&dyn ServerStores, &str) -> Result<T>,
+) -> OakStatus {
+    call(out(out_json, "out_json"), |out_json| {
+        server_side("the server stores")?;
+        let out_json = out_json.get()?;
+        let record = fetch(&*handle(store, "store")?.0, str_arg(id, arg)?)?;
+        put(out_json, &json(&record)?)
+    })
+}
+
+/// The body of every delete: remove the record named by the string
+/// argument `arg`; `*out_deleted` (may be NULL) tells whether there was one.
+unsafe fn delete_record(
+    store: *const OakServerStore,
+    id: *const c_char,
+    arg: &str,
+    out_deleted: *mut bool,
+    delete: impl FnOnce(&dyn ServerStores, &str) -> Result<bool>,
+) -> OakStatus {
+    call(opt_out(out_deleted), |out_deleted| {
+        server_side("the server stores")?;
+        let deleted = delete(&*handle(store, "store")?.0, str_arg(id, arg)?)?;
+        out_deleted.set(deleted);
+        Ok(())
+    })
+}
+
 /// Opens server-side stores from a spec: `memory:`, `sqlite:PATH` (feature
 /// `sqlite`), `redis://HOST[:PORT][/DB]` (feature `redis`; python-oauth2's
 /// key scheme and prefix). A backend this build lacks is
@@ -138,12 +189,13 @@ pub unsafe extern "C" fn oak_server_store_save_client(
     store: *const OakServerStore,
     client_json: *const c_char,
 ) -> OakStatus {
-    call((), |()| {
-        server_side("the server stores")?;
-        let store = handle(store, "store")?;
-        let client: Client = parse(str_arg(client_json, "client_json")?, "client")?;
-        store.0.save_client(&client)
-    })
+    save_record(
+        store,
+        client_json,
+        "client_json",
+        "client",
+        |s, r: &Client| s.save_client(r),
+    )
 }
 
 /// Copies the client `client_id` as JSON (holding its secret; free with
@@ -155,13 +207,8 @@ pub unsafe extern "C" fn oak_server_store_fetch_client(
     client_id: *const c_char,
     out_json: *mut *mut c_char,
 ) -> OakStatus {
-    call(out(out_json, "out_json"), |out_json| {
-        server_side("the server stores")?;
-        let out_json = out_json.get()?;
-        let client = handle(store, "store")?
-            .0
-            .fetch_by_client_id(str_arg(client_id, "client_id")?)?;
-        put(out_json, &json(&client)?)
+    fetch_record(store, client_id, "client_id", out_json, |s, id| {
+        s.fetch_by_client_id(id)
     })
 }
 
@@ -173,13 +220,8 @@ pub unsafe extern "C" fn oak_server_store_delete_client(
     client_id: *const c_char,
     out_deleted: *mut bool,
 ) -> OakStatus {
-    call(opt_out(out_deleted), |out_deleted| {
-        server_side("the server stores")?;
-        let deleted = handle(store, "store")?
-            .0
-            .delete_client(str_arg(client_id, "client_id")?)?;
-        out_deleted.set(deleted);
-        Ok(())
+    delete_record(store, client_id, "client_id", out_deleted, |s, id| {
+        s.delete_client(id)
     })
 }
 
@@ -192,12 +234,13 @@ pub unsafe extern "C" fn oak_server_store_save_code(
     store: *const OakServerStore,
     code_json: *const c_char,
 ) -> OakStatus {
-    call((), |()| {
-        server_side("the server stores")?;
-        let store = handle(store, "store")?;
-        let code: AuthorizationCode = parse(str_arg(code_json, "code_json")?, "code")?;
-        store.0.save_code(&code)
-    })
+    save_record(
+        store,
+        code_json,
+        "code_json",
+        "code",
+        |s, r: &AuthorizationCode| s.save_code(r),
+    )
 }
 
 /// Fetches and deletes the authorization code `code` (single use: a second
@@ -209,14 +252,7 @@ pub unsafe extern "C" fn oak_server_store_take_code(
     code: *const c_char,
     out_json: *mut *mut c_char,
 ) -> OakStatus {
-    call(out(out_json, "out_json"), |out_json| {
-        server_side("the server stores")?;
-        let out_json = out_json.get()?;
-        let taken = handle(store, "store")?
-            .0
-            .take_code(str_arg(code, "code")?)?;
-        put(out_json, &json(&taken)?)
-    })
+    fetch_record(store, code, "code", out_json, |s, id| s.take_code(id))
 }
 
 /// Saves an issued access token given as JSON `{"client_id",
@@ -228,12 +264,13 @@ pub unsafe extern "C" fn oak_server_store_save_token(
     store: *const OakServerStore,
     token_json: *const c_char,
 ) -> OakStatus {
-    call((), |()| {
-        server_side("the server stores")?;
-        let store = handle(store, "store")?;
-        let token: AccessToken = parse(str_arg(token_json, "token_json")?, "token")?;
-        store.0.save_token(&token)
-    })
+    save_record(
+        store,
+        token_json,
+        "token_json",
+        "token",
+        |s, r: &AccessToken| s.save_token(r),
+    )
 }
 
 /// Copies the access token record of `token` as JSON to `*out_json` (free
@@ -245,13 +282,8 @@ pub unsafe extern "C" fn oak_server_store_fetch_token(
     token: *const c_char,
     out_json: *mut *mut c_char,
 ) -> OakStatus {
-    call(out(out_json, "out_json"), |out_json| {
-        server_side("the server stores")?;
-        let out_json = out_json.get()?;
-        let record = handle(store, "store")?
-            .0
-            .fetch_by_token(str_arg(token, "token")?)?;
-        put(out_json, &json(&record)?)
+    fetch_record(store, token, "token", out_json, |s, id| {
+        s.fetch_by_token(id)
     })
 }
 
@@ -264,13 +296,8 @@ pub unsafe extern "C" fn oak_server_store_fetch_by_refresh_token(
     refresh_token: *const c_char,
     out_json: *mut *mut c_char,
 ) -> OakStatus {
-    call(out(out_json, "out_json"), |out_json| {
-        server_side("the server stores")?;
-        let out_json = out_json.get()?;
-        let record = handle(store, "store")?
-            .0
-            .fetch_by_refresh_token(str_arg(refresh_token, "refresh_token")?)?;
-        put(out_json, &json(&record)?)
+    fetch_record(store, refresh_token, "refresh_token", out_json, |s, id| {
+        s.fetch_by_refresh_token(id)
     })
 }
 
@@ -282,12 +309,11 @@ pub unsafe extern "C" fn oak_server_store_delete_refresh_token(
     refresh_token: *const c_char,
     out_deleted: *mut bool,
 ) -> OakStatus {
-    call(opt_out(out_deleted), |out_deleted| {
-        server_side("the server stores")?;
-        let deleted = handle(store, "store")?
-            .0
-            .delete_refresh_token(str_arg(refresh_token, "refresh_token")?)?;
-        out_deleted.set(deleted);
-        Ok(())
-    })
+    delete_record(
+        store,
+        refresh_token,
+        "refresh_token",
+        out_deleted,
+        |s, id| s.delete_refresh_token(id),
+    )
 }

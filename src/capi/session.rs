@@ -13,7 +13,7 @@ use super::provider::OakProvider;
 use super::store::OakStore;
 use super::strings::put;
 use super::token_set::OakTokenSet;
-use crate::flow::SessionManager;
+use crate::session::SessionManager;
 use std::sync::Arc;
 
 /// Told of every refreshed token set: the key and the new tokens (borrowed

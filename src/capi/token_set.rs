@@ -8,10 +8,10 @@
 use std::ffi::c_char;
 
 use super::boundary::{
-    call, free_handle, handle, handle_mut, new_handle, opt_out, opt_str_arg, out, str_arg,
-    OakStatus,
+    self, call, free_handle, handle, handle_mut, new_handle, opt_out, opt_str_arg, out, str_arg,
+    OakStatus, OutValue,
 };
-use super::strings::{opt_to_c, put};
+use super::strings::opt_to_c;
 use crate::error::Result;
 use crate::token::{split_scopes, TokenSet};
 
@@ -26,17 +26,23 @@ impl OakTokenSet {
     }
 }
 
+/// An accessor of the token set behind `ts`.
+unsafe fn read<T: OutValue>(
+    ts: *const OakTokenSet,
+    out_value: *mut T,
+    name: &'static str,
+    get: impl FnOnce(&TokenSet) -> Result<T>,
+) -> OakStatus {
+    boundary::read(ts, "tokens", out_value, name, |ts| get(&ts.0))
+}
+
+/// A string accessor: a copy of the text, or NULL when there is none.
 unsafe fn getter(
     ts: *const OakTokenSet,
     out_value: *mut *mut c_char,
     get: impl FnOnce(&TokenSet) -> Option<&str>,
 ) -> OakStatus {
-    call(out(out_value, "out"), |out_value| {
-        let out_value = out_value.get()?;
-        let ts = handle(ts, "tokens")?;
-        *out_value = opt_to_c(get(&ts.0))?;
-        Ok(())
-    })
+    read(ts, out_value, "out", |t| opt_to_c(get(t)))
 }
 
 unsafe fn setter(ts: *mut OakTokenSet, set: impl FnOnce(&mut TokenSet) -> Result<()>) -> OakStatus {
@@ -82,9 +88,8 @@ pub unsafe extern "C" fn oak_token_set_to_json(
     tokens: *const OakTokenSet,
     out_json: *mut *mut c_char,
 ) -> OakStatus {
-    call(out(out_json, "out_json"), |out_json| {
-        let out_json = out_json.get()?;
-        put(out_json, &handle(tokens, "tokens")?.0.to_json())
+    read(tokens, out_json, "out_json", |t| {
+        opt_to_c(Some(&t.to_json()))
     })
 }
 
@@ -157,9 +162,7 @@ pub unsafe extern "C" fn oak_token_set_scope(
     tokens: *const OakTokenSet,
     out: *mut *mut c_char,
 ) -> OakStatus {
-    call(super::boundary::out(out, "out"), |out| {
-        put(out.get()?, &handle(tokens, "tokens")?.0.scope_string())
-    })
+    read(tokens, out, "out", |t| opt_to_c(Some(&t.scope_string())))
 }
 
 /// Copies the resource server to `*out`, or NULL when unset. Any thread.
@@ -207,11 +210,7 @@ pub unsafe extern "C" fn oak_token_set_issued_at(
     tokens: *const OakTokenSet,
     out_unix: *mut i64,
 ) -> OakStatus {
-    call(out(out_unix, "out_unix"), |out_unix| {
-        let out_unix = out_unix.get()?;
-        *out_unix = handle(tokens, "tokens")?.0.issued_at;
-        Ok(())
-    })
+    read(tokens, out_unix, "out_unix", |t| Ok(t.issued_at))
 }
 
 /// Writes to `*out_expired` whether the access token expires within
@@ -223,10 +222,8 @@ pub unsafe extern "C" fn oak_token_set_is_expired(
     leeway_secs: i64,
     out_expired: *mut bool,
 ) -> OakStatus {
-    call(out(out_expired, "out_expired"), |out_expired| {
-        let out_expired = out_expired.get()?;
-        *out_expired = handle(tokens, "tokens")?.0.is_expired(leeway_secs);
-        Ok(())
+    read(tokens, out_expired, "out_expired", |t| {
+        Ok(t.is_expired(leeway_secs))
     })
 }
 
@@ -238,12 +235,8 @@ pub unsafe extern "C" fn oak_token_set_has_scope(
     scope: *const c_char,
     out_has: *mut bool,
 ) -> OakStatus {
-    call(out(out_has, "out_has"), |out_has| {
-        let out_has = out_has.get()?;
-        *out_has = handle(tokens, "tokens")?
-            .0
-            .has_scope(str_arg(scope, "scope")?);
-        Ok(())
+    read(tokens, out_has, "out_has", |t| {
+        Ok(t.has_scope(str_arg(scope, "scope")?))
     })
 }
 

@@ -23,13 +23,13 @@ use serde_json::{json, Value};
 
 use super::callback::{CallbackVerdict, ExpectedCallback};
 use super::html;
-use super::logout::{sign_out, LogoutReport, RevocationOutcome};
 use super::pending::{PendingRejection, PendingSignIns, DEFAULT_PENDING_TTL};
 use super::sealed_cookie::CookieKey;
 use crate::error::{Error, Result};
 use crate::provider::{AuthorizeRequest, Pkce, Provider};
 use crate::random;
 use crate::secret::{constant_time_eq, Secret};
+use crate::session::logout::{sign_out, LogoutReport, RevocationOutcome};
 use crate::store::TokenStore;
 
 /// The longest lifetime a cookie (session or login) is given: the cap

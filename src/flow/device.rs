@@ -16,11 +16,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::finish::complete_sign_in;
-use super::session::SessionManager;
 use super::sign_in_result::AuthFlowResult;
 use crate::error::{Error, Result};
 use crate::provider::device::SLOW_DOWN_INCREMENT;
 use crate::provider::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll, Provider};
+use crate::session::SessionManager;
 use crate::store::TokenStore;
 use crate::terminal_text::{escape, is_plain};
 

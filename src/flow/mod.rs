@@ -1,5 +1,6 @@
-//! Sign-in flows: the native loopback flow (RFC 8252), deploy mode and the
-//! session manager that keeps stored tokens fresh.
+//! Sign-in flows: the native loopback flow (RFC 8252) and deploy mode. The
+//! session manager that keeps stored tokens fresh, background refresh and
+//! sign-out live in [`crate::session`].
 //!
 //! | concept | module |
 //! |---|---|
@@ -14,15 +15,11 @@
 //! | [`Notice`]: what the user must read when no window shows it | [`notice`] |
 //! | deploy mode: `/auth/*` routes | [`deploy`] |
 //! | short-lived pending sign-ins of deploy mode, sealed in a cookie | [`pending`] |
-//! | signing out and what revocation did ([`LogoutReport`]) | [`logout`] |
-//! | [`SessionManager`]: fresh access tokens, single-flight refresh | [`session`] |
-//! | the background refresh thread | [`background`] |
 //! | [`RpLogout`]: revoke, delete, end the provider session | [`rp_logout`] |
 //!
 //! The repository's [flows guide](https://github.com/oauthkit/oauthkit/blob/main/docs/flows.md) describes
 //! the security behaviour in full.
 
-pub mod background;
 pub mod browser;
 pub mod callback;
 pub mod callback_server;
@@ -31,7 +28,6 @@ pub mod device;
 mod finish;
 mod host_check;
 mod html;
-pub mod logout;
 pub mod native;
 pub mod native_builder;
 mod native_options;
@@ -41,24 +37,20 @@ pub mod pending;
 mod pushed_url;
 pub mod rp_logout;
 mod sealed_cookie;
-pub mod session;
 mod sign_in_result;
 mod state;
 
-pub use background::BackgroundRefresh;
 pub use browser::open_system_browser;
 pub use callback::{CallbackVerdict, ExpectedCallback};
 pub use callback_server::{CallbackServer, CallbackServerOptions, PortChoice, RedirectHost};
 pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer};
 pub use device::{DeviceCancelHandle, DeviceFlow, PollStatus};
-pub use logout::{LogoutReport, RevocationFailure, RevocationOutcome};
 pub use native::{AuthFlowManager, CallbackMode};
 pub use native_builder::AuthFlowManagerBuilder;
 pub use native_options::NativeOptions;
 pub use notice::{Notice, NoticeFn, UrlPurpose};
 pub use rp_logout::{LogoutOutcome, RpLogout};
 pub use sealed_cookie::CookieKey;
-pub use session::SessionManager;
 pub use sign_in_result::AuthFlowResult;
 pub use state::AuthFlowState;
 

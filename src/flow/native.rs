@@ -11,12 +11,12 @@ use super::finish::{complete_sign_in, refuse_unprotected_dpop_store};
 use super::native_options::NativeOptions;
 use super::notice::{self, Notice, NoticeFn, UrlPurpose};
 use super::paste::PasteInput;
-use super::session::SessionManager;
-use super::sign_in_result::AuthFlowResult;
 use super::state::{AuthFlowState, FlowStatus};
+use super::sign_in_result::AuthFlowResult;
 use crate::error::{Error, Result};
 use crate::provider::{AuthorizeRequest, Pkce, Provider};
 use crate::random;
+use crate::session::SessionManager;
 use crate::store::TokenStore;
 
 /// The default time allowed for the user to sign in.

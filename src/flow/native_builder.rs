@@ -5,7 +5,8 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use oauthkit::flow::{AuthFlowManager, NativeOptions, SessionManager};
+//! use oauthkit::flow::{AuthFlowManager, NativeOptions};
+//! use oauthkit::session::SessionManager;
 //! use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
 //!
 //! let provider: Arc<dyn Provider> =
@@ -27,8 +28,8 @@ use super::callback_server::CallbackServerOptions;
 use super::native::{AuthFlowManager, CallbackMode};
 use super::notice::Notice;
 use super::paste::PasteInput;
-use super::session::SessionManager;
 use crate::provider::Provider;
+use crate::session::SessionManager;
 use crate::store::TokenStore;
 
 impl AuthFlowManager {

@@ -156,7 +156,7 @@ impl RpLogout {
 
     /// Ends only the provider's session, for callers that signed out
     /// locally themselves (for instance with
-    /// [`SessionManager::logout`](crate::flow::SessionManager::logout),
+    /// [`SessionManager::logout`](crate::session::SessionManager::logout),
     /// whose report says why a revocation failed): opens the end-session
     /// URL with `id_token_hint` and waits for the redirect as
     /// [`run`](Self::run) does. Nothing is revoked or deleted;

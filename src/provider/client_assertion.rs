@@ -23,7 +23,7 @@
 //! value, so every error of the request is scrubbed of it (see the redact
 //! module), and it never appears in `Debug` output.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -117,10 +117,7 @@ impl PrivateKeyJwt {
     /// `default_audience` names one; [`Error::Internal`] when the clock is
     /// before 1970 or signing fails.
     pub fn assertion(&self, client_id: &str, default_audience: &str) -> Result<String> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| Error::Internal("the clock is before 1970".into()))?
-            .as_secs();
+        let now = crate::token::now_unix_checked()?;
         let aud = self.audience.as_deref().unwrap_or(default_audience);
         if aud.is_empty() {
             return Err(Error::InvalidArgument(

@@ -2,7 +2,7 @@
 //! asks for a token for itself, with `scope`, RFC 8707 `resource` and
 //! `audience` (Auth0, Okta and others). The caching and refreshing ahead
 //! of expiry are the session manager's
-//! ([`SessionManager::client_credentials_token`](crate::flow::SessionManager::client_credentials_token)).
+//! ([`SessionManager::client_credentials_token`](crate::session::SessionManager::client_credentials_token)).
 
 use crate::digest::sha256;
 use crate::hex::hex;

@@ -630,6 +630,18 @@ fn describe(e: &ureq::Error, url: &str, config: &HttpConfig) -> String {
     }
 }
 
+/// [`origin`](crate::log_text::origin) of a URL a provider sent, for a log
+/// record, or `[redacted]` when it holds one of the provider's secrets (a
+/// hostile provider may echo them anywhere).
+pub(crate) fn provider_origin(http: &HttpClient, url: &str) -> String {
+    let o = crate::log_text::origin(url);
+    if http.redactor().finds_secret_in(&o) {
+        "[redacted]".to_string()
+    } else {
+        o
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@
 //! returned [`TokenSet`] is stored like client-credentials tokens, under
 //! [`JwtBearerRequest::cache_key`].
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::digest::sha256;
 use crate::hex::hex;
@@ -141,10 +141,7 @@ impl JwtBearerAssertion {
                 "claim '{k}' of a JWT bearer assertion is set by its builder, not as an extra claim"
             )));
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| Error::Internal("the clock is before 1970".into()))?
-            .as_secs();
+        let now = crate::token::now_unix_checked()?;
         let mut claims = self.claims.clone();
         for (k, v) in [
             ("iss", json!(self.issuer)),

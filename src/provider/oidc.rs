@@ -421,7 +421,7 @@ impl OidcProvider {
             "discovery for {}: done (JWKS at {}; revocation: {}, end session: {}, userinfo: {})",
             cfg.issuer,
             jwks.as_ref().map_or("none".into(), |j| {
-                crate::log_text::provider_origin(&self.client.http, j.uri())
+                super::http::provider_origin(&self.client.http, j.uri())
             }),
             has(&metadata.revocation_endpoint),
             has(&metadata.end_session_endpoint),

@@ -32,7 +32,7 @@ const KNOWN: &[&str] = &[
 ];
 
 /// A token set as a globus-sdk record stored under `key`.
-pub(crate) fn to_record(key: &str, t: &TokenSet) -> Value {
+pub fn to_record(key: &str, t: &TokenSet) -> Value {
     let mut m = Map::new();
     let rs = t.resource_server.as_deref().unwrap_or(key);
     m.insert("resource_server".into(), rs.into());
@@ -60,8 +60,12 @@ pub(crate) fn to_record(key: &str, t: &TokenSet) -> Value {
     Value::Object(m)
 }
 
-/// Reads a globus-sdk record; `Err` carries a message for a Corrupt error.
-pub(crate) fn from_record(key: &str, v: &Value) -> Result<TokenSet, String> {
+/// Reads a globus-sdk record.
+///
+/// # Errors
+///
+/// A message for a Corrupt error when the record is not a token record.
+pub fn from_record(key: &str, v: &Value) -> Result<TokenSet, String> {
     let m = v
         .as_object()
         .ok_or_else(|| format!("token data for '{key}' is not an object"))?;

@@ -25,6 +25,10 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::token::TokenSet;
+use forward::Wraps;
+
+#[macro_use]
+mod forward;
 
 mod default_store;
 pub mod diagnose;
@@ -324,49 +328,17 @@ pub(crate) fn refuse_dpop_keys(
 /// Forwards every method of [`TokenStore`] through a smart pointer.
 macro_rules! forward_token_store {
     ($($ptr:ident)::+) => {
+        impl<T: TokenStore + ?Sized> Wraps for $($ptr)::+<T> {
+            type Inner = T;
+            fn wrapped(&self) -> &T {
+                self
+            }
+        }
         impl<T: TokenStore + ?Sized> TokenStore for $($ptr)::+<T> {
-            fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
-                (**self).save(key, tokens)
-            }
-            fn load(&self, key: &str) -> Result<Option<TokenSet>> {
-                (**self).load(key)
-            }
-            fn delete(&self, key: &str) -> Result<bool> {
-                (**self).delete(key)
-            }
-            fn exists(&self, key: &str) -> Result<bool> {
-                (**self).exists(key)
-            }
-            fn list_keys(&self) -> Result<Vec<String>> {
-                (**self).list_keys()
-            }
-            fn namespace(&self) -> &str {
-                (**self).namespace()
-            }
-            fn namespaces(&self) -> Result<Vec<String>> {
-                (**self).namespaces()
-            }
-            fn backend(&self) -> &'static str {
-                (**self).backend()
-            }
-            fn load_all(&self) -> Result<BTreeMap<String, TokenSet>> {
-                (**self).load_all()
-            }
-            fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
-                (**self).save_all(tokens)
-            }
-            fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
-                (**self).lock_key(key, timeout)
-            }
-            fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
-                (**self).save_locked(key, tokens, lock)
-            }
-            fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
-                (**self).delete_locked(key, lock)
-            }
-            fn protects_secrets(&self) -> bool {
-                (**self).protects_secrets()
-            }
+            forward_to_wrapped!(
+                save, load, delete, exists, list_keys, namespace, namespaces, backend, load_all,
+                save_all, lock_key, save_locked, delete_locked, protects_secrets,
+            );
         }
     };
 }

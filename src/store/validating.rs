@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use super::forward::Wraps;
 use super::{KeyLock, TokenStore};
 use crate::error::{Error, Result, ValidationError};
 use crate::token::{now_unix, TokenSet};
@@ -294,7 +295,26 @@ impl<S: TokenStore> ValidatingStore<S> {
     }
 }
 
+impl<S: TokenStore> Wraps for ValidatingStore<S> {
+    type Inner = S;
+    fn wrapped(&self) -> &S {
+        &self.inner
+    }
+}
+
 impl<S: TokenStore> TokenStore for ValidatingStore<S> {
+    // Validation happens on the way in and out; the rest is the inner store's.
+    forward_to_wrapped!(
+        delete,
+        exists,
+        list_keys,
+        namespace,
+        namespaces,
+        protects_secrets,
+        backend,
+        lock_key,
+        delete_locked,
+    );
     fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
         self.check_save(key, tokens, &self.context())?;
         self.inner.save(key, tokens)?;
@@ -308,34 +328,6 @@ impl<S: TokenStore> TokenStore for ValidatingStore<S> {
         };
         self.check_load(key, &t, &self.context())?;
         Ok(Some(t))
-    }
-
-    fn delete(&self, key: &str) -> Result<bool> {
-        self.inner.delete(key)
-    }
-
-    fn exists(&self, key: &str) -> Result<bool> {
-        self.inner.exists(key)
-    }
-
-    fn list_keys(&self) -> Result<Vec<String>> {
-        self.inner.list_keys()
-    }
-
-    fn namespace(&self) -> &str {
-        self.inner.namespace()
-    }
-
-    fn namespaces(&self) -> Result<Vec<String>> {
-        self.inner.namespaces()
-    }
-
-    fn protects_secrets(&self) -> bool {
-        self.inner.protects_secrets()
-    }
-
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
     }
 
     fn load_all(&self) -> Result<BTreeMap<String, TokenSet>> {
@@ -364,18 +356,10 @@ impl<S: TokenStore> TokenStore for ValidatingStore<S> {
         Ok(())
     }
 
-    fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
-        self.inner.lock_key(key, timeout)
-    }
-
     fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
         self.check_save(key, tokens, &self.context())?;
         self.inner.save_locked(key, tokens, lock)?;
         self.pin(tokens);
         Ok(())
-    }
-
-    fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
-        self.inner.delete_locked(key, lock)
     }
 }

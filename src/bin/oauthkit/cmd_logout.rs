@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use clap::Args;
-use oauthkit::flow::{RevocationOutcome, RpLogout};
+use oauthkit::flow::RpLogout;
 use oauthkit::provider::{EndSessionRequest, TokenTypeHint};
+use oauthkit::session::RevocationOutcome;
 use oauthkit::terminal_text::escape;
 
 use crate::browser::{self, Show};

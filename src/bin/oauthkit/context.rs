@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use oauthkit::flow::SessionManager;
 use oauthkit::provider::Provider;
+use oauthkit::session::SessionManager;
 use oauthkit::store::{DefaultStore, Protection};
 use oauthkit::{Result, TokenStore};
 

@@ -33,7 +33,7 @@ fn origin_of(url: &str) -> Option<String> {
 
 /// The nonces servers gave, by origin. Clones share the cache; a provider
 /// keeps one for its authorization server, a
-/// [`SessionManager`](crate::flow::SessionManager) one for resource
+/// [`SessionManager`](crate::session::SessionManager) one for resource
 /// servers.
 ///
 /// ```

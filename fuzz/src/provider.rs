@@ -9,14 +9,14 @@ use serde_json::Value;
 
 use super::loopback::{self, Canned};
 use super::{assert_no_secret, check_debug_redacts, thread_tag};
-use crate::provider::http::{HttpClient, HttpConfig, HttpResponse};
-use crate::provider::jwks::JwksCache;
-use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
-use crate::provider::oidc::{OidcConfig, OidcProvider};
-use crate::provider::token_response::parse_token_response;
-use crate::provider::{microsoft, AuthorizeRequest, Provider, TokenTypeHint};
-use crate::token::now_unix;
-use crate::TokenSet;
+use oauthkit::provider::http::{HttpClient, HttpConfig, HttpResponse};
+use oauthkit::provider::jwks::JwksCache;
+use oauthkit::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
+use oauthkit::provider::oidc::{OidcConfig, OidcProvider};
+use oauthkit::provider::token_response::parse_token_response;
+use oauthkit::provider::{microsoft, AuthorizeRequest, Provider, TokenTypeHint};
+use oauthkit::token::now_unix;
+use oauthkit::TokenSet;
 
 /// The secrets the token-endpoint harness holds; none may reach an error.
 pub(crate) const CLIENT_SECRET: &str = "cs-Fz9QwErTy8Uio";
@@ -133,7 +133,7 @@ pub fn token_endpoint(data: &[u8]) {
         });
         // What the library holds at each call: the client secret and the
         // call's own secrets.
-        let check_err = |what: &str, e: &crate::Error, held: &[&str]| {
+        let check_err = |what: &str, e: &oauthkit::Error, held: &[&str]| {
             assert_no_secret(what, &e.to_string(), held);
             assert_no_secret(what, &format!("{e:?}"), held);
         };

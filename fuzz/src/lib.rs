@@ -1,7 +1,6 @@
-//! Entry points for the fuzz targets in `fuzz/` and for their regression
-//! test (`tests/fuzz_regressions.rs`). Compiled only with the `fuzzing`
-//! cargo feature; not part of the public API (hidden, unstable, may change
-//! in any release).
+//! Entry points of the fuzz targets (`fuzz_targets/`), and of their
+//! regression test in the main package (`tests/fuzz_regressions.rs`
+//! includes this file). Not part of oauthkit's API.
 //!
 //! Each function takes arbitrary bytes, feeds them to one of oauthkit's
 //! parsers of untrusted input through the same code the library runs, and
@@ -10,11 +9,12 @@
 //! library holds showing up in an error message, a check that accepted
 //! what it must refuse. libFuzzer reports a panic as a crash.
 //!
+//! They use oauthkit's public API only, except the globus-sdk record
+//! conversion, reached through `oauthkit::__fuzz` (the `fuzzing` feature).
 //! Parsers that sit behind HTTP (discovery, JWKS, token endpoint) are
 //! reached through the real HTTP client against a loopback server that
-//! answers with the fuzz input (`loopback`), so nothing private needs to
-//! be exposed and the response handling of `provider/http.rs` is covered
-//! too.
+//! answers with the fuzz input (`loopback`), so the response handling of
+//! `provider/http.rs` is covered too.
 
 mod callback;
 mod capi;
@@ -74,7 +74,7 @@ fn assert_no_secret(what: &str, message: &str, secrets: &[&str]) {
 
 /// Debug output of a token set shows none of its tokens (except those
 /// equal to text of its other, printed fields, such as an `extra` key).
-fn check_debug_redacts(t: &crate::TokenSet) {
+fn check_debug_redacts(t: &oauthkit::TokenSet) {
     let mut public = t.clone();
     public.access_token = "".into();
     public.refresh_token = None;

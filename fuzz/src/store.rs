@@ -7,9 +7,9 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use super::{assert_no_secret, check_debug_redacts, json_eq, thread_tag};
-use crate::store::globus_format::{from_record, to_record};
-use crate::store::{self, JsonFileStore};
-use crate::{TokenSet, TokenStore};
+use oauthkit::__fuzz::{from_record, to_record};
+use oauthkit::store::{self, JsonFileStore};
+use oauthkit::{TokenSet, TokenStore};
 
 /// Whether two token sets are equal, floats in `extra` up to rounding.
 fn same(a: &TokenSet, b: &TokenSet) -> bool {

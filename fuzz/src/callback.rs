@@ -8,9 +8,9 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::flow::callback_server::CallbackOutcome;
-use crate::flow::{CallbackServer, CallbackServerOptions, CallbackVerdict, ExpectedCallback};
-use crate::Error;
+use oauthkit::flow::callback_server::CallbackOutcome;
+use oauthkit::flow::{CallbackServer, CallbackServerOptions, CallbackVerdict, ExpectedCallback};
+use oauthkit::Error;
 
 const STATE: &str = "st-7Hq2LmX9pR4vKc1N";
 const ISSUER: &str = "https://idp.example";
@@ -78,6 +78,8 @@ fn check(query: &str, verdict: &CallbackVerdict, issuer: Option<&str>, required:
                 (Some(_), None) => {}
             }
         }
+        // `CallbackVerdict` is non-exhaustive outside oauthkit.
+        _ => panic!("a CallbackVerdict this target does not know; teach it"),
     }
 }
 
@@ -184,6 +186,8 @@ pub fn callback_http(data: &[u8]) {
                 );
             }
             CallbackOutcome::Cancelled | CallbackOutcome::TimedOut => {}
+            // `CallbackOutcome` is non-exhaustive outside oauthkit.
+            _ => panic!("a CallbackOutcome this target does not know; teach it"),
         }
         let response = response.into_inner();
         assert!(

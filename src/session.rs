@@ -32,15 +32,20 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::logout::{sign_out, LogoutReport};
+use self::logout::sign_out;
 use crate::error::{Error, Result, SignInReason};
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::store::{KeyLock, TokenStore};
 use crate::token::TokenSet;
 
+pub mod background;
 mod client_credentials;
 mod dpop;
+pub mod logout;
+
+pub use background::BackgroundRefresh;
+pub use logout::{LogoutReport, RevocationFailure, RevocationOutcome};
 
 /// Refresh when the access token expires within this margin (a minute:
 /// it absorbs clock skew and request latency).
@@ -59,7 +64,7 @@ pub type RefreshHook = Arc<dyn Fn(&str, &TokenSet) + Send + Sync>;
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use oauthkit::flow::SessionManager;
+/// use oauthkit::session::SessionManager;
 /// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
 /// let store: Arc<dyn oauthkit::TokenStore> = oauthkit::store::open_default()?;
 /// let sessions = SessionManager::new(provider(), store)

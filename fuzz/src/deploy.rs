@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::error::Result;
-use crate::flow::{DeployHandler, DeployOptions, DeployRequest};
-use crate::provider::{AuthorizeRequest, Provider, TokenTypeHint};
-use crate::store::MemoryStore;
-use crate::TokenSet;
+use oauthkit::error::Result;
+use oauthkit::flow::{DeployHandler, DeployOptions, DeployRequest};
+use oauthkit::provider::{AuthorizeRequest, Provider, TokenTypeHint};
+use oauthkit::store::MemoryStore;
+use oauthkit::TokenSet;
 
 const ACCESS_TOKEN: &str = "at-deploy-Qw3Er5Ty7";
 const REFRESH_TOKEN: &str = "rt-deploy-Zx9Cv1Bn3";
@@ -49,8 +49,8 @@ impl Provider for StubProvider {
         Ok(TokenSet::bearer(ACCESS_TOKEN))
     }
 
-    fn get_userinfo(&self, _access_token: &str) -> Result<Option<crate::Claims>> {
-        Ok(crate::Claims::from_json(r#"{"name": "Fuzz"}"#).ok())
+    fn get_userinfo(&self, _access_token: &str) -> Result<Option<oauthkit::Claims>> {
+        Ok(oauthkit::Claims::from_json(r#"{"name": "Fuzz"}"#).ok())
     }
 
     fn revoke_token(&self, _token: &str, _hint: Option<TokenTypeHint>) -> Result<bool> {

@@ -31,7 +31,7 @@ impl LogoutReport {
     /// (true when there was nothing to revoke).
     ///
     /// ```
-    /// use oauthkit::flow::{LogoutReport, RevocationOutcome};
+    /// use oauthkit::session::{LogoutReport, RevocationOutcome};
     /// let r = LogoutReport {
     ///     had_tokens: true,
     ///     revocation: RevocationOutcome::NotSupported,

@@ -17,12 +17,12 @@ use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};
 
 use super::loopback::{self, Canned};
-use crate::provider::http::{HttpClient, HttpConfig};
-use crate::provider::id_token::{
+use oauthkit::provider::http::{HttpClient, HttpConfig};
+use oauthkit::provider::id_token::{
     half_hash, Expected, ExpectedIssuer, IdTokenSettings, IdTokenValidator,
 };
-use crate::provider::jwks::JwksCache;
-use crate::token::now_unix;
+use oauthkit::provider::jwks::JwksCache;
+use oauthkit::token::now_unix;
 
 const ISSUER: &str = "https://idp.example";
 const TENANT_TEMPLATE: &str = "https://login.microsoftonline.com/{tenantid}/v2.0";

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::session::SessionManager;
+use super::SessionManager;
 use crate::error::Error;
 
 /// Errors of background refreshes, by key (the last one of each key).
@@ -17,9 +17,9 @@ pub type BackgroundErrors = Arc<Mutex<Vec<(String, Error)>>>;
 ///
 /// ```no_run
 /// # use std::sync::Arc;
-/// # fn sessions() -> Arc<oauthkit::flow::SessionManager> { unimplemented!() }
+/// # fn sessions() -> Arc<oauthkit::session::SessionManager> { unimplemented!() }
 /// use std::time::Duration;
-/// use oauthkit::flow::BackgroundRefresh;
+/// use oauthkit::session::BackgroundRefresh;
 /// let bg = BackgroundRefresh::start(sessions(), vec!["alice".into()], Duration::from_secs(15));
 /// // ... tokens of "alice" are refreshed before they expire ...
 /// drop(bg); // the thread has stopped when this returns

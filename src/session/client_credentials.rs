@@ -4,7 +4,7 @@
 //! processes ask (the same in-process flight lock and cross-process store
 //! lock as refreshes). There is no refresh token: "refreshing" is a new
 //! grant, and [`SessionManager::tokens`] / [`SessionManager::refresh`] /
-//! [`BackgroundRefresh`](crate::flow::BackgroundRefresh) do that for these
+//! [`BackgroundRefresh`](crate::session::BackgroundRefresh) do that for these
 //! keys too.
 
 use super::SessionManager;
@@ -36,7 +36,7 @@ impl SessionManager {
     ///
     /// ```no_run
     /// use std::sync::Arc;
-    /// use oauthkit::flow::SessionManager;
+    /// use oauthkit::session::SessionManager;
     /// use oauthkit::provider::{ClientCredentialsRequest, OidcConfig, OidcProvider, Provider};
     /// let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(
     ///     OidcConfig::new("https://idp.example", "svc").with_client_secret("s3cret"),

@@ -6,12 +6,12 @@ use std::ptr::{null, null_mut};
 
 use super::store::{clean_specs_dir, sandboxed_spec};
 use super::{assert_no_secret, fields};
-use crate::capi::flow::*;
-use crate::capi::provider::*;
-use crate::capi::store::*;
-use crate::capi::strings::*;
-use crate::capi::token_set::*;
-use crate::capi::OakStatus;
+use oauthkit::capi::flow::*;
+use oauthkit::capi::provider::*;
+use oauthkit::capi::store::*;
+use oauthkit::capi::strings::*;
+use oauthkit::capi::token_set::*;
+use oauthkit::capi::OakStatus;
 
 /// The thread's last error message, which must be valid UTF-8.
 fn last_error() -> String {

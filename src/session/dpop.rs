@@ -18,8 +18,8 @@ impl SessionManager {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use oauthkit::flow::SessionManager;
     /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
+    /// use oauthkit::session::SessionManager;
     /// use oauthkit::provider::{OAuth2Config, OAuth2Provider};
     /// use oauthkit::store::MemoryStore;
     /// use oauthkit::{TokenSet, TokenStore};
