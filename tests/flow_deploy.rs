@@ -787,3 +787,154 @@ fn logout_without_an_end_session_endpoint_answers_json() {
     assert_eq!(body["provider_logout"], "not_supported", "{body}");
     assert_eq!(body["tokens_deleted"], true, "{body}");
 }
+
+/// Deploy-mode instances behind one public URL (a load balancer's), each
+/// with its own connection to one shared store.
+struct Fleet {
+    public: String,
+    key: oauthkit::flow::CookieKey,
+    provider: Arc<dyn Provider>,
+}
+
+impl Fleet {
+    fn instance(&self, store: Arc<dyn TokenStore>) -> DeployServer {
+        let (public, key, provider) =
+            (self.public.clone(), self.key.clone(), self.provider.clone());
+        DeployServer::start("127.0.0.1:0".parse().unwrap(), move |_own_url| {
+            DeployHandler::new(provider, store, DeployOptions::new(public).cookie_key(key))
+        })
+        .unwrap()
+    }
+
+    /// `url` (on the public address) sent to `server` instead, as the
+    /// load balancer would.
+    fn via(&self, server: &DeployServer, url: &str) -> String {
+        let rest = url
+            .strip_prefix(&self.public)
+            .unwrap_or_else(|| panic!("{url}"));
+        format!("{}{rest}", server.base_url())
+    }
+}
+
+fn status_at(server: &DeployServer, cookie: &str) -> serde_json::Value {
+    let r = HeadlessBrowser::send(
+        "GET",
+        &format!("{}/auth/status", server.base_url()),
+        &[("Cookie", cookie)],
+        None,
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).unwrap()
+}
+
+fn logout_at(fleet: &Fleet, server: &DeployServer, cookie: &str) -> PageResponse {
+    HeadlessBrowser::send(
+        "POST",
+        &format!("{}/auth/logout", server.base_url()),
+        &[("Cookie", cookie), ("Origin", &fleet.public)],
+        None,
+    )
+    .unwrap()
+}
+
+/// Issue 26 §1: three instances sharing a store (Redis; one SQLite file;
+/// one JSON file, each instance with its own handle) and a cookie key,
+/// against panva's oidc-provider. Login on A, callback on B; status from
+/// every instance; the callback replayed on C is refused before the
+/// provider is asked; a restarted instance keeps the session; logout on C
+/// ends it on every instance and deletes the tokens.
+#[test]
+fn sessions_and_used_callbacks_are_shared_by_every_instance() {
+    let idp = support::node_idp::NodeIdp::start();
+    let redis = support::servers::RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let stores: Vec<(&str, Box<dyn Fn() -> Arc<dyn TokenStore>>)> = vec![
+        (
+            "redis",
+            Box::new(|| Arc::new(oauthkit::store::RedisStore::open_url(&redis.url()).unwrap())),
+        ),
+        (
+            "sqlite",
+            Box::new(|| {
+                Arc::new(oauthkit::store::SqliteStore::open(dir.path().join("t.db")).unwrap())
+            }),
+        ),
+        (
+            "file",
+            Box::new(|| {
+                Arc::new(oauthkit::store::JsonFileStore::open(dir.path().join("t.json")).unwrap())
+            }),
+        ),
+    ];
+    for (i, (kind, open)) in stores.iter().enumerate() {
+        let fleet = Fleet {
+            public: format!("http://127.0.0.1:{}", support::servers::free_port()),
+            key: oauthkit::flow::CookieKey::generate(),
+            provider: support::dev::client_for(&idp.issuer, &idp.client_id),
+        };
+        let user = format!("user-{kind}");
+        let a = fleet.instance(open());
+        let b = fleet.instance(open());
+        let c = fleet.instance(open());
+        let login = HeadlessBrowser::get(&format!("{}/auth/login", a.base_url())).unwrap();
+        assert_eq!(login.status, 302, "{kind}: {}", login.body);
+        let login_cookie = cookie_pair(&login, "oauthkit_login");
+        let redirect = support::interactions::sign_in(
+            login.header("location").unwrap(),
+            &format!("{}/auth/callback", fleet.public),
+            &user,
+        );
+        let done = callback(&fleet.via(&b, &redirect.url), &login_cookie);
+        assert_eq!(done.status, 302, "{kind}: {}", done.body);
+        let session = cookie_pair(&done, "oauthkit_session");
+        let exchanges = idp.stats()["token_requests"]["authorization_code"].clone();
+        assert_eq!(exchanges, i + 1, "{kind}");
+        for server in [&a, &b, &c] {
+            let st = status_at(server, &session);
+            assert_eq!(st["authenticated"], true, "{kind}: {st}");
+            assert_eq!(st["key"], user.as_str(), "{kind}: {st}");
+        }
+        // The same callback with the same cookie, replayed on C and on B:
+        // refused here, the provider never asked again.
+        for server in [&c, &b] {
+            let replay = callback(&fleet.via(server, &redirect.url), &login_cookie);
+            assert_eq!(replay.status, 400, "{kind}: {}", replay.body);
+            assert!(
+                replay.body.contains("already used"),
+                "{kind}: {}",
+                replay.body
+            );
+        }
+        assert_eq!(
+            idp.stats()["token_requests"]["authorization_code"],
+            exchanges,
+            "{kind}: a replayed callback reached the provider"
+        );
+        // A restart keeps the session.
+        drop(a);
+        let a = fleet.instance(open());
+        assert_eq!(status_at(&a, &session)["authenticated"], true, "{kind}");
+        // Logout on C ends it everywhere and deletes the tokens.
+        let store = open();
+        assert!(store.load(&user).unwrap().is_some(), "{kind}");
+        let out = logout_at(&fleet, &c, &session);
+        assert_eq!(out.status, 200, "{kind}: {}", out.body);
+        assert!(store.load(&user).unwrap().is_none(), "{kind}");
+        for server in [&a, &b, &c] {
+            assert_eq!(
+                status_at(server, &session)["authenticated"],
+                false,
+                "{kind}"
+            );
+        }
+        assert_eq!(logout_at(&fleet, &b, &session).status, 401, "{kind}");
+        // The store holds the records under hashed ids: the cookie's id is
+        // nowhere in it.
+        let id = session.split_once('=').unwrap().1;
+        assert!(
+            store.list_keys().unwrap().iter().all(|k| !k.contains(id)),
+            "{kind}"
+        );
+    }
+}

@@ -10,18 +10,23 @@
 //! | `GET /auth/callback` | opens this browser's login cookie (its state only, unexpired, single use), checks `iss`/`error`, exchanges the code, stores the tokens, sets the session cookie (`HttpOnly; SameSite=Lax`, `Secure` on https) |
 //! | `POST /auth/logout` | only with proof of same origin (`Origin`, else `Sec-Fetch-Site: same-origin`, else the session's CSRF token in `X-CSRF-Token`); revokes (refresh token first), deletes the tokens and the session, clears the cookie, reports the revocation ([`LogoutReport`]); then, when the deployment set [`DeployOptions::post_logout_redirect_uri`] and the provider has an `end_session_endpoint`, answers `303 See Other` to it (RP-initiated logout: `id_token_hint`, `client_id`, `post_logout_redirect_uri`, `state`) so the provider's session ends too |
 //! | `GET /auth/status` | `{"authenticated": ...}` with the key, expiry, user info and the session's CSRF token |
+//!
+//! Sessions and used callback states are records in the token store
+//! (`deploy_sessions.rs`), not in this process: every instance sharing the
+//! store (and the [`CookieKey`]) answers for every session, a logout on
+//! one ends it on all, a restart keeps it. The session cookie is an opaque
+//! random id; the store keeps only its SHA-256.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::digest::sha256;
 use serde_json::{json, Value};
 
 use super::callback::{CallbackVerdict, ExpectedCallback};
+use super::deploy_sessions::{SessionRecord, SharedRecords};
 use super::html;
 use super::logout::{sign_out, LogoutReport, RevocationOutcome};
 use super::native::identity_of;
@@ -91,10 +96,6 @@ impl DeployRequest {
     pub fn with_csrf_token(mut self, token: impl Into<String>) -> Self {
         self.csrf_token = Some(token.into());
         self
-    }
-
-    fn cookie_value<'a>(&'a self, name: &'a str) -> Option<&'a str> {
-        self.cookie_values(name).next()
     }
 
     /// Every value of cookie `name`, in order (a browser sends several
@@ -269,16 +270,6 @@ impl DeployOptions {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Session {
-    key: String,
-    user_info: Option<Value>,
-    expires: Instant,
-    /// Proves a logout without `Origin` same-origin (read from
-    /// `/auth/status`, which other sites cannot read).
-    csrf_token: Secret,
-}
-
 /// The login cookie binding a pending sign-in to the browser.
 const LOGIN_COOKIE: &str = "oauthkit_login";
 
@@ -288,7 +279,7 @@ pub struct DeployHandler {
     store: Arc<dyn TokenStore>,
     options: DeployOptions,
     pending: PendingSignIns,
-    sessions: Mutex<HashMap<[u8; 32], Session>>,
+    sessions: Arc<SharedRecords>,
 }
 
 impl std::fmt::Debug for DeployHandler {
@@ -298,10 +289,6 @@ impl std::fmt::Debug for DeployHandler {
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
-}
-
-fn session_hash(id: &str) -> [u8; 32] {
-    sha256(id.as_bytes())
 }
 
 impl DeployHandler {
@@ -315,13 +302,15 @@ impl DeployHandler {
             .cookie_key
             .clone()
             .unwrap_or_else(CookieKey::generate);
-        let pending = PendingSignIns::new(key, &options.base_url, options.pending_ttl);
+        let sessions = Arc::new(SharedRecords::new(store.clone()));
+        let pending = PendingSignIns::new(key, &options.base_url, options.pending_ttl)
+            .share_uses(sessions.clone());
         DeployHandler {
             provider,
             store,
             options,
             pending,
-            sessions: Mutex::new(HashMap::new()),
+            sessions,
         }
     }
 
@@ -339,7 +328,7 @@ impl DeployHandler {
     /// `None` when it carries no session cookie, or one of a session this
     /// handler does not know (never issued, signed out, or expired).
     pub fn session_key(&self, request: &DeployRequest) -> Option<String> {
-        self.session(request).map(|s| s.key)
+        self.session(request).ok().flatten().map(|(_, s)| s.key)
     }
 
     /// Answers one request.
@@ -440,6 +429,9 @@ impl DeployHandler {
             }
         }
         let Some(pending) = taken else {
+            if refusal == PendingRejection::Unavailable {
+                return DeployResponse::error(503, "temporarily_unavailable", refusal.describe());
+            }
             return DeployResponse::error(400, "invalid_state", refusal.describe());
         };
         // State matched a pending sign-in of this browser; the rest of the
@@ -504,22 +496,16 @@ impl DeployHandler {
         }
         super::finish::advice_without_refresh_token(self.provider.as_ref(), &tokens);
         let session_id = random::token(32);
-        {
-            let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            sessions.retain(|_, s| s.expires > now);
-            // Capped at MAX_COOKIE_AGE, so this cannot overflow; if it
-            // ever did, the session would simply be expired.
-            let expires = now.checked_add(self.options.session_ttl).unwrap_or(now);
-            sessions.insert(
-                session_hash(&session_id),
-                Session {
-                    key,
-                    user_info,
-                    expires,
-                    csrf_token: Secret::new(random::token(32)),
-                },
-            );
+        let ttl_secs = i64::try_from(self.options.session_ttl.as_secs()).unwrap_or(i64::MAX);
+        let now = i64::try_from(super::pending::now_unix_ms() / 1000).unwrap_or(i64::MAX);
+        let record = SessionRecord {
+            key,
+            user_info,
+            expires_at: now.saturating_add(ttl_secs),
+            csrf_token: Secret::new(random::token(32)),
+        };
+        if let Err(e) = self.sessions.create(&session_id, &record) {
+            return DeployResponse::error(500, "storage_error", &e.to_string());
         }
         let name = &self.options.session_cookie;
         DeployResponse::redirect(&self.options.after_login)
@@ -533,13 +519,19 @@ impl DeployHandler {
             ))
     }
 
-    fn session(&self, request: &DeployRequest) -> Option<Session> {
-        let id = request.cookie_value(&self.options.session_cookie)?;
-        let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        sessions
-            .get(&session_hash(id))
-            .filter(|s| s.expires > Instant::now())
-            .cloned()
+    /// The live session the request's cookie names: `Ok(None)` without
+    /// one; `Err` when the store cannot be asked. Every session cookie the
+    /// browser sent is tried (a sibling site may toss in another).
+    fn session(&self, request: &DeployRequest) -> Result<Option<(String, SessionRecord)>> {
+        for id in request.cookie_values(&self.options.session_cookie) {
+            if id.is_empty() || id.len() > 128 {
+                continue;
+            }
+            if let Some(record) = self.sessions.get(id)? {
+                return Ok(Some((id.to_string(), record)));
+            }
+        }
+        Ok(None)
     }
 
     /// CSRF on logout. `Ok(true)`: the headers prove the request
@@ -568,29 +560,26 @@ impl DeployHandler {
             Ok(p) => p,
             Err(why) => return DeployResponse::error(403, "csrf_failed", why),
         };
-        let Some(id) = request.cookie_value(&self.options.session_cookie) else {
-            return DeployResponse::error(401, "not_authenticated", "no session");
+        let (id, session) = match self.session(request) {
+            Ok(Some(found)) => found,
+            Ok(None) => return DeployResponse::error(401, "not_authenticated", "no session"),
+            Err(e) => return unavailable(&e),
         };
-        let session = {
-            let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-            let hash = session_hash(id);
-            let Some(session) = sessions.get(&hash).filter(|s| s.expires > Instant::now()) else {
-                return DeployResponse::error(401, "not_authenticated", "no session");
-            };
-            let token_ok = request.csrf_token.as_deref().is_some_and(|t| {
-                constant_time_eq(t.as_bytes(), session.csrf_token.expose().as_bytes())
-            });
-            if !proven && !token_ok {
-                return DeployResponse::error(
-                    403,
-                    "csrf_failed",
-                    "logout needs Origin, Sec-Fetch-Site: same-origin or the session's X-CSRF-Token",
-                );
-            }
-            sessions
-                .remove(&hash)
-                .expect("looked up under the same lock")
-        };
+        let token_ok = request.csrf_token.as_deref().is_some_and(|t| {
+            constant_time_eq(t.as_bytes(), session.csrf_token.expose().as_bytes())
+        });
+        if !proven && !token_ok {
+            return DeployResponse::error(
+                403,
+                "csrf_failed",
+                "logout needs Origin, Sec-Fetch-Site: same-origin or the session's X-CSRF-Token",
+            );
+        }
+        // Ended for every instance before anything else: a failure below
+        // leaves no session that still reports the user signed in.
+        if let Err(e) = self.sessions.end(&id) {
+            return unavailable(&e);
+        }
         let name = &self.options.session_cookie;
         let clear = format!("{name}=; {}", self.cookie_attrs("/", Duration::ZERO));
         // The ID token is the end-session hint; read it before the tokens
@@ -660,23 +649,34 @@ impl DeployHandler {
     }
 
     fn status(&self, request: &DeployRequest) -> DeployResponse {
-        match self.session(request) {
-            None => DeployResponse::json(200, json!({"authenticated": false})),
-            Some(s) => {
-                let expires_at = self
-                    .store
-                    .load(&s.key)
-                    .ok()
-                    .flatten()
-                    .and_then(|t| t.expires_at);
-                DeployResponse::json(
-                    200,
-                    json!({"authenticated": true, "key": s.key, "expires_at": expires_at,
-                           "user_info": s.user_info, "csrf_token": s.csrf_token.expose()}),
-                )
-            }
-        }
+        let s = match self.session(request) {
+            Ok(Some((_, s))) => s,
+            Ok(None) => return DeployResponse::json(200, json!({"authenticated": false})),
+            Err(e) => return unavailable(&e),
+        };
+        // The user's tokens are gone (signed out in another session of
+        // the same user, or deleted by the application): not signed in.
+        let tokens = match self.store.load(&s.key) {
+            Ok(Some(t)) => t,
+            Ok(None) => return DeployResponse::json(200, json!({"authenticated": false})),
+            Err(e) => return unavailable(&e),
+        };
+        DeployResponse::json(
+            200,
+            json!({"authenticated": true, "key": s.key, "expires_at": tokens.expires_at,
+                   "user_info": s.user_info, "csrf_token": s.csrf_token.expose()}),
+        )
     }
+}
+
+/// The store could not be asked: one clear answer, retry later.
+fn unavailable(e: &Error) -> DeployResponse {
+    log::warn!("deploy mode: the store failed: {e}");
+    DeployResponse::error(
+        503,
+        "temporarily_unavailable",
+        "the session store cannot be reached; try again in a moment",
+    )
 }
 
 /// `/auth/logout`'s answer: signed out, and what the provider did.
