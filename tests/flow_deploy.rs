@@ -800,10 +800,9 @@ impl Fleet {
     fn instance(&self, store: Arc<dyn TokenStore>) -> DeployServer {
         let (public, key, provider) =
             (self.public.clone(), self.key.clone(), self.provider.clone());
-        DeployServer::start("127.0.0.1:0".parse().unwrap(), move |_own_url| {
-            DeployHandler::new(provider, store, DeployOptions::new(public).cookie_key(key))
-        })
-        .unwrap()
+        let handler =
+            DeployHandler::new(provider, store, DeployOptions::new(public).cookie_key(key));
+        DeployServer::serve("127.0.0.1:0".parse().unwrap(), handler).unwrap()
     }
 
     /// `url` (on the public address) sent to `server` instead, as the
@@ -937,4 +936,165 @@ fn sessions_and_used_callbacks_are_shared_by_every_instance() {
             "{kind}"
         );
     }
+}
+
+/// Cookie key rotation (issue 26): an instance with the new key as current
+/// and the old as previous finishes sign-ins started under the old key and
+/// seals new ones with the new key only; an instance without the old key
+/// refuses an old cookie, and nothing reaches the provider for it.
+#[test]
+fn cookie_keys_rotate_without_breaking_pending_sign_ins() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
+    let store = Arc::new(MemoryStore::new());
+    let base = "http://127.0.0.1:9";
+    let (old, new) = (
+        oauthkit::flow::CookieKey::generate(),
+        oauthkit::flow::CookieKey::generate(),
+    );
+    let before = handler_at(provider.clone(), store.clone(), base, |o| {
+        o.cookie_key(old.clone())
+    });
+    let rotated = handler_at(provider.clone(), store.clone(), base, |o| {
+        o.cookie_key(new.clone())
+            .previous_cookie_keys([old.clone()])
+    });
+    let dropped_old = handler_at(provider.clone(), store.clone(), base, |o| {
+        o.cookie_key(new.clone())
+    });
+    let (old_cookie, old_target) = handler_login(&before, base);
+    let (old_cookie2, old_target2) = handler_login(&before, base);
+    let r = dropped_old
+        .handle(&DeployRequest::new("GET", &old_target2).with_cookie(old_cookie2.clone()));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(idp.token_requests("authorization_code"), 0);
+    let done = rotated.handle(&DeployRequest::new("GET", &old_target).with_cookie(old_cookie));
+    assert_eq!(done.status, 302, "{}", done.body);
+    assert_eq!(idp.token_requests("authorization_code"), 1);
+    // New cookies: sealed with the new key (the old-key-only instance
+    // cannot open them, the new-key-only one can).
+    let (new_cookie, new_target) = handler_login(&rotated, base);
+    let r = before.handle(&DeployRequest::new("GET", &new_target).with_cookie(new_cookie.clone()));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(idp.token_requests("authorization_code"), 1);
+    let done = dropped_old.handle(&DeployRequest::new("GET", &new_target).with_cookie(new_cookie));
+    assert_eq!(done.status, 302, "{}", done.body);
+}
+
+/// The redirect URI a login response sends to the provider.
+fn redirect_uri_of(r: &oauthkit::dev_provider::PageResponse) -> String {
+    let u = url::Url::parse(r.header("location").unwrap()).unwrap();
+    u.query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+/// Forwarded headers (issue 26): by default `Forwarded` and
+/// `X-Forwarded-*` are ignored, whatever they say (the redirect URI stays
+/// the configured public one, a logout from the forged origin is refused,
+/// cookies keep their `Secure` setting); trusted, the proxy's origin is
+/// used. The server serves a handler built for a public URL that is not its
+/// own listening address.
+#[test]
+fn forwarded_headers_are_ignored_unless_trusted() {
+    let (_idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
+    let store = Arc::new(MemoryStore::new());
+    let public = "http://127.0.0.1:9/app";
+    let forged: &[&[(&str, &str)]] = &[
+        &[
+            ("X-Forwarded-Host", "evil.example"),
+            ("X-Forwarded-Proto", "https"),
+        ],
+        &[("Forwarded", "proto=https;host=evil.example")],
+        &[(
+            "Forwarded",
+            "for=1.2.3.4;host=\"evil.example\";proto=https, host=app.example",
+        )],
+        &[("X-Forwarded-Host", "evil.example:444")],
+    ];
+    let plain = DeployServer::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        handler_at(provider.clone(), store.clone(), public, |o| o),
+    )
+    .unwrap();
+    let trusting = DeployServer::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        handler_at(provider.clone(), store.clone(), public, |o| {
+            o.trust_forwarded_headers(true)
+        }),
+    )
+    .unwrap();
+    for headers in forged {
+        let r = HeadlessBrowser::send(
+            "GET",
+            &format!("{}/auth/login", plain.base_url()),
+            headers,
+            None,
+        )
+        .unwrap();
+        assert_eq!(r.status, 302, "{}", r.body);
+        assert_eq!(
+            redirect_uri_of(&r),
+            format!("{public}/auth/callback"),
+            "{headers:?}"
+        );
+        assert!(!r.headers_named("set-cookie").join(";").contains("Secure"));
+        // Trusted: the proxy's origin, with the configured path.
+        let r = HeadlessBrowser::send(
+            "GET",
+            &format!("{}/auth/login", trusting.base_url()),
+            headers,
+            None,
+        )
+        .unwrap();
+        let uri = redirect_uri_of(&r);
+        assert!(uri.contains("://evil.example"), "{headers:?}: {uri}");
+        assert!(uri.ends_with("/app/auth/callback"), "{uri}");
+    }
+    // Trusted https: Secure cookies.
+    let r = HeadlessBrowser::send(
+        "GET",
+        &format!("{}/auth/login", trusting.base_url()),
+        forged[1],
+        None,
+    )
+    .unwrap();
+    assert!(r.headers_named("set-cookie").join(";").contains("Secure"));
+    // Garbage in a trusted header falls back to the configured URL.
+    for junk in ["evil.example/path", "user@evil.example", "", "evil example"] {
+        let r = HeadlessBrowser::send(
+            "GET",
+            &format!("{}/auth/login", trusting.base_url()),
+            &[("X-Forwarded-Host", junk)],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            redirect_uri_of(&r),
+            format!("{public}/auth/callback"),
+            "{junk:?}"
+        );
+    }
+    // Logout: a forged forwarded origin does not make a foreign Origin
+    // look same-origin, unless the deployment trusts the proxy.
+    let h = handler_at(provider.clone(), store.clone(), public, |o| o);
+    let r = h.handle(
+        &DeployRequest::new("POST", "/auth/logout")
+            .with_cookie("oauthkit_session=x")
+            .with_origin("https://evil.example")
+            .with_forwarded_origin("https://evil.example"),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let h = handler_at(provider, store, public, |o| o.trust_forwarded_headers(true));
+    let r = h.handle(
+        &DeployRequest::new("POST", "/auth/logout")
+            .with_cookie("oauthkit_session=x")
+            .with_origin("https://evil.example")
+            .with_forwarded_origin("https://evil.example"),
+    );
+    assert_eq!(
+        r.status, 401,
+        "origin accepted, then no session: {}",
+        r.body
+    );
 }

@@ -60,6 +60,11 @@ pub struct DeployRequest {
     /// The `X-CSRF-Token` header (the session's token from
     /// `/auth/status`; proves a logout without `Origin` same-origin).
     pub csrf_token: Option<String>,
+    /// The public origin a reverse proxy says the browser used
+    /// (`https://app.example`, from `Forwarded` or `X-Forwarded-Proto` /
+    /// `X-Forwarded-Host`). Used only when the deployment set
+    /// [`DeployOptions::trust_forwarded_headers`]; ignored otherwise.
+    pub forwarded_origin: Option<String>,
 }
 
 impl DeployRequest {
@@ -95,6 +100,13 @@ impl DeployRequest {
     /// Sets the `X-CSRF-Token` header.
     pub fn with_csrf_token(mut self, token: impl Into<String>) -> Self {
         self.csrf_token = Some(token.into());
+        self
+    }
+
+    /// Sets the public origin a reverse proxy forwarded
+    /// ([`forwarded_origin`](Self::forwarded_origin)).
+    pub fn with_forwarded_origin(mut self, origin: impl Into<String>) -> Self {
+        self.forwarded_origin = Some(origin.into());
         self
     }
 
@@ -175,6 +187,8 @@ pub struct DeployOptions {
     use_pkce: bool,
     pending_ttl: Duration,
     cookie_key: Option<CookieKey>,
+    previous_cookie_keys: Vec<CookieKey>,
+    trust_forwarded: bool,
     post_logout_redirect_uri: Option<String>,
 }
 
@@ -191,6 +205,8 @@ impl DeployOptions {
             use_pkce: true,
             pending_ttl: DEFAULT_PENDING_TTL,
             cookie_key: None,
+            previous_cookie_keys: Vec::new(),
+            trust_forwarded: false,
             post_logout_redirect_uri: None,
         }
     }
@@ -255,6 +271,37 @@ impl DeployOptions {
         self
     }
 
+    /// Keys login cookies sealed earlier may still be opened with, while
+    /// a key rotation spreads over the instances: new cookies are sealed
+    /// with [`cookie_key`](Self::cookie_key) only. Roll out in two steps:
+    /// first every instance gets the new key as a previous one, then every
+    /// instance gets it as the current key with the old one as previous;
+    /// drop the old key once the pending lifetime has passed.
+    ///
+    /// ```
+    /// use oauthkit::flow::{CookieKey, DeployOptions};
+    /// let o = DeployOptions::new("https://app.example")
+    ///     .cookie_key(CookieKey::from_bytes([2; 32]))
+    ///     .previous_cookie_keys([CookieKey::from_bytes([1; 32])]);
+    /// # let _ = o;
+    /// ```
+    pub fn previous_cookie_keys(mut self, keys: impl IntoIterator<Item = CookieKey>) -> Self {
+        self.previous_cookie_keys = keys.into_iter().collect();
+        self
+    }
+
+    /// Trusts the reverse proxy's `Forwarded` (RFC 7239) or
+    /// `X-Forwarded-Proto`/`X-Forwarded-Host` headers for the public origin
+    /// (redirect URI, logout origin check, `Secure` cookies). Off by
+    /// default: then those headers are ignored, since any client can send
+    /// them; turn it on only behind a proxy that sets them and drops what
+    /// the client sent. Without it the public URL is the one given to
+    /// [`new`](Self::new).
+    pub fn trust_forwarded_headers(mut self, on: bool) -> Self {
+        self.trust_forwarded = on;
+        self
+    }
+
     /// Turns PKCE off (leave it on).
     pub fn with_pkce(mut self, on: bool) -> Self {
         self.use_pkce = on;
@@ -264,9 +311,7 @@ impl DeployOptions {
     /// Whether cookies get `Secure`: the base URL's scheme is https, in
     /// any letter case.
     fn secure(&self) -> bool {
-        self.base_url
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+        is_https(&self.base_url)
     }
 }
 
@@ -304,6 +349,7 @@ impl DeployHandler {
             .unwrap_or_else(CookieKey::generate);
         let sessions = Arc::new(SharedRecords::new(store.clone()));
         let pending = PendingSignIns::new(key, &options.base_url, options.pending_ttl)
+            .previous_keys(&options.previous_cookie_keys)
             .share_uses(sessions.clone());
         DeployHandler {
             provider,
@@ -311,6 +357,27 @@ impl DeployHandler {
             options,
             pending,
             sessions,
+        }
+    }
+
+    /// The public base URL for `request`: the proxy's forwarded origin
+    /// (with the configured path) when the deployment trusts it and it is
+    /// a plain origin, else the configured base URL.
+    fn base_for(&self, request: &DeployRequest) -> String {
+        let forwarded = self
+            .options
+            .trust_forwarded
+            .then_some(request.forwarded_origin.as_deref())
+            .flatten()
+            .and_then(clean_origin);
+        match forwarded {
+            Some(origin) => {
+                let path = url::Url::parse(&self.options.base_url)
+                    .map(|u| u.path().trim_end_matches('/').to_string())
+                    .unwrap_or_default();
+                format!("{origin}{path}")
+            }
+            None => self.options.base_url.clone(),
         }
     }
 
@@ -334,7 +401,7 @@ impl DeployHandler {
     /// Answers one request.
     pub fn handle(&self, request: &DeployRequest) -> DeployResponse {
         match (request.method.as_str(), request.path.as_str()) {
-            ("GET", "/auth/login") => self.login(),
+            ("GET", "/auth/login") => self.login(request),
             ("GET", "/auth/callback") => self.callback(request),
             ("POST", "/auth/logout") => self.logout(request),
             ("GET", "/auth/status") => self.status(request),
@@ -345,9 +412,9 @@ impl DeployHandler {
         }
     }
 
-    fn cookie_attrs(&self, path: &str, max_age: Duration) -> String {
+    fn cookie_attrs(&self, base: &str, path: &str, max_age: Duration) -> String {
         let max_age = max_age.min(MAX_COOKIE_AGE).as_secs();
-        let secure = if self.options.secure() {
+        let secure = if is_https(base) || self.options.secure() {
             "; Secure"
         } else {
             ""
@@ -355,11 +422,12 @@ impl DeployHandler {
         format!("Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
     }
 
-    fn login(&self) -> DeployResponse {
+    fn login(&self, request: &DeployRequest) -> DeployResponse {
+        let base = self.base_for(request);
         let state = random::state();
         let nonce = random::nonce();
         let pkce = self.options.use_pkce.then(Pkce::generate);
-        let redirect_uri = self.redirect_uri();
+        let redirect_uri = format!("{base}/auth/callback");
         // DPoP (RFC 9449 §10): a key per sign-in, its thumbprint bound to
         // the code with `dpop_jkt`, the key itself sealed in the login
         // cookie for the exchange. The tokens will carry the key, so a
@@ -402,11 +470,13 @@ impl DeployHandler {
                 .begin_with_dpop_key(&state, verifier, &nonce, k),
             None => self.pending.begin(&state, verifier, &nonce),
         };
-        let attrs = self.cookie_attrs("/auth", self.options.pending_ttl);
+        let attrs = self.cookie_attrs(&base, "/auth", self.options.pending_ttl);
         DeployResponse::redirect(&url).cookie(format!("{LOGIN_COOKIE}={sealed}; {attrs}"))
     }
 
     fn callback(&self, request: &DeployRequest) -> DeployResponse {
+        let base = self.base_for(request);
+        let redirect_uri = format!("{base}/auth/callback");
         let state = url::form_urlencoded::parse(request.query.as_bytes())
             .find(|(k, _)| k == "state")
             .map(|(_, v)| v.into_owned());
@@ -459,14 +529,14 @@ impl DeployHandler {
         let tokens = match &pending.dpop_key {
             Some(key) => self.provider.exchange_code_dpop(
                 code.expose(),
-                &self.redirect_uri(),
+                &redirect_uri,
                 verifier,
                 Some(pending.nonce.expose()),
                 key,
             ),
             None => self.provider.exchange_code(
                 code.expose(),
-                &self.redirect_uri(),
+                &redirect_uri,
                 verifier,
                 Some(pending.nonce.expose()),
             ),
@@ -511,11 +581,11 @@ impl DeployHandler {
         DeployResponse::redirect(&self.options.after_login)
             .cookie(format!(
                 "{name}={session_id}; {}",
-                self.cookie_attrs("/", self.options.session_ttl)
+                self.cookie_attrs(&base, "/", self.options.session_ttl)
             ))
             .cookie(format!(
                 "{LOGIN_COOKIE}=; {}",
-                self.cookie_attrs("/auth", Duration::ZERO)
+                self.cookie_attrs(&base, "/auth", Duration::ZERO)
             ))
     }
 
@@ -546,7 +616,7 @@ impl DeployHandler {
         }
         if let Some(origin) = &request.origin {
             let own =
-                url::Url::parse(&self.options.base_url).map(|u| u.origin().ascii_serialization());
+                url::Url::parse(&self.base_for(request)).map(|u| u.origin().ascii_serialization());
             return match own {
                 Ok(own) if own == origin.trim() => Ok(true),
                 _ => Err("cross-origin logout refused"),
@@ -581,7 +651,10 @@ impl DeployHandler {
             return unavailable(&e);
         }
         let name = &self.options.session_cookie;
-        let clear = format!("{name}=; {}", self.cookie_attrs("/", Duration::ZERO));
+        let clear = format!(
+            "{name}=; {}",
+            self.cookie_attrs(&self.base_for(request), "/", Duration::ZERO)
+        );
         // The ID token is the end-session hint; read it before the tokens
         // are deleted.
         let id_token = self
@@ -732,13 +805,49 @@ impl DeployServer {
     /// [`Error::Io`] when `addr` cannot be listened on (in use, not a local
     /// address); [`Error::Internal`] when the HTTP server cannot start on it.
     pub fn start(addr: SocketAddr, make: impl FnOnce(&str) -> DeployHandler) -> Result<Self> {
+        let (listener, local) = Self::bind(addr)?;
+        let handler = make(&format!("http://{local}"));
+        Self::run(listener, local, handler)
+    }
+
+    /// Listens on `addr` and serves `handler` as it is: the handler's
+    /// [`DeployOptions`] name the public URL (the load balancer's, which
+    /// the provider redirects to), whatever address this instance listens
+    /// on behind it.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # fn demo(provider: Arc<dyn oauthkit::provider::Provider>, store: Arc<dyn oauthkit::TokenStore>) -> oauthkit::Result<()> {
+    /// use oauthkit::flow::{DeployHandler, DeployOptions, DeployServer};
+    /// let handler = DeployHandler::new(provider, store, DeployOptions::new("https://app.example"));
+    /// let server = DeployServer::serve("10.0.0.5:8080".parse().unwrap(), handler)?;
+    /// # drop(server); Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`start`](Self::start).
+    pub fn serve(addr: SocketAddr, handler: DeployHandler) -> Result<Self> {
+        let (listener, local) = Self::bind(addr)?;
+        Self::run(listener, local, handler)
+    }
+
+    fn bind(addr: SocketAddr) -> Result<(std::net::TcpListener, SocketAddr)> {
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| Error::io(format!("listening on {addr} for deploy mode"), e))?;
         let local = listener
             .local_addr()
             .map_err(|e| Error::io("reading the deploy server's address", e))?;
+        Ok((listener, local))
+    }
+
+    fn run(
+        listener: std::net::TcpListener,
+        local: SocketAddr,
+        handler: DeployHandler,
+    ) -> Result<Self> {
         let base_url = format!("http://{local}");
-        let handler = Arc::new(make(&base_url));
+        let handler = Arc::new(handler);
         let server = Arc::new(
             tiny_http::Server::from_listener(listener, None)
                 .map_err(|e| Error::Internal(format!("starting the deploy server: {e}")))?,
@@ -766,7 +875,8 @@ impl DeployServer {
         })
     }
 
-    /// `http://127.0.0.1:{port}`.
+    /// The address this instance listens on, `http://127.0.0.1:{port}`
+    /// (not the public URL behind a proxy).
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -802,6 +912,12 @@ fn serve(handler: &DeployHandler, rq: tiny_http::Request) {
     request.origin = header("Origin");
     request.sec_fetch_site = header("Sec-Fetch-Site");
     request.csrf_token = header("X-CSRF-Token");
+    request.forwarded_origin = forwarded_origin(|name| {
+        rq.headers()
+            .iter()
+            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str().to_string())
+    });
     let out = handler.handle(&request);
     let mut response = tiny_http::Response::from_string(out.body).with_status_code(out.status);
     for (k, v) in &out.headers {
@@ -817,6 +933,53 @@ fn serve(handler: &DeployHandler, rq: tiny_http::Request) {
         }
     }
     let _ = rq.respond(response);
+}
+
+fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+}
+
+/// A forwarded origin as `scheme://host[:port]` when it is one (http or
+/// https, a host, nothing else); `None` for anything else.
+fn clean_origin(origin: &str) -> Option<String> {
+    let u = url::Url::parse(origin.trim()).ok()?;
+    let plain = matches!(u.scheme(), "http" | "https")
+        && u.host_str().is_some()
+        && u.username().is_empty()
+        && u.password().is_none()
+        && u.path() == "/"
+        && u.query().is_none()
+        && u.fragment().is_none();
+    plain.then(|| u.origin().ascii_serialization())
+}
+
+/// The public origin the proxy's headers name: the first `Forwarded`
+/// element's `proto` and `host`, else `X-Forwarded-Proto` and
+/// `X-Forwarded-Host` (first values); `None` without a host.
+fn forwarded_origin(header: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let unquote = |v: &str| v.trim().trim_matches('"').to_string();
+    let (mut proto, mut host) = (None, None);
+    if let Some(f) = header("Forwarded") {
+        let first = f.split(',').next().unwrap_or("");
+        for pair in first.split(';') {
+            if let Some((k, v)) = pair.split_once('=') {
+                match k.trim().to_ascii_lowercase().as_str() {
+                    "proto" => proto = Some(unquote(v)),
+                    "host" => host = Some(unquote(v)),
+                    _ => {}
+                }
+            }
+        }
+    }
+    if host.is_none() {
+        let first = |v: String| v.split(',').next().unwrap_or("").trim().to_string();
+        host = header("X-Forwarded-Host").map(first);
+        proto = header("X-Forwarded-Proto").map(first);
+    }
+    let host = host.filter(|h| !h.is_empty())?;
+    let proto = proto.unwrap_or_else(|| "https".into()).to_ascii_lowercase();
+    Some(format!("{proto}://{host}"))
 }
 
 #[cfg(test)]

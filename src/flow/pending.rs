@@ -192,6 +192,13 @@ impl PendingSignIns {
         }
     }
 
+    /// Also opens login cookies sealed with any of `keys` (a key rotation
+    /// in progress); new cookies are still sealed with the current key.
+    pub(crate) fn previous_keys(mut self, keys: &[CookieKey]) -> Self {
+        self.sealer = self.sealer.also_opening(keys);
+        self
+    }
+
     /// Also records used states in `shared` (the deployment's store), so
     /// a callback replayed on another instance is refused too.
     pub(crate) fn share_uses(mut self, shared: Arc<SharedRecords>) -> Self {
