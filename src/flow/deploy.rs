@@ -957,7 +957,7 @@ fn clean_origin(origin: &str) -> Option<String> {
 /// The public origin the proxy's headers name: the first `Forwarded`
 /// element's `proto` and `host`, else `X-Forwarded-Proto` and
 /// `X-Forwarded-Host` (first values); `None` without a host.
-fn forwarded_origin(header: impl Fn(&str) -> Option<String>) -> Option<String> {
+pub(crate) fn forwarded_origin(header: impl Fn(&str) -> Option<String>) -> Option<String> {
     let unquote = |v: &str| v.trim().trim_matches('"').to_string();
     let (mut proto, mut host) = (None, None);
     if let Some(f) = header("Forwarded") {
