@@ -1098,3 +1098,95 @@ fn forwarded_headers_are_ignored_unless_trusted() {
         r.body
     );
 }
+
+/// A store that takes Redis down the moment the callback saves the user's
+/// tokens (after the code exchange), and remembers what it was given.
+struct DiesAtSave {
+    inner: oauthkit::store::RedisStore,
+    redis: std::sync::Mutex<support::servers::RedisServer>,
+    seen: std::sync::Mutex<Vec<oauthkit::TokenSet>>,
+    armed: std::sync::atomic::AtomicBool,
+}
+
+impl TokenStore for DiesAtSave {
+    fn save(&self, key: &str, tokens: &oauthkit::TokenSet) -> oauthkit::Result<()> {
+        if !key.starts_with("oauthkit-deploy-")
+            && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            self.seen.lock().unwrap().push(tokens.clone());
+            self.redis.lock().unwrap().stop();
+        }
+        self.inner.save(key, tokens)
+    }
+    fn load(&self, key: &str) -> oauthkit::Result<Option<oauthkit::TokenSet>> {
+        self.inner.load(key)
+    }
+    fn delete(&self, key: &str) -> oauthkit::Result<bool> {
+        self.inner.delete(key)
+    }
+    fn list_keys(&self) -> oauthkit::Result<Vec<String>> {
+        self.inner.list_keys()
+    }
+    fn namespace(&self) -> &str {
+        self.inner.namespace()
+    }
+    fn namespaces(&self) -> oauthkit::Result<Vec<String>> {
+        self.inner.namespaces()
+    }
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    fn lock_key(&self, key: &str, timeout: Duration) -> oauthkit::Result<oauthkit::store::KeyLock> {
+        self.inner.lock_key(key, timeout)
+    }
+}
+
+/// Issue 26 §3: Redis dies at the callback, after the code exchange. The
+/// grant is revoked at the provider (its refresh token no longer works),
+/// the browser gets one clear 503, no session; once Redis is back the
+/// user signs in again.
+#[test]
+fn a_store_failure_after_the_exchange_revokes_the_grant_and_the_user_can_retry() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
+    let redis = support::servers::RedisServer::start();
+    let store = Arc::new(DiesAtSave {
+        inner: oauthkit::store::RedisStore::open_url(&redis.url()).unwrap(),
+        redis: std::sync::Mutex::new(redis),
+        seen: std::sync::Mutex::new(Vec::new()),
+        armed: std::sync::atomic::AtomicBool::new(true),
+    });
+    let base = "http://127.0.0.1:9";
+    let h = DeployHandler::new(provider.clone(), store.clone(), DeployOptions::new(base));
+    let (cookie, target) = handler_login(&h, base);
+    let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(cookie.clone()));
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("temporarily_unavailable"), "{}", r.body);
+    assert!(
+        r.header("set-cookie").is_none(),
+        "no session: {:?}",
+        r.headers
+    );
+    assert_eq!(idp.token_requests("authorization_code"), 1);
+    let lost = store
+        .seen
+        .lock()
+        .unwrap()
+        .pop()
+        .expect("the exchange's tokens");
+    let rt = lost.refresh_token.expect("a refresh token");
+    assert!(!r.body.contains(rt.expose()) && !r.body.contains(lost.access_token.expose()));
+    let refused = provider.refresh_tokens(rt.expose()).unwrap_err();
+    assert_eq!(refused.kind(), oauthkit::ErrorKind::InvalidGrant, "{refused}");
+    assert!(provider.get_userinfo(lost.access_token.expose()).is_err());
+    // Status while Redis is down: one clear answer, not "signed out".
+    let st = h.handle(&DeployRequest::new("GET", "/auth/status").with_cookie("oauthkit_session=x"));
+    assert_eq!(st.status, 503, "{}", st.body);
+    // Redis back: the user signs in again.
+    store.redis.lock().unwrap().restart();
+    let (cookie, target) = handler_login(&h, base);
+    let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(cookie));
+    assert_eq!(r.status, 302, "{}", r.body);
+    let session = handler_cookie(&r, "oauthkit_session");
+    let st = h.handle(&DeployRequest::new("GET", "/auth/status").with_cookie(session));
+    assert!(st.body.contains(r#""authenticated":true"#), "{}", st.body);
+}

@@ -562,7 +562,7 @@ impl DeployHandler {
             );
         };
         if let Err(e) = self.store.save(&key, &tokens) {
-            return DeployResponse::error(500, "storage_error", &e.to_string());
+            return self.abandon(&tokens, &e);
         }
         super::finish::advice_without_refresh_token(self.provider.as_ref(), &tokens);
         let session_id = random::token(32);
@@ -587,6 +587,44 @@ impl DeployHandler {
                 "{LOGIN_COOKIE}=; {}",
                 self.cookie_attrs(&base, "/auth", Duration::ZERO)
             ))
+    }
+
+    /// The tokens of a finished exchange could not be stored: revokes them
+    /// (best effort: refresh token first, then the access token) so no
+    /// live grant is left behind that nobody holds, and answers one clear
+    /// error; the user signs in again once the store answers.
+    fn abandon(&self, tokens: &crate::token::TokenSet, e: &Error) -> DeployResponse {
+        use crate::provider::TokenTypeHint;
+        let mut sent = Vec::new();
+        if let Some(rt) = &tokens.refresh_token {
+            sent.push((rt.expose(), TokenTypeHint::RefreshToken));
+        }
+        sent.push((tokens.access_token.expose(), TokenTypeHint::AccessToken));
+        let mut revoked = true;
+        for (token, hint) in sent {
+            if !matches!(
+                self.provider.revoke_token_of(tokens, token, Some(hint)),
+                Ok(true)
+            ) {
+                revoked = false;
+            }
+        }
+        log::warn!(
+            "deploy sign-in at {}: storing the tokens failed ({:?}: {e}); the grant was {}",
+            self.provider.name(),
+            e.kind(),
+            if revoked {
+                "revoked"
+            } else {
+                "not revoked (revocation failed or unsupported)"
+            }
+        );
+        DeployResponse::error(
+            503,
+            "temporarily_unavailable",
+            "signing in could not be saved because the token store cannot be reached; \
+             nothing was kept, please sign in again in a moment",
+        )
     }
 
     /// The live session the request's cookie names: `Ok(None)` without
