@@ -306,7 +306,7 @@ fn a_login_flood_does_not_evict_a_pending_sign_in() {
                     let mut rq = DeployRequest::new("GET", "/auth/login");
                     if t == 0 {
                         if let Some(c) = &flooder_cookie {
-                            rq = rq.with_cookie(c.clone());
+                            rq = rq.cookie(c.clone());
                         }
                     }
                     let r = handler.handle(&rq);
@@ -318,15 +318,15 @@ fn a_login_flood_does_not_evict_a_pending_sign_in() {
             });
         }
     });
-    let done = handler.handle(&DeployRequest::new("GET", &target).with_cookie(victim.clone()));
+    let done = handler.handle(&DeployRequest::new("GET", &target).cookie(victim.clone()));
     assert_eq!(done.status, 302, "{}", done.body);
     let session = handler_cookie(&done, "oauthkit_session");
-    let st = handler.handle(&DeployRequest::new("GET", "/auth/status").with_cookie(session));
+    let st = handler.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
     assert!(st.body.contains("\"authenticated\":true"), "{}", st.body);
     assert_eq!(idp.token_requests("authorization_code"), 1);
     assert!(store.load(&idp.user().sub).unwrap().is_some());
     // Still single use after the flood.
-    let replay = handler.handle(&DeployRequest::new("GET", &target).with_cookie(victim));
+    let replay = handler.handle(&DeployRequest::new("GET", &target).cookie(victim));
     assert_eq!(replay.status, 400);
     assert_eq!(idp.token_requests("authorization_code"), 1);
 }
@@ -500,23 +500,22 @@ fn login_cookies_are_sealed_and_bound_to_the_deployment() {
     forged.push("x".repeat(10_000));
     let (_, other_target) = handler_login(&a, base);
     for v in &forged {
-        let r = a
-            .handle(&DeployRequest::new("GET", &target).with_cookie(format!("oauthkit_login={v}")));
+        let r = a.handle(&DeployRequest::new("GET", &target).cookie(format!("oauthkit_login={v}")));
         assert_eq!(r.status, 400, "{v}");
         assert!(r.body.contains("invalid_state"), "{}", r.body);
     }
     // Genuine cookie, but the callback of another sign-in.
-    let r = a.handle(&DeployRequest::new("GET", &other_target).with_cookie(cookie.clone()));
+    let r = a.handle(&DeployRequest::new("GET", &other_target).cookie(cookie.clone()));
     assert_eq!(r.status, 400);
     assert!(r.body.contains("another browser"), "{}", r.body);
     // Another key, another deployment with the same key.
     for h in [&stranger, &other_site] {
-        let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(cookie.clone()));
+        let r = h.handle(&DeployRequest::new("GET", &target).cookie(cookie.clone()));
         assert_eq!(r.status, 400, "{}", r.body);
     }
     assert_eq!(idp.token_requests("authorization_code"), 0);
     // Started on `a`, finished on `b` (same key, same base URL).
-    let done = b.handle(&DeployRequest::new("GET", &target).with_cookie(cookie));
+    let done = b.handle(&DeployRequest::new("GET", &target).cookie(cookie));
     assert_eq!(done.status, 302, "{}", done.body);
     assert_eq!(idp.token_requests("authorization_code"), 1);
 }
@@ -535,7 +534,7 @@ fn extreme_lifetimes_are_capped_not_overflowed() {
     let set = login.header("set-cookie").unwrap().to_string();
     assert!(set.contains("Max-Age=34560000"), "{set}");
     let (cookie, target) = handler_login(&h, base);
-    let done = h.handle(&DeployRequest::new("GET", &target).with_cookie(cookie));
+    let done = h.handle(&DeployRequest::new("GET", &target).cookie(cookie));
     assert_eq!(done.status, 302, "{}", done.body);
     let session = handler_cookie(&done, "oauthkit_session");
     let all = done
@@ -546,7 +545,7 @@ fn extreme_lifetimes_are_capped_not_overflowed() {
         .collect::<Vec<_>>()
         .join(" | ");
     assert!(all.contains("Max-Age=34560000"), "{all}");
-    let st = h.handle(&DeployRequest::new("GET", "/auth/status").with_cookie(session));
+    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
     assert!(st.body.contains("\"authenticated\":true"), "{}", st.body);
     assert_eq!(idp.token_requests("authorization_code"), 1);
     // Zero lifetimes: a pending sign-in is expired at once.
@@ -555,7 +554,7 @@ fn extreme_lifetimes_are_capped_not_overflowed() {
         o.session_ttl(Duration::ZERO).pending_ttl(Duration::ZERO)
     });
     let (cookie, target) = handler_login(&h, base);
-    let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(cookie));
+    let r = h.handle(&DeployRequest::new("GET", &target).cookie(cookie));
     assert_eq!(r.status, 400, "{}", r.body);
 }
 
@@ -581,13 +580,13 @@ fn deploy_logout_reports_a_failed_revocation() {
     let base = "http://127.0.0.1:9";
     let h = handler_at(provider, store.clone(), base, |o| o);
     let (cookie, target) = handler_login(&h, base);
-    let done = h.handle(&DeployRequest::new("GET", &target).with_cookie(cookie));
+    let done = h.handle(&DeployRequest::new("GET", &target).cookie(cookie));
     let session = handler_cookie(&done, "oauthkit_session");
     let tokens = store.load(&idp.user().sub).unwrap().unwrap();
     let out = h.handle(
         &DeployRequest::new("POST", "/auth/logout")
-            .with_cookie(session.clone())
-            .with_origin(base),
+            .cookie(session.clone())
+            .origin(base),
     );
     assert_eq!(out.status, 200, "{}", out.body);
     let v: serde_json::Value = serde_json::from_str(&out.body).unwrap();
@@ -607,7 +606,7 @@ fn deploy_logout_reports_a_failed_revocation() {
         .body
         .contains(tokens.refresh_token.as_ref().unwrap().expose()));
     assert!(store.load(&idp.user().sub).unwrap().is_none());
-    let st = h.handle(&DeployRequest::new("GET", "/auth/status").with_cookie(session));
+    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
     assert!(st.body.contains("\"authenticated\":false"), "{}", st.body);
     assert!(idp.is_token_active(tokens.access_token.expose()));
 }
@@ -629,15 +628,15 @@ fn a_tossed_login_cookie_does_not_shadow_the_genuine_one() {
             "garbage" => format!("oauthkit_login=garbage; {victim}"),
             _ => format!("oauthkit_login=; other=1; {victim}"),
         };
-        let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(header.clone()));
+        let r = h.handle(&DeployRequest::new("GET", &target).cookie(header.clone()));
         assert_eq!(r.status, 302, "{shape}: {}", r.body);
-        let replay = h.handle(&DeployRequest::new("GET", &target).with_cookie(header));
+        let replay = h.handle(&DeployRequest::new("GET", &target).cookie(header));
         assert_eq!(replay.status, 400, "{shape}: single use");
     }
     assert_eq!(idp.token_requests("authorization_code"), 3);
     // Only the attacker's cookie: refused as another browser's sign-in.
     let (_, target) = handler_login(&h, base);
-    let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(attacker));
+    let r = h.handle(&DeployRequest::new("GET", &target).cookie(attacker));
     assert_eq!(r.status, 400);
     assert!(r.body.contains("another browser"), "{}", r.body);
 }
@@ -963,20 +962,20 @@ fn cookie_keys_rotate_without_breaking_pending_sign_ins() {
     });
     let (old_cookie, old_target) = handler_login(&before, base);
     let (old_cookie2, old_target2) = handler_login(&before, base);
-    let r = dropped_old
-        .handle(&DeployRequest::new("GET", &old_target2).with_cookie(old_cookie2.clone()));
+    let r =
+        dropped_old.handle(&DeployRequest::new("GET", &old_target2).cookie(old_cookie2.clone()));
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(idp.token_requests("authorization_code"), 0);
-    let done = rotated.handle(&DeployRequest::new("GET", &old_target).with_cookie(old_cookie));
+    let done = rotated.handle(&DeployRequest::new("GET", &old_target).cookie(old_cookie));
     assert_eq!(done.status, 302, "{}", done.body);
     assert_eq!(idp.token_requests("authorization_code"), 1);
     // New cookies: sealed with the new key (the old-key-only instance
     // cannot open them, the new-key-only one can).
     let (new_cookie, new_target) = handler_login(&rotated, base);
-    let r = before.handle(&DeployRequest::new("GET", &new_target).with_cookie(new_cookie.clone()));
+    let r = before.handle(&DeployRequest::new("GET", &new_target).cookie(new_cookie.clone()));
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(idp.token_requests("authorization_code"), 1);
-    let done = dropped_old.handle(&DeployRequest::new("GET", &new_target).with_cookie(new_cookie));
+    let done = dropped_old.handle(&DeployRequest::new("GET", &new_target).cookie(new_cookie));
     assert_eq!(done.status, 302, "{}", done.body);
 }
 
@@ -1080,17 +1079,17 @@ fn forwarded_headers_are_ignored_unless_trusted() {
     let h = handler_at(provider.clone(), store.clone(), public, |o| o);
     let r = h.handle(
         &DeployRequest::new("POST", "/auth/logout")
-            .with_cookie("oauthkit_session=x")
-            .with_origin("https://evil.example")
-            .with_forwarded_origin("https://evil.example"),
+            .cookie("oauthkit_session=x")
+            .origin("https://evil.example")
+            .forwarded_origin("https://evil.example"),
     );
     assert_eq!(r.status, 403, "{}", r.body);
     let h = handler_at(provider, store, public, |o| o.trust_forwarded_headers(true));
     let r = h.handle(
         &DeployRequest::new("POST", "/auth/logout")
-            .with_cookie("oauthkit_session=x")
-            .with_origin("https://evil.example")
-            .with_forwarded_origin("https://evil.example"),
+            .cookie("oauthkit_session=x")
+            .origin("https://evil.example")
+            .forwarded_origin("https://evil.example"),
     );
     assert_eq!(
         r.status, 401,
@@ -1158,7 +1157,7 @@ fn a_store_failure_after_the_exchange_revokes_the_grant_and_the_user_can_retry()
     let base = "http://127.0.0.1:9";
     let h = DeployHandler::new(provider.clone(), store.clone(), DeployOptions::new(base));
     let (cookie, target) = handler_login(&h, base);
-    let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(cookie.clone()));
+    let r = h.handle(&DeployRequest::new("GET", &target).cookie(cookie.clone()));
     assert_eq!(r.status, 503, "{}", r.body);
     assert!(r.body.contains("temporarily_unavailable"), "{}", r.body);
     assert!(
@@ -1176,17 +1175,21 @@ fn a_store_failure_after_the_exchange_revokes_the_grant_and_the_user_can_retry()
     let rt = lost.refresh_token.expect("a refresh token");
     assert!(!r.body.contains(rt.expose()) && !r.body.contains(lost.access_token.expose()));
     let refused = provider.refresh_tokens(rt.expose()).unwrap_err();
-    assert_eq!(refused.kind(), oauthkit::ErrorKind::InvalidGrant, "{refused}");
+    assert_eq!(
+        refused.kind(),
+        oauthkit::ErrorKind::InvalidGrant,
+        "{refused}"
+    );
     assert!(provider.get_userinfo(lost.access_token.expose()).is_err());
     // Status while Redis is down: one clear answer, not "signed out".
-    let st = h.handle(&DeployRequest::new("GET", "/auth/status").with_cookie("oauthkit_session=x"));
+    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie("oauthkit_session=x"));
     assert_eq!(st.status, 503, "{}", st.body);
     // Redis back: the user signs in again.
     store.redis.lock().unwrap().restart();
     let (cookie, target) = handler_login(&h, base);
-    let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(cookie));
+    let r = h.handle(&DeployRequest::new("GET", &target).cookie(cookie));
     assert_eq!(r.status, 302, "{}", r.body);
     let session = handler_cookie(&r, "oauthkit_session");
-    let st = h.handle(&DeployRequest::new("GET", "/auth/status").with_cookie(session));
+    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
     assert!(st.body.contains(r#""authenticated":true"#), "{}", st.body);
 }

@@ -311,7 +311,7 @@ pub unsafe extern "C" fn oak_deploy_session_key(
         server_side("deploy mode")?;
         let out_key = out_key.get()?;
         let deploy = handle(deploy, "deploy")?;
-        let request = DeployRequest::new("GET", "/").with_cookie(str_arg(cookie, "cookie")?);
+        let request = DeployRequest::new("GET", "/").cookie(str_arg(cookie, "cookie")?);
         if let Some(key) = deploy.0.session_key(&request) {
             put(out_key, &key)?;
         }

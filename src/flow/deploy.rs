@@ -80,32 +80,32 @@ impl DeployRequest {
     }
 
     /// Sets the `Cookie` header.
-    pub fn with_cookie(mut self, cookie: impl Into<String>) -> Self {
+    pub fn cookie(mut self, cookie: impl Into<String>) -> Self {
         self.cookie = Some(cookie.into());
         self
     }
 
     /// Sets the `Origin` header.
-    pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
+    pub fn origin(mut self, origin: impl Into<String>) -> Self {
         self.origin = Some(origin.into());
         self
     }
 
     /// Sets the `Sec-Fetch-Site` header.
-    pub fn with_sec_fetch_site(mut self, site: impl Into<String>) -> Self {
+    pub fn sec_fetch_site(mut self, site: impl Into<String>) -> Self {
         self.sec_fetch_site = Some(site.into());
         self
     }
 
     /// Sets the `X-CSRF-Token` header.
-    pub fn with_csrf_token(mut self, token: impl Into<String>) -> Self {
+    pub fn csrf_token(mut self, token: impl Into<String>) -> Self {
         self.csrf_token = Some(token.into());
         self
     }
 
     /// Sets the public origin a reverse proxy forwarded
     /// ([`forwarded_origin`](Self::forwarded_origin)).
-    pub fn with_forwarded_origin(mut self, origin: impl Into<String>) -> Self {
+    pub fn forwarded_origin(mut self, origin: impl Into<String>) -> Self {
         self.forwarded_origin = Some(origin.into());
         self
     }
@@ -303,7 +303,7 @@ impl DeployOptions {
     }
 
     /// Turns PKCE off (leave it on).
-    pub fn with_pkce(mut self, on: bool) -> Self {
+    pub fn pkce(mut self, on: bool) -> Self {
         self.use_pkce = on;
         self
     }
