@@ -836,6 +836,9 @@ fn logout_at(fleet: &Fleet, server: &DeployServer, cookie: &str) -> PageResponse
     .unwrap()
 }
 
+/// Opens one more handle on a shared store.
+type OpenStore<'a> = dyn Fn() -> Arc<dyn TokenStore> + 'a;
+
 /// Issue 26 §1: three instances sharing a store (Redis; one SQLite file;
 /// one JSON file, each instance with its own handle) and a cookie key,
 /// against panva's oidc-provider. Login on A, callback on B; status from
@@ -847,7 +850,7 @@ fn sessions_and_used_callbacks_are_shared_by_every_instance() {
     let idp = support::node_idp::NodeIdp::start();
     let redis = support::servers::RedisServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let stores: Vec<(&str, Box<dyn Fn() -> Arc<dyn TokenStore>>)> = vec![
+    let stores: Vec<(&str, Box<OpenStore>)> = vec![
         (
             "redis",
             Box::new(|| Arc::new(oauthkit::store::RedisStore::open_url(&redis.url()).unwrap())),

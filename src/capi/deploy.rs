@@ -66,6 +66,9 @@ pub unsafe extern "C" fn oak_deploy_new(
     })
 }
 
+/// A provider, a store and the options a deploy handle is made of.
+type DeployParts = (Arc<dyn Provider>, Arc<dyn TokenStore>, DeployOptions);
+
 /// The arguments `oak_deploy_new` and `oak_deploy_new_shared` share.
 unsafe fn deploy_options(
     provider: *const OakProvider,
@@ -73,7 +76,7 @@ unsafe fn deploy_options(
     base_url: *const c_char,
     after_login: *const c_char,
     session_ttl_seconds: u64,
-) -> Result<(Arc<dyn Provider>, Arc<dyn TokenStore>, DeployOptions)> {
+) -> Result<DeployParts> {
     let provider = handle(provider, "provider")?.0.clone();
     let store = handle(store, "store")?.0.clone();
     let base_url = str_arg(base_url, "base_url")?;
