@@ -714,6 +714,30 @@ OakStatus oak_deploy_new(const OakProvider *provider,
                          OakDeploy **out_deploy);
 
 /**
+ * `oak_deploy_new` for a deployment of several instances: every instance
+ * gets the same `base_url` (the public URL behind the load balancer) and
+ * the same 32-byte `cookie_key` (required; from the deployment's secret
+ * manager), plus `previous_key_count` earlier keys of 32 bytes each, one
+ * after the other in `previous_keys` (NULL when the count is 0), which
+ * still open login cookies during a rotation while new ones are sealed
+ * with `cookie_key`. `trust_forwarded_headers` nonzero makes
+ * `oak_deploy_handle` take the public origin from the proxy's
+ * `Forwarded` or `X-Forwarded-Proto`/`X-Forwarded-Host` headers; zero
+ * ignores them (any client can send them). Sessions and used callbacks
+ * live in `store`, shared by every instance using it. Any thread.
+ */
+OakStatus oak_deploy_new_shared(const OakProvider *provider,
+                                const OakStore *store,
+                                const char *base_url,
+                                const char *after_login,
+                                uint64_t session_ttl_seconds,
+                                const uint8_t *cookie_key,
+                                const uint8_t *previous_keys,
+                                size_t previous_key_count,
+                                int32_t trust_forwarded_headers,
+                                OakDeploy **out_deploy);
+
+/**
  * Frees deploy-mode routes (and their sessions). NULL is a no-op. Once no
  * call uses the handle.
  */

@@ -245,3 +245,108 @@ fn a_deploy_sign_in_runs_through_the_c_handler() {
         oak_provider_free(provider);
     }
 }
+
+/// `oak_deploy_new_shared` (issue 26): two handles as two instances behind
+/// one public URL, one cookie key and one store: login on A, callback on
+/// B, status and logout on either; a rotated instance (new key current,
+/// old previous) finishes a sign-in A started; forwarded headers count
+/// only on the handle told to trust them; a NULL key is refused.
+#[test]
+fn instances_share_sessions_and_keys_through_the_c_handler() {
+    let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
+    let (mut provider, mut store) = (ptr::null_mut(), ptr::null_mut());
+    let (old, new) = ([1u8; 32], [2u8; 32]);
+    let mut handles = [ptr::null_mut(); 3];
+    unsafe {
+        ok(oak_provider_oidc(
+            c(idp.issuer()).as_ptr(),
+            c(idp.client_id()).as_ptr(),
+            ptr::null(),
+            c"openid email profile offline_access".as_ptr(),
+            &mut provider,
+        ));
+        ok(oak_store_open(c"memory:".as_ptr(), &mut store));
+        for (i, (key, prev, trust)) in [(&old, None, 0), (&old, None, 0), (&new, Some(&old), 1)]
+            .into_iter()
+            .enumerate()
+        {
+            ok(oak_deploy_new_shared(
+                provider,
+                store,
+                c(BASE).as_ptr(),
+                ptr::null(),
+                3600,
+                key.as_ptr(),
+                prev.map_or(ptr::null(), |p: &[u8; 32]| p.as_ptr()),
+                usize::from(prev.is_some()),
+                trust,
+                &mut handles[i],
+            ));
+        }
+        let mut none = ptr::null_mut();
+        let st = oak_deploy_new_shared(
+            provider,
+            store,
+            c(BASE).as_ptr(),
+            ptr::null(),
+            0,
+            ptr::null(),
+            ptr::null(),
+            0,
+            0,
+            &mut none,
+        );
+        assert_eq!(st, OAK_ERR_INVALID_ARGUMENT);
+        assert!(none.is_null());
+    }
+    let [a, b, rotated] = handles;
+    let login = ask(a, "GET", "/auth/login", &[]);
+    let target = location_of(login.header("Location").unwrap())
+        .strip_prefix(BASE)
+        .unwrap()
+        .to_owned();
+    let done = ask(b, "GET", &target, &[("Cookie", &login.cookie())]);
+    assert_eq!(done.status, 302, "{}", done.body);
+    let session = done.cookie();
+    for h in [a, b, rotated] {
+        let st = ask(h, "GET", "/auth/status", &[("Cookie", &session)]);
+        assert!(st.body.contains(r#""authenticated":true"#), "{}", st.body);
+    }
+    // Rotation: started on A (old key), finished on the rotated instance.
+    let login = ask(a, "GET", "/auth/login", &[]);
+    let target = location_of(login.header("Location").unwrap())
+        .strip_prefix(BASE)
+        .unwrap()
+        .to_owned();
+    let done = ask(rotated, "GET", &target, &[("Cookie", &login.cookie())]);
+    assert_eq!(done.status, 302, "{}", done.body);
+    // Forwarded headers: ignored by A, used by the trusting instance.
+    let fwd = [
+        ("X-Forwarded-Host", "evil.example"),
+        ("X-Forwarded-Proto", "https"),
+    ];
+    let plain = ask(a, "GET", "/auth/login", &fwd);
+    assert!(!plain.header("Location").unwrap().contains("evil.example"));
+    let trusted = ask(rotated, "GET", "/auth/login", &fwd);
+    assert!(trusted
+        .header("Location")
+        .unwrap()
+        .contains("redirect_uri=https%3A%2F%2Fevil.example%2Fauth%2Fcallback"));
+    // Logout on B ends the session on A too.
+    let out = ask(
+        b,
+        "POST",
+        "/auth/logout",
+        &[("Cookie", &session), ("Sec-Fetch-Site", "same-origin")],
+    );
+    assert_eq!(out.status, 200, "{}", out.body);
+    let st = ask(a, "GET", "/auth/status", &[("Cookie", &session)]);
+    assert!(st.body.contains(r#""authenticated":false"#), "{}", st.body);
+    unsafe {
+        for h in handles {
+            oak_deploy_free(h);
+        }
+        oak_store_free(store);
+        oak_provider_free(provider);
+    }
+}

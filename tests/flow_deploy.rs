@@ -306,7 +306,7 @@ fn a_login_flood_does_not_evict_a_pending_sign_in() {
                     let mut rq = DeployRequest::new("GET", "/auth/login");
                     if t == 0 {
                         if let Some(c) = &flooder_cookie {
-                            rq = rq.with_cookie(c.clone());
+                            rq = rq.cookie(c.clone());
                         }
                     }
                     let r = handler.handle(&rq);
@@ -318,15 +318,15 @@ fn a_login_flood_does_not_evict_a_pending_sign_in() {
             });
         }
     });
-    let done = handler.handle(&DeployRequest::new("GET", &target).with_cookie(victim.clone()));
+    let done = handler.handle(&DeployRequest::new("GET", &target).cookie(victim.clone()));
     assert_eq!(done.status, 302, "{}", done.body);
     let session = handler_cookie(&done, "oauthkit_session");
-    let st = handler.handle(&DeployRequest::new("GET", "/auth/status").with_cookie(session));
+    let st = handler.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
     assert!(st.body.contains("\"authenticated\":true"), "{}", st.body);
     assert_eq!(idp.token_requests("authorization_code"), 1);
     assert!(store.load(&idp.user().sub).unwrap().is_some());
     // Still single use after the flood.
-    let replay = handler.handle(&DeployRequest::new("GET", &target).with_cookie(victim));
+    let replay = handler.handle(&DeployRequest::new("GET", &target).cookie(victim));
     assert_eq!(replay.status, 400);
     assert_eq!(idp.token_requests("authorization_code"), 1);
 }
@@ -500,23 +500,22 @@ fn login_cookies_are_sealed_and_bound_to_the_deployment() {
     forged.push("x".repeat(10_000));
     let (_, other_target) = handler_login(&a, base);
     for v in &forged {
-        let r = a
-            .handle(&DeployRequest::new("GET", &target).with_cookie(format!("oauthkit_login={v}")));
+        let r = a.handle(&DeployRequest::new("GET", &target).cookie(format!("oauthkit_login={v}")));
         assert_eq!(r.status, 400, "{v}");
         assert!(r.body.contains("invalid_state"), "{}", r.body);
     }
     // Genuine cookie, but the callback of another sign-in.
-    let r = a.handle(&DeployRequest::new("GET", &other_target).with_cookie(cookie.clone()));
+    let r = a.handle(&DeployRequest::new("GET", &other_target).cookie(cookie.clone()));
     assert_eq!(r.status, 400);
     assert!(r.body.contains("another browser"), "{}", r.body);
     // Another key, another deployment with the same key.
     for h in [&stranger, &other_site] {
-        let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(cookie.clone()));
+        let r = h.handle(&DeployRequest::new("GET", &target).cookie(cookie.clone()));
         assert_eq!(r.status, 400, "{}", r.body);
     }
     assert_eq!(idp.token_requests("authorization_code"), 0);
     // Started on `a`, finished on `b` (same key, same base URL).
-    let done = b.handle(&DeployRequest::new("GET", &target).with_cookie(cookie));
+    let done = b.handle(&DeployRequest::new("GET", &target).cookie(cookie));
     assert_eq!(done.status, 302, "{}", done.body);
     assert_eq!(idp.token_requests("authorization_code"), 1);
 }
@@ -535,7 +534,7 @@ fn extreme_lifetimes_are_capped_not_overflowed() {
     let set = login.header("set-cookie").unwrap().to_string();
     assert!(set.contains("Max-Age=34560000"), "{set}");
     let (cookie, target) = handler_login(&h, base);
-    let done = h.handle(&DeployRequest::new("GET", &target).with_cookie(cookie));
+    let done = h.handle(&DeployRequest::new("GET", &target).cookie(cookie));
     assert_eq!(done.status, 302, "{}", done.body);
     let session = handler_cookie(&done, "oauthkit_session");
     let all = done
@@ -546,7 +545,7 @@ fn extreme_lifetimes_are_capped_not_overflowed() {
         .collect::<Vec<_>>()
         .join(" | ");
     assert!(all.contains("Max-Age=34560000"), "{all}");
-    let st = h.handle(&DeployRequest::new("GET", "/auth/status").with_cookie(session));
+    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
     assert!(st.body.contains("\"authenticated\":true"), "{}", st.body);
     assert_eq!(idp.token_requests("authorization_code"), 1);
     // Zero lifetimes: a pending sign-in is expired at once.
@@ -555,7 +554,7 @@ fn extreme_lifetimes_are_capped_not_overflowed() {
         o.session_ttl(Duration::ZERO).pending_ttl(Duration::ZERO)
     });
     let (cookie, target) = handler_login(&h, base);
-    let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(cookie));
+    let r = h.handle(&DeployRequest::new("GET", &target).cookie(cookie));
     assert_eq!(r.status, 400, "{}", r.body);
 }
 
@@ -581,13 +580,13 @@ fn deploy_logout_reports_a_failed_revocation() {
     let base = "http://127.0.0.1:9";
     let h = handler_at(provider, store.clone(), base, |o| o);
     let (cookie, target) = handler_login(&h, base);
-    let done = h.handle(&DeployRequest::new("GET", &target).with_cookie(cookie));
+    let done = h.handle(&DeployRequest::new("GET", &target).cookie(cookie));
     let session = handler_cookie(&done, "oauthkit_session");
     let tokens = store.load(&idp.user().sub).unwrap().unwrap();
     let out = h.handle(
         &DeployRequest::new("POST", "/auth/logout")
-            .with_cookie(session.clone())
-            .with_origin(base),
+            .cookie(session.clone())
+            .origin(base),
     );
     assert_eq!(out.status, 200, "{}", out.body);
     let v: serde_json::Value = serde_json::from_str(&out.body).unwrap();
@@ -607,7 +606,7 @@ fn deploy_logout_reports_a_failed_revocation() {
         .body
         .contains(tokens.refresh_token.as_ref().unwrap().expose()));
     assert!(store.load(&idp.user().sub).unwrap().is_none());
-    let st = h.handle(&DeployRequest::new("GET", "/auth/status").with_cookie(session));
+    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
     assert!(st.body.contains("\"authenticated\":false"), "{}", st.body);
     assert!(idp.is_token_active(tokens.access_token.expose()));
 }
@@ -629,15 +628,15 @@ fn a_tossed_login_cookie_does_not_shadow_the_genuine_one() {
             "garbage" => format!("oauthkit_login=garbage; {victim}"),
             _ => format!("oauthkit_login=; other=1; {victim}"),
         };
-        let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(header.clone()));
+        let r = h.handle(&DeployRequest::new("GET", &target).cookie(header.clone()));
         assert_eq!(r.status, 302, "{shape}: {}", r.body);
-        let replay = h.handle(&DeployRequest::new("GET", &target).with_cookie(header));
+        let replay = h.handle(&DeployRequest::new("GET", &target).cookie(header));
         assert_eq!(replay.status, 400, "{shape}: single use");
     }
     assert_eq!(idp.token_requests("authorization_code"), 3);
     // Only the attacker's cookie: refused as another browser's sign-in.
     let (_, target) = handler_login(&h, base);
-    let r = h.handle(&DeployRequest::new("GET", &target).with_cookie(attacker));
+    let r = h.handle(&DeployRequest::new("GET", &target).cookie(attacker));
     assert_eq!(r.status, 400);
     assert!(r.body.contains("another browser"), "{}", r.body);
 }
@@ -786,4 +785,414 @@ fn logout_without_an_end_session_endpoint_answers_json() {
     let body: serde_json::Value = serde_json::from_str(&out.body).unwrap();
     assert_eq!(body["provider_logout"], "not_supported", "{body}");
     assert_eq!(body["tokens_deleted"], true, "{body}");
+}
+
+/// Deploy-mode instances behind one public URL (a load balancer's), each
+/// with its own connection to one shared store.
+struct Fleet {
+    public: String,
+    key: oauthkit::flow::CookieKey,
+    provider: Arc<dyn Provider>,
+}
+
+impl Fleet {
+    fn instance(&self, store: Arc<dyn TokenStore>) -> DeployServer {
+        let (public, key, provider) =
+            (self.public.clone(), self.key.clone(), self.provider.clone());
+        let handler =
+            DeployHandler::new(provider, store, DeployOptions::new(public).cookie_key(key));
+        DeployServer::serve("127.0.0.1:0".parse().unwrap(), handler).unwrap()
+    }
+
+    /// `url` (on the public address) sent to `server` instead, as the
+    /// load balancer would.
+    fn via(&self, server: &DeployServer, url: &str) -> String {
+        let rest = url
+            .strip_prefix(&self.public)
+            .unwrap_or_else(|| panic!("{url}"));
+        format!("{}{rest}", server.base_url())
+    }
+}
+
+fn status_at(server: &DeployServer, cookie: &str) -> serde_json::Value {
+    let r = HeadlessBrowser::send(
+        "GET",
+        &format!("{}/auth/status", server.base_url()),
+        &[("Cookie", cookie)],
+        None,
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).unwrap()
+}
+
+fn logout_at(fleet: &Fleet, server: &DeployServer, cookie: &str) -> PageResponse {
+    HeadlessBrowser::send(
+        "POST",
+        &format!("{}/auth/logout", server.base_url()),
+        &[("Cookie", cookie), ("Origin", &fleet.public)],
+        None,
+    )
+    .unwrap()
+}
+
+/// Opens one more handle on a shared store.
+type OpenStore<'a> = dyn Fn() -> Arc<dyn TokenStore> + 'a;
+
+/// Issue 26 §1: three instances sharing a store (Redis; one SQLite file;
+/// one JSON file, each instance with its own handle) and a cookie key,
+/// against panva's oidc-provider. Login on A, callback on B; status from
+/// every instance; the callback replayed on C is refused before the
+/// provider is asked; a restarted instance keeps the session; logout on C
+/// ends it on every instance and deletes the tokens.
+#[test]
+fn sessions_and_used_callbacks_are_shared_by_every_instance() {
+    let idp = support::node_idp::NodeIdp::start();
+    let redis = support::servers::RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let stores: Vec<(&str, Box<OpenStore>)> = vec![
+        (
+            "redis",
+            Box::new(|| Arc::new(oauthkit::store::RedisStore::open_url(&redis.url()).unwrap())),
+        ),
+        (
+            "sqlite",
+            Box::new(|| {
+                Arc::new(oauthkit::store::SqliteStore::open(dir.path().join("t.db")).unwrap())
+            }),
+        ),
+        (
+            "file",
+            Box::new(|| {
+                Arc::new(oauthkit::store::JsonFileStore::open(dir.path().join("t.json")).unwrap())
+            }),
+        ),
+    ];
+    for (i, (kind, open)) in stores.iter().enumerate() {
+        let fleet = Fleet {
+            public: format!("http://127.0.0.1:{}", support::servers::free_port()),
+            key: oauthkit::flow::CookieKey::generate(),
+            provider: support::dev::client_for(&idp.issuer, &idp.client_id),
+        };
+        let user = format!("user-{kind}");
+        let a = fleet.instance(open());
+        let b = fleet.instance(open());
+        let c = fleet.instance(open());
+        let login = HeadlessBrowser::get(&format!("{}/auth/login", a.base_url())).unwrap();
+        assert_eq!(login.status, 302, "{kind}: {}", login.body);
+        let login_cookie = cookie_pair(&login, "oauthkit_login");
+        let redirect = support::interactions::sign_in(
+            login.header("location").unwrap(),
+            &format!("{}/auth/callback", fleet.public),
+            &user,
+        );
+        let done = callback(&fleet.via(&b, &redirect.url), &login_cookie);
+        assert_eq!(done.status, 302, "{kind}: {}", done.body);
+        let session = cookie_pair(&done, "oauthkit_session");
+        let exchanges = idp.stats()["token_requests"]["authorization_code"].clone();
+        assert_eq!(exchanges, i + 1, "{kind}");
+        for server in [&a, &b, &c] {
+            let st = status_at(server, &session);
+            assert_eq!(st["authenticated"], true, "{kind}: {st}");
+            assert_eq!(st["key"], user.as_str(), "{kind}: {st}");
+        }
+        // The same callback with the same cookie, replayed on C and on B:
+        // refused here, the provider never asked again.
+        for server in [&c, &b] {
+            let replay = callback(&fleet.via(server, &redirect.url), &login_cookie);
+            assert_eq!(replay.status, 400, "{kind}: {}", replay.body);
+            assert!(
+                replay.body.contains("already used"),
+                "{kind}: {}",
+                replay.body
+            );
+        }
+        assert_eq!(
+            idp.stats()["token_requests"]["authorization_code"],
+            exchanges,
+            "{kind}: a replayed callback reached the provider"
+        );
+        // A restart keeps the session.
+        drop(a);
+        let a = fleet.instance(open());
+        assert_eq!(status_at(&a, &session)["authenticated"], true, "{kind}");
+        // Logout on C ends it everywhere and deletes the tokens.
+        let store = open();
+        assert!(store.load(&user).unwrap().is_some(), "{kind}");
+        let out = logout_at(&fleet, &c, &session);
+        assert_eq!(out.status, 200, "{kind}: {}", out.body);
+        assert!(store.load(&user).unwrap().is_none(), "{kind}");
+        for server in [&a, &b, &c] {
+            assert_eq!(
+                status_at(server, &session)["authenticated"],
+                false,
+                "{kind}"
+            );
+        }
+        assert_eq!(logout_at(&fleet, &b, &session).status, 401, "{kind}");
+        // The store holds the records under hashed ids: the cookie's id is
+        // nowhere in it.
+        let id = session.split_once('=').unwrap().1;
+        assert!(
+            store.list_keys().unwrap().iter().all(|k| !k.contains(id)),
+            "{kind}"
+        );
+    }
+}
+
+/// Cookie key rotation (issue 26): an instance with the new key as current
+/// and the old as previous finishes sign-ins started under the old key and
+/// seals new ones with the new key only; an instance without the old key
+/// refuses an old cookie, and nothing reaches the provider for it.
+#[test]
+fn cookie_keys_rotate_without_breaking_pending_sign_ins() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
+    let store = Arc::new(MemoryStore::new());
+    let base = "http://127.0.0.1:9";
+    let (old, new) = (
+        oauthkit::flow::CookieKey::generate(),
+        oauthkit::flow::CookieKey::generate(),
+    );
+    let before = handler_at(provider.clone(), store.clone(), base, |o| {
+        o.cookie_key(old.clone())
+    });
+    let rotated = handler_at(provider.clone(), store.clone(), base, |o| {
+        o.cookie_key(new.clone())
+            .previous_cookie_keys([old.clone()])
+    });
+    let dropped_old = handler_at(provider.clone(), store.clone(), base, |o| {
+        o.cookie_key(new.clone())
+    });
+    let (old_cookie, old_target) = handler_login(&before, base);
+    let (old_cookie2, old_target2) = handler_login(&before, base);
+    let r =
+        dropped_old.handle(&DeployRequest::new("GET", &old_target2).cookie(old_cookie2.clone()));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(idp.token_requests("authorization_code"), 0);
+    let done = rotated.handle(&DeployRequest::new("GET", &old_target).cookie(old_cookie));
+    assert_eq!(done.status, 302, "{}", done.body);
+    assert_eq!(idp.token_requests("authorization_code"), 1);
+    // New cookies: sealed with the new key (the old-key-only instance
+    // cannot open them, the new-key-only one can).
+    let (new_cookie, new_target) = handler_login(&rotated, base);
+    let r = before.handle(&DeployRequest::new("GET", &new_target).cookie(new_cookie.clone()));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(idp.token_requests("authorization_code"), 1);
+    let done = dropped_old.handle(&DeployRequest::new("GET", &new_target).cookie(new_cookie));
+    assert_eq!(done.status, 302, "{}", done.body);
+}
+
+/// The redirect URI a login response sends to the provider.
+fn redirect_uri_of(r: &oauthkit::dev_provider::PageResponse) -> String {
+    let u = url::Url::parse(r.header("location").unwrap()).unwrap();
+    u.query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+/// Forwarded headers (issue 26): by default `Forwarded` and
+/// `X-Forwarded-*` are ignored, whatever they say (the redirect URI stays
+/// the configured public one, a logout from the forged origin is refused,
+/// cookies keep their `Secure` setting); trusted, the proxy's origin is
+/// used. The server serves a handler built for a public URL that is not its
+/// own listening address.
+#[test]
+fn forwarded_headers_are_ignored_unless_trusted() {
+    let (_idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
+    let store = Arc::new(MemoryStore::new());
+    let public = "http://127.0.0.1:9/app";
+    let forged: &[&[(&str, &str)]] = &[
+        &[
+            ("X-Forwarded-Host", "evil.example"),
+            ("X-Forwarded-Proto", "https"),
+        ],
+        &[("Forwarded", "proto=https;host=evil.example")],
+        &[(
+            "Forwarded",
+            "for=1.2.3.4;host=\"evil.example\";proto=https, host=app.example",
+        )],
+        &[("X-Forwarded-Host", "evil.example:444")],
+    ];
+    let plain = DeployServer::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        handler_at(provider.clone(), store.clone(), public, |o| o),
+    )
+    .unwrap();
+    let trusting = DeployServer::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        handler_at(provider.clone(), store.clone(), public, |o| {
+            o.trust_forwarded_headers(true)
+        }),
+    )
+    .unwrap();
+    for headers in forged {
+        let r = HeadlessBrowser::send(
+            "GET",
+            &format!("{}/auth/login", plain.base_url()),
+            headers,
+            None,
+        )
+        .unwrap();
+        assert_eq!(r.status, 302, "{}", r.body);
+        assert_eq!(
+            redirect_uri_of(&r),
+            format!("{public}/auth/callback"),
+            "{headers:?}"
+        );
+        assert!(!r.headers_named("set-cookie").join(";").contains("Secure"));
+        // Trusted: the proxy's origin, with the configured path.
+        let r = HeadlessBrowser::send(
+            "GET",
+            &format!("{}/auth/login", trusting.base_url()),
+            headers,
+            None,
+        )
+        .unwrap();
+        let uri = redirect_uri_of(&r);
+        assert!(uri.contains("://evil.example"), "{headers:?}: {uri}");
+        assert!(uri.ends_with("/app/auth/callback"), "{uri}");
+    }
+    // Trusted https: Secure cookies.
+    let r = HeadlessBrowser::send(
+        "GET",
+        &format!("{}/auth/login", trusting.base_url()),
+        forged[1],
+        None,
+    )
+    .unwrap();
+    assert!(r.headers_named("set-cookie").join(";").contains("Secure"));
+    // Garbage in a trusted header falls back to the configured URL.
+    for junk in ["evil.example/path", "user@evil.example", "", "evil example"] {
+        let r = HeadlessBrowser::send(
+            "GET",
+            &format!("{}/auth/login", trusting.base_url()),
+            &[("X-Forwarded-Host", junk)],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            redirect_uri_of(&r),
+            format!("{public}/auth/callback"),
+            "{junk:?}"
+        );
+    }
+    // Logout: a forged forwarded origin does not make a foreign Origin
+    // look same-origin, unless the deployment trusts the proxy.
+    let h = handler_at(provider.clone(), store.clone(), public, |o| o);
+    let r = h.handle(
+        &DeployRequest::new("POST", "/auth/logout")
+            .cookie("oauthkit_session=x")
+            .origin("https://evil.example")
+            .forwarded_origin("https://evil.example"),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let h = handler_at(provider, store, public, |o| o.trust_forwarded_headers(true));
+    let r = h.handle(
+        &DeployRequest::new("POST", "/auth/logout")
+            .cookie("oauthkit_session=x")
+            .origin("https://evil.example")
+            .forwarded_origin("https://evil.example"),
+    );
+    assert_eq!(
+        r.status, 401,
+        "origin accepted, then no session: {}",
+        r.body
+    );
+}
+
+/// A store that takes Redis down the moment the callback saves the user's
+/// tokens (after the code exchange), and remembers what it was given.
+struct DiesAtSave {
+    inner: oauthkit::store::RedisStore,
+    redis: std::sync::Mutex<support::servers::RedisServer>,
+    seen: std::sync::Mutex<Vec<oauthkit::TokenSet>>,
+    armed: std::sync::atomic::AtomicBool,
+}
+
+impl TokenStore for DiesAtSave {
+    fn save(&self, key: &str, tokens: &oauthkit::TokenSet) -> oauthkit::Result<()> {
+        if !key.starts_with("oauthkit-deploy-")
+            && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            self.seen.lock().unwrap().push(tokens.clone());
+            self.redis.lock().unwrap().stop();
+        }
+        self.inner.save(key, tokens)
+    }
+    fn load(&self, key: &str) -> oauthkit::Result<Option<oauthkit::TokenSet>> {
+        self.inner.load(key)
+    }
+    fn delete(&self, key: &str) -> oauthkit::Result<bool> {
+        self.inner.delete(key)
+    }
+    fn list_keys(&self) -> oauthkit::Result<Vec<String>> {
+        self.inner.list_keys()
+    }
+    fn namespace(&self) -> &str {
+        self.inner.namespace()
+    }
+    fn namespaces(&self) -> oauthkit::Result<Vec<String>> {
+        self.inner.namespaces()
+    }
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    fn lock_key(&self, key: &str, timeout: Duration) -> oauthkit::Result<oauthkit::store::KeyLock> {
+        self.inner.lock_key(key, timeout)
+    }
+}
+
+/// Issue 26 §3: Redis dies at the callback, after the code exchange. The
+/// grant is revoked at the provider (its refresh token no longer works),
+/// the browser gets one clear 503, no session; once Redis is back the
+/// user signs in again.
+#[test]
+fn a_store_failure_after_the_exchange_revokes_the_grant_and_the_user_can_retry() {
+    let (idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
+    let redis = support::servers::RedisServer::start();
+    let store = Arc::new(DiesAtSave {
+        inner: oauthkit::store::RedisStore::open_url(&redis.url()).unwrap(),
+        redis: std::sync::Mutex::new(redis),
+        seen: std::sync::Mutex::new(Vec::new()),
+        armed: std::sync::atomic::AtomicBool::new(true),
+    });
+    let base = "http://127.0.0.1:9";
+    let h = DeployHandler::new(provider.clone(), store.clone(), DeployOptions::new(base));
+    let (cookie, target) = handler_login(&h, base);
+    let r = h.handle(&DeployRequest::new("GET", &target).cookie(cookie.clone()));
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("temporarily_unavailable"), "{}", r.body);
+    assert!(
+        r.header("set-cookie").is_none(),
+        "no session: {:?}",
+        r.headers
+    );
+    assert_eq!(idp.token_requests("authorization_code"), 1);
+    let lost = store
+        .seen
+        .lock()
+        .unwrap()
+        .pop()
+        .expect("the exchange's tokens");
+    let rt = lost.refresh_token.expect("a refresh token");
+    assert!(!r.body.contains(rt.expose()) && !r.body.contains(lost.access_token.expose()));
+    let refused = provider.refresh_tokens(rt.expose()).unwrap_err();
+    assert_eq!(
+        refused.kind(),
+        oauthkit::ErrorKind::InvalidGrant,
+        "{refused}"
+    );
+    assert!(provider.get_userinfo(lost.access_token.expose()).is_err());
+    // Status while Redis is down: one clear answer, not "signed out".
+    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie("oauthkit_session=x"));
+    assert_eq!(st.status, 503, "{}", st.body);
+    // Redis back: the user signs in again.
+    store.redis.lock().unwrap().restart();
+    let (cookie, target) = handler_login(&h, base);
+    let r = h.handle(&DeployRequest::new("GET", &target).cookie(cookie));
+    assert_eq!(r.status, 302, "{}", r.body);
+    let session = handler_cookie(&r, "oauthkit_session");
+    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
+    assert!(st.body.contains(r#""authenticated":true"#), "{}", st.body);
 }

@@ -199,7 +199,7 @@ fn deploy_mode_refuses_tokens_outside_vschar_and_stores_nothing() {
                 .map(|(_, v)| v.into_owned())
                 .expect("state");
             let target = format!("/auth/callback?code=code-1&state={state}");
-            let done = handler.handle(&DeployRequest::new("GET", &target).with_cookie(cookie));
+            let done = handler.handle(&DeployRequest::new("GET", &target).cookie(cookie));
             let what = format!("deploy, {field} with {label}");
             if label == "printable" {
                 assert_eq!(done.status, 302, "{what}: {}", done.body);

@@ -11,6 +11,7 @@
 //! Only with the cargo feature `capi-server` (see `server_side.rs`).
 
 use std::ffi::c_char;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::boundary::{
@@ -21,7 +22,9 @@ use super::server_side::server_side;
 use super::store::OakStore;
 use super::strings::{array_to_c, put};
 use crate::error::{Error, Result};
-use crate::flow::{DeployHandler, DeployOptions, DeployRequest, DeployResponse};
+use crate::flow::{CookieKey, DeployHandler, DeployOptions, DeployRequest, DeployResponse};
+use crate::provider::Provider;
+use crate::store::TokenStore;
 
 /// An opaque handle on deploy-mode routes. Free it with `oak_deploy_free`.
 pub struct OakDeploy(DeployHandler);
@@ -56,28 +59,107 @@ pub unsafe extern "C" fn oak_deploy_new(
     call(out(out_deploy, "out_deploy"), |out_deploy| {
         server_side("deploy mode")?;
         let out_deploy = out_deploy.get()?;
-        let provider = handle(provider, "provider")?.0.clone();
-        let store = handle(store, "store")?.0.clone();
-        let base_url = str_arg(base_url, "base_url")?;
-        let parsed = url::Url::parse(base_url)
-            .map_err(|e| Error::InvalidArgument(format!("base_url is not a URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        let (provider, store, options) =
+            deploy_options(provider, store, base_url, after_login, session_ttl_seconds)?;
+        *out_deploy = new_handle(OakDeploy(DeployHandler::new(provider, store, options)));
+        Ok(())
+    })
+}
+
+/// A provider, a store and the options a deploy handle is made of.
+type DeployParts = (Arc<dyn Provider>, Arc<dyn TokenStore>, DeployOptions);
+
+/// The arguments `oak_deploy_new` and `oak_deploy_new_shared` share.
+unsafe fn deploy_options(
+    provider: *const OakProvider,
+    store: *const OakStore,
+    base_url: *const c_char,
+    after_login: *const c_char,
+    session_ttl_seconds: u64,
+) -> Result<DeployParts> {
+    let provider = handle(provider, "provider")?.0.clone();
+    let store = handle(store, "store")?.0.clone();
+    let base_url = str_arg(base_url, "base_url")?;
+    let parsed = url::Url::parse(base_url)
+        .map_err(|e| Error::InvalidArgument(format!("base_url is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(Error::InvalidArgument(
+            "base_url must be an http or https URL with a host".into(),
+        ));
+    }
+    let mut options = DeployOptions::new(base_url);
+    if let Some(path) = opt_str_arg(after_login, "after_login")? {
+        if !path.starts_with('/') || path.starts_with("//") || path.contains(['\r', '\n']) {
             return Err(Error::InvalidArgument(
-                "base_url must be an http or https URL with a host".into(),
+                "after_login must be a path on this site (starting with one '/')".into(),
             ));
         }
-        let mut options = DeployOptions::new(base_url);
-        if let Some(path) = opt_str_arg(after_login, "after_login")? {
-            if !path.starts_with('/') || path.starts_with("//") || path.contains(['\r', '\n']) {
-                return Err(Error::InvalidArgument(
-                    "after_login must be a path on this site (starting with one '/')".into(),
-                ));
-            }
-            options = options.after_login(path);
+        options = options.after_login(path);
+    }
+    if session_ttl_seconds > 0 {
+        options = options.session_ttl(Duration::from_secs(session_ttl_seconds));
+    }
+    Ok((provider, store, options))
+}
+
+/// `oak_deploy_new` for a deployment of several instances: every instance
+/// gets the same `base_url` (the public URL behind the load balancer) and
+/// the same 32-byte `cookie_key` (required; from the deployment's secret
+/// manager), plus `previous_key_count` earlier keys of 32 bytes each, one
+/// after the other in `previous_keys` (NULL when the count is 0), which
+/// still open login cookies during a rotation while new ones are sealed
+/// with `cookie_key`. `trust_forwarded_headers` nonzero makes
+/// `oak_deploy_handle` take the public origin from the proxy's
+/// `Forwarded` or `X-Forwarded-Proto`/`X-Forwarded-Host` headers; zero
+/// ignores them (any client can send them). Sessions and used callbacks
+/// live in `store`, shared by every instance using it. Any thread.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn oak_deploy_new_shared(
+    provider: *const OakProvider,
+    store: *const OakStore,
+    base_url: *const c_char,
+    after_login: *const c_char,
+    session_ttl_seconds: u64,
+    cookie_key: *const u8,
+    previous_keys: *const u8,
+    previous_key_count: usize,
+    trust_forwarded_headers: i32,
+    out_deploy: *mut *mut OakDeploy,
+) -> OakStatus {
+    call(out(out_deploy, "out_deploy"), |out_deploy| {
+        server_side("deploy mode")?;
+        let out_deploy = out_deploy.get()?;
+        if cookie_key.is_null() {
+            return Err(Error::InvalidArgument(
+                "cookie_key is NULL; give every instance the same 32-byte key".into(),
+            ));
         }
-        if session_ttl_seconds > 0 {
-            options = options.session_ttl(Duration::from_secs(session_ttl_seconds));
+        if previous_key_count > 64 {
+            return Err(Error::InvalidArgument(format!(
+                "previous_key_count is {previous_key_count}; the limit is 64"
+            )));
         }
+        if previous_key_count > 0 && previous_keys.is_null() {
+            return Err(Error::InvalidArgument(format!(
+                "previous_keys is NULL while previous_key_count is {previous_key_count}"
+            )));
+        }
+        let key_at = |p: *const u8| {
+            let mut k = [0u8; 32];
+            k.copy_from_slice(std::slice::from_raw_parts(p, 32));
+            CookieKey::from_bytes(k)
+        };
+        let current = key_at(cookie_key);
+        let previous: Vec<CookieKey> = (0..previous_key_count)
+            .map(|i| key_at(previous_keys.add(i * 32)))
+            .collect();
+        let (provider, store, options) =
+            deploy_options(provider, store, base_url, after_login, session_ttl_seconds)?;
+        let options = options
+            .cookie_key(current)
+            .previous_cookie_keys(previous)
+            .trust_forwarded_headers(trust_forwarded_headers != 0);
         *out_deploy = new_handle(OakDeploy(DeployHandler::new(provider, store, options)));
         Ok(())
     })
@@ -133,6 +215,7 @@ unsafe fn request(
         )));
     }
     let mut cookies: Vec<&str> = Vec::new();
+    let mut forwarding: Vec<(String, String)> = Vec::new();
     for i in 0..header_count {
         let name = str_arg(*header_names.add(i), &format!("header_names[{i}]"))?;
         let value = str_arg(*header_values.add(i), &format!("header_values[{i}]"))?;
@@ -149,6 +232,10 @@ unsafe fn request(
             "origin" => &mut request.origin,
             "sec-fetch-site" => &mut request.sec_fetch_site,
             "x-csrf-token" => &mut request.csrf_token,
+            "forwarded" | "x-forwarded-host" | "x-forwarded-proto" => {
+                forwarding.push((name.to_owned(), value.to_owned()));
+                continue;
+            }
             _ => continue,
         };
         if slot.is_some() {
@@ -161,6 +248,13 @@ unsafe fn request(
     if !cookies.is_empty() {
         request.cookie = Some(cookies.join("; "));
     }
+    // Read always, used only by a handler told to trust them.
+    request.forwarded_origin = crate::flow::deploy::forwarded_origin(|wanted| {
+        forwarding
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(wanted))
+            .map(|(_, v)| v.clone())
+    });
     Ok(request)
 }
 
@@ -220,7 +314,7 @@ pub unsafe extern "C" fn oak_deploy_session_key(
         server_side("deploy mode")?;
         let out_key = out_key.get()?;
         let deploy = handle(deploy, "deploy")?;
-        let request = DeployRequest::new("GET", "/").with_cookie(str_arg(cookie, "cookie")?);
+        let request = DeployRequest::new("GET", "/").cookie(str_arg(cookie, "cookie")?);
         if let Some(key) = deploy.0.session_key(&request) {
             put(out_key, &key)?;
         }

@@ -10,18 +10,23 @@
 //! | `GET /auth/callback` | opens this browser's login cookie (its state only, unexpired, single use), checks `iss`/`error`, exchanges the code, stores the tokens, sets the session cookie (`HttpOnly; SameSite=Lax`, `Secure` on https) |
 //! | `POST /auth/logout` | only with proof of same origin (`Origin`, else `Sec-Fetch-Site: same-origin`, else the session's CSRF token in `X-CSRF-Token`); revokes (refresh token first), deletes the tokens and the session, clears the cookie, reports the revocation ([`LogoutReport`]); then, when the deployment set [`DeployOptions::post_logout_redirect_uri`] and the provider has an `end_session_endpoint`, answers `303 See Other` to it (RP-initiated logout: `id_token_hint`, `client_id`, `post_logout_redirect_uri`, `state`) so the provider's session ends too |
 //! | `GET /auth/status` | `{"authenticated": ...}` with the key, expiry, user info and the session's CSRF token |
+//!
+//! Sessions and used callback states are records in the token store
+//! (`deploy_sessions.rs`), not in this process: every instance sharing the
+//! store (and the [`CookieKey`]) answers for every session, a logout on
+//! one ends it on all, a restart keeps it. The session cookie is an opaque
+//! random id; the store keeps only its SHA-256.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::digest::sha256;
 use serde_json::{json, Value};
 
 use super::callback::{CallbackVerdict, ExpectedCallback};
+use super::deploy_sessions::{SessionRecord, SharedRecords};
 use super::html;
 use super::pending::{PendingRejection, PendingSignIns, DEFAULT_PENDING_TTL};
 use super::sealed_cookie::CookieKey;
@@ -55,6 +60,11 @@ pub struct DeployRequest {
     /// The `X-CSRF-Token` header (the session's token from
     /// `/auth/status`; proves a logout without `Origin` same-origin).
     pub csrf_token: Option<String>,
+    /// The public origin a reverse proxy says the browser used
+    /// (`https://app.example`, from `Forwarded` or `X-Forwarded-Proto` /
+    /// `X-Forwarded-Host`). Used only when the deployment set
+    /// [`DeployOptions::trust_forwarded_headers`]; ignored otherwise.
+    pub forwarded_origin: Option<String>,
 }
 
 impl DeployRequest {
@@ -70,31 +80,34 @@ impl DeployRequest {
     }
 
     /// Sets the `Cookie` header.
-    pub fn with_cookie(mut self, cookie: impl Into<String>) -> Self {
+    pub fn cookie(mut self, cookie: impl Into<String>) -> Self {
         self.cookie = Some(cookie.into());
         self
     }
 
     /// Sets the `Origin` header.
-    pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
+    pub fn origin(mut self, origin: impl Into<String>) -> Self {
         self.origin = Some(origin.into());
         self
     }
 
     /// Sets the `Sec-Fetch-Site` header.
-    pub fn with_sec_fetch_site(mut self, site: impl Into<String>) -> Self {
+    pub fn sec_fetch_site(mut self, site: impl Into<String>) -> Self {
         self.sec_fetch_site = Some(site.into());
         self
     }
 
     /// Sets the `X-CSRF-Token` header.
-    pub fn with_csrf_token(mut self, token: impl Into<String>) -> Self {
+    pub fn csrf_token(mut self, token: impl Into<String>) -> Self {
         self.csrf_token = Some(token.into());
         self
     }
 
-    fn cookie_value<'a>(&'a self, name: &'a str) -> Option<&'a str> {
-        self.cookie_values(name).next()
+    /// Sets the public origin a reverse proxy forwarded
+    /// ([`forwarded_origin`](Self::forwarded_origin)).
+    pub fn forwarded_origin(mut self, origin: impl Into<String>) -> Self {
+        self.forwarded_origin = Some(origin.into());
+        self
     }
 
     /// Every value of cookie `name`, in order (a browser sends several
@@ -174,6 +187,8 @@ pub struct DeployOptions {
     use_pkce: bool,
     pending_ttl: Duration,
     cookie_key: Option<CookieKey>,
+    previous_cookie_keys: Vec<CookieKey>,
+    trust_forwarded: bool,
     post_logout_redirect_uri: Option<String>,
 }
 
@@ -190,6 +205,8 @@ impl DeployOptions {
             use_pkce: true,
             pending_ttl: DEFAULT_PENDING_TTL,
             cookie_key: None,
+            previous_cookie_keys: Vec::new(),
+            trust_forwarded: false,
             post_logout_redirect_uri: None,
         }
     }
@@ -254,8 +271,39 @@ impl DeployOptions {
         self
     }
 
+    /// Keys login cookies sealed earlier may still be opened with, while
+    /// a key rotation spreads over the instances: new cookies are sealed
+    /// with [`cookie_key`](Self::cookie_key) only. Roll out in two steps:
+    /// first every instance gets the new key as a previous one, then every
+    /// instance gets it as the current key with the old one as previous;
+    /// drop the old key once the pending lifetime has passed.
+    ///
+    /// ```
+    /// use oauthkit::flow::{CookieKey, DeployOptions};
+    /// let o = DeployOptions::new("https://app.example")
+    ///     .cookie_key(CookieKey::from_bytes([2; 32]))
+    ///     .previous_cookie_keys([CookieKey::from_bytes([1; 32])]);
+    /// # let _ = o;
+    /// ```
+    pub fn previous_cookie_keys(mut self, keys: impl IntoIterator<Item = CookieKey>) -> Self {
+        self.previous_cookie_keys = keys.into_iter().collect();
+        self
+    }
+
+    /// Trusts the reverse proxy's `Forwarded` (RFC 7239) or
+    /// `X-Forwarded-Proto`/`X-Forwarded-Host` headers for the public origin
+    /// (redirect URI, logout origin check, `Secure` cookies). Off by
+    /// default: then those headers are ignored, since any client can send
+    /// them; turn it on only behind a proxy that sets them and drops what
+    /// the client sent. Without it the public URL is the one given to
+    /// [`new`](Self::new).
+    pub fn trust_forwarded_headers(mut self, on: bool) -> Self {
+        self.trust_forwarded = on;
+        self
+    }
+
     /// Turns PKCE off (leave it on).
-    pub fn with_pkce(mut self, on: bool) -> Self {
+    pub fn pkce(mut self, on: bool) -> Self {
         self.use_pkce = on;
         self
     }
@@ -263,20 +311,8 @@ impl DeployOptions {
     /// Whether cookies get `Secure`: the base URL's scheme is https, in
     /// any letter case.
     fn secure(&self) -> bool {
-        self.base_url
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+        is_https(&self.base_url)
     }
-}
-
-#[derive(Debug, Clone)]
-struct Session {
-    key: String,
-    user_info: Option<crate::Claims>,
-    expires: Instant,
-    /// Proves a logout without `Origin` same-origin (read from
-    /// `/auth/status`, which other sites cannot read).
-    csrf_token: Secret,
 }
 
 /// The login cookie binding a pending sign-in to the browser.
@@ -288,7 +324,7 @@ pub struct DeployHandler {
     store: Arc<dyn TokenStore>,
     options: DeployOptions,
     pending: PendingSignIns,
-    sessions: Mutex<HashMap<[u8; 32], Session>>,
+    sessions: Arc<SharedRecords>,
 }
 
 impl std::fmt::Debug for DeployHandler {
@@ -298,10 +334,6 @@ impl std::fmt::Debug for DeployHandler {
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
-}
-
-fn session_hash(id: &str) -> [u8; 32] {
-    sha256(id.as_bytes())
 }
 
 impl DeployHandler {
@@ -315,13 +347,37 @@ impl DeployHandler {
             .cookie_key
             .clone()
             .unwrap_or_else(CookieKey::generate);
-        let pending = PendingSignIns::new(key, &options.base_url, options.pending_ttl);
+        let sessions = Arc::new(SharedRecords::new(store.clone()));
+        let pending = PendingSignIns::new(key, &options.base_url, options.pending_ttl)
+            .previous_keys(&options.previous_cookie_keys)
+            .share_uses(sessions.clone());
         DeployHandler {
             provider,
             store,
             options,
             pending,
-            sessions: Mutex::new(HashMap::new()),
+            sessions,
+        }
+    }
+
+    /// The public base URL for `request`: the proxy's forwarded origin
+    /// (with the configured path) when the deployment trusts it and it is
+    /// a plain origin, else the configured base URL.
+    fn base_for(&self, request: &DeployRequest) -> String {
+        let forwarded = self
+            .options
+            .trust_forwarded
+            .then_some(request.forwarded_origin.as_deref())
+            .flatten()
+            .and_then(clean_origin);
+        match forwarded {
+            Some(origin) => {
+                let path = url::Url::parse(&self.options.base_url)
+                    .map(|u| u.path().trim_end_matches('/').to_string())
+                    .unwrap_or_default();
+                format!("{origin}{path}")
+            }
+            None => self.options.base_url.clone(),
         }
     }
 
@@ -339,13 +395,13 @@ impl DeployHandler {
     /// `None` when it carries no session cookie, or one of a session this
     /// handler does not know (never issued, signed out, or expired).
     pub fn session_key(&self, request: &DeployRequest) -> Option<String> {
-        self.session(request).map(|s| s.key)
+        self.session(request).ok().flatten().map(|(_, s)| s.key)
     }
 
     /// Answers one request.
     pub fn handle(&self, request: &DeployRequest) -> DeployResponse {
         match (request.method.as_str(), request.path.as_str()) {
-            ("GET", "/auth/login") => self.login(),
+            ("GET", "/auth/login") => self.login(request),
             ("GET", "/auth/callback") => self.callback(request),
             ("POST", "/auth/logout") => self.logout(request),
             ("GET", "/auth/status") => self.status(request),
@@ -356,9 +412,9 @@ impl DeployHandler {
         }
     }
 
-    fn cookie_attrs(&self, path: &str, max_age: Duration) -> String {
+    fn cookie_attrs(&self, base: &str, path: &str, max_age: Duration) -> String {
         let max_age = max_age.min(MAX_COOKIE_AGE).as_secs();
-        let secure = if self.options.secure() {
+        let secure = if is_https(base) || self.options.secure() {
             "; Secure"
         } else {
             ""
@@ -366,11 +422,12 @@ impl DeployHandler {
         format!("Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
     }
 
-    fn login(&self) -> DeployResponse {
+    fn login(&self, request: &DeployRequest) -> DeployResponse {
+        let base = self.base_for(request);
         let state = random::state();
         let nonce = random::nonce();
         let pkce = self.options.use_pkce.then(Pkce::generate);
-        let redirect_uri = self.redirect_uri();
+        let redirect_uri = format!("{base}/auth/callback");
         // DPoP (RFC 9449 §10): a key per sign-in, its thumbprint bound to
         // the code with `dpop_jkt`, the key itself sealed in the login
         // cookie for the exchange. The tokens will carry the key, so a
@@ -413,11 +470,13 @@ impl DeployHandler {
                 .begin_with_dpop_key(&state, verifier, &nonce, k),
             None => self.pending.begin(&state, verifier, &nonce),
         };
-        let attrs = self.cookie_attrs("/auth", self.options.pending_ttl);
+        let attrs = self.cookie_attrs(&base, "/auth", self.options.pending_ttl);
         DeployResponse::redirect(&url).cookie(format!("{LOGIN_COOKIE}={sealed}; {attrs}"))
     }
 
     fn callback(&self, request: &DeployRequest) -> DeployResponse {
+        let base = self.base_for(request);
+        let redirect_uri = format!("{base}/auth/callback");
         let state = url::form_urlencoded::parse(request.query.as_bytes())
             .find(|(k, _)| k == "state")
             .map(|(_, v)| v.into_owned());
@@ -440,6 +499,9 @@ impl DeployHandler {
             }
         }
         let Some(pending) = taken else {
+            if refusal == PendingRejection::Unavailable {
+                return DeployResponse::error(503, "temporarily_unavailable", refusal.describe());
+            }
             return DeployResponse::error(400, "invalid_state", refusal.describe());
         };
         // State matched a pending sign-in of this browser; the rest of the
@@ -467,14 +529,14 @@ impl DeployHandler {
         let tokens = match &pending.dpop_key {
             Some(key) => self.provider.exchange_code_dpop(
                 code.expose(),
-                &self.redirect_uri(),
+                &redirect_uri,
                 verifier,
                 Some(pending.nonce.expose()),
                 key,
             ),
             None => self.provider.exchange_code(
                 code.expose(),
-                &self.redirect_uri(),
+                &redirect_uri,
                 verifier,
                 Some(pending.nonce.expose()),
             ),
@@ -497,46 +559,84 @@ impl DeployHandler {
             );
         };
         if let Err(e) = self.store.save(&key, &tokens) {
-            return DeployResponse::error(500, "storage_error", &e.to_string());
+            return self.abandon(&tokens, &e);
         }
         super::finish::advice_without_refresh_token(self.provider.as_ref(), &tokens);
         let session_id = random::token(32);
-        {
-            let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            sessions.retain(|_, s| s.expires > now);
-            // Capped at MAX_COOKIE_AGE, so this cannot overflow; if it
-            // ever did, the session would simply be expired.
-            let expires = now.checked_add(self.options.session_ttl).unwrap_or(now);
-            sessions.insert(
-                session_hash(&session_id),
-                Session {
-                    key,
-                    user_info,
-                    expires,
-                    csrf_token: Secret::new(random::token(32)),
-                },
-            );
+        let ttl_secs = i64::try_from(self.options.session_ttl.as_secs()).unwrap_or(i64::MAX);
+        let now = i64::try_from(super::pending::now_unix_ms() / 1000).unwrap_or(i64::MAX);
+        let record = SessionRecord {
+            key,
+            user_info: user_info.as_ref().and_then(|c| serde_json::to_value(c).ok()),
+            expires_at: now.saturating_add(ttl_secs),
+            csrf_token: Secret::new(random::token(32)),
+        };
+        if let Err(e) = self.sessions.create(&session_id, &record) {
+            return DeployResponse::error(500, "storage_error", &e.to_string());
         }
         let name = &self.options.session_cookie;
         DeployResponse::redirect(&self.options.after_login)
             .cookie(format!(
                 "{name}={session_id}; {}",
-                self.cookie_attrs("/", self.options.session_ttl)
+                self.cookie_attrs(&base, "/", self.options.session_ttl)
             ))
             .cookie(format!(
                 "{LOGIN_COOKIE}=; {}",
-                self.cookie_attrs("/auth", Duration::ZERO)
+                self.cookie_attrs(&base, "/auth", Duration::ZERO)
             ))
     }
 
-    fn session(&self, request: &DeployRequest) -> Option<Session> {
-        let id = request.cookie_value(&self.options.session_cookie)?;
-        let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        sessions
-            .get(&session_hash(id))
-            .filter(|s| s.expires > Instant::now())
-            .cloned()
+    /// The tokens of a finished exchange could not be stored: revokes them
+    /// (best effort: refresh token first, then the access token) so no
+    /// live grant is left behind that nobody holds, and answers one clear
+    /// error; the user signs in again once the store answers.
+    fn abandon(&self, tokens: &crate::token::TokenSet, e: &Error) -> DeployResponse {
+        use crate::provider::TokenTypeHint;
+        let mut sent = Vec::new();
+        if let Some(rt) = &tokens.refresh_token {
+            sent.push((rt.expose(), TokenTypeHint::RefreshToken));
+        }
+        sent.push((tokens.access_token.expose(), TokenTypeHint::AccessToken));
+        let mut revoked = true;
+        for (token, hint) in sent {
+            if !matches!(
+                self.provider.revoke_token_of(tokens, token, Some(hint)),
+                Ok(true)
+            ) {
+                revoked = false;
+            }
+        }
+        log::warn!(
+            "deploy sign-in at {}: storing the tokens failed ({:?}: {e}); the grant was {}",
+            self.provider.name(),
+            e.kind(),
+            if revoked {
+                "revoked"
+            } else {
+                "not revoked (revocation failed or unsupported)"
+            }
+        );
+        DeployResponse::error(
+            503,
+            "temporarily_unavailable",
+            "signing in could not be saved because the token store cannot be reached; \
+             nothing was kept, please sign in again in a moment",
+        )
+    }
+
+    /// The live session the request's cookie names: `Ok(None)` without
+    /// one; `Err` when the store cannot be asked. Every session cookie the
+    /// browser sent is tried (a sibling site may toss in another).
+    fn session(&self, request: &DeployRequest) -> Result<Option<(String, SessionRecord)>> {
+        for id in request.cookie_values(&self.options.session_cookie) {
+            if id.is_empty() || id.len() > 128 {
+                continue;
+            }
+            if let Some(record) = self.sessions.get(id)? {
+                return Ok(Some((id.to_string(), record)));
+            }
+        }
+        Ok(None)
     }
 
     /// CSRF on logout. `Ok(true)`: the headers prove the request
@@ -551,7 +651,7 @@ impl DeployHandler {
         }
         if let Some(origin) = &request.origin {
             let own =
-                url::Url::parse(&self.options.base_url).map(|u| u.origin().ascii_serialization());
+                url::Url::parse(&self.base_for(request)).map(|u| u.origin().ascii_serialization());
             return match own {
                 Ok(own) if own == origin.trim() => Ok(true),
                 _ => Err("cross-origin logout refused"),
@@ -565,31 +665,31 @@ impl DeployHandler {
             Ok(p) => p,
             Err(why) => return DeployResponse::error(403, "csrf_failed", why),
         };
-        let Some(id) = request.cookie_value(&self.options.session_cookie) else {
-            return DeployResponse::error(401, "not_authenticated", "no session");
+        let (id, session) = match self.session(request) {
+            Ok(Some(found)) => found,
+            Ok(None) => return DeployResponse::error(401, "not_authenticated", "no session"),
+            Err(e) => return unavailable(&e),
         };
-        let session = {
-            let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-            let hash = session_hash(id);
-            let Some(session) = sessions.get(&hash).filter(|s| s.expires > Instant::now()) else {
-                return DeployResponse::error(401, "not_authenticated", "no session");
-            };
-            let token_ok = request.csrf_token.as_deref().is_some_and(|t| {
-                constant_time_eq(t.as_bytes(), session.csrf_token.expose().as_bytes())
-            });
-            if !proven && !token_ok {
-                return DeployResponse::error(
-                    403,
-                    "csrf_failed",
-                    "logout needs Origin, Sec-Fetch-Site: same-origin or the session's X-CSRF-Token",
-                );
-            }
-            sessions
-                .remove(&hash)
-                .expect("looked up under the same lock")
-        };
+        let token_ok = request.csrf_token.as_deref().is_some_and(|t| {
+            constant_time_eq(t.as_bytes(), session.csrf_token.expose().as_bytes())
+        });
+        if !proven && !token_ok {
+            return DeployResponse::error(
+                403,
+                "csrf_failed",
+                "logout needs Origin, Sec-Fetch-Site: same-origin or the session's X-CSRF-Token",
+            );
+        }
+        // Ended for every instance before anything else: a failure below
+        // leaves no session that still reports the user signed in.
+        if let Err(e) = self.sessions.end(&id) {
+            return unavailable(&e);
+        }
         let name = &self.options.session_cookie;
-        let clear = format!("{name}=; {}", self.cookie_attrs("/", Duration::ZERO));
+        let clear = format!(
+            "{name}=; {}",
+            self.cookie_attrs(&self.base_for(request), "/", Duration::ZERO)
+        );
         // The ID token is the end-session hint; read it before the tokens
         // are deleted.
         let id_token = self
@@ -657,23 +757,34 @@ impl DeployHandler {
     }
 
     fn status(&self, request: &DeployRequest) -> DeployResponse {
-        match self.session(request) {
-            None => DeployResponse::json(200, json!({"authenticated": false})),
-            Some(s) => {
-                let expires_at = self
-                    .store
-                    .load(&s.key)
-                    .ok()
-                    .flatten()
-                    .and_then(|t| t.expires_at);
-                DeployResponse::json(
-                    200,
-                    json!({"authenticated": true, "key": s.key, "expires_at": expires_at,
-                           "user_info": s.user_info, "csrf_token": s.csrf_token.expose()}),
-                )
-            }
-        }
+        let s = match self.session(request) {
+            Ok(Some((_, s))) => s,
+            Ok(None) => return DeployResponse::json(200, json!({"authenticated": false})),
+            Err(e) => return unavailable(&e),
+        };
+        // The user's tokens are gone (signed out in another session of
+        // the same user, or deleted by the application): not signed in.
+        let tokens = match self.store.load(&s.key) {
+            Ok(Some(t)) => t,
+            Ok(None) => return DeployResponse::json(200, json!({"authenticated": false})),
+            Err(e) => return unavailable(&e),
+        };
+        DeployResponse::json(
+            200,
+            json!({"authenticated": true, "key": s.key, "expires_at": tokens.expires_at,
+                   "user_info": s.user_info, "csrf_token": s.csrf_token.expose()}),
+        )
     }
+}
+
+/// The store could not be asked: one clear answer, retry later.
+fn unavailable(e: &Error) -> DeployResponse {
+    log::warn!("deploy mode: the store failed: {e}");
+    DeployResponse::error(
+        503,
+        "temporarily_unavailable",
+        "the session store cannot be reached; try again in a moment",
+    )
 }
 
 /// `/auth/logout`'s answer: signed out, and what the provider did.
@@ -729,13 +840,49 @@ impl DeployServer {
     /// [`Error::Io`] when `addr` cannot be listened on (in use, not a local
     /// address); [`Error::Internal`] when the HTTP server cannot start on it.
     pub fn start(addr: SocketAddr, make: impl FnOnce(&str) -> DeployHandler) -> Result<Self> {
+        let (listener, local) = Self::bind(addr)?;
+        let handler = make(&format!("http://{local}"));
+        Self::run(listener, local, handler)
+    }
+
+    /// Listens on `addr` and serves `handler` as it is: the handler's
+    /// [`DeployOptions`] name the public URL (the load balancer's, which
+    /// the provider redirects to), whatever address this instance listens
+    /// on behind it.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # fn demo(provider: Arc<dyn oauthkit::provider::Provider>, store: Arc<dyn oauthkit::TokenStore>) -> oauthkit::Result<()> {
+    /// use oauthkit::flow::{DeployHandler, DeployOptions, DeployServer};
+    /// let handler = DeployHandler::new(provider, store, DeployOptions::new("https://app.example"));
+    /// let server = DeployServer::serve("10.0.0.5:8080".parse().unwrap(), handler)?;
+    /// # drop(server); Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`start`](Self::start).
+    pub fn serve(addr: SocketAddr, handler: DeployHandler) -> Result<Self> {
+        let (listener, local) = Self::bind(addr)?;
+        Self::run(listener, local, handler)
+    }
+
+    fn bind(addr: SocketAddr) -> Result<(std::net::TcpListener, SocketAddr)> {
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| Error::io(format!("listening on {addr} for deploy mode"), e))?;
         let local = listener
             .local_addr()
             .map_err(|e| Error::io("reading the deploy server's address", e))?;
+        Ok((listener, local))
+    }
+
+    fn run(
+        listener: std::net::TcpListener,
+        local: SocketAddr,
+        handler: DeployHandler,
+    ) -> Result<Self> {
         let base_url = format!("http://{local}");
-        let handler = Arc::new(make(&base_url));
+        let handler = Arc::new(handler);
         let server = Arc::new(
             tiny_http::Server::from_listener(listener, None)
                 .map_err(|e| Error::Internal(format!("starting the deploy server: {e}")))?,
@@ -763,7 +910,8 @@ impl DeployServer {
         })
     }
 
-    /// `http://127.0.0.1:{port}`.
+    /// The address this instance listens on, `http://127.0.0.1:{port}`
+    /// (not the public URL behind a proxy).
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -799,6 +947,12 @@ fn serve(handler: &DeployHandler, rq: tiny_http::Request) {
     request.origin = header("Origin");
     request.sec_fetch_site = header("Sec-Fetch-Site");
     request.csrf_token = header("X-CSRF-Token");
+    request.forwarded_origin = forwarded_origin(|name| {
+        rq.headers()
+            .iter()
+            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str().to_string())
+    });
     let out = handler.handle(&request);
     let mut response = tiny_http::Response::from_string(out.body).with_status_code(out.status);
     for (k, v) in &out.headers {
@@ -814,6 +968,53 @@ fn serve(handler: &DeployHandler, rq: tiny_http::Request) {
         }
     }
     let _ = rq.respond(response);
+}
+
+fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+}
+
+/// A forwarded origin as `scheme://host[:port]` when it is one (http or
+/// https, a host, nothing else); `None` for anything else.
+fn clean_origin(origin: &str) -> Option<String> {
+    let u = url::Url::parse(origin.trim()).ok()?;
+    let plain = matches!(u.scheme(), "http" | "https")
+        && u.host_str().is_some()
+        && u.username().is_empty()
+        && u.password().is_none()
+        && u.path() == "/"
+        && u.query().is_none()
+        && u.fragment().is_none();
+    plain.then(|| u.origin().ascii_serialization())
+}
+
+/// The public origin the proxy's headers name: the first `Forwarded`
+/// element's `proto` and `host`, else `X-Forwarded-Proto` and
+/// `X-Forwarded-Host` (first values); `None` without a host.
+pub(crate) fn forwarded_origin(header: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let unquote = |v: &str| v.trim().trim_matches('"').to_string();
+    let (mut proto, mut host) = (None, None);
+    if let Some(f) = header("Forwarded") {
+        let first = f.split(',').next().unwrap_or("");
+        for pair in first.split(';') {
+            if let Some((k, v)) = pair.split_once('=') {
+                match k.trim().to_ascii_lowercase().as_str() {
+                    "proto" => proto = Some(unquote(v)),
+                    "host" => host = Some(unquote(v)),
+                    _ => {}
+                }
+            }
+        }
+    }
+    if host.is_none() {
+        let first = |v: String| v.split(',').next().unwrap_or("").trim().to_string();
+        host = header("X-Forwarded-Host").map(first);
+        proto = header("X-Forwarded-Proto").map(first);
+    }
+    let host = host.filter(|h| !h.is_empty())?;
+    let proto = proto.unwrap_or_else(|| "https".into()).to_ascii_lowercase();
+    Some(format!("{proto}://{host}"))
 }
 
 #[cfg(test)]

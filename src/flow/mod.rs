@@ -24,6 +24,7 @@ pub mod browser;
 pub mod callback;
 pub mod callback_server;
 pub mod deploy;
+mod deploy_sessions;
 pub mod device;
 mod finish;
 mod host_check;

@@ -18,19 +18,22 @@
 //! grows only with callbacks that carried a genuine cookie and its own
 //! state, and is capped at [`MAX_REMEMBERED_USES`] (oldest forgotten
 //! first; a forgotten entry's code was already redeemed at the provider,
-//! which refuses it again).
+//! which refuses it again). In deploy mode the used state is also recorded
+//! in the token store, under the store's key lock, so a callback replayed
+//! on another instance is refused too.
 //!
 //! All time arithmetic is in checked or saturating integer milliseconds: a
 //! lifetime of `Duration::MAX`, a start time in the far future (a clock
 //! that stepped back) or at the epoch neither overflows nor panics.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::digest::sha256;
 use serde::{Deserialize, Serialize};
 
+use super::deploy_sessions::SharedRecords;
 use super::sealed_cookie::{CookieKey, CookieSealer};
 use crate::jose::DpopKey;
 use crate::secret::{constant_time_eq, Secret};
@@ -71,6 +74,10 @@ pub enum PendingRejection {
     WrongBrowser,
     /// This state was already used.
     AlreadyUsed,
+    /// The shared store that remembers used states (across instances)
+    /// could not be asked; nothing was sent to the provider, the user can
+    /// start again.
+    Unavailable,
 }
 
 impl PendingRejection {
@@ -83,6 +90,9 @@ impl PendingRejection {
             PendingRejection::Expired => "the sign-in took too long; start again",
             PendingRejection::WrongBrowser => "this sign-in was started by another browser",
             PendingRejection::AlreadyUsed => "this sign-in response was already used",
+            PendingRejection::Unavailable => {
+                "the session store cannot be reached; sign in again in a moment"
+            }
         }
     }
 }
@@ -125,6 +135,7 @@ pub struct PendingSignIns {
     purpose: String,
     ttl: Duration,
     used: Mutex<UsedStates>,
+    shared: Option<Arc<SharedRecords>>,
 }
 
 /// Used states until their cookies would have expired, oldest first.
@@ -177,7 +188,22 @@ impl PendingSignIns {
             purpose: format!("oauthkit deploy login v1 {base_url}"),
             ttl,
             used: Mutex::new(UsedStates::default()),
+            shared: None,
         }
+    }
+
+    /// Also opens login cookies sealed with any of `keys` (a key rotation
+    /// in progress); new cookies are still sealed with the current key.
+    pub(crate) fn previous_keys(mut self, keys: &[CookieKey]) -> Self {
+        self.sealer = self.sealer.also_opening(keys);
+        self
+    }
+
+    /// Also records used states in `shared` (the deployment's store), so
+    /// a callback replayed on another instance is refused too.
+    pub(crate) fn share_uses(mut self, shared: Arc<SharedRecords>) -> Self {
+        self.shared = Some(shared);
+        self
     }
 
     /// Starts a sign-in: the login cookie's value, carrying everything the
@@ -283,6 +309,16 @@ impl PendingSignIns {
         );
         if !fresh {
             return Err(PendingRejection::AlreadyUsed);
+        }
+        if let Some(shared) = &self.shared {
+            match shared.use_state(state, forget_at) {
+                Ok(true) => {}
+                Ok(false) => return Err(PendingRejection::AlreadyUsed),
+                Err(e) => {
+                    log::warn!("deploy callback refused: remembering its state failed: {e}");
+                    return Err(PendingRejection::Unavailable);
+                }
+            }
         }
         Ok(PendingSignIn {
             pkce_verifier,

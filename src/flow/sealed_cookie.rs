@@ -48,9 +48,17 @@ impl std::fmt::Debug for CookieKey {
     }
 }
 
-/// Seals and opens cookie values with one key.
+fn aead_key(key: &CookieKey) -> LessSafeKey {
+    let unbound =
+        UnboundKey::new(&AES_256_GCM_SIV, &key.0[..]).expect("a 32-byte key fits AES-256-GCM-SIV");
+    LessSafeKey::new(unbound)
+}
+
+/// Seals cookie values with one key and opens them with it or any of the
+/// previous keys (a rotation in progress).
 pub(crate) struct CookieSealer {
     key: LessSafeKey,
+    previous: Vec<LessSafeKey>,
 }
 
 impl std::fmt::Debug for CookieSealer {
@@ -61,11 +69,16 @@ impl std::fmt::Debug for CookieSealer {
 
 impl CookieSealer {
     pub(crate) fn new(key: &CookieKey) -> Self {
-        let unbound = UnboundKey::new(&AES_256_GCM_SIV, &key.0[..])
-            .expect("a 32-byte key fits AES-256-GCM-SIV");
         CookieSealer {
-            key: LessSafeKey::new(unbound),
+            key: aead_key(key),
+            previous: Vec::new(),
         }
+    }
+
+    /// This sealer, also opening values sealed with any of `keys`.
+    pub(crate) fn also_opening(mut self, keys: &[CookieKey]) -> Self {
+        self.previous.extend(keys.iter().map(aead_key));
+        self
     }
 
     /// `plaintext` sealed for `purpose`, as a cookie-safe string.
@@ -93,16 +106,19 @@ impl CookieSealer {
         if sealed.len() > MAX_SEALED_LEN {
             return None;
         }
-        let mut raw = Zeroizing::new(URL_SAFE_NO_PAD.decode(sealed).ok()?);
+        let raw = Zeroizing::new(URL_SAFE_NO_PAD.decode(sealed).ok()?);
         if raw.len() < NONCE_LEN {
             return None;
         }
-        let nonce = Nonce::try_assume_unique_for_key(&raw[..NONCE_LEN]).ok()?;
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(purpose.as_bytes()), &mut raw[NONCE_LEN..])
-            .ok()?;
-        Some(Zeroizing::new(plain.to_vec()))
+        for key in std::iter::once(&self.key).chain(&self.previous) {
+            // Each try works on its own copy: a failed open may scramble it.
+            let mut body = Zeroizing::new(raw[NONCE_LEN..].to_vec());
+            let nonce = Nonce::try_assume_unique_for_key(&raw[..NONCE_LEN]).ok()?;
+            if let Ok(plain) = key.open_in_place(nonce, Aad::from(purpose.as_bytes()), &mut body) {
+                return Some(Zeroizing::new(plain.to_vec()));
+            }
+        }
+        None
     }
 }
 
@@ -138,5 +154,28 @@ mod tests {
         }
         let same = CookieSealer::new(&key);
         assert_eq!(&same.open("login", &sealed).unwrap()[..], b"hello");
+    }
+
+    #[test]
+    fn a_rotated_sealer_opens_old_values_and_seals_with_the_new_key() {
+        let (old, new, other) = (
+            CookieKey::generate(),
+            CookieKey::generate(),
+            CookieKey::generate(),
+        );
+        let before = CookieSealer::new(&old).seal("login", b"old");
+        let rotated = CookieSealer::new(&new).also_opening(std::slice::from_ref(&old));
+        assert_eq!(&rotated.open("login", &before).unwrap()[..], b"old");
+        let after = rotated.seal("login", b"new");
+        assert!(CookieSealer::new(&old).open("login", &after).is_none());
+        assert_eq!(
+            &CookieSealer::new(&new).open("login", &after).unwrap()[..],
+            b"new"
+        );
+        // A key neither current nor previous opens nothing; a sealer that
+        // dropped the old key no longer opens its values.
+        assert!(CookieSealer::new(&other).open("login", &after).is_none());
+        assert!(CookieSealer::new(&new).open("login", &before).is_none());
+        assert!(rotated.open("session", &before).is_none());
     }
 }
