@@ -11,6 +11,7 @@ use oauthkit::provider::{
     random, AuthorizeRequest, ClientAuthMethod, OidcConfig, OidcProvider, Pkce, Provider,
     TokenTypeHint,
 };
+use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use oauthkit::{ErrorKind, TokenSet};
 use support::interactions;
 use support::node_idp::NodeIdp;
@@ -82,7 +83,11 @@ impl Authorized {
         verifier: &str,
         nonce: &str,
     ) -> oauthkit::Result<TokenSet> {
-        provider.exchange_code(&self.code, REDIRECT_URI, Some(verifier), Some(nonce))
+        provider.exchange_code(
+            &CodeExchange::new(&self.code, REDIRECT_URI)
+                .pkce_verifier(verifier)
+                .nonce(nonce),
+        )
     }
 }
 
@@ -255,12 +260,16 @@ fn refresh_rotates_and_the_spent_refresh_token_is_refused() {
     let provider = public_client(&idp);
     let first = sign_in(&provider, "alice");
     let rt1 = first.refresh_token.as_ref().unwrap().expose().to_string();
-    let second = provider.refresh_tokens(&rt1).unwrap();
+    let second = provider.refresh_tokens(&TokenRefresh::new(&rt1)).unwrap();
     let rt2 = second.refresh_token.as_ref().unwrap().expose().to_string();
     assert_ne!(rt2, rt1, "oidc-provider rotates refresh tokens");
     assert_ne!(second.access_token, first.access_token);
-    assert!(provider.get_userinfo(second.access_token.expose()).is_ok());
-    let err = provider.refresh_tokens(&rt1).unwrap_err();
+    assert!(provider
+        .get_userinfo(&UserinfoRequest::new(second.access_token.expose()))
+        .is_ok());
+    let err = provider
+        .refresh_tokens(&TokenRefresh::new(&rt1))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidGrant, "{err}");
 }
 
@@ -269,12 +278,14 @@ fn userinfo_returns_the_users_claims() {
     let idp = NodeIdp::start();
     let provider = public_client(&idp);
     let tokens = sign_in(&provider, "carol");
-    let info = provider.get_userinfo(tokens.access_token.expose()).unwrap();
+    let info = provider
+        .get_userinfo(&UserinfoRequest::new(tokens.access_token.expose()))
+        .unwrap();
     assert_eq!(info["sub"], "carol");
     assert_eq!(info["email"], "carol@example.test");
     assert_eq!(info["name"], "User carol");
     let err = provider
-        .get_userinfo("not-a-real-access-token")
+        .get_userinfo(&UserinfoRequest::new("not-a-real-access-token"))
         .unwrap_err();
     assert!(
         err.to_string().contains("401") || err.to_string().contains("invalid_token"),
@@ -293,16 +304,19 @@ fn revoked_tokens_are_inactive_at_the_provider() {
     assert!(is_active(&idp, rt), "fresh refresh token is active");
 
     assert!(provider
-        .revoke_token(at, Some(TokenTypeHint::AccessToken))
+        .revoke_token(&TokenRevocation::new(at).hint(TokenTypeHint::AccessToken))
         .unwrap());
     assert!(!is_active(&idp, at), "revoked access token is inactive");
-    assert!(provider.get_userinfo(at).is_err(), "userinfo refuses it");
+    assert!(
+        provider.get_userinfo(&UserinfoRequest::new(at)).is_err(),
+        "userinfo refuses it"
+    );
 
     assert!(provider
-        .revoke_token(rt, Some(TokenTypeHint::RefreshToken))
+        .revoke_token(&TokenRevocation::new(rt).hint(TokenTypeHint::RefreshToken))
         .unwrap());
     assert!(!is_active(&idp, rt), "revoked refresh token is inactive");
-    let err = provider.refresh_tokens(rt).unwrap_err();
+    let err = provider.refresh_tokens(&TokenRefresh::new(rt)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidGrant, "{err}");
 }
 
@@ -317,9 +331,9 @@ fn confidential_clients_authenticate_with_basic_and_post() {
         let tokens = sign_in(&provider, "dave");
         assert_eq!(tokens.identity_id.as_deref(), Some("dave"), "{kind}");
         let rt = tokens.refresh_token.as_ref().unwrap().expose();
-        let refreshed = provider.refresh_tokens(rt).unwrap();
+        let refreshed = provider.refresh_tokens(&TokenRefresh::new(rt)).unwrap();
         assert!(provider
-            .revoke_token(refreshed.access_token.expose(), None)
+            .revoke_token(&TokenRevocation::new(refreshed.access_token.expose()))
             .unwrap());
     }
 }

@@ -7,6 +7,7 @@
 mod tls_server;
 
 use oauthkit::provider::http::{Auth, Body, HttpClient, HttpConfig, Method};
+use oauthkit::provider::UserinfoRequest;
 use oauthkit::provider::{
     OAuth2Config, OAuth2Provider, Provider, ProviderKind, ProviderSettings, TlsTrust, TrustStore,
 };
@@ -107,8 +108,13 @@ fn the_ca_is_per_provider() {
     };
     let trusting = config(HttpConfig::default().with_ca_file(pki.ca_file()).unwrap());
     let default = config(HttpConfig::default());
-    assert_eq!(trusting.get_userinfo("at").unwrap()["sub"], "alice");
-    let e = default.get_userinfo("at").unwrap_err();
+    assert_eq!(
+        trusting.get_userinfo(&UserinfoRequest::new("at")).unwrap()["sub"],
+        "alice"
+    );
+    let e = default
+        .get_userinfo(&UserinfoRequest::new("at"))
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Http, "{e}");
     assert_eq!(server.served(), 1);
 }
@@ -134,14 +140,20 @@ fn settings_and_environment_names_configure_the_ca() {
 
     let plain = settings(&server, &[]).unwrap().build().unwrap();
     assert_eq!(
-        plain.get_userinfo("at").unwrap_err().kind(),
+        plain
+            .get_userinfo(&UserinfoRequest::new("at"))
+            .unwrap_err()
+            .kind(),
         ErrorKind::Http
     );
 
     let s = settings(&server, &[("OAUTHKIT_CA_FILE", ca_file.clone())]).unwrap();
     assert_eq!(s.ca_file.as_deref(), Some(pki.ca_file().as_path()));
     assert_eq!(
-        s.build().unwrap().get_userinfo("at").unwrap()["sub"],
+        s.build()
+            .unwrap()
+            .get_userinfo(&UserinfoRequest::new("at"))
+            .unwrap()["sub"],
         "alice"
     );
 
@@ -155,14 +167,21 @@ fn settings_and_environment_names_configure_the_ca() {
     .unwrap();
     assert_eq!(s.trust_store, Some(TrustStore::None));
     assert_eq!(
-        s.build().unwrap().get_userinfo("at").unwrap()["sub"],
+        s.build()
+            .unwrap()
+            .get_userinfo(&UserinfoRequest::new("at"))
+            .unwrap()["sub"],
         "alice"
     );
 
     // trust store "none" without a bundle: refused before any I/O, saying why
     let s = settings(&server, &[("OAUTHKIT_TRUST_STORE", "none".into())]).unwrap();
     let before = server.served() + server.failed();
-    let e = s.build().unwrap().get_userinfo("at").unwrap_err();
+    let e = s
+        .build()
+        .unwrap()
+        .get_userinfo(&UserinfoRequest::new("at"))
+        .unwrap_err();
     assert!(e.to_string().contains("no trusted root"), "{e}");
     assert_eq!(server.served() + server.failed(), before);
 

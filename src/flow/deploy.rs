@@ -28,7 +28,7 @@ use super::native::identity_of;
 use super::pending::{PendingRejection, PendingSignIns, DEFAULT_PENDING_TTL};
 use super::sealed_cookie::CookieKey;
 use crate::error::{Error, Result};
-use crate::provider::{random, AuthorizeRequest, Pkce, Provider};
+use crate::provider::{random, AuthorizeRequest, CodeExchange, Pkce, Provider, UserinfoRequest};
 use crate::secret::{constant_time_eq, Secret};
 use crate::store::TokenStore;
 
@@ -464,26 +464,20 @@ impl DeployHandler {
             }
         };
         let verifier = pending.pkce_verifier.as_ref().map(Secret::expose);
-        let tokens = match &pending.dpop_key {
-            Some(key) => self.provider.exchange_code_dpop(
-                code.expose(),
-                &self.redirect_uri(),
-                verifier,
-                Some(pending.nonce.expose()),
-                key,
-            ),
-            None => self.provider.exchange_code(
-                code.expose(),
-                &self.redirect_uri(),
-                verifier,
-                Some(pending.nonce.expose()),
-            ),
-        };
+        let mut exchange =
+            CodeExchange::new(code.expose(), self.redirect_uri()).nonce(pending.nonce.expose());
+        if let Some(v) = verifier {
+            exchange = exchange.pkce_verifier(v);
+        }
+        if let Some(key) = &pending.dpop_key {
+            exchange = exchange.dpop(key);
+        }
+        let tokens = self.provider.exchange_code(&exchange);
         let mut tokens = match tokens {
             Ok(t) => t,
             Err(e) => return DeployResponse::error(502, "token_exchange_failed", &e.to_string()),
         };
-        let user_info = match self.provider.userinfo_for(&tokens) {
+        let user_info = match self.provider.get_userinfo(&UserinfoRequest::of(&tokens)) {
             Ok(Value::Null) | Err(_) => None,
             Ok(v) => Some(v),
         };

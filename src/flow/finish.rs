@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::native::{identity_of, AuthFlowResult};
 use crate::error::Result;
-use crate::provider::Provider;
+use crate::provider::{Provider, UserinfoRequest};
 use crate::store::TokenStore;
 use crate::token::TokenSet;
 
@@ -24,7 +24,7 @@ pub(crate) fn complete_sign_in(
     store: Option<&dyn TokenStore>,
 ) -> Result<AuthFlowResult> {
     let user_info = if fetch_userinfo {
-        match provider.userinfo_for(&tokens) {
+        match provider.get_userinfo(&UserinfoRequest::of(&tokens)) {
             Ok(Value::Null) | Err(_) => None,
             Ok(v) => Some(v),
         }

@@ -16,7 +16,7 @@ use super::paste::PasteInput;
 use super::session::SessionManager;
 use super::state::{AuthFlowState, FlowStatus};
 use crate::error::{Error, Result};
-use crate::provider::{random, AuthorizeRequest, Pkce, Provider};
+use crate::provider::{random, AuthorizeRequest, CodeExchange, Pkce, Provider};
 use crate::store::TokenStore;
 use crate::token::TokenSet;
 
@@ -439,19 +439,14 @@ impl AuthFlowManager {
         }
         self.status.set(AuthFlowState::Exchanging);
         let verifier = pkce.as_ref().map(Pkce::verifier);
-        let tokens = match &dpop_key {
-            Some(key) => self.provider.exchange_code_dpop(
-                code.expose(),
-                &redirect_uri,
-                verifier,
-                Some(&nonce),
-                key,
-            )?,
-            None => {
-                self.provider
-                    .exchange_code(code.expose(), &redirect_uri, verifier, Some(&nonce))?
-            }
-        };
+        let mut exchange = CodeExchange::new(code.expose(), &redirect_uri).nonce(&nonce);
+        if let Some(v) = verifier {
+            exchange = exchange.pkce_verifier(v);
+        }
+        if let Some(key) = &dpop_key {
+            exchange = exchange.dpop(key);
+        }
+        let tokens = self.provider.exchange_code(&exchange)?;
         let store = self
             .store
             .clone()
