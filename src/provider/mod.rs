@@ -18,46 +18,37 @@ use crate::error::{Error, Result};
 use crate::token::TokenSet;
 use dpop::DpopConfig;
 
-pub mod auth0;
 pub mod authorization_url;
 pub mod base_url;
 mod client;
 pub mod client_assertion;
 pub mod client_auth;
-pub mod client_credentials;
 pub mod client_settings;
-pub mod device;
-pub mod discovery;
 pub mod dpop;
-pub mod end_session;
-pub mod github;
-pub mod gitlab;
-pub mod google;
+mod grants;
 pub mod http;
-pub mod id_token;
 pub mod identity;
-mod iss_check;
-pub mod jwks;
-pub mod jwt_bearer;
-pub mod keycloak;
-pub mod microsoft;
 pub mod oauth2;
 pub mod offline_access;
 pub mod oidc;
-pub mod okta;
-pub mod par;
 pub mod pkce;
-mod preset_url;
+mod presets;
 pub mod profile;
-pub mod proxy;
 pub mod random;
-mod redact;
 mod requests;
 pub mod settings;
 pub mod signing_key;
-pub mod tls;
-pub mod token_exchange;
 pub mod token_response;
+
+// The parts live in sub-folders (http/, grants/, oidc/, presets/); their
+// modules keep their `oauthkit::provider::X` paths.
+pub use grants::{client_credentials, device, end_session, jwt_bearer, par, token_exchange};
+use http::redact;
+pub use http::{proxy, tls};
+use oidc::iss_check;
+pub use oidc::{discovery, id_token, jwks};
+use presets::preset_url;
+pub use presets::{auth0, github, gitlab, google, keycloak, microsoft, okta};
 
 pub use authorization_url::AuthorizationUrl;
 pub use client_auth::ClientAuthMethod;

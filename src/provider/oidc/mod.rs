@@ -2,6 +2,11 @@
 //! overrides, and ID-token validation after every code exchange and
 //! refresh unless turned off.
 
+pub mod discovery;
+pub mod id_token;
+pub(crate) mod iss_check;
+pub mod jwks;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +18,7 @@ use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_settings::{
     client_settings_builders, ClientSettings, HasClientSettings, ProviderFacts,
 };
-use crate::provider::discovery::{self, ProviderMetadata};
+use crate::provider::discovery::ProviderMetadata;
 use crate::provider::dpop::DpopConfig;
 use crate::provider::http::check_endpoint_url;
 use crate::provider::id_token::{
