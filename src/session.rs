@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use self::logout::sign_out;
 use crate::error::{Error, Result, SignInReason};
-use crate::provider::Provider;
+use crate::provider::{Provider, TokenRefresh};
 use crate::secret::Secret;
 use crate::store::{KeyLock, TokenStore};
 use crate::token::TokenSet;
@@ -375,43 +375,44 @@ impl SessionManager {
             Err(e) => return Err(e),
         }
         log::debug!("refresh of '{key}': refreshing at {}", self.provider.name());
-        let mut fresh = match self.provider.refresh_token_set(&current) {
-            Ok(t) => t,
-            Err(Error::OAuth {
-                endpoint,
-                status,
-                error,
-                description,
-                source,
-            }) if error == "invalid_grant" => {
-                if let Err(e) = self.store.delete_locked(key, lock) {
-                    log::warn!(
-                        "refresh of '{key}': the provider refused the grant (invalid_grant), \
-                         but the stored tokens were not deleted: {e}"
-                    );
-                    return Err(e);
-                }
-                log::warn!(
-                    "refresh of '{key}': the provider refused the grant (invalid_grant: revoked or \
-                     expired); stored tokens deleted, the user must sign in again"
-                );
-                let note = format!("stored tokens for '{key}' deleted; sign in again");
-                return Err(Error::OAuth {
+        let mut fresh =
+            match TokenRefresh::of(&current).and_then(|r| self.provider.refresh_tokens(&r)) {
+                Ok(t) => t,
+                Err(Error::OAuth {
                     endpoint,
                     status,
                     error,
-                    description: Some(match description {
-                        Some(d) => format!("{d} ({note})"),
-                        None => note,
-                    }),
+                    description,
                     source,
-                });
-            }
-            Err(e) => {
-                log::warn!("refresh of '{key}' failed: {e}");
-                return Err(e);
-            }
-        };
+                }) if error == "invalid_grant" => {
+                    if let Err(e) = self.store.delete_locked(key, lock) {
+                        log::warn!(
+                            "refresh of '{key}': the provider refused the grant (invalid_grant), \
+                         but the stored tokens were not deleted: {e}"
+                        );
+                        return Err(e);
+                    }
+                    log::warn!(
+                    "refresh of '{key}': the provider refused the grant (invalid_grant: revoked or \
+                     expired); stored tokens deleted, the user must sign in again"
+                );
+                    let note = format!("stored tokens for '{key}' deleted; sign in again");
+                    return Err(Error::OAuth {
+                        endpoint,
+                        status,
+                        error,
+                        description: Some(match description {
+                            Some(d) => format!("{d} ({note})"),
+                            None => note,
+                        }),
+                        source,
+                    });
+                }
+                Err(e) => {
+                    log::warn!("refresh of '{key}' failed: {e}");
+                    return Err(e);
+                }
+            };
         // OIDC Core 12.2: a refresh never changes the user. The provider
         // checks its validated ID token; this also holds for any Provider.
         crate::provider::identity::check_same_identity(&current, &fresh)

@@ -9,6 +9,7 @@
 //! the development OpenID provider run from C, C++ and Go in
 //! `scripts/test-ffi.sh`.
 
+use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,7 +23,7 @@ use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::token_set::*;
 use oauthkit::capi::{OakProvider, OakStatus::*, OakStore, OakTokenSet};
-use oauthkit::provider::{AuthorizeRequest, Provider, TokenTypeHint};
+use oauthkit::provider::{AuthorizeRequest, Provider};
 use oauthkit::{Result, TokenSet};
 
 /// Refreshes by minting `refreshed-N`; panics when asked to for `panic-rt`.
@@ -40,24 +41,22 @@ impl Provider for MintingProvider {
             r.state, r.redirect_uri
         ))
     }
-    fn exchange_code(
-        &self,
-        _: &str,
-        _: &str,
-        _: Option<&str>,
-        _: Option<&str>,
-    ) -> Result<TokenSet> {
+    fn exchange_code(&self, _: &CodeExchange) -> Result<TokenSet> {
         unreachable!("no code reaches this provider in these tests")
     }
-    fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet> {
-        assert_ne!(refresh_token, "panic-rt", "provider bug triggered");
+    fn refresh_tokens(&self, request: &TokenRefresh) -> Result<TokenSet> {
+        assert_ne!(
+            request.refresh_token().expose(),
+            "panic-rt",
+            "provider bug triggered"
+        );
         let n = self.refreshes.fetch_add(1, Ordering::SeqCst) + 1;
         Ok(TokenSet::bearer(format!("refreshed-{n}")).with_expires_in(3600))
     }
-    fn get_userinfo(&self, _: &str) -> Result<Option<oauthkit::Claims>> {
+    fn get_userinfo(&self, _: &UserinfoRequest) -> Result<Option<oauthkit::Claims>> {
         Ok(None)
     }
-    fn revoke_token(&self, _: &str, _: Option<TokenTypeHint>) -> Result<bool> {
+    fn revoke_token(&self, _: &TokenRevocation) -> Result<bool> {
         Ok(false)
     }
 }

@@ -5,6 +5,7 @@
 
 mod support;
 
+use oauthkit::provider::CodeExchange;
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;
 
@@ -112,12 +113,11 @@ fn dpop_headers_from_c_are_accepted_by_the_provider() {
         .param("code")
         .unwrap();
     let tokens = rust
-        .exchange_code_dpop(
-            &code,
-            REDIRECT_URI,
-            Some(pkce.verifier()),
-            Some(&nonce),
-            &key,
+        .exchange_code(
+            &CodeExchange::new(&code, REDIRECT_URI)
+                .pkce_verifier(pkce.verifier())
+                .nonce(&nonce)
+                .dpop(&key),
         )
         .unwrap();
     let memory = MemoryStore::new();

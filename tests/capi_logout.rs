@@ -5,6 +5,7 @@
 
 mod support;
 
+use oauthkit::provider::CodeExchange;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr;
 use std::sync::Mutex;
@@ -45,7 +46,11 @@ fn sign_in(idp: &NodeIdp, browser: &mut Browser, store: *mut OakStore, key: &str
         .param("code")
         .unwrap();
     let tokens = p
-        .exchange_code(&code, REDIRECT_URI, Some(pkce.verifier()), Some(&nonce))
+        .exchange_code(
+            &CodeExchange::new(&code, REDIRECT_URI)
+                .pkce_verifier(pkce.verifier())
+                .nonce(&nonce),
+        )
         .unwrap();
     unsafe {
         let mut ts = ptr::null_mut();

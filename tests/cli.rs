@@ -7,6 +7,7 @@
 #[path = "support/tls_server.rs"]
 mod tls_server;
 
+use oauthkit::provider::TokenRevocation;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -270,7 +271,7 @@ fn a_revoked_grant_exits_3_and_deletes_the_dead_tokens() {
     let rt = t.refresh_token.clone().unwrap();
     assert!(env
         .provider()
-        .revoke_token(rt.expose(), Some(TokenTypeHint::RefreshToken))
+        .revoke_token(&TokenRevocation::new(rt.expose()).hint(TokenTypeHint::RefreshToken))
         .unwrap());
     env.expire();
     let out = env.run(&["token"]);

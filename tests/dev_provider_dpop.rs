@@ -5,6 +5,7 @@
 
 mod support;
 
+use oauthkit::provider::{TokenRefresh, UserinfoRequest};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,7 +123,10 @@ fn the_dpop_client_signs_in_refreshes_and_calls_userinfo() {
             jkt,
             "{alg}: public client's RT bound"
         );
-        let claims = provider.userinfo_for(&t).unwrap().unwrap();
+        let claims = provider
+            .get_userinfo(&UserinfoRequest::of(&t))
+            .unwrap()
+            .unwrap();
         assert_eq!(claims.sub.as_deref(), Some(&*idp.user().sub));
         // RFC 9449 §6.2: introspection names the key
         let form = format!("token={}", t.access_token.expose());
@@ -141,7 +145,7 @@ fn the_dpop_client_signs_in_refreshes_and_calls_userinfo() {
         assert_eq!(idp.token_binding(fresh.access_token.expose()), jkt);
         assert_eq!(
             provider
-                .userinfo_for(&fresh)
+                .get_userinfo(&UserinfoRequest::of(&fresh))
                 .unwrap()
                 .unwrap()
                 .sub
@@ -187,7 +191,12 @@ fn the_client_retries_once_when_the_provider_asks_for_a_nonce() {
     assert!(t.token_type.eq_ignore_ascii_case("dpop"));
     idp.rotate_dpop_nonce();
     assert_eq!(
-        provider.userinfo_for(&t).unwrap().unwrap().sub.as_deref(),
+        provider
+            .get_userinfo(&UserinfoRequest::of(&t))
+            .unwrap()
+            .unwrap()
+            .sub
+            .as_deref(),
         Some(&*idp.user().sub)
     );
     idp.rotate_dpop_nonce();
@@ -246,7 +255,9 @@ fn a_bound_token_is_refused_as_bearer() {
         userinfo(&idp, &format!("Bearer {at}"), &[&proof]).status,
         401
     );
-    let e = provider.get_userinfo(at).unwrap_err();
+    let e = provider
+        .get_userinfo(&UserinfoRequest::new(at))
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth, "{e}");
     assert!(!e.report().to_string().contains(at));
     // and an unbound token is not accepted under the DPoP scheme
@@ -609,7 +620,9 @@ fn rotation_with_reuse_detection_revokes_the_grant() {
     let provider = client(&idp, None);
     let t = sign_in(&provider, Arc::new(MemoryStore::new()));
     let rt1 = t.refresh_token.clone().unwrap();
-    let second = provider.refresh_tokens(rt1.expose()).unwrap();
+    let second = provider
+        .refresh_tokens(&TokenRefresh::new(rt1.expose()))
+        .unwrap();
     let rt2 = second
         .refresh_token
         .clone()
@@ -621,7 +634,9 @@ fn rotation_with_reuse_detection_revokes_the_grant() {
     // an unrelated sign-in is not touched by what follows
     let bystander = sign_in(&provider, Arc::new(MemoryStore::new()));
 
-    let reuse = provider.refresh_tokens(rt1.expose()).unwrap_err();
+    let reuse = provider
+        .refresh_tokens(&TokenRefresh::new(rt1.expose()))
+        .unwrap_err();
     assert_eq!(reuse.kind(), ErrorKind::InvalidGrant, "{reuse}");
     assert!(reuse.needs_sign_in());
     for gone in [
@@ -631,7 +646,9 @@ fn rotation_with_reuse_detection_revokes_the_grant() {
     ] {
         assert!(!idp.is_token_active(gone), "the whole grant is revoked");
     }
-    let e = provider.refresh_tokens(rt2.expose()).unwrap_err();
+    let e = provider
+        .refresh_tokens(&TokenRefresh::new(rt2.expose()))
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidGrant);
     assert!(idp.is_token_active(bystander.refresh_token.as_ref().unwrap().expose()));
     assert!(idp.is_token_active(bystander.access_token.expose()));
@@ -646,7 +663,9 @@ fn without_rotation_the_refresh_token_stays() {
     let t = sign_in(&provider, Arc::new(MemoryStore::new()));
     let rt = t.refresh_token.clone().unwrap();
     for _ in 0..3 {
-        let fresh = provider.refresh_tokens(rt.expose()).unwrap();
+        let fresh = provider
+            .refresh_tokens(&TokenRefresh::new(rt.expose()))
+            .unwrap();
         assert!(fresh.refresh_token.is_none() || fresh.refresh_token.as_ref() == Some(&rt));
     }
     assert!(idp.is_token_active(rt.expose()));

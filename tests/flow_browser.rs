@@ -7,6 +7,7 @@
 
 mod support;
 
+use oauthkit::provider::{TokenRefresh, UserinfoRequest};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -67,7 +68,7 @@ fn chromium_signs_in_on_the_dev_provider_approve_page() {
     assert_eq!(result.key, idp.user().sub);
     let stored = store.load(&result.key).unwrap().unwrap();
     let info = provider
-        .get_userinfo(stored.access_token.expose())
+        .get_userinfo(&UserinfoRequest::new(stored.access_token.expose()))
         .unwrap()
         .unwrap();
     assert_eq!(info.sub.as_deref(), Some(&*idp.user().sub));
@@ -105,7 +106,7 @@ fn chromium_signs_in_and_consents_on_the_independent_oidc_provider() {
     assert!(result.tokens.refresh_token.is_some());
     let stored = store.load("alice").unwrap().unwrap();
     let info = provider
-        .get_userinfo(stored.access_token.expose())
+        .get_userinfo(&UserinfoRequest::new(stored.access_token.expose()))
         .unwrap()
         .unwrap();
     assert_eq!(info.sub.as_deref(), Some("alice"));
@@ -114,7 +115,9 @@ fn chromium_signs_in_and_consents_on_the_independent_oidc_provider() {
     let sessions = oauthkit::session::SessionManager::new(provider.clone(), store.clone());
     let fresh = sessions.refresh("alice").unwrap();
     assert_ne!(fresh.access_token, stored.access_token);
-    assert!(provider.get_userinfo(fresh.access_token.expose()).is_ok());
+    assert!(provider
+        .get_userinfo(&UserinfoRequest::new(fresh.access_token.expose()))
+        .is_ok());
 }
 
 /// 32 threads ask for an access token at once when the stored one has
@@ -174,9 +177,13 @@ fn session_manager_refreshes_once_at_the_independent_provider() {
     // The provider revokes the grant on reuse of a spent refresh token; the
     // grant being alive proves the old one went out exactly once.
     let again = sessions.refresh("bob").expect("the grant is still alive");
-    assert!(provider.get_userinfo(again.access_token.expose()).is_ok());
+    assert!(provider
+        .get_userinfo(&UserinfoRequest::new(again.access_token.expose()))
+        .is_ok());
     // And reusing the spent one now is refused as invalid_grant.
     let spent = signed_in.refresh_token.as_ref().unwrap().expose();
-    let err = provider.refresh_tokens(spent).unwrap_err();
+    let err = provider
+        .refresh_tokens(&TokenRefresh::new(spent))
+        .unwrap_err();
     assert_eq!(err.kind(), oauthkit::ErrorKind::InvalidGrant, "{err}");
 }

@@ -1177,13 +1177,19 @@ fn a_store_failure_after_the_exchange_revokes_the_grant_and_the_user_can_retry()
         .expect("the exchange's tokens");
     let rt = lost.refresh_token.expect("a refresh token");
     assert!(!r.body.contains(rt.expose()) && !r.body.contains(lost.access_token.expose()));
-    let refused = provider.refresh_tokens(rt.expose()).unwrap_err();
+    let refused = provider
+        .refresh_tokens(&oauthkit::provider::TokenRefresh::new(rt.expose()))
+        .unwrap_err();
     assert_eq!(
         refused.kind(),
         oauthkit::ErrorKind::InvalidGrant,
         "{refused}"
     );
-    assert!(provider.get_userinfo(lost.access_token.expose()).is_err());
+    assert!(provider
+        .get_userinfo(&oauthkit::provider::UserinfoRequest::new(
+            lost.access_token.expose()
+        ))
+        .is_err());
     // Status while Redis is down: one clear answer, not "signed out".
     let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie("oauthkit_session=x"));
     assert_eq!(st.status, 503, "{}", st.body);

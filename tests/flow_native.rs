@@ -4,6 +4,7 @@
 
 mod support;
 
+use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use std::io::Read;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -86,7 +87,9 @@ fn signs_in_exchanges_once_validates_and_stores_under_sub() {
     let stored = store.load(&result.key).unwrap().unwrap();
     assert_eq!(stored.access_token, result.tokens.access_token);
     assert_eq!(idp.token_requests("authorization_code"), 1);
-    assert!(provider.get_userinfo(stored.access_token.expose()).is_ok());
+    assert!(provider
+        .get_userinfo(&UserinfoRequest::new(stored.access_token.expose()))
+        .is_ok());
     // The listener is gone: a second callback after success is refused.
     assert!(refuses_connections(addr_of(&redirect_uri_of(&url))));
 }
@@ -309,28 +312,17 @@ impl oauthkit::provider::Provider for OwnIssRule {
     fn build_authorize_url(&self, r: &oauthkit::provider::AuthorizeRequest<'_>) -> Result<String> {
         self.inner.build_authorize_url(r)
     }
-    fn exchange_code(
-        &self,
-        code: &str,
-        redirect_uri: &str,
-        verifier: Option<&str>,
-        nonce: Option<&str>,
-    ) -> Result<oauthkit::TokenSet> {
-        self.inner
-            .exchange_code(code, redirect_uri, verifier, nonce)
+    fn exchange_code(&self, request: &CodeExchange) -> Result<oauthkit::TokenSet> {
+        self.inner.exchange_code(request)
     }
-    fn refresh_tokens(&self, rt: &str) -> Result<oauthkit::TokenSet> {
-        self.inner.refresh_tokens(rt)
+    fn refresh_tokens(&self, request: &TokenRefresh) -> Result<oauthkit::TokenSet> {
+        self.inner.refresh_tokens(request)
     }
-    fn get_userinfo(&self, at: &str) -> Result<Option<oauthkit::Claims>> {
+    fn get_userinfo(&self, at: &UserinfoRequest) -> Result<Option<oauthkit::Claims>> {
         self.inner.get_userinfo(at)
     }
-    fn revoke_token(
-        &self,
-        token: &str,
-        hint: Option<oauthkit::provider::TokenTypeHint>,
-    ) -> Result<bool> {
-        self.inner.revoke_token(token, hint)
+    fn revoke_token(&self, request: &TokenRevocation) -> Result<bool> {
+        self.inner.revoke_token(request)
     }
     fn issuer(&self) -> Option<String> {
         Some("https://login.example/{tenantid}/v2.0".into())
@@ -432,7 +424,7 @@ fn signs_in_at_the_independent_provider() {
     assert!(stored.refresh_token.is_some() && stored.id_token.is_some());
     assert_eq!(
         provider
-            .get_userinfo(stored.access_token.expose())
+            .get_userinfo(&UserinfoRequest::new(stored.access_token.expose()))
             .unwrap()
             .unwrap()
             .sub

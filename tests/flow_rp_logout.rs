@@ -7,6 +7,7 @@
 
 mod support;
 
+use oauthkit::provider::CodeExchange;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,7 +48,11 @@ fn sign_in(browser: &mut Browser, p: &OidcProvider, store: &dyn TokenStore, logi
     let redirect = sign_in_with(browser, &url, REDIRECT_URI, login);
     let code = redirect.param("code").unwrap();
     let tokens = p
-        .exchange_code(&code, REDIRECT_URI, Some(pkce.verifier()), Some(&nonce))
+        .exchange_code(
+            &CodeExchange::new(&code, REDIRECT_URI)
+                .pkce_verifier(pkce.verifier())
+                .nonce(&nonce),
+        )
         .unwrap();
     assert!(tokens.id_token.is_some());
     store.save(login, &tokens).unwrap();

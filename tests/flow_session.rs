@@ -5,6 +5,7 @@
 mod mock_http;
 mod support;
 
+use oauthkit::provider::TokenRevocation;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -138,8 +139,8 @@ fn invalid_grant_deletes_the_stored_tokens_and_says_so() {
     let first = sign_in(&provider, store.clone(), "dave");
     assert!(provider
         .revoke_token(
-            first.refresh_token.as_ref().unwrap().expose(),
-            Some(TokenTypeHint::RefreshToken)
+            &TokenRevocation::new(first.refresh_token.as_ref().unwrap().expose())
+                .hint(TokenTypeHint::RefreshToken)
         )
         .unwrap());
     expire(&*store, "dave");

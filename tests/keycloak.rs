@@ -21,6 +21,7 @@ mod support;
 #[path = "support/tls_server.rs"]
 mod tls_server;
 
+use oauthkit::provider::{TokenRefresh, TokenRevocation, UserinfoRequest};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -335,10 +336,12 @@ fn default_settings_sign_in_users_with_and_without_the_offline_access_role() {
             "Refresh",
             "an online refresh token, tied to the browser session"
         );
-        let fresh = provider.refresh_token_set(&tokens).unwrap();
+        let fresh = provider
+            .refresh_tokens(&TokenRefresh::of(&tokens).unwrap())
+            .unwrap();
         assert_ne!(fresh.access_token, tokens.access_token);
         let info = provider
-            .get_userinfo(fresh.access_token.expose())
+            .get_userinfo(&UserinfoRequest::new(fresh.access_token.expose()))
             .unwrap()
             .unwrap();
         assert_eq!(info.preferred_username.as_deref(), Some(user));
@@ -365,7 +368,9 @@ fn offline_access_asked_explicitly_gives_offline_tokens_to_users_holding_the_rol
     .tokens;
     let refresh = tokens.refresh_token.as_ref().expect("a refresh token");
     assert_eq!(claims(refresh.expose())["typ"], "Offline");
-    let fresh = provider.refresh_token_set(&tokens).unwrap();
+    let fresh = provider
+        .refresh_tokens(&TokenRefresh::of(&tokens).unwrap())
+        .unwrap();
     assert!(fresh.refresh_token.is_some());
     // Keycloak keeps no browser session for an offline sign-in.
     assert_eq!(
@@ -478,7 +483,9 @@ fn refresh_race_of_four_threads_and_two_processes_spends_the_rotating_token_once
     sessions
         .refresh("racer")
         .expect("the rotated refresh token works");
-    let e = provider.refresh_tokens(spent.expose()).unwrap_err();
+    let e = provider
+        .refresh_tokens(&TokenRefresh::new(spent.expose()))
+        .unwrap_err();
     assert_oauth_error(&e, 400, "invalid_grant");
     assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
     assert!(e.needs_sign_in());
@@ -731,7 +738,9 @@ fn par_required_client_signs_in_only_through_par() {
         claims(tokens.access_token.expose())["preferred_username"],
         USER_PLAIN
     );
-    provider.refresh_token_set(&tokens).unwrap();
+    provider
+        .refresh_tokens(&TokenRefresh::of(&tokens).unwrap())
+        .unwrap();
 }
 
 /// A client with `dpop.bound.access.tokens`: oauthkit's DPoP sign-in gets
@@ -766,7 +775,9 @@ fn dpop_bound_tokens_are_refused_as_bearer_and_accepted_with_proofs() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(USER_OFFLINE), "{body}");
 
-    let fresh = provider.refresh_token_set(&tokens).unwrap();
+    let fresh = provider
+        .refresh_tokens(&TokenRefresh::of(&tokens).unwrap())
+        .unwrap();
     assert_eq!(
         kc.introspect(fresh.access_token.expose())["cnf"]["jkt"],
         key.thumbprint()
@@ -829,7 +840,7 @@ fn errors_need_sign_in_only_where_the_user_must_act() {
         .tokens;
     let refresh = tokens.refresh_token.clone().unwrap();
     assert!(provider
-        .revoke_token(refresh.expose(), Some(TokenTypeHint::RefreshToken))
+        .revoke_token(&TokenRevocation::new(refresh.expose()).hint(TokenTypeHint::RefreshToken))
         .unwrap());
     assert_eq!(kc.introspect(refresh.expose())["active"], false);
     let e = sessions.refresh("nora").unwrap_err();
@@ -955,7 +966,9 @@ fn native_app_signs_in_with_oauth21_rules_which_keycloaks_profile_refuses() {
         claims(tokens.access_token.expose())["preferred_username"],
         USER_PLAIN
     );
-    provider.refresh_token_set(&tokens).unwrap();
+    provider
+        .refresh_tokens(&TokenRefresh::of(&tokens).unwrap())
+        .unwrap();
 
     kc.add_client_policy(&uuid, "oauth-2-1-for-public-client");
     let (status, answer) = kc.resave_client(&uuid);

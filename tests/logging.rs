@@ -17,6 +17,7 @@ mod flow_http;
 #[allow(dead_code)]
 mod log_capture;
 
+use oauthkit::provider::TokenRevocation;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -176,7 +177,9 @@ fn a_grant_the_provider_refuses_is_a_warning_that_says_sign_in_again() {
         .with_token_key(key);
     let (result, _) = sign_in(&flow);
     let rt = result.tokens.refresh_token.clone().expect("refresh token");
-    assert!(provider.revoke_token(rt.expose(), None).unwrap());
+    assert!(provider
+        .revoke_token(&TokenRevocation::new(rt.expose()))
+        .unwrap());
     assert!(!idp.is_token_active(rt.expose()));
     dev::expire(&*store, key);
     let sessions = SessionManager::new(provider, store.clone());

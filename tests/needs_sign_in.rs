@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod dev;
 
+use oauthkit::provider::TokenRevocation;
 use std::sync::Arc;
 
 use oauthkit::dev_provider::DevProviderOptions;
@@ -90,7 +91,9 @@ fn a_revoked_grant_needs_sign_in_and_the_tokens_are_gone() {
         .refresh_token
         .clone()
         .expect("refresh token");
-    assert!(provider.revoke_token(rt.expose(), None).unwrap());
+    assert!(provider
+        .revoke_token(&TokenRevocation::new(rt.expose()))
+        .unwrap());
     dev::expire(&*store, "bob");
     let err = sessions.access_token("bob").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidGrant);

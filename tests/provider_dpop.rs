@@ -3,6 +3,7 @@
 //! stores, and the token, userinfo and nonce exchanges against a small
 //! loopback server that behaves like a DPoP authorization server.
 
+use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -459,22 +460,26 @@ fn code_exchange_refresh_userinfo_and_revocation_carry_proofs_of_one_key() {
     assert!(p.dpop().is_some());
     let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let t = p
-        .exchange_code_dpop("code-1", "http://127.0.0.1/cb", Some("v"), None, &key)
+        .exchange_code(
+            &CodeExchange::new("code-1", "http://127.0.0.1/cb")
+                .pkce_verifier("v")
+                .dpop(&key),
+        )
         .unwrap();
     assert_eq!(t.token_type, "DPoP");
     assert_eq!(t.dpop_key.as_ref(), Some(&key));
-    let refreshed = p.refresh_token_set(&t).unwrap();
+    let refreshed = p.refresh_tokens(&TokenRefresh::of(&t).unwrap()).unwrap();
     assert_eq!(refreshed.dpop_key.as_ref(), Some(&key));
     assert_eq!(
-        p.userinfo_for(&refreshed).unwrap().unwrap().sub.unwrap(),
+        p.get_userinfo(&UserinfoRequest::of(&refreshed))
+            .unwrap()
+            .unwrap()
+            .sub
+            .unwrap(),
         "user-1"
     );
     assert!(p
-        .revoke_token_of(
-            &refreshed,
-            "rt-1",
-            Some(oauthkit::provider::TokenTypeHint::RefreshToken)
-        )
+        .revoke_token(&TokenRevocation::refresh_token_of(&refreshed).unwrap())
         .unwrap());
     let s = server.state.lock().unwrap();
     let jkts: HashSet<String> = s.proofs.iter().map(|(_, pr)| jkt_of(pr)).collect();
@@ -499,14 +504,14 @@ fn a_nonce_request_is_retried_exactly_once_and_the_nonce_is_remembered() {
     let p = server.provider();
     let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let t = p
-        .exchange_code_dpop("code", "http://127.0.0.1/cb", None, None, &key)
+        .exchange_code(&CodeExchange::new("code", "http://127.0.0.1/cb").dpop(&key))
         .unwrap();
     assert_eq!(server.proofs_to("/token").len(), 2, "one retry");
     // the nonce is remembered for the origin: the refresh and userinfo
     // need no retry
-    let r = p.refresh_token_set(&t).unwrap();
+    let r = p.refresh_tokens(&TokenRefresh::of(&t).unwrap()).unwrap();
     assert_eq!(server.proofs_to("/token").len(), 3);
-    p.userinfo_for(&r).unwrap();
+    p.get_userinfo(&UserinfoRequest::of(&r)).unwrap();
     assert_eq!(server.proofs_to("/userinfo").len(), 1);
     let last = claims_of(server.proofs_to("/token").last().unwrap());
     assert_eq!(last["nonce"], "server-nonce-1");
@@ -520,14 +525,14 @@ fn a_server_asking_for_nonces_forever_gets_one_retry() {
     let p = server.provider();
     let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let e = p
-        .exchange_code_dpop("code", "http://127.0.0.1/cb", None, None, &key)
+        .exchange_code(&CodeExchange::new("code", "http://127.0.0.1/cb").dpop(&key))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth, "{e}");
     assert!(e.to_string().contains("use_dpop_nonce"));
     assert_eq!(server.proofs_to("/token").len(), 2);
     let mut t = bound_set();
     t.dpop_key = Some(key);
-    assert!(p.userinfo_for(&t).is_err());
+    assert!(p.get_userinfo(&UserinfoRequest::of(&t)).is_err());
     assert_eq!(server.proofs_to("/userinfo").len(), 2);
 }
 
@@ -539,7 +544,7 @@ fn a_bearer_answer_to_a_dpop_request_is_refused() {
     let p = server.provider();
     let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
     let e = p
-        .exchange_code_dpop("code", "http://127.0.0.1/cb", None, None, &key)
+        .exchange_code(&CodeExchange::new("code", "http://127.0.0.1/cb").dpop(&key))
         .unwrap_err();
     let msg = e.report().to_string();
     assert!(msg.contains("did not bind"), "{msg}");
@@ -555,10 +560,10 @@ fn grants_without_a_given_key_get_a_new_one() {
     let server = TestAs::start(None, false, "DPoP");
     let p = server.provider();
     let a = p
-        .exchange_code("c1", "http://127.0.0.1/cb", None, None)
+        .exchange_code(&CodeExchange::new("c1", "http://127.0.0.1/cb"))
         .unwrap();
     let b = p
-        .exchange_code("c2", "http://127.0.0.1/cb", None, None)
+        .exchange_code(&CodeExchange::new("c2", "http://127.0.0.1/cb"))
         .unwrap();
     let (ka, kb) = (a.dpop_key.unwrap(), b.dpop_key.unwrap());
     assert_ne!(ka.thumbprint(), kb.thumbprint());
@@ -578,8 +583,8 @@ fn a_provider_without_dpop_refuses_bound_sets() {
     cfg.userinfo_url = Some(format!("{}/userinfo", server.base));
     let p = OAuth2Provider::new(cfg).unwrap();
     let t = bound_set();
-    assert!(p.refresh_token_set(&t).is_err());
-    assert!(p.userinfo_for(&t).is_err());
+    assert!(p.refresh_tokens(&TokenRefresh::of(&t).unwrap()).is_err());
+    assert!(p.get_userinfo(&UserinfoRequest::of(&t)).is_err());
     assert!(server.state.lock().unwrap().proofs.is_empty());
 }
 

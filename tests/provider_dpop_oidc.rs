@@ -9,6 +9,7 @@
 
 mod support;
 
+use oauthkit::provider::{CodeExchange, TokenRefresh, UserinfoRequest};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -176,7 +177,7 @@ fn native_sign_in_yields_dpop_bound_tokens_the_provider_accepts_only_with_proofs
     assert!(body.contains("dana@example.test"));
     assert_eq!(
         provider
-            .userinfo_for(&stored)
+            .get_userinfo(&UserinfoRequest::of(&stored))
             .unwrap()
             .unwrap()
             .sub
@@ -192,7 +193,9 @@ fn native_sign_in_yields_dpop_bound_tokens_the_provider_accepts_only_with_proofs
     // the refresh token is bound too: refreshing with another key fails
     let mut stolen = fresh.clone();
     stolen.dpop_key = Some(DpopKey::generate(SigningAlgorithm::ES256).unwrap());
-    let e = provider.refresh_token_set(&stolen).unwrap_err();
+    let e = provider
+        .refresh_tokens(&TokenRefresh::of(&stolen).unwrap())
+        .unwrap_err();
     assert!(matches!(e, Error::OAuth { .. }), "{e:?}");
 }
 
@@ -215,7 +218,11 @@ fn without_a_proof_the_provider_refuses_this_client() {
         .param("code")
         .unwrap();
     let e = plain
-        .exchange_code(&code, REDIRECT_URI, Some(pkce.verifier()), Some(&nonce))
+        .exchange_code(
+            &CodeExchange::new(&code, REDIRECT_URI)
+                .pkce_verifier(pkce.verifier())
+                .nonce(&nonce),
+        )
         .unwrap_err();
     assert!(matches!(e, Error::OAuth { .. }), "{e:?}");
 }
@@ -237,12 +244,11 @@ fn sign_in_with_key(idp: &NodeIdp, provider: &OidcProvider, alg: SigningAlgorith
         .param("code")
         .unwrap();
     let t = provider
-        .exchange_code_dpop(
-            &code,
-            REDIRECT_URI,
-            Some(pkce.verifier()),
-            Some(&nonce),
-            &key,
+        .exchange_code(
+            &CodeExchange::new(&code, REDIRECT_URI)
+                .pkce_verifier(pkce.verifier())
+                .nonce(&nonce)
+                .dpop(&key),
         )
         .unwrap_or_else(|e| panic!("{alg}: {}", e.report()));
     let _ = idp;
@@ -262,11 +268,18 @@ fn every_algorithm_signs_in_and_calls_userinfo() {
         let t = sign_in_with_key(&idp, &provider, alg);
         assert_eq!(t.dpop_key.as_ref().unwrap().algorithm(), alg);
         assert_eq!(
-            provider.userinfo_for(&t).unwrap().unwrap().sub.unwrap(),
+            provider
+                .get_userinfo(&UserinfoRequest::of(&t))
+                .unwrap()
+                .unwrap()
+                .sub
+                .unwrap(),
             "carl",
             "{alg}"
         );
-        let r = provider.refresh_token_set(&t).unwrap();
+        let r = provider
+            .refresh_tokens(&TokenRefresh::of(&t).unwrap())
+            .unwrap();
         let (s, body) = call_with_helper(&r, &userinfo_url(&idp), &DpopNonces::new());
         assert_eq!(s, 200, "{alg}: {body}");
     }
@@ -282,10 +295,17 @@ fn the_nonce_retry_works_at_the_token_endpoint_and_userinfo() {
     let t = sign_in_with_key(&idp, &provider, SigningAlgorithm::ES256);
     assert!(t.token_type.eq_ignore_ascii_case("DPoP"));
     assert_eq!(
-        provider.userinfo_for(&t).unwrap().unwrap().sub.unwrap(),
+        provider
+            .get_userinfo(&UserinfoRequest::of(&t))
+            .unwrap()
+            .unwrap()
+            .sub
+            .unwrap(),
         "carl"
     );
-    let r = provider.refresh_token_set(&t).unwrap();
+    let r = provider
+        .refresh_tokens(&TokenRefresh::of(&t).unwrap())
+        .unwrap();
     // the application's own call: first answer 401 + nonce, then 200
     let nonces = DpopNonces::new();
     let url = userinfo_url(&idp);
@@ -357,10 +377,13 @@ fn the_private_key_never_leaks() {
         "{} {}",
         e.report(),
         provider
-            .refresh_token_set(
-                &TokenSet::bearer("x")
-                    .with_refresh_token("bad")
-                    .with_dpop_key(tokens.dpop_key.clone().unwrap())
+            .refresh_tokens(
+                &TokenRefresh::of(
+                    &TokenSet::bearer("x")
+                        .with_refresh_token("bad")
+                        .with_dpop_key(tokens.dpop_key.clone().unwrap())
+                )
+                .unwrap()
             )
             .unwrap_err()
             .report()

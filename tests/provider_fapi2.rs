@@ -14,6 +14,7 @@ use oauthkit::jose::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::client_assertion::PrivateKeyJwt;
 use oauthkit::provider::dpop::DpopConfig;
 use oauthkit::provider::profile::SecurityProfile;
+use oauthkit::provider::CodeExchange;
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
 use oauthkit::{Error, ErrorKind};
 use support::node_idp::NodeIdp;
@@ -149,12 +150,11 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
     // thumbprint went out as dpop_jkt) gets DPoP-bound tokens; the ES256 ID
     // token is validated on the way.
     let tokens = p
-        .exchange_code_dpop(
-            &code,
-            redirect_uri,
-            Some(pkce.verifier()),
-            Some("nonce-2"),
-            &key,
+        .exchange_code(
+            &CodeExchange::new(&code, redirect_uri)
+                .pkce_verifier(pkce.verifier())
+                .nonce("nonce-2")
+                .dpop(&key),
         )
         .unwrap();
     assert!(

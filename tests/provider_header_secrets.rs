@@ -23,8 +23,9 @@ use oauthkit::jose::{DpopKey, SigningAlgorithm};
 use oauthkit::provider::dpop::DpopConfig;
 use oauthkit::provider::{
     ClientCredentialsRequest, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, Provider,
-    Revocation, TokenTypeHint,
+    Revocation,
 };
+use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use oauthkit::{Error, TokenSet};
 use serde_json::json;
 
@@ -170,15 +171,20 @@ fn ops() -> Vec<(&'static str, &'static str, Op)> {
     vec![
         ("code exchange with a key", "/token", |p| {
             let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
-            p.exchange_code_dpop("code-1", "http://127.0.0.1:1/cb", Some("v"), None, &key)
-                .map(drop)
+            p.exchange_code(
+                &CodeExchange::new("code-1", "http://127.0.0.1:1/cb")
+                    .pkce_verifier("v")
+                    .dpop(&key),
+            )
+            .map(drop)
         }),
         ("code exchange, new key", "/token", |p| {
-            p.exchange_code("code-1", "http://127.0.0.1:1/cb", None, None)
+            p.exchange_code(&CodeExchange::new("code-1", "http://127.0.0.1:1/cb"))
                 .map(drop)
         }),
         ("refresh", "/token", |p| {
-            p.refresh_token_set(&bound_set()).map(drop)
+            p.refresh_tokens(&TokenRefresh::of(&bound_set()).unwrap())
+                .map(drop)
         }),
         ("client credentials", "/token", |p| {
             p.request_client_credentials(&ClientCredentialsRequest::new())
@@ -189,15 +195,11 @@ fn ops() -> Vec<(&'static str, &'static str, Op)> {
             p.poll_device_token(&auth).map(drop)
         }),
         ("userinfo", "/userinfo", |p| {
-            p.userinfo_for(&bound_set()).map(drop)
+            p.get_userinfo(&UserinfoRequest::of(&bound_set())).map(drop)
         }),
         ("revocation", "/revoke", |p| {
-            p.revoke_token_of(
-                &bound_set(),
-                "rt-dpop-bound-1",
-                Some(TokenTypeHint::RefreshToken),
-            )
-            .map(drop)
+            p.revoke_token(&TokenRevocation::refresh_token_of(&bound_set()).unwrap())
+                .map(drop)
         }),
     ]
 }

@@ -8,6 +8,7 @@ mod mock_http;
 #[path = "support/test_jwt.rs"]
 mod test_jwt;
 
+use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
@@ -44,7 +45,7 @@ fn public(server: &MockServer) -> OAuth2Provider {
 }
 
 fn exchange(p: &dyn Provider) -> oauthkit::Result<oauthkit::TokenSet> {
-    p.exchange_code("the-code", REDIRECT, Some("the-verifier"), None)
+    p.exchange_code(&CodeExchange::new("the-code", REDIRECT).pkce_verifier("the-verifier"))
 }
 
 fn tokens() -> Value {
@@ -123,7 +124,10 @@ fn invalid_grant_has_its_own_kind_with_status_and_description() {
     );
     for (call, endpoint) in [
         (exchange(&p), "token"),
-        (p.refresh_tokens("old-refresh-token"), "refresh"),
+        (
+            p.refresh_tokens(&TokenRefresh::new("old-refresh-token")),
+            "refresh",
+        ),
     ] {
         let e = call.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
@@ -248,8 +252,8 @@ fn redirects_are_not_followed() {
         let e = exchange(&p).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Http, "{e}");
         assert!(e.to_string().contains("redirect"), "{e}");
-        assert!(p.get_userinfo("at").is_err());
-        assert!(p.revoke_token("at", None).is_err());
+        assert!(p.get_userinfo(&UserinfoRequest::new("at")).is_err());
+        assert!(p.revoke_token(&TokenRevocation::new("at")).is_err());
     }
     assert_eq!(s.count("/elsewhere"), 0, "no redirect was followed");
 
@@ -304,9 +308,9 @@ fn plain_http_to_other_hosts_is_refused_before_any_request() {
     let start = Instant::now();
     for e in [
         exchange(&p).unwrap_err(),
-        p.refresh_tokens("rt").unwrap_err(),
-        p.get_userinfo("at").unwrap_err(),
-        p.revoke_token("at", None).unwrap_err(),
+        p.refresh_tokens(&TokenRefresh::new("rt")).unwrap_err(),
+        p.get_userinfo(&UserinfoRequest::new("at")).unwrap_err(),
+        p.revoke_token(&TokenRevocation::new("at")).unwrap_err(),
     ] {
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
         assert!(e.to_string().contains("plain http"), "{e}");
@@ -367,7 +371,7 @@ fn refresh_keeps_the_old_refresh_token_unless_rotated() {
         200,
         &json!({"access_token": "at-2", "expires_in": 60}),
     );
-    let t = p.refresh_tokens("rt-old").unwrap();
+    let t = p.refresh_tokens(&TokenRefresh::new("rt-old")).unwrap();
     assert_eq!(t.access_token.expose(), "at-2");
     assert_eq!(t.refresh_token.as_ref().unwrap().expose(), "rt-old");
     let req = s.last("/token");
@@ -384,7 +388,7 @@ fn refresh_keeps_the_old_refresh_token_unless_rotated() {
         200,
         &json!({"access_token": "at-3", "refresh_token": "rt-new"}),
     );
-    let t = p.refresh_tokens("rt-old").unwrap();
+    let t = p.refresh_tokens(&TokenRefresh::new("rt-old")).unwrap();
     assert_eq!(t.refresh_token.as_ref().unwrap().expose(), "rt-new");
 }
 
@@ -423,7 +427,7 @@ fn client_authentication_methods_as_the_server_sees_them() {
         with(Some(ClientAuthMethod::ClientSecretBasic), Some(SECRET)),
     ] {
         exchange(&p).unwrap();
-        p.revoke_token("at", Some(TokenTypeHint::AccessToken))
+        p.revoke_token(&TokenRevocation::new("at").hint(TokenTypeHint::AccessToken))
             .unwrap();
         for path in ["/token", "/revoke"] {
             let req = s.last(path);
@@ -446,7 +450,7 @@ fn client_authentication_methods_as_the_server_sees_them() {
     // client_secret_post
     let p = with(Some(ClientAuthMethod::ClientSecretPost), Some(SECRET));
     exchange(&p).unwrap();
-    p.revoke_token("at", None).unwrap();
+    p.revoke_token(&TokenRevocation::new("at")).unwrap();
     for path in ["/token", "/revoke"] {
         let req = s.last(path);
         assert_eq!(req.header("Authorization"), None, "{path}");
@@ -507,16 +511,16 @@ fn revocation() {
     let s = MockServer::start();
     // no endpoint: false, and nothing is sent
     let p = public(&s);
-    assert!(!p.revoke_token("at", None).unwrap());
+    assert!(!p.revoke_token(&TokenRevocation::new("at")).unwrap());
     let p = oidc(&s, discovery(s.base()), |_| {});
-    assert!(!p.revoke_token("at", None).unwrap());
+    assert!(!p.revoke_token(&TokenRevocation::new("at")).unwrap());
     assert!(s.requests().iter().all(|r| !r.path().contains("revoke")));
 
     // RFC 7009 endpoint
     let p = oauth2(&s, |c| c.revocation = Revocation::Rfc7009(s.url("/revoke")));
     s.route("/revoke", Reply::status(200));
     assert!(p
-        .revoke_token("rt-9", Some(TokenTypeHint::RefreshToken))
+        .revoke_token(&TokenRevocation::new("rt-9").hint(TokenTypeHint::RefreshToken))
         .unwrap());
     let req = s.last("/revoke");
     assert_eq!(req.method, "POST");
@@ -525,16 +529,16 @@ fn revocation() {
         req.form_value("token_type_hint").as_deref(),
         Some("refresh_token")
     );
-    assert!(p.revoke_token("at-9", None).unwrap());
+    assert!(p.revoke_token(&TokenRevocation::new("at-9")).unwrap());
     assert_eq!(s.last("/revoke").form_value("token_type_hint"), None);
 
     s.json("/revoke", 400, &json!({"error": "unsupported_token_type"}));
-    let e = p.revoke_token("rt-9", None).unwrap_err();
+    let e = p.revoke_token(&TokenRevocation::new("rt-9")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth);
     assert!(e.to_string().contains("unsupported_token_type"));
     assert_clean(&e, &["rt-9"]);
     s.route("/revoke", Reply::status(503));
-    let e = p.revoke_token("rt-9", None).unwrap_err();
+    let e = p.revoke_token(&TokenRevocation::new("rt-9")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Http);
 
     // discovered endpoint
@@ -542,7 +546,7 @@ fn revocation() {
     d["revocation_endpoint"] = json!(s.url("/revoke"));
     let p = oidc(&s, d, |_| {});
     s.route("/revoke", Reply::status(200));
-    assert!(p.revoke_token("at", None).unwrap());
+    assert!(p.revoke_token(&TokenRevocation::new("at")).unwrap());
 }
 
 #[test]
@@ -554,7 +558,10 @@ fn userinfo_success_and_errors() {
         200,
         &json!({"sub": "u1", "email": "u@example.org"}),
     );
-    let v = p.get_userinfo("at-secret").unwrap().unwrap();
+    let v = p
+        .get_userinfo(&UserinfoRequest::new("at-secret"))
+        .unwrap()
+        .unwrap();
     assert_eq!(v.email.as_deref(), Some("u@example.org"));
     let req = s.last("/userinfo");
     assert_eq!(req.method, "GET");
@@ -576,14 +583,26 @@ fn userinfo_success_and_errors() {
             chunked: false,
         },
     );
-    let e = p.get_userinfo("at-secret").unwrap_err();
+    let e = p
+        .get_userinfo(&UserinfoRequest::new("at-secret"))
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth, "{e}");
     assert!(e.to_string().contains("invalid_token") && e.to_string().contains("401"));
     assert_clean(&e, &["at-secret"]);
     s.json("/userinfo", 200, &json!(["not", "an", "object"]));
-    assert_eq!(p.get_userinfo("at").unwrap_err().kind(), ErrorKind::Http);
+    assert_eq!(
+        p.get_userinfo(&UserinfoRequest::new("at"))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Http
+    );
     // no endpoint: None
-    assert_eq!(public(&s).get_userinfo("at").unwrap(), None);
+    assert_eq!(
+        public(&s)
+            .get_userinfo(&UserinfoRequest::new("at"))
+            .unwrap(),
+        None
+    );
 }
 
 /// Real providers send standard claims with the wrong JSON type: each is
@@ -602,7 +621,10 @@ fn userinfo_with_wrong_typed_standard_claims_is_read_not_refused() {
             "exp": "1700000000", "groups": ["admins"]
         }),
     );
-    let c = p.get_userinfo("at").unwrap().expect("claims");
+    let c = p
+        .get_userinfo(&UserinfoRequest::new("at"))
+        .unwrap()
+        .expect("claims");
     assert_eq!(c.sub.as_deref(), Some("u1"));
     assert_eq!(c.email_verified, Some(true));
     assert_eq!(c.phone_number_verified, Some(false));
@@ -822,4 +844,139 @@ fn debug_output_never_shows_the_client_secret() {
     p.discover().unwrap();
     assert!(!format!("{p:?}").contains(SECRET));
     assert!(!format!("{:?}", p.config()).contains(SECRET));
+}
+
+/// The form values named `name` in the last request to `path`.
+fn form_values(s: &MockServer, path: &str, name: &str) -> Vec<String> {
+    s.last(path)
+        .form()
+        .into_iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+#[test]
+fn code_exchange_and_refresh_carry_their_own_resources_and_extra_params() {
+    let s = MockServer::start();
+    let p = oauth2(&s, |c| {
+        c.resources.push("https://configured.example/".into())
+    });
+    s.json("/token", 200, &tokens());
+    exchange(&p).unwrap();
+    assert_eq!(
+        form_values(&s, "/token", "resource"),
+        ["https://configured.example/"],
+        "without its own resources a request sends the configured ones"
+    );
+    p.exchange_code(
+        &CodeExchange::new("the-code", REDIRECT)
+            .pkce_verifier("the-verifier")
+            .resources(["https://a.example/", "urn:example:b"])
+            .extra_param("audience_hint", "x y"),
+    )
+    .unwrap();
+    assert_eq!(
+        form_values(&s, "/token", "resource"),
+        ["https://a.example/", "urn:example:b"],
+        "the request's resources replace the configured ones"
+    );
+    assert_eq!(form_values(&s, "/token", "audience_hint"), ["x y"]);
+    assert_eq!(form_values(&s, "/token", "code"), ["the-code"]);
+    p.refresh_tokens(
+        &TokenRefresh::new("rt-1")
+            .resource("https://narrow.example/")
+            .extra_param("acr_values", "mfa"),
+    )
+    .unwrap();
+    assert_eq!(
+        form_values(&s, "/token", "resource"),
+        ["https://narrow.example/"]
+    );
+    assert_eq!(form_values(&s, "/token", "acr_values"), ["mfa"]);
+    assert_eq!(form_values(&s, "/token", "refresh_token"), ["rt-1"]);
+}
+
+#[test]
+fn extra_params_that_name_what_the_request_sets_are_refused_before_sending() {
+    let s = MockServer::start();
+    let p = oauth2(&s, |c| c.client_secret = Some(SECRET.into()));
+    s.json("/token", 200, &tokens());
+    let client_auth = [
+        "client_id",
+        "client_secret",
+        "client_assertion",
+        "client_assertion_type",
+    ];
+    for name in [
+        "grant_type",
+        "code",
+        "redirect_uri",
+        "code_verifier",
+        "resource",
+    ]
+    .into_iter()
+    .chain(client_auth)
+    {
+        let e = p
+            .exchange_code(
+                &CodeExchange::new("the-code", REDIRECT)
+                    .pkce_verifier("the-verifier")
+                    .extra_param(name, "x"),
+            )
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{name}: {e}");
+        assert!(
+            e.to_string().contains("cannot be set as an extra"),
+            "{name}: {e}"
+        );
+        assert_clean(&e, &["the-code", "the-verifier", SECRET]);
+    }
+    for name in ["grant_type", "refresh_token", "resource"]
+        .into_iter()
+        .chain(client_auth)
+    {
+        let e = p
+            .refresh_tokens(&TokenRefresh::new("rt-secret-1").extra_param(name, "x"))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{name}: {e}");
+        assert_clean(&e, &["rt-secret-1", SECRET]);
+    }
+    for bad in ["api", "/relative", "https://api.example/#frag", ""] {
+        let e = p
+            .exchange_code(&CodeExchange::new("the-code", REDIRECT).resource(bad))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad}");
+        let e = p
+            .refresh_tokens(&TokenRefresh::new("rt-1").resource(bad))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad}");
+    }
+    assert_eq!(s.count("/token"), 0, "nothing refused was sent");
+}
+
+#[test]
+fn a_refresh_of_a_token_set_needs_its_refresh_token_and_keeps_the_user() {
+    let e = TokenRefresh::of(&oauthkit::TokenSet::bearer("at-only")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    let s = MockServer::start();
+    let p = public(&s);
+    s.json(
+        "/token",
+        200,
+        &json!({"access_token": "at-2", "token_type": "Bearer", "expires_in": 3600}),
+    );
+    let current = oauthkit::TokenSet::bearer("at-1")
+        .with_refresh_token("rt-1")
+        .with_identity_id("alice");
+    let fresh = p
+        .refresh_tokens(&TokenRefresh::of(&current).unwrap())
+        .unwrap();
+    assert_eq!(fresh.access_token.expose(), "at-2");
+    assert_eq!(
+        fresh.refresh_token.as_ref().map(|r| r.expose()),
+        Some("rt-1"),
+        "an unrotated refresh token is kept"
+    );
+    assert_eq!(form_values(&s, "/token", "refresh_token"), ["rt-1"]);
 }

@@ -9,6 +9,7 @@ mod mock_http;
 #[path = "support/test_jwt.rs"]
 mod test_jwt;
 
+use oauthkit::provider::CodeExchange;
 use std::time::Duration;
 
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
@@ -80,12 +81,12 @@ impl Idp {
             &json!({"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 3600,
                     "id_token": id_token, "scope": "openid email profile"}),
         );
-        self.provider.exchange_code(
-            "code-1",
-            "http://127.0.0.1:1/callback",
-            Some("verifier"),
-            nonce,
-        )
+        let mut exchange =
+            CodeExchange::new("code-1", "http://127.0.0.1:1/callback").pkce_verifier("verifier");
+        if let Some(n) = nonce {
+            exchange = exchange.nonce(n);
+        }
+        self.provider.exchange_code(&exchange)
     }
 
     fn jwks_fetches(&self) -> usize {
@@ -360,7 +361,7 @@ fn missing_id_token_after_openid_exchange_is_an_error() {
     );
     let e = idp
         .provider
-        .exchange_code("c", "http://127.0.0.1:1/cb", None, None)
+        .exchange_code(&CodeExchange::new("c", "http://127.0.0.1:1/cb"))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::IdToken, "{e}");
     assert!(e.to_string().contains("no id_token"), "{e}");

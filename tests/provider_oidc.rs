@@ -10,6 +10,7 @@ use base64::Engine as _;
 use oauthkit::provider::{
     AuthorizeRequest, ClientAuthMethod, OidcConfig, OidcProvider, Pkce, Provider, TokenTypeHint,
 };
+use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use oauthkit::random;
 use oauthkit::{ErrorKind, TokenSet};
 use support::interactions;
@@ -82,7 +83,11 @@ impl Authorized {
         verifier: &str,
         nonce: &str,
     ) -> oauthkit::Result<TokenSet> {
-        provider.exchange_code(&self.code, REDIRECT_URI, Some(verifier), Some(nonce))
+        provider.exchange_code(
+            &CodeExchange::new(&self.code, REDIRECT_URI)
+                .pkce_verifier(verifier)
+                .nonce(nonce),
+        )
     }
 }
 
@@ -255,11 +260,13 @@ fn refresh_rotates_and_the_spent_refresh_token_is_refused() {
     let provider = public_client(&idp);
     let first = sign_in(&provider, "alice");
     let rt1 = first.refresh_token.as_ref().unwrap().expose().to_string();
-    let second = provider.refresh_tokens(&rt1).unwrap();
+    let second = provider.refresh_tokens(&TokenRefresh::new(&rt1)).unwrap();
     let rt2 = second.refresh_token.as_ref().unwrap().expose().to_string();
     assert_ne!(rt2, rt1, "oidc-provider rotates refresh tokens");
     assert_ne!(second.access_token, first.access_token);
-    assert!(provider.get_userinfo(second.access_token.expose()).is_ok());
+    assert!(provider
+        .get_userinfo(&UserinfoRequest::new(second.access_token.expose()))
+        .is_ok());
     // the refresh's new ID token, typed
     let before = first.id_token_claims().expect("sign-in ID token claims");
     let after = second.id_token_claims().expect("refresh ID token claims");
@@ -268,7 +275,9 @@ fn refresh_rotates_and_the_spent_refresh_token_is_refused() {
     assert_eq!(after.aud, before.aud);
     assert!(after.exp.unwrap() > std::time::SystemTime::now());
     assert!(after.iat.unwrap() >= before.iat.unwrap());
-    let err = provider.refresh_tokens(&rt1).unwrap_err();
+    let err = provider
+        .refresh_tokens(&TokenRefresh::new(&rt1))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidGrant, "{err}");
 }
 
@@ -278,7 +287,7 @@ fn userinfo_returns_the_users_claims() {
     let provider = public_client(&idp);
     let tokens = sign_in(&provider, "carol");
     let info = provider
-        .get_userinfo(tokens.access_token.expose())
+        .get_userinfo(&UserinfoRequest::new(tokens.access_token.expose()))
         .unwrap()
         .unwrap();
     assert_eq!(info.email_verified, Some(true), "{info:?}");
@@ -291,7 +300,7 @@ fn userinfo_returns_the_users_claims() {
     assert_eq!(info.email.as_deref(), Some("carol@example.test"));
     assert_eq!(info.name.as_deref(), Some("User carol"));
     let err = provider
-        .get_userinfo("not-a-real-access-token")
+        .get_userinfo(&UserinfoRequest::new("not-a-real-access-token"))
         .unwrap_err();
     assert!(
         err.to_string().contains("401") || err.to_string().contains("invalid_token"),
@@ -310,16 +319,19 @@ fn revoked_tokens_are_inactive_at_the_provider() {
     assert!(is_active(&idp, rt), "fresh refresh token is active");
 
     assert!(provider
-        .revoke_token(at, Some(TokenTypeHint::AccessToken))
+        .revoke_token(&TokenRevocation::new(at).hint(TokenTypeHint::AccessToken))
         .unwrap());
     assert!(!is_active(&idp, at), "revoked access token is inactive");
-    assert!(provider.get_userinfo(at).is_err(), "userinfo refuses it");
+    assert!(
+        provider.get_userinfo(&UserinfoRequest::new(at)).is_err(),
+        "userinfo refuses it"
+    );
 
     assert!(provider
-        .revoke_token(rt, Some(TokenTypeHint::RefreshToken))
+        .revoke_token(&TokenRevocation::new(rt).hint(TokenTypeHint::RefreshToken))
         .unwrap());
     assert!(!is_active(&idp, rt), "revoked refresh token is inactive");
-    let err = provider.refresh_tokens(rt).unwrap_err();
+    let err = provider.refresh_tokens(&TokenRefresh::new(rt)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidGrant, "{err}");
 }
 
@@ -334,9 +346,9 @@ fn confidential_clients_authenticate_with_basic_and_post() {
         let tokens = sign_in(&provider, "dave");
         assert_eq!(tokens.identity_id.as_deref(), Some("dave"), "{kind}");
         let rt = tokens.refresh_token.as_ref().unwrap().expose();
-        let refreshed = provider.refresh_tokens(rt).unwrap();
+        let refreshed = provider.refresh_tokens(&TokenRefresh::new(rt)).unwrap();
         assert!(provider
-            .revoke_token(refreshed.access_token.expose(), None)
+            .revoke_token(&TokenRevocation::new(refreshed.access_token.expose()))
             .unwrap());
     }
 }

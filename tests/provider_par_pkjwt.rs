@@ -11,6 +11,7 @@
 
 mod support;
 
+use oauthkit::provider::{TokenRefresh, TokenRevocation, UserinfoRequest};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -130,7 +131,9 @@ fn native_sign_in_through_par_with_a_client_that_requires_it() {
     let result = result.unwrap();
     assert_eq!(result.key, "paula");
     assert!(result.tokens.id_token.is_some() && result.tokens.refresh_token.is_some());
-    let refreshed = provider.refresh_token_set(&result.tokens).unwrap();
+    let refreshed = provider
+        .refresh_tokens(&TokenRefresh::of(&result.tokens).unwrap())
+        .unwrap();
     assert_eq!(refreshed.identity_id.as_deref(), Some("paula"));
 }
 
@@ -183,15 +186,19 @@ fn private_key_jwt_code_exchange_refresh_revocation_and_client_credentials() {
             .refresh_token
             .clone()
             .expect("a refresh token");
-        let fresh = p.refresh_token_set(&result.tokens).unwrap();
+        let fresh = p
+            .refresh_tokens(&TokenRefresh::of(&result.tokens).unwrap())
+            .unwrap();
         let new_rt = fresh.refresh_token.clone().unwrap();
         assert_ne!(new_rt.expose(), rt.expose(), "rotated");
         // revocation authenticates with an assertion too; afterwards the
         // refresh token is dead
         assert!(p
-            .revoke_token(new_rt.expose(), Some(TokenTypeHint::RefreshToken))
+            .revoke_token(&TokenRevocation::new(new_rt.expose()).hint(TokenTypeHint::RefreshToken))
             .unwrap());
-        let e = p.refresh_tokens(new_rt.expose()).unwrap_err();
+        let e = p
+            .refresh_tokens(&TokenRefresh::new(new_rt.expose()))
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{label}: {e}");
     }
 
@@ -246,7 +253,7 @@ fn jwt_bearer_grant_with_assertions_oauthkit_signs() {
         assert!(t.has_scope("api:read"), "{:?}", t.scopes);
         // the token is the subject's: userinfo names user-42
         let info = provider
-            .get_userinfo(t.access_token.expose())
+            .get_userinfo(&UserinfoRequest::new(t.access_token.expose()))
             .unwrap()
             .unwrap();
         assert_eq!(info.sub.as_deref(), Some("user-42"));

@@ -8,6 +8,7 @@ mod mock_http;
 #[path = "support/test_jwt.rs"]
 mod test_jwt;
 
+use oauthkit::provider::{CodeExchange, TokenRevocation, UserinfoRequest};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -151,7 +152,11 @@ fn token_reply(s: &MockServer, path: &str, id_token: &str) {
 }
 
 fn exchange(p: &dyn Provider, nonce: Option<&str>) -> oauthkit::Result<oauthkit::TokenSet> {
-    p.exchange_code("code-1", REDIRECT, Some(VERIFIER), nonce)
+    let mut exchange = CodeExchange::new("code-1", REDIRECT).pkce_verifier(VERIFIER);
+    if let Some(n) = nonce {
+        exchange = exchange.nonce(n);
+    }
+    p.exchange_code(&exchange)
 }
 
 #[test]
@@ -193,12 +198,16 @@ fn google_against_a_loopback_server() {
     // userinfo and revocation go to the preset's endpoints
     s.json("/v1/userinfo", 200, &json!({"sub": "1234"}));
     assert_eq!(
-        p.get_userinfo("at-1").unwrap().unwrap().sub.as_deref(),
+        p.get_userinfo(&UserinfoRequest::new("at-1"))
+            .unwrap()
+            .unwrap()
+            .sub
+            .as_deref(),
         Some("1234")
     );
     s.route("/revoke", Reply::status(200));
     assert!(p
-        .revoke_token("at-1", Some(TokenTypeHint::AccessToken))
+        .revoke_token(&TokenRevocation::new("at-1").hint(TokenTypeHint::AccessToken))
         .unwrap());
     assert_eq!(
         s.last("/revoke").form_value("token").as_deref(),
@@ -325,7 +334,7 @@ fn microsoft_multi_tenant_issuer_validation() {
         .is_err());
 
     // no revocation endpoint: false
-    assert!(!p.revoke_token("at", None).unwrap());
+    assert!(!p.revoke_token(&TokenRevocation::new("at")).unwrap());
 }
 
 #[test]
@@ -486,7 +495,10 @@ fn github_against_a_loopback_server() {
 
     // user info from the API's user endpoint
     s.json("/user", 200, &json!({"login": "octocat", "id": 1}));
-    let u = p.get_userinfo("gho_abc").unwrap().unwrap();
+    let u = p
+        .get_userinfo(&UserinfoRequest::new("gho_abc"))
+        .unwrap()
+        .unwrap();
     assert_eq!(u.extra["login"], "octocat");
     assert_eq!(u.subject_id().as_deref(), Some("1"));
     assert_eq!(u.display_name().as_deref(), Some("octocat"));
@@ -501,7 +513,7 @@ fn github_against_a_loopback_server() {
     // revocation through the Applications API with Basic auth
     let path = "/applications/Iv1.abc/token";
     s.route(path, Reply::status(204));
-    assert!(p.revoke_token("gho_abc", None).unwrap());
+    assert!(p.revoke_token(&TokenRevocation::new("gho_abc")).unwrap());
     let req = s.last(path);
     assert_eq!(req.method, "DELETE");
     let basic = req.header("Authorization").unwrap();
@@ -528,18 +540,22 @@ fn github_against_a_loopback_server() {
     );
     s.route(path, Reply::status(404));
     assert!(
-        !p.revoke_token("gho_abc", None).unwrap(),
+        !p.revoke_token(&TokenRevocation::new("gho_abc")).unwrap(),
         "nothing to revoke"
     );
     s.json(path, 422, &json!({"message": "Validation Failed"}));
-    let e = p.revoke_token("gho_abc", None).unwrap_err();
+    let e = p
+        .revoke_token(&TokenRevocation::new("gho_abc"))
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth);
     assert!(e.to_string().contains("Validation Failed"), "{e}");
 
     // without a secret, revocation is refused before any request
     let n = s.count(path);
     let public = OAuth2Provider::new(github::config_at(s.base(), "Iv1.abc").unwrap()).unwrap();
-    let e = public.revoke_token("gho_abc", None).unwrap_err();
+    let e = public
+        .revoke_token(&TokenRevocation::new("gho_abc"))
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     assert_eq!(s.count(path), n);
 }
@@ -772,5 +788,5 @@ fn userinfo_of_value_type() {
     let mut c = oauthkit::provider::OAuth2Config::new("x", "c", &s.url("/a"), &s.url("/t"));
     c.userinfo_url = None;
     let p = OAuth2Provider::new(c).unwrap();
-    assert_eq!(p.get_userinfo("at").unwrap(), None);
+    assert_eq!(p.get_userinfo(&UserinfoRequest::new("at")).unwrap(), None);
 }

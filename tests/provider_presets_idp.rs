@@ -14,6 +14,7 @@ mod provider_docs;
 #[path = "support/test_jwt.rs"]
 mod test_jwt;
 
+use oauthkit::provider::{CodeExchange, TokenRefresh};
 use std::collections::HashMap;
 
 use oauthkit::provider::par::ParPolicy;
@@ -112,7 +113,11 @@ fn authorize(p: &dyn Provider) -> (String, HashMap<String, String>) {
 }
 
 fn exchange(p: &dyn Provider) -> oauthkit::Result<TokenSet> {
-    p.exchange_code("c.n-1", REDIRECT, Some(VERIFIER), Some("n-1"))
+    p.exchange_code(
+        &CodeExchange::new("c.n-1", REDIRECT)
+            .pkce_verifier(VERIFIER)
+            .nonce("n-1"),
+    )
 }
 
 /// Replaces the reply at the token endpoint of `doc` with `error`.
@@ -234,7 +239,7 @@ fn keycloak_against_its_discovery_document() {
             1
         );
         // refresh
-        let r = p.refresh_token_set(&t).unwrap();
+        let r = p.refresh_tokens(&TokenRefresh::of(&t).unwrap()).unwrap();
         assert_eq!(r.refresh_token.unwrap().expose(), "rt-1+");
     }
 }
@@ -309,7 +314,9 @@ fn keycloak_error_codes_map_to_kinds_and_sign_in_advice() {
     let t = exchange(&p).unwrap();
     // a wrong client secret: the configuration must change, not the user
     token_error(&s, &doc, errors::keycloak_wrong_secret());
-    let e = p.refresh_token_set(&t).unwrap_err();
+    let e = p
+        .refresh_tokens(&TokenRefresh::of(&t).unwrap())
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth, "{e}");
     assert!(!e.needs_sign_in(), "{e}");
     assert!(e.to_string().contains("unauthorized_client"), "{e}");
@@ -327,7 +334,9 @@ fn keycloak_error_codes_map_to_kinds_and_sign_in_advice() {
     assert!(e.to_string().contains("Audience not found"), "{e}");
     // a revoked refresh token: the user must sign in again
     token_error(&s, &doc, errors::keycloak_inactive_token());
-    let e = p.refresh_token_set(&t).unwrap_err();
+    let e = p
+        .refresh_tokens(&TokenRefresh::of(&t).unwrap())
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
     assert!(e.needs_sign_in(), "{e}");
     // offline_access refused (only with the opt-in; see provider_offline_access.rs)
@@ -443,7 +452,9 @@ fn auth0_against_its_discovery_document() {
     assert_eq!(d.user_code, "WDJB-MJHT");
     // Auth0 answers a dead refresh token with HTTP 403 invalid_grant
     token_error(&s, &doc, errors::auth0_invalid_refresh());
-    let e = p.refresh_token_set(&t).unwrap_err();
+    let e = p
+        .refresh_tokens(&TokenRefresh::of(&t).unwrap())
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
     assert!(e.needs_sign_in(), "{e}");
     token_error(&s, &doc, errors::auth0_unknown_audience());
@@ -519,11 +530,15 @@ fn okta_against_its_discovery_documents() {
         p.request_device_authorization(&DeviceAuthorizationRequest::new())
             .unwrap();
         token_error(&s, &doc, errors::okta_invalid_refresh());
-        let e = p.refresh_token_set(&t).unwrap_err();
+        let e = p
+            .refresh_tokens(&TokenRefresh::of(&t).unwrap())
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
         assert!(e.needs_sign_in());
         token_error(&s, &doc, errors::okta_wrong_secret());
-        let e = p.refresh_token_set(&t).unwrap_err();
+        let e = p
+            .refresh_tokens(&TokenRefresh::of(&t).unwrap())
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::OAuth, "{e}");
         assert!(!e.needs_sign_in(), "{e}");
     }
@@ -569,9 +584,9 @@ fn gitlab_against_its_discovery_document() {
         assert_eq!(params["scope"], "openid profile email");
         let t = exchange(&p).unwrap();
         // every refresh rotates
-        let r1 = p.refresh_token_set(&t).unwrap();
+        let r1 = p.refresh_tokens(&TokenRefresh::of(&t).unwrap()).unwrap();
         assert_eq!(r1.refresh_token.as_ref().unwrap().expose(), "rt-1+");
-        let r2 = p.refresh_token_set(&r1).unwrap();
+        let r2 = p.refresh_tokens(&TokenRefresh::of(&r1).unwrap()).unwrap();
         assert_eq!(r2.refresh_token.as_ref().unwrap().expose(), "rt-1++");
         // no RP-initiated logout
         assert_eq!(p.end_session_url(&EndSessionRequest::new()).unwrap(), None);
@@ -590,7 +605,9 @@ fn gitlab_against_its_discovery_document() {
         assert_eq!(d.user_code, "0A44L90H");
         // a spent refresh token
         token_error(&s, &doc, errors::gitlab_invalid_grant());
-        let e = p.refresh_token_set(&t).unwrap_err();
+        let e = p
+            .refresh_tokens(&TokenRefresh::of(&t).unwrap())
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
         assert!(e.needs_sign_in());
         token_error(&s, &doc, errors::gitlab_wrong_secret());

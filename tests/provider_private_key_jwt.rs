@@ -23,6 +23,7 @@ use oauthkit::provider::{
     AuthorizeRequest, ClientCredentialsRequest, DeviceAuthorizationRequest, JwtBearerAssertion,
     JwtBearerRequest, OidcConfig, OidcProvider, Pkce, Provider, TokenTypeHint,
 };
+use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation};
 use oauthkit::{Error, ErrorKind};
 use serde_json::{json, Value};
 
@@ -55,14 +56,17 @@ type Op = fn(&OidcProvider) -> oauthkit::Result<()>;
 fn ops() -> Vec<(&'static str, &'static str, Op)> {
     vec![
         ("code exchange", "/token", |p| {
-            p.exchange_code("code-1234567", REDIRECT, Some("verifier-1234567890"), None)
-                .map(drop)
+            p.exchange_code(
+                &CodeExchange::new("code-1234567", REDIRECT).pkce_verifier("verifier-1234567890"),
+            )
+            .map(drop)
         }),
         ("refresh", "/token", |p| {
-            p.refresh_tokens("rt-1234567890").map(drop)
+            p.refresh_tokens(&TokenRefresh::new("rt-1234567890"))
+                .map(drop)
         }),
         ("revocation", "/revoke", |p| {
-            p.revoke_token("at-1234567890", Some(TokenTypeHint::AccessToken))
+            p.revoke_token(&TokenRevocation::new("at-1234567890").hint(TokenTypeHint::AccessToken))
                 .map(drop)
         }),
         ("device authorization", "/device", |p| {
@@ -428,7 +432,7 @@ fn the_profile_is_logged_and_an_unrotated_public_refresh_warned() {
         &json!({"access_token": "at-unrotated-1", "token_type": "Bearer", "expires_in": 60}),
     );
     let rt = "rt-kept-0123456789";
-    let t = p.refresh_tokens(rt).unwrap();
+    let t = p.refresh_tokens(&TokenRefresh::new(rt)).unwrap();
     assert_eq!(t.refresh_token.unwrap().expose(), rt);
     let warnings = log_capture::lines_with(log::Level::Warn, "profile-log-test");
     assert_eq!(warnings.len(), 1, "{warnings:?}");
@@ -440,7 +444,7 @@ fn the_profile_is_logged_and_an_unrotated_public_refresh_warned() {
         200,
         &json!({"access_token": "at-2", "token_type": "Bearer", "refresh_token": "rt-new-0123456789"}),
     );
-    p.refresh_tokens(rt).unwrap();
+    p.refresh_tokens(&TokenRefresh::new(rt)).unwrap();
     assert_eq!(
         log_capture::lines_with(log::Level::Warn, "profile-log-test").len(),
         1

@@ -13,6 +13,7 @@ mod tls_server;
 
 use fake_proxy::fake_proxy;
 use oauthkit::provider::http::{Auth, Body, HttpClient, HttpConfig, HttpProxy, Method};
+use oauthkit::provider::TokenRefresh;
 use tls_server::{TestPki, TlsServer};
 
 fn get(url: &str, ca: &std::path::Path) -> oauthkit::Result<u16> {
@@ -236,7 +237,11 @@ fn provider_settings_take_a_proxy() {
     )])
     .unwrap();
     assert!(!format!("{proxied:?}").contains(password), "{proxied:?}");
-    let e = proxied.build().unwrap().refresh_tokens("rt-1").unwrap_err();
+    let e = proxied
+        .build()
+        .unwrap()
+        .refresh_tokens(&TokenRefresh::new("rt-1"))
+        .unwrap_err();
     let lines = seen.lock().unwrap().clone();
     assert!(
         lines

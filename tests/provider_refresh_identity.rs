@@ -12,9 +12,10 @@ mod mock_http;
 #[path = "support/test_jwt.rs"]
 mod test_jwt;
 
+use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use std::sync::Arc;
 
-use oauthkit::provider::{microsoft, OidcConfig, OidcProvider, Provider, TokenTypeHint};
+use oauthkit::provider::{microsoft, OidcConfig, OidcProvider, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
@@ -72,7 +73,9 @@ impl Idp {
             Some("rt-0"),
             Some(self.id_token(json!({"sub": sub}))),
         );
-        let t = p.exchange_code("code-1", REDIRECT, None, None).unwrap();
+        let t = p
+            .exchange_code(&CodeExchange::new("code-1", REDIRECT))
+            .unwrap();
         assert_eq!(t.identity_id.as_deref(), Some(sub));
         t
     }
@@ -107,7 +110,9 @@ fn a_bare_refresh_after_sign_in_refuses_an_id_token_for_another_user() {
     for (what, token) in other_users(&idp) {
         idp.sign_in(&p, "user-1");
         idp.answer("at-1", Some("rt-1"), Some(token));
-        let e = p.refresh_tokens("rt-0").expect_err(what);
+        let e = p
+            .refresh_tokens(&TokenRefresh::new("rt-0"))
+            .expect_err(what);
         assert_eq!(e.kind(), ErrorKind::IdToken, "{what}: {e}");
     }
     // the same user is fine, and a rotated refresh token stays bound to
@@ -118,7 +123,7 @@ fn a_bare_refresh_after_sign_in_refuses_an_id_token_for_another_user() {
         Some("rt-1"),
         Some(idp.id_token(json!({"sub": "user-1"}))),
     );
-    let t = p.refresh_tokens("rt-0").unwrap();
+    let t = p.refresh_tokens(&TokenRefresh::new("rt-0")).unwrap();
     assert_eq!(t.identity_id.as_deref(), Some("user-1"));
     idp.answer(
         "at-2",
@@ -126,13 +131,13 @@ fn a_bare_refresh_after_sign_in_refuses_an_id_token_for_another_user() {
         Some(idp.id_token(json!({"sub": "user-2"}))),
     );
     let e = p
-        .refresh_tokens("rt-1")
+        .refresh_tokens(&TokenRefresh::new("rt-1"))
         .expect_err("rotated token, other user");
     assert_eq!(e.kind(), ErrorKind::IdToken);
     assert!(e.to_string().contains("12.2"), "{e}");
     // a refresh without an ID token keeps the user
     idp.answer("at-3", None, None);
-    let t = p.refresh_tokens("rt-1").unwrap();
+    let t = p.refresh_tokens(&TokenRefresh::new("rt-1")).unwrap();
     assert_eq!(t.identity_id.as_deref(), Some("user-1"));
 }
 
@@ -144,7 +149,9 @@ fn refresh_token_set_checks_against_the_stored_identity() {
     let p = idp.provider();
     for (what, token) in other_users(&idp) {
         idp.answer("at-1", Some("rt-1"), Some(token));
-        let e = p.refresh_token_set(&signed_in).expect_err(what);
+        let e = p
+            .refresh_tokens(&TokenRefresh::of(&signed_in).unwrap())
+            .expect_err(what);
         assert_eq!(e.kind(), ErrorKind::IdToken, "{what}: {e}");
     }
     // identity known only from identity_id (no stored ID token)
@@ -153,17 +160,19 @@ fn refresh_token_set_checks_against_the_stored_identity() {
         .with_identity_id("user-1");
     idp.answer("at-1", None, Some(idp.id_token(json!({"sub": "user-2"}))));
     assert_eq!(
-        p.refresh_token_set(&bare).unwrap_err().kind(),
+        p.refresh_tokens(&TokenRefresh::of(&bare).unwrap())
+            .unwrap_err()
+            .kind(),
         ErrorKind::IdToken
     );
     idp.answer("at-1", None, Some(idp.id_token(json!({"sub": "user-1"}))));
-    let t = p.refresh_token_set(&bare).unwrap();
+    let t = p.refresh_tokens(&TokenRefresh::of(&bare).unwrap()).unwrap();
     assert_eq!(t.identity_id.as_deref(), Some("user-1"));
     // no refresh token: a clear error, no request
     bare.refresh_token = None;
     let before = idp.server.count("/token");
     assert_eq!(
-        p.refresh_token_set(&bare).unwrap_err().kind(),
+        TokenRefresh::of(&bare).unwrap_err().kind(),
         ErrorKind::InvalidArgument
     );
     assert_eq!(idp.server.count("/token"), before);
@@ -211,25 +220,19 @@ impl Provider for Shifty {
     ) -> oauthkit::Result<String> {
         unimplemented!()
     }
-    fn exchange_code(
-        &self,
-        _: &str,
-        _: &str,
-        _: Option<&str>,
-        _: Option<&str>,
-    ) -> oauthkit::Result<TokenSet> {
+    fn exchange_code(&self, _: &CodeExchange) -> oauthkit::Result<TokenSet> {
         unimplemented!()
     }
-    fn refresh_tokens(&self, _: &str) -> oauthkit::Result<TokenSet> {
+    fn refresh_tokens(&self, _: &TokenRefresh) -> oauthkit::Result<TokenSet> {
         Ok(TokenSet::bearer("at-new")
             .with_refresh_token("rt-new")
             .with_expires_in(3600)
             .with_identity_id(self.0))
     }
-    fn get_userinfo(&self, _: &str) -> oauthkit::Result<Option<oauthkit::Claims>> {
+    fn get_userinfo(&self, _: &UserinfoRequest) -> oauthkit::Result<Option<oauthkit::Claims>> {
         Ok(None)
     }
-    fn revoke_token(&self, _: &str, _: Option<TokenTypeHint>) -> oauthkit::Result<bool> {
+    fn revoke_token(&self, _: &TokenRevocation) -> oauthkit::Result<bool> {
         Ok(false)
     }
 }
@@ -277,14 +280,19 @@ fn microsoft_multi_tenant_refresh_must_stay_in_the_tenant() {
         );
     };
     answer(token(t1));
-    let signed_in = p.exchange_code("code", REDIRECT, None, None).unwrap();
+    let signed_in = p
+        .exchange_code(&CodeExchange::new("code", REDIRECT))
+        .unwrap();
     // the same sub from another tenant is another user
     answer(token(t2));
-    let e = p.refresh_tokens("rt-0").unwrap_err();
+    let e = p.refresh_tokens(&TokenRefresh::new("rt-0")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::IdToken, "{e}");
     assert!(e.to_string().contains("issuer"), "{e}");
-    let e = p.refresh_token_set(&signed_in).unwrap_err();
+    let e = p
+        .refresh_tokens(&TokenRefresh::of(&signed_in).unwrap())
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::IdToken, "{e}");
     answer(token(t1));
-    p.refresh_token_set(&signed_in).unwrap();
+    p.refresh_tokens(&TokenRefresh::of(&signed_in).unwrap())
+        .unwrap();
 }

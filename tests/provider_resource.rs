@@ -7,6 +7,7 @@ mod support;
 
 use base64::Engine as _;
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{CodeExchange, TokenRefresh};
 use oauthkit::random;
 use oauthkit::ErrorKind;
 use support::interactions;
@@ -54,7 +55,11 @@ fn resource_goes_to_authorization_token_and_refresh_requests() {
         .param("code")
         .unwrap();
     let t = p
-        .exchange_code(&code, REDIRECT_URI, Some(pkce.verifier()), Some(&nonce))
+        .exchange_code(
+            &CodeExchange::new(&code, REDIRECT_URI)
+                .pkce_verifier(pkce.verifier())
+                .nonce(&nonce),
+        )
         .unwrap();
     assert_eq!(audience(t.access_token.expose()), API);
     assert_eq!(
@@ -63,7 +68,7 @@ fn resource_goes_to_authorization_token_and_refresh_requests() {
         "ID token still validated"
     );
     let rt = t.refresh_token.expect("offline_access with prompt=consent");
-    let fresh = p.refresh_tokens(rt.expose()).unwrap();
+    let fresh = p.refresh_tokens(&TokenRefresh::new(rt.expose())).unwrap();
     assert_eq!(audience(fresh.access_token.expose()), API);
     assert_ne!(fresh.access_token, t.access_token);
 }

@@ -30,6 +30,7 @@ use oauthkit::provider::{
     ClientAuthMethod, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, OidcConfig,
     OidcProvider, Provider, Revocation, TokenExchangeRequest, TokenTypeHint,
 };
+use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use oauthkit::Error;
 use serde_json::{json, Value};
 
@@ -266,22 +267,26 @@ fn ops() -> Vec<(&'static str, &'static str, Op, &'static [&'static str])> {
             "token",
             "/token",
             |p| {
-                p.exchange_code(CODE, REDIRECT, Some(VERIFIER), Some("nonce-1"))
-                    .map(drop)
+                p.exchange_code(
+                    &CodeExchange::new(CODE, REDIRECT)
+                        .pkce_verifier(VERIFIER)
+                        .nonce("nonce-1"),
+                )
+                .map(drop)
             },
             HELD_EXCHANGE,
         ),
         (
             "refresh",
             "/token",
-            |p| p.refresh_tokens(REFRESH).map(drop),
+            |p| p.refresh_tokens(&TokenRefresh::new(REFRESH)).map(drop),
             HELD_REFRESH,
         ),
         (
             "revocation",
             "/revoke",
             |p| {
-                p.revoke_token(ACCESS, Some(TokenTypeHint::AccessToken))
+                p.revoke_token(&TokenRevocation::new(ACCESS).hint(TokenTypeHint::AccessToken))
                     .map(drop)
             },
             HELD_ACCESS,
@@ -289,7 +294,7 @@ fn ops() -> Vec<(&'static str, &'static str, Op, &'static [&'static str])> {
         (
             "userinfo",
             "/userinfo",
-            |p| p.get_userinfo(ACCESS).map(drop),
+            |p| p.get_userinfo(&UserinfoRequest::new(ACCESS)).map(drop),
             HELD_ACCESS,
         ),
         (
@@ -354,11 +359,13 @@ fn token_responses_echoing_secrets_in_token_type_or_other_members_are_scrubbed()
             ] {
                 server.json("/token", 200, &body);
                 let e = p
-                    .exchange_code(CODE, REDIRECT, Some(VERIFIER), None)
+                    .exchange_code(&CodeExchange::new(CODE, REDIRECT).pkce_verifier(VERIFIER))
                     .expect_err("hostile token response");
                 let held = [HELD_EXCHANGE, &[ISSUED, s]].concat();
                 assert_no_secret(&e, &held, &format!("token response {body}"));
-                let e = p.refresh_tokens(REFRESH).expect_err("hostile refresh");
+                let e = p
+                    .refresh_tokens(&TokenRefresh::new(REFRESH))
+                    .expect_err("hostile refresh");
                 let held = [HELD_REFRESH, &[ISSUED, s]].concat();
                 assert_no_secret(&e, &held, &format!("refresh response {body}"));
                 let mut body = body;
@@ -427,7 +434,11 @@ fn id_token_claims_and_headers_echoing_secrets_are_scrubbed() {
                     &json!({"access_token": ISSUED, "token_type": "Bearer", "id_token": token}),
                 );
                 let e = p
-                    .exchange_code(CODE, REDIRECT, Some(VERIFIER), Some("nonce-1"))
+                    .exchange_code(
+                        &CodeExchange::new(CODE, REDIRECT)
+                            .pkce_verifier(VERIFIER)
+                            .nonce("nonce-1"),
+                    )
                     .expect_err(&format!("{what} must be refused"));
                 let held = [HELD_EXCHANGE, &[ISSUED]].concat();
                 assert_no_secret(&e, &held, &format!("ID token {what} = {x}"));
@@ -445,7 +456,7 @@ fn discovery_and_jwks_errors_never_show_a_secret() {
         server.route("/.well-known/openid-configuration", reply.clone());
         let p = oidc_provider(&server, ClientAuthMethod::ClientSecretBasic);
         let e = p
-            .exchange_code(CODE, REDIRECT, Some(VERIFIER), None)
+            .exchange_code(&CodeExchange::new(CODE, REDIRECT).pkce_verifier(VERIFIER))
             .expect_err("discovery fails");
         assert_no_secret(
             &e,
@@ -454,7 +465,9 @@ fn discovery_and_jwks_errors_never_show_a_secret() {
         );
         let e = p.discover().expect_err("discovery fails");
         assert_no_secret(&e, &[CLIENT_SECRET], &format!("discovery: {label}"));
-        let e = p.refresh_tokens(REFRESH).expect_err("discovery fails");
+        let e = p
+            .refresh_tokens(&TokenRefresh::new(REFRESH))
+            .expect_err("discovery fails");
         assert_no_secret(&e, HELD_REFRESH, &format!("discovery via refresh: {label}"));
 
         // JWKS
@@ -469,7 +482,7 @@ fn discovery_and_jwks_errors_never_show_a_secret() {
         );
         let p = oidc_provider(&server, ClientAuthMethod::ClientSecretPost);
         let e = p
-            .exchange_code(CODE, REDIRECT, Some(VERIFIER), None)
+            .exchange_code(&CodeExchange::new(CODE, REDIRECT).pkce_verifier(VERIFIER))
             .expect_err("JWKS fails");
         let held = [HELD_EXCHANGE, &[ISSUED, REFRESH]].concat();
         assert_no_secret(&e, &held, &format!("jwks: {label}"));
@@ -483,7 +496,7 @@ fn discovery_and_jwks_errors_never_show_a_secret() {
             server.json("/.well-known/openid-configuration", 200, &d);
             let p = oidc_provider(&server, ClientAuthMethod::ClientSecretBasic);
             let e = p
-                .exchange_code(CODE, REDIRECT, Some(VERIFIER), None)
+                .exchange_code(&CodeExchange::new(CODE, REDIRECT).pkce_verifier(VERIFIER))
                 .expect_err("issuer mismatch");
             assert_no_secret(&e, HELD_EXCHANGE, &format!("discovery issuer {x}"));
             let e = token_exchange(&p).expect_err("issuer mismatch");
@@ -498,7 +511,7 @@ fn discovery_and_jwks_errors_never_show_a_secret() {
             server.json("/.well-known/openid-configuration", 200, &d);
             let p = oidc_provider(&server, ClientAuthMethod::ClientSecretBasic);
             let e = p
-                .exchange_code(CODE, REDIRECT, Some(VERIFIER), None)
+                .exchange_code(&CodeExchange::new(CODE, REDIRECT).pkce_verifier(VERIFIER))
                 .expect_err("bad endpoint");
             assert_no_secret(&e, HELD_EXCHANGE, &format!("discovered endpoint {x}"));
         }
@@ -544,17 +557,25 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
         let results: Vec<(&str, oauthkit::Result<()>, &[&str])> = vec![
             (
                 "token",
-                p.exchange_code(CODE, REDIRECT, Some(VERIFIER), None)
+                p.exchange_code(&CodeExchange::new(CODE, REDIRECT).pkce_verifier(VERIFIER))
                     .map(drop),
                 HELD_EXCHANGE,
             ),
-            ("refresh", p.refresh_tokens(REFRESH).map(drop), HELD_REFRESH),
             (
-                "revocation",
-                p.revoke_token(REFRESH, None).map(drop),
+                "refresh",
+                p.refresh_tokens(&TokenRefresh::new(REFRESH)).map(drop),
                 HELD_REFRESH,
             ),
-            ("userinfo", p.get_userinfo(ACCESS).map(drop), HELD_ACCESS),
+            (
+                "revocation",
+                p.revoke_token(&TokenRevocation::new(REFRESH)).map(drop),
+                HELD_REFRESH,
+            ),
+            (
+                "userinfo",
+                p.get_userinfo(&UserinfoRequest::new(ACCESS)).map(drop),
+                HELD_ACCESS,
+            ),
             (
                 "token exchange",
                 p.exchange_token(
@@ -566,7 +587,7 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
             ),
             (
                 "github revocation",
-                gh.revoke_token(ACCESS, None).map(drop),
+                gh.revoke_token(&TokenRevocation::new(ACCESS)).map(drop),
                 HELD_ACCESS,
             ),
         ];
@@ -598,7 +619,7 @@ fn a_huge_token_echoed_in_part_is_still_scrubbed() {
         &json!({"access_token": big, "token_type": slice, "refresh_token": REFRESH}),
     );
     let e = p
-        .exchange_code(CODE, REDIRECT, Some(VERIFIER), None)
+        .exchange_code(&CodeExchange::new(CODE, REDIRECT).pkce_verifier(VERIFIER))
         .expect_err("unknown token_type");
     assert_no_secret(
         &e,

@@ -7,6 +7,7 @@
 mod tls_server;
 
 use oauthkit::provider::http::{Auth, Body, HttpClient, HttpConfig, Method};
+use oauthkit::provider::UserinfoRequest;
 use oauthkit::provider::{
     OAuth2Config, OAuth2Provider, Provider, ProviderKind, ProviderSettings, TlsTrust, TrustStore,
 };
@@ -108,10 +109,17 @@ fn the_ca_is_per_provider() {
     let trusting = config(HttpConfig::default().with_ca_file(pki.ca_file()).unwrap());
     let default = config(HttpConfig::default());
     assert_eq!(
-        trusting.get_userinfo("at").unwrap().unwrap().sub.unwrap(),
+        trusting
+            .get_userinfo(&UserinfoRequest::new("at"))
+            .unwrap()
+            .unwrap()
+            .sub
+            .unwrap(),
         "alice"
     );
-    let e = default.get_userinfo("at").unwrap_err();
+    let e = default
+        .get_userinfo(&UserinfoRequest::new("at"))
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Http, "{e}");
     assert_eq!(server.served(), 1);
 }
@@ -137,7 +145,10 @@ fn settings_and_environment_names_configure_the_ca() {
 
     let plain = settings(&server, &[]).unwrap().build().unwrap();
     assert_eq!(
-        plain.get_userinfo("at").unwrap_err().kind(),
+        plain
+            .get_userinfo(&UserinfoRequest::new("at"))
+            .unwrap_err()
+            .kind(),
         ErrorKind::Http
     );
 
@@ -146,7 +157,7 @@ fn settings_and_environment_names_configure_the_ca() {
     assert_eq!(
         s.build()
             .unwrap()
-            .get_userinfo("at")
+            .get_userinfo(&UserinfoRequest::new("at"))
             .unwrap()
             .unwrap()
             .sub
@@ -166,7 +177,7 @@ fn settings_and_environment_names_configure_the_ca() {
     assert_eq!(
         s.build()
             .unwrap()
-            .get_userinfo("at")
+            .get_userinfo(&UserinfoRequest::new("at"))
             .unwrap()
             .unwrap()
             .sub
@@ -177,7 +188,11 @@ fn settings_and_environment_names_configure_the_ca() {
     // trust store "none" without a bundle: refused before any I/O, saying why
     let s = settings(&server, &[("OAUTHKIT_TRUST_STORE", "none".into())]).unwrap();
     let before = server.served() + server.failed();
-    let e = s.build().unwrap().get_userinfo("at").unwrap_err();
+    let e = s
+        .build()
+        .unwrap()
+        .get_userinfo(&UserinfoRequest::new("at"))
+        .unwrap_err();
     assert!(e.to_string().contains("no trusted root"), "{e}");
     assert_eq!(server.served() + server.failed(), before);
 

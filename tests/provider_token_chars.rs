@@ -11,6 +11,7 @@
 #[path = "support/mock_http.rs"]
 mod mock_http;
 
+use oauthkit::provider::{CodeExchange, TokenRefresh};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,13 +91,13 @@ fn grants() -> Vec<(&'static str, Grant)> {
     vec![
         ("authorization code", |p| {
             p.exchange_code(
-                "code-1",
-                "http://127.0.0.1:1/cb",
-                Some("v".repeat(43).as_str()),
-                None,
+                &CodeExchange::new("code-1", "http://127.0.0.1:1/cb")
+                    .pkce_verifier("v".repeat(43).as_str()),
             )
         }),
-        ("refresh", |p| p.refresh_tokens("good-rt")),
+        ("refresh", |p| {
+            p.refresh_tokens(&TokenRefresh::new("good-rt"))
+        }),
         ("device", |p| {
             let a = DeviceAuthorization {
                 device_code: "dc-1".into(),

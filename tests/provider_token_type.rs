@@ -9,6 +9,7 @@ mod mock_http;
 #[path = "support/test_jwt.rs"]
 mod test_jwt;
 
+use oauthkit::provider::{CodeExchange, TokenRefresh};
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider, Provider};
 use oauthkit::ErrorKind;
 use serde_json::{json, Value};
@@ -39,8 +40,8 @@ fn providers(server: &MockServer) -> Vec<Box<dyn Provider>> {
 
 fn both_grants(p: &dyn Provider) -> [oauthkit::Result<oauthkit::TokenSet>; 2] {
     [
-        p.exchange_code("code-1234", REDIRECT, Some("verifier-1234"), None),
-        p.refresh_tokens("refresh-1234"),
+        p.exchange_code(&CodeExchange::new("code-1234", REDIRECT).pkce_verifier("verifier-1234")),
+        p.refresh_tokens(&TokenRefresh::new("refresh-1234")),
     ]
 }
 

@@ -17,6 +17,7 @@
 
 mod support;
 
+use oauthkit::provider::{CodeExchange, TokenRefresh};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -568,7 +569,11 @@ fn panva_sign_in(idp: &NodeIdp, store: &dyn TokenStore) -> Arc<dyn Provider> {
         .param("code")
         .expect("a code");
     let mut tokens = provider
-        .exchange_code(&code, REDIRECT_URI, Some(pkce.verifier()), Some(&nonce))
+        .exchange_code(
+            &CodeExchange::new(&code, REDIRECT_URI)
+                .pkce_verifier(pkce.verifier())
+                .nonce(&nonce),
+        )
         .unwrap();
     assert!(
         tokens.refresh_token.is_some(),
@@ -594,7 +599,7 @@ fn panva_lost_before_spending(t: &Target, spec: &str) {
     // The grant survived: the stored refresh token still refreshes.
     let stored = store.load(KEY).unwrap().unwrap();
     provider
-        .refresh_token_set(&stored)
+        .refresh_tokens(&TokenRefresh::of(&stored).unwrap())
         .expect("the grant is alive at oidc-provider");
 }
 
@@ -620,6 +625,8 @@ fn panva_paused_before_the_write(t: &Target, spec: &str) {
         "A's revoked tokens were written over B's deletion"
     );
     // What A held is dead at the provider too: the grant was revoked.
-    let again = provider.refresh_token_set(&spent).unwrap_err();
+    let again = provider
+        .refresh_tokens(&TokenRefresh::of(&spent).unwrap())
+        .unwrap_err();
     assert_eq!(again.kind(), ErrorKind::InvalidGrant, "{again}");
 }

@@ -18,6 +18,7 @@
 #[path = "support/mock_http.rs"]
 mod mock_http;
 
+use oauthkit::provider::TokenRefresh;
 use std::time::Duration;
 
 use oauthkit::flow::device::prompt_text;
@@ -223,7 +224,7 @@ fn provider_error_texts_lose_every_hostile_character() {
             400,
             &json!({"error": "invalid_request", "error_description": desc}),
         );
-        let e = p.refresh_tokens("rt-1").unwrap_err();
+        let e = p.refresh_tokens(&TokenRefresh::new("rt-1")).unwrap_err();
         let shown = format!("{e}");
         assert!(
             !shown.chars().any(is_hostile),

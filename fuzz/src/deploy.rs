@@ -7,7 +7,9 @@ use serde_json::Value;
 
 use oauthkit::error::Result;
 use oauthkit::flow::{DeployHandler, DeployOptions, DeployRequest};
-use oauthkit::provider::{AuthorizeRequest, Provider, TokenTypeHint};
+use oauthkit::provider::{
+    AuthorizeRequest, CodeExchange, Provider, TokenRefresh, TokenRevocation, UserinfoRequest,
+};
 use oauthkit::store::MemoryStore;
 use oauthkit::TokenSet;
 
@@ -31,29 +33,23 @@ impl Provider for StubProvider {
         Ok(url.into())
     }
 
-    fn exchange_code(
-        &self,
-        code: &str,
-        _redirect_uri: &str,
-        _pkce_verifier: Option<&str>,
-        _nonce: Option<&str>,
-    ) -> Result<TokenSet> {
-        let who = format!("user-{}", code.len() % 3);
+    fn exchange_code(&self, request: &CodeExchange) -> Result<TokenSet> {
+        let who = format!("user-{}", request.code().expose().len() % 3);
         Ok(TokenSet::bearer(ACCESS_TOKEN)
             .with_refresh_token(REFRESH_TOKEN)
             .with_expires_in(3600)
             .with_identity_id(who))
     }
 
-    fn refresh_tokens(&self, _refresh_token: &str) -> Result<TokenSet> {
+    fn refresh_tokens(&self, _request: &TokenRefresh) -> Result<TokenSet> {
         Ok(TokenSet::bearer(ACCESS_TOKEN))
     }
 
-    fn get_userinfo(&self, _access_token: &str) -> Result<Option<oauthkit::Claims>> {
+    fn get_userinfo(&self, _request: &UserinfoRequest) -> Result<Option<oauthkit::Claims>> {
         Ok(oauthkit::Claims::from_json(r#"{"name": "Fuzz"}"#).ok())
     }
 
-    fn revoke_token(&self, _token: &str, _hint: Option<TokenTypeHint>) -> Result<bool> {
+    fn revoke_token(&self, _request: &TokenRevocation) -> Result<bool> {
         Ok(true)
     }
 

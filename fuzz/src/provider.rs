@@ -14,7 +14,10 @@ use oauthkit::provider::jwks::JwksCache;
 use oauthkit::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 use oauthkit::provider::oidc::{OidcConfig, OidcProvider};
 use oauthkit::provider::token_response::parse_token_response;
-use oauthkit::provider::{microsoft, AuthorizeRequest, Provider, TokenTypeHint};
+use oauthkit::provider::{
+    microsoft, AuthorizeRequest, CodeExchange, Provider, TokenRefresh, TokenRevocation,
+    TokenTypeHint, UserinfoRequest,
+};
 use oauthkit::token::now_unix;
 use oauthkit::TokenSet;
 
@@ -138,18 +141,22 @@ pub fn token_endpoint(data: &[u8]) {
             assert_no_secret(what, &format!("{e:?}"), held);
         };
         let before = now_unix();
-        match provider.exchange_code(CODE, "http://127.0.0.1:1/callback", Some(VERIFIER), None) {
+        match provider.exchange_code(
+            &CodeExchange::new(CODE, "http://127.0.0.1:1/callback").pkce_verifier(VERIFIER),
+        ) {
             Ok(t) => check_token_set(&t, before),
             Err(e) => check_err("token error", &e, &[CLIENT_SECRET, CODE, VERIFIER]),
         }
-        match provider.refresh_tokens(REFRESH_TOKEN) {
+        match provider.refresh_tokens(&TokenRefresh::new(REFRESH_TOKEN)) {
             Ok(t) => check_token_set(&t, before),
             Err(e) => check_err("refresh error", &e, &[CLIENT_SECRET, REFRESH_TOKEN]),
         }
-        if let Err(e) = provider.revoke_token(REFRESH_TOKEN, Some(TokenTypeHint::RefreshToken)) {
+        if let Err(e) = provider
+            .revoke_token(&TokenRevocation::new(REFRESH_TOKEN).hint(TokenTypeHint::RefreshToken))
+        {
             check_err("revocation error", &e, &[CLIENT_SECRET, REFRESH_TOKEN]);
         }
-        if let Err(e) = provider.get_userinfo(ACCESS_TOKEN) {
+        if let Err(e) = provider.get_userinfo(&UserinfoRequest::new(ACCESS_TOKEN)) {
             check_err("userinfo error", &e, &[CLIENT_SECRET, ACCESS_TOKEN]);
         }
     });

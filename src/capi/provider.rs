@@ -16,7 +16,9 @@ use super::boundary::{
 use super::strings::opt_to_c;
 use crate::error::{Error, Result};
 use crate::provider::par::ParPolicy;
-use crate::provider::{Provider, ProviderKind, ProviderSettings, TokenTypeHint};
+use crate::provider::{
+    Provider, ProviderKind, ProviderSettings, TokenRevocation, TokenTypeHint, UserinfoRequest,
+};
 use crate::secret::Secret;
 
 /// An opaque handle on a provider. Free it with `oak_provider_free`.
@@ -42,6 +44,15 @@ pub enum OakTokenHint {
     OAK_TOKEN_HINT_ACCESS_TOKEN = 1,
     /// A refresh token.
     OAK_TOKEN_HINT_REFRESH_TOKEN = 2,
+}
+
+/// A revocation of `token` with `hint`.
+fn revocation(token: &str, hint: Option<TokenTypeHint>) -> TokenRevocation {
+    let request = TokenRevocation::new(token);
+    match hint {
+        Some(h) => request.hint(h),
+        None => request,
+    }
 }
 
 fn hint_of(hint: i32) -> Result<Option<TokenTypeHint>> {
@@ -340,7 +351,7 @@ pub unsafe extern "C" fn oak_provider_revoke(
     call(opt_out(out_revoked), |out_revoked| {
         let revoked = handle(provider, "provider")?
             .0
-            .revoke_token(str_arg(token, "token")?, hint_of(hint)?)?;
+            .revoke_token(&revocation(str_arg(token, "token")?, hint_of(hint)?))?;
         out_revoked.set(revoked);
         Ok(())
     })
@@ -356,7 +367,8 @@ pub unsafe extern "C" fn oak_provider_userinfo(
     out_json: *mut *mut c_char,
 ) -> OakStatus {
     read(provider, "provider", out_json, "out_json", |p| {
-        let claims = p.0.get_userinfo(str_arg(access_token, "access_token")?)?;
+        let request = UserinfoRequest::new(str_arg(access_token, "access_token")?);
+        let claims = p.0.get_userinfo(&request)?;
         opt_to_c(Some(
             &claims.map_or_else(|| "null".to_owned(), |c| c.to_json()),
         ))

@@ -31,7 +31,7 @@ use super::html;
 use super::pending::{PendingRejection, PendingSignIns, DEFAULT_PENDING_TTL};
 use super::sealed_cookie::CookieKey;
 use crate::error::{Error, Result};
-use crate::provider::{AuthorizeRequest, Pkce, Provider};
+use crate::provider::{AuthorizeRequest, CodeExchange, Pkce, Provider, UserinfoRequest};
 use crate::random;
 use crate::secret::{constant_time_eq, Secret};
 use crate::session::logout::{sign_out, LogoutReport, RevocationOutcome};
@@ -526,26 +526,24 @@ impl DeployHandler {
             }
         };
         let verifier = pending.pkce_verifier.as_ref().map(Secret::expose);
-        let tokens = match &pending.dpop_key {
-            Some(key) => self.provider.exchange_code_dpop(
-                code.expose(),
-                &redirect_uri,
-                verifier,
-                Some(pending.nonce.expose()),
-                key,
-            ),
-            None => self.provider.exchange_code(
-                code.expose(),
-                &redirect_uri,
-                verifier,
-                Some(pending.nonce.expose()),
-            ),
-        };
+        let mut exchange =
+            CodeExchange::new(code.expose(), &redirect_uri).nonce(pending.nonce.expose());
+        if let Some(v) = verifier {
+            exchange = exchange.pkce_verifier(v);
+        }
+        if let Some(key) = &pending.dpop_key {
+            exchange = exchange.dpop(key);
+        }
+        let tokens = self.provider.exchange_code(&exchange);
         let mut tokens = match tokens {
             Ok(t) => t,
             Err(e) => return DeployResponse::error(502, "token_exchange_failed", &e.to_string()),
         };
-        let user_info = self.provider.userinfo_for(&tokens).ok().flatten();
+        let user_info = self
+            .provider
+            .get_userinfo(&UserinfoRequest::of(&tokens))
+            .ok()
+            .flatten();
         if tokens.identity_id.is_none() {
             tokens.identity_id = user_info.as_ref().and_then(crate::Claims::subject_id);
         }
@@ -567,7 +565,9 @@ impl DeployHandler {
         let now = i64::try_from(super::pending::now_unix_ms() / 1000).unwrap_or(i64::MAX);
         let record = SessionRecord {
             key,
-            user_info: user_info.as_ref().and_then(|c| serde_json::to_value(c).ok()),
+            user_info: user_info
+                .as_ref()
+                .and_then(|c| serde_json::to_value(c).ok()),
             expires_at: now.saturating_add(ttl_secs),
             csrf_token: Secret::new(random::token(32)),
         };
@@ -591,18 +591,15 @@ impl DeployHandler {
     /// live grant is left behind that nobody holds, and answers one clear
     /// error; the user signs in again once the store answers.
     fn abandon(&self, tokens: &crate::token::TokenSet, e: &Error) -> DeployResponse {
-        use crate::provider::TokenTypeHint;
+        use crate::provider::TokenRevocation;
         let mut sent = Vec::new();
-        if let Some(rt) = &tokens.refresh_token {
-            sent.push((rt.expose(), TokenTypeHint::RefreshToken));
+        if let Some(r) = TokenRevocation::refresh_token_of(tokens) {
+            sent.push(r);
         }
-        sent.push((tokens.access_token.expose(), TokenTypeHint::AccessToken));
+        sent.push(TokenRevocation::access_token_of(tokens));
         let mut revoked = true;
-        for (token, hint) in sent {
-            if !matches!(
-                self.provider.revoke_token_of(tokens, token, Some(hint)),
-                Ok(true)
-            ) {
+        for request in &sent {
+            if !matches!(self.provider.revoke_token(request), Ok(true)) {
                 revoked = false;
             }
         }

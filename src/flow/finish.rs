@@ -7,7 +7,7 @@
 use super::sign_in_result::AuthFlowResult;
 use crate::claims::Claims;
 use crate::error::Result;
-use crate::provider::Provider;
+use crate::provider::{Provider, UserinfoRequest};
 use crate::store::TokenStore;
 use crate::token::TokenSet;
 
@@ -24,7 +24,10 @@ pub(crate) fn complete_sign_in(
 ) -> Result<AuthFlowResult> {
     let user_info = if fetch_userinfo {
         // a userinfo failure does not undo a sign-in that succeeded
-        provider.userinfo_for(&tokens).ok().flatten()
+        provider
+            .get_userinfo(&UserinfoRequest::of(&tokens))
+            .ok()
+            .flatten()
     } else {
         None
     };

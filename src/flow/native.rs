@@ -11,10 +11,10 @@ use super::finish::{complete_sign_in, refuse_unprotected_dpop_store};
 use super::native_options::NativeOptions;
 use super::notice::{self, Notice, NoticeFn, UrlPurpose};
 use super::paste::PasteInput;
-use super::state::{AuthFlowState, FlowStatus};
 use super::sign_in_result::AuthFlowResult;
+use super::state::{AuthFlowState, FlowStatus};
 use crate::error::{Error, Result};
-use crate::provider::{AuthorizeRequest, Pkce, Provider};
+use crate::provider::{AuthorizeRequest, CodeExchange, Pkce, Provider};
 use crate::random;
 use crate::session::SessionManager;
 use crate::store::TokenStore;
@@ -437,19 +437,14 @@ impl AuthFlowManager {
         }
         self.status.set(AuthFlowState::Exchanging);
         let verifier = pkce.as_ref().map(Pkce::verifier);
-        let tokens = match &dpop_key {
-            Some(key) => self.provider.exchange_code_dpop(
-                code.expose(),
-                &redirect_uri,
-                verifier,
-                Some(&nonce),
-                key,
-            )?,
-            None => {
-                self.provider
-                    .exchange_code(code.expose(), &redirect_uri, verifier, Some(&nonce))?
-            }
-        };
+        let mut exchange = CodeExchange::new(code.expose(), &redirect_uri).nonce(&nonce);
+        if let Some(v) = verifier {
+            exchange = exchange.pkce_verifier(v);
+        }
+        if let Some(key) = &dpop_key {
+            exchange = exchange.dpop(key);
+        }
+        let tokens = self.provider.exchange_code(&exchange)?;
         complete_sign_in(
             self.provider.as_ref(),
             tokens,

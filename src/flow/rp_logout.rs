@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::browser::open_system_browser;
 use super::notice::{self, Notice, NoticeFn, UrlPurpose};
 use crate::error::{Error, Result};
-use crate::provider::{EndSessionRequest, Provider, TokenTypeHint};
+use crate::provider::{EndSessionRequest, Provider, TokenRevocation};
 use crate::random;
 use crate::secret::constant_time_eq;
 use crate::store::TokenStore;
@@ -248,15 +248,12 @@ impl RpLogout {
         let tokens = self.store.load(key)?;
         let mut revoked = false;
         if let Some(t) = &tokens {
-            if let Some(rt) = &t.refresh_token {
-                revoked |= self
-                    .provider
-                    .revoke_token_of(t, rt.expose(), Some(TokenTypeHint::RefreshToken))
-                    .unwrap_or(false);
+            if let Some(rt) = TokenRevocation::refresh_token_of(t) {
+                revoked |= self.provider.revoke_token(&rt).unwrap_or(false);
             }
             revoked |= self
                 .provider
-                .revoke_token_of(t, t.access_token.expose(), Some(TokenTypeHint::AccessToken))
+                .revoke_token(&TokenRevocation::access_token_of(t))
                 .unwrap_or(false);
         }
         let deleted = tokens.is_some() && self.store.delete(key)?;

@@ -11,11 +11,13 @@ use crate::jose::DpopKey;
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
 use crate::provider::dpop::{DpopConfig, DpopNonces};
 use crate::provider::http::{check_endpoint_url, Auth, Body, HttpClient, Method};
+use crate::provider::requests::{
+    check_extra_params, CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest,
+};
 use crate::provider::token_response::{
     oauth_error, parse_token_response_with, status_error, TokenTypeRule,
 };
-use crate::provider::{AuthorizeRequest, TokenTypeHint};
-use crate::secret::Secret;
+use crate::provider::AuthorizeRequest;
 use crate::token::TokenSet;
 
 /// A client of one authorization server.
@@ -146,29 +148,28 @@ impl OAuthClient {
     /// `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5).
     /// `after` runs on the parsed token set before it is returned (ID-token
     /// validation), inside the same error scrubbing as the request.
-    #[allow(clippy::too_many_arguments)]
     pub fn exchange_code(
         &self,
         token_url: &str,
         method: ClientAuthMethod,
-        code: &str,
-        redirect_uri: &str,
-        pkce_verifier: Option<&str>,
-        key: Option<&DpopKey>,
+        request: &CodeExchange,
         after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
         let mut form = vec![
             ("grant_type".to_owned(), "authorization_code".to_owned()),
-            ("code".to_owned(), code.to_owned()),
-            ("redirect_uri".to_owned(), redirect_uri.to_owned()),
+            ("code".to_owned(), request.code().expose().to_owned()),
+            ("redirect_uri".to_owned(), request.redirect_uri().to_owned()),
         ];
-        if let Some(v) = pkce_verifier {
-            form.push(("code_verifier".into(), v.into()));
+        if let Some(v) = request.verifier() {
+            form.push(("code_verifier".into(), v.expose().into()));
         }
-        for r in &self.resources {
-            form.push(("resource".into(), r.clone()));
-        }
-        self.token_request_bound("token", token_url, method, form, key, after)
+        self.push_resources_and_params(
+            &mut form,
+            "code exchange",
+            request.requested_resources(),
+            request.extra_params(),
+        )?;
+        self.token_request_bound("token", token_url, method, form, request.dpop_key(), after)
     }
 
     /// `grant_type=refresh_token` (RFC 6749 §6). The old refresh token is
@@ -178,22 +179,62 @@ impl OAuthClient {
         &self,
         token_url: &str,
         method: ClientAuthMethod,
-        refresh_token: &str,
-        key: Option<&DpopKey>,
+        request: &TokenRefresh,
         after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
+        let refresh_token = request.refresh_token();
         let mut form = vec![
             ("grant_type".to_owned(), "refresh_token".to_owned()),
-            ("refresh_token".to_owned(), refresh_token.to_owned()),
+            (
+                "refresh_token".to_owned(),
+                refresh_token.expose().to_owned(),
+            ),
         ];
-        for r in &self.resources {
-            form.push(("resource".into(), r.clone()));
-        }
-        let mut t = self.token_request_bound("refresh", token_url, method, form, key, after)?;
+        self.push_resources_and_params(
+            &mut form,
+            "refresh",
+            request.requested_resources(),
+            request.extra_params(),
+        )?;
+        let mut t = self.token_request_bound(
+            "refresh",
+            token_url,
+            method,
+            form,
+            request.dpop_key(),
+            after,
+        )?;
         if t.refresh_token.is_none() {
-            t.refresh_token = Some(Secret::new(refresh_token));
+            t.refresh_token = Some(refresh_token.clone());
         }
         Ok(t)
+    }
+
+    /// The RFC 8707 resources of a code or refresh request (the request's
+    /// own, else the configured ones) and its extra parameters, refused
+    /// when they name a parameter the request sets.
+    fn push_resources_and_params(
+        &self,
+        form: &mut Vec<(String, String)>,
+        what: &str,
+        resources: &[String],
+        extra: &[(String, String)],
+    ) -> Result<()> {
+        let mut reserved: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
+        reserved.extend(["resource", "code_verifier"]);
+        check_extra_params(what, extra, &reserved)?;
+        if resources.is_empty() {
+            for r in &self.resources {
+                form.push(("resource".into(), r.clone()));
+            }
+        } else {
+            for r in resources {
+                crate::provider::client_credentials::check_resource(r)?;
+                form.push(("resource".into(), r.clone()));
+            }
+        }
+        form.extend(extra.iter().cloned());
+        Ok(())
     }
 
     /// Any token-endpoint grant: the form plus client authentication, the
@@ -251,9 +292,15 @@ impl OAuthClient {
         )
     }
 
-    /// GET userinfo with the bearer token; 401/403 become typed OAuth
-    /// errors (from the JSON body or `WWW-Authenticate`).
-    pub fn userinfo(&self, url: &str, access_token: &str) -> Result<Value> {
+    /// GET userinfo: with the bearer token, or with `Authorization: DPoP`
+    /// and a proof when the request carries a key (`dpop/client.rs`);
+    /// 401/403 become typed OAuth errors (from the JSON body or
+    /// `WWW-Authenticate`).
+    pub fn userinfo(&self, url: &str, request: &UserinfoRequest) -> Result<Value> {
+        let access_token = request.access_token().expose();
+        if let Some(key) = request.dpop_key() {
+            return self.dpop_userinfo(url, access_token, key);
+        }
         self.http.call(
             "userinfo",
             Method::Get,
@@ -263,15 +310,6 @@ impl OAuthClient {
             &[],
             |r, _| userinfo_answer(r),
         )
-    }
-
-    /// [`userinfo`](Self::userinfo) for a token set: DPoP-bound sets send
-    /// `Authorization: DPoP` and a proof (`dpop/client.rs`).
-    pub fn userinfo_for(&self, url: &str, tokens: &TokenSet) -> Result<Value> {
-        match &tokens.dpop_key {
-            Some(key) => self.dpop_userinfo(url, tokens.access_token.expose(), key),
-            None => self.userinfo(url, tokens.access_token.expose()),
-        }
     }
 }
 
@@ -313,12 +351,11 @@ impl OAuthClient {
         &self,
         url: &str,
         method: ClientAuthMethod,
-        token: &str,
-        hint: Option<TokenTypeHint>,
-        key: Option<&DpopKey>,
+        request: &TokenRevocation,
     ) -> Result<bool> {
-        let mut form = vec![("token".to_owned(), token.to_owned())];
-        if let Some(h) = hint {
+        let key = request.dpop_key();
+        let mut form = vec![("token".to_owned(), request.token().expose().to_owned())];
+        if let Some(h) = request.type_hint() {
             form.push(("token_type_hint".into(), h.as_str().into()));
         }
         let applied = self.creds.apply(method, form)?;

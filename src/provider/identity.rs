@@ -4,10 +4,9 @@
 //! every ID token, an `aud` containing the client id).
 //!
 //! The previous identity comes from the token set being refreshed
-//! ([`Provider::refresh_token_set`](crate::provider::Provider::refresh_token_set),
-//! which the session manager uses), or, for a bare
-//! [`Provider::refresh_tokens`](crate::provider::Provider::refresh_tokens)
-//! call, from what this provider object saw when it issued or last
+//! ([`TokenRefresh::of`](crate::provider::TokenRefresh::of), which the
+//! session manager uses), or, for a bare
+//! [`TokenRefresh::new`](crate::provider::TokenRefresh::new) refresh, from what this provider object saw when it issued or last
 //! refreshed that refresh token ([`RefreshIdentities`], in memory only).
 
 use std::collections::{HashMap, VecDeque};

@@ -14,47 +14,38 @@
 
 use crate::claims::Claims;
 use crate::error::{Error, Result};
-use crate::jose::DpopKey;
 use crate::token::TokenSet;
 use dpop::DpopConfig;
 
-pub mod auth0;
 pub mod authorization_url;
 pub mod base_url;
 mod client;
 pub mod client_assertion;
 pub mod client_auth;
-pub mod client_credentials;
 pub mod client_settings;
-pub mod device;
-pub mod discovery;
 pub mod dpop;
-pub mod end_session;
-pub mod github;
-pub mod gitlab;
-pub mod google;
+mod grants;
 pub mod http;
-pub mod id_token;
 pub mod identity;
-mod iss_check;
-pub mod jwks;
-pub mod jwt_bearer;
-pub mod keycloak;
-pub mod microsoft;
 pub mod oauth2;
 pub mod offline_access;
 pub mod oidc;
-pub mod okta;
-pub mod par;
 pub mod pkce;
-mod preset_url;
+mod presets;
 pub mod profile;
-pub mod proxy;
-mod redact;
+mod requests;
 pub mod settings;
-pub mod tls;
-pub mod token_exchange;
 pub mod token_response;
+
+// The parts live in sub-folders (http/, grants/, oidc/, presets/); their
+// modules keep their `oauthkit::provider::X` paths.
+pub use grants::{client_credentials, device, end_session, jwt_bearer, par, token_exchange};
+use http::redact;
+pub use http::{proxy, tls};
+use oidc::iss_check;
+pub use oidc::{discovery, id_token, jwks};
+use presets::preset_url;
+pub use presets::{auth0, github, gitlab, google, keycloak, microsoft, okta};
 
 pub use authorization_url::AuthorizationUrl;
 pub use client_auth::ClientAuthMethod;
@@ -69,6 +60,7 @@ pub use oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 pub use offline_access::OfflineAccess;
 pub use oidc::{EndpointOverrides, OidcConfig, OidcProvider, TenantIssuer};
 pub use pkce::Pkce;
+pub use requests::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 pub use settings::{ProviderKind, ProviderSettings};
 pub use tls::{TlsTrust, TrustStore};
 pub use token_exchange::{TokenExchangeRequest, TokenExchangeResponse};
@@ -154,16 +146,29 @@ pub trait Provider: Send + Sync {
     /// issuer, audience, expiry, `nonce`); [`Error::InvalidArgument`] when the
     /// client authentication cannot be made (`private_key_jwt` without a
     /// key or audience).
-    fn exchange_code(
-        &self,
-        code: &str,
-        redirect_uri: &str,
-        pkce_verifier: Option<&str>,
-        nonce: Option<&str>,
-    ) -> Result<TokenSet>;
+    ///
+    /// The request carries the PKCE verifier, the nonce, and optionally the
+    /// sign-in's DPoP key (RFC 9449; the token set then carries the key),
+    /// RFC 8707 resources and extra form parameters.
+    ///
+    /// With a DPoP key: [`Error::InvalidArgument`] when the provider is not
+    /// configured for DPoP, [`Error::OAuth`] (`use_dpop_nonce`,
+    /// `invalid_dpop_proof`) when the server still refuses the proof after
+    /// the one retry with its `DPoP-Nonce`, and
+    /// [`Error::ProviderUnsupported`] (kind `Unsupported`) when it answers
+    /// with a token type other than `DPoP`. An extra parameter the exchange
+    /// sets itself, or a resource that is not an absolute URI, is an
+    /// [`Error::InvalidArgument`].
+    fn exchange_code(&self, request: &CodeExchange) -> Result<TokenSet>;
 
     /// Refreshes; the result keeps `refresh_token` when the provider does
-    /// not rotate it.
+    /// not rotate it. A request made by [`TokenRefresh::of`] refreshes a
+    /// stored set: its DPoP key signs the proof, and the answer must be for
+    /// the same user (OpenID Connect Core §12.2): an ID token in the answer
+    /// must have the `iss` and `sub` of the set (its `identity_id` and
+    /// stored ID token), else an [`ErrorKind::IdToken`](crate::ErrorKind::IdToken)
+    /// error and nothing is returned to save. The session manager
+    /// refreshes this way.
     ///
     /// # Errors
     ///
@@ -171,43 +176,15 @@ pub trait Provider: Send + Sync {
     /// [`exchange_code`](Self::exchange_code) does; `invalid_grant` (kind
     /// [`ErrorKind::InvalidGrant`](crate::ErrorKind::InvalidGrant), so
     /// [`Error::needs_sign_in`]) when the refresh token is revoked or expired;
-    /// [`Error::IdToken`] when a returned ID token fails validation.
-    fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet>;
-
-    /// Refreshes `current` with its refresh token and checks that the
-    /// answer is for the same user (OpenID Connect Core §12.2): an ID token
-    /// in the answer must have the `iss` and `sub` of `current` (its
-    /// `identity_id` and stored ID token), else an
-    /// [`ErrorKind::IdToken`](crate::ErrorKind::IdToken) error and nothing
-    /// is returned to save. The session manager refreshes through this.
-    ///
-    /// The default calls [`refresh_tokens`](Self::refresh_tokens) and
-    /// compares the identities with
-    /// [`identity::check_same_identity`]; [`OidcProvider`] checks the
-    /// validated ID token's claims before anything else.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidArgument`] when `current` has no refresh token, or is
-    /// DPoP-bound and the provider is not configured for DPoP; the errors of
-    /// [`refresh_tokens`](Self::refresh_tokens); [`Error::IdToken`] when the
-    /// answer names another issuer or user than `current`. Overriding
-    /// implementations must keep these.
-    fn refresh_token_set(&self, current: &TokenSet) -> Result<TokenSet> {
-        let rt = current.refresh_token.as_ref().ok_or_else(|| {
-            Error::InvalidArgument("the token set has no refresh token to refresh with".into())
-        })?;
-        if current.dpop_key.is_some() {
-            // refresh_tokens has no key to sign with
-            return Err(dpop::not_configured());
-        }
-        let fresh = self.refresh_tokens(rt.expose())?;
-        identity::check_same_identity(current, &fresh)?;
-        Ok(fresh)
-    }
+    /// [`Error::IdToken`] when a returned ID token fails validation or names
+    /// another issuer or user than the refreshed set;
+    /// [`Error::InvalidArgument`] when the request has a DPoP key and the
+    /// provider is not configured for DPoP.
+    fn refresh_tokens(&self, request: &TokenRefresh) -> Result<TokenSet>;
 
     /// The user's claims from the userinfo endpoint (`None` when the
-    /// provider has none).
+    /// provider has none); with `Authorization: DPoP` and a proof when the
+    /// request carries a DPoP key ([`UserinfoRequest::of`] a bound set).
     ///
     /// # Errors
     ///
@@ -215,11 +192,14 @@ pub trait Provider: Send + Sync {
     /// cannot be reached, answers with something other than a JSON object or
     /// with an unexpected status, and [`Error::OAuth`] when it refuses the
     /// token with an OAuth error (in the body or, RFC 6750 §3, in
-    /// `WWW-Authenticate`: `invalid_token`, ...).
-    fn get_userinfo(&self, access_token: &str) -> Result<Option<Claims>>;
+    /// `WWW-Authenticate`: `invalid_token`, ...); [`Error::InvalidArgument`]
+    /// when the request has a DPoP key and the provider is not configured
+    /// for DPoP.
+    fn get_userinfo(&self, request: &UserinfoRequest) -> Result<Option<Claims>>;
 
     /// Revokes a token (RFC 7009); `Ok(false)` when the provider has no
-    /// revocation endpoint.
+    /// revocation endpoint. With a DPoP key in the request and DPoP
+    /// configured, the request carries a proof by that key.
     ///
     /// # Errors
     ///
@@ -227,8 +207,9 @@ pub trait Provider: Send + Sync {
     /// cannot be reached or answers with an unexpected status, and
     /// [`Error::OAuth`] when it answers with an OAuth error (RFC 7009
     /// §2.2.1). Servers answer 200 for a token they do not know (RFC 7009
-    /// §2.2), which is `Ok(true)`.
-    fn revoke_token(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<bool>;
+    /// §2.2), which is `Ok(true)`; implementations that sign a DPoP proof
+    /// add the errors of signing it.
+    fn revoke_token(&self, request: &TokenRevocation) -> Result<bool>;
 
     /// The issuer identifier, for the RFC 9207 `iss` check of callbacks;
     /// `None` for plain OAuth providers.
@@ -348,7 +329,7 @@ pub trait Provider: Send + Sync {
     /// `invalid_client`, `invalid_scope`, ...).
     fn request_client_credentials(&self, request: &ClientCredentialsRequest) -> Result<TokenSet> {
         let _ = request;
-        Err(crate::Error::ProviderUnsupported {
+        Err(Error::ProviderUnsupported {
             provider: self.name().to_owned(),
             feature: "the client credentials grant",
             detail: "this provider type has no token endpoint for it".into(),
@@ -368,7 +349,7 @@ pub trait Provider: Send + Sync {
     /// [`exchange_code`](Self::exchange_code).
     fn exchange_token(&self, request: &TokenExchangeRequest) -> Result<TokenExchangeResponse> {
         let _ = request;
-        Err(crate::Error::ProviderUnsupported {
+        Err(Error::ProviderUnsupported {
             provider: self.name().to_owned(),
             feature: "token exchange (RFC 8693)",
             detail: "this provider type has no token endpoint for it".into(),
@@ -389,7 +370,7 @@ pub trait Provider: Send + Sync {
     /// [`exchange_code`](Self::exchange_code).
     fn request_jwt_bearer(&self, request: &JwtBearerRequest) -> Result<TokenSet> {
         let _ = request;
-        Err(crate::Error::ProviderUnsupported {
+        Err(Error::ProviderUnsupported {
             provider: self.name().to_owned(),
             feature: "the JWT bearer grant",
             detail: "this provider type has no token endpoint for it".into(),
@@ -402,69 +383,5 @@ pub trait Provider: Send + Sync {
     /// default.
     fn dpop(&self) -> Option<&DpopConfig> {
         None
-    }
-
-    /// [`exchange_code`](Self::exchange_code) signing its DPoP proof with
-    /// `key`, the sign-in's key (whose thumbprint went out as `dpop_jkt`);
-    /// the token set carries the key. The default is an
-    /// [`Error::ProviderUnsupported`].
-    ///
-    /// # Errors
-    ///
-    /// The default returns [`Error::ProviderUnsupported`]; implementations
-    /// for DPoP return the errors of [`exchange_code`](Self::exchange_code),
-    /// [`Error::OAuth`] (`use_dpop_nonce`, `invalid_dpop_proof`) when the
-    /// server still refuses the proof after the one retry with its
-    /// `DPoP-Nonce`, and [`Error::ProviderUnsupported`] (kind `Unsupported`)
-    /// when it answers with a token type other than `DPoP` (it does not bind
-    /// tokens for this client).
-    fn exchange_code_dpop(
-        &self,
-        code: &str,
-        redirect_uri: &str,
-        pkce_verifier: Option<&str>,
-        nonce: Option<&str>,
-        key: &DpopKey,
-    ) -> Result<TokenSet> {
-        let _ = (code, redirect_uri, pkce_verifier, nonce, key);
-        Err(crate::Error::ProviderUnsupported {
-            provider: self.name().to_owned(),
-            feature: "DPoP",
-            detail: "this provider type cannot send DPoP proofs".into(),
-        })
-    }
-
-    /// The userinfo claims for a token set: with `Authorization: DPoP` and
-    /// a proof when the set is DPoP-bound, else as
-    /// [`get_userinfo`](Self::get_userinfo).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidArgument`] when the set is DPoP-bound and the provider
-    /// is not configured for DPoP; otherwise the errors of
-    /// [`get_userinfo`](Self::get_userinfo).
-    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Option<Claims>> {
-        if tokens.dpop_key.is_some() {
-            return Err(dpop::not_configured());
-        }
-        self.get_userinfo(tokens.access_token.expose())
-    }
-
-    /// Revokes `token` of `tokens` (RFC 7009), with a DPoP proof by the
-    /// set's key when it is DPoP-bound and the provider uses DPoP. The
-    /// default calls [`revoke_token`](Self::revoke_token).
-    ///
-    /// # Errors
-    ///
-    /// As [`revoke_token`](Self::revoke_token), which the default calls;
-    /// implementations that sign a DPoP proof add the errors of signing it.
-    fn revoke_token_of(
-        &self,
-        tokens: &TokenSet,
-        token: &str,
-        hint: Option<TokenTypeHint>,
-    ) -> Result<bool> {
-        let _ = tokens;
-        self.revoke_token(token, hint)
     }
 }

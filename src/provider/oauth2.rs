@@ -3,7 +3,6 @@
 
 use crate::claims::Claims;
 use crate::error::Result;
-use crate::jose::DpopKey;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_settings::{
@@ -13,7 +12,10 @@ use crate::provider::dpop::DpopConfig;
 use crate::provider::http::check_endpoint_url;
 use crate::provider::offline_access::generic_refresh_token_advice;
 use crate::provider::par::{no_par_endpoint, ParPolicy};
-use crate::provider::{AuthorizationUrl, AuthorizeRequest, Provider, TokenTypeHint};
+use crate::provider::{
+    AuthorizationUrl, AuthorizeRequest, CodeExchange, Provider, TokenRefresh, TokenRevocation,
+    UserinfoRequest,
+};
 use crate::token::TokenSet;
 
 /// How a provider revokes tokens.
@@ -268,36 +270,21 @@ impl Provider for OAuth2Provider {
         })
     }
 
-    fn exchange_code(
-        &self,
-        code: &str,
-        redirect_uri: &str,
-        pkce_verifier: Option<&str>,
-        _nonce: Option<&str>,
-    ) -> Result<TokenSet> {
-        let secrets = [code, pkce_verifier.unwrap_or_default()];
+    fn exchange_code(&self, request: &CodeExchange) -> Result<TokenSet> {
+        let verifier = request.verifier().map(|v| v.expose()).unwrap_or_default();
+        let secrets = [request.code().expose(), verifier];
         self.client.http.guard(&secrets, || {
-            self.client.exchange_code(
-                &self.config.token_url,
-                self.auth,
-                code,
-                redirect_uri,
-                pkce_verifier,
-                None,
-                &mut |_| Ok(()),
-            )
+            self.client
+                .exchange_code(&self.config.token_url, self.auth, request, &mut |_| Ok(()))
         })
     }
 
-    fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet> {
-        self.client.http.guard(&[refresh_token], || {
-            let t = self.client.refresh(
-                &self.config.token_url,
-                self.auth,
-                refresh_token,
-                None,
-                &mut |_| Ok(()),
-            )?;
+    fn refresh_tokens(&self, request: &TokenRefresh) -> Result<TokenSet> {
+        let refresh_token = request.refresh_token().expose();
+        let fresh = self.client.http.guard(&[refresh_token], || {
+            let t = self
+                .client
+                .refresh(&self.config.token_url, self.auth, request, &mut |_| Ok(()))?;
             crate::provider::profile::warn_unrotated(
                 self.config.profile,
                 &self.config.name,
@@ -306,25 +293,10 @@ impl Provider for OAuth2Provider {
                 &t,
             );
             Ok(t)
-        })
-    }
-
-    fn refresh_token_set(&self, current: &TokenSet) -> Result<TokenSet> {
-        let rt = current.refresh_token.as_ref().ok_or_else(|| {
-            crate::Error::InvalidArgument(
-                "the token set has no refresh token to refresh with".into(),
-            )
         })?;
-        let fresh = self.client.http.guard(&[rt.expose()], || {
-            self.client.refresh(
-                &self.config.token_url,
-                self.auth,
-                rt.expose(),
-                current.dpop_key.as_ref(),
-                &mut |_| Ok(()),
-            )
-        })?;
-        crate::provider::identity::check_same_identity(current, &fresh)?;
+        if let Some(current) = request.current() {
+            crate::provider::identity::check_same_identity(current, &fresh)?;
+        }
         Ok(fresh)
     }
 
@@ -332,74 +304,23 @@ impl Provider for OAuth2Provider {
         self.config.dpop.as_ref()
     }
 
-    fn exchange_code_dpop(
-        &self,
-        code: &str,
-        redirect_uri: &str,
-        pkce_verifier: Option<&str>,
-        _nonce: Option<&str>,
-        key: &DpopKey,
-    ) -> Result<TokenSet> {
-        let secrets = [code, pkce_verifier.unwrap_or_default()];
-        self.client.http.guard(&secrets, || {
-            self.client.exchange_code(
-                &self.config.token_url,
-                self.auth,
-                code,
-                redirect_uri,
-                pkce_verifier,
-                Some(key),
-                &mut |_| Ok(()),
-            )
-        })
-    }
-
-    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Option<Claims>> {
-        let at = tokens.access_token.expose();
+    fn get_userinfo(&self, request: &UserinfoRequest) -> Result<Option<Claims>> {
+        let at = request.access_token().expose();
         self.client
             .http
             .guard(&[at], || match &self.config.userinfo_url {
-                Some(u) => self.client.userinfo_for(u, tokens).map(Claims::from_object),
+                Some(u) => self.client.userinfo(u, request).map(Claims::from_object),
                 None => Ok(None),
             })
     }
 
-    fn revoke_token_of(
-        &self,
-        tokens: &TokenSet,
-        token: &str,
-        hint: Option<TokenTypeHint>,
-    ) -> Result<bool> {
+    fn revoke_token(&self, request: &TokenRevocation) -> Result<bool> {
+        let token = request.token().expose();
         self.client
             .http
             .guard(&[token], || match &self.config.revocation {
                 Revocation::None => Ok(false),
-                Revocation::Rfc7009(u) => {
-                    self.client
-                        .revoke(u, self.auth, token, hint, tokens.dpop_key.as_ref())
-                }
-                Revocation::GitHubApplicationsApi(u) => self.client.revoke_github(u, token),
-            })
-    }
-
-    fn get_userinfo(&self, access_token: &str) -> Result<Option<Claims>> {
-        self.client
-            .http
-            .guard(&[access_token], || match &self.config.userinfo_url {
-                Some(u) => self
-                    .client
-                    .userinfo(u, access_token)
-                    .map(Claims::from_object),
-                None => Ok(None),
-            })
-    }
-
-    fn revoke_token(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<bool> {
-        self.client
-            .http
-            .guard(&[token], || match &self.config.revocation {
-                Revocation::None => Ok(false),
-                Revocation::Rfc7009(u) => self.client.revoke(u, self.auth, token, hint, None),
+                Revocation::Rfc7009(u) => self.client.revoke(u, self.auth, request),
                 Revocation::GitHubApplicationsApi(u) => self.client.revoke_github(u, token),
             })
     }

@@ -9,7 +9,7 @@
 //! expire, and the report says so instead of hiding it.
 
 use crate::error::{ErrorKind, Result};
-use crate::provider::{Provider, TokenTypeHint};
+use crate::provider::{Provider, TokenRevocation, TokenTypeHint};
 use crate::store::TokenStore;
 
 /// The longest reason kept for a failed revocation.
@@ -100,7 +100,11 @@ pub(crate) fn sign_out(
     let mut any_revoked = false;
     let mut unsupported = false;
     for (token, hint) in &sent {
-        match provider.revoke_token_of(&tokens, token, Some(*hint)) {
+        let mut request = TokenRevocation::new(*token).hint(*hint);
+        if let Some(k) = &tokens.dpop_key {
+            request = request.dpop(k);
+        }
+        match provider.revoke_token(&request) {
             Ok(true) => any_revoked = true,
             Ok(false) => unsupported = true,
             Err(e) => failures.push(RevocationFailure {

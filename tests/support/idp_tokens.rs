@@ -1,6 +1,7 @@
 //! Tokens from panva's oidc-provider (tests/browser/oidc-server.mjs) for
 //! tests that need a real user's token as input (token exchange).
 
+use oauthkit::provider::CodeExchange;
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
 use oauthkit::random;
 
@@ -27,7 +28,11 @@ pub fn user_access_token(idp: &NodeIdp, login: &str) -> String {
     let redirect = interactions::sign_in(&url, REDIRECT_URI, login);
     let code = redirect.param("code").expect("a code");
     let t = p
-        .exchange_code(&code, REDIRECT_URI, Some(pkce.verifier()), Some(&nonce))
+        .exchange_code(
+            &CodeExchange::new(&code, REDIRECT_URI)
+                .pkce_verifier(pkce.verifier())
+                .nonce(&nonce),
+        )
         .unwrap();
     t.access_token.expose().to_owned()
 }

@@ -34,8 +34,8 @@ use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 
-use super::http::provider_origin;
 use crate::error::{Error, Result};
+use crate::provider::http::provider_origin;
 use crate::provider::http::{Auth, Body, HttpClient, Method};
 
 /// Shortest time between two JWKS fetches caused by unknown `kid`s:

@@ -2,6 +2,11 @@
 //! overrides, and ID-token validation after every code exchange and
 //! refresh unless turned off.
 
+pub mod discovery;
+pub mod id_token;
+pub(crate) mod iss_check;
+pub mod jwks;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,13 +14,12 @@ use serde_json::Value;
 
 use crate::claims::Claims;
 use crate::error::{Error, Result};
-use crate::jose::DpopKey;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_settings::{
     client_settings_builders, ClientSettings, HasClientSettings, ProviderFacts,
 };
-use crate::provider::discovery::{self, ProviderMetadata};
+use crate::provider::discovery::ProviderMetadata;
 use crate::provider::dpop::DpopConfig;
 use crate::provider::http::check_endpoint_url;
 use crate::provider::id_token::{
@@ -30,7 +34,10 @@ use crate::provider::offline_access::{
 };
 use crate::provider::par::{no_par_endpoint, ParPolicy};
 use crate::provider::profile::FAPI2_ALGORITHMS;
-use crate::provider::{AuthorizationUrl, AuthorizeRequest, Provider, TokenTypeHint};
+use crate::provider::{
+    AuthorizationUrl, AuthorizeRequest, CodeExchange, Provider, TokenRefresh, TokenRevocation,
+    UserinfoRequest,
+};
 use crate::token::TokenSet;
 
 /// Endpoints that replace (or stand in for) the discovered ones.
@@ -607,21 +614,20 @@ impl OidcProvider {
 
     /// A refresh whose ID token, if any, must name `previous` (else the
     /// user this object saw the refresh token issued to).
-    fn refresh_with(
-        &self,
-        refresh_token: &str,
-        previous: Option<Identity>,
-        key: Option<&DpopKey>,
-    ) -> Result<TokenSet> {
-        let previous = previous.or_else(|| self.identities.lookup(refresh_token));
+    fn refresh_with(&self, request: &TokenRefresh) -> Result<TokenSet> {
+        let refresh_token = request.refresh_token().expose();
+        let previous = request
+            .current()
+            .and_then(Identity::of)
+            .or_else(|| self.identities.lookup(refresh_token));
         let url = self.required(Endpoint::Token, "token")?;
         let mut who = None;
-        let mut t =
-            self.client
-                .refresh(&url, self.auth_method()?, refresh_token, key, &mut |t| {
-                    who = self.check_id_token(t, None, Some(previous.as_ref()))?;
-                    Ok(())
-                })?;
+        let mut t = self
+            .client
+            .refresh(&url, self.auth_method()?, request, &mut |t| {
+                who = self.check_id_token(t, None, Some(previous.as_ref()))?;
+                Ok(())
+            })?;
         if t.identity_id.is_none() {
             t.identity_id = who.as_ref().map(|w| w.sub.clone());
         }
@@ -640,38 +646,6 @@ impl OidcProvider {
         if let (Some(rt), Some(who)) = (&t.refresh_token, who) {
             self.identities.remember(rt.expose(), who);
         }
-    }
-}
-
-impl OidcProvider {
-    /// The code exchange, with the sign-in's DPoP key when there is one.
-    fn exchange(
-        &self,
-        code: &str,
-        redirect_uri: &str,
-        pkce_verifier: Option<&str>,
-        nonce: Option<&str>,
-        key: Option<&DpopKey>,
-    ) -> Result<TokenSet> {
-        let secrets = [code, pkce_verifier.unwrap_or_default()];
-        self.guard(&secrets, || {
-            let url = self.required(Endpoint::Token, "token")?;
-            let mut who = None;
-            let t = self.client.exchange_code(
-                &url,
-                self.auth_method()?,
-                code,
-                redirect_uri,
-                pkce_verifier,
-                key,
-                &mut |t| {
-                    who = self.check_id_token(t, nonce, None)?;
-                    Ok(())
-                },
-            )?;
-            self.remember(&t, who);
-            Ok(t)
-        })
     }
 }
 
@@ -735,99 +709,52 @@ impl Provider for OidcProvider {
         })
     }
 
-    fn exchange_code(
-        &self,
-        code: &str,
-        redirect_uri: &str,
-        pkce_verifier: Option<&str>,
-        nonce: Option<&str>,
-    ) -> Result<TokenSet> {
-        self.exchange(code, redirect_uri, pkce_verifier, nonce, None)
+    fn exchange_code(&self, request: &CodeExchange) -> Result<TokenSet> {
+        let verifier = request.verifier().map(|v| v.expose()).unwrap_or_default();
+        let secrets = [request.code().expose(), verifier];
+        self.guard(&secrets, || {
+            let url = self.required(Endpoint::Token, "token")?;
+            let mut who = None;
+            let t = self
+                .client
+                .exchange_code(&url, self.auth_method()?, request, &mut |t| {
+                    who = self.check_id_token(t, request.expected_nonce(), None)?;
+                    Ok(())
+                })?;
+            self.remember(&t, who);
+            Ok(t)
+        })
     }
 
     fn dpop(&self) -> Option<&DpopConfig> {
         self.config.dpop.as_ref()
     }
 
-    fn exchange_code_dpop(
-        &self,
-        code: &str,
-        redirect_uri: &str,
-        pkce_verifier: Option<&str>,
-        nonce: Option<&str>,
-        key: &DpopKey,
-    ) -> Result<TokenSet> {
-        self.exchange(code, redirect_uri, pkce_verifier, nonce, Some(key))
-    }
-
-    fn userinfo_for(&self, tokens: &TokenSet) -> Result<Option<Claims>> {
-        let at = tokens.access_token.expose();
-        self.guard(&[at], || match self.endpoint(Endpoint::Userinfo)? {
-            Some(u) => self
-                .client
-                .userinfo_for(&u, tokens)
-                .map(Claims::from_object),
-            None => Ok(None),
-        })
-    }
-
-    fn revoke_token_of(
-        &self,
-        tokens: &TokenSet,
-        token: &str,
-        hint: Option<TokenTypeHint>,
-    ) -> Result<bool> {
-        self.guard(&[token], || match self.endpoint(Endpoint::Revocation)? {
-            Some(u) => self.client.revoke(
-                &u,
-                self.auth_method()?,
-                token,
-                hint,
-                tokens.dpop_key.as_ref(),
-            ),
-            None => Ok(false),
-        })
-    }
-
-    fn refresh_tokens(&self, refresh_token: &str) -> Result<TokenSet> {
-        self.guard(&[refresh_token], || {
-            self.refresh_with(refresh_token, None, None)
-        })
-    }
-
-    fn refresh_token_set(&self, current: &TokenSet) -> Result<TokenSet> {
-        let rt = current.refresh_token.as_ref().ok_or_else(|| {
-            Error::InvalidArgument("the token set has no refresh token to refresh with".into())
-        })?;
-        self.guard(&[rt.expose()], || {
-            let fresh = self.refresh_with(
-                rt.expose(),
-                Identity::of(current),
-                current.dpop_key.as_ref(),
-            )?;
-            check_same_identity(current, &fresh)?;
+    fn refresh_tokens(&self, request: &TokenRefresh) -> Result<TokenSet> {
+        self.guard(&[request.refresh_token().expose()], || {
+            let fresh = self.refresh_with(request)?;
+            if let Some(current) = request.current() {
+                check_same_identity(current, &fresh)?;
+            }
             Ok(fresh)
         })
     }
 
-    fn get_userinfo(&self, access_token: &str) -> Result<Option<Claims>> {
-        self.guard(&[access_token], || {
+    fn get_userinfo(&self, request: &UserinfoRequest) -> Result<Option<Claims>> {
+        self.guard(&[request.access_token().expose()], || {
             match self.endpoint(Endpoint::Userinfo)? {
-                Some(u) => self
-                    .client
-                    .userinfo(&u, access_token)
-                    .map(Claims::from_object),
+                Some(u) => self.client.userinfo(&u, request).map(Claims::from_object),
                 None => Ok(None),
             }
         })
     }
 
-    fn revoke_token(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<bool> {
-        self.guard(&[token], || match self.endpoint(Endpoint::Revocation)? {
-            Some(u) => self
-                .client
-                .revoke(&u, self.auth_method()?, token, hint, None),
-            None => Ok(false),
+    fn revoke_token(&self, request: &TokenRevocation) -> Result<bool> {
+        self.guard(&[request.token().expose()], || {
+            match self.endpoint(Endpoint::Revocation)? {
+                Some(u) => self.client.revoke(&u, self.auth_method()?, request),
+                None => Ok(false),
+            }
         })
     }
 

@@ -7,6 +7,10 @@
 //! store by default, plus any CA bundle given in [`HttpConfig::tls`]
 //! (see [`super::tls`]). Certificate verification cannot be turned off.
 
+pub mod proxy;
+pub(crate) mod redact;
+pub mod tls;
+
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,0 +1,11 @@
+//! The grants beyond the authorization code: client credentials (RFC
+//! 6749 §4.4), JWT bearer (RFC 7523), token exchange (RFC 8693), the
+//! device grant (RFC 8628), pushed authorization requests (RFC 9126) and
+//! RP-initiated logout (end session).
+
+pub mod client_credentials;
+pub mod device;
+pub mod end_session;
+pub mod jwt_bearer;
+pub mod par;
+pub mod token_exchange;
