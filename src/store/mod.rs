@@ -321,55 +321,100 @@ pub(crate) fn refuse_dpop_keys(
         .try_for_each(|(k, t)| refuse_dpop_key(backend, k, t))
 }
 
-/// Forwards every method of [`TokenStore`] through a smart pointer.
+/// Forwards [`TokenStore`] methods unchanged.
+///
+/// `forward_token_store!(Box)`: the whole trait for a smart pointer.
+/// Inside a wrapper store's own `impl TokenStore`,
+/// `forward_token_store!(to inner: delete exists ...)` writes each named
+/// method as a call of the same method on the field `inner`.
 macro_rules! forward_token_store {
     ($($ptr:ident)::+) => {
         impl<T: TokenStore + ?Sized> TokenStore for $($ptr)::+<T> {
-            fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
-                (**self).save(key, tokens)
-            }
-            fn load(&self, key: &str) -> Result<Option<TokenSet>> {
-                (**self).load(key)
-            }
-            fn delete(&self, key: &str) -> Result<bool> {
-                (**self).delete(key)
-            }
-            fn exists(&self, key: &str) -> Result<bool> {
-                (**self).exists(key)
-            }
-            fn list_keys(&self) -> Result<Vec<String>> {
-                (**self).list_keys()
-            }
-            fn namespace(&self) -> &str {
-                (**self).namespace()
-            }
-            fn namespaces(&self) -> Result<Vec<String>> {
-                (**self).namespaces()
-            }
-            fn backend(&self) -> &'static str {
-                (**self).backend()
-            }
-            fn load_all(&self) -> Result<BTreeMap<String, TokenSet>> {
-                (**self).load_all()
-            }
-            fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
-                (**self).save_all(tokens)
-            }
-            fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
-                (**self).lock_key(key, timeout)
-            }
-            fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
-                (**self).save_locked(key, tokens, lock)
-            }
-            fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
-                (**self).delete_locked(key, lock)
-            }
-            fn protects_secrets(&self) -> bool {
-                (**self).protects_secrets()
-            }
+            $crate::store::forward_token_store!(@each [deref] save load delete exists list_keys namespace
+                namespaces backend load_all save_all lock_key save_locked delete_locked
+                protects_secrets);
+        }
+    };
+    (to $field:ident: $($method:ident)+) => {
+        $crate::store::forward_token_store!(@each [field $field] $($method)+);
+    };
+    (@each $to:tt $($method:ident)+) => {
+        $($crate::store::forward_token_store!(@one $to $method);)+
+    };
+    (@on $s:ident [deref]) => { (**$s) };
+    (@on $s:ident [field $field:ident]) => { $s.$field };
+    (@one $to:tt save) => {
+        fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
+            $crate::store::forward_token_store!(@on self $to).save(key, tokens)
+        }
+    };
+    (@one $to:tt load) => {
+        fn load(&self, key: &str) -> Result<Option<TokenSet>> {
+            $crate::store::forward_token_store!(@on self $to).load(key)
+        }
+    };
+    (@one $to:tt delete) => {
+        fn delete(&self, key: &str) -> Result<bool> {
+            $crate::store::forward_token_store!(@on self $to).delete(key)
+        }
+    };
+    (@one $to:tt exists) => {
+        fn exists(&self, key: &str) -> Result<bool> {
+            $crate::store::forward_token_store!(@on self $to).exists(key)
+        }
+    };
+    (@one $to:tt list_keys) => {
+        fn list_keys(&self) -> Result<Vec<String>> {
+            $crate::store::forward_token_store!(@on self $to).list_keys()
+        }
+    };
+    (@one $to:tt namespace) => {
+        fn namespace(&self) -> &str {
+            $crate::store::forward_token_store!(@on self $to).namespace()
+        }
+    };
+    (@one $to:tt namespaces) => {
+        fn namespaces(&self) -> Result<Vec<String>> {
+            $crate::store::forward_token_store!(@on self $to).namespaces()
+        }
+    };
+    (@one $to:tt backend) => {
+        fn backend(&self) -> &'static str {
+            $crate::store::forward_token_store!(@on self $to).backend()
+        }
+    };
+    (@one $to:tt load_all) => {
+        fn load_all(&self) -> Result<BTreeMap<String, TokenSet>> {
+            $crate::store::forward_token_store!(@on self $to).load_all()
+        }
+    };
+    (@one $to:tt save_all) => {
+        fn save_all(&self, tokens: &BTreeMap<String, TokenSet>) -> Result<()> {
+            $crate::store::forward_token_store!(@on self $to).save_all(tokens)
+        }
+    };
+    (@one $to:tt lock_key) => {
+        fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
+            $crate::store::forward_token_store!(@on self $to).lock_key(key, timeout)
+        }
+    };
+    (@one $to:tt save_locked) => {
+        fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
+            $crate::store::forward_token_store!(@on self $to).save_locked(key, tokens, lock)
+        }
+    };
+    (@one $to:tt delete_locked) => {
+        fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
+            $crate::store::forward_token_store!(@on self $to).delete_locked(key, lock)
+        }
+    };
+    (@one $to:tt protects_secrets) => {
+        fn protects_secrets(&self) -> bool {
+            $crate::store::forward_token_store!(@on self $to).protects_secrets()
         }
     };
 }
+pub(crate) use forward_token_store;
 
 forward_token_store!(std::sync::Arc);
 forward_token_store!(Box);
