@@ -114,7 +114,7 @@ impl WipingWriter<'_> {
         if buf.capacity() - buf.len() < more {
             let mut bigger = Vec::with_capacity(buf.len() + more);
             bigger.extend_from_slice(buf);
-            zeroize::Zeroize::zeroize(buf);
+            crate::secret::wipe_vec(buf);
             *buf = bigger;
         }
     }
@@ -132,13 +132,14 @@ pub(crate) fn seal_with(
     write: impl FnOnce(&mut WipingWriter<'_>),
 ) -> String {
     let tag_len = aws_lc_rs::aead::AES_256_GCM.tag_len();
-    let mut body = zeroize::Zeroizing::new(Vec::with_capacity(NONCE_LEN + size_hint + tag_len));
+    let mut body = crate::secret::WipedBytes(Vec::with_capacity(NONCE_LEN + size_hint + tag_len));
+    let body = &mut body.0;
     body.resize(NONCE_LEN, 0);
     aws_lc_rs::rand::fill(&mut body[..]).expect("the system random generator failed");
-    write(&mut WipingWriter(&mut body));
+    write(&mut WipingWriter(body));
     if body.capacity() - body.len() < tag_len {
         // room for the tag, without leaving the plaintext behind
-        WipingWriter(&mut body).reserve_wiping(tag_len);
+        WipingWriter(body).reserve_wiping(tag_len);
     }
     let (nonce, in_out) = body.split_at_mut(NONCE_LEN);
     let nonce = Nonce::try_assume_unique_for_key(nonce).expect("NONCE_LEN bytes");

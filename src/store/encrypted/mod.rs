@@ -231,9 +231,9 @@ impl<S: TokenStore> EncryptedStore<S> {
         };
         let plain = envelope
             .open(&data_key.aead, self.binding(key))
-            .map(zeroize::Zeroizing::new)
+            .map(crate::secret::WipedBytes)
             .map_err(|e| Sealed::Error(self.error(key, Some(key_id), &e)))?;
-        let json = std::str::from_utf8(&plain).map_err(|_| {
+        let json = std::str::from_utf8(&plain.0).map_err(|_| {
             Sealed::Error(self.error(key, Some(key_id), &OpenError::Malformed("not UTF-8")))
         })?;
         let tokens = TokenSet::from_json(json).map_err(|_| {
