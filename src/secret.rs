@@ -87,7 +87,7 @@ pub(crate) fn wipe_vec(v: &mut Vec<u8>) {
     // (writing to its spare, uninitialised part through a raw pointer is
     // allowed); the `u64` writes are at 8-aligned addresses.
     unsafe {
-        while i < len && (start as usize + i) % 8 != 0 {
+        while i < len && !(start as usize + i).is_multiple_of(8) {
             std::ptr::write_volatile(start.add(i), 0);
             i += 1;
         }
