@@ -6,14 +6,16 @@
 //! primitive `openssl speed -elapsed ecdsap256` measures as "sign/s";
 //! EdDSA proofs too.
 //!
-//! `cargo bench --bench dpop`; numbers in docs/dpop.md.
+//! `cargo bench --bench dpop`; numbers in docs/dpop.md. After the
+//! criterion groups, in the same run, `openssl speed -elapsed -seconds 3
+//! ecdsap256` (skipped, saying so, when `openssl` is not installed).
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::Criterion;
 use oauthkit::jose::{DpopKey, SigningAlgorithm};
 use oauthkit::provider::dpop::ProofRequest;
 
@@ -59,11 +61,35 @@ fn dpop(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    targets = dpop
+/// `openssl speed`'s ECDSA P-256 line (sign/s, verify/s), or why not.
+fn openssl_speed() -> String {
+    match std::process::Command::new("openssl")
+        .args(["speed", "-elapsed", "-seconds", "3", "ecdsap256"])
+        .output()
+    {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("sign/s") || l.contains("nistp256"))
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join("\n  "),
+        Ok(out) => format!(
+            "openssl speed failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => format!("openssl not run ({e}); install it for the reference"),
+    }
 }
-criterion_main!(benches);
+
+fn main() {
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    dpop(&mut c);
+    c.final_summary();
+    println!(
+        "\nopenssl speed -elapsed -seconds 3 ecdsap256 (same run):\n  {}",
+        openssl_speed()
+    );
+}

@@ -82,26 +82,65 @@ impl<'a> Envelope<'a> {
 /// nonce, and returns the record text.
 pub(crate) fn seal(key: &LessSafeKey, key_id: &str, at: Binding<'_>, plain: &[u8]) -> String {
     seal_with(key, key_id, at, plain.len(), |buf| {
-        buf.extend_from_slice(plain)
+        std::io::Write::write_all(buf, plain).expect("writing to memory cannot fail")
     })
+}
+
+/// The buffer a plaintext is written into: it never lets the vector grow
+/// in place, where the allocator would free the old block with a copy of
+/// the plaintext in it; it moves to a larger block itself and wipes the old
+/// one.
+pub(crate) struct WipingWriter<'a>(&'a mut Vec<u8>);
+
+impl std::io::Write for WipingWriter<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.0.capacity() - self.0.len() < data.len() {
+            // doubling, with room for the tag that follows
+            self.reserve_wiping(self.0.len() + data.len() + 16);
+        }
+        self.0.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl WipingWriter<'_> {
+    /// Makes room for `more` bytes, moving (and wiping) like `write`.
+    fn reserve_wiping(&mut self, more: usize) {
+        let buf = &mut *self.0;
+        if buf.capacity() - buf.len() < more {
+            let mut bigger = Vec::with_capacity(buf.len() + more);
+            bigger.extend_from_slice(buf);
+            crate::secret::wipe_vec(buf);
+            *buf = bigger;
+        }
+    }
 }
 
 /// [`seal`] with the plaintext written by `write` straight into the buffer
 /// it is sealed in (one buffer: nonce ‖ plaintext → ciphertext ‖ tag), which
-/// is wiped of any plaintext before it is freed. `size_hint` is the
-/// plaintext's expected length.
+/// is wiped of any plaintext before it is freed, and so is any block it
+/// outgrew. `size_hint` is the plaintext's expected length.
 pub(crate) fn seal_with(
     key: &LessSafeKey,
     key_id: &str,
     at: Binding<'_>,
     size_hint: usize,
-    write: impl FnOnce(&mut Vec<u8>),
+    write: impl FnOnce(&mut WipingWriter<'_>),
 ) -> String {
     let tag_len = aws_lc_rs::aead::AES_256_GCM.tag_len();
-    let mut body = zeroize::Zeroizing::new(Vec::with_capacity(NONCE_LEN + size_hint + tag_len));
+    let mut body = crate::secret::WipedBytes(Vec::with_capacity(NONCE_LEN + size_hint + tag_len));
+    let body = &mut body.0;
     body.resize(NONCE_LEN, 0);
     aws_lc_rs::rand::fill(&mut body[..]).expect("the system random generator failed");
-    write(&mut body);
+    write(&mut WipingWriter(body));
+    if body.capacity() - body.len() < tag_len {
+        // room for the tag, without leaving the plaintext behind
+        WipingWriter(body).reserve_wiping(tag_len);
+    }
     let (nonce, in_out) = body.split_at_mut(NONCE_LEN);
     let nonce = Nonce::try_assume_unique_for_key(nonce).expect("NONCE_LEN bytes");
     let tag = key
@@ -154,6 +193,21 @@ mod tests {
         let env = Envelope::parse(&a).unwrap();
         assert_eq!(env.key_id, "k1");
         assert_eq!(env.open(&k, AT).unwrap(), b"{\"access_token\":\"x\"}");
+    }
+
+    #[test]
+    fn a_plaintext_longer_than_its_size_hint_round_trips() {
+        let k = key(3);
+        let plain: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        for hint in [0, 1, 100, 4999, 5000, 5016] {
+            let sealed = seal_with(&k, "k3", AT, hint, |buf| {
+                for chunk in plain.chunks(7) {
+                    std::io::Write::write_all(buf, chunk).unwrap();
+                }
+            });
+            let env = Envelope::parse(&sealed).unwrap();
+            assert_eq!(env.open(&k, AT).unwrap(), plain, "hint {hint}");
+        }
     }
 
     #[test]

@@ -4,7 +4,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use super::keys::KEY_LEN;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -110,11 +109,11 @@ pub(crate) fn fresh_salt() -> [u8; SALT_LEN] {
 
 /// Without the `argon2` feature: an Unsupported error naming it.
 #[cfg(not(feature = "argon2"))]
-pub(crate) fn derive(
+pub(crate) fn derive<const LEN: usize>(
     _passphrase: &Secret,
     params: &KdfParams,
     _salt: &[u8; SALT_LEN],
-) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+) -> Result<Zeroizing<[u8; LEN]>> {
     params.check()?;
     Err(crate::feature_off!(
         "a passphrase key",
@@ -123,25 +122,23 @@ pub(crate) fn derive(
     ))
 }
 
+/// A `LEN`-byte key from `passphrase` (the caller names the length, so
+/// this file needs nothing from the keys that use it).
 #[cfg(feature = "argon2")]
-pub(crate) fn derive(
+pub(crate) fn derive<const LEN: usize>(
     passphrase: &Secret,
     params: &KdfParams,
     salt: &[u8; SALT_LEN],
-) -> Result<Zeroizing<[u8; KEY_LEN]>> {
-    let argon_params = argon2::Params::new(
-        params.memory_kib,
-        params.passes,
-        params.lanes,
-        Some(KEY_LEN),
-    )
-    .map_err(|e| Error::InvalidArgument(format!("Argon2id parameters: {e}")))?;
+) -> Result<Zeroizing<[u8; LEN]>> {
+    let argon_params =
+        argon2::Params::new(params.memory_kib, params.passes, params.lanes, Some(LEN))
+            .map_err(|e| Error::InvalidArgument(format!("Argon2id parameters: {e}")))?;
     let argon = argon2::Argon2::new(
         argon2::Algorithm::Argon2id,
         argon2::Version::V0x13,
         argon_params,
     );
-    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    let mut out = Zeroizing::new([0u8; LEN]);
     argon
         .hash_password_into(passphrase.expose().as_bytes(), salt, &mut out[..])
         .map_err(|e| {
@@ -184,7 +181,7 @@ mod without_argon2 {
 
     #[test]
     fn a_passphrase_key_names_the_missing_feature() {
-        let e = derive(
+        let e = derive::<32>(
             &Secret::new("pass phrase"),
             &KdfParams::for_tests(),
             &[0; SALT_LEN],

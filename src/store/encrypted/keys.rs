@@ -49,6 +49,9 @@ pub struct SealingKeys {
 
 struct Inner {
     current: String,
+    /// The current key, built once: every seal uses it without a lock or a
+    /// map lookup.
+    current_key: Arc<DataKey>,
     keys: Mutex<HashMap<String, Arc<DataKey>>>,
     passphrase: Option<Secret>,
     source: String,
@@ -198,7 +201,7 @@ impl SealingKeys {
         params.check()?;
         let salt = super::kdf::fresh_salt();
         let id = params.key_id(&salt);
-        let key = super::kdf::derive(&passphrase, &params, &salt)?;
+        let key = super::kdf::derive::<KEY_LEN>(&passphrase, &params, &salt)?;
         let mut map = HashMap::new();
         map.insert(id.clone(), Arc::new(DataKey::new(&key)));
         Ok(Self::assemble(
@@ -262,13 +265,15 @@ impl SealingKeys {
         &self.inner.source
     }
 
-    pub(crate) fn current(&self) -> Arc<DataKey> {
-        self.key(&self.inner.current)
-            .expect("the current key is always held")
+    pub(crate) fn current(&self) -> &DataKey {
+        &self.inner.current_key
     }
 
     /// The key named `id`: held, or derivable from the passphrase.
     pub(crate) fn key(&self, id: &str) -> Option<Arc<DataKey>> {
+        if id == self.inner.current {
+            return Some(Arc::clone(&self.inner.current_key));
+        }
         if let Some(k) = self
             .inner
             .keys
@@ -280,7 +285,7 @@ impl SealingKeys {
         }
         let passphrase = self.inner.passphrase.as_ref()?;
         let (params, salt) = KdfParams::parse_key_id(id)?;
-        let derived = super::kdf::derive(passphrase, &params, &salt).ok()?;
+        let derived = super::kdf::derive::<KEY_LEN>(passphrase, &params, &salt).ok()?;
         let key = Arc::new(DataKey::new(&derived));
         self.inner
             .keys
@@ -307,9 +312,14 @@ impl SealingKeys {
         passphrase: Option<Secret>,
         source: String,
     ) -> Self {
+        let current_key = Arc::clone(
+            keys.get(&current)
+                .expect("the current key is among the keys"),
+        );
         SealingKeys {
             inner: Arc::new(Inner {
                 current,
+                current_key,
                 keys: Mutex::new(keys),
                 passphrase,
                 source,

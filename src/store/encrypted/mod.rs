@@ -44,6 +44,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::token::TokenSet;
 
+use super::forward::Wraps;
 use super::{KeyLock, TokenStore};
 
 mod envelope;
@@ -169,31 +170,47 @@ impl<S: TokenStore> EncryptedStore<S> {
     }
 
     fn seal(&self, key: &str, tokens: &TokenSet) -> TokenSet {
-        // serialised straight into the buffer it is sealed in
+        // serialised straight into the buffer it is sealed in, sized so
+        // that it never grows (a grown buffer would leave a copy of the
+        // plaintext behind in freed memory, and cost a copy)
         let record = envelope::seal_with(
             &self.keys.current().aead,
             self.keys.current_key_id(),
             self.binding(key),
-            1024,
+            json_size_hint(tokens),
             |buf| serde_json::to_writer(buf, tokens).expect("a TokenSet always serialises"),
         );
-        let mut placeholder = TokenSet::bearer(record);
-        placeholder.token_type = SEALED_TOKEN_TYPE.to_owned();
-        placeholder.issued_at = 0;
-        // What the backend's retention reads (`store::redis::retention`):
-        // a set without a refresh token expires with its access token, as
-        // it would in plain text; a refreshable set shows no expiry, so it
-        // is kept. The expiry time of such a set is the only thing about
-        // the tokens the backend sees in the clear.
-        if tokens.refresh_token.is_none() {
-            placeholder.expires_at = tokens.expires_at;
+        TokenSet {
+            access_token: record.into(),
+            token_type: SEALED_TOKEN_TYPE.to_owned(),
+            refresh_token: None,
+            id_token: None,
+            scopes: Vec::new(),
+            // What the backend's retention reads (`store::redis::retention`):
+            // a set without a refresh token expires with its access token,
+            // as it would in plain text; a refreshable set shows no expiry,
+            // so it is kept. The expiry time of such a set is the only
+            // thing about the tokens the backend sees in the clear.
+            expires_at: if tokens.refresh_token.is_none() {
+                tokens.expires_at
+            } else {
+                None
+            },
+            issued_at: 0,
+            resource_server: None,
+            identity_id: None,
+            extra: serde_json::Map::new(),
+            dpop_key: None,
         }
-        placeholder
     }
 
     /// Opens a backend record: the token set and the id of the key that
     /// sealed it.
-    fn open(&self, key: &str, raw: &TokenSet) -> std::result::Result<(TokenSet, String), Sealed> {
+    fn open<'r>(
+        &self,
+        key: &str,
+        raw: &'r TokenSet,
+    ) -> std::result::Result<(TokenSet, &'r str), Sealed> {
         let text = raw.access_token.expose();
         let envelope = match Envelope::parse(text) {
             Err(OpenError::NotSealed) if raw.token_type != SEALED_TOKEN_TYPE => {
@@ -202,11 +219,11 @@ impl<S: TokenStore> EncryptedStore<S> {
             Err(e) => return Err(Sealed::Error(self.error(key, None, &e))),
             Ok(env) => env,
         };
-        let key_id = envelope.key_id.to_owned();
-        let Some(data_key) = self.keys.key(&key_id) else {
+        let key_id = envelope.key_id;
+        let Some(data_key) = self.keys.key(key_id) else {
             return Err(Sealed::Error(Error::Decryption {
                 location: self.location(key),
-                key_id: Some(key_id.clone()),
+                key_id: Some(key_id.to_owned()),
                 reason: format!(
                     "it was sealed with key '{key_id}', which this store does not hold (it holds {})",
                     self.keys.key_ids().join(", ")
@@ -215,15 +232,15 @@ impl<S: TokenStore> EncryptedStore<S> {
         };
         let plain = envelope
             .open(&data_key.aead, self.binding(key))
-            .map(zeroize::Zeroizing::new)
-            .map_err(|e| Sealed::Error(self.error(key, Some(&key_id), &e)))?;
-        let json = std::str::from_utf8(&plain).map_err(|_| {
-            Sealed::Error(self.error(key, Some(&key_id), &OpenError::Malformed("not UTF-8")))
+            .map(crate::secret::WipedBytes)
+            .map_err(|e| Sealed::Error(self.error(key, Some(key_id), &e)))?;
+        let json = std::str::from_utf8(&plain.0).map_err(|_| {
+            Sealed::Error(self.error(key, Some(key_id), &OpenError::Malformed("not UTF-8")))
         })?;
         let tokens = TokenSet::from_json(json).map_err(|_| {
             Sealed::Error(self.error(
                 key,
-                Some(&key_id),
+                Some(key_id),
                 &OpenError::Malformed("the opened record is not a token set"),
             ))
         })?;
@@ -264,6 +281,23 @@ impl<S: TokenStore> EncryptedStore<S> {
     }
 }
 
+/// An upper bound, nearly always, on the length of `tokens`' JSON: the
+/// lengths of its strings plus room for the field names, numbers and the
+/// `extra` members (whose JSON is not known without writing it).
+fn json_size_hint(tokens: &TokenSet) -> usize {
+    let secret = |s: &Option<crate::secret::Secret>| s.as_ref().map_or(0, |s| s.expose().len());
+    let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    tokens.access_token.expose().len()
+        + secret(&tokens.refresh_token)
+        + secret(&tokens.id_token)
+        + tokens.token_type.len()
+        + tokens.scopes.iter().map(|s| s.len() + 3).sum::<usize>()
+        + text(&tokens.resource_server)
+        + text(&tokens.identity_id)
+        + tokens.extra.len() * 64
+        + 512
+}
+
 /// Why a backend record did not open.
 enum Sealed {
     /// It is plain text.
@@ -271,7 +305,26 @@ enum Sealed {
     Error(Error),
 }
 
+impl<S: TokenStore> Wraps for EncryptedStore<S> {
+    type Inner = S;
+    fn wrapped(&self) -> &S {
+        &self.inner
+    }
+}
+
 impl<S: TokenStore> TokenStore for EncryptedStore<S> {
+    // what needs no sealing or opening goes to the backend as it is
+    forward_to_wrapped!(
+        delete,
+        exists,
+        list_keys,
+        namespace,
+        namespaces,
+        backend,
+        lock_key,
+        delete_locked,
+    );
+
     fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
         super::check_key("key", key)?;
         self.inner.save(key, &self.seal(key, tokens))
@@ -288,33 +341,9 @@ impl<S: TokenStore> TokenStore for EncryptedStore<S> {
         }
     }
 
-    fn delete(&self, key: &str) -> Result<bool> {
-        self.inner.delete(key)
-    }
-
-    fn exists(&self, key: &str) -> Result<bool> {
-        self.inner.exists(key)
-    }
-
-    fn list_keys(&self) -> Result<Vec<String>> {
-        self.inner.list_keys()
-    }
-
-    fn namespace(&self) -> &str {
-        self.inner.namespace()
-    }
-
-    fn namespaces(&self) -> Result<Vec<String>> {
-        self.inner.namespaces()
-    }
-
     /// Records are sealed with AES-256-GCM before the backend sees them.
     fn protects_secrets(&self) -> bool {
         true
-    }
-
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
     }
 
     fn load_all(&self) -> Result<BTreeMap<String, TokenSet>> {
@@ -339,17 +368,9 @@ impl<S: TokenStore> TokenStore for EncryptedStore<S> {
         self.inner.save_all(&sealed)
     }
 
-    fn lock_key(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
-        self.inner.lock_key(key, timeout)
-    }
-
     fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
         super::check_key("key", key)?;
         self.inner.save_locked(key, &self.seal(key, tokens), lock)
-    }
-
-    fn delete_locked(&self, key: &str, lock: &KeyLock) -> Result<bool> {
-        self.inner.delete_locked(key, lock)
     }
 }
 
