@@ -38,6 +38,7 @@ pub mod id_token;
 pub mod identity;
 mod iss_check;
 pub mod jwks;
+pub mod jws_algorithm;
 pub mod jwt_bearer;
 pub mod keycloak;
 pub mod microsoft;
