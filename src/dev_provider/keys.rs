@@ -27,11 +27,7 @@ impl SigningKey {
         let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
         let kid = crate::provider::random::token(8);
         let jwk = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
-        Ok(SigningKey {
-            pair,
-            kid,
-            jwk,
-        })
+        Ok(SigningKey { pair, kid, jwk })
     }
 
     /// `{"keys": [...]}`.
@@ -92,10 +88,12 @@ mod tests {
             )
             .unwrap();
         let (header, payload) = input.split_once('.').unwrap();
-        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+        let header: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
         assert_eq!(header["alg"], "RS256");
         assert_eq!(header["kid"], k.jwk["kid"]);
-        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        let claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
         assert_eq!(claims["sub"], "a");
         // a changed payload does not verify
         let forged = format!("{header}.{}", URL_SAFE_NO_PAD.encode(br#"{"sub":"b"}"#));

@@ -12,9 +12,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::digest::{sha256, sha384, sha512};
+use crate::provider::jws_algorithm::Algorithm;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use crate::provider::jws_algorithm::Algorithm;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, IdTokenError, Result};

@@ -24,13 +24,13 @@ use std::time::{Duration, Instant};
 
 use std::str::FromStr;
 
+use crate::provider::jws_algorithm::Algorithm;
 use aws_lc_rs::signature::{
     self as sig, EcdsaVerificationAlgorithm, EdDSAParameters, ParsedPublicKey, RsaParameters,
     RsaPublicKeyComponents,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use crate::provider::jws_algorithm::Algorithm;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
