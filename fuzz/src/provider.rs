@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
-use jsonwebtoken::Algorithm;
+use oauthkit::provider::jws_algorithm::Algorithm;
 use serde_json::Value;
 
 use super::loopback::{self, Canned};

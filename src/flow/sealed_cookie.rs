@@ -37,7 +37,7 @@ impl CookieKey {
     /// A fresh key from the operating system's CSPRNG.
     pub fn generate() -> Self {
         let mut k = Zeroizing::new([0u8; 32]);
-        rand::fill(&mut k[..]);
+        crate::random::fill(&mut k[..]);
         CookieKey(k)
     }
 }
@@ -84,7 +84,7 @@ impl CookieSealer {
     /// `plaintext` sealed for `purpose`, as a cookie-safe string.
     pub(crate) fn seal(&self, purpose: &str, plaintext: &[u8]) -> String {
         let mut nonce = [0u8; NONCE_LEN];
-        rand::fill(&mut nonce[..]);
+        crate::random::fill(&mut nonce[..]);
         let mut buf = Zeroizing::new(plaintext.to_vec());
         self.key
             .seal_in_place_append_tag(

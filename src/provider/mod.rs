@@ -27,6 +27,7 @@ pub mod dpop;
 mod grants;
 pub mod http;
 pub mod identity;
+pub mod jws_algorithm;
 pub mod oauth2;
 pub mod offline_access;
 pub mod oidc;

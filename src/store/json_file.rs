@@ -383,7 +383,7 @@ impl JsonFileStore {
                 "{}.tmp-{}-{:016x}",
                 self.file.name.to_string_lossy(),
                 std::process::id(),
-                rand::random::<u64>()
+                crate::random::u64()
             ),
         );
         let result = (|| {

@@ -588,16 +588,15 @@ fn encodings(secret: &str) -> Vec<String> {
     out
 }
 
+/// Every byte but RFC 3986's unreserved characters, percent-encoded
+/// (upper-case hex).
 fn percent_encode(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 3);
-    for b in bytes {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(b) {
-            s.push(*b as char);
-        } else {
-            s.push_str(&format!("%{b:02X}"));
-        }
-    }
-    s
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::percent_encode(bytes, UNRESERVED).to_string()
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::digest::{sha256, sha384, sha512};
+use crate::provider::jws_algorithm::Algorithm;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, IdTokenError, Result};
@@ -166,7 +166,7 @@ pub struct IdTokenValidator {
 /// assert_eq!(algorithm_allow_list(&["RS256".into(), "ES256".into()], true).unwrap().len(), 2);
 /// // from discovery: unusable entries are dropped, RS256 is the fallback
 /// assert_eq!(algorithm_allow_list(&["none".into(), "HS256".into()], false).unwrap(),
-///            vec![jsonwebtoken::Algorithm::RS256]);
+///            vec![oauthkit::provider::jws_algorithm::Algorithm::RS256]);
 /// // configured explicitly: refused
 /// assert!(algorithm_allow_list(&["HS256".into()], true).is_err());
 /// ```
@@ -258,7 +258,7 @@ impl IdTokenValidator {
     ) -> Result<IdTokenClaims> {
         let parts = split_token(token)?;
         let (alg, kid) = self.check_header(parts.header)?;
-        let verifier = jwks.verifier_for(kid.as_deref(), alg)?;
+        let verifier = jwks.key_for(kid.as_deref(), alg)?;
         let signature = URL_SAFE_NO_PAD
             .decode(parts.signature)
             .map_err(|_| id_err("the token is malformed (the signature is not base64url)"))?;

@@ -24,14 +24,13 @@ use std::time::{Duration, Instant};
 
 use std::str::FromStr;
 
+use crate::provider::jws_algorithm::Algorithm;
 use aws_lc_rs::signature::{
     self as sig, EcdsaVerificationAlgorithm, EdDSAParameters, ParsedPublicKey, RsaParameters,
     RsaPublicKeyComponents,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
-use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -87,7 +86,6 @@ struct CachedKey {
     kid: Option<String>,
     key_type: KeyType,
     alg: Option<String>,
-    key: DecodingKey,
     /// The key parsed by aws-lc-rs for each algorithm it may verify.
     verifiers: Vec<(Algorithm, Arc<ParsedPublicKey>)>,
 }
@@ -118,8 +116,9 @@ struct State {
 /// ```no_run
 /// use oauthkit::provider::http::{HttpClient, HttpConfig};
 /// use oauthkit::provider::jwks::JwksCache;
+/// use oauthkit::provider::jws_algorithm::Algorithm;
 /// let jwks = JwksCache::new(HttpClient::new(HttpConfig::default()), "https://idp.example/jwks");
-/// let key = jwks.key_for(Some("key-1"), jsonwebtoken::Algorithm::RS256)?;
+/// let key = jwks.key_for(Some("key-1"), Algorithm::RS256)?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 pub struct JwksCache {
@@ -193,18 +192,11 @@ impl JwksCache {
     /// a token without `kid` fits several keys; [`Error::Http`] when the JWKS
     /// cannot be fetched or is not a key set; [`Error::InvalidArgument`] when
     /// the JWKS URL is not `https` (or `http` to loopback).
-    pub fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey> {
-        self.find(kid, alg, |k| k.key.clone())
-    }
-
-    /// The parsed aws-lc-rs key that verifies `alg` signatures of the key
-    /// chosen as in [`key_for`](Self::key_for). Parsed once per fetch, so
-    /// a validation costs one signature check, not a key parse too.
-    pub(crate) fn verifier_for(
-        &self,
-        kid: Option<&str>,
-        alg: Algorithm,
-    ) -> Result<Arc<ParsedPublicKey>> {
+    ///
+    /// The key comes parsed by aws-lc-rs for `alg` (once per fetch, so a
+    /// validation costs one signature check, not a key parse too):
+    /// [`ParsedPublicKey::verify_sig`] checks a signature.
+    pub fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<Arc<ParsedPublicKey>> {
         self.find(kid, alg, |k| {
             k.verifiers
                 .iter()
@@ -353,19 +345,18 @@ fn parse_key(entry: &Value) -> Parsed {
         }
     }
     match check_key(entry) {
-        Ok((key_type, key, verifiers)) => Parsed::Usable(CachedKey {
+        Ok((key_type, verifiers)) => Parsed::Usable(CachedKey {
             kid,
             key_type,
             alg: entry.get("alg").and_then(Value::as_str).map(str::to_owned),
-            key,
             verifiers,
         }),
         Err(reason) => Parsed::Refused(Refused { kid, reason }),
     }
 }
 
-/// The key's type and decoding key, or why it is refused.
-type Checked = (KeyType, DecodingKey, Vec<(Algorithm, Arc<ParsedPublicKey>)>);
+/// The key's type and its parsed keys, or why it is refused.
+type Checked = (KeyType, Vec<(Algorithm, Arc<ParsedPublicKey>)>);
 
 fn check_key(entry: &Value) -> std::result::Result<Checked, String> {
     let field = |name: &str| entry.get(name).and_then(Value::as_str);
@@ -453,17 +444,6 @@ fn check_key(entry: &Value) -> std::result::Result<Checked, String> {
             ));
         }
     }
-    let jwk: Jwk =
-        serde_json::from_value(entry.clone()).map_err(|_| "the key data is unusable".to_owned())?;
-    if !matches!(
-        jwk.algorithm,
-        AlgorithmParameters::RSA(_)
-            | AlgorithmParameters::EllipticCurve(_)
-            | AlgorithmParameters::OctetKeyPair(_)
-    ) {
-        return Err("the key data is unusable".into());
-    }
-    let key = DecodingKey::from_jwk(&jwk).map_err(|_| "the key data is unusable".to_owned())?;
     let own_alg = field("alg").and_then(|a| Algorithm::from_str(a).ok());
     let unusable = |_| "the key data is unusable".to_owned();
     let mut verifiers = Vec::new();
@@ -493,7 +473,7 @@ fn check_key(entry: &Value) -> std::result::Result<Checked, String> {
         };
         verifiers.push((alg, Arc::new(parsed)));
     }
-    Ok((key_type, key, verifiers))
+    Ok((key_type, verifiers))
 }
 
 enum Params {
