@@ -15,11 +15,9 @@
 //! (`race-child SPEC ISSUER CLIENT_ID KEY GO_FILE`). Arguments that are not
 //! flags select tests by substring, as libtest's filter does.
 
-#[path = "support/deploy_tls.rs"]
-mod deploy_tls;
 mod support;
-#[path = "support/tls_server.rs"]
-mod tls_server;
+
+use support::{deploy_tls, tls_server};
 
 use std::path::Path;
 use std::process::{Command, Stdio};
