@@ -49,6 +49,7 @@ unsafe impl Sync for SendPtr {}
 
 #[test]
 fn eight_c_threads_get_one_cached_token_from_one_request() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let id = format!("{}-cc-basic", idp.client_id);
     let secret = format!("{id}-secret-0123456789abcdef0123456789abcdef");
@@ -95,6 +96,7 @@ fn eight_c_threads_get_one_cached_token_from_one_request() {
 
 #[test]
 fn a_public_client_and_null_arguments_are_invalid() {
+    needs!(Node);
     let idp = NodeIdp::start();
     unsafe {
         let s = session(&idp, &idp.client_id, None);

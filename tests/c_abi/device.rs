@@ -76,6 +76,7 @@ unsafe extern "C" fn failing_prompt(
 
 #[test]
 fn a_c_program_signs_in_with_the_device_grant() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let p = provider(&idp);
     let mut flow: *mut OakDeviceFlow = ptr::null_mut();
@@ -112,6 +113,7 @@ unsafe impl Send for SendPtr {}
 
 #[test]
 fn cancel_from_another_thread_and_bad_arguments() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let p = provider(&idp);
     let mut flow: *mut OakDeviceFlow = ptr::null_mut();

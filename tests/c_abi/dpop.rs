@@ -65,6 +65,7 @@ fn get(url: &str, headers: &[(&str, &str)]) -> (u16, Option<String>, Option<Stri
 
 #[test]
 fn dpop_headers_from_c_are_accepted_by_the_provider() {
+    needs!(Node);
     let idp = NodeIdp::start();
     idp.require_dpop_nonce();
     let pairs = settings(&idp, "ES256");

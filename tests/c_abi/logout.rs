@@ -126,6 +126,7 @@ unsafe extern "C" fn open_in_test_browser(url: *const c_char, _: *mut c_void) ->
 
 #[test]
 fn oak_logout_ends_the_provider_session() {
+    needs!(Node);
     let idp = NodeIdp::start();
     unsafe {
         let mut store = ptr::null_mut();
@@ -162,6 +163,7 @@ fn oak_logout_ends_the_provider_session() {
 
 #[test]
 fn oak_logout_url_hands_the_url_to_the_program() {
+    needs!(Node);
     let idp = NodeIdp::start();
     unsafe {
         let mut store = ptr::null_mut();

@@ -43,6 +43,7 @@ unsafe fn from_settings(pairs: &[(&str, &str)]) -> (OakStatus, *mut OakProvider)
 
 #[test]
 fn jwt_bearer_grant_with_a_private_key_jwt_provider_from_c() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let keys: serde_json::Value = serde_json::from_str(
         &ureq::get(&format!("{}/test/keys", idp.issuer))

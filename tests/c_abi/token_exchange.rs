@@ -132,6 +132,7 @@ impl<'a> Call<'a> {
 
 #[test]
 fn oak_token_exchange_trades_a_user_token_and_returns_the_issued_type() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let subject = user_access_token(&idp, "alice");
     let actor = user_access_token(&idp, "bob");
@@ -195,6 +196,7 @@ fn oak_token_exchange_trades_a_user_token_and_returns_the_issued_type() {
 
 #[test]
 fn oak_token_exchange_errors_are_typed_and_never_show_the_tokens() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let subject = user_access_token(&idp, "alice");
     unsafe {

@@ -141,6 +141,7 @@ fn assert_no_secrets(out: &Output, secrets: &[&str]) {
 
 #[test]
 fn login_token_status_logout_end_to_end() {
+    needs!(Curl);
     let env = Env::new(DevProviderOptions::default());
     let out = env.run(&["login"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -224,6 +225,7 @@ fn login_token_status_logout_end_to_end() {
 
 #[test]
 fn two_token_processes_racing_a_rotating_refresh_token_refresh_once() {
+    needs!(Curl);
     let env = Env::new(
         DevProviderOptions::default()
             .rotate_refresh_tokens(true)
@@ -263,6 +265,7 @@ fn two_token_processes_racing_a_rotating_refresh_token_refresh_once() {
 
 #[test]
 fn a_revoked_grant_exits_3_and_deletes_the_dead_tokens() {
+    needs!(Curl);
     let env = Env::new(DevProviderOptions::default());
     env.login();
     let t = env.store().load("dev").unwrap().unwrap();
@@ -290,6 +293,7 @@ fn a_revoked_grant_exits_3_and_deletes_the_dead_tokens() {
 
 #[test]
 fn config_shows_effective_settings_with_the_secret_redacted() {
+    needs!(Curl);
     let env = Env::new(DevProviderOptions::default());
     let out = env.run(&["config"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -353,6 +357,7 @@ fn config_shows_effective_settings_with_the_secret_redacted() {
 
 #[test]
 fn a_config_syntax_error_does_not_quote_the_secret_line() {
+    needs!(Curl);
     let env = Env::new(DevProviderOptions::default());
     std::fs::write(
         env.config_path(),
@@ -371,6 +376,7 @@ fn a_config_syntax_error_does_not_quote_the_secret_line() {
 
 #[test]
 fn git_credential_fill_with_the_real_git_gets_a_fresh_token() {
+    needs!(Curl);
     require("git");
     let env = Env::with_extra(
         DevProviderOptions::default(),
@@ -434,6 +440,7 @@ fn git_credential_fill_with_the_real_git_gets_a_fresh_token() {
 
 #[test]
 fn kubectl_credential_is_an_exec_credential() {
+    needs!(Curl);
     let env = Env::new(DevProviderOptions::default());
     env.login();
     let t = env.store().load("dev").unwrap().unwrap();
@@ -455,6 +462,7 @@ fn kubectl_credential_is_an_exec_credential() {
 
 #[test]
 fn docker_credential_protocol() {
+    needs!(Curl);
     let env = Env::with_extra(
         DevProviderOptions::default(),
         "docker_registries = [\"registry.example.test\"]\nusername = \"robot\"\n",
@@ -510,6 +518,7 @@ fn docker_credential_protocol() {
 
 #[test]
 fn doctor_reports_store_modes_and_discovery() {
+    needs!(Curl);
     let env = Env::new(DevProviderOptions::default());
     env.login();
     let out = env.run(&["doctor"]);
@@ -538,6 +547,7 @@ fn doctor_reports_store_modes_and_discovery() {
 
 #[test]
 fn every_command_has_help_with_examples_and_completions_generate() {
+    needs!(Curl);
     let env = Env::new(DevProviderOptions::default());
     for cmd in [
         "login",
@@ -567,6 +577,7 @@ fn every_command_has_help_with_examples_and_completions_generate() {
 
 #[test]
 fn default_store_without_a_keyring_needs_plaintext_consent() {
+    needs!(SecretService, Curl);
     let env = Env::new(DevProviderOptions::default());
     // drop the spec: the default store of app oauthkit-cli-dev
     let cfg = std::fs::read_to_string(env.config_path()).unwrap();
@@ -601,6 +612,7 @@ fn default_store_without_a_keyring_needs_plaintext_consent() {
 
 #[test]
 fn ctrl_c_cancels_the_sign_in_cleanly() {
+    needs!(Curl);
     let env = Env::new(DevProviderOptions::default());
     // a browser that never signs in
     let mut child = env
@@ -750,6 +762,7 @@ fn start_git_server(root: PathBuf, token: String) -> u16 {
 
 #[test]
 fn git_clone_over_http_through_the_credential_helper() {
+    needs!(Curl);
     require("git");
     let env = Env::new(DevProviderOptions::default());
     let repos = env.dir.path().join("repos");
@@ -846,6 +859,7 @@ fn env_git(env: &Env) -> Command {
 
 #[test]
 fn default_store_with_a_keyring_keeps_tokens_encrypted() {
+    needs!(Curl);
     assert!(
         std::env::var_os("OAUTHKIT_IN_KEYRING_SESSION").is_some(),
         "this test needs a Secret Service: run it under scripts/with-keyring.sh \
@@ -887,6 +901,7 @@ fn default_store_with_a_keyring_keeps_tokens_encrypted() {
 /// over TLS only: the server is HTTPS with a throwaway CA).
 #[test]
 fn real_kubectl_sends_the_token_from_the_exec_plugin() {
+    needs!(Openssl, Curl);
     let kubectl = Command::new("kubectl")
         .args(["version", "--client"])
         .stdout(Stdio::null())

@@ -205,6 +205,7 @@ impl DeviceLogin {
 
 #[test]
 fn login_device_shows_the_code_and_progress_and_signs_in() {
+    needs!(Node);
     let env = Env::new();
     let mut login = DeviceLogin::start(&env);
     let first = login.wait_for("To sign in, open");
@@ -235,6 +236,7 @@ fn login_device_shows_the_code_and_progress_and_signs_in() {
 
 #[test]
 fn ctrl_c_cancels_a_device_login_cleanly() {
+    needs!(Node);
     let env = Env::new();
     let mut login = DeviceLogin::start(&env);
     login.wait_for("Waiting for the sign-in on the other device");
@@ -252,6 +254,7 @@ fn ctrl_c_cancels_a_device_login_cleanly() {
 
 #[test]
 fn login_device_at_a_provider_without_the_endpoint_says_so() {
+    needs!(Node);
     let env = Env::new();
     // an OAuth 2.0 profile with fixed endpoints and no device endpoint
     let config = format!(
@@ -275,6 +278,7 @@ fn login_device_at_a_provider_without_the_endpoint_says_so() {
 
 #[test]
 fn logout_ends_the_provider_session() {
+    needs!(Node);
     let env = Env::new();
     let out = env.run(&["login"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -305,6 +309,7 @@ fn logout_ends_the_provider_session() {
 
 #[test]
 fn logout_print_url_and_local() {
+    needs!(Node);
     let env = Env::new();
     let out = env.run(&["login"]);
     assert!(out.status.success(), "{}", text(&out));

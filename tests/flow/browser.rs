@@ -54,6 +54,7 @@ fn run_with_chromium(
 
 #[test]
 fn chromium_signs_in_on_the_dev_provider_approve_page() {
+    needs!(Chromium);
     let (idp, provider) = support::dev::dev_pair(DevProviderOptions::default());
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn TokenStore> =
@@ -72,6 +73,7 @@ fn chromium_signs_in_on_the_dev_provider_approve_page() {
 
 #[test]
 fn chromium_signs_in_and_consents_on_the_independent_oidc_provider() {
+    needs!(Node, Chromium);
     let idp = support::node_idp::NodeIdp::start();
     let provider = support::dev::client_for(&idp.issuer, &idp.client_id);
     let dir = tempfile::tempdir().unwrap();
@@ -118,6 +120,7 @@ fn chromium_signs_in_and_consents_on_the_independent_oidc_provider() {
 /// the grant still works afterwards, so no refresh token was spent twice.
 #[test]
 fn session_manager_refreshes_once_at_the_independent_provider() {
+    needs!(Node, Chromium);
     let idp = support::node_idp::NodeIdp::start();
     let provider = support::dev::client_for(&idp.issuer, &idp.client_id);
     let dir = tempfile::tempdir().unwrap();

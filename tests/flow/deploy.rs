@@ -217,6 +217,7 @@ fn the_handler_can_be_mounted_without_the_server() {
 /// forms submitted over HTTP; each ends with its own session.
 #[test]
 fn two_users_sign_in_at_the_independent_provider() {
+    needs!(Node);
     let idp = support::node_idp::NodeIdp::start();
     let provider = support::dev::client_for(&idp.issuer, &idp.client_id);
     let store = Arc::new(MemoryStore::new());
@@ -669,6 +670,7 @@ fn prompt_none_error(browser: &mut support::interactions::Browser, base: &str) -
 /// gets `login_required`, where before it got `interaction_required`).
 #[test]
 fn logout_redirects_to_the_provider_and_ends_its_session() {
+    needs!(Node);
     let idp = support::node_idp::NodeIdp::start();
     let provider = support::dev::client_for(&idp.issuer, &idp.client_id);
     let store = Arc::new(MemoryStore::new());

@@ -72,6 +72,7 @@ fn answers(idp: &NodeIdp) -> Vec<String> {
 
 #[test]
 fn typing_the_code_signs_in_validates_the_id_token_and_stores() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let store = Arc::new(MemoryStore::new());
     let seen = Arc::new(Mutex::new(None));
@@ -127,6 +128,7 @@ fn typing_the_code_signs_in_validates_the_id_token_and_stores() {
 
 #[test]
 fn the_complete_uri_signs_in_without_typing_and_the_prompt_text_carries_it() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let seen = Arc::new(Mutex::new(None));
     let flow = DeviceFlow::new(device_provider(&idp, "device"))
@@ -156,6 +158,7 @@ fn the_complete_uri_signs_in_without_typing_and_the_prompt_text_carries_it() {
 
 #[test]
 fn the_user_refusing_ends_the_flow_with_access_denied_and_stores_nothing() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let store = Arc::new(MemoryStore::new());
     let flow = DeviceFlow::new(device_provider(&idp, "device"))
@@ -185,6 +188,7 @@ fn the_user_refusing_ends_the_flow_with_access_denied_and_stores_nothing() {
 /// for every later poll, and the server never saw an early poll.
 #[test]
 fn slow_down_adds_five_seconds_to_this_and_every_later_poll() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let statuses = Arc::new(Mutex::new(Vec::<PollStatus>::new()));
     let s2 = statuses.clone();
@@ -217,6 +221,7 @@ fn slow_down_adds_five_seconds_to_this_and_every_later_poll() {
 
 #[test]
 fn a_device_code_nobody_approves_expires() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let flow = DeviceFlow::new(device_provider(&idp, "device-short")).with_prompt(|_| Ok(()));
     let e = flow.run().unwrap_err();
@@ -235,6 +240,7 @@ fn a_device_code_nobody_approves_expires() {
 
 #[test]
 fn cancel_from_another_thread_ends_the_wait_and_polling() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let flow = Arc::new(DeviceFlow::new(device_provider(&idp, "device")).with_prompt(|_| Ok(())));
     let handle = flow.cancel_handle();
@@ -258,6 +264,7 @@ fn cancel_from_another_thread_ends_the_wait_and_polling() {
 
 #[test]
 fn the_callers_timeout_ends_the_flow_before_the_code_expires() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let flow = DeviceFlow::new(device_provider(&idp, "device"))
         .with_prompt(|_| Ok(()))
@@ -269,6 +276,7 @@ fn the_callers_timeout_ends_the_flow_before_the_code_expires() {
 
 #[test]
 fn a_prompt_error_ends_the_flow_before_any_poll() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let flow = DeviceFlow::new(device_provider(&idp, "device"))
         .with_prompt(|_| Err(Error::InvalidArgument("no display".into())));
@@ -279,6 +287,7 @@ fn a_prompt_error_ends_the_flow_before_any_poll() {
 
 #[test]
 fn a_client_not_registered_for_the_grant_gets_the_providers_error() {
+    needs!(Node);
     let idp = NodeIdp::start();
     // The public code-flow client has no device_code grant type.
     let p = OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id)).unwrap();

@@ -50,6 +50,7 @@ fn chromium_enters_code(verification_uri: &str, user_code: &str, login: &str) ->
 
 #[test]
 fn chromium_enters_the_user_code_while_the_device_flow_polls() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider: Arc<dyn Provider> = Arc::new(
         OidcProvider::new(

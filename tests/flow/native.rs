@@ -398,6 +398,7 @@ fn an_iss_the_provider_refuses_ends_the_flow_without_an_exchange() {
 /// tokens stored under `sub`.
 #[test]
 fn signs_in_at_the_independent_provider() {
+    needs!(Node);
     let idp = support::node_idp::NodeIdp::start();
     let provider = support::dev::client_for(&idp.issuer, &idp.client_id);
     let store = memory();

@@ -115,6 +115,7 @@ fn confirm_logout(browser: &mut Browser, end_session_url: &str) -> String {
 
 #[test]
 fn url_mode_ends_the_provider_session_revokes_and_deletes() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let p = provider(&idp);
     let store = Arc::new(MemoryStore::new());
@@ -159,6 +160,7 @@ fn url_mode_ends_the_provider_session_revokes_and_deletes() {
 
 #[test]
 fn run_mode_waits_for_the_providers_redirect_on_loopback_and_ignores_forgeries() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let p = provider(&idp);
     let store = Arc::new(MemoryStore::new());
@@ -196,6 +198,7 @@ fn run_mode_waits_for_the_providers_redirect_on_loopback_and_ignores_forgeries()
 
 #[test]
 fn run_mode_times_out_without_the_redirect_after_signing_out_locally() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let p = provider(&idp);
     let store = Arc::new(MemoryStore::new());
@@ -236,6 +239,7 @@ fn without_an_end_session_endpoint_it_still_signs_out_locally() {
 
 #[test]
 fn end_session_requests_refuse_smuggled_parameters_and_hide_the_hint() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let p = provider(&idp);
     let r = EndSessionRequest::new()

@@ -56,6 +56,7 @@ fn jwt_claims(token: &str) -> serde_json::Value {
 
 #[test]
 fn sixteen_threads_asking_at_once_cause_one_token_request() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let hook_calls = Arc::new(AtomicUsize::new(0));
     let h = hook_calls.clone();
@@ -94,6 +95,7 @@ fn sixteen_threads_asking_at_once_cause_one_token_request() {
 
 #[test]
 fn basic_and_post_clients_send_scope_resource_and_audience() {
+    needs!(Node);
     let idp = NodeIdp::start();
     for (i, kind) in ["basic", "post"].into_iter().enumerate() {
         let sessions = SessionManager::new(
@@ -123,6 +125,7 @@ fn basic_and_post_clients_send_scope_resource_and_audience() {
 
 #[test]
 fn cached_while_fresh_then_a_new_grant_ahead_of_expiry_by_every_session_path() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = cc_provider(&idp.issuer, &idp.client_id, "basic");
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
@@ -163,6 +166,7 @@ fn cached_while_fresh_then_a_new_grant_ahead_of_expiry_by_every_session_path() {
 
 #[test]
 fn different_requests_are_cached_apart() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let sessions = SessionManager::new(
         cc_provider(&idp.issuer, &idp.client_id, "post"),
@@ -188,6 +192,7 @@ fn different_requests_are_cached_apart() {
 
 #[test]
 fn refused_grants_are_typed_errors_without_secrets_and_cache_nothing() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let store = Arc::new(MemoryStore::new());
     let sessions = SessionManager::new(
@@ -244,6 +249,7 @@ const PROCESSES: usize = 4;
 /// token request, one token for all.
 #[test]
 fn four_processes_sharing_a_file_store_cause_one_token_request() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tokens.json");

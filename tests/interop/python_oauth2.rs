@@ -103,6 +103,7 @@ fn raw_flags(m: &Memcached, key: &str) -> Option<u32> {
 
 #[test]
 fn rust_reads_what_python_oauth2_wrote() {
+    needs!(Memcached, PythonOauth2);
     let m = Memcached::start();
     let now = now_unix();
     run_python(
@@ -178,6 +179,7 @@ fn rust_reads_what_python_oauth2_wrote() {
 /// `GLOBAL` + `REDUCE` (a call), which is refused like any other call.
 #[test]
 fn rust_reads_python_memcached_pickles_of_every_protocol() {
+    needs!(Memcached, PythonOauth2);
     let m = Memcached::start();
     let now = now_unix();
     run_python(
@@ -225,6 +227,7 @@ fn rust_reads_python_memcached_pickles_of_every_protocol() {
 
 #[test]
 fn python_oauth2_reads_what_rust_wrote() {
+    needs!(Memcached, PythonOauth2);
     let m = Memcached::start();
     let now = now_unix();
     let s = store(
@@ -308,6 +311,7 @@ fn python_oauth2_reads_what_rust_wrote() {
 
 #[test]
 fn without_aliases_python_oauth2_misses_what_it_looks_up_unprefixed() {
+    needs!(Memcached, PythonOauth2);
     // python-oauth2 1.1.1 looks refresh tokens and users' latest tokens up
     // without its prefix; without aliases only the prefixed entries exist
     // (python-oauth2 misses its own entries the same way).
@@ -332,6 +336,7 @@ fn without_aliases_python_oauth2_misses_what_it_looks_up_unprefixed() {
 
 #[test]
 fn json_format_stays_readable_and_selectable() {
+    needs!(Memcached);
     let m = Memcached::start();
     let json = store(
         &m,
@@ -350,6 +355,7 @@ fn json_format_stays_readable_and_selectable() {
 /// python-memcached) is refused as corrupt data and nothing runs.
 #[test]
 fn a_pickle_that_would_run_code_is_refused_and_never_run() {
+    needs!(Memcached, PythonOauth2);
     let m = Memcached::start();
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
@@ -395,6 +401,7 @@ fn a_pickle_that_would_run_code_is_refused_and_never_run() {
 /// with the stored value untouched.
 #[test]
 fn hostile_and_malformed_pickles_are_typed_errors() {
+    needs!(Memcached);
     let m = Memcached::start();
     let s = store(&m, MemcacheServerOptions::default());
     let mut bomb = b"\x80\x02]q\x00".to_vec();

@@ -112,6 +112,7 @@ fn native_sign_in(provider: Arc<OidcProvider>, store: Arc<dyn TokenStore>) -> (T
 
 #[test]
 fn native_sign_in_yields_dpop_bound_tokens_the_provider_accepts_only_with_proofs() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
@@ -187,6 +188,7 @@ fn native_sign_in_yields_dpop_bound_tokens_the_provider_accepts_only_with_proofs
 
 #[test]
 fn without_a_proof_the_provider_refuses_this_client() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let cfg = OidcConfig::new(&idp.issuer, &idp.client("dpop")).with_scopes(SCOPES);
     let plain = OidcProvider::new(cfg).unwrap();
@@ -240,6 +242,7 @@ fn sign_in_with_key(idp: &NodeIdp, provider: &OidcProvider, alg: DpopAlgorithm) 
 
 #[test]
 fn every_algorithm_signs_in_and_calls_userinfo() {
+    needs!(Node);
     let idp = NodeIdp::start();
     for alg in [
         DpopAlgorithm::Es256,
@@ -261,6 +264,7 @@ fn every_algorithm_signs_in_and_calls_userinfo() {
 /// userinfo 401 with a DPoP challenge; each is retried once.
 #[test]
 fn the_nonce_retry_works_at_the_token_endpoint_and_userinfo() {
+    needs!(Node);
     let idp = NodeIdp::start();
     idp.require_dpop_nonce();
     let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
@@ -293,6 +297,7 @@ fn the_nonce_retry_works_at_the_token_endpoint_and_userinfo() {
 /// the log; the encrypted store's file holds no trace of it.
 #[test]
 fn the_private_key_never_leaks() {
+    needs!(Node);
     support::log_capture::install();
     let idp = NodeIdp::start();
     let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
@@ -370,6 +375,7 @@ const CHILD_ENV: &str = "OAK_DPOP_TEST_CHILD";
 /// token works with this process's key.
 #[test]
 fn a_refresh_in_a_second_process_uses_the_same_key() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
     let dir = tempfile::tempdir().unwrap();
@@ -441,6 +447,7 @@ fn child_refreshes_from_the_shared_store() {
 /// without DPoP refuses one before the browser opens.
 #[test]
 fn a_given_key_binds_the_native_sign_in() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
     let key = DpopKey::generate(DpopAlgorithm::EdDsa).unwrap();
@@ -495,6 +502,7 @@ fn deploy_server(
 /// them with the helper's proof.
 #[test]
 fn deploy_mode_signs_in_with_dpop_bound_tokens() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
     let store = Arc::new(MemoryStore::new());
@@ -524,6 +532,7 @@ fn deploy_mode_signs_in_with_dpop_bound_tokens() {
 /// and nothing is stored.
 #[test]
 fn deploy_mode_refuses_dpop_with_a_plain_text_store() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = dpop_provider(&idp, DpopAlgorithm::Es256);
     let dir = tempfile::tempdir().unwrap();

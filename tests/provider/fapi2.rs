@@ -49,6 +49,7 @@ fn fapi_key(idp: &NodeIdp) -> SigningKey {
 
 #[test]
 fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() {
+    needs!(Node);
     let idp = NodeIdp::start_script("fapi-server.mjs");
     let key = fapi_key(&idp);
     let client = idp.client("fapi");
@@ -173,6 +174,7 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
 /// the stored tokens are DPoP-bound with their key.
 #[test]
 fn fapi2_deploy_mode_signs_in_end_to_end() {
+    needs!(Node);
     use oauthkit::store::MemoryStore;
     use oauthkit::TokenStore;
     use std::sync::Arc;
@@ -213,6 +215,7 @@ fn fapi2_deploy_mode_signs_in_end_to_end() {
 /// the server's).
 #[test]
 fn par_expires_in_is_read_from_a_real_server_and_matches_its_expiry() {
+    needs!(Node);
     let idp = NodeIdp::start_script_with("fapi-server.mjs", &["3"]);
     let key = fapi_key(&idp);
     let mut cfg = OidcConfig::new(&idp.issuer, &idp.client("fapi"))

@@ -163,6 +163,7 @@ fn assert_refused(p: &OidcProvider, token: &str, words: &[&str]) {
 
 #[test]
 fn real_rsa_keys_below_2048_bits_are_refused_by_name() {
+    needs!(Openssl);
     for bits in [1024u32, 1536, 2047] {
         let weak = OpensslRsa::generate(bits);
         let (server, p) = idp(vec![weak.jwk("weak"), keys()[0].jwk()]);
@@ -186,6 +187,7 @@ fn real_rsa_keys_below_2048_bits_are_refused_by_name() {
 
 #[test]
 fn unusable_rsa_parameters_are_refused_by_name() {
+    needs!(Openssl);
     let n = keys()[1].n();
     let mut huge = vec![0xffu8; 8200 / 8 + 1];
     huge[0] = 0x01;
@@ -213,6 +215,7 @@ fn unusable_rsa_parameters_are_refused_by_name() {
 
 #[test]
 fn unsupported_curves_and_key_types_are_refused_by_name() {
+    needs!(Openssl);
     let p521 = ec_jwk("secp521r1", "P-521", 66, "p521");
     let k1 = ec_jwk("secp256k1", "secp256k1", 32, "k1");
     let p384 = ec_jwk("secp384r1", "P-384", 48, "p384");

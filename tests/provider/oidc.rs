@@ -119,6 +119,7 @@ fn is_active(idp: &NodeIdp, token: &str) -> bool {
 
 #[test]
 fn discovery_finds_the_endpoints_and_the_issuer_matches() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let meta = public_client(&idp).discover().unwrap();
     assert_eq!(meta.issuer, idp.issuer);
@@ -144,6 +145,7 @@ fn discovery_finds_the_endpoints_and_the_issuer_matches() {
 
 #[test]
 fn a_discovery_document_for_another_issuer_is_refused() {
+    needs!(Node);
     let idp = NodeIdp::start();
     // Same server, other name: its document says issuer 127.0.0.1.
     let other = idp.issuer.replace("127.0.0.1", "localhost");
@@ -155,6 +157,7 @@ fn a_discovery_document_for_another_issuer_is_refused() {
 
 #[test]
 fn code_exchange_with_pkce_validates_the_id_token_and_the_response_iss() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = public_client(&idp);
     let a = authorize(&provider, "alice");
@@ -192,6 +195,7 @@ fn code_exchange_with_pkce_validates_the_id_token_and_the_response_iss() {
 
 #[test]
 fn a_wrong_pkce_verifier_is_the_providers_invalid_grant() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = public_client(&idp);
     let a = authorize(&provider, "alice");
@@ -211,6 +215,7 @@ fn a_wrong_pkce_verifier_is_the_providers_invalid_grant() {
 
 #[test]
 fn an_id_token_for_another_nonce_is_refused_after_exchange() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = public_client(&idp);
     let a = authorize(&provider, "alice");
@@ -223,6 +228,7 @@ fn an_id_token_for_another_nonce_is_refused_after_exchange() {
 
 #[test]
 fn a_tampered_id_token_is_refused() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = public_client(&idp);
     let a = authorize(&provider, "alice");
@@ -251,6 +257,7 @@ fn a_tampered_id_token_is_refused() {
 
 #[test]
 fn refresh_rotates_and_the_spent_refresh_token_is_refused() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = public_client(&idp);
     let first = sign_in(&provider, "alice");
@@ -266,6 +273,7 @@ fn refresh_rotates_and_the_spent_refresh_token_is_refused() {
 
 #[test]
 fn userinfo_returns_the_users_claims() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = public_client(&idp);
     let tokens = sign_in(&provider, "carol");
@@ -284,6 +292,7 @@ fn userinfo_returns_the_users_claims() {
 
 #[test]
 fn revoked_tokens_are_inactive_at_the_provider() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let provider = public_client(&idp);
     let tokens = sign_in(&provider, "alice");
@@ -308,6 +317,7 @@ fn revoked_tokens_are_inactive_at_the_provider() {
 
 #[test]
 fn confidential_clients_authenticate_with_basic_and_post() {
+    needs!(Node);
     let idp = NodeIdp::start();
     for (kind, method) in [
         ("basic", ClientAuthMethod::ClientSecretBasic),
@@ -328,6 +338,7 @@ fn confidential_clients_authenticate_with_basic_and_post() {
 /// oidc-provider accepts a secret by basic or post alike.)
 #[test]
 fn a_wrong_client_secret_is_invalid_client_and_never_shown() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let (id, _) = idp.confidential_client("basic");
     let mut cfg = OidcConfig::new(&idp.issuer, &id)

@@ -93,6 +93,7 @@ fn native_sign_in(
 
 #[test]
 fn native_sign_in_through_par_with_a_client_that_requires_it() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let client = idp.client("par");
     let config =
@@ -153,6 +154,7 @@ fn es256_key(idp: &NodeIdp) -> SigningKey {
 
 #[test]
 fn private_key_jwt_code_exchange_refresh_revocation_and_client_credentials() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let key = es256_key(&idp);
     let provider = pkjwt_provider(&idp, key.clone(), &["openid", "offline_access"]);
@@ -228,6 +230,7 @@ fn private_key_jwt_code_exchange_refresh_revocation_and_client_credentials() {
 
 #[test]
 fn jwt_bearer_grant_with_assertions_oauthkit_signs() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let k = keys(&idp);
     let trusted = SigningKey::from_pem(
@@ -309,6 +312,7 @@ fn jwt_bearer_grant_with_assertions_oauthkit_signs() {
 /// sign-in for the client that requires PAR.
 #[test]
 fn deploy_mode_signs_in_through_par() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let cfg = OidcConfig::new(&idp.issuer, &idp.client("par"))
         .with_scopes(["openid", "offline_access"])

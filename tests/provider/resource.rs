@@ -27,6 +27,7 @@ fn audience(access_token: &str) -> serde_json::Value {
 
 #[test]
 fn resource_goes_to_authorization_token_and_refresh_requests() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let p = OidcProvider::new(
         OidcConfig::new(&idp.issuer, &idp.client_id)

@@ -31,6 +31,7 @@ fn assert_refused(result: oauthkit::Result<u16>, server: &TlsServer, before: usi
 
 #[test]
 fn a_throwaway_ca_is_refused_by_default_and_accepted_when_configured() {
+    needs!(Openssl);
     let pki = TestPki::new("a", "IP:127.0.0.1,DNS:localhost");
     let server = TlsServer::start(&pki, CLAIMS);
     let url = server.url("/userinfo");
@@ -59,6 +60,7 @@ fn a_throwaway_ca_is_refused_by_default_and_accepted_when_configured() {
 
 #[test]
 fn another_ca_or_another_host_name_stays_refused() {
+    needs!(Openssl);
     let pki = TestPki::new("b", "IP:127.0.0.1");
     let other = TestPki::new("other", "IP:127.0.0.1");
     let server = TlsServer::start(&pki, CLAIMS);
@@ -91,6 +93,7 @@ fn another_ca_or_another_host_name_stays_refused() {
 
 #[test]
 fn the_ca_is_per_provider() {
+    needs!(Openssl);
     let pki = TestPki::new("c", "IP:127.0.0.1");
     let server = TlsServer::start(&pki, CLAIMS);
     let config = |http: HttpConfig| {
@@ -126,6 +129,7 @@ fn settings(server: &TlsServer, extra: &[(&str, String)]) -> oauthkit::Result<Pr
 
 #[test]
 fn settings_and_environment_names_configure_the_ca() {
+    needs!(Openssl);
     let pki = TestPki::new("d", "IP:127.0.0.1");
     let server = TlsServer::start(&pki, CLAIMS);
     let ca_file = pki.ca_file().display().to_string();
@@ -196,6 +200,7 @@ fn settings_and_environment_names_configure_the_ca() {
 
 #[test]
 fn a_bundle_with_keys_and_several_certificates_keeps_only_the_certificates() {
+    needs!(Openssl);
     let a = TestPki::new("e1", "IP:127.0.0.1");
     let b = TestPki::new("e2", "IP:127.0.0.1");
     let mut bundle = b.ca_pem();
@@ -255,6 +260,7 @@ mod from_c {
 
     #[test]
     fn a_c_provider_gets_its_own_ca() {
+        needs!(Openssl);
         let pki = TestPki::new("f", "IP:127.0.0.1");
         let server = TlsServer::start(&pki, CLAIMS);
         let (a, t, u) = (

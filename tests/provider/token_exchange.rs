@@ -70,6 +70,7 @@ fn assert_oauth_error(e: &Error, code: &str, secrets: &[&str]) {
 
 #[test]
 fn a_user_access_token_is_exchanged_for_one_with_another_audience() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let subject = user_access_token(&idp, "alice");
     let r = tx_client(&idp)
@@ -100,6 +101,7 @@ fn a_user_access_token_is_exchanged_for_one_with_another_audience() {
 
 #[test]
 fn delegation_sends_the_actor_token_and_resources_go_as_resource() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let subject = user_access_token(&idp, "alice");
     let actor = user_access_token(&idp, "service-bob");
@@ -127,6 +129,7 @@ fn delegation_sends_the_actor_token_and_resources_go_as_resource() {
 
 #[test]
 fn a_jwt_answered_with_token_type_n_a_is_returned_but_not_bearer_usable() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let subject = user_access_token(&idp, "alice");
     let r = tx_client(&idp)
@@ -152,6 +155,7 @@ fn a_jwt_answered_with_token_type_n_a_is_returned_but_not_bearer_usable() {
 
 #[test]
 fn the_provider_refusals_are_typed_and_never_show_the_tokens() {
+    needs!(Node);
     let idp = NodeIdp::start();
     let subject = user_access_token(&idp, "alice");
     let p = tx_client(&idp);

@@ -106,6 +106,7 @@ fn network_urls_are_shown_without_their_password() {
 #[cfg(all(unix, feature = "keyring"))]
 #[test]
 fn a_silent_keyring_is_reported_within_the_time_limit() {
+    needs!(SecretService);
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("bus");
     let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();

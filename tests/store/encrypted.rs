@@ -113,6 +113,7 @@ mod redis {
 
     #[test]
     fn redis_values_hold_no_token_text_and_keep_no_ttl() {
+        needs!(Redis);
         let (store, server) = fresh();
         save_several(&store, 5);
         let keys = server.cli(&["--scan"]);
@@ -134,6 +135,7 @@ mod redis {
     /// without an expiry is kept.
     #[test]
     fn sealed_records_expire_like_plain_ones() {
+        needs!(Redis);
         let (store, server) = fresh();
         let plain = store.inner().in_namespace("plain");
         let ttl = |key: &str| -> i64 { server.cli(&["TTL", key]).parse().unwrap() };
@@ -187,6 +189,7 @@ mod memcache {
 
     #[test]
     fn memcached_values_hold_no_token_text() {
+        needs!(Memcached);
         let (store, server) = fresh();
         save_several(&store, 5);
         let dump = server.raw("lru_crawler metadump all\r\n");
@@ -207,6 +210,7 @@ mod memcache {
     /// token (plus the grace period), sealed or not.
     #[test]
     fn sealed_records_expire_like_plain_ones() {
+        needs!(Memcached);
         let (store, _server) = fresh();
         let dead = TokenSet::bearer("a").with_expires_in(-10_000);
         let refreshable = dead.clone().with_refresh_token("r");

@@ -31,6 +31,7 @@ impl Drop for Cleanup {
 
 #[test]
 fn the_key_is_generated_once_and_shared() {
+    needs!(SecretService);
     if std::env::var_os("OAK_TEST_HUNG_BUS").is_some() {
         return;
     }
@@ -71,6 +72,7 @@ fn the_key_is_generated_once_and_shared() {
 
 #[test]
 fn a_store_spec_can_keep_its_key_in_the_keyring() {
+    needs!(SecretService);
     if std::env::var_os("OAK_TEST_HUNG_BUS").is_some() {
         return;
     }
@@ -94,6 +96,7 @@ fn a_store_spec_can_keep_its_key_in_the_keyring() {
 /// the keyring call must give up within its limit with a clear error.
 #[test]
 fn a_keyring_that_does_not_answer_is_a_clear_error_not_a_hang() {
+    needs!(SecretService);
     if std::env::var_os("OAK_TEST_HUNG_BUS").is_some() {
         let started = Instant::now();
         let err = SealingKeys::from_keyring_with_timeout(
@@ -154,6 +157,7 @@ fn a_keyring_that_does_not_answer_is_a_clear_error_not_a_hang() {
 
 #[test]
 fn deleting_the_key_is_reported() {
+    needs!(SecretService);
     if std::env::var_os("OAK_TEST_HUNG_BUS").is_some() {
         return;
     }

@@ -35,6 +35,7 @@ fn raw_get(m: &Memcached, key: &str) -> Option<String> {
 
 #[test]
 fn keys_use_the_python_oauth2_prefix_and_json_values() {
+    needs!(Memcached);
     let (s, m) = fresh();
     let t = TokenSet::bearer("AT")
         .with_refresh_token("RT")
@@ -55,6 +56,7 @@ fn keys_use_the_python_oauth2_prefix_and_json_values() {
 
 #[test]
 fn keys_memcached_cannot_hold_are_encoded_or_hashed() {
+    needs!(Memcached);
     let (s, m) = fresh();
     let spaced = "user with spaces\u{2003}and%#";
     let long = "x".repeat(400);
@@ -75,6 +77,7 @@ fn keys_memcached_cannot_hold_are_encoded_or_hashed() {
 
 #[test]
 fn expiry_follows_the_token() {
+    needs!(Memcached);
     let (s, _m) = fresh();
     let now = oauthkit::token::now_unix();
     // Long dead, no refresh token: kept one second.
@@ -101,6 +104,7 @@ fn expiry_follows_the_token() {
 
 #[test]
 fn two_clients_updating_the_index_lose_nothing() {
+    needs!(Memcached);
     let m = Memcached::start();
     let stores: Vec<MemcacheStore> = (0..4)
         .map(|_| MemcacheStore::open(config(&m)).unwrap())
@@ -123,6 +127,7 @@ fn two_clients_updating_the_index_lose_nothing() {
 
 #[test]
 fn corrupt_value_is_a_typed_error() {
+    needs!(Memcached);
     let (s, m) = fresh();
     let body = "{\"access_token\": \"SECRET\"";
     let reply = m.raw(&format!(
@@ -137,6 +142,7 @@ fn corrupt_value_is_a_typed_error() {
 
 #[test]
 fn stopped_server_gives_unavailable_within_timeout_then_recovers() {
+    needs!(Memcached);
     let mut m = Memcached::start();
     let timeout = Duration::from_millis(500);
     let s = MemcacheStore::open(
@@ -170,6 +176,7 @@ fn stopped_server_gives_unavailable_within_timeout_then_recovers() {
 
 #[test]
 fn a_frozen_server_times_out_instead_of_hanging() {
+    needs!(Memcached);
     let m = Memcached::start();
     let timeout = Duration::from_millis(400);
     let s = MemcacheStore::open(
@@ -202,6 +209,7 @@ fn unreachable_at_open_is_not_an_error_until_used() {
 
 #[test]
 fn key_lock_excludes_another_client() {
+    needs!(Memcached);
     let m = Memcached::start();
     let a = MemcacheStore::open(config(&m)).unwrap();
     let b = MemcacheStore::open(config(&m)).unwrap();
@@ -231,6 +239,7 @@ fn key_lock_excludes_another_client() {
 
 #[test]
 fn factory_opens_memcache_specs() {
+    needs!(Memcached);
     let m = Memcached::start();
     let s = oauthkit::store::open(&format!(
         "memcache://127.0.0.1:{}?prefix=svc&namespace=app",
@@ -249,6 +258,7 @@ fn factory_opens_memcache_specs() {
 
 #[test]
 fn a_held_lock_outlives_its_lease_while_the_heartbeat_renews_it() {
+    needs!(Memcached);
     let m = Memcached::start();
     let a = MemcacheStore::open(config(&m).with_lock_lease(Duration::from_secs(1))).unwrap();
     let b = MemcacheStore::open(config(&m)).unwrap();
@@ -265,6 +275,7 @@ fn a_held_lock_outlives_its_lease_while_the_heartbeat_renews_it() {
 
 #[test]
 fn a_holder_whose_lease_ran_out_writes_deletes_and_releases_nothing() {
+    needs!(Memcached);
     let m = Memcached::start();
     let a = MemcacheStore::open(config(&m)).unwrap();
     let b = MemcacheStore::open(config(&m)).unwrap();
@@ -304,6 +315,7 @@ fn a_holder_whose_lease_ran_out_writes_deletes_and_releases_nothing() {
 
 #[test]
 fn a_write_read_before_a_new_holder_took_the_lock_fails_its_cas() {
+    needs!(Memcached);
     // The window memcached cannot close atomically: a's write read the
     // entry, then its lease ran out and b took the lock (which rewrites the
     // entry), then a's write would land. b's rewrite changed the CAS id.

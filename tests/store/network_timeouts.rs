@@ -89,6 +89,7 @@ fn every_call(prefix: &str, store: &dyn TokenStore, first: Limit, later: Limit) 
 
 #[test]
 fn redis_frozen_after_use() {
+    needs!(Redis);
     let server = RedisServer::start();
     let store = RedisStore::open(redis_config(server.url())).unwrap();
     store.save("k", &TokenSet::bearer("a")).unwrap();
@@ -114,6 +115,7 @@ fn many_token_sets() -> std::collections::BTreeMap<String, TokenSet> {
 
 #[test]
 fn redis_frozen_before_first_use() {
+    needs!(Redis);
     let server = RedisServer::start();
     let store = RedisStore::open(redis_config(server.url())).unwrap();
     server.signal("STOP");
@@ -126,6 +128,7 @@ fn redis_frozen_before_first_use() {
 /// (`AUTH`, `SELECT`): all of it within one connect timeout.
 #[test]
 fn redis_with_password_and_database_frozen() {
+    needs!(Redis);
     let server = RedisServer::start();
     server.cli(&["CONFIG", "SET", "requirepass", "pw-secret"]);
     let url = format!("redis://:pw-secret@127.0.0.1:{}/3", server.port);
@@ -222,6 +225,7 @@ fn cluster_config(urls: Vec<String>) -> RedisConfig {
 
 #[test]
 fn redis_cluster_frozen_after_use_and_never_accepting() {
+    needs!(Redis);
     let cluster = RedisCluster::start();
     let store = RedisStore::open(cluster_config(cluster.urls())).unwrap();
     store.save("k", &TokenSet::bearer("a")).unwrap();
@@ -253,6 +257,7 @@ fn redis_cluster_frozen_after_use_and_never_accepting() {
 /// probes the seeds itself within one connect timeout first.
 #[test]
 fn redis_cluster_frozen_before_first_use() {
+    needs!(Redis);
     let cluster = RedisCluster::start();
     for n in &cluster.nodes {
         n.signal("STOP");
@@ -280,6 +285,7 @@ fn redis_cluster_frozen_before_first_use() {
 
 #[test]
 fn redis_server_store_frozen_silent_and_never_accepting() {
+    needs!(Redis);
     let server = RedisServer::start();
     let store = RedisServerStore::open(redis_config(server.url()), "oauth2").unwrap();
     assert_eq!(
@@ -325,6 +331,7 @@ fn redis_server_store_frozen_silent_and_never_accepting() {
 
 #[test]
 fn memcached_frozen_after_use() {
+    needs!(Memcached);
     let m = Memcached::start();
     let store = MemcacheStore::open(memcache_config(m.port)).unwrap();
     store.save("k", &TokenSet::bearer("a")).unwrap();
@@ -340,6 +347,7 @@ fn memcached_frozen_after_use() {
 
 #[test]
 fn memcached_frozen_before_first_use_and_silent() {
+    needs!(Memcached);
     let m = Memcached::start();
     let store = MemcacheStore::open(memcache_config(m.port)).unwrap();
     m.signal("STOP");
@@ -365,6 +373,7 @@ fn memcached_port_that_never_accepts() {
 
 #[test]
 fn memcache_server_store_frozen_silent_and_never_accepting() {
+    needs!(Memcached);
     let m = Memcached::start();
     let store = MemcacheServerStore::open(memcache_config(m.port)).unwrap();
     assert_eq!(

@@ -24,6 +24,7 @@ token_store_conformance!(fresh(), |s: &RedisStore| s.in_namespace("other"));
 
 #[test]
 fn default_namespace_uses_pywrys_exact_key_and_json() {
+    needs!(Redis);
     let server = RedisServer::start();
     let store = RedisStore::open(config(&server).with_prefix("pywry")).unwrap();
     let mut t = TokenSet::bearer("AT-1")
@@ -65,6 +66,7 @@ fn default_namespace_uses_pywrys_exact_key_and_json() {
 
 #[test]
 fn reads_what_pywry_writes() {
+    needs!(Redis);
     let server = RedisServer::start();
     // Exactly what pywry's RedisTokenStore.save stores (json.dumps of
     // OAuthTokenSet fields, issued_at a float from time.time()).
@@ -82,6 +84,7 @@ fn reads_what_pywry_writes() {
 
 #[test]
 fn other_namespaces_get_their_own_segment() {
+    needs!(Redis);
     let server = RedisServer::start();
     let store = RedisStore::open(config(&server))
         .unwrap()
@@ -98,6 +101,7 @@ fn other_namespaces_get_their_own_segment() {
 
 #[test]
 fn ttl_only_without_refresh_token() {
+    needs!(Redis);
     let server = RedisServer::start();
     let store = RedisStore::open(config(&server)).unwrap();
     store
@@ -136,6 +140,7 @@ fn ttl_only_without_refresh_token() {
 
 #[test]
 fn a_dead_token_without_refresh_token_disappears() {
+    needs!(Redis);
     let server = RedisServer::start();
     let store = RedisStore::open(config(&server)).unwrap();
     let dead = TokenSet::bearer("a").with_expires_at(oauthkit::token::now_unix() - 10_000);
@@ -146,6 +151,7 @@ fn a_dead_token_without_refresh_token_disappears() {
 
 #[test]
 fn list_keys_uses_scan_and_works_without_keys_command() {
+    needs!(Redis);
     // KEYS is disabled on this server: list_keys must still work.
     let server = RedisServer::start_with(&["--rename-command", "KEYS", ""]);
     let store = RedisStore::open(config(&server)).unwrap();
@@ -165,6 +171,7 @@ fn list_keys_uses_scan_and_works_without_keys_command() {
 
 #[test]
 fn glob_characters_in_prefix_and_keys_match_only_themselves() {
+    needs!(Redis);
     let server = RedisServer::start();
     let star = RedisStore::open(config(&server).with_prefix("a*")).unwrap();
     let plain = RedisStore::open(config(&server).with_prefix("ab")).unwrap();
@@ -176,6 +183,7 @@ fn glob_characters_in_prefix_and_keys_match_only_themselves() {
 
 #[test]
 fn corrupt_value_is_a_typed_error_and_stays() {
+    needs!(Redis);
     let server = RedisServer::start();
     let store = RedisStore::open(config(&server)).unwrap();
     server.cli(&[
@@ -198,6 +206,7 @@ fn corrupt_value_is_a_typed_error_and_stays() {
 
 #[test]
 fn server_stopped_mid_run_gives_unavailable_within_timeout_then_recovers() {
+    needs!(Redis);
     let mut server = RedisServer::start();
     let timeout = Duration::from_millis(500);
     let store = RedisStore::open(
@@ -242,6 +251,7 @@ fn server_stopped_mid_run_gives_unavailable_within_timeout_then_recovers() {
 
 #[test]
 fn a_frozen_server_times_out_instead_of_hanging() {
+    needs!(Redis);
     let server = RedisServer::start();
     let timeout = Duration::from_millis(400);
     let store = RedisStore::open(
@@ -293,6 +303,7 @@ fn bad_urls_are_invalid_arguments() {
 
 #[test]
 fn pool_size_bounds_connections() {
+    needs!(Redis);
     let server = RedisServer::start();
     let store = RedisStore::open(config(&server).with_pool_size(3)).unwrap();
     std::thread::scope(|s| {
@@ -318,6 +329,7 @@ fn pool_size_bounds_connections() {
 
 #[test]
 fn key_lock_excludes_another_client_and_is_released_on_drop() {
+    needs!(Redis);
     let server = RedisServer::start();
     // Two stores with separate pools: as two processes would be.
     let a = RedisStore::open(config(&server)).unwrap();
@@ -344,6 +356,7 @@ fn key_lock_excludes_another_client_and_is_released_on_drop() {
 
 #[test]
 fn key_lock_waits_for_release_across_threads() {
+    needs!(Redis);
     let server = RedisServer::start();
     let a = RedisStore::open(config(&server)).unwrap();
     let b = RedisStore::open(config(&server)).unwrap();
@@ -380,6 +393,7 @@ fn lock_key_of(server: &RedisServer, key: &str) -> String {
 
 #[test]
 fn a_held_lock_outlives_its_lease_while_the_heartbeat_renews_it() {
+    needs!(Redis);
     let server = RedisServer::start();
     let a = RedisStore::open(config(&server).with_lock_lease(Duration::from_millis(150))).unwrap();
     let b = RedisStore::open(config(&server)).unwrap();
@@ -396,6 +410,7 @@ fn a_held_lock_outlives_its_lease_while_the_heartbeat_renews_it() {
 
 #[test]
 fn a_holder_whose_lease_ran_out_writes_deletes_and_releases_nothing() {
+    needs!(Redis);
     let server = RedisServer::start();
     let a = RedisStore::open(config(&server)).unwrap();
     let b = RedisStore::open(config(&server)).unwrap();
@@ -428,6 +443,7 @@ fn a_holder_whose_lease_ran_out_writes_deletes_and_releases_nothing() {
 
 #[test]
 fn a_lock_is_refused_for_another_key() {
+    needs!(Redis);
     let server = RedisServer::start();
     let a = RedisStore::open(config(&server)).unwrap();
     let bob = a.lock_key("bob", Duration::from_secs(1)).unwrap();
@@ -445,6 +461,7 @@ fn a_lock_is_refused_for_another_key() {
 
 #[test]
 fn factory_opens_redis_specs() {
+    needs!(Redis);
     let server = RedisServer::start();
     let spec = format!(
         "redis://127.0.0.1:{}/0?prefix=pywry&namespace=app",

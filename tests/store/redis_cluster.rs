@@ -20,6 +20,7 @@ token_store_conformance!(fresh(), |s: &RedisStore| s.in_namespace("other"));
 
 #[test]
 fn keys_spread_over_all_primaries_and_list_keys_sees_them_all() {
+    needs!(Redis);
     let (store, cluster) = fresh();
     for i in 0..60 {
         store
@@ -41,6 +42,7 @@ fn keys_spread_over_all_primaries_and_list_keys_sees_them_all() {
 
 #[test]
 fn layout_is_pywrys_on_a_cluster_too() {
+    needs!(Redis);
     let cluster = RedisCluster::start();
     let store =
         RedisStore::open(RedisConfig::cluster(cluster.urls()).with_prefix("pywry")).unwrap();
@@ -59,6 +61,7 @@ fn layout_is_pywrys_on_a_cluster_too() {
 
 #[test]
 fn factory_opens_a_cluster_spec() {
+    needs!(Redis);
     let cluster = RedisCluster::start();
     let store = oauthkit::store::open(&format!("{}?namespace=app", cluster.spec())).unwrap();
     assert_eq!(store.backend(), "redis");
@@ -69,6 +72,7 @@ fn factory_opens_a_cluster_spec() {
 
 #[test]
 fn key_locks_work_on_a_cluster() {
+    needs!(Redis);
     let (a, cluster) = fresh();
     let b = RedisStore::open(RedisConfig::cluster(cluster.urls())).unwrap();
     let held = a.lock_key("k", std::time::Duration::from_secs(1)).unwrap();
@@ -85,6 +89,7 @@ fn key_locks_work_on_a_cluster() {
 
 #[test]
 fn fenced_writes_work_on_every_slot_and_refuse_a_lost_lock() {
+    needs!(Redis);
     use std::time::Duration;
     let (store, cluster) = fresh();
     // The lock and the token set share a slot, or the script is refused

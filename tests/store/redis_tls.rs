@@ -108,6 +108,7 @@ fn tls_server() -> (RedisServer, u16, Vec<u8>, tempfile::TempDir) {
 
 #[test]
 fn round_trip_over_tls_with_a_private_ca() {
+    needs!(Redis, Openssl);
     let (server, tls_port, ca, _certs) = tls_server();
     let store = RedisStore::open(
         RedisConfig::new(format!("rediss://127.0.0.1:{tls_port}/0")).with_tls_root_cert(ca),
@@ -130,6 +131,7 @@ fn round_trip_over_tls_with_a_private_ca() {
 
 #[test]
 fn an_untrusted_certificate_is_refused() {
+    needs!(Redis, Openssl);
     let (_server, tls_port, _ca, _certs) = tls_server();
     // System roots only: the throwaway CA is not among them.
     let store =
@@ -148,6 +150,7 @@ fn an_untrusted_certificate_is_refused() {
 
 #[test]
 fn factory_opens_rediss_specs() {
+    needs!(Redis, Openssl);
     let (_server, tls_port, _ca, _certs) = tls_server();
     // Parsed and opened lazily; using it fails without the private CA.
     let store =

@@ -91,6 +91,7 @@ mod redis {
 
     #[test]
     fn writes_python_oauth2_keys_json_and_ttls() {
+        needs!(Redis);
         let (s, server) = fresh();
         let now = now_unix();
         let t = AccessToken::new("app", "authorization_code", "tok1")
@@ -171,6 +172,7 @@ mod redis {
 
     #[test]
     fn reads_what_python_oauth2_wrote() {
+        needs!(Redis);
         let (s, server) = fresh();
         let exp = now_unix() + 3600;
         // json.dumps of python-oauth2 records; user ids may be integers.
@@ -230,6 +232,7 @@ mod redis {
 
     #[test]
     fn codes_are_taken_atomically_with_getdel() {
+        needs!(Redis);
         let (s, server) = fresh();
         s.save_code(&AuthorizationCode::new(
             "app",
@@ -244,6 +247,7 @@ mod redis {
 
     #[test]
     fn works_on_a_cluster() {
+        needs!(Redis);
         let cluster = crate::support::servers::RedisCluster::start();
         let s = RedisServerStore::open(RedisConfig::cluster(cluster.urls()), "oauth2").unwrap();
         crate::support::server_conformance::tokens_by_token_refresh_token_and_user(&s);
@@ -253,6 +257,7 @@ mod redis {
 
     #[test]
     fn dead_redis_is_unavailable() {
+        needs!(Redis);
         let (s, mut server) = fresh();
         s.save_client(&Client::new("app", "s", ["http://127.0.0.1/cb"]))
             .unwrap();
@@ -297,6 +302,7 @@ mod memcache {
 
     #[test]
     fn uses_python_oauth2_keys_with_pickled_or_json_values() {
+        needs!(Memcached);
         let (s, m) = fresh();
         let now = now_unix();
         let t = AccessToken::new("app", "authorization_code", "tok1")
@@ -355,6 +361,7 @@ mod memcache {
     /// line break ends the command; neither may reach the wire raw.
     #[test]
     fn identifiers_cannot_inject_protocol_commands() {
+        needs!(Memcached);
         let (s, m) = fresh();
         s.save_client(&Client::new("victim", "s", ["http://127.0.0.1/cb"]))
             .unwrap();
@@ -373,6 +380,7 @@ mod memcache {
 
     #[test]
     fn entries_expire_in_memcached_itself() {
+        needs!(Memcached);
         let (s, m) = fresh();
         let now = now_unix();
         s.save_token(&AccessToken::new("app", "g", "short").with_expires_at(now + 1))

@@ -227,6 +227,7 @@ mod redis {
 
     #[test]
     fn no_redis_key_or_value_holds_a_secret() {
+        needs!(Redis);
         let (s, server) = fresh();
         let bare_server = RedisServer::start();
         let bare = RedisServerStore::open(RedisConfig::new(bare_server.url()), "oauth2").unwrap();
@@ -287,6 +288,7 @@ mod memcache {
 
     #[test]
     fn no_memcached_value_holds_a_secret() {
+        needs!(Memcached);
         let (s, m) = fresh();
         let bare_m = Memcached::start();
         let bare =

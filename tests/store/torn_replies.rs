@@ -95,6 +95,7 @@ fn sweep(proxy: &CuttingProxy, open: impl Fn() -> Box<dyn TokenStore>) {
 
 #[test]
 fn memcached_replies_cut_at_every_offset_are_unavailable() {
+    needs!(Memcached);
     let m = Memcached::start();
     let proxy = CuttingProxy::start(m.port);
     let port = proxy.port;
@@ -112,6 +113,7 @@ fn memcached_replies_cut_at_every_offset_are_unavailable() {
 
 #[test]
 fn redis_replies_cut_at_every_offset_are_unavailable() {
+    needs!(Redis);
     let r = RedisServer::start();
     let proxy = CuttingProxy::start(r.port);
     let port = proxy.port;

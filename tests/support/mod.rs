@@ -17,6 +17,8 @@ pub mod interactions;
 pub mod keycloak;
 pub mod log_capture;
 pub mod mock_http;
+#[macro_use]
+pub mod needs;
 pub mod node_idp;
 pub mod provider_docs;
 pub mod rotating_idp;
