@@ -31,7 +31,7 @@ mod provider {
     mod private_key_jwt;
     mod refresh_identity;
     mod resource;
-    mod secrets;
+    // secrets: a binary of its own (tests/provider_secrets_log.rs)
     mod tls;
     mod token_chars;
     mod token_exchange;
