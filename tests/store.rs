@@ -11,7 +11,7 @@
 mod support;
 
 mod store {
-    mod diagnose;
+    // diagnose: a binary of its own (tests/store_diagnose_env.rs)
     mod encrypted;
     mod encrypted_keyring;
     mod file_leftovers;
