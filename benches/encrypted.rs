@@ -20,6 +20,9 @@ use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{TokenSet, TokenStore};
 
+#[path = "../tests/support/needs.rs"]
+#[allow(dead_code, unused_macros)]
+mod needs;
 #[path = "../tests/support/servers.rs"]
 mod servers;
 

@@ -30,6 +30,9 @@ use oauthkit::store::memcache::{MemcacheConfig, MemcacheStore};
 use oauthkit::store::redis::{RedisConfig, RedisStore};
 use oauthkit::{TokenSet, TokenStore};
 
+#[path = "../tests/support/needs.rs"]
+#[allow(dead_code, unused_macros)]
+mod needs;
 #[path = "../tests/support/servers.rs"]
 mod servers;
 

@@ -3,7 +3,7 @@
 # debug assertions and overflow checks) and runs each for SECONDS (default
 # 20), FUZZ_JOBS targets at a time (default 2). Fails when any target
 # crashes; the crashing input is copied to fuzz/regressions/TARGET/ (commit
-# it: tests/fuzz_regressions.rs replays it in every `cargo test`) and
+# it: tests/misc/fuzz_regressions.rs replays it in every `cargo test`) and
 # printed in base64. Prints executions and executions/s per target.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]

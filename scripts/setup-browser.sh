@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what tests/flow_browser.rs needs: Debian's chromium, Node.js and
+# Installs what tests/flow/browser.rs needs: Debian's chromium, Node.js and
 # the playwright-core driver (npm ci against the committed lockfile in
 # tests/browser). Idempotent and non-interactive.
 set -euo pipefail

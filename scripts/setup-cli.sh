@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CLI tests (tests/cli.rs) use curl as the "browser" against the dev
+# The CLI tests (tests/command_line/commands.rs) use curl as the "browser" against the dev
 # provider's auto-approve and the real git for the credential helper test;
 # hyperfine measures the cold start of `oauthkit token` (docs/cli.md); a
 # real kubectl runs the exec credential plugin (Debian's kubernetes-client

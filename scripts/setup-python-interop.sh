@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A Python venv with globus-sdk, used by tests/interop_globus.rs to prove
+# A Python venv with globus-sdk, used by tests/interop/globus.rs to prove
 # that oauthkit and globus-sdk read each other's token files and databases.
 set -euo pipefail
 cd "$(dirname "$0")/.."

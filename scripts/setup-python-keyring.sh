@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A Python venv with the `keyring` package (SecretStorage backend), used by
-# tests/store_keyring.rs to write entries the way pywry's KeyringTokenStore
+# tests/store/keyring.rs to write entries the way pywry's KeyringTokenStore
 # does (keyring.set_password(service, key, json), no index) and check that
 # oauthkit's keyring store lists them.
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A Python venv with python-oauth2 1.1.1 and python-memcached, used by
-# tests/interop_python_oauth2.rs to prove that oauthkit's memcache server
+# tests/interop/python_oauth2.rs to prove that oauthkit's memcache server
 # store and python-oauth2's memcache store read each other's records.
 # python-oauth2 1.1.1 imports on Python 3.11 as released (no patch needed).
 set -euo pipefail

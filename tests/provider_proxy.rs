@@ -6,15 +6,12 @@
 //! it step by step; the others give the proxy explicitly and so do not
 //! depend on the environment.
 
-#[path = "support/fake_proxy.rs"]
-mod fake_proxy;
-#[path = "support/tls_server.rs"]
-mod tls_server;
+mod support;
 
-use fake_proxy::fake_proxy;
 use oauthkit::provider::http::{Auth, Body, HttpClient, HttpConfig, HttpProxy, Method};
 use oauthkit::provider::TokenRefresh;
-use tls_server::{TestPki, TlsServer};
+use support::fake_proxy::fake_proxy;
+use support::tls_server::{TestPki, TlsServer};
 
 fn get(url: &str, ca: &std::path::Path) -> oauthkit::Result<u16> {
     get_via(url, ca, HttpProxy::Environment)

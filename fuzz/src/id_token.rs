@@ -10,10 +10,10 @@
 
 use std::sync::OnceLock;
 
-use oauthkit::provider::jws_algorithm::Algorithm;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use oauthkit::provider::jws_algorithm::Algorithm;
 use serde_json::{json, Value};
 
 use super::loopback::{self, Canned};

@@ -12,6 +12,7 @@ pub fn sign_in_with_chromium(
     redirect_prefix: &str,
     login: &str,
 ) -> serde_json::Value {
+    super::needs::require(super::needs::Need::Chromium);
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(

@@ -265,68 +265,94 @@ macro_rules! token_store_conformance {
 
             #[test]
             fn round_trip_every_field() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 c::round_trip_every_field(&s);
             }
             #[test]
             fn round_trip_minimal() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 c::round_trip_minimal(&s);
             }
             #[test]
             fn missing_key_is_none() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 c::missing_key_is_none(&s);
             }
             #[test]
             fn save_replaces() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 c::save_replaces(&s);
             }
             #[test]
             fn delete_removes() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 c::delete_removes(&s);
             }
             #[test]
             fn list_keys_sorted() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 c::list_keys_sorted(&s);
             }
             #[test]
             fn namespaces_are_separate() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 let other = ($other_ns)(&s);
                 c::namespaces_are_separate(&s, &other);
             }
             #[test]
             fn load_all_and_save_all() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 c::load_all_and_save_all(&s);
             }
             #[test]
             fn empty_key_is_invalid() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 c::empty_key_is_invalid(&s);
             }
             #[test]
             fn concurrent_threads() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 c::concurrent_threads(Arc::new(s));
             }
             #[test]
             fn dpop_keys_only_where_secrets_are_protected() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 c::dpop_keys_only_where_secrets_are_protected(&s);
             }
             #[test]
             fn debug_output_has_no_secrets() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 c::debug_output_has_no_secrets(&s);
             }
             #[test]
             fn writes_under_the_key_lock() {
-                let (s, _g) = $open;
+                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                    return;
+                };
                 c::writes_under_the_key_lock(&s);
             }
         }

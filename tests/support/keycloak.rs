@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use super::interactions::{Browser, Page, Redirect};
 
 /// The Keycloak version scripts/setup-keycloak.sh installs.
-pub const VERSION: &str = "26.5.6";
+pub const VERSION: &str = super::needs::KEYCLOAK_VERSION;
 /// The realm every test uses.
 pub const REALM: &str = "oauthkit";
 

@@ -31,6 +31,7 @@ impl NodeIdp {
     /// [`start_script`](Self::start_script) with more arguments after the
     /// client id (`fapi-server.mjs`: the PAR lifetime in seconds).
     pub fn start_script_with(script: &str, args: &[&str]) -> NodeIdp {
+        super::needs::require(super::needs::Need::Node);
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
         assert!(
             dir.join("node_modules/oidc-provider/package.json").exists(),

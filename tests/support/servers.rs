@@ -15,8 +15,14 @@ use tempfile::TempDir;
 const SETUP: &str =
     "run scripts/setup-servers.sh (installs redis-server, redis-tools and memcached)";
 
-/// Fails the test unless `bin` is on PATH.
+/// Fails the test unless `bin` is on PATH (through `needs::require` for
+/// the servers it knows, so that a conformance test is skipped instead).
 pub fn require(bin: &str) {
+    match bin {
+        "redis-server" | "redis-cli" => super::needs::require(super::needs::Need::Redis),
+        "memcached" => super::needs::require(super::needs::Need::Memcached),
+        _ => {}
+    }
     let found = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|d| d.join(bin).is_file()))
         .unwrap_or(false);

@@ -1,0 +1,98 @@
+//! The device grant once through a real browser: Debian's chromium, driven
+//! by playwright-core (tests/browser/device.mjs), types the user code at
+//! panva's oidc-provider, confirms, logs in and consents, while
+//! `DeviceFlow` polls. Needs scripts/setup-browser.sh; fails with that
+//! instruction when chromium or playwright-core is missing.
+
+use crate::support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use oauthkit::flow::DeviceFlow;
+use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
+use oauthkit::store::MemoryStore;
+use oauthkit::TokenStore;
+use support::node_idp::NodeIdp;
+
+fn chromium_enters_code(verification_uri: &str, user_code: &str, login: &str) -> serde_json::Value {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "{chromium} is missing: run scripts/setup-browser.sh (apt install chromium)"
+    );
+    assert!(
+        dir.join("node_modules/playwright-core/package.json")
+            .exists(),
+        "playwright-core is missing: run scripts/setup-browser.sh (npm ci in tests/browser)"
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("node")
+        .current_dir(&dir)
+        .args(["device.mjs", verification_uri, user_code])
+        .arg(profile.path())
+        .arg(login)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("node is missing: run scripts/setup-browser.sh");
+    assert!(
+        out.status.success(),
+        "browser driver failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+#[test]
+fn chromium_enters_the_user_code_while_the_device_flow_polls() {
+    needs!(Node);
+    let idp = NodeIdp::start();
+    let provider: Arc<dyn Provider> = Arc::new(
+        OidcProvider::new(
+            OidcConfig::new(&idp.issuer, &idp.client("device"))
+                .with_scopes(["openid", "email", "profile"]),
+        )
+        .unwrap(),
+    );
+    let store = Arc::new(MemoryStore::new());
+    let report = Arc::new(Mutex::new(None));
+    let r2 = report.clone();
+    let flow = DeviceFlow::new(provider)
+        .with_store(store.clone())
+        // If the browser fails, the flow ends instead of polling for 10 min.
+        .with_timeout(std::time::Duration::from_secs(120))
+        .with_prompt(move |a| {
+            let (uri, code, r2) = (a.verification_uri.clone(), a.user_code.clone(), r2.clone());
+            std::thread::spawn(move || {
+                *r2.lock().unwrap() = Some(chromium_enters_code(&uri, &code, "erin"));
+            });
+            Ok(())
+        });
+    let result = flow.run().unwrap();
+    assert_eq!(result.key, "erin");
+    assert!(result.tokens.id_token.is_some());
+    assert!(store.load("erin").unwrap().is_some());
+    // The driver may still be closing the browser.
+    for _ in 0..200 {
+        if report.lock().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let report = report
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the browser finished");
+    assert_eq!(report["title"], "Sign-in Success");
+    assert_eq!(
+        report["steps"],
+        serde_json::json!(["user_code", "confirm", "login", "consent"]),
+        "{report}"
+    );
+}

@@ -1,0 +1,13 @@
+//! Test binary `store_diagnose_env`: `tests/store/diagnose.rs` alone.
+//!
+//! Its silent-keyring test points `DBUS_SESSION_BUS_ADDRESS` of the whole
+//! process at a bus that never answers; inside `store` every keyring test
+//! running after it would talk to that bus, so it keeps a process of its
+//! own (docs/ARCHITECTURE.md, "Tests").
+
+#[macro_use]
+mod support;
+
+mod store {
+    mod diagnose;
+}
