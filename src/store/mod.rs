@@ -36,6 +36,7 @@ pub mod encrypted;
 mod factory;
 mod fair_queue;
 pub(crate) mod file_lock;
+mod lock_wait;
 mod file_snapshot;
 pub(crate) mod globus_format;
 pub mod json_file;

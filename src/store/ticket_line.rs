@@ -31,7 +31,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::file_lock::{block_until, Blocked};
+use super::lock_wait::{block_until, Blocked};
 use super::private_dir::{io_error, Access, FileStamp, PrivateDir};
 use crate::error::{Error, Result};
 
