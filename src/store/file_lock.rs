@@ -20,12 +20,11 @@
 //!    stale lock files): a waiter that was blocked on the removed file then
 //!    holds a lock nobody else can see, so it opens the name again.
 
-use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::digest::sha256_parts;
