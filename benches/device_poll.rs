@@ -40,7 +40,7 @@ fn main() {
     cfg.device_authorization_url = Some(fake.device_url());
     let provider: Arc<dyn Provider> = Arc::new(OAuth2Provider::new(cfg).unwrap());
     DeviceFlow::new(provider)
-        .with_prompt(|_| Ok(()))
+        .prompt(|_| Ok(()))
         .run()
         .expect("the device flow signs in at the fake");
     let polls = fake.polls();

@@ -48,16 +48,14 @@ fn main() -> ExitCode {
 fn run() -> oauthkit::Result<()> {
     let provider: Arc<dyn Provider> = ProviderSettings::from_env()?.build()?;
     let store: Arc<dyn TokenStore> = store::open_default()?;
-    let flow = DeviceFlow::new(provider.clone())
-        .with_store(store)
-        .on_poll(|s| {
-            if s.slowed_down {
-                eprintln!(
-                    "(the provider asked to poll less often: every {:?})",
-                    s.next_interval
-                );
-            }
-        });
+    let flow = DeviceFlow::new(provider.clone()).store(store).on_poll(|s| {
+        if s.slowed_down {
+            eprintln!(
+                "(the provider asked to poll less often: every {:?})",
+                s.next_interval
+            );
+        }
+    });
     // Enter on standard input cancels (the flow returns Error::Cancelled).
     let cancel = flow.cancel_handle();
     std::thread::spawn(move || {

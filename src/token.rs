@@ -48,7 +48,13 @@ pub(crate) fn now_unix_checked() -> crate::Result<u64> {
 /// assert!(t.seconds_left().unwrap() > 3500);
 /// assert!(!format!("{t:?}").contains("at-123"));
 /// ```
+///
+/// The struct is `#[non_exhaustive]`: outside this crate a set is made
+/// with [`TokenSet::bearer`] and the `with_*` methods (each returns a
+/// changed copy; the bare names are the fields), and read through the
+/// public fields.
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 pub struct TokenSet {
     /// The access token.
     pub access_token: Secret,

@@ -229,9 +229,9 @@ fn native_sign_in_with(
     let flow = AuthFlowManager::builder(provider)
         .store(store)
         .build()
-        .with_token_key(key)
-        .with_callback_options(CallbackServerOptions::new().port(PortChoice::Fixed(port)))
-        .with_auth_timeout(Duration::from_secs(60));
+        .token_key(key)
+        .callback_options(CallbackServerOptions::new().port(PortChoice::Fixed(port)))
+        .timeout(Duration::from_secs(60));
     let opened = Arc::new(Mutex::new(Vec::new()));
     let seen = opened.clone();
     let user = user.to_string();
@@ -582,8 +582,8 @@ fn rp_initiated_logout_ends_the_keycloak_session() {
 
     let opener_browser = browser.clone();
     let outcome = RpLogout::new(provider.clone(), store.clone())
-        .with_timeout(Duration::from_secs(60))
-        .with_browser(move |url: &str| {
+        .timeout(Duration::from_secs(60))
+        .browser(move |url: &str| {
             let (url, browser) = (url.to_string(), opener_browser.clone());
             let back = query_param(&url, "post_logout_redirect_uri").expect("a redirect back");
             assert!(query_param(&url, "id_token_hint").is_some(), "{url}");
@@ -618,10 +618,10 @@ fn device_grant_signs_in_a_user_approving_on_keycloaks_pages() {
     let final_page = Arc::new(Mutex::new(None));
     let page = final_page.clone();
     let result = DeviceFlow::new(provider.clone())
-        .with_store(store.clone())
-        .with_token_key("tv")
-        .with_timeout(Duration::from_secs(120))
-        .with_prompt(move |auth| {
+        .store(store.clone())
+        .token_key("tv")
+        .timeout(Duration::from_secs(120))
+        .prompt(move |auth| {
             assert!(!auth.user_code.is_empty());
             assert!(
                 auth.verification_uri.ends_with("/device"),

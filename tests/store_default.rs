@@ -102,7 +102,7 @@ fn scenario(name: &str) {
         "no-keyring" => {
             let err = DefaultStore::new(&app)
                 .unwrap()
-                .with_keyring_timeout(Duration::from_millis(500))
+                .keyring_timeout(Duration::from_millis(500))
                 .open()
                 .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
@@ -120,7 +120,7 @@ fn scenario(name: &str) {
         "plain-allowed" => {
             let opened = DefaultStore::new(&app)
                 .unwrap()
-                .with_keyring_timeout(Duration::from_millis(500))
+                .keyring_timeout(Duration::from_millis(500))
                 .open()
                 .unwrap();
             assert!(
@@ -134,7 +134,7 @@ fn scenario(name: &str) {
             let err = DefaultStore::new(&app)
                 .unwrap()
                 .allow_plain_text(true)
-                .with_keyring_timeout(Duration::from_millis(500))
+                .keyring_timeout(Duration::from_millis(500))
                 .open()
                 .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Decryption, "{err}");

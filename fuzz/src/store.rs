@@ -13,9 +13,10 @@ use oauthkit::{TokenSet, TokenStore};
 
 /// Whether two token sets are equal, floats in `extra` up to rounding.
 fn same(a: &TokenSet, b: &TokenSet) -> bool {
-    let strip = |t: &TokenSet| TokenSet {
-        extra: Default::default(),
-        ..t.clone()
+    let strip = |t: &TokenSet| {
+        let mut t = t.clone();
+        t.extra = Default::default();
+        t
     };
     strip(a) == strip(b)
         && json_eq(

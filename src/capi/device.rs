@@ -72,7 +72,7 @@ pub unsafe extern "C" fn oak_device_flow_new(
         let provider = handle(provider, "provider")?.0.clone();
         let mut flow = DeviceFlow::new(provider);
         if let Some(s) = store.as_ref() {
-            flow = flow.with_store(s.0.clone());
+            flow = flow.store(s.0.clone());
         }
         *out_flow = new_handle(OakDeviceFlow(Some(flow)));
         Ok(())
@@ -96,7 +96,7 @@ pub unsafe extern "C" fn oak_device_flow_set_timeout(
         0 => Err(Error::InvalidArgument(
             "the timeout must be at least 1 second".into(),
         )),
-        s => configure(flow, |f| f.with_timeout(Duration::from_secs(s))),
+        s => configure(flow, |f| f.timeout(Duration::from_secs(s))),
     })
 }
 
@@ -109,7 +109,7 @@ pub unsafe extern "C" fn oak_device_flow_set_scopes(
 ) -> OakStatus {
     call((), |()| {
         let scopes = split_scopes(str_arg(scopes, "scopes")?);
-        configure(flow, |f| f.with_scopes(scopes))
+        configure(flow, |f| f.scopes(scopes))
     })
 }
 
@@ -123,7 +123,7 @@ pub unsafe extern "C" fn oak_device_flow_add_param(
 ) -> OakStatus {
     call((), |()| {
         let (name, value) = (str_arg(name, "name")?, str_arg(value, "value")?);
-        configure(flow, |f| f.with_param(name, value))
+        configure(flow, |f| f.param(name, value))
     })
 }
 
@@ -136,7 +136,7 @@ pub unsafe extern "C" fn oak_device_flow_set_token_key(
 ) -> OakStatus {
     call((), |()| {
         let key = str_arg(key, "key")?;
-        configure(flow, |f| f.with_token_key(key))
+        configure(flow, |f| f.token_key(key))
     })
 }
 

@@ -142,7 +142,7 @@ pub unsafe extern "C" fn oak_flow_set_timeout(flow: *mut OakFlow, seconds: u64) 
         0 => Err(Error::InvalidArgument(
             "the timeout must be at least 1 second".into(),
         )),
-        s => configure(flow, |m| m.with_auth_timeout(Duration::from_secs(s))),
+        s => configure(flow, |m| m.timeout(Duration::from_secs(s))),
     })
 }
 
@@ -155,7 +155,7 @@ pub unsafe extern "C" fn oak_flow_set_token_key(
 ) -> OakStatus {
     call((), |()| {
         let key = str_arg(key, "key")?;
-        configure(flow, |m| m.with_token_key(key))
+        configure(flow, |m| m.token_key(key))
     })
 }
 
@@ -169,7 +169,7 @@ pub unsafe extern "C" fn oak_flow_add_param(
 ) -> OakStatus {
     call((), |()| {
         let (name, value) = (str_arg(name, "name")?, str_arg(value, "value")?);
-        configure(flow, |m| m.with_extra_param(name, value))
+        configure(flow, |m| m.extra_param(name, value))
     })
 }
 
@@ -177,7 +177,7 @@ pub unsafe extern "C" fn oak_flow_add_param(
 /// Before running; one thread.
 #[no_mangle]
 pub unsafe extern "C" fn oak_flow_set_userinfo(flow: *mut OakFlow, fetch: bool) -> OakStatus {
-    call((), |()| configure(flow, |m| m.with_userinfo(fetch)))
+    call((), |()| configure(flow, |m| m.userinfo(fetch)))
 }
 
 /// Runs the native sign-in and blocks until it succeeds or ends with

@@ -90,7 +90,7 @@ pub unsafe extern "C" fn oak_flow_set_callback(
             .host(host)
             .port(port)
             .path(path);
-        configure(flow, |m| m.with_callback_options(options))
+        configure(flow, |m| m.callback_options(options))
     })
 }
 
@@ -108,7 +108,7 @@ pub unsafe extern "C" fn oak_flow_set_callback(
 pub unsafe extern "C" fn oak_flow_set_paste_fd(flow: *mut OakFlow, fd: i32) -> OakStatus {
     call((), |()| {
         let input = paste_input(fd)?;
-        configure(flow, |m| m.with_paste_input(input))
+        configure(flow, |m| m.paste_input(input))
     })
 }
 

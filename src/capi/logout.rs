@@ -69,10 +69,10 @@ pub unsafe extern "C" fn oak_logout(
         let user_data = UserData(user_data);
         let mut logout = RpLogout::new(provider, store);
         if timeout_seconds > 0 {
-            logout = logout.with_timeout(Duration::from_secs(timeout_seconds));
+            logout = logout.timeout(Duration::from_secs(timeout_seconds));
         }
         if let Some(f) = open_url {
-            logout = logout.with_browser(move |url| -> Result<()> {
+            logout = logout.browser(move |url| -> Result<()> {
                 let url = CString::new(url)
                     .map_err(|_| Error::Authentication("end-session URL holds a NUL".into()))?;
                 match f(url.as_ptr(), user_data.ptr()) {
@@ -114,7 +114,7 @@ pub unsafe extern "C" fn oak_logout_url(
             let key = str_arg(key, "key")?;
             let mut logout = RpLogout::new(provider, store);
             if let Some(r) = opt_str_arg(post_logout_redirect_uri, "post_logout_redirect_uri")? {
-                logout = logout.with_post_logout_redirect_uri(r);
+                logout = logout.post_logout_redirect_uri(r);
             }
             let outcome = logout.url(key)?;
             if let Some(u) = &outcome.end_session_url {

@@ -44,7 +44,7 @@ pub struct PollStatus {
 /// The default prompt: writes the verification URI, the user code and a
 /// QR code of the complete URI (or of the plain one) to standard error.
 ///
-/// It is what [`DeviceFlow::new`] uses until [`DeviceFlow::with_prompt`]
+/// It is what [`DeviceFlow::new`] uses until [`DeviceFlow::prompt`]
 /// replaces it (the hook like [`NoticeFn`](super::notice::NoticeFn) for
 /// the other flows); oauthkit writes to the terminal nowhere else in this
 /// flow. The user code is not logged.
@@ -203,9 +203,9 @@ impl DeviceCancelHandle {
 /// let provider: Arc<dyn Provider> = Arc::new(microsoft::provider("common", "app-id")?);
 /// let store: Arc<dyn oauthkit::TokenStore> = oauthkit::store::open_default()?;
 /// let result = DeviceFlow::new(provider)
-///     .with_store(store)
-///     .with_scopes(["openid", "offline_access", "User.Read"])
-///     .with_timeout(Duration::from_secs(600))
+///     .store(store)
+///     .scopes(["openid", "offline_access", "User.Read"])
+///     .timeout(Duration::from_secs(600))
 ///     .run()?; // prints the URL, the code and a QR code on stderr, then polls
 /// println!("signed in as {}", result.key);
 /// # Ok::<(), oauthkit::Error>(())
@@ -252,20 +252,20 @@ impl DeviceFlow {
     }
 
     /// Saves the tokens in `store`.
-    pub fn with_store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
+    pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
         self
     }
 
     /// Saves the tokens in the session manager's store (so it keeps them
     /// fresh).
-    pub fn with_session_manager(mut self, sessions: &SessionManager) -> Self {
+    pub fn session(mut self, sessions: &SessionManager) -> Self {
         self.store = Some(sessions.store());
         self
     }
 
     /// Requests these scopes instead of the provider's configured ones.
-    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -276,26 +276,26 @@ impl DeviceFlow {
 
     /// Adds a parameter to the device authorization request (`resource`,
     /// `audience`, ...).
-    pub fn with_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.request = self.request.param(name, value);
         self
     }
 
     /// Gives up after `timeout` even if the device code lives longer
     /// ([`Error::Timeout`]).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+    pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
     /// Stores the tokens under `key` instead of the identity's `sub`.
-    pub fn with_token_key(mut self, key: impl Into<String>) -> Self {
+    pub fn token_key(mut self, key: impl Into<String>) -> Self {
         self.token_key = Some(key.into());
         self
     }
 
     /// Whether to call the userinfo endpoint after sign-in (default on).
-    pub fn with_userinfo(mut self, fetch: bool) -> Self {
+    pub fn userinfo(mut self, fetch: bool) -> Self {
         self.fetch_userinfo = fetch;
         self
     }
@@ -303,7 +303,7 @@ impl DeviceFlow {
     /// Shows the code with `prompt` instead of [`terminal_prompt`] (a GUI,
     /// a log line, a test driving the user's side). An error from it ends
     /// the flow before any poll.
-    pub fn with_prompt(
+    pub fn prompt(
         mut self,
         prompt: impl Fn(&DeviceAuthorization) -> Result<()> + Send + Sync + 'static,
     ) -> Self {
@@ -337,7 +337,7 @@ impl DeviceFlow {
     /// | the user refused | [`Error::OAuth`] `access_denied` |
     /// | the provider says the code expired | [`Error::OAuth`] `expired_token` |
     /// | the code's `expires_in` passed here first | [`Error::OAuth`] `expired_token`, `status: None` |
-    /// | [`with_timeout`](Self::with_timeout) passed first | [`Error::Timeout`] |
+    /// | [`timeout`](Self::timeout) passed first | [`Error::Timeout`] |
     /// | [`cancel`](Self::cancel) | [`Error::Cancelled`] |
     ///
     /// # Errors

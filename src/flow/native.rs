@@ -146,46 +146,46 @@ impl AuthFlowManager {
 
     /// Turns PKCE (S256) on or off. Leave it on: RFC 9700 requires it for
     /// public clients, and the few providers that ignore it are unaffected.
-    pub fn with_pkce(mut self, use_pkce: bool) -> Self {
+    pub fn pkce(mut self, use_pkce: bool) -> Self {
         self.use_pkce = use_pkce;
         self
     }
 
     /// Sets how long the user has to sign in.
-    pub fn with_auth_timeout(mut self, timeout: Duration) -> Self {
+    pub fn timeout(mut self, timeout: Duration) -> Self {
         self.auth_timeout = timeout;
         self
     }
 
     /// Sets the callback server's host, port and path.
-    pub fn with_callback_options(mut self, options: CallbackServerOptions) -> Self {
+    pub fn callback_options(mut self, options: CallbackServerOptions) -> Self {
         self.callback = options;
         self
     }
 
     /// Sets how the authorization response arrives.
-    pub fn with_callback_mode(mut self, mode: CallbackMode) -> Self {
+    pub fn callback_mode(mut self, mode: CallbackMode) -> Self {
         self.mode = mode;
         self
     }
 
     /// Accepts a pasted redirect URL from `input` (instead of standard
     /// input) in addition to the callback server.
-    pub fn with_paste_input(mut self, input: PasteInput) -> Self {
+    pub fn paste_input(mut self, input: PasteInput) -> Self {
         self.mode = CallbackMode::ServerOrPaste;
         self.paste = Mutex::new(Some(input));
         self
     }
 
     /// Stores the tokens under `key` instead of the identity's `sub`.
-    pub fn with_token_key(mut self, key: impl Into<String>) -> Self {
+    pub fn token_key(mut self, key: impl Into<String>) -> Self {
         self.token_key = Some(key.into());
         self
     }
 
     /// Adds a query parameter to the authorization URL (`prompt`,
     /// `login_hint`, ...).
-    pub fn with_extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra_params.push((name.into(), value.into()));
         self
     }
@@ -205,16 +205,16 @@ impl AuthFlowManager {
     ///     OidcConfig::new("https://idp.example", "app").with_dpop(DpopConfig::new()),
     /// )?);
     /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
-    /// let flow = AuthFlowManager::new(provider).with_dpop_key(key);
+    /// let flow = AuthFlowManager::new(provider).dpop_key(key);
     /// # Ok::<(), oauthkit::Error>(())
     /// ```
-    pub fn with_dpop_key(mut self, key: crate::jose::DpopKey) -> Self {
+    pub fn dpop_key(mut self, key: crate::jose::DpopKey) -> Self {
         self.dpop_key = Some(key);
         self
     }
 
     /// Whether to call the userinfo endpoint after the exchange (default on).
-    pub fn with_userinfo(mut self, fetch: bool) -> Self {
+    pub fn userinfo(mut self, fetch: bool) -> Self {
         self.fetch_userinfo = fetch;
         self
     }
@@ -223,7 +223,7 @@ impl AuthFlowManager {
     /// sign-in URL when the system browser did not open, the paste prompt)
     /// with `hook` instead of [`terminal_notice`](super::notice::terminal_notice)
     /// on standard error.
-    pub fn with_notice(mut self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
+    pub fn notice(mut self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
         self.notice = Arc::new(hook);
         self
     }

@@ -92,50 +92,56 @@ impl AuthFlowManagerBuilder {
     /// How long the user has to sign in (default
     /// [`DEFAULT_AUTH_TIMEOUT`](super::native::DEFAULT_AUTH_TIMEOUT)).
     pub fn timeout(self, timeout: Duration) -> Self {
-        self.map(|f| f.with_auth_timeout(timeout))
+        self.map(|f| f.timeout(timeout))
     }
 
     /// Stores the tokens under `key` instead of the identity's `sub`.
     pub fn token_key(self, key: impl Into<String>) -> Self {
-        self.map(|f| f.with_token_key(key))
+        self.map(|f| f.token_key(key))
     }
 
     /// Adds a query parameter to the authorization URL (`prompt`,
     /// `login_hint`, ...).
     pub fn extra_param(self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.map(|f| f.with_extra_param(name, value))
+        self.map(|f| f.extra_param(name, value))
     }
 
     /// The callback server's host, port and path.
     pub fn callback_options(self, options: CallbackServerOptions) -> Self {
-        self.map(|f| f.with_callback_options(options))
+        self.map(|f| f.callback_options(options))
     }
 
     /// How the authorization response arrives (server, or also pasted).
     pub fn callback_mode(self, mode: CallbackMode) -> Self {
-        self.map(|f| f.with_callback_mode(mode))
+        self.map(|f| f.callback_mode(mode))
     }
 
     /// Also accepts the redirect address pasted into `input`.
     pub fn paste_input(self, input: PasteInput) -> Self {
-        self.map(|f| f.with_paste_input(input))
+        self.map(|f| f.paste_input(input))
     }
 
     /// Whether to call the userinfo endpoint after the exchange (default
     /// on).
     pub fn userinfo(self, fetch: bool) -> Self {
-        self.map(|f| f.with_userinfo(fetch))
+        self.map(|f| f.userinfo(fetch))
     }
 
-    /// Turns PKCE off (leave it on; see [`AuthFlowManager::with_pkce`]).
+    /// Turns PKCE off (leave it on; see [`AuthFlowManager::pkce`]).
     pub fn pkce(self, use_pkce: bool) -> Self {
-        self.map(|f| f.with_pkce(use_pkce))
+        self.map(|f| f.pkce(use_pkce))
+    }
+
+    /// The DPoP key to bind the tokens to (see
+    /// [`AuthFlowManager::dpop_key`]).
+    pub fn dpop_key(self, key: crate::jose::DpopKey) -> Self {
+        self.map(|f| f.dpop_key(key))
     }
 
     /// Shows what the user must read when no browser window shows it
     /// (default: standard error; see [`notice`](super::notice)).
     pub fn notice(self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
-        self.map(|f| f.with_notice(hook))
+        self.map(|f| f.notice(hook))
     }
 
     /// The manager.

@@ -78,10 +78,10 @@ impl std::fmt::Debug for RpLogout {
 
 impl RpLogout {
     /// Signs out of `provider`, deleting tokens from `store`.
-    pub fn new(provider: Arc<dyn Provider>, store: Arc<dyn TokenStore>) -> Self {
+    pub fn new(provider: Arc<dyn Provider>, store: impl TokenStore + 'static) -> Self {
         RpLogout {
             provider,
-            store,
+            store: Arc::new(store),
             post_logout_redirect_uri: None,
             timeout: DEFAULT_LOGOUT_TIMEOUT,
             open: None,
@@ -91,22 +91,19 @@ impl RpLogout {
 
     /// The `post_logout_redirect_uri` [`url`](Self::url) sends (registered
     /// with the provider; [`run`](Self::run) uses its own loopback URI).
-    pub fn with_post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+    pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.post_logout_redirect_uri = Some(uri.into());
         self
     }
 
     /// How long [`run`](Self::run) waits for the redirect.
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+    pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// Opens the end-session URL with `open` instead of the system browser.
-    pub fn with_browser(
-        mut self,
-        open: impl Fn(&str) -> Result<()> + Send + Sync + 'static,
-    ) -> Self {
+    pub fn browser(mut self, open: impl Fn(&str) -> Result<()> + Send + Sync + 'static) -> Self {
         self.open = Some(Arc::new(open));
         self
     }
@@ -114,7 +111,7 @@ impl RpLogout {
     /// Shows the end-session URL with `hook` when the system browser did
     /// not open (default: [`terminal_notice`](super::notice::terminal_notice)
     /// on standard error).
-    pub fn with_notice(mut self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
+    pub fn notice(mut self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
         self.notice = Arc::new(hook);
         self
     }

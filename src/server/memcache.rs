@@ -46,8 +46,8 @@ pub enum ValueFormat {
 /// ```
 /// use oauthkit::server::memcache::{MemcacheServerOptions, ValueFormat};
 /// let o = MemcacheServerOptions::default()
-///     .with_format(ValueFormat::Json)
-///     .with_python_oauth2_aliases(true);
+///     .format(ValueFormat::Json)
+///     .python_oauth2_aliases(true);
 /// assert_eq!(o.format, ValueFormat::Json);
 /// assert!(o.python_oauth2_aliases);
 /// ```
@@ -69,13 +69,13 @@ pub struct MemcacheServerOptions {
 
 impl MemcacheServerOptions {
     /// Sets the format records are written in.
-    pub fn with_format(mut self, format: ValueFormat) -> Self {
+    pub fn format(mut self, format: ValueFormat) -> Self {
         self.format = format;
         self
     }
 
     /// Turns the unprefixed python-oauth2 lookup keys on or off.
-    pub fn with_python_oauth2_aliases(mut self, on: bool) -> Self {
+    pub fn python_oauth2_aliases(mut self, on: bool) -> Self {
         self.python_oauth2_aliases = on;
         self
     }
@@ -193,7 +193,7 @@ impl KeyValue for MemcacheKv {
 /// // Shared with an unpatched python-oauth2 1.1.1 service:
 /// let store = MemcacheServerStore::open_with(
 ///     MemcacheConfig::new("127.0.0.1:11211"),
-///     MemcacheServerOptions::default().with_python_oauth2_aliases(true),
+///     MemcacheServerOptions::default().python_oauth2_aliases(true),
 /// )?;
 /// store.save_token(&AccessToken::new("app", "client_credentials", "t1"))?;
 /// // python-oauth2 reads the pickled dict under "oauth2_t1".

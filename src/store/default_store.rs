@@ -117,7 +117,7 @@ impl DefaultStore {
     }
 
     /// How long the keyring may take to answer (default 5 s).
-    pub fn with_keyring_timeout(mut self, timeout: Duration) -> Self {
+    pub fn keyring_timeout(mut self, timeout: Duration) -> Self {
         self.keyring_timeout = timeout;
         self
     }

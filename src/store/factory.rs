@@ -400,7 +400,7 @@ fn open_keyring_on(
 ) -> Result<Arc<dyn TokenStore>> {
     Ok(Arc::new(
         super::KeyringStore::new(target)?
-            .with_backend(backend)
+            .using(backend)
             .in_namespace(namespace),
     ))
 }

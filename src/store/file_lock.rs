@@ -31,8 +31,8 @@ use crate::digest::sha256_parts;
 use crate::hex::hex;
 
 use super::fair_queue::{self, Turn};
-use super::private_dir::{io_error, split, Access, FileStamp, PrivateDir};
 use super::lock_wait::{block_until, Blocked};
+use super::private_dir::{io_error, split, Access, FileStamp, PrivateDir};
 use super::ticket_line::{self, Ticket};
 use crate::error::{Error, Result};
 

@@ -159,7 +159,7 @@ impl JsonFileStore {
     /// in line among themselves; waiting behind writers that keep finishing
     /// is not a timeout, a writer that holds the lock this long is
     /// ([`Error::LockTimeout`]).
-    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
         self
     }

@@ -97,11 +97,11 @@ impl KeyringStore {
     ///
     /// ```no_run
     /// use oauthkit::store::{KeyringBackend, KeyringStore};
-    /// let store = KeyringStore::new("my-app")?.with_backend(KeyringBackend::Keyutils);
+    /// let store = KeyringStore::new("my-app")?.using(KeyringBackend::Keyutils);
     /// assert_eq!(store.keyring_backend(), KeyringBackend::Keyutils);
     /// # Ok::<(), oauthkit::Error>(())
     /// ```
-    pub fn with_backend(mut self, backend: super::KeyringBackend) -> Self {
+    pub fn using(mut self, backend: super::KeyringBackend) -> Self {
         self.backend = backend;
         self
     }

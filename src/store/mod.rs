@@ -36,7 +36,6 @@ pub mod encrypted;
 mod factory;
 mod fair_queue;
 pub(crate) mod file_lock;
-mod lock_wait;
 mod file_snapshot;
 pub(crate) mod globus_format;
 pub mod json_file;
@@ -51,6 +50,7 @@ mod keyring_search;
 mod keyutils_credential;
 #[cfg(any(feature = "redis", feature = "memcache"))]
 mod lease;
+mod lock_wait;
 #[cfg(feature = "memcache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
 pub mod memcache;

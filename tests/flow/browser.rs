@@ -89,8 +89,8 @@ fn chromium_signs_in_and_consents_on_the_independent_oidc_provider() {
         let flow = AuthFlowManager::builder(flow_provider)
             .store(store.clone())
             .build()
-            .with_extra_param("prompt", "consent")
-            .with_auth_timeout(Duration::from_secs(90));
+            .extra_param("prompt", "consent")
+            .timeout(Duration::from_secs(90));
         run_with_chromium(&flow, "alice")
     };
     assert_eq!(
@@ -138,8 +138,8 @@ fn session_manager_refreshes_once_at_the_independent_provider() {
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store.clone())
         .build()
-        .with_extra_param("prompt", "consent")
-        .with_auth_timeout(Duration::from_secs(90));
+        .extra_param("prompt", "consent")
+        .timeout(Duration::from_secs(90));
     let (result, _) = run_with_chromium(&flow, "bob");
     let signed_in = result.tokens;
 

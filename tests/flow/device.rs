@@ -79,8 +79,8 @@ fn typing_the_code_signs_in_validates_the_id_token_and_stores() {
     let statuses = Arc::new(Mutex::new(Vec::<PollStatus>::new()));
     let s2 = statuses.clone();
     let flow = DeviceFlow::new(device_provider(&idp, "device"))
-        .with_store(store.clone())
-        .with_prompt(user_after(
+        .store(store.clone())
+        .prompt(user_after(
             Duration::from_millis(1500),
             |a| {
                 let page = device_user::enter_code(
@@ -135,8 +135,8 @@ fn the_complete_uri_signs_in_without_typing_and_the_prompt_text_carries_it() {
     let idp = NodeIdp::start();
     let seen = Arc::new(Mutex::new(None));
     let flow = DeviceFlow::new(device_provider(&idp, "device"))
-        .with_token_key("device-key")
-        .with_prompt(user_after(
+        .token_key("device-key")
+        .prompt(user_after(
             Duration::ZERO,
             |a| {
                 let uri = a.verification_uri_complete.as_deref().unwrap();
@@ -165,8 +165,8 @@ fn the_user_refusing_ends_the_flow_with_access_denied_and_stores_nothing() {
     let idp = NodeIdp::start();
     let store = Arc::new(MemoryStore::new());
     let flow = DeviceFlow::new(device_provider(&idp, "device"))
-        .with_store(store.clone())
-        .with_prompt(user_after(
+        .store(store.clone())
+        .prompt(user_after(
             Duration::from_millis(200),
             |a| {
                 let uri = a.verification_uri_complete.as_deref().unwrap();
@@ -196,7 +196,7 @@ fn slow_down_adds_five_seconds_to_this_and_every_later_poll() {
     let statuses = Arc::new(Mutex::new(Vec::<PollStatus>::new()));
     let s2 = statuses.clone();
     let flow = DeviceFlow::new(device_provider(&idp, "device-slow"))
-        .with_prompt(user_after(
+        .prompt(user_after(
             Duration::from_secs(8),
             |a| {
                 device_user::enter_code(&a.verification_uri, &a.user_code, "dave", Choice::Approve);
@@ -226,7 +226,7 @@ fn slow_down_adds_five_seconds_to_this_and_every_later_poll() {
 fn a_device_code_nobody_approves_expires() {
     needs!(Node);
     let idp = NodeIdp::start();
-    let flow = DeviceFlow::new(device_provider(&idp, "device-short")).with_prompt(|_| Ok(()));
+    let flow = DeviceFlow::new(device_provider(&idp, "device-short")).prompt(|_| Ok(()));
     let e = flow.run().unwrap_err();
     match &e {
         Error::OAuth { error, .. } => assert_eq!(error, "expired_token", "{e}"),
@@ -245,7 +245,7 @@ fn a_device_code_nobody_approves_expires() {
 fn cancel_from_another_thread_ends_the_wait_and_polling() {
     needs!(Node);
     let idp = NodeIdp::start();
-    let flow = Arc::new(DeviceFlow::new(device_provider(&idp, "device")).with_prompt(|_| Ok(())));
+    let flow = Arc::new(DeviceFlow::new(device_provider(&idp, "device")).prompt(|_| Ok(())));
     let handle = flow.cancel_handle();
     let canceller = thread::spawn(move || {
         thread::sleep(Duration::from_millis(2500));
@@ -270,8 +270,8 @@ fn the_callers_timeout_ends_the_flow_before_the_code_expires() {
     needs!(Node);
     let idp = NodeIdp::start();
     let flow = DeviceFlow::new(device_provider(&idp, "device"))
-        .with_prompt(|_| Ok(()))
-        .with_timeout(Duration::from_secs(2));
+        .prompt(|_| Ok(()))
+        .timeout(Duration::from_secs(2));
     let e = flow.run().unwrap_err();
     assert!(matches!(e, Error::Timeout { seconds: 2 }), "{e:?}");
     assert_eq!(e.kind(), ErrorKind::Timeout);
@@ -282,7 +282,7 @@ fn a_prompt_error_ends_the_flow_before_any_poll() {
     needs!(Node);
     let idp = NodeIdp::start();
     let flow = DeviceFlow::new(device_provider(&idp, "device"))
-        .with_prompt(|_| Err(Error::InvalidArgument("no display".into())));
+        .prompt(|_| Err(Error::InvalidArgument("no display".into())));
     let e = flow.run().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     assert!(answers(&idp).is_empty());
@@ -313,7 +313,7 @@ fn a_provider_without_the_endpoint_gets_a_typed_error_naming_it() {
         .unwrap(),
     );
     let e = DeviceFlow::new(p)
-        .with_prompt(|_| panic!("no prompt"))
+        .prompt(|_| panic!("no prompt"))
         .run()
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
@@ -339,7 +339,7 @@ fn a_provider_without_the_endpoint_gets_a_typed_error_naming_it() {
     cfg.name = "no-device-idp".into();
     let p: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
     let e = DeviceFlow::new(p)
-        .with_prompt(|_| panic!("no prompt"))
+        .prompt(|_| panic!("no prompt"))
         .run()
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
@@ -371,10 +371,10 @@ fn the_requests_carry_what_rfc_8628_says() {
     ]);
     let store = Arc::new(MemoryStore::new());
     let r = DeviceFlow::new(fake_provider(&fake))
-        .with_scopes(["read", "write"])
-        .with_param("audience", "https://api.example")
-        .with_store(store.clone())
-        .with_prompt(|_| Ok(()))
+        .scopes(["read", "write"])
+        .param("audience", "https://api.example")
+        .store(store.clone())
+        .prompt(|_| Ok(()))
         .run()
         .unwrap();
     assert_eq!(r.tokens.access_token.expose(), "at-from-device");
@@ -413,8 +413,8 @@ fn the_requests_carry_what_rfc_8628_says() {
     }
     // An extra parameter cannot smuggle in another client id.
     let e = DeviceFlow::new(fake_provider(&fake))
-        .with_param("client_id", "other")
-        .with_prompt(|_| Ok(()))
+        .param("client_id", "other")
+        .prompt(|_| Ok(()))
         .run()
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
@@ -432,7 +432,7 @@ fn the_providers_expired_token_and_other_errors_end_the_flow() {
         let fake = FakeDeviceServer::start(1, 600);
         fake.queue([(400, json!({"error": error, "error_description": "nope"}))]);
         let e = DeviceFlow::new(fake_provider(&fake))
-            .with_prompt(|_| Ok(()))
+            .prompt(|_| Ok(()))
             .run()
             .unwrap_err();
         assert_eq!(e.kind(), kind, "{error}: {e}");
@@ -459,7 +459,7 @@ fn repeated_slow_down_keeps_adding() {
     let statuses = Arc::new(Mutex::new(Vec::<PollStatus>::new()));
     let s2 = statuses.clone();
     DeviceFlow::new(fake_provider(&fake))
-        .with_prompt(|_| Ok(()))
+        .prompt(|_| Ok(()))
         .on_poll(move |s| s2.lock().unwrap().push(*s))
         .run()
         .unwrap();
@@ -490,7 +490,7 @@ fn hostile_device_authorization_responses_are_refused_before_the_prompt() {
     ] {
         fake.set_device_response(200, bad.clone());
         let e = DeviceFlow::new(fake_provider(&fake))
-            .with_prompt(|_| panic!("nothing hostile reaches the prompt"))
+            .prompt(|_| panic!("nothing hostile reaches the prompt"))
             .run()
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Http, "{bad}: {e}");
@@ -500,7 +500,7 @@ fn hostile_device_authorization_responses_are_refused_before_the_prompt() {
         json!({"error": "invalid_scope", "error_description": "no"}),
     );
     let e = DeviceFlow::new(fake_provider(&fake))
-        .with_prompt(|_| panic!("no prompt"))
+        .prompt(|_| panic!("no prompt"))
         .run()
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth);
@@ -526,7 +526,7 @@ fn github_preset_device_flow_with_errors_on_http_200() {
         FakeDeviceServer::tokens(),
     ]);
     let r = DeviceFlow::new(Arc::new(OAuth2Provider::new(cfg).unwrap()))
-        .with_prompt(|_| Ok(()))
+        .prompt(|_| Ok(()))
         .run()
         .unwrap();
     assert_eq!(r.tokens.access_token.expose(), "at-from-device");
@@ -557,7 +557,7 @@ fn presets_name_their_device_endpoints() {
 #[test]
 fn a_second_run_while_one_is_running_is_refused() {
     let fake = FakeDeviceServer::start(1, 60);
-    let flow = Arc::new(DeviceFlow::new(fake_provider(&fake)).with_prompt(|_| Ok(())));
+    let flow = Arc::new(DeviceFlow::new(fake_provider(&fake)).prompt(|_| Ok(())));
     let f2 = flow.clone();
     let first = thread::spawn(move || f2.run());
     while fake.device_requests().is_empty() {
@@ -587,8 +587,8 @@ fn absurd_intervals_and_lifetimes_do_not_panic_or_hang() {
                    "interval": interval, "expires_in": expires_in}),
         );
         let e = DeviceFlow::new(fake_provider(&fake))
-            .with_prompt(|_| Ok(()))
-            .with_timeout(Duration::from_millis(1500))
+            .prompt(|_| Ok(()))
+            .timeout(Duration::from_millis(1500))
             .run()
             .unwrap_err();
         assert!(

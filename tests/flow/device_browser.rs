@@ -63,10 +63,10 @@ fn chromium_enters_the_user_code_while_the_device_flow_polls() {
     let report = Arc::new(Mutex::new(None));
     let r2 = report.clone();
     let flow = DeviceFlow::new(provider)
-        .with_store(store.clone())
+        .store(store.clone())
         // If the browser fails, the flow ends instead of polling for 10 min.
-        .with_timeout(std::time::Duration::from_secs(120))
-        .with_prompt(move |a| {
+        .timeout(std::time::Duration::from_secs(120))
+        .prompt(move |a| {
             let (uri, code, r2) = (a.verification_uri.clone(), a.user_code.clone(), r2.clone());
             std::thread::spawn(move || {
                 *r2.lock().unwrap() = Some(chromium_enters_code(&uri, &code, "erin"));

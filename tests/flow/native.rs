@@ -100,7 +100,7 @@ fn forged_callbacks_before_the_real_one_are_ignored_and_never_exchanged() {
     let flow = AuthFlowManager::builder(provider)
         .store(memory())
         .build()
-        .with_token_key("me");
+        .token_key("me");
     let open = opener(|url| {
         let addr = addr_of(&redirect_uri_of(&url));
         for target in [
@@ -170,7 +170,7 @@ fn a_missing_code_with_the_right_state_fails_without_a_token_request() {
 #[test]
 fn times_out_on_schedule_despite_a_slow_client_and_frees_the_port() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());
-    let flow = AuthFlowManager::new(provider).with_auth_timeout(Duration::from_millis(700));
+    let flow = AuthFlowManager::new(provider).timeout(Duration::from_millis(700));
     let (tx, rx) = mpsc::channel();
     let open = opener(move |url| {
         let addr = addr_of(&redirect_uri_of(&url));
@@ -232,7 +232,7 @@ fn cancel_from_another_thread_ends_the_flow_well_under_a_second() {
 #[test]
 fn a_second_run_while_one_is_running_is_refused() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());
-    let flow = Arc::new(AuthFlowManager::new(provider).with_auth_timeout(Duration::from_secs(5)));
+    let flow = Arc::new(AuthFlowManager::new(provider).timeout(Duration::from_secs(5)));
     let f2 = flow.clone();
     let noop = |_: &str| -> Result<()> { Ok(()) };
     let runner = std::thread::spawn(move || f2.run_native(NativeOptions::new().open_browser(noop)));
@@ -257,7 +257,7 @@ fn paste_mode_takes_the_final_redirect_url_after_rejecting_a_wrong_one() {
     let flow = AuthFlowManager::builder(provider)
         .store(memory())
         .build()
-        .with_paste_input(PasteInput::from_reader(std::io::BufReader::new(
+        .paste_input(PasteInput::from_reader(std::io::BufReader::new(
             ChannelReader(lines, Vec::new()),
         )));
     let open = move |url: &str| -> Result<()> {
@@ -353,7 +353,7 @@ fn the_flow_asks_the_provider_to_check_iss() {
     let flow = AuthFlowManager::builder(provider)
         .store(memory())
         .build()
-        .with_auth_timeout(Duration::from_secs(20));
+        .timeout(Duration::from_secs(20));
     let open = approve_in_background();
     let result = flow.run_native(NativeOptions::new().open_browser(&open));
     assert!(result.is_ok(), "the provider accepted the iss: {result:?}");
@@ -369,7 +369,7 @@ fn an_iss_the_provider_refuses_ends_the_flow_without_an_exchange() {
     let flow = AuthFlowManager::builder(provider)
         .store(memory())
         .build()
-        .with_auth_timeout(Duration::from_secs(20));
+        .timeout(Duration::from_secs(20));
     let open = approve_in_background();
     let err = flow
         .run_native(NativeOptions::new().open_browser(&open))
@@ -397,8 +397,8 @@ fn signs_in_at_the_independent_provider() {
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store.clone())
         .build()
-        .with_extra_param("prompt", "consent")
-        .with_auth_timeout(Duration::from_secs(30));
+        .extra_param("prompt", "consent")
+        .timeout(Duration::from_secs(30));
     let open = opener(|url| {
         let redirect_uri = redirect_uri_of(&url);
         let redirect = support::interactions::sign_in(&url, &redirect_uri, "frank");
@@ -440,7 +440,7 @@ fn a_timeout_too_large_is_an_error_and_leaves_the_flow_usable() {
     let flow = AuthFlowManager::builder(provider)
         .store(memory())
         .build()
-        .with_auth_timeout(Duration::MAX);
+        .timeout(Duration::MAX);
     let open = |_: &str| -> Result<()> { Ok(()) };
     let err = flow
         .run_native(NativeOptions::new().open_browser(open))
@@ -551,7 +551,7 @@ fn configuration_errors_are_refused_before_the_browser_opens() {
         (
             "a DPoP key for a provider without DPoP",
             AuthFlowManager::new(provider(base()))
-                .with_dpop_key(DpopKey::generate(SigningAlgorithm::ES256).unwrap()),
+                .dpop_key(DpopKey::generate(SigningAlgorithm::ES256).unwrap()),
             ErrorKind::InvalidArgument,
         ),
     ];

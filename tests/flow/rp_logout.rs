@@ -139,7 +139,7 @@ fn url_mode_ends_the_provider_session_revokes_and_deletes() {
 
     let redirect = "http://127.0.0.1:4567/logged-out";
     let outcome = RpLogout::new(p.clone(), store.clone())
-        .with_post_logout_redirect_uri(redirect)
+        .post_logout_redirect_uri(redirect)
         .url("alice")
         .unwrap();
     assert!(outcome.tokens_revoked && outcome.tokens_deleted);
@@ -174,8 +174,8 @@ fn run_mode_waits_for_the_providers_redirect_on_loopback_and_ignores_forgeries()
     sign_in(&mut browser.lock().unwrap(), &p, &*store, "bob");
     let b2 = browser.clone();
     let outcome = RpLogout::new(p.clone(), store.clone())
-        .with_timeout(Duration::from_secs(30))
-        .with_browser(move |url| {
+        .timeout(Duration::from_secs(30))
+        .browser(move |url| {
             let back = confirm_logout(&mut b2.lock().unwrap(), url);
             let forged = back.split('?').next().unwrap().to_string() + "?state=forged";
             std::thread::spawn(move || {
@@ -210,8 +210,8 @@ fn run_mode_times_out_without_the_redirect_after_signing_out_locally() {
     let store = Arc::new(MemoryStore::new());
     sign_in(&mut Browser::new(&idp.issuer), &p, &*store, "carol");
     let outcome = RpLogout::new(p, store.clone())
-        .with_timeout(Duration::from_millis(300))
-        .with_browser(|_| Ok(()))
+        .timeout(Duration::from_millis(300))
+        .browser(|_| Ok(()))
         .run("carol")
         .unwrap();
     assert!(!outcome.provider_session_ended);
@@ -235,7 +235,7 @@ fn without_an_end_session_endpoint_it_still_signs_out_locally() {
         .save("dave", &oauthkit::TokenSet::bearer("at"))
         .unwrap();
     let outcome = RpLogout::new(p, store.clone())
-        .with_browser(|_| panic!("nothing to open"))
+        .browser(|_| panic!("nothing to open"))
         .run("dave")
         .unwrap();
     assert_eq!(outcome.end_session_url, None);

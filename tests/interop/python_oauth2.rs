@@ -232,7 +232,7 @@ fn python_oauth2_reads_what_rust_wrote() {
     let now = now_unix();
     let s = store(
         &m,
-        MemcacheServerOptions::default().with_python_oauth2_aliases(true),
+        MemcacheServerOptions::default().python_oauth2_aliases(true),
     );
     s.save_token(
         &AccessToken::new("app", "authorization_code", "rs-at")
@@ -340,7 +340,7 @@ fn json_format_stays_readable_and_selectable() {
     let m = Memcached::start();
     let json = store(
         &m,
-        MemcacheServerOptions::default().with_format(ValueFormat::Json),
+        MemcacheServerOptions::default().format(ValueFormat::Json),
     );
     json.save_token(&AccessToken::new("app", "client_credentials", "j1"))
         .unwrap();

@@ -102,7 +102,7 @@ fn sign_in_refresh_and_sign_out_are_logged_without_secrets() {
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store.clone())
         .build()
-        .with_token_key(key);
+        .token_key(key);
     let (result, url) = sign_in(&flow);
     let mut secrets = token_secrets(&result.tokens);
     secrets.push(query_value(&url, "state"));
@@ -168,7 +168,7 @@ fn a_grant_the_provider_refuses_is_a_warning_that_says_sign_in_again() {
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store.clone())
         .build()
-        .with_token_key(key);
+        .token_key(key);
     let (result, _) = sign_in(&flow);
     let rt = result.tokens.refresh_token.clone().expect("refresh token");
     assert!(provider
@@ -197,8 +197,8 @@ fn forged_callbacks_are_refused_with_a_warning_naming_why_not_the_values() {
     let flow = AuthFlowManager::builder(provider)
         .store(Arc::new(MemoryStore::new()))
         .build()
-        .with_token_key(key)
-        .with_auth_timeout(Duration::from_secs(30));
+        .token_key(key)
+        .timeout(Duration::from_secs(30));
     let forged_code = "forged-code-Zx81LmQ0pW";
     let forged_state = "forged-state-Hq73NbV2cK";
     let open = |url: &str| -> oauthkit::Result<()> {
@@ -247,8 +247,8 @@ fn without_a_browser_the_url_goes_to_the_notice_hook_and_only_a_warning_to_the_l
     let flow = AuthFlowManager::builder(provider)
         .store(Arc::new(MemoryStore::new()))
         .build()
-        .with_token_key(key)
-        .with_notice(move |n: &Notice<'_>| {
+        .token_key(key)
+        .notice(move |n: &Notice<'_>| {
             if let Notice::OpenUrl { url, .. } = n {
                 keep.lock().unwrap().push(url.to_string());
                 let url = url.to_string();

@@ -589,7 +589,7 @@ fn a_provider_without_dpop_is_a_configuration_error_not_http() {
     let flow = oauthkit::flow::AuthFlowManager::builder(provider.clone())
         .store(store.clone())
         .build()
-        .with_token_key("alice");
+        .token_key("alice");
     let open = |u: &str| -> oauthkit::Result<()> {
         let u = u.to_string();
         std::thread::spawn(move || HeadlessBrowser::approve(&u).expect("approve"));

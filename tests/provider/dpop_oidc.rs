@@ -105,8 +105,8 @@ fn native_sign_in(provider: Arc<OidcProvider>, store: Arc<dyn TokenStore>) -> (T
     let flow = AuthFlowManager::builder(provider)
         .store(store.clone())
         .build()
-        .with_extra_param("prompt", "consent")
-        .with_auth_timeout(Duration::from_secs(30));
+        .extra_param("prompt", "consent")
+        .timeout(Duration::from_secs(30));
     let result = flow
         .run_native(NativeOptions::new().open_browser(opener(seen.clone())))
         .unwrap();
@@ -346,8 +346,8 @@ fn the_private_key_never_leaks() {
     let flow = AuthFlowManager::builder(provider.clone())
         .store(plain.clone())
         .build()
-        .with_extra_param("prompt", "consent")
-        .with_auth_timeout(Duration::from_secs(30));
+        .extra_param("prompt", "consent")
+        .timeout(Duration::from_secs(30));
     let e = flow
         .run_native(NativeOptions::new().open_browser(opener(seen.clone())))
         .unwrap_err();
@@ -501,9 +501,9 @@ fn a_given_key_binds_the_native_sign_in() {
     let flow = AuthFlowManager::builder(provider)
         .store(store)
         .build()
-        .with_extra_param("prompt", "consent")
-        .with_auth_timeout(Duration::from_secs(30))
-        .with_dpop_key(key.clone());
+        .extra_param("prompt", "consent")
+        .timeout(Duration::from_secs(30))
+        .dpop_key(key.clone());
     let result = flow
         .run_native(NativeOptions::new().open_browser(opener(seen.clone())))
         .unwrap();
@@ -521,7 +521,7 @@ fn a_given_key_binds_the_native_sign_in() {
     );
     let opened = Arc::new(std::sync::Mutex::new(None));
     let e = AuthFlowManager::new(plain)
-        .with_dpop_key(key)
+        .dpop_key(key)
         .run_native(NativeOptions::new().open_browser(opener(opened.clone())))
         .unwrap_err();
     assert!(e.to_string().contains("not configured for DPoP"), "{e}");

@@ -67,9 +67,9 @@ fn native_sign_in(
     let flow = AuthFlowManager::builder(provider)
         .store(store)
         .build()
-        .with_callback_options(CallbackServerOptions::new().port(PortChoice::Fixed(port)))
-        .with_extra_param("prompt", "consent")
-        .with_auth_timeout(Duration::from_secs(30));
+        .callback_options(CallbackServerOptions::new().port(PortChoice::Fixed(port)))
+        .extra_param("prompt", "consent")
+        .timeout(Duration::from_secs(30));
     let opened = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = opened.clone();
     let login = login.to_string();

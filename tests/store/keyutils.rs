@@ -42,7 +42,7 @@ fn fresh() -> (KeyringStore, Fresh) {
     require_keyutils();
     let s = KeyringStore::new(&service())
         .unwrap()
-        .with_backend(KeyringBackend::Keyutils);
+        .using(KeyringBackend::Keyutils);
     (s.clone(), Fresh(s))
 }
 
@@ -70,7 +70,7 @@ fn entries_are_kernel_keys_not_secret_service_items() {
     // a fresh handle reads it back; the platform keyring does not have it
     let again = KeyringStore::new(s.service())
         .unwrap()
-        .with_backend(KeyringBackend::Keyutils);
+        .using(KeyringBackend::Keyutils);
     let t = again.load("alice").unwrap().unwrap();
     assert_eq!(t.access_token.expose(), "AT-kernel");
     assert!(s.delete("alice").unwrap());
@@ -174,7 +174,7 @@ fn child_reads_the_entry() {
     let service = std::env::var("OAK_KEYUTILS_SERVICE").expect("started by the parent test");
     let s = KeyringStore::new(&service)
         .unwrap()
-        .with_backend(KeyringBackend::Keyutils);
+        .using(KeyringBackend::Keyutils);
     let t = s.load("shared").unwrap().expect("the parent's entry");
     assert_eq!(t.access_token.expose(), "AT-cross-process");
 }

@@ -327,7 +327,7 @@ mod memcache {
         assert!(raw_get(&m, "app_authorization_code_u1").is_none());
         let json = MemcacheServerStore::open_with(
             MemcacheConfig::new(format!("127.0.0.1:{}", m.port)),
-            memcache::MemcacheServerOptions::default().with_format(memcache::ValueFormat::Json),
+            memcache::MemcacheServerOptions::default().format(memcache::ValueFormat::Json),
         )
         .unwrap();
         json.save_token(&t).unwrap();

@@ -37,7 +37,7 @@ pub fn sign_in(
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store)
         .build()
-        .with_token_key(key);
+        .token_key(key);
     let open = |url: &str| -> oauthkit::Result<()> {
         let url = url.to_string();
         std::thread::spawn(move || HeadlessBrowser::approve(&url).expect("headless approve"));

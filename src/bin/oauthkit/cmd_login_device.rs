@@ -42,10 +42,10 @@ pub fn run(
     let style = Style::stderr();
     let tty = std::io::stderr().is_terminal();
     let mut flow = DeviceFlow::new(provider)
-        .with_store(opened.store.clone())
-        .with_token_key(profile.token_key())
-        .with_timeout(Duration::from_secs(timeout_secs))
-        .with_prompt(|a| {
+        .store(opened.store.clone())
+        .token_key(profile.token_key())
+        .timeout(Duration::from_secs(timeout_secs))
+        .prompt(|a| {
             eprintln!("{}", prompt_text(a));
             eprintln!(
                 "The code is valid for {} minutes.",
@@ -65,7 +65,7 @@ pub fn run(
             let _ = err.flush();
         });
     for (k, v) in &profile.file.extra_params {
-        flow = flow.with_param(k, v);
+        flow = flow.param(k, v);
     }
     let cancel = flow.cancel_handle();
     interrupt::on_interrupt(move || cancel.cancel());

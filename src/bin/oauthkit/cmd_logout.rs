@@ -126,8 +126,8 @@ pub fn run(ctx: &Ctx, args: LogoutArgs) -> oauthkit::Result<i32> {
          waiting up to {timeout} s for it to send the browser back..."
     );
     let outcome = RpLogout::new(provider, sessions.store())
-        .with_timeout(Duration::from_secs(timeout))
-        .with_browser(|url| browser::show(url, Show::Open))
+        .timeout(Duration::from_secs(timeout))
+        .browser(|url| browser::show(url, Show::Open))
         .end_session_only(hint)?;
     if outcome.end_session_url.is_none() {
         println!("The provider has no end_session_endpoint: your session there (if any) stays.");
