@@ -13,6 +13,7 @@ use std::ptr;
 
 use oauthkit::capi::background::*;
 use oauthkit::capi::callback_store::*;
+use oauthkit::capi::claims::*;
 use oauthkit::capi::client_credentials::*;
 use oauthkit::capi::deploy::*;
 use oauthkit::capi::dev_provider::*;
@@ -296,6 +297,43 @@ pub fn table() -> BTreeMap<&'static str, Case> {
         t.insert(
             "oak_deploy_new",
             case(|s| oak_deploy_new(n(), n(), n(), n(), 0, s.p(0))),
+        );
+        t.insert(
+            "oak_deploy_new_shared",
+            case(|s| oak_deploy_new_shared(n(), n(), n(), n(), 0, n(), n(), 0, 0, s.p(0))),
+        );
+        // claims.rs
+        t.insert(
+            "oak_claims_from_json",
+            case(|s| oak_claims_from_json(n(), s.p(0))),
+        );
+        t.insert(
+            "oak_token_set_id_token_claims",
+            case(|s| oak_token_set_id_token_claims(n(), s.p(0))),
+        );
+        t.insert(
+            "oak_claims_string",
+            case(|s| oak_claims_string(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_claims_bool",
+            case(|s| oak_claims_bool(n(), n(), s.p(0), s.p(1))),
+        );
+        t.insert(
+            "oak_claims_time",
+            case(|s| oak_claims_time(n(), n(), s.p(0), s.p(1))),
+        );
+        t.insert(
+            "oak_claims_json",
+            case(|s| oak_claims_json(n(), n(), s.p(0))),
+        );
+        t.insert(
+            "oak_claims_display_name",
+            case(|s| oak_claims_display_name(n(), s.p(0))),
+        );
+        t.insert(
+            "oak_claims_subject_id",
+            case(|s| oak_claims_subject_id(n(), s.p(0))),
         );
         t.insert(
             "oak_deploy_redirect_uri",
