@@ -218,9 +218,9 @@ impl ClientSettings {
     /// A public client `client_id` with no scopes, no resources, the
     /// default HTTP settings, PAR only when required, the default profile
     /// and no DPoP.
-    pub fn new(client_id: &str) -> Self {
+    pub fn new(client_id: impl Into<String>) -> Self {
         ClientSettings {
-            client_id: client_id.to_owned(),
+            client_id: client_id.into(),
             client_secret: None,
             client_auth: None,
             scopes: Vec::new(),

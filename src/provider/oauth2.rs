@@ -109,12 +109,17 @@ impl HasClientSettings for OAuth2Config {
 
 impl OAuth2Config {
     /// A public client with the given endpoints and no scopes.
-    pub fn new(name: &str, client_id: &str, authorize_url: &str, token_url: &str) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        client_id: impl Into<String>,
+        authorize_url: impl Into<String>,
+        token_url: impl Into<String>,
+    ) -> Self {
         OAuth2Config {
-            name: name.to_owned(),
+            name: name.into(),
             client: ClientSettings::new(client_id),
-            authorize_url: authorize_url.to_owned(),
-            token_url: token_url.to_owned(),
+            authorize_url: authorize_url.into(),
+            token_url: token_url.into(),
             userinfo_url: None,
             revocation: Revocation::None,
             issuer: None,

@@ -244,10 +244,10 @@ impl ProviderSettings {
     ];
 
     /// Settings for `provider` and `client_id`, everything else unset.
-    pub fn new(provider: ProviderKind, client_id: &str) -> Self {
+    pub fn new(provider: ProviderKind, client_id: impl Into<String>) -> Self {
         ProviderSettings {
             provider,
-            client_id: client_id.to_owned(),
+            client_id: client_id.into(),
             client_secret: None,
             scopes: None,
             issuer_url: None,

@@ -140,10 +140,10 @@ impl HasClientSettings for OidcConfig {
 
 impl OidcConfig {
     /// A public client of `issuer` with scopes `openid email profile`.
-    pub fn new(issuer: &str, client_id: &str) -> Self {
+    pub fn new(issuer: impl Into<String>, client_id: impl Into<String>) -> Self {
         OidcConfig {
             name: "oidc".to_owned(),
-            issuer: issuer.to_owned(),
+            issuer: issuer.into(),
             client: ClientSettings::new(client_id).with_scopes(["openid", "email", "profile"]),
             offline_access: OfflineAccess::default(),
             refresh_token_advice: None,
