@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
+use crate::provider::requests::check_extra_params;
 use crate::token::TokenSet;
 
 /// The member of [`TokenSet::extra`] that marks a client-credentials token
@@ -193,24 +194,12 @@ impl OAuthClient {
         if let Some(a) = &request.audience {
             form.push(("audience".into(), a.clone()));
         }
-        for (k, v) in &request.params {
-            if matches!(
-                k.as_str(),
-                "grant_type"
-                    | "client_id"
-                    | "client_secret"
-                    | "client_assertion"
-                    | "client_assertion_type"
-                    | "scope"
-                    | "resource"
-                    | "audience"
-            ) {
-                return Err(Error::InvalidArgument(format!(
-                    "'{k}' cannot be set as an extra client credentials parameter"
-                )));
-            }
-            form.push((k.clone(), v.clone()));
-        }
+        check_extra_params(
+            "client credentials",
+            &request.params,
+            &["grant_type", "scope", "resource", "audience"],
+        )?;
+        form.extend(request.params.iter().cloned());
         let client = OAuthClient {
             http: self.http.clone(),
             creds: self.creds.clone(),
@@ -268,6 +257,28 @@ mod tests {
         assert_ne!(
             base.clone().audience("x").cache_key("a:b"),
             base.audience("x").cache_key("a")
+        );
+    }
+
+    /// The key a stored token set was saved under must still be found:
+    /// these strings are the keys as written since 0.1 (SHA-256 over the
+    /// canonical JSON, computed independently).
+    #[test]
+    fn keys_are_pinned() {
+        let r = ClientCredentialsRequest::new()
+            .scopes(["write", "read", "read"])
+            .resource("https://b.example/")
+            .resource("https://a.example/")
+            .audience("https://api.example")
+            .param("b", "2")
+            .param("a", "1");
+        assert_eq!(
+            r.cache_key("svc"),
+            "client_credentials:svc:f5712f67791ce466159be2287ed2e8b3"
+        );
+        assert_eq!(
+            ClientCredentialsRequest::new().cache_key("svc"),
+            "client_credentials:svc:bf2894262347c9c9b93a56f2ac073621"
         );
     }
 }

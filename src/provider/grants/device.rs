@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
+use crate::provider::requests::check_extra_params;
 use crate::provider::http::{check_endpoint_url, Body, Method};
 use crate::provider::token_response::{lenient_seconds, oauth_error, status_error};
 use crate::secret::Secret;
@@ -197,21 +198,8 @@ impl OAuthClient {
         if !scopes.is_empty() {
             form.push(("scope".into(), scopes.join(" ")));
         }
-        for (k, v) in request.params() {
-            if matches!(
-                k.as_str(),
-                "client_id"
-                    | "client_secret"
-                    | "scope"
-                    | "client_assertion"
-                    | "client_assertion_type"
-            ) {
-                return Err(Error::InvalidArgument(format!(
-                    "'{k}' cannot be set as an extra device authorization parameter"
-                )));
-            }
-            form.push((k.clone(), v.clone()));
-        }
+        check_extra_params("device authorization", request.params(), &["scope"])?;
+        form.extend(request.params().iter().cloned());
         let applied = self.creds.apply(method, form)?;
         // through the shared call, so no error of the request or of the
         // answer's checks shows a secret the request held

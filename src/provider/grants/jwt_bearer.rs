@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::jose::SigningKey;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
+use crate::provider::requests::check_extra_params;
 use crate::provider::client_credentials::check_resource;
 use crate::random;
 use crate::secret::Secret;
@@ -299,24 +300,12 @@ impl OAuthClient {
             check_resource(r)?;
             form.push(("resource".into(), r.clone()));
         }
-        for (k, v) in &request.params {
-            if matches!(
-                k.as_str(),
-                "grant_type"
-                    | "assertion"
-                    | "scope"
-                    | "resource"
-                    | "client_id"
-                    | "client_secret"
-                    | "client_assertion"
-                    | "client_assertion_type"
-            ) {
-                return Err(Error::InvalidArgument(format!(
-                    "'{k}' cannot be set as an extra JWT bearer parameter"
-                )));
-            }
-            form.push((k.clone(), v.clone()));
-        }
+        check_extra_params(
+            "JWT bearer",
+            &request.params,
+            &["grant_type", "assertion", "scope", "resource"],
+        )?;
+        form.extend(request.params.iter().cloned());
         Ok((form, scopes))
     }
 
@@ -408,6 +397,27 @@ mod tests {
         assert_eq!(
             r("a").scopes(["x", "y"]).cache_key("c"),
             r("a").scopes(["y", "x"]).cache_key("c")
+        );
+    }
+
+    /// Stored tokens must still be found: the keys as written since 0.1
+    /// (SHA-256 over the canonical JSON, computed independently).
+    #[test]
+    fn keys_are_pinned() {
+        let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+        let signed = JwtBearerRequest::signed(
+            JwtBearerAssertion::new(key, "iss-1", "sub-1").audience("aud-1"),
+        )
+        .scopes(["s2", "s1"])
+        .resource("https://r.example/")
+        .param("x", "y");
+        assert_eq!(
+            signed.cache_key("svc"),
+            "jwt_bearer:svc:feeb3af69844850e9c1a3b8abe450515"
+        );
+        assert_eq!(
+            JwtBearerRequest::with_assertion("h.p.s").cache_key("svc"),
+            "jwt_bearer:svc:0365a1522f026506ea9915e364ad11f2"
         );
     }
 }
