@@ -229,7 +229,7 @@ impl OAuthClient {
             }
         } else {
             for r in resources {
-                crate::provider::client_credentials::check_resource(r)?;
+                crate::provider::grants::params::check_resource(r)?;
                 form.push(("resource".into(), r.clone()));
             }
         }

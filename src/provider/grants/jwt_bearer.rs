@@ -24,8 +24,7 @@ use crate::error::{Error, Result};
 use crate::jose::SigningKey;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::requests::check_extra_params;
-use crate::provider::client_credentials::check_resource;
+use crate::provider::grants::params::{cache_key, GrantParams};
 use crate::random;
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -180,9 +179,7 @@ enum Assertion {
 #[derive(Debug, Clone)]
 pub struct JwtBearerRequest {
     assertion: Assertion,
-    scopes: Option<Vec<String>>,
-    resources: Vec<String>,
-    params: Vec<(String, String)>,
+    grant: GrantParams,
 }
 
 impl JwtBearerRequest {
@@ -199,9 +196,7 @@ impl JwtBearerRequest {
     fn new(assertion: Assertion) -> Self {
         JwtBearerRequest {
             assertion,
-            scopes: None,
-            resources: Vec::new(),
-            params: Vec::new(),
+            grant: GrantParams::default(),
         }
     }
 
@@ -212,20 +207,20 @@ impl JwtBearerRequest {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self.grant.set_scopes(scopes);
         self
     }
 
     /// Adds an RFC 8707 `resource` (an absolute URI; may repeat).
     pub fn resource(mut self, resource: impl Into<String>) -> Self {
-        self.resources.push(resource.into());
+        self.grant.resources.push(resource.into());
         self
     }
 
     /// Adds another form parameter (`audience`, ...); the grant's own
     /// parameters and client authentication's cannot be set this way.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.params.push((name.into(), value.into()));
+        self.grant.params.push((name.into(), value.into()));
         self
     }
 
@@ -242,25 +237,8 @@ impl JwtBearerRequest {
             }
             Assertion::Signed(a) => json!([a.issuer, a.subject, a.audience]),
         };
-        let mut scopes = self.scopes.clone();
-        if let Some(s) = scopes.as_mut() {
-            s.sort();
-            s.dedup();
-        }
-        let mut resources = self.resources.clone();
-        resources.sort();
-        resources.dedup();
-        let mut params = self.params.clone();
-        params.sort();
-        let canonical = json!([client_id, who, scopes, resources, params]).to_string();
-        let digest = sha256(canonical.as_bytes());
-        let hex = hex(&digest[..16]);
-        let shown: String = client_id
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(100)
-            .collect();
-        format!("jwt_bearer:{shown}:{hex}")
+        let [scopes, resources, params] = self.grant.canonical();
+        cache_key("jwt_bearer", client_id, vec![who, scopes, resources, params])
     }
 }
 
@@ -285,27 +263,18 @@ impl OAuthClient {
                 "the JWT bearer assertion is not a compact JWS (three dot-separated parts)".into(),
             ));
         }
-        let scopes = request
-            .scopes
-            .clone()
-            .unwrap_or_else(|| self.scopes.clone());
         let mut form = vec![
             ("grant_type".to_owned(), JWT_BEARER_GRANT_TYPE.to_owned()),
             ("assertion".to_owned(), assertion.expose().to_owned()),
         ];
-        if !scopes.is_empty() {
-            form.push(("scope".into(), scopes.join(" ")));
-        }
-        for r in &request.resources {
-            check_resource(r)?;
-            form.push(("resource".into(), r.clone()));
-        }
-        check_extra_params(
+        let scopes = request
+            .grant
+            .push_scope_and_resources(&mut form, &self.scopes)?;
+        request.grant.push_params(
+            &mut form,
             "JWT bearer",
-            &request.params,
             &["grant_type", "assertion", "scope", "resource"],
         )?;
-        form.extend(request.params.iter().cloned());
         Ok((form, scopes))
     }
 
@@ -330,7 +299,7 @@ impl OAuthClient {
         let mut t = client.token_request("token", token_url, method, form, after)?;
         t.extra.insert(
             STORED_REQUEST_MEMBER.to_owned(),
-            json!({"scopes": request.scopes, "resources": request.resources}),
+            json!({"scopes": request.grant.scopes, "resources": request.grant.resources}),
         );
         Ok(t)
     }

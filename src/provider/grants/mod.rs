@@ -8,4 +8,5 @@ pub mod device;
 pub mod end_session;
 pub mod jwt_bearer;
 pub mod par;
+pub(crate) mod params;
 pub mod token_exchange;

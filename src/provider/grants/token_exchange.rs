@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::requests::check_extra_params;
-use crate::provider::client_credentials::check_resource;
+use crate::provider::grants::params::check_resource;
 use crate::provider::http::{Body, HttpResponse, Method};
 use crate::provider::token_response::{parse_token_response_with, TokenTypeRule};
 use crate::secret::Secret;
