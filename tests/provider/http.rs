@@ -979,8 +979,9 @@ fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
     let refused = |e: Error, name: &str, what: &str| {
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{what} {name}: {e}");
         assert!(
-            e.to_string()
-                .contains(&format!("'{name}' cannot be set as an extra {what} parameter")),
+            e.to_string().contains(&format!(
+                "'{name}' cannot be set as an extra {what} parameter"
+            )),
             "{what} {name}: {e}"
         );
         assert_clean(&e, &[SECRET, "subject-secret", "h.p.s"]);
@@ -1049,7 +1050,11 @@ fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
         .unwrap()
         .unwrap();
     assert!(url.contains("ui_locales=de"), "{url}");
-    assert_eq!(s.count("/token") + s.count("/device"), 0, "nothing refused was sent");
+    assert_eq!(
+        s.count("/token") + s.count("/device"),
+        0,
+        "nothing refused was sent"
+    );
 }
 
 #[test]

@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::grants::params::GrantParams;
-use crate::provider::http::{check_endpoint_url, Body, Method};
-use crate::provider::token_response::{lenient_seconds, oauth_error, status_error};
+use crate::provider::http::check_endpoint_url;
+use crate::provider::token_response::lenient_seconds;
 use crate::secret::Secret;
 use crate::terminal_text::{escape, is_plain};
 use crate::token::TokenSet;
@@ -198,33 +198,12 @@ impl OAuthClient {
             .grant
             .push_params(&mut form, "device authorization", &["scope"])?;
         let applied = self.creds.apply(method, form)?;
-        // through the shared call, so no error of the request or of the
-        // answer's checks shows a secret the request held
-        self.http.call(
-            ENDPOINT,
-            Method::Post,
-            url,
-            Body::Form(&applied.pairs()),
-            applied.auth(),
-            &[],
-            |r, _| {
-                let value = match r.json(ENDPOINT) {
-                    Ok(v) => v,
-                    Err(e) if r.is_success() => return Err(e),
-                    Err(_) => return Err(status_error(ENDPOINT, &r)),
-                };
-                if let Some(e) = oauth_error(ENDPOINT, r.status, &value) {
-                    return Err(e);
-                }
-                if !r.is_success() {
-                    return Err(status_error(ENDPOINT, &r));
-                }
-                let Value::Object(map) = value else {
-                    return Err(bad_response("the response is not a JSON object"));
-                };
-                parse_device_authorization(map, scopes)
-            },
-        )
+        self.post_form_for_json(ENDPOINT, url, &applied, |value| {
+            let Value::Object(map) = value else {
+                return Err(bad_response("the response is not a JSON object"));
+            };
+            parse_device_authorization(map, scopes)
+        })
     }
 
     /// RFC 8628 §3.4: one poll with `grant_type=...device_code`, through

@@ -238,7 +238,11 @@ impl JwtBearerRequest {
             Assertion::Signed(a) => json!([a.issuer, a.subject, a.audience]),
         };
         let [scopes, resources, params] = self.grant.canonical();
-        cache_key("jwt_bearer", client_id, vec![who, scopes, resources, params])
+        cache_key(
+            "jwt_bearer",
+            client_id,
+            vec![who, scopes, resources, params],
+        )
     }
 }
 
