@@ -9,6 +9,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::jose::DpopKey;
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
+use crate::provider::dpop::client::token_endpoint_wants_nonce;
 use crate::provider::dpop::{DpopConfig, DpopNonces};
 use crate::provider::http::{check_endpoint_url, Auth, Body, HttpClient, Method};
 use crate::provider::requests::{
@@ -229,7 +230,7 @@ impl OAuthClient {
             }
         } else {
             for r in resources {
-                crate::provider::client_credentials::check_resource(r)?;
+                crate::provider::grants::params::check_resource(r)?;
                 form.push(("resource".into(), r.clone()));
             }
         }
@@ -254,7 +255,9 @@ impl OAuthClient {
     /// [`token_request`](Self::token_request) with the DPoP key to sign
     /// with: with DPoP configured, `None` means a new key (device and
     /// client-credentials grants, exchanges without `dpop_jkt`); the key
-    /// ends up in the token set.
+    /// ends up in the token set. With DPoP the request carries a proof
+    /// (`dpop/client.rs`) and is sent again exactly once when the server
+    /// asks for a nonce (RFC 9449 §8); without it, once.
     pub(crate) fn token_request_bound(
         &self,
         endpoint: &str,
@@ -264,32 +267,54 @@ impl OAuthClient {
         key: Option<&DpopKey>,
         after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
-        if let Some(dpop) = &self.dpop {
-            return self.dpop_token_request(dpop, endpoint, url, method, form, key, after);
+        let dpop = match (&self.dpop, key) {
+            (Some(d), Some(k)) => Some((d, k.clone())),
+            (Some(d), None) => Some((d, d.config.generate_key()?)),
+            (None, Some(_)) => return Err(crate::provider::dpop::not_configured()),
+            (None, None) => None,
+        };
+        let rule = match dpop {
+            Some(_) => TokenTypeRule::dpop(),
+            None => TokenTypeRule::default(),
+        };
+        let mut retried = false;
+        loop {
+            // client authentication applied per attempt, so an assertion
+            // with its own `jti` (private_key_jwt) is never sent twice
+            let applied = self.creds.apply(method, form.clone())?;
+            let proof = match &dpop {
+                Some((d, k)) => Some(self.dpop_proof(d, "POST", url, None, k)?),
+                None => None,
+            };
+            let headers: Vec<(&str, &str)> = proof.iter().map(|p| ("DPoP", p.as_str())).collect();
+            let answer = self.http.call(
+                endpoint,
+                Method::Post,
+                url,
+                Body::Form(&applied.pairs()),
+                applied.auth(),
+                &headers,
+                |response, red| {
+                    if let Some((d, _)) = &dpop {
+                        let fresh = d.nonces.record(url, response.dpop_nonce.as_deref());
+                        if !retried && fresh && token_endpoint_wants_nonce(&response) {
+                            return Ok(None);
+                        }
+                    }
+                    let mut t =
+                        parse_token_response_with(endpoint, &response, &self.scopes, &rule, red)?;
+                    if let Some((_, k)) = &dpop {
+                        t.dpop_key = Some(k.clone());
+                    }
+                    after(&mut t)?;
+                    Ok(Some(t))
+                },
+            )?;
+            match answer {
+                Some(t) => return Ok(t),
+                None => retried = true,
+            }
         }
-        if key.is_some() {
-            return Err(crate::provider::dpop::not_configured());
-        }
-        let applied = self.creds.apply(method, form)?;
-        self.http.call(
-            endpoint,
-            Method::Post,
-            url,
-            Body::Form(&applied.pairs()),
-            applied.auth(),
-            &[],
-            |response, red| {
-                let mut t = parse_token_response_with(
-                    endpoint,
-                    &response,
-                    &self.scopes,
-                    &TokenTypeRule::default(),
-                    red,
-                )?;
-                after(&mut t)?;
-                Ok(t)
-            },
-        )
     }
 
     /// GET userinfo: with the bearer token, or with `Authorization: DPoP`

@@ -260,7 +260,7 @@ impl ClientSettings {
             )));
         }
         for r in &self.resources {
-            crate::provider::client_credentials::check_resource(r)?;
+            crate::provider::grants::params::check_resource(r)?;
         }
         Ok(())
     }

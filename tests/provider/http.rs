@@ -953,6 +953,110 @@ fn extra_params_that_name_what_the_request_sets_are_refused_before_sending() {
     assert_eq!(s.count("/token"), 0, "nothing refused was sent");
 }
 
+/// Every grant refuses, before sending anything, an extra parameter that
+/// names one it sets itself or one of client authentication: the one
+/// check of `requests::check_extra_params`, for all five requests.
+#[test]
+fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
+    use oauthkit::provider::token_exchange::token_types;
+    use oauthkit::provider::{
+        ClientCredentialsRequest, DeviceAuthorizationRequest, EndSessionRequest, JwtBearerRequest,
+        TokenExchangeRequest,
+    };
+    let s = MockServer::start();
+    s.json("/token", 200, &tokens());
+    s.json("/device", 200, &json!({}));
+    let p = oauth2(&s, |c| {
+        c.client_secret = Some(SECRET.into());
+        c.device_authorization_url = Some(s.url("/device"));
+    });
+    let client_auth = [
+        "client_id",
+        "client_secret",
+        "client_assertion",
+        "client_assertion_type",
+    ];
+    let refused = |e: Error, name: &str, what: &str| {
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{what} {name}: {e}");
+        assert!(
+            e.to_string().contains(&format!(
+                "'{name}' cannot be set as an extra {what} parameter"
+            )),
+            "{what} {name}: {e}"
+        );
+        assert_clean(&e, &[SECRET, "subject-secret", "h.p.s"]);
+    };
+    for name in ["grant_type", "scope", "resource", "audience"]
+        .into_iter()
+        .chain(client_auth)
+    {
+        let e = p
+            .request_client_credentials(&ClientCredentialsRequest::new().param(name, "x"))
+            .unwrap_err();
+        refused(e, name, "client credentials");
+    }
+    for name in ["grant_type", "assertion", "scope", "resource"]
+        .into_iter()
+        .chain(client_auth)
+    {
+        let e = p
+            .request_jwt_bearer(&JwtBearerRequest::with_assertion("h.p.s").param(name, "x"))
+            .unwrap_err();
+        refused(e, name, "JWT bearer");
+    }
+    for name in [
+        "grant_type",
+        "subject_token",
+        "subject_token_type",
+        "actor_token",
+        "actor_token_type",
+        "requested_token_type",
+        "scope",
+        "resource",
+        "audience",
+    ]
+    .into_iter()
+    .chain(client_auth)
+    {
+        let e = p
+            .exchange_token(
+                &TokenExchangeRequest::new("subject-secret", token_types::ACCESS_TOKEN)
+                    .param(name, "x"),
+            )
+            .unwrap_err();
+        refused(e, name, "token exchange");
+    }
+    for name in ["scope"].into_iter().chain(client_auth) {
+        let e = p
+            .request_device_authorization(&DeviceAuthorizationRequest::new().param(name, "x"))
+            .unwrap_err();
+        refused(e, name, "device authorization");
+    }
+    let o = oidc(&s, discovery(s.base()), |c| {
+        c.endpoints.end_session = Some(s.url("/logout"));
+    });
+    for name in ["id_token_hint", "post_logout_redirect_uri", "state"]
+        .into_iter()
+        .chain(client_auth)
+    {
+        let e = o
+            .end_session_url(&EndSessionRequest::new().param(name, "x"))
+            .unwrap_err();
+        refused(e, name, "end-session");
+    }
+    // names the grants do not set still go out
+    let url = o
+        .end_session_url(&EndSessionRequest::new().param("ui_locales", "de"))
+        .unwrap()
+        .unwrap();
+    assert!(url.contains("ui_locales=de"), "{url}");
+    assert_eq!(
+        s.count("/token") + s.count("/device"),
+        0,
+        "nothing refused was sent"
+    );
+}
+
 #[test]
 fn a_refresh_of_a_token_set_needs_its_refresh_token_and_keeps_the_user() {
     let e = TokenRefresh::of(&oauthkit::TokenSet::bearer("at-only")).unwrap_err();

@@ -1,7 +1,8 @@
-//! DPoP on the provider's own requests: the token endpoint (every grant),
-//! userinfo and revocation, each retried exactly once when the server asks
-//! for a nonce (RFC 9449 §8: `400 {"error":"use_dpop_nonce"}`; §9: `401`
-//! with `WWW-Authenticate: DPoP error="use_dpop_nonce"`). Every response's
+//! DPoP on the provider's own requests: proofs for the token endpoint
+//! (every grant, through `client.rs`'s one token request), userinfo and
+//! revocation, each retried exactly once when the server asks for a nonce
+//! (RFC 9449 §8: `400 {"error":"use_dpop_nonce"}`; §9: `401` with
+//! `WWW-Authenticate: DPoP error="use_dpop_nonce"`). Every response's
 //! `DPoP-Nonce` is remembered for its origin.
 
 use serde_json::Value;
@@ -11,14 +12,11 @@ use super::proof::ProofRequest;
 use crate::error::Result;
 use crate::jose::DpopKey;
 use crate::provider::client::{userinfo_answer, DpopState, OAuthClient};
-use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::http::{Auth, Body, HttpResponse, Method};
-use crate::provider::token_response::{parse_token_response_with, TokenTypeRule};
-use crate::token::TokenSet;
 
 /// Whether a token-endpoint answer asks for a nonce: a 400 (or 401) with
 /// the OAuth error `use_dpop_nonce`, or a 401 DPoP challenge saying so.
-fn token_endpoint_wants_nonce(r: &HttpResponse) -> bool {
+pub(crate) fn token_endpoint_wants_nonce(r: &HttpResponse) -> bool {
     if !matches!(r.status, 400 | 401) {
         return false;
     }
@@ -54,61 +52,6 @@ impl OAuthClient {
             request = request.with_access_token(at);
         }
         request.sign(key)
-    }
-
-    /// A token request with a proof of `key` (a new key when `None`); the
-    /// token set carries the key it is bound to.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn dpop_token_request(
-        &self,
-        dpop: &DpopState,
-        endpoint: &str,
-        url: &str,
-        method: ClientAuthMethod,
-        form: Vec<(String, String)>,
-        key: Option<&DpopKey>,
-        after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
-    ) -> Result<TokenSet> {
-        let key = match key {
-            Some(k) => k.clone(),
-            None => dpop.config.generate_key()?,
-        };
-        let mut retried = false;
-        loop {
-            // client authentication applied per attempt, so an assertion
-            // with its own `jti` (private_key_jwt) is never sent twice
-            let applied = self.creds.apply(method, form.clone())?;
-            let pairs = applied.pairs();
-            let proof = self.dpop_proof(dpop, "POST", url, None, &key)?;
-            let answer = self.http.call(
-                endpoint,
-                Method::Post,
-                url,
-                Body::Form(&pairs),
-                applied.auth(),
-                &[("DPoP", &proof)],
-                |response, red| {
-                    let fresh = dpop.nonces.record(url, response.dpop_nonce.as_deref());
-                    if !retried && fresh && token_endpoint_wants_nonce(&response) {
-                        return Ok(None);
-                    }
-                    let mut t = parse_token_response_with(
-                        endpoint,
-                        &response,
-                        &self.scopes,
-                        &TokenTypeRule::dpop(),
-                        red,
-                    )?;
-                    t.dpop_key = Some(key.clone());
-                    after(&mut t)?;
-                    Ok(Some(t))
-                },
-            )?;
-            match answer {
-                Some(t) => return Ok(t),
-                None => retried = true,
-            }
-        }
     }
 
     /// GET userinfo with `Authorization: DPoP` and a proof with `ath`.

@@ -35,7 +35,7 @@ pub use config::DpopConfig;
 pub use nonce::{is_nonce_challenge, DpopNonces};
 pub use proof::{ath, htu, ProofRequest};
 pub use resource::DpopHeaders;
-mod client;
+pub(crate) mod client;
 
 /// The error of a DPoP-bound call on a provider without DPoP configured.
 pub(crate) fn not_configured() -> crate::Error {

@@ -4,13 +4,12 @@
 //! of expiry are the session manager's
 //! ([`SessionManager::client_credentials_token`](crate::session::SessionManager::client_credentials_token)).
 
-use crate::digest::sha256;
-use crate::hex::hex;
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
+use crate::provider::grants::params::{cache_key, GrantParams};
 use crate::token::TokenSet;
 
 /// The member of [`TokenSet::extra`] that marks a client-credentials token
@@ -36,10 +35,8 @@ pub const STORED_REQUEST_MEMBER: &str = "oauthkit_client_credentials";
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientCredentialsRequest {
-    scopes: Option<Vec<String>>,
-    resources: Vec<String>,
+    grant: GrantParams,
     audience: Option<String>,
-    params: Vec<(String, String)>,
 }
 
 impl ClientCredentialsRequest {
@@ -55,13 +52,13 @@ impl ClientCredentialsRequest {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self.grant.set_scopes(scopes);
         self
     }
 
     /// Adds an RFC 8707 `resource` (an absolute URI; may repeat).
     pub fn resource(mut self, resource: impl Into<String>) -> Self {
-        self.resources.push(resource.into());
+        self.grant.resources.push(resource.into());
         self
     }
 
@@ -75,13 +72,13 @@ impl ClientCredentialsRequest {
     /// `client_secret`, `scope`, `resource` and `audience` cannot be set
     /// this way.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.params.push((name.into(), value.into()));
+        self.grant.params.push((name.into(), value.into()));
         self
     }
 
     /// The scopes set with [`scopes`](Self::scopes), if any.
     pub fn requested_scopes(&self) -> Option<&[String]> {
-        self.scopes.as_deref()
+        self.grant.scopes.as_deref()
     }
 
     /// The store key for this request's tokens of client `client_id`:
@@ -90,34 +87,18 @@ impl ClientCredentialsRequest {
     /// parameters, so two requests that ask for the same thing share one
     /// cached token and two that differ never do.
     pub fn cache_key(&self, client_id: &str) -> String {
-        let mut scopes = self.scopes.clone();
-        if let Some(s) = scopes.as_mut() {
-            s.sort();
-            s.dedup();
-        }
-        let mut resources = self.resources.clone();
-        resources.sort();
-        resources.dedup();
-        let mut params = self.params.clone();
-        params.sort();
-        let canonical = json!([client_id, scopes, resources, self.audience, params]).to_string();
-        let digest = sha256(canonical.as_bytes());
-        let hex = hex(&digest[..16]);
-        let shown: String = client_id
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(100)
-            .collect();
-        format!("client_credentials:{shown}:{hex}")
+        let [scopes, resources, params] = self.grant.canonical();
+        let parts = vec![scopes, resources, json!(self.audience), params];
+        cache_key("client_credentials", client_id, parts)
     }
 
     /// The request as stored with its tokens.
     pub(crate) fn to_stored(&self) -> Value {
         json!({
-            "scopes": self.scopes,
-            "resources": self.resources,
+            "scopes": self.grant.scopes,
+            "resources": self.grant.resources,
             "audience": self.audience,
-            "params": self.params,
+            "params": self.grant.params,
         })
     }
 
@@ -146,22 +127,14 @@ impl ClientCredentialsRequest {
             })
             .collect::<Option<Vec<_>>>()?;
         Some(ClientCredentialsRequest {
-            scopes,
-            resources: strings(&v["resources"])?,
+            grant: GrantParams {
+                scopes,
+                resources: strings(&v["resources"])?,
+                params,
+            },
             audience: v["audience"].as_str().map(str::to_owned),
-            params,
         })
     }
-}
-
-/// RFC 8707 §2: a resource is an absolute URI without a fragment.
-pub(crate) fn check_resource(r: &str) -> Result<()> {
-    if url::Url::parse(r).map_or(true, |u| u.fragment().is_some()) {
-        return Err(Error::InvalidArgument(format!(
-            "resource '{r}' is not an absolute URI without a fragment"
-        )));
-    }
-    Ok(())
 }
 
 impl OAuthClient {
@@ -178,39 +151,18 @@ impl OAuthClient {
                 self.creds.client_id
             )));
         }
-        let scopes = request
-            .requested_scopes()
-            .map_or_else(|| self.scopes.clone(), <[String]>::to_vec);
         let mut form = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
-        if !scopes.is_empty() {
-            form.push(("scope".into(), scopes.join(" ")));
-        }
-        for r in &request.resources {
-            // RFC 8707 §2: an absolute URI without a fragment.
-            check_resource(r)?;
-            form.push(("resource".into(), r.clone()));
-        }
+        let scopes = request
+            .grant
+            .push_scope_and_resources(&mut form, &self.scopes)?;
         if let Some(a) = &request.audience {
             form.push(("audience".into(), a.clone()));
         }
-        for (k, v) in &request.params {
-            if matches!(
-                k.as_str(),
-                "grant_type"
-                    | "client_id"
-                    | "client_secret"
-                    | "client_assertion"
-                    | "client_assertion_type"
-                    | "scope"
-                    | "resource"
-                    | "audience"
-            ) {
-                return Err(Error::InvalidArgument(format!(
-                    "'{k}' cannot be set as an extra client credentials parameter"
-                )));
-            }
-            form.push((k.clone(), v.clone()));
-        }
+        request.grant.push_params(
+            &mut form,
+            "client credentials",
+            &["grant_type", "scope", "resource", "audience"],
+        )?;
         let client = OAuthClient {
             http: self.http.clone(),
             creds: self.creds.clone(),
@@ -268,6 +220,28 @@ mod tests {
         assert_ne!(
             base.clone().audience("x").cache_key("a:b"),
             base.audience("x").cache_key("a")
+        );
+    }
+
+    /// The key a stored token set was saved under must still be found:
+    /// these strings are the keys as written since 0.1 (SHA-256 over the
+    /// canonical JSON, computed independently).
+    #[test]
+    fn keys_are_pinned() {
+        let r = ClientCredentialsRequest::new()
+            .scopes(["write", "read", "read"])
+            .resource("https://b.example/")
+            .resource("https://a.example/")
+            .audience("https://api.example")
+            .param("b", "2")
+            .param("a", "1");
+        assert_eq!(
+            r.cache_key("svc"),
+            "client_credentials:svc:f5712f67791ce466159be2287ed2e8b3"
+        );
+        assert_eq!(
+            ClientCredentialsRequest::new().cache_key("svc"),
+            "client_credentials:svc:bf2894262347c9c9b93a56f2ac073621"
         );
     }
 }

@@ -14,8 +14,9 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::http::{check_endpoint_url, Body, Method};
-use crate::provider::token_response::{lenient_seconds, oauth_error, status_error};
+use crate::provider::grants::params::GrantParams;
+use crate::provider::http::check_endpoint_url;
+use crate::provider::token_response::lenient_seconds;
 use crate::secret::Secret;
 use crate::terminal_text::{escape, is_plain};
 use crate::token::TokenSet;
@@ -57,8 +58,7 @@ const MAX_USER_CODE_CHARS: usize = 64;
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct DeviceAuthorizationRequest {
-    scopes: Option<Vec<String>>,
-    params: Vec<(String, String)>,
+    grant: GrantParams,
 }
 
 impl DeviceAuthorizationRequest {
@@ -73,25 +73,25 @@ impl DeviceAuthorizationRequest {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self.grant.set_scopes(scopes);
         self
     }
 
     /// Adds a form parameter (`resource`, `audience`, ...). `client_id`,
     /// `client_secret` and `scope` cannot be set this way.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.params.push((name.into(), value.into()));
+        self.grant.params.push((name.into(), value.into()));
         self
     }
 
     /// The scopes set with [`scopes`](Self::scopes), if any.
     pub fn requested_scopes(&self) -> Option<&[String]> {
-        self.scopes.as_deref()
+        self.grant.scopes.as_deref()
     }
 
     /// The extra parameters.
     pub fn params(&self) -> &[(String, String)] {
-        &self.params
+        &self.grant.params
     }
 }
 
@@ -190,56 +190,20 @@ impl OAuthClient {
     ) -> Result<DeviceAuthorization> {
         const ENDPOINT: &str = "device_authorization";
         check_endpoint_url(ENDPOINT, url)?;
-        let scopes = request
-            .requested_scopes()
-            .map_or_else(|| self.scopes.clone(), <[String]>::to_vec);
         let mut form: Vec<(String, String)> = Vec::new();
-        if !scopes.is_empty() {
-            form.push(("scope".into(), scopes.join(" ")));
-        }
-        for (k, v) in request.params() {
-            if matches!(
-                k.as_str(),
-                "client_id"
-                    | "client_secret"
-                    | "scope"
-                    | "client_assertion"
-                    | "client_assertion_type"
-            ) {
-                return Err(Error::InvalidArgument(format!(
-                    "'{k}' cannot be set as an extra device authorization parameter"
-                )));
-            }
-            form.push((k.clone(), v.clone()));
-        }
+        let scopes = request
+            .grant
+            .push_scope_and_resources(&mut form, &self.scopes)?;
+        request
+            .grant
+            .push_params(&mut form, "device authorization", &["scope"])?;
         let applied = self.creds.apply(method, form)?;
-        // through the shared call, so no error of the request or of the
-        // answer's checks shows a secret the request held
-        self.http.call(
-            ENDPOINT,
-            Method::Post,
-            url,
-            Body::Form(&applied.pairs()),
-            applied.auth(),
-            &[],
-            |r, _| {
-                let value = match r.json(ENDPOINT) {
-                    Ok(v) => v,
-                    Err(e) if r.is_success() => return Err(e),
-                    Err(_) => return Err(status_error(ENDPOINT, &r)),
-                };
-                if let Some(e) = oauth_error(ENDPOINT, r.status, &value) {
-                    return Err(e);
-                }
-                if !r.is_success() {
-                    return Err(status_error(ENDPOINT, &r));
-                }
-                let Value::Object(map) = value else {
-                    return Err(bad_response("the response is not a JSON object"));
-                };
-                parse_device_authorization(map, scopes)
-            },
-        )
+        self.post_form_for_json(ENDPOINT, url, &applied, |value| {
+            let Value::Object(map) = value else {
+                return Err(bad_response("the response is not a JSON object"));
+            };
+            parse_device_authorization(map, scopes)
+        })
     }
 
     /// RFC 8628 §3.4: one poll with `grant_type=...device_code`, through

@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::error::{Error, Result};
 use crate::provider::http::check_endpoint_url;
+use crate::provider::requests::check_extra_params;
 use crate::secret::Secret;
 
 /// What goes into an end-session URL.
@@ -77,17 +78,12 @@ impl EndSessionRequest {
         if let Some(s) = &self.state {
             pairs.push(("state", s));
         }
-        for (k, v) in &self.params {
-            if matches!(
-                k.as_str(),
-                "id_token_hint" | "client_id" | "post_logout_redirect_uri" | "state"
-            ) {
-                return Err(Error::InvalidArgument(format!(
-                    "'{k}' cannot be set as an extra end-session parameter"
-                )));
-            }
-            pairs.push((k, v));
-        }
+        check_extra_params(
+            "end-session",
+            &self.params,
+            &["id_token_hint", "post_logout_redirect_uri", "state"],
+        )?;
+        pairs.extend(self.params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         url.query_pairs_mut().extend_pairs(pairs);
         Ok(url.into())
     }

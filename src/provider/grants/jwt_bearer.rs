@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::jose::SigningKey;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::client_credentials::check_resource;
+use crate::provider::grants::params::{cache_key, GrantParams};
 use crate::random;
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -179,9 +179,7 @@ enum Assertion {
 #[derive(Debug, Clone)]
 pub struct JwtBearerRequest {
     assertion: Assertion,
-    scopes: Option<Vec<String>>,
-    resources: Vec<String>,
-    params: Vec<(String, String)>,
+    grant: GrantParams,
 }
 
 impl JwtBearerRequest {
@@ -198,9 +196,7 @@ impl JwtBearerRequest {
     fn new(assertion: Assertion) -> Self {
         JwtBearerRequest {
             assertion,
-            scopes: None,
-            resources: Vec::new(),
-            params: Vec::new(),
+            grant: GrantParams::default(),
         }
     }
 
@@ -211,20 +207,20 @@ impl JwtBearerRequest {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self.grant.set_scopes(scopes);
         self
     }
 
     /// Adds an RFC 8707 `resource` (an absolute URI; may repeat).
     pub fn resource(mut self, resource: impl Into<String>) -> Self {
-        self.resources.push(resource.into());
+        self.grant.resources.push(resource.into());
         self
     }
 
     /// Adds another form parameter (`audience`, ...); the grant's own
     /// parameters and client authentication's cannot be set this way.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.params.push((name.into(), value.into()));
+        self.grant.params.push((name.into(), value.into()));
         self
     }
 
@@ -241,25 +237,12 @@ impl JwtBearerRequest {
             }
             Assertion::Signed(a) => json!([a.issuer, a.subject, a.audience]),
         };
-        let mut scopes = self.scopes.clone();
-        if let Some(s) = scopes.as_mut() {
-            s.sort();
-            s.dedup();
-        }
-        let mut resources = self.resources.clone();
-        resources.sort();
-        resources.dedup();
-        let mut params = self.params.clone();
-        params.sort();
-        let canonical = json!([client_id, who, scopes, resources, params]).to_string();
-        let digest = sha256(canonical.as_bytes());
-        let hex = hex(&digest[..16]);
-        let shown: String = client_id
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(100)
-            .collect();
-        format!("jwt_bearer:{shown}:{hex}")
+        let [scopes, resources, params] = self.grant.canonical();
+        cache_key(
+            "jwt_bearer",
+            client_id,
+            vec![who, scopes, resources, params],
+        )
     }
 }
 
@@ -284,39 +267,18 @@ impl OAuthClient {
                 "the JWT bearer assertion is not a compact JWS (three dot-separated parts)".into(),
             ));
         }
-        let scopes = request
-            .scopes
-            .clone()
-            .unwrap_or_else(|| self.scopes.clone());
         let mut form = vec![
             ("grant_type".to_owned(), JWT_BEARER_GRANT_TYPE.to_owned()),
             ("assertion".to_owned(), assertion.expose().to_owned()),
         ];
-        if !scopes.is_empty() {
-            form.push(("scope".into(), scopes.join(" ")));
-        }
-        for r in &request.resources {
-            check_resource(r)?;
-            form.push(("resource".into(), r.clone()));
-        }
-        for (k, v) in &request.params {
-            if matches!(
-                k.as_str(),
-                "grant_type"
-                    | "assertion"
-                    | "scope"
-                    | "resource"
-                    | "client_id"
-                    | "client_secret"
-                    | "client_assertion"
-                    | "client_assertion_type"
-            ) {
-                return Err(Error::InvalidArgument(format!(
-                    "'{k}' cannot be set as an extra JWT bearer parameter"
-                )));
-            }
-            form.push((k.clone(), v.clone()));
-        }
+        let scopes = request
+            .grant
+            .push_scope_and_resources(&mut form, &self.scopes)?;
+        request.grant.push_params(
+            &mut form,
+            "JWT bearer",
+            &["grant_type", "assertion", "scope", "resource"],
+        )?;
         Ok((form, scopes))
     }
 
@@ -341,7 +303,7 @@ impl OAuthClient {
         let mut t = client.token_request("token", token_url, method, form, after)?;
         t.extra.insert(
             STORED_REQUEST_MEMBER.to_owned(),
-            json!({"scopes": request.scopes, "resources": request.resources}),
+            json!({"scopes": request.grant.scopes, "resources": request.grant.resources}),
         );
         Ok(t)
     }
@@ -408,6 +370,27 @@ mod tests {
         assert_eq!(
             r("a").scopes(["x", "y"]).cache_key("c"),
             r("a").scopes(["y", "x"]).cache_key("c")
+        );
+    }
+
+    /// Stored tokens must still be found: the keys as written since 0.1
+    /// (SHA-256 over the canonical JSON, computed independently).
+    #[test]
+    fn keys_are_pinned() {
+        let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+        let signed = JwtBearerRequest::signed(
+            JwtBearerAssertion::new(key, "iss-1", "sub-1").audience("aud-1"),
+        )
+        .scopes(["s2", "s1"])
+        .resource("https://r.example/")
+        .param("x", "y");
+        assert_eq!(
+            signed.cache_key("svc"),
+            "jwt_bearer:svc:feeb3af69844850e9c1a3b8abe450515"
+        );
+        assert_eq!(
+            JwtBearerRequest::with_assertion("h.p.s").cache_key("svc"),
+            "jwt_bearer:svc:0365a1522f026506ea9915e364ad11f2"
         );
     }
 }

@@ -6,6 +6,8 @@
 pub mod client_credentials;
 pub mod device;
 pub mod end_session;
+mod form_post;
 pub mod jwt_bearer;
 pub mod par;
+pub(crate) mod params;
 pub mod token_exchange;

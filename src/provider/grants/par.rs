@@ -30,8 +30,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::http::{check_endpoint_url, Body, Method};
-use crate::provider::token_response::{oauth_error, status_error};
+use crate::provider::http::check_endpoint_url;
 use crate::provider::{AuthorizationUrl, AuthorizeRequest};
 
 /// The longest `request_uri` accepted (RFC 9126 leaves it open; providers
@@ -111,23 +110,8 @@ impl OAuthClient {
                 .push(("client_id".into(), self.creds.client_id.clone()));
         }
         let sent_at = Instant::now();
-        let (request_uri, lifetime) = self.http.call(
-            ENDPOINT,
-            Method::Post,
-            par_url,
-            Body::Form(&applied.pairs()),
-            applied.auth(),
-            &[],
-            |r, _| {
-                let value = match r.json(ENDPOINT) {
-                    Ok(v) => v,
-                    Err(e) if r.is_success() => return Err(e),
-                    Err(_) => return Err(status_error(ENDPOINT, &r)),
-                };
-                if !r.is_success() {
-                    return Err(oauth_error(ENDPOINT, r.status, &value)
-                        .unwrap_or_else(|| status_error(ENDPOINT, &r)));
-                }
+        let (request_uri, lifetime) =
+            self.post_form_for_json(ENDPOINT, par_url, &applied, |value| {
                 let uri = value
                     .get("request_uri")
                     .and_then(Value::as_str)
@@ -143,8 +127,7 @@ impl OAuthClient {
                         )
                     })?;
                 Ok((uri.to_owned(), pushed_lifetime(&value)?))
-            },
-        )?;
+            })?;
         url.query_pairs_mut()
             .append_pair("client_id", &self.creds.client_id)
             .append_pair("request_uri", &request_uri);

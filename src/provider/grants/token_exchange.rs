@@ -21,8 +21,9 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::client_credentials::check_resource;
+use crate::provider::grants::params::check_resource;
 use crate::provider::http::{Body, HttpResponse, Method};
+use crate::provider::requests::check_extra_params;
 use crate::provider::token_response::{parse_token_response_with, TokenTypeRule};
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -196,31 +197,23 @@ impl TokenExchangeRequest {
         if let Some(s) = self.scopes.as_ref().filter(|s| !s.is_empty()) {
             form.push(("scope".into(), s.join(" ")));
         }
-        for (k, v) in &self.params {
-            if form.iter().any(|(name, _)| name == k)
-                || matches!(
-                    k.as_str(),
-                    "client_id"
-                        | "client_secret"
-                        | "client_assertion"
-                        | "client_assertion_type"
-                        | "subject_token"
-                        | "subject_token_type"
-                        | "actor_token"
-                        | "actor_token_type"
-                        | "requested_token_type"
-                        | "grant_type"
-                        | "scope"
-                        | "resource"
-                        | "audience"
-                )
-            {
-                return bad(format!(
-                    "'{k}' cannot be set as an extra token exchange parameter"
-                ));
-            }
-            form.push((k.clone(), v.clone()));
-        }
+        // every name the form can hold (so also those it holds now)
+        check_extra_params(
+            "token exchange",
+            &self.params,
+            &[
+                "grant_type",
+                "subject_token",
+                "subject_token_type",
+                "actor_token",
+                "actor_token_type",
+                "requested_token_type",
+                "scope",
+                "resource",
+                "audience",
+            ],
+        )?;
+        form.extend(self.params.iter().cloned());
         Ok(form)
     }
 }
