@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use oauthkit::error::Result;
-use oauthkit::flow::{DeployHandler, DeployOptions, DeployRequest};
+use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest};
 use oauthkit::provider::{
     AuthorizeRequest, CodeExchange, Provider, TokenRefresh, TokenRevocation, UserinfoRequest,
 };
