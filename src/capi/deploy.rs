@@ -22,9 +22,9 @@ use super::server_side::server_side;
 use super::store::OakStore;
 use super::strings::{array_to_c, put};
 use crate::error::{Error, Result};
-use crate::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest, DeployResponse};
 use crate::provider::Provider;
 use crate::store::TokenStore;
+use crate::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest, DeployResponse};
 
 /// An opaque handle on deploy-mode routes. Free it with `oak_deploy_free`.
 pub struct OakDeploy(DeployHandler);

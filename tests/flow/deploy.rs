@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse};
-use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest, DeployServer};
 use oauthkit::provider::Provider;
 use oauthkit::store::MemoryStore;
+use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest, DeployServer};
 use oauthkit::TokenStore;
 use support::dev::dev_pair;
 
