@@ -23,12 +23,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
-use oauthkit::flow::pending::PendingSignIns;
-use oauthkit::flow::{
-    AuthFlowManager, CookieKey, DeployHandler, DeployOptions, DeployRequest, NativeOptions,
-};
+use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
 use oauthkit::store::MemoryStore;
+use oauthkit::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest, PendingSignIns};
 
 fn setup() -> (DevProvider, Arc<dyn Provider>) {
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();

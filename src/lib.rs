@@ -10,9 +10,9 @@
 //!    file, SQLite, OS keyring, ...), and a validating wrapper.
 //! 2. `provider`: authorization URLs, PKCE, code exchange, refresh,
 //!    userinfo, revocation, OIDC discovery and ID-token validation.
-//! 3. `flow`: the native loopback sign-in and deploy mode; [`session`]:
-//!    the session manager that keeps tokens fresh, background refresh and
-//!    sign-out.
+//! 3. `flow`: the native loopback and device sign-ins; [`web`]: deploy
+//!    mode; [`session`]: the session manager that keeps tokens fresh,
+//!    background refresh and sign-out.
 //! 4. the C ABI (feature `capi`, documented by its header and the
 //!    repository's `docs/capi.md`): Rust programs leave it off; the C
 //!    libraries are built with `scripts/build-capi.sh`.
@@ -114,15 +114,15 @@
 //!
 //! ## Deploy mode
 //!
-//! A web application signs its users in itself: [`flow::DeployHandler`]
+//! A web application signs its users in itself: [`web::DeployHandler`]
 //! answers `GET /auth/login`, `GET /auth/callback`, `POST /auth/logout` and
 //! `GET /auth/status` as a plain function from request to response (mount
-//! it in any server, or run [`flow::DeployServer`]); pending sign-ins live
+//! it in any server, or run [`web::DeployServer`]); pending sign-ins live
 //! in a sealed, short-lived cookie, sessions in an `HttpOnly` cookie.
 //!
 //! ```
 //! use std::sync::Arc;
-//! use oauthkit::flow::{DeployHandler, DeployOptions, DeployRequest};
+//! use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest};
 //! use oauthkit::provider::{OAuth2Config, OAuth2Provider};
 //!
 //! let provider = Arc::new(OAuth2Provider::new(OAuth2Config::new(
@@ -208,6 +208,7 @@ pub mod terminal_text;
 pub mod token;
 pub mod token_chars;
 mod url_text;
+pub mod web;
 
 /// What the fuzz targets (`fuzz/`) need beyond the public API; not a public API.
 #[cfg(feature = "fuzzing")]

@@ -888,8 +888,8 @@ fn errors_need_sign_in_only_where_the_user_must_act() {
 /// issuer, and the stored tokens are DPoP-bound (`cnf.jkt`) with a PS256
 /// ID token validated on the way.
 fn fapi2_dpop_profile_signs_in_deploy_mode_served_over_https() {
-    use oauthkit::flow::{DeployHandler, DeployOptions};
     use oauthkit::provider::profile::SecurityProfile;
+    use oauthkit::web::{DeployHandler, DeployOptions};
     let kc = shared();
     let pki = tls_server::TestPki::new("keycloak-fapi2", "IP:127.0.0.1");
     let ca = pki.ca_pem();

@@ -1,7 +1,7 @@
 //! `OakDeploy`: deploy mode (the application serves the sign-in itself)
 //! as a request-in/response-out handler a C, C++ or Go web server mounts
 //! on `/auth/`: `GET /auth/login`, `GET /auth/callback`, `POST
-//! /auth/logout`, `GET /auth/status` (see `src/flow/deploy.rs`).
+//! /auth/logout`, `GET /auth/status` (see `src/web/handler.rs`).
 //!
 //! Threads: `oak_deploy_handle` may be called from any number of server
 //! threads at once on one handle; `oak_deploy_free` needs that no call
@@ -22,9 +22,9 @@ use super::server_side::server_side;
 use super::store::OakStore;
 use super::strings::{array_to_c, put};
 use crate::error::{Error, Result};
-use crate::flow::{CookieKey, DeployHandler, DeployOptions, DeployRequest, DeployResponse};
 use crate::provider::Provider;
 use crate::store::TokenStore;
+use crate::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest, DeployResponse};
 
 /// An opaque handle on deploy-mode routes. Free it with `oak_deploy_free`.
 pub struct OakDeploy(DeployHandler);
@@ -249,7 +249,7 @@ unsafe fn request(
         request.cookie = Some(cookies.join("; "));
     }
     // Read always, used only by a handler told to trust them.
-    request.forwarded_origin = crate::flow::deploy::forwarded_origin(|wanted| {
+    request.forwarded_origin = crate::web::forwarded_origin(|wanted| {
         forwarding
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(wanted))

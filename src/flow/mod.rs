@@ -1,4 +1,5 @@
-//! Sign-in flows: the native loopback flow (RFC 8252) and deploy mode. The
+//! Sign-in flows: the native loopback flow (RFC 8252) and the device flow;
+//! deploy mode lives in [`crate::web`]. The
 //! session manager that keeps stored tokens fresh, background refresh and
 //! sign-out live in [`crate::session`].
 //!
@@ -13,8 +14,6 @@
 //! | pasting the final redirect URL (SSH) | [`paste`] |
 //! | opening the system browser | [`browser`] |
 //! | [`Notice`]: what the user must read when no window shows it | [`notice`] |
-//! | deploy mode: `/auth/*` routes | [`deploy`] |
-//! | short-lived pending sign-ins of deploy mode, sealed in a cookie | [`pending`] |
 //! | [`RpLogout`]: revoke, delete, end the provider session | [`rp_logout`] |
 //!
 //! The repository's [flows guide](https://github.com/oauthkit/oauthkit/blob/main/docs/flows.md) describes
@@ -23,35 +22,29 @@
 pub mod browser;
 pub mod callback;
 pub mod callback_server;
-pub mod deploy;
-mod deploy_sessions;
 pub mod device;
-mod finish;
+pub(crate) mod finish;
 mod host_check;
-mod html;
+pub(crate) mod html;
 pub mod native;
 pub mod native_builder;
 mod native_options;
 pub mod notice;
 pub mod paste;
-pub mod pending;
-mod pushed_url;
+pub(crate) mod pushed_url;
 pub mod rp_logout;
-mod sealed_cookie;
 mod sign_in_result;
 mod state;
 
 pub use browser::open_system_browser;
 pub use callback::{CallbackVerdict, ExpectedCallback};
 pub use callback_server::{CallbackServer, CallbackServerOptions, PortChoice, RedirectHost};
-pub use deploy::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer};
 pub use device::{DeviceCancelHandle, DeviceFlow, PollStatus};
 pub use native::{AuthFlowManager, CallbackMode};
 pub use native_builder::AuthFlowManagerBuilder;
 pub use native_options::NativeOptions;
 pub use notice::{Notice, NoticeFn, UrlPurpose};
 pub use rp_logout::{LogoutOutcome, RpLogout};
-pub use sealed_cookie::CookieKey;
 pub use sign_in_result::AuthFlowResult;
 pub use state::AuthFlowState;
 

@@ -246,7 +246,7 @@ impl AuthFlowManager {
     }
 
     /// Deploy mode: the URL the front end navigates to (`{base}/auth/login`);
-    /// the routes of [`DeployHandler`](super::DeployHandler) do the rest.
+    /// the routes of [`DeployHandler`](crate::web::DeployHandler) do the rest.
     ///
     /// ```no_run
     /// # use std::sync::Arc;

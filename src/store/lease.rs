@@ -8,13 +8,21 @@
 //! made long: a holder that dies still frees the key one lease later. A
 //! holder that is paused as a whole (its heartbeat paused with it) can
 //! lose the lock; its writes are then refused by the store's fencing.
+//!
+//! The shape every network key lock shares lives here too: waiting for
+//! the lock ([`wait_for_lock`], the backend plugging in its atomic take)
+//! and the `LockLost` error ([`Heartbeat::lost_error`]). Redis
+//! (`store/redis/lock.rs`) and memcached (`store/memcache/lock.rs`) keep
+//! only their atomic operations: take, renew, fenced write, release.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
 
 /// One renewal: `Ok(true)` still held (and extended), `Ok(false)` lost.
-pub(crate) type Renew = Box<dyn Fn() -> crate::Result<bool> + Send>;
+pub(crate) type Renew = Box<dyn Fn() -> Result<bool> + Send>;
 
 #[derive(Default)]
 struct State {
@@ -75,6 +83,43 @@ impl Heartbeat {
     /// Records that the lock is gone (a check outside the heartbeat saw it).
     pub(crate) fn mark_lost(&self) {
         self.state.lost.store(true, Ordering::SeqCst);
+    }
+
+    /// Records that the lock is gone and says so: the lock on `what` was
+    /// lost before `action`.
+    pub(crate) fn lost_error(&self, what: &str, action: &'static str) -> Error {
+        self.mark_lost();
+        Error::LockLost {
+            what: what.to_owned(),
+            action,
+        }
+    }
+}
+
+/// Calls `take` (one atomic attempt at the lock: `Ok(true)` taken) until it
+/// succeeds or `timeout` has passed, pausing 2 ms at first, doubling up to
+/// 50 ms. A store error ends the wait at once.
+///
+/// # Errors
+///
+/// The error of `take`, or [`Error::LockTimeout`] naming `what`.
+pub(crate) fn wait_for_lock(
+    what: &str,
+    timeout: Duration,
+    mut take: impl FnMut() -> Result<bool>,
+) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        if take()? {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(Error::LockTimeout(what.to_owned()));
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 

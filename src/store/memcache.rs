@@ -55,6 +55,10 @@ use std::time::Duration;
 use crate::digest::sha256;
 use crate::hex::hex;
 
+use super::remote_config::{
+    shared_setters, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_LOCK_LEASE,
+    DEFAULT_POOL_SIZE,
+};
 use super::{check_key, KeyLock, TokenStore, DEFAULT_NAMESPACE};
 use crate::error::{Error, Result};
 use crate::token::{now_unix, TokenSet};
@@ -116,10 +120,10 @@ impl MemcacheConfig {
         MemcacheConfig {
             servers: vec![server.into()],
             prefix: "oauth2".to_owned(),
-            pool_size: 10,
-            connect_timeout: Duration::from_secs(2),
-            io_timeout: Duration::from_secs(2),
-            lock_lease: Duration::from_secs(30),
+            pool_size: DEFAULT_POOL_SIZE,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            io_timeout: DEFAULT_IO_TIMEOUT,
+            lock_lease: DEFAULT_LOCK_LEASE,
         }
     }
 
@@ -177,35 +181,7 @@ impl MemcacheConfig {
         Ok(c)
     }
 
-    /// Sets the key prefix.
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// Sets the connect timeout.
-    pub fn with_connect_timeout(mut self, t: Duration) -> Self {
-        self.connect_timeout = t;
-        self
-    }
-
-    /// Sets the I/O timeout.
-    pub fn with_io_timeout(mut self, t: Duration) -> Self {
-        self.io_timeout = t;
-        self
-    }
-
-    /// Sets the pool size.
-    pub fn with_pool_size(mut self, n: u32) -> Self {
-        self.pool_size = n;
-        self
-    }
-
-    /// Sets the lock lease.
-    pub fn with_lock_lease(mut self, t: Duration) -> Self {
-        self.lock_lease = t;
-        self
-    }
+    shared_setters!(u32);
 
     pub(crate) fn connection(&self) -> Result<Connection> {
         if self.prefix.is_empty()

@@ -60,6 +60,8 @@ pub(crate) mod private_dir;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 #[cfg(any(feature = "redis", feature = "memcache"))]
+mod remote_config;
+#[cfg(any(feature = "redis", feature = "memcache"))]
 mod retention;
 pub(crate) mod spec_check;
 #[cfg(feature = "sqlite")]

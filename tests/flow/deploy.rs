@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse};
-use oauthkit::flow::{DeployHandler, DeployOptions, DeployRequest, DeployServer};
 use oauthkit::provider::Provider;
 use oauthkit::store::MemoryStore;
+use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest, DeployServer};
 use oauthkit::TokenStore;
 use support::dev::dev_pair;
 
@@ -265,7 +265,7 @@ fn two_users_sign_in_at_the_independent_provider() {
 }
 
 /// The first `Set-Cookie` pair named `name` of a handler response.
-fn handler_cookie(r: &oauthkit::flow::DeployResponse, name: &str) -> String {
+fn handler_cookie(r: &oauthkit::web::DeployResponse, name: &str) -> String {
     r.headers
         .iter()
         .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
@@ -476,7 +476,7 @@ fn login_cookies_are_sealed_and_bound_to_the_deployment() {
     let (idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
     let store = Arc::new(MemoryStore::new());
     let base = "http://127.0.0.1:9";
-    let key = oauthkit::flow::CookieKey::generate();
+    let key = oauthkit::web::CookieKey::generate();
     let a = handler_at(provider.clone(), store.clone(), base, |o| {
         o.cookie_key(key.clone())
     });
@@ -793,7 +793,7 @@ fn logout_without_an_end_session_endpoint_answers_json() {
 /// with its own connection to one shared store.
 struct Fleet {
     public: String,
-    key: oauthkit::flow::CookieKey,
+    key: oauthkit::web::CookieKey,
     provider: Arc<dyn Provider>,
 }
 
@@ -873,7 +873,7 @@ fn sessions_and_used_callbacks_are_shared_by_every_instance() {
     for (i, (kind, open)) in stores.iter().enumerate() {
         let fleet = Fleet {
             public: format!("http://127.0.0.1:{}", support::servers::free_port()),
-            key: oauthkit::flow::CookieKey::generate(),
+            key: oauthkit::web::CookieKey::generate(),
             provider: support::dev::client_for(&idp.issuer, &idp.client_id),
         };
         let user = format!("user-{kind}");
@@ -952,8 +952,8 @@ fn cookie_keys_rotate_without_breaking_pending_sign_ins() {
     let store = Arc::new(MemoryStore::new());
     let base = "http://127.0.0.1:9";
     let (old, new) = (
-        oauthkit::flow::CookieKey::generate(),
-        oauthkit::flow::CookieKey::generate(),
+        oauthkit::web::CookieKey::generate(),
+        oauthkit::web::CookieKey::generate(),
     );
     let before = handler_at(provider.clone(), store.clone(), base, |o| {
         o.cookie_key(old.clone())

@@ -532,8 +532,8 @@ fn a_given_key_binds_the_native_sign_in() {
 fn deploy_server(
     provider: Arc<dyn Provider>,
     store: Arc<dyn TokenStore>,
-) -> oauthkit::flow::DeployServer {
-    use oauthkit::flow::{DeployHandler, DeployOptions, DeployServer};
+) -> oauthkit::web::DeployServer {
+    use oauthkit::web::{DeployHandler, DeployOptions, DeployServer};
     DeployServer::start("127.0.0.1:0".parse().unwrap(), move |base| {
         DeployHandler::new(provider, store, DeployOptions::new(base))
     })

@@ -211,8 +211,8 @@ fn a_sign_in_whose_every_push_expires_on_the_way_says_so() {
 /// request: one that expired on the way is pushed again first.
 #[test]
 fn deploy_login_pushes_again_when_the_pushed_request_expired() {
-    use oauthkit::flow::deploy::{DeployHandler, DeployOptions, DeployRequest};
     use oauthkit::store::MemoryStore;
+    use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest};
     let _one_at_a_time = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let server = MockServer::start();
     *SLOW_LEFT.0.lock().unwrap() = None;

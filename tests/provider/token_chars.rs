@@ -14,7 +14,6 @@ use oauthkit::provider::{CodeExchange, TokenRefresh};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::flow::{DeployHandler, DeployOptions, DeployRequest};
 use oauthkit::provider::jwt_bearer::JwtBearerRequest;
 use oauthkit::provider::token_exchange::token_types;
 use oauthkit::provider::{
@@ -22,6 +21,7 @@ use oauthkit::provider::{
     Provider, TokenExchangeRequest,
 };
 use oauthkit::store::MemoryStore;
+use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest};
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use serde_json::json;
 

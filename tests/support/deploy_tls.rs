@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use oauthkit::flow::{DeployHandler, DeployRequest};
+use oauthkit::web::{DeployHandler, DeployRequest};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 

@@ -137,7 +137,7 @@ pub fn deploy_sign_in(
     store: std::sync::Arc<dyn oauthkit::TokenStore>,
     login: &str,
 ) -> (String, Redirect) {
-    use oauthkit::flow::{DeployHandler, DeployOptions, DeployServer};
+    use oauthkit::web::{DeployHandler, DeployOptions, DeployServer};
     let server = DeployServer::start("127.0.0.1:0".parse().unwrap(), move |base| {
         DeployHandler::new(provider, store, DeployOptions::new(base))
     })

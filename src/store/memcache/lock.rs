@@ -17,11 +17,11 @@
 //! nothing is written.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::connection::Connection;
 use crate::error::{Error, Result};
-use crate::store::lease::Heartbeat;
+use crate::store::lease::{wait_for_lock, Heartbeat};
 use crate::store::Fence;
 use crate::token::{now_unix, TokenSet};
 
@@ -101,11 +101,9 @@ impl MemcacheLock {
     ) -> Result<Self> {
         let token = crate::random::token(24);
         let secs = lease_secs(lease);
-        let deadline = Instant::now() + timeout;
-        let mut pause = Duration::from_millis(2);
-        loop {
+        wait_for_lock(what, timeout, || {
             let current: WithCas = conn.run(|c| c.get(&key))?;
-            let held = match current {
+            Ok(match current {
                 None => {
                     conn.run(|c| c.add(&key, token.as_str(), secs))?;
                     let now: Option<String> = conn.run(|c| c.get(&key))?;
@@ -115,30 +113,22 @@ impl MemcacheLock {
                     conn.run(|c| c.cas(&key, token.as_str(), secs, cas))?
                 }
                 Some(_) => false,
-            };
-            if held {
-                let beat = {
-                    let (conn, key, token) = (Arc::clone(&conn), key.clone(), token.clone());
-                    Box::new(move || renew(&conn, &key, &token, secs))
-                };
-                let lock = MemcacheLock {
-                    heartbeat: Heartbeat::start(Duration::from_secs((secs - 1).into()), beat),
-                    conn,
-                    key,
-                    token,
-                    secs,
-                    what: what.to_owned(),
-                };
-                lock.fence_out_earlier_holders(value_key)?;
-                return Ok(lock);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::LockTimeout(what.to_owned()));
-            }
-            std::thread::sleep(pause.min(deadline - now));
-            pause = (pause * 2).min(Duration::from_millis(50));
-        }
+            })
+        })?;
+        let beat = {
+            let (conn, key, token) = (Arc::clone(&conn), key.clone(), token.clone());
+            Box::new(move || renew(&conn, &key, &token, secs))
+        };
+        let lock = MemcacheLock {
+            heartbeat: Heartbeat::start(Duration::from_secs((secs - 1).into()), beat),
+            conn,
+            key,
+            token,
+            secs,
+            what: what.to_owned(),
+        };
+        lock.fence_out_earlier_holders(value_key)?;
+        Ok(lock)
     }
 
     /// Rewrites the token set's entry unchanged, so it gets a new CAS id and
@@ -168,11 +158,7 @@ impl MemcacheLock {
     }
 
     fn lost(&self, action: &'static str) -> Error {
-        self.heartbeat.mark_lost();
-        Error::LockLost {
-            what: self.what.clone(),
-            action,
-        }
+        self.heartbeat.lost_error(&self.what, action)
     }
 
     fn check(&self, action: &'static str) -> Result<()> {

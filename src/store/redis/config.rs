@@ -8,6 +8,10 @@ use ::redis::{IntoConnectionInfo, TlsCertificates};
 
 use super::pool::{Pool, Single, Target};
 use crate::error::{Error, Result};
+use crate::store::remote_config::{
+    shared_setters, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_LOCK_LEASE,
+    DEFAULT_POOL_SIZE,
+};
 
 /// Settings of a [`RedisStore`](super::RedisStore): servers, key prefix,
 /// pool, timeouts, TLS and cluster.
@@ -57,10 +61,10 @@ impl Default for RedisConfig {
             nodes: vec!["redis://localhost:6379/0".to_owned()],
             cluster: false,
             prefix: "oauthkit".to_owned(),
-            pool_size: 10,
-            connect_timeout: Duration::from_secs(2),
-            io_timeout: Duration::from_secs(2),
-            lock_lease: Duration::from_secs(30),
+            pool_size: DEFAULT_POOL_SIZE as usize,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            io_timeout: DEFAULT_IO_TIMEOUT,
+            lock_lease: DEFAULT_LOCK_LEASE,
             tls_root_cert: None,
         }
     }
@@ -196,35 +200,7 @@ impl RedisConfig {
         Ok(config)
     }
 
-    /// Sets the key prefix.
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// Sets the pool size.
-    pub fn with_pool_size(mut self, size: usize) -> Self {
-        self.pool_size = size;
-        self
-    }
-
-    /// Sets the connect timeout.
-    pub fn with_connect_timeout(mut self, t: Duration) -> Self {
-        self.connect_timeout = t;
-        self
-    }
-
-    /// Sets the I/O timeout.
-    pub fn with_io_timeout(mut self, t: Duration) -> Self {
-        self.io_timeout = t;
-        self
-    }
-
-    /// Sets the lock lease.
-    pub fn with_lock_lease(mut self, t: Duration) -> Self {
-        self.lock_lease = t;
-        self
-    }
+    shared_setters!(usize);
 
     /// Trusts this PEM CA certificate for `rediss://`.
     pub fn with_tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {

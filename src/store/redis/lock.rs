@@ -1,6 +1,6 @@
 //! A per-key lock shared by every process that uses the same Redis:
-//! `SET lock-key token NX PX lease`, kept alive by a heartbeat while held
-//! (`store/lease.rs`), released only by its holder (the release compares
+//! `SET lock-key token NX PX lease` (waited for, kept alive by a heartbeat
+//! while held: `store/lease.rs`), released only by its holder (the release compares
 //! the token, so a lock that expired and was taken by someone else is
 //! never released by mistake).
 //!
@@ -11,13 +11,13 @@
 //! works on a Redis Cluster too.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ::redis::{cmd, from_redis_value};
 
 use super::pool::Pool;
 use crate::error::{Error, Result};
-use crate::store::lease::Heartbeat;
+use crate::store::lease::{wait_for_lock, Heartbeat};
 use crate::store::Fence;
 
 /// Takes the lock or re-confirms one this token already holds (so a retry
@@ -85,36 +85,26 @@ impl RedisLock {
         let token = crate::random::token(24);
         let lease_ms = lease.as_millis().clamp(1, u128::from(u64::MAX)) as u64;
         let lease_arg = lease_ms.to_string();
-        let deadline = Instant::now() + timeout;
-        let mut pause = Duration::from_millis(2);
-        loop {
-            let got = run_script(&pool, ACQUIRE, &[&redis_key], &[&token, &lease_arg])?;
-            if got == 1 {
-                let renew = {
-                    let (pool, key, token, lease) = (
-                        Arc::clone(&pool),
-                        redis_key.clone(),
-                        token.clone(),
-                        lease_arg,
-                    );
-                    Box::new(move || Ok(run_script(&pool, RENEW, &[&key], &[&token, &lease])? == 1))
-                };
-                return Ok(RedisLock {
-                    heartbeat: Heartbeat::start(lease, renew),
-                    pool,
-                    key: redis_key,
-                    token,
-                    lease_ms,
-                    what: what.to_owned(),
-                });
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::LockTimeout(what.to_owned()));
-            }
-            std::thread::sleep(pause.min(deadline - now));
-            pause = (pause * 2).min(Duration::from_millis(50));
-        }
+        wait_for_lock(what, timeout, || {
+            Ok(run_script(&pool, ACQUIRE, &[&redis_key], &[&token, &lease_arg])? == 1)
+        })?;
+        let renew = {
+            let (pool, key, token, lease) = (
+                Arc::clone(&pool),
+                redis_key.clone(),
+                token.clone(),
+                lease_arg,
+            );
+            Box::new(move || Ok(run_script(&pool, RENEW, &[&key], &[&token, &lease])? == 1))
+        };
+        Ok(RedisLock {
+            heartbeat: Heartbeat::start(lease, renew),
+            pool,
+            key: redis_key,
+            token,
+            lease_ms,
+            what: what.to_owned(),
+        })
     }
 
     /// The Redis key of the lock.
@@ -123,11 +113,7 @@ impl RedisLock {
     }
 
     fn lost(&self, action: &'static str) -> Error {
-        self.heartbeat.mark_lost();
-        Error::LockLost {
-            what: self.what.clone(),
-            action,
-        }
+        self.heartbeat.lost_error(&self.what, action)
     }
 
     /// Sets `value_key` to `json` (TTL `ttl_secs`, 0: none) only while

@@ -27,7 +27,7 @@ impl CookieKey {
     /// its secret manager).
     ///
     /// ```
-    /// let key = oauthkit::flow::CookieKey::from_bytes([7u8; 32]);
+    /// let key = oauthkit::web::CookieKey::from_bytes([7u8; 32]);
     /// assert_eq!(format!("{key:?}"), "CookieKey([redacted])");
     /// ```
     pub fn from_bytes(bytes: [u8; 32]) -> Self {

@@ -12,7 +12,7 @@
 //! | `GET /auth/status` | `{"authenticated": ...}` with the key, expiry, user info and the session's CSRF token |
 //!
 //! Sessions and used callback states are records in the token store
-//! (`deploy_sessions.rs`), not in this process: every instance sharing the
+//! (`web/sessions.rs`), not in this process: every instance sharing the
 //! store (and the [`CookieKey`]) answers for every session, a logout on
 //! one ends it on all, a restart keeps it. The session cookie is an opaque
 //! random id; the store keeps only its SHA-256.
@@ -25,12 +25,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::callback::{CallbackVerdict, ExpectedCallback};
-use super::deploy_sessions::{SessionRecord, SharedRecords};
-use super::html;
+use super::cookie::CookieKey;
 use super::pending::{PendingRejection, PendingSignIns, DEFAULT_PENDING_TTL};
-use super::sealed_cookie::CookieKey;
+use super::sessions::{SessionRecord, SharedRecords};
 use crate::error::{Error, Result};
+use crate::flow::callback::{CallbackVerdict, ExpectedCallback};
+use crate::flow::html;
 use crate::provider::{AuthorizeRequest, CodeExchange, Pkce, Provider, UserinfoRequest};
 use crate::random;
 use crate::secret::{constant_time_eq, Secret};
@@ -220,7 +220,7 @@ impl DeployOptions {
     /// as before, saying so.
     ///
     /// ```
-    /// use oauthkit::flow::DeployOptions;
+    /// use oauthkit::web::DeployOptions;
     /// let o = DeployOptions::new("https://app.example").post_logout_redirect_uri("/signed-out");
     /// # let _ = o;
     /// ```
@@ -279,7 +279,7 @@ impl DeployOptions {
     /// drop the old key once the pending lifetime has passed.
     ///
     /// ```
-    /// use oauthkit::flow::{CookieKey, DeployOptions};
+    /// use oauthkit::web::{CookieKey, DeployOptions};
     /// let o = DeployOptions::new("https://app.example")
     ///     .cookie_key(CookieKey::from_bytes([2; 32]))
     ///     .previous_cookie_keys([CookieKey::from_bytes([1; 32])]);
@@ -459,7 +459,7 @@ impl DeployHandler {
             extra_params: jkt.as_ref().map_or(&[][..], |p| &p[..]),
         };
         // an expired pushed request is pushed again (RFC 9126 expires_in)
-        let url = match super::pushed_url::url_for_browser(self.provider.as_ref(), &request) {
+        let url = match crate::flow::pushed_url::url_for_browser(self.provider.as_ref(), &request) {
             Ok(u) => u.into_url(),
             Err(e) => return DeployResponse::error(500, "server_error", &e.to_string()),
         };
@@ -559,7 +559,7 @@ impl DeployHandler {
         if let Err(e) = self.store.save(&key, &tokens) {
             return self.abandon(&tokens, &e);
         }
-        super::finish::advice_without_refresh_token(self.provider.as_ref(), &tokens);
+        crate::flow::finish::advice_without_refresh_token(self.provider.as_ref(), &tokens);
         let session_id = random::token(32);
         let ttl_secs = i64::try_from(self.options.session_ttl.as_secs()).unwrap_or(i64::MAX);
         let now = i64::try_from(super::pending::now_unix_ms() / 1000).unwrap_or(i64::MAX);
@@ -850,7 +850,7 @@ impl DeployServer {
     /// ```no_run
     /// # use std::sync::Arc;
     /// # fn demo(provider: Arc<dyn oauthkit::provider::Provider>, store: Arc<dyn oauthkit::TokenStore>) -> oauthkit::Result<()> {
-    /// use oauthkit::flow::{DeployHandler, DeployOptions, DeployServer};
+    /// use oauthkit::web::{DeployHandler, DeployOptions, DeployServer};
     /// let handler = DeployHandler::new(provider, store, DeployOptions::new("https://app.example"));
     /// let server = DeployServer::serve("10.0.0.5:8080".parse().unwrap(), handler)?;
     /// # drop(server); Ok(()) }

@@ -33,8 +33,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::digest::sha256;
 use serde::{Deserialize, Serialize};
 
-use super::deploy_sessions::SharedRecords;
-use super::sealed_cookie::{CookieKey, CookieSealer};
+use super::cookie::{CookieKey, CookieSealer};
+use super::sessions::SharedRecords;
 use crate::jose::DpopKey;
 use crate::secret::{constant_time_eq, Secret};
 
@@ -119,8 +119,7 @@ struct Sealed {
 ///
 /// ```
 /// use std::time::Duration;
-/// use oauthkit::flow::pending::{PendingRejection, PendingSignIns};
-/// use oauthkit::flow::CookieKey;
+/// use oauthkit::web::{CookieKey, PendingRejection, PendingSignIns};
 /// let p = PendingSignIns::new(CookieKey::generate(), "https://app.example", Duration::from_secs(60));
 /// let cookie_a = p.begin("state-a", None, "nonce-a");
 /// let cookie_b = p.begin("state-b", None, "nonce-b");
@@ -219,8 +218,7 @@ impl PendingSignIns {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use oauthkit::flow::pending::PendingSignIns;
-    /// use oauthkit::flow::CookieKey;
+    /// use oauthkit::web::{CookieKey, PendingSignIns};
     /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
     /// let p = PendingSignIns::new(CookieKey::generate(), "https://app.example", Duration::from_secs(60));
     /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;

@@ -1,0 +1,28 @@
+//! Deploy mode: a web application serves the sign-in itself.
+//!
+//! | concept | module |
+//! |---|---|
+//! | [`DeployHandler`], [`DeployServer`], [`DeployOptions`], [`DeployRequest`], [`DeployResponse`]: the `/auth/*` routes | `handler` |
+//! | [`PendingSignIns`]: short-lived pending sign-ins, sealed in the login cookie | `pending` |
+//! | sessions and used callbacks shared through the token store | `sessions` |
+//! | [`CookieKey`]: sealing cookie values (AES-256-GCM-SIV) | `cookie` |
+//!
+//! The native loopback flow, the device flow and the callback checks they
+//! share with deploy mode live in [`crate::flow`]. The repository's
+//! [deploy guide](https://github.com/oauthkit/oauthkit/blob/main/docs/deploy.md)
+//! describes running it across instances.
+
+mod cookie;
+mod handler;
+mod pending;
+mod sessions;
+
+pub use cookie::CookieKey;
+#[cfg(feature = "capi")]
+pub(crate) use handler::forwarded_origin;
+pub use handler::{
+    DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer, MAX_COOKIE_AGE,
+};
+pub use pending::{
+    PendingRejection, PendingSignIn, PendingSignIns, DEFAULT_PENDING_TTL, MAX_REMEMBERED_USES,
+};
