@@ -2,7 +2,7 @@
 # Builds the C libraries of oauthkit and installs everything a C, C++, Go or
 # Swift project needs under one prefix:
 #
-#   scripts/build-capi.sh [--prefix DIR] [--features a,b] [--profile NAME]
+#   scripts/build-capi.sh [--prefix DIR] [--features a,b] [--profile NAME] [--glibc 2.17]
 #
 #   DIR/include/oauthkit.h, oauthkit.hpp
 #   DIR/lib/liboauthkit.so.X.Y.Z   (SONAME liboauthkit.so.X, X = ABI major)
@@ -16,6 +16,13 @@
 #            default none. Also read from $FEATURES.
 # --profile  release-capi (default: release + LTO + codegen-units=1),
 #            release, or debug. Also read from $PROFILE.
+# --glibc    link against this glibc version's symbols (Linux), so the
+#            library loads on any system with that glibc or later, however
+#            new the build machine: built with cargo-zigbuild (zig as the
+#            linker; scripts/release.sh installs both), libdbus compiled in
+#            (feature vendored-dbus) when `keyring` is on, no packed
+#            relocations. Also read from $OAK_GLIBC. Default: the build
+#            machine's glibc, with the system linker.
 #
 # The library is built with
 #   cargo rustc --lib --crate-type cdylib,staticlib --features capi,... \
@@ -29,6 +36,7 @@ cd "$root"
 prefix="$root/target/dist"
 features="${FEATURES:-}"
 profile="${PROFILE:-release-capi}"
+glibc="${OAK_GLIBC:-}"
 while [ $# -gt 0 ]; do
     case "$1" in
         --prefix) prefix="$2"; shift 2 ;;
@@ -37,7 +45,9 @@ while [ $# -gt 0 ]; do
         --features=*) features="${1#--features=}"; shift ;;
         --profile) profile="$2"; shift 2 ;;
         --profile=*) profile="${1#--profile=}"; shift ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        --glibc) glibc="$2"; shift 2 ;;
+        --glibc=*) glibc="${1#--glibc=}"; shift ;;
+        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
         *) echo "build-capi.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -50,6 +60,27 @@ mkdir -p "$prefix"
 prefix="$(cd "$prefix" && pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 out="$target_dir/$out_dir"
+host="$(rustc -vV | sed -n 's/^host: //p')"
+cargo_build=(cargo rustc)
+if [ -n "$glibc" ]; then
+    case "$host" in
+        *-linux-gnu) ;;
+        *) echo "build-capi.sh: --glibc is for Linux glibc targets, not $host" >&2; exit 2 ;;
+    esac
+    case "$glibc" in
+        2.[0-9]*) ;;
+        *) echo "build-capi.sh: --glibc takes a version such as 2.17, not '$glibc'" >&2; exit 2 ;;
+    esac
+    command -v cargo-zigbuild >/dev/null || {
+        echo "build-capi.sh: --glibc $glibc needs cargo-zigbuild and zig on PATH" >&2
+        echo "  (cargo install --locked cargo-zigbuild; pip install ziglang; scripts/release.sh sets both up)" >&2
+        exit 1
+    }
+    # the system libdbus needs a newer glibc than the one asked for
+    case ",$features," in *,keyring,*|*,cli,*) features="$features,vendored-dbus" ;; esac
+    cargo_build=(cargo-zigbuild rustc --target "$host.$glibc")
+    out="$target_dir/$host/$out_dir"
+fi
 
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 major="${version%%.*}"
@@ -88,18 +119,18 @@ if [ "$cargo_profile" = release-capi ]; then
     nounwind="-fno-asynchronous-unwind-tables -fno-unwind-tables"
     cflags_var="CFLAGS_$triple"
     export "$cflags_var=${!cflags_var:+${!cflags_var} }$nounwind"
-    if [ "$(uname -s)" = Linux ] && [ "${OAK_RELR:-1}" != 0 ] && relr_supported; then
+    if [ "$(uname -s)" = Linux ] && [ -z "$glibc" ] && [ "${OAK_RELR:-1}" != 0 ] && relr_supported; then
         link_args+=(-C "link-arg=-Wl,-z,pack-relative-relocs")
     fi
 fi
 
 # progress on stderr, so that a long first build never looks stuck
 say() { echo "build-capi: $*" >&2; }
-say "building liboauthkit $version (profile $profile, features capi${features:+,$features}) in $out"
+say "building liboauthkit $version (profile $profile, features capi${features:+,$features}${glibc:+, for glibc $glibc with zig}) in $out"
 say "a first build compiles every dependency (aws-lc's C included): several minutes; cargo shows each crate"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-cargo rustc --lib --crate-type cdylib,staticlib --profile "$cargo_profile" \
+"${cargo_build[@]}" --lib --crate-type cdylib,staticlib --profile "$cargo_profile" \
     --features "capi${features:+,$features}" \
     -- "${link_args[@]}" --print native-static-libs 2>&1 | tee "$log" >&2 || {
     echo "FAIL build-capi: cargo rustc failed" >&2
@@ -138,7 +169,7 @@ subst ffi/pkgconfig/oauthkit.pc.in "$prefix/lib/pkgconfig/oauthkit.pc"
 subst ffi/pkgconfig/oauthkit-static.pc.in "$prefix/lib/pkgconfig/oauthkit-static.pc"
 subst ffi/cmake/oauthkitConfig.cmake.in "$prefix/lib/cmake/oauthkit/oauthkitConfig.cmake"
 subst ffi/cmake/oauthkitConfigVersion.cmake.in "$prefix/lib/cmake/oauthkit/oauthkitConfigVersion.cmake"
-echo "installed oauthkit $version (ABI $abi, SONAME $soname, profile $profile${features:+, features $features}) to $prefix"
+echo "installed oauthkit $version (ABI $abi, SONAME $soname, profile $profile${features:+, features $features}${glibc:+, glibc $glibc or later}) to $prefix"
 echo "  header:     $prefix/include/oauthkit.h (C), oauthkit.hpp (C++)"
 echo "  libraries:  $prefix/lib/$real, $prefix/lib/liboauthkit.a"
 echo "  pkg-config: PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs oauthkit"

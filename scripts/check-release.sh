@@ -208,10 +208,25 @@ tag="$(python3 -c 'import sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
 print(" ".join(l.split(": ", 1)[1] for n in z.namelist() if n.endswith(".dist-info/WHEEL")
                for l in z.read(n).decode().splitlines() if l.startswith("Tag: ")))' "$wheel")"
+# the glibc the release was built for (scripts/release.sh OAK_GLIBC, default
+# 2.17): the wheel's tag says it and no library in it needs a newer glibc
+want_glibc="${OAK_GLIBC-2.17}"
 case "$tag" in
     *manylinux*) echo "NOTE wheel tag: $tag (pip installed it on this machine)" ;;
     *) echo "FAIL wheel tag is not manylinux: $tag"; failed+=("wheel tag") ;;
 esac
+if [ -n "$want_glibc" ]; then
+    case "$tag" in
+        *manylinux_${want_glibc/./_}_*) echo "ok   wheel tag names glibc $want_glibc" ;;
+        *) echo "FAIL wheel tag does not say glibc $want_glibc: $tag"; failed+=("wheel glibc") ;;
+    esac
+    newest="$(cd "$scratch" && rm -rf whl && mkdir whl && cd whl && python3 -m zipfile -e "$wheel" . &&
+        find . -name '*.so*' -type f -exec objdump -T {} + | grep -o 'GLIBC_2\.[0-9.]*' | sort -uV | tail -n1)"
+    case "$(printf '%s\n%s\n' "${newest#GLIBC_}" "$want_glibc" | sort -V | tail -n1)" in
+        "$want_glibc") echo "ok   the wheel's libraries need at most glibc $want_glibc (newest symbol $newest)" ;;
+        *) echo "FAIL the wheel's libraries need $newest, newer than glibc $want_glibc"; failed+=("wheel glibc symbols") ;;
+    esac
+fi
 
 echo "release: $passed passed, ${#failed[@]} failed"
 [ ${#failed[@]} -eq 0 ]

