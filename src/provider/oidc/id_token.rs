@@ -335,7 +335,8 @@ impl IdTokenValidator {
         // one pass (every member parsed as a `Value`, so every string is
         // checked, as parsing the whole object would)
         let header: Header = serde_json::from_slice(&bytes).map_err(|e| {
-            if e.classify() == serde_json::error::Category::Data && e.to_string().starts_with(REPEATED)
+            if e.classify() == serde_json::error::Category::Data
+                && e.to_string().starts_with(REPEATED)
             {
                 id_err("the header repeats alg, kid or crit")
             } else {
@@ -400,7 +401,9 @@ impl IdTokenValidator {
             Some(azp) if azp != self.client_id => {
                 Err(id_err(format!("azp '{}' is not the client id", clip(azp))))
             }
-            None if auds().nth(1).is_some() => Err(id_err("azp is required when aud has several audiences")),
+            None if auds().nth(1).is_some() => {
+                Err(id_err("azp is required when aud has several audiences"))
+            }
             _ => Ok(()),
         }
     }
