@@ -573,7 +573,11 @@ fn split_token(token: &str) -> Result<TokenParts<'_>> {
 /// (the `at_hash` / `c_hash` rule).
 pub fn half_hash(alg: Algorithm, value: &str) -> String {
     let mut out = [0u8; 43];
-    String::from_utf8(half_hash_into(alg, value, &mut out).to_vec()).expect("base64 is ASCII")
+    // base64url is ASCII: each byte is its own char
+    half_hash_into(alg, value, &mut out)
+        .iter()
+        .map(|&b| char::from(b))
+        .collect()
 }
 
 /// [`half_hash`] written into `out` (at most 43 bytes: half of SHA-512).
