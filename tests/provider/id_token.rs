@@ -677,3 +677,44 @@ fn well_signed_tokens_that_are_not_utf8_json_are_rejected() {
     }
     assert!(accepted.is_empty(), "accepted: {accepted:#?}");
 }
+
+/// A header naming `alg`, `kid` or `crit` twice (in either order, in any
+/// spelling JSON allows for the name, such as `\u0061lg`) is refused even
+/// when one of the two values would pass, and so is a header that is not
+/// an object; a well-signed token is never accepted on the strength of
+/// the member a lenient parser happened to keep.
+#[test]
+fn well_signed_tokens_with_repeated_or_non_object_headers_are_rejected() {
+    let idp = idp();
+    let key = &keys()[0];
+    let kid = &key.kid;
+    let claims = idp.claims().to_string();
+    let good = format!(r#"{{"alg":"RS256","kid":"{kid}"}}"#);
+    idp.validate(&key.sign_raw(good.as_bytes(), claims.as_bytes()), None)
+        .expect("the plain header is accepted");
+    let bad = [
+        format!(r#"{{"alg":"RS256","alg":"RS256","kid":"{kid}"}}"#),
+        format!(r#"{{"alg":"none","alg":"RS256","kid":"{kid}"}}"#),
+        format!(r#"{{"alg":"RS256","kid":"{kid}","alg":"HS256"}}"#),
+        format!(r#"{{"alg":"RS256","\u0061lg":"RS256","kid":"{kid}"}}"#),
+        format!(r#"{{"alg":"RS256","kid":"{kid}","kid":"{kid}"}}"#),
+        format!(r#"{{"alg":"RS256","kid":"forged","kid":"{kid}"}}"#),
+        format!(r#"{{"alg":"RS256","kid":"{kid}","k\u0069d":"forged"}}"#),
+        format!(r#"{{"alg":"RS256","kid":"{kid}","crit":["exp"]}}"#),
+        format!(r#"{{"alg":"RS256","kid":"{kid}","crit":[],"crit":[]}}"#),
+        format!(r#"[{{"alg":"RS256","kid":"{kid}"}}]"#),
+        r#""RS256""#.to_owned(),
+        "null".to_owned(),
+        "1".to_owned(),
+        String::new(),
+    ];
+    let mut accepted = Vec::new();
+    for header in &bad {
+        let t = key.sign_raw(header.as_bytes(), claims.as_bytes());
+        match idp.validate(&t, None) {
+            Ok(_) => accepted.push(header.clone()),
+            Err(e) => assert_eq!(e.kind(), ErrorKind::IdToken, "{header}: {e}"),
+        }
+    }
+    assert!(accepted.is_empty(), "accepted: {accepted:#?}");
+}

@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::digest::{sha256, sha384, sha512};
 use crate::provider::jws_algorithm::Algorithm;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use base64::{DecodeSliceError, Engine};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, IdTokenError, Result};
@@ -259,11 +259,26 @@ impl IdTokenValidator {
         let parts = split_token(token)?;
         let (alg, kid) = self.check_header(parts.header)?;
         let verifier = jwks.key_for(kid.as_deref(), alg)?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(parts.signature)
-            .map_err(|_| id_err("the token is malformed (the signature is not base64url)"))?;
+        // decoded on the stack: the largest signature verified (RSA-8192)
+        // is 1024 bytes; a longer one is decoded to the heap to fail below
+        let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
+        let sig_heap: Vec<u8>;
+        let signature: &[u8] = match URL_SAFE_NO_PAD.decode_slice(parts.signature, &mut sig_buf) {
+            Ok(n) => &sig_buf[..n],
+            Err(DecodeSliceError::OutputSliceTooSmall) => {
+                sig_heap = URL_SAFE_NO_PAD.decode(parts.signature).map_err(|_| {
+                    id_err("the token is malformed (the signature is not base64url)")
+                })?;
+                &sig_heap
+            }
+            Err(DecodeSliceError::DecodeError(_)) => {
+                return Err(id_err(
+                    "the token is malformed (the signature is not base64url)",
+                ))
+            }
+        };
         if verifier
-            .verify_sig(parts.signing_input.as_bytes(), &signature)
+            .verify_sig(parts.signing_input.as_bytes(), signature)
             .is_err()
         {
             return Err(id_err("the signature does not verify"));
@@ -295,8 +310,9 @@ impl IdTokenValidator {
             }
         }
         if let (Some(at_hash), Some(at)) = (str_claim("at_hash"), expected.access_token) {
-            let want = half_hash(alg, at);
-            if !constant_time_eq(at_hash.as_bytes(), want.as_bytes()) {
+            let mut want = [0u8; 43];
+            let want = half_hash_into(alg, at, &mut want);
+            if !constant_time_eq(at_hash.as_bytes(), want) {
                 return Err(id_err("at_hash does not match the access token"));
             }
         }
@@ -316,10 +332,17 @@ impl IdTokenValidator {
         let bytes = URL_SAFE_NO_PAD
             .decode(h.trim_end_matches('='))
             .map_err(|_| id_err("the header is not base64url"))?;
-        serde_json::from_slice::<Map<String, Value>>(&bytes)
-            .map_err(|_| id_err("the header is not a UTF-8 JSON object"))?;
-        let header: Header = serde_json::from_slice(&bytes)
-            .map_err(|_| id_err("the header repeats alg, kid or crit"))?;
+        // one pass (every member parsed as a `Value`, so every string is
+        // checked, as parsing the whole object would)
+        let header: Header = serde_json::from_slice(&bytes).map_err(|e| {
+            if e.classify() == serde_json::error::Category::Data
+                && e.to_string().starts_with(REPEATED)
+            {
+                id_err("the header repeats alg, kid or crit")
+            } else {
+                id_err("the header is not a UTF-8 JSON object")
+            }
+        })?;
         let alg = header
             .alg
             .as_ref()
@@ -356,16 +379,18 @@ impl IdTokenValidator {
     }
 
     fn check_audience(&self, claims: &Map<String, Value>) -> Result<()> {
-        let auds: Vec<&str> = match claims.get("aud") {
-            Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        let (one, many): (Option<&str>, &[Value]) = match claims.get("aud") {
+            Some(Value::String(s)) => (Some(s.as_str()), &[]),
+            Some(Value::Array(a)) => (None, a.as_slice()),
             _ => return Err(id_err("aud is missing")),
         };
-        if !auds.contains(&self.client_id.as_str()) {
+        // the audiences, without collecting them (string members only)
+        let auds = || one.into_iter().chain(many.iter().filter_map(Value::as_str));
+        if !auds().any(|a| a == self.client_id) {
             return Err(id_err("aud does not contain the client id"));
         }
-        if let Some(untrusted) = auds.iter().find(|a| {
-            **a != self.client_id && !self.settings.trusted_audiences.iter().any(|t| t == *a)
+        if let Some(untrusted) = auds().find(|a| {
+            *a != self.client_id && !self.settings.trusted_audiences.iter().any(|t| t == a)
         }) {
             return Err(id_err(format!(
                 "aud contains an untrusted audience '{}'",
@@ -376,7 +401,9 @@ impl IdTokenValidator {
             Some(azp) if azp != self.client_id => {
                 Err(id_err(format!("azp '{}' is not the client id", clip(azp))))
             }
-            None if auds.len() > 1 => Err(id_err("azp is required when aud has several audiences")),
+            None if auds().nth(1).is_some() => {
+                Err(id_err("azp is required when aud has several audiences"))
+            }
             _ => Ok(()),
         }
     }
@@ -465,12 +492,58 @@ fn secs_i64(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
-/// The members of a JOSE header oauthkit reads (others are ignored).
-#[derive(serde::Deserialize)]
+/// The longest signature decoded on the stack: RSA-8192's 1024 bytes.
+const MAX_SIGNATURE_LEN: usize = 1024;
+
+/// The start of the error [`Header`] raises for a repeated member.
+const REPEATED: &str = "repeated header member";
+
+/// The members of a JOSE header oauthkit reads. Every other member is
+/// parsed too (as a [`Value`], so its text is checked) and dropped; a
+/// repeated `alg`, `kid` or `crit` is an error.
 struct Header {
     alg: Option<Value>,
     kid: Option<Value>,
-    crit: Option<serde::de::IgnoredAny>,
+    crit: Option<Value>,
+}
+
+impl<'de> serde::Deserialize<'de> for Header {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Header;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JOSE header object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Header, A::Error> {
+                let mut h = Header {
+                    alg: None,
+                    kid: None,
+                    crit: None,
+                };
+                while let Some(name) = map.next_key::<String>()? {
+                    let slot = match name.as_str() {
+                        "alg" => &mut h.alg,
+                        "kid" => &mut h.kid,
+                        "crit" => &mut h.crit,
+                        _ => {
+                            map.next_value::<Value>()?;
+                            continue;
+                        }
+                    };
+                    if slot.is_some() {
+                        return Err(serde::de::Error::custom(REPEATED));
+                    }
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(h)
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 /// The three parts of a compact JWS.
@@ -499,16 +572,35 @@ fn split_token(token: &str) -> Result<TokenParts<'_>> {
 /// The left half of the hash of `value` with the hash of `alg`, base64url
 /// (the `at_hash` / `c_hash` rule).
 pub fn half_hash(alg: Algorithm, value: &str) -> String {
-    let digest: Vec<u8> = match alg {
+    let mut out = [0u8; 43];
+    // base64url is ASCII: each byte is its own char
+    half_hash_into(alg, value, &mut out)
+        .iter()
+        .map(|&b| char::from(b))
+        .collect()
+}
+
+/// [`half_hash`] written into `out` (at most 43 bytes: half of SHA-512).
+fn half_hash_into<'o>(alg: Algorithm, value: &str, out: &'o mut [u8; 43]) -> &'o [u8] {
+    let mut digest = [0u8; 64];
+    let len = match alg {
         Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 | Algorithm::HS384 => {
-            sha384(value.as_bytes()).to_vec()
+            digest[..48].copy_from_slice(&sha384(value.as_bytes()));
+            48
         }
         Algorithm::RS512 | Algorithm::PS512 | Algorithm::HS512 | Algorithm::EdDSA => {
-            sha512(value.as_bytes()).to_vec()
+            digest.copy_from_slice(&sha512(value.as_bytes()));
+            64
         }
-        _ => sha256(value.as_bytes()).to_vec(),
+        _ => {
+            digest[..32].copy_from_slice(&sha256(value.as_bytes()));
+            32
+        }
     };
-    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+    let n = URL_SAFE_NO_PAD
+        .encode_slice(&digest[..len / 2], &mut out[..])
+        .expect("43 bytes hold the base64url of 32");
+    &out[..n]
 }
 
 fn id_err(m: impl Into<String>) -> Error {

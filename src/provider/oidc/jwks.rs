@@ -520,7 +520,7 @@ fn pick<'a>(
     alg: Algorithm,
     key_type: KeyType,
 ) -> Result<&'a CachedKey, Miss> {
-    let alg_name = format!("{alg:?}");
+    let alg_name = alg.as_str();
     let fits =
         |k: &&CachedKey| k.key_type == key_type && k.alg.as_deref().is_none_or(|a| a == alg_name);
     let refused = |r: &Refused| match &r.kid {
