@@ -9,7 +9,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::jose::DpopKey;
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
-use crate::provider::dpop::client::token_endpoint_wants_nonce;
+use crate::provider::dpop::token_endpoint_wants_nonce;
 use crate::provider::dpop::{DpopConfig, DpopNonces};
 use crate::provider::http::{check_endpoint_url, Auth, Body, HttpClient, Method};
 use crate::provider::requests::{

@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use crate::digest::sha256;
 use crate::error::Result;
+use crate::hex::hex;
 use crate::secret::Secret;
 use crate::store::TokenStore;
 use crate::token::TokenSet;
@@ -68,12 +69,8 @@ impl std::fmt::Debug for SharedRecords {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn now_secs() -> i64 {
-    i64::try_from(super::pending::now_unix_ms() / 1000).unwrap_or(i64::MAX)
+    crate::token::now_unix()
 }
 
 impl SharedRecords {

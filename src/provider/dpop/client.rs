@@ -7,33 +7,11 @@
 
 use serde_json::Value;
 
-use super::nonce::is_nonce_challenge;
 use super::proof::ProofRequest;
 use crate::error::Result;
 use crate::jose::DpopKey;
 use crate::provider::client::{userinfo_answer, DpopState, OAuthClient};
-use crate::provider::http::{Auth, Body, HttpResponse, Method};
-
-/// Whether a token-endpoint answer asks for a nonce: a 400 (or 401) with
-/// the OAuth error `use_dpop_nonce`, or a 401 DPoP challenge saying so.
-pub(crate) fn token_endpoint_wants_nonce(r: &HttpResponse) -> bool {
-    if !matches!(r.status, 400 | 401) {
-        return false;
-    }
-    let in_body = r
-        .json("token")
-        .ok()
-        .and_then(|v| {
-            v.get("error")
-                .and_then(Value::as_str)
-                .map(|e| e == "use_dpop_nonce")
-        })
-        .unwrap_or(false);
-    in_body
-        || r.www_authenticate
-            .as_deref()
-            .is_some_and(is_nonce_challenge)
-}
+use crate::provider::http::{Auth, Body, Method};
 
 impl OAuthClient {
     /// A proof for one request to the provider, with the nonce its origin
@@ -97,7 +75,8 @@ impl OAuthClient {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::nonce::token_endpoint_wants_nonce;
+    use crate::provider::http::HttpResponse;
 
     fn resp(status: u16, body: &str, www: Option<&str>) -> HttpResponse {
         HttpResponse {

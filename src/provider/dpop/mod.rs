@@ -32,6 +32,7 @@ mod proof;
 mod resource;
 
 pub use config::DpopConfig;
+pub(crate) use nonce::token_endpoint_wants_nonce;
 pub use nonce::{is_nonce_challenge, DpopNonces};
 pub use proof::{ath, htu, ProofRequest};
 pub use resource::DpopHeaders;
