@@ -26,6 +26,9 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "no import circles between source files (scripts/check-import-cycles.py)"
+python3 scripts/check-import-cycles.py
+
 step "cargo clippy"
 cargo clippy --all-targets --all-features -- -D warnings
 
