@@ -202,6 +202,27 @@ pub(crate) fn challenge_params(header: &str, scheme: &str) -> Vec<(String, Strin
     out
 }
 
+/// Whether a token-endpoint answer asks for a nonce: a 400 (or 401) with
+/// the OAuth error `use_dpop_nonce`, or a 401 DPoP challenge saying so.
+pub(crate) fn token_endpoint_wants_nonce(r: &crate::provider::http::HttpResponse) -> bool {
+    if !matches!(r.status, 400 | 401) {
+        return false;
+    }
+    let in_body = r
+        .json("token")
+        .ok()
+        .and_then(|v| {
+            v.get("error")
+                .and_then(Value::as_str)
+                .map(|e| e == "use_dpop_nonce")
+        })
+        .unwrap_or(false);
+    in_body
+        || r.www_authenticate
+            .as_deref()
+            .is_some_and(is_nonce_challenge)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,25 +290,4 @@ mod tests {
         assert!(!is_nonce_challenge(""));
         assert!(!is_nonce_challenge("\"\"\"==,,"));
     }
-}
-
-/// Whether a token-endpoint answer asks for a nonce: a 400 (or 401) with
-/// the OAuth error `use_dpop_nonce`, or a 401 DPoP challenge saying so.
-pub(crate) fn token_endpoint_wants_nonce(r: &crate::provider::http::HttpResponse) -> bool {
-    if !matches!(r.status, 400 | 401) {
-        return false;
-    }
-    let in_body = r
-        .json("token")
-        .ok()
-        .and_then(|v| {
-            v.get("error")
-                .and_then(Value::as_str)
-                .map(|e| e == "use_dpop_nonce")
-        })
-        .unwrap_or(false);
-    in_body
-        || r.www_authenticate
-            .as_deref()
-            .is_some_and(is_nonce_challenge)
 }
