@@ -34,8 +34,8 @@ fn main() {
     let mut cfg = OAuth2Config::new(
         "fake",
         "bench-client",
-        &format!("{}/authorize", fake.base),
-        &fake.token_url(),
+        format!("{}/authorize", fake.base),
+        fake.token_url(),
     );
     cfg.device_authorization_url = Some(fake.device_url());
     let provider: Arc<dyn Provider> = Arc::new(OAuth2Provider::new(cfg).unwrap());

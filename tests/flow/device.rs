@@ -38,7 +38,7 @@ const SCOPES: [&str; 3] = ["openid", "email", "profile"];
 
 fn device_provider(idp: &NodeIdp, kind: &str) -> Arc<dyn Provider> {
     Arc::new(
-        OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client(kind)).with_scopes(SCOPES))
+        OidcProvider::new(OidcConfig::new(&idp.issuer, idp.client(kind)).with_scopes(SCOPES))
             .unwrap(),
     )
 }
@@ -351,8 +351,8 @@ fn fake_provider(fake: &FakeDeviceServer) -> Arc<dyn Provider> {
     let mut cfg = OAuth2Config::new(
         "fake",
         "device-client",
-        &format!("{}/authorize", fake.base),
-        &fake.token_url(),
+        format!("{}/authorize", fake.base),
+        fake.token_url(),
     )
     .with_scopes(["read"]);
     cfg.device_authorization_url = Some(fake.device_url());

@@ -54,7 +54,7 @@ fn chromium_enters_the_user_code_while_the_device_flow_polls() {
     let idp = NodeIdp::start();
     let provider: Arc<dyn Provider> = Arc::new(
         OidcProvider::new(
-            OidcConfig::new(&idp.issuer, &idp.client("device"))
+            OidcConfig::new(&idp.issuer, idp.client("device"))
                 .with_scopes(["openid", "email", "profile"]),
         )
         .unwrap(),

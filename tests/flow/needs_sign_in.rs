@@ -26,8 +26,8 @@ fn unreachable_provider() -> Arc<dyn Provider> {
         OAuth2Provider::new(OAuth2Config::new(
             "closed",
             "client",
-            &format!("http://127.0.0.1:{port}/authorize"),
-            &format!("http://127.0.0.1:{port}/token"),
+            format!("http://127.0.0.1:{port}/authorize"),
+            format!("http://127.0.0.1:{port}/token"),
         ))
         .unwrap(),
     )

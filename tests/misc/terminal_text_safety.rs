@@ -67,8 +67,8 @@ fn provider(server: &MockServer) -> OAuth2Provider {
     let mut cfg = OAuth2Config::new(
         "hostile",
         "client-1",
-        &server.url("/authorize"),
-        &server.url("/token"),
+        server.url("/authorize"),
+        server.url("/token"),
     );
     cfg.device_authorization_url = Some(server.url("/device"));
     OAuth2Provider::new(cfg).expect("provider")

@@ -433,8 +433,8 @@ impl TestAs {
         let mut cfg = OAuth2Config::new(
             "dpop-test",
             "client",
-            &format!("{}/authorize", self.base),
-            &format!("{}/token", self.base),
+            format!("{}/authorize", self.base),
+            format!("{}/token", self.base),
         )
         .with_dpop(DpopConfig::new());
         cfg.userinfo_url = Some(format!("{}/userinfo", self.base));
@@ -577,8 +577,8 @@ fn a_provider_without_dpop_refuses_bound_sets() {
     let mut cfg = OAuth2Config::new(
         "plain",
         "client",
-        &format!("{}/authorize", server.base),
-        &format!("{}/token", server.base),
+        format!("{}/authorize", server.base),
+        format!("{}/token", server.base),
     );
     cfg.userinfo_url = Some(format!("{}/userinfo", server.base));
     let p = OAuth2Provider::new(cfg).unwrap();

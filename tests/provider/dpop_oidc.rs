@@ -27,7 +27,7 @@ const SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_access"];
 const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 
 fn dpop_provider(idp: &NodeIdp, alg: SigningAlgorithm) -> Arc<OidcProvider> {
-    let cfg = OidcConfig::new(&idp.issuer, &idp.client("dpop"))
+    let cfg = OidcConfig::new(&idp.issuer, idp.client("dpop"))
         .with_scopes(SCOPES)
         .with_dpop(DpopConfig::new().with_algorithm(alg));
     Arc::new(OidcProvider::new(cfg).unwrap())
@@ -204,7 +204,7 @@ fn native_sign_in_yields_dpop_bound_tokens_the_provider_accepts_only_with_proofs
 fn without_a_proof_the_provider_refuses_this_client() {
     needs!(Node);
     let idp = NodeIdp::start();
-    let cfg = OidcConfig::new(&idp.issuer, &idp.client("dpop")).with_scopes(SCOPES);
+    let cfg = OidcConfig::new(&idp.issuer, idp.client("dpop")).with_scopes(SCOPES);
     let plain = OidcProvider::new(cfg).unwrap();
     let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
     let url = plain

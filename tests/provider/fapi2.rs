@@ -179,7 +179,7 @@ fn fapi2_deploy_mode_signs_in_end_to_end() {
     use oauthkit::TokenStore;
     use std::sync::Arc;
     let idp = NodeIdp::start_script("fapi-server.mjs");
-    let cfg = OidcConfig::new(&idp.issuer, &idp.client("fapi"))
+    let cfg = OidcConfig::new(&idp.issuer, idp.client("fapi"))
         .with_scopes(["openid", "offline_access"])
         .with_private_key_jwt(PrivateKeyJwt::new(fapi_key(&idp)))
         .with_profile(SecurityProfile::Fapi2)
@@ -218,7 +218,7 @@ fn par_expires_in_is_read_from_a_real_server_and_matches_its_expiry() {
     needs!(Node);
     let idp = NodeIdp::start_script_with("fapi-server.mjs", &["3"]);
     let key = fapi_key(&idp);
-    let mut cfg = OidcConfig::new(&idp.issuer, &idp.client("fapi"))
+    let mut cfg = OidcConfig::new(&idp.issuer, idp.client("fapi"))
         .with_scopes(["openid", "offline_access"])
         .with_private_key_jwt(PrivateKeyJwt::new(key))
         .with_profile(SecurityProfile::Fapi2)

@@ -107,8 +107,8 @@ fn provider(server: &MockServer) -> OAuth2Provider {
     let mut cfg = OAuth2Config::new(
         "hostile",
         "client",
-        &server.url("/authorize"),
-        &server.url("/token"),
+        server.url("/authorize"),
+        server.url("/token"),
     )
     .with_client_secret("hostile-test-client-secret")
     .with_dpop(DpopConfig::new());

@@ -31,8 +31,8 @@ fn oauth2(server: &MockServer, tweak: impl FnOnce(&mut OAuth2Config)) -> OAuth2P
     let mut c = OAuth2Config::new(
         "custom",
         CLIENT,
-        &server.url("/authorize"),
-        &server.url("/token"),
+        server.url("/authorize"),
+        server.url("/token"),
     );
     tweak(&mut c);
     OAuth2Provider::new(c).expect("provider")
@@ -818,7 +818,7 @@ fn a_trickling_server_cannot_hold_a_call_past_the_timeouts() {
     });
     let read_timeout = Duration::from_millis(500);
     let url = format!("http://{addr}");
-    let mut c = OAuth2Config::new("slow", CLIENT, &format!("{url}/a"), &format!("{url}/token"));
+    let mut c = OAuth2Config::new("slow", CLIENT, format!("{url}/a"), format!("{url}/token"));
     c.http.read_timeout = read_timeout;
     let p = OAuth2Provider::new(c).unwrap();
     let start = Instant::now();

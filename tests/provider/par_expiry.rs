@@ -23,8 +23,8 @@ fn provider(server: &MockServer) -> OAuth2Provider {
     let cfg = OAuth2Config::new(
         "par-test",
         "par-client",
-        &server.url("/authorize"),
-        &server.url("/token"),
+        server.url("/authorize"),
+        server.url("/token"),
     )
     .with_par(server.url("/par"), ParPolicy::Always);
     OAuth2Provider::new(cfg).unwrap()

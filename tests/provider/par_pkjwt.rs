@@ -139,7 +139,7 @@ fn native_sign_in_through_par_with_a_client_that_requires_it() {
 }
 
 fn pkjwt_provider(idp: &NodeIdp, key: SigningKey, scopes: &[&str]) -> Arc<dyn Provider> {
-    let cfg = OidcConfig::new(&idp.issuer, &idp.client("pkjwt"))
+    let cfg = OidcConfig::new(&idp.issuer, idp.client("pkjwt"))
         .with_scopes(scopes.iter().copied())
         .with_private_key_jwt(PrivateKeyJwt::new(key));
     Arc::new(OidcProvider::new(cfg).unwrap())
@@ -164,7 +164,7 @@ fn private_key_jwt_code_exchange_refresh_revocation_and_client_credentials() {
     // PAR on too: the push is authenticated with an assertion as well
     let par = Arc::new(
         OidcProvider::new(
-            OidcConfig::new(&idp.issuer, &idp.client("pkjwt"))
+            OidcConfig::new(&idp.issuer, idp.client("pkjwt"))
                 .with_scopes(["openid", "offline_access"])
                 .with_private_key_jwt(PrivateKeyJwt::new(key.clone()))
                 .with_par(ParPolicy::Always),
@@ -324,7 +324,7 @@ fn jwt_bearer_grant_with_assertions_oauthkit_signs() {
 fn deploy_mode_signs_in_through_par() {
     needs!(Node);
     let idp = NodeIdp::start();
-    let cfg = OidcConfig::new(&idp.issuer, &idp.client("par"))
+    let cfg = OidcConfig::new(&idp.issuer, idp.client("par"))
         .with_scopes(["openid", "offline_access"])
         .with_par(ParPolicy::Always);
     let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());

@@ -783,7 +783,7 @@ fn settings_from_environment_variables() {
 fn userinfo_of_value_type() {
     // the trait's userinfo is a JSON object, or Null without an endpoint
     let s = MockServer::start();
-    let mut c = oauthkit::provider::OAuth2Config::new("x", "c", &s.url("/a"), &s.url("/t"));
+    let mut c = oauthkit::provider::OAuth2Config::new("x", "c", s.url("/a"), s.url("/t"));
     c.userinfo_url = None;
     let p = OAuth2Provider::new(c).unwrap();
     assert_eq!(p.get_userinfo(&UserinfoRequest::new("at")).unwrap(), None);

@@ -460,8 +460,8 @@ fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
     let base = OAuth2Config::new(
         "plain",
         CLIENT,
-        &server.url("/authorize"),
-        &server.url("/token"),
+        server.url("/authorize"),
+        server.url("/token"),
     )
     .with_private_key_jwt(PrivateKeyJwt::new(key.clone()));
     server.json(

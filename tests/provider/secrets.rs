@@ -526,8 +526,8 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
             ..OAuth2Config::new(
                 "custom",
                 CLIENT,
-                &server.url("/authorize"),
-                &server.url("/token"),
+                server.url("/authorize"),
+                server.url("/token"),
             )
         }
         .with_client_secret(CLIENT_SECRET),
@@ -539,8 +539,8 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
             ..OAuth2Config::new(
                 "github",
                 CLIENT,
-                &server.url("/authorize"),
-                &server.url("/token"),
+                server.url("/authorize"),
+                server.url("/token"),
             )
         }
         .with_client_secret(CLIENT_SECRET),

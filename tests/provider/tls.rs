@@ -101,8 +101,8 @@ fn the_ca_is_per_provider() {
         let mut c = OAuth2Config::new(
             "internal",
             "client",
-            &server.url("/authorize"),
-            &server.url("/token"),
+            server.url("/authorize"),
+            server.url("/token"),
         );
         c.userinfo_url = Some(server.url("/userinfo"));
         c.http = http;

@@ -75,8 +75,8 @@ fn provider(server: &MockServer) -> OAuth2Provider {
     let mut cfg = OAuth2Config::new(
         "hostile",
         "client-1",
-        &server.url("/authorize"),
-        &server.url("/token"),
+        server.url("/authorize"),
+        server.url("/token"),
     )
     .with_client_secret("client-secret-1");
     cfg.device_authorization_url = Some(server.url("/device"));

@@ -208,7 +208,7 @@ fn the_provider_refusals_are_typed_and_never_show_the_tokens() {
     // oidc-provider answers invalid_request (RFC 6749 would say unauthorized_client)
     assert_oauth_error(&e, "invalid_request", &held);
     // wrong client secret
-    let mut cfg = OidcConfig::new(&idp.issuer, &idp.client("tx"))
+    let mut cfg = OidcConfig::new(&idp.issuer, idp.client("tx"))
         .with_client_secret("not-the-secret-0123456789abcdef");
     cfg.client_auth = Some(ClientAuthMethod::ClientSecretBasic);
     let e = OidcProvider::new(cfg)

@@ -26,8 +26,8 @@ fn providers(server: &MockServer) -> Vec<Box<dyn Provider>> {
     let oauth2 = OAuth2Provider::new(OAuth2Config::new(
         "custom",
         "client-1",
-        &server.url("/authorize"),
-        &server.url("/token"),
+        server.url("/authorize"),
+        server.url("/token"),
     ))
     .unwrap();
     let mut c = OidcConfig::new(server.base(), "client-1");
