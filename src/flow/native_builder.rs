@@ -1,7 +1,7 @@
 //! The builder of the native sign-in: [`AuthFlowManagerBuilder`] (what
 //! [`AuthFlowManager::builder`] returns; that constructor is written here
 //! so the manager's file never imports its builder back). What one run
-//! shows the URL with, [`NativeOptions`], is in `native_options.rs`.
+//! shows the URL with, [`NativeOptions`](super::NativeOptions), is in `native_options.rs`.
 //!
 //! ```no_run
 //! use std::sync::Arc;

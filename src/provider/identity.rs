@@ -92,7 +92,7 @@ impl Identity {
 
 /// Checks that a refreshed token set belongs to the same user as the one
 /// it replaces (when both name one): what
-/// [`Provider::refresh_token_set`](crate::provider::Provider::refresh_token_set)
+/// [`Provider::refresh_tokens`](crate::provider::Provider::refresh_tokens)
 /// and the session manager check whatever the provider.
 ///
 /// ```

@@ -90,11 +90,11 @@ impl TokenTypeHint {
 pub struct AuthorizeRequest<'a> {
     /// The redirect URI registered with the provider.
     pub redirect_uri: &'a str,
-    /// The CSRF state (see [`random::state`]).
+    /// The CSRF state (see [`random::state`](crate::random::state)).
     pub state: &'a str,
     /// The PKCE pair; its S256 challenge is sent.
     pub pkce: Option<&'a Pkce>,
-    /// The OIDC nonce (see [`random::nonce`]).
+    /// The OIDC nonce (see [`random::nonce`](crate::random::nonce)).
     pub nonce: Option<&'a str>,
     /// Extra query parameters; they override the defaults of the same name.
     pub extra_params: &'a [(&'a str, &'a str)],
