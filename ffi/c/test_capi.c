@@ -1136,6 +1136,19 @@ static void *slot(struct slots *s, int i) { return s->null == i ? NULL : &s->buf
     OUT_CASE(oak_server_store_delete_refresh_token, 1, SIZES(sizeof(bool)),                                      \
              oak_server_store_delete_refresh_token(NULL, NULL, P(0, bool)))                                       \
     OUT_CASE(oak_deploy_new, 1, SIZES(PTR), oak_deploy_new(NULL, NULL, NULL, NULL, 0, P(0, OakDeploy *)))         \
+    OUT_CASE(oak_deploy_new_shared, 1, SIZES(PTR),                                                                \
+             oak_deploy_new_shared(NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, 0, P(0, OakDeploy *)))               \
+    OUT_CASE(oak_claims_from_json, 1, SIZES(PTR), oak_claims_from_json(NULL, P(0, OakClaims *)))                  \
+    OUT_CASE(oak_token_set_id_token_claims, 1, SIZES(PTR),                                                        \
+             oak_token_set_id_token_claims(NULL, P(0, OakClaims *)))                                              \
+    OUT_CASE(oak_claims_string, 1, SIZES(PTR), oak_claims_string(NULL, NULL, P(0, char *)))                       \
+    OUT_CASE(oak_claims_bool, 1, SIZES(sizeof(bool), sizeof(bool)),                                               \
+             oak_claims_bool(NULL, NULL, P(0, bool), P(1, bool)))                                                 \
+    OUT_CASE(oak_claims_time, 1, SIZES(sizeof(bool), sizeof(int64_t)),                                            \
+             oak_claims_time(NULL, NULL, P(0, bool), P(1, int64_t)))                                              \
+    OUT_CASE(oak_claims_json, 1, SIZES(PTR), oak_claims_json(NULL, NULL, P(0, char *)))                           \
+    OUT_CASE(oak_claims_display_name, 1, SIZES(PTR), oak_claims_display_name(NULL, P(0, char *)))                 \
+    OUT_CASE(oak_claims_subject_id, 1, SIZES(PTR), oak_claims_subject_id(NULL, P(0, char *)))                     \
     OUT_CASE(oak_deploy_redirect_uri, 1, SIZES(PTR), oak_deploy_redirect_uri(NULL, P(0, char *)))                \
     OUT_CASE(oak_deploy_handle, 1, SIZES(PTR),                                                                  \
              oak_deploy_handle(NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, P(0, OakDeployResponse *)))          \

@@ -69,6 +69,7 @@ pub(super) fn thumbprint(canonical: &str) -> String {
 /// The RFC 7638 thumbprint of any public key given by its required
 /// members (RFC 7638 §3.2, in lexicographic order, base64url or fixed
 /// values): what a server (the dev provider) binds a proof's `jwk` by.
+#[cfg_attr(not(feature = "dev-provider"), allow(dead_code))]
 pub(crate) fn thumbprint_of(members: &[(&str, String)]) -> String {
     thumbprint(&canonical(members))
 }

@@ -25,4 +25,5 @@ pub use algorithm::SigningAlgorithm;
 pub use dpop_key::DpopKey;
 pub use key::SigningKey;
 
+#[cfg(feature = "dev-provider")]
 pub(crate) use jwk::thumbprint_of;
