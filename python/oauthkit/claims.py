@@ -67,7 +67,7 @@ class Claims(Handle):
         text = take_str(out)
         return None if text is None else json.loads(text)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """All the claims as one JSON object."""
         out = ffi.new("char **")
         check(lib.oak_claims_json(self._h, ffi.NULL, out))
