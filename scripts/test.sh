@@ -69,10 +69,11 @@ target/python-venv/bin/python -m mypy --strict --ignore-missing-imports --cache-
 target/python-venv/bin/python -m pytest python/tests
 
 step "release artifacts: scripts/release.sh (debug), scripts/check-release.sh"
-# The C library with the wheel's features is the build the Python step just
-# made: neither library compiles anything here. check-release.sh installs
-# the tarball and the wheel outside the repository and builds C, C++, Go
-# and Python programs against them.
+# Both libraries (the C tarball's, with the wheel's features, and the
+# wheel's) are one build, linked by zig against glibc 2.17's symbols
+# (OAK_GLIBC, scripts/build-capi.sh --glibc): a debug build of its own
+# target. check-release.sh installs the tarball and the wheel outside the
+# repository and builds C, C++, Go and Python programs against them.
 PROFILE=debug FEATURES="$(scripts/build-wheel.sh --print-features)" scripts/release.sh --out target/release-artifacts
 bash scripts/check-release.sh target/release-artifacts
 
