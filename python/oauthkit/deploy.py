@@ -50,13 +50,45 @@ class Deploy(Handle):
         *,
         after_login: Optional[str] = None,
         session_ttl: int = 0,
+        cookie_key: Optional[bytes] = None,
+        previous_cookie_keys: Sequence[bytes] = (),
+        trust_forwarded_headers: bool = False,
     ) -> None:
+        """With ``cookie_key`` (32 bytes, the same on every instance) the
+        routes serve a deployment of several instances sharing ``store``
+        (``oak_deploy_new_shared``): ``previous_cookie_keys`` still open
+        login cookies during a key rotation, and ``trust_forwarded_headers``
+        takes the public origin from the proxy's ``Forwarded`` /
+        ``X-Forwarded-*`` headers (only behind a proxy that sets them)."""
         out = ffi.new("OakDeploy **")
-        check(
-            lib.oak_deploy_new(
-                provider._h, store._h, c_str(base_url, "base_url"), c_str(after_login, "after_login"), int(session_ttl), out
+        if cookie_key is None:
+            if previous_cookie_keys or trust_forwarded_headers:
+                raise ValueError("previous_cookie_keys and trust_forwarded_headers need a cookie_key")
+            check(
+                lib.oak_deploy_new(
+                    provider._h, store._h, c_str(base_url, "base_url"), c_str(after_login, "after_login"), int(session_ttl), out
+                )
             )
-        )
+        else:
+            keys = [bytes(cookie_key), *(bytes(k) for k in previous_cookie_keys)]
+            if any(len(k) != 32 for k in keys):
+                raise ValueError("cookie keys are 32 bytes each")
+            current = ffi.new("uint8_t[]", keys[0])
+            previous = ffi.new("uint8_t[]", b"".join(keys[1:])) if len(keys) > 1 else ffi.NULL
+            check(
+                lib.oak_deploy_new_shared(
+                    provider._h,
+                    store._h,
+                    c_str(base_url, "base_url"),
+                    c_str(after_login, "after_login"),
+                    int(session_ttl),
+                    current,
+                    previous,
+                    len(keys) - 1,
+                    1 if trust_forwarded_headers else 0,
+                    out,
+                )
+            )
         self._own(out[0], lib.oak_deploy_free)
 
     @property

@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 
 import oauthkit
-from oauthkit import HeadlessBrowser
+from oauthkit import Deploy, HeadlessBrowser, Provider, Store
 
 
 def location_of(url: str) -> str:
@@ -294,3 +294,23 @@ def test_server_store_clients_codes_tokens(tmp_path: Path) -> None:
         assert s.delete_client("app")
         with pytest.raises(oauthkit.InvalidArgumentError):
             s.save_client({"identifier": 5})
+
+
+def test_shared_deploy_takes_the_public_origin_from_a_trusted_proxy_only(tmp_path: Path) -> None:
+    """Several instances: one 32-byte cookie key; forwarded headers change
+    the redirect URI only when the instance is told to trust them."""
+    key, old = bytes(range(32)), bytes(32)
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example"}
+    with Provider.google("client") as g, Store(f"file:{tmp_path / 'tokens.json'}") as s:
+        with Deploy(g, s, "http://10.0.0.7:8000", cookie_key=key, previous_cookie_keys=[old],
+                    trust_forwarded_headers=True) as trusting, \
+                Deploy(g, s, "http://10.0.0.7:8000", cookie_key=key) as plain:
+            for d, origin in ((trusting, "https://app.example"), (plain, "http://10.0.0.7:8000")):
+                r = d.handle("GET", "/auth/login", headers=forwarded)
+                assert r.status == 302, r.body
+                query = urllib.parse.parse_qs(urllib.parse.urlparse(r.header("location") or "").query)
+                assert query["redirect_uri"] == [f"{origin}/auth/callback"]
+                assert d.handle("GET", "/auth/status").status == 200
+        for bad in (dict(cookie_key=b"short"), dict(previous_cookie_keys=[key]), dict(trust_forwarded_headers=True)):
+            with pytest.raises(ValueError):
+                Deploy(g, s, "https://app.example", **bad)  # type: ignore[arg-type]
