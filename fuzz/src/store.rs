@@ -180,13 +180,20 @@ pub fn store_spec(data: &[u8]) {
         return;
     };
     // Redis URLs carry passwords, which the library redacts from errors.
+    // A password that also appears elsewhere in the URL (the host, the
+    // path) cannot be told apart from that other, printable part: only a
+    // password unique to the user-info is checked. The URL parser reports
+    // it percent-encoded, so the comparison is on the parsed URL with the
+    // password taken out.
     let password = url::Url::parse(&sandboxed)
         .ok()
         .filter(|u| u.scheme().starts_with("redis"))
-        .and_then(|u| u.password().map(str::to_owned))
-        .filter(|p| {
-            let rest = sandboxed.replacen(p.as_str(), "", 1);
-            !rest.contains(p.as_str())
+        .and_then(|u| {
+            let p = u.password()?.to_owned();
+            let mut rest = u.clone();
+            rest.set_password(None).ok()?;
+            (!rest.as_str().contains(p.as_str()) && !sandboxed.replacen(&p, "", 1).contains(&p))
+                .then_some(p)
         })
         .unwrap_or_default();
     match store::open(&sandboxed) {
