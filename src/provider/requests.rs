@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::jose::DpopKey;
+use crate::provider::grants::params::{grant_setters, GrantParams};
 use crate::provider::TokenTypeHint;
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -30,8 +31,7 @@ pub struct CodeExchange {
     pkce_verifier: Option<Secret>,
     nonce: Option<String>,
     dpop_key: Option<DpopKey>,
-    resources: Vec<String>,
-    extra_params: Vec<(String, String)>,
+    grant: GrantParams,
 }
 
 impl CodeExchange {
@@ -43,8 +43,7 @@ impl CodeExchange {
             pkce_verifier: None,
             nonce: None,
             dpop_key: None,
-            resources: Vec::new(),
-            extra_params: Vec::new(),
+            grant: GrantParams::default(),
         }
     }
 
@@ -60,35 +59,18 @@ impl CodeExchange {
         self
     }
 
-    /// Signs a DPoP proof (RFC 9449) with `key`, the sign-in's key whose
-    /// thumbprint went out as `dpop_jkt`; the token set carries the key.
-    pub fn dpop(mut self, key: &DpopKey) -> Self {
-        self.dpop_key = Some(key.clone());
-        self
-    }
-
-    /// An RFC 8707 `resource`; the request's resources replace the
-    /// provider's configured ones (a narrower token).
-    pub fn resource(mut self, resource: impl Into<String>) -> Self {
-        self.resources.push(resource.into());
-        self
-    }
-
-    /// Several RFC 8707 resources (see [`resource`](Self::resource)).
-    pub fn resources<I, S>(mut self, resources: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.resources.extend(resources.into_iter().map(Into::into));
-        self
-    }
-
-    /// An extra form parameter; one that the exchange sets itself
-    /// (`grant_type`, `code`, `client_id`, ...) is refused when sent.
-    pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.extra_params.push((name.into(), value.into()));
-        self
+    grant_setters! {
+        "let r = oauthkit::provider::CodeExchange::new(\"the-code\", \"http://127.0.0.1:8080/cb\")";
+        /// The key is the sign-in's, whose thumbprint went out as `dpop_jkt`;
+        /// the token set carries it.
+        dpop,
+        /// The request's resources replace the provider's configured ones
+        /// (a narrower token).
+        resource,
+        resources,
+        /// The exchange sets `grant_type`, `code`, `redirect_uri`,
+        /// `code_verifier` and `resource`.
+        extra_param,
     }
 
     /// The authorization code.
@@ -111,19 +93,11 @@ impl CodeExchange {
         self.nonce.as_deref()
     }
 
-    /// The DPoP key, when set.
-    pub fn dpop_key(&self) -> Option<&DpopKey> {
-        self.dpop_key.as_ref()
-    }
-
-    /// The request's resources.
-    pub fn requested_resources(&self) -> &[String] {
-        &self.resources
-    }
-
-    /// The extra parameters.
-    pub fn extra_params(&self) -> &[(String, String)] {
-        &self.extra_params
+    grant_setters! {
+        "let r = oauthkit::provider::CodeExchange::new(\"the-code\", \"http://127.0.0.1:8080/cb\")";
+        dpop_key,
+        requested_resources,
+        extra_params,
     }
 }
 
@@ -145,8 +119,7 @@ pub struct TokenRefresh {
     refresh_token: Secret,
     current: Option<Box<TokenSet>>,
     dpop_key: Option<DpopKey>,
-    resources: Vec<String>,
-    extra_params: Vec<(String, String)>,
+    grant: GrantParams,
 }
 
 impl TokenRefresh {
@@ -156,8 +129,7 @@ impl TokenRefresh {
             refresh_token: Secret::new(refresh_token),
             current: None,
             dpop_key: None,
-            resources: Vec::new(),
-            extra_params: Vec::new(),
+            grant: GrantParams::default(),
         }
     }
 
@@ -175,41 +147,20 @@ impl TokenRefresh {
             refresh_token: rt.clone(),
             current: Some(Box::new(current.clone())),
             dpop_key: current.dpop_key.clone(),
-            resources: Vec::new(),
-            extra_params: Vec::new(),
+            grant: GrantParams::default(),
         })
     }
 
-    /// Signs the DPoP proof with `key` (a set made by [`of`](Self::of)
-    /// already carries its key).
-    pub fn dpop(mut self, key: &DpopKey) -> Self {
-        self.dpop_key = Some(key.clone());
-        self
-    }
-
-    /// An RFC 8707 `resource`; the request's resources replace the
-    /// provider's configured ones (a narrower token).
-    pub fn resource(mut self, resource: impl Into<String>) -> Self {
-        self.resources.push(resource.into());
-        self
-    }
-
-    /// Several RFC 8707 resources (see [`resource`](Self::resource)).
-    pub fn resources<I, S>(mut self, resources: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.resources.extend(resources.into_iter().map(Into::into));
-        self
-    }
-
-    /// An extra form parameter; one that the refresh sets itself
-    /// (`grant_type`, `refresh_token`, `client_id`, ...) is refused when
-    /// sent.
-    pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.extra_params.push((name.into(), value.into()));
-        self
+    grant_setters! {
+        "let r = oauthkit::provider::TokenRefresh::new(\"the-refresh-token\")";
+        /// A set made by [`of`](Self::of) already carries its key.
+        dpop,
+        /// The request's resources replace the provider's configured ones
+        /// (a narrower token).
+        resource,
+        resources,
+        /// The refresh sets `grant_type`, `refresh_token` and `resource`.
+        extra_param,
     }
 
     /// The refresh token.
@@ -222,19 +173,11 @@ impl TokenRefresh {
         self.current.as_deref()
     }
 
-    /// The DPoP key, when set.
-    pub fn dpop_key(&self) -> Option<&DpopKey> {
-        self.dpop_key.as_ref()
-    }
-
-    /// The request's resources.
-    pub fn requested_resources(&self) -> &[String] {
-        &self.resources
-    }
-
-    /// The extra parameters.
-    pub fn extra_params(&self) -> &[(String, String)] {
-        &self.extra_params
+    grant_setters! {
+        "let r = oauthkit::provider::TokenRefresh::new(\"the-refresh-token\")";
+        dpop_key,
+        requested_resources,
+        extra_params,
     }
 }
 
@@ -271,20 +214,16 @@ impl UserinfoRequest {
         }
     }
 
-    /// Sends the token as a DPoP-bound one, with a proof by `key`.
-    pub fn dpop(mut self, key: &DpopKey) -> Self {
-        self.dpop_key = Some(key.clone());
-        self
+    grant_setters! {
+        "let r = oauthkit::provider::UserinfoRequest::new(\"the-access-token\")";
+        /// The token is sent as a DPoP-bound one (`Authorization: DPoP`).
+        dpop,
+        dpop_key,
     }
 
     /// The access token.
     pub fn access_token(&self) -> &Secret {
         &self.access_token
-    }
-
-    /// The DPoP key, when set.
-    pub fn dpop_key(&self) -> Option<&DpopKey> {
-        self.dpop_key.as_ref()
     }
 }
 
@@ -341,10 +280,11 @@ impl TokenRevocation {
         self
     }
 
-    /// Signs a DPoP proof with `key` (the key the token is bound to).
-    pub fn dpop(mut self, key: &DpopKey) -> Self {
-        self.dpop_key = Some(key.clone());
-        self
+    grant_setters! {
+        "let r = oauthkit::provider::TokenRevocation::new(\"the-refresh-token\")";
+        /// The key is the one the token is bound to.
+        dpop,
+        dpop_key,
     }
 
     /// The token.
@@ -355,11 +295,6 @@ impl TokenRevocation {
     /// The hint, when set.
     pub fn type_hint(&self) -> Option<TokenTypeHint> {
         self.hint
-    }
-
-    /// The DPoP key, when set.
-    pub fn dpop_key(&self) -> Option<&DpopKey> {
-        self.dpop_key.as_ref()
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::grants::params::{cache_key, GrantParams};
+use crate::provider::grants::params::{cache_key, grant_setters, GrantParams};
 use crate::token::TokenSet;
 
 /// The member of [`TokenSet::extra`] that marks a client-credentials token
@@ -45,21 +45,11 @@ impl ClientCredentialsRequest {
         Self::default()
     }
 
-    /// Requests these scopes instead of the provider's configured ones
-    /// (an empty list sends no `scope`).
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.grant.set_scopes(scopes);
-        self
-    }
-
-    /// Adds an RFC 8707 `resource` (an absolute URI; may repeat).
-    pub fn resource(mut self, resource: impl Into<String>) -> Self {
-        self.grant.resources.push(resource.into());
-        self
+    grant_setters! {
+        "let r = oauthkit::provider::ClientCredentialsRequest::new()";
+        /// Not set, the provider's configured scopes are asked for.
+        scopes,
+        resource,
     }
 
     /// Sets `audience`.
@@ -68,17 +58,11 @@ impl ClientCredentialsRequest {
         self
     }
 
-    /// Adds another form parameter. `grant_type`, `client_id`,
-    /// `client_secret`, `scope`, `resource` and `audience` cannot be set
-    /// this way.
-    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.grant.params.push((name.into(), value.into()));
-        self
-    }
-
-    /// The scopes set with [`scopes`](Self::scopes), if any.
-    pub fn requested_scopes(&self) -> Option<&[String]> {
-        self.grant.scopes.as_deref()
+    grant_setters! {
+        "let r = oauthkit::provider::ClientCredentialsRequest::new()";
+        /// The grant sets `grant_type`, `scope`, `resource` and `audience`.
+        param,
+        requested_scopes,
     }
 
     /// The store key for this request's tokens of client `client_id`:

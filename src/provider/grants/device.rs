@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::grants::params::GrantParams;
+use crate::provider::grants::params::{grant_setters, GrantParams};
 use crate::provider::http::check_endpoint_url;
 use crate::provider::token_response::lenient_seconds;
 use crate::secret::Secret;
@@ -67,31 +67,15 @@ impl DeviceAuthorizationRequest {
         Self::default()
     }
 
-    /// Requests these scopes instead of the provider's configured ones.
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.grant.set_scopes(scopes);
-        self
-    }
-
-    /// Adds a form parameter (`resource`, `audience`, ...). `client_id`,
-    /// `client_secret` and `scope` cannot be set this way.
-    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.grant.params.push((name.into(), value.into()));
-        self
-    }
-
-    /// The scopes set with [`scopes`](Self::scopes), if any.
-    pub fn requested_scopes(&self) -> Option<&[String]> {
-        self.grant.scopes.as_deref()
-    }
-
-    /// The extra parameters.
-    pub fn params(&self) -> &[(String, String)] {
-        &self.grant.params
+    grant_setters! {
+        "let r = oauthkit::provider::DeviceAuthorizationRequest::new()";
+        /// Not set, the provider's configured scopes are asked for.
+        scopes,
+        /// The request sets `scope`; others (`resource`, `audience`, ...)
+        /// may be added.
+        param,
+        requested_scopes,
+        params,
     }
 }
 

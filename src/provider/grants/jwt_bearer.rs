@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::jose::SigningKey;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::grants::params::{cache_key, GrantParams};
+use crate::provider::grants::params::{cache_key, grant_setters, GrantParams};
 use crate::random;
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -200,28 +200,14 @@ impl JwtBearerRequest {
         }
     }
 
-    /// Requests these scopes instead of the provider's configured ones
-    /// (an empty list sends no `scope`).
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.grant.set_scopes(scopes);
-        self
-    }
-
-    /// Adds an RFC 8707 `resource` (an absolute URI; may repeat).
-    pub fn resource(mut self, resource: impl Into<String>) -> Self {
-        self.grant.resources.push(resource.into());
-        self
-    }
-
-    /// Adds another form parameter (`audience`, ...); the grant's own
-    /// parameters and client authentication's cannot be set this way.
-    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.grant.params.push((name.into(), value.into()));
-        self
+    grant_setters! {
+        "let r = oauthkit::provider::jwt_bearer::JwtBearerRequest::with_assertion(\"h.p.s\")";
+        /// Not set, the provider's configured scopes are asked for.
+        scopes,
+        resource,
+        /// The grant sets `grant_type`, `assertion`, `scope` and
+        /// `resource`; others (`audience`, ...) may be added.
+        param,
     }
 
     /// The store key for this request's tokens of client `client_id`:

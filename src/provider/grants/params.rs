@@ -40,6 +40,18 @@ impl GrantParams {
         form: &mut Vec<(String, String)>,
         default_scopes: &[String],
     ) -> Result<Vec<String>> {
+        let scopes = self.push_scope(form, default_scopes);
+        self.push_resources(form)?;
+        Ok(scopes)
+    }
+
+    /// Appends `scope` (the request's scopes, else `default_scopes`; none
+    /// when empty); returns the scopes asked for.
+    pub fn push_scope(
+        &self,
+        form: &mut Vec<(String, String)>,
+        default_scopes: &[String],
+    ) -> Vec<String> {
         let scopes = self
             .scopes
             .clone()
@@ -47,11 +59,17 @@ impl GrantParams {
         if !scopes.is_empty() {
             form.push(("scope".into(), scopes.join(" ")));
         }
+        scopes
+    }
+
+    /// Appends each resource, refused when one is not an absolute URI
+    /// without a fragment.
+    pub fn push_resources(&self, form: &mut Vec<(String, String)>) -> Result<()> {
         for r in &self.resources {
             check_resource(r)?;
             form.push(("resource".into(), r.clone()));
         }
-        Ok(scopes)
+        Ok(())
     }
 
     /// Appends the extra parameters, refused (for the request named
@@ -114,3 +132,194 @@ pub(crate) fn check_resource(r: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Writes the shared setters and accessors of the request values (each
+/// body, doc and example once, here) into an `impl` block. The type keeps
+/// its scopes, resources and extra parameters in a field `grant:
+/// GrantParams` and its DPoP key, when it has one, in `dpop_key:
+/// Option<DpopKey>`.
+///
+/// The first argument is the doc examples' first line, making `r` of that
+/// type; then the names of the items wanted, each optionally after doc
+/// lines that are added to its doc (what the request does differently).
+///
+/// Setters: `scopes`, `resource`, `resources`, `param` (for the grants),
+/// `extra_param` (the same, for the code exchange and the refresh), `dpop`.
+/// Accessors: `requested_scopes`, `requested_resources`, `params`,
+/// `extra_params`, `dpop_key`.
+macro_rules! grant_setters {
+    ($new:literal; $($(#[$m:meta])* $name:ident),* $(,)?) => {
+        $($crate::provider::grants::params::grant_setters!(@$name $new [$(#[$m])*]);)*
+    };
+    (@scopes $new:literal [$(#[$m:meta])*]) => {
+        /// Requests these scopes (an empty list sends no `scope`).
+        $(#[$m])*
+        ///
+        /// ```
+        #[doc = $new]
+        ///     .scopes(["read", "write"]);
+        /// assert!(format!("{r:?}").contains(r#"scopes: Some(["read", "write"])"#));
+        /// ```
+        pub fn scopes<I, S>(mut self, scopes: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self.grant.set_scopes(scopes);
+            self
+        }
+    };
+    (@resource $new:literal [$(#[$m:meta])*]) => {
+        /// Adds an RFC 8707 `resource`: an absolute URI without a fragment
+        /// (may repeat; checked when the request is sent).
+        $(#[$m])*
+        ///
+        /// ```
+        #[doc = $new]
+        ///     .resource("https://api.example/orders");
+        /// assert!(format!("{r:?}").contains(r#"resources: ["https://api.example/orders"]"#));
+        /// ```
+        pub fn resource(mut self, resource: impl Into<String>) -> Self {
+            self.grant.resources.push(resource.into());
+            self
+        }
+    };
+    (@resources $new:literal [$(#[$m:meta])*]) => {
+        /// Adds several RFC 8707 resources (see [`resource`](Self::resource)).
+        $(#[$m])*
+        ///
+        /// ```
+        #[doc = $new]
+        ///     .resources(["https://a.example/", "https://b.example/"]);
+        /// assert!(format!("{r:?}").contains(r#"resources: ["https://a.example/", "https://b.example/"]"#));
+        /// ```
+        pub fn resources<I, S>(mut self, resources: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self.grant.resources.extend(resources.into_iter().map(Into::into));
+            self
+        }
+    };
+    (@param $new:literal [$(#[$m:meta])*]) => {
+        /// Adds another form parameter. A name the request sets itself, or
+        /// client authentication sets (`client_id`, `client_secret`,
+        /// `client_assertion`, `client_assertion_type`), is refused when
+        /// the request is sent.
+        $(#[$m])*
+        ///
+        /// ```
+        #[doc = $new]
+        ///     .param("tenant", "acme");
+        /// assert!(format!("{r:?}").contains(r#"params: [("tenant", "acme")]"#));
+        /// ```
+        pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+            self.grant.params.push((name.into(), value.into()));
+            self
+        }
+    };
+    (@extra_param $new:literal [$(#[$m:meta])*]) => {
+        /// Adds an extra form parameter. A name the request sets itself, or
+        /// client authentication sets (`client_id`, `client_secret`,
+        /// `client_assertion`, `client_assertion_type`), is refused when
+        /// the request is sent.
+        $(#[$m])*
+        ///
+        /// ```
+        #[doc = $new]
+        ///     .extra_param("tenant", "acme");
+        /// assert_eq!(r.extra_params(), [("tenant".to_owned(), "acme".to_owned())]);
+        /// ```
+        pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+            self.grant.params.push((name.into(), value.into()));
+            self
+        }
+    };
+    (@dpop $new:literal [$(#[$m:meta])*]) => {
+        /// Signs the request's DPoP proof (RFC 9449) with `key`.
+        $(#[$m])*
+        ///
+        /// ```
+        /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
+        /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
+        #[doc = $new]
+        ///     .dpop(&key);
+        /// assert!(r.dpop_key().is_some());
+        /// # Ok::<(), oauthkit::Error>(())
+        /// ```
+        pub fn dpop(mut self, key: &$crate::jose::DpopKey) -> Self {
+            self.dpop_key = Some(key.clone());
+            self
+        }
+    };
+    (@requested_scopes $new:literal [$(#[$m:meta])*]) => {
+        /// The scopes set with [`scopes`](Self::scopes), if any.
+        $(#[$m])*
+        ///
+        /// ```
+        #[doc = $new]
+        ///     .scopes(["read"]);
+        /// assert_eq!(r.requested_scopes(), Some(&["read".to_owned()][..]));
+        /// ```
+        pub fn requested_scopes(&self) -> Option<&[String]> {
+            self.grant.scopes.as_deref()
+        }
+    };
+    (@requested_resources $new:literal [$(#[$m:meta])*]) => {
+        /// The resources set with [`resource`](Self::resource).
+        $(#[$m])*
+        ///
+        /// ```
+        #[doc = $new]
+        ///     .resource("https://api.example/");
+        /// assert_eq!(r.requested_resources(), ["https://api.example/"]);
+        /// ```
+        pub fn requested_resources(&self) -> &[String] {
+            &self.grant.resources
+        }
+    };
+    (@params $new:literal [$(#[$m:meta])*]) => {
+        /// The extra parameters set with [`param`](Self::param).
+        $(#[$m])*
+        ///
+        /// ```
+        #[doc = $new]
+        ///     .param("tenant", "acme");
+        /// assert_eq!(r.params(), [("tenant".to_owned(), "acme".to_owned())]);
+        /// ```
+        pub fn params(&self) -> &[(String, String)] {
+            &self.grant.params
+        }
+    };
+    (@extra_params $new:literal [$(#[$m:meta])*]) => {
+        /// The extra parameters set with [`extra_param`](Self::extra_param).
+        $(#[$m])*
+        ///
+        /// ```
+        #[doc = $new]
+        ///     .extra_param("tenant", "acme");
+        /// assert_eq!(r.extra_params().len(), 1);
+        /// ```
+        pub fn extra_params(&self) -> &[(String, String)] {
+            &self.grant.params
+        }
+    };
+    (@dpop_key $new:literal [$(#[$m:meta])*]) => {
+        /// The DPoP key, when set.
+        $(#[$m])*
+        ///
+        /// ```
+        /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
+        /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
+        #[doc = $new]
+        ///     .dpop(&key);
+        /// assert!(r.dpop_key().is_some());
+        /// # Ok::<(), oauthkit::Error>(())
+        /// ```
+        pub fn dpop_key(&self) -> Option<&$crate::jose::DpopKey> {
+            self.dpop_key.as_ref()
+        }
+    };
+}
+pub(crate) use grant_setters;

@@ -21,9 +21,8 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::grants::params::check_resource;
+use crate::provider::grants::params::{grant_setters, GrantParams};
 use crate::provider::http::{Body, HttpResponse, Method};
-use crate::provider::requests::check_extra_params;
 use crate::provider::token_response::{parse_token_response_with, TokenTypeRule};
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -73,10 +72,8 @@ pub struct TokenExchangeRequest {
     subject_token_type: String,
     actor: Option<(Secret, String)>,
     audiences: Vec<String>,
-    resources: Vec<String>,
-    scopes: Option<Vec<String>>,
     requested_token_type: Option<String>,
-    params: Vec<(String, String)>,
+    grant: GrantParams,
 }
 
 impl TokenExchangeRequest {
@@ -88,10 +85,8 @@ impl TokenExchangeRequest {
             subject_token_type: subject_token_type.into(),
             actor: None,
             audiences: Vec::new(),
-            resources: Vec::new(),
-            scopes: None,
             requested_token_type: None,
-            params: Vec::new(),
+            grant: GrantParams::default(),
         }
     }
 
@@ -113,22 +108,12 @@ impl TokenExchangeRequest {
         self
     }
 
-    /// Adds a `resource`: an absolute URI without a fragment where the
-    /// token will be used (may repeat).
-    pub fn resource(mut self, resource: impl Into<String>) -> Self {
-        self.resources.push(resource.into());
-        self
-    }
-
-    /// The scopes asked for (none set: no `scope` is sent, and the
-    /// provider decides).
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
-        self
+    grant_setters! {
+        "let r = oauthkit::provider::TokenExchangeRequest::new(\"eyJ-subject\", oauthkit::provider::token_exchange::token_types::JWT)";
+        /// The token will be used there.
+        resource,
+        /// Not set, no `scope` is sent and the provider decides.
+        scopes,
     }
 
     /// The type of token wanted (one of [`token_types`]).
@@ -137,11 +122,12 @@ impl TokenExchangeRequest {
         self
     }
 
-    /// Adds another form parameter. The parameters this type sets, and
-    /// `client_id`/`client_secret`, cannot be set this way.
-    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.params.push((name.into(), value.into()));
-        self
+    grant_setters! {
+        "let r = oauthkit::provider::TokenExchangeRequest::new(\"eyJ-subject\", oauthkit::provider::token_exchange::token_types::JWT)";
+        /// The exchange sets `grant_type`, `subject_token`,
+        /// `subject_token_type`, `actor_token`, `actor_token_type`,
+        /// `requested_token_type`, `scope`, `resource` and `audience`.
+        param,
     }
 
     /// The subject token (a secret).
@@ -190,17 +176,12 @@ impl TokenExchangeRequest {
             }
             form.push(("audience".into(), a.clone()));
         }
-        for r in &self.resources {
-            check_resource(r)?;
-            form.push(("resource".into(), r.clone()));
-        }
-        if let Some(s) = self.scopes.as_ref().filter(|s| !s.is_empty()) {
-            form.push(("scope".into(), s.join(" ")));
-        }
+        self.grant.push_resources(&mut form)?;
+        self.grant.push_scope(&mut form, &[]);
         // every name the form can hold (so also those it holds now)
-        check_extra_params(
+        self.grant.push_params(
+            &mut form,
             "token exchange",
-            &self.params,
             &[
                 "grant_type",
                 "subject_token",
@@ -213,7 +194,6 @@ impl TokenExchangeRequest {
                 "audience",
             ],
         )?;
-        form.extend(self.params.iter().cloned());
         Ok(form)
     }
 }
@@ -385,7 +365,7 @@ impl OAuthClient {
         )?;
         if response.tokens.scopes.is_empty() {
             // RFC 6749 §5.1: no `scope` means the requested one
-            if let Some(s) = &request.scopes {
+            if let Some(s) = &request.grant.scopes {
                 response.tokens.scopes = s.clone();
             }
         }
