@@ -56,8 +56,8 @@ use crate::digest::sha256;
 use crate::hex::hex;
 
 use super::remote_config::{
-    shared_setters, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_LOCK_LEASE,
-    DEFAULT_POOL_SIZE,
+    shared_setters, UrlSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT,
+    DEFAULT_LOCK_LEASE, DEFAULT_POOL_SIZE,
 };
 use super::{check_key, KeyLock, TokenStore, DEFAULT_NAMESPACE};
 use crate::error::{Error, Result};
@@ -127,13 +127,14 @@ impl MemcacheConfig {
         }
     }
 
-    /// Parses `memcache://host:port[,host:port...][?prefix=P&pool_size=N&connect_timeout_ms=T&timeout_ms=T]`.
+    /// Parses `memcache://host:port[,host:port...][?prefix=P&pool_size=N&connect_timeout_ms=T&timeout_ms=T&lock_lease_ms=T]`.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] when `url` does not start with `memcache://`,
-    /// names no `host:port` server, or a setting is not a positive number (the
-    /// message hides any password).
+    /// names no `host:port` server, the `prefix` is empty, `pool_size` or a
+    /// `*_ms` setting is not a positive whole number, or a setting is
+    /// unknown (the message hides any password).
     pub fn from_url(url: &str) -> Result<Self> {
         let rest = url.strip_prefix("memcache://").ok_or_else(|| {
             Error::InvalidArgument(format!(
@@ -156,28 +157,9 @@ impl MemcacheConfig {
         }
         let mut c = MemcacheConfig::new(String::new());
         c.servers = servers;
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let num = || -> Result<u64> {
-                v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    Error::InvalidArgument(format!(
-                        "memcache URL setting {k}={v} is not a positive number"
-                    ))
-                })
-            };
-            match k {
-                "prefix" if !v.is_empty() => c.prefix = v.to_owned(),
-                "pool_size" => c.pool_size = u32::try_from(num()?).unwrap_or(u32::MAX),
-                "connect_timeout_ms" => c.connect_timeout = Duration::from_millis(num()?),
-                "timeout_ms" => c.io_timeout = Duration::from_millis(num()?),
-                "lock_lease_ms" => c.lock_lease = Duration::from_millis(num()?),
-                _ => {
-                    return Err(Error::InvalidArgument(format!(
-                        "unknown memcache URL setting '{k}' (known: prefix, pool_size, connect_timeout_ms, timeout_ms, lock_lease_ms)"
-                    )))
-                }
-            }
-        }
+        let settings = UrlSettings::parse("memcache", query)?;
+        settings.refuse_others("memcache")?;
+        c.apply_url_settings(&settings);
         Ok(c)
     }
 

@@ -293,12 +293,70 @@ fn bad_urls_are_invalid_arguments() {
         "redis+cluster://",
         "redis://h?pool_size=0",
         "redis://h?timeout_ms=soon",
+        "redis://h?timeout_ms=0",
+        "redis://h?connect_timeout_ms=0",
+        "redis://h?lock_lease_ms=0",
+        "redis://h?prefix=",
     ] {
         let err = RedisConfig::from_url(url)
             .and_then(RedisStore::open)
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{url}: {err}");
     }
+}
+
+/// The Redis and memcached URLs read their shared settings with one
+/// parser: every bad value of every setting is refused by both, with the
+/// same words but for the store's name.
+#[cfg(feature = "memcache")]
+#[test]
+fn redis_and_memcache_url_settings_are_refused_alike() {
+    use oauthkit::store::memcache::MemcacheConfig;
+    let mut checked = 0;
+    for k in [
+        "prefix",
+        "pool_size",
+        "connect_timeout_ms",
+        "timeout_ms",
+        "lock_lease_ms",
+    ] {
+        for v in ["", "0", "-1", "2.5", "soon", "18446744073709551616"] {
+            if k == "prefix" && !v.is_empty() {
+                continue; // any other prefix is a prefix
+            }
+            let r = RedisConfig::from_url(&format!("redis://127.0.0.1:6379?{k}={v}")).unwrap_err();
+            let m = MemcacheConfig::from_url(&format!("memcache://127.0.0.1:11211?{k}={v}"))
+                .unwrap_err();
+            assert_eq!(r.kind(), ErrorKind::InvalidArgument, "{k}={v}: {r}");
+            assert_eq!(m.kind(), ErrorKind::InvalidArgument, "{k}={v}: {m}");
+            assert_eq!(
+                r.to_string().replace("redis", "memcache"),
+                m.to_string(),
+                "{k}={v}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 25);
+    // What both accept they read the same way.
+    let q = "prefix=p&pool_size=3&connect_timeout_ms=4&timeout_ms=5&lock_lease_ms=6";
+    let r = RedisConfig::from_url(&format!("redis://127.0.0.1:6379?{q}")).unwrap();
+    let m = MemcacheConfig::from_url(&format!("memcache://127.0.0.1:11211?{q}")).unwrap();
+    assert_eq!((r.prefix.as_str(), r.pool_size), ("p", 3));
+    assert_eq!((m.prefix.as_str(), m.pool_size), ("p", 3));
+    for (a, b, ms) in [
+        (r.connect_timeout, m.connect_timeout, 4),
+        (r.io_timeout, m.io_timeout, 5),
+        (r.lock_lease, m.lock_lease, 6),
+    ] {
+        assert_eq!((a, b), (Duration::from_millis(ms), Duration::from_millis(ms)));
+    }
+    // Redis passes other settings on to the server's URL; memcached has
+    // none and refuses them.
+    let r = RedisConfig::from_url("redis://127.0.0.1:6379/0?prefix=p&protocol=resp3").unwrap();
+    assert_eq!(r.nodes, ["redis://127.0.0.1:6379/0?protocol=resp3"]);
+    let m = MemcacheConfig::from_url("memcache://127.0.0.1:11211?protocol=resp3").unwrap_err();
+    assert!(m.to_string().contains("unknown memcache URL setting 'protocol'"), "{m}");
 }
 
 #[test]

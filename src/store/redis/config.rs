@@ -9,8 +9,8 @@ use ::redis::{IntoConnectionInfo, TlsCertificates};
 use super::pool::{Pool, Single, Target};
 use crate::error::{Error, Result};
 use crate::store::remote_config::{
-    shared_setters, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_LOCK_LEASE,
-    DEFAULT_POOL_SIZE,
+    shared_setters, UrlSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT,
+    DEFAULT_LOCK_LEASE, DEFAULT_POOL_SIZE,
 };
 
 /// Settings of a [`RedisStore`](super::RedisStore): servers, key prefix,
@@ -121,46 +121,17 @@ impl RedisConfig {
     ///
     /// [`Error::InvalidArgument`] when `url` has no `redis://`, `rediss://` or
     /// cluster scheme, a cluster URL names no node, the `prefix` is empty, or
-    /// `pool_size` or a `*_ms` setting is not a number (`pool_size` must be
-    /// positive). Messages hide any password in the URL.
+    /// `pool_size` or a `*_ms` setting is not a positive whole number.
+    /// Messages hide any password in the URL.
     pub fn from_url(url: &str) -> Result<Self> {
         let (base, query) = match url.split_once('?') {
             Some((b, q)) => (b, q),
             None => (url, ""),
         };
         let mut config = RedisConfig::default();
-        let mut passthrough = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let ms = || -> Result<Duration> {
-                v.parse::<u64>().map(Duration::from_millis).map_err(|_| {
-                    Error::InvalidArgument(format!(
-                        "redis URL setting {k}={v} is not a number of milliseconds"
-                    ))
-                })
-            };
-            match k {
-                "prefix" => {
-                    if v.is_empty() {
-                        return Err(Error::InvalidArgument(
-                            "redis key prefix must not be empty".into(),
-                        ));
-                    }
-                    config.prefix = v.to_owned();
-                }
-                "pool_size" => {
-                    config.pool_size = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                        Error::InvalidArgument(format!(
-                            "redis pool_size={v} is not a positive number"
-                        ))
-                    })?;
-                }
-                "connect_timeout_ms" => config.connect_timeout = ms()?,
-                "timeout_ms" => config.io_timeout = ms()?,
-                "lock_lease_ms" => config.lock_lease = ms()?,
-                _ => passthrough.push(pair),
-            }
-        }
+        let settings = UrlSettings::parse("redis", query)?;
+        config.apply_url_settings(&settings);
+        let passthrough = settings.others;
         let rebuild = |u: String| {
             if passthrough.is_empty() {
                 u
