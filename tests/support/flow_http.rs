@@ -60,6 +60,27 @@ pub fn raw_get(addr: SocketAddr, target: &str) -> std::io::Result<RawResponse> {
     raw_request(addr, "GET", target)
 }
 
+/// `GET target` the way a browser sends it to a server whose listen queue
+/// is full: a browser keeps retrying its connection (SYN retransmits for
+/// minutes), while [`raw_exchange`] gives up connecting after 2 s, so a
+/// connection that timed out is tried again, for up to `patience`. Any
+/// other error, or a timeout after `patience`, is returned.
+pub fn raw_get_retrying(
+    addr: SocketAddr,
+    target: &str,
+    patience: Duration,
+) -> std::io::Result<RawResponse> {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        match raw_get(addr, target) {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::TimedOut
+                    && std::time::Instant::now() < deadline => {}
+            other => return other,
+        }
+    }
+}
+
 /// Whether `addr` refuses connections (nothing listens any more).
 pub fn refuses_connections(addr: SocketAddr) -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err()
