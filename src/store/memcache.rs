@@ -56,8 +56,8 @@ use crate::digest::sha256;
 use crate::hex::hex;
 
 use super::remote_config::{
-    shared_setters, UrlSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT,
-    DEFAULT_LOCK_LEASE, DEFAULT_POOL_SIZE,
+    shared_setters, UrlSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_LOCK_LEASE,
+    DEFAULT_POOL_SIZE,
 };
 use super::{check_key, KeyLock, TokenStore, DEFAULT_NAMESPACE};
 use crate::error::{Error, Result};

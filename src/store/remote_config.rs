@@ -133,7 +133,10 @@ macro_rules! shared_setters {
 
         /// Sets what a URL's query gave (a pool size beyond the type's
         /// range is its largest).
-        pub(crate) fn apply_url_settings(&mut self, s: &$crate::store::remote_config::UrlSettings<'_>) {
+        pub(crate) fn apply_url_settings(
+            &mut self,
+            s: &$crate::store::remote_config::UrlSettings<'_>,
+        ) {
             if let Some(p) = &s.prefix {
                 self.prefix = p.clone();
             }
@@ -176,13 +179,25 @@ mod tests {
                 others: vec!["db=2", "flag"],
             }
         );
-        assert_eq!(UrlSettings::parse("redis", "").unwrap(), UrlSettings::default());
-        assert!(s.refuse_others("memcache").unwrap_err().to_string().contains("'db'"));
+        assert_eq!(
+            UrlSettings::parse("redis", "").unwrap(),
+            UrlSettings::default()
+        );
+        assert!(s
+            .refuse_others("memcache")
+            .unwrap_err()
+            .to_string()
+            .contains("'db'"));
     }
 
     #[test]
     fn every_bad_value_of_every_setting_is_refused_alike() {
-        for k in ["pool_size", "connect_timeout_ms", "timeout_ms", "lock_lease_ms"] {
+        for k in [
+            "pool_size",
+            "connect_timeout_ms",
+            "timeout_ms",
+            "lock_lease_ms",
+        ] {
             for v in ["", "0", "-1", "1.5", "soon", "18446744073709551616"] {
                 let e = UrlSettings::parse("memcache", &format!("{k}={v}")).unwrap_err();
                 assert_eq!(e.kind(), crate::error::ErrorKind::InvalidArgument);
@@ -196,6 +211,9 @@ mod tests {
             }
         }
         let e = UrlSettings::parse("redis", "prefix=").unwrap_err();
-        assert!(e.to_string().contains("redis URL setting prefix= is empty"), "{e}");
+        assert!(
+            e.to_string().contains("redis URL setting prefix= is empty"),
+            "{e}"
+        );
     }
 }

@@ -349,14 +349,21 @@ fn redis_and_memcache_url_settings_are_refused_alike() {
         (r.io_timeout, m.io_timeout, 5),
         (r.lock_lease, m.lock_lease, 6),
     ] {
-        assert_eq!((a, b), (Duration::from_millis(ms), Duration::from_millis(ms)));
+        assert_eq!(
+            (a, b),
+            (Duration::from_millis(ms), Duration::from_millis(ms))
+        );
     }
     // Redis passes other settings on to the server's URL; memcached has
     // none and refuses them.
     let r = RedisConfig::from_url("redis://127.0.0.1:6379/0?prefix=p&protocol=resp3").unwrap();
     assert_eq!(r.nodes, ["redis://127.0.0.1:6379/0?protocol=resp3"]);
     let m = MemcacheConfig::from_url("memcache://127.0.0.1:11211?protocol=resp3").unwrap_err();
-    assert!(m.to_string().contains("unknown memcache URL setting 'protocol'"), "{m}");
+    assert!(
+        m.to_string()
+            .contains("unknown memcache URL setting 'protocol'"),
+        "{m}"
+    );
 }
 
 #[test]

@@ -9,8 +9,8 @@ use ::redis::{IntoConnectionInfo, TlsCertificates};
 use super::pool::{Pool, Single, Target};
 use crate::error::{Error, Result};
 use crate::store::remote_config::{
-    shared_setters, UrlSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT,
-    DEFAULT_LOCK_LEASE, DEFAULT_POOL_SIZE,
+    shared_setters, UrlSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_LOCK_LEASE,
+    DEFAULT_POOL_SIZE,
 };
 
 /// Settings of a [`RedisStore`](super::RedisStore): servers, key prefix,
