@@ -214,6 +214,35 @@ macro_rules! client_settings_builders {
 }
 pub(crate) use client_settings_builders;
 
+/// Makes a provider config that keeps its client's settings in a field
+/// `client` read as [`ClientSettings`] (`Deref`, `DerefMut`) and take the
+/// shared builders ([`HasClientSettings`]).
+macro_rules! wraps_client_settings {
+    ($t:ty) => {
+        impl std::ops::Deref for $t {
+            type Target = $crate::provider::client_settings::ClientSettings;
+            fn deref(&self) -> &Self::Target {
+                &self.client
+            }
+        }
+
+        impl std::ops::DerefMut for $t {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.client
+            }
+        }
+
+        impl $crate::provider::client_settings::HasClientSettings for $t {
+            fn client_settings_mut(
+                &mut self,
+            ) -> &mut $crate::provider::client_settings::ClientSettings {
+                &mut self.client
+            }
+        }
+    };
+}
+pub(crate) use wraps_client_settings;
+
 impl ClientSettings {
     /// A public client `client_id` with no scopes, no resources, the
     /// default HTTP settings, PAR only when required, the default profile

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_settings::{
-    client_settings_builders, ClientSettings, HasClientSettings, ProviderFacts,
+    client_settings_builders, wraps_client_settings, ClientSettings, ProviderFacts,
 };
 use crate::provider::dpop::DpopConfig;
 use crate::provider::http::check_endpoint_url;
@@ -88,24 +88,7 @@ pub struct OAuth2Config {
     pub refresh_token_advice: Option<String>,
 }
 
-impl std::ops::Deref for OAuth2Config {
-    type Target = ClientSettings;
-    fn deref(&self) -> &ClientSettings {
-        &self.client
-    }
-}
-
-impl std::ops::DerefMut for OAuth2Config {
-    fn deref_mut(&mut self) -> &mut ClientSettings {
-        &mut self.client
-    }
-}
-
-impl HasClientSettings for OAuth2Config {
-    fn client_settings_mut(&mut self) -> &mut ClientSettings {
-        &mut self.client
-    }
-}
+wraps_client_settings!(OAuth2Config);
 
 impl OAuth2Config {
     /// A public client with the given endpoints and no scopes.

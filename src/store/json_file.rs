@@ -522,6 +522,21 @@ fn data_mut(doc: &mut Map<String, Value>) -> &mut Map<String, Value> {
         .expect("read_document checked that data is an object")
 }
 
+/// Removes the record `key` of `namespace` (and the namespace when it is
+/// left empty); `(removed, removed)`: whether it was there, and whether
+/// the document changed.
+fn remove_record(doc: &mut Map<String, Value>, namespace: &str, key: &str) -> (bool, bool) {
+    let data = data_mut(doc);
+    let Some(Value::Object(records)) = data.get_mut(namespace) else {
+        return (false, false);
+    };
+    let removed = records.remove(key).is_some();
+    if records.is_empty() {
+        data.remove(namespace);
+    }
+    (removed, removed)
+}
+
 impl TokenStore for JsonFileStore {
     fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
         check_key("key", key)?;
@@ -542,17 +557,7 @@ impl TokenStore for JsonFileStore {
     fn delete(&self, key: &str) -> Result<bool> {
         check_key("key", key)?;
         let namespace = self.namespace.clone();
-        self.update(|doc| {
-            let data = data_mut(doc);
-            let Some(Value::Object(records)) = data.get_mut(&namespace) else {
-                return Ok((false, false));
-            };
-            let removed = records.remove(key).is_some();
-            if records.is_empty() {
-                data.remove(&namespace);
-            }
-            Ok((removed, removed))
-        })
+        self.update(|doc| Ok(remove_record(doc, &namespace, key)))
     }
 
     fn list_keys(&self) -> Result<Vec<String>> {
@@ -651,15 +656,7 @@ impl TokenStore for JsonFileStore {
         let namespace = self.namespace.clone();
         self.update(|doc| {
             held.check_held("deleting tokens")?;
-            let data = data_mut(doc);
-            let Some(Value::Object(records)) = data.get_mut(&namespace) else {
-                return Ok((false, false));
-            };
-            let removed = records.remove(key).is_some();
-            if records.is_empty() {
-                data.remove(&namespace);
-            }
-            Ok((removed, removed))
+            Ok(remove_record(doc, &namespace, key))
         })
     }
 }

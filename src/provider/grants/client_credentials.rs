@@ -147,17 +147,13 @@ impl OAuthClient {
             "client credentials",
             &["grant_type", "scope", "resource", "audience"],
         )?;
-        let client = OAuthClient {
-            http: self.http.clone(),
-            creds: self.creds.clone(),
-            scopes,
-            resources: Vec::new(),
-            dpop: self.dpop.clone(),
-        };
-        let mut t = client.token_request("token", token_url, method, form, &mut |_| Ok(()))?;
-        t.extra
-            .insert(STORED_REQUEST_MEMBER.to_owned(), request.to_stored());
-        Ok(t)
+        self.grant_token_request(
+            token_url,
+            method,
+            (form, scopes),
+            &mut |_| Ok(()),
+            (STORED_REQUEST_MEMBER, request.to_stored()),
+        )
     }
 }
 

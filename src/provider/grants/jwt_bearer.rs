@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::jose::SigningKey;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::grants::params::{cache_key, grant_setters, GrantParams};
+use crate::provider::grants::params::{cache_key, grant_setters, GrantParams, PreparedGrant};
 use crate::random;
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -232,9 +232,6 @@ impl JwtBearerRequest {
     }
 }
 
-/// A checked grant: its form and the scopes it asks for.
-pub(crate) type PreparedGrant = (Vec<(String, String)>, Vec<String>);
-
 impl OAuthClient {
     /// The grant's form (the assertion signed now) and scopes; checks the
     /// request before any I/O.
@@ -276,22 +273,19 @@ impl OAuthClient {
         token_url: &str,
         method: ClientAuthMethod,
         request: &JwtBearerRequest,
-        (form, scopes): PreparedGrant,
+        prepared: PreparedGrant,
         after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
-        let client = OAuthClient {
-            http: self.http.clone(),
-            creds: self.creds.clone(),
-            scopes,
-            resources: Vec::new(),
-            dpop: self.dpop.clone(),
-        };
-        let mut t = client.token_request("token", token_url, method, form, after)?;
-        t.extra.insert(
-            STORED_REQUEST_MEMBER.to_owned(),
-            json!({"scopes": request.grant.scopes, "resources": request.grant.resources}),
-        );
-        Ok(t)
+        self.grant_token_request(
+            token_url,
+            method,
+            prepared,
+            after,
+            (
+                STORED_REQUEST_MEMBER,
+                json!({"scopes": request.grant.scopes, "resources": request.grant.resources}),
+            ),
+        )
     }
 }
 

@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 use crate::digest::sha256;
 use crate::error::{Error, Result};
 use crate::hex::hex;
+use crate::provider::client::OAuthClient;
+use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::requests::check_extra_params;
+use crate::token::TokenSet;
 
 /// The scopes, resources and extra parameters of a grant request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -101,6 +104,37 @@ impl GrantParams {
         let mut params = self.params.clone();
         params.sort();
         [json!(scopes), json!(resources), json!(params)]
+    }
+}
+
+/// A checked grant: its form and the scopes it asks for.
+pub(crate) type PreparedGrant = (Vec<(String, String)>, Vec<String>);
+
+impl OAuthClient {
+    /// A grant's token request through the shared one, as a client whose
+    /// scopes are the grant's (those the tokens get when the answer names
+    /// none) and with no configured resources (the form has the grant's
+    /// own); `after` runs on the token set (ID-token validation), which
+    /// then records the request, `stored`, under `member` of its extra
+    /// members, marking it as that grant's.
+    pub(crate) fn grant_token_request(
+        &self,
+        token_url: &str,
+        method: ClientAuthMethod,
+        (form, scopes): PreparedGrant,
+        after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
+        (member, stored): (&str, Value),
+    ) -> Result<TokenSet> {
+        let client = OAuthClient {
+            http: self.http.clone(),
+            creds: self.creds.clone(),
+            scopes,
+            resources: Vec::new(),
+            dpop: self.dpop.clone(),
+        };
+        let mut t = client.token_request("token", token_url, method, form, after)?;
+        t.extra.insert(member.to_owned(), stored);
+        Ok(t)
     }
 }
 

@@ -262,6 +262,17 @@ fn parse_exchange_response(
         message,
         source: None,
     };
+    // the shared parser's typed errors (OAuth errors, malformed bodies)
+    let shared_errors = |red: &mut crate::provider::redact::Redactor| {
+        parse_token_response_with(
+            "token exchange",
+            &response,
+            &[],
+            &TokenTypeRule::default(),
+            red,
+        )
+        .map(drop)
+    };
     let parsed: Option<Value> = response
         .is_success()
         .then(|| serde_json::from_slice(&response.body).ok())
@@ -270,13 +281,7 @@ fn parse_exchange_response(
         // errors and malformed bodies get the shared parser's typed
         // errors; should it accept the body anyway, there is still no
         // issued_token_type to return
-        parse_token_response_with(
-            "token exchange",
-            &response,
-            &[],
-            &TokenTypeRule::default(),
-            red,
-        )?;
+        shared_errors(red)?;
         return Err(malformed(
             "the token exchange answer is not a JSON object".into(),
         ));
@@ -284,13 +289,7 @@ fn parse_exchange_response(
     red.add_token_response(&Value::Object(map.clone()));
     if map.contains_key("error") {
         // GitHub-style 200 errors: the shared parser names them
-        parse_token_response_with(
-            "token exchange",
-            &response,
-            &[],
-            &TokenTypeRule::default(),
-            red,
-        )?;
+        shared_errors(red)?;
     }
     let issued_token_type = match map.remove("issued_token_type") {
         Some(Value::String(s)) if !s.is_empty() => s,

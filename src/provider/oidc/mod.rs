@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_settings::{
-    client_settings_builders, ClientSettings, HasClientSettings, ProviderFacts,
+    client_settings_builders, wraps_client_settings, ClientSettings, ProviderFacts,
 };
 use crate::provider::discovery::ProviderMetadata;
 use crate::provider::dpop::DpopConfig;
@@ -119,24 +119,7 @@ pub struct OidcConfig {
     pub jwks_max_age: Duration,
 }
 
-impl std::ops::Deref for OidcConfig {
-    type Target = ClientSettings;
-    fn deref(&self) -> &ClientSettings {
-        &self.client
-    }
-}
-
-impl std::ops::DerefMut for OidcConfig {
-    fn deref_mut(&mut self) -> &mut ClientSettings {
-        &mut self.client
-    }
-}
-
-impl HasClientSettings for OidcConfig {
-    fn client_settings_mut(&mut self) -> &mut ClientSettings {
-        &mut self.client
-    }
-}
+wraps_client_settings!(OidcConfig);
 
 impl OidcConfig {
     /// A public client of `issuer` with scopes `openid email profile`.

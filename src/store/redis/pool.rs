@@ -295,6 +295,12 @@ impl Pool {
     }
 
     fn connect_timed_out(&self, doing: &str) -> Error {
+        self.connect_timed_out_by(doing, None)
+    }
+
+    /// The error of `doing` not done within the connect timeout, caused
+    /// by `source` when known.
+    fn connect_timed_out_by(&self, doing: &str, source: Option<RedisError>) -> Error {
         Error::Unavailable {
             backend: "redis",
             message: format!(
@@ -302,7 +308,7 @@ impl Pool {
                 self.endpoint,
                 self.connect_timeout.as_millis()
             ),
-            source: None,
+            source: source.map(|e| Box::new(e) as _),
         }
     }
 
@@ -310,15 +316,7 @@ impl Pool {
     fn connect_error(&self, doing: &str, e: RedisError) -> Error {
         // The cluster client folds its nodes' errors into one text.
         if e.is_timeout() || e.to_string().contains("timed out") {
-            Error::Unavailable {
-                backend: "redis",
-                message: format!(
-                    "{doing} to {} timed out after {} ms (connect_timeout)",
-                    self.endpoint,
-                    self.connect_timeout.as_millis()
-                ),
-                source: Some(Box::new(e)),
-            }
+            self.connect_timed_out_by(doing, Some(e))
         } else {
             self.error(e)
         }
