@@ -17,6 +17,16 @@
 
 mod support;
 
+#[cfg(feature = "redis")]
+#[path = "session_fencing/failover.rs"]
+mod failover;
+#[cfg(not(feature = "redis"))]
+mod failover {
+    pub fn run() -> i32 {
+        0
+    }
+}
+
 use oauthkit::provider::{CodeExchange, TokenRefresh};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -40,6 +50,9 @@ fn main() {
     if args.first().map(String::as_str) == Some("child") {
         child(&args[1..]);
         return;
+    }
+    if args.first().map(String::as_str) == Some("failover") {
+        std::process::exit(failover::run());
     }
     let dir = tempfile::tempdir().unwrap();
     #[cfg_attr(not(any(feature = "redis", feature = "memcache")), allow(unused_mut))]
@@ -130,6 +143,13 @@ fn main() {
                     failed += 1;
                 }
             }
+        }
+    }
+    #[cfg(feature = "redis")]
+    {
+        drop((redis, cluster));
+        if failover::run() != 0 {
+            failed += 1;
         }
     }
     println!("session_fencing: {passed} passed, {failed} failed");
