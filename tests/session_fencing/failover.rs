@@ -243,20 +243,26 @@ fn mid_sign_in() {
         took: Mutex::new(None),
     });
     let provider = super::panva_client(&idp.issuer, &idp.client_id);
-    let base = format!(
-        "http://127.0.0.1:{}",
-        super::support::servers::free_port()
-    );
+    let base = format!("http://127.0.0.1:{}", super::support::servers::free_port());
     let h = DeployHandler::new(provider.clone(), store.clone(), DeployOptions::new(&base));
     let user = "failover-user";
     let r = sign_in(&h, &base, user);
     assert_eq!(r.status, 503, "{}", r.body);
     assert!(r.body.contains("temporarily_unavailable"), "{}", r.body);
-    assert!(r.header("set-cookie").is_none(), "no session: {:?}", r.headers);
+    assert!(
+        r.header("set-cookie").is_none(),
+        "no session: {:?}",
+        r.headers
+    );
     let took = store.took.lock().unwrap().expect("the save ran");
     assert!(took <= bound(), "the save failed after {took:?}");
     // The grant nobody holds was revoked at the provider.
-    let lost = store.seen.lock().unwrap().pop().expect("the exchange's tokens");
+    let lost = store
+        .seen
+        .lock()
+        .unwrap()
+        .pop()
+        .expect("the exchange's tokens");
     assert!(!r.body.contains(lost.access_token.expose()));
     assert!(
         provider
@@ -275,6 +281,9 @@ fn mid_sign_in() {
     let session = cookie(&r, "oauthkit_session");
     let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
     assert!(st.body.contains(r#""authenticated":true"#), "{}", st.body);
-    let stored = inner.load(user).unwrap().expect("the new tokens are stored");
+    let stored = inner
+        .load(user)
+        .unwrap()
+        .expect("the new tokens are stored");
     assert_ne!(stored.access_token.expose(), lost.access_token.expose());
 }
