@@ -115,6 +115,21 @@ impl Instance {
             .expect("VmRSS")
     }
 
+    /// Asks the instance for `calls` `access_token(key)` calls over
+    /// `threads` threads of its own; their wall time.
+    pub fn access_tokens(&mut self, key: &str, calls: u64, threads: u64) -> Duration {
+        let stdin = self.stdin.as_mut().expect("running");
+        writeln!(stdin, "access_token {key} {calls} {threads}").unwrap();
+        stdin.flush().unwrap();
+        let line = self.next_line();
+        let micros: u64 = line
+            .strip_prefix(&format!("DONE {calls} "))
+            .unwrap_or_else(|| panic!("the instance said {line:?}"))
+            .parse()
+            .unwrap();
+        Duration::from_micros(micros)
+    }
+
     /// SIGKILL, and reaps it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -165,19 +180,52 @@ pub fn serve(args: &[String]) {
     let options = DeployOptions::new(public).cookie_key(CookieKey::from_bytes(key));
     let server = DeployServer::serve(
         "127.0.0.1:0".parse().unwrap(),
-        DeployHandler::new(provider, store, options),
+        DeployHandler::new(provider.clone(), store.clone(), options),
     )
     .unwrap();
     println!("LISTENING {}", server.base_url());
     std::io::stdout().flush().unwrap();
-    // Serve until the parent closes stdin (or dies).
-    let mut rest = String::new();
+    // Serve until the parent closes stdin (or dies); meanwhile run what it
+    // asks for on its lines.
+    let sessions = Arc::new(oauthkit::session::SessionManager::new(provider, store));
+    let mut line = String::new();
     while std::io::stdin()
-        .read_line(&mut rest)
+        .read_line(&mut line)
         .map(|n| n > 0)
         .unwrap_or(false)
-    {}
+    {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let ["access_token", key, calls, threads] = words[..] {
+            let (calls, threads): (u64, u64) = (calls.parse().unwrap(), threads.parse().unwrap());
+            let took = access_tokens(&sessions, key, calls, threads);
+            println!("DONE {calls} {}", took.as_micros());
+            std::io::stdout().flush().unwrap();
+        }
+        line.clear();
+    }
     drop(server);
+}
+
+/// `calls` calls of `access_token(key)` spread over `threads` threads;
+/// the wall time.
+fn access_tokens(
+    sessions: &Arc<oauthkit::session::SessionManager>,
+    key: &str,
+    calls: u64,
+    threads: u64,
+) -> Duration {
+    let started = std::time::Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let share = calls / threads + u64::from(t < calls % threads);
+            s.spawn(move || {
+                for _ in 0..share {
+                    std::hint::black_box(sessions.access_token(key).expect("access_token"));
+                }
+            });
+        }
+    });
+    started.elapsed()
 }
 
 /// Forwards to the real store, and stops the first time the user's
