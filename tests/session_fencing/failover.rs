@@ -30,7 +30,13 @@ type Scenario = (&'static str, fn());
 
 /// Runs every failover scenario; the number that failed.
 pub fn run() -> i32 {
-    let scenarios: [Scenario; 2] = [
+    let scenarios: [Scenario; 3] = [
+        (
+            "redis cluster failover before the refresh token is spent: the refresh fails \
+             Unavailable, nothing spent; once the replica is promoted (and the stranded lock's \
+             lease ran out) one refresh succeeds, the grant survives",
+            before_spending,
+        ),
         (
             "redis cluster failover mid-refresh (killed before the fenced write): the refreshed \
              tokens are written once the replica is promoted, the grant survives, requests \
@@ -140,6 +146,62 @@ fn mid_refresh() {
     let sessions = SessionManager::new(provider, other.clone());
     let again = sessions.refresh(KEY).expect("the grant is alive");
     assert_ne!(again.access_token.expose(), a.expose());
+}
+
+fn before_spending() {
+    let cluster = Arc::new(Mutex::new(RedisCluster::start_with_replicas(
+        NODE_TIMEOUT_MS,
+    )));
+    let idp = NodeIdp::start();
+    let prefix = "fo3";
+    // A lock held when its primary dies cannot be released: it stays on
+    // the promoted replica until its lease runs out.
+    let spec = format!(
+        "{}&lock_lease_ms=2000",
+        spec(&cluster.lock().unwrap(), prefix)
+    );
+    let store = store::open(&spec).unwrap();
+    let provider = panva_sign_in(&idp, &*store);
+    let redis_key = token_key(prefix, KEY);
+    replicated(&cluster.lock().unwrap(), &redis_key);
+    let before = store.load(KEY).unwrap().unwrap();
+    let dead = cluster.lock().unwrap().primary_of(&redis_key, 0);
+    let other = store::open(&spec).unwrap();
+    other.load(KEY).unwrap();
+    let probe = Arc::new(Mutex::new(None));
+    let hook = {
+        let (cluster, probe, other) = (cluster.clone(), probe.clone(), other.clone());
+        move || {
+            cluster.lock().unwrap().kill(dead);
+            // Another instance asks meanwhile, while A goes on.
+            let t = std::thread::spawn(move || probe_during_failover(&*other, KEY));
+            *probe.lock().unwrap() = Some(t);
+        }
+    };
+    // load 1: the check outside the lock; load 2: the re-read under it,
+    // after which the lock is confirmed before the refresh token is spent.
+    let paused = Paused::new(store.clone()).after_load(2, hook);
+    let err = SessionManager::new(provider.clone(), Arc::new(paused))
+        .access_token(KEY)
+        .expect_err("the lock cannot be confirmed while the primary is dead");
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    let t = probe.lock().unwrap().take().expect("the probe ran");
+    let (kind, took) = t.join().unwrap();
+    assert_eq!(kind, ErrorKind::Unavailable, "during the failover");
+    assert!(took <= bound(), "failed after {took:?}, over {:?}", bound());
+    cluster.lock().unwrap().wait_promoted(&redis_key, dead);
+    let stored = other.load(KEY).unwrap().unwrap();
+    assert_eq!(
+        stored.access_token, before.access_token,
+        "nothing was spent"
+    );
+    let sessions = SessionManager::new(provider, other.clone());
+    let fresh = sessions
+        .access_token(KEY)
+        .expect("one refresh after the promotion");
+    assert_ne!(fresh.expose(), before.access_token.expose());
+    let again = sessions.refresh(KEY).expect("the grant is alive");
+    assert_ne!(again.access_token.expose(), fresh.expose());
 }
 
 /// A store that kills the primary of the user's token key when the
