@@ -22,8 +22,8 @@ mod support;
 mod failover;
 #[cfg(not(feature = "redis"))]
 mod failover {
-    pub fn run() -> i32 {
-        0
+    pub fn run() -> (usize, usize) {
+        (0, 0)
     }
 }
 
@@ -52,7 +52,9 @@ fn main() {
         return;
     }
     if args.first().map(String::as_str) == Some("failover") {
-        std::process::exit(failover::run());
+        let (passed, failed) = failover::run();
+        println!("session_fencing failover: {passed} passed, {failed} failed");
+        std::process::exit(i32::from(failed > 0));
     }
     let dir = tempfile::tempdir().unwrap();
     #[cfg_attr(not(any(feature = "redis", feature = "memcache")), allow(unused_mut))]
@@ -148,9 +150,9 @@ fn main() {
     #[cfg(feature = "redis")]
     {
         drop((redis, cluster));
-        if failover::run() != 0 {
-            failed += 1;
-        }
+        let (p, f) = failover::run();
+        passed += p;
+        failed += f;
     }
     println!("session_fencing: {passed} passed, {failed} failed");
     if failed > 0 {
