@@ -423,7 +423,7 @@ impl SessionManager {
             .is_some_and(|new| current.refresh_token.as_ref() != Some(new));
         let spent = current.clone();
         merge_kept_fields(&mut fresh, current);
-        match self.store.save_locked(key, &fresh, lock) {
+        match self.save_refreshed(key, &fresh, lock) {
             Ok(()) => {}
             Err(lost @ Error::LockLost { .. }) => {
                 return Ok(Under::LostAfterSpending {
@@ -439,6 +439,35 @@ impl SessionManager {
             if rotated { "rotated" } else { "kept" }
         );
         Ok(Under::Done(fresh, true))
+    }
+
+    /// Writes tokens the provider has just issued, under the lock. The
+    /// refresh token that was sent is spent now, so these tokens are the
+    /// grant's only copy: a store that is unavailable (a Redis Cluster
+    /// failover, a restarting server) is asked again, with back-off, until
+    /// the lock timeout, rather than dropping them and leaving a spent
+    /// refresh token stored (presented again, it would revoke the grant at
+    /// providers that detect reuse). The write stays fenced: a lock lost
+    /// meanwhile is reported as such, never written through.
+    fn save_refreshed(&self, key: &str, fresh: &TokenSet, lock: &KeyLock) -> Result<()> {
+        let deadline = Instant::now() + self.lock_timeout;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.store.save_locked(key, fresh, lock) {
+                Err(e)
+                    if e.kind() == crate::ErrorKind::Unavailable
+                        && Instant::now() + pause < deadline =>
+                {
+                    log::warn!(
+                        "refresh of '{key}': the store is unavailable for the refreshed tokens \
+                         ({e}); trying again in {pause:?} (the spent refresh token must not stay)"
+                    );
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// The lock ran out after the provider answered. If nobody touched

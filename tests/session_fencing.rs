@@ -17,6 +17,16 @@
 
 mod support;
 
+#[cfg(feature = "redis")]
+#[path = "session_fencing/failover.rs"]
+mod failover;
+#[cfg(not(feature = "redis"))]
+mod failover {
+    pub fn run() -> (usize, usize) {
+        (0, 0)
+    }
+}
+
 use oauthkit::provider::{CodeExchange, TokenRefresh};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -40,6 +50,11 @@ fn main() {
     if args.first().map(String::as_str) == Some("child") {
         child(&args[1..]);
         return;
+    }
+    if args.first().map(String::as_str) == Some("failover") {
+        let (passed, failed) = failover::run();
+        println!("session_fencing failover: {passed} passed, {failed} failed");
+        std::process::exit(i32::from(failed > 0));
     }
     let dir = tempfile::tempdir().unwrap();
     #[cfg_attr(not(any(feature = "redis", feature = "memcache")), allow(unused_mut))]
@@ -131,6 +146,13 @@ fn main() {
                 }
             }
         }
+    }
+    #[cfg(feature = "redis")]
+    {
+        drop((redis, cluster));
+        let (p, f) = failover::run();
+        passed += p;
+        failed += f;
     }
     println!("session_fencing: {passed} passed, {failed} failed");
     if failed > 0 {

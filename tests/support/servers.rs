@@ -125,6 +125,8 @@ pub struct RedisServer {
     /// The TCP port.
     pub port: u16,
     cluster_port: Option<u16>,
+    /// `cluster-node-timeout` in ms (cluster nodes only).
+    node_timeout_ms: u32,
     extra_args: Vec<String>,
     dir: TempDir,
 }
@@ -143,6 +145,7 @@ impl RedisServer {
             child: None,
             port: free_port(),
             cluster_port: None,
+            node_timeout_ms: 0,
             extra_args: args.iter().map(|a| a.to_string()).collect(),
             dir,
         };
@@ -150,13 +153,14 @@ impl RedisServer {
         s
     }
 
-    fn start_cluster_node() -> Self {
+    fn start_cluster_node(node_timeout_ms: u32) -> Self {
         require("redis-server");
         let (port, bus) = free_cluster_ports();
         let mut s = RedisServer {
             child: None,
             port,
             cluster_port: Some(bus),
+            node_timeout_ms,
             extra_args: Vec::new(),
             dir: tempfile::tempdir().unwrap(),
         };
@@ -183,7 +187,7 @@ impl RedisServer {
                 "--cluster-port",
                 &bus.to_string(),
                 "--cluster-node-timeout",
-                "2000",
+                &self.node_timeout_ms.to_string(),
             ]);
         }
         let mut child = cmd
@@ -273,8 +277,20 @@ pub struct RedisCluster {
 impl RedisCluster {
     /// Starts three nodes and joins them.
     pub fn start() -> Self {
+        Self::start_nodes(3, 0, 2000)
+    }
+
+    /// Three primaries, each with one replica (six nodes), failing over
+    /// after `node_timeout_ms` (`cluster-node-timeout`) without a primary.
+    pub fn start_with_replicas(node_timeout_ms: u32) -> Self {
+        Self::start_nodes(6, 1, node_timeout_ms)
+    }
+
+    fn start_nodes(count: usize, replicas: u8, node_timeout_ms: u32) -> Self {
         require("redis-cli");
-        let nodes: Vec<RedisServer> = (0..3).map(|_| RedisServer::start_cluster_node()).collect();
+        let nodes: Vec<RedisServer> = (0..count)
+            .map(|_| RedisServer::start_cluster_node(node_timeout_ms))
+            .collect();
         let addrs: Vec<String> = nodes
             .iter()
             .map(|n| format!("127.0.0.1:{}", n.port))
@@ -283,7 +299,7 @@ impl RedisCluster {
             .arg("--cluster")
             .arg("create")
             .args(&addrs)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("cannot run redis-cli ({e}): {SETUP}"));
@@ -293,14 +309,34 @@ impl RedisCluster {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let cluster = RedisCluster { nodes };
+        cluster.wait_ok(&[], Duration::from_secs(20));
+        if replicas > 0 {
+            // Every replica has finished its first sync.
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !cluster.nodes.iter().all(|n| {
+                let role = raw_command(n.port, "INFO replication\r\n").unwrap_or_default();
+                role.contains("role:master") || role.contains("master_link_status:up")
+            }) {
+                assert!(Instant::now() < deadline, "the replicas did not sync");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        cluster
+    }
+
+    /// Waits until every running node but those in `skip` says
+    /// `cluster_state:ok`.
+    fn wait_ok(&self, skip: &[usize], within: Duration) {
+        let deadline = Instant::now() + within;
         loop {
-            let ok = nodes.iter().all(|n| {
-                raw_command(n.port, "CLUSTER INFO\r\n")
-                    .is_some_and(|r| r.contains("cluster_state:ok"))
+            let ok = self.nodes.iter().enumerate().all(|(i, n)| {
+                skip.contains(&i)
+                    || raw_command(n.port, "CLUSTER INFO\r\n")
+                        .is_some_and(|r| r.contains("cluster_state:ok"))
             });
             if ok {
-                break;
+                return;
             }
             assert!(
                 Instant::now() < deadline,
@@ -308,9 +344,71 @@ impl RedisCluster {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        RedisCluster { nodes }
     }
 
+    /// The index in [`nodes`](Self::nodes) of the primary that serves
+    /// `key`'s slot, asked of node `ask`.
+    pub fn primary_of(&self, key: &str, ask: usize) -> usize {
+        self.find_primary(key, ask)
+            .unwrap_or_else(|| panic!("no primary serves the slot of {key}"))
+    }
+
+    fn find_primary(&self, key: &str, ask: usize) -> Option<usize> {
+        let slot: u16 = redis_cli(self.nodes[ask].port, &["CLUSTER", "KEYSLOT", key])
+            .parse()
+            .unwrap();
+        let nodes = redis_cli(self.nodes[ask].port, &["CLUSTER", "NODES"]);
+        for line in nodes.lines() {
+            let fields: Vec<&str> = line.split(' ').collect();
+            if fields.len() < 9 || !fields[2].contains("master") || fields[2].contains("fail") {
+                continue;
+            }
+            let owns = fields[8..].iter().any(|range| {
+                let (lo, hi) = range.split_once('-').unwrap_or((range, range));
+                match (lo.parse::<u16>(), hi.parse::<u16>()) {
+                    (Ok(lo), Ok(hi)) => (lo..=hi).contains(&slot),
+                    _ => false,
+                }
+            });
+            if owns {
+                let port: u16 = fields[1]
+                    .split('@')
+                    .next()
+                    .and_then(|a| a.rsplit(':').next())
+                    .and_then(|p| p.parse().ok())
+                    .unwrap();
+                return self.nodes.iter().position(|n| n.port == port);
+            }
+        }
+        None
+    }
+
+    /// Kills (SIGKILL) node `i`, a primary.
+    pub fn kill(&mut self, i: usize) {
+        self.nodes[i].stop();
+    }
+
+    /// Waits until `key`'s slot is served by a primary other than the
+    /// killed node `dead` (its replica was promoted) and the cluster is
+    /// ok again; returns the new primary's index.
+    pub fn wait_promoted(&self, key: &str, dead: usize) -> usize {
+        let ask = (0..self.nodes.len()).find(|&i| i != dead).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let now = self.primary_of_or_none(key, ask, dead);
+            if let Some(p) = now {
+                self.wait_ok(&[dead], Duration::from_secs(30));
+                return p;
+            }
+            assert!(Instant::now() < deadline, "no replica was promoted");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn primary_of_or_none(&self, key: &str, ask: usize, dead: usize) -> Option<usize> {
+        let p = self.find_primary(key, ask)?;
+        (p != dead).then_some(p)
+    }
     /// `redis://127.0.0.1:PORT` of every node.
     pub fn urls(&self) -> Vec<String> {
         self.nodes
