@@ -16,10 +16,10 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use support::fake_device::FakeDeviceServer;
 use oauthkit::flow::DeviceFlow;
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
 use serde_json::json;
+use support::fake_device::FakeDeviceServer;
 
 const POLLS: usize = 21;
 

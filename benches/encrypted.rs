@@ -191,7 +191,10 @@ fn interleaved_figures(redis_url: &str) {
     // wall clock: the round trips are what the overhead is compared with
     let mut best = (f64::MAX, f64::MAX);
     for _ in 0..40 {
-        for (slot, store) in [(&mut best.0, &sealed as &dyn TokenStore), (&mut best.1, &plain)] {
+        for (slot, store) in [
+            (&mut best.0, &sealed as &dyn TokenStore),
+            (&mut best.1, &plain),
+        ] {
             let start = std::time::Instant::now();
             for _ in 0..200 {
                 pair(store);

@@ -405,8 +405,8 @@ impl IdTokenValidator {
     fn check_times(&self, claims: &Known<'_>) -> Result<()> {
         let now = now_unix();
         let leeway = secs_i64(self.settings.leeway);
-        let exp =
-            time_claim(claims.exp, "exp")?.ok_or_else(|| id_err("required claim exp is missing"))?;
+        let exp = time_claim(claims.exp, "exp")?
+            .ok_or_else(|| id_err("required claim exp is missing"))?;
         let iat = time_claim(claims.iat, "iat")?.ok_or_else(|| id_err("iat is missing"))?;
         let nbf = time_claim(claims.nbf, "nbf")?;
         time_claim(claims.auth_time, "auth_time")?;
