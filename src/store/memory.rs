@@ -58,11 +58,7 @@ impl MemoryStore {
     }
 
     fn handle(all: &Arc<RwLock<Namespaces>>, namespace: &str) -> Self {
-        let sets = Arc::clone(
-            write(all)
-                .entry(namespace.to_owned())
-                .or_insert_with(Sets::default),
-        );
+        let sets = Arc::clone(write(all).entry(namespace.to_owned()).or_default());
         MemoryStore {
             namespace: namespace.to_owned(),
             sets,
