@@ -11,16 +11,15 @@
 //! `cargo bench --bench device_poll` (about POLLS seconds). Prints the
 //! minimum, median, 95th percentile and maximum overhead.
 
-#[path = "../tests/support/fake_device.rs"]
-mod fake_device;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use fake_device::FakeDeviceServer;
 use oauthkit::flow::DeviceFlow;
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
 use serde_json::json;
+use support::fake_device::FakeDeviceServer;
 
 const POLLS: usize = 21;
 

@@ -6,6 +6,10 @@
 //!
 //! `cargo bench --bench encrypted --features sqlite,redis -- --warm-up-time 1 --measurement-time 3`
 //!
+//! First, the figures docs/stores.md reports, interleaved (see
+//! `interleaved_figures`); that part alone:
+//! `cargo bench --bench encrypted --features sqlite,redis -- no-criterion-case`.
+//!
 //! Redis: the bench starts its own redis-server on loopback (it fails,
 //! saying how to install it, when redis-server is missing), or uses the
 //! server named by `OAUTHKIT_BENCH_REDIS_URL` (e.g. `redis://127.0.0.1:6379/0`;
@@ -20,11 +24,8 @@ use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{TokenSet, TokenStore};
 
-#[path = "../tests/support/needs.rs"]
-#[allow(dead_code, unused_macros)]
-mod needs;
-#[path = "../tests/support/servers.rs"]
-mod servers;
+mod support;
+use support::servers;
 
 fn token() -> TokenSet {
     TokenSet::bearer(format!("access-token-{}", "x".repeat(800)))
@@ -40,16 +41,7 @@ fn token() -> TokenSet {
 /// network stores it leaves out the wait for the server.
 struct ThreadCpuTime;
 
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec to the pointer given.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
+use support::thread_cpu_ns;
 
 impl Measurement for ThreadCpuTime {
     type Intermediate = u64;
@@ -152,14 +144,7 @@ fn benches<M: Measurement>(c: &mut Criterion<M>, group: &str) {
     {
         use oauthkit::store::redis::{RedisConfig, RedisStore};
         // Started here unless a server is named; kept alive to the end.
-        let (_server, url) = match std::env::var("OAUTHKIT_BENCH_REDIS_URL") {
-            Ok(url) => (None, url),
-            Err(_) => {
-                let server = servers::RedisServer::start();
-                let url = server.url();
-                (Some(server), url)
-            }
-        };
+        let (_server, url) = redis_server();
         let redis = |prefix: &str| {
             RedisStore::open(RedisConfig::new(url.clone()).with_prefix(prefix))
                 .unwrap_or_else(|e| panic!("cannot open the Redis store at {url}: {e}"))
@@ -174,7 +159,74 @@ fn benches<M: Measurement>(c: &mut Criterion<M>, group: &str) {
     }
 }
 
+/// The figures docs/stores.md reports, measured interleaved
+/// (`support::interleaved`): one seal and one open in thread CPU time (the
+/// encrypted memory store's save+load minus the plain one's, halved), and
+/// the encrypted Redis store's wall-clock save+load against the plain
+/// one's on the same server.
+fn interleaved_figures(redis_url: &str) {
+    use oauthkit::store::redis::{RedisConfig, RedisStore};
+    let keys = SealingKeys::from_text(SealingKeys::generate_key_text().expose()).unwrap();
+    let t = token();
+    let pair = |store: &dyn TokenStore| {
+        store.save("bench", black_box(&t)).unwrap();
+        black_box(store.load("bench").unwrap());
+    };
+    let plain = MemoryStore::new();
+    let sealed = EncryptedStore::new(MemoryStore::new(), keys.clone());
+    let cpu = support::interleaved(40, 500, || pair(&sealed), || pair(&plain));
+    println!(
+        "encrypted memory store interleaved (40 rounds of 500, best round, thread CPU): \
+         save+load {:.2} µs, plain {:.2} µs: {:.2} µs per seal or open",
+        cpu.subject / 1e3,
+        cpu.reference / 1e3,
+        (cpu.subject - cpu.reference) / 2e3
+    );
+    let redis = |prefix: &str| {
+        RedisStore::open(RedisConfig::new(redis_url).with_prefix(prefix))
+            .unwrap_or_else(|e| panic!("cannot open the Redis store at {redis_url}: {e}"))
+    };
+    let plain = redis("oak-bench-plain");
+    let sealed = EncryptedStore::new(redis("oak-bench-sealed"), keys);
+    // wall clock: the round trips are what the overhead is compared with
+    let mut best = (f64::MAX, f64::MAX);
+    for _ in 0..40 {
+        for (slot, store) in [
+            (&mut best.0, &sealed as &dyn TokenStore),
+            (&mut best.1, &plain),
+        ] {
+            let start = std::time::Instant::now();
+            for _ in 0..200 {
+                pair(store);
+            }
+            *slot = slot.min(start.elapsed().as_nanos() as f64 / 200.0);
+        }
+    }
+    println!(
+        "encrypted Redis store interleaved (40 rounds of 200, best round, wall clock): \
+         save+load {:.1} µs, plain {:.1} µs: overhead {:+.1} %",
+        best.0 / 1e3,
+        best.1 / 1e3,
+        100.0 * (best.0 - best.1) / best.1
+    );
+}
+
+/// A Redis server for the bench: `OAUTHKIT_BENCH_REDIS_URL`, or one started
+/// here (kept alive by the returned handle).
+fn redis_server() -> (Option<servers::RedisServer>, String) {
+    match std::env::var("OAUTHKIT_BENCH_REDIS_URL") {
+        Ok(url) => (None, url),
+        Err(_) => {
+            let server = servers::RedisServer::start();
+            let url = server.url();
+            (Some(server), url)
+        }
+    }
+}
+
 fn main() {
+    let (_server, redis_url) = redis_server();
+    interleaved_figures(&redis_url);
     // short by default; command-line options (--measurement-time ...) win
     let mut c = Criterion::default()
         .warm_up_time(std::time::Duration::from_secs(1))

@@ -11,10 +11,7 @@
 //!
 //! `cargo bench --bench id_token`; numbers in docs/providers.md.
 
-#[path = "../tests/support/mock_http.rs"]
-mod mock_http;
-#[path = "../tests/support/test_jwt.rs"]
-mod test_jwt;
+mod support;
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -26,8 +23,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use oauthkit::provider::{OidcConfig, OidcProvider};
 use serde_json::json;
 
-use mock_http::MockServer;
-use test_jwt::{at_hash, discovery, jwks, TestKey};
+use support::mock_http::MockServer;
+use support::test_jwt::{self, at_hash, discovery, jwks, TestKey};
 
 fn id_token(c: &mut Criterion) {
     let key = TestKey::generate("bench-key");
@@ -90,49 +87,33 @@ fn id_token(c: &mut Criterion) {
     // verifications (the same key parsed once, the same token) take turns,
     // each timed in this thread's CPU time, and the fastest round of each
     // counts, so load that comes and goes during the run favours neither.
-    let (mut best_validate, mut best_bare) = (f64::MAX, f64::MAX);
     const ROUNDS: usize = 40;
     const PER_ROUND: u32 = 50;
-    for _ in 0..ROUNDS {
-        let t = thread_cpu_ns();
-        for _ in 0..PER_ROUND {
+    let best = support::interleaved(
+        ROUNDS,
+        PER_ROUND,
+        || {
             black_box(
                 provider
                     .validate_id_token(black_box(&token), Some("n-1"), Some("at-1"))
                     .unwrap(),
             );
-        }
-        best_validate = best_validate.min((thread_cpu_ns() - t) as f64 / f64::from(PER_ROUND));
-        let t = thread_cpu_ns();
-        for _ in 0..PER_ROUND {
+        },
+        || {
             parsed
                 .verify_sig(black_box(input.as_bytes()), black_box(&sig))
-                .unwrap();
-        }
-        best_bare = best_bare.min((thread_cpu_ns() - t) as f64 / f64::from(PER_ROUND));
-    }
+                .unwrap()
+        },
+    );
     println!(
         "id_token interleaved ({ROUNDS} rounds of {PER_ROUND}, best round, thread CPU): \
          validate {:.1} µs, bare verify {:.1} µs, validation at {:.1} % of bare",
-        best_validate / 1e3,
-        best_bare / 1e3,
-        100.0 * best_bare / best_validate
+        best.subject / 1e3,
+        best.reference / 1e3,
+        best.percent()
     );
     // every validation above used the cached keys
     assert_eq!(server.count("/jwks"), 1);
-}
-
-/// This thread's CPU time in nanoseconds (`CLOCK_THREAD_CPUTIME_ID`),
-/// which other processes taking the CPU away do not inflate.
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec to the pointer given.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 criterion_group!(benches, id_token);

@@ -30,11 +30,8 @@ use oauthkit::store::memcache::{MemcacheConfig, MemcacheStore};
 use oauthkit::store::redis::{RedisConfig, RedisStore};
 use oauthkit::{TokenSet, TokenStore};
 
-#[path = "../tests/support/needs.rs"]
-#[allow(dead_code, unused_macros)]
-mod needs;
-#[path = "../tests/support/servers.rs"]
-mod servers;
+mod support;
+use support::servers;
 
 fn token(n: usize) -> TokenSet {
     TokenSet::bearer(format!("access-token-{n}-{}", "x".repeat(800)))

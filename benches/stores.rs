@@ -6,6 +6,10 @@
 //!
 //! `cargo bench --bench stores --features sqlite,keyring` (the keyring
 //! group needs a Secret Service: run it through `scripts/with-keyring.sh`).
+//! At the end, memory store against the bare map at each size, measured
+//! interleaved in thread CPU time (the figure docs/stores.md reports);
+//! that part alone: `cargo bench --bench stores -- no-criterion-case`.
+//!
 //! The JSON file store's load alone, short:
 //! `cargo bench --bench stores -- 'json_file/load' --warm-up-time 1 --measurement-time 3`.
 
@@ -14,6 +18,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use oauthkit::{TokenSet, TokenStore};
+
+mod support;
 
 fn token(n: usize) -> TokenSet {
     TokenSet::bearer(format!("access-token-{n}-{}", "x".repeat(800)))
@@ -107,6 +113,47 @@ fn bare(c: &mut Criterion, sizes: &[usize]) {
     group.finish();
 }
 
+/// Memory store against the bare map, interleaved (`support::interleaved`):
+/// save+load pairs of the same keys and token set on both sides.
+fn memory_against_bare(sizes: &[usize]) {
+    const ROUNDS: usize = 30;
+    const PER_ROUND: u32 = 2_000;
+    for &size in sizes {
+        let keys: Vec<String> = (0..size).map(|n| format!("user-{n}")).collect();
+        let store = oauthkit::store::MemoryStore::new();
+        fill(&store, size);
+        let map = BareMap::default();
+        for (n, key) in keys.iter().enumerate() {
+            map.save(key, &token(n));
+        }
+        let t = token(size + 1);
+        let (mut i, mut j) = (0usize, 0usize);
+        let best = support::interleaved(
+            ROUNDS,
+            PER_ROUND,
+            || {
+                i += 1;
+                let key = &keys[i % size];
+                store.save(key, black_box(&t)).unwrap();
+                black_box(store.load(key).unwrap().unwrap());
+            },
+            || {
+                j += 1;
+                let key = &keys[j % size];
+                map.save(key, black_box(&t));
+                black_box(map.load(key).unwrap());
+            },
+        );
+        println!(
+            "memory store interleaved, {size} keys ({ROUNDS} rounds of {PER_ROUND}, best round, \
+             thread CPU): save+load {:.0} ns, bare map {:.0} ns, memory store at {:.1} % of bare",
+            best.subject,
+            best.reference,
+            best.percent()
+        );
+    }
+}
+
 fn stores(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let sizes = [10, 1_000, 10_000];
@@ -137,6 +184,7 @@ fn stores(c: &mut Criterion) {
     } else {
         eprintln!("keyring benchmark not run: no D-Bus session (use scripts/with-keyring.sh)");
     }
+    memory_against_bare(&sizes);
 }
 
 criterion_group!(benches, stores);

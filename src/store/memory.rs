@@ -7,10 +7,15 @@ use super::{check_key, TokenStore, DEFAULT_NAMESPACE};
 use crate::error::Result;
 use crate::token::TokenSet;
 
-/// Namespace -> key -> token set. Hash maps: a save or load is one hash and
-/// one comparison however many sets are stored; the lists are sorted when
-/// asked for.
-type Namespaces = HashMap<String, HashMap<String, TokenSet>>;
+/// One namespace's sets, key -> token set. A hash map: a save or load is
+/// one hash and one comparison however many sets are stored; lists are
+/// sorted when asked for.
+type Sets = Arc<RwLock<HashMap<String, TokenSet>>>;
+
+/// Namespace -> its sets. A namespace stays here once a handle has been
+/// made for it (so every handle keeps reaching the same sets); one without
+/// sets is not listed.
+type Namespaces = HashMap<String, Sets>;
 
 /// Keeps token sets in memory, shared by every clone and by every handle
 /// from [`in_namespace`](MemoryStore::in_namespace). Thread-safe; gone when
@@ -28,7 +33,10 @@ type Namespaces = HashMap<String, HashMap<String, TokenSet>>;
 #[derive(Clone, Debug)]
 pub struct MemoryStore {
     namespace: String,
-    data: Arc<RwLock<Namespaces>>,
+    /// This handle's namespace, looked up once when the handle is made:
+    /// a save or load hashes the key only (as a bare map would).
+    sets: Sets,
+    all: Arc<RwLock<Namespaces>>,
 }
 
 impl Default for MemoryStore {
@@ -40,87 +48,78 @@ impl Default for MemoryStore {
 impl MemoryStore {
     /// An empty store on the default namespace.
     pub fn new() -> Self {
-        MemoryStore {
-            namespace: DEFAULT_NAMESPACE.to_owned(),
-            data: Arc::default(),
-        }
+        let all: Arc<RwLock<Namespaces>> = Arc::default();
+        Self::handle(&all, DEFAULT_NAMESPACE)
     }
 
     /// A handle on `namespace` of the same memory.
     pub fn in_namespace(&self, namespace: &str) -> Self {
+        Self::handle(&self.all, namespace)
+    }
+
+    fn handle(all: &Arc<RwLock<Namespaces>>, namespace: &str) -> Self {
+        let sets = Arc::clone(write(all).entry(namespace.to_owned()).or_default());
         MemoryStore {
             namespace: namespace.to_owned(),
-            data: Arc::clone(&self.data),
+            sets,
+            all: Arc::clone(all),
         }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Namespaces> {
-        // A panic while holding the lock cannot leave a half-written map
-        // (every write is a single insert or remove), so poison is ignored.
-        self.data.read().unwrap_or_else(|p| p.into_inner())
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, TokenSet>> {
+        read(&self.sets)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Namespaces> {
-        self.data.write().unwrap_or_else(|p| p.into_inner())
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, TokenSet>> {
+        write(&self.sets)
     }
+}
+
+// A panic while holding a lock cannot leave a half-written map (every
+// write is a single insert or remove), so poison is ignored.
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
 }
 
 impl TokenStore for MemoryStore {
     fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
         check_key("key", key)?;
-        // Clone outside the lock; allocate the namespace and key strings
-        // only when they are new (a refresh overwrites an existing key).
+        // Clone outside the lock; allocate the key only when it is new (a
+        // refresh overwrites an existing key); the replaced set is freed
+        // after the lock is released.
         let tokens = tokens.clone();
-        let mut data = self.write();
-        let ns = match data.get_mut(self.namespace.as_str()) {
-            Some(ns) => ns,
-            None => data.entry(self.namespace.clone()).or_default(),
+        let mut sets = self.write();
+        let old = match sets.get_mut(key) {
+            Some(slot) => Some(std::mem::replace(slot, tokens)),
+            None => sets.insert(key.to_owned(), tokens),
         };
-        match ns.get_mut(key) {
-            Some(slot) => *slot = tokens,
-            None => {
-                ns.insert(key.to_owned(), tokens);
-            }
-        }
+        drop(sets);
+        drop(old);
         Ok(())
     }
 
     fn load(&self, key: &str) -> Result<Option<TokenSet>> {
         check_key("key", key)?;
-        Ok(self
-            .read()
-            .get(&self.namespace)
-            .and_then(|ns| ns.get(key))
-            .cloned())
+        Ok(self.read().get(key).cloned())
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
         check_key("key", key)?;
-        let mut data = self.write();
-        let Some(ns) = data.get_mut(&self.namespace) else {
-            return Ok(false);
-        };
-        let removed = ns.remove(key).is_some();
-        if ns.is_empty() {
-            data.remove(&self.namespace);
-        }
-        Ok(removed)
+        let removed = self.write().remove(key);
+        Ok(removed.is_some())
     }
 
     fn exists(&self, key: &str) -> Result<bool> {
         check_key("key", key)?;
-        Ok(self
-            .read()
-            .get(&self.namespace)
-            .is_some_and(|ns| ns.contains_key(key)))
+        Ok(self.read().contains_key(key))
     }
 
     fn list_keys(&self) -> Result<Vec<String>> {
-        let mut keys: Vec<String> = self
-            .read()
-            .get(&self.namespace)
-            .map(|ns| ns.keys().cloned().collect())
-            .unwrap_or_default();
+        let mut keys: Vec<String> = self.read().keys().cloned().collect();
         keys.sort_unstable();
         Ok(keys)
     }
@@ -130,7 +129,11 @@ impl TokenStore for MemoryStore {
     }
 
     fn namespaces(&self) -> Result<Vec<String>> {
-        let mut names: Vec<String> = self.read().keys().cloned().collect();
+        let mut names: Vec<String> = read(&self.all)
+            .iter()
+            .filter(|(_, sets)| !read(sets).is_empty())
+            .map(|(name, _)| name.clone())
+            .collect();
         names.sort_unstable();
         Ok(names)
     }
@@ -150,9 +153,7 @@ impl TokenStore for MemoryStore {
         }
         let copies: Vec<(String, TokenSet)> =
             tokens.iter().map(|(k, t)| (k.clone(), t.clone())).collect();
-        let mut data = self.write();
-        let ns = data.entry(self.namespace.clone()).or_default();
-        ns.extend(copies);
+        self.write().extend(copies);
         Ok(())
     }
 }

@@ -703,6 +703,14 @@ fn well_signed_tokens_with_repeated_or_non_object_headers_are_rejected() {
         format!(r#"{{"alg":"RS256","kid":"{kid}","crit":["exp"]}}"#),
         format!(r#"{{"alg":"RS256","kid":"{kid}","crit":[],"crit":[]}}"#),
         format!(r#"[{{"alg":"RS256","kid":"{kid}"}}]"#),
+        // an array a struct parser fills member by member (alg, kid)
+        format!(r#"["RS256","{kid}"]"#),
+        format!(r#" ["RS256","{kid}",false]"#),
+        r#"["RS256"]"#.to_owned(),
+        // alg or kid that is not a string
+        format!(r#"{{"alg":["RS256"],"kid":"{kid}"}}"#),
+        r#"{"alg":"RS256","kid":7}"#.to_owned(),
+        format!(r#"{{"alg":"RS256","kid":"{kid}","crit":null}}"#),
         r#""RS256""#.to_owned(),
         "null".to_owned(),
         "1".to_owned(),

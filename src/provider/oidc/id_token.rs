@@ -8,6 +8,7 @@
 //! present), `exp`, `nbf` and `iat` with a clock-skew leeway, `nonce`
 //! (constant-time) and `at_hash` when present.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use crate::digest::{sha256, sha384, sha512};
 use crate::provider::jws_algorithm::Algorithm;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::{DecodeSliceError, Engine};
+use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, IdTokenError, Result};
@@ -257,7 +259,11 @@ impl IdTokenValidator {
         expected: &Expected<'_>,
     ) -> Result<IdTokenClaims> {
         let parts = split_token(token)?;
-        let (alg, kid) = self.check_header(parts.header)?;
+        let mut header_buf = [0u8; MAX_HEADER_LEN];
+        let mut header_heap = Vec::new();
+        let header = decode_part(parts.header, &mut header_buf, &mut header_heap)
+            .ok_or_else(|| id_err("the header is not base64url"))?;
+        let (alg, kid) = self.check_header(header)?;
         let verifier = jwks.key_for(kid.as_deref(), alg)?;
         // decoded on the stack: the largest signature verified (RSA-8192)
         // is 1024 bytes; a longer one is decoded to the heap to fail below
@@ -283,15 +289,20 @@ impl IdTokenValidator {
         {
             return Err(id_err("the signature does not verify"));
         }
-        let claims: Map<String, Value> = URL_SAFE_NO_PAD
-            .decode(parts.payload.trim_end_matches('='))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(|| id_err("the payload is not base64url JSON (an object)"))?;
+        // decoded on the stack when it fits (nearly every ID token), then
+        // checked as UTF-8 as a whole and parsed once
+        let mut payload_buf = [0u8; MAX_PAYLOAD_STACK_LEN];
+        let mut payload_heap = Vec::new();
+        let claims: Map<String, Value> =
+            decode_part(parts.payload, &mut payload_buf, &mut payload_heap)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(|text| serde_json::from_str(text).ok())
+                .ok_or_else(|| id_err("the payload is not base64url JSON (an object)"))?;
 
-        let str_claim = |name: &str| claims.get(name).and_then(Value::as_str);
-        let iss = str_claim("iss").ok_or_else(|| id_err("iss is missing or not a string"))?;
-        if !self.issuer.matches(iss, str_claim("tid"))
+        // the claims read here, found in one pass over the map
+        let known = Known::of(&claims);
+        let iss = str_claim(known.iss).ok_or_else(|| id_err("iss is missing or not a string"))?;
+        if !self.issuer.matches(iss, str_claim(known.tid))
             && !self.settings.additional_issuers.iter().any(|a| a == iss)
         {
             return Err(id_err(format!(
@@ -300,53 +311,36 @@ impl IdTokenValidator {
                 self.issuer.describe()
             )));
         }
-        self.check_audience(&claims)?;
-        self.check_times(&claims)?;
+        self.check_audience(&known)?;
+        self.check_times(&known)?;
         if let Some(want) = expected.nonce {
-            match str_claim("nonce") {
+            match str_claim(known.nonce) {
                 Some(got) if constant_time_eq(got.as_bytes(), want.as_bytes()) => {}
                 Some(_) => return Err(id_err("nonce does not match the one sent")),
                 None => return Err(id_err("nonce is missing but one was sent")),
             }
         }
-        if let (Some(at_hash), Some(at)) = (str_claim("at_hash"), expected.access_token) {
+        if let (Some(at_hash), Some(at)) = (str_claim(known.at_hash), expected.access_token) {
             let mut want = [0u8; 43];
             let want = half_hash_into(alg, at, &mut want);
             if !constant_time_eq(at_hash.as_bytes(), want) {
                 return Err(id_err("at_hash does not match the access token"));
             }
         }
-        let sub = str_claim("sub")
+        let sub = str_claim(known.sub)
             .filter(|s| !s.is_empty())
             .ok_or_else(|| id_err("sub is missing or empty"))?
             .to_owned();
         Ok(IdTokenClaims { sub, claims })
     }
 
-    fn check_header(&self, h: &str) -> Result<(Algorithm, Option<String>)> {
-        // RFC 7515 §5.2: the whole header must be UTF-8 JSON. Parsing
-        // into `Header` alone skips unknown members without checking their
-        // text, so the document is first parsed whole (every string
-        // checked, nothing after the object), then read for the members
-        // used here (a repeated `alg`, `kid` or `crit` is refused).
-        let bytes = URL_SAFE_NO_PAD
-            .decode(h.trim_end_matches('='))
-            .map_err(|_| id_err("the header is not base64url"))?;
-        // one pass (every member parsed as a `Value`, so every string is
-        // checked, as parsing the whole object would)
-        let header: Header = serde_json::from_slice(&bytes).map_err(|e| {
-            if e.classify() == serde_json::error::Category::Data
-                && e.to_string().starts_with(REPEATED)
-            {
-                id_err("the header repeats alg, kid or crit")
-            } else {
-                id_err("the header is not a UTF-8 JSON object")
-            }
-        })?;
+    /// Reads `alg`, `kid` and `crit` from the decoded header `bytes`.
+    fn check_header<'h>(&self, bytes: &'h [u8]) -> Result<(Algorithm, Option<Cow<'h, str>>)> {
+        let header = Header::parse(bytes)?;
         let alg = header
             .alg
             .as_ref()
-            .and_then(Value::as_str)
+            .map(|a| &*a.0)
             .ok_or_else(|| id_err("the header has no alg"))?;
         if alg.eq_ignore_ascii_case("none") {
             return Err(id_err("alg \"none\" (unsigned token) is never accepted"));
@@ -357,7 +351,7 @@ impl IdTokenValidator {
                 clip(alg)
             )));
         }
-        if header.crit.is_some() {
+        if header.crit {
             return Err(id_err(
                 "the header has critical extensions (crit), which are not supported",
             ));
@@ -370,16 +364,11 @@ impl IdTokenValidator {
                 self.algorithms
             )));
         }
-        let kid = header
-            .kid
-            .as_ref()
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        Ok((parsed, kid))
+        Ok((parsed, header.kid.map(|k| k.0)))
     }
 
-    fn check_audience(&self, claims: &Map<String, Value>) -> Result<()> {
-        let (one, many): (Option<&str>, &[Value]) = match claims.get("aud") {
+    fn check_audience(&self, claims: &Known<'_>) -> Result<()> {
+        let (one, many): (Option<&str>, &[Value]) = match claims.aud {
             Some(Value::String(s)) => (Some(s.as_str()), &[]),
             Some(Value::Array(a)) => (None, a.as_slice()),
             _ => return Err(id_err("aud is missing")),
@@ -397,7 +386,7 @@ impl IdTokenValidator {
                 clip(untrusted)
             )));
         }
-        match claims.get("azp").and_then(Value::as_str) {
+        match claims.azp.and_then(Value::as_str) {
             Some(azp) if azp != self.client_id => {
                 Err(id_err(format!("azp '{}' is not the client id", clip(azp))))
             }
@@ -413,14 +402,14 @@ impl IdTokenValidator {
     /// seconds in `0..=MAX_TIME_CLAIM`, compared with saturating
     /// arithmetic so no value and no configured leeway or maximum age can
     /// overflow.
-    fn check_times(&self, claims: &Map<String, Value>) -> Result<()> {
+    fn check_times(&self, claims: &Known<'_>) -> Result<()> {
         let now = now_unix();
         let leeway = secs_i64(self.settings.leeway);
-        let exp =
-            time_claim(claims, "exp")?.ok_or_else(|| id_err("required claim exp is missing"))?;
-        let iat = time_claim(claims, "iat")?.ok_or_else(|| id_err("iat is missing"))?;
-        let nbf = time_claim(claims, "nbf")?;
-        time_claim(claims, "auth_time")?;
+        let exp = time_claim(claims.exp, "exp")?
+            .ok_or_else(|| id_err("required claim exp is missing"))?;
+        let iat = time_claim(claims.iat, "iat")?.ok_or_else(|| id_err("iat is missing"))?;
+        let nbf = time_claim(claims.nbf, "nbf")?;
+        time_claim(claims.auth_time, "auth_time")?;
         if exp.saturating_add(leeway) < now {
             return Err(id_err("the token has expired (exp, with leeway)"));
         }
@@ -450,8 +439,8 @@ pub const MAX_TIME_CLAIM: i64 = 253_402_300_799;
 /// A time claim (RFC 7519 NumericDate): absent, or a whole number of
 /// seconds in `0..=MAX_TIME_CLAIM` (an integral float such as
 /// `1700000000.0` counts); anything else is an error naming the claim.
-fn time_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>> {
-    let Some(v) = claims.get(name) else {
+fn time_claim(v: Option<&Value>, name: &str) -> Result<Option<i64>> {
+    let Some(v) = v else {
         return Ok(None);
     };
     let got = match v {
@@ -487,6 +476,52 @@ fn time_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>> {
     )))
 }
 
+/// The claims validation reads, picked out of the map in one pass (a map
+/// lookup per claim cost more).
+#[derive(Default)]
+struct Known<'c> {
+    iss: Option<&'c Value>,
+    tid: Option<&'c Value>,
+    aud: Option<&'c Value>,
+    azp: Option<&'c Value>,
+    exp: Option<&'c Value>,
+    iat: Option<&'c Value>,
+    nbf: Option<&'c Value>,
+    auth_time: Option<&'c Value>,
+    nonce: Option<&'c Value>,
+    at_hash: Option<&'c Value>,
+    sub: Option<&'c Value>,
+}
+
+impl<'c> Known<'c> {
+    fn of(claims: &'c Map<String, Value>) -> Self {
+        let mut k = Known::default();
+        for (name, value) in claims {
+            let slot = match name.as_str() {
+                "iss" => &mut k.iss,
+                "tid" => &mut k.tid,
+                "aud" => &mut k.aud,
+                "azp" => &mut k.azp,
+                "exp" => &mut k.exp,
+                "iat" => &mut k.iat,
+                "nbf" => &mut k.nbf,
+                "auth_time" => &mut k.auth_time,
+                "nonce" => &mut k.nonce,
+                "at_hash" => &mut k.at_hash,
+                "sub" => &mut k.sub,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        k
+    }
+}
+
+/// A claim's text, when it is a string.
+fn str_claim(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str)
+}
+
 /// A configured duration in whole seconds, saturated to `i64::MAX`.
 fn secs_i64(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
@@ -495,54 +530,82 @@ fn secs_i64(d: Duration) -> i64 {
 /// The longest signature decoded on the stack: RSA-8192's 1024 bytes.
 const MAX_SIGNATURE_LEN: usize = 1024;
 
-/// The start of the error [`Header`] raises for a repeated member.
-const REPEATED: &str = "repeated header member";
+/// The longest header decoded on the stack (real ones are under 200 bytes;
+/// a longer one is decoded to the heap).
+const MAX_HEADER_LEN: usize = 512;
 
-/// The members of a JOSE header oauthkit reads. Every other member is
-/// parsed too (as a [`Value`], so its text is checked) and dropped; a
-/// repeated `alg`, `kid` or `crit` is an error.
-struct Header {
-    alg: Option<Value>,
-    kid: Option<Value>,
-    crit: Option<Value>,
+/// The longest payload decoded on the stack (a longer one is decoded to
+/// the heap).
+const MAX_PAYLOAD_STACK_LEN: usize = 2048;
+
+/// Decodes the base64url `part` (trailing `=` tolerated) into `buf` when it
+/// fits, else into `heap`; `None` when it is not base64url.
+fn decode_part<'b>(part: &str, buf: &'b mut [u8], heap: &'b mut Vec<u8>) -> Option<&'b [u8]> {
+    let part = part.trim_end_matches('=');
+    match URL_SAFE_NO_PAD.decode_slice(part, buf) {
+        Ok(n) => Some(&buf[..n]),
+        Err(DecodeSliceError::OutputSliceTooSmall) => {
+            *heap = URL_SAFE_NO_PAD.decode(part).ok()?;
+            Some(heap)
+        }
+        Err(DecodeSliceError::DecodeError(_)) => None,
+    }
 }
 
-impl<'de> serde::Deserialize<'de> for Header {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Header;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JOSE header object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Header, A::Error> {
-                let mut h = Header {
-                    alg: None,
-                    kid: None,
-                    crit: None,
-                };
-                while let Some(name) = map.next_key::<String>()? {
-                    let slot = match name.as_str() {
-                        "alg" => &mut h.alg,
-                        "kid" => &mut h.kid,
-                        "crit" => &mut h.crit,
-                        _ => {
-                            map.next_value::<Value>()?;
-                            continue;
-                        }
-                    };
-                    if slot.is_some() {
-                        return Err(serde::de::Error::custom(REPEATED));
-                    }
-                    *slot = Some(map.next_value()?);
-                }
-                Ok(h)
-            }
+/// The members of a JOSE header oauthkit reads, borrowed from the decoded
+/// header where their text has no escapes. serde refuses a repeated
+/// `alg`, `kid` or `crit` (in any spelling JSON allows for the name) and an
+/// `alg` or `kid` that is not a string; every other member is skipped.
+#[derive(serde::Deserialize)]
+struct Header<'h> {
+    #[serde(borrow, default)]
+    alg: Option<Text<'h>>,
+    #[serde(borrow, default)]
+    kid: Option<Text<'h>>,
+    /// Whether `crit` is present, whatever its value (`null` included).
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+/// A string member, borrowed unless it has escapes.
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
+struct Text<'h>(#[serde(borrow)] Cow<'h, str>);
+
+/// True for any value: the member is there.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
+
+impl<'h> Header<'h> {
+    /// RFC 7515 §5.2: the whole header must be UTF-8 JSON, and an object.
+    fn parse(bytes: &'h [u8]) -> Result<Self> {
+        let not_json = || id_err("the header is not a UTF-8 JSON object");
+        // every byte UTF-8 (serde skips the members not read here without
+        // looking at their text)
+        let text = std::str::from_utf8(bytes).map_err(|_| not_json())?;
+        // an object: serde would also fill the struct from an array
+        if !text
+            .trim_start_matches([' ', '\t', '\n', '\r'])
+            .starts_with('{')
+        {
+            return Err(not_json());
         }
-        d.deserialize_map(Visit)
+        // a `\u` escape in a skipped member is not decoded by serde, so a
+        // lone surrogate would pass: such a (rare) header is parsed whole
+        if text.contains("\\u") && serde_json::from_str::<Value>(text).is_err() {
+            return Err(not_json());
+        }
+        serde_json::from_str(text).map_err(|e| {
+            let msg = e.to_string();
+            if msg.starts_with("duplicate field") {
+                id_err("the header repeats alg, kid or crit")
+            } else if e.classify() == serde_json::error::Category::Data {
+                id_err("the header's alg or kid is not a string")
+            } else {
+                not_json()
+            }
+        })
     }
 }
 

@@ -223,8 +223,8 @@ impl JwksCache {
         if fresh {
             self.fetch_into(&mut state)?;
         }
-        let keys = state.keys.clone().expect("fetched");
-        match pick(&keys, kid, alg, key_type) {
+        // read under the lock, without taking a reference to the key set
+        match pick(state.keys.as_deref().expect("fetched"), kid, alg, key_type) {
             Ok(k) => return Ok(get(k)),
             Err(Miss::Unknown(note)) if fresh => {
                 return Err(unknown(kid, &format!("not in the JWKS just fetched{note}")));
@@ -253,8 +253,7 @@ impl JwksCache {
             provider_origin(&self.http, &self.uri)
         );
         self.fetch_into(&mut state)?;
-        let keys = state.keys.clone().expect("fetched");
-        match pick(&keys, kid, alg, key_type) {
+        match pick(state.keys.as_deref().expect("fetched"), kid, alg, key_type) {
             Ok(k) => Ok(get(k)),
             Err(Miss::Unknown(note)) => Err(unknown(
                 kid,
