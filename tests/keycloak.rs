@@ -228,10 +228,10 @@ fn native_sign_in_with(
     let callback = format!("http://127.0.0.1:{port}/callback");
     let flow = AuthFlowManager::builder(provider)
         .store(store)
-        .build()
         .token_key(key)
         .callback_options(CallbackServerOptions::new().port(PortChoice::Fixed(port)))
-        .timeout(Duration::from_secs(60));
+        .timeout(Duration::from_secs(60))
+        .build();
     let opened = Arc::new(Mutex::new(Vec::new()));
     let seen = opened.clone();
     let user = user.to_string();

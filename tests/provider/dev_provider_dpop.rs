@@ -588,8 +588,8 @@ fn a_provider_without_dpop_is_a_configuration_error_not_http() {
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let flow = oauthkit::flow::AuthFlowManager::builder(provider.clone())
         .store(store.clone())
-        .build()
-        .token_key("alice");
+        .token_key("alice")
+        .build();
     let open = |u: &str| -> oauthkit::Result<()> {
         let u = u.to_string();
         std::thread::spawn(move || HeadlessBrowser::approve(&u).expect("approve"));

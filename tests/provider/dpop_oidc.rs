@@ -104,9 +104,9 @@ fn native_sign_in(provider: Arc<OidcProvider>, store: Arc<dyn TokenStore>) -> (T
     let seen = Arc::new(std::sync::Mutex::new(None));
     let flow = AuthFlowManager::builder(provider)
         .store(store.clone())
-        .build()
         .extra_param("prompt", "consent")
-        .timeout(Duration::from_secs(30));
+        .timeout(Duration::from_secs(30))
+        .build();
     let result = flow
         .run_native(NativeOptions::new().open_browser(opener(seen.clone())))
         .unwrap();
@@ -345,9 +345,9 @@ fn the_private_key_never_leaks() {
     let seen = Arc::new(std::sync::Mutex::new(None));
     let flow = AuthFlowManager::builder(provider.clone())
         .store(plain.clone())
-        .build()
         .extra_param("prompt", "consent")
-        .timeout(Duration::from_secs(30));
+        .timeout(Duration::from_secs(30))
+        .build();
     let e = flow
         .run_native(NativeOptions::new().open_browser(opener(seen.clone())))
         .unwrap_err();
@@ -500,10 +500,10 @@ fn a_given_key_binds_the_native_sign_in() {
     let seen = Arc::new(std::sync::Mutex::new(None));
     let flow = AuthFlowManager::builder(provider)
         .store(store)
-        .build()
         .extra_param("prompt", "consent")
         .timeout(Duration::from_secs(30))
-        .dpop_key(key.clone());
+        .dpop_key(key.clone())
+        .build();
     let result = flow
         .run_native(NativeOptions::new().open_browser(opener(seen.clone())))
         .unwrap();
@@ -520,8 +520,9 @@ fn a_given_key_binds_the_native_sign_in() {
             .unwrap(),
     );
     let opened = Arc::new(std::sync::Mutex::new(None));
-    let e = AuthFlowManager::new(plain)
+    let e = AuthFlowManager::builder(plain)
         .dpop_key(key)
+        .build()
         .run_native(NativeOptions::new().open_browser(opener(opened.clone())))
         .unwrap_err();
     assert!(e.to_string().contains("not configured for DPoP"), "{e}");

@@ -66,10 +66,10 @@ fn native_sign_in(
     let redirect_uri = format!("http://127.0.0.1:{port}/callback");
     let flow = AuthFlowManager::builder(provider)
         .store(store)
-        .build()
         .callback_options(CallbackServerOptions::new().port(PortChoice::Fixed(port)))
         .extra_param("prompt", "consent")
-        .timeout(Duration::from_secs(30));
+        .timeout(Duration::from_secs(30))
+        .build();
     let opened = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = opened.clone();
     let login = login.to_string();

@@ -36,8 +36,8 @@ pub fn sign_in(
     use oauthkit::flow::{AuthFlowManager, NativeOptions};
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store)
-        .build()
-        .token_key(key);
+        .token_key(key)
+        .build();
     let open = |url: &str| -> oauthkit::Result<()> {
         let url = url.to_string();
         std::thread::spawn(move || HeadlessBrowser::approve(&url).expect("headless approve"));
