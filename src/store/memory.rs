@@ -47,9 +47,10 @@ impl MemoryStore {
     }
 
     /// A handle on `namespace` of the same memory.
-    pub fn in_namespace(&self, namespace: &str) -> Self {
+    pub fn in_namespace(&self, namespace: impl Into<String>) -> Self {
+        let namespace = namespace.into();
         MemoryStore {
-            namespace: namespace.to_owned(),
+            namespace,
             data: Arc::clone(&self.data),
         }
     }

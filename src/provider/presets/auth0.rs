@@ -64,12 +64,11 @@ pub fn config(domain: &str, client_id: &str) -> Result<OidcConfig> {
 /// assert!(c.authorize_params.contains(&("audience".into(), "https://api.example".into())));
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
-pub fn with_audience(mut config: OidcConfig, audience: &str) -> OidcConfig {
+pub fn with_audience(mut config: OidcConfig, audience: impl Into<String>) -> OidcConfig {
+    let audience = audience.into();
     config.authorize_params.retain(|(k, _)| k != "audience");
     if !audience.is_empty() {
-        config
-            .authorize_params
-            .push(("audience".into(), audience.into()));
+        config.authorize_params.push(("audience".into(), audience));
     }
     config
 }
