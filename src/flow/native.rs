@@ -151,16 +151,21 @@ impl AuthFlowManager {
         CancelHandle(self.status.clone())
     }
 
-    /// Deploy mode: the URL the front end navigates to (`{base}/auth/login`);
-    /// the routes of [`DeployHandler`](crate::web::DeployHandler) do the rest.
+    /// Deploy mode's sign-in address for the deployment at `base_url`: the
+    /// URL the front end navigates to (`{base}/auth/login`). It only makes
+    /// the address; the routes of [`DeployHandler`](crate::web::DeployHandler)
+    /// run the sign-in.
     ///
     /// ```no_run
     /// # use std::sync::Arc;
     /// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
     /// let flow = oauthkit::flow::AuthFlowManager::new(provider());
-    /// assert_eq!(flow.run_deploy("https://app.example/"), "https://app.example/auth/login");
+    /// assert_eq!(
+    ///     flow.deploy_login_url("https://app.example/"),
+    ///     "https://app.example/auth/login"
+    /// );
     /// ```
-    pub fn run_deploy(&self, base_url: &str) -> String {
+    pub fn deploy_login_url(&self, base_url: &str) -> String {
         format!("{}/auth/login", base_url.trim_end_matches('/'))
     }
 
