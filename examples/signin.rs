@@ -39,7 +39,7 @@ fn run() -> oauthkit::Result<()> {
     println!("Development OpenID provider: {}", idp.issuer());
 
     let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(
-        OidcConfig::new(idp.issuer(), idp.client_id()).with_scopes([
+        OidcConfig::new(idp.issuer(), idp.client_id()).scopes([
             "openid",
             "email",
             "profile",

@@ -129,7 +129,7 @@ pub fn token_endpoint(data: &[u8]) {
             let url = format!("{}{path}", server.base());
             let mut c =
                 OAuth2Config::new("fuzz", "client-1", "https://idp.example/authorize", &url)
-                    .with_client_secret(CLIENT_SECRET);
+                    .client_secret(CLIENT_SECRET);
             c.userinfo_url = Some(url.clone());
             c.revocation = Revocation::Rfc7009(url.clone());
             (url, OAuth2Provider::new(c).expect("a valid config"))

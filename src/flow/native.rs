@@ -312,7 +312,7 @@ impl AuthFlowManager {
                 }
             }
         }
-        let expected = ExpectedCallback::new(state).with_provider_iss_check(self.provider.clone());
+        let expected = ExpectedCallback::new(state).provider_iss_check(self.provider.clone());
         let cancelled = || self.status.is_cancelled();
         let outcome = match self.mode {
             CallbackMode::Server => server.wait(&expected, deadline, &cancelled),

@@ -152,7 +152,7 @@ impl AuthFlowManagerBuilder {
     /// use oauthkit::provider::dpop::DpopConfig;
     /// use oauthkit::provider::{OidcConfig, OidcProvider};
     /// let provider = Arc::new(OidcProvider::new(
-    ///     OidcConfig::new("https://idp.example", "app").with_dpop(DpopConfig::new()),
+    ///     OidcConfig::new("https://idp.example", "app").dpop(DpopConfig::new()),
     /// )?);
     /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
     /// let flow = AuthFlowManager::builder(provider).dpop_key(key).build();

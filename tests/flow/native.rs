@@ -529,7 +529,7 @@ fn configuration_errors_are_refused_before_the_browser_opens() {
     let cases: Vec<(&str, AuthFlowManager, ErrorKind)> = vec![
         (
             "PKCE off under OAuth 2.1",
-            AuthFlowManager::builder(provider(base().with_profile(SecurityProfile::OAuth21)))
+            AuthFlowManager::builder(provider(base().profile(SecurityProfile::OAuth21)))
                 .pkce(false)
                 .build(),
             ErrorKind::InvalidArgument,
@@ -541,7 +541,7 @@ fn configuration_errors_are_refused_before_the_browser_opens() {
         ),
         (
             "DPoP with a plain-text store",
-            AuthFlowManager::builder(provider(base().with_dpop(DpopConfig::new())))
+            AuthFlowManager::builder(provider(base().dpop(DpopConfig::new())))
                 .store(plain)
                 .build(),
             ErrorKind::Unsupported,

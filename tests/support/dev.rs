@@ -16,12 +16,8 @@ pub fn dev_pair(opts: DevProviderOptions) -> (DevProvider, Arc<dyn Provider>) {
 
 /// A public OIDC client of `issuer` asking for a refresh token too.
 pub fn client_for(issuer: &str, client_id: &str) -> Arc<dyn Provider> {
-    let cfg = OidcConfig::new(issuer, client_id).with_scopes([
-        "openid",
-        "email",
-        "profile",
-        "offline_access",
-    ]);
+    let cfg =
+        OidcConfig::new(issuer, client_id).scopes(["openid", "email", "profile", "offline_access"]);
     Arc::new(OidcProvider::new(cfg).expect("oidc provider"))
 }
 

@@ -46,7 +46,7 @@ pub const REFRESH_TOKEN_ADVICE: &str = "Auth0 issues a refresh token only for th
 /// name.
 pub fn config(domain: &str, client_id: &str) -> Result<OidcConfig> {
     let base = host_url("Auth0 domain", domain)?;
-    let mut c = OidcConfig::new(format!("{base}/"), client_id).with_scopes(DEFAULT_SCOPES);
+    let mut c = OidcConfig::new(format!("{base}/"), client_id).scopes(DEFAULT_SCOPES);
     c.name = "auth0".into();
     c.endpoints.end_session = Some(format!("{base}/oidc/logout"));
     c.endpoints.device_authorization = Some(format!("{base}/oauth/device/code"));
