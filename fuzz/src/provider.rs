@@ -232,7 +232,7 @@ pub fn jwks(data: &[u8]) {
     let server = loopback::server();
     let path = format!("/{}/jwks", thread_tag());
     server.set(&path, Canned::json(data));
-    let cache = JwksCache::new(http().clone(), &format!("{}{path}", server.base()));
+    let cache = JwksCache::new(http().clone(), format!("{}{path}", server.base()));
     let doc: Value = serde_json::from_slice(data).unwrap_or_default();
     let entries = doc
         .get("keys")

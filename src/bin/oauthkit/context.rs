@@ -37,7 +37,7 @@ pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
             })
         }
         (None, _) => {
-            let default = DefaultStore::new(&profile.default_store_app())?;
+            let default = DefaultStore::new(profile.default_store_app())?;
             let opened = default.open()?;
             let protection = match &opened.protection {
                 Protection::Encrypted { key_source } => format!("encrypted (key: {key_source})"),
