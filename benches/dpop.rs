@@ -28,8 +28,8 @@ fn dpop(c: &mut Criterion) {
     g.bench_function("proof_es256_resource", |b| {
         b.iter(|| {
             ProofRequest::new("GET", black_box(URL))
-                .with_access_token(ACCESS_TOKEN)
-                .with_nonce(Some("eyJ7S_zG.eyJH0-Z.HX4w-7v"))
+                .access_token(ACCESS_TOKEN)
+                .nonce(Some("eyJ7S_zG.eyJH0-Z.HX4w-7v"))
                 .sign(&key)
                 .unwrap()
         })
@@ -45,7 +45,7 @@ fn dpop(c: &mut Criterion) {
     g.bench_function("proof_eddsa_resource", |b| {
         b.iter(|| {
             ProofRequest::new("GET", black_box(URL))
-                .with_access_token(ACCESS_TOKEN)
+                .access_token(ACCESS_TOKEN)
                 .sign(&ed)
                 .unwrap()
         })

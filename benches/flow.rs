@@ -31,7 +31,7 @@ use oauthkit::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest, Pend
 fn setup() -> (DevProvider, Arc<dyn Provider>) {
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
     let p: Arc<dyn Provider> = Arc::new(
-        OidcProvider::new(OidcConfig::new(idp.issuer(), idp.client_id()).with_scopes([
+        OidcProvider::new(OidcConfig::new(idp.issuer(), idp.client_id()).scopes([
             "openid",
             "email",
             "offline_access",

@@ -25,7 +25,10 @@ fn main() -> oauthkit::Result<()> {
     );
     println!("keys: {:?}", store.list_keys()?);
     println!("loaded: {loaded:?}");
-    println!("expires in {} s", loaded.seconds_left().unwrap_or_default());
+    println!(
+        "expires in {} s",
+        loaded.expires_in().unwrap_or_default().as_secs()
+    );
     store.delete("quickstart-user")?;
     Ok(())
 }

@@ -39,7 +39,7 @@ fn run() -> oauthkit::Result<()> {
     println!("Development OpenID provider: {}", idp.issuer());
 
     let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(
-        OidcConfig::new(idp.issuer(), idp.client_id()).with_scopes([
+        OidcConfig::new(idp.issuer(), idp.client_id()).scopes([
             "openid",
             "email",
             "profile",
@@ -108,7 +108,7 @@ fn run() -> oauthkit::Result<()> {
         "ID token validated; tokens stored in the {} store under key '{}' (expires in {} s)",
         store.backend(),
         result.key,
-        result.tokens.seconds_left().unwrap_or(0)
+        result.tokens.expires_in().unwrap_or_default().as_secs()
     );
 
     let sessions = SessionManager::new(provider, store.clone());

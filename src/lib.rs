@@ -39,7 +39,7 @@
 //!
 //! let idp = DevProvider::start(DevProviderOptions::default())?;
 //! let config = OidcConfig::new(idp.issuer(), idp.client_id())
-//!     .with_scopes(["openid", "email", "offline_access"]);
+//!     .scopes(["openid", "email", "offline_access"]);
 //! let provider = Arc::new(OidcProvider::new(config)?);
 //! let sessions = Arc::new(SessionManager::new(provider.clone(), Arc::new(oauthkit::store::MemoryStore::new())));
 //! let flow = AuthFlowManager::builder(provider).session(sessions.clone()).build();

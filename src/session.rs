@@ -110,13 +110,13 @@ impl SessionManager {
     }
 
     /// Sets the refresh margin.
-    pub fn with_margin(mut self, margin: Duration) -> Self {
+    pub fn margin(mut self, margin: Duration) -> Self {
         self.margin = margin;
         self
     }
 
     /// Sets how long to wait for the cross-process lock.
-    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
         self
     }

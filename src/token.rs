@@ -2,12 +2,24 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::jose::DpopKey;
 use crate::secret::Secret;
+
+/// The last second of the year 9999, in Unix seconds: the latest time
+/// [`TokenSet`]'s [`SystemTime`] accessors give (every platform's
+/// `SystemTime` holds it).
+const LATEST_UNIX: i64 = 253_402_300_799;
+
+/// Unix seconds as a [`SystemTime`], clamped to 1970 ..= the end of 9999.
+fn system_time(unix: i64) -> SystemTime {
+    let secs = u64::try_from(unix.clamp(0, LATEST_UNIX)).unwrap_or(0);
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
 
 /// Seconds since the Unix epoch, now (0 when the clock is before 1970).
 pub fn now_unix() -> i64 {
@@ -45,7 +57,7 @@ pub(crate) fn now_unix_checked() -> crate::Result<u64> {
 ///     .with_expires_in(3600);
 /// assert!(!t.is_expired(60));
 /// assert!(t.has_scope("email"));
-/// assert!(t.seconds_left().unwrap() > 3500);
+/// assert!(t.expires_in().unwrap() > std::time::Duration::from_secs(3500));
 /// assert!(!format!("{t:?}").contains("at-123"));
 /// ```
 ///
@@ -67,9 +79,11 @@ pub struct TokenSet {
     /// The granted scopes.
     pub scopes: Vec<String>,
     /// When the access token expires (Unix seconds); `None` when unknown.
-    /// Unknown never means expired.
+    /// Unknown never means expired. [`expiry`](Self::expiry) and
+    /// [`expires_in`](Self::expires_in) give it as a time.
     pub expires_at: Option<i64>,
-    /// When the tokens were received (Unix seconds).
+    /// When the tokens were received (Unix seconds); [`issued`](Self::issued)
+    /// gives it as a time.
     pub issued_at: i64,
     /// The resource server the tokens are for.
     pub resource_server: Option<String>,
@@ -190,9 +204,53 @@ impl TokenSet {
         }
     }
 
-    /// Seconds until expiry (negative once expired); `None` when unknown.
-    pub fn seconds_left(&self) -> Option<i64> {
-        self.expires_at.map(|at| at.saturating_sub(now_unix()))
+    /// When the access token expires; `None` when unknown (never expired).
+    /// The field [`expires_at`](Self#structfield.expires_at) holds the same
+    /// time as Unix seconds, as stores keep it. Times before 1970 read as
+    /// 1970 and times after 9999 as the end of 9999 (the range every
+    /// platform's [`SystemTime`] holds).
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use oauthkit::TokenSet;
+    /// let t = TokenSet::bearer("at").with_expires_at(1_700_000_000);
+    /// assert_eq!(t.expiry(), Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)));
+    /// assert_eq!(TokenSet::bearer("at").expiry(), None);
+    /// ```
+    pub fn expiry(&self) -> Option<SystemTime> {
+        self.expires_at.map(system_time)
+    }
+
+    /// How long the access token is still valid: zero once it has
+    /// expired, `None` when the expiry is unknown (never expired).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use oauthkit::TokenSet;
+    /// let t = TokenSet::bearer("at").with_expires_in(3600);
+    /// assert!(t.expires_in().unwrap() > Duration::from_secs(3500));
+    /// let old = TokenSet::bearer("at").with_expires_at(1_000);
+    /// assert_eq!(old.expires_in(), Some(Duration::ZERO));
+    /// ```
+    pub fn expires_in(&self) -> Option<Duration> {
+        self.expires_at.map(|at| {
+            let left = at.saturating_sub(now_unix());
+            Duration::from_secs(u64::try_from(left).unwrap_or(0))
+        })
+    }
+
+    /// When the tokens were received: the field
+    /// [`issued_at`](Self#structfield.issued_at) (Unix seconds) as a
+    /// [`SystemTime`], clamped as [`expiry`](Self::expiry) is.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use oauthkit::TokenSet;
+    /// let t = TokenSet::bearer("at");
+    /// assert!(SystemTime::now().duration_since(t.issued()).unwrap() < Duration::from_secs(60));
+    /// ```
+    pub fn issued(&self) -> SystemTime {
+        system_time(self.issued_at)
     }
 
     /// Whether the granted scopes include `scope`.
@@ -406,6 +464,38 @@ mod tests {
     fn missing_access_token_is_corrupt() {
         let err = TokenSet::from_json(r#"{"token_type":"Bearer"}"#).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::Corrupt);
+    }
+
+    #[test]
+    fn time_accessors_cover_every_stored_value() {
+        let latest = UNIX_EPOCH + Duration::from_secs(LATEST_UNIX as u64);
+        for (stored, expiry) in [
+            (i64::MIN, UNIX_EPOCH),
+            (-1, UNIX_EPOCH),
+            (0, UNIX_EPOCH),
+            (
+                1_700_000_000,
+                UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            ),
+            (LATEST_UNIX, latest),
+            (LATEST_UNIX + 1, latest),
+            (i64::MAX, latest),
+        ] {
+            let mut t = TokenSet::bearer("a").with_expires_at(stored);
+            t.issued_at = stored;
+            assert_eq!(t.expiry(), Some(expiry), "{stored}");
+            assert_eq!(t.issued(), expiry, "{stored}");
+            let left = t.expires_in().unwrap();
+            if stored <= 1_700_000_000 {
+                assert_eq!(left, Duration::ZERO, "{stored}");
+            } else {
+                let want = stored.saturating_sub(now_unix()) as u64;
+                assert!(left.as_secs().abs_diff(want) <= 2, "{stored}: {left:?}");
+            }
+        }
+        let unknown = TokenSet::bearer("a");
+        assert_eq!(unknown.expiry(), None);
+        assert_eq!(unknown.expires_in(), None);
     }
 
     #[test]

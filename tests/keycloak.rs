@@ -228,10 +228,10 @@ fn native_sign_in_with(
     let callback = format!("http://127.0.0.1:{port}/callback");
     let flow = AuthFlowManager::builder(provider)
         .store(store)
-        .build()
         .token_key(key)
         .callback_options(CallbackServerOptions::new().port(PortChoice::Fixed(port)))
-        .timeout(Duration::from_secs(60));
+        .timeout(Duration::from_secs(60))
+        .build();
     let opened = Arc::new(Mutex::new(Vec::new()));
     let seen = opened.clone();
     let user = user.to_string();
@@ -362,7 +362,7 @@ fn default_settings_sign_in_users_with_and_without_the_offline_access_role() {
 /// application to sign the user in again (it would fail the same way).
 fn offline_access_asked_explicitly_gives_offline_tokens_to_users_holding_the_role() {
     let provider =
-        build(default_provider(CLIENT_NATIVE).with_scopes(["openid", "email", "offline_access"]));
+        build(default_provider(CLIENT_NATIVE).scopes(["openid", "email", "offline_access"]));
     let browser = Arc::new(Mutex::new(keycloak::browser()));
     let tokens = native_sign_in_with(
         provider.clone(),
@@ -675,7 +675,7 @@ fn token_exchange_by_a_confidential_client_and_an_unknown_audience() {
     let user_tokens = sign_in(&build(default_provider(CLIENT_NATIVE)), USER_OFFLINE);
     let subject = user_tokens.access_token.expose().to_string();
     let exchanger =
-        build(default_provider(CLIENT_CONFIDENTIAL).with_client_secret(kc.confidential_secret()));
+        build(default_provider(CLIENT_CONFIDENTIAL).client_secret(kc.confidential_secret()));
     let exchanged = exchanger
         .exchange_token(&TokenExchangeRequest::new(
             subject.as_str(),
@@ -731,7 +731,7 @@ fn par_required_client_signs_in_only_through_par() {
         Ended::Page(status, text) => assert_eq!(status, 400, "{text}"),
     }
 
-    let provider = build(default_provider(CLIENT_PAR).with_par(ParPolicy::Always));
+    let provider = build(default_provider(CLIENT_PAR).par(ParPolicy::Always));
     let browser = Arc::new(Mutex::new(keycloak::browser()));
     let signed = native_sign_in_with(
         provider.clone(),
@@ -756,7 +756,7 @@ fn par_required_client_signs_in_only_through_par() {
 /// tokens and accepts with a proof; refreshes are bound too.
 fn dpop_bound_tokens_are_refused_as_bearer_and_accepted_with_proofs() {
     let kc = shared();
-    let provider = build(default_provider(CLIENT_DPOP).with_dpop(DpopConfig::new()));
+    let provider = build(default_provider(CLIENT_DPOP).dpop(DpopConfig::new()));
     let tokens = sign_in(&provider, USER_OFFLINE);
     let key = tokens
         .dpop_key
@@ -798,9 +798,8 @@ fn dpop_bound_tokens_are_refused_as_bearer_and_accepted_with_proofs() {
 /// refused.
 fn client_credentials_with_private_key_jwt() {
     let kc = shared();
-    let provider = build(
-        default_provider(CLIENT_PKJWT).with_private_key_jwt(PrivateKeyJwt::new(kc.pkjwt_key())),
-    );
+    let provider =
+        build(default_provider(CLIENT_PKJWT).private_key_jwt(PrivateKeyJwt::new(kc.pkjwt_key())));
     let t = provider
         .request_client_credentials(&ClientCredentialsRequest::new())
         .unwrap();
@@ -812,10 +811,9 @@ fn client_credentials_with_private_key_jwt() {
     let stranger = SigningKey::generate(SigningAlgorithm::ES256)
         .unwrap()
         .with_kid("pkjwt-es256");
-    let e =
-        build(default_provider(CLIENT_PKJWT).with_private_key_jwt(PrivateKeyJwt::new(stranger)))
-            .request_client_credentials(&ClientCredentialsRequest::new())
-            .unwrap_err();
+    let e = build(default_provider(CLIENT_PKJWT).private_key_jwt(PrivateKeyJwt::new(stranger)))
+        .request_client_credentials(&ClientCredentialsRequest::new())
+        .unwrap_err();
     assert_oauth_error(&e, 400, "invalid_client");
     assert!(!e.needs_sign_in(), "{e}");
 }
@@ -828,7 +826,7 @@ fn errors_need_sign_in_only_where_the_user_must_act() {
     let kc = shared();
     // wrong client secret: Keycloak answers 401 unauthorized_client
     let wrong = "not-the-secret-5f1c2d";
-    let e = build(default_provider(CLIENT_CONFIDENTIAL).with_client_secret(wrong))
+    let e = build(default_provider(CLIENT_CONFIDENTIAL).client_secret(wrong))
         .request_client_credentials(&ClientCredentialsRequest::new())
         .unwrap_err();
     assert_oauth_error(&e, 401, "unauthorized_client");
@@ -896,10 +894,10 @@ fn fapi2_dpop_profile_signs_in_deploy_mode_served_over_https() {
     let store = Arc::new(MemoryStore::new());
     let provider = build(
         default_provider(keycloak::CLIENT_FAPI2)
-            .with_scopes(["openid", "email"])
-            .with_private_key_jwt(PrivateKeyJwt::new(kc.pkjwt_key()))
-            .with_profile(SecurityProfile::Fapi2)
-            .with_dpop(DpopConfig::new()),
+            .scopes(["openid", "email"])
+            .private_key_jwt(PrivateKeyJwt::new(kc.pkjwt_key()))
+            .profile(SecurityProfile::Fapi2)
+            .dpop(DpopConfig::new()),
     );
     let server_store: Arc<dyn TokenStore> = store.clone();
     let server = deploy_tls::DeployTlsServer::start(pki.server_config(), move |base| {
@@ -959,7 +957,7 @@ fn native_app_signs_in_with_oauth21_rules_which_keycloaks_profile_refuses() {
     use oauthkit::provider::profile::SecurityProfile;
     let kc = shared();
     let uuid = kc.create_oauth21_native_client("native-oauth21");
-    let provider = build(default_provider("native-oauth21").with_profile(SecurityProfile::OAuth21));
+    let provider = build(default_provider("native-oauth21").profile(SecurityProfile::OAuth21));
     let browser = Arc::new(Mutex::new(keycloak::browser()));
     let signed = native_sign_in_with(
         provider.clone(),

@@ -18,10 +18,7 @@ fn get(url: &str, ca: &std::path::Path) -> oauthkit::Result<u16> {
 }
 
 fn get_via(url: &str, ca: &std::path::Path, proxy: HttpProxy) -> oauthkit::Result<u16> {
-    let http = HttpConfig::default()
-        .with_ca_file(ca)
-        .unwrap()
-        .with_proxy(proxy);
+    let http = HttpConfig::default().ca_file(ca).unwrap().proxy(proxy);
     HttpClient::new(http)
         .request("userinfo", Method::Get, url, Body::Empty, Auth::None, &[])
         .map(|r| r.status)
@@ -108,7 +105,7 @@ fn https_proxy_and_no_proxy_as_ureq_reads_them() {
     // the environment is read when the provider (its client) is built
     clear_env();
     std::env::set_var("HTTPS_PROXY", &proxy);
-    let built = HttpClient::new(HttpConfig::default().with_ca_file(pki.ca_file()).unwrap());
+    let built = HttpClient::new(HttpConfig::default().ca_file(pki.ca_file()).unwrap());
     clear_env();
     assert!(built
         .request("userinfo", Method::Get, &url, Body::Empty, Auth::None, &[])
@@ -135,9 +132,9 @@ fn a_proxy_given_to_the_provider_with_credentials_that_never_show() {
     let proxy = HttpProxy::url(&format!("http://svc:{password}@127.0.0.1:{proxy_port}")).unwrap();
 
     let config = HttpConfig::default()
-        .with_ca_file(pki.ca_file())
+        .ca_file(pki.ca_file())
         .unwrap()
-        .with_proxy(proxy.clone());
+        .proxy(proxy.clone());
     let e = HttpClient::new(config.clone())
         .request("userinfo", Method::Get, &url, Body::Empty, Auth::None, &[])
         .unwrap_err();
@@ -159,7 +156,7 @@ fn a_proxy_given_to_the_provider_with_credentials_that_never_show() {
     assert!(shown.contains("***@127.0.0.1"), "{shown}");
 
     // the provider's own no-proxy list: straight to the server
-    let bypass = proxy.with_no_proxy(["127.0.0.1"]);
+    let bypass = proxy.no_proxy(["127.0.0.1"]);
     assert_eq!(get_via(&url, &pki.ca_file(), bypass).unwrap(), 200);
     assert_eq!(
         seen.lock().unwrap().len(),
@@ -273,7 +270,7 @@ fn provider_settings_take_a_proxy() {
         Some(
             HttpProxy::url(&format!("http://127.0.0.1:{proxy_port}"))
                 .unwrap()
-                .with_no_proxy(["example.org", "127.0.0.1"])
+                .no_proxy(["example.org", "127.0.0.1"])
         )
     );
     drop(token_server);

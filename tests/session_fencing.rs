@@ -563,7 +563,7 @@ fn slow_refresh_keeps_the_lock(t: &Target, spec: &str) {
 /// and, on a spent one presented again, revokes the grant).
 fn panva_client(issuer: &str, client_id: &str) -> Arc<dyn Provider> {
     Arc::new(
-        OidcProvider::new(OidcConfig::new(issuer, client_id).with_scopes([
+        OidcProvider::new(OidcConfig::new(issuer, client_id).scopes([
             "openid",
             "email",
             "offline_access",

@@ -156,7 +156,7 @@ fn scenario(name: &str) {
             let t = store.load("me").unwrap().unwrap();
             assert_eq!(t.refresh_token.unwrap().expose(), "refresh-1");
             // another application does not see it
-            let other = oauthkit::store::open_default_for(&format!("{app}-other")).unwrap();
+            let other = oauthkit::store::open_default_for(format!("{app}-other")).unwrap();
             assert!(!other.exists("me").unwrap());
             let _ = SealingKeys::delete_keyring_key(&format!("oauthkit:{app}-other"));
         }

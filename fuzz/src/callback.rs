@@ -19,12 +19,14 @@ const ISSUER: &str = "https://idp.example";
 fn expectations() -> [(ExpectedCallback, Option<&'static str>, bool); 3] {
     [
         (
-            ExpectedCallback::new(STATE).with_issuer(Some(ISSUER.into()), true),
+            ExpectedCallback::new(STATE)
+                .issuer(ISSUER)
+                .require_iss(true),
             Some(ISSUER),
             true,
         ),
         (
-            ExpectedCallback::new(STATE).with_issuer(Some(ISSUER.into()), false),
+            ExpectedCallback::new(STATE).issuer(ISSUER),
             Some(ISSUER),
             false,
         ),
@@ -159,7 +161,7 @@ pub fn callback_http(data: &[u8]) {
         }
     });
     SERVER.with(|server| {
-        let expected = ExpectedCallback::new(STATE).with_issuer(Some(ISSUER.into()), false);
+        let expected = ExpectedCallback::new(STATE).issuer(ISSUER);
         let Ok(mut client) = TcpStream::connect(server.local_addr()) else {
             return;
         };

@@ -61,7 +61,7 @@ fn fixture() -> &'static Fixture {
         server.set("/id-token/jwks", Canned::json(doc.to_string()));
         let jwks = JwksCache::new(
             HttpClient::new(HttpConfig::default()),
-            &format!("{}/id-token/jwks", server.base()),
+            format!("{}/id-token/jwks", server.base()),
         );
         let algorithms = vec![
             Algorithm::EdDSA,

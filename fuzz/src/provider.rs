@@ -129,7 +129,7 @@ pub fn token_endpoint(data: &[u8]) {
             let url = format!("{}{path}", server.base());
             let mut c =
                 OAuth2Config::new("fuzz", "client-1", "https://idp.example/authorize", &url)
-                    .with_client_secret(CLIENT_SECRET);
+                    .client_secret(CLIENT_SECRET);
             c.userinfo_url = Some(url.clone());
             c.revocation = Revocation::Rfc7009(url.clone());
             (url, OAuth2Provider::new(c).expect("a valid config"))
@@ -232,7 +232,7 @@ pub fn jwks(data: &[u8]) {
     let server = loopback::server();
     let path = format!("/{}/jwks", thread_tag());
     server.set(&path, Canned::json(data));
-    let cache = JwksCache::new(http().clone(), &format!("{}{path}", server.base()));
+    let cache = JwksCache::new(http().clone(), format!("{}{path}", server.base()));
     let doc: Value = serde_json::from_slice(data).unwrap_or_default();
     let entries = doc
         .get("keys")

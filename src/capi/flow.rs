@@ -18,7 +18,7 @@ use super::session::OakSession;
 use super::store::OakStore;
 use super::token_set::OakTokenSet;
 use crate::error::{Error, Result};
-use crate::flow::{AuthFlowManager, AuthFlowState, NativeOptions};
+use crate::flow::{AuthFlowManager, AuthFlowManagerBuilder, AuthFlowState, NativeOptions};
 
 /// Shows the authorization URL to the user: opens it in a browser or a
 /// window of the application. Called once per run, on the thread running
@@ -86,15 +86,16 @@ fn broken() -> Error {
     Error::Internal("flow handle broken by an earlier panic".into())
 }
 
-/// Replaces the manager of a flow with a reconfigured one (its builder
-/// methods take it by value). Convert the arguments before calling this.
+/// Replaces the manager of a flow with a reconfigured one (through its
+/// builder, whose methods take it by value). Convert the arguments before
+/// calling this.
 pub(crate) unsafe fn configure(
     flow: *mut OakFlow,
-    change: impl FnOnce(AuthFlowManager) -> AuthFlowManager,
+    change: impl FnOnce(AuthFlowManagerBuilder) -> AuthFlowManagerBuilder,
 ) -> Result<()> {
     let flow = handle_mut(flow, "flow")?;
     let manager = flow.0.take().ok_or_else(broken)?;
-    flow.0 = Some(change(manager));
+    flow.0 = Some(change(manager.into_builder()).build());
     Ok(())
 }
 

@@ -73,16 +73,16 @@ fn validating(
     }
     let mut store = ValidatingStore::new(inner)?;
     if checks & OAK_VALIDATE_NOT_EXPIRED != 0 {
-        store = store.with_validator(NotExpired { leeway_secs });
+        store = store.validator(NotExpired { leeway_secs });
     }
     if checks & OAK_VALIDATE_HAS_REFRESH_TOKEN != 0 {
-        store = store.with_validator(HasRefreshToken);
+        store = store.validator(HasRefreshToken);
     }
     if checks & OAK_VALIDATE_UNCHANGING_IDENTITY != 0 {
-        store = store.with_validator(UnchangingIdentity);
+        store = store.validator(UnchangingIdentity);
     }
     if let Some(scopes) = scopes.filter(|s| !s.is_empty()) {
-        store = store.with_validator(ScopeRequirements::all_keys(scopes));
+        store = store.validator(ScopeRequirements::all_keys(scopes));
     }
     Ok(store)
 }

@@ -74,7 +74,7 @@ impl ExpectedCallback {
     ///
     /// ```
     /// use oauthkit::flow::{CallbackVerdict, ExpectedCallback};
-    /// let exp = ExpectedCallback::new("s3cret-state").with_issuer(Some("https://idp".into()), false);
+    /// let exp = ExpectedCallback::new("s3cret-state").issuer("https://idp");
     /// assert!(matches!(exp.check_query("code=abc&state=s3cret-state"), CallbackVerdict::Code(_)));
     /// assert!(matches!(exp.check_query("code=abc&state=guess"), CallbackVerdict::Ignored(_)));
     /// assert!(matches!(exp.check_query("error=access_denied"), CallbackVerdict::Ignored(_)));
@@ -93,13 +93,34 @@ impl ExpectedCallback {
         }
     }
 
-    /// Sets the RFC 9207 expectations: the provider's issuer and whether the
-    /// response must carry `iss`.
-    pub fn with_issuer(mut self, issuer: Option<String>, require_iss: bool) -> Self {
-        self.iss = IssRule::Fixed {
-            issuer,
-            required: require_iss,
-        };
+    /// The provider's issuer (RFC 9207): a response whose `iss` differs
+    /// is refused. Replaces a [`provider_iss_check`](Self::provider_iss_check).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        let issuer = Some(issuer.into());
+        match &mut self.iss {
+            IssRule::Fixed { issuer: is, .. } => *is = issuer,
+            IssRule::Provider(_) => {
+                self.iss = IssRule::Fixed {
+                    issuer,
+                    required: false,
+                }
+            }
+        }
+        self
+    }
+
+    /// Whether the response must carry `iss` (RFC 9207; default no).
+    /// Replaces a [`provider_iss_check`](Self::provider_iss_check).
+    pub fn require_iss(mut self, required: bool) -> Self {
+        match &mut self.iss {
+            IssRule::Fixed { required: r, .. } => *r = required,
+            IssRule::Provider(_) => {
+                self.iss = IssRule::Fixed {
+                    issuer: None,
+                    required,
+                }
+            }
+        }
         self
     }
 
@@ -107,7 +128,7 @@ impl ExpectedCallback {
     /// ([`Provider::check_authorization_response_iss`]), which knows rules
     /// a plain comparison cannot (Microsoft's multi-tenant issuers). The
     /// flows use this.
-    pub fn with_provider_iss_check(mut self, provider: Arc<dyn Provider>) -> Self {
+    pub fn provider_iss_check(mut self, provider: Arc<dyn Provider>) -> Self {
         self.iss = IssRule::Provider(provider);
         self
     }
@@ -180,7 +201,9 @@ mod tests {
     use crate::ErrorKind;
 
     fn exp() -> ExpectedCallback {
-        ExpectedCallback::new("st").with_issuer(Some("http://idp".into()), true)
+        ExpectedCallback::new("st")
+            .issuer("http://idp")
+            .require_iss(true)
     }
 
     #[test]
@@ -231,7 +254,7 @@ mod tests {
 
     #[test]
     fn iss_optional_unless_required() {
-        let e = ExpectedCallback::new("st").with_issuer(Some("http://idp".into()), false);
+        let e = ExpectedCallback::new("st").issuer("http://idp");
         assert!(matches!(
             e.check_query("code=x&state=st"),
             CallbackVerdict::Code(_)

@@ -50,20 +50,20 @@ pub enum CallbackMode {
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 pub struct AuthFlowManager {
-    provider: Arc<dyn Provider>,
-    store: Option<Arc<dyn TokenStore>>,
-    session: Option<Arc<SessionManager>>,
-    use_pkce: bool,
-    auth_timeout: Duration,
-    callback: CallbackServerOptions,
-    mode: CallbackMode,
-    paste: Mutex<Option<PasteInput>>,
-    token_key: Option<String>,
-    extra_params: Vec<(String, String)>,
-    fetch_userinfo: bool,
-    status: Arc<FlowStatus>,
-    notice: NoticeFn,
-    dpop_key: Option<crate::jose::DpopKey>,
+    pub(super) provider: Arc<dyn Provider>,
+    pub(super) store: Option<Arc<dyn TokenStore>>,
+    pub(super) session: Option<Arc<SessionManager>>,
+    pub(super) use_pkce: bool,
+    pub(super) auth_timeout: Duration,
+    pub(super) callback: CallbackServerOptions,
+    pub(super) mode: CallbackMode,
+    pub(super) paste: Mutex<Option<PasteInput>>,
+    pub(super) token_key: Option<String>,
+    pub(super) extra_params: Vec<(String, String)>,
+    pub(super) fetch_userinfo: bool,
+    pub(super) status: Arc<FlowStatus>,
+    pub(super) notice: NoticeFn,
+    pub(super) dpop_key: Option<crate::jose::DpopKey>,
 }
 
 impl std::fmt::Debug for AuthFlowManager {
@@ -123,16 +123,6 @@ impl AuthFlowManager {
         }
     }
 
-    pub(crate) fn with_destination(
-        mut self,
-        store: Option<Arc<dyn TokenStore>>,
-        session: Option<Arc<SessionManager>>,
-    ) -> Self {
-        self.store = store;
-        self.session = session;
-        self
-    }
-
     /// Signs in with the system browser (the URL goes to the notice hook
     /// when none opens): [`run_native`](Self::run_native) with
     /// [`NativeOptions::new()`].
@@ -142,90 +132,6 @@ impl AuthFlowManager {
     /// As [`run_native`](Self::run_native).
     pub fn sign_in(&self) -> Result<AuthFlowResult> {
         self.run_native(NativeOptions::new())
-    }
-
-    /// Turns PKCE (S256) on or off. Leave it on: RFC 9700 requires it for
-    /// public clients, and the few providers that ignore it are unaffected.
-    pub fn pkce(mut self, use_pkce: bool) -> Self {
-        self.use_pkce = use_pkce;
-        self
-    }
-
-    /// Sets how long the user has to sign in.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.auth_timeout = timeout;
-        self
-    }
-
-    /// Sets the callback server's host, port and path.
-    pub fn callback_options(mut self, options: CallbackServerOptions) -> Self {
-        self.callback = options;
-        self
-    }
-
-    /// Sets how the authorization response arrives.
-    pub fn callback_mode(mut self, mode: CallbackMode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// Accepts a pasted redirect URL from `input` (instead of standard
-    /// input) in addition to the callback server.
-    pub fn paste_input(mut self, input: PasteInput) -> Self {
-        self.mode = CallbackMode::ServerOrPaste;
-        self.paste = Mutex::new(Some(input));
-        self
-    }
-
-    /// Stores the tokens under `key` instead of the identity's `sub`.
-    pub fn token_key(mut self, key: impl Into<String>) -> Self {
-        self.token_key = Some(key.into());
-        self
-    }
-
-    /// Adds a query parameter to the authorization URL (`prompt`,
-    /// `login_hint`, ...).
-    pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.extra_params.push((name.into(), value.into()));
-        self
-    }
-
-    /// The DPoP key to bind this sign-in's tokens to, instead of a new one
-    /// per sign-in (the provider must be configured for DPoP, see
-    /// [`Provider::dpop`]; otherwise the sign-in fails before the browser
-    /// opens).
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// use oauthkit::flow::AuthFlowManager;
-    /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
-    /// use oauthkit::provider::dpop::DpopConfig;
-    /// use oauthkit::provider::{OidcConfig, OidcProvider};
-    /// let provider = Arc::new(OidcProvider::new(
-    ///     OidcConfig::new("https://idp.example", "app").with_dpop(DpopConfig::new()),
-    /// )?);
-    /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
-    /// let flow = AuthFlowManager::new(provider).dpop_key(key);
-    /// # Ok::<(), oauthkit::Error>(())
-    /// ```
-    pub fn dpop_key(mut self, key: crate::jose::DpopKey) -> Self {
-        self.dpop_key = Some(key);
-        self
-    }
-
-    /// Whether to call the userinfo endpoint after the exchange (default on).
-    pub fn userinfo(mut self, fetch: bool) -> Self {
-        self.fetch_userinfo = fetch;
-        self
-    }
-
-    /// Shows what the user must read when no browser window shows it (the
-    /// sign-in URL when the system browser did not open, the paste prompt)
-    /// with `hook` instead of [`terminal_notice`](super::notice::terminal_notice)
-    /// on standard error.
-    pub fn notice(mut self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
-        self.notice = Arc::new(hook);
-        self
     }
 
     /// The state of the current or last sign-in.
@@ -245,16 +151,21 @@ impl AuthFlowManager {
         CancelHandle(self.status.clone())
     }
 
-    /// Deploy mode: the URL the front end navigates to (`{base}/auth/login`);
-    /// the routes of [`DeployHandler`](crate::web::DeployHandler) do the rest.
+    /// Deploy mode's sign-in address for the deployment at `base_url`: the
+    /// URL the front end navigates to (`{base}/auth/login`). It only makes
+    /// the address; the routes of [`DeployHandler`](crate::web::DeployHandler)
+    /// run the sign-in.
     ///
     /// ```no_run
     /// # use std::sync::Arc;
     /// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
     /// let flow = oauthkit::flow::AuthFlowManager::new(provider());
-    /// assert_eq!(flow.run_deploy("https://app.example/"), "https://app.example/auth/login");
+    /// assert_eq!(
+    ///     flow.deploy_login_url("https://app.example/"),
+    ///     "https://app.example/auth/login"
+    /// );
     /// ```
-    pub fn run_deploy(&self, base_url: &str) -> String {
+    pub fn deploy_login_url(&self, base_url: &str) -> String {
         format!("{}/auth/login", base_url.trim_end_matches('/'))
     }
 
@@ -401,7 +312,7 @@ impl AuthFlowManager {
                 }
             }
         }
-        let expected = ExpectedCallback::new(state).with_provider_iss_check(self.provider.clone());
+        let expected = ExpectedCallback::new(state).provider_iss_check(self.provider.clone());
         let cancelled = || self.status.is_cancelled();
         let outcome = match self.mode {
             CallbackMode::Server => server.wait(&expected, deadline, &cancelled),

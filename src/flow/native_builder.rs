@@ -21,7 +21,7 @@
 //! # Ok::<(), oauthkit::Error>(())
 //! ```
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::callback_server::CallbackServerOptions;
@@ -38,6 +38,12 @@ impl AuthFlowManager {
     pub fn builder(provider: Arc<dyn Provider>) -> AuthFlowManagerBuilder {
         AuthFlowManagerBuilder::new(provider)
     }
+
+    /// The builder holding this manager's settings (the C ABI changes a
+    /// flow's options one call at a time with it).
+    pub(crate) fn into_builder(self) -> AuthFlowManagerBuilder {
+        AuthFlowManagerBuilder { flow: self }
+    }
 }
 
 /// Builds an [`AuthFlowManager`]: `AuthFlowManager::builder(provider)`,
@@ -46,16 +52,14 @@ impl AuthFlowManager {
 #[must_use = "call .build() to get the AuthFlowManager"]
 pub struct AuthFlowManagerBuilder {
     flow: AuthFlowManager,
-    store: Option<Arc<dyn TokenStore>>,
-    session: Option<Arc<SessionManager>>,
 }
 
 impl std::fmt::Debug for AuthFlowManagerBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthFlowManagerBuilder")
             .field("flow", &self.flow)
-            .field("store", &self.store.as_ref().map(|s| s.backend()))
-            .field("session", &self.session.is_some())
+            .field("store", &self.flow.store.as_ref().map(|s| s.backend()))
+            .field("session", &self.flow.session.is_some())
             .finish()
     }
 }
@@ -64,20 +68,13 @@ impl AuthFlowManagerBuilder {
     pub(crate) fn new(provider: Arc<dyn Provider>) -> Self {
         AuthFlowManagerBuilder {
             flow: AuthFlowManager::new(provider),
-            store: None,
-            session: None,
         }
-    }
-
-    fn map(mut self, f: impl FnOnce(AuthFlowManager) -> AuthFlowManager) -> Self {
-        self.flow = f(self.flow);
-        self
     }
 
     /// Saves the tokens in `store` (any store: the `Arc<dyn TokenStore>`
     /// of [`store::open`](crate::store::open), a concrete store).
     pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
-        self.store = Some(Arc::new(store));
+        self.flow.store = Some(Arc::new(store));
         self
     }
 
@@ -85,67 +82,98 @@ impl AuthFlowManagerBuilder {
     /// [`store`](Self::store) names another), so the session keeps them
     /// fresh.
     pub fn session(mut self, session: Arc<SessionManager>) -> Self {
-        self.session = Some(session);
+        self.flow.session = Some(session);
         self
     }
 
     /// How long the user has to sign in (default
     /// [`DEFAULT_AUTH_TIMEOUT`](super::native::DEFAULT_AUTH_TIMEOUT)).
-    pub fn timeout(self, timeout: Duration) -> Self {
-        self.map(|f| f.timeout(timeout))
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.flow.auth_timeout = timeout;
+        self
     }
 
     /// Stores the tokens under `key` instead of the identity's `sub`.
-    pub fn token_key(self, key: impl Into<String>) -> Self {
-        self.map(|f| f.token_key(key))
+    pub fn token_key(mut self, key: impl Into<String>) -> Self {
+        self.flow.token_key = Some(key.into());
+        self
     }
 
     /// Adds a query parameter to the authorization URL (`prompt`,
     /// `login_hint`, ...).
-    pub fn extra_param(self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.map(|f| f.extra_param(name, value))
+    pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.flow.extra_params.push((name.into(), value.into()));
+        self
     }
 
     /// The callback server's host, port and path.
-    pub fn callback_options(self, options: CallbackServerOptions) -> Self {
-        self.map(|f| f.callback_options(options))
+    pub fn callback_options(mut self, options: CallbackServerOptions) -> Self {
+        self.flow.callback = options;
+        self
     }
 
     /// How the authorization response arrives (server, or also pasted).
-    pub fn callback_mode(self, mode: CallbackMode) -> Self {
-        self.map(|f| f.callback_mode(mode))
+    pub fn callback_mode(mut self, mode: CallbackMode) -> Self {
+        self.flow.mode = mode;
+        self
     }
 
-    /// Also accepts the redirect address pasted into `input`.
-    pub fn paste_input(self, input: PasteInput) -> Self {
-        self.map(|f| f.paste_input(input))
+    /// Also accepts the redirect address pasted into `input` (instead of
+    /// standard input), in addition to the callback server.
+    pub fn paste_input(mut self, input: PasteInput) -> Self {
+        self.flow.mode = CallbackMode::ServerOrPaste;
+        self.flow.paste = Mutex::new(Some(input));
+        self
     }
 
     /// Whether to call the userinfo endpoint after the exchange (default
     /// on).
-    pub fn userinfo(self, fetch: bool) -> Self {
-        self.map(|f| f.userinfo(fetch))
+    pub fn userinfo(mut self, fetch: bool) -> Self {
+        self.flow.fetch_userinfo = fetch;
+        self
     }
 
-    /// Turns PKCE off (leave it on; see [`AuthFlowManager::pkce`]).
-    pub fn pkce(self, use_pkce: bool) -> Self {
-        self.map(|f| f.pkce(use_pkce))
+    /// Turns PKCE (S256) on or off. Leave it on: RFC 9700 requires it for
+    /// public clients, and the few providers that ignore it are unaffected.
+    pub fn pkce(mut self, use_pkce: bool) -> Self {
+        self.flow.use_pkce = use_pkce;
+        self
     }
 
-    /// The DPoP key to bind the tokens to (see
-    /// [`AuthFlowManager::dpop_key`]).
-    pub fn dpop_key(self, key: crate::jose::DpopKey) -> Self {
-        self.map(|f| f.dpop_key(key))
+    /// The DPoP key to bind this sign-in's tokens to, instead of a new one
+    /// per sign-in (the provider must be configured for DPoP, see
+    /// [`Provider::dpop`]; otherwise the sign-in fails before the browser
+    /// opens).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// use oauthkit::flow::AuthFlowManager;
+    /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
+    /// use oauthkit::provider::dpop::DpopConfig;
+    /// use oauthkit::provider::{OidcConfig, OidcProvider};
+    /// let provider = Arc::new(OidcProvider::new(
+    ///     OidcConfig::new("https://idp.example", "app").dpop(DpopConfig::new()),
+    /// )?);
+    /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
+    /// let flow = AuthFlowManager::builder(provider).dpop_key(key).build();
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn dpop_key(mut self, key: crate::jose::DpopKey) -> Self {
+        self.flow.dpop_key = Some(key);
+        self
     }
 
-    /// Shows what the user must read when no browser window shows it
-    /// (default: standard error; see [`notice`](super::notice)).
-    pub fn notice(self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
-        self.map(|f| f.notice(hook))
+    /// Shows what the user must read when no browser window shows it (the
+    /// sign-in URL when the system browser did not open, the paste prompt)
+    /// with `hook` instead of [`terminal_notice`](super::notice::terminal_notice)
+    /// on standard error.
+    pub fn notice(mut self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
+        self.flow.notice = Arc::new(hook);
+        self
     }
 
     /// The manager.
     pub fn build(self) -> AuthFlowManager {
-        self.flow.with_destination(self.store, self.session)
+        self.flow
     }
 }

@@ -48,7 +48,7 @@ pub const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(60);
 /// use oauthkit::provider::{OidcConfig, OidcProvider};
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("client-key-1");
 /// let cfg = OidcConfig::new("https://idp.example", "my-service")
-///     .with_private_key_jwt(PrivateKeyJwt::new(key));
+///     .private_key_jwt(PrivateKeyJwt::new(key));
 /// let provider = OidcProvider::new(cfg)?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```

@@ -13,12 +13,12 @@
 //! ```
 //! use oauthkit::provider::{OAuth2Config, OidcConfig};
 //! let oidc = OidcConfig::new("https://idp.example", "app")
-//!     .with_client_secret("s3cret")
-//!     .with_resource("https://api.example/");
+//!     .client_secret("s3cret")
+//!     .resource("https://api.example/");
 //! let oauth2 = OAuth2Config::new("custom", "app",
 //!         "https://as.example/authorize", "https://as.example/token")
-//!     .with_client_secret("s3cret")
-//!     .with_resource("https://api.example/");
+//!     .client_secret("s3cret")
+//!     .resource("https://api.example/");
 //! assert_eq!(oidc.client.resources, oauth2.client.resources);
 //! assert_eq!(oidc.resources, ["https://api.example/"]);
 //! ```
@@ -114,10 +114,10 @@ macro_rules! client_settings_builders {
         ///
         /// ```
         #[doc = $new]
-        ///     .with_client_secret("s3cret");
+        ///     .client_secret("s3cret");
         /// assert_eq!(cfg.client_secret.as_ref().unwrap().expose(), "s3cret");
         /// ```
-        pub fn with_client_secret(mut self, secret: impl Into<$crate::secret::Secret>) -> Self {
+        pub fn client_secret(mut self, secret: impl Into<$crate::secret::Secret>) -> Self {
             let s: $crate::secret::Secret = secret.into();
             $crate::provider::client_settings::HasClientSettings::client_settings_mut(&mut self)
                 .client_secret = (!s.is_empty()).then_some(s);
@@ -131,11 +131,11 @@ macro_rules! client_settings_builders {
         /// use oauthkit::jose::{SigningAlgorithm, SigningKey};
         /// let key = SigningKey::generate(SigningAlgorithm::ES256)?;
         #[doc = $new]
-        ///     .with_private_key_jwt(PrivateKeyJwt::new(key));
+        ///     .private_key_jwt(PrivateKeyJwt::new(key));
         /// assert!(cfg.private_key_jwt.is_some());
         /// # Ok::<(), oauthkit::Error>(())
         /// ```
-        pub fn with_private_key_jwt(
+        pub fn private_key_jwt(
             mut self,
             key: $crate::provider::client_assertion::PrivateKeyJwt,
         ) -> Self {
@@ -148,10 +148,10 @@ macro_rules! client_settings_builders {
         ///
         /// ```
         #[doc = $new]
-        ///     .with_scopes(["openid", "read"]);
+        ///     .scopes(["openid", "read"]);
         /// assert_eq!(cfg.scopes, ["openid", "read"]);
         /// ```
-        pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+        pub fn scopes<I, S>(mut self, scopes: I) -> Self
         where
             I: IntoIterator<Item = S>,
             S: Into<String>,
@@ -167,10 +167,10 @@ macro_rules! client_settings_builders {
         ///
         /// ```
         #[doc = $new]
-        ///     .with_resource("https://api.example/");
+        ///     .resource("https://api.example/");
         /// assert_eq!(cfg.resources, ["https://api.example/"]);
         /// ```
-        pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        pub fn resource(mut self, resource: impl Into<String>) -> Self {
             $crate::provider::client_settings::HasClientSettings::client_settings_mut(&mut self)
                 .resources
                 .push(resource.into());
@@ -183,10 +183,10 @@ macro_rules! client_settings_builders {
         /// ```
         /// use oauthkit::provider::profile::SecurityProfile;
         #[doc = $new]
-        ///     .with_profile(SecurityProfile::Default);
+        ///     .profile(SecurityProfile::Default);
         /// assert_eq!(cfg.profile, SecurityProfile::Default);
         /// ```
-        pub fn with_profile(mut self, profile: $crate::provider::profile::SecurityProfile) -> Self {
+        pub fn profile(mut self, profile: $crate::provider::profile::SecurityProfile) -> Self {
             $crate::provider::client_settings::HasClientSettings::client_settings_mut(&mut self)
                 .profile = profile;
             self
@@ -202,10 +202,10 @@ macro_rules! client_settings_builders {
         /// use oauthkit::jose::SigningAlgorithm;
         /// use oauthkit::provider::dpop::DpopConfig;
         #[doc = $new]
-        ///     .with_dpop(DpopConfig::new().with_algorithm(SigningAlgorithm::ES256));
+        ///     .dpop(DpopConfig::new().with_algorithm(SigningAlgorithm::ES256));
         /// assert_eq!(cfg.dpop.unwrap().algorithm(), SigningAlgorithm::ES256);
         /// ```
-        pub fn with_dpop(mut self, dpop: $crate::provider::dpop::DpopConfig) -> Self {
+        pub fn dpop(mut self, dpop: $crate::provider::dpop::DpopConfig) -> Self {
             $crate::provider::client_settings::HasClientSettings::client_settings_mut(&mut self)
                 .dpop = Some(dpop);
             self
@@ -271,10 +271,10 @@ impl ClientSettings {
     ///
     /// ```
     /// use oauthkit::provider::{client_settings::ClientSettings, par::ParPolicy};
-    /// let c = ClientSettings::new("app").with_par_policy(ParPolicy::Always);
+    /// let c = ClientSettings::new("app").par_policy(ParPolicy::Always);
     /// assert_eq!(c.par, ParPolicy::Always);
     /// ```
-    pub fn with_par_policy(mut self, policy: ParPolicy) -> Self {
+    pub fn par_policy(mut self, policy: ParPolicy) -> Self {
         self.par = policy;
         self
     }

@@ -39,7 +39,7 @@ pub enum Revocation {
 /// let cfg = OAuth2Config::new(
 ///     "custom", "my-client",
 ///     "https://auth.example.com/authorize", "https://auth.example.com/token",
-/// ).with_scopes(["read", "write"]);
+/// ).scopes(["read", "write"]);
 /// let p = OAuth2Provider::new(cfg).unwrap();
 /// let pkce = Pkce::generate();
 /// let url = p.build_authorize_url(&AuthorizeRequest {
@@ -125,11 +125,11 @@ impl OAuth2Config {
     /// use oauthkit::provider::{par::ParPolicy, OAuth2Config, OAuth2Provider};
     /// let cfg = OAuth2Config::new("custom", "app",
     ///         "https://as.example/authorize", "https://as.example/token")
-    ///     .with_par("https://as.example/par", ParPolicy::Always);
+    ///     .par("https://as.example/par", ParPolicy::Always);
     /// OAuth2Provider::new(cfg)?;
     /// # Ok::<(), oauthkit::Error>(())
     /// ```
-    pub fn with_par(mut self, par_url: impl Into<String>, policy: ParPolicy) -> Self {
+    pub fn par(mut self, par_url: impl Into<String>, policy: ParPolicy) -> Self {
         self.par_url = Some(par_url.into());
         self.client.par = policy;
         self

@@ -8,7 +8,7 @@
 //! | `exact-redirect` | yes | yes | the redirect URI of the exchange is the one of the request (oauthkit always does this; nothing to configure) |
 //! | `refresh-rotation` | yes | yes | a public client's refresh that does not rotate the refresh token is logged as a warning |
 //! | `par-required` | | yes | authorization requests are pushed (RFC 9126); a provider without a PAR endpoint is refused |
-//! | `sender-constrained` | | yes | tokens must be sender-constrained: DPoP on (`with_dpop`, `OAUTHKIT_DPOP`) |
+//! | `sender-constrained` | | yes | tokens must be sender-constrained: DPoP on (`dpop`, `OAUTHKIT_DPOP`) |
 //! | `client-auth` | | yes | no client secret: `private_key_jwt`, or a public client with DPoP |
 //! | `signing-alg` | | yes | the `private_key_jwt` key signs with PS256, ES256 or EdDSA |
 //! | `id-token-alg` | | yes | ID tokens are accepted only with PS256, ES256 or EdDSA |
@@ -41,8 +41,8 @@ pub const FAPI2_ALGORITHMS: &[&str] = &["PS256", "ES256", "EdDSA"];
 /// use oauthkit::provider::{OidcConfig, OidcProvider};
 /// // FAPI 2.0 with a client secret is refused when the provider is built
 /// let cfg = OidcConfig::new("https://bank.example", "app")
-///     .with_client_secret("s3cret")
-///     .with_profile(SecurityProfile::Fapi2);
+///     .client_secret("s3cret")
+///     .profile(SecurityProfile::Fapi2);
 /// let err = OidcProvider::new(cfg).unwrap_err();
 /// assert_eq!(err.kind(), oauthkit::ErrorKind::InvalidArgument);
 /// assert!(err.to_string().contains("FAPI 2.0"), "{err}");
@@ -191,7 +191,7 @@ impl SecurityProfile {
         if !s.sender_constrained {
             return fail(
                 "sender-constrained",
-                "tokens must be sender-constrained: turn DPoP on (with_dpop, OAUTHKIT_DPOP)",
+                "tokens must be sender-constrained: turn DPoP on (`OidcConfig::dpop`, OAUTHKIT_DPOP)",
             );
         }
         if let Some(k) = s.private_key_jwt {

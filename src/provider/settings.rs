@@ -651,16 +651,16 @@ impl ProviderSettings {
         }
         let mut tls = http.tls.clone();
         if let Some(store) = self.trust_store {
-            tls = tls.with_store(store);
+            tls = tls.trust_store(store);
         }
         if let Some(path) = &self.ca_file {
             tls = tls
-                .with_ca_file(path)
+                .ca_file(path)
                 .map_err(|e| named(e, "ca_file (OAUTHKIT_CA_FILE)"))?;
         }
         if let Some(pem) = &self.ca_pem {
             tls = tls
-                .with_ca_pem(pem)
+                .ca_pem(pem)
                 .map_err(|e| named(e, "ca_pem (OAUTHKIT_CA_PEM)"))?;
         }
         http.tls = tls;
@@ -688,7 +688,7 @@ fn parse_proxy(proxy: Option<String>, no_proxy: Option<String>) -> Result<Option
     };
     match chosen {
         Some(p @ HttpProxy::Url(_)) => Ok(Some(
-            p.with_no_proxy(hosts.split(',').map(str::trim).filter(|h| !h.is_empty())),
+            p.no_proxy(hosts.split(',').map(str::trim).filter(|h| !h.is_empty())),
         )),
         _ => Err(Error::InvalidArgument(
             "OAUTHKIT_NO_PROXY applies to a proxy URL in OAUTHKIT_PROXY (for the environment's \

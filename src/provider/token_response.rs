@@ -119,7 +119,7 @@ impl TokenTypeRule {
                 provider: "the authorization server".to_owned(),
                 feature: "DPoP",
                 detail: format!(
-                    "its {endpoint} response has {}, not DPoP, although the request carried a DPoP proof: the provider did not bind the token to the key. Enable DPoP for this client at the provider (if its discovery document lacks dpop_signing_alg_values_supported, it has no DPoP at all), or turn DPoP off for this provider in oauthkit (no with_dpop on its OidcConfig / OAuth2Config)",
+                    "its {endpoint} response has {}, not DPoP, although the request carried a DPoP proof: the provider did not bind the token to the key. Enable DPoP for this client at the provider (if its discovery document lacks dpop_signing_alg_values_supported, it has no DPoP at all), or turn DPoP off for this provider in oauthkit (no `.dpop(..)` on its OidcConfig / OAuth2Config)",
                     match token_type {
                         Some(Value::String(t)) => format!("token_type {:?}", t.chars().take(40).collect::<String>()),
                         None | Some(Value::Null) => "no token_type".to_owned(),

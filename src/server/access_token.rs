@@ -14,9 +14,9 @@ use crate::secret::Secret;
 /// ```
 /// use oauthkit::server::AccessToken;
 /// let t = AccessToken::new("app", "authorization_code", "s3cr3t-at")
-///     .with_expires_at(1_000)
-///     .with_refresh_token("r3fr3sh", Some(5_000))
-///     .with_user_id("u1");
+///     .expires_at(1_000)
+///     .refresh_token("r3fr3sh", Some(5_000))
+///     .user_id("u1");
 /// assert!(t.is_expired_at(1_000));
 /// assert!(!t.is_refresh_expired_at(1_000));
 /// assert_eq!(t.unique_key(), "app_authorization_code_u1");
@@ -72,26 +72,26 @@ impl AccessToken {
     }
 
     /// Sets the expiry.
-    pub fn with_expires_at(mut self, at: i64) -> Self {
+    pub fn expires_at(mut self, at: i64) -> Self {
         self.expires_at = Some(at);
         self
     }
 
     /// Sets the refresh token and its expiry.
-    pub fn with_refresh_token(mut self, token: impl Into<Secret>, expires_at: Option<i64>) -> Self {
+    pub fn refresh_token(mut self, token: impl Into<Secret>, expires_at: Option<i64>) -> Self {
         self.refresh_token = Some(token.into());
         self.refresh_expires_at = expires_at;
         self
     }
 
     /// Sets the scopes.
-    pub fn with_scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
         self.scopes = scopes.into_iter().map(Into::into).collect();
         self
     }
 
     /// Sets the user.
-    pub fn with_user_id(mut self, user_id: impl Into<String>) -> Self {
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
         self.user_id = Some(user_id.into());
         self
     }

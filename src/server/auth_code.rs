@@ -20,7 +20,7 @@ use crate::secret::{constant_time_eq, Secret};
 /// ```
 /// use oauthkit::server::AuthorizationCode;
 /// let code = AuthorizationCode::new("app", "c0de", 1_000, "https://app.example/cb")
-///     .with_pkce_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+///     .pkce_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 /// assert!(code.pkce_matches("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
 /// assert!(!code.pkce_matches("wrong-verifier-wrong-verifier-wrong-verifier"));
 /// assert!(code.is_expired_at(1_000));
@@ -81,19 +81,19 @@ impl AuthorizationCode {
     }
 
     /// Sets the scopes.
-    pub fn with_scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
         self.scopes = scopes.into_iter().map(Into::into).collect();
         self
     }
 
     /// Sets the user.
-    pub fn with_user_id(mut self, user_id: impl Into<String>) -> Self {
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
         self.user_id = Some(user_id.into());
         self
     }
 
     /// Sets an S256 PKCE challenge.
-    pub fn with_pkce_challenge(mut self, challenge: impl Into<String>) -> Self {
+    pub fn pkce_challenge(mut self, challenge: impl Into<String>) -> Self {
         self.code_challenge = Some(challenge.into());
         self.code_challenge_method = Some("S256".to_owned());
         self

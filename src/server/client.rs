@@ -14,7 +14,7 @@ use crate::secret::Secret;
 /// ```
 /// use oauthkit::server::Client;
 /// let c = Client::new("app", "s3cret", ["https://app.example/cb"])
-///     .with_grants(["authorization_code", "refresh_token"]);
+///     .grants(["authorization_code", "refresh_token"]);
 /// assert!(c.grant_type_supported("refresh_token"));
 /// assert!(!c.grant_type_supported("password"));
 /// assert!(c.response_type_supported("code"));
@@ -60,16 +60,13 @@ impl Client {
     }
 
     /// Restricts the grant types.
-    pub fn with_grants<I: IntoIterator<Item = S>, S: Into<String>>(mut self, grants: I) -> Self {
+    pub fn grants<I: IntoIterator<Item = S>, S: Into<String>>(mut self, grants: I) -> Self {
         self.authorized_grants = Some(grants.into_iter().map(Into::into).collect());
         self
     }
 
     /// Restricts the response types.
-    pub fn with_response_types<I: IntoIterator<Item = S>, S: Into<String>>(
-        mut self,
-        types: I,
-    ) -> Self {
+    pub fn response_types<I: IntoIterator<Item = S>, S: Into<String>>(mut self, types: I) -> Self {
         self.authorized_response_types = Some(types.into_iter().map(Into::into).collect());
         self
     }

@@ -26,13 +26,13 @@
 //! let store = MemoryServerStore::new();
 //! store.save_client(&Client::new("app", "secret", ["http://127.0.0.1/cb"]))?;
 //! let now = oauthkit::token::now_unix();
-//! store.save_code(&AuthorizationCode::new("app", "code-1", now + 600, "http://127.0.0.1/cb").with_user_id("u1"))?;
+//! store.save_code(&AuthorizationCode::new("app", "code-1", now + 600, "http://127.0.0.1/cb").user_id("u1"))?;
 //! let code = store.take_code("code-1")?;            // single use
 //! assert!(store.take_code("code-1").is_err());
 //! let token = AccessToken::new("app", "authorization_code", "at-1")
-//!     .with_expires_at(now + 3600)
-//!     .with_refresh_token("rt-1", None)
-//!     .with_user_id(code.user_id.clone().unwrap());
+//!     .expires_at(now + 3600)
+//!     .refresh_token("rt-1", None)
+//!     .user_id(code.user_id.clone().unwrap());
 //! store.save_token(&token)?;
 //! assert_eq!(store.fetch_by_refresh_token("rt-1")?.token.expose(), "at-1");
 //! assert!(store.delete_refresh_token("rt-1")?);

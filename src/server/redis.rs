@@ -86,7 +86,8 @@ impl RedisServerStore {
     /// [`Error::InvalidArgument`] when `prefix` is empty or the URL in
     /// `config` cannot be parsed. A server that is down is reported by the
     /// first operation ([`Error::Unavailable`]).
-    pub fn open(config: RedisConfig, prefix: &str) -> Result<Self> {
+    pub fn open(config: RedisConfig, prefix: impl Into<String>) -> Result<Self> {
+        let prefix = prefix.into();
         if prefix.is_empty() {
             return Err(Error::InvalidArgument(
                 "key prefix must not be empty".into(),
@@ -97,7 +98,7 @@ impl RedisServerStore {
                 kv: RedisKv {
                     pool: Arc::new(config.pool()?),
                 },
-                prefix: prefix.to_owned(),
+                prefix,
                 unprefixed_aliases: false,
             },
         })

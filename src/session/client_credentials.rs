@@ -39,7 +39,7 @@ impl SessionManager {
     /// use oauthkit::session::SessionManager;
     /// use oauthkit::provider::{ClientCredentialsRequest, OidcConfig, OidcProvider, Provider};
     /// let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(
-    ///     OidcConfig::new("https://idp.example", "svc").with_client_secret("s3cret"),
+    ///     OidcConfig::new("https://idp.example", "svc").client_secret("s3cret"),
     /// )?);
     /// let sessions = SessionManager::new(provider, Arc::new(oauthkit::store::MemoryStore::new()));
     /// let request = ClientCredentialsRequest::new()

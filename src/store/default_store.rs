@@ -89,7 +89,8 @@ impl DefaultStore {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for any other name.
-    pub fn new(app: &str) -> Result<Self> {
+    pub fn new(app: impl Into<String>) -> Result<Self> {
+        let app = app.into();
         let ok = !app.is_empty()
             && app.len() <= 64
             && app != "."
@@ -103,7 +104,7 @@ impl DefaultStore {
             )));
         }
         Ok(DefaultStore {
-            app: app.to_owned(),
+            app,
             allow_plain_text: false,
             keyring_timeout: Duration::from_secs(5),
         })

@@ -178,7 +178,7 @@ pub fn open_default() -> Result<Arc<dyn TokenStore>> {
 /// feature when this build lacks `keyring` (the key's home) and neither
 /// `OAUTHKIT_STORE` nor plain text was chosen; the errors of the store
 /// itself.
-pub fn open_default_for(app: &str) -> Result<Arc<dyn TokenStore>> {
+pub fn open_default_for(app: impl Into<String>) -> Result<Arc<dyn TokenStore>> {
     Ok(super::DefaultStore::new(app)?.open()?.store)
 }
 

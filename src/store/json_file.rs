@@ -147,9 +147,10 @@ impl JsonFileStore {
     }
 
     /// A handle on another namespace of the same file.
-    pub fn in_namespace(&self, namespace: &str) -> Self {
+    pub fn in_namespace(&self, namespace: impl Into<String>) -> Self {
+        let namespace = namespace.into();
         JsonFileStore {
-            namespace: namespace.to_owned(),
+            namespace,
             ..self.clone()
         }
     }

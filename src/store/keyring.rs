@@ -67,8 +67,9 @@ impl KeyringStore {
     /// [`Error::Unsupported`] on a platform this build has no keyring for.
     /// Nothing is asked of the keyring yet: a keyring that does not answer is
     /// reported by the first operation ([`Error::Unavailable`]).
-    pub fn new(service: &str) -> Result<Self> {
-        check_key("keyring service name", service)?;
+    pub fn new(service: impl Into<String>) -> Result<Self> {
+        let service = service.into();
+        check_key("keyring service name", &service)?;
         if !cfg!(any(
             target_os = "linux",
             target_os = "freebsd",
@@ -83,7 +84,7 @@ impl KeyringStore {
             });
         }
         Ok(KeyringStore {
-            service: service.to_owned(),
+            service,
             namespace: DEFAULT_NAMESPACE.to_owned(),
             backend: super::KeyringBackend::Platform,
         })
@@ -112,9 +113,10 @@ impl KeyringStore {
     }
 
     /// A handle on another namespace of the same service.
-    pub fn in_namespace(&self, namespace: &str) -> Self {
+    pub fn in_namespace(&self, namespace: impl Into<String>) -> Self {
+        let namespace = namespace.into();
         KeyringStore {
-            namespace: namespace.to_owned(),
+            namespace,
             ..self.clone()
         }
     }

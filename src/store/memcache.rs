@@ -244,12 +244,13 @@ impl MemcacheStore {
     }
 
     /// A handle on another namespace, sharing the connections.
-    pub fn in_namespace(&self, namespace: &str) -> Self {
+    pub fn in_namespace(&self, namespace: impl Into<String>) -> Self {
+        let namespace = namespace.into();
         MemcacheStore {
             conn: Arc::clone(&self.conn),
             config: Arc::clone(&self.config),
-            namespace: namespace.to_owned(),
-            ns_part: ns_part(namespace),
+            ns_part: ns_part(&namespace),
+            namespace,
         }
     }
 

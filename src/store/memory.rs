@@ -49,18 +49,18 @@ impl MemoryStore {
     /// An empty store on the default namespace.
     pub fn new() -> Self {
         let all: Arc<RwLock<Namespaces>> = Arc::default();
-        Self::handle(&all, DEFAULT_NAMESPACE)
+        Self::handle(&all, DEFAULT_NAMESPACE.to_owned())
     }
 
     /// A handle on `namespace` of the same memory.
-    pub fn in_namespace(&self, namespace: &str) -> Self {
-        Self::handle(&self.all, namespace)
+    pub fn in_namespace(&self, namespace: impl Into<String>) -> Self {
+        Self::handle(&self.all, namespace.into())
     }
 
-    fn handle(all: &Arc<RwLock<Namespaces>>, namespace: &str) -> Self {
-        let sets = Arc::clone(write(all).entry(namespace.to_owned()).or_default());
+    fn handle(all: &Arc<RwLock<Namespaces>>, namespace: String) -> Self {
+        let sets = Arc::clone(write(all).entry(namespace.clone()).or_default());
         MemoryStore {
-            namespace: namespace.to_owned(),
+            namespace,
             sets,
             all: Arc::clone(all),
         }

@@ -125,12 +125,13 @@ impl RedisStore {
     /// # Panics
     /// Never; an unusable namespace name makes every later call fail with
     /// [`Error::InvalidArgument`].
-    pub fn in_namespace(&self, namespace: &str) -> Self {
+    pub fn in_namespace(&self, namespace: impl Into<String>) -> Self {
+        let namespace = namespace.into();
         RedisStore {
             pool: Arc::clone(&self.pool),
             config: Arc::clone(&self.config),
-            namespace: namespace.to_owned(),
-            layout: Layout::new(&self.config.prefix, namespace),
+            layout: Layout::new(&self.config.prefix, &namespace),
+            namespace,
         }
     }
 

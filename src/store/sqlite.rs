@@ -159,9 +159,10 @@ impl SqliteStore {
     }
 
     /// A handle on another namespace of the same database (same connection).
-    pub fn in_namespace(&self, namespace: &str) -> Self {
+    pub fn in_namespace(&self, namespace: impl Into<String>) -> Self {
+        let namespace = namespace.into();
         SqliteStore {
-            namespace: namespace.to_owned(),
+            namespace,
             ..self.clone()
         }
     }

@@ -198,7 +198,7 @@ impl TokenValidator for UnchangingIdentity {
 /// inner.save("k", &TokenSet::bearer("at").with_expires_at(1)).unwrap();
 /// let store = ValidatingStore::new(inner)
 ///     .unwrap()
-///     .with_validator(NotExpired::default());
+///     .validator(NotExpired::default());
 /// let err = store.load("k").unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::Validation);
 /// assert_eq!(err.as_validation().unwrap().validator, "not_expired");
@@ -239,7 +239,7 @@ impl<S: TokenStore> ValidatingStore<S> {
     }
 
     /// Adds a validator; they run in the order added.
-    pub fn with_validator(mut self, v: impl TokenValidator + 'static) -> Self {
+    pub fn validator(mut self, v: impl TokenValidator + 'static) -> Self {
         self.validators.push(Box::new(v));
         self
     }

@@ -506,7 +506,7 @@ impl DeployHandler {
         };
         // State matched a pending sign-in of this browser; the rest of the
         // checks (iss, error, code) are those of the native flow.
-        let expected = ExpectedCallback::new(state).with_provider_iss_check(self.provider.clone());
+        let expected = ExpectedCallback::new(state).provider_iss_check(self.provider.clone());
         let code = match expected.check_query(&request.query) {
             CallbackVerdict::Code(c) => c,
             CallbackVerdict::Failed(Error::OAuth {

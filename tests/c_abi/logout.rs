@@ -30,8 +30,8 @@ fn c(s: &str) -> CString {
 /// Signs in in `browser` (so the provider has a session) and saves the
 /// tokens under `key` in the C store.
 fn sign_in(idp: &NodeIdp, browser: &mut Browser, store: *mut OakStore, key: &str) -> OidcProvider {
-    let p = OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).with_scopes(["openid"]))
-        .unwrap();
+    let p =
+        OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(["openid"])).unwrap();
     let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
     let url = p
         .build_authorize_url(&AuthorizeRequest {

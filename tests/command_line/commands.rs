@@ -100,7 +100,7 @@ impl Env {
         Arc::new(
             OidcProvider::new(
                 OidcConfig::new(self.idp.issuer(), self.idp.client_id())
-                    .with_client_secret(CLIENT_SECRET),
+                    .client_secret(CLIENT_SECRET),
             )
             .unwrap(),
         )

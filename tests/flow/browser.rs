@@ -88,9 +88,9 @@ fn chromium_signs_in_and_consents_on_the_independent_oidc_provider() {
         // oidc-provider issues a refresh token only with prompt=consent.
         let flow = AuthFlowManager::builder(flow_provider)
             .store(store.clone())
-            .build()
             .extra_param("prompt", "consent")
-            .timeout(Duration::from_secs(90));
+            .timeout(Duration::from_secs(90))
+            .build();
         run_with_chromium(&flow, "alice")
     };
     assert_eq!(
@@ -137,9 +137,9 @@ fn session_manager_refreshes_once_at_the_independent_provider() {
         Arc::new(JsonFileStore::open(dir.path().join("t.json")).unwrap());
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store.clone())
-        .build()
         .extra_param("prompt", "consent")
-        .timeout(Duration::from_secs(90));
+        .timeout(Duration::from_secs(90))
+        .build();
     let (result, _) = run_with_chromium(&flow, "bob");
     let signed_in = result.tokens;
 

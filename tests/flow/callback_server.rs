@@ -20,7 +20,7 @@ use support::flow_http::{
 const STATE: &str = "Zm9yZ2VkLW9yLW5vdC10aGlzLWlzLXRoZS1yZWFsLXN0YXRl";
 
 fn expected() -> ExpectedCallback {
-    ExpectedCallback::new(STATE).with_issuer(Some("http://issuer.test".into()), false)
+    ExpectedCallback::new(STATE).issuer("http://issuer.test")
 }
 
 /// Runs `wait` on a thread; returns the outcome and how long it took.
@@ -180,7 +180,9 @@ fn rfc9207_issuer_mismatch_and_missing_required_iss_end_the_flow() {
             format!("code=c&state={STATE}&iss=http%3A%2F%2Fevil.test"),
         ),
         (
-            ExpectedCallback::new(STATE).with_issuer(Some("http://issuer.test".into()), true),
+            ExpectedCallback::new(STATE)
+                .issuer("http://issuer.test")
+                .require_iss(true),
             format!("code=c&state={STATE}"),
         ),
     ] {

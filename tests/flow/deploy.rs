@@ -569,7 +569,7 @@ fn deploy_logout_reports_a_failed_revocation() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}/revoke", l.local_addr().unwrap())
     };
-    let mut cfg = oauthkit::provider::OidcConfig::new(idp.issuer(), idp.client_id()).with_scopes([
+    let mut cfg = oauthkit::provider::OidcConfig::new(idp.issuer(), idp.client_id()).scopes([
         "openid",
         "email",
         "profile",

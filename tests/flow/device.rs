@@ -38,8 +38,7 @@ const SCOPES: [&str; 3] = ["openid", "email", "profile"];
 
 fn device_provider(idp: &NodeIdp, kind: &str) -> Arc<dyn Provider> {
     Arc::new(
-        OidcProvider::new(OidcConfig::new(&idp.issuer, idp.client(kind)).with_scopes(SCOPES))
-            .unwrap(),
+        OidcProvider::new(OidcConfig::new(&idp.issuer, idp.client(kind)).scopes(SCOPES)).unwrap(),
     )
 }
 
@@ -354,7 +353,7 @@ fn fake_provider(fake: &FakeDeviceServer) -> Arc<dyn Provider> {
         format!("{}/authorize", fake.base),
         fake.token_url(),
     )
-    .with_scopes(["read"]);
+    .scopes(["read"]);
     cfg.device_authorization_url = Some(fake.device_url());
     Arc::new(OAuth2Provider::new(cfg).unwrap())
 }

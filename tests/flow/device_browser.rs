@@ -55,7 +55,7 @@ fn chromium_enters_the_user_code_while_the_device_flow_polls() {
     let provider: Arc<dyn Provider> = Arc::new(
         OidcProvider::new(
             OidcConfig::new(&idp.issuer, idp.client("device"))
-                .with_scopes(["openid", "email", "profile"]),
+                .scopes(["openid", "email", "profile"]),
         )
         .unwrap(),
     );

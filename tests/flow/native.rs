@@ -99,8 +99,8 @@ fn forged_callbacks_before_the_real_one_are_ignored_and_never_exchanged() {
     let (idp, provider) = dev_pair(DevProviderOptions::default());
     let flow = AuthFlowManager::builder(provider)
         .store(memory())
-        .build()
-        .token_key("me");
+        .token_key("me")
+        .build();
     let open = opener(|url| {
         let addr = addr_of(&redirect_uri_of(&url));
         for target in [
@@ -170,7 +170,9 @@ fn a_missing_code_with_the_right_state_fails_without_a_token_request() {
 #[test]
 fn times_out_on_schedule_despite_a_slow_client_and_frees_the_port() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());
-    let flow = AuthFlowManager::new(provider).timeout(Duration::from_millis(700));
+    let flow = AuthFlowManager::builder(provider)
+        .timeout(Duration::from_millis(700))
+        .build();
     let (tx, rx) = mpsc::channel();
     let open = opener(move |url| {
         let addr = addr_of(&redirect_uri_of(&url));
@@ -232,7 +234,11 @@ fn cancel_from_another_thread_ends_the_flow_well_under_a_second() {
 #[test]
 fn a_second_run_while_one_is_running_is_refused() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());
-    let flow = Arc::new(AuthFlowManager::new(provider).timeout(Duration::from_secs(5)));
+    let flow = Arc::new(
+        AuthFlowManager::builder(provider)
+            .timeout(Duration::from_secs(5))
+            .build(),
+    );
     let f2 = flow.clone();
     let noop = |_: &str| -> Result<()> { Ok(()) };
     let runner = std::thread::spawn(move || f2.run_native(NativeOptions::new().open_browser(noop)));
@@ -256,10 +262,10 @@ fn paste_mode_takes_the_final_redirect_url_after_rejecting_a_wrong_one() {
     let (writer, lines) = mpsc::channel::<String>();
     let flow = AuthFlowManager::builder(provider)
         .store(memory())
-        .build()
         .paste_input(PasteInput::from_reader(std::io::BufReader::new(
             ChannelReader(lines, Vec::new()),
-        )));
+        )))
+        .build();
     let open = move |url: &str| -> Result<()> {
         // The browser "cannot reach" the loopback: take the redirect the
         // provider answers with and paste it instead of following it.
@@ -352,8 +358,8 @@ fn the_flow_asks_the_provider_to_check_iss() {
     });
     let flow = AuthFlowManager::builder(provider)
         .store(memory())
-        .build()
-        .timeout(Duration::from_secs(20));
+        .timeout(Duration::from_secs(20))
+        .build();
     let open = approve_in_background();
     let result = flow.run_native(NativeOptions::new().open_browser(&open));
     assert!(result.is_ok(), "the provider accepted the iss: {result:?}");
@@ -368,8 +374,8 @@ fn an_iss_the_provider_refuses_ends_the_flow_without_an_exchange() {
     });
     let flow = AuthFlowManager::builder(provider)
         .store(memory())
-        .build()
-        .timeout(Duration::from_secs(20));
+        .timeout(Duration::from_secs(20))
+        .build();
     let open = approve_in_background();
     let err = flow
         .run_native(NativeOptions::new().open_browser(&open))
@@ -396,9 +402,9 @@ fn signs_in_at_the_independent_provider() {
     let store = memory();
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store.clone())
-        .build()
         .extra_param("prompt", "consent")
-        .timeout(Duration::from_secs(30));
+        .timeout(Duration::from_secs(30))
+        .build();
     let open = opener(|url| {
         let redirect_uri = redirect_uri_of(&url);
         let redirect = support::interactions::sign_in(&url, &redirect_uri, "frank");
@@ -439,8 +445,8 @@ fn a_timeout_too_large_is_an_error_and_leaves_the_flow_usable() {
     let (_idp, provider) = dev_pair(DevProviderOptions::default());
     let flow = AuthFlowManager::builder(provider)
         .store(memory())
-        .build()
-        .timeout(Duration::MAX);
+        .timeout(Duration::MAX)
+        .build();
     let open = |_: &str| -> Result<()> { Ok(()) };
     let err = flow
         .run_native(NativeOptions::new().open_browser(open))
@@ -523,7 +529,7 @@ fn configuration_errors_are_refused_before_the_browser_opens() {
     let cases: Vec<(&str, AuthFlowManager, ErrorKind)> = vec![
         (
             "PKCE off under OAuth 2.1",
-            AuthFlowManager::builder(provider(base().with_profile(SecurityProfile::OAuth21)))
+            AuthFlowManager::builder(provider(base().profile(SecurityProfile::OAuth21)))
                 .pkce(false)
                 .build(),
             ErrorKind::InvalidArgument,
@@ -535,7 +541,7 @@ fn configuration_errors_are_refused_before_the_browser_opens() {
         ),
         (
             "DPoP with a plain-text store",
-            AuthFlowManager::builder(provider(base().with_dpop(DpopConfig::new())))
+            AuthFlowManager::builder(provider(base().dpop(DpopConfig::new())))
                 .store(plain)
                 .build(),
             ErrorKind::Unsupported,
@@ -550,8 +556,9 @@ fn configuration_errors_are_refused_before_the_browser_opens() {
         ),
         (
             "a DPoP key for a provider without DPoP",
-            AuthFlowManager::new(provider(base()))
-                .dpop_key(DpopKey::generate(SigningAlgorithm::ES256).unwrap()),
+            AuthFlowManager::builder(provider(base()))
+                .dpop_key(DpopKey::generate(SigningAlgorithm::ES256).unwrap())
+                .build(),
             ErrorKind::InvalidArgument,
         ),
     ];

@@ -26,10 +26,8 @@ const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 
 fn provider(idp: &NodeIdp) -> Arc<OidcProvider> {
     Arc::new(
-        OidcProvider::new(
-            OidcConfig::new(&idp.issuer, &idp.client_id).with_scopes(["openid", "email"]),
-        )
-        .unwrap(),
+        OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(["openid", "email"]))
+            .unwrap(),
     )
 }
 

@@ -242,12 +242,8 @@ fn the_refresh_hook_can_use_the_session_for_the_same_key() {
 
 /// The dev provider's client with its revocation endpoint moved to `url`.
 fn with_revocation_at(issuer: &str, client_id: &str, url: &str) -> Arc<dyn Provider> {
-    let mut cfg = OidcConfig::new(issuer, client_id).with_scopes([
-        "openid",
-        "email",
-        "profile",
-        "offline_access",
-    ]);
+    let mut cfg =
+        OidcConfig::new(issuer, client_id).scopes(["openid", "email", "profile", "offline_access"]);
     cfg.endpoints.revocation = Some(url.to_string());
     Arc::new(OidcProvider::new(cfg).unwrap())
 }
@@ -326,14 +322,14 @@ fn extreme_refresh_margins_do_not_wrap() {
     let (idp, provider) = dev_pair(DevProviderOptions::default());
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     sign_in(&provider, store.clone(), "max");
-    let zero = SessionManager::new(provider.clone(), store.clone()).with_margin(Duration::ZERO);
+    let zero = SessionManager::new(provider.clone(), store.clone()).margin(Duration::ZERO);
     zero.tokens("max").unwrap();
     assert_eq!(
         idp.token_requests("refresh_token"),
         0,
         "a fresh token is kept"
     );
-    let max = SessionManager::new(provider, store.clone()).with_margin(Duration::MAX);
+    let max = SessionManager::new(provider, store.clone()).margin(Duration::MAX);
     assert!(max.needs_refresh_now("max").unwrap());
     max.tokens("max").unwrap();
     assert_eq!(idp.token_requests("refresh_token"), 1, "always due");

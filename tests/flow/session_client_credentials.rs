@@ -31,8 +31,8 @@ fn cc_provider(issuer: &str, client_base: &str, kind: &str) -> Arc<dyn Provider>
     let id = format!("{client_base}-cc-{kind}");
     let secret = format!("{id}-secret-0123456789abcdef0123456789abcdef");
     let mut cfg = OidcConfig::new(issuer, &id)
-        .with_scopes(["api:read"])
-        .with_client_secret(secret);
+        .scopes(["api:read"])
+        .client_secret(secret);
     cfg.client_auth = Some(match kind {
         "post" => ClientAuthMethod::ClientSecretPost,
         _ => ClientAuthMethod::ClientSecretBasic,
@@ -131,7 +131,7 @@ fn cached_while_fresh_then_a_new_grant_ahead_of_expiry_by_every_session_path() {
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let relaxed = SessionManager::new(provider.clone(), store.clone());
     // 600 s tokens with a 3600 s margin: always due.
-    let eager = SessionManager::new(provider, store.clone()).with_margin(Duration::from_secs(3600));
+    let eager = SessionManager::new(provider, store.clone()).margin(Duration::from_secs(3600));
     let request = ClientCredentialsRequest::new().resource(API);
     let key = relaxed.client_credentials_key(&request).unwrap();
     assert!(key.starts_with(&format!("client_credentials:{}-cc-basic:", idp.client_id)));
@@ -210,7 +210,7 @@ fn refused_grants_are_typed_errors_without_secrets_and_cache_nothing() {
     let id = format!("{}-cc-basic", idp.client_id);
     let wrong = "wrong-secret-with-a-recognisable-value-42";
     let bad: Arc<dyn Provider> = Arc::new(
-        OidcProvider::new(OidcConfig::new(&idp.issuer, &id).with_client_secret(wrong)).unwrap(),
+        OidcProvider::new(OidcConfig::new(&idp.issuer, &id).client_secret(wrong)).unwrap(),
     );
     let e = SessionManager::new(bad, store.clone())
         .client_credentials_token(&ClientCredentialsRequest::new())

@@ -236,15 +236,15 @@ fn python_oauth2_reads_what_rust_wrote() {
     );
     s.save_token(
         &AccessToken::new("app", "authorization_code", "rs-at")
-            .with_expires_at(now + 3600)
-            .with_refresh_token("rs-rt", Some(now + 86_400))
-            .with_scopes(["read", "write"])
-            .with_user_id("alice"),
+            .expires_at(now + 3600)
+            .refresh_token("rs-rt", Some(now + 86_400))
+            .scopes(["read", "write"])
+            .user_id("alice"),
     )
     .unwrap();
     s.save_code(
         &AuthorizationCode::new("app", "rs-code", now + 600, "https://app.example/cb")
-            .with_user_id("alice"),
+            .user_id("alice"),
     )
     .unwrap();
     assert_eq!(raw_flags(&m, "oauth2_rs-at"), Some(1));
@@ -290,8 +290,8 @@ fn python_oauth2_reads_what_rust_wrote() {
     // so python-oauth2 cannot find it any more.
     s.save_token(
         &AccessToken::new("app", "authorization_code", "rs-at2")
-            .with_refresh_token("rs-rt2", None)
-            .with_user_id("bob"),
+            .refresh_token("rs-rt2", None)
+            .user_id("bob"),
     )
     .unwrap();
     assert!(s.delete_refresh_token("rs-rt2").unwrap());
@@ -319,8 +319,8 @@ fn without_aliases_python_oauth2_misses_what_it_looks_up_unprefixed() {
     let s = store(&m, MemcacheServerOptions::default());
     s.save_token(
         &AccessToken::new("app", "authorization_code", "at")
-            .with_refresh_token("rt", None)
-            .with_user_id("u"),
+            .refresh_token("rt", None)
+            .user_id("u"),
     )
     .unwrap();
     let r = run_python(

@@ -101,8 +101,8 @@ fn sign_in_refresh_and_sign_out_are_logged_without_secrets() {
     let key = "log-user-lifecycle";
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store.clone())
-        .build()
-        .token_key(key);
+        .token_key(key)
+        .build();
     let (result, url) = sign_in(&flow);
     let mut secrets = token_secrets(&result.tokens);
     secrets.push(query_value(&url, "state"));
@@ -167,8 +167,8 @@ fn a_grant_the_provider_refuses_is_a_warning_that_says_sign_in_again() {
     let key = "log-user-revoked";
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store.clone())
-        .build()
-        .token_key(key);
+        .token_key(key)
+        .build();
     let (result, _) = sign_in(&flow);
     let rt = result.tokens.refresh_token.clone().expect("refresh token");
     assert!(provider
@@ -196,9 +196,9 @@ fn forged_callbacks_are_refused_with_a_warning_naming_why_not_the_values() {
     let key = "log-user-forged";
     let flow = AuthFlowManager::builder(provider)
         .store(Arc::new(MemoryStore::new()))
-        .build()
         .token_key(key)
-        .timeout(Duration::from_secs(30));
+        .timeout(Duration::from_secs(30))
+        .build();
     let forged_code = "forged-code-Zx81LmQ0pW";
     let forged_state = "forged-state-Hq73NbV2cK";
     let open = |url: &str| -> oauthkit::Result<()> {
@@ -246,7 +246,6 @@ fn without_a_browser_the_url_goes_to_the_notice_hook_and_only_a_warning_to_the_l
     let keep = told.clone();
     let flow = AuthFlowManager::builder(provider)
         .store(Arc::new(MemoryStore::new()))
-        .build()
         .token_key(key)
         .notice(move |n: &Notice<'_>| {
             if let Notice::OpenUrl { url, .. } = n {
@@ -254,7 +253,8 @@ fn without_a_browser_the_url_goes_to_the_notice_hook_and_only_a_warning_to_the_l
                 let url = url.to_string();
                 std::thread::spawn(move || HeadlessBrowser::approve(&url).expect("approve"));
             }
-        });
+        })
+        .build();
     let result = flow.sign_in().expect("sign-in through the notice hook");
     assert_eq!(result.key, key);
     let urls = told.lock().unwrap().clone();

@@ -45,21 +45,21 @@ fn build_both(change: &Change) -> (Result<(), Error>, Result<(), Error>) {
 fn builders_set_the_same_shared_fields_on_both_configs() {
     let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
     let a = oauth2()
-        .with_client_secret("s3cret")
-        .with_scopes(["read", "write"])
-        .with_resource("https://api.example/")
-        .with_profile(SecurityProfile::OAuth21)
-        .with_dpop(DpopConfig::new())
-        .with_private_key_jwt(PrivateKeyJwt::new(key.clone()))
-        .with_par("https://as.example/par", ParPolicy::Always);
+        .client_secret("s3cret")
+        .scopes(["read", "write"])
+        .resource("https://api.example/")
+        .profile(SecurityProfile::OAuth21)
+        .dpop(DpopConfig::new())
+        .private_key_jwt(PrivateKeyJwt::new(key.clone()))
+        .par("https://as.example/par", ParPolicy::Always);
     let b = oidc()
-        .with_client_secret("s3cret")
-        .with_scopes(["read", "write"])
-        .with_resource("https://api.example/")
-        .with_profile(SecurityProfile::OAuth21)
-        .with_dpop(DpopConfig::new())
-        .with_private_key_jwt(PrivateKeyJwt::new(key))
-        .with_par(ParPolicy::Always);
+        .client_secret("s3cret")
+        .scopes(["read", "write"])
+        .resource("https://api.example/")
+        .profile(SecurityProfile::OAuth21)
+        .dpop(DpopConfig::new())
+        .private_key_jwt(PrivateKeyJwt::new(key))
+        .par(ParPolicy::Always);
     for c in [&a.client, &b.client] {
         assert_eq!(c.client_id, "app");
         assert_eq!(c.client_secret.as_ref().unwrap().expose(), "s3cret");
@@ -76,8 +76,8 @@ fn builders_set_the_same_shared_fields_on_both_configs() {
     b.scopes.push("extra".into());
     assert_eq!(b.client.scopes, ["read", "write", "extra"]);
     // an empty secret means none, in both
-    assert!(oauth2().with_client_secret("").client_secret.is_none());
-    assert!(oidc().with_client_secret("").client_secret.is_none());
+    assert!(oauth2().client_secret("").client_secret.is_none());
+    assert!(oidc().client_secret("").client_secret.is_none());
     // the defaults: OIDC asks for openid email profile, OAuth 2.0 for nothing
     assert!(oauth2().scopes.is_empty());
     assert_eq!(oidc().scopes, ["openid", "email", "profile"]);
@@ -146,8 +146,8 @@ fn fapi2_refusals_are_the_profile_error_in_both() {
 
 #[test]
 fn client_settings_debug_hides_the_secret() {
-    let c = ClientSettings::new("app").with_client_secret("s3cret-value");
+    let c = ClientSettings::new("app").client_secret("s3cret-value");
     assert!(!format!("{c:?}").contains("s3cret-value"));
-    let o = oidc().with_client_secret("s3cret-value");
+    let o = oidc().client_secret("s3cret-value");
     assert!(!format!("{o:?}").contains("s3cret-value"));
 }

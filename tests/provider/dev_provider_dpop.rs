@@ -26,14 +26,14 @@ use serde_json::{json, Value};
 
 /// A public OIDC client of the dev provider, with DPoP (`alg`) or without.
 fn client(idp: &DevProvider, dpop: Option<SigningAlgorithm>) -> Arc<dyn Provider> {
-    let mut cfg = OidcConfig::new(idp.issuer(), idp.client_id()).with_scopes([
+    let mut cfg = OidcConfig::new(idp.issuer(), idp.client_id()).scopes([
         "openid",
         "email",
         "profile",
         "offline_access",
     ]);
     if let Some(alg) = dpop {
-        cfg = cfg.with_dpop(DpopConfig::new().with_algorithm(alg));
+        cfg = cfg.dpop(DpopConfig::new().with_algorithm(alg));
     }
     Arc::new(OidcProvider::new(cfg).expect("oidc provider"))
 }
@@ -209,7 +209,7 @@ fn the_client_retries_once_when_the_provider_asks_for_a_nonce() {
     let at = fresh.access_token.expose();
     let key = fresh.dpop_key.unwrap();
     let proof = ProofRequest::new("GET", &url(&idp, "/userinfo"))
-        .with_access_token(at)
+        .access_token(at)
         .sign(&key)
         .unwrap();
     let r = userinfo(&idp, &format!("DPoP {at}"), &[&proof]);
@@ -224,8 +224,8 @@ fn the_client_retries_once_when_the_provider_asks_for_a_nonce() {
         .expect("DPoP-Nonce header")
         .to_string();
     let proof = ProofRequest::new("GET", &url(&idp, "/userinfo"))
-        .with_access_token(at)
-        .with_nonce(Some(&nonce))
+        .access_token(at)
+        .nonce(Some(&nonce))
         .sign(&key)
         .unwrap();
     assert_eq!(userinfo(&idp, &format!("DPoP {at}"), &[&proof]).status, 200);
@@ -248,7 +248,7 @@ fn a_bound_token_is_refused_as_bearer() {
         .starts_with("DPoP "));
     // a valid proof does not make a Bearer presentation acceptable
     let proof = ProofRequest::new("GET", &url(&idp, "/userinfo"))
-        .with_access_token(at)
+        .access_token(at)
         .sign(t.dpop_key.as_ref().unwrap())
         .unwrap();
     assert_eq!(
@@ -266,7 +266,7 @@ fn a_bound_token_is_refused_as_bearer() {
     assert!(b.token_type.eq_ignore_ascii_case("bearer"));
     let bt = b.access_token.expose();
     let proof = ProofRequest::new("GET", &url(&idp, "/userinfo"))
-        .with_access_token(bt)
+        .access_token(bt)
         .sign(t.dpop_key.as_ref().unwrap())
         .unwrap();
     assert_eq!(userinfo(&idp, &format!("DPoP {bt}"), &[&proof]).status, 401);
@@ -283,7 +283,7 @@ fn a_replayed_proof_is_refused() {
     let key = t.dpop_key.clone().unwrap();
     let at = t.access_token.expose();
     let proof = ProofRequest::new("GET", &url(&idp, "/userinfo"))
-        .with_access_token(at)
+        .access_token(at)
         .sign(&key)
         .unwrap();
     assert_eq!(userinfo(&idp, &format!("DPoP {at}"), &[&proof]).status, 200);
@@ -588,8 +588,8 @@ fn a_provider_without_dpop_is_a_configuration_error_not_http() {
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let flow = oauthkit::flow::AuthFlowManager::builder(provider.clone())
         .store(store.clone())
-        .build()
-        .token_key("alice");
+        .token_key("alice")
+        .build();
     let open = |u: &str| -> oauthkit::Result<()> {
         let u = u.to_string();
         std::thread::spawn(move || HeadlessBrowser::approve(&u).expect("approve"));
@@ -605,7 +605,7 @@ fn a_provider_without_dpop_is_a_configuration_error_not_http() {
         msg.contains("Enable DPoP for this client at the provider"),
         "{msg}"
     );
-    assert!(msg.contains("with_dpop"), "{msg}");
+    assert!(msg.contains(".dpop(..)"), "{msg}");
     assert!(store.load("alice").unwrap().is_none(), "nothing stored");
     let _ = key;
 }

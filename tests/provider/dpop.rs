@@ -65,8 +65,8 @@ fn proofs_of_every_algorithm_verify_independently_with_every_claim() {
         let key = DpopKey::generate(alg).unwrap();
         let now = oauthkit::token::now_unix();
         let proof = ProofRequest::new("POST", "https://Server.Example:443/token?x=1#frag")
-            .with_access_token("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU")
-            .with_nonce(Some("eyJ7S_zG.eyJH0-Z.HX4w-7v"))
+            .access_token("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU")
+            .nonce(Some("eyJ7S_zG.eyJH0-Z.HX4w-7v"))
             .sign(&key)
             .unwrap();
         let (header, claims) = verify(&proof, alg);
@@ -436,7 +436,7 @@ impl TestAs {
             format!("{}/authorize", self.base),
             format!("{}/token", self.base),
         )
-        .with_dpop(DpopConfig::new());
+        .dpop(DpopConfig::new());
         cfg.userinfo_url = Some(format!("{}/userinfo", self.base));
         cfg.revocation = Revocation::Rfc7009(format!("{}/revoke", self.base));
         cfg.device_authorization_url = Some(format!("{}/device", self.base));

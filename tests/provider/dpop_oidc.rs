@@ -28,8 +28,8 @@ const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 
 fn dpop_provider(idp: &NodeIdp, alg: SigningAlgorithm) -> Arc<OidcProvider> {
     let cfg = OidcConfig::new(&idp.issuer, idp.client("dpop"))
-        .with_scopes(SCOPES)
-        .with_dpop(DpopConfig::new().with_algorithm(alg));
+        .scopes(SCOPES)
+        .dpop(DpopConfig::new().with_algorithm(alg));
     Arc::new(OidcProvider::new(cfg).unwrap())
 }
 
@@ -104,9 +104,9 @@ fn native_sign_in(provider: Arc<OidcProvider>, store: Arc<dyn TokenStore>) -> (T
     let seen = Arc::new(std::sync::Mutex::new(None));
     let flow = AuthFlowManager::builder(provider)
         .store(store.clone())
-        .build()
         .extra_param("prompt", "consent")
-        .timeout(Duration::from_secs(30));
+        .timeout(Duration::from_secs(30))
+        .build();
     let result = flow
         .run_native(NativeOptions::new().open_browser(opener(seen.clone())))
         .unwrap();
@@ -204,7 +204,7 @@ fn native_sign_in_yields_dpop_bound_tokens_the_provider_accepts_only_with_proofs
 fn without_a_proof_the_provider_refuses_this_client() {
     needs!(Node);
     let idp = NodeIdp::start();
-    let cfg = OidcConfig::new(&idp.issuer, idp.client("dpop")).with_scopes(SCOPES);
+    let cfg = OidcConfig::new(&idp.issuer, idp.client("dpop")).scopes(SCOPES);
     let plain = OidcProvider::new(cfg).unwrap();
     let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
     let url = plain
@@ -345,9 +345,9 @@ fn the_private_key_never_leaks() {
     let seen = Arc::new(std::sync::Mutex::new(None));
     let flow = AuthFlowManager::builder(provider.clone())
         .store(plain.clone())
-        .build()
         .extra_param("prompt", "consent")
-        .timeout(Duration::from_secs(30));
+        .timeout(Duration::from_secs(30))
+        .build();
     let e = flow
         .run_native(NativeOptions::new().open_browser(opener(seen.clone())))
         .unwrap_err();
@@ -477,8 +477,8 @@ fn child_refreshes_from_the_shared_store() {
     let store: Arc<dyn TokenStore> = oauthkit::store::open(spec).unwrap();
     let provider = OidcProvider::new(
         OidcConfig::new(issuer, client)
-            .with_scopes(SCOPES)
-            .with_dpop(DpopConfig::new()),
+            .scopes(SCOPES)
+            .dpop(DpopConfig::new()),
     )
     .unwrap();
     let session = SessionManager::new(Arc::new(provider), store);
@@ -500,10 +500,10 @@ fn a_given_key_binds_the_native_sign_in() {
     let seen = Arc::new(std::sync::Mutex::new(None));
     let flow = AuthFlowManager::builder(provider)
         .store(store)
-        .build()
         .extra_param("prompt", "consent")
         .timeout(Duration::from_secs(30))
-        .dpop_key(key.clone());
+        .dpop_key(key.clone())
+        .build();
     let result = flow
         .run_native(NativeOptions::new().open_browser(opener(seen.clone())))
         .unwrap();
@@ -516,12 +516,12 @@ fn a_given_key_binds_the_native_sign_in() {
         .contains(&format!("dpop_jkt={}", key.thumbprint())));
 
     let plain = Arc::new(
-        OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).with_scopes(SCOPES))
-            .unwrap(),
+        OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(SCOPES)).unwrap(),
     );
     let opened = Arc::new(std::sync::Mutex::new(None));
-    let e = AuthFlowManager::new(plain)
+    let e = AuthFlowManager::builder(plain)
         .dpop_key(key)
+        .build()
         .run_native(NativeOptions::new().open_browser(opener(opened.clone())))
         .unwrap_err();
     assert!(e.to_string().contains("not configured for DPoP"), "{e}");

@@ -56,10 +56,10 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
     let client = idp.client("fapi");
     let good = || {
         let mut c = OidcConfig::new(&idp.issuer, &client)
-            .with_scopes(["openid", "offline_access"])
-            .with_private_key_jwt(PrivateKeyJwt::new(key.clone()))
-            .with_profile(SecurityProfile::Fapi2)
-            .with_dpop(DpopConfig::new());
+            .scopes(["openid", "offline_access"])
+            .private_key_jwt(PrivateKeyJwt::new(key.clone()))
+            .profile(SecurityProfile::Fapi2)
+            .dpop(DpopConfig::new());
         c.name = "fapi".into();
         c
     };
@@ -67,7 +67,7 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
     // refusals, before any request
     let rsa = SigningKey::generate(SigningAlgorithm::RS256).unwrap();
     let refusals: Vec<(OidcConfig, &str)> = vec![
-        (good().with_client_secret("a-client-secret"), "client-auth"),
+        (good().client_secret("a-client-secret"), "client-auth"),
         (
             {
                 let mut c = good();
@@ -77,7 +77,7 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
             "sender-constrained",
         ),
         (
-            good().with_private_key_jwt(PrivateKeyJwt::new(rsa)),
+            good().private_key_jwt(PrivateKeyJwt::new(rsa)),
             "signing-alg",
         ),
         (
@@ -180,10 +180,10 @@ fn fapi2_deploy_mode_signs_in_end_to_end() {
     use std::sync::Arc;
     let idp = NodeIdp::start_script("fapi-server.mjs");
     let cfg = OidcConfig::new(&idp.issuer, idp.client("fapi"))
-        .with_scopes(["openid", "offline_access"])
-        .with_private_key_jwt(PrivateKeyJwt::new(fapi_key(&idp)))
-        .with_profile(SecurityProfile::Fapi2)
-        .with_dpop(DpopConfig::new());
+        .scopes(["openid", "offline_access"])
+        .private_key_jwt(PrivateKeyJwt::new(fapi_key(&idp)))
+        .profile(SecurityProfile::Fapi2)
+        .dpop(DpopConfig::new());
     let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
     let store = Arc::new(MemoryStore::new());
     let (at_idp, redirect) =
@@ -219,10 +219,10 @@ fn par_expires_in_is_read_from_a_real_server_and_matches_its_expiry() {
     let idp = NodeIdp::start_script_with("fapi-server.mjs", &["3"]);
     let key = fapi_key(&idp);
     let mut cfg = OidcConfig::new(&idp.issuer, idp.client("fapi"))
-        .with_scopes(["openid", "offline_access"])
-        .with_private_key_jwt(PrivateKeyJwt::new(key))
-        .with_profile(SecurityProfile::Fapi2)
-        .with_dpop(DpopConfig::new());
+        .scopes(["openid", "offline_access"])
+        .private_key_jwt(PrivateKeyJwt::new(key))
+        .profile(SecurityProfile::Fapi2)
+        .dpop(DpopConfig::new());
     cfg.name = "fapi-par-ttl".into();
     let p = OidcProvider::new(cfg).unwrap();
     let redirect_uri = "http://127.0.0.1:9/callback";

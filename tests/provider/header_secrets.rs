@@ -110,8 +110,8 @@ fn provider(server: &MockServer) -> OAuth2Provider {
         server.url("/authorize"),
         server.url("/token"),
     )
-    .with_client_secret("hostile-test-client-secret")
-    .with_dpop(DpopConfig::new());
+    .client_secret("hostile-test-client-secret")
+    .dpop(DpopConfig::new());
     cfg.userinfo_url = Some(server.url("/userinfo"));
     cfg.revocation = Revocation::Rfc7009(server.url("/revoke"));
     cfg.device_authorization_url = Some(server.url("/device"));

@@ -670,8 +670,9 @@ fn rfc9207_issuer_in_authorization_responses() {
     }
 
     // as the flows apply it: success and error responses alike
-    let expected =
-        ExpectedCallback::new("st").with_issuer(p.issuer(), p.requires_iss_in_response());
+    let expected = ExpectedCallback::new("st")
+        .issuer(p.issuer().expect("the provider's issuer"))
+        .require_iss(p.requires_iss_in_response());
     let q = |extra: &str| format!("state=st&{extra}");
     assert!(matches!(
         expected.check_query(&q(&format!("code=c&iss={iss}"))),
@@ -781,7 +782,7 @@ fn discovery_failures_are_not_cached() {
 fn overridden_endpoints_need_no_discovery() {
     let s = MockServer::start();
     s.json("/token", 200, &tokens());
-    let mut c = OidcConfig::new(s.base(), CLIENT).with_scopes(["email"]);
+    let mut c = OidcConfig::new(s.base(), CLIENT).scopes(["email"]);
     c.endpoints.token = Some(s.url("/token"));
     c.endpoints.authorization = Some(s.url("/authorize"));
     let p = OidcProvider::new(c).unwrap();

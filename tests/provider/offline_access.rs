@@ -87,7 +87,7 @@ fn the_opt_in_does_not_ask_when_discovery_does_not_list_it() {
 #[test]
 fn the_opt_in_never_asks_twice_and_a_requests_own_scope_wins() {
     let s = idp(true);
-    let mut cfg = OidcConfig::new(s.base(), "c").with_scopes(["openid", "offline_access"]);
+    let mut cfg = OidcConfig::new(s.base(), "c").scopes(["openid", "offline_access"]);
     cfg.offline_access = OfflineAccess::WhenListed;
     assert_eq!(scope_sent(cfg, &[]), "openid offline_access");
     let mut cfg = OidcConfig::new(s.base(), "c");
@@ -98,7 +98,7 @@ fn the_opt_in_never_asks_twice_and_a_requests_own_scope_wins() {
 #[test]
 fn the_opt_in_only_touches_openid_requests() {
     let s = idp(true);
-    let mut cfg = OidcConfig::new(s.base(), "c").with_scopes(["api:read"]);
+    let mut cfg = OidcConfig::new(s.base(), "c").scopes(["api:read"]);
     cfg.offline_access = OfflineAccess::WhenListed;
     assert_eq!(scope_sent(cfg, &[]), "api:read");
 }

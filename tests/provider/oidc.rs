@@ -22,14 +22,14 @@ const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 const SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_access"];
 
 fn public_client(idp: &NodeIdp) -> OidcProvider {
-    OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).with_scopes(SCOPES)).unwrap()
+    OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(SCOPES)).unwrap()
 }
 
 fn confidential_client(idp: &NodeIdp, kind: &str, method: ClientAuthMethod) -> OidcProvider {
     let (id, secret) = idp.confidential_client(kind);
     let mut cfg = OidcConfig::new(&idp.issuer, &id)
-        .with_scopes(SCOPES)
-        .with_client_secret(secret);
+        .scopes(SCOPES)
+        .client_secret(secret);
     cfg.client_auth = Some(method);
     OidcProvider::new(cfg).unwrap()
 }
@@ -371,8 +371,8 @@ fn a_wrong_client_secret_is_invalid_client_and_never_shown() {
     let idp = NodeIdp::start();
     let (id, _) = idp.confidential_client("basic");
     let mut cfg = OidcConfig::new(&idp.issuer, &id)
-        .with_scopes(SCOPES)
-        .with_client_secret("not-the-secret");
+        .scopes(SCOPES)
+        .client_secret("not-the-secret");
     cfg.client_auth = Some(ClientAuthMethod::ClientSecretBasic);
     let wrong_secret = OidcProvider::new(cfg).unwrap();
     let a = authorize(&wrong_secret, "erin");

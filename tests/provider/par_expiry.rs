@@ -26,7 +26,7 @@ fn provider(server: &MockServer) -> OAuth2Provider {
         server.url("/authorize"),
         server.url("/token"),
     )
-    .with_par(server.url("/par"), ParPolicy::Always);
+    .par(server.url("/par"), ParPolicy::Always);
     OAuth2Provider::new(cfg).unwrap()
 }
 

@@ -66,10 +66,10 @@ fn native_sign_in(
     let redirect_uri = format!("http://127.0.0.1:{port}/callback");
     let flow = AuthFlowManager::builder(provider)
         .store(store)
-        .build()
         .callback_options(CallbackServerOptions::new().port(PortChoice::Fixed(port)))
         .extra_param("prompt", "consent")
-        .timeout(Duration::from_secs(30));
+        .timeout(Duration::from_secs(30))
+        .build();
     let opened = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = opened.clone();
     let login = login.to_string();
@@ -98,7 +98,7 @@ fn native_sign_in_through_par_with_a_client_that_requires_it() {
     let idp = NodeIdp::start();
     let client = idp.client("par");
     let config =
-        || OidcConfig::new(&idp.issuer, &client).with_scopes(["openid", "email", "offline_access"]);
+        || OidcConfig::new(&idp.issuer, &client).scopes(["openid", "email", "offline_access"]);
     // Without PAR the provider refuses this client's authorization
     // request (so the test below proves PAR was used).
     let plain = OidcProvider::new(config()).unwrap();
@@ -122,7 +122,7 @@ fn native_sign_in_through_par_with_a_client_that_requires_it() {
     );
 
     let provider: Arc<dyn Provider> =
-        Arc::new(OidcProvider::new(config().with_par(ParPolicy::Always)).unwrap());
+        Arc::new(OidcProvider::new(config().par(ParPolicy::Always)).unwrap());
     let (opened, result) = native_sign_in(provider.clone(), "paula");
     assert_eq!(
         opened,
@@ -140,8 +140,8 @@ fn native_sign_in_through_par_with_a_client_that_requires_it() {
 
 fn pkjwt_provider(idp: &NodeIdp, key: SigningKey, scopes: &[&str]) -> Arc<dyn Provider> {
     let cfg = OidcConfig::new(&idp.issuer, idp.client("pkjwt"))
-        .with_scopes(scopes.iter().copied())
-        .with_private_key_jwt(PrivateKeyJwt::new(key));
+        .scopes(scopes.iter().copied())
+        .private_key_jwt(PrivateKeyJwt::new(key));
     Arc::new(OidcProvider::new(cfg).unwrap())
 }
 
@@ -165,9 +165,9 @@ fn private_key_jwt_code_exchange_refresh_revocation_and_client_credentials() {
     let par = Arc::new(
         OidcProvider::new(
             OidcConfig::new(&idp.issuer, idp.client("pkjwt"))
-                .with_scopes(["openid", "offline_access"])
-                .with_private_key_jwt(PrivateKeyJwt::new(key.clone()))
-                .with_par(ParPolicy::Always),
+                .scopes(["openid", "offline_access"])
+                .private_key_jwt(PrivateKeyJwt::new(key.clone()))
+                .par(ParPolicy::Always),
         )
         .unwrap(),
     );
@@ -325,8 +325,8 @@ fn deploy_mode_signs_in_through_par() {
     needs!(Node);
     let idp = NodeIdp::start();
     let cfg = OidcConfig::new(&idp.issuer, idp.client("par"))
-        .with_scopes(["openid", "offline_access"])
-        .with_par(ParPolicy::Always);
+        .scopes(["openid", "offline_access"])
+        .par(ParPolicy::Always);
     let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
     let store = Arc::new(MemoryStore::new());
     let (at_idp, _) = support::interactions::deploy_sign_in(provider, store.clone(), "dora");

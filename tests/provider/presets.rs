@@ -163,7 +163,7 @@ fn google_against_a_loopback_server() {
     let client = "id.apps.googleusercontent.com";
     let c = google::config_at(s.base(), client)
         .unwrap()
-        .with_client_secret("GOCSPX-secret");
+        .client_secret("GOCSPX-secret");
     assert_eq!(c.endpoints.token.as_deref(), Some(&s.url("/token")[..]));
     let p = OidcProvider::new(c).unwrap();
     let (base, _) = authorize(&p, &[]);
@@ -454,7 +454,7 @@ fn github_against_a_loopback_server() {
     let s = MockServer::start();
     let c = github::config_at(s.base(), "Iv1.abc")
         .unwrap()
-        .with_client_secret("gh-secret");
+        .client_secret("gh-secret");
     let p = OAuth2Provider::new(c).unwrap();
 
     // code exchange: form post with the secret, Accept: application/json,

@@ -261,7 +261,7 @@ fn keycloak_par_required_clients_push_when_the_preset_says_so() {
     // the preset's option: every request pushed
     let c = keycloak::config(s.base(), "demo", CLIENT)
         .unwrap()
-        .with_par(ParPolicy::Always);
+        .par(ParPolicy::Always);
     let pushed = OidcProvider::new(c).unwrap();
     let (at, params) = authorize(&pushed);
     assert_eq!(at, format!("{issuer}/protocol/openid-connect/auth"));
@@ -306,7 +306,7 @@ fn keycloak_error_codes_map_to_kinds_and_sign_in_advice() {
     serve(&s, &doc, KEYCLOAK);
     let c = keycloak::config(s.base(), "demo", CLIENT)
         .unwrap()
-        .with_client_secret("wrong-secret");
+        .client_secret("wrong-secret");
     let p = OidcProvider::new(c).unwrap();
     let t = exchange(&p).unwrap();
     // a wrong client secret: the configuration must change, not the user
@@ -359,7 +359,7 @@ fn keycloak_errors_through_the_session_manager() {
     serve(&s, &doc, KEYCLOAK);
     let c = keycloak::config(s.base(), "demo", CLIENT)
         .unwrap()
-        .with_client_secret("wrong-secret");
+        .client_secret("wrong-secret");
     let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(c).unwrap());
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let expired = exchange(provider.as_ref()).unwrap().with_expires_in(-10);

@@ -40,8 +40,8 @@ fn doc(server: &MockServer) -> Value {
 fn provider(server: &MockServer, key: &SigningKey, par: ParPolicy) -> OidcProvider {
     server.json("/.well-known/openid-configuration", 200, &doc(server));
     let mut cfg = OidcConfig::new(server.base(), CLIENT)
-        .with_private_key_jwt(PrivateKeyJwt::new(key.clone()))
-        .with_par(par);
+        .private_key_jwt(PrivateKeyJwt::new(key.clone()))
+        .par(par);
     cfg.require_id_token_validation = false;
     OidcProvider::new(cfg).unwrap()
 }
@@ -343,7 +343,7 @@ fn par_required_without_an_endpoint_is_a_typed_error_before_any_request() {
         .remove("pushed_authorization_request_endpoint");
     d["require_pushed_authorization_requests"] = json!(true);
     server.json("/.well-known/openid-configuration", 200, &d);
-    let cfg = OidcConfig::new(server.base(), CLIENT).with_private_key_jwt(PrivateKeyJwt::new(key));
+    let cfg = OidcConfig::new(server.base(), CLIENT).private_key_jwt(PrivateKeyJwt::new(key));
     let p = OidcProvider::new(cfg).unwrap();
     let pkce = Pkce::generate();
     let e = p
@@ -410,7 +410,7 @@ fn the_profile_is_logged_and_an_unrotated_public_refresh_warned() {
     let server = MockServer::start();
     server.json("/.well-known/openid-configuration", 200, &doc(&server));
     let mut cfg = OidcConfig::new(server.base(), "public-app")
-        .with_profile(oauthkit::provider::profile::SecurityProfile::OAuth21);
+        .profile(oauthkit::provider::profile::SecurityProfile::OAuth21);
     cfg.name = "profile-log-test".into();
     cfg.require_id_token_validation = false;
     let p = OidcProvider::new(cfg).unwrap();
@@ -463,7 +463,7 @@ fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
         server.url("/authorize"),
         server.url("/token"),
     )
-    .with_private_key_jwt(PrivateKeyJwt::new(key.clone()));
+    .private_key_jwt(PrivateKeyJwt::new(key.clone()));
     server.json(
         "/par",
         201,
@@ -483,7 +483,7 @@ fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
             "https://as.example".to_string(),
         ),
     ] {
-        let mut cfg = base.clone().with_par(server.url("/par"), ParPolicy::Always);
+        let mut cfg = base.clone().par(server.url("/par"), ParPolicy::Always);
         cfg.issuer = issuer;
         let p = OAuth2Provider::new(cfg).unwrap();
         let url = p.build_authorize_url(&request).unwrap();
@@ -504,8 +504,8 @@ fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
     // FAPI 2.0
     let fapi = |cfg: OAuth2Config| {
         let cfg = cfg
-            .with_profile(SecurityProfile::Fapi2)
-            .with_dpop(oauthkit::provider::dpop::DpopConfig::new());
+            .profile(SecurityProfile::Fapi2)
+            .dpop(oauthkit::provider::dpop::DpopConfig::new());
         match OAuth2Provider::new(cfg) {
             Err(Error::SecurityProfile { rule, .. }) => rule,
             Err(other) => panic!("{other}"),
@@ -517,7 +517,7 @@ fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
     assert_eq!(fapi(base.clone()), "iss-response");
     assert_eq!(fapi(with_issuer.clone()), "par-required");
     assert_eq!(
-        fapi(with_issuer.with_par(server.url("/par"), ParPolicy::WhenRequired)),
+        fapi(with_issuer.par(server.url("/par"), ParPolicy::WhenRequired)),
         "accepted"
     );
 }

@@ -33,8 +33,8 @@ fn resource_goes_to_authorization_token_and_refresh_requests() {
     let idp = NodeIdp::start();
     let p = OidcProvider::new(
         OidcConfig::new(&idp.issuer, &idp.client_id)
-            .with_scopes(["openid", "offline_access", "api:read"])
-            .with_resource(API),
+            .scopes(["openid", "offline_access", "api:read"])
+            .resource(API),
     )
     .unwrap();
     let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
@@ -77,14 +77,14 @@ fn resource_goes_to_authorization_token_and_refresh_requests() {
 #[test]
 fn resources_must_be_absolute_uris_without_fragments() {
     for bad in ["api", "/relative", "https://api.example/#frag"] {
-        let e = OidcProvider::new(OidcConfig::new("https://idp.example", "c").with_resource(bad))
+        let e = OidcProvider::new(OidcConfig::new("https://idp.example", "c").resource(bad))
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad}");
     }
     let p = OidcProvider::new(
         OidcConfig::new("https://idp.example", "c")
-            .with_resource("https://a.example/")
-            .with_resource("urn:example:b"),
+            .resource("https://a.example/")
+            .resource("urn:example:b"),
     )
     .unwrap();
     let mut endpoints = p.config().endpoints.clone();

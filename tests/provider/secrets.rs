@@ -234,7 +234,7 @@ fn oidc_doc(server: &MockServer) -> Value {
 }
 
 fn oidc_provider(server: &MockServer, auth: ClientAuthMethod) -> OidcProvider {
-    let mut c = OidcConfig::new(server.base(), CLIENT).with_client_secret(CLIENT_SECRET);
+    let mut c = OidcConfig::new(server.base(), CLIENT).client_secret(CLIENT_SECRET);
     c.client_auth = Some(auth);
     OidcProvider::new(c).expect("provider")
 }
@@ -530,7 +530,7 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
                 server.url("/token"),
             )
         }
-        .with_client_secret(CLIENT_SECRET),
+        .client_secret(CLIENT_SECRET),
     )
     .unwrap();
     let gh = OAuth2Provider::new(
@@ -543,7 +543,7 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
                 server.url("/token"),
             )
         }
-        .with_client_secret(CLIENT_SECRET),
+        .client_secret(CLIENT_SECRET),
     )
     .unwrap();
     for (label, reply) in &replies {

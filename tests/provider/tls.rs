@@ -42,18 +42,18 @@ fn a_throwaway_ca_is_refused_by_default_and_accepted_when_configured() {
     assert_refused(get(HttpConfig::default(), &url), &server, 0);
 
     // the CA as a file, on top of the OS store
-    let http = HttpConfig::default().with_ca_file(pki.ca_file()).unwrap();
+    let http = HttpConfig::default().ca_file(pki.ca_file()).unwrap();
     assert_eq!(get(http, &url).unwrap(), 200);
     assert_eq!(server.served(), 1);
 
     // the CA as PEM bytes, and nothing else trusted
     let only = HttpConfig::default()
-        .with_trust_store(TrustStore::None)
-        .with_ca_pem(pki.ca_pem())
+        .trust_store(TrustStore::None)
+        .ca_pem(pki.ca_pem())
         .unwrap();
     assert_eq!(get(only, &url).unwrap(), 200);
     // localhost is in the certificate too
-    let http = HttpConfig::default().with_ca_pem(pki.ca_pem()).unwrap();
+    let http = HttpConfig::default().ca_pem(pki.ca_pem()).unwrap();
     let by_name = format!("https://localhost:{}/userinfo", server.port);
     assert_eq!(get(http, &by_name).unwrap(), 200);
     assert_eq!(server.served(), 3);
@@ -69,15 +69,15 @@ fn another_ca_or_another_host_name_stays_refused() {
 
     // trusting some other CA does not help
     let wrong_ca = HttpConfig::default()
-        .with_trust_store(TrustStore::None)
-        .with_ca_file(other.ca_file())
+        .trust_store(TrustStore::None)
+        .ca_file(other.ca_file())
         .unwrap();
     assert_refused(get(wrong_ca, &url), &server, 0);
-    let wrong_ca = HttpConfig::default().with_ca_file(other.ca_file()).unwrap();
+    let wrong_ca = HttpConfig::default().ca_file(other.ca_file()).unwrap();
     assert_refused(get(wrong_ca, &url), &server, 0);
 
     // the right CA, but the certificate does not name `localhost`
-    let right_ca = HttpConfig::default().with_ca_file(pki.ca_file()).unwrap();
+    let right_ca = HttpConfig::default().ca_file(pki.ca_file()).unwrap();
     let by_name = format!("https://localhost:{}/userinfo", server.port);
     let e = get(right_ca.clone(), &by_name).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Http, "{e}");
@@ -108,7 +108,7 @@ fn the_ca_is_per_provider() {
         c.http = http;
         OAuth2Provider::new(c).unwrap()
     };
-    let trusting = config(HttpConfig::default().with_ca_file(pki.ca_file()).unwrap());
+    let trusting = config(HttpConfig::default().ca_file(pki.ca_file()).unwrap());
     let default = config(HttpConfig::default());
     assert_eq!(
         trusting
@@ -236,9 +236,7 @@ fn a_bundle_with_keys_and_several_certificates_keeps_only_the_certificates() {
     let mut bundle = b.ca_pem();
     bundle.extend(std::fs::read(a.dir.path().join("server.key")).unwrap());
     bundle.extend(a.ca_pem());
-    let trust = TlsTrust::new(TrustStore::None)
-        .with_ca_pem(&bundle)
-        .unwrap();
+    let trust = TlsTrust::new(TrustStore::None).ca_pem(&bundle).unwrap();
     assert_eq!(trust.extra_ca_count(), 2);
     let server = TlsServer::start(&a, CLAIMS);
     let http = HttpConfig {

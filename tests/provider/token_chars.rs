@@ -78,7 +78,7 @@ fn provider(server: &MockServer) -> OAuth2Provider {
         server.url("/authorize"),
         server.url("/token"),
     )
-    .with_client_secret("client-secret-1");
+    .client_secret("client-secret-1");
     cfg.device_authorization_url = Some(server.url("/device"));
     cfg.userinfo_url = Some(server.url("/userinfo"));
     OAuth2Provider::new(cfg).expect("provider")

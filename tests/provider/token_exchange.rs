@@ -23,7 +23,7 @@ const API_AUDIENCE: &str = "https://api.example";
 /// The exchanging client (client_secret_basic).
 fn tx_client(idp: &NodeIdp) -> OidcProvider {
     let (id, secret) = idp_tokens::tx_client(idp);
-    let mut cfg = OidcConfig::new(&idp.issuer, &id).with_client_secret(secret);
+    let mut cfg = OidcConfig::new(&idp.issuer, &id).client_secret(secret);
     cfg.client_auth = Some(ClientAuthMethod::ClientSecretBasic);
     OidcProvider::new(cfg).unwrap()
 }
@@ -201,7 +201,7 @@ fn the_provider_refusals_are_typed_and_never_show_the_tokens() {
     assert_oauth_error(&e, "invalid_scope", &held);
     // a client not allowed the grant: the provider refuses it
     let (id, secret) = idp.confidential_client("basic");
-    let mut cfg = OidcConfig::new(&idp.issuer, &id).with_client_secret(secret);
+    let mut cfg = OidcConfig::new(&idp.issuer, &id).client_secret(secret);
     cfg.client_auth = Some(ClientAuthMethod::ClientSecretBasic);
     let other = OidcProvider::new(cfg).unwrap();
     let e = other.exchange_token(&base()).unwrap_err();
@@ -209,7 +209,7 @@ fn the_provider_refusals_are_typed_and_never_show_the_tokens() {
     assert_oauth_error(&e, "invalid_request", &held);
     // wrong client secret
     let mut cfg = OidcConfig::new(&idp.issuer, idp.client("tx"))
-        .with_client_secret("not-the-secret-0123456789abcdef");
+        .client_secret("not-the-secret-0123456789abcdef");
     cfg.client_auth = Some(ClientAuthMethod::ClientSecretBasic);
     let e = OidcProvider::new(cfg)
         .unwrap()

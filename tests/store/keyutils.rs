@@ -40,7 +40,7 @@ fn require_keyutils() {
 
 fn fresh() -> (KeyringStore, Fresh) {
     require_keyutils();
-    let s = KeyringStore::new(&service())
+    let s = KeyringStore::new(service())
         .unwrap()
         .using(KeyringBackend::Keyutils);
     (s.clone(), Fresh(s))

@@ -111,7 +111,7 @@ fn round_trip_over_tls_with_a_private_ca() {
     needs!(Redis, Openssl);
     let (server, tls_port, ca, _certs) = tls_server();
     let store = RedisStore::open(
-        RedisConfig::new(format!("rediss://127.0.0.1:{tls_port}/0")).with_tls_root_cert(ca),
+        RedisConfig::new(format!("rediss://127.0.0.1:{tls_port}/0")).tls_root_cert(ca),
     )
     .unwrap();
     store

@@ -50,15 +50,15 @@ mod sqlite {
     fn purge_removes_only_dead_rows() {
         let (s, _d) = fresh();
         let now = oauthkit::token::now_unix();
-        s.save_token(&AccessToken::new("a", "g", "dead").with_expires_at(now - 5))
+        s.save_token(&AccessToken::new("a", "g", "dead").expires_at(now - 5))
             .unwrap();
         s.save_token(
             &AccessToken::new("a", "g", "refreshable")
-                .with_expires_at(now - 5)
-                .with_refresh_token("r", None),
+                .expires_at(now - 5)
+                .refresh_token("r", None),
         )
         .unwrap();
-        s.save_token(&AccessToken::new("a", "g", "live").with_expires_at(now + 60))
+        s.save_token(&AccessToken::new("a", "g", "live").expires_at(now + 60))
             .unwrap();
         assert_eq!(s.purge_expired().unwrap(), 1);
         assert!(s.fetch_by_refresh_token("r").is_ok());
@@ -95,10 +95,10 @@ mod redis {
         let (s, server) = fresh();
         let now = now_unix();
         let t = AccessToken::new("app", "authorization_code", "tok1")
-            .with_expires_at(now + 3600)
-            .with_refresh_token("ref1", Some(now + 86_400))
-            .with_scopes(["a", "b"])
-            .with_user_id("u1");
+            .expires_at(now + 3600)
+            .refresh_token("ref1", Some(now + 86_400))
+            .scopes(["a", "b"])
+            .user_id("u1");
         s.save_token(&t).unwrap();
         for key in [
             "oauth2_tok1",
@@ -133,15 +133,15 @@ mod redis {
         // No expiry: no TTL.
         s.save_token(
             &AccessToken::new("svc", "client_credentials", "forever")
-                .with_refresh_token("r-forever", None),
+                .refresh_token("r-forever", None),
         )
         .unwrap();
         assert_eq!(ttl(&server, "oauth2_forever"), -1);
         assert_eq!(ttl(&server, "oauth2_r-forever"), -1);
         assert_eq!(ttl(&server, "oauth2_svc_client_credentials_None"), -1);
 
-        let code = AuthorizationCode::new("app", "c0de", now + 600, "http://127.0.0.1/cb")
-            .with_scopes(["a"]);
+        let code =
+            AuthorizationCode::new("app", "c0de", now + 600, "http://127.0.0.1/cb").scopes(["a"]);
         s.save_code(&code).unwrap();
         let v: Value = serde_json::from_str(&server.cli(&["GET", "oauth2_c0de"])).unwrap();
         let mut fields: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
@@ -306,9 +306,9 @@ mod memcache {
         let (s, m) = fresh();
         let now = now_unix();
         let t = AccessToken::new("app", "authorization_code", "tok1")
-            .with_expires_at(now + 3600)
-            .with_refresh_token("ref1", None)
-            .with_user_id("u1");
+            .expires_at(now + 3600)
+            .refresh_token("ref1", None)
+            .user_id("u1");
         s.save_token(&t).unwrap();
         for key in [
             "oauth2_tok1",
@@ -383,7 +383,7 @@ mod memcache {
         needs!(Memcached);
         let (s, m) = fresh();
         let now = now_unix();
-        s.save_token(&AccessToken::new("app", "g", "short").with_expires_at(now + 1))
+        s.save_token(&AccessToken::new("app", "g", "short").expires_at(now + 1))
             .unwrap();
         assert!(raw_get(&m, "oauth2_short").is_some());
         std::thread::sleep(std::time::Duration::from_millis(3500));

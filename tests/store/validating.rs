@@ -22,7 +22,7 @@ token_store_conformance!(
 fn not_expired_passes_a_live_token() {
     let s = ValidatingStore::new(MemoryStore::new())
         .unwrap()
-        .with_validator(NotExpired::default());
+        .validator(NotExpired::default());
     s.save("k", &TokenSet::bearer("a").with_expires_in(3600))
         .unwrap();
     assert!(s.load("k").unwrap().is_some());
@@ -37,7 +37,7 @@ fn not_expired_passes_a_live_token() {
 fn not_expired_refuses_an_expired_token_and_keeps_it_stored() {
     let s = ValidatingStore::new(MemoryStore::new())
         .unwrap()
-        .with_validator(NotExpired { leeway_secs: 60 });
+        .validator(NotExpired { leeway_secs: 60 });
     s.save("k", &TokenSet::bearer("a").with_expires_in(30))
         .unwrap();
     let err = s.load("k").unwrap_err();
@@ -50,7 +50,7 @@ fn not_expired_refuses_an_expired_token_and_keeps_it_stored() {
 fn has_refresh_token_passes_and_fails() {
     let s = ValidatingStore::new(MemoryStore::new())
         .unwrap()
-        .with_validator(HasRefreshToken);
+        .validator(HasRefreshToken);
     s.save("with", &TokenSet::bearer("a").with_refresh_token("r"))
         .unwrap();
     s.save("without", &TokenSet::bearer("a")).unwrap();
@@ -66,7 +66,7 @@ fn scope_requirements_pass_and_fail_on_save_and_load() {
     let req = ScopeRequirements::all_keys(["openid"]).for_key("api", ["api:read", "api:write"]);
     let s = ValidatingStore::new(MemoryStore::new())
         .unwrap()
-        .with_validator(req);
+        .validator(req);
     s.save(
         "api",
         &TokenSet::bearer("a").with_scopes(["openid", "api:read", "api:write"]),
@@ -94,7 +94,7 @@ fn scope_requirements_pass_and_fail_on_save_and_load() {
 fn unchanging_identity_pins_the_first_identity() {
     let s = ValidatingStore::new(MemoryStore::new())
         .unwrap()
-        .with_validator(UnchangingIdentity);
+        .validator(UnchangingIdentity);
     s.save("rs1", &TokenSet::bearer("a").with_identity_id("alice"))
         .unwrap();
     s.save("rs2", &TokenSet::bearer("b").with_identity_id("alice"))
@@ -120,14 +120,14 @@ fn identity_is_pinned_from_an_existing_file_across_restarts() {
     let path = dir.path().join("t.json");
     let first = ValidatingStore::new(JsonFileStore::open(&path).unwrap())
         .unwrap()
-        .with_validator(UnchangingIdentity);
+        .validator(UnchangingIdentity);
     first
         .save("rs", &TokenSet::bearer("a").with_identity_id("alice"))
         .unwrap();
     drop(first);
     let again = ValidatingStore::new(JsonFileStore::open(&path).unwrap())
         .unwrap()
-        .with_validator(UnchangingIdentity);
+        .validator(UnchangingIdentity);
     assert_eq!(again.pinned_identity().as_deref(), Some("alice"));
     let err = again
         .save("rs", &TokenSet::bearer("b").with_identity_id("bob"))
@@ -139,7 +139,7 @@ fn identity_is_pinned_from_an_existing_file_across_restarts() {
 fn a_batch_cannot_mix_identities() {
     let s = ValidatingStore::new(MemoryStore::new())
         .unwrap()
-        .with_validator(UnchangingIdentity);
+        .validator(UnchangingIdentity);
     let batch = [
         (
             "a".to_string(),

@@ -169,7 +169,7 @@ pub fn serve(args: &[String]) {
         }),
     };
     let provider: Arc<dyn Provider> = Arc::new(
-        OidcProvider::new(OidcConfig::new(issuer, client_id).with_scopes([
+        OidcProvider::new(OidcConfig::new(issuer, client_id).scopes([
             "openid",
             "email",
             "profile",

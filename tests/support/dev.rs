@@ -16,12 +16,8 @@ pub fn dev_pair(opts: DevProviderOptions) -> (DevProvider, Arc<dyn Provider>) {
 
 /// A public OIDC client of `issuer` asking for a refresh token too.
 pub fn client_for(issuer: &str, client_id: &str) -> Arc<dyn Provider> {
-    let cfg = OidcConfig::new(issuer, client_id).with_scopes([
-        "openid",
-        "email",
-        "profile",
-        "offline_access",
-    ]);
+    let cfg =
+        OidcConfig::new(issuer, client_id).scopes(["openid", "email", "profile", "offline_access"]);
     Arc::new(OidcProvider::new(cfg).expect("oidc provider"))
 }
 
@@ -36,8 +32,8 @@ pub fn sign_in(
     use oauthkit::flow::{AuthFlowManager, NativeOptions};
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store)
-        .build()
-        .token_key(key);
+        .token_key(key)
+        .build();
     let open = |url: &str| -> oauthkit::Result<()> {
         let url = url.to_string();
         std::thread::spawn(move || HeadlessBrowser::approve(&url).expect("headless approve"));

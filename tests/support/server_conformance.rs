@@ -36,9 +36,9 @@ pub fn code(n: u32, expires_at: i64) -> AuthorizationCode {
         expires_at,
         "http://127.0.0.1:8000/cb",
     )
-    .with_scopes(["openid", "email"])
-    .with_user_id("user-1")
-    .with_pkce_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    .scopes(["openid", "email"])
+    .user_id("user-1")
+    .pkce_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     c.data.insert("nonce".into(), serde_json::json!("n-1"));
     c
 }
@@ -46,10 +46,10 @@ pub fn code(n: u32, expires_at: i64) -> AuthorizationCode {
 pub fn token(n: u32, user: &str, scope_list: &[&str]) -> AccessToken {
     let now = now_unix();
     let mut t = AccessToken::new("app", "authorization_code", format!("at-{n}-secret"))
-        .with_expires_at(now + 3600)
-        .with_refresh_token(format!("rt-{n}-secret"), Some(now + 86_400))
-        .with_scopes(scope_list.iter().copied())
-        .with_user_id(user);
+        .expires_at(now + 3600)
+        .refresh_token(format!("rt-{n}-secret"), Some(now + 86_400))
+        .scopes(scope_list.iter().copied())
+        .user_id(user);
     t.data.insert("n".into(), serde_json::json!(n));
     t
 }
@@ -60,8 +60,8 @@ pub fn clients(s: &dyn ServerStore) {
         "client-secret",
         ["http://127.0.0.1/cb", "http://localhost/cb"],
     )
-    .with_grants(["authorization_code", "refresh_token"])
-    .with_response_types(["code"]);
+    .grants(["authorization_code", "refresh_token"])
+    .response_types(["code"]);
     s.save_client(&c).unwrap();
     assert_eq!(s.fetch_by_client_id("app").unwrap(), c);
     let open = Client::new("open", "", Vec::<String>::new());
@@ -181,7 +181,7 @@ pub fn tokens_by_token_refresh_token_and_user(s: &dyn ServerStore) {
 }
 
 pub fn client_credentials_tokens_have_no_user(s: &dyn ServerStore) {
-    let t = AccessToken::new("svc", "client_credentials", "cc-token-secret").with_scopes(["api"]);
+    let t = AccessToken::new("svc", "client_credentials", "cc-token-secret").scopes(["api"]);
     s.save_token(&t).unwrap();
     let found = s
         .fetch_existing_token_of_user("svc", "client_credentials", None, &scopes(&["api"]))
@@ -215,17 +215,17 @@ pub fn expired_access_tokens_are_never_returned_but_stay_refreshable(s: &dyn Ser
 pub fn expired_refresh_tokens_are_never_returned(s: &dyn ServerStore) {
     let now = now_unix();
     let t = AccessToken::new("app", "authorization_code", "at-3-secret")
-        .with_expires_at(now + 3600)
-        .with_refresh_token("rt-3-secret", Some(now - 1))
-        .with_user_id("u3");
+        .expires_at(now + 3600)
+        .refresh_token("rt-3-secret", Some(now - 1))
+        .user_id("u3");
     s.save_token(&t).unwrap();
     assert_not_found(s.fetch_by_refresh_token("rt-3-secret"), "rt-3-secret");
     assert_eq!(s.fetch_by_token("at-3-secret").unwrap(), t);
     // One that expires while stored.
     let t = AccessToken::new("app", "authorization_code", "at-4-secret")
-        .with_expires_at(now + 2)
-        .with_refresh_token("rt-4-secret", Some(now + 2))
-        .with_user_id("u4");
+        .expires_at(now + 2)
+        .refresh_token("rt-4-secret", Some(now + 2))
+        .user_id("u4");
     s.save_token(&t).unwrap();
     assert!(s.fetch_by_token("at-4-secret").is_ok());
     std::thread::sleep(Duration::from_millis(3100));

@@ -37,7 +37,7 @@ pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
             })
         }
         (None, _) => {
-            let default = DefaultStore::new(&profile.default_store_app())?;
+            let default = DefaultStore::new(profile.default_store_app())?;
             let opened = default.open()?;
             let protection = match &opened.protection {
                 Protection::Encrypted { key_source } => format!("encrypted (key: {key_source})"),
@@ -88,7 +88,7 @@ pub fn provider(profile: &Profile) -> Result<Arc<dyn Provider>> {
 pub fn sessions(profile: &Profile, store: Arc<dyn TokenStore>) -> Result<SessionManager> {
     let mut s = SessionManager::new(provider(profile)?, store);
     if let Some(m) = profile.file.refresh_margin_secs {
-        s = s.with_margin(std::time::Duration::from_secs(m));
+        s = s.margin(std::time::Duration::from_secs(m));
     }
     Ok(s)
 }

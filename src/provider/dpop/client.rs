@@ -25,9 +25,9 @@ impl OAuthClient {
         key: &DpopKey,
     ) -> Result<String> {
         let nonce = dpop.nonces.get(url);
-        let mut request = ProofRequest::new(method, url).with_nonce(nonce.as_deref());
+        let mut request = ProofRequest::new(method, url).nonce(nonce.as_deref());
         if let Some(at) = access_token {
-            request = request.with_access_token(at);
+            request = request.access_token(at);
         }
         request.sign(key)
     }

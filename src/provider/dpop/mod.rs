@@ -1,7 +1,7 @@
 //! DPoP, sender-constrained tokens (RFC 9449).
 //!
-//! A provider configured with [`DpopConfig`] (`OidcConfig::with_dpop`,
-//! `OAuth2Config::with_dpop`) sends a DPoP proof with every token request
+//! A provider configured with [`DpopConfig`] (`OidcConfig::dpop`,
+//! `OAuth2Config::dpop`) sends a DPoP proof with every token request
 //! (code exchange, refresh, device and client-credentials grants), with
 //! userinfo and with revocation; the native flow adds `dpop_jkt` to the
 //! authorization request. The key ([`DpopKey`](crate::jose::DpopKey), one per sign-in) is kept in
@@ -41,6 +41,6 @@ pub(crate) mod client;
 /// The error of a DPoP-bound call on a provider without DPoP configured.
 pub(crate) fn not_configured() -> crate::Error {
     crate::Error::InvalidArgument(
-        "these tokens are DPoP-bound but the provider is not configured for DPoP (set its DpopConfig: OidcConfig::with_dpop / OAuth2Config::with_dpop)".into(),
+        "these tokens are DPoP-bound but the provider is not configured for DPoP (set its DpopConfig: OidcConfig::dpop / OAuth2Config::dpop)".into(),
     )
 }

@@ -24,7 +24,7 @@ const JTI_BYTES: usize = 24;
 /// use oauthkit::provider::dpop::ProofRequest;
 /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
 /// let proof = ProofRequest::new("GET", "https://api.example/v1/me?x=1#f")
-///     .with_access_token("at-123")
+///     .access_token("at-123")
 ///     .sign(&key)?;
 /// assert_eq!(proof.split('.').count(), 3);
 /// # Ok::<(), oauthkit::Error>(())
@@ -60,13 +60,13 @@ impl<'a> ProofRequest<'a> {
 
     /// Adds `ath`, the hash of the access token the request presents
     /// (resource and userinfo requests).
-    pub fn with_access_token(mut self, token: &'a str) -> Self {
+    pub fn access_token(mut self, token: &'a str) -> Self {
         self.access_token = Some(token);
         self
     }
 
     /// Adds the server's `nonce` (from its `DPoP-Nonce` header).
-    pub fn with_nonce(mut self, nonce: Option<&'a str>) -> Self {
+    pub fn nonce(mut self, nonce: Option<&'a str>) -> Self {
         self.nonce = nonce;
         self
     }
@@ -191,7 +191,7 @@ mod tests {
         let key = DpopKey::generate(SigningAlgorithm::ES256).unwrap();
         for bad in ["", "a\"b", "a\\b", "a b", "é", "a\r\nb", &"n".repeat(1025)] {
             let r = ProofRequest::new("GET", "https://a.example/")
-                .with_nonce(Some(bad))
+                .nonce(Some(bad))
                 .sign(&key);
             assert!(r.is_err(), "{bad:?}");
         }

@@ -64,8 +64,8 @@ impl DpopHeaders {
         let at = tokens.access_token.expose();
         let nonce = nonces.get(url);
         let proof = ProofRequest::new(method, url)
-            .with_access_token(at)
-            .with_nonce(nonce.as_deref())
+            .access_token(at)
+            .nonce(nonce.as_deref())
             .sign(key)?;
         Ok(DpopHeaders {
             authorization: Secret::new(format!("DPoP {at}")),

@@ -70,48 +70,48 @@ pub struct HttpConfig {
 
 impl HttpConfig {
     /// Trusts the CA certificates in a PEM file as well (read now). See
-    /// [`TlsTrust::with_ca_file`].
+    /// [`TlsTrust::ca_file`].
     ///
     /// ```no_run
     /// use oauthkit::provider::{http::HttpConfig, TrustStore};
     /// // an internal provider whose CA is not in the OS store
-    /// let http = HttpConfig::default().with_ca_file("/etc/myorg/ca.pem")?;
+    /// let http = HttpConfig::default().ca_file("/etc/myorg/ca.pem")?;
     /// // or trust that CA only
-    /// let only = HttpConfig::default().with_ca_file("/etc/myorg/ca.pem")?.with_trust_store(TrustStore::None);
+    /// let only = HttpConfig::default().ca_file("/etc/myorg/ca.pem")?.trust_store(TrustStore::None);
     /// # Ok::<(), oauthkit::Error>(())
     /// ```
     ///
     /// # Errors
     ///
-    /// As [`TlsTrust::with_ca_file`]: [`Error::Io`] when the file cannot be
+    /// As [`TlsTrust::ca_file`]: [`Error::Io`] when the file cannot be
     /// read, [`Error::InvalidArgument`] when it holds no usable CA certificate.
-    pub fn with_ca_file(mut self, path: impl AsRef<std::path::Path>) -> Result<Self> {
-        self.tls = self.tls.with_ca_file(path)?;
+    pub fn ca_file(mut self, path: impl AsRef<std::path::Path>) -> Result<Self> {
+        self.tls = self.tls.ca_file(path)?;
         Ok(self)
     }
 
     /// Trusts the CA certificates of a PEM bundle as well. See
-    /// [`TlsTrust::with_ca_pem`].
+    /// [`TlsTrust::ca_pem`].
     ///
     /// # Errors
     ///
-    /// As [`TlsTrust::with_ca_pem`]: [`Error::InvalidArgument`] when `pem`
+    /// As [`TlsTrust::ca_pem`]: [`Error::InvalidArgument`] when `pem`
     /// holds no usable CA certificate.
-    pub fn with_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Result<Self> {
-        self.tls = self.tls.with_ca_pem(pem)?;
+    pub fn ca_pem(mut self, pem: impl AsRef<[u8]>) -> Result<Self> {
+        self.tls = self.tls.ca_pem(pem)?;
         Ok(self)
     }
 
     /// Replaces the built-in roots ([`TrustStore::Os`] by default),
     /// keeping added CAs.
-    pub fn with_trust_store(mut self, store: TrustStore) -> Self {
-        self.tls = self.tls.with_store(store);
+    pub fn trust_store(mut self, store: TrustStore) -> Self {
+        self.tls = self.tls.trust_store(store);
         self
     }
 
     /// Sends requests through `proxy` instead of the environment's proxy
     /// (see [`HttpProxy`]).
-    pub fn with_proxy(mut self, proxy: HttpProxy) -> Self {
+    pub fn proxy(mut self, proxy: HttpProxy) -> Self {
         self.proxy = proxy;
         self
     }

@@ -22,10 +22,10 @@ use crate::secret::Secret;
 /// use oauthkit::provider::http::HttpConfig;
 /// use oauthkit::provider::proxy::HttpProxy;
 /// // through the company proxy, except for the internal identity provider
-/// let proxy = HttpProxy::url("http://proxy.corp.example:3128")?.with_no_proxy(["idp.corp.example"]);
-/// let http = HttpConfig::default().with_proxy(proxy);
+/// let proxy = HttpProxy::url("http://proxy.corp.example:3128")?.no_proxy(["idp.corp.example"]);
+/// let http = HttpConfig::default().proxy(proxy);
 /// // straight to the provider, whatever HTTPS_PROXY says
-/// let direct = HttpConfig::default().with_proxy(HttpProxy::Direct);
+/// let direct = HttpConfig::default().proxy(HttpProxy::Direct);
 /// # let _ = (http, direct);
 /// // credentials never show
 /// let p = HttpProxy::url("http://me:hunter2@proxy.example:8080")?;
@@ -128,7 +128,7 @@ impl HttpProxy {
     /// without the port, case-insensitively; `*.example.com` or
     /// `.example.com` matches subdomains, `*` matches every host. No effect
     /// on the other choices.
-    pub fn with_no_proxy<I, S>(mut self, hosts: I) -> Self
+    pub fn no_proxy<I, S>(mut self, hosts: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,

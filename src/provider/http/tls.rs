@@ -20,8 +20,8 @@ use ureq::tls::{Certificate, PemItem, RootCerts};
 use crate::error::{Error, Result};
 
 /// The built-in set of root certificates a provider's HTTPS client starts
-/// from, before any CA added with [`TlsTrust::with_ca_pem`] or
-/// [`TlsTrust::with_ca_file`].
+/// from, before any CA added with [`TlsTrust::ca_pem`] or
+/// [`TlsTrust::ca_file`].
 ///
 /// ```
 /// use oauthkit::provider::TrustStore;
@@ -104,9 +104,9 @@ impl FromStr for TrustStore {
 /// assert_eq!((t.store(), t.extra_ca_count()), (TrustStore::Os, 0));
 ///
 /// // a bundle that is not PEM, or holds no certificate, is refused up front
-/// let e = TlsTrust::default().with_ca_pem(b"not a certificate").unwrap_err();
+/// let e = TlsTrust::default().ca_pem(b"not a certificate").unwrap_err();
 /// assert_eq!(e.kind(), oauthkit::ErrorKind::InvalidArgument);
-/// let e = TlsTrust::default().with_ca_file("/nonexistent/ca.pem").unwrap_err();
+/// let e = TlsTrust::default().ca_file("/nonexistent/ca.pem").unwrap_err();
 /// assert!(e.to_string().contains("/nonexistent/ca.pem"));
 /// ```
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -144,7 +144,7 @@ impl TlsTrust {
     }
 
     /// Replaces the built-in roots, keeping the added CAs.
-    pub fn with_store(mut self, store: TrustStore) -> Self {
+    pub fn trust_store(mut self, store: TrustStore) -> Self {
         self.store = store;
         self
     }
@@ -158,20 +158,20 @@ impl TlsTrust {
     ///
     /// [`Error::InvalidArgument`] when `pem` is not PEM, holds no certificate,
     /// or a certificate cannot serve as a trust anchor.
-    pub fn with_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Result<Self> {
+    pub fn ca_pem(mut self, pem: impl AsRef<[u8]>) -> Result<Self> {
         self.extra.extend(parse_bundle(pem.as_ref(), "CA bundle")?);
         Ok(self)
     }
 
     /// Adds the certificates of a PEM file (see
-    /// [`with_ca_pem`](Self::with_ca_pem)). The file is read now; an
+    /// [`ca_pem`](Self::ca_pem)). The file is read now; an
     /// unreadable file is an `Io` error naming it.
     ///
     /// # Errors
     ///
     /// [`Error::Io`] naming the file when it cannot be read; otherwise as
-    /// [`with_ca_pem`](Self::with_ca_pem).
-    pub fn with_ca_file(mut self, path: impl AsRef<Path>) -> Result<Self> {
+    /// [`ca_pem`](Self::ca_pem).
+    pub fn ca_file(mut self, path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let bytes = std::fs::read(path)
             .map_err(|e| Error::io(format!("reading CA bundle {}", path.display()), e))?;
@@ -193,7 +193,7 @@ impl TlsTrust {
                     return Err(format!(
                         "no trusted root certificates: the operating system's trust store is empty or unreadable{}; \
                          install the CA certificates package, set SSL_CERT_FILE, or give a CA bundle \
-                         (OAUTHKIT_CA_FILE, TlsTrust::with_ca_file)",
+                         (OAUTHKIT_CA_FILE, TlsTrust::ca_file)",
                         os.problem.as_deref().map(|p| format!(" ({p})")).unwrap_or_default()
                     ));
                 }
@@ -305,7 +305,7 @@ mod tests {
             b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
             b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
         ] {
-            let e = TlsTrust::default().with_ca_pem(pem).unwrap_err();
+            let e = TlsTrust::default().ca_pem(pem).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{e}");
         }
     }

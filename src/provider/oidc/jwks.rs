@@ -143,10 +143,10 @@ impl std::fmt::Debug for JwksCache {
 impl JwksCache {
     /// A cache for the JWKS at `uri`; nothing is fetched until a key is
     /// needed.
-    pub fn new(http: HttpClient, uri: &str) -> Self {
+    pub fn new(http: HttpClient, uri: impl Into<String>) -> Self {
         JwksCache {
             http,
-            uri: uri.to_owned(),
+            uri: uri.into(),
             min_refetch_interval: DEFAULT_MIN_REFETCH_INTERVAL,
             max_age: DEFAULT_MAX_AGE,
             state: Mutex::new(State::default()),

@@ -127,7 +127,7 @@ impl OidcConfig {
         OidcConfig {
             name: "oidc".to_owned(),
             issuer: issuer.into(),
-            client: ClientSettings::new(client_id).with_scopes(["openid", "email", "profile"]),
+            client: ClientSettings::new(client_id).scopes(["openid", "email", "profile"]),
             offline_access: OfflineAccess::default(),
             refresh_token_advice: None,
             endpoints: EndpointOverrides::default(),
@@ -147,10 +147,10 @@ impl OidcConfig {
     ///
     /// ```
     /// use oauthkit::provider::{par::ParPolicy, OidcConfig};
-    /// let cfg = OidcConfig::new("https://idp.example", "app").with_par(ParPolicy::Always);
+    /// let cfg = OidcConfig::new("https://idp.example", "app").par(ParPolicy::Always);
     /// assert_eq!(cfg.par, ParPolicy::Always);
     /// ```
-    pub fn with_par(mut self, par: ParPolicy) -> Self {
+    pub fn par(mut self, par: ParPolicy) -> Self {
         self.client.par = par;
         self
     }

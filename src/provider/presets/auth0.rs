@@ -46,7 +46,7 @@ pub const REFRESH_TOKEN_ADVICE: &str = "Auth0 issues a refresh token only for th
 /// name.
 pub fn config(domain: &str, client_id: &str) -> Result<OidcConfig> {
     let base = host_url("Auth0 domain", domain)?;
-    let mut c = OidcConfig::new(format!("{base}/"), client_id).with_scopes(DEFAULT_SCOPES);
+    let mut c = OidcConfig::new(format!("{base}/"), client_id).scopes(DEFAULT_SCOPES);
     c.name = "auth0".into();
     c.endpoints.end_session = Some(format!("{base}/oidc/logout"));
     c.endpoints.device_authorization = Some(format!("{base}/oauth/device/code"));
@@ -64,12 +64,11 @@ pub fn config(domain: &str, client_id: &str) -> Result<OidcConfig> {
 /// assert!(c.authorize_params.contains(&("audience".into(), "https://api.example".into())));
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
-pub fn with_audience(mut config: OidcConfig, audience: &str) -> OidcConfig {
+pub fn with_audience(mut config: OidcConfig, audience: impl Into<String>) -> OidcConfig {
+    let audience = audience.into();
     config.authorize_params.retain(|(k, _)| k != "audience");
     if !audience.is_empty() {
-        config
-            .authorize_params
-            .push(("audience".into(), audience.into()));
+        config.authorize_params.push(("audience".into(), audience));
     }
     config
 }

@@ -88,8 +88,7 @@ fn build(
         .map_err(|_| Error::InvalidArgument("the API URL cannot have a path".into()))?
         .pop_if_empty()
         .extend(["applications", client_id, "token"]);
-    let mut c =
-        OAuth2Config::new("github", client_id, &authorize, &token).with_scopes(DEFAULT_SCOPES);
+    let mut c = OAuth2Config::new("github", client_id, &authorize, &token).scopes(DEFAULT_SCOPES);
     c.client_auth = Some(ClientAuthMethod::ClientSecretPost);
     c.userinfo_url = Some(user.into());
     c.revocation = Revocation::GitHubApplicationsApi(api_url.into());
@@ -104,7 +103,7 @@ fn build(
 ///
 /// ```
 /// use oauthkit::provider::{github, OAuth2Provider};
-/// let p = OAuth2Provider::new(github::config("Iv1.abc")?.with_client_secret("secret"))?;
+/// let p = OAuth2Provider::new(github::config("Iv1.abc")?.client_secret("secret"))?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 ///

@@ -48,7 +48,7 @@ pub fn config(base_url_: &str, client_id: &str) -> Result<OidcConfig> {
     } else {
         base_url("GitLab base URL", base_url_)?
     };
-    let mut c = OidcConfig::new(&base, client_id).with_scopes(DEFAULT_SCOPES);
+    let mut c = OidcConfig::new(&base, client_id).scopes(DEFAULT_SCOPES);
     c.name = "gitlab".into();
     c.endpoints.device_authorization = Some(format!("{base}/oauth/authorize_device"));
     c.refresh_token_advice = Some(REFRESH_TOKEN_ADVICE.into());

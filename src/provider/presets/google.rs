@@ -54,7 +54,7 @@ pub const REFRESH_TOKEN_ADVICE: &str =
 /// ([`github::config`](super::github::config),
 /// [`microsoft::config`](super::microsoft::config)) one shape.
 pub fn config(client_id: &str) -> Result<OidcConfig> {
-    let mut c = OidcConfig::new(ISSUER, client_id).with_scopes(DEFAULT_SCOPES);
+    let mut c = OidcConfig::new(ISSUER, client_id).scopes(DEFAULT_SCOPES);
     c.name = "google".into();
     c.endpoints.authorization = Some(AUTHORIZE_URL.into());
     c.endpoints.token = Some(TOKEN_URL.into());
@@ -102,7 +102,7 @@ pub fn config_at(base: &str, client_id: &str) -> Result<OidcConfig> {
 ///
 /// ```
 /// use oauthkit::provider::{google, OidcProvider};
-/// let p = OidcProvider::new(google::config("id")?.with_client_secret("GOCSPX-..."))?;
+/// let p = OidcProvider::new(google::config("id")?.client_secret("GOCSPX-..."))?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 ///

@@ -14,7 +14,7 @@
 //!   works.
 //! - A client with "Pushed authorization request required" needs
 //!   [`ParPolicy::Always`](crate::provider::par::ParPolicy::Always)
-//!   (`config(..)?.with_par(ParPolicy::Always)`; C `par_required`):
+//!   (`config(..)?.par(ParPolicy::Always)`; C `par_required`):
 //!   discovery says `require_pushed_authorization_requests: false`
 //!   because that is the realm's default, not the client's.
 //! - A wrong client secret answers `401 unauthorized_client`, an unknown
@@ -81,7 +81,7 @@ pub fn issuer(base_url_: &str, realm: &str) -> Result<String> {
 /// assert_eq!(c.issuer, "https://sso.example/realms/acme");
 /// assert_eq!(c.scopes, ["openid", "email", "profile"]);
 /// // a client with "Pushed authorization request required":
-/// let p = OidcProvider::new(c.with_par(ParPolicy::Always))?;
+/// let p = OidcProvider::new(c.par(ParPolicy::Always))?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 ///
@@ -89,7 +89,7 @@ pub fn issuer(base_url_: &str, realm: &str) -> Result<String> {
 ///
 /// As [`issuer`].
 pub fn config(base_url: &str, realm: &str, client_id: &str) -> Result<OidcConfig> {
-    let mut c = OidcConfig::new(&issuer(base_url, realm)?, client_id).with_scopes(DEFAULT_SCOPES);
+    let mut c = OidcConfig::new(&issuer(base_url, realm)?, client_id).scopes(DEFAULT_SCOPES);
     c.name = "keycloak".into();
     c.refresh_token_advice = Some(REFRESH_TOKEN_ADVICE.into());
     Ok(c)
@@ -100,7 +100,7 @@ pub fn config(base_url: &str, realm: &str, client_id: &str) -> Result<OidcConfig
 ///
 /// ```
 /// use oauthkit::provider::{keycloak, OidcProvider};
-/// let c = keycloak::config("https://sso.example", "acme", "web")?.with_client_secret("s");
+/// let c = keycloak::config("https://sso.example", "acme", "web")?.client_secret("s");
 /// let p = OidcProvider::new(c)?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```

@@ -74,8 +74,7 @@ pub fn config_at(base: &str, tenant: &str, client_id: &str) -> Result<OidcConfig
         )));
     }
     let base = base.trim_end_matches('/');
-    let mut c =
-        OidcConfig::new(format!("{base}/{tenant}/v2.0"), client_id).with_scopes(DEFAULT_SCOPES);
+    let mut c = OidcConfig::new(format!("{base}/{tenant}/v2.0"), client_id).scopes(DEFAULT_SCOPES);
     c.name = "microsoft".into();
     c.endpoints.authorization = Some(format!("{base}/{tenant}/oauth2/v2.0/authorize"));
     c.endpoints.token = Some(format!("{base}/{tenant}/oauth2/v2.0/token"));
@@ -94,7 +93,7 @@ pub fn config_at(base: &str, tenant: &str, client_id: &str) -> Result<OidcConfig
 ///
 /// ```
 /// use oauthkit::provider::{microsoft, OidcProvider};
-/// let p = OidcProvider::new(microsoft::config("common", "app-id")?.with_client_secret("s"))?;
+/// let p = OidcProvider::new(microsoft::config("common", "app-id")?.client_secret("s"))?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 ///

@@ -81,8 +81,8 @@ pub fn issuer(org_url: &str, authorization_server: &str) -> Result<String> {
 ///
 /// As [`issuer`].
 pub fn config(org_url: &str, authorization_server: &str, client_id: &str) -> Result<OidcConfig> {
-    let mut c = OidcConfig::new(&issuer(org_url, authorization_server)?, client_id)
-        .with_scopes(DEFAULT_SCOPES);
+    let mut c =
+        OidcConfig::new(&issuer(org_url, authorization_server)?, client_id).scopes(DEFAULT_SCOPES);
     c.name = "okta".into();
     c.refresh_token_advice = Some(REFRESH_TOKEN_ADVICE.into());
     Ok(c)

@@ -174,7 +174,7 @@ impl RedisConfig {
     shared_setters!(usize);
 
     /// Trusts this PEM CA certificate for `rediss://`.
-    pub fn with_tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
+    pub fn tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.tls_root_cert = Some(pem.into());
         self
     }
