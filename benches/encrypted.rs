@@ -16,7 +16,7 @@ use std::hint::black_box;
 
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BenchmarkId, Criterion, Throughput};
-use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
+use oauthkit::store::{EncryptedStore, SealingKeys};
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{TokenSet, TokenStore};
 
@@ -150,7 +150,7 @@ fn benches<M: Measurement>(c: &mut Criterion<M>, group: &str) {
     }
 
     {
-        use oauthkit::store::redis::{RedisConfig, RedisStore};
+        use oauthkit::store::{RedisConfig, RedisStore};
         // Started here unless a server is named; kept alive to the end.
         let (_server, url) = match std::env::var("OAUTHKIT_BENCH_REDIS_URL") {
             Ok(url) => (None, url),

@@ -207,6 +207,7 @@ pub mod store;
 pub mod terminal_text;
 pub mod token;
 pub mod token_chars;
+pub mod unversioned;
 mod url_text;
 pub mod web;
 
@@ -219,7 +220,7 @@ pub mod __fuzz;
 pub use claims::Claims;
 pub use error::{Error, ErrorKind, IdTokenError, Report, Result, SignInReason, ValidationError};
 pub use secret::Secret;
-pub use store::TokenStore;
+pub use store::token_store::TokenStore;
 pub use token::TokenSet;
 
 /// The README's Rust examples, compiled and run as doc tests so they stay true.

@@ -28,7 +28,7 @@ use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce};
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
 use oauthkit::random;
 use oauthkit::session::SessionManager;
-use oauthkit::store::KeyLock;
+use oauthkit::unversioned::store::KeyLock;
 use oauthkit::{store, Error, ErrorKind, TokenSet, TokenStore};
 use support::node_idp::NodeIdp;
 use support::rotating_idp::RotatingIdp;

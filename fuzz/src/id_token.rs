@@ -18,10 +18,9 @@ use serde_json::{json, Value};
 
 use super::loopback::{self, Canned};
 use oauthkit::provider::http::{HttpClient, HttpConfig};
-use oauthkit::provider::id_token::{
-    half_hash, Expected, ExpectedIssuer, IdTokenSettings, IdTokenValidator,
-};
+use oauthkit::provider::id_token::{half_hash, Expected, ExpectedIssuer, IdTokenValidator};
 use oauthkit::provider::jwks::JwksCache;
+use oauthkit::provider::IdTokenSettings;
 use oauthkit::token::now_unix;
 
 const ISSUER: &str = "https://idp.example";

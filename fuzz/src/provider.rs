@@ -11,13 +11,13 @@ use super::loopback::{self, Canned};
 use super::{assert_no_secret, check_debug_redacts, thread_tag};
 use oauthkit::provider::http::{HttpClient, HttpConfig, HttpResponse};
 use oauthkit::provider::jwks::JwksCache;
-use oauthkit::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
-use oauthkit::provider::oidc::{OidcConfig, OidcProvider};
 use oauthkit::provider::token_response::parse_token_response;
 use oauthkit::provider::{
     microsoft, AuthorizeRequest, CodeExchange, Provider, TokenRefresh, TokenRevocation,
     TokenTypeHint, UserinfoRequest,
 };
+use oauthkit::provider::{OAuth2Config, OAuth2Provider, Revocation};
+use oauthkit::provider::{OidcConfig, OidcProvider};
 use oauthkit::token::now_unix;
 use oauthkit::TokenSet;
 

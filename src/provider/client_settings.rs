@@ -41,7 +41,7 @@ use crate::secret::Secret;
 /// names set it).
 ///
 /// ```
-/// use oauthkit::provider::client_settings::ClientSettings;
+/// use oauthkit::provider::ClientSettings;
 /// use oauthkit::provider::profile::SecurityProfile;
 /// let c = ClientSettings::new("app");
 /// assert!(c.client_secret.is_none() && c.scopes.is_empty());
@@ -234,14 +234,13 @@ impl ClientSettings {
         }
     }
 
-    client_settings_builders!(
-        "let cfg = oauthkit::provider::client_settings::ClientSettings::new(\"app\")"
-    );
+    client_settings_builders!("let cfg = oauthkit::provider::ClientSettings::new(\"app\")");
 
     /// Sets when authorization requests are pushed (RFC 9126).
     ///
     /// ```
-    /// use oauthkit::provider::{client_settings::ClientSettings, par::ParPolicy};
+    /// use oauthkit::provider::ClientSettings;
+    /// use oauthkit::provider::par::ParPolicy;
     /// let c = ClientSettings::new("app").with_par_policy(ParPolicy::Always);
     /// assert_eq!(c.par, ParPolicy::Always);
     /// ```

@@ -96,7 +96,8 @@ impl KeyringStore {
     /// other programs wrote are not searched).
     ///
     /// ```no_run
-    /// use oauthkit::store::{KeyringBackend, KeyringStore};
+    /// use oauthkit::store::KeyringStore;
+    /// use oauthkit::unversioned::store::KeyringBackend;
     /// let store = KeyringStore::new("my-app")?.using(KeyringBackend::Keyutils);
     /// assert_eq!(store.keyring_backend(), KeyringBackend::Keyutils);
     /// # Ok::<(), oauthkit::Error>(())

@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use oauthkit::server::memcache::{MemcacheServerOptions, MemcacheServerStore, ValueFormat};
+use oauthkit::server::memcache::ValueFormat;
 use oauthkit::server::{AccessToken, AccessTokenStore, AuthCodeStore, AuthorizationCode};
-use oauthkit::store::memcache::MemcacheConfig;
+use oauthkit::server::{MemcacheServerOptions, MemcacheServerStore};
+use oauthkit::store::MemcacheConfig;
 use oauthkit::token::now_unix;
 use oauthkit::ErrorKind;
 use serde_json::Value;

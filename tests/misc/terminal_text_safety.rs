@@ -21,7 +21,7 @@ use oauthkit::provider::TokenRefresh;
 use std::time::Duration;
 
 use oauthkit::flow::device::prompt_text;
-use oauthkit::flow::notice::{Notice, UrlPurpose};
+use oauthkit::flow::{Notice, UrlPurpose};
 use oauthkit::provider::{
     DeviceAuthorization, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, Provider,
 };

@@ -351,7 +351,8 @@ fn keycloak_errors_through_the_session_manager() {
     use std::sync::Arc;
 
     use oauthkit::session::SessionManager;
-    use oauthkit::store::{MemoryStore, TokenStore};
+    use oauthkit::store::MemoryStore;
+    use oauthkit::TokenStore;
 
     let s = MockServer::start();
     let issuer = format!("{}{}", s.base(), ISSUER_PATHS[KEYCLOAK]);

@@ -14,8 +14,8 @@ use oauthkit::provider::{CodeExchange, TokenRefresh};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::provider::jwt_bearer::JwtBearerRequest;
 use oauthkit::provider::token_exchange::token_types;
+use oauthkit::provider::JwtBearerRequest;
 use oauthkit::provider::{
     ClientCredentialsRequest, DeviceAuthorization, DevicePoll, OAuth2Config, OAuth2Provider,
     Provider, TokenExchangeRequest,

@@ -6,7 +6,7 @@ use crate::support;
 
 use std::time::{Duration, Instant};
 
-use oauthkit::store::memcache::{MemcacheConfig, MemcacheStore};
+use oauthkit::store::{MemcacheConfig, MemcacheStore};
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use support::servers::Memcached;
 

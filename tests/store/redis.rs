@@ -6,7 +6,7 @@ use crate::support;
 
 use std::time::{Duration, Instant};
 
-use oauthkit::store::redis::{RedisConfig, RedisStore};
+use oauthkit::store::{RedisConfig, RedisStore};
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use serde_json::Value;
 use support::servers::RedisServer;

@@ -69,7 +69,7 @@ mod sqlite {
 #[cfg(feature = "redis")]
 mod redis {
     use oauthkit::server::*;
-    use oauthkit::store::redis::RedisConfig;
+    use oauthkit::store::RedisConfig;
     use oauthkit::token::now_unix;
     use serde_json::Value;
 
@@ -275,7 +275,7 @@ mod redis {
 #[cfg(feature = "memcache")]
 mod memcache {
     use oauthkit::server::*;
-    use oauthkit::store::memcache::MemcacheConfig;
+    use oauthkit::store::MemcacheConfig;
     use oauthkit::token::now_unix;
     use serde_json::Value;
 

@@ -216,7 +216,7 @@ mod sqlite {
 mod redis {
     use super::*;
     use crate::support::servers::RedisServer;
-    use oauthkit::store::redis::RedisConfig;
+    use oauthkit::store::RedisConfig;
 
     fn fresh() -> (EncryptedServerStore<RedisServerStore>, RedisServer) {
         let server = RedisServer::start();
@@ -276,7 +276,7 @@ mod redis {
 mod memcache {
     use super::*;
     use crate::support::servers::Memcached;
-    use oauthkit::store::memcache::MemcacheConfig;
+    use oauthkit::store::MemcacheConfig;
 
     fn fresh() -> (EncryptedServerStore<MemcacheServerStore>, Memcached) {
         let m = Memcached::start();

@@ -91,7 +91,7 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> oauthkit::Result<i32> {
 }
 
 fn store_checks(c: &mut Checks, p: &Profile) {
-    use oauthkit::store::diagnose::{self, Encryption};
+    use oauthkit::unversioned::store::{self as diagnose, Encryption};
     // what the store would use, from the library's diagnose() API
     let diagnosis = match &p.store {
         Some(spec) => diagnose::diagnose(spec),

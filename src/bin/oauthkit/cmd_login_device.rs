@@ -7,8 +7,9 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::flow::device::{prompt_text, PollStatus};
+use oauthkit::flow::device::prompt_text;
 use oauthkit::flow::DeviceFlow;
+use oauthkit::flow::PollStatus;
 use oauthkit::provider::Provider;
 use oauthkit::{Error, ErrorKind};
 

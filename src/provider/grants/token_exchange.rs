@@ -250,7 +250,8 @@ impl TokenExchangeResponse {
     /// the answer's `token_type` was Bearer (not `N_A`).
     ///
     /// ```
-    /// use oauthkit::provider::token_exchange::{token_types, TokenExchangeResponse};
+    /// use oauthkit::provider::TokenExchangeResponse;
+    /// use oauthkit::provider::token_exchange::token_types;
     /// use oauthkit::TokenSet;
     /// let r = TokenExchangeResponse::new(TokenSet::bearer("at"), token_types::ACCESS_TOKEN);
     /// assert!(r.bearer_usable());

@@ -21,7 +21,7 @@
 //! purpose, which is how an existing plain store is migrated.
 //!
 //! ```
-//! use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
+//! use oauthkit::store::{EncryptedStore, SealingKeys};
 //! use oauthkit::store::MemoryStore;
 //! use oauthkit::{TokenSet, TokenStore};
 //! # fn main() -> oauthkit::Result<()> {
@@ -113,7 +113,7 @@ impl<S: TokenStore> EncryptedStore<S> {
     /// concurrent save is lost. Afterwards the older keys can be dropped.
     ///
     /// ```
-    /// use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
+    /// use oauthkit::store::{EncryptedStore, SealingKeys};
     /// use oauthkit::store::MemoryStore;
     /// use oauthkit::{TokenSet, TokenStore};
     /// # fn main() -> oauthkit::Result<()> {
