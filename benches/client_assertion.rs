@@ -11,7 +11,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use oauthkit::jose::{SigningAlgorithm, SigningKey};
-use oauthkit::provider::client_assertion::PrivateKeyJwt;
+use oauthkit::provider::PrivateKeyJwt;
 
 fn assertions(c: &mut Criterion) {
     for alg in [

@@ -41,3 +41,101 @@ pub mod store {
     };
     pub use crate::store::{check_key, DEFAULT_NAMESPACE, MAX_KEY_LEN};
 }
+
+/// Provider internals: the HTTP client, OpenID Connect pieces, DPoP
+/// proofs, grant constants, token-response parsing.
+pub mod provider {
+    pub use crate::provider::base_url::rebase;
+    pub use crate::provider::client_auth::ClientCredentials;
+    pub use crate::provider::client_settings::ClientSettings;
+    pub use crate::provider::identity::{check_same_identity, Identity, RefreshIdentities};
+    pub use crate::provider::jws_algorithm::Algorithm;
+    pub use crate::provider::offline_access::OfflineAccess;
+    pub use crate::provider::oidc::iss_check::check_response_iss;
+    pub use crate::provider::oidc::{EndpointOverrides, TenantIssuer};
+    pub use crate::provider::profile::FAPI2_ALGORITHMS;
+
+    /// The HTTP client every provider request goes through.
+    pub mod http {
+        pub use crate::provider::http::proxy::{HttpProxy, ProxyUrl};
+        pub use crate::provider::http::tls::{TlsTrust, TrustStore};
+        pub use crate::provider::http::{
+            check_endpoint_url, is_loopback_url, Auth, Body, HttpClient, HttpConfig, HttpResponse,
+            Method, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_READ_TIMEOUT,
+        };
+    }
+
+    /// OpenID Connect discovery.
+    pub mod discovery {
+        pub use crate::provider::oidc::discovery::{discovery_url, fetch, ProviderMetadata};
+    }
+
+    /// ID-token validation.
+    pub mod id_token {
+        pub use crate::provider::oidc::id_token::{
+            algorithm_allow_list, half_hash, Expected, ExpectedIssuer, IdTokenClaims,
+            IdTokenSettings, IdTokenValidator, DEFAULT_LEEWAY, DEFAULT_MAX_AGE, MAX_TIME_CLAIM,
+            TENANT_PLACEHOLDER,
+        };
+    }
+
+    /// The JWKS cache.
+    pub mod jwks {
+        pub use crate::provider::oidc::jwks::{
+            JwksCache, DEFAULT_MAX_AGE, DEFAULT_MIN_REFETCH_INTERVAL, MAX_RSA_BITS, MIN_RSA_BITS,
+        };
+    }
+
+    /// DPoP proofs and nonces.
+    pub mod dpop {
+        pub use crate::provider::dpop::{
+            ath, htu, is_nonce_challenge, DpopHeaders, DpopNonces, ProofRequest,
+        };
+    }
+
+    /// Token-endpoint answers.
+    pub mod token_response {
+        pub use crate::provider::token_response::{
+            oauth_error, parse_token_response, TokenTypeRule, MAX_EXPIRES_IN,
+        };
+    }
+
+    /// Client authentication with a signed assertion.
+    pub mod client_assertion {
+        pub use crate::provider::client_assertion::{
+            CLIENT_ASSERTION_TYPE, DEFAULT_ASSERTION_LIFETIME,
+        };
+    }
+
+    /// The client credentials grant.
+    pub mod client_credentials {
+        pub use crate::provider::grants::client_credentials::STORED_REQUEST_MEMBER;
+    }
+
+    /// The device authorization grant (RFC 8628).
+    pub mod device {
+        pub use crate::provider::grants::device::{
+            DEFAULT_EXPIRES_IN, DEFAULT_INTERVAL, DEVICE_CODE_GRANT_TYPE, MAX_EXPIRES_IN,
+            MIN_INTERVAL, SLOW_DOWN_INCREMENT,
+        };
+    }
+
+    /// The JWT bearer grant (RFC 7523).
+    pub mod jwt_bearer {
+        pub use crate::provider::grants::jwt_bearer::{
+            DEFAULT_BEARER_ASSERTION_LIFETIME, JWT_BEARER_GRANT_TYPE, STORED_REQUEST_MEMBER,
+        };
+    }
+
+    /// Pushed authorization requests (RFC 9126).
+    pub mod par {
+        pub use crate::provider::grants::par::MAX_PAR_LIFETIME;
+    }
+
+    /// Token exchange (RFC 8693).
+    pub mod token_exchange {
+        pub use crate::provider::grants::token_exchange::{
+            token_types, GRANT_TYPE, TOKEN_TYPE_NOT_APPLICABLE,
+        };
+    }
+}

@@ -8,8 +8,10 @@
 
 mod support;
 
-use oauthkit::provider::http::{Auth, Body, HttpClient, HttpConfig, HttpProxy, Method};
 use oauthkit::provider::TokenRefresh;
+use oauthkit::unversioned::provider::http::{
+    Auth, Body, HttpClient, HttpConfig, HttpProxy, Method,
+};
 use support::fake_proxy::fake_proxy;
 use support::tls_server::{TestPki, TlsServer};
 

@@ -22,7 +22,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::Error;
-use crate::provider::{check_response_iss, Provider};
+use crate::provider::oidc::iss_check::check_response_iss;
+use crate::provider::Provider;
 use crate::secret::{constant_time_eq, Secret};
 
 /// What the flow expects of the authorization response.

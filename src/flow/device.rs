@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use super::finish::complete_sign_in;
 use super::sign_in_result::AuthFlowResult;
 use crate::error::{Error, Result};
-use crate::provider::device::SLOW_DOWN_INCREMENT;
+use crate::provider::grants::device::SLOW_DOWN_INCREMENT;
 use crate::provider::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll, Provider};
 use crate::session::SessionManager;
 use crate::store::TokenStore;

@@ -199,7 +199,7 @@ impl AuthFlowManager {
     /// # use std::sync::Arc;
     /// use oauthkit::flow::AuthFlowManager;
     /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
-    /// use oauthkit::provider::dpop::DpopConfig;
+    /// use oauthkit::provider::DpopConfig;
     /// use oauthkit::provider::{OidcConfig, OidcProvider};
     /// let provider = Arc::new(OidcProvider::new(
     ///     OidcConfig::new("https://idp.example", "app").with_dpop(DpopConfig::new()),

@@ -41,7 +41,7 @@ impl AuthorizationUrl {
     }
 
     /// A URL carrying a pushed request's `request_uri` that lives for
-    /// `lifetime` (at most [`MAX_PAR_LIFETIME`](super::par::MAX_PAR_LIFETIME))
+    /// `lifetime` (at most [`MAX_PAR_LIFETIME`](super::grants::par::MAX_PAR_LIFETIME))
     /// from `sent_at` (when the push was sent).
     ///
     /// ```
@@ -54,7 +54,7 @@ impl AuthorizationUrl {
     /// assert!(old.is_expired());
     /// ```
     pub fn pushed(url: impl Into<String>, sent_at: Instant, lifetime: Duration) -> Self {
-        let lifetime = lifetime.min(super::par::MAX_PAR_LIFETIME);
+        let lifetime = lifetime.min(super::grants::par::MAX_PAR_LIFETIME);
         let expires_at = sent_at.checked_add(lifetime).unwrap_or(sent_at);
         AuthorizationUrl {
             url: url.into(),

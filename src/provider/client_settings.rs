@@ -28,8 +28,8 @@ use crate::provider::client::{DpopState, OAuthClient};
 use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
 use crate::provider::dpop::DpopConfig;
+use crate::provider::grants::par::ParPolicy;
 use crate::provider::http::{HttpClient, HttpConfig};
-use crate::provider::par::ParPolicy;
 use crate::provider::profile::{ProfileSettings, SecurityProfile};
 use crate::secret::Secret;
 
@@ -41,8 +41,8 @@ use crate::secret::Secret;
 /// names set it).
 ///
 /// ```
-/// use oauthkit::provider::ClientSettings;
-/// use oauthkit::provider::profile::SecurityProfile;
+/// use oauthkit::unversioned::provider::ClientSettings;
+/// use oauthkit::provider::SecurityProfile;
 /// let c = ClientSettings::new("app");
 /// assert!(c.client_secret.is_none() && c.scopes.is_empty());
 /// assert_eq!(c.profile, SecurityProfile::Default);
@@ -127,7 +127,7 @@ macro_rules! client_settings_builders {
         /// Authenticates the client with `private_key_jwt` (RFC 7523).
         ///
         /// ```
-        /// use oauthkit::provider::client_assertion::PrivateKeyJwt;
+        /// use oauthkit::provider::PrivateKeyJwt;
         /// use oauthkit::jose::{SigningAlgorithm, SigningKey};
         /// let key = SigningKey::generate(SigningAlgorithm::ES256)?;
         #[doc = $new]
@@ -181,7 +181,7 @@ macro_rules! client_settings_builders {
         /// provider is built, and on every request).
         ///
         /// ```
-        /// use oauthkit::provider::profile::SecurityProfile;
+        /// use oauthkit::provider::SecurityProfile;
         #[doc = $new]
         ///     .with_profile(SecurityProfile::Default);
         /// assert_eq!(cfg.profile, SecurityProfile::Default);
@@ -200,7 +200,7 @@ macro_rules! client_settings_builders {
         ///
         /// ```
         /// use oauthkit::jose::SigningAlgorithm;
-        /// use oauthkit::provider::dpop::DpopConfig;
+        /// use oauthkit::provider::DpopConfig;
         #[doc = $new]
         ///     .with_dpop(DpopConfig::new().with_algorithm(SigningAlgorithm::ES256));
         /// assert_eq!(cfg.dpop.unwrap().algorithm(), SigningAlgorithm::ES256);
@@ -234,13 +234,15 @@ impl ClientSettings {
         }
     }
 
-    client_settings_builders!("let cfg = oauthkit::provider::ClientSettings::new(\"app\")");
+    client_settings_builders!(
+        "let cfg = oauthkit::unversioned::provider::ClientSettings::new(\"app\")"
+    );
 
     /// Sets when authorization requests are pushed (RFC 9126).
     ///
     /// ```
-    /// use oauthkit::provider::ClientSettings;
-    /// use oauthkit::provider::par::ParPolicy;
+    /// use oauthkit::unversioned::provider::ClientSettings;
+    /// use oauthkit::provider::ParPolicy;
     /// let c = ClientSettings::new("app").with_par_policy(ParPolicy::Always);
     /// assert_eq!(c.par, ParPolicy::Always);
     /// ```

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 /// ([`algorithm_allow_list`](crate::provider::id_token::algorithm_allow_list)).
 ///
 /// ```
-/// use oauthkit::provider::jws_algorithm::Algorithm;
+/// use oauthkit::unversioned::provider::Algorithm;
 /// let alg: Algorithm = "PS384".parse()?;
 /// assert_eq!(alg, Algorithm::PS384);
 /// assert_eq!(alg.as_str(), "PS384");

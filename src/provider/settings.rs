@@ -11,14 +11,15 @@ use crate::jose::{SigningAlgorithm, SigningKey};
 use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_settings::ClientSettings;
 use crate::provider::dpop::DpopConfig;
+use crate::provider::grants::par::ParPolicy;
+use crate::provider::http::tls::TrustStore;
 use crate::provider::http::{HttpConfig, HttpProxy};
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 use crate::provider::offline_access::OfflineAccess;
 use crate::provider::oidc::{OidcConfig, OidcProvider};
-use crate::provider::par::ParPolicy;
+use crate::provider::presets::{auth0, github, gitlab, google, keycloak, microsoft, okta};
 use crate::provider::profile::SecurityProfile;
-use crate::provider::tls::TrustStore;
-use crate::provider::{auth0, github, gitlab, google, keycloak, microsoft, okta, Provider};
+use crate::provider::Provider;
 use crate::secret::Secret;
 
 /// Which provider to build.

@@ -500,8 +500,8 @@ fn an_open_browser_error_ends_the_flow_as_it_is_and_close_window_still_runs() {
 #[test]
 fn configuration_errors_are_refused_before_the_browser_opens() {
     use oauthkit::jose::{DpopKey, SigningAlgorithm};
-    use oauthkit::provider::dpop::DpopConfig;
-    use oauthkit::provider::profile::SecurityProfile;
+    use oauthkit::provider::DpopConfig;
+    use oauthkit::provider::SecurityProfile;
     use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
     use oauthkit::store::JsonFileStore;
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -17,7 +17,7 @@ use crate::support::mock_http;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use oauthkit::jose::{DpopKey, SigningAlgorithm};
-use oauthkit::provider::dpop::DpopConfig;
+use oauthkit::provider::DpopConfig;
 use oauthkit::provider::{
     ClientCredentialsRequest, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, Provider,
     Revocation,

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use oauthkit::flow::{AuthFlowManager, CallbackServerOptions, NativeOptions, PortChoice};
 use oauthkit::jose::{SigningAlgorithm, SigningKey};
-use oauthkit::provider::client_assertion::PrivateKeyJwt;
-use oauthkit::provider::par::ParPolicy;
+use oauthkit::provider::ParPolicy;
+use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::{
     ClientCredentialsRequest, JwtBearerAssertion, JwtBearerRequest, OidcConfig, OidcProvider,
     Provider, TokenTypeHint,

@@ -14,7 +14,7 @@ use crate::support::test_jwt;
 use oauthkit::provider::{CodeExchange, TokenRefresh};
 use std::collections::HashMap;
 
-use oauthkit::provider::par::ParPolicy;
+use oauthkit::provider::ParPolicy;
 use oauthkit::provider::{
     auth0, gitlab, keycloak, okta, AuthorizeRequest, DeviceAuthorizationRequest, EndSessionRequest,
     OidcConfig, OidcProvider, Pkce, Provider, ProviderKind, ProviderSettings, TokenExchangeRequest,

@@ -12,7 +12,7 @@ use crate::token::TokenSet;
 ///
 /// ```
 /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
-/// use oauthkit::provider::dpop::{DpopHeaders, DpopNonces};
+/// use oauthkit::unversioned::provider::dpop::{DpopHeaders, DpopNonces};
 /// use oauthkit::TokenSet;
 /// let mut tokens = TokenSet::bearer("at-123");
 /// tokens.token_type = "DPoP".into();

@@ -168,7 +168,7 @@ pub(crate) fn no_device_endpoint(provider: &str) -> Error {
 
 /// `device_authorization_endpoint` from discovery (RFC 8628 §4).
 pub(crate) fn discovered_endpoint(
-    metadata: &crate::provider::discovery::ProviderMetadata,
+    metadata: &crate::provider::oidc::discovery::ProviderMetadata,
 ) -> Option<String> {
     metadata
         .other

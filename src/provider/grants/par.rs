@@ -28,10 +28,11 @@ use serde_json::Value;
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::provider::authorization_url::AuthorizationUrl;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::http::check_endpoint_url;
-use crate::provider::{AuthorizationUrl, AuthorizeRequest};
+use crate::provider::AuthorizeRequest;
 
 /// The longest `request_uri` accepted (RFC 9126 leaves it open; providers
 /// send about 60 characters).
@@ -46,7 +47,7 @@ pub const MAX_PAR_LIFETIME: Duration = Duration::from_secs(3600);
 /// When a provider pushes its authorization requests.
 ///
 /// ```
-/// use oauthkit::provider::par::ParPolicy;
+/// use oauthkit::provider::ParPolicy;
 /// assert_eq!(ParPolicy::default(), ParPolicy::WhenRequired);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -54,7 +54,7 @@ pub const TOKEN_TYPE_NOT_APPLICABLE: &str = "N_A";
 /// What to exchange and what to ask for (RFC 8693 §2.1).
 ///
 /// ```
-/// use oauthkit::provider::token_exchange::token_types;
+/// use oauthkit::unversioned::provider::token_exchange::token_types;
 /// use oauthkit::provider::TokenExchangeRequest;
 /// let r = TokenExchangeRequest::new("eyJ-subject", token_types::ACCESS_TOKEN)
 ///     .actor_token("eyJ-actor", token_types::JWT)
@@ -251,7 +251,7 @@ impl TokenExchangeResponse {
     ///
     /// ```
     /// use oauthkit::provider::TokenExchangeResponse;
-    /// use oauthkit::provider::token_exchange::token_types;
+    /// use oauthkit::unversioned::provider::token_exchange::token_types;
     /// use oauthkit::TokenSet;
     /// let r = TokenExchangeResponse::new(TokenSet::bearer("at"), token_types::ACCESS_TOKEN);
     /// assert!(r.bearer_usable());
@@ -276,7 +276,7 @@ impl TokenExchangeResponse {
 /// as `token_type` is taken only for a token that is not an access token.
 fn parse_exchange_response(
     response: HttpResponse,
-    red: &mut crate::provider::redact::Redactor,
+    red: &mut crate::provider::http::redact::Redactor,
 ) -> Result<TokenExchangeResponse> {
     let malformed = |message: String| Error::Http {
         endpoint: "token exchange".into(),
@@ -397,7 +397,7 @@ impl OAuthClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::redact::Redactor;
+    use crate::provider::http::redact::Redactor;
 
     fn answer(status: u16, body: Value) -> Result<TokenExchangeResponse> {
         let r = HttpResponse {
