@@ -129,7 +129,7 @@ pub mod provider {
 
     /// Pushed authorization requests (RFC 9126).
     pub mod par {
-        pub use crate::provider::grants::par::MAX_PAR_LIFETIME;
+        pub use crate::provider::authorization_url::MAX_PAR_LIFETIME;
     }
 
     /// Token exchange (RFC 8693).

@@ -275,7 +275,7 @@ impl ClientSettings {
         provider: &str,
         facts: ProviderFacts<'_>,
     ) -> Result<()> {
-        crate::provider::client_assertion::check_configured(
+        crate::provider::client_auth::check_configured(
             provider,
             self.client_auth,
             self.private_key_jwt.as_ref(),
