@@ -16,7 +16,7 @@ use std::time::Duration;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use criterion::Criterion;
-use oauthkit::jose::{DpopKey, SigningAlgorithm};
+use oauthkit::provider::{DpopKey, SigningAlgorithm};
 use oauthkit::unversioned::provider::dpop::ProofRequest;
 
 const URL: &str = "https://api.example/v1/items?page=2";

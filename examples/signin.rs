@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
-use oauthkit::flow::browser::has_display;
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
 use oauthkit::session::SessionManager;
+use oauthkit::unversioned::flow::has_display;
 use oauthkit::{store, ErrorKind, TokenStore};
 
 fn main() -> ExitCode {

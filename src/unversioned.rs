@@ -14,6 +14,25 @@
 //! This module only re-exports: each item lives, and is documented, where
 //! the crate defines it.
 
+pub use crate::error::{BoxError, Report};
+pub use crate::secret::constant_time_eq;
+pub use crate::token::now_unix;
+
+/// Random values: `state`, `nonce`, opaque tokens.
+pub mod random {
+    pub use crate::random::{nonce, state, token};
+}
+
+/// Text from outside (a provider, a URL) made safe for a terminal.
+pub mod terminal_text {
+    pub use crate::terminal_text::{escape, is_hostile, is_plain};
+}
+
+/// The characters RFC 6750 allows in a bearer token.
+pub mod token_chars {
+    pub use crate::token_chars::{first_invalid_token, is_vschar};
+}
+
 /// Store internals: key rules, locks, validators, diagnosis, formats.
 pub mod store {
     pub use crate::store::default_store::ALLOW_PLAINTEXT_ENV;
@@ -36,10 +55,10 @@ pub mod store {
     pub use crate::store::retention::{retention, EXPIRY_GRACE_SECS};
     #[cfg(feature = "sqlite")]
     pub use crate::store::sqlite::SCHEMA_VERSION;
+    pub use crate::store::token_store::{check_key, DEFAULT_NAMESPACE, MAX_KEY_LEN};
     pub use crate::store::validating::{
         HasRefreshToken, NotExpired, TokenValidator, UnchangingIdentity, ValidationContext,
     };
-    pub use crate::store::{check_key, DEFAULT_NAMESPACE, MAX_KEY_LEN};
 }
 
 /// Provider internals: the HTTP client, OpenID Connect pieces, DPoP
@@ -138,4 +157,47 @@ pub mod provider {
             token_types, GRANT_TYPE, TOKEN_TYPE_NOT_APPLICABLE,
         };
     }
+}
+
+/// Flow internals: the loopback callback server, callback checks, the
+/// browser, the device prompt, pasting a redirect URL.
+pub mod flow {
+    pub use crate::flow::browser::{has_display, open_system_browser};
+    pub use crate::flow::callback::{CallbackVerdict, ExpectedCallback};
+    pub use crate::flow::callback_server::{
+        CallbackOutcome, CallbackServer, CallbackServerOptions, PortChoice, RedirectHost,
+    };
+    pub use crate::flow::device::{
+        prompt_text, qr_code, terminal_prompt, DeviceCancelHandle, DevicePollFn, DevicePromptFn,
+        PollStatus,
+    };
+    pub use crate::flow::native::{CallbackMode, CancelHandle, DEFAULT_AUTH_TIMEOUT};
+    pub use crate::flow::notice::{terminal_notice, NoticeFn, UrlPurpose};
+    pub use crate::flow::paste::PasteInput;
+    pub use crate::flow::rp_logout::{OpenUrlFn, DEFAULT_LOGOUT_TIMEOUT, LOGGED_OUT_PATH};
+    pub use crate::flow::state::AuthFlowState;
+}
+
+/// Session internals.
+pub mod session {
+    pub use crate::session::background::BackgroundErrors;
+    pub use crate::session::logout::RevocationFailure;
+}
+
+/// Deploy-mode internals: the pending sign-ins, cookie limits.
+pub mod web {
+    pub use crate::web::handler::MAX_COOKIE_AGE;
+    pub use crate::web::pending::{
+        PendingRejection, PendingSignIn, PendingSignIns, DEFAULT_PENDING_TTL, MAX_REMEMBERED_USES,
+    };
+}
+
+/// Server-side store internals: key layout and value formats.
+pub mod server {
+    pub use crate::server::access_token::unique_key;
+    pub use crate::server::encrypted::SEALED_FIELD;
+    #[cfg(feature = "memcache")]
+    pub use crate::server::memcache::{ValueFormat, FLAG_COMPRESSED, FLAG_PICKLE};
+    #[cfg(feature = "redis")]
+    pub use crate::server::redis::DEFAULT_PREFIX;
 }

@@ -25,24 +25,22 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use oauthkit::flow::{
-    AuthFlowManager, AuthFlowResult, CallbackServerOptions, DeviceFlow, NativeOptions, PortChoice,
-    RpLogout,
-};
+use oauthkit::flow::{AuthFlowManager, AuthFlowResult, DeviceFlow, NativeOptions, RpLogout};
 use oauthkit::provider::DpopConfig;
 use oauthkit::provider::PrivateKeyJwt;
+use oauthkit::unversioned::flow::{CallbackServerOptions, PortChoice};
 use oauthkit::unversioned::provider::dpop::{DpopHeaders, DpopNonces};
 
-use oauthkit::jose::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::{
     AuthorizeRequest, ClientCredentialsRequest, OidcConfig, OidcProvider, Pkce, Provider,
     TokenExchangeRequest, TokenTypeHint,
 };
-use oauthkit::random;
+use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::session::SessionManager;
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::unversioned::provider::token_exchange::token_types;
+use oauthkit::unversioned::random;
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use serde_json::Value;
 use support::interactions::Browser;
@@ -431,7 +429,7 @@ fn refresh_race_of_four_threads_and_two_processes_spends_the_rotating_token_once
     // is older than the race's refresh however fast this machine is.
     std::thread::sleep(Duration::from_millis(1100));
     let mut due = store.load("racer").unwrap().expect("stored tokens");
-    due.expires_at = Some(oauthkit::token::now_unix() - 1);
+    due.expires_at = Some(oauthkit::unversioned::now_unix() - 1);
     store.save("racer", &due).unwrap();
     let before = kc.refresh_events(CLIENT_RACE);
 

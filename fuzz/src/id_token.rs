@@ -17,7 +17,7 @@ use oauthkit::unversioned::provider::Algorithm;
 use serde_json::{json, Value};
 
 use super::loopback::{self, Canned};
-use oauthkit::token::now_unix;
+use oauthkit::unversioned::now_unix;
 use oauthkit::unversioned::provider::http::{HttpClient, HttpConfig};
 use oauthkit::unversioned::provider::id_token::IdTokenSettings;
 use oauthkit::unversioned::provider::id_token::{

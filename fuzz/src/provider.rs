@@ -15,7 +15,7 @@ use oauthkit::provider::{
 };
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Revocation};
 use oauthkit::provider::{OidcConfig, OidcProvider};
-use oauthkit::token::now_unix;
+use oauthkit::unversioned::now_unix;
 use oauthkit::unversioned::provider::http::{HttpClient, HttpConfig, HttpResponse};
 use oauthkit::unversioned::provider::jwks::JwksCache;
 use oauthkit::unversioned::provider::token_response::parse_token_response;

@@ -74,7 +74,7 @@ impl ExpectedCallback {
     /// Expects `state`; no issuer check.
     ///
     /// ```
-    /// use oauthkit::flow::{CallbackVerdict, ExpectedCallback};
+    /// use oauthkit::unversioned::flow::{CallbackVerdict, ExpectedCallback};
     /// let exp = ExpectedCallback::new("s3cret-state").with_issuer(Some("https://idp".into()), false);
     /// assert!(matches!(exp.check_query("code=abc&state=s3cret-state"), CallbackVerdict::Code(_)));
     /// assert!(matches!(exp.check_query("code=abc&state=guess"), CallbackVerdict::Ignored(_)));

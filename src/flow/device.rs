@@ -68,7 +68,7 @@ pub fn terminal_prompt(authorization: &DeviceAuthorization) -> Result<()> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use oauthkit::flow::device::prompt_text;
+/// use oauthkit::unversioned::flow::prompt_text;
 /// use oauthkit::provider::DeviceAuthorization;
 /// let a = DeviceAuthorization {
 ///     device_code: "dc".into(),
@@ -123,7 +123,7 @@ pub fn qr_code(_text: &str) -> Option<String> {
 /// cargo feature `qrcode`.
 ///
 /// ```
-/// let qr = oauthkit::flow::device::qr_code("https://idp.example/device?user_code=ABCD-EFGH").unwrap();
+/// let qr = oauthkit::unversioned::flow::qr_code("https://idp.example/device?user_code=ABCD-EFGH").unwrap();
 /// assert!(qr.lines().count() > 10);
 /// assert!(qr.contains('█') || qr.contains('▀') || qr.contains('▄'));
 /// ```

@@ -198,7 +198,7 @@ impl AuthFlowManager {
     /// ```
     /// # use std::sync::Arc;
     /// use oauthkit::flow::AuthFlowManager;
-    /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
+    /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
     /// use oauthkit::provider::DpopConfig;
     /// use oauthkit::provider::{OidcConfig, OidcProvider};
     /// let provider = Arc::new(OidcProvider::new(

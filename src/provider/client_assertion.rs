@@ -44,7 +44,7 @@ pub const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(60);
 ///
 /// ```
 /// use oauthkit::provider::PrivateKeyJwt;
-/// use oauthkit::jose::{SigningAlgorithm, SigningKey};
+/// use oauthkit::provider::{SigningAlgorithm, SigningKey};
 /// use oauthkit::provider::{OidcConfig, OidcProvider};
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("client-key-1");
 /// let cfg = OidcConfig::new("https://idp.example", "my-service")

@@ -128,7 +128,7 @@ macro_rules! client_settings_builders {
         ///
         /// ```
         /// use oauthkit::provider::PrivateKeyJwt;
-        /// use oauthkit::jose::{SigningAlgorithm, SigningKey};
+        /// use oauthkit::provider::{SigningAlgorithm, SigningKey};
         /// let key = SigningKey::generate(SigningAlgorithm::ES256)?;
         #[doc = $new]
         ///     .with_private_key_jwt(PrivateKeyJwt::new(key));
@@ -199,7 +199,7 @@ macro_rules! client_settings_builders {
         /// [`crate::provider::dpop`].
         ///
         /// ```
-        /// use oauthkit::jose::SigningAlgorithm;
+        /// use oauthkit::provider::SigningAlgorithm;
         /// use oauthkit::provider::DpopConfig;
         #[doc = $new]
         ///     .with_dpop(DpopConfig::new().with_algorithm(SigningAlgorithm::ES256));

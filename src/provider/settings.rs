@@ -777,7 +777,7 @@ fn missing(field: &str, env: &str, kind: ProviderKind) -> Error {
 ///
 /// ```
 /// use oauthkit::provider::{ProviderKind, ProviderSettings};
-/// use oauthkit::jose::SigningAlgorithm;
+/// use oauthkit::provider::SigningAlgorithm;
 /// let s = ProviderSettings::from_lookup(|k| match k {
 ///     "OAUTHKIT_PROVIDER" => Some("oidc".into()),
 ///     "OAUTHKIT_CLIENT_ID" => Some("app".into()),

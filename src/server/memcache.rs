@@ -45,7 +45,7 @@ pub enum ValueFormat {
 ///
 /// ```
 /// use oauthkit::server::MemcacheServerOptions;
-/// use oauthkit::server::memcache::ValueFormat;
+/// use oauthkit::unversioned::server::ValueFormat;
 /// let o = MemcacheServerOptions::default()
 ///     .format(ValueFormat::Json)
 ///     .python_oauth2_aliases(true);

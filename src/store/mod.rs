@@ -98,14 +98,7 @@ pub(crate) use factory::default_store_path;
 pub(crate) use key_lock::Fence;
 pub(crate) use key_lock::KeyLock;
 pub(crate) use keyring_backend::KeyringBackend;
-pub(crate) use token_store::TokenStore;
-
-/// The namespace a store uses unless told otherwise (also the namespace
-/// of the shared token file format, see [`JsonFileStore`]).
-pub const DEFAULT_NAMESPACE: &str = "DEFAULT";
-
-/// Longest key or namespace accepted, in bytes.
-pub const MAX_KEY_LEN: usize = 512;
+pub(crate) use token_store::{check_key, TokenStore, DEFAULT_NAMESPACE};
 
 /// The check every plain-text backend makes before writing: a DPoP-bound
 /// token set is refused, naming the fix.
@@ -149,35 +142,3 @@ macro_rules! forward_token_store {
 
 forward_token_store!(std::sync::Arc);
 forward_token_store!(Box);
-
-/// Checks a key or namespace: non-empty, at most [`MAX_KEY_LEN`] bytes, no
-/// control characters.
-///
-/// # Errors
-///
-/// [`Error::InvalidArgument`], naming `what`, when `key` is empty, longer
-/// than [`MAX_KEY_LEN`] bytes or holds a control character.
-pub fn check_key(what: &str, key: &str) -> Result<()> {
-    if key.is_empty() {
-        return Err(Error::InvalidArgument(format!("{what} must not be empty")));
-    }
-    if key.len() > MAX_KEY_LEN {
-        return Err(Error::InvalidArgument(format!(
-            "{what} is {} bytes long; the limit is {MAX_KEY_LEN}",
-            key.len()
-        )));
-    }
-    // Control characters (Unicode Cc: C0, DEL, C1). Keys are nearly always
-    // ASCII, where a byte test is enough; C1 needs the characters.
-    let control = if key.is_ascii() {
-        key.bytes().any(|b| b < 0x20 || b == 0x7f)
-    } else {
-        key.chars().any(char::is_control)
-    };
-    if control {
-        return Err(Error::InvalidArgument(format!(
-            "{what} must not contain control characters"
-        )));
-    }
-    Ok(())
-}

@@ -7,6 +7,14 @@ use crate::error::Result;
 use crate::token::TokenSet;
 
 use super::KeyLock;
+use crate::error::Error;
+
+/// The namespace a store uses unless told otherwise (also the namespace
+/// of the shared token file format, see [`JsonFileStore`](crate::store::JsonFileStore)).
+pub const DEFAULT_NAMESPACE: &str = "DEFAULT";
+
+/// Longest key or namespace accepted, in bytes.
+pub const MAX_KEY_LEN: usize = 512;
 
 /// A place that keeps token sets by key. Blocking, and shareable between
 /// threads.
@@ -36,7 +44,7 @@ pub trait TokenStore: Send + Sync {
     /// # Errors
     ///
     /// Implementations return [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a key or namespace
-    /// that [`check_key`](crate::store::check_key) refuses, [`Error::DpopKeyUnprotected`](crate::Error::DpopKeyUnprotected) for a DPoP-bound
+    /// that [`check_key`] refuses, [`Error::DpopKeyUnprotected`](crate::Error::DpopKeyUnprotected) for a DPoP-bound
     /// set when [`protects_secrets`](Self::protects_secrets) is `false`, and their
     /// backend's failure otherwise: [`Error::Io`](crate::Error::Io) or [`Error::Storage`](crate::Error::Storage) when the
     /// write fails, [`Error::Unavailable`](crate::Error::Unavailable) when the backend cannot be reached,
@@ -49,7 +57,7 @@ pub trait TokenStore: Send + Sync {
     /// # Errors
     ///
     /// A missing key is `Ok(None)`, never an error. Implementations return
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a key or namespace [`check_key`](crate::store::check_key) refuses,
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a key or namespace [`check_key`] refuses,
     /// [`Error::Corrupt`](crate::Error::Corrupt) when the stored data cannot be parsed (and leave it as
     /// it was), and the backend failures listed under [`save`](Self::save).
     /// Wrappers add their own: [`Error::Decryption`](crate::Error::Decryption) from an [`EncryptedStore`](crate::store::EncryptedStore)
@@ -138,7 +146,7 @@ pub trait TokenStore: Send + Sync {
     /// # Errors
     ///
     /// [`Error::LockTimeout`](crate::Error::LockTimeout) when the lock is not taken within `timeout`;
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a key [`check_key`](crate::store::check_key) refuses;
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a key [`check_key`] refuses;
     /// [`Error::Io`](crate::Error::Io) when a lock file cannot be created or locked;
     /// [`Error::Unavailable`](crate::Error::Unavailable) or [`Error::Storage`](crate::Error::Storage) when a network backend
     /// (Redis, memcached) cannot be asked. The default implementation never
@@ -207,4 +215,36 @@ pub trait TokenStore: Send + Sync {
     fn protects_secrets(&self) -> bool {
         false
     }
+}
+
+/// Checks a key or namespace: non-empty, at most [`MAX_KEY_LEN`] bytes, no
+/// control characters.
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`], naming `what`, when `key` is empty, longer
+/// than [`MAX_KEY_LEN`] bytes or holds a control character.
+pub fn check_key(what: &str, key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::InvalidArgument(format!("{what} must not be empty")));
+    }
+    if key.len() > MAX_KEY_LEN {
+        return Err(Error::InvalidArgument(format!(
+            "{what} is {} bytes long; the limit is {MAX_KEY_LEN}",
+            key.len()
+        )));
+    }
+    // Control characters (Unicode Cc: C0, DEL, C1). Keys are nearly always
+    // ASCII, where a byte test is enough; C1 needs the characters.
+    let control = if key.is_ascii() {
+        key.bytes().any(|b| b < 0x20 || b == 0x7f)
+    } else {
+        key.chars().any(char::is_control)
+    };
+    if control {
+        return Err(Error::InvalidArgument(format!(
+            "{what} must not contain control characters"
+        )));
+    }
+    Ok(())
 }

@@ -4,7 +4,6 @@
 //! with the same error kind. No network I/O: building a provider does
 //! none.
 
-use oauthkit::jose::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::DpopConfig;
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::PrivateKeyJwt;
@@ -12,6 +11,7 @@ use oauthkit::provider::SecurityProfile;
 use oauthkit::provider::{
     ClientAuthMethod, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider,
 };
+use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::unversioned::provider::ClientSettings;
 use oauthkit::{Error, ErrorKind};
 

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use oauthkit::flow::{CallbackVerdict, ExpectedCallback};
 use oauthkit::provider::{
     ClientAuthMethod, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider, Provider, Revocation,
     TokenTypeHint,
 };
+use oauthkit::unversioned::flow::{CallbackVerdict, ExpectedCallback};
 use oauthkit::unversioned::provider::http::HttpConfig;
 use oauthkit::{Error, ErrorKind};
 use serde_json::{json, Value};

@@ -12,7 +12,6 @@ use crate::support::test_jwt;
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use oauthkit::jose::{SigningAlgorithm, SigningKey};
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::{
@@ -20,6 +19,7 @@ use oauthkit::provider::{
     JwtBearerRequest, OidcConfig, OidcProvider, Pkce, Provider, TokenTypeHint,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation};
+use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::unversioned::provider::client_assertion::CLIENT_ASSERTION_TYPE;
 use oauthkit::{Error, ErrorKind};
 use serde_json::{json, Value};

@@ -385,7 +385,7 @@ fn token_responses_echoing_secrets_in_token_type_or_other_members_are_scrubbed()
     // echo that is not VSCHAR (invisible characters, escape sequences)
     let not_vschar = echoes("x")
         .iter()
-        .filter(|e| !oauthkit::token_chars::is_vschar(e))
+        .filter(|e| !oauthkit::unversioned::token_chars::is_vschar(e))
         .count();
     assert_eq!(
         exchange_errors,

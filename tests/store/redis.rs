@@ -143,7 +143,7 @@ fn a_dead_token_without_refresh_token_disappears() {
     needs!(Redis);
     let server = RedisServer::start();
     let store = RedisStore::open(config(&server)).unwrap();
-    let dead = TokenSet::bearer("a").with_expires_at(oauthkit::token::now_unix() - 10_000);
+    let dead = TokenSet::bearer("a").with_expires_at(oauthkit::unversioned::now_unix() - 10_000);
     store.save("dead", &dead).unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     assert!(store.load("dead").unwrap().is_none());

@@ -21,7 +21,7 @@ fn fill(s: &dyn ServerStore) {
         ["http://127.0.0.1/cb"],
     ))
     .unwrap();
-    let now = oauthkit::token::now_unix();
+    let now = oauthkit::unversioned::now_unix();
     for n in 0..3 {
         s.save_code(&code(n, now + 600)).unwrap();
         s.save_token(&token(n, &format!("user-{n}"), &["a"]))

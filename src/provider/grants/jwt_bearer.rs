@@ -45,7 +45,7 @@ pub const STORED_REQUEST_MEMBER: &str = "oauthkit_jwt_bearer";
 /// ```
 /// use std::time::Duration;
 /// use oauthkit::provider::JwtBearerAssertion;
-/// use oauthkit::jose::{SigningAlgorithm, SigningKey};
+/// use oauthkit::provider::{SigningAlgorithm, SigningKey};
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("trust-1");
 /// let a = JwtBearerAssertion::new(key, "https://trusted-issuer.example", "user-42")
 ///     .audience("https://idp.example")
