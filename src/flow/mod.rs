@@ -3,18 +3,17 @@
 //! session manager that keeps stored tokens fresh, background refresh and
 //! sign-out live in [`crate::session`].
 //!
-//! | concept | module |
+//! | concept | names |
 //! |---|---|
-//! | [`AuthFlowManager`]: the native flow, timeout and cancel | [`native`] |
-//! | [`AuthFlowManager::builder`] and [`NativeOptions`] | [`native_builder`] |
-//! | [`DeviceFlow`]: the device authorization grant (RFC 8628) | [`device`] |
-//! | the end of every sign-in: userinfo, key, store | `finish` |
-//! | the loopback callback server | [`callback_server`] |
-//! | checking an authorization response (state, `iss`, `error`) | [`callback`] |
-//! | pasting the final redirect URL (SSH) | [`paste`] |
-//! | opening the system browser | [`browser`] |
-//! | [`Notice`]: what the user must read when no window shows it | [`notice`] |
-//! | [`RpLogout`]: revoke, delete, end the provider session | [`rp_logout`] |
+//! | the native flow, timeout and cancel | [`AuthFlowManager`], [`AuthFlowManager::builder`], [`NativeOptions`] |
+//! | the device authorization grant (RFC 8628) | [`DeviceFlow`] |
+//! | what a sign-in returns | [`AuthFlowResult`] |
+//! | what the user must read when no window shows it | [`Notice`] |
+//! | revoke, delete, end the provider session | [`RpLogout`], [`LogoutOutcome`] |
+//!
+//! The loopback callback server, the callback checks (state, `iss`,
+//! `error`), pasting the final redirect URL (SSH) and opening the system
+//! browser are in [`unversioned::flow`](crate::unversioned::flow).
 //!
 //! The repository's [flows guide](https://github.com/oauthkit/oauthkit/blob/main/docs/flows.md) describes
 //! the security behaviour in full.

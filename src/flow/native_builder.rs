@@ -139,7 +139,7 @@ impl AuthFlowManagerBuilder {
     }
 
     /// Shows what the user must read when no browser window shows it
-    /// (default: standard error; see [`notice`](super::notice)).
+    /// (default: standard error; see [`Notice`](crate::flow::Notice)).
     pub fn notice(self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
         self.map(|f| f.notice(hook))
     }

@@ -196,7 +196,7 @@ macro_rules! client_settings_builders {
         /// token, userinfo and revocation request a proof, and the tokens
         /// are bound to the key (kept in
         /// [`TokenSet::dpop_key`](crate::TokenSet::dpop_key)). See
-        /// [`crate::provider::dpop`].
+        /// [`DpopConfig`](crate::provider::DpopConfig).
         ///
         /// ```
         /// use oauthkit::provider::SigningAlgorithm;

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 ///
 /// The HMAC names (`HS*`) parse so that they can be refused by name: ID
 /// tokens are verified with the provider's public keys only
-/// ([`algorithm_allow_list`](crate::provider::id_token::algorithm_allow_list)).
+/// ([`algorithm_allow_list`](crate::unversioned::provider::id_token::algorithm_allow_list)).
 ///
 /// ```
 /// use oauthkit::unversioned::provider::Algorithm;

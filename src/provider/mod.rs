@@ -221,7 +221,7 @@ pub trait Provider: Send + Sync {
     /// (`None` when the callback had none). Call it on every callback,
     /// error responses included, before using `code` or `error`.
     /// The default compares with [`issuer`](Self::issuer) through
-    /// [`check_response_iss`].
+    /// [`check_response_iss`](crate::unversioned::provider::check_response_iss).
     ///
     /// # Errors
     ///
@@ -331,7 +331,7 @@ pub trait Provider: Send + Sync {
     }
 
     /// RFC 8693 token exchange over the token endpoint with the client's
-    /// authentication (see [`token_exchange`]). The default is an
+    /// authentication (see [`TokenExchangeRequest`]). The default is an
     /// [`Error::ProviderUnsupported`].
     ///
     /// # Errors
@@ -359,7 +359,7 @@ pub trait Provider: Send + Sync {
     /// The default returns [`Error::ProviderUnsupported`]. Implementations
     /// return [`Error::InvalidArgument`] when the given assertion is empty or
     /// not a compact JWS, or the one to sign is incomplete (see
-    /// [`JwtBearerAssertion::sign`](jwt_bearer::JwtBearerAssertion::sign)), and the token
+    /// [`JwtBearerAssertion::sign`](JwtBearerAssertion::sign)), and the token
     /// endpoint errors described under
     /// [`exchange_code`](Self::exchange_code).
     fn request_jwt_bearer(&self, request: &JwtBearerRequest) -> Result<TokenSet> {

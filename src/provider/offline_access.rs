@@ -25,7 +25,7 @@
 use std::fmt;
 
 /// Whether to add `offline_access` to an OpenID Connect authorization
-/// request (see the [module docs](self)).
+/// request (see the repository's [providers guide](https://github.com/oauthkit/oauthkit/blob/main/docs/providers.md)).
 ///
 /// ```
 /// use oauthkit::provider::OidcConfig;

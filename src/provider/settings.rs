@@ -204,7 +204,7 @@ pub struct ProviderSettings {
     /// `oauth2.1`, `fapi2`).
     pub security_profile: Option<SecurityProfile>,
     /// DPoP (`OAUTHKIT_DPOP`: `ES256`, `EdDSA`, `RS256`, `PS256`, or `on`
-    /// for ES256; `off` or unset: no DPoP). See [`crate::provider::dpop`].
+    /// for ES256; `off` or unset: no DPoP). See [`DpopConfig`](crate::provider::DpopConfig).
     pub dpop: Option<DpopConfig>,
 }
 

@@ -173,7 +173,7 @@ const KNOWN: &[&str] = &[
 /// `error_description`); [`Error::Http`] when the status is not 2xx without
 /// one, the body is not a JSON object, `access_token` is missing or empty,
 /// `access_token`, `refresh_token` or `id_token` holds a character outside
-/// RFC 6749's VSCHAR set (`%x20-7E`, see [`crate::token_chars`]),
+/// RFC 6749's VSCHAR set (`%x20-7E`, see [`token_chars`](crate::unversioned::token_chars)),
 /// a member has the wrong type, or `token_type` is refused (see
 /// [`TokenTypeRule::check`]). Messages never quote a token of the response.
 pub fn parse_token_response(

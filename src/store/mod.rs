@@ -5,7 +5,7 @@
 //! key names whose tokens they are: a user, a session or a resource
 //! server. A store value is bound to one namespace; every
 //! backend has an `in_namespace` method that returns a handle on another
-//! namespace of the same storage, and [`TokenStore::namespaces`](crate::TokenStore::namespaces) lists the
+//! namespace of the same storage, and [`TokenStore::namespaces`] lists the
 //! namespaces the storage holds.
 //!
 //! | backend | type | feature | shared by |

@@ -3,7 +3,7 @@
 //! | concept | module |
 //! |---|---|
 //! | [`DeployHandler`], [`DeployServer`], [`DeployOptions`], [`DeployRequest`], [`DeployResponse`]: the `/auth/*` routes | `handler` |
-//! | [`PendingSignIns`]: short-lived pending sign-ins, sealed in the login cookie | `pending` |
+//! | [`PendingSignIns`](crate::unversioned::web::PendingSignIns): short-lived pending sign-ins, sealed in the login cookie | `pending` |
 //! | sessions and used callbacks shared through the token store | `sessions` |
 //! | [`CookieKey`]: sealing cookie values (AES-256-GCM-SIV) | `cookie` |
 //!

@@ -105,7 +105,7 @@ pub struct DeviceAuthorization {
     pub device_code: Secret,
     /// The code the user types at the verification page (a response whose
     /// code holds a control, bidi or invisible format character is
-    /// refused, see [`crate::terminal_text`]).
+    /// refused, see [`terminal_text`](crate::unversioned::terminal_text)).
     pub user_code: String,
     /// Where the user goes (on another device) to enter the code: https
     /// (http only on loopback), without control, bidi or invisible format

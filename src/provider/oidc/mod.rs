@@ -97,7 +97,7 @@ pub struct OidcConfig {
     /// (`client_secret_basic` first).
     pub client: ClientSettings,
     /// Whether `offline_access` is added when discovery lists it (default
-    /// [`OfflineAccess::AsConfigured`]: never; see [`offline_access`](super::offline_access)).
+    /// [`OfflineAccess::AsConfigured`]: never; see [`OfflineAccess`]).
     pub offline_access: OfflineAccess,
     /// What to tell the operator when a sign-in ends without a refresh
     /// token (a preset's own advice; `None`: one from the scopes and

@@ -13,7 +13,7 @@
 //!   matches any port (RFC 8252 §7.3), so the native flow's random port
 //!   works.
 //! - A client with "Pushed authorization request required" needs
-//!   [`ParPolicy::Always`](crate::provider::par::ParPolicy::Always)
+//!   [`ParPolicy::Always`](crate::provider::ParPolicy::Always)
 //!   (`config(..)?.with_par(ParPolicy::Always)`; C `par_required`):
 //!   discovery says `require_pushed_authorization_requests: false`
 //!   because that is the realm's default, not the client's.

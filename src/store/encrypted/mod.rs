@@ -68,7 +68,7 @@ pub use keys::{SealingKeys, KEY_LEN};
 const REKEY_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A [`TokenStore`] that encrypts every token set before the backend `S`
-/// stores it. See the [module docs](self).
+/// stores it. See the repository's [stores guide](https://github.com/oauthkit/oauthkit/blob/main/docs/stores.md).
 pub struct EncryptedStore<S = Box<dyn TokenStore>> {
     inner: S,
     keys: SealingKeys,
