@@ -74,6 +74,29 @@ pub mod provider {
     pub use crate::provider::oidc::{EndpointOverrides, TenantIssuer};
     pub use crate::provider::profile::FAPI2_ALGORITHMS;
 
+    /// What the presets configure: endpoint URLs and fixed parameters.
+    pub mod presets {
+        /// Google's endpoints.
+        pub mod google {
+            pub use crate::provider::presets::google::urls::{
+                AUTHORIZE_PARAMS, AUTHORIZE_URL, DEVICE_AUTHORIZATION_URL, ISSUER,
+                ISSUER_WITHOUT_SCHEME, REVOCATION_URL, TOKEN_URL, USERINFO_URL,
+            };
+        }
+        /// GitHub's endpoints.
+        pub mod github {
+            pub use crate::provider::presets::github::urls::{
+                API_BASE, AUTHORIZE_URL, DEVICE_AUTHORIZATION_URL, TOKEN_URL,
+            };
+        }
+        /// Microsoft's endpoints.
+        pub mod microsoft {
+            pub use crate::provider::presets::microsoft::urls::{
+                CONSUMERS_TENANT_ID, LOGIN_BASE, USERINFO_URL,
+            };
+        }
+    }
+
     /// The HTTP client every provider request goes through.
     pub mod http {
         pub use crate::provider::http::proxy::{HttpProxy, ProxyUrl};
