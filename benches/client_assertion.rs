@@ -10,8 +10,8 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use oauthkit::jose::{SigningAlgorithm, SigningKey};
-use oauthkit::provider::client_assertion::PrivateKeyJwt;
+use oauthkit::provider::PrivateKeyJwt;
+use oauthkit::provider::{SigningAlgorithm, SigningKey};
 
 fn assertions(c: &mut Criterion) {
     for alg in [

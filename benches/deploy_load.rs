@@ -98,7 +98,7 @@ fn main() {
     let user = idp.user().sub.clone();
     let store = oauthkit::store::open(&redis.url()).unwrap();
     let mut t = store.load(&user).unwrap().expect("the user's tokens");
-    t.expires_at = Some(oauthkit::token::now_unix() - 1);
+    t.expires_at = Some(oauthkit::unversioned::now_unix() - 1);
     store.save(&user, &t).unwrap();
     let refreshes_before = idp.token_requests("refresh_token");
     let started = Instant::now();

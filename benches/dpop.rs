@@ -16,8 +16,8 @@ use std::time::Duration;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use criterion::Criterion;
-use oauthkit::jose::{DpopKey, SigningAlgorithm};
-use oauthkit::provider::dpop::ProofRequest;
+use oauthkit::provider::{DpopKey, SigningAlgorithm};
+use oauthkit::unversioned::provider::dpop::ProofRequest;
 
 const URL: &str = "https://api.example/v1/items?page=2";
 const ACCESS_TOKEN: &str = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU";

@@ -20,7 +20,7 @@ use std::hint::black_box;
 
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BenchmarkId, Criterion, Throughput};
-use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
+use oauthkit::store::{EncryptedStore, SealingKeys};
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{TokenSet, TokenStore};
 
@@ -142,7 +142,7 @@ fn benches<M: Measurement>(c: &mut Criterion<M>, group: &str) {
     }
 
     {
-        use oauthkit::store::redis::{RedisConfig, RedisStore};
+        use oauthkit::store::{RedisConfig, RedisStore};
         // Started here unless a server is named; kept alive to the end.
         let (_server, url) = redis_server();
         let redis = |prefix: &str| {
@@ -165,7 +165,7 @@ fn benches<M: Measurement>(c: &mut Criterion<M>, group: &str) {
 /// the encrypted Redis store's wall-clock save+load against the plain
 /// one's on the same server.
 fn interleaved_figures(redis_url: &str) {
-    use oauthkit::store::redis::{RedisConfig, RedisStore};
+    use oauthkit::store::{RedisConfig, RedisStore};
     let keys = SealingKeys::from_text(SealingKeys::generate_key_text().expose()).unwrap();
     let t = token();
     let pair = |store: &dyn TokenStore| {

@@ -26,7 +26,8 @@ use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
 use oauthkit::store::MemoryStore;
-use oauthkit::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest, PendingSignIns};
+use oauthkit::unversioned::web::PendingSignIns;
+use oauthkit::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest};
 
 fn setup() -> (DevProvider, Arc<dyn Provider>) {
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
@@ -115,7 +116,7 @@ fn bench_deploy(c: &mut Criterion) {
     let nonce = "n".repeat(43);
     g.bench_function("seal_and_open", |b| {
         b.iter(|| {
-            let state = oauthkit::random::state();
+            let state = oauthkit::unversioned::random::state();
             let cookie = pending.begin(&state, Some(&verifier), &nonce);
             pending.take(&state, Some(&cookie)).unwrap()
         })

@@ -26,8 +26,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use oauthkit::store::memcache::{MemcacheConfig, MemcacheStore};
-use oauthkit::store::redis::{RedisConfig, RedisStore};
+use oauthkit::store::{MemcacheConfig, MemcacheStore};
+use oauthkit::store::{RedisConfig, RedisStore};
 use oauthkit::{TokenSet, TokenStore};
 
 mod support;

@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
-use oauthkit::flow::browser::has_display;
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
 use oauthkit::session::SessionManager;
+use oauthkit::unversioned::flow::has_display;
 use oauthkit::{store, ErrorKind, TokenStore};
 
 fn main() -> ExitCode {
@@ -52,7 +52,7 @@ fn run() -> oauthkit::Result<()> {
                 Ok(spec) if !spec.is_empty() => println!("Token store: {spec} (OAUTHKIT_STORE)"),
                 _ => println!(
                     "Token store: {} (this program's default store, encrypted with a key in the OS keyring)",
-                    store::DefaultStore::new(&store::default_app_name()?)?
+                    store::DefaultStore::new(&oauthkit::unversioned::store::default_app_name()?)?
                         .path()?
                         .display()
                 ),
@@ -64,7 +64,8 @@ fn run() -> oauthkit::Result<()> {
         // told to. This demo's tokens come from a throwaway local provider,
         // so it says yes, loudly; a real program gets the error instead.
         Err(e) if matches!(e.kind(), ErrorKind::Unavailable | ErrorKind::Unsupported) => {
-            let default = store::DefaultStore::new(&store::default_app_name()?)?;
+            let default =
+                store::DefaultStore::new(&oauthkit::unversioned::store::default_app_name()?)?;
             println!("No OS keyring: {e}");
             println!(
                 "This demo keeps the dev provider's throwaway tokens in PLAIN TEXT at {}",

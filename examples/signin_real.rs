@@ -19,10 +19,9 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use oauthkit::flow::{
-    AuthFlowManager, CallbackMode, CallbackServerOptions, PortChoice, RedirectHost,
-};
+use oauthkit::flow::AuthFlowManager;
 use oauthkit::provider::{Provider, ProviderSettings};
+use oauthkit::unversioned::flow::{CallbackMode, CallbackServerOptions, PortChoice, RedirectHost};
 use oauthkit::{store, TokenStore};
 
 fn main() -> ExitCode {

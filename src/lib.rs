@@ -3,19 +3,45 @@
 //! OAuth 2.0 and OpenID Connect for native applications, blocking and
 //! runtime-free, with token stores and a stable C ABI.
 //!
-//! The crate has four parts (the repository's
+//! Five lines: a provider, a store, a sign-in, and a valid access token
+//! from then on.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use oauthkit::provider::{OidcConfig, OidcProvider};
+//! use oauthkit::{flow::AuthFlowManager, session::SessionManager, store, TokenStore};
+//!
+//! let provider = Arc::new(OidcProvider::new(OidcConfig::new("https://accounts.example.com", "my-client-id"))?);
+//! let store = store::open_default_for("my-app")?; // a file sealed with a key in the OS keyring
+//! let signed_in = AuthFlowManager::new(provider.clone()).sign_in()?; // opens the system browser
+//! store.save(&signed_in.key, &signed_in.tokens)?;
+//! let token = SessionManager::new(provider, store).access_token(&signed_in.key)?; // refreshed when needed
+//! # let _ = token;
+//! # Ok::<(), oauthkit::Error>(())
+//! ```
+//!
+//! The crate root holds the values every program meets ([`TokenSet`],
+//! [`TokenStore`], [`Secret`], [`Claims`], [`Error`], [`ErrorKind`],
+//! [`Result`]); the parts hold the rest (the repository's
 //! [architecture map](https://github.com/oauthkit/oauthkit/blob/main/docs/ARCHITECTURE.md) has more):
 //!
-//! 1. [`store`]: the [`TokenStore`] trait and its backends (memory, JSON
-//!    file, SQLite, OS keyring, ...), and a validating wrapper.
-//! 2. `provider`: authorization URLs, PKCE, code exchange, refresh,
-//!    userinfo, revocation, OIDC discovery and ID-token validation.
-//! 3. `flow`: the native loopback and device sign-ins; [`web`]: deploy
-//!    mode; [`session`]: the session manager that keeps tokens fresh,
-//!    background refresh and sign-out.
+//! 1. [`store`]: the backends of [`TokenStore`] (memory, JSON file,
+//!    SQLite, OS keyring, Redis, memcached), encryption, a validating
+//!    wrapper, and [`store::open`] for a spec string.
+//! 2. [`provider`]: OAuth 2.0 and OpenID Connect providers, the presets
+//!    ([`provider::google`], ...), and the request values of each grant.
+//! 3. [`flow`]: the native loopback and device sign-ins; [`session`]: the
+//!    session manager that keeps tokens fresh, background refresh and
+//!    sign-out; [`web`]: deploy mode; [`server`]: python-oauth2's
+//!    authorization-server stores.
 //! 4. the C ABI (feature `capi`, documented by its header and the
 //!    repository's `docs/capi.md`): Rust programs leave it off; the C
 //!    libraries are built with `scripts/build-capi.sh`.
+//!
+//! One path names each item. What a tool built on oauthkit's internals may
+//! need and what may change in any release (the HTTP client, the callback
+//! server, pending sign-ins, `random`, JOSE and PKCE pieces, preset URLs,
+//! diagnostics) is in [`unversioned`], outside semantic versioning.
 //!
 //! # Guide
 //!
@@ -163,7 +189,7 @@
 //! revocation outcomes, store quarantine, long lock waits, an unavailable
 //! keyring. The target is the module path (`oauthkit::session`); no
 //! record holds a secret. The library writes to the terminal only through
-//! replaceable defaults: the device prompt and the [`flow::notice`] hook.
+//! replaceable defaults: the device prompt and the [`flow::Notice`] hook.
 //! C programs get the records through `oak_set_log_callback`.
 //!
 //! ## Interoperability
@@ -193,20 +219,21 @@ mod claims;
 #[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]
 pub mod dev_provider;
 mod digest;
-pub mod error;
+pub(crate) mod error;
 pub mod flow;
 mod hex;
-pub mod jose;
+pub(crate) mod jose;
 mod log_text;
 pub mod provider;
-pub mod random;
-pub mod secret;
+pub(crate) mod random;
+pub(crate) mod secret;
 pub mod server;
 pub mod session;
 pub mod store;
-pub mod terminal_text;
-pub mod token;
-pub mod token_chars;
+pub(crate) mod terminal_text;
+pub(crate) mod token;
+pub(crate) mod token_chars;
+pub mod unversioned;
 mod url_text;
 pub mod web;
 
@@ -217,9 +244,9 @@ pub mod web;
 pub mod __fuzz;
 
 pub use claims::Claims;
-pub use error::{Error, ErrorKind, IdTokenError, Report, Result, SignInReason, ValidationError};
+pub use error::{Error, ErrorKind, IdTokenError, Result, SignInReason, ValidationError};
 pub use secret::Secret;
-pub use store::TokenStore;
+pub use store::token_store::TokenStore;
 pub use token::TokenSet;
 
 /// The README's Rust examples, compiled and run as doc tests so they stay true.

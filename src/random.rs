@@ -28,9 +28,9 @@ pub(crate) fn u64() -> u64 {
 /// A fresh `state`: 256 bits, 43 characters.
 ///
 /// ```
-/// let s = oauthkit::random::state();
+/// let s = oauthkit::unversioned::random::state();
 /// assert_eq!(s.len(), 43);
-/// assert_ne!(s, oauthkit::random::state());
+/// assert_ne!(s, oauthkit::unversioned::random::state());
 /// ```
 pub fn state() -> String {
     token(32)

@@ -39,13 +39,14 @@ use crate::secret::Secret;
 use crate::store::{KeyLock, TokenStore};
 use crate::token::TokenSet;
 
-pub mod background;
+pub(crate) mod background;
 mod client_credentials;
 mod dpop;
-pub mod logout;
+pub(crate) mod logout;
 
+// What an application names; the rest is in `crate::unversioned::session`.
 pub use background::BackgroundRefresh;
-pub use logout::{LogoutReport, RevocationFailure, RevocationOutcome};
+pub use logout::{LogoutReport, RevocationOutcome};
 
 /// Refresh when the access token expires within this margin (a minute:
 /// it absorbs clock skew and request latency).

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 /// filler or variation selector, or a line or paragraph separator.
 ///
 /// ```
-/// use oauthkit::terminal_text::is_hostile;
+/// use oauthkit::unversioned::terminal_text::is_hostile;
 /// for c in ['\n', '\r', '\0', '\u{1b}', '\u{7f}', '\u{9b}', '\u{202e}', '\u{2066}', '\u{200b}', '\u{feff}', '\u{2028}'] {
 ///     assert!(is_hostile(c), "{c:?}");
 /// }
@@ -37,7 +37,7 @@ pub fn is_hostile(c: char) -> bool {
 /// Whether `text` holds no [hostile](is_hostile) character.
 ///
 /// ```
-/// use oauthkit::terminal_text::is_plain;
+/// use oauthkit::unversioned::terminal_text::is_plain;
 /// assert!(is_plain("WDJB-MJHT"));
 /// assert!(!is_plain("WDJB\u{202e}-MJHT"));
 /// ```
@@ -50,7 +50,7 @@ pub fn is_plain(text: &str) -> bool {
 /// there is nothing to escape).
 ///
 /// ```
-/// use oauthkit::terminal_text::escape;
+/// use oauthkit::unversioned::terminal_text::escape;
 /// assert_eq!(escape("ABCD-EFGH"), "ABCD-EFGH");
 /// assert_eq!(escape("ABCD\u{202e}HGFE"), "ABCD\\u{202e}HGFE");
 /// assert_eq!(escape("a\u{1b}[2Jb\nc"), "a\\u{1b}[2Jb\\u{a}c");

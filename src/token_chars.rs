@@ -16,7 +16,7 @@ use crate::token::TokenSet;
 /// Whether every character of `token` is VSCHAR (`%x20-7E`).
 ///
 /// ```
-/// use oauthkit::token_chars::is_vschar;
+/// use oauthkit::unversioned::token_chars::is_vschar;
 /// assert!(is_vschar("eyJhbGciOi.J9x_-~+/=  !\"#$%&'()*,:;<>?@[\\]^`{|}"));
 /// assert!(!is_vschar("at-1\nusername=attacker"));
 /// assert!(!is_vschar("at-1\r"));
@@ -33,7 +33,7 @@ pub fn is_vschar(token: &str) -> bool {
 /// within it.
 ///
 /// ```
-/// use oauthkit::token_chars::first_invalid_token;
+/// use oauthkit::unversioned::token_chars::first_invalid_token;
 /// use oauthkit::TokenSet;
 /// assert_eq!(first_invalid_token(&TokenSet::bearer("at").with_refresh_token("rt")), None);
 /// assert_eq!(

@@ -25,23 +25,22 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use oauthkit::flow::{
-    AuthFlowManager, AuthFlowResult, CallbackServerOptions, DeviceFlow, NativeOptions, PortChoice,
-    RpLogout,
-};
-use oauthkit::provider::client_assertion::PrivateKeyJwt;
-use oauthkit::provider::dpop::{DpopConfig, DpopHeaders, DpopNonces};
+use oauthkit::flow::{AuthFlowManager, AuthFlowResult, DeviceFlow, NativeOptions, RpLogout};
+use oauthkit::provider::DpopConfig;
+use oauthkit::provider::PrivateKeyJwt;
+use oauthkit::unversioned::flow::{CallbackServerOptions, PortChoice};
+use oauthkit::unversioned::provider::dpop::{DpopHeaders, DpopNonces};
 
-use oauthkit::jose::{SigningAlgorithm, SigningKey};
-use oauthkit::provider::par::ParPolicy;
-use oauthkit::provider::token_exchange::token_types;
+use oauthkit::provider::ParPolicy;
 use oauthkit::provider::{
     AuthorizeRequest, ClientCredentialsRequest, OidcConfig, OidcProvider, Pkce, Provider,
     TokenExchangeRequest, TokenTypeHint,
 };
-use oauthkit::random;
+use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::session::SessionManager;
 use oauthkit::store::{JsonFileStore, MemoryStore};
+use oauthkit::unversioned::provider::token_exchange::token_types;
+use oauthkit::unversioned::random;
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use serde_json::Value;
 use support::interactions::Browser;
@@ -430,7 +429,7 @@ fn refresh_race_of_four_threads_and_two_processes_spends_the_rotating_token_once
     // is older than the race's refresh however fast this machine is.
     std::thread::sleep(Duration::from_millis(1100));
     let mut due = store.load("racer").unwrap().expect("stored tokens");
-    due.expires_at = Some(oauthkit::token::now_unix() - 1);
+    due.expires_at = Some(oauthkit::unversioned::now_unix() - 1);
     store.save("racer", &due).unwrap();
     let before = kc.refresh_events(CLIENT_RACE);
 
@@ -886,7 +885,7 @@ fn errors_need_sign_in_only_where_the_user_must_act() {
 /// issuer, and the stored tokens are DPoP-bound (`cnf.jkt`) with a PS256
 /// ID token validated on the way.
 fn fapi2_dpop_profile_signs_in_deploy_mode_served_over_https() {
-    use oauthkit::provider::profile::SecurityProfile;
+    use oauthkit::provider::SecurityProfile;
     use oauthkit::web::{DeployHandler, DeployOptions};
     let kc = shared();
     let pki = tls_server::TestPki::new("keycloak-fapi2", "IP:127.0.0.1");
@@ -954,7 +953,7 @@ fn fapi2_dpop_profile_signs_in_deploy_mode_served_over_https() {
 /// refuses every `http://` loopback redirect ("invalid loopback address"),
 /// although RFC 8252 and OAuth 2.1 allow them for native apps.
 fn native_app_signs_in_with_oauth21_rules_which_keycloaks_profile_refuses() {
-    use oauthkit::provider::profile::SecurityProfile;
+    use oauthkit::provider::SecurityProfile;
     let kc = shared();
     let uuid = kc.create_oauth21_native_client("native-oauth21");
     let provider = build(default_provider("native-oauth21").profile(SecurityProfile::OAuth21));

@@ -8,8 +8,10 @@
 
 mod support;
 
-use oauthkit::provider::http::{Auth, Body, HttpClient, HttpConfig, HttpProxy, Method};
 use oauthkit::provider::TokenRefresh;
+use oauthkit::unversioned::provider::http::{
+    Auth, Body, HttpClient, HttpConfig, HttpProxy, Method,
+};
 use support::fake_proxy::fake_proxy;
 use support::tls_server::{TestPki, TlsServer};
 
@@ -202,7 +204,7 @@ fn bad_proxy_urls_are_refused_without_their_password() {
 /// name.
 #[test]
 fn provider_settings_take_a_proxy() {
-    use oauthkit::provider::settings::ProviderSettings;
+    use oauthkit::provider::ProviderSettings;
     let (proxy_port, seen) = fake_proxy();
     let password = "Setting-Pw-913";
     let token_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -36,9 +36,9 @@ use std::time::Duration;
 
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce};
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
-use oauthkit::random;
 use oauthkit::session::SessionManager;
-use oauthkit::store::KeyLock;
+use oauthkit::unversioned::random;
+use oauthkit::unversioned::store::KeyLock;
 use oauthkit::{store, Error, ErrorKind, TokenSet, TokenStore};
 use support::node_idp::NodeIdp;
 use support::rotating_idp::RotatingIdp;
@@ -260,7 +260,7 @@ fn seed(store: &dyn TokenStore, idp: &RotatingIdp) -> (String, String) {
     let (at, rt) = idp.grant();
     let t = TokenSet::bearer(at.clone())
         .with_refresh_token(rt.clone())
-        .with_expires_at(oauthkit::token::now_unix() - 10);
+        .with_expires_at(oauthkit::unversioned::now_unix() - 10);
     store.save(KEY, &t).unwrap();
     (at, rt)
 }
@@ -601,7 +601,7 @@ fn panva_sign_in(idp: &NodeIdp, store: &dyn TokenStore) -> Arc<dyn Provider> {
         tokens.refresh_token.is_some(),
         "offline_access gave a refresh token"
     );
-    tokens.expires_at = Some(oauthkit::token::now_unix() - 10);
+    tokens.expires_at = Some(oauthkit::unversioned::now_unix() - 10);
     store.save(KEY, &tokens).unwrap();
     provider
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use oauthkit::store::encrypted::SealingKeys;
+use oauthkit::store::SealingKeys;
 use oauthkit::store::{DefaultStore, JsonFileStore, Protection};
 use oauthkit::{ErrorKind, TokenStore};
 use support::conformance::full_token_set;
@@ -146,7 +146,10 @@ fn scenario(name: &str) {
         }
         "open-default-saves" => {
             // OAUTHKIT_APP names the application
-            assert_eq!(oauthkit::store::default_app_name().unwrap(), app);
+            assert_eq!(
+                oauthkit::unversioned::store::default_app_name().unwrap(),
+                app
+            );
             let store = oauthkit::store::open_default().unwrap();
             store.save("me", &full_token_set(1)).unwrap();
         }
@@ -162,7 +165,7 @@ fn scenario(name: &str) {
         }
         "exe-name" => {
             // without OAUTHKIT_APP: the program's file name
-            let name = oauthkit::store::default_app_name().unwrap();
+            let name = oauthkit::unversioned::store::default_app_name().unwrap();
             assert!(name.starts_with("store_default"), "{name}");
             assert!(DefaultStore::new(&name).is_ok());
         }

@@ -8,8 +8,10 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
-use oauthkit::flow::callback_server::CallbackOutcome;
-use oauthkit::flow::{CallbackServer, CallbackServerOptions, CallbackVerdict, ExpectedCallback};
+use oauthkit::unversioned::flow::CallbackOutcome;
+use oauthkit::unversioned::flow::{
+    CallbackServer, CallbackServerOptions, CallbackVerdict, ExpectedCallback,
+};
 use oauthkit::Error;
 
 const STATE: &str = "st-7Hq2LmX9pR4vKc1N";

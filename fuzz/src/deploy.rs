@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use oauthkit::error::Result;
 use oauthkit::provider::{
     AuthorizeRequest, CodeExchange, Provider, TokenRefresh, TokenRevocation, UserinfoRequest,
 };
 use oauthkit::store::MemoryStore;
 use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest};
+use oauthkit::Result;
 use oauthkit::TokenSet;
 
 const ACCESS_TOKEN: &str = "at-deploy-Qw3Er5Ty7";

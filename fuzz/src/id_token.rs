@@ -13,16 +13,17 @@ use std::sync::OnceLock;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use oauthkit::provider::jws_algorithm::Algorithm;
+use oauthkit::unversioned::provider::Algorithm;
 use serde_json::{json, Value};
 
 use super::loopback::{self, Canned};
-use oauthkit::provider::http::{HttpClient, HttpConfig};
-use oauthkit::provider::id_token::{
-    half_hash, Expected, ExpectedIssuer, IdTokenSettings, IdTokenValidator,
+use oauthkit::unversioned::now_unix;
+use oauthkit::unversioned::provider::http::{HttpClient, HttpConfig};
+use oauthkit::unversioned::provider::id_token::IdTokenSettings;
+use oauthkit::unversioned::provider::id_token::{
+    half_hash, Expected, ExpectedIssuer, IdTokenValidator,
 };
-use oauthkit::provider::jwks::JwksCache;
-use oauthkit::token::now_unix;
+use oauthkit::unversioned::provider::jwks::JwksCache;
 
 const ISSUER: &str = "https://idp.example";
 const TENANT_TEMPLATE: &str = "https://login.microsoftonline.com/{tenantid}/v2.0";

@@ -4,21 +4,21 @@
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
-use oauthkit::provider::jws_algorithm::Algorithm;
+use oauthkit::unversioned::provider::Algorithm;
 use serde_json::Value;
 
 use super::loopback::{self, Canned};
 use super::{assert_no_secret, check_debug_redacts, thread_tag};
-use oauthkit::provider::http::{HttpClient, HttpConfig, HttpResponse};
-use oauthkit::provider::jwks::JwksCache;
-use oauthkit::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
-use oauthkit::provider::oidc::{OidcConfig, OidcProvider};
-use oauthkit::provider::token_response::parse_token_response;
 use oauthkit::provider::{
     microsoft, AuthorizeRequest, CodeExchange, Provider, TokenRefresh, TokenRevocation,
     TokenTypeHint, UserinfoRequest,
 };
-use oauthkit::token::now_unix;
+use oauthkit::provider::{OAuth2Config, OAuth2Provider, Revocation};
+use oauthkit::provider::{OidcConfig, OidcProvider};
+use oauthkit::unversioned::now_unix;
+use oauthkit::unversioned::provider::http::{HttpClient, HttpConfig, HttpResponse};
+use oauthkit::unversioned::provider::jwks::JwksCache;
+use oauthkit::unversioned::provider::token_response::parse_token_response;
 use oauthkit::TokenSet;
 
 /// The secrets the token-endpoint harness holds; none may reach an error.

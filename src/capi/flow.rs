@@ -18,7 +18,8 @@ use super::session::OakSession;
 use super::store::OakStore;
 use super::token_set::OakTokenSet;
 use crate::error::{Error, Result};
-use crate::flow::{AuthFlowManager, AuthFlowManagerBuilder, AuthFlowState, NativeOptions};
+use crate::flow::state::AuthFlowState;
+use crate::flow::{AuthFlowManager, AuthFlowManagerBuilder, NativeOptions};
 
 /// Shows the authorization URL to the user: opens it in a browser or a
 /// window of the application. Called once per run, on the thread running

@@ -10,8 +10,8 @@ use std::ffi::c_char;
 use super::boundary::{call, opt_str_arg, OakStatus};
 use super::flow::{configure, OakFlow};
 use crate::error::{Error, Result};
+use crate::flow::callback_server::{CallbackServerOptions, PortChoice, RedirectHost};
 use crate::flow::paste::PasteInput;
-use crate::flow::{CallbackServerOptions, PortChoice, RedirectHost};
 
 /// The longest callback path accepted, in bytes.
 const MAX_PATH_LEN: usize = 256;

@@ -9,7 +9,7 @@ use std::ffi::c_char;
 use super::boundary::{call, handle, new_handle, opt_str_arg, out, str_arg, OakStatus};
 use super::provider::OakProvider;
 use super::token_set::OakTokenSet;
-use crate::provider::jwt_bearer::{JwtBearerAssertion, JwtBearerRequest};
+use crate::provider::grants::jwt_bearer::{JwtBearerAssertion, JwtBearerRequest};
 use crate::provider::settings::signing_key_from_text;
 use crate::secret::Secret;
 use crate::token::split_scopes;

@@ -15,7 +15,7 @@ use super::boundary::{
 };
 use super::strings::opt_to_c;
 use crate::error::{Error, Result};
-use crate::provider::par::ParPolicy;
+use crate::provider::grants::par::ParPolicy;
 use crate::provider::{
     Provider, ProviderKind, ProviderSettings, TokenRevocation, TokenTypeHint, UserinfoRequest,
 };

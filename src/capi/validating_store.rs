@@ -8,9 +8,10 @@ use std::sync::Arc;
 use super::boundary::{call, handle, opt_str_arg, out, OakStatus};
 use super::store::OakStore;
 use crate::error::{Error, Result};
-use crate::store::{
-    HasRefreshToken, NotExpired, ScopeRequirements, TokenStore, UnchangingIdentity, ValidatingStore,
+use crate::store::validating::{
+    HasRefreshToken, NotExpired, ScopeRequirements, UnchangingIdentity, ValidatingStore,
 };
+use crate::store::TokenStore;
 use crate::token::split_scopes;
 
 /// Refuse loaded token sets whose access token has expired (or expires

@@ -49,7 +49,7 @@ use crate::error::{Error, Result};
 mod authorize;
 mod dpop;
 mod grants;
-pub mod headless;
+pub(crate) mod headless;
 mod http;
 mod keys;
 mod resources;

@@ -25,7 +25,7 @@ pub fn has_display() -> bool {
 /// the background.
 ///
 /// ```
-/// use oauthkit::flow::open_system_browser;
+/// use oauthkit::unversioned::flow::open_system_browser;
 /// let err = open_system_browser("file:///etc/passwd").unwrap_err();
 /// assert_eq!(err.kind(), oauthkit::ErrorKind::InvalidArgument);
 /// ```

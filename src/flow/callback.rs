@@ -22,7 +22,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::Error;
-use crate::provider::{check_response_iss, Provider};
+use crate::provider::oidc::iss_check::check_response_iss;
+use crate::provider::Provider;
 use crate::secret::{constant_time_eq, Secret};
 
 /// What the flow expects of the authorization response.
@@ -73,7 +74,7 @@ impl ExpectedCallback {
     /// Expects `state`; no issuer check.
     ///
     /// ```
-    /// use oauthkit::flow::{CallbackVerdict, ExpectedCallback};
+    /// use oauthkit::unversioned::flow::{CallbackVerdict, ExpectedCallback};
     /// let exp = ExpectedCallback::new("s3cret-state").issuer("https://idp");
     /// assert!(matches!(exp.check_query("code=abc&state=s3cret-state"), CallbackVerdict::Code(_)));
     /// assert!(matches!(exp.check_query("code=abc&state=guess"), CallbackVerdict::Ignored(_)));

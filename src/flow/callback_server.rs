@@ -67,7 +67,7 @@ pub enum PortChoice {
 /// Options of the callback server.
 ///
 /// ```
-/// use oauthkit::flow::{CallbackServer, CallbackServerOptions};
+/// use oauthkit::unversioned::flow::{CallbackServer, CallbackServerOptions};
 /// let server = CallbackServer::bind(&CallbackServerOptions::new()).unwrap();
 /// assert!(server.local_addr().ip().is_loopback());
 /// assert!(server.redirect_uri().starts_with("http://127.0.0.1:"));

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use super::finish::complete_sign_in;
 use super::sign_in_result::AuthFlowResult;
 use crate::error::{Error, Result};
-use crate::provider::device::SLOW_DOWN_INCREMENT;
+use crate::provider::grants::device::SLOW_DOWN_INCREMENT;
 use crate::provider::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll, Provider};
 use crate::session::SessionManager;
 use crate::store::TokenStore;
@@ -68,7 +68,7 @@ pub fn terminal_prompt(authorization: &DeviceAuthorization) -> Result<()> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use oauthkit::flow::device::prompt_text;
+/// use oauthkit::unversioned::flow::prompt_text;
 /// use oauthkit::provider::DeviceAuthorization;
 /// let a = DeviceAuthorization {
 ///     device_code: "dc".into(),
@@ -123,7 +123,7 @@ pub fn qr_code(_text: &str) -> Option<String> {
 /// cargo feature `qrcode`.
 ///
 /// ```
-/// let qr = oauthkit::flow::device::qr_code("https://idp.example/device?user_code=ABCD-EFGH").unwrap();
+/// let qr = oauthkit::unversioned::flow::qr_code("https://idp.example/device?user_code=ABCD-EFGH").unwrap();
 /// assert!(qr.lines().count() > 10);
 /// assert!(qr.contains('█') || qr.contains('▀') || qr.contains('▄'));
 /// ```

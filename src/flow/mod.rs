@@ -3,52 +3,49 @@
 //! session manager that keeps stored tokens fresh, background refresh and
 //! sign-out live in [`crate::session`].
 //!
-//! | concept | module |
+//! | concept | names |
 //! |---|---|
-//! | [`AuthFlowManager`]: the native flow, timeout and cancel | [`native`] |
-//! | [`AuthFlowManager::builder`] and [`NativeOptions`] | [`native_builder`] |
-//! | [`DeviceFlow`]: the device authorization grant (RFC 8628) | [`device`] |
-//! | the end of every sign-in: userinfo, key, store | `finish` |
-//! | the loopback callback server | [`callback_server`] |
-//! | checking an authorization response (state, `iss`, `error`) | [`callback`] |
-//! | pasting the final redirect URL (SSH) | [`paste`] |
-//! | opening the system browser | [`browser`] |
-//! | [`Notice`]: what the user must read when no window shows it | [`notice`] |
-//! | [`RpLogout`]: revoke, delete, end the provider session | [`rp_logout`] |
+//! | the native flow, timeout and cancel | [`AuthFlowManager`], [`AuthFlowManager::builder`], [`NativeOptions`] |
+//! | the device authorization grant (RFC 8628) | [`DeviceFlow`] |
+//! | what a sign-in returns | [`AuthFlowResult`] |
+//! | what the user must read when no window shows it | [`Notice`] |
+//! | revoke, delete, end the provider session | [`RpLogout`], [`LogoutOutcome`] |
+//!
+//! The loopback callback server, the callback checks (state, `iss`,
+//! `error`), pasting the final redirect URL (SSH) and opening the system
+//! browser are in [`unversioned::flow`](crate::unversioned::flow).
 //!
 //! The repository's [flows guide](https://github.com/oauthkit/oauthkit/blob/main/docs/flows.md) describes
 //! the security behaviour in full.
 
-pub mod browser;
-pub mod callback;
-pub mod callback_server;
-pub mod device;
+pub(crate) mod browser;
+pub(crate) mod callback;
+pub(crate) mod callback_server;
+pub(crate) mod device;
 pub(crate) mod finish;
 mod host_check;
 pub(crate) mod html;
-pub mod native;
-pub mod native_builder;
+pub(crate) mod native;
+pub(crate) mod native_builder;
 mod native_options;
-pub mod notice;
-pub mod paste;
+pub(crate) mod notice;
+pub(crate) mod paste;
 pub(crate) mod pushed_url;
-pub mod rp_logout;
+pub(crate) mod rp_logout;
 mod sign_in_result;
-mod state;
+pub(crate) mod state;
 
-pub use browser::open_system_browser;
-pub use callback::{CallbackVerdict, ExpectedCallback};
-pub use callback_server::{CallbackServer, CallbackServerOptions, PortChoice, RedirectHost};
-pub use device::{DeviceCancelHandle, DeviceFlow, PollStatus};
-pub use native::{AuthFlowManager, CallbackMode};
+// What an application names; the rest is in `crate::unversioned::flow`.
+pub use device::DeviceFlow;
+pub use native::AuthFlowManager;
 pub use native_builder::AuthFlowManagerBuilder;
 pub use native_options::NativeOptions;
-pub use notice::{Notice, NoticeFn, UrlPurpose};
+pub use notice::Notice;
 pub use rp_logout::{LogoutOutcome, RpLogout};
 pub use sign_in_result::AuthFlowResult;
-pub use state::AuthFlowState;
 
 /// Escapes text for HTML (`& < > " '`).
-pub fn html_escape(s: &str) -> String {
+#[cfg(feature = "dev-provider")]
+pub(crate) fn html_escape(s: &str) -> String {
     html::escape(s)
 }

@@ -30,7 +30,7 @@ pub enum CallbackMode {
     #[default]
     Server,
     /// As `Server`, and the user may also paste the final redirect URL
-    /// into standard input (for SSH sessions; see [`paste`](super::paste)).
+    /// into standard input (for SSH sessions; see [`PasteInput`](crate::unversioned::flow::PasteInput)).
     ServerOrPaste,
 }
 

@@ -163,10 +163,8 @@ impl AuthFlowManagerBuilder {
         self
     }
 
-    /// Shows what the user must read when no browser window shows it (the
-    /// sign-in URL when the system browser did not open, the paste prompt)
-    /// with `hook` instead of [`terminal_notice`](super::notice::terminal_notice)
-    /// on standard error.
+    /// Shows what the user must read when no browser window shows it
+    /// (default: standard error; see [`Notice`](crate::flow::Notice)).
     pub fn notice(mut self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
         self.flow.notice = Arc::new(hook);
         self

@@ -94,7 +94,7 @@ pub type NoticeFn = Arc<dyn Fn(&Notice<'_>) + Send + Sync>;
 /// oauthkit writes to the terminal, and only until a hook replaces it).
 ///
 /// ```
-/// use oauthkit::flow::notice::Notice;
+/// use oauthkit::flow::Notice;
 /// let text = Notice::PasteRefused { why: "wrong state" }.to_string();
 /// assert!(text.contains("wrong state"));
 /// ```

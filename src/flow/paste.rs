@@ -30,7 +30,7 @@ impl PasteInput {
     /// Reads any line source (a pipe, a test's buffer).
     ///
     /// ```
-    /// use oauthkit::flow::paste::PasteInput;
+    /// use oauthkit::unversioned::flow::PasteInput;
     /// let input = PasteInput::from_reader(std::io::Cursor::new("http://127.0.0.1:1/callback?code=c&state=s\n"));
     /// std::thread::sleep(std::time::Duration::from_millis(50));
     /// assert!(input.try_next().unwrap().contains("code=c"));

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 /// is the fastest to sign.
 ///
 /// ```
-/// use oauthkit::jose::SigningAlgorithm;
+/// use oauthkit::provider::SigningAlgorithm;
 /// assert_eq!(SigningAlgorithm::PS256.as_str(), "PS256");
 /// assert_eq!(SigningAlgorithm::default(), SigningAlgorithm::ES256);
 /// assert_eq!("EdDSA".parse::<SigningAlgorithm>().unwrap(), SigningAlgorithm::EdDSA);

@@ -56,7 +56,7 @@ struct Inner {
 /// shared).
 ///
 /// ```
-/// use oauthkit::jose::{SigningAlgorithm, SigningKey};
+/// use oauthkit::provider::{SigningAlgorithm, SigningKey};
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("k1");
 /// let jwt = key.sign_jwt(&serde_json::json!({"iss": "me"}))?;
 /// assert_eq!(jwt.split('.').count(), 3);
@@ -137,7 +137,7 @@ impl SigningKey {
     /// the key (RS256/PS256: RSA, ES256: P-256, EdDSA: Ed25519).
     ///
     /// ```
-    /// use oauthkit::jose::{SigningAlgorithm, SigningKey};
+    /// use oauthkit::provider::{SigningAlgorithm, SigningKey};
     /// let err = SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n",
     ///     SigningAlgorithm::ES256).unwrap_err();
     /// assert_eq!(err.kind(), oauthkit::ErrorKind::InvalidArgument);
@@ -184,7 +184,7 @@ impl SigningKey {
     /// `kid` is taken over.
     ///
     /// ```
-    /// use oauthkit::jose::SigningKey;
+    /// use oauthkit::provider::SigningKey;
     /// let err = SigningKey::from_jwk(r#"{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}"#).unwrap_err();
     /// assert!(err.to_string().contains("'d'"), "{err}");
     /// ```

@@ -5,7 +5,7 @@
 //! DPoP-bound token set keeps.
 //!
 //! ```
-//! use oauthkit::jose::{DpopKey, SigningAlgorithm, SigningKey};
+//! use oauthkit::provider::{DpopKey, SigningAlgorithm, SigningKey};
 //! let assertion_key = SigningKey::generate(SigningAlgorithm::PS256)?.with_kid("k1");
 //! let dpop_key = DpopKey::generate(SigningAlgorithm::ES256)?;
 //! // one public JWK type, one thumbprint, whatever the key is for

@@ -9,6 +9,12 @@
 
 use std::time::{Duration, Instant};
 
+/// The longest lifetime of a pushed request taken at the provider's word:
+/// one hour. RFC 9126 §2.2 calls for a short-lived `request_uri` (its
+/// examples: 60 and 90 s); a longer `expires_in` is read as this, so the
+/// flows may push again sooner than needed, never later.
+pub const MAX_PAR_LIFETIME: Duration = Duration::from_secs(3600);
+
 /// An authorization URL and, for a pushed request, when its `request_uri`
 /// expires.
 ///
@@ -41,7 +47,7 @@ impl AuthorizationUrl {
     }
 
     /// A URL carrying a pushed request's `request_uri` that lives for
-    /// `lifetime` (at most [`MAX_PAR_LIFETIME`](super::par::MAX_PAR_LIFETIME))
+    /// `lifetime` (at most [`MAX_PAR_LIFETIME`])
     /// from `sent_at` (when the push was sent).
     ///
     /// ```
@@ -54,7 +60,7 @@ impl AuthorizationUrl {
     /// assert!(old.is_expired());
     /// ```
     pub fn pushed(url: impl Into<String>, sent_at: Instant, lifetime: Duration) -> Self {
-        let lifetime = lifetime.min(super::par::MAX_PAR_LIFETIME);
+        let lifetime = lifetime.min(MAX_PAR_LIFETIME);
         let expires_at = sent_at.checked_add(lifetime).unwrap_or(sent_at);
         AuthorizationUrl {
             url: url.into(),

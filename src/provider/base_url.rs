@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 /// path (if any) put in front of its path.
 ///
 /// ```
-/// use oauthkit::provider::base_url::rebase;
+/// use oauthkit::unversioned::provider::rebase;
 /// assert_eq!(
 ///     rebase("https://oauth2.googleapis.com/token", "http://127.0.0.1:8080").unwrap(),
 ///     "http://127.0.0.1:8080/token"

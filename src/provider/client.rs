@@ -11,10 +11,9 @@ use crate::jose::DpopKey;
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
 use crate::provider::dpop::token_endpoint_wants_nonce;
 use crate::provider::dpop::{DpopConfig, DpopNonces};
+use crate::provider::grants::params::{check_extra_params, PreparedGrant};
 use crate::provider::http::{check_endpoint_url, Auth, Body, HttpClient, Method};
-use crate::provider::requests::{
-    check_extra_params, CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest,
-};
+use crate::provider::requests::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use crate::provider::token_response::{
     oauth_error, parse_token_response_with, status_error, TokenTypeRule,
 };
@@ -466,6 +465,34 @@ fn bearer_challenge_error(status: u16, header: &str) -> Option<Error> {
         description: param("error_description"),
         source: None,
     })
+}
+
+impl OAuthClient {
+    /// A grant's token request through the shared one, as a client whose
+    /// scopes are the grant's (those the tokens get when the answer names
+    /// none) and with no configured resources (the form has the grant's
+    /// own); `after` runs on the token set (ID-token validation), which
+    /// then records the request, `stored`, under `member` of its extra
+    /// members, marking it as that grant's.
+    pub(crate) fn grant_token_request(
+        &self,
+        token_url: &str,
+        method: ClientAuthMethod,
+        (form, scopes): PreparedGrant,
+        after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
+        (member, stored): (&str, Value),
+    ) -> Result<TokenSet> {
+        let client = OAuthClient {
+            http: self.http.clone(),
+            creds: self.creds.clone(),
+            scopes,
+            resources: Vec::new(),
+            dpop: self.dpop.clone(),
+        };
+        let mut t = client.token_request("token", token_url, method, form, after)?;
+        t.extra.insert(member.to_owned(), stored);
+        Ok(t)
+    }
 }
 
 #[cfg(test)]

@@ -43,8 +43,8 @@ pub const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(60);
 /// assertion's audience and lifetime.
 ///
 /// ```
-/// use oauthkit::provider::client_assertion::PrivateKeyJwt;
-/// use oauthkit::jose::{SigningAlgorithm, SigningKey};
+/// use oauthkit::provider::PrivateKeyJwt;
+/// use oauthkit::provider::{SigningAlgorithm, SigningKey};
 /// use oauthkit::provider::{OidcConfig, OidcProvider};
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("client-key-1");
 /// let cfg = OidcConfig::new("https://idp.example", "my-service")
@@ -133,24 +133,6 @@ impl PrivateKeyJwt {
             "exp": now + self.lifetime.as_secs(),
         }))
     }
-}
-
-/// The check every provider configuration makes when it is built: a
-/// configured key is usable, and `client_auth = private_key_jwt` has one.
-pub(crate) fn check_configured(
-    provider: &str,
-    client_auth: Option<crate::provider::ClientAuthMethod>,
-    key: Option<&PrivateKeyJwt>,
-) -> Result<()> {
-    if let Some(k) = key {
-        k.check()?;
-    }
-    if client_auth == Some(crate::provider::ClientAuthMethod::PrivateKeyJwt) && key.is_none() {
-        return Err(Error::InvalidArgument(format!(
-            "{provider}: client_auth is private_key_jwt but no private key is configured"
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -164,6 +164,24 @@ impl ClientCredentials {
     }
 }
 
+/// The check every provider configuration makes when it is built: a
+/// configured key is usable, and `client_auth = private_key_jwt` has one.
+pub(crate) fn check_configured(
+    provider: &str,
+    client_auth: Option<ClientAuthMethod>,
+    key: Option<&PrivateKeyJwt>,
+) -> Result<()> {
+    if let Some(k) = key {
+        k.check()?;
+    }
+    if client_auth == Some(ClientAuthMethod::PrivateKeyJwt) && key.is_none() {
+        return Err(Error::InvalidArgument(format!(
+            "{provider}: client_auth is private_key_jwt but no private key is configured"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

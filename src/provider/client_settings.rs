@@ -28,8 +28,8 @@ use crate::provider::client::{DpopState, OAuthClient};
 use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
 use crate::provider::dpop::DpopConfig;
+use crate::provider::grants::par::ParPolicy;
 use crate::provider::http::{HttpClient, HttpConfig};
-use crate::provider::par::ParPolicy;
 use crate::provider::profile::{ProfileSettings, SecurityProfile};
 use crate::secret::Secret;
 
@@ -41,8 +41,8 @@ use crate::secret::Secret;
 /// names set it).
 ///
 /// ```
-/// use oauthkit::provider::client_settings::ClientSettings;
-/// use oauthkit::provider::profile::SecurityProfile;
+/// use oauthkit::unversioned::provider::ClientSettings;
+/// use oauthkit::provider::SecurityProfile;
 /// let c = ClientSettings::new("app");
 /// assert!(c.client_secret.is_none() && c.scopes.is_empty());
 /// assert_eq!(c.profile, SecurityProfile::Default);
@@ -127,8 +127,8 @@ macro_rules! client_settings_builders {
         /// Authenticates the client with `private_key_jwt` (RFC 7523).
         ///
         /// ```
-        /// use oauthkit::provider::client_assertion::PrivateKeyJwt;
-        /// use oauthkit::jose::{SigningAlgorithm, SigningKey};
+        /// use oauthkit::provider::PrivateKeyJwt;
+        /// use oauthkit::provider::{SigningAlgorithm, SigningKey};
         /// let key = SigningKey::generate(SigningAlgorithm::ES256)?;
         #[doc = $new]
         ///     .private_key_jwt(PrivateKeyJwt::new(key));
@@ -181,7 +181,7 @@ macro_rules! client_settings_builders {
         /// provider is built, and on every request).
         ///
         /// ```
-        /// use oauthkit::provider::profile::SecurityProfile;
+        /// use oauthkit::provider::SecurityProfile;
         #[doc = $new]
         ///     .profile(SecurityProfile::Default);
         /// assert_eq!(cfg.profile, SecurityProfile::Default);
@@ -196,11 +196,11 @@ macro_rules! client_settings_builders {
         /// token, userinfo and revocation request a proof, and the tokens
         /// are bound to the key (kept in
         /// [`TokenSet::dpop_key`](crate::TokenSet::dpop_key)). See
-        /// [`crate::provider::dpop`].
+        /// [`DpopConfig`](crate::provider::DpopConfig).
         ///
         /// ```
-        /// use oauthkit::jose::SigningAlgorithm;
-        /// use oauthkit::provider::dpop::DpopConfig;
+        /// use oauthkit::provider::SigningAlgorithm;
+        /// use oauthkit::provider::DpopConfig;
         #[doc = $new]
         ///     .dpop(DpopConfig::new().with_algorithm(SigningAlgorithm::ES256));
         /// assert_eq!(cfg.dpop.unwrap().algorithm(), SigningAlgorithm::ES256);
@@ -264,13 +264,14 @@ impl ClientSettings {
     }
 
     client_settings_builders!(
-        "let cfg = oauthkit::provider::client_settings::ClientSettings::new(\"app\")"
+        "let cfg = oauthkit::unversioned::provider::ClientSettings::new(\"app\")"
     );
 
     /// Sets when authorization requests are pushed (RFC 9126).
     ///
     /// ```
-    /// use oauthkit::provider::{client_settings::ClientSettings, par::ParPolicy};
+    /// use oauthkit::unversioned::provider::ClientSettings;
+    /// use oauthkit::provider::ParPolicy;
     /// let c = ClientSettings::new("app").par_policy(ParPolicy::Always);
     /// assert_eq!(c.par, ParPolicy::Always);
     /// ```
@@ -303,7 +304,7 @@ impl ClientSettings {
         provider: &str,
         facts: ProviderFacts<'_>,
     ) -> Result<()> {
-        crate::provider::client_assertion::check_configured(
+        crate::provider::client_auth::check_configured(
             provider,
             self.client_auth,
             self.private_key_jwt.as_ref(),

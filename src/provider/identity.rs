@@ -35,7 +35,7 @@ impl Identity {
     /// ID token was validated when it was received; it is only read here.
     ///
     /// ```
-    /// use oauthkit::provider::identity::Identity;
+    /// use oauthkit::unversioned::provider::Identity;
     /// use oauthkit::TokenSet;
     /// let t = TokenSet::bearer("at").with_identity_id("user-1");
     /// assert_eq!(Identity::of(&t).unwrap().sub, "user-1");
@@ -96,7 +96,7 @@ impl Identity {
 /// and the session manager check whatever the provider.
 ///
 /// ```
-/// use oauthkit::provider::identity::check_same_identity;
+/// use oauthkit::unversioned::provider::check_same_identity;
 /// use oauthkit::{ErrorKind, TokenSet};
 /// let old = TokenSet::bearer("a").with_identity_id("alice");
 /// assert!(check_same_identity(&old, &TokenSet::bearer("b").with_identity_id("alice")).is_ok());

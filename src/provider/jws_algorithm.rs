@@ -10,10 +10,10 @@ use crate::error::{Error, Result};
 ///
 /// The HMAC names (`HS*`) parse so that they can be refused by name: ID
 /// tokens are verified with the provider's public keys only
-/// ([`algorithm_allow_list`](crate::provider::id_token::algorithm_allow_list)).
+/// ([`algorithm_allow_list`](crate::unversioned::provider::id_token::algorithm_allow_list)).
 ///
 /// ```
-/// use oauthkit::provider::jws_algorithm::Algorithm;
+/// use oauthkit::unversioned::provider::Algorithm;
 /// let alg: Algorithm = "PS384".parse()?;
 /// assert_eq!(alg, Algorithm::PS384);
 /// assert_eq!(alg.as_str(), "PS384");

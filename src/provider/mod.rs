@@ -15,56 +15,49 @@
 use crate::claims::Claims;
 use crate::error::{Error, Result};
 use crate::token::TokenSet;
-use dpop::DpopConfig;
 
-pub mod authorization_url;
-pub mod base_url;
-mod client;
-pub mod client_assertion;
-pub mod client_auth;
-pub mod client_settings;
-pub mod dpop;
-mod grants;
-pub mod http;
-pub mod identity;
-pub mod jws_algorithm;
-pub mod oauth2;
-pub mod offline_access;
-pub mod oidc;
-pub mod pkce;
-mod presets;
-pub mod profile;
-mod requests;
-pub mod settings;
-pub mod token_response;
+pub(crate) mod authorization_url;
+pub(crate) mod base_url;
+pub(crate) mod client;
+pub(crate) mod client_assertion;
+pub(crate) mod client_auth;
+pub(crate) mod client_settings;
+pub(crate) mod dpop;
+pub(crate) mod grants;
+pub(crate) mod http;
+pub(crate) mod identity;
+pub(crate) mod jws_algorithm;
+pub(crate) mod oauth2;
+pub(crate) mod offline_access;
+pub(crate) mod oidc;
+pub(crate) mod pkce;
+pub(crate) mod presets;
+pub(crate) mod profile;
+pub(crate) mod requests;
+pub(crate) mod settings;
+pub(crate) mod token_response;
 
-// The parts live in sub-folders (http/, grants/, oidc/, presets/); their
-// modules keep their `oauthkit::provider::X` paths.
-pub use grants::{client_credentials, device, end_session, jwt_bearer, par, token_exchange};
-use http::redact;
-pub use http::{proxy, tls};
-use oidc::iss_check;
-pub use oidc::{discovery, id_token, jwks};
-use presets::preset_url;
-pub use presets::{auth0, github, gitlab, google, keycloak, microsoft, okta};
-
+// What an application names; the rest is in `crate::unversioned`. Code in
+// the crate imports from the defining module (`crate::provider::oidc::jwks`),
+// never back up through these lines.
+pub use crate::jose::{DpopKey, SigningAlgorithm, SigningKey};
 pub use authorization_url::AuthorizationUrl;
+pub use client_assertion::PrivateKeyJwt;
 pub use client_auth::ClientAuthMethod;
-pub use client_credentials::ClientCredentialsRequest;
-pub use client_settings::ClientSettings;
-pub use device::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll};
-pub use end_session::EndSessionRequest;
-pub use id_token::{IdTokenClaims, IdTokenSettings};
-pub use iss_check::check_response_iss;
-pub use jwt_bearer::{JwtBearerAssertion, JwtBearerRequest};
+pub use dpop::DpopConfig;
+pub use grants::client_credentials::ClientCredentialsRequest;
+pub use grants::device::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll};
+pub use grants::end_session::EndSessionRequest;
+pub use grants::jwt_bearer::{JwtBearerAssertion, JwtBearerRequest};
+pub use grants::par::ParPolicy;
+pub use grants::token_exchange::{TokenExchangeRequest, TokenExchangeResponse};
 pub use oauth2::{OAuth2Config, OAuth2Provider, Revocation};
-pub use offline_access::OfflineAccess;
-pub use oidc::{EndpointOverrides, OidcConfig, OidcProvider, TenantIssuer};
+pub use oidc::{OidcConfig, OidcProvider};
 pub use pkce::Pkce;
+pub use presets::{auth0, github, gitlab, google, keycloak, microsoft, okta};
+pub use profile::SecurityProfile;
 pub use requests::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 pub use settings::{ProviderKind, ProviderSettings};
-pub use tls::{TlsTrust, TrustStore};
-pub use token_exchange::{TokenExchangeRequest, TokenExchangeResponse};
 
 /// Which kind of token a revocation request names (RFC 7009 §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,7 +221,7 @@ pub trait Provider: Send + Sync {
     /// (`None` when the callback had none). Call it on every callback,
     /// error responses included, before using `code` or `error`.
     /// The default compares with [`issuer`](Self::issuer) through
-    /// [`check_response_iss`].
+    /// [`check_response_iss`](crate::unversioned::provider::check_response_iss).
     ///
     /// # Errors
     ///
@@ -236,7 +229,7 @@ pub trait Provider: Send + Sync {
     /// possible mix-up attack) or is missing although the provider always sends
     /// it. Overriding implementations must refuse the same cases.
     fn check_authorization_response_iss(&self, iss: Option<&str>) -> Result<()> {
-        check_response_iss(
+        oidc::iss_check::check_response_iss(
             self.issuer().as_deref(),
             self.requires_iss_in_response(),
             iss,
@@ -258,7 +251,7 @@ pub trait Provider: Send + Sync {
         request: &DeviceAuthorizationRequest,
     ) -> Result<DeviceAuthorization> {
         let _ = request;
-        Err(device::no_device_endpoint(self.name()))
+        Err(grants::device::no_device_endpoint(self.name()))
     }
 
     /// RFC 8628 §3.4: polls the token endpoint once for the device code;
@@ -274,7 +267,7 @@ pub trait Provider: Send + Sync {
     /// [`exchange_code`](Self::exchange_code) for the tokens.
     fn poll_device_token(&self, authorization: &DeviceAuthorization) -> Result<DevicePoll> {
         let _ = authorization;
-        Err(device::no_device_endpoint(self.name()))
+        Err(grants::device::no_device_endpoint(self.name()))
     }
 
     /// The RP-initiated logout URL (`end_session_endpoint` with the
@@ -338,7 +331,7 @@ pub trait Provider: Send + Sync {
     }
 
     /// RFC 8693 token exchange over the token endpoint with the client's
-    /// authentication (see [`token_exchange`]). The default is an
+    /// authentication (see [`TokenExchangeRequest`]). The default is an
     /// [`Error::ProviderUnsupported`].
     ///
     /// # Errors
@@ -366,7 +359,7 @@ pub trait Provider: Send + Sync {
     /// The default returns [`Error::ProviderUnsupported`]. Implementations
     /// return [`Error::InvalidArgument`] when the given assertion is empty or
     /// not a compact JWS, or the one to sign is incomplete (see
-    /// [`JwtBearerAssertion::sign`](jwt_bearer::JwtBearerAssertion::sign)), and the token
+    /// [`JwtBearerAssertion::sign`](JwtBearerAssertion::sign)), and the token
     /// endpoint errors described under
     /// [`exchange_code`](Self::exchange_code).
     fn request_jwt_bearer(&self, request: &JwtBearerRequest) -> Result<TokenSet> {

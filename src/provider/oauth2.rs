@@ -3,19 +3,18 @@
 
 use crate::claims::Claims;
 use crate::error::Result;
+use crate::provider::authorization_url::AuthorizationUrl;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_settings::{
     client_settings_builders, wraps_client_settings, ClientSettings, ProviderFacts,
 };
 use crate::provider::dpop::DpopConfig;
+use crate::provider::grants::par::{no_par_endpoint, ParPolicy};
 use crate::provider::http::check_endpoint_url;
 use crate::provider::offline_access::generic_refresh_token_advice;
-use crate::provider::par::{no_par_endpoint, ParPolicy};
-use crate::provider::{
-    AuthorizationUrl, AuthorizeRequest, CodeExchange, Provider, TokenRefresh, TokenRevocation,
-    UserinfoRequest,
-};
+use crate::provider::requests::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
+use crate::provider::{AuthorizeRequest, Provider};
 use crate::token::TokenSet;
 
 /// How a provider revokes tokens.
@@ -122,7 +121,7 @@ impl OAuth2Config {
     /// to `policy`.
     ///
     /// ```
-    /// use oauthkit::provider::{par::ParPolicy, OAuth2Config, OAuth2Provider};
+    /// use oauthkit::provider::{OAuth2Config, OAuth2Provider, ParPolicy};
     /// let cfg = OAuth2Config::new("custom", "app",
     ///         "https://as.example/authorize", "https://as.example/token")
     ///     .par("https://as.example/par", ParPolicy::Always);
@@ -323,13 +322,13 @@ impl Provider for OAuth2Provider {
 
     fn request_device_authorization(
         &self,
-        request: &crate::provider::DeviceAuthorizationRequest,
-    ) -> Result<crate::provider::DeviceAuthorization> {
+        request: &crate::provider::grants::device::DeviceAuthorizationRequest,
+    ) -> Result<crate::provider::grants::device::DeviceAuthorization> {
         let url = self
             .config
             .device_authorization_url
             .as_deref()
-            .ok_or_else(|| crate::provider::device::no_device_endpoint(self.name()))?;
+            .ok_or_else(|| crate::provider::grants::device::no_device_endpoint(self.name()))?;
         self.client.device_authorization(url, self.auth, request)
     }
 
@@ -339,7 +338,7 @@ impl Provider for OAuth2Provider {
 
     fn request_client_credentials(
         &self,
-        request: &crate::provider::ClientCredentialsRequest,
+        request: &crate::provider::grants::client_credentials::ClientCredentialsRequest,
     ) -> Result<TokenSet> {
         self.client
             .client_credentials(&self.config.token_url, self.auth, request)
@@ -347,13 +346,16 @@ impl Provider for OAuth2Provider {
 
     fn exchange_token(
         &self,
-        request: &crate::provider::TokenExchangeRequest,
-    ) -> Result<crate::provider::TokenExchangeResponse> {
+        request: &crate::provider::grants::token_exchange::TokenExchangeRequest,
+    ) -> Result<crate::provider::grants::token_exchange::TokenExchangeResponse> {
         self.client
             .token_exchange(&self.config.token_url, self.auth, request)
     }
 
-    fn request_jwt_bearer(&self, request: &crate::provider::JwtBearerRequest) -> Result<TokenSet> {
+    fn request_jwt_bearer(
+        &self,
+        request: &crate::provider::grants::jwt_bearer::JwtBearerRequest,
+    ) -> Result<TokenSet> {
         self.client.http.guard(&[], || {
             let form = self.client.jwt_bearer_form(request)?;
             self.client.jwt_bearer(
@@ -368,8 +370,8 @@ impl Provider for OAuth2Provider {
 
     fn poll_device_token(
         &self,
-        authorization: &crate::provider::DeviceAuthorization,
-    ) -> Result<crate::provider::DevicePoll> {
+        authorization: &crate::provider::grants::device::DeviceAuthorization,
+    ) -> Result<crate::provider::grants::device::DevicePoll> {
         self.client
             .poll_device(&self.config.token_url, self.auth, authorization)
     }

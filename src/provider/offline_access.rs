@@ -25,10 +25,11 @@
 use std::fmt;
 
 /// Whether to add `offline_access` to an OpenID Connect authorization
-/// request (see the [module docs](self)).
+/// request (see the repository's [providers guide](https://github.com/oauthkit/oauthkit/blob/main/docs/providers.md)).
 ///
 /// ```
-/// use oauthkit::provider::{OfflineAccess, OidcConfig};
+/// use oauthkit::provider::OidcConfig;
+/// use oauthkit::unversioned::provider::OfflineAccess;
 /// let mut cfg = OidcConfig::new("https://idp.example", "client");
 /// assert_eq!(cfg.offline_access, OfflineAccess::AsConfigured); // exactly cfg.scopes
 /// cfg.offline_access = OfflineAccess::WhenListed; // opt in
@@ -63,7 +64,7 @@ impl std::str::FromStr for OfflineAccess {
     /// `-` or `_`: the values of `OAUTHKIT_OFFLINE_ACCESS`.
     ///
     /// ```
-    /// use oauthkit::provider::OfflineAccess;
+    /// use oauthkit::unversioned::provider::OfflineAccess;
     /// assert_eq!("when-listed".parse::<OfflineAccess>()?, OfflineAccess::WhenListed);
     /// assert!("always".parse::<OfflineAccess>().is_err());
     /// # Ok::<(), oauthkit::Error>(())

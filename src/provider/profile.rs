@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::jose::SigningAlgorithm;
 use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::par::ParPolicy;
+use crate::provider::grants::par::ParPolicy;
 use crate::provider::AuthorizeRequest;
 
 /// The algorithms FAPI 2.0 allows for signatures (FAPI 2.0 Security
@@ -37,7 +37,7 @@ pub const FAPI2_ALGORITHMS: &[&str] = &["PS256", "ES256", "EdDSA"];
 /// A provider's security profile.
 ///
 /// ```
-/// use oauthkit::provider::profile::SecurityProfile;
+/// use oauthkit::provider::SecurityProfile;
 /// use oauthkit::provider::{OidcConfig, OidcProvider};
 /// // FAPI 2.0 with a client secret is refused when the provider is built
 /// let cfg = OidcConfig::new("https://bank.example", "app")
@@ -418,7 +418,7 @@ mod tests {
         SecurityProfile::Default
             .check_request("p", &no_pkce)
             .unwrap();
-        let pkce = crate::provider::Pkce::generate();
+        let pkce = crate::provider::pkce::Pkce::generate();
         let ok = AuthorizeRequest {
             pkce: Some(&pkce),
             ..no_pkce.clone()

@@ -297,31 +297,3 @@ impl TokenRevocation {
         self.hint
     }
 }
-
-/// The names a token request's client authentication sets; never an extra
-/// parameter of any grant.
-pub(crate) const CLIENT_AUTH_PARAMS: [&str; 4] = [
-    "client_id",
-    "client_secret",
-    "client_assertion",
-    "client_assertion_type",
-];
-
-/// Refuses an extra parameter whose name the request sets itself
-/// (`reserved`) or client authentication sets; `what` names the request
-/// in the error.
-pub(crate) fn check_extra_params(
-    what: &str,
-    params: &[(String, String)],
-    reserved: &[&str],
-) -> Result<()> {
-    for (k, _) in params {
-        let k = k.as_str();
-        if reserved.contains(&k) || CLIENT_AUTH_PARAMS.contains(&k) {
-            return Err(Error::InvalidArgument(format!(
-                "'{k}' cannot be set as an extra {what} parameter"
-            )));
-        }
-    }
-    Ok(())
-}

@@ -11,14 +11,15 @@ use crate::jose::{SigningAlgorithm, SigningKey};
 use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_settings::ClientSettings;
 use crate::provider::dpop::DpopConfig;
+use crate::provider::grants::par::ParPolicy;
+use crate::provider::http::tls::TrustStore;
 use crate::provider::http::{HttpConfig, HttpProxy};
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 use crate::provider::offline_access::OfflineAccess;
 use crate::provider::oidc::{OidcConfig, OidcProvider};
-use crate::provider::par::ParPolicy;
+use crate::provider::presets::{auth0, github, gitlab, google, keycloak, microsoft, okta};
 use crate::provider::profile::SecurityProfile;
-use crate::provider::tls::TrustStore;
-use crate::provider::{auth0, github, gitlab, google, keycloak, microsoft, okta, Provider};
+use crate::provider::Provider;
 use crate::secret::Secret;
 
 /// Which provider to build.
@@ -203,7 +204,7 @@ pub struct ProviderSettings {
     /// `oauth2.1`, `fapi2`).
     pub security_profile: Option<SecurityProfile>,
     /// DPoP (`OAUTHKIT_DPOP`: `ES256`, `EdDSA`, `RS256`, `PS256`, or `on`
-    /// for ES256; `off` or unset: no DPoP). See [`crate::provider::dpop`].
+    /// for ES256; `off` or unset: no DPoP). See [`DpopConfig`](crate::provider::DpopConfig).
     pub dpop: Option<DpopConfig>,
 }
 
@@ -776,7 +777,7 @@ fn missing(field: &str, env: &str, kind: ProviderKind) -> Error {
 ///
 /// ```
 /// use oauthkit::provider::{ProviderKind, ProviderSettings};
-/// use oauthkit::jose::SigningAlgorithm;
+/// use oauthkit::provider::SigningAlgorithm;
 /// let s = ProviderSettings::from_lookup(|k| match k {
 ///     "OAUTHKIT_PROVIDER" => Some("oidc".into()),
 ///     "OAUTHKIT_CLIENT_ID" => Some("app".into()),

@@ -29,8 +29,8 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::provider::http::redact::Redactor;
 use crate::provider::http::HttpResponse;
-use crate::provider::redact::Redactor;
 use crate::token::{now_unix, split_scopes, TokenSet};
 use crate::token_chars::first_invalid_token;
 
@@ -57,7 +57,7 @@ impl TokenTypeRule {
     /// The rule of a request that carried a DPoP proof: only `DPoP`.
     ///
     /// ```
-    /// use oauthkit::provider::token_response::TokenTypeRule;
+    /// use oauthkit::unversioned::provider::token_response::TokenTypeRule;
     /// use serde_json::json;
     /// let rule = TokenTypeRule::dpop();
     /// assert_eq!(rule.check("token", Some(&json!("DPoP"))).unwrap(), "DPoP");
@@ -78,7 +78,7 @@ impl TokenTypeRule {
     /// Checks a response's `token_type` member; returns the type to keep.
     ///
     /// ```
-    /// use oauthkit::provider::token_response::TokenTypeRule;
+    /// use oauthkit::unversioned::provider::token_response::TokenTypeRule;
     /// use serde_json::json;
     /// let rule = TokenTypeRule::default();
     /// assert_eq!(rule.check("token", Some(&json!("bearer"))).unwrap(), "bearer");
@@ -155,8 +155,8 @@ const KNOWN: &[&str] = &[
 /// `expires_at` is computed once, here, from the time of receipt.
 ///
 /// ```
-/// use oauthkit::provider::http::HttpResponse;
-/// use oauthkit::provider::token_response::parse_token_response;
+/// use oauthkit::unversioned::provider::http::HttpResponse;
+/// use oauthkit::unversioned::provider::token_response::parse_token_response;
 /// let body = br#"{"access_token":"at","token_type":"Bearer","expires_in":"3600",
 ///                 "scope":["openid","email"],"ext_expires_in":7200}"#;
 /// let r = HttpResponse { status: 200, content_type: None, www_authenticate: None, dpop_nonce: None, body: body.to_vec() };
@@ -173,7 +173,7 @@ const KNOWN: &[&str] = &[
 /// `error_description`); [`Error::Http`] when the status is not 2xx without
 /// one, the body is not a JSON object, `access_token` is missing or empty,
 /// `access_token`, `refresh_token` or `id_token` holds a character outside
-/// RFC 6749's VSCHAR set (`%x20-7E`, see [`crate::token_chars`]),
+/// RFC 6749's VSCHAR set (`%x20-7E`, see [`token_chars`](crate::unversioned::token_chars)),
 /// a member has the wrong type, or `token_type` is refused (see
 /// [`TokenTypeRule::check`]). Messages never quote a token of the response.
 pub fn parse_token_response(

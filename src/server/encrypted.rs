@@ -61,7 +61,7 @@ const LOOKUP_PREFIX: &str = "oakh1.";
 /// Wraps server stores `S` (one value implementing any of [`ClientStore`],
 /// [`AuthCodeStore`] and [`AccessTokenStore`]) so that no token, refresh
 /// token, code or client secret reaches the backend in plain text. See the
-/// [module docs](self).
+/// repository's [stores guide](https://github.com/oauthkit/oauthkit/blob/main/docs/stores.md).
 pub struct EncryptedServerStore<S> {
     inner: S,
     keys: SealingKeys,

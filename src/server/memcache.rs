@@ -44,7 +44,8 @@ pub enum ValueFormat {
 /// Settings of a [`MemcacheServerStore`] beyond the connection.
 ///
 /// ```
-/// use oauthkit::server::memcache::{MemcacheServerOptions, ValueFormat};
+/// use oauthkit::server::MemcacheServerOptions;
+/// use oauthkit::unversioned::server::ValueFormat;
 /// let o = MemcacheServerOptions::default()
 ///     .format(ValueFormat::Json)
 ///     .python_oauth2_aliases(true);
@@ -186,9 +187,9 @@ impl KeyValue for MemcacheKv {
 /// there should be re-seeded from a durable source.
 ///
 /// ```no_run
-/// use oauthkit::server::memcache::{MemcacheServerOptions, MemcacheServerStore};
+/// use oauthkit::server::{MemcacheServerOptions, MemcacheServerStore};
 /// use oauthkit::server::{AccessToken, AccessTokenStore};
-/// use oauthkit::store::memcache::MemcacheConfig;
+/// use oauthkit::store::MemcacheConfig;
 /// # fn main() -> oauthkit::Result<()> {
 /// // Shared with an unpatched python-oauth2 1.1.1 service:
 /// let store = MemcacheServerStore::open_with(

@@ -25,7 +25,7 @@
 //! # fn main() -> oauthkit::Result<()> {
 //! let store = MemoryServerStore::new();
 //! store.save_client(&Client::new("app", "secret", ["http://127.0.0.1/cb"]))?;
-//! let now = oauthkit::token::now_unix();
+//! let now = oauthkit::unversioned::now_unix();
 //! store.save_code(&AuthorizationCode::new("app", "code-1", now + 600, "http://127.0.0.1/cb").user_id("u1"))?;
 //! let code = store.take_code("code-1")?;            // single use
 //! assert!(store.take_code("code-1").is_err());
@@ -40,26 +40,26 @@
 //! # Ok(()) }
 //! ```
 
-pub mod access_token;
-pub mod auth_code;
-pub mod client;
-pub mod encrypted;
+pub(crate) mod access_token;
+pub(crate) mod auth_code;
+pub(crate) mod client;
+pub(crate) mod encrypted;
 #[cfg(any(feature = "redis", feature = "memcache"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "redis", feature = "memcache"))))]
-pub mod keyvalue;
+pub(crate) mod keyvalue;
 #[cfg(feature = "memcache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
-pub mod memcache;
-pub mod memory;
+pub(crate) mod memcache;
+pub(crate) mod memory;
 #[cfg(feature = "memcache")]
 mod pickle;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub mod redis;
+pub(crate) mod redis;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub mod sqlite;
-pub mod stores;
+pub(crate) mod sqlite;
+pub(crate) mod stores;
 mod user_id;
 
 #[cfg(feature = "memcache")]
@@ -68,7 +68,7 @@ pub use self::memcache::{MemcacheServerOptions, MemcacheServerStore};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::RedisServerStore;
-pub use access_token::{unique_key, AccessToken};
+pub use access_token::AccessToken;
 pub use auth_code::AuthorizationCode;
 pub use client::Client;
 pub use encrypted::EncryptedServerStore;

@@ -65,7 +65,7 @@ impl KeyValue for RedisKv {
 ///
 /// ```no_run
 /// use oauthkit::server::{AccessToken, AccessTokenStore, RedisServerStore};
-/// use oauthkit::store::redis::RedisConfig;
+/// use oauthkit::store::RedisConfig;
 /// # fn main() -> oauthkit::Result<()> {
 /// let store = RedisServerStore::open(RedisConfig::new("redis://127.0.0.1:6379/0"), "oauth2")?;
 /// store.save_token(&AccessToken::new("app", "client_credentials", "t1"))?;

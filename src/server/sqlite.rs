@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS oauth_latest_tokens (
 /// use oauthkit::server::{AuthCodeStore, AuthorizationCode, SqliteServerStore};
 /// let dir = tempfile::tempdir().unwrap();
 /// let store = SqliteServerStore::open(dir.path().join("server.db")).unwrap();
-/// let expires = oauthkit::token::now_unix() + 600;
+/// let expires = oauthkit::unversioned::now_unix() + 600;
 /// store.save_code(&AuthorizationCode::new("app", "c1", expires, "https://app/cb")).unwrap();
 /// assert_eq!(store.take_code("c1").unwrap().client_id, "app");
 /// assert!(store.take_code("c1").is_err()); // single use

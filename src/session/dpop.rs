@@ -18,7 +18,7 @@ impl SessionManager {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
+    /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
     /// use oauthkit::session::SessionManager;
     /// use oauthkit::provider::{OAuth2Config, OAuth2Provider};
     /// use oauthkit::store::MemoryStore;

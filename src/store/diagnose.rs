@@ -98,7 +98,7 @@ impl FileCheck {
 /// the store; keyrings are asked within [`DIAGNOSE_KEYRING_TIMEOUT`].
 ///
 /// ```
-/// use oauthkit::store::diagnose::{diagnose, Encryption};
+/// use oauthkit::unversioned::store::{Encryption, diagnose};
 /// let dir = tempfile::tempdir().unwrap();
 /// let spec = format!("file:{}?encrypt=env:MY_APP_KEY", dir.path().join("t.json").display());
 /// let d = diagnose(&spec).unwrap();

@@ -87,7 +87,7 @@ pub fn open(spec: &str) -> Result<Arc<dyn TokenStore>> {
 /// credentials not shown at all.
 ///
 /// ```
-/// use oauthkit::store::redacted_spec;
+/// use oauthkit::unversioned::store::redacted_spec;
 /// assert_eq!(redacted_spec("redis://app:s3cret@cache:6379/0"), "redis://app:***@cache:6379/0");
 /// assert_eq!(redacted_spec("file:/home/me/tokens.json"), "file:/home/me/tokens.json");
 /// assert!(!redacted_spec("sqlite:user:s3cret@redis:/x").contains("s3cret"));

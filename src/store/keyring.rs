@@ -63,7 +63,7 @@ impl KeyringStore {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] when `service` is empty, longer than
-    /// [`MAX_KEY_LEN`](super::MAX_KEY_LEN) bytes or holds a control character;
+    /// [`MAX_KEY_LEN`](crate::unversioned::store::MAX_KEY_LEN) bytes or holds a control character;
     /// [`Error::Unsupported`] on a platform this build has no keyring for.
     /// Nothing is asked of the keyring yet: a keyring that does not answer is
     /// reported by the first operation ([`Error::Unavailable`]).
@@ -97,7 +97,8 @@ impl KeyringStore {
     /// other programs wrote are not searched).
     ///
     /// ```no_run
-    /// use oauthkit::store::{KeyringBackend, KeyringStore};
+    /// use oauthkit::store::KeyringStore;
+    /// use oauthkit::unversioned::store::KeyringBackend;
     /// let store = KeyringStore::new("my-app")?.using(KeyringBackend::Keyutils);
     /// assert_eq!(store.keyring_backend(), KeyringBackend::Keyutils);
     /// # Ok::<(), oauthkit::Error>(())

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 /// `file:/path/tokens.json?encrypt=keyutils:my-app`.
 ///
 /// ```
-/// use oauthkit::store::KeyringBackend;
+/// use oauthkit::unversioned::store::KeyringBackend;
 /// assert_eq!("keyutils".parse::<KeyringBackend>().unwrap(), KeyringBackend::Keyutils);
 /// assert_eq!(KeyringBackend::default(), KeyringBackend::Platform);
 /// assert!("kwallet".parse::<KeyringBackend>().is_err());

@@ -38,7 +38,7 @@
 //! its access token; one with a refresh token is kept (until evicted).
 //!
 //! ```no_run
-//! use oauthkit::store::memcache::{MemcacheConfig, MemcacheStore};
+//! use oauthkit::store::{MemcacheConfig, MemcacheStore};
 //! use oauthkit::{TokenSet, TokenStore};
 //! # fn main() -> oauthkit::Result<()> {
 //! let store = MemcacheStore::open(MemcacheConfig::new("127.0.0.1:11211"))?;
@@ -70,7 +70,7 @@ mod lock;
 
 use connection::{Connection, Endpoint};
 
-pub use super::retention::{retention, EXPIRY_GRACE_SECS};
+use super::retention::retention;
 
 /// memcached reads expiry times above 30 days as absolute Unix times.
 const RELATIVE_LIMIT: i64 = 30 * 24 * 3600;
@@ -89,7 +89,7 @@ pub(crate) fn exptime(secs: Option<i64>, now: i64) -> u32 {
 /// Settings of a [`MemcacheStore`].
 ///
 /// ```
-/// use oauthkit::store::memcache::MemcacheConfig;
+/// use oauthkit::store::MemcacheConfig;
 /// let c = MemcacheConfig::from_url("memcache://10.0.0.5:11211,10.0.0.6:11211?prefix=app").unwrap();
 /// assert_eq!(c.servers, vec!["10.0.0.5:11211", "10.0.0.6:11211"]);
 /// assert_eq!(c.prefix, "app");
@@ -257,7 +257,7 @@ impl MemcacheStore {
     /// The memcached key a token set saved under `key` lives at.
     ///
     /// ```
-    /// use oauthkit::store::memcache::{MemcacheConfig, MemcacheStore};
+    /// use oauthkit::store::{MemcacheConfig, MemcacheStore};
     /// let s = MemcacheStore::open(MemcacheConfig::new("127.0.0.1:11211")).unwrap();
     /// assert_eq!(s.memcache_key("alice"), "oauth2_tokens_DEFAULT_alice");
     /// assert_eq!(s.in_namespace("my_app").memcache_key("a b"), "oauth2_tokens_my%5Fapp_a%20b");

@@ -28,7 +28,7 @@
 //! (broken connections are dropped, never reused).
 //!
 //! ```no_run
-//! use oauthkit::store::redis::{RedisConfig, RedisStore};
+//! use oauthkit::store::{RedisConfig, RedisStore};
 //! use oauthkit::{TokenSet, TokenStore};
 //! # fn main() -> oauthkit::Result<()> {
 //! let store = RedisStore::open(RedisConfig::new("redis://127.0.0.1:6379/0").with_prefix("myapp"))?;
@@ -59,7 +59,7 @@ pub use config::RedisConfig;
 use layout::Layout;
 use pool::Pool;
 
-pub use super::retention::{retention, EXPIRY_GRACE_SECS};
+use super::retention::retention;
 
 /// `save_all` on one server: `SET` every key (`KEYS[i]`) to its value
 /// (`ARGV[2i-1]`) with its TTL in seconds (`ARGV[2i]`, 0: none), atomically.
@@ -143,7 +143,7 @@ impl RedisStore {
     /// The Redis key a token set saved under `key` lives at.
     ///
     /// ```
-    /// use oauthkit::store::redis::{RedisConfig, RedisStore};
+    /// use oauthkit::store::{RedisConfig, RedisStore};
     /// let s = RedisStore::open(RedisConfig::default().with_prefix("myapp")).unwrap();
     /// assert_eq!(s.redis_key("alice"), "myapp:oauth:tokens:alice");
     /// assert_eq!(s.in_namespace("app").redis_key("alice"), "myapp:app:oauth:tokens:alice");

@@ -17,7 +17,7 @@ pub const EXPIRY_GRACE_SECS: i64 = 300;
 /// away refresh tokens.)
 ///
 /// ```
-/// use oauthkit::store::redis::retention;
+/// use oauthkit::unversioned::store::retention;
 /// use oauthkit::TokenSet;
 /// let t = TokenSet::bearer("a").with_expires_at(1_000);
 /// assert_eq!(retention(&t, 900), Some(400));

@@ -192,7 +192,8 @@ impl TokenValidator for UnchangingIdentity {
 /// Deletes pass through unvalidated.
 ///
 /// ```
-/// use oauthkit::store::{MemoryStore, NotExpired, ValidatingStore};
+/// use oauthkit::store::{MemoryStore, ValidatingStore};
+/// use oauthkit::unversioned::store::NotExpired;
 /// use oauthkit::{ErrorKind, TokenSet, TokenStore};
 /// let inner = MemoryStore::new();
 /// inner.save("k", &TokenSet::bearer("at").with_expires_at(1)).unwrap();

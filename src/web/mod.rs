@@ -3,7 +3,7 @@
 //! | concept | module |
 //! |---|---|
 //! | [`DeployHandler`], [`DeployServer`], [`DeployOptions`], [`DeployRequest`], [`DeployResponse`]: the `/auth/*` routes | `handler` |
-//! | [`PendingSignIns`]: short-lived pending sign-ins, sealed in the login cookie | `pending` |
+//! | [`PendingSignIns`](crate::unversioned::web::PendingSignIns): short-lived pending sign-ins, sealed in the login cookie | `pending` |
 //! | sessions and used callbacks shared through the token store | `sessions` |
 //! | [`CookieKey`]: sealing cookie values (AES-256-GCM-SIV) | `cookie` |
 //!
@@ -13,16 +13,12 @@
 //! describes running it across instances.
 
 mod cookie;
-mod handler;
-mod pending;
+pub(crate) mod handler;
+pub(crate) mod pending;
 mod sessions;
 
+// What an application names; the rest is in `crate::unversioned::web`.
 pub use cookie::CookieKey;
 #[cfg(feature = "capi")]
 pub(crate) use handler::forwarded_origin;
-pub use handler::{
-    DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer, MAX_COOKIE_AGE,
-};
-pub use pending::{
-    PendingRejection, PendingSignIn, PendingSignIns, DEFAULT_PENDING_TTL, MAX_REMEMBERED_USES,
-};
+pub use handler::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer};

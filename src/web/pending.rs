@@ -119,7 +119,8 @@ struct Sealed {
 ///
 /// ```
 /// use std::time::Duration;
-/// use oauthkit::web::{CookieKey, PendingRejection, PendingSignIns};
+/// use oauthkit::unversioned::web::{PendingRejection, PendingSignIns};
+/// use oauthkit::web::CookieKey;
 /// let p = PendingSignIns::new(CookieKey::generate(), "https://app.example", Duration::from_secs(60));
 /// let cookie_a = p.begin("state-a", None, "nonce-a");
 /// let cookie_b = p.begin("state-b", None, "nonce-b");
@@ -218,8 +219,9 @@ impl PendingSignIns {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use oauthkit::web::{CookieKey, PendingSignIns};
-    /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
+    /// use oauthkit::unversioned::web::PendingSignIns;
+    /// use oauthkit::web::CookieKey;
+    /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
     /// let p = PendingSignIns::new(CookieKey::generate(), "https://app.example", Duration::from_secs(60));
     /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
     /// let cookie = p.begin_with_dpop_key("state-a", None, "nonce-a", &key);

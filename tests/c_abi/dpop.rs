@@ -16,10 +16,10 @@ use oauthkit::capi::session::*;
 use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::{OakStatus::*, OakStore};
-use oauthkit::jose::DpopKey;
+use oauthkit::provider::DpopKey;
 use oauthkit::provider::{AuthorizeRequest, Pkce, ProviderSettings};
-use oauthkit::random;
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::random;
 use oauthkit::TokenStore;
 use support::node_idp::NodeIdp;
 

@@ -17,7 +17,7 @@ use oauthkit::capi::strings::*;
 use oauthkit::capi::token_set::*;
 use oauthkit::capi::{OakProvider, OakStatus::*, OakStore};
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
-use oauthkit::random;
+use oauthkit::unversioned::random;
 use support::interactions::{form_of, sign_in_with, Browser};
 use support::node_idp::NodeIdp;
 

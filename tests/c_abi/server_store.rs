@@ -34,7 +34,7 @@ fn take_json(p: *mut c_char) -> Value {
 }
 
 fn exercise(spec: &str) {
-    let now = oauthkit::token::now_unix();
+    let now = oauthkit::unversioned::now_unix();
     let mut store = ptr::null_mut();
     let mut out = ptr::null_mut();
     let mut deleted = false;

@@ -92,7 +92,7 @@ impl Env {
     fn expire(&self) {
         let store = self.store();
         let mut t = store.load("dev").unwrap().expect("stored tokens");
-        t.expires_at = Some(oauthkit::token::now_unix() - 1);
+        t.expires_at = Some(oauthkit::unversioned::now_unix() - 1);
         store.save("dev", &t).unwrap();
     }
 
@@ -179,7 +179,7 @@ fn login_token_status_logout_end_to_end() {
         v["token_type"].as_str().unwrap().to_ascii_lowercase(),
         "bearer"
     );
-    assert!(v["expires_at"].as_i64().unwrap() > oauthkit::token::now_unix());
+    assert!(v["expires_at"].as_i64().unwrap() > oauthkit::unversioned::now_unix());
     assert!(v["scopes"].as_array().is_some());
     // --id-token
     let out = env.run(&["token", "--id-token"]);

@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
-use oauthkit::random;
+use oauthkit::unversioned::random;
 use oauthkit::TokenStore;
 use support::node_idp::NodeIdp;
 

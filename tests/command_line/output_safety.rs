@@ -416,7 +416,7 @@ fn status_escapes_what_came_from_files() {
 fn assert_only_plain(shown: &str, what: &str) {
     for ch in shown.chars() {
         assert!(
-            ch == '\n' || !oauthkit::terminal_text::is_hostile(ch),
+            ch == '\n' || !oauthkit::unversioned::terminal_text::is_hostile(ch),
             "{what}: {:?} reached the terminal: {shown:?}",
             ch
         );

@@ -12,8 +12,9 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use oauthkit::dev_provider::DevProviderOptions;
-use oauthkit::flow::{AuthFlowManager, AuthFlowState, NativeOptions};
+use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::store::JsonFileStore;
+use oauthkit::unversioned::flow::AuthFlowState;
 use oauthkit::TokenStore;
 use support::browser::sign_in_with_chromium;
 
@@ -145,7 +146,7 @@ fn session_manager_refreshes_once_at_the_independent_provider() {
 
     // The access token is due: make the stored copy say it expired.
     let mut due = store.load("bob").unwrap().unwrap();
-    due.expires_at = Some(oauthkit::token::now_unix() - 1);
+    due.expires_at = Some(oauthkit::unversioned::now_unix() - 1);
     store.save("bob", &due).unwrap();
 
     let refreshes = Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oauthkit::flow::callback_server::CallbackOutcome;
-use oauthkit::flow::{
+use oauthkit::unversioned::flow::CallbackOutcome;
+use oauthkit::unversioned::flow::{
     CallbackServer, CallbackServerOptions, ExpectedCallback, PortChoice, RedirectHost,
 };
 use oauthkit::ErrorKind;

@@ -1140,7 +1140,11 @@ impl TokenStore for DiesAtSave {
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }
-    fn lock_key(&self, key: &str, timeout: Duration) -> oauthkit::Result<oauthkit::store::KeyLock> {
+    fn lock_key(
+        &self,
+        key: &str,
+        timeout: Duration,
+    ) -> oauthkit::Result<oauthkit::unversioned::store::KeyLock> {
         self.inner.lock_key(key, timeout)
     }
 }

@@ -22,12 +22,13 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use oauthkit::flow::{DeviceFlow, PollStatus};
+use oauthkit::flow::DeviceFlow;
 use oauthkit::provider::{
     github, DeviceAuthorization, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider,
     OidcConfig, OidcProvider, Provider,
 };
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::flow::PollStatus;
 use oauthkit::{Error, ErrorKind, TokenStore};
 use serde_json::json;
 use support::device_user::{self, Choice};
@@ -148,7 +149,7 @@ fn the_complete_uri_signs_in_without_typing_and_the_prompt_text_carries_it() {
     assert_eq!(result.key, "device-key");
     assert_eq!(result.tokens.identity_id.as_deref(), Some("bob"));
     let a = seen.lock().unwrap().clone().unwrap();
-    let text = oauthkit::flow::device::prompt_text(&a);
+    let text = oauthkit::unversioned::flow::prompt_text(&a);
     assert!(text.contains(&a.verification_uri) && text.contains(&a.user_code));
     assert!(text.contains(a.verification_uri_complete.as_deref().unwrap()));
     assert!(

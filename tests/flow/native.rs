@@ -10,9 +10,10 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use oauthkit::dev_provider::{DevProviderOptions, HeadlessBrowser};
-use oauthkit::flow::paste::PasteInput;
-use oauthkit::flow::{AuthFlowManager, AuthFlowState, NativeOptions};
+use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::flow::AuthFlowState;
+use oauthkit::unversioned::flow::PasteInput;
 use oauthkit::{ErrorKind, Result, TokenStore};
 use support::dev::dev_pair;
 use support::flow_http::{addr_of, raw_get, refuses_connections, slow_client};
@@ -505,9 +506,9 @@ fn an_open_browser_error_ends_the_flow_as_it_is_and_close_window_still_runs() {
 /// would fail differently.
 #[test]
 fn configuration_errors_are_refused_before_the_browser_opens() {
-    use oauthkit::jose::{DpopKey, SigningAlgorithm};
-    use oauthkit::provider::dpop::DpopConfig;
-    use oauthkit::provider::profile::SecurityProfile;
+    use oauthkit::provider::DpopConfig;
+    use oauthkit::provider::SecurityProfile;
+    use oauthkit::provider::{DpopKey, SigningAlgorithm};
     use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
     use oauthkit::store::JsonFileStore;
     use std::sync::atomic::{AtomicUsize, Ordering};

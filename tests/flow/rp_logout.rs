@@ -16,8 +16,8 @@ use oauthkit::provider::{
     AuthorizeRequest, EndSessionRequest, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider,
     Pkce, Provider,
 };
-use oauthkit::random;
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::random;
 use oauthkit::{ErrorKind, TokenStore};
 use support::interactions::{form_of, sign_in_with, Browser};
 use support::node_idp::NodeIdp;

@@ -151,7 +151,7 @@ fn globus_sdk_reads_our_sqlite_db_and_we_read_its() {
 #[test]
 fn globus_sdk_refuses_an_encrypted_file_cleanly_and_loses_nothing() {
     needs!(GlobusSdk);
-    use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
+    use oauthkit::store::{EncryptedStore, SealingKeys};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tokens.json");
     let keys = SealingKeys::from_raw_keys([[5u8; 32]]).unwrap();

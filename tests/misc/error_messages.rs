@@ -8,8 +8,8 @@
 use std::collections::BTreeSet;
 use std::error::Error as StdError;
 
-use oauthkit::provider::http::{Auth, Body, HttpClient, HttpConfig, Method};
 use oauthkit::store::JsonFileStore;
+use oauthkit::unversioned::provider::http::{Auth, Body, HttpClient, HttpConfig, Method};
 use oauthkit::{Error, ErrorKind, IdTokenError, ValidationError};
 
 /// One representative error per kind, with the exact sentence it must read.

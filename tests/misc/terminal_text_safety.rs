@@ -3,7 +3,7 @@
 //! terminal acts on instead of showing (controls, ESC sequences, bidi
 //! overrides and isolates, zero-width and other Unicode format
 //! characters), for every character of the class
-//! (`oauthkit::terminal_text::is_hostile`):
+//! (`oauthkit::unversioned::terminal_text::is_hostile`):
 //!
 //! - a device authorization response whose `user_code` or
 //!   `verification_uri` holds one is refused (a code the user must read and
@@ -20,12 +20,13 @@ use crate::support::mock_http;
 use oauthkit::provider::TokenRefresh;
 use std::time::Duration;
 
-use oauthkit::flow::device::prompt_text;
-use oauthkit::flow::notice::{Notice, UrlPurpose};
+use oauthkit::flow::Notice;
 use oauthkit::provider::{
     DeviceAuthorization, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, Provider,
 };
-use oauthkit::terminal_text::is_hostile;
+use oauthkit::unversioned::flow::prompt_text;
+use oauthkit::unversioned::flow::UrlPurpose;
+use oauthkit::unversioned::terminal_text::is_hostile;
 use oauthkit::ErrorKind;
 use serde_json::json;
 

@@ -4,14 +4,15 @@
 //! with the same error kind. No network I/O: building a provider does
 //! none.
 
-use oauthkit::jose::{SigningAlgorithm, SigningKey};
-use oauthkit::provider::client_assertion::PrivateKeyJwt;
-use oauthkit::provider::dpop::DpopConfig;
-use oauthkit::provider::par::ParPolicy;
-use oauthkit::provider::profile::SecurityProfile;
+use oauthkit::provider::DpopConfig;
+use oauthkit::provider::ParPolicy;
+use oauthkit::provider::PrivateKeyJwt;
+use oauthkit::provider::SecurityProfile;
 use oauthkit::provider::{
-    ClientAuthMethod, ClientSettings, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider,
+    ClientAuthMethod, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider,
 };
+use oauthkit::provider::{SigningAlgorithm, SigningKey};
+use oauthkit::unversioned::provider::ClientSettings;
 use oauthkit::{Error, ErrorKind};
 
 fn oauth2() -> OAuth2Config {

@@ -15,12 +15,13 @@ use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse};
-use oauthkit::jose::{DpopKey, SigningAlgorithm};
-use oauthkit::provider::dpop::{ath, DpopConfig, ProofRequest};
+use oauthkit::provider::DpopConfig;
+use oauthkit::provider::{DpopKey, SigningAlgorithm};
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
-use oauthkit::token::now_unix;
+use oauthkit::unversioned::now_unix;
+use oauthkit::unversioned::provider::dpop::{ath, ProofRequest};
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use serde_json::{json, Value};
 

@@ -11,10 +11,11 @@ use std::thread;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use oauthkit::jose::{DpopKey, SigningAlgorithm};
-use oauthkit::provider::dpop::{htu, DpopConfig, ProofRequest};
+use oauthkit::provider::DpopConfig;
+use oauthkit::provider::{DpopKey, SigningAlgorithm};
 use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider, Revocation};
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
+use oauthkit::unversioned::provider::dpop::{htu, ProofRequest};
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -63,7 +64,7 @@ fn verify(proof: &str, alg: SigningAlgorithm) -> (Value, Value) {
 fn proofs_of_every_algorithm_verify_independently_with_every_claim() {
     for alg in ALGS {
         let key = DpopKey::generate(alg).unwrap();
-        let now = oauthkit::token::now_unix();
+        let now = oauthkit::unversioned::now_unix();
         let proof = ProofRequest::new("POST", "https://Server.Example:443/token?x=1#frag")
             .access_token("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU")
             .nonce(Some("eyJ7S_zG.eyJH0-Z.HX4w-7v"))

@@ -14,12 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
-use oauthkit::jose::{DpopKey, SigningAlgorithm};
-use oauthkit::provider::dpop::{DpopConfig, DpopHeaders, DpopNonces};
+use oauthkit::provider::DpopConfig;
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
-use oauthkit::random;
+use oauthkit::provider::{DpopKey, SigningAlgorithm};
 use oauthkit::session::SessionManager;
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
+use oauthkit::unversioned::provider::dpop::{DpopHeaders, DpopNonces};
+use oauthkit::unversioned::random;
 use oauthkit::{Error, Result, TokenSet, TokenStore};
 use support::node_idp::NodeIdp;
 

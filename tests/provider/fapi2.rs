@@ -10,12 +10,12 @@
 
 use crate::support;
 
-use oauthkit::jose::{SigningAlgorithm, SigningKey};
-use oauthkit::provider::client_assertion::PrivateKeyJwt;
-use oauthkit::provider::dpop::DpopConfig;
-use oauthkit::provider::profile::SecurityProfile;
 use oauthkit::provider::CodeExchange;
+use oauthkit::provider::DpopConfig;
+use oauthkit::provider::PrivateKeyJwt;
+use oauthkit::provider::SecurityProfile;
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::{Error, ErrorKind};
 use support::node_idp::NodeIdp;
 

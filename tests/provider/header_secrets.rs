@@ -16,13 +16,13 @@ use crate::support::mock_http;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use oauthkit::jose::{DpopKey, SigningAlgorithm};
-use oauthkit::provider::dpop::DpopConfig;
+use oauthkit::provider::DpopConfig;
 use oauthkit::provider::{
     ClientCredentialsRequest, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, Provider,
     Revocation,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
+use oauthkit::provider::{DpopKey, SigningAlgorithm};
 use oauthkit::{Error, TokenSet};
 use serde_json::json;
 

@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use oauthkit::flow::{CallbackVerdict, ExpectedCallback};
-use oauthkit::provider::http::HttpConfig;
 use oauthkit::provider::{
     ClientAuthMethod, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider, Provider, Revocation,
     TokenTypeHint,
 };
+use oauthkit::unversioned::flow::{CallbackVerdict, ExpectedCallback};
+use oauthkit::unversioned::provider::http::HttpConfig;
 use oauthkit::{Error, ErrorKind};
 use serde_json::{json, Value};
 
@@ -959,11 +959,11 @@ fn extra_params_that_name_what_the_request_sets_are_refused_before_sending() {
 /// check of `requests::check_extra_params`, for all five requests.
 #[test]
 fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
-    use oauthkit::provider::token_exchange::token_types;
     use oauthkit::provider::{
         ClientCredentialsRequest, DeviceAuthorizationRequest, EndSessionRequest, JwtBearerRequest,
         TokenExchangeRequest,
     };
+    use oauthkit::unversioned::provider::token_exchange::token_types;
     let s = MockServer::start();
     s.json("/token", 200, &tokens());
     s.json("/device", 200, &json!({}));

@@ -15,8 +15,9 @@ use crate::support::test_jwt;
 use std::sync::Arc;
 
 use oauthkit::flow::{AuthFlowManager, AuthFlowResult, NativeOptions};
-use oauthkit::provider::{AuthorizeRequest, OfflineAccess, OidcConfig, OidcProvider, Provider};
+use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Provider};
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::provider::OfflineAccess;
 use oauthkit::ErrorKind;
 use serde_json::{json, Value};
 use url::Url;

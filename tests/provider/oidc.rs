@@ -11,7 +11,7 @@ use oauthkit::provider::{
     AuthorizeRequest, ClientAuthMethod, OidcConfig, OidcProvider, Pkce, Provider, TokenTypeHint,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
-use oauthkit::random;
+use oauthkit::unversioned::random;
 use oauthkit::{ErrorKind, TokenSet};
 use support::interactions;
 use support::node_idp::NodeIdp;

@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
-use oauthkit::provider::par::{ParPolicy, MAX_PAR_LIFETIME};
+use oauthkit::provider::ParPolicy;
 use oauthkit::provider::{AuthorizeRequest, OAuth2Config, OAuth2Provider, Pkce, Provider};
+use oauthkit::unversioned::provider::par::MAX_PAR_LIFETIME;
 use oauthkit::{Error, ErrorKind};
 use serde_json::json;
 

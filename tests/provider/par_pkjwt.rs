@@ -15,15 +15,16 @@ use oauthkit::provider::{TokenRefresh, TokenRevocation, UserinfoRequest};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::flow::{AuthFlowManager, CallbackServerOptions, NativeOptions, PortChoice};
-use oauthkit::jose::{SigningAlgorithm, SigningKey};
-use oauthkit::provider::client_assertion::PrivateKeyJwt;
-use oauthkit::provider::par::ParPolicy;
+use oauthkit::flow::{AuthFlowManager, NativeOptions};
+use oauthkit::provider::ParPolicy;
+use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::{
     ClientCredentialsRequest, JwtBearerAssertion, JwtBearerRequest, OidcConfig, OidcProvider,
     Provider, TokenTypeHint,
 };
+use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::flow::{CallbackServerOptions, PortChoice};
 use oauthkit::{ErrorKind, Result, TokenStore};
 use serde_json::Value;
 use support::node_idp::NodeIdp;

@@ -14,7 +14,7 @@ use crate::support::test_jwt;
 use oauthkit::provider::{CodeExchange, TokenRefresh};
 use std::collections::HashMap;
 
-use oauthkit::provider::par::ParPolicy;
+use oauthkit::provider::ParPolicy;
 use oauthkit::provider::{
     auth0, gitlab, keycloak, okta, AuthorizeRequest, DeviceAuthorizationRequest, EndSessionRequest,
     OidcConfig, OidcProvider, Pkce, Provider, ProviderKind, ProviderSettings, TokenExchangeRequest,
@@ -351,7 +351,8 @@ fn keycloak_errors_through_the_session_manager() {
     use std::sync::Arc;
 
     use oauthkit::session::SessionManager;
-    use oauthkit::store::{MemoryStore, TokenStore};
+    use oauthkit::store::MemoryStore;
+    use oauthkit::TokenStore;
 
     let s = MockServer::start();
     let issuer = format!("{}{}", s.base(), ISSUER_PATHS[KEYCLOAK]);

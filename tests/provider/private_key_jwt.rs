@@ -12,14 +12,15 @@ use crate::support::test_jwt;
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use oauthkit::jose::{SigningAlgorithm, SigningKey};
-use oauthkit::provider::client_assertion::{PrivateKeyJwt, CLIENT_ASSERTION_TYPE};
-use oauthkit::provider::par::ParPolicy;
+use oauthkit::provider::ParPolicy;
+use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::{
     AuthorizeRequest, ClientCredentialsRequest, DeviceAuthorizationRequest, JwtBearerAssertion,
     JwtBearerRequest, OidcConfig, OidcProvider, Pkce, Provider, TokenTypeHint,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation};
+use oauthkit::provider::{SigningAlgorithm, SigningKey};
+use oauthkit::unversioned::provider::client_assertion::CLIENT_ASSERTION_TYPE;
 use oauthkit::{Error, ErrorKind};
 use serde_json::{json, Value};
 
@@ -410,7 +411,7 @@ fn the_profile_is_logged_and_an_unrotated_public_refresh_warned() {
     let server = MockServer::start();
     server.json("/.well-known/openid-configuration", 200, &doc(&server));
     let mut cfg = OidcConfig::new(server.base(), "public-app")
-        .profile(oauthkit::provider::profile::SecurityProfile::OAuth21);
+        .profile(oauthkit::provider::SecurityProfile::OAuth21);
     cfg.name = "profile-log-test".into();
     cfg.require_id_token_validation = false;
     let p = OidcProvider::new(cfg).unwrap();
@@ -453,7 +454,7 @@ fn the_profile_is_logged_and_an_unrotated_public_refresh_warned() {
 /// PAR endpoint or an issuer.
 #[test]
 fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
-    use oauthkit::provider::profile::SecurityProfile;
+    use oauthkit::provider::SecurityProfile;
     use oauthkit::provider::{OAuth2Config, OAuth2Provider};
     let server = MockServer::start();
     let key = SigningKey::generate(SigningAlgorithm::PS256).unwrap();
@@ -505,7 +506,7 @@ fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
     let fapi = |cfg: OAuth2Config| {
         let cfg = cfg
             .profile(SecurityProfile::Fapi2)
-            .dpop(oauthkit::provider::dpop::DpopConfig::new());
+            .dpop(oauthkit::provider::DpopConfig::new());
         match OAuth2Provider::new(cfg) {
             Err(Error::SecurityProfile { rule, .. }) => rule,
             Err(other) => panic!("{other}"),

@@ -8,7 +8,7 @@ use crate::support;
 use base64::Engine as _;
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
 use oauthkit::provider::{CodeExchange, TokenRefresh};
-use oauthkit::random;
+use oauthkit::unversioned::random;
 use oauthkit::ErrorKind;
 use support::interactions;
 use support::node_idp::NodeIdp;

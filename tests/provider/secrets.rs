@@ -21,12 +21,12 @@ use crate::support::test_jwt;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use oauthkit::provider::token_exchange::token_types;
 use oauthkit::provider::{
     ClientAuthMethod, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, OidcConfig,
     OidcProvider, Provider, Revocation, TokenExchangeRequest, TokenTypeHint,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
+use oauthkit::unversioned::provider::token_exchange::token_types;
 use oauthkit::Error;
 use serde_json::{json, Value};
 
@@ -385,7 +385,7 @@ fn token_responses_echoing_secrets_in_token_type_or_other_members_are_scrubbed()
     // echo that is not VSCHAR (invisible characters, escape sequences)
     let not_vschar = echoes("x")
         .iter()
-        .filter(|e| !oauthkit::token_chars::is_vschar(e))
+        .filter(|e| !oauthkit::unversioned::token_chars::is_vschar(e))
         .count();
     assert_eq!(
         exchange_errors,

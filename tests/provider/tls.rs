@@ -5,11 +5,10 @@
 
 use crate::support::tls_server;
 
-use oauthkit::provider::http::{Auth, Body, HttpClient, HttpConfig, Method};
 use oauthkit::provider::UserinfoRequest;
-use oauthkit::provider::{
-    OAuth2Config, OAuth2Provider, Provider, ProviderKind, ProviderSettings, TlsTrust, TrustStore,
-};
+use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider, ProviderKind, ProviderSettings};
+use oauthkit::unversioned::provider::http::{Auth, Body, HttpClient, HttpConfig, Method};
+use oauthkit::unversioned::provider::http::{TlsTrust, TrustStore};
 use oauthkit::ErrorKind;
 use tls_server::{write_file, TestPki, TlsServer};
 

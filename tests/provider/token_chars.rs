@@ -14,13 +14,13 @@ use oauthkit::provider::{CodeExchange, TokenRefresh};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::provider::jwt_bearer::JwtBearerRequest;
-use oauthkit::provider::token_exchange::token_types;
+use oauthkit::provider::JwtBearerRequest;
 use oauthkit::provider::{
     ClientCredentialsRequest, DeviceAuthorization, DevicePoll, OAuth2Config, OAuth2Provider,
     Provider, TokenExchangeRequest,
 };
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::provider::token_exchange::token_types;
 use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest};
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use serde_json::json;

@@ -9,10 +9,10 @@
 use crate::support;
 
 use base64::Engine as _;
-use oauthkit::provider::token_exchange::token_types;
 use oauthkit::provider::{
     ClientAuthMethod, OidcConfig, OidcProvider, Provider, TokenExchangeRequest,
 };
+use oauthkit::unversioned::provider::token_exchange::token_types;
 use oauthkit::{Error, ErrorKind};
 use serde_json::Value;
 use support::idp_tokens::{self, user_access_token};

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use oauthkit::session::SessionManager;
-use oauthkit::store::KeyLock;
+use oauthkit::unversioned::store::KeyLock;
 use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest, DeployResponse};
 use oauthkit::{store, ErrorKind, TokenSet, TokenStore};
 

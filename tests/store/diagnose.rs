@@ -1,7 +1,7 @@
 //! `store::diagnose`: backend, key source, keyring answers (a silent
 //! keyring within the time limit), file modes, and never a key value.
-use oauthkit::store::diagnose::{diagnose, Encryption};
 use oauthkit::store::SealingKeys;
+use oauthkit::unversioned::store::{diagnose, Encryption};
 
 #[cfg(unix)]
 fn chmod(path: &std::path::Path, mode: u32) {
@@ -120,7 +120,7 @@ fn a_silent_keyring_is_reported_within_the_time_limit() {
         "DBUS_SESSION_BUS_ADDRESS",
         format!("unix:path={}", socket.display()),
     );
-    use oauthkit::store::diagnose::diagnose_with_timeout;
+    use oauthkit::unversioned::store::diagnose_with_timeout;
     use std::time::{Duration, Instant};
     let started = Instant::now();
     let d = diagnose_with_timeout(
@@ -167,6 +167,9 @@ fn the_kernel_keyring_answers() {
         matches!(&d.encryption, Encryption::On { key_source } if key_source.contains("keyutils")),
         "{d}"
     );
-    SealingKeys::delete_keyring_key_on(&service, oauthkit::store::KeyringBackend::Keyutils)
-        .unwrap();
+    SealingKeys::delete_keyring_key_on(
+        &service,
+        oauthkit::unversioned::store::KeyringBackend::Keyutils,
+    )
+    .unwrap();
 }

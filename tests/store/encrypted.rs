@@ -5,9 +5,10 @@ use crate::support;
 
 use std::path::Path;
 
-use oauthkit::store::encrypted::{EncryptedStore, KdfParams, SealingKeys};
-use oauthkit::store::json_file::SEALED_FORMAT_VERSION as JSON_SEALED_FORMAT_VERSION;
+use oauthkit::store::{EncryptedStore, SealingKeys};
 use oauthkit::store::{JsonFileStore, MemoryStore};
+use oauthkit::unversioned::store::KdfParams;
+use oauthkit::unversioned::store::SEALED_FORMAT_VERSION as JSON_SEALED_FORMAT_VERSION;
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use support::conformance::full_token_set;
 use tempfile::TempDir;
@@ -99,7 +100,7 @@ mod sqlite {
 #[cfg(feature = "redis")]
 mod redis {
     use super::*;
-    use oauthkit::store::redis::{RedisConfig, RedisStore};
+    use oauthkit::store::{RedisConfig, RedisStore};
     use support::servers::RedisServer;
 
     pub fn fresh() -> (EncryptedStore<RedisStore>, RedisServer) {

@@ -7,8 +7,8 @@ use crate::support;
 
 use std::time::{Duration, Instant};
 
-use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
 use oauthkit::store::MemoryStore;
+use oauthkit::store::{EncryptedStore, SealingKeys};
 use oauthkit::{ErrorKind, TokenStore};
 use support::conformance::full_token_set;
 

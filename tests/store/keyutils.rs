@@ -5,8 +5,9 @@
 //! keyring needed).
 use crate::support;
 
-use oauthkit::store::encrypted::KEYRING_ACCOUNT;
-use oauthkit::store::{KeyringBackend, KeyringStore, SealingKeys};
+use oauthkit::store::{KeyringStore, SealingKeys};
+use oauthkit::unversioned::store::KeyringBackend;
+use oauthkit::unversioned::store::KEYRING_ACCOUNT;
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 
 /// A store on a service name no other test uses, emptied when dropped.

@@ -6,7 +6,7 @@ use crate::support;
 
 use std::time::{Duration, Instant};
 
-use oauthkit::store::memcache::{MemcacheConfig, MemcacheStore};
+use oauthkit::store::{MemcacheConfig, MemcacheStore};
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use support::servers::Memcached;
 
@@ -79,7 +79,7 @@ fn keys_memcached_cannot_hold_are_encoded_or_hashed() {
 fn expiry_follows_the_token() {
     needs!(Memcached);
     let (s, _m) = fresh();
-    let now = oauthkit::token::now_unix();
+    let now = oauthkit::unversioned::now_unix();
     // Long dead, no refresh token: kept one second.
     s.save("dead", &TokenSet::bearer("a").with_expires_at(now - 10_000))
         .unwrap();

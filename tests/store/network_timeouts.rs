@@ -14,8 +14,8 @@ use crate::support;
 use std::time::{Duration, Instant};
 
 use oauthkit::server::{AccessTokenStore, MemcacheServerStore, RedisServerStore};
-use oauthkit::store::memcache::{MemcacheConfig, MemcacheStore};
-use oauthkit::store::redis::{RedisConfig, RedisStore};
+use oauthkit::store::{MemcacheConfig, MemcacheStore};
+use oauthkit::store::{RedisConfig, RedisStore};
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use support::servers::{Memcached, NeverAccepts, RedisCluster, RedisServer, SilentServer};
 

@@ -6,7 +6,7 @@ use crate::support;
 
 use std::time::{Duration, Instant};
 
-use oauthkit::store::redis::{RedisConfig, RedisStore};
+use oauthkit::store::{RedisConfig, RedisStore};
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use serde_json::Value;
 use support::servers::RedisServer;
@@ -143,7 +143,7 @@ fn a_dead_token_without_refresh_token_disappears() {
     needs!(Redis);
     let server = RedisServer::start();
     let store = RedisStore::open(config(&server)).unwrap();
-    let dead = TokenSet::bearer("a").with_expires_at(oauthkit::token::now_unix() - 10_000);
+    let dead = TokenSet::bearer("a").with_expires_at(oauthkit::unversioned::now_unix() - 10_000);
     store.save("dead", &dead).unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     assert!(store.load("dead").unwrap().is_none());
@@ -311,7 +311,7 @@ fn bad_urls_are_invalid_arguments() {
 #[cfg(feature = "memcache")]
 #[test]
 fn redis_and_memcache_url_settings_are_refused_alike() {
-    use oauthkit::store::memcache::MemcacheConfig;
+    use oauthkit::store::MemcacheConfig;
     let mut checked = 0;
     for k in [
         "prefix",

@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use oauthkit::store::redis::{RedisConfig, RedisStore};
+use oauthkit::store::{RedisConfig, RedisStore};
 use oauthkit::{TokenSet, TokenStore};
 use support::servers::RedisCluster;
 

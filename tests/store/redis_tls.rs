@@ -7,7 +7,7 @@ use crate::support;
 use std::path::Path;
 use std::process::Command;
 
-use oauthkit::store::redis::{RedisConfig, RedisStore};
+use oauthkit::store::{RedisConfig, RedisStore};
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use support::servers::{free_port, require, RedisServer};
 

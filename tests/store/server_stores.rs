@@ -49,7 +49,7 @@ mod sqlite {
     #[test]
     fn purge_removes_only_dead_rows() {
         let (s, _d) = fresh();
-        let now = oauthkit::token::now_unix();
+        let now = oauthkit::unversioned::now_unix();
         s.save_token(&AccessToken::new("a", "g", "dead").expires_at(now - 5))
             .unwrap();
         s.save_token(
@@ -69,8 +69,8 @@ mod sqlite {
 #[cfg(feature = "redis")]
 mod redis {
     use oauthkit::server::*;
-    use oauthkit::store::redis::RedisConfig;
-    use oauthkit::token::now_unix;
+    use oauthkit::store::RedisConfig;
+    use oauthkit::unversioned::now_unix;
     use serde_json::Value;
 
     use crate::support::servers::RedisServer;
@@ -275,8 +275,8 @@ mod redis {
 #[cfg(feature = "memcache")]
 mod memcache {
     use oauthkit::server::*;
-    use oauthkit::store::memcache::MemcacheConfig;
-    use oauthkit::token::now_unix;
+    use oauthkit::store::MemcacheConfig;
+    use oauthkit::unversioned::now_unix;
     use serde_json::Value;
 
     use crate::support::servers::Memcached;
@@ -327,7 +327,8 @@ mod memcache {
         assert!(raw_get(&m, "app_authorization_code_u1").is_none());
         let json = MemcacheServerStore::open_with(
             MemcacheConfig::new(format!("127.0.0.1:{}", m.port)),
-            memcache::MemcacheServerOptions::default().format(memcache::ValueFormat::Json),
+            MemcacheServerOptions::default()
+                .format(oauthkit::unversioned::server::ValueFormat::Json),
         )
         .unwrap();
         json.save_token(&t).unwrap();

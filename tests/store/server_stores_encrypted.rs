@@ -21,7 +21,7 @@ fn fill(s: &dyn ServerStore) {
         ["http://127.0.0.1/cb"],
     ))
     .unwrap();
-    let now = oauthkit::token::now_unix();
+    let now = oauthkit::unversioned::now_unix();
     for n in 0..3 {
         s.save_code(&code(n, now + 600)).unwrap();
         s.save_token(&token(n, &format!("user-{n}"), &["a"]))
@@ -216,7 +216,7 @@ mod sqlite {
 mod redis {
     use super::*;
     use crate::support::servers::RedisServer;
-    use oauthkit::store::redis::RedisConfig;
+    use oauthkit::store::RedisConfig;
 
     fn fresh() -> (EncryptedServerStore<RedisServerStore>, RedisServer) {
         let server = RedisServer::start();
@@ -276,7 +276,7 @@ mod redis {
 mod memcache {
     use super::*;
     use crate::support::servers::Memcached;
-    use oauthkit::store::memcache::MemcacheConfig;
+    use oauthkit::store::MemcacheConfig;
 
     fn fresh() -> (EncryptedServerStore<MemcacheServerStore>, Memcached) {
         let m = Memcached::start();

@@ -193,7 +193,7 @@ fn diagnose_refuses_the_same_specs() {
     for target in url_shaped_targets() {
         for scheme in ["file", "sqlite", "keyring"] {
             let spec = format!("{scheme}:{target}");
-            let e = store::diagnose::diagnose(&spec).expect_err(&spec);
+            let e = oauthkit::unversioned::store::diagnose(&spec).expect_err(&spec);
             assert!(!format!("{e} {e:?}").contains(PASSWORD), "{spec:?}: {e}");
             assert_scratch_empty(&spec);
         }
@@ -254,9 +254,12 @@ fn a_plain_unknown_scheme_is_still_named() {
 
 #[test]
 fn a_network_spec_is_shown_without_its_password() {
-    let shown = store::redacted_spec(&format!("redis://app:{PASSWORD}@cache:6379/0"));
+    let shown = oauthkit::unversioned::store::redacted_spec(&format!(
+        "redis://app:{PASSWORD}@cache:6379/0"
+    ));
     assert!(!shown.contains(PASSWORD), "{shown}");
     assert!(shown.contains("cache:6379"), "{shown}");
-    let shown = store::redacted_spec(&format!("sqlite:user:{PASSWORD}@redis:/x"));
+    let shown =
+        oauthkit::unversioned::store::redacted_spec(&format!("sqlite:user:{PASSWORD}@redis:/x"));
     assert!(!shown.contains(PASSWORD), "{shown}");
 }

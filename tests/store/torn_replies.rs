@@ -11,8 +11,8 @@ use crate::support;
 
 use std::time::Duration;
 
-use oauthkit::store::memcache::{MemcacheConfig, MemcacheStore};
-use oauthkit::store::redis::{RedisConfig, RedisStore};
+use oauthkit::store::{MemcacheConfig, MemcacheStore};
+use oauthkit::store::{RedisConfig, RedisStore};
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use support::cutting_proxy::CuttingProxy;
 use support::servers::{Memcached, RedisServer};

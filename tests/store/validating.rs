@@ -1,9 +1,7 @@
 //! The validating store: each validator passes and fails, on a real store.
 
-use oauthkit::store::{
-    HasRefreshToken, JsonFileStore, MemoryStore, NotExpired, ScopeRequirements, UnchangingIdentity,
-    ValidatingStore,
-};
+use oauthkit::store::{JsonFileStore, MemoryStore, ScopeRequirements, ValidatingStore};
+use oauthkit::unversioned::store::{HasRefreshToken, NotExpired, UnchangingIdentity};
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 
 fn validator_of(err: &oauthkit::Error) -> &'static str {

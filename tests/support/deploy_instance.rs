@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
-use oauthkit::store::KeyLock;
+use oauthkit::unversioned::store::KeyLock;
 use oauthkit::web::{CookieKey, DeployHandler, DeployOptions, DeployServer};
 use oauthkit::{TokenSet, TokenStore};
 

@@ -47,6 +47,6 @@ pub fn sign_in(
 /// Rewrites the stored tokens of `key` as expired a second ago.
 pub fn expire(store: &dyn oauthkit::TokenStore, key: &str) {
     let mut t = store.load(key).unwrap().expect("tokens to expire");
-    t.expires_at = Some(oauthkit::token::now_unix() - 1);
+    t.expires_at = Some(oauthkit::unversioned::now_unix() - 1);
     store.save(key, &t).unwrap();
 }

@@ -3,7 +3,7 @@
 
 use oauthkit::provider::CodeExchange;
 use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
-use oauthkit::random;
+use oauthkit::unversioned::random;
 
 use super::interactions;
 use super::node_idp::NodeIdp;

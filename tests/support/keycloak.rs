@@ -67,7 +67,7 @@ pub struct Keycloak {
     pub issuer: String,
     admin_password: String,
     confidential_secret: String,
-    pkjwt_key: oauthkit::jose::SigningKey,
+    pkjwt_key: oauthkit::provider::SigningKey,
     log: LogTail,
     // The watchdog shell; its stdin pipe closes when this process exits.
     _child: Mutex<Child>,
@@ -123,7 +123,7 @@ fn free_port() -> u16 {
 }
 
 fn random_text() -> String {
-    oauthkit::random::state()
+    oauthkit::unversioned::random::state()
 }
 
 /// The watchdog: runs Keycloak (`"$@"`) in the background; when the test
@@ -197,8 +197,8 @@ impl Keycloak {
             base,
             admin_password,
             confidential_secret: format!("confidential-{}", random_text()),
-            pkjwt_key: oauthkit::jose::SigningKey::generate(
-                oauthkit::jose::SigningAlgorithm::ES256,
+            pkjwt_key: oauthkit::provider::SigningKey::generate(
+                oauthkit::provider::SigningAlgorithm::ES256,
             )
             .unwrap()
             .with_kid("pkjwt-es256"),
@@ -257,7 +257,7 @@ impl Keycloak {
 
     /// The key [`CLIENT_PKJWT`] authenticates with (ES256; Keycloak has
     /// its public JWK).
-    pub fn pkjwt_key(&self) -> oauthkit::jose::SigningKey {
+    pub fn pkjwt_key(&self) -> oauthkit::provider::SigningKey {
         self.pkjwt_key.clone()
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use oauthkit::server::{
     AccessToken, AccessTokenStore, AuthCodeStore, AuthorizationCode, Client, ClientStore,
 };
-use oauthkit::token::now_unix;
+use oauthkit::unversioned::now_unix;
 use oauthkit::ErrorKind;
 
 /// What every backend implements.

@@ -4,7 +4,7 @@
 
 use std::process::{Command, Stdio};
 
-use oauthkit::terminal_text::escape;
+use oauthkit::unversioned::terminal_text::escape;
 use oauthkit::{Error, Result};
 
 /// How to show the URL.
@@ -55,7 +55,7 @@ pub fn show(url: &str, how: Show) -> Result<()> {
             Ok(())
         }
         None => {
-            if oauthkit::flow::open_system_browser(url).is_ok() {
+            if oauthkit::unversioned::flow::open_system_browser(url).is_ok() {
                 eprintln!("Opened your browser; waiting for the sign-in... (the address, if it did not open:\n  {shown} )");
             } else {
                 print();

@@ -39,10 +39,10 @@ pub struct ConfigArgs {
 }
 
 /// A line of the report: the settings come from a file and the
-/// environment, so they are shown escaped (`oauthkit::terminal_text`).
+/// environment, so they are shown escaped (`oauthkit::unversioned::terminal_text`).
 macro_rules! say {
     ($($arg:tt)*) => {
-        println!("{}", oauthkit::terminal_text::escape(&format!($($arg)*)))
+        println!("{}", oauthkit::unversioned::terminal_text::escape(&format!($($arg)*)))
     };
 }
 

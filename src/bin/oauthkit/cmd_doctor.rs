@@ -2,7 +2,7 @@
 //! keyring answers, file modes, discovery reachable, clock skew.
 
 use clap::Args;
-use oauthkit::terminal_text::escape;
+use oauthkit::unversioned::terminal_text::escape;
 
 use crate::config::Profile;
 use crate::style::Style;
@@ -91,7 +91,7 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> oauthkit::Result<i32> {
 }
 
 fn store_checks(c: &mut Checks, p: &Profile) {
-    use oauthkit::store::diagnose::{self, Encryption};
+    use oauthkit::unversioned::store::{self as diagnose, Encryption};
     // what the store would use, from the library's diagnose() API
     let diagnosis = match &p.store {
         Some(spec) => diagnose::diagnose(spec),
@@ -133,7 +133,7 @@ fn store_checks(c: &mut Checks, p: &Profile) {
                 "tokens",
                 &format!(
                     "signed in ({}), refresh token {}",
-                    crate::time::relative(t.expires_at, oauthkit::token::now_unix()),
+                    crate::time::relative(t.expires_at, oauthkit::unversioned::now_unix()),
                     if t.refresh_token.is_some() {
                         "present"
                     } else {
@@ -216,7 +216,7 @@ fn provider_checks(c: &mut Checks, p: &Profile) {
                 c.warn("clock", "not checked: the provider sent no Date header");
             }
             if let Some(date) = date {
-                let skew = oauthkit::token::now_unix() - date;
+                let skew = oauthkit::unversioned::now_unix() - date;
                 if skew.abs() <= 60 {
                     c.ok(
                         "clock",

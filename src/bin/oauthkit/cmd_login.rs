@@ -3,9 +3,8 @@
 use std::time::Duration;
 
 use clap::Args;
-use oauthkit::flow::{
-    AuthFlowManager, CallbackMode, CallbackServerOptions, NativeOptions, PortChoice, RedirectHost,
-};
+use oauthkit::flow::{AuthFlowManager, NativeOptions};
+use oauthkit::unversioned::flow::{CallbackMode, CallbackServerOptions, PortChoice, RedirectHost};
 use oauthkit::Error;
 
 use crate::browser::{self, Show};

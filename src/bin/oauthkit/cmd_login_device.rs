@@ -7,9 +7,10 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::flow::device::{prompt_text, PollStatus};
 use oauthkit::flow::DeviceFlow;
 use oauthkit::provider::Provider;
+use oauthkit::unversioned::flow::prompt_text;
+use oauthkit::unversioned::flow::PollStatus;
 use oauthkit::{Error, ErrorKind};
 
 use crate::config::Profile;
@@ -85,7 +86,7 @@ pub fn run(
         Err(e) if e.kind() == ErrorKind::Unsupported => {
             eprintln!(
                 "error: {}\nhint: this provider has no device authorization endpoint; use `oauthkit login` (browser) or `--paste` over SSH",
-                oauthkit::terminal_text::escape(&e.report().to_string())
+                oauthkit::unversioned::terminal_text::escape(&e.report().to_string())
             );
             Ok(exit::USAGE)
         }

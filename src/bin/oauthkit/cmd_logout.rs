@@ -8,7 +8,7 @@ use clap::Args;
 use oauthkit::flow::RpLogout;
 use oauthkit::provider::{EndSessionRequest, TokenTypeHint};
 use oauthkit::session::RevocationOutcome;
-use oauthkit::terminal_text::escape;
+use oauthkit::unversioned::terminal_text::escape;
 
 use crate::browser::{self, Show};
 use crate::{context, exit, Ctx};

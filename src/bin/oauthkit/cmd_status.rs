@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use oauthkit::terminal_text::escape;
+use oauthkit::unversioned::terminal_text::escape;
 
 use crate::config::Profile;
 use crate::output::Answer;
@@ -92,7 +92,7 @@ fn show(p: &Profile, style: &Style, out: &mut Answer) -> oauthkit::Result<()> {
                 .fixed("\n");
         }
         Some(t) => {
-            let now = oauthkit::token::now_unix();
+            let now = oauthkit::unversioned::now_unix();
             let who = escape(t.identity_id.as_deref().unwrap_or("yes (identity unknown)"));
             out.fixed("  signed in: ")
                 .styled("identity", &who, |t| style.green(t))

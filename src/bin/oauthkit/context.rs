@@ -33,7 +33,7 @@ pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
                 } else {
                     "not encrypted: the store spec has no encrypt=".into()
                 },
-                location: oauthkit::store::redacted_spec(spec),
+                location: oauthkit::unversioned::store::redacted_spec(spec),
             })
         }
         (None, _) => {
@@ -61,7 +61,7 @@ pub fn describe_store(profile: &Profile) -> String {
     match &profile.store {
         Some(spec) => format!(
             "{} ({})",
-            oauthkit::store::redacted_spec(spec),
+            oauthkit::unversioned::store::redacted_spec(spec),
             origin_text(profile.store_origin)
         ),
         None => {

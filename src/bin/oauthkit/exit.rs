@@ -1,7 +1,7 @@
 //! Exit codes scripts can rely on, and errors as one readable line with a
 //! hint.
 
-use oauthkit::terminal_text::escape;
+use oauthkit::unversioned::terminal_text::escape;
 use oauthkit::{Error, ErrorKind};
 
 /// Success.

@@ -3,7 +3,7 @@
 //! imports the other back.
 
 use oauthkit::flow::AuthFlowResult;
-use oauthkit::terminal_text::escape;
+use oauthkit::unversioned::terminal_text::escape;
 
 use crate::config::Profile;
 use crate::context::OpenedProfileStore;

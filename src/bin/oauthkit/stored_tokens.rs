@@ -4,7 +4,7 @@
 //! A.12/A.13) is corrupt (exit 5), never handed to git, docker, kubectl, a
 //! script or the terminal.
 
-use oauthkit::token_chars::first_invalid_token;
+use oauthkit::unversioned::token_chars::first_invalid_token;
 use oauthkit::{Error, TokenSet, TokenStore};
 
 use crate::config::Profile;

@@ -7,8 +7,8 @@ use crate::jose::{DpopKey, SigningAlgorithm};
 /// the keys generated for its sign-ins.
 ///
 /// ```
-/// use oauthkit::jose::SigningAlgorithm;
-/// use oauthkit::provider::dpop::DpopConfig;
+/// use oauthkit::provider::SigningAlgorithm;
+/// use oauthkit::provider::DpopConfig;
 /// let c = DpopConfig::new().with_algorithm(SigningAlgorithm::EdDSA);
 /// assert_eq!(c.algorithm(), SigningAlgorithm::EdDSA);
 /// assert_eq!(DpopConfig::default().algorithm(), SigningAlgorithm::ES256);

@@ -38,7 +38,7 @@ fn origin_of(url: &str) -> Option<String> {
 /// servers.
 ///
 /// ```
-/// use oauthkit::provider::dpop::DpopNonces;
+/// use oauthkit::unversioned::provider::dpop::DpopNonces;
 /// let nonces = DpopNonces::new();
 /// nonces.record("https://api.example/v1/me", Some("eyJ7S_zG.eyJH0-Z.HX4w-7v"));
 /// assert_eq!(nonces.get("https://api.example/other").as_deref(), Some("eyJ7S_zG.eyJH0-Z.HX4w-7v"));
@@ -99,7 +99,7 @@ impl DpopNonces {
     /// a valid nonce.
     ///
     /// ```
-    /// use oauthkit::provider::dpop::DpopNonces;
+    /// use oauthkit::unversioned::provider::dpop::DpopNonces;
     /// let nonces = DpopNonces::new();
     /// let challenge = r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#;
     /// assert!(nonces.record_response("https://api.example/x", 401, Some(challenge), Some("n-1")));
@@ -124,7 +124,7 @@ impl DpopNonces {
 /// skipped.
 ///
 /// ```
-/// use oauthkit::provider::dpop::is_nonce_challenge;
+/// use oauthkit::unversioned::provider::dpop::is_nonce_challenge;
 /// assert!(is_nonce_challenge(r#"DPoP error="use_dpop_nonce""#));
 /// assert!(is_nonce_challenge(r#"Bearer realm="x", dpop algs="ES256", error="use_dpop_nonce""#));
 /// assert!(is_nonce_challenge(r#"DPoP algs="ES256 PS256", error=use_dpop_nonce"#));

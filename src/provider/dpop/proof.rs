@@ -20,8 +20,8 @@ const JTI_BYTES: usize = 24;
 /// What one proof is for.
 ///
 /// ```
-/// use oauthkit::jose::{DpopKey, SigningAlgorithm};
-/// use oauthkit::provider::dpop::ProofRequest;
+/// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+/// use oauthkit::unversioned::provider::dpop::ProofRequest;
 /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
 /// let proof = ProofRequest::new("GET", "https://api.example/v1/me?x=1#f")
 ///     .access_token("at-123")
@@ -143,7 +143,7 @@ fn check_method(method: &str) -> Result<&str> {
 /// with a host and no credentials.
 ///
 /// ```
-/// use oauthkit::provider::dpop::htu;
+/// use oauthkit::unversioned::provider::dpop::htu;
 /// assert_eq!(htu("HTTPS://API.Example:443/a/./b?q=1#f").unwrap(), "https://api.example/a/b");
 /// assert_eq!(htu("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080/");
 /// assert!(htu("https://user:pw@api.example/").is_err());

@@ -11,8 +11,8 @@ use crate::token::TokenSet;
 /// request. `Debug` shows neither value.
 ///
 /// ```
-/// use oauthkit::jose::{DpopKey, SigningAlgorithm};
-/// use oauthkit::provider::dpop::{DpopHeaders, DpopNonces};
+/// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+/// use oauthkit::unversioned::provider::dpop::{DpopHeaders, DpopNonces};
 /// use oauthkit::TokenSet;
 /// let mut tokens = TokenSet::bearer("at-123");
 /// tokens.token_type = "DPoP".into();

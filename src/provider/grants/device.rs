@@ -89,7 +89,7 @@ pub struct DeviceAuthorization {
     pub device_code: Secret,
     /// The code the user types at the verification page (a response whose
     /// code holds a control, bidi or invisible format character is
-    /// refused, see [`crate::terminal_text`]).
+    /// refused, see [`terminal_text`](crate::unversioned::terminal_text)).
     pub user_code: String,
     /// Where the user goes (on another device) to enter the code: https
     /// (http only on loopback), without control, bidi or invisible format
@@ -152,7 +152,7 @@ pub(crate) fn no_device_endpoint(provider: &str) -> Error {
 
 /// `device_authorization_endpoint` from discovery (RFC 8628 §4).
 pub(crate) fn discovered_endpoint(
-    metadata: &crate::provider::discovery::ProviderMetadata,
+    metadata: &crate::provider::oidc::discovery::ProviderMetadata,
 ) -> Option<String> {
     metadata
         .other

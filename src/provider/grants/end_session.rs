@@ -7,8 +7,8 @@
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::provider::grants::params::check_extra_params;
 use crate::provider::http::check_endpoint_url;
-use crate::provider::requests::check_extra_params;
 use crate::secret::Secret;
 
 /// What goes into an end-session URL.

@@ -44,8 +44,8 @@ pub const STORED_REQUEST_MEMBER: &str = "oauthkit_jwt_bearer";
 ///
 /// ```
 /// use std::time::Duration;
-/// use oauthkit::provider::jwt_bearer::JwtBearerAssertion;
-/// use oauthkit::jose::{SigningAlgorithm, SigningKey};
+/// use oauthkit::provider::JwtBearerAssertion;
+/// use oauthkit::provider::{SigningAlgorithm, SigningKey};
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("trust-1");
 /// let a = JwtBearerAssertion::new(key, "https://trusted-issuer.example", "user-42")
 ///     .audience("https://idp.example")
@@ -169,7 +169,7 @@ enum Assertion {
 /// A JWT bearer grant request.
 ///
 /// ```
-/// use oauthkit::provider::jwt_bearer::JwtBearerRequest;
+/// use oauthkit::provider::JwtBearerRequest;
 /// let r = JwtBearerRequest::with_assertion("eyJhbGciOiJFUzI1NiJ9.e30.c2ln")
 ///     .scopes(["api:read"])
 ///     .resource("https://api.example/");

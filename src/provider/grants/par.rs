@@ -28,25 +28,20 @@ use serde_json::Value;
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::provider::authorization_url::{AuthorizationUrl, MAX_PAR_LIFETIME};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::http::check_endpoint_url;
-use crate::provider::{AuthorizationUrl, AuthorizeRequest};
+use crate::provider::AuthorizeRequest;
 
 /// The longest `request_uri` accepted (RFC 9126 leaves it open; providers
 /// send about 60 characters).
 const MAX_REQUEST_URI_CHARS: usize = 2048;
 
-/// The longest lifetime of a pushed request taken at the provider's word:
-/// one hour. RFC 9126 §2.2 calls for a short-lived `request_uri` (its
-/// examples: 60 and 90 s); a longer `expires_in` is read as this, so the
-/// flows may push again sooner than needed, never later.
-pub const MAX_PAR_LIFETIME: Duration = Duration::from_secs(3600);
-
 /// When a provider pushes its authorization requests.
 ///
 /// ```
-/// use oauthkit::provider::par::ParPolicy;
+/// use oauthkit::provider::ParPolicy;
 /// assert_eq!(ParPolicy::default(), ParPolicy::WhenRequired);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

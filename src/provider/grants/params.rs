@@ -9,10 +9,6 @@ use serde_json::{json, Value};
 use crate::digest::sha256;
 use crate::error::{Error, Result};
 use crate::hex::hex;
-use crate::provider::client::OAuthClient;
-use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::requests::check_extra_params;
-use crate::token::TokenSet;
 
 /// The scopes, resources and extra parameters of a grant request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -109,34 +105,6 @@ impl GrantParams {
 
 /// A checked grant: its form and the scopes it asks for.
 pub(crate) type PreparedGrant = (Vec<(String, String)>, Vec<String>);
-
-impl OAuthClient {
-    /// A grant's token request through the shared one, as a client whose
-    /// scopes are the grant's (those the tokens get when the answer names
-    /// none) and with no configured resources (the form has the grant's
-    /// own); `after` runs on the token set (ID-token validation), which
-    /// then records the request, `stored`, under `member` of its extra
-    /// members, marking it as that grant's.
-    pub(crate) fn grant_token_request(
-        &self,
-        token_url: &str,
-        method: ClientAuthMethod,
-        (form, scopes): PreparedGrant,
-        after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
-        (member, stored): (&str, Value),
-    ) -> Result<TokenSet> {
-        let client = OAuthClient {
-            http: self.http.clone(),
-            creds: self.creds.clone(),
-            scopes,
-            resources: Vec::new(),
-            dpop: self.dpop.clone(),
-        };
-        let mut t = client.token_request("token", token_url, method, form, after)?;
-        t.extra.insert(member.to_owned(), stored);
-        Ok(t)
-    }
-}
 
 /// The store key of a grant's tokens: `{grant}:{client_id}:{hash}`, the
 /// client id shown without control characters (at most 100), the hash
@@ -357,3 +325,31 @@ macro_rules! grant_setters {
     };
 }
 pub(crate) use grant_setters;
+
+/// The names a token request's client authentication sets; never an extra
+/// parameter of any grant.
+pub(crate) const CLIENT_AUTH_PARAMS: [&str; 4] = [
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+];
+
+/// Refuses an extra parameter whose name the request sets itself
+/// (`reserved`) or client authentication sets; `what` names the request
+/// in the error.
+pub(crate) fn check_extra_params(
+    what: &str,
+    params: &[(String, String)],
+    reserved: &[&str],
+) -> Result<()> {
+    for (k, _) in params {
+        let k = k.as_str();
+        if reserved.contains(&k) || CLIENT_AUTH_PARAMS.contains(&k) {
+            return Err(Error::InvalidArgument(format!(
+                "'{k}' cannot be set as an extra {what} parameter"
+            )));
+        }
+    }
+    Ok(())
+}

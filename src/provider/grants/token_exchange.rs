@@ -53,7 +53,7 @@ pub const TOKEN_TYPE_NOT_APPLICABLE: &str = "N_A";
 /// What to exchange and what to ask for (RFC 8693 §2.1).
 ///
 /// ```
-/// use oauthkit::provider::token_exchange::token_types;
+/// use oauthkit::unversioned::provider::token_exchange::token_types;
 /// use oauthkit::provider::TokenExchangeRequest;
 /// let r = TokenExchangeRequest::new("eyJ-subject", token_types::ACCESS_TOKEN)
 ///     .actor_token("eyJ-actor", token_types::JWT)
@@ -230,7 +230,8 @@ impl TokenExchangeResponse {
     /// the answer's `token_type` was Bearer (not `N_A`).
     ///
     /// ```
-    /// use oauthkit::provider::token_exchange::{token_types, TokenExchangeResponse};
+    /// use oauthkit::provider::TokenExchangeResponse;
+    /// use oauthkit::unversioned::provider::token_exchange::token_types;
     /// use oauthkit::TokenSet;
     /// let r = TokenExchangeResponse::new(TokenSet::bearer("at"), token_types::ACCESS_TOKEN);
     /// assert!(r.bearer_usable());
@@ -255,7 +256,7 @@ impl TokenExchangeResponse {
 /// as `token_type` is taken only for a token that is not an access token.
 fn parse_exchange_response(
     response: HttpResponse,
-    red: &mut crate::provider::redact::Redactor,
+    red: &mut crate::provider::http::redact::Redactor,
 ) -> Result<TokenExchangeResponse> {
     let malformed = |message: String| Error::Http {
         endpoint: "token exchange".into(),
@@ -263,7 +264,7 @@ fn parse_exchange_response(
         source: None,
     };
     // the shared parser's typed errors (OAuth errors, malformed bodies)
-    let shared_errors = |red: &mut crate::provider::redact::Redactor| {
+    let shared_errors = |red: &mut crate::provider::http::redact::Redactor| {
         parse_token_response_with(
             "token exchange",
             &response,
@@ -375,7 +376,7 @@ impl OAuthClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::redact::Redactor;
+    use crate::provider::http::redact::Redactor;
 
     fn answer(status: u16, body: Value) -> Result<TokenExchangeResponse> {
         let r = HttpResponse {

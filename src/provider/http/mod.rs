@@ -7,9 +7,9 @@
 //! store by default, plus any CA bundle given in [`HttpConfig::tls`]
 //! (see [`super::tls`]). Certificate verification cannot be turned off.
 
-pub mod proxy;
+pub(crate) mod proxy;
 pub(crate) mod redact;
-pub mod tls;
+pub(crate) mod tls;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -20,10 +20,10 @@ use base64::Engine;
 use url::{Host, Url};
 
 use crate::error::{Error, Result};
-pub use crate::provider::proxy::HttpProxy;
-use crate::provider::redact::{sanitize, Redactor};
-pub use crate::provider::tls::{TlsTrust, TrustStore};
 use crate::secret::Secret;
+pub use proxy::HttpProxy;
+use redact::{sanitize, Redactor};
+pub use tls::{TlsTrust, TrustStore};
 
 /// How long an idle pooled connection may be reused (see the agent's config).
 const IDLE_CONNECTION_REUSE_LIMIT: Duration = Duration::from_secs(4);
@@ -43,7 +43,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 ///
 /// ```
 /// use std::time::Duration;
-/// use oauthkit::provider::http::HttpConfig;
+/// use oauthkit::unversioned::provider::http::HttpConfig;
 /// let c = HttpConfig::default();
 /// assert_eq!(c.connect_timeout, Duration::from_secs(10));
 /// assert_eq!(c.read_timeout, Duration::from_secs(30));
@@ -73,7 +73,7 @@ impl HttpConfig {
     /// [`TlsTrust::ca_file`].
     ///
     /// ```no_run
-    /// use oauthkit::provider::{http::HttpConfig, TrustStore};
+    /// use oauthkit::unversioned::provider::http::{HttpConfig, TrustStore};
     /// // an internal provider whose CA is not in the OS store
     /// let http = HttpConfig::default().ca_file("/etc/myorg/ca.pem")?;
     /// // or trust that CA only
@@ -132,7 +132,7 @@ impl Default for HttpConfig {
 /// Whether `host` is a loopback host: `localhost`, `127.0.0.0/8` or `::1`.
 ///
 /// ```
-/// use oauthkit::provider::http::is_loopback_url;
+/// use oauthkit::unversioned::provider::http::is_loopback_url;
 /// assert!(is_loopback_url("http://127.0.0.1:8080/token"));
 /// assert!(is_loopback_url("http://127.8.9.10/"));
 /// assert!(is_loopback_url("http://[::1]:9/"));
@@ -157,7 +157,7 @@ fn is_loopback(url: &Url) -> bool {
 /// `what` names the endpoint in the error.
 ///
 /// ```
-/// use oauthkit::provider::http::check_endpoint_url;
+/// use oauthkit::unversioned::provider::http::check_endpoint_url;
 /// assert!(check_endpoint_url("token", "https://idp.example/token").is_ok());
 /// assert!(check_endpoint_url("token", "http://127.0.0.1:4000/token").is_ok());
 /// let e = check_endpoint_url("token", "http://idp.example/token").unwrap_err();
@@ -323,7 +323,7 @@ pub enum Method {
 /// be bounced to another host.
 ///
 /// ```
-/// use oauthkit::provider::http::{HttpClient, HttpConfig, Method, Body, Auth};
+/// use oauthkit::unversioned::provider::http::{Auth, Body, HttpClient, HttpConfig, Method};
 /// let client = HttpClient::new(HttpConfig::default());
 /// // plain http to a non-loopback host is refused before any I/O
 /// let err = client

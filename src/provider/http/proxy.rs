@@ -19,8 +19,8 @@ use crate::secret::Secret;
 /// How a provider's HTTP client reaches the network.
 ///
 /// ```
-/// use oauthkit::provider::http::HttpConfig;
-/// use oauthkit::provider::proxy::HttpProxy;
+/// use oauthkit::unversioned::provider::http::HttpConfig;
+/// use oauthkit::unversioned::provider::http::HttpProxy;
 /// // through the company proxy, except for the internal identity provider
 /// let proxy = HttpProxy::url("http://proxy.corp.example:3128")?.no_proxy(["idp.corp.example"]);
 /// let http = HttpConfig::default().proxy(proxy);

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 /// [`TlsTrust::ca_file`].
 ///
 /// ```
-/// use oauthkit::provider::TrustStore;
+/// use oauthkit::unversioned::provider::http::TrustStore;
 /// assert_eq!(TrustStore::default(), TrustStore::Os);
 /// assert_eq!("os".parse::<TrustStore>().unwrap(), TrustStore::Os);
 /// assert_eq!("none".parse::<TrustStore>().unwrap(), TrustStore::None);
@@ -99,7 +99,7 @@ impl FromStr for TrustStore {
 /// [`TrustStore`] plus any number of extra CA certificates.
 ///
 /// ```
-/// use oauthkit::provider::{TlsTrust, TrustStore};
+/// use oauthkit::unversioned::provider::http::{TlsTrust, TrustStore};
 /// let t = TlsTrust::default();
 /// assert_eq!((t.store(), t.extra_ca_count()), (TrustStore::Os, 0));
 ///

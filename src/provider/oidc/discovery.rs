@@ -54,7 +54,7 @@ pub struct ProviderMetadata {
 /// issuer is not doubled).
 ///
 /// ```
-/// use oauthkit::provider::discovery::discovery_url;
+/// use oauthkit::unversioned::provider::discovery::discovery_url;
 /// assert_eq!(discovery_url("https://idp.example/tenant/"),
 ///            "https://idp.example/tenant/.well-known/openid-configuration");
 /// ```

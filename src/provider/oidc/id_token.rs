@@ -20,7 +20,7 @@ use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, IdTokenError, Result};
-use crate::provider::jwks::JwksCache;
+use crate::provider::oidc::jwks::JwksCache;
 use crate::secret::constant_time_eq;
 use crate::token::now_unix;
 
@@ -54,7 +54,7 @@ impl ExpectedIssuer {
     /// Whether `iss` is acceptable for a token whose `tid` claim is `tid`.
     ///
     /// ```
-    /// use oauthkit::provider::id_token::ExpectedIssuer;
+    /// use oauthkit::unversioned::provider::id_token::ExpectedIssuer;
     /// let t = ExpectedIssuer::TenantTemplate {
     ///     template: "https://login.microsoftonline.com/{tenantid}/v2.0".into(),
     ///     tenant: None,
@@ -97,7 +97,7 @@ fn is_tenant_id(s: &str) -> bool {
 /// Knobs of ID-token validation.
 ///
 /// ```
-/// use oauthkit::provider::IdTokenSettings;
+/// use oauthkit::unversioned::provider::id_token::IdTokenSettings;
 /// let s = IdTokenSettings::default();
 /// assert_eq!(s.leeway.as_secs(), 60);
 /// assert!(s.allowed_algorithms.is_none()); // from discovery, else RS256
@@ -164,11 +164,11 @@ pub struct IdTokenValidator {
 /// Parses an allow-list, refusing `none` and HS*.
 ///
 /// ```
-/// use oauthkit::provider::id_token::algorithm_allow_list;
+/// use oauthkit::unversioned::provider::id_token::algorithm_allow_list;
 /// assert_eq!(algorithm_allow_list(&["RS256".into(), "ES256".into()], true).unwrap().len(), 2);
 /// // from discovery: unusable entries are dropped, RS256 is the fallback
 /// assert_eq!(algorithm_allow_list(&["none".into(), "HS256".into()], false).unwrap(),
-///            vec![oauthkit::provider::jws_algorithm::Algorithm::RS256]);
+///            vec![oauthkit::unversioned::provider::Algorithm::RS256]);
 /// // configured explicitly: refused
 /// assert!(algorithm_allow_list(&["HS256".into()], true).is_err());
 /// ```

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 ///   `authorization_response_iss_parameter_supported`), accepted otherwise.
 ///
 /// ```
-/// use oauthkit::provider::check_response_iss;
+/// use oauthkit::unversioned::provider::check_response_iss;
 /// let idp = Some("https://idp.example");
 /// assert!(check_response_iss(idp, true, Some("https://idp.example")).is_ok());
 /// assert!(check_response_iss(idp, false, None).is_ok());

@@ -114,9 +114,9 @@ struct State {
 /// The JWKS of one provider, cached.
 ///
 /// ```no_run
-/// use oauthkit::provider::http::{HttpClient, HttpConfig};
-/// use oauthkit::provider::jwks::JwksCache;
-/// use oauthkit::provider::jws_algorithm::Algorithm;
+/// use oauthkit::unversioned::provider::http::{HttpClient, HttpConfig};
+/// use oauthkit::unversioned::provider::jwks::JwksCache;
+/// use oauthkit::unversioned::provider::Algorithm;
 /// let jwks = JwksCache::new(HttpClient::new(HttpConfig::default()), "https://idp.example/jwks");
 /// let key = jwks.key_for(Some("key-1"), Algorithm::RS256)?;
 /// # Ok::<(), oauthkit::Error>(())

@@ -14,30 +14,29 @@ use serde_json::Value;
 
 use crate::claims::Claims;
 use crate::error::{Error, Result};
+use crate::provider::authorization_url::AuthorizationUrl;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_settings::{
     client_settings_builders, wraps_client_settings, ClientSettings, ProviderFacts,
 };
-use crate::provider::discovery::ProviderMetadata;
 use crate::provider::dpop::DpopConfig;
+use crate::provider::grants::par::{no_par_endpoint, ParPolicy};
 use crate::provider::http::check_endpoint_url;
-use crate::provider::id_token::{
-    algorithm_allow_list, Expected, ExpectedIssuer, IdTokenClaims, IdTokenSettings,
-    IdTokenValidator, TENANT_PLACEHOLDER,
-};
 use crate::provider::identity::{check_same_identity, Identity, RefreshIdentities};
-use crate::provider::iss_check::check_response_iss;
-use crate::provider::jwks::{JwksCache, DEFAULT_MAX_AGE, DEFAULT_MIN_REFETCH_INTERVAL};
 use crate::provider::offline_access::{
     generic_refresh_token_advice, scopes_with_offline_access, OfflineAccess,
 };
-use crate::provider::par::{no_par_endpoint, ParPolicy};
-use crate::provider::profile::FAPI2_ALGORITHMS;
-use crate::provider::{
-    AuthorizationUrl, AuthorizeRequest, CodeExchange, Provider, TokenRefresh, TokenRevocation,
-    UserinfoRequest,
+use crate::provider::oidc::discovery::ProviderMetadata;
+use crate::provider::oidc::id_token::{
+    algorithm_allow_list, Expected, ExpectedIssuer, IdTokenClaims, IdTokenSettings,
+    IdTokenValidator, TENANT_PLACEHOLDER,
 };
+use crate::provider::oidc::iss_check::check_response_iss;
+use crate::provider::oidc::jwks::{JwksCache, DEFAULT_MAX_AGE, DEFAULT_MIN_REFETCH_INTERVAL};
+use crate::provider::profile::FAPI2_ALGORITHMS;
+use crate::provider::requests::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
+use crate::provider::{AuthorizeRequest, Provider};
 use crate::token::TokenSet;
 
 /// Endpoints that replace (or stand in for) the discovered ones.
@@ -98,7 +97,7 @@ pub struct OidcConfig {
     /// (`client_secret_basic` first).
     pub client: ClientSettings,
     /// Whether `offline_access` is added when discovery lists it (default
-    /// [`OfflineAccess::AsConfigured`]: never; see [`offline_access`](super::offline_access)).
+    /// [`OfflineAccess::AsConfigured`]: never; see [`OfflineAccess`]).
     pub offline_access: OfflineAccess,
     /// What to tell the operator when a sign-in ends without a refresh
     /// token (a preset's own advice; `None`: one from the scopes and
@@ -146,7 +145,7 @@ impl OidcConfig {
     /// Sets when authorization requests are pushed (RFC 9126).
     ///
     /// ```
-    /// use oauthkit::provider::{par::ParPolicy, OidcConfig};
+    /// use oauthkit::provider::{OidcConfig, ParPolicy};
     /// let cfg = OidcConfig::new("https://idp.example", "app").par(ParPolicy::Always);
     /// assert_eq!(cfg.par, ParPolicy::Always);
     /// ```
@@ -747,12 +746,14 @@ impl Provider for OidcProvider {
 
     fn request_device_authorization(
         &self,
-        request: &crate::provider::DeviceAuthorizationRequest,
-    ) -> Result<crate::provider::DeviceAuthorization> {
+        request: &crate::provider::grants::device::DeviceAuthorizationRequest,
+    ) -> Result<crate::provider::grants::device::DeviceAuthorization> {
         let url = match &self.config.endpoints.device_authorization {
             Some(u) => u.clone(),
-            None => crate::provider::device::discovered_endpoint(&self.discovered()?.metadata)
-                .ok_or_else(|| crate::provider::device::no_device_endpoint(self.name()))?,
+            None => crate::provider::grants::device::discovered_endpoint(
+                &self.discovered()?.metadata,
+            )
+            .ok_or_else(|| crate::provider::grants::device::no_device_endpoint(self.name()))?,
         };
         self.client
             .device_authorization(&url, self.auth_method()?, request)
@@ -760,7 +761,7 @@ impl Provider for OidcProvider {
 
     fn end_session_url(
         &self,
-        request: &crate::provider::EndSessionRequest,
+        request: &crate::provider::grants::end_session::EndSessionRequest,
     ) -> Result<Option<String>> {
         let url = match &self.config.endpoints.end_session {
             Some(u) => Some(u.clone()),
@@ -776,7 +777,7 @@ impl Provider for OidcProvider {
 
     fn request_client_credentials(
         &self,
-        request: &crate::provider::ClientCredentialsRequest,
+        request: &crate::provider::grants::client_credentials::ClientCredentialsRequest,
     ) -> Result<TokenSet> {
         let url = self.required(Endpoint::Token, "token")?;
         self.client
@@ -785,8 +786,8 @@ impl Provider for OidcProvider {
 
     fn exchange_token(
         &self,
-        request: &crate::provider::TokenExchangeRequest,
-    ) -> Result<crate::provider::TokenExchangeResponse> {
+        request: &crate::provider::grants::token_exchange::TokenExchangeRequest,
+    ) -> Result<crate::provider::grants::token_exchange::TokenExchangeResponse> {
         let actor = request.actor().map(|a| a.expose()).unwrap_or_default();
         self.guard(&[request.subject_token().expose(), actor], || {
             let url = self.required(Endpoint::Token, "token")?;
@@ -796,7 +797,10 @@ impl Provider for OidcProvider {
     }
 
     /// Validates an ID token when the answer has one (without a nonce).
-    fn request_jwt_bearer(&self, request: &crate::provider::JwtBearerRequest) -> Result<TokenSet> {
+    fn request_jwt_bearer(
+        &self,
+        request: &crate::provider::grants::jwt_bearer::JwtBearerRequest,
+    ) -> Result<TokenSet> {
         self.guard(&[], || {
             let form = self.client.jwt_bearer_form(request)?;
             let url = self.required(Endpoint::Token, "token")?;
@@ -812,13 +816,13 @@ impl Provider for OidcProvider {
 
     fn poll_device_token(
         &self,
-        authorization: &crate::provider::DeviceAuthorization,
-    ) -> Result<crate::provider::DevicePoll> {
+        authorization: &crate::provider::grants::device::DeviceAuthorization,
+    ) -> Result<crate::provider::grants::device::DevicePoll> {
         let url = self.required(Endpoint::Token, "token")?;
         let mut poll = self
             .client
             .poll_device(&url, self.auth_method()?, authorization)?;
-        if let crate::provider::DevicePoll::Tokens(t) = &mut poll {
+        if let crate::provider::grants::device::DevicePoll::Tokens(t) = &mut poll {
             self.check_id_token(t, None, None)?;
         }
         Ok(poll)

@@ -15,7 +15,7 @@
 
 use crate::error::Result;
 use crate::provider::oidc::{OidcConfig, OidcProvider};
-use crate::provider::preset_url::host_url;
+use crate::provider::presets::preset_url::host_url;
 
 /// Scopes requested when none are configured (`offline_access` for a
 /// refresh token).

@@ -11,14 +11,20 @@ use crate::provider::base_url::rebase;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
 
-/// The authorization endpoint.
-pub const AUTHORIZE_URL: &str = "https://github.com/login/oauth/authorize";
-/// The token endpoint.
-pub const TOKEN_URL: &str = "https://github.com/login/oauth/access_token";
-/// The RFC 8628 device authorization endpoint (polled at [`TOKEN_URL`]).
-pub const DEVICE_AUTHORIZATION_URL: &str = "https://github.com/login/device/code";
-/// The REST API root (user info and revocation).
-pub const API_BASE: &str = "https://api.github.com";
+/// The endpoints and fixed values this preset configures; outside semver
+/// (`oauthkit::unversioned::provider::presets::github`).
+pub(crate) mod urls {
+    /// The authorization endpoint.
+    pub const AUTHORIZE_URL: &str = "https://github.com/login/oauth/authorize";
+    /// The token endpoint.
+    pub const TOKEN_URL: &str = "https://github.com/login/oauth/access_token";
+    /// The RFC 8628 device authorization endpoint (polled at [`TOKEN_URL`]).
+    pub const DEVICE_AUTHORIZATION_URL: &str = "https://github.com/login/device/code";
+    /// The REST API root (user info and revocation).
+    pub const API_BASE: &str = "https://api.github.com";
+}
+use urls::*;
+
 /// Scopes requested when none are configured.
 pub const DEFAULT_SCOPES: [&str; 2] = ["read:user", "user:email"];
 

@@ -12,7 +12,7 @@
 
 use crate::error::Result;
 use crate::provider::oidc::{OidcConfig, OidcProvider};
-use crate::provider::preset_url::base_url;
+use crate::provider::presets::preset_url::base_url;
 
 /// gitlab.com, the base URL used when none is given.
 pub const GITLAB_COM: &str = "https://gitlab.com";

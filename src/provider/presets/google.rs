@@ -5,28 +5,35 @@ use crate::error::Result;
 use crate::provider::base_url::rebase;
 use crate::provider::oidc::{OidcConfig, OidcProvider};
 
-/// Google's issuer (discovery and ID-token `iss`).
-pub const ISSUER: &str = "https://accounts.google.com";
-/// The other `iss` value Google documents for its ID tokens ("equal to
-/// `accounts.google.com` or `https://accounts.google.com`").
-pub const ISSUER_WITHOUT_SCHEME: &str = "accounts.google.com";
-/// The authorization endpoint.
-pub const AUTHORIZE_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
-/// The token endpoint.
-pub const TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
-/// The userinfo endpoint.
-pub const USERINFO_URL: &str = "https://openidconnect.googleapis.com/v1/userinfo";
-/// The RFC 7009 revocation endpoint.
-pub const REVOCATION_URL: &str = "https://oauth2.googleapis.com/revoke";
-/// The RFC 8628 device authorization endpoint ("TVs and limited input
-/// devices" clients).
-pub const DEVICE_AUTHORIZATION_URL: &str = "https://oauth2.googleapis.com/device/code";
+/// The endpoints and fixed values this preset configures; outside semver
+/// (`oauthkit::unversioned::provider::presets::google`).
+pub(crate) mod urls {
+    /// Google's issuer (discovery and ID-token `iss`).
+    pub const ISSUER: &str = "https://accounts.google.com";
+    /// The other `iss` value Google documents for its ID tokens ("equal to
+    /// `accounts.google.com` or `https://accounts.google.com`").
+    pub const ISSUER_WITHOUT_SCHEME: &str = "accounts.google.com";
+    /// The authorization endpoint.
+    pub const AUTHORIZE_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
+    /// The token endpoint.
+    pub const TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
+    /// The userinfo endpoint.
+    pub const USERINFO_URL: &str = "https://openidconnect.googleapis.com/v1/userinfo";
+    /// The RFC 7009 revocation endpoint.
+    pub const REVOCATION_URL: &str = "https://oauth2.googleapis.com/revoke";
+    /// The RFC 8628 device authorization endpoint ("TVs and limited input
+    /// devices" clients).
+    pub const DEVICE_AUTHORIZATION_URL: &str = "https://oauth2.googleapis.com/device/code";
+    /// Added to every authorization URL: without `access_type=offline` Google
+    /// issues no refresh token, and without `prompt=consent` only on the first
+    /// consent. A request's extra parameters can override both.
+    pub const AUTHORIZE_PARAMS: [(&str, &str); 2] =
+        [("access_type", "offline"), ("prompt", "consent")];
+}
+use urls::*;
+
 /// Scopes requested when none are configured.
 pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
-/// Added to every authorization URL: without `access_type=offline` Google
-/// issues no refresh token, and without `prompt=consent` only on the first
-/// consent. A request's extra parameters can override both.
-pub const AUTHORIZE_PARAMS: [(&str, &str); 2] = [("access_type", "offline"), ("prompt", "consent")];
 
 /// What a Google sign-in needs for a refresh token.
 pub const REFRESH_TOKEN_ADVICE: &str =

@@ -13,7 +13,7 @@
 //!   matches any port (RFC 8252 §7.3), so the native flow's random port
 //!   works.
 //! - A client with "Pushed authorization request required" needs
-//!   [`ParPolicy::Always`](crate::provider::par::ParPolicy::Always)
+//!   [`ParPolicy::Always`](crate::provider::ParPolicy::Always)
 //!   (`config(..)?.par(ParPolicy::Always)`; C `par_required`):
 //!   discovery says `require_pushed_authorization_requests: false`
 //!   because that is the realm's default, not the client's.
@@ -28,7 +28,7 @@
 
 use crate::error::Result;
 use crate::provider::oidc::{OidcConfig, OidcProvider};
-use crate::provider::preset_url::{base_url, segment};
+use crate::provider::presets::preset_url::{base_url, segment};
 
 /// Scopes requested when none are configured.
 pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
@@ -76,7 +76,7 @@ pub fn issuer(base_url_: &str, realm: &str) -> Result<String> {
 /// with [`OidcProvider::new`].
 ///
 /// ```
-/// use oauthkit::provider::{keycloak, par::ParPolicy, OidcProvider};
+/// use oauthkit::provider::{OidcProvider, ParPolicy, keycloak};
 /// let c = keycloak::config("https://sso.example", "acme", "cli")?;
 /// assert_eq!(c.issuer, "https://sso.example/realms/acme");
 /// assert_eq!(c.scopes, ["openid", "email", "profile"]);

@@ -5,15 +5,21 @@ use crate::error::{Error, Result};
 use crate::provider::base_url::rebase;
 use crate::provider::oidc::{OidcConfig, OidcProvider, TenantIssuer};
 
-/// The login host.
-pub const LOGIN_BASE: &str = "https://login.microsoftonline.com";
-/// The userinfo endpoint (Microsoft Graph).
-pub const USERINFO_URL: &str = "https://graph.microsoft.com/oidc/userinfo";
+/// The endpoints and fixed values this preset configures; outside semver
+/// (`oauthkit::unversioned::provider::presets::microsoft`).
+pub(crate) mod urls {
+    /// The login host.
+    pub const LOGIN_BASE: &str = "https://login.microsoftonline.com";
+    /// The userinfo endpoint (Microsoft Graph).
+    pub const USERINFO_URL: &str = "https://graph.microsoft.com/oidc/userinfo";
+    /// The tenant id every personal Microsoft account token carries in `tid`.
+    pub const CONSUMERS_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+}
+use urls::*;
+
 /// The tenant used when none is given: any work, school or personal
 /// account.
 pub const DEFAULT_TENANT: &str = "common";
-/// The tenant id every personal Microsoft account token carries in `tid`.
-pub const CONSUMERS_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 /// Scopes requested when none are configured (`offline_access` for a
 /// refresh token).
 pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_access"];

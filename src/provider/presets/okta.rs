@@ -16,7 +16,7 @@
 
 use crate::error::Result;
 use crate::provider::oidc::{OidcConfig, OidcProvider};
-use crate::provider::preset_url::{base_url, segment};
+use crate::provider::presets::preset_url::{base_url, segment};
 
 /// The authorization server used when none is named.
 pub const DEFAULT_SERVER: &str = "default";

@@ -44,7 +44,7 @@ impl KdfParams {
     /// Parameters with the given memory cost (KiB), passes and lanes.
     ///
     /// ```
-    /// let p = oauthkit::store::encrypted::KdfParams::new(64 * 1024, 3, 1);
+    /// let p = oauthkit::unversioned::store::KdfParams::new(64 * 1024, 3, 1);
     /// assert_eq!(p.memory_kib, 65536);
     /// ```
     pub fn new(memory_kib: u32, passes: u32, lanes: u32) -> Self {

@@ -34,7 +34,7 @@ pub const KEY_LEN: usize = 32;
 /// material.
 ///
 /// ```
-/// use oauthkit::store::encrypted::SealingKeys;
+/// use oauthkit::store::SealingKeys;
 /// # fn main() -> oauthkit::Result<()> {
 /// let text = SealingKeys::generate_key_text();   // keep this somewhere safe
 /// let keys = SealingKeys::from_text(text.expose())?;

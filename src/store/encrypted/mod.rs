@@ -21,7 +21,7 @@
 //! purpose, which is how an existing plain store is migrated.
 //!
 //! ```
-//! use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
+//! use oauthkit::store::{EncryptedStore, SealingKeys};
 //! use oauthkit::store::MemoryStore;
 //! use oauthkit::{TokenSet, TokenStore};
 //! # fn main() -> oauthkit::Result<()> {
@@ -68,7 +68,7 @@ pub use keys::{SealingKeys, KEY_LEN};
 const REKEY_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A [`TokenStore`] that encrypts every token set before the backend `S`
-/// stores it. See the [module docs](self).
+/// stores it. See the repository's [stores guide](https://github.com/oauthkit/oauthkit/blob/main/docs/stores.md).
 pub struct EncryptedStore<S = Box<dyn TokenStore>> {
     inner: S,
     keys: SealingKeys,
@@ -113,7 +113,7 @@ impl<S: TokenStore> EncryptedStore<S> {
     /// concurrent save is lost. Afterwards the older keys can be dropped.
     ///
     /// ```
-    /// use oauthkit::store::encrypted::{EncryptedStore, SealingKeys};
+    /// use oauthkit::store::{EncryptedStore, SealingKeys};
     /// use oauthkit::store::MemoryStore;
     /// use oauthkit::{TokenSet, TokenStore};
     /// # fn main() -> oauthkit::Result<()> {

@@ -17,7 +17,7 @@ use crate::store::remote_config::{
 /// pool, timeouts, TLS and cluster.
 ///
 /// ```
-/// use oauthkit::store::redis::RedisConfig;
+/// use oauthkit::store::RedisConfig;
 /// let c = RedisConfig::from_url("redis://:hunter2@127.0.0.1:6380/2?prefix=myapp&pool_size=4").unwrap();
 /// assert_eq!(c.prefix, "myapp");
 /// assert_eq!(c.pool_size, 4);
