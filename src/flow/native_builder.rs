@@ -148,8 +148,8 @@ impl AuthFlowManagerBuilder {
     /// ```
     /// # use std::sync::Arc;
     /// use oauthkit::flow::AuthFlowManager;
-    /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
-    /// use oauthkit::provider::dpop::DpopConfig;
+    /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+    /// use oauthkit::provider::DpopConfig;
     /// use oauthkit::provider::{OidcConfig, OidcProvider};
     /// let provider = Arc::new(OidcProvider::new(
     ///     OidcConfig::new("https://idp.example", "app").dpop(DpopConfig::new()),

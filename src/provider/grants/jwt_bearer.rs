@@ -201,7 +201,7 @@ impl JwtBearerRequest {
     }
 
     grant_setters! {
-        "let r = oauthkit::provider::jwt_bearer::JwtBearerRequest::with_assertion(\"h.p.s\")";
+        "let r = oauthkit::provider::JwtBearerRequest::with_assertion(\"h.p.s\")";
         /// Not set, the provider's configured scopes are asked for.
         scopes,
         resource,

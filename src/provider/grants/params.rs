@@ -243,7 +243,7 @@ macro_rules! grant_setters {
         $(#[$m])*
         ///
         /// ```
-        /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
+        /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
         /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
         #[doc = $new]
         ///     .dpop(&key);
@@ -312,7 +312,7 @@ macro_rules! grant_setters {
         $(#[$m])*
         ///
         /// ```
-        /// use oauthkit::jose::{DpopKey, SigningAlgorithm};
+        /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
         /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
         #[doc = $new]
         ///     .dpop(&key);

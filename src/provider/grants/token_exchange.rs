@@ -109,7 +109,7 @@ impl TokenExchangeRequest {
     }
 
     grant_setters! {
-        "let r = oauthkit::provider::TokenExchangeRequest::new(\"eyJ-subject\", oauthkit::provider::token_exchange::token_types::JWT)";
+        "let r = oauthkit::provider::TokenExchangeRequest::new(\"eyJ-subject\", oauthkit::unversioned::provider::token_exchange::token_types::JWT)";
         /// The token will be used there.
         resource,
         /// Not set, no `scope` is sent and the provider decides.
@@ -123,7 +123,7 @@ impl TokenExchangeRequest {
     }
 
     grant_setters! {
-        "let r = oauthkit::provider::TokenExchangeRequest::new(\"eyJ-subject\", oauthkit::provider::token_exchange::token_types::JWT)";
+        "let r = oauthkit::provider::TokenExchangeRequest::new(\"eyJ-subject\", oauthkit::unversioned::provider::token_exchange::token_types::JWT)";
         /// The exchange sets `grant_type`, `subject_token`,
         /// `subject_token_type`, `actor_token`, `actor_token_type`,
         /// `requested_token_type`, `scope`, `resource` and `audience`.
