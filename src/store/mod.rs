@@ -304,6 +304,38 @@ pub trait TokenStore: Send + Sync {
     fn protects_secrets(&self) -> bool {
         false
     }
+
+    /// Stores a record [`EncryptedStore`] sealed (under `lock` when given).
+    /// Internal to oauthkit: the default stores its placeholder token set
+    /// with [`save`](Self::save) / [`save_locked`](Self::save_locked);
+    /// backends that keep bytes (Redis) store the record as it is.
+    ///
+    /// # Errors
+    /// As [`save`](Self::save) and [`save_locked`](Self::save_locked).
+    #[doc(hidden)]
+    fn save_sealed(
+        &self,
+        key: &str,
+        record: &encrypted::SealedBytes,
+        lock: Option<&KeyLock>,
+    ) -> Result<()> {
+        let placeholder = record.placeholder();
+        match lock {
+            Some(lock) => self.save_locked(key, &placeholder, lock),
+            None => self.save(key, &placeholder),
+        }
+    }
+
+    /// Reads what [`save_sealed`](Self::save_sealed) (or a plain
+    /// [`save`](Self::save)) stored. Internal to oauthkit: the default is
+    /// [`load`](Self::load).
+    ///
+    /// # Errors
+    /// As [`load`](Self::load).
+    #[doc(hidden)]
+    fn load_sealed(&self, key: &str) -> Result<Option<encrypted::RawRecord>> {
+        Ok(self.load(key)?.map(encrypted::RawRecord::Tokens))
+    }
 }
 
 /// The check every plain-text backend makes before writing: a DPoP-bound
