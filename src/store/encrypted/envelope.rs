@@ -155,11 +155,8 @@ pub(crate) fn seal_binary_with(
     size_hint: usize,
     write: impl FnOnce(&mut WipingWriter<'_>),
 ) -> Vec<u8> {
-    let mut header = Vec::with_capacity(BINARY_PREFIX.len() + key_id.len() + 1);
-    header.extend_from_slice(BINARY_PREFIX);
-    header.extend_from_slice(key_id.as_bytes());
-    header.push(b':');
-    seal_after(key, key_id, at, size_hint, &header, write)
+    let header: &[&[u8]] = &[BINARY_PREFIX, key_id.as_bytes(), b":"];
+    seal_after(key, key_id, at, size_hint, header, write)
 }
 
 /// `header ‖ nonce ‖ ciphertext ‖ tag` in one buffer: the plaintext is
@@ -169,25 +166,28 @@ fn seal_after(
     key_id: &str,
     at: Binding<'_>,
     size_hint: usize,
-    header: &[u8],
+    header: &[&[u8]],
     write: impl FnOnce(&mut WipingWriter<'_>),
 ) -> Vec<u8> {
     let tag_len = aws_lc_rs::aead::AES_256_GCM.tag_len();
+    let header_len: usize = header.iter().map(|h| h.len()).sum();
     // wiped if `write` panics with plaintext in it; handed back unwiped
     // once it holds only ciphertext
     let mut guard = crate::secret::WipedBytes(Vec::with_capacity(
-        header.len() + NONCE_LEN + size_hint + tag_len,
+        header_len + NONCE_LEN + size_hint + tag_len,
     ));
     let body = &mut guard.0;
-    body.extend_from_slice(header);
-    body.resize(header.len() + NONCE_LEN, 0);
-    aws_lc_rs::rand::fill(&mut body[header.len()..]).expect("the system random generator failed");
+    for part in header {
+        body.extend_from_slice(part);
+    }
+    body.resize(header_len + NONCE_LEN, 0);
+    aws_lc_rs::rand::fill(&mut body[header_len..]).expect("the system random generator failed");
     write(&mut WipingWriter(body));
     if body.capacity() - body.len() < tag_len {
         // room for the tag, without leaving the plaintext behind
         WipingWriter(body).reserve_wiping(tag_len);
     }
-    let (nonce, in_out) = body[header.len()..].split_at_mut(NONCE_LEN);
+    let (nonce, in_out) = body[header_len..].split_at_mut(NONCE_LEN);
     let nonce = Nonce::try_assume_unique_for_key(nonce).expect("NONCE_LEN bytes");
     let tag = key
         .seal_in_place_separate_tag(nonce, Aad::from(associated_data(key_id, at)), in_out)
