@@ -170,6 +170,25 @@ mod redis {
             assert_eq!(store.load(name).unwrap().unwrap(), tokens, "{name}");
         }
     }
+    /// An encrypted Redis store opened from a spec (the factory's boxed
+    /// store between the encrypted store and Redis) writes the binary form
+    /// too, and a store opened the same way reads it.
+    #[test]
+    fn a_spec_opened_encrypted_redis_store_writes_sealed_bytes() {
+        needs!(Redis);
+        let server = RedisServer::start();
+        let var = "OAUTHKIT_TEST_REDIS_SPEC_KEY";
+        std::env::set_var(var, SealingKeys::generate_key_text().expose());
+        let spec = format!("{}?encrypt=env:{var}", server.url());
+        let store = oauthkit::store::open(&spec).unwrap();
+        store.save("alice", &full_token_set(0)).unwrap();
+        let raw = server.cli(&["GET", "oauthkit:oauth:tokens:alice"]);
+        assert!(raw.starts_with("oak:v1b:"), "{raw}");
+        assert_no_token_text("alice", raw.as_bytes(), 1);
+        let again = oauthkit::store::open(&spec).unwrap();
+        assert_eq!(again.load("alice").unwrap().unwrap(), full_token_set(0));
+    }
+
     /// Records written before the binary form (a placeholder token set's
     /// JSON, the record base64 in its access token) still open, list,
     /// exist and delete, and rekey leaves a current one as it is.

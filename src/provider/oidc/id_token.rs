@@ -290,13 +290,13 @@ impl IdTokenValidator {
             return Err(id_err("the signature does not verify"));
         }
         // decoded on the stack when it fits (nearly every ID token), then
-        // parsed once straight into the map (serde_json checks the UTF-8 of
-        // each string as it reads it; outside strings only ASCII is JSON)
+        // checked as UTF-8 as a whole and parsed once
         let mut payload_buf = [0u8; MAX_PAYLOAD_STACK_LEN];
         let mut payload_heap = Vec::new();
         let claims: Map<String, Value> =
             decode_part(parts.payload, &mut payload_buf, &mut payload_heap)
-                .and_then(|b| serde_json::from_slice(b).ok())
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(|text| serde_json::from_str(text).ok())
                 .ok_or_else(|| id_err("the payload is not base64url JSON (an object)"))?;
 
         // the claims read here, found in one pass over the map
