@@ -36,6 +36,10 @@ impl SealedBytes {
 
     /// The placeholder token set that holds this record in its text form,
     /// for backends that store token sets.
+    ///
+    /// # Panics
+    /// Never: only the encrypted store makes a `SealedBytes`, always with
+    /// a well-formed header.
     pub fn placeholder(&self) -> TokenSet {
         let text = binary_to_text(&self.record).expect("a record this crate sealed");
         placeholder(text, self.expires_at)
