@@ -81,6 +81,21 @@ macro_rules! forward_to_wrapped {
             Wraps::wrapped(self).delete_locked(key, lock)
         }
     };
+    (@ save_sealed) => {
+        fn save_sealed(
+            &self,
+            key: &str,
+            record: &$crate::store::encrypted::SealedBytes,
+            lock: Option<&KeyLock>,
+        ) -> Result<()> {
+            Wraps::wrapped(self).save_sealed(key, record, lock)
+        }
+    };
+    (@ load_sealed) => {
+        fn load_sealed(&self, key: &str) -> Result<Option<$crate::store::encrypted::RawRecord>> {
+            Wraps::wrapped(self).load_sealed(key)
+        }
+    };
     (@ protects_secrets) => {
         fn protects_secrets(&self) -> bool {
             Wraps::wrapped(self).protects_secrets()

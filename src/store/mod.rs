@@ -134,7 +134,8 @@ macro_rules! forward_token_store {
         impl<T: TokenStore + ?Sized> TokenStore for $($ptr)::+<T> {
             forward_to_wrapped!(
                 save, load, delete, exists, list_keys, namespace, namespaces, backend, load_all,
-                save_all, lock_key, save_locked, delete_locked, protects_secrets,
+                save_all, lock_key, save_locked, delete_locked, protects_secrets, save_sealed,
+                load_sealed,
             );
         }
     };

@@ -29,7 +29,12 @@ pub fn retention(tokens: &TokenSet, now: i64) -> Option<i64> {
     if tokens.refresh_token.is_some() {
         return None;
     }
-    tokens.expires_at.map(|at| {
+    retention_until(tokens.expires_at, now)
+}
+
+/// [`retention`] of a record that shows only its expiry (a sealed one).
+pub(crate) fn retention_until(expires_at: Option<i64>, now: i64) -> Option<i64> {
+    expires_at.map(|at| {
         at.saturating_add(EXPIRY_GRACE_SECS)
             .saturating_sub(now)
             .max(1)

@@ -215,6 +215,41 @@ pub trait TokenStore: Send + Sync {
     fn protects_secrets(&self) -> bool {
         false
     }
+
+    /// Stores a record [`EncryptedStore`](crate::store::EncryptedStore)
+    /// sealed (under `lock` when given). Internal to oauthkit: the default
+    /// stores its placeholder token set with [`save`](Self::save) /
+    /// [`save_locked`](Self::save_locked); backends that keep bytes (Redis)
+    /// store the record as it is.
+    ///
+    /// # Errors
+    /// As [`save`](Self::save) and [`save_locked`](Self::save_locked).
+    #[doc(hidden)]
+    fn save_sealed(
+        &self,
+        key: &str,
+        record: &crate::store::encrypted::SealedBytes,
+        lock: Option<&KeyLock>,
+    ) -> Result<()> {
+        let placeholder = record.placeholder();
+        match lock {
+            Some(lock) => self.save_locked(key, &placeholder, lock),
+            None => self.save(key, &placeholder),
+        }
+    }
+
+    /// Reads what [`save_sealed`](Self::save_sealed) (or a plain
+    /// [`save`](Self::save)) stored. Internal to oauthkit: the default is
+    /// [`load`](Self::load).
+    ///
+    /// # Errors
+    /// As [`load`](Self::load).
+    #[doc(hidden)]
+    fn load_sealed(&self, key: &str) -> Result<Option<crate::store::encrypted::RawRecord>> {
+        Ok(self
+            .load(key)?
+            .map(crate::store::encrypted::RawRecord::Tokens))
+    }
 }
 
 /// Checks a key or namespace: non-empty, at most [`MAX_KEY_LEN`] bytes, no

@@ -171,6 +171,138 @@ mod redis {
             assert_eq!(store.load(name).unwrap().unwrap(), tokens, "{name}");
         }
     }
+    /// An encrypted Redis store opened from a spec (the factory's boxed
+    /// store between the encrypted store and Redis) writes the binary form
+    /// too, and a store opened the same way reads it.
+    #[test]
+    fn a_spec_opened_encrypted_redis_store_writes_sealed_bytes() {
+        needs!(Redis);
+        let server = RedisServer::start();
+        let var = "OAUTHKIT_TEST_REDIS_SPEC_KEY";
+        std::env::set_var(var, SealingKeys::generate_key_text().expose());
+        let spec = format!("{}?encrypt=env:{var}", server.url());
+        let store = oauthkit::store::open(&spec).unwrap();
+        store.save("alice", &full_token_set(0)).unwrap();
+        let raw = server.cli(&["GET", "oauthkit:oauth:tokens:alice"]);
+        assert!(raw.starts_with("oak:v1b:"), "{raw}");
+        assert_no_token_text("alice", raw.as_bytes(), 1);
+        let again = oauthkit::store::open(&spec).unwrap();
+        assert_eq!(again.load("alice").unwrap().unwrap(), full_token_set(0));
+    }
+
+    /// Records written before the binary form (a placeholder token set's
+    /// JSON, the record base64 in its access token) still open, list,
+    /// exist and delete, and rekey leaves a current one as it is.
+    #[test]
+    fn records_in_the_old_placeholder_form_still_open() {
+        needs!(Redis);
+        let (store, server) = fresh();
+        let tokens = TokenSet::bearer("old-at").with_refresh_token("old-rt");
+        // the old form, exactly as the placeholder path writes it: an
+        // encrypted store over a backend without the bytes path, whose
+        // placeholder token set is then saved by the plain Redis store
+        let memory = MemoryStore::new();
+        assert_eq!(memory.namespace(), store.inner().namespace());
+        EncryptedStore::new(memory.clone(), keys(4))
+            .save("old", &tokens)
+            .unwrap();
+        let placeholder = memory.load("old").unwrap().unwrap();
+        store.inner().save("old", &placeholder).unwrap();
+        let raw = server.cli(&["GET", "oauthkit:oauth:tokens:old"]);
+        assert!(raw.starts_with('{') && raw.contains("oak:v1:"), "{raw}");
+        assert!(!raw.contains("old-at") && !raw.contains("old-rt"), "{raw}");
+        assert_eq!(store.load("old").unwrap().unwrap(), tokens);
+        assert_eq!(store.load_all().unwrap()["old"], tokens);
+        assert!(store.exists("old").unwrap());
+        assert_eq!(store.list_keys().unwrap(), vec!["old".to_string()]);
+        assert_eq!(store.rekey().unwrap().unchanged, 1);
+        // an old record sealed with an older key: rekey re-seals it (in
+        // the new form) and it still opens
+        let newer = SealingKeys::from_raw_keys([[9u8; 32]])
+            .unwrap()
+            .with_older(&keys(4));
+        let rotated = EncryptedStore::new(store.inner().clone(), newer.clone());
+        assert_eq!(rotated.rekey().unwrap().resealed, 1);
+        let raw = server.cli(&["GET", "oauthkit:oauth:tokens:old"]);
+        assert!(raw.starts_with("oak:v1b:"), "{raw}");
+        assert_eq!(
+            EncryptedStore::new(
+                store.inner().clone(),
+                SealingKeys::from_raw_keys([[9u8; 32]]).unwrap()
+            )
+            .load("old")
+            .unwrap()
+            .unwrap(),
+            tokens
+        );
+        assert!(store.delete("old").unwrap());
+        assert!(!store.exists("old").unwrap());
+    }
+
+    /// New records go to Redis as the sealed bytes (no JSON, no base64):
+    /// no token text, the key layout unchanged, a plain reader sees the
+    /// placeholder token set it always saw, and the binding to the key
+    /// holds (a value copied to another key does not open).
+    #[test]
+    fn new_records_are_sealed_bytes_that_every_reader_recognises() {
+        needs!(Redis);
+        let (store, server) = fresh();
+        let tokens = full_token_set(0);
+        store.save("alice", &tokens).unwrap();
+        let raw = server.cli(&["GET", "oauthkit:oauth:tokens:alice"]);
+        assert!(raw.starts_with("oak:v1b:"), "{raw}");
+        assert_no_token_text("alice", raw.as_bytes(), 1);
+        for secret in [
+            tokens.access_token.expose(),
+            tokens.refresh_token.as_ref().unwrap().expose(),
+        ] {
+            assert!(!raw.contains(secret), "token text in the value");
+        }
+        assert_eq!(store.load("alice").unwrap().unwrap(), tokens);
+        assert_eq!(store.list_keys().unwrap(), vec!["alice".to_string()]);
+        assert!(store.exists("alice").unwrap());
+        // what a plain reader (diagnostics, the CLI without a key) sees
+        let seen = store.inner().load("alice").unwrap().unwrap();
+        assert_eq!(seen.token_type, "oauthkit-sealed-v1");
+        assert!(seen.access_token.expose().starts_with("oak:v1:"));
+        assert!(seen.refresh_token.is_none());
+        // under a key lock (the session manager's path)
+        let lock = store
+            .lock_key("alice", std::time::Duration::from_secs(5))
+            .unwrap();
+        let rotated = tokens.clone().with_refresh_token("rotated-rt");
+        store.save_locked("alice", &rotated, &lock).unwrap();
+        drop(lock);
+        assert_eq!(store.load("alice").unwrap().unwrap(), rotated);
+        assert!(server
+            .cli(&["GET", "oauthkit:oauth:tokens:alice"])
+            .starts_with("oak:v1b:"));
+        // moved to another key: refused, typed, nothing else lost
+        server.cli(&[
+            "COPY",
+            "oauthkit:oauth:tokens:alice",
+            "oauthkit:oauth:tokens:bob",
+        ]);
+        let err = store.load("bob").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decryption);
+        assert_eq!(store.load("alice").unwrap().unwrap(), rotated);
+        // a broken header: typed errors for both readers
+        server.cli(&[
+            "SET",
+            "oauthkit:oauth:tokens:carol",
+            "oak:v1b:k$:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ]);
+        assert_eq!(
+            store.load("carol").unwrap_err().kind(),
+            ErrorKind::Decryption
+        );
+        assert_eq!(
+            store.inner().load("carol").unwrap_err().kind(),
+            ErrorKind::Corrupt
+        );
+        assert!(store.delete("alice").unwrap());
+        assert!(store.load("alice").unwrap().is_none());
+    }
 }
 
 #[cfg(feature = "memcache")]

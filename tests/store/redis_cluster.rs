@@ -121,3 +121,33 @@ fn fenced_writes_work_on_every_slot_and_refuse_a_lost_lock() {
     assert!(matches!(err, oauthkit::Error::LockLost { .. }), "{err:?}");
     assert!(store.load("alice").unwrap().is_none());
 }
+
+/// The encrypted store writes its sealed bytes on every slot of a cluster
+/// and reads them back; a plain reader sees the placeholder token set.
+#[test]
+fn sealed_records_round_trip_on_a_cluster() {
+    needs!(Redis);
+    let (store, cluster) = fresh();
+    let keys = oauthkit::store::SealingKeys::from_raw_keys([[3u8; 32]]).unwrap();
+    let sealed = oauthkit::store::EncryptedStore::new(store.clone(), keys);
+    for i in 0..20 {
+        let tokens = TokenSet::bearer(format!("at-{i}")).with_refresh_token(format!("rt-{i}"));
+        sealed.save(&format!("k{i}"), &tokens).unwrap();
+        let raw = cluster.cli(&["GET", &format!("oauthkit:oauth:tokens:k{i}")]);
+        assert!(raw.starts_with("oak:v1b:") && !raw.contains("at-"), "{raw}");
+        assert_eq!(sealed.load(&format!("k{i}")).unwrap().unwrap(), tokens);
+        let lock = sealed
+            .lock_key(&format!("k{i}"), std::time::Duration::from_secs(5))
+            .unwrap();
+        sealed
+            .save_locked(&format!("k{i}"), &tokens, &lock)
+            .unwrap();
+        drop(lock);
+        assert_eq!(
+            store.load(&format!("k{i}")).unwrap().unwrap().token_type,
+            "oauthkit-sealed-v1"
+        );
+    }
+    assert_eq!(sealed.list_keys().unwrap().len(), 20);
+    assert_eq!(sealed.load_all().unwrap().len(), 20);
+}

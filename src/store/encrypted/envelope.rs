@@ -131,28 +131,113 @@ pub(crate) fn seal_with(
     size_hint: usize,
     write: impl FnOnce(&mut WipingWriter<'_>),
 ) -> String {
-    let tag_len = aws_lc_rs::aead::AES_256_GCM.tag_len();
-    let mut body = crate::secret::WipedBytes(Vec::with_capacity(NONCE_LEN + size_hint + tag_len));
-    let body = &mut body.0;
-    body.resize(NONCE_LEN, 0);
-    aws_lc_rs::rand::fill(&mut body[..]).expect("the system random generator failed");
-    write(&mut WipingWriter(body));
-    if body.capacity() - body.len() < tag_len {
-        // room for the tag, without leaving the plaintext behind
-        WipingWriter(body).reserve_wiping(tag_len);
-    }
-    let (nonce, in_out) = body.split_at_mut(NONCE_LEN);
-    let nonce = Nonce::try_assume_unique_for_key(nonce).expect("NONCE_LEN bytes");
-    let tag = key
-        .seal_in_place_separate_tag(nonce, Aad::from(associated_data(key_id, at)), in_out)
-        .expect("AES-256-GCM sealing of a token set cannot fail");
-    body.extend_from_slice(tag.as_ref());
+    let body = seal_after(key, key_id, at, size_hint, &[], write);
     let mut text = String::with_capacity(PREFIX.len() + key_id.len() + 1 + body.len() * 4 / 3 + 4);
     text.push_str(PREFIX);
     text.push_str(key_id);
     text.push(':');
     URL_SAFE_NO_PAD.encode_string(&body[..], &mut text);
     text
+}
+
+/// What every sealed record in the binary form starts with (for backends
+/// that store bytes: `oak:v1b:{key id}:` then nonce ‖ ciphertext ‖ tag,
+/// raw). The same AEAD and associated data as [`PREFIX`]'s text form; only
+/// the encoding of the body differs.
+pub(crate) const BINARY_PREFIX: &[u8] = b"oak:v1b:";
+
+/// [`seal_with`] in the binary form (see [`BINARY_PREFIX`]): no base64,
+/// the returned buffer is the record.
+pub(crate) fn seal_binary_with(
+    key: &LessSafeKey,
+    key_id: &str,
+    at: Binding<'_>,
+    size_hint: usize,
+    write: impl FnOnce(&mut WipingWriter<'_>),
+) -> Vec<u8> {
+    let header: &[&[u8]] = &[BINARY_PREFIX, key_id.as_bytes(), b":"];
+    seal_after(key, key_id, at, size_hint, header, write)
+}
+
+/// `header ‖ nonce ‖ ciphertext ‖ tag` in one buffer: the plaintext is
+/// written after the nonce and sealed where it lies.
+fn seal_after(
+    key: &LessSafeKey,
+    key_id: &str,
+    at: Binding<'_>,
+    size_hint: usize,
+    header: &[&[u8]],
+    write: impl FnOnce(&mut WipingWriter<'_>),
+) -> Vec<u8> {
+    let tag_len = aws_lc_rs::aead::AES_256_GCM.tag_len();
+    let header_len: usize = header.iter().map(|h| h.len()).sum();
+    // wiped if `write` panics with plaintext in it; handed back unwiped
+    // once it holds only ciphertext
+    let mut guard = crate::secret::WipedBytes(Vec::with_capacity(
+        header_len + NONCE_LEN + size_hint + tag_len,
+    ));
+    let body = &mut guard.0;
+    for part in header {
+        body.extend_from_slice(part);
+    }
+    body.resize(header_len + NONCE_LEN, 0);
+    aws_lc_rs::rand::fill(&mut body[header_len..]).expect("the system random generator failed");
+    write(&mut WipingWriter(body));
+    if body.capacity() - body.len() < tag_len {
+        // room for the tag, without leaving the plaintext behind
+        WipingWriter(body).reserve_wiping(tag_len);
+    }
+    let (nonce, in_out) = body[header_len..].split_at_mut(NONCE_LEN);
+    let nonce = Nonce::try_assume_unique_for_key(nonce).expect("NONCE_LEN bytes");
+    let tag = key
+        .seal_in_place_separate_tag(nonce, Aad::from(associated_data(key_id, at)), in_out)
+        .expect("AES-256-GCM sealing of a token set cannot fail");
+    body.extend_from_slice(tag.as_ref());
+    // ciphertext only from here on: nothing to wipe
+    std::mem::take(&mut guard.0)
+}
+
+/// Splits a binary record (see [`BINARY_PREFIX`]) into its key id and the
+/// length of its header; `None` when `record` is not in the binary form.
+pub(crate) fn binary_header(record: &[u8]) -> Option<Result<(&str, usize), OpenError>> {
+    let rest = record.strip_prefix(BINARY_PREFIX)?;
+    // key ids are short: look for the separator in the first bytes only
+    let Some(end) = rest.iter().take(256).position(|&b| b == b':') else {
+        return Some(Err(OpenError::Malformed("no key id separator")));
+    };
+    let key_id = &rest[..end];
+    if key_id.is_empty() || !key_id.iter().all(|&b| is_key_id_byte(b)) {
+        return Some(Err(OpenError::Malformed("bad key id")));
+    }
+    let key_id = std::str::from_utf8(key_id).expect("key id bytes are ASCII");
+    Some(Ok((key_id, BINARY_PREFIX.len() + end + 1)))
+}
+
+impl Envelope<'_> {
+    /// Parses a binary record (see [`BINARY_PREFIX`]) in place: `record`
+    /// loses its header and becomes the body; the key id is returned.
+    pub fn parse_binary(record: &mut Vec<u8>) -> Result<String, OpenError> {
+        let (key_id, header_len) = binary_header(record).ok_or(OpenError::NotSealed)??;
+        let key_id = key_id.to_owned();
+        if record.len() - header_len < NONCE_LEN + aws_lc_rs::aead::AES_256_GCM.tag_len() {
+            return Err(OpenError::Malformed("body too short"));
+        }
+        record.drain(..header_len);
+        Ok(key_id)
+    }
+}
+
+/// The text form (`oak:v1:{kid}:{base64url}`) of a binary record, which
+/// opens the same.
+pub(crate) fn binary_to_text(record: &[u8]) -> Result<String, OpenError> {
+    let (key_id, header_len) = binary_header(record).ok_or(OpenError::NotSealed)??;
+    let body = &record[header_len..];
+    let mut text = String::with_capacity(PREFIX.len() + key_id.len() + 1 + body.len() * 4 / 3 + 4);
+    text.push_str(PREFIX);
+    text.push_str(key_id);
+    text.push(':');
+    URL_SAFE_NO_PAD.encode_string(body, &mut text);
+    Ok(text)
 }
 
 /// Key ids are short ASCII names: letters, digits, `-`, `_` and `.`.
@@ -260,6 +345,79 @@ mod tests {
             let res = Envelope::parse(&text).and_then(|e| e.open(&k, AT));
             assert!(res.is_err(), "truncation to {len} bytes went unnoticed");
         }
+    }
+
+    #[test]
+    fn the_binary_form_opens_like_the_text_form_and_binds_the_same() {
+        let k = key(4);
+        let plain = b"{\"access_token\":\"x\"}";
+        let bin = seal_binary_with(&k, "k4", AT, 0, |b| {
+            std::io::Write::write_all(b, plain).unwrap()
+        });
+        assert!(bin.starts_with(b"oak:v1b:k4:"));
+        assert!(
+            !bin.windows(plain.len()).any(|w| w == plain),
+            "no plaintext"
+        );
+        // the text form of the same record opens to the same plaintext
+        let text = binary_to_text(&bin).unwrap();
+        let env = Envelope::parse(&text).unwrap();
+        assert_eq!(env.open(&k, AT).unwrap(), plain);
+        let mut body = bin.clone();
+        let kid = Envelope::parse_binary(&mut body).unwrap();
+        assert_eq!(kid, "k4");
+        let env = Envelope { key_id: &kid, body };
+        assert_eq!(env.open(&k, AT).unwrap(), plain);
+        // moved to another key, or relabelled: refused
+        let mut body = bin.clone();
+        let kid = Envelope::parse_binary(&mut body).unwrap();
+        let env = Envelope { key_id: &kid, body };
+        let at = Binding {
+            namespace: "ns",
+            key: "bob",
+        };
+        assert_eq!(env.open(&k, at), Err(OpenError::Integrity));
+        let mut relabelled = b"oak:v1b:k5:".to_vec();
+        relabelled.extend_from_slice(&bin[b"oak:v1b:k4:".len()..]);
+        let kid = Envelope::parse_binary(&mut relabelled).unwrap();
+        let env = Envelope {
+            key_id: &kid,
+            body: relabelled,
+        };
+        assert_eq!(env.open(&k, AT), Err(OpenError::Integrity));
+        // every flipped bit of the body and every truncation: refused
+        let header = b"oak:v1b:k4:".len();
+        for i in header..bin.len() {
+            let mut b = bin.clone();
+            b[i] ^= 0x01;
+            let kid = Envelope::parse_binary(&mut b).unwrap();
+            let env = Envelope {
+                key_id: &kid,
+                body: b,
+            };
+            assert!(env.open(&k, AT).is_err(), "flip at byte {i} went unnoticed");
+        }
+        for len in 0..bin.len() {
+            let mut b = bin[..len].to_vec();
+            let res = Envelope::parse_binary(&mut b).and_then(|kid| {
+                Envelope {
+                    key_id: &kid,
+                    body: b,
+                }
+                .open(&k, AT)
+            });
+            assert!(res.is_err(), "truncation to {len} bytes went unnoticed");
+        }
+        assert_eq!(
+            Envelope::parse_binary(&mut b"plain".to_vec()),
+            Err(OpenError::NotSealed)
+        );
+        assert!(matches!(
+            Envelope::parse_binary(
+                &mut b"oak:v1b:k$:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_vec()
+            ),
+            Err(OpenError::Malformed(_))
+        ));
     }
 
     #[test]

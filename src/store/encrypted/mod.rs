@@ -53,6 +53,7 @@ mod key_file;
 #[cfg(feature = "keyring")]
 mod keyring_key;
 mod keys;
+mod raw;
 
 use envelope::Envelope;
 pub(crate) use envelope::SEALED_TOKEN_TYPE;
@@ -63,6 +64,8 @@ pub(crate) use keyring_key::probe_keyring;
 #[cfg(feature = "keyring")]
 pub use keyring_key::{DEFAULT_KEYRING_TIMEOUT, KEYRING_ACCOUNT};
 pub use keys::{SealingKeys, KEY_LEN};
+#[doc(hidden)]
+pub use raw::{RawRecord, SealedBytes};
 
 /// How long [`EncryptedStore::rekey`] waits for each key's lock.
 const REKEY_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -138,11 +141,26 @@ impl<S: TokenStore> EncryptedStore<S> {
         let mut report = RekeyReport::default();
         for key in self.inner.list_keys()? {
             let _lock = self.inner.lock_key(&key, REKEY_LOCK_TIMEOUT)?;
-            let Some(raw) = self.inner.load(&key)? else {
+            let Some(raw) = self.inner.load_sealed(&key)? else {
                 continue;
             };
-            let plain = match self.open(&key, &raw) {
-                Ok((tokens, key_id)) if key_id == self.keys.current_key_id() => {
+            let opened = match raw {
+                RawRecord::Tokens(raw) => match self.open(&key, &raw) {
+                    Ok((tokens, key_id)) => Ok((tokens, key_id == self.keys.current_key_id())),
+                    Err(Sealed::Plain(())) => Err(Sealed::Plain(raw)),
+                    Err(Sealed::Error(e)) => Err(Sealed::Error(e)),
+                },
+                RawRecord::Binary(record) => self
+                    .open_binary(&key, record)
+                    .map(|(tokens, key_id)| (tokens, key_id == self.keys.current_key_id()))
+                    .map_err(|e| match e {
+                        // a binary record is never plain text
+                        Sealed::Plain(()) => Sealed::Error(self.plain_refused(&key)),
+                        Sealed::Error(e) => Sealed::Error(e),
+                    }),
+            };
+            let plain = match opened {
+                Ok((tokens, true)) => {
                     report.unchanged += 1;
                     drop(tokens);
                     continue;
@@ -151,13 +169,14 @@ impl<S: TokenStore> EncryptedStore<S> {
                     report.resealed += 1;
                     tokens
                 }
-                Err(Sealed::Plain) => {
+                Err(Sealed::Plain(raw)) => {
                     report.encrypted += 1;
                     raw
                 }
                 Err(Sealed::Error(e)) => return Err(e),
             };
-            self.inner.save(&key, &self.seal(&key, &plain))?;
+            self.inner
+                .save_sealed(&key, &self.seal(&key, &plain), None)?;
         }
         Ok(report)
     }
@@ -169,39 +188,55 @@ impl<S: TokenStore> EncryptedStore<S> {
         }
     }
 
-    fn seal(&self, key: &str, tokens: &TokenSet) -> TokenSet {
+    fn seal(&self, key: &str, tokens: &TokenSet) -> SealedBytes {
         // serialised straight into the buffer it is sealed in, sized so
         // that it never grows (a grown buffer would leave a copy of the
         // plaintext behind in freed memory, and cost a copy)
-        let record = envelope::seal_with(
+        let record = envelope::seal_binary_with(
             &self.keys.current().aead,
             self.keys.current_key_id(),
             self.binding(key),
             json_size_hint(tokens),
             |buf| serde_json::to_writer(buf, tokens).expect("a TokenSet always serialises"),
         );
-        TokenSet {
-            access_token: record.into(),
-            token_type: SEALED_TOKEN_TYPE.to_owned(),
-            refresh_token: None,
-            id_token: None,
-            scopes: Vec::new(),
-            // What the backend's retention reads (`store::redis::retention`):
-            // a set without a refresh token expires with its access token,
-            // as it would in plain text; a refreshable set shows no expiry,
-            // so it is kept. The expiry time of such a set is the only
-            // thing about the tokens the backend sees in the clear.
-            expires_at: if tokens.refresh_token.is_none() {
-                tokens.expires_at
-            } else {
-                None
-            },
-            issued_at: 0,
-            resource_server: None,
-            identity_id: None,
-            extra: serde_json::Map::new(),
-            dpop_key: None,
+        // What the backend's retention reads (`store::redis::retention`):
+        // a set without a refresh token expires with its access token, as
+        // it would in plain text; a refreshable set shows no expiry, so it
+        // is kept. The expiry time of such a set is the only thing about
+        // the tokens the backend sees in the clear.
+        let expires_at = if tokens.refresh_token.is_none() {
+            tokens.expires_at
+        } else {
+            None
+        };
+        SealedBytes::new(record, expires_at)
+    }
+
+    /// Opens a backend record in either form.
+    fn open_raw(&self, key: &str, raw: RawRecord) -> std::result::Result<TokenSet, Sealed> {
+        match raw {
+            RawRecord::Tokens(raw) => self.open(key, &raw).map(|(tokens, _)| tokens),
+            RawRecord::Binary(record) => self.open_binary(key, record).map(|(tokens, _)| tokens),
         }
+    }
+
+    /// Opens a binary-form record: the token set and the id of the key
+    /// that sealed it.
+    fn open_binary(
+        &self,
+        key: &str,
+        mut record: Vec<u8>,
+    ) -> std::result::Result<(TokenSet, String), Sealed> {
+        let key_id = Envelope::parse_binary(&mut record)
+            .map_err(|e| Sealed::Error(self.error(key, None, &e)))?;
+        let tokens = self.open_envelope(
+            key,
+            Envelope {
+                key_id: &key_id,
+                body: record,
+            },
+        )?;
+        Ok((tokens, key_id))
     }
 
     /// Opens a backend record: the token set and the id of the key that
@@ -214,11 +249,21 @@ impl<S: TokenStore> EncryptedStore<S> {
         let text = raw.access_token.expose();
         let envelope = match Envelope::parse(text) {
             Err(OpenError::NotSealed) if raw.token_type != SEALED_TOKEN_TYPE => {
-                return Err(Sealed::Plain)
+                return Err(Sealed::Plain(()))
             }
             Err(e) => return Err(Sealed::Error(self.error(key, None, &e))),
             Ok(env) => env,
         };
+        let key_id = envelope.key_id;
+        Ok((self.open_envelope(key, envelope)?, key_id))
+    }
+
+    /// Opens a parsed record.
+    fn open_envelope(
+        &self,
+        key: &str,
+        envelope: Envelope<'_>,
+    ) -> std::result::Result<TokenSet, Sealed> {
         let key_id = envelope.key_id;
         let Some(data_key) = self.keys.key(key_id) else {
             return Err(Sealed::Error(Error::Decryption {
@@ -244,7 +289,7 @@ impl<S: TokenStore> EncryptedStore<S> {
                 &OpenError::Malformed("the opened record is not a token set"),
             ))
         })?;
-        Ok((tokens, key_id))
+        Ok(tokens)
     }
 
     fn location(&self, key: &str) -> String {
@@ -299,9 +344,9 @@ fn json_size_hint(tokens: &TokenSet) -> usize {
 }
 
 /// Why a backend record did not open.
-enum Sealed {
-    /// It is plain text.
-    Plain,
+enum Sealed<P = ()> {
+    /// It is plain text (`P`: the record, where the caller needs it).
+    Plain(P),
     Error(Error),
 }
 
@@ -327,16 +372,16 @@ impl<S: TokenStore> TokenStore for EncryptedStore<S> {
 
     fn save(&self, key: &str, tokens: &TokenSet) -> Result<()> {
         super::check_key("key", key)?;
-        self.inner.save(key, &self.seal(key, tokens))
+        self.inner.save_sealed(key, &self.seal(key, tokens), None)
     }
 
     fn load(&self, key: &str) -> Result<Option<TokenSet>> {
-        let Some(raw) = self.inner.load(key)? else {
+        let Some(raw) = self.inner.load_sealed(key)? else {
             return Ok(None);
         };
-        match self.open(key, &raw) {
-            Ok((tokens, _)) => Ok(Some(tokens)),
-            Err(Sealed::Plain) => Err(self.plain_refused(key)),
+        match self.open_raw(key, raw) {
+            Ok(tokens) => Ok(Some(tokens)),
+            Err(Sealed::Plain(())) => Err(self.plain_refused(key)),
             Err(Sealed::Error(e)) => Err(e),
         }
     }
@@ -351,7 +396,7 @@ impl<S: TokenStore> TokenStore for EncryptedStore<S> {
         for (key, raw) in self.inner.load_all()? {
             let tokens = match self.open(&key, &raw) {
                 Ok((tokens, _)) => tokens,
-                Err(Sealed::Plain) => return Err(self.plain_refused(&key)),
+                Err(Sealed::Plain(())) => return Err(self.plain_refused(&key)),
                 Err(Sealed::Error(e)) => return Err(e),
             };
             all.insert(key, tokens);
@@ -363,14 +408,15 @@ impl<S: TokenStore> TokenStore for EncryptedStore<S> {
         let mut sealed = BTreeMap::new();
         for (key, t) in tokens {
             super::check_key("key", key)?;
-            sealed.insert(key.clone(), self.seal(key, t));
+            sealed.insert(key.clone(), self.seal(key, t).placeholder());
         }
         self.inner.save_all(&sealed)
     }
 
     fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> Result<()> {
         super::check_key("key", key)?;
-        self.inner.save_locked(key, &self.seal(key, tokens), lock)
+        self.inner
+            .save_sealed(key, &self.seal(key, tokens), Some(lock))
     }
 }
 

@@ -57,7 +57,7 @@ pub(crate) struct RedisLock {
     heartbeat: Heartbeat,
 }
 
-fn run_script(pool: &Pool, script: &str, keys: &[&str], args: &[&str]) -> Result<i64> {
+fn run_script<A: AsRef<[u8]>>(pool: &Pool, script: &str, keys: &[&str], args: &[A]) -> Result<i64> {
     pool.run(|c| {
         let mut eval = cmd("EVAL");
         eval.arg(script).arg(keys.len());
@@ -65,7 +65,7 @@ fn run_script(pool: &Pool, script: &str, keys: &[&str], args: &[&str]) -> Result
             eval.arg(*k);
         }
         for a in args {
-            eval.arg(*a);
+            eval.arg(a.as_ref());
         }
         Ok(from_redis_value(c.query(&eval)?)?)
     })
@@ -118,7 +118,7 @@ impl RedisLock {
 
     /// Sets `value_key` to `json` (TTL `ttl_secs`, 0: none) only while
     /// this lock is held.
-    pub(crate) fn save(&self, value_key: &str, json: &str, ttl_secs: i64) -> Result<()> {
+    pub(crate) fn save(&self, value_key: &str, value: &[u8], ttl_secs: i64) -> Result<()> {
         if self.heartbeat.lost() {
             return Err(self.lost("saving tokens"));
         }
@@ -127,7 +127,7 @@ impl RedisLock {
             &self.pool,
             SAVE_FENCED,
             &[&self.key, value_key],
-            &[&self.token, json, &ttl],
+            &[self.token.as_bytes(), value, ttl.as_bytes()],
         )? {
             -1 => Err(self.lost("saving tokens")),
             _ => Ok(()),
