@@ -85,14 +85,14 @@ macro_rules! forward_to_wrapped {
         fn save_sealed(
             &self,
             key: &str,
-            record: &$crate::store::encrypted::SealedBytes,
+            record: &$crate::store::SealedBytes,
             lock: Option<&KeyLock>,
         ) -> Result<()> {
             Wraps::wrapped(self).save_sealed(key, record, lock)
         }
     };
     (@ load_sealed) => {
-        fn load_sealed(&self, key: &str) -> Result<Option<$crate::store::encrypted::RawRecord>> {
+        fn load_sealed(&self, key: &str) -> Result<Option<$crate::store::RawRecord>> {
             Wraps::wrapped(self).load_sealed(key)
         }
     };

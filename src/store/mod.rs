@@ -94,6 +94,7 @@ pub use sqlite::SqliteStore;
 pub use validating::{ScopeRequirements, ValidatingStore};
 
 // Within the crate: the advanced names (`crate::unversioned` re-exports them).
+pub(crate) use encrypted::{RawRecord, SealedBytes};
 pub(crate) use factory::default_store_path;
 pub(crate) use key_lock::Fence;
 pub(crate) use key_lock::KeyLock;

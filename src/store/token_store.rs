@@ -228,7 +228,7 @@ pub trait TokenStore: Send + Sync {
     fn save_sealed(
         &self,
         key: &str,
-        record: &crate::store::encrypted::SealedBytes,
+        record: &crate::store::SealedBytes,
         lock: Option<&KeyLock>,
     ) -> Result<()> {
         let placeholder = record.placeholder();
@@ -245,10 +245,8 @@ pub trait TokenStore: Send + Sync {
     /// # Errors
     /// As [`load`](Self::load).
     #[doc(hidden)]
-    fn load_sealed(&self, key: &str) -> Result<Option<crate::store::encrypted::RawRecord>> {
-        Ok(self
-            .load(key)?
-            .map(crate::store::encrypted::RawRecord::Tokens))
+    fn load_sealed(&self, key: &str) -> Result<Option<crate::store::RawRecord>> {
+        Ok(self.load(key)?.map(crate::store::RawRecord::Tokens))
     }
 }
 
