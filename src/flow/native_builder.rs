@@ -41,6 +41,7 @@ impl AuthFlowManager {
 
     /// The builder holding this manager's settings (the C ABI changes a
     /// flow's options one call at a time with it).
+    #[cfg(feature = "capi")]
     pub(crate) fn into_builder(self) -> AuthFlowManagerBuilder {
         AuthFlowManagerBuilder { flow: self }
     }
