@@ -352,10 +352,19 @@ impl Paused {
     }
 }
 
+include!("support/forward_inner.rs");
+
 impl TokenStore for Paused {
-    fn save(&self, key: &str, tokens: &TokenSet) -> oauthkit::Result<()> {
-        self.inner.save(key, tokens)
-    }
+    forward_to_inner!(
+        save,
+        delete,
+        list_keys,
+        namespace,
+        namespaces,
+        backend,
+        lock_key,
+        delete_locked
+    );
     fn load(&self, key: &str) -> oauthkit::Result<Option<TokenSet>> {
         let got = self.inner.load(key);
         if self.loads.fetch_add(1, Ordering::SeqCst) + 1 == self.after_load {
@@ -365,33 +374,12 @@ impl TokenStore for Paused {
         }
         got
     }
-    fn delete(&self, key: &str) -> oauthkit::Result<bool> {
-        self.inner.delete(key)
-    }
-    fn list_keys(&self) -> oauthkit::Result<Vec<String>> {
-        self.inner.list_keys()
-    }
-    fn namespace(&self) -> &str {
-        self.inner.namespace()
-    }
-    fn namespaces(&self) -> oauthkit::Result<Vec<String>> {
-        self.inner.namespaces()
-    }
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-    fn lock_key(&self, key: &str, timeout: Duration) -> oauthkit::Result<KeyLock> {
-        self.inner.lock_key(key, timeout)
-    }
     fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> oauthkit::Result<()> {
         let hook = self.on_save_locked.lock().unwrap().take();
         if let Some(hook) = hook {
             hook();
         }
         self.inner.save_locked(key, tokens, lock)
-    }
-    fn delete_locked(&self, key: &str, lock: &KeyLock) -> oauthkit::Result<bool> {
-        self.inner.delete_locked(key, lock)
     }
 }
 

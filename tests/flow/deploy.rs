@@ -1112,6 +1112,8 @@ struct DiesAtSave {
     armed: std::sync::atomic::AtomicBool,
 }
 
+include!("../support/forward_inner.rs");
+
 impl TokenStore for DiesAtSave {
     fn save(&self, key: &str, tokens: &oauthkit::TokenSet) -> oauthkit::Result<()> {
         if !key.starts_with("oauthkit-deploy-")
@@ -1122,31 +1124,7 @@ impl TokenStore for DiesAtSave {
         }
         self.inner.save(key, tokens)
     }
-    fn load(&self, key: &str) -> oauthkit::Result<Option<oauthkit::TokenSet>> {
-        self.inner.load(key)
-    }
-    fn delete(&self, key: &str) -> oauthkit::Result<bool> {
-        self.inner.delete(key)
-    }
-    fn list_keys(&self) -> oauthkit::Result<Vec<String>> {
-        self.inner.list_keys()
-    }
-    fn namespace(&self) -> &str {
-        self.inner.namespace()
-    }
-    fn namespaces(&self) -> oauthkit::Result<Vec<String>> {
-        self.inner.namespaces()
-    }
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-    fn lock_key(
-        &self,
-        key: &str,
-        timeout: Duration,
-    ) -> oauthkit::Result<oauthkit::unversioned::store::KeyLock> {
-        self.inner.lock_key(key, timeout)
-    }
+    forward_to_inner!(load, delete, list_keys, namespace, namespaces, backend, lock_key);
 }
 
 /// Issue 26 §3: Redis dies at the callback, after the code exchange. The

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use oauthkit::session::SessionManager;
-use oauthkit::unversioned::store::KeyLock;
 use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest, DeployResponse};
 use oauthkit::{store, ErrorKind, TokenSet, TokenStore};
 
@@ -222,6 +221,8 @@ struct KillsAtSave {
     took: Mutex<Option<Duration>>,
 }
 
+include!("../support/forward_inner.rs");
+
 impl TokenStore for KillsAtSave {
     fn save(&self, key: &str, tokens: &TokenSet) -> oauthkit::Result<()> {
         let mut killed = self.killed.lock().unwrap();
@@ -238,33 +239,17 @@ impl TokenStore for KillsAtSave {
         *self.took.lock().unwrap() = Some(t.elapsed());
         r
     }
-    fn load(&self, key: &str) -> oauthkit::Result<Option<TokenSet>> {
-        self.inner.load(key)
-    }
-    fn delete(&self, key: &str) -> oauthkit::Result<bool> {
-        self.inner.delete(key)
-    }
-    fn list_keys(&self) -> oauthkit::Result<Vec<String>> {
-        self.inner.list_keys()
-    }
-    fn namespace(&self) -> &str {
-        self.inner.namespace()
-    }
-    fn namespaces(&self) -> oauthkit::Result<Vec<String>> {
-        self.inner.namespaces()
-    }
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-    fn lock_key(&self, key: &str, timeout: Duration) -> oauthkit::Result<KeyLock> {
-        self.inner.lock_key(key, timeout)
-    }
-    fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> oauthkit::Result<()> {
-        self.inner.save_locked(key, tokens, lock)
-    }
-    fn delete_locked(&self, key: &str, lock: &KeyLock) -> oauthkit::Result<bool> {
-        self.inner.delete_locked(key, lock)
-    }
+    forward_to_inner!(
+        load,
+        delete,
+        list_keys,
+        namespace,
+        namespaces,
+        backend,
+        lock_key,
+        save_locked,
+        delete_locked
+    );
 }
 
 /// The first `Set-Cookie` pair named `name`.

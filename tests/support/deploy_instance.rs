@@ -22,7 +22,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
-use oauthkit::unversioned::store::KeyLock;
 use oauthkit::web::{CookieKey, DeployHandler, DeployOptions, DeployServer};
 use oauthkit::{TokenSet, TokenStore};
 
@@ -246,6 +245,8 @@ impl PausesAtSave {
     }
 }
 
+include!("forward_inner.rs");
+
 impl TokenStore for PausesAtSave {
     fn save(&self, key: &str, tokens: &TokenSet) -> oauthkit::Result<()> {
         let user = !key.starts_with("oauthkit-deploy-");
@@ -257,31 +258,15 @@ impl TokenStore for PausesAtSave {
         }
         self.inner.save(key, tokens)
     }
-    fn load(&self, key: &str) -> oauthkit::Result<Option<TokenSet>> {
-        self.inner.load(key)
-    }
-    fn delete(&self, key: &str) -> oauthkit::Result<bool> {
-        self.inner.delete(key)
-    }
-    fn list_keys(&self) -> oauthkit::Result<Vec<String>> {
-        self.inner.list_keys()
-    }
-    fn namespace(&self) -> &str {
-        self.inner.namespace()
-    }
-    fn namespaces(&self) -> oauthkit::Result<Vec<String>> {
-        self.inner.namespaces()
-    }
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-    fn lock_key(&self, key: &str, timeout: Duration) -> oauthkit::Result<KeyLock> {
-        self.inner.lock_key(key, timeout)
-    }
-    fn save_locked(&self, key: &str, tokens: &TokenSet, lock: &KeyLock) -> oauthkit::Result<()> {
-        self.inner.save_locked(key, tokens, lock)
-    }
-    fn delete_locked(&self, key: &str, lock: &KeyLock) -> oauthkit::Result<bool> {
-        self.inner.delete_locked(key, lock)
-    }
+    forward_to_inner!(
+        load,
+        delete,
+        list_keys,
+        namespace,
+        namespaces,
+        backend,
+        lock_key,
+        save_locked,
+        delete_locked
+    );
 }
