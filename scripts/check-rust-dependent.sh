@@ -92,4 +92,11 @@ fi
 # for a key
 [ "$(HOME="$work" XDG_DATA_HOME="$work/data" OAUTHKIT_STORE= OAUTHKIT_ALLOW_PLAINTEXT= "$bin")" = "dependent ok" ] ||
     fail "the dependent program did not run"
+# what a dependent compiles with default features (README, "What it costs a
+# small program"): every crate cargo builds for it, build scripts' included
+crates="$(cd "$work" && cargo tree --quiet -e normal,build --prefix none |
+    sed 's/ (\*)//' | sort -u | grep -vc '^oauthkit-dependent-check ')"
+[ "$crates" -le 60 ] ||
+    fail "a dependent with default features compiles $crates crates (at most 60 allowed, README "What it costs a small program"; cargo tree -e normal,build)"
+echo "PASS rust dependent: $crates crates compiled with default features"
 echo "PASS rust dependent: $package builds as an rlib only ($(basename "$rlib")), no C library, no cbindgen, no oak_ symbol"
