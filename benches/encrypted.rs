@@ -146,7 +146,7 @@ fn benches<M: Measurement>(c: &mut Criterion<M>, group: &str) {
         // Started here unless a server is named; kept alive to the end.
         let (_server, url) = redis_server();
         let redis = |prefix: &str| {
-            RedisStore::open(RedisConfig::new(url.clone()).with_prefix(prefix))
+            RedisStore::open(RedisConfig::new(url.clone()).prefix(prefix))
                 .unwrap_or_else(|e| panic!("cannot open the Redis store at {url}: {e}"))
         };
         save_load(
@@ -183,7 +183,7 @@ fn interleaved_figures(redis_url: &str) {
         (cpu.subject - cpu.reference) / 2e3
     );
     let redis = |prefix: &str| {
-        RedisStore::open(RedisConfig::new(redis_url).with_prefix(prefix))
+        RedisStore::open(RedisConfig::new(redis_url).prefix(prefix))
             .unwrap_or_else(|e| panic!("cannot open the Redis store at {redis_url}: {e}"))
     };
     let plain = redis("oak-bench-plain");

@@ -31,7 +31,7 @@
 //! use oauthkit::store::{RedisConfig, RedisStore};
 //! use oauthkit::{TokenSet, TokenStore};
 //! # fn main() -> oauthkit::Result<()> {
-//! let store = RedisStore::open(RedisConfig::new("redis://127.0.0.1:6379/0").with_prefix("myapp"))?;
+//! let store = RedisStore::open(RedisConfig::new("redis://127.0.0.1:6379/0").prefix("myapp"))?;
 //! store.save("alice", &TokenSet::bearer("at").with_refresh_token("rt"))?;
 //! assert_eq!(store.list_keys()?, vec!["alice".to_string()]);
 //! # Ok(()) }
@@ -146,7 +146,7 @@ impl RedisStore {
     ///
     /// ```
     /// use oauthkit::store::{RedisConfig, RedisStore};
-    /// let s = RedisStore::open(RedisConfig::default().with_prefix("myapp")).unwrap();
+    /// let s = RedisStore::open(RedisConfig::default().prefix("myapp")).unwrap();
     /// assert_eq!(s.redis_key("alice"), "myapp:oauth:tokens:alice");
     /// assert_eq!(s.in_namespace("app").redis_key("alice"), "myapp:app:oauth:tokens:alice");
     /// ```

@@ -102,31 +102,31 @@ impl<'q> UrlSettings<'q> {
 macro_rules! shared_setters {
     ($pool:ty) => {
         /// Sets the key prefix.
-        pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
             self.prefix = prefix.into();
             self
         }
 
         /// Sets the pool size.
-        pub fn with_pool_size(mut self, size: $pool) -> Self {
+        pub fn pool_size(mut self, size: $pool) -> Self {
             self.pool_size = size;
             self
         }
 
         /// Sets the connect timeout.
-        pub fn with_connect_timeout(mut self, t: std::time::Duration) -> Self {
+        pub fn connect_timeout(mut self, t: std::time::Duration) -> Self {
             self.connect_timeout = t;
             self
         }
 
         /// Sets the I/O timeout.
-        pub fn with_io_timeout(mut self, t: std::time::Duration) -> Self {
+        pub fn io_timeout(mut self, t: std::time::Duration) -> Self {
             self.io_timeout = t;
             self
         }
 
         /// Sets the lock lease.
-        pub fn with_lock_lease(mut self, t: std::time::Duration) -> Self {
+        pub fn lock_lease(mut self, t: std::time::Duration) -> Self {
             self.lock_lease = t;
             self
         }

@@ -49,7 +49,7 @@ fn keys_use_the_python_oauth2_prefix_and_json_values() {
     let index: Vec<String> =
         serde_json::from_str(&raw_get(&m, "oauth2_index_DEFAULT").unwrap()).unwrap();
     assert_eq!(index, vec!["alice"]);
-    let custom = MemcacheStore::open(config(&m).with_prefix("myapp")).unwrap();
+    let custom = MemcacheStore::open(config(&m).prefix("myapp")).unwrap();
     custom.save("bob", &t).unwrap();
     assert!(raw_get(&m, "myapp_tokens_DEFAULT_bob").is_some());
 }
@@ -145,12 +145,7 @@ fn stopped_server_gives_unavailable_within_timeout_then_recovers() {
     needs!(Memcached);
     let mut m = Memcached::start();
     let timeout = Duration::from_millis(500);
-    let s = MemcacheStore::open(
-        config(&m)
-            .with_connect_timeout(timeout)
-            .with_io_timeout(timeout),
-    )
-    .unwrap();
+    let s = MemcacheStore::open(config(&m).connect_timeout(timeout).io_timeout(timeout)).unwrap();
     s.save("k", &TokenSet::bearer("before")).unwrap();
     m.stop();
     for attempt in 0..3 {
@@ -179,12 +174,7 @@ fn a_frozen_server_times_out_instead_of_hanging() {
     needs!(Memcached);
     let m = Memcached::start();
     let timeout = Duration::from_millis(400);
-    let s = MemcacheStore::open(
-        config(&m)
-            .with_connect_timeout(timeout)
-            .with_io_timeout(timeout),
-    )
-    .unwrap();
+    let s = MemcacheStore::open(config(&m).connect_timeout(timeout).io_timeout(timeout)).unwrap();
     s.save("k", &TokenSet::bearer("a")).unwrap();
     m.signal("STOP");
     let started = Instant::now();
@@ -201,7 +191,7 @@ fn unreachable_at_open_is_not_an_error_until_used() {
     let port = support::servers::free_port();
     let s = MemcacheStore::open(
         MemcacheConfig::new(format!("127.0.0.1:{port}"))
-            .with_connect_timeout(Duration::from_millis(300)),
+            .connect_timeout(Duration::from_millis(300)),
     )
     .unwrap();
     assert_eq!(s.load("k").unwrap_err().kind(), ErrorKind::Unavailable);
@@ -260,7 +250,7 @@ fn factory_opens_memcache_specs() {
 fn a_held_lock_outlives_its_lease_while_the_heartbeat_renews_it() {
     needs!(Memcached);
     let m = Memcached::start();
-    let a = MemcacheStore::open(config(&m).with_lock_lease(Duration::from_secs(1))).unwrap();
+    let a = MemcacheStore::open(config(&m).lock_lease(Duration::from_secs(1))).unwrap();
     let b = MemcacheStore::open(config(&m)).unwrap();
     let held = a.lock_key("k", Duration::from_secs(1)).unwrap();
     // Three leases (and memcached's one-second clock) go by.

@@ -65,14 +65,14 @@ fn expect_timeout<T: std::fmt::Debug>(
 
 fn redis_config(url: String) -> RedisConfig {
     RedisConfig::new(url)
-        .with_connect_timeout(CONNECT)
-        .with_io_timeout(IO)
+        .connect_timeout(CONNECT)
+        .io_timeout(IO)
 }
 
 fn memcache_config(port: u16) -> MemcacheConfig {
     MemcacheConfig::new(format!("127.0.0.1:{port}"))
-        .with_connect_timeout(CONNECT)
-        .with_io_timeout(IO)
+        .connect_timeout(CONNECT)
+        .io_timeout(IO)
 }
 
 /// Every token-store call against a server that stopped answering.
@@ -219,8 +219,8 @@ fn redis_port_that_never_accepts() {
 
 fn cluster_config(urls: Vec<String>) -> RedisConfig {
     RedisConfig::cluster(urls)
-        .with_connect_timeout(CONNECT)
-        .with_io_timeout(IO)
+        .connect_timeout(CONNECT)
+        .io_timeout(IO)
 }
 
 #[test]

@@ -26,7 +26,7 @@ token_store_conformance!(fresh(), |s: &RedisStore| s.in_namespace("other"));
 fn default_namespace_uses_pywrys_exact_key_and_json() {
     needs!(Redis);
     let server = RedisServer::start();
-    let store = RedisStore::open(config(&server).with_prefix("pywry")).unwrap();
+    let store = RedisStore::open(config(&server).prefix("pywry")).unwrap();
     let mut t = TokenSet::bearer("AT-1")
         .with_refresh_token("RT-1")
         .with_id_token("ID-1")
@@ -72,7 +72,7 @@ fn reads_what_pywry_writes() {
     // OAuthTokenSet fields, issued_at a float from time.time()).
     let pywry_json = r#"{"access_token": "py-at", "token_type": "Bearer", "refresh_token": "py-rt", "expires_in": 3600, "id_token": null, "scope": "openid profile", "raw": {"access_token": "py-at", "expires_in": 3600, "custom": "x"}, "issued_at": 1700000000.123456}"#;
     server.cli(&["SET", "pywry:oauth:tokens:carol", pywry_json]);
-    let store = RedisStore::open(config(&server).with_prefix("pywry")).unwrap();
+    let store = RedisStore::open(config(&server).prefix("pywry")).unwrap();
     let t = store.load("carol").unwrap().expect("pywry's record");
     assert_eq!(t.access_token.expose(), "py-at");
     assert_eq!(t.refresh_token.as_ref().unwrap().expose(), "py-rt");
@@ -173,8 +173,8 @@ fn list_keys_uses_scan_and_works_without_keys_command() {
 fn glob_characters_in_prefix_and_keys_match_only_themselves() {
     needs!(Redis);
     let server = RedisServer::start();
-    let star = RedisStore::open(config(&server).with_prefix("a*")).unwrap();
-    let plain = RedisStore::open(config(&server).with_prefix("ab")).unwrap();
+    let star = RedisStore::open(config(&server).prefix("a*")).unwrap();
+    let plain = RedisStore::open(config(&server).prefix("ab")).unwrap();
     plain.save("k", &TokenSet::bearer("x")).unwrap();
     star.save("[k]?", &TokenSet::bearer("y")).unwrap();
     assert_eq!(star.list_keys().unwrap(), vec!["[k]?"]);
@@ -209,12 +209,8 @@ fn server_stopped_mid_run_gives_unavailable_within_timeout_then_recovers() {
     needs!(Redis);
     let mut server = RedisServer::start();
     let timeout = Duration::from_millis(500);
-    let store = RedisStore::open(
-        config(&server)
-            .with_connect_timeout(timeout)
-            .with_io_timeout(timeout),
-    )
-    .unwrap();
+    let store =
+        RedisStore::open(config(&server).connect_timeout(timeout).io_timeout(timeout)).unwrap();
     store.save("k", &TokenSet::bearer("before")).unwrap();
     assert!(store.exists("k").unwrap());
 
@@ -254,12 +250,8 @@ fn a_frozen_server_times_out_instead_of_hanging() {
     needs!(Redis);
     let server = RedisServer::start();
     let timeout = Duration::from_millis(400);
-    let store = RedisStore::open(
-        config(&server)
-            .with_connect_timeout(timeout)
-            .with_io_timeout(timeout),
-    )
-    .unwrap();
+    let store =
+        RedisStore::open(config(&server).connect_timeout(timeout).io_timeout(timeout)).unwrap();
     store.save("k", &TokenSet::bearer("a")).unwrap();
     server.signal("STOP");
     let started = Instant::now();
@@ -277,7 +269,7 @@ fn unreachable_at_open_is_not_an_error_until_used() {
     let port = support::servers::free_port();
     let store = RedisStore::open(
         RedisConfig::new(format!("redis://:pw-secret@127.0.0.1:{port}/0"))
-            .with_connect_timeout(Duration::from_millis(300)),
+            .connect_timeout(Duration::from_millis(300)),
     )
     .unwrap();
     let err = store.ping().unwrap_err();
@@ -370,7 +362,7 @@ fn redis_and_memcache_url_settings_are_refused_alike() {
 fn pool_size_bounds_connections() {
     needs!(Redis);
     let server = RedisServer::start();
-    let store = RedisStore::open(config(&server).with_pool_size(3)).unwrap();
+    let store = RedisStore::open(config(&server).pool_size(3)).unwrap();
     std::thread::scope(|s| {
         for t in 0..12 {
             let store = store.clone();
@@ -460,7 +452,7 @@ fn lock_key_of(server: &RedisServer, key: &str) -> String {
 fn a_held_lock_outlives_its_lease_while_the_heartbeat_renews_it() {
     needs!(Redis);
     let server = RedisServer::start();
-    let a = RedisStore::open(config(&server).with_lock_lease(Duration::from_millis(150))).unwrap();
+    let a = RedisStore::open(config(&server).lock_lease(Duration::from_millis(150))).unwrap();
     let b = RedisStore::open(config(&server)).unwrap();
     let held = a.lock_key("k", Duration::from_secs(1)).unwrap();
     std::thread::sleep(Duration::from_millis(600));

@@ -44,8 +44,7 @@ fn keys_spread_over_all_primaries_and_list_keys_sees_them_all() {
 fn layout_is_pywrys_on_a_cluster_too() {
     needs!(Redis);
     let cluster = RedisCluster::start();
-    let store =
-        RedisStore::open(RedisConfig::cluster(cluster.urls()).with_prefix("pywry")).unwrap();
+    let store = RedisStore::open(RedisConfig::cluster(cluster.urls()).prefix("pywry")).unwrap();
     store
         .save("alice", &TokenSet::bearer("AT").with_expires_in(60))
         .unwrap();

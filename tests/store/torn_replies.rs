@@ -103,8 +103,8 @@ fn memcached_replies_cut_at_every_offset_are_unavailable() {
         Box::new(
             MemcacheStore::open(
                 MemcacheConfig::new(format!("127.0.0.1:{port}"))
-                    .with_connect_timeout(Duration::from_secs(2))
-                    .with_io_timeout(Duration::from_secs(2)),
+                    .connect_timeout(Duration::from_secs(2))
+                    .io_timeout(Duration::from_secs(2)),
             )
             .unwrap(),
         )
@@ -121,8 +121,8 @@ fn redis_replies_cut_at_every_offset_are_unavailable() {
         Box::new(
             RedisStore::open(
                 RedisConfig::new(format!("redis://127.0.0.1:{port}/0"))
-                    .with_connect_timeout(Duration::from_secs(2))
-                    .with_io_timeout(Duration::from_secs(2)),
+                    .connect_timeout(Duration::from_secs(2))
+                    .io_timeout(Duration::from_secs(2)),
             )
             .unwrap(),
         )
