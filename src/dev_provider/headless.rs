@@ -211,10 +211,7 @@ fn request(
     s.write_all(head.as_bytes())
         .and_then(|_| s.write_all(body.as_bytes()))
         .map_err(|e| err(e.to_string()))?;
-    let mut raw = Vec::new();
-    s.take(4 * 1024 * 1024)
-        .read_to_end(&mut raw)
-        .map_err(|e| err(e.to_string()))?;
+    let raw = read_response(&mut s).map_err(err)?;
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
@@ -232,4 +229,105 @@ fn request(
         headers,
         body: body.to_string(),
     })
+}
+
+/// The largest response read.
+const MAX_RESPONSE: usize = 4 * 1024 * 1024;
+
+/// Reads one response: its head, then `Content-Length` bytes of body
+/// (to the end of the stream when the head has none). A response that
+/// is complete is returned even when the server has not closed the
+/// connection yet, so a server slow to close does not look like one that
+/// never answered; a read that times out says how much had arrived.
+fn read_response(s: &mut impl Read) -> std::result::Result<Vec<u8>, String> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        if let Some(total) = complete_length(&raw) {
+            if raw.len() >= total {
+                raw.truncate(total);
+                return Ok(raw);
+            }
+        }
+        if raw.len() > MAX_RESPONSE {
+            return Err(format!("response larger than {MAX_RESPONSE} bytes"));
+        }
+        match s.read(&mut buf) {
+            Ok(0) => return Ok(raw),
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(match raw.len() {
+                    0 => format!("no answer ({e})"),
+                    n => format!("the answer stopped after {n} bytes ({e})"),
+                })
+            }
+        }
+    }
+}
+
+/// The length of the whole response in `raw` once its head has arrived
+/// and names a `Content-Length`.
+fn complete_length(raw: &[u8]) -> Option<usize> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = std::str::from_utf8(&raw[..end]).ok()?;
+    let length = head.lines().skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse::<usize>().ok())?
+    })?;
+    Some(end + length)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_response;
+    use std::io::Read;
+
+    /// A stream that hands out `data` and then times out, as a socket
+    /// whose server answered but has not closed it.
+    struct OpenAfter<'a>(&'a [u8]);
+
+    impl Read for OpenAfter<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::ErrorKind::WouldBlock.into());
+            }
+            let n = out.len().min(self.0.len()).min(7);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_complete_answer_is_read_without_waiting_for_the_close() {
+        let answer = b"HTTP/1.1 302 Found\r\nLocation: /x\r\ncontent-length: 5\r\n\r\nhello";
+        assert_eq!(read_response(&mut OpenAfter(answer)).unwrap(), answer);
+        // bytes after the announced body are not part of this answer
+        let mut extra = answer.to_vec();
+        extra.extend_from_slice(b"HTTP/1.1 200");
+        assert_eq!(read_response(&mut OpenAfter(&extra)).unwrap(), answer);
+    }
+
+    #[test]
+    fn an_incomplete_answer_says_how_far_it_got() {
+        let err = read_response(&mut OpenAfter(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhal",
+        ))
+        .unwrap_err();
+        assert!(
+            err.starts_with("the answer stopped after 41 bytes"),
+            "{err}"
+        );
+        let err = read_response(&mut OpenAfter(b"")).unwrap_err();
+        assert!(err.starts_with("no answer"), "{err}");
+    }
+
+    #[test]
+    fn without_a_length_the_answer_ends_with_the_stream() {
+        let answer = b"HTTP/1.1 200 OK\r\n\r\nall of it";
+        assert_eq!(read_response(&mut &answer[..]).unwrap(), answer);
+    }
 }
