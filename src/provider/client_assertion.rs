@@ -12,7 +12,7 @@
 //!   RFC 7523 update, draft-ietf-oauth-rfc7523bis) asks for the issuer
 //!   alone, because a list of audiences or an endpoint URL enabled the
 //!   2024 "audience injection" attacks on assertions. Providers without an
-//!   issuer ([`OAuth2Provider`](crate::provider::OAuth2Provider) configured
+//!   issuer ([`OAuthProvider`](crate::provider::OAuthProvider) configured
 //!   without one) get the token endpoint URL, which RFC 7523 §3 allows.
 //!   [`PrivateKeyJwt::with_audience`] overrides both;
 //! - `jti` = 256 CSPRNG bits, new for every request (the server refuses a
@@ -45,11 +45,11 @@ pub const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(60);
 /// ```
 /// use oauthkit::provider::PrivateKeyJwt;
 /// use oauthkit::provider::{SigningAlgorithm, SigningKey};
-/// use oauthkit::provider::{OidcConfig, OidcProvider};
+/// use oauthkit::provider::{OidcConfig, OAuthProvider};
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("client-key-1");
 /// let cfg = OidcConfig::new("https://idp.example", "my-service")
 ///     .private_key_jwt(PrivateKeyJwt::new(key));
-/// let provider = OidcProvider::new(cfg)?;
+/// let provider = OAuthProvider::oidc(cfg)?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 #[derive(Debug, Clone)]
