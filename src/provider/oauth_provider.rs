@@ -107,7 +107,7 @@ pub struct OAuthProvider {
 #[derive(Debug)]
 enum Server {
     /// Fixed endpoints.
-    Fixed(OAuth2Config),
+    Fixed(Box<OAuth2Config>),
     /// The OpenID Connect layer: discovery and overrides.
     Oidc(Box<OidcLayer>),
 }
@@ -147,7 +147,7 @@ impl OAuthProvider {
         );
         Ok(OAuthProvider {
             client,
-            server: Server::Fixed(config),
+            server: Server::Fixed(Box::new(config)),
         })
     }
 

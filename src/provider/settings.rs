@@ -109,7 +109,7 @@ impl FromStr for ProviderKind {
 /// Settings a provider is built from.
 ///
 /// ```
-/// use oauthkit::provider::{ProviderSettings, ProviderKind};
+/// use oauthkit::provider::{Provider, ProviderKind, ProviderSettings};
 /// let env = [("OAUTHKIT_PROVIDER", "github"), ("OAUTHKIT_CLIENT_ID", "Iv1.x"),
 ///            ("OAUTHKIT_SCOPES", "repo read:user")];
 /// let s = ProviderSettings::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())).unwrap();
@@ -775,7 +775,7 @@ fn missing(field: &str, env: &str, kind: ProviderKind) -> Error {
 /// ES256; `off` turns it off.
 ///
 /// ```
-/// use oauthkit::provider::{ProviderKind, ProviderSettings};
+/// use oauthkit::provider::{Provider, ProviderKind, ProviderSettings};
 /// use oauthkit::provider::SigningAlgorithm;
 /// let s = ProviderSettings::from_lookup(|k| match k {
 ///     "OAUTHKIT_PROVIDER" => Some("oidc".into()),
@@ -784,7 +784,7 @@ fn missing(field: &str, env: &str, kind: ProviderKind) -> Error {
 ///     "OAUTHKIT_DPOP" => Some("EdDSA".into()),
 ///     _ => None,
 /// })?;
-/// assert_eq!(s.dpop.unwrap().algorithm(), SigningAlgorithm::EdDSA);
+/// assert_eq!(s.dpop.unwrap().key_algorithm(), SigningAlgorithm::EdDSA);
 /// assert!(s.build()?.dpop().is_some());
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
@@ -794,7 +794,7 @@ fn parse_dpop(value: &str) -> Result<Option<DpopConfig>> {
         "on" | "true" | "1" => Ok(Some(DpopConfig::new())),
         alg => alg
             .parse::<SigningAlgorithm>()
-            .map(|a| Some(DpopConfig::new().with_algorithm(a)))
+            .map(|a| Some(DpopConfig::new().algorithm(a)))
             .map_err(|_| {
                 Error::InvalidArgument(format!(
                     "OAUTHKIT_DPOP '{}' is not one of ES256, EdDSA, RS256, PS256, on, off",

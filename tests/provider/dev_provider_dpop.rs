@@ -34,7 +34,7 @@ fn client(idp: &DevProvider, dpop: Option<SigningAlgorithm>) -> Arc<dyn Provider
         "offline_access",
     ]);
     if let Some(alg) = dpop {
-        cfg = cfg.dpop(DpopConfig::new().with_algorithm(alg));
+        cfg = cfg.dpop(DpopConfig::new().algorithm(alg));
     }
     Arc::new(OAuthProvider::oidc(cfg).expect("oidc provider"))
 }

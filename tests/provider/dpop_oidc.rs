@@ -30,7 +30,7 @@ const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 fn dpop_provider(idp: &NodeIdp, alg: SigningAlgorithm) -> Arc<OAuthProvider> {
     let cfg = OidcConfig::new(&idp.issuer, idp.client("dpop"))
         .scopes(SCOPES)
-        .dpop(DpopConfig::new().with_algorithm(alg));
+        .dpop(DpopConfig::new().algorithm(alg));
     Arc::new(OAuthProvider::oidc(cfg).unwrap())
 }
 

@@ -146,7 +146,7 @@ fn the_opt_in_from_settings() {
     // a provider without OpenID scopes refuses it by name
     let mut gh = ProviderSettings::new(oauthkit::provider::ProviderKind::GitHub, "Iv1.x");
     gh.offline_access = Some(OfflineAccess::WhenListed);
-    let e = gh.build().err().expect("refused");
+    let e = gh.build().expect_err("refused");
     assert!(e.to_string().contains("OAUTHKIT_OFFLINE_ACCESS"), "{e}");
 }
 

@@ -601,7 +601,7 @@ fn settings_from_a_struct() {
 
 #[track_caller]
 fn assert_names(r: oauthkit::Result<OAuthProvider>, words: &[&str]) {
-    let e = r.err().expect("must fail");
+    let e = r.expect_err("must fail");
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     for w in words {
         assert!(e.to_string().contains(w), "should name {w}: {e}");

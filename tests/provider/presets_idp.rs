@@ -723,7 +723,7 @@ fn settings_build_each_new_preset_and_name_what_is_missing() {
     ] {
         let mut vars = vars.clone();
         vars.push(("OAUTHKIT_CLIENT_ID", CLIENT));
-        let e = settings(&vars).unwrap().build().err().expect("refused");
+        let e = settings(&vars).unwrap().build().expect_err("refused");
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
         for w in words {
             assert!(e.to_string().contains(w), "'{w}' not in {e}");

@@ -206,8 +206,8 @@ impl OidcLayer {
                 check_endpoint_url("jwks", &u)?;
                 Some(
                     JwksCache::new(self.http.clone(), &u)
-                        .with_min_refetch_interval(cfg.jwks_min_refetch_interval)
-                        .with_max_age(cfg.jwks_max_age),
+                        .min_refetch_interval(cfg.jwks_min_refetch_interval)
+                        .max_age(cfg.jwks_max_age),
                 )
             }
             None => None,
