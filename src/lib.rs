@@ -80,10 +80,11 @@
 //! # Ok::<(), oauthkit::Error>(())
 //! ```
 //!
-//! Real providers: [`provider::OAuthProvider`] for any OpenID provider
-//! (discovery), the [`provider::google`], [`provider::microsoft`] and
-//! [`provider::github`] presets, [`provider::OAuthProvider`] for plain
-//! OAuth 2.0. Without a browser on the machine, [`flow::DeviceFlow`] (RFC
+//! Real providers: one type, [`provider::OAuthProvider`]:
+//! [`OAuthProvider::oidc`](provider::OAuthProvider::oidc) for any OpenID
+//! provider (discovery), [`OAuthProvider::oauth2`](provider::OAuthProvider::oauth2)
+//! for plain OAuth 2.0, and the [`provider::google`], [`provider::microsoft`],
+//! [`provider::github`] (and other) presets that build it. Without a browser on the machine, [`flow::DeviceFlow`] (RFC
 //! 8628) shows a URL and a code to enter on another device.
 //!
 //! ## Keep tokens fresh

@@ -12,7 +12,7 @@
 //!   RFC 7523 update, draft-ietf-oauth-rfc7523bis) asks for the issuer
 //!   alone, because a list of audiences or an endpoint URL enabled the
 //!   2024 "audience injection" attacks on assertions. Providers without an
-//!   issuer ([`OAuthProvider`](crate::provider::OAuthProvider) configured
+//!   issuer (an [`OAuth2Config`](crate::provider::OAuth2Config) configured
 //!   without one) get the token endpoint URL, which RFC 7523 §3 allows.
 //!   [`PrivateKeyJwt::audience`] overrides both;
 //! - `jti` = 256 CSPRNG bits, new for every request (the server refuses a
