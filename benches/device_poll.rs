@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauthkit::flow::DeviceFlow;
-use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
+use oauthkit::provider::{OAuth2Config, OAuthProvider, Provider};
 use serde_json::json;
 use support::fake_device::FakeDeviceServer;
 
@@ -37,7 +37,7 @@ fn main() {
         fake.token_url(),
     );
     cfg.device_authorization_url = Some(fake.device_url());
-    let provider: Arc<dyn Provider> = Arc::new(OAuth2Provider::new(cfg).unwrap());
+    let provider: Arc<dyn Provider> = Arc::new(OAuthProvider::oauth2(cfg).unwrap());
     DeviceFlow::new(provider)
         .prompt(|_| Ok(()))
         .run()

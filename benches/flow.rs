@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion};
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
-use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
+use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::web::PendingSignIns;
 use oauthkit::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest};
@@ -32,7 +32,7 @@ use oauthkit::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest};
 fn setup() -> (DevProvider, Arc<dyn Provider>) {
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
     let p: Arc<dyn Provider> = Arc::new(
-        OidcProvider::new(OidcConfig::new(idp.issuer(), idp.client_id()).scopes([
+        OAuthProvider::oidc(OidcConfig::new(idp.issuer(), idp.client_id()).scopes([
             "openid",
             "email",
             "offline_access",

@@ -1,5 +1,5 @@
 //! ID-token validation per token with a warm JWKS cache: RS256 with a
-//! 2048-bit key, through `OidcProvider::validate_id_token` (header and
+//! 2048-bit key, through `OAuthProvider::validate_id_token` (header and
 //! allow-list checks, key lookup, signature, iss/aud/azp/exp/iat, nonce,
 //! at_hash). For comparison, the bare RSA-2048 PKCS#1 v1.5 SHA-256
 //! verification in aws-lc-rs with the key parsed on every call and with
@@ -20,7 +20,7 @@ use aws_lc_rs::signature::{ParsedPublicKey, UnparsedPublicKey, RSA_PKCS1_2048_81
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use criterion::{criterion_group, criterion_main, Criterion};
-use oauthkit::provider::{OidcConfig, OidcProvider};
+use oauthkit::provider::{OAuthProvider, OidcConfig};
 use serde_json::json;
 
 use support::mock_http::MockServer;
@@ -35,7 +35,7 @@ fn id_token(c: &mut Criterion) {
         &discovery(server.base()),
     );
     server.json("/jwks", 200, &jwks(&[&key]));
-    let provider = OidcProvider::new(OidcConfig::new(server.base(), "bench-client")).unwrap();
+    let provider = OAuthProvider::oidc(OidcConfig::new(server.base(), "bench-client")).unwrap();
     let now = test_jwt::now();
     let token = key.sign(&json!({
         "iss": server.base(), "aud": "bench-client", "sub": "user-1", "iat": now,

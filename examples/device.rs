@@ -46,7 +46,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> oauthkit::Result<()> {
-    let provider: Arc<dyn Provider> = ProviderSettings::from_env()?.build()?;
+    let provider: Arc<dyn Provider> = Arc::new(ProviderSettings::from_env()?.build()?);
     let store: Arc<dyn TokenStore> = store::open_default()?;
     let flow = DeviceFlow::new(provider.clone()).store(store).on_poll(|s| {
         if s.slowed_down {

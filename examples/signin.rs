@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
-use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
+use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::unversioned::flow::has_display;
 use oauthkit::{store, ErrorKind, TokenStore};
@@ -38,7 +38,7 @@ fn run() -> oauthkit::Result<()> {
     let idp = DevProvider::start(DevProviderOptions::default().rotate_refresh_tokens(true))?;
     println!("Development OpenID provider: {}", idp.issuer());
 
-    let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(
+    let provider: Arc<dyn Provider> = Arc::new(OAuthProvider::oidc(
         OidcConfig::new(idp.issuer(), idp.client_id()).scopes([
             "openid",
             "email",

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
 
 fn run() -> oauthkit::Result<()> {
     let settings = ProviderSettings::from_env()?;
-    let provider: Arc<dyn Provider> = settings.build()?;
+    let provider: Arc<dyn Provider> = Arc::new(settings.build()?);
     let store: Arc<dyn TokenStore> = store::open_default()?;
     let mut callback = CallbackServerOptions::new();
     if let Ok(p) = std::env::var("OAUTHKIT_CALLBACK_PORT") {

@@ -509,7 +509,7 @@ impl Error {
     /// ```
     /// use oauthkit::session::SessionManager;
     /// # use std::sync::Arc;
-    /// # let provider: Arc<dyn oauthkit::provider::Provider> = Arc::new(oauthkit::provider::OAuth2Provider::new(
+    /// # let provider: Arc<dyn oauthkit::provider::Provider> = Arc::new(oauthkit::provider::OAuthProvider::oauth2(
     /// #     oauthkit::provider::OAuth2Config::new("idp", "id", "https://idp.example/authorize", "https://idp.example/token"))?);
     /// let sessions = SessionManager::new(provider, Arc::new(oauthkit::store::MemoryStore::new()));
     /// let err = sessions.access_token("alice").unwrap_err();

@@ -8,10 +8,10 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use oauthkit::provider::{OidcConfig, OidcProvider};
+//! use oauthkit::provider::{OidcConfig, OAuthProvider};
 //! use oauthkit::{flow::AuthFlowManager, session::SessionManager, store, TokenStore};
 //!
-//! let provider = Arc::new(OidcProvider::new(OidcConfig::new("https://accounts.example.com", "my-client-id"))?);
+//! let provider = Arc::new(OAuthProvider::oidc(OidcConfig::new("https://accounts.example.com", "my-client-id"))?);
 //! let store = store::open_default_for("my-app")?; // a file sealed with a key in the OS keyring
 //! let signed_in = AuthFlowManager::new(provider.clone()).sign_in()?; // opens the system browser
 //! store.save(&signed_in.key, &signed_in.tokens)?;
@@ -61,12 +61,12 @@
 //! use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 //! use oauthkit::flow::{AuthFlowManager, NativeOptions};
 //! use oauthkit::session::SessionManager;
-//! use oauthkit::provider::{OidcConfig, OidcProvider};
+//! use oauthkit::provider::{OidcConfig, OAuthProvider};
 //!
 //! let idp = DevProvider::start(DevProviderOptions::default())?;
 //! let config = OidcConfig::new(idp.issuer(), idp.client_id())
 //!     .scopes(["openid", "email", "offline_access"]);
-//! let provider = Arc::new(OidcProvider::new(config)?);
+//! let provider = Arc::new(OAuthProvider::oidc(config)?);
 //! let sessions = Arc::new(SessionManager::new(provider.clone(), Arc::new(oauthkit::store::MemoryStore::new())));
 //! let flow = AuthFlowManager::builder(provider).session(sessions.clone()).build();
 //! // `flow.sign_in()` opens the system browser; here the headless browser approves.
@@ -80,10 +80,11 @@
 //! # Ok::<(), oauthkit::Error>(())
 //! ```
 //!
-//! Real providers: [`provider::OidcProvider`] for any OpenID provider
-//! (discovery), the [`provider::google`], [`provider::microsoft`] and
-//! [`provider::github`] presets, [`provider::OAuth2Provider`] for plain
-//! OAuth 2.0. Without a browser on the machine, [`flow::DeviceFlow`] (RFC
+//! Real providers: one type, [`provider::OAuthProvider`]:
+//! [`OAuthProvider::oidc`](provider::OAuthProvider::oidc) for any OpenID
+//! provider (discovery), [`OAuthProvider::oauth2`](provider::OAuthProvider::oauth2)
+//! for plain OAuth 2.0, and the [`provider::google`], [`provider::microsoft`],
+//! [`provider::github`] (and other) presets that build it. Without a browser on the machine, [`flow::DeviceFlow`] (RFC
 //! 8628) shows a URL and a code to enter on another device.
 //!
 //! ## Keep tokens fresh
@@ -97,10 +98,10 @@
 //! ```
 //! use std::sync::Arc;
 //! use oauthkit::session::SessionManager;
-//! use oauthkit::provider::{OAuth2Config, OAuth2Provider};
+//! use oauthkit::provider::{OAuth2Config, OAuthProvider};
 //! use oauthkit::store::MemoryStore;
 //!
-//! let provider = Arc::new(OAuth2Provider::new(OAuth2Config::new(
+//! let provider = Arc::new(OAuthProvider::oauth2(OAuth2Config::new(
 //!     "idp", "my-app", "https://idp.example/authorize", "https://idp.example/token",
 //! ))?);
 //! let sessions = SessionManager::new(provider, Arc::new(MemoryStore::new()));
@@ -149,9 +150,9 @@
 //! ```
 //! use std::sync::Arc;
 //! use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest};
-//! use oauthkit::provider::{OAuth2Config, OAuth2Provider};
+//! use oauthkit::provider::{OAuth2Config, OAuthProvider};
 //!
-//! let provider = Arc::new(OAuth2Provider::new(OAuth2Config::new(
+//! let provider = Arc::new(OAuthProvider::oauth2(OAuth2Config::new(
 //!     "idp", "my-app", "https://idp.example/authorize", "https://idp.example/token",
 //! ))?);
 //! let store = Arc::new(oauthkit::store::MemoryStore::new());

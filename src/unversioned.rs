@@ -70,8 +70,8 @@ pub mod provider {
     pub use crate::provider::identity::{check_same_identity, Identity, RefreshIdentities};
     pub use crate::provider::jws_algorithm::Algorithm;
     pub use crate::provider::offline_access::OfflineAccess;
+    pub use crate::provider::oidc::config::{EndpointOverrides, TenantIssuer};
     pub use crate::provider::oidc::iss_check::check_response_iss;
-    pub use crate::provider::oidc::{EndpointOverrides, TenantIssuer};
     pub use crate::provider::profile::FAPI2_ALGORITHMS;
 
     /// What the presets configure: endpoint URLs and fixed parameters.

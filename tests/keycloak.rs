@@ -33,7 +33,7 @@ use oauthkit::unversioned::provider::dpop::{DpopHeaders, DpopNonces};
 
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::{
-    AuthorizeRequest, ClientCredentialsRequest, OidcConfig, OidcProvider, Pkce, Provider,
+    AuthorizeRequest, ClientCredentialsRequest, OAuthProvider, OidcConfig, Pkce, Provider,
     TokenExchangeRequest, TokenTypeHint,
 };
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
@@ -183,7 +183,7 @@ fn default_provider(client_id: &str) -> OidcConfig {
 }
 
 fn build(config: OidcConfig) -> Arc<dyn Provider> {
-    Arc::new(OidcProvider::new(config).expect("provider settings"))
+    Arc::new(OAuthProvider::oidc(config).expect("provider settings"))
 }
 
 fn query_names(url: &str) -> Vec<String> {

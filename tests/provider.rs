@@ -24,6 +24,7 @@ mod provider {
     mod jwks_keys;
     mod offline_access;
     mod oidc;
+    mod one_provider;
     mod par_expiry;
     mod par_pkjwt;
     mod presets;

@@ -8,7 +8,7 @@
 
 mod support;
 
-use oauthkit::provider::TokenRefresh;
+use oauthkit::provider::{Provider, TokenRefresh};
 use oauthkit::unversioned::provider::http::{
     Auth, Body, HttpClient, HttpConfig, HttpProxy, Method,
 };

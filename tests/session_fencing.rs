@@ -34,8 +34,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce};
-use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce};
+use oauthkit::provider::{OAuth2Config, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::unversioned::random;
 use oauthkit::unversioned::store::KeyLock;
@@ -245,7 +245,7 @@ fn memcached_command(port: u16, command: &str) -> String {
 
 fn provider(token_url: &str) -> Arc<dyn Provider> {
     Arc::new(
-        OAuth2Provider::new(OAuth2Config::new(
+        OAuthProvider::oauth2(OAuth2Config::new(
             "rotating",
             "client",
             "http://127.0.0.1:9/authorize",
@@ -551,7 +551,7 @@ fn slow_refresh_keeps_the_lock(t: &Target, spec: &str) {
 /// and, on a spent one presented again, revokes the grant).
 fn panva_client(issuer: &str, client_id: &str) -> Arc<dyn Provider> {
     Arc::new(
-        OidcProvider::new(OidcConfig::new(issuer, client_id).scopes([
+        OAuthProvider::oidc(OidcConfig::new(issuer, client_id).scopes([
             "openid",
             "email",
             "offline_access",

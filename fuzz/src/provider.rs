@@ -9,12 +9,12 @@ use serde_json::Value;
 
 use super::loopback::{self, Canned};
 use super::{assert_no_secret, check_debug_redacts, thread_tag};
+use oauthkit::provider::OidcConfig;
 use oauthkit::provider::{
     microsoft, AuthorizeRequest, CodeExchange, Provider, TokenRefresh, TokenRevocation,
     TokenTypeHint, UserinfoRequest,
 };
-use oauthkit::provider::{OAuth2Config, OAuth2Provider, Revocation};
-use oauthkit::provider::{OidcConfig, OidcProvider};
+use oauthkit::provider::{OAuth2Config, OAuthProvider, Revocation};
 use oauthkit::unversioned::now_unix;
 use oauthkit::unversioned::provider::http::{HttpClient, HttpConfig, HttpResponse};
 use oauthkit::unversioned::provider::jwks::JwksCache;
@@ -112,7 +112,7 @@ pub fn token_response(data: &[u8]) {
 }
 
 thread_local! {
-    static OAUTH2: RefCell<Option<(String, OAuth2Provider)>> = const { RefCell::new(None) };
+    static OAUTH2: RefCell<Option<(String, OAuthProvider)>> = const { RefCell::new(None) };
 }
 
 /// The token, refresh, revocation and userinfo calls of an OAuth 2.0
@@ -132,7 +132,7 @@ pub fn token_endpoint(data: &[u8]) {
                     .client_secret(CLIENT_SECRET);
             c.userinfo_url = Some(url.clone());
             c.revocation = Revocation::Rfc7009(url.clone());
-            (url, OAuth2Provider::new(c).expect("a valid config"))
+            (url, OAuthProvider::oauth2(c).expect("a valid config"))
         });
         // What the library holds at each call: the client secret and the
         // call's own secrets.
@@ -188,7 +188,7 @@ pub fn discovery(data: &[u8]) {
             .expect("a loopback issuer")
     );
     server.set(&path, Canned::json(body));
-    let provider = OidcProvider::new(config).expect("a valid config");
+    let provider = OAuthProvider::oidc(config).expect("a valid config");
     match provider.discover() {
         Ok(metadata) => {
             if !microsoft {

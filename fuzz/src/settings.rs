@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::assert_no_secret;
-use oauthkit::provider::ProviderSettings;
+use oauthkit::provider::{Provider, ProviderSettings};
 
 /// `ProviderSettings::from_lookup` and `build` on `NAME=value` lines; the
 /// client secret never appears in an error or in Debug output.

@@ -91,7 +91,7 @@ pub unsafe extern "C" fn oak_provider_dpop_algorithm(
         let out_algorithm = out_algorithm.get()?;
         let provider = &handle(provider, "provider")?.0;
         if let Some(c) = provider.dpop() {
-            put(out_algorithm, c.algorithm().as_str())?;
+            put(out_algorithm, c.key_algorithm().as_str())?;
         }
         Ok(())
     })

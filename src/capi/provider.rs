@@ -82,7 +82,7 @@ unsafe fn from_settings(
         settings.scopes = opt_str_arg(scopes, "scopes")?
             .map(|s| s.split_whitespace().map(str::to_owned).collect());
         more(&mut settings)?;
-        *out_provider = OakProvider::into_raw(settings.build()?);
+        *out_provider = OakProvider::into_raw(std::sync::Arc::new(settings.build()?));
         Ok(())
     })
 }
@@ -300,7 +300,8 @@ pub unsafe extern "C" fn oak_provider_gitlab(
 pub unsafe extern "C" fn oak_provider_from_env(out_provider: *mut *mut OakProvider) -> OakStatus {
     call(out(out_provider, "out_provider"), |out_provider| {
         let out_provider = out_provider.get()?;
-        *out_provider = OakProvider::into_raw(ProviderSettings::from_env()?.build()?);
+        *out_provider =
+            OakProvider::into_raw(std::sync::Arc::new(ProviderSettings::from_env()?.build()?));
         Ok(())
     })
 }

@@ -45,7 +45,7 @@ pub unsafe extern "C" fn oak_provider_oauth2(
                 .map(str::to_owned)
                 .collect(),
         );
-        *out_provider = OakProvider::into_raw(s.build()?);
+        *out_provider = OakProvider::into_raw(std::sync::Arc::new(s.build()?));
         Ok(())
     })
 }

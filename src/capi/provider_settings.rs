@@ -33,7 +33,7 @@ pub unsafe extern "C" fn oak_provider_from_settings(
         let out_provider = out_provider.get()?;
         let pairs = pairs(names, values, count)?;
         let settings = ProviderSettings::from_lookup(|k| pairs.get(k).cloned())?;
-        *out_provider = OakProvider::into_raw(settings.build()?);
+        *out_provider = OakProvider::into_raw(std::sync::Arc::new(settings.build()?));
         Ok(())
     })
 }

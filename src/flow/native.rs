@@ -98,8 +98,8 @@ impl AuthFlowManager {
     /// ```no_run
     /// use std::sync::Arc;
     /// use oauthkit::flow::AuthFlowManager;
-    /// use oauthkit::provider::{OidcConfig, OidcProvider};
-    /// let provider = Arc::new(OidcProvider::new(OidcConfig::new("https://idp.example", "app"))?);
+    /// use oauthkit::provider::{OidcConfig, OAuthProvider};
+    /// let provider = Arc::new(OAuthProvider::oidc(OidcConfig::new("https://idp.example", "app"))?);
     /// let signed_in = AuthFlowManager::new(provider).sign_in()?; // system browser
     /// println!("{}", signed_in.tokens.access_token.expose());
     /// # Ok::<(), oauthkit::Error>(())

@@ -7,10 +7,10 @@
 //! use std::sync::Arc;
 //! use oauthkit::flow::{AuthFlowManager, NativeOptions};
 //! use oauthkit::session::SessionManager;
-//! use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
+//! use oauthkit::provider::{OidcConfig, OAuthProvider, Provider};
 //!
 //! let provider: Arc<dyn Provider> =
-//!     Arc::new(OidcProvider::new(OidcConfig::new("https://idp.example", "my-app"))?);
+//!     Arc::new(OAuthProvider::oidc(OidcConfig::new("https://idp.example", "my-app"))?);
 //! let sessions = Arc::new(SessionManager::new(provider.clone(), oauthkit::store::open("memory:")?));
 //! let flow = AuthFlowManager::builder(provider).session(sessions.clone()).build();
 //! let signed_in = flow.run_native(NativeOptions::new().open_browser(|url| {
@@ -151,8 +151,8 @@ impl AuthFlowManagerBuilder {
     /// use oauthkit::flow::AuthFlowManager;
     /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
     /// use oauthkit::provider::DpopConfig;
-    /// use oauthkit::provider::{OidcConfig, OidcProvider};
-    /// let provider = Arc::new(OidcProvider::new(
+    /// use oauthkit::provider::{OidcConfig, OAuthProvider};
+    /// let provider = Arc::new(OAuthProvider::oidc(
     ///     OidcConfig::new("https://idp.example", "app").dpop(DpopConfig::new()),
     /// )?);
     /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;

@@ -12,9 +12,9 @@
 //!   RFC 7523 update, draft-ietf-oauth-rfc7523bis) asks for the issuer
 //!   alone, because a list of audiences or an endpoint URL enabled the
 //!   2024 "audience injection" attacks on assertions. Providers without an
-//!   issuer ([`OAuth2Provider`](crate::provider::OAuth2Provider) configured
+//!   issuer (an [`OAuth2Config`](crate::provider::OAuth2Config) configured
 //!   without one) get the token endpoint URL, which RFC 7523 §3 allows.
-//!   [`PrivateKeyJwt::with_audience`] overrides both;
+//!   [`PrivateKeyJwt::audience`] overrides both;
 //! - `jti` = 256 CSPRNG bits, new for every request (the server refuses a
 //!   replayed one);
 //! - `iat` = now, `exp` = now + 60 s ([`DEFAULT_ASSERTION_LIFETIME`]).
@@ -45,11 +45,11 @@ pub const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(60);
 /// ```
 /// use oauthkit::provider::PrivateKeyJwt;
 /// use oauthkit::provider::{SigningAlgorithm, SigningKey};
-/// use oauthkit::provider::{OidcConfig, OidcProvider};
+/// use oauthkit::provider::{OidcConfig, OAuthProvider};
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("client-key-1");
 /// let cfg = OidcConfig::new("https://idp.example", "my-service")
 ///     .private_key_jwt(PrivateKeyJwt::new(key));
-/// let provider = OidcProvider::new(cfg)?;
+/// let provider = OAuthProvider::oidc(cfg)?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -72,13 +72,13 @@ impl PrivateKeyJwt {
 
     /// Sets `aud` instead of the provider's issuer (for servers that want
     /// their token endpoint URL).
-    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
         self
     }
 
     /// Sets how long each assertion is valid (1 s to 10 min).
-    pub fn with_lifetime(mut self, lifetime: Duration) -> Self {
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
         self.lifetime = lifetime;
         self
     }
@@ -88,8 +88,8 @@ impl PrivateKeyJwt {
         &self.key
     }
 
-    /// The configured audience, when set.
-    pub fn audience(&self) -> Option<&str> {
+    /// The configured audience, when set (else the provider's default).
+    pub fn configured_audience(&self) -> Option<&str> {
         self.audience.as_deref()
     }
 
@@ -168,7 +168,7 @@ mod tests {
         }
         let c = claims(
             &p.clone()
-                .with_audience("https://idp.example/token")
+                .audience("https://idp.example/token")
                 .assertion("cid", "https://issuer.example")
                 .unwrap(),
         );
@@ -179,11 +179,11 @@ mod tests {
     fn bad_settings_are_refused() {
         let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
         assert!(PrivateKeyJwt::new(key.clone())
-            .with_lifetime(Duration::from_secs(3600))
+            .lifetime(Duration::from_secs(3600))
             .check()
             .is_err());
         assert!(PrivateKeyJwt::new(key.clone())
-            .with_audience("")
+            .audience("")
             .check()
             .is_err());
         assert!(PrivateKeyJwt::new(key).assertion("cid", "").is_err());

@@ -202,8 +202,8 @@ macro_rules! client_settings_builders {
         /// use oauthkit::provider::SigningAlgorithm;
         /// use oauthkit::provider::DpopConfig;
         #[doc = $new]
-        ///     .dpop(DpopConfig::new().with_algorithm(SigningAlgorithm::ES256));
-        /// assert_eq!(cfg.dpop.unwrap().algorithm(), SigningAlgorithm::ES256);
+        ///     .dpop(DpopConfig::new().algorithm(SigningAlgorithm::ES256));
+        /// assert_eq!(cfg.dpop.unwrap().key_algorithm(), SigningAlgorithm::ES256);
         /// ```
         pub fn dpop(mut self, dpop: $crate::provider::dpop::DpopConfig) -> Self {
             $crate::provider::client_settings::HasClientSettings::client_settings_mut(&mut self)

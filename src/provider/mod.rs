@@ -1,11 +1,14 @@
 //! Providers: talking to an authorization server.
 //!
-//! [`Provider`] is the one trait the flows use. Its implementations are the
-//! generic OAuth 2.0 provider ([`OAuth2Provider`]), the generic OpenID
-//! Connect provider ([`OidcProvider`], with discovery and ID-token
-//! validation) and the presets built on them ([`google`], [`microsoft`],
-//! [`github`], [`keycloak`], [`auth0`], [`okta`], [`gitlab`]); [`ProviderSettings`] builds any of them from settings or
-//! the environment.
+//! [`Provider`] is the one trait the flows use. Its one implementation in
+//! this crate is [`OAuthProvider`]: a plain OAuth 2.0 provider with fixed
+//! endpoints ([`OAuthProvider::oauth2`] from an [`OAuth2Config`]) or an
+//! OpenID Connect one, with discovery and ID-token validation as a layer
+//! ([`OAuthProvider::oidc`] from an [`OidcConfig`]). The presets
+//! ([`google`], [`microsoft`], [`github`], [`keycloak`], [`auth0`],
+//! [`okta`], [`gitlab`]) build it, and [`ProviderSettings`] builds it from
+//! settings or the environment; applications may implement [`Provider`]
+//! for their own servers.
 //!
 //! All HTTP goes through [`http::HttpClient`]: https only (http only to
 //! loopback hosts), TLS verification always on, no redirects followed,
@@ -27,7 +30,8 @@ pub(crate) mod grants;
 pub(crate) mod http;
 pub(crate) mod identity;
 pub(crate) mod jws_algorithm;
-pub(crate) mod oauth2;
+pub(crate) mod oauth2_config;
+pub(crate) mod oauth_provider;
 pub(crate) mod offline_access;
 pub(crate) mod oidc;
 pub(crate) mod pkce;
@@ -51,8 +55,9 @@ pub use grants::end_session::EndSessionRequest;
 pub use grants::jwt_bearer::{JwtBearerAssertion, JwtBearerRequest};
 pub use grants::par::ParPolicy;
 pub use grants::token_exchange::{TokenExchangeRequest, TokenExchangeResponse};
-pub use oauth2::{OAuth2Config, OAuth2Provider, Revocation};
-pub use oidc::{OidcConfig, OidcProvider};
+pub use oauth2_config::{OAuth2Config, Revocation};
+pub use oauth_provider::OAuthProvider;
+pub use oidc::OidcConfig;
 pub use pkce::Pkce;
 pub use presets::{auth0, github, gitlab, google, keycloak, microsoft, okta};
 pub use profile::SecurityProfile;

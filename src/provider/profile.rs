@@ -14,14 +14,14 @@
 //! | `id-token-alg` | | yes | ID tokens are accepted only with PS256, ES256 or EdDSA |
 //! | `iss-response` | | yes | callbacks must carry RFC 9207 `iss`; a provider without an issuer is refused |
 //!
-//! Refusals happen when the provider is built ([`OidcProvider::new`],
-//! [`OAuth2Provider::new`]) and, for what only a request shows (PKCE off),
+//! Refusals happen when the provider is built ([`OAuthProvider::oidc`],
+//! [`OAuthProvider::oauth2`]) and, for what only a request shows (PKCE off),
 //! when the authorization URL is built; they are [`Error::SecurityProfile`]
 //! errors (kind `InvalidArgument`) naming the profile and the rule id. The
 //! chosen profile is logged at `info` when the provider is built.
 //!
-//! [`OidcProvider::new`]: crate::provider::OidcProvider::new
-//! [`OAuth2Provider::new`]: crate::provider::OAuth2Provider::new
+//! [`OAuthProvider::oidc`]: crate::provider::OAuthProvider::oidc
+//! [`OAuthProvider::oauth2`]: crate::provider::OAuthProvider::oauth2
 
 use crate::error::{Error, Result};
 use crate::jose::SigningAlgorithm;
@@ -38,12 +38,12 @@ pub const FAPI2_ALGORITHMS: &[&str] = &["PS256", "ES256", "EdDSA"];
 ///
 /// ```
 /// use oauthkit::provider::SecurityProfile;
-/// use oauthkit::provider::{OidcConfig, OidcProvider};
+/// use oauthkit::provider::{OidcConfig, OAuthProvider};
 /// // FAPI 2.0 with a client secret is refused when the provider is built
 /// let cfg = OidcConfig::new("https://bank.example", "app")
 ///     .client_secret("s3cret")
 ///     .profile(SecurityProfile::Fapi2);
-/// let err = OidcProvider::new(cfg).unwrap_err();
+/// let err = OAuthProvider::oidc(cfg).unwrap_err();
 /// assert_eq!(err.kind(), oauthkit::ErrorKind::InvalidArgument);
 /// assert!(err.to_string().contains("FAPI 2.0"), "{err}");
 /// assert!(err.to_string().contains("sender-constrained") || err.to_string().contains("client-auth"));

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::jose::{SigningAlgorithm, SigningKey};
@@ -14,12 +13,12 @@ use crate::provider::dpop::DpopConfig;
 use crate::provider::grants::par::ParPolicy;
 use crate::provider::http::tls::TrustStore;
 use crate::provider::http::{HttpConfig, HttpProxy};
-use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
+use crate::provider::oauth2_config::{OAuth2Config, Revocation};
+use crate::provider::oauth_provider::OAuthProvider;
 use crate::provider::offline_access::OfflineAccess;
-use crate::provider::oidc::{OidcConfig, OidcProvider};
+use crate::provider::oidc::config::OidcConfig;
 use crate::provider::presets::{auth0, github, gitlab, google, keycloak, microsoft, okta};
 use crate::provider::profile::SecurityProfile;
-use crate::provider::Provider;
 use crate::secret::Secret;
 
 /// Which provider to build.
@@ -110,7 +109,7 @@ impl FromStr for ProviderKind {
 /// Settings a provider is built from.
 ///
 /// ```
-/// use oauthkit::provider::{ProviderSettings, ProviderKind};
+/// use oauthkit::provider::{Provider, ProviderKind, ProviderSettings};
 /// let env = [("OAUTHKIT_PROVIDER", "github"), ("OAUTHKIT_CLIENT_ID", "Iv1.x"),
 ///            ("OAUTHKIT_SCOPES", "repo read:user")];
 /// let s = ProviderSettings::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())).unwrap();
@@ -392,13 +391,13 @@ impl ProviderSettings {
     ///   a missing client id, issuer, authorization or token URL; a
     ///   setting the chosen provider would ignore; both `private_key` and
     ///   `private_key_file`; a key or CA bundle that is not usable; and
-    ///   whatever [`OidcProvider::new`] or [`OAuth2Provider::new`] refuse
+    ///   whatever [`OAuthProvider::oidc`] or [`OAuthProvider::oauth2`] refuse
     ///   (an endpoint that is neither `https` nor `http` on loopback, ...).
     /// - [`Error::SecurityProfile`] when the settings break the chosen
     ///   security profile's rules.
     /// - [`Error::Io`] when `private_key_file` or `ca_file` cannot be
     ///   read.
-    pub fn build(&self) -> Result<Arc<dyn Provider>> {
+    pub fn build(&self) -> Result<OAuthProvider> {
         if self.client_id.trim().is_empty() {
             return Err(missing("client_id", "OAUTHKIT_CLIENT_ID", self.provider));
         }
@@ -409,7 +408,7 @@ impl ProviderSettings {
                 let mut c = google::config(&self.client_id)?;
                 self.apply_client(&mut c.client, secret)?;
                 self.apply_oidc(&mut c);
-                Arc::new(OidcProvider::new(c)?)
+                OAuthProvider::oidc(c)?
             }
             ProviderKind::Microsoft => {
                 let mut c = microsoft::config(
@@ -421,7 +420,7 @@ impl ProviderSettings {
                 )?;
                 self.apply_client(&mut c.client, secret)?;
                 self.apply_oidc(&mut c);
-                Arc::new(OidcProvider::new(c)?)
+                OAuthProvider::oidc(c)?
             }
             ProviderKind::Oidc => {
                 let issuer = self
@@ -437,7 +436,7 @@ impl ProviderSettings {
                 e.userinfo = self.userinfo_url.clone();
                 e.revocation = self.revocation_url.clone();
                 self.apply_oidc(&mut c);
-                Arc::new(OidcProvider::new(c)?)
+                OAuthProvider::oidc(c)?
             }
             ProviderKind::Keycloak => {
                 let base = self.required(&self.base_url, "base_url", "OAUTHKIT_BASE_URL")?;
@@ -445,7 +444,7 @@ impl ProviderSettings {
                 let mut c = keycloak::config(base, realm, &self.client_id)?;
                 self.apply_client(&mut c.client, secret)?;
                 self.apply_oidc(&mut c);
-                Arc::new(OidcProvider::new(c)?)
+                OAuthProvider::oidc(c)?
             }
             ProviderKind::Auth0 => {
                 let domain = self.required(&self.domain, "domain", "OAUTHKIT_DOMAIN")?;
@@ -455,7 +454,7 @@ impl ProviderSettings {
                 }
                 self.apply_client(&mut c.client, secret)?;
                 self.apply_oidc(&mut c);
-                Arc::new(OidcProvider::new(c)?)
+                OAuthProvider::oidc(c)?
             }
             ProviderKind::Okta => {
                 let org = self.required(&self.base_url, "base_url", "OAUTHKIT_BASE_URL")?;
@@ -463,19 +462,19 @@ impl ProviderSettings {
                 let mut c = okta::config(org, server, &self.client_id)?;
                 self.apply_client(&mut c.client, secret)?;
                 self.apply_oidc(&mut c);
-                Arc::new(OidcProvider::new(c)?)
+                OAuthProvider::oidc(c)?
             }
             ProviderKind::GitLab => {
                 let base = self.base_url.as_deref().unwrap_or_default();
                 let mut c = gitlab::config(base, &self.client_id)?;
                 self.apply_client(&mut c.client, secret)?;
                 self.apply_oidc(&mut c);
-                Arc::new(OidcProvider::new(c)?)
+                OAuthProvider::oidc(c)?
             }
             ProviderKind::GitHub => {
                 let mut c = github::config(&self.client_id)?;
                 self.apply_client(&mut c.client, secret)?;
-                Arc::new(OAuth2Provider::new(c)?)
+                OAuthProvider::oauth2(c)?
             }
             ProviderKind::Custom => {
                 let authorize = self.authorize_url.as_deref().ok_or_else(|| {
@@ -494,7 +493,7 @@ impl ProviderSettings {
                 };
                 c.issuer = self.issuer_url.clone();
                 c.par_url = self.par_url.clone();
-                Arc::new(OAuth2Provider::new(c)?)
+                OAuthProvider::oauth2(c)?
             }
         })
     }
@@ -776,7 +775,7 @@ fn missing(field: &str, env: &str, kind: ProviderKind) -> Error {
 /// ES256; `off` turns it off.
 ///
 /// ```
-/// use oauthkit::provider::{ProviderKind, ProviderSettings};
+/// use oauthkit::provider::{Provider, ProviderKind, ProviderSettings};
 /// use oauthkit::provider::SigningAlgorithm;
 /// let s = ProviderSettings::from_lookup(|k| match k {
 ///     "OAUTHKIT_PROVIDER" => Some("oidc".into()),
@@ -785,7 +784,7 @@ fn missing(field: &str, env: &str, kind: ProviderKind) -> Error {
 ///     "OAUTHKIT_DPOP" => Some("EdDSA".into()),
 ///     _ => None,
 /// })?;
-/// assert_eq!(s.dpop.unwrap().algorithm(), SigningAlgorithm::EdDSA);
+/// assert_eq!(s.dpop.unwrap().key_algorithm(), SigningAlgorithm::EdDSA);
 /// assert!(s.build()?.dpop().is_some());
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
@@ -795,7 +794,7 @@ fn parse_dpop(value: &str) -> Result<Option<DpopConfig>> {
         "on" | "true" | "1" => Ok(Some(DpopConfig::new())),
         alg => alg
             .parse::<SigningAlgorithm>()
-            .map(|a| Some(DpopConfig::new().with_algorithm(a)))
+            .map(|a| Some(DpopConfig::new().algorithm(a)))
             .map_err(|_| {
                 Error::InvalidArgument(format!(
                     "OAUTHKIT_DPOP '{}' is not one of ES256, EdDSA, RS256, PS256, on, off",
@@ -808,6 +807,7 @@ fn parse_dpop(value: &str) -> Result<Option<DpopConfig>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::Provider;
 
     fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {

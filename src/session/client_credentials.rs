@@ -37,8 +37,8 @@ impl SessionManager {
     /// ```no_run
     /// use std::sync::Arc;
     /// use oauthkit::session::SessionManager;
-    /// use oauthkit::provider::{ClientCredentialsRequest, OidcConfig, OidcProvider, Provider};
-    /// let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(
+    /// use oauthkit::provider::{ClientCredentialsRequest, OidcConfig, OAuthProvider, Provider};
+    /// let provider: Arc<dyn Provider> = Arc::new(OAuthProvider::oidc(
     ///     OidcConfig::new("https://idp.example", "svc").client_secret("s3cret"),
     /// )?);
     /// let sessions = SessionManager::new(provider, Arc::new(oauthkit::store::MemoryStore::new()));

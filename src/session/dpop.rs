@@ -20,11 +20,11 @@ impl SessionManager {
     /// use std::sync::Arc;
     /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
     /// use oauthkit::session::SessionManager;
-    /// use oauthkit::provider::{OAuth2Config, OAuth2Provider};
+    /// use oauthkit::provider::{OAuth2Config, OAuthProvider};
     /// use oauthkit::store::MemoryStore;
     /// use oauthkit::{TokenSet, TokenStore};
     /// # fn main() -> oauthkit::Result<()> {
-    /// let provider = OAuth2Provider::new(OAuth2Config::new(
+    /// let provider = OAuthProvider::oauth2(OAuth2Config::new(
     ///     "api", "client", "https://idp.example/authorize", "https://idp.example/token"))?;
     /// let store = Arc::new(MemoryStore::new());
     /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;

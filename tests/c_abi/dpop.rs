@@ -17,7 +17,7 @@ use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::{OakStatus::*, OakStore};
 use oauthkit::provider::DpopKey;
-use oauthkit::provider::{AuthorizeRequest, Pkce, ProviderSettings};
+use oauthkit::provider::{AuthorizeRequest, Pkce, Provider, ProviderSettings};
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::random;
 use oauthkit::TokenStore;

@@ -16,7 +16,7 @@ use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::token_set::*;
 use oauthkit::capi::{OakProvider, OakStatus::*, OakStore};
-use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider};
 use oauthkit::unversioned::random;
 use support::interactions::{form_of, sign_in_with, Browser};
 use support::node_idp::NodeIdp;
@@ -29,9 +29,9 @@ fn c(s: &str) -> CString {
 
 /// Signs in in `browser` (so the provider has a session) and saves the
 /// tokens under `key` in the C store.
-fn sign_in(idp: &NodeIdp, browser: &mut Browser, store: *mut OakStore, key: &str) -> OidcProvider {
-    let p =
-        OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(["openid"])).unwrap();
+fn sign_in(idp: &NodeIdp, browser: &mut Browser, store: *mut OakStore, key: &str) -> OAuthProvider {
+    let p = OAuthProvider::oidc(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(["openid"]))
+        .unwrap();
     let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
     let url = p
         .build_authorize_url(&AuthorizeRequest {
@@ -64,7 +64,7 @@ fn sign_in(idp: &NodeIdp, browser: &mut Browser, store: *mut OakStore, key: &str
     p
 }
 
-fn login_required_now(browser: &mut Browser, p: &OidcProvider) -> bool {
+fn login_required_now(browser: &mut Browser, p: &OAuthProvider) -> bool {
     let url = p
         .build_authorize_url(&AuthorizeRequest {
             redirect_uri: REDIRECT_URI,

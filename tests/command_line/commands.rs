@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions};
-use oauthkit::provider::{OidcConfig, OidcProvider, Provider, TokenTypeHint};
+use oauthkit::provider::{OAuthProvider, OidcConfig, Provider, TokenTypeHint};
 use oauthkit::TokenStore;
 
 const BIN: &str = env!("CARGO_BIN_EXE_oauthkit");
@@ -98,7 +98,7 @@ impl Env {
 
     fn provider(&self) -> Arc<dyn Provider> {
         Arc::new(
-            OidcProvider::new(
+            OAuthProvider::oidc(
                 OidcConfig::new(self.idp.issuer(), self.idp.client_id())
                     .client_secret(CLIENT_SECRET),
             )

@@ -13,7 +13,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider};
 use oauthkit::unversioned::random;
 use oauthkit::TokenStore;
 use support::node_idp::NodeIdp;
@@ -118,7 +118,8 @@ impl Env {
     /// session lives (oidc-provider wants native clients' users to
     /// interact), `login_required` once it has ended.
     fn prompt_none_error(&self) -> String {
-        let p = OidcProvider::new(OidcConfig::new(&self.idp.issuer, &self.idp.client_id)).unwrap();
+        let p =
+            OAuthProvider::oidc(OidcConfig::new(&self.idp.issuer, &self.idp.client_id)).unwrap();
         let url = p
             .build_authorize_url(&AuthorizeRequest {
                 redirect_uri: "http://127.0.0.1:9/callback",

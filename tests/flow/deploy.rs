@@ -576,7 +576,8 @@ fn deploy_logout_reports_a_failed_revocation() {
         "offline_access",
     ]);
     cfg.endpoints.revocation = Some(closed);
-    let provider: Arc<dyn Provider> = Arc::new(oauthkit::provider::OidcProvider::new(cfg).unwrap());
+    let provider: Arc<dyn Provider> =
+        Arc::new(oauthkit::provider::OAuthProvider::oidc(cfg).unwrap());
     let store = Arc::new(MemoryStore::new());
     let base = "http://127.0.0.1:9";
     let h = handler_at(provider, store.clone(), base, |o| o);

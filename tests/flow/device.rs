@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use oauthkit::flow::DeviceFlow;
 use oauthkit::provider::{
-    github, DeviceAuthorization, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider,
-    OidcConfig, OidcProvider, Provider,
+    github, DeviceAuthorization, DeviceAuthorizationRequest, OAuth2Config, OAuthProvider,
+    OidcConfig, Provider,
 };
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::flow::PollStatus;
@@ -39,7 +39,7 @@ const SCOPES: [&str; 3] = ["openid", "email", "profile"];
 
 fn device_provider(idp: &NodeIdp, kind: &str) -> Arc<dyn Provider> {
     Arc::new(
-        OidcProvider::new(OidcConfig::new(&idp.issuer, idp.client(kind)).scopes(SCOPES)).unwrap(),
+        OAuthProvider::oidc(OidcConfig::new(&idp.issuer, idp.client(kind)).scopes(SCOPES)).unwrap(),
     )
 }
 
@@ -293,7 +293,7 @@ fn a_client_not_registered_for_the_grant_gets_the_providers_error() {
     needs!(Node);
     let idp = NodeIdp::start();
     // The public code-flow client has no device_code grant type.
-    let p = OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id)).unwrap();
+    let p = OAuthProvider::oidc(OidcConfig::new(&idp.issuer, &idp.client_id)).unwrap();
     let e = p
         .request_device_authorization(&DeviceAuthorizationRequest::new())
         .unwrap_err();
@@ -304,7 +304,7 @@ fn a_client_not_registered_for_the_grant_gets_the_providers_error() {
 fn a_provider_without_the_endpoint_gets_a_typed_error_naming_it() {
     // Plain OAuth 2.0 without a device endpoint: no I/O at all.
     let p: Arc<dyn Provider> = Arc::new(
-        OAuth2Provider::new(OAuth2Config::new(
+        OAuthProvider::oauth2(OAuth2Config::new(
             "corp-sso",
             "id",
             "https://sso.example/authorize",
@@ -337,7 +337,7 @@ fn a_provider_without_the_endpoint_gets_a_typed_error_naming_it() {
     );
     let mut cfg = OidcConfig::new(mock.base(), "id");
     cfg.name = "no-device-idp".into();
-    let p: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
+    let p: Arc<dyn Provider> = Arc::new(OAuthProvider::oidc(cfg).unwrap());
     let e = DeviceFlow::new(p)
         .prompt(|_| panic!("no prompt"))
         .run()
@@ -356,7 +356,7 @@ fn fake_provider(fake: &FakeDeviceServer) -> Arc<dyn Provider> {
     )
     .scopes(["read"]);
     cfg.device_authorization_url = Some(fake.device_url());
-    Arc::new(OAuth2Provider::new(cfg).unwrap())
+    Arc::new(OAuthProvider::oauth2(cfg).unwrap())
 }
 
 /// The request's exact form: scope and extra parameters at the device
@@ -525,7 +525,7 @@ fn github_preset_device_flow_with_errors_on_http_200() {
         (200, json!({"error": "authorization_pending"})),
         FakeDeviceServer::tokens(),
     ]);
-    let r = DeviceFlow::new(Arc::new(OAuth2Provider::new(cfg).unwrap()))
+    let r = DeviceFlow::new(Arc::new(OAuthProvider::oauth2(cfg).unwrap()))
         .prompt(|_| Ok(()))
         .run()
         .unwrap();

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use oauthkit::flow::DeviceFlow;
-use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
+use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::store::MemoryStore;
 use oauthkit::TokenStore;
 use support::node_idp::NodeIdp;
@@ -53,7 +53,7 @@ fn chromium_enters_the_user_code_while_the_device_flow_polls() {
     needs!(Node);
     let idp = NodeIdp::start();
     let provider: Arc<dyn Provider> = Arc::new(
-        OidcProvider::new(
+        OAuthProvider::oidc(
             OidcConfig::new(&idp.issuer, idp.client("device"))
                 .scopes(["openid", "email", "profile"]),
         )

@@ -509,7 +509,7 @@ fn configuration_errors_are_refused_before_the_browser_opens() {
     use oauthkit::provider::DpopConfig;
     use oauthkit::provider::SecurityProfile;
     use oauthkit::provider::{DpopKey, SigningAlgorithm};
-    use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
+    use oauthkit::provider::{OAuth2Config, OAuthProvider, Provider};
     use oauthkit::store::JsonFileStore;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -522,7 +522,7 @@ fn configuration_errors_are_refused_before_the_browser_opens() {
         )
     };
     let provider =
-        |cfg: OAuth2Config| -> Arc<dyn Provider> { Arc::new(OAuth2Provider::new(cfg).unwrap()) };
+        |cfg: OAuth2Config| -> Arc<dyn Provider> { Arc::new(OAuthProvider::oauth2(cfg).unwrap()) };
     let dir = tempfile::tempdir().unwrap();
     let plain = JsonFileStore::open(dir.path().join("plain.json")).unwrap();
     let mut par_required = base();

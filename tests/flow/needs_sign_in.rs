@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use oauthkit::dev_provider::DevProviderOptions;
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
-use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider};
+use oauthkit::provider::{OAuth2Config, OAuthProvider, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
 use oauthkit::{Error, ErrorKind, SignInReason, TokenSet, TokenStore};
@@ -23,7 +23,7 @@ fn unreachable_provider() -> Arc<dyn Provider> {
         .unwrap()
         .port();
     Arc::new(
-        OAuth2Provider::new(OAuth2Config::new(
+        OAuthProvider::oauth2(OAuth2Config::new(
             "closed",
             "client",
             format!("http://127.0.0.1:{port}/authorize"),

@@ -13,8 +13,7 @@ use std::time::Duration;
 
 use oauthkit::flow::RpLogout;
 use oauthkit::provider::{
-    AuthorizeRequest, EndSessionRequest, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider,
-    Pkce, Provider,
+    AuthorizeRequest, EndSessionRequest, OAuth2Config, OAuthProvider, OidcConfig, Pkce, Provider,
 };
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::random;
@@ -24,15 +23,17 @@ use support::node_idp::NodeIdp;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 
-fn provider(idp: &NodeIdp) -> Arc<OidcProvider> {
+fn provider(idp: &NodeIdp) -> Arc<OAuthProvider> {
     Arc::new(
-        OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(["openid", "email"]))
-            .unwrap(),
+        OAuthProvider::oidc(
+            OidcConfig::new(&idp.issuer, &idp.client_id).scopes(["openid", "email"]),
+        )
+        .unwrap(),
     )
 }
 
 /// Signs in as `login` in `browser`, stores the tokens under `login`.
-fn sign_in(browser: &mut Browser, p: &OidcProvider, store: &dyn TokenStore, login: &str) {
+fn sign_in(browser: &mut Browser, p: &OAuthProvider, store: &dyn TokenStore, login: &str) {
     let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
     let url = p
         .build_authorize_url(&AuthorizeRequest {
@@ -58,7 +59,7 @@ fn sign_in(browser: &mut Browser, p: &OidcProvider, store: &dyn TokenStore, logi
 
 /// `prompt=none` in `browser`: `Ok(())` with a code, or the redirect's
 /// `error` (`login_required` when the provider has no session).
-fn silent_authorize(browser: &mut Browser, p: &OidcProvider) -> Result<(), String> {
+fn silent_authorize(browser: &mut Browser, p: &OAuthProvider) -> Result<(), String> {
     let state = random::state();
     let pkce = Pkce::generate();
     let url = p
@@ -220,7 +221,7 @@ fn run_mode_times_out_without_the_redirect_after_signing_out_locally() {
 #[test]
 fn without_an_end_session_endpoint_it_still_signs_out_locally() {
     let p: Arc<dyn Provider> = Arc::new(
-        OAuth2Provider::new(OAuth2Config::new(
+        OAuthProvider::oauth2(OAuth2Config::new(
             "plain",
             "id",
             "https://as.example/authorize",

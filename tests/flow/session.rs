@@ -10,7 +10,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use oauthkit::dev_provider::DevProviderOptions;
-use oauthkit::provider::{OidcConfig, OidcProvider, Provider, TokenTypeHint};
+use oauthkit::provider::{OAuthProvider, OidcConfig, Provider, TokenTypeHint};
 use oauthkit::session::{BackgroundRefresh, LogoutReport, RevocationOutcome, SessionManager};
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{ErrorKind, TokenStore};
@@ -245,7 +245,7 @@ fn with_revocation_at(issuer: &str, client_id: &str, url: &str) -> Arc<dyn Provi
     let mut cfg =
         OidcConfig::new(issuer, client_id).scopes(["openid", "email", "profile", "offline_access"]);
     cfg.endpoints.revocation = Some(url.to_string());
-    Arc::new(OidcProvider::new(cfg).unwrap())
+    Arc::new(OAuthProvider::oidc(cfg).unwrap())
 }
 
 /// Logout against revocation endpoints that fail: nothing listening, a

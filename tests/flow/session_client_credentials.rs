@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use oauthkit::provider::{
-    ClientAuthMethod, ClientCredentialsRequest, OidcConfig, OidcProvider, Provider,
+    ClientAuthMethod, ClientCredentialsRequest, OAuthProvider, OidcConfig, Provider,
 };
 use oauthkit::session::SessionManager;
 use oauthkit::store::{JsonFileStore, MemoryStore};
@@ -37,7 +37,7 @@ fn cc_provider(issuer: &str, client_base: &str, kind: &str) -> Arc<dyn Provider>
         "post" => ClientAuthMethod::ClientSecretPost,
         _ => ClientAuthMethod::ClientSecretBasic,
     });
-    Arc::new(OidcProvider::new(cfg).unwrap())
+    Arc::new(OAuthProvider::oidc(cfg).unwrap())
 }
 
 fn grants(idp: &NodeIdp) -> u64 {
@@ -210,7 +210,7 @@ fn refused_grants_are_typed_errors_without_secrets_and_cache_nothing() {
     let id = format!("{}-cc-basic", idp.client_id);
     let wrong = "wrong-secret-with-a-recognisable-value-42";
     let bad: Arc<dyn Provider> = Arc::new(
-        OidcProvider::new(OidcConfig::new(&idp.issuer, &id).client_secret(wrong)).unwrap(),
+        OAuthProvider::oidc(OidcConfig::new(&idp.issuer, &id).client_secret(wrong)).unwrap(),
     );
     let e = SessionManager::new(bad, store.clone())
         .client_credentials_token(&ClientCredentialsRequest::new())
@@ -222,7 +222,7 @@ fn refused_grants_are_typed_errors_without_secrets_and_cache_nothing() {
 
     // A public client cannot use the grant: refused before any request.
     let public: Arc<dyn Provider> =
-        Arc::new(OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id)).unwrap());
+        Arc::new(OAuthProvider::oidc(OidcConfig::new(&idp.issuer, &idp.client_id)).unwrap());
     let before = grants(&idp);
     let e = public
         .request_client_credentials(&ClientCredentialsRequest::new())

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use oauthkit::flow::Notice;
 use oauthkit::provider::{
-    DeviceAuthorization, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, Provider,
+    DeviceAuthorization, DeviceAuthorizationRequest, OAuth2Config, OAuthProvider, Provider,
 };
 use oauthkit::unversioned::flow::prompt_text;
 use oauthkit::unversioned::flow::UrlPurpose;
@@ -64,7 +64,7 @@ fn the_class_holds_controls_bidi_and_format_characters() {
     }
 }
 
-fn provider(server: &MockServer) -> OAuth2Provider {
+fn provider(server: &MockServer) -> OAuthProvider {
     let mut cfg = OAuth2Config::new(
         "hostile",
         "client-1",
@@ -72,7 +72,7 @@ fn provider(server: &MockServer) -> OAuth2Provider {
         server.url("/token"),
     );
     cfg.device_authorization_url = Some(server.url("/device"));
-    OAuth2Provider::new(cfg).expect("provider")
+    OAuthProvider::oauth2(cfg).expect("provider")
 }
 
 fn answer(user_code: &str, uri: &str, complete: &str, message: &str) -> serde_json::Value {

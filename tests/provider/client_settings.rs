@@ -8,9 +8,7 @@ use oauthkit::provider::DpopConfig;
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::SecurityProfile;
-use oauthkit::provider::{
-    ClientAuthMethod, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider,
-};
+use oauthkit::provider::{ClientAuthMethod, OAuth2Config, OAuthProvider, OidcConfig};
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::unversioned::provider::ClientSettings;
 use oauthkit::{Error, ErrorKind};
@@ -37,8 +35,8 @@ fn build_both(change: &Change) -> (Result<(), Error>, Result<(), Error>) {
     let mut b = oidc();
     change(&mut b.client);
     (
-        OAuth2Provider::new(a).map(drop),
-        OidcProvider::new(b).map(drop),
+        OAuthProvider::oauth2(a).map(drop),
+        OAuthProvider::oidc(b).map(drop),
     )
 }
 
@@ -119,8 +117,8 @@ fn both_providers_refuse_the_same_bad_client_settings() {
     for (what, change, kind) in &cases {
         let (a, b) = build_both(change);
         let (a, b) = (a.unwrap_err(), b.unwrap_err());
-        assert_eq!(a.kind(), *kind, "{what}: OAuth2Provider: {a}");
-        assert_eq!(b.kind(), *kind, "{what}: OidcProvider: {b}");
+        assert_eq!(a.kind(), *kind, "{what}: OAuthProvider: {a}");
+        assert_eq!(b.kind(), *kind, "{what}: OAuthProvider: {b}");
         // the secret never shows in what the check says
         for e in [&a, &b] {
             assert!(!e.to_string().contains("s3cret"), "{what}: {e}");

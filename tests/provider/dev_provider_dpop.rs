@@ -17,7 +17,7 @@ use base64::Engine;
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse};
 use oauthkit::provider::DpopConfig;
 use oauthkit::provider::{DpopKey, SigningAlgorithm};
-use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
+use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::now_unix;
@@ -34,9 +34,9 @@ fn client(idp: &DevProvider, dpop: Option<SigningAlgorithm>) -> Arc<dyn Provider
         "offline_access",
     ]);
     if let Some(alg) = dpop {
-        cfg = cfg.dpop(DpopConfig::new().with_algorithm(alg));
+        cfg = cfg.dpop(DpopConfig::new().algorithm(alg));
     }
-    Arc::new(OidcProvider::new(cfg).expect("oidc provider"))
+    Arc::new(OAuthProvider::oidc(cfg).expect("oidc provider"))
 }
 
 fn sign_in(provider: &Arc<dyn Provider>, store: Arc<dyn TokenStore>) -> TokenSet {

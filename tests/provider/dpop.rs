@@ -13,7 +13,7 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use oauthkit::provider::DpopConfig;
 use oauthkit::provider::{DpopKey, SigningAlgorithm};
-use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider, Revocation};
+use oauthkit::provider::{OAuth2Config, OAuthProvider, Provider, Revocation};
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
 use oauthkit::unversioned::provider::dpop::{htu, ProofRequest};
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
@@ -430,7 +430,7 @@ impl TestAs {
         TestAs { base, state }
     }
 
-    fn provider(&self) -> OAuth2Provider {
+    fn provider(&self) -> OAuthProvider {
         let mut cfg = OAuth2Config::new(
             "dpop-test",
             "client",
@@ -441,7 +441,7 @@ impl TestAs {
         cfg.userinfo_url = Some(format!("{}/userinfo", self.base));
         cfg.revocation = Revocation::Rfc7009(format!("{}/revoke", self.base));
         cfg.device_authorization_url = Some(format!("{}/device", self.base));
-        OAuth2Provider::new(cfg).unwrap()
+        OAuthProvider::oauth2(cfg).unwrap()
     }
 
     fn proofs_to(&self, path: &str) -> Vec<String> {
@@ -582,7 +582,7 @@ fn a_provider_without_dpop_refuses_bound_sets() {
         format!("{}/token", server.base),
     );
     cfg.userinfo_url = Some(format!("{}/userinfo", server.base));
-    let p = OAuth2Provider::new(cfg).unwrap();
+    let p = OAuthProvider::oauth2(cfg).unwrap();
     let t = bound_set();
     assert!(p.refresh_tokens(&TokenRefresh::of(&t).unwrap()).is_err());
     assert!(p.get_userinfo(&UserinfoRequest::of(&t)).is_err());

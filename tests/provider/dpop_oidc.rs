@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::DpopConfig;
-use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider};
 use oauthkit::provider::{DpopKey, SigningAlgorithm};
 use oauthkit::session::SessionManager;
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
@@ -27,11 +27,11 @@ use support::node_idp::NodeIdp;
 const SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_access"];
 const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 
-fn dpop_provider(idp: &NodeIdp, alg: SigningAlgorithm) -> Arc<OidcProvider> {
+fn dpop_provider(idp: &NodeIdp, alg: SigningAlgorithm) -> Arc<OAuthProvider> {
     let cfg = OidcConfig::new(&idp.issuer, idp.client("dpop"))
         .scopes(SCOPES)
-        .dpop(DpopConfig::new().with_algorithm(alg));
-    Arc::new(OidcProvider::new(cfg).unwrap())
+        .dpop(DpopConfig::new().algorithm(alg));
+    Arc::new(OAuthProvider::oidc(cfg).unwrap())
 }
 
 fn userinfo_url(idp: &NodeIdp) -> String {
@@ -101,7 +101,7 @@ fn call_with_helper(tokens: &TokenSet, url: &str, nonces: &DpopNonces) -> (u16, 
     panic!("asked for a nonce twice");
 }
 
-fn native_sign_in(provider: Arc<OidcProvider>, store: Arc<dyn TokenStore>) -> (TokenSet, String) {
+fn native_sign_in(provider: Arc<OAuthProvider>, store: Arc<dyn TokenStore>) -> (TokenSet, String) {
     let seen = Arc::new(std::sync::Mutex::new(None));
     let flow = AuthFlowManager::builder(provider)
         .store(store.clone())
@@ -206,7 +206,7 @@ fn without_a_proof_the_provider_refuses_this_client() {
     needs!(Node);
     let idp = NodeIdp::start();
     let cfg = OidcConfig::new(&idp.issuer, idp.client("dpop")).scopes(SCOPES);
-    let plain = OidcProvider::new(cfg).unwrap();
+    let plain = OAuthProvider::oidc(cfg).unwrap();
     let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
     let url = plain
         .build_authorize_url(&AuthorizeRequest {
@@ -231,7 +231,7 @@ fn without_a_proof_the_provider_refuses_this_client() {
 }
 
 /// Code, exchange and userinfo with the key of `alg`.
-fn sign_in_with_key(idp: &NodeIdp, provider: &OidcProvider, alg: SigningAlgorithm) -> TokenSet {
+fn sign_in_with_key(idp: &NodeIdp, provider: &OAuthProvider, alg: SigningAlgorithm) -> TokenSet {
     let key = DpopKey::generate(alg).unwrap();
     let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
     let url = provider
@@ -476,7 +476,7 @@ fn child_refreshes_from_the_shared_store() {
         parts.next().unwrap(),
     );
     let store: Arc<dyn TokenStore> = oauthkit::store::open(spec).unwrap();
-    let provider = OidcProvider::new(
+    let provider = OAuthProvider::oidc(
         OidcConfig::new(issuer, client)
             .scopes(SCOPES)
             .dpop(DpopConfig::new()),
@@ -517,7 +517,7 @@ fn a_given_key_binds_the_native_sign_in() {
         .contains(&format!("dpop_jkt={}", key.thumbprint())));
 
     let plain = Arc::new(
-        OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(SCOPES)).unwrap(),
+        OAuthProvider::oidc(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(SCOPES)).unwrap(),
     );
     let opened = Arc::new(std::sync::Mutex::new(None));
     let e = AuthFlowManager::builder(plain)

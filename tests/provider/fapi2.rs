@@ -14,7 +14,7 @@ use oauthkit::provider::CodeExchange;
 use oauthkit::provider::DpopConfig;
 use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::SecurityProfile;
-use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider};
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::{Error, ErrorKind};
 use support::node_idp::NodeIdp;
@@ -99,13 +99,13 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
         ),
     ];
     for (cfg, rule) in refusals {
-        let e = OidcProvider::new(cfg).unwrap_err();
+        let e = OAuthProvider::oidc(cfg).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         let text = e.to_string();
         assert_eq!(rule_of(e), rule, "{text}");
     }
 
-    let p = OidcProvider::new(good()).unwrap();
+    let p = OAuthProvider::oidc(good()).unwrap();
     let redirect_uri = "http://127.0.0.1:9/callback";
     // PKCE off is refused at request time
     let e = p
@@ -184,7 +184,7 @@ fn fapi2_deploy_mode_signs_in_end_to_end() {
         .private_key_jwt(PrivateKeyJwt::new(fapi_key(&idp)))
         .profile(SecurityProfile::Fapi2)
         .dpop(DpopConfig::new());
-    let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
+    let provider: Arc<dyn Provider> = Arc::new(OAuthProvider::oidc(cfg).unwrap());
     let store = Arc::new(MemoryStore::new());
     let (at_idp, redirect) =
         support::interactions::deploy_sign_in(provider, store.clone(), "fiona");
@@ -224,7 +224,7 @@ fn par_expires_in_is_read_from_a_real_server_and_matches_its_expiry() {
         .profile(SecurityProfile::Fapi2)
         .dpop(DpopConfig::new());
     cfg.name = "fapi-par-ttl".into();
-    let p = OidcProvider::new(cfg).unwrap();
+    let p = OAuthProvider::oidc(cfg).unwrap();
     let redirect_uri = "http://127.0.0.1:9/callback";
     let pkce = Pkce::generate();
     let dpop_key = p.dpop().expect("DPoP on").generate_key().unwrap();

@@ -18,7 +18,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use oauthkit::provider::DpopConfig;
 use oauthkit::provider::{
-    ClientCredentialsRequest, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, Provider,
+    ClientCredentialsRequest, DeviceAuthorizationRequest, OAuth2Config, OAuthProvider, Provider,
     Revocation,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
@@ -103,7 +103,7 @@ fn echo(r: &Recorded, n: usize) -> Reply {
 
 const VARIANTS: usize = 5;
 
-fn provider(server: &MockServer) -> OAuth2Provider {
+fn provider(server: &MockServer) -> OAuthProvider {
     let mut cfg = OAuth2Config::new(
         "hostile",
         "client",
@@ -115,7 +115,7 @@ fn provider(server: &MockServer) -> OAuth2Provider {
     cfg.userinfo_url = Some(server.url("/userinfo"));
     cfg.revocation = Revocation::Rfc7009(server.url("/revoke"));
     cfg.device_authorization_url = Some(server.url("/device"));
-    OAuth2Provider::new(cfg).unwrap()
+    OAuthProvider::oauth2(cfg).unwrap()
 }
 
 fn bound_set() -> TokenSet {
@@ -162,7 +162,7 @@ fn assert_no_proof(text: &str, proofs: &[String], what: &str) {
     }
 }
 
-type Op = fn(&OAuth2Provider) -> oauthkit::Result<()>;
+type Op = fn(&OAuthProvider) -> oauthkit::Result<()>;
 
 fn ops() -> Vec<(&'static str, &'static str, Op)> {
     vec![

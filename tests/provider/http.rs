@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use oauthkit::provider::{
-    ClientAuthMethod, OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider, Provider, Revocation,
-    TokenTypeHint,
+    ClientAuthMethod, OAuth2Config, OAuthProvider, OidcConfig, Provider, Revocation, TokenTypeHint,
 };
 use oauthkit::unversioned::flow::{CallbackVerdict, ExpectedCallback};
 use oauthkit::unversioned::provider::http::HttpConfig;
@@ -27,7 +26,7 @@ const CLIENT: &str = "my client";
 const SECRET: &str = "s3cr:et/with+chars";
 const REDIRECT: &str = "http://127.0.0.1:1/callback";
 
-fn oauth2(server: &MockServer, tweak: impl FnOnce(&mut OAuth2Config)) -> OAuth2Provider {
+fn oauth2(server: &MockServer, tweak: impl FnOnce(&mut OAuth2Config)) -> OAuthProvider {
     let mut c = OAuth2Config::new(
         "custom",
         CLIENT,
@@ -35,10 +34,10 @@ fn oauth2(server: &MockServer, tweak: impl FnOnce(&mut OAuth2Config)) -> OAuth2P
         server.url("/token"),
     );
     tweak(&mut c);
-    OAuth2Provider::new(c).expect("provider")
+    OAuthProvider::oauth2(c).expect("provider")
 }
 
-fn public(server: &MockServer) -> OAuth2Provider {
+fn public(server: &MockServer) -> OAuthProvider {
     oauth2(server, |_| {})
 }
 
@@ -51,11 +50,11 @@ fn tokens() -> Value {
 }
 
 /// An OIDC provider for `server` whose discovery document is `doc`.
-fn oidc(server: &MockServer, doc: Value, tweak: impl FnOnce(&mut OidcConfig)) -> OidcProvider {
+fn oidc(server: &MockServer, doc: Value, tweak: impl FnOnce(&mut OidcConfig)) -> OAuthProvider {
     server.json("/.well-known/openid-configuration", 200, &doc);
     let mut c = OidcConfig::new(server.base(), CLIENT);
     tweak(&mut c);
-    OidcProvider::new(c).expect("provider")
+    OAuthProvider::oidc(c).expect("provider")
 }
 
 #[track_caller]
@@ -261,7 +260,7 @@ fn redirects_are_not_followed() {
         "/.well-known/openid-configuration",
         Reply::redirect(302, &s.url("/elsewhere")),
     );
-    let p = OidcProvider::new(OidcConfig::new(s.base(), CLIENT)).unwrap();
+    let p = OAuthProvider::oidc(OidcConfig::new(s.base(), CLIENT)).unwrap();
     let e = p.discover().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Http, "{e}");
     s.json(
@@ -288,11 +287,11 @@ fn plain_http_to_other_hosts_is_refused_before_any_request() {
         ("https://idp.example/authorize", "http://idp.example/token"),
         ("https://idp.example/authorize", "http://10.255.255.1/token"),
     ] {
-        let e = OAuth2Provider::new(OAuth2Config::new("x", "c", authorize, token)).unwrap_err();
+        let e = OAuthProvider::oauth2(OAuth2Config::new("x", "c", authorize, token)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
         assert!(e.to_string().contains("https"), "{e}");
     }
-    let e = OidcProvider::new(OidcConfig::new("http://idp.example", "c")).unwrap_err();
+    let e = OAuthProvider::oidc(OidcConfig::new("http://idp.example", "c")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
 
     // endpoints learnt from discovery: refused when used, without I/O (an
@@ -709,7 +708,7 @@ fn rfc9207_issuer_in_authorization_responses() {
 
     // discovery failing: iss is then required rather than trusted away
     let s3 = MockServer::start();
-    let p3 = OidcProvider::new(OidcConfig::new(s3.base(), CLIENT)).unwrap();
+    let p3 = OAuthProvider::oidc(OidcConfig::new(s3.base(), CLIENT)).unwrap();
     assert!(p3.requires_iss_in_response());
 
     // plain OAuth 2.0 with a configured issuer
@@ -753,7 +752,7 @@ fn discovery_failures_are_not_cached() {
         "/.well-known/openid-configuration",
         Reply::text(200, "text/html", "<html>maintenance</html>"),
     );
-    let p = OidcProvider::new(OidcConfig::new(s.base(), CLIENT)).unwrap();
+    let p = OAuthProvider::oidc(OidcConfig::new(s.base(), CLIENT)).unwrap();
     let e = p.discover().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Http);
     assert!(e.to_string().contains("not JSON"), "{e}");
@@ -785,7 +784,7 @@ fn overridden_endpoints_need_no_discovery() {
     let mut c = OidcConfig::new(s.base(), CLIENT).scopes(["email"]);
     c.endpoints.token = Some(s.url("/token"));
     c.endpoints.authorization = Some(s.url("/authorize"));
-    let p = OidcProvider::new(c).unwrap();
+    let p = OAuthProvider::oidc(c).unwrap();
     exchange(&p).unwrap();
     assert_eq!(s.count("/.well-known/openid-configuration"), 0);
     let cfg = HttpConfig::default();
@@ -821,7 +820,7 @@ fn a_trickling_server_cannot_hold_a_call_past_the_timeouts() {
     let url = format!("http://{addr}");
     let mut c = OAuth2Config::new("slow", CLIENT, format!("{url}/a"), format!("{url}/token"));
     c.http.read_timeout = read_timeout;
-    let p = OAuth2Provider::new(c).unwrap();
+    let p = OAuthProvider::oauth2(c).unwrap();
     let start = Instant::now();
     let e = exchange(&p).unwrap_err();
     let took = start.elapsed();
@@ -842,7 +841,7 @@ fn debug_output_never_shows_the_client_secret() {
     });
     p.discover().unwrap();
     assert!(!format!("{p:?}").contains(SECRET));
-    assert!(!format!("{:?}", p.config()).contains(SECRET));
+    assert!(!format!("{:?}", p.oidc_config()).contains(SECRET));
 }
 
 /// The form values named `name` in the last request to `path`.

@@ -1,5 +1,5 @@
 //! ID-token validation (OIDC Core §3.1.3.7) through the public
-//! `OidcProvider` API, with real RS256 tokens signed by keys generated in
+//! `OAuthProvider` API, with real RS256 tokens signed by keys generated in
 //! the test, and discovery, JWKS and token endpoints served by a loopback
 //! server that counts JWKS fetches. Every rejection checks the error kind,
 //! that the message names the reason, and that it does not quote the token.
@@ -10,7 +10,7 @@ use crate::support::test_jwt;
 use oauthkit::provider::CodeExchange;
 use std::time::Duration;
 
-use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
+use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::{ErrorKind, TokenSet};
 use serde_json::{json, Value};
 
@@ -22,7 +22,7 @@ const ACCESS_TOKEN: &str = "access-token-1";
 
 struct Idp {
     server: MockServer,
-    provider: OidcProvider,
+    provider: OAuthProvider,
 }
 
 fn idp_with(published: &[&TestKey], tweak: impl FnOnce(&mut OidcConfig)) -> Idp {
@@ -35,7 +35,7 @@ fn idp_with(published: &[&TestKey], tweak: impl FnOnce(&mut OidcConfig)) -> Idp 
     server.json("/jwks", 200, &jwks(published));
     let mut cfg = OidcConfig::new(server.base(), CLIENT);
     tweak(&mut cfg);
-    let provider = OidcProvider::new(cfg).expect("provider");
+    let provider = OAuthProvider::oidc(cfg).expect("provider");
     Idp { server, provider }
 }
 
@@ -218,7 +218,7 @@ fn hs256_signed_with_the_public_key_is_rejected() {
     // and configuring HS256 explicitly is refused when building
     let mut cfg = OidcConfig::new(idp.iss(), CLIENT);
     cfg.id_token.allowed_algorithms = Some(vec!["HS256".into()]);
-    let e = OidcProvider::new(cfg).unwrap_err();
+    let e = OAuthProvider::oidc(cfg).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     assert!(e.to_string().contains("HS256"), "{e}");
 }

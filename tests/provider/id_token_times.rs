@@ -11,7 +11,7 @@ use crate::support::test_jwt;
 
 use std::time::Duration;
 
-use oauthkit::provider::{OidcConfig, OidcProvider};
+use oauthkit::provider::{OAuthProvider, OidcConfig};
 use oauthkit::ErrorKind;
 use serde_json::{json, Value};
 
@@ -20,7 +20,7 @@ use test_jwt::{claims, discovery, jwks, keys, now};
 
 const CLIENT: &str = "client-1";
 
-fn provider(server: &MockServer, tweak: impl FnOnce(&mut OidcConfig)) -> OidcProvider {
+fn provider(server: &MockServer, tweak: impl FnOnce(&mut OidcConfig)) -> OAuthProvider {
     server.json(
         "/.well-known/openid-configuration",
         200,
@@ -29,7 +29,7 @@ fn provider(server: &MockServer, tweak: impl FnOnce(&mut OidcConfig)) -> OidcPro
     server.json("/jwks", 200, &jwks(&[&keys()[0]]));
     let mut c = OidcConfig::new(server.base(), CLIENT);
     tweak(&mut c);
-    OidcProvider::new(c).unwrap()
+    OAuthProvider::oidc(c).unwrap()
 }
 
 /// Values no time claim may have. Each is signed into a token, so the

@@ -13,7 +13,7 @@ use crate::support::test_jwt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use oauthkit::provider::{OidcConfig, OidcProvider};
+use oauthkit::provider::{OAuthProvider, OidcConfig};
 use oauthkit::ErrorKind;
 use serde_json::{json, Value};
 
@@ -138,18 +138,18 @@ fn ec_jwk(curve_openssl: &str, crv: &str, coord: usize, kid: &str) -> Value {
            "x": b64(&p[1..1 + coord]), "y": b64(&p[1 + coord..])})
 }
 
-fn idp(keys_published: Vec<Value>) -> (MockServer, OidcProvider) {
+fn idp(keys_published: Vec<Value>) -> (MockServer, OAuthProvider) {
     let server = MockServer::start();
     let mut d = discovery(server.base());
     d["id_token_signing_alg_values_supported"] = json!(["RS256", "ES256", "ES384", "EdDSA"]);
     server.json("/.well-known/openid-configuration", 200, &d);
     server.json("/jwks", 200, &json!({ "keys": keys_published }));
-    let p = OidcProvider::new(OidcConfig::new(server.base(), CLIENT)).unwrap();
+    let p = OAuthProvider::oidc(OidcConfig::new(server.base(), CLIENT)).unwrap();
     (server, p)
 }
 
 #[track_caller]
-fn assert_refused(p: &OidcProvider, token: &str, words: &[&str]) {
+fn assert_refused(p: &OAuthProvider, token: &str, words: &[&str]) {
     let e = p
         .validate_id_token(token, None, None)
         .expect_err("a weak key must be refused");

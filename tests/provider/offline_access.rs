@@ -1,4 +1,4 @@
-//! `offline_access` never locks a user out: `OidcProvider` sends exactly
+//! `offline_access` never locks a user out: `OAuthProvider` sends exactly
 //! the configured scopes unless the configuration opts in
 //! (`OfflineAccess::WhenListed`), so a provider that lists the scope but
 //! refuses it to some users (Keycloak: `400 not_allowed: Offline tokens
@@ -15,7 +15,7 @@ use crate::support::test_jwt;
 use std::sync::Arc;
 
 use oauthkit::flow::{AuthFlowManager, AuthFlowResult, NativeOptions};
-use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Provider};
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::provider::OfflineAccess;
 use oauthkit::ErrorKind;
@@ -37,7 +37,7 @@ fn idp(list_offline_access: bool) -> MockServer {
 }
 
 fn scope_sent(cfg: OidcConfig, extra: &[(&str, &str)]) -> String {
-    let p = OidcProvider::new(cfg).unwrap();
+    let p = OAuthProvider::oidc(cfg).unwrap();
     let url = p
         .build_authorize_url(&AuthorizeRequest {
             redirect_uri: "http://127.0.0.1:1/callback",
@@ -146,7 +146,7 @@ fn the_opt_in_from_settings() {
     // a provider without OpenID scopes refuses it by name
     let mut gh = ProviderSettings::new(oauthkit::provider::ProviderKind::GitHub, "Iv1.x");
     gh.offline_access = Some(OfflineAccess::WhenListed);
-    let e = gh.build().err().expect("refused");
+    let e = gh.build().expect_err("refused");
     assert!(e.to_string().contains("OAUTHKIT_OFFLINE_ACCESS"), "{e}");
 }
 
@@ -210,7 +210,7 @@ fn keycloak_realm() -> (MockServer, String) {
 /// whether the request asked for `offline_access` (`online.` for a code
 /// the test server answers without a refresh token: `bare.`).
 fn sign_in(cfg: OidcConfig, plain_code: &'static str) -> oauthkit::Result<AuthFlowResult> {
-    let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg)?);
+    let provider: Arc<dyn Provider> = Arc::new(OAuthProvider::oidc(cfg)?);
     let flow = AuthFlowManager::builder(provider)
         .store(Arc::new(MemoryStore::new()))
         .userinfo(false)
@@ -313,7 +313,7 @@ fn dev_provider_refresh_tokens_follow_offline_access() {
     log_capture::install();
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
     let sign_in = |cfg: OidcConfig| {
-        let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
+        let provider: Arc<dyn Provider> = Arc::new(OAuthProvider::oidc(cfg).unwrap());
         let flow = AuthFlowManager::builder(provider)
             .store(Arc::new(MemoryStore::new()))
             .build();

@@ -8,7 +8,7 @@ use crate::support;
 
 use base64::Engine as _;
 use oauthkit::provider::{
-    AuthorizeRequest, ClientAuthMethod, OidcConfig, OidcProvider, Pkce, Provider, TokenTypeHint,
+    AuthorizeRequest, ClientAuthMethod, OAuthProvider, OidcConfig, Pkce, Provider, TokenTypeHint,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use oauthkit::unversioned::random;
@@ -21,17 +21,17 @@ use support::node_idp::NodeIdp;
 const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 const SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_access"];
 
-fn public_client(idp: &NodeIdp) -> OidcProvider {
-    OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(SCOPES)).unwrap()
+fn public_client(idp: &NodeIdp) -> OAuthProvider {
+    OAuthProvider::oidc(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(SCOPES)).unwrap()
 }
 
-fn confidential_client(idp: &NodeIdp, kind: &str, method: ClientAuthMethod) -> OidcProvider {
+fn confidential_client(idp: &NodeIdp, kind: &str, method: ClientAuthMethod) -> OAuthProvider {
     let (id, secret) = idp.confidential_client(kind);
     let mut cfg = OidcConfig::new(&idp.issuer, &id)
         .scopes(SCOPES)
         .client_secret(secret);
     cfg.client_auth = Some(method);
-    OidcProvider::new(cfg).unwrap()
+    OAuthProvider::oidc(cfg).unwrap()
 }
 
 /// One authorization request, answered by the provider.
@@ -45,7 +45,7 @@ struct Authorized {
 /// Builds the authorization URL with state, PKCE S256 and a nonce, signs
 /// in as `login` and consents (`prompt=consent`, so oidc-provider issues a
 /// refresh token), and checks the state that comes back.
-fn authorize(provider: &OidcProvider, login: &str) -> Authorized {
+fn authorize(provider: &OAuthProvider, login: &str) -> Authorized {
     let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
     let url = provider
         .build_authorize_url(&AuthorizeRequest {
@@ -72,14 +72,14 @@ fn authorize(provider: &OidcProvider, login: &str) -> Authorized {
 
 impl Authorized {
     /// Exchanges the code with its own verifier and nonce.
-    fn exchange(&self, provider: &OidcProvider) -> oauthkit::Result<TokenSet> {
+    fn exchange(&self, provider: &OAuthProvider) -> oauthkit::Result<TokenSet> {
         self.exchange_with(provider, self.pkce.verifier(), &self.nonce)
     }
 
     /// Exchanges the code claiming another verifier or nonce.
     fn exchange_with(
         &self,
-        provider: &OidcProvider,
+        provider: &OAuthProvider,
         verifier: &str,
         nonce: &str,
     ) -> oauthkit::Result<TokenSet> {
@@ -91,7 +91,7 @@ impl Authorized {
     }
 }
 
-fn sign_in(provider: &OidcProvider, login: &str) -> TokenSet {
+fn sign_in(provider: &OAuthProvider, login: &str) -> TokenSet {
     let a = authorize(provider, login);
     a.exchange(provider).unwrap()
 }
@@ -154,7 +154,7 @@ fn a_discovery_document_for_another_issuer_is_refused() {
     let idp = NodeIdp::start();
     // Same server, other name: its document says issuer 127.0.0.1.
     let other = idp.issuer.replace("127.0.0.1", "localhost");
-    let p = OidcProvider::new(OidcConfig::new(&other, &idp.client_id)).unwrap();
+    let p = OAuthProvider::oidc(OidcConfig::new(&other, &idp.client_id)).unwrap();
     let err = p.discover().unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("issuer") && msg.contains(&idp.issuer), "{msg}");
@@ -374,7 +374,7 @@ fn a_wrong_client_secret_is_invalid_client_and_never_shown() {
         .scopes(SCOPES)
         .client_secret("not-the-secret");
     cfg.client_auth = Some(ClientAuthMethod::ClientSecretBasic);
-    let wrong_secret = OidcProvider::new(cfg).unwrap();
+    let wrong_secret = OAuthProvider::oidc(cfg).unwrap();
     let a = authorize(&wrong_secret, "erin");
     let err = a.exchange(&wrong_secret).unwrap_err();
     let msg = err.to_string();

@@ -13,14 +13,14 @@ use std::time::Duration;
 
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::ParPolicy;
-use oauthkit::provider::{AuthorizeRequest, OAuth2Config, OAuth2Provider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuth2Config, OAuthProvider, Pkce, Provider};
 use oauthkit::unversioned::provider::par::MAX_PAR_LIFETIME;
 use oauthkit::{Error, ErrorKind};
 use serde_json::json;
 
 use mock_http::{MockServer, Recorded, Reply};
 
-fn provider(server: &MockServer) -> OAuth2Provider {
+fn provider(server: &MockServer) -> OAuthProvider {
     let cfg = OAuth2Config::new(
         "par-test",
         "par-client",
@@ -28,10 +28,10 @@ fn provider(server: &MockServer) -> OAuth2Provider {
         server.url("/token"),
     )
     .par(server.url("/par"), ParPolicy::Always);
-    OAuth2Provider::new(cfg).unwrap()
+    OAuthProvider::oauth2(cfg).unwrap()
 }
 
-fn push(p: &OAuth2Provider) -> oauthkit::Result<oauthkit::provider::AuthorizationUrl> {
+fn push(p: &OAuthProvider) -> oauthkit::Result<oauthkit::provider::AuthorizationUrl> {
     let pkce = Pkce::generate();
     p.authorization_url(&AuthorizeRequest {
         redirect_uri: "http://127.0.0.1:1/callback",

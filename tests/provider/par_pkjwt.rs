@@ -19,7 +19,7 @@ use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::{
-    ClientCredentialsRequest, JwtBearerAssertion, JwtBearerRequest, OidcConfig, OidcProvider,
+    ClientCredentialsRequest, JwtBearerAssertion, JwtBearerRequest, OAuthProvider, OidcConfig,
     Provider, TokenTypeHint,
 };
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
@@ -102,7 +102,7 @@ fn native_sign_in_through_par_with_a_client_that_requires_it() {
         || OidcConfig::new(&idp.issuer, &client).scopes(["openid", "email", "offline_access"]);
     // Without PAR the provider refuses this client's authorization
     // request (so the test below proves PAR was used).
-    let plain = OidcProvider::new(config()).unwrap();
+    let plain = OAuthProvider::oidc(config()).unwrap();
     let pkce = oauthkit::provider::Pkce::generate();
     let url = plain
         .build_authorize_url(&oauthkit::provider::AuthorizeRequest {
@@ -123,7 +123,7 @@ fn native_sign_in_through_par_with_a_client_that_requires_it() {
     );
 
     let provider: Arc<dyn Provider> =
-        Arc::new(OidcProvider::new(config().par(ParPolicy::Always)).unwrap());
+        Arc::new(OAuthProvider::oidc(config().par(ParPolicy::Always)).unwrap());
     let (opened, result) = native_sign_in(provider.clone(), "paula");
     assert_eq!(
         opened,
@@ -143,7 +143,7 @@ fn pkjwt_provider(idp: &NodeIdp, key: SigningKey, scopes: &[&str]) -> Arc<dyn Pr
     let cfg = OidcConfig::new(&idp.issuer, idp.client("pkjwt"))
         .scopes(scopes.iter().copied())
         .private_key_jwt(PrivateKeyJwt::new(key));
-    Arc::new(OidcProvider::new(cfg).unwrap())
+    Arc::new(OAuthProvider::oidc(cfg).unwrap())
 }
 
 fn es256_key(idp: &NodeIdp) -> SigningKey {
@@ -164,7 +164,7 @@ fn private_key_jwt_code_exchange_refresh_revocation_and_client_credentials() {
     let provider = pkjwt_provider(&idp, key.clone(), &["openid", "offline_access"]);
     // PAR on too: the push is authenticated with an assertion as well
     let par = Arc::new(
-        OidcProvider::new(
+        OAuthProvider::oidc(
             OidcConfig::new(&idp.issuer, idp.client("pkjwt"))
                 .scopes(["openid", "offline_access"])
                 .private_key_jwt(PrivateKeyJwt::new(key.clone()))
@@ -328,7 +328,7 @@ fn deploy_mode_signs_in_through_par() {
     let cfg = OidcConfig::new(&idp.issuer, idp.client("par"))
         .scopes(["openid", "offline_access"])
         .par(ParPolicy::Always);
-    let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(cfg).unwrap());
+    let provider: Arc<dyn Provider> = Arc::new(OAuthProvider::oidc(cfg).unwrap());
     let store = Arc::new(MemoryStore::new());
     let (at_idp, _) = support::interactions::deploy_sign_in(provider, store.clone(), "dora");
     assert_eq!(query_names(&at_idp), ["client_id", "request_uri"]);

@@ -13,8 +13,8 @@ use std::sync::Mutex;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use oauthkit::provider::{
-    github, google, microsoft, AuthorizeRequest, OAuth2Provider, OidcConfig, OidcProvider, Pkce,
-    Provider, ProviderKind, ProviderSettings, Revocation, TokenTypeHint,
+    github, google, microsoft, AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider,
+    ProviderKind, ProviderSettings, Revocation, TokenTypeHint,
 };
 use oauthkit::ErrorKind;
 use serde_json::json;
@@ -96,7 +96,7 @@ fn google_builds_its_urls() {
         c.endpoints.userinfo.as_deref(),
         Some("https://openidconnect.googleapis.com/v1/userinfo")
     );
-    let p = OidcProvider::new(c).unwrap();
+    let p = OAuthProvider::oidc(c).unwrap();
     assert_eq!(p.name(), "google");
     assert_eq!(p.issuer().as_deref(), Some("https://accounts.google.com"));
     let (base, params) = authorize(&p, &[]);
@@ -165,7 +165,7 @@ fn google_against_a_loopback_server() {
         .unwrap()
         .client_secret("GOCSPX-secret");
     assert_eq!(c.endpoints.token.as_deref(), Some(&s.url("/token")[..]));
-    let p = OidcProvider::new(c).unwrap();
+    let p = OAuthProvider::oidc(c).unwrap();
     let (base, _) = authorize(&p, &[]);
     assert_eq!(base, s.url("/o/oauth2/v2/auth"));
     serve_oidc(&s, "/.well-known/openid-configuration", s.base(), "/unused");
@@ -187,7 +187,7 @@ fn google_against_a_loopback_server() {
     let t = exchange(&p, None).expect("the scheme-less Google issuer is accepted");
     assert_eq!(t.identity_id.as_deref(), Some("1234"));
     // ... but only for Google
-    let generic = OidcProvider::new(OidcConfig::new(s.base(), client)).unwrap();
+    let generic = OAuthProvider::oidc(OidcConfig::new(s.base(), client)).unwrap();
     let e = generic
         .validate_id_token(t.id_token.as_ref().unwrap().expose(), None, None)
         .unwrap_err();
@@ -230,7 +230,7 @@ fn microsoft_builds_its_urls() {
         c.endpoints.token.as_deref(),
         Some("https://login.microsoftonline.com/common/oauth2/v2.0/token")
     );
-    let p = OidcProvider::new(c).unwrap();
+    let p = OAuthProvider::oidc(c).unwrap();
     assert_eq!(p.name(), "microsoft");
     let (base, params) = authorize(&p, &[]);
     assert_eq!(
@@ -259,7 +259,7 @@ const CONSUMERS: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
 /// A Microsoft-like loopback server for `tenant` whose discovery says
 /// `issuer`; returns the preset provider.
-fn microsoft_at(s: &MockServer, tenant: Option<&str>, issuer: &str) -> OidcProvider {
+fn microsoft_at(s: &MockServer, tenant: Option<&str>, issuer: &str) -> OAuthProvider {
     let seg = tenant.unwrap_or("common");
     serve_oidc(
         s,
@@ -277,7 +277,7 @@ fn microsoft_at(s: &MockServer, tenant: Option<&str>, issuer: &str) -> OidcProvi
         c.endpoints.userinfo.as_deref(),
         Some(&s.url("/oidc/userinfo")[..])
     );
-    OidcProvider::new(c).unwrap()
+    OAuthProvider::oidc(c).unwrap()
 }
 
 fn ms_token(s: &MockServer, iss_tenant: &str, tid: Option<&str>) -> String {
@@ -432,7 +432,7 @@ fn github_builds_its_urls() {
             "https://api.github.com/applications/Iv1.abc/token".into()
         )
     );
-    let p = OAuth2Provider::new(c).unwrap();
+    let p = OAuthProvider::oauth2(c).unwrap();
     assert_eq!(p.name(), "github");
     assert_eq!(p.issuer(), None);
     let (base, params) = authorize(&p, &[]);
@@ -455,7 +455,7 @@ fn github_against_a_loopback_server() {
     let c = github::config_at(s.base(), "Iv1.abc")
         .unwrap()
         .client_secret("gh-secret");
-    let p = OAuth2Provider::new(c).unwrap();
+    let p = OAuthProvider::oauth2(c).unwrap();
 
     // code exchange: form post with the secret, Accept: application/json,
     // comma-separated scopes in the answer
@@ -550,7 +550,7 @@ fn github_against_a_loopback_server() {
 
     // without a secret, revocation is refused before any request
     let n = s.count(path);
-    let public = OAuth2Provider::new(github::config_at(s.base(), "Iv1.abc").unwrap()).unwrap();
+    let public = OAuthProvider::oauth2(github::config_at(s.base(), "Iv1.abc").unwrap()).unwrap();
     let e = public
         .revoke_token(&TokenRevocation::new("gho_abc"))
         .unwrap_err();
@@ -572,7 +572,7 @@ fn settings_from_a_struct() {
     s.tenant_id = Some("organizations".into());
     s.scopes = Some(vec!["openid".into(), "User.Read".into()]);
     let m = s.build().unwrap();
-    let (base, params) = authorize(m.as_ref(), &[]);
+    let (base, params) = authorize(&m, &[]);
     assert_eq!(
         base,
         "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize"
@@ -588,7 +588,7 @@ fn settings_from_a_struct() {
     s.issuer_url = Some("https://idp.example".into());
     s.authorize_url = Some("https://idp.example/auth".into());
     let o = s.build().unwrap();
-    let (base, _) = authorize(o.as_ref(), &[]);
+    let (base, _) = authorize(&o, &[]);
     assert_eq!(base, "https://idp.example/auth", "no discovery needed");
 
     let mut s = ProviderSettings::new(ProviderKind::Custom, "c");
@@ -600,8 +600,8 @@ fn settings_from_a_struct() {
 }
 
 #[track_caller]
-fn assert_names(r: oauthkit::Result<std::sync::Arc<dyn Provider>>, words: &[&str]) {
-    let e = r.err().expect("must fail");
+fn assert_names(r: oauthkit::Result<OAuthProvider>, words: &[&str]) {
+    let e = r.expect_err("must fail");
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     for w in words {
         assert!(e.to_string().contains(w), "should name {w}: {e}");
@@ -725,7 +725,7 @@ fn settings_from_environment_variables() {
     )
     .unwrap();
     assert_eq!(s.client_secret, None, "empty counts as unset");
-    let (base, _) = authorize(s.build().unwrap().as_ref(), &[]);
+    let (base, _) = authorize(&s.build().unwrap(), &[]);
     assert_eq!(base, "https://idp.example/authorize");
 
     // missing and unknown values are named
@@ -785,6 +785,6 @@ fn userinfo_of_value_type() {
     let s = MockServer::start();
     let mut c = oauthkit::provider::OAuth2Config::new("x", "c", s.url("/a"), s.url("/t"));
     c.userinfo_url = None;
-    let p = OAuth2Provider::new(c).unwrap();
+    let p = OAuthProvider::oauth2(c).unwrap();
     assert_eq!(p.get_userinfo(&UserinfoRequest::new("at")).unwrap(), None);
 }

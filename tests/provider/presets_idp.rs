@@ -17,7 +17,8 @@ use std::collections::HashMap;
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::{
     auth0, gitlab, keycloak, okta, AuthorizeRequest, DeviceAuthorizationRequest, EndSessionRequest,
-    OidcConfig, OidcProvider, Pkce, Provider, ProviderKind, ProviderSettings, TokenExchangeRequest,
+    OAuthProvider, OidcConfig, Pkce, Provider, ProviderKind, ProviderSettings,
+    TokenExchangeRequest,
 };
 use oauthkit::{ErrorKind, TokenSet};
 use serde_json::{json, Value};
@@ -262,7 +263,7 @@ fn keycloak_par_required_clients_push_when_the_preset_says_so() {
     let c = keycloak::config(s.base(), "demo", CLIENT)
         .unwrap()
         .par(ParPolicy::Always);
-    let pushed = OidcProvider::new(c).unwrap();
+    let pushed = OAuthProvider::oidc(c).unwrap();
     let (at, params) = authorize(&pushed);
     assert_eq!(at, format!("{issuer}/protocol/openid-connect/auth"));
     assert_eq!(
@@ -293,7 +294,7 @@ fn keycloak_par_required_clients_push_when_the_preset_says_so() {
     .build()
     .unwrap();
     let before = s.count(&par);
-    let (_, params) = authorize(from_settings.as_ref());
+    let (_, params) = authorize(&from_settings);
     assert!(params.contains_key("request_uri"), "{params:?}");
     assert_eq!(s.count(&par), before + 1);
 }
@@ -307,7 +308,7 @@ fn keycloak_error_codes_map_to_kinds_and_sign_in_advice() {
     let c = keycloak::config(s.base(), "demo", CLIENT)
         .unwrap()
         .client_secret("wrong-secret");
-    let p = OidcProvider::new(c).unwrap();
+    let p = OAuthProvider::oidc(c).unwrap();
     let t = exchange(&p).unwrap();
     // a wrong client secret: the configuration must change, not the user
     token_error(&s, &doc, errors::keycloak_wrong_secret());
@@ -361,7 +362,7 @@ fn keycloak_errors_through_the_session_manager() {
     let c = keycloak::config(s.base(), "demo", CLIENT)
         .unwrap()
         .client_secret("wrong-secret");
-    let provider: Arc<dyn Provider> = Arc::new(OidcProvider::new(c).unwrap());
+    let provider: Arc<dyn Provider> = Arc::new(OAuthProvider::oidc(c).unwrap());
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let expired = exchange(provider.as_ref()).unwrap().with_expires_in(-10);
     store.save("alice", &expired).unwrap();
@@ -422,7 +423,7 @@ fn auth0_against_its_discovery_document() {
     let doc = provider_docs::auth0(s.base(), false);
     serve(&s, &doc, AUTH0);
     let c = auth0::with_audience(auth0::config(s.base(), CLIENT).unwrap(), "https://api.acme");
-    let p = OidcProvider::new(c).unwrap();
+    let p = OAuthProvider::oidc(c).unwrap();
     let (at, params) = authorize(&p);
     assert_eq!(at, format!("{}/authorize", s.base()));
     assert_eq!(params["scope"], "openid profile email offline_access");
@@ -722,7 +723,7 @@ fn settings_build_each_new_preset_and_name_what_is_missing() {
     ] {
         let mut vars = vars.clone();
         vars.push(("OAUTHKIT_CLIENT_ID", CLIENT));
-        let e = settings(&vars).unwrap().build().err().expect("refused");
+        let e = settings(&vars).unwrap().build().expect_err("refused");
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
         for w in words {
             assert!(e.to_string().contains(w), "'{w}' not in {e}");

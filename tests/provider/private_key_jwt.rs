@@ -16,7 +16,7 @@ use oauthkit::provider::ParPolicy;
 use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::{
     AuthorizeRequest, ClientCredentialsRequest, DeviceAuthorizationRequest, JwtBearerAssertion,
-    JwtBearerRequest, OidcConfig, OidcProvider, Pkce, Provider, TokenTypeHint,
+    JwtBearerRequest, OAuthProvider, OidcConfig, Pkce, Provider, TokenTypeHint,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation};
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
@@ -38,16 +38,16 @@ fn doc(server: &MockServer) -> Value {
     d
 }
 
-fn provider(server: &MockServer, key: &SigningKey, par: ParPolicy) -> OidcProvider {
+fn provider(server: &MockServer, key: &SigningKey, par: ParPolicy) -> OAuthProvider {
     server.json("/.well-known/openid-configuration", 200, &doc(server));
     let mut cfg = OidcConfig::new(server.base(), CLIENT)
         .private_key_jwt(PrivateKeyJwt::new(key.clone()))
         .par(par);
     cfg.require_id_token_validation = false;
-    OidcProvider::new(cfg).unwrap()
+    OAuthProvider::oidc(cfg).unwrap()
 }
 
-type Op = fn(&OidcProvider) -> oauthkit::Result<()>;
+type Op = fn(&OAuthProvider) -> oauthkit::Result<()>;
 
 /// Every client-authenticating request, with the path it goes to.
 fn ops() -> Vec<(&'static str, &'static str, Op)> {
@@ -327,7 +327,7 @@ fn the_private_key_never_shows_in_debug_output() {
         .collect();
     for text in [
         format!("{p:?}"),
-        format!("{:?}", p.config()),
+        format!("{:?}", p.oidc_config()),
         format!("{key:?}"),
     ] {
         assert!(!text.contains(&body), "{text}");
@@ -345,7 +345,7 @@ fn par_required_without_an_endpoint_is_a_typed_error_before_any_request() {
     d["require_pushed_authorization_requests"] = json!(true);
     server.json("/.well-known/openid-configuration", 200, &d);
     let cfg = OidcConfig::new(server.base(), CLIENT).private_key_jwt(PrivateKeyJwt::new(key));
-    let p = OidcProvider::new(cfg).unwrap();
+    let p = OAuthProvider::oidc(cfg).unwrap();
     let pkce = Pkce::generate();
     let e = p
         .build_authorize_url(&AuthorizeRequest {
@@ -372,7 +372,7 @@ fn par_required_without_an_endpoint_is_a_typed_error_before_any_request() {
         201,
         &json!({"request_uri": "urn:x", "expires_in": 60}),
     );
-    let p = OidcProvider::new(OidcConfig::new(server.base(), "public-app")).unwrap();
+    let p = OAuthProvider::oidc(OidcConfig::new(server.base(), "public-app")).unwrap();
     let url = p
         .build_authorize_url(&AuthorizeRequest {
             redirect_uri: REDIRECT,
@@ -414,7 +414,7 @@ fn the_profile_is_logged_and_an_unrotated_public_refresh_warned() {
         .profile(oauthkit::provider::SecurityProfile::OAuth21);
     cfg.name = "profile-log-test".into();
     cfg.require_id_token_validation = false;
-    let p = OidcProvider::new(cfg).unwrap();
+    let p = OAuthProvider::oidc(cfg).unwrap();
     assert_eq!(
         log_capture::lines_with(
             log::Level::Info,
@@ -455,7 +455,7 @@ fn the_profile_is_logged_and_an_unrotated_public_refresh_warned() {
 #[test]
 fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
     use oauthkit::provider::SecurityProfile;
-    use oauthkit::provider::{OAuth2Config, OAuth2Provider};
+    use oauthkit::provider::{OAuth2Config, OAuthProvider};
     let server = MockServer::start();
     let key = SigningKey::generate(SigningAlgorithm::PS256).unwrap();
     let base = OAuth2Config::new(
@@ -486,7 +486,7 @@ fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
     ] {
         let mut cfg = base.clone().par(server.url("/par"), ParPolicy::Always);
         cfg.issuer = issuer;
-        let p = OAuth2Provider::new(cfg).unwrap();
+        let p = OAuthProvider::oauth2(cfg).unwrap();
         let url = p.build_authorize_url(&request).unwrap();
         assert_eq!(
             url,
@@ -497,7 +497,7 @@ fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
         assert_eq!(part(&jwt, 1)["aud"], aud.as_str());
     }
     // without PAR configured the request goes to the browser as usual
-    let p = OAuth2Provider::new(base.clone()).unwrap();
+    let p = OAuthProvider::oauth2(base.clone()).unwrap();
     assert!(p
         .build_authorize_url(&request)
         .unwrap()
@@ -507,7 +507,7 @@ fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
         let cfg = cfg
             .profile(SecurityProfile::Fapi2)
             .dpop(oauthkit::provider::DpopConfig::new());
-        match OAuth2Provider::new(cfg) {
+        match OAuthProvider::oauth2(cfg) {
             Err(Error::SecurityProfile { rule, .. }) => rule,
             Err(other) => panic!("{other}"),
             Ok(_) => "accepted",

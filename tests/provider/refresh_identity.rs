@@ -13,7 +13,7 @@ use crate::support::test_jwt;
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use std::sync::Arc;
 
-use oauthkit::provider::{microsoft, OidcConfig, OidcProvider, Provider};
+use oauthkit::provider::{microsoft, OAuthProvider, OidcConfig, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
@@ -41,8 +41,8 @@ impl Idp {
         Idp { server }
     }
 
-    fn provider(&self) -> OidcProvider {
-        OidcProvider::new(OidcConfig::new(self.server.base(), CLIENT)).unwrap()
+    fn provider(&self) -> OAuthProvider {
+        OAuthProvider::oidc(OidcConfig::new(self.server.base(), CLIENT)).unwrap()
     }
 
     fn id_token(&self, changes: Value) -> String {
@@ -261,7 +261,7 @@ fn microsoft_multi_tenant_refresh_must_stay_in_the_tenant() {
     d["jwks_uri"] = json!(format!("{base}/jwks"));
     server.json("/common/v2.0/.well-known/openid-configuration", 200, &d);
     server.json("/jwks", 200, &jwks(&[&keys()[0]]));
-    let p = OidcProvider::new(microsoft::config_at(&base, "common", CLIENT).unwrap()).unwrap();
+    let p = OAuthProvider::oidc(microsoft::config_at(&base, "common", CLIENT).unwrap()).unwrap();
     let t1 = "11111111-1111-1111-1111-111111111111";
     let t2 = "22222222-2222-2222-2222-222222222222";
     let token = |tid: &str| {

@@ -6,7 +6,7 @@
 use crate::support;
 
 use base64::Engine as _;
-use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider};
 use oauthkit::provider::{CodeExchange, TokenRefresh};
 use oauthkit::unversioned::random;
 use oauthkit::ErrorKind;
@@ -31,7 +31,7 @@ fn audience(access_token: &str) -> serde_json::Value {
 fn resource_goes_to_authorization_token_and_refresh_requests() {
     needs!(Node);
     let idp = NodeIdp::start();
-    let p = OidcProvider::new(
+    let p = OAuthProvider::oidc(
         OidcConfig::new(&idp.issuer, &idp.client_id)
             .scopes(["openid", "offline_access", "api:read"])
             .resource(API),
@@ -77,21 +77,21 @@ fn resource_goes_to_authorization_token_and_refresh_requests() {
 #[test]
 fn resources_must_be_absolute_uris_without_fragments() {
     for bad in ["api", "/relative", "https://api.example/#frag"] {
-        let e = OidcProvider::new(OidcConfig::new("https://idp.example", "c").resource(bad))
+        let e = OAuthProvider::oidc(OidcConfig::new("https://idp.example", "c").resource(bad))
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad}");
     }
-    let p = OidcProvider::new(
+    let p = OAuthProvider::oidc(
         OidcConfig::new("https://idp.example", "c")
             .resource("https://a.example/")
             .resource("urn:example:b"),
     )
     .unwrap();
-    let mut endpoints = p.config().endpoints.clone();
+    let mut endpoints = p.oidc_config().unwrap().endpoints.clone();
     endpoints.authorization = Some("https://idp.example/authorize".into());
-    let mut cfg = p.config().clone();
+    let mut cfg = p.oidc_config().unwrap().clone();
     cfg.endpoints = endpoints;
-    let url = OidcProvider::new(cfg)
+    let url = OAuthProvider::oidc(cfg)
         .unwrap()
         .build_authorize_url(&AuthorizeRequest {
             redirect_uri: REDIRECT_URI,

@@ -22,8 +22,8 @@ use crate::support::test_jwt;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use oauthkit::provider::{
-    ClientAuthMethod, DeviceAuthorizationRequest, OAuth2Config, OAuth2Provider, OidcConfig,
-    OidcProvider, Provider, Revocation, TokenExchangeRequest, TokenTypeHint,
+    ClientAuthMethod, DeviceAuthorizationRequest, OAuth2Config, OAuthProvider, OidcConfig,
+    Provider, Revocation, TokenExchangeRequest, TokenTypeHint,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use oauthkit::unversioned::provider::token_exchange::token_types;
@@ -233,13 +233,13 @@ fn oidc_doc(server: &MockServer) -> Value {
     d
 }
 
-fn oidc_provider(server: &MockServer, auth: ClientAuthMethod) -> OidcProvider {
+fn oidc_provider(server: &MockServer, auth: ClientAuthMethod) -> OAuthProvider {
     let mut c = OidcConfig::new(server.base(), CLIENT).client_secret(CLIENT_SECRET);
     c.client_auth = Some(auth);
-    OidcProvider::new(c).expect("provider")
+    OAuthProvider::oidc(c).expect("provider")
 }
 
-type Op = fn(&OidcProvider) -> oauthkit::Result<()>;
+type Op = fn(&OAuthProvider) -> oauthkit::Result<()>;
 
 /// Secrets held by a code exchange, a refresh, a revocation of `ACCESS`
 /// and a userinfo call with `ACCESS`.
@@ -248,7 +248,7 @@ const HELD_REFRESH: &[&str] = &[CLIENT_SECRET, REFRESH];
 const HELD_ACCESS: &[&str] = &[CLIENT_SECRET, ACCESS];
 const HELD_EXCHANGE_TOKENS: &[&str] = &[CLIENT_SECRET, SUBJECT, ACTOR];
 
-fn token_exchange(p: &OidcProvider) -> oauthkit::Result<()> {
+fn token_exchange(p: &OAuthProvider) -> oauthkit::Result<()> {
     p.exchange_token(
         &TokenExchangeRequest::new(SUBJECT, token_types::ACCESS_TOKEN)
             .actor_token(ACTOR, token_types::ACCESS_TOKEN)
@@ -519,7 +519,7 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
     log_capture::install();
     let server = MockServer::start();
     let replies = hostile_replies(&server);
-    let p = OAuth2Provider::new(
+    let p = OAuthProvider::oauth2(
         OAuth2Config {
             userinfo_url: Some(server.url("/userinfo")),
             revocation: Revocation::Rfc7009(server.url("/revoke")),
@@ -533,7 +533,7 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
         .client_secret(CLIENT_SECRET),
     )
     .unwrap();
-    let gh = OAuth2Provider::new(
+    let gh = OAuthProvider::oauth2(
         OAuth2Config {
             revocation: Revocation::GitHubApplicationsApi(server.url("/gh-revoke")),
             ..OAuth2Config::new(

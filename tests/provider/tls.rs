@@ -6,7 +6,7 @@
 use crate::support::tls_server;
 
 use oauthkit::provider::UserinfoRequest;
-use oauthkit::provider::{OAuth2Config, OAuth2Provider, Provider, ProviderKind, ProviderSettings};
+use oauthkit::provider::{OAuth2Config, OAuthProvider, Provider, ProviderKind, ProviderSettings};
 use oauthkit::unversioned::provider::http::{Auth, Body, HttpClient, HttpConfig, Method};
 use oauthkit::unversioned::provider::http::{TlsTrust, TrustStore};
 use oauthkit::ErrorKind;
@@ -105,7 +105,7 @@ fn the_ca_is_per_provider() {
         );
         c.userinfo_url = Some(server.url("/userinfo"));
         c.http = http;
-        OAuth2Provider::new(c).unwrap()
+        OAuthProvider::oauth2(c).unwrap()
     };
     let trusting = config(HttpConfig::default().ca_file(pki.ca_file()).unwrap());
     let default = config(HttpConfig::default());

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use oauthkit::provider::JwtBearerRequest;
 use oauthkit::provider::{
-    ClientCredentialsRequest, DeviceAuthorization, DevicePoll, OAuth2Config, OAuth2Provider,
+    ClientCredentialsRequest, DeviceAuthorization, DevicePoll, OAuth2Config, OAuthProvider,
     Provider, TokenExchangeRequest,
 };
 use oauthkit::store::MemoryStore;
@@ -71,7 +71,7 @@ fn response(field: &str, value: &str) -> serde_json::Value {
     v
 }
 
-fn provider(server: &MockServer) -> OAuth2Provider {
+fn provider(server: &MockServer) -> OAuthProvider {
     let mut cfg = OAuth2Config::new(
         "hostile",
         "client-1",
@@ -81,10 +81,10 @@ fn provider(server: &MockServer) -> OAuth2Provider {
     .client_secret("client-secret-1");
     cfg.device_authorization_url = Some(server.url("/device"));
     cfg.userinfo_url = Some(server.url("/userinfo"));
-    OAuth2Provider::new(cfg).expect("provider")
+    OAuthProvider::oauth2(cfg).expect("provider")
 }
 
-type Grant = fn(&OAuth2Provider) -> oauthkit::Result<TokenSet>;
+type Grant = fn(&OAuthProvider) -> oauthkit::Result<TokenSet>;
 
 fn grants() -> Vec<(&'static str, Grant)> {
     vec![

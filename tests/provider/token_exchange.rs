@@ -10,7 +10,7 @@ use crate::support;
 
 use base64::Engine as _;
 use oauthkit::provider::{
-    ClientAuthMethod, OidcConfig, OidcProvider, Provider, TokenExchangeRequest,
+    ClientAuthMethod, OAuthProvider, OidcConfig, Provider, TokenExchangeRequest,
 };
 use oauthkit::unversioned::provider::token_exchange::token_types;
 use oauthkit::{Error, ErrorKind};
@@ -21,11 +21,11 @@ use support::node_idp::NodeIdp;
 const API_AUDIENCE: &str = "https://api.example";
 
 /// The exchanging client (client_secret_basic).
-fn tx_client(idp: &NodeIdp) -> OidcProvider {
+fn tx_client(idp: &NodeIdp) -> OAuthProvider {
     let (id, secret) = idp_tokens::tx_client(idp);
     let mut cfg = OidcConfig::new(&idp.issuer, &id).client_secret(secret);
     cfg.client_auth = Some(ClientAuthMethod::ClientSecretBasic);
-    OidcProvider::new(cfg).unwrap()
+    OAuthProvider::oidc(cfg).unwrap()
 }
 
 /// RFC 7662 introspection of `token` as the exchanging client.
@@ -203,7 +203,7 @@ fn the_provider_refusals_are_typed_and_never_show_the_tokens() {
     let (id, secret) = idp.confidential_client("basic");
     let mut cfg = OidcConfig::new(&idp.issuer, &id).client_secret(secret);
     cfg.client_auth = Some(ClientAuthMethod::ClientSecretBasic);
-    let other = OidcProvider::new(cfg).unwrap();
+    let other = OAuthProvider::oidc(cfg).unwrap();
     let e = other.exchange_token(&base()).unwrap_err();
     // oidc-provider answers invalid_request (RFC 6749 would say unauthorized_client)
     assert_oauth_error(&e, "invalid_request", &held);
@@ -211,7 +211,7 @@ fn the_provider_refusals_are_typed_and_never_show_the_tokens() {
     let mut cfg = OidcConfig::new(&idp.issuer, idp.client("tx"))
         .client_secret("not-the-secret-0123456789abcdef");
     cfg.client_auth = Some(ClientAuthMethod::ClientSecretBasic);
-    let e = OidcProvider::new(cfg)
+    let e = OAuthProvider::oidc(cfg)
         .unwrap()
         .exchange_token(&base())
         .unwrap_err();

@@ -8,7 +8,7 @@ use crate::support::mock_http;
 use crate::support::test_jwt;
 
 use oauthkit::provider::{CodeExchange, TokenRefresh};
-use oauthkit::provider::{OAuth2Config, OAuth2Provider, OidcConfig, OidcProvider, Provider};
+use oauthkit::provider::{OAuth2Config, OAuthProvider, OidcConfig, Provider};
 use oauthkit::ErrorKind;
 use serde_json::{json, Value};
 
@@ -23,7 +23,7 @@ fn providers(server: &MockServer) -> Vec<Box<dyn Provider>> {
         200,
         &discovery(server.base()),
     );
-    let oauth2 = OAuth2Provider::new(OAuth2Config::new(
+    let oauth2 = OAuthProvider::oauth2(OAuth2Config::new(
         "custom",
         "client-1",
         server.url("/authorize"),
@@ -32,7 +32,7 @@ fn providers(server: &MockServer) -> Vec<Box<dyn Provider>> {
     .unwrap();
     let mut c = OidcConfig::new(server.base(), "client-1");
     c.scopes = vec!["email".into()]; // no openid: no ID token required
-    let oidc = OidcProvider::new(c).unwrap();
+    let oidc = OAuthProvider::oidc(c).unwrap();
     vec![Box::new(oauth2), Box::new(oidc)]
 }
 

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
+use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::web::{CookieKey, DeployHandler, DeployOptions, DeployServer};
 use oauthkit::{TokenSet, TokenStore};
 
@@ -168,7 +168,7 @@ pub fn serve(args: &[String]) {
         }),
     };
     let provider: Arc<dyn Provider> = Arc::new(
-        OidcProvider::new(OidcConfig::new(issuer, client_id).scopes([
+        OAuthProvider::oidc(OidcConfig::new(issuer, client_id).scopes([
             "openid",
             "email",
             "profile",

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions};
-use oauthkit::provider::{OidcConfig, OidcProvider, Provider};
+use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 
 /// A started dev provider and a generic OIDC provider pointed at it.
 pub fn dev_pair(opts: DevProviderOptions) -> (DevProvider, Arc<dyn Provider>) {
@@ -18,7 +18,7 @@ pub fn dev_pair(opts: DevProviderOptions) -> (DevProvider, Arc<dyn Provider>) {
 pub fn client_for(issuer: &str, client_id: &str) -> Arc<dyn Provider> {
     let cfg =
         OidcConfig::new(issuer, client_id).scopes(["openid", "email", "profile", "offline_access"]);
-    Arc::new(OidcProvider::new(cfg).expect("oidc provider"))
+    Arc::new(OAuthProvider::oidc(cfg).expect("oidc provider"))
 }
 
 /// Signs in through the real native flow, the headless browser approving

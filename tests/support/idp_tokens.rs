@@ -2,7 +2,7 @@
 //! tests that need a real user's token as input (token exchange).
 
 use oauthkit::provider::CodeExchange;
-use oauthkit::provider::{AuthorizeRequest, OidcConfig, OidcProvider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider};
 use oauthkit::unversioned::random;
 
 use super::interactions;
@@ -13,8 +13,8 @@ const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 /// A user's access token from a real sign-in of `login` with the public
 /// client (scope `openid`), its login and consent forms driven over HTTP.
 pub fn user_access_token(idp: &NodeIdp, login: &str) -> String {
-    let p =
-        OidcProvider::new(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(["openid"])).unwrap();
+    let p = OAuthProvider::oidc(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(["openid"]))
+        .unwrap();
     let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
     let url = p
         .build_authorize_url(&AuthorizeRequest {

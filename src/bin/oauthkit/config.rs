@@ -476,7 +476,11 @@ mod tests {
         ] {
             let p = cfg.profile(name, &Overrides::default()).unwrap();
             let built = p.provider_settings().build().unwrap();
-            assert_eq!(built.issuer().as_deref(), Some(issuer), "{name}");
+            assert_eq!(
+                oauthkit::provider::Provider::issuer(&built).as_deref(),
+                Some(issuer),
+                "{name}"
+            );
         }
     }
 }

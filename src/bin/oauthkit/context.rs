@@ -81,7 +81,7 @@ fn origin_text(o: Origin) -> &'static str {
 
 /// The profile's provider (no I/O: discovery happens on first use).
 pub fn provider(profile: &Profile) -> Result<Arc<dyn Provider>> {
-    profile.provider_settings().build()
+    Ok(Arc::new(profile.provider_settings().build()?))
 }
 
 /// A session manager over the profile's store and provider.

@@ -9,9 +9,9 @@ use crate::jose::{DpopKey, SigningAlgorithm};
 /// ```
 /// use oauthkit::provider::SigningAlgorithm;
 /// use oauthkit::provider::DpopConfig;
-/// let c = DpopConfig::new().with_algorithm(SigningAlgorithm::EdDSA);
-/// assert_eq!(c.algorithm(), SigningAlgorithm::EdDSA);
-/// assert_eq!(DpopConfig::default().algorithm(), SigningAlgorithm::ES256);
+/// let c = DpopConfig::new().algorithm(SigningAlgorithm::EdDSA);
+/// assert_eq!(c.key_algorithm(), SigningAlgorithm::EdDSA);
+/// assert_eq!(DpopConfig::default().key_algorithm(), SigningAlgorithm::ES256);
 /// let key = c.generate_key()?;
 /// assert_eq!(key.algorithm(), SigningAlgorithm::EdDSA);
 /// # Ok::<(), oauthkit::Error>(())
@@ -28,14 +28,14 @@ impl DpopConfig {
         Self::default()
     }
 
-    /// The algorithm of new keys.
-    pub fn with_algorithm(mut self, algorithm: SigningAlgorithm) -> Self {
+    /// Sets the algorithm of new keys (default ES256).
+    pub fn algorithm(mut self, algorithm: SigningAlgorithm) -> Self {
         self.algorithm = algorithm;
         self
     }
 
     /// The algorithm of new keys.
-    pub fn algorithm(&self) -> SigningAlgorithm {
+    pub fn key_algorithm(&self) -> SigningAlgorithm {
         self.algorithm
     }
 

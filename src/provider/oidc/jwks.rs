@@ -155,13 +155,13 @@ impl JwksCache {
     }
 
     /// Sets the shortest time between refetches (tests use short ones).
-    pub fn with_min_refetch_interval(mut self, interval: Duration) -> Self {
+    pub fn min_refetch_interval(mut self, interval: Duration) -> Self {
         self.min_refetch_interval = interval;
         self
     }
 
     /// Sets how long a fetched key set is used before it is fetched again.
-    pub fn with_max_age(mut self, max_age: Duration) -> Self {
+    pub fn max_age(mut self, max_age: Duration) -> Self {
         self.max_age = max_age;
         self
     }

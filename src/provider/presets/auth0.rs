@@ -14,7 +14,8 @@
 //!   Discovery" is on); the device grant at `/oauth/device/code`.
 
 use crate::error::Result;
-use crate::provider::oidc::{OidcConfig, OidcProvider};
+use crate::provider::oauth_provider::OAuthProvider;
+use crate::provider::oidc::config::OidcConfig;
 use crate::provider::presets::preset_url::host_url;
 
 /// Scopes requested when none are configured (`offline_access` for a
@@ -30,7 +31,7 @@ pub const REFRESH_TOKEN_ADVICE: &str = "Auth0 issues a refresh token only for th
 /// `tenant.eu.auth0.com`, or `https://` and that host).
 ///
 /// ```
-/// use oauthkit::provider::{auth0, OidcProvider};
+/// use oauthkit::provider::{auth0, OAuthProvider};
 /// let c = auth0::config("acme.eu.auth0.com", "app")?;
 /// assert_eq!(c.issuer, "https://acme.eu.auth0.com/");
 /// assert_eq!(c.endpoints.end_session.as_deref(), Some("https://acme.eu.auth0.com/oidc/logout"));
@@ -82,7 +83,7 @@ pub fn with_audience(mut config: OidcConfig, audience: impl Into<String>) -> Oid
 ///
 /// # Errors
 ///
-/// As [`config`] and [`OidcProvider::new`].
-pub fn provider(domain: &str, client_id: &str) -> Result<OidcProvider> {
-    OidcProvider::new(config(domain, client_id)?)
+/// As [`config`] and [`OAuthProvider::oidc`].
+pub fn provider(domain: &str, client_id: &str) -> Result<OAuthProvider> {
+    OAuthProvider::oidc(config(domain, client_id)?)
 }

@@ -9,7 +9,8 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::provider::base_url::rebase;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::oauth2::{OAuth2Config, OAuth2Provider, Revocation};
+use crate::provider::oauth2_config::{OAuth2Config, Revocation};
+use crate::provider::oauth_provider::OAuthProvider;
 
 /// The endpoints and fixed values this preset configures; outside semver
 /// (`oauthkit::unversioned::provider::presets::github`).
@@ -108,14 +109,14 @@ fn build(
 /// secret to the configuration:
 ///
 /// ```
-/// use oauthkit::provider::{github, OAuth2Provider};
-/// let p = OAuth2Provider::new(github::config("Iv1.abc")?.client_secret("secret"))?;
+/// use oauthkit::provider::{github, OAuthProvider};
+/// let p = OAuthProvider::oauth2(github::config("Iv1.abc")?.client_secret("secret"))?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 ///
 /// # Errors
 ///
-/// As [`OAuth2Provider::new`].
-pub fn provider(client_id: &str) -> Result<OAuth2Provider> {
-    OAuth2Provider::new(config(client_id)?)
+/// As [`OAuthProvider::oauth2`].
+pub fn provider(client_id: &str) -> Result<OAuthProvider> {
+    OAuthProvider::oauth2(config(client_id)?)
 }

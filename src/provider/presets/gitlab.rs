@@ -11,7 +11,8 @@
 //!   later); there is no RP-initiated logout endpoint.
 
 use crate::error::Result;
-use crate::provider::oidc::{OidcConfig, OidcProvider};
+use crate::provider::oauth_provider::OAuthProvider;
+use crate::provider::oidc::config::OidcConfig;
 use crate::provider::presets::preset_url::base_url;
 
 /// gitlab.com, the base URL used when none is given.
@@ -64,7 +65,7 @@ pub fn config(base_url_: &str, client_id: &str) -> Result<OidcConfig> {
 ///
 /// # Errors
 ///
-/// As [`config`] and [`OidcProvider::new`].
-pub fn provider(base_url: &str, client_id: &str) -> Result<OidcProvider> {
-    OidcProvider::new(config(base_url, client_id)?)
+/// As [`config`] and [`OAuthProvider::oidc`].
+pub fn provider(base_url: &str, client_id: &str) -> Result<OAuthProvider> {
+    OAuthProvider::oidc(config(base_url, client_id)?)
 }

@@ -3,7 +3,8 @@
 
 use crate::error::Result;
 use crate::provider::base_url::rebase;
-use crate::provider::oidc::{OidcConfig, OidcProvider};
+use crate::provider::oauth_provider::OAuthProvider;
+use crate::provider::oidc::config::OidcConfig;
 
 /// The endpoints and fixed values this preset configures; outside semver
 /// (`oauthkit::unversioned::provider::presets::google`).
@@ -42,11 +43,11 @@ pub const REFRESH_TOKEN_ADVICE: &str =
      (the preset sets them; a request's extra parameters replaced them)";
 
 /// The Google preset as data: adjust fields (secret, scopes, timeouts)
-/// before building with [`OidcProvider::new`].
+/// before building with [`OAuthProvider::oidc`].
 ///
 /// ```
 /// use oauthkit::provider::{google, Provider, AuthorizeRequest};
-/// let p = oauthkit::provider::OidcProvider::new(google::config("id.apps.googleusercontent.com")?)?;
+/// let p = oauthkit::provider::OAuthProvider::oidc(google::config("id.apps.googleusercontent.com")?)?;
 /// let url = p.build_authorize_url(&AuthorizeRequest {
 ///     redirect_uri: "http://127.0.0.1:9000/callback", state: "s", ..Default::default()
 /// }).unwrap();
@@ -108,14 +109,14 @@ pub fn config_at(base: &str, client_id: &str) -> Result<OidcConfig> {
 /// adds its secret to the configuration:
 ///
 /// ```
-/// use oauthkit::provider::{google, OidcProvider};
-/// let p = OidcProvider::new(google::config("id")?.client_secret("GOCSPX-..."))?;
+/// use oauthkit::provider::{google, OAuthProvider};
+/// let p = OAuthProvider::oidc(google::config("id")?.client_secret("GOCSPX-..."))?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 ///
 /// # Errors
 ///
-/// As [`OidcProvider::new`].
-pub fn provider(client_id: &str) -> Result<OidcProvider> {
-    OidcProvider::new(config(client_id)?)
+/// As [`OAuthProvider::oidc`].
+pub fn provider(client_id: &str) -> Result<OAuthProvider> {
+    OAuthProvider::oidc(config(client_id)?)
 }

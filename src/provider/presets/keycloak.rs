@@ -27,7 +27,8 @@
 //!   are in discovery.
 
 use crate::error::Result;
-use crate::provider::oidc::{OidcConfig, OidcProvider};
+use crate::provider::oauth_provider::OAuthProvider;
+use crate::provider::oidc::config::OidcConfig;
 use crate::provider::presets::preset_url::{base_url, segment};
 
 /// Scopes requested when none are configured.
@@ -73,15 +74,15 @@ pub fn issuer(base_url_: &str, realm: &str) -> Result<String> {
 
 /// The Keycloak preset as data for `realm` on the server at `base_url`
 /// (see [`issuer`]); adjust fields (secret, scopes, PAR) before building
-/// with [`OidcProvider::new`].
+/// with [`OAuthProvider::oidc`].
 ///
 /// ```
-/// use oauthkit::provider::{OidcProvider, ParPolicy, keycloak};
+/// use oauthkit::provider::{OAuthProvider, ParPolicy, keycloak};
 /// let c = keycloak::config("https://sso.example", "acme", "cli")?;
 /// assert_eq!(c.issuer, "https://sso.example/realms/acme");
 /// assert_eq!(c.scopes, ["openid", "email", "profile"]);
 /// // a client with "Pushed authorization request required":
-/// let p = OidcProvider::new(c.par(ParPolicy::Always))?;
+/// let p = OAuthProvider::oidc(c.par(ParPolicy::Always))?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 ///
@@ -99,15 +100,15 @@ pub fn config(base_url: &str, realm: &str, client_id: &str) -> Result<OidcConfig
 /// adds its secret to the configuration:
 ///
 /// ```
-/// use oauthkit::provider::{keycloak, OidcProvider};
+/// use oauthkit::provider::{keycloak, OAuthProvider};
 /// let c = keycloak::config("https://sso.example", "acme", "web")?.client_secret("s");
-/// let p = OidcProvider::new(c)?;
+/// let p = OAuthProvider::oidc(c)?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 ///
 /// # Errors
 ///
-/// As [`config`] and [`OidcProvider::new`].
-pub fn provider(base_url: &str, realm: &str, client_id: &str) -> Result<OidcProvider> {
-    OidcProvider::new(config(base_url, realm, client_id)?)
+/// As [`config`] and [`OAuthProvider::oidc`].
+pub fn provider(base_url: &str, realm: &str, client_id: &str) -> Result<OAuthProvider> {
+    OAuthProvider::oidc(config(base_url, realm, client_id)?)
 }

@@ -3,7 +3,8 @@
 
 use crate::error::{Error, Result};
 use crate::provider::base_url::rebase;
-use crate::provider::oidc::{OidcConfig, OidcProvider, TenantIssuer};
+use crate::provider::oauth_provider::OAuthProvider;
+use crate::provider::oidc::config::{OidcConfig, TenantIssuer};
 
 /// The endpoints and fixed values this preset configures; outside semver
 /// (`oauthkit::unversioned::provider::presets::microsoft`).
@@ -40,10 +41,10 @@ pub const REFRESH_TOKEN_ADVICE: &str =
 /// checked exactly. There is no revocation endpoint.
 ///
 /// ```
-/// use oauthkit::provider::{microsoft, Provider, OidcProvider, AuthorizeRequest};
+/// use oauthkit::provider::{microsoft, Provider, OAuthProvider, AuthorizeRequest};
 /// let c = microsoft::config("organizations", "app-id")?;
 /// assert_eq!(c.issuer, "https://login.microsoftonline.com/organizations/v2.0");
-/// let p = OidcProvider::new(c)?;
+/// let p = OAuthProvider::oidc(c)?;
 /// let url = p.build_authorize_url(&AuthorizeRequest {
 ///     redirect_uri: "http://127.0.0.1:9000/callback", state: "s", ..Default::default()
 /// })?;
@@ -98,14 +99,14 @@ pub fn config_at(base: &str, tenant: &str, client_id: &str) -> Result<OidcConfig
 /// adds its secret to the configuration:
 ///
 /// ```
-/// use oauthkit::provider::{microsoft, OidcProvider};
-/// let p = OidcProvider::new(microsoft::config("common", "app-id")?.client_secret("s"))?;
+/// use oauthkit::provider::{microsoft, OAuthProvider};
+/// let p = OAuthProvider::oidc(microsoft::config("common", "app-id")?.client_secret("s"))?;
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 ///
 /// # Errors
 ///
-/// As [`config`] and [`OidcProvider::new`].
-pub fn provider(tenant: &str, client_id: &str) -> Result<OidcProvider> {
-    OidcProvider::new(config(tenant, client_id)?)
+/// As [`config`] and [`OAuthProvider::oidc`].
+pub fn provider(tenant: &str, client_id: &str) -> Result<OAuthProvider> {
+    OAuthProvider::oidc(config(tenant, client_id)?)
 }

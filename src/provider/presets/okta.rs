@@ -15,7 +15,8 @@
 //!   own APIs.
 
 use crate::error::Result;
-use crate::provider::oidc::{OidcConfig, OidcProvider};
+use crate::provider::oauth_provider::OAuthProvider;
+use crate::provider::oidc::config::OidcConfig;
 use crate::provider::presets::preset_url::{base_url, segment};
 
 /// The authorization server used when none is named.
@@ -97,11 +98,11 @@ pub fn config(org_url: &str, authorization_server: &str, client_id: &str) -> Res
 ///
 /// # Errors
 ///
-/// As [`config`] and [`OidcProvider::new`].
+/// As [`config`] and [`OAuthProvider::oidc`].
 pub fn provider(
     org_url: &str,
     authorization_server: &str,
     client_id: &str,
-) -> Result<OidcProvider> {
-    OidcProvider::new(config(org_url, authorization_server, client_id)?)
+) -> Result<OAuthProvider> {
+    OAuthProvider::oidc(config(org_url, authorization_server, client_id)?)
 }
