@@ -32,8 +32,14 @@ impl PasteInput {
     /// ```
     /// use oauthkit::unversioned::flow::PasteInput;
     /// let input = PasteInput::from_reader(std::io::Cursor::new("http://127.0.0.1:1/callback?code=c&state=s\n"));
-    /// std::thread::sleep(std::time::Duration::from_millis(50));
-    /// assert!(input.try_next().unwrap().contains("code=c"));
+    /// // the line arrives from the reader's thread; wait for it
+    /// let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    /// let line = loop {
+    ///     if let Some(line) = input.try_next() { break line; }
+    ///     assert!(std::time::Instant::now() < deadline, "no line");
+    ///     std::thread::sleep(std::time::Duration::from_millis(5));
+    /// };
+    /// assert!(line.contains("code=c"));
     /// ```
     pub fn from_reader(reader: impl BufRead + Send + 'static) -> Self {
         let (tx, rx) = mpsc::channel();
