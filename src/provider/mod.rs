@@ -26,6 +26,7 @@ pub(crate) mod client_assertion;
 pub(crate) mod client_auth;
 pub(crate) mod client_settings;
 pub(crate) mod dpop;
+pub(crate) mod endpoint;
 pub(crate) mod grants;
 pub(crate) mod http;
 pub(crate) mod identity;

@@ -20,6 +20,7 @@ use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_settings::ClientSettings;
 use crate::provider::dpop::DpopConfig;
+use crate::provider::endpoint::Endpoint;
 use crate::provider::grants::client_credentials::ClientCredentialsRequest;
 use crate::provider::grants::device::{
     no_device_endpoint, DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll,
@@ -40,30 +41,6 @@ use crate::provider::profile::warn_unrotated;
 use crate::provider::requests::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use crate::provider::{AuthorizeRequest, Provider};
 use crate::token::TokenSet;
-
-/// The endpoints an operation asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Endpoint {
-    Authorization,
-    Token,
-    Userinfo,
-    Revocation,
-    DeviceAuthorization,
-    EndSession,
-}
-
-impl Endpoint {
-    fn name(self) -> &'static str {
-        match self {
-            Endpoint::Authorization => "authorization",
-            Endpoint::Token => "token",
-            Endpoint::Userinfo => "userinfo",
-            Endpoint::Revocation => "revocation",
-            Endpoint::DeviceAuthorization => "device_authorization",
-            Endpoint::EndSession => "end_session",
-        }
-    }
-}
 
 /// An OAuth 2.0 / OpenID Connect provider: PKCE, PAR, code exchange,
 /// refresh, userinfo, revocation, device, client credentials, JWT bearer,
