@@ -6,7 +6,7 @@
 //! own (docs/ARCHITECTURE.md, "Tests").
 
 #[macro_use]
-mod support;
+extern crate oauthkit_test_support as support;
 
 mod store {
     mod diagnose;
