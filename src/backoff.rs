@@ -146,7 +146,11 @@ mod tests {
         assert_eq!(slept, [2, 4, 8, 16, 32, 38].map(ms).to_vec());
         assert_eq!(told, slept, "each pause is told before it is slept");
         assert_eq!(slept.iter().sum::<Duration>(), ms(100));
-        assert_eq!((attempts, outcome), (7, Err(7)), "the last failure is returned");
+        assert_eq!(
+            (attempts, outcome),
+            (7, Err(7)),
+            "the last failure is returned"
+        );
     }
 
     #[test]

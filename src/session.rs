@@ -462,9 +462,7 @@ impl SessionManager {
         backoff
             .retry(
                 || match self.store.save_locked(key, fresh, lock) {
-                    Err(e) if e.kind() == crate::ErrorKind::Unavailable => {
-                        ControlFlow::Continue(e)
-                    }
+                    Err(e) if e.kind() == crate::ErrorKind::Unavailable => ControlFlow::Continue(e),
                     other => ControlFlow::Break(other),
                 },
                 |e, pause| {

@@ -110,8 +110,12 @@ impl Need {
                     && browser.join("playwright-core/package.json").is_file()
             }
             Need::SecretService => std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-            Need::GlobusSdk => crate::repo().join("target/interop-venv/bin/python").exists(),
-            Need::PythonOauth2 => crate::repo().join("target/python-oauth2-venv/bin/python").exists(),
+            Need::GlobusSdk => crate::repo()
+                .join("target/interop-venv/bin/python")
+                .exists(),
+            Need::PythonOauth2 => crate::repo()
+                .join("target/python-oauth2-venv/bin/python")
+                .exists(),
             Need::PythonKeyring => crate::repo()
                 .join("target/python-keyring-venv/bin/python")
                 .exists(),
