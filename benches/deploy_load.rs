@@ -1,6 +1,6 @@
 //! Deploy mode under load (issue 26 §4): three deploy-mode instances, each
 //! a process of its own (this binary run as `instance ...`, see
-//! `tests/support/deploy_instance.rs`), one cookie key, sharing one Redis,
+//! `tests/support/src/deploy_instance.rs`), one cookie key, sharing one Redis,
 //! against the dev provider (auto-approving, rotating refresh tokens).
 //!
 //! - N concurrent sign-ins, each started on instance `k % 3` and finished
@@ -32,15 +32,10 @@ use std::time::{Duration, Instant};
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse};
 use oauthkit::TokenStore;
 
-#[path = "../tests/support/deploy_instance.rs"]
-mod deploy_instance;
-#[path = "../tests/support/needs.rs"]
-#[allow(dead_code, unused_macros)]
-mod needs;
-#[path = "../tests/support/servers.rs"]
-mod servers;
+extern crate oauthkit_test_support as support;
 
-use deploy_instance::{Instance, Pause};
+use support::deploy_instance::{self, Instance, Pause};
+use support::servers;
 
 const PUBLIC: &str = "http://127.0.0.1:9";
 const INSTANCES: usize = 3;

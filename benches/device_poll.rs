@@ -1,7 +1,7 @@
 //! How much the device flow's poll scheduling adds to the provider's
 //! interval (issue 12: under 50 ms per poll).
 //!
-//! A loopback fake provider (tests/support/fake_device.rs) answers a device
+//! A loopback fake provider (tests/support/src/fake_device.rs) answers a device
 //! authorization with `interval: 1`, then `authorization_pending` to
 //! `POLLS - 1` polls and tokens to the last. For every poll after the
 //! first it records when the previous answer was written and when the
@@ -11,7 +11,7 @@
 //! `cargo bench --bench device_poll` (about POLLS seconds). Prints the
 //! minimum, median, 95th percentile and maximum overhead.
 
-mod support;
+extern crate oauthkit_test_support as support;
 
 use std::sync::Arc;
 use std::time::Duration;

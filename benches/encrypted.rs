@@ -24,7 +24,7 @@ use oauthkit::store::{EncryptedStore, SealingKeys};
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{TokenSet, TokenStore};
 
-mod support;
+extern crate oauthkit_test_support as support;
 use support::servers;
 
 fn token() -> TokenSet {

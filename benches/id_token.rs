@@ -11,7 +11,7 @@
 //!
 //! `cargo bench --bench id_token`; numbers in docs/providers.md.
 
-mod support;
+extern crate oauthkit_test_support as support;
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -30,7 +30,7 @@ use oauthkit::store::{MemcacheConfig, MemcacheStore};
 use oauthkit::store::{RedisConfig, RedisStore};
 use oauthkit::{TokenSet, TokenStore};
 
-mod support;
+extern crate oauthkit_test_support as support;
 use support::servers;
 
 fn token(n: usize) -> TokenSet {

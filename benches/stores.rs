@@ -19,7 +19,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use oauthkit::{TokenSet, TokenStore};
 
-mod support;
+extern crate oauthkit_test_support as support;
 
 fn token(n: usize) -> TokenSet {
     TokenSet::bearer(format!("access-token-{n}-{}", "x".repeat(800)))

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=never
 # A test whose tool or service is missing fails here instead of being
-# skipped (tests/support/needs.rs): CI runs every test.
+# skipped (tests/support/src/needs.rs): CI runs every test.
 export OAUTHKIT_REQUIRE_ALL=1
 started=$(date +%s)
 step() { echo "== [$(($(date +%s) - started)) s] $*"; }

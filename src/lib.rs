@@ -210,6 +210,7 @@
 #![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod backoff;
 // The C ABI: C users read the header (include/oauthkit.h) and docs/capi.md,
 // so it stays off the Rust docs' front page.
 #[cfg(feature = "capi")]

@@ -29,10 +29,12 @@
 //! [`ErrorKind::InvalidGrant`](crate::ErrorKind::InvalidGrant)) says so.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use self::logout::sign_out;
+use crate::backoff::Backoff;
 use crate::error::{Error, Result, SignInReason};
 use crate::provider::{Provider, TokenRefresh};
 use crate::secret::Secret;
@@ -445,30 +447,32 @@ impl SessionManager {
     /// Writes tokens the provider has just issued, under the lock. The
     /// refresh token that was sent is spent now, so these tokens are the
     /// grant's only copy: a store that is unavailable (a Redis Cluster
-    /// failover, a restarting server) is asked again, with back-off, until
-    /// the lock timeout, rather than dropping them and leaving a spent
+    /// failover, a restarting server) is asked again, with back-off (50 ms
+    /// doubling to 500 ms, `crate::backoff`), until the lock timeout (one
+    /// last attempt at it), rather than dropping them and leaving a spent
     /// refresh token stored (presented again, it would revoke the grant at
     /// providers that detect reuse). The write stays fenced: a lock lost
     /// meanwhile is reported as such, never written through.
     fn save_refreshed(&self, key: &str, fresh: &TokenSet, lock: &KeyLock) -> Result<()> {
-        let deadline = Instant::now() + self.lock_timeout;
-        let mut pause = Duration::from_millis(50);
-        loop {
-            match self.store.save_locked(key, fresh, lock) {
-                Err(e)
-                    if e.kind() == crate::ErrorKind::Unavailable
-                        && Instant::now() + pause < deadline =>
-                {
+        let backoff = Backoff::new(
+            Duration::from_millis(50),
+            Duration::from_millis(500),
+            Instant::now() + self.lock_timeout,
+        );
+        backoff
+            .retry(
+                || match self.store.save_locked(key, fresh, lock) {
+                    Err(e) if e.kind() == crate::ErrorKind::Unavailable => ControlFlow::Continue(e),
+                    other => ControlFlow::Break(other),
+                },
+                |e, pause| {
                     log::warn!(
                         "refresh of '{key}': the store is unavailable for the refreshed tokens \
                          ({e}); trying again in {pause:?} (the spent refresh token must not stay)"
-                    );
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(500));
-                }
-                other => return other,
-            }
-        }
+                    )
+                },
+            )
+            .unwrap_or_else(Err)
     }
 
     /// The lock ran out after the provider answered. If nobody touched

@@ -7,7 +7,7 @@
 //! `tests/c_abi/`.
 
 #[macro_use]
-mod support;
+extern crate oauthkit_test_support as support;
 
 mod c_abi {
     mod callback_store;

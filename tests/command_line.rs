@@ -6,7 +6,7 @@
 //! `tests/command_line/`.
 
 #[macro_use]
-mod support;
+extern crate oauthkit_test_support as support;
 
 mod command_line {
     #[cfg(feature = "dev-provider")]

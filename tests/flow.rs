@@ -8,7 +8,7 @@
 //! `tests/flow/`.
 
 #[macro_use]
-mod support;
+extern crate oauthkit_test_support as support;
 
 mod flow {
     #[cfg(feature = "dev-provider")]

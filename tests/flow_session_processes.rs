@@ -7,9 +7,8 @@
 //! plays one process. Without arguments it runs the scenario for each
 //! store and exits non-zero on any failure.
 
-#[path = "support/deploy_instance.rs"]
-mod deploy_instance;
-mod support;
+extern crate oauthkit_test_support as support;
+use support::deploy_instance;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -7,7 +7,7 @@
 //! `tests/interop/`.
 
 #[macro_use]
-mod support;
+extern crate oauthkit_test_support as support;
 
 mod interop {
     mod globus;

@@ -1,4 +1,4 @@
-//! oauthkit against a real Keycloak (tests/support/keycloak.rs: one
+//! oauthkit against a real Keycloak (tests/support/src/keycloak.rs: one
 //! server for this whole binary, started on a free loopback port and
 //! configured through its admin REST API). Keycloak's pages are played
 //! over HTTP with a cookie jar; everything else goes through oauthkit's
@@ -15,7 +15,7 @@
 //! (`race-child SPEC ISSUER CLIENT_ID KEY GO_FILE`). Arguments that are not
 //! flags select tests by substring, as libtest's filter does.
 
-mod support;
+extern crate oauthkit_test_support as support;
 
 use support::{deploy_tls, tls_server};
 

@@ -6,8 +6,7 @@
 //! `crate::support`) and the part's test modules, one file each in
 //! `tests/misc/`.
 
-#[macro_use]
-mod support;
+extern crate oauthkit_test_support as support;
 
 mod misc {
     mod error_messages;

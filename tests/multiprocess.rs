@@ -6,7 +6,7 @@
 //! process of a scenario. Without arguments it runs every scenario and
 //! prints `multiprocess: N passed, M failed`.
 
-mod support;
+extern crate oauthkit_test_support as support;
 
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};

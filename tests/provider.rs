@@ -8,7 +8,7 @@
 //! `tests/provider/`.
 
 #[macro_use]
-mod support;
+extern crate oauthkit_test_support as support;
 
 mod provider {
     mod client_settings;

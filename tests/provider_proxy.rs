@@ -6,7 +6,7 @@
 //! it step by step; the others give the proxy explicitly and so do not
 //! depend on the environment.
 
-mod support;
+extern crate oauthkit_test_support as support;
 
 use oauthkit::provider::{Provider, TokenRefresh};
 use oauthkit::unversioned::provider::http::{

@@ -5,8 +5,7 @@
 //! the trace records of the whole part and the scans grow with it, so it
 //! keeps a process (and a log) of its own (docs/ARCHITECTURE.md, "Tests").
 
-#[macro_use]
-mod support;
+extern crate oauthkit_test_support as support;
 
 mod provider {
     mod secrets;

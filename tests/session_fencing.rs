@@ -2,7 +2,7 @@
 //! cross-process lock (JSON file and SQLite, plain and encrypted; Redis;
 //! Redis Cluster; memcached), against a token endpoint that rotates refresh
 //! tokens and revokes the grant when a spent one comes back
-//! (`support/rotating_idp.rs`).
+//! (`tests/support/src/rotating_idp.rs`).
 //!
 //! Process A refreshes in this process and is paused at one point; during
 //! the pause its lock is taken from it the way a lease runs out (the lock
@@ -15,11 +15,16 @@
 //! This binary is its own child: `child SPEC TOKEN_URL KEY` plays B and
 //! prints `RESULT OK <access token>` or `RESULT ERR <kind> <message>`.
 
-mod support;
+#[macro_use]
+extern crate oauthkit_test_support as support;
 
+// The Redis failover scenarios, the one module of tests/session_fencing/.
 #[cfg(feature = "redis")]
-#[path = "session_fencing/failover.rs"]
-mod failover;
+mod session_fencing {
+    pub mod failover;
+}
+#[cfg(feature = "redis")]
+use session_fencing::failover;
 #[cfg(not(feature = "redis"))]
 mod failover {
     pub fn run() -> (usize, usize) {
@@ -351,8 +356,6 @@ impl Paused {
         self
     }
 }
-
-include!("support/forward_inner.rs");
 
 impl TokenStore for Paused {
     forward_to_inner!(

@@ -8,7 +8,7 @@
 //! `tests/store/`.
 
 #[macro_use]
-mod support;
+extern crate oauthkit_test_support as support;
 
 mod store {
     // diagnose: a binary of its own (tests/store_diagnose_env.rs)

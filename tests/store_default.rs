@@ -6,7 +6,7 @@
 //! `OAUTHKIT_*`), so every scenario runs in a child process of this test
 //! binary with an environment of its own (`harness = false`: `main` runs
 //! the checks, or one scenario when started as a child).
-mod support;
+extern crate oauthkit_test_support as support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

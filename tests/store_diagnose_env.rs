@@ -5,8 +5,9 @@
 //! running after it would talk to that bus, so it keeps a process of its
 //! own (docs/ARCHITECTURE.md, "Tests").
 
-#[macro_use]
-mod support;
+// `needs!` is used only by the keyring test
+#[cfg_attr(feature = "keyring", macro_use)]
+extern crate oauthkit_test_support as support;
 
 mod store {
     mod diagnose;

@@ -3,7 +3,7 @@ package oauthkit
 // panva's oidc-provider (tests/browser/oidc-server.mjs, installed by
 // scripts/setup-browser.sh) as a child process, and a small cookie-keeping
 // HTTP "browser" that logs in, consents and confirms sign-outs on its
-// pages, as tests/support/interactions.rs does for the Rust tests.
+// pages, as tests/support/src/interactions.rs does for the Rust tests.
 
 import (
 	"bufio"

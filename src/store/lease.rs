@@ -15,10 +15,12 @@
 //! (`store/redis/lock.rs`) and memcached (`store/memcache/lock.rs`) keep
 //! only their atomic operations: take, renew, fenced write, release.
 
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 
 /// One renewal: `Ok(true)` still held (and extended), `Ok(false)` lost.
@@ -98,7 +100,8 @@ impl Heartbeat {
 
 /// Calls `take` (one atomic attempt at the lock: `Ok(true)` taken) until it
 /// succeeds or `timeout` has passed, pausing 2 ms at first, doubling up to
-/// 50 ms. A store error ends the wait at once.
+/// 50 ms (the library's one back-off, `crate::backoff`). A store error ends
+/// the wait at once.
 ///
 /// # Errors
 ///
@@ -108,19 +111,21 @@ pub(crate) fn wait_for_lock(
     timeout: Duration,
     mut take: impl FnMut() -> Result<bool>,
 ) -> Result<()> {
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(2);
-    loop {
-        if take()? {
-            return Ok(());
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(Error::LockTimeout(what.to_owned()));
-        }
-        std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(Duration::from_millis(50));
-    }
+    let backoff = Backoff::new(
+        Duration::from_millis(2),
+        Duration::from_millis(50),
+        Instant::now() + timeout,
+    );
+    backoff
+        .retry(
+            || match take() {
+                Ok(true) => ControlFlow::Break(Ok(())),
+                Ok(false) => ControlFlow::Continue(()),
+                Err(e) => ControlFlow::Break(Err(e)),
+            },
+            |_, _| {},
+        )
+        .unwrap_or_else(|()| Err(Error::LockTimeout(what.to_owned())))
 }
 
 impl Drop for Heartbeat {

@@ -1113,8 +1113,6 @@ struct DiesAtSave {
     armed: std::sync::atomic::AtomicBool,
 }
 
-include!("../support/forward_inner.rs");
-
 impl TokenStore for DiesAtSave {
     fn save(&self, key: &str, tokens: &oauthkit::TokenSet) -> oauthkit::Result<()> {
         if !key.starts_with("oauthkit-deploy-")

@@ -2,7 +2,7 @@
 //!
 //! Against panva's oidc-provider (tests/browser/oidc-server.mjs with
 //! `features.deviceFlow`, one process per test): the user's side is driven
-//! over HTTP with a cookie jar (tests/support/device_user.rs) on another
+//! over HTTP with a cookie jar (tests/support/src/device_user.rs) on another
 //! thread while the flow polls; typing the code and opening the complete
 //! URI; denial at the confirmation page; `slow_down` (the server's
 //! `-device-slow` client answers it as RFC 8628 §3.5 allows, and records
@@ -10,7 +10,7 @@
 //! that expires (`-device-short`, 3 s); cancel; timeout; ID-token
 //! validation and storage.
 //!
-//! A loopback fake (tests/support/fake_device.rs) is used only where the
+//! A loopback fake (tests/support/src/fake_device.rs) is used only where the
 //! real provider cannot be made to answer on cue: `expired_token` while
 //! the code still has time left here, hostile device authorization
 //! responses, GitHub's quirks, and the request's exact form.

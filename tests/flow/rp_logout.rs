@@ -1,6 +1,6 @@
 //! RP-initiated logout at panva's oidc-provider (`rpInitiatedLogout`, on by
 //! default; tests/browser/oidc-server.mjs). The user's browser is a cookie
-//! jar (tests/support/interactions.rs) that signs in, so the provider has
+//! jar (tests/support/src/interactions.rs) that signs in, so the provider has
 //! a session; after the logout, an authorization request with
 //! `prompt=none` in the same browser must come back `login_required`: the
 //! session ended at the provider, checked there.

@@ -2,7 +2,7 @@
 //! oidc-provider (OpenID Certified) as a child process on a free loopback
 //! port, one per test (tests/browser/oidc-server.mjs, installed by
 //! scripts/setup-browser.sh). Codes come from its devInteractions login and
-//! consent forms, driven over HTTP (tests/support/interactions.rs).
+//! consent forms, driven over HTTP (tests/support/src/interactions.rs).
 
 use crate::support;
 

@@ -1,6 +1,6 @@
 //! The Keycloak, Auth0, Okta and GitLab presets against loopback servers
 //! replaying the discovery documents, token responses and error bodies
-//! those providers publish (`tests/support/provider_docs.rs`): the issuer
+//! those providers publish (`tests/support/src/provider_docs.rs`): the issuer
 //! each builds (and refuses to build from bad arguments), the endpoints it
 //! ends up using, the scopes it asks for, PAR for Keycloak clients that
 //! require it, end-session and device endpoints, refresh-token rotation,

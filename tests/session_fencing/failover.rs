@@ -13,9 +13,9 @@ use oauthkit::session::SessionManager;
 use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest, DeployResponse};
 use oauthkit::{store, ErrorKind, TokenSet, TokenStore};
 
-use super::support::node_idp::NodeIdp;
-use super::support::servers::RedisCluster;
-use super::{panva_sign_in, Paused, KEY};
+use crate::support::node_idp::NodeIdp;
+use crate::support::servers::RedisCluster;
+use crate::{panva_sign_in, Paused, KEY};
 
 /// Timeouts given to the store: every request made while the cluster has
 /// no primary for the key must fail within about these.
@@ -221,8 +221,6 @@ struct KillsAtSave {
     took: Mutex<Option<Duration>>,
 }
 
-include!("../support/forward_inner.rs");
-
 impl TokenStore for KillsAtSave {
     fn save(&self, key: &str, tokens: &TokenSet) -> oauthkit::Result<()> {
         let mut killed = self.killed.lock().unwrap();
@@ -268,7 +266,7 @@ fn sign_in(h: &DeployHandler, base: &str, user: &str) -> DeployResponse {
     let login = h.handle(&DeployRequest::new("GET", "/auth/login"));
     assert_eq!(login.status, 302, "{}", login.body);
     let login_cookie = cookie(&login, "oauthkit_login");
-    let redirect = super::support::interactions::sign_in(
+    let redirect = crate::support::interactions::sign_in(
         login.header("location").unwrap(),
         &format!("{base}/auth/callback"),
         user,
@@ -295,8 +293,8 @@ fn mid_sign_in() {
         seen: Mutex::new(Vec::new()),
         took: Mutex::new(None),
     });
-    let provider = super::panva_client(&idp.issuer, &idp.client_id);
-    let base = format!("http://127.0.0.1:{}", super::support::servers::free_port());
+    let provider = crate::panva_client(&idp.issuer, &idp.client_id);
+    let base = format!("http://127.0.0.1:{}", crate::support::servers::free_port());
     let h = DeployHandler::new(provider.clone(), store.clone(), DeployOptions::new(&base));
     let user = "failover-user";
     let r = sign_in(&h, &base, user);

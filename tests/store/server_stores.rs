@@ -9,7 +9,7 @@ mod memory {
         (MemoryServerStore::new(), ())
     }
 
-    crate::server_store_conformance!(fresh());
+    support::server_store_conformance!(fresh());
 }
 
 #[cfg(feature = "sqlite")]
@@ -25,7 +25,7 @@ mod sqlite {
         )
     }
 
-    crate::server_store_conformance!(fresh());
+    support::server_store_conformance!(fresh());
 
     #[test]
     fn two_handles_on_one_file_see_each_other() {
@@ -83,7 +83,7 @@ mod redis {
         )
     }
 
-    crate::server_store_conformance!(fresh());
+    support::server_store_conformance!(fresh());
 
     fn ttl(server: &RedisServer, key: &str) -> i64 {
         server.cli(&["TTL", key]).parse().unwrap()
@@ -290,7 +290,7 @@ mod memcache {
         )
     }
 
-    crate::server_store_conformance!(fresh());
+    support::server_store_conformance!(fresh());
 
     fn raw_get(m: &Memcached, key: &str) -> Option<String> {
         let reply = m.raw(&format!("get {key}\r\n"));

@@ -75,7 +75,7 @@ mod memory {
             (),
         )
     }
-    crate::server_store_conformance!(fresh());
+    support::server_store_conformance!(fresh());
 
     #[test]
     fn the_backend_is_searched_by_lookup_keys_only() {
@@ -172,7 +172,7 @@ mod sqlite {
         let db = SqliteServerStore::open(dir.path().join("server.db")).unwrap();
         (EncryptedServerStore::new(db, keys(4)), dir)
     }
-    crate::server_store_conformance!(fresh());
+    support::server_store_conformance!(fresh());
 
     #[test]
     fn the_database_holds_no_secret() {
@@ -223,7 +223,7 @@ mod redis {
         let store = RedisServerStore::open(RedisConfig::new(server.url()), "oauth2").unwrap();
         (EncryptedServerStore::new(store, keys(5)), server)
     }
-    crate::server_store_conformance!(fresh());
+    support::server_store_conformance!(fresh());
 
     #[test]
     fn no_redis_key_or_value_holds_a_secret() {
@@ -284,7 +284,7 @@ mod memcache {
             .unwrap();
         (EncryptedServerStore::new(store, keys(6)), m)
     }
-    crate::server_store_conformance!(fresh());
+    support::server_store_conformance!(fresh());
 
     #[test]
     fn no_memcached_value_holds_a_secret() {

@@ -1,9 +1,12 @@
-// Included with `include!` by the tests whose fault-injecting stores wrap
-// another (`inner: Arc<dyn TokenStore>`): writes the `TokenStore` methods
-// such a wrapper passes on unchanged, so each wrapper spells out only the
-// methods where it injects its fault.
+//! [`forward_to_inner!`](crate::forward_to_inner), for the tests whose
+//! fault-injecting stores wrap another.
+
+/// Writes, inside `impl TokenStore for W`, the methods a wrapper with a
+/// field `inner` (an `Arc<dyn TokenStore>` or a store) passes on unchanged,
+/// so each wrapper spells out only the methods where it injects its fault.
+#[macro_export]
 macro_rules! forward_to_inner {
-    ($($method:ident),+ $(,)?) => { $(forward_to_inner!(@ $method);)+ };
+    ($($method:ident),+ $(,)?) => { $($crate::forward_to_inner!(@ $method);)+ };
     (@ save) => {
         fn save(&self, key: &str, tokens: &oauthkit::TokenSet) -> oauthkit::Result<()> {
             self.inner.save(key, tokens)

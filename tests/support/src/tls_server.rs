@@ -27,7 +27,7 @@ impl TestPki {
     /// Makes a CA ("oauthkit test CA <label>") and a server certificate
     /// signed by it with these subjectAltNames (e.g. `IP:127.0.0.1`).
     pub fn new(label: &str, sans: &str) -> TestPki {
-        super::needs::require(super::needs::Need::Openssl);
+        crate::needs::require(crate::needs::Need::Openssl);
         let dir = tempfile::tempdir().unwrap();
         let run = |args: &[&str]| {
             let out = Command::new("openssl")

@@ -1,7 +1,7 @@
 //! Deploy-mode instances as processes of their own, for the tests and the
 //! benchmark that kill one or measure each one's memory.
 //!
-//! A binary that includes this file (with `#[path]`) and is its own child:
+//! A binary that uses this module and is its own child:
 //! its `main` hands `instance ...` arguments to [`serve`], and the parent
 //! starts one with [`Instance::spawn`]. The child serves
 //! `DeployServer` on a free loopback port, prints `LISTENING {url}`, and
@@ -12,8 +12,6 @@
 //! `before-save` when it is about to store the user's tokens,
 //! `after-save` once they are stored (before the session record). It then
 //! prints `PAUSED` and waits to be killed.
-
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -245,8 +243,6 @@ impl PausesAtSave {
     }
 }
 
-include!("forward_inner.rs");
-
 impl TokenStore for PausesAtSave {
     fn save(&self, key: &str, tokens: &TokenSet) -> oauthkit::Result<()> {
         let user = !key.starts_with("oauthkit-deploy-");
@@ -258,7 +254,7 @@ impl TokenStore for PausesAtSave {
         }
         self.inner.save(key, tokens)
     }
-    forward_to_inner!(
+    crate::forward_to_inner!(
         load,
         delete,
         list_keys,

@@ -1,7 +1,6 @@
 //! Drives Debian's chromium through tests/browser/signin.mjs
 //! (playwright-core). Missing pieces fail the test with the fix.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 /// Opens `authorize_url` in a fresh headless Chromium profile, signs in /
@@ -12,8 +11,8 @@ pub fn sign_in_with_chromium(
     redirect_prefix: &str,
     login: &str,
 ) -> serde_json::Value {
-    super::needs::require(super::needs::Need::Chromium);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    crate::needs::require(crate::needs::Need::Chromium);
+    let dir = crate::repo().join("tests/browser");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         std::path::Path::new(&chromium).exists(),

@@ -19,8 +19,8 @@ const SETUP: &str =
 /// the servers it knows, so that a conformance test is skipped instead).
 pub fn require(bin: &str) {
     match bin {
-        "redis-server" | "redis-cli" => super::needs::require(super::needs::Need::Redis),
-        "memcached" => super::needs::require(super::needs::Need::Memcached),
+        "redis-server" | "redis-cli" => crate::needs::require(crate::needs::Need::Redis),
+        "memcached" => crate::needs::require(crate::needs::Need::Memcached),
         _ => {}
     }
     let found = std::env::var_os("PATH")

@@ -4,7 +4,7 @@
 //! tests/flow_device.rs; the chromium-driven variant is in
 //! tests/flow_browser.rs.
 
-use super::interactions::{form_of, Browser, Page};
+use crate::interactions::{form_of, Browser, Page};
 
 /// What the user does at the confirmation page.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

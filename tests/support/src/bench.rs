@@ -1,37 +1,6 @@
-//! What the benches share, the one module each bench takes it from
-//! (`mod support;`; cargo does not take `benches/support/` for a bench of
-//! its own): the thread CPU clock, the interleaved comparison of a subject
-//! with its bare reference, and the loopback servers and fakes of the
-//! integration tests.
-#![allow(dead_code, unused_imports)]
-
-// The integration tests' starters and fakes, the same code the tests run.
-#[path = "../../tests/support/fake_device.rs"]
-pub mod fake_device;
-#[path = "../../tests/support/mock_http.rs"]
-pub mod mock_http;
-#[path = "../../tests/support/servers.rs"]
-pub mod servers;
-#[path = "../../tests/support/test_jwt.rs"]
-pub mod test_jwt;
-
-/// The hook `servers::require` calls before its own check of `PATH`. In
-/// the tests it records a missing server so the test is skipped and
-/// counted; a bench never skips, so here it does nothing and
-/// `servers::require` fails the bench, saying how to install the server.
-pub mod needs {
-    /// A server `servers` starts.
-    #[derive(Clone, Copy, Debug)]
-    pub enum Need {
-        /// `redis-server` and `redis-cli`
-        Redis,
-        /// `memcached`
-        Memcached,
-    }
-
-    /// Nothing to record: see the module.
-    pub fn require(_: Need) {}
-}
+//! What the benches share beyond the tests' servers and fakes: the thread
+//! CPU clock and the interleaved comparison of a subject with its bare
+//! reference (re-exported at the crate root: `support::interleaved`).
 
 /// This thread's CPU time in nanoseconds (`CLOCK_THREAD_CPUTIME_ID`),
 /// which other processes taking the CPU away do not inflate.

@@ -371,95 +371,95 @@ macro_rules! server_store_conformance {
         mod server_conformance {
             #[allow(unused_imports)]
             use super::*;
-            use $crate::support::server_conformance as c;
+            use $crate::server_conformance as c;
 
             #[test]
             fn clients() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::clients(&s);
             }
             #[test]
             fn codes_round_trip_and_are_single_use() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::codes_round_trip_and_are_single_use(&s);
             }
             #[test]
             fn a_code_is_redeemed_once_under_concurrency() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::a_code_is_redeemed_once_under_concurrency(&s);
             }
             #[test]
             fn expired_codes_are_never_returned() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::expired_codes_are_never_returned(&s);
             }
             #[test]
             fn tokens_by_token_refresh_token_and_user() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::tokens_by_token_refresh_token_and_user(&s);
             }
             #[test]
             fn client_credentials_tokens_have_no_user() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::client_credentials_tokens_have_no_user(&s);
             }
             #[test]
             fn expired_access_tokens_are_never_returned_but_stay_refreshable() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::expired_access_tokens_are_never_returned_but_stay_refreshable(&s);
             }
             #[test]
             fn expired_refresh_tokens_are_never_returned() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::expired_refresh_tokens_are_never_returned(&s);
             }
             #[test]
             fn deleting_a_refresh_token_removes_every_mapping() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::deleting_a_refresh_token_removes_every_mapping(&s);
             }
             #[test]
             fn deleting_an_old_refresh_token_keeps_the_newer_token() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::deleting_an_old_refresh_token_keeps_the_newer_token(&s);
             }
             #[test]
             fn the_latest_token_of_a_user_is_the_existing_one() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::the_latest_token_of_a_user_is_the_existing_one(&s);
             }
             #[test]
             fn kinds_of_entries_never_mix() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::kinds_of_entries_never_mix(&s);
             }
             #[test]
             fn debug_output_has_no_secrets() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::debug_output_has_no_secrets(&s);

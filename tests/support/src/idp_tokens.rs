@@ -5,8 +5,8 @@ use oauthkit::provider::CodeExchange;
 use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider};
 use oauthkit::unversioned::random;
 
-use super::interactions;
-use super::node_idp::NodeIdp;
+use crate::interactions;
+use crate::node_idp::NodeIdp;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 

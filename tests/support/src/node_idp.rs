@@ -3,7 +3,6 @@
 //! browser test signs in against. Installed by scripts/setup-browser.sh.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 /// A running oidc-provider.
@@ -31,8 +30,8 @@ impl NodeIdp {
     /// [`start_script`](Self::start_script) with more arguments after the
     /// client id (`fapi-server.mjs`: the PAR lifetime in seconds).
     pub fn start_script_with(script: &str, args: &[&str]) -> NodeIdp {
-        super::needs::require(super::needs::Need::Node);
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+        crate::needs::require(crate::needs::Need::Node);
+        let dir = crate::repo().join("tests/browser");
         assert!(
             dir.join("node_modules/oidc-provider/package.json").exists(),
             "oidc-provider is missing: run scripts/setup-browser.sh (npm ci in tests/browser)"

@@ -23,10 +23,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::interactions::{Browser, Page, Redirect};
+use crate::interactions::{Browser, Page, Redirect};
 
 /// The Keycloak version scripts/setup-keycloak.sh installs.
-pub const VERSION: &str = super::needs::KEYCLOAK_VERSION;
+pub const VERSION: &str = crate::needs::KEYCLOAK_VERSION;
 /// The realm every test uses.
 pub const REALM: &str = "oauthkit";
 

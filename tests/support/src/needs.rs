@@ -95,7 +95,7 @@ impl Need {
 
     /// Whether this machine has it.
     pub fn found(self) -> bool {
-        let browser = repo().join("tests/browser/node_modules");
+        let browser = crate::repo().join("tests/browser/node_modules");
         match self {
             Need::Redis => on_path("redis-server") && on_path("redis-cli"),
             Need::Memcached => on_path("memcached"),
@@ -110,9 +110,13 @@ impl Need {
                     && browser.join("playwright-core/package.json").is_file()
             }
             Need::SecretService => std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-            Need::GlobusSdk => repo().join("target/interop-venv/bin/python").exists(),
-            Need::PythonOauth2 => repo().join("target/python-oauth2-venv/bin/python").exists(),
-            Need::PythonKeyring => repo()
+            Need::GlobusSdk => crate::repo()
+                .join("target/interop-venv/bin/python")
+                .exists(),
+            Need::PythonOauth2 => crate::repo()
+                .join("target/python-oauth2-venv/bin/python")
+                .exists(),
+            Need::PythonKeyring => crate::repo()
                 .join("target/python-keyring-venv/bin/python")
                 .exists(),
             Need::Keycloak => keycloak_installed(),
@@ -142,7 +146,7 @@ pub fn met(needs: &[Need]) -> bool {
 #[macro_export]
 macro_rules! needs {
     ($($need:ident),+ $(,)?) => {
-        if !$crate::support::needs::met(&[$($crate::support::needs::Need::$need),+]) {
+        if !$crate::needs::met(&[$($crate::needs::Need::$need),+]) {
             return;
         }
     };
@@ -248,10 +252,6 @@ extern "C" fn print_summary() {
         "SKIPPED {n} test(s) of {binary}: counted as passed by libtest, each SKIP line above \
          says what is missing and how to get it ({REQUIRE_ALL}=1 fails them instead)"
     );
-}
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn on_path(bin: &str) -> bool {

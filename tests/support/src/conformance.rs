@@ -261,53 +261,53 @@ macro_rules! token_store_conformance {
             #[allow(unused_imports)]
             use super::*;
             use std::sync::Arc;
-            use $crate::support::conformance as c;
+            use $crate::conformance as c;
 
             #[test]
             fn round_trip_every_field() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::round_trip_every_field(&s);
             }
             #[test]
             fn round_trip_minimal() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::round_trip_minimal(&s);
             }
             #[test]
             fn missing_key_is_none() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::missing_key_is_none(&s);
             }
             #[test]
             fn save_replaces() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::save_replaces(&s);
             }
             #[test]
             fn delete_removes() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::delete_removes(&s);
             }
             #[test]
             fn list_keys_sorted() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::list_keys_sorted(&s);
             }
             #[test]
             fn namespaces_are_separate() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 let other = ($other_ns)(&s);
@@ -315,42 +315,42 @@ macro_rules! token_store_conformance {
             }
             #[test]
             fn load_all_and_save_all() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::load_all_and_save_all(&s);
             }
             #[test]
             fn empty_key_is_invalid() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::empty_key_is_invalid(&s);
             }
             #[test]
             fn concurrent_threads() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::concurrent_threads(Arc::new(s));
             }
             #[test]
             fn dpop_keys_only_where_secrets_are_protected() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::dpop_keys_only_where_secrets_are_protected(&s);
             }
             #[test]
             fn debug_output_has_no_secrets() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::debug_output_has_no_secrets(&s);
             }
             #[test]
             fn writes_under_the_key_lock() {
-                let Some((s, _g)) = $crate::support::needs::opened(|| $open) else {
+                let Some((s, _g)) = $crate::needs::opened(|| $open) else {
                     return;
                 };
                 c::writes_under_the_key_lock(&s);
