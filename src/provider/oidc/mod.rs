@@ -579,7 +579,7 @@ impl OidcProvider {
         let claims =
             self.validate_id_token_inner(id_token.expose(), nonce, Some(t.access_token.expose()))?;
         let iss = claims
-            .claims
+            .claims()
             .get("iss")
             .and_then(Value::as_str)
             .unwrap_or_default()
