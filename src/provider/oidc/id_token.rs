@@ -353,7 +353,8 @@ impl IdTokenValidator {
     /// # Errors
     ///
     /// [`Error::IdToken`] naming the first check that failed: a malformed
-    /// token, an algorithm outside the allow-list, no fitting key in the JWKS,
+    /// token (a payload that is not one JSON object, or names a checked
+    /// claim twice), an algorithm outside the allow-list, no fitting key in the JWKS,
     /// a signature that does not verify, a wrong `iss`, `aud`, `azp` or
     /// `nonce`, an expired or not yet valid token, an out-of-range time claim.
     /// The errors of fetching the JWKS ([`Error::Http`],
