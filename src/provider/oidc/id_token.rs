@@ -373,8 +373,8 @@ impl IdTokenValidator {
             .ok_or_else(|| id_err("the header is not base64url"))?;
         let (alg, kid) = self.check_header(header)?;
         let verifier = jwks.key_for(kid.as_deref(), alg)?;
-        // decoded on the stack: the largest signature verified (RSA-8192)
-        // is 1024 bytes; a longer one is decoded to the heap to fail below
+        // decoded on the stack up to RSA-4096's 512 bytes (every EC and
+        // Ed25519 signature too); a longer one (RSA-8192) on the heap
         let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
         let sig_heap: Vec<u8>;
         let signature: &[u8] = match URL_SAFE_NO_PAD.decode_slice(parts.signature, &mut sig_buf) {
@@ -585,12 +585,14 @@ fn secs_i64(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
-/// The longest signature decoded on the stack: RSA-8192's 1024 bytes.
-const MAX_SIGNATURE_LEN: usize = 1024;
+/// The longest signature decoded on the stack: RSA-4096's 512 bytes (the
+/// buffer is zeroed on every validation, so it is no larger than the
+/// common keys need).
+const MAX_SIGNATURE_LEN: usize = 512;
 
 /// The longest header decoded on the stack (real ones are under 200 bytes;
-/// a longer one is decoded to the heap).
-const MAX_HEADER_LEN: usize = 512;
+/// a longer one, such as one with an `x5c` chain, is decoded to the heap).
+const MAX_HEADER_LEN: usize = 256;
 
 
 /// Decodes the base64url `part` (trailing `=` tolerated) into `buf` when it
