@@ -746,13 +746,20 @@ fn well_signed_payloads_the_full_claims_parse_would_refuse_are_rejected_up_front
     let body = claims.strip_suffix('}').unwrap();
     let with = |member: &str| format!("{body},{member}}}");
     let nest = |depth: usize, inner: &str| {
-        format!(r#""extra":{}{inner}{}"#, "[".repeat(depth), "]".repeat(depth))
+        format!(
+            r#""extra":{}{inner}{}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        )
     };
 
     let mut refused: Vec<(String, String)> = Vec::new();
     for (name, value) in doc.as_object().unwrap() {
         // the same value twice, and the name spelled with an escape
-        refused.push((format!("{name} twice"), with(&format!(r#""{name}":{value}"#))));
+        refused.push((
+            format!("{name} twice"),
+            with(&format!(r#""{name}":{value}"#)),
+        ));
         let escaped: String = format!("\\u{:04x}{}", name.as_bytes()[0], &name[1..]);
         refused.push((
             format!("{name} twice, once escaped"),
@@ -791,7 +798,10 @@ fn well_signed_payloads_the_full_claims_parse_would_refuse_are_rejected_up_front
         ("a short \\u escape", with(r#""extra":"\u12""#)),
         ("a raw control character", with("\"extra\":\"a\u{1}b\"")),
         ("a raw newline in a name", with("\"ex\ntra\":1")),
-        ("an unterminated string", format!("{body},\"extra\":\"abc}}")),
+        (
+            "an unterminated string",
+            format!("{body},\"extra\":\"abc}}"),
+        ),
         ("a leading zero", with(r#""extra":012"#)),
         ("a bare minus", with(r#""extra":-"#)),
         ("NaN", with(r#""extra":NaN"#)),
@@ -808,7 +818,10 @@ fn well_signed_payloads_the_full_claims_parse_would_refuse_are_rejected_up_front
         let full = serde_json::from_str::<serde_json::Map<String, Value>>(text);
         assert_eq!(full.is_err(), !what.contains("twice"), "{what}: {text}");
         let t = key.sign_raw(header.as_bytes(), text.as_bytes());
-        match idp.provider.validate_id_token(&t, Some("n-1"), Some(ACCESS_TOKEN)) {
+        match idp
+            .provider
+            .validate_id_token(&t, Some("n-1"), Some(ACCESS_TOKEN))
+        {
             Ok(_) => accepted.push(what.clone()),
             Err(e) => assert_eq!(e.kind(), ErrorKind::IdToken, "{what}: {e}"),
         }
@@ -828,7 +841,9 @@ fn well_signed_payloads_the_full_claims_parse_would_refuse_are_rejected_up_front
             claims.replace(r#""sub":"user-1""#, r#""s\u0075b":"u\u0073er-1""#)
         ),
         with(r#""exp2":[1,2,{"a":null}],"amr":["pwd"]"#),
+        claims.replace(r#""iss":"h"#, r#""iss":"\u0068"#),
     ];
+    assert!(fine.last().unwrap().contains(r#""iss":"\u0068"#));
     for text in &fine {
         let full: Value = serde_json::from_str(text).expect("the premise: valid JSON");
         let t = key.sign_raw(header.as_bytes(), text.as_bytes());
@@ -837,6 +852,8 @@ fn well_signed_payloads_the_full_claims_parse_would_refuse_are_rejected_up_front
             .validate_id_token(&t, Some("n-1"), Some(ACCESS_TOKEN))
             .unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(got.sub, "user-1", "{text}");
+        assert_eq!(got.iss(), idp.iss(), "{text}");
+        assert_eq!(got.payload_json(), text);
         assert_eq!(idp.validate(&t, Some("n-1")).unwrap(), full, "{text}");
     }
 }

@@ -178,14 +178,14 @@ enum Span {
 }
 
 impl Span {
-    /// `claim`, which the parse of `payload` produced.
-    fn of(claim: &Cow<'_, str>, payload: &str) -> Span {
-        match claim {
-            Cow::Borrowed(s) => {
-                let start = s.as_ptr() as usize - payload.as_ptr() as usize;
-                Span::At(start..start + s.len())
-            }
-            Cow::Owned(s) => Span::Owned(s.as_str().into()),
+    /// `claim`, which the parse of `payload` produced: borrowed from it
+    /// (kept as its place there) or decoded apart (kept as a copy).
+    fn of(claim: &str, payload: &str) -> Span {
+        let start = (claim.as_ptr() as usize).wrapping_sub(payload.as_ptr() as usize);
+        if start <= payload.len() && claim.len() <= payload.len() - start {
+            Span::At(start..start + claim.len())
+        } else {
+            Span::Owned(claim.into())
         }
     }
 
@@ -593,7 +593,6 @@ const MAX_SIGNATURE_LEN: usize = 512;
 /// The longest header decoded on the stack (real ones are under 200 bytes;
 /// a longer one, such as one with an `x5c` chain, is decoded to the heap).
 const MAX_HEADER_LEN: usize = 256;
-
 
 /// Decodes the base64url `part` (trailing `=` tolerated) into `buf` when it
 /// fits, else into `heap`; `None` when it is not base64url.
@@ -1101,7 +1100,11 @@ mod tests {
                 ("at_hash", &checked.at_hash),
                 ("sub", &checked.sub),
             ] {
-                assert_eq!(got.as_ref(), map.get(name).map(as_claim).as_ref(), "{text}: {name}");
+                assert_eq!(
+                    got.as_ref(),
+                    map.get(name).map(as_claim).as_ref(),
+                    "{text}: {name}"
+                );
             }
         }
         // both kinds were exercised
