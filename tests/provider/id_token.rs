@@ -349,6 +349,38 @@ fn wrong_at_hash_is_rejected() {
     idp.exchange(&t, None).expect("right at_hash");
 }
 
+/// `azp` and `at_hash` of any type but a string are refused as malformed,
+/// never taken as absent: a non-string `azp` is no client id, and a
+/// non-string `at_hash` would otherwise skip the access-token binding.
+#[test]
+fn azp_and_at_hash_of_another_type_are_refused() {
+    let idp = idp();
+    for claim in ["azp", "at_hash"] {
+        for value in [
+            json!(5),
+            json!(null),
+            json!(true),
+            json!([CLIENT]),
+            json!({"a": CLIENT}),
+            json!(1.5),
+        ] {
+            let mut c = idp.claims();
+            c[claim] = value;
+            let t = keys()[0].sign(&c);
+            assert_rejected(
+                idp.provider.validate_id_token(&t, None, Some(ACCESS_TOKEN)),
+                &t,
+                &format!("{claim} is not a string"),
+            );
+            assert_rejected(
+                idp.validate(&t, None),
+                &t,
+                &format!("{claim} is not a string"),
+            );
+        }
+    }
+}
+
 #[test]
 fn missing_id_token_after_openid_exchange_is_an_error() {
     let idp = idp();

@@ -4,8 +4,8 @@
 //! never HS* since the provider's keys are public), the key comes from the
 //! provider's JWKS by `kid` only, the signature must verify, then `iss`,
 //! `aud` (contains the client id; other audiences only if trusted), `azp`
-//! (required with several audiences, must equal the client id when
-//! present), `exp`, `nbf` and `iat` with a clock-skew leeway, `nonce`
+//! (required with several audiences, must be a string equal to the client
+//! id when present), `exp`, `nbf` and `iat` with a clock-skew leeway, `nonce`
 //! (constant-time) and `at_hash` when present.
 
 use std::borrow::Cow;
@@ -422,7 +422,12 @@ impl IdTokenValidator {
                 None => return Err(id_err("nonce is missing but one was sent")),
             }
         }
-        if let (Some(at_hash), Some(at)) = (str_claim(&known.at_hash), expected.access_token) {
+        let at_hash = match &known.at_hash {
+            Some(Claim::Str(h)) => Some(&**h),
+            Some(_) => return Err(id_err("at_hash is not a string")),
+            None => None,
+        };
+        if let (Some(at_hash), Some(at)) = (at_hash, expected.access_token) {
             let mut want = [0u8; 43];
             let want = half_hash_into(alg, at, &mut want);
             if !constant_time_eq(at_hash.as_bytes(), want) {
@@ -498,14 +503,16 @@ impl IdTokenValidator {
                 clip(untrusted)
             )));
         }
-        match str_claim(&claims.azp) {
-            Some(azp) if azp != self.client_id => {
+        match &claims.azp {
+            Some(Claim::Str(azp)) if *azp != self.client_id => {
                 Err(id_err(format!("azp '{}' is not the client id", clip(azp))))
             }
+            Some(Claim::Str(_)) => Ok(()),
+            Some(_) => Err(id_err("azp is not a string")),
             None if auds().nth(1).is_some() => {
                 Err(id_err("azp is required when aud has several audiences"))
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 
