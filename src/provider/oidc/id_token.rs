@@ -438,10 +438,7 @@ impl IdTokenValidator {
             .filter(|s| !s.is_empty())
             .ok_or_else(|| id_err("sub is missing or empty"))?
             .to_owned();
-        let iss = match &known.iss {
-            Some(Claim::Str(iss)) => Span::of(iss, &payload),
-            _ => unreachable!("iss was checked to be a string"),
-        };
+        let iss = Span::of(iss, &payload);
         drop(known);
         Ok(IdTokenClaims {
             sub,
