@@ -144,7 +144,7 @@ pub fn id_token(data: &[u8]) {
         let Ok(claims) = validator.validate(&token, &f.jwks, &expected) else {
             continue;
         };
-        let c = &claims.claims;
+        let c = claims.claims();
         let now = now_unix() as f64;
         let alg = header["alg"].as_str().unwrap_or_default();
         assert!(

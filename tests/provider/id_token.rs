@@ -68,7 +68,7 @@ impl Idp {
     fn validate(&self, token: &str, nonce: Option<&str>) -> oauthkit::Result<Value> {
         self.provider
             .validate_id_token(token, nonce, None)
-            .map(|c| Value::Object(c.claims))
+            .map(|c| Value::Object(c.into_claims()))
     }
 
     /// A code exchange whose token response carries `id_token`.
@@ -347,6 +347,38 @@ fn wrong_at_hash_is_rejected() {
     );
     let t = keys()[0].sign(&idp.claims_with(json!({"at_hash": at_hash(ACCESS_TOKEN)})));
     idp.exchange(&t, None).expect("right at_hash");
+}
+
+/// `azp` and `at_hash` of any type but a string are refused as malformed,
+/// never taken as absent: a non-string `azp` is no client id, and a
+/// non-string `at_hash` would otherwise skip the access-token binding.
+#[test]
+fn azp_and_at_hash_of_another_type_are_refused() {
+    let idp = idp();
+    for claim in ["azp", "at_hash"] {
+        for value in [
+            json!(5),
+            json!(null),
+            json!(true),
+            json!([CLIENT]),
+            json!({"a": CLIENT}),
+            json!(1.5),
+        ] {
+            let mut c = idp.claims();
+            c[claim] = value;
+            let t = keys()[0].sign(&c);
+            assert_rejected(
+                idp.provider.validate_id_token(&t, None, Some(ACCESS_TOKEN)),
+                &t,
+                &format!("{claim} is not a string"),
+            );
+            assert_rejected(
+                idp.validate(&t, None),
+                &t,
+                &format!("{claim} is not a string"),
+            );
+        }
+    }
 }
 
 #[test]
@@ -725,4 +757,135 @@ fn well_signed_tokens_with_repeated_or_non_object_headers_are_rejected() {
         }
     }
     assert!(accepted.is_empty(), "accepted: {accepted:#?}");
+}
+
+/// The claims are handed out parsed lazily, from the payload text kept
+/// after validation; validation itself reads only the claims it checks.
+/// So that laziness never accepts a token the full parse refuses, and
+/// never lets two readers see different values, every payload the full
+/// parse (`serde_json` into a map) refuses is refused by validation, and
+/// a checked claim named twice (in any spelling JSON allows) is refused
+/// even with equal values. What the full parse accepts is accepted, and
+/// the claims handed out are exactly that parse.
+#[test]
+fn well_signed_payloads_the_full_claims_parse_would_refuse_are_rejected_up_front() {
+    let idp = idp();
+    let key = &keys()[0];
+    let header = format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{}"}}"#, key.kid);
+    let doc = idp.claims_with(json!({"nbf": now() - 10, "auth_time": now() - 20,
+        "azp": CLIENT, "tid": "t1", "at_hash": at_hash(ACCESS_TOKEN), "nonce": "n-1"}));
+    let claims = doc.to_string();
+    let body = claims.strip_suffix('}').unwrap();
+    let with = |member: &str| format!("{body},{member}}}");
+    let nest = |depth: usize, inner: &str| {
+        format!(
+            r#""extra":{}{inner}{}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        )
+    };
+
+    let mut refused: Vec<(String, String)> = Vec::new();
+    for (name, value) in doc.as_object().unwrap() {
+        // the same value twice, and the name spelled with an escape
+        refused.push((
+            format!("{name} twice"),
+            with(&format!(r#""{name}":{value}"#)),
+        ));
+        let escaped: String = format!("\\u{:04x}{}", name.as_bytes()[0], &name[1..]);
+        refused.push((
+            format!("{name} twice, once escaped"),
+            with(&format!(r#""{escaped}":{value}"#)),
+        ));
+    }
+    refused.push((
+        "sub twice, the second another user".into(),
+        with(r#""sub":"admin""#),
+    ));
+    for (what, text) in [
+        ("an array", format!("[{claims}]")),
+        ("a string", format!("{:?}", claims)),
+        ("null", "null".into()),
+        ("a number", "1".into()),
+        ("true", "true".into()),
+        ("empty", String::new()),
+        ("trailing text", format!("{claims} x")),
+        ("a second brace", format!("{claims}}}")),
+        ("a trailing comma", format!("{claims},")),
+        ("a comma before the brace", with("")),
+        ("129 nested arrays", with(&nest(129, "1"))),
+        ("200 nested objects", {
+            let open = r#"{"a":"#.repeat(200);
+            with(&format!(r#""extra":{open}1{}"#, "}".repeat(200)))
+        }),
+        ("a number beyond f64", with(r#""extra":1e400"#)),
+        ("a negative number beyond f64", with(r#""extra":-1e400"#)),
+        (
+            "an integer of 400 digits",
+            with(&format!(r#""extra":1{}"#, "0".repeat(400))),
+        ),
+        ("a huge number nested", with(r#""extra":{"a":[1,2e999]}"#)),
+        ("a huge number as a claim", with(r#""exp2":[1E+400]"#)),
+        ("an unknown escape", with(r#""extra":"\x41""#)),
+        ("a short \\u escape", with(r#""extra":"\u12""#)),
+        ("a raw control character", with("\"extra\":\"a\u{1}b\"")),
+        ("a raw newline in a name", with("\"ex\ntra\":1")),
+        (
+            "an unterminated string",
+            format!("{body},\"extra\":\"abc}}"),
+        ),
+        ("a leading zero", with(r#""extra":012"#)),
+        ("a bare minus", with(r#""extra":-"#)),
+        ("NaN", with(r#""extra":NaN"#)),
+        ("a single-quoted string", with(r#""extra":'a'"#)),
+        ("a missing value", with(r#""extra":"#)),
+        ("a member without a name", with(r#"1:2"#)),
+    ] {
+        refused.push((what.into(), text));
+    }
+    let mut accepted = Vec::new();
+    for (what, text) in &refused {
+        // the premise: the full parse refuses it (but for a repeated
+        // name, which it takes last-wins)
+        let full = serde_json::from_str::<serde_json::Map<String, Value>>(text);
+        assert_eq!(full.is_err(), !what.contains("twice"), "{what}: {text}");
+        let t = key.sign_raw(header.as_bytes(), text.as_bytes());
+        match idp
+            .provider
+            .validate_id_token(&t, Some("n-1"), Some(ACCESS_TOKEN))
+        {
+            Ok(_) => accepted.push(what.clone()),
+            Err(e) => assert_eq!(e.kind(), ErrorKind::IdToken, "{what}: {e}"),
+        }
+    }
+    assert!(accepted.is_empty(), "accepted: {accepted:#?}");
+
+    // What the full parse accepts stays accepted, and the claims handed out
+    // are the full parse of the payload (escapes decoded, the last of a
+    // repeated unchecked member).
+    let fine = [
+        with(r#""email":"a@example.org","email":"b@example.org""#),
+        with(&nest(126, r#""deep""#)),
+        with(r#""extra":1e300,"big":18446744073709551616,"neg":-9223372036854775809"#),
+        with(r#""extra":"\ud83d\ude00 \u00e9 \n \/ \"","\u0065scaped":true"#),
+        format!(
+            " \t\r\n{}\n ",
+            claims.replace(r#""sub":"user-1""#, r#""s\u0075b":"u\u0073er-1""#)
+        ),
+        with(r#""exp2":[1,2,{"a":null}],"amr":["pwd"]"#),
+        claims.replace(r#""iss":"h"#, r#""iss":"\u0068"#),
+    ];
+    assert!(fine.last().unwrap().contains(r#""iss":"\u0068"#));
+    for text in &fine {
+        let full: Value = serde_json::from_str(text).expect("the premise: valid JSON");
+        let t = key.sign_raw(header.as_bytes(), text.as_bytes());
+        let got = idp
+            .provider
+            .validate_id_token(&t, Some("n-1"), Some(ACCESS_TOKEN))
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(got.sub, "user-1", "{text}");
+        assert_eq!(got.iss(), idp.iss(), "{text}");
+        assert_eq!(got.payload_json(), text);
+        assert_eq!(idp.validate(&t, Some("n-1")).unwrap(), full, "{text}");
+    }
 }

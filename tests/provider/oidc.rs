@@ -192,7 +192,7 @@ fn code_exchange_with_pkce_validates_the_id_token_and_the_response_iss() {
         .validate_id_token(id_token, Some(&a.nonce), Some(tokens.access_token.expose()))
         .unwrap();
     assert_eq!(claims.sub, "alice");
-    assert_eq!(claims.claims["nonce"], a.nonce.as_str());
+    assert_eq!(claims.claims()["nonce"], a.nonce.as_str());
     // The code is single use at the provider.
     let again = a.exchange(&provider).unwrap_err();
     assert_eq!(again.kind(), ErrorKind::InvalidGrant, "{again}");

@@ -4,12 +4,13 @@
 //! never HS* since the provider's keys are public), the key comes from the
 //! provider's JWKS by `kid` only, the signature must verify, then `iss`,
 //! `aud` (contains the client id; other audiences only if trusted), `azp`
-//! (required with several audiences, must equal the client id when
-//! present), `exp`, `nbf` and `iat` with a clock-skew leeway, `nonce`
+//! (required with several audiences, must be a string equal to the client
+//! id when present), `exp`, `nbf` and `iat` with a clock-skew leeway, `nonce`
 //! (constant-time) and `at_hash` when present.
 
 use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::digest::{sha256, sha384, sha512};
@@ -144,12 +145,114 @@ pub struct Expected<'a> {
 }
 
 /// The claims of a validated ID token.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Validation reads only the claims it checks; the whole claim set is
+/// parsed from the payload text on the first call of
+/// [`claims`](Self::claims) (the payload was checked to be a JSON object
+/// that parses, so this cannot fail later).
+///
+/// ```
+/// use oauthkit::unversioned::provider::id_token::IdTokenClaims;
+/// fn greet(c: &IdTokenClaims) -> String {
+///     let name = c.claims().get("name").and_then(|v| v.as_str()).unwrap_or(&c.sub);
+///     format!("hello {name}, signed in at {}", c.iss())
+/// }
+/// ```
 pub struct IdTokenClaims {
     /// The subject (`sub`): the user's stable id at the provider.
     pub sub: String,
-    /// Every claim, as sent.
-    pub claims: Map<String, Value>,
+    /// `iss` as validated.
+    iss: Span,
+    /// The payload's JSON text, as signed.
+    payload: String,
+    /// Every claim, parsed from `payload` on first use.
+    claims: OnceLock<Map<String, Value>>,
+}
+
+/// A validated string claim: where it is in the payload text, or its
+/// decoded text when it was written with escapes.
+#[derive(Clone)]
+enum Span {
+    At(std::ops::Range<usize>),
+    Owned(Box<str>),
+}
+
+impl Span {
+    /// `claim`, which the parse of `payload` produced: borrowed from it
+    /// (kept as its place there) or decoded apart (kept as a copy).
+    fn of(claim: &str, payload: &str) -> Span {
+        let start = (claim.as_ptr() as usize).wrapping_sub(payload.as_ptr() as usize);
+        if start <= payload.len() && claim.len() <= payload.len() - start {
+            Span::At(start..start + claim.len())
+        } else {
+            Span::Owned(claim.into())
+        }
+    }
+
+    fn get<'s>(&'s self, payload: &'s str) -> &'s str {
+        match self {
+            Span::At(r) => &payload[r.clone()],
+            Span::Owned(s) => s,
+        }
+    }
+}
+
+impl IdTokenClaims {
+    /// Every claim, as sent (parsed from the payload on the first call).
+    pub fn claims(&self) -> &Map<String, Value> {
+        self.claims.get_or_init(|| parse_claims(&self.payload))
+    }
+
+    /// Every claim, as sent, by value.
+    pub fn into_claims(self) -> Map<String, Value> {
+        let payload = self.payload;
+        self.claims
+            .into_inner()
+            .unwrap_or_else(|| parse_claims(&payload))
+    }
+
+    /// The issuer (`iss`), as validated.
+    pub fn iss(&self) -> &str {
+        self.iss.get(&self.payload)
+    }
+
+    /// The payload's JSON text, exactly as signed.
+    pub fn payload_json(&self) -> &str {
+        &self.payload
+    }
+}
+
+/// The claim map of a payload validation accepted.
+fn parse_claims(payload: &str) -> Map<String, Value> {
+    // validation parsed every member as serde_json does here (see
+    // `Checked`), so this parse cannot fail
+    serde_json::from_str(payload).expect("a validated ID-token payload is a JSON object")
+}
+
+impl Clone for IdTokenClaims {
+    fn clone(&self) -> Self {
+        IdTokenClaims {
+            sub: self.sub.clone(),
+            iss: self.iss.clone(),
+            payload: self.payload.clone(),
+            claims: self.claims.clone(),
+        }
+    }
+}
+
+impl PartialEq for IdTokenClaims {
+    fn eq(&self, other: &Self) -> bool {
+        self.sub == other.sub && self.claims() == other.claims()
+    }
+}
+
+impl std::fmt::Debug for IdTokenClaims {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdTokenClaims")
+            .field("sub", &self.sub)
+            .field("claims", self.claims())
+            .finish()
+    }
 }
 
 /// Validates ID tokens of one provider for one client.
@@ -240,13 +343,18 @@ impl IdTokenValidator {
     /// The token is split and decoded once: the header for `alg` and
     /// `kid`, the signature checked over the signing input with the JWKS
     /// key (parsed by aws-lc-rs once per JWKS fetch), then the payload
-    /// parsed once and every claim checked here (time claims with checked
-    /// arithmetic, see [`MAX_TIME_CLAIM`]).
+    /// parsed once, keeping only the claims checked here (time claims with
+    /// checked arithmetic, see [`MAX_TIME_CLAIM`]); the whole claim map is
+    /// parsed from the kept payload text when
+    /// [`IdTokenClaims::claims`] is first called. Every member is parsed
+    /// now as that map parse would, so it cannot fail then; a checked
+    /// claim named twice is refused.
     ///
     /// # Errors
     ///
     /// [`Error::IdToken`] naming the first check that failed: a malformed
-    /// token, an algorithm outside the allow-list, no fitting key in the JWKS,
+    /// token (a payload that is not one JSON object, or names a checked
+    /// claim twice), an algorithm outside the allow-list, no fitting key in the JWKS,
     /// a signature that does not verify, a wrong `iss`, `aud`, `azp` or
     /// `nonce`, an expired or not yet valid token, an out-of-range time claim.
     /// The errors of fetching the JWKS ([`Error::Http`],
@@ -265,8 +373,8 @@ impl IdTokenValidator {
             .ok_or_else(|| id_err("the header is not base64url"))?;
         let (alg, kid) = self.check_header(header)?;
         let verifier = jwks.key_for(kid.as_deref(), alg)?;
-        // decoded on the stack: the largest signature verified (RSA-8192)
-        // is 1024 bytes; a longer one is decoded to the heap to fail below
+        // decoded on the stack up to RSA-4096's 512 bytes (every EC and
+        // Ed25519 signature too); a longer one (RSA-8192) on the heap
         let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
         let sig_heap: Vec<u8>;
         let signature: &[u8] = match URL_SAFE_NO_PAD.decode_slice(parts.signature, &mut sig_buf) {
@@ -289,20 +397,14 @@ impl IdTokenValidator {
         {
             return Err(id_err("the signature does not verify"));
         }
-        // decoded on the stack when it fits (nearly every ID token), then
-        // checked as UTF-8 as a whole and parsed once
-        let mut payload_buf = [0u8; MAX_PAYLOAD_STACK_LEN];
-        let mut payload_heap = Vec::new();
-        let claims: Map<String, Value> =
-            decode_part(parts.payload, &mut payload_buf, &mut payload_heap)
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .and_then(|text| serde_json::from_str(text).ok())
-                .ok_or_else(|| id_err("the payload is not base64url JSON (an object)"))?;
-
-        // the claims read here, found in one pass over the map
-        let known = Known::of(&claims);
-        let iss = str_claim(known.iss).ok_or_else(|| id_err("iss is missing or not a string"))?;
-        if !self.issuer.matches(iss, str_claim(known.tid))
+        // decoded into the one buffer the claims keep, checked as UTF-8 as
+        // a whole, then parsed once for the claims checked here (every
+        // other member is parsed too, without being kept)
+        let payload = decode_payload(parts.payload)
+            .ok_or_else(|| id_err("the payload is not base64url JSON (an object)"))?;
+        let known = Checked::parse(&payload)?;
+        let iss = str_claim(&known.iss).ok_or_else(|| id_err("iss is missing or not a string"))?;
+        if !self.issuer.matches(iss, str_claim(&known.tid))
             && !self.settings.additional_issuers.iter().any(|a| a == iss)
         {
             return Err(id_err(format!(
@@ -314,24 +416,36 @@ impl IdTokenValidator {
         self.check_audience(&known)?;
         self.check_times(&known)?;
         if let Some(want) = expected.nonce {
-            match str_claim(known.nonce) {
+            match str_claim(&known.nonce) {
                 Some(got) if constant_time_eq(got.as_bytes(), want.as_bytes()) => {}
                 Some(_) => return Err(id_err("nonce does not match the one sent")),
                 None => return Err(id_err("nonce is missing but one was sent")),
             }
         }
-        if let (Some(at_hash), Some(at)) = (str_claim(known.at_hash), expected.access_token) {
+        let at_hash = match &known.at_hash {
+            Some(Claim::Str(h)) => Some(&**h),
+            Some(_) => return Err(id_err("at_hash is not a string")),
+            None => None,
+        };
+        if let (Some(at_hash), Some(at)) = (at_hash, expected.access_token) {
             let mut want = [0u8; 43];
             let want = half_hash_into(alg, at, &mut want);
             if !constant_time_eq(at_hash.as_bytes(), want) {
                 return Err(id_err("at_hash does not match the access token"));
             }
         }
-        let sub = str_claim(known.sub)
+        let sub = str_claim(&known.sub)
             .filter(|s| !s.is_empty())
             .ok_or_else(|| id_err("sub is missing or empty"))?
             .to_owned();
-        Ok(IdTokenClaims { sub, claims })
+        let iss = Span::of(iss, &payload);
+        drop(known);
+        Ok(IdTokenClaims {
+            sub,
+            iss,
+            payload,
+            claims: OnceLock::new(),
+        })
     }
 
     /// Reads `alg`, `kid` and `crit` from the decoded header `bytes`.
@@ -367,14 +481,14 @@ impl IdTokenValidator {
         Ok((parsed, header.kid.map(|k| k.0)))
     }
 
-    fn check_audience(&self, claims: &Known<'_>) -> Result<()> {
-        let (one, many): (Option<&str>, &[Value]) = match claims.aud {
-            Some(Value::String(s)) => (Some(s.as_str()), &[]),
-            Some(Value::Array(a)) => (None, a.as_slice()),
+    fn check_audience(&self, claims: &Checked<'_>) -> Result<()> {
+        let (one, many): (Option<&str>, &[Cow<'_, str>]) = match &claims.aud {
+            Some(Claim::Str(s)) => (Some(s), &[]),
+            Some(Claim::Strings(a)) => (None, a.as_slice()),
             _ => return Err(id_err("aud is missing")),
         };
         // the audiences, without collecting them (string members only)
-        let auds = || one.into_iter().chain(many.iter().filter_map(Value::as_str));
+        let auds = || one.into_iter().chain(many.iter().map(|a| &**a));
         if !auds().any(|a| a == self.client_id) {
             return Err(id_err("aud does not contain the client id"));
         }
@@ -386,14 +500,16 @@ impl IdTokenValidator {
                 clip(untrusted)
             )));
         }
-        match claims.azp.and_then(Value::as_str) {
-            Some(azp) if azp != self.client_id => {
+        match &claims.azp {
+            Some(Claim::Str(azp)) if *azp != self.client_id => {
                 Err(id_err(format!("azp '{}' is not the client id", clip(azp))))
             }
+            Some(Claim::Str(_)) => Ok(()),
+            Some(_) => Err(id_err("azp is not a string")),
             None if auds().nth(1).is_some() => {
                 Err(id_err("azp is required when aud has several audiences"))
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 
@@ -402,14 +518,14 @@ impl IdTokenValidator {
     /// seconds in `0..=MAX_TIME_CLAIM`, compared with saturating
     /// arithmetic so no value and no configured leeway or maximum age can
     /// overflow.
-    fn check_times(&self, claims: &Known<'_>) -> Result<()> {
+    fn check_times(&self, claims: &Checked<'_>) -> Result<()> {
         let now = now_unix();
         let leeway = secs_i64(self.settings.leeway);
-        let exp = time_claim(claims.exp, "exp")?
+        let exp = time_claim(&claims.exp, "exp")?
             .ok_or_else(|| id_err("required claim exp is missing"))?;
-        let iat = time_claim(claims.iat, "iat")?.ok_or_else(|| id_err("iat is missing"))?;
-        let nbf = time_claim(claims.nbf, "nbf")?;
-        time_claim(claims.auth_time, "auth_time")?;
+        let iat = time_claim(&claims.iat, "iat")?.ok_or_else(|| id_err("iat is missing"))?;
+        let nbf = time_claim(&claims.nbf, "nbf")?;
+        time_claim(&claims.auth_time, "auth_time")?;
         if exp.saturating_add(leeway) < now {
             return Err(id_err("the token has expired (exp, with leeway)"));
         }
@@ -439,87 +555,33 @@ pub const MAX_TIME_CLAIM: i64 = 253_402_300_799;
 /// A time claim (RFC 7519 NumericDate): absent, or a whole number of
 /// seconds in `0..=MAX_TIME_CLAIM` (an integral float such as
 /// `1700000000.0` counts); anything else is an error naming the claim.
-fn time_claim(v: Option<&Value>, name: &str) -> Result<Option<i64>> {
+fn time_claim(v: &Option<Claim<'_>>, name: &str) -> Result<Option<i64>> {
     let Some(v) = v else {
         return Ok(None);
     };
-    let got = match v {
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                if (0..=MAX_TIME_CLAIM).contains(&i) {
-                    return Ok(Some(i));
-                }
-                if i < 0 {
-                    "a negative number"
-                } else {
-                    "a number past the year 9999"
-                }
-            } else if n.as_u64().is_some() {
-                "a number past the year 9999"
-            } else {
-                match n.as_f64() {
-                    Some(f) if f.fract() != 0.0 => "a fraction",
-                    Some(f) if f < 0.0 => "a negative number",
-                    Some(f) if f <= MAX_TIME_CLAIM as f64 => return Ok(Some(f as i64)),
-                    _ => "a number past the year 9999",
-                }
-            }
-        }
-        Value::String(_) => "a string",
-        Value::Bool(_) => "a boolean",
-        Value::Null => "null",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+    let got = match *v {
+        Claim::Int(i) if (0..=MAX_TIME_CLAIM).contains(&i) => return Ok(Some(i)),
+        Claim::Int(i) if i < 0 => "a negative number",
+        Claim::Int(_) => "a number past the year 9999",
+        Claim::Float(f) if f.fract() != 0.0 => "a fraction",
+        Claim::Float(f) if f < 0.0 => "a negative number",
+        Claim::Float(f) if f <= MAX_TIME_CLAIM as f64 => return Ok(Some(f as i64)),
+        Claim::Float(_) => "a number past the year 9999",
+        Claim::Str(_) => "a string",
+        Claim::Strings(_) => "an array",
+        Claim::Other(what) => what,
     };
     Err(id_err(format!(
         "claim {name} must be a whole number of seconds since 1970 between 0 and {MAX_TIME_CLAIM}, not {got}"
     )))
 }
 
-/// The claims validation reads, picked out of the map in one pass (a map
-/// lookup per claim cost more).
-#[derive(Default)]
-struct Known<'c> {
-    iss: Option<&'c Value>,
-    tid: Option<&'c Value>,
-    aud: Option<&'c Value>,
-    azp: Option<&'c Value>,
-    exp: Option<&'c Value>,
-    iat: Option<&'c Value>,
-    nbf: Option<&'c Value>,
-    auth_time: Option<&'c Value>,
-    nonce: Option<&'c Value>,
-    at_hash: Option<&'c Value>,
-    sub: Option<&'c Value>,
-}
-
-impl<'c> Known<'c> {
-    fn of(claims: &'c Map<String, Value>) -> Self {
-        let mut k = Known::default();
-        for (name, value) in claims {
-            let slot = match name.as_str() {
-                "iss" => &mut k.iss,
-                "tid" => &mut k.tid,
-                "aud" => &mut k.aud,
-                "azp" => &mut k.azp,
-                "exp" => &mut k.exp,
-                "iat" => &mut k.iat,
-                "nbf" => &mut k.nbf,
-                "auth_time" => &mut k.auth_time,
-                "nonce" => &mut k.nonce,
-                "at_hash" => &mut k.at_hash,
-                "sub" => &mut k.sub,
-                _ => continue,
-            };
-            *slot = Some(value);
-        }
-        k
+/// A string claim's text.
+fn str_claim<'c>(v: &'c Option<Claim<'_>>) -> Option<&'c str> {
+    match v {
+        Some(Claim::Str(s)) => Some(s),
+        _ => None,
     }
-}
-
-/// A claim's text, when it is a string.
-fn str_claim(v: Option<&Value>) -> Option<&str> {
-    v.and_then(Value::as_str)
 }
 
 /// A configured duration in whole seconds, saturated to `i64::MAX`.
@@ -527,16 +589,14 @@ fn secs_i64(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
-/// The longest signature decoded on the stack: RSA-8192's 1024 bytes.
-const MAX_SIGNATURE_LEN: usize = 1024;
+/// The longest signature decoded on the stack: RSA-4096's 512 bytes (the
+/// buffer is zeroed on every validation, so it is no larger than the
+/// common keys need).
+const MAX_SIGNATURE_LEN: usize = 512;
 
 /// The longest header decoded on the stack (real ones are under 200 bytes;
-/// a longer one is decoded to the heap).
-const MAX_HEADER_LEN: usize = 512;
-
-/// The longest payload decoded on the stack (a longer one is decoded to
-/// the heap).
-const MAX_PAYLOAD_STACK_LEN: usize = 2048;
+/// a longer one, such as one with an `x5c` chain, is decoded to the heap).
+const MAX_HEADER_LEN: usize = 256;
 
 /// Decodes the base64url `part` (trailing `=` tolerated) into `buf` when it
 /// fits, else into `heap`; `None` when it is not base64url.
@@ -549,6 +609,273 @@ fn decode_part<'b>(part: &str, buf: &'b mut [u8], heap: &'b mut Vec<u8>) -> Opti
             Some(heap)
         }
         Err(DecodeSliceError::DecodeError(_)) => None,
+    }
+}
+
+/// Decodes the base64url payload (trailing `=` tolerated) into a string
+/// of its own (the one allocation the claims keep); `None` when it is not
+/// base64url or not UTF-8 as a whole.
+fn decode_payload(part: &str) -> Option<String> {
+    let part = part.trim_end_matches('=');
+    let mut bytes = Vec::with_capacity(part.len() / 4 * 3 + 3);
+    URL_SAFE_NO_PAD.decode_vec(part, &mut bytes).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// The claims validation reads, borrowed from the payload text where they
+/// have no escapes, read in one parse of the payload.
+///
+/// The parse is the same serde_json does for the claim map
+/// ([`IdTokenClaims::claims`], parsed later from the same text): the
+/// payload must be one JSON object (nothing after it), and every member,
+/// read here or not, is parsed by serde_json's `deserialize_any` as a
+/// `Value` would be (escapes and surrogates decoded, numbers in range, the
+/// nesting limit), only not kept. So a payload accepted here always yields
+/// its claim map. A checked claim named twice (in any spelling) is refused:
+/// a map keeps the last, another reader the first.
+#[derive(Default)]
+struct Checked<'p> {
+    iss: Option<Claim<'p>>,
+    tid: Option<Claim<'p>>,
+    aud: Option<Claim<'p>>,
+    azp: Option<Claim<'p>>,
+    exp: Option<Claim<'p>>,
+    iat: Option<Claim<'p>>,
+    nbf: Option<Claim<'p>>,
+    auth_time: Option<Claim<'p>>,
+    nonce: Option<Claim<'p>>,
+    at_hash: Option<Claim<'p>>,
+    sub: Option<Claim<'p>>,
+}
+
+/// One checked claim's value, as much as validation needs of it.
+#[derive(Debug, PartialEq)]
+enum Claim<'p> {
+    /// A string, borrowed unless it has escapes.
+    Str(Cow<'p, str>),
+    /// An integer (one beyond `i64` saturates: it is past any time).
+    Int(i64),
+    /// Any other number.
+    Float(f64),
+    /// An array: its string members (others are parsed and skipped).
+    Strings(Vec<Cow<'p, str>>),
+    /// Any other JSON value, named for error messages.
+    Other(&'static str),
+}
+
+impl<'p> Checked<'p> {
+    /// Reads the checked claims of the payload `text`.
+    fn parse(text: &'p str) -> Result<Self> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed = serde::Deserializer::deserialize_map(&mut de, CheckedVisitor)
+            .and_then(|c| de.end().map(|()| c));
+        parsed.map_err(|e| {
+            if e.classify() == serde_json::error::Category::Data
+                && e.to_string().starts_with(REPEATED)
+            {
+                id_err("the payload names a checked claim twice")
+            } else {
+                id_err("the payload is not base64url JSON (an object)")
+            }
+        })
+    }
+}
+
+/// The start of the error a repeated checked claim raises.
+const REPEATED: &str = "repeated checked claim";
+
+struct CheckedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for CheckedVisitor {
+    type Value = Checked<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Checked<'de>, A::Error> {
+        let mut c = Checked::default();
+        while let Some(Key(name)) = map.next_key()? {
+            let slot = match &*name {
+                "iss" => &mut c.iss,
+                "tid" => &mut c.tid,
+                "aud" => &mut c.aud,
+                "azp" => &mut c.azp,
+                "exp" => &mut c.exp,
+                "iat" => &mut c.iat,
+                "nbf" => &mut c.nbf,
+                "auth_time" => &mut c.auth_time,
+                "nonce" => &mut c.nonce,
+                "at_hash" => &mut c.at_hash,
+                "sub" => &mut c.sub,
+                _ => {
+                    map.next_value::<Any>()?;
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                return Err(serde::de::Error::custom(REPEATED));
+            }
+            *slot = Some(map.next_value()?);
+        }
+        Ok(c)
+    }
+}
+
+/// A member name, decoded (borrowed unless it has escapes).
+struct Key<'p>(Cow<'p, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(StrVisitor).map(Key)
+    }
+}
+
+struct StrVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrVisitor {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Self::Value, E> {
+        Ok(Cow::Borrowed(s))
+    }
+
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Self::Value, E> {
+        Ok(Cow::Owned(s.to_owned()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Claim<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(ClaimVisitor)
+    }
+}
+
+struct ClaimVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ClaimVisitor {
+    type Value = Claim<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Claim<'de>, E> {
+        Ok(Claim::Str(Cow::Borrowed(s)))
+    }
+
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Claim<'de>, E> {
+        Ok(Claim::Str(Cow::Owned(s.to_owned())))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> std::result::Result<Claim<'de>, E> {
+        Ok(Claim::Int(i))
+    }
+
+    fn visit_u64<E>(self, u: u64) -> std::result::Result<Claim<'de>, E> {
+        Ok(Claim::Int(i64::try_from(u).unwrap_or(i64::MAX)))
+    }
+
+    fn visit_f64<E>(self, f: f64) -> std::result::Result<Claim<'de>, E> {
+        Ok(Claim::Float(f))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Claim<'de>, E> {
+        Ok(Claim::Other("a boolean"))
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Claim<'de>, E> {
+        Ok(Claim::Other("null"))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Claim<'de>, A::Error> {
+        let mut strings = Vec::new();
+        while let Some(member) = seq.next_element::<Claim<'de>>()? {
+            if let Claim::Str(s) = member {
+                strings.push(s);
+            }
+        }
+        Ok(Claim::Strings(strings))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Claim<'de>, A::Error> {
+        while map.next_entry::<Any, Any>()?.is_some() {}
+        Ok(Claim::Other("an object"))
+    }
+}
+
+/// Any JSON value, parsed as serde_json parses a `Value` (through
+/// `deserialize_any`: escapes decoded, numbers converted, nesting counted)
+/// but not kept. Not `IgnoredAny`, which serde_json skips over without
+/// those checks.
+struct Any;
+
+impl<'de> serde::Deserialize<'de> for Any {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(AnyVisitor)
+    }
+}
+
+struct AnyVisitor;
+
+impl<'de> serde::de::Visitor<'de> for AnyVisitor {
+    type Value = Any;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E>(self, _: &str) -> std::result::Result<Any, E> {
+        Ok(Any)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Any, E> {
+        Ok(Any)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Any, E> {
+        Ok(Any)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Any, E> {
+        Ok(Any)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Any, E> {
+        Ok(Any)
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Any, E> {
+        Ok(Any)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Any, A::Error> {
+        while seq.next_element::<Any>()?.is_some() {}
+        Ok(Any)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Any, A::Error> {
+        while map.next_entry::<Any, Any>()?.is_some() {}
+        Ok(Any)
     }
 }
 
@@ -689,6 +1016,103 @@ mod tests {
             ),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
+    }
+
+    /// The claim map's value of a checked claim, as `Checked` reads it.
+    fn as_claim(v: &Value) -> Claim<'_> {
+        match v {
+            Value::String(s) => Claim::Str(Cow::Borrowed(s)),
+            Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => Claim::Int(i),
+                (None, Some(_)) => Claim::Int(i64::MAX),
+                _ => Claim::Float(n.as_f64().unwrap()),
+            },
+            Value::Array(a) => Claim::Strings(
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(Cow::Borrowed)
+                    .collect(),
+            ),
+            Value::Bool(_) => Claim::Other("a boolean"),
+            Value::Null => Claim::Other("null"),
+            Value::Object(_) => Claim::Other("an object"),
+        }
+    }
+
+    /// Lazy parsing is sound: whatever payload text `Checked::parse`
+    /// accepts, the claim map parse (run later, from the same text)
+    /// accepts too, and every checked claim is what the map holds. Checked
+    /// over hand-written edge cases and every one-byte change (deletion,
+    /// duplication, replacement by a JSON metacharacter) of a realistic
+    /// payload. The converse also holds but for a repeated checked claim.
+    #[test]
+    fn what_validation_parses_the_claim_map_parses_alike() {
+        let base = concat!(
+            r#"{"iss":"https://idp.example","s\u0075b":"u1","aud":["c1",2,"c2"],"#,
+            r#""exp":1700000000,"iat":1.7e9,"nbf":-1,"auth_time":18446744073709551615,"#,
+            r#""nonce":"n\"1","at_hash":"h","azp":null,"tid":{"a":[true]},"x":[[{}]],"#,
+            r#""y":"\ud83d\ude00","z":1e308}"#
+        );
+        let mut cases: Vec<String> = vec![
+            base.into(),
+            "{}".into(),
+            " {} ".into(),
+            r#"{"sub":"a","sub":"b"}"#.into(),
+            r#"{"x":1,"x":2}"#.into(),
+            r#"{"x":"\ud800"}"#.into(),
+            r#"{"x":1e400}"#.into(),
+            format!(r#"{{"x":{}1{}}}"#, "[".repeat(126), "]".repeat(126)),
+            format!(r#"{{"x":{}1{}}}"#, "[".repeat(127), "]".repeat(127)),
+            format!(r#"{{"aud":{}1{}}}"#, "[".repeat(127), "]".repeat(127)),
+            "[]".into(),
+            "{} {}".into(),
+        ];
+        let bytes = base.as_bytes();
+        for i in 0..bytes.len() {
+            let mut deleted = bytes.to_vec();
+            deleted.remove(i);
+            let mut doubled = bytes.to_vec();
+            doubled.insert(i, bytes[i]);
+            for text in [deleted, doubled] {
+                cases.extend(String::from_utf8(text).ok());
+            }
+            for b in *br#"{}[]",:\ 0-e."# {
+                let mut replaced = bytes.to_vec();
+                replaced[i] = b;
+                cases.extend(String::from_utf8(replaced).ok());
+            }
+        }
+        let (mut accepted, mut refused) = (0, 0);
+        for text in &cases {
+            let map = serde_json::from_str::<Map<String, Value>>(text);
+            let Ok(checked) = Checked::parse(text) else {
+                refused += 1;
+                continue;
+            };
+            accepted += 1;
+            let map = map.unwrap_or_else(|e| panic!("{text}: accepted, but the map parse: {e}"));
+            for (name, got) in [
+                ("iss", &checked.iss),
+                ("tid", &checked.tid),
+                ("aud", &checked.aud),
+                ("azp", &checked.azp),
+                ("exp", &checked.exp),
+                ("iat", &checked.iat),
+                ("nbf", &checked.nbf),
+                ("auth_time", &checked.auth_time),
+                ("nonce", &checked.nonce),
+                ("at_hash", &checked.at_hash),
+                ("sub", &checked.sub),
+            ] {
+                assert_eq!(
+                    got.as_ref(),
+                    map.get(name).map(as_claim).as_ref(),
+                    "{text}: {name}"
+                );
+            }
+        }
+        // both kinds were exercised
+        assert!(accepted > 100 && refused > 100, "{accepted} {refused}");
     }
 
     #[test]

@@ -7,8 +7,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
-
 use crate::error::{Error, Result};
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_settings::ProviderFacts;
@@ -382,12 +380,7 @@ impl OidcLayer {
             return Ok(unchecked());
         };
         let claims = self.validate(id_token.expose(), nonce, Some(t.access_token.expose()))?;
-        let iss = claims
-            .claims
-            .get("iss")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let iss = claims.iss().to_owned();
         if let Some(before) = previous {
             before.check_same(&iss, &claims.sub)?;
         }
