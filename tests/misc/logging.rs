@@ -127,6 +127,18 @@ fn sign_in_refresh_and_sign_out_are_logged_without_secrets() {
     )
     .is_empty());
     assert!(!log_capture::lines_with(Level::Info, "JWKS at http://127.0.0.1").is_empty());
+    // under the targets docs/logging.md names, whichever file logs them
+    let discovery = log_capture::targets_with(&format!("discovery for {}: done", idp.issuer()));
+    assert!(
+        discovery.iter().all(|t| t == "oauthkit::provider::oidc"),
+        "{discovery:?}"
+    );
+    let jwks = log_capture::targets_with("usable signing key(s)");
+    assert!(
+        !jwks.is_empty() && jwks.iter().all(|t| t == "oauthkit::provider::oidc::jwks"),
+        "{jwks:?}\n{}",
+        log_capture::oauthkit_records()
+    );
 
     // a refresh (rotating), from two threads: one refresh, logged once
     dev::expire(&*store, key);

@@ -27,6 +27,10 @@ use crate::provider::profile::FAPI2_ALGORITHMS;
 use crate::provider::requests::TokenRefresh;
 use crate::token::TokenSet;
 
+/// The log target of discovery and the OIDC layer: the one docs/logging.md
+/// names (`oauthkit::provider::oidc`), whichever file the code is in.
+const LOG_TARGET: &str = "oauthkit::provider::oidc";
+
 /// What discovery settled, computed once.
 #[derive(Debug)]
 struct Discovered {
@@ -156,6 +160,7 @@ impl OidcLayer {
                 .guard(&[], || self.run_discovery())
                 .inspect_err(|e| {
                     log::warn!(
+                        target: LOG_TARGET,
                         "discovery for {} failed ({:?}; the caller gets the details)",
                         self.config.issuer,
                         e.kind()
@@ -177,6 +182,7 @@ impl OidcLayer {
             &d.metadata.scopes_supported,
         )?;
         log::info!(
+            target: LOG_TARGET,
             "{}: asking for offline_access too (the provider lists it and \
              OidcConfig::offline_access is WhenListed)",
             self.config.name
@@ -191,7 +197,7 @@ impl OidcLayer {
 
     fn run_discovery(&self) -> Result<Discovered> {
         let cfg = &self.config;
-        log::debug!("discovery for {}: fetching", cfg.issuer);
+        log::debug!(target: LOG_TARGET, "discovery for {}: fetching", cfg.issuer);
         let metadata = discovery::fetch(&self.http, &cfg.issuer)?;
         let expected_issuer = self.expected_issuer(&metadata.issuer)?;
         let jwks_uri = cfg
@@ -227,6 +233,7 @@ impl OidcLayer {
         );
         let has = |e: &Option<String>| if e.is_some() { "yes" } else { "no" };
         log::info!(
+            target: LOG_TARGET,
             "discovery for {}: done (JWKS at {}; revocation: {}, end session: {}, userinfo: {})",
             cfg.issuer,
             jwks.as_ref()

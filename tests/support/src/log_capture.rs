@@ -44,6 +44,19 @@ pub fn lines_with(level: log::Level, needle: &str) -> Vec<String> {
         .collect()
 }
 
+/// The targets of the records containing `needle` (docs/logging.md names
+/// the targets an operator filters on).
+#[allow(dead_code)]
+pub fn targets_with(needle: &str) -> Vec<String> {
+    RECORDS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|(_, _, s)| s.contains(needle))
+        .map(|(_, t, _)| t.clone())
+        .collect()
+}
+
 /// Everything logged so far.
 pub fn all() -> String {
     matching(|_, _| true)
