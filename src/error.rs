@@ -43,7 +43,7 @@ pub enum ErrorKind {
     Storage = 2,
     /// Stored data could not be parsed; it was left as it was.
     Corrupt = 3,
-    /// A validator refused a token set (see [`ValidationError`]).
+    /// A validator refused a token set ([`Error::Validation`]).
     Validation = 4,
     /// An operating-system I/O error.
     Io = 5,
@@ -78,28 +78,6 @@ pub enum ErrorKind {
     Internal = 99,
 }
 
-/// A token set refused by a validator of a
-/// [`ValidatingStore`](crate::store::ValidatingStore).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidationError {
-    /// The validator's name, e.g. `"not_expired"`.
-    pub validator: &'static str,
-    /// The key (resource server / user key) the token set is stored under.
-    pub key: String,
-    /// Why it was refused, without any secret.
-    pub reason: String,
-}
-
-impl fmt::Display for ValidationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "token validation failed ({}) for '{}': {}",
-            self.validator, self.key, self.reason
-        )
-    }
-}
-
 /// The error type of every fallible oauthkit call.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -129,9 +107,31 @@ pub enum Error {
         /// Why it could not be read.
         message: String,
     },
-    /// A validator refused a token set.
-    #[error("{0}")]
-    Validation(ValidationError),
+    /// A validator of a [`ValidatingStore`](crate::store::ValidatingStore)
+    /// refused a token set; it was neither saved nor returned.
+    ///
+    /// ```
+    /// use oauthkit::Error;
+    /// let e = Error::Validation {
+    ///     validator: "not_expired",
+    ///     key: "api.example.org".into(),
+    ///     reason: "expired at 100".into(),
+    /// };
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "token validation failed (not_expired) for 'api.example.org': expired at 100"
+    /// );
+    /// assert!(matches!(e, Error::Validation { validator: "not_expired", .. }));
+    /// ```
+    #[error("token validation failed ({validator}) for '{key}': {reason}")]
+    Validation {
+        /// The validator's name, e.g. `"not_expired"`.
+        validator: &'static str,
+        /// The key (resource server / user key) the token set is stored under.
+        key: String,
+        /// Why it was refused, without any secret.
+        reason: String,
+    },
     /// An I/O error, with what was being done; the operating system's
     /// error is the [`source`](std::error::Error::source).
     #[error("I/O error: {context}")]
@@ -196,10 +196,29 @@ pub enum Error {
         source: Option<BoxError>,
     },
     /// The ID token failed validation: "ID token validation failed:
-    /// {reason}", with the lower-level error (the JWT library's) as the
-    /// source when there was one.
-    #[error(transparent)]
-    IdToken(IdTokenError),
+    /// {reason}", with the lower-level error (the JSON parser's, the
+    /// signature library's) as the source when there was one.
+    ///
+    /// ```
+    /// use oauthkit::Error;
+    /// let e = Error::IdToken { reason: "nonce mismatch".into(), source: None };
+    /// assert_eq!(e.to_string(), "ID token validation failed: nonce mismatch");
+    /// match &e {
+    ///     Error::IdToken { reason, .. } => assert!(reason.contains("nonce")),
+    ///     _ => unreachable!(),
+    /// }
+    /// let io = std::io::Error::other("cause");
+    /// let e = Error::IdToken { reason: "the token is malformed".into(), source: Some(io.into()) };
+    /// assert!(std::error::Error::source(&e).is_some());
+    /// ```
+    #[error("ID token validation failed: {reason}")]
+    IdToken {
+        /// Which check failed, e.g. `"nonce mismatch"` (never the token).
+        reason: String,
+        /// The lower-level error, when there was one (its text is not
+        /// repeated in `reason`).
+        source: Option<BoxError>,
+    },
     /// The sign-in timed out.
     #[error("authentication timed out after {seconds}s")]
     Timeout {
@@ -337,90 +356,6 @@ macro_rules! feature_off {
     };
 }
 
-/// Why an ID token was refused ([`Error::IdToken`]): the reason and, when
-/// a lower-level error caused it, that error as its source. Dereferences to
-/// the reason text.
-///
-/// ```
-/// use oauthkit::{Error, IdTokenError};
-/// let e = Error::IdToken("nonce mismatch".into());
-/// assert_eq!(e.to_string(), "ID token validation failed: nonce mismatch");
-/// match &e {
-///     Error::IdToken(why) => assert!(why.contains("nonce")),
-///     _ => unreachable!(),
-/// }
-/// let io = std::io::Error::other("cause");
-/// let e = Error::IdToken(IdTokenError::with_source("the token is malformed", io));
-/// assert!(std::error::Error::source(&e).is_some());
-/// ```
-#[derive(Debug)]
-pub struct IdTokenError {
-    reason: String,
-    source: Option<BoxError>,
-}
-
-impl IdTokenError {
-    /// A reason with no lower-level cause.
-    pub fn new(reason: impl Into<String>) -> Self {
-        IdTokenError {
-            reason: reason.into(),
-            source: None,
-        }
-    }
-
-    /// A reason caused by `source` (whose text the reason does not repeat).
-    pub fn with_source(reason: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        IdTokenError {
-            reason: reason.into(),
-            source: Some(source.into()),
-        }
-    }
-
-    /// The reason, e.g. `"nonce mismatch"`.
-    /// The reason and the cause, taken apart.
-    pub(crate) fn into_parts(self) -> (String, Option<BoxError>) {
-        (self.reason, self.source)
-    }
-
-    /// The reason, without any cause.
-    pub fn reason(&self) -> &str {
-        &self.reason
-    }
-}
-
-impl fmt::Display for IdTokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ID token validation failed: {}", self.reason)
-    }
-}
-
-impl std::error::Error for IdTokenError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
-    }
-}
-
-impl std::ops::Deref for IdTokenError {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.reason
-    }
-}
-
-impl From<String> for IdTokenError {
-    fn from(reason: String) -> Self {
-        IdTokenError::new(reason)
-    }
-}
-
-impl From<&str> for IdTokenError {
-    fn from(reason: &str) -> Self {
-        IdTokenError::new(reason)
-    }
-}
-
 /// An error and its causes on one line ("this: cause: its cause"), made by
 /// [`Error::report`]. A cause whose text the line already holds is not
 /// repeated.
@@ -471,7 +406,7 @@ impl Error {
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Storage { .. } => ErrorKind::Storage,
             Error::Corrupt { .. } => ErrorKind::Corrupt,
-            Error::Validation(_) => ErrorKind::Validation,
+            Error::Validation { .. } => ErrorKind::Validation,
             Error::Io { .. } => ErrorKind::Io,
             Error::Unavailable { .. } => ErrorKind::Unavailable,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
@@ -479,7 +414,7 @@ impl Error {
             Error::Http { .. } => ErrorKind::Http,
             Error::OAuth { error, .. } if error == "invalid_grant" => ErrorKind::InvalidGrant,
             Error::OAuth { .. } => ErrorKind::OAuth,
-            Error::IdToken(_) => ErrorKind::IdToken,
+            Error::IdToken { .. } => ErrorKind::IdToken,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Cancelled => ErrorKind::Cancelled,
             Error::Authentication(_) => ErrorKind::Authentication,
@@ -521,14 +456,6 @@ impl Error {
         matches!(self, Error::SignInRequired { .. }) || self.kind() == ErrorKind::InvalidGrant
     }
 
-    /// The validation failure, when this is one.
-    pub fn as_validation(&self) -> Option<&ValidationError> {
-        match self {
-            Error::Validation(v) => Some(v),
-            _ => None,
-        }
-    }
-
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
@@ -560,7 +487,10 @@ impl Error {
 
     /// An ID-token error with a reason and no cause.
     pub(crate) fn id_token(reason: impl Into<String>) -> Self {
-        Error::IdToken(IdTokenError::new(reason))
+        Error::IdToken {
+            reason: reason.into(),
+            source: None,
+        }
     }
 
     pub(crate) fn corrupt(location: impl Into<String>, message: impl fmt::Display) -> Self {
@@ -593,11 +523,11 @@ mod tests {
 
     #[test]
     fn validation_error_names_validator_and_key() {
-        let e = Error::Validation(ValidationError {
+        let e = Error::Validation {
             validator: "not_expired",
             key: "api.example.org".into(),
             reason: "expired at 100".into(),
-        });
+        };
         assert_eq!(e.kind(), ErrorKind::Validation);
         assert!(e.to_string().contains("not_expired"));
         assert!(e.to_string().contains("api.example.org"));

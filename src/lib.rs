@@ -246,7 +246,7 @@ pub mod web;
 pub mod __fuzz;
 
 pub use claims::Claims;
-pub use error::{Error, ErrorKind, IdTokenError, Result, SignInReason, ValidationError};
+pub use error::{Error, ErrorKind, Result, SignInReason};
 pub use secret::Secret;
 pub use store::token_store::TokenStore;
 pub use token::TokenSet;

@@ -81,9 +81,8 @@ impl Identity {
             }
         }
         if self.sub != sub {
-            return Err(Error::IdToken(
+            return Err(Error::id_token(
                 "the ID token returned by the refresh names another user (its sub differs from the original sign-in's; OpenID Connect Core 12.2); the stored tokens were kept"
-                    .into(),
             ));
         }
         Ok(())

@@ -223,7 +223,7 @@ impl OAuthProvider {
     /// - [`Error::ProviderUnsupported`] (kind `Unsupported`) when the
     ///   provider was built from an [`OAuth2Config`] (no ID tokens).
     /// - [`Error::IdToken`] when the token fails a check (its
-    ///   [`IdTokenError`](crate::error::IdTokenError) says which), or the
+    ///   its `reason` says which), or the
     ///   provider has no `jwks_uri`.
     /// - Discovery's errors ([`discover`](Self::discover)) when discovery
     ///   has not run yet and fails, and [`Error::Http`] when the key set

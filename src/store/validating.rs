@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::forward::Wraps;
 use super::{KeyLock, TokenStore};
-use crate::error::{Error, Result, ValidationError};
+use crate::error::{Error, Result};
 use crate::token::{now_unix, TokenSet};
 
 /// What a validator knows besides the token set itself.
@@ -202,7 +202,7 @@ impl TokenValidator for UnchangingIdentity {
 ///     .validator(NotExpired::default());
 /// let err = store.load("k").unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::Validation);
-/// assert_eq!(err.as_validation().unwrap().validator, "not_expired");
+/// assert!(matches!(err, oauthkit::Error::Validation { validator: "not_expired", .. }));
 /// ```
 pub struct ValidatingStore<S> {
     inner: S,
@@ -226,11 +226,11 @@ impl<S: TokenStore> ValidatingStore<S> {
             .filter_map(|t| t.identity_id)
             .collect();
         if ids.len() > 1 {
-            return Err(Error::Validation(ValidationError {
+            return Err(Error::Validation {
                 validator: "unchanging_identity",
                 key: "*".into(),
                 reason: format!("the store already holds {} different identities", ids.len()),
-            }));
+            });
         }
         Ok(ValidatingStore {
             inner,
@@ -265,11 +265,11 @@ impl<S: TokenStore> ValidatingStore<S> {
     }
 
     fn fail(v: &dyn TokenValidator, key: &str, reason: String) -> Error {
-        Error::Validation(ValidationError {
+        Error::Validation {
             validator: v.name(),
             key: key.to_owned(),
             reason,
-        })
+        }
     }
 
     fn check_save(&self, key: &str, t: &TokenSet, ctx: &ValidationContext) -> Result<()> {

@@ -10,7 +10,7 @@ use std::error::Error as StdError;
 
 use oauthkit::store::JsonFileStore;
 use oauthkit::unversioned::provider::http::{Auth, Body, HttpClient, HttpConfig, Method};
-use oauthkit::{Error, ErrorKind, IdTokenError, ValidationError};
+use oauthkit::{Error, ErrorKind};
 
 /// One representative error per kind, with the exact sentence it must read.
 fn representatives() -> Vec<(Error, &'static str)> {
@@ -54,11 +54,11 @@ fn representatives() -> Vec<(Error, &'static str)> {
             "",
         ),
         (
-            Error::Validation(ValidationError {
+            Error::Validation {
                 validator: "not_expired",
                 key: "api.example.org".into(),
                 reason: "the access token expired at 100".into(),
-            }),
+            },
             "token validation failed (not_expired) for 'api.example.org': the access token \
              expired at 100",
         ),
@@ -111,14 +111,17 @@ fn representatives() -> Vec<(Error, &'static str)> {
             "refresh request failed (HTTP 400): invalid_grant",
         ),
         (
-            Error::IdToken(IdTokenError::with_source(
-                "the token is malformed",
-                jwt_cause,
-            )),
+            Error::IdToken {
+                reason: "the token is malformed".into(),
+                source: Some(jwt_cause.into()),
+            },
             "ID token validation failed: the token is malformed",
         ),
         (
-            Error::IdToken("nonce mismatch".into()),
+            Error::IdToken {
+                reason: "nonce mismatch".into(),
+                source: None,
+            },
             "ID token validation failed: nonce mismatch",
         ),
         (
@@ -318,7 +321,10 @@ fn http_oauth_and_id_token_errors_can_carry_a_source() {
         description: None,
         source: Some(Box::new(cause())),
     };
-    let id = Error::IdToken(IdTokenError::with_source("the token is malformed", cause()));
+    let id = Error::IdToken {
+        reason: "the token is malformed".into(),
+        source: Some(cause().into()),
+    };
     for e in [http, oauth, id] {
         let source = e
             .source()

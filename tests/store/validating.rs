@@ -6,7 +6,10 @@ use oauthkit::{ErrorKind, TokenSet, TokenStore};
 
 fn validator_of(err: &oauthkit::Error) -> &'static str {
     assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
-    err.as_validation().unwrap().validator
+    match err {
+        oauthkit::Error::Validation { validator, .. } => validator,
+        other => panic!("not a validation error: {other}"),
+    }
 }
 
 // The wrapper with no validators behaves like any store.

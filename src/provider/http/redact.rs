@@ -40,7 +40,7 @@ use base64::Engine;
 use serde_json::Value;
 use url::form_urlencoded;
 
-use crate::error::{Error, ValidationError};
+use crate::error::Error;
 use crate::hex::hex;
 use crate::secret::Secret;
 
@@ -253,14 +253,14 @@ impl Redactor {
             e,
             Error::Http { .. }
                 | Error::OAuth { .. }
-                | Error::IdToken(_)
+                | Error::IdToken { .. }
                 | Error::Authentication(_)
                 | Error::InvalidArgument(_)
                 | Error::Internal(_)
                 | Error::LockTimeout(_)
                 | Error::NotFound { .. }
                 | Error::Corrupt { .. }
-                | Error::Validation(_)
+                | Error::Validation { .. }
         );
         let text =
             |s: &str, max: usize| texts_with(&matcher, &[(s, max)]).pop().unwrap_or_default();
@@ -314,13 +314,10 @@ impl Redactor {
                     source: clean(source),
                 }
             }
-            Error::IdToken(e) => {
-                let (reason, source) = e.into_parts();
-                Error::IdToken(match clean(source) {
-                    Some(src) => crate::error::IdTokenError::with_source(m(&reason), src),
-                    None => m(&reason).into(),
-                })
-            }
+            Error::IdToken { reason, source } => Error::IdToken {
+                reason: m(&reason),
+                source: clean(source),
+            },
             Error::Authentication(s) => Error::Authentication(m(&s)),
             Error::InvalidArgument(s) => Error::InvalidArgument(m(&s)),
             Error::Internal(s) => Error::Internal(m(&s)),
@@ -330,11 +327,15 @@ impl Redactor {
                 location: m(&location),
                 message: m(&message),
             },
-            Error::Validation(v) => Error::Validation(ValidationError {
-                validator: v.validator,
-                key: m(&v.key),
-                reason: m(&v.reason),
-            }),
+            Error::Validation {
+                validator,
+                key,
+                reason,
+            } => Error::Validation {
+                validator,
+                key: m(&key),
+                reason: m(&reason),
+            },
             Error::Io { context, source } => Error::Io {
                 context: m(&context),
                 source: std::io::Error::new(source.kind(), m(&source.to_string())),
@@ -703,10 +704,10 @@ mod tests {
             });
             assert!(!full_text(&e).contains(S), "{e:?}");
             assert_eq!(std::error::Error::source(&e).is_some(), kept, "{e:?}");
-            let id = r().error(Error::IdToken(crate::error::IdTokenError::with_source(
-                "the token is malformed",
-                format!("{S} is not base64"),
-            )));
+            let id = r().error(Error::IdToken {
+                reason: "the token is malformed".into(),
+                source: Some(format!("{S} is not base64").into()),
+            });
             assert!(!full_text(&id).contains(S), "{id:?}");
         }
     }

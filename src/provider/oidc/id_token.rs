@@ -20,7 +20,7 @@ use base64::{DecodeSliceError, Engine};
 use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
-use crate::error::{Error, IdTokenError, Result};
+use crate::error::{Error, Result};
 use crate::provider::oidc::jwks::JwksCache;
 use crate::secret::constant_time_eq;
 use crate::token::now_unix;
@@ -994,7 +994,7 @@ fn half_hash_into<'o>(alg: Algorithm, value: &str, out: &'o mut [u8; 43]) -> &'o
 }
 
 fn id_err(m: impl Into<String>) -> Error {
-    Error::IdToken(IdTokenError::new(m))
+    Error::id_token(m)
 }
 
 /// Peer-controlled strings in messages are cut short.

@@ -213,9 +213,9 @@ impl JwksCache {
         get: impl Fn(&CachedKey) -> T,
     ) -> Result<T> {
         let Some(key_type) = key_type_for(alg) else {
-            return Err(Error::IdToken(
-                format!("{alg:?} is symmetric; keys from a JWKS are never used for HMAC").into(),
-            ));
+            return Err(Error::id_token(format!(
+                "{alg:?} is symmetric; keys from a JWKS are never used for HMAC"
+            )));
         };
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let fresh =

@@ -129,7 +129,7 @@ impl OidcLayer {
         let jwks = d
             .jwks
             .as_ref()
-            .ok_or_else(|| Error::IdToken("the provider has no jwks_uri".into()))?;
+            .ok_or_else(|| Error::id_token("the provider has no jwks_uri"))?;
         d.validator.validate(
             id_token,
             jwks,
@@ -379,9 +379,8 @@ impl OidcLayer {
                 && t.has_scope("openid")
                 && self.config.scopes.iter().any(|s| s == "openid")
             {
-                return Err(Error::IdToken(
-                    "the token response has no id_token although the openid scope was requested"
-                        .into(),
+                return Err(Error::id_token(
+                    "the token response has no id_token although the openid scope was requested",
                 ));
             }
             return Ok(unchecked());
