@@ -91,7 +91,7 @@ pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
-pub use validating::{ScopeRequirements, ValidatingStore};
+pub use validating::ValidatingStore;
 
 // Within the crate: the advanced names (`crate::unversioned` re-exports them).
 pub(crate) use encrypted::{RawRecord, SealedBytes};
