@@ -120,7 +120,7 @@
 //!
 //! | store | for | open with |
 //! |---|---|---|
-//! | [`store::DefaultStore`] | a desktop app: its own file, encrypted with a key in the OS keyring | `DefaultStore::new("my-app")?.open()?` |
+//! | [`store::DefaultStore`] | a desktop app: its own file, encrypted with a key in the OS keyring | `DefaultStore::open("my-app")?` |
 //! | [`store::MemoryStore`] | tests, short-lived programs | `store::open("memory:")` |
 //! | [`store::JsonFileStore`] | one user's tokens in a JSON file | `store::open("file:/path/tokens.json")` |
 //! | `SqliteStore` (feature `sqlite`) | many keys, several processes | `store::open("sqlite:/path/tokens.db")` |

@@ -35,7 +35,7 @@ pub mod token_chars {
 
 /// Store internals: key rules, locks, validators, diagnosis, formats.
 pub mod store {
-    pub use crate::store::default_store::ALLOW_PLAINTEXT_ENV;
+    pub use crate::store::default_store::{DefaultStoreBuilder, ALLOW_PLAINTEXT_ENV};
     pub use crate::store::diagnose::{
         diagnose, diagnose_default, diagnose_with_timeout, Diagnosis, Encryption, FileCheck,
         KeyringCheck, DIAGNOSE_KEYRING_TIMEOUT,
