@@ -190,7 +190,8 @@
 //! revocation outcomes, store quarantine, long lock waits, an unavailable
 //! keyring. The target is the module path (`oauthkit::session`); no
 //! record holds a secret. The library writes to the terminal only through
-//! replaceable defaults: the device prompt and the [`flow::Notice`] hook.
+//! replaceable defaults: the device prompt and the notice hook
+//! ([`unversioned::flow::Notice`]).
 //! C programs get the records through `oak_set_log_callback`.
 //!
 //! ## Interoperability

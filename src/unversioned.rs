@@ -195,7 +195,7 @@ pub mod flow {
         PollStatus,
     };
     pub use crate::flow::native::{CallbackMode, CancelHandle, DEFAULT_AUTH_TIMEOUT};
-    pub use crate::flow::notice::{terminal_notice, NoticeFn, UrlPurpose};
+    pub use crate::flow::notice::{terminal_notice, Notice, NoticeFn, UrlPurpose};
     pub use crate::flow::paste::PasteInput;
     pub use crate::flow::rp_logout::{OpenUrlFn, DEFAULT_LOGOUT_TIMEOUT, LOGGED_OUT_PATH};
     pub use crate::flow::state::AuthFlowState;
