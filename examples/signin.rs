@@ -52,7 +52,7 @@ fn run() -> oauthkit::Result<()> {
                 Ok(spec) if !spec.is_empty() => println!("Token store: {spec} (OAUTHKIT_STORE)"),
                 _ => println!(
                     "Token store: {} (this program's default store, encrypted with a key in the OS keyring)",
-                    store::DefaultStore::new(&oauthkit::unversioned::store::default_app_name()?)?
+                    store::DefaultStore::builder(oauthkit::unversioned::store::default_app_name()?)?
                         .path()?
                         .display()
                 ),
@@ -65,13 +65,13 @@ fn run() -> oauthkit::Result<()> {
         // so it says yes, loudly; a real program gets the error instead.
         Err(e) if matches!(e.kind(), ErrorKind::Unavailable | ErrorKind::Unsupported) => {
             let default =
-                store::DefaultStore::new(&oauthkit::unversioned::store::default_app_name()?)?;
+                store::DefaultStore::builder(oauthkit::unversioned::store::default_app_name()?)?;
             println!("No OS keyring: {e}");
             println!(
                 "This demo keeps the dev provider's throwaway tokens in PLAIN TEXT at {}",
                 default.path()?.display()
             );
-            default.allow_plain_text(true).open()?.store
+            Arc::new(default.allow_plain_text(true).open()?)
         }
         Err(e) => return Err(e),
     };

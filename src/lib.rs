@@ -120,7 +120,7 @@
 //!
 //! | store | for | open with |
 //! |---|---|---|
-//! | [`store::DefaultStore`] | a desktop app: its own file, encrypted with a key in the OS keyring | `DefaultStore::new("my-app")?.open()?` |
+//! | [`store::DefaultStore`] | a desktop app: its own file, encrypted with a key in the OS keyring | `DefaultStore::open("my-app")?` |
 //! | [`store::MemoryStore`] | tests, short-lived programs | `store::open("memory:")` |
 //! | [`store::JsonFileStore`] | one user's tokens in a JSON file | `store::open("file:/path/tokens.json")` |
 //! | `SqliteStore` (feature `sqlite`) | many keys, several processes | `store::open("sqlite:/path/tokens.db")` |
@@ -190,7 +190,8 @@
 //! revocation outcomes, store quarantine, long lock waits, an unavailable
 //! keyring. The target is the module path (`oauthkit::session`); no
 //! record holds a secret. The library writes to the terminal only through
-//! replaceable defaults: the device prompt and the [`flow::Notice`] hook.
+//! replaceable defaults: the device prompt and the notice hook
+//! ([`unversioned::flow::Notice`]).
 //! C programs get the records through `oak_set_log_callback`.
 //!
 //! ## Interoperability

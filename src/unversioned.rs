@@ -35,7 +35,7 @@ pub mod token_chars {
 
 /// Store internals: key rules, locks, validators, diagnosis, formats.
 pub mod store {
-    pub use crate::store::default_store::ALLOW_PLAINTEXT_ENV;
+    pub use crate::store::default_store::{DefaultStoreBuilder, ALLOW_PLAINTEXT_ENV};
     pub use crate::store::diagnose::{
         diagnose, diagnose_default, diagnose_with_timeout, Diagnosis, Encryption, FileCheck,
         KeyringCheck, DIAGNOSE_KEYRING_TIMEOUT,
@@ -195,7 +195,7 @@ pub mod flow {
         PollStatus,
     };
     pub use crate::flow::native::{CallbackMode, CancelHandle, DEFAULT_AUTH_TIMEOUT};
-    pub use crate::flow::notice::{terminal_notice, NoticeFn, UrlPurpose};
+    pub use crate::flow::notice::{terminal_notice, Notice, NoticeFn, UrlPurpose};
     pub use crate::flow::paste::PasteInput;
     pub use crate::flow::rp_logout::{OpenUrlFn, DEFAULT_LOGOUT_TIMEOUT, LOGGED_OUT_PATH};
     pub use crate::flow::state::AuthFlowState;

@@ -75,8 +75,8 @@ fn scenario(name: &str) {
     let app = std::env::var("OAK_APP").unwrap();
     match name {
         "encrypted" => {
-            let opened = DefaultStore::new(&app).unwrap().open().unwrap();
-            match &opened.protection {
+            let opened = DefaultStore::open(&app).unwrap();
+            match opened.protection() {
                 Protection::Encrypted { key_source } => {
                     assert!(
                         key_source.contains(&format!("oauthkit:{app}")),
@@ -85,22 +85,23 @@ fn scenario(name: &str) {
                 }
                 other => panic!("not encrypted: {other:?}"),
             }
-            opened.store.save("alice", &full_token_set(1)).unwrap();
+            // The opened store is the token store itself.
+            opened.save("alice", &full_token_set(1)).unwrap();
+            assert!(opened.protects_secrets());
             assert!(opened
-                .location
+                .location()
                 .ends_with(&format!("oauthkit/{app}/tokens.json")));
         }
         "reads-back" => {
-            let opened = DefaultStore::new(&app).unwrap().open().unwrap();
+            let opened = DefaultStore::open(&app).unwrap();
             let t = opened
-                .store
                 .load("alice")
                 .unwrap()
                 .expect("the first run's tokens");
             assert_eq!(t.refresh_token.unwrap().expose(), "refresh-1");
         }
         "no-keyring" => {
-            let err = DefaultStore::new(&app)
+            let err = DefaultStore::builder(&app)
                 .unwrap()
                 .keyring_timeout(Duration::from_millis(500))
                 .open()
@@ -118,20 +119,20 @@ fn scenario(name: &str) {
             assert_eq!(report.matches("unavailable:").count(), 1, "{report}");
         }
         "plain-allowed" => {
-            let opened = DefaultStore::new(&app)
+            let opened = DefaultStore::builder(&app)
                 .unwrap()
                 .keyring_timeout(Duration::from_millis(500))
                 .open()
                 .unwrap();
             assert!(
-                matches!(opened.protection, Protection::PlainText { .. }),
-                "{:?}",
-                opened.protection
+                matches!(opened.protection(), Protection::PlainText { .. }),
+                "{opened:?}"
             );
-            opened.store.save("alice", &full_token_set(1)).unwrap();
+            assert!(!opened.protects_secrets());
+            opened.save("alice", &full_token_set(1)).unwrap();
         }
         "encrypted-but-keyring-gone" => {
-            let err = DefaultStore::new(&app)
+            let err = DefaultStore::builder(&app)
                 .unwrap()
                 .allow_plain_text(true)
                 .keyring_timeout(Duration::from_millis(500))
@@ -140,9 +141,10 @@ fn scenario(name: &str) {
             assert_eq!(err.kind(), ErrorKind::Decryption, "{err}");
         }
         "from-spec" => {
-            let opened = DefaultStore::new(&app).unwrap().open().unwrap();
-            assert_eq!(opened.protection, Protection::FromSpec);
-            assert_eq!(opened.store.backend(), "memory");
+            let opened = DefaultStore::open(&app).unwrap();
+            assert_eq!(*opened.protection(), Protection::FromSpec);
+            assert_eq!(opened.backend(), "memory");
+            assert_eq!(opened.location(), "memory:");
         }
         "open-default-saves" => {
             // OAUTHKIT_APP names the application
@@ -167,7 +169,7 @@ fn scenario(name: &str) {
             // without OAUTHKIT_APP: the program's file name
             let name = oauthkit::unversioned::store::default_app_name().unwrap();
             assert!(name.starts_with("store_default"), "{name}");
-            assert!(DefaultStore::new(&name).is_ok());
+            assert!(DefaultStore::builder(&name).is_ok());
         }
         other => panic!("unknown scenario {other}"),
     }
@@ -366,8 +368,11 @@ fn open_default_is_per_application_and_a_second_run_finds_the_signed_in_key() {
 
 fn application_names_are_checked() {
     for bad in ["", ".", "..", "a/b", "a b", "ü", &"x".repeat(65), "a\0b"] {
-        let err = DefaultStore::new(bad).unwrap_err();
+        let err = DefaultStore::builder(bad).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{bad:?}");
+        // Opening refuses it the same way, before touching anything.
+        let err = DefaultStore::open(bad).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{bad:?}");
     }
-    assert!(DefaultStore::new("my-app_2.0").is_ok());
+    assert!(DefaultStore::builder("my-app_2.0").is_ok());
 }

@@ -12,7 +12,8 @@ use super::provider::OakProvider;
 use super::store::OakStore;
 use super::strings::to_c;
 use crate::error::{Error, Result};
-use crate::flow::{LogoutOutcome, RpLogout};
+use crate::flow::RpLogout;
+use crate::session::LogoutReport;
 
 /// What a sign-out did (`oak_logout`, `oak_logout_url`).
 #[repr(C)]
@@ -35,10 +36,10 @@ impl super::boundary::OutValue for OakLogoutResult {
     };
 }
 
-impl From<&LogoutOutcome> for OakLogoutResult {
-    fn from(o: &LogoutOutcome) -> Self {
+impl From<&LogoutReport> for OakLogoutResult {
+    fn from(o: &LogoutReport) -> Self {
         OakLogoutResult {
-            tokens_revoked: o.tokens_revoked,
+            tokens_revoked: !o.revoked_tokens.is_empty(),
             tokens_deleted: o.tokens_deleted,
             provider_session_ended: o.provider_session_ended,
         }

@@ -8,9 +8,7 @@ use std::sync::Arc;
 use super::boundary::{call, handle, opt_str_arg, out, OakStatus};
 use super::store::OakStore;
 use crate::error::{Error, Result};
-use crate::store::validating::{
-    HasRefreshToken, NotExpired, ScopeRequirements, UnchangingIdentity, ValidatingStore,
-};
+use crate::store::validating::{HasRefreshToken, NotExpired, UnchangingIdentity, ValidatingStore};
 use crate::store::TokenStore;
 use crate::token::split_scopes;
 
@@ -83,7 +81,7 @@ fn validating(
         store = store.validator(UnchangingIdentity);
     }
     if let Some(scopes) = scopes.filter(|s| !s.is_empty()) {
-        store = store.validator(ScopeRequirements::all_keys(scopes));
+        store = store.require_scopes(scopes);
     }
     Ok(store)
 }

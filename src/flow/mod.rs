@@ -8,12 +8,13 @@
 //! | the native flow, timeout and cancel | [`AuthFlowManager`], [`AuthFlowManager::builder`], [`NativeOptions`] |
 //! | the device authorization grant (RFC 8628) | [`DeviceFlow`] |
 //! | what a sign-in returns | [`AuthFlowResult`] |
-//! | what the user must read when no window shows it | [`Notice`] |
-//! | revoke, delete, end the provider session | [`RpLogout`], [`LogoutOutcome`] |
+//! | revoke, delete, end the provider session | [`RpLogout`] (it returns a [`LogoutReport`](crate::session::LogoutReport)) |
 //!
 //! The loopback callback server, the callback checks (state, `iss`,
-//! `error`), pasting the final redirect URL (SSH) and opening the system
-//! browser are in [`unversioned::flow`](crate::unversioned::flow).
+//! `error`), pasting the final redirect URL (SSH), opening the system
+//! browser and what the user must read when no window shows it (the
+//! `Notice` a `.notice(..)` hook gets) are in
+//! [`unversioned::flow`](crate::unversioned::flow).
 //!
 //! The repository's [flows guide](https://github.com/oauthkit/oauthkit/blob/main/docs/flows.md) describes
 //! the security behaviour in full.
@@ -40,8 +41,7 @@ pub use device::DeviceFlow;
 pub use native::AuthFlowManager;
 pub use native_builder::AuthFlowManagerBuilder;
 pub use native_options::NativeOptions;
-pub use notice::Notice;
-pub use rp_logout::{LogoutOutcome, RpLogout};
+pub use rp_logout::RpLogout;
 pub use sign_in_result::AuthFlowResult;
 
 /// Escapes text for HTML (`& < > " '`).

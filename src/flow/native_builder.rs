@@ -165,7 +165,8 @@ impl AuthFlowManagerBuilder {
     }
 
     /// Shows what the user must read when no browser window shows it
-    /// (default: standard error; see [`Notice`](crate::flow::Notice)).
+    /// (default: standard error; see
+    /// [`Notice`](crate::unversioned::flow::Notice)).
     pub fn notice(mut self, hook: impl Fn(&Notice<'_>) + Send + Sync + 'static) -> Self {
         self.flow.notice = Arc::new(hook);
         self

@@ -5,8 +5,8 @@
 //! oauthkit writes nothing to the terminal by itself: every such message
 //! goes to a [`NoticeFn`]. Its default, [`terminal_notice`], writes the
 //! message to standard error, as a command-line program wants; a GUI or a
-//! service passes its own hook with `with_notice` on
-//! [`AuthFlowManager`](super::AuthFlowManager) or
+//! service passes its own hook with `.notice(..)` on
+//! [`AuthFlowManagerBuilder`](super::AuthFlowManagerBuilder) or
 //! [`RpLogout`](super::RpLogout). Each notice is also logged (without the
 //! URL, which carries the sign-in's `state`). The text of a notice
 //! ([`Display`](fmt::Display)) shows the values it quotes (URLs a provider
@@ -94,7 +94,7 @@ pub type NoticeFn = Arc<dyn Fn(&Notice<'_>) + Send + Sync>;
 /// oauthkit writes to the terminal, and only until a hook replaces it).
 ///
 /// ```
-/// use oauthkit::flow::Notice;
+/// use oauthkit::unversioned::flow::Notice;
 /// let text = Notice::PasteRefused { why: "wrong state" }.to_string();
 /// assert!(text.contains("wrong state"));
 /// ```

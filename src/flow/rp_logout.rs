@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use super::browser::open_system_browser;
 use super::notice::{self, Notice, NoticeFn, UrlPurpose};
 use crate::error::{Error, Result};
-use crate::provider::{EndSessionRequest, Provider, TokenRevocation};
+use crate::provider::{EndSessionRequest, Provider};
 use crate::random;
 use crate::secret::constant_time_eq;
+use crate::session::logout::{revoke_and_delete, LogoutReport};
 use crate::store::TokenStore;
 
 /// How long [`RpLogout::run`] waits for the provider's redirect by
@@ -23,25 +24,6 @@ pub const DEFAULT_LOGOUT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The loopback path the provider redirects to after logout.
 pub const LOGGED_OUT_PATH: &str = "/logged-out";
-
-/// What a sign-out did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogoutOutcome {
-    /// The provider accepted the revocation of the refresh token or the
-    /// access token (`false` without a revocation endpoint).
-    pub tokens_revoked: bool,
-    /// Tokens were stored under the key and are now deleted.
-    pub tokens_deleted: bool,
-    /// The end-session URL (with the `state` below), when the provider has
-    /// an end-session endpoint.
-    pub end_session_url: Option<String>,
-    /// The `state` sent in the end-session URL.
-    pub state: String,
-    /// [`RpLogout::run`] saw the provider's redirect with the right
-    /// `state`: the provider ended the session. Always `false` from
-    /// [`RpLogout::url`] (the caller sees the redirect).
-    pub provider_session_ended: bool,
-}
 
 /// A function that opens a URL (default: the system browser).
 pub type OpenUrlFn = Arc<dyn Fn(&str) -> Result<()> + Send + Sync>;
@@ -53,8 +35,8 @@ pub type OpenUrlFn = Arc<dyn Fn(&str) -> Result<()> + Send + Sync>;
 /// use oauthkit::flow::RpLogout;
 /// # fn provider() -> Arc<dyn oauthkit::provider::Provider> { unimplemented!() }
 /// let store: Arc<dyn oauthkit::TokenStore> = oauthkit::store::open_default()?;
-/// let outcome = RpLogout::new(provider(), store).run("alice")?; // opens the browser
-/// println!("provider session ended: {}", outcome.provider_session_ended);
+/// let report = RpLogout::new(provider(), store).run("alice")?; // opens the browser
+/// println!("provider session ended: {}", report.provider_session_ended);
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 pub struct RpLogout {
@@ -125,8 +107,9 @@ impl RpLogout {
     /// The store's errors from loading or deleting the tokens (see
     /// [`TokenStore::load`]) and those of
     /// [`Provider::end_session_url`].
-    /// A failed revocation is no error: `tokens_revoked` is `false` then.
-    pub fn url(&self, key: &str) -> Result<LogoutOutcome> {
+    /// A failed revocation is no error: the report's `revocation` says
+    /// which token failed and why.
+    pub fn url(&self, key: &str) -> Result<LogoutReport> {
         let redirect = self.post_logout_redirect_uri.clone();
         self.local_logout(key, redirect.as_deref())
     }
@@ -145,10 +128,10 @@ impl RpLogout {
     /// As [`url`](Self::url); [`Error::Internal`] when no loopback port can be
     /// bound; the error of a caller-supplied browser opener. The provider not
     /// redirecting in time is no error (`provider_session_ended` is `false`).
-    pub fn run(&self, key: &str) -> Result<LogoutOutcome> {
+    pub fn run(&self, key: &str) -> Result<LogoutReport> {
         let (server, redirect) = loopback()?;
-        let outcome = self.local_logout(key, Some(&redirect))?;
-        self.wait_for_provider(server, outcome)
+        let report = self.local_logout(key, Some(&redirect))?;
+        self.wait_for_provider(server, report)
     }
 
     /// Ends only the provider's session, for callers that signed out
@@ -156,41 +139,55 @@ impl RpLogout {
     /// [`SessionManager::logout`](crate::session::SessionManager::logout),
     /// whose report says why a revocation failed): opens the end-session
     /// URL with `id_token_hint` and waits for the redirect as
-    /// [`run`](Self::run) does. Nothing is revoked or deleted;
-    /// `end_session_url` is `None` when the provider has no end-session
-    /// endpoint.
+    /// [`run`](Self::run) does. Nothing is revoked or deleted (the report
+    /// says `had_tokens: false`, `NothingToRevoke`); `end_session_url` is
+    /// `None` when the provider has no end-session endpoint.
     ///
     /// # Errors
     ///
     /// [`Error::Internal`] when no loopback port can be bound; the errors of
     /// [`Provider::end_session_url`]
     /// and of a caller-supplied browser opener. A timeout is no error.
-    pub fn end_session_only(&self, id_token_hint: Option<&str>) -> Result<LogoutOutcome> {
+    pub fn end_session_only(&self, id_token_hint: Option<&str>) -> Result<LogoutReport> {
         let (server, redirect) = loopback()?;
+        let report = self.end_session(
+            LogoutReport::nothing_stored(),
+            id_token_hint,
+            Some(&redirect),
+        )?;
+        self.wait_for_provider(server, report)
+    }
+
+    /// `report` with the provider's end-session URL (and its fresh
+    /// `state`), when the provider has an end-session endpoint.
+    fn end_session(
+        &self,
+        mut report: LogoutReport,
+        id_token_hint: Option<&str>,
+        redirect: Option<&str>,
+    ) -> Result<LogoutReport> {
         let state = random::state();
-        let mut request = EndSessionRequest::new()
-            .state(state.clone())
-            .post_logout_redirect_uri(redirect);
+        let mut request = EndSessionRequest::new().state(state.clone());
         if let Some(id) = id_token_hint {
             request = request.id_token_hint(id);
         }
-        let outcome = LogoutOutcome {
-            tokens_revoked: false,
-            tokens_deleted: false,
-            end_session_url: self.provider.end_session_url(&request)?,
-            state,
-            provider_session_ended: false,
-        };
-        self.wait_for_provider(server, outcome)
+        if let Some(r) = redirect {
+            request = request.post_logout_redirect_uri(r);
+        }
+        report.end_session_url = self.provider.end_session_url(&request)?;
+        if report.end_session_url.is_some() {
+            report.state = state;
+        }
+        Ok(report)
     }
 
     fn wait_for_provider(
         &self,
         server: tiny_http::Server,
-        mut outcome: LogoutOutcome,
-    ) -> Result<LogoutOutcome> {
-        let Some(url) = outcome.end_session_url.clone() else {
-            return Ok(outcome);
+        mut report: LogoutReport,
+    ) -> Result<LogoutReport> {
+        let Some(url) = report.end_session_url.clone() else {
+            return Ok(report);
         };
         match &self.open {
             Some(open) => open(&url)?,
@@ -210,7 +207,7 @@ impl RpLogout {
             let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(20)) else {
                 continue;
             };
-            let verdict = judge(request.method(), request.url(), &outcome.state);
+            let verdict = judge(request.method(), request.url(), &report.state);
             let (status, body) = match verdict {
                 Verdict::LoggedOut => (200, "You are signed out. You can close this window."),
                 Verdict::WrongState => (400, "This is not the expected sign-out response."),
@@ -224,12 +221,12 @@ impl RpLogout {
                 .with_header(header("Referrer-Policy", "no-referrer"));
             let _ = request.respond(response);
             if verdict == Verdict::LoggedOut {
-                outcome.provider_session_ended = true;
+                report.provider_session_ended = true;
                 break;
             }
             log::warn!("sign-out redirect refused ({verdict:?}); still waiting");
         }
-        if outcome.provider_session_ended {
+        if report.provider_session_ended {
             log::info!("sign-out: the provider ended its session");
         } else {
             log::warn!(
@@ -238,47 +235,14 @@ impl RpLogout {
             );
         }
         drop(server);
-        Ok(outcome)
+        Ok(report)
     }
 
-    fn local_logout(&self, key: &str, redirect: Option<&str>) -> Result<LogoutOutcome> {
+    fn local_logout(&self, key: &str, redirect: Option<&str>) -> Result<LogoutReport> {
         let tokens = self.store.load(key)?;
-        let mut revoked = false;
-        if let Some(t) = &tokens {
-            if let Some(rt) = TokenRevocation::refresh_token_of(t) {
-                revoked |= self.provider.revoke_token(&rt).unwrap_or(false);
-            }
-            revoked |= self
-                .provider
-                .revoke_token(&TokenRevocation::access_token_of(t))
-                .unwrap_or(false);
-        }
-        let deleted = tokens.is_some() && self.store.delete(key)?;
-        log::info!(
-            "sign-out of '{key}': tokens {}, {}",
-            if deleted { "deleted" } else { "not stored" },
-            if revoked {
-                "revoked at the provider"
-            } else {
-                "not revoked (no endpoint or refused)"
-            }
-        );
-        let state = random::state();
-        let mut request = EndSessionRequest::new().state(state.clone());
-        if let Some(id) = tokens.as_ref().and_then(|t| t.id_token.as_ref()) {
-            request = request.id_token_hint(id.expose());
-        }
-        if let Some(r) = redirect {
-            request = request.post_logout_redirect_uri(r);
-        }
-        let end_session_url = self.provider.end_session_url(&request)?;
-        Ok(LogoutOutcome {
-            tokens_revoked: revoked,
-            tokens_deleted: deleted,
-            end_session_url,
-            state,
-            provider_session_ended: false,
-        })
+        let report = revoke_and_delete(&*self.provider, &*self.store, key, tokens.as_ref())?;
+        let hint = tokens.as_ref().and_then(|t| t.id_token.as_ref());
+        self.end_session(report, hint.map(|h| h.expose()), redirect)
     }
 }
 

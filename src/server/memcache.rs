@@ -41,47 +41,6 @@ pub enum ValueFormat {
     Json,
 }
 
-/// Settings of a [`MemcacheServerStore`] beyond the connection.
-///
-/// ```
-/// use oauthkit::server::MemcacheServerOptions;
-/// use oauthkit::unversioned::server::ValueFormat;
-/// let o = MemcacheServerOptions::default()
-///     .format(ValueFormat::Json)
-///     .python_oauth2_aliases(true);
-/// assert_eq!(o.format, ValueFormat::Json);
-/// assert!(o.python_oauth2_aliases);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct MemcacheServerOptions {
-    /// How records are written (default [`ValueFormat::Pickle`]).
-    pub format: ValueFormat,
-    /// Also write each token under the **unprefixed** keys python-oauth2
-    /// 1.1.1 looks in (its `fetch_by_refresh_token` and
-    /// `fetch_existing_token_of_user` forget the prefix): the refresh token
-    /// itself and `{client_id}_{grant_type}_{user_id}`. Off by default:
-    /// those keys live outside the prefix and may collide with other data
-    /// in the same memcached. oauthkit never reads them; it deletes them
-    /// with the refresh token, and skips an alias that would fall inside
-    /// its own prefix.
-    pub python_oauth2_aliases: bool,
-}
-
-impl MemcacheServerOptions {
-    /// Sets the format records are written in.
-    pub fn format(mut self, format: ValueFormat) -> Self {
-        self.format = format;
-        self
-    }
-
-    /// Turns the unprefixed python-oauth2 lookup keys on or off.
-    pub fn python_oauth2_aliases(mut self, on: bool) -> Self {
-        self.python_oauth2_aliases = on;
-        self
-    }
-}
-
 pub(crate) struct MemcacheKv {
     conn: Arc<Connection>,
     format: ValueFormat,
@@ -187,15 +146,13 @@ impl KeyValue for MemcacheKv {
 /// there should be re-seeded from a durable source.
 ///
 /// ```no_run
-/// use oauthkit::server::{MemcacheServerOptions, MemcacheServerStore};
+/// use oauthkit::server::MemcacheServerStore;
 /// use oauthkit::server::{AccessToken, AccessTokenStore};
 /// use oauthkit::store::MemcacheConfig;
 /// # fn main() -> oauthkit::Result<()> {
 /// // Shared with an unpatched python-oauth2 1.1.1 service:
-/// let store = MemcacheServerStore::open_with(
-///     MemcacheConfig::new("127.0.0.1:11211"),
-///     MemcacheServerOptions::default().python_oauth2_aliases(true),
-/// )?;
+/// let store = MemcacheServerStore::open(MemcacheConfig::new("127.0.0.1:11211"))?
+///     .python_oauth2_aliases(true);
 /// store.save_token(&AccessToken::new("app", "client_credentials", "t1"))?;
 /// // python-oauth2 reads the pickled dict under "oauth2_t1".
 /// # Ok(()) }
@@ -206,24 +163,17 @@ pub struct MemcacheServerStore {
 
 impl MemcacheServerStore {
     /// A store on these servers with `config.prefix` (default `oauth2`,
-    /// python-oauth2's), default options. Nothing is connected until
-    /// first use.
-    ///
-    /// # Errors
-    ///
-    /// As [`open_with`](Self::open_with).
-    pub fn open(config: MemcacheConfig) -> Result<Self> {
-        Self::open_with(config, MemcacheServerOptions::default())
-    }
-
-    /// [`open`](Self::open) with these options.
+    /// python-oauth2's), writing pickled dicts, without the unprefixed
+    /// aliases (see [`format`](Self::format) and
+    /// [`python_oauth2_aliases`](Self::python_oauth2_aliases)). Nothing is
+    /// connected until first use.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] when the key prefix is empty, longer than 64
     /// characters or holds spaces or control characters. A server that is down
     /// is reported by the first operation ([`Error::Unavailable`]).
-    pub fn open_with(config: MemcacheConfig, options: MemcacheServerOptions) -> Result<Self> {
+    pub fn open(config: MemcacheConfig) -> Result<Self> {
         if config.prefix.is_empty() {
             return Err(Error::InvalidArgument(
                 "key prefix must not be empty".into(),
@@ -234,12 +184,42 @@ impl MemcacheServerStore {
             inner: KvServer {
                 kv: MemcacheKv {
                     conn: Arc::new(config.connection()?),
-                    format: options.format,
+                    format: ValueFormat::default(),
                 },
                 prefix,
-                unprefixed_aliases: options.python_oauth2_aliases,
+                unprefixed_aliases: false,
             },
         })
+    }
+
+    /// How records are written (default [`ValueFormat::Pickle`],
+    /// python-oauth2's); both formats are always read.
+    ///
+    /// ```no_run
+    /// use oauthkit::server::MemcacheServerStore;
+    /// use oauthkit::store::MemcacheConfig;
+    /// use oauthkit::unversioned::server::ValueFormat;
+    /// let store = MemcacheServerStore::open(MemcacheConfig::new("127.0.0.1:11211"))?
+    ///     .format(ValueFormat::Json);
+    /// # let _ = store;
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn format(mut self, format: ValueFormat) -> Self {
+        self.inner.kv.format = format;
+        self
+    }
+
+    /// Also writes each token under the **unprefixed** keys python-oauth2
+    /// 1.1.1 looks in (its `fetch_by_refresh_token` and
+    /// `fetch_existing_token_of_user` forget the prefix): the refresh token
+    /// itself and `{client_id}_{grant_type}_{user_id}`. Off by default:
+    /// those keys live outside the prefix and may collide with other data
+    /// in the same memcached. oauthkit never reads them; it deletes them
+    /// with the refresh token, and skips an alias that would fall inside
+    /// its own prefix.
+    pub fn python_oauth2_aliases(mut self, on: bool) -> Self {
+        self.inner.unprefixed_aliases = on;
+        self
     }
 }
 

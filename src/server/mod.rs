@@ -64,7 +64,7 @@ mod user_id;
 
 #[cfg(feature = "memcache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
-pub use self::memcache::{MemcacheServerOptions, MemcacheServerStore};
+pub use self::memcache::MemcacheServerStore;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::RedisServerStore;

@@ -6,44 +6,92 @@
 //! words that never contain a token), and whether the stored tokens were
 //! deleted. The stored tokens are deleted whatever the network said: a
 //! failed revocation leaves the tokens valid at the provider until they
-//! expire, and the report says so instead of hiding it.
+//! expire, and the report says so instead of hiding it. After
+//! RP-initiated logout ([`RpLogout`](crate::flow::RpLogout)) the same
+//! report also says whether the provider ended the user's session there.
 
 use crate::error::{ErrorKind, Result};
 use crate::provider::{Provider, TokenRevocation, TokenTypeHint};
 use crate::store::TokenStore;
+use crate::token::TokenSet;
 
 /// The longest reason kept for a failed revocation.
 const MAX_REASON_CHARS: usize = 300;
 
-/// What signing out did.
+/// What signing out did: here (revoked, deleted) and, after RP-initiated
+/// logout, at the provider (its session ended).
+///
+/// [`SessionManager::logout`](crate::session::SessionManager::logout)
+/// signs out here only: its report has no end-session URL, an empty
+/// `state` and `provider_session_ended: false`.
+/// [`RpLogout`](crate::flow::RpLogout) fills those in too.
+///
+/// ```
+/// use std::sync::Arc;
+/// use oauthkit::provider::{OAuth2Config, OAuthProvider};
+/// use oauthkit::session::{RevocationOutcome, SessionManager};
+/// use oauthkit::store::MemoryStore;
+/// let provider = OAuthProvider::oauth2(OAuth2Config::new(
+///     "example",
+///     "client-id",
+///     "https://as.example/authorize",
+///     "https://as.example/token",
+/// ))?;
+/// let sessions = SessionManager::new(Arc::new(provider), Arc::new(MemoryStore::new()));
+/// let report = sessions.logout("alice")?; // nothing was stored
+/// assert!(!report.had_tokens && !report.tokens_deleted);
+/// assert_eq!(report.revocation, RevocationOutcome::NothingToRevoke);
+/// assert!(report.revoked() && report.revoked_tokens.is_empty());
+/// assert_eq!(report.end_session_url, None);
+/// # Ok::<(), oauthkit::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LogoutReport {
     /// Whether tokens were stored under the key.
     pub had_tokens: bool,
     /// What the provider did with them.
     pub revocation: RevocationOutcome,
+    /// The tokens the provider accepted to revoke, in the order sent
+    /// (refresh token first); empty when nothing was revoked.
+    pub revoked_tokens: Vec<TokenTypeHint>,
     /// Whether stored tokens were deleted (false when there were none).
     pub tokens_deleted: bool,
+    /// The provider's end-session URL (RP-initiated logout, carrying
+    /// `state` below); `None` when no end-session was done (the provider
+    /// has no end-session endpoint, or only the local sign-out was asked).
+    pub end_session_url: Option<String>,
+    /// The `state` sent in the end-session URL; empty without one.
+    pub state: String,
+    /// The provider redirected back with the right `state`: it ended the
+    /// user's session (only [`RpLogout::run`](crate::flow::RpLogout::run)
+    /// and [`RpLogout::end_session_only`](crate::flow::RpLogout::end_session_only)
+    /// wait for that; `false` otherwise).
+    pub provider_session_ended: bool,
 }
 
 impl LogoutReport {
     /// Whether every token that was stored is now revoked at the provider
-    /// (true when there was nothing to revoke).
-    ///
-    /// ```
-    /// use oauthkit::session::{LogoutReport, RevocationOutcome};
-    /// let r = LogoutReport {
-    ///     had_tokens: true,
-    ///     revocation: RevocationOutcome::NotSupported,
-    ///     tokens_deleted: true,
-    /// };
-    /// assert!(!r.revoked());
-    /// ```
+    /// (true when there was nothing to revoke). For "the provider revoked
+    /// at least one", see [`revoked_tokens`](Self::revoked_tokens).
     pub fn revoked(&self) -> bool {
         matches!(
             self.revocation,
             RevocationOutcome::Revoked | RevocationOutcome::NothingToRevoke
         )
+    }
+
+    /// The report of a sign-out that found nothing stored.
+    pub(crate) fn nothing_stored() -> Self {
+        LogoutReport {
+            had_tokens: false,
+            revocation: RevocationOutcome::NothingToRevoke,
+            revoked_tokens: Vec::new(),
+            tokens_deleted: false,
+            end_session_url: None,
+            state: String::new(),
+            provider_session_ended: false,
+        }
     }
 }
 
@@ -83,12 +131,21 @@ pub(crate) fn sign_out(
     store: &dyn TokenStore,
     key: &str,
 ) -> Result<LogoutReport> {
-    let Some(tokens) = store.load(key)? else {
-        return Ok(LogoutReport {
-            had_tokens: false,
-            revocation: RevocationOutcome::NothingToRevoke,
-            tokens_deleted: false,
-        });
+    let tokens = store.load(key)?;
+    revoke_and_delete(provider, store, key, tokens.as_ref())
+}
+
+/// [`sign_out`] of `tokens`, already loaded from `key` (the caller keeps
+/// the ID token as its end-session hint).
+pub(crate) fn revoke_and_delete(
+    provider: &dyn Provider,
+    store: &dyn TokenStore,
+    key: &str,
+    tokens: Option<&TokenSet>,
+) -> Result<LogoutReport> {
+    let Some(tokens) = tokens else {
+        log::info!("sign-out of '{key}': no stored tokens");
+        return Ok(LogoutReport::nothing_stored());
     };
     let mut sent: Vec<(&str, TokenTypeHint)> = Vec::new();
     if let Some(rt) = &tokens.refresh_token {
@@ -97,7 +154,7 @@ pub(crate) fn sign_out(
     sent.push((tokens.access_token.expose(), TokenTypeHint::AccessToken));
     let secrets: Vec<&str> = sent.iter().map(|(t, _)| *t).collect();
     let mut failures = Vec::new();
-    let mut any_revoked = false;
+    let mut revoked_tokens = Vec::new();
     let mut unsupported = false;
     for (token, hint) in &sent {
         let mut request = TokenRevocation::new(*token).hint(*hint);
@@ -105,7 +162,7 @@ pub(crate) fn sign_out(
             request = request.dpop(k);
         }
         match provider.revoke_token(&request) {
-            Ok(true) => any_revoked = true,
+            Ok(true) => revoked_tokens.push(*hint),
             Ok(false) => unsupported = true,
             Err(e) => failures.push(RevocationFailure {
                 token: *hint,
@@ -116,7 +173,7 @@ pub(crate) fn sign_out(
     }
     let revocation = if !failures.is_empty() {
         RevocationOutcome::Failed(failures)
-    } else if unsupported && !any_revoked {
+    } else if unsupported && revoked_tokens.is_empty() {
         RevocationOutcome::NotSupported
     } else {
         RevocationOutcome::Revoked
@@ -146,7 +203,9 @@ pub(crate) fn sign_out(
     Ok(LogoutReport {
         had_tokens: true,
         revocation,
+        revoked_tokens,
         tokens_deleted,
+        ..LogoutReport::nothing_stored()
     })
 }
 

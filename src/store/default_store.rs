@@ -6,12 +6,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use super::factory::STORE_ENV;
-use super::{JsonFileStore, TokenStore};
+use super::forward::Wraps;
+use super::{JsonFileStore, KeyLock, TokenStore};
 use crate::error::{Error, Result};
+use crate::token::TokenSet;
 
 /// The environment variable that allows plain text when no keyring answers
-/// (`1`, `true` or `yes`), like [`DefaultStore::allow_plain_text`].
+/// (`1`, `true` or `yes`), like [`DefaultStoreBuilder::allow_plain_text`].
 pub const ALLOW_PLAINTEXT_ENV: &str = "OAUTHKIT_ALLOW_PLAINTEXT";
 
 /// The store an application gets when it does not choose one: a JSON file
@@ -22,42 +26,41 @@ pub const ALLOW_PLAINTEXT_ENV: &str = "OAUTHKIT_ALLOW_PLAINTEXT";
 ///
 /// When no keyring answers (a headless server, a container, a locked
 /// Secret Service), opening fails with [`Error::Unavailable`] saying what to
-/// do — unless the application, or the user through
-/// `OAUTHKIT_ALLOW_PLAINTEXT=1`, allowed plain text, in which case the file
-/// is kept unencrypted (0600) and [`OpenedStore::protection`] says so. A
-/// spec in `OAUTHKIT_STORE` replaces all of this.
+/// do — unless the application
+/// ([`allow_plain_text`](DefaultStoreBuilder::allow_plain_text)), or the
+/// user through `OAUTHKIT_ALLOW_PLAINTEXT=1`, allowed plain text, in which
+/// case the file is kept unencrypted (0600) and
+/// [`protection`](Self::protection) says so. A spec in `OAUTHKIT_STORE`
+/// replaces all of this.
+///
+/// An opened `DefaultStore` is a [`TokenStore`]; share it as
+/// `Arc::new(store)`.
 ///
 /// ```no_run
 /// use oauthkit::store::{DefaultStore, Protection};
+/// use oauthkit::{TokenSet, TokenStore};
 /// # fn main() -> oauthkit::Result<()> {
-/// let opened = DefaultStore::new("my-app")?.open()?;
-/// if let Protection::PlainText { why } = &opened.protection {
-///     eprintln!("warning: tokens are stored unencrypted: {why}");
+/// let store = DefaultStore::open("my-app")?;
+/// if let Protection::PlainText { why } = store.protection() {
+///     eprintln!("warning: tokens are stored unencrypted in {}: {why}", store.location());
 /// }
-/// let store = opened.store;   // an Arc<dyn TokenStore>
+/// store.save("alice", &TokenSet::bearer("at"))?;
+/// // Plain text allowed when no keyring answers, a shorter keyring wait:
+/// let store = DefaultStore::builder("my-app")?
+///     .allow_plain_text(true)
+///     .keyring_timeout(std::time::Duration::from_secs(2))
+///     .open()?;
 /// # let _ = store; Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
 pub struct DefaultStore {
-    app: String,
-    allow_plain_text: bool,
-    keyring_timeout: Duration,
+    store: Arc<dyn TokenStore>,
+    protection: Protection,
+    location: String,
 }
 
-/// An opened default store and how its tokens are protected at rest.
-#[non_exhaustive]
-pub struct OpenedStore {
-    /// The store.
-    pub store: Arc<dyn TokenStore>,
-    /// How token sets are kept at rest.
-    pub protection: Protection,
-    /// Where: a file path, or the spec from `OAUTHKIT_STORE`.
-    pub location: String,
-}
-
-impl fmt::Debug for OpenedStore {
+impl fmt::Debug for DefaultStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpenedStore")
+        f.debug_struct("DefaultStore")
             .field("backend", &self.store.backend())
             .field("protection", &self.protection)
             .field("location", &self.location)
@@ -65,7 +68,7 @@ impl fmt::Debug for OpenedStore {
     }
 }
 
-/// How an [`OpenedStore`] keeps token sets at rest.
+/// How a [`DefaultStore`] keeps token sets at rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Protection {
@@ -84,12 +87,32 @@ pub enum Protection {
 }
 
 impl DefaultStore {
-    /// The default store of application `app`: 1 to 64 letters, digits,
-    /// `.`, `_` or `-`, used as a folder name and in the keyring service.
+    /// Opens application `app`'s default store with the default options
+    /// (encrypted or an error; keyring answer within 5 s).
+    ///
+    /// # Errors
+    /// As [`DefaultStoreBuilder::open`]; [`Error::InvalidArgument`] for an
+    /// application name other than 1 to 64 letters, digits, `.`, `_` or
+    /// `-`.
+    pub fn open(app: impl Into<String>) -> Result<Self> {
+        Self::builder(app)?.open()
+    }
+
+    /// The options of application `app`'s default store, to open it with
+    /// [`DefaultStoreBuilder::open`]. `app` (1 to 64 letters, digits, `.`,
+    /// `_` or `-`) is used as a folder name and in the keyring service.
+    ///
+    /// ```
+    /// use oauthkit::store::DefaultStore;
+    /// let options = DefaultStore::builder("my-app")?;
+    /// assert_eq!(options.keyring_service(), "oauthkit:my-app");
+    /// assert!(DefaultStore::builder("../etc").is_err());
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for any other name.
-    pub fn new(app: impl Into<String>) -> Result<Self> {
+    pub fn builder(app: impl Into<String>) -> Result<DefaultStoreBuilder> {
         let app = app.into();
         let ok = !app.is_empty()
             && app.len() <= 64
@@ -103,13 +126,68 @@ impl DefaultStore {
                 "application name {app:?} must be 1 to 64 letters, digits, '.', '_' or '-'"
             )));
         }
-        Ok(DefaultStore {
+        Ok(DefaultStoreBuilder {
             app,
             allow_plain_text: false,
             keyring_timeout: Duration::from_secs(5),
         })
     }
 
+    /// How the token sets are kept at rest.
+    pub fn protection(&self) -> &Protection {
+        &self.protection
+    }
+
+    /// Where: the token file's path, or the spec from `OAUTHKIT_STORE`.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The opened store itself, for callers that share an
+    /// `Arc<dyn TokenStore>` (no wrapper in between).
+    pub(crate) fn into_store(self) -> Arc<dyn TokenStore> {
+        self.store
+    }
+}
+
+impl Wraps for DefaultStore {
+    type Inner = dyn TokenStore;
+    fn wrapped(&self) -> &Self::Inner {
+        &*self.store
+    }
+}
+
+impl TokenStore for DefaultStore {
+    forward_to_wrapped!(
+        save,
+        load,
+        delete,
+        exists,
+        list_keys,
+        namespace,
+        namespaces,
+        backend,
+        load_all,
+        save_all,
+        lock_key,
+        save_locked,
+        delete_locked,
+        save_sealed,
+        load_sealed,
+        protects_secrets,
+    );
+}
+
+/// The options of a [`DefaultStore`], from [`DefaultStore::builder`];
+/// [`open`](Self::open) opens it.
+#[derive(Debug, Clone)]
+pub struct DefaultStoreBuilder {
+    app: String,
+    allow_plain_text: bool,
+    keyring_timeout: Duration,
+}
+
+impl DefaultStoreBuilder {
     /// Keeps tokens unencrypted (0600) when no keyring answers, instead of
     /// failing. Off by default; `OAUTHKIT_ALLOW_PLAINTEXT=1` turns it on too.
     pub fn allow_plain_text(mut self, allow: bool) -> Self {
@@ -143,13 +221,15 @@ impl DefaultStore {
     ///
     /// # Errors
     /// [`Error::Unavailable`] when no keyring answers and plain text is not
-    /// allowed; [`Error::Decryption`] when plain text is allowed but the file
-    /// holds sealed records (its key is in the unreachable keyring); the
-    /// errors of [`JsonFileStore::open`] and of a spec in `OAUTHKIT_STORE`.
-    pub fn open(&self) -> Result<OpenedStore> {
+    /// allowed; [`Error::Unsupported`] naming the cargo feature when this
+    /// build lacks `keyring`; [`Error::Decryption`] when plain text is
+    /// allowed but the file holds sealed records (its key is in the
+    /// unreachable keyring); the errors of [`JsonFileStore::open`] and of a
+    /// spec in `OAUTHKIT_STORE`.
+    pub fn open(&self) -> Result<DefaultStore> {
         if let Ok(spec) = std::env::var(STORE_ENV) {
             if !spec.is_empty() {
-                return Ok(OpenedStore {
+                return Ok(DefaultStore {
                     store: super::open(&spec)?,
                     protection: Protection::FromSpec,
                     location: spec,
@@ -167,7 +247,7 @@ impl DefaultStore {
                 // plain records left by an earlier plain-text run are
                 // encrypted now: an upgrade, never a downgrade
                 sealed.rekey()?;
-                Ok(OpenedStore {
+                Ok(DefaultStore {
                     store: Arc::new(sealed),
                     protection: Protection::Encrypted { key_source },
                     location,
@@ -179,7 +259,7 @@ impl DefaultStore {
                      as allowed"
                 );
                 refuse_sealed_records(&file)?;
-                Ok(OpenedStore {
+                Ok(DefaultStore {
                     store: Arc::new(file),
                     protection: Protection::PlainText { why: e.to_string() },
                     location,

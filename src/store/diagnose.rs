@@ -193,7 +193,7 @@ pub fn diagnose_with_timeout(spec: &str, timeout: Duration) -> Result<Diagnosis>
 /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a bad
 /// application name or `OAUTHKIT_STORE` spec, or no data directory.
 pub fn diagnose_default(app: &str, timeout: Duration) -> Result<Diagnosis> {
-    let default = DefaultStore::new(app)?;
+    let default = DefaultStore::builder(app)?;
     if let Ok(spec) = std::env::var(STORE_ENV) {
         if !spec.is_empty() {
             let mut d = diagnose_with_timeout(&spec, timeout)?;

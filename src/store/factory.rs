@@ -179,7 +179,7 @@ pub fn open_default() -> Result<Arc<dyn TokenStore>> {
 /// `OAUTHKIT_STORE` nor plain text was chosen; the errors of the store
 /// itself.
 pub fn open_default_for(app: impl Into<String>) -> Result<Arc<dyn TokenStore>> {
-    Ok(super::DefaultStore::new(app)?.open()?.store)
+    Ok(super::DefaultStore::open(app)?.into_store())
 }
 
 /// The application name [`open_default`] uses: `OAUTHKIT_APP` when set,
@@ -193,7 +193,7 @@ pub fn open_default_for(app: impl Into<String>) -> Result<Arc<dyn TokenStore>> {
 pub fn default_app_name() -> Result<String> {
     if let Ok(app) = std::env::var(APP_ENV) {
         if !app.is_empty() {
-            super::DefaultStore::new(&app)?;
+            super::DefaultStore::builder(&app)?;
             return Ok(app);
         }
     }

@@ -80,7 +80,7 @@ pub use self::redis::RedisConfig;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::RedisStore;
-pub use default_store::{DefaultStore, OpenedStore, Protection};
+pub use default_store::{DefaultStore, Protection};
 pub use encrypted::{EncryptedStore, SealingKeys};
 pub use factory::{open, open_default, open_default_for};
 pub use json_file::JsonFileStore;
@@ -91,7 +91,7 @@ pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
-pub use validating::{ScopeRequirements, ValidatingStore};
+pub use validating::ValidatingStore;
 
 // Within the crate: the advanced names (`crate::unversioned` re-exports them).
 pub(crate) use encrypted::{RawRecord, SealedBytes};

@@ -16,7 +16,8 @@ pub struct ValidationContext {
     pub pinned_identity: Option<String>,
 }
 
-/// One check on token sets; four validators are provided.
+/// One check on token sets; three validators are provided, and
+/// [`ValidatingStore::require_scopes`] adds a fourth check.
 ///
 /// A validator returns `Err(reason)`; the store turns it into
 /// [`Error::Validation`] naming the validator and the key.
@@ -98,41 +99,16 @@ impl TokenValidator for HasRefreshToken {
     }
 }
 
-/// Refuses token sets (saved or loaded) that lack required scopes.
-///
-/// ```
-/// use oauthkit::store::ScopeRequirements;
-/// let req = ScopeRequirements::all_keys(["openid"]).for_key("api", ["api:read"]);
-/// # let _ = req;
-/// ```
+/// The scopes token sets must have ([`ValidatingStore::require_scopes`],
+/// [`ValidatingStore::require_scopes_for`]), checked on save and on load
+/// under the validator name `scope_requirements`.
 #[derive(Debug, Clone, Default)]
-pub struct ScopeRequirements {
+struct ScopeRequirements {
     every_key: Vec<String>,
     by_key: BTreeMap<String, Vec<String>>,
 }
 
 impl ScopeRequirements {
-    /// Scopes every token set must have.
-    pub fn all_keys<I: IntoIterator<Item = S>, S: Into<String>>(scopes: I) -> Self {
-        ScopeRequirements {
-            every_key: scopes.into_iter().map(Into::into).collect(),
-            by_key: BTreeMap::new(),
-        }
-    }
-
-    /// Adds scopes required of the token set under `key`.
-    pub fn for_key<I: IntoIterator<Item = S>, S: Into<String>>(
-        mut self,
-        key: &str,
-        scopes: I,
-    ) -> Self {
-        self.by_key
-            .entry(key.to_owned())
-            .or_default()
-            .extend(scopes.into_iter().map(Into::into));
-        self
-    }
-
     fn check(&self, key: &str, t: &TokenSet) -> Result<(), String> {
         let missing: BTreeSet<&str> = self
             .every_key
@@ -206,8 +182,26 @@ impl TokenValidator for UnchangingIdentity {
 /// ```
 pub struct ValidatingStore<S> {
     inner: S,
-    validators: Vec<Box<dyn TokenValidator>>,
+    checks: Vec<Check>,
+    scopes: ScopeRequirements,
     pinned: Mutex<Option<String>>,
+}
+
+/// One check of a [`ValidatingStore`], in the order added.
+enum Check {
+    /// A validator added with [`ValidatingStore::validator`].
+    Validator(Box<dyn TokenValidator>),
+    /// The store's required scopes (added by the first `require_scopes*`).
+    Scopes,
+}
+
+impl Check {
+    fn validator<'a>(&'a self, scopes: &'a ScopeRequirements) -> &'a dyn TokenValidator {
+        match self {
+            Check::Validator(v) => v.as_ref(),
+            Check::Scopes => scopes,
+        }
+    }
 }
 
 impl<S: TokenStore> ValidatingStore<S> {
@@ -234,14 +228,68 @@ impl<S: TokenStore> ValidatingStore<S> {
         }
         Ok(ValidatingStore {
             inner,
-            validators: Vec::new(),
+            checks: Vec::new(),
+            scopes: ScopeRequirements::default(),
             pinned: Mutex::new(ids.into_iter().next()),
         })
     }
 
     /// Adds a validator; they run in the order added.
     pub fn validator(mut self, v: impl TokenValidator + 'static) -> Self {
-        self.validators.push(Box::new(v));
+        self.checks.push(Check::Validator(Box::new(v)));
+        self
+    }
+
+    /// Requires `scopes` of every token set, saved or loaded; a set that
+    /// lacks one is refused with [`Error::Validation`] (validator
+    /// `scope_requirements`, naming the missing scopes). Calls add up; the
+    /// check runs where the first `require_scopes*` call puts it among the
+    /// validators.
+    ///
+    /// ```
+    /// use oauthkit::store::{MemoryStore, ValidatingStore};
+    /// use oauthkit::{TokenSet, TokenStore};
+    /// let store = ValidatingStore::new(MemoryStore::new())?
+    ///     .require_scopes(["openid"])
+    ///     .require_scopes_for("api", ["api:read"]);
+    /// store.save("api", &TokenSet::bearer("at").with_scopes(["openid", "api:read"]))?;
+    /// let err = store
+    ///     .save("api", &TokenSet::bearer("at").with_scopes(["openid"]))
+    ///     .unwrap_err();
+    /// assert_eq!(err.as_validation().unwrap().validator, "scope_requirements");
+    /// assert!(err.to_string().contains("api:read"));
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn require_scopes<I, T>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.scopes
+            .every_key
+            .extend(scopes.into_iter().map(Into::into));
+        self.add_scope_check()
+    }
+
+    /// Requires `scopes` of the token set under `key` (besides those of
+    /// [`require_scopes`](Self::require_scopes)), saved or loaded.
+    pub fn require_scopes_for<I, T>(mut self, key: impl Into<String>, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.scopes
+            .by_key
+            .entry(key.into())
+            .or_default()
+            .extend(scopes.into_iter().map(Into::into));
+        self.add_scope_check()
+    }
+
+    fn add_scope_check(mut self) -> Self {
+        if !self.checks.iter().any(|c| matches!(c, Check::Scopes)) {
+            self.checks.push(Check::Scopes);
+        }
         self
     }
 
@@ -273,17 +321,19 @@ impl<S: TokenStore> ValidatingStore<S> {
     }
 
     fn check_save(&self, key: &str, t: &TokenSet, ctx: &ValidationContext) -> Result<()> {
-        for v in &self.validators {
+        for c in &self.checks {
+            let v = c.validator(&self.scopes);
             v.before_save(key, t, ctx)
-                .map_err(|r| Self::fail(v.as_ref(), key, r))?;
+                .map_err(|r| Self::fail(v, key, r))?;
         }
         Ok(())
     }
 
     fn check_load(&self, key: &str, t: &TokenSet, ctx: &ValidationContext) -> Result<()> {
-        for v in &self.validators {
+        for c in &self.checks {
+            let v = c.validator(&self.scopes);
             v.after_load(key, t, ctx)
-                .map_err(|r| Self::fail(v.as_ref(), key, r))?;
+                .map_err(|r| Self::fail(v, key, r))?;
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ use std::sync::Mutex;
 
 use oauthkit::capi::logout::*;
 use oauthkit::capi::provider::*;
+use oauthkit::capi::provider_oauth2::oak_provider_oauth2;
 use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::token_set::*;
@@ -207,4 +208,78 @@ fn oak_logout_url_hands_the_url_to_the_program() {
         oak_provider_free(provider);
         oak_store_free(store);
     }
+}
+
+/// `OakLogoutResult::tokens_revoked` keeps its meaning, "the provider
+/// accepted the revocation of a stored token", now that it is read from
+/// the one sign-out report: true when only the refresh token's revocation
+/// was accepted (the access token's answered 503), false when every
+/// revocation failed, false without a revocation endpoint; the tokens are
+/// deleted in each case and there is no end-session URL (plain OAuth 2.0).
+#[test]
+fn tokens_revoked_means_the_provider_accepted_one_revocation() {
+    use support::mock_http::{MockServer, Recorded, Reply};
+    fn refresh_ok_access_503(r: &Recorded, _: usize) -> Reply {
+        match r.form_value("token_type_hint").as_deref() {
+            Some("refresh_token") => Reply::status(200),
+            _ => Reply::status(503),
+        }
+    }
+    let revoke = MockServer::start();
+    revoke.route("/partial", Reply::Computed(refresh_ok_access_503, 0));
+    revoke.route("/down", Reply::status(503));
+    let tokens = r#"{"access_token":"at-1","refresh_token":"rt-1","token_type":"Bearer"}"#;
+    for (revocation, revoked) in [
+        (Some(revoke.url("/partial")), true),
+        (Some(revoke.url("/down")), false),
+        (None, false),
+    ] {
+        unsafe {
+            let mut store = ptr::null_mut();
+            assert_eq!(oak_store_open(c("memory:").as_ptr(), &mut store), OAK_OK);
+            let mut ts = ptr::null_mut();
+            assert_eq!(oak_token_set_from_json(c(tokens).as_ptr(), &mut ts), OAK_OK);
+            assert_eq!(oak_store_save(store, c("ivy").as_ptr(), ts), OAK_OK);
+            oak_token_set_free(ts);
+            let revocation = revocation.map(|u| c(&u));
+            let mut provider = ptr::null_mut();
+            assert_eq!(
+                oak_provider_oauth2(
+                    c(&revoke.url("/authorize")).as_ptr(),
+                    c(&revoke.url("/token")).as_ptr(),
+                    revocation.as_ref().map_or(ptr::null(), |u| u.as_ptr()),
+                    ptr::null(),
+                    c("client").as_ptr(),
+                    ptr::null(),
+                    ptr::null(),
+                    &mut provider,
+                ),
+                OAK_OK
+            );
+            let (mut url, mut result) = (ptr::null_mut(), OakLogoutResult::default());
+            let status = oak_logout_url(
+                provider,
+                store,
+                c("ivy").as_ptr(),
+                ptr::null(),
+                &mut url,
+                &mut result,
+            );
+            assert_eq!(status, OAK_OK);
+            assert!(url.is_null(), "no end-session endpoint");
+            assert_eq!(
+                result,
+                OakLogoutResult {
+                    tokens_revoked: revoked,
+                    tokens_deleted: true,
+                    provider_session_ended: false,
+                },
+                "{revocation:?}"
+            );
+            oak_provider_free(provider);
+            oak_store_free(store);
+        }
+    }
+    assert_eq!(revoke.count("/partial"), 2);
+    assert_eq!(revoke.count("/down"), 2);
 }

@@ -14,7 +14,9 @@ use std::time::Duration;
 use oauthkit::flow::RpLogout;
 use oauthkit::provider::{
     AuthorizeRequest, EndSessionRequest, OAuth2Config, OAuthProvider, OidcConfig, Pkce, Provider,
+    TokenTypeHint,
 };
+use oauthkit::session::RevocationOutcome;
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::random;
 use oauthkit::{ErrorKind, TokenStore};
@@ -137,11 +139,21 @@ fn url_mode_ends_the_provider_session_revokes_and_deletes() {
     );
 
     let redirect = "http://127.0.0.1:4567/logged-out";
+    // Without offline_access the provider issued no refresh token: the
+    // access token is the one revoked.
+    assert!(store
+        .load("alice")
+        .unwrap()
+        .unwrap()
+        .refresh_token
+        .is_none());
     let outcome = RpLogout::new(p.clone(), store.clone())
         .post_logout_redirect_uri(redirect)
         .url("alice")
         .unwrap();
-    assert!(outcome.tokens_revoked && outcome.tokens_deleted);
+    assert!(outcome.had_tokens && outcome.tokens_deleted);
+    assert_eq!(outcome.revocation, RevocationOutcome::Revoked);
+    assert_eq!(outcome.revoked_tokens, [TokenTypeHint::AccessToken]);
     assert!(!outcome.provider_session_ended);
     assert!(store.load("alice").unwrap().is_none());
     let url = outcome.end_session_url.clone().unwrap();
@@ -233,13 +245,29 @@ fn without_an_end_session_endpoint_it_still_signs_out_locally() {
     store
         .save("dave", &oauthkit::TokenSet::bearer("at"))
         .unwrap();
-    let outcome = RpLogout::new(p, store.clone())
+    let outcome = RpLogout::new(p.clone(), store.clone())
         .browser(|_| panic!("nothing to open"))
         .run("dave")
         .unwrap();
     assert_eq!(outcome.end_session_url, None);
-    assert!(!outcome.tokens_revoked && outcome.tokens_deleted);
+    assert_eq!(outcome.state, "", "no end-session, no state");
+    assert!(outcome.had_tokens && outcome.tokens_deleted);
+    assert_eq!(outcome.revocation, RevocationOutcome::NotSupported);
+    assert!(outcome.revoked_tokens.is_empty() && !outcome.provider_session_ended);
     assert!(store.load("dave").unwrap().is_none());
+    // Ending only the provider's session: nothing revoked or deleted, and
+    // nothing to end here either.
+    store
+        .save("dave", &oauthkit::TokenSet::bearer("at"))
+        .unwrap();
+    let only = RpLogout::new(p, store.clone())
+        .browser(|_| panic!("nothing to open"))
+        .end_session_only(None)
+        .unwrap();
+    assert!(!only.had_tokens && !only.tokens_deleted && only.revoked_tokens.is_empty());
+    assert_eq!(only.revocation, RevocationOutcome::NothingToRevoke);
+    assert_eq!((only.end_session_url, only.state.as_str()), (None, ""));
+    assert!(store.load("dave").unwrap().is_some());
 }
 
 #[test]

@@ -10,6 +10,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use oauthkit::dev_provider::DevProviderOptions;
+use oauthkit::flow::RpLogout;
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider, TokenTypeHint};
 use oauthkit::session::{BackgroundRefresh, LogoutReport, RevocationOutcome, SessionManager};
 use oauthkit::store::{JsonFileStore, MemoryStore};
@@ -157,19 +158,22 @@ fn logout_revokes_and_deletes() {
     let first = sign_in(&provider, store.clone(), "erin");
     let sessions = SessionManager::new(provider, store.clone());
     let report = sessions.logout("erin").unwrap();
+    assert!(report.had_tokens && report.tokens_deleted);
+    assert_eq!(report.revocation, RevocationOutcome::Revoked);
     assert_eq!(
-        report,
-        LogoutReport {
-            had_tokens: true,
-            revocation: RevocationOutcome::Revoked,
-            tokens_deleted: true,
-        }
+        report.revoked_tokens,
+        [TokenTypeHint::RefreshToken, TokenTypeHint::AccessToken]
     );
+    // Signed out here only: no end-session facts.
+    assert_eq!(report.end_session_url, None);
+    assert_eq!(report.state, "");
+    assert!(!report.provider_session_ended);
     assert!(report.revoked());
     assert!(store.load("erin").unwrap().is_none());
     let again = sessions.logout("erin").unwrap();
     assert!(!again.had_tokens && !again.tokens_deleted);
     assert_eq!(again.revocation, RevocationOutcome::NothingToRevoke);
+    assert!(again.revoked_tokens.is_empty());
     assert!(!idp.is_token_active(first.access_token.expose()));
     assert!(!idp.is_token_active(first.refresh_token.unwrap().expose()));
 }
@@ -312,6 +316,62 @@ fn logout_reports_a_failed_revocation_without_secrets() {
         assert!(idp.is_token_active(&rt), "{url}");
     }
     assert_eq!(echo.count("/revoke"), 2);
+}
+
+/// The refresh token's revocation accepted, the access token's refused
+/// (503): the act is reported alike by `SessionManager::logout` and
+/// `RpLogout` (one type, `LogoutReport`), which token was revoked and which
+/// failed, and the tokens are deleted either way.
+#[test]
+fn a_partly_failed_revocation_is_reported_alike_by_both_sign_outs() {
+    fn refresh_ok_access_503(r: &mock_http::Recorded, _: usize) -> mock_http::Reply {
+        match r.form_value("token_type_hint").as_deref() {
+            Some("refresh_token") => mock_http::Reply::status(200),
+            _ => mock_http::Reply::json(
+                503,
+                &serde_json::json!({"error": "temporarily_unavailable"}),
+            ),
+        }
+    }
+    let (idp, provider) = dev_pair(DevProviderOptions::default());
+    let revoke = mock_http::MockServer::start();
+    revoke.route(
+        "/revoke",
+        mock_http::Reply::Computed(refresh_ok_access_503, 0),
+    );
+    let partial = with_revocation_at(idp.issuer(), idp.client_id(), &revoke.url("/revoke"));
+    let mut reports: Vec<LogoutReport> = Vec::new();
+    for (i, rp) in [false, true].into_iter().enumerate() {
+        let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+        let key = format!("partial{i}");
+        sign_in(&provider, store.clone(), &key);
+        let report = if rp {
+            RpLogout::new(partial.clone(), store.clone())
+                .browser(|_| panic!("the dev provider has no end-session endpoint"))
+                .url(&key)
+                .unwrap()
+        } else {
+            SessionManager::new(partial.clone(), store.clone())
+                .logout(&key)
+                .unwrap()
+        };
+        assert!(report.had_tokens && report.tokens_deleted, "{report:?}");
+        assert_eq!(report.revoked_tokens, [TokenTypeHint::RefreshToken]);
+        let RevocationOutcome::Failed(failures) = &report.revocation else {
+            panic!("{report:?}");
+        };
+        assert_eq!(failures.len(), 1, "{report:?}");
+        assert_eq!(failures[0].token, TokenTypeHint::AccessToken);
+        assert!(!report.revoked());
+        assert_eq!(
+            (report.end_session_url.as_deref(), report.state.as_str()),
+            (None, "")
+        );
+        assert!(store.load(&key).unwrap().is_none());
+        reports.push(report);
+    }
+    assert_eq!(reports[0], reports[1]);
+    assert_eq!(revoke.count("/revoke"), 4);
 }
 
 /// Extreme refresh margins (item 5): `Duration::MAX` means "always due",

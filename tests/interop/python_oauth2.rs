@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use oauthkit::server::MemcacheServerStore;
 use oauthkit::server::{AccessToken, AccessTokenStore, AuthCodeStore, AuthorizationCode};
-use oauthkit::server::{MemcacheServerOptions, MemcacheServerStore};
 use oauthkit::store::MemcacheConfig;
 use oauthkit::unversioned::now_unix;
 use oauthkit::unversioned::server::ValueFormat;
@@ -68,12 +68,8 @@ fn run_python(m: &Memcached, code: &str) -> Value {
     })
 }
 
-fn store(m: &Memcached, options: MemcacheServerOptions) -> MemcacheServerStore {
-    MemcacheServerStore::open_with(
-        MemcacheConfig::new(format!("127.0.0.1:{}", m.port)),
-        options,
-    )
-    .unwrap()
+fn store(m: &Memcached) -> MemcacheServerStore {
+    MemcacheServerStore::open(MemcacheConfig::new(format!("127.0.0.1:{}", m.port))).unwrap()
 }
 
 /// Stores raw `bytes` with `flags` under `key` (text protocol).
@@ -125,7 +121,7 @@ fn rust_reads_what_python_oauth2_wrote() {
         Some(1),
         "python-memcached pickles"
     );
-    let s = store(&m, MemcacheServerOptions::default());
+    let s = store(&m);
 
     let by_rt = s.fetch_by_refresh_token("py-rt").unwrap();
     assert_eq!(by_rt.token.expose(), "py-at");
@@ -201,7 +197,7 @@ fn rust_reads_python_memcached_pickles_of_every_protocol() {
             exp = now + 3600
         ),
     );
-    let s = store(&m, MemcacheServerOptions::default());
+    let s = store(&m);
     for p in 0..=5 {
         let t = s
             .fetch_by_refresh_token(&format!("p{p}-rt"))
@@ -231,10 +227,7 @@ fn python_oauth2_reads_what_rust_wrote() {
     needs!(Memcached, PythonOauth2);
     let m = Memcached::start();
     let now = now_unix();
-    let s = store(
-        &m,
-        MemcacheServerOptions::default().python_oauth2_aliases(true),
-    );
+    let s = store(&m).python_oauth2_aliases(true);
     s.save_token(
         &AccessToken::new("app", "authorization_code", "rs-at")
             .expires_at(now + 3600)
@@ -317,7 +310,7 @@ fn without_aliases_python_oauth2_misses_what_it_looks_up_unprefixed() {
     // without its prefix; without aliases only the prefixed entries exist
     // (python-oauth2 misses its own entries the same way).
     let m = Memcached::start();
-    let s = store(&m, MemcacheServerOptions::default());
+    let s = store(&m);
     s.save_token(
         &AccessToken::new("app", "authorization_code", "at")
             .refresh_token("rt", None)
@@ -339,15 +332,12 @@ fn without_aliases_python_oauth2_misses_what_it_looks_up_unprefixed() {
 fn json_format_stays_readable_and_selectable() {
     needs!(Memcached);
     let m = Memcached::start();
-    let json = store(
-        &m,
-        MemcacheServerOptions::default().format(ValueFormat::Json),
-    );
+    let json = store(&m).format(ValueFormat::Json);
     json.save_token(&AccessToken::new("app", "client_credentials", "j1"))
         .unwrap();
     assert_eq!(raw_flags(&m, "oauth2_j1"), Some(0));
     // The default (pickle) store reads JSON records too.
-    let pickle = store(&m, MemcacheServerOptions::default());
+    let pickle = store(&m);
     assert_eq!(pickle.fetch_by_token("j1").unwrap().client_id, "app");
 }
 
@@ -374,7 +364,7 @@ fn a_pickle_that_would_run_code_is_refused_and_never_run() {
         ),
     );
     assert_eq!(raw_flags(&m, "oauth2_evil-code"), Some(1));
-    let s = store(&m, MemcacheServerOptions::default());
+    let s = store(&m);
     let err = s.fetch_by_code("evil-code").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
     let text = err.to_string();
@@ -404,7 +394,7 @@ fn a_pickle_that_would_run_code_is_refused_and_never_run() {
 fn hostile_and_malformed_pickles_are_typed_errors() {
     needs!(Memcached);
     let m = Memcached::start();
-    let s = store(&m, MemcacheServerOptions::default());
+    let s = store(&m);
     let mut bomb = b"\x80\x02]q\x00".to_vec();
     for i in 0..40u8 {
         bomb.extend_from_slice(&[b'(', b'h', i, b'h', i, b'l', b'q', i + 1]);

@@ -17,9 +17,10 @@ use std::time::Duration;
 
 use log::Level;
 use oauthkit::dev_provider::{DevProviderOptions, HeadlessBrowser};
-use oauthkit::flow::{AuthFlowManager, NativeOptions, Notice};
+use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::flow::Notice;
 use oauthkit::{TokenSet, TokenStore};
 
 /// The secret values of a token set.

@@ -20,11 +20,11 @@ use crate::support::mock_http;
 use oauthkit::provider::TokenRefresh;
 use std::time::Duration;
 
-use oauthkit::flow::Notice;
 use oauthkit::provider::{
     DeviceAuthorization, DeviceAuthorizationRequest, OAuth2Config, OAuthProvider, Provider,
 };
 use oauthkit::unversioned::flow::prompt_text;
+use oauthkit::unversioned::flow::Notice;
 use oauthkit::unversioned::flow::UrlPurpose;
 use oauthkit::unversioned::terminal_text::is_hostile;
 use oauthkit::ErrorKind;

@@ -300,6 +300,35 @@ mod memcache {
         Some(reply.split("\r\n").nth(1).unwrap().to_owned())
     }
 
+    /// The store's two setters combine: JSON records and the unprefixed
+    /// python-oauth2 aliases, each alias written as JSON (flag 0) and
+    /// deleted with the refresh token.
+    #[test]
+    fn json_format_and_python_oauth2_aliases_set_on_the_store_combine() {
+        needs!(Memcached);
+        let (s, m) = fresh();
+        let s = s
+            .format(oauthkit::unversioned::server::ValueFormat::Json)
+            .python_oauth2_aliases(true);
+        let t = AccessToken::new("app", "authorization_code", "tok2")
+            .expires_at(now_unix() + 3600)
+            .refresh_token("ref2", None)
+            .user_id("u2");
+        s.save_token(&t).unwrap();
+        for key in ["oauth2_tok2", "ref2", "app_authorization_code_u2"] {
+            let reply = m.raw(&format!("get {key}\r\n"));
+            assert!(
+                reply.starts_with(&format!("VALUE {key} 0 ")),
+                "{key}: {reply:?}"
+            );
+            let v: Value = serde_json::from_str(&raw_get(&m, key).expect(key)).unwrap();
+            assert_eq!(v["token"], "tok2", "{key}");
+        }
+        s.delete_refresh_token("ref2").unwrap();
+        assert!(raw_get(&m, "ref2").is_none());
+        assert!(raw_get(&m, "oauth2_ref2").is_none());
+    }
+
     #[test]
     fn uses_python_oauth2_keys_with_pickled_or_json_values() {
         needs!(Memcached);
@@ -325,12 +354,9 @@ mod memcache {
         // No unprefixed python-oauth2 aliases unless asked for.
         assert!(raw_get(&m, "ref1").is_none());
         assert!(raw_get(&m, "app_authorization_code_u1").is_none());
-        let json = MemcacheServerStore::open_with(
-            MemcacheConfig::new(format!("127.0.0.1:{}", m.port)),
-            MemcacheServerOptions::default()
-                .format(oauthkit::unversioned::server::ValueFormat::Json),
-        )
-        .unwrap();
+        let json = MemcacheServerStore::open(MemcacheConfig::new(format!("127.0.0.1:{}", m.port)))
+            .unwrap()
+            .format(oauthkit::unversioned::server::ValueFormat::Json);
         json.save_token(&t).unwrap();
         for key in [
             "oauth2_tok1",

@@ -1,6 +1,6 @@
 //! The validating store: each validator passes and fails, on a real store.
 
-use oauthkit::store::{JsonFileStore, MemoryStore, ScopeRequirements, ValidatingStore};
+use oauthkit::store::{JsonFileStore, MemoryStore, ValidatingStore};
 use oauthkit::unversioned::store::{HasRefreshToken, NotExpired, UnchangingIdentity};
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 
@@ -64,10 +64,10 @@ fn has_refresh_token_passes_and_fails() {
 
 #[test]
 fn scope_requirements_pass_and_fail_on_save_and_load() {
-    let req = ScopeRequirements::all_keys(["openid"]).for_key("api", ["api:read", "api:write"]);
     let s = ValidatingStore::new(MemoryStore::new())
         .unwrap()
-        .validator(req);
+        .require_scopes(["openid"])
+        .require_scopes_for("api", ["api:read", "api:write"]);
     s.save(
         "api",
         &TokenSet::bearer("a").with_scopes(["openid", "api:read", "api:write"]),
@@ -89,6 +89,54 @@ fn scope_requirements_pass_and_fail_on_save_and_load() {
         validator_of(&s.load("other").unwrap_err()),
         "scope_requirements"
     );
+}
+
+/// The scope check added by `require_scopes*` keeps the place of the first
+/// call among the validators (as `validator(ScopeRequirements)` did), and
+/// repeated calls add up rather than replace.
+#[test]
+fn required_scopes_add_up_and_run_where_first_required() {
+    let stale = TokenSet::bearer("a").with_expires_at(1);
+    let scopes_first = ValidatingStore::new(MemoryStore::new())
+        .unwrap()
+        .require_scopes(["openid"])
+        .validator(NotExpired::default())
+        .require_scopes(["email"])
+        .require_scopes_for("api", ["api:read"])
+        .require_scopes_for("api", ["api:write"]);
+    scopes_first.inner().save("k", &stale).unwrap();
+    assert_eq!(
+        validator_of(&scopes_first.load("k").unwrap_err()),
+        "scope_requirements"
+    );
+    let expiry_first = ValidatingStore::new(MemoryStore::new())
+        .unwrap()
+        .validator(NotExpired::default())
+        .require_scopes(["openid"]);
+    expiry_first.inner().save("k", &stale).unwrap();
+    assert_eq!(
+        validator_of(&expiry_first.load("k").unwrap_err()),
+        "not_expired"
+    );
+    // Every call counts: each missing scope is named.
+    let err = scopes_first
+        .save("api", &TokenSet::bearer("a").with_scopes(["openid"]))
+        .unwrap_err();
+    for scope in ["email", "api:read", "api:write"] {
+        assert!(err.to_string().contains(scope), "{scope}: {err}");
+    }
+    scopes_first
+        .save(
+            "api",
+            &TokenSet::bearer("a").with_scopes(["openid", "email", "api:read", "api:write"]),
+        )
+        .unwrap();
+    scopes_first
+        .save(
+            "other",
+            &TokenSet::bearer("a").with_scopes(["openid", "email"]),
+        )
+        .unwrap();
 }
 
 #[test]

@@ -37,9 +37,8 @@ pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
             })
         }
         (None, _) => {
-            let default = DefaultStore::new(profile.default_store_app())?;
-            let opened = default.open()?;
-            let protection = match &opened.protection {
+            let opened = DefaultStore::open(profile.default_store_app())?;
+            let protection = match opened.protection() {
                 Protection::Encrypted { key_source } => format!("encrypted (key: {key_source})"),
                 Protection::PlainText { why } => {
                     format!("PLAIN TEXT (OAUTHKIT_ALLOW_PLAINTEXT): {why}")
@@ -47,10 +46,11 @@ pub fn open_store(profile: &Profile) -> Result<OpenedProfileStore> {
                 Protection::FromSpec => "as OAUTHKIT_STORE says".into(),
                 _ => "unknown".into(),
             };
+            let location = opened.location().to_owned();
             Ok(OpenedProfileStore {
-                store: opened.store,
+                store: Arc::new(opened),
                 protection,
-                location: opened.location,
+                location,
             })
         }
     }
@@ -66,7 +66,7 @@ pub fn describe_store(profile: &Profile) -> String {
         ),
         None => {
             let app = profile.default_store_app();
-            let path = DefaultStore::new(&app)
+            let path = DefaultStore::builder(&app)
                 .and_then(|d| d.path())
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|e| format!("? ({e})"));
