@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
+use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::store::MemoryStore;

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
+use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::session::SessionManager;

@@ -52,13 +52,13 @@
 //! loopback port (RFC 8252, with `state`, PKCE and `nonce`), exchanges the
 //! code, validates the ID token and stores the tokens under the user's
 //! `sub`. Here the development provider (feature `dev-provider`) plays the
-//! provider and [`HeadlessBrowser`](crate::dev_provider::HeadlessBrowser)
+//! provider and [`HeadlessBrowser`](crate::unversioned::dev_provider::HeadlessBrowser)
 //! the user, so the example runs anywhere:
 //!
 //! ```
 //! # #[cfg(feature = "dev-provider")] {
 //! use std::sync::Arc;
-//! use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
+//! use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 //! use oauthkit::flow::{AuthFlowManager, NativeOptions};
 //! use oauthkit::session::SessionManager;
 //! use oauthkit::provider::{OidcConfig, OAuthProvider};
@@ -217,9 +217,10 @@ mod backoff;
 #[doc(hidden)]
 pub mod capi;
 mod claims;
+// A development tool, not a part an application names: its types are
+// re-exported under `unversioned::dev_provider`.
 #[cfg(feature = "dev-provider")]
-#[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]
-pub mod dev_provider;
+pub(crate) mod dev_provider;
 mod digest;
 pub(crate) mod error;
 pub mod flow;

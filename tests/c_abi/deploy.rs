@@ -14,7 +14,7 @@ use oauthkit::capi::provider::*;
 use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::{OakStatus, OakStatus::*};
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions};
+use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions};
 
 const BASE: &str = "http://127.0.0.1:9";
 

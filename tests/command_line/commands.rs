@@ -13,7 +13,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions};
+use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions};
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider, TokenTypeHint};
 use oauthkit::TokenStore;
 

@@ -11,7 +11,7 @@ use oauthkit::provider::{TokenRefresh, UserinfoRequest};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use oauthkit::dev_provider::DevProviderOptions;
+use oauthkit::unversioned::dev_provider::DevProviderOptions;
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::store::JsonFileStore;
 use oauthkit::unversioned::flow::AuthFlowState;

@@ -7,7 +7,7 @@ use crate::support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse};
+use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse};
 use oauthkit::provider::Provider;
 use oauthkit::store::MemoryStore;
 use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest, DeployServer};
@@ -986,7 +986,7 @@ fn cookie_keys_rotate_without_breaking_pending_sign_ins() {
 }
 
 /// The redirect URI a login response sends to the provider.
-fn redirect_uri_of(r: &oauthkit::dev_provider::PageResponse) -> String {
+fn redirect_uri_of(r: &oauthkit::unversioned::dev_provider::PageResponse) -> String {
     let u = url::Url::parse(r.header("location").unwrap()).unwrap();
     u.query_pairs()
         .find(|(k, _)| k == "redirect_uri")

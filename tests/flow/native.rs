@@ -9,7 +9,7 @@ use std::io::Read;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use oauthkit::dev_provider::{DevProviderOptions, HeadlessBrowser};
+use oauthkit::unversioned::dev_provider::{DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::flow::AuthFlowState;

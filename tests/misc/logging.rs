@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use log::Level;
-use oauthkit::dev_provider::{DevProviderOptions, HeadlessBrowser};
+use oauthkit::unversioned::dev_provider::{DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::{AuthFlowManager, NativeOptions, Notice};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions};
+use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions};
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 
 /// A started dev provider and a generic OIDC provider pointed at it.
@@ -28,7 +28,7 @@ pub fn sign_in(
     store: Arc<dyn oauthkit::TokenStore>,
     key: &str,
 ) -> oauthkit::TokenSet {
-    use oauthkit::dev_provider::HeadlessBrowser;
+    use oauthkit::unversioned::dev_provider::HeadlessBrowser;
     use oauthkit::flow::{AuthFlowManager, NativeOptions};
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store)
