@@ -27,7 +27,7 @@ use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::web::PendingSignIns;
-use oauthkit::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest};
+use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest};
 
 fn setup() -> (DevProvider, Arc<dyn Provider>) {
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
@@ -108,7 +108,7 @@ fn bench_deploy(c: &mut Criterion) {
         b.iter(|| assert_eq!(handler.handle(&login).status, 302))
     });
     let pending = PendingSignIns::new(
-        CookieKey::generate(),
+        rand::random(),
         "https://app.example",
         Duration::from_secs(600),
     );

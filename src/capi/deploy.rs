@@ -14,6 +14,8 @@ use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
 
+use zeroize::Zeroizing;
+
 use super::boundary::{
     call, free_handle, handle, new_handle, opt_str_arg, out, str_arg, OakStatus,
 };
@@ -24,7 +26,7 @@ use super::strings::{array_to_c, put};
 use crate::error::{Error, Result};
 use crate::provider::Provider;
 use crate::store::TokenStore;
-use crate::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest, DeployResponse};
+use crate::web::{DeployHandler, DeployOptions, DeployRequest, DeployResponse};
 
 /// An opaque handle on deploy-mode routes. Free it with `oak_deploy_free`.
 pub struct OakDeploy(DeployHandler);
@@ -145,20 +147,24 @@ pub unsafe extern "C" fn oak_deploy_new_shared(
                 "previous_keys is NULL while previous_key_count is {previous_key_count}"
             )));
         }
+        // The copies made here are zeroed too; the options keep theirs
+        // zeroized.
         let key_at = |p: *const u8| {
-            let mut k = [0u8; 32];
+            let mut k = Zeroizing::new([0u8; 32]);
             k.copy_from_slice(std::slice::from_raw_parts(p, 32));
-            CookieKey::from_bytes(k)
+            k
         };
         let current = key_at(cookie_key);
-        let previous: Vec<CookieKey> = (0..previous_key_count)
-            .map(|i| key_at(previous_keys.add(i * 32)))
-            .collect();
+        let previous: Zeroizing<Vec<[u8; 32]>> = Zeroizing::new(
+            (0..previous_key_count)
+                .map(|i| *key_at(previous_keys.add(i * 32)))
+                .collect(),
+        );
         let (provider, store, options) =
             deploy_options(provider, store, base_url, after_login, session_ttl_seconds)?;
         let options = options
-            .cookie_key(current)
-            .previous_cookie_keys(previous)
+            .cookie_key(*current)
+            .previous_cookie_keys(previous.iter().copied())
             .trust_forwarded_headers(trust_forwarded_headers != 0);
         *out_deploy = new_handle(OakDeploy(DeployHandler::new(provider, store, options)));
         Ok(())

@@ -13,7 +13,7 @@
 //!
 //! Sessions and used callback states are records in the token store
 //! (`web/sessions.rs`), not in this process: every instance sharing the
-//! store (and the [`CookieKey`]) answers for every session, a logout on
+//! store (and the cookie key, [`DeployOptions::cookie_key`]) answers for every session, a logout on
 //! one ends it on all, a restart keeps it. The session cookie is an opaque
 //! random id; the store keeps only its SHA-256.
 
@@ -262,12 +262,20 @@ impl DeployOptions {
         self.pending_ttl(ttl)
     }
 
-    /// The key login cookies are sealed with. By default each
-    /// [`DeployHandler`] makes a fresh one; set the same key on every
-    /// instance behind a load balancer so any of them can finish a
-    /// sign-in another started.
-    pub fn cookie_key(mut self, key: CookieKey) -> Self {
-        self.cookie_key = Some(key);
+    /// The 256-bit key login cookies are sealed with (AES-256-GCM-SIV),
+    /// 32 bytes the deployment keeps secret (from its secret manager). By
+    /// default each [`DeployHandler`] makes a fresh random one, good for
+    /// one process; set the same key on every instance behind a load
+    /// balancer so any of them can finish a sign-in another started. The
+    /// options keep it zeroized and their `Debug` never shows it.
+    ///
+    /// ```
+    /// use oauthkit::web::DeployOptions;
+    /// let o = DeployOptions::new("https://app.example").cookie_key([7; 32]);
+    /// assert!(!format!("{o:?}").contains("7, 7"));
+    /// ```
+    pub fn cookie_key(mut self, key: [u8; 32]) -> Self {
+        self.cookie_key = Some(CookieKey::from_bytes(key));
         self
     }
 
@@ -279,14 +287,14 @@ impl DeployOptions {
     /// drop the old key once the pending lifetime has passed.
     ///
     /// ```
-    /// use oauthkit::web::{CookieKey, DeployOptions};
+    /// use oauthkit::web::DeployOptions;
     /// let o = DeployOptions::new("https://app.example")
-    ///     .cookie_key(CookieKey::from_bytes([2; 32]))
-    ///     .previous_cookie_keys([CookieKey::from_bytes([1; 32])]);
+    ///     .cookie_key([2; 32])
+    ///     .previous_cookie_keys([[1; 32]]);
     /// # let _ = o;
     /// ```
-    pub fn previous_cookie_keys(mut self, keys: impl IntoIterator<Item = CookieKey>) -> Self {
-        self.previous_cookie_keys = keys.into_iter().collect();
+    pub fn previous_cookie_keys(mut self, keys: impl IntoIterator<Item = [u8; 32]>) -> Self {
+        self.previous_cookie_keys = keys.into_iter().map(CookieKey::from_bytes).collect();
         self
     }
 
@@ -348,7 +356,7 @@ impl DeployHandler {
             .clone()
             .unwrap_or_else(CookieKey::generate);
         let sessions = Arc::new(SharedRecords::new(store.clone()));
-        let pending = PendingSignIns::new(key, &options.base_url, options.pending_ttl)
+        let pending = PendingSignIns::sealed_with(&key, &options.base_url, options.pending_ttl)
             .previous_keys(&options.previous_cookie_keys)
             .share_uses(sessions.clone());
         DeployHandler {
@@ -1017,6 +1025,21 @@ pub(crate) fn forwarded_origin(header: impl Fn(&str) -> Option<String>) -> Optio
 #[cfg(test)]
 mod tests {
     use super::DeployOptions;
+
+    #[test]
+    fn debug_never_shows_the_cookie_keys() {
+        // Bytes whose decimal and hex forms appear nowhere else in the output.
+        let (key, old) = ([0xa7u8; 32], [0xc3u8; 32]);
+        let o = DeployOptions::new("https://app.example")
+            .cookie_key(key)
+            .previous_cookie_keys([old, key]);
+        for shown in [format!("{o:?}"), format!("{o:#?}")] {
+            assert_eq!(shown.matches("CookieKey([redacted])").count(), 3, "{shown}");
+            for text in ["167", "195", "a7", "A7", "c3", "C3"] {
+                assert!(!shown.contains(text), "{text} in {shown}");
+            }
+        }
+    }
 
     #[test]
     fn cookies_are_secure_for_https_in_any_letter_case() {

@@ -5,7 +5,7 @@
 //! | [`DeployHandler`], [`DeployServer`], [`DeployOptions`], [`DeployRequest`], [`DeployResponse`]: the `/auth/*` routes | `handler` |
 //! | [`PendingSignIns`](crate::unversioned::web::PendingSignIns): short-lived pending sign-ins, sealed in the login cookie | `pending` |
 //! | sessions and used callbacks shared through the token store | `sessions` |
-//! | [`CookieKey`]: sealing cookie values (AES-256-GCM-SIV) | `cookie` |
+//! | sealing cookie values (AES-256-GCM-SIV) with [`DeployOptions::cookie_key`] | `cookie` |
 //!
 //! The native loopback flow, the device flow and the callback checks they
 //! share with deploy mode live in [`crate::flow`]. The repository's
@@ -18,7 +18,6 @@ pub(crate) mod pending;
 mod sessions;
 
 // What an application names; the rest is in `crate::unversioned::web`.
-pub use cookie::CookieKey;
 #[cfg(feature = "capi")]
 pub(crate) use handler::forwarded_origin;
 pub use handler::{DeployHandler, DeployOptions, DeployRequest, DeployResponse, DeployServer};

@@ -445,6 +445,11 @@ fn logout_needs_proof_of_same_origin() {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
+/// A fresh random 256-bit cookie key.
+fn fresh_key() -> [u8; 32] {
+    rand::random()
+}
+
 /// A handler at `base` for the dev provider, with `options` applied.
 fn handler_at(
     provider: Arc<dyn Provider>,
@@ -470,22 +475,22 @@ fn handler_login(h: &DeployHandler, base: &str) -> (String, String) {
 /// Login cookies are sealed: altered, truncated, re-encoded, made by
 /// another deployment, or carrying another sign-in's state, they fail
 /// with 400 and nothing reaches the provider; the genuine one then works.
-/// Instances sharing a `CookieKey` finish each other's sign-ins.
+/// Instances sharing a cookie key finish each other's sign-ins.
 #[test]
 fn login_cookies_are_sealed_and_bound_to_the_deployment() {
     let (idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
     let store = Arc::new(MemoryStore::new());
     let base = "http://127.0.0.1:9";
-    let key = oauthkit::web::CookieKey::generate();
+    let key = fresh_key();
     let a = handler_at(provider.clone(), store.clone(), base, |o| {
-        o.cookie_key(key.clone())
+        o.cookie_key(key)
     });
     let b = handler_at(provider.clone(), store.clone(), base, |o| {
-        o.cookie_key(key.clone())
+        o.cookie_key(key)
     });
     let stranger = handler_at(provider.clone(), store.clone(), base, |o| o);
     let other_site = handler_at(provider, store.clone(), "http://127.0.0.1:10", |o| {
-        o.cookie_key(key.clone())
+        o.cookie_key(key)
     });
     let (cookie, target) = handler_login(&a, base);
     let value = cookie.strip_prefix("oauthkit_login=").unwrap().to_string();
@@ -794,7 +799,7 @@ fn logout_without_an_end_session_endpoint_answers_json() {
 /// with its own connection to one shared store.
 struct Fleet {
     public: String,
-    key: oauthkit::web::CookieKey,
+    key: [u8; 32],
     provider: Arc<dyn Provider>,
 }
 
@@ -874,7 +879,7 @@ fn sessions_and_used_callbacks_are_shared_by_every_instance() {
     for (i, (kind, open)) in stores.iter().enumerate() {
         let fleet = Fleet {
             public: format!("http://127.0.0.1:{}", support::servers::free_port()),
-            key: oauthkit::web::CookieKey::generate(),
+            key: fresh_key(),
             provider: support::dev::client_for(&idp.issuer, &idp.client_id),
         };
         let user = format!("user-{kind}");
@@ -952,19 +957,16 @@ fn cookie_keys_rotate_without_breaking_pending_sign_ins() {
     let (idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
     let store = Arc::new(MemoryStore::new());
     let base = "http://127.0.0.1:9";
-    let (old, new) = (
-        oauthkit::web::CookieKey::generate(),
-        oauthkit::web::CookieKey::generate(),
-    );
+    let (old, new) = (fresh_key(), fresh_key());
     let before = handler_at(provider.clone(), store.clone(), base, |o| {
-        o.cookie_key(old.clone())
+        o.cookie_key(old)
     });
     let rotated = handler_at(provider.clone(), store.clone(), base, |o| {
-        o.cookie_key(new.clone())
-            .previous_cookie_keys([old.clone()])
+        o.cookie_key(new)
+            .previous_cookie_keys([old])
     });
     let dropped_old = handler_at(provider.clone(), store.clone(), base, |o| {
-        o.cookie_key(new.clone())
+        o.cookie_key(new)
     });
     let (old_cookie, old_target) = handler_login(&before, base);
     let (old_cookie2, old_target2) = handler_login(&before, base);
