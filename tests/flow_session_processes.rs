@@ -15,8 +15,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oauthkit::unversioned::dev_provider::DevProviderOptions;
 use oauthkit::session::SessionManager;
+use oauthkit::unversioned::dev_provider::DevProviderOptions;
 use oauthkit::{store, TokenStore};
 use support::dev::{client_for, dev_pair, expire, sign_in};
 

@@ -92,7 +92,10 @@ unsafe extern "C" fn remember(url: *const c_char, user_data: *mut c_void) -> i32
 }
 
 #[cfg(feature = "dev-provider")]
-fn dev() -> (oauthkit::unversioned::dev_provider::DevProvider, *mut OakProvider) {
+fn dev() -> (
+    oauthkit::unversioned::dev_provider::DevProvider,
+    *mut OakProvider,
+) {
     use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions};
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
     let mut p = ptr::null_mut();

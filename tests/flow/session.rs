@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use oauthkit::unversioned::dev_provider::DevProviderOptions;
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider, TokenTypeHint};
 use oauthkit::session::{BackgroundRefresh, LogoutReport, RevocationOutcome, SessionManager};
 use oauthkit::store::{JsonFileStore, MemoryStore};
+use oauthkit::unversioned::dev_provider::DevProviderOptions;
 use oauthkit::{ErrorKind, TokenStore};
 use support::dev::{dev_pair, expire, sign_in};
 

@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use log::Level;
-use oauthkit::unversioned::dev_provider::{DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::{AuthFlowManager, NativeOptions, Notice};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::dev_provider::{DevProviderOptions, HeadlessBrowser};
 use oauthkit::{TokenSet, TokenStore};
 
 /// The secret values of a token set.
