@@ -144,7 +144,7 @@
 //! A web application signs its users in itself: [`web::DeployHandler`]
 //! answers `GET /auth/login`, `GET /auth/callback`, `POST /auth/logout` and
 //! `GET /auth/status` as a plain function from an `http::Request` to an
-//! `http::Response` (the [`http`](web::http) crate, version 1: mount it in
+//! `http::Response` (the [`web::http`] crate, version 1: mount it in
 //! any server, or run [`web::DeployServer`]); pending sign-ins live
 //! in a sealed, short-lived cookie, sessions in an `HttpOnly` cookie.
 //!

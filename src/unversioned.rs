@@ -215,14 +215,14 @@ pub mod flow {
 /// (RFC 9207). It counts token requests by grant type, so tests can assert
 /// "exactly one refresh".
 ///
-/// DPoP (RFC 9449) is on unless [`DevProviderOptions::dpop`] turns it off:
+/// DPoP (RFC 9449) is on unless [`DevProviderOptions::dpop`](dev_provider::DevProviderOptions::dpop) turns it off:
 /// a token request with a valid proof gets a DPoP-bound access token
 /// (`token_type: DPoP`; introspection shows `cnf.jkt`), a public client's
 /// refresh token is bound to the same key, and userinfo then wants
 /// `Authorization: DPoP` with a proof carrying `ath` (the token as Bearer is
 /// refused). Proofs are checked as RFC 9449 §4.3 says (`typ`, `alg`, `jwk`,
 /// signature, `htm`, `htu`, `iat`, `jti` replay, `ath`), and with
-/// [`DevProviderOptions::dpop_nonce`] they must carry the server's nonce
+/// [`DevProviderOptions::dpop_nonce`](dev_provider::DevProviderOptions::dpop_nonce) they must carry the server's nonce
 /// (`use_dpop_nonce` and a `DPoP-Nonce` header otherwise). A request
 /// without a proof gets Bearer tokens as before.
 ///

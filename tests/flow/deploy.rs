@@ -585,7 +585,7 @@ fn deploy_logout_reports_a_failed_revocation() {
         &[("cookie", &session), ("origin", base)],
     ));
     assert_eq!(out.status(), 200, "{}", out.body());
-    let v: serde_json::Value = serde_json::from_str(&out.body()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(out.body()).unwrap();
     assert_eq!(v["success"], true, "{v}");
     assert_eq!(v["revoked"], false, "{v}");
     assert_eq!(v["revocation"], "failed", "{v}");
@@ -798,8 +798,7 @@ struct Fleet {
 
 impl Fleet {
     fn instance(&self, store: Arc<dyn TokenStore>) -> DeployServer {
-        let (public, key, provider) =
-            (self.public.clone(), self.key.clone(), self.provider.clone());
+        let (public, key, provider) = (self.public.clone(), self.key, self.provider.clone());
         let handler =
             DeployHandler::new(provider, store, DeployOptions::new(public).cookie_key(key));
         DeployServer::serve("127.0.0.1:0".parse().unwrap(), handler).unwrap()
