@@ -29,7 +29,9 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse};
+use oauthkit::unversioned::dev_provider::{
+    DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse,
+};
 use oauthkit::TokenStore;
 
 extern crate oauthkit_test_support as support;

@@ -22,12 +22,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 use oauthkit::unversioned::web::PendingSignIns;
-use oauthkit::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest};
+use oauthkit::web::{http, DeployHandler, DeployOptions};
 
 fn setup() -> (DevProvider, Arc<dyn Provider>) {
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
@@ -103,12 +103,12 @@ fn bench_deploy(c: &mut Criterion) {
         Arc::new(MemoryStore::new()),
         DeployOptions::new("https://app.example"),
     );
-    let login = DeployRequest::new("GET", "/auth/login");
+    let login = http::Request::get("/auth/login").body(()).unwrap();
     g.bench_function("login", |b| {
-        b.iter(|| assert_eq!(handler.handle(&login).status, 302))
+        b.iter(|| assert_eq!(handler.handle(&login).status(), 302))
     });
     let pending = PendingSignIns::new(
-        CookieKey::generate(),
+        rand::random(),
         "https://app.example",
         Duration::from_secs(600),
     );

@@ -20,7 +20,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions};
+use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions};
 
 const USAGE: &str = "\
 oauthkit's development OpenID provider, on 127.0.0.1 until Ctrl-C.

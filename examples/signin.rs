@@ -16,10 +16,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::session::SessionManager;
+use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 use oauthkit::unversioned::flow::has_display;
 use oauthkit::{store, ErrorKind, TokenStore};
 

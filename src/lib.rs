@@ -52,13 +52,13 @@
 //! loopback port (RFC 8252, with `state`, PKCE and `nonce`), exchanges the
 //! code, validates the ID token and stores the tokens under the user's
 //! `sub`. Here the development provider (feature `dev-provider`) plays the
-//! provider and [`HeadlessBrowser`](crate::dev_provider::HeadlessBrowser)
+//! provider and [`HeadlessBrowser`](crate::unversioned::dev_provider::HeadlessBrowser)
 //! the user, so the example runs anywhere:
 //!
 //! ```
 //! # #[cfg(feature = "dev-provider")] {
 //! use std::sync::Arc;
-//! use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
+//! use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 //! use oauthkit::flow::{AuthFlowManager, NativeOptions};
 //! use oauthkit::session::SessionManager;
 //! use oauthkit::provider::{OidcConfig, OAuthProvider};
@@ -143,13 +143,14 @@
 //!
 //! A web application signs its users in itself: [`web::DeployHandler`]
 //! answers `GET /auth/login`, `GET /auth/callback`, `POST /auth/logout` and
-//! `GET /auth/status` as a plain function from request to response (mount
-//! it in any server, or run [`web::DeployServer`]); pending sign-ins live
+//! `GET /auth/status` as a plain function from an `http::Request` to an
+//! `http::Response` (the [`web::http`] crate, version 1: mount it in
+//! any server, or run [`web::DeployServer`]); pending sign-ins live
 //! in a sealed, short-lived cookie, sessions in an `HttpOnly` cookie.
 //!
 //! ```
 //! use std::sync::Arc;
-//! use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest};
+//! use oauthkit::web::{http, DeployHandler, DeployOptions};
 //! use oauthkit::provider::{OAuth2Config, OAuthProvider};
 //!
 //! let provider = Arc::new(OAuthProvider::oauth2(OAuth2Config::new(
@@ -157,8 +158,8 @@
 //! ))?);
 //! let store = Arc::new(oauthkit::store::MemoryStore::new());
 //! let handler = DeployHandler::new(provider, store, DeployOptions::new("https://app.example"));
-//! let login = handler.handle(&DeployRequest::new("GET", "/auth/login"));
-//! assert_eq!(login.status, 302); // to the provider, with state and PKCE
+//! let login = handler.handle(&http::Request::get("/auth/login").body(()).unwrap());
+//! assert_eq!(login.status(), 302); // to the provider, with state and PKCE
 //! # Ok::<(), oauthkit::Error>(())
 //! ```
 //!
@@ -218,9 +219,10 @@ mod backoff;
 #[doc(hidden)]
 pub mod capi;
 mod claims;
+// A development tool, not a part an application names: its types are
+// re-exported under `unversioned::dev_provider`.
 #[cfg(feature = "dev-provider")]
-#[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]
-pub mod dev_provider;
+pub(crate) mod dev_provider;
 mod digest;
 pub(crate) mod error;
 pub mod flow;

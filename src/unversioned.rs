@@ -6,7 +6,9 @@
 //! fresh and stores them with the names of the crate root and its parts
 //! ([`store`](crate::store), [`provider`](crate::provider),
 //! [`flow`](crate::flow), [`session`](crate::session), [`web`](crate::web),
-//! [`server`](crate::server)); reach in here to build a tool on oauthkit's
+//! [`server`](crate::server)); the development OpenID provider
+//! (`unversioned::dev_provider`, feature `dev-provider`) is here too, a tool rather
+//! than a part of an application. Reach in here to build a tool on oauthkit's
 //! internals (the `oauthkit` command-line program does), to diagnose, or
 //! to replace a default. The rule that decides what goes where is in the
 //! repository's `docs/ARCHITECTURE.md` ("What is public").
@@ -199,6 +201,57 @@ pub mod flow {
     pub use crate::flow::paste::PasteInput;
     pub use crate::flow::rp_logout::{OpenUrlFn, DEFAULT_LOGOUT_TIMEOUT, LOGGED_OUT_PATH};
     pub use crate::flow::state::AuthFlowState;
+}
+
+/// A small OpenID provider on `127.0.0.1`, for offline development and for
+/// applications' own tests (feature `dev-provider`).
+///
+/// It speaks enough OpenID Connect for the native flow end to end:
+/// discovery, JWKS (a fresh RSA-2048 key per start), `authorize` with an
+/// approve page or auto-approve, `token` (authorization code with PKCE
+/// S256 only; refresh, with optional rotation — a refresh token only when
+/// the scope has `offline_access`, as real providers do), `userinfo`, revocation
+/// (RFC 7009) and introspection (RFC 7662). Callbacks carry `iss`
+/// (RFC 9207). It counts token requests by grant type, so tests can assert
+/// "exactly one refresh".
+///
+/// DPoP (RFC 9449) is on unless [`DevProviderOptions::dpop`](dev_provider::DevProviderOptions::dpop) turns it off:
+/// a token request with a valid proof gets a DPoP-bound access token
+/// (`token_type: DPoP`; introspection shows `cnf.jkt`), a public client's
+/// refresh token is bound to the same key, and userinfo then wants
+/// `Authorization: DPoP` with a proof carrying `ath` (the token as Bearer is
+/// refused). Proofs are checked as RFC 9449 §4.3 says (`typ`, `alg`, `jwk`,
+/// signature, `htm`, `htu`, `iat`, `jti` replay, `ath`), and with
+/// [`DevProviderOptions::dpop_nonce`](dev_provider::DevProviderOptions::dpop_nonce) they must carry the server's nonce
+/// (`use_dpop_nonce` and a `DPoP-Nonce` header otherwise). A request
+/// without a proof gets Bearer tokens as before.
+///
+/// It is a convenience, not a reference: oauthkit's own correctness tests
+/// of providers and flows run against an independent provider process.
+///
+/// ```
+/// use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions};
+/// use std::time::Duration;
+/// let idp = DevProvider::start(
+///     DevProviderOptions::default()
+///         .auto_approve(true)
+///         .rotate_refresh_tokens(true)
+///         .access_token_ttl(Duration::from_secs(120))
+///         .dpop_nonce(true),
+/// )?;
+/// assert!(idp.issuer().starts_with("http://127.0.0.1:"));
+/// assert_eq!(idp.token_requests("refresh_token"), 0);
+/// # Ok::<(), oauthkit::Error>(())
+/// ```
+///
+/// A development tool, not a part of an application: it is here, outside
+/// semantic versioning, rather than beside the parts.
+#[cfg(feature = "dev-provider")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]
+pub mod dev_provider {
+    pub use crate::dev_provider::{
+        DevProvider, DevProviderOptions, DevUser, HeadlessBrowser, HeadlessOutcome, PageResponse,
+    };
 }
 
 /// Session internals.

@@ -15,8 +15,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oauthkit::dev_provider::DevProviderOptions;
 use oauthkit::session::SessionManager;
+use oauthkit::unversioned::dev_provider::DevProviderOptions;
 use oauthkit::{store, TokenStore};
 use support::dev::{client_for, dev_pair, expire, sign_in};
 
@@ -153,7 +153,7 @@ fn fingerprint(token: &str) -> String {
 mod killed_mid_callback {
     use super::deploy_instance::{Instance, Pause};
     use super::support;
-    use oauthkit::dev_provider::{DevProviderOptions, HeadlessBrowser, PageResponse};
+    use oauthkit::unversioned::dev_provider::{DevProviderOptions, HeadlessBrowser, PageResponse};
     use oauthkit::{store, TokenStore};
     use std::time::{Duration, Instant};
 
@@ -203,7 +203,7 @@ mod killed_mid_callback {
             Kill::DuringExchange => Duration::from_millis(1500),
             Kill::At(_) => Duration::ZERO,
         };
-        let idp = oauthkit::dev_provider::DevProvider::start(
+        let idp = oauthkit::unversioned::dev_provider::DevProvider::start(
             DevProviderOptions::default()
                 .auto_approve(true)
                 .token_delay(delay),

@@ -14,6 +14,8 @@ use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
 
+use zeroize::Zeroizing;
+
 use super::boundary::{
     call, free_handle, handle, new_handle, opt_str_arg, out, str_arg, OakStatus,
 };
@@ -24,14 +26,14 @@ use super::strings::{array_to_c, put};
 use crate::error::{Error, Result};
 use crate::provider::Provider;
 use crate::store::TokenStore;
-use crate::web::{CookieKey, DeployHandler, DeployOptions, DeployRequest, DeployResponse};
+use crate::web::{DeployHandler, DeployOptions};
 
 /// An opaque handle on deploy-mode routes. Free it with `oak_deploy_free`.
 pub struct OakDeploy(DeployHandler);
 
 /// An opaque handle on one response of `oak_deploy_handle`. Free it with
 /// `oak_deploy_response_free`.
-pub struct OakDeployResponse(DeployResponse);
+pub struct OakDeployResponse(http::Response<String>);
 
 /// The most headers one request may carry into `oak_deploy_handle`.
 const MAX_HEADERS: usize = 256;
@@ -145,20 +147,24 @@ pub unsafe extern "C" fn oak_deploy_new_shared(
                 "previous_keys is NULL while previous_key_count is {previous_key_count}"
             )));
         }
+        // The copies made here are zeroed too; the options keep theirs
+        // zeroized.
         let key_at = |p: *const u8| {
-            let mut k = [0u8; 32];
+            let mut k = Zeroizing::new([0u8; 32]);
             k.copy_from_slice(std::slice::from_raw_parts(p, 32));
-            CookieKey::from_bytes(k)
+            k
         };
         let current = key_at(cookie_key);
-        let previous: Vec<CookieKey> = (0..previous_key_count)
-            .map(|i| key_at(previous_keys.add(i * 32)))
-            .collect();
+        let previous: Zeroizing<Vec<[u8; 32]>> = Zeroizing::new(
+            (0..previous_key_count)
+                .map(|i| *key_at(previous_keys.add(i * 32)))
+                .collect(),
+        );
         let (provider, store, options) =
             deploy_options(provider, store, base_url, after_login, session_ttl_seconds)?;
         let options = options
-            .cookie_key(current)
-            .previous_cookie_keys(previous)
+            .cookie_key(*current)
+            .previous_cookie_keys(previous.iter().copied())
             .trust_forwarded_headers(trust_forwarded_headers != 0);
         *out_deploy = new_handle(OakDeploy(DeployHandler::new(provider, store, options)));
         Ok(())
@@ -186,6 +192,12 @@ pub unsafe extern "C" fn oak_deploy_redirect_uri(
     })
 }
 
+/// The request `oak_deploy_handle` describes, checked as before the
+/// handler takes it: a repeated `Origin`, `Sec-Fetch-Site` or
+/// `X-CSRF-Token`, or a value with a line break, is an invalid argument.
+/// Only the headers the routes read are carried over (names from C are
+/// not all header names); `Cookie` lines stay separate, the handler joins
+/// them.
 unsafe fn request(
     method: *const c_char,
     path: *const c_char,
@@ -193,17 +205,15 @@ unsafe fn request(
     header_names: *const *const c_char,
     header_values: *const *const c_char,
     header_count: usize,
-) -> Result<DeployRequest> {
+) -> Result<http::Request<()>> {
     let method = str_arg(method, "method")?;
     let path = str_arg(path, "path")?;
-    let mut request = match opt_str_arg(query, "query")? {
-        Some(q) => {
-            let mut r = DeployRequest::new(method, path);
-            r.query = q.to_owned();
-            r
-        }
-        None => DeployRequest::new(method, path),
-    };
+    let query = opt_str_arg(query, "query")?;
+    let mut request = http::Request::new(());
+    *request.method_mut() = http::Method::from_bytes(method.as_bytes())
+        .map_err(|_| Error::InvalidArgument("method is no HTTP method".into()))?;
+    *request.uri_mut() = crate::web::request::request_target(path, query)
+        .map_err(|why| Error::InvalidArgument(format!("path: {why}")))?;
     if header_count > MAX_HEADERS {
         return Err(Error::InvalidArgument(format!(
             "header_count is {header_count}; the limit is {MAX_HEADERS}"
@@ -214,8 +224,6 @@ unsafe fn request(
             "header_names or header_values is NULL while header_count is {header_count}"
         )));
     }
-    let mut cookies: Vec<&str> = Vec::new();
-    let mut forwarding: Vec<(String, String)> = Vec::new();
     for i in 0..header_count {
         let name = str_arg(*header_names.add(i), &format!("header_names[{i}]"))?;
         let value = str_arg(*header_values.add(i), &format!("header_values[{i}]"))?;
@@ -224,37 +232,27 @@ unsafe fn request(
                 "header_values[{i}] holds a line break"
             )));
         }
-        let slot = match name.to_ascii_lowercase().as_str() {
-            "cookie" => {
-                cookies.push(value);
-                continue;
-            }
-            "origin" => &mut request.origin,
-            "sec-fetch-site" => &mut request.sec_fetch_site,
-            "x-csrf-token" => &mut request.csrf_token,
-            "forwarded" | "x-forwarded-host" | "x-forwarded-proto" => {
-                forwarding.push((name.to_owned(), value.to_owned()));
-                continue;
-            }
+        let lower = name.to_ascii_lowercase();
+        let (name, single) = match lower.as_str() {
+            "cookie" => (http::header::COOKIE, false),
+            "origin" => (http::header::ORIGIN, true),
+            "sec-fetch-site" => (http::HeaderName::from_static("sec-fetch-site"), true),
+            "x-csrf-token" => (http::HeaderName::from_static("x-csrf-token"), true),
+            "forwarded" => (http::header::FORWARDED, false),
+            "x-forwarded-host" => (http::HeaderName::from_static("x-forwarded-host"), false),
+            "x-forwarded-proto" => (http::HeaderName::from_static("x-forwarded-proto"), false),
             _ => continue,
         };
-        if slot.is_some() {
+        if single && request.headers().contains_key(&name) {
             return Err(Error::InvalidArgument(format!(
                 "header {name} is given twice"
             )));
         }
-        *slot = Some(value.to_owned());
+        let value = http::HeaderValue::from_str(value).map_err(|_| {
+            Error::InvalidArgument(format!("header_values[{i}] holds a control character"))
+        })?;
+        request.headers_mut().append(name, value);
     }
-    if !cookies.is_empty() {
-        request.cookie = Some(cookies.join("; "));
-    }
-    // Read always, used only by a handler told to trust them.
-    request.forwarded_origin = crate::web::forwarded_origin(|wanted| {
-        forwarding
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(wanted))
-            .map(|(_, v)| v.clone())
-    });
     Ok(request)
 }
 
@@ -314,7 +312,11 @@ pub unsafe extern "C" fn oak_deploy_session_key(
         server_side("deploy mode")?;
         let out_key = out_key.get()?;
         let deploy = handle(deploy, "deploy")?;
-        let request = DeployRequest::new("GET", "/").cookie(str_arg(cookie, "cookie")?);
+        let cookie = http::HeaderValue::from_str(str_arg(cookie, "cookie")?).map_err(|_| {
+            Error::InvalidArgument("cookie holds a line break or control character".into())
+        })?;
+        let mut request = http::Request::new(());
+        request.headers_mut().insert(http::header::COOKIE, cookie);
         if let Some(key) = deploy.0.session_key(&request) {
             put(out_key, &key)?;
         }
@@ -331,7 +333,7 @@ pub unsafe extern "C" fn oak_deploy_response_status(
 ) -> OakStatus {
     call(out(out_status, "out_status"), |out_status| {
         server_side("deploy mode")?;
-        *out_status.get()? = u32::from(handle(response, "response")?.0.status);
+        *out_status.get()? = u32::from(handle(response, "response")?.0.status().as_u16());
         Ok(())
     })
 }
@@ -356,9 +358,17 @@ pub unsafe extern "C" fn oak_deploy_response_headers(
         server_side("deploy mode")?;
         let (out_names, out_values, out_len) =
             (out_names.get()?, out_values.get()?, out_len.get()?);
-        let headers = &handle(response, "response")?.0.headers;
-        let names: Vec<String> = headers.iter().map(|(k, _)| k.clone()).collect();
-        let values: Vec<String> = headers.iter().map(|(_, v)| v.clone()).collect();
+        let headers = handle(response, "response")?.0.headers();
+        // Names as C programs always got them (`Set-Cookie`, `Location`);
+        // values are the handler's own ASCII text.
+        let names: Vec<String> = headers
+            .iter()
+            .map(|(k, _)| title_case(k.as_str()))
+            .collect();
+        let values: Vec<String> = headers
+            .iter()
+            .map(|(_, v)| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
         let (n, len) = array_to_c(&names)?;
         match array_to_c(&values) {
             Ok((v, _)) => {
@@ -373,6 +383,18 @@ pub unsafe extern "C" fn oak_deploy_response_headers(
     })
 }
 
+/// `set-cookie` as `Set-Cookie`: the spelling `oak_deploy_response_headers`
+/// has always given (the `http` crate keeps names in lower case).
+fn title_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut start = true;
+    for c in name.chars() {
+        out.push(if start { c.to_ascii_uppercase() } else { c });
+        start = c == '-';
+    }
+    out
+}
+
 /// Copies the response's body (JSON or HTML; may be empty) to
 /// `*out_body` (free with `oak_string_free`).
 #[no_mangle]
@@ -382,7 +404,7 @@ pub unsafe extern "C" fn oak_deploy_response_body(
 ) -> OakStatus {
     call(out(out_body, "out_body"), |out_body| {
         server_side("deploy mode")?;
-        put(out_body.get()?, &handle(response, "response")?.0.body)
+        put(out_body.get()?, handle(response, "response")?.0.body())
     })
 }
 

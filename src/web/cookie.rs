@@ -17,25 +17,21 @@ use zeroize::Zeroizing;
 const MAX_SEALED_LEN: usize = 4096;
 
 /// A 256-bit key for sealing cookies, shared by every instance of a
-/// deployment behind one load balancer (or fresh per process by default).
-/// `Debug` never shows it.
+/// deployment behind one load balancer (or fresh per process by default);
+/// set through `DeployOptions::cookie_key`. Zeroed on drop; `Debug` never
+/// shows it.
 #[derive(Clone)]
-pub struct CookieKey(Zeroizing<[u8; 32]>);
+pub(crate) struct CookieKey(Zeroizing<[u8; 32]>);
 
 impl CookieKey {
     /// A key from 32 bytes the application keeps secret (for example from
     /// its secret manager).
-    ///
-    /// ```
-    /// let key = oauthkit::web::CookieKey::from_bytes([7u8; 32]);
-    /// assert_eq!(format!("{key:?}"), "CookieKey([redacted])");
-    /// ```
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
         CookieKey(Zeroizing::new(bytes))
     }
 
     /// A fresh key from the operating system's CSPRNG.
-    pub fn generate() -> Self {
+    pub(crate) fn generate() -> Self {
         let mut k = Zeroizing::new([0u8; 32]);
         crate::random::fill(&mut k[..]);
         CookieKey(k)
@@ -125,6 +121,17 @@ impl CookieSealer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        for bytes in [[7u8; 32], [0xab; 32], [0; 32]] {
+            let key = CookieKey::from_bytes(bytes);
+            assert_eq!(format!("{key:?}"), "CookieKey([redacted])");
+            assert_eq!(format!("{key:#?}"), "CookieKey([redacted])");
+        }
+        let sealer = CookieSealer::new(&CookieKey::generate());
+        assert_eq!(format!("{sealer:?}"), "CookieSealer([redacted])");
+    }
 
     #[test]
     fn only_untouched_values_of_the_same_key_and_purpose_open() {

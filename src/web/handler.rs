@@ -1,7 +1,7 @@
 //! Deploy mode: the application serves the sign-in itself.
 //!
-//! [`DeployHandler`] answers four routes, as a plain function from a
-//! [`DeployRequest`] to a [`DeployResponse`] that any server can mount;
+//! [`DeployHandler`] answers four routes, as a plain function from an
+//! [`http::Request`] to an [`http::Response`] that any server can mount;
 //! [`DeployServer`] serves it with tiny_http.
 //!
 //! | route | what it does |
@@ -13,7 +13,7 @@
 //!
 //! Sessions and used callback states are records in the token store
 //! (`web/sessions.rs`), not in this process: every instance sharing the
-//! store (and the [`CookieKey`]) answers for every session, a logout on
+//! store (and the cookie key, [`DeployOptions::cookie_key`]) answers for every session, a logout on
 //! one ends it on all, a restart keeps it. The session cookie is an opaque
 //! random id; the store keeps only its SHA-256.
 
@@ -27,6 +27,7 @@ use serde_json::{json, Value};
 
 use super::cookie::CookieKey;
 use super::pending::{PendingRejection, PendingSignIns, DEFAULT_PENDING_TTL};
+use super::request::Incoming;
 use super::sessions::{SessionRecord, SharedRecords};
 use crate::error::{Error, Result};
 use crate::flow::callback::{CallbackVerdict, ExpectedCallback};
@@ -42,100 +43,18 @@ use crate::store::TokenStore;
 /// settings are capped, so no expiry arithmetic can overflow.
 pub const MAX_COOKIE_AGE: Duration = Duration::from_secs(400 * 86_400);
 
-/// A request, as much of it as the routes need.
-#[derive(Debug, Clone, Default)]
-pub struct DeployRequest {
-    /// `GET`, `POST`, ...
-    pub method: String,
-    /// The path, without query (`/auth/login`).
-    pub path: String,
-    /// The raw query string, without `?`.
-    pub query: String,
-    /// The `Cookie` header.
-    pub cookie: Option<String>,
-    /// The `Origin` header (checked on `POST /auth/logout`).
-    pub origin: Option<String>,
-    /// The `Sec-Fetch-Site` header (checked on `POST /auth/logout`).
-    pub sec_fetch_site: Option<String>,
-    /// The `X-CSRF-Token` header (the session's token from
-    /// `/auth/status`; proves a logout without `Origin` same-origin).
-    pub csrf_token: Option<String>,
-    /// The public origin a reverse proxy says the browser used
-    /// (`https://app.example`, from `Forwarded` or `X-Forwarded-Proto` /
-    /// `X-Forwarded-Host`). Used only when the deployment set
-    /// [`DeployOptions::trust_forwarded_headers`]; ignored otherwise.
-    pub forwarded_origin: Option<String>,
-}
-
-impl DeployRequest {
-    /// A request for `method` and `target` (`/auth/callback?code=...`).
-    pub fn new(method: &str, target: &str) -> Self {
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        DeployRequest {
-            method: method.to_string(),
-            path: path.to_string(),
-            query: query.to_string(),
-            ..Default::default()
-        }
-    }
-
-    /// Sets the `Cookie` header.
-    pub fn cookie(mut self, cookie: impl Into<String>) -> Self {
-        self.cookie = Some(cookie.into());
-        self
-    }
-
-    /// Sets the `Origin` header.
-    pub fn origin(mut self, origin: impl Into<String>) -> Self {
-        self.origin = Some(origin.into());
-        self
-    }
-
-    /// Sets the `Sec-Fetch-Site` header.
-    pub fn sec_fetch_site(mut self, site: impl Into<String>) -> Self {
-        self.sec_fetch_site = Some(site.into());
-        self
-    }
-
-    /// Sets the `X-CSRF-Token` header.
-    pub fn csrf_token(mut self, token: impl Into<String>) -> Self {
-        self.csrf_token = Some(token.into());
-        self
-    }
-
-    /// Sets the public origin a reverse proxy forwarded
-    /// ([`forwarded_origin`](Self::forwarded_origin)).
-    pub fn forwarded_origin(mut self, origin: impl Into<String>) -> Self {
-        self.forwarded_origin = Some(origin.into());
-        self
-    }
-
-    /// Every value of cookie `name`, in order (a browser sends several
-    /// when another site or path set one too).
-    fn cookie_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.cookie.as_deref().into_iter().flat_map(move |header| {
-            header.split(';').filter_map(move |c| {
-                let (k, v) = c.trim().split_once('=')?;
-                (k == name).then_some(v)
-            })
-        })
-    }
-}
-
-/// A response: status, headers, body.
+/// An answer being made: status, headers in order (`Set-Cookie` may
+/// repeat), body; handed out as an [`http::Response`].
 #[derive(Debug, Clone)]
-pub struct DeployResponse {
-    /// The HTTP status.
-    pub status: u16,
-    /// Headers, in order (`Set-Cookie` may repeat).
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: String,
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
 }
 
-impl DeployResponse {
+impl Answer {
     fn json(status: u16, body: Value) -> Self {
-        DeployResponse {
+        Answer {
             status,
             headers: vec![
                 ("Content-Type".into(), "application/json".into()),
@@ -153,7 +72,7 @@ impl DeployResponse {
     }
 
     fn redirect(location: &str) -> Self {
-        DeployResponse {
+        Answer {
             status: 302,
             headers: vec![
                 ("Location".into(), location.into()),
@@ -168,12 +87,34 @@ impl DeployResponse {
         self
     }
 
-    /// The first header named `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+    /// The answer as an `http` response. A header value that cannot be
+    /// one (a control character in a provider's URL) gives a `500`
+    /// saying so, never a panic or a dropped header.
+    fn into_http(self) -> http::Response<String> {
+        let mut response = http::Response::new(self.body);
+        *response.status_mut() = http::StatusCode::from_u16(self.status)
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        for (name, value) in self.headers {
+            let header = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(&value),
+            );
+            match header {
+                (Ok(n), Ok(v)) => {
+                    response.headers_mut().append(n, v);
+                }
+                _ => {
+                    log::warn!("deploy mode: the {name} header of an answer is no header value");
+                    return Answer::error(
+                        500,
+                        "server_error",
+                        &format!("the {name} header of the answer could not be encoded"),
+                    )
+                    .into_http();
+                }
+            }
+        }
+        response
     }
 }
 
@@ -262,12 +203,20 @@ impl DeployOptions {
         self.pending_ttl(ttl)
     }
 
-    /// The key login cookies are sealed with. By default each
-    /// [`DeployHandler`] makes a fresh one; set the same key on every
-    /// instance behind a load balancer so any of them can finish a
-    /// sign-in another started.
-    pub fn cookie_key(mut self, key: CookieKey) -> Self {
-        self.cookie_key = Some(key);
+    /// The 256-bit key login cookies are sealed with (AES-256-GCM-SIV),
+    /// 32 bytes the deployment keeps secret (from its secret manager). By
+    /// default each [`DeployHandler`] makes a fresh random one, good for
+    /// one process; set the same key on every instance behind a load
+    /// balancer so any of them can finish a sign-in another started. The
+    /// options keep it zeroized and their `Debug` never shows it.
+    ///
+    /// ```
+    /// use oauthkit::web::DeployOptions;
+    /// let o = DeployOptions::new("https://app.example").cookie_key([7; 32]);
+    /// assert!(!format!("{o:?}").contains("7, 7"));
+    /// ```
+    pub fn cookie_key(mut self, key: [u8; 32]) -> Self {
+        self.cookie_key = Some(CookieKey::from_bytes(key));
         self
     }
 
@@ -279,14 +228,14 @@ impl DeployOptions {
     /// drop the old key once the pending lifetime has passed.
     ///
     /// ```
-    /// use oauthkit::web::{CookieKey, DeployOptions};
+    /// use oauthkit::web::DeployOptions;
     /// let o = DeployOptions::new("https://app.example")
-    ///     .cookie_key(CookieKey::from_bytes([2; 32]))
-    ///     .previous_cookie_keys([CookieKey::from_bytes([1; 32])]);
+    ///     .cookie_key([2; 32])
+    ///     .previous_cookie_keys([[1; 32]]);
     /// # let _ = o;
     /// ```
-    pub fn previous_cookie_keys(mut self, keys: impl IntoIterator<Item = CookieKey>) -> Self {
-        self.previous_cookie_keys = keys.into_iter().collect();
+    pub fn previous_cookie_keys(mut self, keys: impl IntoIterator<Item = [u8; 32]>) -> Self {
+        self.previous_cookie_keys = keys.into_iter().map(CookieKey::from_bytes).collect();
         self
     }
 
@@ -348,7 +297,7 @@ impl DeployHandler {
             .clone()
             .unwrap_or_else(CookieKey::generate);
         let sessions = Arc::new(SharedRecords::new(store.clone()));
-        let pending = PendingSignIns::new(key, &options.base_url, options.pending_ttl)
+        let pending = PendingSignIns::sealed_with(&key, &options.base_url, options.pending_ttl)
             .previous_keys(&options.previous_cookie_keys)
             .share_uses(sessions.clone());
         DeployHandler {
@@ -363,7 +312,7 @@ impl DeployHandler {
     /// The public base URL for `request`: the proxy's forwarded origin
     /// (with the configured path) when the deployment trusts it and it is
     /// a plain origin, else the configured base URL.
-    fn base_for(&self, request: &DeployRequest) -> String {
+    fn base_for(&self, request: &Incoming) -> String {
         let forwarded = self
             .options
             .trust_forwarded
@@ -391,24 +340,79 @@ impl DeployHandler {
         format!("{}/auth/login", self.options.base_url)
     }
 
-    /// The token-store key of the session a `Cookie` header carries;
-    /// `None` when it carries no session cookie, or one of a session this
-    /// handler does not know (never issued, signed out, or expired).
-    pub fn session_key(&self, request: &DeployRequest) -> Option<String> {
-        self.session(request).ok().flatten().map(|(_, s)| s.key)
+    /// The token-store key of the session the request's `Cookie` header
+    /// carries, for the application's own routes; `None` when it carries
+    /// no session cookie, one of a session this handler does not know
+    /// (never issued, signed out, or expired), or a `Cookie` line that is
+    /// not UTF-8 text.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use oauthkit::provider::{OAuth2Config, OAuthProvider};
+    /// use oauthkit::web::{http, DeployHandler, DeployOptions};
+    /// # let provider = Arc::new(OAuthProvider::oauth2(OAuth2Config::new(
+    /// #     "idp", "my-app", "https://idp.example/authorize", "https://idp.example/token",
+    /// # ))?);
+    /// # let store = Arc::new(oauthkit::store::MemoryStore::new());
+    /// let handler = DeployHandler::new(provider, store, DeployOptions::new("https://app.example"));
+    /// let request = http::Request::get("/api/me")
+    ///     .header(http::header::COOKIE, "oauthkit_session=unknown")
+    ///     .body(())
+    ///     .unwrap();
+    /// assert_eq!(handler.session_key(&request), None);
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn session_key<B>(&self, request: &http::Request<B>) -> Option<String> {
+        let cookies = Incoming::cookies_of(request.headers())?;
+        self.session(&cookies).ok().flatten().map(|(_, s)| s.key)
     }
 
-    /// Answers one request.
-    pub fn handle(&self, request: &DeployRequest) -> DeployResponse {
+    /// Answers one request (its body is never read). Every outcome is an
+    /// answer: a forged callback, an expired login or a missing session
+    /// is a `4xx` with a JSON body `{"error", "error_description"}`, and
+    /// so is a header the checks cannot trust: a repeated `Origin`,
+    /// `Sec-Fetch-Site` or `X-CSRF-Token`, or a value of those, of
+    /// `Cookie` (whose lines are joined) or of a trusted proxy header that
+    /// is not UTF-8 text (`400 invalid_request`, naming the header).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use oauthkit::provider::{OAuth2Config, OAuthProvider};
+    /// use oauthkit::web::{http, DeployHandler, DeployOptions};
+    /// # let provider = Arc::new(OAuthProvider::oauth2(OAuth2Config::new(
+    /// #     "idp", "my-app", "https://idp.example/authorize", "https://idp.example/token",
+    /// # ))?);
+    /// # let store = Arc::new(oauthkit::store::MemoryStore::new());
+    /// let handler = DeployHandler::new(provider, store, DeployOptions::new("https://app.example"));
+    /// let login = handler.handle(&http::Request::get("/auth/login").body(()).unwrap());
+    /// assert_eq!(login.status(), http::StatusCode::FOUND);
+    /// assert!(login.headers()["location"].to_str().unwrap().starts_with("https://idp.example/authorize?"));
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn handle<B>(&self, request: &http::Request<B>) -> http::Response<String> {
+        match Incoming::read(request, self.options.trust_forwarded) {
+            Ok(incoming) => self.route(&incoming),
+            Err(why) => {
+                log::info!(
+                    "deploy mode: a request to {} refused: {why}",
+                    request.uri().path()
+                );
+                Answer::error(400, "invalid_request", &why)
+            }
+        }
+        .into_http()
+    }
+
+    fn route(&self, request: &Incoming) -> Answer {
         match (request.method.as_str(), request.path.as_str()) {
             ("GET", "/auth/login") => self.login(request),
             ("GET", "/auth/callback") => self.callback(request),
             ("POST", "/auth/logout") => self.logout(request),
             ("GET", "/auth/status") => self.status(request),
             (_, "/auth/login" | "/auth/callback" | "/auth/logout" | "/auth/status") => {
-                DeployResponse::error(405, "method_not_allowed", "wrong method for this route")
+                Answer::error(405, "method_not_allowed", "wrong method for this route")
             }
-            _ => DeployResponse::error(404, "not_found", "no such route"),
+            _ => Answer::error(404, "not_found", "no such route"),
         }
     }
 
@@ -422,7 +426,7 @@ impl DeployHandler {
         format!("Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
     }
 
-    fn login(&self, request: &DeployRequest) -> DeployResponse {
+    fn login(&self, request: &Incoming) -> Answer {
         let base = self.base_for(request);
         let state = random::state();
         let nonce = random::nonce();
@@ -443,11 +447,11 @@ impl DeployHandler {
                     self.store.backend()
                 );
                 log::warn!("deploy sign-in at {} refused: {why}", self.provider.name());
-                return DeployResponse::error(500, "server_error", &why);
+                return Answer::error(500, "server_error", &why);
             }
             Some(config) => match config.generate_key() {
                 Ok(k) => Some(k),
-                Err(e) => return DeployResponse::error(500, "server_error", &e.to_string()),
+                Err(e) => return Answer::error(500, "server_error", &e.to_string()),
             },
         };
         let jkt = dpop_key.as_ref().map(|k| [("dpop_jkt", k.thumbprint())]);
@@ -461,7 +465,7 @@ impl DeployHandler {
         // an expired pushed request is pushed again (RFC 9126 expires_in)
         let url = match crate::flow::pushed_url::url_for_browser(self.provider.as_ref(), &request) {
             Ok(u) => u.into_url(),
-            Err(e) => return DeployResponse::error(500, "server_error", &e.to_string()),
+            Err(e) => return Answer::error(500, "server_error", &e.to_string()),
         };
         let verifier = pkce.as_ref().map(Pkce::verifier);
         let sealed = match &dpop_key {
@@ -471,17 +475,17 @@ impl DeployHandler {
             None => self.pending.begin(&state, verifier, &nonce),
         };
         let attrs = self.cookie_attrs(&base, "/auth", self.options.pending_ttl);
-        DeployResponse::redirect(&url).cookie(format!("{LOGIN_COOKIE}={sealed}; {attrs}"))
+        Answer::redirect(&url).cookie(format!("{LOGIN_COOKIE}={sealed}; {attrs}"))
     }
 
-    fn callback(&self, request: &DeployRequest) -> DeployResponse {
+    fn callback(&self, request: &Incoming) -> Answer {
         let base = self.base_for(request);
         let redirect_uri = format!("{base}/auth/callback");
         let state = url::form_urlencoded::parse(request.query.as_bytes())
             .find(|(k, _)| k == "state")
             .map(|(_, v)| v.into_owned());
         let Some(state) = state else {
-            return DeployResponse::error(400, "invalid_state", "the callback has no state");
+            return Answer::error(400, "invalid_state", "the callback has no state");
         };
         // Every login cookie the browser sent is tried, so one tossed in
         // by a sibling site (or left by another tab) cannot shadow the
@@ -500,9 +504,9 @@ impl DeployHandler {
         }
         let Some(pending) = taken else {
             if refusal == PendingRejection::Unavailable {
-                return DeployResponse::error(503, "temporarily_unavailable", refusal.describe());
+                return Answer::error(503, "temporarily_unavailable", refusal.describe());
             }
-            return DeployResponse::error(400, "invalid_state", refusal.describe());
+            return Answer::error(400, "invalid_state", refusal.describe());
         };
         // State matched a pending sign-in of this browser; the rest of the
         // checks (iss, error, code) are those of the native flow.
@@ -512,18 +516,16 @@ impl DeployHandler {
             CallbackVerdict::Failed(Error::OAuth {
                 error, description, ..
             }) => {
-                return DeployResponse::error(
+                return Answer::error(
                     400,
                     &error,
                     description.as_deref().unwrap_or("Authentication failed"),
                 )
             }
             CallbackVerdict::Failed(e) => {
-                return DeployResponse::error(400, "invalid_callback", &e.to_string())
+                return Answer::error(400, "invalid_callback", &e.to_string())
             }
-            CallbackVerdict::Ignored(why) => {
-                return DeployResponse::error(400, "invalid_callback", why)
-            }
+            CallbackVerdict::Ignored(why) => return Answer::error(400, "invalid_callback", why),
         };
         let verifier = pending.pkce_verifier.as_ref().map(Secret::expose);
         let mut exchange =
@@ -537,7 +539,7 @@ impl DeployHandler {
         let tokens = self.provider.exchange_code(&exchange);
         let mut tokens = match tokens {
             Ok(t) => t,
-            Err(e) => return DeployResponse::error(502, "token_exchange_failed", &e.to_string()),
+            Err(e) => return Answer::error(502, "token_exchange_failed", &e.to_string()),
         };
         let user_info = self
             .provider
@@ -550,7 +552,7 @@ impl DeployHandler {
         // Never a shared fallback key: two users would see each other's
         // tokens and one's logout would revoke the other's.
         let Some(key) = tokens.identity_id.clone() else {
-            return DeployResponse::error(
+            return Answer::error(
                 502,
                 "no_identity",
                 "the provider named no user (no ID token sub and no userinfo)",
@@ -572,10 +574,10 @@ impl DeployHandler {
             csrf_token: Secret::new(random::token(32)),
         };
         if let Err(e) = self.sessions.create(&session_id, &record) {
-            return DeployResponse::error(500, "storage_error", &e.to_string());
+            return Answer::error(500, "storage_error", &e.to_string());
         }
         let name = &self.options.session_cookie;
-        DeployResponse::redirect(&self.options.after_login)
+        Answer::redirect(&self.options.after_login)
             .cookie(format!(
                 "{name}={session_id}; {}",
                 self.cookie_attrs(&base, "/", self.options.session_ttl)
@@ -590,7 +592,7 @@ impl DeployHandler {
     /// (best effort: refresh token first, then the access token) so no
     /// live grant is left behind that nobody holds, and answers one clear
     /// error; the user signs in again once the store answers.
-    fn abandon(&self, tokens: &crate::token::TokenSet, e: &Error) -> DeployResponse {
+    fn abandon(&self, tokens: &crate::token::TokenSet, e: &Error) -> Answer {
         use crate::provider::TokenRevocation;
         let mut sent = Vec::new();
         if let Some(r) = TokenRevocation::refresh_token_of(tokens) {
@@ -613,7 +615,7 @@ impl DeployHandler {
                 "not revoked (revocation failed or unsupported)"
             }
         );
-        DeployResponse::error(
+        Answer::error(
             503,
             "temporarily_unavailable",
             "signing in could not be saved because the token store cannot be reached; \
@@ -624,7 +626,7 @@ impl DeployHandler {
     /// The live session the request's cookie names: `Ok(None)` without
     /// one; `Err` when the store cannot be asked. Every session cookie the
     /// browser sent is tried (a sibling site may toss in another).
-    fn session(&self, request: &DeployRequest) -> Result<Option<(String, SessionRecord)>> {
+    fn session(&self, request: &Incoming) -> Result<Option<(String, SessionRecord)>> {
         for id in request.cookie_values(&self.options.session_cookie) {
             if id.is_empty() || id.len() > 128 {
                 continue;
@@ -639,7 +641,7 @@ impl DeployHandler {
     /// CSRF on logout. `Ok(true)`: the headers prove the request
     /// same-origin; `Ok(false)`: they prove nothing, the session's CSRF
     /// token must; `Err`: they say cross-site.
-    fn logout_origin(&self, request: &DeployRequest) -> std::result::Result<bool, &'static str> {
+    fn logout_origin(&self, request: &Incoming) -> std::result::Result<bool, &'static str> {
         // Fetch metadata, when the browser sends it, must say same-origin
         // (`same-site` is a sibling origin; `none` is not a page's POST).
         let site = request.sec_fetch_site.as_deref().map(str::trim);
@@ -657,21 +659,21 @@ impl DeployHandler {
         Ok(site == Some("same-origin"))
     }
 
-    fn logout(&self, request: &DeployRequest) -> DeployResponse {
+    fn logout(&self, request: &Incoming) -> Answer {
         let proven = match self.logout_origin(request) {
             Ok(p) => p,
-            Err(why) => return DeployResponse::error(403, "csrf_failed", why),
+            Err(why) => return Answer::error(403, "csrf_failed", why),
         };
         let (id, session) = match self.session(request) {
             Ok(Some(found)) => found,
-            Ok(None) => return DeployResponse::error(401, "not_authenticated", "no session"),
+            Ok(None) => return Answer::error(401, "not_authenticated", "no session"),
             Err(e) => return unavailable(&e),
         };
         let token_ok = request.csrf_token.as_deref().is_some_and(|t| {
             constant_time_eq(t.as_bytes(), session.csrf_token.expose().as_bytes())
         });
         if !proven && !token_ok {
-            return DeployResponse::error(
+            return Answer::error(
                 403,
                 "csrf_failed",
                 "logout needs Origin, Sec-Fetch-Site: same-origin or the session's X-CSRF-Token",
@@ -701,7 +703,7 @@ impl DeployHandler {
                 match self.end_session_url(id_token) {
                     Ok(Some(url)) => {
                         body["provider_logout"] = json!("redirect");
-                        let mut r = DeployResponse::json(303, body).cookie(clear);
+                        let mut r = Answer::json(303, body).cookie(clear);
                         r.headers.push(("Location".into(), url));
                         r
                     }
@@ -712,19 +714,19 @@ impl DeployHandler {
                             } else {
                                 "not_configured"
                             });
-                        DeployResponse::json(200, body).cookie(clear)
+                        Answer::json(200, body).cookie(clear)
                     }
                     // Signed out here; the provider's session could not be
                     // reached (discovery failed): say so, never hide it.
                     Err(e) => {
                         body["provider_logout"] = json!("failed");
                         body["provider_logout_error"] = json!(e.to_string());
-                        DeployResponse::json(200, body).cookie(clear)
+                        Answer::json(200, body).cookie(clear)
                     }
                 }
             }
             // The session is gone either way; the stored tokens may not be.
-            Err(e) => DeployResponse::json(
+            Err(e) => Answer::json(
                 500,
                 json!({"success": false, "error": "storage_error",
                        "error_description": e.to_string()}),
@@ -753,20 +755,20 @@ impl DeployHandler {
         self.provider.end_session_url(&request)
     }
 
-    fn status(&self, request: &DeployRequest) -> DeployResponse {
+    fn status(&self, request: &Incoming) -> Answer {
         let s = match self.session(request) {
             Ok(Some((_, s))) => s,
-            Ok(None) => return DeployResponse::json(200, json!({"authenticated": false})),
+            Ok(None) => return Answer::json(200, json!({"authenticated": false})),
             Err(e) => return unavailable(&e),
         };
         // The user's tokens are gone (signed out in another session of
         // the same user, or deleted by the application): not signed in.
         let tokens = match self.store.load(&s.key) {
             Ok(Some(t)) => t,
-            Ok(None) => return DeployResponse::json(200, json!({"authenticated": false})),
+            Ok(None) => return Answer::json(200, json!({"authenticated": false})),
             Err(e) => return unavailable(&e),
         };
-        DeployResponse::json(
+        Answer::json(
             200,
             json!({"authenticated": true, "key": s.key, "expires_at": tokens.expires_at,
                    "user_info": s.user_info, "csrf_token": s.csrf_token.expose()}),
@@ -775,9 +777,9 @@ impl DeployHandler {
 }
 
 /// The store could not be asked: one clear answer, retry later.
-fn unavailable(e: &Error) -> DeployResponse {
+fn unavailable(e: &Error) -> Answer {
     log::warn!("deploy mode: the store failed: {e}");
-    DeployResponse::error(
+    Answer::error(
         503,
         "temporarily_unavailable",
         "the session store cannot be reached; try again in a moment",
@@ -924,40 +926,24 @@ impl Drop for DeployServer {
     }
 }
 
+/// One tiny_http request through the handler: method, target and every
+/// header carried over as they came (a name no `http` header can have is
+/// left out: the routes read none such; a value with a control character
+/// is refused), the answer carried back.
 fn serve(handler: &DeployHandler, rq: tiny_http::Request) {
-    let header = |name: &'static str| {
-        rq.headers()
-            .iter()
-            .find(|h| h.field.equiv(name))
-            .map(|h| h.value.as_str().to_string())
+    let out = match to_http(&rq) {
+        Ok(request) => handler.handle(&request),
+        Err(why) => Answer::error(400, "invalid_request", &why).into_http(),
     };
-    let mut request = DeployRequest::new(rq.method().as_str(), rq.url());
-    // Several Cookie header lines are one list (RFC 6265 §5.4 sends one,
-    // but proxies and HTTP/2 gateways may split it).
-    let cookies: Vec<&str> = rq
-        .headers()
-        .iter()
-        .filter(|h| h.field.equiv("Cookie"))
-        .map(|h| h.value.as_str())
-        .collect();
-    request.cookie = (!cookies.is_empty()).then(|| cookies.join("; "));
-    request.origin = header("Origin");
-    request.sec_fetch_site = header("Sec-Fetch-Site");
-    request.csrf_token = header("X-CSRF-Token");
-    request.forwarded_origin = forwarded_origin(|name| {
-        rq.headers()
-            .iter()
-            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str().to_string())
-    });
-    let out = handler.handle(&request);
-    let mut response = tiny_http::Response::from_string(out.body).with_status_code(out.status);
-    for (k, v) in &out.headers {
-        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
+    let (parts, body) = out.into_parts();
+    let mut response =
+        tiny_http::Response::from_string(body).with_status_code(parts.status.as_u16());
+    for (k, v) in &parts.headers {
+        if let Ok(h) = tiny_http::Header::from_bytes(k.as_str().as_bytes(), v.as_bytes()) {
             response.add_header(h);
         }
     }
-    if out.status >= 400 {
+    if parts.status.as_u16() >= 400 {
         for (k, v) in html::SECURITY_HEADERS.iter().skip(1) {
             if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
                 response.add_header(h);
@@ -965,6 +951,29 @@ fn serve(handler: &DeployHandler, rq: tiny_http::Request) {
         }
     }
     let _ = rq.respond(response);
+}
+
+/// A tiny_http request as an `http` one (no body: no route reads one).
+fn to_http(rq: &tiny_http::Request) -> std::result::Result<http::Request<()>, String> {
+    let method = http::Method::from_bytes(rq.method().as_str().as_bytes())
+        .map_err(|_| "the method is no HTTP method".to_string())?;
+    let mut request = http::Request::new(());
+    *request.method_mut() = method;
+    *request.uri_mut() = super::request::request_target(rq.url(), None)?;
+    for h in rq.headers() {
+        let name = http::HeaderName::from_bytes(h.field.as_str().as_str().as_bytes());
+        let value = http::HeaderValue::from_bytes(h.value.as_str().as_bytes());
+        match (name, value) {
+            (Ok(name), Ok(value)) => {
+                request.headers_mut().append(name, value);
+            }
+            (Ok(name), Err(_)) => {
+                return Err(format!("the {name} header holds a control character"));
+            }
+            (Err(_), _) => {}
+        }
+    }
+    Ok(request)
 }
 
 fn is_https(url: &str) -> bool {
@@ -986,37 +995,24 @@ fn clean_origin(origin: &str) -> Option<String> {
     plain.then(|| u.origin().ascii_serialization())
 }
 
-/// The public origin the proxy's headers name: the first `Forwarded`
-/// element's `proto` and `host`, else `X-Forwarded-Proto` and
-/// `X-Forwarded-Host` (first values); `None` without a host.
-pub(crate) fn forwarded_origin(header: impl Fn(&str) -> Option<String>) -> Option<String> {
-    let unquote = |v: &str| v.trim().trim_matches('"').to_string();
-    let (mut proto, mut host) = (None, None);
-    if let Some(f) = header("Forwarded") {
-        let first = f.split(',').next().unwrap_or("");
-        for pair in first.split(';') {
-            if let Some((k, v)) = pair.split_once('=') {
-                match k.trim().to_ascii_lowercase().as_str() {
-                    "proto" => proto = Some(unquote(v)),
-                    "host" => host = Some(unquote(v)),
-                    _ => {}
-                }
-            }
-        }
-    }
-    if host.is_none() {
-        let first = |v: String| v.split(',').next().unwrap_or("").trim().to_string();
-        host = header("X-Forwarded-Host").map(first);
-        proto = header("X-Forwarded-Proto").map(first);
-    }
-    let host = host.filter(|h| !h.is_empty())?;
-    let proto = proto.unwrap_or_else(|| "https".into()).to_ascii_lowercase();
-    Some(format!("{proto}://{host}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::DeployOptions;
+
+    #[test]
+    fn debug_never_shows_the_cookie_keys() {
+        // Bytes whose decimal and hex forms appear nowhere else in the output.
+        let (key, old) = ([0xa7u8; 32], [0xc3u8; 32]);
+        let o = DeployOptions::new("https://app.example")
+            .cookie_key(key)
+            .previous_cookie_keys([old, key]);
+        for shown in [format!("{o:?}"), format!("{o:#?}")] {
+            assert_eq!(shown.matches("CookieKey([redacted])").count(), 3, "{shown}");
+            for text in ["167", "195", "a7", "A7", "c3", "C3"] {
+                assert!(!shown.contains(text), "{text} in {shown}");
+            }
+        }
+    }
 
     #[test]
     fn cookies_are_secure_for_https_in_any_letter_case() {

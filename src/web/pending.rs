@@ -3,7 +3,7 @@
 //!
 //! `/auth/login` puts the sign-in's `state`, PKCE verifier, nonce and start
 //! time into the login cookie, sealed with AES-256-GCM-SIV
-//! ([`CookieKey`]): the browser can neither read nor alter it, and the
+//! (the deployment's cookie key, `DeployOptions::cookie_key`): the browser can neither read nor alter it, and the
 //! server keeps nothing for it. Memory is therefore bounded per browser
 //! (one cookie of about 300 bytes), not globally: no flood of anonymous
 //! logins, with or without cookies, can evict or invalidate another
@@ -120,8 +120,7 @@ struct Sealed {
 /// ```
 /// use std::time::Duration;
 /// use oauthkit::unversioned::web::{PendingRejection, PendingSignIns};
-/// use oauthkit::web::CookieKey;
-/// let p = PendingSignIns::new(CookieKey::generate(), "https://app.example", Duration::from_secs(60));
+/// let p = PendingSignIns::new([7; 32], "https://app.example", Duration::from_secs(60));
 /// let cookie_a = p.begin("state-a", None, "nonce-a");
 /// let cookie_b = p.begin("state-b", None, "nonce-b");
 /// assert_eq!(p.take("state-a", Some(&cookie_b)).unwrap_err(), PendingRejection::WrongBrowser);
@@ -180,11 +179,17 @@ fn ttl_ms(ttl: Duration) -> u64 {
 }
 
 impl PendingSignIns {
-    /// Pending sign-ins sealed with `key` for the deployment at `base_url`
-    /// (bound into every cookie), each valid for `ttl`.
-    pub fn new(key: CookieKey, base_url: &str, ttl: Duration) -> Self {
+    /// Pending sign-ins sealed with the 256-bit `key` (kept zeroized) for
+    /// the deployment at `base_url` (bound into every cookie), each valid
+    /// for `ttl`.
+    pub fn new(key: [u8; 32], base_url: &str, ttl: Duration) -> Self {
+        Self::sealed_with(&CookieKey::from_bytes(key), base_url, ttl)
+    }
+
+    /// [`new`](Self::new) with a key already held.
+    pub(crate) fn sealed_with(key: &CookieKey, base_url: &str, ttl: Duration) -> Self {
         PendingSignIns {
-            sealer: CookieSealer::new(&key),
+            sealer: CookieSealer::new(key),
             purpose: format!("oauthkit deploy login v1 {base_url}"),
             ttl,
             used: Mutex::new(UsedStates::default()),
@@ -220,9 +225,8 @@ impl PendingSignIns {
     /// ```
     /// use std::time::Duration;
     /// use oauthkit::unversioned::web::PendingSignIns;
-    /// use oauthkit::web::CookieKey;
     /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
-    /// let p = PendingSignIns::new(CookieKey::generate(), "https://app.example", Duration::from_secs(60));
+    /// let p = PendingSignIns::new([7; 32], "https://app.example", Duration::from_secs(60));
     /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
     /// let cookie = p.begin_with_dpop_key("state-a", None, "nonce-a", &key);
     /// assert_eq!(p.take("state-a", Some(&cookie)).unwrap().dpop_key, Some(key));
@@ -353,7 +357,7 @@ mod tests {
     use super::*;
 
     fn pending(ttl: Duration) -> PendingSignIns {
-        PendingSignIns::new(CookieKey::generate(), "https://app.example", ttl)
+        PendingSignIns::sealed_with(&CookieKey::generate(), "https://app.example", ttl)
     }
 
     #[test]

@@ -631,7 +631,7 @@ fn destroy_runs_once_after_the_last_handle_goes() {
 fn a_sign_in_and_a_refresh_go_through_the_callbacks_and_the_lock() {
     use oauthkit::capi::session::*;
     use oauthkit::capi::OakProvider;
-    use oauthkit::dev_provider::DevProviderOptions;
+    use oauthkit::unversioned::dev_provider::DevProviderOptions;
 
     let (idp, provider) = support::dev::dev_pair(DevProviderOptions::default());
     let (store, destroyed) = ViaC::open(Some("app"));

@@ -14,7 +14,7 @@ use oauthkit::capi::provider::*;
 use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::{OakStatus, OakStatus::*};
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions};
+use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions};
 
 const BASE: &str = "http://127.0.0.1:9";
 
@@ -346,6 +346,182 @@ fn instances_share_sessions_and_keys_through_the_c_handler() {
         for h in handles {
             oak_deploy_free(h);
         }
+        oak_store_free(store);
+        oak_provider_free(provider);
+    }
+}
+
+/// One `oak_deploy_handle` call with every argument given: the answer, or
+/// the status and message of a refused call (no response handle then).
+fn handle_raw(
+    deploy: *const OakDeploy,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Result<Answer, (OakStatus, String)> {
+    let names: Vec<CString> = headers.iter().map(|(k, _)| c(k)).collect();
+    let values: Vec<CString> = headers.iter().map(|(_, v)| c(v)).collect();
+    let np: Vec<*const c_char> = names.iter().map(|s| s.as_ptr()).collect();
+    let vp: Vec<*const c_char> = values.iter().map(|s| s.as_ptr()).collect();
+    let query = query.map(c);
+    let mut resp = ptr::dangling_mut::<OakDeployResponse>();
+    unsafe {
+        let st = oak_deploy_handle(
+            deploy,
+            c(method).as_ptr(),
+            c(path).as_ptr(),
+            query.as_ref().map_or(ptr::null(), |q| q.as_ptr()),
+            np.as_ptr(),
+            vp.as_ptr(),
+            np.len(),
+            ptr::null(),
+            &mut resp,
+        );
+        if st != OAK_OK {
+            assert!(resp.is_null(), "a refused call gives no response");
+            return Err((st, last_error()));
+        }
+        let mut status = 0;
+        ok(oak_deploy_response_status(resp, &mut status));
+        let (mut hn, mut hv, mut len) = (ptr::null_mut(), ptr::null_mut(), 0);
+        ok(oak_deploy_response_headers(
+            resp, &mut hn, &mut hv, &mut len,
+        ));
+        let headers = strings(hn, len).into_iter().zip(strings(hv, len)).collect();
+        let mut body = ptr::null_mut();
+        ok(oak_deploy_response_body(resp, &mut body));
+        let text = CStr::from_ptr(body).to_str().unwrap().to_owned();
+        oak_string_free(body);
+        oak_deploy_response_free(resp);
+        Ok(Answer {
+            status,
+            headers,
+            body: text,
+        })
+    }
+}
+
+/// The C arguments become an `http::Request` inside and the answer comes
+/// back as C programs always read it: header names spelled `Location`,
+/// `Cache-Control`, `Set-Cookie` in order; a query with bytes a request
+/// line cannot carry (space, `#`, `"`, UTF-8) reaches the routes with the
+/// same values (a state that matches no login: `400 invalid_state`, not a
+/// refused call); a path given with its own query works when `query` is
+/// NULL. Arguments no request can be are refused, the call failing with
+/// `OAK_ERR_INVALID_ARGUMENT` and a message: a method with a space, a path
+/// not starting with `/`, a path longer than 64 KiB, a header value with a
+/// control character, a repeated `Origin`/`Sec-Fetch-Site`/`X-CSRF-Token`
+/// (as before), a cookie with a control character in
+/// `oak_deploy_session_key`.
+#[test]
+fn c_arguments_become_an_http_request_and_the_answer_reads_as_before() {
+    let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
+    let (mut provider, mut store, mut deploy) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+    unsafe {
+        ok(oak_provider_oidc(
+            c(idp.issuer()).as_ptr(),
+            c(idp.client_id()).as_ptr(),
+            ptr::null(),
+            c"openid email profile offline_access".as_ptr(),
+            &mut provider,
+        ));
+        ok(oak_store_open(c"memory:".as_ptr(), &mut store));
+        ok(oak_deploy_new(
+            provider,
+            store,
+            c(BASE).as_ptr(),
+            ptr::null(),
+            3600,
+            &mut deploy,
+        ));
+    }
+    let login = handle_raw(deploy, "GET", "/auth/login", None, &[]).unwrap();
+    assert_eq!(login.status, 302, "{}", login.body);
+    let names: Vec<&str> = login.headers.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["Location", "Cache-Control", "Set-Cookie"]);
+    let status = handle_raw(deploy, "GET", "/auth/status", None, &[]).unwrap();
+    let names: Vec<&str> = status.headers.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["Content-Type", "Cache-Control"]);
+    assert_eq!(status.body, r#"{"authenticated":false}"#);
+    // Queries the routes read as before.
+    let cookie = login.cookie();
+    for query in [
+        "state=a b#c&code=x",
+        "state=\"x\"&code=<y>",
+        "state=\u{e9}t\u{e9}&code={z}|",
+    ] {
+        for (path, q) in [
+            ("/auth/callback".to_string(), Some(query)),
+            (format!("/auth/callback?{query}"), None),
+        ] {
+            let r = handle_raw(deploy, "GET", &path, q, &[("Cookie", &cookie)]).unwrap();
+            assert_eq!(r.status, 400, "{query}: {}", r.body);
+            assert!(r.body.contains("invalid_state"), "{query}: {}", r.body);
+        }
+    }
+    // UTF-8 text in a cookie is no reason to refuse.
+    let r = handle_raw(
+        deploy,
+        "GET",
+        "/auth/status",
+        None,
+        &[("Cookie", "name=caf\u{e9}")],
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let long = format!("/{}", "a".repeat(70_000));
+    type Header<'a> = (&'a str, &'a str);
+    let refused: [(&str, &str, Vec<Header>, &str); 9] = [
+        ("G T", "/auth/status", vec![], "method"),
+        ("", "/auth/status", vec![], "method"),
+        ("GET", "auth/status", vec![], "path"),
+        ("GET", "", vec![], "path"),
+        ("GET", &long, vec![], "path"),
+        (
+            "GET",
+            "/auth/status",
+            vec![("Origin", "http://a\u{1}b")],
+            "control character",
+        ),
+        (
+            "POST",
+            "/auth/logout",
+            vec![("Origin", BASE), ("origin", BASE)],
+            "twice",
+        ),
+        (
+            "GET",
+            "/auth/status",
+            vec![("X-CSRF-Token", "a"), ("x-csrf-token", "b")],
+            "twice",
+        ),
+        (
+            "GET",
+            "/auth/status",
+            vec![("Sec-Fetch-Site", "a"), ("SEC-FETCH-SITE", "a")],
+            "twice",
+        ),
+    ];
+    for (method, path, headers, says) in refused {
+        let Err((st, message)) = handle_raw(deploy, method, path, None, &headers) else {
+            panic!("{method:?} {:.40} {headers:?} was answered", path);
+        };
+        assert_eq!(st, OAK_ERR_INVALID_ARGUMENT, "{message}");
+        assert!(message.contains(says), "{says}: {message}");
+    }
+    unsafe {
+        let mut key = ptr::dangling_mut::<c_char>();
+        let st = oak_deploy_session_key(deploy, c"oauthkit_session=\x01".as_ptr(), &mut key);
+        assert_eq!(st, OAK_ERR_INVALID_ARGUMENT, "{}", last_error());
+        let mut key = ptr::null_mut();
+        ok(oak_deploy_session_key(
+            deploy,
+            c"oauthkit_session=unknown".as_ptr(),
+            &mut key,
+        ));
+        assert!(key.is_null());
+        oak_deploy_free(deploy);
         oak_store_free(store);
         oak_provider_free(provider);
     }

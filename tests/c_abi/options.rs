@@ -92,8 +92,11 @@ unsafe extern "C" fn remember(url: *const c_char, user_data: *mut c_void) -> i32
 }
 
 #[cfg(feature = "dev-provider")]
-fn dev() -> (oauthkit::dev_provider::DevProvider, *mut OakProvider) {
-    use oauthkit::dev_provider::{DevProvider, DevProviderOptions};
+fn dev() -> (
+    oauthkit::unversioned::dev_provider::DevProvider,
+    *mut OakProvider,
+) {
+    use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions};
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
     let mut p = ptr::null_mut();
     ok(unsafe {
@@ -611,7 +614,7 @@ fn background_refresh_refreshes_an_expiring_key_and_reports_failures() {
             move || loop {
                 let o = &*(o as *const Opened);
                 if let Some(u) = o.urls.lock().unwrap().first().cloned() {
-                    oauthkit::dev_provider::HeadlessBrowser::approve(&u).unwrap();
+                    oauthkit::unversioned::dev_provider::HeadlessBrowser::approve(&u).unwrap();
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(10));

@@ -13,8 +13,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions};
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider, TokenTypeHint};
+use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions};
 use oauthkit::TokenStore;
 
 const BIN: &str = env!("CARGO_BIN_EXE_oauthkit");

@@ -11,9 +11,9 @@ use oauthkit::provider::{TokenRefresh, UserinfoRequest};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use oauthkit::dev_provider::DevProviderOptions;
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::store::JsonFileStore;
+use oauthkit::unversioned::dev_provider::DevProviderOptions;
 use oauthkit::unversioned::flow::AuthFlowState;
 use oauthkit::TokenStore;
 use support::browser::sign_in_with_chromium;

@@ -7,11 +7,14 @@ use crate::support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse};
 use oauthkit::provider::Provider;
 use oauthkit::store::MemoryStore;
-use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest, DeployServer};
+use oauthkit::unversioned::dev_provider::{
+    DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse,
+};
+use oauthkit::web::{http, DeployHandler, DeployOptions, DeployServer};
 use oauthkit::TokenStore;
+use support::deploy_http::{self, header, set_cookie as handler_cookie};
 use support::dev::dev_pair;
 
 struct App {
@@ -190,26 +193,17 @@ fn the_handler_can_be_mounted_without_the_server() {
         DeployOptions::new("https://app.example/"),
     );
     assert_eq!(h.redirect_uri(), "https://app.example/auth/callback");
-    assert_eq!(
-        h.handle(&DeployRequest::new("GET", "/elsewhere")).status,
-        404
-    );
-    assert_eq!(
-        h.handle(&DeployRequest::new("GET", "/auth/logout")).status,
-        405
-    );
-    let login = h.handle(&DeployRequest::new("GET", "/auth/login"));
-    assert_eq!(login.status, 302);
-    let cookie = login.header("set-cookie").unwrap();
+    assert_eq!(h.handle(&deploy_http::get("/elsewhere")).status(), 404);
+    assert_eq!(h.handle(&deploy_http::get("/auth/logout")).status(), 405);
+    let login = h.handle(&deploy_http::get("/auth/login"));
+    assert_eq!(login.status(), 302);
+    let cookie = header(&login, "set-cookie").unwrap();
     assert!(
         cookie.contains("; Secure"),
         "https base URL gives Secure cookies: {cookie}"
     );
-    let cb = h.handle(&DeployRequest::new(
-        "GET",
-        "/auth/callback?code=x&state=unknown",
-    ));
-    assert_eq!(cb.status, 400);
+    let cb = h.handle(&deploy_http::get("/auth/callback?code=x&state=unknown"));
+    assert_eq!(cb.status(), 400);
 }
 
 /// Deploy mode at the independent provider (panva's oidc-provider): two
@@ -264,16 +258,6 @@ fn two_users_sign_in_at_the_independent_provider() {
     }
 }
 
-/// The first `Set-Cookie` pair named `name` of a handler response.
-fn handler_cookie(r: &oauthkit::web::DeployResponse, name: &str) -> String {
-    r.headers
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, v)| v.split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name} cookie in {:?}", r.headers))
-}
-
 /// Starvation: a victim's sign-in is pending (login done, the provider has
 /// redirected back with a code) while tens of thousands of anonymous
 /// `/auth/login` requests arrive, from clients with no cookie and from one
@@ -287,10 +271,10 @@ fn a_login_flood_does_not_evict_a_pending_sign_in() {
         store.clone(),
         DeployOptions::new("http://127.0.0.1:9"),
     ));
-    let login = handler.handle(&DeployRequest::new("GET", "/auth/login"));
-    assert_eq!(login.status, 302);
+    let login = handler.handle(&deploy_http::get("/auth/login"));
+    assert_eq!(login.status(), 302);
     let victim = handler_cookie(&login, "oauthkit_login");
-    let at_idp = HeadlessBrowser::get(login.header("location").unwrap()).unwrap();
+    let at_idp = HeadlessBrowser::get(header(&login, "location").unwrap()).unwrap();
     assert_eq!(at_idp.status, 302);
     let back = at_idp.header("location").unwrap().to_string();
     let target = back.strip_prefix("http://127.0.0.1:9").unwrap().to_string();
@@ -304,14 +288,12 @@ fn a_login_flood_does_not_evict_a_pending_sign_in() {
                 // come without any cookie.
                 let mut flooder_cookie: Option<String> = None;
                 for _ in 0..PER_THREAD {
-                    let mut rq = DeployRequest::new("GET", "/auth/login");
-                    if t == 0 {
-                        if let Some(c) = &flooder_cookie {
-                            rq = rq.cookie(c.clone());
-                        }
-                    }
+                    let rq = match (&flooder_cookie, t) {
+                        (Some(c), 0) => deploy_http::get_with_cookie("/auth/login", c),
+                        _ => deploy_http::get("/auth/login"),
+                    };
                     let r = handler.handle(&rq);
-                    assert_eq!(r.status, 302);
+                    assert_eq!(r.status(), 302);
                     if t == 0 && flooder_cookie.is_none() {
                         flooder_cookie = Some(handler_cookie(&r, "oauthkit_login"));
                     }
@@ -319,16 +301,20 @@ fn a_login_flood_does_not_evict_a_pending_sign_in() {
             });
         }
     });
-    let done = handler.handle(&DeployRequest::new("GET", &target).cookie(victim.clone()));
-    assert_eq!(done.status, 302, "{}", done.body);
+    let done = handler.handle(&deploy_http::get_with_cookie(&target, victim.clone()));
+    assert_eq!(done.status(), 302, "{}", done.body());
     let session = handler_cookie(&done, "oauthkit_session");
-    let st = handler.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
-    assert!(st.body.contains("\"authenticated\":true"), "{}", st.body);
+    let st = handler.handle(&deploy_http::get_with_cookie("/auth/status", session));
+    assert!(
+        st.body().contains("\"authenticated\":true"),
+        "{}",
+        st.body()
+    );
     assert_eq!(idp.token_requests("authorization_code"), 1);
     assert!(store.load(&idp.user().sub).unwrap().is_some());
     // Still single use after the flood.
-    let replay = handler.handle(&DeployRequest::new("GET", &target).cookie(victim));
-    assert_eq!(replay.status, 400);
+    let replay = handler.handle(&deploy_http::get_with_cookie(&target, victim));
+    assert_eq!(replay.status(), 400);
     assert_eq!(idp.token_requests("authorization_code"), 1);
 }
 
@@ -445,6 +431,11 @@ fn logout_needs_proof_of_same_origin() {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
+/// A fresh random 256-bit cookie key.
+fn fresh_key() -> [u8; 32] {
+    rand::random()
+}
+
 /// A handler at `base` for the dev provider, with `options` applied.
 fn handler_at(
     provider: Arc<dyn Provider>,
@@ -458,10 +449,10 @@ fn handler_at(
 /// `/auth/login` on `h`, then the provider: the login cookie pair and the
 /// callback target (path and query) the provider redirects to.
 fn handler_login(h: &DeployHandler, base: &str) -> (String, String) {
-    let login = h.handle(&DeployRequest::new("GET", "/auth/login"));
-    assert_eq!(login.status, 302, "{}", login.body);
+    let login = h.handle(&deploy_http::get("/auth/login"));
+    assert_eq!(login.status(), 302, "{}", login.body());
     let cookie = handler_cookie(&login, "oauthkit_login");
-    let at_idp = HeadlessBrowser::get(login.header("location").unwrap()).unwrap();
+    let at_idp = HeadlessBrowser::get(header(&login, "location").unwrap()).unwrap();
     assert_eq!(at_idp.status, 302);
     let back = at_idp.header("location").unwrap();
     (cookie, back.strip_prefix(base).unwrap().to_string())
@@ -470,22 +461,18 @@ fn handler_login(h: &DeployHandler, base: &str) -> (String, String) {
 /// Login cookies are sealed: altered, truncated, re-encoded, made by
 /// another deployment, or carrying another sign-in's state, they fail
 /// with 400 and nothing reaches the provider; the genuine one then works.
-/// Instances sharing a `CookieKey` finish each other's sign-ins.
+/// Instances sharing a cookie key finish each other's sign-ins.
 #[test]
 fn login_cookies_are_sealed_and_bound_to_the_deployment() {
     let (idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
     let store = Arc::new(MemoryStore::new());
     let base = "http://127.0.0.1:9";
-    let key = oauthkit::web::CookieKey::generate();
-    let a = handler_at(provider.clone(), store.clone(), base, |o| {
-        o.cookie_key(key.clone())
-    });
-    let b = handler_at(provider.clone(), store.clone(), base, |o| {
-        o.cookie_key(key.clone())
-    });
+    let key = fresh_key();
+    let a = handler_at(provider.clone(), store.clone(), base, |o| o.cookie_key(key));
+    let b = handler_at(provider.clone(), store.clone(), base, |o| o.cookie_key(key));
     let stranger = handler_at(provider.clone(), store.clone(), base, |o| o);
     let other_site = handler_at(provider, store.clone(), "http://127.0.0.1:10", |o| {
-        o.cookie_key(key.clone())
+        o.cookie_key(key)
     });
     let (cookie, target) = handler_login(&a, base);
     let value = cookie.strip_prefix("oauthkit_login=").unwrap().to_string();
@@ -501,23 +488,26 @@ fn login_cookies_are_sealed_and_bound_to_the_deployment() {
     forged.push("x".repeat(10_000));
     let (_, other_target) = handler_login(&a, base);
     for v in &forged {
-        let r = a.handle(&DeployRequest::new("GET", &target).cookie(format!("oauthkit_login={v}")));
-        assert_eq!(r.status, 400, "{v}");
-        assert!(r.body.contains("invalid_state"), "{}", r.body);
+        let r = a.handle(&deploy_http::get_with_cookie(
+            &target,
+            format!("oauthkit_login={v}"),
+        ));
+        assert_eq!(r.status(), 400, "{v}");
+        assert!(r.body().contains("invalid_state"), "{}", r.body());
     }
     // Genuine cookie, but the callback of another sign-in.
-    let r = a.handle(&DeployRequest::new("GET", &other_target).cookie(cookie.clone()));
-    assert_eq!(r.status, 400);
-    assert!(r.body.contains("another browser"), "{}", r.body);
+    let r = a.handle(&deploy_http::get_with_cookie(&other_target, cookie.clone()));
+    assert_eq!(r.status(), 400);
+    assert!(r.body().contains("another browser"), "{}", r.body());
     // Another key, another deployment with the same key.
     for h in [&stranger, &other_site] {
-        let r = h.handle(&DeployRequest::new("GET", &target).cookie(cookie.clone()));
-        assert_eq!(r.status, 400, "{}", r.body);
+        let r = h.handle(&deploy_http::get_with_cookie(&target, cookie.clone()));
+        assert_eq!(r.status(), 400, "{}", r.body());
     }
     assert_eq!(idp.token_requests("authorization_code"), 0);
     // Started on `a`, finished on `b` (same key, same base URL).
-    let done = b.handle(&DeployRequest::new("GET", &target).cookie(cookie));
-    assert_eq!(done.status, 302, "{}", done.body);
+    let done = b.handle(&deploy_http::get_with_cookie(&target, cookie));
+    assert_eq!(done.status(), 302, "{}", done.body());
     assert_eq!(idp.token_requests("authorization_code"), 1);
 }
 
@@ -531,23 +521,27 @@ fn extreme_lifetimes_are_capped_not_overflowed() {
     let h = handler_at(provider, store, base, |o| {
         o.session_ttl(Duration::MAX).pending_ttl(Duration::MAX)
     });
-    let login = h.handle(&DeployRequest::new("GET", "/auth/login"));
-    let set = login.header("set-cookie").unwrap().to_string();
+    let login = h.handle(&deploy_http::get("/auth/login"));
+    let set = header(&login, "set-cookie").unwrap().to_string();
     assert!(set.contains("Max-Age=34560000"), "{set}");
     let (cookie, target) = handler_login(&h, base);
-    let done = h.handle(&DeployRequest::new("GET", &target).cookie(cookie));
-    assert_eq!(done.status, 302, "{}", done.body);
+    let done = h.handle(&deploy_http::get_with_cookie(&target, cookie));
+    assert_eq!(done.status(), 302, "{}", done.body());
     let session = handler_cookie(&done, "oauthkit_session");
     let all = done
-        .headers
+        .headers()
+        .get_all("set-cookie")
         .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, v)| v.as_str())
+        .map(|v| v.to_str().unwrap())
         .collect::<Vec<_>>()
         .join(" | ");
     assert!(all.contains("Max-Age=34560000"), "{all}");
-    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
-    assert!(st.body.contains("\"authenticated\":true"), "{}", st.body);
+    let st = h.handle(&deploy_http::get_with_cookie("/auth/status", session));
+    assert!(
+        st.body().contains("\"authenticated\":true"),
+        "{}",
+        st.body()
+    );
     assert_eq!(idp.token_requests("authorization_code"), 1);
     // Zero lifetimes: a pending sign-in is expired at once.
     let (_idp2, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
@@ -555,8 +549,8 @@ fn extreme_lifetimes_are_capped_not_overflowed() {
         o.session_ttl(Duration::ZERO).pending_ttl(Duration::ZERO)
     });
     let (cookie, target) = handler_login(&h, base);
-    let r = h.handle(&DeployRequest::new("GET", &target).cookie(cookie));
-    assert_eq!(r.status, 400, "{}", r.body);
+    let r = h.handle(&deploy_http::get_with_cookie(&target, cookie));
+    assert_eq!(r.status(), 400, "{}", r.body());
 }
 
 /// Logout in deploy mode when the provider's revocation endpoint fails:
@@ -582,16 +576,16 @@ fn deploy_logout_reports_a_failed_revocation() {
     let base = "http://127.0.0.1:9";
     let h = handler_at(provider, store.clone(), base, |o| o);
     let (cookie, target) = handler_login(&h, base);
-    let done = h.handle(&DeployRequest::new("GET", &target).cookie(cookie));
+    let done = h.handle(&deploy_http::get_with_cookie(&target, cookie));
     let session = handler_cookie(&done, "oauthkit_session");
     let tokens = store.load(&idp.user().sub).unwrap().unwrap();
-    let out = h.handle(
-        &DeployRequest::new("POST", "/auth/logout")
-            .cookie(session.clone())
-            .origin(base),
-    );
-    assert_eq!(out.status, 200, "{}", out.body);
-    let v: serde_json::Value = serde_json::from_str(&out.body).unwrap();
+    let out = h.handle(&deploy_http::request(
+        "POST",
+        "/auth/logout",
+        &[("cookie", &session), ("origin", base)],
+    ));
+    assert_eq!(out.status(), 200, "{}", out.body());
+    let v: serde_json::Value = serde_json::from_str(out.body()).unwrap();
     assert_eq!(v["success"], true, "{v}");
     assert_eq!(v["revoked"], false, "{v}");
     assert_eq!(v["revocation"], "failed", "{v}");
@@ -603,13 +597,17 @@ fn deploy_logout_reports_a_failed_revocation() {
         errors[0]["error"].as_str().unwrap().contains("revocation"),
         "{v}"
     );
-    assert!(!out.body.contains(tokens.access_token.expose()));
+    assert!(!out.body().contains(tokens.access_token.expose()));
     assert!(!out
-        .body
+        .body()
         .contains(tokens.refresh_token.as_ref().unwrap().expose()));
     assert!(store.load(&idp.user().sub).unwrap().is_none());
-    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
-    assert!(st.body.contains("\"authenticated\":false"), "{}", st.body);
+    let st = h.handle(&deploy_http::get_with_cookie("/auth/status", session));
+    assert!(
+        st.body().contains("\"authenticated\":false"),
+        "{}",
+        st.body()
+    );
     assert!(idp.is_token_active(tokens.access_token.expose()));
 }
 
@@ -630,17 +628,17 @@ fn a_tossed_login_cookie_does_not_shadow_the_genuine_one() {
             "garbage" => format!("oauthkit_login=garbage; {victim}"),
             _ => format!("oauthkit_login=; other=1; {victim}"),
         };
-        let r = h.handle(&DeployRequest::new("GET", &target).cookie(header.clone()));
-        assert_eq!(r.status, 302, "{shape}: {}", r.body);
-        let replay = h.handle(&DeployRequest::new("GET", &target).cookie(header));
-        assert_eq!(replay.status, 400, "{shape}: single use");
+        let r = h.handle(&deploy_http::get_with_cookie(&target, header.clone()));
+        assert_eq!(r.status(), 302, "{shape}: {}", r.body());
+        let replay = h.handle(&deploy_http::get_with_cookie(&target, header));
+        assert_eq!(replay.status(), 400, "{shape}: single use");
     }
     assert_eq!(idp.token_requests("authorization_code"), 3);
     // Only the attacker's cookie: refused as another browser's sign-in.
     let (_, target) = handler_login(&h, base);
-    let r = h.handle(&DeployRequest::new("GET", &target).cookie(attacker));
-    assert_eq!(r.status, 400);
-    assert!(r.body.contains("another browser"), "{}", r.body);
+    let r = h.handle(&deploy_http::get_with_cookie(&target, attacker));
+    assert_eq!(r.status(), 400);
+    assert!(r.body().contains("another browser"), "{}", r.body());
 }
 
 /// Follows `/auth/login` with `prompt=none` in `browser` and returns the
@@ -794,14 +792,13 @@ fn logout_without_an_end_session_endpoint_answers_json() {
 /// with its own connection to one shared store.
 struct Fleet {
     public: String,
-    key: oauthkit::web::CookieKey,
+    key: [u8; 32],
     provider: Arc<dyn Provider>,
 }
 
 impl Fleet {
     fn instance(&self, store: Arc<dyn TokenStore>) -> DeployServer {
-        let (public, key, provider) =
-            (self.public.clone(), self.key.clone(), self.provider.clone());
+        let (public, key, provider) = (self.public.clone(), self.key, self.provider.clone());
         let handler =
             DeployHandler::new(provider, store, DeployOptions::new(public).cookie_key(key));
         DeployServer::serve("127.0.0.1:0".parse().unwrap(), handler).unwrap()
@@ -874,7 +871,7 @@ fn sessions_and_used_callbacks_are_shared_by_every_instance() {
     for (i, (kind, open)) in stores.iter().enumerate() {
         let fleet = Fleet {
             public: format!("http://127.0.0.1:{}", support::servers::free_port()),
-            key: oauthkit::web::CookieKey::generate(),
+            key: fresh_key(),
             provider: support::dev::client_for(&idp.issuer, &idp.client_id),
         };
         let user = format!("user-{kind}");
@@ -952,41 +949,38 @@ fn cookie_keys_rotate_without_breaking_pending_sign_ins() {
     let (idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
     let store = Arc::new(MemoryStore::new());
     let base = "http://127.0.0.1:9";
-    let (old, new) = (
-        oauthkit::web::CookieKey::generate(),
-        oauthkit::web::CookieKey::generate(),
-    );
-    let before = handler_at(provider.clone(), store.clone(), base, |o| {
-        o.cookie_key(old.clone())
-    });
+    let (old, new) = (fresh_key(), fresh_key());
+    let before = handler_at(provider.clone(), store.clone(), base, |o| o.cookie_key(old));
     let rotated = handler_at(provider.clone(), store.clone(), base, |o| {
-        o.cookie_key(new.clone())
-            .previous_cookie_keys([old.clone()])
+        o.cookie_key(new).previous_cookie_keys([old])
     });
-    let dropped_old = handler_at(provider.clone(), store.clone(), base, |o| {
-        o.cookie_key(new.clone())
-    });
+    let dropped_old = handler_at(provider.clone(), store.clone(), base, |o| o.cookie_key(new));
     let (old_cookie, old_target) = handler_login(&before, base);
     let (old_cookie2, old_target2) = handler_login(&before, base);
-    let r =
-        dropped_old.handle(&DeployRequest::new("GET", &old_target2).cookie(old_cookie2.clone()));
-    assert_eq!(r.status, 400, "{}", r.body);
+    let r = dropped_old.handle(&deploy_http::get_with_cookie(
+        &old_target2,
+        old_cookie2.clone(),
+    ));
+    assert_eq!(r.status(), 400, "{}", r.body());
     assert_eq!(idp.token_requests("authorization_code"), 0);
-    let done = rotated.handle(&DeployRequest::new("GET", &old_target).cookie(old_cookie));
-    assert_eq!(done.status, 302, "{}", done.body);
+    let done = rotated.handle(&deploy_http::get_with_cookie(&old_target, old_cookie));
+    assert_eq!(done.status(), 302, "{}", done.body());
     assert_eq!(idp.token_requests("authorization_code"), 1);
     // New cookies: sealed with the new key (the old-key-only instance
     // cannot open them, the new-key-only one can).
     let (new_cookie, new_target) = handler_login(&rotated, base);
-    let r = before.handle(&DeployRequest::new("GET", &new_target).cookie(new_cookie.clone()));
-    assert_eq!(r.status, 400, "{}", r.body);
+    let r = before.handle(&deploy_http::get_with_cookie(
+        &new_target,
+        new_cookie.clone(),
+    ));
+    assert_eq!(r.status(), 400, "{}", r.body());
     assert_eq!(idp.token_requests("authorization_code"), 1);
-    let done = dropped_old.handle(&DeployRequest::new("GET", &new_target).cookie(new_cookie));
-    assert_eq!(done.status, 302, "{}", done.body);
+    let done = dropped_old.handle(&deploy_http::get_with_cookie(&new_target, new_cookie));
+    assert_eq!(done.status(), 302, "{}", done.body());
 }
 
 /// The redirect URI a login response sends to the provider.
-fn redirect_uri_of(r: &oauthkit::dev_provider::PageResponse) -> String {
+fn redirect_uri_of(r: &oauthkit::unversioned::dev_provider::PageResponse) -> String {
     let u = url::Url::parse(r.header("location").unwrap()).unwrap();
     u.query_pairs()
         .find(|(k, _)| k == "redirect_uri")
@@ -1083,24 +1077,31 @@ fn forwarded_headers_are_ignored_unless_trusted() {
     // Logout: a forged forwarded origin does not make a foreign Origin
     // look same-origin, unless the deployment trusts the proxy.
     let h = handler_at(provider.clone(), store.clone(), public, |o| o);
-    let r = h.handle(
-        &DeployRequest::new("POST", "/auth/logout")
-            .cookie("oauthkit_session=x")
-            .origin("https://evil.example")
-            .forwarded_origin("https://evil.example"),
-    );
-    assert_eq!(r.status, 403, "{}", r.body);
+    let r = h.handle(&deploy_http::request(
+        "POST",
+        "/auth/logout",
+        &[
+            ("cookie", "oauthkit_session=x"),
+            ("origin", "https://evil.example"),
+            ("x-forwarded-host", "evil.example"),
+        ],
+    ));
+    assert_eq!(r.status(), 403, "{}", r.body());
     let h = handler_at(provider, store, public, |o| o.trust_forwarded_headers(true));
-    let r = h.handle(
-        &DeployRequest::new("POST", "/auth/logout")
-            .cookie("oauthkit_session=x")
-            .origin("https://evil.example")
-            .forwarded_origin("https://evil.example"),
-    );
+    let r = h.handle(&deploy_http::request(
+        "POST",
+        "/auth/logout",
+        &[
+            ("cookie", "oauthkit_session=x"),
+            ("origin", "https://evil.example"),
+            ("x-forwarded-host", "evil.example"),
+        ],
+    ));
     assert_eq!(
-        r.status, 401,
+        r.status(),
+        401,
         "origin accepted, then no session: {}",
-        r.body
+        r.body()
     );
 }
 
@@ -1143,13 +1144,13 @@ fn a_store_failure_after_the_exchange_revokes_the_grant_and_the_user_can_retry()
     let base = "http://127.0.0.1:9";
     let h = DeployHandler::new(provider.clone(), store.clone(), DeployOptions::new(base));
     let (cookie, target) = handler_login(&h, base);
-    let r = h.handle(&DeployRequest::new("GET", &target).cookie(cookie.clone()));
-    assert_eq!(r.status, 503, "{}", r.body);
-    assert!(r.body.contains("temporarily_unavailable"), "{}", r.body);
+    let r = h.handle(&deploy_http::get_with_cookie(&target, cookie.clone()));
+    assert_eq!(r.status(), 503, "{}", r.body());
+    assert!(r.body().contains("temporarily_unavailable"), "{}", r.body());
     assert!(
-        r.header("set-cookie").is_none(),
+        header(&r, "set-cookie").is_none(),
         "no session: {:?}",
-        r.headers
+        r.headers()
     );
     assert_eq!(idp.token_requests("authorization_code"), 1);
     let lost = store
@@ -1159,7 +1160,7 @@ fn a_store_failure_after_the_exchange_revokes_the_grant_and_the_user_can_retry()
         .pop()
         .expect("the exchange's tokens");
     let rt = lost.refresh_token.expect("a refresh token");
-    assert!(!r.body.contains(rt.expose()) && !r.body.contains(lost.access_token.expose()));
+    assert!(!r.body().contains(rt.expose()) && !r.body().contains(lost.access_token.expose()));
     let refused = provider
         .refresh_tokens(&oauthkit::provider::TokenRefresh::new(rt.expose()))
         .unwrap_err();
@@ -1174,14 +1175,291 @@ fn a_store_failure_after_the_exchange_revokes_the_grant_and_the_user_can_retry()
         ))
         .is_err());
     // Status while Redis is down: one clear answer, not "signed out".
-    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie("oauthkit_session=x"));
-    assert_eq!(st.status, 503, "{}", st.body);
+    let st = h.handle(&deploy_http::get_with_cookie(
+        "/auth/status",
+        "oauthkit_session=x",
+    ));
+    assert_eq!(st.status(), 503, "{}", st.body());
     // Redis back: the user signs in again.
     store.redis.lock().unwrap().restart();
     let (cookie, target) = handler_login(&h, base);
-    let r = h.handle(&DeployRequest::new("GET", &target).cookie(cookie));
-    assert_eq!(r.status, 302, "{}", r.body);
+    let r = h.handle(&deploy_http::get_with_cookie(&target, cookie));
+    assert_eq!(r.status(), 302, "{}", r.body());
     let session = handler_cookie(&r, "oauthkit_session");
-    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
-    assert!(st.body.contains(r#""authenticated":true"#), "{}", st.body);
+    let st = h.handle(&deploy_http::get_with_cookie("/auth/status", session));
+    assert!(
+        st.body().contains(r#""authenticated":true"#),
+        "{}",
+        st.body()
+    );
+}
+
+/// A request with `headers` given as raw bytes (values an `&str` cannot
+/// hold), no body.
+fn raw_request(method: &str, target: &str, headers: &[(&str, &[u8])]) -> http::Request<()> {
+    let mut rq = http::Request::builder().method(method).uri(target);
+    for (k, v) in headers {
+        rq = rq.header(
+            *k,
+            http::HeaderValue::from_bytes(v).expect("no control character"),
+        );
+    }
+    rq.body(()).unwrap()
+}
+
+/// The `error` and `error_description` of a JSON answer.
+fn error_of(r: &deploy_http::Answer) -> (String, String) {
+    let v: serde_json::Value =
+        serde_json::from_str(r.body()).unwrap_or_else(|_| panic!("{}", r.body()));
+    (
+        v["error"].as_str().unwrap_or_default().to_string(),
+        v["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+/// Hostile headers through `DeployHandler::handle` (an application's own
+/// server passes whatever arrived): every header a check decides on that
+/// is repeated (`Origin`, `Sec-Fetch-Site`, `X-CSRF-Token`) or not UTF-8
+/// text (those, every `Cookie` line, the proxy headers when trusted) is
+/// refused on every route with `400 invalid_request` naming the header,
+/// never a panic, never a decision on one of two values. Every byte from
+/// 0x80 to 0xff alone and in broken UTF-8 sequences; the same bytes in
+/// headers no check reads, or in untrusted proxy headers, change nothing;
+/// UTF-8 text that is no origin is judged, not refused as unreadable.
+#[test]
+fn repeated_or_non_text_headers_are_refused_clearly() {
+    let (_idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
+    let store = Arc::new(MemoryStore::new());
+    let base = "http://127.0.0.1:9";
+    let h = handler_at(provider.clone(), store.clone(), base, |o| o);
+    let routes = [
+        ("GET", "/auth/login"),
+        ("GET", "/auth/callback?state=x&code=y"),
+        ("POST", "/auth/logout"),
+        ("GET", "/auth/status"),
+        ("GET", "/elsewhere"),
+    ];
+    let refused = |r: &deploy_http::Answer, shown: &str, why: &str| {
+        assert_eq!(r.status(), 400, "{shown}: {}", r.body());
+        let (error, description) = error_of(r);
+        assert_eq!(error, "invalid_request", "{shown}");
+        assert_eq!(description, format!("the {shown} header is {why}"));
+    };
+    // Repeated, with the same value or two different ones.
+    for (name, shown) in [
+        ("origin", "Origin"),
+        ("sec-fetch-site", "Sec-Fetch-Site"),
+        ("x-csrf-token", "X-CSRF-Token"),
+    ] {
+        for (a, b) in [
+            (base, base),
+            (base, "https://evil.example"),
+            ("same-origin", "cross-site"),
+        ] {
+            for (method, target) in routes {
+                let r = h.handle(&raw_request(
+                    method,
+                    target,
+                    &[
+                        (name, a.as_bytes()),
+                        ("cookie", b"oauthkit_session=x"),
+                        (name, b.as_bytes()),
+                    ],
+                ));
+                refused(&r, shown, "repeated");
+            }
+        }
+    }
+    // Not UTF-8: every lone high byte, truncated and overlong sequences,
+    // Latin-1 text, a valid prefix then garbage.
+    let mut bad: Vec<Vec<u8>> = (0x80..=0xffu8).map(|b| vec![b]).collect();
+    bad.extend([
+        b"caf\xe9".to_vec(),
+        b"\xc3\x28".to_vec(),
+        b"\xe2\x82".to_vec(),
+        b"\xc0\xaf".to_vec(),
+        b"\xed\xa0\x80".to_vec(),
+        b"oauthkit_session=abc\xff".to_vec(),
+        [base.as_bytes(), b"\xfe"].concat(),
+    ]);
+    for value in &bad {
+        for (name, shown) in [
+            ("cookie", "Cookie"),
+            ("origin", "Origin"),
+            ("sec-fetch-site", "Sec-Fetch-Site"),
+            ("x-csrf-token", "X-CSRF-Token"),
+        ] {
+            for (method, target) in routes {
+                refused(
+                    &h.handle(&raw_request(method, target, &[(name, value)])),
+                    shown,
+                    "not UTF-8 text",
+                );
+            }
+        }
+        // A second Cookie line that is not text spoils the first.
+        let r = h.handle(&raw_request(
+            "GET",
+            "/auth/status",
+            &[("cookie", b"a=b"), ("cookie", value)],
+        ));
+        refused(&r, "Cookie", "not UTF-8 text");
+        // The application's own routes ask for the session: none, no panic.
+        assert_eq!(
+            h.session_key(&raw_request("GET", "/", &[("cookie", value)])),
+            None
+        );
+        // Headers no check reads, and proxy headers the deployment does
+        // not trust, are not looked at: the login works.
+        let r = h.handle(&raw_request(
+            "GET",
+            "/auth/login",
+            &[
+                ("user-agent", value),
+                ("forwarded", value),
+                ("x-forwarded-host", value),
+            ],
+        ));
+        assert_eq!(r.status(), 302, "{}", r.body());
+    }
+    // Trusted proxy headers are read, so they must be text.
+    let trusting = handler_at(provider, store, base, |o| o.trust_forwarded_headers(true));
+    for (name, shown) in [
+        ("forwarded", "Forwarded"),
+        ("x-forwarded-host", "X-Forwarded-Host"),
+        ("x-forwarded-proto", "X-Forwarded-Proto"),
+    ] {
+        for value in &bad {
+            refused(
+                &trusting.handle(&raw_request("GET", "/auth/login", &[(name, value)])),
+                shown,
+                "not UTF-8 text",
+            );
+        }
+    }
+    // Text that is no origin is judged as an origin: cross-origin.
+    let r = h.handle(&raw_request(
+        "POST",
+        "/auth/logout",
+        &[
+            ("origin", "https://\u{e9}vil.example".as_bytes()),
+            ("cookie", b"oauthkit_session=x"),
+        ],
+    ));
+    assert_eq!(r.status(), 403, "{}", r.body());
+    assert_eq!(error_of(&r).0, "csrf_failed");
+}
+
+/// Repeated list headers are one list: `Cookie` lines are joined (a proxy
+/// or an HTTP/2 gateway may split them), and with trusted proxy headers
+/// the first `Forwarded` element of the first line decides.
+#[test]
+fn cookie_lines_join_and_the_first_forwarded_element_decides() {
+    let (_idp, provider) = dev_pair(DevProviderOptions::default().auto_approve(true));
+    let store = Arc::new(MemoryStore::new());
+    let base = "http://127.0.0.1:9";
+    let h = handler_at(provider.clone(), store.clone(), base, |o| o);
+    let (cookie, target) = handler_login(&h, base);
+    let r = h.handle(&raw_request(
+        "GET",
+        &target,
+        &[
+            ("cookie", b"other=1"),
+            ("cookie", cookie.as_bytes()),
+            ("cookie", b"more=2"),
+        ],
+    ));
+    assert_eq!(r.status(), 302, "{}", r.body());
+    let session = handler_cookie(&r, "oauthkit_session");
+    let st = h.handle(&raw_request(
+        "GET",
+        "/auth/status",
+        &[("cookie", b"x=1"), ("cookie", session.as_bytes())],
+    ));
+    assert!(
+        st.body().contains("\"authenticated\":true"),
+        "{}",
+        st.body()
+    );
+    let trusting = handler_at(provider, store, base, |o| o.trust_forwarded_headers(true));
+    let r = trusting.handle(&raw_request(
+        "GET",
+        "/auth/login",
+        &[
+            ("forwarded", b"proto=https;host=app.example"),
+            ("forwarded", b"proto=http;host=evil.example"),
+        ],
+    ));
+    assert_eq!(r.status(), 302, "{}", r.body());
+    let location = url::Url::parse(header(&r, "location").unwrap()).unwrap();
+    let redirect = location
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(
+        redirect.as_deref(),
+        Some("https://app.example/auth/callback")
+    );
+}
+
+/// The same through `DeployServer` over TCP, bytes as a hostile client
+/// sends them: a repeated `Origin` or `X-CSRF-Token` and a control
+/// character get a JSON `400 invalid_request`; a header line with a byte
+/// that is not ASCII never reaches the handler (tiny_http's parser closes
+/// the connection without an answer); the server keeps serving.
+#[test]
+fn deploy_server_refuses_hostile_headers_over_tcp() {
+    use std::io::{Read, Write};
+    let app = app(|o| o);
+    let addr = app
+        .server
+        .base_url()
+        .trim_start_matches("http://")
+        .to_string();
+    let send = |head: &[u8]| -> (u16, String) {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s.write_all(head).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (status, text)
+    };
+    for (head, says) in [
+        (
+            &b"POST /auth/logout HTTP/1.1\r\nHost: x\r\nOrigin: http://a\r\nOrigin: http://b\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"[..],
+            Some("the Origin header is repeated"),
+        ),
+        (
+            &b"GET /auth/status HTTP/1.1\r\nHost: x\r\nX-CSRF-Token: a\r\nx-csrf-token: b\r\nConnection: close\r\n\r\n"[..],
+            Some("the X-CSRF-Token header is repeated"),
+        ),
+        (
+            &b"GET /auth/login HTTP/1.1\r\nHost: x\r\nSec-Fetch-Site: same\x01origin\r\nConnection: close\r\n\r\n"[..],
+            Some("control character"),
+        ),
+        (
+            &b"GET /auth/status HTTP/1.1\r\nHost: x\r\nCookie: oauthkit_session=\xff\r\nConnection: close\r\n\r\n"[..],
+            None,
+        ),
+    ] {
+        let (status, text) = send(head);
+        match says {
+            Some(says) => {
+                assert_eq!(status, 400, "{text}");
+                assert!(text.contains("invalid_request") && text.contains(says), "{text}");
+            }
+            None => assert_eq!((status, text.as_str()), (0, ""), "no answer"),
+        }
+    }
+    let ok = send(b"GET /auth/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_eq!(ok.0, 200, "{}", ok.1);
 }

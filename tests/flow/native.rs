@@ -9,9 +9,9 @@ use std::io::Read;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use oauthkit::dev_provider::{DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::dev_provider::{DevProviderOptions, HeadlessBrowser};
 use oauthkit::unversioned::flow::AuthFlowState;
 use oauthkit::unversioned::flow::PasteInput;
 use oauthkit::{ErrorKind, Result, TokenStore};

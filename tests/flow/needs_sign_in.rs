@@ -8,11 +8,11 @@ use crate::support::dev;
 use oauthkit::provider::TokenRevocation;
 use std::sync::Arc;
 
-use oauthkit::dev_provider::DevProviderOptions;
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::{OAuth2Config, OAuthProvider, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::dev_provider::DevProviderOptions;
 use oauthkit::{Error, ErrorKind, SignInReason, TokenSet, TokenStore};
 
 fn unreachable_provider() -> Arc<dyn Provider> {
@@ -73,7 +73,9 @@ fn a_revoked_grant_needs_sign_in_and_the_tokens_are_gone() {
         .build();
     let open = |url: &str| -> oauthkit::Result<()> {
         let url = url.to_string();
-        std::thread::spawn(move || oauthkit::dev_provider::HeadlessBrowser::approve(&url).unwrap());
+        std::thread::spawn(move || {
+            oauthkit::unversioned::dev_provider::HeadlessBrowser::approve(&url).unwrap()
+        });
         Ok(())
     };
     let signed_in = flow

@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use oauthkit::dev_provider::DevProviderOptions;
 use oauthkit::flow::RpLogout;
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider, TokenTypeHint};
 use oauthkit::session::{BackgroundRefresh, LogoutReport, RevocationOutcome, SessionManager};
 use oauthkit::store::{JsonFileStore, MemoryStore};
+use oauthkit::unversioned::dev_provider::DevProviderOptions;
 use oauthkit::{ErrorKind, TokenStore};
 use support::dev::{dev_pair, expire, sign_in};
 
@@ -208,7 +208,7 @@ fn background_refresh_refreshes_and_stops_on_drop() {
 #[test]
 fn the_refresh_hook_can_use_the_session_for_the_same_key() {
     let (_idp, provider) =
-        support::dev::dev_pair(oauthkit::dev_provider::DevProviderOptions::default());
+        support::dev::dev_pair(oauthkit::unversioned::dev_provider::DevProviderOptions::default());
     let store: Arc<dyn oauthkit::TokenStore> = Arc::new(oauthkit::store::MemoryStore::new());
     support::dev::sign_in(&provider, store.clone(), "k");
     support::dev::expire(&*store, "k");

@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use log::Level;
-use oauthkit::dev_provider::{DevProviderOptions, HeadlessBrowser};
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::dev_provider::{DevProviderOptions, HeadlessBrowser};
 use oauthkit::unversioned::flow::Notice;
 use oauthkit::{TokenSet, TokenStore};
 

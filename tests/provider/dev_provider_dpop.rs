@@ -14,12 +14,14 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse};
 use oauthkit::provider::DpopConfig;
 use oauthkit::provider::{DpopKey, SigningAlgorithm};
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::dev_provider::{
+    DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse,
+};
 use oauthkit::unversioned::now_unix;
 use oauthkit::unversioned::provider::dpop::{ath, ProofRequest};
 use oauthkit::{ErrorKind, TokenSet, TokenStore};

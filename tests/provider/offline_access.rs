@@ -308,7 +308,7 @@ fn a_sign_in_with_a_refresh_token_warns_nothing() {
 #[cfg(feature = "dev-provider")]
 #[test]
 fn dev_provider_refresh_tokens_follow_offline_access() {
-    use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
+    use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser};
 
     log_capture::install();
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();

@@ -212,8 +212,9 @@ fn a_sign_in_whose_every_push_expires_on_the_way_says_so() {
 /// request: one that expired on the way is pushed again first.
 #[test]
 fn deploy_login_pushes_again_when_the_pushed_request_expired() {
+    use crate::support::deploy_http;
     use oauthkit::store::MemoryStore;
-    use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest};
+    use oauthkit::web::{DeployHandler, DeployOptions};
     let _one_at_a_time = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let server = MockServer::start();
     *SLOW_LEFT.0.lock().unwrap() = None;
@@ -223,14 +224,9 @@ fn deploy_login_pushes_again_when_the_pushed_request_expired() {
         Arc::new(MemoryStore::new()),
         DeployOptions::new("https://app.example/"),
     );
-    let login = handler.handle(&DeployRequest::new("GET", "/auth/login"));
-    assert_eq!(login.status, 302, "{}", login.body);
-    let location = login
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("location"))
-        .map(|(_, v)| v.clone())
-        .expect("a Location");
+    let login = handler.handle(&deploy_http::get("/auth/login"));
+    assert_eq!(login.status(), 302, "{}", login.body());
+    let location = deploy_http::header(&login, "location").expect("a Location");
     let pushes = server.requests_to("/par");
     assert_eq!(pushes.len(), 2, "pushed once more after the expired push");
     assert!(

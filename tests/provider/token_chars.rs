@@ -14,6 +14,7 @@ use oauthkit::provider::{CodeExchange, TokenRefresh};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::deploy_http::{self, header};
 use oauthkit::provider::JwtBearerRequest;
 use oauthkit::provider::{
     ClientCredentialsRequest, DeviceAuthorization, DevicePoll, OAuth2Config, OAuthProvider,
@@ -21,7 +22,7 @@ use oauthkit::provider::{
 };
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::provider::token_exchange::token_types;
-use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest};
+use oauthkit::web::{DeployHandler, DeployOptions};
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use serde_json::json;
 
@@ -191,32 +192,26 @@ fn deploy_mode_refuses_tokens_outside_vschar_and_stores_nothing() {
                 DeployOptions::new(base),
             );
             server.json("/token", 200, &response(field, &token));
-            let login = handler.handle(&DeployRequest::new("GET", "/auth/login"));
-            assert_eq!(login.status, 302, "{}", login.body);
-            let cookie = login
-                .headers
-                .iter()
-                .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-                .map(|(_, v)| v.split(';').next().unwrap().to_string())
-                .find(|c| c.starts_with("oauthkit_login="))
-                .expect("login cookie");
-            let location = url::Url::parse(login.header("location").unwrap()).unwrap();
+            let login = handler.handle(&deploy_http::get("/auth/login"));
+            assert_eq!(login.status(), 302, "{}", login.body());
+            let cookie = deploy_http::set_cookie(&login, "oauthkit_login");
+            let location = url::Url::parse(header(&login, "location").unwrap()).unwrap();
             let state = location
                 .query_pairs()
                 .find(|(k, _)| k == "state")
                 .map(|(_, v)| v.into_owned())
                 .expect("state");
             let target = format!("/auth/callback?code=code-1&state={state}");
-            let done = handler.handle(&DeployRequest::new("GET", &target).cookie(cookie));
+            let done = handler.handle(&deploy_http::get_with_cookie(&target, cookie));
             let what = format!("deploy, {field} with {label}");
             if label == "printable" {
-                assert_eq!(done.status, 302, "{what}: {}", done.body);
+                assert_eq!(done.status(), 302, "{what}: {}", done.body());
                 assert_eq!(token_keys(&*store).len(), 1, "{what}");
                 continue;
             }
-            assert_eq!(done.status, 502, "{what}: {}", done.body);
-            assert!(done.body.contains("VSCHAR"), "{what}: {}", done.body);
-            assert!(!done.body.contains(PAYLOAD), "{what}: {}", done.body);
+            assert_eq!(done.status(), 502, "{what}: {}", done.body());
+            assert!(done.body().contains("VSCHAR"), "{what}: {}", done.body());
+            assert!(!done.body().contains(PAYLOAD), "{what}: {}", done.body());
             // the spent callback state is recorded (deploy mode shares it
             // between instances through the store); no tokens are
             assert!(token_keys(&*store).is_empty(), "{what}: stored");

@@ -9,8 +9,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::deploy_http::{self, header, Answer as DeployResponse};
 use oauthkit::session::SessionManager;
-use oauthkit::web::{DeployHandler, DeployOptions, DeployRequest, DeployResponse};
+use oauthkit::web::{DeployHandler, DeployOptions};
 use oauthkit::{store, ErrorKind, TokenSet, TokenStore};
 
 use crate::support::node_idp::NodeIdp;
@@ -252,27 +253,22 @@ impl TokenStore for KillsAtSave {
 
 /// The first `Set-Cookie` pair named `name`.
 fn cookie(r: &DeployResponse, name: &str) -> String {
-    r.headers
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, v)| v.split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name} cookie in {:?}", r.headers))
+    deploy_http::set_cookie(r, name)
 }
 
 /// `/auth/login` on `h`, the provider's pages as `user`, then the
 /// callback on `h`.
 fn sign_in(h: &DeployHandler, base: &str, user: &str) -> DeployResponse {
-    let login = h.handle(&DeployRequest::new("GET", "/auth/login"));
-    assert_eq!(login.status, 302, "{}", login.body);
+    let login = h.handle(&deploy_http::get("/auth/login"));
+    assert_eq!(login.status(), 302, "{}", login.body());
     let login_cookie = cookie(&login, "oauthkit_login");
     let redirect = crate::support::interactions::sign_in(
-        login.header("location").unwrap(),
+        header(&login, "location").unwrap(),
         &format!("{base}/auth/callback"),
         user,
     );
     let target = redirect.url.strip_prefix(base).unwrap().to_owned();
-    h.handle(&DeployRequest::new("GET", &target).cookie(login_cookie))
+    h.handle(&deploy_http::get_with_cookie(&target, login_cookie))
 }
 
 fn mid_sign_in() {
@@ -298,12 +294,12 @@ fn mid_sign_in() {
     let h = DeployHandler::new(provider.clone(), store.clone(), DeployOptions::new(&base));
     let user = "failover-user";
     let r = sign_in(&h, &base, user);
-    assert_eq!(r.status, 503, "{}", r.body);
-    assert!(r.body.contains("temporarily_unavailable"), "{}", r.body);
+    assert_eq!(r.status(), 503, "{}", r.body());
+    assert!(r.body().contains("temporarily_unavailable"), "{}", r.body());
     assert!(
-        r.header("set-cookie").is_none(),
+        header(&r, "set-cookie").is_none(),
         "no session: {:?}",
-        r.headers
+        r.headers()
     );
     let took = store.took.lock().unwrap().expect("the save ran");
     assert!(took <= bound(), "the save failed after {took:?}");
@@ -314,7 +310,7 @@ fn mid_sign_in() {
         .unwrap()
         .pop()
         .expect("the exchange's tokens");
-    assert!(!r.body.contains(lost.access_token.expose()));
+    assert!(!r.body().contains(lost.access_token.expose()));
     assert!(
         provider
             .get_userinfo(&oauthkit::provider::UserinfoRequest::new(
@@ -328,10 +324,14 @@ fn mid_sign_in() {
     cluster.lock().unwrap().wait_promoted(&redis_key, dead);
     // The user signs in again, on the same instance.
     let r = sign_in(&h, &base, user);
-    assert_eq!(r.status, 302, "{}", r.body);
+    assert_eq!(r.status(), 302, "{}", r.body());
     let session = cookie(&r, "oauthkit_session");
-    let st = h.handle(&DeployRequest::new("GET", "/auth/status").cookie(session));
-    assert!(st.body.contains(r#""authenticated":true"#), "{}", st.body);
+    let st = h.handle(&deploy_http::get_with_cookie("/auth/status", session));
+    assert!(
+        st.body().contains(r#""authenticated":true"#),
+        "{}",
+        st.body()
+    );
     let stored = inner
         .load(user)
         .unwrap()

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
-use oauthkit::web::{CookieKey, DeployHandler, DeployOptions, DeployServer};
+use oauthkit::web::{DeployHandler, DeployOptions, DeployServer};
 use oauthkit::{TokenSet, TokenStore};
 
 /// Where the instance stops in the callback.
@@ -174,7 +174,7 @@ pub fn serve(args: &[String]) {
         ]))
         .unwrap(),
     );
-    let options = DeployOptions::new(public).cookie_key(CookieKey::from_bytes(key));
+    let options = DeployOptions::new(public).cookie_key(key);
     let server = DeployServer::serve(
         "127.0.0.1:0".parse().unwrap(),
         DeployHandler::new(provider.clone(), store.clone(), options),

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use oauthkit::web::{DeployHandler, DeployRequest};
+use oauthkit::web::{http, DeployHandler};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
@@ -85,7 +85,7 @@ fn serve(
     tls.read_line(&mut line)?;
     let mut parts = line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    let mut request = DeployRequest::new(method, target);
+    let mut request = http::Request::builder().method(method).uri(target);
     let mut length = 0usize;
     loop {
         let mut header = String::new();
@@ -95,30 +95,30 @@ fn serve(
         let Some((name, value)) = header.split_once(':') else {
             continue;
         };
-        let value = value.trim().to_string();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "cookie" => request.cookie = Some(value),
-            "origin" => request.origin = Some(value),
-            "sec-fetch-site" => request.sec_fetch_site = Some(value),
-            "x-csrf-token" => request.csrf_token = Some(value),
-            "content-length" => length = value.parse().unwrap_or(0),
-            _ => {}
+        let (name, value) = (name.trim(), value.trim());
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.parse().unwrap_or(0);
         }
+        request = request.header(name, value);
     }
     let mut body = vec![0; length.min(64 * 1024)];
     tls.read_exact(&mut body)?;
+    let request = request.body(()).map_err(std::io::Error::other)?;
     let out = handler.handle(&request);
-    let mut head = format!("HTTP/1.1 {} X\r\n", out.status);
-    for (k, v) in &out.headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
+    let mut head = format!("HTTP/1.1 {} X\r\n", out.status().as_u16());
+    for (k, v) in out.headers() {
+        head.push_str(&format!(
+            "{k}: {}\r\n",
+            v.to_str().map_err(std::io::Error::other)?
+        ));
     }
     head.push_str(&format!(
         "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        out.body.len()
+        out.body().len()
     ));
     let tls = tls.get_mut();
     tls.write_all(head.as_bytes())?;
-    tls.write_all(out.body.as_bytes())?;
+    tls.write_all(out.body().as_bytes())?;
     tls.flush()?;
     tls.conn.send_close_notify();
     let _ = tls.flush();

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use oauthkit::dev_provider::{DevProvider, DevProviderOptions};
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
+use oauthkit::unversioned::dev_provider::{DevProvider, DevProviderOptions};
 
 /// A started dev provider and a generic OIDC provider pointed at it.
 pub fn dev_pair(opts: DevProviderOptions) -> (DevProvider, Arc<dyn Provider>) {
@@ -28,8 +28,8 @@ pub fn sign_in(
     store: Arc<dyn oauthkit::TokenStore>,
     key: &str,
 ) -> oauthkit::TokenSet {
-    use oauthkit::dev_provider::HeadlessBrowser;
     use oauthkit::flow::{AuthFlowManager, NativeOptions};
+    use oauthkit::unversioned::dev_provider::HeadlessBrowser;
     let flow = AuthFlowManager::builder(provider.clone())
         .store(store)
         .token_key(key)

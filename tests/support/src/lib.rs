@@ -18,6 +18,7 @@ mod bench;
 pub mod browser;
 pub mod conformance;
 pub mod cutting_proxy;
+pub mod deploy_http;
 pub mod deploy_instance;
 pub mod deploy_tls;
 #[cfg(feature = "dev-provider")]
