@@ -165,7 +165,8 @@ pub mod provider {
     /// The JWT bearer grant (RFC 7523).
     pub mod jwt_bearer {
         pub use crate::provider::grants::jwt_bearer::{
-            DEFAULT_BEARER_ASSERTION_LIFETIME, JWT_BEARER_GRANT_TYPE, STORED_REQUEST_MEMBER,
+            JwtBearerAssertion, DEFAULT_BEARER_ASSERTION_LIFETIME, JWT_BEARER_GRANT_TYPE,
+            STORED_REQUEST_MEMBER,
         };
     }
 

@@ -50,12 +50,11 @@ pub use authorization_url::AuthorizationUrl;
 pub use client_assertion::PrivateKeyJwt;
 pub use client_auth::ClientAuthMethod;
 pub use dpop::DpopConfig;
-pub use grants::client_credentials::ClientCredentialsRequest;
-pub use grants::device::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll};
+pub use grants::device::{DeviceAuthorization, DevicePoll};
 pub use grants::end_session::EndSessionRequest;
-pub use grants::jwt_bearer::{JwtBearerAssertion, JwtBearerRequest};
 pub use grants::par::ParPolicy;
-pub use grants::token_exchange::{TokenExchangeRequest, TokenExchangeResponse};
+pub use grants::request::GrantRequest;
+pub use grants::token_exchange::TokenExchangeResponse;
 pub use oauth2_config::{OAuth2Config, Revocation};
 pub use oauth_provider::OAuthProvider;
 pub use oidc::OidcConfig;
@@ -252,10 +251,7 @@ pub trait Provider: Send + Sync {
     /// return it too when the provider has no device authorization endpoint,
     /// and otherwise [`Error::Http`] when the endpoint cannot be reached or the
     /// answer lacks a field, [`Error::OAuth`] when it refuses the request.
-    fn request_device_authorization(
-        &self,
-        request: &DeviceAuthorizationRequest,
-    ) -> Result<DeviceAuthorization> {
+    fn request_device_authorization(&self, request: &GrantRequest) -> Result<DeviceAuthorization> {
         let _ = request;
         Err(grants::device::no_device_endpoint(self.name()))
     }
@@ -327,7 +323,7 @@ pub trait Provider: Send + Sync {
     /// private key), and otherwise the token endpoint errors described under
     /// [`exchange_code`](Self::exchange_code) ([`Error::OAuth`]
     /// `invalid_client`, `invalid_scope`, ...).
-    fn request_client_credentials(&self, request: &ClientCredentialsRequest) -> Result<TokenSet> {
+    fn request_client_credentials(&self, request: &GrantRequest) -> Result<TokenSet> {
         let _ = request;
         Err(Error::ProviderUnsupported {
             provider: self.name().to_owned(),
@@ -337,7 +333,7 @@ pub trait Provider: Send + Sync {
     }
 
     /// RFC 8693 token exchange over the token endpoint with the client's
-    /// authentication (see [`TokenExchangeRequest`]). The default is an
+    /// authentication (a [`GrantRequest::token_exchange`]). The default is an
     /// [`Error::ProviderUnsupported`].
     ///
     /// # Errors
@@ -347,7 +343,7 @@ pub trait Provider: Send + Sync {
     /// §2.1 (an empty subject or actor token, a token type that is not a
     /// URI) and the token endpoint errors described under
     /// [`exchange_code`](Self::exchange_code).
-    fn exchange_token(&self, request: &TokenExchangeRequest) -> Result<TokenExchangeResponse> {
+    fn exchange_token(&self, request: &GrantRequest) -> Result<TokenExchangeResponse> {
         let _ = request;
         Err(Error::ProviderUnsupported {
             provider: self.name().to_owned(),
@@ -364,11 +360,11 @@ pub trait Provider: Send + Sync {
     ///
     /// The default returns [`Error::ProviderUnsupported`]. Implementations
     /// return [`Error::InvalidArgument`] when the given assertion is empty or
-    /// not a compact JWS, or the one to sign is incomplete (see
-    /// [`JwtBearerAssertion::sign`](JwtBearerAssertion::sign)), and the token
+    /// not a compact JWS, or the one to sign is incomplete (an empty issuer
+    /// or subject, a lifetime outside 1 s to 1 h, a reserved claim), and the token
     /// endpoint errors described under
     /// [`exchange_code`](Self::exchange_code).
-    fn request_jwt_bearer(&self, request: &JwtBearerRequest) -> Result<TokenSet> {
+    fn request_jwt_bearer(&self, request: &GrantRequest) -> Result<TokenSet> {
         let _ = request;
         Err(Error::ProviderUnsupported {
             provider: self.name().to_owned(),

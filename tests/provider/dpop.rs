@@ -593,11 +593,11 @@ fn a_provider_without_dpop_refuses_bound_sets() {
 /// carry it.
 #[test]
 fn device_grant_polls_sign_with_one_key() {
-    use oauthkit::provider::{DeviceAuthorizationRequest, DevicePoll};
+    use oauthkit::provider::{DevicePoll, GrantRequest};
     let server = TestAs::start(None, false, "DPoP");
     let p = server.provider();
     let auth = p
-        .request_device_authorization(&DeviceAuthorizationRequest::new())
+        .request_device_authorization(&GrantRequest::device_authorization())
         .unwrap();
     assert!(matches!(
         p.poll_device_token(&auth).unwrap(),

@@ -4,15 +4,16 @@
 //! `assertion`, and optionally `scope` and RFC 8707 `resource`.
 //!
 //! The assertion is either given by the caller (issued by another party,
-//! e.g. an identity federation) or signed by oauthkit from a private key
-//! with [`JwtBearerAssertion`] (`iss`, `sub`, `aud`, `exp`, `iat`, `jti`,
+//! e.g. an identity federation, [`GrantRequest::jwt_bearer`]) or signed
+//! by oauthkit from a private key ([`GrantRequest::jwt_bearer_signed`],
+//! a [`JwtBearerAssertion`]: `iss`, `sub`, `aud`, `exp`, `iat`, `jti`,
 //! extra claims). Client authentication is the provider's usual one
 //! (`private_key_jwt`, a secret, or `client_id` only for public clients).
 //!
 //! The assertion is a secret: it is never in `Debug` output, and the
 //! request's errors are scrubbed of it (see the redact module). The
 //! returned [`TokenSet`] is stored like client-credentials tokens, under
-//! [`JwtBearerRequest::cache_key`].
+//! [`GrantRequest::cache_key`].
 
 use std::time::Duration;
 
@@ -24,7 +25,8 @@ use crate::error::{Error, Result};
 use crate::jose::SigningKey;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::grants::params::{cache_key, grant_setters, GrantParams, PreparedGrant};
+use crate::provider::grants::params::PreparedGrant;
+use crate::provider::grants::request::{Grant, GrantRequest};
 use crate::random;
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -40,11 +42,13 @@ pub const STORED_REQUEST_MEMBER: &str = "oauthkit_jwt_bearer";
 
 /// An assertion oauthkit signs (RFC 7523 §3): `iss`, `sub`, `aud` (the
 /// provider's issuer unless set), `exp`, `iat`, a fresh `jti` (unless
-/// set) and any extra claims.
+/// set) and any extra claims. [`GrantRequest::jwt_bearer_signed`] signs
+/// one for every request; this type signs one on its own (to hand to
+/// another program, or for tests).
 ///
 /// ```
 /// use std::time::Duration;
-/// use oauthkit::provider::JwtBearerAssertion;
+/// use oauthkit::unversioned::provider::jwt_bearer::JwtBearerAssertion;
 /// use oauthkit::provider::{SigningAlgorithm, SigningKey};
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("trust-1");
 /// let a = JwtBearerAssertion::new(key, "https://trusted-issuer.example", "user-42")
@@ -57,13 +61,13 @@ pub const STORED_REQUEST_MEMBER: &str = "oauthkit_jwt_bearer";
 /// ```
 #[derive(Debug, Clone)]
 pub struct JwtBearerAssertion {
-    key: SigningKey,
+    pub(crate) key: SigningKey,
     issuer: String,
     subject: String,
-    audience: Option<String>,
-    lifetime: Duration,
-    jti: Option<String>,
-    claims: Map<String, Value>,
+    pub(crate) audience: Option<String>,
+    pub(crate) lifetime: Duration,
+    pub(crate) jti: Option<String>,
+    pub(crate) claims: Map<String, Value>,
 }
 
 impl JwtBearerAssertion {
@@ -160,83 +164,34 @@ impl JwtBearerAssertion {
     }
 }
 
+/// The assertion of a JWT bearer request: given, or signed for every
+/// request.
 #[derive(Debug, Clone)]
-enum Assertion {
+pub(crate) enum Assertion {
     Given(Secret),
     Signed(Box<JwtBearerAssertion>),
 }
 
-/// A JWT bearer grant request.
-///
-/// ```
-/// use oauthkit::provider::JwtBearerRequest;
-/// let r = JwtBearerRequest::with_assertion("eyJhbGciOiJFUzI1NiJ9.e30.c2ln")
-///     .scopes(["api:read"])
-///     .resource("https://api.example/");
-/// assert!(!format!("{r:?}").contains("c2ln")); // the assertion is a secret
-/// assert!(r.cache_key("svc").starts_with("jwt_bearer:svc:"));
-/// ```
-#[derive(Debug, Clone)]
-pub struct JwtBearerRequest {
-    assertion: Assertion,
-    grant: GrantParams,
-}
-
-impl JwtBearerRequest {
-    /// A request with an assertion the caller already has.
-    pub fn with_assertion(assertion: impl Into<Secret>) -> Self {
-        Self::new(Assertion::Given(assertion.into()))
-    }
-
-    /// A request whose assertion oauthkit signs (fresh for every request).
-    pub fn signed(assertion: JwtBearerAssertion) -> Self {
-        Self::new(Assertion::Signed(Box::new(assertion)))
-    }
-
-    fn new(assertion: Assertion) -> Self {
-        JwtBearerRequest {
-            assertion,
-            grant: GrantParams::default(),
-        }
-    }
-
-    grant_setters! {
-        "let r = oauthkit::provider::JwtBearerRequest::with_assertion(\"h.p.s\")";
-        /// Not set, the provider's configured scopes are asked for.
-        scopes,
-        resource,
-        /// The grant sets `grant_type`, `assertion`, `scope` and
-        /// `resource`; others (`audience`, ...) may be added.
-        param,
-    }
-
-    /// The store key for this request's tokens of client `client_id`:
-    /// `jwt_bearer:{client_id}:{hash}`, the hash (SHA-256, 128 bits shown)
-    /// over who the assertion is about (a signed assertion's `iss`, `sub`
-    /// and `aud`; a given assertion's hash), the sorted scopes, resources
-    /// and parameters.
-    pub fn cache_key(&self, client_id: &str) -> String {
-        let who = match &self.assertion {
-            Assertion::Given(s) => {
-                let d = sha256(s.expose().as_bytes());
-                json!(hex(&d))
-            }
+impl Assertion {
+    /// Who the assertion is about, for the cache key: a signed
+    /// assertion's `iss`, `sub` and `aud`; a given assertion's hash.
+    pub(crate) fn key_part(&self) -> Value {
+        match self {
+            Assertion::Given(s) => json!(hex(&sha256(s.expose().as_bytes()))),
             Assertion::Signed(a) => json!([a.issuer, a.subject, a.audience]),
-        };
-        let [scopes, resources, params] = self.grant.canonical();
-        cache_key(
-            "jwt_bearer",
-            client_id,
-            vec![who, scopes, resources, params],
-        )
+        }
     }
 }
 
 impl OAuthClient {
     /// The grant's form (the assertion signed now) and scopes; checks the
     /// request before any I/O.
-    pub(crate) fn jwt_bearer_form(&self, request: &JwtBearerRequest) -> Result<PreparedGrant> {
-        let assertion = match &request.assertion {
+    pub(crate) fn jwt_bearer_form(&self, request: &GrantRequest) -> Result<PreparedGrant> {
+        request.check("jwt_bearer")?;
+        let Grant::JwtBearer(assertion) = &request.kind else {
+            return Err(request.wrong_grant("jwt_bearer"));
+        };
+        let assertion = match assertion {
             Assertion::Given(s) if s.is_empty() => {
                 return Err(Error::InvalidArgument(
                     "the JWT bearer assertion is empty".into(),
@@ -272,7 +227,7 @@ impl OAuthClient {
         &self,
         token_url: &str,
         method: ClientAuthMethod,
-        request: &JwtBearerRequest,
+        request: &GrantRequest,
         prepared: PreparedGrant,
         after: &mut dyn FnMut(&mut TokenSet) -> Result<()>,
     ) -> Result<TokenSet> {
@@ -335,15 +290,14 @@ mod tests {
     #[test]
     fn cache_keys_differ_by_subject_and_request() {
         let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
-        let r =
-            |sub: &str| JwtBearerRequest::signed(JwtBearerAssertion::new(key.clone(), "i", sub));
+        let r = |sub: &str| GrantRequest::jwt_bearer_signed(key.clone(), "i", sub);
         let keys = [
             r("a").cache_key("c"),
             r("b").cache_key("c"),
             r("a").scopes(["s"]).cache_key("c"),
             r("a").resource("https://r/").cache_key("c"),
             r("a").cache_key("d"),
-            JwtBearerRequest::with_assertion("x.y.z").cache_key("c"),
+            GrantRequest::jwt_bearer("x.y.z").cache_key("c"),
         ];
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());
@@ -358,18 +312,17 @@ mod tests {
     #[test]
     fn keys_are_pinned() {
         let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
-        let signed = JwtBearerRequest::signed(
-            JwtBearerAssertion::new(key, "iss-1", "sub-1").audience("aud-1"),
-        )
-        .scopes(["s2", "s1"])
-        .resource("https://r.example/")
-        .param("x", "y");
+        let signed = GrantRequest::jwt_bearer_signed(key, "iss-1", "sub-1")
+            .assertion_audience("aud-1")
+            .scopes(["s2", "s1"])
+            .resource("https://r.example/")
+            .param("x", "y");
         assert_eq!(
             signed.cache_key("svc"),
             "jwt_bearer:svc:feeb3af69844850e9c1a3b8abe450515"
         );
         assert_eq!(
-            JwtBearerRequest::with_assertion("h.p.s").cache_key("svc"),
+            GrantRequest::jwt_bearer("h.p.s").cache_key("svc"),
             "jwt_bearer:svc:0365a1522f026506ea9915e364ad11f2"
         );
     }

@@ -10,4 +10,5 @@ mod form_post;
 pub mod jwt_bearer;
 pub mod par;
 pub(crate) mod params;
+pub mod request;
 pub mod token_exchange;

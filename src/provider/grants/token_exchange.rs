@@ -16,12 +16,14 @@
 //! The subject and actor tokens are secrets: redacted in `Debug` and
 //! scrubbed from every error of the request, whatever the provider echoes.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
+use crate::digest::sha256;
 use crate::error::{Error, Result};
+use crate::hex::hex;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::grants::params::{grant_setters, GrantParams};
+use crate::provider::grants::request::{Grant, GrantRequest};
 use crate::provider::http::{Body, HttpResponse, Method};
 use crate::provider::token_response::{parse_token_response_with, TokenTypeRule};
 use crate::secret::Secret;
@@ -50,115 +52,65 @@ pub mod token_types {
 /// (RFC 8693 §2.2.1).
 pub const TOKEN_TYPE_NOT_APPLICABLE: &str = "N_A";
 
-/// What to exchange and what to ask for (RFC 8693 §2.1).
-///
-/// ```
-/// use oauthkit::unversioned::provider::token_exchange::token_types;
-/// use oauthkit::provider::TokenExchangeRequest;
-/// let r = TokenExchangeRequest::new("eyJ-subject", token_types::ACCESS_TOKEN)
-///     .actor_token("eyJ-actor", token_types::JWT)
-///     .audience("https://backend.example")
-///     .resource("https://api.example/orders")
-///     .scopes(["orders:read"])
-///     .requested_token_type(token_types::ACCESS_TOKEN);
-/// // the tokens are secrets: Debug never shows them
-/// let shown = format!("{r:?}");
-/// assert!(!shown.contains("eyJ"));
-/// assert!(shown.contains("https://backend.example"));
-/// ```
+/// What a token exchange request (a [`GrantRequest::token_exchange`])
+/// adds to the shared parameters: the tokens exchanged and the type wanted
+/// (RFC 8693 §2.1). The audiences are the request's.
 #[derive(Debug, Clone)]
-pub struct TokenExchangeRequest {
-    subject_token: Secret,
+pub(crate) struct Exchange {
+    pub(crate) subject_token: Secret,
     subject_token_type: String,
-    actor: Option<(Secret, String)>,
-    audiences: Vec<String>,
-    requested_token_type: Option<String>,
-    grant: GrantParams,
+    pub(crate) actor: Option<(Secret, String)>,
+    pub(crate) requested_token_type: Option<String>,
 }
 
-impl TokenExchangeRequest {
-    /// Exchanges `subject_token`, of type `subject_token_type` (one of
-    /// [`token_types`] or another absolute URI the provider knows).
-    pub fn new(subject_token: impl Into<Secret>, subject_token_type: impl Into<String>) -> Self {
-        TokenExchangeRequest {
-            subject_token: subject_token.into(),
-            subject_token_type: subject_token_type.into(),
+impl Exchange {
+    pub(crate) fn new(subject_token: Secret, subject_token_type: String) -> Self {
+        Exchange {
+            subject_token,
+            subject_token_type,
             actor: None,
-            audiences: Vec::new(),
             requested_token_type: None,
-            grant: GrantParams::default(),
         }
     }
 
-    /// The token of the party acting for the subject (delegation,
-    /// RFC 8693 §1.1), with its type.
-    pub fn actor_token(
-        mut self,
-        actor_token: impl Into<Secret>,
-        actor_token_type: impl Into<String>,
-    ) -> Self {
-        self.actor = Some((actor_token.into(), actor_token_type.into()));
-        self
+    /// What is exchanged, for the cache key: the tokens' hashes, never
+    /// the tokens, and the types.
+    pub(crate) fn key_part(&self) -> Value {
+        let hash = |s: &Secret| hex(&sha256(s.expose().as_bytes()));
+        json!([
+            hash(&self.subject_token),
+            self.subject_token_type,
+            self.actor.as_ref().map(|(t, ty)| [hash(t), ty.clone()]),
+            self.requested_token_type,
+        ])
     }
+}
 
-    /// Adds an `audience`: the logical name of the service the token is
-    /// for (may repeat).
-    pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.audiences.push(audience.into());
-        self
-    }
-
-    grant_setters! {
-        "let r = oauthkit::provider::TokenExchangeRequest::new(\"eyJ-subject\", oauthkit::unversioned::provider::token_exchange::token_types::JWT)";
-        /// The token will be used there.
-        resource,
-        /// Not set, no `scope` is sent and the provider decides.
-        scopes,
-    }
-
-    /// The type of token wanted (one of [`token_types`]).
-    pub fn requested_token_type(mut self, token_type: impl Into<String>) -> Self {
-        self.requested_token_type = Some(token_type.into());
-        self
-    }
-
-    grant_setters! {
-        "let r = oauthkit::provider::TokenExchangeRequest::new(\"eyJ-subject\", oauthkit::unversioned::provider::token_exchange::token_types::JWT)";
-        /// The exchange sets `grant_type`, `subject_token`,
-        /// `subject_token_type`, `actor_token`, `actor_token_type`,
-        /// `requested_token_type`, `scope`, `resource` and `audience`.
-        param,
-    }
-
-    /// The subject token (a secret).
-    pub fn subject_token(&self) -> &Secret {
-        &self.subject_token
-    }
-
-    /// The actor token (a secret), if any.
-    pub fn actor(&self) -> Option<&Secret> {
-        self.actor.as_ref().map(|(t, _)| t)
-    }
-
+impl GrantRequest {
     /// The request form, checked (RFC 8693 §2.1).
-    pub(crate) fn form(&self) -> Result<Vec<(String, String)>> {
+    pub(crate) fn token_exchange_form(&self) -> Result<Vec<(String, String)>> {
+        self.check("token_exchange")?;
+        let Grant::TokenExchange(exchange) = &self.kind else {
+            return Err(self.wrong_grant("token_exchange"));
+        };
+        let exchange = exchange.as_ref();
         let bad = |m: String| Err(Error::InvalidArgument(m));
-        if self.subject_token.is_empty() {
+        if exchange.subject_token.is_empty() {
             return bad("token exchange needs a subject token".into());
         }
-        check_type("subject_token_type", &self.subject_token_type)?;
+        check_type("subject_token_type", &exchange.subject_token_type)?;
         let mut form = vec![
             ("grant_type".to_owned(), GRANT_TYPE.to_owned()),
             (
                 "subject_token".to_owned(),
-                self.subject_token.expose().to_owned(),
+                exchange.subject_token.expose().to_owned(),
             ),
             (
                 "subject_token_type".to_owned(),
-                self.subject_token_type.clone(),
+                exchange.subject_token_type.clone(),
             ),
         ];
-        if let Some((token, ty)) = &self.actor {
+        if let Some((token, ty)) = &exchange.actor {
             if token.is_empty() {
                 return bad("the actor token is empty".into());
             }
@@ -166,7 +118,7 @@ impl TokenExchangeRequest {
             form.push(("actor_token".into(), token.expose().to_owned()));
             form.push(("actor_token_type".into(), ty.clone()));
         }
-        if let Some(t) = &self.requested_token_type {
+        if let Some(t) = &exchange.requested_token_type {
             check_type("requested_token_type", t)?;
             form.push(("requested_token_type".into(), t.clone()));
         }
@@ -350,9 +302,9 @@ impl OAuthClient {
         &self,
         token_url: &str,
         method: ClientAuthMethod,
-        request: &TokenExchangeRequest,
+        request: &GrantRequest,
     ) -> Result<TokenExchangeResponse> {
-        let form = request.form()?;
+        let form = request.token_exchange_form()?;
         let applied = self.creds.apply(method, form)?;
         let mut response = self.http.call(
             "token exchange",
@@ -453,14 +405,14 @@ mod tests {
 
     #[test]
     fn form_checks() {
-        let base = TokenExchangeRequest::new("st", token_types::ACCESS_TOKEN);
-        let f = base.clone().form().unwrap();
+        let base = GrantRequest::token_exchange("st", token_types::ACCESS_TOKEN);
+        let f = base.clone().token_exchange_form().unwrap();
         assert_eq!(f[0], ("grant_type".to_owned(), GRANT_TYPE.to_owned()));
         assert!(!f.iter().any(|(k, _)| k == "scope" || k == "actor_token"));
         for bad in [
-            TokenExchangeRequest::new("", token_types::ACCESS_TOKEN),
-            TokenExchangeRequest::new("st", "access_token"),
-            TokenExchangeRequest::new("st", ""),
+            GrantRequest::token_exchange("", token_types::ACCESS_TOKEN),
+            GrantRequest::token_exchange("st", "access_token"),
+            GrantRequest::token_exchange("st", ""),
             base.clone().actor_token("", token_types::JWT),
             base.clone().actor_token("a", "jwt"),
             base.clone().requested_token_type("id token"),
@@ -471,7 +423,7 @@ mod tests {
             base.clone().param("client_secret", "x"),
             base.clone().param("grant_type", "x"),
         ] {
-            let e = bad.form().unwrap_err();
+            let e = bad.token_exchange_form().unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{e}");
         }
         let f = base
@@ -481,7 +433,7 @@ mod tests {
             .resource("https://r.example/")
             .scopes(["x", "y"])
             .param("custom", "v")
-            .form()
+            .token_exchange_form()
             .unwrap();
         let names: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
