@@ -680,9 +680,12 @@ fn token_exchange_by_a_confidential_client_and_an_unknown_audience() {
             token_types::ACCESS_TOKEN,
         ))
         .unwrap();
-    assert_eq!(exchanged.issued_token_type, token_types::ACCESS_TOKEN);
-    assert_ne!(exchanged.tokens.access_token.expose(), subject);
-    let seen = kc.introspect(exchanged.tokens.access_token.expose());
+    assert_eq!(
+        exchanged.issued_token_type(),
+        Some(token_types::ACCESS_TOKEN)
+    );
+    assert_ne!(exchanged.access_token.expose(), subject);
+    let seen = kc.introspect(exchanged.access_token.expose());
     assert_eq!(seen["active"], true, "{seen}");
     assert_eq!(seen["azp"], CLIENT_CONFIDENTIAL, "{seen}");
     assert_eq!(seen["username"], USER_OFFLINE, "{seen}");

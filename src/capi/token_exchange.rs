@@ -102,11 +102,11 @@ pub unsafe extern "C" fn oak_token_exchange(
             if let Some(t) = opt_str_arg(requested_token_type, "requested_token_type")? {
                 request = request.requested_token_type(t);
             }
-            let answer = provider.exchange_token(&request)?;
+            let tokens = provider.exchange_token(&request)?;
             if out_issued.wanted() {
-                out_issued.set(to_c(&answer.issued_token_type)?);
+                out_issued.set(to_c(tokens.issued_token_type().unwrap_or_default())?);
             }
-            *out_tokens = new_handle(OakTokenSet(answer.tokens));
+            *out_tokens = new_handle(OakTokenSet(tokens));
             Ok(())
         },
     )

@@ -54,7 +54,6 @@ pub use grants::device::{DeviceAuthorization, DevicePoll};
 pub use grants::end_session::EndSessionRequest;
 pub use grants::par::ParPolicy;
 pub use grants::request::GrantRequest;
-pub use grants::token_exchange::TokenExchangeResponse;
 pub use oauth2_config::{OAuth2Config, Revocation};
 pub use oauth_provider::OAuthProvider;
 pub use oidc::OidcConfig;
@@ -333,17 +332,22 @@ pub trait Provider: Send + Sync {
     }
 
     /// RFC 8693 token exchange over the token endpoint with the client's
-    /// authentication (a [`GrantRequest::token_exchange`]). The default is an
+    /// authentication (a [`GrantRequest::token_exchange`]). The issued token
+    /// is the set's `access_token` whatever its type; the set carries the
+    /// answer's `issued_token_type` ([`TokenSet::issued_token_type`]) and,
+    /// for a token that is not an access token, `token_type` `N_A`
+    /// ([`TokenSet::bearer_usable`] is then `false`). The default is an
     /// [`Error::ProviderUnsupported`].
     ///
     /// # Errors
     ///
     /// The default returns [`Error::ProviderUnsupported`]. Implementations
-    /// return [`Error::InvalidArgument`] for a request that breaks RFC 8693
+    /// return [`Error::Http`] for an answer without `issued_token_type`,
+    /// [`Error::InvalidArgument`] for a request that breaks RFC 8693
     /// §2.1 (an empty subject or actor token, a token type that is not a
     /// URI) and the token endpoint errors described under
     /// [`exchange_code`](Self::exchange_code).
-    fn exchange_token(&self, request: &GrantRequest) -> Result<TokenExchangeResponse> {
+    fn exchange_token(&self, request: &GrantRequest) -> Result<TokenSet> {
         let _ = request;
         Err(Error::ProviderUnsupported {
             provider: self.name().to_owned(),

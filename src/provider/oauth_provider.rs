@@ -25,7 +25,6 @@ use crate::provider::grants::device::{no_device_endpoint, DeviceAuthorization, D
 use crate::provider::grants::end_session::EndSessionRequest;
 use crate::provider::grants::par::{no_par_endpoint, ParPolicy};
 use crate::provider::grants::request::GrantRequest;
-use crate::provider::grants::token_exchange::TokenExchangeResponse;
 use crate::provider::identity::{check_same_identity, Identity};
 use crate::provider::oauth2_config::{OAuth2Config, Revocation};
 use crate::provider::offline_access::generic_refresh_token_advice;
@@ -555,7 +554,7 @@ impl Provider for OAuthProvider {
         self.client.client_credentials(&url, self.auth()?, request)
     }
 
-    fn exchange_token(&self, request: &GrantRequest) -> Result<TokenExchangeResponse> {
+    fn exchange_token(&self, request: &GrantRequest) -> Result<TokenSet> {
         let subject = request.subject_token().map(|s| s.expose());
         let actor = request.actor().map(|a| a.expose());
         self.guard(

@@ -119,7 +119,6 @@ fn grants() -> Vec<(&'static str, Grant)> {
                 "subject-1",
                 token_types::ACCESS_TOKEN,
             ))
-            .map(|r| r.tokens)
         }),
         ("JWT bearer", |p| {
             p.request_jwt_bearer(&GrantRequest::jwt_bearer("aaa.bbb.ccc"))

@@ -79,14 +79,14 @@ fn a_user_access_token_is_exchanged_for_one_with_another_audience() {
                 .requested_token_type(token_types::ACCESS_TOKEN),
         )
         .unwrap();
-    assert_eq!(r.issued_token_type, token_types::ACCESS_TOKEN);
+    assert_eq!(r.issued_token_type(), Some(token_types::ACCESS_TOKEN));
     assert!(r.bearer_usable());
-    assert_ne!(r.tokens.access_token.expose(), subject);
-    assert!(r.tokens.expires_at.is_some());
-    assert_eq!(r.tokens.scopes, ["openid"]);
+    assert_ne!(r.access_token.expose(), subject);
+    assert!(r.expires_at.is_some());
+    assert_eq!(r.scopes, ["openid"]);
     // at the provider: an active token for alice, for the audience, held
     // by the exchanging client
-    let info = introspect(&idp, r.tokens.access_token.expose());
+    let info = introspect(&idp, r.access_token.expose());
     assert_eq!(info["active"], true, "{info}");
     assert_eq!(info["sub"], "alice", "{info}");
     assert_eq!(info["client_id"], idp.client("tx"), "{info}");
@@ -111,14 +111,14 @@ fn delegation_sends_the_actor_token_and_resources_go_as_resource() {
                 .resource("https://other.example/"),
         )
         .unwrap();
-    assert_eq!(r.issued_token_type, token_types::ACCESS_TOKEN);
+    assert_eq!(r.issued_token_type(), Some(token_types::ACCESS_TOKEN));
     let seen = last_exchange(&idp);
     assert_eq!(seen["actor_token_type"], token_types::ACCESS_TOKEN);
     assert_eq!(
         seen["resource"],
         serde_json::json!(["https://api.example/", "https://other.example/"])
     );
-    let info = introspect(&idp, r.tokens.access_token.expose());
+    let info = introspect(&idp, r.access_token.expose());
     assert_eq!(info["sub"], "alice", "{info}");
     assert_eq!(info["aud"], "https://api.example/", "{info}");
     // RFC 8693 §4.1: the actor is named in the issued token
@@ -137,10 +137,10 @@ fn a_jwt_answered_with_token_type_n_a_is_returned_but_not_bearer_usable() {
                 .requested_token_type(token_types::JWT),
         )
         .unwrap();
-    assert_eq!(r.issued_token_type, token_types::JWT);
-    assert_eq!(r.tokens.token_type, "N_A");
+    assert_eq!(r.issued_token_type(), Some(token_types::JWT));
+    assert_eq!(r.token_type, "N_A");
     assert!(!r.bearer_usable());
-    let payload = r.tokens.access_token.expose().split('.').nth(1).unwrap();
+    let payload = r.access_token.expose().split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(payload)

@@ -4,14 +4,14 @@
 //! another type. It goes over the provider's token endpoint with the
 //! provider's client authentication, like every other grant.
 //!
-//! The answer's `issued_token_type` is returned to the caller
-//! ([`TokenExchangeResponse::issued_token_type`]). RFC 8693 §2.2.1: when
+//! The answer is a [`TokenSet`]; its required `issued_token_type` is kept
+//! in the set ([`TokenSet::issued_token_type`]). RFC 8693 §2.2.1: when
 //! the issued token is not an access token, `token_type` may be `N_A`
 //! ("not applicable"). oauthkit accepts `N_A` only then — an answer that
 //! says it issued an access token must still be a Bearer token (RFC 6749
 //! §7.1) — and keeps `"N_A"` as the token set's `token_type`, so nothing
 //! sends such a token as `Authorization: Bearer` by mistake
-//! ([`TokenExchangeResponse::bearer_usable`]).
+//! ([`TokenSet::bearer_usable`]).
 //!
 //! The subject and actor tokens are secrets: redacted in `Debug` and
 //! scrubbed from every error of the request, whatever the provider echoes.
@@ -165,51 +165,12 @@ fn check_type(what: &str, t: &str) -> Result<()> {
     }
 }
 
-/// The answer of a token exchange (RFC 8693 §2.2.1).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct TokenExchangeResponse {
-    /// The issued token (in `access_token`, whatever its type, as the RFC
-    /// says), its expiry, scopes and refresh token. `token_type` is `"N_A"`
-    /// when the provider said the token is not an access token.
-    pub tokens: TokenSet,
-    /// What the provider issued: one of [`token_types`] or another URI.
-    pub issued_token_type: String,
-}
-
-impl TokenExchangeResponse {
-    /// Whether the issued token may be sent as `Authorization: Bearer`:
-    /// the answer's `token_type` was Bearer (not `N_A`).
-    ///
-    /// ```
-    /// use oauthkit::provider::TokenExchangeResponse;
-    /// use oauthkit::unversioned::provider::token_exchange::token_types;
-    /// use oauthkit::TokenSet;
-    /// let r = TokenExchangeResponse::new(TokenSet::bearer("at"), token_types::ACCESS_TOKEN);
-    /// assert!(r.bearer_usable());
-    /// let mut t = TokenSet::bearer("eyJ...");
-    /// t.token_type = "N_A".into();
-    /// assert!(!TokenExchangeResponse::new(t, token_types::JWT).bearer_usable());
-    /// ```
-    pub fn bearer_usable(&self) -> bool {
-        self.tokens.token_type.eq_ignore_ascii_case("bearer")
-    }
-
-    /// A response (for tests and other providers' implementations).
-    pub fn new(tokens: TokenSet, issued_token_type: impl Into<String>) -> Self {
-        TokenExchangeResponse {
-            tokens,
-            issued_token_type: issued_token_type.into(),
-        }
-    }
-}
-
 /// Parses a token exchange answer: `issued_token_type` is required; `N_A`
 /// as `token_type` is taken only for a token that is not an access token.
 fn parse_exchange_response(
     response: HttpResponse,
     red: &mut crate::provider::http::redact::Redactor,
-) -> Result<TokenExchangeResponse> {
+) -> Result<TokenSet> {
     let malformed = |message: String| Error::Http {
         endpoint: "token exchange".into(),
         message,
@@ -244,8 +205,8 @@ fn parse_exchange_response(
         // GitHub-style 200 errors: the shared parser names them
         shared_errors(red)?;
     }
-    let issued_token_type = match map.remove("issued_token_type") {
-        Some(Value::String(s)) if !s.is_empty() => s,
+    let issued_token_type = match map.get("issued_token_type") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
         Some(_) => {
             return Err(malformed(
                 "the token exchange answer's issued_token_type is not a non-empty string".into(),
@@ -289,10 +250,10 @@ fn parse_exchange_response(
     if not_applicable {
         tokens.token_type = TOKEN_TYPE_NOT_APPLICABLE.to_owned();
     }
-    Ok(TokenExchangeResponse {
-        tokens,
-        issued_token_type,
-    })
+    tokens
+        .extra
+        .insert("issued_token_type".into(), Value::String(issued_token_type));
+    Ok(tokens)
 }
 
 impl OAuthClient {
@@ -303,7 +264,7 @@ impl OAuthClient {
         token_url: &str,
         method: ClientAuthMethod,
         request: &GrantRequest,
-    ) -> Result<TokenExchangeResponse> {
+    ) -> Result<TokenSet> {
         let form = request.token_exchange_form()?;
         let applied = self.creds.apply(method, form)?;
         let mut response = self.http.call(
@@ -315,10 +276,10 @@ impl OAuthClient {
             &[],
             parse_exchange_response,
         )?;
-        if response.tokens.scopes.is_empty() {
+        if response.scopes.is_empty() {
             // RFC 6749 §5.1: no `scope` means the requested one
             if let Some(s) = &request.grant.scopes {
-                response.tokens.scopes = s.clone();
+                response.scopes = s.clone();
             }
         }
         Ok(response)
@@ -330,7 +291,7 @@ mod tests {
     use super::*;
     use crate::provider::http::redact::Redactor;
 
-    fn answer(status: u16, body: Value) -> Result<TokenExchangeResponse> {
+    fn answer(status: u16, body: Value) -> Result<TokenSet> {
         let r = HttpResponse {
             status,
             content_type: Some("application/json".into()),
@@ -350,10 +311,13 @@ mod tests {
                    "issued_token_type": token_types::JWT, "expires_in": 60}),
         )
         .unwrap();
-        assert_eq!(ok.tokens.token_type, "N_A");
+        assert_eq!(ok.token_type, "N_A");
         assert!(!ok.bearer_usable());
-        assert_eq!(ok.issued_token_type, token_types::JWT);
-        assert!(!ok.tokens.extra.contains_key("issued_token_type"));
+        assert_eq!(ok.issued_token_type(), Some(token_types::JWT));
+        // the issued type is part of the set: it survives the stored form
+        let back = TokenSet::from_json(&ok.to_json()).unwrap();
+        assert_eq!(back.issued_token_type(), Some(token_types::JWT));
+        assert!(!back.bearer_usable());
         let e = answer(
             200,
             json!({"access_token": "at", "token_type": "N_A",
