@@ -67,11 +67,13 @@ pub mod provider {
     pub use crate::provider::base_url::rebase;
     pub use crate::provider::client_auth::ClientCredentials;
     pub use crate::provider::client_settings::ClientSettings;
+    pub use crate::provider::grants::device::DevicePoll;
     pub use crate::provider::identity::{check_same_identity, Identity, RefreshIdentities};
     pub use crate::provider::jws_algorithm::Algorithm;
     pub use crate::provider::offline_access::OfflineAccess;
     pub use crate::provider::oidc::config::{EndpointOverrides, TenantIssuer};
     pub use crate::provider::oidc::iss_check::check_response_iss;
+    pub use crate::provider::pkce::Pkce;
     pub use crate::provider::profile::FAPI2_ALGORITHMS;
 
     /// What the presets configure: endpoint URLs and fixed parameters.

@@ -33,12 +33,13 @@ use oauthkit::unversioned::provider::dpop::{DpopHeaders, DpopNonces};
 
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::{
-    AuthorizeRequest, GrantRequest, OAuthProvider, OidcConfig, Pkce, Provider, TokenTypeHint,
+    AuthorizeRequest, GrantRequest, OAuthProvider, OidcConfig, Provider, TokenTypeHint,
 };
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::session::SessionManager;
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::unversioned::provider::token_exchange::token_types;
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::unversioned::random;
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use serde_json::Value;

@@ -18,6 +18,8 @@
 use crate::claims::Claims;
 use crate::error::{Error, Result};
 use crate::token::TokenSet;
+use grants::device::DevicePoll;
+use pkce::Pkce;
 
 pub(crate) mod authorization_url;
 pub(crate) mod base_url;
@@ -50,14 +52,13 @@ pub use authorization_url::AuthorizationUrl;
 pub use client_assertion::PrivateKeyJwt;
 pub use client_auth::ClientAuthMethod;
 pub use dpop::DpopConfig;
-pub use grants::device::{DeviceAuthorization, DevicePoll};
+pub use grants::device::DeviceAuthorization;
 pub use grants::end_session::EndSessionRequest;
 pub use grants::par::ParPolicy;
 pub use grants::request::GrantRequest;
 pub use oauth2_config::{OAuth2Config, Revocation};
 pub use oauth_provider::OAuthProvider;
 pub use oidc::OidcConfig;
-pub use pkce::Pkce;
 pub use presets::{auth0, github, gitlab, google, keycloak, microsoft, okta};
 pub use profile::SecurityProfile;
 pub use requests::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
@@ -89,7 +90,8 @@ pub struct AuthorizeRequest<'a> {
     pub redirect_uri: &'a str,
     /// The CSRF state (see [`random::state`](crate::random::state)).
     pub state: &'a str,
-    /// The PKCE pair; its S256 challenge is sent.
+    /// The PKCE pair ([`Pkce`](crate::unversioned::provider::Pkce)); its
+    /// S256 challenge is sent.
     pub pkce: Option<&'a Pkce>,
     /// The OIDC nonce (see [`random::nonce`](crate::random::nonce)).
     pub nonce: Option<&'a str>,
@@ -263,7 +265,9 @@ pub trait Provider: Send + Sync {
     ///
     /// The default returns [`Error::ProviderUnsupported`]. "Not yet" is not
     /// an error: `authorization_pending` and `slow_down` are
-    /// [`DevicePoll`] values. Implementations return [`Error::OAuth`] for
+    /// [`DevicePoll`](crate::unversioned::provider::DevicePoll) values
+    /// (advanced use: [`DeviceFlow`](crate::flow::DeviceFlow) runs the
+    /// whole grant). Implementations return [`Error::OAuth`] for
     /// `access_denied`, `expired_token` and other refusals, and the errors of
     /// [`exchange_code`](Self::exchange_code) for the tokens.
     fn poll_device_token(&self, authorization: &DeviceAuthorization) -> Result<DevicePoll> {

@@ -593,7 +593,8 @@ fn a_provider_without_dpop_refuses_bound_sets() {
 /// carry it.
 #[test]
 fn device_grant_polls_sign_with_one_key() {
-    use oauthkit::provider::{DevicePoll, GrantRequest};
+    use oauthkit::provider::GrantRequest;
+    use oauthkit::unversioned::provider::DevicePoll;
     let server = TestAs::start(None, false, "DPoP");
     let p = server.provider();
     let auth = p

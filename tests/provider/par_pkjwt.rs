@@ -101,7 +101,7 @@ fn native_sign_in_through_par_with_a_client_that_requires_it() {
     // Without PAR the provider refuses this client's authorization
     // request (so the test below proves PAR was used).
     let plain = OAuthProvider::oidc(config()).unwrap();
-    let pkce = oauthkit::provider::Pkce::generate();
+    let pkce = oauthkit::unversioned::provider::Pkce::generate();
     let url = plain
         .build_authorize_url(&oauthkit::provider::AuthorizeRequest {
             redirect_uri: "http://127.0.0.1:9/callback",

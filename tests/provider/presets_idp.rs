@@ -17,8 +17,9 @@ use std::collections::HashMap;
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::{
     auth0, gitlab, keycloak, okta, AuthorizeRequest, EndSessionRequest, GrantRequest,
-    OAuthProvider, OidcConfig, Pkce, Provider, ProviderKind, ProviderSettings,
+    OAuthProvider, OidcConfig, Provider, ProviderKind, ProviderSettings,
 };
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::{ErrorKind, TokenSet};
 use serde_json::{json, Value};
 use url::Url;

@@ -15,11 +15,12 @@ use base64::Engine;
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::{
-    AuthorizeRequest, GrantRequest, OAuthProvider, OidcConfig, Pkce, Provider, TokenTypeHint,
+    AuthorizeRequest, GrantRequest, OAuthProvider, OidcConfig, Provider, TokenTypeHint,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation};
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::unversioned::provider::client_assertion::CLIENT_ASSERTION_TYPE;
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::{Error, ErrorKind};
 use serde_json::{json, Value};
 

@@ -11,11 +11,12 @@
 use crate::support::mock_http;
 
 use oauthkit::provider::{CodeExchange, TokenRefresh};
+use oauthkit::unversioned::provider::DevicePoll;
 use std::sync::Arc;
 use std::time::Duration;
 
 use oauthkit::provider::{
-    DeviceAuthorization, DevicePoll, GrantRequest, OAuth2Config, OAuthProvider, Provider,
+    DeviceAuthorization, GrantRequest, OAuth2Config, OAuthProvider, Provider,
 };
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::provider::token_exchange::token_types;
