@@ -64,6 +64,7 @@ pub mod store {
 /// Provider internals: the HTTP client, OpenID Connect pieces, DPoP
 /// proofs, grant constants, token-response parsing.
 pub mod provider {
+    pub use crate::jose::DpopKey;
     pub use crate::provider::base_url::rebase;
     pub use crate::provider::client_auth::ClientCredentials;
     pub use crate::provider::client_settings::ClientSettings;

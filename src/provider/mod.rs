@@ -47,7 +47,7 @@ pub(crate) mod token_response;
 // What an application names; the rest is in `crate::unversioned`. Code in
 // the crate imports from the defining module (`crate::provider::oidc::jwks`),
 // never back up through these lines.
-pub use crate::jose::{DpopKey, SigningAlgorithm, SigningKey};
+pub use crate::jose::{SigningAlgorithm, SigningKey};
 pub use authorization_url::AuthorizationUrl;
 pub use client_assertion::PrivateKeyJwt;
 pub use client_auth::ClientAuthMethod;

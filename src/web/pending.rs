@@ -221,7 +221,8 @@ impl PendingSignIns {
     /// use std::time::Duration;
     /// use oauthkit::unversioned::web::PendingSignIns;
     /// use oauthkit::web::CookieKey;
-    /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+    /// use oauthkit::provider::SigningAlgorithm;
+    /// use oauthkit::unversioned::provider::DpopKey;
     /// let p = PendingSignIns::new(CookieKey::generate(), "https://app.example", Duration::from_secs(60));
     /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
     /// let cookie = p.begin_with_dpop_key("state-a", None, "nonce-a", &key);

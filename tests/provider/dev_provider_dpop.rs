@@ -16,12 +16,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use oauthkit::dev_provider::{DevProvider, DevProviderOptions, HeadlessBrowser, PageResponse};
 use oauthkit::provider::DpopConfig;
-use oauthkit::provider::{DpopKey, SigningAlgorithm};
+use oauthkit::provider::SigningAlgorithm;
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::now_unix;
 use oauthkit::unversioned::provider::dpop::{ath, ProofRequest};
+use oauthkit::unversioned::provider::DpopKey;
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use serde_json::{json, Value};
 

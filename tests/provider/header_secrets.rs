@@ -17,9 +17,10 @@ use crate::support::mock_http;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use oauthkit::provider::DpopConfig;
+use oauthkit::provider::SigningAlgorithm;
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
-use oauthkit::provider::{DpopKey, SigningAlgorithm};
 use oauthkit::provider::{GrantRequest, OAuth2Config, OAuthProvider, Provider, Revocation};
+use oauthkit::unversioned::provider::DpopKey;
 use oauthkit::{Error, TokenSet};
 use serde_json::json;
 

@@ -244,7 +244,8 @@ macro_rules! grant_setters {
         $(#[$m])*
         ///
         /// ```
-        /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+        /// use oauthkit::provider::SigningAlgorithm;
+        /// use oauthkit::unversioned::provider::DpopKey;
         /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
         #[doc = $new]
         ///     .dpop(&key);
@@ -313,7 +314,8 @@ macro_rules! grant_setters {
         $(#[$m])*
         ///
         /// ```
-        /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+        /// use oauthkit::provider::SigningAlgorithm;
+        /// use oauthkit::unversioned::provider::DpopKey;
         /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
         #[doc = $new]
         ///     .dpop(&key);
