@@ -167,9 +167,11 @@ pub mod provider {
 
     /// The JWT bearer grant (RFC 7523).
     pub mod jwt_bearer {
+        pub use crate::provider::grants::assertion::{
+            JwtBearerAssertion, DEFAULT_BEARER_ASSERTION_LIFETIME,
+        };
         pub use crate::provider::grants::jwt_bearer::{
-            JwtBearerAssertion, DEFAULT_BEARER_ASSERTION_LIFETIME, JWT_BEARER_GRANT_TYPE,
-            STORED_REQUEST_MEMBER,
+            JWT_BEARER_GRANT_TYPE, STORED_REQUEST_MEMBER,
         };
     }
 

@@ -90,7 +90,7 @@ pub struct AuthorizeRequest<'a> {
     pub redirect_uri: &'a str,
     /// The CSRF state (see [`random::state`](crate::random::state)).
     pub state: &'a str,
-    /// The PKCE pair ([`Pkce`](crate::unversioned::provider::Pkce)); its
+    /// The PKCE pair ([`Pkce`], public as `unversioned::provider::Pkce`); its
     /// S256 challenge is sent.
     pub pkce: Option<&'a Pkce>,
     /// The OIDC nonce (see [`random::nonce`](crate::random::nonce)).
@@ -265,8 +265,8 @@ pub trait Provider: Send + Sync {
     ///
     /// The default returns [`Error::ProviderUnsupported`]. "Not yet" is not
     /// an error: `authorization_pending` and `slow_down` are
-    /// [`DevicePoll`](crate::unversioned::provider::DevicePoll) values
-    /// (advanced use: [`DeviceFlow`](crate::flow::DeviceFlow) runs the
+    /// [`DevicePoll`] values (`unversioned::provider::DevicePoll`;
+    /// advanced use: [`DeviceFlow`](crate::flow::DeviceFlow) runs the
     /// whole grant). Implementations return [`Error::OAuth`] for
     /// `access_denied`, `expired_token` and other refusals, and the errors of
     /// [`exchange_code`](Self::exchange_code) for the tokens.

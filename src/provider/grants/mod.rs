@@ -3,6 +3,7 @@
 //! device grant (RFC 8628), pushed authorization requests (RFC 9126) and
 //! RP-initiated logout (end session).
 
+pub(crate) mod assertion;
 pub mod client_credentials;
 pub mod device;
 pub mod end_session;

@@ -12,13 +12,14 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
+use crate::digest::sha256;
 use crate::error::{Error, Result};
+use crate::hex::hex;
 use crate::jose::SigningKey;
-use crate::provider::grants::jwt_bearer::{Assertion, JwtBearerAssertion};
+use crate::provider::grants::assertion::{Assertion, JwtBearerAssertion};
 use crate::provider::grants::params::{cache_key, grant_setters, GrantParams};
-use crate::provider::grants::token_exchange::Exchange;
 use crate::secret::Secret;
 
 /// Which grant a [`GrantRequest`] is for.
@@ -43,6 +44,40 @@ impl Grant {
             Grant::TokenExchange(_) => "token_exchange",
             Grant::DeviceAuthorization => "device_authorization",
         }
+    }
+}
+
+/// What a token exchange request (a [`GrantRequest::token_exchange`])
+/// adds to the shared parameters: the tokens exchanged and the type wanted
+/// (RFC 8693 §2.1). The audiences are the request's.
+#[derive(Debug, Clone)]
+pub(crate) struct Exchange {
+    pub(crate) subject_token: Secret,
+    pub(crate) subject_token_type: String,
+    pub(crate) actor: Option<(Secret, String)>,
+    pub(crate) requested_token_type: Option<String>,
+}
+
+impl Exchange {
+    pub(crate) fn new(subject_token: Secret, subject_token_type: String) -> Self {
+        Exchange {
+            subject_token,
+            subject_token_type,
+            actor: None,
+            requested_token_type: None,
+        }
+    }
+
+    /// What is exchanged, for the cache key: the tokens' hashes, never
+    /// the tokens, and the types.
+    pub(crate) fn key_part(&self) -> Value {
+        let hash = |s: &Secret| hex(&sha256(s.expose().as_bytes()));
+        json!([
+            hash(&self.subject_token),
+            self.subject_token_type,
+            self.actor.as_ref().map(|(t, ty)| [hash(t), ty.clone()]),
+            self.requested_token_type,
+        ])
     }
 }
 
@@ -384,25 +419,14 @@ impl GrantRequest {
         let [scopes, resources, params] = self.grant.canonical();
         let parts = match &self.kind {
             Grant::ClientCredentials => {
-                vec![
-                    scopes,
-                    resources,
-                    serde_json::json!(self.audiences.first()),
-                    params,
-                ]
+                vec![scopes, resources, json!(self.audiences.first()), params]
             }
             Grant::JwtBearer(a) => vec![a.key_part(), scopes, resources, params],
             Grant::TokenExchange(e) => {
                 let mut audiences = self.audiences.clone();
                 audiences.sort();
                 audiences.dedup();
-                vec![
-                    e.key_part(),
-                    serde_json::json!(audiences),
-                    scopes,
-                    resources,
-                    params,
-                ]
+                vec![e.key_part(), json!(audiences), scopes, resources, params]
             }
             Grant::DeviceAuthorization => vec![scopes, resources, params],
         };

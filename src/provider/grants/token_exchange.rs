@@ -16,17 +16,14 @@
 //! The subject and actor tokens are secrets: redacted in `Debug` and
 //! scrubbed from every error of the request, whatever the provider echoes.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::digest::sha256;
 use crate::error::{Error, Result};
-use crate::hex::hex;
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::grants::request::{Grant, GrantRequest};
 use crate::provider::http::{Body, HttpResponse, Method};
 use crate::provider::token_response::{parse_token_response_with, TokenTypeRule};
-use crate::secret::Secret;
 use crate::token::TokenSet;
 
 /// The grant type of RFC 8693.
@@ -51,40 +48,6 @@ pub mod token_types {
 /// The `token_type` of an answer whose issued token is not an access token
 /// (RFC 8693 §2.2.1).
 pub const TOKEN_TYPE_NOT_APPLICABLE: &str = "N_A";
-
-/// What a token exchange request (a [`GrantRequest::token_exchange`])
-/// adds to the shared parameters: the tokens exchanged and the type wanted
-/// (RFC 8693 §2.1). The audiences are the request's.
-#[derive(Debug, Clone)]
-pub(crate) struct Exchange {
-    pub(crate) subject_token: Secret,
-    subject_token_type: String,
-    pub(crate) actor: Option<(Secret, String)>,
-    pub(crate) requested_token_type: Option<String>,
-}
-
-impl Exchange {
-    pub(crate) fn new(subject_token: Secret, subject_token_type: String) -> Self {
-        Exchange {
-            subject_token,
-            subject_token_type,
-            actor: None,
-            requested_token_type: None,
-        }
-    }
-
-    /// What is exchanged, for the cache key: the tokens' hashes, never
-    /// the tokens, and the types.
-    pub(crate) fn key_part(&self) -> Value {
-        let hash = |s: &Secret| hex(&sha256(s.expose().as_bytes()));
-        json!([
-            hash(&self.subject_token),
-            self.subject_token_type,
-            self.actor.as_ref().map(|(t, ty)| [hash(t), ty.clone()]),
-            self.requested_token_type,
-        ])
-    }
-}
 
 impl GrantRequest {
     /// The request form, checked (RFC 8693 §2.1).
