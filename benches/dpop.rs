@@ -16,8 +16,9 @@ use std::time::Duration;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use criterion::Criterion;
-use oauthkit::provider::{DpopKey, SigningAlgorithm};
+use oauthkit::provider::SigningAlgorithm;
 use oauthkit::unversioned::provider::dpop::ProofRequest;
+use oauthkit::unversioned::provider::DpopKey;
 
 const URL: &str = "https://api.example/v1/items?page=2";
 const ACCESS_TOKEN: &str = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU";

@@ -253,6 +253,40 @@ impl TokenSet {
         system_time(self.issued_at)
     }
 
+    /// What a token exchange issued (RFC 8693 §2.2.1 `issued_token_type`:
+    /// one of [`token_types`](crate::unversioned::provider::token_exchange::token_types)
+    /// or another URI), kept in [`extra`](Self::extra) as the provider sent
+    /// it; `None` for the other grants.
+    ///
+    /// ```
+    /// use oauthkit::TokenSet;
+    /// use oauthkit::unversioned::provider::token_exchange::token_types;
+    /// let mut t = TokenSet::bearer("eyJ...");
+    /// assert_eq!(t.issued_token_type(), None);
+    /// t.extra.insert("issued_token_type".into(), token_types::JWT.into());
+    /// assert_eq!(t.issued_token_type(), Some(token_types::JWT));
+    /// ```
+    pub fn issued_token_type(&self) -> Option<&str> {
+        self.extra.get("issued_token_type").and_then(Value::as_str)
+    }
+
+    /// Whether the access token may be sent as `Authorization: Bearer`:
+    /// its `token_type` is Bearer (case-insensitive). A token exchange that
+    /// issued something other than an access token answers `N_A` (RFC 8693
+    /// §2.2.1), and such a token is not usable this way; neither is a
+    /// DPoP-bound one (`DPoP`).
+    ///
+    /// ```
+    /// use oauthkit::TokenSet;
+    /// assert!(TokenSet::bearer("at").bearer_usable());
+    /// let mut t = TokenSet::bearer("eyJ...");
+    /// t.token_type = "N_A".into();
+    /// assert!(!t.bearer_usable());
+    /// ```
+    pub fn bearer_usable(&self) -> bool {
+        self.token_type.eq_ignore_ascii_case("bearer")
+    }
+
     /// Whether the granted scopes include `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)

@@ -66,14 +66,17 @@ pub mod store {
 /// Provider internals: the HTTP client, OpenID Connect pieces, DPoP
 /// proofs, grant constants, token-response parsing.
 pub mod provider {
+    pub use crate::jose::DpopKey;
     pub use crate::provider::base_url::rebase;
     pub use crate::provider::client_auth::ClientCredentials;
     pub use crate::provider::client_settings::ClientSettings;
+    pub use crate::provider::grants::device::DevicePoll;
     pub use crate::provider::identity::{check_same_identity, Identity, RefreshIdentities};
     pub use crate::provider::jws_algorithm::Algorithm;
     pub use crate::provider::offline_access::OfflineAccess;
     pub use crate::provider::oidc::config::{EndpointOverrides, TenantIssuer};
     pub use crate::provider::oidc::iss_check::check_response_iss;
+    pub use crate::provider::pkce::Pkce;
     pub use crate::provider::profile::FAPI2_ALGORITHMS;
 
     /// What the presets configure: endpoint URLs and fixed parameters.
@@ -166,8 +169,11 @@ pub mod provider {
 
     /// The JWT bearer grant (RFC 7523).
     pub mod jwt_bearer {
+        pub use crate::provider::grants::assertion::{
+            JwtBearerAssertion, DEFAULT_BEARER_ASSERTION_LIFETIME,
+        };
         pub use crate::provider::grants::jwt_bearer::{
-            DEFAULT_BEARER_ASSERTION_LIFETIME, JWT_BEARER_GRANT_TYPE, STORED_REQUEST_MEMBER,
+            JWT_BEARER_GRANT_TYPE, STORED_REQUEST_MEMBER,
         };
     }
 

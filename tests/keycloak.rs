@@ -33,13 +33,13 @@ use oauthkit::unversioned::provider::dpop::{DpopHeaders, DpopNonces};
 
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::{
-    AuthorizeRequest, ClientCredentialsRequest, OAuthProvider, OidcConfig, Pkce, Provider,
-    TokenExchangeRequest, TokenTypeHint,
+    AuthorizeRequest, GrantRequest, OAuthProvider, OidcConfig, Provider, TokenTypeHint,
 };
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::session::SessionManager;
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::unversioned::provider::token_exchange::token_types;
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::unversioned::random;
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use serde_json::Value;
@@ -676,21 +676,24 @@ fn token_exchange_by_a_confidential_client_and_an_unknown_audience() {
     let exchanger =
         build(default_provider(CLIENT_CONFIDENTIAL).client_secret(kc.confidential_secret()));
     let exchanged = exchanger
-        .exchange_token(&TokenExchangeRequest::new(
+        .exchange_token(&GrantRequest::token_exchange(
             subject.as_str(),
             token_types::ACCESS_TOKEN,
         ))
         .unwrap();
-    assert_eq!(exchanged.issued_token_type, token_types::ACCESS_TOKEN);
-    assert_ne!(exchanged.tokens.access_token.expose(), subject);
-    let seen = kc.introspect(exchanged.tokens.access_token.expose());
+    assert_eq!(
+        exchanged.issued_token_type(),
+        Some(token_types::ACCESS_TOKEN)
+    );
+    assert_ne!(exchanged.access_token.expose(), subject);
+    let seen = kc.introspect(exchanged.access_token.expose());
     assert_eq!(seen["active"], true, "{seen}");
     assert_eq!(seen["azp"], CLIENT_CONFIDENTIAL, "{seen}");
     assert_eq!(seen["username"], USER_OFFLINE, "{seen}");
 
     let e = exchanger
         .exchange_token(
-            &TokenExchangeRequest::new(subject.as_str(), token_types::ACCESS_TOKEN)
+            &GrantRequest::token_exchange(subject.as_str(), token_types::ACCESS_TOKEN)
                 .audience("no-such-client"),
         )
         .unwrap_err();
@@ -800,7 +803,7 @@ fn client_credentials_with_private_key_jwt() {
     let provider =
         build(default_provider(CLIENT_PKJWT).private_key_jwt(PrivateKeyJwt::new(kc.pkjwt_key())));
     let t = provider
-        .request_client_credentials(&ClientCredentialsRequest::new())
+        .request_client_credentials(&GrantRequest::client_credentials())
         .unwrap();
     let seen = kc.introspect(t.access_token.expose());
     assert_eq!(seen["active"], true, "{seen}");
@@ -811,7 +814,7 @@ fn client_credentials_with_private_key_jwt() {
         .unwrap()
         .with_kid("pkjwt-es256");
     let e = build(default_provider(CLIENT_PKJWT).private_key_jwt(PrivateKeyJwt::new(stranger)))
-        .request_client_credentials(&ClientCredentialsRequest::new())
+        .request_client_credentials(&GrantRequest::client_credentials())
         .unwrap_err();
     assert_oauth_error(&e, 400, "invalid_client");
     assert!(!e.needs_sign_in(), "{e}");
@@ -826,7 +829,7 @@ fn errors_need_sign_in_only_where_the_user_must_act() {
     // wrong client secret: Keycloak answers 401 unauthorized_client
     let wrong = "not-the-secret-5f1c2d";
     let e = build(default_provider(CLIENT_CONFIDENTIAL).client_secret(wrong))
-        .request_client_credentials(&ClientCredentialsRequest::new())
+        .request_client_credentials(&GrantRequest::client_credentials())
         .unwrap_err();
     assert_oauth_error(&e, 401, "unauthorized_client");
     assert!(!e.needs_sign_in(), "{e}");

@@ -39,9 +39,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig};
 use oauthkit::provider::{OAuth2Config, Provider};
 use oauthkit::session::SessionManager;
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::unversioned::random;
 use oauthkit::unversioned::store::KeyLock;
 use oauthkit::{store, Error, ErrorKind, TokenSet, TokenStore};

@@ -8,7 +8,7 @@ use super::boundary::{call, handle, new_handle, opt_out, opt_str_arg, out, OakSt
 use super::session::OakSession;
 use super::strings::to_c;
 use super::token_set::OakTokenSet;
-use crate::provider::ClientCredentialsRequest;
+use crate::provider::grants::request::GrantRequest;
 use crate::token::split_scopes;
 
 /// A client-credentials token set from `session`'s provider (a
@@ -35,7 +35,7 @@ pub unsafe extern "C" fn oak_session_client_credentials(
         |(out_tokens, out_key)| {
             let out_tokens = out_tokens.get()?;
             let sessions = &handle(session, "session")?.0;
-            let mut request = ClientCredentialsRequest::new();
+            let mut request = GrantRequest::client_credentials();
             if let Some(s) = opt_str_arg(scopes, "scopes")? {
                 request = request.scopes(split_scopes(s));
             }

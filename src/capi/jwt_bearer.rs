@@ -9,12 +9,12 @@ use std::ffi::c_char;
 use super::boundary::{call, handle, new_handle, opt_str_arg, out, str_arg, OakStatus};
 use super::provider::OakProvider;
 use super::token_set::OakTokenSet;
-use crate::provider::grants::jwt_bearer::{JwtBearerAssertion, JwtBearerRequest};
+use crate::provider::grants::request::GrantRequest;
 use crate::provider::settings::signing_key_from_text;
 use crate::secret::Secret;
 use crate::token::split_scopes;
 
-fn with_scopes(request: JwtBearerRequest, scopes: Option<&str>) -> JwtBearerRequest {
+fn with_scopes(request: GrantRequest, scopes: Option<&str>) -> GrantRequest {
     match scopes {
         Some(s) => request.scopes(split_scopes(s)),
         None => request,
@@ -39,7 +39,7 @@ pub unsafe extern "C" fn oak_provider_jwt_bearer(
         let provider = &handle(provider, "provider")?.0;
         let assertion = Secret::new(str_arg(assertion, "assertion")?);
         let request = with_scopes(
-            JwtBearerRequest::with_assertion(assertion),
+            GrantRequest::jwt_bearer(assertion),
             opt_str_arg(scopes, "scopes")?,
         );
         *out_tokens = new_handle(OakTokenSet(provider.request_jwt_bearer(&request)?));
@@ -76,18 +76,15 @@ pub unsafe extern "C" fn oak_provider_jwt_bearer_signed(
         if let Some(k) = opt_str_arg(kid, "kid")? {
             signing_key = signing_key.with_kid(k);
         }
-        let mut assertion = JwtBearerAssertion::new(
+        let mut request = GrantRequest::jwt_bearer_signed(
             signing_key,
             str_arg(issuer, "issuer")?,
             str_arg(subject, "subject")?,
         );
         if let Some(a) = opt_str_arg(audience, "audience")? {
-            assertion = assertion.audience(a);
+            request = request.assertion_audience(a);
         }
-        let request = with_scopes(
-            JwtBearerRequest::signed(assertion),
-            opt_str_arg(scopes, "scopes")?,
-        );
+        let request = with_scopes(request, opt_str_arg(scopes, "scopes")?);
         *out_tokens = new_handle(OakTokenSet(provider.request_jwt_bearer(&request)?));
         Ok(())
     })

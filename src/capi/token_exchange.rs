@@ -9,7 +9,7 @@ use super::provider::OakProvider;
 use super::strings::to_c;
 use super::token_set::OakTokenSet;
 use crate::error::{Error, Result};
-use crate::provider::TokenExchangeRequest;
+use crate::provider::grants::request::GrantRequest;
 use crate::token::split_scopes;
 
 /// `count` strings from `items` (NULL allowed when `count` is 0).
@@ -74,7 +74,7 @@ pub unsafe extern "C" fn oak_token_exchange(
         |(out_tokens, out_issued)| {
             let out_tokens = out_tokens.get()?;
             let provider = &handle(provider, "provider")?.0;
-            let mut request = TokenExchangeRequest::new(
+            let mut request = GrantRequest::token_exchange(
                 str_arg(subject_token, "subject_token")?,
                 str_arg(subject_token_type, "subject_token_type")?,
             );
@@ -102,11 +102,11 @@ pub unsafe extern "C" fn oak_token_exchange(
             if let Some(t) = opt_str_arg(requested_token_type, "requested_token_type")? {
                 request = request.requested_token_type(t);
             }
-            let answer = provider.exchange_token(&request)?;
+            let tokens = provider.exchange_token(&request)?;
             if out_issued.wanted() {
-                out_issued.set(to_c(&answer.issued_token_type)?);
+                out_issued.set(to_c(tokens.issued_token_type().unwrap_or_default())?);
             }
-            *out_tokens = new_handle(OakTokenSet(answer.tokens));
+            *out_tokens = new_handle(OakTokenSet(tokens));
             Ok(())
         },
     )

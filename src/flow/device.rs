@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 use super::finish::complete_sign_in;
 use super::sign_in_result::AuthFlowResult;
 use crate::error::{Error, Result};
+use crate::provider::grants::device::DevicePoll;
 use crate::provider::grants::device::SLOW_DOWN_INCREMENT;
-use crate::provider::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll, Provider};
+use crate::provider::grants::request::GrantRequest;
+use crate::provider::{DeviceAuthorization, Provider};
 use crate::session::SessionManager;
 use crate::store::TokenStore;
 use crate::terminal_text::{escape, is_plain};
@@ -213,7 +215,7 @@ impl DeviceCancelHandle {
 pub struct DeviceFlow {
     provider: Arc<dyn Provider>,
     store: Option<Arc<dyn TokenStore>>,
-    request: DeviceAuthorizationRequest,
+    request: GrantRequest,
     timeout: Option<Duration>,
     token_key: Option<String>,
     fetch_userinfo: bool,
@@ -240,7 +242,7 @@ impl DeviceFlow {
         DeviceFlow {
             provider,
             store: None,
-            request: DeviceAuthorizationRequest::new(),
+            request: GrantRequest::device_authorization(),
             timeout: None,
             token_key: None,
             fetch_userinfo: true,

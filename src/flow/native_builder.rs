@@ -149,7 +149,8 @@ impl AuthFlowManagerBuilder {
     /// ```
     /// # use std::sync::Arc;
     /// use oauthkit::flow::AuthFlowManager;
-    /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+    /// use oauthkit::provider::SigningAlgorithm;
+    /// use oauthkit::unversioned::provider::DpopKey;
     /// use oauthkit::provider::DpopConfig;
     /// use oauthkit::provider::{OidcConfig, OAuthProvider};
     /// let provider = Arc::new(OAuthProvider::oidc(

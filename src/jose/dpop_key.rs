@@ -39,7 +39,8 @@ struct Inner {
 /// key material; the PKCS#8 bytes are zeroed on drop.
 ///
 /// ```
-/// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+/// use oauthkit::provider::SigningAlgorithm;
+/// use oauthkit::unversioned::provider::DpopKey;
 /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
 /// assert_eq!(key.thumbprint().len(), 43); // base64url SHA-256
 /// assert_eq!(key.public_jwk()["kty"], "EC");

@@ -5,7 +5,8 @@
 //! DPoP-bound token set keeps.
 //!
 //! ```
-//! use oauthkit::provider::{DpopKey, SigningAlgorithm, SigningKey};
+//! use oauthkit::provider::{SigningAlgorithm, SigningKey};
+//! use oauthkit::unversioned::provider::DpopKey;
 //! let assertion_key = SigningKey::generate(SigningAlgorithm::PS256)?.with_kid("k1");
 //! let dpop_key = DpopKey::generate(SigningAlgorithm::ES256)?;
 //! // one public JWK type, one thumbprint, whatever the key is for

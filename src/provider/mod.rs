@@ -18,6 +18,8 @@
 use crate::claims::Claims;
 use crate::error::{Error, Result};
 use crate::token::TokenSet;
+use grants::device::DevicePoll;
+use pkce::Pkce;
 
 pub(crate) mod authorization_url;
 pub(crate) mod base_url;
@@ -45,21 +47,18 @@ pub(crate) mod token_response;
 // What an application names; the rest is in `crate::unversioned`. Code in
 // the crate imports from the defining module (`crate::provider::oidc::jwks`),
 // never back up through these lines.
-pub use crate::jose::{DpopKey, SigningAlgorithm, SigningKey};
+pub use crate::jose::{SigningAlgorithm, SigningKey};
 pub use authorization_url::AuthorizationUrl;
 pub use client_assertion::PrivateKeyJwt;
 pub use client_auth::ClientAuthMethod;
 pub use dpop::DpopConfig;
-pub use grants::client_credentials::ClientCredentialsRequest;
-pub use grants::device::{DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll};
+pub use grants::device::DeviceAuthorization;
 pub use grants::end_session::EndSessionRequest;
-pub use grants::jwt_bearer::{JwtBearerAssertion, JwtBearerRequest};
 pub use grants::par::ParPolicy;
-pub use grants::token_exchange::{TokenExchangeRequest, TokenExchangeResponse};
+pub use grants::request::GrantRequest;
 pub use oauth2_config::{OAuth2Config, Revocation};
 pub use oauth_provider::OAuthProvider;
 pub use oidc::OidcConfig;
-pub use pkce::Pkce;
 pub use presets::{auth0, github, gitlab, google, keycloak, microsoft, okta};
 pub use profile::SecurityProfile;
 pub use requests::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
@@ -91,7 +90,8 @@ pub struct AuthorizeRequest<'a> {
     pub redirect_uri: &'a str,
     /// The CSRF state (see [`random::state`](crate::random::state)).
     pub state: &'a str,
-    /// The PKCE pair; its S256 challenge is sent.
+    /// The PKCE pair ([`Pkce`], public as `unversioned::provider::Pkce`); its
+    /// S256 challenge is sent.
     pub pkce: Option<&'a Pkce>,
     /// The OIDC nonce (see [`random::nonce`](crate::random::nonce)).
     pub nonce: Option<&'a str>,
@@ -252,10 +252,7 @@ pub trait Provider: Send + Sync {
     /// return it too when the provider has no device authorization endpoint,
     /// and otherwise [`Error::Http`] when the endpoint cannot be reached or the
     /// answer lacks a field, [`Error::OAuth`] when it refuses the request.
-    fn request_device_authorization(
-        &self,
-        request: &DeviceAuthorizationRequest,
-    ) -> Result<DeviceAuthorization> {
+    fn request_device_authorization(&self, request: &GrantRequest) -> Result<DeviceAuthorization> {
         let _ = request;
         Err(grants::device::no_device_endpoint(self.name()))
     }
@@ -268,7 +265,9 @@ pub trait Provider: Send + Sync {
     ///
     /// The default returns [`Error::ProviderUnsupported`]. "Not yet" is not
     /// an error: `authorization_pending` and `slow_down` are
-    /// [`DevicePoll`] values. Implementations return [`Error::OAuth`] for
+    /// [`DevicePoll`] values (`unversioned::provider::DevicePoll`;
+    /// advanced use: [`DeviceFlow`](crate::flow::DeviceFlow) runs the
+    /// whole grant). Implementations return [`Error::OAuth`] for
     /// `access_denied`, `expired_token` and other refusals, and the errors of
     /// [`exchange_code`](Self::exchange_code) for the tokens.
     fn poll_device_token(&self, authorization: &DeviceAuthorization) -> Result<DevicePoll> {
@@ -327,7 +326,7 @@ pub trait Provider: Send + Sync {
     /// private key), and otherwise the token endpoint errors described under
     /// [`exchange_code`](Self::exchange_code) ([`Error::OAuth`]
     /// `invalid_client`, `invalid_scope`, ...).
-    fn request_client_credentials(&self, request: &ClientCredentialsRequest) -> Result<TokenSet> {
+    fn request_client_credentials(&self, request: &GrantRequest) -> Result<TokenSet> {
         let _ = request;
         Err(Error::ProviderUnsupported {
             provider: self.name().to_owned(),
@@ -337,17 +336,22 @@ pub trait Provider: Send + Sync {
     }
 
     /// RFC 8693 token exchange over the token endpoint with the client's
-    /// authentication (see [`TokenExchangeRequest`]). The default is an
+    /// authentication (a [`GrantRequest::token_exchange`]). The issued token
+    /// is the set's `access_token` whatever its type; the set carries the
+    /// answer's `issued_token_type` ([`TokenSet::issued_token_type`]) and,
+    /// for a token that is not an access token, `token_type` `N_A`
+    /// ([`TokenSet::bearer_usable`] is then `false`). The default is an
     /// [`Error::ProviderUnsupported`].
     ///
     /// # Errors
     ///
     /// The default returns [`Error::ProviderUnsupported`]. Implementations
-    /// return [`Error::InvalidArgument`] for a request that breaks RFC 8693
+    /// return [`Error::Http`] for an answer without `issued_token_type`,
+    /// [`Error::InvalidArgument`] for a request that breaks RFC 8693
     /// §2.1 (an empty subject or actor token, a token type that is not a
     /// URI) and the token endpoint errors described under
     /// [`exchange_code`](Self::exchange_code).
-    fn exchange_token(&self, request: &TokenExchangeRequest) -> Result<TokenExchangeResponse> {
+    fn exchange_token(&self, request: &GrantRequest) -> Result<TokenSet> {
         let _ = request;
         Err(Error::ProviderUnsupported {
             provider: self.name().to_owned(),
@@ -364,11 +368,11 @@ pub trait Provider: Send + Sync {
     ///
     /// The default returns [`Error::ProviderUnsupported`]. Implementations
     /// return [`Error::InvalidArgument`] when the given assertion is empty or
-    /// not a compact JWS, or the one to sign is incomplete (see
-    /// [`JwtBearerAssertion::sign`](JwtBearerAssertion::sign)), and the token
+    /// not a compact JWS, or the one to sign is incomplete (an empty issuer
+    /// or subject, a lifetime outside 1 s to 1 h, a reserved claim), and the token
     /// endpoint errors described under
     /// [`exchange_code`](Self::exchange_code).
-    fn request_jwt_bearer(&self, request: &JwtBearerRequest) -> Result<TokenSet> {
+    fn request_jwt_bearer(&self, request: &GrantRequest) -> Result<TokenSet> {
         let _ = request;
         Err(Error::ProviderUnsupported {
             provider: self.name().to_owned(),

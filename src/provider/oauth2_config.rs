@@ -27,7 +27,8 @@ pub enum Revocation {
 /// needs ([`OAuthProvider::oauth2`](crate::provider::OAuthProvider::oauth2)); plain data.
 ///
 /// ```
-/// use oauthkit::provider::{OAuth2Config, OAuthProvider, Provider, AuthorizeRequest, Pkce};
+/// use oauthkit::provider::{OAuth2Config, OAuthProvider, Provider, AuthorizeRequest};
+/// use oauthkit::unversioned::provider::Pkce;
 /// let cfg = OAuth2Config::new(
 ///     "custom", "my-client",
 ///     "https://auth.example.com/authorize", "https://auth.example.com/token",

@@ -21,14 +21,10 @@ use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::client_settings::ClientSettings;
 use crate::provider::dpop::DpopConfig;
 use crate::provider::endpoint::Endpoint;
-use crate::provider::grants::client_credentials::ClientCredentialsRequest;
-use crate::provider::grants::device::{
-    no_device_endpoint, DeviceAuthorization, DeviceAuthorizationRequest, DevicePoll,
-};
+use crate::provider::grants::device::{no_device_endpoint, DeviceAuthorization, DevicePoll};
 use crate::provider::grants::end_session::EndSessionRequest;
-use crate::provider::grants::jwt_bearer::JwtBearerRequest;
 use crate::provider::grants::par::{no_par_endpoint, ParPolicy};
-use crate::provider::grants::token_exchange::{TokenExchangeRequest, TokenExchangeResponse};
+use crate::provider::grants::request::GrantRequest;
 use crate::provider::identity::{check_same_identity, Identity};
 use crate::provider::oauth2_config::{OAuth2Config, Revocation};
 use crate::provider::offline_access::generic_refresh_token_advice;
@@ -528,10 +524,7 @@ impl Provider for OAuthProvider {
         })
     }
 
-    fn request_device_authorization(
-        &self,
-        request: &DeviceAuthorizationRequest,
-    ) -> Result<DeviceAuthorization> {
+    fn request_device_authorization(&self, request: &GrantRequest) -> Result<DeviceAuthorization> {
         let url = self.required(Endpoint::DeviceAuthorization)?;
         self.client
             .device_authorization(&url, self.auth()?, request)
@@ -556,21 +549,25 @@ impl Provider for OAuthProvider {
         Some(&self.settings().client_id)
     }
 
-    fn request_client_credentials(&self, request: &ClientCredentialsRequest) -> Result<TokenSet> {
+    fn request_client_credentials(&self, request: &GrantRequest) -> Result<TokenSet> {
         let url = self.required(Endpoint::Token)?;
         self.client.client_credentials(&url, self.auth()?, request)
     }
 
-    fn exchange_token(&self, request: &TokenExchangeRequest) -> Result<TokenExchangeResponse> {
-        let actor = request.actor().map(|a| a.expose()).unwrap_or_default();
-        self.guard(&[request.subject_token().expose(), actor], || {
-            let url = self.required(Endpoint::Token)?;
-            self.client.token_exchange(&url, self.auth()?, request)
-        })
+    fn exchange_token(&self, request: &GrantRequest) -> Result<TokenSet> {
+        let subject = request.subject_token().map(|s| s.expose());
+        let actor = request.actor().map(|a| a.expose());
+        self.guard(
+            &[subject.unwrap_or_default(), actor.unwrap_or_default()],
+            || {
+                let url = self.required(Endpoint::Token)?;
+                self.client.token_exchange(&url, self.auth()?, request)
+            },
+        )
     }
 
     /// Validates an ID token when the answer has one (without a nonce).
-    fn request_jwt_bearer(&self, request: &JwtBearerRequest) -> Result<TokenSet> {
+    fn request_jwt_bearer(&self, request: &GrantRequest) -> Result<TokenSet> {
         self.guard(&[], || {
             let form = self.client.jwt_bearer_form(request)?;
             let url = self.required(Endpoint::Token)?;

@@ -10,7 +10,7 @@ use crate::secret::Secret;
 /// A PKCE verifier and its S256 challenge. `plain` is never used.
 ///
 /// ```
-/// use oauthkit::provider::Pkce;
+/// use oauthkit::unversioned::provider::Pkce;
 /// let p = Pkce::generate();
 /// assert_eq!(p.verifier().len(), 43);
 /// assert_eq!(p.method(), "S256");

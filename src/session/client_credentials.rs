@@ -9,7 +9,7 @@
 
 use super::SessionManager;
 use crate::error::{Error, Result};
-use crate::provider::ClientCredentialsRequest;
+use crate::provider::grants::request::GrantRequest;
 use crate::token::TokenSet;
 
 impl SessionManager {
@@ -18,14 +18,17 @@ impl SessionManager {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] when the provider has no client id.
-    pub fn client_credentials_key(&self, request: &ClientCredentialsRequest) -> Result<String> {
+    /// [`Error::InvalidArgument`] when the provider has no client id, or
+    /// `request` is not a [`GrantRequest::client_credentials`] one or uses
+    /// a setter of another grant.
+    pub fn client_credentials_key(&self, request: &GrantRequest) -> Result<String> {
         let client_id = self.provider.client_id().ok_or_else(|| {
             Error::InvalidArgument(format!(
                 "provider '{}' has no client id for a client credentials cache key",
                 self.provider.name()
             ))
         })?;
+        request.check("client_credentials")?;
         Ok(request.cache_key(client_id))
     }
 
@@ -37,12 +40,12 @@ impl SessionManager {
     /// ```no_run
     /// use std::sync::Arc;
     /// use oauthkit::session::SessionManager;
-    /// use oauthkit::provider::{ClientCredentialsRequest, OidcConfig, OAuthProvider, Provider};
+    /// use oauthkit::provider::{GrantRequest, OidcConfig, OAuthProvider, Provider};
     /// let provider: Arc<dyn Provider> = Arc::new(OAuthProvider::oidc(
     ///     OidcConfig::new("https://idp.example", "svc").client_secret("s3cret"),
     /// )?);
     /// let sessions = SessionManager::new(provider, Arc::new(oauthkit::store::MemoryStore::new()));
-    /// let request = ClientCredentialsRequest::new()
+    /// let request = GrantRequest::client_credentials()
     ///     .scopes(["api:read"])
     ///     .resource("https://api.example/");
     /// let token = sessions.client_credentials_token(&request)?.access_token;
@@ -56,7 +59,7 @@ impl SessionManager {
     /// process holds the key's lock past the lock timeout); the errors of
     /// [`Provider::request_client_credentials`](crate::provider::Provider::request_client_credentials)
     /// for a new grant.
-    pub fn client_credentials_token(&self, request: &ClientCredentialsRequest) -> Result<TokenSet> {
+    pub fn client_credentials_token(&self, request: &GrantRequest) -> Result<TokenSet> {
         let key = self.client_credentials_key(request)?;
         if let Some(t) = self.store.load(&key)? {
             if !self.needs_refresh(&t) {
@@ -72,11 +75,7 @@ impl SessionManager {
         Ok(tokens)
     }
 
-    fn grant_locked(
-        &self,
-        key: &str,
-        request: &ClientCredentialsRequest,
-    ) -> Result<(TokenSet, bool)> {
+    fn grant_locked(&self, key: &str, request: &GrantRequest) -> Result<(TokenSet, bool)> {
         let flight = self.flight(key);
         let _in_process = flight.lock().unwrap_or_else(|p| p.into_inner());
         let cross_process = self.store.lock_key(key, self.lock_timeout)?;
@@ -107,6 +106,6 @@ impl SessionManager {
 /// came from the client credentials grant (its request is stored with
 /// it), else `None`.
 pub(super) fn renew(manager: &SessionManager, current: &TokenSet) -> Option<Result<TokenSet>> {
-    let request = ClientCredentialsRequest::from_stored(current)?;
+    let request = GrantRequest::from_stored(current)?;
     Some(manager.provider.request_client_credentials(&request))
 }

@@ -18,7 +18,8 @@ impl SessionManager {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+    /// use oauthkit::provider::SigningAlgorithm;
+    /// use oauthkit::unversioned::provider::DpopKey;
     /// use oauthkit::session::SessionManager;
     /// use oauthkit::provider::{OAuth2Config, OAuthProvider};
     /// use oauthkit::store::MemoryStore;

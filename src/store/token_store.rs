@@ -198,7 +198,8 @@ pub trait TokenStore: Send + Sync {
     ///
     /// ```
     /// use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
-    /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+    /// use oauthkit::provider::SigningAlgorithm;
+    /// use oauthkit::unversioned::provider::DpopKey;
     /// use oauthkit::{ErrorKind, TokenSet, TokenStore};
     /// # let dir = tempfile::tempdir().unwrap();
     /// let bound = TokenSet::bearer("at").with_dpop_key(DpopKey::generate(SigningAlgorithm::ES256)?);

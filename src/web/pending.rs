@@ -225,7 +225,8 @@ impl PendingSignIns {
     /// ```
     /// use std::time::Duration;
     /// use oauthkit::unversioned::web::PendingSignIns;
-    /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+    /// use oauthkit::provider::SigningAlgorithm;
+    /// use oauthkit::unversioned::provider::DpopKey;
     /// let p = PendingSignIns::new([7; 32], "https://app.example", Duration::from_secs(60));
     /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
     /// let cookie = p.begin_with_dpop_key("state-a", None, "nonce-a", &key);

@@ -17,8 +17,8 @@ use oauthkit::capi::provider_settings::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::token_set::*;
 use oauthkit::capi::{OakProvider, OakStatus, OakStatus::*};
-use oauthkit::provider::JwtBearerAssertion;
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
+use oauthkit::unversioned::provider::jwt_bearer::JwtBearerAssertion;
 use support::node_idp::NodeIdp;
 
 fn c(s: &str) -> CString {

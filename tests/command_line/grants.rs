@@ -13,7 +13,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Provider};
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::unversioned::random;
 use oauthkit::TokenStore;
 use support::node_idp::NodeIdp;

@@ -24,8 +24,7 @@ use std::time::{Duration, Instant};
 
 use oauthkit::flow::DeviceFlow;
 use oauthkit::provider::{
-    github, DeviceAuthorization, DeviceAuthorizationRequest, OAuth2Config, OAuthProvider,
-    OidcConfig, Provider,
+    github, DeviceAuthorization, GrantRequest, OAuth2Config, OAuthProvider, OidcConfig, Provider,
 };
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::flow::PollStatus;
@@ -295,7 +294,7 @@ fn a_client_not_registered_for_the_grant_gets_the_providers_error() {
     // The public code-flow client has no device_code grant type.
     let p = OAuthProvider::oidc(OidcConfig::new(&idp.issuer, &idp.client_id)).unwrap();
     let e = p
-        .request_device_authorization(&DeviceAuthorizationRequest::new())
+        .request_device_authorization(&GrantRequest::device_authorization())
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth, "{e}");
 }

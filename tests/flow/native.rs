@@ -508,9 +508,10 @@ fn an_open_browser_error_ends_the_flow_as_it_is_and_close_window_still_runs() {
 fn configuration_errors_are_refused_before_the_browser_opens() {
     use oauthkit::provider::DpopConfig;
     use oauthkit::provider::SecurityProfile;
-    use oauthkit::provider::{DpopKey, SigningAlgorithm};
+    use oauthkit::provider::SigningAlgorithm;
     use oauthkit::provider::{OAuth2Config, OAuthProvider, Provider};
     use oauthkit::store::JsonFileStore;
+    use oauthkit::unversioned::provider::DpopKey;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     let base = || {

@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use oauthkit::flow::RpLogout;
 use oauthkit::provider::{
-    AuthorizeRequest, EndSessionRequest, OAuth2Config, OAuthProvider, OidcConfig, Pkce, Provider,
+    AuthorizeRequest, EndSessionRequest, OAuth2Config, OAuthProvider, OidcConfig, Provider,
     TokenTypeHint,
 };
 use oauthkit::session::RevocationOutcome;
 use oauthkit::store::MemoryStore;
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::unversioned::random;
 use oauthkit::{ErrorKind, TokenStore};
 use support::interactions::{form_of, sign_in_with, Browser};

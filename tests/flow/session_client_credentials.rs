@@ -17,9 +17,7 @@ use std::thread;
 use std::time::Duration;
 
 use base64::Engine as _;
-use oauthkit::provider::{
-    ClientAuthMethod, ClientCredentialsRequest, OAuthProvider, OidcConfig, Provider,
-};
+use oauthkit::provider::{ClientAuthMethod, GrantRequest, OAuthProvider, OidcConfig, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::store::{JsonFileStore, MemoryStore};
 use oauthkit::{ErrorKind, TokenStore};
@@ -69,7 +67,7 @@ fn sixteen_threads_asking_at_once_cause_one_token_request() {
             h.fetch_add(1, Ordering::SeqCst);
         }),
     );
-    let request = ClientCredentialsRequest::new().resource(API);
+    let request = GrantRequest::client_credentials().resource(API);
     let barrier = Arc::new(Barrier::new(16));
     let tokens: Vec<String> = (0..16)
         .map(|_| {
@@ -102,7 +100,7 @@ fn basic_and_post_clients_send_scope_resource_and_audience() {
             cc_provider(&idp.issuer, &idp.client_id, kind),
             Arc::new(MemoryStore::new()),
         );
-        let request = ClientCredentialsRequest::new()
+        let request = GrantRequest::client_credentials()
             .scopes(["api:read", "api:write"])
             .resource(API)
             .audience("audience-x");
@@ -132,7 +130,7 @@ fn cached_while_fresh_then_a_new_grant_ahead_of_expiry_by_every_session_path() {
     let relaxed = SessionManager::new(provider.clone(), store.clone());
     // 600 s tokens with a 3600 s margin: always due.
     let eager = SessionManager::new(provider, store.clone()).margin(Duration::from_secs(3600));
-    let request = ClientCredentialsRequest::new().resource(API);
+    let request = GrantRequest::client_credentials().resource(API);
     let key = relaxed.client_credentials_key(&request).unwrap();
     assert!(key.starts_with(&format!("client_credentials:{}-cc-basic:", idp.client_id)));
 
@@ -172,8 +170,8 @@ fn different_requests_are_cached_apart() {
         cc_provider(&idp.issuer, &idp.client_id, "post"),
         Arc::new(MemoryStore::new()),
     );
-    let a = ClientCredentialsRequest::new().resource(API);
-    let b = ClientCredentialsRequest::new().resource("https://other.example/");
+    let a = GrantRequest::client_credentials().resource(API);
+    let b = GrantRequest::client_credentials().resource("https://other.example/");
     let ta = sessions.client_credentials_token(&a).unwrap();
     let tb = sessions.client_credentials_token(&b).unwrap();
     assert_ne!(
@@ -201,7 +199,7 @@ fn refused_grants_are_typed_errors_without_secrets_and_cache_nothing() {
     );
     let e = sessions
         .client_credentials_token(
-            &ClientCredentialsRequest::new().resource("https://unknown.example/"),
+            &GrantRequest::client_credentials().resource("https://unknown.example/"),
         )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth);
@@ -213,7 +211,7 @@ fn refused_grants_are_typed_errors_without_secrets_and_cache_nothing() {
         OAuthProvider::oidc(OidcConfig::new(&idp.issuer, &id).client_secret(wrong)).unwrap(),
     );
     let e = SessionManager::new(bad, store.clone())
-        .client_credentials_token(&ClientCredentialsRequest::new())
+        .client_credentials_token(&GrantRequest::client_credentials())
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth);
     assert!(e.to_string().contains("invalid_client"), "{e}");
@@ -225,18 +223,18 @@ fn refused_grants_are_typed_errors_without_secrets_and_cache_nothing() {
         Arc::new(OAuthProvider::oidc(OidcConfig::new(&idp.issuer, &idp.client_id)).unwrap());
     let before = grants(&idp);
     let e = public
-        .request_client_credentials(&ClientCredentialsRequest::new())
+        .request_client_credentials(&GrantRequest::client_credentials())
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     for smuggled in ["client_id", "grant_type", "resource", "audience", "scope"] {
         let e = sessions
-            .client_credentials_token(&ClientCredentialsRequest::new().param(smuggled, "x"))
+            .client_credentials_token(&GrantRequest::client_credentials().param(smuggled, "x"))
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{smuggled}");
     }
     let e = sessions
         .client_credentials_token(
-            &ClientCredentialsRequest::new().resource("https://api.example/#frag"),
+            &GrantRequest::client_credentials().resource("https://api.example/#frag"),
         )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
@@ -312,7 +310,7 @@ fn child_process() {
         thread::sleep(Duration::from_millis(5));
     }
     let t = sessions
-        .client_credentials_token(&ClientCredentialsRequest::new().resource(API))
+        .client_credentials_token(&GrantRequest::client_credentials().resource(API))
         .unwrap();
     // A digest, so the token itself never reaches the test output.
     use sha2::Digest as _;

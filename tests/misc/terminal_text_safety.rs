@@ -21,7 +21,7 @@ use oauthkit::provider::TokenRefresh;
 use std::time::Duration;
 
 use oauthkit::provider::{
-    DeviceAuthorization, DeviceAuthorizationRequest, OAuth2Config, OAuthProvider, Provider,
+    DeviceAuthorization, GrantRequest, OAuth2Config, OAuthProvider, Provider,
 };
 use oauthkit::unversioned::flow::prompt_text;
 use oauthkit::unversioned::flow::Notice;
@@ -91,7 +91,7 @@ fn answer(user_code: &str, uri: &str, complete: &str, message: &str) -> serde_js
 fn device_authorizations_with_hostile_text_are_refused_or_escaped() {
     let server = MockServer::start();
     let p = provider(&server);
-    let request = DeviceAuthorizationRequest::new();
+    let request = GrantRequest::device_authorization();
     let uri = server.url("/device-page");
     // a clean answer is accepted as it is
     server.json(

@@ -15,7 +15,7 @@ use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use oauthkit::provider::DpopConfig;
-use oauthkit::provider::{DpopKey, SigningAlgorithm};
+use oauthkit::provider::SigningAlgorithm;
 use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::store::MemoryStore;
@@ -24,6 +24,7 @@ use oauthkit::unversioned::dev_provider::{
 };
 use oauthkit::unversioned::now_unix;
 use oauthkit::unversioned::provider::dpop::{ath, ProofRequest};
+use oauthkit::unversioned::provider::DpopKey;
 use oauthkit::{ErrorKind, TokenSet, TokenStore};
 use serde_json::{json, Value};
 

@@ -12,10 +12,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use oauthkit::provider::DpopConfig;
-use oauthkit::provider::{DpopKey, SigningAlgorithm};
+use oauthkit::provider::SigningAlgorithm;
 use oauthkit::provider::{OAuth2Config, OAuthProvider, Provider, Revocation};
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
 use oauthkit::unversioned::provider::dpop::{htu, ProofRequest};
+use oauthkit::unversioned::provider::DpopKey;
 use oauthkit::{Error, ErrorKind, TokenSet, TokenStore};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -593,11 +594,12 @@ fn a_provider_without_dpop_refuses_bound_sets() {
 /// carry it.
 #[test]
 fn device_grant_polls_sign_with_one_key() {
-    use oauthkit::provider::{DeviceAuthorizationRequest, DevicePoll};
+    use oauthkit::provider::GrantRequest;
+    use oauthkit::unversioned::provider::DevicePoll;
     let server = TestAs::start(None, false, "DPoP");
     let p = server.provider();
     let auth = p
-        .request_device_authorization(&DeviceAuthorizationRequest::new())
+        .request_device_authorization(&GrantRequest::device_authorization())
         .unwrap();
     assert!(matches!(
         p.poll_device_token(&auth).unwrap(),

@@ -15,11 +15,13 @@ use std::time::Duration;
 
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::DpopConfig;
-use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider};
-use oauthkit::provider::{DpopKey, SigningAlgorithm};
+use oauthkit::provider::SigningAlgorithm;
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
 use oauthkit::unversioned::provider::dpop::{DpopHeaders, DpopNonces};
+use oauthkit::unversioned::provider::DpopKey;
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::unversioned::random;
 use oauthkit::{Error, Result, TokenSet, TokenStore};
 use support::node_idp::NodeIdp;

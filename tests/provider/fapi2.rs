@@ -14,8 +14,9 @@ use oauthkit::provider::CodeExchange;
 use oauthkit::provider::DpopConfig;
 use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::SecurityProfile;
-use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Provider};
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::{Error, ErrorKind};
 use support::node_idp::NodeIdp;
 

@@ -17,12 +17,10 @@ use crate::support::mock_http;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use oauthkit::provider::DpopConfig;
-use oauthkit::provider::{
-    ClientCredentialsRequest, DeviceAuthorizationRequest, OAuth2Config, OAuthProvider, Provider,
-    Revocation,
-};
+use oauthkit::provider::SigningAlgorithm;
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
-use oauthkit::provider::{DpopKey, SigningAlgorithm};
+use oauthkit::provider::{GrantRequest, OAuth2Config, OAuthProvider, Provider, Revocation};
+use oauthkit::unversioned::provider::DpopKey;
 use oauthkit::{Error, TokenSet};
 use serde_json::json;
 
@@ -184,11 +182,11 @@ fn ops() -> Vec<(&'static str, &'static str, Op)> {
                 .map(drop)
         }),
         ("client credentials", "/token", |p| {
-            p.request_client_credentials(&ClientCredentialsRequest::new())
+            p.request_client_credentials(&GrantRequest::client_credentials())
                 .map(drop)
         }),
         ("device poll", "/token", |p| {
-            let auth = p.request_device_authorization(&DeviceAuthorizationRequest::new())?;
+            let auth = p.request_device_authorization(&GrantRequest::device_authorization())?;
             p.poll_device_token(&auth).map(drop)
         }),
         ("userinfo", "/userinfo", |p| {

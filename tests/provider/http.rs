@@ -958,10 +958,7 @@ fn extra_params_that_name_what_the_request_sets_are_refused_before_sending() {
 /// check of `requests::check_extra_params`, for all five requests.
 #[test]
 fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
-    use oauthkit::provider::{
-        ClientCredentialsRequest, DeviceAuthorizationRequest, EndSessionRequest, JwtBearerRequest,
-        TokenExchangeRequest,
-    };
+    use oauthkit::provider::{EndSessionRequest, GrantRequest};
     use oauthkit::unversioned::provider::token_exchange::token_types;
     let s = MockServer::start();
     s.json("/token", 200, &tokens());
@@ -991,7 +988,7 @@ fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
         .chain(client_auth)
     {
         let e = p
-            .request_client_credentials(&ClientCredentialsRequest::new().param(name, "x"))
+            .request_client_credentials(&GrantRequest::client_credentials().param(name, "x"))
             .unwrap_err();
         refused(e, name, "client credentials");
     }
@@ -1000,7 +997,7 @@ fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
         .chain(client_auth)
     {
         let e = p
-            .request_jwt_bearer(&JwtBearerRequest::with_assertion("h.p.s").param(name, "x"))
+            .request_jwt_bearer(&GrantRequest::jwt_bearer("h.p.s").param(name, "x"))
             .unwrap_err();
         refused(e, name, "JWT bearer");
     }
@@ -1020,7 +1017,7 @@ fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
     {
         let e = p
             .exchange_token(
-                &TokenExchangeRequest::new("subject-secret", token_types::ACCESS_TOKEN)
+                &GrantRequest::token_exchange("subject-secret", token_types::ACCESS_TOKEN)
                     .param(name, "x"),
             )
             .unwrap_err();
@@ -1028,7 +1025,7 @@ fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
     }
     for name in ["scope"].into_iter().chain(client_auth) {
         let e = p
-            .request_device_authorization(&DeviceAuthorizationRequest::new().param(name, "x"))
+            .request_device_authorization(&GrantRequest::device_authorization().param(name, "x"))
             .unwrap_err();
         refused(e, name, "device authorization");
     }
@@ -1055,6 +1052,190 @@ fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
         0,
         "nothing refused was sent"
     );
+}
+
+/// One `GrantRequest` for four grants: a request given to another grant's
+/// operation, or carrying a setter of another grant, is a typed
+/// `InvalidArgument` naming the grant or the setter, never ignored, and
+/// nothing is sent; the session manager refuses it before its cache.
+#[test]
+fn a_grant_request_for_another_grant_or_with_its_setters_is_refused_before_sending() {
+    use oauthkit::provider::{GrantRequest, SigningAlgorithm, SigningKey};
+    use oauthkit::session::SessionManager;
+    use oauthkit::unversioned::provider::token_exchange::token_types;
+    let s = MockServer::start();
+    s.json("/token", 200, &tokens());
+    s.json("/device", 200, &json!({}));
+    let p = oauth2(&s, |c| {
+        c.client_secret = Some(SECRET.into());
+        c.device_authorization_url = Some(s.url("/device"));
+    });
+    let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+    let cc = GrantRequest::client_credentials;
+    let jwt = || GrantRequest::jwt_bearer("h.p.s");
+    let signed = || GrantRequest::jwt_bearer_signed(key.clone(), "iss", "sub");
+    let te = || GrantRequest::token_exchange("subject-secret", token_types::ACCESS_TOKEN);
+    let dev = GrantRequest::device_authorization;
+    type Op = fn(&OAuthProvider, &GrantRequest) -> oauthkit::Result<()>;
+    let ops: [(&str, Op); 4] = [
+        ("client_credentials", |p, r| {
+            p.request_client_credentials(r).map(drop)
+        }),
+        ("jwt_bearer", |p, r| p.request_jwt_bearer(r).map(drop)),
+        ("token_exchange", |p, r| p.exchange_token(r).map(drop)),
+        ("device_authorization", |p, r| {
+            p.request_device_authorization(r).map(drop)
+        }),
+    ];
+    let refused = |e: Error, needle: &str, what: &str| {
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{what}: {e}");
+        assert!(e.to_string().contains(needle), "{what}: {e}");
+        assert_clean(&e, &[SECRET, "subject-secret", "h.p.s"]);
+    };
+    // every request kind at every other grant's operation
+    let kinds = [
+        ("client_credentials", cc()),
+        ("jwt_bearer", jwt()),
+        ("jwt_bearer", signed()),
+        ("token_exchange", te()),
+        ("device_authorization", dev()),
+    ];
+    for (kind, request) in &kinds {
+        for (op, call) in ops {
+            if op != *kind {
+                let e = call(&p, request).unwrap_err();
+                refused(e, &format!("cannot be sent as a {op} grant"), kind);
+            }
+        }
+    }
+    // each grant-specific setter on each grant that does not have it
+    let misplaced: Vec<(&str, GrantRequest, &str)> = vec![
+        (
+            "client_credentials",
+            cc().actor_token("a", token_types::JWT),
+            "actor_token",
+        ),
+        (
+            "client_credentials",
+            cc().requested_token_type(token_types::JWT),
+            "requested_token_type",
+        ),
+        (
+            "client_credentials",
+            cc().assertion_audience("a"),
+            "assertion_audience",
+        ),
+        (
+            "client_credentials",
+            cc().lifetime(Duration::from_secs(60)),
+            "lifetime",
+        ),
+        ("client_credentials", cc().jti("j"), "jti"),
+        ("client_credentials", cc().claim("c", 1), "claim"),
+        ("jwt_bearer", jwt().audience("a"), "audience"),
+        (
+            "jwt_bearer",
+            jwt().actor_token("a", token_types::JWT),
+            "actor_token",
+        ),
+        (
+            "jwt_bearer",
+            jwt().requested_token_type(token_types::JWT),
+            "requested_token_type",
+        ),
+        (
+            "jwt_bearer",
+            jwt().assertion_audience("a"),
+            "assertion_audience",
+        ),
+        (
+            "jwt_bearer",
+            jwt().lifetime(Duration::from_secs(60)),
+            "lifetime",
+        ),
+        ("jwt_bearer", jwt().jti("j"), "jti"),
+        ("jwt_bearer", jwt().claim("c", 1), "claim"),
+        ("jwt_bearer", signed().audience("a"), "audience"),
+        (
+            "jwt_bearer",
+            signed().actor_token("a", token_types::JWT),
+            "actor_token",
+        ),
+        (
+            "jwt_bearer",
+            signed().requested_token_type(token_types::JWT),
+            "requested_token_type",
+        ),
+        (
+            "token_exchange",
+            te().assertion_audience("a"),
+            "assertion_audience",
+        ),
+        (
+            "token_exchange",
+            te().lifetime(Duration::from_secs(60)),
+            "lifetime",
+        ),
+        ("token_exchange", te().jti("j"), "jti"),
+        ("token_exchange", te().claim("c", 1), "claim"),
+        ("device_authorization", dev().audience("a"), "audience"),
+        (
+            "device_authorization",
+            dev().actor_token("a", token_types::JWT),
+            "actor_token",
+        ),
+        (
+            "device_authorization",
+            dev().requested_token_type(token_types::JWT),
+            "requested_token_type",
+        ),
+        (
+            "device_authorization",
+            dev().assertion_audience("a"),
+            "assertion_audience",
+        ),
+        (
+            "device_authorization",
+            dev().lifetime(Duration::from_secs(60)),
+            "lifetime",
+        ),
+        ("device_authorization", dev().jti("j"), "jti"),
+        ("device_authorization", dev().claim("c", 1), "claim"),
+    ];
+    for (grant, request, setter) in &misplaced {
+        let (_, call) = ops.iter().find(|(op, _)| op == grant).unwrap();
+        let e = call(&p, request).unwrap_err();
+        refused(
+            e,
+            &format!("'{setter}' is not a setting of a {grant} request"),
+            setter,
+        );
+    }
+    // client credentials take one audience
+    let e = p
+        .request_client_credentials(&cc().audience("a").audience("b"))
+        .unwrap_err();
+    refused(e, "at most one audience", "two audiences");
+    // the session manager refuses before its cache and store
+    let sessions = SessionManager::new(
+        std::sync::Arc::new(oauth2(&s, |c| c.client_secret = Some(SECRET.into()))),
+        std::sync::Arc::new(oauthkit::store::MemoryStore::new()),
+    );
+    for request in [cc().actor_token("a", token_types::JWT), te()] {
+        let e = sessions.client_credentials_token(&request).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        let e = sessions.client_credentials_key(&request).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    }
+    assert_eq!(
+        s.count("/token") + s.count("/device"),
+        0,
+        "nothing refused was sent"
+    );
+    // the same requests without the misplaced setters go out
+    p.request_client_credentials(&cc().audience("a")).unwrap();
+    p.request_jwt_bearer(&jwt()).unwrap();
+    assert_eq!(s.count("/token"), 2);
 }
 
 #[test]

@@ -8,9 +8,10 @@ use crate::support;
 
 use base64::Engine as _;
 use oauthkit::provider::{
-    AuthorizeRequest, ClientAuthMethod, OAuthProvider, OidcConfig, Pkce, Provider, TokenTypeHint,
+    AuthorizeRequest, ClientAuthMethod, OAuthProvider, OidcConfig, Provider, TokenTypeHint,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::unversioned::random;
 use oauthkit::{ErrorKind, TokenSet};
 use support::interactions;

@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::ParPolicy;
-use oauthkit::provider::{AuthorizeRequest, OAuth2Config, OAuthProvider, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuth2Config, OAuthProvider, Provider};
 use oauthkit::unversioned::provider::par::MAX_PAR_LIFETIME;
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::{Error, ErrorKind};
 use serde_json::json;
 

@@ -18,13 +18,11 @@ use std::time::Duration;
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::PrivateKeyJwt;
-use oauthkit::provider::{
-    ClientCredentialsRequest, JwtBearerAssertion, JwtBearerRequest, OAuthProvider, OidcConfig,
-    Provider, TokenTypeHint,
-};
+use oauthkit::provider::{GrantRequest, OAuthProvider, OidcConfig, Provider, TokenTypeHint};
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::flow::{CallbackServerOptions, PortChoice};
+use oauthkit::unversioned::provider::jwt_bearer::JwtBearerAssertion;
 use oauthkit::{ErrorKind, Result, TokenStore};
 use serde_json::Value;
 use support::node_idp::NodeIdp;
@@ -103,7 +101,7 @@ fn native_sign_in_through_par_with_a_client_that_requires_it() {
     // Without PAR the provider refuses this client's authorization
     // request (so the test below proves PAR was used).
     let plain = OAuthProvider::oidc(config()).unwrap();
-    let pkce = oauthkit::provider::Pkce::generate();
+    let pkce = oauthkit::unversioned::provider::Pkce::generate();
     let url = plain
         .build_authorize_url(&oauthkit::provider::AuthorizeRequest {
             redirect_uri: "http://127.0.0.1:9/callback",
@@ -208,7 +206,7 @@ fn private_key_jwt_code_exchange_refresh_revocation_and_client_credentials() {
     // client credentials with the ES256 PEM key and with the PS256 JWK
     let cc = pkjwt_provider(&idp, key, &["api:read"]);
     let t = cc
-        .request_client_credentials(&ClientCredentialsRequest::new())
+        .request_client_credentials(&GrantRequest::client_credentials())
         .unwrap();
     assert!(!t.access_token.expose().is_empty());
     let jwk = keys(&idp)["pkjwt_ps256_jwk"].to_string();
@@ -216,7 +214,7 @@ fn private_key_jwt_code_exchange_refresh_revocation_and_client_credentials() {
     assert_eq!(ps.algorithm(), SigningAlgorithm::PS256);
     assert_eq!(ps.kid(), Some("pkjwt-ps256"));
     let t = pkjwt_provider(&idp, ps, &["api:write"])
-        .request_client_credentials(&ClientCredentialsRequest::new())
+        .request_client_credentials(&GrantRequest::client_credentials())
         .unwrap();
     assert!(t.has_scope("api:write"), "{:?}", t.scopes);
     let cc_requests = idp.stats()["cc_requests"].as_array().unwrap().clone();
@@ -230,7 +228,7 @@ fn private_key_jwt_code_exchange_refresh_revocation_and_client_credentials() {
         .unwrap()
         .with_kid("pkjwt-es256");
     let e = pkjwt_provider(&idp, stranger, &["api:read"])
-        .request_client_credentials(&ClientCredentialsRequest::new())
+        .request_client_credentials(&GrantRequest::client_credentials())
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth, "{e}");
     assert!(e.to_string().contains("invalid_client"), "{e}");
@@ -249,11 +247,10 @@ fn jwt_bearer_grant_with_assertions_oauthkit_signs() {
     let issuer = k["bearer_issuer"].as_str().unwrap();
     let provider = pkjwt_provider(&idp, es256_key(&idp), &["openid", "api:read"]);
     let assertion = JwtBearerAssertion::new(trusted.clone(), issuer, "user-42");
+    let request = GrantRequest::jwt_bearer_signed(trusted.clone(), issuer, "user-42");
     // twice with the default (fresh) jti: both accepted
     for _ in 0..2 {
-        let t = provider
-            .request_jwt_bearer(&JwtBearerRequest::signed(assertion.clone()))
-            .unwrap();
+        let t = provider.request_jwt_bearer(&request).unwrap();
         assert!(t.has_scope("api:read"), "{:?}", t.scopes);
         // the token is the subject's: userinfo names user-42
         let info = provider
@@ -265,11 +262,11 @@ fn jwt_bearer_grant_with_assertions_oauthkit_signs() {
     // an assertion the caller signed itself, given as a string
     let given = assertion.sign(&idp.issuer).unwrap();
     provider
-        .request_jwt_bearer(&JwtBearerRequest::with_assertion(given.clone()).scopes(["openid"]))
+        .request_jwt_bearer(&GrantRequest::jwt_bearer(given.clone()).scopes(["openid"]))
         .unwrap();
     // ...which is single use at this provider (jti)
     let e = provider
-        .request_jwt_bearer(&JwtBearerRequest::with_assertion(given))
+        .request_jwt_bearer(&GrantRequest::jwt_bearer(given))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{e}");
     // wrong signer, wrong audience: refused
@@ -277,16 +274,15 @@ fn jwt_bearer_grant_with_assertions_oauthkit_signs() {
     for (label, a) in [
         (
             "unknown key",
-            JwtBearerAssertion::new(stranger, issuer, "user-42"),
+            GrantRequest::jwt_bearer_signed(stranger, issuer, "user-42"),
         ),
         (
             "wrong audience",
-            JwtBearerAssertion::new(trusted, issuer, "user-42").audience("https://other.example"),
+            GrantRequest::jwt_bearer_signed(trusted, issuer, "user-42")
+                .assertion_audience("https://other.example"),
         ),
     ] {
-        let e = provider
-            .request_jwt_bearer(&JwtBearerRequest::signed(a))
-            .unwrap_err();
+        let e = provider.request_jwt_bearer(&a).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidGrant, "{label}: {e}");
     }
     let outcomes: Vec<String> = idp.stats()["jwt_bearer"]
@@ -299,7 +295,7 @@ fn jwt_bearer_grant_with_assertions_oauthkit_signs() {
     assert_eq!(outcomes[3], "jti reused");
     // the tokens can be kept like client-credentials tokens
     let store = MemoryStore::new();
-    let request = JwtBearerRequest::signed(JwtBearerAssertion::new(
+    let request = GrantRequest::jwt_bearer_signed(
         SigningKey::from_pem(
             k["bearer_issuer_pem"].as_str().unwrap(),
             SigningAlgorithm::ES256,
@@ -307,7 +303,7 @@ fn jwt_bearer_grant_with_assertions_oauthkit_signs() {
         .unwrap(),
         issuer,
         "user-7",
-    ));
+    );
     let t = provider.request_jwt_bearer(&request).unwrap();
     let key = request.cache_key(&idp.client("pkjwt"));
     store.save(&key, &t).unwrap();

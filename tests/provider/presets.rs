@@ -13,9 +13,10 @@ use std::sync::Mutex;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use oauthkit::provider::{
-    github, google, microsoft, AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider,
-    ProviderKind, ProviderSettings, Revocation, TokenTypeHint,
+    github, google, microsoft, AuthorizeRequest, OAuthProvider, OidcConfig, Provider, ProviderKind,
+    ProviderSettings, Revocation, TokenTypeHint,
 };
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::ErrorKind;
 use serde_json::json;
 use url::Url;

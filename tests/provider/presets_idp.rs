@@ -16,10 +16,10 @@ use std::collections::HashMap;
 
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::{
-    auth0, gitlab, keycloak, okta, AuthorizeRequest, DeviceAuthorizationRequest, EndSessionRequest,
-    OAuthProvider, OidcConfig, Pkce, Provider, ProviderKind, ProviderSettings,
-    TokenExchangeRequest,
+    auth0, gitlab, keycloak, okta, AuthorizeRequest, EndSessionRequest, GrantRequest,
+    OAuthProvider, OidcConfig, Provider, ProviderKind, ProviderSettings,
 };
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::{ErrorKind, TokenSet};
 use serde_json::{json, Value};
 use url::Url;
@@ -226,7 +226,7 @@ fn keycloak_against_its_discovery_document() {
                     "expires_in": 600, "interval": 5}),
         );
         let d = p
-            .request_device_authorization(&DeviceAuthorizationRequest::new())
+            .request_device_authorization(&GrantRequest::device_authorization())
             .unwrap();
         assert_eq!(d.user_code, "ABCD-EFGH");
         assert_eq!(
@@ -323,7 +323,7 @@ fn keycloak_error_codes_map_to_kinds_and_sign_in_advice() {
     token_error(&s, &doc, errors::keycloak_unknown_audience());
     let e = p
         .exchange_token(
-            &TokenExchangeRequest::new("at-1", "urn:ietf:params:oauth:token-type:access_token")
+            &GrantRequest::token_exchange("at-1", "urn:ietf:params:oauth:token-type:access_token")
                 .audience("no-such-client"),
         )
         .unwrap_err();
@@ -446,7 +446,7 @@ fn auth0_against_its_discovery_document() {
                 "expires_in": 900, "interval": 5}),
     );
     let d = p
-        .request_device_authorization(&DeviceAuthorizationRequest::new())
+        .request_device_authorization(&GrantRequest::device_authorization())
         .unwrap();
     assert_eq!(d.user_code, "WDJB-MJHT");
     // Auth0 answers a dead refresh token with HTTP 403 invalid_grant
@@ -526,7 +526,7 @@ fn okta_against_its_discovery_documents() {
                     "verification_uri": format!("{}/activate", s.base()),
                     "expires_in": 600, "interval": 5}),
         );
-        p.request_device_authorization(&DeviceAuthorizationRequest::new())
+        p.request_device_authorization(&GrantRequest::device_authorization())
             .unwrap();
         token_error(&s, &doc, errors::okta_invalid_refresh());
         let e = p
@@ -599,7 +599,7 @@ fn gitlab_against_its_discovery_document() {
                     "expires_in": 300, "interval": 5}),
         );
         let d = p
-            .request_device_authorization(&DeviceAuthorizationRequest::new().scopes(["openid"]))
+            .request_device_authorization(&GrantRequest::device_authorization().scopes(["openid"]))
             .unwrap();
         assert_eq!(d.user_code, "0A44L90H");
         // a spent refresh token

@@ -15,12 +15,12 @@ use base64::Engine;
 use oauthkit::provider::ParPolicy;
 use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::{
-    AuthorizeRequest, ClientCredentialsRequest, DeviceAuthorizationRequest, JwtBearerAssertion,
-    JwtBearerRequest, OAuthProvider, OidcConfig, Pkce, Provider, TokenTypeHint,
+    AuthorizeRequest, GrantRequest, OAuthProvider, OidcConfig, Provider, TokenTypeHint,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation};
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::unversioned::provider::client_assertion::CLIENT_ASSERTION_TYPE;
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::{Error, ErrorKind};
 use serde_json::{json, Value};
 
@@ -67,17 +67,17 @@ fn ops() -> Vec<(&'static str, &'static str, Op)> {
                 .map(drop)
         }),
         ("device authorization", "/device", |p| {
-            p.request_device_authorization(&DeviceAuthorizationRequest::new())
+            p.request_device_authorization(&GrantRequest::device_authorization())
                 .map(drop)
         }),
         ("client credentials", "/token", |p| {
-            p.request_client_credentials(&ClientCredentialsRequest::new())
+            p.request_client_credentials(&GrantRequest::client_credentials())
                 .map(drop)
         }),
         ("JWT bearer grant", "/token", |p| {
             let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
-            let a = JwtBearerAssertion::new(key, "https://trusted.example", "user-9");
-            p.request_jwt_bearer(&JwtBearerRequest::signed(a)).map(drop)
+            let a = GrantRequest::jwt_bearer_signed(key, "https://trusted.example", "user-9");
+            p.request_jwt_bearer(&a).map(drop)
         }),
         ("pushed authorization request", "/par", |p| {
             let pkce = Pkce::generate();

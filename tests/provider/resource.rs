@@ -6,8 +6,9 @@
 use crate::support;
 
 use base64::Engine as _;
-use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Provider};
 use oauthkit::provider::{CodeExchange, TokenRefresh};
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::unversioned::random;
 use oauthkit::ErrorKind;
 use support::interactions;

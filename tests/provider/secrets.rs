@@ -22,8 +22,8 @@ use crate::support::test_jwt;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use oauthkit::provider::{
-    ClientAuthMethod, DeviceAuthorizationRequest, OAuth2Config, OAuthProvider, OidcConfig,
-    Provider, Revocation, TokenExchangeRequest, TokenTypeHint,
+    ClientAuthMethod, GrantRequest, OAuth2Config, OAuthProvider, OidcConfig, Provider, Revocation,
+    TokenTypeHint,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use oauthkit::unversioned::provider::token_exchange::token_types;
@@ -250,7 +250,7 @@ const HELD_EXCHANGE_TOKENS: &[&str] = &[CLIENT_SECRET, SUBJECT, ACTOR];
 
 fn token_exchange(p: &OAuthProvider) -> oauthkit::Result<()> {
     p.exchange_token(
-        &TokenExchangeRequest::new(SUBJECT, token_types::ACCESS_TOKEN)
+        &GrantRequest::token_exchange(SUBJECT, token_types::ACCESS_TOKEN)
             .actor_token(ACTOR, token_types::ACCESS_TOKEN)
             .audience("https://api.example"),
     )
@@ -297,7 +297,7 @@ fn ops() -> Vec<(&'static str, &'static str, Op, &'static [&'static str])> {
             "device authorization",
             "/device",
             |p| {
-                p.request_device_authorization(&DeviceAuthorizationRequest::new())
+                p.request_device_authorization(&GrantRequest::device_authorization())
                     .map(drop)
             },
             &[CLIENT_SECRET],
@@ -575,7 +575,7 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
             (
                 "token exchange",
                 p.exchange_token(
-                    &TokenExchangeRequest::new(SUBJECT, token_types::ACCESS_TOKEN)
+                    &GrantRequest::token_exchange(SUBJECT, token_types::ACCESS_TOKEN)
                         .actor_token(ACTOR, token_types::JWT),
                 )
                 .map(drop),

@@ -11,14 +11,13 @@
 use crate::support::mock_http;
 
 use oauthkit::provider::{CodeExchange, TokenRefresh};
+use oauthkit::unversioned::provider::DevicePoll;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::deploy_http::{self, header};
-use oauthkit::provider::JwtBearerRequest;
 use oauthkit::provider::{
-    ClientCredentialsRequest, DeviceAuthorization, DevicePoll, OAuth2Config, OAuthProvider,
-    Provider, TokenExchangeRequest,
+    DeviceAuthorization, GrantRequest, OAuth2Config, OAuthProvider, Provider,
 };
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::provider::token_exchange::token_types;
@@ -115,17 +114,16 @@ fn grants() -> Vec<(&'static str, Grant)> {
             }
         }),
         ("client credentials", |p| {
-            p.request_client_credentials(&ClientCredentialsRequest::new())
+            p.request_client_credentials(&GrantRequest::client_credentials())
         }),
         ("token exchange", |p| {
-            p.exchange_token(&TokenExchangeRequest::new(
+            p.exchange_token(&GrantRequest::token_exchange(
                 "subject-1",
                 token_types::ACCESS_TOKEN,
             ))
-            .map(|r| r.tokens)
         }),
         ("JWT bearer", |p| {
-            p.request_jwt_bearer(&JwtBearerRequest::with_assertion("aaa.bbb.ccc"))
+            p.request_jwt_bearer(&GrantRequest::jwt_bearer("aaa.bbb.ccc"))
         }),
     ]
 }

@@ -9,9 +9,7 @@
 use crate::support;
 
 use base64::Engine as _;
-use oauthkit::provider::{
-    ClientAuthMethod, OAuthProvider, OidcConfig, Provider, TokenExchangeRequest,
-};
+use oauthkit::provider::{ClientAuthMethod, GrantRequest, OAuthProvider, OidcConfig, Provider};
 use oauthkit::unversioned::provider::token_exchange::token_types;
 use oauthkit::{Error, ErrorKind};
 use serde_json::Value;
@@ -75,20 +73,20 @@ fn a_user_access_token_is_exchanged_for_one_with_another_audience() {
     let subject = user_access_token(&idp, "alice");
     let r = tx_client(&idp)
         .exchange_token(
-            &TokenExchangeRequest::new(subject.as_str(), token_types::ACCESS_TOKEN)
+            &GrantRequest::token_exchange(subject.as_str(), token_types::ACCESS_TOKEN)
                 .audience(API_AUDIENCE)
                 .scopes(["openid"])
                 .requested_token_type(token_types::ACCESS_TOKEN),
         )
         .unwrap();
-    assert_eq!(r.issued_token_type, token_types::ACCESS_TOKEN);
+    assert_eq!(r.issued_token_type(), Some(token_types::ACCESS_TOKEN));
     assert!(r.bearer_usable());
-    assert_ne!(r.tokens.access_token.expose(), subject);
-    assert!(r.tokens.expires_at.is_some());
-    assert_eq!(r.tokens.scopes, ["openid"]);
+    assert_ne!(r.access_token.expose(), subject);
+    assert!(r.expires_at.is_some());
+    assert_eq!(r.scopes, ["openid"]);
     // at the provider: an active token for alice, for the audience, held
     // by the exchanging client
-    let info = introspect(&idp, r.tokens.access_token.expose());
+    let info = introspect(&idp, r.access_token.expose());
     assert_eq!(info["active"], true, "{info}");
     assert_eq!(info["sub"], "alice", "{info}");
     assert_eq!(info["client_id"], idp.client("tx"), "{info}");
@@ -107,20 +105,20 @@ fn delegation_sends_the_actor_token_and_resources_go_as_resource() {
     let actor = user_access_token(&idp, "service-bob");
     let r = tx_client(&idp)
         .exchange_token(
-            &TokenExchangeRequest::new(subject.as_str(), token_types::ACCESS_TOKEN)
+            &GrantRequest::token_exchange(subject.as_str(), token_types::ACCESS_TOKEN)
                 .actor_token(actor.as_str(), token_types::ACCESS_TOKEN)
                 .resource("https://api.example/")
                 .resource("https://other.example/"),
         )
         .unwrap();
-    assert_eq!(r.issued_token_type, token_types::ACCESS_TOKEN);
+    assert_eq!(r.issued_token_type(), Some(token_types::ACCESS_TOKEN));
     let seen = last_exchange(&idp);
     assert_eq!(seen["actor_token_type"], token_types::ACCESS_TOKEN);
     assert_eq!(
         seen["resource"],
         serde_json::json!(["https://api.example/", "https://other.example/"])
     );
-    let info = introspect(&idp, r.tokens.access_token.expose());
+    let info = introspect(&idp, r.access_token.expose());
     assert_eq!(info["sub"], "alice", "{info}");
     assert_eq!(info["aud"], "https://api.example/", "{info}");
     // RFC 8693 §4.1: the actor is named in the issued token
@@ -134,15 +132,15 @@ fn a_jwt_answered_with_token_type_n_a_is_returned_but_not_bearer_usable() {
     let subject = user_access_token(&idp, "alice");
     let r = tx_client(&idp)
         .exchange_token(
-            &TokenExchangeRequest::new(subject.as_str(), token_types::ACCESS_TOKEN)
+            &GrantRequest::token_exchange(subject.as_str(), token_types::ACCESS_TOKEN)
                 .audience(API_AUDIENCE)
                 .requested_token_type(token_types::JWT),
         )
         .unwrap();
-    assert_eq!(r.issued_token_type, token_types::JWT);
-    assert_eq!(r.tokens.token_type, "N_A");
+    assert_eq!(r.issued_token_type(), Some(token_types::JWT));
+    assert_eq!(r.token_type, "N_A");
     assert!(!r.bearer_usable());
-    let payload = r.tokens.access_token.expose().split('.').nth(1).unwrap();
+    let payload = r.access_token.expose().split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(payload)
@@ -159,7 +157,7 @@ fn the_provider_refusals_are_typed_and_never_show_the_tokens() {
     let idp = NodeIdp::start();
     let subject = user_access_token(&idp, "alice");
     let p = tx_client(&idp);
-    let base = || TokenExchangeRequest::new(subject.as_str(), token_types::ACCESS_TOKEN);
+    let base = || GrantRequest::token_exchange(subject.as_str(), token_types::ACCESS_TOKEN);
     let held = [subject.as_str()];
 
     let e = p
@@ -172,7 +170,7 @@ fn the_provider_refusals_are_typed_and_never_show_the_tokens() {
     assert_oauth_error(&e, "invalid_target", &held);
     // a type this provider does not take
     let e = p
-        .exchange_token(&TokenExchangeRequest::new(
+        .exchange_token(&GrantRequest::token_exchange(
             subject.as_str(),
             token_types::ID_TOKEN,
         ))
@@ -185,7 +183,7 @@ fn the_provider_refusals_are_typed_and_never_show_the_tokens() {
     // a token the provider never issued
     let forged = "forged-subject-token-0123456789abcdef";
     let e = p
-        .exchange_token(&TokenExchangeRequest::new(
+        .exchange_token(&GrantRequest::token_exchange(
             forged,
             token_types::ACCESS_TOKEN,
         ))
@@ -219,7 +217,10 @@ fn the_provider_refusals_are_typed_and_never_show_the_tokens() {
     // checked before anything is sent: no request reached the provider
     let before = idp.stats()["tx_requests"].as_array().unwrap().len();
     let e = p
-        .exchange_token(&TokenExchangeRequest::new(subject.as_str(), "access_token"))
+        .exchange_token(&GrantRequest::token_exchange(
+            subject.as_str(),
+            "access_token",
+        ))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     assert_eq!(idp.stats()["tx_requests"].as_array().unwrap().len(), before);

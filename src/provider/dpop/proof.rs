@@ -20,7 +20,8 @@ const JTI_BYTES: usize = 24;
 /// What one proof is for.
 ///
 /// ```
-/// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+/// use oauthkit::provider::SigningAlgorithm;
+/// use oauthkit::unversioned::provider::DpopKey;
 /// use oauthkit::unversioned::provider::dpop::ProofRequest;
 /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
 /// let proof = ProofRequest::new("GET", "https://api.example/v1/me?x=1#f")

@@ -11,7 +11,8 @@ use crate::token::TokenSet;
 /// request. `Debug` shows neither value.
 ///
 /// ```
-/// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+/// use oauthkit::provider::SigningAlgorithm;
+/// use oauthkit::unversioned::provider::DpopKey;
 /// use oauthkit::unversioned::provider::dpop::{DpopHeaders, DpopNonces};
 /// use oauthkit::TokenSet;
 /// let mut tokens = TokenSet::bearer("at-123");

@@ -9,87 +9,34 @@ use serde_json::{json, Value};
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::grants::params::{cache_key, grant_setters, GrantParams};
+use crate::provider::grants::params::GrantParams;
+use crate::provider::grants::request::GrantRequest;
 use crate::token::TokenSet;
 
 /// The member of [`TokenSet::extra`] that marks a client-credentials token
 /// set and records its request, so the session manager can ask again.
 pub const STORED_REQUEST_MEMBER: &str = "oauthkit_client_credentials";
 
-/// What to ask for.
-///
-/// ```
-/// use oauthkit::provider::ClientCredentialsRequest;
-/// let r = ClientCredentialsRequest::new()
-///     .scopes(["read", "write"])
-///     .resource("https://api.example/")
-///     .audience("https://api.example");
-/// // the cache key depends on the client and on what is asked, not on order
-/// let same = ClientCredentialsRequest::new()
-///     .scopes(["write", "read"])
-///     .resource("https://api.example/")
-///     .audience("https://api.example");
-/// assert_eq!(r.cache_key("svc"), same.cache_key("svc"));
-/// assert_ne!(r.cache_key("svc"), r.cache_key("other-svc"));
-/// assert!(r.cache_key("svc").starts_with("client_credentials:svc:"));
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientCredentialsRequest {
-    grant: GrantParams,
-    audience: Option<String>,
-}
-
-impl ClientCredentialsRequest {
-    /// The provider's configured scopes, no resource, no audience.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    grant_setters! {
-        "let r = oauthkit::provider::ClientCredentialsRequest::new()";
-        /// Not set, the provider's configured scopes are asked for.
-        scopes,
-        resource,
-    }
-
-    /// Sets `audience`.
-    pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.audience = Some(audience.into());
-        self
-    }
-
-    grant_setters! {
-        "let r = oauthkit::provider::ClientCredentialsRequest::new()";
-        /// The grant sets `grant_type`, `scope`, `resource` and `audience`.
-        param,
-        requested_scopes,
-    }
-
-    /// The store key for this request's tokens of client `client_id`:
-    /// `client_credentials:{client_id}:{hash}`, the hash (SHA-256, 128 bits
-    /// shown) over the sorted scopes, sorted resources, audience and
-    /// parameters, so two requests that ask for the same thing share one
-    /// cached token and two that differ never do.
-    pub fn cache_key(&self, client_id: &str) -> String {
-        let [scopes, resources, params] = self.grant.canonical();
-        let parts = vec![scopes, resources, json!(self.audience), params];
-        cache_key("client_credentials", client_id, parts)
-    }
-
+impl GrantRequest {
     /// The request as stored with its tokens.
     pub(crate) fn to_stored(&self) -> Value {
         json!({
             "scopes": self.grant.scopes,
             "resources": self.grant.resources,
-            "audience": self.audience,
+            "audience": self.audiences.first(),
             "params": self.grant.params,
         })
     }
 
-    /// The request a stored client-credentials token set was obtained
+    /// The client credentials request a stored token set was obtained
     /// with; `None` for other token sets, and for a stored request that
     /// does not read back (a member missing or of the wrong type), which is
     /// then treated like another token set.
+    ///
+    /// ```
+    /// use oauthkit::provider::GrantRequest;
+    /// assert!(GrantRequest::from_stored(&oauthkit::TokenSet::bearer("at")).is_none());
+    /// ```
     pub fn from_stored(tokens: &TokenSet) -> Option<Self> {
         let v = tokens.extra.get(STORED_REQUEST_MEMBER)?;
         let strings = |v: &Value| -> Option<Vec<String>> {
@@ -110,14 +57,18 @@ impl ClientCredentialsRequest {
                 (pair.len() == 2).then(|| (pair[0].clone(), pair[1].clone()))
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(ClientCredentialsRequest {
-            grant: GrantParams {
-                scopes,
-                resources: strings(&v["resources"])?,
-                params,
-            },
-            audience: v["audience"].as_str().map(str::to_owned),
-        })
+        let mut request = GrantRequest::client_credentials();
+        request.grant = GrantParams {
+            scopes,
+            resources: strings(&v["resources"])?,
+            params,
+        };
+        request.audiences = v["audience"]
+            .as_str()
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
+        Some(request)
     }
 }
 
@@ -127,8 +78,9 @@ impl OAuthClient {
         &self,
         token_url: &str,
         method: ClientAuthMethod,
-        request: &ClientCredentialsRequest,
+        request: &GrantRequest,
     ) -> Result<TokenSet> {
+        request.check("client_credentials")?;
         if !self.creds.is_confidential() {
             return Err(Error::InvalidArgument(format!(
                 "the client credentials grant needs a confidential client; '{}' has no secret or private key",
@@ -139,7 +91,7 @@ impl OAuthClient {
         let scopes = request
             .grant
             .push_scope_and_resources(&mut form, &self.scopes)?;
-        if let Some(a) = &request.audience {
+        if let Some(a) = request.audiences.first() {
             form.push(("audience".into(), a.clone()));
         }
         request.grant.push_params(
@@ -163,27 +115,28 @@ mod tests {
 
     #[test]
     fn stored_request_round_trips() {
-        let r = ClientCredentialsRequest::new()
+        let r = GrantRequest::client_credentials()
             .scopes(["a"])
             .resource("https://r.example/")
             .audience("aud")
             .param("x", "y");
         let mut t = TokenSet::bearer("at");
         t.extra.insert(STORED_REQUEST_MEMBER.into(), r.to_stored());
-        assert_eq!(ClientCredentialsRequest::from_stored(&t), Some(r));
-        assert_eq!(
-            ClientCredentialsRequest::from_stored(&TokenSet::bearer("at")),
-            None
-        );
-        let none = ClientCredentialsRequest::new();
+        let back = GrantRequest::from_stored(&t).unwrap();
+        assert_eq!(back.to_stored(), r.to_stored());
+        assert_eq!(back.cache_key("c"), r.cache_key("c"));
+        assert!(GrantRequest::from_stored(&TokenSet::bearer("at")).is_none());
+        let none = GrantRequest::client_credentials();
         t.extra
             .insert(STORED_REQUEST_MEMBER.into(), none.to_stored());
-        assert_eq!(ClientCredentialsRequest::from_stored(&t), Some(none));
+        let back = GrantRequest::from_stored(&t).unwrap();
+        assert_eq!(back.to_stored(), none.to_stored());
+        back.check("client_credentials").unwrap();
     }
 
     #[test]
     fn keys_differ_by_what_is_asked() {
-        let base = ClientCredentialsRequest::new();
+        let base = GrantRequest::client_credentials();
         let keys = [
             base.cache_key("c"),
             base.clone().scopes(["a"]).cache_key("c"),
@@ -208,7 +161,7 @@ mod tests {
     /// canonical JSON, computed independently).
     #[test]
     fn keys_are_pinned() {
-        let r = ClientCredentialsRequest::new()
+        let r = GrantRequest::client_credentials()
             .scopes(["write", "read", "read"])
             .resource("https://b.example/")
             .resource("https://a.example/")
@@ -220,7 +173,7 @@ mod tests {
             "client_credentials:svc:f5712f67791ce466159be2287ed2e8b3"
         );
         assert_eq!(
-            ClientCredentialsRequest::new().cache_key("svc"),
+            GrantRequest::client_credentials().cache_key("svc"),
             "client_credentials:svc:bf2894262347c9c9b93a56f2ac073621"
         );
     }

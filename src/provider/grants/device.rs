@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::grants::params::{grant_setters, GrantParams};
+use crate::provider::grants::request::GrantRequest;
 use crate::provider::http::check_endpoint_url;
 use crate::provider::token_response::lenient_seconds;
 use crate::secret::Secret;
@@ -46,38 +46,6 @@ pub const MAX_EXPIRES_IN: Duration = Duration::from_secs(24 * 3600);
 /// The longest `user_code` accepted (RFC 8628 §6.1 suggests 8 characters;
 /// anything this long is not meant for a human).
 const MAX_USER_CODE_CHARS: usize = 64;
-
-/// What to ask for in a device authorization request.
-///
-/// ```
-/// use oauthkit::provider::DeviceAuthorizationRequest;
-/// let r = DeviceAuthorizationRequest::new()
-///     .scopes(["openid", "offline_access"])
-///     .param("resource", "https://api.example");
-/// assert_eq!(r.requested_scopes().unwrap(), ["openid", "offline_access"]);
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct DeviceAuthorizationRequest {
-    grant: GrantParams,
-}
-
-impl DeviceAuthorizationRequest {
-    /// The provider's configured scopes, no extra parameters.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    grant_setters! {
-        "let r = oauthkit::provider::DeviceAuthorizationRequest::new()";
-        /// Not set, the provider's configured scopes are asked for.
-        scopes,
-        /// The request sets `scope`; others (`resource`, `audience`, ...)
-        /// may be added.
-        param,
-        requested_scopes,
-        params,
-    }
-}
 
 /// The provider's answer to a device authorization request (RFC 8628
 /// §3.2), checked: the URIs are https (http only on loopback hosts) and
@@ -170,9 +138,10 @@ impl OAuthClient {
         &self,
         url: &str,
         method: ClientAuthMethod,
-        request: &DeviceAuthorizationRequest,
+        request: &GrantRequest,
     ) -> Result<DeviceAuthorization> {
         const ENDPOINT: &str = "device_authorization";
+        request.check("device_authorization")?;
         check_endpoint_url(ENDPOINT, url)?;
         let mut form: Vec<(String, String)> = Vec::new();
         let scopes = request

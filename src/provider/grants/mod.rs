@@ -3,6 +3,7 @@
 //! device grant (RFC 8628), pushed authorization requests (RFC 9126) and
 //! RP-initiated logout (end session).
 
+pub(crate) mod assertion;
 pub mod client_credentials;
 pub mod device;
 pub mod end_session;
@@ -10,4 +11,5 @@ mod form_post;
 pub mod jwt_bearer;
 pub mod par;
 pub(crate) mod params;
+pub mod request;
 pub mod token_exchange;

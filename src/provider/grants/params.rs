@@ -1,7 +1,8 @@
 //! What the token grants of a client ask for beside their own parameters:
-//! scopes, RFC 8707 resources and extra form parameters. The client
-//! credentials, JWT bearer and device requests embed one
-//! [`GrantParams`], so the form they write, the check of their extra
+//! scopes, RFC 8707 resources and extra form parameters. The one grant
+//! request ([`GrantRequest`](crate::provider::grants::request::GrantRequest):
+//! client credentials, JWT bearer, token exchange, device) and the code
+//! exchange and refresh requests embed one [`GrantParams`], so the form they write, the check of their extra
 //! parameters and their cache key are written once.
 
 use serde_json::{json, Value};
@@ -243,7 +244,8 @@ macro_rules! grant_setters {
         $(#[$m])*
         ///
         /// ```
-        /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+        /// use oauthkit::provider::SigningAlgorithm;
+        /// use oauthkit::unversioned::provider::DpopKey;
         /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
         #[doc = $new]
         ///     .dpop(&key);
@@ -312,7 +314,8 @@ macro_rules! grant_setters {
         $(#[$m])*
         ///
         /// ```
-        /// use oauthkit::provider::{DpopKey, SigningAlgorithm};
+        /// use oauthkit::provider::SigningAlgorithm;
+        /// use oauthkit::unversioned::provider::DpopKey;
         /// let key = DpopKey::generate(SigningAlgorithm::ES256)?;
         #[doc = $new]
         ///     .dpop(&key);

@@ -4,14 +4,14 @@
 //! another type. It goes over the provider's token endpoint with the
 //! provider's client authentication, like every other grant.
 //!
-//! The answer's `issued_token_type` is returned to the caller
-//! ([`TokenExchangeResponse::issued_token_type`]). RFC 8693 §2.2.1: when
+//! The answer is a [`TokenSet`]; its required `issued_token_type` is kept
+//! in the set ([`TokenSet::issued_token_type`]). RFC 8693 §2.2.1: when
 //! the issued token is not an access token, `token_type` may be `N_A`
 //! ("not applicable"). oauthkit accepts `N_A` only then — an answer that
 //! says it issued an access token must still be a Bearer token (RFC 6749
 //! §7.1) — and keeps `"N_A"` as the token set's `token_type`, so nothing
 //! sends such a token as `Authorization: Bearer` by mistake
-//! ([`TokenExchangeResponse::bearer_usable`]).
+//! ([`TokenSet::bearer_usable`]).
 //!
 //! The subject and actor tokens are secrets: redacted in `Debug` and
 //! scrubbed from every error of the request, whatever the provider echoes.
@@ -21,10 +21,9 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::provider::client::OAuthClient;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::grants::params::{grant_setters, GrantParams};
+use crate::provider::grants::request::{Grant, GrantRequest};
 use crate::provider::http::{Body, HttpResponse, Method};
 use crate::provider::token_response::{parse_token_response_with, TokenTypeRule};
-use crate::secret::Secret;
 use crate::token::TokenSet;
 
 /// The grant type of RFC 8693.
@@ -50,115 +49,31 @@ pub mod token_types {
 /// (RFC 8693 §2.2.1).
 pub const TOKEN_TYPE_NOT_APPLICABLE: &str = "N_A";
 
-/// What to exchange and what to ask for (RFC 8693 §2.1).
-///
-/// ```
-/// use oauthkit::unversioned::provider::token_exchange::token_types;
-/// use oauthkit::provider::TokenExchangeRequest;
-/// let r = TokenExchangeRequest::new("eyJ-subject", token_types::ACCESS_TOKEN)
-///     .actor_token("eyJ-actor", token_types::JWT)
-///     .audience("https://backend.example")
-///     .resource("https://api.example/orders")
-///     .scopes(["orders:read"])
-///     .requested_token_type(token_types::ACCESS_TOKEN);
-/// // the tokens are secrets: Debug never shows them
-/// let shown = format!("{r:?}");
-/// assert!(!shown.contains("eyJ"));
-/// assert!(shown.contains("https://backend.example"));
-/// ```
-#[derive(Debug, Clone)]
-pub struct TokenExchangeRequest {
-    subject_token: Secret,
-    subject_token_type: String,
-    actor: Option<(Secret, String)>,
-    audiences: Vec<String>,
-    requested_token_type: Option<String>,
-    grant: GrantParams,
-}
-
-impl TokenExchangeRequest {
-    /// Exchanges `subject_token`, of type `subject_token_type` (one of
-    /// [`token_types`] or another absolute URI the provider knows).
-    pub fn new(subject_token: impl Into<Secret>, subject_token_type: impl Into<String>) -> Self {
-        TokenExchangeRequest {
-            subject_token: subject_token.into(),
-            subject_token_type: subject_token_type.into(),
-            actor: None,
-            audiences: Vec::new(),
-            requested_token_type: None,
-            grant: GrantParams::default(),
-        }
-    }
-
-    /// The token of the party acting for the subject (delegation,
-    /// RFC 8693 §1.1), with its type.
-    pub fn actor_token(
-        mut self,
-        actor_token: impl Into<Secret>,
-        actor_token_type: impl Into<String>,
-    ) -> Self {
-        self.actor = Some((actor_token.into(), actor_token_type.into()));
-        self
-    }
-
-    /// Adds an `audience`: the logical name of the service the token is
-    /// for (may repeat).
-    pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.audiences.push(audience.into());
-        self
-    }
-
-    grant_setters! {
-        "let r = oauthkit::provider::TokenExchangeRequest::new(\"eyJ-subject\", oauthkit::unversioned::provider::token_exchange::token_types::JWT)";
-        /// The token will be used there.
-        resource,
-        /// Not set, no `scope` is sent and the provider decides.
-        scopes,
-    }
-
-    /// The type of token wanted (one of [`token_types`]).
-    pub fn requested_token_type(mut self, token_type: impl Into<String>) -> Self {
-        self.requested_token_type = Some(token_type.into());
-        self
-    }
-
-    grant_setters! {
-        "let r = oauthkit::provider::TokenExchangeRequest::new(\"eyJ-subject\", oauthkit::unversioned::provider::token_exchange::token_types::JWT)";
-        /// The exchange sets `grant_type`, `subject_token`,
-        /// `subject_token_type`, `actor_token`, `actor_token_type`,
-        /// `requested_token_type`, `scope`, `resource` and `audience`.
-        param,
-    }
-
-    /// The subject token (a secret).
-    pub fn subject_token(&self) -> &Secret {
-        &self.subject_token
-    }
-
-    /// The actor token (a secret), if any.
-    pub fn actor(&self) -> Option<&Secret> {
-        self.actor.as_ref().map(|(t, _)| t)
-    }
-
+impl GrantRequest {
     /// The request form, checked (RFC 8693 §2.1).
-    pub(crate) fn form(&self) -> Result<Vec<(String, String)>> {
+    pub(crate) fn token_exchange_form(&self) -> Result<Vec<(String, String)>> {
+        self.check("token_exchange")?;
+        let Grant::TokenExchange(exchange) = &self.kind else {
+            return Err(self.wrong_grant("token_exchange"));
+        };
+        let exchange = exchange.as_ref();
         let bad = |m: String| Err(Error::InvalidArgument(m));
-        if self.subject_token.is_empty() {
+        if exchange.subject_token.is_empty() {
             return bad("token exchange needs a subject token".into());
         }
-        check_type("subject_token_type", &self.subject_token_type)?;
+        check_type("subject_token_type", &exchange.subject_token_type)?;
         let mut form = vec![
             ("grant_type".to_owned(), GRANT_TYPE.to_owned()),
             (
                 "subject_token".to_owned(),
-                self.subject_token.expose().to_owned(),
+                exchange.subject_token.expose().to_owned(),
             ),
             (
                 "subject_token_type".to_owned(),
-                self.subject_token_type.clone(),
+                exchange.subject_token_type.clone(),
             ),
         ];
-        if let Some((token, ty)) = &self.actor {
+        if let Some((token, ty)) = &exchange.actor {
             if token.is_empty() {
                 return bad("the actor token is empty".into());
             }
@@ -166,7 +81,7 @@ impl TokenExchangeRequest {
             form.push(("actor_token".into(), token.expose().to_owned()));
             form.push(("actor_token_type".into(), ty.clone()));
         }
-        if let Some(t) = &self.requested_token_type {
+        if let Some(t) = &exchange.requested_token_type {
             check_type("requested_token_type", t)?;
             form.push(("requested_token_type".into(), t.clone()));
         }
@@ -213,51 +128,12 @@ fn check_type(what: &str, t: &str) -> Result<()> {
     }
 }
 
-/// The answer of a token exchange (RFC 8693 §2.2.1).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct TokenExchangeResponse {
-    /// The issued token (in `access_token`, whatever its type, as the RFC
-    /// says), its expiry, scopes and refresh token. `token_type` is `"N_A"`
-    /// when the provider said the token is not an access token.
-    pub tokens: TokenSet,
-    /// What the provider issued: one of [`token_types`] or another URI.
-    pub issued_token_type: String,
-}
-
-impl TokenExchangeResponse {
-    /// Whether the issued token may be sent as `Authorization: Bearer`:
-    /// the answer's `token_type` was Bearer (not `N_A`).
-    ///
-    /// ```
-    /// use oauthkit::provider::TokenExchangeResponse;
-    /// use oauthkit::unversioned::provider::token_exchange::token_types;
-    /// use oauthkit::TokenSet;
-    /// let r = TokenExchangeResponse::new(TokenSet::bearer("at"), token_types::ACCESS_TOKEN);
-    /// assert!(r.bearer_usable());
-    /// let mut t = TokenSet::bearer("eyJ...");
-    /// t.token_type = "N_A".into();
-    /// assert!(!TokenExchangeResponse::new(t, token_types::JWT).bearer_usable());
-    /// ```
-    pub fn bearer_usable(&self) -> bool {
-        self.tokens.token_type.eq_ignore_ascii_case("bearer")
-    }
-
-    /// A response (for tests and other providers' implementations).
-    pub fn new(tokens: TokenSet, issued_token_type: impl Into<String>) -> Self {
-        TokenExchangeResponse {
-            tokens,
-            issued_token_type: issued_token_type.into(),
-        }
-    }
-}
-
 /// Parses a token exchange answer: `issued_token_type` is required; `N_A`
 /// as `token_type` is taken only for a token that is not an access token.
 fn parse_exchange_response(
     response: HttpResponse,
     red: &mut crate::provider::http::redact::Redactor,
-) -> Result<TokenExchangeResponse> {
+) -> Result<TokenSet> {
     let malformed = |message: String| Error::Http {
         endpoint: "token exchange".into(),
         message,
@@ -292,8 +168,8 @@ fn parse_exchange_response(
         // GitHub-style 200 errors: the shared parser names them
         shared_errors(red)?;
     }
-    let issued_token_type = match map.remove("issued_token_type") {
-        Some(Value::String(s)) if !s.is_empty() => s,
+    let issued_token_type = match map.get("issued_token_type") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
         Some(_) => {
             return Err(malformed(
                 "the token exchange answer's issued_token_type is not a non-empty string".into(),
@@ -337,10 +213,10 @@ fn parse_exchange_response(
     if not_applicable {
         tokens.token_type = TOKEN_TYPE_NOT_APPLICABLE.to_owned();
     }
-    Ok(TokenExchangeResponse {
-        tokens,
-        issued_token_type,
-    })
+    tokens
+        .extra
+        .insert("issued_token_type".into(), Value::String(issued_token_type));
+    Ok(tokens)
 }
 
 impl OAuthClient {
@@ -350,9 +226,9 @@ impl OAuthClient {
         &self,
         token_url: &str,
         method: ClientAuthMethod,
-        request: &TokenExchangeRequest,
-    ) -> Result<TokenExchangeResponse> {
-        let form = request.form()?;
+        request: &GrantRequest,
+    ) -> Result<TokenSet> {
+        let form = request.token_exchange_form()?;
         let applied = self.creds.apply(method, form)?;
         let mut response = self.http.call(
             "token exchange",
@@ -363,10 +239,10 @@ impl OAuthClient {
             &[],
             parse_exchange_response,
         )?;
-        if response.tokens.scopes.is_empty() {
+        if response.scopes.is_empty() {
             // RFC 6749 §5.1: no `scope` means the requested one
             if let Some(s) = &request.grant.scopes {
-                response.tokens.scopes = s.clone();
+                response.scopes = s.clone();
             }
         }
         Ok(response)
@@ -378,7 +254,7 @@ mod tests {
     use super::*;
     use crate::provider::http::redact::Redactor;
 
-    fn answer(status: u16, body: Value) -> Result<TokenExchangeResponse> {
+    fn answer(status: u16, body: Value) -> Result<TokenSet> {
         let r = HttpResponse {
             status,
             content_type: Some("application/json".into()),
@@ -398,10 +274,13 @@ mod tests {
                    "issued_token_type": token_types::JWT, "expires_in": 60}),
         )
         .unwrap();
-        assert_eq!(ok.tokens.token_type, "N_A");
+        assert_eq!(ok.token_type, "N_A");
         assert!(!ok.bearer_usable());
-        assert_eq!(ok.issued_token_type, token_types::JWT);
-        assert!(!ok.tokens.extra.contains_key("issued_token_type"));
+        assert_eq!(ok.issued_token_type(), Some(token_types::JWT));
+        // the issued type is part of the set: it survives the stored form
+        let back = TokenSet::from_json(&ok.to_json()).unwrap();
+        assert_eq!(back.issued_token_type(), Some(token_types::JWT));
+        assert!(!back.bearer_usable());
         let e = answer(
             200,
             json!({"access_token": "at", "token_type": "N_A",
@@ -453,14 +332,14 @@ mod tests {
 
     #[test]
     fn form_checks() {
-        let base = TokenExchangeRequest::new("st", token_types::ACCESS_TOKEN);
-        let f = base.clone().form().unwrap();
+        let base = GrantRequest::token_exchange("st", token_types::ACCESS_TOKEN);
+        let f = base.clone().token_exchange_form().unwrap();
         assert_eq!(f[0], ("grant_type".to_owned(), GRANT_TYPE.to_owned()));
         assert!(!f.iter().any(|(k, _)| k == "scope" || k == "actor_token"));
         for bad in [
-            TokenExchangeRequest::new("", token_types::ACCESS_TOKEN),
-            TokenExchangeRequest::new("st", "access_token"),
-            TokenExchangeRequest::new("st", ""),
+            GrantRequest::token_exchange("", token_types::ACCESS_TOKEN),
+            GrantRequest::token_exchange("st", "access_token"),
+            GrantRequest::token_exchange("st", ""),
             base.clone().actor_token("", token_types::JWT),
             base.clone().actor_token("a", "jwt"),
             base.clone().requested_token_type("id token"),
@@ -471,7 +350,7 @@ mod tests {
             base.clone().param("client_secret", "x"),
             base.clone().param("grant_type", "x"),
         ] {
-            let e = bad.form().unwrap_err();
+            let e = bad.token_exchange_form().unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{e}");
         }
         let f = base
@@ -481,7 +360,7 @@ mod tests {
             .resource("https://r.example/")
             .scopes(["x", "y"])
             .param("custom", "v")
-            .form()
+            .token_exchange_form()
             .unwrap();
         let names: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(

@@ -36,7 +36,8 @@ pub fn full_token_set(n: u32) -> TokenSet {
 /// secrets keeps the key exactly; any other refuses the set with
 /// `DpopKeyUnprotected` and writes nothing (save and save_all).
 pub fn dpop_keys_only_where_secrets_are_protected(s: &dyn TokenStore) {
-    use oauthkit::provider::{DpopKey, SigningAlgorithm};
+    use oauthkit::provider::SigningAlgorithm;
+    use oauthkit::unversioned::provider::DpopKey;
     let mut t =
         full_token_set(7).with_dpop_key(DpopKey::generate(SigningAlgorithm::ES256).unwrap());
     t.token_type = "DPoP".into();

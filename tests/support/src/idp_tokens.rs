@@ -2,7 +2,8 @@
 //! tests that need a real user's token as input (token exchange).
 
 use oauthkit::provider::CodeExchange;
-use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Pkce, Provider};
+use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Provider};
+use oauthkit::unversioned::provider::Pkce;
 use oauthkit::unversioned::random;
 
 use crate::interactions;
