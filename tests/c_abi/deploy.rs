@@ -32,6 +32,31 @@ fn c(s: &str) -> CString {
     CString::new(s).unwrap()
 }
 
+/// A C deploy handler on a memory store, signing in at `idp`: the
+/// provider, store and handler handles (the test frees them).
+fn c_deploy(idp: &DevProvider) -> (*mut OakProvider, *mut OakStore, *mut OakDeploy) {
+    let (mut provider, mut store, mut deploy) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+    unsafe {
+        ok(oak_provider_oidc(
+            c(idp.issuer()).as_ptr(),
+            c(idp.client_id()).as_ptr(),
+            ptr::null(),
+            c"openid email profile offline_access".as_ptr(),
+            &mut provider,
+        ));
+        ok(oak_store_open(c"memory:".as_ptr(), &mut store));
+        ok(oak_deploy_new(
+            provider,
+            store,
+            c(BASE).as_ptr(),
+            ptr::null(),
+            3600,
+            &mut deploy,
+        ));
+    }
+    (provider, store, deploy)
+}
+
 fn location_of(url: &str) -> String {
     let rest = url.strip_prefix("http://").unwrap();
     let (authority, path) = rest.split_at(rest.find('/').unwrap());
@@ -126,25 +151,7 @@ fn ask(deploy: *const OakDeploy, method: &str, target: &str, headers: &[(&str, &
 #[test]
 fn a_deploy_sign_in_runs_through_the_c_handler() {
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
-    let (mut provider, mut store, mut deploy) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
-    unsafe {
-        ok(oak_provider_oidc(
-            c(idp.issuer()).as_ptr(),
-            c(idp.client_id()).as_ptr(),
-            ptr::null(),
-            c"openid email profile offline_access".as_ptr(),
-            &mut provider,
-        ));
-        ok(oak_store_open(c"memory:".as_ptr(), &mut store));
-        ok(oak_deploy_new(
-            provider,
-            store,
-            c(BASE).as_ptr(),
-            ptr::null(),
-            3600,
-            &mut deploy,
-        ));
-    }
+    let (provider, store, deploy) = c_deploy(&idp);
     let login = ask(deploy, "GET", "/auth/login", &[]);
     assert_eq!(login.status, 302);
     let redirect = location_of(login.header("Location").unwrap());
@@ -417,25 +424,7 @@ fn handle_raw(
 #[test]
 fn c_arguments_become_an_http_request_and_the_answer_reads_as_before() {
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
-    let (mut provider, mut store, mut deploy) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
-    unsafe {
-        ok(oak_provider_oidc(
-            c(idp.issuer()).as_ptr(),
-            c(idp.client_id()).as_ptr(),
-            ptr::null(),
-            c"openid email profile offline_access".as_ptr(),
-            &mut provider,
-        ));
-        ok(oak_store_open(c"memory:".as_ptr(), &mut store));
-        ok(oak_deploy_new(
-            provider,
-            store,
-            c(BASE).as_ptr(),
-            ptr::null(),
-            3600,
-            &mut deploy,
-        ));
-    }
+    let (provider, store, deploy) = c_deploy(&idp);
     let login = handle_raw(deploy, "GET", "/auth/login", None, &[]).unwrap();
     assert_eq!(login.status, 302, "{}", login.body);
     let names: Vec<&str> = login.headers.iter().map(|(k, _)| k.as_str()).collect();

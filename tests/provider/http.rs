@@ -1109,108 +1109,50 @@ fn a_grant_request_for_another_grant_or_with_its_setters_is_refused_before_sendi
         }
     }
     // each grant-specific setter on each grant that does not have it
-    let misplaced: Vec<(&str, GrantRequest, &str)> = vec![
-        (
-            "client_credentials",
-            cc().actor_token("a", token_types::JWT),
-            "actor_token",
-        ),
-        (
-            "client_credentials",
-            cc().requested_token_type(token_types::JWT),
-            "requested_token_type",
-        ),
-        (
-            "client_credentials",
-            cc().assertion_audience("a"),
-            "assertion_audience",
-        ),
-        (
-            "client_credentials",
-            cc().lifetime(Duration::from_secs(60)),
-            "lifetime",
-        ),
-        ("client_credentials", cc().jti("j"), "jti"),
-        ("client_credentials", cc().claim("c", 1), "claim"),
-        ("jwt_bearer", jwt().audience("a"), "audience"),
-        (
-            "jwt_bearer",
-            jwt().actor_token("a", token_types::JWT),
-            "actor_token",
-        ),
-        (
-            "jwt_bearer",
-            jwt().requested_token_type(token_types::JWT),
-            "requested_token_type",
-        ),
-        (
-            "jwt_bearer",
-            jwt().assertion_audience("a"),
-            "assertion_audience",
-        ),
-        (
-            "jwt_bearer",
-            jwt().lifetime(Duration::from_secs(60)),
-            "lifetime",
-        ),
-        ("jwt_bearer", jwt().jti("j"), "jti"),
-        ("jwt_bearer", jwt().claim("c", 1), "claim"),
-        ("jwt_bearer", signed().audience("a"), "audience"),
-        (
-            "jwt_bearer",
-            signed().actor_token("a", token_types::JWT),
-            "actor_token",
-        ),
-        (
-            "jwt_bearer",
-            signed().requested_token_type(token_types::JWT),
-            "requested_token_type",
-        ),
-        (
-            "token_exchange",
-            te().assertion_audience("a"),
-            "assertion_audience",
-        ),
-        (
-            "token_exchange",
-            te().lifetime(Duration::from_secs(60)),
-            "lifetime",
-        ),
-        ("token_exchange", te().jti("j"), "jti"),
-        ("token_exchange", te().claim("c", 1), "claim"),
-        ("device_authorization", dev().audience("a"), "audience"),
-        (
-            "device_authorization",
-            dev().actor_token("a", token_types::JWT),
-            "actor_token",
-        ),
-        (
-            "device_authorization",
-            dev().requested_token_type(token_types::JWT),
-            "requested_token_type",
-        ),
-        (
-            "device_authorization",
-            dev().assertion_audience("a"),
-            "assertion_audience",
-        ),
-        (
-            "device_authorization",
-            dev().lifetime(Duration::from_secs(60)),
-            "lifetime",
-        ),
-        ("device_authorization", dev().jti("j"), "jti"),
-        ("device_authorization", dev().claim("c", 1), "claim"),
+    type Setter = fn(GrantRequest) -> GrantRequest;
+    let setters: [(&str, Setter); 7] = [
+        ("audience", |r| r.audience("a")),
+        ("actor_token", |r| r.actor_token("a", token_types::JWT)),
+        ("requested_token_type", |r| {
+            r.requested_token_type(token_types::JWT)
+        }),
+        ("assertion_audience", |r| r.assertion_audience("a")),
+        ("lifetime", |r| r.lifetime(Duration::from_secs(60))),
+        ("jti", |r| r.jti("j")),
+        ("claim", |r| r.claim("c", 1)),
     ];
-    for (grant, request, setter) in &misplaced {
+    let own: [(&str, GrantRequest, &[&str]); 5] = [
+        ("client_credentials", cc(), &["audience"]),
+        ("jwt_bearer", jwt(), &[]),
+        (
+            "jwt_bearer",
+            signed(),
+            &["assertion_audience", "lifetime", "jti", "claim"],
+        ),
+        (
+            "token_exchange",
+            te(),
+            &["audience", "actor_token", "requested_token_type"],
+        ),
+        ("device_authorization", dev(), &[]),
+    ];
+    let mut misplaced = 0;
+    for (grant, request, its_own) in &own {
         let (_, call) = ops.iter().find(|(op, _)| op == grant).unwrap();
-        let e = call(&p, request).unwrap_err();
-        refused(
-            e,
-            &format!("'{setter}' is not a setting of a {grant} request"),
-            setter,
-        );
+        for (setter, set) in setters {
+            if its_own.contains(&setter) {
+                continue;
+            }
+            let e = call(&p, &set(request.clone())).unwrap_err();
+            refused(
+                e,
+                &format!("'{setter}' is not a setting of a {grant} request"),
+                setter,
+            );
+            misplaced += 1;
+        }
     }
+    assert_eq!(misplaced, 27);
     // client credentials take one audience
     let e = p
         .request_client_credentials(&cc().audience("a").audience("b"))
