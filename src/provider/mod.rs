@@ -56,7 +56,7 @@ pub use grants::device::DeviceAuthorization;
 pub use grants::end_session::EndSessionRequest;
 pub use grants::par::ParPolicy;
 pub use grants::request::GrantRequest;
-pub use oauth2_config::{OAuth2Config, Revocation};
+pub use oauth2_config::OAuth2Config;
 pub use oauth_provider::OAuthProvider;
 pub use oidc::OidcConfig;
 pub use presets::{auth0, github, gitlab, google, keycloak, microsoft, okta};

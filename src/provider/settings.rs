@@ -13,7 +13,7 @@ use crate::provider::dpop::DpopConfig;
 use crate::provider::grants::par::ParPolicy;
 use crate::provider::http::tls::TrustStore;
 use crate::provider::http::{HttpConfig, HttpProxy};
-use crate::provider::oauth2_config::{OAuth2Config, Revocation};
+use crate::provider::oauth2_config::OAuth2Config;
 use crate::provider::oauth_provider::OAuthProvider;
 use crate::provider::offline_access::OfflineAccess;
 use crate::provider::oidc::config::OidcConfig;
@@ -487,10 +487,7 @@ impl ProviderSettings {
                 let mut c = OAuth2Config::new("custom", &self.client_id, authorize, token);
                 self.apply_client(&mut c.client, secret)?;
                 c.userinfo_url = self.userinfo_url.clone();
-                c.revocation = match &self.revocation_url {
-                    Some(u) => Revocation::Rfc7009(u.clone()),
-                    None => Revocation::None,
-                };
+                c.revocation_url = self.revocation_url.clone();
                 c.issuer = self.issuer_url.clone();
                 c.par_url = self.par_url.clone();
                 OAuthProvider::oauth2(c)?
