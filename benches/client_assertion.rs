@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use oauthkit::provider::PrivateKeyJwt;
+use oauthkit::unversioned::provider::client_assertion::PrivateKeyJwt;
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
 
 fn assertions(c: &mut Criterion) {

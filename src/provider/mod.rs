@@ -49,7 +49,6 @@ pub(crate) mod token_response;
 // never back up through these lines.
 pub use crate::jose::{SigningAlgorithm, SigningKey};
 pub use authorization_url::AuthorizationUrl;
-pub use client_assertion::PrivateKeyJwt;
 pub use client_auth::ClientAuthMethod;
 pub use dpop::DpopConfig;
 pub use grants::device::DeviceAuthorization;

@@ -7,7 +7,6 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::jose::{SigningAlgorithm, SigningKey};
-use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_settings::ClientSettings;
 use crate::provider::dpop::DpopConfig;
 use crate::provider::grants::par::ParPolicy;
@@ -597,7 +596,7 @@ impl ProviderSettings {
     }
 
     /// The `private_key_jwt` key from `private_key` or `private_key_file`.
-    fn private_key_jwt(&self) -> Result<Option<PrivateKeyJwt>> {
+    fn private_key_jwt(&self) -> Result<Option<SigningKey>> {
         let text = match (&self.private_key, &self.private_key_file) {
             (Some(_), Some(_)) => {
                 return Err(Error::InvalidArgument(
@@ -631,7 +630,7 @@ impl ProviderSettings {
             Some(kid) => key.with_kid(kid),
             None => key,
         };
-        Ok(Some(PrivateKeyJwt::new(key)))
+        Ok(Some(key))
     }
 
     /// The timeouts, CA bundle and trust store, on top of the preset's
