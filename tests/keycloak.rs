@@ -799,8 +799,7 @@ fn dpop_bound_tokens_are_refused_as_bearer_and_accepted_with_proofs() {
 /// refused.
 fn client_credentials_with_private_key_jwt() {
     let kc = shared();
-    let provider =
-        build(default_provider(CLIENT_PKJWT).private_key_jwt(kc.pkjwt_key()));
+    let provider = build(default_provider(CLIENT_PKJWT).private_key_jwt(kc.pkjwt_key()));
     let t = provider
         .request_client_credentials(&GrantRequest::client_credentials())
         .unwrap();

@@ -76,10 +76,7 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
             },
             "sender-constrained",
         ),
-        (
-            good().private_key_jwt(rsa),
-            "signing-alg",
-        ),
+        (good().private_key_jwt(rsa), "signing-alg"),
         (
             {
                 let mut c = good();

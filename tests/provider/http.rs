@@ -553,13 +553,8 @@ fn revocation() {
 #[test]
 fn revocation_url_setter_is_an_rfc7009_endpoint() {
     let s = MockServer::start();
-    let cfg = OAuth2Config::new(
-        "custom",
-        CLIENT,
-        s.url("/authorize"),
-        s.url("/token"),
-    )
-    .revocation_url(s.url("/revoke"));
+    let cfg = OAuth2Config::new("custom", CLIENT, s.url("/authorize"), s.url("/token"))
+        .revocation_url(s.url("/revoke"));
     assert_eq!(cfg.revocation_url, Some(s.url("/revoke")));
     let p = OAuthProvider::oauth2(cfg).unwrap();
     s.route("/revoke", Reply::status(200));

@@ -484,7 +484,10 @@ fn client_assertion_audience_and_lifetime_are_what_is_sent() {
     ] {
         p.request_client_credentials(&GrantRequest::client_credentials())
             .unwrap();
-        let jwt = server.last("/token").form_value("client_assertion").unwrap();
+        let jwt = server
+            .last("/token")
+            .form_value("client_assertion")
+            .unwrap();
         let c = part(&jwt, 1);
         assert_eq!(c["aud"], aud);
         assert_eq!(c["iss"], CLIENT);
@@ -499,7 +502,10 @@ fn client_assertion_audience_and_lifetime_are_what_is_sent() {
     p.request_client_credentials(&GrantRequest::client_credentials())
         .unwrap();
     let c = part(
-        &server.last("/token").form_value("client_assertion").unwrap(),
+        &server
+            .last("/token")
+            .form_value("client_assertion")
+            .unwrap(),
         1,
     );
     assert_eq!(c["aud"], server.base());
