@@ -10,8 +10,8 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
+use oauthkit::unversioned::provider::client_assertion::PrivateKeyJwt;
 
 fn assertions(c: &mut Criterion) {
     for alg in [

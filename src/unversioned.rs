@@ -150,7 +150,7 @@ pub mod provider {
     /// Client authentication with a signed assertion.
     pub mod client_assertion {
         pub use crate::provider::client_assertion::{
-            CLIENT_ASSERTION_TYPE, DEFAULT_ASSERTION_LIFETIME,
+            PrivateKeyJwt, CLIENT_ASSERTION_TYPE, DEFAULT_ASSERTION_LIFETIME,
         };
     }
 

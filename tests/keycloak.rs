@@ -27,7 +27,6 @@ use std::time::{Duration, Instant};
 
 use oauthkit::flow::{AuthFlowManager, AuthFlowResult, DeviceFlow, NativeOptions, RpLogout};
 use oauthkit::provider::DpopConfig;
-use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::unversioned::flow::{CallbackServerOptions, PortChoice};
 use oauthkit::unversioned::provider::dpop::{DpopHeaders, DpopNonces};
 
@@ -800,8 +799,7 @@ fn dpop_bound_tokens_are_refused_as_bearer_and_accepted_with_proofs() {
 /// refused.
 fn client_credentials_with_private_key_jwt() {
     let kc = shared();
-    let provider =
-        build(default_provider(CLIENT_PKJWT).private_key_jwt(PrivateKeyJwt::new(kc.pkjwt_key())));
+    let provider = build(default_provider(CLIENT_PKJWT).private_key_jwt(kc.pkjwt_key()));
     let t = provider
         .request_client_credentials(&GrantRequest::client_credentials())
         .unwrap();
@@ -813,7 +811,7 @@ fn client_credentials_with_private_key_jwt() {
     let stranger = SigningKey::generate(SigningAlgorithm::ES256)
         .unwrap()
         .with_kid("pkjwt-es256");
-    let e = build(default_provider(CLIENT_PKJWT).private_key_jwt(PrivateKeyJwt::new(stranger)))
+    let e = build(default_provider(CLIENT_PKJWT).private_key_jwt(stranger))
         .request_client_credentials(&GrantRequest::client_credentials())
         .unwrap_err();
     assert_oauth_error(&e, 400, "invalid_client");
@@ -897,7 +895,7 @@ fn fapi2_dpop_profile_signs_in_deploy_mode_served_over_https() {
     let provider = build(
         default_provider(keycloak::CLIENT_FAPI2)
             .scopes(["openid", "email"])
-            .private_key_jwt(PrivateKeyJwt::new(kc.pkjwt_key()))
+            .private_key_jwt(kc.pkjwt_key())
             .profile(SecurityProfile::Fapi2)
             .dpop(DpopConfig::new()),
     );

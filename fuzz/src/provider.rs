@@ -14,7 +14,7 @@ use oauthkit::provider::{
     microsoft, AuthorizeRequest, CodeExchange, Provider, TokenRefresh, TokenRevocation,
     TokenTypeHint, UserinfoRequest,
 };
-use oauthkit::provider::{OAuth2Config, OAuthProvider, Revocation};
+use oauthkit::provider::{OAuth2Config, OAuthProvider};
 use oauthkit::unversioned::now_unix;
 use oauthkit::unversioned::provider::http::{HttpClient, HttpConfig, HttpResponse};
 use oauthkit::unversioned::provider::jwks::JwksCache;
@@ -131,7 +131,7 @@ pub fn token_endpoint(data: &[u8]) {
                 OAuth2Config::new("fuzz", "client-1", "https://idp.example/authorize", &url)
                     .client_secret(CLIENT_SECRET);
             c.userinfo_url = Some(url.clone());
-            c.revocation = Revocation::Rfc7009(url.clone());
+            c.revocation_url = Some(url.clone());
             (url, OAuthProvider::oauth2(c).expect("a valid config"))
         });
         // What the library holds at each call: the client secret and the

@@ -14,7 +14,9 @@
 //!   2024 "audience injection" attacks on assertions. Providers without an
 //!   issuer (an [`OAuth2Config`](crate::provider::OAuth2Config) configured
 //!   without one) get the token endpoint URL, which RFC 7523 §3 allows.
-//!   [`PrivateKeyJwt::audience`] overrides both;
+//!   `client_assertion_audience` on the configurations
+//!   ([`OidcConfig::client_assertion_audience`](crate::provider::OidcConfig::client_assertion_audience))
+//!   overrides both;
 //! - `jti` = 256 CSPRNG bits, new for every request (the server refuses a
 //!   replayed one);
 //! - `iat` = now, `exp` = now + 60 s ([`DEFAULT_ASSERTION_LIFETIME`]).
@@ -40,16 +42,25 @@ pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-
 pub const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(60);
 
 /// A client's `private_key_jwt` credentials: its signing key and the
-/// assertion's audience and lifetime.
+/// assertion's audience and lifetime. Applications configure them on the
+/// provider configuration (`private_key_jwt(key)`,
+/// `client_assertion_audience`, `client_assertion_lifetime`), which makes
+/// this value; it is public only as
+/// `unversioned::provider::client_assertion::PrivateKeyJwt`, to sign an
+/// assertion on its own (benchmarks, tools).
 ///
 /// ```
-/// use oauthkit::provider::PrivateKeyJwt;
 /// use oauthkit::provider::{SigningAlgorithm, SigningKey};
 /// use oauthkit::provider::{OidcConfig, OAuthProvider};
+/// use oauthkit::unversioned::provider::client_assertion::PrivateKeyJwt;
 /// let key = SigningKey::generate(SigningAlgorithm::ES256)?.with_kid("client-key-1");
+/// // what applications write
 /// let cfg = OidcConfig::new("https://idp.example", "my-service")
-///     .private_key_jwt(PrivateKeyJwt::new(key));
+///     .private_key_jwt(key.clone());
 /// let provider = OAuthProvider::oidc(cfg)?;
+/// // one assertion, on its own
+/// let jwt = PrivateKeyJwt::new(key).assertion("my-service", "https://idp.example")?;
+/// assert_eq!(jwt.split('.').count(), 3);
 /// # Ok::<(), oauthkit::Error>(())
 /// ```
 #[derive(Debug, Clone)]

@@ -25,6 +25,9 @@
 
 use crate::error::{Error, Result};
 use crate::provider::client::{DpopState, OAuthClient};
+use std::time::Duration;
+
+use crate::jose::SigningKey;
 use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_auth::{ClientAuthMethod, ClientCredentials};
 use crate::provider::dpop::DpopConfig;
@@ -68,10 +71,19 @@ pub struct ClientSettings {
     pub authorize_params: Vec<(String, String)>,
     /// Timeouts, limits and TLS trust.
     pub http: HttpConfig,
-    /// `private_key_jwt` client authentication (RFC 7523); when set, every
-    /// request that authenticates the client sends a signed assertion
-    /// (`aud` is the issuer, or the token endpoint when there is none).
-    pub private_key_jwt: Option<PrivateKeyJwt>,
+    /// The `private_key_jwt` signing key (RFC 7523); when set, every
+    /// request that authenticates the client sends an assertion signed
+    /// with it (its algorithm and `kid`).
+    pub private_key_jwt: Option<SigningKey>,
+    /// The client assertion's `aud`; `None`: the issuer, or the token
+    /// endpoint when there is none. Only with `private_key_jwt` (else an
+    /// `InvalidArgument` when the provider is built); not empty.
+    pub client_assertion_audience: Option<String>,
+    /// How long each client assertion is valid (1 s to 10 min); `None`:
+    /// 60 s ([`DEFAULT_ASSERTION_LIFETIME`](crate::unversioned::provider::client_assertion::DEFAULT_ASSERTION_LIFETIME)).
+    /// Only with `private_key_jwt` (else an `InvalidArgument` when the
+    /// provider is built).
+    pub client_assertion_lifetime: Option<Duration>,
     /// When authorization requests are pushed (RFC 9126): with
     /// [`ParPolicy::WhenRequired`] only when the server or the profile
     /// requires it.
@@ -124,23 +136,67 @@ macro_rules! client_settings_builders {
             self
         }
 
-        /// Authenticates the client with `private_key_jwt` (RFC 7523).
+        /// Authenticates the client with `private_key_jwt` (RFC 7523):
+        /// every request that authenticates the client sends a fresh
+        /// assertion signed with `key` (`iss` = `sub` = the client id,
+        /// `aud` the issuer, or the token endpoint when there is none,
+        /// valid 60 s; see `client_assertion_audience` and
+        /// `client_assertion_lifetime`).
         ///
         /// ```
-        /// use oauthkit::provider::PrivateKeyJwt;
         /// use oauthkit::provider::{SigningAlgorithm, SigningKey};
         /// let key = SigningKey::generate(SigningAlgorithm::ES256)?;
         #[doc = $new]
-        ///     .private_key_jwt(PrivateKeyJwt::new(key));
+        ///     .private_key_jwt(key);
         /// assert!(cfg.private_key_jwt.is_some());
         /// # Ok::<(), oauthkit::Error>(())
         /// ```
-        pub fn private_key_jwt(
-            mut self,
-            key: $crate::provider::client_assertion::PrivateKeyJwt,
-        ) -> Self {
+        pub fn private_key_jwt(mut self, key: $crate::jose::SigningKey) -> Self {
             $crate::provider::client_settings::HasClientSettings::client_settings_mut(&mut self)
                 .private_key_jwt = Some(key);
+            self
+        }
+
+        /// Sets the `aud` of `private_key_jwt` assertions instead of the
+        /// issuer (for servers that want their token endpoint URL). Only
+        /// with [`private_key_jwt`](Self::private_key_jwt): without a key,
+        /// or empty, building the provider is an
+        /// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+        ///
+        /// ```
+        /// use oauthkit::provider::{SigningAlgorithm, SigningKey};
+        /// let key = SigningKey::generate(SigningAlgorithm::ES256)?;
+        #[doc = $new]
+        ///     .private_key_jwt(key)
+        ///     .client_assertion_audience("https://as.example/token");
+        /// assert_eq!(cfg.client_assertion_audience.as_deref(), Some("https://as.example/token"));
+        /// # Ok::<(), oauthkit::Error>(())
+        /// ```
+        pub fn client_assertion_audience(mut self, audience: impl Into<String>) -> Self {
+            $crate::provider::client_settings::HasClientSettings::client_settings_mut(&mut self)
+                .client_assertion_audience = Some(audience.into());
+            self
+        }
+
+        /// Sets how long each `private_key_jwt` assertion is valid (1 s
+        /// to 10 min; 60 s by default). Only with
+        /// [`private_key_jwt`](Self::private_key_jwt): without a key, or
+        /// out of bounds, building the provider is an
+        /// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// use oauthkit::provider::{SigningAlgorithm, SigningKey};
+        /// let key = SigningKey::generate(SigningAlgorithm::ES256)?;
+        #[doc = $new]
+        ///     .private_key_jwt(key)
+        ///     .client_assertion_lifetime(Duration::from_secs(30));
+        /// assert_eq!(cfg.client_assertion_lifetime, Some(Duration::from_secs(30)));
+        /// # Ok::<(), oauthkit::Error>(())
+        /// ```
+        pub fn client_assertion_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+            $crate::provider::client_settings::HasClientSettings::client_settings_mut(&mut self)
+                .client_assertion_lifetime = Some(lifetime);
             self
         }
 
@@ -257,6 +313,8 @@ impl ClientSettings {
             authorize_params: Vec::new(),
             http: HttpConfig::default(),
             private_key_jwt: None,
+            client_assertion_audience: None,
+            client_assertion_lifetime: None,
             par: ParPolicy::WhenRequired,
             profile: SecurityProfile::Default,
             dpop: None,
@@ -307,8 +365,25 @@ impl ClientSettings {
         crate::provider::client_auth::check_configured(
             provider,
             self.client_auth,
-            self.private_key_jwt.as_ref(),
+            self.client_assertion().as_ref(),
         )?;
+        if self.private_key_jwt.is_none() {
+            let set = [
+                (
+                    "client_assertion_audience",
+                    self.client_assertion_audience.is_some(),
+                ),
+                (
+                    "client_assertion_lifetime",
+                    self.client_assertion_lifetime.is_some(),
+                ),
+            ];
+            if let Some((name, _)) = set.iter().find(|(_, on)| *on) {
+                return Err(Error::InvalidArgument(format!(
+                    "{provider}: {name} is a setting of private_key_jwt, and no private_key_jwt key is configured"
+                )));
+            }
+        }
         self.profile.check_settings(&ProfileSettings {
             provider,
             has_secret: self.client_secret.is_some(),
@@ -323,6 +398,20 @@ impl ClientSettings {
         })
     }
 
+    /// The `private_key_jwt` credentials: the key with the assertion's
+    /// audience and lifetime (unchecked; `check_authentication` checks).
+    fn client_assertion(&self) -> Option<PrivateKeyJwt> {
+        let key = self.private_key_jwt.clone()?;
+        let mut pk = PrivateKeyJwt::new(key);
+        if let Some(a) = &self.client_assertion_audience {
+            pk = pk.audience(a.clone());
+        }
+        if let Some(l) = self.client_assertion_lifetime {
+            pk = pk.lifetime(l);
+        }
+        Some(pk)
+    }
+
     /// The HTTP client and credentials these settings describe;
     /// `assertion_audience` is the `aud` of `private_key_jwt` assertions.
     pub(crate) fn oauth_client(&self, assertion_audience: String) -> OAuthClient {
@@ -331,7 +420,7 @@ impl ClientSettings {
             creds: ClientCredentials {
                 client_id: self.client_id.clone(),
                 client_secret: self.client_secret.clone(),
-                private_key_jwt: self.private_key_jwt.clone(),
+                private_key_jwt: self.client_assertion(),
                 assertion_audience,
             },
             scopes: self.scopes.clone(),

@@ -49,14 +49,13 @@ pub(crate) mod token_response;
 // never back up through these lines.
 pub use crate::jose::{SigningAlgorithm, SigningKey};
 pub use authorization_url::AuthorizationUrl;
-pub use client_assertion::PrivateKeyJwt;
 pub use client_auth::ClientAuthMethod;
 pub use dpop::DpopConfig;
 pub use grants::device::DeviceAuthorization;
 pub use grants::end_session::EndSessionRequest;
 pub use grants::par::ParPolicy;
 pub use grants::request::GrantRequest;
-pub use oauth2_config::{OAuth2Config, Revocation};
+pub use oauth2_config::OAuth2Config;
 pub use oauth_provider::OAuthProvider;
 pub use oidc::OidcConfig;
 pub use presets::{auth0, github, gitlab, google, keycloak, microsoft, okta};

@@ -9,18 +9,18 @@ use crate::provider::client_settings::{
 use crate::provider::grants::par::ParPolicy;
 use crate::provider::http::check_endpoint_url;
 
-/// How a provider revokes tokens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Revocation {
-    /// No revocation endpoint: `revoke_token` returns `Ok(false)`.
-    None,
+/// How a configuration's `revocation_url` is called. Crate-internal:
+/// applications set an RFC 7009 endpoint
+/// ([`OAuth2Config::revocation_url`]); only the GitHub preset uses its
+/// Applications API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RevocationApi {
     /// An RFC 7009 endpoint.
-    Rfc7009(String),
+    Rfc7009,
     /// GitHub's Applications API: `DELETE {url}` with Basic auth and
-    /// `{"access_token": ...}`; `url` is
+    /// `{"access_token": ...}`; the URL is
     /// `https://api.github.com/applications/{client_id}/token`.
-    GitHubApplicationsApi(String),
+    GitHubApplications,
 }
 
 /// Everything a plain OAuth 2.0 [`OAuthProvider`](crate::provider::OAuthProvider)
@@ -60,8 +60,15 @@ pub struct OAuth2Config {
     pub token_url: String,
     /// The userinfo endpoint, when there is one.
     pub userinfo_url: Option<String>,
-    /// How to revoke tokens.
-    pub revocation: Revocation,
+    /// The token revocation endpoint, when there is one (`None`:
+    /// `revoke_token` returns `Ok(false)`). An RFC 7009 endpoint, set by
+    /// [`revocation_url`](Self::revocation_url); the GitHub preset's is
+    /// its Applications API (`DELETE` with Basic auth), which it keeps
+    /// when this field is written directly.
+    pub revocation_url: Option<String>,
+    /// How `revocation_url` is called (RFC 7009 unless the GitHub preset
+    /// made the configuration).
+    pub(crate) revocation_api: RevocationApi,
     /// The issuer identifier, when the server has one (RFC 8414); callbacks
     /// carrying `iss` are then checked against it (RFC 9207).
     pub issuer: Option<String>,
@@ -97,7 +104,8 @@ impl OAuth2Config {
             authorize_url: authorize_url.into(),
             token_url: token_url.into(),
             userinfo_url: None,
-            revocation: Revocation::None,
+            revocation_url: None,
+            revocation_api: RevocationApi::Rfc7009,
             issuer: None,
             requires_iss: false,
             device_authorization_url: None,
@@ -110,6 +118,33 @@ impl OAuth2Config {
     client_settings_builders!(
         "let cfg = oauthkit::provider::OAuth2Config::new(\"custom\", \"app\", \"https://as.example/authorize\", \"https://as.example/token\")"
     );
+
+    /// Revokes tokens at `url`, an RFC 7009 endpoint (none by default:
+    /// `revoke_token` then returns `Ok(false)`); checked when the provider
+    /// is built (https, or http to a loopback host).
+    ///
+    /// ```
+    /// use oauthkit::provider::{OAuth2Config, OAuthProvider};
+    /// let cfg = OAuth2Config::new("custom", "app",
+    ///         "https://as.example/authorize", "https://as.example/token")
+    ///     .revocation_url("https://as.example/revoke");
+    /// assert_eq!(cfg.revocation_url.as_deref(), Some("https://as.example/revoke"));
+    /// OAuthProvider::oauth2(cfg)?;
+    /// # Ok::<(), oauthkit::Error>(())
+    /// ```
+    pub fn revocation_url(mut self, url: impl Into<String>) -> Self {
+        self.revocation_url = Some(url.into());
+        self.revocation_api = RevocationApi::Rfc7009;
+        self
+    }
+
+    /// Revokes tokens through GitHub's Applications API at `url` (the
+    /// GitHub preset).
+    pub(crate) fn github_revocation_url(mut self, url: impl Into<String>) -> Self {
+        self.revocation_url = Some(url.into());
+        self.revocation_api = RevocationApi::GitHubApplications;
+        self
+    }
 
     /// Pushes authorization requests to `par_url` (RFC 9126) according
     /// to `policy`.
@@ -152,11 +187,9 @@ impl OAuth2Config {
                 has_issuer: self.issuer.is_some(),
             },
         )?;
-        match &self.revocation {
-            Revocation::Rfc7009(u) | Revocation::GitHubApplicationsApi(u) => {
-                check_endpoint_url("revocation", u).map(drop)
-            }
-            Revocation::None => Ok(()),
+        match &self.revocation_url {
+            Some(u) => check_endpoint_url("revocation", u).map(drop),
+            None => Ok(()),
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::provider::grants::end_session::EndSessionRequest;
 use crate::provider::grants::par::{no_par_endpoint, ParPolicy};
 use crate::provider::grants::request::GrantRequest;
 use crate::provider::identity::{check_same_identity, Identity};
-use crate::provider::oauth2_config::{OAuth2Config, Revocation};
+use crate::provider::oauth2_config::{OAuth2Config, RevocationApi};
 use crate::provider::offline_access::generic_refresh_token_advice;
 use crate::provider::oidc::config::OidcConfig;
 use crate::provider::oidc::discovery::ProviderMetadata;
@@ -277,9 +277,9 @@ impl OAuthProvider {
             Endpoint::Authorization => Some(c.authorize_url.clone()),
             Endpoint::Token => Some(c.token_url.clone()),
             Endpoint::Userinfo => c.userinfo_url.clone(),
-            Endpoint::Revocation => match &c.revocation {
-                Revocation::Rfc7009(u) => Some(u.clone()),
-                Revocation::None | Revocation::GitHubApplicationsApi(_) => None,
+            Endpoint::Revocation => match c.revocation_api {
+                RevocationApi::Rfc7009 => c.revocation_url.clone(),
+                RevocationApi::GitHubApplications => None,
             },
             Endpoint::DeviceAuthorization => c.device_authorization_url.clone(),
             Endpoint::EndSession => None,
@@ -298,13 +298,14 @@ impl OAuthProvider {
         })
     }
 
-    /// How tokens are revoked.
-    fn revocation(&self) -> Result<Revocation> {
+    /// How tokens are revoked: the endpoint and how it is called, `None`
+    /// when there is none.
+    fn revocation(&self) -> Result<Option<(RevocationApi, String)>> {
         match &self.server {
-            Server::Fixed(c) => Ok(c.revocation.clone()),
+            Server::Fixed(c) => Ok(c.revocation_url.clone().map(|u| (c.revocation_api, u))),
             Server::Oidc(_) => Ok(self
                 .endpoint(Endpoint::Revocation)?
-                .map_or(Revocation::None, Revocation::Rfc7009)),
+                .map(|u| (RevocationApi::Rfc7009, u))),
         }
     }
 
@@ -490,9 +491,9 @@ impl Provider for OAuthProvider {
     fn revoke_token(&self, request: &TokenRevocation) -> Result<bool> {
         let token = request.token().expose();
         self.guard(&[token], || match self.revocation()? {
-            Revocation::None => Ok(false),
-            Revocation::Rfc7009(u) => self.client.revoke(&u, self.auth()?, request),
-            Revocation::GitHubApplicationsApi(u) => self.client.revoke_github(&u, token),
+            None => Ok(false),
+            Some((RevocationApi::Rfc7009, u)) => self.client.revoke(&u, self.auth()?, request),
+            Some((RevocationApi::GitHubApplications, u)) => self.client.revoke_github(&u, token),
         })
     }
 

@@ -24,8 +24,7 @@
 //! [`OAuthProvider::oauth2`]: crate::provider::OAuthProvider::oauth2
 
 use crate::error::{Error, Result};
-use crate::jose::SigningAlgorithm;
-use crate::provider::client_assertion::PrivateKeyJwt;
+use crate::jose::{SigningAlgorithm, SigningKey};
 use crate::provider::client_auth::ClientAuthMethod;
 use crate::provider::grants::par::ParPolicy;
 use crate::provider::AuthorizeRequest;
@@ -195,7 +194,7 @@ impl SecurityProfile {
             );
         }
         if let Some(k) = s.private_key_jwt {
-            if k.key().algorithm() == SigningAlgorithm::RS256 {
+            if k.algorithm() == SigningAlgorithm::RS256 {
                 return fail(
                     "signing-alg",
                     "the private_key_jwt key must sign with PS256, ES256 or EdDSA, not RS256",
@@ -288,7 +287,7 @@ pub(crate) struct ProfileSettings<'a> {
     pub provider: &'a str,
     pub has_secret: bool,
     pub client_auth: Option<ClientAuthMethod>,
-    pub private_key_jwt: Option<&'a PrivateKeyJwt>,
+    pub private_key_jwt: Option<&'a SigningKey>,
     pub sender_constrained: bool,
     pub par: ParPolicy,
     pub has_par_endpoint_or_discovery: bool,
@@ -302,7 +301,7 @@ mod tests {
     use super::*;
     use crate::jose::SigningKey;
 
-    fn fapi_ok<'a>(key: &'a PrivateKeyJwt) -> ProfileSettings<'a> {
+    fn fapi_ok<'a>(key: &'a SigningKey) -> ProfileSettings<'a> {
         ProfileSettings {
             provider: "p",
             has_secret: false,
@@ -326,8 +325,8 @@ mod tests {
 
     #[test]
     fn every_fapi2_rule_refuses_its_setting() {
-        let es = PrivateKeyJwt::new(SigningKey::generate(SigningAlgorithm::ES256).unwrap());
-        let rs = PrivateKeyJwt::new(SigningKey::generate(SigningAlgorithm::RS256).unwrap());
+        let es = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+        let rs = SigningKey::generate(SigningAlgorithm::RS256).unwrap();
         let p = SecurityProfile::Fapi2;
         p.check_settings(&fapi_ok(&es)).unwrap();
         let algs = vec!["ES256".to_string(), "RS256".to_string()];

@@ -7,13 +7,12 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::jose::{SigningAlgorithm, SigningKey};
-use crate::provider::client_assertion::PrivateKeyJwt;
 use crate::provider::client_settings::ClientSettings;
 use crate::provider::dpop::DpopConfig;
 use crate::provider::grants::par::ParPolicy;
 use crate::provider::http::tls::TrustStore;
 use crate::provider::http::{HttpConfig, HttpProxy};
-use crate::provider::oauth2_config::{OAuth2Config, Revocation};
+use crate::provider::oauth2_config::OAuth2Config;
 use crate::provider::oauth_provider::OAuthProvider;
 use crate::provider::offline_access::OfflineAccess;
 use crate::provider::oidc::config::OidcConfig;
@@ -487,10 +486,7 @@ impl ProviderSettings {
                 let mut c = OAuth2Config::new("custom", &self.client_id, authorize, token);
                 self.apply_client(&mut c.client, secret)?;
                 c.userinfo_url = self.userinfo_url.clone();
-                c.revocation = match &self.revocation_url {
-                    Some(u) => Revocation::Rfc7009(u.clone()),
-                    None => Revocation::None,
-                };
+                c.revocation_url = self.revocation_url.clone();
                 c.issuer = self.issuer_url.clone();
                 c.par_url = self.par_url.clone();
                 OAuthProvider::oauth2(c)?
@@ -600,7 +596,7 @@ impl ProviderSettings {
     }
 
     /// The `private_key_jwt` key from `private_key` or `private_key_file`.
-    fn private_key_jwt(&self) -> Result<Option<PrivateKeyJwt>> {
+    fn private_key_jwt(&self) -> Result<Option<SigningKey>> {
         let text = match (&self.private_key, &self.private_key_file) {
             (Some(_), Some(_)) => {
                 return Err(Error::InvalidArgument(
@@ -634,7 +630,7 @@ impl ProviderSettings {
             Some(kid) => key.with_kid(kid),
             None => key,
         };
-        Ok(Some(PrivateKeyJwt::new(key)))
+        Ok(Some(key))
     }
 
     /// The timeouts, CA bundle and trust store, on top of the preset's

@@ -6,12 +6,12 @@
 
 use oauthkit::provider::DpopConfig;
 use oauthkit::provider::ParPolicy;
-use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::SecurityProfile;
 use oauthkit::provider::{ClientAuthMethod, OAuth2Config, OAuthProvider, OidcConfig};
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::unversioned::provider::ClientSettings;
 use oauthkit::{Error, ErrorKind};
+use std::time::Duration;
 
 fn oauth2() -> OAuth2Config {
     OAuth2Config::new(
@@ -49,7 +49,7 @@ fn builders_set_the_same_shared_fields_on_both_configs() {
         .resource("https://api.example/")
         .profile(SecurityProfile::OAuth21)
         .dpop(DpopConfig::new())
-        .private_key_jwt(PrivateKeyJwt::new(key.clone()))
+        .private_key_jwt(key.clone())
         .par("https://as.example/par", ParPolicy::Always);
     let b = oidc()
         .client_secret("s3cret")
@@ -57,7 +57,7 @@ fn builders_set_the_same_shared_fields_on_both_configs() {
         .resource("https://api.example/")
         .profile(SecurityProfile::OAuth21)
         .dpop(DpopConfig::new())
-        .private_key_jwt(PrivateKeyJwt::new(key))
+        .private_key_jwt(key)
         .par(ParPolicy::Always);
     for c in [&a.client, &b.client] {
         assert_eq!(c.client_id, "app");
@@ -149,4 +149,86 @@ fn client_settings_debug_hides_the_secret() {
     assert!(!format!("{c:?}").contains("s3cret-value"));
     let o = oidc().client_secret("s3cret-value");
     assert!(!format!("{o:?}").contains("s3cret-value"));
+}
+
+/// The client assertion's audience and lifetime are settings of
+/// `private_key_jwt`: set without a key, they are a typed
+/// `InvalidArgument` when either provider is built (never silently
+/// ignored), naming the setter; with a key, bad values are refused the
+/// same way and good ones build.
+#[test]
+fn client_assertion_settings_need_private_key_jwt_and_are_checked() {
+    type Set = fn(&mut ClientSettings);
+    let without_key: [(&str, Set); 3] = [
+        ("client_assertion_audience", |c| {
+            c.client_assertion_audience = Some("https://as.example/token".into())
+        }),
+        ("client_assertion_lifetime", |c| {
+            c.client_assertion_lifetime = Some(Duration::from_secs(30))
+        }),
+        ("client_assertion_audience", |c| {
+            c.client_assertion_audience = Some("https://as.example/token".into());
+            c.client_assertion_lifetime = Some(Duration::from_secs(30));
+        }),
+    ];
+    for (name, set) in without_key {
+        let change: Change = Box::new(set);
+        let (a, b) = build_both(&change);
+        for e in [a.unwrap_err(), b.unwrap_err()] {
+            assert!(matches!(e, Error::InvalidArgument(_)), "{name}: {e:?}");
+            assert!(e.to_string().contains(name), "{name}: {e}");
+            assert!(e.to_string().contains("private_key_jwt"), "{name}: {e}");
+        }
+    }
+    // the same through the builders of both configs, and with a secret
+    // (a client secret is no private key)
+    let e = OAuthProvider::oauth2(
+        oauth2()
+            .client_secret("s3cret")
+            .client_assertion_lifetime(Duration::from_secs(30)),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let e = OAuthProvider::oidc(oidc().client_assertion_audience("https://as.example/token"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+
+    // with a key: the lifetime is 1 s to 10 min, the audience not empty
+    let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+    for (what, lifetime, audience) in [
+        ("0 s", Some(Duration::ZERO), None),
+        ("999 ms", Some(Duration::from_millis(999)), None),
+        ("601 s", Some(Duration::from_secs(601)), None),
+        ("1 h", Some(Duration::from_secs(3600)), None),
+        ("empty audience", None, Some("")),
+    ] {
+        let mut a = oauth2().private_key_jwt(key.clone());
+        let mut b = oidc().private_key_jwt(key.clone());
+        for c in [&mut a.client, &mut b.client] {
+            c.client_assertion_lifetime = lifetime;
+            c.client_assertion_audience = audience.map(str::to_owned);
+        }
+        for e in [
+            OAuthProvider::oauth2(a).map(drop).unwrap_err(),
+            OAuthProvider::oidc(b).map(drop).unwrap_err(),
+        ] {
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{what}: {e}");
+        }
+    }
+    for lifetime in [Duration::from_secs(1), Duration::from_secs(600)] {
+        OAuthProvider::oauth2(
+            oauth2()
+                .private_key_jwt(key.clone())
+                .client_assertion_lifetime(lifetime)
+                .client_assertion_audience("https://as.example/token"),
+        )
+        .unwrap();
+        OAuthProvider::oidc(
+            oidc()
+                .private_key_jwt(key.clone())
+                .client_assertion_lifetime(lifetime)
+                .client_assertion_audience("https://as.example/token"),
+        )
+        .unwrap();
+    }
 }

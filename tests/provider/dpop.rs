@@ -13,7 +13,7 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use oauthkit::provider::DpopConfig;
 use oauthkit::provider::SigningAlgorithm;
-use oauthkit::provider::{OAuth2Config, OAuthProvider, Provider, Revocation};
+use oauthkit::provider::{OAuth2Config, OAuthProvider, Provider};
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
 use oauthkit::unversioned::provider::dpop::{htu, ProofRequest};
 use oauthkit::unversioned::provider::DpopKey;
@@ -440,7 +440,7 @@ impl TestAs {
         )
         .dpop(DpopConfig::new());
         cfg.userinfo_url = Some(format!("{}/userinfo", self.base));
-        cfg.revocation = Revocation::Rfc7009(format!("{}/revoke", self.base));
+        cfg.revocation_url = Some(format!("{}/revoke", self.base));
         cfg.device_authorization_url = Some(format!("{}/device", self.base));
         OAuthProvider::oauth2(cfg).unwrap()
     }

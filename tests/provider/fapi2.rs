@@ -12,7 +12,6 @@ use crate::support;
 
 use oauthkit::provider::CodeExchange;
 use oauthkit::provider::DpopConfig;
-use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::SecurityProfile;
 use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Provider};
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
@@ -58,7 +57,7 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
     let good = || {
         let mut c = OidcConfig::new(&idp.issuer, &client)
             .scopes(["openid", "offline_access"])
-            .private_key_jwt(PrivateKeyJwt::new(key.clone()))
+            .private_key_jwt(key.clone())
             .profile(SecurityProfile::Fapi2)
             .dpop(DpopConfig::new());
         c.name = "fapi".into();
@@ -77,10 +76,7 @@ fn fapi2_refuses_bad_settings_then_signs_in_with_par_private_key_jwt_and_dpop() 
             },
             "sender-constrained",
         ),
-        (
-            good().private_key_jwt(PrivateKeyJwt::new(rsa)),
-            "signing-alg",
-        ),
+        (good().private_key_jwt(rsa), "signing-alg"),
         (
             {
                 let mut c = good();
@@ -182,7 +178,7 @@ fn fapi2_deploy_mode_signs_in_end_to_end() {
     let idp = NodeIdp::start_script("fapi-server.mjs");
     let cfg = OidcConfig::new(&idp.issuer, idp.client("fapi"))
         .scopes(["openid", "offline_access"])
-        .private_key_jwt(PrivateKeyJwt::new(fapi_key(&idp)))
+        .private_key_jwt(fapi_key(&idp))
         .profile(SecurityProfile::Fapi2)
         .dpop(DpopConfig::new());
     let provider: Arc<dyn Provider> = Arc::new(OAuthProvider::oidc(cfg).unwrap());
@@ -221,7 +217,7 @@ fn par_expires_in_is_read_from_a_real_server_and_matches_its_expiry() {
     let key = fapi_key(&idp);
     let mut cfg = OidcConfig::new(&idp.issuer, idp.client("fapi"))
         .scopes(["openid", "offline_access"])
-        .private_key_jwt(PrivateKeyJwt::new(key))
+        .private_key_jwt(key)
         .profile(SecurityProfile::Fapi2)
         .dpop(DpopConfig::new());
     cfg.name = "fapi-par-ttl".into();

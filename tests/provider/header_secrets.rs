@@ -19,7 +19,7 @@ use base64::Engine;
 use oauthkit::provider::DpopConfig;
 use oauthkit::provider::SigningAlgorithm;
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
-use oauthkit::provider::{GrantRequest, OAuth2Config, OAuthProvider, Provider, Revocation};
+use oauthkit::provider::{GrantRequest, OAuth2Config, OAuthProvider, Provider};
 use oauthkit::unversioned::provider::DpopKey;
 use oauthkit::{Error, TokenSet};
 use serde_json::json;
@@ -111,7 +111,7 @@ fn provider(server: &MockServer) -> OAuthProvider {
     .client_secret("hostile-test-client-secret")
     .dpop(DpopConfig::new());
     cfg.userinfo_url = Some(server.url("/userinfo"));
-    cfg.revocation = Revocation::Rfc7009(server.url("/revoke"));
+    cfg.revocation_url = Some(server.url("/revoke"));
     cfg.device_authorization_url = Some(server.url("/device"));
     OAuthProvider::oauth2(cfg).unwrap()
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use oauthkit::provider::{
-    ClientAuthMethod, OAuth2Config, OAuthProvider, OidcConfig, Provider, Revocation, TokenTypeHint,
+    ClientAuthMethod, OAuth2Config, OAuthProvider, OidcConfig, Provider, TokenTypeHint,
 };
 use oauthkit::unversioned::flow::{CallbackVerdict, ExpectedCallback};
 use oauthkit::unversioned::provider::http::HttpConfig;
@@ -239,7 +239,7 @@ fn redirects_are_not_followed() {
     let p = oauth2(&s, |c| {
         c.client_secret = Some(SECRET.into());
         c.userinfo_url = Some(s.url("/userinfo"));
-        c.revocation = Revocation::Rfc7009(s.url("/revoke"));
+        c.revocation_url = Some(s.url("/revoke"));
     });
     s.json("/elsewhere", 200, &tokens());
     for status in [301, 302, 303, 307, 308] {
@@ -413,7 +413,7 @@ fn client_authentication_methods_as_the_server_sees_them() {
         oauth2(&s, |c| {
             c.client_secret = secret.map(Into::into);
             c.client_auth = m;
-            c.revocation = Revocation::Rfc7009(s.url("/revoke"));
+            c.revocation_url = Some(s.url("/revoke"));
         })
     };
 
@@ -514,7 +514,7 @@ fn revocation() {
     assert!(s.requests().iter().all(|r| !r.path().contains("revoke")));
 
     // RFC 7009 endpoint
-    let p = oauth2(&s, |c| c.revocation = Revocation::Rfc7009(s.url("/revoke")));
+    let p = oauth2(&s, |c| c.revocation_url = Some(s.url("/revoke")));
     s.route("/revoke", Reply::status(200));
     assert!(p
         .revoke_token(&TokenRevocation::new("rt-9").hint(TokenTypeHint::RefreshToken))
@@ -544,6 +544,54 @@ fn revocation() {
     let p = oidc(&s, d, |_| {});
     s.route("/revoke", Reply::status(200));
     assert!(p.revoke_token(&TokenRevocation::new("at")).unwrap());
+}
+
+/// `OAuth2Config::revocation_url` is the one public way to name a
+/// revocation endpoint: an RFC 7009 endpoint (POST form), even on the
+/// GitHub preset's configuration (whose own endpoint is its Applications
+/// API, a `DELETE`), and checked when the provider is built.
+#[test]
+fn revocation_url_setter_is_an_rfc7009_endpoint() {
+    let s = MockServer::start();
+    let cfg = OAuth2Config::new("custom", CLIENT, s.url("/authorize"), s.url("/token"))
+        .revocation_url(s.url("/revoke"));
+    assert_eq!(cfg.revocation_url, Some(s.url("/revoke")));
+    let p = OAuthProvider::oauth2(cfg).unwrap();
+    s.route("/revoke", Reply::status(200));
+    assert!(p.revoke_token(&TokenRevocation::new("at-1")).unwrap());
+    let req = s.last("/revoke");
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.form_value("token").as_deref(), Some("at-1"));
+
+    // the GitHub preset revokes with DELETE on its Applications API...
+    let gh = oauthkit::provider::github::config_at(s.base(), "gh-client")
+        .unwrap()
+        .client_secret(SECRET);
+    let api = "/applications/gh-client/token".to_owned();
+    s.route(&api, Reply::status(204));
+    assert!(OAuthProvider::oauth2(gh.clone())
+        .unwrap()
+        .revoke_token(&TokenRevocation::new("gho-1"))
+        .unwrap());
+    assert_eq!(s.last(&api).method, "DELETE");
+    // ...and the setter makes its endpoint an RFC 7009 one
+    let p = OAuthProvider::oauth2(gh.revocation_url(s.url("/revoke2"))).unwrap();
+    s.route("/revoke2", Reply::status(200));
+    assert!(p.revoke_token(&TokenRevocation::new("gho-2")).unwrap());
+    let req = s.last("/revoke2");
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.form_value("token").as_deref(), Some("gho-2"));
+    assert_eq!(s.requests_to(&api).len(), 1);
+
+    // a revocation URL that is not https (nor loopback http) is refused
+    for bad in ["http://as.example/revoke", "not a url", ""] {
+        let e = OAuthProvider::oauth2(
+            OAuth2Config::new("custom", CLIENT, s.url("/authorize"), s.url("/token"))
+                .revocation_url(bad),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad}: {e}");
+    }
 }
 
 #[test]

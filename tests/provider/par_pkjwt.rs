@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::ParPolicy;
-use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::{GrantRequest, OAuthProvider, OidcConfig, Provider, TokenTypeHint};
 use oauthkit::provider::{SigningAlgorithm, SigningKey};
 use oauthkit::store::MemoryStore;
@@ -140,7 +139,7 @@ fn native_sign_in_through_par_with_a_client_that_requires_it() {
 fn pkjwt_provider(idp: &NodeIdp, key: SigningKey, scopes: &[&str]) -> Arc<dyn Provider> {
     let cfg = OidcConfig::new(&idp.issuer, idp.client("pkjwt"))
         .scopes(scopes.iter().copied())
-        .private_key_jwt(PrivateKeyJwt::new(key));
+        .private_key_jwt(key);
     Arc::new(OAuthProvider::oidc(cfg).unwrap())
 }
 
@@ -165,7 +164,7 @@ fn private_key_jwt_code_exchange_refresh_revocation_and_client_credentials() {
         OAuthProvider::oidc(
             OidcConfig::new(&idp.issuer, idp.client("pkjwt"))
                 .scopes(["openid", "offline_access"])
-                .private_key_jwt(PrivateKeyJwt::new(key.clone()))
+                .private_key_jwt(key.clone())
                 .par(ParPolicy::Always),
         )
         .unwrap(),

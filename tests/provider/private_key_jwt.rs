@@ -13,7 +13,6 @@ use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use oauthkit::provider::ParPolicy;
-use oauthkit::provider::PrivateKeyJwt;
 use oauthkit::provider::{
     AuthorizeRequest, GrantRequest, OAuthProvider, OidcConfig, Provider, TokenTypeHint,
 };
@@ -41,7 +40,7 @@ fn doc(server: &MockServer) -> Value {
 fn provider(server: &MockServer, key: &SigningKey, par: ParPolicy) -> OAuthProvider {
     server.json("/.well-known/openid-configuration", 200, &doc(server));
     let mut cfg = OidcConfig::new(server.base(), CLIENT)
-        .private_key_jwt(PrivateKeyJwt::new(key.clone()))
+        .private_key_jwt(key.clone())
         .par(par);
     cfg.require_id_token_validation = false;
     OAuthProvider::oidc(cfg).unwrap()
@@ -344,7 +343,7 @@ fn par_required_without_an_endpoint_is_a_typed_error_before_any_request() {
         .remove("pushed_authorization_request_endpoint");
     d["require_pushed_authorization_requests"] = json!(true);
     server.json("/.well-known/openid-configuration", 200, &d);
-    let cfg = OidcConfig::new(server.base(), CLIENT).private_key_jwt(PrivateKeyJwt::new(key));
+    let cfg = OidcConfig::new(server.base(), CLIENT).private_key_jwt(key);
     let p = OAuthProvider::oidc(cfg).unwrap();
     let pkce = Pkce::generate();
     let e = p
@@ -448,6 +447,71 @@ fn the_profile_is_logged_and_an_unrotated_public_refresh_warned() {
     );
 }
 
+/// `client_assertion_audience` and `client_assertion_lifetime` reach the
+/// assertion sent on the wire (both configurations): `aud` is the set
+/// audience instead of the issuer or token endpoint, `exp - iat` the set
+/// lifetime; without them, the issuer and 60 s.
+#[test]
+fn client_assertion_audience_and_lifetime_are_what_is_sent() {
+    use oauthkit::provider::OAuth2Config;
+    use std::time::Duration;
+    let server = MockServer::start();
+    server.json("/.well-known/openid-configuration", 200, &doc(&server));
+    server.json(
+        "/token",
+        200,
+        &json!({"access_token": "at-1", "token_type": "Bearer", "expires_in": 60}),
+    );
+    let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+    let aud = "https://as.example/oauth/token";
+    let mut oidc = OidcConfig::new(server.base(), CLIENT)
+        .private_key_jwt(key.clone())
+        .client_assertion_audience(aud)
+        .client_assertion_lifetime(Duration::from_secs(17));
+    oidc.require_id_token_validation = false;
+    let plain = OAuth2Config::new(
+        "plain",
+        CLIENT,
+        server.url("/authorize"),
+        server.url("/token"),
+    )
+    .private_key_jwt(key.clone())
+    .client_assertion_audience(aud)
+    .client_assertion_lifetime(Duration::from_secs(17));
+    for p in [
+        OAuthProvider::oidc(oidc).unwrap(),
+        OAuthProvider::oauth2(plain).unwrap(),
+    ] {
+        p.request_client_credentials(&GrantRequest::client_credentials())
+            .unwrap();
+        let jwt = server
+            .last("/token")
+            .form_value("client_assertion")
+            .unwrap();
+        let c = part(&jwt, 1);
+        assert_eq!(c["aud"], aud);
+        assert_eq!(c["iss"], CLIENT);
+        assert_eq!(
+            c["exp"].as_u64().unwrap() - c["iat"].as_u64().unwrap(),
+            17,
+            "{c}"
+        );
+    }
+    // the defaults: the issuer, 60 s
+    let p = provider(&server, &key, ParPolicy::WhenRequired);
+    p.request_client_credentials(&GrantRequest::client_credentials())
+        .unwrap();
+    let c = part(
+        &server
+            .last("/token")
+            .form_value("client_assertion")
+            .unwrap(),
+        1,
+    );
+    assert_eq!(c["aud"], server.base());
+    assert_eq!(c["exp"].as_u64().unwrap() - c["iat"].as_u64().unwrap(), 60);
+}
+
 /// A plain OAuth 2.0 provider: PAR to its configured endpoint with
 /// private_key_jwt whose `aud` is the token endpoint when there is no
 /// issuer (the issuer when there is one); FAPI 2.0 refuses it without a
@@ -464,7 +528,7 @@ fn plain_oauth2_pushes_with_private_key_jwt_and_fapi2_needs_par_and_issuer() {
         server.url("/authorize"),
         server.url("/token"),
     )
-    .private_key_jwt(PrivateKeyJwt::new(key.clone()));
+    .private_key_jwt(key.clone());
     server.json(
         "/par",
         201,

@@ -21,8 +21,9 @@ use crate::support::test_jwt;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use oauthkit::provider::github;
 use oauthkit::provider::{
-    ClientAuthMethod, GrantRequest, OAuth2Config, OAuthProvider, OidcConfig, Provider, Revocation,
+    ClientAuthMethod, GrantRequest, OAuth2Config, OAuthProvider, OidcConfig, Provider,
     TokenTypeHint,
 };
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
@@ -519,35 +520,26 @@ fn plain_oauth2_and_github_revocation_errors_never_show_a_secret() {
     log_capture::install();
     let server = MockServer::start();
     let replies = hostile_replies(&server);
-    let p = OAuthProvider::oauth2(
-        OAuth2Config {
-            userinfo_url: Some(server.url("/userinfo")),
-            revocation: Revocation::Rfc7009(server.url("/revoke")),
-            ..OAuth2Config::new(
-                "custom",
-                CLIENT,
-                server.url("/authorize"),
-                server.url("/token"),
-            )
-        }
-        .client_secret(CLIENT_SECRET),
+    let mut cfg = OAuth2Config::new(
+        "custom",
+        CLIENT,
+        server.url("/authorize"),
+        server.url("/token"),
     )
-    .unwrap();
-    let gh = OAuthProvider::oauth2(
-        OAuth2Config {
-            revocation: Revocation::GitHubApplicationsApi(server.url("/gh-revoke")),
-            ..OAuth2Config::new(
-                "github",
-                CLIENT,
-                server.url("/authorize"),
-                server.url("/token"),
-            )
-        }
-        .client_secret(CLIENT_SECRET),
-    )
-    .unwrap();
+    .revocation_url(server.url("/revoke"))
+    .client_secret(CLIENT_SECRET);
+    cfg.userinfo_url = Some(server.url("/userinfo"));
+    let p = OAuthProvider::oauth2(cfg).unwrap();
+    // the GitHub preset on the loopback server: revoked through its
+    // Applications API at {base}/applications/{client}/token
+    let gh_cfg = github::config_at(server.base(), CLIENT)
+        .unwrap()
+        .client_secret(CLIENT_SECRET);
+    let gh_revoke = format!("/applications/{CLIENT}/token");
+    assert_eq!(gh_cfg.revocation_url, Some(server.url(&gh_revoke)));
+    let gh = OAuthProvider::oauth2(gh_cfg).unwrap();
     for (label, reply) in &replies {
-        for path in ["/token", "/revoke", "/userinfo", "/gh-revoke"] {
+        for path in ["/token", "/revoke", "/userinfo", gh_revoke.as_str()] {
             server.route(path, reply.clone());
         }
         let results: Vec<(&str, oauthkit::Result<()>, &[&str])> = vec![

@@ -9,7 +9,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::provider::base_url::rebase;
 use crate::provider::client_auth::ClientAuthMethod;
-use crate::provider::oauth2_config::{OAuth2Config, Revocation};
+use crate::provider::oauth2_config::OAuth2Config;
 use crate::provider::oauth_provider::OAuthProvider;
 
 /// The endpoints and fixed values this preset configures; outside semver
@@ -37,11 +37,12 @@ pub const REFRESH_TOKEN_ADVICE: &str = "GitHub issues refresh tokens only to Git
 /// the form (`client_secret_post`), as GitHub documents.
 ///
 /// ```
-/// use oauthkit::provider::{github, Revocation};
+/// use oauthkit::provider::github;
 /// let c = github::config("Iv1.abc").unwrap();
 /// assert_eq!(c.userinfo_url.as_deref(), Some("https://api.github.com/user"));
-/// assert_eq!(c.revocation,
-///     Revocation::GitHubApplicationsApi("https://api.github.com/applications/Iv1.abc/token".into()));
+/// // revoked through GitHub's Applications API (DELETE with Basic auth)
+/// assert_eq!(c.revocation_url.as_deref(),
+///     Some("https://api.github.com/applications/Iv1.abc/token"));
 /// ```
 ///
 /// # Errors
@@ -95,10 +96,11 @@ fn build(
         .map_err(|_| Error::InvalidArgument("the API URL cannot have a path".into()))?
         .pop_if_empty()
         .extend(["applications", client_id, "token"]);
-    let mut c = OAuth2Config::new("github", client_id, &authorize, &token).scopes(DEFAULT_SCOPES);
+    let mut c = OAuth2Config::new("github", client_id, &authorize, &token)
+        .scopes(DEFAULT_SCOPES)
+        .github_revocation_url(api_url);
     c.client_auth = Some(ClientAuthMethod::ClientSecretPost);
     c.userinfo_url = Some(user.into());
-    c.revocation = Revocation::GitHubApplicationsApi(api_url.into());
     c.device_authorization_url = Some(device);
     c.refresh_token_advice = Some(REFRESH_TOKEN_ADVICE.into());
     Ok(c)
