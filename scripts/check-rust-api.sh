@@ -10,6 +10,7 @@
 #   scripts/check-rust-api.sh --bless         write the baseline from this tree (at a release)
 #   scripts/check-rust-api.sh --bless-from REV  write it from the release's commit REV (after a
 #                                             change of this script or of the toolchain)
+#   scripts/check-rust-api.sh --bless-names   check, and write docs/api/public-names.txt from this tree
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -42,3 +43,20 @@ esac
 rustdoc_json "$root"
 python3 scripts/rust-api.py self-test "$json"
 python3 scripts/rust-api.py check "$json" "$baseline" Cargo.toml CHANGELOG.md
+# The public tree's names (structs, enums and traits outside `unversioned`)
+# are listed in docs/api/public-names.txt: adding or removing one is a
+# choice made in the same commit (docs/ARCHITECTURE.md, "What is public").
+names=docs/api/public-names.txt
+now="$(python3 scripts/rust-api.py list "$json" 0 | awk '$2=="struct"||$2=="enum"||$2=="trait"{print $1}' \
+    | grep -v '::unversioned::' | grep -vE '::.*::.*::' | LC_ALL=C sort -u)"
+if [ "${1:-}" = --bless-names ]; then
+    printf '%s\n' "$now" >"$names"
+    echo "wrote $names ($(grep -c . "$names") names)"
+elif ! diff -u "$names" <(printf '%s\n' "$now") >/dev/null; then
+    echo "FAIL public names: the public tree differs from $names (+ added, - removed):"
+    diff -u "$names" <(printf '%s\n' "$now") | grep -E '^[-+]oauthkit' | sed 's/^/  /'
+    echo "  if the change is meant: scripts/check-rust-api.sh --bless-names, and say why in docs/ARCHITECTURE.md"
+    exit 1
+else
+    echo "PASS public names: $(grep -c . "$names") structs, enums and traits outside unversioned, as $names lists"
+fi
