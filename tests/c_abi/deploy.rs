@@ -110,42 +110,10 @@ unsafe fn strings(items: *mut *mut c_char, len: usize) -> Vec<String> {
     v
 }
 
+/// One `oak_deploy_handle` call that must succeed: its answer.
 fn ask(deploy: *const OakDeploy, method: &str, target: &str, headers: &[(&str, &str)]) -> Answer {
-    let names: Vec<CString> = headers.iter().map(|(k, _)| c(k)).collect();
-    let values: Vec<CString> = headers.iter().map(|(_, v)| c(v)).collect();
-    let np: Vec<*const c_char> = names.iter().map(|s| s.as_ptr()).collect();
-    let vp: Vec<*const c_char> = values.iter().map(|s| s.as_ptr()).collect();
-    let mut resp = ptr::null_mut();
-    unsafe {
-        ok(oak_deploy_handle(
-            deploy,
-            c(method).as_ptr(),
-            c(target).as_ptr(),
-            ptr::null(),
-            np.as_ptr(),
-            vp.as_ptr(),
-            np.len(),
-            ptr::null(),
-            &mut resp,
-        ));
-        let mut status = 0;
-        ok(oak_deploy_response_status(resp, &mut status));
-        let (mut hn, mut hv, mut len) = (ptr::null_mut(), ptr::null_mut(), 0);
-        ok(oak_deploy_response_headers(
-            resp, &mut hn, &mut hv, &mut len,
-        ));
-        let headers = strings(hn, len).into_iter().zip(strings(hv, len)).collect();
-        let mut body = ptr::null_mut();
-        ok(oak_deploy_response_body(resp, &mut body));
-        let text = CStr::from_ptr(body).to_str().unwrap().to_owned();
-        oak_string_free(body);
-        oak_deploy_response_free(resp);
-        Answer {
-            status,
-            headers,
-            body: text,
-        }
-    }
+    handle_raw(deploy, method, target, None, headers)
+        .unwrap_or_else(|(st, e)| panic!("{method} {target}: {st:?} {e}"))
 }
 
 #[test]
