@@ -1001,13 +1001,9 @@ fn extra_params_that_name_what_the_request_sets_are_refused_before_sending() {
     assert_eq!(s.count("/token"), 0, "nothing refused was sent");
 }
 
-/// Every grant refuses, before sending anything, an extra parameter that
-/// names one it sets itself or one of client authentication: the one
-/// check of `requests::check_extra_params`, for all five requests.
-#[test]
-fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
-    use oauthkit::provider::{EndSessionRequest, GrantRequest};
-    use oauthkit::unversioned::provider::token_exchange::token_types;
+/// A mock token and device endpoint that answer every grant, and a
+/// confidential client of it.
+fn grant_server() -> (MockServer, OAuthProvider) {
     let s = MockServer::start();
     s.json("/token", 200, &tokens());
     s.json("/device", 200, &json!({}));
@@ -1015,6 +1011,17 @@ fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
         c.client_secret = Some(SECRET.into());
         c.device_authorization_url = Some(s.url("/device"));
     });
+    (s, p)
+}
+
+/// Every grant refuses, before sending anything, an extra parameter that
+/// names one it sets itself or one of client authentication: the one
+/// check of `requests::check_extra_params`, for all five requests.
+#[test]
+fn every_grant_refuses_extra_params_it_sets_itself_before_sending() {
+    use oauthkit::provider::{EndSessionRequest, GrantRequest};
+    use oauthkit::unversioned::provider::token_exchange::token_types;
+    let (s, p) = grant_server();
     let client_auth = [
         "client_id",
         "client_secret",
@@ -1111,13 +1118,7 @@ fn a_grant_request_for_another_grant_or_with_its_setters_is_refused_before_sendi
     use oauthkit::provider::{GrantRequest, SigningAlgorithm, SigningKey};
     use oauthkit::session::SessionManager;
     use oauthkit::unversioned::provider::token_exchange::token_types;
-    let s = MockServer::start();
-    s.json("/token", 200, &tokens());
-    s.json("/device", 200, &json!({}));
-    let p = oauth2(&s, |c| {
-        c.client_secret = Some(SECRET.into());
-        c.device_authorization_url = Some(s.url("/device"));
-    });
+    let (s, p) = grant_server();
     let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
     let cc = GrantRequest::client_credentials;
     let jwt = || GrantRequest::jwt_bearer("h.p.s");
