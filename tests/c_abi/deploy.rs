@@ -32,10 +32,10 @@ fn c(s: &str) -> CString {
     CString::new(s).unwrap()
 }
 
-/// A C deploy handler on a memory store, signing in at `idp`: the
-/// provider, store and handler handles (the test frees them).
-fn c_deploy(idp: &DevProvider) -> (*mut OakProvider, *mut OakStore, *mut OakDeploy) {
-    let (mut provider, mut store, mut deploy) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+/// A C provider signing in at `idp` and a C memory store (the test frees
+/// them).
+fn c_provider_and_store(idp: &DevProvider) -> (*mut OakProvider, *mut OakStore) {
+    let (mut provider, mut store) = (ptr::null_mut(), ptr::null_mut());
     unsafe {
         ok(oak_provider_oidc(
             c(idp.issuer()).as_ptr(),
@@ -45,6 +45,16 @@ fn c_deploy(idp: &DevProvider) -> (*mut OakProvider, *mut OakStore, *mut OakDepl
             &mut provider,
         ));
         ok(oak_store_open(c"memory:".as_ptr(), &mut store));
+    }
+    (provider, store)
+}
+
+/// A C deploy handler on [`c_provider_and_store`]: the provider, store and
+/// handler handles (the test frees them).
+fn c_deploy(idp: &DevProvider) -> (*mut OakProvider, *mut OakStore, *mut OakDeploy) {
+    let (provider, store) = c_provider_and_store(idp);
+    let mut deploy = ptr::null_mut();
+    unsafe {
         ok(oak_deploy_new(
             provider,
             store,
@@ -229,18 +239,10 @@ fn a_deploy_sign_in_runs_through_the_c_handler() {
 #[test]
 fn instances_share_sessions_and_keys_through_the_c_handler() {
     let idp = DevProvider::start(DevProviderOptions::default().auto_approve(true)).unwrap();
-    let (mut provider, mut store) = (ptr::null_mut(), ptr::null_mut());
+    let (provider, store) = c_provider_and_store(&idp);
     let (old, new) = ([1u8; 32], [2u8; 32]);
     let mut handles = [ptr::null_mut(); 3];
     unsafe {
-        ok(oak_provider_oidc(
-            c(idp.issuer()).as_ptr(),
-            c(idp.client_id()).as_ptr(),
-            ptr::null(),
-            c"openid email profile offline_access".as_ptr(),
-            &mut provider,
-        ));
-        ok(oak_store_open(c"memory:".as_ptr(), &mut store));
         for (i, (key, prev, trust)) in [(&old, None, 0), (&old, None, 0), (&new, Some(&old), 1)]
             .into_iter()
             .enumerate()
