@@ -39,11 +39,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig};
 use oauthkit::provider::{OAuth2Config, Provider};
+use oauthkit::provider::{OAuthProvider, OidcConfig};
 use oauthkit::session::SessionManager;
-use oauthkit::unversioned::provider::Pkce;
-use oauthkit::unversioned::random;
 use oauthkit::unversioned::store::KeyLock;
 use oauthkit::{store, Error, ErrorKind, TokenSet, TokenStore};
 use support::node_idp::NodeIdp;
@@ -574,16 +572,8 @@ fn panva_client(issuer: &str, client_id: &str) -> Arc<dyn Provider> {
 fn panva_sign_in(idp: &NodeIdp, store: &dyn TokenStore) -> Arc<dyn Provider> {
     const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
     let provider = panva_client(&idp.issuer, &idp.client_id);
-    let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
-    let url = provider
-        .build_authorize_url(&AuthorizeRequest {
-            redirect_uri: REDIRECT_URI,
-            state: &state,
-            pkce: Some(&pkce),
-            nonce: Some(&nonce),
-            extra_params: &[("prompt", "consent")],
-        })
-        .unwrap();
+    let (url, _state, nonce, pkce) =
+        support::interactions::authorize_url(&*provider, REDIRECT_URI, &[("prompt", "consent")]);
     let code = support::interactions::sign_in(&url, REDIRECT_URI, "fenced")
         .param("code")
         .expect("a code");

@@ -16,11 +16,9 @@ use oauthkit::capi::session::*;
 use oauthkit::capi::store::*;
 use oauthkit::capi::strings::*;
 use oauthkit::capi::{OakStatus::*, OakStore};
-use oauthkit::provider::{AuthorizeRequest, Provider, ProviderSettings};
+use oauthkit::provider::{Provider, ProviderSettings};
 use oauthkit::store::MemoryStore;
 use oauthkit::unversioned::provider::DpopKey;
-use oauthkit::unversioned::provider::Pkce;
-use oauthkit::unversioned::random;
 use oauthkit::TokenStore;
 use support::node_idp::NodeIdp;
 
@@ -101,16 +99,11 @@ fn dpop_headers_from_c_are_accepted_by_the_provider() {
     .build()
     .unwrap();
     let key: DpopKey = rust.dpop().unwrap().generate_key().unwrap();
-    let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
-    let url = rust
-        .build_authorize_url(&AuthorizeRequest {
-            redirect_uri: REDIRECT_URI,
-            state: &state,
-            pkce: Some(&pkce),
-            nonce: Some(&nonce),
-            extra_params: &[("prompt", "consent"), ("dpop_jkt", key.thumbprint())],
-        })
-        .unwrap();
+    let (url, _state, nonce, pkce) = support::interactions::authorize_url(
+        &rust,
+        REDIRECT_URI,
+        &[("prompt", "consent"), ("dpop_jkt", key.thumbprint())],
+    );
     let code = support::interactions::sign_in(&url, REDIRECT_URI, "cleo")
         .param("code")
         .unwrap();

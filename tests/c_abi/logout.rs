@@ -34,16 +34,7 @@ fn c(s: &str) -> CString {
 fn sign_in(idp: &NodeIdp, browser: &mut Browser, store: *mut OakStore, key: &str) -> OAuthProvider {
     let p = OAuthProvider::oidc(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(["openid"]))
         .unwrap();
-    let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
-    let url = p
-        .build_authorize_url(&AuthorizeRequest {
-            redirect_uri: REDIRECT_URI,
-            state: &state,
-            pkce: Some(&pkce),
-            nonce: Some(&nonce),
-            extra_params: &[],
-        })
-        .unwrap();
+    let (url, _state, nonce, pkce) = support::interactions::authorize_url(&p, REDIRECT_URI, &[]);
     let code = sign_in_with(browser, &url, REDIRECT_URI, "gina")
         .param("code")
         .unwrap();

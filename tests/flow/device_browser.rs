@@ -6,8 +6,6 @@
 
 use crate::support;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use oauthkit::flow::DeviceFlow;
@@ -17,35 +15,7 @@ use oauthkit::TokenStore;
 use support::node_idp::NodeIdp;
 
 fn chromium_enters_code(verification_uri: &str, user_code: &str, login: &str) -> serde_json::Value {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "{chromium} is missing: run scripts/setup-browser.sh (apt install chromium)"
-    );
-    assert!(
-        dir.join("node_modules/playwright-core/package.json")
-            .exists(),
-        "playwright-core is missing: run scripts/setup-browser.sh (npm ci in tests/browser)"
-    );
-    let profile = tempfile::tempdir().unwrap();
-    let out = Command::new("node")
-        .current_dir(&dir)
-        .args(["device.mjs", verification_uri, user_code])
-        .arg(profile.path())
-        .arg(login)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("node is missing: run scripts/setup-browser.sh");
-    assert!(
-        out.status.success(),
-        "browser driver failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    serde_json::from_str(stdout.lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    support::browser::run_driver("device.mjs", &[verification_uri, user_code], login)
 }
 
 #[test]

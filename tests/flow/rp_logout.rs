@@ -37,16 +37,8 @@ fn provider(idp: &NodeIdp) -> Arc<OAuthProvider> {
 
 /// Signs in as `login` in `browser`, stores the tokens under `login`.
 fn sign_in(browser: &mut Browser, p: &OAuthProvider, store: &dyn TokenStore, login: &str) {
-    let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
-    let url = p
-        .build_authorize_url(&AuthorizeRequest {
-            redirect_uri: REDIRECT_URI,
-            state: &state,
-            pkce: Some(&pkce),
-            nonce: Some(&nonce),
-            extra_params: &[("prompt", "consent")],
-        })
-        .unwrap();
+    let (url, _state, nonce, pkce) =
+        support::interactions::authorize_url(p, REDIRECT_URI, &[("prompt", "consent")]);
     let redirect = sign_in_with(browser, &url, REDIRECT_URI, login);
     let code = redirect.param("code").unwrap();
     let tokens = p

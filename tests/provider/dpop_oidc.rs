@@ -16,13 +16,11 @@ use std::time::Duration;
 use oauthkit::flow::{AuthFlowManager, NativeOptions};
 use oauthkit::provider::DpopConfig;
 use oauthkit::provider::SigningAlgorithm;
-use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Provider};
+use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 use oauthkit::session::SessionManager;
 use oauthkit::store::{EncryptedStore, JsonFileStore, MemoryStore, SealingKeys};
 use oauthkit::unversioned::provider::dpop::{DpopHeaders, DpopNonces};
 use oauthkit::unversioned::provider::DpopKey;
-use oauthkit::unversioned::provider::Pkce;
-use oauthkit::unversioned::random;
 use oauthkit::{Error, Result, TokenSet, TokenStore};
 use support::node_idp::NodeIdp;
 
@@ -209,16 +207,8 @@ fn without_a_proof_the_provider_refuses_this_client() {
     let idp = NodeIdp::start();
     let cfg = OidcConfig::new(&idp.issuer, idp.client("dpop")).scopes(SCOPES);
     let plain = OAuthProvider::oidc(cfg).unwrap();
-    let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
-    let url = plain
-        .build_authorize_url(&AuthorizeRequest {
-            redirect_uri: REDIRECT_URI,
-            state: &state,
-            pkce: Some(&pkce),
-            nonce: Some(&nonce),
-            extra_params: &[("prompt", "consent")],
-        })
-        .unwrap();
+    let (url, _state, nonce, pkce) =
+        support::interactions::authorize_url(&plain, REDIRECT_URI, &[("prompt", "consent")]);
     let code = support::interactions::sign_in(&url, REDIRECT_URI, "eve")
         .param("code")
         .unwrap();
@@ -235,16 +225,11 @@ fn without_a_proof_the_provider_refuses_this_client() {
 /// Code, exchange and userinfo with the key of `alg`.
 fn sign_in_with_key(idp: &NodeIdp, provider: &OAuthProvider, alg: SigningAlgorithm) -> TokenSet {
     let key = DpopKey::generate(alg).unwrap();
-    let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
-    let url = provider
-        .build_authorize_url(&AuthorizeRequest {
-            redirect_uri: REDIRECT_URI,
-            state: &state,
-            pkce: Some(&pkce),
-            nonce: Some(&nonce),
-            extra_params: &[("prompt", "consent"), ("dpop_jkt", key.thumbprint())],
-        })
-        .unwrap();
+    let (url, _state, nonce, pkce) = support::interactions::authorize_url(
+        provider,
+        REDIRECT_URI,
+        &[("prompt", "consent"), ("dpop_jkt", key.thumbprint())],
+    );
     let code = support::interactions::sign_in(&url, REDIRECT_URI, "carl")
         .param("code")
         .unwrap();

@@ -7,12 +7,9 @@
 use crate::support;
 
 use base64::Engine as _;
-use oauthkit::provider::{
-    AuthorizeRequest, ClientAuthMethod, OAuthProvider, OidcConfig, Provider, TokenTypeHint,
-};
+use oauthkit::provider::{ClientAuthMethod, OAuthProvider, OidcConfig, Provider, TokenTypeHint};
 use oauthkit::provider::{CodeExchange, TokenRefresh, TokenRevocation, UserinfoRequest};
 use oauthkit::unversioned::provider::Pkce;
-use oauthkit::unversioned::random;
 use oauthkit::{ErrorKind, TokenSet};
 use support::interactions;
 use support::node_idp::NodeIdp;
@@ -47,16 +44,8 @@ struct Authorized {
 /// in as `login` and consents (`prompt=consent`, so oidc-provider issues a
 /// refresh token), and checks the state that comes back.
 fn authorize(provider: &OAuthProvider, login: &str) -> Authorized {
-    let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
-    let url = provider
-        .build_authorize_url(&AuthorizeRequest {
-            redirect_uri: REDIRECT_URI,
-            state: &state,
-            pkce: Some(&pkce),
-            nonce: Some(&nonce),
-            extra_params: &[("prompt", "consent")],
-        })
-        .unwrap();
+    let (url, state, nonce, pkce) =
+        support::interactions::authorize_url(provider, REDIRECT_URI, &[("prompt", "consent")]);
     assert!(url.contains("code_challenge_method=S256"), "{url}");
     let redirect = interactions::sign_in(&url, REDIRECT_URI, login);
     assert_eq!(redirect.param("state").as_deref(), Some(state.as_str()));

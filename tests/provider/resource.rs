@@ -8,8 +8,6 @@ use crate::support;
 use base64::Engine as _;
 use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Provider};
 use oauthkit::provider::{CodeExchange, TokenRefresh};
-use oauthkit::unversioned::provider::Pkce;
-use oauthkit::unversioned::random;
 use oauthkit::ErrorKind;
 use support::interactions;
 use support::node_idp::NodeIdp;
@@ -38,16 +36,8 @@ fn resource_goes_to_authorization_token_and_refresh_requests() {
             .resource(API),
     )
     .unwrap();
-    let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
-    let url = p
-        .build_authorize_url(&AuthorizeRequest {
-            redirect_uri: REDIRECT_URI,
-            state: &state,
-            pkce: Some(&pkce),
-            nonce: Some(&nonce),
-            extra_params: &[("prompt", "consent")],
-        })
-        .unwrap();
+    let (url, _state, nonce, pkce) =
+        support::interactions::authorize_url(&p, REDIRECT_URI, &[("prompt", "consent")]);
     let u = url::Url::parse(&url).unwrap();
     let resources: Vec<_> = u.query_pairs().filter(|(k, _)| k == "resource").collect();
     assert_eq!(resources.len(), 1);

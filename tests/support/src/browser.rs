@@ -11,6 +11,14 @@ pub fn sign_in_with_chromium(
     redirect_prefix: &str,
     login: &str,
 ) -> serde_json::Value {
+    run_driver("signin.mjs", &[authorize_url, redirect_prefix], login)
+}
+
+/// Runs the playwright-core driver `script` of tests/browser with `args`,
+/// a fresh profile directory and `login`, in headless Chromium; its JSON
+/// report (the last line it prints). Fails with the fix when chromium,
+/// node or playwright-core is missing, or when the driver fails.
+pub fn run_driver(script: &str, args: &[&str], login: &str) -> serde_json::Value {
     crate::needs::require(crate::needs::Need::Chromium);
     let dir = crate::repo().join("tests/browser");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -26,9 +34,8 @@ pub fn sign_in_with_chromium(
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new("node")
         .current_dir(&dir)
-        .arg("signin.mjs")
-        .arg(authorize_url)
-        .arg(redirect_prefix)
+        .arg(script)
+        .args(args)
         .arg(profile.path())
         .arg(login)
         .env("CHROMIUM", &chromium)

@@ -2,9 +2,7 @@
 //! tests that need a real user's token as input (token exchange).
 
 use oauthkit::provider::CodeExchange;
-use oauthkit::provider::{AuthorizeRequest, OAuthProvider, OidcConfig, Provider};
-use oauthkit::unversioned::provider::Pkce;
-use oauthkit::unversioned::random;
+use oauthkit::provider::{OAuthProvider, OidcConfig, Provider};
 
 use crate::interactions;
 use crate::node_idp::NodeIdp;
@@ -16,16 +14,7 @@ const REDIRECT_URI: &str = "http://127.0.0.1:4567/callback";
 pub fn user_access_token(idp: &NodeIdp, login: &str) -> String {
     let p = OAuthProvider::oidc(OidcConfig::new(&idp.issuer, &idp.client_id).scopes(["openid"]))
         .unwrap();
-    let (state, nonce, pkce) = (random::state(), random::nonce(), Pkce::generate());
-    let url = p
-        .build_authorize_url(&AuthorizeRequest {
-            redirect_uri: REDIRECT_URI,
-            state: &state,
-            pkce: Some(&pkce),
-            nonce: Some(&nonce),
-            extra_params: &[],
-        })
-        .unwrap();
+    let (url, _state, nonce, pkce) = interactions::authorize_url(&p, REDIRECT_URI, &[]);
     let redirect = interactions::sign_in(&url, REDIRECT_URI, login);
     let code = redirect.param("code").expect("a code");
     let t = p

@@ -190,3 +190,32 @@ pub fn sign_in_with(
     }
     panic!("no redirect to {redirect_uri} after 20 steps");
 }
+
+/// A fresh authorization URL of `provider` for `redirect_uri` with `extra`
+/// parameters and its own `state`, `nonce` and PKCE pair (S256):
+/// `(url, state, nonce, pkce)`, what the redirect check and the code
+/// exchange need afterwards.
+pub fn authorize_url(
+    provider: &dyn oauthkit::provider::Provider,
+    redirect_uri: &str,
+    extra: &[(&str, &str)],
+) -> (
+    String,
+    String,
+    String,
+    oauthkit::unversioned::provider::Pkce,
+) {
+    use oauthkit::unversioned::random;
+    let (state, nonce) = (random::state(), random::nonce());
+    let pkce = oauthkit::unversioned::provider::Pkce::generate();
+    let url = provider
+        .build_authorize_url(&oauthkit::provider::AuthorizeRequest {
+            redirect_uri,
+            state: &state,
+            pkce: Some(&pkce),
+            nonce: Some(&nonce),
+            extra_params: extra,
+        })
+        .unwrap();
+    (url, state, nonce, pkce)
+}
